@@ -1,0 +1,28 @@
+# Front door: `make` builds, `make run` starts the service on its embedded defaults,
+# `make test` builds with ASan+UBSan and runs every test.
+BUILD      ?= build
+TESTBUILD  ?= build-test
+DATA       ?= var
+LISTEN     ?= 127.0.0.1:8443
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps run test clean
+
+all: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@./scripts/deps.sh run
+
+run: all
+	@./scripts/run.sh $(BUILD) $(DATA) $(LISTEN)
+
+test:
+	@./scripts/deps.sh test
+	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DINKAN_SANITIZE=ON >/dev/null
+	cmake --build $(TESTBUILD) -j $(JOBS)
+	cd $(TESTBUILD) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(TESTBUILD)

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian 12 packages inkan needs (run: build and run; test: also the test tools).
+set -eu
+mode="${1:-run}"
+pkgs="build-essential cmake pkg-config libssl-dev libmicrohttpd-dev libjansson-dev
+libsqlite3-dev libargon2-dev libcurl4-openssl-dev libqrencode-dev libpq-dev libp11-kit-dev openssl ca-certificates"
+if [ "$mode" = test ]; then
+	pkgs="$pkgs libcmocka-dev curl jq oathtool sqlite3 softhsm2"
+fi
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "inkan: installing Debian packages:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+		echo "inkan: run as root or install:$missing" >&2; exit 1; fi
+else SUDO=""; fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,188 @@
+/* auth: accounts, roles and separation of duties, passwords (Argon2id), TOTP, bearer tokens,
+ * lockout, and the account operations the HTTP layer calls. */
+#ifndef INKAN_AUTH_H
+#define INKAN_AUTH_H
+
+#include "common/common.h"
+#include "store/store.h"
+
+struct sam_client;
+
+/* ---- roles (EN 419 241-1 names) ---- */
+
+enum auth_role {
+	AUTH_ROLE_SECURITY_OFFICER = 1u << 0,
+	AUTH_ROLE_SYSTEM_ADMINISTRATOR = 1u << 1,
+	AUTH_ROLE_SYSTEM_OPERATOR = 1u << 2,
+	AUTH_ROLE_SYSTEM_AUDITOR = 1u << 3,
+	AUTH_ROLE_REGISTRATION_OFFICER = 1u << 4,
+	AUTH_ROLE_SIGNER = 1u << 5,
+};
+#define AUTH_ROLES_PRIVILEGED 0x1fu
+#define AUTH_ROLES_ALL 0x3fu
+
+/* "security_officer", "system_administrator", "system_operator", "system_auditor",
+ * "registration_officer", "signer"; NULL for anything but a single known role bit. */
+const char *auth_role_name(uint32_t role);
+/* Parses one role name. */
+int auth_role_parse(const char *name, uint32_t *role) INK_WUR;
+/* Comma-separated role names into out[outsz] ("" for none). */
+void auth_roles_str(uint32_t roles, char *out, size_t outsz);
+/* Separation of duties: at least one role; not every privileged role; a privileged role never
+ * together with signer; security officer never together with system auditor.
+ * INK_ERR_SOD with *why set to the rule broken. */
+int auth_roles_check(uint32_t roles, const char **why) INK_WUR;
+
+/* What a role may do; one table decides. */
+enum auth_perm {
+	AUTH_PERM_USER_READ,          /* list and show accounts (never secrets) */
+	AUTH_PERM_SIGNER_MANAGE,      /* register and deregister signers */
+	AUTH_PERM_PRIVILEGED_MANAGE,  /* create/remove privileged accounts, grant/revoke roles */
+	AUTH_PERM_UNLOCK,             /* unlock a locked account */
+	AUTH_PERM_AUDIT_READ,         /* read the audit trail */
+	AUTH_PERM_CONFIG_READ,        /* read the running configuration */
+	AUTH_PERM_SIGN,               /* use one's own credentials */
+};
+bool auth_allowed(uint32_t roles, enum auth_perm perm) INK_WUR;
+
+/* ---- usernames and passwords ---- */
+
+/* 1..64 bytes of [A-Za-z0-9._@-], not starting with '-' or '.'. */
+bool auth_username_valid(const char *name) INK_WUR;
+
+struct auth_argon2 {
+	uint32_t m_kib, t, p;
+};
+
+/* Argon2id encoded hash ($argon2id$v=19$m=...,t=...,p=...$salt$hash) with a 16-byte random salt. */
+int auth_password_hash(const struct auth_argon2 *params, const char *pw,
+                       char out[static STORE_HASH_MAX + 1]) INK_WUR;
+/* 0 when pw matches, INK_ERR_AUTH when not, another error for a malformed hash. */
+int auth_password_verify(const char *encoded, const char *pw) INK_WUR;
+/* Length between min_len and 256, printable UTF-8 or ASCII, not containing the username. */
+int auth_password_policy(const char *pw, const char *username, size_t min_len, char *why,
+                         size_t whysz) INK_WUR;
+/* A random one-time password of len characters (len < outsz) from an unambiguous alphabet. */
+int auth_password_generate(char *out, size_t outsz, size_t len) INK_WUR;
+
+/* ---- TOTP (RFC 6238: HMAC-SHA-1, 30 s steps, 6 digits, as authenticator apps implement it) ---- */
+
+#define AUTH_TOTP_SEED_LEN 20
+#define AUTH_TOTP_STEP 30
+#define AUTH_TOTP_B32_MAX 64
+
+/* The code for one time step (T = floor(unix time / 30)). */
+int auth_totp_code(const uint8_t *seed, size_t seedlen, int64_t step, uint32_t *code) INK_WUR;
+/* Checks a 6-digit string against steps now/30 - window .. now/30 + window in constant time
+ * per step; *step is the matched step. INK_ERR_AUTH when none matches. */
+int auth_totp_verify(const uint8_t *seed, size_t seedlen, const char *code, int64_t now,
+                     int window, int64_t *step) INK_WUR;
+/* RFC 4648 base32 without padding (as otpauth URIs use). */
+int auth_base32_encode(const uint8_t *in, size_t len, char *out, size_t outsz) INK_WUR;
+/* otpauth://totp/ISSUER:USER?secret=...&issuer=...&algorithm=SHA1&digits=6&period=30 */
+int auth_otpauth_uri(const char *issuer, const char *username, const char *seed_b32, char *out,
+                     size_t outsz) INK_WUR;
+
+/* ---- bearer tokens: 256 random bits, base64url; only SHA-256(token) is stored ---- */
+
+#define AUTH_TOKEN_CHARS 43
+int auth_token_new(char out[static AUTH_TOKEN_CHARS + 1], uint8_t hash[static 32]) INK_WUR;
+/* Hashes a presented token; INK_ERR_AUTH when it is not of the token form. */
+int auth_token_hash(const char *token, uint8_t hash[static 32]) INK_WUR;
+
+/* ---- account service: the operations the HTTP layer calls ---- */
+
+struct auth_ctx {
+	struct store *st;
+	struct sam_client *sam;
+	const struct ink_config *cfg;
+};
+
+/* Who is asking, for the audit trail. */
+struct auth_req {
+	const char *request_id;
+	const char *source;
+};
+
+/* An authenticated caller. Carries no secret. */
+struct auth_principal {
+	char user_id[STORE_ID_LEN + 1];
+	char username[STORE_NAME_MAX + 1];
+	uint32_t roles;
+	bool password_change_only;
+	uint8_t token_hash[32];
+};
+
+/* The sanitized view of an account that may be shown to an officer or to its owner. */
+struct auth_account {
+	char id[STORE_ID_LEN + 1];
+	char username[STORE_NAME_MAX + 1];
+	char display_name[STORE_TEXT_MAX + 1];
+	uint32_t roles;
+	int status;
+	bool must_change_password;
+	int64_t failed_logins;
+	int64_t created_at;
+	char created_by[STORE_NAME_MAX + 1];
+	bool has_idv;
+	struct store_idv idv;
+};
+
+/* Secrets shown once when an account is created; secmem strings, free with auth_secrets_free. */
+struct auth_new_secrets {
+	char *password;
+	char *totp_seed_b32;
+	char *otpauth_uri;
+};
+void auth_secrets_free(struct auth_new_secrets *s);
+
+/* Password + current TOTP code -> bearer token (out) and its lifetime. The token of an
+ * account that must change its password only allows auth_change_password. Every failure is
+ * audited and counted; reaching the limit locks the account. Refusals: INK_ERR_AUTH (wrong
+ * user, password or code, reused code), INK_ERR_LOCKED, INK_ERR_DISABLED. */
+int auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *username,
+               const char *password, const char *otp, char token[static AUTH_TOKEN_CHARS + 1],
+               int64_t *expires_in, bool *must_change) INK_WUR;
+/* Bearer token -> principal; INK_ERR_AUTH (unknown/revoked), INK_ERR_EXPIRED, INK_ERR_LOCKED,
+ * INK_ERR_DISABLED. Refusals are audited. */
+int auth_authenticate(const struct auth_ctx *ctx, const struct auth_req *rq, const char *token,
+                      struct auth_principal *out) INK_WUR;
+/* Revokes the caller's own token, or (token != NULL) another token of the same account. */
+int auth_logout(const struct auth_ctx *ctx, const struct auth_req *rq,
+                const struct auth_principal *p, const char *token) INK_WUR;
+/* Changes the caller's password (old one required); clears the forced-change flag and
+ * revokes every session of the account, including this one. */
+int auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
+                         const struct auth_principal *p, const char *old_pw, const char *new_pw) INK_WUR;
+
+/* Creates an account. A signer account needs AUTH_PERM_SIGNER_MANAGE and an identity
+ * verification record (idv method and evidence); a privileged account needs
+ * AUTH_PERM_PRIVILEGED_MANAGE and roles that pass auth_roles_check(). */
+int auth_user_create(const struct auth_ctx *ctx, const struct auth_req *rq,
+                     const struct auth_principal *actor, const char *username,
+                     const char *display_name, uint32_t roles, const char *idv_method,
+                     const char *idv_evidence, struct auth_account *acct,
+                     struct auth_new_secrets *secrets) INK_WUR;
+/* Every account (officers only); *out malloc'd. */
+int auth_user_list(const struct auth_ctx *ctx, const struct auth_req *rq,
+                   const struct auth_principal *actor, struct auth_account **out, size_t *n) INK_WUR;
+/* One account: officers see any; anyone else only their own (INK_ERR_NOT_FOUND otherwise). */
+int auth_user_show(const struct auth_ctx *ctx, const struct auth_req *rq,
+                   const struct auth_principal *actor, const char *username,
+                   struct auth_account *out) INK_WUR;
+/* Deregisters: disables the account and ends its sessions; records stay. */
+int auth_user_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
+                     const struct auth_principal *actor, const char *username) INK_WUR;
+/* Unlocks a locked account (registration officer). */
+int auth_user_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
+                     const struct auth_principal *actor, const char *username) INK_WUR;
+/* Grants (grant = true) or revokes one privileged role (security officer; never on oneself). */
+int auth_role_change(const struct auth_ctx *ctx, const struct auth_req *rq,
+                     const struct auth_principal *actor, const char *username, uint32_t role,
+                     bool grant) INK_WUR;
+
+/* Creates the first security officer during `inkan init` (no actor). */
+int auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username,
+                           struct auth_new_secrets *secrets) INK_WUR;
+
+#endif

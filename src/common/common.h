@@ -1,0 +1,214 @@
+/* common: errors, logging, secure memory, bounded buffers, base64, JSON field tables, config. */
+#ifndef INKAN_COMMON_H
+#define INKAN_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define INK_WUR __attribute__((warn_unused_result))
+#define INK_NONNULL(...) __attribute__((nonnull(__VA_ARGS__)))
+#define INK_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define INK_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- errors: 0 is success, every failure a negative INK_ERR_* ---- */
+
+enum {
+	INK_OK = 0,
+	INK_ERR_INTERNAL = -1,       /* our bug or an unexpected library failure */
+	INK_ERR_ALLOC = -2,          /* out of memory */
+	INK_ERR_INVALID = -3,        /* their bad input: malformed, wrong type, out of bounds */
+	INK_ERR_TOO_LARGE = -4,      /* input exceeds a configured cap */
+	INK_ERR_NOT_FOUND = -5,      /* no such object (or not visible to the caller) */
+	INK_ERR_EXISTS = -6,         /* object already exists */
+	INK_ERR_AUTH = -7,           /* authentication failed (password, OTP or token) */
+	INK_ERR_DENIED = -8,         /* authenticated, but the role may not do this */
+	INK_ERR_LOCKED = -9,         /* account or credential locked */
+	INK_ERR_DISABLED = -10,      /* account deregistered */
+	INK_ERR_EXPIRED = -11,       /* token or SAD expired */
+	INK_ERR_REPLAY = -12,        /* one-time value already used */
+	INK_ERR_SOD = -13,           /* would break separation of duties */
+	INK_ERR_POLICY = -14,        /* refused by policy (algorithm, password rules) */
+	INK_ERR_IO = -15,            /* file or socket error */
+	INK_ERR_STORE = -16,         /* database error */
+	INK_ERR_CRYPTO = -17,        /* cryptographic operation failed */
+	INK_ERR_SAM_UNAVAILABLE = -18, /* the signature activation module is not running */
+	INK_ERR_PROTOCOL = -19,      /* malformed message on the SAM channel */
+	INK_ERR_CONFIG = -20,        /* bad configuration */
+	INK_ERR_PASSWORD_CHANGE = -21, /* the account must change its password first */
+	INK_ERR_UNSUPPORTED = -22,   /* not implemented or not allowed here */
+	INK_ERR_MAX_ = -23
+};
+
+/* Fixed English text for an INK_ERR_* code; never NULL. */
+const char *ink_err_str(int err);
+
+/* ---- logging: one structured line per event on stderr, never a secret ---- */
+
+enum ink_log_level { INK_LOG_DEBUG, INK_LOG_INFO, INK_LOG_WARN, INK_LOG_ERROR };
+
+/* Sets the program name printed in every line and the minimum level. */
+void ink_log_init(const char *prog, enum ink_log_level min);
+void ink_log(enum ink_log_level lvl, const char *func, const char *fmt, ...) INK_PRINTF(3, 4);
+
+#define log_debug(...) ink_log(INK_LOG_DEBUG, __func__, __VA_ARGS__)
+#define log_info(...) ink_log(INK_LOG_INFO, __func__, __VA_ARGS__)
+#define log_warn(...) ink_log(INK_LOG_WARN, __func__, __VA_ARGS__)
+#define log_error(...) ink_log(INK_LOG_ERROR, __func__, __VA_ARGS__)
+/* Our bug: something that must not happen did. */
+#define log_bug(...) ink_log(INK_LOG_ERROR, __func__, "BUG: " __VA_ARGS__)
+/* Their bad input: worth a line, not an alarm. */
+#define log_op(...) ink_log(INK_LOG_INFO, __func__, "bad input: " __VA_ARGS__)
+
+/* ---- secure memory: locked, excluded from core dumps, wiped on free ---- */
+
+/* Turns off core dumps and ptrace attach for this process; call first in main(). */
+void secmem_harden_process(void);
+/* Zeroed, mlock'd, MADV_DONTDUMP memory; NULL on failure. */
+void *secmem_alloc(size_t len) INK_WUR;
+/* Wipes and releases memory from secmem_alloc(); accepts NULL. */
+void secmem_free(void *p);
+/* secmem copy of a NUL-terminated string; NULL on failure. */
+char *secmem_strdup(const char *s) INK_WUR;
+/* Wipes and frees a malloc'd string; accepts NULL. */
+void ink_freezero_str(char *s);
+/* Constant-time equality of two byte strings of the same length. */
+bool ink_ct_equal(const void *a, const void *b, size_t len) INK_WUR;
+/* Installs jansson allocators that wipe every block they free (secrets pass through JSON). */
+void secmem_json_wipe_on_free(void);
+
+/* ---- bounded buffer: all untrusted bytes are read through this ---- */
+
+struct ink_buf {
+	uint8_t *data;
+	size_t len;   /* bytes written */
+	size_t off;   /* read position */
+	size_t cap;   /* allocated */
+	size_t max;   /* hard limit; a write beyond it fails with INK_ERR_TOO_LARGE */
+	bool secret;  /* wipe on growth and free */
+};
+
+/* Initialises an empty buffer that may grow to max bytes. */
+void buf_init(struct ink_buf *b, size_t max, bool secret);
+/* Wipes (when secret) and frees the contents; accepts NULL. */
+void buf_free(struct ink_buf *b);
+int buf_put(struct ink_buf *b, const void *p, size_t n) INK_WUR;
+int buf_put_u8(struct ink_buf *b, uint8_t v) INK_WUR;
+int buf_put_u32(struct ink_buf *b, uint32_t v) INK_WUR;
+int buf_put_u64(struct ink_buf *b, uint64_t v) INK_WUR;
+/* u32 length then the bytes. */
+int buf_put_string(struct ink_buf *b, const void *p, size_t n) INK_WUR;
+int buf_put_cstring(struct ink_buf *b, const char *s) INK_WUR;
+/* Bytes not yet read. */
+size_t buf_remaining(const struct ink_buf *b);
+int buf_get_u8(struct ink_buf *b, uint8_t *v) INK_WUR;
+int buf_get_u32(struct ink_buf *b, uint32_t *v) INK_WUR;
+int buf_get_u64(struct ink_buf *b, uint64_t *v) INK_WUR;
+/* Points *p into the buffer at a u32-length-prefixed string of at most maxlen bytes. */
+int buf_get_string_ptr(struct ink_buf *b, const uint8_t **p, size_t *n, size_t maxlen) INK_WUR;
+/* Copies a u32-length-prefixed string with no NUL inside into out[outsz] (NUL-terminated). */
+int buf_get_cstring(struct ink_buf *b, char *out, size_t outsz) INK_WUR;
+
+/* ---- encodings ---- */
+
+/* Standard base64 with padding; *out is malloc'd and NUL-terminated. */
+int b64_encode(const uint8_t *in, size_t len, char **out) INK_WUR;
+/* Strict standard base64 (padding required, no whitespace); *out malloc'd. */
+int b64_decode(const char *in, uint8_t **out, size_t *outlen) INK_WUR;
+/* Lower-case hex into out[2*len+1]. */
+void hex_encode(const uint8_t *in, size_t len, char *out);
+/* Random bytes from the OpenSSL DRBG. */
+int ink_random(void *out, size_t len) INK_WUR;
+/* Seconds since the epoch, UTC. */
+int64_t ink_now(void);
+/* RFC 3339 UTC ("2026-11-25T22:26:35Z") into out[21]. */
+void ink_time_str(int64_t t, char out[static 21]);
+
+/* ---- JSON request bodies described by field tables ---- */
+
+enum json_ftype {
+	JF_END = 0,
+	JF_STRING,    /* char * (malloc'd; secmem when JF_SECRET) */
+	JF_BOOL,      /* bool */
+	JF_INT,       /* int64_t within [min, max] */
+	JF_STRINGS,   /* struct json_strings */
+};
+
+#define JF_REQUIRED 0x1u
+#define JF_SECRET 0x2u
+
+struct json_strings {
+	char **v;
+	size_t n;
+};
+
+struct json_field {
+	const char *name;
+	enum json_ftype type;
+	unsigned flags;
+	size_t offset;     /* offsetof(struct your_request, member) */
+	size_t max_len;    /* strings: maximum length in bytes; arrays: maximum count */
+	int64_t min, max;  /* JF_INT bounds */
+};
+
+#define JSPEC_STRING(n, st, m, maxl, fl) { .name = (n), .type = JF_STRING, .flags = (fl), .offset = offsetof(st, m), .max_len = (maxl) }
+#define JSPEC_BOOL(n, st, m, fl) { .name = (n), .type = JF_BOOL, .flags = (fl), .offset = offsetof(st, m) }
+#define JSPEC_INT(n, st, m, lo, hi, fl) { .name = (n), .type = JF_INT, .flags = (fl), .offset = offsetof(st, m), .min = (lo), .max = (hi) }
+#define JSPEC_STRINGS(n, st, m, maxn, maxl, fl) { .name = (n), .type = JF_STRINGS, .flags = (fl), .offset = offsetof(st, m), .max_len = (maxn), .min = 0, .max = (maxl) }
+#define JSPEC_END { .name = NULL, .type = JF_END }
+
+/* Parses body (len bytes; an empty body is "{}") into the struct at out following spec.
+ * Unknown fields are ignored; a wrong type, an over-long value, a missing required field,
+ * duplicate keys or non-JSON fail with INK_ERR_INVALID and a description in err[errsz]
+ * that never quotes a value. On failure nothing is left allocated. */
+int json_parse_spec(const char *body, size_t len, const struct json_field *spec, void *out,
+                    char *err, size_t errsz) INK_WUR;
+/* Frees (and wipes, for JF_SECRET) what json_parse_spec() allocated in out. */
+void json_free_spec(const struct json_field *spec, void *out);
+
+/* ---- configuration: one typed table, `key = value` lines, unknown keys are errors ---- */
+
+struct ink_config {
+	char data_dir[512];
+	char listen_signer[128];     /* HOST:PORT for the CSC signer API */
+	char listen_admin[128];      /* HOST:PORT for the administration API */
+	char listen_public[128];     /* HOST:PORT for public endpoints (info, CRL, OCSP, TSA) */
+	bool plain_http;             /* serve HTTP without TLS: loopback only */
+	char tls_cert[512];
+	char tls_key[512];
+	int64_t max_body;            /* bytes */
+	int64_t threads;
+	int64_t session_ttl;         /* seconds */
+	int64_t max_login_failures;
+	int64_t password_min_len;
+	int64_t argon2_m_kib;
+	int64_t argon2_t;
+	int64_t argon2_p;
+	int64_t totp_window;         /* steps either side */
+	char service_name[64];
+	char lang[16];
+	char log_level[16];
+};
+
+/* Fills cfg with the built-in defaults for data directory dir. */
+void config_defaults(struct ink_config *cfg, const char *dir);
+/* Reads `key = value` lines from path over the current values; unknown keys, bad values
+ * and out-of-range numbers are errors described in err[errsz]. A missing file is INK_ERR_NOT_FOUND. */
+int config_load(struct ink_config *cfg, const char *path, char *err, size_t errsz) INK_WUR;
+/* Writes the documented default configuration file for cfg to path (mode 0640). */
+int config_write_default(const struct ink_config *cfg, const char *path) INK_WUR;
+/* Applies one `key`, `value` pair (used by the loader and command-line overrides). */
+int config_set(struct ink_config *cfg, const char *key, const char *value, char *err, size_t errsz) INK_WUR;
+
+/* ---- small file helpers ---- */
+
+/* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer. */
+int ink_read_file(const char *path, size_t max, char **out, size_t *outlen) INK_WUR;
+/* Writes data atomically (temp file, fsync, rename) with the given mode. */
+int ink_write_file(const char *path, const void *data, size_t len, unsigned mode) INK_WUR;
+/* Joins dir and name into out[outsz]; INK_ERR_TOO_LARGE if it does not fit. */
+int ink_path(char *out, size_t outsz, const char *dir, const char *name) INK_WUR;
+
+#endif

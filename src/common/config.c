@@ -1,0 +1,185 @@
+/* config: every setting in one typed table (name, type, bounds, default, help). */
+#include "common/common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
+
+struct cfg_entry {
+	const char *name;
+	enum cfg_type type;
+	size_t offset;
+	size_t size;        /* CFG_STR: destination array size */
+	int64_t min, max;   /* CFG_INT bounds */
+	const char *def;    /* default as text; "" for none */
+	const char *help;
+};
+
+#define STR(n, m, d, h) { n, CFG_STR, offsetof(struct ink_config, m), sizeof(((struct ink_config *)0)->m), 0, 0, d, h }
+#define INT(n, m, lo, hi, d, h) { n, CFG_INT, offsetof(struct ink_config, m), 0, lo, hi, d, h }
+#define BOOL(n, m, d, h) { n, CFG_BOOL, offsetof(struct ink_config, m), 0, 0, 0, d, h }
+
+static const struct cfg_entry cfg_table[] = {
+	STR("listen_signer", listen_signer, "127.0.0.1:8443", "HOST:PORT of the CSC signer API"),
+	STR("listen_admin", listen_admin, "", "HOST:PORT of the administration API (empty: same as listen_signer)"),
+	STR("listen_public", listen_public, "", "HOST:PORT of the public endpoints (empty: same as listen_signer)"),
+	BOOL("plain_http", plain_http, "false", "serve plain HTTP instead of HTTPS (refused unless every address is loopback)"),
+	STR("tls_cert", tls_cert, "tls/cert.pem", "TLS certificate chain (PEM), relative to the data directory"),
+	STR("tls_key", tls_key, "tls/key.pem", "TLS private key (PEM), relative to the data directory"),
+	INT("max_body", max_body, 1024, 256 * 1024 * 1024, "1048576", "largest accepted request body in bytes"),
+	INT("threads", threads, 1, 256, "4", "HTTP worker threads per listener"),
+	INT("session_ttl", session_ttl, 60, 86400, "3600", "bearer token lifetime in seconds"),
+	INT("max_login_failures", max_login_failures, 1, 100, "5", "failed logins before the account locks"),
+	INT("password_min_len", password_min_len, 8, 128, "12", "shortest accepted password"),
+	INT("argon2_memory_kib", argon2_m_kib, 8192, 4 * 1024 * 1024, "65536", "Argon2id memory cost in KiB"),
+	INT("argon2_iterations", argon2_t, 1, 64, "3", "Argon2id time cost"),
+	INT("argon2_parallelism", argon2_p, 1, 16, "1", "Argon2id lanes"),
+	INT("totp_window", totp_window, 0, 3, "1", "accepted TOTP steps either side of now"),
+	STR("service_name", service_name, "inkan remote signing service", "name shown by /csc/v2/info"),
+	STR("lang", lang, "en-US", "language of /csc/v2/info"),
+	STR("log_level", log_level, "info", "debug, info, warn or error"),
+};
+
+static int
+cfg_apply(struct ink_config *cfg, const struct cfg_entry *e, const char *value, char *err, size_t errsz)
+{
+	uint8_t *base = (uint8_t *)cfg;
+	char *end;
+	long long v;
+
+	switch (e->type) {
+	case CFG_STR:
+		if (strlen(value) >= e->size) {
+			snprintf(err, errsz, "%s: value too long (max %zu bytes)", e->name, e->size - 1);
+			return INK_ERR_CONFIG;
+		}
+		memcpy(base + e->offset, value, strlen(value) + 1);
+		return 0;
+	case CFG_INT:
+		errno = 0;
+		v = strtoll(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || v < e->min || v > e->max) {
+			snprintf(err, errsz, "%s: must be an integer in [%lld, %lld]", e->name,
+			         (long long)e->min, (long long)e->max);
+			return INK_ERR_CONFIG;
+		}
+		*(int64_t *)(base + e->offset) = v;
+		return 0;
+	case CFG_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
+			*(bool *)(base + e->offset) = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0)
+			*(bool *)(base + e->offset) = false;
+		else {
+			snprintf(err, errsz, "%s: must be true or false", e->name);
+			return INK_ERR_CONFIG;
+		}
+		return 0;
+	}
+	return INK_ERR_INTERNAL;
+}
+
+int
+config_set(struct ink_config *cfg, const char *key, const char *value, char *err, size_t errsz)
+{
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(cfg_table); i++)
+		if (strcmp(cfg_table[i].name, key) == 0)
+			return cfg_apply(cfg, &cfg_table[i], value, err, errsz);
+	snprintf(err, errsz, "unknown setting '%.64s'", key);
+	return INK_ERR_CONFIG;
+}
+
+void
+config_defaults(struct ink_config *cfg, const char *dir)
+{
+	char err[256];
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->data_dir, sizeof(cfg->data_dir), "%s", dir);
+	for (i = 0; i < INK_ARRAY_LEN(cfg_table); i++)
+		if (cfg_apply(cfg, &cfg_table[i], cfg_table[i].def, err, sizeof(err)) != 0)
+			log_bug("default for %s rejected: %s", cfg_table[i].name, err);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+config_load(struct ink_config *cfg, const char *path, char *err, size_t errsz)
+{
+	char *text = NULL, *line, *save = NULL, *eq, msg[256];
+	int r, lineno = 0;
+
+	if ((r = ink_read_file(path, 1 << 20, &text, NULL)) != 0) {
+		snprintf(err, errsz, "%s: %s", path, ink_err_str(r));
+		return r;
+	}
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		line = trim(line);
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			snprintf(err, errsz, "%s:%d: expected 'key = value'", path, lineno);
+			r = INK_ERR_CONFIG;
+			goto out;
+		}
+		*eq = '\0';
+		if ((r = config_set(cfg, trim(line), trim(eq + 1), msg, sizeof(msg))) != 0) {
+			snprintf(err, errsz, "%s: %s", path, msg);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	free(text);
+	return r;
+}
+
+int
+config_write_default(const struct ink_config *cfg, const char *path)
+{
+	struct ink_buf b;
+	char line[512];
+	size_t i;
+	int r, n;
+
+	(void)cfg;
+	buf_init(&b, 1 << 16, false);
+	n = snprintf(line, sizeof(line), "# inkan configuration: `key = value`; every key is listed "
+	             "with its default. See docs/configuration.md.\n");
+	if ((r = buf_put(&b, line, (size_t)n)) != 0)
+		goto out;
+	for (i = 0; i < INK_ARRAY_LEN(cfg_table); i++) {
+		n = snprintf(line, sizeof(line), "\n# %s\n%s%s = %s\n", cfg_table[i].help,
+		             cfg_table[i].def[0] == '\0' ? "# " : "", cfg_table[i].name,
+		             cfg_table[i].def);
+		if (n < 0 || (size_t)n >= sizeof(line)) {
+			r = INK_ERR_INTERNAL;
+			goto out;
+		}
+		if ((r = buf_put(&b, line, (size_t)n)) != 0)
+			goto out;
+	}
+	r = ink_write_file(path, b.data, b.len, 0640);
+out:
+	buf_free(&b);
+	return r;
+}

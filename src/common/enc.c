@@ -1,0 +1,105 @@
+/* enc: base64 and hex, random bytes, UTC time. */
+#include "common/common.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+b64_encode(const uint8_t *in, size_t len, char **out)
+{
+	char *p;
+	size_t olen;
+
+	*out = NULL;
+	if (len > (SIZE_MAX / 4) * 3 - 3 || len > INT32_MAX / 2)
+		return INK_ERR_TOO_LARGE;
+	olen = 4 * ((len + 2) / 3);
+	if ((p = malloc(olen + 1)) == NULL)
+		return INK_ERR_ALLOC;
+	EVP_EncodeBlock((unsigned char *)p, in, (int)len);
+	p[olen] = '\0';
+	*out = p;
+	return 0;
+}
+
+static bool
+b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/';
+}
+
+int
+b64_decode(const char *in, uint8_t **out, size_t *outlen)
+{
+	size_t len = strlen(in), i, pad = 0;
+	uint8_t *p;
+	int n;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len % 4 != 0 || len > INT32_MAX)
+		return INK_ERR_INVALID;
+	for (i = 0; i < len; i++) {
+		if (in[i] == '=') {
+			/* Padding only in the last two places, and nothing but padding after it. */
+			if (i < len - 2)
+				return INK_ERR_INVALID;
+			pad++;
+		} else if (!b64_char(in[i]) || pad > 0) {
+			return INK_ERR_INVALID;
+		}
+	}
+	if ((p = malloc(len / 4 * 3 + 1)) == NULL)
+		return INK_ERR_ALLOC;
+	n = len == 0 ? 0 : EVP_DecodeBlock(p, (const unsigned char *)in, (int)len);
+	if (n < 0 || (size_t)n < pad) {
+		free(p);
+		return INK_ERR_INVALID;
+	}
+	*out = p;
+	*outlen = (size_t)n - pad;
+	return 0;
+}
+
+void
+hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+int
+ink_random(void *out, size_t len)
+{
+	if (len > INT32_MAX || RAND_bytes(out, (int)len) != 1)
+		return INK_ERR_CRYPTO;
+	return 0;
+}
+
+int64_t
+ink_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+void
+ink_time_str(int64_t t, char out[static 21])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		memcpy(out, "1970-01-01T00:00:00Z", 21);
+}

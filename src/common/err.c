@@ -1,0 +1,36 @@
+/* err: the one table of error texts. */
+#include "common/common.h"
+
+static const char *const err_text[] = {
+	[0] = "success",
+	[-INK_ERR_INTERNAL] = "internal error",
+	[-INK_ERR_ALLOC] = "out of memory",
+	[-INK_ERR_INVALID] = "invalid input",
+	[-INK_ERR_TOO_LARGE] = "input too large",
+	[-INK_ERR_NOT_FOUND] = "not found",
+	[-INK_ERR_EXISTS] = "already exists",
+	[-INK_ERR_AUTH] = "authentication failed",
+	[-INK_ERR_DENIED] = "permission denied",
+	[-INK_ERR_LOCKED] = "locked",
+	[-INK_ERR_DISABLED] = "account disabled",
+	[-INK_ERR_EXPIRED] = "expired",
+	[-INK_ERR_REPLAY] = "one-time value already used",
+	[-INK_ERR_SOD] = "separation of duties violated",
+	[-INK_ERR_POLICY] = "refused by policy",
+	[-INK_ERR_IO] = "input/output error",
+	[-INK_ERR_STORE] = "storage error",
+	[-INK_ERR_CRYPTO] = "cryptographic failure",
+	[-INK_ERR_SAM_UNAVAILABLE] = "signature activation module unavailable",
+	[-INK_ERR_PROTOCOL] = "protocol error",
+	[-INK_ERR_CONFIG] = "configuration error",
+	[-INK_ERR_PASSWORD_CHANGE] = "password change required",
+	[-INK_ERR_UNSUPPORTED] = "unsupported",
+};
+
+const char *
+ink_err_str(int err)
+{
+	if (err > 0 || err <= INK_ERR_MAX_ || err_text[-err] == NULL)
+		return "unknown error";
+	return err_text[-err];
+}

@@ -1,0 +1,43 @@
+/* policy: the cryptographic policy (CRYPTREC e-Government Recommended Ciphers List, LS-0001-2022).
+ * Every algorithm, key size and curve the product accepts comes from here and nowhere else. */
+#ifndef INKAN_POLICY_H
+#define INKAN_POLICY_H
+
+#include "common/common.h"
+
+enum policy_key_type { POLICY_KEY_RSA = 1, POLICY_KEY_EC = 2, POLICY_KEY_ED25519 = 3, POLICY_KEY_ED448 = 4 };
+
+/* A signature algorithm the service may produce, as named and numbered by the CSC API. */
+struct policy_sig_alg {
+	const char *name;        /* e.g. "ecdsa-with-SHA256" */
+	const char *oid;         /* dotted OID, e.g. "1.2.840.10045.4.3.2" */
+	enum policy_key_type key_type;
+	const char *hash_oid;    /* digest the signature is over; NULL for RSASSA-PSS (from params) */
+};
+
+/* Allowed signature algorithms (CRYPTREC list), in the order /info lists them. */
+const struct policy_sig_alg *policy_sig_algs(size_t *n);
+/* Looks up an allowed signature algorithm by OID; NULL when refused or unknown. */
+const struct policy_sig_alg *policy_sig_alg_by_oid(const char *oid);
+
+/* A digest algorithm a client may send hashes for. */
+struct policy_hash_alg {
+	const char *name;        /* "SHA-256" */
+	const char *oid;         /* "2.16.840.1.101.3.4.2.1" */
+	size_t len;              /* digest length in bytes */
+};
+const struct policy_hash_alg *policy_hash_by_oid(const char *oid);
+
+/* Checks a key: RSA 3072/4096 (2048 with a warning until 2030-12-31, refused after),
+ * EC P-256/P-384/P-521 (curve given as its OpenSSL short name), Ed25519/Ed448.
+ * 0 when allowed (*warning set to a text when allowed with a warning, else NULL);
+ * INK_ERR_POLICY with why[whysz] naming what is allowed otherwise. now is UTC seconds. */
+int policy_check_key(enum policy_key_type type, int bits, const char *curve, int64_t now,
+                     const char **warning, char *why, size_t whysz) INK_WUR;
+
+/* Default key for a new credential (ECDSA P-256). */
+#define POLICY_DEFAULT_CURVE "P-256"
+/* Last day an RSA-2048 key may make a new signature (CRYPTREC: 112-bit security until 2030). */
+#define POLICY_RSA2048_LAST_UTC INT64_C(1924991999) /* 2030-12-31T23:59:59Z */
+
+#endif

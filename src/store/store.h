@@ -1,0 +1,122 @@
+/* store: the storage interface (users, roles, identity records, sessions, audit rows) and its backends. */
+#ifndef INKAN_STORE_H
+#define INKAN_STORE_H
+
+#include "common/common.h"
+
+#define STORE_ID_LEN 32          /* user ids: 128 random bits as lower-case hex */
+#define STORE_NAME_MAX 64        /* usernames: [A-Za-z0-9._@-], 1..64 bytes */
+#define STORE_TEXT_MAX 256
+#define STORE_HASH_MAX 256       /* encoded Argon2id hash */
+#define STORE_SEALED_MAX 128     /* sealed TOTP seed from the SAM */
+
+enum store_user_status {
+	STORE_USER_ACTIVE = 0,
+	STORE_USER_LOCKED = 1,       /* too many failures: only a registration officer unlocks */
+	STORE_USER_DISABLED = 2,     /* deregistered: never active again; history kept */
+};
+
+struct store_user {
+	char id[STORE_ID_LEN + 1];
+	char username[STORE_NAME_MAX + 1];
+	char display_name[STORE_TEXT_MAX + 1];
+	uint32_t roles;                      /* bit set of AUTH_ROLE_* (auth.h) */
+	int status;                          /* enum store_user_status */
+	bool must_change_password;
+	int64_t failed_logins;
+	int64_t totp_last_step;              /* last TOTP time step accepted (replay guard) */
+	int64_t created_at;
+	char created_by[STORE_NAME_MAX + 1];
+	char password_hash[STORE_HASH_MAX + 1];  /* secret-adjacent: never rendered, wiped after use */
+	uint8_t totp_sealed[STORE_SEALED_MAX];   /* TOTP seed sealed by the SAM */
+	size_t totp_sealed_len;
+};
+
+/* How a registration officer verified a signer's identity (9.2.1). */
+struct store_idv {
+	char user_id[STORE_ID_LEN + 1];
+	char method[STORE_TEXT_MAX + 1];        /* e.g. "in-person, passport" */
+	char evidence_ref[STORE_TEXT_MAX + 1];  /* reference to the evidence kept elsewhere */
+	char officer[STORE_NAME_MAX + 1];       /* username of the registration officer */
+	int64_t verified_at;
+};
+
+struct store_session {
+	uint8_t token_hash[32];              /* SHA-256 of the bearer token; the token is never stored */
+	char user_id[STORE_ID_LEN + 1];
+	int64_t created_at;
+	int64_t expires_at;
+	bool revoked;
+	bool password_change_only;           /* token may only change the password */
+};
+
+struct store_audit_rec {
+	int64_t seq;                         /* assigned by the store, strictly increasing */
+	int64_t time;                        /* UTC seconds */
+	char actor[STORE_NAME_MAX + 1];      /* username, or "-" for the system / unknown */
+	char role[STORE_TEXT_MAX + 1];       /* roles the actor acted with */
+	char action[STORE_NAME_MAX + 1];     /* e.g. "auth.login" */
+	char subject[STORE_TEXT_MAX + 1];    /* the object acted on */
+	char result[STORE_NAME_MAX + 1];     /* "success" or the reason of refusal */
+	char request_id[STORE_NAME_MAX + 1];
+	char source[STORE_NAME_MAX + 1];     /* client address */
+	char detail[STORE_TEXT_MAX + 1];     /* free text without secrets */
+};
+
+struct store;
+
+/* The backend table: every backend implements every entry; one conformance suite tests them. */
+struct store_ops {
+	const char *name;
+	int (*open)(const char *target, struct store **out);
+	void (*close)(struct store *st);
+
+	/* Users. user_insert fails with INK_ERR_EXISTS for a taken username. */
+	int (*user_insert)(struct store *st, const struct store_user *u);
+	int (*user_get_by_name)(struct store *st, const char *username, struct store_user *out);
+	int (*user_get_by_id)(struct store *st, const char *id, struct store_user *out);
+	/* All users ordered by username; *out is malloc'd (free with store_users_free). */
+	int (*user_list)(struct store *st, struct store_user **out, size_t *n);
+	int (*user_set_password)(struct store *st, const char *id, const char *hash, bool must_change);
+	int (*user_set_status)(struct store *st, const char *id, int status);
+	int (*user_set_roles)(struct store *st, const char *id, uint32_t roles);
+	int (*user_set_totp)(struct store *st, const char *id, const uint8_t *sealed, size_t len);
+	/* Counts a failure; locks the account when failures reach max. *locked_now tells if this call locked it. */
+	int (*user_login_failed)(struct store *st, const char *id, int64_t max, bool *locked_now);
+	/* Resets the failure count after a successful login. */
+	int (*user_login_ok)(struct store *st, const char *id);
+	/* Records TOTP step use atomically: INK_ERR_REPLAY unless step > the last accepted step. */
+	int (*user_use_totp_step)(struct store *st, const char *id, int64_t step);
+
+	/* Identity verification records: kept after deregistration. */
+	int (*idv_insert)(struct store *st, const struct store_idv *v);
+	int (*idv_get)(struct store *st, const char *user_id, struct store_idv *out);
+
+	/* Sessions (bearer tokens, by hash). */
+	int (*session_insert)(struct store *st, const struct store_session *s);
+	int (*session_get)(struct store *st, const uint8_t hash[static 32], struct store_session *out);
+	int (*session_revoke)(struct store *st, const uint8_t hash[static 32]);
+	int (*session_revoke_user)(struct store *st, const char *user_id);
+
+	/* Audit rows: insert only; the store refuses updates and deletes. rec->seq is ignored and
+	 * the assigned sequence number is returned in *seq. Durable when it returns. */
+	int (*audit_insert)(struct store *st, const struct store_audit_rec *rec, int64_t *seq);
+	/* Rows with seq > after, at most limit, in order; *out malloc'd. */
+	int (*audit_list)(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out, size_t *n);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+/* The SQLite backend; target is a file path (created with mode 0600 if missing). */
+extern const struct store_ops store_sqlite_ops;
+
+/* Opens the backend named by uri: "sqlite:PATH" or a bare path. */
+int store_open(const char *uri, struct store **out) INK_WUR;
+/* Closes; accepts NULL. */
+void store_close(struct store *st);
+/* Wipes and frees a list from user_list. */
+void store_users_free(struct store_user *u, size_t n);
+
+#endif
