@@ -210,5 +210,10 @@ int ink_read_file(const char *path, size_t max, char **out, size_t *outlen) INK_
 int ink_write_file(const char *path, const void *data, size_t len, unsigned mode) INK_WUR;
 /* Joins dir and name into out[outsz]; INK_ERR_TOO_LARGE if it does not fit. */
 int ink_path(char *out, size_t outsz, const char *dir, const char *name) INK_WUR;
+/* Path of program `name` in the directory of the running executable, unless the environment
+ * variable env (e.g. "INKAN_SAM") names it. */
+int ink_exe_sibling(const char *name, const char *env, char *out, size_t outsz) INK_WUR;
+/* Creates a directory with mode (chmod'ed even if it existed). */
+int ink_mkdir(const char *path, unsigned mode) INK_WUR;
 
 #endif

@@ -99,3 +99,36 @@ ink_path(char *out, size_t outsz, const char *dir, const char *name)
 		return INK_ERR_TOO_LARGE;
 	return 0;
 }
+
+int
+ink_exe_sibling(const char *name, const char *env, char *out, size_t outsz)
+{
+	char self[1024], *slash;
+	const char *e = env != NULL ? getenv(env) : NULL;
+	ssize_t n;
+
+	if (e != NULL && *e != '\0') {
+		if (strlen(e) >= outsz)
+			return INK_ERR_TOO_LARGE;
+		memcpy(out, e, strlen(e) + 1);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return INK_ERR_IO;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return INK_ERR_IO;
+	*slash = '\0';
+	return ink_path(out, outsz, self, name);
+}
+
+int
+ink_mkdir(const char *path, unsigned mode)
+{
+	if (mkdir(path, mode) != 0 && errno != EEXIST)
+		return INK_ERR_IO;
+	if (chmod(path, mode) != 0)
+		return INK_ERR_IO;
+	return 0;
+}
