@@ -34,6 +34,8 @@ struct sam_client;
 int sam_client_spawn(const char *sam_path, const char *data_dir, struct sam_client **out) INK_WUR;
 /* Stops the child and frees; accepts NULL. */
 void sam_client_free(struct sam_client *c);
+/* Called once, from a monitor thread, when the child exits (status as from waitpid). */
+void sam_client_set_death_hook(struct sam_client *c, void (*fn)(void *arg, int status), void *arg);
 /* Process id of the child (for logs). */
 pid_t sam_client_pid(const struct sam_client *c);
 /* Round trip; INK_ERR_SAM_UNAVAILABLE once the child has died (it is never restarted silently). */

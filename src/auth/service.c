@@ -1,0 +1,740 @@
+/* service: the account operations behind the HTTP layer — login, sessions, registration,
+ * roles — each one deciding permission itself and leaving an audit record, success or not. */
+#include "auth/auth.h"
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "audit/audit.h"
+#include "sam/sam.h"
+
+#define ONE_TIME_PASSWORD_LEN 20
+#define OTPAUTH_ISSUER "inkan"
+
+/* ---- helpers ---- */
+
+static struct auth_argon2
+argon2_params(const struct auth_ctx *ctx)
+{
+	struct auth_argon2 a = {
+		.m_kib = (uint32_t)ctx->cfg->argon2_m_kib,
+		.t = (uint32_t)ctx->cfg->argon2_t,
+		.p = (uint32_t)ctx->cfg->argon2_p,
+	};
+	return a;
+}
+
+/* Writes one audit record; the caller decides whether a failure to log is fatal. */
+static int
+svc_audit(const struct auth_ctx *ctx, const struct auth_req *rq, const char *actor,
+          uint32_t roles, const char *action, const char *subject, const char *result,
+          const char *detail)
+{
+	char rolestr[STORE_TEXT_MAX];
+	struct audit_event ev = {
+		.actor = actor,
+		.role = NULL,
+		.action = action,
+		.subject = subject,
+		.result = result,
+		.request_id = rq != NULL ? rq->request_id : NULL,
+		.source = rq != NULL ? rq->source : NULL,
+		.detail = detail,
+	};
+	int r;
+
+	auth_roles_str(roles, rolestr, sizeof(rolestr));
+	ev.role = rolestr[0] != '\0' ? rolestr : NULL;
+	if ((r = audit_append(ctx->st, &ev)) != 0)
+		log_error("audit record for %s could not be written: %s", action, ink_err_str(r));
+	return r;
+}
+
+/* Records a refusal and returns err, so refusals read as one line at the call site. */
+static int
+refuse(const struct auth_ctx *ctx, const struct auth_req *rq, const struct auth_principal *actor,
+       const char *action, const char *subject, const char *why, int err)
+{
+	(void)svc_audit(ctx, rq, actor != NULL ? actor->username : NULL,
+	                actor != NULL ? actor->roles : 0, action, subject, why, NULL);
+	return err;
+}
+
+static void
+account_from_user(const struct store_user *u, struct auth_account *a)
+{
+	memset(a, 0, sizeof(*a));
+	memcpy(a->id, u->id, sizeof(a->id));
+	memcpy(a->username, u->username, sizeof(a->username));
+	memcpy(a->display_name, u->display_name, sizeof(a->display_name));
+	memcpy(a->created_by, u->created_by, sizeof(a->created_by));
+	a->roles = u->roles;
+	a->status = u->status;
+	a->must_change_password = u->must_change_password;
+	a->failed_logins = u->failed_logins;
+	a->created_at = u->created_at;
+}
+
+static void
+user_wipe(struct store_user *u)
+{
+	OPENSSL_cleanse(u, sizeof(*u));
+}
+
+/* Loads the identity record, if any, into the account view. */
+static int
+account_load_idv(const struct auth_ctx *ctx, struct auth_account *a)
+{
+	int r = ctx->st->ops->idv_get(ctx->st, a->id, &a->idv);
+
+	if (r == INK_ERR_NOT_FOUND)
+		return 0;
+	if (r == 0)
+		a->has_idv = true;
+	return r;
+}
+
+/* The caller must hold perm and a full (not password-change-only) session. */
+static int
+actor_may(const struct auth_ctx *ctx, const struct auth_req *rq, const struct auth_principal *actor,
+          enum auth_perm perm, const char *action, const char *subject)
+{
+	if (actor->password_change_only)
+		return refuse(ctx, rq, actor, action, subject, "password change required",
+		              INK_ERR_PASSWORD_CHANGE);
+	if (!auth_allowed(actor->roles, perm))
+		return refuse(ctx, rq, actor, action, subject, "denied: role not permitted",
+		              INK_ERR_DENIED);
+	return 0;
+}
+
+void
+auth_secrets_free(struct auth_new_secrets *s)
+{
+	if (s == NULL)
+		return;
+	secmem_free(s->password);
+	secmem_free(s->totp_seed_b32);
+	secmem_free(s->otpauth_uri);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A hash to verify against when the user does not exist, so the answer takes as long. */
+static pthread_mutex_t dummy_mu = PTHREAD_MUTEX_INITIALIZER;
+static char dummy_hash[STORE_HASH_MAX + 1];
+
+static void
+equalise_timing(const struct auth_ctx *ctx, const char *password)
+{
+	struct auth_argon2 a = argon2_params(ctx);
+	int r = 0;
+
+	pthread_mutex_lock(&dummy_mu);
+	if (dummy_hash[0] == '\0')
+		r = auth_password_hash(&a, "inkan-no-such-user", dummy_hash);
+	pthread_mutex_unlock(&dummy_mu);
+	if (r == 0)
+		(void)auth_password_verify(dummy_hash, password);
+}
+
+/* ---- login and sessions ---- */
+
+/* Counts a failed login and records the lockout it may cause. */
+static void
+login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct store_user *u,
+             const char *why)
+{
+	bool locked_now = false;
+	int r;
+
+	r = ctx->st->ops->user_login_failed(ctx->st, u->id, ctx->cfg->max_login_failures, &locked_now);
+	if (r != 0)
+		log_error("cannot count a failed login: %s", ink_err_str(r));
+	(void)svc_audit(ctx, rq, u->username, u->roles, "auth.login", u->username, why, NULL);
+	if (locked_now) {
+		log_warn("account locked after %lld failed logins", (long long)ctx->cfg->max_login_failures);
+		(void)svc_audit(ctx, rq, u->username, u->roles, "auth.lockout", u->username, "locked",
+		                "too many failed logins");
+	}
+}
+
+int
+auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *username,
+           const char *password, const char *otp, char token[static AUTH_TOKEN_CHARS + 1],
+           int64_t *expires_in, bool *must_change)
+{
+	struct store_user u;
+	struct store_session s;
+	int64_t step = -1, now;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	memset(&s, 0, sizeof(s));
+	token[0] = '\0';
+	*expires_in = 0;
+	*must_change = false;
+	if (!auth_username_valid(username)) {
+		equalise_timing(ctx, password);
+		return refuse(ctx, rq, NULL, "auth.login", NULL, "invalid username", INK_ERR_AUTH);
+	}
+	r = ctx->st->ops->user_get_by_name(ctx->st, username, &u);
+	if (r == INK_ERR_NOT_FOUND) {
+		equalise_timing(ctx, password);
+		r = refuse(ctx, rq, NULL, "auth.login", username, "unknown user", INK_ERR_AUTH);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if (u.status == STORE_USER_DISABLED) {
+		r = refuse(ctx, rq, NULL, "auth.login", username, "account disabled", INK_ERR_DISABLED);
+		goto out;
+	}
+	if (u.status == STORE_USER_LOCKED) {
+		r = refuse(ctx, rq, NULL, "auth.login", username, "account locked", INK_ERR_LOCKED);
+		goto out;
+	}
+	r = auth_password_verify(u.password_hash, password);
+	if (r == INK_ERR_AUTH) {
+		login_failed(ctx, rq, &u, "wrong password");
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	r = sam_totp_check(ctx->sam, u.id, u.totp_sealed, u.totp_sealed_len, otp,
+	                   (int)ctx->cfg->totp_window, &step);
+	if (r == INK_ERR_AUTH) {
+		login_failed(ctx, rq, &u, "wrong OTP");
+		goto out;
+	}
+	if (r != 0) {
+		(void)refuse(ctx, rq, NULL, "auth.login", username, ink_err_str(r), r);
+		goto out;
+	}
+	/* One code, one login: the step is claimed atomically in the store. */
+	r = ctx->st->ops->user_use_totp_step(ctx->st, u.id, step);
+	if (r == INK_ERR_REPLAY) {
+		login_failed(ctx, rq, &u, "OTP already used");
+		r = INK_ERR_AUTH;
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if ((r = ctx->st->ops->user_login_ok(ctx->st, u.id)) != 0)
+		goto out;
+	if ((r = auth_token_new(token, s.token_hash)) != 0)
+		goto out;
+	now = ink_now();
+	memcpy(s.user_id, u.id, sizeof(s.user_id));
+	s.created_at = now;
+	s.expires_at = now + ctx->cfg->session_ttl;
+	s.password_change_only = u.must_change_password;
+	if ((r = ctx->st->ops->session_insert(ctx->st, &s)) != 0)
+		goto out;
+	if ((r = svc_audit(ctx, rq, u.username, u.roles, "auth.login", u.username, AUDIT_SUCCESS,
+	                   u.must_change_password ? "password change required" : NULL)) != 0) {
+		(void)ctx->st->ops->session_revoke(ctx->st, s.token_hash);
+		goto out;
+	}
+	*expires_in = ctx->cfg->session_ttl;
+	*must_change = u.must_change_password;
+	r = 0;
+out:
+	if (r != 0)
+		OPENSSL_cleanse(token, AUTH_TOKEN_CHARS + 1);
+	user_wipe(&u);
+	OPENSSL_cleanse(&s, sizeof(s));
+	return r;
+}
+
+int
+auth_authenticate(const struct auth_ctx *ctx, const struct auth_req *rq, const char *token,
+                  struct auth_principal *out)
+{
+	struct store_session s;
+	struct store_user u;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&s, 0, sizeof(s));
+	memset(&u, 0, sizeof(u));
+	if (auth_token_hash(token, s.token_hash) != 0)
+		return refuse(ctx, rq, NULL, "auth.token", NULL, "malformed token", INK_ERR_AUTH);
+	r = ctx->st->ops->session_get(ctx->st, s.token_hash, &s);
+	if (r == INK_ERR_NOT_FOUND)
+		return refuse(ctx, rq, NULL, "auth.token", NULL, "unknown token", INK_ERR_AUTH);
+	if (r != 0)
+		return r;
+	if ((r = ctx->st->ops->user_get_by_id(ctx->st, s.user_id, &u)) != 0)
+		goto out;
+	if (s.revoked) {
+		r = refuse(ctx, rq, NULL, "auth.token", u.username, "revoked token", INK_ERR_AUTH);
+		goto out;
+	}
+	if (ink_now() >= s.expires_at) {
+		r = refuse(ctx, rq, NULL, "auth.token", u.username, "expired token", INK_ERR_EXPIRED);
+		goto out;
+	}
+	if (u.status == STORE_USER_LOCKED) {
+		r = refuse(ctx, rq, NULL, "auth.token", u.username, "account locked", INK_ERR_LOCKED);
+		goto out;
+	}
+	if (u.status != STORE_USER_ACTIVE) {
+		r = refuse(ctx, rq, NULL, "auth.token", u.username, "account disabled", INK_ERR_DISABLED);
+		goto out;
+	}
+	memcpy(out->user_id, u.id, sizeof(out->user_id));
+	memcpy(out->username, u.username, sizeof(out->username));
+	out->roles = u.roles;
+	out->password_change_only = s.password_change_only;
+	memcpy(out->token_hash, s.token_hash, sizeof(out->token_hash));
+	r = 0;
+out:
+	user_wipe(&u);
+	OPENSSL_cleanse(&s, sizeof(s));
+	return r;
+}
+
+int
+auth_logout(const struct auth_ctx *ctx, const struct auth_req *rq, const struct auth_principal *p,
+            const char *token)
+{
+	struct store_session s;
+	uint8_t hash[32];
+	int r;
+
+	memcpy(hash, p->token_hash, sizeof(hash));
+	if (token != NULL) {
+		if (auth_token_hash(token, hash) != 0)
+			return refuse(ctx, rq, p, "auth.revoke", p->username, "malformed token",
+			              INK_ERR_INVALID);
+		r = ctx->st->ops->session_get(ctx->st, hash, &s);
+		/* Another account's token is answered exactly like an unknown one. */
+		if (r == INK_ERR_NOT_FOUND ||
+		    (r == 0 && !ink_ct_equal(s.user_id, p->user_id, sizeof(s.user_id))))
+			return refuse(ctx, rq, p, "auth.revoke", p->username, "unknown token",
+			              INK_ERR_INVALID);
+		if (r != 0)
+			return r;
+	}
+	if ((r = ctx->st->ops->session_revoke(ctx->st, hash)) != 0)
+		return r;
+	return svc_audit(ctx, rq, p->username, p->roles, "auth.revoke", p->username, AUDIT_SUCCESS,
+	                 token != NULL ? "other token of the account" : NULL);
+}
+
+int
+auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
+                     const struct auth_principal *p, const char *old_pw, const char *new_pw)
+{
+	struct auth_argon2 a = argon2_params(ctx);
+	struct store_user u;
+	char hash[STORE_HASH_MAX + 1], why[128];
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if ((r = ctx->st->ops->user_get_by_id(ctx->st, p->user_id, &u)) != 0)
+		goto out;
+	r = auth_password_verify(u.password_hash, old_pw);
+	if (r == INK_ERR_AUTH) {
+		login_failed(ctx, rq, &u, "password change: wrong old password");
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if (auth_password_policy(new_pw, u.username, (size_t)ctx->cfg->password_min_len, why,
+	                         sizeof(why)) != 0) {
+		r = refuse(ctx, rq, p, "auth.passwd", p->username, why, INK_ERR_POLICY);
+		goto out;
+	}
+	if (strcmp(old_pw, new_pw) == 0) {
+		r = refuse(ctx, rq, p, "auth.passwd", p->username, "new password equals the old one",
+		           INK_ERR_POLICY);
+		goto out;
+	}
+	if ((r = auth_password_hash(&a, new_pw, hash)) != 0)
+		goto out;
+	if ((r = ctx->st->ops->user_set_password(ctx->st, u.id, hash, false)) != 0)
+		goto out;
+	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
+		goto out;
+	r = svc_audit(ctx, rq, p->username, p->roles, "auth.passwd", p->username, AUDIT_SUCCESS,
+	              "all sessions ended");
+out:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	user_wipe(&u);
+	return r;
+}
+
+/* ---- registration ---- */
+
+/* Makes the account row, its TOTP seed (in the SAM) and its one-time password. */
+static int
+create_account(const struct auth_ctx *ctx, const char *creator, const char *username,
+               const char *display_name, uint32_t roles, struct store_user *u,
+               struct auth_new_secrets *secrets)
+{
+	struct auth_argon2 a = argon2_params(ctx);
+	uint8_t rnd[16];
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	if ((r = ink_random(rnd, sizeof(rnd))) != 0)
+		return r;
+	hex_encode(rnd, sizeof(rnd), u->id);
+	snprintf(u->username, sizeof(u->username), "%s", username);
+	snprintf(u->display_name, sizeof(u->display_name), "%s",
+	         display_name != NULL && *display_name != '\0' ? display_name : username);
+	snprintf(u->created_by, sizeof(u->created_by), "%s", creator);
+	u->roles = roles;
+	u->status = STORE_USER_ACTIVE;
+	u->must_change_password = true;
+	u->created_at = ink_now();
+	if ((secrets->password = secmem_alloc(ONE_TIME_PASSWORD_LEN + 1)) == NULL ||
+	    (secrets->otpauth_uri = secmem_alloc(512)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = auth_password_generate(secrets->password, ONE_TIME_PASSWORD_LEN + 1,
+	                                ONE_TIME_PASSWORD_LEN)) != 0)
+		return r;
+	if ((r = auth_password_hash(&a, secrets->password, u->password_hash)) != 0)
+		return r;
+	if ((r = sam_totp_new(ctx->sam, u->id, u->totp_sealed, &u->totp_sealed_len,
+	                      &secrets->totp_seed_b32)) != 0)
+		return r;
+	if ((r = auth_otpauth_uri(OTPAUTH_ISSUER, username, secrets->totp_seed_b32,
+	                          secrets->otpauth_uri, 512)) != 0)
+		return r;
+	return ctx->st->ops->user_insert(ctx->st, u);
+}
+
+int
+auth_user_create(const struct auth_ctx *ctx, const struct auth_req *rq,
+                 const struct auth_principal *actor, const char *username,
+                 const char *display_name, uint32_t roles, const char *idv_method,
+                 const char *idv_evidence, struct auth_account *acct,
+                 struct auth_new_secrets *secrets)
+{
+	struct store_user u;
+	struct store_idv v;
+	const char *why = NULL;
+	char rolestr[STORE_TEXT_MAX];
+	bool signer = (roles & AUTH_ROLE_SIGNER) != 0;
+	int r;
+
+	memset(acct, 0, sizeof(*acct));
+	memset(secrets, 0, sizeof(*secrets));
+	memset(&u, 0, sizeof(u));
+	memset(&v, 0, sizeof(v));
+	if (!auth_username_valid(username))
+		return refuse(ctx, rq, actor, "user.create", NULL, "invalid username", INK_ERR_INVALID);
+	if ((r = actor_may(ctx, rq, actor, signer ? AUTH_PERM_SIGNER_MANAGE :
+	                   AUTH_PERM_PRIVILEGED_MANAGE, "user.create", username)) != 0)
+		return r;
+	if (auth_roles_check(roles, &why) != 0)
+		return refuse(ctx, rq, actor, "user.create", username, why, INK_ERR_SOD);
+	if (display_name != NULL && strlen(display_name) > STORE_TEXT_MAX)
+		return refuse(ctx, rq, actor, "user.create", username, "display name too long",
+		              INK_ERR_INVALID);
+	if (signer && (idv_method == NULL || *idv_method == '\0' || idv_evidence == NULL ||
+	               *idv_evidence == '\0' || strlen(idv_method) > STORE_TEXT_MAX ||
+	               strlen(idv_evidence) > STORE_TEXT_MAX))
+		return refuse(ctx, rq, actor, "user.create", username,
+		              "identity verification record required", INK_ERR_INVALID);
+	r = create_account(ctx, actor->username, username, display_name, roles, &u, secrets);
+	if (r == INK_ERR_EXISTS) {
+		r = refuse(ctx, rq, actor, "user.create", username, "username taken", r);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if (signer) {
+		memcpy(v.user_id, u.id, sizeof(v.user_id));
+		snprintf(v.method, sizeof(v.method), "%s", idv_method);
+		snprintf(v.evidence_ref, sizeof(v.evidence_ref), "%s", idv_evidence);
+		snprintf(v.officer, sizeof(v.officer), "%s", actor->username);
+		v.verified_at = u.created_at;
+		if ((r = ctx->st->ops->idv_insert(ctx->st, &v)) != 0) {
+			/* Never leave a signer without its identity record usable. */
+			(void)ctx->st->ops->user_set_status(ctx->st, u.id, STORE_USER_DISABLED);
+			goto out;
+		}
+	}
+	auth_roles_str(roles, rolestr, sizeof(rolestr));
+	if ((r = svc_audit(ctx, rq, actor->username, actor->roles, "user.create", username,
+	                   AUDIT_SUCCESS, rolestr)) != 0) {
+		(void)ctx->st->ops->user_set_status(ctx->st, u.id, STORE_USER_DISABLED);
+		goto out;
+	}
+	account_from_user(&u, acct);
+	if (signer) {
+		acct->has_idv = true;
+		acct->idv = v;
+	}
+	r = 0;
+out:
+	if (r != 0)
+		auth_secrets_free(secrets);
+	user_wipe(&u);
+	return r;
+}
+
+int
+auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username,
+                       struct auth_new_secrets *secrets)
+{
+	struct store_user u;
+	int r;
+
+	memset(secrets, 0, sizeof(*secrets));
+	if (!auth_username_valid(username))
+		return INK_ERR_INVALID;
+	r = create_account(ctx, "-", username, "Security officer", AUTH_ROLE_SECURITY_OFFICER, &u,
+	                   secrets);
+	if (r == 0)
+		r = svc_audit(ctx, NULL, NULL, 0, "user.create", username, AUDIT_SUCCESS,
+		              "first security officer, created by inkan init");
+	if (r != 0)
+		auth_secrets_free(secrets);
+	user_wipe(&u);
+	return r;
+}
+
+int
+auth_user_list(const struct auth_ctx *ctx, const struct auth_req *rq,
+               const struct auth_principal *actor, struct auth_account **out, size_t *n)
+{
+	struct store_user *users = NULL;
+	struct auth_account *accts = NULL;
+	size_t count = 0, i;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = actor_may(ctx, rq, actor, AUTH_PERM_USER_READ, "user.list", NULL)) != 0)
+		return r;
+	if ((r = ctx->st->ops->user_list(ctx->st, &users, &count)) != 0)
+		goto out;
+	if (count > 0 && (accts = calloc(count, sizeof(*accts))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		account_from_user(&users[i], &accts[i]);
+		if ((r = account_load_idv(ctx, &accts[i])) != 0)
+			goto out;
+	}
+	if ((r = svc_audit(ctx, rq, actor->username, actor->roles, "user.list", NULL, AUDIT_SUCCESS,
+	                   NULL)) != 0)
+		goto out;
+	*out = accts;
+	*n = count;
+	accts = NULL;
+out:
+	free(accts);
+	store_users_free(users, count);
+	return r;
+}
+
+/* Loads the target of an officer's action; unknown users are refused and audited. */
+static int
+load_target(const struct auth_ctx *ctx, const struct auth_req *rq,
+            const struct auth_principal *actor, const char *action, const char *username,
+            struct store_user *u)
+{
+	int r;
+
+	if (!auth_username_valid(username))
+		return refuse(ctx, rq, actor, action, NULL, "invalid username", INK_ERR_NOT_FOUND);
+	r = ctx->st->ops->user_get_by_name(ctx->st, username, u);
+	if (r == INK_ERR_NOT_FOUND)
+		return refuse(ctx, rq, actor, action, username, "unknown user", r);
+	return r;
+}
+
+int
+auth_user_show(const struct auth_ctx *ctx, const struct auth_req *rq,
+               const struct auth_principal *actor, const char *username, struct auth_account *out)
+{
+	struct store_user u;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(&u, 0, sizeof(u));
+	/* Anyone may see their own account; only officers see others. */
+	if (strcmp(username, actor->username) != 0 &&
+	    (r = actor_may(ctx, rq, actor, AUTH_PERM_USER_READ, "user.show", username)) != 0)
+		return r;
+	if (actor->password_change_only)
+		return refuse(ctx, rq, actor, "user.show", username, "password change required",
+		              INK_ERR_PASSWORD_CHANGE);
+	if ((r = load_target(ctx, rq, actor, "user.show", username, &u)) != 0)
+		goto out;
+	account_from_user(&u, out);
+	if ((r = account_load_idv(ctx, out)) != 0)
+		goto out;
+	r = svc_audit(ctx, rq, actor->username, actor->roles, "user.show", username, AUDIT_SUCCESS,
+	              NULL);
+out:
+	user_wipe(&u);
+	return r;
+}
+
+/* Active security officers other than except_id. */
+static int
+count_other_officers(const struct auth_ctx *ctx, const char *except_id, size_t *count)
+{
+	struct store_user *users = NULL;
+	size_t n = 0, i;
+	int r;
+
+	*count = 0;
+	if ((r = ctx->st->ops->user_list(ctx->st, &users, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((users[i].roles & AUTH_ROLE_SECURITY_OFFICER) &&
+		    users[i].status != STORE_USER_DISABLED && strcmp(users[i].id, except_id) != 0)
+			(*count)++;
+	store_users_free(users, n);
+	return 0;
+}
+
+int
+auth_user_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
+                 const struct auth_principal *actor, const char *username)
+{
+	struct store_user u;
+	size_t officers = 0;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if (actor->password_change_only)
+		return refuse(ctx, rq, actor, "user.remove", username, "password change required",
+		              INK_ERR_PASSWORD_CHANGE);
+	if (!auth_allowed(actor->roles, AUTH_PERM_SIGNER_MANAGE) &&
+	    !auth_allowed(actor->roles, AUTH_PERM_PRIVILEGED_MANAGE))
+		return refuse(ctx, rq, actor, "user.remove", username, "denied: role not permitted",
+		              INK_ERR_DENIED);
+	if ((r = load_target(ctx, rq, actor, "user.remove", username, &u)) != 0)
+		goto out;
+	if ((r = actor_may(ctx, rq, actor, (u.roles & AUTH_ROLE_SIGNER) ? AUTH_PERM_SIGNER_MANAGE :
+	                   AUTH_PERM_PRIVILEGED_MANAGE, "user.remove", username)) != 0)
+		goto out;
+	if (strcmp(u.id, actor->user_id) == 0) {
+		r = refuse(ctx, rq, actor, "user.remove", username, "denied: own account",
+		           INK_ERR_DENIED);
+		goto out;
+	}
+	if (u.roles & AUTH_ROLE_SECURITY_OFFICER) {
+		if ((r = count_other_officers(ctx, u.id, &officers)) != 0)
+			goto out;
+		if (officers == 0) {
+			r = refuse(ctx, rq, actor, "user.remove", username,
+			           "denied: last security officer", INK_ERR_SOD);
+			goto out;
+		}
+	}
+	if ((r = ctx->st->ops->user_set_status(ctx->st, u.id, STORE_USER_DISABLED)) != 0)
+		goto out;
+	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
+		goto out;
+	/* Key destruction joins here once the key manager owns signers' keys. */
+	r = svc_audit(ctx, rq, actor->username, actor->roles, "user.remove", username,
+	              AUDIT_SUCCESS, "account disabled, sessions ended, records kept");
+out:
+	user_wipe(&u);
+	return r;
+}
+
+int
+auth_user_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
+                 const struct auth_principal *actor, const char *username)
+{
+	struct store_user u;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if ((r = actor_may(ctx, rq, actor, AUTH_PERM_UNLOCK, "user.unlock", username)) != 0)
+		return r;
+	if ((r = load_target(ctx, rq, actor, "user.unlock", username, &u)) != 0)
+		goto out;
+	if (strcmp(u.id, actor->user_id) == 0) {
+		r = refuse(ctx, rq, actor, "user.unlock", username, "denied: own account",
+		           INK_ERR_DENIED);
+		goto out;
+	}
+	if (u.status == STORE_USER_DISABLED) {
+		r = refuse(ctx, rq, actor, "user.unlock", username, "account deregistered",
+		           INK_ERR_DISABLED);
+		goto out;
+	}
+	if ((r = ctx->st->ops->user_set_status(ctx->st, u.id, STORE_USER_ACTIVE)) != 0 ||
+	    (r = ctx->st->ops->user_login_ok(ctx->st, u.id)) != 0)
+		goto out;
+	r = svc_audit(ctx, rq, actor->username, actor->roles, "user.unlock", username,
+	              AUDIT_SUCCESS, NULL);
+out:
+	user_wipe(&u);
+	return r;
+}
+
+int
+auth_role_change(const struct auth_ctx *ctx, const struct auth_req *rq,
+                 const struct auth_principal *actor, const char *username, uint32_t role,
+                 bool grant)
+{
+	const char *action = grant ? "role.grant" : "role.revoke", *why = NULL;
+	struct store_user u;
+	uint32_t roles;
+	size_t officers = 0;
+	char detail[STORE_TEXT_MAX];
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if ((r = actor_may(ctx, rq, actor, AUTH_PERM_PRIVILEGED_MANAGE, action, username)) != 0)
+		return r;
+	if (auth_role_name(role) == NULL || !(role & AUTH_ROLES_PRIVILEGED))
+		return refuse(ctx, rq, actor, action, username,
+		              "only privileged roles are granted here; signers are registered",
+		              INK_ERR_SOD);
+	if ((r = load_target(ctx, rq, actor, action, username, &u)) != 0)
+		goto out;
+	if (strcmp(u.id, actor->user_id) == 0) {
+		r = refuse(ctx, rq, actor, action, username, "denied: own account", INK_ERR_SOD);
+		goto out;
+	}
+	if (u.status == STORE_USER_DISABLED) {
+		r = refuse(ctx, rq, actor, action, username, "account deregistered", INK_ERR_DISABLED);
+		goto out;
+	}
+	roles = grant ? (u.roles | role) : (u.roles & ~role);
+	if (roles == 0) {
+		r = refuse(ctx, rq, actor, action, username,
+		           "an account keeps at least one role; deregister it instead", INK_ERR_SOD);
+		goto out;
+	}
+	if (auth_roles_check(roles, &why) != 0) {
+		r = refuse(ctx, rq, actor, action, username, why, INK_ERR_SOD);
+		goto out;
+	}
+	if (!grant && role == AUTH_ROLE_SECURITY_OFFICER) {
+		if ((r = count_other_officers(ctx, u.id, &officers)) != 0)
+			goto out;
+		if (officers == 0) {
+			r = refuse(ctx, rq, actor, action, username, "denied: last security officer",
+			           INK_ERR_SOD);
+			goto out;
+		}
+	}
+	if ((r = ctx->st->ops->user_set_roles(ctx->st, u.id, roles)) != 0)
+		goto out;
+	/* A role change ends the account's sessions: new rights need a new login. */
+	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
+		goto out;
+	snprintf(detail, sizeof(detail), "%s", auth_role_name(role));
+	r = svc_audit(ctx, rq, actor->username, actor->roles, action, username, AUDIT_SUCCESS, detail);
+out:
+	user_wipe(&u);
+	return r;
+}

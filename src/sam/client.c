@@ -1,0 +1,281 @@
+/* client: inkand's side of the SAM channel: spawns inkan-sam, one request at a time, and
+ * notices (never hides) its death. */
+#include "sam/sam.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct sam_client {
+	int fd;
+	pid_t pid;
+	pthread_mutex_t mu;        /* one request/reply exchange at a time */
+	pthread_t monitor;
+	bool monitor_started;
+	atomic_bool dead;
+	void (*hook)(void *, int);
+	void *hook_arg;
+	pthread_mutex_t hook_mu;
+};
+
+static void *
+monitor_main(void *arg)
+{
+	struct sam_client *c = arg;
+	int status = 0;
+	pid_t r;
+
+	do {
+		r = waitpid(c->pid, &status, 0);
+	} while (r < 0 && errno == EINTR);
+	atomic_store(&c->dead, true);
+	if (WIFSIGNALED(status))
+		log_error("inkan-sam (pid %d) killed by signal %d; signing is unavailable until "
+		          "inkand is restarted", (int)c->pid, WTERMSIG(status));
+	else
+		log_error("inkan-sam (pid %d) exited with status %d; signing is unavailable until "
+		          "inkand is restarted", (int)c->pid, WEXITSTATUS(status));
+	pthread_mutex_lock(&c->hook_mu);
+	if (c->hook != NULL)
+		c->hook(c->hook_arg, status);
+	pthread_mutex_unlock(&c->hook_mu);
+	return NULL;
+}
+
+int
+sam_client_spawn(const char *sam_path, const char *data_dir, struct sam_client **out)
+{
+	struct sam_client *c = NULL;
+	int sv[2] = { -1, -1 }, r = INK_ERR_INTERNAL;
+	char fdarg[16];
+	pid_t pid;
+
+	*out = NULL;
+	if (access(sam_path, X_OK) != 0) {
+		log_error("cannot execute %s", sam_path);
+		return INK_ERR_SAM_UNAVAILABLE;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return INK_ERR_ALLOC;
+	c->fd = -1;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->hook_mu, NULL);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		r = INK_ERR_IO;
+		goto out;
+	}
+	if ((pid = fork()) < 0) {
+		r = INK_ERR_IO;
+		goto out;
+	}
+	if (pid == 0) {
+		/* Child: keep only our end, without close-on-exec, and die with the parent. */
+		close(sv[0]);
+		if (fcntl(sv[1], F_SETFD, 0) != 0)
+			_exit(127);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+		execl(sam_path, "inkan-sam", "--fd", fdarg, "--data", data_dir, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	c->fd = sv[0];
+	sv[0] = -1;
+	c->pid = pid;
+	if (pthread_create(&c->monitor, NULL, monitor_main, c) != 0) {
+		r = INK_ERR_INTERNAL;
+		goto out;
+	}
+	c->monitor_started = true;
+	if ((r = sam_ping(c)) != 0) {
+		log_error("inkan-sam did not answer: %s", ink_err_str(r));
+		goto out;
+	}
+	log_info("inkan-sam started (pid %d)", (int)pid);
+	*out = c;
+	c = NULL;
+	r = 0;
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	sam_client_free(c);
+	return r;
+}
+
+void
+sam_client_set_death_hook(struct sam_client *c, void (*fn)(void *arg, int status), void *arg)
+{
+	pthread_mutex_lock(&c->hook_mu);
+	c->hook = fn;
+	c->hook_arg = arg;
+	pthread_mutex_unlock(&c->hook_mu);
+}
+
+void
+sam_client_free(struct sam_client *c)
+{
+	if (c == NULL)
+		return;
+	sam_client_set_death_hook(c, NULL, NULL);
+	if (c->fd >= 0) {
+		/* EOF tells the SAM to wipe its keys and exit. */
+		shutdown(c->fd, SHUT_RDWR);
+		close(c->fd);
+	}
+	if (c->monitor_started) {
+		if (!atomic_load(&c->dead) && c->pid > 0) {
+			/* Give it a moment to exit on EOF, then insist. */
+			for (int i = 0; i < 50 && !atomic_load(&c->dead); i++)
+				usleep(20000);
+			if (!atomic_load(&c->dead))
+				kill(c->pid, SIGKILL);
+		}
+		pthread_join(c->monitor, NULL);
+	}
+	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->hook_mu);
+	free(c);
+}
+
+pid_t
+sam_client_pid(const struct sam_client *c)
+{
+	return c->pid;
+}
+
+/* Sends req and reads the reply into rep; an ERR reply becomes its error code. */
+static int
+sam_call(struct sam_client *c, const struct ink_buf *req, struct ink_buf *rep)
+{
+	uint8_t type;
+	uint32_t code;
+	int r;
+
+	if (c == NULL || atomic_load(&c->dead))
+		return INK_ERR_SAM_UNAVAILABLE;
+	pthread_mutex_lock(&c->mu);
+	r = sam_frame_write(c->fd, req);
+	if (r == 0)
+		r = sam_frame_read(c->fd, rep);
+	pthread_mutex_unlock(&c->mu);
+	if (r == INK_ERR_IO) {
+		/* A broken channel is a dead SAM, whatever waitpid says yet. */
+		atomic_store(&c->dead, true);
+		return INK_ERR_SAM_UNAVAILABLE;
+	}
+	if (r != 0)
+		return r;
+	if ((r = buf_get_u8(rep, &type)) != 0)
+		return r;
+	if (type == SAM_REPLY_OK)
+		return 0;
+	if (type != SAM_REPLY_ERR || (r = buf_get_u32(rep, &code)) != 0)
+		return INK_ERR_PROTOCOL;
+	if (code == 0 || code >= (uint32_t)-INK_ERR_MAX_)
+		return INK_ERR_PROTOCOL;
+	return -(int)code;
+}
+
+int
+sam_ping(struct sam_client *c)
+{
+	struct ink_buf req, rep;
+	uint32_t pid;
+	int r;
+
+	buf_init(&req, SAM_FRAME_MAX, false);
+	buf_init(&rep, SAM_FRAME_MAX, false);
+	if ((r = buf_put_u8(&req, SAM_MSG_PING)) != 0)
+		goto out;
+	if ((r = sam_call(c, &req, &rep)) != 0)
+		goto out;
+	if ((r = buf_get_u32(&rep, &pid)) != 0)
+		goto out;
+	r = (pid_t)pid == c->pid ? 0 : INK_ERR_PROTOCOL;
+out:
+	buf_free(&req);
+	buf_free(&rep);
+	return r;
+}
+
+int
+sam_totp_new(struct sam_client *c, const char *user_id, uint8_t sealed[static SAM_SEALED_MAX],
+             size_t *sealed_len, char **seed_b32)
+{
+	struct ink_buf req, rep;
+	const uint8_t *p;
+	size_t n;
+	char *b32 = NULL;
+	int r;
+
+	*sealed_len = 0;
+	*seed_b32 = NULL;
+	buf_init(&req, SAM_FRAME_MAX, false);
+	buf_init(&rep, SAM_FRAME_MAX, true);
+	if ((r = buf_put_u8(&req, SAM_MSG_TOTP_NEW)) != 0 ||
+	    (r = buf_put_cstring(&req, user_id)) != 0)
+		goto out;
+	if ((r = sam_call(c, &req, &rep)) != 0)
+		goto out;
+	if ((r = buf_get_string_ptr(&rep, &p, &n, SAM_SEALED_MAX)) != 0)
+		goto out;
+	memcpy(sealed, p, n);
+	if ((b32 = secmem_alloc(128)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = buf_get_cstring(&rep, b32, 128)) != 0)
+		goto out;
+	*sealed_len = n;
+	*seed_b32 = b32;
+	b32 = NULL;
+out:
+	secmem_free(b32);
+	buf_free(&req);
+	buf_free(&rep);
+	return r;
+}
+
+int
+sam_totp_check(struct sam_client *c, const char *user_id, const uint8_t *sealed,
+               size_t sealed_len, const char *code, int window, int64_t *step)
+{
+	struct ink_buf req, rep;
+	uint64_t s;
+	int r;
+
+	*step = -1;
+	buf_init(&req, SAM_FRAME_MAX, true);
+	buf_init(&rep, SAM_FRAME_MAX, false);
+	if ((r = buf_put_u8(&req, SAM_MSG_TOTP_CHECK)) != 0 ||
+	    (r = buf_put_cstring(&req, user_id)) != 0 ||
+	    (r = buf_put_string(&req, sealed, sealed_len)) != 0 ||
+	    (r = buf_put_cstring(&req, code)) != 0 ||
+	    (r = buf_put_u32(&req, (uint32_t)window)) != 0)
+		goto out;
+	if ((r = sam_call(c, &req, &rep)) != 0)
+		goto out;
+	if ((r = buf_get_u64(&rep, &s)) != 0)
+		goto out;
+	if (s > INT64_MAX) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	*step = (int64_t)s;
+out:
+	buf_free(&req);
+	buf_free(&rep);
+	return r;
+}
