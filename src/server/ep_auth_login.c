@@ -1,0 +1,89 @@
+/* ep_auth_login: POST /csc/v{1,2}/auth/login — HTTP Basic username:password plus the current
+ * TOTP code in the body -> bearer token. */
+#include "server/server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct login_req {
+	char *otp;
+	bool remember_me;
+};
+
+static const struct json_field login_spec[] = {
+	JSPEC_STRING("otp", struct login_req, otp, 16, JF_REQUIRED | JF_SECRET),
+	JSPEC_BOOL("rememberMe", struct login_req, remember_me, 0),
+	JSPEC_END,
+};
+
+/* Decodes "Basic base64(user:password)" into secmem *decoded, pointing *user and *pw into it. */
+static int
+basic_credentials(struct srv_request *rq, char **decoded, const char **user, const char **pw)
+{
+	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                            MHD_HTTP_HEADER_AUTHORIZATION);
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	char *colon, *d;
+
+	*decoded = NULL;
+	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0 || strlen(h) > 2048)
+		return INK_ERR_INVALID;
+	h += 6;
+	while (*h == ' ')
+		h++;
+	if (b64_decode(h, &raw, &len) != 0)
+		return INK_ERR_INVALID;
+	if ((d = secmem_alloc(len + 1)) == NULL) {
+		explicit_bzero(raw, len);
+		free(raw);
+		return INK_ERR_ALLOC;
+	}
+	memcpy(d, raw, len);
+	explicit_bzero(raw, len);
+	free(raw);
+	if (memchr(d, '\0', len) != NULL || (colon = strchr(d, ':')) == NULL) {
+		secmem_free(d);
+		return INK_ERR_INVALID;
+	}
+	*colon = '\0';
+	*user = d;
+	*pw = colon + 1;
+	*decoded = d;
+	return 0;
+}
+
+void
+ep_auth_login(struct srv_request *rq)
+{
+	struct login_req req = { 0 };
+	char token[AUTH_TOKEN_CHARS + 1], *cred = NULL;
+	const char *user = NULL, *pw = NULL;
+	int64_t expires_in = 0;
+	bool must_change = false;
+	int r;
+
+	if (basic_credentials(rq, &cred, &user, &pw) != 0) {
+		req_audit_refusal(rq, "auth.login", "malformed Basic authorization");
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		            "Malformed or missing Basic authorization header (username:password)");
+		return;
+	}
+	if (req_parse(rq, login_spec, &req) != 0)
+		goto out;
+	r = auth_login(&rq->srv->actx, &rq->areq, user, pw, req.otp, token, &expires_in, &must_change);
+	if (r != 0) {
+		reply_ink_err(rq, r, r == INK_ERR_AUTH || r == INK_ERR_DISABLED ?
+		              "Authentication failed: wrong username, password or OTP" : NULL);
+		goto out;
+	}
+	reply_json(rq, MHD_HTTP_OK,
+	           json_pack("{s:s, s:s, s:I, s:b}", "access_token", token, "token_type", "Bearer",
+	                     "expires_in", (json_int_t)expires_in, "password_change_required",
+	                     must_change));
+out:
+	explicit_bzero(token, sizeof(token));
+	json_free_spec(login_spec, &req);
+	secmem_free(cred);
+}

@@ -1,0 +1,35 @@
+/* ep_info: GET|POST /csc/v{1,2}/info — what this service is and what it implements. */
+#include "server/server.h"
+
+#include <string.h>
+
+#include "policy/policy.h"
+
+void
+ep_info(struct srv_request *rq)
+{
+	const struct policy_sig_alg *algs;
+	bool v1 = strncmp(rq->url, "/csc/v1/", 8) == 0;
+	json_t *o, *oids;
+	size_t n, i;
+
+	/* Only what is implemented today is announced; clients choose from this list. */
+	oids = json_array();
+	algs = policy_sig_algs(&n);
+	for (i = 0; oids != NULL && i < n; i++)
+		json_array_append_new(oids, json_string(algs[i].oid));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s,s,s], s:{s:o, s:[]}}",
+	              "specs", v1 ? "1.0.4.0" : "2.0.0.2",
+	              "name", rq->srv->cfg.service_name,
+	              "logo", "",
+	              "region", "JP",
+	              "lang", rq->srv->cfg.lang,
+	              "description", "inkan remote signing service: signers' keys under their sole control",
+	              "authType", "basic",
+	              "methods", "info", "auth/login", "auth/revoke",
+	              "signAlgorithms", "algos", oids, "params");
+	if (o != NULL && !v1)
+		json_object_set_new(o, "signature_formats",
+		                    json_pack("{s:[], s:[]}", "formats", "envelope_properties"));
+	reply_json(rq, MHD_HTTP_OK, o);
+}

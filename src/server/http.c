@@ -1,0 +1,470 @@
+/* http: libmicrohttpd listeners, capped request bodies, routing, bearer authentication, and one
+ * cleanup callback that frees (and wipes) every request. */
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "audit/audit.h"
+
+#define PARAM_MAX STORE_TEXT_MAX
+
+/* ---- addresses ---- */
+
+struct parsed_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	bool v6;
+	bool loopback;
+};
+
+/* "HOST:PORT" or "[V6]:PORT" with a numeric host. */
+static int
+parse_addr(const char *text, struct parsed_addr *pa)
+{
+	char host[128], *colon, *end;
+	long port;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&pa->ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&pa->ss;
+
+	memset(pa, 0, sizeof(*pa));
+	if (strlen(text) >= sizeof(host))
+		return INK_ERR_CONFIG;
+	memcpy(host, text, strlen(text) + 1);
+	if ((colon = strrchr(host, ':')) == NULL)
+		return INK_ERR_CONFIG;
+	*colon = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+		return INK_ERR_CONFIG;
+	if (host[0] == '[') {
+		size_t n = strlen(host);
+
+		if (n < 3 || host[n - 1] != ']')
+			return INK_ERR_CONFIG;
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+			return INK_ERR_CONFIG;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		pa->len = sizeof(*in6);
+		pa->v6 = true;
+		pa->loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+		return 0;
+	}
+	if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
+		return INK_ERR_CONFIG;
+	in4->sin_family = AF_INET;
+	in4->sin_port = htons((uint16_t)port);
+	pa->len = sizeof(*in4);
+	pa->loopback = (ntohl(in4->sin_addr.s_addr) >> 24) == 127;
+	return 0;
+}
+
+static void
+conn_source(struct MHD_Connection *conn, char *out, size_t outsz)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	snprintf(out, outsz, "-");
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || ci->client_addr == NULL)
+		return;
+	sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)outsz);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outsz);
+}
+
+/* ---- routing ---- */
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Copies one percent-decoded path segment [p, p+n) into out; refuses NUL, '/' and overlong. */
+static bool
+decode_segment(const char *p, size_t n, char *out, size_t outsz)
+{
+	size_t i, o = 0;
+	int hi, lo;
+	char c;
+
+	for (i = 0; i < n; i++) {
+		c = p[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return false;
+			if ((hi = hexval(p[i + 1])) < 0 || (lo = hexval(p[i + 2])) < 0)
+				return false;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c == '\0' || c == '/' || o + 1 >= outsz)
+			return false;
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	return o > 0;
+}
+
+/* Matches url against pattern, capturing "{}" segments into rq->params. */
+static bool
+path_match(const char *pattern, const char *url, struct srv_request *rq)
+{
+	const char *p = pattern, *u = url, *pe, *ue;
+	unsigned np = 0;
+
+	for (;;) {
+		if (*p != '/' || *u != '/')
+			return false;
+		p++;
+		u++;
+		pe = strchr(p, '/');
+		ue = strchr(u, '/');
+		if (pe == NULL)
+			pe = p + strlen(p);
+		if (ue == NULL)
+			ue = u + strlen(u);
+		if (pe - p == 2 && p[0] == '{' && p[1] == '}') {
+			if (np >= SRV_MAX_PARAMS ||
+			    !decode_segment(u, (size_t)(ue - u), rq->params[np], sizeof(rq->params[np])))
+				return false;
+			np++;
+		} else if (pe - p != ue - u || strncmp(p, u, (size_t)(pe - p)) != 0) {
+			return false;
+		}
+		p = pe;
+		u = ue;
+		if (*p == '\0' && *u == '\0') {
+			rq->nparams = np;
+			return true;
+		}
+		if (*p == '\0' || *u == '\0')
+			return false;
+	}
+}
+
+static const struct srv_route *
+route_find(struct srv_request *rq, char *allow, size_t allowsz)
+{
+	const struct srv_route *hit = NULL;
+	size_t i, off = 0;
+	int n;
+
+	allow[0] = '\0';
+	for (i = 0; i < srv_routes_len; i++) {
+		const struct srv_route *rt = &srv_routes[i];
+
+		if (!(rt->classes & rq->listener->classes) || !path_match(rt->path, rq->url, rq))
+			continue;
+		if (strcmp(rt->method, rq->method) == 0) {
+			hit = rt;
+			break;
+		}
+		n = snprintf(allow + off, allowsz - off, "%s%s", off > 0 ? ", " : "", rt->method);
+		if (n > 0 && (size_t)n < allowsz - off)
+			off += (size_t)n;
+	}
+	return hit;
+}
+
+/* "Authorization: Bearer <token>" -> token, or NULL. */
+static const char *
+bearer_token(struct srv_request *rq)
+{
+	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                            MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return *h != '\0' ? h : NULL;
+}
+
+static void
+dispatch(struct srv_request *rq)
+{
+	const struct srv_route *rt;
+	const char *token;
+	char allow[128];
+	int r;
+
+	rt = route_find(rq, allow, sizeof(allow));
+	if (rt == NULL && allow[0] != '\0') {
+		reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request",
+		            "Method not allowed for this path");
+		if (rq->resp != NULL)
+			(void)MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_ALLOW, allow);
+		return;
+	}
+	if (rt == NULL) {
+		reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "Unknown path");
+		return;
+	}
+	if (rq->too_large) {
+		reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request", "Request body too large");
+		return;
+	}
+	if (rt->auth != SRV_AUTH_NONE) {
+		if ((token = bearer_token(rq)) == NULL) {
+			req_audit_refusal(rq, "auth.token", "no bearer token");
+			reply_error(rq, MHD_HTTP_UNAUTHORIZED, "invalid_token", "Missing access token");
+			return;
+		}
+		r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who);
+		if (r == INK_ERR_AUTH || r == INK_ERR_DISABLED) {
+			reply_error(rq, MHD_HTTP_UNAUTHORIZED, "invalid_token", "Invalid access token");
+			return;
+		}
+		if (r == INK_ERR_EXPIRED) {
+			reply_error(rq, MHD_HTTP_UNAUTHORIZED, "invalid_token", "Access token expired");
+			return;
+		}
+		if (r != 0) {
+			reply_ink_err(rq, r, NULL);
+			return;
+		}
+		if (rq->who.password_change_only && rt->auth != SRV_AUTH_BEARER_ANY) {
+			req_audit_refusal(rq, "auth.token", "password change required");
+			reply_ink_err(rq, INK_ERR_PASSWORD_CHANGE, NULL);
+			return;
+		}
+	}
+	rt->fn(rq);
+	if (!rq->responded) {
+		log_bug("handler for %s %s sent no reply", rt->method, rt->path);
+		reply_ink_err(rq, INK_ERR_INTERNAL, NULL);
+	}
+}
+
+/* ---- libmicrohttpd callbacks ---- */
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct srv_listener *l = cls;
+	struct srv_request *rq = *con_cls;
+	const char *cl;
+	uint8_t rnd[8];
+	unsigned long long clen;
+	char *end;
+
+	(void)version;
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		rq->srv = l->srv;
+		rq->listener = l;
+		rq->conn = conn;
+		rq->method = method;
+		rq->url = url;
+		buf_init(&rq->body, (size_t)l->srv->cfg.max_body, true);
+		if (ink_random(rnd, sizeof(rnd)) != 0) {
+			free(rq);
+			return MHD_NO;
+		}
+		hex_encode(rnd, sizeof(rnd), rq->request_id);
+		conn_source(conn, rq->source, sizeof(rq->source));
+		rq->areq.request_id = rq->request_id;
+		rq->areq.source = rq->source;
+		*con_cls = rq;
+		/* A declared length over the cap is refused before a byte of it is read. */
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL) {
+			clen = strtoull(cl, &end, 10);
+			if (*end != '\0' || clen > (unsigned long long)l->srv->cfg.max_body)
+				rq->too_large = true;
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		if (!rq->too_large && buf_put(&rq->body, upload_data, *upload_data_size) != 0) {
+			/* Keep reading (and dropping) the rest so the 413 reaches the client. */
+			rq->too_large = true;
+			buf_free(&rq->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	dispatch(rq);
+	if (rq->resp == NULL)
+		return MHD_NO;
+	return MHD_queue_response(conn, rq->status, rq->resp);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+	struct srv_request *rq = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	buf_free(&rq->body);
+	if (rq->resp != NULL)
+		MHD_destroy_response(rq->resp);
+	explicit_bzero(rq, sizeof(*rq));
+	free(rq);
+	*con_cls = NULL;
+}
+
+/* ---- lifecycle ---- */
+
+static int
+add_listener(struct srv *s, const char *addr, unsigned cls)
+{
+	size_t i;
+
+	if (addr[0] == '\0')
+		addr = s->cfg.listen_signer;
+	for (i = 0; i < s->nls; i++) {
+		if (strcmp(s->ls[i].addr, addr) == 0) {
+			s->ls[i].classes |= cls;
+			return 0;
+		}
+	}
+	if (s->nls >= SRV_MAX_LISTENERS)
+		return INK_ERR_INTERNAL;
+	snprintf(s->ls[s->nls].addr, sizeof(s->ls[s->nls].addr), "%s", addr);
+	s->ls[s->nls].classes = cls;
+	s->ls[s->nls].srv = s;
+	s->nls++;
+	return 0;
+}
+
+static int
+write_addr_file(struct srv *s)
+{
+	static const char *const names[] = { "signer", "admin", "public" };
+	char path[1024], text[1024];
+	size_t off = 0, i, c;
+	int n;
+
+	/* First line: the signer API; then one "class address" line per class. */
+	for (i = 0; i < s->nls; i++) {
+		if (s->ls[i].classes & SRV_SIGNER) {
+			n = snprintf(text, sizeof(text), "%s\n", s->ls[i].bound);
+			off = (size_t)n;
+		}
+	}
+	for (c = 0; c < 3; c++) {
+		for (i = 0; i < s->nls; i++) {
+			if (!(s->ls[i].classes & (1u << c)))
+				continue;
+			n = snprintf(text + off, sizeof(text) - off, "%s %s\n", names[c], s->ls[i].bound);
+			if (n < 0 || (size_t)n >= sizeof(text) - off)
+				return INK_ERR_INTERNAL;
+			off += (size_t)n;
+		}
+	}
+	if (ink_path(path, sizeof(path), s->cfg.data_dir, "inkand.addr") != 0)
+		return INK_ERR_TOO_LARGE;
+	return ink_write_file(path, text, off, 0644);
+}
+
+int
+srv_listen(struct srv *s)
+{
+	struct parsed_addr pa;
+	const union MHD_DaemonInfo *di;
+	unsigned int flags;
+	size_t i;
+	int r;
+
+	s->nls = 0;
+	if ((r = add_listener(s, s->cfg.listen_signer, SRV_SIGNER)) != 0 ||
+	    (r = add_listener(s, s->cfg.listen_admin, SRV_ADMIN)) != 0 ||
+	    (r = add_listener(s, s->cfg.listen_public, SRV_PUBLIC)) != 0)
+		return r;
+	for (i = 0; i < s->nls; i++) {
+		if (parse_addr(s->ls[i].addr, &pa) != 0) {
+			log_error("listen address '%s' is not numeric HOST:PORT", s->ls[i].addr);
+			return INK_ERR_CONFIG;
+		}
+		if (s->cfg.plain_http && !pa.loopback) {
+			log_error("plain_http is allowed only on loopback addresses, not %s", s->ls[i].addr);
+			return INK_ERR_CONFIG;
+		}
+	}
+	for (i = 0; i < s->nls; i++) {
+		struct srv_listener *l = &s->ls[i];
+
+		(void)parse_addr(l->addr, &pa);
+		flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+		if (pa.v6)
+			flags |= MHD_USE_IPv6;
+		if (!s->cfg.plain_http)
+			flags |= MHD_USE_TLS;
+		if (s->cfg.plain_http)
+			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
+			    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
+			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			    MHD_OPTION_END);
+		else
+			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
+			    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
+			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
+			    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
+			    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+			    MHD_OPTION_END);
+		if (l->daemon == NULL) {
+			log_error("cannot listen on %s", l->addr);
+			return INK_ERR_IO;
+		}
+		di = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
+		{
+			char host[128], *colon;
+
+			snprintf(host, sizeof(host), "%s", l->addr);
+			if ((colon = strrchr(host, ':')) != NULL)
+				*colon = '\0';
+			snprintf(l->bound, sizeof(l->bound), "%s:%u", host,
+			         di != NULL ? (unsigned)di->port : 0u);
+		}
+		log_info("listening on %s://%s for%s%s%s", s->cfg.plain_http ? "http" : "https", l->bound,
+		         (l->classes & SRV_SIGNER) ? " signer" : "", (l->classes & SRV_ADMIN) ? " admin" : "",
+		         (l->classes & SRV_PUBLIC) ? " public" : "");
+	}
+	return write_addr_file(s);
+}
+
+void
+srv_stop(struct srv *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nls; i++) {
+		if (s->ls[i].daemon != NULL)
+			MHD_stop_daemon(s->ls[i].daemon);
+		s->ls[i].daemon = NULL;
+	}
+}

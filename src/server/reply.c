@@ -1,0 +1,228 @@
+/* reply: the one way a response leaves inkand — JSON, the CSC error form, the status map. */
+#include "server/server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+
+static void
+send_body(struct srv_request *rq, unsigned status, char *text)
+{
+	struct MHD_Response *resp;
+	size_t len = text != NULL ? strlen(text) : 0;
+
+	if (rq->responded) {
+		log_bug("second reply for one request");
+		free(text);
+		return;
+	}
+	rq->responded = true;
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL) {
+		free(text);
+		return;
+	}
+	if (len > 0)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	(void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	(void)MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                              "Bearer realm=\"inkan\"");
+	rq->resp = resp;
+	rq->status = status;
+}
+
+void
+reply_json(struct srv_request *rq, unsigned status, json_t *obj)
+{
+	json_malloc_t jm;
+	json_free_t jf;
+	char *text, *copy;
+
+	if (obj == NULL) {
+		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
+		return;
+	}
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	if (text == NULL) {
+		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
+		return;
+	}
+	/* The text came from jansson's allocator; MHD frees with free(). A reply may carry a
+	 * one-time password, so the jansson copy is wiped as it is released. */
+	copy = strdup(text);
+	json_get_alloc_funcs(&jm, &jf);
+	explicit_bzero(text, strlen(text));
+	jf(text);
+	if (copy == NULL) {
+		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
+		return;
+	}
+	send_body(rq, status, copy);
+}
+
+void
+reply_empty(struct srv_request *rq, unsigned status)
+{
+	send_body(rq, status, NULL);
+}
+
+void
+reply_error(struct srv_request *rq, unsigned status, const char *code, const char *desc)
+{
+	json_t *o = json_pack("{s:s, s:s}", "error", code, "error_description", desc);
+	char *text;
+	json_malloc_t jm;
+	json_free_t jf;
+
+	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (text == NULL) {
+		send_body(rq, status, NULL);
+		return;
+	}
+	json_get_alloc_funcs(&jm, &jf);
+	{
+		char *copy = strdup(text);
+
+		jf(text);
+		send_body(rq, status, copy);
+	}
+}
+
+void
+reply_ink_err(struct srv_request *rq, int err, const char *desc)
+{
+	unsigned status;
+	const char *code;
+	char text[160];
+
+	switch (err) {
+	case INK_ERR_INVALID:
+	case INK_ERR_POLICY:
+		status = MHD_HTTP_BAD_REQUEST, code = "invalid_request";
+		break;
+	case INK_ERR_TOO_LARGE:
+		status = MHD_HTTP_CONTENT_TOO_LARGE, code = "invalid_request";
+		break;
+	case INK_ERR_NOT_FOUND:
+		status = MHD_HTTP_NOT_FOUND, code = "not_found";
+		break;
+	case INK_ERR_EXISTS:
+		status = MHD_HTTP_CONFLICT, code = "invalid_request";
+		break;
+	case INK_ERR_AUTH:
+	case INK_ERR_DISABLED:
+		status = MHD_HTTP_UNAUTHORIZED, code = "authentication_error";
+		if (desc == NULL)
+			desc = "Authentication failed";
+		break;
+	case INK_ERR_EXPIRED:
+		status = MHD_HTTP_UNAUTHORIZED, code = "invalid_token";
+		break;
+	case INK_ERR_LOCKED:
+		status = MHD_HTTP_FORBIDDEN, code = "access_denied";
+		if (desc == NULL)
+			desc = "Account locked";
+		break;
+	case INK_ERR_DENIED:
+		status = MHD_HTTP_FORBIDDEN, code = "access_denied";
+		if (desc == NULL)
+			desc = "Not permitted for the caller's role";
+		break;
+	case INK_ERR_SOD:
+		status = MHD_HTTP_FORBIDDEN, code = "access_denied";
+		if (desc == NULL)
+			desc = "Refused: separation of duties";
+		break;
+	case INK_ERR_PASSWORD_CHANGE:
+		status = MHD_HTTP_FORBIDDEN, code = "password_change_required";
+		if (desc == NULL)
+			desc = "The password must be changed first (POST /api/v1/passwd)";
+		break;
+	case INK_ERR_SAM_UNAVAILABLE:
+		status = MHD_HTTP_SERVICE_UNAVAILABLE, code = "temporarily_unavailable";
+		if (desc == NULL)
+			desc = "The signature activation module is not available";
+		break;
+	default:
+		/* Our fault: the detail stays in the log, the client gets the request id. */
+		log_error("request %s failed: %s", rq->request_id, ink_err_str(err));
+		snprintf(text, sizeof(text), "Internal error (request %s)", rq->request_id);
+		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", text);
+		return;
+	}
+	if (desc == NULL) {
+		snprintf(text, sizeof(text), "%s", ink_err_str(err));
+		text[0] = (char)(text[0] >= 'a' && text[0] <= 'z' ? text[0] - 32 : text[0]);
+		desc = text;
+	}
+	reply_error(rq, status, code, desc);
+}
+
+int
+req_parse(struct srv_request *rq, const struct json_field *spec, void *out)
+{
+	char err[160];
+	int r;
+
+	r = json_parse_spec((const char *)rq->body.data, rq->body.len, spec, out, err, sizeof(err));
+	if (r == INK_ERR_INVALID) {
+		log_op("request %s: %s", rq->request_id, err);
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", err);
+	} else if (r != 0) {
+		reply_ink_err(rq, r, NULL);
+	}
+	return r;
+}
+
+void
+req_audit_refusal(struct srv_request *rq, const char *action, const char *why)
+{
+	struct audit_event ev = {
+		.actor = rq->who.username[0] != '\0' ? rq->who.username : NULL,
+		.action = action,
+		.subject = rq->url,
+		.result = why,
+		.request_id = rq->request_id,
+		.source = rq->source,
+	};
+
+	if (audit_append(rq->srv->st, &ev) != 0)
+		log_error("cannot audit a refusal (%s)", action);
+}
+
+json_t *
+render_account(const struct auth_account *a)
+{
+	static const char *const status[] = { "active", "locked", "disabled" };
+	char created[21], verified[21];
+	json_t *o, *roles;
+	uint32_t bit;
+
+	ink_time_str(a->created_at, created);
+	if ((roles = json_array()) == NULL)
+		return NULL;
+	for (bit = 1; bit <= AUTH_ROLE_SIGNER; bit <<= 1)
+		if ((a->roles & bit) && auth_role_name(bit) != NULL)
+			json_array_append_new(roles, json_string(auth_role_name(bit)));
+	o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:b, s:I, s:s, s:s}",
+	              "id", a->id, "username", a->username, "display_name", a->display_name,
+	              "roles", roles,
+	              "status", a->status >= 0 && a->status <= 2 ? status[a->status] : "unknown",
+	              "must_change_password", a->must_change_password,
+	              "failed_logins", (json_int_t)a->failed_logins, "created_at", created,
+	              "created_by", a->created_by);
+	if (o != NULL && a->has_idv) {
+		ink_time_str(a->idv.verified_at, verified);
+		json_object_set_new(o, "identity_verification",
+		                    json_pack("{s:s, s:s, s:s, s:s}", "method", a->idv.method,
+		                              "evidence", a->idv.evidence_ref, "officer", a->idv.officer,
+		                              "verified_at", verified));
+	}
+	return o;
+}

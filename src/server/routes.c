@@ -1,0 +1,30 @@
+/* routes: the one routing table — method, path, listener class, authentication, handler. */
+#include "server/server.h"
+
+#define CSC (SRV_SIGNER)
+#define INFO (SRV_SIGNER | SRV_PUBLIC)
+
+const struct srv_route srv_routes[] = {
+	{ .method = "GET", .path = "/csc/v2/info", .classes = INFO, .auth = SRV_AUTH_NONE, .fn = ep_info },
+	{ .method = "POST", .path = "/csc/v2/info", .classes = INFO, .auth = SRV_AUTH_NONE, .fn = ep_info },
+	{ .method = "GET", .path = "/csc/v1/info", .classes = INFO, .auth = SRV_AUTH_NONE, .fn = ep_info },
+	{ .method = "POST", .path = "/csc/v1/info", .classes = INFO, .auth = SRV_AUTH_NONE, .fn = ep_info },
+	{ .method = "POST", .path = "/csc/v2/auth/login", .classes = CSC, .auth = SRV_AUTH_NONE, .fn = ep_auth_login },
+	{ .method = "POST", .path = "/csc/v1/auth/login", .classes = CSC, .auth = SRV_AUTH_NONE, .fn = ep_auth_login },
+	{ .method = "POST", .path = "/csc/v2/auth/revoke", .classes = CSC, .auth = SRV_AUTH_BEARER_ANY, .fn = ep_auth_revoke },
+	{ .method = "POST", .path = "/csc/v1/auth/revoke", .classes = CSC, .auth = SRV_AUTH_BEARER_ANY, .fn = ep_auth_revoke },
+	{ .method = "POST", .path = "/api/v1/passwd", .classes = CSC, .auth = SRV_AUTH_BEARER_ANY, .fn = ep_passwd },
+	{ .method = "GET", .path = "/api/v1/me", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_me },
+	{ .method = "GET", .path = "/api/v1/users", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_users_list },
+	{ .method = "POST", .path = "/api/v1/users", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_users_create },
+	{ .method = "GET", .path = "/api/v1/users/{}", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_users_show },
+	{ .method = "DELETE", .path = "/api/v1/users/{}", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_users_remove },
+	{ .method = "POST", .path = "/api/v1/users/{}/unlock", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_users_unlock },
+	{ .method = "POST", .path = "/api/v1/users/{}/roles", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_roles_grant },
+	{ .method = "DELETE", .path = "/api/v1/users/{}/roles/{}", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_roles_revoke },
+	{ .method = "GET", .path = "/api/v1/audit", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_audit_list },
+	{ .method = "GET", .path = "/api/v1/config", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_config_show },
+	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },
+};
+
+const size_t srv_routes_len = INK_ARRAY_LEN(srv_routes);

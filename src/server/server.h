@@ -1,0 +1,132 @@
+/* server: inkand's HTTP glue. Handlers parse (a field table), authorize, call one module
+ * function and render; no SQL and no private-key cryptography here. */
+#ifndef INKAN_SERVER_H
+#define INKAN_SERVER_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "auth/auth.h"
+#include "common/common.h"
+#include "store/store.h"
+
+struct sam_client;
+
+/* Endpoint classes, each servable on its own address (13.1.3). */
+enum srv_class {
+	SRV_SIGNER = 1u << 0,
+	SRV_ADMIN = 1u << 1,
+	SRV_PUBLIC = 1u << 2,
+};
+
+#define SRV_MAX_LISTENERS 3
+#define SRV_MAX_PARAMS 2
+
+struct srv;
+
+struct srv_listener {
+	struct srv *srv;       /* back pointer: every request reaches its server through it */
+	struct MHD_Daemon *daemon;
+	unsigned classes;
+	char addr[128];        /* as configured */
+	char bound[128];       /* as bound, with the real port */
+};
+
+struct srv {
+	struct ink_config cfg;
+	struct store *st;
+	struct sam_client *sam;
+	struct auth_ctx actx;
+	struct srv_listener ls[SRV_MAX_LISTENERS];
+	size_t nls;
+	char *tls_cert;        /* PEM */
+	char *tls_key;         /* PEM, secret */
+};
+
+/* When a route needs a bearer token. */
+enum srv_auth {
+	SRV_AUTH_NONE,         /* public, or authenticates itself (login) */
+	SRV_AUTH_BEARER,       /* a full session */
+	SRV_AUTH_BEARER_ANY,   /* also a password-change-only session */
+};
+
+/* One request, alive from its first byte to the completion callback. */
+struct srv_request {
+	struct srv *srv;
+	struct srv_listener *listener;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *url;
+	struct ink_buf body;   /* secret: may hold passwords */
+	bool too_large;
+	bool responded;
+	char request_id[17];
+	char source[64];
+	struct auth_req areq;
+	struct auth_principal who;
+	char params[SRV_MAX_PARAMS][STORE_TEXT_MAX + 1];  /* decoded {} path segments */
+	unsigned nparams;
+	struct MHD_Response *resp;
+	unsigned status;
+};
+
+typedef void (*srv_handler)(struct srv_request *rq);
+
+struct srv_route {
+	const char *method;
+	const char *path;      /* segments; "{}" captures one */
+	unsigned classes;
+	enum srv_auth auth;
+	srv_handler fn;
+};
+
+/* The routing table (routes.c). */
+extern const struct srv_route srv_routes[];
+extern const size_t srv_routes_len;
+
+/* ---- lifecycle (http.c) ---- */
+
+/* Starts one MHD daemon per distinct address; writes DIR/inkand.addr. */
+int srv_listen(struct srv *s) INK_WUR;
+/* Stops every daemon. */
+void srv_stop(struct srv *s);
+
+/* ---- rendering (reply.c): exactly one reply per request ---- */
+
+/* Sends obj (reference stolen) with status. */
+void reply_json(struct srv_request *rq, unsigned status, json_t *obj);
+/* Sends no body. */
+void reply_empty(struct srv_request *rq, unsigned status);
+/* Sends {"error": code, "error_description": desc}. */
+void reply_error(struct srv_request *rq, unsigned status, const char *code, const char *desc);
+/* Maps an INK_ERR_* to the documented status and CSC error; desc NULL for the default text. */
+void reply_ink_err(struct srv_request *rq, int err, const char *desc);
+/* Parses the body per spec into out; on failure replies 400 and returns non-zero. */
+int req_parse(struct srv_request *rq, const struct json_field *spec, void *out) INK_WUR;
+/* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). */
+void req_audit_refusal(struct srv_request *rq, const char *action, const char *why);
+
+/* JSON views shared by several endpoints. */
+json_t *render_account(const struct auth_account *a);
+
+/* ---- endpoints, one file each ---- */
+
+void ep_info(struct srv_request *rq);
+void ep_health(struct srv_request *rq);
+void ep_auth_login(struct srv_request *rq);
+void ep_auth_revoke(struct srv_request *rq);
+void ep_passwd(struct srv_request *rq);
+void ep_me(struct srv_request *rq);
+void ep_users_list(struct srv_request *rq);
+void ep_users_create(struct srv_request *rq);
+void ep_users_show(struct srv_request *rq);
+void ep_users_remove(struct srv_request *rq);
+void ep_users_unlock(struct srv_request *rq);
+void ep_roles_grant(struct srv_request *rq);
+void ep_roles_revoke(struct srv_request *rq);
+/* Shared by grant and revoke: change one role, answer with the account as it now is. */
+void ep_roles_apply(struct srv_request *rq, const char *role_name, bool grant);
+void ep_audit_list(struct srv_request *rq);
+void ep_config_show(struct srv_request *rq);
+
+#endif
