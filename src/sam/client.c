@@ -22,6 +22,7 @@ struct sam_client {
 	pthread_t monitor;
 	bool monitor_started;
 	atomic_bool dead;
+	atomic_bool stopping;      /* we asked it to stop: its exit is no incident */
 	void (*hook)(void *, int);
 	void *hook_arg;
 	pthread_mutex_t hook_mu;
@@ -38,7 +39,9 @@ monitor_main(void *arg)
 		r = waitpid(c->pid, &status, 0);
 	} while (r < 0 && errno == EINTR);
 	atomic_store(&c->dead, true);
-	if (WIFSIGNALED(status))
+	if (atomic_load(&c->stopping))
+		log_info("inkan-sam (pid %d) stopped", (int)c->pid);
+	else if (WIFSIGNALED(status))
 		log_error("inkan-sam (pid %d) killed by signal %d; signing is unavailable until "
 		          "inkand is restarted", (int)c->pid, WTERMSIG(status));
 	else
@@ -129,6 +132,7 @@ sam_client_free(struct sam_client *c)
 	if (c == NULL)
 		return;
 	sam_client_set_death_hook(c, NULL, NULL);
+	atomic_store(&c->stopping, true);
 	if (c->fd >= 0) {
 		/* EOF tells the SAM to wipe its keys and exit. */
 		shutdown(c->fd, SHUT_RDWR);

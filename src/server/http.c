@@ -442,9 +442,9 @@ srv_listen(struct srv *s)
 		}
 		di = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
 		{
-			char host[128], *colon;
+			char host[100], *colon;
 
-			snprintf(host, sizeof(host), "%s", l->addr);
+			snprintf(host, sizeof(host), "%.99s", l->addr);
 			if ((colon = strrchr(host, ':')) != NULL)
 				*colon = '\0';
 			snprintf(l->bound, sizeof(l->bound), "%s:%u", host,
