@@ -1,0 +1,24 @@
+#!/bin/sh
+# `make run`: initialise the data directory on first run, then start inkand in the foreground.
+set -eu
+build="$1"; data="$2"; listen="$3"
+if [ ! -f "$data/inkan.db" ]; then
+	echo "== First run: creating $data (master key, databases, TLS certificate, first account)"
+	"$build/inkan" init --data "$data"
+	echo
+fi
+cat <<MSG
+== inkand is starting on https://$listen (Ctrl-C stops it). In another terminal:
+
+   export INKAN_SERVER=https://$listen INKAN_CACERT=$data/tls/cert.pem
+   $build/inkan info                      # what the service offers
+   $build/inkan login officer             # password + the code from your authenticator app
+   $build/inkan passwd                    # the first password must be changed
+   $build/inkan login officer             # log in again with the new one (next code)
+   $build/inkan user add ro1 --role registration_officer
+
+   The officer's one-time password and TOTP secret were shown once, at the first run.
+   docs/ explains the API (docs/api.md), the CLI (docs/cli.md) and the settings ($data/inkan.conf).
+
+MSG
+exec "$build/inkand" --data "$data" --listen "$listen"
