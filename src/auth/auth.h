@@ -29,8 +29,9 @@ int auth_role_parse(const char *name, uint32_t *role) INK_WUR;
 /* Comma-separated role names into out[outsz] ("" for none). */
 void auth_roles_str(uint32_t roles, char *out, size_t outsz);
 /* Separation of duties: at least one role; not every privileged role; a privileged role never
- * together with signer; security officer never together with system auditor.
- * INK_ERR_SOD with *why set to the rule broken. */
+ * together with signer; security officer never together with system auditor; the system
+ * auditor holds no other role. INK_ERR_SOD with *why set to the rule broken (INK_ERR_INVALID
+ * for an unknown role bit). */
 int auth_roles_check(uint32_t roles, const char **why) INK_WUR;
 
 /* What a role may do; one table decides. */

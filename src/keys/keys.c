@@ -1,0 +1,449 @@
+/* keys: the key manager's master key (locked memory), key store (DB-2) and AES-256-GCM sealing. */
+#include "keys/keys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define KEYS_MASTER_FILE "master.key"
+#define KEYS_DB_FILE "keystore.db"
+#define KEYS_SCHEMA_VERSION 1
+#define SEAL_VERSION 0x01
+#define SEAL_NONCE_LEN 12
+#define SEAL_TAG_LEN 16
+#define SEAL_KEY_LEN 32
+#define SEAL_INFO_PREFIX "inkan seal v1 "
+/* Purposes are short fixed labels chosen by the code ("totp", "signing-key"), never user data. */
+#define SEAL_PURPOSE_MAX 64
+
+/* Version 1 of the key store; later versions add the key tables. */
+static const char keys_schema_0001[] =
+    "BEGIN;\n"
+    "CREATE TABLE keystore_meta(version INTEGER NOT NULL);\n"
+    "INSERT INTO keystore_meta(version) VALUES (1);\n"
+    "COMMIT;\n";
+
+struct keys {
+	uint8_t *master;   /* KEYS_MASTER_LEN bytes of secmem */
+	sqlite3 *db;
+};
+
+/* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
+ * opens a file that was never readable by others; its journals inherit that mode. */
+static int
+create_private_file(const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return errno == EEXIST ? INK_ERR_EXISTS : INK_ERR_IO;
+	if (fchmod(fd, 0600) != 0) {
+		close(fd);
+		return INK_ERR_IO;
+	}
+	if (close(fd) != 0)
+		return INK_ERR_IO;
+	return 0;
+}
+
+static int
+db_create(const char *path)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+	int r = INK_ERR_STORE;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		log_error("keystore %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "no memory");
+		goto out;
+	}
+	if (sqlite3_exec(db, keys_schema_0001, NULL, NULL, &err) != SQLITE_OK) {
+		log_error("keystore schema: %s", err != NULL ? err : "?");
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_free(err);
+	if (db != NULL && sqlite3_close(db) != SQLITE_OK && r == 0)
+		r = INK_ERR_STORE;
+	return r;
+}
+
+/* Refuses a path that exists (or cannot be checked): init never replaces anything. */
+static int
+must_not_exist(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0)
+		return INK_ERR_EXISTS;
+	return errno == ENOENT ? 0 : INK_ERR_IO;
+}
+
+int
+keys_init_dir(const char *dir)
+{
+	char mpath[1024], dpath[1024];
+	uint8_t *master = NULL;
+	bool made_db = false, made_master = false;
+	int r = INK_ERR_INTERNAL;
+
+	if (dir == NULL)
+		return INK_ERR_INVALID;
+	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0 ||
+	    (r = ink_path(dpath, sizeof(dpath), dir, KEYS_DB_FILE)) != 0)
+		return r;
+	/* A key store without its master key is still someone's data: refuse both cases. */
+	if ((r = must_not_exist(mpath)) != 0 || (r = must_not_exist(dpath)) != 0)
+		return r;
+	if ((r = ink_mkdir(dir, 0700)) != 0)
+		return r;
+	if ((r = create_private_file(dpath)) != 0)
+		goto out;
+	made_db = true;
+	if ((r = db_create(dpath)) != 0)
+		goto out;
+	if ((master = secmem_alloc(KEYS_MASTER_LEN)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = ink_random(master, KEYS_MASTER_LEN)) != 0)
+		goto out;
+	/* ink_write_file renames over its target: check again right before, so that a master
+	 * key created meanwhile by a concurrent init is not replaced. */
+	if ((r = must_not_exist(mpath)) != 0)
+		goto out;
+	if ((r = ink_write_file(mpath, master, KEYS_MASTER_LEN, 0600)) != 0)
+		goto out;
+	made_master = true;
+	r = 0;
+out:
+	secmem_free(master);
+	if (r != 0) {
+		/* Leave nothing half-made behind: a retry would otherwise meet INK_ERR_EXISTS. */
+		if (made_master)
+			(void)unlink(mpath);
+		if (made_db)
+			(void)unlink(dpath);
+	}
+	return r;
+}
+
+/* Checks that a secret file is a regular file of ours that nobody else can read. */
+static int
+check_private(const char *path, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode)) {
+		log_error("%s: not a regular file", path);
+		return INK_ERR_CONFIG;
+	}
+	if ((st->st_mode & 077) != 0) {
+		log_error("%s: mode %04o is readable by group or others; chmod 600 it",
+		          path, (unsigned)(st->st_mode & 07777));
+		return INK_ERR_CONFIG;
+	}
+	if (st->st_uid != geteuid()) {
+		log_error("%s: not owned by this user", path);
+		return INK_ERR_CONFIG;
+	}
+	return 0;
+}
+
+static int
+read_master(const char *path, uint8_t *master)
+{
+	struct stat st;
+	uint8_t extra;
+	size_t got = 0;
+	ssize_t n;
+	int fd, r = INK_ERR_IO;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return errno == ENOENT ? INK_ERR_NOT_FOUND : errno == ELOOP ? INK_ERR_CONFIG : INK_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0)
+		goto out;
+	if ((r = check_private(path, &st)) != 0)
+		goto out;
+	if (st.st_size != KEYS_MASTER_LEN) {
+		log_error("%s: %lld bytes, expected %d", path, (long long)st.st_size, KEYS_MASTER_LEN);
+		r = INK_ERR_CONFIG;
+		goto out;
+	}
+	r = INK_ERR_IO;
+	while (got < KEYS_MASTER_LEN) {
+		n = read(fd, master + got, KEYS_MASTER_LEN - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+	}
+	/* The file must not have grown since fstat. */
+	if (read(fd, &extra, 1) != 0) {
+		r = INK_ERR_CONFIG;
+		goto out;
+	}
+	r = 0;
+out:
+	close(fd);
+	if (r != 0)
+		OPENSSL_cleanse(master, KEYS_MASTER_LEN);
+	return r;
+}
+
+static int
+db_open(const char *path, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	struct stat st;
+	int r = INK_ERR_STORE;
+
+	*out = NULL;
+	if (lstat(path, &st) != 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return errno == ENOENT ? INK_ERR_NOT_FOUND : INK_ERR_IO;
+	}
+	if ((r = check_private(path, &st)) != 0)
+		return r;
+	r = INK_ERR_STORE;
+	/* No SQLITE_OPEN_CREATE: a missing key store is an error, never silently a new one. */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK) {
+		log_error("keystore %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "no memory");
+		goto out;
+	}
+	(void)sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, "SELECT version FROM keystore_meta", -1, &stmt, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		log_error("keystore %s: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	if (sqlite3_column_int64(stmt, 0) != KEYS_SCHEMA_VERSION) {
+		log_error("keystore %s: schema version %lld, expected %d", path,
+		          (long long)sqlite3_column_int64(stmt, 0), KEYS_SCHEMA_VERSION);
+		goto out;
+	}
+	*out = db;
+	db = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(stmt);
+	if (db != NULL)
+		sqlite3_close(db);
+	return r;
+}
+
+int
+keys_open(const char *dir, struct keys **out)
+{
+	char mpath[1024], dpath[1024];
+	struct keys *k = NULL;
+	int r = INK_ERR_INTERNAL;
+
+	*out = NULL;
+	if (dir == NULL)
+		return INK_ERR_INVALID;
+	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0 ||
+	    (r = ink_path(dpath, sizeof(dpath), dir, KEYS_DB_FILE)) != 0)
+		return r;
+	/* The whole struct lives in secmem: it holds the only pointer to the master key. */
+	if ((k = secmem_alloc(sizeof(*k))) == NULL ||
+	    (k->master = secmem_alloc(KEYS_MASTER_LEN)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = read_master(mpath, k->master)) != 0)
+		goto out;
+	if ((r = db_open(dpath, &k->db)) != 0)
+		goto out;
+	*out = k;
+	k = NULL;
+	r = 0;
+out:
+	keys_close(k);
+	return r;
+}
+
+void
+keys_close(struct keys *k)
+{
+	if (k == NULL)
+		return;
+	if (k->db != NULL)
+		sqlite3_close(k->db);
+	secmem_free(k->master);
+	secmem_free(k);
+}
+
+/* HKDF-SHA256(master, no salt, "inkan seal v1 " || purpose) into key[SEAL_KEY_LEN]. A key per
+ * purpose means a blob sealed for one use cannot be opened as another. */
+static int
+derive_key(const struct keys *k, const char *purpose, uint8_t *key)
+{
+	char info[sizeof(SEAL_INFO_PREFIX) + SEAL_PURPOSE_MAX];
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM params[4];
+	int n, r = INK_ERR_CRYPTO;
+
+	n = snprintf(info, sizeof(info), "%s%s", SEAL_INFO_PREFIX, purpose);
+	if (n < 0 || (size_t)n >= sizeof(info))
+		return INK_ERR_INVALID;
+	if ((kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL)) == NULL ||
+	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, k->master,
+	                                              KEYS_MASTER_LEN);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, (size_t)n);
+	params[3] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, key, SEAL_KEY_LEN, params) != 1)
+		goto out;
+	r = 0;
+out:
+	/* EVP_KDF_CTX_free wipes its copy of the master key. */
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	if (r != 0)
+		OPENSSL_cleanse(key, SEAL_KEY_LEN);
+	return r;
+}
+
+static bool
+purpose_valid(const char *purpose)
+{
+	size_t n;
+
+	if (purpose == NULL)
+		return false;
+	n = strnlen(purpose, SEAL_PURPOSE_MAX + 1);
+	return n > 0 && n <= SEAL_PURPOSE_MAX;
+}
+
+/* AAD = version || purpose || 0x00 || aad: the NUL ends the purpose, so ("a", "bc") and
+ * ("ab", "c") differ, and the caller's aad binds the blob to its owner. */
+static int
+put_aad(EVP_CIPHER_CTX *ctx, const char *purpose, const uint8_t *aad, size_t aadlen)
+{
+	const uint8_t ver = SEAL_VERSION;
+	int n;
+
+	if (EVP_CipherUpdate(ctx, NULL, &n, &ver, 1) != 1 ||
+	    EVP_CipherUpdate(ctx, NULL, &n, (const uint8_t *)purpose, (int)strlen(purpose) + 1) != 1)
+		return INK_ERR_CRYPTO;
+	if (aadlen > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
+		return INK_ERR_CRYPTO;
+	return 0;
+}
+
+int
+keys_seal(struct keys *k, const char *purpose, const uint8_t *aad, size_t aadlen,
+          const uint8_t *pt, size_t ptlen, uint8_t *out, size_t *outlen)
+{
+	EVP_CIPHER_CTX *ctx = NULL;
+	uint8_t *key = NULL, *nonce, *ct;
+	int n = 0, fin = 0, r = INK_ERR_INTERNAL;
+
+	*outlen = 0;
+	if (k == NULL || !purpose_valid(purpose) || (aad == NULL && aadlen > 0) ||
+	    (pt == NULL && ptlen > 0) || out == NULL)
+		return INK_ERR_INVALID;
+	/* EVP takes int lengths. */
+	if (aadlen > INT_MAX || ptlen > INT_MAX - KEYS_SEAL_OVERHEAD)
+		return INK_ERR_TOO_LARGE;
+	if ((key = secmem_alloc(SEAL_KEY_LEN)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = derive_key(k, purpose, key)) != 0)
+		goto out;
+	/* Random 96-bit nonces: each purpose key seals few blobs, far below the 2^32 limit. */
+	out[0] = SEAL_VERSION;
+	nonce = out + 1;
+	ct = out + 1 + SEAL_NONCE_LEN;
+	if ((r = ink_random(nonce, SEAL_NONCE_LEN)) != 0)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+		goto out;
+	if ((r = put_aad(ctx, purpose, aad, aadlen)) != 0)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if (ptlen > 0 && EVP_EncryptUpdate(ctx, ct, &n, pt, (int)ptlen) != 1)
+		goto out;
+	if (EVP_EncryptFinal_ex(ctx, ct + n, &fin) != 1 || (size_t)n + (size_t)fin != ptlen)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, SEAL_TAG_LEN, ct + ptlen) != 1)
+		goto out;
+	*outlen = ptlen + KEYS_SEAL_OVERHEAD;
+	r = 0;
+out:
+	/* Freeing the context wipes its key schedule. */
+	EVP_CIPHER_CTX_free(ctx);
+	secmem_free(key);
+	return r;
+}
+
+int
+keys_unseal(struct keys *k, const char *purpose, const uint8_t *aad, size_t aadlen,
+            const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen)
+{
+	EVP_CIPHER_CTX *ctx = NULL;
+	uint8_t *key = NULL, tag[SEAL_TAG_LEN];
+	const uint8_t *nonce, *ct;
+	size_t ctlen = 0;
+	int n = 0, fin = 0, r = INK_ERR_INTERNAL;
+
+	*outlen = 0;
+	if (k == NULL || !purpose_valid(purpose) || (aad == NULL && aadlen > 0) || in == NULL ||
+	    out == NULL)
+		return INK_ERR_INVALID;
+	if (aadlen > INT_MAX || inlen > INT_MAX)
+		return INK_ERR_TOO_LARGE;
+	/* A short blob or an unknown version cannot be authentic: same answer as a bad tag. */
+	if (inlen < KEYS_SEAL_OVERHEAD || in[0] != SEAL_VERSION)
+		return INK_ERR_CRYPTO;
+	nonce = in + 1;
+	ct = in + 1 + SEAL_NONCE_LEN;
+	ctlen = inlen - KEYS_SEAL_OVERHEAD;
+	memcpy(tag, ct + ctlen, SEAL_TAG_LEN);
+	if ((key = secmem_alloc(SEAL_KEY_LEN)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = derive_key(k, purpose, key)) != 0)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+		goto out;
+	if ((r = put_aad(ctx, purpose, aad, aadlen)) != 0)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if (ctlen > 0 && EVP_DecryptUpdate(ctx, out, &n, ct, (int)ctlen) != 1)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, SEAL_TAG_LEN, tag) != 1)
+		goto out;
+	/* The tag is checked here: until then out holds unauthenticated plaintext. */
+	if (EVP_DecryptFinal_ex(ctx, out + n, &fin) != 1 || (size_t)n + (size_t)fin != ctlen)
+		goto out;
+	*outlen = ctlen;
+	r = 0;
+out:
+	if (r != 0)
+		OPENSSL_cleanse(out, ctlen);
+	EVP_CIPHER_CTX_free(ctx);
+	secmem_free(key);
+	return r;
+}

@@ -1,0 +1,218 @@
+/* test_policy: the CRYPTREC algorithm tables and key checks (RSA sizes, the 2030 cut-off, curves). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "policy/policy.h"
+
+#define JAN_2026 INT64_C(1767225600)
+
+static void
+test_sig_algs_allowed(void **state)
+{
+	static const struct {
+		const char *oid, *name, *hash;
+		enum policy_key_type type;
+	} want[] = {
+		{ "1.2.840.113549.1.1.11", "sha256WithRSAEncryption", "2.16.840.1.101.3.4.2.1", POLICY_KEY_RSA },
+		{ "1.2.840.113549.1.1.12", "sha384WithRSAEncryption", "2.16.840.1.101.3.4.2.2", POLICY_KEY_RSA },
+		{ "1.2.840.113549.1.1.13", "sha512WithRSAEncryption", "2.16.840.1.101.3.4.2.3", POLICY_KEY_RSA },
+		{ "1.2.840.113549.1.1.10", "RSASSA-PSS", NULL, POLICY_KEY_RSA },
+		{ "1.2.840.10045.4.3.2", "ecdsa-with-SHA256", "2.16.840.1.101.3.4.2.1", POLICY_KEY_EC },
+		{ "1.2.840.10045.4.3.3", "ecdsa-with-SHA384", "2.16.840.1.101.3.4.2.2", POLICY_KEY_EC },
+		{ "1.2.840.10045.4.3.4", "ecdsa-with-SHA512", "2.16.840.1.101.3.4.2.3", POLICY_KEY_EC },
+		{ "1.3.101.112", "Ed25519", NULL, POLICY_KEY_ED25519 },
+	};
+	const struct policy_sig_alg *a, *all;
+	size_t i, j, n = 0;
+
+	(void)state;
+	for (i = 0; i < INK_ARRAY_LEN(want); i++) {
+		a = policy_sig_alg_by_oid(want[i].oid);
+		assert_non_null(a);
+		assert_string_equal(a->oid, want[i].oid);
+		assert_string_equal(a->name, want[i].name);
+		assert_int_equal(a->key_type, want[i].type);
+		if (want[i].hash == NULL) {
+			assert_null(a->hash_oid);
+		} else {
+			assert_string_equal(a->hash_oid, want[i].hash);
+			assert_non_null(policy_hash_by_oid(a->hash_oid));
+		}
+	}
+	/* The list holds each of them once, and nothing it cannot look up. */
+	all = policy_sig_algs(&n);
+	assert_true(n >= INK_ARRAY_LEN(want));
+	for (i = 0; i < n; i++) {
+		assert_ptr_equal(policy_sig_alg_by_oid(all[i].oid), &all[i]);
+		for (j = i + 1; j < n; j++)
+			assert_string_not_equal(all[i].oid, all[j].oid);
+	}
+}
+
+static void
+test_sig_algs_refused(void **state)
+{
+	static const char *const refused[] = {
+		"1.2.840.113549.1.1.5",   /* sha1WithRSAEncryption */
+		"1.2.840.113549.1.1.4",   /* md5WithRSAEncryption */
+		"1.2.840.113549.1.1.14",  /* sha224WithRSAEncryption */
+		"1.2.840.113549.1.1.1",   /* rsaEncryption: a key OID, not an algorithm */
+		"1.2.840.10045.4.1",      /* ecdsa-with-SHA1 */
+		"1.2.840.10045.4.3.1",    /* ecdsa-with-SHA224 */
+		"1.2.840.10040.4.3",      /* dsa-with-sha1 */
+		"1.2.840.10045.2.1",      /* id-ecPublicKey */
+		"1.2.840.113549.1.1.110", "1.2.840.113549.1.1.1 ", " 1.3.101.112", "1.3.101.112.0",
+		"", "garbage",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < INK_ARRAY_LEN(refused); i++) {
+		if (policy_sig_alg_by_oid(refused[i]) != NULL)
+			fail_msg("%s was allowed", refused[i]);
+	}
+	assert_null(policy_sig_alg_by_oid(NULL));
+}
+
+static void
+test_hash_algs(void **state)
+{
+	static const struct {
+		const char *oid, *name;
+		size_t len;
+	} want[] = {
+		{ "2.16.840.1.101.3.4.2.1", "SHA-256", 32 },
+		{ "2.16.840.1.101.3.4.2.2", "SHA-384", 48 },
+		{ "2.16.840.1.101.3.4.2.3", "SHA-512", 64 },
+		{ "2.16.840.1.101.3.4.2.8", "SHA3-256", 32 },
+		{ "2.16.840.1.101.3.4.2.9", "SHA3-384", 48 },
+		{ "2.16.840.1.101.3.4.2.10", "SHA3-512", 64 },
+	};
+	static const char *const refused[] = {
+		"1.3.14.3.2.26",           /* SHA-1 */
+		"1.2.840.113549.2.5",      /* MD5 */
+		"2.16.840.1.101.3.4.2.4",  /* SHA-224 */
+		"2.16.840.1.101.3.4.2.7",  /* SHA3-224 */
+		"2.16.840.1.101.3.4.2.11", /* SHAKE128 */
+		"2.16.840.1.101.3.4.2.1.0", "2.16.840.1.101.3.4.2", "",
+	};
+	const struct policy_hash_alg *h;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < INK_ARRAY_LEN(want); i++) {
+		h = policy_hash_by_oid(want[i].oid);
+		assert_non_null(h);
+		assert_string_equal(h->name, want[i].name);
+		assert_int_equal(h->len, want[i].len);
+	}
+	for (i = 0; i < INK_ARRAY_LEN(refused); i++) {
+		if (policy_hash_by_oid(refused[i]) != NULL)
+			fail_msg("%s was allowed", refused[i]);
+	}
+	assert_null(policy_hash_by_oid(NULL));
+}
+
+static void
+test_rsa_keys(void **state)
+{
+	const char *warning = "x";
+	char why[256];
+
+	(void)state;
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 3072, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), 0);
+	assert_null(warning);
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 4096, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), 0);
+	assert_null(warning);
+	/* RSA-2048: allowed with a warning through 2030-12-31, refused from 2031. */
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 2048, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), 0);
+	assert_non_null(warning);
+	assert_non_null(strstr(warning, "2030"));
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 2048, NULL, POLICY_RSA2048_LAST_UTC,
+	                                  &warning, why, sizeof(why)), 0);
+	assert_non_null(warning);
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 2048, NULL, POLICY_RSA2048_LAST_UTC + 1,
+	                                  &warning, why, sizeof(why)), INK_ERR_POLICY);
+	assert_null(warning);
+	assert_non_null(strstr(why, "3072"));
+	/* Too small, odd or oversized. */
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 1024, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), INK_ERR_POLICY);
+	assert_non_null(strstr(why, "3072"));
+	assert_null(warning);
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 2047, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), INK_ERR_POLICY);
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 3000, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), INK_ERR_POLICY);
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 0, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), INK_ERR_POLICY);
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, -3072, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), INK_ERR_POLICY);
+	assert_int_equal(policy_check_key(POLICY_KEY_RSA, 8192, NULL, JAN_2026, NULL, NULL, 0),
+	                 INK_ERR_POLICY);
+}
+
+static void
+test_curves(void **state)
+{
+	static const char *const ok[] = {
+		"prime256v1", "P-256", "secp384r1", "P-384", "secp521r1", "P-521",
+	};
+	static const char *const bad[] = {
+		"secp256k1", "prime192v1", "secp224r1", "brainpoolP256r1", "p-256", "P-256 ", "", "X25519",
+	};
+	const char *warning = "x";
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < INK_ARRAY_LEN(ok); i++) {
+		assert_int_equal(policy_check_key(POLICY_KEY_EC, 0, ok[i], JAN_2026, &warning, why,
+		                                  sizeof(why)), 0);
+		assert_null(warning);
+	}
+	for (i = 0; i < INK_ARRAY_LEN(bad); i++) {
+		if (policy_check_key(POLICY_KEY_EC, 256, bad[i], JAN_2026, &warning, why,
+		                     sizeof(why)) != INK_ERR_POLICY)
+			fail_msg("curve %s was allowed", bad[i]);
+		assert_non_null(strstr(why, "P-256"));
+	}
+	assert_int_equal(policy_check_key(POLICY_KEY_EC, 256, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), INK_ERR_POLICY);
+	/* EdDSA, at any date. */
+	assert_int_equal(policy_check_key(POLICY_KEY_ED25519, 0, NULL, POLICY_RSA2048_LAST_UTC + 1,
+	                                  &warning, why, sizeof(why)), 0);
+	assert_int_equal(policy_check_key(POLICY_KEY_ED448, 0, NULL, JAN_2026, &warning, why,
+	                                  sizeof(why)), 0);
+	/* Unknown key type. */
+	assert_int_equal(policy_check_key((enum policy_key_type)0, 256, "P-256", JAN_2026, &warning,
+	                                  why, sizeof(why)), INK_ERR_POLICY);
+	assert_int_equal(policy_check_key((enum policy_key_type)7, 256, "P-256", JAN_2026, &warning,
+	                                  why, sizeof(why)), INK_ERR_POLICY);
+	assert_non_null(strstr(why, "Ed25519"));
+	/* The default curve passes. */
+	assert_int_equal(policy_check_key(POLICY_KEY_EC, 0, POLICY_DEFAULT_CURVE, JAN_2026, NULL,
+	                                  NULL, 0), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sig_algs_allowed),
+		cmocka_unit_test(test_sig_algs_refused),
+		cmocka_unit_test(test_hash_algs),
+		cmocka_unit_test(test_rsa_keys),
+		cmocka_unit_test(test_curves),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
