@@ -78,6 +78,8 @@ struct store_ops {
 	/* All users ordered by username; *out is malloc'd (free with store_users_free). */
 	int (*user_list)(struct store *st, struct store_user **out, size_t *n);
 	int (*user_set_password)(struct store *st, const char *id, const char *hash, bool must_change);
+	/* DISABLED is final: other statuses then fail with INK_ERR_DISABLED. ACTIVE also resets
+	 * the failure count (an unlocked account starts afresh). */
 	int (*user_set_status)(struct store *st, const char *id, int status);
 	int (*user_set_roles)(struct store *st, const char *id, uint32_t roles);
 	int (*user_set_totp)(struct store *st, const char *id, const uint8_t *sealed, size_t len);
@@ -88,7 +90,8 @@ struct store_ops {
 	/* Records TOTP step use atomically: INK_ERR_REPLAY unless step > the last accepted step. */
 	int (*user_use_totp_step)(struct store *st, const char *id, int64_t step);
 
-	/* Identity verification records: kept after deregistration. */
+	/* Identity verification records: kept after deregistration; idv_get returns the latest.
+	 * Inserting a row (idv or session) for a missing user fails with INK_ERR_NOT_FOUND. */
 	int (*idv_insert)(struct store *st, const struct store_idv *v);
 	int (*idv_get)(struct store *st, const char *user_id, struct store_idv *out);
 

@@ -1,0 +1,1137 @@
+/* store/sqlite: the embedded SQLite backend of the storage interface. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Versioned schema files, compiled in by CMake from src/store/sql/. */
+extern const char schema_sqlite_0001[];
+
+/* Applied in order to any database whose schema_version is lower; a new file is one new line. */
+static const struct {
+	int64_t version;
+	const char *sql;
+} schemas[] = {
+	{ 1, schema_sqlite_0001 },
+};
+
+/* Role bits (AUTH_ROLE_* in auth.h) and the names stored for them, one row per role. The
+ * mapping lives here so that the database stays readable and store/ does not depend on auth/. */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} role_names[] = {
+	{ 1u << 0, "security_officer" },
+	{ 1u << 1, "system_administrator" },
+	{ 1u << 2, "system_operator" },
+	{ 1u << 3, "system_auditor" },
+	{ 1u << 4, "registration_officer" },
+	{ 1u << 5, "signer" },
+};
+#define ROLES_KNOWN 0x3fu
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct sqlite_store {
+	struct store base;       /* first: a struct store * is a struct sqlite_store * */
+	sqlite3 *db;
+	pthread_mutex_t mu;      /* one connection shared by every thread: one operation at a time */
+};
+
+#define USER_COLS \
+	"id, username, display_name, status, must_change_password, failed_logins, totp_last_step, " \
+	"created_at, created_by, password_hash, totp_sealed, " \
+	"(SELECT group_concat(role, ',') FROM user_roles WHERE user_roles.user_id = users.id)"
+
+#define AUDIT_COLS "seq, time, actor, role, action, subject, result, request_id, source, detail"
+
+static struct sqlite_store *
+to_sqlite(struct store *st)
+{
+	return (struct sqlite_store *)st;
+}
+
+static void
+lock(struct sqlite_store *s)
+{
+	if (pthread_mutex_lock(&s->mu) != 0)
+		abort();	/* only possible with a corrupted mutex: continuing would race */
+}
+
+static void
+unlock(struct sqlite_store *s)
+{
+	(void)pthread_mutex_unlock(&s->mu);
+}
+
+/* Maps a failed statement to a project code. SQLite's messages name tables and columns, never
+ * bound values, so they are safe to log. */
+static int
+db_err(struct sqlite_store *s, const char *func, int rc)
+{
+	switch (rc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return INK_ERR_EXISTS;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		/* the row refers to a user that does not exist */
+		return INK_ERR_NOT_FOUND;
+	default:
+		log_error("%s: sqlite error %d: %s", func, rc, sqlite3_errmsg(s->db));
+		return INK_ERR_STORE;
+	}
+}
+
+static int
+prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **out)
+{
+	*out = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
+		log_bug("prepare: %s", sqlite3_errmsg(s->db));
+		sqlite3_finalize(*out);
+		*out = NULL;
+		return INK_ERR_STORE;
+	}
+	return 0;
+}
+
+/* Binders: values stay owned by the caller (SQLITE_STATIC), so no copy of a hash is made and
+ * every statement is finalized before its values go out of scope. */
+static int
+b_text(sqlite3_stmt *q, int i, const char *v)
+{
+	if (sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC) != SQLITE_OK) {
+		log_bug("bind %d failed", i);
+		return INK_ERR_STORE;
+	}
+	return 0;
+}
+
+static int
+b_int(sqlite3_stmt *q, int i, int64_t v)
+{
+	if (sqlite3_bind_int64(q, i, v) != SQLITE_OK) {
+		log_bug("bind %d failed", i);
+		return INK_ERR_STORE;
+	}
+	return 0;
+}
+
+/* An empty blob is bound as NULL. */
+static int
+b_blob(sqlite3_stmt *q, int i, const void *v, size_t n)
+{
+	int rc;
+
+	if (n > INT32_MAX)
+		return INK_ERR_TOO_LARGE;
+	rc = n == 0 ? sqlite3_bind_null(q, i) : sqlite3_bind_blob(q, i, v, (int)n, SQLITE_STATIC);
+	if (rc != SQLITE_OK) {
+		log_bug("bind %d failed", i);
+		return INK_ERR_STORE;
+	}
+	return 0;
+}
+
+/* Steps a statement that returns no rows; *changes (optional) gets the rows it changed. */
+static int
+run(struct sqlite_store *s, sqlite3_stmt *q, const char *func, int *changes)
+{
+	int rc;
+
+	if (changes != NULL)
+		*changes = 0;
+	if ((rc = sqlite3_step(q)) != SQLITE_DONE)
+		return db_err(s, func, rc);
+	if (changes != NULL)
+		*changes = sqlite3_changes(s->db);
+	return 0;
+}
+
+/* Fixed SQL only: never a value from outside. */
+static int
+exec_fixed(struct sqlite_store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_error("sqlite: %s", msg != NULL ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return INK_ERR_STORE;
+	}
+	return 0;
+}
+
+/* IMMEDIATE takes the write lock at once: a deferred transaction that later upgrades can fail
+ * with SQLITE_BUSY without waiting in WAL mode. */
+static int
+tx_begin(struct sqlite_store *s)
+{
+	return exec_fixed(s, "BEGIN IMMEDIATE");
+}
+
+static int
+tx_commit(struct sqlite_store *s)
+{
+	return exec_fixed(s, "COMMIT");
+}
+
+/* Rolls back if a transaction is still open (SQLite ends some on its own after an error). */
+static void
+tx_rollback(struct sqlite_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		(void)exec_fixed(s, "ROLLBACK");
+}
+
+/* Copies a text column into dst[dstsz]; NULL reads as "". Longer than the field is corruption,
+ * not something to truncate silently. */
+static int
+col_text(sqlite3_stmt *q, int i, char *dst, size_t dstsz)
+{
+	const unsigned char *t;
+	int n;
+
+	dst[0] = '\0';
+	if (sqlite3_column_type(q, i) == SQLITE_NULL)
+		return 0;
+	if ((t = sqlite3_column_text(q, i)) == NULL)
+		return INK_ERR_ALLOC;
+	n = sqlite3_column_bytes(q, i);
+	if (n < 0 || (size_t)n >= dstsz) {
+		log_bug("column %d longer than its field", i);
+		return INK_ERR_STORE;
+	}
+	memcpy(dst, t, (size_t)n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/* True if a fixed-size string field is NUL-terminated within its size. */
+static bool
+terminated(const char *field, size_t size)
+{
+	return memchr(field, '\0', size) != NULL;
+}
+
+static int
+roles_from_names(const char *names, uint32_t *out)
+{
+	const char *p = names, *comma;
+	uint32_t roles = 0;
+	size_t len, i;
+
+	*out = 0;
+	if (names == NULL || *names == '\0')
+		return 0;
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		for (i = 0; i < INK_ARRAY_LEN(role_names); i++) {
+			if (strlen(role_names[i].name) == len && memcmp(role_names[i].name, p, len) == 0)
+				break;
+		}
+		if (i == INK_ARRAY_LEN(role_names)) {
+			log_bug("unknown role name in user_roles");
+			return INK_ERR_STORE;
+		}
+		roles |= role_names[i].bit;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	*out = roles;
+	return 0;
+}
+
+/* Inserts one user_roles row per bit; runs inside the caller's transaction. */
+static int
+roles_write(struct sqlite_store *s, const char *id, uint32_t roles)
+{
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	int r;
+
+	if ((r = prep(s, "INSERT INTO user_roles (user_id, role) VALUES (?, ?)", &q)) != 0)
+		goto out;
+	for (i = 0; i < INK_ARRAY_LEN(role_names); i++) {
+		if ((roles & role_names[i].bit) == 0)
+			continue;
+		sqlite3_reset(q);
+		if ((r = b_text(q, 1, id)) != 0 || (r = b_text(q, 2, role_names[i].name)) != 0 ||
+		    (r = run(s, q, __func__, NULL)) != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(q);
+	return r;
+}
+
+/* Reads one row selected with USER_COLS. */
+static int
+read_user(sqlite3_stmt *q, struct store_user *u)
+{
+	const void *blob;
+	int r, n;
+
+	memset(u, 0, sizeof(*u));
+	if ((r = col_text(q, 0, u->id, sizeof(u->id))) != 0 ||
+	    (r = col_text(q, 1, u->username, sizeof(u->username))) != 0 ||
+	    (r = col_text(q, 2, u->display_name, sizeof(u->display_name))) != 0 ||
+	    (r = col_text(q, 8, u->created_by, sizeof(u->created_by))) != 0 ||
+	    (r = col_text(q, 9, u->password_hash, sizeof(u->password_hash))) != 0 ||
+	    (r = roles_from_names((const char *)sqlite3_column_text(q, 11), &u->roles)) != 0)
+		goto out;
+	u->status = sqlite3_column_int(q, 3);
+	u->must_change_password = sqlite3_column_int(q, 4) != 0;
+	u->failed_logins = sqlite3_column_int64(q, 5);
+	u->totp_last_step = sqlite3_column_int64(q, 6);
+	u->created_at = sqlite3_column_int64(q, 7);
+	if (sqlite3_column_type(q, 10) != SQLITE_NULL) {
+		blob = sqlite3_column_blob(q, 10);
+		n = sqlite3_column_bytes(q, 10);
+		if (n < 0 || (size_t)n > sizeof(u->totp_sealed)) {
+			log_bug("sealed TOTP seed longer than its field");
+			r = INK_ERR_STORE;
+			goto out;
+		}
+		if (n > 0)
+			memcpy(u->totp_sealed, blob, (size_t)n);
+		u->totp_sealed_len = (size_t)n;
+	}
+	r = 0;
+out:
+	if (r != 0)
+		OPENSSL_cleanse(u, sizeof(*u));
+	return r;
+}
+
+/* INK_ERR_NOT_FOUND unless a user with this id exists. */
+static int
+user_exists(struct sqlite_store *s, const char *id)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	if ((r = prep(s, "SELECT 1 FROM users WHERE id = ?", &q)) != 0 || (r = b_text(q, 1, id)) != 0)
+		goto out;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		r = 0;
+	else if (rc == SQLITE_DONE)
+		r = INK_ERR_NOT_FOUND;
+	else
+		r = db_err(s, __func__, rc);
+out:
+	sqlite3_finalize(q);
+	return r;
+}
+
+/* ---- open and close ---- */
+
+static int
+schema_apply(struct sqlite_store *s)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t cur = 0, latest = schemas[INK_ARRAY_LEN(schemas) - 1].version;
+	bool have_table = false;
+	size_t i;
+	int r, rc;
+
+	/* Read the version inside the write transaction: two processes opening a new file at
+	 * once must not both apply it. */
+	if ((r = tx_begin(s)) != 0)
+		return r;
+	if ((r = prep(s, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+	    "name = 'schema_version'", &q)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	have_table = sqlite3_column_int(q, 0) != 0;
+	sqlite3_finalize(q);
+	q = NULL;
+	if (have_table) {
+		if ((r = prep(s, "SELECT coalesce(max(version), 0) FROM schema_version", &q)) != 0)
+			goto out;
+		if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+			r = db_err(s, __func__, rc);
+			goto out;
+		}
+		cur = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (cur > latest) {
+		log_error("database schema version %" PRId64 " is newer than this program's %" PRId64,
+		    cur, latest);
+		r = INK_ERR_STORE;
+		goto out;
+	}
+	for (i = 0; i < INK_ARRAY_LEN(schemas); i++) {
+		if (schemas[i].version <= cur)
+			continue;
+		if ((r = exec_fixed(s, schemas[i].sql)) != 0) {
+			log_error("applying schema version %" PRId64 " failed", schemas[i].version);
+			goto out;
+		}
+		if ((r = prep(s, "INSERT INTO schema_version (version) VALUES (?)", &q)) != 0 ||
+		    (r = b_int(q, 1, schemas[i].version)) != 0 || (r = run(s, q, __func__, NULL)) != 0)
+			goto out;
+		sqlite3_finalize(q);
+		q = NULL;
+		log_info("database schema version %" PRId64 " applied", schemas[i].version);
+	}
+	r = tx_commit(s);
+out:
+	sqlite3_finalize(q);
+	if (r != 0)
+		tx_rollback(s);
+	return r;
+}
+
+/* WAL lets readers run beside the writer; it must be confirmed, as SQLite silently keeps the
+ * old mode where WAL is impossible. */
+static int
+set_wal(struct sqlite_store *s)
+{
+	sqlite3_stmt *q = NULL;
+	const unsigned char *mode;
+	int r;
+
+	if ((r = prep(s, "PRAGMA journal_mode = WAL", &q)) != 0)
+		return r;
+	r = INK_ERR_STORE;
+	if (sqlite3_step(q) == SQLITE_ROW && (mode = sqlite3_column_text(q, 0)) != NULL &&
+	    strcmp((const char *)mode, "wal") == 0)
+		r = 0;
+	else
+		log_error("cannot switch the database to WAL mode");
+	sqlite3_finalize(q);
+	return r;
+}
+
+static void
+sq_free(struct sqlite_store *s)
+{
+	if (s == NULL)
+		return;
+	/* close_v2 still releases everything if a statement leaked; a leak is our bug */
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK) {
+		log_bug("database busy at close: %s", sqlite3_errmsg(s->db));
+		(void)sqlite3_close_v2(s->db);
+	}
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+static int
+sq_open(const char *target, struct store **out)
+{
+	struct sqlite_store *s = NULL;
+	struct stat sb;
+	int fd, rc, r = INK_ERR_STORE;
+
+	*out = NULL;
+	if (target == NULL || *target == '\0')
+		return INK_ERR_INVALID;
+	/* Create the file ourselves so that it never exists with a wider mode than 0600 (SQLite
+	 * gives its -wal and -shm files the mode of the database). */
+	if ((fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		log_error("cannot open the database file: %s", strerror(errno));
+		return INK_ERR_IO;
+	}
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
+		log_warn("the database file is accessible to group or others");
+	close(fd);
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return INK_ERR_ALLOC;
+	if (pthread_mutex_init(&s->mu, NULL) != 0) {
+		free(s);
+		return INK_ERR_INTERNAL;
+	}
+	/* FULLMUTEX as well as our lock: errmsg and changes() are read under our lock anyway,
+	 * but the library stays safe if a future path forgets it. */
+	rc = sqlite3_open_v2(target, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
+	    SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("sqlite open: %s", s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto out;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS) != SQLITE_OK)
+		goto out;
+	/* synchronous=FULL: an audit row is on disk when audit_insert returns. secure_delete:
+	 * replaced password hashes and sealed seeds do not linger in free pages. */
+	if ((r = set_wal(s)) != 0 ||
+	    (r = exec_fixed(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; "
+	    "PRAGMA secure_delete = ON")) != 0 ||
+	    (r = schema_apply(s)) != 0)
+		goto out;
+	s->base.ops = &store_sqlite_ops;
+	*out = &s->base;
+	s = NULL;
+	r = 0;
+out:
+	sq_free(s);
+	return r;
+}
+
+static void
+sq_close(struct store *st)
+{
+	sq_free(to_sqlite(st));
+}
+
+/* ---- users ---- */
+
+static int
+sq_user_insert(struct store *st, const struct store_user *u)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (!terminated(u->id, sizeof(u->id)) || !terminated(u->username, sizeof(u->username)) ||
+	    !terminated(u->display_name, sizeof(u->display_name)) ||
+	    !terminated(u->created_by, sizeof(u->created_by)) ||
+	    !terminated(u->password_hash, sizeof(u->password_hash)) ||
+	    u->id[0] == '\0' || u->username[0] == '\0' ||
+	    u->status < STORE_USER_ACTIVE || u->status > STORE_USER_DISABLED ||
+	    (u->roles & ~ROLES_KNOWN) != 0 || u->totp_sealed_len > sizeof(u->totp_sealed))
+		return INK_ERR_INVALID;
+
+	lock(s);
+	if ((r = tx_begin(s)) != 0)
+		goto out;
+	if ((r = prep(s, "INSERT INTO users (id, username, display_name, status, "
+	    "must_change_password, failed_logins, totp_last_step, created_at, created_by, "
+	    "password_hash, totp_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q)) != 0)
+		goto out;
+	if ((r = b_text(q, 1, u->id)) != 0 || (r = b_text(q, 2, u->username)) != 0 ||
+	    (r = b_text(q, 3, u->display_name)) != 0 || (r = b_int(q, 4, u->status)) != 0 ||
+	    (r = b_int(q, 5, u->must_change_password ? 1 : 0)) != 0 ||
+	    (r = b_int(q, 6, u->failed_logins)) != 0 || (r = b_int(q, 7, u->totp_last_step)) != 0 ||
+	    (r = b_int(q, 8, u->created_at)) != 0 || (r = b_text(q, 9, u->created_by)) != 0 ||
+	    (r = b_text(q, 10, u->password_hash)) != 0 ||
+	    (r = b_blob(q, 11, u->totp_sealed, u->totp_sealed_len)) != 0)
+		goto out;
+	if ((r = run(s, q, __func__, NULL)) != 0 || (r = roles_write(s, u->id, u->roles)) != 0)
+		goto out;
+	r = tx_commit(s);
+out:
+	sqlite3_finalize(q);
+	if (r != 0)
+		tx_rollback(s);
+	unlock(s);
+	return r;
+}
+
+static int
+user_get(struct sqlite_store *s, const char *sql, const char *key, struct store_user *out)
+{
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (key == NULL)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, sql, &q)) != 0 || (r = b_text(q, 1, key)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		r = read_user(q, out);
+	else if (rc == SQLITE_DONE)
+		r = INK_ERR_NOT_FOUND;
+	else
+		r = db_err(s, __func__, rc);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_user_get_by_name(struct store *st, const char *username, struct store_user *out)
+{
+	return user_get(to_sqlite(st), "SELECT " USER_COLS " FROM users WHERE username = ?",
+	    username, out);
+}
+
+static int
+sq_user_get_by_id(struct store *st, const char *id, struct store_user *out)
+{
+	return user_get(to_sqlite(st), "SELECT " USER_COLS " FROM users WHERE id = ?", id, out);
+}
+
+/* Grows a user array without realloc, which would leave a copy of the hashes behind. */
+static int
+users_grow(struct store_user **v, size_t n, size_t *cap)
+{
+	struct store_user *nv;
+	size_t ncap = *cap == 0 ? 16 : *cap * 2;
+
+	if (ncap > SIZE_MAX / sizeof(*nv) || (nv = calloc(ncap, sizeof(*nv))) == NULL)
+		return INK_ERR_ALLOC;
+	if (n > 0)
+		memcpy(nv, *v, n * sizeof(*nv));
+	store_users_free(*v, *cap);
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+static int
+sq_user_list(struct store *st, struct store_user **out, size_t *n)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	struct store_user *v = NULL;
+	sqlite3_stmt *q = NULL;
+	size_t cnt = 0, cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	lock(s);
+	if ((r = prep(s, "SELECT " USER_COLS " FROM users ORDER BY username", &q)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (cnt == cap && (r = users_grow(&v, cnt, &cap)) != 0)
+			goto out;
+		if ((r = read_user(q, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	store_users_free(v, cap);
+	return r;
+}
+
+/* Runs an UPDATE the caller prepared and bound; INK_ERR_NOT_FOUND when no row matched.
+ * Finalizes q. */
+static int
+user_update(struct sqlite_store *s, sqlite3_stmt *q, const char *func)
+{
+	int r, changed = 0;
+
+	r = run(s, q, func, &changed);
+	sqlite3_finalize(q);
+	if (r == 0 && changed == 0)
+		r = INK_ERR_NOT_FOUND;
+	return r;
+}
+
+static int
+sq_user_set_password(struct store *st, const char *id, const char *hash, bool must_change)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (id == NULL || hash == NULL || strlen(hash) > STORE_HASH_MAX)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE users SET password_hash = ?, must_change_password = ? "
+	    "WHERE id = ?", &q)) != 0)
+		goto out;
+	if ((r = b_text(q, 1, hash)) != 0 || (r = b_int(q, 2, must_change ? 1 : 0)) != 0 ||
+	    (r = b_text(q, 3, id)) != 0)
+		goto out;
+	r = user_update(s, q, __func__);
+	q = NULL;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* A disabled (deregistered) account is never active again, so the store refuses to change it
+ * back. Activating also clears the failure count, or an unlocked account would lock again at
+ * its next mistake. */
+static int
+sq_user_set_status(struct store *st, const char *id, int status)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	if (id == NULL || status < STORE_USER_ACTIVE || status > STORE_USER_DISABLED)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE users SET status = ?1, failed_logins = "
+	    "CASE WHEN ?1 = 0 THEN 0 ELSE failed_logins END "
+	    "WHERE id = ?2 AND (status <> 2 OR ?1 = 2)", &q)) != 0)
+		goto out;
+	if ((r = b_int(q, 1, status)) != 0 || (r = b_text(q, 2, id)) != 0 ||
+	    (r = run(s, q, __func__, &changed)) != 0)
+		goto out;
+	/* users are never deleted: no change means missing or disabled */
+	if (changed == 0 && (r = user_exists(s, id)) == 0)
+		r = INK_ERR_DISABLED;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_user_set_roles(struct store *st, const char *id, uint32_t roles)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (id == NULL || (roles & ~ROLES_KNOWN) != 0)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = tx_begin(s)) != 0)
+		goto out;
+	if ((r = user_exists(s, id)) != 0)
+		goto out;
+	if ((r = prep(s, "DELETE FROM user_roles WHERE user_id = ?", &q)) != 0 ||
+	    (r = b_text(q, 1, id)) != 0 || (r = run(s, q, __func__, NULL)) != 0)
+		goto out;
+	if ((r = roles_write(s, id, roles)) != 0)
+		goto out;
+	r = tx_commit(s);
+out:
+	sqlite3_finalize(q);
+	if (r != 0)
+		tx_rollback(s);
+	unlock(s);
+	return r;
+}
+
+/* An empty seed (len 0) clears it. */
+static int
+sq_user_set_totp(struct store *st, const char *id, const uint8_t *sealed, size_t len)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (id == NULL || len > STORE_SEALED_MAX || (sealed == NULL && len != 0))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE users SET totp_sealed = ? WHERE id = ?", &q)) != 0)
+		goto out;
+	if ((r = b_blob(q, 1, sealed, len)) != 0 || (r = b_text(q, 2, id)) != 0)
+		goto out;
+	r = user_update(s, q, __func__);
+	q = NULL;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* Two statements in one write transaction: concurrent failures from several nodes each count,
+ * and exactly one of them sees the account go from active to locked. */
+static int
+sq_user_login_failed(struct store *st, const char *id, int64_t max, bool *locked_now)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	*locked_now = false;
+	if (id == NULL || max < 1)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = tx_begin(s)) != 0)
+		goto out;
+	if ((r = prep(s, "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?",
+	    &q)) != 0 || (r = b_text(q, 1, id)) != 0 || (r = run(s, q, __func__, &changed)) != 0)
+		goto out;
+	if (changed == 0) {
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((r = prep(s, "UPDATE users SET status = 1 WHERE id = ? AND status = 0 AND "
+	    "failed_logins >= ?", &q)) != 0 || (r = b_text(q, 1, id)) != 0 ||
+	    (r = b_int(q, 2, max)) != 0 || (r = run(s, q, __func__, &changed)) != 0)
+		goto out;
+	if ((r = tx_commit(s)) != 0)
+		goto out;
+	*locked_now = changed != 0;
+out:
+	sqlite3_finalize(q);
+	if (r != 0)
+		tx_rollback(s);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_user_login_ok(struct store *st, const char *id)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (id == NULL)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE users SET failed_logins = 0 WHERE id = ?", &q)) != 0 ||
+	    (r = b_text(q, 1, id)) != 0)
+		goto out;
+	r = user_update(s, q, __func__);
+	q = NULL;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* One conditional UPDATE is the whole replay guard: of two requests with the same step, on
+ * any number of nodes, only one changes the row. */
+static int
+sq_user_use_totp_step(struct store *st, const char *id, int64_t step)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	if (id == NULL)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND "
+	    "totp_last_step < ?1", &q)) != 0 || (r = b_int(q, 1, step)) != 0 ||
+	    (r = b_text(q, 2, id)) != 0 || (r = run(s, q, __func__, &changed)) != 0)
+		goto out;
+	if (changed == 0 && (r = user_exists(s, id)) == 0)
+		r = INK_ERR_REPLAY;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* ---- identity verification ---- */
+
+static int
+sq_idv_insert(struct store *st, const struct store_idv *v)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (!terminated(v->user_id, sizeof(v->user_id)) || !terminated(v->method, sizeof(v->method)) ||
+	    !terminated(v->evidence_ref, sizeof(v->evidence_ref)) ||
+	    !terminated(v->officer, sizeof(v->officer)) || v->user_id[0] == '\0')
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO identity_verifications (user_id, method, evidence_ref, "
+	    "officer, verified_at) VALUES (?, ?, ?, ?, ?)", &q)) != 0)
+		goto out;
+	if ((r = b_text(q, 1, v->user_id)) != 0 || (r = b_text(q, 2, v->method)) != 0 ||
+	    (r = b_text(q, 3, v->evidence_ref)) != 0 || (r = b_text(q, 4, v->officer)) != 0 ||
+	    (r = b_int(q, 5, v->verified_at)) != 0 || (r = run(s, q, __func__, NULL)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* A user may be verified again; the latest record is the one that counts. */
+static int
+sq_idv_get(struct store *st, const char *user_id, struct store_idv *out)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (user_id == NULL)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "SELECT user_id, method, evidence_ref, officer, verified_at FROM "
+	    "identity_verifications WHERE user_id = ? ORDER BY verified_at DESC, rowid DESC "
+	    "LIMIT 1", &q)) != 0 || (r = b_text(q, 1, user_id)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_DONE) {
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	} else if (rc != SQLITE_ROW) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	if ((r = col_text(q, 0, out->user_id, sizeof(out->user_id))) != 0 ||
+	    (r = col_text(q, 1, out->method, sizeof(out->method))) != 0 ||
+	    (r = col_text(q, 2, out->evidence_ref, sizeof(out->evidence_ref))) != 0 ||
+	    (r = col_text(q, 3, out->officer, sizeof(out->officer))) != 0)
+		goto out;
+	out->verified_at = sqlite3_column_int64(q, 4);
+out:
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* ---- sessions ---- */
+
+static int
+sq_session_insert(struct store *st, const struct store_session *ss)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (!terminated(ss->user_id, sizeof(ss->user_id)) || ss->user_id[0] == '\0')
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, "
+	    "revoked, password_change_only) VALUES (?, ?, ?, ?, ?, ?)", &q)) != 0)
+		goto out;
+	if ((r = b_blob(q, 1, ss->token_hash, sizeof(ss->token_hash))) != 0 ||
+	    (r = b_text(q, 2, ss->user_id)) != 0 || (r = b_int(q, 3, ss->created_at)) != 0 ||
+	    (r = b_int(q, 4, ss->expires_at)) != 0 || (r = b_int(q, 5, ss->revoked ? 1 : 0)) != 0 ||
+	    (r = b_int(q, 6, ss->password_change_only ? 1 : 0)) != 0 ||
+	    (r = run(s, q, __func__, NULL)) != 0)
+		goto out;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* Returns the row whether or not it has expired or been revoked: the caller decides. */
+static int
+sq_session_get(struct store *st, const uint8_t hash[static 32], struct store_session *out)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	lock(s);
+	if ((r = prep(s, "SELECT token_hash, user_id, created_at, expires_at, revoked, "
+	    "password_change_only FROM sessions WHERE token_hash = ?", &q)) != 0 ||
+	    (r = b_blob(q, 1, hash, 32)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_DONE) {
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	} else if (rc != SQLITE_ROW) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	if (sqlite3_column_bytes(q, 0) != (int)sizeof(out->token_hash) ||
+	    sqlite3_column_blob(q, 0) == NULL) {
+		log_bug("session hash of the wrong length");
+		r = INK_ERR_STORE;
+		goto out;
+	}
+	memcpy(out->token_hash, sqlite3_column_blob(q, 0), sizeof(out->token_hash));
+	if ((r = col_text(q, 1, out->user_id, sizeof(out->user_id))) != 0)
+		goto out;
+	out->created_at = sqlite3_column_int64(q, 2);
+	out->expires_at = sqlite3_column_int64(q, 3);
+	out->revoked = sqlite3_column_int(q, 4) != 0;
+	out->password_change_only = sqlite3_column_int(q, 5) != 0;
+out:
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_session_revoke(struct store *st, const uint8_t hash[static 32])
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	lock(s);
+	if ((r = prep(s, "UPDATE sessions SET revoked = 1 WHERE token_hash = ?", &q)) != 0 ||
+	    (r = b_blob(q, 1, hash, 32)) != 0)
+		goto out;
+	r = user_update(s, q, __func__);
+	q = NULL;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* A user without sessions is not an error; an unknown user is. */
+static int
+sq_session_revoke_user(struct store *st, const char *user_id)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	if (user_id == NULL)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE sessions SET revoked = 1 WHERE user_id = ?", &q)) != 0 ||
+	    (r = b_text(q, 1, user_id)) != 0 || (r = run(s, q, __func__, &changed)) != 0)
+		goto out;
+	if (changed == 0)
+		r = user_exists(s, user_id);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+/* ---- audit rows ---- */
+
+static int
+sq_audit_insert(struct store *st, const struct store_audit_rec *rec, int64_t *seq)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	*seq = 0;
+	if (!terminated(rec->actor, sizeof(rec->actor)) || !terminated(rec->role, sizeof(rec->role)) ||
+	    !terminated(rec->action, sizeof(rec->action)) ||
+	    !terminated(rec->subject, sizeof(rec->subject)) ||
+	    !terminated(rec->result, sizeof(rec->result)) ||
+	    !terminated(rec->request_id, sizeof(rec->request_id)) ||
+	    !terminated(rec->source, sizeof(rec->source)) ||
+	    !terminated(rec->detail, sizeof(rec->detail)))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO audit_log (time, actor, role, action, subject, result, "
+	    "request_id, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &q)) != 0)
+		goto out;
+	if ((r = b_int(q, 1, rec->time)) != 0 || (r = b_text(q, 2, rec->actor)) != 0 ||
+	    (r = b_text(q, 3, rec->role)) != 0 || (r = b_text(q, 4, rec->action)) != 0 ||
+	    (r = b_text(q, 5, rec->subject)) != 0 || (r = b_text(q, 6, rec->result)) != 0 ||
+	    (r = b_text(q, 7, rec->request_id)) != 0 || (r = b_text(q, 8, rec->source)) != 0 ||
+	    (r = b_text(q, 9, rec->detail)) != 0)
+		goto out;
+	/* autocommit with synchronous=FULL: the WAL is synced before step returns */
+	if ((r = run(s, q, __func__, NULL)) != 0)
+		goto out;
+	*seq = sqlite3_last_insert_rowid(s->db);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+read_audit(sqlite3_stmt *q, struct store_audit_rec *a)
+{
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->seq = sqlite3_column_int64(q, 0);
+	a->time = sqlite3_column_int64(q, 1);
+	if ((r = col_text(q, 2, a->actor, sizeof(a->actor))) != 0 ||
+	    (r = col_text(q, 3, a->role, sizeof(a->role))) != 0 ||
+	    (r = col_text(q, 4, a->action, sizeof(a->action))) != 0 ||
+	    (r = col_text(q, 5, a->subject, sizeof(a->subject))) != 0 ||
+	    (r = col_text(q, 6, a->result, sizeof(a->result))) != 0 ||
+	    (r = col_text(q, 7, a->request_id, sizeof(a->request_id))) != 0 ||
+	    (r = col_text(q, 8, a->source, sizeof(a->source))) != 0 ||
+	    (r = col_text(q, 9, a->detail, sizeof(a->detail))) != 0)
+		return r;
+	return 0;
+}
+
+static int
+sq_audit_list(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out,
+    size_t *n)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	struct store_audit_rec *v = NULL, *nv;
+	sqlite3_stmt *q = NULL;
+	size_t cnt = 0, cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if (limit == 0)
+		return 0;
+	if (limit > (uint64_t)INT64_MAX)
+		limit = (size_t)INT64_MAX;
+	lock(s);
+	if ((r = prep(s, "SELECT " AUDIT_COLS " FROM audit_log WHERE seq > ? ORDER BY seq "
+	    "LIMIT ?", &q)) != 0 || (r = b_int(q, 1, after)) != 0 ||
+	    (r = b_int(q, 2, (int64_t)limit)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap == 0 ? (limit < 64 ? limit : 64) : cap * 2;
+			if (cap > SIZE_MAX / sizeof(*v) || (nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				r = INK_ERR_ALLOC;
+				goto out;
+			}
+			v = nv;
+		}
+		if ((r = read_audit(q, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	free(v);
+	return r;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.user_insert = sq_user_insert,
+	.user_get_by_name = sq_user_get_by_name,
+	.user_get_by_id = sq_user_get_by_id,
+	.user_list = sq_user_list,
+	.user_set_password = sq_user_set_password,
+	.user_set_status = sq_user_set_status,
+	.user_set_roles = sq_user_set_roles,
+	.user_set_totp = sq_user_set_totp,
+	.user_login_failed = sq_user_login_failed,
+	.user_login_ok = sq_user_login_ok,
+	.user_use_totp_step = sq_user_use_totp_step,
+	.idv_insert = sq_idv_insert,
+	.idv_get = sq_idv_get,
+	.session_insert = sq_session_insert,
+	.session_get = sq_session_get,
+	.session_revoke = sq_session_revoke,
+	.session_revoke_user = sq_session_revoke_user,
+	.audit_insert = sq_audit_insert,
+	.audit_list = sq_audit_list,
+};

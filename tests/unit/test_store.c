@@ -1,0 +1,992 @@
+/* test_store: the storage conformance suite, run unchanged against every backend in backends[]. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+#define ALL_ROLES 0x3fu	/* every AUTH_ROLE_* bit */
+
+/* ---- backends: the suite sees a backend only through this table ---- */
+
+struct backend {
+	const char *name;
+	const struct store_ops *ops;
+	/* Makes a fresh, empty target for ops->open in target[sz]; *ctx is for drop_target. */
+	int (*make_target)(char *target, size_t sz, void **ctx);
+	/* Removes everything make_target made and the store created. */
+	void (*drop_target)(const char *target, void *ctx);
+	/* Goes behind the store's back (raw connection) and tries to change, delete and
+	 * overwrite audit rows; true if the database itself refused every attempt. */
+	bool (*audit_tamper_refused)(const char *target);
+	/* True if the stored data is accessible to its owner only (file mode, grants). */
+	bool (*is_private)(const char *target);
+	/* How many times each schema version was applied: 1 if applied once, whatever reopens. */
+	int (*schema_applied_count)(const char *target);
+};
+
+/* -- sqlite -- */
+
+static int
+sqlite_make_target(char *target, size_t sz, void **ctx)
+{
+	char *dir;
+
+	*ctx = NULL;
+	if ((dir = strdup("/tmp/inkan-test-store-XXXXXX")) == NULL)
+		return -1;
+	if (mkdtemp(dir) == NULL) {
+		free(dir);
+		return -1;
+	}
+	if (snprintf(target, sz, "%s/inkan.db", dir) >= (int)sz) {
+		rmdir(dir);
+		free(dir);
+		return -1;
+	}
+	*ctx = dir;
+	return 0;
+}
+
+static void
+sqlite_drop_target(const char *target, void *ctx)
+{
+	static const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char path[600];
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(suffixes); i++) {
+		snprintf(path, sizeof(path), "%s%s", target, suffixes[i]);
+		(void)unlink(path);
+	}
+	if (ctx != NULL)
+		(void)rmdir(ctx);
+	free(ctx);
+}
+
+static bool
+sqlite_refuses(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK;
+}
+
+static bool
+sqlite_audit_tamper_refused(const char *target)
+{
+	sqlite3 *db = NULL;
+	bool ok;
+
+	if (sqlite3_open_v2(target, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return false;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	ok = sqlite_refuses(db, "UPDATE audit_log SET actor = 'mallory'") &&
+	    sqlite_refuses(db, "UPDATE audit_log SET result = 'success' WHERE seq = 1") &&
+	    sqlite_refuses(db, "DELETE FROM audit_log") &&
+	    sqlite_refuses(db, "DELETE FROM audit_log WHERE seq = 1") &&
+	    sqlite_refuses(db, "INSERT OR REPLACE INTO audit_log (seq, time, actor, role, action, "
+	    "subject, result, request_id, source, detail) VALUES (1, 0, 'x', 'x', 'x', 'x', 'x', "
+	    "'x', 'x', 'x')") &&
+	    sqlite_refuses(db, "INSERT INTO audit_log (seq, time, actor, role, action, subject, "
+	    "result, request_id, source, detail) VALUES (-5, 0, 'x', 'x', 'x', 'x', 'x', 'x', "
+	    "'x', 'x')");
+	sqlite3_close(db);
+	return ok;
+}
+
+static bool
+sqlite_is_private(const char *target)
+{
+	static const char *suffixes[] = { "", "-wal", "-shm" };
+	struct stat sb;
+	char path[600];
+	size_t i;
+
+	if (stat(target, &sb) != 0 || (sb.st_mode & 0777) != 0600)
+		return false;
+	/* SQLite's side files inherit the mode; check them too when present */
+	for (i = 1; i < INK_ARRAY_LEN(suffixes); i++) {
+		snprintf(path, sizeof(path), "%s%s", target, suffixes[i]);
+		if (stat(path, &sb) == 0 && (sb.st_mode & 077) != 0)
+			return false;
+	}
+	return true;
+}
+
+static int
+sqlite_schema_applied_count(const char *target)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	int n = -1;
+
+	if (sqlite3_open_v2(target, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM schema_version WHERE version = 1", -1,
+	    &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static const struct backend backends[] = {
+	{
+		.name = "sqlite",
+		.ops = &store_sqlite_ops,
+		.make_target = sqlite_make_target,
+		.drop_target = sqlite_drop_target,
+		.audit_tamper_refused = sqlite_audit_tamper_refused,
+		.is_private = sqlite_is_private,
+		.schema_applied_count = sqlite_schema_applied_count,
+	},
+};
+
+/* ---- fixture ---- */
+
+static const struct backend *current;
+
+struct fx {
+	const struct backend *be;
+	const struct store_ops *ops;
+	char target[512];
+	void *ctx;
+	struct store *st;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	f->be = current;
+	f->ops = current->ops;
+	if (f->be->make_target(f->target, sizeof(f->target), &f->ctx) != 0) {
+		free(f);
+		return -1;
+	}
+	if (f->ops->open(f->target, &f->st) != 0) {
+		f->be->drop_target(f->target, f->ctx);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->st != NULL)
+		f->ops->close(f->st);
+	f->be->drop_target(f->target, f->ctx);
+	free(f);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static void
+mk_user(struct store_user *u, unsigned n, const char *name, uint32_t roles)
+{
+	size_t i;
+
+	memset(u, 0, sizeof(*u));
+	snprintf(u->id, sizeof(u->id), "%032x", n);
+	snprintf(u->username, sizeof(u->username), "%s", name);
+	snprintf(u->display_name, sizeof(u->display_name), "Display %s", name);
+	u->roles = roles;
+	u->status = STORE_USER_ACTIVE;
+	u->must_change_password = true;
+	u->created_at = 1700000000 + n;
+	snprintf(u->created_by, sizeof(u->created_by), "admin");
+	snprintf(u->password_hash, sizeof(u->password_hash),
+	    "$argon2id$v=19$m=65536,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2g%u", n);
+	for (i = 0; i < 48; i++)
+		u->totp_sealed[i] = (uint8_t)(i + n);
+	u->totp_sealed_len = 48;
+}
+
+static void
+assert_user_eq(const struct store_user *a, const struct store_user *b)
+{
+	assert_string_equal(a->id, b->id);
+	assert_string_equal(a->username, b->username);
+	assert_string_equal(a->display_name, b->display_name);
+	assert_int_equal(a->roles, b->roles);
+	assert_int_equal(a->status, b->status);
+	assert_int_equal(a->must_change_password, b->must_change_password);
+	assert_int_equal(a->failed_logins, b->failed_logins);
+	assert_int_equal(a->totp_last_step, b->totp_last_step);
+	assert_int_equal(a->created_at, b->created_at);
+	assert_string_equal(a->created_by, b->created_by);
+	assert_string_equal(a->password_hash, b->password_hash);
+	assert_int_equal(a->totp_sealed_len, b->totp_sealed_len);
+	assert_memory_equal(a->totp_sealed, b->totp_sealed, a->totp_sealed_len);
+}
+
+static void
+insert_user(struct fx *f, unsigned n, const char *name, uint32_t roles, struct store_user *u)
+{
+	mk_user(u, n, name, roles);
+	assert_int_equal(f->ops->user_insert(f->st, u), 0);
+}
+
+static void
+mk_audit(struct store_audit_rec *a, unsigned n)
+{
+	memset(a, 0, sizeof(*a));
+	a->time = 1700000000 + n;
+	snprintf(a->actor, sizeof(a->actor), "actor%u", n);
+	snprintf(a->role, sizeof(a->role), "system_auditor");
+	snprintf(a->action, sizeof(a->action), "test.event");
+	snprintf(a->subject, sizeof(a->subject), "subject%u", n);
+	snprintf(a->result, sizeof(a->result), "success");
+	snprintf(a->request_id, sizeof(a->request_id), "req-%u", n);
+	snprintf(a->source, sizeof(a->source), "192.0.2.%u", n % 250);
+	snprintf(a->detail, sizeof(a->detail), "detail %u", n);
+}
+
+static void
+session_hash(uint8_t h[32], unsigned n)
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		h[i] = (uint8_t)(n * 31 + i);
+}
+
+/* ---- users ---- */
+
+static void
+test_user_insert_get_list(void **state)
+{
+	struct fx *f = *state;
+	struct store_user a, b, c, got, *list = NULL;
+	size_t n = 99;
+
+	insert_user(f, 3, "carol", ALL_ROLES, &c);
+	insert_user(f, 1, "alice", 1u << 5, &a);
+	insert_user(f, 2, "bob", 0, &b);
+	b.totp_sealed_len = 0;	/* a user without a TOTP seed */
+	assert_int_equal(f->ops->user_set_totp(f->st, b.id, NULL, 0), 0);
+
+	assert_int_equal(f->ops->user_get_by_name(f->st, "alice", &got), 0);
+	assert_user_eq(&got, &a);
+	assert_int_equal(f->ops->user_get_by_id(f->st, c.id, &got), 0);
+	assert_user_eq(&got, &c);
+	assert_int_equal(f->ops->user_get_by_id(f->st, b.id, &got), 0);
+	assert_user_eq(&got, &b);
+
+	assert_int_equal(f->ops->user_list(f->st, &list, &n), 0);
+	assert_int_equal(n, 3);
+	assert_user_eq(&list[0], &a);
+	assert_user_eq(&list[1], &b);
+	assert_user_eq(&list[2], &c);
+	store_users_free(list, n);
+}
+
+static void
+test_user_list_empty(void **state)
+{
+	struct fx *f = *state;
+	struct store_user *list = (void *)1;
+	size_t n = 99;
+
+	assert_int_equal(f->ops->user_list(f->st, &list, &n), 0);
+	assert_int_equal(n, 0);
+	store_users_free(list, n);
+}
+
+static void
+test_user_duplicate(void **state)
+{
+	struct fx *f = *state;
+	struct store_user a, dup, *list = NULL;
+	size_t n = 0;
+
+	insert_user(f, 1, "alice", 1u << 5, &a);
+	mk_user(&dup, 2, "alice", 1u << 0);
+	assert_int_equal(f->ops->user_insert(f->st, &dup), INK_ERR_EXISTS);
+	/* the failed insert left nothing behind, not even its roles */
+	assert_int_equal(f->ops->user_list(f->st, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_user_eq(&list[0], &a);
+	store_users_free(list, n);
+	assert_int_equal(f->ops->user_get_by_id(f->st, dup.id, &dup), INK_ERR_NOT_FOUND);
+}
+
+static void
+test_not_found(void **state)
+{
+	struct fx *f = *state;
+	const char *nobody = "ffffffffffffffffffffffffffffffff";
+	struct store_user u;
+	struct store_idv v;
+	struct store_session s;
+	uint8_t h[32];
+	bool locked = true;
+
+	assert_int_equal(f->ops->user_get_by_name(f->st, "nobody", &u), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_get_by_id(f->st, nobody, &u), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_set_password(f->st, nobody, "h", false), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_set_status(f->st, nobody, STORE_USER_LOCKED), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_set_roles(f->st, nobody, 1u), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_set_roles(f->st, nobody, 0), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_set_totp(f->st, nobody, (const uint8_t *)"x", 1),
+	    INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_login_failed(f->st, nobody, 3, &locked), INK_ERR_NOT_FOUND);
+	assert_false(locked);
+	assert_int_equal(f->ops->user_login_ok(f->st, nobody), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_use_totp_step(f->st, nobody, 5), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->idv_get(f->st, nobody, &v), INK_ERR_NOT_FOUND);
+	session_hash(h, 1);
+	assert_int_equal(f->ops->session_get(f->st, h, &s), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->session_revoke(f->st, h), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->session_revoke_user(f->st, nobody), INK_ERR_NOT_FOUND);
+
+	/* rows that refer to a missing user are refused as such */
+	memset(&v, 0, sizeof(v));
+	snprintf(v.user_id, sizeof(v.user_id), "%s", nobody);
+	assert_int_equal(f->ops->idv_insert(f->st, &v), INK_ERR_NOT_FOUND);
+	memset(&s, 0, sizeof(s));
+	memcpy(s.token_hash, h, 32);
+	snprintf(s.user_id, sizeof(s.user_id), "%s", nobody);
+	assert_int_equal(f->ops->session_insert(f->st, &s), INK_ERR_NOT_FOUND);
+}
+
+static void
+test_invalid_input(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	struct store_audit_rec a;
+	int64_t seq = 7;
+	uint8_t big[STORE_SEALED_MAX + 1] = { 0 };
+	char longhash[STORE_HASH_MAX + 2];
+
+	mk_user(&u, 1, "alice", 1u << 6);	/* no such role */
+	assert_int_equal(f->ops->user_insert(f->st, &u), INK_ERR_INVALID);
+	mk_user(&u, 1, "alice", 0);
+	u.status = 7;
+	assert_int_equal(f->ops->user_insert(f->st, &u), INK_ERR_INVALID);
+	mk_user(&u, 1, "alice", 0);
+	memset(u.username, 'a', sizeof(u.username));	/* not terminated */
+	assert_int_equal(f->ops->user_insert(f->st, &u), INK_ERR_INVALID);
+	mk_user(&u, 1, "", 0);
+	assert_int_equal(f->ops->user_insert(f->st, &u), INK_ERR_INVALID);
+	mk_user(&u, 1, "alice", 0);
+	u.totp_sealed_len = STORE_SEALED_MAX + 1;
+	assert_int_equal(f->ops->user_insert(f->st, &u), INK_ERR_INVALID);
+
+	insert_user(f, 1, "alice", 0, &u);
+	assert_int_equal(f->ops->user_set_roles(f->st, u.id, 0x40), INK_ERR_INVALID);
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, 3), INK_ERR_INVALID);
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, -1), INK_ERR_INVALID);
+	assert_int_equal(f->ops->user_set_totp(f->st, u.id, big, sizeof(big)), INK_ERR_INVALID);
+	memset(longhash, 'h', sizeof(longhash) - 1);
+	longhash[sizeof(longhash) - 1] = '\0';
+	assert_int_equal(f->ops->user_set_password(f->st, u.id, longhash, false), INK_ERR_INVALID);
+
+	mk_audit(&a, 1);
+	memset(a.detail, 'd', sizeof(a.detail));
+	assert_int_equal(f->ops->audit_insert(f->st, &a, &seq), INK_ERR_INVALID);
+	assert_int_equal(seq, 0);
+}
+
+static void
+test_roles_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u, got;
+	uint32_t roles;
+
+	insert_user(f, 1, "alice", 0, &u);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.roles, 0);
+	for (roles = 0; roles <= 0x3f; roles++) {
+		assert_int_equal(f->ops->user_set_roles(f->st, u.id, roles), 0);
+		assert_int_equal(f->ops->user_get_by_name(f->st, "alice", &got), 0);
+		assert_int_equal(got.roles, roles);
+	}
+	/* every combination also survives insert */
+	for (roles = 0; roles <= 0x3f; roles++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "user%02u", roles);
+		insert_user(f, 100 + roles, name, roles, &u);
+		assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+		assert_int_equal(got.roles, roles);
+	}
+}
+
+static void
+test_setters(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u, got;
+	const uint8_t seed[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 };
+
+	insert_user(f, 1, "alice", 1u << 5, &u);
+
+	assert_int_equal(f->ops->user_set_password(f->st, u.id, "$argon2id$new", false), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_string_equal(got.password_hash, "$argon2id$new");
+	assert_false(got.must_change_password);
+	assert_int_equal(f->ops->user_set_password(f->st, u.id, "$argon2id$reset", true), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_string_equal(got.password_hash, "$argon2id$reset");
+	assert_true(got.must_change_password);
+
+	assert_int_equal(f->ops->user_set_totp(f->st, u.id, seed, sizeof(seed)), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.totp_sealed_len, sizeof(seed));
+	assert_memory_equal(got.totp_sealed, seed, sizeof(seed));
+	assert_int_equal(f->ops->user_set_totp(f->st, u.id, NULL, 0), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.totp_sealed_len, 0);
+
+	assert_int_equal(f->ops->user_set_roles(f->st, u.id, (1u << 1) | (1u << 3)), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.roles, (1u << 1) | (1u << 3));
+
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_LOCKED), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.status, STORE_USER_LOCKED);
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_ACTIVE), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.status, STORE_USER_ACTIVE);
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_DISABLED), 0);
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_DISABLED), 0);
+	/* deregistered is final */
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_ACTIVE), INK_ERR_DISABLED);
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_LOCKED), INK_ERR_DISABLED);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.status, STORE_USER_DISABLED);
+	/* the rest of the row was not touched by the setters */
+	assert_string_equal(got.username, "alice");
+	assert_string_equal(got.display_name, u.display_name);
+	assert_int_equal(got.created_at, u.created_at);
+}
+
+static void
+test_login_failed_locks_at_max(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u, got;
+	bool locked = true;
+	int i;
+
+	insert_user(f, 1, "alice", 1u << 5, &u);
+	for (i = 1; i <= 2; i++) {
+		assert_int_equal(f->ops->user_login_failed(f->st, u.id, 3, &locked), 0);
+		assert_false(locked);
+		assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+		assert_int_equal(got.failed_logins, i);
+		assert_int_equal(got.status, STORE_USER_ACTIVE);
+	}
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 3, &locked), 0);
+	assert_true(locked);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.failed_logins, 3);
+	assert_int_equal(got.status, STORE_USER_LOCKED);
+	/* further failures count but do not "lock" again */
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 3, &locked), 0);
+	assert_false(locked);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.failed_logins, 4);
+	assert_int_equal(got.status, STORE_USER_LOCKED);
+
+	/* unlocking starts the count afresh */
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_ACTIVE), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.failed_logins, 0);
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 3, &locked), 0);
+	assert_false(locked);
+
+	/* max 1: the first failure locks */
+	insert_user(f, 2, "bob", 1u << 5, &u);
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 1, &locked), 0);
+	assert_true(locked);
+
+	/* a disabled account is never moved to locked */
+	insert_user(f, 3, "carol", 1u << 5, &u);
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_DISABLED), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(f->ops->user_login_failed(f->st, u.id, 2, &locked), 0);
+		assert_false(locked);
+	}
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.status, STORE_USER_DISABLED);
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 0, &locked), INK_ERR_INVALID);
+}
+
+static void
+test_login_ok_resets(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u, got;
+	bool locked = true;
+
+	insert_user(f, 1, "alice", 1u << 5, &u);
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 5, &locked), 0);
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 5, &locked), 0);
+	assert_int_equal(f->ops->user_login_ok(f->st, u.id), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.failed_logins, 0);
+	assert_int_equal(got.status, STORE_USER_ACTIVE);
+	/* after the reset it takes the full max again */
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 2, &locked), 0);
+	assert_false(locked);
+	assert_int_equal(f->ops->user_login_failed(f->st, u.id, 2, &locked), 0);
+	assert_true(locked);
+}
+
+static void
+test_totp_step_replay(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u, got;
+
+	insert_user(f, 1, "alice", 1u << 5, &u);
+	assert_int_equal(f->ops->user_use_totp_step(f->st, u.id, 56666666), 0);
+	assert_int_equal(f->ops->user_use_totp_step(f->st, u.id, 56666666), INK_ERR_REPLAY);
+	assert_int_equal(f->ops->user_use_totp_step(f->st, u.id, 56666665), INK_ERR_REPLAY);
+	assert_int_equal(f->ops->user_use_totp_step(f->st, u.id, 0), INK_ERR_REPLAY);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.totp_last_step, 56666666);
+	assert_int_equal(f->ops->user_use_totp_step(f->st, u.id, 56666667), 0);
+	assert_int_equal(f->ops->user_use_totp_step(f->st, u.id, 56666667), INK_ERR_REPLAY);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.totp_last_step, 56666667);
+}
+
+/* ---- identity verification ---- */
+
+static void
+test_idv(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	struct store_idv v, v2, got;
+
+	insert_user(f, 1, "alice", 1u << 5, &u);
+	memset(&v, 0, sizeof(v));
+	snprintf(v.user_id, sizeof(v.user_id), "%s", u.id);
+	snprintf(v.method, sizeof(v.method), "in-person, passport");
+	snprintf(v.evidence_ref, sizeof(v.evidence_ref), "file 2026/0042");
+	snprintf(v.officer, sizeof(v.officer), "rita");
+	v.verified_at = 1700000100;
+	assert_int_equal(f->ops->idv_insert(f->st, &v), 0);
+	assert_int_equal(f->ops->idv_get(f->st, u.id, &got), 0);
+	assert_string_equal(got.user_id, v.user_id);
+	assert_string_equal(got.method, v.method);
+	assert_string_equal(got.evidence_ref, v.evidence_ref);
+	assert_string_equal(got.officer, v.officer);
+	assert_int_equal(got.verified_at, v.verified_at);
+
+	/* a later verification is the one returned; the earlier one is kept */
+	v2 = v;
+	snprintf(v2.method, sizeof(v2.method), "video identification");
+	v2.verified_at = 1700000200;
+	assert_int_equal(f->ops->idv_insert(f->st, &v2), 0);
+	assert_int_equal(f->ops->idv_get(f->st, u.id, &got), 0);
+	assert_string_equal(got.method, "video identification");
+	assert_int_equal(got.verified_at, 1700000200);
+
+	/* kept after deregistration */
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_DISABLED), 0);
+	assert_int_equal(f->ops->idv_get(f->st, u.id, &got), 0);
+}
+
+/* ---- sessions ---- */
+
+static void
+mk_session(struct store_session *s, unsigned n, const char *user_id)
+{
+	memset(s, 0, sizeof(*s));
+	session_hash(s->token_hash, n);
+	snprintf(s->user_id, sizeof(s->user_id), "%s", user_id);
+	s->created_at = 1700000000;
+	s->expires_at = 1700003600;
+	s->password_change_only = (n % 2) == 0;
+}
+
+static void
+assert_session_eq(const struct store_session *a, const struct store_session *b)
+{
+	assert_memory_equal(a->token_hash, b->token_hash, 32);
+	assert_string_equal(a->user_id, b->user_id);
+	assert_int_equal(a->created_at, b->created_at);
+	assert_int_equal(a->expires_at, b->expires_at);
+	assert_int_equal(a->revoked, b->revoked);
+	assert_int_equal(a->password_change_only, b->password_change_only);
+}
+
+static void
+test_sessions(void **state)
+{
+	struct fx *f = *state;
+	struct store_user a, b;
+	struct store_session s1, s2, s3, expired, got;
+
+	insert_user(f, 1, "alice", 1u << 5, &a);
+	insert_user(f, 2, "bob", 1u << 5, &b);
+	mk_session(&s1, 1, a.id);
+	mk_session(&s2, 2, a.id);
+	mk_session(&s3, 3, b.id);
+	mk_session(&expired, 4, b.id);
+	expired.expires_at = 1;
+	assert_int_equal(f->ops->session_insert(f->st, &s1), 0);
+	assert_int_equal(f->ops->session_insert(f->st, &s2), 0);
+	assert_int_equal(f->ops->session_insert(f->st, &s3), 0);
+	assert_int_equal(f->ops->session_insert(f->st, &expired), 0);
+	assert_int_equal(f->ops->session_insert(f->st, &s1), INK_ERR_EXISTS);
+
+	assert_int_equal(f->ops->session_get(f->st, s1.token_hash, &got), 0);
+	assert_session_eq(&got, &s1);
+	assert_int_equal(f->ops->session_get(f->st, s2.token_hash, &got), 0);
+	assert_session_eq(&got, &s2);
+	/* expiry is the caller's decision: the row comes back */
+	assert_int_equal(f->ops->session_get(f->st, expired.token_hash, &got), 0);
+	assert_session_eq(&got, &expired);
+
+	assert_int_equal(f->ops->session_revoke(f->st, s3.token_hash), 0);
+	assert_int_equal(f->ops->session_get(f->st, s3.token_hash, &got), 0);
+	assert_true(got.revoked);
+	s3.revoked = true;
+	assert_session_eq(&got, &s3);
+	assert_int_equal(f->ops->session_revoke(f->st, s3.token_hash), 0);
+
+	assert_int_equal(f->ops->session_revoke_user(f->st, a.id), 0);
+	assert_int_equal(f->ops->session_get(f->st, s1.token_hash, &got), 0);
+	assert_true(got.revoked);
+	assert_int_equal(f->ops->session_get(f->st, s2.token_hash, &got), 0);
+	assert_true(got.revoked);
+	/* bob's other session is untouched */
+	assert_int_equal(f->ops->session_get(f->st, expired.token_hash, &got), 0);
+	assert_false(got.revoked);
+	/* a user with nothing left to revoke is not an error */
+	assert_int_equal(f->ops->session_revoke_user(f->st, a.id), 0);
+}
+
+/* ---- audit rows ---- */
+
+static void
+assert_audit_eq(const struct store_audit_rec *a, const struct store_audit_rec *b)
+{
+	assert_int_equal(a->time, b->time);
+	assert_string_equal(a->actor, b->actor);
+	assert_string_equal(a->role, b->role);
+	assert_string_equal(a->action, b->action);
+	assert_string_equal(a->subject, b->subject);
+	assert_string_equal(a->result, b->result);
+	assert_string_equal(a->request_id, b->request_id);
+	assert_string_equal(a->source, b->source);
+	assert_string_equal(a->detail, b->detail);
+}
+
+#define AUDIT_ROWS 25
+
+static void
+test_audit_seq_and_pages(void **state)
+{
+	struct fx *f = *state;
+	struct store_audit_rec a, *page = NULL;
+	int64_t seqs[AUDIT_ROWS], after = 0;
+	size_t n = 0, total = 0, i;
+
+	for (i = 0; i < AUDIT_ROWS; i++) {
+		mk_audit(&a, (unsigned)i);
+		a.seq = 999999;	/* ignored */
+		assert_int_equal(f->ops->audit_insert(f->st, &a, &seqs[i]), 0);
+		assert_true(seqs[i] > 0);
+		if (i > 0)
+			assert_true(seqs[i] > seqs[i - 1]);
+	}
+	for (;;) {
+		assert_int_equal(f->ops->audit_list(f->st, after, 10, &page, &n), 0);
+		if (n == 0)
+			break;
+		assert_true(n <= 10);
+		for (i = 0; i < n; i++) {
+			mk_audit(&a, (unsigned)(total + i));
+			assert_int_equal(page[i].seq, seqs[total + i]);
+			assert_audit_eq(&page[i], &a);
+		}
+		total += n;
+		after = page[n - 1].seq;
+		free(page);
+		page = NULL;
+	}
+	free(page);
+	assert_int_equal(total, AUDIT_ROWS);
+
+	assert_int_equal(f->ops->audit_list(f->st, seqs[9], 5, &page, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(page[0].seq, seqs[10]);
+	free(page);
+	assert_int_equal(f->ops->audit_list(f->st, 0, 0, &page, &n), 0);
+	assert_int_equal(n, 0);
+	free(page);
+	assert_int_equal(f->ops->audit_list(f->st, seqs[AUDIT_ROWS - 1], 10, &page, &n), 0);
+	assert_int_equal(n, 0);
+	free(page);
+}
+
+static void
+test_audit_append_only(void **state)
+{
+	struct fx *f = *state;
+	struct store_audit_rec a, *page = NULL;
+	int64_t seq;
+	size_t n = 0, i;
+
+	for (i = 0; i < 3; i++) {
+		mk_audit(&a, (unsigned)i);
+		assert_int_equal(f->ops->audit_insert(f->st, &a, &seq), 0);
+	}
+	assert_true(f->be->audit_tamper_refused(f->target));
+	/* the rows are intact, and the log still grows */
+	assert_int_equal(f->ops->audit_list(f->st, 0, 100, &page, &n), 0);
+	assert_int_equal(n, 3);
+	for (i = 0; i < n; i++) {
+		mk_audit(&a, (unsigned)i);
+		assert_audit_eq(&page[i], &a);
+	}
+	free(page);
+	mk_audit(&a, 3);
+	assert_int_equal(f->ops->audit_insert(f->st, &a, &seq), 0);
+}
+
+/* ---- injection, privacy, persistence, threads ---- */
+
+static void
+test_sql_metacharacters(void **state)
+{
+	struct fx *f = *state;
+	static const char evil[] = "o'brien\"; DROP TABLE users;--";
+	struct store_user u, got, *list = NULL;
+	struct store_audit_rec a, *page = NULL;
+	int64_t seq;
+	size_t n = 0;
+
+	mk_user(&u, 1, evil, 1u << 5);
+	snprintf(u.display_name, sizeof(u.display_name), "'); DELETE FROM audit_log; --");
+	snprintf(u.password_hash, sizeof(u.password_hash), "%%s%%n' OR '1'='1");
+	assert_int_equal(f->ops->user_insert(f->st, &u), 0);
+	assert_int_equal(f->ops->user_get_by_name(f->st, evil, &got), 0);
+	assert_user_eq(&got, &u);
+	assert_int_equal(f->ops->user_get_by_name(f->st, "o'brien", &got), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_get_by_name(f->st, "' OR '1'='1", &got), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_list(f->st, &list, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].username, evil);
+	store_users_free(list, n);
+
+	mk_audit(&a, 1);
+	snprintf(a.subject, sizeof(a.subject), "%s", evil);
+	snprintf(a.detail, sizeof(a.detail), "x'); DELETE FROM audit_log WHERE ('1'='1");
+	assert_int_equal(f->ops->audit_insert(f->st, &a, &seq), 0);
+	assert_int_equal(f->ops->audit_list(f->st, 0, 10, &page, &n), 0);
+	assert_int_equal(n, 1);
+	assert_audit_eq(&page[0], &a);
+	free(page);
+}
+
+static void
+test_private(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+
+	insert_user(f, 1, "alice", 1u << 5, &u);
+	assert_true(f->be->is_private(f->target));
+}
+
+static void
+test_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u, got;
+	struct store_audit_rec a, *page = NULL;
+	int64_t seq1, seq2;
+	size_t n = 0;
+	int i;
+
+	insert_user(f, 1, "alice", (1u << 4) | (1u << 5), &u);
+	mk_audit(&a, 1);
+	assert_int_equal(f->ops->audit_insert(f->st, &a, &seq1), 0);
+	assert_int_equal(f->be->schema_applied_count(f->target), 1);
+	for (i = 0; i < 2; i++) {
+		f->ops->close(f->st);
+		f->st = NULL;
+		assert_int_equal(f->ops->open(f->target, &f->st), 0);
+	}
+	assert_int_equal(f->be->schema_applied_count(f->target), 1);
+	assert_int_equal(f->ops->user_get_by_name(f->st, "alice", &got), 0);
+	assert_user_eq(&got, &u);
+	assert_int_equal(f->ops->audit_list(f->st, 0, 10, &page, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(page[0].seq, seq1);
+	assert_audit_eq(&page[0], &a);
+	free(page);
+	/* sequence numbers continue, never restart */
+	assert_int_equal(f->ops->audit_insert(f->st, &a, &seq2), 0);
+	assert_true(seq2 > seq1);
+}
+
+#define THREADS 8
+#define PER_THREAD 40
+
+struct worker {
+	struct fx *f;
+	const char *user_id;
+	int64_t seqs[PER_THREAD];
+	int err;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct store_audit_rec a;
+	bool locked;
+	int i, r;
+
+	for (i = 0; i < PER_THREAD; i++) {
+		mk_audit(&a, (unsigned)i);
+		if ((r = w->f->ops->audit_insert(w->f->st, &a, &w->seqs[i])) != 0 ||
+		    (r = w->f->ops->user_login_failed(w->f->st, w->user_id, 1000000, &locked)) != 0) {
+			w->err = r;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+test_threads(void **state)
+{
+	struct fx *f = *state;
+	struct worker w[THREADS];
+	pthread_t t[THREADS];
+	int64_t all[THREADS * PER_THREAD];
+	struct store_user u, got;
+	size_t i, j;
+
+	insert_user(f, 1, "alice", 1u << 5, &u);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < THREADS; i++) {
+		w[i].f = f;
+		w[i].user_id = u.id;
+		assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
+	}
+	for (i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(w[i].err, 0);
+		for (j = 0; j < PER_THREAD; j++)
+			all[i * PER_THREAD + j] = w[i].seqs[j];
+	}
+	/* every failure counted once, every row got its own number */
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.failed_logins, THREADS * PER_THREAD);
+	qsort(all, INK_ARRAY_LEN(all), sizeof(all[0]), cmp_i64);
+	for (i = 1; i < INK_ARRAY_LEN(all); i++)
+		assert_true(all[i] > all[i - 1]);
+}
+
+/* ---- outside the conformance suite: store_open's URI handling ---- */
+
+static void
+test_store_open_uri(void **state)
+{
+	char target[512], uri[600];
+	struct store *st = (void *)1;
+	struct store_user u, got;
+	void *ctx = NULL;
+
+	(void)state;
+	assert_int_equal(sqlite_make_target(target, sizeof(target), &ctx), 0);
+	snprintf(uri, sizeof(uri), "sqlite:%s", target);
+	assert_int_equal(store_open(uri, &st), 0);
+	assert_string_equal(st->ops->name, "sqlite");
+	mk_user(&u, 1, "alice", 1u << 5);
+	assert_int_equal(st->ops->user_insert(st, &u), 0);
+	store_close(st);
+	st = NULL;
+	assert_int_equal(store_open(target, &st), 0);
+	assert_int_equal(st->ops->user_get_by_name(st, "alice", &got), 0);
+	store_close(st);
+	store_close(NULL);
+	store_users_free(NULL, 0);
+
+	st = (void *)1;
+	assert_int_equal(store_open("nosuchbackend:whatever", &st), INK_ERR_UNSUPPORTED);
+	assert_null(st);
+	assert_int_equal(store_open("", &st), INK_ERR_INVALID);
+	sqlite_drop_target(target, ctx);
+}
+
+#define CONFORMANCE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest conformance[] = {
+		CONFORMANCE(test_user_insert_get_list),
+		CONFORMANCE(test_user_list_empty),
+		CONFORMANCE(test_user_duplicate),
+		CONFORMANCE(test_not_found),
+		CONFORMANCE(test_invalid_input),
+		CONFORMANCE(test_roles_round_trip),
+		CONFORMANCE(test_setters),
+		CONFORMANCE(test_login_failed_locks_at_max),
+		CONFORMANCE(test_login_ok_resets),
+		CONFORMANCE(test_totp_step_replay),
+		CONFORMANCE(test_idv),
+		CONFORMANCE(test_sessions),
+		CONFORMANCE(test_audit_seq_and_pages),
+		CONFORMANCE(test_audit_append_only),
+		CONFORMANCE(test_sql_metacharacters),
+		CONFORMANCE(test_private),
+		CONFORMANCE(test_reopen),
+		CONFORMANCE(test_threads),
+	};
+	const struct CMUnitTest frontend[] = {
+		cmocka_unit_test(test_store_open_uri),
+	};
+	size_t i;
+	int fails = 0;
+
+	ink_log_init("test_store", INK_LOG_WARN);
+	for (i = 0; i < INK_ARRAY_LEN(backends); i++) {
+		current = &backends[i];
+		fails += _cmocka_run_group_tests(backends[i].name, conformance,
+		    INK_ARRAY_LEN(conformance), NULL, NULL);
+	}
+	fails += cmocka_run_group_tests_name("store_open", frontend, NULL, NULL);
+	return fails != 0;
+}
