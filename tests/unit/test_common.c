@@ -1,0 +1,276 @@
+/* test_common: bounded buffers, strict base64, JSON field tables, the typed config table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/common.h"
+
+static void
+test_buf_bounds(void **state)
+{
+	struct ink_buf b;
+	const uint8_t *p;
+	size_t n;
+	uint32_t v32;
+	uint64_t v64;
+	uint8_t v8;
+	char s[8];
+
+	(void)state;
+	buf_init(&b, 32, true);
+	assert_int_equal(buf_put_u32(&b, 0xdeadbeef), 0);
+	assert_int_equal(buf_put_u64(&b, UINT64_C(0x0102030405060708)), 0);
+	assert_int_equal(buf_put_cstring(&b, "hello"), 0);
+	assert_int_equal(b.len, 4 + 8 + 4 + 5);
+	/* The cap holds: 21 + 12 > 32. */
+	assert_int_equal(buf_put(&b, "0123456789ab", 12), INK_ERR_TOO_LARGE);
+	assert_int_equal(b.len, 21);
+	assert_int_equal(buf_get_u32(&b, &v32), 0);
+	assert_int_equal(v32, 0xdeadbeef);
+	assert_int_equal(buf_get_u64(&b, &v64), 0);
+	assert_true(v64 == UINT64_C(0x0102030405060708));
+	/* A string longer than the caller allows is refused and not consumed. */
+	assert_int_equal(buf_get_cstring(&b, s, 5), INK_ERR_PROTOCOL);
+	assert_int_equal(buf_get_cstring(&b, s, sizeof(s)), 0);
+	assert_string_equal(s, "hello");
+	assert_int_equal(buf_get_u8(&b, &v8), INK_ERR_PROTOCOL);
+	buf_free(&b);
+
+	/* A length prefix that points past the end is refused. */
+	buf_init(&b, 64, false);
+	assert_int_equal(buf_put_u32(&b, 1000), 0);
+	assert_int_equal(buf_put(&b, "abc", 3), 0);
+	assert_int_equal(buf_get_string_ptr(&b, &p, &n, 4096), INK_ERR_PROTOCOL);
+	assert_null(p);
+	buf_free(&b);
+
+	/* An embedded NUL is refused for C strings. */
+	buf_init(&b, 64, false);
+	assert_int_equal(buf_put_string(&b, "a\0b", 3), 0);
+	assert_int_equal(buf_get_cstring(&b, s, sizeof(s)), INK_ERR_PROTOCOL);
+	buf_free(&b);
+	buf_free(NULL);
+}
+
+static void
+test_base64(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} ok[] = {
+		{ "", "" }, { "Zg==", "f" }, { "Zm8=", "fo" }, { "Zm9v", "foo" }, { "Zm9vYmFy", "foobar" },
+	};
+	static const char *const bad[] = {
+		"Zg=", "Zg", "Z===", "Zm9v\n", "Zm 9v", "Zm9v====", "Zg==Zg==", "Zm-_", "=Zm9",
+	};
+	uint8_t *out = NULL;
+	char *enc = NULL;
+	size_t n, i;
+
+	(void)state;
+	for (i = 0; i < INK_ARRAY_LEN(ok); i++) {
+		assert_int_equal(b64_decode(ok[i].in, &out, &n), 0);
+		assert_int_equal(n, strlen(ok[i].out));
+		assert_memory_equal(out, ok[i].out, n);
+		free(out);
+		assert_int_equal(b64_encode((const uint8_t *)ok[i].out, strlen(ok[i].out), &enc), 0);
+		assert_string_equal(enc, ok[i].in);
+		free(enc);
+	}
+	for (i = 0; i < INK_ARRAY_LEN(bad); i++) {
+		if (b64_decode(bad[i], &out, &n) != INK_ERR_INVALID)
+			fail_msg("accepted bad base64 '%s'", bad[i]);
+		assert_null(out);
+	}
+}
+
+struct req {
+	char *name;
+	char *secret;
+	bool flag;
+	int64_t count;
+	struct json_strings list;
+};
+
+static const struct json_field spec[] = {
+	JSPEC_STRING("name", struct req, name, 8, JF_REQUIRED),
+	JSPEC_STRING("secret", struct req, secret, 16, JF_SECRET),
+	JSPEC_BOOL("flag", struct req, flag, 0),
+	JSPEC_INT("count", struct req, count, 1, 10, 0),
+	JSPEC_STRINGS("list", struct req, list, 3, 4, 0),
+	JSPEC_END,
+};
+
+static int
+parse(const char *body, struct req *r, char *err, size_t errsz)
+{
+	memset(r, 0, sizeof(*r));
+	return json_parse_spec(body, strlen(body), spec, r, err, errsz);
+}
+
+static void
+test_json_spec(void **state)
+{
+	static const char *const bad[] = {
+		"not json", "[1,2]", "\"str\"", "{}", "{\"name\": 5}", "{\"name\": \"toolongname\"}",
+		"{\"name\": \"a\", \"flag\": \"yes\"}", "{\"name\": \"a\", \"count\": 0}",
+		"{\"name\": \"a\", \"count\": 11}", "{\"name\": \"a\", \"count\": 1.5}",
+		"{\"name\": \"a\", \"name\": \"b\"}", "{\"name\": \"a\", \"list\": \"x\"}",
+		"{\"name\": \"a\", \"list\": [\"a\", 1]}", "{\"name\": \"a\", \"list\": [\"a\",\"b\",\"c\",\"d\"]}",
+		"{\"name\": \"a\", \"list\": [\"abcde\"]}", "{\"name\": \"a\\u0000b\"}",
+		"{\"name\": \"a\", \"secret\": \"s3cr3t-value\", \"flag\": 1}",
+	};
+	struct req r;
+	char err[160];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse("{\"name\": \"alice\", \"secret\": \"pw\", \"flag\": true, "
+	                       "\"count\": 3, \"list\": [\"a\", \"bb\"], \"unknown\": {\"x\": 1}}",
+	                       &r, err, sizeof(err)), 0);
+	assert_string_equal(r.name, "alice");
+	assert_string_equal(r.secret, "pw");
+	assert_true(r.flag);
+	assert_int_equal(r.count, 3);
+	assert_int_equal(r.list.n, 2);
+	assert_string_equal(r.list.v[1], "bb");
+	json_free_spec(spec, &r);
+	assert_null(r.name);
+	assert_null(r.secret);
+
+	for (i = 0; i < INK_ARRAY_LEN(bad); i++) {
+		if (parse(bad[i], &r, err, sizeof(err)) != INK_ERR_INVALID)
+			fail_msg("accepted %s", bad[i]);
+		/* Nothing is left allocated and the error never quotes a value. */
+		assert_null(r.name);
+		assert_null(r.secret);
+		assert_null(r.list.v);
+		assert_null(strstr(err, "s3cr3t"));
+		assert_true(strlen(err) > 0);
+	}
+	/* An empty body is an empty object: only the required field is missing. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(json_parse_spec("", 0, spec, &r, err, sizeof(err)), INK_ERR_INVALID);
+	assert_non_null(strstr(err, "name"));
+}
+
+static void
+test_config(void **state)
+{
+	struct ink_config c;
+	char dir[] = "/tmp/inkan-test-config.XXXXXX", path[256], err[256];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	config_defaults(&c, dir);
+	assert_string_equal(c.listen_signer, "127.0.0.1:8443");
+	assert_int_equal(c.max_body, 1048576);
+	assert_int_equal(c.max_login_failures, 5);
+	assert_true(c.argon2_m_kib >= 65536);
+	assert_int_equal(c.argon2_t, 3);
+	assert_false(c.plain_http);
+
+	assert_int_equal(config_set(&c, "max_body", "2048", err, sizeof(err)), 0);
+	assert_int_equal(c.max_body, 2048);
+	assert_int_equal(config_set(&c, "max_body", "12", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_int_equal(config_set(&c, "max_body", "12x", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_int_equal(config_set(&c, "plain_http", "maybe", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_int_equal(config_set(&c, "no_such_key", "1", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_non_null(strstr(err, "unknown"));
+
+	/* The written default file loads back; an unknown key in a file is an error. */
+	snprintf(path, sizeof(path), "%s/inkan.conf", dir);
+	assert_int_equal(config_write_default(&c, path), 0);
+	config_defaults(&c, dir);
+	assert_int_equal(config_load(&c, path, err, sizeof(err)), 0);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("session_ttl = 120\n", f);
+	fclose(f);
+	assert_int_equal(config_load(&c, path, err, sizeof(err)), 0);
+	assert_int_equal(c.session_ttl, 120);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs("sesion_ttl = 120\n", f);
+	fclose(f);
+	assert_int_equal(config_load(&c, path, err, sizeof(err)), INK_ERR_CONFIG);
+	assert_non_null(strstr(err, "sesion_ttl"));
+	snprintf(path, sizeof(path), "%s/missing.conf", dir);
+	assert_int_equal(config_load(&c, path, err, sizeof(err)), INK_ERR_NOT_FOUND);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
+static void
+test_files_and_secmem(void **state)
+{
+	char dir[] = "/tmp/inkan-test-files.XXXXXX", path[256], *text = NULL, *s;
+	struct stat st;
+	size_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f", dir);
+	assert_int_equal(ink_write_file(path, "abcdef", 6, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(ink_read_file(path, 6, &text, &n), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(text, "abcdef");
+	free(text);
+	assert_int_equal(ink_read_file(path, 5, &text, &n), INK_ERR_TOO_LARGE);
+	assert_null(text);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(ink_read_file(path, 5, &text, &n), INK_ERR_NOT_FOUND);
+	assert_int_equal(rmdir(dir), 0);
+
+	s = secmem_strdup("secret");
+	assert_non_null(s);
+	assert_string_equal(s, "secret");
+	secmem_free(s);
+	secmem_free(NULL);
+	assert_true(ink_ct_equal("abc", "abc", 3));
+	assert_false(ink_ct_equal("abc", "abd", 3));
+	assert_string_equal(ink_err_str(INK_ERR_SAM_UNAVAILABLE),
+	                    "signature activation module unavailable");
+	assert_string_equal(ink_err_str(1), "unknown error");
+	assert_string_equal(ink_err_str(-1000), "unknown error");
+}
+
+static void
+test_time(void **state)
+{
+	char ts[21];
+
+	(void)state;
+	ink_time_str(0, ts);
+	assert_string_equal(ts, "1970-01-01T00:00:00Z");
+	ink_time_str(INT64_C(1924991999), ts);
+	assert_string_equal(ts, "2030-12-31T23:59:59Z");
+	assert_true(ink_now() > INT64_C(1700000000));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf_bounds),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_json_spec),
+		cmocka_unit_test(test_config),
+		cmocka_unit_test(test_files_and_secmem),
+		cmocka_unit_test(test_time),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,250 @@
+/* test_sam: the real inkan-sam process over its socketpair — ping, TOTP seeds that only it can
+ * open, malformed and unknown frames refused, and a death that is reported, not hidden. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "common/common.h"
+#include "sam/sam.h"
+
+static char data_dir[] = "/tmp/inkan-test-sam.XXXXXX";
+static char sam_path[1024];
+
+static int
+setup(void **state)
+{
+	char cmd[2048];
+
+	(void)state;
+	if (mkdtemp(data_dir) == NULL)
+		return -1;
+	if (ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path)) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "'%s' --init --data '%s'", sam_path, data_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[2048];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", data_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* RFC 4648 base32 decoding, only for checking what the SAM shows the user. */
+static size_t
+b32_decode(const char *in, uint8_t *out)
+{
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0;
+
+	for (; *in != '\0'; in++) {
+		const char *p = strchr(alpha, *in);
+
+		assert_non_null(p);
+		acc = acc << 5 | (uint32_t)(p - alpha);
+		bits += 5;
+		if (bits >= 8) {
+			out[n++] = (uint8_t)(acc >> (bits - 8));
+			bits -= 8;
+		}
+	}
+	return n;
+}
+
+static void
+test_init_refuses_second_time(void **state)
+{
+	char cmd[2048];
+
+	(void)state;
+	/* The master key is never overwritten. */
+	snprintf(cmd, sizeof(cmd), "'%s' --init --data '%s' 2>/dev/null", sam_path, data_dir);
+	assert_int_not_equal(system(cmd), 0);
+}
+
+static void
+test_ping_and_totp(void **state)
+{
+	struct sam_client *c = NULL;
+	uint8_t sealed[SAM_SEALED_MAX], seed[64];
+	size_t sealed_len = 0, seedlen;
+	char *b32 = NULL, code[8];
+	uint32_t v;
+	int64_t step = -1, now = ink_now();
+
+	(void)state;
+	assert_int_equal(sam_client_spawn(sam_path, data_dir, &c), 0);
+	assert_int_equal(sam_ping(c), 0);
+	assert_int_equal(sam_totp_new(c, "user-1", sealed, &sealed_len, &b32), 0);
+	assert_non_null(b32);
+	seedlen = b32_decode(b32, seed);
+	assert_int_equal(seedlen, AUTH_TOTP_SEED_LEN);
+	/* The sealed blob does not contain the seed. */
+	assert_null(memmem(sealed, sealed_len, seed, seedlen));
+
+	assert_int_equal(auth_totp_code(seed, seedlen, now / AUTH_TOTP_STEP, &v), 0);
+	snprintf(code, sizeof(code), "%06u", v);
+	assert_int_equal(sam_totp_check(c, "user-1", sealed, sealed_len, code, 1, &step), 0);
+	assert_int_equal(step, now / AUTH_TOTP_STEP);
+	/* The same sealed seed presented for another user does not open. */
+	assert_int_equal(sam_totp_check(c, "user-2", sealed, sealed_len, code, 1, &step), INK_ERR_AUTH);
+	/* A flipped byte does not open. */
+	sealed[sealed_len - 1] ^= 1;
+	assert_int_equal(sam_totp_check(c, "user-1", sealed, sealed_len, code, 1, &step), INK_ERR_AUTH);
+	sealed[sealed_len - 1] ^= 1;
+	/* A code far outside the window is refused. */
+	assert_int_equal(auth_totp_code(seed, seedlen, now / AUTH_TOTP_STEP + 5, &v), 0);
+	snprintf(code, sizeof(code), "%06u", v);
+	assert_int_equal(sam_totp_check(c, "user-1", sealed, sealed_len, code, 1, &step), INK_ERR_AUTH);
+	/* A window beyond what the SAM allows is a malformed request. */
+	assert_int_equal(sam_totp_check(c, "user-1", sealed, sealed_len, code, 9, &step),
+	                 INK_ERR_PROTOCOL);
+	assert_int_equal(sam_ping(c), 0);
+	secmem_free(b32);
+	sam_client_free(c);
+}
+
+/* Starts inkan-sam on a raw socketpair so the test can send what no client would. */
+static pid_t
+raw_sam(int *fd)
+{
+	int sv[2];
+	char fdarg[16];
+	pid_t pid;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
+		execl(sam_path, "inkan-sam", "--fd", fdarg, "--data", data_dir, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	*fd = sv[0];
+	return pid;
+}
+
+static void
+expect_error(int fd, const uint8_t *frame, size_t len, uint32_t code)
+{
+	struct ink_buf req, rep;
+	uint8_t type;
+	uint32_t got;
+
+	buf_init(&req, SAM_FRAME_MAX, false);
+	buf_init(&rep, SAM_FRAME_MAX, false);
+	assert_int_equal(buf_put(&req, frame, len), 0);
+	assert_int_equal(sam_frame_write(fd, &req), 0);
+	assert_int_equal(sam_frame_read(fd, &rep), 0);
+	assert_int_equal(buf_get_u8(&rep, &type), 0);
+	assert_int_equal(type, SAM_REPLY_ERR);
+	assert_int_equal(buf_get_u32(&rep, &got), 0);
+	assert_int_equal(got, code);
+	buf_free(&req);
+	buf_free(&rep);
+}
+
+static void
+test_malformed_frames(void **state)
+{
+	static const uint8_t unknown[] = { 0x7f };
+	static const uint8_t reply_type[] = { SAM_REPLY_OK };
+	static const uint8_t ping_extra[] = { SAM_MSG_PING, 0 };
+	/* TOTP_CHECK whose user id claims 1000 bytes. */
+	static const uint8_t truncated[] = { SAM_MSG_TOTP_CHECK, 0, 0, 0x03, 0xe8, 'a' };
+	uint8_t huge[4] = { 0x7f, 0xff, 0xff, 0xff };
+	int fd, status;
+	pid_t pid;
+
+	(void)state;
+	pid = raw_sam(&fd);
+	expect_error(fd, unknown, sizeof(unknown), (uint32_t)-INK_ERR_PROTOCOL);
+	expect_error(fd, reply_type, sizeof(reply_type), (uint32_t)-INK_ERR_PROTOCOL);
+	expect_error(fd, ping_extra, sizeof(ping_extra), (uint32_t)-INK_ERR_PROTOCOL);
+	expect_error(fd, truncated, sizeof(truncated), (uint32_t)-INK_ERR_PROTOCOL);
+	/* A frame length beyond the cap ends the conversation: the SAM exits rather than guess. */
+	assert_int_equal(write(fd, huge, sizeof(huge)), 4);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_not_equal(WEXITSTATUS(status), 0);
+	close(fd);
+}
+
+static atomic_int deaths;
+
+static void
+on_death(void *arg, int status)
+{
+	(void)arg;
+	(void)status;
+	atomic_fetch_add(&deaths, 1);
+}
+
+static void
+test_death_is_reported(void **state)
+{
+	struct sam_client *c = NULL;
+	int i;
+
+	(void)state;
+	assert_int_equal(sam_client_spawn(sam_path, data_dir, &c), 0);
+	sam_client_set_death_hook(c, on_death, NULL);
+	assert_int_equal(kill(sam_client_pid(c), SIGKILL), 0);
+	for (i = 0; i < 100 && atomic_load(&deaths) == 0; i++)
+		usleep(20000);
+	assert_int_equal(atomic_load(&deaths), 1);
+	/* No silent restart: every later request is refused as unavailable. */
+	assert_int_equal(sam_ping(c), INK_ERR_SAM_UNAVAILABLE);
+	assert_int_equal(sam_ping(c), INK_ERR_SAM_UNAVAILABLE);
+	sam_client_free(c);
+	assert_int_equal(atomic_load(&deaths), 1);
+}
+
+static void
+test_spawn_failure(void **state)
+{
+	struct sam_client *c = NULL;
+
+	(void)state;
+	assert_int_equal(sam_client_spawn("/nonexistent/inkan-sam", data_dir, &c),
+	                 INK_ERR_SAM_UNAVAILABLE);
+	assert_null(c);
+	/* A data directory without a key store: the SAM refuses to start. */
+	assert_int_not_equal(sam_client_spawn(sam_path, "/nonexistent", &c), 0);
+	assert_null(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_refuses_second_time),
+		cmocka_unit_test(test_ping_and_totp),
+		cmocka_unit_test(test_malformed_frames),
+		cmocka_unit_test(test_death_is_reported),
+		cmocka_unit_test(test_spawn_failure),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
