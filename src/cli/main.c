@@ -335,6 +335,25 @@ main(int argc, char **argv)
 	curl_up = true;
 	argc -= optind;
 	argv += optind;
+	/* `--json` is accepted after the command too (`inkan user add NAME --role R --json`):
+	 * scripts write it where they think of it. */
+	{
+		int in, out = 1;
+
+		for (in = 1; in < argc; in++) {
+			if (strcmp(argv[in], "--") == 0) {
+				while (in < argc)
+					argv[out++] = argv[in++];
+				break;
+			}
+			if (strcmp(argv[in], "--json") == 0)
+				c.json = true;
+			else
+				argv[out++] = argv[in];
+		}
+		argc = out;
+		argv[argc] = NULL;
+	}
 	optind = 0; /* glibc: full re-initialisation for the subcommand's own getopt */
 	r = cmd->fn(&c, argc, argv);
 out:
