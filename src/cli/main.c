@@ -21,6 +21,7 @@ static const struct cli_cmd commands[] = {
 	{ .name = "role", .fn = cmd_role, .help = "grant or revoke a privileged role" },
 	{ .name = "audit", .fn = cmd_audit, .help = "list audit records" },
 	{ .name = "info", .fn = cmd_info, .help = "show the service information (no login)" },
+	{ .name = "verify", .fn = cmd_verify, .help = "validate CAdES, PAdES or time-stamp signatures offline" },
 	{ .name = "help", .fn = cmd_help, .help = "list the commands" },
 };
 

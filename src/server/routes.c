@@ -25,6 +25,7 @@ const struct srv_route srv_routes[] = {
 	{ .method = "GET", .path = "/api/v1/audit", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_audit_list },
 	{ .method = "GET", .path = "/api/v1/config", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_config_show },
 	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },
+	{ .method = "POST", .path = "/api/v1/verify", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_verify },
 };
 
 const size_t srv_routes_len = INK_ARRAY_LEN(srv_routes);

@@ -128,5 +128,6 @@ void ep_roles_revoke(struct srv_request *rq);
 void ep_roles_apply(struct srv_request *rq, const char *role_name, bool grant);
 void ep_audit_list(struct srv_request *rq);
 void ep_config_show(struct srv_request *rq);
+void ep_verify(struct srv_request *rq);
 
 #endif
