@@ -309,7 +309,7 @@ EOF2
 
 	api_pdf=1
 else
-	say "SKIP PAdES with pdfsig: poppler-utils, libnss3-tools or qpdf not installed"
+	fail "poppler-utils, libnss3-tools or qpdf not installed (scripts/deps.sh test installs them)"
 	api_pdf=0
 fi
 
