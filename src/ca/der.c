@@ -1,0 +1,184 @@
+/* der: certificates and CRLs as bytes for the SAM protocol and the public endpoints, and as text. */
+#include "ca/ca_int.h"
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+ca_cert_der(X509 *cert, uint8_t **der, size_t *len)
+{
+	uint8_t *buf = NULL, *p;
+	int n, r = INK_ERR_INVALID;
+
+	if (der != NULL)
+		*der = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (cert == NULL || der == NULL || len == NULL)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if ((n = i2d_X509(cert, NULL)) <= 0)
+		goto out;
+	r = INK_ERR_ALLOC;
+	if ((buf = malloc((size_t)n)) == NULL)
+		goto out;
+	p = buf;
+	r = INK_ERR_CRYPTO;
+	if (i2d_X509(cert, &p) != n)
+		goto out;
+	*der = buf;
+	*len = (size_t)n;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+int
+ca_crl_der(X509_CRL *crl, uint8_t **der, size_t *len)
+{
+	uint8_t *buf = NULL, *p;
+	int n, r = INK_ERR_INVALID;
+
+	if (der != NULL)
+		*der = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (crl == NULL || der == NULL || len == NULL)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if ((n = i2d_X509_CRL(crl, NULL)) <= 0)
+		goto out;
+	r = INK_ERR_ALLOC;
+	if ((buf = malloc((size_t)n)) == NULL)
+		goto out;
+	p = buf;
+	r = INK_ERR_CRYPTO;
+	if (i2d_X509_CRL(crl, &p) != n)
+		goto out;
+	*der = buf;
+	*len = (size_t)n;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+int
+ca_cert_from_der(const uint8_t *der, size_t len, X509 **cert)
+{
+	X509 *x = NULL;
+	const uint8_t *p = der;
+	int r = INK_ERR_INVALID;
+
+	if (cert != NULL)
+		*cert = NULL;
+	if (der == NULL || cert == NULL || len == 0)
+		goto out;
+	r = INK_ERR_TOO_LARGE;
+	if (len > CA_DER_MAX)
+		goto out;
+	/* Exactly one certificate: trailing bytes mean the caller framed something wrongly. */
+	r = INK_ERR_INVALID;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len) {
+		ERR_clear_error();
+		goto out;
+	}
+	*cert = x;
+	x = NULL;
+	r = 0;
+out:
+	X509_free(x);
+	return r;
+}
+
+/* RFC 2253 text of name into out[outsz]; UTF-8 left as is rather than escaped byte by byte. */
+static int
+dn_string(const X509_NAME *name, char *out, size_t outsz)
+{
+	BIO *bio = NULL;
+	char *data = NULL;
+	long n;
+	int r = INK_ERR_ALLOC;
+
+	out[0] = '\0';
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+		goto out;
+	if ((n = BIO_get_mem_data(bio, &data)) < 0)
+		goto out;
+	r = INK_ERR_TOO_LARGE;
+	if ((size_t)n >= outsz)
+		goto out;
+	if (n > 0)
+		memcpy(out, data, (size_t)n);
+	out[n] = '\0';
+	r = 0;
+out:
+	BIO_free(bio);
+	return r;
+}
+
+/* UTC seconds of t. */
+static int
+time_secs(const ASN1_TIME *t, int64_t *out)
+{
+	ASN1_TIME *epoch = NULL;
+	int days, secs, r = INK_ERR_CRYPTO;
+
+	*out = 0;
+	if ((epoch = ASN1_TIME_set(NULL, 0)) == NULL ||
+	    ASN1_TIME_diff(&days, &secs, epoch, t) != 1)
+		goto out;
+	*out = (int64_t)days * 86400 + secs;
+	r = 0;
+out:
+	ASN1_TIME_free(epoch);
+	return r;
+}
+
+int
+ca_cert_info(X509 *cert, char *subject_dn, size_t sdnsz, char *issuer_dn, size_t idnsz,
+             char serial_hex[static 41], int64_t *not_before, int64_t *not_after)
+{
+	int64_t nb = 0, na = 0;
+	int r = INK_ERR_INVALID;
+
+	serial_hex[0] = '\0';
+	if (subject_dn != NULL && sdnsz > 0)
+		subject_dn[0] = '\0';
+	if (issuer_dn != NULL && idnsz > 0)
+		issuer_dn[0] = '\0';
+	if (not_before != NULL)
+		*not_before = 0;
+	if (not_after != NULL)
+		*not_after = 0;
+	if (cert == NULL || subject_dn == NULL || sdnsz == 0 || issuer_dn == NULL || idnsz == 0 ||
+	    not_before == NULL || not_after == NULL)
+		goto out;
+	if ((r = dn_string(X509_get_subject_name(cert), subject_dn, sdnsz)) != 0 ||
+	    (r = dn_string(X509_get_issuer_name(cert), issuer_dn, idnsz)) != 0 ||
+	    (r = ca_int_serial_hex(X509_get0_serialNumber(cert), serial_hex, 41)) != 0 ||
+	    (r = time_secs(X509_get0_notBefore(cert), &nb)) != 0 ||
+	    (r = time_secs(X509_get0_notAfter(cert), &na)) != 0)
+		goto out;
+	*not_before = nb;
+	*not_after = na;
+	r = 0;
+out:
+	if (r != 0) {
+		serial_hex[0] = '\0';
+		if (subject_dn != NULL && sdnsz > 0)
+			subject_dn[0] = '\0';
+		if (issuer_dn != NULL && idnsz > 0)
+			issuer_dn[0] = '\0';
+	}
+	return r;
+}

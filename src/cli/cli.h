@@ -1,0 +1,139 @@
+/* cli: the inkan command's shared context, subcommand table entry, HTTP client and prompts. */
+#ifndef INKAN_CLI_H
+#define INKAN_CLI_H
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/common.h"
+
+/* A command-line usage error: exit status 2. Outside the INK_ERR_* range on purpose. */
+#define CLI_ERR_USAGE (-100)
+
+/* Exit statuses. */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+/* Response bodies larger than this are refused. */
+#define CLI_RESP_MAX (16u * 1024u * 1024u)
+/* Seconds to wait for a TCP + TLS connection, and for a whole request. */
+#define CLI_CONNECT_TIMEOUT 10L
+#define CLI_REQUEST_TIMEOUT 120L
+
+/* ---- context shared by every subcommand, filled from the global options ---- */
+
+struct cli_ctx {
+	const char *server;         /* base URL, no trailing slash */
+	const char *cacert;         /* CA bundle for the server's certificate; NULL: system store */
+	const char *token_file;     /* where `login` saves and other commands read the token */
+	const char *password_file;  /* --password-file, or NULL */
+	bool json;                  /* machine output */
+	bool reported;              /* an error message has already been printed */
+	char server_buf[1024];
+	char token_path_buf[1024];
+};
+
+/* One subcommand: argv[0] is its own name, options follow (getopt-ready). Returns 0,
+ * CLI_ERR_USAGE, or a negative INK_ERR_* (its message printed with cli_fail when possible). */
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli_ctx *c, int argc, char **argv);
+	const char *help;
+};
+
+int cmd_init(struct cli_ctx *c, int argc, char **argv);
+int cmd_login(struct cli_ctx *c, int argc, char **argv);
+int cmd_logout(struct cli_ctx *c, int argc, char **argv);
+int cmd_passwd(struct cli_ctx *c, int argc, char **argv);
+int cmd_user(struct cli_ctx *c, int argc, char **argv);
+int cmd_role(struct cli_ctx *c, int argc, char **argv);
+int cmd_audit(struct cli_ctx *c, int argc, char **argv);
+int cmd_info(struct cli_ctx *c, int argc, char **argv);
+int cmd_whoami(struct cli_ctx *c, int argc, char **argv);
+
+/* getopt_long() with two differences: a long option must be spelled out in full (glibc takes any
+ * unambiguous prefix, so `--password SECRET` would become --password-file), and an unknown
+ * option is reported on stderr by name only, never with a value. '?' after reporting. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
+/* ---- messages and output ---- */
+
+/* Prints "inkan: <message>" on stderr, marks the error reported and returns err. */
+int cli_fail(struct cli_ctx *c, int err, const char *fmt, ...) INK_PRINTF(3, 4);
+/* True for a lone "--help" or "-h" argument: the command then prints its usage on stdout. */
+bool cli_want_help(int argc, char **argv);
+/* Prints "usage: inkan <usage>" on stderr and returns CLI_ERR_USAGE. */
+int cli_usage(const char *usage);
+/* Writes s to f with control characters replaced by '?' (server text never drives the terminal). */
+void cli_put_safe(FILE *f, const char *s);
+/* Like cli_put_safe, then spaces up to width characters (at least one separating space). */
+void cli_put_cell(FILE *f, const char *s, size_t width);
+/* A string member of obj, or "" if absent or not a string. */
+const char *cli_jstr(const json_t *obj, const char *key);
+/* A time member of obj (RFC 3339 string, or seconds since the epoch) as text in buf; "-" if absent. */
+const char *cli_jtime(const json_t *obj, const char *key, char buf[static 21]);
+/* Prints an account object (docs/api.md) as aligned "field  value" lines. */
+void cli_print_account(const json_t *acct);
+/* Pretty-prints j (JSON_INDENT(2)) and a newline on stdout. */
+int cli_print_json(const json_t *j) INK_WUR;
+/* Comma-separated strings of a JSON array into out[outsz] ("-" when empty). */
+void cli_jstrings(const json_t *arr, char *out, size_t outsz);
+/* Prints the one-time secrets of a new account (password, TOTP secret, otpauth URI, a QR code
+ * on a terminal) from a JSON object holding "password", "totp_secret", "otpauth_uri". */
+void cli_print_secrets(const char *username, const char *password, const char *totp_secret,
+                       const char *otpauth_uri);
+
+/* ---- HTTP client (libcurl; TLS verification always on) ---- */
+
+struct cli_resp {
+	long status;   /* HTTP status */
+	json_t *json;  /* parsed body, or NULL for an empty body */
+};
+
+#define CLI_AUTH_NONE 0
+#define CLI_AUTH_BEARER 1
+
+/* One request to c->server + path. body (may be NULL) is sent as JSON. With
+ * CLI_AUTH_BEARER the saved token is sent; with basic_user != NULL Basic authentication is
+ * used instead. A non-2xx answer is printed as "inkan: <description> (<error>)" and mapped
+ * to an INK_ERR_* code; resp is then still filled (status, json) for the caller. */
+int cli_http(struct cli_ctx *c, const char *method, const char *path, const json_t *body,
+             int auth, const char *basic_user, const char *basic_pw, struct cli_resp *resp) INK_WUR;
+/* Frees (and wipes) a response; accepts NULL. */
+void cli_resp_free(struct cli_resp *resp);
+/* Percent-encoded copy of s for a URL path segment; free with free(). */
+int cli_escape(const char *s, char **out) INK_WUR;
+/* Global libcurl setup and teardown (main only). */
+int cli_http_global_init(void) INK_WUR;
+void cli_http_global_cleanup(void);
+
+/* ---- token file ---- */
+
+/* The bearer token: env INKAN_TOKEN, else the token file; *out is secmem (secmem_free). */
+int cli_token_load(struct cli_ctx *c, char **out) INK_WUR;
+/* Saves the token (parent directories created 0700, the file 0600). */
+int cli_token_save(struct cli_ctx *c, const char *token) INK_WUR;
+/* Deletes the token file; a missing one is not an error. */
+int cli_token_delete(struct cli_ctx *c) INK_WUR;
+
+/* ---- secrets: never on the command line; every result is secmem (secmem_free) ---- */
+
+/* Reads one line from /dev/tty with echo off after showing prompt. */
+int cli_prompt_secret(const char *prompt, char **out) INK_WUR;
+/* The password: --password-file, else env INKAN_PASSWORD, else a prompt. */
+int cli_get_password(struct cli_ctx *c, const char *prompt, char **out) INK_WUR;
+/* The TOTP code: env INKAN_OTP, else a prompt. */
+int cli_get_otp(struct cli_ctx *c, char **out) INK_WUR;
+/* A new password: env INKAN_NEW_PASSWORD, else prompted twice (both must match). */
+int cli_get_new_password(struct cli_ctx *c, char **out) INK_WUR;
+
+/* ---- terminal QR code ---- */
+
+/* Prints text as a QR code with Unicode half blocks on f (light modules drawn, explicit
+ * black background so it scans on any terminal theme). */
+int cli_qr_print(FILE *f, const char *text) INK_WUR;
+
+#endif

@@ -1,0 +1,190 @@
+/* init: creates a data directory (configuration, SAM key store, TLS certificate, database)
+ * and the first security officer; needs no server. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "ca/ca.h"
+#include "sam/sam.h"
+#include "store/store.h"
+
+#define INIT_USAGE "init --data DIR [--officer NAME] [--json]"
+#define TLS_CERT_DAYS 825
+
+/* Runs `inkan-sam --init --data dir` and waits: the SAM makes its own master key and key
+ * store; this process never opens them. */
+static int
+run_sam_init(struct cli_ctx *c, const char *sam_path, const char *dir)
+{
+	char *const args[] = { (char *)sam_path, (char *)"--init", (char *)"--data", (char *)dir, NULL };
+	pid_t pid;
+	int status = 0;
+
+	fflush(NULL);
+	if ((pid = fork()) < 0)
+		return cli_fail(c, INK_ERR_IO, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		execv(sam_path, args);
+		fprintf(stderr, "inkan: cannot run %s: %s\n", sam_path, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return cli_fail(c, INK_ERR_IO, "waitpid: %s", strerror(errno));
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		return cli_fail(c, INK_ERR_INTERNAL, "%s --init failed (exit status %d)", sam_path,
+		                WEXITSTATUS(status));
+	return cli_fail(c, INK_ERR_INTERNAL, "%s --init killed by signal %d", sam_path,
+	                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static int
+print_json_result(const char *officer, const struct auth_new_secrets *s)
+{
+	json_t *j = NULL;
+	int r;
+
+	j = json_pack("{s:{s:s, s:s, s:s, s:s}}", "security_officer", "username", officer,
+	              "password", s->password, "totp_secret", s->totp_seed_b32, "otpauth_uri",
+	              s->otpauth_uri);
+	if (j == NULL)
+		return INK_ERR_ALLOC;
+	r = cli_print_json(j);
+	json_decref(j);
+	return r;
+}
+
+static void
+print_human_result(const char *dir, const char *officer, const struct auth_new_secrets *s)
+{
+	printf("Initialised %s; first security officer: %s\n\n", dir, officer);
+	cli_print_secrets(officer, s->password, s->totp_seed_b32, s->otpauth_uri);
+	printf("\nNext steps:\n"
+	       "  1. Add the TOTP secret to an authenticator app.\n"
+	       "  2. Start the server:        inkand --data %s\n"
+	       "  3. Log in:                  inkan --cacert %s/tls/cert.pem login %s\n"
+	       "  4. Change the password:     inkan passwd\n"
+	       "  5. Create the other officers with `inkan user add`.\n",
+	       dir, dir, officer);
+}
+
+int
+cmd_init(struct cli_ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "officer", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ink_config cfg;
+	struct auth_new_secrets secrets;
+	struct auth_ctx actx;
+	struct store *st = NULL;
+	struct sam_client *sam = NULL;
+	const char *dir = NULL, *officer = "officer";
+	char path[1024], cert[1024], key[1024], sam_path[1024];
+	struct stat sb;
+	int ch, r;
+
+	memset(&secrets, 0, sizeof(secrets));
+	memset(&cfg, 0, sizeof(cfg));
+	while ((ch = cli_getopt(argc, argv, "h", opts)) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'o':
+			officer = optarg;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'h':
+			printf("usage: inkan %s\n", INIT_USAGE);
+			return 0;
+		default:
+			return cli_usage(INIT_USAGE);
+		}
+	}
+	if (dir == NULL || *dir == '\0' || optind != argc)
+		return cli_usage(INIT_USAGE);
+	if (strlen(dir) >= sizeof(cfg.data_dir))
+		return cli_fail(c, INK_ERR_TOO_LARGE, "data directory path too long");
+	if (!auth_username_valid(officer))
+		return cli_fail(c, CLI_ERR_USAGE, "invalid officer name (1-64 of A-Z a-z 0-9 . _ @ -)");
+
+	if ((r = ink_path(path, sizeof(path), dir, "inkan.db")) != 0)
+		return r;
+	if (lstat(path, &sb) == 0)
+		return cli_fail(c, INK_ERR_EXISTS, "%s already exists: refusing to initialise again",
+		                path);
+	if ((r = ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path))) != 0)
+		return cli_fail(c, r, "cannot locate inkan-sam (set INKAN_SAM)");
+	if (access(sam_path, X_OK) != 0)
+		return cli_fail(c, INK_ERR_NOT_FOUND, "%s is not executable (set INKAN_SAM)", sam_path);
+
+	if ((r = ink_mkdir(dir, 0700)) != 0) {
+		r = cli_fail(c, r, "cannot create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	config_defaults(&cfg, dir);
+	if ((r = ink_path(path, sizeof(path), dir, "inkan.conf")) != 0)
+		goto out;
+	if ((r = config_write_default(&cfg, path)) != 0) {
+		r = cli_fail(c, r, "cannot write %s: %s", path, ink_err_str(r));
+		goto out;
+	}
+	if ((r = run_sam_init(c, sam_path, dir)) != 0)
+		goto out;
+	if ((r = ink_path(path, sizeof(path), dir, "tls")) != 0 ||
+	    (r = ink_path(cert, sizeof(cert), path, "cert.pem")) != 0 ||
+	    (r = ink_path(key, sizeof(key), path, "key.pem")) != 0)
+		goto out;
+	if ((r = ink_mkdir(path, 0700)) != 0) {
+		r = cli_fail(c, r, "cannot create %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if ((r = ca_make_tls_cert(cert, key, TLS_CERT_DAYS)) != 0) {
+		r = cli_fail(c, r, "cannot make the TLS certificate: %s", ink_err_str(r));
+		goto out;
+	}
+	if ((r = ink_path(path, sizeof(path), dir, "inkan.db")) != 0)
+		goto out;
+	if ((r = store_open(path, &st)) != 0) {
+		r = cli_fail(c, r, "cannot create %s: %s", path, ink_err_str(r));
+		goto out;
+	}
+	if ((r = sam_client_spawn(sam_path, dir, &sam)) != 0) {
+		r = cli_fail(c, r, "cannot start %s: %s", sam_path, ink_err_str(r));
+		goto out;
+	}
+	actx.st = st;
+	actx.sam = sam;
+	actx.cfg = &cfg;
+	if ((r = auth_bootstrap_officer(&actx, officer, &secrets)) != 0) {
+		r = cli_fail(c, r, "cannot create the security officer: %s", ink_err_str(r));
+		goto out;
+	}
+	if (c->json)
+		r = print_json_result(officer, &secrets);
+	else {
+		print_human_result(dir, officer, &secrets);
+		r = 0;
+	}
+out:
+	auth_secrets_free(&secrets);
+	sam_client_free(sam);
+	store_close(st);
+	return r;
+}
