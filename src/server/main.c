@@ -129,7 +129,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path))) != 0 ||
-	    (r = sam_client_spawn(sam_path, data, &s.sam)) != 0) {
+	    (r = sam_client_spawn(sam_path, data, config, &s.sam)) != 0) {
 		log_error("cannot start inkan-sam: %s", ink_err_str(r));
 		audit_system(&s, "service.start", "failure", "inkan-sam did not start");
 		goto out;
