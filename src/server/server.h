@@ -150,5 +150,6 @@ void ep_ca_crl(struct srv_request *rq);
 void ep_ca_cert(struct srv_request *rq);
 void ep_backup(struct srv_request *rq);
 void ep_restore(struct srv_request *rq);
+void ep_verify(struct srv_request *rq);
 
 #endif
