@@ -43,6 +43,8 @@ enum auth_perm {
 	AUTH_PERM_AUDIT_READ,         /* read the audit trail */
 	AUTH_PERM_CONFIG_READ,        /* read the running configuration */
 	AUTH_PERM_SIGN,               /* use one's own credentials */
+	AUTH_PERM_KEY_ADMIN,          /* see every credential, revoke any (security officer) */
+	AUTH_PERM_BACKUP,             /* back up and restore the key store (system operator) */
 };
 bool auth_allowed(uint32_t roles, enum auth_perm perm) INK_WUR;
 
@@ -181,6 +183,46 @@ int auth_user_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
 int auth_role_change(const struct auth_ctx *ctx, const struct auth_req *rq,
                      const struct auth_principal *actor, const char *username, uint32_t role,
                      bool grant) INK_WUR;
+
+/* ---- credentials: the account side of the key manager in inkan-sam ---- */
+
+struct sam_cred;
+
+/* A signer makes a key under a signing PIN (never their login password); subject from their
+ * registration record. external: PENDING with a CSR for an external CA (*csr malloc'd). */
+int auth_key_create(const struct auth_ctx *ctx, const struct auth_req *rq,
+                    const struct auth_principal *actor, const char *algo, const char *pin,
+                    bool external, struct sam_cred *out, uint8_t **csr, size_t *csr_len) INK_WUR;
+/* The caller's credentials (a security officer: everyone's); *out malloc'd. */
+int auth_key_list(const struct auth_ctx *ctx, const struct auth_req *rq,
+                  const struct auth_principal *actor, struct sam_cred **out, size_t *n) INK_WUR;
+/* One credential the caller may see (INK_ERR_NOT_FOUND otherwise, as for a missing one). */
+int auth_key_show(const struct auth_ctx *ctx, const struct auth_req *rq,
+                  const struct auth_principal *actor, const char *id, struct sam_cred *out) INK_WUR;
+/* Links an external CA's certificate to the caller's PENDING key. */
+int auth_key_import(const struct auth_ctx *ctx, const struct auth_req *rq,
+                    const struct auth_principal *actor, const char *id, const uint8_t *der,
+                    size_t len, struct sam_cred *out) INK_WUR;
+/* Changes the signing PIN of the caller's key (old PIN required, counted when wrong). */
+int auth_key_pin(const struct auth_ctx *ctx, const struct auth_req *rq,
+                 const struct auth_principal *actor, const char *id, const char *old_pin,
+                 const char *new_pin) INK_WUR;
+/* Revokes: the signer their own key, a security officer any. */
+int auth_key_revoke(const struct auth_ctx *ctx, const struct auth_req *rq,
+                    const struct auth_principal *actor, const char *id, int reason) INK_WUR;
+/* New key and certificate for the caller's key under its PIN; the old one revoked. */
+int auth_key_renew(const struct auth_ctx *ctx, const struct auth_req *rq,
+                   const struct auth_principal *actor, const char *id, const char *pin,
+                   struct sam_cred *out) INK_WUR;
+/* Unlocks a credential locked by wrong PINs (registration officer). */
+int auth_key_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
+                    const struct auth_principal *actor, const char *id) INK_WUR;
+/* The key store backup (system operator); *blob malloc'd. */
+int auth_backup(const struct auth_ctx *ctx, const struct auth_req *rq,
+                const struct auth_principal *actor, uint8_t **blob, size_t *len) INK_WUR;
+int auth_restore(const struct auth_ctx *ctx, const struct auth_req *rq,
+                 const struct auth_principal *actor, const uint8_t *blob, size_t len,
+                 uint32_t *count) INK_WUR;
 
 /* Creates the first security officer during `inkan init` (no actor). */
 int auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username,

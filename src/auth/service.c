@@ -637,11 +637,24 @@ auth_user_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
 			goto out;
 		}
 	}
+	/* Keys first: if the key manager cannot destroy them, nothing changes and the officer
+	 * retries, rather than leaving a disabled account with live keys. */
+	if (u.roles & AUTH_ROLE_SIGNER) {
+		uint32_t destroyed = 0;
+		char detail[64];
+
+		r = sam_key_destroy(ctx->sam, u.id, &destroyed);
+		snprintf(detail, sizeof(detail), "%u key(s) destroyed, certificates revoked",
+		         (unsigned)destroyed);
+		(void)svc_audit(ctx, rq, actor->username, actor->roles, "key.destroy", username,
+		                r == 0 ? AUDIT_SUCCESS : ink_err_str(r), r == 0 ? detail : NULL);
+		if (r != 0)
+			goto out;
+	}
 	if ((r = ctx->st->ops->user_set_status(ctx->st, u.id, STORE_USER_DISABLED)) != 0)
 		goto out;
 	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
 		goto out;
-	/* Key destruction joins here once the key manager owns signers' keys. */
 	r = svc_audit(ctx, rq, actor->username, actor->roles, "user.remove", username,
 	              AUDIT_SUCCESS, "account disabled, sessions ended, records kept");
 out:

@@ -53,6 +53,9 @@ int cmd_role(struct cli_ctx *c, int argc, char **argv);
 int cmd_audit(struct cli_ctx *c, int argc, char **argv);
 int cmd_info(struct cli_ctx *c, int argc, char **argv);
 int cmd_whoami(struct cli_ctx *c, int argc, char **argv);
+int cmd_key(struct cli_ctx *c, int argc, char **argv);
+int cmd_backup(struct cli_ctx *c, int argc, char **argv);
+int cmd_ca(struct cli_ctx *c, int argc, char **argv);
 int cmd_verify(struct cli_ctx *c, int argc, char **argv);
 
 /* getopt_long() with two differences: a long option must be spelled out in full (glibc takes any
@@ -103,6 +106,11 @@ struct cli_resp {
  * to an INK_ERR_* code; resp is then still filled (status, json) for the caller. */
 int cli_http(struct cli_ctx *c, const char *method, const char *path, const json_t *body,
              int auth, const char *basic_user, const char *basic_pw, struct cli_resp *resp) INK_WUR;
+/* A GET of c->server + path whose answer is not JSON (a PEM chain, a DER CRL), sending
+ * "Accept: <accept>": the body in *out (malloc'd, NUL-terminated after *outlen bytes). A non-2xx
+ * answer is reported and mapped as by cli_http. */
+int cli_http_raw(struct cli_ctx *c, const char *path, const char *accept, int auth,
+                 uint8_t **out, size_t *outlen) INK_WUR;
 /* Frees (and wipes) a response; accepts NULL. */
 void cli_resp_free(struct cli_resp *resp);
 /* Percent-encoded copy of s for a URL path segment; free with free(). */
@@ -130,6 +138,11 @@ int cli_get_password(struct cli_ctx *c, const char *prompt, char **out) INK_WUR;
 int cli_get_otp(struct cli_ctx *c, char **out) INK_WUR;
 /* A new password: env INKAN_NEW_PASSWORD, else prompted twice (both must match). */
 int cli_get_new_password(struct cli_ctx *c, char **out) INK_WUR;
+/* A signing PIN already set: env INKAN_PIN, else a prompt. */
+int cli_get_pin(struct cli_ctx *c, const char *prompt, char **out) INK_WUR;
+/* A signing PIN being set: env `env` (INKAN_PIN for a new key, INKAN_NEW_PIN for a change),
+ * else prompted twice (both must match). */
+int cli_get_new_pin(struct cli_ctx *c, const char *env, char **out) INK_WUR;
 
 /* ---- terminal QR code ---- */
 

@@ -119,22 +119,22 @@ report_error(struct cli_ctx *c, const struct cli_resp *resp)
 	return status_err(resp->status);
 }
 
-int
-cli_http(struct cli_ctx *c, const char *method, const char *path, const json_t *body,
-         int auth, const char *basic_user, const char *basic_pw, struct cli_resp *resp)
+/* One request to c->server + path; the answer's status in *status and its body in rsp
+ * (capped at rsp->max). Transport failures are reported here; the status is the caller's. */
+static int
+http_perform(struct cli_ctx *c, const char *method, const char *path, const json_t *body,
+             const char *accept, int auth, const char *basic_user, const char *basic_pw,
+             long *status, struct ink_buf *rsp)
 {
-	struct ink_buf rsp, hdr;
+	struct ink_buf hdr;
 	struct curl_slist *headers = NULL, *tmp = NULL;
-	char errbuf[CURL_ERROR_SIZE], *url = NULL, *token = NULL, *reqbody = NULL;
+	char errbuf[CURL_ERROR_SIZE], *url = NULL, *token = NULL, *reqbody = NULL, *acc = NULL;
 	CURL *h = NULL;
 	size_t n, reqlen = 0;
-	long status = 0;
 	int r = INK_ERR_INTERNAL;
-	json_error_t jerr;
 
-	memset(resp, 0, sizeof(*resp));
+	*status = 0;
 	errbuf[0] = '\0';
-	buf_init(&rsp, CLI_RESP_MAX, true);
 	buf_init(&hdr, 8192, true);
 
 	if (asprintf(&url, "%s%s", c->server, path) < 0) {
@@ -175,7 +175,12 @@ cli_http(struct cli_ctx *c, const char *method, const char *path, const json_t *
 		}
 		headers = tmp;
 	}
-	if ((tmp = curl_slist_append(headers, "Accept: application/json")) == NULL) {
+	if (asprintf(&acc, "Accept: %s", accept) < 0) {
+		acc = NULL;
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((tmp = curl_slist_append(headers, acc)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
@@ -197,7 +202,7 @@ cli_http(struct cli_ctx *c, const char *method, const char *path, const json_t *
 	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_WRITEDATA, &rsp) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, rsp) != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_USERAGENT, "inkan-cli/0.1") != CURLE_OK ||
 	    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)
 		goto out;
@@ -228,7 +233,35 @@ cli_http(struct cli_ctx *c, const char *method, const char *path, const json_t *
 		             errbuf[0] != '\0' ? errbuf : "transfer failed");
 		goto out;
 	}
-	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status) != CURLE_OK)
+		goto out;
+	r = 0;
+out:
+	curl_easy_cleanup(h);
+	slist_free_wipe(headers);
+	if (reqbody != NULL)
+		OPENSSL_cleanse(reqbody, reqlen);
+	free(reqbody);
+	free(acc);
+	buf_free(&hdr);
+	secmem_free(token);
+	free(url);
+	return r;
+}
+
+int
+cli_http(struct cli_ctx *c, const char *method, const char *path, const json_t *body,
+         int auth, const char *basic_user, const char *basic_pw, struct cli_resp *resp)
+{
+	struct ink_buf rsp;
+	long status = 0;
+	int r;
+	json_error_t jerr;
+
+	memset(resp, 0, sizeof(*resp));
+	buf_init(&rsp, CLI_RESP_MAX, true);
+	if ((r = http_perform(c, method, path, body, "application/json", auth, basic_user, basic_pw,
+	                      &status, &rsp)) != 0)
 		goto out;
 	resp->status = status;
 	if (rsp.len > 0) {
@@ -245,15 +278,48 @@ cli_http(struct cli_ctx *c, const char *method, const char *path, const json_t *
 	}
 	r = 0;
 out:
-	curl_easy_cleanup(h);
-	slist_free_wipe(headers);
-	if (reqbody != NULL)
-		OPENSSL_cleanse(reqbody, reqlen);
-	free(reqbody);
 	buf_free(&rsp);
-	buf_free(&hdr);
-	secmem_free(token);
-	free(url);
+	return r;
+}
+
+int
+cli_http_raw(struct cli_ctx *c, const char *path, const char *accept, int auth, uint8_t **out,
+             size_t *outlen)
+{
+	struct ink_buf rsp;
+	struct cli_resp resp;
+	uint8_t *p = NULL;
+	long status = 0;
+	int r;
+	json_error_t jerr;
+
+	*out = NULL;
+	*outlen = 0;
+	memset(&resp, 0, sizeof(resp));
+	buf_init(&rsp, CLI_RESP_MAX, false);
+	if ((r = http_perform(c, "GET", path, NULL, accept, auth, NULL, NULL, &status, &rsp)) != 0)
+		goto out;
+	if (status < 200 || status > 299) {
+		/* Errors are JSON even here; anything else is reported by its status alone. */
+		resp.status = status;
+		if (rsp.len > 0)
+			resp.json = json_loadb((const char *)rsp.data, rsp.len, JSON_REJECT_DUPLICATES, &jerr);
+		r = report_error(c, &resp);
+		goto out;
+	}
+	if ((p = malloc(rsp.len + 1)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if (rsp.len > 0)
+		memcpy(p, rsp.data, rsp.len);
+	p[rsp.len] = '\0';
+	*out = p;
+	*outlen = rsp.len;
+	r = 0;
+out:
+	cli_resp_free(&resp);
+	buf_free(&rsp);
 	return r;
 }
 

@@ -165,7 +165,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, r, "cannot create %s: %s", path, ink_err_str(r));
 		goto out;
 	}
-	if ((r = sam_client_spawn(sam_path, dir, &sam)) != 0) {
+	if ((r = sam_client_spawn(sam_path, dir, NULL, &sam)) != 0) {
 		r = cli_fail(c, r, "cannot start %s: %s", sam_path, ink_err_str(r));
 		goto out;
 	}

@@ -154,22 +154,24 @@ cli_get_otp(struct cli_ctx *c, char **out)
 	return secret_from_env_or_tty(c, "INKAN_OTP", "TOTP code: ", out);
 }
 
-int
-cli_get_new_password(struct cli_ctx *c, char **out)
+/* A secret being set: env, else asked twice on the terminal (both answers must match). */
+static int
+new_secret(struct cli_ctx *c, const char *env, const char *prompt, const char *again,
+           const char *what, char **out)
 {
-	const char *v = getenv("INKAN_NEW_PASSWORD");
+	const char *v = getenv(env);
 	char *a = NULL, *b = NULL;
 	int r;
 
 	*out = NULL;
 	if (v != NULL && *v != '\0')
-		return secret_from_env_or_tty(c, "INKAN_NEW_PASSWORD", "", out);
-	if ((r = secret_from_env_or_tty(c, "INKAN_NEW_PASSWORD", "New password: ", &a)) != 0)
+		return secret_from_env_or_tty(c, env, "", out);
+	if ((r = secret_from_env_or_tty(c, env, prompt, &a)) != 0)
 		goto out;
-	if ((r = cli_prompt_secret("Repeat new password: ", &b)) != 0)
+	if ((r = cli_prompt_secret(again, &b)) != 0)
 		goto out;
 	if (strlen(a) != strlen(b) || !ink_ct_equal(a, b, strlen(a))) {
-		r = cli_fail(c, INK_ERR_INVALID, "the new passwords do not match");
+		r = cli_fail(c, INK_ERR_INVALID, "the new %ss do not match", what);
 		goto out;
 	}
 	*out = a;
@@ -179,4 +181,23 @@ out:
 	secmem_free(a);
 	secmem_free(b);
 	return r;
+}
+
+int
+cli_get_new_password(struct cli_ctx *c, char **out)
+{
+	return new_secret(c, "INKAN_NEW_PASSWORD", "New password: ", "Repeat new password: ",
+	                  "password", out);
+}
+
+int
+cli_get_pin(struct cli_ctx *c, const char *prompt, char **out)
+{
+	return secret_from_env_or_tty(c, "INKAN_PIN", prompt, out);
+}
+
+int
+cli_get_new_pin(struct cli_ctx *c, const char *env, char **out)
+{
+	return new_secret(c, env, "New signing PIN: ", "Repeat new signing PIN: ", "PIN", out);
 }

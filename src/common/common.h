@@ -187,6 +187,17 @@ struct ink_config {
 	int64_t argon2_t;
 	int64_t argon2_p;
 	int64_t totp_window;         /* steps either side */
+	int64_t assurance_level;     /* 1-4: signer certificate key usage and rules */
+	int64_t cert_days;           /* signer certificate lifetime */
+	char cert_policy_oid[128];   /* certificatePolicies OID of signer certificates ("" none) */
+	char public_url[200];        /* base URL of the public endpoints, e.g. for the CRL */
+	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */
+	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
+	char key_backend[16];        /* "soft" or "pkcs11" */
+	char pkcs11_module[512];     /* PKCS#11 module (absolute path) */
+	char pkcs11_allowed_modules[1024]; /* colon-separated allow-list of module paths */
+	char pkcs11_token_label[33]; /* token label (at most 32 bytes) */
+	char pkcs11_pin_file[512];   /* token user PIN file (0600), relative to DIR/sam/ */
 	char service_name[64];
 	char lang[16];
 	char log_level[16];

@@ -1,5 +1,6 @@
 /* keys: the key manager's master key (locked memory), key store (DB-2) and AES-256-GCM sealing. */
 #include "keys/keys.h"
+#include "keys/keys_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,17 +27,8 @@
 /* Purposes are short fixed labels chosen by the code ("totp", "signing-key"), never user data. */
 #define SEAL_PURPOSE_MAX 64
 
-/* Version 1 of the key store; later versions add the key tables. */
-static const char keys_schema_0001[] =
-    "BEGIN;\n"
-    "CREATE TABLE keystore_meta(version INTEGER NOT NULL);\n"
-    "INSERT INTO keystore_meta(version) VALUES (1);\n"
-    "COMMIT;\n";
-
-struct keys {
-	uint8_t *master;   /* KEYS_MASTER_LEN bytes of secmem */
-	sqlite3 *db;
-};
+/* The key store schema, a versioned file compiled in (src/keys/sql/keystore-0001.sql). */
+extern const char schema_keystore_0001[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
  * opens a file that was never readable by others; its journals inherit that mode. */
@@ -67,7 +59,7 @@ db_create(const char *path)
 		log_error("keystore %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "no memory");
 		goto out;
 	}
-	if (sqlite3_exec(db, keys_schema_0001, NULL, NULL, &err) != SQLITE_OK) {
+	if (sqlite3_exec(db, schema_keystore_0001, NULL, NULL, &err) != SQLITE_OK) {
 		log_error("keystore schema: %s", err != NULL ? err : "?");
 		goto out;
 	}
@@ -226,6 +218,10 @@ db_open(const char *path, sqlite3 **out)
 		goto out;
 	}
 	(void)sqlite3_busy_timeout(db, 5000);
+	/* Destroyed keys are overwritten in the file, not just unlinked from the b-tree. */
+	if (sqlite3_exec(db, "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto out;
 	if (sqlite3_prepare_v2(db, "SELECT version FROM keystore_meta", -1, &stmt, NULL) !=
 	        SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_ROW) {
@@ -268,6 +264,10 @@ keys_open(const char *dir, struct keys **out)
 	}
 	if ((r = read_master(mpath, k->master)) != 0)
 		goto out;
+	if (snprintf(k->dir, sizeof(k->dir), "%s", dir) >= (int)sizeof(k->dir)) {
+		r = INK_ERR_TOO_LARGE;
+		goto out;
+	}
 	if ((r = db_open(dpath, &k->db)) != 0)
 		goto out;
 	*out = k;
@@ -283,6 +283,7 @@ keys_close(struct keys *k)
 {
 	if (k == NULL)
 		return;
+	keys_p11_close(k->p11);
 	if (k->db != NULL)
 		sqlite3_close(k->db);
 	secmem_free(k->master);

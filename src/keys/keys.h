@@ -29,4 +29,145 @@ int keys_seal(struct keys *k, const char *purpose, const uint8_t *aad, size_t aa
 int keys_unseal(struct keys *k, const char *purpose, const uint8_t *aad, size_t aadlen,
                 const uint8_t *in, size_t inlen, uint8_t *out, size_t *outlen) INK_WUR;
 
+/* ---- settings the SAM reads from the shared configuration file ---- */
+
+struct keys_params {
+	uint32_t argon2_m_kib, argon2_t, argon2_p;  /* PIN stretching */
+	int64_t max_pin_failures;                  /* wrong PINs before the credential locks */
+	int level;                                 /* assurance level 1-4: certificate key usage */
+	int cert_days;                             /* signer certificate lifetime */
+	const char *crl_url;                       /* CRL distribution point of issued certificates */
+	const char *policy_oid;                    /* certificatePolicies OID, NULL or "" for none */
+	const char *organization;                  /* O= of the built-in CA and of signer certificates */
+	/* PKCS#11 backend: read by keys_set_params only (not kept). */
+	const char *key_backend;                   /* "soft" (NULL, "") or "pkcs11" */
+	const char *pkcs11_module;                 /* absolute path of the module */
+	const char *pkcs11_allowed_modules;        /* colon-separated allow-list of module paths */
+	const char *pkcs11_token_label;            /* token to use */
+	const char *pkcs11_pin_file;               /* token user PIN, 0600; relative to the key dir */
+};
+/* Copies the settings (strings are copied). With key_backend = "pkcs11" it also opens the
+ * token session (keys_close closes it); new credentials are then made in the token. */
+int keys_set_params(struct keys *k, const struct keys_params *p) INK_WUR;
+
+/* ---- the built-in CA (its keys sealed in the key store) ---- */
+
+/* Creates root (P-384), issuing CA and TSA certificate once; INK_ERR_EXISTS if present. */
+int keys_ca_init(struct keys *k) INK_WUR;
+/* The chain as PEM (issuing CA, then root); *pem malloc'd. */
+int keys_ca_chain_pem(struct keys *k, char **pem) INK_WUR;
+/* The root certificate as PEM; *pem malloc'd. */
+int keys_ca_root_pem(struct keys *k, char **pem) INK_WUR;
+/* The current CRL (DER), made afresh after every revocation; *der malloc'd. */
+int keys_ca_crl(struct keys *k, uint8_t **der, size_t *len) INK_WUR;
+
+/* ---- signers' credentials ---- */
+
+#define KEYS_ID_LEN 32
+#define KEYS_PIN_MIN 6
+#define KEYS_PIN_MAX 64
+#define KEYS_ALGO_MAX 15
+
+enum keys_status {
+	KEYS_PENDING = 0,      /* key made, certificate not yet linked: unusable */
+	KEYS_ACTIVE = 1,
+	KEYS_LOCKED = 2,       /* too many wrong PINs: a registration officer unlocks */
+	KEYS_REVOKED = 3,      /* certificate revoked, key destroyed */
+	KEYS_DESTROYED = 4,    /* key destroyed (deregistration, expiry) */
+};
+
+/* The public view of a credential; cert and pub are malloc'd (keys_cred_clear frees). */
+struct keys_cred {
+	char id[KEYS_ID_LEN + 1];
+	char owner[KEYS_ID_LEN + 1];
+	char algo[KEYS_ALGO_MAX + 1];
+	int status;
+	int64_t pin_failures;
+	int64_t created_at;
+	char serial[41];
+	int64_t not_before, not_after;
+	int64_t revoked_at;
+	int reason;
+	uint8_t *cert;
+	size_t cert_len;
+	uint8_t *pub;
+	size_t pub_len;
+};
+void keys_cred_clear(struct keys_cred *c);
+/* Frees a list from keys_cred_list. */
+void keys_creds_free(struct keys_cred *c, size_t n);
+
+/* Who the certificate names; taken from the registration record. */
+struct keys_subject {
+	const char *common_name;
+	const char *serial_number;   /* the signer's user id */
+};
+
+/* PIN rules: KEYS_PIN_MIN..KEYS_PIN_MAX bytes, printable ASCII. */
+int keys_pin_check_policy(const char *pin) INK_WUR;
+
+/* Makes a key pair for owner under the PIN (algo from policy: "P-256" default, "P-384",
+ * "P-521", "RSA-2048" (warning; refused after 2030), "RSA-3072", "RSA-4096", "Ed25519").
+ * With the built-in CA the certificate is issued at once (ACTIVE); with external_ca the key
+ * stays PENDING and *csr (DER, malloc'd) is the request to send to that CA. */
+int keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *subj,
+                     const char *algo, const char *pin, bool external_ca, struct keys_cred *out,
+                     uint8_t **csr, size_t *csr_len) INK_WUR;
+/* Links a certificate from an external CA to a PENDING key of owner (same public key, usage
+ * acceptable for the assurance level). */
+int keys_cred_import_cert(struct keys *k, const char *owner, const char *id, const uint8_t *der,
+                          size_t len, struct keys_cred *out) INK_WUR;
+/* One credential; owner NULL for any owner. Expired certificates are destroyed on the way. */
+int keys_cred_get(struct keys *k, const char *owner, const char *id, struct keys_cred *out) INK_WUR;
+/* The credentials of owner (NULL: all); *out malloc'd. */
+int keys_cred_list(struct keys *k, const char *owner, struct keys_cred **out, size_t *n) INK_WUR;
+/* Checks the PIN by opening the key. A wrong PIN counts; reaching the limit locks
+ * (INK_ERR_LOCKED thereafter). On success kek[32] is the key-encryption key to keep, in
+ * secmem, for the life of one authorization. */
+int keys_cred_open(struct keys *k, const char *owner, const char *id, const char *pin,
+                   uint8_t kek[static 32]) INK_WUR;
+/* Signs n digests with the credential whose kek was obtained by keys_cred_open. sig_alg is a
+ * policy OID; for RSASSA-PSS pss_hash is the digest OID (salt length = digest length). The
+ * plain key exists in locked memory for this call only. sigs[i] malloc'd. */
+int keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32],
+                   const char *sig_alg, const char *hash_oid, const uint8_t *const *digests,
+                   const size_t *digest_lens, size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
+/* Re-seals the key under new_pin (old_pin required; a wrong one counts). */
+int keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const char *old_pin,
+                         const char *new_pin) INK_WUR;
+/* Revokes the certificate (RFC 5280 reason code), destroys the key, renews the CRL. owner
+ * NULL: any owner (security officer). */
+int keys_cred_revoke(struct keys *k, const char *owner, const char *id, int reason) INK_WUR;
+/* New key and certificate with the same subject and algorithm under pin; the old one is
+ * revoked (superseded) and destroyed. */
+int keys_cred_renew(struct keys *k, const char *owner, const char *id, const char *pin,
+                    const struct keys_subject *subj, struct keys_cred *out) INK_WUR;
+/* Destroys every key of owner (deregistration), revoking live certificates
+ * (cessationOfOperation); *count is how many. */
+int keys_cred_destroy_owner(struct keys *k, const char *owner, size_t *count) INK_WUR;
+/* Unlocks a LOCKED credential. */
+int keys_cred_unlock(struct keys *k, const char *id) INK_WUR;
+
+/* ---- backup (12.3.1) ---- */
+
+/* One blob holding the whole key store, sealed under the master key: keys stay sealed under
+ * their signers' PINs inside it. *blob malloc'd. */
+int keys_backup(struct keys *k, uint8_t **blob, size_t *len) INK_WUR;
+/* Restores a blob into an empty key store of the same master key; a corrupted, truncated or
+ * foreign blob is refused and nothing changes. *count: credentials restored. */
+int keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count) INK_WUR;
+
+/* ---- master key shares (dual control of its backup) ---- */
+
+#define KEYS_SHARE_MAX 128
+/* Splits the loaded master key into count shares, any threshold of which rebuild it
+ * ("inkan1-T-I-<hex>-<check>"); 2 <= threshold <= count <= 16. */
+int keys_master_split(struct keys *k, int threshold, int count, char shares[][KEYS_SHARE_MAX]) INK_WUR;
+/* Rebuilds a master key from shares; INK_ERR_AUTH when too few or they do not check out. */
+int keys_master_combine(const char *const *shares, size_t n,
+                        uint8_t master[static KEYS_MASTER_LEN]) INK_WUR;
+/* Installs a rebuilt master key in dir: only while its key store holds no credential; the
+ * CA sealed under the replaced key is dropped (a restore brings the backup's back). */
+int keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN]) INK_WUR;
+
 #endif

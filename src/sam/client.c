@@ -55,7 +55,8 @@ monitor_main(void *arg)
 }
 
 int
-sam_client_spawn(const char *sam_path, const char *data_dir, struct sam_client **out)
+sam_client_spawn(const char *sam_path, const char *data_dir, const char *config,
+                 struct sam_client **out)
 {
 	struct sam_client *c = NULL;
 	int sv[2] = { -1, -1 }, r = INK_ERR_INTERNAL;
@@ -87,7 +88,11 @@ sam_client_spawn(const char *sam_path, const char *data_dir, struct sam_client *
 			_exit(127);
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
-		execl(sam_path, "inkan-sam", "--fd", fdarg, "--data", data_dir, (char *)NULL);
+		if (config != NULL)
+			execl(sam_path, "inkan-sam", "--fd", fdarg, "--data", data_dir, "--config", config,
+			      (char *)NULL);
+		else
+			execl(sam_path, "inkan-sam", "--fd", fdarg, "--data", data_dir, (char *)NULL);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -282,4 +287,284 @@ out:
 	buf_free(&req);
 	buf_free(&rep);
 	return r;
+}
+
+/* ---- key manager ---- */
+
+/* One exchange with a request that may carry secrets (both buffers are wiped on free). */
+struct exch {
+	struct ink_buf req, rep;
+};
+
+static void
+exch_init(struct exch *x, uint8_t type, int *r)
+{
+	buf_init(&x->req, SAM_FRAME_MAX, true);
+	buf_init(&x->rep, SAM_FRAME_MAX, true);
+	*r = buf_put_u8(&x->req, type);
+}
+
+static void
+exch_free(struct exch *x)
+{
+	buf_free(&x->req);
+	buf_free(&x->rep);
+}
+
+static const char *
+any(const char *owner)
+{
+	return owner != NULL ? owner : "";
+}
+
+int
+sam_key_create(struct sam_client *c, const char *owner, const char *cn, const char *subj_serial,
+               const char *algo, const char *pin, bool external, struct sam_cred *out,
+               uint8_t **csr, size_t *csr_len)
+{
+	struct exch x;
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*csr = NULL;
+	*csr_len = 0;
+	exch_init(&x, SAM_MSG_KEY_CREATE, &r);
+	if (r != 0 || (r = buf_put_cstring(&x.req, owner)) != 0 ||
+	    (r = buf_put_cstring(&x.req, cn)) != 0 || (r = buf_put_cstring(&x.req, subj_serial)) != 0 ||
+	    (r = buf_put_cstring(&x.req, algo != NULL ? algo : "")) != 0 ||
+	    (r = buf_put_cstring(&x.req, pin)) != 0 || (r = buf_put_u8(&x.req, external ? 1 : 0)) != 0)
+		goto out;
+	if ((r = sam_call(c, &x.req, &x.rep)) != 0 || (r = sam_get_cred(&x.rep, out)) != 0)
+		goto out;
+	if ((r = buf_get_string_ptr(&x.rep, &p, &n, 65536)) != 0)
+		goto out;
+	if (n > 0) {
+		if ((*csr = malloc(n)) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		memcpy(*csr, p, n);
+		*csr_len = n;
+	}
+out:
+	if (r != 0)
+		sam_cred_clear(out);
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_key_list(struct sam_client *c, const char *owner, struct sam_cred **out, size_t *n)
+{
+	struct exch x;
+	struct sam_cred *v = NULL;
+	uint32_t cnt = 0, i = 0;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	exch_init(&x, SAM_MSG_KEY_LIST, &r);
+	if (r != 0 || (r = buf_put_cstring(&x.req, any(owner))) != 0 ||
+	    (r = sam_call(c, &x.req, &x.rep)) != 0 || (r = buf_get_u32(&x.rep, &cnt)) != 0)
+		goto out;
+	if (cnt > buf_remaining(&x.rep)) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if (cnt > 0 && (v = calloc(cnt, sizeof(*v))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < cnt; i++)
+		if ((r = sam_get_cred(&x.rep, &v[i])) != 0)
+			goto out;
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	sam_creds_free(v, i);
+	exch_free(&x);
+	return r;
+}
+
+/* Requests whose reply is one credential. */
+static int
+cred_reply(struct sam_client *c, struct exch *x, int r, struct sam_cred *out)
+{
+	if (r == 0)
+		r = sam_call(c, &x->req, &x->rep);
+	if (r == 0)
+		r = sam_get_cred(&x->rep, out);
+	exch_free(x);
+	return r;
+}
+
+int
+sam_key_get(struct sam_client *c, const char *owner, const char *id, struct sam_cred *out)
+{
+	struct exch x;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	exch_init(&x, SAM_MSG_KEY_GET, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, any(owner))) == 0)
+		r = buf_put_cstring(&x.req, id);
+	return cred_reply(c, &x, r, out);
+}
+
+int
+sam_key_import(struct sam_client *c, const char *owner, const char *id, const uint8_t *cert,
+               size_t len, struct sam_cred *out)
+{
+	struct exch x;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	exch_init(&x, SAM_MSG_KEY_IMPORT, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, owner)) == 0 &&
+	    (r = buf_put_cstring(&x.req, id)) == 0)
+		r = buf_put_string(&x.req, cert, len);
+	return cred_reply(c, &x, r, out);
+}
+
+int
+sam_key_renew(struct sam_client *c, const char *owner, const char *id, const char *pin,
+              const char *cn, const char *subj_serial, struct sam_cred *out)
+{
+	struct exch x;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	exch_init(&x, SAM_MSG_KEY_RENEW, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, owner)) == 0 &&
+	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, pin)) == 0 &&
+	    (r = buf_put_cstring(&x.req, cn)) == 0)
+		r = buf_put_cstring(&x.req, subj_serial);
+	return cred_reply(c, &x, r, out);
+}
+
+/* Requests whose reply carries nothing (u32 count when count != NULL). */
+static int
+plain_reply(struct sam_client *c, struct exch *x, int r, uint32_t *count)
+{
+	if (r == 0)
+		r = sam_call(c, &x->req, &x->rep);
+	if (r == 0 && count != NULL)
+		r = buf_get_u32(&x->rep, count);
+	exch_free(x);
+	return r;
+}
+
+int
+sam_key_pin(struct sam_client *c, const char *owner, const char *id, const char *old_pin,
+            const char *new_pin)
+{
+	struct exch x;
+	int r;
+
+	exch_init(&x, SAM_MSG_KEY_PIN, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, owner)) == 0 &&
+	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, old_pin)) == 0)
+		r = buf_put_cstring(&x.req, new_pin);
+	return plain_reply(c, &x, r, NULL);
+}
+
+int
+sam_key_revoke(struct sam_client *c, const char *owner, const char *id, uint32_t reason)
+{
+	struct exch x;
+	int r;
+
+	exch_init(&x, SAM_MSG_KEY_REVOKE, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, any(owner))) == 0 &&
+	    (r = buf_put_cstring(&x.req, id)) == 0)
+		r = buf_put_u32(&x.req, reason);
+	return plain_reply(c, &x, r, NULL);
+}
+
+int
+sam_key_destroy(struct sam_client *c, const char *owner, uint32_t *count)
+{
+	struct exch x;
+	int r;
+
+	*count = 0;
+	exch_init(&x, SAM_MSG_KEY_DESTROY, &r);
+	if (r == 0)
+		r = buf_put_cstring(&x.req, owner);
+	return plain_reply(c, &x, r, count);
+}
+
+int
+sam_key_unlock(struct sam_client *c, const char *id)
+{
+	struct exch x;
+	int r;
+
+	exch_init(&x, SAM_MSG_KEY_UNLOCK, &r);
+	if (r == 0)
+		r = buf_put_cstring(&x.req, id);
+	return plain_reply(c, &x, r, NULL);
+}
+
+int
+sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *count)
+{
+	struct exch x;
+	int r;
+
+	*count = 0;
+	exch_init(&x, SAM_MSG_RESTORE, &r);
+	if (r == 0)
+		r = buf_put_string(&x.req, blob, len);
+	return plain_reply(c, &x, r, count);
+}
+
+/* Requests without fields whose reply is one byte string; NUL-terminated copy in *out. */
+static int
+bytes_call(struct sam_client *c, uint8_t type, uint8_t **out, size_t *len)
+{
+	struct exch x;
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	*out = NULL;
+	*len = 0;
+	exch_init(&x, type, &r);
+	if (r != 0 || (r = sam_call(c, &x.req, &x.rep)) != 0 ||
+	    (r = buf_get_string_ptr(&x.rep, &p, &n, SAM_FRAME_MAX)) != 0)
+		goto out;
+	if ((*out = malloc(n + 1)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(*out, p, n);
+	(*out)[n] = 0;
+	*len = n;
+out:
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_ca_chain(struct sam_client *c, char **pem)
+{
+	size_t n;
+
+	return bytes_call(c, SAM_MSG_CA_CHAIN, (uint8_t **)pem, &n);
+}
+
+int
+sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len)
+{
+	return bytes_call(c, SAM_MSG_CA_CRL, der, len);
+}
+
+int
+sam_backup(struct sam_client *c, uint8_t **blob, size_t *len)
+{
+	return bytes_call(c, SAM_MSG_BACKUP, blob, len);
 }

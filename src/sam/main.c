@@ -1,7 +1,9 @@
 /* inkan-sam: the signature activation module process. Started by inkand over a socketpair
- * (--fd N --data DIR), or once by `inkan init` to create the key store (--init --data DIR). */
+ * (--fd N --data DIR), once by `inkan init` to create the key store and CA (--init --data DIR),
+ * and by security officers for the master key shares (--master-split, --master-join). */
 #include <errno.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,46 +15,136 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: inkan-sam --init --data DIR\n"
-	                "       inkan-sam --fd N --data DIR   (started by inkand)\n");
+	fprintf(stderr, "usage: inkan-sam --init --data DIR [--config FILE]\n"
+	                "       inkan-sam --fd N --data DIR [--config FILE]   (started by inkand)\n"
+	                "       inkan-sam --master-split K N --data DIR       (prints N shares, any K rebuild)\n"
+	                "       inkan-sam --master-join --data DIR            (reads shares from stdin)\n");
 	exit(2);
+}
+
+static long
+number(const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		usage();
+	return v;
+}
+
+static int
+master_split(const struct ink_config *cfg, int k, int n)
+{
+	char dir[1024], shares[16][KEYS_SHARE_MAX];
+	struct keys *keys = NULL;
+	int i, r;
+
+	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0 ||
+	    (r = keys_open(dir, &keys)) != 0)
+		return r;
+	if ((r = keys_master_split(keys, k, n, shares)) == 0) {
+		/* Each share goes to a different custodian; none is logged or stored. */
+		for (i = 0; i < n; i++)
+			printf("%s\n", shares[i]);
+		fflush(stdout);
+	}
+	OPENSSL_cleanse(shares, sizeof(shares));
+	keys_close(keys);
+	return r;
+}
+
+static int
+master_join(const struct ink_config *cfg)
+{
+	char dir[1024], *lines[16] = { NULL }, buf[KEYS_SHARE_MAX + 2];
+	uint8_t *master = NULL;
+	size_t n = 0, i, len;
+	int r;
+
+	if ((master = secmem_alloc(KEYS_MASTER_LEN)) == NULL)
+		return INK_ERR_ALLOC;
+	while (n < 16 && fgets(buf, sizeof(buf), stdin) != NULL) {
+		len = strcspn(buf, "\r\n");
+		buf[len] = '\0';
+		if (len == 0)
+			continue;
+		if ((lines[n] = secmem_strdup(buf)) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		n++;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if ((r = keys_master_combine((const char *const *)lines, n, master)) != 0)
+		goto out;
+	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0 ||
+	    (r = keys_master_install(dir, master)) != 0)
+		goto out;
+out:
+	for (i = 0; i < n; i++)
+		secmem_free(lines[i]);
+	secmem_free(master);
+	return r;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *data = NULL;
-	char dir[1024], *end;
-	bool init = false;
-	long fd = -1;
+	struct ink_config cfg;
+	const char *data = NULL, *config = NULL;
+	char path[1024], err[512];
+	bool init = false, join = false;
+	long fd = -1, split_k = 0, split_n = 0;
 	int i, r;
 
 	secmem_harden_process();
+	/* OpenSSL keeps private key numbers in its own locked heap. */
+	(void)CRYPTO_secure_malloc_init(1 << 20, 16);
 	ink_log_init("inkan-sam", INK_LOG_INFO);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--init") == 0)
 			init = true;
-		else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+		else if (strcmp(argv[i], "--master-join") == 0)
+			join = true;
+		else if (strcmp(argv[i], "--master-split") == 0 && i + 2 < argc) {
+			split_k = number(argv[++i], 2, 16);
+			split_n = number(argv[++i], 2, 16);
+		} else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
 			data = argv[++i];
-		else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc) {
-			errno = 0;
-			fd = strtol(argv[++i], &end, 10);
-			if (errno != 0 || *end != '\0' || fd < 3 || fd > INT_MAX)
-				usage();
-		} else
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc)
+			fd = number(argv[++i], 3, INT_MAX);
+		else
 			usage();
 	}
-	if (data == NULL || (init == (fd >= 0)))
+	if (data == NULL || (int)init + (int)join + (split_k > 0) + (fd >= 0) != 1)
 		usage();
-	if (init) {
-		if ((r = ink_path(dir, sizeof(dir), data, "sam")) != 0 ||
-		    (r = keys_init_dir(dir)) != 0) {
-			fprintf(stderr, "inkan-sam: cannot initialise %s/sam: %s\n", data, ink_err_str(r));
-			return 1;
-		}
-		return 0;
+	config_defaults(&cfg, data);
+	if (config == NULL) {
+		if (ink_path(path, sizeof(path), data, "inkan.conf") != 0)
+			usage();
+		config = path;
 	}
-	r = sam_serve((int)fd, data);
-	close((int)fd);
+	r = config_load(&cfg, config, err, sizeof(err));
+	if (r != 0 && !(r == INK_ERR_NOT_FOUND && !init && fd < 0)) {
+		fprintf(stderr, "inkan-sam: %s\n", err);
+		return 1;
+	}
+	if (init)
+		r = sam_init(&cfg);
+	else if (join)
+		r = master_join(&cfg);
+	else if (split_k > 0)
+		r = master_split(&cfg, (int)split_k, (int)split_n);
+	else {
+		r = sam_serve((int)fd, &cfg);
+		close((int)fd);
+	}
+	if (r != 0)
+		fprintf(stderr, "inkan-sam: %s\n", ink_err_str(r));
 	return r == 0 ? 0 : 1;
 }

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <sys/socket.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int
@@ -83,4 +85,89 @@ sam_frame_write(int fd, const struct ink_buf *b)
 	if ((r = write_full(fd, hdr, sizeof(hdr))) != 0)
 		return r;
 	return write_full(fd, b->data, b->len);
+}
+
+void
+sam_cred_clear(struct sam_cred *c)
+{
+	if (c == NULL)
+		return;
+	free(c->cert);
+	free(c->pub);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+sam_creds_free(struct sam_cred *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && i < n; i++)
+		sam_cred_clear(&c[i]);
+	free(c);
+}
+
+int
+sam_put_cred(struct ink_buf *b, const struct sam_cred *c)
+{
+	int r;
+
+	if ((r = buf_put_cstring(b, c->id)) != 0 || (r = buf_put_cstring(b, c->owner)) != 0 ||
+	    (r = buf_put_cstring(b, c->algo)) != 0 || (r = buf_put_u32(b, c->status)) != 0 ||
+	    (r = buf_put_u64(b, c->pin_failures)) != 0 ||
+	    (r = buf_put_u64(b, (uint64_t)c->created_at)) != 0 ||
+	    (r = buf_put_cstring(b, c->serial)) != 0 ||
+	    (r = buf_put_u64(b, (uint64_t)c->not_before)) != 0 ||
+	    (r = buf_put_u64(b, (uint64_t)c->not_after)) != 0 ||
+	    (r = buf_put_u64(b, (uint64_t)c->revoked_at)) != 0 ||
+	    (r = buf_put_u32(b, c->reason)) != 0 ||
+	    (r = buf_put_string(b, c->cert, c->cert_len)) != 0)
+		return r;
+	return buf_put_string(b, c->pub, c->pub_len);
+}
+
+static int
+get_copy(struct ink_buf *b, uint8_t **out, size_t *outlen, size_t max)
+{
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = buf_get_string_ptr(b, &p, &n, max)) != 0)
+		return r;
+	if (n == 0)
+		return 0;
+	if ((*out = malloc(n)) == NULL)
+		return INK_ERR_ALLOC;
+	memcpy(*out, p, n);
+	*outlen = n;
+	return 0;
+}
+
+int
+sam_get_cred(struct ink_buf *b, struct sam_cred *c)
+{
+	uint64_t v[5];
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = buf_get_cstring(b, c->id, sizeof(c->id))) != 0 ||
+	    (r = buf_get_cstring(b, c->owner, sizeof(c->owner))) != 0 ||
+	    (r = buf_get_cstring(b, c->algo, sizeof(c->algo))) != 0 ||
+	    (r = buf_get_u32(b, &c->status)) != 0 || (r = buf_get_u64(b, &c->pin_failures)) != 0 ||
+	    (r = buf_get_u64(b, &v[0])) != 0 || (r = buf_get_cstring(b, c->serial, sizeof(c->serial))) != 0 ||
+	    (r = buf_get_u64(b, &v[1])) != 0 || (r = buf_get_u64(b, &v[2])) != 0 ||
+	    (r = buf_get_u64(b, &v[3])) != 0 || (r = buf_get_u32(b, &c->reason)) != 0 ||
+	    (r = get_copy(b, &c->cert, &c->cert_len, 65536)) != 0 ||
+	    (r = get_copy(b, &c->pub, &c->pub_len, 65536)) != 0) {
+		sam_cred_clear(c);
+		return r == INK_ERR_ALLOC ? r : INK_ERR_PROTOCOL;
+	}
+	c->created_at = (int64_t)v[0];
+	c->not_before = (int64_t)v[1];
+	c->not_after = (int64_t)v[2];
+	c->revoked_at = (int64_t)v[3];
+	return 0;
 }

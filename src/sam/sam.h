@@ -10,13 +10,27 @@
 /* Frame: u32 big-endian length (<= SAM_FRAME_MAX), then the payload; the payload starts with
  * a u8 message type. Replies: SAM_REPLY_OK followed by the fields, or SAM_REPLY_ERR with a
  * u32 error code (negated INK_ERR_*). */
-#define SAM_FRAME_MAX (64u * 1024u)
+#define SAM_FRAME_MAX (16u * 1024u * 1024u)
 #define SAM_SEALED_MAX 128
 
 enum sam_msg {
 	SAM_MSG_PING = 1,        /* -> OK, u32 pid */
 	SAM_MSG_TOTP_NEW = 2,    /* cstring user_id -> OK, string sealed, cstring base32 seed */
 	SAM_MSG_TOTP_CHECK = 3,  /* cstring user_id, string sealed, cstring code, u32 window -> OK, u64 step */
+	/* Key manager (fields in sam_cred order; "" owner = any, for officers' operations). */
+	SAM_MSG_KEY_CREATE = 10,   /* owner, cn, subject serial, algo, pin, u8 external -> cred, string csr */
+	SAM_MSG_KEY_LIST = 11,     /* owner -> u32 n, n x cred */
+	SAM_MSG_KEY_GET = 12,      /* owner, id -> cred */
+	SAM_MSG_KEY_IMPORT = 13,   /* owner, id, string cert -> cred */
+	SAM_MSG_KEY_PIN = 14,      /* owner, id, old pin, new pin -> (nothing) */
+	SAM_MSG_KEY_REVOKE = 15,   /* owner, id, u32 reason -> (nothing) */
+	SAM_MSG_KEY_RENEW = 16,    /* owner, id, pin, cn, subject serial -> cred */
+	SAM_MSG_KEY_DESTROY = 17,  /* owner -> u32 count (every key of a deregistered signer) */
+	SAM_MSG_KEY_UNLOCK = 18,   /* id -> (nothing) */
+	SAM_MSG_CA_CHAIN = 19,     /* -> string PEM (issuing CA, root) */
+	SAM_MSG_CA_CRL = 20,       /* -> string DER */
+	SAM_MSG_BACKUP = 21,       /* -> string blob */
+	SAM_MSG_RESTORE = 22,      /* string blob -> u32 count */
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -26,12 +40,37 @@ int sam_frame_read(int fd, struct ink_buf *b) INK_WUR;
 /* Writes b's bytes as one frame. */
 int sam_frame_write(int fd, const struct ink_buf *b) INK_WUR;
 
+/* The public view of a credential as the SAM reports it (no secret). cert and pub malloc'd. */
+struct sam_cred {
+	char id[33];
+	char owner[33];
+	char algo[16];
+	uint32_t status;           /* enum keys_status */
+	uint64_t pin_failures;
+	int64_t created_at;
+	char serial[41];
+	int64_t not_before, not_after;
+	int64_t revoked_at;
+	uint32_t reason;
+	uint8_t *cert;
+	size_t cert_len;
+	uint8_t *pub;
+	size_t pub_len;
+};
+void sam_cred_clear(struct sam_cred *c);
+void sam_creds_free(struct sam_cred *c, size_t n);
+/* Encodes / decodes one credential on the channel. */
+int sam_put_cred(struct ink_buf *b, const struct sam_cred *c) INK_WUR;
+int sam_get_cred(struct ink_buf *b, struct sam_cred *c) INK_WUR;
+
 /* ---- client side, in inkand ---- */
 
 struct sam_client;
 
-/* Starts sam_path (the inkan-sam program) on one end of a socketpair with --data data_dir. */
-int sam_client_spawn(const char *sam_path, const char *data_dir, struct sam_client **out) INK_WUR;
+/* Starts sam_path (the inkan-sam program) on one end of a socketpair with --data data_dir
+ * (and --config config when not NULL). */
+int sam_client_spawn(const char *sam_path, const char *data_dir, const char *config,
+                     struct sam_client **out) INK_WUR;
 /* Stops the child and frees; accepts NULL. */
 void sam_client_free(struct sam_client *c);
 /* Called once, from a monitor thread, when the child exits (status as from waitpid). */
@@ -49,9 +88,34 @@ int sam_totp_new(struct sam_client *c, const char *user_id, uint8_t sealed[stati
 int sam_totp_check(struct sam_client *c, const char *user_id, const uint8_t *sealed,
                    size_t sealed_len, const char *code, int window, int64_t *step) INK_WUR;
 
+/* Key manager requests; owner "" (or NULL) means any owner. Errors as keys.h describes. */
+int sam_key_create(struct sam_client *c, const char *owner, const char *cn, const char *subj_serial,
+                   const char *algo, const char *pin, bool external, struct sam_cred *out,
+                   uint8_t **csr, size_t *csr_len) INK_WUR;
+int sam_key_list(struct sam_client *c, const char *owner, struct sam_cred **out, size_t *n) INK_WUR;
+int sam_key_get(struct sam_client *c, const char *owner, const char *id, struct sam_cred *out) INK_WUR;
+int sam_key_import(struct sam_client *c, const char *owner, const char *id, const uint8_t *cert,
+                   size_t len, struct sam_cred *out) INK_WUR;
+int sam_key_pin(struct sam_client *c, const char *owner, const char *id, const char *old_pin,
+                const char *new_pin) INK_WUR;
+int sam_key_revoke(struct sam_client *c, const char *owner, const char *id, uint32_t reason) INK_WUR;
+int sam_key_renew(struct sam_client *c, const char *owner, const char *id, const char *pin,
+                  const char *cn, const char *subj_serial, struct sam_cred *out) INK_WUR;
+int sam_key_destroy(struct sam_client *c, const char *owner, uint32_t *count) INK_WUR;
+int sam_key_unlock(struct sam_client *c, const char *id) INK_WUR;
+/* *out malloc'd (NUL-terminated for the PEM). */
+int sam_ca_chain(struct sam_client *c, char **pem) INK_WUR;
+int sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
+int sam_backup(struct sam_client *c, uint8_t **blob, size_t *len) INK_WUR;
+int sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *count) INK_WUR;
+
 /* ---- server side, in inkan-sam ---- */
 
-/* Serves requests on fd until EOF; the key manager is opened from data_dir/sam. */
-int sam_serve(int fd, const char *data_dir) INK_WUR;
+struct ink_config;
+/* Serves requests on fd until EOF; the key manager is opened from data_dir/sam with the
+ * settings of cfg. */
+int sam_serve(int fd, const struct ink_config *cfg) INK_WUR;
+/* `inkan-sam --init`: master key, key store, built-in CA; writes DIR/ca/root.pem, chain.pem. */
+int sam_init(const struct ink_config *cfg) INK_WUR;
 
 #endif

@@ -3,6 +3,7 @@
 #include "sam/sam.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include "keys/keys.h"
 
 #define SAM_PURPOSE_TOTP "totp-seed"
+#define SAM_CN_MAX 256
 #define SAM_USER_ID_MAX 64
 #define SAM_WINDOW_MAX 3
 
@@ -96,29 +98,397 @@ out:
 	return r;
 }
 
+/* ---- key manager ---- */
+
+static int
+put_cred(struct ink_buf *rep, const struct keys_cred *k)
+{
+	struct sam_cred c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%s", k->id);
+	snprintf(c.owner, sizeof(c.owner), "%s", k->owner);
+	snprintf(c.algo, sizeof(c.algo), "%s", k->algo);
+	snprintf(c.serial, sizeof(c.serial), "%s", k->serial);
+	c.status = (uint32_t)k->status;
+	c.pin_failures = (uint64_t)k->pin_failures;
+	c.created_at = k->created_at;
+	c.not_before = k->not_before;
+	c.not_after = k->not_after;
+	c.revoked_at = k->revoked_at;
+	c.reason = (uint32_t)k->reason;
+	c.cert = k->cert;
+	c.cert_len = k->cert_len;
+	c.pub = k->pub;
+	c.pub_len = k->pub_len;
+	return sam_put_cred(rep, &c);
+}
+
+/* Reads an owner field: "" means any owner (officers' operations), else a user id. */
+static int
+get_owner(struct ink_buf *req, char owner[static SAM_USER_ID_MAX + 1], const char **ownerp)
+{
+	int r;
+
+	if ((r = buf_get_cstring(req, owner, SAM_USER_ID_MAX + 1)) != 0)
+		return r;
+	*ownerp = owner[0] != '\0' ? owner : NULL;
+	return 0;
+}
+
+static int
+handle_key_create(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[SAM_USER_ID_MAX + 1], cn[SAM_CN_MAX + 1], serial[SAM_USER_ID_MAX + 1];
+	char algo[KEYS_ALGO_MAX + 1], pin[KEYS_PIN_MAX + 2];
+	struct keys_cred c;
+	struct keys_subject subj = { .common_name = cn, .serial_number = serial };
+	uint8_t external = 0, *csr = NULL;
+	size_t csr_len = 0;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if ((r = buf_get_cstring(req, owner, sizeof(owner))) != 0 ||
+	    (r = buf_get_cstring(req, cn, sizeof(cn))) != 0 ||
+	    (r = buf_get_cstring(req, serial, sizeof(serial))) != 0 ||
+	    (r = buf_get_cstring(req, algo, sizeof(algo))) != 0 ||
+	    (r = buf_get_cstring(req, pin, sizeof(pin))) != 0 ||
+	    (r = buf_get_u8(req, &external)) != 0 || buf_remaining(req) != 0 || external > 1 ||
+	    owner[0] == '\0' || cn[0] == '\0') {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = keys_cred_create(s->keys, owner, &subj, algo, pin, external == 1, &c,
+	                          external ? &csr : NULL, &csr_len)) != 0)
+		goto out;
+	if ((r = put_cred(rep, &c)) != 0)
+		goto out;
+	r = buf_put_string(rep, csr, csr_len);
+	log_info("credential %s created (%s)", c.id, c.algo);
+out:
+	explicit_bzero(pin, sizeof(pin));
+	free(csr);
+	keys_cred_clear(&c);
+	return r;
+}
+
+static int
+handle_key_list(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[SAM_USER_ID_MAX + 1];
+	const char *o = NULL;
+	struct keys_cred *v = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if ((r = get_owner(req, owner, &o)) != 0 || buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_cred_list(s->keys, o, &v, &n)) != 0)
+		return r;
+	if ((r = buf_put_u32(rep, (uint32_t)n)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((r = put_cred(rep, &v[i])) != 0)
+			goto out;
+out:
+	keys_creds_free(v, n);
+	return r;
+}
+
+static int
+handle_key_get(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1];
+	const char *o = NULL;
+	struct keys_cred c;
+	int r;
+
+	if (get_owner(req, owner, &o) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	    buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_cred_get(s->keys, o, id, &c)) != 0)
+		return r;
+	r = put_cred(rep, &c);
+	keys_cred_clear(&c);
+	return r;
+}
+
+static int
+handle_key_import(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1];
+	const uint8_t *der;
+	size_t len;
+	struct keys_cred c;
+	int r;
+
+	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
+	    buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	    buf_get_string_ptr(req, &der, &len, 65536) != 0 || buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_cred_import_cert(s->keys, owner, id, der, len, &c)) != 0)
+		return r;
+	r = put_cred(rep, &c);
+	keys_cred_clear(&c);
+	return r;
+}
+
+static int
+handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1];
+	char old_pin[KEYS_PIN_MAX + 2], new_pin[KEYS_PIN_MAX + 2];
+	int r;
+
+	(void)rep;
+	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
+	    buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	    buf_get_cstring(req, old_pin, sizeof(old_pin)) != 0 ||
+	    buf_get_cstring(req, new_pin, sizeof(new_pin)) != 0 || buf_remaining(req) != 0)
+		r = INK_ERR_PROTOCOL;
+	else
+		r = keys_cred_change_pin(s->keys, owner, id, old_pin, new_pin);
+	explicit_bzero(old_pin, sizeof(old_pin));
+	explicit_bzero(new_pin, sizeof(new_pin));
+	return r;
+}
+
+static int
+handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1];
+	const char *o = NULL;
+	uint32_t reason;
+
+	(void)rep;
+	if (get_owner(req, owner, &o) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	    buf_get_u32(req, &reason) != 0 || buf_remaining(req) != 0 || reason > 10)
+		return INK_ERR_PROTOCOL;
+	return keys_cred_revoke(s->keys, o, id, (int)reason);
+}
+
+static int
+handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1], pin[KEYS_PIN_MAX + 2];
+	char cn[SAM_CN_MAX + 1], serial[SAM_USER_ID_MAX + 1];
+	struct keys_subject subj = { .common_name = cn, .serial_number = serial };
+	struct keys_cred c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
+	    buf_get_cstring(req, id, sizeof(id)) != 0 || buf_get_cstring(req, pin, sizeof(pin)) != 0 ||
+	    buf_get_cstring(req, cn, sizeof(cn)) != 0 ||
+	    buf_get_cstring(req, serial, sizeof(serial)) != 0 || buf_remaining(req) != 0)
+		r = INK_ERR_PROTOCOL;
+	else if ((r = keys_cred_renew(s->keys, owner, id, pin, &subj, &c)) == 0)
+		r = put_cred(rep, &c);
+	explicit_bzero(pin, sizeof(pin));
+	keys_cred_clear(&c);
+	return r;
+}
+
+static int
+handle_key_destroy(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[SAM_USER_ID_MAX + 1];
+	size_t n = 0;
+	int r;
+
+	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
+	    buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_cred_destroy_owner(s->keys, owner, &n)) != 0)
+		return r;
+	return buf_put_u32(rep, (uint32_t)n);
+}
+
+static int
+handle_key_unlock(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char id[SAM_USER_ID_MAX + 1];
+
+	(void)rep;
+	if (buf_get_cstring(req, id, sizeof(id)) != 0 || buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	return keys_cred_unlock(s->keys, id);
+}
+
+static int
+handle_ca_chain(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char *pem = NULL;
+	int r;
+
+	if (buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_ca_chain_pem(s->keys, &pem)) != 0)
+		return r;
+	r = buf_put_cstring(rep, pem);
+	free(pem);
+	return r;
+}
+
+static int
+handle_ca_crl(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int r;
+
+	if (buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_ca_crl(s->keys, &der, &len)) != 0)
+		return r;
+	r = buf_put_string(rep, der, len);
+	free(der);
+	return r;
+}
+
+static int
+handle_backup(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	uint8_t *blob = NULL;
+	size_t len = 0;
+	int r;
+
+	if (buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_backup(s->keys, &blob, &len)) != 0)
+		return r;
+	r = buf_put_string(rep, blob, len);
+	free(blob);
+	log_info("backup made (%zu bytes)", len);
+	return r;
+}
+
+static int
+handle_restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	const uint8_t *blob;
+	size_t len, n = 0;
+	int r;
+
+	if (buf_get_string_ptr(req, &blob, &len, SAM_FRAME_MAX) != 0 || buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_restore(s->keys, blob, len, &n)) != 0)
+		return r;
+	log_info("backup restored (%zu credentials)", n);
+	return buf_put_u32(rep, (uint32_t)n);
+}
+
 static const sam_handler handlers[] = {
 	[SAM_MSG_PING] = handle_ping,
 	[SAM_MSG_TOTP_NEW] = handle_totp_new,
 	[SAM_MSG_TOTP_CHECK] = handle_totp_check,
+	[SAM_MSG_KEY_CREATE] = handle_key_create,
+	[SAM_MSG_KEY_LIST] = handle_key_list,
+	[SAM_MSG_KEY_GET] = handle_key_get,
+	[SAM_MSG_KEY_IMPORT] = handle_key_import,
+	[SAM_MSG_KEY_PIN] = handle_key_pin,
+	[SAM_MSG_KEY_REVOKE] = handle_key_revoke,
+	[SAM_MSG_KEY_RENEW] = handle_key_renew,
+	[SAM_MSG_KEY_DESTROY] = handle_key_destroy,
+	[SAM_MSG_KEY_UNLOCK] = handle_key_unlock,
+	[SAM_MSG_CA_CHAIN] = handle_ca_chain,
+	[SAM_MSG_CA_CRL] = handle_ca_crl,
+	[SAM_MSG_BACKUP] = handle_backup,
+	[SAM_MSG_RESTORE] = handle_restore,
 };
 
+/* The key manager's settings from the shared configuration. */
+static int
+open_keys(const struct ink_config *cfg, struct keys **out)
+{
+	struct keys_params p = {
+		.argon2_m_kib = (uint32_t)cfg->argon2_m_kib,
+		.argon2_t = (uint32_t)cfg->argon2_t,
+		.argon2_p = (uint32_t)cfg->argon2_p,
+		.max_pin_failures = cfg->pin_max_failures,
+		.level = (int)cfg->assurance_level,
+		.cert_days = (int)cfg->cert_days,
+		.policy_oid = cfg->cert_policy_oid,
+		.organization = cfg->ca_organization,
+		.key_backend = cfg->key_backend,
+		.pkcs11_module = cfg->pkcs11_module,
+		.pkcs11_allowed_modules = cfg->pkcs11_allowed_modules,
+		.pkcs11_token_label = cfg->pkcs11_token_label,
+		.pkcs11_pin_file = cfg->pkcs11_pin_file,
+	};
+	char dir[1024], crl_url[256];
+	struct keys *k = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0)
+		return r;
+	if (snprintf(crl_url, sizeof(crl_url), "%s/ca/crl", cfg->public_url) >= (int)sizeof(crl_url))
+		return INK_ERR_CONFIG;
+	p.crl_url = crl_url;
+	if ((r = keys_open(dir, &k)) != 0) {
+		log_error("cannot open the key manager in %s: %s", dir, ink_err_str(r));
+		return r;
+	}
+	if ((r = keys_set_params(k, &p)) != 0) {
+		keys_close(k);
+		return r;
+	}
+	*out = k;
+	return 0;
+}
+
+/* Writes DIR/ca/NAME (public data, 0644). */
+static int
+write_public(const struct ink_config *cfg, const char *name, const char *text)
+{
+	char dir[1024], path[1100];
+	int r;
+
+	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "ca")) != 0 ||
+	    (r = ink_mkdir(dir, 0755)) != 0 || (r = ink_path(path, sizeof(path), dir, name)) != 0)
+		return r;
+	return ink_write_file(path, text, strlen(text), 0644);
+}
+
 int
-sam_serve(int fd, const char *data_dir)
+sam_init(const struct ink_config *cfg)
+{
+	struct keys *k = NULL;
+	char dir[1024], *pem = NULL;
+	int r;
+
+	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0 ||
+	    (r = keys_init_dir(dir)) != 0)
+		return r;
+	if ((r = open_keys(cfg, &k)) != 0)
+		return r;
+	if ((r = keys_ca_init(k)) != 0)
+		goto out;
+	if ((r = keys_ca_root_pem(k, &pem)) != 0 || (r = write_public(cfg, "root.pem", pem)) != 0)
+		goto out;
+	free(pem);
+	pem = NULL;
+	if ((r = keys_ca_chain_pem(k, &pem)) != 0 || (r = write_public(cfg, "chain.pem", pem)) != 0)
+		goto out;
+out:
+	free(pem);
+	keys_close(k);
+	return r;
+}
+
+int
+sam_serve(int fd, const struct ink_config *cfg)
 {
 	struct sam_state s = { 0 };
 	struct ink_buf req, rep;
-	char dir[1024];
 	uint8_t type = 0;
 	int r;
 
 	buf_init(&req, SAM_FRAME_MAX, true);
 	buf_init(&rep, SAM_FRAME_MAX, true);
-	if ((r = ink_path(dir, sizeof(dir), data_dir, "sam")) != 0)
+	if ((r = open_keys(cfg, &s.keys)) != 0)
 		goto out;
-	if ((r = keys_open(dir, &s.keys)) != 0) {
-		log_error("cannot open the key manager in %s: %s", dir, ink_err_str(r));
-		goto out;
-	}
 	for (;;) {
 		if ((r = sam_frame_read(fd, &req)) != 0) {
 			if (r == INK_ERR_IO)

@@ -70,7 +70,7 @@ main(int argc, char **argv)
 {
 	struct srv s;
 	const char *data = NULL, *config = NULL, *listen = NULL;
-	char path[1024], err[512], sam_path[1024];
+	char path[1024], cfgpath[1024], err[512], sam_path[1024];
 	bool plain = false;
 	sigset_t sigs;
 	int i, sig, r, rc = 1;
@@ -95,9 +95,9 @@ main(int argc, char **argv)
 		usage();
 	config_defaults(&s.cfg, data);
 	if (config == NULL) {
-		if (ink_path(path, sizeof(path), data, "inkan.conf") != 0)
+		if (ink_path(cfgpath, sizeof(cfgpath), data, "inkan.conf") != 0)
 			usage();
-		config = path;
+		config = cfgpath;
 	}
 	if ((r = config_load(&s.cfg, config, err, sizeof(err))) != 0) {
 		fprintf(stderr, "inkand: %s\n", err);
@@ -129,7 +129,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path))) != 0 ||
-	    (r = sam_client_spawn(sam_path, data, &s.sam)) != 0) {
+	    (r = sam_client_spawn(sam_path, data, config, &s.sam)) != 0) {
 		log_error("cannot start inkan-sam: %s", ink_err_str(r));
 		audit_system(&s, "service.start", "failure", "inkan-sam did not start");
 		goto out;

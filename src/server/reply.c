@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "sam/sam.h"
 
 static void
 send_body(struct srv_request *rq, unsigned status, char *text)
@@ -225,4 +226,104 @@ render_account(const struct auth_account *a)
 		                              "verified_at", verified));
 	}
 	return o;
+}
+
+void
+reply_bytes(struct srv_request *rq, unsigned status, const char *type, const void *data, size_t len)
+{
+	struct MHD_Response *resp;
+
+	if (rq->responded) {
+		log_bug("second reply for one request");
+		return;
+	}
+	rq->responded = true;
+	resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return;
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	(void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	(void)MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+	rq->resp = resp;
+	rq->status = status;
+}
+
+json_t *
+render_cred(const struct sam_cred *c)
+{
+	static const char *const status[] = { "pending", "active", "locked", "revoked", "destroyed" };
+	char created[21], from[21], to[21], revoked[21], *cert = NULL;
+	json_t *o;
+
+	ink_time_str(c->created_at, created);
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "id", c->id, "algorithm", c->algo,
+	              "status", c->status < 5 ? status[c->status] : "unknown",
+	              "pin_failures", (json_int_t)c->pin_failures, "created_at", created);
+	if (o == NULL)
+		return NULL;
+	if (c->cert_len > 0 && b64_encode(c->cert, c->cert_len, &cert) == 0) {
+		ink_time_str(c->not_before, from);
+		ink_time_str(c->not_after, to);
+		json_object_set_new(o, "certificate", json_string(cert));
+		json_object_set_new(o, "serial", json_string(c->serial));
+		json_object_set_new(o, "valid_from", json_string(from));
+		json_object_set_new(o, "valid_to", json_string(to));
+		free(cert);
+	}
+	if (c->revoked_at > 0) {
+		ink_time_str(c->revoked_at, revoked);
+		json_object_set_new(o, "revoked_at", json_string(revoked));
+		json_object_set_new(o, "revocation_reason", json_integer(c->reason));
+	}
+	return o;
+}
+
+void
+reply_key_err(struct srv_request *rq, int r)
+{
+	switch (r) {
+	case INK_ERR_LOCKED:
+		reply_ink_err(rq, r, "Credential locked");
+		break;
+	case INK_ERR_AUTH:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Wrong PIN");
+		break;
+	case INK_ERR_NOT_FOUND:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter credentialID");
+		break;
+	case INK_ERR_POLICY:
+		reply_ink_err(rq, r, "Refused by policy: PIN of 6-64 printable characters and not the "
+		              "login password; algorithm one of P-256 (default), P-384, P-521, RSA-3072, "
+		              "RSA-4096, RSA-2048 (until 2030), Ed25519; key not usable before its "
+		              "certificate is linked");
+		break;
+	case INK_ERR_DISABLED:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Credential revoked or destroyed");
+		break;
+	case INK_ERR_EXPIRED:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Signing certificate is expired");
+		break;
+	case INK_ERR_EXISTS:
+		reply_error(rq, MHD_HTTP_CONFLICT, "invalid_request",
+		            "The credential already has its certificate, or the key store is not empty");
+		break;
+	case INK_ERR_INVALID:
+	case INK_ERR_CRYPTO:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		            "Invalid certificate or backup (malformed, corrupted, or not ours)");
+		break;
+	default:
+		reply_ink_err(rq, r, NULL);
+		break;
+	}
+}
+
+void
+reply_cred(struct srv_request *rq, int r, unsigned status, const struct sam_cred *c)
+{
+	if (r != 0)
+		reply_key_err(rq, r);
+	else
+		reply_json(rq, status, render_cred(c));
 }

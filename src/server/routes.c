@@ -3,6 +3,8 @@
 
 #define CSC (SRV_SIGNER)
 #define INFO (SRV_SIGNER | SRV_PUBLIC)
+/* Signers use their keys on the signer API; security officers reach them on the admin API. */
+#define KEYS (SRV_SIGNER | SRV_ADMIN)
 
 const struct srv_route srv_routes[] = {
 	{ .method = "GET", .path = "/csc/v2/info", .classes = INFO, .auth = SRV_AUTH_NONE, .fn = ep_info },
@@ -24,6 +26,18 @@ const struct srv_route srv_routes[] = {
 	{ .method = "DELETE", .path = "/api/v1/users/{}/roles/{}", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_roles_revoke },
 	{ .method = "GET", .path = "/api/v1/audit", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_audit_list },
 	{ .method = "GET", .path = "/api/v1/config", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_config_show },
+	{ .method = "GET", .path = "/api/v1/keys", .classes = KEYS, .auth = SRV_AUTH_BEARER, .fn = ep_keys_list },
+	{ .method = "POST", .path = "/api/v1/keys", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_keys_create },
+	{ .method = "GET", .path = "/api/v1/keys/{}", .classes = KEYS, .auth = SRV_AUTH_BEARER, .fn = ep_keys_show },
+	{ .method = "POST", .path = "/api/v1/keys/{}/certificate", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_keys_certificate },
+	{ .method = "POST", .path = "/api/v1/keys/{}/pin", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_keys_pin },
+	{ .method = "POST", .path = "/api/v1/keys/{}/revoke", .classes = KEYS, .auth = SRV_AUTH_BEARER, .fn = ep_keys_revoke },
+	{ .method = "POST", .path = "/api/v1/keys/{}/renew", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_keys_renew },
+	{ .method = "POST", .path = "/api/v1/keys/{}/unlock", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_keys_unlock },
+	{ .method = "POST", .path = "/api/v1/backup", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_backup },
+	{ .method = "POST", .path = "/api/v1/restore", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_restore },
+	{ .method = "GET", .path = "/ca/crl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_crl },
+	{ .method = "GET", .path = "/ca/cert", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_cert },
 	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },
 	{ .method = "POST", .path = "/api/v1/verify", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_verify },
 };

@@ -106,8 +106,18 @@ int req_parse(struct srv_request *rq, const struct json_field *spec, void *out) 
 /* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). */
 void req_audit_refusal(struct srv_request *rq, const char *action, const char *why);
 
+/* Sends raw bytes (copied) with a content type. */
+void reply_bytes(struct srv_request *rq, unsigned status, const char *type, const void *data,
+                 size_t len);
+
 /* JSON views shared by several endpoints. */
 json_t *render_account(const struct auth_account *a);
+struct sam_cred;
+json_t *render_cred(const struct sam_cred *c);
+/* Replies with the credential (status) or maps the error of a key operation. */
+void reply_cred(struct srv_request *rq, int r, unsigned status, const struct sam_cred *c);
+/* Maps an error of a key operation ("Credential locked", "Wrong PIN", ...). */
+void reply_key_err(struct srv_request *rq, int r);
 
 /* ---- endpoints, one file each ---- */
 
@@ -128,6 +138,18 @@ void ep_roles_revoke(struct srv_request *rq);
 void ep_roles_apply(struct srv_request *rq, const char *role_name, bool grant);
 void ep_audit_list(struct srv_request *rq);
 void ep_config_show(struct srv_request *rq);
+void ep_keys_list(struct srv_request *rq);
+void ep_keys_create(struct srv_request *rq);
+void ep_keys_show(struct srv_request *rq);
+void ep_keys_certificate(struct srv_request *rq);
+void ep_keys_pin(struct srv_request *rq);
+void ep_keys_revoke(struct srv_request *rq);
+void ep_keys_renew(struct srv_request *rq);
+void ep_keys_unlock(struct srv_request *rq);
+void ep_ca_crl(struct srv_request *rq);
+void ep_ca_cert(struct srv_request *rq);
+void ep_backup(struct srv_request *rq);
+void ep_restore(struct srv_request *rq);
 void ep_verify(struct srv_request *rq);
 
 #endif

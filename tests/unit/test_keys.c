@@ -11,13 +11,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <sqlite3.h>
+
 #include "keys/keys.h"
+#include "keys/keys_int.h"   /* the PKCS#11 test hook */
 
 struct fixture {
 	char root[64];
 	char dir[128];
 	char master[192];
 	char db[192];
+	bool have_p11;      /* PKCS#11 group: SoftHSM2 installed and a token initialised */
 };
 
 static int
@@ -255,6 +262,765 @@ test_seal_bindings(void **state)
 	keys_close(k);
 }
 
+/* ---- credentials: tests that try to break sole control ---- */
+
+static const char *const OWNER_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static const char *const OWNER_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+/* A key store with its CA, fast Argon2 for tests. */
+static struct keys *
+open_store(struct fixture *f)
+{
+	struct keys_params p = {
+		.argon2_m_kib = 8192, .argon2_t = 1, .argon2_p = 1, .max_pin_failures = 3, .level = 4,
+		.cert_days = 365, .crl_url = "https://127.0.0.1:8443/ca/crl", .policy_oid = "1.2.392.200091.1",
+		.organization = "inkan test",
+	};
+	struct keys *k = NULL;
+
+	assert_int_equal(keys_open(f->dir, &k), 0);
+	assert_int_equal(keys_set_params(k, &p), 0);
+	return k;
+}
+
+static struct keys *
+new_store(struct fixture *f)
+{
+	struct keys *k;
+
+	assert_int_equal(keys_init_dir(f->dir), 0);
+	k = open_store(f);
+	assert_int_equal(keys_ca_init(k), 0);
+	return k;
+}
+
+static void
+make_cred(struct keys *k, const char *owner, const char *algo, const char *pin, struct keys_cred *c)
+{
+	struct keys_subject subj = { .common_name = "Test Signer", .serial_number = owner };
+
+	assert_int_equal(keys_cred_create(k, owner, &subj, algo, pin, false, c, NULL, NULL), 0);
+	assert_int_equal(c->status, KEYS_ACTIVE);
+	assert_true(c->cert_len > 0);
+}
+
+/* Signs one SHA-256 digest and checks it with the certificate's public key. */
+static int
+sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32], const char *sigalg)
+{
+	uint8_t dg[32], *sig = NULL;
+	const uint8_t *dgs[1] = { dg }, *pp = c->cert;
+	size_t dglen[1] = { sizeof(dg) }, siglen = 0;
+	X509 *cert = d2i_X509(NULL, &pp, (long)c->cert_len);
+	EVP_PKEY_CTX *ctx = NULL;
+	int r, ok;
+
+	assert_non_null(cert);
+	memset(dg, 0x5a, sizeof(dg));
+	r = keys_cred_sign(k, c->id, kek, sigalg, "2.16.840.1.101.3.4.2.1", dgs, dglen, 1, &sig, &siglen);
+	if (r == 0) {
+		ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(cert), NULL);
+		assert_non_null(ctx);
+		assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()), 1);
+		if (strcmp(sigalg, "1.2.840.113549.1.1.10") == 0) {
+			assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING), 1);
+			assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST), 1);
+		}
+		ok = EVP_PKEY_verify(ctx, sig, siglen, dg, sizeof(dg));
+		assert_int_equal(ok, 1);
+		EVP_PKEY_CTX_free(ctx);
+	}
+	free(sig);
+	X509_free(cert);
+	return r;
+}
+
+static void
+test_cred_sign_with_pin_only(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred ec, rsa;
+	uint8_t kek[32];
+
+	make_cred(k, OWNER_A, NULL, "123456", &ec);
+	assert_string_equal(ec.algo, "P-256");
+	make_cred(k, OWNER_A, "RSA-3072", "654321", &rsa);
+	/* The right PIN opens and signs, verifiably. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
+	/* An ECDSA algorithm on an RSA key, and SHA-1, are refused. */
+	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.113549.1.1.11"), INK_ERR_POLICY);
+	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.1"), INK_ERR_POLICY);
+	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "654321", kek), 0);
+	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
+	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
+	/* Another owner cannot even find the credential. */
+	assert_int_equal(keys_cred_open(k, OWNER_B, ec.id, "123456", kek), INK_ERR_NOT_FOUND);
+	/* A kek of another key does not open this one. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "654321", kek), 0);
+	assert_int_not_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
+	/* RSA-1024 and unknown algorithms are refused at creation. */
+	{
+		struct keys_subject subj = { .common_name = "x", .serial_number = OWNER_A };
+		struct keys_cred bad;
+
+		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "RSA-1024", "123456", false, &bad,
+		                                  NULL, NULL), INK_ERR_POLICY);
+		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "DSA-2048", "123456", false, &bad,
+		                                  NULL, NULL), INK_ERR_POLICY);
+		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, NULL, "12345", false, &bad, NULL,
+		                                  NULL), INK_ERR_POLICY);
+	}
+	keys_cred_clear(&ec);
+	keys_cred_clear(&rsa);
+	keys_close(k);
+}
+
+static void
+test_cred_db_and_master_without_pin(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred c;
+	uint8_t kek[32], buf[8192];
+	size_t n = 0;
+	static const char *const guesses[] = { "", "000000", "111111", "password", "12345678" };
+	size_t i;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	make_cred(k, OWNER_A, NULL, "739146", &c);
+	keys_close(k);
+	/* The attacker holds the key store file and the master key. */
+	k = open_store(f);
+	for (i = 0; i < INK_ARRAY_LEN(guesses); i++)
+		assert_int_not_equal(keys_cred_open(k, OWNER_A, c.id, guesses[i], kek), 0);
+	/* The blob is not sealed under the master key alone. */
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT blob FROM credentials WHERE id = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(keys_unseal(k, "signing-key", NULL, 0, sqlite3_column_blob(st, 0),
+	                             (size_t)sqlite3_column_bytes(st, 0), buf, &n), INK_ERR_CRYPTO);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	/* Wrong PINs counted: the third (max_pin_failures = 3) locked it, even the right PIN now fails. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), INK_ERR_LOCKED);
+	assert_int_equal(keys_cred_unlock(k, c.id), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+static void
+test_cred_pin_without_master(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred c;
+	uint8_t kek[32], other[KEYS_MASTER_LEN];
+	FILE *fp;
+
+	make_cred(k, OWNER_A, NULL, "739146", &c);
+	keys_close(k);
+	/* Same database and PIN, another master key: nothing opens. */
+	memset(other, 0x42, sizeof(other));
+	assert_non_null(fp = fopen(f->master, "wb"));
+	assert_int_equal(fwrite(other, 1, sizeof(other), fp), sizeof(other));
+	fclose(fp);
+	k = open_store(f);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), INK_ERR_AUTH);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+static void
+test_cred_swapped_blobs(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred a, b;
+	uint8_t kek[32];
+	sqlite3 *db = NULL;
+	char sql[512];
+
+	/* Both signers even chose the same PIN. */
+	make_cred(k, OWNER_A, NULL, "246810", &a);
+	make_cred(k, OWNER_B, NULL, "246810", &b);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	snprintf(sql, sizeof(sql),
+	         "UPDATE credentials SET blob = (SELECT blob FROM credentials WHERE id = '%s'), "
+	         "salt = (SELECT salt FROM credentials WHERE id = '%s') WHERE id = '%s'",
+	         b.id, b.id, a.id);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	/* A's row now holds B's key: the associated data (id, owner, algorithm) refuses it. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, a.id, "246810", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_B, b.id, "246810", kek), 0);
+	keys_cred_clear(&a);
+	keys_cred_clear(&b);
+	keys_close(k);
+}
+
+static void
+test_cred_lifecycle(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_subject subj = { .common_name = "Test Signer", .serial_number = OWNER_A };
+	struct keys_cred c, r2, ext, got;
+	uint8_t kek[32], *der = NULL, *csr = NULL;
+	size_t len = 0, csr_len = 0, count = 0;
+	char path[256], cmd[1400];
+	FILE *fp;
+
+	make_cred(k, OWNER_A, NULL, "111222", &c);
+	/* PIN change: old one required, then only the new one works. */
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "999999", "333444"), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "111222", "333444"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "111222", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "333444", kek), 0);
+	/* Renewal: a new key and certificate; the old one revoked (superseded) and unusable. */
+	assert_int_equal(keys_cred_renew(k, OWNER_A, c.id, "333444", &subj, &r2), 0);
+	assert_string_not_equal(r2.serial, c.serial);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "333444", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &got), 0);
+	assert_int_equal(got.status, KEYS_REVOKED);
+	keys_cred_clear(&got);
+	/* Revocation of the new one: the CRL lists both serials (openssl crl). */
+	assert_int_equal(keys_cred_revoke(k, OWNER_B, r2.id, 1), INK_ERR_NOT_FOUND);
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, r2.id, 1), 0);
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, r2.id, 1), INK_ERR_DISABLED);
+	assert_int_equal(keys_ca_crl(k, &der, &len), 0);
+	snprintf(path, sizeof(path), "%s/crl.der", f->root);
+	assert_non_null(fp = fopen(path, "wb"));
+	assert_int_equal(fwrite(der, 1, len, fp), len);
+	fclose(fp);
+	free(der);
+	snprintf(cmd, sizeof(cmd), "openssl crl -inform DER -in '%s' -noout -text | grep -q '%s' && "
+	         "openssl crl -inform DER -in '%s' -noout -text | grep -q '%s' && "
+	         "openssl crl -inform DER -in '%s' -noout -text | grep -q 'Key Compromise'",
+	         path, c.serial, path, r2.serial, path);
+	assert_int_equal(system(cmd), 0);
+	/* External CA: pending, unusable until its certificate is linked; a foreign one refused. */
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "P-384", "555666", true, &ext, &csr,
+	                                  &csr_len), 0);
+	assert_int_equal(ext.status, KEYS_PENDING);
+	assert_true(csr_len > 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ext.id, "555666", kek), INK_ERR_POLICY);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, c.cert, c.cert_len, &got),
+	                 INK_ERR_POLICY);
+	free(csr);
+	/* Deregistration destroys every remaining key. */
+	assert_int_equal(keys_cred_destroy_owner(k, OWNER_A, &count), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(keys_cred_get(k, OWNER_A, ext.id, &got), 0);
+	assert_int_equal(got.status, KEYS_DESTROYED);
+	keys_cred_clear(&got);
+	keys_cred_clear(&c);
+	keys_cred_clear(&r2);
+	keys_cred_clear(&ext);
+	keys_close(k);
+}
+
+static void
+test_cred_expiry_destroys(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred c, got;
+	uint8_t kek[32];
+	sqlite3 *db = NULL;
+
+	make_cred(k, OWNER_A, NULL, "121212", &c);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE credentials SET not_after = 1000", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "121212", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &got), 0);
+	assert_int_equal(got.status, KEYS_DESTROYED);
+	keys_cred_clear(&got);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT blob IS NULL FROM credentials", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 1);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+static void
+test_backup_restore(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred c;
+	uint8_t kek[32], *blob = NULL, master[KEYS_MASTER_LEN], saved[KEYS_MASTER_LEN];
+	size_t len = 0, n = 0;
+	char shares[3][KEYS_SHARE_MAX], cmd[512];
+	const char *two[2], *one[1];
+	FILE *fp;
+
+	make_cred(k, OWNER_A, NULL, "864200", &c);
+	assert_int_equal(keys_backup(k, &blob, &len), 0);
+	/* The backup holds no plain key and no PIN. */
+	assert_null(memmem(blob, len, "864200", 6));
+	assert_int_equal(keys_master_split(k, 2, 3, shares), 0);
+	keys_close(k);
+	assert_non_null(fp = fopen(f->master, "rb"));
+	assert_int_equal(fread(saved, 1, sizeof(saved), fp), sizeof(saved));
+	fclose(fp);
+
+	/* The machine is lost: a fresh key store with another master key and CA. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	k = new_store(f);
+	/* Under the wrong master key the backup is refused, nothing restored. */
+	assert_int_equal(keys_restore(k, blob, len, &n), INK_ERR_CRYPTO);
+	keys_close(k);
+	/* Two custodians rebuild the master key; one alone cannot. */
+	one[0] = shares[1];
+	assert_int_not_equal(keys_master_combine(one, 1, master), 0);
+	two[0] = shares[2];
+	two[1] = shares[0];
+	assert_int_equal(keys_master_combine(two, 2, master), 0);
+	assert_memory_equal(master, saved, sizeof(saved));
+	{
+		/* One altered hex digit of one share: the key check value catches it. */
+		char was = shares[0][20];
+
+		shares[0][20] = was == 'a' ? 'b' : 'a';
+		assert_int_not_equal(keys_master_combine(two, 2, master), 0);
+		shares[0][20] = was;
+	}
+	assert_int_equal(keys_master_combine(two, 2, master), 0);
+	assert_int_equal(keys_master_install(f->dir, master), 0);
+	k = open_store(f);
+	/* Truncated and corrupted backups are refused and restore nothing. */
+	assert_int_equal(keys_restore(k, blob, len - 1, &n), INK_ERR_CRYPTO);
+	blob[len / 2] ^= 1;
+	assert_int_equal(keys_restore(k, blob, len, &n), INK_ERR_CRYPTO);
+	blob[len / 2] ^= 1;
+	assert_int_equal(keys_restore(k, blob, 5, &n), INK_ERR_INVALID);
+	assert_int_equal(keys_restore(k, blob, len, &n), 0);
+	assert_int_equal(n, 1);
+	/* A second restore over live credentials is refused. */
+	assert_int_equal(keys_restore(k, blob, len, &n), INK_ERR_EXISTS);
+	/* The signer's key works again with the PIN, and with nothing else. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "000000", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "864200", kek), 0);
+	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	/* And the master key cannot be replaced under live credentials. */
+	assert_int_equal(keys_master_install(f->dir, master), INK_ERR_EXISTS);
+	free(blob);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+
+/* ---- PKCS#11 backend (SoftHSM2): keys made in the token, leaving it only wrapped ---- */
+
+#define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+/* CK_RV values (PKCS#11 v2.40), so that this file needs no PKCS#11 header. */
+#define T_CKR_OK 0x0UL
+#define T_CKR_ATTRIBUTE_SENSITIVE 0x11UL
+#define T_CKR_KEY_UNEXTRACTABLE 0x6aUL
+
+static int
+run_quiet(const char *cmd)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s >/dev/null 2>&1", cmd);
+	return system(line);
+}
+
+/* One SoftHSM2 configuration for the whole process: once loaded, SoftHSM keeps the
+ * configuration it read first, so each test re-initialises the token in the same directory. */
+static char p11_root[64];
+
+static int
+p11_group_setup(void **state)
+{
+	char conf[128];
+	FILE *fp;
+
+	(void)state;
+	if (access(SOFTHSM_MODULE, R_OK) != 0)
+		return 0;   /* the PKCS#11 tests skip: SoftHSM2 not installed */
+	snprintf(p11_root, sizeof(p11_root), "/tmp/inkan-test-p11.XXXXXX");
+	if (mkdtemp(p11_root) == NULL)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", p11_root);
+	if ((fp = fopen(conf, "w")) == NULL)
+		return -1;
+	fprintf(fp, "directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n",
+	        p11_root);
+	fclose(fp);
+	return setenv("SOFTHSM2_CONF", conf, 1);
+}
+
+static int
+p11_group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (p11_root[0] == '\0')
+		return 0;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p11_root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A fresh token "inkan" (SO PIN 5678, user PIN 1234): the old one and its objects are gone. */
+static void
+p11_init_token(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/tokens' && mkdir -m 700 '%s/tokens'", p11_root, p11_root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_quiet("softhsm2-util --init-token --free --label inkan --so-pin 5678 "
+	                           "--pin 1234"), 0);
+}
+
+static int
+p11_setup(void **state)
+{
+	struct fixture *f;
+
+	if (setup(state) != 0)
+		return -1;
+	f = *state;
+	if (p11_root[0] == '\0')
+		return 0;   /* skipped in the test body */
+	p11_init_token();
+	f->have_p11 = true;
+	return 0;
+}
+
+static void
+p11_write_pin(struct fixture *f, const char *pin, unsigned mode)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/pkcs11.pin", f->dir);
+	(void)unlink(path);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "%s\n", pin);
+	fclose(fp);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void
+p11_params(struct keys_params *p)
+{
+	struct keys_params d = {
+		.argon2_m_kib = 8192, .argon2_t = 1, .argon2_p = 1, .max_pin_failures = 3, .level = 4,
+		.cert_days = 365, .crl_url = "https://127.0.0.1:8443/ca/crl", .organization = "inkan test",
+		.key_backend = "pkcs11", .pkcs11_module = SOFTHSM_MODULE,
+		.pkcs11_allowed_modules = "/opt/other.so:" SOFTHSM_MODULE, .pkcs11_token_label = "inkan",
+		.pkcs11_pin_file = "pkcs11.pin",
+	};
+
+	*p = d;
+}
+
+static struct keys *
+p11_open_store(struct fixture *f)
+{
+	struct keys_params p;
+	struct keys *k = NULL;
+
+	p11_params(&p);
+	assert_int_equal(keys_open(f->dir, &k), 0);
+	assert_int_equal(keys_set_params(k, &p), 0);
+	return k;
+}
+
+static struct keys *
+p11_new_store(struct fixture *f)
+{
+	struct keys *k;
+
+	assert_int_equal(keys_init_dir(f->dir), 0);
+	p11_write_pin(f, "1234", 0600);
+	k = p11_open_store(f);
+	assert_int_equal(keys_ca_init(k), 0);
+	return k;
+}
+
+/* What an attacker with the database reads for credential id. */
+struct p11_row {
+	char backend[16], owner[64], algo[16];
+	uint8_t salt[16];
+	uint8_t *blob;
+	size_t blob_len;
+};
+
+static void
+p11_read_row(struct fixture *f, const char *id, struct p11_row *row)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	memset(row, 0, sizeof(*row));
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT backend, owner, algo, salt, blob FROM "
+	                                    "credentials WHERE id = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(row->backend, sizeof(row->backend), "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(row->owner, sizeof(row->owner), "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(row->algo, sizeof(row->algo), "%s", (const char *)sqlite3_column_text(st, 2));
+	assert_int_equal(sqlite3_column_bytes(st, 3), sizeof(row->salt));
+	memcpy(row->salt, sqlite3_column_blob(st, 3), sizeof(row->salt));
+	row->blob_len = (size_t)sqlite3_column_bytes(st, 4);
+	assert_true(row->blob_len > 0);
+	assert_non_null(row->blob = malloc(row->blob_len));
+	memcpy(row->blob, sqlite3_column_blob(st, 4), row->blob_len);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static int64_t
+p11_failures(struct keys *k, const char *id)
+{
+	struct keys_cred c;
+	int64_t n;
+
+	assert_int_equal(keys_cred_get(k, NULL, id, &c), 0);
+	n = c.pin_failures;
+	keys_cred_clear(&c);
+	return n;
+}
+
+static void
+test_p11_sign(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_subject subj = { .common_name = "Test Signer", .serial_number = OWNER_A };
+	struct keys_cred ec, rsa, bad;
+	struct p11_row row;
+	struct keys *k;
+	uint8_t kek[32], *csr = NULL;
+	size_t csr_len = 0;
+
+	if (!f->have_p11)
+		skip();
+	k = p11_new_store(f);
+	make_cred(k, OWNER_A, "P-256", "123456", &ec);
+	make_cred(k, OWNER_A, "RSA-3072", "654321", &rsa);
+	p11_read_row(f, ec.id, &row);
+	assert_string_equal(row.backend, "pkcs11");
+	free(row.blob);
+	/* Signatures verify against the certificate: ECDSA, PKCS#1 v1.5, PSS. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
+	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.113549.1.1.11"), INK_ERR_POLICY);
+	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "654321", kek), 0);
+	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
+	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
+	/* The RSA key's derivation does not open the EC key. */
+	assert_int_not_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
+	/* A wrong PIN fails and counts, exactly like the software backend; the right one resets. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "999999", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123457", kek), INK_ERR_AUTH);
+	assert_int_equal(p11_failures(k, ec.id), 2);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(p11_failures(k, ec.id), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000000", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000001", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000002", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), INK_ERR_LOCKED);
+	assert_int_equal(keys_cred_unlock(k, ec.id), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	/* Ed25519 stays with the software backend; a CSR would need signing in the token. */
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "Ed25519", "123456", false, &bad, NULL,
+	                                  NULL), INK_ERR_POLICY);
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "P-384", "123456", true, &bad, &csr,
+	                                  &csr_len), INK_ERR_UNSUPPORTED);
+	assert_null(csr);
+	keys_cred_clear(&ec);
+	keys_cred_clear(&rsa);
+	keys_close(k);
+}
+
+/* The blob in the database is no key; the token unwraps it only under the right derivation,
+ * and then into an object whose private value cannot be read or wrapped out. */
+static void
+test_p11_non_extractable(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_p11_probe pr;
+	struct keys_cred c[2];
+	struct p11_row row;
+	struct keys *k;
+	uint8_t data[KEYS_P11_DATA_LEN], buf[8192];
+	const uint8_t *pp;
+	EVP_PKEY *pk;
+	size_t i, n = 0;
+	enum policy_key_type type;
+
+	if (!f->have_p11)
+		skip();
+	k = p11_new_store(f);
+	make_cred(k, OWNER_A, "P-384", "246810", &c[0]);
+	make_cred(k, OWNER_B, "RSA-3072", "246810", &c[1]);
+	for (i = 0; i < 2; i++) {
+		type = i == 0 ? POLICY_KEY_EC : POLICY_KEY_RSA;
+		p11_read_row(f, c[i].id, &row);
+		/* Not a private key in any encoding OpenSSL knows, with or without its version byte. */
+		pp = row.blob;
+		pk = d2i_AutoPrivateKey(NULL, &pp, (long)row.blob_len);
+		assert_null(pk);
+		pp = row.blob + 1;
+		pk = d2i_AutoPrivateKey(NULL, &pp, (long)row.blob_len - 1);
+		assert_null(pk);
+		assert_int_equal(keys_unseal(k, "signing-key", NULL, 0, row.blob, row.blob_len, buf, &n),
+		                 INK_ERR_CRYPTO);
+		/* A derivation from another PIN does not unwrap it. */
+		assert_int_equal(keys_p11_derive_data(k, "246811", row.salt, sizeof(row.salt), c[i].id,
+		                                      row.owner, row.algo, data), 0);
+		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
+		assert_int_equal(pr.unwrap, INK_ERR_AUTH);
+		/* Nor one for another credential (same PIN, another id and owner). */
+		assert_int_equal(keys_p11_derive_data(k, "246810", row.salt, sizeof(row.salt),
+		                                      c[1 - i].id, row.owner, row.algo, data), 0);
+		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
+		assert_int_equal(pr.unwrap, INK_ERR_AUTH);
+		/* The right one unwraps into a sensitive, non-extractable object: the token refuses
+		 * to reveal the private value (CKR_ATTRIBUTE_SENSITIVE) and to wrap it out again. */
+		assert_int_equal(keys_p11_derive_data(k, "246810", row.salt, sizeof(row.salt), c[i].id,
+		                                      row.owner, row.algo, data), 0);
+		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
+		assert_int_equal(pr.unwrap, 0);
+		assert_int_equal(pr.flags_rv, T_CKR_OK);
+		assert_false(pr.extractable);
+		assert_true(pr.sensitive);
+		assert_int_equal(pr.value_rv, T_CKR_ATTRIBUTE_SENSITIVE);
+		assert_int_equal(pr.value_len, (unsigned long)-1);   /* CK_UNAVAILABLE_INFORMATION */
+		assert_int_equal(pr.wrap_rv, T_CKR_KEY_UNEXTRACTABLE);
+		/* An altered blob does not unwrap either. */
+		row.blob[row.blob_len / 2] ^= 1;
+		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
+		assert_int_equal(pr.unwrap, INK_ERR_AUTH);
+		free(row.blob);
+	}
+	keys_cred_clear(&c[0]);
+	keys_cred_clear(&c[1]);
+	keys_close(k);
+}
+
+static void
+test_p11_change_pin(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_subject subj = { .common_name = "Test Signer", .serial_number = OWNER_B };
+	struct keys_cred c, renewed;
+	struct keys *k;
+	uint8_t kek[32];
+
+	if (!f->have_p11)
+		skip();
+	k = p11_new_store(f);
+	make_cred(k, OWNER_A, "P-256", "111111", &c);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "111112", "222222"), INK_ERR_AUTH);
+	assert_int_equal(p11_failures(k, c.id), 1);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "111111", "222222"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "111111", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "222222", kek), 0);
+	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	keys_cred_clear(&c);
+	/* RSA too (PSS); a renewal makes the new key in the token under the same PIN. */
+	make_cred(k, OWNER_B, "RSA-3072", "333333", &c);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_B, c.id, "333333", "444444"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_B, c.id, "444444", kek), 0);
+	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.113549.1.1.10"), 0);
+	assert_int_equal(keys_cred_renew(k, OWNER_B, c.id, "444444", &subj, &renewed), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_B, c.id, "444444", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_open(k, OWNER_B, renewed.id, "444444", kek), 0);
+	assert_int_equal(sign_and_verify(k, &renewed, kek, "1.2.840.113549.1.1.11"), 0);
+	keys_cred_clear(&renewed);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+/* The same key store with another token (re-initialised: a new master secret) cannot sign,
+ * even with the right PIN and derivation data obtained before. */
+static void
+test_p11_other_token(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_cred c;
+	struct keys *k;
+	uint8_t kek[32];
+
+	if (!f->have_p11)
+		skip();
+	k = p11_new_store(f);
+	make_cred(k, OWNER_A, "P-256", "135790", &c);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "135790", kek), 0);
+	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	keys_close(k);
+	p11_init_token();
+	k = p11_open_store(f);
+	assert_int_not_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "135790", kek), INK_ERR_AUTH);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+static void
+test_p11_config_checks(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_params p;
+	struct keys *k = NULL;
+
+	if (!f->have_p11)
+		skip();
+	assert_int_equal(keys_init_dir(f->dir), 0);
+	p11_write_pin(f, "1234", 0600);
+	assert_int_equal(keys_open(f->dir, &k), 0);
+	/* A module not on the allow-list, or a relative path, is not loaded. */
+	p11_params(&p);
+	p.pkcs11_allowed_modules = "/usr/lib/other/libsofthsm2.so:/usr/lib/softhsm/libsofthsm2";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_params(&p);
+	p.pkcs11_module = "libsofthsm2.so";
+	p.pkcs11_allowed_modules = "libsofthsm2.so";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	/* Unknown backend, unknown token, wrong token PIN. */
+	p11_params(&p);
+	p.key_backend = "hsm";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_params(&p);
+	p.pkcs11_token_label = "nosuchtoken";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_params(&p);
+	p11_write_pin(f, "9999", 0600);
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	/* The PIN file must be 0600. */
+	p11_write_pin(f, "1234", 0640);
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_write_pin(f, "1234", 0600);
+	assert_int_equal(keys_set_params(k, &p), 0);
+	/* Twice is fine (the first session is closed); back to soft closes it. */
+	assert_int_equal(keys_set_params(k, &p), 0);
+	p.key_backend = "soft";
+	assert_int_equal(keys_set_params(k, &p), 0);
+	keys_close(k);
+}
+
 int
 main(void)
 {
@@ -263,7 +1029,19 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_bindings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cred_sign_with_pin_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cred_db_and_master_without_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cred_expiry_destroys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_sign, p11_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_non_extractable, p11_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_change_pin, p11_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_other_token, p11_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_config_checks, p11_setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, p11_group_setup, p11_group_teardown);
 }

@@ -32,7 +32,9 @@ setup(void **state)
 		return -1;
 	if (ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path)) != 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "'%s' --init --data '%s'", sam_path, data_dir);
+	/* The SAM reads the shared configuration; an empty one means every default. */
+	snprintf(cmd, sizeof(cmd), "touch '%s/inkan.conf' && '%s' --init --data '%s'", data_dir,
+	         sam_path, data_dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -91,7 +93,7 @@ test_ping_and_totp(void **state)
 	int64_t step = -1, now = ink_now();
 
 	(void)state;
-	assert_int_equal(sam_client_spawn(sam_path, data_dir, &c), 0);
+	assert_int_equal(sam_client_spawn(sam_path, data_dir, NULL, &c), 0);
 	assert_int_equal(sam_ping(c), 0);
 	assert_int_equal(sam_totp_new(c, "user-1", sealed, &sealed_len, &b32), 0);
 	assert_non_null(b32);
@@ -207,7 +209,7 @@ test_death_is_reported(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(sam_client_spawn(sam_path, data_dir, &c), 0);
+	assert_int_equal(sam_client_spawn(sam_path, data_dir, NULL, &c), 0);
 	sam_client_set_death_hook(c, on_death, NULL);
 	assert_int_equal(kill(sam_client_pid(c), SIGKILL), 0);
 	for (i = 0; i < 100 && atomic_load(&deaths) == 0; i++)
@@ -226,11 +228,11 @@ test_spawn_failure(void **state)
 	struct sam_client *c = NULL;
 
 	(void)state;
-	assert_int_equal(sam_client_spawn("/nonexistent/inkan-sam", data_dir, &c),
+	assert_int_equal(sam_client_spawn("/nonexistent/inkan-sam", data_dir, NULL, &c),
 	                 INK_ERR_SAM_UNAVAILABLE);
 	assert_null(c);
 	/* A data directory without a key store: the SAM refuses to start. */
-	assert_int_not_equal(sam_client_spawn(sam_path, "/nonexistent", &c), 0);
+	assert_int_not_equal(sam_client_spawn(sam_path, "/nonexistent", NULL, &c), 0);
 	assert_null(c);
 }
 

@@ -1,0 +1,1131 @@
+/* cred: signers' keys in the software backend — generated here, sealed under a key derived
+ * from the master key AND Argon2id(PIN), opened for one operation, wiped after it. */
+#include "keys/keys.h"
+#include "keys/keys_int.h"
+
+#include <argon2.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/ca.h"
+#include "policy/policy.h"
+
+#define CRED_VERSION 0x01
+#define CRED_NONCE 12
+#define CRED_TAG 16
+#define CRED_SALT 16
+#define CRED_AAD_LABEL "inkan credential v1"
+#define CRED_KDF_INFO "inkan credential kek v1"
+#define CRED_KEY_MAX (16 * 1024)   /* PKCS#8 of RSA-4096 is ~2.4 KB */
+
+static int expire_sweep(struct keys *k);
+
+static const char cred_cols[] =
+    "id, owner, algo, status, pin_failures, created_at, serial, not_before, not_after, "
+    "revoked_at, reason, cert, pubkey";
+
+void
+keys_cred_clear(struct keys_cred *c)
+{
+	if (c == NULL)
+		return;
+	free(c->cert);
+	free(c->pub);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+keys_creds_free(struct keys_cred *c, size_t n)
+{
+	size_t i;
+
+	for (i = 0; c != NULL && i < n; i++)
+		keys_cred_clear(&c[i]);
+	free(c);
+}
+
+int
+keys_pin_check_policy(const char *pin)
+{
+	size_t n, i;
+
+	if (pin == NULL)
+		return INK_ERR_POLICY;
+	n = strnlen(pin, KEYS_PIN_MAX + 1);
+	if (n < KEYS_PIN_MIN || n > KEYS_PIN_MAX)
+		return INK_ERR_POLICY;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)pin[i] < 0x20 || (unsigned char)pin[i] > 0x7e)
+			return INK_ERR_POLICY;
+	return 0;
+}
+
+/* ---- the key-encryption key ---- */
+
+/* kek = HKDF-SHA256(ikm = master || Argon2id(PIN, salt), salt, info): neither the database
+ * with the master key nor the PIN alone yields it. */
+static int
+derive_kek(struct keys *k, const char *pin, const uint8_t *salt, size_t saltlen, uint8_t kek[static 32])
+{
+	EVP_KDF *kdf = NULL;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM params[5], *p = params;
+	uint8_t *ikm = NULL;
+	int r = INK_ERR_CRYPTO;
+
+	if ((ikm = secmem_alloc(KEYS_MASTER_LEN + 32)) == NULL)
+		return INK_ERR_ALLOC;
+	memcpy(ikm, k->master, KEYS_MASTER_LEN);
+	if (argon2id_hash_raw(k->params.argon2_t, k->params.argon2_m_kib, k->params.argon2_p,
+	                      pin, strlen(pin), salt, saltlen, ikm + KEYS_MASTER_LEN, 32) != ARGON2_OK)
+		goto out;
+	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
+	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)
+		goto out;
+	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, KEYS_MASTER_LEN + 32);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, saltlen);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (char *)CRED_KDF_INFO,
+	                                         strlen(CRED_KDF_INFO));
+	*p = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, kek, 32, params) != 1)
+		goto out;
+	r = 0;
+out:
+	EVP_KDF_CTX_free(kctx);
+	EVP_KDF_free(kdf);
+	secmem_free(ikm);
+	return r;
+}
+
+/* Associated data: the blob opens only as this credential of this owner with this algorithm. */
+static int
+put_aad(EVP_CIPHER_CTX *ctx, const char *id, const char *owner, const char *algo)
+{
+	const char *parts[] = { CRED_AAD_LABEL, id, owner, algo };
+	int outl;
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(parts); i++)
+		if (EVP_EncryptUpdate(ctx, NULL, &outl, (const uint8_t *)parts[i],
+		                      (int)strlen(parts[i]) + 1) != 1)
+			return INK_ERR_CRYPTO;
+	return 0;
+}
+
+static int
+put_aad_dec(EVP_CIPHER_CTX *ctx, const char *id, const char *owner, const char *algo)
+{
+	const char *parts[] = { CRED_AAD_LABEL, id, owner, algo };
+	int outl;
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(parts); i++)
+		if (EVP_DecryptUpdate(ctx, NULL, &outl, (const uint8_t *)parts[i],
+		                      (int)strlen(parts[i]) + 1) != 1)
+			return INK_ERR_CRYPTO;
+	return 0;
+}
+
+/* Seals a PKCS#8 key: version || nonce || ciphertext || tag; *out malloc'd. */
+static int
+seal_key(const uint8_t kek[static 32], const char *id, const char *owner, const char *algo,
+         const uint8_t *pt, size_t ptlen, uint8_t **out, size_t *outlen)
+{
+	EVP_CIPHER_CTX *ctx = NULL;
+	uint8_t *b = NULL;
+	size_t len = 1 + CRED_NONCE + ptlen + CRED_TAG;
+	int outl, r = INK_ERR_CRYPTO;
+
+	*out = NULL;
+	*outlen = 0;
+	if (ptlen > CRED_KEY_MAX || (b = malloc(len)) == NULL)
+		return INK_ERR_ALLOC;
+	b[0] = CRED_VERSION;
+	if ((r = ink_random(b + 1, CRED_NONCE)) != 0)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, b + 1) != 1 ||
+	    put_aad(ctx, id, owner, algo) != 0 ||
+	    EVP_EncryptUpdate(ctx, b + 1 + CRED_NONCE, &outl, pt, (int)ptlen) != 1 ||
+	    EVP_EncryptFinal_ex(ctx, b + 1 + CRED_NONCE + outl, &outl) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, CRED_TAG, b + 1 + CRED_NONCE + ptlen) != 1)
+		goto out;
+	*out = b;
+	*outlen = len;
+	b = NULL;
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	free(b);
+	return r;
+}
+
+/* Opens a sealed key into secmem *pt; INK_ERR_AUTH when the tag fails (wrong PIN, foreign
+ * blob, tampering — indistinguishable by design). */
+static int
+open_key(const uint8_t kek[static 32], const char *id, const char *owner, const char *algo,
+         const uint8_t *b, size_t len, uint8_t **pt, size_t *ptlen)
+{
+	EVP_CIPHER_CTX *ctx = NULL;
+	uint8_t *p = NULL;
+	size_t n;
+	int outl, r = INK_ERR_CRYPTO;
+
+	*pt = NULL;
+	*ptlen = 0;
+	if (len < 1 + CRED_NONCE + CRED_TAG || b[0] != CRED_VERSION ||
+	    len - (1 + CRED_NONCE + CRED_TAG) > CRED_KEY_MAX)
+		return INK_ERR_AUTH;
+	n = len - (1 + CRED_NONCE + CRED_TAG);
+	if ((p = secmem_alloc(n + 1)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, b + 1) != 1 ||
+	    put_aad_dec(ctx, id, owner, algo) != 0 ||
+	    EVP_DecryptUpdate(ctx, p, &outl, b + 1 + CRED_NONCE, (int)n) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CRED_TAG,
+	                        (void *)(b + 1 + CRED_NONCE + n)) != 1)
+		goto out;
+	if (EVP_DecryptFinal_ex(ctx, p + outl, &outl) != 1) {
+		r = INK_ERR_AUTH;
+		goto out;
+	}
+	*pt = p;
+	*ptlen = n;
+	p = NULL;
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	secmem_free(p);
+	return r;
+}
+
+/* ---- key generation ---- */
+
+struct algo_def {
+	const char *name;
+	enum policy_key_type type;
+	int bits;
+	const char *curve;
+};
+
+static const struct algo_def algos[] = {
+	{ "P-256", POLICY_KEY_EC, 256, "P-256" },
+	{ "P-384", POLICY_KEY_EC, 384, "P-384" },
+	{ "P-521", POLICY_KEY_EC, 521, "P-521" },
+	{ "RSA-2048", POLICY_KEY_RSA, 2048, NULL },
+	{ "RSA-3072", POLICY_KEY_RSA, 3072, NULL },
+	{ "RSA-4096", POLICY_KEY_RSA, 4096, NULL },
+	{ "Ed25519", POLICY_KEY_ED25519, 256, NULL },
+};
+
+static const struct algo_def *
+algo_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(algos); i++)
+		if (strcmp(algos[i].name, name) == 0)
+			return &algos[i];
+	return NULL;
+}
+
+static int
+generate(const struct algo_def *a, EVP_PKEY **out)
+{
+	*out = NULL;
+	switch (a->type) {
+	case POLICY_KEY_EC:
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", a->curve);
+		break;
+	case POLICY_KEY_RSA:
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)a->bits);
+		break;
+	case POLICY_KEY_ED25519:
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		break;
+	default:
+		return INK_ERR_UNSUPPORTED;
+	}
+	return *out != NULL ? 0 : INK_ERR_CRYPTO;
+}
+
+/* PKCS#8 DER of a private key into secmem. */
+static int
+pkcs8_der(EVP_PKEY *pkey, uint8_t **out, size_t *outlen)
+{
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	uint8_t *der = NULL, *s = NULL;
+	int n, r = INK_ERR_CRYPTO;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((p8 = EVP_PKEY2PKCS8(pkey)) == NULL || (n = i2d_PKCS8_PRIV_KEY_INFO(p8, &der)) <= 0)
+		goto out;
+	if ((s = secmem_alloc((size_t)n)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(s, der, (size_t)n);
+	*out = s;
+	*outlen = (size_t)n;
+	r = 0;
+out:
+	if (der != NULL)
+		OPENSSL_clear_free(der, n > 0 ? (size_t)n : 0);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	return r;
+}
+
+static int
+pub_der(EVP_PKEY *pkey, uint8_t **out, size_t *outlen)
+{
+	uint8_t *der = NULL;
+	int n;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((n = i2d_PUBKEY(pkey, &der)) <= 0)
+		return INK_ERR_CRYPTO;
+	if ((*out = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(der);
+		return INK_ERR_ALLOC;
+	}
+	memcpy(*out, der, (size_t)n);
+	*outlen = (size_t)n;
+	OPENSSL_free(der);
+	return 0;
+}
+
+/* ---- rows ---- */
+
+static int
+copy_blob(sqlite3_stmt *st, int col, uint8_t **out, size_t *outlen)
+{
+	const void *p = sqlite3_column_blob(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	*out = NULL;
+	*outlen = 0;
+	if (p == NULL || n <= 0)
+		return 0;
+	if ((*out = malloc((size_t)n)) == NULL)
+		return INK_ERR_ALLOC;
+	memcpy(*out, p, (size_t)n);
+	*outlen = (size_t)n;
+	return 0;
+}
+
+static void
+copy_text(sqlite3_stmt *st, int col, char *out, size_t outsz)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, outsz, "%s", t != NULL ? (const char *)t : "");
+}
+
+static int
+row_to_cred(sqlite3_stmt *st, struct keys_cred *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	copy_text(st, 0, c->id, sizeof(c->id));
+	copy_text(st, 1, c->owner, sizeof(c->owner));
+	copy_text(st, 2, c->algo, sizeof(c->algo));
+	c->status = sqlite3_column_int(st, 3);
+	c->pin_failures = sqlite3_column_int64(st, 4);
+	c->created_at = sqlite3_column_int64(st, 5);
+	copy_text(st, 6, c->serial, sizeof(c->serial));
+	c->not_before = sqlite3_column_int64(st, 7);
+	c->not_after = sqlite3_column_int64(st, 8);
+	c->revoked_at = sqlite3_column_int64(st, 9);
+	c->reason = sqlite3_column_int(st, 10);
+	if ((r = copy_blob(st, 11, &c->cert, &c->cert_len)) != 0 ||
+	    (r = copy_blob(st, 12, &c->pub, &c->pub_len)) != 0) {
+		keys_cred_clear(c);
+		return r;
+	}
+	return 0;
+}
+
+int
+keys_exec(struct keys *k, const char *sql)
+{
+	return sqlite3_exec(k->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : INK_ERR_STORE;
+}
+
+/* The private parts of one row, for opening the key. */
+struct cred_secret {
+	char id[KEYS_ID_LEN + 1];
+	char owner[KEYS_ID_LEN + 1];
+	char algo[KEYS_ALGO_MAX + 1];
+	int status;
+	int64_t not_after;
+	uint8_t salt[CRED_SALT];
+	uint8_t *blob;
+	size_t blob_len;
+	char subject_cn[257];
+	char subject_serial[KEYS_ID_LEN + 1];
+	bool p11;                  /* inkan p11: backend 'pkcs11' (blob wrapped by the token) */
+};
+
+static void
+cred_secret_clear(struct cred_secret *s)
+{
+	free(s->blob);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+load_secret(struct keys *k, const char *owner, const char *id, struct cred_secret *s)
+{
+	sqlite3_stmt *st = NULL;
+	const void *salt;
+	int r = INK_ERR_STORE, rc;
+
+	memset(s, 0, sizeof(*s));
+	if (sqlite3_prepare_v2(k->db,
+	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial, "
+	        "backend FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (owner != NULL)
+		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		/* Another owner's credential is answered exactly like a missing one. */
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW)
+		goto out;
+	copy_text(st, 0, s->id, sizeof(s->id));
+	copy_text(st, 1, s->owner, sizeof(s->owner));
+	copy_text(st, 2, s->algo, sizeof(s->algo));
+	s->status = sqlite3_column_int(st, 3);
+	s->not_after = sqlite3_column_int64(st, 4);
+	salt = sqlite3_column_blob(st, 5);
+	if (salt == NULL || sqlite3_column_bytes(st, 5) != CRED_SALT)
+		goto out;
+	memcpy(s->salt, salt, CRED_SALT);
+	if ((r = copy_blob(st, 6, &s->blob, &s->blob_len)) != 0)
+		goto out;
+	copy_text(st, 7, s->subject_cn, sizeof(s->subject_cn));
+	copy_text(st, 8, s->subject_serial, sizeof(s->subject_serial));
+	s->p11 = sqlite3_column_text(st, 9) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(st, 9), "pkcs11") == 0;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	if (r != 0)
+		cred_secret_clear(s);
+	return r;
+}
+
+/* Runs an UPDATE with text/int parameters ("t" text, "i" int64, "b" blob+len, "n" null). */
+static int
+exec_update(struct keys *k, const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int r = INK_ERR_STORE, i;
+
+	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_bug("keystore statement: %s", sqlite3_errmsg(k->db));
+		return INK_ERR_STORE;
+	}
+	va_start(ap, types);
+	for (i = 0; types[i] != '\0'; i++) {
+		switch (types[i]) {
+		case 't':
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+			break;
+		case 'i':
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			break;
+		case 'b': {
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+
+			sqlite3_bind_blob(st, i + 1, p, (int)n, SQLITE_TRANSIENT);
+			break;
+		}
+		default:
+			sqlite3_bind_null(st, i + 1);
+			break;
+		}
+	}
+	va_end(ap);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		r = sqlite3_changes(k->db) > 0 ? 0 : INK_ERR_NOT_FOUND;
+	else
+		log_error("keystore update: %s", sqlite3_errmsg(k->db));
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+keys_cred_get(struct keys *k, const char *owner, const char *id, struct keys_cred *out)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[512];
+	int r = INK_ERR_STORE, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (expire_sweep(k) != 0)
+		return INK_ERR_STORE;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)",
+	         cred_cols);
+	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return INK_ERR_STORE;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (owner != NULL)
+		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = row_to_cred(st, out);
+	else if (rc == SQLITE_DONE)
+		r = INK_ERR_NOT_FOUND;
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+keys_cred_list(struct keys *k, const char *owner, struct keys_cred **out, size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	struct keys_cred *v = NULL, *nv;
+	size_t cnt = 0;
+	char sql[512];
+	int r = INK_ERR_STORE, rc;
+
+	*out = NULL;
+	*n = 0;
+	if (expire_sweep(k) != 0)
+		return INK_ERR_STORE;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE (?1 IS NULL OR owner = ?1) "
+	         "ORDER BY created_at, id", cred_cols);
+	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return INK_ERR_STORE;
+	if (owner != NULL)
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		v = nv;
+		if ((r = row_to_cred(st, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	cnt = 0;
+	r = 0;
+out:
+	keys_creds_free(v, cnt);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- create ---- */
+
+/* Inserts a new row; cert may be NULL (pending, external CA). */
+static int
+insert_cred(struct keys *k, const char *id, const char *owner, const char *algo,
+            const uint8_t *salt, const uint8_t *blob, size_t bloblen, const uint8_t *pub,
+            size_t publen, const uint8_t *cert, size_t certlen, const char *serial, int64_t nb,
+            int64_t na, const struct keys_subject *subj, int64_t now, const char *backend)
+{
+	sqlite3_stmt *st = NULL;
+	int r = INK_ERR_STORE;
+
+	if (sqlite3_prepare_v2(k->db,
+	        "INSERT INTO credentials (id, owner, backend, algo, salt, blob, pubkey, cert, serial, "
+	        "not_before, not_after, status, pin_failures, created_at, subject_cn, subject_serial) "
+	        "VALUES (?1, ?2, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14)",
+	        -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, algo, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, salt, CRED_SALT, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, blob, (int)bloblen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, pub, (int)publen, SQLITE_STATIC);
+	if (cert != NULL) {
+		sqlite3_bind_blob(st, 7, cert, (int)certlen, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, serial, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, nb);
+		sqlite3_bind_int64(st, 10, na);
+	}
+	sqlite3_bind_int(st, 11, cert != NULL ? KEYS_ACTIVE : KEYS_PENDING);
+	sqlite3_bind_int64(st, 12, now);
+	sqlite3_bind_text(st, 13, subj->common_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 14, subj->serial_number, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, backend, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		log_error("keystore insert: %s", sqlite3_errmsg(k->db));
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *subj,
+                 const char *algo, const char *pin, bool external_ca, struct keys_cred *out,
+                 uint8_t **csr, size_t *csr_len)
+{
+	const struct algo_def *a;
+	const char *warning = NULL;
+	char why[160], id[KEYS_ID_LEN + 1], serial[41] = "";
+	uint8_t rnd[16], salt[CRED_SALT], *kek = NULL, *p8 = NULL, *blob = NULL, *pub = NULL;
+	uint8_t *certder = NULL;
+	size_t p8len = 0, bloblen = 0, publen = 0, certlen = 0;
+	EVP_PKEY *pkey = NULL;
+	int64_t nb = 0, na = 0, now = ink_now();
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (csr != NULL) {
+		*csr = NULL;
+		*csr_len = 0;
+	}
+	if (owner == NULL || *owner == '\0' || strlen(owner) > KEYS_ID_LEN || subj == NULL ||
+	    subj->common_name == NULL || subj->serial_number == NULL || (external_ca && csr == NULL))
+		return INK_ERR_INVALID;
+	if (algo == NULL || *algo == '\0')
+		algo = POLICY_DEFAULT_CURVE;
+	if ((a = algo_find(algo)) == NULL) {
+		log_op("unknown key algorithm");
+		return INK_ERR_POLICY;
+	}
+	if (policy_check_key(a->type, a->bits, a->curve, now, &warning, why, sizeof(why)) != 0) {
+		log_op("key refused by policy: %s", why);
+		return INK_ERR_POLICY;
+	}
+	if (warning != NULL)
+		log_warn("%s", warning);
+	if ((r = keys_pin_check_policy(pin)) != 0)
+		return r;
+	if ((r = ink_random(rnd, sizeof(rnd))) != 0 || (r = ink_random(salt, sizeof(salt))) != 0)
+		return r;
+	hex_encode(rnd, sizeof(rnd), id);
+	if ((kek = secmem_alloc(32)) == NULL)
+		return INK_ERR_ALLOC;
+	if (k->p11 != NULL) {
+		/* inkan p11: made in the token, leaves it only wrapped; pkey is the public key. A
+		 * PKCS#10 request would have to be signed inside the token: not offered yet. */
+		r = external_ca ? INK_ERR_UNSUPPORTED : 0;
+		if (r != 0 ||
+		    (r = keys_p11_derive_data(k, pin, salt, sizeof(salt), id, owner, a->name, kek)) != 0 ||
+		    (r = keys_p11_generate(k, a->type, a->bits, a->curve, kek, &pkey, &blob, &bloblen)) != 0 ||
+		    (r = pub_der(pkey, &pub, &publen)) != 0)
+			goto out;
+	} else if ((r = derive_kek(k, pin, salt, sizeof(salt), kek)) != 0 ||
+	    (r = generate(a, &pkey)) != 0 || (r = pkcs8_der(pkey, &p8, &p8len)) != 0 ||
+	    (r = seal_key(kek, id, owner, a->name, p8, p8len, &blob, &bloblen)) != 0 ||
+	    (r = pub_der(pkey, &pub, &publen)) != 0)
+		goto out;
+	if (external_ca)
+		r = keys_ca_csr(k, pkey, subj, csr, csr_len);
+	else
+		r = keys_ca_issue(k, pkey, subj, &certder, &certlen, serial, &nb, &na);
+	if (r != 0)
+		goto out;
+	if ((r = insert_cred(k, id, owner, a->name, salt, blob, bloblen, pub, publen, certder,
+	                     certlen, serial, nb, na, subj, now,
+	                     k->p11 != NULL ? "pkcs11" : "soft")) != 0)
+		goto out;
+	r = keys_cred_get(k, owner, id, out);
+out:
+	if (r != 0 && csr != NULL) {
+		free(*csr);
+		*csr = NULL;
+		*csr_len = 0;
+	}
+	secmem_free(kek);
+	secmem_free(p8);
+	free(blob);
+	free(pub);
+	free(certder);
+	EVP_PKEY_free(pkey);
+	return r;
+}
+
+/* ---- use ---- */
+
+/* Destroys the keys of credentials whose certificate has expired (10.1.2: destroyed at expiry). */
+static int
+expire_sweep(struct keys *k)
+{
+	sqlite3_stmt *st = NULL;
+	int r = INK_ERR_STORE;
+
+	if (sqlite3_prepare_v2(k->db,
+	        "UPDATE credentials SET blob = NULL, status = ?1 WHERE not_after IS NOT NULL AND "
+	        "not_after < ?2 AND status IN (?3, ?4)", -1, &st, NULL) != SQLITE_OK)
+		return INK_ERR_STORE;
+	sqlite3_bind_int(st, 1, KEYS_DESTROYED);
+	sqlite3_bind_int64(st, 2, ink_now());
+	sqlite3_bind_int(st, 3, KEYS_ACTIVE);
+	sqlite3_bind_int(st, 4, KEYS_LOCKED);
+	if (sqlite3_step(st) == SQLITE_DONE) {
+		if (sqlite3_changes(k->db) > 0)
+			log_info("destroyed %d key(s) whose certificate expired", sqlite3_changes(k->db));
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Maps a credential's status to the refusal of any use. */
+static int
+usable(const struct cred_secret *s)
+{
+	switch (s->status) {
+	case KEYS_ACTIVE:
+		return s->not_after > ink_now() ? 0 : INK_ERR_EXPIRED;
+	case KEYS_LOCKED:
+		return INK_ERR_LOCKED;
+	case KEYS_PENDING:
+		return INK_ERR_POLICY;   /* not usable before its certificate is linked */
+	default:
+		return INK_ERR_DISABLED; /* revoked or destroyed */
+	}
+}
+
+/* inkan p11: the key type of a token-wrapped credential; INK_ERR_CONFIG without a token. */
+static int
+p11_type(struct keys *k, const char *algo)
+{
+	const struct algo_def *a = algo_find(algo);
+
+	if (k->p11 == NULL) {
+		log_error("credential made in a PKCS#11 token, but key_backend is not pkcs11");
+		return INK_ERR_CONFIG;
+	}
+	return a != NULL ? (int)a->type : INK_ERR_INTERNAL;
+}
+
+/* Derives the kek from pin and opens the blob; counts a wrong PIN, locking at the limit. */
+static int
+open_with_pin(struct keys *k, struct cred_secret *s, const char *pin, uint8_t kek[static 32],
+              uint8_t **p8, size_t *p8len)
+{
+	int r;
+
+	*p8 = NULL;
+	*p8len = 0;
+	if (s->blob == NULL)
+		return INK_ERR_DISABLED;
+	if (s->p11) {
+		/* inkan p11: kek is the derivation data; the token's unwrap checks the PIN. */
+		if ((r = p11_type(k, s->algo)) < 0 ||
+		    (r = keys_p11_derive_data(k, pin, s->salt, sizeof(s->salt), s->id, s->owner,
+		                              s->algo, kek)) != 0)
+			return r;
+		r = keys_p11_check(k, kek, s->blob, s->blob_len, p11_type(k, s->algo));
+	} else {
+		if ((r = derive_kek(k, pin, s->salt, sizeof(s->salt), kek)) != 0)
+			return r;
+		r = open_key(kek, s->id, s->owner, s->algo, s->blob, s->blob_len, p8, p8len);
+	}
+	if (r == INK_ERR_AUTH) {
+		OPENSSL_cleanse(kek, 32);
+		if (exec_update(k, "UPDATE credentials SET pin_failures = pin_failures + 1, "
+		                "status = CASE WHEN pin_failures + 1 >= ?1 AND status = ?2 THEN ?3 "
+		                "ELSE status END WHERE id = ?4", "iiit", k->params.max_pin_failures,
+		                (int64_t)KEYS_ACTIVE, (int64_t)KEYS_LOCKED, s->id) != 0)
+			log_error("cannot count a wrong PIN");
+		return INK_ERR_AUTH;
+	}
+	if (r != 0)
+		return r;
+	return exec_update(k, "UPDATE credentials SET pin_failures = 0 WHERE id = ?1", "t", s->id);
+}
+
+int
+keys_cred_open(struct keys *k, const char *owner, const char *id, const char *pin,
+               uint8_t kek[static 32])
+{
+	struct cred_secret s;
+	uint8_t *p8 = NULL;
+	size_t p8len = 0;
+	int r;
+
+	OPENSSL_cleanse(kek, 32);
+	if (owner == NULL || id == NULL || pin == NULL)
+		return INK_ERR_INVALID;
+	if ((r = expire_sweep(k)) != 0 || (r = load_secret(k, owner, id, &s)) != 0)
+		return r;
+	if ((r = usable(&s)) == 0)
+		r = open_with_pin(k, &s, pin, kek, &p8, &p8len);
+	secmem_free(p8);
+	cred_secret_clear(&s);
+	if (r != 0)
+		OPENSSL_cleanse(kek, 32);
+	return r;
+}
+
+static int
+sign_one(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md,
+         const uint8_t *dg, size_t dglen, uint8_t **sig, size_t *siglen)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t *out = NULL;
+	size_t outlen = 0;
+	int r = INK_ERR_CRYPTO;
+
+	*sig = NULL;
+	*siglen = 0;
+	if ((ctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL || EVP_PKEY_sign_init(ctx) != 1)
+		goto out;
+	if (EVP_PKEY_CTX_set_signature_md(ctx, md) != 1)
+		goto out;
+	if (alg->key_type == POLICY_KEY_RSA) {
+		if (alg->hash_oid == NULL) {
+			if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+			    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) != 1 ||
+			    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) != 1)
+				goto out;
+		} else if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1) {
+			goto out;
+		}
+	}
+	if (EVP_PKEY_sign(ctx, NULL, &outlen, dg, dglen) != 1 || (out = malloc(outlen)) == NULL)
+		goto out;
+	if (EVP_PKEY_sign(ctx, out, &outlen, dg, dglen) != 1)
+		goto out;
+	*sig = out;
+	*siglen = outlen;
+	out = NULL;
+	r = 0;
+out:
+	free(out);
+	EVP_PKEY_CTX_free(ctx);
+	return r;
+}
+
+int
+keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], const char *sig_alg,
+               const char *hash_oid, const uint8_t *const *digests, const size_t *digest_lens,
+               size_t n, uint8_t **sigs, size_t *sig_lens)
+{
+	const struct policy_sig_alg *alg;
+	const struct policy_hash_alg *h;
+	const struct algo_def *a;
+	struct cred_secret s;
+	const uint8_t *pp;
+	uint8_t *p8 = NULL;
+	size_t p8len = 0, i;
+	EVP_PKEY *pkey = NULL;
+	const EVP_MD *md;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		sigs[i] = NULL;
+		sig_lens[i] = 0;
+	}
+	if ((alg = policy_sig_alg_by_oid(sig_alg)) == NULL)
+		return INK_ERR_POLICY;
+	/* The digest algorithm is the one the signature algorithm names, or (RSASSA-PSS) given. */
+	if (alg->hash_oid != NULL)
+		hash_oid = alg->hash_oid;
+	if (hash_oid == NULL || (h = policy_hash_by_oid(hash_oid)) == NULL)
+		return INK_ERR_POLICY;
+	if ((md = EVP_get_digestbyname(h->name)) == NULL)
+		return INK_ERR_POLICY;
+	for (i = 0; i < n; i++)
+		if (digest_lens[i] != h->len)
+			return INK_ERR_INVALID;
+	if ((r = load_secret(k, NULL, id, &s)) != 0)
+		return r;
+	if ((r = usable(&s)) != 0)
+		goto out;
+	if ((a = algo_find(s.algo)) == NULL || a->type != alg->key_type ||
+	    alg->key_type == POLICY_KEY_ED25519) {
+		/* EdDSA signs messages, not digests: no hash-based signature for it here. */
+		r = INK_ERR_POLICY;
+		goto out;
+	}
+	if (a->type == POLICY_KEY_RSA && a->bits == 2048 && ink_now() > POLICY_RSA2048_LAST_UTC) {
+		r = INK_ERR_POLICY;
+		goto out;
+	}
+	if (s.p11) {
+		/* inkan p11: unwrap, sign and destroy inside the token. */
+		if ((r = p11_type(k, s.algo)) >= 0)
+			r = keys_p11_sign(k, kek, s.blob, s.blob_len, a->type, alg->hash_oid == NULL, md,
+			                  digests, digest_lens, n, sigs, sig_lens);
+		goto out;
+	}
+	if ((r = open_key(kek, s.id, s.owner, s.algo, s.blob, s.blob_len, &p8, &p8len)) != 0)
+		goto out;
+	pp = p8;
+	if ((pkey = d2i_AutoPrivateKey(NULL, &pp, (long)p8len)) == NULL) {
+		r = INK_ERR_CRYPTO;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((r = sign_one(pkey, alg, md, digests[i], digest_lens[i], &sigs[i], &sig_lens[i])) != 0)
+			goto out;
+	r = 0;
+out:
+	if (r != 0) {
+		for (i = 0; i < n; i++) {
+			free(sigs[i]);
+			sigs[i] = NULL;
+			sig_lens[i] = 0;
+		}
+	}
+	EVP_PKEY_free(pkey);
+	secmem_free(p8);
+	cred_secret_clear(&s);
+	return r;
+}
+
+/* ---- lifecycle ---- */
+
+int
+keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const char *old_pin,
+                     const char *new_pin)
+{
+	struct cred_secret s;
+	uint8_t *kek = NULL, *p8 = NULL, *blob = NULL, salt[CRED_SALT], *kek2 = NULL;
+	size_t p8len = 0, bloblen = 0;
+	int r;
+
+	if (owner == NULL || id == NULL || old_pin == NULL)
+		return INK_ERR_INVALID;
+	if ((r = keys_pin_check_policy(new_pin)) != 0)
+		return r;
+	if ((r = load_secret(k, owner, id, &s)) != 0)
+		return r;
+	if ((kek = secmem_alloc(32)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = usable(&s)) != 0 || (r = open_with_pin(k, &s, old_pin, kek, &p8, &p8len)) != 0)
+		goto out;
+	if (s.p11) {
+		/* inkan p11: unwrap under the old PIN's derivation, wrap under the new, in the token. */
+		if ((kek2 = secmem_alloc(32)) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = ink_random(salt, sizeof(salt))) != 0 ||
+		    (r = keys_p11_derive_data(k, new_pin, salt, sizeof(salt), s.id, s.owner, s.algo,
+		                              kek2)) != 0 ||
+		    (r = keys_p11_rewrap(k, p11_type(k, s.algo), kek, kek2, s.blob, s.blob_len, &blob,
+		                         &bloblen)) != 0)
+			goto out;
+	} else if ((r = ink_random(salt, sizeof(salt))) != 0 ||
+	    (r = derive_kek(k, new_pin, salt, sizeof(salt), kek)) != 0 ||
+	    (r = seal_key(kek, s.id, s.owner, s.algo, p8, p8len, &blob, &bloblen)) != 0)
+		goto out;
+	r = exec_update(k, "UPDATE credentials SET salt = ?1, blob = ?2 WHERE id = ?3", "bbt",
+	                salt, sizeof(salt), blob, bloblen, s.id);
+out:
+	free(blob);
+	secmem_free(p8);
+	secmem_free(kek);
+	secmem_free(kek2);
+	cred_secret_clear(&s);
+	return r;
+}
+
+/* Revokes (if it has a certificate) and destroys one credential, inside the caller's
+ * transaction. */
+static int
+revoke_locked(struct keys *k, const char *id, int reason)
+{
+	struct keys_cred c;
+	int64_t now = ink_now();
+	int r;
+
+	if ((r = keys_cred_get(k, NULL, id, &c)) != 0)
+		return r;
+	if (c.status == KEYS_REVOKED || c.status == KEYS_DESTROYED) {
+		r = INK_ERR_DISABLED;
+		goto out;
+	}
+	if (c.serial[0] != '\0' && (r = keys_ca_revoke(k, c.serial, reason, now)) != 0)
+		goto out;
+	r = exec_update(k, "UPDATE credentials SET blob = NULL, status = ?1, revoked_at = ?2, "
+	                "reason = ?3 WHERE id = ?4", "iiit",
+	                (int64_t)(c.serial[0] != '\0' ? KEYS_REVOKED : KEYS_DESTROYED), now,
+	                (int64_t)reason, id);
+out:
+	keys_cred_clear(&c);
+	return r;
+}
+
+/* BEGIN IMMEDIATE .. COMMIT around fn; rolls back on failure. */
+static int
+in_transaction(struct keys *k, int r_of_body)
+{
+	if (r_of_body == 0)
+		return keys_exec(k, "COMMIT");
+	(void)keys_exec(k, "ROLLBACK");
+	return r_of_body;
+}
+
+int
+keys_cred_revoke(struct keys *k, const char *owner, const char *id, int reason)
+{
+	struct keys_cred c;
+	int r;
+
+	if (id == NULL || reason < 0 || reason > 10 || reason == 7)
+		return INK_ERR_INVALID;
+	/* Ownership first: another owner's credential does not exist for this caller. */
+	if ((r = keys_cred_get(k, owner, id, &c)) != 0)
+		return r;
+	keys_cred_clear(&c);
+	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
+		return r;
+	return in_transaction(k, revoke_locked(k, id, reason));
+}
+
+int
+keys_cred_renew(struct keys *k, const char *owner, const char *id, const char *pin,
+                const struct keys_subject *subj, struct keys_cred *out)
+{
+	struct cred_secret s;
+	uint8_t *kek = NULL, *p8 = NULL;
+	size_t p8len = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (owner == NULL || id == NULL || pin == NULL)
+		return INK_ERR_INVALID;
+	if ((r = load_secret(k, owner, id, &s)) != 0)
+		return r;
+	if ((kek = secmem_alloc(32)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	/* The PIN proves the signer holds the old key; the new key is sealed under it too. An
+	 * expired credential may be renewed: its blob is gone, so the PIN cannot be checked —
+	 * such a signer creates a new credential instead. */
+	if (s.status != KEYS_ACTIVE) {
+		r = usable(&s);
+		goto out;
+	}
+	if ((r = open_with_pin(k, &s, pin, kek, &p8, &p8len)) != 0)
+		goto out;
+	if ((r = keys_cred_create(k, owner, subj, s.algo, pin, false, out, NULL, NULL)) != 0)
+		goto out;
+	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0 ||
+	    (r = in_transaction(k, revoke_locked(k, id, 4 /* superseded */))) != 0) {
+		log_error("renewal: the old credential could not be revoked");
+		goto out;
+	}
+out:
+	if (r != 0)
+		keys_cred_clear(out);
+	secmem_free(p8);
+	secmem_free(kek);
+	cred_secret_clear(&s);
+	return r;
+}
+
+int
+keys_cred_destroy_owner(struct keys *k, const char *owner, size_t *count)
+{
+	struct keys_cred *v = NULL;
+	size_t n = 0, i;
+	int r;
+
+	*count = 0;
+	if (owner == NULL)
+		return INK_ERR_INVALID;
+	if ((r = keys_cred_list(k, owner, &v, &n)) != 0)
+		return r;
+	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (v[i].status == KEYS_REVOKED || v[i].status == KEYS_DESTROYED)
+			continue;
+		if ((r = revoke_locked(k, v[i].id, 5 /* cessationOfOperation */)) != 0)
+			break;
+		(*count)++;
+	}
+	r = in_transaction(k, r);
+	if (r != 0)
+		*count = 0;
+out:
+	keys_creds_free(v, n);
+	return r;
+}
+
+int
+keys_cred_unlock(struct keys *k, const char *id)
+{
+	if (id == NULL)
+		return INK_ERR_INVALID;
+	return exec_update(k, "UPDATE credentials SET status = ?1, pin_failures = 0 WHERE id = ?2 "
+	                   "AND status = ?3", "iti", (int64_t)KEYS_ACTIVE, id, (int64_t)KEYS_LOCKED);
+}
+
+int
+keys_cred_import_cert(struct keys *k, const char *owner, const char *id, const uint8_t *der,
+                      size_t len, struct keys_cred *out)
+{
+	struct keys_cred c;
+	EVP_PKEY *pub = NULL;
+	const uint8_t *pp;
+	char serial[41];
+	int64_t nb = 0, na = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = keys_cred_get(k, owner, id, &c)) != 0)
+		return r;
+	if (c.status != KEYS_PENDING) {
+		r = INK_ERR_EXISTS;   /* one key, one certificate */
+		goto out;
+	}
+	pp = c.pub;
+	if ((pub = d2i_PUBKEY(NULL, &pp, (long)c.pub_len)) == NULL) {
+		r = INK_ERR_CRYPTO;
+		goto out;
+	}
+	if ((r = keys_ca_check(k, der, len, pub, serial, &nb, &na)) != 0)
+		goto out;
+	if ((r = exec_update(k, "UPDATE credentials SET cert = ?1, serial = ?2, not_before = ?3, "
+	                     "not_after = ?4, status = ?5 WHERE id = ?6 AND status = ?7", "btiiiti",
+	                     der, len, serial, nb, na, (int64_t)KEYS_ACTIVE, id,
+	                     (int64_t)KEYS_PENDING)) != 0)
+		goto out;
+	r = keys_cred_get(k, owner, id, out);
+out:
+	EVP_PKEY_free(pub);
+	keys_cred_clear(&c);
+	return r;
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# t_keys: signers' keys through the real daemon — creation under a PIN, certificates checked with
+# openssl, ownership, PIN lockout, revocation on the CRL, renewal, backup -> wipe -> restore with
+# master key shares, deregistration destroying keys.
+. "$(dirname "$0")/lib.sh"
+
+init_data
+fast_argon2
+conf pin_max_failures 3
+conf cert_policy_oid 1.2.392.200091.9.1
+start_inkand
+
+so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
+ro=$(mkactive "$so" ro1 registration_officer)
+aud=$(mkactive "$so" aud1 system_auditor)
+op=$(mkactive "$so" op1 system_operator)
+alice=$(mkactive "$ro" alice signer)
+bob=$(mkactive "$ro" bob signer)
+
+PIN_A=pin-Kestrel-4829; PIN_A2=pin-Osprey-5910; PIN_B=pin-Heron-3028
+add_secret "$PIN_A"; add_secret "$PIN_A2"; add_secret "$PIN_B"
+
+# --- creation and the certificate ---
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$alice"
+expect_status 201
+expect_jq '.status == "active" and .algorithm == "P-256" and (.certificate | length > 100) and (.serial | length > 0)'
+KA=$(printf '%s' "$BODY" | jq -r .id)
+SA=$(printf '%s' "$BODY" | jq -r .serial)
+printf '%s' "$BODY" | jq -r .certificate | base64 -d | openssl x509 -inform DER -out "$T/alice.pem"
+http GET /ca/cert
+expect_status 200
+cp "$T/body" "$T/chain.pem"
+cmp -s "$T/chain.pem" "$DATA/ca/chain.pem" || fail "/ca/cert differs from ca/chain.pem"
+openssl verify -x509_strict -CAfile "$DATA/ca/root.pem" -untrusted "$T/chain.pem" "$T/alice.pem" >/dev/null ||
+	fail "alice's certificate does not verify against our root"
+openssl x509 -in "$T/alice.pem" -noout -text >"$T/alice.txt"
+grep -A1 'X509v3 Key Usage: critical' "$T/alice.txt" | tail -n1 | grep -qx '[[:space:]]*Digital Signature, Non Repudiation' ||
+	fail "key usage is not exactly digitalSignature+nonRepudiation, critical: $(grep -A1 'Key Usage' "$T/alice.txt")"
+grep -q 'Extended Key Usage' "$T/alice.txt" && fail "signer certificate has an extended key usage"
+grep -q "URI:https://127.0.0.1:8443/ca/crl" "$T/alice.txt" || fail "no CRL distribution point"
+grep -q "1.2.392.200091.9.1" "$T/alice.txt" || fail "certificate policy OID missing"
+grep -q "CN = Test alice" "$T/alice.txt" || fail "subject is not the registered display name"
+ok "P-256 credential with a level-4 certificate that openssl verifies"
+
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\", \"algorithm\": \"RSA-3072\"}" "$alice"
+expect_status 201
+expect_jq '.algorithm == "RSA-3072" and .status == "active"'
+KR=$(printf '%s' "$BODY" | jq -r .id)
+api POST /api/v1/keys "{\"pin\": \"$PIN_B\", \"algorithm\": \"Ed25519\"}" "$bob"
+expect_status 201
+KB=$(printf '%s' "$BODY" | jq -r .id)
+
+# --- refusals: policy, PIN rules, roles, ownership ---
+n_before=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" 'SELECT count(*) FROM credentials;')
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\", \"algorithm\": \"RSA-1024\"}" "$alice"
+expect_refused 400 invalid_request
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\", \"algorithm\": \"DSA\"}" "$alice"
+expect_refused 400 invalid_request
+api POST /api/v1/keys '{"pin": "123"}' "$alice"
+expect_refused 400 invalid_request
+api POST /api/v1/keys "$(jq -nc --arg p "$(pw_of alice)" '{pin: $p}')" "$alice"
+expect_refused 400 invalid_request
+api POST /api/v1/keys '{"pin": 123456}' "$alice"
+expect_refused 400 invalid_request
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$ro"
+expect_refused 403 access_denied
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$so"
+expect_refused 403 access_denied
+n_after=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" 'SELECT count(*) FROM credentials;')
+[ "$n_before" = "$n_after" ] || fail "a refused creation stored a credential ($n_before -> $n_after)"
+ok "policy, PIN rules and roles refuse creation and store nothing"
+
+api GET /api/v1/keys/"$KA" "" "$bob"
+expect_refused 400 invalid_request
+api POST /api/v1/keys/"$KA"/revoke '{"reason": "keyCompromise"}' "$bob"
+expect_refused 400 invalid_request
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$bob"
+expect_refused 400 invalid_request
+api GET /api/v1/keys "" "$bob"
+expect_status 200
+expect_jq "[.keys[].id] == [\"$KB\"]"
+api GET /api/v1/keys "" "$ro"
+expect_refused 403 access_denied
+api GET /api/v1/keys "" "$so"
+expect_status 200
+expect_jq '(.keys | length) == 3 and all(.keys[]; has("pin_failures"))'
+printf '%s' "$BODY" | grep -qiE 'blob|salt|private' && fail "credential list exposes key material fields"
+ok "a signer sees and touches only their own keys; the security officer sees all"
+
+# --- wrong PINs lock; a registration officer unlocks ---
+for i in 1 2 3; do
+	api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"00000$i\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+	expect_refused 400 invalid_request
+done
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+expect_refused 403 access_denied
+printf '%s' "$BODY" | grep -q 'Credential locked' || fail "locked credential not reported as such: $BODY"
+api POST /api/v1/keys/"$KA"/unlock "" "$alice"
+expect_refused 403 access_denied
+api POST /api/v1/keys/"$KA"/unlock "" "$ro"
+expect_status 204
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+expect_status 204
+ok "three wrong PINs lock the credential; a registration officer unlocks; the PIN changes"
+
+# --- renewal and revocation on the CRL ---
+api POST /api/v1/keys/"$KR"/renew "{\"pin\": \"$PIN_A\"}" "$alice"
+expect_status 201
+KR2=$(printf '%s' "$BODY" | jq -r .id)
+SR=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT serial FROM credentials WHERE id = '$KR';")
+api POST /api/v1/keys/"$KR2"/revoke '{"reason": "keyCompromise"}' "$alice"
+expect_status 204
+SR2=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT serial FROM credentials WHERE id = '$KR2';")
+http GET /ca/crl
+expect_status 200
+[ "$(header Content-Type)" = application/pkix-crl ] || fail "CRL content type: $(header Content-Type)"
+cp "$T/body" "$T/crl.der"
+openssl crl -inform DER -in "$T/crl.der" -CAfile "$T/chain.pem" -noout 2>&1 | grep -q 'verify OK' ||
+	fail "the CRL does not verify against the issuing CA"
+openssl crl -inform DER -in "$T/crl.der" -noout -text >"$T/crl.txt"
+grep -q "$SR" "$T/crl.txt" || fail "renewed (superseded) serial $SR not on the CRL"
+grep -q "$SR2" "$T/crl.txt" || fail "revoked serial $SR2 not on the CRL"
+grep -q "Key Compromise" "$T/crl.txt" || fail "CRL reason missing"
+[ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT count(*) FROM credentials WHERE id IN ('$KR', '$KR2') AND blob IS NULL;")" = 2 ] ||
+	fail "revoked keys still have key material in the key store"
+api POST /api/v1/keys/"$KR2"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+expect_refused 400 invalid_request
+ok "renewal supersedes, revocation reaches the CRL (openssl crl), revoked keys are destroyed"
+
+# --- backup, wipe, restore with the master key rebuilt from two of three shares ---
+api POST /api/v1/backup "" "$alice"
+expect_refused 403 access_denied
+api POST /api/v1/backup "" "$op"
+expect_status 200
+printf '%s' "$BODY" | jq -r .backup | base64 -d >"$T/backup.bin"
+grep -q "$PIN_A2" "$T/backup.bin" && fail "the backup contains a PIN"
+"$INKAN_SAM" --master-split 2 3 --data "$DATA" >"$T/shares" || fail "master-split failed"
+[ "$(wc -l <"$T/shares")" = 3 ] || fail "expected 3 shares"
+stop_inkand
+rm -rf "$DATA/sam" "$DATA/ca"
+"$INKAN_SAM" --init --data "$DATA" || fail "re-init of the SAM failed"
+head -n1 "$T/shares" | "$INKAN_SAM" --master-join --data "$DATA" 2>/dev/null &&
+	fail "one share alone rebuilt the master key"
+sed -n '1p;3p' "$T/shares" | "$INKAN_SAM" --master-join --data "$DATA" || fail "two shares did not rebuild the master key"
+start_inkand
+op=$(token op1)
+alice=$(token alice)
+cp "$T/backup.bin" "$T/bad.bin"
+printf '\x01' | dd of="$T/bad.bin" bs=1 seek=200 conv=notrunc status=none
+api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/bad.bin")" '{backup: $b}')" "$op"
+expect_refused 400 invalid_request
+head -c 1000 "$T/backup.bin" >"$T/short.bin"
+api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/short.bin")" '{backup: $b}')" "$op"
+expect_refused 400 invalid_request
+[ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" 'SELECT count(*) FROM credentials;')" = 0 ] ||
+	fail "a refused restore changed the key store"
+api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/backup.bin")" '{backup: $b}')" "$op"
+expect_status 200
+expect_jq '.restored == 4'
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_B\"}" "$alice"
+expect_refused 400 invalid_request
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A2\", \"new_pin\": \"$PIN_A\"}" "$alice"
+expect_status 204
+http GET /ca/crl
+openssl crl -inform DER -in "$T/body" -noout -text | grep -q "$SR2" || fail "restored CRL lost a revocation"
+api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/backup.bin")" '{backup: $b}')" "$op"
+expect_refused 409 invalid_request
+ok "backup -> wipe -> 2-of-3 master key shares -> restore: the key opens with its PIN only"
+
+# --- deregistration destroys every key and revokes its certificate ---
+api DELETE /api/v1/users/alice "" "$ro"
+expect_status 204
+[ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT count(*) FROM credentials c WHERE owner = (SELECT owner FROM credentials WHERE id = '$KA') AND (blob IS NOT NULL OR status NOT IN (3, 4));")" = 0 ] ||
+	fail "a deregistered signer still has live keys"
+http GET /ca/crl
+openssl crl -inform DER -in "$T/body" -noout -text | grep -q "$SA" || fail "deregistration did not revoke $SA"
+ok "deregistration destroys the signer's keys and revokes their certificates"
+
+# --- the audit trail names credential and serial ---
+recs=$(audit_records "$aud")
+printf '%s' "$recs" | jq -e --arg k "$KA" --arg s "$SA" \
+	'any(.[]; .action == "key.create" and .subject == $k and (.detail | contains($s)) and .result == "success")' >/dev/null ||
+	fail "no key.create record with the credential id and serial"
+printf '%s' "$recs" | jq -e 'any(.[]; .action == "key.pin" and .result != "success")' >/dev/null ||
+	fail "wrong PINs are not in the audit trail"
+printf '%s' "$recs" | jq -e 'any(.[]; .action == "key.revoke") and any(.[]; .action == "backup.restore" and .result == "success")
+	and any(.[]; .action == "key.destroy") and any(.[]; .action == "key.unlock")' >/dev/null ||
+	fail "lifecycle events missing from the audit trail"
+ok "every key operation is in the audit trail with credential id and serial"
+
+check_no_secrets_in_dbs
+finish
