@@ -45,6 +45,8 @@ static const struct cfg_entry cfg_table[] = {
 	STR("public_url", public_url, "https://127.0.0.1:8443", "base URL of the public endpoints; the CRL is at PUBLIC_URL/ca/crl"),
 	STR("ca_organization", ca_organization, "inkan", "organization (O=) of the built-in CA and of signer certificates"),
 	INT("pin_max_failures", pin_max_failures, 1, 100, "5", "wrong signing PINs before a credential locks"),
+	INT("sad_ttl", sad_ttl, 10, 3600, "300", "seconds a signature activation data (SAD) stays valid"),
+	INT("multisign", multisign, 1, 1000, "100", "most hashes one credentials/authorize may cover"),
 	STR("service_name", service_name, "inkan remote signing service", "name shown by /csc/v2/info"),
 	STR("lang", lang, "en-US", "language of /csc/v2/info"),
 	STR("log_level", log_level, "info", "debug, info, warn or error"),
