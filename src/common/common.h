@@ -198,6 +198,11 @@ struct ink_config {
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
 	int64_t sad_ttl;             /* seconds a SAD stays valid */
 	int64_t multisign;           /* most signatures one authorization may allow */
+	char key_backend[16];        /* "soft" or "pkcs11" */
+	char pkcs11_module[512];     /* PKCS#11 module (absolute path) */
+	char pkcs11_allowed_modules[1024]; /* colon-separated allow-list of module paths */
+	char pkcs11_token_label[33]; /* token label (at most 32 bytes) */
+	char pkcs11_pin_file[512];   /* token user PIN file (0600), relative to DIR/sam/ */
 	char service_name[64];
 	char lang[16];
 	char log_level[16];

@@ -34,7 +34,20 @@ keys_set_params(struct keys *k, const struct keys_params *p)
 	if (k->params.level < 1 || k->params.level > 4 || k->params.cert_days < 1 ||
 	    k->params.max_pin_failures < 1)
 		return INK_ERR_CONFIG;
-	return 0;
+	/* inkan p11: key_backend = pkcs11 opens the token session here (keys_close closes it). */
+	k->params.key_backend = "soft";
+	k->params.pkcs11_module = k->params.pkcs11_allowed_modules = NULL;
+	k->params.pkcs11_token_label = k->params.pkcs11_pin_file = NULL;
+	keys_p11_close(k->p11);
+	k->p11 = NULL;
+	if (p->key_backend == NULL || *p->key_backend == '\0' || strcmp(p->key_backend, "soft") == 0)
+		return 0;
+	if (strcmp(p->key_backend, "pkcs11") != 0) {
+		log_error("key_backend must be soft or pkcs11");
+		return INK_ERR_CONFIG;
+	}
+	k->params.key_backend = "pkcs11";
+	return keys_p11_open(k->dir, p, &k->p11);
 }
 
 static int

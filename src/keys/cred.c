@@ -377,6 +377,7 @@ struct cred_secret {
 	size_t blob_len;
 	char subject_cn[257];
 	char subject_serial[KEYS_ID_LEN + 1];
+	bool p11;                  /* inkan p11: backend 'pkcs11' (blob wrapped by the token) */
 };
 
 static void
@@ -395,8 +396,8 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 
 	memset(s, 0, sizeof(*s));
 	if (sqlite3_prepare_v2(k->db,
-	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial "
-	        "FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)", -1, &st, NULL) !=
+	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial, "
+	        "backend FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)", -1, &st, NULL) !=
 	    SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -425,6 +426,8 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 		goto out;
 	copy_text(st, 7, s->subject_cn, sizeof(s->subject_cn));
 	copy_text(st, 8, s->subject_serial, sizeof(s->subject_serial));
+	s->p11 = sqlite3_column_text(st, 9) != NULL &&
+	    strcmp((const char *)sqlite3_column_text(st, 9), "pkcs11") == 0;
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -554,7 +557,7 @@ static int
 insert_cred(struct keys *k, const char *id, const char *owner, const char *algo,
             const uint8_t *salt, const uint8_t *blob, size_t bloblen, const uint8_t *pub,
             size_t publen, const uint8_t *cert, size_t certlen, const char *serial, int64_t nb,
-            int64_t na, const struct keys_subject *subj, int64_t now)
+            int64_t na, const struct keys_subject *subj, int64_t now, const char *backend)
 {
 	sqlite3_stmt *st = NULL;
 	int r = INK_ERR_STORE;
@@ -562,7 +565,7 @@ insert_cred(struct keys *k, const char *id, const char *owner, const char *algo,
 	if (sqlite3_prepare_v2(k->db,
 	        "INSERT INTO credentials (id, owner, backend, algo, salt, blob, pubkey, cert, serial, "
 	        "not_before, not_after, status, pin_failures, created_at, subject_cn, subject_serial) "
-	        "VALUES (?1, ?2, 'soft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14)",
+	        "VALUES (?1, ?2, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14)",
 	        -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -581,6 +584,7 @@ insert_cred(struct keys *k, const char *id, const char *owner, const char *algo,
 	sqlite3_bind_int64(st, 12, now);
 	sqlite3_bind_text(st, 13, subj->common_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, subj->serial_number, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, backend, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_error("keystore insert: %s", sqlite3_errmsg(k->db));
 		goto out;
@@ -633,7 +637,16 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 	hex_encode(rnd, sizeof(rnd), id);
 	if ((kek = secmem_alloc(32)) == NULL)
 		return INK_ERR_ALLOC;
-	if ((r = derive_kek(k, pin, salt, sizeof(salt), kek)) != 0 ||
+	if (k->p11 != NULL) {
+		/* inkan p11: made in the token, leaves it only wrapped; pkey is the public key. A
+		 * PKCS#10 request would have to be signed inside the token: not offered yet. */
+		r = external_ca ? INK_ERR_UNSUPPORTED : 0;
+		if (r != 0 ||
+		    (r = keys_p11_derive_data(k, pin, salt, sizeof(salt), id, owner, a->name, kek)) != 0 ||
+		    (r = keys_p11_generate(k, a->type, a->bits, a->curve, kek, &pkey, &blob, &bloblen)) != 0 ||
+		    (r = pub_der(pkey, &pub, &publen)) != 0)
+			goto out;
+	} else if ((r = derive_kek(k, pin, salt, sizeof(salt), kek)) != 0 ||
 	    (r = generate(a, &pkey)) != 0 || (r = pkcs8_der(pkey, &p8, &p8len)) != 0 ||
 	    (r = seal_key(kek, id, owner, a->name, p8, p8len, &blob, &bloblen)) != 0 ||
 	    (r = pub_der(pkey, &pub, &publen)) != 0)
@@ -645,7 +658,8 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 	if (r != 0)
 		goto out;
 	if ((r = insert_cred(k, id, owner, a->name, salt, blob, bloblen, pub, publen, certder,
-	                     certlen, serial, nb, na, subj, now)) != 0)
+	                     certlen, serial, nb, na, subj, now,
+	                     k->p11 != NULL ? "pkcs11" : "soft")) != 0)
 		goto out;
 	r = keys_cred_get(k, owner, id, out);
 out:
@@ -705,6 +719,19 @@ usable(const struct cred_secret *s)
 	}
 }
 
+/* inkan p11: the key type of a token-wrapped credential; INK_ERR_CONFIG without a token. */
+static int
+p11_type(struct keys *k, const char *algo)
+{
+	const struct algo_def *a = algo_find(algo);
+
+	if (k->p11 == NULL) {
+		log_error("credential made in a PKCS#11 token, but key_backend is not pkcs11");
+		return INK_ERR_CONFIG;
+	}
+	return a != NULL ? (int)a->type : INK_ERR_INTERNAL;
+}
+
 /* Derives the kek from pin and opens the blob; counts a wrong PIN, locking at the limit. */
 static int
 open_with_pin(struct keys *k, struct cred_secret *s, const char *pin, uint8_t kek[static 32],
@@ -716,9 +743,18 @@ open_with_pin(struct keys *k, struct cred_secret *s, const char *pin, uint8_t ke
 	*p8len = 0;
 	if (s->blob == NULL)
 		return INK_ERR_DISABLED;
-	if ((r = derive_kek(k, pin, s->salt, sizeof(s->salt), kek)) != 0)
-		return r;
-	r = open_key(kek, s->id, s->owner, s->algo, s->blob, s->blob_len, p8, p8len);
+	if (s->p11) {
+		/* inkan p11: kek is the derivation data; the token's unwrap checks the PIN. */
+		if ((r = p11_type(k, s->algo)) < 0 ||
+		    (r = keys_p11_derive_data(k, pin, s->salt, sizeof(s->salt), s->id, s->owner,
+		                              s->algo, kek)) != 0)
+			return r;
+		r = keys_p11_check(k, kek, s->blob, s->blob_len, p11_type(k, s->algo));
+	} else {
+		if ((r = derive_kek(k, pin, s->salt, sizeof(s->salt), kek)) != 0)
+			return r;
+		r = open_key(kek, s->id, s->owner, s->algo, s->blob, s->blob_len, p8, p8len);
+	}
 	if (r == INK_ERR_AUTH) {
 		OPENSSL_cleanse(kek, 32);
 		if (exec_update(k, "UPDATE credentials SET pin_failures = pin_failures + 1, "
@@ -841,6 +877,13 @@ keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], con
 		r = INK_ERR_POLICY;
 		goto out;
 	}
+	if (s.p11) {
+		/* inkan p11: unwrap, sign and destroy inside the token. */
+		if ((r = p11_type(k, s.algo)) >= 0)
+			r = keys_p11_sign(k, kek, s.blob, s.blob_len, a->type, alg->hash_oid == NULL, md,
+			                  digests, digest_lens, n, sigs, sig_lens);
+		goto out;
+	}
 	if ((r = open_key(kek, s.id, s.owner, s.algo, s.blob, s.blob_len, &p8, &p8len)) != 0)
 		goto out;
 	pp = p8;
@@ -873,7 +916,7 @@ keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const ch
                      const char *new_pin)
 {
 	struct cred_secret s;
-	uint8_t *kek = NULL, *p8 = NULL, *blob = NULL, salt[CRED_SALT];
+	uint8_t *kek = NULL, *p8 = NULL, *blob = NULL, salt[CRED_SALT], *kek2 = NULL;
 	size_t p8len = 0, bloblen = 0;
 	int r;
 
@@ -889,7 +932,19 @@ keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const ch
 	}
 	if ((r = usable(&s)) != 0 || (r = open_with_pin(k, &s, old_pin, kek, &p8, &p8len)) != 0)
 		goto out;
-	if ((r = ink_random(salt, sizeof(salt))) != 0 ||
+	if (s.p11) {
+		/* inkan p11: unwrap under the old PIN's derivation, wrap under the new, in the token. */
+		if ((kek2 = secmem_alloc(32)) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = ink_random(salt, sizeof(salt))) != 0 ||
+		    (r = keys_p11_derive_data(k, new_pin, salt, sizeof(salt), s.id, s.owner, s.algo,
+		                              kek2)) != 0 ||
+		    (r = keys_p11_rewrap(k, p11_type(k, s.algo), kek, kek2, s.blob, s.blob_len, &blob,
+		                         &bloblen)) != 0)
+			goto out;
+	} else if ((r = ink_random(salt, sizeof(salt))) != 0 ||
 	    (r = derive_kek(k, new_pin, salt, sizeof(salt), kek)) != 0 ||
 	    (r = seal_key(kek, s.id, s.owner, s.algo, p8, p8len, &blob, &bloblen)) != 0)
 		goto out;
@@ -899,6 +954,7 @@ out:
 	free(blob);
 	secmem_free(p8);
 	secmem_free(kek);
+	secmem_free(kek2);
 	cred_secret_clear(&s);
 	return r;
 }

@@ -264,6 +264,10 @@ keys_open(const char *dir, struct keys **out)
 	}
 	if ((r = read_master(mpath, k->master)) != 0)
 		goto out;
+	if (snprintf(k->dir, sizeof(k->dir), "%s", dir) >= (int)sizeof(k->dir)) {
+		r = INK_ERR_TOO_LARGE;
+		goto out;
+	}
 	if ((r = db_open(dpath, &k->db)) != 0)
 		goto out;
 	*out = k;
@@ -279,6 +283,7 @@ keys_close(struct keys *k)
 {
 	if (k == NULL)
 		return;
+	keys_p11_close(k->p11);
 	if (k->db != NULL)
 		sqlite3_close(k->db);
 	secmem_free(k->master);

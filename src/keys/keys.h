@@ -39,8 +39,15 @@ struct keys_params {
 	const char *crl_url;                       /* CRL distribution point of issued certificates */
 	const char *policy_oid;                    /* certificatePolicies OID, NULL or "" for none */
 	const char *organization;                  /* O= of the built-in CA and of signer certificates */
+	/* PKCS#11 backend: read by keys_set_params only (not kept). */
+	const char *key_backend;                   /* "soft" (NULL, "") or "pkcs11" */
+	const char *pkcs11_module;                 /* absolute path of the module */
+	const char *pkcs11_allowed_modules;        /* colon-separated allow-list of module paths */
+	const char *pkcs11_token_label;            /* token to use */
+	const char *pkcs11_pin_file;               /* token user PIN, 0600; relative to the key dir */
 };
-/* Copies the settings (strings are copied). */
+/* Copies the settings (strings are copied). With key_backend = "pkcs11" it also opens the
+ * token session (keys_close closes it); new credentials are then made in the token. */
 int keys_set_params(struct keys *k, const struct keys_params *p) INK_WUR;
 
 /* ---- the built-in CA (its keys sealed in the key store) ---- */

@@ -6,10 +6,15 @@
 #include <sqlite3.h>
 
 #include "keys/keys.h"
+#include "policy/policy.h"
+
+struct keys_p11;
 
 struct keys {
 	uint8_t *master;           /* KEYS_MASTER_LEN bytes of secmem */
 	sqlite3 *db;
+	char dir[512];             /* the key store directory (relative pkcs11_pin_file) */
+	struct keys_p11 *p11;      /* token session when key_backend = pkcs11, else NULL */
 	struct keys_params params;
 	char crl_url[256];
 	char policy_oid[128];
@@ -31,5 +36,52 @@ int keys_ca_check(struct keys *k, const uint8_t *der, size_t len, EVP_PKEY *pub,
                   char serial_hex[static 41], int64_t *not_before, int64_t *not_after) INK_WUR;
 /* Records a revoked serial and renews the CRL. */
 int keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when) INK_WUR;
+
+/* ---- PKCS#11 backend (p11.c) ---- */
+
+#define KEYS_P11_DATA_LEN 32
+
+/* Loads the allow-listed module, finds the token by label, logs in as CKU_USER with the PIN
+ * from pkcs11_pin_file (0600; relative to dir), finds or makes the master secret. */
+int keys_p11_open(const char *dir, const struct keys_params *kp, struct keys_p11 **out) INK_WUR;
+/* Logs out, closes the session, finalises and unloads the module; accepts NULL. */
+void keys_p11_close(struct keys_p11 *p);
+/* The per-credential derivation data: SHA-256 over a label, Argon2id(PIN, salt) with the
+ * configured parameters, id, owner and algo. It plays the role of the soft backend's kek. */
+int keys_p11_derive_data(const struct keys *k, const char *pin, const uint8_t *salt,
+                         size_t saltlen, const char *id, const char *owner, const char *algo,
+                         uint8_t data[static KEYS_P11_DATA_LEN]) INK_WUR;
+/* Generates a key pair in the token; *pub (public only) for the certificate, *blob (malloc'd)
+ * the private key wrapped under the key derived from data. EC P-256/384/521 and RSA only. */
+int keys_p11_generate(struct keys *k, enum policy_key_type type, int bits, const char *curve,
+                      const uint8_t data[static KEYS_P11_DATA_LEN], EVP_PKEY **pub,
+                      uint8_t **blob, size_t *bloblen) INK_WUR;
+/* Unwraps (and at once destroys) the key: 0, or INK_ERR_AUTH for a wrong PIN. */
+int keys_p11_check(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN],
+                   const uint8_t *blob, size_t len, enum policy_key_type type) INK_WUR;
+/* Unwraps into a sensitive, non-extractable session key, signs n digests (ECDSA -> DER;
+ * RSA PKCS#1 v1.5 with DigestInfo; RSASSA-PSS with salt = digest length), destroys it. */
+int keys_p11_sign(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN],
+                  const uint8_t *blob, size_t len, enum policy_key_type type, bool pss,
+                  const EVP_MD *md, const uint8_t *const *digests, const size_t *digest_lens,
+                  size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
+/* Re-wraps blob from old_data to new_data, inside the token. */
+int keys_p11_rewrap(struct keys *k, enum policy_key_type type,
+                    const uint8_t old_data[static KEYS_P11_DATA_LEN],
+                    const uint8_t new_data[static KEYS_P11_DATA_LEN], const uint8_t *blob,
+                    size_t len, uint8_t **out, size_t *outlen) INK_WUR;
+
+/* Test hook: unwraps blob as for signing and reports what the token says about the object. */
+struct keys_p11_probe {
+	int unwrap;                   /* 0, or the INK_ERR_* of the unwrap (nothing else set) */
+	unsigned long flags_rv;       /* CK_RV of reading the three flags below */
+	bool extractable, sensitive, never_extractable;
+	unsigned long value_rv;       /* CK_RV of reading CKA_VALUE (EC) / CKA_PRIVATE_EXPONENT */
+	unsigned long value_len;      /* ulValueLen after that read */
+	unsigned long wrap_rv;        /* CK_RV of trying to wrap the unwrapped key again */
+};
+int keys_p11_test_probe(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN],
+                        const uint8_t *blob, size_t len, enum policy_key_type type,
+                        struct keys_p11_probe *out) INK_WUR;
 
 #endif

@@ -412,6 +412,11 @@ open_keys(const struct ink_config *cfg, struct keys **out)
 		.cert_days = (int)cfg->cert_days,
 		.policy_oid = cfg->cert_policy_oid,
 		.organization = cfg->ca_organization,
+		.key_backend = cfg->key_backend,
+		.pkcs11_module = cfg->pkcs11_module,
+		.pkcs11_allowed_modules = cfg->pkcs11_allowed_modules,
+		.pkcs11_token_label = cfg->pkcs11_token_label,
+		.pkcs11_pin_file = cfg->pkcs11_pin_file,
 	};
 	char dir[1024], crl_url[256];
 	struct keys *k = NULL;

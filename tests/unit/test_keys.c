@@ -17,12 +17,14 @@
 #include <sqlite3.h>
 
 #include "keys/keys.h"
+#include "keys/keys_int.h"   /* the PKCS#11 test hook */
 
 struct fixture {
 	char root[64];
 	char dir[128];
 	char master[192];
 	char db[192];
+	bool have_p11;      /* PKCS#11 group: SoftHSM2 installed and a token initialised */
 };
 
 static int
@@ -622,6 +624,403 @@ test_backup_restore(void **state)
 	keys_close(k);
 }
 
+
+/* ---- PKCS#11 backend (SoftHSM2): keys made in the token, leaving it only wrapped ---- */
+
+#define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+/* CK_RV values (PKCS#11 v2.40), so that this file needs no PKCS#11 header. */
+#define T_CKR_OK 0x0UL
+#define T_CKR_ATTRIBUTE_SENSITIVE 0x11UL
+#define T_CKR_KEY_UNEXTRACTABLE 0x6aUL
+
+static int
+run_quiet(const char *cmd)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s >/dev/null 2>&1", cmd);
+	return system(line);
+}
+
+/* One SoftHSM2 configuration for the whole process: once loaded, SoftHSM keeps the
+ * configuration it read first, so each test re-initialises the token in the same directory. */
+static char p11_root[64];
+
+static int
+p11_group_setup(void **state)
+{
+	char conf[128];
+	FILE *fp;
+
+	(void)state;
+	if (access(SOFTHSM_MODULE, R_OK) != 0)
+		return 0;   /* the PKCS#11 tests skip: SoftHSM2 not installed */
+	snprintf(p11_root, sizeof(p11_root), "/tmp/inkan-test-p11.XXXXXX");
+	if (mkdtemp(p11_root) == NULL)
+		return -1;
+	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", p11_root);
+	if ((fp = fopen(conf, "w")) == NULL)
+		return -1;
+	fprintf(fp, "directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n",
+	        p11_root);
+	fclose(fp);
+	return setenv("SOFTHSM2_CONF", conf, 1);
+}
+
+static int
+p11_group_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	if (p11_root[0] == '\0')
+		return 0;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p11_root);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A fresh token "inkan" (SO PIN 5678, user PIN 1234): the old one and its objects are gone. */
+static void
+p11_init_token(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/tokens' && mkdir -m 700 '%s/tokens'", p11_root, p11_root);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(run_quiet("softhsm2-util --init-token --free --label inkan --so-pin 5678 "
+	                           "--pin 1234"), 0);
+}
+
+static int
+p11_setup(void **state)
+{
+	struct fixture *f;
+
+	if (setup(state) != 0)
+		return -1;
+	f = *state;
+	if (p11_root[0] == '\0')
+		return 0;   /* skipped in the test body */
+	p11_init_token();
+	f->have_p11 = true;
+	return 0;
+}
+
+static void
+p11_write_pin(struct fixture *f, const char *pin, unsigned mode)
+{
+	char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/pkcs11.pin", f->dir);
+	(void)unlink(path);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "%s\n", pin);
+	fclose(fp);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void
+p11_params(struct keys_params *p)
+{
+	struct keys_params d = {
+		.argon2_m_kib = 8192, .argon2_t = 1, .argon2_p = 1, .max_pin_failures = 3, .level = 4,
+		.cert_days = 365, .crl_url = "https://127.0.0.1:8443/ca/crl", .organization = "inkan test",
+		.key_backend = "pkcs11", .pkcs11_module = SOFTHSM_MODULE,
+		.pkcs11_allowed_modules = "/opt/other.so:" SOFTHSM_MODULE, .pkcs11_token_label = "inkan",
+		.pkcs11_pin_file = "pkcs11.pin",
+	};
+
+	*p = d;
+}
+
+static struct keys *
+p11_open_store(struct fixture *f)
+{
+	struct keys_params p;
+	struct keys *k = NULL;
+
+	p11_params(&p);
+	assert_int_equal(keys_open(f->dir, &k), 0);
+	assert_int_equal(keys_set_params(k, &p), 0);
+	return k;
+}
+
+static struct keys *
+p11_new_store(struct fixture *f)
+{
+	struct keys *k;
+
+	assert_int_equal(keys_init_dir(f->dir), 0);
+	p11_write_pin(f, "1234", 0600);
+	k = p11_open_store(f);
+	assert_int_equal(keys_ca_init(k), 0);
+	return k;
+}
+
+/* What an attacker with the database reads for credential id. */
+struct p11_row {
+	char backend[16], owner[64], algo[16];
+	uint8_t salt[16];
+	uint8_t *blob;
+	size_t blob_len;
+};
+
+static void
+p11_read_row(struct fixture *f, const char *id, struct p11_row *row)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	memset(row, 0, sizeof(*row));
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT backend, owner, algo, salt, blob FROM "
+	                                    "credentials WHERE id = ?1", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(row->backend, sizeof(row->backend), "%s", (const char *)sqlite3_column_text(st, 0));
+	snprintf(row->owner, sizeof(row->owner), "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(row->algo, sizeof(row->algo), "%s", (const char *)sqlite3_column_text(st, 2));
+	assert_int_equal(sqlite3_column_bytes(st, 3), sizeof(row->salt));
+	memcpy(row->salt, sqlite3_column_blob(st, 3), sizeof(row->salt));
+	row->blob_len = (size_t)sqlite3_column_bytes(st, 4);
+	assert_true(row->blob_len > 0);
+	assert_non_null(row->blob = malloc(row->blob_len));
+	memcpy(row->blob, sqlite3_column_blob(st, 4), row->blob_len);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static int64_t
+p11_failures(struct keys *k, const char *id)
+{
+	struct keys_cred c;
+	int64_t n;
+
+	assert_int_equal(keys_cred_get(k, NULL, id, &c), 0);
+	n = c.pin_failures;
+	keys_cred_clear(&c);
+	return n;
+}
+
+static void
+test_p11_sign(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_subject subj = { .common_name = "Test Signer", .serial_number = OWNER_A };
+	struct keys_cred ec, rsa, bad;
+	struct p11_row row;
+	struct keys *k;
+	uint8_t kek[32], *csr = NULL;
+	size_t csr_len = 0;
+
+	if (!f->have_p11)
+		skip();
+	k = p11_new_store(f);
+	make_cred(k, OWNER_A, "P-256", "123456", &ec);
+	make_cred(k, OWNER_A, "RSA-3072", "654321", &rsa);
+	p11_read_row(f, ec.id, &row);
+	assert_string_equal(row.backend, "pkcs11");
+	free(row.blob);
+	/* Signatures verify against the certificate: ECDSA, PKCS#1 v1.5, PSS. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
+	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.113549.1.1.11"), INK_ERR_POLICY);
+	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "654321", kek), 0);
+	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
+	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
+	/* The RSA key's derivation does not open the EC key. */
+	assert_int_not_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
+	/* A wrong PIN fails and counts, exactly like the software backend; the right one resets. */
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "999999", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123457", kek), INK_ERR_AUTH);
+	assert_int_equal(p11_failures(k, ec.id), 2);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(p11_failures(k, ec.id), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000000", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000001", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000002", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), INK_ERR_LOCKED);
+	assert_int_equal(keys_cred_unlock(k, ec.id), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	/* Ed25519 stays with the software backend; a CSR would need signing in the token. */
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "Ed25519", "123456", false, &bad, NULL,
+	                                  NULL), INK_ERR_POLICY);
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "P-384", "123456", true, &bad, &csr,
+	                                  &csr_len), INK_ERR_UNSUPPORTED);
+	assert_null(csr);
+	keys_cred_clear(&ec);
+	keys_cred_clear(&rsa);
+	keys_close(k);
+}
+
+/* The blob in the database is no key; the token unwraps it only under the right derivation,
+ * and then into an object whose private value cannot be read or wrapped out. */
+static void
+test_p11_non_extractable(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_p11_probe pr;
+	struct keys_cred c[2];
+	struct p11_row row;
+	struct keys *k;
+	uint8_t data[KEYS_P11_DATA_LEN], buf[8192];
+	const uint8_t *pp;
+	EVP_PKEY *pk;
+	size_t i, n = 0;
+	enum policy_key_type type;
+
+	if (!f->have_p11)
+		skip();
+	k = p11_new_store(f);
+	make_cred(k, OWNER_A, "P-384", "246810", &c[0]);
+	make_cred(k, OWNER_B, "RSA-3072", "246810", &c[1]);
+	for (i = 0; i < 2; i++) {
+		type = i == 0 ? POLICY_KEY_EC : POLICY_KEY_RSA;
+		p11_read_row(f, c[i].id, &row);
+		/* Not a private key in any encoding OpenSSL knows, with or without its version byte. */
+		pp = row.blob;
+		pk = d2i_AutoPrivateKey(NULL, &pp, (long)row.blob_len);
+		assert_null(pk);
+		pp = row.blob + 1;
+		pk = d2i_AutoPrivateKey(NULL, &pp, (long)row.blob_len - 1);
+		assert_null(pk);
+		assert_int_equal(keys_unseal(k, "signing-key", NULL, 0, row.blob, row.blob_len, buf, &n),
+		                 INK_ERR_CRYPTO);
+		/* A derivation from another PIN does not unwrap it. */
+		assert_int_equal(keys_p11_derive_data(k, "246811", row.salt, sizeof(row.salt), c[i].id,
+		                                      row.owner, row.algo, data), 0);
+		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
+		assert_int_equal(pr.unwrap, INK_ERR_AUTH);
+		/* Nor one for another credential (same PIN, another id and owner). */
+		assert_int_equal(keys_p11_derive_data(k, "246810", row.salt, sizeof(row.salt),
+		                                      c[1 - i].id, row.owner, row.algo, data), 0);
+		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
+		assert_int_equal(pr.unwrap, INK_ERR_AUTH);
+		/* The right one unwraps into a sensitive, non-extractable object: the token refuses
+		 * to reveal the private value (CKR_ATTRIBUTE_SENSITIVE) and to wrap it out again. */
+		assert_int_equal(keys_p11_derive_data(k, "246810", row.salt, sizeof(row.salt), c[i].id,
+		                                      row.owner, row.algo, data), 0);
+		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
+		assert_int_equal(pr.unwrap, 0);
+		assert_int_equal(pr.flags_rv, T_CKR_OK);
+		assert_false(pr.extractable);
+		assert_true(pr.sensitive);
+		assert_int_equal(pr.value_rv, T_CKR_ATTRIBUTE_SENSITIVE);
+		assert_int_equal(pr.value_len, (unsigned long)-1);   /* CK_UNAVAILABLE_INFORMATION */
+		assert_int_equal(pr.wrap_rv, T_CKR_KEY_UNEXTRACTABLE);
+		/* An altered blob does not unwrap either. */
+		row.blob[row.blob_len / 2] ^= 1;
+		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
+		assert_int_equal(pr.unwrap, INK_ERR_AUTH);
+		free(row.blob);
+	}
+	keys_cred_clear(&c[0]);
+	keys_cred_clear(&c[1]);
+	keys_close(k);
+}
+
+static void
+test_p11_change_pin(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_subject subj = { .common_name = "Test Signer", .serial_number = OWNER_B };
+	struct keys_cred c, renewed;
+	struct keys *k;
+	uint8_t kek[32];
+
+	if (!f->have_p11)
+		skip();
+	k = p11_new_store(f);
+	make_cred(k, OWNER_A, "P-256", "111111", &c);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "111112", "222222"), INK_ERR_AUTH);
+	assert_int_equal(p11_failures(k, c.id), 1);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "111111", "222222"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "111111", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "222222", kek), 0);
+	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	keys_cred_clear(&c);
+	/* RSA too (PSS); a renewal makes the new key in the token under the same PIN. */
+	make_cred(k, OWNER_B, "RSA-3072", "333333", &c);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_B, c.id, "333333", "444444"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_B, c.id, "444444", kek), 0);
+	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.113549.1.1.10"), 0);
+	assert_int_equal(keys_cred_renew(k, OWNER_B, c.id, "444444", &subj, &renewed), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_B, c.id, "444444", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_open(k, OWNER_B, renewed.id, "444444", kek), 0);
+	assert_int_equal(sign_and_verify(k, &renewed, kek, "1.2.840.113549.1.1.11"), 0);
+	keys_cred_clear(&renewed);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+/* The same key store with another token (re-initialised: a new master secret) cannot sign,
+ * even with the right PIN and derivation data obtained before. */
+static void
+test_p11_other_token(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_cred c;
+	struct keys *k;
+	uint8_t kek[32];
+
+	if (!f->have_p11)
+		skip();
+	k = p11_new_store(f);
+	make_cred(k, OWNER_A, "P-256", "135790", &c);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "135790", kek), 0);
+	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	keys_close(k);
+	p11_init_token();
+	k = p11_open_store(f);
+	assert_int_not_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "135790", kek), INK_ERR_AUTH);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+static void
+test_p11_config_checks(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_params p;
+	struct keys *k = NULL;
+
+	if (!f->have_p11)
+		skip();
+	assert_int_equal(keys_init_dir(f->dir), 0);
+	p11_write_pin(f, "1234", 0600);
+	assert_int_equal(keys_open(f->dir, &k), 0);
+	/* A module not on the allow-list, or a relative path, is not loaded. */
+	p11_params(&p);
+	p.pkcs11_allowed_modules = "/usr/lib/other/libsofthsm2.so:/usr/lib/softhsm/libsofthsm2";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_params(&p);
+	p.pkcs11_module = "libsofthsm2.so";
+	p.pkcs11_allowed_modules = "libsofthsm2.so";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	/* Unknown backend, unknown token, wrong token PIN. */
+	p11_params(&p);
+	p.key_backend = "hsm";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_params(&p);
+	p.pkcs11_token_label = "nosuchtoken";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_params(&p);
+	p11_write_pin(f, "9999", 0600);
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	/* The PIN file must be 0600. */
+	p11_write_pin(f, "1234", 0640);
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_write_pin(f, "1234", 0600);
+	assert_int_equal(keys_set_params(k, &p), 0);
+	/* Twice is fine (the first session is closed); back to soft closes it. */
+	assert_int_equal(keys_set_params(k, &p), 0);
+	p.key_backend = "soft";
+	assert_int_equal(keys_set_params(k, &p), 0);
+	keys_close(k);
+}
+
 int
 main(void)
 {
@@ -637,7 +1036,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_expiry_destroys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_sign, p11_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_non_extractable, p11_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_change_pin, p11_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_other_token, p11_setup, teardown),
+		cmocka_unit_test_setup_teardown(test_p11_config_checks, p11_setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, p11_group_setup, p11_group_teardown);
 }
