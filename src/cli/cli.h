@@ -56,6 +56,7 @@ int cmd_whoami(struct cli_ctx *c, int argc, char **argv);
 int cmd_key(struct cli_ctx *c, int argc, char **argv);
 int cmd_backup(struct cli_ctx *c, int argc, char **argv);
 int cmd_ca(struct cli_ctx *c, int argc, char **argv);
+int cmd_verify(struct cli_ctx *c, int argc, char **argv);
 
 /* getopt_long() with two differences: a long option must be spelled out in full (glibc takes any
  * unambiguous prefix, so `--password SECRET` would become --password-file), and an unknown

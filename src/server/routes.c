@@ -47,6 +47,7 @@ const struct srv_route srv_routes[] = {
 	{ .method = "GET", .path = "/ca/crl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_crl },
 	{ .method = "GET", .path = "/ca/cert", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_cert },
 	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },
+	{ .method = "POST", .path = "/api/v1/verify", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_verify },
 };
 
 const size_t srv_routes_len = INK_ARRAY_LEN(srv_routes);

@@ -165,5 +165,6 @@ void ep_csc_credentials_list(struct srv_request *rq);
 void ep_csc_credentials_info(struct srv_request *rq);
 void ep_csc_authorize(struct srv_request *rq);
 void ep_csc_sign_hash(struct srv_request *rq);
+void ep_verify(struct srv_request *rq);
 
 #endif

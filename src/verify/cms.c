@@ -1,0 +1,741 @@
+/* cms: validation of CMS/CAdES SignerInfos (signature value, message digest, signing certificate,
+ * signed and unsigned attributes) and of RFC 3161 time-stamp tokens. */
+#include "verify/verify_int.h"
+
+#include <openssl/err.h>
+#include <openssl/ess.h>
+#include <openssl/rsa.h>
+#include <openssl/ts.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+#define OID_RSA_ENCRYPTION "1.2.840.113549.1.1.1"
+#define OID_EC_PUBLIC_KEY "1.2.840.10045.2.1"
+
+/* ---- input detection ---- */
+
+/* A PDF header in the first KiB (readers allow junk before it); never DER, which may carry a
+ * PDF as its attached content. */
+static bool
+is_pdf(const uint8_t *p, size_t len)
+{
+	return len > 0 && p[0] != 0x30 && memmem(p, len < 1024 ? len : 1024, "%PDF-", 5) != NULL;
+}
+
+/* The TimeStampToken inside a TimeStampResp (granted), or the DER itself when it already is a
+ * token. *tok points into der or into *owned (free with OPENSSL_free). */
+static int
+tst_unwrap(const uint8_t *der, size_t len, const uint8_t **tok, size_t *toklen, uint8_t **owned,
+           char *err, size_t errsz)
+{
+	const unsigned char *p = der;
+	TS_RESP *resp = NULL;
+	PKCS7 *token;
+	unsigned char *out = NULL;
+	int n, ret = INK_ERR_INVALID;
+	long status;
+
+	*tok = NULL;
+	*toklen = 0;
+	*owned = NULL;
+	if ((resp = d2i_TS_RESP(NULL, &p, (long)len)) == NULL || p != der + len) {
+		/* Not a response: a token is a ContentInfo. */
+		*tok = der;
+		*toklen = len;
+		ret = 0;
+		goto out;
+	}
+	status = ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(resp)));
+	if (status != 0 && status != 1) {
+		snprintf(err, errsz, "the time-stamp response is a refusal (PKIStatus %ld)", status);
+		goto out;
+	}
+	if ((token = TS_RESP_get_token(resp)) == NULL ||
+	    (n = i2d_PKCS7(token, &out)) <= 0) {
+		snprintf(err, errsz, "the time-stamp response carries no token");
+		goto out;
+	}
+	*owned = out;
+	*tok = out;
+	*toklen = (size_t)n;
+	out = NULL;
+	ret = 0;
+out:
+	ERR_clear_error();
+	OPENSSL_free(out);
+	TS_RESP_free(resp);
+	return ret;
+}
+
+/* A SignedData ContentInfo spanning exactly der[len]; NULL otherwise. */
+static CMS_ContentInfo *
+cms_parse(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms;
+
+	if (len > LONG_MAX || (cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	if (p != der + len || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
+		CMS_ContentInfo_free(cms);
+		return NULL;
+	}
+	return cms;
+}
+
+int
+input_detect(const struct verify_input *in, enum verify_format *fmt, char *err, size_t errsz)
+{
+	CMS_ContentInfo *cms = NULL;
+	uint8_t *der = NULL, *owned = NULL;
+	const uint8_t *tok;
+	size_t len = 0, toklen;
+	bool pdf = is_pdf(in->sig, in->sig_len);
+	int ret = INK_ERR_INVALID;
+
+	*fmt = in->format;
+	if (pdf || *fmt == VERIFY_FORMAT_PADES) {
+		if (!pdf) {
+			snprintf(err, errsz, "not a PDF file (no %%PDF- header)");
+			return INK_ERR_INVALID;
+		}
+		if (*fmt != VERIFY_FORMAT_AUTO && *fmt != VERIFY_FORMAT_PADES) {
+			snprintf(err, errsz, "the input is a PDF, not the format requested");
+			return INK_ERR_INVALID;
+		}
+		*fmt = VERIFY_FORMAT_PADES;
+		return 0;
+	}
+	if ((ret = der_decode(in->sig, in->sig_len, &der, &len)) != 0) {
+		snprintf(err, errsz, "not a signature: neither DER, PEM, base64 nor PDF");
+		return ret == INK_ERR_ALLOC ? ret : INK_ERR_INVALID;
+	}
+	if ((ret = tst_unwrap(der, len, &tok, &toklen, &owned, err, errsz)) != 0)
+		goto out;
+	ret = INK_ERR_INVALID;
+	if ((cms = cms_parse(tok, toklen)) == NULL) {
+		snprintf(err, errsz, "not a CMS SignedData, time-stamp or PDF (garbage or truncated?)");
+		goto out;
+	}
+	if (OBJ_obj2nid(CMS_get0_eContentType(cms)) == NID_id_smime_ct_TSTInfo) {
+		if (*fmt == VERIFY_FORMAT_CADES && owned == NULL) {
+			/* A bare token is a CMS signature too; validate it as asked. */
+			ret = 0;
+			goto out;
+		}
+		if (*fmt != VERIFY_FORMAT_AUTO && *fmt != VERIFY_FORMAT_TIMESTAMP) {
+			snprintf(err, errsz, "the input is a time-stamp, not the format requested");
+			goto out;
+		}
+		*fmt = VERIFY_FORMAT_TIMESTAMP;
+	} else {
+		if (*fmt != VERIFY_FORMAT_AUTO && *fmt != VERIFY_FORMAT_CADES) {
+			snprintf(err, errsz, "the input is a CMS signature, not the format requested");
+			goto out;
+		}
+		*fmt = VERIFY_FORMAT_CADES;
+	}
+	ret = 0;
+out:
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(owned);
+	free(der);
+	return ret;
+}
+
+/* ---- attributes ---- */
+
+static int64_t
+signing_time(CMS_SignerInfo *si)
+{
+	X509_ATTRIBUTE *a;
+	ASN1_TYPE *t;
+	int idx;
+
+	if ((idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1)) < 0 ||
+	    (a = CMS_signed_get_attr(si, idx)) == NULL || (t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL)
+		return -1;
+	if (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME)
+		return -1;
+	return asn1_time_secs((const ASN1_TIME *)t->value.asn1_string);
+}
+
+/* The DER of a signed attribute's first value, parsed by d2i; NULL when absent. */
+static void *
+signed_attr_d2i(CMS_SignerInfo *si, int nid, void *(*d2i)(void **, const unsigned char **, long),
+                bool *malformed)
+{
+	X509_ATTRIBUTE *a;
+	ASN1_TYPE *t;
+	const unsigned char *p;
+	void *v;
+	int idx;
+
+	if ((idx = CMS_signed_get_attr_by_NID(si, nid, -1)) < 0 ||
+	    (a = CMS_signed_get_attr(si, idx)) == NULL)
+		return NULL;
+	if ((t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL || t->type != V_ASN1_SEQUENCE) {
+		*malformed = true;
+		return NULL;
+	}
+	p = t->value.sequence->data;
+	if ((v = d2i(NULL, &p, t->value.sequence->length)) == NULL) {
+		ERR_clear_error();
+		*malformed = true;
+	}
+	return v;
+}
+
+/* signing-certificate(-v2) identifies the certificate used (EN 319 102-1 5.2.3). */
+static void
+ess_check(CMS_SignerInfo *si, X509 *signer, STACK_OF(X509) *chain, enum verify_use use,
+          struct verify_issues *is, json_t *obj)
+{
+	ESS_SIGNING_CERT *ss = NULL;
+	ESS_SIGNING_CERT_V2 *ssv2 = NULL;
+	STACK_OF(X509) *one = NULL;
+	bool bad = false;
+	const char *state;
+	int r;
+
+	ss = signed_attr_d2i(si, NID_id_smime_aa_signingCertificate,
+	                     (void *(*)(void **, const unsigned char **, long))d2i_ESS_SIGNING_CERT, &bad);
+	ssv2 = signed_attr_d2i(si, NID_id_smime_aa_signingCertificateV2,
+	                       (void *(*)(void **, const unsigned char **, long))d2i_ESS_SIGNING_CERT_V2,
+	                       &bad);
+	if (bad) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "malformed signing-certificate attribute");
+		state = "malformed";
+		goto out;
+	}
+	if (ss == NULL && ssv2 == NULL) {
+		state = "absent";
+		if (use == VERIFY_USE_SIGNATURE && CMS_signed_get_attr_count(si) > 0)
+			warn_add(is, "no signing-certificate-v2 attribute (CAdES-B requires one)");
+		goto out;
+	}
+	if (chain == NULL) {
+		if ((one = sk_X509_new_null()) == NULL || sk_X509_push(one, signer) <= 0) {
+			state = "unchecked";
+			goto out;
+		}
+		chain = one;
+	}
+	r = OSSL_ESS_check_signing_certs(ss, ssv2, chain, 0);
+	ERR_clear_error();
+	if (r > 0) {
+		state = "matched";
+	} else {
+		state = "mismatch";
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+		          "the %s attribute does not identify the %s certificate",
+		          ssv2 != NULL ? "signing-certificate-v2" : "signing-certificate",
+		          use == VERIFY_USE_TSA ? "TSA" : "signing");
+	}
+out:
+	json_object_set_new(obj, "signing_certificate_attribute", json_string(state));
+	sk_X509_free(one);
+	ESS_SIGNING_CERT_free(ss);
+	ESS_SIGNING_CERT_V2_free(ssv2);
+}
+
+/* ---- cryptographic verification ---- */
+
+static void
+sigalg_check(const X509_ALGOR *psig, struct verify_issues *is, json_t *obj)
+{
+	const ASN1_OBJECT *o = NULL;
+	char oid[80];
+	int nid;
+
+	X509_ALGOR_get0(&o, NULL, NULL, psig);
+	oid_str(o, oid, sizeof(oid));
+	nid = OBJ_obj2nid(o);
+	json_object_set_new(obj, "signature_algorithm",
+	                    json_string(nid != NID_undef ? OBJ_nid2ln(nid) : oid));
+	/* Key OIDs in signatureAlgorithm (as openssl cms writes rsaEncryption): the digest
+	 * algorithm, checked separately, decides. */
+	if (policy_sig_alg_by_oid(oid) != NULL || strcmp(oid, OID_RSA_ENCRYPTION) == 0 ||
+	    strcmp(oid, OID_EC_PUBLIC_KEY) == 0)
+		return;
+	issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
+	          "signature algorithm %s (%s) is not allowed (CRYPTREC)",
+	          nid != NID_undef ? OBJ_nid2sn(nid) : "unknown", oid);
+}
+
+/* RSA PKCS#1 v1.5 without signed attributes: if the signature value decrypts to a well-formed
+ * DigestInfo, the signature is intact and the content must have changed. */
+static bool
+rsa_sig_intact(EVP_PKEY *pk, const ASN1_OCTET_STRING *sig)
+{
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char buf[1024];
+	size_t n = sizeof(buf);
+	bool ok = false;
+
+	if (EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA)
+		return false;
+	if ((pctx = EVP_PKEY_CTX_new(pk, NULL)) != NULL && EVP_PKEY_verify_recover_init(pctx) == 1 &&
+	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1 &&
+	    EVP_PKEY_verify_recover(pctx, buf, &n, sig->data, (size_t)sig->length) == 1 && n > 0 &&
+	    buf[0] == 0x30)
+		ok = true;
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(pctx);
+	return ok;
+}
+
+/* Verifies a signature without signed attributes over the content itself. 1 ok, 0 bad. */
+static int
+verify_content_direct(CMS_ContentInfo *cms, CMS_SignerInfo *si, const uint8_t *data, size_t len)
+{
+	BIO *dcont = NULL, *cmsbio = NULL, *next;
+	char buf[16384];
+	int r = 0;
+
+	if (len > INT32_MAX || (dcont = BIO_new_mem_buf(data, (int)len)) == NULL)
+		return 0;
+	if ((cmsbio = CMS_dataInit(cms, dcont)) == NULL)
+		goto out;
+	while (BIO_read(cmsbio, buf, sizeof(buf)) > 0)
+		;
+	r = CMS_SignerInfo_verify_content(si, cmsbio) == 1;
+out:
+	/* The chain is the digest BIOs on top of dcont: free them, then dcont. */
+	while (cmsbio != NULL && cmsbio != dcont) {
+		next = BIO_pop(cmsbio);
+		BIO_free(cmsbio);
+		cmsbio = next;
+	}
+	BIO_free(dcont);
+	ERR_clear_error();
+	return r;
+}
+
+/* Without signed attributes and without the document: RSA PKCS#1 or ECDSA over the digest. */
+static int
+verify_digest_direct(EVP_PKEY *pk, const X509_ALGOR *pdig, const ASN1_OCTET_STRING *sig,
+                     const uint8_t *dgst, size_t dlen)
+{
+	const ASN1_OBJECT *o = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	const EVP_MD *md;
+	int r = -1, id = EVP_PKEY_get_base_id(pk);
+
+	X509_ALGOR_get0(&o, NULL, NULL, pdig);
+	if ((id != EVP_PKEY_RSA && id != EVP_PKEY_EC) || (md = EVP_get_digestbyobj(o)) == NULL)
+		return -1;
+	if ((pctx = EVP_PKEY_CTX_new(pk, NULL)) == NULL || EVP_PKEY_verify_init(pctx) != 1 ||
+	    (id == EVP_PKEY_RSA && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) ||
+	    EVP_PKEY_CTX_set_signature_md(pctx, md) != 1)
+		goto out;
+	r = EVP_PKEY_verify(pctx, sig->data, (size_t)sig->length, dgst, dlen) == 1;
+out:
+	ERR_clear_error();
+	EVP_PKEY_CTX_free(pctx);
+	return r;
+}
+
+static void
+crypto_check(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509 *signer,
+             const struct verify_content *content, const X509_ALGOR *pdig,
+             struct verify_issues *is)
+{
+	const ASN1_OBJECT *dobj = NULL;
+	ASN1_OBJECT *ctype;
+	ASN1_OCTET_STRING *mdattr;
+	const ASN1_OCTET_STRING *sigval = CMS_SignerInfo_get0_signature(si);
+	uint8_t dgst[EVP_MAX_MD_SIZE];
+	const uint8_t *want = NULL;
+	size_t dlen = 0;
+	char oid[80];
+	int r;
+
+	X509_ALGOR_get0(&dobj, NULL, NULL, pdig);
+	oid_str(dobj, oid, sizeof(oid));
+	if (X509_get0_pubkey(signer) == NULL) {
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CRYPTO_FAILURE,
+		          "unusable public key in the signing certificate");
+		goto out;
+	}
+	CMS_SignerInfo_set1_signer_cert(si, signer);
+	/* The digest of the document, when it can be had. */
+	if (content->data != NULL) {
+		if ((r = digest_data(pdig, content->data, content->len, dgst, &dlen)) != 0) {
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
+			          "unknown digest algorithm %s", oid);
+			goto out;
+		}
+		want = dgst;
+	} else if (content->digest != NULL) {
+		if (strcmp(content->digest_oid, oid) != 0) {
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
+			          "the document digest given is %s, the signature uses %s",
+			          content->digest_oid, oid);
+			goto out;
+		}
+		want = content->digest;
+		dlen = content->digest_len;
+	}
+
+	if (CMS_signed_get_attr_count(si) > 0) {
+		ctype = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_contentType), -3,
+		                                    V_ASN1_OBJECT);
+		if (ctype == NULL || OBJ_cmp(ctype, CMS_get0_eContentType(cms)) != 0)
+			issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+			          "content-type attribute missing or different from the content");
+		mdattr = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3,
+		                                     V_ASN1_OCTET_STRING);
+		if (mdattr == NULL) {
+			issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+			          "no message-digest attribute");
+		} else if (want == NULL) {
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
+			          "detached signature: the signed document was not given");
+		} else if ((size_t)mdattr->length != dlen ||
+		           CRYPTO_memcmp(mdattr->data, want, dlen) != 0) {
+			issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE,
+			          "the message-digest attribute does not match the document");
+		}
+		if (CMS_SignerInfo_verify(si) != 1)
+			issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_SIG_CRYPTO_FAILURE,
+			          "the signature value does not verify over the signed attributes");
+		goto out;
+	}
+
+	/* No signed attributes: the signature is over the document itself. */
+	if (content->data != NULL) {
+		if (verify_content_direct(cms, si, content->data, content->len) == 1)
+			goto out;
+	} else if (want != NULL) {
+		r = verify_digest_direct(X509_get0_pubkey(signer), pdig, sigval, want, dlen);
+		if (r == 1)
+			goto out;
+		if (r < 0) {
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
+			          "a signature without signed attributes with this key type needs the "
+			          "document, not its digest");
+			goto out;
+		}
+	} else {
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
+		          "detached signature: the signed document was not given");
+		goto out;
+	}
+	if (rsa_sig_intact(X509_get0_pubkey(signer), sigval))
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE,
+		          "the document's digest differs from the one signed");
+	else
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_SIG_CRYPTO_FAILURE,
+		          "the signature value does not verify over the document");
+out:
+	ERR_clear_error();
+}
+
+/* ---- signature time-stamps ---- */
+
+static void
+timestamps_check(struct verify_ctx *ctx, CMS_SignerInfo *si, struct verify_issues *is, json_t *obj,
+                 int64_t *poe)
+{
+	const ASN1_OCTET_STRING *sv = CMS_SignerInfo_get0_signature(si);
+	struct verify_content over = { .data = sv->data, .len = (size_t)sv->length };
+	X509_ATTRIBUTE *a;
+	ASN1_TYPE *t;
+	json_t *arr = json_array(), *ts;
+	int64_t gt;
+	enum verify_indication ind;
+	enum verify_sub sub;
+	int idx = -1, j, count = 0;
+
+	*poe = -1;
+	while ((idx = CMS_unsigned_get_attr_by_NID(si, NID_id_smime_aa_timeStampToken, idx)) >= 0) {
+		a = CMS_unsigned_get_attr(si, idx);
+		for (j = 0; a != NULL && j < X509_ATTRIBUTE_count(a); j++) {
+			if (++count > VERIFY_MAX_TIMESTAMPS)
+				break;
+			if ((ts = json_object()) == NULL)
+				break;
+			t = X509_ATTRIBUTE_get0_type(a, j);
+			if (t == NULL || t->type != V_ASN1_SEQUENCE) {
+				json_object_set_new(ts, "indication", json_string("TOTAL-FAILED"));
+				json_object_set_new(ts, "sub_indication", json_string("FORMAT_FAILURE"));
+				json_array_append_new(arr, ts);
+				warn_add(is, "signature time-stamp %d is malformed", count);
+				continue;
+			}
+			ind = tst_validate(ctx, t->value.sequence->data, (size_t)t->value.sequence->length,
+			                   &over, ts, &gt, &sub);
+			if (ind == VERIFY_TOTAL_PASSED) {
+				if (*poe < 0 || gt < *poe)
+					*poe = gt;
+			} else {
+				warn_add(is, "signature time-stamp %d is not valid (%s/%s); it proves nothing",
+				         count, verify_indication_str(ind), verify_sub_str(sub));
+			}
+			json_array_append_new(arr, ts);
+		}
+	}
+	json_object_set_new(obj, "timestamps", arr);
+}
+
+/* ---- one SignerInfo ---- */
+
+void
+signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si,
+                const struct verify_content *content, enum verify_use use, int64_t claimed,
+                struct verify_issues *is, json_t *obj)
+{
+	STACK_OF(X509) *certs = NULL, *chain = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
+	X509_ALGOR *pdig = NULL, *psig = NULL;
+	const ASN1_OBJECT *dobj = NULL;
+	struct verify_times t = { .poe = -1, .claimed = claimed };
+	json_t *chain_json = NULL;
+	X509 *signer = NULL;
+	int i;
+
+	if ((certs = CMS_get1_certs(cms)) == NULL)
+		certs = sk_X509_new_null();
+	if ((crls = CMS_get1_crls(cms)) == NULL)
+		crls = sk_X509_CRL_new_null();
+	if (certs == NULL || crls == NULL)
+		goto out;
+	CMS_SignerInfo_get0_algs(si, NULL, NULL, &pdig, &psig);
+	X509_ALGOR_get0(&dobj, NULL, NULL, pdig);
+	json_object_set_new(obj, "digest_algorithm", json_string(OBJ_nid2sn(OBJ_obj2nid(dobj))));
+	digest_check(pdig, use == VERIFY_USE_TSA ? "TSA signature" : "signature", is);
+	sigalg_check(psig, is, obj);
+	json_object_set_new(obj, "signed_attributes", json_boolean(CMS_signed_get_attr_count(si) > 0));
+	if (use == VERIFY_USE_SIGNATURE) {
+		t.claimed = signing_time(si);
+		json_object_set_new(obj, "claimed_signing_time", json_time(t.claimed));
+	}
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0) {
+			signer = sk_X509_value(certs, i);
+			break;
+		}
+	}
+	if (signer == NULL) {
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+		          "the signature does not carry the certificate it names");
+		goto out;
+	}
+	json_object_set_new(obj, "signer",
+	                    json_pack("{s:o, s:o, s:o}", "subject",
+	                              json_name(X509_get_subject_name(signer)), "issuer",
+	                              json_name(X509_get_issuer_name(signer)), "serial",
+	                              json_serial(signer)));
+	crypto_check(cms, si, signer, content, pdig, is);
+	if (use == VERIFY_USE_SIGNATURE) {
+		timestamps_check(ctx, si, is, obj, &t.poe);
+		if (t.poe >= 0 && t.claimed > t.poe + 300)
+			warn_add(is, "the claimed signing time is later than the time-stamp");
+	}
+	json_object_set_new(obj, "best_signature_time", json_time(t.poe >= 0 ? t.poe : ctx->now));
+	json_object_set_new(obj, "best_signature_time_source",
+	                    json_string(t.poe >= 0 ? "time-stamp" : "validation time"));
+	path_validate(ctx, signer, certs, crls, &t, use, is, &chain_json, &chain);
+	json_object_set_new(obj, "chain", chain_json != NULL ? chain_json : json_array());
+	ess_check(si, signer, chain, use, is, obj);
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(chain, X509_free);
+	sk_X509_pop_free(certs, X509_free);
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+}
+
+/* ---- time-stamp tokens ---- */
+
+enum verify_indication
+tst_validate(struct verify_ctx *ctx, const uint8_t *der, size_t len,
+             const struct verify_content *over, json_t *obj, int64_t *gen_time,
+             enum verify_sub *sub_out)
+{
+	struct verify_issues is;
+	CMS_ContentInfo *cms = NULL;
+	ASN1_OCTET_STRING **pos;
+	TS_TST_INFO *tst = NULL;
+	TS_MSG_IMPRINT *mi;
+	X509_ALGOR *ialg;
+	ASN1_OCTET_STRING *imsg;
+	const ASN1_OBJECT *iobj = NULL;
+	STACK_OF(CMS_SignerInfo) *sis;
+	struct verify_content self = { 0 };
+	const unsigned char *p;
+	uint8_t dgst[EVP_MAX_MD_SIZE];
+	size_t dlen = 0;
+	int64_t gt = -1;
+	char oid[80];
+	enum verify_indication ind;
+	enum verify_sub sub;
+
+	*gen_time = -1;
+	issues_init(&is);
+	json_object_set_new(obj, "format", json_string("timestamp"));
+	if ((cms = cms_parse(der, len)) == NULL ||
+	    OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_id_smime_ct_TSTInfo ||
+	    (pos = CMS_get0_content(cms)) == NULL || *pos == NULL) {
+		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "not an RFC 3161 time-stamp token");
+		goto out;
+	}
+	p = (*pos)->data;
+	if ((tst = d2i_TS_TST_INFO(NULL, &p, (*pos)->length)) == NULL ||
+	    p != (*pos)->data + (*pos)->length) {
+		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE, "malformed TSTInfo");
+		goto out;
+	}
+	gt = asn1_time_secs(TS_TST_INFO_get_time(tst));
+	json_object_set_new(obj, "gen_time", json_time(gt));
+	if (gt < 0)
+		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE, "unreadable genTime");
+	mi = TS_TST_INFO_get_msg_imprint(tst);
+	ialg = TS_MSG_IMPRINT_get_algo(mi);
+	imsg = TS_MSG_IMPRINT_get_msg(mi);
+	X509_ALGOR_get0(&iobj, NULL, NULL, ialg);
+	oid_str(iobj, oid, sizeof(oid));
+	json_object_set_new(obj, "imprint_algorithm", json_string(OBJ_nid2sn(OBJ_obj2nid(iobj))));
+	digest_check(ialg, "time-stamp imprint", &is);
+	if (over->data != NULL) {
+		if (digest_data(ialg, over->data, over->len, dgst, &dlen) != 0)
+			issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
+			          "unknown imprint digest algorithm %s", oid);
+		else if ((size_t)imsg->length != dlen || CRYPTO_memcmp(imsg->data, dgst, dlen) != 0)
+			issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE,
+			          "the time-stamp's message imprint does not match the time-stamped data");
+	} else if (over->digest != NULL) {
+		if (strcmp(over->digest_oid, oid) != 0)
+			issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
+			          "the digest given is %s, the time-stamp imprint uses %s",
+			          over->digest_oid, oid);
+		else if ((size_t)imsg->length != over->digest_len ||
+		         CRYPTO_memcmp(imsg->data, over->digest, over->digest_len) != 0)
+			issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE,
+			          "the time-stamp's message imprint does not match the digest given");
+	} else {
+		issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
+		          "the time-stamped data was not given");
+	}
+	sis = CMS_get0_SignerInfos(cms);
+	if (sk_CMS_SignerInfo_num(sis) != 1) {
+		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "a time-stamp token has exactly one signer");
+		goto out;
+	}
+	self.data = (*pos)->data;
+	self.len = (size_t)(*pos)->length;
+	signer_validate(ctx, cms, sk_CMS_SignerInfo_value(sis, 0), &self, VERIFY_USE_TSA, gt, &is,
+	                obj);
+out:
+	ERR_clear_error();
+	issues_result(&is, &ind, &sub);
+	issues_to_json(&is, obj);
+	issues_free(&is);
+	if (ind == VERIFY_TOTAL_PASSED)
+		*gen_time = gt;
+	*sub_out = sub;
+	TS_TST_INFO_free(tst);
+	CMS_ContentInfo_free(cms);
+	return ind;
+}
+
+/* ---- CAdES and standalone time-stamps ---- */
+
+static int
+add_result(struct verify_report *r, struct verify_issues *is, json_t *sig)
+{
+	enum verify_indication ind;
+	enum verify_sub sub;
+
+	issues_result(is, &ind, &sub);
+	issues_to_json(is, sig);
+	return report_add(r, sig, ind, sub);
+}
+
+int
+cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_format fmt,
+        struct verify_report *r, char *err, size_t errsz)
+{
+	struct verify_content content = { .data = in->doc, .len = in->doc_len,
+	                                   .digest = in->digest, .digest_len = in->digest_len,
+	                                   .digest_oid = in->digest_oid };
+	struct verify_issues is;
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(CMS_SignerInfo) *sis;
+	ASN1_OCTET_STRING **pos;
+	uint8_t *der = NULL, *owned = NULL;
+	const uint8_t *tok;
+	size_t len = 0, toklen;
+	json_t *sig = NULL;
+	int64_t gt;
+	enum verify_indication ind;
+	enum verify_sub sub;
+	bool detached;
+	int i, n, ret;
+
+	issues_init(&is);
+	if ((ret = der_decode(in->sig, in->sig_len, &der, &len)) != 0)
+		goto out;
+	if (fmt == VERIFY_FORMAT_TIMESTAMP) {
+		if ((ret = tst_unwrap(der, len, &tok, &toklen, &owned, err, errsz)) != 0)
+			goto out;
+		if ((sig = json_object()) == NULL) {
+			ret = INK_ERR_ALLOC;
+			goto out;
+		}
+		ind = tst_validate(ctx, tok, toklen, &content, sig, &gt, &sub);
+		ret = report_add(r, sig, ind, sub);
+		sig = NULL;
+		goto out;
+	}
+	ret = INK_ERR_INVALID;
+	if ((cms = cms_parse(der, len)) == NULL) {
+		snprintf(err, errsz, "not a CMS SignedData (garbage or truncated?)");
+		goto out;
+	}
+	sis = CMS_get0_SignerInfos(cms);
+	if ((n = sk_CMS_SignerInfo_num(sis)) <= 0) {
+		snprintf(err, errsz, "the CMS SignedData holds no signature (certificates only?)");
+		goto out;
+	}
+	pos = CMS_get0_content(cms);
+	detached = pos == NULL || *pos == NULL;
+	if (!detached) {
+		if (in->doc != NULL || in->digest != NULL) {
+			snprintf(err, errsz, "the signature carries its content: give no document");
+			goto out;
+		}
+		content.data = (*pos)->data;
+		content.len = (size_t)(*pos)->length;
+	}
+	for (i = 0; i < n; i++) {
+		issues_free(&is);
+		issues_init(&is);
+		if ((sig = json_pack("{s:s, s:b}", "format", "cades", "detached", detached)) == NULL) {
+			ret = INK_ERR_ALLOC;
+			goto out;
+		}
+		signer_validate(ctx, cms, sk_CMS_SignerInfo_value(sis, i), &content,
+		                VERIFY_USE_SIGNATURE, -1, &is, sig);
+		ret = add_result(r, &is, sig);
+		sig = NULL;
+		if (ret != 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	ERR_clear_error();
+	issues_free(&is);
+	json_decref(sig);
+	CMS_ContentInfo_free(cms);
+	OPENSSL_free(owned);
+	free(der);
+	return ret;
+}

@@ -1,0 +1,452 @@
+/* path: X.509 validation of a signing or TSA certificate — chain to a trust anchor, validity at
+ * the best signing time, key usage, algorithms, and revocation from CRLs (EN 319 102-1 XCV). */
+#include "verify/verify_int.h"
+
+#include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+/* Extended key usages that allow document signing (when the extension is present at all). */
+static const char *const signing_ekus[] = {
+	"2.5.29.37.0",               /* anyExtendedKeyUsage */
+	"1.3.6.1.5.5.7.3.4",         /* emailProtection */
+	"1.3.6.1.5.5.7.3.36",        /* id-kp-documentSigning (RFC 9336) */
+	"1.2.840.113583.1.1.5",      /* Adobe authentic documents trust */
+	"1.3.6.1.4.1.311.10.3.12",   /* Microsoft document signing */
+	"1.3.6.1.5.5.7.3.3",         /* codeSigning */
+};
+
+enum rev_status { REV_UNKNOWN, REV_GOOD, REV_REVOKED };
+
+struct rev_result {
+	enum rev_status status;
+	const char *source;
+	int64_t revoked_at;
+	int64_t this_update;
+	int64_t next_update;
+	int reason;
+};
+
+/* ---- CRL fetching (only when the context allows it) ---- */
+
+static size_t
+fetch_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct ink_buf *b = arg;
+
+	return buf_put(b, p, size * n) == 0 ? size * n : 0;
+}
+
+static void
+fetch_url(struct verify_ctx *ctx, const char *url, struct verify_issues *is)
+{
+	struct ink_buf b;
+	CURL *c = NULL;
+	CURLcode cr;
+	long status = 0;
+
+	buf_init(&b, VERIFY_MAX_CRL, false);
+	if ((c = curl_easy_init()) == NULL)
+		goto out;
+	(void)curl_easy_setopt(c, CURLOPT_URL, url);
+	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT, VERIFY_FETCH_TIMEOUT);
+	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	cr = curl_easy_perform(c);
+	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (cr != CURLE_OK || status != 200) {
+		warn_add(is, "CRL fetch from %.200s failed (%s, HTTP %ld)", url,
+		         curl_easy_strerror(cr), status);
+		goto out;
+	}
+	if (crl_parse_into(ctx->fetched, b.data, b.len) != 0)
+		warn_add(is, "what %.200s served is not a CRL", url);
+out:
+	curl_easy_cleanup(c);
+	buf_free(&b);
+}
+
+static void
+fetch_crls(struct verify_ctx *ctx, X509 *x, struct verify_issues *is)
+{
+	STACK_OF(DIST_POINT) *dps = NULL;
+	DIST_POINT *dp;
+	GENERAL_NAME *g;
+	char url[1024];
+	int i, j, len;
+
+	if ((dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL)) == NULL)
+		return;
+	for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); j++) {
+			g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
+			if (g->type != GEN_URI)
+				continue;
+			len = ASN1_STRING_length(g->d.uniformResourceIdentifier);
+			if (len <= 0 || (size_t)len >= sizeof(url))
+				continue;
+			memcpy(url, ASN1_STRING_get0_data(g->d.uniformResourceIdentifier), (size_t)len);
+			url[len] = '\0';
+			if (memchr(url, '\0', (size_t)len) != NULL ||
+			    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+				continue;
+			fetch_url(ctx, url, is);
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+}
+
+/* ---- revocation ---- */
+
+/* The newest CRL in crls issued by issuer for x (name match and a valid signature). */
+static void
+crl_pick(STACK_OF(X509_CRL) *crls, const char *label, X509 *x, X509 *issuer, X509_CRL **best,
+         const char **best_label)
+{
+	EVP_PKEY *ipk = X509_get0_pubkey(issuer);
+	X509_CRL *crl;
+	int i;
+
+	for (i = 0; ipk != NULL && i < sk_X509_CRL_num(crls); i++) {
+		crl = sk_X509_CRL_value(crls, i);
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0)
+			continue;
+		if (X509_CRL_verify(crl, ipk) != 1) {
+			ERR_clear_error();
+			continue;
+		}
+		if (*best == NULL || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl),
+		                                       X509_CRL_get0_lastUpdate(*best)) > 0) {
+			*best = crl;
+			*best_label = label;
+		}
+	}
+}
+
+static void
+revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509_CRL) *embedded,
+                 struct verify_issues *is, struct rev_result *rr)
+{
+	X509_CRL *crl = NULL;
+	X509_REVOKED *rev = NULL;
+	ASN1_ENUMERATED *reason = NULL;
+	const char *label = NULL;
+
+	memset(rr, 0, sizeof(*rr));
+	rr->status = REV_UNKNOWN;
+	rr->revoked_at = rr->this_update = rr->next_update = -1;
+	rr->reason = -1;
+	rr->source = "none";
+	crl_pick(embedded, "CRL embedded in the signature", x, issuer, &crl, &label);
+	crl_pick(ctx->crls, "CRL supplied by the caller", x, issuer, &crl, &label);
+	crl_pick(ctx->fetched, "CRL fetched from the distribution point", x, issuer, &crl, &label);
+	if (crl == NULL && ctx->fetch) {
+		fetch_crls(ctx, x, is);
+		crl_pick(ctx->fetched, "CRL fetched from the distribution point", x, issuer, &crl,
+		         &label);
+	}
+	if (crl == NULL)
+		return;
+	rr->source = label;
+	rr->this_update = asn1_time_secs(X509_CRL_get0_lastUpdate(crl));
+	rr->next_update = asn1_time_secs(X509_CRL_get0_nextUpdate(crl));
+	if (X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL) {
+		rr->status = REV_REVOKED;
+		rr->revoked_at = asn1_time_secs(X509_REVOKED_get0_revocationDate(rev));
+		if ((reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL)) != NULL)
+			rr->reason = (int)ASN1_ENUMERATED_get(reason);
+		ASN1_ENUMERATED_free(reason);
+	} else {
+		rr->status = REV_GOOD;
+	}
+	if (rr->next_update >= 0 && rr->next_update < ctx->now)
+		warn_add(is, "the CRL used (%s) is past its nextUpdate", label);
+}
+
+static json_t *
+rev_json(const struct rev_result *rr, bool checked)
+{
+	static const char *const names[] = { "unknown", "good", "revoked" };
+
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}",
+	                 "status", checked ? names[rr->status] : "not checked",
+	                 "source", rr->source,
+	                 "crl_this_update", json_time(rr->this_update),
+	                 "crl_next_update", json_time(rr->next_update),
+	                 "revoked_at", json_time(rr->revoked_at));
+}
+
+/* ---- per-certificate checks ---- */
+
+static void
+cert_algs_check(X509 *x, const char *who, int64_t t, struct verify_issues *is, json_t *obj)
+{
+	int mdnid = NID_undef, pknid = NID_undef, secbits = 0;
+	uint32_t flags = 0;
+	char oid[80];
+
+	key_check(X509_get0_pubkey(x), t, who, is, obj);
+	if (X509_get_signature_info(x, &mdnid, &pknid, &secbits, &flags) != 1) {
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
+		          "%s: unknown signature algorithm", who);
+		return;
+	}
+	if (mdnid == NID_undef)
+		return; /* EdDSA: no separate digest */
+	oid_str(OBJ_nid2obj(mdnid), oid, sizeof(oid));
+	if (policy_hash_by_oid(oid) == NULL)
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
+		          "%s: signed with %s, which is not allowed", who, OBJ_nid2sn(mdnid));
+}
+
+static bool
+eku_has(EXTENDED_KEY_USAGE *eku, const char *const *oids, size_t n)
+{
+	char oid[80];
+	int i;
+	size_t j;
+
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		oid_str(sk_ASN1_OBJECT_value(eku, i), oid, sizeof(oid));
+		for (j = 0; j < n; j++) {
+			if (strcmp(oid, oids[j]) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void
+usage_check(X509 *x, enum verify_use use, struct verify_issues *is)
+{
+	static const char *const ts_eku[] = { "1.3.6.1.5.5.7.3.8" };
+	EXTENDED_KEY_USAGE *eku = NULL;
+	uint32_t ku;
+	int crit = -1;
+	const char *who = use == VERIFY_USE_TSA ? "TSA certificate" : "signing certificate";
+
+	ku = X509_get_key_usage(x);
+	if (ku == UINT32_MAX)
+		warn_add(is, "%s has no key usage extension", who);
+	else if ((ku & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0)
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+		          "%s key usage allows neither digitalSignature nor nonRepudiation", who);
+	eku = X509_get_ext_d2i(x, NID_ext_key_usage, &crit, NULL);
+	if (use == VERIFY_USE_TSA) {
+		if (eku == NULL || !eku_has(eku, ts_eku, 1))
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+			          "TSA certificate lacks the timeStamping extended key usage");
+		else if (crit != 1)
+			warn_add(is, "TSA certificate's extended key usage is not critical (RFC 3161)");
+	} else if (eku != NULL && !eku_has(eku, signing_ekus, INK_ARRAY_LEN(signing_ekus))) {
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+		          "signing certificate's extended key usage does not allow document signing");
+	} else if (eku == NULL && crit != -1) {
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_FORMAT_FAILURE,
+		          "signing certificate's extended key usage extension is malformed");
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+}
+
+static enum verify_sub
+chain_error_sub(int err)
+{
+	switch (err) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return VERIFY_SUB_NO_CERTIFICATE_CHAIN_FOUND;
+	case X509_V_ERR_INVALID_CA:
+	case X509_V_ERR_PATH_LENGTH_EXCEEDED:
+	case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
+	case X509_V_ERR_INVALID_PURPOSE:
+	case X509_V_ERR_INVALID_EXTENSION:
+	case X509_V_ERR_INVALID_POLICY_EXTENSION:
+	case X509_V_ERR_NO_EXPLICIT_POLICY:
+	case X509_V_ERR_PERMITTED_VIOLATION:
+	case X509_V_ERR_EXCLUDED_VIOLATION:
+	case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
+		return VERIFY_SUB_CHAIN_CONSTRAINTS_FAILURE;
+	default:
+		return VERIFY_SUB_CERTIFICATE_CHAIN_GENERAL_FAILURE;
+	}
+}
+
+/* Validity of x at the best signing time; rev tells whether "not revoked" is known. */
+static void
+validity_check(X509 *x, const char *who, const struct verify_times *t, int64_t now,
+               enum rev_status rev, struct verify_issues *is)
+{
+	int64_t nb = asn1_time_secs(X509_get0_notBefore(x));
+	int64_t na = asn1_time_secs(X509_get0_notAfter(x));
+	char buf[21];
+
+	if (nb < 0 || na < 0) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "%s: unreadable validity period", who);
+		return;
+	}
+	if (t->poe >= 0) {
+		/* A time-stamp proves when the signature existed. */
+		ink_time_str(t->poe, buf);
+		if (t->poe < nb)
+			issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_NOT_YET_VALID,
+			          "%s was not yet valid at the time-stamp's time %s", who, buf);
+		else if (t->poe > na)
+			issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_EXPIRED,
+			          "%s had expired before the time-stamp's time %s", who, buf);
+		return;
+	}
+	if (now < nb) {
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NOT_YET_VALID,
+		          "%s is not yet valid", who);
+	} else if (now > na) {
+		ink_time_str(na, buf);
+		if (rev == REV_GOOD)
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_OUT_OF_BOUNDS_NOT_REVOKED,
+			          "%s expired on %s and no time-stamp proves the signature is older "
+			          "(it is not revoked)", who, buf);
+		else
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_OUT_OF_BOUNDS_NO_POE,
+			          "%s expired on %s and no time-stamp proves the signature is older",
+			          who, buf);
+	}
+}
+
+/* Revocation as seen at the best signing time (EN 319 102-1 5.3.4). */
+static void
+revocation_judge(const struct rev_result *rr, const char *who, bool ca, const struct verify_times *t,
+                 bool require, struct verify_issues *is)
+{
+	char when[21];
+
+	if (rr->status == REV_UNKNOWN) {
+		if (require)
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER,
+			          "no revocation information for the %s (give a CRL)", who);
+		else
+			warn_add(is, "revocation of the %s not checked (no CRL)", who);
+		return;
+	}
+	if (rr->status != REV_REVOKED)
+		return;
+	ink_time_str(rr->revoked_at >= 0 ? rr->revoked_at : 0, when);
+	if (t->poe >= 0 && rr->revoked_at > t->poe) {
+		warn_add(is, "%s was revoked on %s, after the time-stamp proving the signature", who,
+		         when);
+		return;
+	}
+	if (t->poe >= 0 || (t->claimed >= 0 && rr->revoked_at <= t->claimed)) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED, "%s was revoked on %s%s", who,
+		          when, t->poe >= 0 ? ", before the time-stamp" : ", before the claimed signing time");
+		return;
+	}
+	issue_add(is, VERIFY_INDETERMINATE, ca ? VERIFY_SUB_REVOKED_CA_NO_POE : VERIFY_SUB_REVOKED_NO_POE,
+	          "%s was revoked on %s and no time-stamp proves the signature is older", who, when);
+}
+
+void
+path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
+              STACK_OF(X509_CRL) *embedded, const struct verify_times *t, enum verify_use use,
+              struct verify_issues *is, json_t **chain_json, STACK_OF(X509) **chain_out)
+{
+	X509_STORE_CTX *sctx = NULL;
+	STACK_OF(X509) *chain = NULL;
+	struct rev_result rr;
+	json_t *arr = NULL, *c;
+	X509 *x;
+	char who[64];
+	int64_t best = t->poe >= 0 ? t->poe : ctx->now;
+	int err = X509_V_OK, n, i;
+	bool anchored = false, anchor;
+
+	*chain_json = NULL;
+	*chain_out = NULL;
+	if ((arr = json_array()) == NULL)
+		return;
+	if ((sctx = X509_STORE_CTX_new()) == NULL ||
+	    X509_STORE_CTX_init(sctx, ctx->store, leaf, untrusted) != 1)
+		goto out;
+	/* Time is judged below against the best signing time, not by OpenSSL against now. */
+	X509_STORE_CTX_set_flags(sctx, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME);
+	if (X509_verify_cert(sctx) == 1) {
+		anchored = true;
+	} else {
+		err = X509_STORE_CTX_get_error(sctx);
+		if (verify_ctx_trust_count(ctx) == 0)
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_CERTIFICATE_CHAIN_FOUND,
+			          "no trust anchor is configured");
+		else
+			issue_add(is, VERIFY_INDETERMINATE, chain_error_sub(err),
+			          "%s: certificate chain: %s (depth %d)",
+			          use == VERIFY_USE_TSA ? "TSA" : "signer",
+			          X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(sctx));
+	}
+	ERR_clear_error();
+	chain = X509_STORE_CTX_get1_chain(sctx);
+	if (chain == NULL || sk_X509_num(chain) == 0) {
+		sk_X509_pop_free(chain, X509_free);
+		if ((chain = sk_X509_new_null()) == NULL || !X509_up_ref(leaf))
+			goto out;
+		if (sk_X509_push(chain, leaf) <= 0) {
+			X509_free(leaf);
+			goto out;
+		}
+	}
+	n = sk_X509_num(chain);
+	for (i = 0; i < n; i++) {
+		x = sk_X509_value(chain, i);
+		anchor = anchored && i == n - 1;
+		snprintf(who, sizeof(who), "%s", i > 0 ? "CA certificate" :
+		         use == VERIFY_USE_TSA ? "TSA certificate" : "signing certificate");
+		c = json_pack("{s:o, s:o, s:o, s:o, s:o, s:b}", "subject",
+		              json_name(X509_get_subject_name(x)), "issuer",
+		              json_name(X509_get_issuer_name(x)), "serial", json_serial(x),
+		              "not_before", json_time(asn1_time_secs(X509_get0_notBefore(x))),
+		              "not_after", json_time(asn1_time_secs(X509_get0_notAfter(x))),
+		              "trust_anchor", anchor);
+		if (c == NULL || json_array_append_new(arr, c) != 0)
+			goto out;
+		if (anchor) {
+			if (asn1_time_secs(X509_get0_notAfter(x)) < best)
+				warn_add(is, "the trust anchor has expired");
+			/* A signer trusted directly still has to meet the algorithm policy. */
+			if (i == 0)
+				key_check(X509_get0_pubkey(x), best, who, is, c);
+			continue;
+		}
+		cert_algs_check(x, who, best, is, c);
+		memset(&rr, 0, sizeof(rr));
+		rr.status = REV_UNKNOWN;
+		rr.source = "none";
+		rr.revoked_at = rr.this_update = rr.next_update = -1;
+		if (i + 1 < n) {
+			revocation_check(ctx, x, sk_X509_value(chain, i + 1), embedded, is, &rr);
+			revocation_judge(&rr, who, i > 0, t, ctx->require_revocation, is);
+			json_object_set_new(c, "revocation", rev_json(&rr, true));
+		} else {
+			/* No issuer: the chain problem above already decides. */
+			json_object_set_new(c, "revocation", rev_json(&rr, false));
+		}
+		validity_check(x, who, t, ctx->now, rr.status, is);
+	}
+	usage_check(leaf, use, is);
+	*chain_out = chain;
+	chain = NULL;
+out:
+	*chain_json = arr;
+	sk_X509_pop_free(chain, X509_free);
+	X509_STORE_CTX_free(sctx);
+}

@@ -1,0 +1,133 @@
+/* verify_int: what the verify module's files share; not part of its interface. */
+#ifndef INKAN_VERIFY_INT_H
+#define INKAN_VERIFY_INT_H
+
+#include <openssl/cms.h>
+#include <openssl/x509.h>
+
+#include "verify/verify.h"
+
+/* Inputs larger than this are refused: a signature container is never this large. */
+#define VERIFY_MAX_CRL (16u * 1024u * 1024u)
+#define VERIFY_MAX_ISSUES 32
+#define VERIFY_MAX_SIGNATURES 64
+#define VERIFY_MAX_TIMESTAMPS 8
+/* Seconds a CRL fetch may take. */
+#define VERIFY_FETCH_TIMEOUT 10L
+
+struct verify_ctx {
+	X509_STORE *store;            /* trust anchors */
+	STACK_OF(X509) *anchors;      /* the same certificates, for counting and matching */
+	STACK_OF(X509_CRL) *crls;     /* supplied by the caller */
+	STACK_OF(X509_CRL) *fetched;  /* fetched during a run (when allowed) */
+	bool fetch;
+	bool require_revocation;
+	int64_t time;                 /* 0: the clock */
+	int64_t now;                  /* validation time of the current run */
+};
+
+/* The problems found while validating one signature, and the warnings. */
+struct verify_issues {
+	struct {
+		enum verify_indication ind;
+		enum verify_sub sub;
+	} v[VERIFY_MAX_ISSUES];
+	size_t n;
+	json_t *problems;  /* [{indication, sub_indication, detail}] */
+	json_t *warnings;  /* [string] */
+};
+
+void issues_init(struct verify_issues *is);
+void issues_free(struct verify_issues *is);
+void issue_add(struct verify_issues *is, enum verify_indication ind, enum verify_sub sub,
+               const char *fmt, ...) INK_PRINTF(4, 5);
+void warn_add(struct verify_issues *is, const char *fmt, ...) INK_PRINTF(2, 3);
+/* The deciding indication of everything added so far. */
+void issues_result(const struct verify_issues *is, enum verify_indication *ind,
+                   enum verify_sub *sub);
+/* Moves indication, sub_indication, problems and warnings into obj. */
+void issues_to_json(struct verify_issues *is, json_t *obj);
+
+/* What a certificate is being validated for. */
+enum verify_use { VERIFY_USE_SIGNATURE, VERIFY_USE_TSA };
+
+/* Times of a signature, seconds since the epoch; -1 when unknown. */
+struct verify_times {
+	int64_t poe;      /* proof of existence: the earliest valid signature time-stamp */
+	int64_t claimed;  /* the signing-time attribute, or a time-stamp's genTime */
+};
+
+/* Builds the chain of leaf to a trust anchor, checks validity at the best signing time, key
+ * usage for use, algorithms and revocation. Problems go to is; the chain (subjects, validity,
+ * revocation) to *chain_json. *chain_out (leaf first) is set when a chain was built. */
+void path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
+                   STACK_OF(X509_CRL) *embedded, const struct verify_times *t,
+                   enum verify_use use, struct verify_issues *is, json_t **chain_json,
+                   STACK_OF(X509) **chain_out);
+
+/* The content a SignerInfo is checked against. */
+struct verify_content {
+	const uint8_t *data;   /* detached document, or NULL */
+	size_t len;
+	const uint8_t *digest; /* or a digest of it */
+	size_t digest_len;
+	const char *digest_oid;
+};
+
+/* Validates one SignerInfo of cms (crypto, signing certificate, path, algorithms, and for
+ * VERIFY_USE_SIGNATURE its signature time-stamps) into obj; problems into is. claimed is a
+ * genTime for a time-stamp's signer, else -1 (the signing-time attribute is used). */
+void signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si,
+                     const struct verify_content *content, enum verify_use use, int64_t claimed,
+                     struct verify_issues *is, json_t *obj);
+
+/* Validates a TimeStampToken (DER ContentInfo) over data (or, when data is NULL, over the
+ * given digest) into obj: indication, genTime, TSA, chain. *gen_time is the genTime when the
+ * token is TOTAL-PASSED, else -1. Returns the token's indication; *sub its sub-indication. */
+enum verify_indication tst_validate(struct verify_ctx *ctx, const uint8_t *der, size_t len,
+                                    const struct verify_content *over, json_t *obj,
+                                    int64_t *gen_time, enum verify_sub *sub);
+
+/* Validates every signature dictionary of a PDF; appends one object per signature to sigs and
+ * its result to the report arrays through add. INK_ERR_INVALID when none is found. */
+struct verify_report;
+int report_add(struct verify_report *r, json_t *sig, enum verify_indication ind,
+               enum verify_sub sub) INK_WUR;
+int pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len,
+                 struct verify_report *r, char *err, size_t errsz) INK_WUR;
+
+/* Detects the format of in->sig (when in->format is AUTO) and checks it against the input. */
+int input_detect(const struct verify_input *in, enum verify_format *fmt, char *err,
+                 size_t errsz) INK_WUR;
+/* Validates a CMS signature or a standalone time-stamp into r. */
+int cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_format fmt,
+            struct verify_report *r, char *err, size_t errsz) INK_WUR;
+/* Decodes DER, PEM (any label) or whitespace-separated base64 into malloc'd DER. */
+int der_decode(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen) INK_WUR;
+
+/* Parses DER or PEM CRLs and appends them to dst. */
+int crl_parse_into(STACK_OF(X509_CRL) *dst, const uint8_t *data, size_t len) INK_WUR;
+
+/* ---- small helpers (util.c) ---- */
+
+/* ASN1_TIME as seconds since the epoch; -1 when unreadable. */
+int64_t asn1_time_secs(const ASN1_TIME *t);
+/* RFC 3339 JSON string of t (-1: null). */
+json_t *json_time(int64_t t);
+/* RFC 2253 name (UTF-8, control characters escaped) as a JSON string. */
+json_t *json_name(const X509_NAME *n);
+/* Name as text into out[outsz]. */
+void name_str(const X509_NAME *n, char *out, size_t outsz);
+/* Dotted OID into out[outsz]. */
+void oid_str(const ASN1_OBJECT *o, char *out, size_t outsz);
+/* Hex serial as a JSON string. */
+json_t *json_serial(const X509 *x);
+/* Key type and size text ("RSA-3072", "EC P-256", "Ed25519") and policy check at time t. */
+void key_check(EVP_PKEY *pk, int64_t t, const char *who, struct verify_issues *is, json_t *obj);
+/* Digest of data with the digest algorithm alg; INK_ERR_UNSUPPORTED for an unknown one. */
+int digest_data(const X509_ALGOR *alg, const uint8_t *data, size_t len, uint8_t *out,
+                size_t *outlen) INK_WUR;
+/* Policy check of a digest algorithm OID; adds CRYPTO_CONSTRAINTS_FAILURE when refused. */
+void digest_check(const X509_ALGOR *alg, const char *what, struct verify_issues *is);
+
+#endif

@@ -1,0 +1,670 @@
+/* test_verify: signature validation — CAdES B-B/B-T made here with OpenSSL, time-stamps as
+ * proof of existence, revocation from CRLs, PAdES assembled by hand, garbage and truncation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <openssl/cms.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ts.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify/verify.h"
+
+#define YEAR (365 * 86400L)
+
+struct pki {
+	EVP_PKEY *root_key, *signer_key, *tsa_key, *nousage_key, *expired_key;
+	X509 *root, *signer, *tsa, *nousage, *expired;
+	char *root_pem;
+};
+
+static struct pki pki;
+static const char doc[] = "inkan unit test document\n";
+
+static EVP_PKEY *
+ec_key(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+
+	assert_non_null(k);
+	return k;
+}
+
+static void
+add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+	assert_non_null(e);
+	assert_int_equal(X509_add_ext(x, e, -1), 1);
+	X509_EXTENSION_free(e);
+}
+
+/* A certificate for key, issued by issuer (NULL: self-signed), valid [nb, na] from now. */
+static X509 *
+mkcert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long nb, long na,
+       const char *ku, const char *eku, bool ca)
+{
+	static long serial = 100;
+	X509 *x = X509_new();
+	X509_NAME *n = X509_NAME_new();
+
+	assert_non_null(x);
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+	X509_set_subject_name(x, n);
+	X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : n);
+	X509_NAME_free(n);
+	X509_gmtime_adj(X509_getm_notBefore(x), nb);
+	X509_gmtime_adj(X509_getm_notAfter(x), na);
+	X509_set_pubkey(x, key);
+	add_ext(x, issuer != NULL ? issuer : x, NID_basic_constraints,
+	        ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+	if (ku != NULL)
+		add_ext(x, issuer != NULL ? issuer : x, NID_key_usage, ku);
+	if (eku != NULL)
+		add_ext(x, issuer != NULL ? issuer : x, NID_ext_key_usage, eku);
+	assert_true(X509_sign(x, issuer != NULL ? ikey : key, EVP_sha256()) > 0);
+	return x;
+}
+
+static int
+setup(void **state)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+
+	(void)state;
+	pki.root_key = ec_key();
+	pki.root = mkcert("Unit Root", pki.root_key, NULL, NULL, -YEAR, 10 * YEAR,
+	                  "critical,keyCertSign,cRLSign", NULL, true);
+	pki.signer_key = ec_key();
+	pki.signer = mkcert("Unit Signer", pki.signer_key, pki.root, pki.root_key, -3600, YEAR,
+	                    "critical,digitalSignature,nonRepudiation", NULL, false);
+	pki.tsa_key = ec_key();
+	pki.tsa = mkcert("Unit TSA", pki.tsa_key, pki.root, pki.root_key, -3600, 9 * YEAR,
+	                 "critical,digitalSignature", "critical,timeStamping", false);
+	pki.nousage_key = ec_key();
+	pki.nousage = mkcert("Unit No Usage", pki.nousage_key, pki.root, pki.root_key, -3600, YEAR,
+	                     "critical,keyAgreement", NULL, false);
+	pki.expired_key = ec_key();
+	pki.expired = mkcert("Unit Expired", pki.expired_key, pki.root, pki.root_key, -3 * YEAR,
+	                     -2 * YEAR, "critical,digitalSignature", NULL, false);
+	assert_int_equal(PEM_write_bio_X509(b, pki.root), 1);
+	n = BIO_get_mem_data(b, &p);
+	pki.root_pem = strndup(p, (size_t)n);
+	BIO_free(b);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	EVP_PKEY_free(pki.root_key);
+	EVP_PKEY_free(pki.signer_key);
+	EVP_PKEY_free(pki.tsa_key);
+	EVP_PKEY_free(pki.nousage_key);
+	EVP_PKEY_free(pki.expired_key);
+	X509_free(pki.root);
+	X509_free(pki.signer);
+	X509_free(pki.tsa);
+	X509_free(pki.nousage);
+	X509_free(pki.expired);
+	free(pki.root_pem);
+	return 0;
+}
+
+/* A CRL of the root revoking cert (when not NULL) at revoked_at seconds from now, as DER. */
+static uint8_t *
+mkcrl(X509 *revoked, long revoked_at, size_t *len)
+{
+	X509_CRL *crl = X509_CRL_new();
+	X509_REVOKED *rv;
+	ASN1_TIME *t = ASN1_TIME_new();
+	unsigned char *der = NULL;
+	int n;
+
+	X509_CRL_set_version(crl, 1);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(pki.root));
+	X509_gmtime_adj(t, -60);
+	X509_CRL_set1_lastUpdate(crl, t);
+	X509_gmtime_adj(t, 3 * YEAR);
+	X509_CRL_set1_nextUpdate(crl, t);
+	if (revoked != NULL) {
+		rv = X509_REVOKED_new();
+		X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(revoked));
+		X509_gmtime_adj(t, revoked_at);
+		X509_REVOKED_set_revocationDate(rv, t);
+		X509_CRL_add0_revoked(crl, rv);
+	}
+	X509_CRL_sort(crl);
+	assert_true(X509_CRL_sign(crl, pki.root_key, EVP_sha256()) > 0);
+	n = i2d_X509_CRL(crl, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+	return der;
+}
+
+static struct verify_ctx *
+ctx_trusting(bool crl)
+{
+	struct verify_ctx *ctx = NULL;
+	uint8_t *der;
+	size_t len;
+
+	assert_int_equal(verify_ctx_new(&ctx), 0);
+	assert_int_equal(verify_ctx_add_trust_pem(ctx, pki.root_pem, strlen(pki.root_pem)), 0);
+	if (crl) {
+		der = mkcrl(NULL, 0, &len);
+		assert_int_equal(verify_ctx_add_crl(ctx, der, len), 0);
+		OPENSSL_free(der);
+	}
+	return ctx;
+}
+
+/* A CMS signature of data by cert/key as DER; flags as CMS_sign's. */
+static uint8_t *
+cms_sign(X509 *cert, EVP_PKEY *key, const void *data, size_t len, unsigned flags, size_t *outlen)
+{
+	BIO *in = BIO_new_mem_buf(data, (int)len);
+	CMS_ContentInfo *cms = CMS_sign(cert, key, NULL, in, flags | CMS_BINARY);
+	unsigned char *der = NULL;
+	int n;
+
+	assert_non_null(cms);
+	n = i2d_CMS_ContentInfo(cms, &der);
+	assert_true(n > 0);
+	*outlen = (size_t)n;
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	return der;
+}
+
+/* An RFC 3161 token (DER) over data from the unit TSA. */
+static uint8_t *
+tst_make(const uint8_t *data, size_t len, size_t *outlen)
+{
+	TS_REQ *req = TS_REQ_new();
+	TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+	X509_ALGOR *alg = X509_ALGOR_new();
+	ASN1_OBJECT *policy = OBJ_txt2obj("1.2.3.4.1", 1);
+	TS_RESP_CTX *rc = TS_RESP_CTX_new();
+	TS_RESP *resp;
+	BIO *rb = BIO_new(BIO_s_mem());
+	unsigned char md[32], *der = NULL;
+	int n;
+
+	SHA256(data, len, md);
+	X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, NULL);
+	TS_MSG_IMPRINT_set_algo(mi, alg);
+	TS_MSG_IMPRINT_set_msg(mi, md, sizeof(md));
+	TS_REQ_set_version(req, 1);
+	TS_REQ_set_msg_imprint(req, mi);
+	TS_REQ_set_cert_req(req, 1);
+	i2d_TS_REQ_bio(rb, req);
+	TS_RESP_CTX_set_signer_cert(rc, pki.tsa);
+	TS_RESP_CTX_set_signer_key(rc, pki.tsa_key);
+	TS_RESP_CTX_set_signer_digest(rc, EVP_sha256());
+	TS_RESP_CTX_set_ess_cert_id_digest(rc, EVP_sha256());
+	TS_RESP_CTX_set_def_policy(rc, policy);
+	TS_RESP_CTX_add_md(rc, EVP_sha256());
+	resp = TS_RESP_create_response(rc, rb);
+	assert_non_null(resp);
+	assert_non_null(TS_RESP_get_token(resp));
+	n = i2d_PKCS7(TS_RESP_get_token(resp), &der);
+	assert_true(n > 0);
+	*outlen = (size_t)n;
+	TS_RESP_free(resp);
+	TS_RESP_CTX_free(rc);
+	BIO_free(rb);
+	ASN1_OBJECT_free(policy);
+	X509_ALGOR_free(alg);
+	TS_MSG_IMPRINT_free(mi);
+	TS_REQ_free(req);
+	return der;
+}
+
+/* CAdES-B-T: a detached signature with a signature time-stamp over its value (or, when
+ * wrong_imprint, over something else). */
+static uint8_t *
+cades_t(X509 *cert, EVP_PKEY *key, bool wrong_imprint, size_t *outlen)
+{
+	BIO *in = BIO_new_mem_buf(doc, (int)strlen(doc));
+	CMS_ContentInfo *cms = CMS_sign(cert, key, NULL, in,
+	                                CMS_BINARY | CMS_DETACHED | CMS_CADES);
+	CMS_SignerInfo *si;
+	ASN1_OCTET_STRING *sv;
+	uint8_t *tok, *der = NULL;
+	size_t toklen;
+	int n;
+
+	assert_non_null(cms);
+	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+	sv = CMS_SignerInfo_get0_signature(si);
+	tok = wrong_imprint ? tst_make((const uint8_t *)"other", 5, &toklen) :
+	                      tst_make(sv->data, (size_t)sv->length, &toklen);
+	assert_int_equal(CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
+	                                               V_ASN1_SEQUENCE, tok, (int)toklen), 1);
+	n = i2d_CMS_ContentInfo(cms, &der);
+	assert_true(n > 0);
+	*outlen = (size_t)n;
+	OPENSSL_free(tok);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	return der;
+}
+
+/* Runs one validation; returns the report (caller frees) or NULL with *ret set. */
+static struct verify_report *
+run(struct verify_ctx *ctx, const uint8_t *sig, size_t sig_len, const void *d, size_t dlen,
+    int *ret)
+{
+	struct verify_input in = { .sig = sig, .sig_len = sig_len, .doc = d, .doc_len = dlen };
+	struct verify_report *r = NULL;
+	char err[256];
+
+	*ret = verify_run(ctx, &in, &r, err, sizeof(err));
+	if (*ret != 0) {
+		assert_null(r);
+		assert_true(strlen(err) > 0);
+	}
+	return r;
+}
+
+static void
+expect(struct verify_ctx *ctx, const uint8_t *sig, size_t sig_len, const void *d, size_t dlen,
+       enum verify_indication ind, enum verify_sub sub)
+{
+	struct verify_report *r;
+	json_t *j;
+	char *s;
+	int ret;
+
+	r = run(ctx, sig, sig_len, d, dlen, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(verify_report_count(r), 1);
+	if (verify_report_indication(r, 0) != ind || verify_report_sub(r, 0) != sub) {
+		j = verify_report_json(r);
+		s = json_dumps(j, JSON_INDENT(1));
+		print_error("got %s/%s, want %s/%s\n%s\n",
+		            verify_indication_str(verify_report_indication(r, 0)),
+		            verify_sub_str(verify_report_sub(r, 0)), verify_indication_str(ind),
+		            verify_sub_str(sub), s);
+		free(s);
+		json_decref(j);
+	}
+	assert_int_equal(verify_report_indication(r, 0), ind);
+	assert_int_equal(verify_report_sub(r, 0), sub);
+	assert_int_equal(verify_report_all_passed(r), ind == VERIFY_TOTAL_PASSED);
+	verify_report_free(r);
+}
+
+static void
+test_cades_basic(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true), *bare = NULL;
+	uint8_t *sig, *att, *noattr;
+	size_t len, alen, nlen;
+	char changed[sizeof(doc)];
+	struct verify_report *r;
+	json_t *j;
+	int ret;
+
+	(void)state;
+	sig = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED | CMS_CADES, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	j = verify_report_json(r);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "signatures"), 0),
+	                                                      "signing_certificate_attribute")), "matched");
+	assert_true(json_is_true(json_object_get(j, "all_passed")));
+	json_decref(j);
+	verify_report_free(r);
+
+	memcpy(changed, doc, sizeof(doc));
+	changed[0] ^= 1;
+	expect(ctx, sig, len, changed, strlen(changed), VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE);
+	expect(ctx, sig, len, NULL, 0, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND);
+
+	att = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), 0, &alen);
+	expect(ctx, att, alen, NULL, 0, VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	/* A corrupted signature value (the last bytes of the DER). */
+	att[alen - 3] ^= 0x55;
+	r = run(ctx, att, alen, NULL, 0, &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_FAILED);
+	verify_report_free(r);
+
+	noattr = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED | CMS_NOATTR, &nlen);
+	expect(ctx, noattr, nlen, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	expect(ctx, noattr, nlen, changed, strlen(changed), VERIFY_TOTAL_FAILED,
+	       VERIFY_SUB_SIG_CRYPTO_FAILURE);
+
+	/* No trust anchor configured. */
+	assert_int_equal(verify_ctx_new(&bare), 0);
+	expect(bare, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_NO_CERTIFICATE_CHAIN_FOUND);
+	verify_ctx_free(bare);
+	OPENSSL_free(sig);
+	OPENSSL_free(att);
+	OPENSSL_free(noattr);
+	verify_ctx_free(ctx);
+}
+
+static void
+test_digest_input(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true);
+	struct verify_input in = { 0 };
+	struct verify_report *r = NULL;
+	uint8_t *sig, md[32];
+	size_t len;
+	char err[256];
+
+	(void)state;
+	sig = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED | CMS_CADES, &len);
+	SHA256((const unsigned char *)doc, strlen(doc), md);
+	in.sig = sig;
+	in.sig_len = len;
+	in.digest = md;
+	in.digest_len = sizeof(md);
+	in.digest_oid = "2.16.840.1.101.3.4.2.1";
+	assert_int_equal(verify_run(ctx, &in, &r, err, sizeof(err)), 0);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	verify_report_free(r);
+	md[0] ^= 1;
+	assert_int_equal(verify_run(ctx, &in, &r, err, sizeof(err)), 0);
+	assert_int_equal(verify_report_sub(r, 0), VERIFY_SUB_HASH_FAILURE);
+	verify_report_free(r);
+	in.digest_oid = "2.16.840.1.101.3.4.2.2";
+	assert_int_equal(verify_run(ctx, &in, &r, err, sizeof(err)), 0);
+	assert_int_equal(verify_report_sub(r, 0), VERIFY_SUB_SIGNED_DATA_NOT_FOUND);
+	verify_report_free(r);
+	OPENSSL_free(sig);
+	verify_ctx_free(ctx);
+}
+
+static void
+test_constraints(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true), *rev = ctx_trusting(false);
+	uint8_t *sig, *crl;
+	size_t len, clen;
+
+	(void)state;
+	sig = cms_sign(pki.nousage, pki.nousage_key, doc, strlen(doc), CMS_DETACHED, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_SIG_CONSTRAINTS_FAILURE);
+	OPENSSL_free(sig);
+
+	/* Expired, no time-stamp: the CRL says not revoked. */
+	sig = cms_sign(pki.expired, pki.expired_key, doc, strlen(doc), CMS_DETACHED, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_OUT_OF_BOUNDS_NOT_REVOKED);
+	OPENSSL_free(sig);
+
+	/* Revoked an hour ago, signed now. */
+	crl = mkcrl(pki.signer, -3600, &clen);
+	assert_int_equal(verify_ctx_add_crl(rev, crl, clen), 0);
+	sig = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED, &len);
+	expect(rev, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED);
+	OPENSSL_free(sig);
+	OPENSSL_free(crl);
+
+	/* No revocation data at all. */
+	verify_ctx_free(rev);
+	rev = ctx_trusting(false);
+	sig = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED, &len);
+	expect(rev, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER);
+	verify_ctx_set_require_revocation(rev, false);
+	expect(rev, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	OPENSSL_free(sig);
+	verify_ctx_free(rev);
+	verify_ctx_free(ctx);
+}
+
+static void
+test_timestamps(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true), *later = NULL;
+	struct verify_report *r;
+	uint8_t *sig, *crl, *tok;
+	size_t len, clen, toklen;
+	json_t *j, *s;
+	int ret;
+
+	(void)state;
+	sig = cades_t(pki.signer, pki.signer_key, false, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(ret, 0);
+	j = verify_report_json(r);
+	s = json_array_get(json_object_get(j, "signatures"), 0);
+	assert_string_equal(json_string_value(json_object_get(s, "best_signature_time_source")), "time-stamp");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(s, "timestamps"), 0),
+	                                                      "indication")), "TOTAL-PASSED");
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	json_decref(j);
+	verify_report_free(r);
+
+	/* Two years on the signer's certificate has expired and it was revoked a year from now;
+	 * the time-stamp proves the signature is older than both. */
+	later = ctx_trusting(false);
+	crl = mkcrl(pki.signer, YEAR / 2, &clen);
+	assert_int_equal(verify_ctx_add_crl(later, crl, clen), 0);
+	verify_ctx_set_time(later, (int64_t)time(NULL) + 2 * YEAR);
+	expect(later, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	OPENSSL_free(sig);
+
+	/* Without the time-stamp nothing proves the signature predates the revocation. */
+	sig = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED, &len);
+	expect(later, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE, VERIFY_SUB_REVOKED_NO_POE);
+	OPENSSL_free(sig);
+	OPENSSL_free(crl);
+	verify_ctx_free(later);
+
+	/* Signed (and time-stamped) after the certificate expired. */
+	sig = cades_t(pki.expired, pki.expired_key, false, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_EXPIRED);
+	OPENSSL_free(sig);
+
+	/* A time-stamp over something else proves nothing: the signature is judged at "now". */
+	sig = cades_t(pki.signer, pki.signer_key, true, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	j = verify_report_json(r);
+	s = json_array_get(json_object_get(j, "signatures"), 0);
+	assert_string_equal(json_string_value(json_object_get(s, "best_signature_time_source")), "validation time");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(s, "timestamps"), 0),
+	                                                      "sub_indication")), "HASH_FAILURE");
+	json_decref(j);
+	verify_report_free(r);
+	OPENSSL_free(sig);
+
+	/* A standalone token over the document. */
+	tok = tst_make((const uint8_t *)doc, strlen(doc), &toklen);
+	expect(ctx, tok, toklen, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	expect(ctx, tok, toklen, "x", 1, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE);
+	OPENSSL_free(tok);
+	verify_ctx_free(ctx);
+}
+
+/* A one-page PDF with a signature dictionary, signed over its ByteRange. */
+static char *
+pdf_make(size_t *outlen)
+{
+	static const char head[] =
+		"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+		"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+		"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >> endobj\n"
+		"4 0 obj << /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
+		"/ByteRange [0 AAAAAAAAAA BBBBBBBBBB CCCCCCCCCC] /Contents <";
+	static const char tail[] = "> >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+	const size_t hexlen = 8192;
+	size_t b, c, d, total, slen, i;
+	char *pdf, *signed_bytes, num[24], *br;
+	uint8_t *sig;
+
+	total = strlen(head) + hexlen + strlen(tail);
+	pdf = malloc(total + 1);
+	assert_non_null(pdf);
+	memcpy(pdf, head, strlen(head));
+	memset(pdf + strlen(head), '0', hexlen);
+	memcpy(pdf + strlen(head) + hexlen, tail, strlen(tail) + 1);
+	b = strlen(head) - 1;          /* up to, not including, '<' */
+	c = strlen(head) + hexlen + 1; /* after '>' */
+	d = total - c;
+	br = strstr(pdf, "AAAAAAAAAA");
+	snprintf(num, sizeof(num), "%-10zu", b);
+	memcpy(br, num, 10);
+	snprintf(num, sizeof(num), "%-10zu", c);
+	memcpy(br + 11, num, 10);
+	snprintf(num, sizeof(num), "%-10zu", d);
+	memcpy(br + 22, num, 10);
+	signed_bytes = malloc(b + d);
+	memcpy(signed_bytes, pdf, b);
+	memcpy(signed_bytes + b, pdf + c, d);
+	sig = cms_sign(pki.signer, pki.signer_key, signed_bytes, b + d, CMS_DETACHED | CMS_CADES, &slen);
+	assert_true(slen * 2 <= hexlen);
+	for (i = 0; i < slen; i++)
+		snprintf(pdf + b + 1 + 2 * i, 3, "%02x", sig[i]);
+	pdf[b + 1 + 2 * slen] = '0'; /* snprintf's NUL */
+	OPENSSL_free(sig);
+	free(signed_bytes);
+	*outlen = total;
+	return pdf;
+}
+
+static void
+test_pades(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true);
+	struct verify_report *r;
+	char *pdf, *bigger, *p;
+	static const char upd[] = "\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 999 999] >> endobj\n"
+	                          "trailer << /Root 1 0 R >>\n%%EOF\n";
+	size_t len;
+	int ret;
+
+	(void)state;
+	pdf = pdf_make(&len);
+	expect(ctx, (uint8_t *)pdf, len, NULL, 0, VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+
+	/* An incremental update that changes the page. */
+	bigger = malloc(len + sizeof(upd));
+	memcpy(bigger, pdf, len);
+	memcpy(bigger + len, upd, sizeof(upd));
+	expect(ctx, (uint8_t *)bigger, len + strlen(upd), NULL, 0, VERIFY_INDETERMINATE,
+	       VERIFY_SUB_SIG_CONSTRAINTS_FAILURE);
+	free(bigger);
+
+	/* A byte inside the signed range. */
+	p = strstr(pdf, "[0 0 100 100]");
+	p[5] = '2';
+	expect(ctx, (uint8_t *)pdf, len, NULL, 0, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE);
+	p[5] = '1';
+	/* A ByteRange that leaves more than /Contents out. */
+	p = strstr(pdf, "/ByteRange [0 ");
+	p[14] = (char)(p[14] - 1);
+	expect(ctx, (uint8_t *)pdf, len, NULL, 0, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE);
+	/* No signature at all. */
+	r = run(ctx, (const uint8_t *)"%PDF-1.4\n%%EOF\n", 15, NULL, 0, &ret);
+	assert_int_equal(ret, INK_ERR_INVALID);
+	assert_null(r);
+	free(pdf);
+	verify_ctx_free(ctx);
+}
+
+static void
+test_garbage_and_truncation(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true);
+	struct verify_report *r;
+	uint8_t *sig, junk[512];
+	char *pdf;
+	size_t len, plen, i;
+	int ret;
+
+	(void)state;
+	sig = cades_t(pki.signer, pki.signer_key, false, &len);
+	/* Every prefix: an error or a report, never a crash or a leak (ASan). */
+	for (i = 1; i < len; i++) {
+		r = run(ctx, sig, i, doc, strlen(doc), &ret);
+		assert_true(ret == INK_ERR_INVALID || (ret == 0 && !verify_report_all_passed(r)));
+		verify_report_free(r);
+	}
+	/* Flipped bytes all over the signature. */
+	for (i = 0; i < len; i += 7) {
+		sig[i] ^= 0xa5;
+		r = run(ctx, sig, len, doc, strlen(doc), &ret);
+		assert_true(ret == INK_ERR_INVALID || ret == 0);
+		verify_report_free(r);
+		sig[i] ^= 0xa5;
+	}
+	OPENSSL_free(sig);
+	pdf = pdf_make(&plen);
+	for (i = 1; i < plen; i += 97) {
+		r = run(ctx, (uint8_t *)pdf, i, NULL, 0, &ret);
+		assert_true(ret != 0 || !verify_report_all_passed(r));
+		verify_report_free(r);
+	}
+	free(pdf);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 37 + 11);
+	r = run(ctx, junk, sizeof(junk), NULL, 0, &ret);
+	assert_int_equal(ret, INK_ERR_INVALID);
+	r = run(ctx, (const uint8_t *)"MIIB", 4, NULL, 0, &ret);
+	assert_int_equal(ret, INK_ERR_INVALID);
+	r = run(ctx, (const uint8_t *)"-----BEGIN CMS-----\nMIIB\n-----END CMS-----\n", 42, NULL, 0, &ret);
+	assert_int_equal(ret, INK_ERR_INVALID);
+	(void)r;
+	verify_ctx_free(ctx);
+}
+
+static void
+test_ctx_errors(void **state)
+{
+	struct verify_ctx *ctx = NULL;
+
+	(void)state;
+	assert_int_equal(verify_ctx_new(&ctx), 0);
+	assert_int_equal(verify_ctx_load_trust(ctx, "/nonexistent/roots.pem"), INK_ERR_NOT_FOUND);
+	assert_int_equal(verify_ctx_add_trust_pem(ctx, "junk", 4), INK_ERR_INVALID);
+	assert_int_equal(verify_ctx_add_crl(ctx, (const uint8_t *)"\x30\x03\x02\x01", 4), INK_ERR_INVALID);
+	assert_int_equal(verify_ctx_trust_count(ctx), 0);
+	verify_ctx_free(ctx);
+	assert_string_equal(verify_sub_str(VERIFY_SUB_OUT_OF_BOUNDS_NO_POE), "OUT_OF_BOUNDS_NO_POE");
+	assert_string_equal(verify_indication_str(VERIFY_TOTAL_FAILED), "TOTAL-FAILED");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cades_basic),
+		cmocka_unit_test(test_digest_input),
+		cmocka_unit_test(test_constraints),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_pades),
+		cmocka_unit_test(test_garbage_and_truncation),
+		cmocka_unit_test(test_ctx_errors),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
