@@ -224,6 +224,24 @@ int auth_restore(const struct auth_ctx *ctx, const struct auth_req *rq,
                  const struct auth_principal *actor, const uint8_t *blob, size_t len,
                  uint32_t *count) INK_WUR;
 
+/* ---- CSC signing (SCAL2) ---- */
+
+#define AUTH_SAD_CHARS 43   /* base64url of 32 random bytes */
+
+/* credentials/authorize: the signer's PIN and current OTP for exactly these hashes. The SAM
+ * checks both and mints the SAD, bound to this session. INK_ERR_AUTH: wrong or reused OTP
+ * (counted like a failed login); INK_ERR_BAD_PIN: wrong PIN (counted on the credential). */
+int auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
+                       const struct auth_principal *actor, const char *cred,
+                       const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+                       const char *hash_oid, const char *pin, const char *otp,
+                       char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in) INK_WUR;
+/* signatures/signHash: spends the SAD on these hashes; sigs[i] malloc'd (DER for ECDSA). */
+int auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
+                  const struct auth_principal *actor, const char *cred, const char *sad,
+                  const char *sig_alg, const char *hash_oid, const uint8_t *const *hashes,
+                  const size_t *hash_lens, size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
+
 /* Creates the first security officer during `inkan init` (no actor). */
 int auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username,
                            struct auth_new_secrets *secrets) INK_WUR;

@@ -39,7 +39,10 @@ enum {
 	INK_ERR_CONFIG = -20,        /* bad configuration */
 	INK_ERR_PASSWORD_CHANGE = -21, /* the account must change its password first */
 	INK_ERR_UNSUPPORTED = -22,   /* not implemented or not allowed here */
-	INK_ERR_MAX_ = -23
+	INK_ERR_SAD_EXPIRED = -23,   /* signature activation data past its expiry */
+	INK_ERR_NOT_AUTHORIZED = -24, /* a hash the SAD does not (or no longer) authorize */
+	INK_ERR_BAD_PIN = -25,       /* wrong signing PIN (counted against the credential) */
+	INK_ERR_MAX_ = -26
 };
 
 /* Fixed English text for an INK_ERR_* code; never NULL. */
@@ -193,6 +196,8 @@ struct ink_config {
 	char public_url[200];        /* base URL of the public endpoints, e.g. for the CRL */
 	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
+	int64_t sad_ttl;             /* seconds a SAD stays valid */
+	int64_t multisign;           /* most signatures one authorization may allow */
 	char key_backend[16];        /* "soft" or "pkcs11" */
 	char pkcs11_module[512];     /* PKCS#11 module (absolute path) */
 	char pkcs11_allowed_modules[1024]; /* colon-separated allow-list of module paths */

@@ -45,6 +45,8 @@ static const struct cfg_entry cfg_table[] = {
 	STR("public_url", public_url, "https://127.0.0.1:8443", "base URL of the public endpoints; the CRL is at PUBLIC_URL/ca/crl"),
 	STR("ca_organization", ca_organization, "inkan", "organization (O=) of the built-in CA and of signer certificates"),
 	INT("pin_max_failures", pin_max_failures, 1, 100, "5", "wrong signing PINs before a credential locks"),
+	INT("sad_ttl", sad_ttl, 10, 3600, "300", "seconds a signature activation data (SAD) stays valid"),
+	INT("multisign", multisign, 1, 1000, "100", "most hashes one credentials/authorize may cover"),
 	STR("key_backend", key_backend, "soft", "where signers' keys are made: soft (AES-256-GCM under master key and PIN) or pkcs11 (generated in a token, leave it only wrapped)"),
 	STR("pkcs11_module", pkcs11_module, "", "PKCS#11 module for key_backend = pkcs11 (absolute path; must be in pkcs11_allowed_modules)"),
 	STR("pkcs11_allowed_modules", pkcs11_allowed_modules, "/usr/lib/softhsm/libsofthsm2.so", "colon-separated PKCS#11 module paths that may be loaded"),

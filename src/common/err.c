@@ -25,6 +25,9 @@ static const char *const err_text[] = {
 	[-INK_ERR_CONFIG] = "configuration error",
 	[-INK_ERR_PASSWORD_CHANGE] = "password change required",
 	[-INK_ERR_UNSUPPORTED] = "unsupported",
+	[-INK_ERR_SAD_EXPIRED] = "SAD expired",
+	[-INK_ERR_NOT_AUTHORIZED] = "hash not authorized by the SAD",
+	[-INK_ERR_BAD_PIN] = "wrong PIN",
 };
 
 const char *

@@ -4,6 +4,8 @@
 #include "keys/keys_int.h"
 
 #include <argon2.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -831,6 +833,79 @@ out:
 	return r;
 }
 
+/* One slice of a batch, signed by one thread. */
+struct sign_slice {
+	EVP_PKEY *pkey;
+	const struct policy_sig_alg *alg;
+	const EVP_MD *md;
+	const uint8_t *const *digests;
+	const size_t *digest_lens;
+	uint8_t **sigs;
+	size_t *sig_lens;
+	size_t from, to;
+	int r;
+};
+
+static void *
+sign_slice_main(void *arg)
+{
+	struct sign_slice *sl = arg;
+	size_t i;
+
+	sl->r = 0;
+	for (i = sl->from; i < sl->to && sl->r == 0; i++)
+		sl->r = sign_one(sl->pkey, sl->alg, sl->md, sl->digests[i], sl->digest_lens[i],
+		                 &sl->sigs[i], &sl->sig_lens[i]);
+	return NULL;
+}
+
+#define SIGN_THREADS_MAX 16
+#define SIGN_PER_THREAD_MIN 4
+
+/* Signs a batch; large batches are spread over the machine's cores (each thread with its own
+ * context on the same key), so one authorization of many hashes runs at the hardware's pace. */
+static int
+sign_batch(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md,
+           const uint8_t *const *digests, const size_t *digest_lens, size_t n, uint8_t **sigs,
+           size_t *sig_lens)
+{
+	struct sign_slice sl[SIGN_THREADS_MAX];
+	pthread_t th[SIGN_THREADS_MAX];
+	bool started[SIGN_THREADS_MAX] = { false };
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt, t, per;
+	int r = 0;
+
+	nt = cores > 0 ? (size_t)cores : 1;
+	if (nt > SIGN_THREADS_MAX)
+		nt = SIGN_THREADS_MAX;
+	if (nt > n / SIGN_PER_THREAD_MIN)
+		nt = n / SIGN_PER_THREAD_MIN;
+	if (nt < 2) {
+		struct sign_slice one = { pkey, alg, md, digests, digest_lens, sigs, sig_lens, 0, n, 0 };
+
+		(void)sign_slice_main(&one);
+		return one.r;
+	}
+	per = (n + nt - 1) / nt;
+	for (t = 0; t < nt; t++) {
+		sl[t] = (struct sign_slice){ pkey, alg, md, digests, digest_lens, sigs, sig_lens,
+		                             t * per, (t + 1) * per < n ? (t + 1) * per : n, 0 };
+		/* The calling thread signs the last slice itself. */
+		if (t + 1 < nt && pthread_create(&th[t], NULL, sign_slice_main, &sl[t]) == 0)
+			started[t] = true;
+		else
+			(void)sign_slice_main(&sl[t]);
+	}
+	for (t = 0; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		if (sl[t].r != 0 && r == 0)
+			r = sl[t].r;
+	}
+	return r;
+}
+
 int
 keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], const char *sig_alg,
                const char *hash_oid, const uint8_t *const *digests, const size_t *digest_lens,
@@ -891,10 +966,7 @@ keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], con
 		r = INK_ERR_CRYPTO;
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		if ((r = sign_one(pkey, alg, md, digests[i], digest_lens[i], &sigs[i], &sig_lens[i])) != 0)
-			goto out;
-	r = 0;
+	r = sign_batch(pkey, alg, md, digests, digest_lens, n, sigs, sig_lens);
 out:
 	if (r != 0) {
 		for (i = 0; i < n; i++) {

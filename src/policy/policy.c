@@ -1,6 +1,9 @@
 /* policy: the CRYPTREC-based tables of allowed signature and digest algorithms, and key checks. */
 #include "policy/policy.h"
 
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -121,4 +124,145 @@ policy_check_key(enum policy_key_type type, int bits, const char *curve, int64_t
 	}
 	return refuse(why, whysz, "allowed keys: RSA 3072/4096 (2048 until 2030-12-31), "
 	              "ECDSA P-256/P-384/P-521, Ed25519, Ed448");
+}
+
+#define OID_RSA_KEY "1.2.840.113549.1.1.1"
+#define OID_EC_KEY "1.2.840.10045.2.1"
+#define OID_PSS "1.2.840.113549.1.1.10"
+#define OID_MGF1 "1.2.840.113549.1.1.8"
+
+/* The specific algorithm for a key type and digest (key OID + hash, as CSC v1 clients send). */
+static const struct policy_sig_alg *
+alg_for(enum policy_key_type type, const char *hash_oid)
+{
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(sig_algs); i++)
+		if (sig_algs[i].key_type == type && sig_algs[i].hash_oid != NULL &&
+		    strcmp(sig_algs[i].hash_oid, hash_oid) == 0)
+			return &sig_algs[i];
+	return NULL;
+}
+
+static void
+oid_text(const ASN1_OBJECT *o, char *out, size_t outsz)
+{
+	if (o == NULL || OBJ_obj2txt(out, (int)outsz, o, 1) <= 0)
+		snprintf(out, outsz, "?");
+}
+
+/* RSASSA-PSS-params: digest, MGF1 digest and salt length; only the safe combination. */
+static int
+pss_params(const uint8_t *der, size_t len, char *hash, size_t hashsz, long *salt)
+{
+	const unsigned char *p = der;
+	RSA_PSS_PARAMS *pp = NULL;
+	X509_ALGOR *mgfhash = NULL;
+	const ASN1_OBJECT *obj = NULL;
+	const void *pval = NULL;
+	int ptype = 0, r = INK_ERR_POLICY;
+	char mgf[64], mh[64];
+
+	*salt = 20;
+	snprintf(hash, hashsz, "1.3.14.3.2.26");   /* RFC 4055 defaults: SHA-1 (refused) */
+	if (len > 1024 || (pp = d2i_RSA_PSS_PARAMS(NULL, &p, (long)len)) == NULL ||
+	    p != der + len)
+		goto out;
+	if (pp->hashAlgorithm != NULL)
+		oid_text(pp->hashAlgorithm->algorithm, hash, hashsz);
+	if (pp->saltLength != NULL)
+		*salt = ASN1_INTEGER_get(pp->saltLength);
+	if (pp->trailerField != NULL && ASN1_INTEGER_get(pp->trailerField) != 1)
+		goto out;
+	/* The mask generation function must be MGF1 with the message digest. */
+	if (pp->maskGenAlgorithm == NULL)
+		goto out;
+	oid_text(pp->maskGenAlgorithm->algorithm, mgf, sizeof(mgf));
+	X509_ALGOR_get0(&obj, &ptype, &pval, pp->maskGenAlgorithm);
+	if (strcmp(mgf, OID_MGF1) != 0 || ptype != V_ASN1_SEQUENCE || pval == NULL)
+		goto out;
+	p = ((const ASN1_STRING *)pval)->data;
+	if ((mgfhash = d2i_X509_ALGOR(NULL, &p, ((const ASN1_STRING *)pval)->length)) == NULL)
+		goto out;
+	oid_text(mgfhash->algorithm, mh, sizeof(mh));
+	if (strcmp(mh, hash) != 0)
+		goto out;
+	r = 0;
+out:
+	X509_ALGOR_free(mgfhash);
+	RSA_PSS_PARAMS_free(pp);
+	return r;
+}
+
+int
+policy_resolve_sign(const char *sign_oid, const char *hash_oid, const uint8_t *pss_der,
+                    size_t pss_len, const struct policy_sig_alg **alg, const char **hash,
+                    char *why, size_t whysz)
+{
+	const struct policy_sig_alg *a = NULL;
+	const struct policy_hash_alg *h = NULL;
+	char pss_hash[64];
+	long salt = 0;
+
+	*alg = NULL;
+	*hash = NULL;
+	if (sign_oid == NULL)
+		return refuse(why, whysz, "Missing signAlgo");
+	if (hash_oid != NULL && *hash_oid != '\0' && (h = policy_hash_by_oid(hash_oid)) == NULL)
+		return refuse(why, whysz, "Invalid hashAlgorithmOID: allowed are SHA-256, SHA-384, "
+		              "SHA-512 and SHA3-256/384/512 (2.16.840.1.101.3.4.2.1-3, 8-10)");
+	if (strcmp(sign_oid, OID_RSA_KEY) == 0 || strcmp(sign_oid, OID_EC_KEY) == 0) {
+		if (h == NULL)
+			return refuse(why, whysz, "signAlgo is a key algorithm: hashAlgorithmOID required");
+		a = alg_for(strcmp(sign_oid, OID_RSA_KEY) == 0 ? POLICY_KEY_RSA : POLICY_KEY_EC, h->oid);
+	} else if (strcmp(sign_oid, OID_PSS) == 0) {
+		a = policy_sig_alg_by_oid(OID_PSS);
+		if (pss_der != NULL && pss_len > 0) {
+			if (pss_params(pss_der, pss_len, pss_hash, sizeof(pss_hash), &salt) != 0)
+				return refuse(why, whysz, "Invalid signAlgoParams: RSASSA-PSS-params with "
+				              "MGF1 over the same digest expected");
+			if (h != NULL && strcmp(h->oid, pss_hash) != 0)
+				return refuse(why, whysz, "signAlgoParams and hashAlgorithmOID disagree");
+			if ((h = policy_hash_by_oid(pss_hash)) == NULL)
+				return refuse(why, whysz, "RSASSA-PSS digest not allowed (SHA-1 refused)");
+			if (salt != (long)h->len)
+				return refuse(why, whysz, "RSASSA-PSS salt length must equal the digest length");
+		}
+		if (h == NULL)
+			return refuse(why, whysz, "RSASSA-PSS needs signAlgoParams or hashAlgorithmOID");
+	} else {
+		a = policy_sig_alg_by_oid(sign_oid);
+		if (a != NULL && a->hash_oid != NULL) {
+			if (h != NULL && strcmp(h->oid, a->hash_oid) != 0)
+				return refuse(why, whysz, "signAlgo and hashAlgorithmOID disagree");
+			h = policy_hash_by_oid(a->hash_oid);
+		}
+	}
+	if (a == NULL)
+		return refuse(why, whysz, "Invalid signAlgo: allowed are ecdsa-with-SHA256/384/512, "
+		              "sha256/384/512WithRSAEncryption, RSASSA-PSS, rsaEncryption or ecPublicKey "
+		              "with a hash (SHA-1 and MD5 refused)");
+	if (a->key_type == POLICY_KEY_ED25519 || a->key_type == POLICY_KEY_ED448)
+		return refuse(why, whysz, "EdDSA signs whole messages, not hashes: signHash cannot "
+		              "make an Ed25519 signature");
+	if (h == NULL)
+		return refuse(why, whysz, "Missing hashAlgorithmOID");
+	*alg = a;
+	*hash = h->oid;
+	return 0;
+}
+
+size_t
+policy_algos_for_key(enum policy_key_type type, const char **out, size_t max)
+{
+	size_t i, n = 0;
+
+	if (n < max && type == POLICY_KEY_RSA)
+		out[n++] = OID_RSA_KEY;
+	if (n < max && type == POLICY_KEY_EC)
+		out[n++] = OID_EC_KEY;
+	for (i = 0; i < INK_ARRAY_LEN(sig_algs) && n < max; i++)
+		if (sig_algs[i].key_type == type)
+			out[n++] = sig_algs[i].oid;
+	return n;
 }

@@ -35,6 +35,18 @@ const struct policy_hash_alg *policy_hash_by_oid(const char *oid);
 int policy_check_key(enum policy_key_type type, int bits, const char *curve, int64_t now,
                      const char **warning, char *why, size_t whysz) INK_WUR;
 
+/* Resolves what a CSC client asked for into one allowed signature algorithm and its digest:
+ * sign_oid may be a specific algorithm (ecdsa-with-SHA256, sha256WithRSAEncryption, ...), a key
+ * OID (rsaEncryption, ecPublicKey: the digest then comes from hash_oid), or RSASSA-PSS with
+ * DER parameters pss_der (or hash_oid; salt length = digest length, MGF1 with the same digest).
+ * hash_oid, when given, must agree. *alg and *hash (a digest OID) set on success; INK_ERR_POLICY
+ * with why[] otherwise. */
+int policy_resolve_sign(const char *sign_oid, const char *hash_oid, const uint8_t *pss_der,
+                        size_t pss_len, const struct policy_sig_alg **alg, const char **hash,
+                        char *why, size_t whysz) INK_WUR;
+/* The OIDs a key of this type can sign with, key OID first (credentials/info key/algo). */
+size_t policy_algos_for_key(enum policy_key_type type, const char **out, size_t max);
+
 /* Default key for a new credential (ECDSA P-256). */
 #define POLICY_DEFAULT_CURVE "P-256"
 /* Last day an RSA-2048 key may make a new signature (CRYPTREC: 112-bit security until 2030). */

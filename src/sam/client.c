@@ -568,3 +568,132 @@ sam_backup(struct sam_client *c, uint8_t **blob, size_t *len)
 {
 	return bytes_call(c, SAM_MSG_BACKUP, blob, len);
 }
+
+/* ---- signing ---- */
+
+static int
+put_hashes(struct ink_buf *b, const uint8_t *const *hashes, const size_t *lens, size_t n)
+{
+	size_t i;
+	int r;
+
+	if (n > UINT32_MAX)
+		return INK_ERR_TOO_LARGE;
+	if ((r = buf_put_u32(b, (uint32_t)n)) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = buf_put_string(b, hashes[i], lens[i])) != 0)
+			return r;
+	return 0;
+}
+
+int
+sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[static SAM_SAD_LEN],
+              int64_t *step, int64_t *expires, char serial[static 41])
+{
+	struct exch x;
+	const uint8_t *p;
+	uint64_t st = 0, ex = 0;
+	size_t n;
+	int r;
+
+	memset(sad, 0, SAM_SAD_LEN);
+	*step = -1;
+	*expires = 0;
+	serial[0] = '\0';
+	exch_init(&x, SAM_MSG_AUTHORIZE, &r);
+	if (r != 0 || (r = buf_put_cstring(&x.req, a->owner)) != 0 ||
+	    (r = buf_put_string(&x.req, a->session, 32)) != 0 ||
+	    (r = buf_put_cstring(&x.req, a->cred)) != 0 ||
+	    (r = buf_put_string(&x.req, a->sealed, a->sealed_len)) != 0 ||
+	    (r = buf_put_cstring(&x.req, a->otp)) != 0 ||
+	    (r = buf_put_u32(&x.req, (uint32_t)a->window)) != 0 ||
+	    (r = buf_put_cstring(&x.req, a->pin)) != 0 ||
+	    (r = buf_put_cstring(&x.req, a->hash_oid != NULL ? a->hash_oid : "")) != 0 ||
+	    (r = buf_put_u32(&x.req, a->ttl)) != 0 ||
+	    (r = put_hashes(&x.req, a->hashes, a->hash_lens, a->n)) != 0)
+		goto out;
+	if ((r = sam_call(c, &x.req, &x.rep)) != 0)
+		goto out;
+	if ((r = buf_get_string_ptr(&x.rep, &p, &n, SAM_SAD_LEN)) != 0 || n != SAM_SAD_LEN ||
+	    (r = buf_get_u64(&x.rep, &st)) != 0 || (r = buf_get_u64(&x.rep, &ex)) != 0 ||
+	    (r = buf_get_cstring(&x.rep, serial, 41)) != 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	memcpy(sad, p, SAM_SAD_LEN);
+	*step = (int64_t)st;
+	*expires = (int64_t)ex;
+out:
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 32],
+         const char *cred, const uint8_t sad[static SAM_SAD_LEN], const char *sig_alg,
+         const char *hash_oid, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+         uint8_t **sigs, size_t *sig_lens, char serial[static 41])
+{
+	struct exch x;
+	const uint8_t *p;
+	uint32_t got = 0, i = 0;
+	size_t len;
+	int r;
+
+	serial[0] = '\0';
+	for (len = 0; len < n; len++) {
+		sigs[len] = NULL;
+		sig_lens[len] = 0;
+	}
+	exch_init(&x, SAM_MSG_SIGN, &r);
+	if (r != 0 || (r = buf_put_cstring(&x.req, owner)) != 0 ||
+	    (r = buf_put_string(&x.req, session, 32)) != 0 || (r = buf_put_cstring(&x.req, cred)) != 0 ||
+	    (r = buf_put_string(&x.req, sad, SAM_SAD_LEN)) != 0 ||
+	    (r = buf_put_cstring(&x.req, sig_alg)) != 0 ||
+	    (r = buf_put_cstring(&x.req, hash_oid != NULL ? hash_oid : "")) != 0 ||
+	    (r = put_hashes(&x.req, hashes, hash_lens, n)) != 0)
+		goto out;
+	if ((r = sam_call(c, &x.req, &x.rep)) != 0)
+		goto out;
+	if ((r = buf_get_u32(&x.rep, &got)) != 0 || got != n) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	for (i = 0; i < got; i++) {
+		if ((r = buf_get_string_ptr(&x.rep, &p, &len, 4096)) != 0 || len == 0)
+			goto fail;
+		if ((sigs[i] = malloc(len)) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto fail;
+		}
+		memcpy(sigs[i], p, len);
+		sig_lens[i] = len;
+	}
+	if ((r = buf_get_cstring(&x.rep, serial, 41)) != 0)
+		goto fail;
+	goto out;
+fail:
+	if (r == 0)
+		r = INK_ERR_PROTOCOL;
+	for (len = 0; len < n; len++) {
+		free(sigs[len]);
+		sigs[len] = NULL;
+		sig_lens[len] = 0;
+	}
+out:
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN])
+{
+	struct exch x;
+	int r;
+
+	exch_init(&x, SAM_MSG_SAD_DROP, &r);
+	if (r == 0)
+		r = buf_put_string(&x.req, sad, SAM_SAD_LEN);
+	return plain_reply(c, &x, r, NULL);
+}

@@ -31,6 +31,14 @@ enum sam_msg {
 	SAM_MSG_CA_CRL = 20,       /* -> string DER */
 	SAM_MSG_BACKUP = 21,       /* -> string blob */
 	SAM_MSG_RESTORE = 22,      /* string blob -> u32 count */
+	/* Signing (SCAL2): owner, string session hash(32), cred, string sealed TOTP seed, otp,
+	 * u32 window, pin, hash OID ("" unknown), u32 ttl, u32 n, n x string hash
+	 * -> string sad(32), u64 otp step, u64 expires, cstring serial */
+	SAM_MSG_AUTHORIZE = 23,
+	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 n,
+	 * n x string hash -> u32 n, n x string signature, cstring serial */
+	SAM_MSG_SIGN = 24,
+	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing) */
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -108,6 +116,34 @@ int sam_ca_chain(struct sam_client *c, char **pem) INK_WUR;
 int sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
 int sam_backup(struct sam_client *c, uint8_t **blob, size_t *len) INK_WUR;
 int sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *count) INK_WUR;
+
+/* An authorization request (the SAM checks OTP, then PIN, then mints the SAD). */
+struct sam_authz {
+	const char *owner;
+	const uint8_t *session;          /* 32 bytes: SHA-256 of the bearer token */
+	const char *cred;
+	const uint8_t *sealed;           /* the signer's sealed TOTP seed */
+	size_t sealed_len;
+	const char *otp;
+	int window;
+	const char *pin;
+	const char *hash_oid;            /* NULL or "" when the client did not say */
+	uint32_t ttl;
+	const uint8_t *const *hashes;
+	const size_t *hash_lens;
+	size_t n;
+};
+#define SAM_SAD_LEN 32
+/* -> sad[SAM_SAD_LEN] (random; the client gets it base64url), the TOTP step used, the expiry
+ * and the certificate serial. INK_ERR_AUTH: wrong or reused OTP; INK_ERR_BAD_PIN: wrong PIN. */
+int sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[static SAM_SAD_LEN],
+                  int64_t *step, int64_t *expires, char serial[static 41]) INK_WUR;
+/* Signs n hashes under a SAD; sigs[i] malloc'd. */
+int sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 32],
+             const char *cred, const uint8_t sad[static SAM_SAD_LEN], const char *sig_alg,
+             const char *hash_oid, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+             uint8_t **sigs, size_t *sig_lens, char serial[static 41]) INK_WUR;
+int sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN]) INK_WUR;
 
 /* ---- server side, in inkan-sam ---- */
 

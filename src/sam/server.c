@@ -1,6 +1,7 @@
 /* server: inkan-sam's request loop. Every request is parsed through the bounded buffer and
  * checked here; the master key never leaves this process. */
 #include "sam/sam.h"
+#include "sam/sam_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,6 @@
 #define SAM_CN_MAX 256
 #define SAM_USER_ID_MAX 64
 #define SAM_WINDOW_MAX 3
-
-struct sam_state {
-	struct keys *keys;
-};
 
 typedef int (*sam_handler)(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep);
 
@@ -264,6 +261,8 @@ handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (get_owner(req, owner, &o) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_u32(req, &reason) != 0 || buf_remaining(req) != 0 || reason > 10)
 		return INK_ERR_PROTOCOL;
+	/* Live authorizations of a revoked key end with it. */
+	sad_drop_cred(s->sads, id);
 	return keys_cred_revoke(s->keys, o, id, (int)reason);
 }
 
@@ -395,6 +394,9 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_CA_CRL] = handle_ca_crl,
 	[SAM_MSG_BACKUP] = handle_backup,
 	[SAM_MSG_RESTORE] = handle_restore,
+	[SAM_MSG_AUTHORIZE] = sam_handle_authorize,
+	[SAM_MSG_SIGN] = sam_handle_sign,
+	[SAM_MSG_SAD_DROP] = sam_handle_sad_drop,
 };
 
 /* The key manager's settings from the shared configuration. */
@@ -487,8 +489,12 @@ sam_serve(int fd, const struct ink_config *cfg)
 
 	buf_init(&req, SAM_FRAME_MAX, true);
 	buf_init(&rep, SAM_FRAME_MAX, true);
-	if ((r = open_keys(cfg, &s.keys)) != 0)
+	if ((r = open_keys(cfg, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
 		goto out;
+	if ((s.otp = calloc(SAM_OTP_OWNERS, sizeof(*s.otp))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
 	for (;;) {
 		if ((r = sam_frame_read(fd, &req)) != 0) {
 			if (r == INK_ERR_IO)
@@ -522,6 +528,8 @@ sam_serve(int fd, const struct ink_config *cfg)
 			explicit_bzero(rep.data, rep.cap);
 	}
 out:
+	sad_table_free(s.sads);
+	free(s.otp);
 	keys_close(s.keys);
 	buf_free(&req);
 	buf_free(&rep);

@@ -327,3 +327,96 @@ reply_cred(struct srv_request *rq, int r, unsigned status, const struct sam_cred
 	else
 		reply_json(rq, status, render_cred(c));
 }
+
+bool
+req_is_v1(const struct srv_request *rq)
+{
+	return strncmp(rq->url, "/csc/v1/", 8) == 0;
+}
+
+void
+req_hashes_free(uint8_t **raw, size_t *lens, size_t n)
+{
+	size_t i;
+
+	for (i = 0; raw != NULL && i < n; i++)
+		free(raw[i]);
+	free(raw);
+	free(lens);
+}
+
+int
+req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw, size_t **lens)
+{
+	uint8_t **v = NULL;
+	size_t *l = NULL, i;
+
+	*raw = NULL;
+	*lens = NULL;
+	if (in->n == 0) {
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Missing (or invalid type) array parameter hashes");
+		return INK_ERR_INVALID;
+	}
+	if ((v = calloc(in->n, sizeof(*v))) == NULL || (l = calloc(in->n, sizeof(*l))) == NULL) {
+		free(v);
+		reply_ink_err(rq, INK_ERR_ALLOC, NULL);
+		return INK_ERR_ALLOC;
+	}
+	for (i = 0; i < in->n; i++) {
+		if (b64_decode(in->v[i], &v[i], &l[i]) != 0 || l[i] == 0 || l[i] > 64) {
+			req_hashes_free(v, l, in->n);
+			reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+			            "Invalid digest value length (base64 of a 32, 48 or 64 byte digest expected)");
+			return INK_ERR_INVALID;
+		}
+	}
+	*raw = v;
+	*lens = l;
+	return 0;
+}
+
+void
+reply_csc_err(struct srv_request *rq, int r)
+{
+	switch (r) {
+	case INK_ERR_AUTH:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter SAD or OTP");
+		break;
+	case INK_ERR_BAD_PIN:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid PIN");
+		break;
+	case INK_ERR_SAD_EXPIRED:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "SAD expired");
+		break;
+	case INK_ERR_NOT_AUTHORIZED:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Hash is not authorized by the SAD");
+		break;
+	case INK_ERR_TOO_LARGE:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Numbers of signatures is too high");
+		break;
+	case INK_ERR_INVALID:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid digest value length");
+		break;
+	case INK_ERR_POLICY:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		            "Invalid parameter signAlgo or hashAlgorithmOID for this key, or credential "
+		            "not usable yet (no certificate)");
+		break;
+	case INK_ERR_LOCKED:
+		reply_error(rq, MHD_HTTP_FORBIDDEN, "access_denied", "Credential locked");
+		break;
+	case INK_ERR_EXPIRED:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Signing certificate is expired");
+		break;
+	case INK_ERR_DISABLED:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		            "Signing certificate is revoked or the key destroyed");
+		break;
+	case INK_ERR_NOT_FOUND:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter credentialID");
+		break;
+	default:
+		reply_ink_err(rq, r, NULL);
+		break;
+	}
+}

@@ -118,6 +118,17 @@ json_t *render_cred(const struct sam_cred *c);
 void reply_cred(struct srv_request *rq, int r, unsigned status, const struct sam_cred *c);
 /* Maps an error of a key operation ("Credential locked", "Wrong PIN", ...). */
 void reply_key_err(struct srv_request *rq, int r);
+/* Maps an error of credentials/authorize or signatures/signHash to the CSC descriptions. */
+void reply_csc_err(struct srv_request *rq, int r);
+/* True for the /csc/v1/ paths (v1.0.4 field names). */
+bool req_is_v1(const struct srv_request *rq);
+/* Decodes base64 hashes (each 1..64 bytes); *raw and *lens malloc'd; replies 400 on failure. */
+int req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw,
+               size_t **lens) INK_WUR;
+void req_hashes_free(uint8_t **raw, size_t *lens, size_t n);
+/* The credentials/info object of one credential (v1 or v2 field names). */
+json_t *csc_render_info(const struct sam_cred *c, bool v1, const char *certificates, int64_t multisign,
+                        const char *lang);
 
 /* ---- endpoints, one file each ---- */
 
@@ -150,6 +161,10 @@ void ep_ca_crl(struct srv_request *rq);
 void ep_ca_cert(struct srv_request *rq);
 void ep_backup(struct srv_request *rq);
 void ep_restore(struct srv_request *rq);
+void ep_csc_credentials_list(struct srv_request *rq);
+void ep_csc_credentials_info(struct srv_request *rq);
+void ep_csc_authorize(struct srv_request *rq);
+void ep_csc_sign_hash(struct srv_request *rq);
 void ep_verify(struct srv_request *rq);
 
 #endif

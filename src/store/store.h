@@ -9,6 +9,7 @@
 #define STORE_TEXT_MAX 256
 #define STORE_HASH_MAX 256       /* encoded Argon2id hash */
 #define STORE_SEALED_MAX 128     /* sealed TOTP seed from the SAM */
+#define STORE_DETAIL_MAX 8192    /* audit detail: room for 100 SHA-512 hashes in hex */
 
 enum store_user_status {
 	STORE_USER_ACTIVE = 0,
@@ -60,7 +61,7 @@ struct store_audit_rec {
 	char result[STORE_NAME_MAX + 1];     /* "success" or the reason of refusal */
 	char request_id[STORE_NAME_MAX + 1];
 	char source[STORE_NAME_MAX + 1];     /* client address */
-	char detail[STORE_TEXT_MAX + 1];     /* free text without secrets */
+	char detail[STORE_DETAIL_MAX + 1];   /* free text without secrets (e.g. the hashes signed) */
 };
 
 struct store;

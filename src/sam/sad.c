@@ -1,0 +1,254 @@
+/* sad: signature activation data, kept only in inkan-sam's memory — bound to the signer, their
+ * session, one credential and exactly the authorized hashes, counted and short-lived (EN 419
+ * 241 SCAL2). The key-encryption key it unlocks lives in locked memory until the SAD ends. */
+#include "sam/sam_int.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sad_hash {
+	uint8_t h[SAD_HASH_MAX];
+	size_t len;
+	uint32_t left;               /* signatures still allowed over this digest */
+};
+
+struct sad_entry {
+	uint8_t id_hash[32];         /* SHA-256 of the SAD: the SAD itself is not kept */
+	char owner[33];
+	uint8_t session[32];
+	char cred[33];
+	int64_t expires;
+	uint32_t left;               /* signatures still allowed in total */
+	struct sad_hash *hashes;
+	size_t nhashes;
+	uint8_t *kek;                /* secmem */
+	struct sad_entry *next;
+};
+
+struct sad_table {
+	struct sad_entry *head;
+	size_t live;
+};
+
+static int
+sha256(const uint8_t *in, size_t len, uint8_t out[static 32])
+{
+	unsigned int n = 0;
+
+	return EVP_Digest(in, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : INK_ERR_CRYPTO;
+}
+
+static void
+entry_free(struct sad_entry *e)
+{
+	if (e == NULL)
+		return;
+	secmem_free(e->kek);
+	if (e->hashes != NULL) {
+		OPENSSL_cleanse(e->hashes, e->nhashes * sizeof(*e->hashes));
+		free(e->hashes);
+	}
+	OPENSSL_cleanse(e, sizeof(*e));
+	free(e);
+}
+
+int
+sad_table_new(struct sad_table **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out != NULL ? 0 : INK_ERR_ALLOC;
+}
+
+void
+sad_table_free(struct sad_table *t)
+{
+	struct sad_entry *e, *n;
+
+	if (t == NULL)
+		return;
+	for (e = t->head; e != NULL; e = n) {
+		n = e->next;
+		entry_free(e);
+	}
+	free(t);
+}
+
+/* Unlinks and frees entries matching pred (expired ones always). */
+static void
+sweep(struct sad_table *t, const uint8_t *id_hash, const char *cred)
+{
+	struct sad_entry **pp = &t->head, *e;
+	int64_t now = ink_now();
+
+	while ((e = *pp) != NULL) {
+		if (e->expires <= now - 60 || e->left == 0 ||
+		    (id_hash != NULL && CRYPTO_memcmp(e->id_hash, id_hash, 32) == 0) ||
+		    (cred != NULL && strcmp(e->cred, cred) == 0)) {
+			*pp = e->next;
+			entry_free(e);
+			t->live--;
+		} else {
+			pp = &e->next;
+		}
+	}
+}
+
+int
+sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN])
+{
+	struct sad_entry *e = NULL;
+	size_t i, j;
+	int r;
+
+	OPENSSL_cleanse(sad, SAD_ID_LEN);
+	if (g->n == 0 || g->n > SAD_MAX_HASHES || strlen(g->owner) > 32 || strlen(g->cred) > 32)
+		return INK_ERR_INVALID;
+	sweep(t, NULL, NULL);
+	if (t->live >= SAD_MAX_LIVE)
+		return INK_ERR_TOO_LARGE;
+	if ((e = calloc(1, sizeof(*e))) == NULL || (e->hashes = calloc(g->n, sizeof(*e->hashes))) == NULL ||
+	    (e->kek = secmem_alloc(32)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(e->owner, g->owner, strlen(g->owner) + 1);
+	memcpy(e->cred, g->cred, strlen(g->cred) + 1);
+	memcpy(e->session, g->session, 32);
+	memcpy(e->kek, g->kek, 32);
+	e->expires = g->expires;
+	e->left = (uint32_t)g->n;
+	/* Duplicates in the request become one digest allowed that many times. */
+	for (i = 0; i < g->n; i++) {
+		if (g->hash_lens[i] == 0 || g->hash_lens[i] > SAD_HASH_MAX) {
+			r = INK_ERR_INVALID;
+			goto out;
+		}
+		for (j = 0; j < e->nhashes; j++)
+			if (e->hashes[j].len == g->hash_lens[i] &&
+			    memcmp(e->hashes[j].h, g->hashes[i], g->hash_lens[i]) == 0)
+				break;
+		if (j == e->nhashes) {
+			memcpy(e->hashes[j].h, g->hashes[i], g->hash_lens[i]);
+			e->hashes[j].len = g->hash_lens[i];
+			e->nhashes++;
+		}
+		e->hashes[j].left++;
+	}
+	if ((r = ink_random(sad, SAD_ID_LEN)) != 0 || (r = sha256(sad, SAD_ID_LEN, e->id_hash)) != 0)
+		goto out;
+	e->next = t->head;
+	t->head = e;
+	t->live++;
+	e = NULL;
+	r = 0;
+out:
+	if (r != 0)
+		OPENSSL_cleanse(sad, SAD_ID_LEN);
+	entry_free(e);
+	return r;
+}
+
+static struct sad_entry *
+find(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN])
+{
+	struct sad_entry *e;
+	uint8_t h[32];
+
+	if (sha256(sad, SAD_ID_LEN, h) != 0)
+		return NULL;
+	for (e = t->head; e != NULL; e = e->next)
+		if (CRYPTO_memcmp(e->id_hash, h, 32) == 0)
+			return e;
+	return NULL;
+}
+
+static struct sad_hash *
+find_hash(struct sad_entry *e, const uint8_t *h, size_t len)
+{
+	size_t j;
+
+	for (j = 0; j < e->nhashes; j++)
+		if (e->hashes[j].len == len && CRYPTO_memcmp(e->hashes[j].h, h, len) == 0)
+			return &e->hashes[j];
+	return NULL;
+}
+
+int
+sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
+          const uint8_t session[static 32], const char *cred, const uint8_t *const *hashes,
+          const size_t *hash_lens, size_t n, uint8_t kek[static 32])
+{
+	struct sad_entry *e;
+	struct sad_hash *sh;
+	uint32_t *need = NULL;
+	size_t i;
+	int r;
+
+	OPENSSL_cleanse(kek, 32);
+	if ((e = find(t, sad)) == NULL)
+		return INK_ERR_AUTH;
+	/* Someone else's SAD, or one from another session or for another key, is no SAD at all. */
+	if (strcmp(e->owner, owner) != 0 || CRYPTO_memcmp(e->session, session, 32) != 0 ||
+	    strcmp(e->cred, cred) != 0)
+		return INK_ERR_AUTH;
+	if (ink_now() >= e->expires) {
+		sweep(t, e->id_hash, NULL);
+		return INK_ERR_SAD_EXPIRED;
+	}
+	if (n == 0)
+		return INK_ERR_INVALID;
+	if (n > e->left)
+		return INK_ERR_TOO_LARGE;
+	/* Each hash at most as often as authorized, counting repeats within this request. */
+	if ((need = calloc(e->nhashes, sizeof(*need))) == NULL)
+		return INK_ERR_ALLOC;
+	for (i = 0; i < n; i++) {
+		if ((sh = find_hash(e, hashes[i], hash_lens[i])) == NULL ||
+		    ++need[sh - e->hashes] > sh->left) {
+			r = INK_ERR_NOT_AUTHORIZED;
+			goto out;
+		}
+	}
+	memcpy(kek, e->kek, 32);
+	r = 0;
+out:
+	free(need);
+	return r;
+}
+
+void
+sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
+            const uint8_t *const *hashes, const size_t *hash_lens, size_t n)
+{
+	struct sad_entry *e = find(t, sad);
+	struct sad_hash *sh;
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < n && e->left > 0; i++) {
+		if ((sh = find_hash(e, hashes[i], hash_lens[i])) != NULL && sh->left > 0) {
+			sh->left--;
+			e->left--;
+		}
+	}
+	if (e->left == 0)
+		sweep(t, e->id_hash, NULL);
+}
+
+void
+sad_drop(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN])
+{
+	uint8_t h[32];
+
+	if (sha256(sad, SAD_ID_LEN, h) == 0)
+		sweep(t, h, NULL);
+}
+
+void
+sad_drop_cred(struct sad_table *t, const char *cred)
+{
+	sweep(t, NULL, cred);
+}

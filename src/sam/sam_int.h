@@ -1,0 +1,67 @@
+/* sam_int: what the SAM's own files share (inkan-sam side only). */
+#ifndef INKAN_SAM_INT_H
+#define INKAN_SAM_INT_H
+
+#include "sam/sam.h"
+
+#define SAD_ID_LEN 32            /* random bytes behind a SAD; the client sees base64url */
+#define SAD_MAX_LIVE 10000       /* live SADs at once; the oldest expire first */
+#define SAD_MAX_HASHES 1000
+#define SAD_HASH_MAX 64
+
+struct sad_table;
+struct keys;
+
+/* The SAM's state: the key manager, live SADs, and the last TOTP step each signer used here. */
+struct sam_otp_step {
+	char owner[33];
+	int64_t step;
+};
+
+#define SAM_OTP_OWNERS 4096
+
+struct sam_state {
+	struct keys *keys;
+	struct sad_table *sads;
+	struct sam_otp_step *otp;     /* SAM_OTP_OWNERS slots, least recently used replaced */
+	size_t notp;
+};
+
+/* Handlers of the signing path (sign.c). */
+int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+
+/* What an authorization allows, bound to one signer, one session and one credential. */
+struct sad_grant {
+	const char *owner;                 /* user id */
+	const uint8_t *session;            /* SHA-256 of the bearer token (32 bytes) */
+	const char *cred;                  /* credential id */
+	const uint8_t *const *hashes;      /* the authorized digests (duplicates allowed) */
+	const size_t *hash_lens;
+	size_t n;
+	const uint8_t *kek;                /* 32 bytes, copied into locked memory */
+	int64_t expires;
+};
+
+int sad_table_new(struct sad_table **out) INK_WUR;
+/* Wipes every kek and frees; accepts NULL. */
+void sad_table_free(struct sad_table *t);
+/* Stores a grant; sad[SAD_ID_LEN] receives the random id to hand out. */
+int sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN]) INK_WUR;
+/* Checks that sad allows signing these n hashes now for owner/session/cred, and on success
+ * copies the kek into kek[32]. Nothing is consumed: call sad_consume after signing.
+ * INK_ERR_AUTH (unknown, or bound to someone/something else), INK_ERR_SAD_EXPIRED,
+ * INK_ERR_TOO_LARGE (more than remain), INK_ERR_NOT_AUTHORIZED (a hash not, or no longer, allowed). */
+int sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
+              const uint8_t session[static 32], const char *cred, const uint8_t *const *hashes,
+              const size_t *hash_lens, size_t n, uint8_t kek[static 32]) INK_WUR;
+/* Uses up these hashes; the SAD disappears (kek wiped) when nothing remains. */
+void sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
+                 const uint8_t *const *hashes, const size_t *hash_lens, size_t n);
+/* Forgets a SAD (replayed OTP, revoked key). */
+void sad_drop(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN]);
+/* Forgets every SAD of a credential. */
+void sad_drop_cred(struct sad_table *t, const char *cred);
+
+#endif

@@ -1,0 +1,252 @@
+/* sign: the SAM's signing path. Authorize checks the OTP, then the PIN, and mints a SAD bound
+ * to signer, session, credential and hashes; sign spends it. inkand decides nothing here. */
+#include "sam/sam_int.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "keys/keys.h"
+#include "policy/policy.h"
+
+#define ID_MAX 64
+#define OID_MAX 64
+#define TTL_MAX 3600
+#define WINDOW_MAX 3
+#define PURPOSE_TOTP "totp-seed"
+
+/* The hashes of a request, pointing into the request buffer. */
+struct hash_list {
+	const uint8_t *p[SAD_MAX_HASHES];
+	size_t len[SAD_MAX_HASHES];
+	size_t n;
+};
+
+static int
+get_hashes(struct ink_buf *req, struct hash_list *h)
+{
+	uint32_t n, i;
+	int r;
+
+	h->n = 0;
+	if ((r = buf_get_u32(req, &n)) != 0 || n == 0 || n > SAD_MAX_HASHES)
+		return INK_ERR_PROTOCOL;
+	for (i = 0; i < n; i++)
+		if (buf_get_string_ptr(req, &h->p[i], &h->len[i], SAD_HASH_MAX) != 0)
+			return INK_ERR_PROTOCOL;
+	h->n = n;
+	return 0;
+}
+
+/* Digest lengths: the named algorithm's, or (none named) one of SHA-256/384/512's. */
+static int
+check_lengths(const char *hash_oid, const struct hash_list *h)
+{
+	const struct policy_hash_alg *alg = NULL;
+	size_t i;
+
+	if (hash_oid[0] != '\0' && (alg = policy_hash_by_oid(hash_oid)) == NULL)
+		return INK_ERR_POLICY;
+	for (i = 0; i < h->n; i++) {
+		if (alg != NULL ? h->len[i] != alg->len :
+		    (h->len[i] != 32 && h->len[i] != 48 && h->len[i] != 64))
+			return INK_ERR_INVALID;
+	}
+	return 0;
+}
+
+/* A TOTP step is good for one authorization of one signer, and only later steps after it. */
+static int
+claim_step(struct sam_state *s, const char *owner, int64_t step)
+{
+	size_t i, oldest = 0;
+
+	for (i = 0; i < s->notp; i++) {
+		if (strcmp(s->otp[i].owner, owner) == 0) {
+			if (step <= s->otp[i].step)
+				return INK_ERR_AUTH;
+			s->otp[i].step = step;
+			return 0;
+		}
+		if (s->otp[i].step < s->otp[oldest].step)
+			oldest = i;
+	}
+	i = s->notp < SAM_OTP_OWNERS ? s->notp++ : oldest;
+	snprintf(s->otp[i].owner, sizeof(s->otp[i].owner), "%s", owner);
+	s->otp[i].step = step;
+	return 0;
+}
+
+static int
+check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed, size_t sealed_len,
+          const char *otp, uint32_t window, int64_t *step)
+{
+	uint8_t *seed = NULL;
+	size_t seed_len = 0;
+	int r;
+
+	*step = -1;
+	if ((seed = secmem_alloc(SAM_SEALED_MAX)) == NULL)
+		return INK_ERR_ALLOC;
+	if (keys_unseal(s->keys, PURPOSE_TOTP, (const uint8_t *)owner, strlen(owner), sealed,
+	                sealed_len, seed, &seed_len) != 0)
+		r = INK_ERR_AUTH;
+	else if ((r = auth_totp_verify(seed, seed_len, otp, ink_now(), (int)window, step)) == 0)
+		r = claim_step(s, owner, *step);
+	secmem_free(seed);
+	return r;
+}
+
+int
+sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[ID_MAX + 1], cred[ID_MAX + 1], otp[16], pin[KEYS_PIN_MAX + 2], hash_oid[OID_MAX + 1];
+	const uint8_t *session, *sealed;
+	size_t session_len, sealed_len;
+	uint32_t window, ttl;
+	struct hash_list *h = NULL;
+	struct keys_cred c;
+	uint8_t *kek = NULL, sad[SAD_ID_LEN];
+	int64_t step = -1, expires;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if ((h = calloc(1, sizeof(*h))) == NULL || (kek = secmem_alloc(32)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
+	    buf_get_string_ptr(req, &session, &session_len, 32) != 0 || session_len != 32 ||
+	    buf_get_cstring(req, cred, sizeof(cred)) != 0 ||
+	    buf_get_string_ptr(req, &sealed, &sealed_len, SAM_SEALED_MAX) != 0 ||
+	    buf_get_cstring(req, otp, sizeof(otp)) != 0 || buf_get_u32(req, &window) != 0 ||
+	    buf_get_cstring(req, pin, sizeof(pin)) != 0 ||
+	    buf_get_cstring(req, hash_oid, sizeof(hash_oid)) != 0 || buf_get_u32(req, &ttl) != 0 ||
+	    get_hashes(req, h) != 0 || buf_remaining(req) != 0 || window > WINDOW_MAX ||
+	    ttl == 0 || ttl > TTL_MAX) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	/* The credential first: it must be this signer's and usable at all. */
+	if ((r = keys_cred_get(s->keys, owner, cred, &c)) != 0)
+		goto out;
+	if (c.status == KEYS_LOCKED)
+		r = INK_ERR_LOCKED;
+	else if (c.status == KEYS_PENDING)
+		r = INK_ERR_POLICY;
+	else if (c.status != KEYS_ACTIVE)
+		r = INK_ERR_DISABLED;
+	else if (c.not_after <= ink_now())
+		r = INK_ERR_EXPIRED;
+	else
+		r = check_lengths(hash_oid, h);
+	if (r != 0)
+		goto out;
+	/* The OTP before the PIN: no PIN guessing without the second factor. */
+	if ((r = check_otp(s, owner, sealed, sealed_len, otp, window, &step)) != 0)
+		goto out;
+	r = keys_cred_open(s->keys, owner, cred, pin, kek);
+	if (r == INK_ERR_AUTH)
+		r = INK_ERR_BAD_PIN;
+	if (r != 0)
+		goto out;
+	expires = ink_now() + ttl;
+	{
+		struct sad_grant g = {
+			.owner = owner, .session = session, .cred = cred, .hashes = h->p,
+			.hash_lens = h->len, .n = h->n, .kek = kek, .expires = expires,
+		};
+
+		if ((r = sad_issue(s->sads, &g, sad)) != 0)
+			goto out;
+	}
+	if ((r = buf_put_string(rep, sad, sizeof(sad))) != 0 ||
+	    (r = buf_put_u64(rep, (uint64_t)step)) != 0 ||
+	    (r = buf_put_u64(rep, (uint64_t)expires)) != 0 || (r = buf_put_cstring(rep, c.serial)) != 0)
+		sad_drop(s->sads, sad);
+out:
+	OPENSSL_cleanse(pin, sizeof(pin));
+	OPENSSL_cleanse(otp, sizeof(otp));
+	OPENSSL_cleanse(sad, sizeof(sad));
+	secmem_free(kek);
+	free(h);
+	keys_cred_clear(&c);
+	return r;
+}
+
+int
+sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char owner[ID_MAX + 1], cred[ID_MAX + 1], sig_alg[OID_MAX + 1], hash_oid[OID_MAX + 1];
+	const uint8_t *session, *sad;
+	size_t session_len, sad_len, i;
+	struct hash_list *h = NULL;
+	uint8_t *kek = NULL, **sigs = NULL;
+	size_t *sig_lens = NULL;
+	struct keys_cred c;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if ((h = calloc(1, sizeof(*h))) == NULL || (kek = secmem_alloc(32)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
+	    buf_get_string_ptr(req, &session, &session_len, 32) != 0 || session_len != 32 ||
+	    buf_get_cstring(req, cred, sizeof(cred)) != 0 ||
+	    buf_get_string_ptr(req, &sad, &sad_len, SAD_ID_LEN) != 0 || sad_len != SAD_ID_LEN ||
+	    buf_get_cstring(req, sig_alg, sizeof(sig_alg)) != 0 ||
+	    buf_get_cstring(req, hash_oid, sizeof(hash_oid)) != 0 || get_hashes(req, h) != 0 ||
+	    buf_remaining(req) != 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek)) != 0)
+		goto out;
+	if ((sigs = calloc(h->n, sizeof(*sigs))) == NULL ||
+	    (sig_lens = calloc(h->n, sizeof(*sig_lens))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	r = keys_cred_sign(s->keys, cred, kek, sig_alg, hash_oid[0] != '\0' ? hash_oid : NULL,
+	                   h->p, h->len, h->n, sigs, sig_lens);
+	if (r == INK_ERR_DISABLED || r == INK_ERR_LOCKED || r == INK_ERR_EXPIRED) {
+		/* The key changed state since the authorization: the SAD dies with it. */
+		sad_drop(s->sads, sad);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	sad_consume(s->sads, sad, h->p, h->len, h->n);
+	if ((r = keys_cred_get(s->keys, owner, cred, &c)) != 0 ||
+	    (r = buf_put_u32(rep, (uint32_t)h->n)) != 0)
+		goto out;
+	for (i = 0; i < h->n; i++)
+		if ((r = buf_put_string(rep, sigs[i], sig_lens[i])) != 0)
+			goto out;
+	r = buf_put_cstring(rep, c.serial);
+out:
+	for (i = 0; sigs != NULL && i < h->n; i++)
+		free(sigs[i]);
+	free(sigs);
+	free(sig_lens);
+	secmem_free(kek);
+	free(h);
+	keys_cred_clear(&c);
+	return r;
+}
+
+int
+sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	const uint8_t *sad;
+	size_t len;
+
+	(void)rep;
+	if (buf_get_string_ptr(req, &sad, &len, SAD_ID_LEN) != 0 || len != SAD_ID_LEN ||
+	    buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	sad_drop(s->sads, sad);
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* ep_csc_sign_hash: POST /csc/v{1,2}/signatures/signHash — spend a SAD on its hashes; the
+ * signatures come back in input order (ECDSA as DER SEQUENCE of r, s). */
+#include "server/server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+struct sign_req {
+	char *credential_id;
+	char *sad;
+	struct json_strings hashes;
+	char *hash_oid;
+	char *sign_algo;
+	char *sign_algo_params;
+	char *operation_mode;
+	char *client_data;
+};
+
+#define SIGN_FIELDS(hashes_name, hash_oid_name)                                                   \
+	JSPEC_STRING("credentialID", struct sign_req, credential_id, 64, JF_REQUIRED),           \
+	JSPEC_STRING("SAD", struct sign_req, sad, 256, JF_REQUIRED | JF_SECRET),                 \
+	JSPEC_STRINGS(hashes_name, struct sign_req, hashes, 1000, 100, JF_REQUIRED),              \
+	JSPEC_STRING(hash_oid_name, struct sign_req, hash_oid, 64, 0),                            \
+	JSPEC_STRING("signAlgo", struct sign_req, sign_algo, 64, JF_REQUIRED),                   \
+	JSPEC_STRING("signAlgoParams", struct sign_req, sign_algo_params, 1024, 0),               \
+	JSPEC_STRING("operationMode", struct sign_req, operation_mode, 8, 0),                     \
+	JSPEC_STRING("clientData", struct sign_req, client_data, 4096, 0),                        \
+	JSPEC_END
+
+static const struct json_field sign_v2[] = { SIGN_FIELDS("hashes", "hashAlgorithmOID") };
+static const struct json_field sign_v1[] = { SIGN_FIELDS("hash", "hashAlgo") };
+
+void
+ep_csc_sign_hash(struct srv_request *rq)
+{
+	const struct json_field *spec = req_is_v1(rq) ? sign_v1 : sign_v2;
+	const struct policy_sig_alg *alg = NULL;
+	struct sign_req req;
+	uint8_t **raw = NULL, **sigs = NULL, *params = NULL;
+	size_t *lens = NULL, *sig_lens = NULL, plen = 0, i;
+	const char *hash = NULL;
+	char why[200], *b64 = NULL;
+	json_t *arr = NULL;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	if (req_parse(rq, spec, &req) != 0)
+		return;
+	/* Only synchronous operation: the signatures are in this answer. */
+	if (req.operation_mode != NULL && strcmp(req.operation_mode, "S") != 0) {
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		            "Invalid parameter operationMode: only S (synchronous) is supported");
+		goto out;
+	}
+	if (req.sign_algo_params != NULL && b64_decode(req.sign_algo_params, &params, &plen) != 0) {
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		            "Invalid parameter signAlgoParams: base64 DER expected");
+		goto out;
+	}
+	if (policy_resolve_sign(req.sign_algo, req.hash_oid, params, plen, &alg, &hash, why,
+	                        sizeof(why)) != 0) {
+		req_audit_refusal(rq, "csc.signHash", why);
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", why);
+		goto out;
+	}
+	if (req_hashes(rq, &req.hashes, &raw, &lens) != 0)
+		goto out;
+	if ((sigs = calloc(req.hashes.n, sizeof(*sigs))) == NULL ||
+	    (sig_lens = calloc(req.hashes.n, sizeof(*sig_lens))) == NULL) {
+		reply_ink_err(rq, INK_ERR_ALLOC, NULL);
+		goto out;
+	}
+	r = auth_csc_sign(&rq->srv->actx, &rq->areq, &rq->who, req.credential_id, req.sad, alg->oid,
+	                  hash, (const uint8_t *const *)raw, lens, req.hashes.n, sigs, sig_lens);
+	if (r != 0) {
+		reply_csc_err(rq, r);
+		goto out;
+	}
+	arr = json_array();
+	for (i = 0; arr != NULL && i < req.hashes.n; i++) {
+		if (b64_encode(sigs[i], sig_lens[i], &b64) != 0)
+			break;
+		json_array_append_new(arr, json_string(b64));
+		free(b64);
+		b64 = NULL;
+	}
+	if (arr == NULL || i < req.hashes.n) {
+		json_decref(arr);
+		reply_ink_err(rq, INK_ERR_ALLOC, NULL);
+		goto out;
+	}
+	reply_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "signatures", arr));
+out:
+	for (i = 0; sigs != NULL && i < req.hashes.n; i++)
+		free(sigs[i]);
+	free(sigs);
+	free(sig_lens);
+	free(params);
+	req_hashes_free(raw, lens, req.hashes.n);
+	json_free_spec(spec, &req);
+}
