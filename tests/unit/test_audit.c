@@ -140,6 +140,7 @@ test_truncation(void **state)
 {
 	struct fx *f = *state;
 	char longname[STORE_NAME_MAX * 3], longtext[STORE_TEXT_MAX * 3];
+	static char longdetail[STORE_DETAIL_MAX * 2];
 	struct audit_event ev;
 	struct store_audit_rec *recs = NULL;
 	size_t n = 0;
@@ -148,11 +149,13 @@ test_truncation(void **state)
 	longname[sizeof(longname) - 1] = '\0';
 	memset(longtext, 't', sizeof(longtext) - 1);
 	longtext[sizeof(longtext) - 1] = '\0';
+	memset(longdetail, 'd', sizeof(longdetail) - 1);
+	longdetail[sizeof(longdetail) - 1] = '\0';
 	/* a multi-byte character cut at the end must not break anything */
 	memcpy(longname + STORE_NAME_MAX - 1, "\xc3\xa9", 2);
 	ev = (struct audit_event){
 		.actor = longname, .role = longtext, .action = longname, .subject = longtext,
-		.result = longname, .request_id = longname, .source = longname, .detail = longtext,
+		.result = longname, .request_id = longname, .source = longname, .detail = longdetail,
 	};
 	assert_int_equal(audit_append(f->st, &ev), 0);
 	assert_int_equal(audit_read(f->st, 0, 10, &recs, &n), 0);
@@ -165,7 +168,7 @@ test_truncation(void **state)
 	assert_int_equal(strlen(recs[0].result), STORE_NAME_MAX);
 	assert_int_equal(strlen(recs[0].request_id), STORE_NAME_MAX);
 	assert_int_equal(strlen(recs[0].source), STORE_NAME_MAX);
-	assert_int_equal(strlen(recs[0].detail), STORE_TEXT_MAX);
+	assert_int_equal(strlen(recs[0].detail), STORE_DETAIL_MAX);
 	free(recs);
 }
 
