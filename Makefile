@@ -18,7 +18,8 @@ deps:
 run: all
 	@./scripts/run.sh $(BUILD) $(DATA) $(LISTEN)
 
-test:
+# The optimised build of `make run` is built too, so its warnings fail the tests as well.
+test: all
 	@./scripts/deps.sh test
 	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DINKAN_SANITIZE=ON >/dev/null
 	cmake --build $(TESTBUILD) -j $(JOBS)

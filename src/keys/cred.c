@@ -268,7 +268,7 @@ pkcs8_der(EVP_PKEY *pkey, uint8_t **out, size_t *outlen)
 {
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
 	uint8_t *der = NULL, *s = NULL;
-	int n, r = INK_ERR_CRYPTO;
+	int n = 0, r = INK_ERR_CRYPTO;
 
 	*out = NULL;
 	*outlen = 0;
