@@ -1,12 +1,12 @@
 # Front door: `make` builds, `make run` starts the service on its embedded defaults,
-# `make test` builds with ASan+UBSan and runs every test.
+# `make test` builds with ASan+UBSan and runs every test, `make bench` measures signing (Release).
 BUILD      ?= build
 TESTBUILD  ?= build-test
 DATA       ?= var
 LISTEN     ?= 127.0.0.1:8443
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps run test clean
+.PHONY: all deps run test bench clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -24,6 +24,12 @@ test: all
 	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DINKAN_SANITIZE=ON >/dev/null
 	cmake --build $(TESTBUILD) -j $(JOBS)
 	cd $(TESTBUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The signing benchmark on an optimised build (not the sanitizer one); BENCH_ARGS e.g. --json.
+bench: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build-bench -j $(JOBS) --target inkan-bench inkand inkan-sam inkan-cli
+	build-bench/inkan-bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD)
