@@ -1115,7 +1115,11 @@ keys_cred_renew(struct keys *k, const char *owner, const char *id, const char *p
 		goto out;
 	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0 ||
 	    (r = in_transaction(k, revoke_locked(k, id, 4 /* superseded */))) != 0) {
-		log_error("renewal: the old credential could not be revoked");
+		/* Never two live keys: the new one goes if the old one cannot. */
+		log_error("renewal: the old credential could not be revoked; the new one is destroyed");
+		if (keys_exec(k, "BEGIN IMMEDIATE") != 0 ||
+		    in_transaction(k, revoke_locked(k, out->id, 4)) != 0)
+			log_bug("renewal: could not destroy the new credential %s either", out->id);
 		goto out;
 	}
 out:

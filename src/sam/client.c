@@ -174,18 +174,21 @@ sam_call(struct sam_client *c, const struct ink_buf *req, struct ink_buf *rep)
 
 	if (c == NULL || atomic_load(&c->dead))
 		return INK_ERR_SAM_UNAVAILABLE;
+	if (req->len == 0 || req->len > SAM_FRAME_MAX)
+		return INK_ERR_TOO_LARGE;   /* refused before a byte is sent: the channel stays in step */
 	pthread_mutex_lock(&c->mu);
 	r = sam_frame_write(c->fd, req);
 	if (r == 0)
 		r = sam_frame_read(c->fd, rep);
 	pthread_mutex_unlock(&c->mu);
-	if (r == INK_ERR_IO) {
-		/* A broken channel is a dead SAM, whatever waitpid says yet. */
+	if (r != 0) {
+		/* A broken or out-of-step channel is a dead SAM, whatever waitpid says yet: the next
+		 * request must never read the rest of this one's reply. */
 		atomic_store(&c->dead, true);
+		log_error("channel to inkan-sam failed (%s); signing is unavailable until inkand is "
+		          "restarted", ink_err_str(r));
 		return INK_ERR_SAM_UNAVAILABLE;
 	}
-	if (r != 0)
-		return r;
 	if ((r = buf_get_u8(rep, &type)) != 0)
 		return r;
 	if (type == SAM_REPLY_OK)

@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,10 +78,24 @@ sad_table_free(struct sad_table *t)
 
 /* Unlinks and frees entries matching pred (expired ones always). */
 static void
-sweep(struct sad_table *t, const uint8_t *id_hash, const char *cred)
+sweep(struct sad_table *t, const uint8_t *id_hash_in, const char *cred_in)
 {
 	struct sad_entry **pp = &t->head, *e;
 	int64_t now = ink_now();
+	uint8_t id_buf[32];
+	char cred_buf[33];
+	const uint8_t *id_hash = NULL;
+	const char *cred = NULL;
+
+	/* Callers may pass a field of an entry this loop frees: work on copies. */
+	if (id_hash_in != NULL) {
+		memcpy(id_buf, id_hash_in, sizeof(id_buf));
+		id_hash = id_buf;
+	}
+	if (cred_in != NULL) {
+		snprintf(cred_buf, sizeof(cred_buf), "%s", cred_in);
+		cred = cred_buf;
+	}
 
 	while ((e = *pp) != NULL) {
 		if (e->expires <= now - 60 || e->left == 0 ||

@@ -70,8 +70,10 @@ ep_auth_login(struct srv_request *rq)
 		            "Malformed or missing Basic authorization header (username:password)");
 		return;
 	}
-	if (req_parse(rq, login_spec, &req) != 0)
+	if (req_parse(rq, login_spec, &req) != 0) {
+		req_audit_refusal(rq, "auth.login", "malformed login body");
 		goto out;
+	}
 	r = auth_login(&rq->srv->actx, &rq->areq, user, pw, req.otp, token, &expires_in, &must_change);
 	if (r != 0) {
 		reply_ink_err(rq, r, r == INK_ERR_AUTH || r == INK_ERR_DISABLED ?

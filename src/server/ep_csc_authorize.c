@@ -47,11 +47,13 @@ ep_csc_authorize(struct srv_request *rq)
 		goto out;
 	/* SCAL2: one hash per signature, each listed. */
 	if ((size_t)req.num_signatures != req.hashes.n) {
+		req_audit_refusal(rq, "csc.authorize", "numSignatures differs from the number of hashes");
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
 		            "Invalid parameter numSignatures: it must equal the number of hashes");
 		goto out;
 	}
 	if ((int64_t)req.hashes.n > rq->srv->cfg.multisign) {
+		req_audit_refusal(rq, "csc.authorize", "more hashes than multisign allows");
 		reply_csc_err(rq, INK_ERR_TOO_LARGE);
 		goto out;
 	}

@@ -50,11 +50,13 @@ ep_csc_sign_hash(struct srv_request *rq)
 		return;
 	/* Only synchronous operation: the signatures are in this answer. */
 	if (req.operation_mode != NULL && strcmp(req.operation_mode, "S") != 0) {
+		req_audit_refusal(rq, "csc.signHash", "unsupported operationMode");
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
 		            "Invalid parameter operationMode: only S (synchronous) is supported");
 		goto out;
 	}
 	if (req.sign_algo_params != NULL && b64_decode(req.sign_algo_params, &params, &plen) != 0) {
+		req_audit_refusal(rq, "csc.signHash", "malformed signAlgoParams");
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
 		            "Invalid parameter signAlgoParams: base64 DER expected");
 		goto out;

@@ -8,6 +8,12 @@
 #include "sam/sam.h"
 
 static void
+wipe_body(void *text)
+{
+	ink_freezero_str(text);
+}
+
+static void
 send_body(struct srv_request *rq, unsigned status, char *text)
 {
 	struct MHD_Response *resp;
@@ -15,13 +21,17 @@ send_body(struct srv_request *rq, unsigned status, char *text)
 
 	if (rq->responded) {
 		log_bug("second reply for one request");
-		free(text);
+		ink_freezero_str(text);
 		return;
 	}
 	rq->responded = true;
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	/* A body may carry a one-time password, a TOTP seed, a token or a SAD: wiped when freed. */
+	if (text != NULL)
+		resp = MHD_create_response_from_buffer_with_free_callback(len, text, wipe_body);
+	else
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL) {
-		free(text);
+		ink_freezero_str(text);
 		return;
 	}
 	if (len > 0)
@@ -365,6 +375,7 @@ req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw
 	for (i = 0; i < in->n; i++) {
 		if (b64_decode(in->v[i], &v[i], &l[i]) != 0 || l[i] == 0 || l[i] > 64) {
 			req_hashes_free(v, l, in->n);
+			req_audit_refusal(rq, "csc.hashes", "malformed hash value");
 			reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
 			            "Invalid digest value length (base64 of a 32, 48 or 64 byte digest expected)");
 			return INK_ERR_INVALID;
