@@ -25,8 +25,9 @@ static const struct table_def tables[] = {
 	{ "revoked", "serial, revoked_at, reason", "tii" },
 	{ "crl", "id, number, made_at, der", "iiib" },
 	{ "credentials", "id, owner, backend, algo, salt, blob, pubkey, cert, serial, not_before, "
-	  "not_after, status, pin_failures, created_at, revoked_at, reason, subject_cn, subject_serial",
-	  "ttttbbbbtiiiiiiitt" },
+	  "not_after, status, pin_failures, created_at, revoked_at, reason, subject_cn, subject_serial, "
+	  "kdf_m, kdf_t, kdf_p",
+	  "ttttbbbbtiiiiiiittiii" },
 };
 
 /* A value is a tag byte (0 NULL, 1 present) then u64 or a u32-length string. */

@@ -75,7 +75,8 @@ keys_pin_check_policy(const char *pin)
 /* kek = HKDF-SHA256(ikm = master || Argon2id(PIN, salt), salt, info): neither the database
  * with the master key nor the PIN alone yields it. */
 static int
-derive_kek(struct keys *k, const char *pin, const uint8_t *salt, size_t saltlen, uint8_t kek[static 32])
+derive_kek(struct keys *k, const struct keys_kdf *cost, const char *pin, const uint8_t *salt,
+           size_t saltlen, uint8_t kek[static 32])
 {
 	EVP_KDF *kdf = NULL;
 	EVP_KDF_CTX *kctx = NULL;
@@ -86,8 +87,8 @@ derive_kek(struct keys *k, const char *pin, const uint8_t *salt, size_t saltlen,
 	if ((ikm = secmem_alloc(KEYS_MASTER_LEN + 32)) == NULL)
 		return INK_ERR_ALLOC;
 	memcpy(ikm, k->master, KEYS_MASTER_LEN);
-	if (argon2id_hash_raw(k->params.argon2_t, k->params.argon2_m_kib, k->params.argon2_p,
-	                      pin, strlen(pin), salt, saltlen, ikm + KEYS_MASTER_LEN, 32) != ARGON2_OK)
+	if (argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen,
+	                      ikm + KEYS_MASTER_LEN, 32) != ARGON2_OK)
 		goto out;
 	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
 	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)
@@ -106,6 +107,15 @@ out:
 	EVP_KDF_free(kdf);
 	secmem_free(ikm);
 	return r;
+}
+
+/* The cost new seals use: the configured one. */
+static struct keys_kdf
+current_cost(const struct keys *k)
+{
+	struct keys_kdf c = { k->params.argon2_m_kib, k->params.argon2_t, k->params.argon2_p };
+
+	return c;
 }
 
 /* Associated data: the blob opens only as this credential of this owner with this algorithm. */
@@ -380,6 +390,7 @@ struct cred_secret {
 	char subject_cn[257];
 	char subject_serial[KEYS_ID_LEN + 1];
 	bool p11;                  /* inkan p11: backend 'pkcs11' (blob wrapped by the token) */
+	struct keys_kdf kdf;       /* the Argon2id cost this blob was sealed with */
 };
 
 static void
@@ -399,7 +410,8 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 	memset(s, 0, sizeof(*s));
 	if (sqlite3_prepare_v2(k->db,
 	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial, "
-	        "backend FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)", -1, &st, NULL) !=
+	        "backend, kdf_m, kdf_t, kdf_p FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)",
+	        -1, &st, NULL) !=
 	    SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -430,6 +442,9 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 	copy_text(st, 8, s->subject_serial, sizeof(s->subject_serial));
 	s->p11 = sqlite3_column_text(st, 9) != NULL &&
 	    strcmp((const char *)sqlite3_column_text(st, 9), "pkcs11") == 0;
+	s->kdf.m_kib = (uint32_t)sqlite3_column_int64(st, 10);
+	s->kdf.t = (uint32_t)sqlite3_column_int64(st, 11);
+	s->kdf.p = (uint32_t)sqlite3_column_int64(st, 12);
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -566,8 +581,9 @@ insert_cred(struct keys *k, const char *id, const char *owner, const char *algo,
 
 	if (sqlite3_prepare_v2(k->db,
 	        "INSERT INTO credentials (id, owner, backend, algo, salt, blob, pubkey, cert, serial, "
-	        "not_before, not_after, status, pin_failures, created_at, subject_cn, subject_serial) "
-	        "VALUES (?1, ?2, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14)",
+	        "not_before, not_after, status, pin_failures, created_at, subject_cn, subject_serial, "
+	        "kdf_m, kdf_t, kdf_p) "
+	        "VALUES (?1, ?2, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14, ?16, ?17, ?18)",
 	        -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -587,6 +603,9 @@ insert_cred(struct keys *k, const char *id, const char *owner, const char *algo,
 	sqlite3_bind_text(st, 13, subj->common_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, subj->serial_number, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 15, backend, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 16, k->params.argon2_m_kib);
+	sqlite3_bind_int64(st, 17, k->params.argon2_t);
+	sqlite3_bind_int64(st, 18, k->params.argon2_p);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		log_error("keystore insert: %s", sqlite3_errmsg(k->db));
 		goto out;
@@ -610,6 +629,7 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 	size_t p8len = 0, bloblen = 0, publen = 0, certlen = 0;
 	EVP_PKEY *pkey = NULL;
 	int64_t nb = 0, na = 0, now = ink_now();
+	struct keys_kdf cost = current_cost(k);
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -644,11 +664,11 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 		 * PKCS#10 request would have to be signed inside the token: not offered yet. */
 		r = external_ca ? INK_ERR_UNSUPPORTED : 0;
 		if (r != 0 ||
-		    (r = keys_p11_derive_data(k, pin, salt, sizeof(salt), id, owner, a->name, kek)) != 0 ||
+		    (r = keys_p11_derive_data(k, &cost, pin, salt, sizeof(salt), id, owner, a->name, kek)) != 0 ||
 		    (r = keys_p11_generate(k, a->type, a->bits, a->curve, kek, &pkey, &blob, &bloblen)) != 0 ||
 		    (r = pub_der(pkey, &pub, &publen)) != 0)
 			goto out;
-	} else if ((r = derive_kek(k, pin, salt, sizeof(salt), kek)) != 0 ||
+	} else if ((r = derive_kek(k, &cost, pin, salt, sizeof(salt), kek)) != 0 ||
 	    (r = generate(a, &pkey)) != 0 || (r = pkcs8_der(pkey, &p8, &p8len)) != 0 ||
 	    (r = seal_key(kek, id, owner, a->name, p8, p8len, &blob, &bloblen)) != 0 ||
 	    (r = pub_der(pkey, &pub, &publen)) != 0)
@@ -748,12 +768,12 @@ open_with_pin(struct keys *k, struct cred_secret *s, const char *pin, uint8_t ke
 	if (s->p11) {
 		/* inkan p11: kek is the derivation data; the token's unwrap checks the PIN. */
 		if ((r = p11_type(k, s->algo)) < 0 ||
-		    (r = keys_p11_derive_data(k, pin, s->salt, sizeof(s->salt), s->id, s->owner,
+		    (r = keys_p11_derive_data(k, &s->kdf, pin, s->salt, sizeof(s->salt), s->id, s->owner,
 		                              s->algo, kek)) != 0)
 			return r;
 		r = keys_p11_check(k, kek, s->blob, s->blob_len, p11_type(k, s->algo));
 	} else {
-		if ((r = derive_kek(k, pin, s->salt, sizeof(s->salt), kek)) != 0)
+		if ((r = derive_kek(k, &s->kdf, pin, s->salt, sizeof(s->salt), kek)) != 0)
 			return r;
 		r = open_key(kek, s->id, s->owner, s->algo, s->blob, s->blob_len, p8, p8len);
 	}
@@ -990,6 +1010,7 @@ keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const ch
 	struct cred_secret s;
 	uint8_t *kek = NULL, *p8 = NULL, *blob = NULL, salt[CRED_SALT], *kek2 = NULL;
 	size_t p8len = 0, bloblen = 0;
+	struct keys_kdf cost = current_cost(k);
 	int r;
 
 	if (owner == NULL || id == NULL || old_pin == NULL)
@@ -1011,17 +1032,19 @@ keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const ch
 			goto out;
 		}
 		if ((r = ink_random(salt, sizeof(salt))) != 0 ||
-		    (r = keys_p11_derive_data(k, new_pin, salt, sizeof(salt), s.id, s.owner, s.algo,
-		                              kek2)) != 0 ||
+		    (r = keys_p11_derive_data(k, &cost, new_pin, salt, sizeof(salt), s.id, s.owner,
+		                              s.algo, kek2)) != 0 ||
 		    (r = keys_p11_rewrap(k, p11_type(k, s.algo), kek, kek2, s.blob, s.blob_len, &blob,
 		                         &bloblen)) != 0)
 			goto out;
 	} else if ((r = ink_random(salt, sizeof(salt))) != 0 ||
-	    (r = derive_kek(k, new_pin, salt, sizeof(salt), kek)) != 0 ||
+	    (r = derive_kek(k, &cost, new_pin, salt, sizeof(salt), kek)) != 0 ||
 	    (r = seal_key(kek, s.id, s.owner, s.algo, p8, p8len, &blob, &bloblen)) != 0)
 		goto out;
-	r = exec_update(k, "UPDATE credentials SET salt = ?1, blob = ?2 WHERE id = ?3", "bbt",
-	                salt, sizeof(salt), blob, bloblen, s.id);
+	/* Re-sealed at today's cost: the stored cost moves with it. */
+	r = exec_update(k, "UPDATE credentials SET salt = ?1, blob = ?2, kdf_m = ?3, kdf_t = ?4, "
+	                "kdf_p = ?5 WHERE id = ?6", "bbiiit", salt, sizeof(salt), blob, bloblen,
+	                (int64_t)cost.m_kib, (int64_t)cost.t, (int64_t)cost.p, s.id);
 out:
 	free(blob);
 	secmem_free(p8);

@@ -10,6 +10,11 @@
 
 struct keys_p11;
 
+/* The Argon2id cost a credential's PIN derivation uses (stored with the credential). */
+struct keys_kdf {
+	uint32_t m_kib, t, p;
+};
+
 struct keys {
 	uint8_t *master;           /* KEYS_MASTER_LEN bytes of secmem */
 	sqlite3 *db;
@@ -48,7 +53,7 @@ int keys_p11_open(const char *dir, const struct keys_params *kp, struct keys_p11
 void keys_p11_close(struct keys_p11 *p);
 /* The per-credential derivation data: SHA-256 over a label, Argon2id(PIN, salt) with the
  * configured parameters, id, owner and algo. It plays the role of the soft backend's kek. */
-int keys_p11_derive_data(const struct keys *k, const char *pin, const uint8_t *salt,
+int keys_p11_derive_data(const struct keys *k, const struct keys_kdf *cost, const char *pin, const uint8_t *salt,
                          size_t saltlen, const char *id, const char *owner, const char *algo,
                          uint8_t data[static KEYS_P11_DATA_LEN]) INK_WUR;
 /* Generates a key pair in the token; *pub (public only) for the certificate, *blob (malloc'd)

@@ -327,7 +327,8 @@ keys_p11_close(struct keys_p11 *p)
 /* ---- the per-credential wrapping key ---- */
 
 int
-keys_p11_derive_data(const struct keys *k, const char *pin, const uint8_t *salt, size_t saltlen,
+keys_p11_derive_data(const struct keys *k, const struct keys_kdf *cost, const char *pin,
+                     const uint8_t *salt, size_t saltlen,
                      const char *id, const char *owner, const char *algo,
                      uint8_t data[static KEYS_P11_DATA_LEN])
 {
@@ -340,8 +341,9 @@ keys_p11_derive_data(const struct keys *k, const char *pin, const uint8_t *salt,
 
 	if ((a = secmem_alloc(32)) == NULL)
 		return INK_ERR_ALLOC;
-	if (argon2id_hash_raw(k->params.argon2_t, k->params.argon2_m_kib, k->params.argon2_p,
-	                      pin, strlen(pin), salt, saltlen, a, 32) != ARGON2_OK)
+	(void)k;
+	if (argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen, a, 32) !=
+	    ARGON2_OK)
 		goto out;
 	/* data = SHA-256("inkan p11 v1" 0 || Argon2id(PIN, salt) || id 0 || owner 0 || algo 0):
 	 * bound to the credential like the soft backend's associated data. */

@@ -19,6 +19,9 @@
 #include "keys/keys.h"
 #include "keys/keys_int.h"   /* the PKCS#11 test hook */
 
+/* The Argon2id cost the tests configure (open_store, the PKCS#11 group). */
+static const struct keys_kdf test_cost = { 8192, 1, 1 };
+
 struct fixture {
 	char root[64];
 	char dir[128];
@@ -557,6 +560,38 @@ test_cred_expiry_destroys(void **state)
 }
 
 static void
+test_cred_kdf_cost_stored(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_params p = {
+		.argon2_m_kib = 16384, .argon2_t = 2, .argon2_p = 1, .max_pin_failures = 3, .level = 4,
+		.cert_days = 365, .organization = "inkan test",
+	};
+	struct keys_cred c;
+	uint8_t kek[32];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	make_cred(k, OWNER_A, NULL, "135790", &c);
+	/* The administrator raises the Argon2id cost: existing credentials keep opening. */
+	assert_int_equal(keys_set_params(k, &p), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "135790", kek), 0);
+	/* A PIN change re-seals at the new cost, and records it. */
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "135790", "246800"), 0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT kdf_m, kdf_t FROM credentials", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 16384);
+	assert_int_equal(sqlite3_column_int(st, 1), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "246800", kek), 0);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
+static void
 test_backup_restore(void **state)
 {
 	struct fixture *f = *state;
@@ -888,18 +923,18 @@ test_p11_non_extractable(void **state)
 		assert_int_equal(keys_unseal(k, "signing-key", NULL, 0, row.blob, row.blob_len, buf, &n),
 		                 INK_ERR_CRYPTO);
 		/* A derivation from another PIN does not unwrap it. */
-		assert_int_equal(keys_p11_derive_data(k, "246811", row.salt, sizeof(row.salt), c[i].id,
+		assert_int_equal(keys_p11_derive_data(k, &test_cost, "246811", row.salt, sizeof(row.salt), c[i].id,
 		                                      row.owner, row.algo, data), 0);
 		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
 		assert_int_equal(pr.unwrap, INK_ERR_AUTH);
 		/* Nor one for another credential (same PIN, another id and owner). */
-		assert_int_equal(keys_p11_derive_data(k, "246810", row.salt, sizeof(row.salt),
+		assert_int_equal(keys_p11_derive_data(k, &test_cost, "246810", row.salt, sizeof(row.salt),
 		                                      c[1 - i].id, row.owner, row.algo, data), 0);
 		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
 		assert_int_equal(pr.unwrap, INK_ERR_AUTH);
 		/* The right one unwraps into a sensitive, non-extractable object: the token refuses
 		 * to reveal the private value (CKR_ATTRIBUTE_SENSITIVE) and to wrap it out again. */
-		assert_int_equal(keys_p11_derive_data(k, "246810", row.salt, sizeof(row.salt), c[i].id,
+		assert_int_equal(keys_p11_derive_data(k, &test_cost, "246810", row.salt, sizeof(row.salt), c[i].id,
 		                                      row.owner, row.algo, data), 0);
 		assert_int_equal(keys_p11_test_probe(k, data, row.blob, row.blob_len, type, &pr), 0);
 		assert_int_equal(pr.unwrap, 0);
@@ -1035,6 +1070,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_expiry_destroys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cred_kdf_cost_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p11_sign, p11_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p11_non_extractable, p11_setup, teardown),

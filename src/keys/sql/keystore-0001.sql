@@ -11,6 +11,9 @@ CREATE TABLE credentials (
 	backend TEXT NOT NULL,               -- 'soft' (AES-256-GCM) or 'pkcs11'
 	algo TEXT NOT NULL,                  -- 'P-256', 'RSA-3072', 'Ed25519', ...
 	salt BLOB NOT NULL,                  -- Argon2id salt of the PIN
+	kdf_m INTEGER NOT NULL,              -- Argon2id memory (KiB), time and lanes the blob was
+	kdf_t INTEGER NOT NULL,              -- sealed with: a later change of the settings must not
+	kdf_p INTEGER NOT NULL,              -- lock every credential
 	blob BLOB,                           -- sealed private key; NULL once destroyed
 	pubkey BLOB NOT NULL,                -- SubjectPublicKeyInfo, DER
 	cert BLOB,                           -- X.509 DER; NULL until linked
