@@ -1,12 +1,13 @@
 # Front door: `make` builds, `make run` starts the service on its embedded defaults,
-# `make test` builds with ASan+UBSan and runs every test, `make bench` measures signing (Release).
+# `make test` builds with ASan+UBSan and runs every test, `make bench` measures signing and
+# verification (Release), `make bench-verify` verification alone.
 BUILD      ?= build
 TESTBUILD  ?= build-test
 DATA       ?= var
 LISTEN     ?= 127.0.0.1:8443
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps run test bench clean
+.PHONY: all deps run test bench bench-verify clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -25,11 +26,20 @@ test: all
 	cmake --build $(TESTBUILD) -j $(JOBS)
 	cd $(TESTBUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The signing benchmark on an optimised build (not the sanitizer one); BENCH_ARGS e.g. --json.
+# The signing and verification benchmarks on an optimised build (not the sanitizer one);
+# BENCH_ARGS e.g. --json for the signing one, VERIFY_BENCH_ARGS (default: BENCH_ARGS' --json)
+# e.g. "-n 1000 -k rsa3072" for the verification one.
+VERIFY_BENCH_ARGS ?= $(filter --json,$(BENCH_ARGS))
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target inkan-bench inkand inkan-sam inkan-cli
+	cmake --build build-bench -j $(JOBS) --target inkan-bench inkan-verify-bench inkand inkan-sam inkan-cli
 	build-bench/inkan-bench $(BENCH_ARGS)
+	build-bench/inkan-verify-bench $(VERIFY_BENCH_ARGS)
+
+bench-verify: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build-bench -j $(JOBS) --target inkan-verify-bench inkan-cli
+	build-bench/inkan-verify-bench $(VERIFY_BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD)
