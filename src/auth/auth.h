@@ -203,17 +203,19 @@ int auth_key_show(const struct auth_ctx *ctx, const struct auth_req *rq,
 int auth_key_import(const struct auth_ctx *ctx, const struct auth_req *rq,
                     const struct auth_principal *actor, const char *id, const uint8_t *der,
                     size_t len, struct sam_cred *out) INK_WUR;
-/* Changes the signing PIN of the caller's key (old PIN required, counted when wrong). */
+/* Changes the signing PIN of the caller's key: a fresh OTP, then the old PIN (counted when
+ * wrong). INK_ERR_AUTH: wrong or reused OTP; INK_ERR_BAD_PIN: wrong PIN. */
 int auth_key_pin(const struct auth_ctx *ctx, const struct auth_req *rq,
                  const struct auth_principal *actor, const char *id, const char *old_pin,
-                 const char *new_pin) INK_WUR;
+                 const char *new_pin, const char *otp) INK_WUR;
 /* Revokes: the signer their own key, a security officer any. */
 int auth_key_revoke(const struct auth_ctx *ctx, const struct auth_req *rq,
                     const struct auth_principal *actor, const char *id, int reason) INK_WUR;
-/* New key and certificate for the caller's key under its PIN; the old one revoked. */
+/* New key and certificate for the caller's key under its PIN (and a fresh OTP); the old one
+ * revoked. */
 int auth_key_renew(const struct auth_ctx *ctx, const struct auth_req *rq,
                    const struct auth_principal *actor, const char *id, const char *pin,
-                   struct sam_cred *out) INK_WUR;
+                   const char *otp, struct sam_cred *out) INK_WUR;
 /* Unlocks a credential locked by wrong PINs (registration officer). */
 int auth_key_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
                     const struct auth_principal *actor, const char *id) INK_WUR;

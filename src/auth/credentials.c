@@ -162,18 +162,43 @@ auth_key_import(const struct auth_ctx *ctx, const struct auth_req *rq,
 	return r;
 }
 
+/* After the SAM accepted an OTP: the step is used up for logins too; a wrong code counts
+ * against the account like a failed login. */
+static void
+otp_outcome(const struct auth_ctx *ctx, const struct auth_principal *a, int r, int64_t step)
+{
+	bool locked = false;
+
+	if (r == INK_ERR_AUTH) {
+		if (ctx->st->ops->user_login_failed(ctx->st, a->user_id, ctx->cfg->max_login_failures,
+		                                    &locked) != 0)
+			log_error("cannot count a failed OTP");
+	} else if (step >= 0 && ctx->st->ops->user_use_totp_step(ctx->st, a->user_id, step) != 0) {
+		log_warn("an OTP step already used for a login also served a key operation");
+	}
+}
+
 int
 auth_key_pin(const struct auth_ctx *ctx, const struct auth_req *rq,
              const struct auth_principal *actor, const char *id, const char *old_pin,
-             const char *new_pin)
+             const char *new_pin, const char *otp)
 {
+	struct store_user u;
+	int64_t step = -1;
 	int r;
 
+	memset(&u, 0, sizeof(u));
 	if ((r = may(ctx, rq, actor, AUTH_PERM_SIGN, "key.pin", id)) != 0)
 		return r;
-	if ((r = pin_not_password(ctx, actor, new_pin)) == 0)
-		r = sam_key_pin(ctx->sam, actor->user_id, id, old_pin, new_pin);
+	if ((r = pin_not_password(ctx, actor, new_pin)) == 0 &&
+	    (r = ctx->st->ops->user_get_by_id(ctx->st, actor->user_id, &u)) == 0) {
+		struct sam_otp o = { u.totp_sealed, u.totp_sealed_len, otp, (int)ctx->cfg->totp_window };
+
+		r = sam_key_pin(ctx->sam, actor->user_id, id, old_pin, new_pin, &o, &step);
+		otp_outcome(ctx, actor, r, step);
+	}
 	key_audit(ctx, rq, actor, "key.pin", id, NULL, r);
+	OPENSSL_cleanse(&u, sizeof(u));
 	return r;
 }
 
@@ -201,7 +226,7 @@ auth_key_revoke(const struct auth_ctx *ctx, const struct auth_req *rq,
 int
 auth_key_renew(const struct auth_ctx *ctx, const struct auth_req *rq,
                const struct auth_principal *actor, const char *id, const char *pin,
-               struct sam_cred *out)
+               const char *otp, struct sam_cred *out)
 {
 	struct store_user u;
 	int r;
@@ -212,7 +237,13 @@ auth_key_renew(const struct auth_ctx *ctx, const struct auth_req *rq,
 		return r;
 	if ((r = ctx->st->ops->user_get_by_id(ctx->st, actor->user_id, &u)) != 0)
 		return r;
-	r = sam_key_renew(ctx->sam, actor->user_id, id, pin, u.display_name, u.id, out);
+	{
+		struct sam_otp o = { u.totp_sealed, u.totp_sealed_len, otp, (int)ctx->cfg->totp_window };
+		int64_t step = -1;
+
+		r = sam_key_renew(ctx->sam, actor->user_id, id, pin, u.display_name, u.id, &o, out, &step);
+		otp_outcome(ctx, actor, r, step);
+	}
 	key_audit(ctx, rq, actor, "key.renew", id, r == 0 ? out->serial : NULL, r);
 	if (r == 0)
 		key_audit(ctx, rq, actor, "key.create", out->id, out->serial, 0);

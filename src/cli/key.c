@@ -427,7 +427,7 @@ key_renew(struct cli_ctx *c, int argc, char **argv)
 {
 	struct cli_resp resp;
 	json_t *body = NULL;
-	char *path = NULL, *pin = NULL, t[21];
+	char *path = NULL, *pin = NULL, *otp = NULL, t[21];
 	int r;
 
 	memset(&resp, 0, sizeof(resp));
@@ -435,9 +435,10 @@ key_renew(struct cli_ctx *c, int argc, char **argv)
 		return cli_usage(KEY_USAGE);
 	if ((r = key_path(argv[1], "/renew", &path)) != 0)
 		goto out;
-	if ((r = cli_get_pin(c, "Signing PIN: ", &pin)) != 0)
+	/* Like an authorization: the PIN is only ever tried together with a fresh OTP. */
+	if ((r = cli_get_pin(c, "Signing PIN: ", &pin)) != 0 || (r = cli_get_otp(c, &otp)) != 0)
 		goto out;
-	if ((body = json_pack("{s:s}", "pin", pin)) == NULL) {
+	if ((body = json_pack("{s:s, s:s}", "pin", pin, "otp", otp)) == NULL) {
 		r = cli_fail(c, INK_ERR_INVALID, "the PIN must be UTF-8 text");
 		goto out;
 	}
@@ -466,6 +467,7 @@ out:
 	json_decref(body);
 	cli_resp_free(&resp);
 	secmem_free(pin);
+	secmem_free(otp);
 	free(path);
 	return r;
 }
@@ -530,7 +532,7 @@ key_pin(struct cli_ctx *c, int argc, char **argv)
 {
 	struct cli_resp resp;
 	json_t *body = NULL;
-	char *path = NULL, *old_pin = NULL, *new_pin = NULL;
+	char *path = NULL, *old_pin = NULL, *new_pin = NULL, *otp = NULL;
 	int r;
 
 	memset(&resp, 0, sizeof(resp));
@@ -539,9 +541,11 @@ key_pin(struct cli_ctx *c, int argc, char **argv)
 	if ((r = key_path(argv[1], "/pin", &path)) != 0)
 		goto out;
 	if ((r = cli_get_pin(c, "Current signing PIN: ", &old_pin)) != 0 ||
-	    (r = cli_get_new_pin(c, "INKAN_NEW_PIN", &new_pin)) != 0)
+	    (r = cli_get_new_pin(c, "INKAN_NEW_PIN", &new_pin)) != 0 ||
+	    (r = cli_get_otp(c, &otp)) != 0)
 		goto out;
-	if ((body = json_pack("{s:s, s:s}", "old_pin", old_pin, "new_pin", new_pin)) == NULL) {
+	if ((body = json_pack("{s:s, s:s, s:s}", "old_pin", old_pin, "new_pin", new_pin, "otp",
+	                      otp)) == NULL) {
 		r = cli_fail(c, INK_ERR_INVALID, "PINs must be UTF-8 text");
 		goto out;
 	}
@@ -563,6 +567,7 @@ out:
 	cli_resp_free(&resp);
 	secmem_free(old_pin);
 	secmem_free(new_pin);
+	secmem_free(otp);
 	free(path);
 	return r;
 }

@@ -432,20 +432,43 @@ sam_key_import(struct sam_client *c, const char *owner, const char *id, const ui
 	return cred_reply(c, &x, r, out);
 }
 
+static int
+put_otp(struct ink_buf *b, const struct sam_otp *o)
+{
+	int r;
+
+	if ((r = buf_put_string(b, o->sealed, o->sealed_len)) != 0 ||
+	    (r = buf_put_cstring(b, o->code)) != 0)
+		return r;
+	return buf_put_u32(b, (uint32_t)o->window);
+}
+
 int
 sam_key_renew(struct sam_client *c, const char *owner, const char *id, const char *pin,
-              const char *cn, const char *subj_serial, struct sam_cred *out)
+              const char *cn, const char *subj_serial, const struct sam_otp *otp,
+              struct sam_cred *out, int64_t *step)
 {
 	struct exch x;
+	uint64_t st = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	*step = -1;
 	exch_init(&x, SAM_MSG_KEY_RENEW, &r);
 	if (r == 0 && (r = buf_put_cstring(&x.req, owner)) == 0 &&
 	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, pin)) == 0 &&
-	    (r = buf_put_cstring(&x.req, cn)) == 0)
-		r = buf_put_cstring(&x.req, subj_serial);
-	return cred_reply(c, &x, r, out);
+	    (r = buf_put_cstring(&x.req, cn)) == 0 && (r = buf_put_cstring(&x.req, subj_serial)) == 0)
+		r = put_otp(&x.req, otp);
+	if (r == 0)
+		r = sam_call(c, &x.req, &x.rep);
+	if (r == 0)
+		r = sam_get_cred(&x.rep, out);
+	if (r == 0 && (r = buf_get_u64(&x.rep, &st)) == 0)
+		*step = (int64_t)st;
+	if (r != 0)
+		sam_cred_clear(out);
+	exch_free(&x);
+	return r;
 }
 
 /* Requests whose reply carries nothing (u32 count when count != NULL). */
@@ -462,16 +485,24 @@ plain_reply(struct sam_client *c, struct exch *x, int r, uint32_t *count)
 
 int
 sam_key_pin(struct sam_client *c, const char *owner, const char *id, const char *old_pin,
-            const char *new_pin)
+            const char *new_pin, const struct sam_otp *otp, int64_t *step)
 {
 	struct exch x;
+	uint64_t st = 0;
 	int r;
 
+	*step = -1;
 	exch_init(&x, SAM_MSG_KEY_PIN, &r);
 	if (r == 0 && (r = buf_put_cstring(&x.req, owner)) == 0 &&
-	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, old_pin)) == 0)
-		r = buf_put_cstring(&x.req, new_pin);
-	return plain_reply(c, &x, r, NULL);
+	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, old_pin)) == 0 &&
+	    (r = buf_put_cstring(&x.req, new_pin)) == 0)
+		r = put_otp(&x.req, otp);
+	if (r == 0)
+		r = sam_call(c, &x.req, &x.rep);
+	if (r == 0 && (r = buf_get_u64(&x.rep, &st)) == 0)
+		*step = (int64_t)st;
+	exch_free(&x);
+	return r;
 }
 
 int

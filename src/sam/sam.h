@@ -22,9 +22,10 @@ enum sam_msg {
 	SAM_MSG_KEY_LIST = 11,     /* owner -> u32 n, n x cred */
 	SAM_MSG_KEY_GET = 12,      /* owner, id -> cred */
 	SAM_MSG_KEY_IMPORT = 13,   /* owner, id, string cert -> cred */
-	SAM_MSG_KEY_PIN = 14,      /* owner, id, old pin, new pin -> (nothing) */
+	SAM_MSG_KEY_PIN = 14,      /* owner, id, old pin, new pin, 2FA -> u64 otp step */
 	SAM_MSG_KEY_REVOKE = 15,   /* owner, id, u32 reason -> (nothing) */
-	SAM_MSG_KEY_RENEW = 16,    /* owner, id, pin, cn, subject serial -> cred */
+	SAM_MSG_KEY_RENEW = 16,    /* owner, id, pin, cn, subject serial, 2FA -> cred, u64 otp step */
+	/* 2FA = string sealed TOTP seed, cstring otp, u32 window: no PIN is tried without it. */
 	SAM_MSG_KEY_DESTROY = 17,  /* owner -> u32 count (every key of a deregistered signer) */
 	SAM_MSG_KEY_UNLOCK = 18,   /* id -> (nothing) */
 	SAM_MSG_CA_CHAIN = 19,     /* -> string PEM (issuing CA, root) */
@@ -104,11 +105,19 @@ int sam_key_list(struct sam_client *c, const char *owner, struct sam_cred **out,
 int sam_key_get(struct sam_client *c, const char *owner, const char *id, struct sam_cred *out) INK_WUR;
 int sam_key_import(struct sam_client *c, const char *owner, const char *id, const uint8_t *cert,
                    size_t len, struct sam_cred *out) INK_WUR;
+/* The second factor the SAM checks before any PIN (wrong or reused code: INK_ERR_AUTH). */
+struct sam_otp {
+	const uint8_t *sealed;
+	size_t sealed_len;
+	const char *code;
+	int window;
+};
 int sam_key_pin(struct sam_client *c, const char *owner, const char *id, const char *old_pin,
-                const char *new_pin) INK_WUR;
+                const char *new_pin, const struct sam_otp *otp, int64_t *step) INK_WUR;
 int sam_key_revoke(struct sam_client *c, const char *owner, const char *id, uint32_t reason) INK_WUR;
 int sam_key_renew(struct sam_client *c, const char *owner, const char *id, const char *pin,
-                  const char *cn, const char *subj_serial, struct sam_cred *out) INK_WUR;
+                  const char *cn, const char *subj_serial, const struct sam_otp *otp,
+                  struct sam_cred *out, int64_t *step) INK_WUR;
 int sam_key_destroy(struct sam_client *c, const char *owner, uint32_t *count) INK_WUR;
 int sam_key_unlock(struct sam_client *c, const char *id) INK_WUR;
 /* *out malloc'd (NUL-terminated for the PEM). */

@@ -27,6 +27,11 @@ struct sam_state {
 	size_t notp;
 };
 
+/* Checks a TOTP code against the signer's sealed seed and claims its step for this signer
+ * (later steps only). INK_ERR_AUTH when wrong or reused. (sign.c) */
+int sam_check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed, size_t sealed_len,
+                  const char *otp, uint32_t window, int64_t *step) INK_WUR;
+
 /* Handlers of the signing path (sign.c). */
 int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;

@@ -230,21 +230,48 @@ handle_key_import(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return r;
 }
 
+/* The second factor that every PIN check needs: string sealed seed, cstring otp, u32 window.
+ * No PIN is tried (and no PIN counter moves) without a fresh OTP. */
+static int
+second_factor(struct sam_state *s, struct ink_buf *req, const char *owner, int64_t *step)
+{
+	const uint8_t *sealed;
+	size_t sealed_len;
+	char otp[16];
+	uint32_t window;
+	int r;
+
+	*step = -1;
+	if (buf_get_string_ptr(req, &sealed, &sealed_len, SAM_SEALED_MAX) != 0 ||
+	    buf_get_cstring(req, otp, sizeof(otp)) != 0 || buf_get_u32(req, &window) != 0 ||
+	    buf_remaining(req) != 0 || window > 3)
+		r = INK_ERR_PROTOCOL;
+	else
+		r = sam_check_otp(s, owner, sealed, sealed_len, otp, window, step);
+	explicit_bzero(otp, sizeof(otp));
+	return r;
+}
+
 static int
 handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1];
 	char old_pin[KEYS_PIN_MAX + 2], new_pin[KEYS_PIN_MAX + 2];
+	int64_t step = -1;
 	int r;
 
-	(void)rep;
 	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
 	    buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_cstring(req, old_pin, sizeof(old_pin)) != 0 ||
-	    buf_get_cstring(req, new_pin, sizeof(new_pin)) != 0 || buf_remaining(req) != 0)
+	    buf_get_cstring(req, new_pin, sizeof(new_pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else
+	else if ((r = second_factor(s, req, owner, &step)) == 0) {
 		r = keys_cred_change_pin(s->keys, owner, id, old_pin, new_pin);
+		if (r == INK_ERR_AUTH)
+			r = INK_ERR_BAD_PIN;
+		if (r == 0)
+			r = buf_put_u64(rep, (uint64_t)step);
+	}
 	explicit_bzero(old_pin, sizeof(old_pin));
 	explicit_bzero(new_pin, sizeof(new_pin));
 	return r;
@@ -273,16 +300,22 @@ handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	char cn[SAM_CN_MAX + 1], serial[SAM_USER_ID_MAX + 1];
 	struct keys_subject subj = { .common_name = cn, .serial_number = serial };
 	struct keys_cred c;
+	int64_t step = -1;
 	int r;
 
 	memset(&c, 0, sizeof(c));
 	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
 	    buf_get_cstring(req, id, sizeof(id)) != 0 || buf_get_cstring(req, pin, sizeof(pin)) != 0 ||
 	    buf_get_cstring(req, cn, sizeof(cn)) != 0 ||
-	    buf_get_cstring(req, serial, sizeof(serial)) != 0 || buf_remaining(req) != 0)
+	    buf_get_cstring(req, serial, sizeof(serial)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else if ((r = keys_cred_renew(s->keys, owner, id, pin, &subj, &c)) == 0)
-		r = put_cred(rep, &c);
+	else if ((r = second_factor(s, req, owner, &step)) == 0) {
+		r = keys_cred_renew(s->keys, owner, id, pin, &subj, &c);
+		if (r == INK_ERR_AUTH)
+			r = INK_ERR_BAD_PIN;
+		if (r == 0 && (r = put_cred(rep, &c)) == 0)
+			r = buf_put_u64(rep, (uint64_t)step);
+	}
 	explicit_bzero(pin, sizeof(pin));
 	keys_cred_clear(&c);
 	return r;

@@ -78,9 +78,9 @@ claim_step(struct sam_state *s, const char *owner, int64_t step)
 	return 0;
 }
 
-static int
-check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed, size_t sealed_len,
-          const char *otp, uint32_t window, int64_t *step)
+int
+sam_check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed, size_t sealed_len,
+              const char *otp, uint32_t window, int64_t *step)
 {
 	uint8_t *seed = NULL;
 	size_t seed_len = 0;
@@ -144,7 +144,11 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	if (r != 0)
 		goto out;
 	/* The OTP before the PIN: no PIN guessing without the second factor. */
-	if ((r = check_otp(s, owner, sealed, sealed_len, otp, window, &step)) != 0)
+	if (window > WINDOW_MAX)
+		r = INK_ERR_PROTOCOL;
+	else
+		r = sam_check_otp(s, owner, sealed, sealed_len, otp, window, &step);
+	if (r != 0)
 		goto out;
 	r = keys_cred_open(s->keys, owner, cred, pin, kek);
 	if (r == INK_ERR_AUTH)

@@ -4,11 +4,13 @@
 struct pin_req {
 	char *old_pin;
 	char *new_pin;
+	char *otp;
 };
 
 static const struct json_field pin_spec[] = {
 	JSPEC_STRING("old_pin", struct pin_req, old_pin, 64, JF_REQUIRED | JF_SECRET),
 	JSPEC_STRING("new_pin", struct pin_req, new_pin, 64, JF_REQUIRED | JF_SECRET),
+	JSPEC_STRING("otp", struct pin_req, otp, 16, JF_REQUIRED | JF_SECRET),
 	JSPEC_END,
 };
 
@@ -20,7 +22,8 @@ ep_keys_pin(struct srv_request *rq)
 
 	if (req_parse(rq, pin_spec, &req) != 0)
 		return;
-	r = auth_key_pin(&rq->srv->actx, &rq->areq, &rq->who, rq->params[0], req.old_pin, req.new_pin);
+	r = auth_key_pin(&rq->srv->actx, &rq->areq, &rq->who, rq->params[0], req.old_pin, req.new_pin,
+	                 req.otp);
 	if (r != 0)
 		reply_key_err(rq, r);
 	else

@@ -5,10 +5,12 @@
 
 struct renew_req {
 	char *pin;
+	char *otp;
 };
 
 static const struct json_field renew_spec[] = {
 	JSPEC_STRING("pin", struct renew_req, pin, 64, JF_REQUIRED | JF_SECRET),
+	JSPEC_STRING("otp", struct renew_req, otp, 16, JF_REQUIRED | JF_SECRET),
 	JSPEC_END,
 };
 
@@ -21,7 +23,7 @@ ep_keys_renew(struct srv_request *rq)
 
 	if (req_parse(rq, renew_spec, &req) != 0)
 		return;
-	r = auth_key_renew(&rq->srv->actx, &rq->areq, &rq->who, rq->params[0], req.pin, &c);
+	r = auth_key_renew(&rq->srv->actx, &rq->areq, &rq->who, rq->params[0], req.pin, req.otp, &c);
 	reply_cred(rq, r, MHD_HTTP_CREATED, &c);
 	sam_cred_clear(&c);
 	json_free_spec(renew_spec, &req);

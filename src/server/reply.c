@@ -296,8 +296,11 @@ reply_key_err(struct srv_request *rq, int r)
 	case INK_ERR_LOCKED:
 		reply_ink_err(rq, r, "Credential locked");
 		break;
-	case INK_ERR_AUTH:
+	case INK_ERR_BAD_PIN:
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Wrong PIN");
+		break;
+	case INK_ERR_AUTH:
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid OTP (wrong or already used)");
 		break;
 	case INK_ERR_NOT_FOUND:
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter credentialID");

@@ -74,7 +74,7 @@ api GET /api/v1/keys/"$KA" "" "$bob"
 expect_refused 400 invalid_request
 api POST /api/v1/keys/"$KA"/revoke '{"reason": "keyCompromise"}' "$bob"
 expect_refused 400 invalid_request
-api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$bob"
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\", \"otp\": \"$(otp_next bob)\"}" "$bob"
 expect_refused 400 invalid_request
 api GET /api/v1/keys "" "$bob"
 expect_status 200
@@ -87,24 +87,34 @@ expect_jq '(.keys | length) == 3 and all(.keys[]; has("pin_failures"))'
 printf '%s' "$BODY" | grep -qiE 'blob|salt|private' && fail "credential list exposes key material fields"
 ok "a signer sees and touches only their own keys; the security officer sees all"
 
+# --- no PIN is tried without a fresh OTP ---
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+expect_refused 400 invalid_request
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"999999\", \"new_pin\": \"$PIN_A2\", \"otp\": \"$(otp_wrong "$(user_secret alice)")\"}" "$alice"
+expect_refused 400 invalid_request
+printf '%s' "$BODY" | grep -q 'OTP' || fail "a wrong OTP is not reported as such: $BODY"
+api GET /api/v1/keys/"$KA" "" "$alice"
+expect_jq '.pin_failures == 0'
+ok "the PIN is not even tried without a fresh OTP"
+
 # --- wrong PINs lock; a registration officer unlocks ---
 for i in 1 2 3; do
-	api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"00000$i\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+	api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"00000$i\", \"new_pin\": \"$PIN_A2\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 	expect_refused 400 invalid_request
 done
-api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_refused 403 access_denied
 printf '%s' "$BODY" | grep -q 'Credential locked' || fail "locked credential not reported as such: $BODY"
 api POST /api/v1/keys/"$KA"/unlock "" "$alice"
 expect_refused 403 access_denied
 api POST /api/v1/keys/"$KA"/unlock "" "$ro"
 expect_status 204
-api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_status 204
 ok "three wrong PINs lock the credential; a registration officer unlocks; the PIN changes"
 
 # --- renewal and revocation on the CRL ---
-api POST /api/v1/keys/"$KR"/renew "{\"pin\": \"$PIN_A\"}" "$alice"
+api POST /api/v1/keys/"$KR"/renew "{\"pin\": \"$PIN_A\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_status 201
 KR2=$(printf '%s' "$BODY" | jq -r .id)
 SR=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT serial FROM credentials WHERE id = '$KR';")
@@ -123,7 +133,7 @@ grep -q "$SR2" "$T/crl.txt" || fail "revoked serial $SR2 not on the CRL"
 grep -q "Key Compromise" "$T/crl.txt" || fail "CRL reason missing"
 [ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT count(*) FROM credentials WHERE id IN ('$KR', '$KR2') AND blob IS NULL;")" = 2 ] ||
 	fail "revoked keys still have key material in the key store"
-api POST /api/v1/keys/"$KR2"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\"}" "$alice"
+api POST /api/v1/keys/"$KR2"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_A2\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_refused 400 invalid_request
 ok "renewal supersedes, revocation reaches the CRL (openssl crl), revoked keys are destroyed"
 
@@ -157,9 +167,9 @@ expect_refused 400 invalid_request
 api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/backup.bin")" '{backup: $b}')" "$op"
 expect_status 200
 expect_jq '.restored == 4'
-api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_B\"}" "$alice"
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_B\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_refused 400 invalid_request
-api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A2\", \"new_pin\": \"$PIN_A\"}" "$alice"
+api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A2\", \"new_pin\": \"$PIN_A\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_status 204
 http GET /ca/crl
 openssl crl -inform DER -in "$T/body" -noout -text | grep -q "$SR2" || fail "restored CRL lost a revocation"
