@@ -118,7 +118,8 @@ current_cost(const struct keys *k)
 	return c;
 }
 
-/* Associated data: the blob opens only as this credential of this owner with this algorithm. */
+/* Associated data: the blob opens only as this credential of this owner with this algorithm.
+ * EVP_CipherUpdate serves the sealing and the opening context alike. */
 static int
 put_aad(EVP_CIPHER_CTX *ctx, const char *id, const char *owner, const char *algo)
 {
@@ -127,22 +128,8 @@ put_aad(EVP_CIPHER_CTX *ctx, const char *id, const char *owner, const char *algo
 	size_t i;
 
 	for (i = 0; i < INK_ARRAY_LEN(parts); i++)
-		if (EVP_EncryptUpdate(ctx, NULL, &outl, (const uint8_t *)parts[i],
-		                      (int)strlen(parts[i]) + 1) != 1)
-			return INK_ERR_CRYPTO;
-	return 0;
-}
-
-static int
-put_aad_dec(EVP_CIPHER_CTX *ctx, const char *id, const char *owner, const char *algo)
-{
-	const char *parts[] = { CRED_AAD_LABEL, id, owner, algo };
-	int outl;
-	size_t i;
-
-	for (i = 0; i < INK_ARRAY_LEN(parts); i++)
-		if (EVP_DecryptUpdate(ctx, NULL, &outl, (const uint8_t *)parts[i],
-		                      (int)strlen(parts[i]) + 1) != 1)
+		if (EVP_CipherUpdate(ctx, NULL, &outl, (const uint8_t *)parts[i],
+		                     (int)strlen(parts[i]) + 1) != 1)
 			return INK_ERR_CRYPTO;
 	return 0;
 }
@@ -203,7 +190,7 @@ open_key(const uint8_t kek[static 32], const char *id, const char *owner, const 
 		return INK_ERR_ALLOC;
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, b + 1) != 1 ||
-	    put_aad_dec(ctx, id, owner, algo) != 0 ||
+	    put_aad(ctx, id, owner, algo) != 0 ||
 	    EVP_DecryptUpdate(ctx, p, &outl, b + 1 + CRED_NONCE, (int)n) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, CRED_TAG,
 	                        (void *)(b + 1 + CRED_NONCE + n)) != 1)
