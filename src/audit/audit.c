@@ -1,6 +1,7 @@
 /* audit: stamps, bounds and writes audit events through the store; reads them back in pages. */
 #include "audit/audit.h"
 
+#include <pthread.h>
 #include <string.h>
 
 /* One page of audit_read(): large enough for an export loop, small enough to bound memory. */
@@ -26,11 +27,93 @@ copy_field(char *dst, size_t dstsz, const char *src)
 	dst[n] = '\0';
 }
 
+/* ---- group commit ----
+ * Concurrent appends queue here; whoever finds no commit in progress takes the whole queue
+ * (for its store, up to GC_MAX records) and writes it as one durable transaction, so many
+ * requests share one sync. Each caller still returns only once its own record is on disk. */
+
+#define GC_MAX 256
+
+struct gc_item {
+	struct store *st;
+	const struct store_audit_rec *rec;
+	int64_t seq;
+	int r;
+	bool done;
+	struct gc_item *next;
+};
+
+static pthread_mutex_t gc_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gc_cv = PTHREAD_COND_INITIALIZER;
+static struct gc_item *gc_queue;
+static bool gc_busy;
+
+/* Writes a batch taken off the queue (no lock held). */
+static void
+gc_write(struct gc_item **batch, size_t n)
+{
+	const struct store_audit_rec *recs[GC_MAX];
+	int64_t seqs[GC_MAX];
+	struct store *st = batch[0]->st;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n; i++)
+		recs[i] = batch[i]->rec;
+	if (st->ops->audit_insert_batch != NULL) {
+		r = st->ops->audit_insert_batch(st, recs, n, seqs);
+		for (i = 0; i < n; i++) {
+			batch[i]->r = r;
+			batch[i]->seq = r == 0 ? seqs[i] : 0;
+		}
+		return;
+	}
+	for (i = 0; i < n; i++)
+		batch[i]->r = st->ops->audit_insert(st, recs[i], &batch[i]->seq);
+}
+
+static int
+gc_append(struct store *st, const struct store_audit_rec *rec)
+{
+	struct gc_item me = { .st = st, .rec = rec }, **pp, *batch[GC_MAX];
+	size_t n, i;
+
+	pthread_mutex_lock(&gc_mu);
+	/* FIFO: append at the tail so records keep their arrival order. */
+	for (pp = &gc_queue; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = &me;
+	while (!me.done) {
+		if (gc_busy) {
+			pthread_cond_wait(&gc_cv, &gc_mu);
+			continue;
+		}
+		gc_busy = true;
+		n = 0;
+		for (pp = &gc_queue; *pp != NULL && n < GC_MAX;) {
+			if ((*pp)->st == st) {
+				batch[n++] = *pp;
+				*pp = (*pp)->next;
+			} else {
+				pp = &(*pp)->next;
+			}
+		}
+		pthread_mutex_unlock(&gc_mu);
+		gc_write(batch, n);
+		pthread_mutex_lock(&gc_mu);
+		for (i = 0; i < n; i++)
+			batch[i]->done = true;
+		gc_busy = false;
+		pthread_cond_broadcast(&gc_cv);
+	}
+	pthread_mutex_unlock(&gc_mu);
+	return me.r;
+}
+
 int
 audit_append(struct store *st, const struct audit_event *ev)
 {
 	struct store_audit_rec rec;
-	int64_t seq = 0;
 	int r;
 
 	if (st == NULL || ev == NULL)
@@ -45,7 +128,7 @@ audit_append(struct store *st, const struct audit_event *ev)
 	copy_field(rec.request_id, sizeof(rec.request_id), ev->request_id);
 	copy_field(rec.source, sizeof(rec.source), ev->source);
 	copy_field(rec.detail, sizeof(rec.detail), ev->detail);
-	if ((r = st->ops->audit_insert(st, &rec, &seq)) != 0) {
+	if ((r = gc_append(st, &rec)) != 0) {
 		/* the action name is ours, never user data */
 		log_error("audit trail write failed for %s: %s", rec.action, ink_err_str(r));
 		return r;

@@ -1006,38 +1006,90 @@ out:
 
 /* ---- audit rows ---- */
 
+static bool
+audit_rec_ok(const struct store_audit_rec *rec)
+{
+	return terminated(rec->actor, sizeof(rec->actor)) && terminated(rec->role, sizeof(rec->role)) &&
+	    terminated(rec->action, sizeof(rec->action)) &&
+	    terminated(rec->subject, sizeof(rec->subject)) &&
+	    terminated(rec->result, sizeof(rec->result)) &&
+	    terminated(rec->request_id, sizeof(rec->request_id)) &&
+	    terminated(rec->source, sizeof(rec->source)) && terminated(rec->detail, sizeof(rec->detail));
+}
+
+/* Inserts n rows in one transaction: with synchronous=FULL the WAL is synced once, at COMMIT,
+ * before this returns (group commit). Called with the lock held. */
+static int
+audit_insert_locked(struct sqlite_store *s, const struct store_audit_rec *const *recs, size_t n,
+                    int64_t *seqs)
+{
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	int r;
+
+	if ((r = prep(s, "INSERT INTO audit_log (time, actor, role, action, subject, result, "
+	    "request_id, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &q)) != 0)
+		return r;
+	if (n > 1 && (r = tx_begin(s)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct store_audit_rec *rec = recs[i];
+
+		sqlite3_reset(q);
+		if ((r = b_int(q, 1, rec->time)) != 0 || (r = b_text(q, 2, rec->actor)) != 0 ||
+		    (r = b_text(q, 3, rec->role)) != 0 || (r = b_text(q, 4, rec->action)) != 0 ||
+		    (r = b_text(q, 5, rec->subject)) != 0 || (r = b_text(q, 6, rec->result)) != 0 ||
+		    (r = b_text(q, 7, rec->request_id)) != 0 || (r = b_text(q, 8, rec->source)) != 0 ||
+		    (r = b_text(q, 9, rec->detail)) != 0)
+			goto out;
+		if ((r = run(s, q, __func__, NULL)) != 0)
+			goto out;
+		seqs[i] = sqlite3_last_insert_rowid(s->db);
+	}
+	if (n > 1)
+		r = tx_commit(s);
+out:
+	if (r != 0) {
+		tx_rollback(s);
+		for (i = 0; i < n; i++)
+			seqs[i] = 0;
+	}
+	sqlite3_finalize(q);
+	return r;
+}
+
 static int
 sq_audit_insert(struct store *st, const struct store_audit_rec *rec, int64_t *seq)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	sqlite3_stmt *q = NULL;
 	int r;
 
 	*seq = 0;
-	if (!terminated(rec->actor, sizeof(rec->actor)) || !terminated(rec->role, sizeof(rec->role)) ||
-	    !terminated(rec->action, sizeof(rec->action)) ||
-	    !terminated(rec->subject, sizeof(rec->subject)) ||
-	    !terminated(rec->result, sizeof(rec->result)) ||
-	    !terminated(rec->request_id, sizeof(rec->request_id)) ||
-	    !terminated(rec->source, sizeof(rec->source)) ||
-	    !terminated(rec->detail, sizeof(rec->detail)))
+	if (!audit_rec_ok(rec))
 		return INK_ERR_INVALID;
 	lock(s);
-	if ((r = prep(s, "INSERT INTO audit_log (time, actor, role, action, subject, result, "
-	    "request_id, source, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &q)) != 0)
-		goto out;
-	if ((r = b_int(q, 1, rec->time)) != 0 || (r = b_text(q, 2, rec->actor)) != 0 ||
-	    (r = b_text(q, 3, rec->role)) != 0 || (r = b_text(q, 4, rec->action)) != 0 ||
-	    (r = b_text(q, 5, rec->subject)) != 0 || (r = b_text(q, 6, rec->result)) != 0 ||
-	    (r = b_text(q, 7, rec->request_id)) != 0 || (r = b_text(q, 8, rec->source)) != 0 ||
-	    (r = b_text(q, 9, rec->detail)) != 0)
-		goto out;
-	/* autocommit with synchronous=FULL: the WAL is synced before step returns */
-	if ((r = run(s, q, __func__, NULL)) != 0)
-		goto out;
-	*seq = sqlite3_last_insert_rowid(s->db);
-out:
-	sqlite3_finalize(q);
+	r = audit_insert_locked(s, &rec, 1, seq);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_audit_insert_batch(struct store *st, const struct store_audit_rec *const *recs, size_t n,
+                      int64_t *seqs)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		seqs[i] = 0;
+		if (!audit_rec_ok(recs[i]))
+			return INK_ERR_INVALID;
+	}
+	if (n == 0)
+		return 0;
+	lock(s);
+	r = audit_insert_locked(s, recs, n, seqs);
 	unlock(s);
 	return r;
 }
@@ -1133,5 +1185,6 @@ const struct store_ops store_sqlite_ops = {
 	.session_revoke = sq_session_revoke,
 	.session_revoke_user = sq_session_revoke_user,
 	.audit_insert = sq_audit_insert,
+	.audit_insert_batch = sq_audit_insert_batch,
 	.audit_list = sq_audit_list,
 };

@@ -105,6 +105,10 @@ struct store_ops {
 	/* Audit rows: insert only; the store refuses updates and deletes. rec->seq is ignored and
 	 * the assigned sequence number is returned in *seq. Durable when it returns. */
 	int (*audit_insert)(struct store *st, const struct store_audit_rec *rec, int64_t *seq);
+	/* Inserts n rows as one atomic, durable commit (one sync for all): group commit. All or
+	 * none; seqs[i] receives each row's sequence number. */
+	int (*audit_insert_batch)(struct store *st, const struct store_audit_rec *const *recs,
+	                          size_t n, int64_t *seqs);
 	/* Rows with seq > after, at most limit, in order; *out malloc'd. */
 	int (*audit_list)(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out, size_t *n);
 };

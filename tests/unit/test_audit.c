@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,45 @@ static const struct store_ops fake_ops = {
 	.audit_list = fake_audit_list,
 };
 
+#define GC_THREADS 8
+#define GC_EACH 40
+
+static void *
+gc_worker(void *arg)
+{
+	struct store *st = arg;
+	struct audit_event ev = { .action = "test.gc", .result = AUDIT_SUCCESS };
+	int i;
+
+	for (i = 0; i < GC_EACH; i++)
+		if (audit_append(st, &ev) != 0)
+			return (void *)1;
+	return NULL;
+}
+
+/* Group commit: concurrent appends all land, each once, with strictly increasing numbers. */
+static void
+test_group_commit(void **state)
+{
+	struct fx *f = *state;
+	pthread_t th[GC_THREADS];
+	struct store_audit_rec *recs = NULL;
+	size_t n = 0, i;
+	void *ret;
+
+	for (i = 0; i < GC_THREADS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, gc_worker, f->st), 0);
+	for (i = 0; i < GC_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], &ret), 0);
+		assert_null(ret);
+	}
+	assert_int_equal(audit_read(f->st, 0, 1000, &recs, &n), 0);
+	assert_int_equal(n, GC_THREADS * GC_EACH);
+	for (i = 1; i < n; i++)
+		assert_true(recs[i].seq == recs[i - 1].seq + 1);
+	free(recs);
+}
+
 static void
 test_read_limit_capped(void **state)
 {
@@ -272,6 +312,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_null_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_characters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 		cmocka_unit_test(test_read_limit_capped),
 		cmocka_unit_test(test_store_failure_is_returned),
 	};

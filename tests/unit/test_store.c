@@ -700,6 +700,35 @@ assert_audit_eq(const struct store_audit_rec *a, const struct store_audit_rec *b
 	assert_string_equal(a->detail, b->detail);
 }
 
+static void
+test_audit_batch(void **state)
+{
+	struct fx *f = *state;
+	static struct store_audit_rec a[3];
+	const struct store_audit_rec *recs[3] = { &a[0], &a[1], &a[2] };
+	struct store_audit_rec *page = NULL;
+	int64_t seqs[3];
+	size_t n = 0, i;
+
+	for (i = 0; i < 3; i++)
+		mk_audit(&a[i], (unsigned)i);
+	/* One commit for all three, in order. */
+	assert_int_equal(f->ops->audit_insert_batch(f->st, recs, 3, seqs), 0);
+	assert_true(seqs[0] > 0 && seqs[1] == seqs[0] + 1 && seqs[2] == seqs[1] + 1);
+	assert_int_equal(f->ops->audit_list(f->st, 0, 10, &page, &n), 0);
+	assert_int_equal(n, 3);
+	for (i = 0; i < 3; i++)
+		assert_audit_eq(&page[i], &a[i]);
+	free(page);
+	page = NULL;
+	/* All or none: one malformed row (no terminator) refuses the batch, nothing stored. */
+	memset(a[1].detail, 'x', sizeof(a[1].detail));
+	assert_int_equal(f->ops->audit_insert_batch(f->st, recs, 3, seqs), INK_ERR_INVALID);
+	assert_int_equal(f->ops->audit_list(f->st, 0, 10, &page, &n), 0);
+	assert_int_equal(n, 3);
+	free(page);
+}
+
 #define AUDIT_ROWS 25
 
 static void
@@ -969,6 +998,7 @@ main(void)
 		CONFORMANCE(test_idv),
 		CONFORMANCE(test_sessions),
 		CONFORMANCE(test_audit_seq_and_pages),
+		CONFORMANCE(test_audit_batch),
 		CONFORMANCE(test_audit_append_only),
 		CONFORMANCE(test_sql_metacharacters),
 		CONFORMANCE(test_private),
