@@ -2,6 +2,7 @@
 #include "audit/audit.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One page of audit_read(): large enough for an export loop, small enough to bound memory. */
@@ -72,68 +73,97 @@ gc_write(struct gc_item **batch, size_t n)
 		batch[i]->r = st->ops->audit_insert(st, recs[i], &batch[i]->seq);
 }
 
+/* Queues n records (at most AUDIT_MANY_MAX) and returns once all are durable. */
 static int
-gc_append(struct store *st, const struct store_audit_rec *rec)
+gc_append(struct store *st, const struct store_audit_rec *recs, size_t n)
 {
-	struct gc_item me = { .st = st, .rec = rec }, **pp, *batch[GC_MAX];
-	size_t n, i;
+	struct gc_item mine[AUDIT_MANY_MAX], **pp, *batch[GC_MAX];
+	size_t k, b, i, left = n;
+	int r = 0;
 
+	memset(mine, 0, sizeof(mine));
 	pthread_mutex_lock(&gc_mu);
 	/* FIFO: append at the tail so records keep their arrival order. */
 	for (pp = &gc_queue; *pp != NULL; pp = &(*pp)->next)
 		;
-	*pp = &me;
-	while (!me.done) {
+	for (k = 0; k < n; k++) {
+		mine[k].st = st;
+		mine[k].rec = &recs[k];
+		*pp = &mine[k];
+		pp = &mine[k].next;
+	}
+	while (left > 0) {
 		if (gc_busy) {
 			pthread_cond_wait(&gc_cv, &gc_mu);
-			continue;
-		}
-		gc_busy = true;
-		n = 0;
-		for (pp = &gc_queue; *pp != NULL && n < GC_MAX;) {
-			if ((*pp)->st == st) {
-				batch[n++] = *pp;
-				*pp = (*pp)->next;
-			} else {
-				pp = &(*pp)->next;
+		} else {
+			gc_busy = true;
+			b = 0;
+			for (pp = &gc_queue; *pp != NULL && b < GC_MAX;) {
+				if ((*pp)->st == st) {
+					batch[b++] = *pp;
+					*pp = (*pp)->next;
+				} else {
+					pp = &(*pp)->next;
+				}
 			}
+			pthread_mutex_unlock(&gc_mu);
+			gc_write(batch, b);
+			pthread_mutex_lock(&gc_mu);
+			for (i = 0; i < b; i++)
+				batch[i]->done = true;
+			gc_busy = false;
+			pthread_cond_broadcast(&gc_cv);
 		}
-		pthread_mutex_unlock(&gc_mu);
-		gc_write(batch, n);
-		pthread_mutex_lock(&gc_mu);
-		for (i = 0; i < n; i++)
-			batch[i]->done = true;
-		gc_busy = false;
-		pthread_cond_broadcast(&gc_cv);
+		for (left = 0, k = 0; k < n; k++)
+			left += mine[k].done ? 0 : 1;
 	}
 	pthread_mutex_unlock(&gc_mu);
-	return me.r;
+	for (k = 0; k < n; k++)
+		if (mine[k].r != 0 && r == 0)
+			r = mine[k].r;
+	return r;
+}
+
+static void
+fill(struct store_audit_rec *rec, const struct audit_event *ev, int64_t now)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->time = now;
+	copy_field(rec->actor, sizeof(rec->actor), ev->actor);
+	copy_field(rec->role, sizeof(rec->role), ev->role);
+	copy_field(rec->action, sizeof(rec->action), ev->action);
+	copy_field(rec->subject, sizeof(rec->subject), ev->subject);
+	copy_field(rec->result, sizeof(rec->result), ev->result);
+	copy_field(rec->request_id, sizeof(rec->request_id), ev->request_id);
+	copy_field(rec->source, sizeof(rec->source), ev->source);
+	copy_field(rec->detail, sizeof(rec->detail), ev->detail);
+}
+
+int
+audit_append_many(struct store *st, const struct audit_event *evs, size_t n)
+{
+	struct store_audit_rec *recs = NULL;
+	int64_t now = ink_now();
+	size_t i;
+	int r;
+
+	if (st == NULL || evs == NULL || n == 0 || n > AUDIT_MANY_MAX)
+		return INK_ERR_INVALID;
+	if ((recs = calloc(n, sizeof(*recs))) == NULL)
+		return INK_ERR_ALLOC;
+	for (i = 0; i < n; i++)
+		fill(&recs[i], &evs[i], now);
+	if ((r = gc_append(st, recs, n)) != 0)
+		/* the action name is ours, never user data */
+		log_error("audit trail write failed for %s: %s", recs[0].action, ink_err_str(r));
+	free(recs);
+	return r;
 }
 
 int
 audit_append(struct store *st, const struct audit_event *ev)
 {
-	struct store_audit_rec rec;
-	int r;
-
-	if (st == NULL || ev == NULL)
-		return INK_ERR_INVALID;
-	memset(&rec, 0, sizeof(rec));
-	rec.time = ink_now();
-	copy_field(rec.actor, sizeof(rec.actor), ev->actor);
-	copy_field(rec.role, sizeof(rec.role), ev->role);
-	copy_field(rec.action, sizeof(rec.action), ev->action);
-	copy_field(rec.subject, sizeof(rec.subject), ev->subject);
-	copy_field(rec.result, sizeof(rec.result), ev->result);
-	copy_field(rec.request_id, sizeof(rec.request_id), ev->request_id);
-	copy_field(rec.source, sizeof(rec.source), ev->source);
-	copy_field(rec.detail, sizeof(rec.detail), ev->detail);
-	if ((r = gc_append(st, &rec)) != 0) {
-		/* the action name is ours, never user data */
-		log_error("audit trail write failed for %s: %s", rec.action, ink_err_str(r));
-		return r;
-	}
-	return 0;
+	return audit_append_many(st, ev, 1);
 }
 
 int

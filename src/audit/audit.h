@@ -24,6 +24,9 @@ struct audit_event {
 /* Appends one record, stamped with the current UTC time; durable on return. A failure to
  * write the audit trail is an error the caller must treat as fatal for the operation. */
 int audit_append(struct store *st, const struct audit_event *ev) INK_WUR;
+/* Appends up to AUDIT_MANY_MAX records in one durable commit (in order, one time stamp). */
+#define AUDIT_MANY_MAX 32
+int audit_append_many(struct store *st, const struct audit_event *evs, size_t n) INK_WUR;
 /* Reads records with seq > after (at most limit); *out malloc'd, free() it. */
 int audit_read(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out,
                size_t *n) INK_WUR;

@@ -19,41 +19,41 @@ csc_audit(const struct auth_ctx *ctx, const struct auth_req *rq, const struct au
           const char *action, const char *cred, const char *serial, const uint8_t *const *hashes,
           const size_t *lens, size_t n, int r)
 {
-	char roles[STORE_TEXT_MAX], *detail = NULL;
-	struct audit_event ev = {
-		.actor = a->username, .action = action, .subject = cred,
-		.result = r == 0 ? AUDIT_SUCCESS : ink_err_str(r),
-		.request_id = rq->request_id, .source = rq->source,
-	};
-	size_t first = 0, i, off;
-	int err = 0;
+	struct audit_event ev[AUDIT_MANY_MAX];
+	char roles[STORE_TEXT_MAX], *details = NULL, *detail;
+	size_t first, i, off, k, nrec;
+	int err;
 
-	auth_roles_str(a->roles, roles, sizeof(roles));
-	ev.role = roles;
-	if ((detail = malloc(STORE_DETAIL_MAX + 1)) == NULL) {
-		log_error("cannot audit %s: out of memory", action);
+	/* One record per slice of hashes, so every value signed is on the record; all slices in
+	 * one durable commit. */
+	nrec = n == 0 ? 1 : (n + HASHES_PER_RECORD - 1) / HASHES_PER_RECORD;
+	if (nrec > AUDIT_MANY_MAX ||
+	    (details = calloc(nrec, STORE_DETAIL_MAX + 1)) == NULL) {
+		log_error("cannot audit %s", action);
 		return INK_ERR_ALLOC;
 	}
-	/* One record per slice of hashes, so every value signed is on the record. */
-	do {
+	auth_roles_str(a->roles, roles, sizeof(roles));
+	for (k = 0, first = 0; k < nrec; k++, first += HASHES_PER_RECORD) {
+		detail = details + k * (STORE_DETAIL_MAX + 1);
 		off = (size_t)snprintf(detail, STORE_DETAIL_MAX + 1, "serial %s; hashes %zu-%zu of %zu:",
 		                       serial != NULL && *serial != '\0' ? serial : "-",
 		                       n > 0 ? first + 1 : 0, first + HASHES_PER_RECORD < n ?
 		                       first + HASHES_PER_RECORD : n, n);
-		for (i = first; i < n && i < first + HASHES_PER_RECORD && off + 2 * lens[i] + 2 <
-		                                                          STORE_DETAIL_MAX; i++) {
+		for (i = first; i < n && i < first + HASHES_PER_RECORD &&
+		                off + 2 * lens[i] + 2 < STORE_DETAIL_MAX; i++) {
 			detail[off++] = ' ';
 			hex_encode(hashes[i], lens[i], detail + off);
 			off += 2 * lens[i];
 		}
-		ev.detail = detail;
-		if (audit_append(ctx->st, &ev) != 0) {
-			log_error("cannot audit %s", action);
-			err = INK_ERR_STORE;
-		}
-		first += HASHES_PER_RECORD;
-	} while (first < n);
-	free(detail);
+		ev[k] = (struct audit_event){
+			.actor = a->username, .role = roles, .action = action, .subject = cred,
+			.result = r == 0 ? AUDIT_SUCCESS : ink_err_str(r), .request_id = rq->request_id,
+			.source = rq->source, .detail = detail,
+		};
+	}
+	if ((err = audit_append_many(ctx->st, ev, nrec)) != 0)
+		log_error("cannot audit %s", action);
+	free(details);
 	return err;
 }
 
