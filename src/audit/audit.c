@@ -53,12 +53,15 @@ static bool gc_busy;
 static void
 gc_write(struct gc_item **batch, size_t n)
 {
-	const struct store_audit_rec *recs[GC_MAX];
-	int64_t seqs[GC_MAX];
-	struct store *st = batch[0]->st;
+	const struct store_audit_rec *recs[GC_MAX] = { NULL };
+	int64_t seqs[GC_MAX] = { 0 };
+	struct store *st;
 	size_t i;
 	int r = 0;
 
+	if (n == 0)
+		return;
+	st = batch[0]->st;
 	for (i = 0; i < n; i++)
 		recs[i] = batch[i]->rec;
 	if (st->ops->audit_insert_batch != NULL) {
