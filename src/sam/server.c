@@ -61,8 +61,7 @@ handle_totp_check(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char user_id[SAM_USER_ID_MAX + 1], code[16];
 	const uint8_t *sealed;
-	uint8_t *seed = NULL;
-	size_t sealed_len, seed_len = 0;
+	size_t sealed_len;
 	uint32_t window;
 	int64_t step = -1;
 	int r;
@@ -76,22 +75,14 @@ handle_totp_check(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
-	if ((seed = secmem_alloc(SAM_SEALED_MAX)) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
-	/* A seed sealed for another user fails here: the user id is the associated data. */
-	if ((r = keys_unseal(s->keys, SAM_PURPOSE_TOTP, (const uint8_t *)user_id, strlen(user_id),
-	                     sealed, sealed_len, seed, &seed_len)) != 0) {
-		r = INK_ERR_AUTH;
-		goto out;
-	}
-	if ((r = auth_totp_verify(seed, seed_len, code, ink_now(), (int)window, &step)) != 0)
+	/* A seed sealed for another user fails (the user id is the associated data), and a step
+	 * this SAM has seen for the user — at a login or an authorization — is not accepted again:
+	 * one code serves one purpose once. */
+	if ((r = sam_check_otp(s, user_id, sealed, sealed_len, code, window, &step)) != 0)
 		goto out;
 	r = buf_put_u64(rep, (uint64_t)step);
 out:
 	explicit_bzero(code, sizeof(code));
-	secmem_free(seed);
 	return r;
 }
 
