@@ -38,6 +38,20 @@ handle_totp_new(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if ((r = buf_get_cstring(req, user_id, sizeof(user_id))) != 0 || buf_remaining(req) != 0 ||
 	    user_id[0] == '\0')
 		return INK_ERR_PROTOCOL;
+	/* Seeds are made for new accounts only: a second seed for a signer who already has keys
+	 * would hand whoever asked (a compromised inkand) that signer's second factor. */
+	{
+		struct keys_cred *v = NULL;
+		size_t n = 0;
+
+		if ((r = keys_cred_list(s->keys, user_id, &v, &n)) != 0)
+			return r;
+		keys_creds_free(v, n);
+		if (n > 0) {
+			log_warn("refused a new TOTP seed for an account that holds credentials");
+			return INK_ERR_EXISTS;
+		}
+	}
 	if ((seed = secmem_alloc(AUTH_TOTP_SEED_LEN)) == NULL)
 		return INK_ERR_ALLOC;
 	if ((r = ink_random(seed, AUTH_TOTP_SEED_LEN)) != 0)

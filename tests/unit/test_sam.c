@@ -121,6 +121,22 @@ test_ping_and_totp(void **state)
 	                 INK_ERR_PROTOCOL);
 	assert_int_equal(sam_ping(c), 0);
 	secmem_free(b32);
+	b32 = NULL;
+	/* Once the account holds a key, no second seed is made for it. */
+	{
+		struct sam_cred cred;
+		uint8_t *csr = NULL;
+		size_t csr_len = 0;
+
+		assert_int_equal(sam_key_create(c, "user-1", "Test User", "user-1", "P-256",
+		                                "pin-Test-1234", false, &cred, &csr, &csr_len), 0);
+		sam_cred_clear(&cred);
+		free(csr);
+		assert_int_equal(sam_totp_new(c, "user-1", sealed, &sealed_len, &b32), INK_ERR_EXISTS);
+		assert_null(b32);
+		assert_int_equal(sam_totp_new(c, "user-2", sealed, &sealed_len, &b32), 0);
+		secmem_free(b32);
+	}
 	sam_client_free(c);
 }
 
