@@ -5,7 +5,6 @@
 #include <openssl/err.h>
 #include <string.h>
 
-#define SERIAL_LEN 16
 #define URL_MAX 2048
 #define OID_TEXT_MAX 128
 #define CA_CURVE "P-384"
@@ -81,27 +80,6 @@ oid_ok(const char *oid)
 	}
 	ASN1_OBJECT_free(obj);
 	return true;
-}
-
-/* 16 random bytes, positive (top bit clear) and of full length (next bit set). */
-static int
-set_serial(X509 *x)
-{
-	uint8_t raw[SERIAL_LEN];
-	BIGNUM *bn = NULL;
-	int r;
-
-	if ((r = ink_random(raw, sizeof(raw))) != 0)
-		return r;
-	r = INK_ERR_CRYPTO;
-	raw[0] = (uint8_t)((raw[0] & 0x7f) | 0x40);
-	if ((bn = BN_bin2bn(raw, sizeof(raw), NULL)) == NULL ||
-	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
-		goto out;
-	r = 0;
-out:
-	BN_free(bn);
-	return r;
 }
 
 /* The CRL distribution point, built as a structure so that no text is parsed from the URL. */
@@ -192,7 +170,7 @@ make_cert(const struct cert_spec *s, X509 **out, char serial_hex[static 33])
 	r = INK_ERR_CRYPTO;
 	if (X509_set_version(x, X509_VERSION_3) != 1)
 		goto out;
-	if ((r = set_serial(x)) != 0)
+	if ((r = ca_int_set_serial(x)) != 0)
 		goto out;
 	r = INK_ERR_CRYPTO;
 	if (X509_gmtime_adj(X509_getm_notBefore(x), -CA_BACKDATE_SECS) == NULL ||

@@ -20,6 +20,9 @@ int ca_int_digest(EVP_PKEY *key, const EVP_MD **md) INK_WUR;
 /* Checks that issuer is a currently valid CA certificate with keyUsage ku_bit for issuer_key. */
 int ca_int_check_issuer(EVP_PKEY *issuer_key, X509 *issuer, uint32_t ku_bit) INK_WUR;
 /* Adds a config-syntax extension (fixed strings only) to x, issued by issuer (x itself if NULL). */
+/* A random serial: CA_SERIAL_LEN bytes, positive, always full length. */
+#define CA_SERIAL_LEN 16
+int ca_int_set_serial(X509 *x) INK_WUR;
 int ca_int_add_ext(X509 *x, X509 *issuer, int nid, const char *value) INK_WUR;
 /* Serial as upper-case hex without leading zeros into out[outsz]. */
 int ca_int_serial_hex(const ASN1_INTEGER *serial, char *out, size_t outsz) INK_WUR;

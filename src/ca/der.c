@@ -7,66 +7,41 @@
 #include <stdlib.h>
 #include <string.h>
 
-int
-ca_cert_der(X509 *cert, uint8_t **der, size_t *len)
+/* DER of any OpenSSL ASN.1 object into a malloc'd buffer. */
+static int
+der_of(const void *obj, const ASN1_ITEM *it, uint8_t **der, size_t *len)
 {
-	uint8_t *buf = NULL, *p;
-	int n, r = INK_ERR_INVALID;
+	uint8_t *tmp = NULL;
+	int n;
 
 	if (der != NULL)
 		*der = NULL;
 	if (len != NULL)
 		*len = 0;
-	if (cert == NULL || der == NULL || len == NULL)
-		goto out;
-	r = INK_ERR_CRYPTO;
-	if ((n = i2d_X509(cert, NULL)) <= 0)
-		goto out;
-	r = INK_ERR_ALLOC;
-	if ((buf = malloc((size_t)n)) == NULL)
-		goto out;
-	p = buf;
-	r = INK_ERR_CRYPTO;
-	if (i2d_X509(cert, &p) != n)
-		goto out;
-	*der = buf;
+	if (obj == NULL || der == NULL || len == NULL)
+		return INK_ERR_INVALID;
+	if ((n = ASN1_item_i2d((const ASN1_VALUE *)obj, &tmp, it)) <= 0)
+		return INK_ERR_CRYPTO;
+	if ((*der = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(tmp);
+		return INK_ERR_ALLOC;
+	}
+	memcpy(*der, tmp, (size_t)n);
 	*len = (size_t)n;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
-	return r;
+	OPENSSL_free(tmp);
+	return 0;
+}
+
+int
+ca_cert_der(X509 *cert, uint8_t **der, size_t *len)
+{
+	return der_of(cert, ASN1_ITEM_rptr(X509), der, len);
 }
 
 int
 ca_crl_der(X509_CRL *crl, uint8_t **der, size_t *len)
 {
-	uint8_t *buf = NULL, *p;
-	int n, r = INK_ERR_INVALID;
-
-	if (der != NULL)
-		*der = NULL;
-	if (len != NULL)
-		*len = 0;
-	if (crl == NULL || der == NULL || len == NULL)
-		goto out;
-	r = INK_ERR_CRYPTO;
-	if ((n = i2d_X509_CRL(crl, NULL)) <= 0)
-		goto out;
-	r = INK_ERR_ALLOC;
-	if ((buf = malloc((size_t)n)) == NULL)
-		goto out;
-	p = buf;
-	r = INK_ERR_CRYPTO;
-	if (i2d_X509_CRL(crl, &p) != n)
-		goto out;
-	*der = buf;
-	*len = (size_t)n;
-	buf = NULL;
-	r = 0;
-out:
-	free(buf);
-	return r;
+	return der_of(crl, ASN1_ITEM_rptr(X509_CRL), der, len);
 }
 
 int

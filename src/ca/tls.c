@@ -1,5 +1,6 @@
 /* tls: the self-signed P-256 certificate the embedded default serves HTTPS with on localhost. */
 #include "ca/ca.h"
+#include "ca/ca_int.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -12,49 +13,8 @@
 
 #define TLS_CN "inkan TLS (localhost)"
 #define TLS_DAYS_MAX 3650
-#define TLS_SERIAL_LEN 16
 /* Accept a client whose clock runs a little behind ours. */
 #define TLS_BACKDATE_SECS 300
-
-static int
-add_ext(X509 *x, int nid, const char *value)
-{
-	X509V3_CTX v3;
-	X509_EXTENSION *ext = NULL;
-	int r = INK_ERR_CRYPTO;
-
-	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-	if ((ext = X509V3_EXT_nconf_nid(NULL, &v3, nid, value)) == NULL)
-		goto out;
-	if (X509_add_ext(x, ext, -1) != 1)
-		goto out;
-	r = 0;
-out:
-	X509_EXTENSION_free(ext);
-	return r;
-}
-
-/* 16 random bytes, positive (top bit clear) and of full length (next bit set), so that the
- * DER integer is always 16 octets. */
-static int
-set_serial(X509 *x)
-{
-	uint8_t raw[TLS_SERIAL_LEN];
-	BIGNUM *bn = NULL;
-	int r = INK_ERR_CRYPTO;
-
-	if ((r = ink_random(raw, sizeof(raw))) != 0)
-		return r;
-	r = INK_ERR_CRYPTO;
-	raw[0] = (uint8_t)((raw[0] & 0x7f) | 0x40);
-	if ((bn = BN_bin2bn(raw, sizeof(raw), NULL)) == NULL ||
-	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
-		goto out;
-	r = 0;
-out:
-	BN_free(bn);
-	return r;
-}
 
 static int
 make_cert(EVP_PKEY *pkey, int days, X509 **out)
@@ -70,7 +30,7 @@ make_cert(EVP_PKEY *pkey, int days, X509 **out)
 	}
 	if (X509_set_version(x, X509_VERSION_3) != 1)
 		goto out;
-	if ((r = set_serial(x)) != 0)
+	if ((r = ca_int_set_serial(x)) != 0)
 		goto out;
 	r = INK_ERR_CRYPTO;
 	if (X509_gmtime_adj(X509_getm_notBefore(x), -TLS_BACKDATE_SECS) == NULL ||
@@ -83,11 +43,11 @@ make_cert(EVP_PKEY *pkey, int days, X509 **out)
 		goto out;
 	if (X509_set_pubkey(x, pkey) != 1)
 		goto out;
-	if ((r = add_ext(x, NID_basic_constraints, "critical,CA:FALSE")) != 0 ||
-	    (r = add_ext(x, NID_key_usage, "critical,digitalSignature")) != 0 ||
-	    (r = add_ext(x, NID_ext_key_usage, "serverAuth")) != 0 ||
-	    (r = add_ext(x, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1")) != 0 ||
-	    (r = add_ext(x, NID_subject_key_identifier, "hash")) != 0)
+	if ((r = ca_int_add_ext(x, NULL, NID_basic_constraints, "critical,CA:FALSE")) != 0 ||
+	    (r = ca_int_add_ext(x, NULL, NID_key_usage, "critical,digitalSignature")) != 0 ||
+	    (r = ca_int_add_ext(x, NULL, NID_ext_key_usage, "serverAuth")) != 0 ||
+	    (r = ca_int_add_ext(x, NULL, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1")) != 0 ||
+	    (r = ca_int_add_ext(x, NULL, NID_subject_key_identifier, "hash")) != 0)
 		goto out;
 	r = INK_ERR_CRYPTO;
 	if (X509_sign(x, pkey, EVP_sha256()) <= 0)

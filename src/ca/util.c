@@ -232,6 +232,26 @@ out:
 }
 
 int
+ca_int_set_serial(X509 *x)
+{
+	uint8_t raw[CA_SERIAL_LEN];
+	BIGNUM *bn = NULL;
+	int r;
+
+	if ((r = ink_random(raw, sizeof(raw))) != 0)
+		return r;
+	r = INK_ERR_CRYPTO;
+	raw[0] = (uint8_t)((raw[0] & 0x7f) | 0x40);
+	if ((bn = BN_bin2bn(raw, sizeof(raw), NULL)) == NULL ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
+		goto out;
+	r = 0;
+out:
+	BN_free(bn);
+	return r;
+}
+
+int
 ca_int_serial_hex(const ASN1_INTEGER *serial, char *out, size_t outsz)
 {
 	BIGNUM *bn = NULL;
