@@ -20,6 +20,7 @@ struct sad_entry {
 	char owner[33];
 	uint8_t session[32];
 	char cred[33];
+	char serial[41];
 	int64_t expires;
 	uint32_t left;               /* signatures still allowed in total */
 	struct sad_hash *hashes;
@@ -130,6 +131,7 @@ sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD
 	}
 	memcpy(e->owner, g->owner, strlen(g->owner) + 1);
 	memcpy(e->cred, g->cred, strlen(g->cred) + 1);
+	snprintf(e->serial, sizeof(e->serial), "%s", g->serial != NULL ? g->serial : "");
 	memcpy(e->session, g->session, 32);
 	memcpy(e->kek, g->kek, 32);
 	e->expires = g->expires;
@@ -193,7 +195,7 @@ find_hash(struct sad_entry *e, const uint8_t *h, size_t len)
 int
 sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
           const uint8_t session[static 32], const char *cred, const uint8_t *const *hashes,
-          const size_t *hash_lens, size_t n, uint8_t kek[static 32])
+          const size_t *hash_lens, size_t n, uint8_t kek[static 32], char serial[static 41])
 {
 	struct sad_entry *e;
 	struct sad_hash *sh;
@@ -202,6 +204,7 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 	int r;
 
 	OPENSSL_cleanse(kek, 32);
+	serial[0] = '\0';
 	if ((e = find(t, sad)) == NULL)
 		return INK_ERR_AUTH;
 	/* Someone else's SAD, or one from another session or for another key, is no SAD at all. */
@@ -227,6 +230,7 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 		}
 	}
 	memcpy(kek, e->kek, 32);
+	memcpy(serial, e->serial, sizeof(e->serial));
 	r = 0;
 out:
 	free(need);

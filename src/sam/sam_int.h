@@ -42,6 +42,7 @@ struct sad_grant {
 	const char *owner;                 /* user id */
 	const uint8_t *session;            /* SHA-256 of the bearer token (32 bytes) */
 	const char *cred;                  /* credential id */
+	const char *serial;                /* its certificate serial, for the audit of each use */
 	const uint8_t *const *hashes;      /* the authorized digests (duplicates allowed) */
 	const size_t *hash_lens;
 	size_t n;
@@ -55,12 +56,13 @@ void sad_table_free(struct sad_table *t);
 /* Stores a grant; sad[SAD_ID_LEN] receives the random id to hand out. */
 int sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN]) INK_WUR;
 /* Checks that sad allows signing these n hashes now for owner/session/cred, and on success
- * copies the kek into kek[32]. Nothing is consumed: call sad_consume after signing.
+ * copies the kek into kek[32] and the certificate serial into serial[41]. Nothing is consumed: call sad_consume after signing.
  * INK_ERR_AUTH (unknown, or bound to someone/something else), INK_ERR_SAD_EXPIRED,
  * INK_ERR_TOO_LARGE (more than remain), INK_ERR_NOT_AUTHORIZED (a hash not, or no longer, allowed). */
 int sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
               const uint8_t session[static 32], const char *cred, const uint8_t *const *hashes,
-              const size_t *hash_lens, size_t n, uint8_t kek[static 32]) INK_WUR;
+              const size_t *hash_lens, size_t n, uint8_t kek[static 32],
+              char serial[static 41]) INK_WUR;
 /* Uses up these hashes; the SAD disappears (kek wiped) when nothing remains. */
 void sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
                  const uint8_t *const *hashes, const size_t *hash_lens, size_t n);

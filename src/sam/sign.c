@@ -158,7 +158,7 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	expires = ink_now() + ttl;
 	{
 		struct sad_grant g = {
-			.owner = owner, .session = session, .cred = cred, .hashes = h->p,
+			.owner = owner, .session = session, .cred = cred, .serial = c.serial, .hashes = h->p,
 			.hash_lens = h->len, .n = h->n, .kek = kek, .expires = expires,
 		};
 
@@ -183,15 +183,14 @@ int
 sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char owner[ID_MAX + 1], cred[ID_MAX + 1], sig_alg[OID_MAX + 1], hash_oid[OID_MAX + 1];
+	char serial[41] = "";
 	const uint8_t *session, *sad;
 	size_t session_len, sad_len, i;
 	struct hash_list *h = NULL;
 	uint8_t *kek = NULL, **sigs = NULL;
 	size_t *sig_lens = NULL;
-	struct keys_cred c;
 	int r;
 
-	memset(&c, 0, sizeof(c));
 	if ((h = calloc(1, sizeof(*h))) == NULL || (kek = secmem_alloc(32)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
@@ -206,7 +205,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
-	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek)) != 0)
+	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek, serial)) != 0)
 		goto out;
 	if ((sigs = calloc(h->n, sizeof(*sigs))) == NULL ||
 	    (sig_lens = calloc(h->n, sizeof(*sig_lens))) == NULL) {
@@ -223,13 +222,13 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (r != 0)
 		goto out;
 	sad_consume(s->sads, sad, h->p, h->len, h->n);
-	if ((r = keys_cred_get(s->keys, owner, cred, &c)) != 0 ||
-	    (r = buf_put_u32(rep, (uint32_t)h->n)) != 0)
+	/* The serial came with the SAD: no second read of the key store on this path. */
+	if ((r = buf_put_u32(rep, (uint32_t)h->n)) != 0)
 		goto out;
 	for (i = 0; i < h->n; i++)
 		if ((r = buf_put_string(rep, sigs[i], sig_lens[i])) != 0)
 			goto out;
-	r = buf_put_cstring(rep, c.serial);
+	r = buf_put_cstring(rep, serial);
 out:
 	for (i = 0; sigs != NULL && i < h->n; i++)
 		free(sigs[i]);
@@ -237,7 +236,6 @@ out:
 	free(sig_lens);
 	secmem_free(kek);
 	free(h);
-	keys_cred_clear(&c);
 	return r;
 }
 
