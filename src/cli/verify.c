@@ -9,7 +9,7 @@
 #include "verify/verify.h"
 
 #define VERIFY_USAGE \
-	"verify FILE [SIGNATURE] [--trust PEM|DIR] [--crl FILE]... [--json]\n" \
+	"verify FILE [SIGNATURE] [--trust PEM|DIR] [--crl FILE]... [--ocsp FILE]... [--json]\n" \
 	"              [--format cades|pades|timestamp] [--fetch-crls] [--no-revocation-check]\n" \
 	"              [--time YYYY-MM-DDTHH:MM:SSZ]\n" \
 	"  FILE alone: an attached CMS signature, a signed PDF; with SIGNATURE: the document and\n" \
@@ -51,6 +51,7 @@ cmd_verify(struct cli_ctx *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "trust", required_argument, NULL, 't' },
 		{ "crl", required_argument, NULL, 'c' },
+		{ "ocsp", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "fetch-crls", no_argument, NULL, 'F' },
@@ -91,6 +92,13 @@ cmd_verify(struct cli_ctx *c, int argc, char **argv)
 			if ((r = verify_ctx_load_crl(vctx, optarg)) != 0) {
 				cli_fail(c, r, "%s: %s", optarg, r == INK_ERR_INVALID ?
 				         "not a CRL (DER or PEM)" : ink_err_str(r));
+				goto out;
+			}
+			break;
+		case 'o':
+			if ((r = verify_ctx_load_ocsp(vctx, optarg)) != 0) {
+				cli_fail(c, r, "%s: %s", optarg, r == INK_ERR_INVALID ?
+				         "not a successful OCSP response (DER or PEM)" : ink_err_str(r));
 				goto out;
 			}
 			break;

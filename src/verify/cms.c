@@ -493,6 +493,7 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 {
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
 	STACK_OF(X509_CRL) *crls = NULL;
+	struct verify_revdata rd = { NULL, NULL };
 	X509_ALGOR *pdig = NULL, *psig = NULL;
 	const ASN1_OBJECT *dobj = NULL;
 	struct verify_times t = { .poe = -1, .claimed = claimed };
@@ -502,10 +503,15 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 
 	if ((certs = CMS_get1_certs(cms)) == NULL)
 		certs = sk_X509_new_null();
-	if ((crls = CMS_get1_crls(cms)) == NULL)
-		crls = sk_X509_CRL_new_null();
-	if (certs == NULL || crls == NULL)
+	if (certs == NULL || revdata_init(&rd) != 0)
 		goto out;
+	/* The SignedData's CRLs, then those of the revocation attributes. */
+	if ((crls = CMS_get1_crls(cms)) != NULL) {
+		sk_X509_CRL_free(rd.crls);
+		rd.crls = crls;
+		crls = NULL;
+	}
+	revdata_from_signer(si, &rd, is);
 	CMS_SignerInfo_get0_algs(si, NULL, NULL, &pdig, &psig);
 	X509_ALGOR_get0(&dobj, NULL, NULL, pdig);
 	json_object_set_new(obj, "digest_algorithm", json_string(OBJ_nid2sn(OBJ_obj2nid(dobj))));
@@ -541,14 +547,14 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 	json_object_set_new(obj, "best_signature_time", json_time(t.poe >= 0 ? t.poe : ctx->now));
 	json_object_set_new(obj, "best_signature_time_source",
 	                    json_string(t.poe >= 0 ? "time-stamp" : "validation time"));
-	path_validate(ctx, signer, certs, crls, &t, use, is, &chain_json, &chain);
+	path_validate(ctx, signer, certs, &rd, &t, use, is, &chain_json, &chain);
 	json_object_set_new(obj, "chain", chain_json != NULL ? chain_json : json_array());
 	ess_check(si, signer, chain, use, is, obj);
 out:
 	ERR_clear_error();
 	sk_X509_pop_free(chain, X509_free);
 	sk_X509_pop_free(certs, X509_free);
-	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	revdata_free(&rd);
 }
 
 /* ---- time-stamp tokens ---- */

@@ -1,4 +1,4 @@
-/* ctx: the validation context — trust anchors, caller-supplied CRLs and options. */
+/* ctx: the validation context — trust anchors, caller-supplied CRLs and OCSP responses, options. */
 #include "verify/verify_int.h"
 
 #include <dirent.h>
@@ -25,6 +25,7 @@ verify_ctx_new(struct verify_ctx **out)
 	ctx->require_revocation = true;
 	if ((ctx->store = X509_STORE_new()) == NULL || (ctx->anchors = sk_X509_new_null()) == NULL ||
 	    (ctx->crls = sk_X509_CRL_new_null()) == NULL ||
+	    (ctx->ocsps = sk_OCSP_BASICRESP_new_null()) == NULL ||
 	    (ctx->fetched = sk_X509_CRL_new_null()) == NULL)
 		goto out;
 	*out = ctx;
@@ -43,6 +44,7 @@ verify_ctx_free(struct verify_ctx *ctx)
 	X509_STORE_free(ctx->store);
 	sk_X509_pop_free(ctx->anchors, X509_free);
 	sk_X509_CRL_pop_free(ctx->crls, X509_CRL_free);
+	sk_OCSP_BASICRESP_pop_free(ctx->ocsps, OCSP_BASICRESP_free);
 	sk_X509_CRL_pop_free(ctx->fetched, X509_CRL_free);
 	free(ctx);
 }
@@ -177,8 +179,10 @@ verify_ctx_add_crl(struct verify_ctx *ctx, const uint8_t *data, size_t len)
 	return crl_parse_into(ctx->crls, data, len);
 }
 
-int
-verify_ctx_load_crl(struct verify_ctx *ctx, const char *path)
+/* Reads a revocation data file and hands it to add. */
+static int
+load_revdata(struct verify_ctx *ctx, const char *path,
+             int (*add)(struct verify_ctx *, const uint8_t *, size_t))
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -186,9 +190,27 @@ verify_ctx_load_crl(struct verify_ctx *ctx, const char *path)
 
 	if ((ret = ink_read_file(path, VERIFY_MAX_CRL, &data, &len)) != 0)
 		return ret;
-	ret = verify_ctx_add_crl(ctx, (const uint8_t *)data, len);
+	ret = add(ctx, (const uint8_t *)data, len);
 	free(data);
 	return ret;
+}
+
+int
+verify_ctx_load_crl(struct verify_ctx *ctx, const char *path)
+{
+	return load_revdata(ctx, path, verify_ctx_add_crl);
+}
+
+int
+verify_ctx_add_ocsp(struct verify_ctx *ctx, const uint8_t *data, size_t len)
+{
+	return ocsp_parse_into(ctx->ocsps, data, len);
+}
+
+int
+verify_ctx_load_ocsp(struct verify_ctx *ctx, const char *path)
+{
+	return load_revdata(ctx, path, verify_ctx_add_ocsp);
 }
 
 void

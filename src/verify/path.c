@@ -1,5 +1,6 @@
 /* path: X.509 validation of a signing or TSA certificate — chain to a trust anchor, validity at
- * the best signing time, key usage, algorithms, and revocation from CRLs (EN 319 102-1 XCV). */
+ * the best signing time, key usage, algorithms, and revocation from CRLs and OCSP responses
+ * (EN 319 102-1 XCV). */
 #include "verify/verify_int.h"
 
 #include <curl/curl.h>
@@ -18,17 +19,6 @@ static const char *const signing_ekus[] = {
 	"1.2.840.113583.1.1.5",      /* Adobe authentic documents trust */
 	"1.3.6.1.4.1.311.10.3.12",   /* Microsoft document signing */
 	"1.3.6.1.5.5.7.3.3",         /* codeSigning */
-};
-
-enum rev_status { REV_UNKNOWN, REV_GOOD, REV_REVOKED };
-
-struct rev_result {
-	enum rev_status status;
-	const char *source;
-	int64_t revoked_at;
-	int64_t this_update;
-	int64_t next_update;
-	int reason;
 };
 
 /* ---- CRL fetching (only when the context allows it) ---- */
@@ -134,8 +124,9 @@ crl_pick(STACK_OF(X509_CRL) *crls, const char *label, X509 *x, X509 *issuer, X50
 }
 
 static void
-revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509_CRL) *embedded,
-                 struct verify_issues *is, struct rev_result *rr)
+revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *untrusted,
+                 const struct verify_revdata *embedded, struct verify_issues *is,
+                 struct rev_result *rr)
 {
 	X509_CRL *crl = NULL;
 	X509_REVOKED *rev = NULL;
@@ -147,30 +138,35 @@ revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509_CR
 	rr->revoked_at = rr->this_update = rr->next_update = -1;
 	rr->reason = -1;
 	rr->source = "none";
-	crl_pick(embedded, "CRL embedded in the signature", x, issuer, &crl, &label);
+	crl_pick(embedded->crls, "CRL embedded in the signature", x, issuer, &crl, &label);
 	crl_pick(ctx->crls, "CRL supplied by the caller", x, issuer, &crl, &label);
 	crl_pick(ctx->fetched, "CRL fetched from the distribution point", x, issuer, &crl, &label);
-	if (crl == NULL && ctx->fetch) {
+	if (crl == NULL && ctx->fetch && sk_OCSP_BASICRESP_num(embedded->ocsps) <= 0 &&
+	    sk_OCSP_BASICRESP_num(ctx->ocsps) <= 0) {
 		fetch_crls(ctx, x, is);
 		crl_pick(ctx->fetched, "CRL fetched from the distribution point", x, issuer, &crl,
 		         &label);
 	}
-	if (crl == NULL)
-		return;
-	rr->source = label;
-	rr->this_update = asn1_time_secs(X509_CRL_get0_lastUpdate(crl));
-	rr->next_update = asn1_time_secs(X509_CRL_get0_nextUpdate(crl));
-	if (X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL) {
-		rr->status = REV_REVOKED;
-		rr->revoked_at = asn1_time_secs(X509_REVOKED_get0_revocationDate(rev));
-		if ((reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL)) != NULL)
-			rr->reason = (int)ASN1_ENUMERATED_get(reason);
-		ASN1_ENUMERATED_free(reason);
-	} else {
-		rr->status = REV_GOOD;
+	if (crl != NULL) {
+		rr->source = label;
+		rr->this_update = asn1_time_secs(X509_CRL_get0_lastUpdate(crl));
+		rr->next_update = asn1_time_secs(X509_CRL_get0_nextUpdate(crl));
+		if (X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL) {
+			rr->status = REV_REVOKED;
+			rr->revoked_at = asn1_time_secs(X509_REVOKED_get0_revocationDate(rev));
+			if ((reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL)) != NULL)
+				rr->reason = (int)ASN1_ENUMERATED_get(reason);
+			ASN1_ENUMERATED_free(reason);
+		} else {
+			rr->status = REV_GOOD;
+		}
 	}
-	if (rr->next_update >= 0 && rr->next_update < ctx->now)
-		warn_add(is, "the CRL used (%s) is past its nextUpdate", label);
+	ocsp_pick(embedded->ocsps, "OCSP response embedded in the signature", x, issuer, untrusted,
+	          ctx->now, is, rr);
+	ocsp_pick(ctx->ocsps, "OCSP response supplied by the caller", x, issuer, untrusted,
+	          ctx->now, is, rr);
+	if (rr->status != REV_UNKNOWN && rr->next_update >= 0 && rr->next_update < ctx->now)
+		warn_add(is, "the revocation data used (%s) is past its nextUpdate", rr->source);
 }
 
 static json_t *
@@ -181,8 +177,8 @@ rev_json(const struct rev_result *rr, bool checked)
 	return json_pack("{s:s, s:s, s:o, s:o, s:o}",
 	                 "status", checked ? names[rr->status] : "not checked",
 	                 "source", rr->source,
-	                 "crl_this_update", json_time(rr->this_update),
-	                 "crl_next_update", json_time(rr->next_update),
+	                 "this_update", json_time(rr->this_update),
+	                 "next_update", json_time(rr->next_update),
 	                 "revoked_at", json_time(rr->revoked_at));
 }
 
@@ -335,9 +331,9 @@ revocation_judge(const struct rev_result *rr, const char *who, bool ca, const st
 	if (rr->status == REV_UNKNOWN) {
 		if (require)
 			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER,
-			          "no revocation information for the %s (give a CRL)", who);
+			          "no revocation information for the %s (give a CRL or OCSP response)", who);
 		else
-			warn_add(is, "revocation of the %s not checked (no CRL)", who);
+			warn_add(is, "revocation of the %s not checked (no CRL or OCSP response)", who);
 		return;
 	}
 	if (rr->status != REV_REVOKED)
@@ -359,8 +355,9 @@ revocation_judge(const struct rev_result *rr, const char *who, bool ca, const st
 
 void
 path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
-              STACK_OF(X509_CRL) *embedded, const struct verify_times *t, enum verify_use use,
-              struct verify_issues *is, json_t **chain_json, STACK_OF(X509) **chain_out)
+              const struct verify_revdata *embedded, const struct verify_times *t,
+              enum verify_use use, struct verify_issues *is, json_t **chain_json,
+              STACK_OF(X509) **chain_out)
 {
 	X509_STORE_CTX *sctx = NULL;
 	STACK_OF(X509) *chain = NULL;
@@ -433,7 +430,8 @@ path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
 		rr.source = "none";
 		rr.revoked_at = rr.this_update = rr.next_update = -1;
 		if (i + 1 < n) {
-			revocation_check(ctx, x, sk_X509_value(chain, i + 1), embedded, is, &rr);
+			revocation_check(ctx, x, sk_X509_value(chain, i + 1), untrusted, embedded, is,
+			                 &rr);
 			revocation_judge(&rr, who, i > 0, t, ctx->require_revocation, is);
 			json_object_set_new(c, "revocation", rev_json(&rr, true));
 		} else {

@@ -67,6 +67,12 @@ size_t verify_ctx_trust_count(const struct verify_ctx *ctx);
 int verify_ctx_add_crl(struct verify_ctx *ctx, const uint8_t *data, size_t len) INK_WUR;
 /* Reads a CRL file (DER or PEM) and adds it. */
 int verify_ctx_load_crl(struct verify_ctx *ctx, const char *path) INK_WUR;
+/* Adds an OCSP response (an OCSPResponse as `openssl ocsp -respout` writes it, or a bare
+ * BasicOCSPResponse; DER or PEM/base64) "supplied" by the caller. INK_ERR_INVALID for anything
+ * else, including a response whose status is not successful. */
+int verify_ctx_add_ocsp(struct verify_ctx *ctx, const uint8_t *data, size_t len) INK_WUR;
+/* Reads an OCSP response file and adds it. */
+int verify_ctx_load_ocsp(struct verify_ctx *ctx, const char *path) INK_WUR;
 /* Allows fetching CRLs over HTTP(S) from the certificates' CRL distribution points (default off).
  * The caller initialises libcurl (curl_global_init) before verify_run() when it turns this on. */
 void verify_ctx_set_fetch(struct verify_ctx *ctx, bool allow);

@@ -3,15 +3,22 @@
 #define INKAN_VERIFY_INT_H
 
 #include <openssl/cms.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 #include "verify/verify.h"
+
+/* OpenSSL declares no stacks of these; revocation data holds several. */
+DEFINE_STACK_OF(OCSP_BASICRESP)
+DEFINE_STACK_OF(OCSP_RESPONSE)
 
 /* Inputs larger than this are refused: a signature container is never this large. */
 #define VERIFY_MAX_CRL (16u * 1024u * 1024u)
 #define VERIFY_MAX_ISSUES 32
 #define VERIFY_MAX_SIGNATURES 64
 #define VERIFY_MAX_TIMESTAMPS 8
+/* OCSP responses (and embedded CRLs) taken from one source at most. */
+#define VERIFY_MAX_OCSP 64
 /* Seconds a CRL fetch may take. */
 #define VERIFY_FETCH_TIMEOUT 10L
 
@@ -19,6 +26,7 @@ struct verify_ctx {
 	X509_STORE *store;            /* trust anchors */
 	STACK_OF(X509) *anchors;      /* the same certificates, for counting and matching */
 	STACK_OF(X509_CRL) *crls;     /* supplied by the caller */
+	STACK_OF(OCSP_BASICRESP) *ocsps; /* supplied by the caller */
 	STACK_OF(X509_CRL) *fetched;  /* fetched during a run (when allowed) */
 	bool fetch;
 	bool require_revocation;
@@ -57,11 +65,40 @@ struct verify_times {
 	int64_t claimed;  /* the signing-time attribute, or a time-stamp's genTime */
 };
 
+/* Revocation data carried by a signature: the SignedData's CRLs, and what its revocation-values
+ * (CAdES) or revocationInfoArchival (Adobe) attributes hold. */
+struct verify_revdata {
+	STACK_OF(X509_CRL) *crls;
+	STACK_OF(OCSP_BASICRESP) *ocsps;
+};
+int revdata_init(struct verify_revdata *rd) INK_WUR;
+void revdata_free(struct verify_revdata *rd);
+/* Adds the CRLs and OCSP responses of si's revocation attributes to rd (malformed: a warning). */
+void revdata_from_signer(CMS_SignerInfo *si, struct verify_revdata *rd, struct verify_issues *is);
+/* Parses an OCSPResponse (successful, basic) or a BasicOCSPResponse, DER or PEM/base64, into dst. */
+int ocsp_parse_into(STACK_OF(OCSP_BASICRESP) *dst, const uint8_t *data, size_t len) INK_WUR;
+
+/* What is known about one certificate's revocation, and from where. */
+enum rev_status { REV_UNKNOWN, REV_GOOD, REV_REVOKED };
+struct rev_result {
+	enum rev_status status;
+	const char *source;
+	int64_t revoked_at;
+	int64_t this_update;
+	int64_t next_update;
+	int reason;
+};
+/* Updates best with the OCSP responses of list about x (issued by issuer) that an authorised
+ * responder signed: revoked beats good, otherwise the newest thisUpdate wins. */
+void ocsp_pick(STACK_OF(OCSP_BASICRESP) *list, const char *label, X509 *x, X509 *issuer,
+               STACK_OF(X509) *untrusted, int64_t now, struct verify_issues *is,
+               struct rev_result *best);
+
 /* Builds the chain of leaf to a trust anchor, checks validity at the best signing time, key
  * usage for use, algorithms and revocation. Problems go to is; the chain (subjects, validity,
  * revocation) to *chain_json. *chain_out (leaf first) is set when a chain was built. */
 void path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
-                   STACK_OF(X509_CRL) *embedded, const struct verify_times *t,
+                   const struct verify_revdata *embedded, const struct verify_times *t,
                    enum verify_use use, struct verify_issues *is, json_t **chain_json,
                    STACK_OF(X509) **chain_out);
 

@@ -35,6 +35,10 @@ authorityKeyIdentifier = keyid
 [ nousage ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,keyEncipherment,keyAgreement
+[ ocsp ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = OCSPSigning
 [ tsa ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -88,6 +92,7 @@ mkcert revoked signer ec
 mkcert weak signer rsa1024
 mkcert rsa2048 signer rsa2048
 mkcert tsa tsa ec
+mkcert responder ocsp ec
 # A signer of the other root: a chain to a CA we do not trust.
 osl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/stranger.key" \
 	-out "$P/stranger.pem" -subj "/CN=stranger" -days 30 \
@@ -217,6 +222,52 @@ expect_verify 1 INDETERMINATE TRY_LATER "$D" "$T/ec.p7s" --trust "$P/root.pem"
 expect_verify 0 TOTAL-PASSED null "$D" "$T/ec.p7s" --trust "$P/root.pem" --no-revocation-check
 expect_verify 1 INDETERMINATE SIGNED_DATA_NOT_FOUND "$T/ec.p7s" "${TRUST[@]}"
 ok "no CRL: TRY_LATER; detached without the document: SIGNED_DATA_NOT_FOUND"
+
+# ---- OCSP responses made by openssl ocsp (offline, from the CA's index) ----
+
+# ocsp_resp CERT OUT SIGNER [ocsp args...]: a response about CERT signed by SIGNER.
+ocsp_resp() {
+	local cert=$1 out=$2 signer=$3
+	shift 3
+	osl ocsp -issuer "$P/root.pem" -cert "$P/$cert.pem" -no_nonce -reqout "$T/$cert.ocspreq"
+	osl ocsp -index "$P/db/index.txt" -CA "$P/root.pem" -rsigner "$P/$signer.pem" \
+		-rkey "$P/$signer.key" -reqin "$T/$cert.ocspreq" -respout "$out" -ndays 7 "$@"
+}
+ocsp_resp signer-ec "$T/ec-good.ocsp" root -resp_no_certs
+ocsp_resp signer-ec "$T/ec-delegated.ocsp" responder
+ocsp_resp signer-ec "$T/ec-stranger.ocsp" other
+ocsp_resp revoked "$T/revoked.ocsp" root
+openssl ocsp -respin "$T/ec-good.ocsp" -resp_text -noverify 2>/dev/null | grep -q "Cert Status: good" ||
+	fail "openssl ocsp did not answer good for signer-ec"
+expect_verify 0 TOTAL-PASSED null "$D" "$T/ec.p7s" --trust "$P/root.pem" --ocsp "$T/ec-good.ocsp"
+jq -e '.signatures[0].chain[0].revocation | .status == "good" and (.source | test("OCSP"))
+	and (.this_update | type == "string")' "$T/v.json" >/dev/null ||
+	fail "OCSP good: revocation not from OCSP: $(jq -c '.signatures[0].chain[0]' "$T/v.json")"
+expect_verify 0 TOTAL-PASSED null "$D" "$T/ec.p7s" --trust "$P/root.pem" --ocsp "$T/ec-delegated.ocsp"
+expect_verify 1 TOTAL-FAILED REVOKED "$D" "$T/revoked.p7s" --trust "$P/root.pem" --ocsp "$T/revoked.ocsp"
+jq -e '.signatures[0].chain[0].revocation | .status == "revoked" and (.source | test("OCSP"))' "$T/v.json" >/dev/null ||
+	fail "OCSP revoked: $(jq -c '.signatures[0].chain[0]' "$T/v.json")"
+# A response about another certificate, by a responder the issuer never authorised, or with a
+# broken signature tells nothing: no revocation information.
+expect_verify 1 INDETERMINATE TRY_LATER "$D" "$T/ec.p7s" --trust "$P/root.pem" --ocsp "$T/revoked.ocsp"
+expect_verify 1 INDETERMINATE TRY_LATER "$D" "$T/ec.p7s" --trust "$P/root.pem" --ocsp "$T/ec-stranger.ocsp"
+jq -e '.signatures[0].warnings | any(test("did not authorise"))' "$T/v.json" >/dev/null ||
+	fail "stranger OCSP: no warning: $(jq -c '.signatures[0].warnings' "$T/v.json")"
+cp "$T/ec-good.ocsp" "$T/ec-bad.ocsp"
+n=$(stat -c %s "$T/ec-bad.ocsp")
+printf '\x%02x' $(( ($(xxd -s $((n - 1)) -l 1 -p "$T/ec-bad.ocsp" | sed 's/^/0x/') ^ 1) )) |
+	dd of="$T/ec-bad.ocsp" bs=1 seek=$((n - 1)) conv=notrunc 2>/dev/null
+cmp -s "$T/ec-good.ocsp" "$T/ec-bad.ocsp" && fail "could not alter the OCSP response"
+expect_verify 1 INDETERMINATE TRY_LATER "$D" "$T/ec.p7s" --trust "$P/root.pem" --ocsp "$T/ec-bad.ocsp"
+jq -e '.signatures[0].warnings | any(test("bad signature"))' "$T/v.json" >/dev/null ||
+	fail "altered OCSP: no warning: $(jq -c '.signatures[0].warnings' "$T/v.json")"
+# A CRL that says revoked is not outvoted by an older "good" OCSP answer.
+expect_verify 1 TOTAL-FAILED REVOKED "$D" "$T/revoked.p7s" "${TRUST[@]}" --ocsp "$T/revoked.ocsp"
+rc=0
+"$V" verify "$D" "$T/ec.p7s" --trust "$P/root.pem" --ocsp "$D" >/dev/null 2>"$T/v.err" || rc=$?
+[ "$rc" != 0 ] && grep -q "not a successful OCSP response" "$T/v.err" ||
+	fail "garbage --ocsp: exit $rc, $(cat "$T/v.err")"
+ok "OCSP (openssl ocsp): good by the CA and by a delegated responder, revoked; wrong certificate, unauthorised responder, broken signature ignored; garbage refused"
 
 # ---- RFC 3161 time-stamps made by openssl ts ----
 

@@ -1,5 +1,6 @@
 /* test_verify: signature validation — CAdES B-B/B-T made here with OpenSSL, time-stamps as
- * proof of existence, revocation from CRLs, PAdES assembled by hand, garbage and truncation. */
+ * proof of existence, revocation from CRLs and embedded OCSP responses, PAdES assembled by hand,
+ * garbage and truncation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/ts.h>
 #include <openssl/x509v3.h>
@@ -440,6 +442,156 @@ test_constraints(void **state)
 	verify_ctx_free(ctx);
 }
 
+/* A BasicOCSPResponse (DER) about cert signed by key (the root's when NULL): good, or revoked
+ * at revoked_at seconds from now. */
+static uint8_t *
+mkocsp(X509 *cert, bool revoked, long revoked_at, X509 *by, EVP_PKEY *key, size_t *len)
+{
+	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+	OCSP_CERTID *cid = OCSP_cert_to_id(EVP_sha256(), cert, pki.root);
+	ASN1_TIME *now = X509_gmtime_adj(NULL, -60), *next = X509_gmtime_adj(NULL, 7 * 86400L);
+	ASN1_TIME *rev = X509_gmtime_adj(NULL, revoked_at);
+	unsigned char *der = NULL;
+	int n;
+
+	assert_non_null(bs);
+	assert_non_null(cid);
+	assert_non_null(OCSP_basic_add1_status(bs, cid, revoked ? V_OCSP_CERTSTATUS_REVOKED :
+	                                       V_OCSP_CERTSTATUS_GOOD, revoked ?
+	                                       OCSP_REVOKED_STATUS_KEYCOMPROMISE : -1,
+	                                       revoked ? rev : NULL, now, next));
+	assert_int_equal(OCSP_basic_sign(bs, by != NULL ? by : pki.root,
+	                                 key != NULL ? key : pki.root_key, EVP_sha256(), NULL,
+	                                 by != NULL ? 0 : OCSP_NOCERTS), 1);
+	n = i2d_OCSP_BASICRESP(bs, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	ASN1_TIME_free(now);
+	ASN1_TIME_free(next);
+	ASN1_TIME_free(rev);
+	OCSP_CERTID_free(cid);
+	OCSP_BASICRESP_free(bs);
+	return der;
+}
+
+/* DER: tag, length, content (content OPENSSL_free'd). */
+static uint8_t *
+der_wrap(uint8_t tag, uint8_t *in, size_t len, size_t *outlen)
+{
+	uint8_t *out = OPENSSL_malloc(len + 6);
+	size_t h = 0;
+
+	assert_non_null(out);
+	assert_true(len < 0x10000);
+	out[h++] = tag;
+	if (len < 0x80) {
+		out[h++] = (uint8_t)len;
+	} else if (len < 0x100) {
+		out[h++] = 0x81;
+		out[h++] = (uint8_t)len;
+	} else {
+		out[h++] = 0x82;
+		out[h++] = (uint8_t)(len >> 8);
+		out[h++] = (uint8_t)len;
+	}
+	memcpy(out + h, in, len);
+	*outlen = h + len;
+	OPENSSL_free(in);
+	return out;
+}
+
+/* A CMS signature of doc by the unit signer carrying resp (a BasicOCSPResponse, DER, freed):
+ * in a CAdES revocation-values unsigned attribute, or (adobe) wrapped in an OCSPResponse in
+ * Adobe's revocationInfoArchival signed attribute. */
+static uint8_t *
+cms_with_ocsp(uint8_t *resp, size_t rlen, bool adobe, size_t *outlen)
+{
+	const unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL;
+	BIO *in = BIO_new_mem_buf(doc, (int)strlen(doc));
+	CMS_ContentInfo *cms = CMS_sign(pki.signer, pki.signer_key, NULL, NULL, flags);
+	CMS_SignerInfo *si;
+	const unsigned char *p = resp;
+	OCSP_BASICRESP *bs = NULL;
+	OCSP_RESPONSE *full = NULL;
+	unsigned char *der = NULL;
+	uint8_t *attr;
+	size_t alen;
+	int n;
+
+	assert_non_null(cms);
+	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+	if (adobe) {
+		bs = d2i_OCSP_BASICRESP(NULL, &p, (long)rlen);
+		full = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+		assert_non_null(full);
+		OPENSSL_free(resp);
+		resp = NULL;
+		n = i2d_OCSP_RESPONSE(full, &resp);
+		assert_true(n > 0);
+		rlen = (size_t)n;
+	}
+	/* SEQUENCE { [1] EXPLICIT SEQUENCE OF { response } } in both syntaxes. */
+	attr = der_wrap(0x30, resp, rlen, &alen);
+	attr = der_wrap(0xa1, attr, alen, &alen);
+	attr = der_wrap(0x30, attr, alen, &alen);
+	if (adobe) {
+		assert_int_equal(CMS_signed_add1_attr_by_txt(si, "1.2.840.113583.1.1.8",
+		                                             V_ASN1_SEQUENCE, attr, (int)alen), 1);
+		assert_int_equal(CMS_final(cms, in, NULL, flags), 1);
+	} else {
+		assert_int_equal(CMS_final(cms, in, NULL, flags), 1);
+		assert_int_equal(CMS_unsigned_add1_attr_by_txt(si, "1.2.840.113549.1.9.16.2.24",
+		                                               V_ASN1_SEQUENCE, attr, (int)alen), 1);
+	}
+	n = i2d_CMS_ContentInfo(cms, &der);
+	assert_true(n > 0);
+	*outlen = (size_t)n;
+	OPENSSL_free(attr);
+	OCSP_RESPONSE_free(full);
+	OCSP_BASICRESP_free(bs);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	return der;
+}
+
+static void
+test_embedded_ocsp(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(false);
+	uint8_t *resp, *sig;
+	size_t rlen, len;
+
+	(void)state;
+	/* CAdES revocation-values with a good answer from the CA: no CRL needed. */
+	resp = mkocsp(pki.signer, false, 0, NULL, NULL, &rlen);
+	sig = cms_with_ocsp(resp, rlen, false, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	OPENSSL_free(sig);
+
+	/* Adobe revocationInfoArchival saying revoked an hour before signing. */
+	resp = mkocsp(pki.signer, true, -3600, NULL, NULL, &rlen);
+	sig = cms_with_ocsp(resp, rlen, true, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED);
+	OPENSSL_free(sig);
+
+	/* Signed by a key the issuer never authorised (the signer's own): proves nothing. */
+	resp = mkocsp(pki.signer, false, 0, pki.signer, pki.signer_key, &rlen);
+	sig = cms_with_ocsp(resp, rlen, false, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER);
+	OPENSSL_free(sig);
+
+	/* An answer about another certificate says nothing about this one. */
+	resp = mkocsp(pki.tsa, true, -3600, NULL, NULL, &rlen);
+	sig = cms_with_ocsp(resp, rlen, false, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER);
+	OPENSSL_free(sig);
+
+	/* Garbage as a caller-supplied response. */
+	assert_int_equal(verify_ctx_add_ocsp(ctx, (const uint8_t *)doc, strlen(doc)),
+	                 INK_ERR_INVALID);
+	verify_ctx_free(ctx);
+}
+
 static void
 test_timestamps(void **state)
 {
@@ -661,6 +813,7 @@ main(void)
 		cmocka_unit_test(test_digest_input),
 		cmocka_unit_test(test_constraints),
 		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_embedded_ocsp),
 		cmocka_unit_test(test_pades),
 		cmocka_unit_test(test_garbage_and_truncation),
 		cmocka_unit_test(test_ctx_errors),
