@@ -143,15 +143,19 @@ equalise_timing(const struct auth_ctx *ctx, const char *password)
 
 /* ---- login and sessions ---- */
 
-/* Counts a failed login and records the lockout it may cause. */
+/* Counts a failed login (unless user_login_reserve already counted it) and records the lockout
+ * it may cause. */
 static void
 login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct store_user *u,
-             const char *why)
+             bool reserved, const char *why)
 {
 	bool locked_now = false;
 	int r;
 
-	r = ctx->st->ops->user_login_failed(ctx->st, u->id, ctx->cfg->max_login_failures, &locked_now);
+	r = reserved ? ctx->st->ops->user_login_settle(ctx->st, u->id, ctx->cfg->max_login_failures,
+	                                               &locked_now) :
+	               ctx->st->ops->user_login_failed(ctx->st, u->id, ctx->cfg->max_login_failures,
+	                                               &locked_now);
 	if (r != 0)
 		log_error("cannot count a failed login: %s", ink_err_str(r));
 	(void)svc_audit(ctx, rq, u->username, u->roles, "auth.login", u->username, why, NULL);
@@ -189,17 +193,27 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	}
 	if (r != 0)
 		goto out;
-	if (u.status == STORE_USER_DISABLED) {
-		r = refuse(ctx, rq, NULL, "auth.login", username, "account disabled", INK_ERR_DISABLED);
+	/* A disabled or locked account answers like a wrong password, after as long: the caller
+	 * learns nothing about the account's state (the audit record says why). */
+	if (u.status != STORE_USER_ACTIVE) {
+		equalise_timing(ctx, password);
+		r = refuse(ctx, rq, NULL, "auth.login", username, u.status == STORE_USER_DISABLED ?
+		           "account disabled" : "account locked", INK_ERR_AUTH);
 		goto out;
 	}
-	if (u.status == STORE_USER_LOCKED) {
-		r = refuse(ctx, rq, NULL, "auth.login", username, "account locked", INK_ERR_LOCKED);
+	/* The attempt is counted before the slow password check, so that parallel guesses can
+	 * never try more than max_login_failures passwords. */
+	r = ctx->st->ops->user_login_reserve(ctx->st, u.id, ctx->cfg->max_login_failures);
+	if (r == INK_ERR_LOCKED) {
+		equalise_timing(ctx, password);
+		r = refuse(ctx, rq, NULL, "auth.login", username, "account locked", INK_ERR_AUTH);
 		goto out;
 	}
+	if (r != 0)
+		goto out;
 	r = auth_password_verify(u.password_hash, password);
 	if (r == INK_ERR_AUTH) {
-		login_failed(ctx, rq, &u, "wrong password");
+		login_failed(ctx, rq, &u, true, "wrong password");
 		goto out;
 	}
 	if (r != 0)
@@ -207,7 +221,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	r = sam_totp_check(ctx->sam, u.id, u.totp_sealed, u.totp_sealed_len, otp,
 	                   (int)ctx->cfg->totp_window, &step);
 	if (r == INK_ERR_AUTH) {
-		login_failed(ctx, rq, &u, "wrong OTP");
+		login_failed(ctx, rq, &u, true, "wrong OTP");
 		goto out;
 	}
 	if (r != 0) {
@@ -217,7 +231,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	/* One code, one login: the step is claimed atomically in the store. */
 	r = ctx->st->ops->user_use_totp_step(ctx->st, u.id, step);
 	if (r == INK_ERR_REPLAY) {
-		login_failed(ctx, rq, &u, "OTP already used");
+		login_failed(ctx, rq, &u, true, "OTP already used");
 		r = INK_ERR_AUTH;
 		goto out;
 	}
@@ -341,7 +355,7 @@ auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
 		goto out;
 	r = auth_password_verify(u.password_hash, old_pw);
 	if (r == INK_ERR_AUTH) {
-		login_failed(ctx, rq, &u, "password change: wrong old password");
+		login_failed(ctx, rq, &u, false, "password change: wrong old password");
 		goto out;
 	}
 	if (r != 0)

@@ -786,6 +786,52 @@ out:
 }
 
 static int
+sq_user_login_reserve(struct store *st, const char *id, int64_t max)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	if (id == NULL || max < 1)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? AND "
+	    "status = 0 AND failed_logins < ?", &q)) != 0 || (r = b_text(q, 1, id)) != 0 ||
+	    (r = b_int(q, 2, max)) != 0 || (r = run(s, q, __func__, &changed)) != 0)
+		goto out;
+	if (changed == 0 && (r = user_exists(s, id)) == 0)
+		r = INK_ERR_LOCKED;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_user_login_settle(struct store *st, const char *id, int64_t max, bool *locked_now)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	*locked_now = false;
+	if (id == NULL || max < 1)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE users SET status = 1 WHERE id = ? AND status = 0 AND "
+	    "failed_logins >= ?", &q)) != 0 || (r = b_text(q, 1, id)) != 0 ||
+	    (r = b_int(q, 2, max)) != 0 || (r = run(s, q, __func__, &changed)) != 0)
+		goto out;
+	if (changed == 0 && (r = user_exists(s, id)) != 0)
+		goto out;
+	*locked_now = changed != 0;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
 sq_user_login_ok(struct store *st, const char *id)
 {
 	struct sqlite_store *s = to_sqlite(st);
@@ -1176,6 +1222,8 @@ const struct store_ops store_sqlite_ops = {
 	.user_set_roles = sq_user_set_roles,
 	.user_set_totp = sq_user_set_totp,
 	.user_login_failed = sq_user_login_failed,
+	.user_login_reserve = sq_user_login_reserve,
+	.user_login_settle = sq_user_login_settle,
 	.user_login_ok = sq_user_login_ok,
 	.user_use_totp_step = sq_user_use_totp_step,
 	.idv_insert = sq_idv_insert,

@@ -86,6 +86,13 @@ struct store_ops {
 	int (*user_set_totp)(struct store *st, const char *id, const uint8_t *sealed, size_t len);
 	/* Counts a failure; locks the account when failures reach max. *locked_now tells if this call locked it. */
 	int (*user_login_failed)(struct store *st, const char *id, int64_t max, bool *locked_now);
+	/* Takes one login attempt before the password is checked, so parallel guesses cannot
+	 * overshoot max: counts it as a failure if the account is active and has had fewer than
+	 * max failures, else INK_ERR_LOCKED (nothing changes). user_login_ok() undoes the count. */
+	int (*user_login_reserve)(struct store *st, const char *id, int64_t max);
+	/* After a reserved attempt failed: locks the account when failures have reached max.
+	 * *locked_now tells if this call locked it. */
+	int (*user_login_settle)(struct store *st, const char *id, int64_t max, bool *locked_now);
 	/* Resets the failure count after a successful login. */
 	int (*user_login_ok)(struct store *st, const char *id);
 	/* Records TOTP step use atomically: INK_ERR_REPLAY unless step > the last accepted step. */

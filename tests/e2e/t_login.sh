@@ -206,10 +206,10 @@ expect_status 401 403
 printf '%s' "$BODY" | jq -e '.error == "authentication_error" or .error == "access_denied"' >/dev/null ||
 	fail "third failure: unexpected error $BODY"
 try_login carol "$carol_pw"
-expect_refused 403 access_denied
-printf '%s' "$BODY" | jq -e '.error_description | test("lock"; "i")' >/dev/null ||
-	fail "locked account: error_description does not say locked: $BODY"
-ok "after 3 failures the right password + OTP -> 403 access_denied (locked)"
+expect_refused 401 authentication_error
+printf '%s' "$BODY" | jq -e '.error_description | test("lock"; "i") | not' >/dev/null ||
+	fail "locked account: the answer tells an unauthenticated caller the account is locked: $BODY"
+ok "after 3 failures even the right password + OTP -> 401, worded like a wrong password (the audit says locked)"
 
 api GET /api/v1/me "" "$carol_tok"
 [ "$STATUS" != 200 ] || fail "a locked account's existing session still works"
@@ -237,6 +237,30 @@ carol_tok=$(login carol "$carol_pw")
 api GET /api/v1/me "" "$carol_tok"
 expect_status 200
 ok "registration officer unlocks; carol logs in again"
+
+# Parallel guesses cannot try more passwords than max_login_failures: each attempt is counted
+# before the slow password check.
+hana_tok=$(mkactive "$(token ro1)" hana signer)
+hana_otp=$(otp_wrong "$(user_secret hana)")
+pids=()
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	curl -sS --max-time 30 --cacert "$CACERT" -o "$T/par.$i" -w '%{http_code}' -X POST \
+		-H "Authorization: Basic $(basic hana "wrong-password-$i")" -H 'Content-Type: application/json' \
+		--data-binary "{\"otp\": \"$hana_otp\"}" "$URL/csc/v2/auth/login" >"$T/par.$i.code" 2>/dev/null &
+	pids+=($!)
+done
+wait "${pids[@]}"
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(cat "$T/par.$i.code")" = 401 ] || fail "parallel guess $i: HTTP $(cat "$T/par.$i.code") $(cat "$T/par.$i")"
+done
+api GET /api/v1/users/hana "" "$(token ro1)"
+expect_jq '.status == "locked" and .failed_logins == 3'
+audit_records "$(token aud1)" >"$T/hana.json"
+tried=$(jq '[.[] | select(.action == "auth.login" and .subject == "hana" and (.result | test("wrong")))] | length' "$T/hana.json")
+held=$(jq '[.[] | select(.action == "auth.login" and .subject == "hana" and .result == "account locked")] | length' "$T/hana.json")
+[ "$tried" = 3 ] && [ "$held" = 7 ] ||
+	fail "10 parallel guesses: $tried passwords tried (want 3), $held refused as locked (want 7)"
+ok "10 parallel guesses: exactly 3 passwords tried, 7 refused before the check; all answered 401 alike"
 
 # ---- the audit trail (system auditor) ----
 records=$(audit_records "$(token aud1)")

@@ -536,6 +536,59 @@ test_login_failed_locks_at_max(void **state)
 }
 
 static void
+test_login_reserve(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u, got;
+	bool locked = true;
+	int i;
+
+	insert_user(f, 1, "alice", 1u << 5, &u);
+	/* Each reservation counts; the (max+1)th is refused and changes nothing. */
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 3), 0);
+		assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+		assert_int_equal(got.failed_logins, i);
+		assert_int_equal(got.status, STORE_USER_ACTIVE);
+	}
+	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 3), INK_ERR_LOCKED);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.failed_logins, 3);
+	/* Settling below max does not lock; at max it does, once. */
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 4, &locked), 0);
+	assert_false(locked);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 3, &locked), 0);
+	assert_true(locked);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 3, &locked), 0);
+	assert_false(locked);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.status, STORE_USER_LOCKED);
+	/* A locked account takes no attempt even after the limit is raised. */
+	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 10), INK_ERR_LOCKED);
+
+	/* A success undoes the count of its own reservation. */
+	insert_user(f, 2, "bob", 1u << 5, &u);
+	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 3), 0);
+	assert_int_equal(f->ops->user_login_ok(f->st, u.id), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.failed_logins, 0);
+
+	/* Disabled: no attempt. Unknown: not found. Bad max: invalid. */
+	insert_user(f, 3, "carol", 1u << 5, &u);
+	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_DISABLED), 0);
+	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 3), INK_ERR_LOCKED);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 1, &locked), 0);
+	assert_false(locked);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.status, STORE_USER_DISABLED);
+	assert_int_equal(f->ops->user_login_reserve(f->st, "00000000000000000000000000000000", 3),
+	                 INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_login_settle(f->st, "00000000000000000000000000000000", 3,
+	                                           &locked), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 0), INK_ERR_INVALID);
+}
+
+static void
 test_login_ok_resets(void **state)
 {
 	struct fx *f = *state;
@@ -993,6 +1046,7 @@ main(void)
 		CONFORMANCE(test_roles_round_trip),
 		CONFORMANCE(test_setters),
 		CONFORMANCE(test_login_failed_locks_at_max),
+		CONFORMANCE(test_login_reserve),
 		CONFORMANCE(test_login_ok_resets),
 		CONFORMANCE(test_totp_step_replay),
 		CONFORMANCE(test_idv),
