@@ -153,7 +153,7 @@ login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct
 	int r;
 
 	r = reserved ? ctx->st->ops->user_login_settle(ctx->st, u->id, ctx->cfg->max_login_failures,
-	                                               &locked_now) :
+	                                               true, &locked_now) :
 	               ctx->st->ops->user_login_failed(ctx->st, u->id, ctx->cfg->max_login_failures,
 	                                               &locked_now);
 	if (r != 0)
@@ -174,6 +174,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	struct store_user u;
 	struct store_session s;
 	int64_t step = -1, now;
+	bool pending = false, locked = false;
 	int r;
 
 	memset(&u, 0, sizeof(u));
@@ -211,8 +212,10 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	}
 	if (r != 0)
 		goto out;
+	pending = true;
 	r = auth_password_verify(u.password_hash, password);
 	if (r == INK_ERR_AUTH) {
+		pending = false;
 		login_failed(ctx, rq, &u, true, "wrong password");
 		goto out;
 	}
@@ -221,6 +224,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	r = sam_totp_check(ctx->sam, u.id, u.totp_sealed, u.totp_sealed_len, otp,
 	                   (int)ctx->cfg->totp_window, &step);
 	if (r == INK_ERR_AUTH) {
+		pending = false;
 		login_failed(ctx, rq, &u, true, "wrong OTP");
 		goto out;
 	}
@@ -231,6 +235,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	/* One code, one login: the step is claimed atomically in the store. */
 	r = ctx->st->ops->user_use_totp_step(ctx->st, u.id, step);
 	if (r == INK_ERR_REPLAY) {
+		pending = false;
 		login_failed(ctx, rq, &u, true, "OTP already used");
 		r = INK_ERR_AUTH;
 		goto out;
@@ -239,6 +244,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 		goto out;
 	if ((r = ctx->st->ops->user_login_ok(ctx->st, u.id)) != 0)
 		goto out;
+	pending = false;
 	if ((r = auth_token_new(token, s.token_hash)) != 0)
 		goto out;
 	now = ink_now();
@@ -257,6 +263,10 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	*must_change = u.must_change_password;
 	r = 0;
 out:
+	/* An attempt that nothing decided (the SAM or the store failed) is given back. */
+	if (pending && ctx->st->ops->user_login_settle(ctx->st, u.id, ctx->cfg->max_login_failures,
+	                                               false, &locked) != 0)
+		log_error("cannot give back an undecided login attempt");
 	if (r != 0)
 		OPENSSL_cleanse(token, AUTH_TOKEN_CHARS + 1);
 	user_wipe(&u);

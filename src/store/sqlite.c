@@ -808,7 +808,7 @@ out:
 }
 
 static int
-sq_user_login_settle(struct store *st, const char *id, int64_t max, bool *locked_now)
+sq_user_login_settle(struct store *st, const char *id, int64_t max, bool failed, bool *locked_now)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *q = NULL;
@@ -818,10 +818,15 @@ sq_user_login_settle(struct store *st, const char *id, int64_t max, bool *locked
 	if (id == NULL || max < 1)
 		return INK_ERR_INVALID;
 	lock(s);
-	if ((r = prep(s, "UPDATE users SET status = 1 WHERE id = ? AND status = 0 AND "
-	    "failed_logins >= ?", &q)) != 0 || (r = b_text(q, 1, id)) != 0 ||
-	    (r = b_int(q, 2, max)) != 0 || (r = run(s, q, __func__, &changed)) != 0)
+	if ((r = prep(s, failed ? "UPDATE users SET status = 1 WHERE id = ? AND status = 0 AND "
+	                          "failed_logins >= ?" :
+	                          "UPDATE users SET failed_logins = failed_logins - 1 WHERE id = ? "
+	                          "AND failed_logins > 0 AND ? > 0", &q)) != 0 ||
+	    (r = b_text(q, 1, id)) != 0 || (r = b_int(q, 2, max)) != 0 ||
+	    (r = run(s, q, __func__, &changed)) != 0)
 		goto out;
+	if (!failed)
+		changed = 0;
 	if (changed == 0 && (r = user_exists(s, id)) != 0)
 		goto out;
 	*locked_now = changed != 0;

@@ -90,9 +90,11 @@ struct store_ops {
 	 * overshoot max: counts it as a failure if the account is active and has had fewer than
 	 * max failures, else INK_ERR_LOCKED (nothing changes). user_login_ok() undoes the count. */
 	int (*user_login_reserve)(struct store *st, const char *id, int64_t max);
-	/* After a reserved attempt failed: locks the account when failures have reached max.
-	 * *locked_now tells if this call locked it. */
-	int (*user_login_settle)(struct store *st, const char *id, int64_t max, bool *locked_now);
+	/* After a reserved attempt: when it failed (wrong password or OTP), locks the account if
+	 * failures have reached max (*locked_now tells if this call locked it); when it could not
+	 * be decided (an internal error), gives the attempt back. */
+	int (*user_login_settle)(struct store *st, const char *id, int64_t max, bool failed,
+	                         bool *locked_now);
 	/* Resets the failure count after a successful login. */
 	int (*user_login_ok)(struct store *st, const char *id);
 	/* Records TOTP step use atomically: INK_ERR_REPLAY unless step > the last accepted step. */

@@ -555,16 +555,27 @@ test_login_reserve(void **state)
 	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
 	assert_int_equal(got.failed_logins, 3);
 	/* Settling below max does not lock; at max it does, once. */
-	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 4, &locked), 0);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 4, true, &locked), 0);
 	assert_false(locked);
-	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 3, &locked), 0);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 3, true, &locked), 0);
 	assert_true(locked);
-	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 3, &locked), 0);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 3, true, &locked), 0);
 	assert_false(locked);
 	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
 	assert_int_equal(got.status, STORE_USER_LOCKED);
 	/* A locked account takes no attempt even after the limit is raised. */
 	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 10), INK_ERR_LOCKED);
+
+	/* An undecided attempt is given back (never below zero); it never locks. */
+	insert_user(f, 4, "dave", 1u << 5, &u);
+	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 1), 0);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 1, false, &locked), 0);
+	assert_false(locked);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 1, false, &locked), 0);
+	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
+	assert_int_equal(got.failed_logins, 0);
+	assert_int_equal(got.status, STORE_USER_ACTIVE);
+	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 1), 0);
 
 	/* A success undoes the count of its own reservation. */
 	insert_user(f, 2, "bob", 1u << 5, &u);
@@ -577,14 +588,14 @@ test_login_reserve(void **state)
 	insert_user(f, 3, "carol", 1u << 5, &u);
 	assert_int_equal(f->ops->user_set_status(f->st, u.id, STORE_USER_DISABLED), 0);
 	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 3), INK_ERR_LOCKED);
-	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 1, &locked), 0);
+	assert_int_equal(f->ops->user_login_settle(f->st, u.id, 1, true, &locked), 0);
 	assert_false(locked);
 	assert_int_equal(f->ops->user_get_by_id(f->st, u.id, &got), 0);
 	assert_int_equal(got.status, STORE_USER_DISABLED);
 	assert_int_equal(f->ops->user_login_reserve(f->st, "00000000000000000000000000000000", 3),
 	                 INK_ERR_NOT_FOUND);
 	assert_int_equal(f->ops->user_login_settle(f->st, "00000000000000000000000000000000", 3,
-	                                           &locked), INK_ERR_NOT_FOUND);
+	                                           true, &locked), INK_ERR_NOT_FOUND);
 	assert_int_equal(f->ops->user_login_reserve(f->st, u.id, 0), INK_ERR_INVALID);
 }
 
