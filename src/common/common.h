@@ -198,6 +198,8 @@ struct ink_config {
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
 	int64_t sad_ttl;             /* seconds a SAD stays valid */
 	int64_t multisign;           /* most signatures one authorization may allow */
+	char user[64];               /* Unix user of inkand after start ("" stay) */
+	char sam_user[64];           /* Unix user of inkan-sam ("" same as inkand) */
 	char key_backend[16];        /* "soft" or "pkcs11" */
 	char pkcs11_module[512];     /* PKCS#11 module (absolute path) */
 	char pkcs11_allowed_modules[1024]; /* colon-separated allow-list of module paths */

@@ -55,6 +55,8 @@ static const struct cfg_entry cfg_table[] = {
 	STR("service_name", service_name, "inkan remote signing service", "name shown by /csc/v2/info"),
 	STR("lang", lang, "en-US", "language of /csc/v2/info"),
 	STR("log_level", log_level, "info", "debug, info, warn or error"),
+	STR("user", user, "", "Unix user inkand runs as once started as root (empty: stay as started); DATA is handed to it"),
+	STR("sam_user", sam_user, "", "Unix user inkan-sam runs as (needs inkand started as root and user set, and differs from it); DATA/sam is handed to it"),
 };
 
 static int

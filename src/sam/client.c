@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -58,6 +59,25 @@ int
 sam_client_spawn(const char *sam_path, const char *data_dir, const char *config,
                  struct sam_client **out)
 {
+	return sam_client_spawn_as(sam_path, data_dir, config, (uid_t)-1, (gid_t)-1, out);
+}
+
+/* In the child: becomes uid/gid for good (no way back to the caller's identity). */
+static bool
+child_drop(uid_t uid, gid_t gid)
+{
+	if (uid == (uid_t)-1)
+		return true;
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0)
+		return false;
+	return getuid() == uid && geteuid() == uid && getgid() == gid && setuid(0) != 0;
+}
+
+int
+sam_client_spawn_as(const char *sam_path, const char *data_dir, const char *config, uid_t uid,
+                    gid_t gid, struct sam_client **out)
+{
 	struct sam_client *c = NULL;
 	int sv[2] = { -1, -1 }, r = INK_ERR_INTERNAL;
 	char fdarg[16];
@@ -82,9 +102,10 @@ sam_client_spawn(const char *sam_path, const char *data_dir, const char *config,
 		goto out;
 	}
 	if (pid == 0) {
-		/* Child: keep only our end, without close-on-exec, and die with the parent. */
+		/* Child: keep only our end, without close-on-exec, become the SAM's user, and die
+		 * with the parent (after the identity change, which clears the death signal). */
 		close(sv[0]);
-		if (fcntl(sv[1], F_SETFD, 0) != 0)
+		if (fcntl(sv[1], F_SETFD, 0) != 0 || !child_drop(uid, gid))
 			_exit(127);
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);

@@ -80,6 +80,10 @@ struct sam_client;
  * (and --config config when not NULL). */
 int sam_client_spawn(const char *sam_path, const char *data_dir, const char *config,
                      struct sam_client **out) INK_WUR;
+/* The same, but the child drops to uid/gid (no supplementary groups) before it runs
+ * inkan-sam; the caller must be root. (uid_t)-1 keeps the caller's identity. */
+int sam_client_spawn_as(const char *sam_path, const char *data_dir, const char *config,
+                        uid_t uid, gid_t gid, struct sam_client **out) INK_WUR;
 /* Stops the child and frees; accepts NULL. */
 void sam_client_free(struct sam_client *c);
 /* Called once, from a monitor thread, when the child exits (status as from waitpid). */

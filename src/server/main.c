@@ -69,11 +69,12 @@ int
 main(int argc, char **argv)
 {
 	struct srv s;
+	struct srv_privsep ps;
 	const char *data = NULL, *config = NULL, *listen = NULL;
 	char path[1024], cfgpath[1024], err[512], sam_path[1024];
 	bool plain = false;
 	sigset_t sigs;
-	int i, sig, r, rc = 1;
+	int i, sig, r, rsam, rc = 1;
 
 	memset(&s, 0, sizeof(s));
 	secmem_harden_process();
@@ -120,6 +121,15 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 
+	/* As root: hand the data directory over and start inkan-sam as its own user; then
+	 * become inkand's user before reading a key or opening a database. */
+	if ((r = srv_privsep_plan(&s.cfg, &ps)) != 0 ||
+	    (r = srv_privsep_own(&ps, data, config)) != 0)
+		goto out;
+	if ((rsam = ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path))) == 0)
+		rsam = sam_client_spawn_as(sam_path, data, config, ps.sam_uid, ps.sam_gid, &s.sam);
+	if ((r = srv_privsep_drop(&ps)) != 0)
+		goto out;
 	if (!s.cfg.plain_http && ((r = read_pem(data, s.cfg.tls_cert, &s.tls_cert)) != 0 ||
 	                          (r = read_pem(data, s.cfg.tls_key, &s.tls_key)) != 0))
 		goto out;
@@ -128,8 +138,7 @@ main(int argc, char **argv)
 		log_error("cannot open the database %s: %s", path, ink_err_str(r));
 		goto out;
 	}
-	if ((r = ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path))) != 0 ||
-	    (r = sam_client_spawn(sam_path, data, config, &s.sam)) != 0) {
+	if ((r = rsam) != 0) {
 		log_error("cannot start inkan-sam: %s", ink_err_str(r));
 		audit_system(&s, "service.start", "failure", "inkan-sam did not start");
 		goto out;

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <sys/types.h>
 
 #include "auth/auth.h"
 #include "common/common.h"
@@ -23,6 +24,21 @@ enum srv_class {
 #define SRV_MAX_PARAMS 2
 
 struct srv;
+
+/* Privilege separation (privsep.c): who inkand and inkan-sam run as. */
+struct srv_privsep {
+	bool active;           /* user (and maybe sam_user) configured, started as root */
+	uid_t uid, sam_uid;
+	gid_t gid, sam_gid;
+};
+/* Resolves the configured users; INK_ERR_CONFIG when they cannot work (not root, unknown,
+ * root, sam_user without user, the same user twice). Nothing configured: inactive. */
+int srv_privsep_plan(const struct ink_config *cfg, struct srv_privsep *ps) INK_WUR;
+/* Hands DATA/sam (0700) to sam_user and the rest of DATA to user (DATA 0711, directories
+ * 0700, files at most 0600); the config file becomes root's, 0644. Links are never followed. */
+int srv_privsep_own(const struct srv_privsep *ps, const char *data, const char *config) INK_WUR;
+/* Becomes user for good (groups, gid, uid; no way back) and hardens the process again. */
+int srv_privsep_drop(const struct srv_privsep *ps) INK_WUR;
 
 struct srv_listener {
 	struct srv *srv;       /* back pointer: every request reaches its server through it */
