@@ -501,7 +501,7 @@ sq_user_insert(struct store *st, const struct store_user *u)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *q = NULL;
-	int r;
+	int r, rc;
 
 	if (!terminated(u->id, sizeof(u->id)) || !terminated(u->username, sizeof(u->username)) ||
 	    !terminated(u->display_name, sizeof(u->display_name)) ||
@@ -515,6 +515,16 @@ sq_user_insert(struct store *st, const struct store_user *u)
 	lock(s);
 	if ((r = tx_begin(s)) != 0)
 		goto out;
+	/* Usernames are unique regardless of case: "Alice" would otherwise pass for "alice". */
+	if ((r = prep(s, "SELECT 1 FROM users WHERE username = ? COLLATE NOCASE", &q)) != 0 ||
+	    (r = b_text(q, 1, u->username)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) != SQLITE_DONE) {
+		r = rc == SQLITE_ROW ? INK_ERR_EXISTS : db_err(s, __func__, rc);
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
 	if ((r = prep(s, "INSERT INTO users (id, username, display_name, status, "
 	    "must_change_password, failed_logins, totp_last_step, created_at, created_by, "
 	    "password_hash, totp_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q)) != 0)
@@ -565,7 +575,8 @@ out:
 static int
 sq_user_get_by_name(struct store *st, const char *username, struct store_user *out)
 {
-	return user_get(to_sqlite(st), "SELECT " USER_COLS " FROM users WHERE username = ?",
+	return user_get(to_sqlite(st), "SELECT " USER_COLS " FROM users WHERE username = ? "
+	                "COLLATE NOCASE",
 	    username, out);
 }
 

@@ -72,7 +72,9 @@ struct store_ops {
 	int (*open)(const char *target, struct store **out);
 	void (*close)(struct store *st);
 
-	/* Users. user_insert fails with INK_ERR_EXISTS for a taken username. */
+	/* Users. Usernames compare without regard to ASCII case: user_insert fails with
+	 * INK_ERR_EXISTS for a name taken in any case, user_get_by_name finds it in any case (and
+	 * returns the spelling stored). */
 	int (*user_insert)(struct store *st, const struct store_user *u);
 	int (*user_get_by_name)(struct store *st, const char *username, struct store_user *out);
 	int (*user_get_by_id)(struct store *st, const char *id, struct store_user *out);

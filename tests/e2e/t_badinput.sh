@@ -215,8 +215,10 @@ ok "SQL injection through login and user lookup refused"
 # ---- duplicates ----
 post_users '{"username": "ro1", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b"}'; refused invalid_request 409
 post_users '{"username": "x@y--", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b"}'; refused invalid_request 409
+post_users '{"username": "RO1", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b"}'; refused invalid_request 409
+post_users '{"username": "X@Y--", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b"}'; refused invalid_request 409
 api POST /api/v1/users "$(jq -nc --arg u "$SO_USER" '{username: $u, roles: ["system_operator"]}')" "$so_tok"; refused invalid_request 409
-ok "duplicate usernames -> 409; nothing stored"
+ok "duplicate usernames, in any case (RO1 = ro1) -> 409; nothing stored"
 
 health_ok
 check_no_secrets_in_dbs

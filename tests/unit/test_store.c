@@ -328,6 +328,12 @@ test_user_duplicate(void **state)
 	assert_user_eq(&list[0], &a);
 	store_users_free(list, n);
 	assert_int_equal(f->ops->user_get_by_id(f->st, dup.id, &dup), INK_ERR_NOT_FOUND);
+	/* Another case is the same name: refused, and found as the spelling stored. */
+	mk_user(&dup, 3, "ALICE", 1u << 0);
+	assert_int_equal(f->ops->user_insert(f->st, &dup), INK_ERR_EXISTS);
+	assert_int_equal(f->ops->user_get_by_name(f->st, "aLiCe", &dup), 0);
+	assert_string_equal(dup.username, "alice");
+	assert_string_equal(dup.id, a.id);
 }
 
 static void
