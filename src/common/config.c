@@ -55,6 +55,8 @@ static const struct cfg_entry cfg_table[] = {
 	STR("service_name", service_name, "inkan remote signing service", "name shown by /csc/v2/info"),
 	STR("lang", lang, "en-US", "language of /csc/v2/info"),
 	STR("log_level", log_level, "info", "debug, info, warn or error"),
+	INT("audit_checkpoint_interval", audit_checkpoint_interval, 1, 86400, "60", "seconds between signed checkpoints of the audit log (one is also made at shutdown and before every export or proof)"),
+	INT("audit_clock_tolerance", audit_clock_tolerance, 0, 3600, "5", "seconds the clock may go back before a clock.backwards audit event is written"),
 };
 
 static int

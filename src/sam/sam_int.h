@@ -37,6 +37,10 @@ int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_bu
 int sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 
+/* Handlers of the audit log (log.c). */
+int sam_handle_log_head(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+
 /* What an authorization allows, bound to one signer, one session and one credential. */
 struct sad_grant {
 	const char *owner;                 /* user id */

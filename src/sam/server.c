@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "keys/keys.h"
 
@@ -435,6 +436,8 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_AUTHORIZE] = sam_handle_authorize,
 	[SAM_MSG_SIGN] = sam_handle_sign,
 	[SAM_MSG_SAD_DROP] = sam_handle_sad_drop,
+	[SAM_MSG_LOG_HEAD] = sam_handle_log_head,
+	[SAM_MSG_LOG_EXTEND] = sam_handle_log_extend,
 };
 
 /* The key manager's settings from the shared configuration. */
@@ -511,6 +514,20 @@ sam_init(const struct ink_config *cfg)
 	pem = NULL;
 	if ((r = keys_ca_chain_pem(k, &pem)) != 0 || (r = write_public(cfg, "chain.pem", pem)) != 0)
 		goto out;
+	/* the audit log key is made now, and its public half published beside the CA */
+	{
+		struct audit_head h;
+		uint8_t *spki = NULL;
+		size_t len = 0;
+		bool closed = false;
+
+		free(pem);
+		pem = NULL;
+		if ((r = keys_log_head(k, &h, &closed, &spki, &len)) == 0 &&
+		    (r = audit_spki_to_pem(spki, len, &pem)) == 0)
+			r = write_public(cfg, "audit-log.pem", pem);
+		free(spki);
+	}
 out:
 	free(pem);
 	keys_close(k);

@@ -14,6 +14,7 @@
 
 /* Versioned schema files, compiled in by CMake from src/store/sql/. */
 extern const char schema_sqlite_0001[];
+extern const char schema_sqlite_0002[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -21,6 +22,7 @@ static const struct {
 	const char *sql;
 } schemas[] = {
 	{ 1, schema_sqlite_0001 },
+	{ 2, schema_sqlite_0002 },
 };
 
 /* Role bits (AUTH_ROLE_* in auth.h) and the names stored for them, one row per role. The
@@ -1163,6 +1165,109 @@ out:
 	return r;
 }
 
+static int
+sq_audit_last_seq(struct store *st, int64_t *seq)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	*seq = 0;
+	lock(s);
+	if ((r = prep(s, "SELECT coalesce(max(seq), 0) FROM audit_log", &q)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	*seq = sqlite3_column_int64(q, 0);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_checkpoint_insert(struct store *st, const struct store_checkpoint *c)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (c->size < 0 || c->sig_len == 0 || c->sig_len > sizeof(c->sig))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO audit_checkpoints (size, root, time, sig) VALUES (?, ?, ?, ?)",
+	    &q)) != 0 || (r = b_int(q, 1, c->size)) != 0 || (r = b_blob(q, 2, c->root, 32)) != 0 ||
+	    (r = b_int(q, 3, c->time)) != 0 || (r = b_blob(q, 4, c->sig, c->sig_len)) != 0)
+		goto out;
+	r = run(s, q, __func__, NULL);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_checkpoint_list(struct store *st, int64_t min_size, int64_t max_size,
+                   struct store_checkpoint **out, size_t *n)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	struct store_checkpoint *v = NULL, *nv;
+	sqlite3_stmt *q = NULL;
+	size_t cnt = 0, cap = 0, len;
+	const void *p;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	lock(s);
+	if ((r = prep(s, "SELECT id, size, root, time, sig FROM audit_checkpoints WHERE size >= ? "
+	    "AND size <= ? ORDER BY id", &q)) != 0 || (r = b_int(q, 1, min_size)) != 0 ||
+	    (r = b_int(q, 2, max_size)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if (cap > SIZE_MAX / sizeof(*v) || (nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				r = INK_ERR_ALLOC;
+				goto out;
+			}
+			v = nv;
+		}
+		memset(&v[cnt], 0, sizeof(v[cnt]));
+		v[cnt].id = sqlite3_column_int64(q, 0);
+		v[cnt].size = sqlite3_column_int64(q, 1);
+		v[cnt].time = sqlite3_column_int64(q, 3);
+		/* a root or signature of the wrong length is kept as it is (cut to the field):
+		 * the verifier reports it, the store does not judge */
+		p = sqlite3_column_blob(q, 2);
+		len = (size_t)sqlite3_column_bytes(q, 2);
+		if (p != NULL)
+			memcpy(v[cnt].root, p, len < 32 ? len : 32);
+		p = sqlite3_column_blob(q, 4);
+		len = (size_t)sqlite3_column_bytes(q, 4);
+		if (p != NULL) {
+			v[cnt].sig_len = len < STORE_SIG_MAX ? len : STORE_SIG_MAX;
+			memcpy(v[cnt].sig, p, v[cnt].sig_len);
+		}
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	free(v);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1187,4 +1292,7 @@ const struct store_ops store_sqlite_ops = {
 	.audit_insert = sq_audit_insert,
 	.audit_insert_batch = sq_audit_insert_batch,
 	.audit_list = sq_audit_list,
+	.audit_last_seq = sq_audit_last_seq,
+	.checkpoint_insert = sq_checkpoint_insert,
+	.checkpoint_list = sq_checkpoint_list,
 };
