@@ -345,6 +345,7 @@ audit_log_stop(void)
 	pthread_mutex_lock(&log_mu);
 	log_st = NULL;
 	log_signer = NULL;
+	clock_last = 0;
 	free(log_pend);
 	log_pend = NULL;
 	log_npend = log_cap = 0;
