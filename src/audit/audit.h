@@ -76,6 +76,14 @@ int audit_inclusion_verify(uint64_t index, uint64_t size, const uint8_t leaf[sta
 /* RFC 9162 2.1.4.1: the consistency proof between the first m and all n leaves. */
 int audit_consistency_proof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
                             uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+/* The same when the leaves before prefix->size were archived: leaves[0] is leaf prefix->size,
+ * and the prefix is known by its frontier only (m must not be below it for inclusion). */
+int audit_inclusion_proof_after(const struct audit_frontier *prefix,
+                                const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
+                                uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+int audit_consistency_proof_after(const struct audit_frontier *prefix,
+                                  const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
+                                  uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
 /* RFC 9162 2.1.4.2: 0 when path proves the tree (m, root1) is a prefix of (n, root2). */
 int audit_consistency_verify(uint64_t m, uint64_t n, const uint8_t root1[static AUDIT_HASH_LEN],
                              const uint8_t root2[static AUDIT_HASH_LEN],
@@ -159,8 +167,17 @@ int audit_bundle_verify(const json_t *bundle, const uint8_t *pinned, size_t pinn
 int audit_bundle_verify_page(const json_t *bundle, const uint8_t *pinned, size_t pinned_len,
                              struct audit_frontier *f, struct audit_verify_report *rep) INK_WUR;
 /* The leaf hashes of records 1..size, recomputed from the store (*out malloc'd); the
- * proofs of the API are made from them. INK_ERR_NOT_FOUND when fewer records exist. */
-int audit_read_leaves(struct store *st, uint64_t size, uint8_t (**out)[AUDIT_HASH_LEN]) INK_WUR;
+ * proofs of the API are made from them. INK_ERR_NOT_FOUND when fewer records exist. After an
+ * archive, *prefix is the tree at its last record and *out starts after it. */
+int audit_read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
+                      uint8_t (**out)[AUDIT_HASH_LEN]) INK_WUR;
+/* Retention: moves the records up to the newest checkpoint whose last record is older than
+ * cutoff (UTC seconds) into DIR/audit-<first>-<last>.json, an export bundle that verifies on
+ * its own, records the archive with the tree's frontier, then deletes those rows. *first and
+ * *last are 0 when nothing was due. */
+int audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *spki,
+                  size_t spki_len, int64_t *first, int64_t *last, char file[static 256],
+                  char sha256[static 65]) INK_WUR;
 /* A signed head as JSON: size, root (hex), time, signature (hex), signed_text. */
 json_t *audit_head_json(const struct audit_head *h);
 /* Reads a head back from that JSON; INK_ERR_INVALID when malformed. */

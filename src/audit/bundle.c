@@ -5,12 +5,33 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PAGE 10000
+
+/* The tree at the end of the latest archive (empty when none); arch names it. */
+static int
+prefix_from_archive(struct store *st, struct audit_frontier *f, char arch[static STORE_TEXT_MAX + 160])
+{
+	struct store_archive a;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	arch[0] = '\0';
+	if ((r = st->ops->archive_last(st, &a)) == INK_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0)
+		return r;
+	if ((r = audit_frontier_load(f, (uint64_t)a.last_seq, a.frontier, a.frontier_len)) != 0)
+		return INK_ERR_STORE;
+	snprintf(arch, STORE_TEXT_MAX + 160, "records 1..%lld are in the archive %s (sha256 %s)",
+	         (long long)a.last_seq, a.file, a.sha256);
+	return 0;
+}
 
 static int unhex(const json_t *v, uint8_t *out, size_t max, size_t *len);
 
@@ -145,7 +166,7 @@ audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *sp
 	struct audit_frontier f;
 	uint8_t leaf[AUDIT_HASH_LEN];
 	json_t *b = NULL, *recs, *cpa, *fr;
-	char *pem = NULL;
+	char *pem = NULL, arch[STORE_TEXT_MAX + 160] = "";
 	int64_t after = 0, last = 0;
 	size_t n = 0, i, ncp = 0;
 	int r;
@@ -160,6 +181,12 @@ audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *sp
 		to = last;
 	if ((r = audit_spki_to_pem(spki, spki_len, &pem)) != 0)
 		return r;
+	/* archived records are in their archive file: start from the tree at its end */
+	if ((r = prefix_from_archive(st, &f, arch)) != 0)
+		goto out;
+	if (from <= (int64_t)f.size)
+		from = (int64_t)f.size + 1;
+	after = (int64_t)f.size;
 	/* the frontier before from: the records themselves stay out of the bundle */
 	while (after < from - 1) {
 		size_t want = (size_t)(from - 1 - after) < PAGE ? (size_t)(from - 1 - after) : PAGE;
@@ -195,6 +222,8 @@ audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *sp
 		json_array_append_new(fr, hex_json(f.h[i], AUDIT_HASH_LEN));
 	json_object_set_new(b, "prefix", json_pack("{s:I, s:o}", "size", (json_int_t)f.size,
 	                                            "frontier", fr));
+	if (arch[0] != '\0')
+		json_object_set_new(b, "archived", json_string(arch));
 	after = (int64_t)f.size;
 	while (after < to) {
 		size_t want = (size_t)(to - after) < PAGE ? (size_t)(to - after) : PAGE;
@@ -324,7 +353,7 @@ audit_bundle_verify_page(const json_t *bundle, const uint8_t *pinned, size_t pin
 			goto out;
 		}
 	}
-	if (f != NULL && (f->size != (uint64_t)json_integer_value(json_object_get(prefix, "size")) ||
+	if (f != NULL && (f->size != 0 || f->n != 0) && (f->size != (uint64_t)json_integer_value(json_object_get(prefix, "size")) ||
 	                  f->n * AUDIT_HASH_LEN != json_array_size(fr) * AUDIT_HASH_LEN ||
 	                  (f->n > 0 && memcmp(f->h, fh, f->n * AUDIT_HASH_LEN) != 0))) {
 		snprintf(rep->error, sizeof(rep->error), "the tree before seq %llu differs from the "
@@ -358,20 +387,27 @@ out:
 }
 
 int
-audit_read_leaves(struct store *st, uint64_t size, uint8_t (**out)[AUDIT_HASH_LEN])
+audit_read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
+                  uint8_t (**out)[AUDIT_HASH_LEN])
 {
 	struct store_audit_rec *v = NULL;
 	uint8_t (*leaves)[AUDIT_HASH_LEN] = NULL;
-	uint64_t got = 0;
+	char arch[STORE_TEXT_MAX + 160];
+	uint64_t got = 0, base;
 	int64_t after = 0;
 	size_t n = 0, i;
 	int r = 0;
 
 	*out = NULL;
-	if (size == 0 || size > SIZE_MAX / AUDIT_HASH_LEN)
+	if ((r = prefix_from_archive(st, prefix, arch)) != 0)
+		return r;
+	base = prefix->size;
+	if (size <= base || size - base > SIZE_MAX / AUDIT_HASH_LEN)
 		return INK_ERR_INVALID;
-	if ((leaves = malloc((size_t)size * AUDIT_HASH_LEN)) == NULL)
+	if ((leaves = malloc((size_t)(size - base) * AUDIT_HASH_LEN)) == NULL)
 		return INK_ERR_ALLOC;
+	got = base;
+	after = (int64_t)base;
 	while (got < size) {
 		size_t want = size - got < PAGE ? (size_t)(size - got) : PAGE;
 
@@ -383,7 +419,7 @@ audit_read_leaves(struct store *st, uint64_t size, uint8_t (**out)[AUDIT_HASH_LE
 				r = INK_ERR_NOT_FOUND;
 				goto out;
 			}
-			if ((r = audit_leaf_hash(&v[i], leaves[got])) != 0)
+			if ((r = audit_leaf_hash(&v[i], leaves[got - base])) != 0)
 				goto out;
 			got++;
 			after = v[i].seq;
@@ -459,4 +495,103 @@ audit_path_from_json(const json_t *a, uint8_t (*path)[AUDIT_HASH_LEN], size_t *n
 	}
 	*n = json_array_size(a);
 	return 0;
+}
+
+int
+audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *spki,
+              size_t spki_len, int64_t *first, int64_t *last, char file[static 256],
+              char sha256[static 65])
+{
+	struct store_checkpoint *cps = NULL;
+	struct store_audit_rec *v = NULL;
+	struct store_archive a;
+	struct audit_frontier f;
+	uint8_t leaf[AUDIT_HASH_LEN], dig[32];
+	char arch[STORE_TEXT_MAX + 160], path[1024], *text = NULL;
+	json_t *b = NULL;
+	int64_t upto = 0, after;
+	size_t ncp = 0, n = 0, i;
+	int r;
+
+	*first = *last = 0;
+	file[0] = sha256[0] = '\0';
+	if ((r = prefix_from_archive(st, &f, arch)) != 0 ||
+	    (r = st->ops->checkpoint_list(st, (int64_t)f.size + 1, INT64_MAX, &cps, &ncp)) != 0)
+		goto out;
+	/* the newest checkpoint whose last record is past the retention period */
+	for (i = ncp; i-- > 0 && upto == 0;) {
+		if ((r = st->ops->audit_list(st, cps[i].size - 1, 1, &v, &n)) != 0)
+			goto out;
+		if (n == 1 && v[0].seq == cps[i].size && v[0].time < cutoff)
+			upto = cps[i].size;
+		free(v);
+		v = NULL;
+	}
+	if (upto == 0)
+		goto out;
+	if ((r = audit_bundle_build(st, (int64_t)f.size + 1, upto, spki, spki_len, NULL, &b)) != 0)
+		goto out;
+	json_object_set_new(b, "archive", json_pack("{s:I, s:I}", "made_at", (json_int_t)ink_now(),
+	                                             "retention_cutoff", (json_int_t)cutoff));
+	/* the tree at upto, for the records that stay */
+	after = (int64_t)f.size;
+	while (after < upto) {
+		if ((r = st->ops->audit_list(st, after, PAGE, &v, &n)) != 0)
+			goto out;
+		for (i = 0; i < n && v[i].seq <= upto; i++) {
+			if (v[i].seq != after + 1) {
+				r = INK_ERR_STORE;   /* a gap: the log needs `inkan audit verify` first */
+				goto out;
+			}
+			if ((r = audit_leaf_hash(&v[i], leaf)) != 0)
+				goto out;
+			audit_frontier_add(&f, leaf);
+			after = v[i].seq;
+		}
+		free(v);
+		v = NULL;
+		if (n == 0)
+			break;
+	}
+	if (after != upto) {
+		r = INK_ERR_STORE;
+		goto out;
+	}
+	if ((text = json_dumps(b, JSON_COMPACT)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.first_seq = json_integer_value(json_object_get(b, "from"));
+	a.last_seq = upto;
+	a.frontier_len = f.n * AUDIT_HASH_LEN;
+	memcpy(a.frontier, f.h, a.frontier_len);
+	a.made_at = ink_now();
+	snprintf(a.file, sizeof(a.file), "audit-%lld-%lld.json", (long long)a.first_seq, (long long)upto);
+	SHA256((const uint8_t *)text, strlen(text), dig);
+	hex_encode(dig, sizeof(dig), a.sha256);
+	/* durable file first, then the archive row, then the rows may go */
+	if ((r = ink_mkdir(dir, 0700)) != 0 || (r = ink_path(path, sizeof(path), dir, a.file)) != 0 ||
+	    (r = ink_write_file(path, text, strlen(text), 0600)) != 0 ||
+	    (r = st->ops->archive_insert(st, &a)) != 0 ||
+	    (r = st->ops->audit_delete_archived(st, upto)) != 0)
+		goto out;
+	*first = a.first_seq;
+	*last = upto;
+	memcpy(file, a.file, strnlen(a.file, 255));
+	file[strnlen(a.file, 255)] = '\0';
+	memcpy(sha256, a.sha256, 65);
+out:
+	if (text != NULL) {
+		json_free_t jf = NULL;
+		json_malloc_t jm = NULL;
+
+		/* json_dumps' text belongs to jansson's allocator (possibly inkand's wiping one) */
+		json_get_alloc_funcs(&jm, &jf);
+		jf(text);
+	}
+	json_decref(b);
+	free(v);
+	free(cps);
+	return r;
 }

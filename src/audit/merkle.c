@@ -192,21 +192,45 @@ split(uint64_t n)
 	return k;
 }
 
-/* MTH of leaves[lo, hi), hi > lo. */
-static void
-mth(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t lo, uint64_t hi, uint8_t out[static AUDIT_HASH_LEN])
+/* The leaves a proof is made from: an archived prefix known only by its frontier (its
+ * perfect subtrees), then the leaf hashes from prefix size on. */
+struct tree {
+	const struct audit_frontier *prefix;    /* NULL: no prefix */
+	const uint8_t (*leaves)[AUDIT_HASH_LEN]; /* leaves[i] is leaf A + i */
+	uint64_t a;                              /* prefix size */
+};
+
+/* MTH of the leaves [lo, hi), hi > lo; a range inside the prefix must be one of its subtrees. */
+static int
+mth(const struct tree *t, uint64_t lo, uint64_t hi, uint8_t out[static AUDIT_HASH_LEN])
 {
 	uint8_t l[AUDIT_HASH_LEN], r[AUDIT_HASH_LEN];
-	uint64_t k;
+	uint64_t k, start = 0;
+	unsigned i;
+	int bit, e;
 
+	if (hi <= t->a) {
+		for (i = 0, bit = 63; i < t->prefix->n; i++) {
+			while (bit >= 0 && (t->a & ((uint64_t)1 << bit)) == 0)
+				bit--;
+			if (start == lo && start + ((uint64_t)1 << bit) == hi) {
+				memcpy(out, t->prefix->h[i], AUDIT_HASH_LEN);
+				return 0;
+			}
+			start += (uint64_t)1 << bit;
+			bit--;
+		}
+		return INK_ERR_NOT_FOUND;	/* archived and not a subtree kept */
+	}
 	if (hi - lo == 1) {
-		memcpy(out, leaves[lo], AUDIT_HASH_LEN);
-		return;
+		memcpy(out, t->leaves[lo - t->a], AUDIT_HASH_LEN);
+		return 0;
 	}
 	k = split(hi - lo);
-	mth(leaves, lo, lo + k, l);
-	mth(leaves, lo + k, hi, r);
+	if ((e = mth(t, lo, lo + k, l)) != 0 || (e = mth(t, lo + k, hi, r)) != 0)
+		return e;
 	audit_hash_node(l, r, out);
+	return 0;
 }
 
 static int
@@ -220,8 +244,8 @@ path_add(uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen, const uint8_t h[static A
 
 /* PATH(m, D[lo:hi]) with the sibling hashes appended bottom-up. */
 static int
-incl(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t lo, uint64_t hi, uint64_t m,
-     uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
+incl(const struct tree *t, uint64_t lo, uint64_t hi, uint64_t m, uint8_t (*path)[AUDIT_HASH_LEN],
+     size_t *plen)
 {
 	uint8_t h[AUDIT_HASH_LEN];
 	uint64_t k;
@@ -231,25 +255,33 @@ incl(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t lo, uint64_t hi, uint64_t
 		return 0;
 	k = split(hi - lo);
 	if (m < lo + k) {
-		if ((r = incl(leaves, lo, lo + k, m, path, plen)) != 0)
+		if ((r = incl(t, lo, lo + k, m, path, plen)) != 0 || (r = mth(t, lo + k, hi, h)) != 0)
 			return r;
-		mth(leaves, lo + k, hi, h);
 	} else {
-		if ((r = incl(leaves, lo + k, hi, m, path, plen)) != 0)
+		if ((r = incl(t, lo + k, hi, m, path, plen)) != 0 || (r = mth(t, lo, lo + k, h)) != 0)
 			return r;
-		mth(leaves, lo, lo + k, h);
 	}
 	return path_add(path, plen, h);
+}
+
+int
+audit_inclusion_proof_after(const struct audit_frontier *prefix,
+                            const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
+                            uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
+{
+	struct tree t = { .prefix = prefix, .leaves = leaves, .a = prefix != NULL ? prefix->size : 0 };
+
+	*plen = 0;
+	if (m >= n || m < t.a)
+		return INK_ERR_INVALID;
+	return incl(&t, 0, n, m, path, plen);
 }
 
 int
 audit_inclusion_proof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
                       uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
 {
-	*plen = 0;
-	if (m >= n)
-		return INK_ERR_INVALID;
-	return incl(leaves, 0, n, m, path, plen);
+	return audit_inclusion_proof_after(NULL, leaves, n, m, path, plen);
 }
 
 int
@@ -289,7 +321,7 @@ audit_inclusion_verify(uint64_t index, uint64_t size, const uint8_t leaf[static 
 
 /* SUBPROOF(m, D[lo:hi], b). */
 static int
-subproof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t lo, uint64_t hi, uint64_t m, bool b,
+subproof(const struct tree *t, uint64_t lo, uint64_t hi, uint64_t m, bool b,
          uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
 {
 	uint8_t h[AUDIT_HASH_LEN];
@@ -299,32 +331,42 @@ subproof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t lo, uint64_t hi, uint
 	if (m == n) {
 		if (b)
 			return 0;
-		mth(leaves, lo, hi, h);
+		if ((r = mth(t, lo, hi, h)) != 0)
+			return r;
 		return path_add(path, plen, h);
 	}
 	k = split(n);
 	if (m <= k) {
-		if ((r = subproof(leaves, lo, lo + k, m, b, path, plen)) != 0)
+		if ((r = subproof(t, lo, lo + k, m, b, path, plen)) != 0 || (r = mth(t, lo + k, hi, h)) != 0)
 			return r;
-		mth(leaves, lo + k, hi, h);
 	} else {
-		if ((r = subproof(leaves, lo + k, hi, m - k, false, path, plen)) != 0)
+		if ((r = subproof(t, lo + k, hi, m - k, false, path, plen)) != 0 ||
+		    (r = mth(t, lo, lo + k, h)) != 0)
 			return r;
-		mth(leaves, lo, lo + k, h);
 	}
 	return path_add(path, plen, h);
+}
+
+int
+audit_consistency_proof_after(const struct audit_frontier *prefix,
+                              const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
+                              uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
+{
+	struct tree t = { .prefix = prefix, .leaves = leaves, .a = prefix != NULL ? prefix->size : 0 };
+
+	*plen = 0;
+	if (m > n)
+		return INK_ERR_INVALID;
+	if (m == 0 || m == n)
+		return 0;
+	return subproof(&t, 0, n, m, true, path, plen);
 }
 
 int
 audit_consistency_proof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
                         uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
 {
-	*plen = 0;
-	if (m > n)
-		return INK_ERR_INVALID;
-	if (m == 0 || m == n)
-		return 0;
-	return subproof(leaves, 0, n, m, true, path, plen);
+	return audit_consistency_proof_after(NULL, leaves, n, m, path, plen);
 }
 
 int

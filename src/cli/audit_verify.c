@@ -49,6 +49,9 @@ online(struct cli_ctx *c, const uint8_t *pin, size_t pin_len, struct audit_verif
 		if ((r = cli_http(c, "GET", path, NULL, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
 			return r;
 		got = json_array_size(json_object_get(resp.json, "records"));
+		if (from == 1 && json_is_string(json_object_get(resp.json, "archived")) && !c->json)
+			printf("note: %s (verify it with inkan audit verify FILE)\n",
+			       json_string_value(json_object_get(resp.json, "archived")));
 		r = audit_bundle_verify_page(resp.json, pin, pin_len, &f, &rep);
 		cli_resp_free(&resp);
 		add_report(sum, &rep);
@@ -56,7 +59,7 @@ online(struct cli_ctx *c, const uint8_t *pin, size_t pin_len, struct audit_verif
 			return r;
 		if (got < ONLINE_PAGE)
 			return 0;
-		from += ONLINE_PAGE;
+		from = (long long)rep.last_seq + 1;
 	}
 }
 

@@ -40,6 +40,7 @@ ep_audit_consistency(struct srv_request *rq)
 	                          .source = rq->source };
 	uint8_t (*leaves)[AUDIT_HASH_LEN] = NULL, path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
 	struct audit_head latest, h1, h2;
+	struct audit_frontier prefix;
 	uint8_t *spki = NULL;
 	char *pem = NULL, detail[96];
 	int64_t first, second;
@@ -80,11 +81,11 @@ ep_audit_consistency(struct srv_request *rq)
 		reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "No checkpoint of size second");
 		goto out;
 	}
-	if ((r = audit_read_leaves(rq->srv->st, h2.size, &leaves)) != 0 ||
-	    (r = audit_consistency_proof((const uint8_t (*)[AUDIT_HASH_LEN])leaves, h2.size, h1.size,
-	                                 path, &plen)) != 0) {
-		reply_ink_err(rq, r, r == INK_ERR_NOT_FOUND ? "The records do not make up the tree "
-		              "(run inkan audit verify)" : NULL);
+	if ((r = audit_read_leaves(rq->srv->st, h2.size, &prefix, &leaves)) != 0 ||
+	    (r = audit_consistency_proof_after(&prefix, (const uint8_t (*)[AUDIT_HASH_LEN])leaves,
+	                                       h2.size, h1.size, path, &plen)) != 0) {
+		reply_ink_err(rq, r, r == INK_ERR_NOT_FOUND ? "The records do not make up the tree, "
+		              "or the first checkpoint lies in an archive (run inkan audit verify)" : NULL);
 		goto out;
 	}
 	reply_json(rq, MHD_HTTP_OK, json_pack("{s:o, s:o, s:o, s:s}", "first", audit_head_json(&h1),

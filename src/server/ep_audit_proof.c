@@ -24,6 +24,7 @@ ep_audit_proof(struct srv_request *rq)
 	uint8_t (*leaves)[AUDIT_HASH_LEN] = NULL, path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
 	struct store_audit_rec *rec = NULL;
 	struct audit_head h;
+	struct audit_frontier prefix;
 	uint8_t *spki = NULL, *entry = NULL;
 	char *pem = NULL, *eb64 = NULL, subject[24];
 	bool auditor = auth_allowed(rq->who.roles, AUTH_PERM_AUDIT_READ);
@@ -63,9 +64,9 @@ ep_audit_proof(struct srv_request *rq)
 		reply_ink_err(rq, r, NULL);
 		goto out;
 	}
-	if ((r = audit_read_leaves(rq->srv->st, h.size, &leaves)) != 0 ||
-	    (r = audit_inclusion_proof((const uint8_t (*)[AUDIT_HASH_LEN])leaves, h.size,
-	                               (uint64_t)seq - 1, path, &plen)) != 0) {
+	if ((r = audit_read_leaves(rq->srv->st, h.size, &prefix, &leaves)) != 0 ||
+	    (r = audit_inclusion_proof_after(&prefix, (const uint8_t (*)[AUDIT_HASH_LEN])leaves, h.size,
+	                                     (uint64_t)seq - 1, path, &plen)) != 0) {
 		reply_ink_err(rq, r, r == INK_ERR_NOT_FOUND ? "The records do not make up the tree "
 		              "(run inkan audit verify)" : NULL);
 		goto out;

@@ -56,6 +56,34 @@ static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
 static bool ckpt_stop;
 
+/* Moves records past audit_retention into an archive file (docs/audit.md); never drops one
+ * that is not in a durable archive first. */
+static void
+retention(struct srv *s)
+{
+	struct audit_head h;
+	uint8_t *spki = NULL;
+	char dir[1024], file[256], sha[65], detail[512];
+	int64_t first = 0, last = 0;
+	size_t len = 0;
+	bool closed = false;
+	int r;
+
+	if ((r = ink_path(dir, sizeof(dir), s->cfg.data_dir, "audit-archive")) != 0 ||
+	    (r = sam_log_head(s->sam, &h, &closed, &spki, &len)) != 0 ||
+	    (r = audit_archive(s->st, dir, ink_now() - s->cfg.audit_retention, spki, len, &first,
+	                       &last, file, sha)) != 0) {
+		log_error("audit retention: %s", ink_err_str(r));
+		audit_system(s, "audit.archive", "failure", ink_err_str(r));
+	} else if (last > 0) {
+		snprintf(detail, sizeof(detail), "records %lld..%lld moved to audit-archive/%s (sha256 %s)",
+		         (long long)first, (long long)last, file, sha);
+		log_info("%s", detail);
+		audit_system(s, "audit.archive", AUDIT_SUCCESS, detail);
+	}
+	free(spki);
+}
+
 /* Signs a checkpoint every audit_checkpoint_interval seconds until told to stop. */
 static void *
 checkpoint_loop(void *arg)
@@ -75,6 +103,8 @@ checkpoint_loop(void *arg)
 		pthread_mutex_unlock(&ckpt_mu);
 		if ((r = audit_checkpoint(s->st, NULL)) != 0)
 			log_error("audit checkpoint failed: %s", ink_err_str(r));
+		else if (s->cfg.audit_retention > 0)
+			retention(s);
 		pthread_mutex_lock(&ckpt_mu);
 	}
 	pthread_mutex_unlock(&ckpt_mu);
@@ -118,8 +148,9 @@ audit_start(struct srv *s, const char *config)
 		log_error("%s", detail);
 		audit_system(s, "audit.integrity", "failure", detail);
 	}
-	snprintf(detail, sizeof(detail), "audit_checkpoint_interval=%lld audit_clock_tolerance=%lld",
-	         (long long)s->cfg.audit_checkpoint_interval, (long long)s->cfg.audit_clock_tolerance);
+	snprintf(detail, sizeof(detail), "audit_checkpoint_interval=%lld audit_clock_tolerance=%lld "
+	         "audit_retention=%lld", (long long)s->cfg.audit_checkpoint_interval,
+	         (long long)s->cfg.audit_clock_tolerance, (long long)s->cfg.audit_retention);
 	audit_system(s, "audit.parameters", AUDIT_SUCCESS, detail);
 	/* the configuration in force, by its hash: a change shows as a new value */
 	if (ink_read_file(config, 1 << 20, &text, &len) == 0) {

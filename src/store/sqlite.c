@@ -1174,7 +1174,9 @@ sq_audit_last_seq(struct store *st, int64_t *seq)
 
 	*seq = 0;
 	lock(s);
-	if ((r = prep(s, "SELECT coalesce(max(seq), 0) FROM audit_log", &q)) != 0)
+	/* archived rows are gone from the table but keep their numbers */
+	if ((r = prep(s, "SELECT max(coalesce((SELECT max(seq) FROM audit_log), 0), "
+	    "coalesce((SELECT max(last_seq) FROM audit_archives), 0))", &q)) != 0)
 		goto out;
 	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
 		r = db_err(s, __func__, rc);
@@ -1268,6 +1270,93 @@ out:
 	return r;
 }
 
+static int
+sq_archive_insert(struct store *st, const struct store_archive *a)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (a->first_seq < 1 || a->last_seq < a->first_seq || a->frontier_len > sizeof(a->frontier) ||
+	    !terminated(a->file, sizeof(a->file)) || !terminated(a->sha256, sizeof(a->sha256)))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO audit_archives (first_seq, last_seq, frontier, file, sha256, "
+	    "made_at) VALUES (?, ?, ?, ?, ?, ?)", &q)) != 0 || (r = b_int(q, 1, a->first_seq)) != 0 ||
+	    (r = b_int(q, 2, a->last_seq)) != 0 ||
+	    (r = b_blob(q, 3, a->frontier, a->frontier_len)) != 0 || (r = b_text(q, 4, a->file)) != 0 ||
+	    (r = b_text(q, 5, a->sha256)) != 0 || (r = b_int(q, 6, a->made_at)) != 0)
+		goto out;
+	r = run(s, q, __func__, NULL);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_archive_last(struct store *st, struct store_archive *out)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	const void *p;
+	size_t len;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	lock(s);
+	if ((r = prep(s, "SELECT id, first_seq, last_seq, frontier, file, sha256, made_at FROM "
+	    "audit_archives ORDER BY id DESC LIMIT 1", &q)) != 0)
+		goto out;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	out->id = sqlite3_column_int64(q, 0);
+	out->first_seq = sqlite3_column_int64(q, 1);
+	out->last_seq = sqlite3_column_int64(q, 2);
+	p = sqlite3_column_blob(q, 3);
+	len = (size_t)sqlite3_column_bytes(q, 3);
+	if (len > sizeof(out->frontier)) {
+		r = INK_ERR_STORE;
+		goto out;
+	}
+	if (p != NULL)
+		memcpy(out->frontier, p, len);
+	out->frontier_len = len;
+	out->made_at = sqlite3_column_int64(q, 6);
+	if ((r = col_text(q, 4, out->file, sizeof(out->file))) != 0 ||
+	    (r = col_text(q, 5, out->sha256, sizeof(out->sha256))) != 0)
+		goto out;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_audit_delete_archived(struct store *st, int64_t upto)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	lock(s);
+	if ((r = prep(s, "DELETE FROM audit_log WHERE seq <= ?", &q)) != 0 ||
+	    (r = b_int(q, 1, upto)) != 0)
+		goto out;
+	r = run(s, q, __func__, NULL);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1295,4 +1384,7 @@ const struct store_ops store_sqlite_ops = {
 	.audit_last_seq = sq_audit_last_seq,
 	.checkpoint_insert = sq_checkpoint_insert,
 	.checkpoint_list = sq_checkpoint_list,
+	.archive_insert = sq_archive_insert,
+	.archive_last = sq_archive_last,
+	.audit_delete_archived = sq_audit_delete_archived,
 };

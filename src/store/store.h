@@ -75,6 +75,17 @@ struct store_checkpoint {
 	size_t sig_len;
 };
 
+/* One archive of old audit records (retention). */
+struct store_archive {
+	int64_t id;
+	int64_t first_seq, last_seq;
+	uint8_t frontier[64 * 32];           /* the tree's frontier at last_seq */
+	size_t frontier_len;
+	char file[STORE_TEXT_MAX + 1];       /* file name in DIR/audit-archive/ */
+	char sha256[65];
+	int64_t made_at;
+};
+
 struct store;
 
 /* The backend table: every backend implements every entry; one conformance suite tests them. */
@@ -128,6 +139,11 @@ struct store_ops {
 	int (*checkpoint_insert)(struct store *st, const struct store_checkpoint *c);
 	int (*checkpoint_list)(struct store *st, int64_t min_size, int64_t max_size,
 	                       struct store_checkpoint **out, size_t *n);
+	/* Archives: insert only. archive_last: the latest (INK_ERR_NOT_FOUND when none). */
+	int (*archive_insert)(struct store *st, const struct store_archive *a);
+	int (*archive_last)(struct store *st, struct store_archive *out);
+	/* Deletes audit rows with seq <= upto; the store refuses any row no archive holds. */
+	int (*audit_delete_archived)(struct store *st, int64_t upto);
 };
 
 struct store {
