@@ -35,6 +35,34 @@ prefix_from_archive(struct store *st, struct audit_frontier *f, char arch[static
 
 static int unhex(const json_t *v, uint8_t *out, size_t max, size_t *len);
 
+/* Adds the leaves of the records after f's last one up to seq upto (as they are: a gap is
+ * the verifier's to report); *last is the last seq added. */
+static int
+frontier_advance(struct store *st, struct audit_frontier *f, int64_t upto, int64_t *last)
+{
+	struct store_audit_rec *v = NULL;
+	uint8_t leaf[AUDIT_HASH_LEN];
+	int64_t after = (int64_t)f->size;
+	size_t n = 0, i;
+	int r = 0;
+
+	*last = after;
+	while (after < upto) {
+		if ((r = st->ops->audit_list(st, after, PAGE, &v, &n)) != 0)
+			break;
+		for (i = 0; i < n && v[i].seq <= upto && r == 0; i++) {
+			if ((r = audit_leaf_hash(&v[i], leaf)) == 0)
+				audit_frontier_add(f, leaf);
+			after = *last = v[i].seq;
+		}
+		free(v);
+		v = NULL;
+		if (r != 0 || n < PAGE || i < n)
+			break;
+	}
+	return r;
+}
+
 int
 audit_spki_to_pem(const uint8_t *spki, size_t len, char **pem)
 {
@@ -164,7 +192,6 @@ audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *sp
 	struct store_audit_rec *v = NULL;
 	struct store_checkpoint *cps = NULL;
 	struct audit_frontier f;
-	uint8_t leaf[AUDIT_HASH_LEN];
 	json_t *b = NULL, *recs, *cpa, *fr;
 	char *pem = NULL, arch[STORE_TEXT_MAX + 160] = "";
 	int64_t after = 0, last = 0;
@@ -186,24 +213,9 @@ audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *sp
 		goto out;
 	if (from <= (int64_t)f.size)
 		from = (int64_t)f.size + 1;
-	after = (int64_t)f.size;
 	/* the frontier before from: the records themselves stay out of the bundle */
-	while (after < from - 1) {
-		size_t want = (size_t)(from - 1 - after) < PAGE ? (size_t)(from - 1 - after) : PAGE;
-
-		if ((r = st->ops->audit_list(st, after, want, &v, &n)) != 0)
-			goto out;
-		for (i = 0; i < n; i++) {
-			if ((r = audit_leaf_hash(&v[i], leaf)) != 0)
-				goto out;
-			audit_frontier_add(&f, leaf);
-			after = v[i].seq;
-		}
-		free(v);
-		v = NULL;
-		if (n < want)
-			break;
-	}
+	if ((r = frontier_advance(st, &f, from - 1, &after)) != 0)
+		goto out;
 	b = json_pack("{s:s, s:s, s:I, s:I}", "format", AUDIT_BUNDLE_FORMAT, "log_public_key", pem,
 	              "from", (json_int_t)from, "to", (json_int_t)to);
 	recs = json_array();
@@ -506,7 +518,7 @@ audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *
 	struct store_audit_rec *v = NULL;
 	struct store_archive a;
 	struct audit_frontier f;
-	uint8_t leaf[AUDIT_HASH_LEN], dig[32];
+	uint8_t dig[32];
 	char arch[STORE_TEXT_MAX + 160], path[1024], *text = NULL;
 	json_t *b = NULL;
 	int64_t upto = 0, after;
@@ -533,27 +545,10 @@ audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *
 		goto out;
 	json_object_set_new(b, "archive", json_pack("{s:I, s:I}", "made_at", (json_int_t)ink_now(),
 	                                             "retention_cutoff", (json_int_t)cutoff));
-	/* the tree at upto, for the records that stay */
-	after = (int64_t)f.size;
-	while (after < upto) {
-		if ((r = st->ops->audit_list(st, after, PAGE, &v, &n)) != 0)
-			goto out;
-		for (i = 0; i < n && v[i].seq <= upto; i++) {
-			if (v[i].seq != after + 1) {
-				r = INK_ERR_STORE;   /* a gap: the log needs `inkan audit verify` first */
-				goto out;
-			}
-			if ((r = audit_leaf_hash(&v[i], leaf)) != 0)
-				goto out;
-			audit_frontier_add(&f, leaf);
-			after = v[i].seq;
-		}
-		free(v);
-		v = NULL;
-		if (n == 0)
-			break;
-	}
-	if (after != upto) {
+	/* the tree at upto, for the records that stay; a gap needs `inkan audit verify` first */
+	if ((r = frontier_advance(st, &f, upto, &after)) != 0)
+		goto out;
+	if (after != upto || f.size != (uint64_t)upto) {
 		r = INK_ERR_STORE;
 		goto out;
 	}
