@@ -439,6 +439,14 @@ audit_checkpoint(struct store *st, struct audit_head *out)
 		r = checkpoint_once(st, &h, &more);
 	while (r == 0 && more)
 		r = checkpoint_once(st, &h, &more);
+	/* the signer was elsewhere (and the signer callback re-read the records after its
+	 * head): once more */
+	if (r == INK_ERR_EXISTS) {
+		more = true;
+		r = 0;
+		while (r == 0 && more)
+			r = checkpoint_once(st, &h, &more);
+	}
 	pthread_mutex_unlock(&ckpt_mu);
 	if (r == 0 && out != NULL)
 		*out = h;

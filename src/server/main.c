@@ -49,7 +49,26 @@ static int
 sign_head(void *arg, uint64_t from, const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n,
           struct audit_head *out)
 {
-	return sam_log_extend(arg, from, (const uint8_t *)leaves, n, ckpt_final, out);
+	struct srv *s = arg;
+	struct audit_head h;
+	uint8_t *spki = NULL;
+	uint64_t recovered = 0, foreign = 0;
+	size_t len = 0;
+	bool closed = false;
+	int r;
+
+	r = sam_log_extend(s->sam, from, (const uint8_t *)leaves, n, ckpt_final, out);
+	/* The SAM's tree is elsewhere: its key store was restored from a backup. The records
+	 * after its head are read back from the database, as after a crash. */
+	if (r == INK_ERR_EXISTS && sam_log_head(s->sam, &h, &closed, &spki, &len) == 0) {
+		log_warn("the audit log signer's head has size %llu, not %llu (key store restored): "
+		         "re-reading the records after it", (unsigned long long)h.size,
+		         (unsigned long long)from);
+		if (audit_log_start(s->st, h.size, false, sign_head, s, &recovered, &foreign) != 0)
+			log_error("cannot re-read the audit records after the signer's head");
+	}
+	free(spki);
+	return r;
 }
 
 static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -130,7 +149,7 @@ audit_start(struct srv *s, const char *config)
 	}
 	free(spki);
 	audit_set_clock_tolerance(s->cfg.audit_clock_tolerance);
-	if ((r = audit_log_start(s->st, h.size, closed, sign_head, s->sam, &recovered, &foreign)) != 0) {
+	if ((r = audit_log_start(s->st, h.size, closed, sign_head, s, &recovered, &foreign)) != 0) {
 		log_error("cannot start the audit log: %s", ink_err_str(r));
 		return r;
 	}
@@ -160,7 +179,14 @@ audit_start(struct srv *s, const char *config)
 		audit_system(s, "config.loaded", AUDIT_SUCCESS, detail);
 		free(text);
 	}
-	return audit_checkpoint(s->st, NULL);
+	/* A signer that cannot sign (its log key sealed under another master key until a backup
+	 * is restored) does not stop the service: every record is still durable, and the
+	 * failure is logged and audited at each attempt. */
+	if ((r = audit_checkpoint(s->st, NULL)) != 0) {
+		log_error("audit checkpoint failed: %s", ink_err_str(r));
+		audit_system(s, "audit.checkpoint", "failure", ink_err_str(r));
+	}
+	return 0;
 }
 
 static enum ink_log_level
