@@ -58,6 +58,17 @@ cli_audit_export(struct cli_ctx *c, int argc, char **argv)
 		printf("exported %zu records and %zu checkpoints to %s\n",
 		       json_array_size(json_object_get(resp.json, "records")),
 		       json_array_size(json_object_get(resp.json, "checkpoints")), argv[optind]);
+	{
+		const json_t *recs = json_object_get(resp.json, "records");
+		json_int_t end = json_integer_value(json_object_get(json_array_get(recs,
+		                     json_array_size(recs) - 1), "seq"));
+		json_int_t last = json_integer_value(json_object_get(resp.json, "log_last_seq"));
+
+		if (to == 0 && json_array_size(recs) > 0 && last > end)
+			fprintf(stderr, "inkan: the log continues to seq %lld (at most 50000 records per "
+			        "export): export the rest with --from %lld\n", (long long)last,
+			        (long long)end + 1);
+	}
 out:
 	cli_resp_free(&resp);
 	return r;
