@@ -21,6 +21,7 @@ struct sam_otp_step {
 #define SAM_OTP_OWNERS 4096
 
 struct sam_state {
+	const struct ink_config *cfg;
 	struct keys *keys;
 	struct sad_table *sads;
 	struct sam_otp_step *otp;     /* SAM_OTP_OWNERS slots, least recently used replaced */
