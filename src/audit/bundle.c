@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,9 +186,9 @@ cp_json(int64_t id, int64_t size, const uint8_t *root, int64_t time, const uint8
 	                 "signature", hex_json(sig, sig_len));
 }
 
-int
-audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *spki,
-                   size_t spki_len, const struct audit_head *latest, json_t **out)
+static int
+bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *spki, size_t spki_len,
+             const struct audit_head *latest, json_t **out)
 {
 	struct store_audit_rec *v = NULL;
 	struct store_checkpoint *cps = NULL;
@@ -398,9 +399,9 @@ out:
 	return r;
 }
 
-int
-audit_read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
-                  uint8_t (**out)[AUDIT_HASH_LEN])
+static int
+read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
+            uint8_t (**out)[AUDIT_HASH_LEN])
 {
 	struct store_audit_rec *v = NULL;
 	uint8_t (*leaves)[AUDIT_HASH_LEN] = NULL;
@@ -509,10 +510,9 @@ audit_path_from_json(const json_t *a, uint8_t (*path)[AUDIT_HASH_LEN], size_t *n
 	return 0;
 }
 
-int
-audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *spki,
-              size_t spki_len, int64_t *first, int64_t *last, char file[static 256],
-              char sha256[static 65])
+static int
+archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *spki, size_t spki_len,
+        int64_t *first, int64_t *last, char file[static 256], char sha256[static 65])
 {
 	struct store_checkpoint *cps = NULL;
 	struct store_audit_rec *v = NULL;
@@ -541,7 +541,7 @@ audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *
 	}
 	if (upto == 0)
 		goto out;
-	if ((r = audit_bundle_build(st, (int64_t)f.size + 1, upto, spki, spki_len, NULL, &b)) != 0)
+	if ((r = bundle_build(st, (int64_t)f.size + 1, upto, spki, spki_len, NULL, &b)) != 0)
 		goto out;
 	json_object_set_new(b, "archive", json_pack("{s:I, s:I}", "made_at", (json_int_t)ink_now(),
 	                                             "retention_cutoff", (json_int_t)cutoff));
@@ -588,5 +588,45 @@ out:
 	json_decref(b);
 	free(v);
 	free(cps);
+	return r;
+}
+
+/* An archive deletes rows: exports and proofs never see it half done. */
+static pthread_mutex_t arch_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int
+audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *spki,
+                   size_t spki_len, const struct audit_head *latest, json_t **out)
+{
+	int r;
+
+	pthread_mutex_lock(&arch_mu);
+	r = bundle_build(st, from, to, spki, spki_len, latest, out);
+	pthread_mutex_unlock(&arch_mu);
+	return r;
+}
+
+int
+audit_read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
+                  uint8_t (**out)[AUDIT_HASH_LEN])
+{
+	int r;
+
+	pthread_mutex_lock(&arch_mu);
+	r = read_leaves(st, size, prefix, out);
+	pthread_mutex_unlock(&arch_mu);
+	return r;
+}
+
+int
+audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *spki,
+              size_t spki_len, int64_t *first, int64_t *last, char file[static 256],
+              char sha256[static 65])
+{
+	int r;
+
+	pthread_mutex_lock(&arch_mu);
+	r = archive(st, dir, cutoff, spki, spki_len, first, last, file, sha256);
+	pthread_mutex_unlock(&arch_mu);
 	return r;
 }
