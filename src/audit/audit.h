@@ -3,6 +3,8 @@
 #ifndef INKAN_AUDIT_H
 #define INKAN_AUDIT_H
 
+#include <jansson.h>
+
 #include "common/common.h"
 #include "store/store.h"
 
@@ -30,5 +32,162 @@ int audit_append_many(struct store *st, const struct audit_event *evs, size_t n)
 /* Reads records with seq > after (at most limit); *out malloc'd, free() it. */
 int audit_read(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out,
                size_t *n) INK_WUR;
+
+/* ---- the tamper-evident log: RFC 9162 Merkle tree over canonical records ---- */
+
+#define AUDIT_HASH_LEN 32          /* SHA-256 */
+#define AUDIT_FRONTIER_MAX 64      /* one subtree root per bit of the tree size */
+#define AUDIT_SIG_MAX 256          /* DER ECDSA P-384 signature, with room */
+#define AUDIT_PROOF_MAX 64         /* hashes in an inclusion or consistency proof */
+
+/* The canonical bytes of a record (docs/audit.md): u8 version 1, u64 seq, i64 time (both
+ * big-endian), then actor, role, action, subject, result, request_id, source, detail, each
+ * as u32 big-endian length and the bytes. *out malloc'd. */
+int audit_entry_encode(const struct store_audit_rec *rec, uint8_t **out, size_t *len) INK_WUR;
+/* SHA-256(0x00 || entry) of the record's canonical bytes. */
+int audit_leaf_hash(const struct store_audit_rec *rec, uint8_t out[static AUDIT_HASH_LEN]) INK_WUR;
+/* SHA-256(0x00 || data). */
+void audit_hash_leaf_bytes(const uint8_t *data, size_t len, uint8_t out[static AUDIT_HASH_LEN]);
+/* SHA-256(0x01 || l || r). */
+void audit_hash_node(const uint8_t l[static AUDIT_HASH_LEN], const uint8_t r[static AUDIT_HASH_LEN],
+                     uint8_t out[static AUDIT_HASH_LEN]);
+
+/* The right edge of a tree: the roots of its perfect subtrees, largest first (one per set bit
+ * of size). Enough to append leaves and compute the root without the leaves themselves. */
+struct audit_frontier {
+	uint64_t size;
+	unsigned n;
+	uint8_t h[AUDIT_FRONTIER_MAX][AUDIT_HASH_LEN];
+};
+void audit_frontier_add(struct audit_frontier *f, const uint8_t leaf[static AUDIT_HASH_LEN]);
+/* MTH of the leaves added so far (SHA-256 of nothing for an empty tree). */
+void audit_frontier_root(const struct audit_frontier *f, uint8_t out[static AUDIT_HASH_LEN]);
+/* Serialised as the n subtree roots concatenated (the size is kept beside it). */
+int audit_frontier_load(struct audit_frontier *f, uint64_t size, const uint8_t *hashes,
+                        size_t len) INK_WUR;
+
+/* RFC 9162 2.1.3.1: the inclusion path of leaf index m in the tree of the n leaf hashes. */
+int audit_inclusion_proof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
+                          uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+/* RFC 9162 2.1.3.2: 0 when path proves leaf at index in a tree of size with this root. */
+int audit_inclusion_verify(uint64_t index, uint64_t size, const uint8_t leaf[static AUDIT_HASH_LEN],
+                           const uint8_t (*path)[AUDIT_HASH_LEN], size_t plen,
+                           const uint8_t root[static AUDIT_HASH_LEN]) INK_WUR;
+/* RFC 9162 2.1.4.1: the consistency proof between the first m and all n leaves. */
+int audit_consistency_proof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
+                            uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+/* The same when the leaves before prefix->size were archived: leaves[0] is leaf prefix->size,
+ * and the prefix is known by its frontier only (m must not be below it for inclusion). */
+int audit_inclusion_proof_after(const struct audit_frontier *prefix,
+                                const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
+                                uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+int audit_consistency_proof_after(const struct audit_frontier *prefix,
+                                  const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint64_t m,
+                                  uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+/* RFC 9162 2.1.4.2: 0 when path proves the tree (m, root1) is a prefix of (n, root2). */
+int audit_consistency_verify(uint64_t m, uint64_t n, const uint8_t root1[static AUDIT_HASH_LEN],
+                             const uint8_t root2[static AUDIT_HASH_LEN],
+                             const uint8_t (*path)[AUDIT_HASH_LEN], size_t plen) INK_WUR;
+
+/* A signed tree head. The signature (ECDSA P-384, SHA-384, DER) covers exactly the text of
+ * audit_head_text(): "inkan audit checkpoint v1\nsize=N\nroot=HEX\ntime=T\n". */
+struct audit_head {
+	uint64_t size;
+	uint8_t root[AUDIT_HASH_LEN];
+	int64_t time;
+	uint8_t sig[AUDIT_SIG_MAX];
+	size_t sig_len;
+};
+#define AUDIT_HEAD_TEXT_MAX 160
+/* The signed text of h; returns its length. */
+size_t audit_head_text(const struct audit_head *h, char out[static AUDIT_HEAD_TEXT_MAX]);
+/* Verifies h->sig with the log public key (a SubjectPublicKeyInfo, DER). */
+int audit_head_verify(const struct audit_head *h, const uint8_t *spki, size_t spki_len) INK_WUR;
+
+/* ---- checkpoints in inkand ----
+ * The signer is inkan-sam: it is handed the leaf hashes appended since its last signed head
+ * (from = that head's size), recomputes the root from its own frontier and signs. */
+typedef int (*audit_signer_fn)(void *arg, uint64_t from, const uint8_t (*leaves)[AUDIT_HASH_LEN],
+                               size_t n, struct audit_head *out);
+/* Starts tracking appended leaves for checkpoints: signed_size is the signer's last head.
+ * Records above it already in the store are read back and queued first (*recovered) when
+ * the last head was not a clean stop's (a crash); after a clean stop (closed) nobody wrote
+ * them through inkand, so they are counted in *foreign and never signed. */
+int audit_log_start(struct store *st, uint64_t signed_size, bool closed, audit_signer_fn fn,
+                    void *arg, uint64_t *recovered, uint64_t *foreign) INK_WUR;
+/* Signs a checkpoint over every record appended so far and stores it; nothing to do when
+ * the last checkpoint already covers every record. *out (optional) receives the head. */
+int audit_checkpoint(struct store *st, struct audit_head *out) INK_WUR;
+/* Stops tracking (after the last checkpoint at shutdown). */
+void audit_log_stop(void);
+/* A clock that goes back by more than this many seconds is recorded as "clock.backwards". */
+void audit_set_clock_tolerance(int64_t seconds);
+
+/* ---- verification: the whole tree recomputed from the records ---- */
+
+struct audit_verify_report {
+	uint64_t records;          /* records read */
+	uint64_t checkpoints;      /* checkpoints whose signature and root matched */
+	uint64_t first_seq, last_seq;
+	uint64_t covered;          /* size of the last matching checkpoint */
+	int64_t bad_seq;           /* the first wrong record, or the first of the range holding it */
+	char error[512];           /* the first problem, naming the place ("" when none) */
+	char key_sha256[65];       /* SHA-256 of the log public key (SPKI DER), hex */
+};
+
+struct audit_verifier;
+/* A verifier over records that start after the tree of prefix_size leaves whose frontier is
+ * given (prefix_size 0: from the first record). Every checkpoint's signature is checked here;
+ * INK_ERR_CRYPTO with rep->error set at the first bad one. */
+int audit_verifier_new(const uint8_t *spki, size_t spki_len, const struct store_checkpoint *cps,
+                       size_t ncp, uint64_t prefix_size, const uint8_t *frontier, size_t flen,
+                       struct audit_verify_report *rep, struct audit_verifier **out) INK_WUR;
+/* Feeds the next record; INK_ERR_CRYPTO with rep->error at the first problem. */
+int audit_verifier_add(struct audit_verifier *v, const struct store_audit_rec *rec) INK_WUR;
+/* After the last record: checkpoints beyond the records are a truncated log. */
+int audit_verifier_finish(struct audit_verifier *v) INK_WUR;
+void audit_verifier_free(struct audit_verifier *v);
+/* The tree recomputed so far (to seed the verifier of the next page of records). */
+void audit_verifier_frontier(const struct audit_verifier *v, struct audit_frontier *out);
+
+/* The log public key as PEM (*pem malloc'd) and back (*spki malloc'd). */
+int audit_spki_to_pem(const uint8_t *spki, size_t len, char **pem) INK_WUR;
+int audit_pem_to_spki(const char *pem, uint8_t **spki, size_t *len) INK_WUR;
+
+/* An export bundle (docs/audit.md): records seq from..to, the checkpoints in that range, the
+ * frontier of the tree before from, and the log public key: everything a verifier needs. */
+#define AUDIT_BUNDLE_FORMAT "inkan-audit-bundle/1"
+int audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *spki,
+                       size_t spki_len, const struct audit_head *latest, json_t **out) INK_WUR;
+/* Verifies a bundle offline. pinned (optional) is the SPKI the bundle's key must equal. */
+int audit_bundle_verify(const json_t *bundle, const uint8_t *pinned, size_t pinned_len,
+                        struct audit_verify_report *rep) INK_WUR;
+/* The same for one page of a longer log: the bundle's prefix must equal *f (the tree the
+ * previous pages made), which is then advanced past this page's records. */
+int audit_bundle_verify_page(const json_t *bundle, const uint8_t *pinned, size_t pinned_len,
+                             struct audit_frontier *f, struct audit_verify_report *rep) INK_WUR;
+/* The leaf hashes of records 1..size, recomputed from the store (*out malloc'd); the
+ * proofs of the API are made from them. INK_ERR_NOT_FOUND when fewer records exist. After an
+ * archive, *prefix is the tree at its last record and *out starts after it. */
+int audit_read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
+                      uint8_t (**out)[AUDIT_HASH_LEN]) INK_WUR;
+/* Retention: moves the records up to the newest checkpoint whose last record is older than
+ * cutoff (UTC seconds) into DIR/audit-<first>-<last>.json, an export bundle that verifies on
+ * its own, records the archive with the tree's frontier, then deletes those rows. *first and
+ * *last are 0 when nothing was due. */
+int audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *spki,
+                  size_t spki_len, int64_t *first, int64_t *last, char file[static 256],
+                  char sha256[static 65]) INK_WUR;
+/* A signed head as JSON: size, root (hex), time, signature (hex), signed_text. */
+json_t *audit_head_json(const struct audit_head *h);
+/* Reads a head back from that JSON; INK_ERR_INVALID when malformed. */
+int audit_head_from_json(const json_t *o, struct audit_head *h) INK_WUR;
+/* Proof paths as JSON arrays of hex strings and back (at most AUDIT_PROOF_MAX). */
+json_t *audit_path_json(const uint8_t (*path)[AUDIT_HASH_LEN], size_t n);
+int audit_path_from_json(const json_t *a, uint8_t (*path)[AUDIT_HASH_LEN], size_t *n) INK_WUR;
+/* One record as the bundle and the API show it. */
+json_t *audit_rec_json(const struct store_audit_rec *rec);
+/* The record fields of a JSON object into rec; INK_ERR_INVALID when missing or too long. */
+int audit_rec_from_json(const json_t *o, struct store_audit_rec *rec) INK_WUR;
 
 #endif

@@ -1,4 +1,4 @@
-/* audit: lists audit records (system auditor). */
+/* audit: lists audit records (system auditor) and routes export, verify, proof, consistency. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AUDIT_USAGE "audit list [--after SEQ] [--limit N]"
+#define AUDIT_USAGE "audit list [--after SEQ] [--limit N]\n" \
+	"       inkan audit export [--from SEQ] [--to SEQ] FILE\n" \
+	"       inkan audit verify [FILE] [--key PEM]\n" \
+	"       inkan audit proof SEQ [--out FILE]\n" \
+	"       inkan audit consistency FIRST [SECOND]"
 
-/* A decimal number within [lo, hi]. */
-static int
-parse_num(const char *s, long long lo, long long hi, long long *out)
+int
+cli_audit_num(const char *s, long long lo, long long hi, long long *out)
 {
 	char *end = NULL;
 	long long v;
@@ -59,6 +62,14 @@ cmd_audit(struct cli_ctx *c, int argc, char **argv)
 	int ch, r;
 
 	memset(&resp, 0, sizeof(resp));
+	if (argc >= 2 && strcmp(argv[1], "export") == 0)
+		return cli_audit_export(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return cli_audit_verify(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "proof") == 0)
+		return cli_audit_proof(c, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "consistency") == 0)
+		return cli_audit_consistency(c, argc - 1, argv + 1);
 	if (argc < 2 || strcmp(argv[1], "list") != 0) {
 		if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 			printf("usage: inkan %s\n", AUDIT_USAGE);
@@ -71,11 +82,11 @@ cmd_audit(struct cli_ctx *c, int argc, char **argv)
 	while ((ch = cli_getopt(argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'a':
-			if (parse_num(optarg, 0, INT64_MAX, &after) != 0)
+			if (cli_audit_num(optarg, 0, INT64_MAX, &after) != 0)
 				return cli_fail(c, CLI_ERR_USAGE, "--after needs a sequence number >= 0");
 			break;
 		case 'l':
-			if (parse_num(optarg, 1, 1000, &limit) != 0)
+			if (cli_audit_num(optarg, 1, 1000, &limit) != 0)
 				return cli_fail(c, CLI_ERR_USAGE, "--limit needs a number from 1 to 1000");
 			break;
 		case 'h':

@@ -51,6 +51,13 @@ int cmd_passwd(struct cli_ctx *c, int argc, char **argv);
 int cmd_user(struct cli_ctx *c, int argc, char **argv);
 int cmd_role(struct cli_ctx *c, int argc, char **argv);
 int cmd_audit(struct cli_ctx *c, int argc, char **argv);
+/* audit sub-commands (audit_export.c, audit_verify.c, audit_proof.c) */
+int cli_audit_export(struct cli_ctx *c, int argc, char **argv);
+/* A decimal number within [lo, hi] (audit.c). */
+int cli_audit_num(const char *s, long long lo, long long hi, long long *out) INK_WUR;
+int cli_audit_verify(struct cli_ctx *c, int argc, char **argv);
+int cli_audit_proof(struct cli_ctx *c, int argc, char **argv);
+int cli_audit_consistency(struct cli_ctx *c, int argc, char **argv);
 int cmd_info(struct cli_ctx *c, int argc, char **argv);
 int cmd_whoami(struct cli_ctx *c, int argc, char **argv);
 int cmd_key(struct cli_ctx *c, int argc, char **argv);

@@ -22,7 +22,7 @@ static const struct cli_cmd commands[] = {
 	{ .name = "key", .fn = cmd_key, .help = "signing keys: create, list, show, renew, revoke, pin, unlock, certificate" },
 	{ .name = "backup", .fn = cmd_backup, .help = "back up the key store to a file, or restore it" },
 	{ .name = "ca", .fn = cmd_ca, .help = "fetch the CA certificate chain or the current CRL (no login)" },
-	{ .name = "audit", .fn = cmd_audit, .help = "list audit records" },
+	{ .name = "audit", .fn = cmd_audit, .help = "audit log: list, verify, export, proof, consistency" },
 	{ .name = "info", .fn = cmd_info, .help = "show the service information (no login)" },
 	{ .name = "verify", .fn = cmd_verify, .help = "validate CAdES, PAdES or time-stamp signatures offline" },
 	{ .name = "help", .fn = cmd_help, .help = "list the commands" },

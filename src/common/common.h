@@ -208,6 +208,9 @@ struct ink_config {
 	char service_name[64];
 	char lang[16];
 	char log_level[16];
+	int64_t audit_checkpoint_interval; /* seconds between signed checkpoints of the audit log */
+	int64_t audit_clock_tolerance;     /* seconds the clock may go back before it is an event */
+	int64_t audit_retention;           /* seconds records stay in the database (0: for ever) */
 };
 
 /* Fills cfg with the built-in defaults for data directory dir. */

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BACKUP_MAGIC "INKANBK1"
+/* Version 2 adds the audit log's key and tree state; version 1 backups still restore. */
+#define BACKUP_MAGIC "INKANBK2"
+#define BACKUP_MAGIC_V1 "INKANBK1"
 #define BACKUP_MAGIC_LEN 8
 #define BACKUP_PURPOSE "backup"
 #define BACKUP_MAX (256u * 1024u * 1024u)
@@ -28,6 +30,8 @@ static const struct table_def tables[] = {
 	  "not_after, status, pin_failures, created_at, revoked_at, reason, subject_cn, subject_serial, "
 	  "kdf_m, kdf_t, kdf_p",
 	  "ttttbbbbtiiiiiiittiii" },
+	/* last: a version-1 backup ends before it */
+	{ "audit_log", "id, blob, pubkey, size, frontier, root, time, sig, closed", "ibbibbibi" },
 };
 
 /* A value is a tag byte (0 NULL, 1 present) then u64 or a u32-length string. */
@@ -195,21 +199,26 @@ int
 keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count)
 {
 	struct ink_buf pt;
-	size_t i, rows = 0, cred_rows = 0;
+	size_t i, rows = 0, cred_rows = 0, ntables = INK_ARRAY_LEN(tables);
+	const char *magic = BACKUP_MAGIC;
 	int64_t existing = 0;
 	int r;
 
 	*count = 0;
 	buf_init(&pt, BACKUP_MAX, true);
+	if (len >= BACKUP_MAGIC_LEN && memcmp(blob, BACKUP_MAGIC_V1, BACKUP_MAGIC_LEN) == 0) {
+		magic = BACKUP_MAGIC_V1;
+		ntables--;
+	}
 	if (len < BACKUP_MAGIC_LEN + KEYS_SEAL_OVERHEAD || len > BACKUP_MAX ||
-	    memcmp(blob, BACKUP_MAGIC, BACKUP_MAGIC_LEN) != 0) {
+	    memcmp(blob, magic, BACKUP_MAGIC_LEN) != 0) {
 		r = INK_ERR_INVALID;
 		goto out;
 	}
 	if ((r = buf_put(&pt, blob, len)) != 0)   /* room for the plaintext, overwritten below */
 		goto out;
 	/* A truncated, corrupted or foreign (other master key) backup fails here, whole. */
-	if (keys_unseal(k, BACKUP_PURPOSE, (const uint8_t *)BACKUP_MAGIC, BACKUP_MAGIC_LEN,
+	if (keys_unseal(k, BACKUP_PURPOSE, (const uint8_t *)magic, BACKUP_MAGIC_LEN,
 	                blob + BACKUP_MAGIC_LEN, len - BACKUP_MAGIC_LEN, pt.data, &pt.len) != 0) {
 		r = INK_ERR_CRYPTO;
 		goto out;
@@ -227,7 +236,11 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count)
 	/* The backup's CA replaces the one a fresh `inkan init` made. */
 	if ((r = keys_exec(k, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl;")) != 0)
 		goto rollback;
-	for (i = 0; i < INK_ARRAY_LEN(tables); i++) {
+	/* the audit log key and tree of the backup replace those of a fresh init: the log's
+	 * earlier checkpoints then verify with the same key and every new head extends them */
+	if (ntables == INK_ARRAY_LEN(tables) && (r = keys_exec(k, "DELETE FROM audit_log")) != 0)
+		goto rollback;
+	for (i = 0; i < ntables; i++) {
 		if ((r = restore_table(k, &tables[i], &pt, &rows)) != 0)
 			goto rollback;
 		if (strcmp(tables[i].name, "credentials") == 0)

@@ -18,7 +18,7 @@
 
 #define KEYS_MASTER_FILE "master.key"
 #define KEYS_DB_FILE "keystore.db"
-#define KEYS_SCHEMA_VERSION 1
+#define KEYS_SCHEMA_VERSION 2
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
 #define SEAL_TAG_LEN 16
@@ -29,6 +29,7 @@
 
 /* The key store schema, a versioned file compiled in (src/keys/sql/keystore-0001.sql). */
 extern const char schema_keystore_0001[];
+extern const char schema_keystore_0002[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
  * opens a file that was never readable by others; its journals inherit that mode. */
@@ -59,7 +60,8 @@ db_create(const char *path)
 		log_error("keystore %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "no memory");
 		goto out;
 	}
-	if (sqlite3_exec(db, schema_keystore_0001, NULL, NULL, &err) != SQLITE_OK) {
+	if (sqlite3_exec(db, schema_keystore_0001, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_keystore_0002, NULL, NULL, &err) != SQLITE_OK) {
 		log_error("keystore schema: %s", err != NULL ? err : "?");
 		goto out;
 	}
@@ -227,6 +229,23 @@ db_open(const char *path, sqlite3 **out)
 	    sqlite3_step(stmt) != SQLITE_ROW) {
 		log_error("keystore %s: %s", path, sqlite3_errmsg(db));
 		goto out;
+	}
+	/* version 1 -> 2: the audit log tables (a new file; version 1's file is never edited) */
+	if (sqlite3_column_int64(stmt, 0) == 1) {
+		char *err = NULL;
+
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		if (sqlite3_exec(db, schema_keystore_0002, NULL, NULL, &err) != SQLITE_OK) {
+			log_error("keystore %s: upgrading to version 2: %s", path, err != NULL ? err : "?");
+			sqlite3_free(err);
+			(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			goto out;
+		}
+		log_info("keystore upgraded to version 2");
+		if (sqlite3_prepare_v2(db, "SELECT version FROM keystore_meta", -1, &stmt, NULL) !=
+		        SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW)
+			goto out;
 	}
 	if (sqlite3_column_int64(stmt, 0) != KEYS_SCHEMA_VERSION) {
 		log_error("keystore %s: schema version %lld, expected %d", path,

@@ -170,4 +170,19 @@ int keys_master_combine(const char *const *shares, size_t n,
  * CA sealed under the replaced key is dropped (a restore brings the backup's back). */
 int keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN]) INK_WUR;
 
+/* ---- the audit log's signing key and the SAM's view of the log tree ---- */
+
+struct audit_head;
+#define KEYS_LOG_LEAVES_MAX 65536
+/* The last head this key store signed (size 0 and no signature before the first) and the
+ * log public key (SubjectPublicKeyInfo DER, malloc'd), made on first use. */
+int keys_log_head(struct keys *k, struct audit_head *out, bool *closed, uint8_t **spki,
+                  size_t *spki_len) INK_WUR;
+/* *closed: the last head was marked final (inkand stopped cleanly after it). */
+/* Appends n leaf hashes to the tree of size from (which must be the last signed size:
+ * INK_ERR_EXISTS otherwise), recomputes the root from the stored frontier and signs the new
+ * head with the SAM's clock; state and head are stored in one transaction. */
+int keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, bool final,
+                    struct audit_head *out) INK_WUR;
+
 #endif

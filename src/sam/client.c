@@ -2,6 +2,8 @@
  * notices (never hides) its death. */
 #include "sam/sam.h"
 
+#include "audit/audit.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -751,4 +753,86 @@ sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN])
 	if (r == 0)
 		r = buf_put_string(&x.req, sad, SAM_SAD_LEN);
 	return plain_reply(c, &x, r, NULL);
+}
+
+/* ---- the audit log's signer ---- */
+
+static int
+get_head(struct ink_buf *b, struct audit_head *h)
+{
+	const uint8_t *p;
+	uint64_t size = 0, t = 0;
+	size_t n;
+
+	if (buf_get_u64(b, &size) != 0 || buf_get_string_ptr(b, &p, &n, AUDIT_HASH_LEN) != 0 ||
+	    n != AUDIT_HASH_LEN)
+		return INK_ERR_PROTOCOL;
+	memcpy(h->root, p, AUDIT_HASH_LEN);
+	if (buf_get_u64(b, &t) != 0 || buf_get_string_ptr(b, &p, &n, AUDIT_SIG_MAX) != 0)
+		return INK_ERR_PROTOCOL;
+	memcpy(h->sig, p, n);
+	h->sig_len = n;
+	h->size = size;
+	h->time = (int64_t)t;
+	return 0;
+}
+
+int
+sam_log_head(struct sam_client *c, struct audit_head *out, bool *closed, uint8_t **spki,
+             size_t *len)
+{
+	struct exch x;
+	const uint8_t *p;
+	uint8_t cl = 0;
+	size_t n;
+	int r;
+
+	*closed = false;
+	memset(out, 0, sizeof(*out));
+	*spki = NULL;
+	*len = 0;
+	exch_init(&x, SAM_MSG_LOG_HEAD, &r);
+	if (r != 0 || (r = sam_call(c, &x.req, &x.rep)) != 0)
+		goto out;
+	if ((r = get_head(&x.rep, out)) != 0 || buf_get_u8(&x.rep, &cl) != 0 || cl > 1 ||
+	    buf_get_string_ptr(&x.rep, &p, &n, 4096) != 0 ||
+	    n == 0 || buf_remaining(&x.rep) != 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((*spki = malloc(n)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(*spki, p, n);
+	*len = n;
+	*closed = cl == 1;
+out:
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_t n, bool final,
+               struct audit_head *out)
+{
+	struct exch x;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (n > UINT32_MAX || n > (SAM_FRAME_MAX - 64) / AUDIT_HASH_LEN)
+		return INK_ERR_TOO_LARGE;
+	exch_init(&x, SAM_MSG_LOG_EXTEND, &r);
+	if (r != 0 || (r = buf_put_u64(&x.req, from)) != 0 ||
+	    (r = buf_put_u8(&x.req, final ? 1 : 0)) != 0 ||
+	    (r = buf_put_u32(&x.req, (uint32_t)n)) != 0 ||
+	    (n > 0 && (r = buf_put(&x.req, leaves, n * AUDIT_HASH_LEN)) != 0))
+		goto out;
+	if ((r = sam_call(c, &x.req, &x.rep)) != 0)
+		goto out;
+	if ((r = get_head(&x.rep, out)) != 0 || buf_remaining(&x.rep) != 0)
+		r = INK_ERR_PROTOCOL;
+out:
+	exch_free(&x);
+	return r;
 }

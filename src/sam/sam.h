@@ -40,6 +40,9 @@ enum sam_msg {
 	 * n x string hash -> u32 n, n x string signature, cstring serial */
 	SAM_MSG_SIGN = 24,
 	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing) */
+	/* Audit log (40-49). head = u64 size, string root(32), u64 time, string sig. */
+	SAM_MSG_LOG_HEAD = 40,     /* -> head (the last signed), u8 closed, string log public key (SPKI DER) */
+	SAM_MSG_LOG_EXTEND = 41,   /* u64 from, u8 final, u32 n, n x 32-byte leaf hash -> head */
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -157,6 +160,16 @@ int sam_sign(struct sam_client *c, const char *owner, const uint8_t session[stat
              const char *hash_oid, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
              uint8_t **sigs, size_t *sig_lens, char serial[static 41]) INK_WUR;
 int sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN]) INK_WUR;
+
+/* The audit log's signer (audit/audit.h): the last signed head and the log public key
+ * (SubjectPublicKeyInfo DER, malloc'd); and a new head over n more leaves from size from. */
+struct audit_head;
+int sam_log_head(struct sam_client *c, struct audit_head *out, bool *closed, uint8_t **spki,
+                 size_t *len) INK_WUR;
+/* final: inkand is stopping; records found above this head at the next start were not written
+ * by a crashed inkand and are not signed then. */
+int sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_t n, bool final,
+                   struct audit_head *out) INK_WUR;
 
 /* ---- server side, in inkan-sam ---- */
 

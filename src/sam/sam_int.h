@@ -21,6 +21,7 @@ struct sam_otp_step {
 #define SAM_OTP_OWNERS 4096
 
 struct sam_state {
+	const struct ink_config *cfg;
 	struct keys *keys;
 	struct sad_table *sads;
 	struct sam_otp_step *otp;     /* SAM_OTP_OWNERS slots, least recently used replaced */
@@ -36,6 +37,10 @@ int sam_check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed,
 int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+
+/* Handlers of the audit log (log.c). */
+int sam_handle_log_head(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 
 /* What an authorization allows, bound to one signer, one session and one credential. */
 struct sad_grant {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "keys/keys.h"
 
@@ -17,6 +18,9 @@
 #define SAM_WINDOW_MAX 3
 
 typedef int (*sam_handler)(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep);
+
+static int write_public(const struct ink_config *cfg, const char *name, const char *text);
+static int publish_log_key(const struct ink_config *cfg, struct keys *k);
 
 static int
 handle_ping(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
@@ -412,7 +416,29 @@ handle_restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if ((r = keys_restore(s->keys, blob, len, &n)) != 0)
 		return r;
 	log_info("backup restored (%zu credentials)", n);
+	if (s->cfg != NULL && publish_log_key(s->cfg, s->keys) != 0)
+		log_error("cannot publish the restored audit log key");
 	return buf_put_u32(rep, (uint32_t)n);
+}
+
+/* Publishes the audit log's public key as DATA/ca/audit-log.pem (at init, at start, and after
+ * a restore brought another key). */
+static int
+publish_log_key(const struct ink_config *cfg, struct keys *k)
+{
+	struct audit_head h;
+	uint8_t *spki = NULL;
+	char *pem = NULL;
+	size_t len = 0;
+	bool closed = false;
+	int r;
+
+	if ((r = keys_log_head(k, &h, &closed, &spki, &len)) == 0 &&
+	    (r = audit_spki_to_pem(spki, len, &pem)) == 0)
+		r = write_public(cfg, "audit-log.pem", pem);
+	free(spki);
+	free(pem);
+	return r;
 }
 
 static const sam_handler handlers[] = {
@@ -435,6 +461,8 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_AUTHORIZE] = sam_handle_authorize,
 	[SAM_MSG_SIGN] = sam_handle_sign,
 	[SAM_MSG_SAD_DROP] = sam_handle_sad_drop,
+	[SAM_MSG_LOG_HEAD] = sam_handle_log_head,
+	[SAM_MSG_LOG_EXTEND] = sam_handle_log_extend,
 };
 
 /* The key manager's settings from the shared configuration. */
@@ -511,6 +539,8 @@ sam_init(const struct ink_config *cfg)
 	pem = NULL;
 	if ((r = keys_ca_chain_pem(k, &pem)) != 0 || (r = write_public(cfg, "chain.pem", pem)) != 0)
 		goto out;
+	/* the audit log key is made now, and its public half published beside the CA */
+	r = publish_log_key(cfg, k);
 out:
 	free(pem);
 	keys_close(k);
@@ -527,8 +557,11 @@ sam_serve(int fd, const struct ink_config *cfg)
 
 	buf_init(&req, SAM_FRAME_MAX, true);
 	buf_init(&rep, SAM_FRAME_MAX, true);
+	s.cfg = cfg;
 	if ((r = open_keys(cfg, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
 		goto out;
+	if (publish_log_key(cfg, s.keys) != 0)
+		log_error("cannot publish the audit log key");
 	if ((s.otp = calloc(SAM_OTP_OWNERS, sizeof(*s.otp))) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;

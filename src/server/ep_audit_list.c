@@ -1,28 +1,9 @@
 /* ep_audit_list: GET /api/v1/audit?after=SEQ&limit=N — the audit trail, for the system auditor only. */
 #include "server/server.h"
 
-#include <errno.h>
 #include <stdlib.h>
 
 #include "audit/audit.h"
-
-static int
-query_int(struct srv_request *rq, const char *name, int64_t def, int64_t lo, int64_t hi, int64_t *out)
-{
-	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
-	char *end;
-	long long x;
-
-	*out = def;
-	if (v == NULL)
-		return 0;
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi)
-		return INK_ERR_INVALID;
-	*out = x;
-	return 0;
-}
 
 void
 ep_audit_list(struct srv_request *rq)
@@ -39,8 +20,8 @@ ep_audit_list(struct srv_request *rq)
 		reply_ink_err(rq, INK_ERR_DENIED, "Only the system auditor reads the audit log");
 		return;
 	}
-	if (query_int(rq, "after", 0, 0, INT64_MAX, &after) != 0 ||
-	    query_int(rq, "limit", 100, 1, 1000, &limit) != 0) {
+	if (req_query_int(rq, "after", 0, 0, INT64_MAX, &after) != 0 ||
+	    req_query_int(rq, "limit", 100, 1, 1000, &limit) != 0) {
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
 		            "Invalid parameter after (>= 0) or limit (1..1000)");
 		return;

@@ -2,9 +2,12 @@
  * and stops cleanly on SIGTERM/SIGINT. */
 #include "server/server.h"
 
+#include <openssl/sha.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -35,6 +38,155 @@ on_sam_death(void *arg, int status)
 
 	snprintf(detail, sizeof(detail), "wait status %d; not restarted", status);
 	audit_system(arg, "sam.died", "failure", detail);
+}
+
+/* ---- the audit log's checkpoints ---- */
+
+/* The signer behind audit_checkpoint(): inkan-sam. */
+static bool ckpt_final;   /* the shutdown checkpoint: set before the last one only */
+
+static int
+sign_head(void *arg, uint64_t from, const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n,
+          struct audit_head *out)
+{
+	struct srv *s = arg;
+	struct audit_head h;
+	uint8_t *spki = NULL;
+	uint64_t recovered = 0, foreign = 0;
+	size_t len = 0;
+	bool closed = false;
+	int r;
+
+	r = sam_log_extend(s->sam, from, (const uint8_t *)leaves, n, ckpt_final, out);
+	/* The SAM's tree is elsewhere: its key store was restored from a backup. The records
+	 * after its head are read back from the database, as after a crash. */
+	if (r == INK_ERR_EXISTS && sam_log_head(s->sam, &h, &closed, &spki, &len) == 0) {
+		log_warn("the audit log signer's head has size %llu, not %llu (key store restored): "
+		         "re-reading the records after it", (unsigned long long)h.size,
+		         (unsigned long long)from);
+		if (audit_log_start(s->st, h.size, false, sign_head, s, &recovered, &foreign) != 0)
+			log_error("cannot re-read the audit records after the signer's head");
+	}
+	free(spki);
+	return r;
+}
+
+static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
+static bool ckpt_stop;
+
+/* Moves records past audit_retention into an archive file (docs/audit.md); never drops one
+ * that is not in a durable archive first. */
+static void
+retention(struct srv *s)
+{
+	struct audit_head h;
+	uint8_t *spki = NULL;
+	char dir[1024], file[256], sha[65], detail[512];
+	int64_t first = 0, last = 0;
+	size_t len = 0;
+	bool closed = false;
+	int r;
+
+	if ((r = ink_path(dir, sizeof(dir), s->cfg.data_dir, "audit-archive")) != 0 ||
+	    (r = sam_log_head(s->sam, &h, &closed, &spki, &len)) != 0 ||
+	    (r = audit_archive(s->st, dir, ink_now() - s->cfg.audit_retention, spki, len, &first,
+	                       &last, file, sha)) != 0) {
+		log_error("audit retention: %s", ink_err_str(r));
+		audit_system(s, "audit.archive", "failure", ink_err_str(r));
+	} else if (last > 0) {
+		snprintf(detail, sizeof(detail), "records %lld..%lld moved to audit-archive/%s (sha256 %s)",
+		         (long long)first, (long long)last, file, sha);
+		log_info("%s", detail);
+		audit_system(s, "audit.archive", AUDIT_SUCCESS, detail);
+	}
+	free(spki);
+}
+
+/* Signs a checkpoint every audit_checkpoint_interval seconds until told to stop. */
+static void *
+checkpoint_loop(void *arg)
+{
+	struct srv *s = arg;
+	struct timespec until;
+	int r;
+
+	pthread_mutex_lock(&ckpt_mu);
+	while (!ckpt_stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)s->cfg.audit_checkpoint_interval;
+		while (!ckpt_stop && pthread_cond_timedwait(&ckpt_cv, &ckpt_mu, &until) == 0)
+			;
+		if (ckpt_stop)
+			break;
+		pthread_mutex_unlock(&ckpt_mu);
+		if ((r = audit_checkpoint(s->st, NULL)) != 0)
+			log_error("audit checkpoint failed: %s", ink_err_str(r));
+		else if (s->cfg.audit_retention > 0)
+			retention(s);
+		pthread_mutex_lock(&ckpt_mu);
+	}
+	pthread_mutex_unlock(&ckpt_mu);
+	return NULL;
+}
+
+/* Starts the log: the SAM's last head, the records written after it (a crash), the
+ * parameters and the configuration in force, as events. */
+static int
+audit_start(struct srv *s, const char *config)
+{
+	struct audit_head h;
+	uint8_t *spki = NULL, dig[32];
+	char detail[256], *text = NULL, hex[65];
+	uint64_t recovered = 0, foreign = 0;
+	bool closed = false;
+	size_t len = 0;
+	int r;
+
+	if ((r = sam_log_head(s->sam, &h, &closed, &spki, &len)) != 0) {
+		log_error("cannot read the audit log's signed head: %s", ink_err_str(r));
+		return r;
+	}
+	free(spki);
+	audit_set_clock_tolerance(s->cfg.audit_clock_tolerance);
+	if ((r = audit_log_start(s->st, h.size, closed, sign_head, s, &recovered, &foreign)) != 0) {
+		log_error("cannot start the audit log: %s", ink_err_str(r));
+		return r;
+	}
+	if (recovered > 0) {
+		snprintf(detail, sizeof(detail), "%llu records after the last signed checkpoint "
+		         "(size %llu) were read back from the database and are being checkpointed",
+		         (unsigned long long)recovered, (unsigned long long)h.size);
+		log_warn("%s", detail);
+		audit_system(s, "audit.recovered", AUDIT_SUCCESS, detail);
+	}
+	if (foreign > 0) {
+		snprintf(detail, sizeof(detail), "%llu records after seq %llu appeared in the database "
+		         "while inkand was stopped; they are not signed (run inkan audit verify)",
+		         (unsigned long long)foreign, (unsigned long long)h.size);
+		log_error("%s", detail);
+		audit_system(s, "audit.integrity", "failure", detail);
+	}
+	snprintf(detail, sizeof(detail), "audit_checkpoint_interval=%lld audit_clock_tolerance=%lld "
+	         "audit_retention=%lld", (long long)s->cfg.audit_checkpoint_interval,
+	         (long long)s->cfg.audit_clock_tolerance, (long long)s->cfg.audit_retention);
+	audit_system(s, "audit.parameters", AUDIT_SUCCESS, detail);
+	/* the configuration in force, by its hash: a change shows as a new value */
+	if (ink_read_file(config, 1 << 20, &text, &len) == 0) {
+		SHA256((const uint8_t *)text, len, dig);
+		hex_encode(dig, sizeof(dig), hex);
+		snprintf(detail, sizeof(detail), "sha256 %s", hex);
+		audit_system(s, "config.loaded", AUDIT_SUCCESS, detail);
+		free(text);
+	}
+	/* A signer that cannot sign (its log key sealed under another master key until a backup
+	 * is restored) does not stop the service: every record is still durable, and the
+	 * failure is logged and audited at each attempt. */
+	if ((r = audit_checkpoint(s->st, NULL)) != 0) {
+		log_error("audit checkpoint failed: %s", ink_err_str(r));
+		audit_system(s, "audit.checkpoint", "failure", ink_err_str(r));
+	}
+	return 0;
 }
 
 static enum ink_log_level
@@ -72,7 +224,8 @@ main(int argc, char **argv)
 	struct srv_privsep ps;
 	const char *data = NULL, *config = NULL, *listen = NULL;
 	char path[1024], cfgpath[1024], err[512], sam_path[1024];
-	bool plain = false;
+	bool plain = false, ckpt_started = false;
+	pthread_t ckpt_thread;
 	sigset_t sigs;
 	int i, sig, r, rsam, rc = 1;
 
@@ -144,6 +297,15 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sam_client_set_death_hook(s.sam, on_sam_death, &s);
+	if ((r = audit_start(&s, config)) != 0) {
+		audit_system(&s, "service.start", "failure", "the audit log could not start");
+		goto out;
+	}
+	if ((r = pthread_create(&ckpt_thread, NULL, checkpoint_loop, &s)) != 0) {
+		log_error("cannot start the checkpoint thread");
+		goto out;
+	}
+	ckpt_started = true;
 	s.actx.st = s.st;
 	s.actx.sam = s.sam;
 	s.actx.cfg = &s.cfg;
@@ -168,6 +330,20 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	srv_stop(&s);
+	if (ckpt_started) {
+		pthread_mutex_lock(&ckpt_mu);
+		ckpt_stop = true;
+		pthread_cond_broadcast(&ckpt_cv);
+		pthread_mutex_unlock(&ckpt_mu);
+		pthread_join(ckpt_thread, NULL);
+		/* the last checkpoint covers service.stop, and tells the SAM the stop was clean */
+		ckpt_final = true;
+		if ((r = audit_checkpoint(s.st, NULL)) != 0) {
+			log_error("final audit checkpoint failed: %s", ink_err_str(r));
+			rc = 1;
+		}
+	}
+	audit_log_stop();
 	sam_client_free(s.sam);
 	store_close(s.st);
 	if (s.tls_key != NULL) {

@@ -1,6 +1,7 @@
 /* reply: the one way a response leaves inkand — JSON, the CSC error form, the status map. */
 #include "server/server.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -433,4 +434,39 @@ reply_csc_err(struct srv_request *rq, int r)
 		reply_ink_err(rq, r, NULL);
 		break;
 	}
+}
+
+int
+req_query_int(struct srv_request *rq, const char *name, int64_t def, int64_t lo, int64_t hi, int64_t *out)
+{
+	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	char *end;
+	long long x;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi)
+		return INK_ERR_INVALID;
+	*out = x;
+	return 0;
+}
+
+int
+req_audit_head(struct srv_request *rq, struct audit_head *h, uint8_t **spki, size_t *len)
+{
+	struct audit_head sam;
+	bool closed = false;
+	int r;
+
+	*spki = NULL;
+	*len = 0;
+	/* every record written so far goes under a fresh signed head first */
+	if ((r = audit_checkpoint(rq->srv->st, h)) != 0) {
+		log_error("audit checkpoint failed: %s", ink_err_str(r));
+		return r;
+	}
+	return sam_log_head(rq->srv->sam, &sam, &closed, spki, len);
 }

@@ -121,6 +121,13 @@ void reply_ink_err(struct srv_request *rq, int err, const char *desc);
 int req_parse(struct srv_request *rq, const struct json_field *spec, void *out) INK_WUR;
 /* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). */
 void req_audit_refusal(struct srv_request *rq, const char *action, const char *why);
+/* Signs a checkpoint over everything written so far (*h) and fetches the log public key
+ * (*spki malloc'd) from inkan-sam: what the audit endpoints hand out. */
+struct audit_head;
+int req_audit_head(struct srv_request *rq, struct audit_head *h, uint8_t **spki, size_t *len) INK_WUR;
+/* Query parameter name as an integer in [lo, hi] (def when absent); INK_ERR_INVALID else. */
+int req_query_int(struct srv_request *rq, const char *name, int64_t def, int64_t lo, int64_t hi,
+                  int64_t *out) INK_WUR;
 
 /* Sends raw bytes (copied) with a content type. */
 void reply_bytes(struct srv_request *rq, unsigned status, const char *type, const void *data,
@@ -164,6 +171,9 @@ void ep_roles_revoke(struct srv_request *rq);
 /* Shared by grant and revoke: change one role, answer with the account as it now is. */
 void ep_roles_apply(struct srv_request *rq, const char *role_name, bool grant);
 void ep_audit_list(struct srv_request *rq);
+void ep_audit_export(struct srv_request *rq);
+void ep_audit_proof(struct srv_request *rq);
+void ep_audit_consistency(struct srv_request *rq);
 void ep_config_show(struct srv_request *rq);
 void ep_keys_list(struct srv_request *rq);
 void ep_keys_create(struct srv_request *rq);

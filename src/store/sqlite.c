@@ -14,6 +14,7 @@
 
 /* Versioned schema files, compiled in by CMake from src/store/sql/. */
 extern const char schema_sqlite_0001[];
+extern const char schema_sqlite_0002[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -21,6 +22,7 @@ static const struct {
 	const char *sql;
 } schemas[] = {
 	{ 1, schema_sqlite_0001 },
+	{ 2, schema_sqlite_0002 },
 };
 
 /* Role bits (AUTH_ROLE_* in auth.h) and the names stored for them, one row per role. The
@@ -1225,6 +1227,198 @@ out:
 	return r;
 }
 
+static int
+sq_audit_last_seq(struct store *st, int64_t *seq)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	*seq = 0;
+	lock(s);
+	/* archived rows are gone from the table but keep their numbers */
+	if ((r = prep(s, "SELECT max(coalesce((SELECT max(seq) FROM audit_log), 0), "
+	    "coalesce((SELECT max(last_seq) FROM audit_archives), 0))", &q)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) != SQLITE_ROW) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	*seq = sqlite3_column_int64(q, 0);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_checkpoint_insert(struct store *st, const struct store_checkpoint *c)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (c->size < 0 || c->sig_len == 0 || c->sig_len > sizeof(c->sig))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO audit_checkpoints (size, root, time, sig) VALUES (?, ?, ?, ?)",
+	    &q)) != 0 || (r = b_int(q, 1, c->size)) != 0 || (r = b_blob(q, 2, c->root, 32)) != 0 ||
+	    (r = b_int(q, 3, c->time)) != 0 || (r = b_blob(q, 4, c->sig, c->sig_len)) != 0)
+		goto out;
+	r = run(s, q, __func__, NULL);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_checkpoint_list(struct store *st, int64_t min_size, int64_t max_size,
+                   struct store_checkpoint **out, size_t *n)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	struct store_checkpoint *v = NULL, *nv;
+	sqlite3_stmt *q = NULL;
+	size_t cnt = 0, cap = 0, len;
+	const void *p;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	lock(s);
+	if ((r = prep(s, "SELECT id, size, root, time, sig FROM audit_checkpoints WHERE size >= ? "
+	    "AND size <= ? ORDER BY id", &q)) != 0 || (r = b_int(q, 1, min_size)) != 0 ||
+	    (r = b_int(q, 2, max_size)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if (cap > SIZE_MAX / sizeof(*v) || (nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				r = INK_ERR_ALLOC;
+				goto out;
+			}
+			v = nv;
+		}
+		memset(&v[cnt], 0, sizeof(v[cnt]));
+		v[cnt].id = sqlite3_column_int64(q, 0);
+		v[cnt].size = sqlite3_column_int64(q, 1);
+		v[cnt].time = sqlite3_column_int64(q, 3);
+		/* a root or signature of the wrong length is kept as it is (cut to the field):
+		 * the verifier reports it, the store does not judge */
+		p = sqlite3_column_blob(q, 2);
+		len = (size_t)sqlite3_column_bytes(q, 2);
+		if (p != NULL)
+			memcpy(v[cnt].root, p, len < 32 ? len : 32);
+		p = sqlite3_column_blob(q, 4);
+		len = (size_t)sqlite3_column_bytes(q, 4);
+		if (p != NULL) {
+			v[cnt].sig_len = len < STORE_SIG_MAX ? len : STORE_SIG_MAX;
+			memcpy(v[cnt].sig, p, v[cnt].sig_len);
+		}
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	free(v);
+	return r;
+}
+
+static int
+sq_archive_insert(struct store *st, const struct store_archive *a)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (a->first_seq < 1 || a->last_seq < a->first_seq || a->frontier_len > sizeof(a->frontier) ||
+	    !terminated(a->file, sizeof(a->file)) || !terminated(a->sha256, sizeof(a->sha256)))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO audit_archives (first_seq, last_seq, frontier, file, sha256, "
+	    "made_at) VALUES (?, ?, ?, ?, ?, ?)", &q)) != 0 || (r = b_int(q, 1, a->first_seq)) != 0 ||
+	    (r = b_int(q, 2, a->last_seq)) != 0 ||
+	    (r = b_blob(q, 3, a->frontier, a->frontier_len)) != 0 || (r = b_text(q, 4, a->file)) != 0 ||
+	    (r = b_text(q, 5, a->sha256)) != 0 || (r = b_int(q, 6, a->made_at)) != 0)
+		goto out;
+	r = run(s, q, __func__, NULL);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_archive_last(struct store *st, struct store_archive *out)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	const void *p;
+	size_t len;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	lock(s);
+	if ((r = prep(s, "SELECT id, first_seq, last_seq, frontier, file, sha256, made_at FROM "
+	    "audit_archives ORDER BY id DESC LIMIT 1", &q)) != 0)
+		goto out;
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE) {
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	out->id = sqlite3_column_int64(q, 0);
+	out->first_seq = sqlite3_column_int64(q, 1);
+	out->last_seq = sqlite3_column_int64(q, 2);
+	p = sqlite3_column_blob(q, 3);
+	len = (size_t)sqlite3_column_bytes(q, 3);
+	if (len > sizeof(out->frontier)) {
+		r = INK_ERR_STORE;
+		goto out;
+	}
+	if (p != NULL)
+		memcpy(out->frontier, p, len);
+	out->frontier_len = len;
+	out->made_at = sqlite3_column_int64(q, 6);
+	if ((r = col_text(q, 4, out->file, sizeof(out->file))) != 0 ||
+	    (r = col_text(q, 5, out->sha256, sizeof(out->sha256))) != 0)
+		goto out;
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_audit_delete_archived(struct store *st, int64_t upto)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	lock(s);
+	if ((r = prep(s, "DELETE FROM audit_log WHERE seq <= ?", &q)) != 0 ||
+	    (r = b_int(q, 1, upto)) != 0)
+		goto out;
+	r = run(s, q, __func__, NULL);
+out:
+	sqlite3_finalize(q);
+	unlock(s);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1251,4 +1445,10 @@ const struct store_ops store_sqlite_ops = {
 	.audit_insert = sq_audit_insert,
 	.audit_insert_batch = sq_audit_insert_batch,
 	.audit_list = sq_audit_list,
+	.audit_last_seq = sq_audit_last_seq,
+	.checkpoint_insert = sq_checkpoint_insert,
+	.checkpoint_list = sq_checkpoint_list,
+	.archive_insert = sq_archive_insert,
+	.archive_last = sq_archive_last,
+	.audit_delete_archived = sq_audit_delete_archived,
 };

@@ -64,6 +64,28 @@ struct store_audit_rec {
 	char detail[STORE_DETAIL_MAX + 1];   /* free text without secrets (e.g. the hashes signed) */
 };
 
+/* A signed tree head of the audit log (made by inkan-sam, stored by inkand). */
+#define STORE_SIG_MAX 256
+struct store_checkpoint {
+	int64_t id;
+	int64_t size;                        /* records covered: seq 1..size */
+	uint8_t root[32];
+	int64_t time;                        /* UTC seconds, the SAM's clock */
+	uint8_t sig[STORE_SIG_MAX];
+	size_t sig_len;
+};
+
+/* One archive of old audit records (retention). */
+struct store_archive {
+	int64_t id;
+	int64_t first_seq, last_seq;
+	uint8_t frontier[64 * 32];           /* the tree's frontier at last_seq */
+	size_t frontier_len;
+	char file[STORE_TEXT_MAX + 1];       /* file name in DIR/audit-archive/ */
+	char sha256[65];
+	int64_t made_at;
+};
+
 struct store;
 
 /* The backend table: every backend implements every entry; one conformance suite tests them. */
@@ -122,6 +144,17 @@ struct store_ops {
 	                          size_t n, int64_t *seqs);
 	/* Rows with seq > after, at most limit, in order; *out malloc'd. */
 	int (*audit_list)(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out, size_t *n);
+	/* The highest seq (0 for an empty log). */
+	int (*audit_last_seq)(struct store *st, int64_t *seq);
+	/* Checkpoints: insert only; list returns all with size in [min_size, max_size] by id. */
+	int (*checkpoint_insert)(struct store *st, const struct store_checkpoint *c);
+	int (*checkpoint_list)(struct store *st, int64_t min_size, int64_t max_size,
+	                       struct store_checkpoint **out, size_t *n);
+	/* Archives: insert only. archive_last: the latest (INK_ERR_NOT_FOUND when none). */
+	int (*archive_insert)(struct store *st, const struct store_archive *a);
+	int (*archive_last)(struct store *st, struct store_archive *out);
+	/* Deletes audit rows with seq <= upto; the store refuses any row no archive holds. */
+	int (*audit_delete_archived)(struct store *st, int64_t upto);
 };
 
 struct store {

@@ -11,6 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "audit/audit.h"
 
 /* ---- a real store on a temporary file ---- */
@@ -304,10 +307,285 @@ test_store_failure_is_returned(void **state)
 	assert_string_equal(fk.last.action, "user.create");
 }
 
+
+/* ---- the Merkle tree (RFC 9162) ---- */
+
+/* Reference MTH straight from the definition, over leaf hashes. */
+static void
+ref_mth(uint8_t (*l)[AUDIT_HASH_LEN], size_t n, uint8_t out[AUDIT_HASH_LEN])
+{
+	uint8_t a[AUDIT_HASH_LEN], b[AUDIT_HASH_LEN];
+	size_t k = 1;
+
+	if (n == 1) {
+		memcpy(out, l[0], AUDIT_HASH_LEN);
+		return;
+	}
+	while (k * 2 < n)
+		k *= 2;
+	ref_mth(l, k, a);
+	ref_mth(l + k, n - k, b);
+	audit_hash_node(a, b, out);
+}
+
+static void
+hexeq(const uint8_t *h, const char *hex)
+{
+	char got[2 * AUDIT_HASH_LEN + 1];
+
+	hex_encode(h, AUDIT_HASH_LEN, got);
+	assert_string_equal(got, hex);
+}
+
+/* The certificate-transparency test vectors (RFC 6962 = RFC 9162 hashing). */
+static void
+test_merkle_vectors(void **state)
+{
+	static const struct { const char *d; size_t n; } in[8] = {
+		{ "", 0 }, { "\x00", 1 }, { "\x10", 1 }, { "\x20\x21", 2 }, { "\x30\x31", 2 },
+		{ "\x40\x41\x42\x43", 4 }, { "\x50\x51\x52\x53\x54\x55\x56\x57", 8 },
+		{ "\x60\x61\x62\x63\x64\x65\x66\x67\x68\x69\x6a\x6b\x6c\x6d\x6e\x6f", 16 },
+	};
+	struct audit_frontier f;
+	uint8_t leaf[AUDIT_HASH_LEN], root[AUDIT_HASH_LEN];
+	size_t i;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	audit_frontier_root(&f, root);
+	hexeq(root, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	for (i = 0; i < 8; i++) {
+		audit_hash_leaf_bytes((const uint8_t *)in[i].d, in[i].n, leaf);
+		audit_frontier_add(&f, leaf);
+		if (i == 0) {
+			audit_frontier_root(&f, root);
+			hexeq(root, "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
+		}
+	}
+	audit_frontier_root(&f, root);
+	hexeq(root, "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+}
+
+#define MT_MAX 70
+
+/* Every tree size up to MT_MAX: the frontier's root equals the definition; every inclusion
+ * and consistency proof verifies, and fails for another leaf, root or size. */
+static void
+test_merkle_proofs(void **state)
+{
+	static uint8_t l[MT_MAX][AUDIT_HASH_LEN], roots[MT_MAX + 1][AUDIT_HASH_LEN];
+	uint8_t path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN], bad[AUDIT_HASH_LEN], root[AUDIT_HASH_LEN];
+	struct audit_frontier f, g;
+	size_t n, m, plen;
+	uint8_t b;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	for (n = 0; n < MT_MAX; n++) {
+		b = (uint8_t)n;
+		audit_hash_leaf_bytes(&b, 1, l[n]);
+		audit_frontier_add(&f, l[n]);
+		audit_frontier_root(&f, roots[n + 1]);
+		ref_mth(l, n + 1, root);
+		assert_memory_equal(root, roots[n + 1], AUDIT_HASH_LEN);
+		/* the frontier survives its serialisation */
+		assert_int_equal(audit_frontier_load(&g, f.size, f.h[0], f.n * AUDIT_HASH_LEN), 0);
+		audit_frontier_root(&g, root);
+		assert_memory_equal(root, roots[n + 1], AUDIT_HASH_LEN);
+	}
+	assert_int_equal(audit_frontier_load(&g, 3, f.h[0], AUDIT_HASH_LEN), INK_ERR_INVALID);
+	for (n = 1; n <= MT_MAX; n++) {
+		for (m = 0; m < n; m++) {
+			assert_int_equal(audit_inclusion_proof((const uint8_t (*)[AUDIT_HASH_LEN])l, n, m, path, &plen), 0);
+			assert_int_equal(audit_inclusion_verify(m, n, l[m], (const uint8_t (*)[AUDIT_HASH_LEN])path, plen, roots[n]), 0);
+			assert_int_equal(audit_inclusion_verify(m, n, l[(m + 1) % n], (const uint8_t (*)[AUDIT_HASH_LEN])path, plen, roots[n]),
+			                 n == 1 ? 0 : INK_ERR_CRYPTO);
+			/* the path alone fits other sizes too: the signed root is what decides */
+			if (n < MT_MAX)
+				assert_int_equal(audit_inclusion_verify(m, n + 1, l[m], (const uint8_t (*)[AUDIT_HASH_LEN])path, plen,
+				                 roots[n + 1]), INK_ERR_CRYPTO);
+			if (plen > 0) {
+				memcpy(bad, path[0], AUDIT_HASH_LEN);
+				path[0][0] ^= 1;
+				assert_int_equal(audit_inclusion_verify(m, n, l[m], (const uint8_t (*)[AUDIT_HASH_LEN])path, plen, roots[n]),
+				                 INK_ERR_CRYPTO);
+				memcpy(path[0], bad, AUDIT_HASH_LEN);
+			}
+		}
+		assert_int_equal(audit_inclusion_proof((const uint8_t (*)[AUDIT_HASH_LEN])l, n, n, path, &plen), INK_ERR_INVALID);
+		for (m = 1; m <= n; m++) {
+			assert_int_equal(audit_consistency_proof((const uint8_t (*)[AUDIT_HASH_LEN])l, n, m, path, &plen), 0);
+			assert_int_equal(audit_consistency_verify(m, n, roots[m], roots[n], (const uint8_t (*)[AUDIT_HASH_LEN])path, plen), 0);
+			if (m < n) {
+				/* another first tree is not a prefix */
+				assert_int_equal(audit_consistency_verify(m, n, roots[m + 1], roots[n],
+				                 (const uint8_t (*)[AUDIT_HASH_LEN])path, plen), INK_ERR_CRYPTO);
+				assert_int_equal(audit_consistency_verify(m, n, roots[m], roots[n - 1],
+				                 (const uint8_t (*)[AUDIT_HASH_LEN])path, plen), INK_ERR_CRYPTO);
+			}
+		}
+	}
+}
+
+/* ---- checkpoints, bundles and the verifier, with an in-process signer ---- */
+
+struct signer {
+	EVP_PKEY *key;
+	struct audit_frontier f;
+	int calls;
+};
+
+static int
+test_sign(void *arg, uint64_t from, const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n,
+          struct audit_head *out)
+{
+	struct signer *sg = arg;
+	char text[AUDIT_HEAD_TEXT_MAX];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	size_t i, tl, sl = sizeof(out->sig);
+
+	sg->calls++;
+	if (md == NULL || from != sg->f.size)
+		return INK_ERR_EXISTS;
+	for (i = 0; i < n; i++)
+		audit_frontier_add(&sg->f, leaves[i]);
+	memset(out, 0, sizeof(*out));
+	out->size = sg->f.size;
+	audit_frontier_root(&sg->f, out->root);
+	out->time = ink_now();
+	tl = audit_head_text(out, text);
+	if (EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, sg->key) != 1 ||
+	    EVP_DigestSign(md, out->sig, &sl, (const uint8_t *)text, tl) != 1)
+		abort();
+	out->sig_len = sl;
+	EVP_MD_CTX_free(md);
+	return 0;
+}
+
+static void
+test_checkpoint_and_verify(void **state)
+{
+	struct fx *f = *state;
+	struct signer sg = { 0 };
+	struct audit_event ev = { .actor = "alice", .action = "csc.signHash", .result = AUDIT_SUCCESS };
+	struct audit_verify_report rep;
+	struct audit_head h;
+	struct store_audit_rec *recs = NULL, *rec;
+	uint8_t *spki = NULL;
+	json_t *b = NULL, *cp;
+	uint64_t rec_n = 0, foreign = 0;
+	int64_t seq = 0;
+	size_t n = 0;
+	int i, len;
+
+	assert_non_null(sg.key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"));
+	assert_true((len = i2d_PUBKEY(sg.key, &spki)) > 0);
+	assert_int_equal(audit_log_start(f->st, 0, false, test_sign, &sg, &rec_n, &foreign), 0);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(audit_append(f->st, &ev), 0);
+	assert_int_equal(audit_checkpoint(f->st, &h), 0);
+	assert_int_equal(h.size, 10);
+	assert_int_equal(audit_head_verify(&h, spki, (size_t)len), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(audit_append(f->st, &ev), 0);
+	assert_int_equal(audit_checkpoint(f->st, &h), 0);
+	assert_int_equal(h.size, 15);
+	/* a head altered after signing no longer verifies */
+	h.size++;
+	assert_int_equal(audit_head_verify(&h, spki, (size_t)len), INK_ERR_CRYPTO);
+	h.size--;
+
+	/* a full bundle verifies; a partial one too */
+	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
+	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), 0);
+	assert_int_equal(rep.records, 15);
+	assert_int_equal(rep.checkpoints, 3);
+	assert_int_equal(rep.covered, 15);
+	json_decref(b);
+	assert_int_equal(audit_bundle_build(f->st, 4, 12, spki, (size_t)len, &h, &b), 0);
+	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), 0);
+	assert_int_equal(rep.first_seq, 4);
+	assert_int_equal(rep.last_seq, 12);
+	assert_int_equal(rep.checkpoints, 1);
+	json_decref(b);
+
+	/* a changed record names the range; a checkpoint over more records names the cut */
+	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
+	json_object_set_new(json_array_get(json_object_get(b, "records"), 11), "actor", json_string("bob"));
+	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), INK_ERR_CRYPTO);
+	assert_non_null(strstr(rep.error, "seq 11..15"));
+	assert_int_equal(rep.bad_seq, 11);
+	json_decref(b);
+	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
+	assert_int_equal(json_array_remove(json_object_get(b, "records"), 14), 0);
+	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), INK_ERR_CRYPTO);
+	assert_non_null(strstr(rep.error, "records 15..15 are missing"));
+	/* a checkpoint whose signature does not fit */
+	cp = json_array_get(json_object_get(b, "checkpoints"), 0);
+	json_object_set_new(cp, "time", json_integer(json_integer_value(json_object_get(cp, "time")) + 1));
+	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), INK_ERR_CRYPTO);
+	assert_non_null(strstr(rep.error, "signature does not verify"));
+	json_decref(b);
+
+	/* a row not written by audit_append is never signed: the next checkpoint does not match */
+	assert_int_equal(audit_read(f->st, 14, 1, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	rec = &recs[0];
+	snprintf(rec->actor, sizeof(rec->actor), "mallory");
+	assert_int_equal(f->st->ops->audit_insert(f->st, rec, &seq), 0);
+	free(recs);
+	assert_int_equal(audit_append(f->st, &ev), 0);
+	assert_int_equal(audit_checkpoint(f->st, &h), 0);
+	assert_int_equal(h.size, 16);
+	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
+	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), INK_ERR_CRYPTO);
+	assert_int_equal(rep.bad_seq, 16);
+	json_decref(b);
+
+	audit_log_stop();
+	OPENSSL_free(spki);
+	EVP_PKEY_free(sg.key);
+}
+
+/* Records stamped ahead of the clock (as if it had been set back since): the next append
+ * is preceded by a clock.backwards event. */
+static void
+test_clock_backwards(void **state)
+{
+	struct fx *f = *state;
+	struct signer sg = { 0 };
+	struct audit_event ev = { .action = "user.show", .result = AUDIT_SUCCESS };
+	struct store_audit_rec ahead, *recs = NULL;
+	uint64_t rec_n = 0, foreign = 0;
+	int64_t seq = 0;
+	size_t n = 0;
+
+	memset(&ahead, 0, sizeof(ahead));
+	ahead.time = ink_now() + 3600;
+	snprintf(ahead.action, sizeof(ahead.action), "user.create");
+	snprintf(ahead.actor, sizeof(ahead.actor), "-");
+	assert_int_equal(f->st->ops->audit_insert(f->st, &ahead, &seq), 0);
+	assert_int_equal(audit_log_start(f->st, 0, false, test_sign, &sg, &rec_n, &foreign), 0);
+	assert_int_equal(rec_n, 1);
+	audit_set_clock_tolerance(5);
+	assert_int_equal(audit_append(f->st, &ev), 0);
+	assert_int_equal(audit_read(f->st, 0, 10, &recs, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(recs[1].action, "clock.backwards");
+	assert_non_null(strstr(recs[1].detail, "clock went back"));
+	assert_string_equal(recs[2].action, "user.show");
+	free(recs);
+	audit_log_stop();
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_merkle_vectors),
+		cmocka_unit_test(test_merkle_proofs),
+		cmocka_unit_test_setup_teardown(test_checkpoint_and_verify, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_null_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),

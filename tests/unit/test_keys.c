@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "keys/keys.h"
+#include "audit/audit.h"
 #include "keys/keys_int.h"   /* the PKCS#11 test hook */
 
 /* The Argon2id cost the tests configure (open_store, the PKCS#11 group). */
@@ -1056,11 +1057,76 @@ test_p11_config_checks(void **state)
 	keys_close(k);
 }
 
+
+/* The audit log key and the SAM's frontier: heads extend the last signed one only, survive a
+ * reopen, verify with the published key, and a version-1 key store is upgraded. */
+static void
+test_audit_log_state(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = NULL;
+	struct audit_head h, h2;
+	struct audit_frontier fr;
+	uint8_t leaves[5][AUDIT_HASH_LEN], root[AUDIT_HASH_LEN], *spki = NULL, *spki2 = NULL;
+	size_t len = 0, len2 = 0, i;
+	bool closed = true;
+	sqlite3 *db = NULL;
+
+	assert_int_equal(keys_init_dir(f->dir), 0);
+	/* make it a version-1 store, as before the audit log existed */
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DROP TABLE audit_log; UPDATE keystore_meta SET version = 1",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(keys_open(f->dir, &k), 0);
+	assert_int_equal(keys_log_head(k, &h, &closed, &spki, &len), 0);
+	assert_int_equal(h.size, 0);
+	assert_false(closed);
+	memset(&fr, 0, sizeof(fr));
+	for (i = 0; i < 5; i++) {
+		memset(leaves[i], (int)i + 1, AUDIT_HASH_LEN);
+		if (i < 3)
+			audit_frontier_add(&fr, leaves[i]);
+	}
+	assert_int_equal(keys_log_extend(k, 0, leaves[0], 3, false, &h), 0);
+	assert_int_equal(h.size, 3);
+	audit_frontier_root(&fr, root);
+	assert_memory_equal(h.root, root, AUDIT_HASH_LEN);
+	assert_int_equal(audit_head_verify(&h, spki, len), 0);
+	/* not an extension of the last head: refused, nothing changed */
+	assert_int_equal(keys_log_extend(k, 2, leaves[3], 2, false, &h2), INK_ERR_EXISTS);
+	assert_int_equal(keys_log_extend(k, 5, leaves[3], 2, false, &h2), INK_ERR_EXISTS);
+	keys_close(k);
+	k = NULL;
+	/* after a reopen: the same key, the same state; a final head is remembered */
+	assert_int_equal(keys_open(f->dir, &k), 0);
+	assert_int_equal(keys_log_head(k, &h2, &closed, &spki2, &len2), 0);
+	assert_int_equal(h2.size, 3);
+	assert_memory_equal(h2.root, root, AUDIT_HASH_LEN);
+	assert_int_equal(len2, len);
+	assert_memory_equal(spki2, spki, len);
+	assert_int_equal(keys_log_extend(k, 3, leaves[3], 2, true, &h2), 0);
+	audit_frontier_add(&fr, leaves[3]);
+	audit_frontier_add(&fr, leaves[4]);
+	audit_frontier_root(&fr, root);
+	assert_int_equal(h2.size, 5);
+	assert_memory_equal(h2.root, root, AUDIT_HASH_LEN);
+	assert_int_equal(audit_head_verify(&h2, spki, len), 0);
+	free(spki2);
+	spki2 = NULL;
+	assert_int_equal(keys_log_head(k, &h2, &closed, &spki2, &len2), 0);
+	assert_true(closed);
+	keys_close(k);
+	free(spki);
+	free(spki2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_log_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_bindings, setup, teardown),

@@ -1049,6 +1049,47 @@ test_store_open_uri(void **state)
 	sqlite_drop_target(target, ctx);
 }
 
+static void
+test_checkpoints(void **state)
+{
+	struct fx *f = *state;
+	struct store_checkpoint c, *v = NULL;
+	struct store_audit_rec a;
+	int64_t seq = -1;
+	size_t n = 0, i;
+
+	assert_int_equal(f->ops->audit_last_seq(f->st, &seq), 0);
+	assert_int_equal(seq, 0);
+	mk_audit(&a, 1);
+	assert_int_equal(f->ops->audit_insert(f->st, &a, &seq), 0);
+	assert_int_equal(f->ops->audit_last_seq(f->st, &seq), 0);
+	assert_int_equal(seq, 1);
+	for (i = 0; i < 3; i++) {
+		memset(&c, 0, sizeof(c));
+		c.size = (int64_t)i * 10;
+		memset(c.root, (int)i + 1, sizeof(c.root));
+		c.time = 1700000000 + (int64_t)i;
+		c.sig_len = 70 + i;
+		memset(c.sig, 0xa0 + (int)i, c.sig_len);
+		assert_int_equal(f->ops->checkpoint_insert(f->st, &c), 0);
+	}
+	/* no signature, or one too long: refused */
+	c.sig_len = 0;
+	assert_int_equal(f->ops->checkpoint_insert(f->st, &c), INK_ERR_INVALID);
+	c.sig_len = STORE_SIG_MAX + 1;
+	assert_int_equal(f->ops->checkpoint_insert(f->st, &c), INK_ERR_INVALID);
+	assert_int_equal(f->ops->checkpoint_list(f->st, 5, 20, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].size, 10);
+	assert_int_equal(v[1].size, 20);
+	assert_true(v[0].id < v[1].id);
+	assert_int_equal(v[1].sig_len, 72);
+	assert_int_equal(v[1].sig[71], 0xa2);
+	assert_int_equal(v[1].root[31], 3);
+	assert_int_equal(v[1].time, 1700000002);
+	free(v);
+}
+
 #define CONFORMANCE(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1071,6 +1112,7 @@ main(void)
 		CONFORMANCE(test_audit_seq_and_pages),
 		CONFORMANCE(test_audit_batch),
 		CONFORMANCE(test_audit_append_only),
+		CONFORMANCE(test_checkpoints),
 		CONFORMANCE(test_sql_metacharacters),
 		CONFORMANCE(test_private),
 		CONFORMANCE(test_reopen),

@@ -1,0 +1,255 @@
+/* auditlog: the audit log's signing key and the SAM's own copy of the log tree's frontier.
+ * inkand hands over leaf hashes; the SAM recomputes the root and signs only a head that
+ * extends the last one it signed, so a compromised inkand cannot rewrite signed history. */
+#include "keys/keys_int.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+
+#define LOG_PURPOSE "audit-log-key"
+#define LOG_AAD "audit-log"
+#define LOG_CURVE "P-384"
+#define LOG_KEY_MAX 1024
+
+/* Makes the log key once: ECDSA P-384 (policy-checked), sealed under the master key. */
+static int
+log_key_create(struct keys *k)
+{
+	EVP_PKEY *key = NULL;
+	PKCS8_PRIV_KEY_INFO *p8 = NULL;
+	sqlite3_stmt *st = NULL;
+	uint8_t *der = NULL, *pub = NULL, sealed[LOG_KEY_MAX + KEYS_SEAL_OVERHEAD];
+	const char *warning = NULL;
+	char why[256];
+	size_t sealed_len = 0;
+	int n = 0, pn = 0, r = INK_ERR_CRYPTO;
+
+	if ((r = policy_check_key(POLICY_KEY_EC, 384, "secp384r1", ink_now(), &warning, why,
+	                          sizeof(why))) != 0) {
+		log_error("audit log key: %s", why);
+		return r;
+	}
+	r = INK_ERR_CRYPTO;
+	if ((key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", LOG_CURVE)) == NULL ||
+	    (p8 = EVP_PKEY2PKCS8(key)) == NULL || (n = i2d_PKCS8_PRIV_KEY_INFO(p8, &der)) <= 0 ||
+	    n > LOG_KEY_MAX || (pn = i2d_PUBKEY(key, &pub)) <= 0)
+		goto out;
+	if ((r = keys_seal(k, LOG_PURPOSE, (const uint8_t *)LOG_AAD, strlen(LOG_AAD), der, (size_t)n,
+	                   sealed, &sealed_len)) != 0)
+		goto out;
+	r = INK_ERR_STORE;
+	if (sqlite3_prepare_v2(k->db, "INSERT INTO audit_log (id, blob, pubkey) VALUES (1, ?1, ?2)",
+	                       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_blob(st, 1, sealed, (int)sealed_len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 2, pub, pn, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	log_info("audit log key made (ECDSA %s)", LOG_CURVE);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	if (der != NULL)
+		OPENSSL_clear_free(der, (size_t)n);
+	OPENSSL_free(pub);
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+/* The stored state; the private key only when key != NULL. */
+struct log_row {
+	struct audit_head head;
+	struct audit_frontier f;
+	uint8_t *spki;
+	size_t spki_len;
+	bool closed;
+};
+
+static int
+log_load(struct keys *k, struct log_row *row, EVP_PKEY **key)
+{
+	sqlite3_stmt *st = NULL;
+	const uint8_t *p;
+	uint8_t *pt = NULL;
+	size_t ptlen = 0, len;
+	int rc, r = INK_ERR_STORE, tries;
+
+	memset(row, 0, sizeof(*row));
+	if (key != NULL)
+		*key = NULL;
+	for (tries = 0; tries < 2; tries++) {
+		if (sqlite3_prepare_v2(k->db, "SELECT blob, pubkey, size, frontier, root, time, sig, closed "
+		                       "FROM audit_log WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			break;
+		sqlite3_finalize(st);
+		st = NULL;
+		if (rc != SQLITE_DONE || tries > 0 || (r = log_key_create(k)) != 0)
+			goto out;
+		r = INK_ERR_STORE;
+	}
+	if (st == NULL)
+		goto out;
+	len = (size_t)sqlite3_column_bytes(st, 1);
+	if ((p = sqlite3_column_blob(st, 1)) == NULL || len == 0 || len > 4096 ||
+	    (row->spki = malloc(len)) == NULL)
+		goto out;
+	memcpy(row->spki, p, len);
+	row->spki_len = len;
+	row->head.size = (uint64_t)sqlite3_column_int64(st, 2);
+	if (audit_frontier_load(&row->f, row->head.size, sqlite3_column_blob(st, 3),
+	                        (size_t)sqlite3_column_bytes(st, 3)) != 0) {
+		log_error("audit log state in the key store is damaged");
+		goto out;
+	}
+	if ((p = sqlite3_column_blob(st, 4)) != NULL && sqlite3_column_bytes(st, 4) == AUDIT_HASH_LEN)
+		memcpy(row->head.root, p, AUDIT_HASH_LEN);
+	else
+		audit_frontier_root(&row->f, row->head.root);
+	row->head.time = sqlite3_column_int64(st, 5);
+	row->closed = sqlite3_column_int64(st, 7) != 0;
+	len = (size_t)sqlite3_column_bytes(st, 6);
+	if ((p = sqlite3_column_blob(st, 6)) != NULL && len <= AUDIT_SIG_MAX) {
+		memcpy(row->head.sig, p, len);
+		row->head.sig_len = len;
+	}
+	if (key != NULL) {
+		const uint8_t *pp;
+
+		len = (size_t)sqlite3_column_bytes(st, 0);
+		if ((p = sqlite3_column_blob(st, 0)) == NULL || len == 0 ||
+		    len > LOG_KEY_MAX + KEYS_SEAL_OVERHEAD || (pt = secmem_alloc(len)) == NULL)
+			goto out;
+		if ((r = keys_unseal(k, LOG_PURPOSE, (const uint8_t *)LOG_AAD, strlen(LOG_AAD), p, len,
+		                     pt, &ptlen)) != 0)
+			goto out;
+		pp = pt;
+		if ((*key = d2i_AutoPrivateKey(NULL, &pp, (long)ptlen)) == NULL) {
+			r = INK_ERR_CRYPTO;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	if (pt != NULL) {
+		OPENSSL_cleanse(pt, ptlen);
+		secmem_free(pt);
+	}
+	if (r != 0) {
+		free(row->spki);
+		row->spki = NULL;
+	}
+	return r;
+}
+
+static int
+log_sign(EVP_PKEY *key, struct audit_head *h)
+{
+	char text[AUDIT_HEAD_TEXT_MAX];
+	size_t tl = audit_head_text(h, text), sl = sizeof(h->sig);
+	EVP_MD_CTX *md = NULL;
+	int r = INK_ERR_CRYPTO;
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return INK_ERR_ALLOC;
+	if (EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, key) == 1 &&
+	    EVP_DigestSign(md, h->sig, &sl, (const uint8_t *)text, tl) == 1) {
+		h->sig_len = sl;
+		r = 0;
+	}
+	EVP_MD_CTX_free(md);
+	return r;
+}
+
+int
+keys_log_head(struct keys *k, struct audit_head *out, bool *closed, uint8_t **spki,
+              size_t *spki_len)
+{
+	struct log_row row;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*spki = NULL;
+	*spki_len = 0;
+	if ((r = log_load(k, &row, NULL)) != 0)
+		return r;
+	*out = row.head;
+	*closed = row.closed;
+	*spki = row.spki;
+	*spki_len = row.spki_len;
+	return 0;
+}
+
+int
+keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, bool final,
+                struct audit_head *out)
+{
+	struct log_row row;
+	EVP_PKEY *key = NULL;
+	sqlite3_stmt *st = NULL;
+	bool tx = false;
+	size_t i;
+	int64_t now = ink_now();
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (n > KEYS_LOG_LEAVES_MAX || (n > 0 && leaves == NULL))
+		return INK_ERR_INVALID;
+	if ((r = log_load(k, &row, &key)) != 0)
+		return r;
+	if (from != row.head.size) {
+		log_warn("refused to extend the audit log tree from size %llu: the last signed head "
+		         "has size %llu", (unsigned long long)from, (unsigned long long)row.head.size);
+		r = INK_ERR_EXISTS;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		audit_frontier_add(&row.f, leaves + i * AUDIT_HASH_LEN);
+	row.head.size = row.f.size;
+	audit_frontier_root(&row.f, row.head.root);
+	/* the SAM's clock; a head never goes back in time */
+	row.head.time = now > row.head.time ? now : row.head.time;
+	if ((r = log_sign(key, &row.head)) != 0)
+		goto out;
+	r = INK_ERR_STORE;
+	if (sqlite3_exec(k->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	tx = true;
+	if (sqlite3_prepare_v2(k->db, "UPDATE audit_log SET size = ?1, frontier = ?2, root = ?3, "
+	                       "time = ?4, sig = ?5, closed = ?7 WHERE id = 1 AND size = ?6", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)row.head.size);
+	if (row.f.n > 0)
+		sqlite3_bind_blob(st, 2, row.f.h, (int)(row.f.n * AUDIT_HASH_LEN), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	sqlite3_bind_blob(st, 3, row.head.root, AUDIT_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, row.head.time);
+	sqlite3_bind_blob(st, 5, row.head.sig, (int)row.head.sig_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)from);
+	sqlite3_bind_int(st, 7, final ? 1 : 0);
+	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(k->db) != 1)
+		goto out;
+	if (sqlite3_exec(k->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	tx = false;
+	*out = row.head;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	if (tx)
+		(void)sqlite3_exec(k->db, "ROLLBACK", NULL, NULL, NULL);
+	EVP_PKEY_free(key);
+	free(row.spki);
+	return r;
+}

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# t_audit: the tamper-evident audit log through the real daemon — signed checkpoints, online
+# and offline `inkan audit verify`, a signer's inclusion proof checked by a separate RFC 9162
+# verifier (rfc9162_verify.py + openssl), consistency proofs, access rules, and the database
+# file edited directly (one byte, a deleted, swapped, forged record, a cut tail, a replaced
+# checkpoint): each detected and named.
+. "$(dirname "$0")/lib.sh"
+
+init_data
+fast_argon2
+conf audit_checkpoint_interval 1
+start_inkand
+
+LOGKEY="$DATA/ca/audit-log.pem"
+[ -s "$LOGKEY" ] || fail "inkan init published no audit log key at $LOGKEY"
+openssl pkey -pubin -in "$LOGKEY" -noout -text | grep -q 'P-384' || fail "the log key is not ECDSA P-384"
+
+so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
+ro=$(mkactive "$so" ro1 registration_officer)
+aud=$(mkactive "$so" aud1 system_auditor)
+alice=$(mkactive "$ro" alice signer)
+PIN=pin-Lantern-7731
+add_secret "$PIN"
+
+# inkan CLI as USER (token file): sets RC, OUT, ERR
+tokfile() { printf '%s' "$2" >"$T/$1.tok"; chmod 600 "$T/$1.tok"; }
+tokfile aud "$aud"
+tokfile alice "$alice"
+icli() {
+	local who=$1
+	shift
+	RC=0
+	timeout 120 "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/$who.tok" "$@" \
+		>"$T/cli.out" 2>"$T/cli.err" </dev/null || RC=$?
+	OUT=$(cat "$T/cli.out")
+	ERR=$(cat "$T/cli.err")
+	printf 'inkan %s -> rc %s\n   out: %s\n   err: %s\n' "$*" "$RC" "${OUT:0:300}" "${ERR:0:300}" >>"$TRANSCRIPT"
+}
+
+# ---- a signature, so that the log holds a csc.signHash record ----
+api POST /api/v1/keys "$(jq -nc --arg p "$PIN" '{pin: $p, algorithm: "P-256"}')" "$alice"
+expect_status 201
+cred=$(printf '%s' "$BODY" | jq -r .id)
+head -c 100 /dev/urandom | openssl dgst -sha256 -binary >"$T/dg.bin"
+h64=$(base64 -w0 "$T/dg.bin")
+hhex=$(xxd -p -c 256 "$T/dg.bin" 2>/dev/null || od -An -tx1 -v "$T/dg.bin" | tr -d ' \n')
+api POST /csc/v2/credentials/authorize "$(jq -nc --arg c "$cred" --arg h "$h64" --arg p "$PIN" \
+	--arg o "$(otp_next alice)" '{credentialID: $c, numSignatures: 1, hashes: [$h], PIN: $p, OTP: $o}')" "$alice"
+expect_status 200
+sad=$(printf '%s' "$BODY" | jq -r .SAD)
+api POST /csc/v2/signatures/signHash "$(jq -nc --arg c "$cred" --arg s "$sad" --arg h "$h64" \
+	'{credentialID: $c, SAD: $s, hashes: [$h], signAlgo: "1.2.840.10045.4.3.2"}')" "$alice"
+expect_status 200
+ok "alice signed one hash"
+sleep 2   # at least one interval checkpoint
+
+# ---- online verification (auditor) ----
+icli aud audit verify
+[ "$RC" = 0 ] || fail "inkan audit verify of an untouched log failed: $ERR"
+grep -q 'audit log OK' <<<"$OUT" || fail "inkan audit verify: unexpected output: $OUT"
+ok "inkan audit verify: $(head -n1 <<<"$OUT")"
+icli aud --json audit verify --key "$LOGKEY"
+[ "$RC" = 0 ] && jq -e '.ok == true and .records > 10 and .checkpoints >= 2' <<<"$OUT" >/dev/null ||
+	fail "inkan --json audit verify --key: $OUT $ERR"
+
+# only the auditor reads the log
+icli alice audit verify
+[ "$RC" != 0 ] || fail "a signer could export the audit log"
+api GET "/api/v1/audit/export" "" "$so"
+expect_status 403
+api GET "/api/v1/audit/consistency?first=1" "" "$alice"
+[ "$STATUS" = 403 ] || [ "$STATUS" = 404 ] || fail "a signer got a consistency proof: $STATUS"
+ok "only the system auditor exports or verifies online"
+
+# ---- a signer's own inclusion proof, checked by the separate verifier ----
+api GET "/api/v1/audit?after=0&limit=1000" "" "$aud"
+expect_status 200
+seq=$(printf '%s' "$BODY" | jq -r '[.records[] | select(.action == "csc.signHash" and .actor == "alice" and .result == "success")][0].seq')
+[ -n "$seq" ] && [ "$seq" != null ] || fail "no csc.signHash record of alice"
+printf '%s' "$BODY" | jq -e --arg h "$hhex" --argjson s "$seq" '.records[] | select(.seq == $s) | .detail | contains($h)' >/dev/null ||
+	fail "the signature record does not carry the hash signed"
+icli alice audit proof "$seq" --out "$T/proof.json" --key "$LOGKEY"
+[ "$RC" = 0 ] || fail "inkan audit proof (alice, own signature $seq): $ERR"
+python3 "$INKAN_SRC/tests/e2e/rfc9162_verify.py" "$T/proof.json" "$LOGKEY" "$hhex" >"$T/pv.out" 2>&1 ||
+	fail "the separate RFC 9162 verifier rejected the proof: $(cat "$T/pv.out")"
+ok "separate verifier: $(cat "$T/pv.out")"
+# the verifier is not a rubber stamp: a wrong path, a wrong key, another entry
+jq '.inclusion_path[0] = ("00" * 32)' "$T/proof.json" >"$T/bad1.json"
+! python3 "$INKAN_SRC/tests/e2e/rfc9162_verify.py" "$T/bad1.json" "$LOGKEY" >/dev/null 2>&1 ||
+	fail "the separate verifier accepted a changed path"
+jq --arg e "$(printf 'forged' | base64)" '.entry = $e' "$T/proof.json" >"$T/bad2.json"
+! python3 "$INKAN_SRC/tests/e2e/rfc9162_verify.py" "$T/bad2.json" "$LOGKEY" >/dev/null 2>&1 ||
+	fail "the separate verifier accepted another entry"
+openssl ecparam -name secp384r1 -genkey -noout 2>/dev/null | openssl ec -pubout >"$T/other.pem" 2>/dev/null
+! python3 "$INKAN_SRC/tests/e2e/rfc9162_verify.py" "$T/proof.json" "$T/other.pem" >/dev/null 2>&1 ||
+	fail "the separate verifier accepted another key"
+ok "the separate verifier refuses a changed path, entry or key"
+# a signer gets no proof of someone else's record
+api GET "/api/v1/audit/proof?seq=1" "" "$alice"
+expect_status 404
+icli aud audit proof 1
+[ "$RC" = 0 ] || fail "the auditor could not get the proof of record 1: $ERR"
+
+# ---- consistency between checkpoints ----
+icli aud audit export "$T/all.json"
+[ "$RC" = 0 ] || fail "inkan audit export: $ERR"
+first=$(jq '[.checkpoints[] | select(.id > 0) | .size] | min' "$T/all.json")
+icli aud audit consistency "$first"
+[ "$RC" = 0 ] && grep -q consistent <<<"$OUT" || fail "inkan audit consistency $first: $OUT $ERR"
+ok "consistency: $OUT"
+
+# ---- offline verification of export bundles ----
+icli aud audit verify "$T/all.json" --key "$LOGKEY"
+[ "$RC" = 0 ] || fail "offline verify of a full export: $ERR"
+icli aud audit export --from 5 --to 25 "$T/part.json"
+[ "$RC" = 0 ] || fail "inkan audit export --from 5 --to 25: $ERR"
+jq -e '(.records | length) == 21 and .records[0].seq == 5 and .prefix.size == 4' "$T/part.json" >/dev/null ||
+	fail "partial export: unexpected content"
+icli aud audit verify "$T/part.json"
+[ "$RC" = 0 ] || fail "offline verify of a partial export: $ERR"
+# offline, with nothing else: a changed record inside the bundle
+jq '.records[3].detail = "tampered"' "$T/all.json" >"$T/all-bad.json"
+icli aud audit verify "$T/all-bad.json"
+[ "$RC" != 0 ] && grep -q 'does not match' <<<"$ERR" || fail "offline verify missed a changed record: $OUT $ERR"
+icli aud audit verify "$T/all.json" --key "$T/other.pem"
+[ "$RC" != 0 ] || fail "offline verify accepted a bundle under another pinned key"
+ok "offline bundles verify; a changed one and a foreign key are refused"
+
+# ---- the database file edited directly ----
+stop_inkand
+[ "$INKAND_RC" = 0 ] || fail "inkand exited with $INKAND_RC"
+DB="$DATA/inkan.db"
+KS="$DATA/sam/keystore.db"
+cp -p "$DB" "$T/pristine.db"
+cp -p "$KS" "$T/pristine-ks.db"
+last=$(sqlite3 "$DB" 'SELECT max(seq) FROM audit_log')
+unlock_sql='DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_no_reuse;
+DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;'
+
+# tamper NAME SQL EXPECTED_REGEX
+tamper() {
+	local name=$1 sql=$2 want=$3
+	cp -p "$T/pristine.db" "$DB"
+	cp -p "$T/pristine-ks.db" "$KS"
+	rm -f "$DB-wal" "$DB-shm"
+	sqlite3 "$DB" "$unlock_sql $sql" || fail "tamper $name: sqlite3 failed"
+	start_inkand
+	icli aud audit verify
+	[ "$RC" != 0 ] || fail "tamper $name: inkan audit verify did not notice"
+	grep -Eq "$want" <<<"$ERR" || fail "tamper $name: the report does not name the place ($want): $ERR"
+	ok "tamper $name detected: ${ERR#inkan: }"
+	stop_inkand
+}
+
+mid=$((last / 2))
+# one byte of one record (the middle one's actor: one letter changed)
+tamper one-byte "UPDATE audit_log SET detail = detail || 'x' WHERE seq = $mid;" \
+	"a record in seq [0-9]+\\.\\.[0-9]+ was changed"
+# a record deleted
+tamper delete "DELETE FROM audit_log WHERE seq = $mid;" "record seq $mid is missing"
+# two records swapped (contents exchanged under their seqs)
+tamper swap "CREATE TEMP TABLE a AS SELECT * FROM audit_log WHERE seq = $((mid + 1));
+UPDATE audit_log SET time = (SELECT time FROM audit_log WHERE seq = $mid), actor = (SELECT actor FROM audit_log WHERE seq = $mid),
+  action = (SELECT action FROM audit_log WHERE seq = $mid), result = (SELECT result FROM audit_log WHERE seq = $mid),
+  detail = (SELECT detail FROM audit_log WHERE seq = $mid), subject = (SELECT subject FROM audit_log WHERE seq = $mid),
+  role = (SELECT role FROM audit_log WHERE seq = $mid), request_id = (SELECT request_id FROM audit_log WHERE seq = $mid),
+  source = (SELECT source FROM audit_log WHERE seq = $mid) WHERE seq = $((mid + 1));
+UPDATE audit_log SET time = (SELECT time FROM a), actor = (SELECT actor FROM a), action = (SELECT action FROM a),
+  result = (SELECT result FROM a), detail = (SELECT detail FROM a), subject = (SELECT subject FROM a), role = (SELECT role FROM a),
+  request_id = (SELECT request_id FROM a), source = (SELECT source FROM a) WHERE seq = $mid;" \
+	"a record in seq [0-9]+\\.\\.[0-9]+ was changed"
+# the tail cut off
+tamper truncate "DELETE FROM audit_log WHERE seq > $((last - 3));" "record seq $((last - 2)) is missing"
+# a forged record appended while inkand was down: never signed
+tamper forged "INSERT INTO audit_log (time, actor, role, action, subject, result, request_id, source, detail)
+VALUES (strftime('%s','now'), 'mallory', 'system_auditor', 'user.create', 'mallory', 'success', '-', '-', 'forged');" \
+	"a record in seq $((last + 1))\\.\\.[0-9]+ was changed"
+# a checkpoint replaced (another root under the old signature)
+cid=$(sqlite3 "$T/pristine.db" 'SELECT max(id) FROM audit_checkpoints')
+tamper checkpoint "UPDATE audit_checkpoints SET root = randomblob(32) WHERE id = $((cid - 1));" \
+	"checkpoint $((cid - 1)) .*signature does not verify"
+
+# the untouched log still verifies, and the forged-record start was itself an event
+cp -p "$T/pristine.db" "$DB"
+cp -p "$T/pristine-ks.db" "$KS"
+rm -f "$DB-wal" "$DB-shm"
+start_inkand
+icli aud audit verify
+[ "$RC" = 0 ] || fail "the untouched log does not verify after the tamper runs: $ERR"
+ok "untouched log: $(head -n1 <<<"$OUT")"
+stop_inkand
+finish
