@@ -801,43 +801,51 @@ keys_cred_open(struct keys *k, const char *owner, const char *id, const char *pi
 	return r;
 }
 
-static int
-sign_one(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md,
-         const uint8_t *dg, size_t dglen, uint8_t **sig, size_t *siglen)
+/* A signing context on pkey for alg with md, made once per slice of a batch. */
+static EVP_PKEY_CTX *
+sign_ctx(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md)
 {
 	EVP_PKEY_CTX *ctx = NULL;
-	uint8_t *out = NULL;
-	size_t outlen = 0;
-	int r = INK_ERR_CRYPTO;
 
-	*sig = NULL;
-	*siglen = 0;
-	if ((ctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL || EVP_PKEY_sign_init(ctx) != 1)
-		goto out;
-	if (EVP_PKEY_CTX_set_signature_md(ctx, md) != 1)
-		goto out;
+	if ((ctx = EVP_PKEY_CTX_new(pkey, NULL)) == NULL || EVP_PKEY_sign_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, md) != 1)
+		goto fail;
 	if (alg->key_type == POLICY_KEY_RSA) {
 		if (alg->hash_oid == NULL) {
 			if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
 			    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) != 1 ||
 			    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) != 1)
-				goto out;
+				goto fail;
 		} else if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1) {
-			goto out;
+			goto fail;
 		}
 	}
+	return ctx;
+fail:
+	EVP_PKEY_CTX_free(ctx);
+	return NULL;
+}
+
+/* Signs one digest with a context from sign_ctx() (reusable: each ECDSA signature draws its
+ * own nonce). */
+static int
+sign_one(EVP_PKEY_CTX *ctx, const uint8_t *dg, size_t dglen, uint8_t **sig, size_t *siglen)
+{
+	uint8_t *out = NULL;
+	size_t outlen = 0;
+
+	*sig = NULL;
+	*siglen = 0;
 	if (EVP_PKEY_sign(ctx, NULL, &outlen, dg, dglen) != 1 || (out = malloc(outlen)) == NULL)
-		goto out;
+		goto fail;
 	if (EVP_PKEY_sign(ctx, out, &outlen, dg, dglen) != 1)
-		goto out;
+		goto fail;
 	*sig = out;
 	*siglen = outlen;
-	out = NULL;
-	r = 0;
-out:
+	return 0;
+fail:
 	free(out);
-	EVP_PKEY_CTX_free(ctx);
-	return r;
+	return INK_ERR_CRYPTO;
 }
 
 /* One slice of a batch, signed by one thread. */
@@ -857,12 +865,14 @@ static void *
 sign_slice_main(void *arg)
 {
 	struct sign_slice *sl = arg;
+	EVP_PKEY_CTX *ctx = sign_ctx(sl->pkey, sl->alg, sl->md);
 	size_t i;
 
-	sl->r = 0;
+	sl->r = ctx != NULL ? 0 : INK_ERR_CRYPTO;
 	for (i = sl->from; i < sl->to && sl->r == 0; i++)
-		sl->r = sign_one(sl->pkey, sl->alg, sl->md, sl->digests[i], sl->digest_lens[i],
-		                 &sl->sigs[i], &sl->sig_lens[i]);
+		sl->r = sign_one(ctx, sl->digests[i], sl->digest_lens[i], &sl->sigs[i],
+		                 &sl->sig_lens[i]);
+	EVP_PKEY_CTX_free(ctx);
 	return NULL;
 }
 
