@@ -1,5 +1,5 @@
-/* privsep: inkand started as root hands the data directory to two Unix users — DATA/sam to
- * sam_user, the rest to user — starts inkan-sam as sam_user and then becomes user for good, so
+/* privsep: inkand started as root hands the data directory to two Unix users — DATA/sam and
+ * DATA/ca to sam_user, the rest to user — starts inkan-sam as sam_user and then becomes user for good, so
  * that a compromise of the HTTP process cannot read the master key or the key store. */
 #include "server/server.h"
 
@@ -19,6 +19,8 @@
 static const struct srv_privsep *walk_ps;
 static char walk_sam[PATH_MAX + 8];
 static size_t walk_sam_len;
+static char walk_pub[PATH_MAX + 8];
+static size_t walk_pub_len;
 static char walk_conf[PATH_MAX];
 static int walk_err;
 
@@ -84,14 +86,20 @@ srv_privsep_plan(const struct ink_config *cfg, struct srv_privsep *ps)
 	return 0;
 }
 
+/* path is dir or inside it. */
+static bool
+under(const char *path, const char *dir, size_t len)
+{
+	return strncmp(path, dir, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
+
 static int
 own_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	const struct srv_privsep *ps = walk_ps;
-	bool sam = strncmp(path, walk_sam, walk_sam_len) == 0 &&
-	           (path[walk_sam_len] == '\0' || path[walk_sam_len] == '/');
-	uid_t uid = sam ? ps->sam_uid : ps->uid;
-	gid_t gid = sam ? ps->sam_gid : ps->gid;
+	bool sam = under(path, walk_sam, walk_sam_len), pub = under(path, walk_pub, walk_pub_len);
+	uid_t uid = sam || pub ? ps->sam_uid : ps->uid;
+	gid_t gid = sam || pub ? ps->sam_gid : ps->gid;
 	mode_t mode = st->st_mode & 07777;
 
 	if (type == FTW_SL || type == FTW_SLN)
@@ -106,6 +114,10 @@ own_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 		uid = 0;
 		gid = 0;
 		mode = 0644;
+	} else if (pub) {
+		/* DATA/ca: what the SAM publishes (root, chain, the audit log's key) — everyone
+		 * reads it, only the SAM writes it, so inkand cannot swap a published key. */
+		mode = S_ISDIR(st->st_mode) ? 0755 : 0644;
 	} else if (S_ISDIR(st->st_mode)) {
 		/* DATA itself: the SAM may pass through it to DATA/sam, nobody may list it. */
 		mode = ftw->level == 0 ? 0711 : 0700;
@@ -135,9 +147,11 @@ srv_privsep_own(const struct srv_privsep *ps, const char *data, const char *conf
 	walk_conf[0] = '\0';
 	if (config != NULL && realpath(config, walk_conf) == NULL)
 		walk_conf[0] = '\0';
-	if (ink_path(walk_sam, sizeof(walk_sam), root, "sam") != 0)
+	if (ink_path(walk_sam, sizeof(walk_sam), root, "sam") != 0 ||
+	    ink_path(walk_pub, sizeof(walk_pub), root, "ca") != 0)
 		return INK_ERR_CONFIG;
 	walk_sam_len = strlen(walk_sam);
+	walk_pub_len = strlen(walk_pub);
 	walk_ps = ps;
 	walk_err = 0;
 	if (nftw(root, own_one, 16, FTW_PHYS | FTW_MOUNT) != 0 && walk_err == 0)

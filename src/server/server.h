@@ -34,8 +34,9 @@ struct srv_privsep {
 /* Resolves the configured users; INK_ERR_CONFIG when they cannot work (not root, unknown,
  * root, sam_user without user, the same user twice). Nothing configured: inactive. */
 int srv_privsep_plan(const struct ink_config *cfg, struct srv_privsep *ps) INK_WUR;
-/* Hands DATA/sam (0700) to sam_user and the rest of DATA to user (DATA 0711, directories
- * 0700, files at most 0600); the config file becomes root's, 0644. Links are never followed. */
+/* Hands DATA/sam (0700) to sam_user, DATA/ca (what the SAM publishes: 0755, files 0644) to
+ * sam_user too, and the rest of DATA to user (DATA 0711, directories 0700, files at most
+ * 0600); the config file becomes root's, 0644. Links are never followed. */
 int srv_privsep_own(const struct srv_privsep *ps, const char *data, const char *config) INK_WUR;
 /* Becomes user for good (groups, gid, uid; no way back) and hardens the process again. */
 int srv_privsep_drop(const struct srv_privsep *ps) INK_WUR;
