@@ -70,16 +70,24 @@ as "$DUSER" sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT 1" >/dev/null 2
 as "$DUSER" cat "/proc/$SAM_PID/environ" >/dev/null 2>&1 && fail "inkand's user reads the SAM's /proc"
 as "$DUSER" kill -0 "$SAM_PID" 2>/dev/null && fail "inkand's user may signal the SAM"
 as "$DUSER" sh -c "printf x >>'$DATA/inkan.conf'" 2>/dev/null && fail "inkand's user can change the configuration"
+[ "$(stat -c '%U %a' "$DATA/ca/audit-log.pem")" = "$SUSER 644" ] ||
+	fail "the audit log key is $(stat -c '%U %a' "$DATA/ca/audit-log.pem") (want $SUSER 644)"
+as "$DUSER" sh -c "printf x >>'$DATA/ca/audit-log.pem'" 2>/dev/null && fail "inkand's user can change the published audit log key"
+as "$DUSER" sh -c "printf x >'$DATA/ca/evil.pem'" 2>/dev/null && fail "inkand's user can publish into DATA/ca"
 as "$SUSER" cat "$DATA/inkan.db" >/dev/null 2>&1 && fail "the SAM's user reads the accounts database"
 as "$SUSER" ls "$DATA" >/dev/null 2>&1 && fail "the SAM's user lists DATA"
-ok "inkand's user cannot read DATA/sam, open the key store, read the SAM's /proc or signal it, or change inkan.conf"
+ok "inkand's user cannot read DATA/sam, open the key store, read the SAM's /proc or signal it, change inkan.conf or what the SAM publishes in DATA/ca"
 
 # The SAM works: login checks the TOTP code in the SAM, a new account gets a seed made there.
 so_tok=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
 ro_tok=$(mkactive "$so_tok" ro1 registration_officer)
 api GET /api/v1/me "" "$ro_tok"
 expect_status 200
-ok "logins and new TOTP seeds (both in inkan-sam) work across the separation"
+aud_tok=$(mkactive "$so_tok" aud1 system_auditor)
+printf '%s' "$aud_tok" >"$T/aud.token"
+"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.token" audit verify >"$T/verify.out" 2>&1 ||
+	fail "inkan audit verify under privilege separation: $(cat "$T/verify.out")"
+ok "logins, new TOTP seeds and signed audit checkpoints (all in inkan-sam) work across the separation"
 
 # A restart finds everything already handed over.
 stop_inkand
