@@ -44,6 +44,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("cert_policy_oid", cert_policy_oid, "", "certificatePolicies OID written into signer certificates (empty: none)"),
 	STR("public_url", public_url, "https://127.0.0.1:8443", "base URL of the public endpoints; the CRL is at PUBLIC_URL/ca/crl"),
 	STR("ca_organization", ca_organization, "inkan", "organization (O=) of the built-in CA and of signer certificates"),
+	STR("tsa_policy_oid", tsa_policy_oid, "0.4.0.2023.1.1", "policy OID of the built-in RFC 3161 time-stamp authority (default: ETSI EN 319 421 best-practices-ts-policy)"),
 	INT("pin_max_failures", pin_max_failures, 1, 100, "5", "wrong signing PINs before a credential locks"),
 	INT("sad_ttl", sad_ttl, 10, 3600, "300", "seconds a signature activation data (SAD) stays valid"),
 	INT("multisign", multisign, 1, 1000, "100", "most hashes one credentials/authorize may cover"),

@@ -40,6 +40,10 @@ enum sam_msg {
 	 * n x string hash -> u32 n, n x string signature, cstring serial */
 	SAM_MSG_SIGN = 24,
 	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing) */
+	/* RFC 3161 (30-39): cstring hash OID, string imprint, string nonce ("" none), u8 certReq
+	 * -> string TimeStampResp DER, cstring serial (hex), u64 genTime. The SAM's own
+	 * tsa_policy_oid is the policy. */
+	SAM_MSG_TSA_STAMP = 30,
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -153,6 +157,13 @@ int sam_sign(struct sam_client *c, const char *owner, const uint8_t session[stat
              const char *hash_oid, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
              uint8_t **sigs, size_t *sig_lens, char serial[static 41]) INK_WUR;
 int sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN]) INK_WUR;
+
+/* A time-stamp by the built-in TSA, whose key only the SAM holds: the SAM checks the fields
+ * (allowed digest, imprint length, nonce size) and signs a TSTInfo it builds itself.
+ * *resp is the TimeStampResp (DER, malloc'd); serial_hex and gen_time are for the audit. */
+struct formats_tsa_req;
+int sam_tsa_stamp(struct sam_client *c, const struct formats_tsa_req *r, uint8_t **resp,
+                  size_t *len, char serial_hex[static 65], int64_t *gen_time) INK_WUR;
 
 /* ---- server side, in inkan-sam ---- */
 

@@ -435,6 +435,7 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_AUTHORIZE] = sam_handle_authorize,
 	[SAM_MSG_SIGN] = sam_handle_sign,
 	[SAM_MSG_SAD_DROP] = sam_handle_sad_drop,
+	[SAM_MSG_TSA_STAMP] = sam_handle_tsa_stamp,
 };
 
 /* The key manager's settings from the shared configuration. */
@@ -529,6 +530,7 @@ sam_serve(int fd, const struct ink_config *cfg)
 	buf_init(&rep, SAM_FRAME_MAX, true);
 	if ((r = open_keys(cfg, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
 		goto out;
+	snprintf(s.tsa_policy, sizeof(s.tsa_policy), "%s", cfg->tsa_policy_oid);
 	if ((s.otp = calloc(SAM_OTP_OWNERS, sizeof(*s.otp))) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
