@@ -73,7 +73,8 @@ struct formats_pdf;
 #define FORMATS_PDF_CONTENTS_DEFAULT 32768   /* bytes of CMS the /Contents placeholder holds */
 
 /* Copies in_path to out_path and appends an incremental update (signature dictionary with
- * /SubFilter /ETSI.CAdES.detached, a signature field on the first page, the catalog's
+ * /SubFilter /ETSI.CAdES.detached, an invisible signature field on the first page (or in the
+ * AcroForm alone for a document without pages), the catalog's
  * /AcroForm, a cross-reference section or stream like the file's own) whose /Contents is a
  * placeholder of contents_max bytes. The earlier bytes are not changed. Encrypted or damaged
  * PDFs are INK_ERR_INVALID. */

@@ -303,9 +303,9 @@ formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_m
 	struct stat st;
 	uint64_t prev = 0;
 	bool xstream = false;
-	int fd = -1, size, sig_id, field_id, nfields = 0, r = INK_ERR_INVALID;
+	int fd = -1, size, sig_id, field_id, nfields = 0, npages = 0, r = INK_ERR_INVALID;
 	char *page_txt = NULL, *cat_txt = NULL, *acro_txt = NULL, *tkeys = NULL;
-	char field[512], ref[48], date[40], *zeros = NULL;
+	char field[512], ref[48], pref[48] = "", date[40], *zeros = NULL;
 	size_t nobj = 0;
 	FILE *f = NULL;
 	struct tm tm;
@@ -333,11 +333,12 @@ formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_m
 		goto out;
 	trailer = qpdf_get_trailer(q);
 	root = qpdf_get_root(q);
-	if (!qpdf_oh_is_dictionary(q, root) || qpdf_get_num_pages(q) < 1 ||
+	if (!qpdf_oh_is_dictionary(q, root) || (npages = qpdf_get_num_pages(q)) < 0 ||
 	    (size = qpdf_oh_get_int_value_as_int(q, qpdf_oh_get_key(q, trailer, "/Size"))) < 1 ||
 	    size > 8000000)
 		goto out;
-	page = qpdf_get_page_n(q, 0);
+	/* The field's widget goes on the first page; a document without pages gets the field alone. */
+	page = npages > 0 ? qpdf_get_page_n(q, 0) : 0;
 	sig_id = size;
 	field_id = size + 1;
 	/* The catalog gets the AcroForm with the new field; an indirect AcroForm is changed alone. */
@@ -374,12 +375,15 @@ formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_m
 		if (r != 0)
 			goto out;
 	}
-	if ((r = dict_with_array(q, page, "/Annots", ref, "", &page_txt)) != 0)
-		goto out;
+	if (npages > 0) {
+		if ((r = dict_with_array(q, page, "/Annots", ref, "", &page_txt)) != 0)
+			goto out;
+		snprintf(pref, sizeof(pref), " /P %d %d R", qpdf_oh_get_object_id(q, page),
+		         qpdf_oh_get_generation(q, page));
+	}
 	snprintf(field, sizeof(field),
-	         "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature%d) /V %d 0 R /P %d %d R "
-	         "/Rect [0 0 0 0] /F 132 >>", nfields + 1, sig_id, qpdf_oh_get_object_id(q, page),
-	         qpdf_oh_get_generation(q, page));
+	         "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature%d) /V %d 0 R%s "
+	         "/Rect [0 0 0 0] /F 132 >>", nfields + 1, sig_id, pref);
 	if (gmtime_r(&t, &tm) == NULL)
 		goto out;
 	strftime(date, sizeof(date), "D:%Y%m%d%H%M%S+00'00'", &tm);
@@ -420,9 +424,10 @@ formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_m
 	p->contents_end = (uint64_t)at;
 	if (fprintf(f, " >>\nendobj\n") < 0)
 		goto out;
-	if ((r = put_obj(f, &objs[nobj++], field_id, 0, field)) != 0 ||
-	    (r = put_obj(f, &objs[nobj++], qpdf_oh_get_object_id(q, page),
-	                 qpdf_oh_get_generation(q, page), page_txt)) != 0)
+	if ((r = put_obj(f, &objs[nobj++], field_id, 0, field)) != 0)
+		goto out;
+	if (page_txt != NULL && (r = put_obj(f, &objs[nobj++], qpdf_oh_get_object_id(q, page),
+	                                     qpdf_oh_get_generation(q, page), page_txt)) != 0)
 		goto out;
 	if (cat_txt != NULL)
 		r = put_obj(f, &objs[nobj++], qpdf_oh_get_object_id(q, root),
