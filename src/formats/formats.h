@@ -129,6 +129,7 @@ struct formats_tsa_req {
  * outlive r); refuses version != 1, unknown/refused digests, a wrong imprint length, a
  * requested policy other than policy_oid, extensions and negative nonces (why[] says). */
 struct formats_tsa_parsed {
+	int fail_bit;                    /* on refusal: the RFC 3161 PKIFailureInfo bit */
 	char hash_oid[64];
 	uint8_t imprint[FORMATS_TS_IMPRINT_MAX];
 	uint8_t nonce[FORMATS_TS_NONCE_MAX];
@@ -136,6 +137,15 @@ struct formats_tsa_parsed {
 };
 int formats_tsa_parse(const uint8_t *der, size_t len, const char *policy_oid,
                       struct formats_tsa_parsed *out, char *why, size_t whysz) INK_WUR;
+/* PKIFailureInfo bits (RFC 3161 2.4.2). */
+#define FORMATS_TS_FAIL_BAD_ALG 0
+#define FORMATS_TS_FAIL_BAD_REQUEST 2
+#define FORMATS_TS_FAIL_BAD_DATA_FORMAT 5
+#define FORMATS_TS_FAIL_UNACCEPTED_POLICY 15
+#define FORMATS_TS_FAIL_UNACCEPTED_EXTENSION 16
+/* A TimeStampResp with status rejection, the failure bit and text (DER, malloc'd): the
+ * answer to a request the TSA refuses. Unsigned, as RFC 3161 has it. */
+int formats_tsa_reject(int fail_bit, const char *text, uint8_t **resp, size_t *len) INK_WUR;
 /* Signs a TSTInfo for r: the policy, a 128-bit random serial, genTime now (UTC), accuracy 1 s,
  * the nonce echoed, ESSCertIDv2 of the TSA certificate, certificates when asked. key and cert
  * are EVP_PKEY * and X509 *, chain a STACK_OF(X509) * of issuers (may be NULL). *resp is the

@@ -1,6 +1,6 @@
 /* tsp: RFC 3161 time-stamps — the signer's request and the checks of the reply, and the TSA's
  * parse of a request and its signed answer (RFC 5816: ESSCertIDv2). */
-#include "formats/formats.h"
+#include "formats/formats_int.h"
 
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
@@ -180,11 +180,13 @@ formats_tsa_parse(const uint8_t *der, size_t len, const char *policy_oid,
 
 	memset(out, 0, sizeof(*out));
 	snprintf(why, whysz, "malformed TimeStampReq");
+	out->fail_bit = FORMATS_TS_FAIL_BAD_DATA_FORMAT;
 	if (len == 0 || len > TS_DER_MAX || (req = d2i_TS_REQ(NULL, &p, (long)len)) == NULL ||
 	    p != der + len)
 		goto out;
 	if (TS_REQ_get_version(req) != 1) {
 		snprintf(why, whysz, "unsupported TimeStampReq version");
+		out->fail_bit = FORMATS_TS_FAIL_BAD_REQUEST;
 		goto out;
 	}
 	if ((mi = TS_REQ_get_msg_imprint(req)) == NULL || (alg = TS_MSG_IMPRINT_get_algo(mi)) == NULL ||
@@ -194,6 +196,7 @@ formats_tsa_parse(const uint8_t *der, size_t len, const char *policy_oid,
 	if (obj == NULL || OBJ_obj2txt(txt, sizeof(txt), obj, 1) <= 0 ||
 	    (h = policy_hash_by_oid(txt)) == NULL) {
 		snprintf(why, whysz, "digest algorithm not allowed by policy");
+		out->fail_bit = FORMATS_TS_FAIL_BAD_ALG;
 		r = INK_ERR_POLICY;
 		goto out;
 	}
@@ -204,11 +207,13 @@ formats_tsa_parse(const uint8_t *der, size_t len, const char *policy_oid,
 	if ((pol = TS_REQ_get_policy_id(req)) != NULL &&
 	    (OBJ_obj2txt(txt, sizeof(txt), pol, 1) <= 0 || strcmp(txt, policy_oid) != 0)) {
 		snprintf(why, whysz, "requested TSA policy is not served here");
+		out->fail_bit = FORMATS_TS_FAIL_UNACCEPTED_POLICY;
 		r = INK_ERR_POLICY;
 		goto out;
 	}
 	if (TS_REQ_get_exts(req) != NULL && sk_X509_EXTENSION_num(TS_REQ_get_exts(req)) > 0) {
 		snprintf(why, whysz, "TimeStampReq extensions are not supported");
+		out->fail_bit = FORMATS_TS_FAIL_UNACCEPTED_EXTENSION;
 		r = INK_ERR_UNSUPPORTED;
 		goto out;
 	}
@@ -236,6 +241,36 @@ out:
 	BN_free(bn);
 	TS_REQ_free(req);
 	return r;
+}
+
+int
+formats_tsa_reject(int fail_bit, const char *text, uint8_t **resp, size_t *len)
+{
+	struct der si = { 0 }, txt = { 0 }, out = { 0 };
+	uint8_t bits[5] = { 0 };
+	static const uint8_t rejection[] = { 0x02, 0x01, 0x02 };
+	int r;
+
+	*resp = NULL;
+	*len = 0;
+	if (fail_bit < 0 || fail_bit > 31)
+		return INK_ERR_INVALID;
+	/* PKIStatusInfo { status rejection(2), statusString { UTF8String }, failInfo BIT STRING } */
+	der_raw(&si, rejection, sizeof(rejection));
+	der_tlv(&txt, 0x0C, text, strlen(text));
+	der_wrap(&si, 0x30, &txt);
+	bits[0] = (uint8_t)(7 - fail_bit % 8);                   /* unused bits of the last byte */
+	bits[1 + fail_bit / 8] = (uint8_t)(0x80 >> (fail_bit % 8));
+	der_tlv(&si, 0x03, bits, (size_t)(2 + fail_bit / 8));
+	der_wrap(&txt, 0x30, &si);
+	der_wrap(&out, 0x30, &txt);
+	if ((r = out.err) != 0) {
+		der_free(&out);
+		return r;
+	}
+	*resp = out.p;
+	*len = out.len;
+	return 0;
 }
 
 /* 128 random bits, positive: unique without any state to keep. */

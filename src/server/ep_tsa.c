@@ -50,8 +50,7 @@ tsa_issue(struct srv_request *rq, const struct formats_tsa_req *tr, uint8_t **re
 	return 0;
 }
 
-/* A refusal as a TimeStampResp would need the TSA's status encoding; RFC 3161 3.4 lets the
- * HTTP layer answer errors, so a bad request is a 400 with the reason, audited. */
+/* A request that is not a time-stamp query at all (content type, size): an HTTP error. */
 static void
 refuse(struct srv_request *rq, unsigned status, const char *why)
 {
@@ -75,12 +74,20 @@ ep_tsa(struct srv_request *rq)
 		return;
 	}
 	if (rq->body.len > TSA_REQ_MAX) {
-		refuse(rq, MHD_HTTP_BAD_REQUEST, "TimeStampReq too large");
+		refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "TimeStampReq too large");
 		return;
 	}
+	/* A refused request gets the RFC 3161 answer: a TimeStampResp with status rejection, the
+	 * failure bit and the reason, and no token. */
 	if (formats_tsa_parse(rq->body.data, rq->body.len, rq->srv->cfg.tsa_policy_oid, &p, why,
 	                      sizeof(why)) != 0) {
-		refuse(rq, MHD_HTTP_BAD_REQUEST, why);
+		tsa_audit(rq, NULL, why, NULL);
+		if ((r = formats_tsa_reject(p.fail_bit, why, &resp, &len)) != 0) {
+			reply_ink_err(rq, r, NULL);
+			return;
+		}
+		reply_bytes(rq, MHD_HTTP_OK, "application/timestamp-reply", resp, len);
+		free(resp);
 		return;
 	}
 	if ((r = tsa_issue(rq, &p.req, &resp, &len)) != 0) {

@@ -288,19 +288,25 @@ openssl pkcs7 -inform DER -in "$T/t1.der" -print_certs 2>/dev/null | openssl x50
 grep -q 'critical' "$T/eku.txt" && grep -q 'Time Stamping' "$T/eku.txt" || fail "TSA certificate EKU: $(cat "$T/eku.txt")"
 ok "POST /tsa: granted replies verify with openssl ts -verify (SHA-256 and SHA-512), policy, accuracy 1 s, nonce echoed, 128-bit unique serials, TSA EKU timeStamping critical"
 
-# Refusals: each a clear 4xx and an audit record; nothing is signed.
+# Refusals: each audited, nothing signed. Not a time-stamp query: HTTP 415; a query the TSA
+# refuses: an RFC 3161 TimeStampResp with status rejection and the failure reason.
 http POST /tsa -H 'Content-Type: application/json' --data-binary "@$T/q1.tsq"
 expect_status 415
-http POST /tsa -H 'Content-Type: application/timestamp-query' --data-binary 'not a request'
-expect_status 400
+# reject Q FAILINFO: the answer to Q is a rejection naming FAILINFO, with no token.
+reject() {
+	http POST /tsa -H 'Content-Type: application/timestamp-query' --data-binary "@$1"
+	expect_status 200
+	openssl ts -reply -in "$T/body" -text >"$T/rej.txt" 2>&1 || fail "/tsa rejection is not a TimeStampResp: $(cat "$T/rej.txt")"
+	grep -q 'Status: Rejected' "$T/rej.txt" && grep -qi "$2" "$T/rej.txt" && grep -q 'TST info:' "$T/rej.txt" &&
+		! grep -q 'Serial number' "$T/rej.txt" || fail "/tsa: expected a rejection ($2): $(cat "$T/rej.txt")"
+}
+printf 'not a request' >"$T/junk.tsq"
+reject "$T/junk.tsq" 'wrong format'
 openssl ts -query -data "$T/tsa.txt" -sha1 -out "$T/q3.tsq" 2>/dev/null
-http POST /tsa -H 'Content-Type: application/timestamp-query' --data-binary "@$T/q3.tsq"
-expect_status 400
-printf '%s' "$BODY" | jq -e '.error_description | test("policy")' >/dev/null || fail "SHA-1 refusal: $BODY"
+reject "$T/q3.tsq" 'unrecognized or unsupported algorithm'
 openssl ts -query -data "$T/tsa.txt" -sha256 -tspolicy 1.2.3.4 -out "$T/q4.tsq" 2>/dev/null
-http POST /tsa -H 'Content-Type: application/timestamp-query' --data-binary "@$T/q4.tsq"
-expect_status 400
-ok "/tsa refuses a wrong content type (415), garbage, SHA-1 and a foreign policy (400)"
+reject "$T/q4.tsq" 'policy'
+ok "/tsa refuses a wrong content type (415), and answers garbage, SHA-1 and a foreign policy with RFC 3161 rejections (badDataFormat, badAlg, unacceptedPolicy)"
 
 # ---- CSC signatures/timestamp ----
 dg=$(openssl dgst -sha256 -binary "$T/tsa.txt" | base64 -w0)

@@ -272,6 +272,23 @@ test_timestamp(void **state)
 		TS_REQ_set_msg_imprint(r, mi);
 		n = i2d_TS_REQ(r, &d);
 		assert_int_equal(formats_tsa_parse(d, (size_t)n, "1.2.3.4", &pr, why, sizeof(why)), INK_ERR_POLICY);
+		assert_int_equal(pr.fail_bit, FORMATS_TS_FAIL_BAD_ALG);
+		{
+			/* The rejection OpenSSL reads back: status rejection, badAlg, the text. */
+			uint8_t *rj = NULL;
+			size_t rjl = 0;
+			const uint8_t *pp;
+			TS_RESP *tr;
+
+			assert_int_equal(formats_tsa_reject(pr.fail_bit, why, &rj, &rjl), 0);
+			pp = rj;
+			assert_non_null(tr = d2i_TS_RESP(NULL, &pp, (long)rjl));
+			assert_int_equal(ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(tr))), 2);
+			assert_int_equal(ASN1_BIT_STRING_get_bit(TS_STATUS_INFO_get0_failure_info(TS_RESP_get_status_info(tr)), 0), 1);
+			assert_null(TS_RESP_get_token(tr));
+			TS_RESP_free(tr);
+			free(rj);
+		}
 		OPENSSL_free(d);
 		d = NULL;
 		X509_ALGOR_set_md(a, EVP_sha256());
