@@ -50,7 +50,7 @@ static void
 progress(void *arg, uint64_t done, uint64_t total)
 {
 	(void)arg;
-	if (total == 0)
+	if (total < SIGN_PROGRESS_MIN)
 		return;
 	fprintf(stderr, "\rhashing %3u%%  %llu of %llu MiB", (unsigned)(done * 100 / total),
 	        (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
@@ -414,13 +414,13 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	if (access(o.output, F_OK) == 0)
 		return cli_fail(c, INK_ERR_EXISTS, "%s exists: choose another name with --output", o.output);
 
+	if ((r = get_signer(c, o.cred, &s)) != 0)
+		goto out;
 	/* The document is hashed here; only hashes go to the service. */
 	if ((r = formats_digest_file(o.file, tty ? progress : NULL, NULL, fmd, &size)) != 0) {
 		r = cli_fail(c, r, "cannot read %s: %s", o.file, ink_err_str(r));
 		goto out;
 	}
-	if ((r = get_signer(c, o.cred, &s)) != 0)
-		goto out;
 	if (o.pades) {
 		r = formats_pdf_prepare(o.file, o.output, FORMATS_PDF_CONTENTS_DEFAULT, now, &pdf);
 		if (r != 0) {
