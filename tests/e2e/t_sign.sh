@@ -120,6 +120,19 @@ for f in text.txt bin.dat; do
 done
 ok "CAdES B-B and B-T of a text and a binary file verify with openssl cms, openssl ts and inkan verify"
 
+# What the signer is shown before anything is authorized, and no signature without a yes.
+for want in "$(sha256sum "$T/bin.dat" | cut -d' ' -f1)" "300000 bytes" "Test bob (bob)" "CN=Test bob" "CAdES B-T (detached)"; do
+	grep -qF -- "$want" "$T/sign.err" || fail "inkan sign did not show '$want': $(cat "$T/sign.err")"
+done
+n0=$(db "SELECT count(*) FROM audit_log WHERE action IN ('csc.authorize', 'csc.signHash');")
+RC=0
+INKAN_SERVER=$URL INKAN_CACERT=$CACERT INKAN_TOKEN=$dave INKAN_PIN=$PIN INKAN_OTP=000000 \
+	timeout 60 setsid "$INKAN_CLI" sign "$T/text.txt" --output "$T/noconfirm.p7s" </dev/null >"$T/sign.out" 2>"$T/sign.err" || RC=$?
+[ "$RC" != 0 ] && grep -q -- '--yes' "$T/sign.err" || fail "inkan sign without a terminal or --yes did not refuse ($RC): $(cat "$T/sign.err")"
+[ ! -e "$T/noconfirm.p7s" ] || fail "an unconfirmed signature was written"
+[ "$(db "SELECT count(*) FROM audit_log WHERE action IN ('csc.authorize', 'csc.signHash');")" = "$n0" ] || fail "an unconfirmed signing reached credentials/authorize"
+ok "inkan sign shows SHA-256, size, signer, certificate, format and level, and signs nothing unconfirmed"
+
 # Attached, and RSASSA-PSS (bob's RSA key), at B-T.
 must_sign carol "$carol" "$T/text.txt" --attached --output "$T/text.att.p7s"
 cms_ok "$T/text.txt" "$T/text.att.p7s" attached
