@@ -182,6 +182,26 @@ pdf_ok() {
 prefix_ok() {
 	cmp -s -n "$(stat -c %s "$1")" "$1" "$2" || fail "$2 changed bytes of $1"
 }
+# pades_check FILE: the last signature's CMS out of /Contents, checked with openssl cms over
+# the /ByteRange bytes (which must be the whole file but the /Contents value), and its
+# time-stamp (if any, B-T) with openssl ts.
+pades_check() {
+	local f=$1 a b c size
+	read -r a b c < <(grep -aoE '/ByteRange \[0 [0-9]+ [0-9]+ [0-9]+ *\]' "$f" | tail -n1 |
+		sed -E 's/.*\[0 ([0-9]+) ([0-9]+) ([0-9]+).*/\1 \2 \3/')
+	size=$(stat -c %s "$f")
+	[ -n "$c" ] && [ $((b + c)) = "$size" ] || fail "$f: /ByteRange [0 $a $b $c] does not end at the file's end ($size)"
+	[ "$(dd if="$f" iflag=skip_bytes,count_bytes skip="$a" count=1 status=none)" = '<' ] ||
+		fail "$f: the gap of /ByteRange is not the /Contents string"
+	{ head -c "$a" "$f"; tail -c +$((b + 1)) "$f"; } >"$T/ranges.bin"
+	dd if="$f" iflag=skip_bytes,count_bytes skip=$((a + 1)) count=$((b - a - 2)) status=none |
+		xxd -r -p >"$T/contents.raw"
+	openssl cms -cmsout -inform DER -in "$T/contents.raw" -outform DER -out "$T/pades.p7s" 2>/dev/null ||
+		fail "$f: /Contents is not a CMS"
+	cms_ok "$T/ranges.bin" "$T/pades.p7s"
+	if [ "${2:-}" = B-T ]; then ts_ok "$T/pades.p7s"; fi
+	return 0
+}
 qpdf --empty "$T/empty.pdf"
 printf '%%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >> endobj\n4 0 obj << /Length 44 >> stream\nBT /F1 12 Tf 72 720 Td (PDFMARK-%s) Tj ET\nendstream endobj\ntrailer << /Root 1 0 R /Size 5 >>\n%%%%EOF\n' \
 	"$(openssl rand -hex 6)" >"$T/page.src.pdf"
@@ -192,10 +212,12 @@ grep -aq '^xref' "$T/page.pdf" || fail "page.pdf has no classic cross-reference 
 
 must_sign alice "$alice" "$T/empty.pdf" --level B-B
 pdf_ok "$T/empty-signed.pdf" 1
+pades_check "$T/empty-signed.pdf"
 prefix_ok "$T/empty.pdf" "$T/empty-signed.pdf"
 inkan_verify "$T/empty-signed.pdf"
 must_sign carol "$carol" "$T/page.pdf" --output "$T/page-bt.pdf"
 pdf_ok "$T/page-bt.pdf" 1
+pades_check "$T/page-bt.pdf" B-T
 prefix_ok "$T/page.pdf" "$T/page-bt.pdf"
 inkan_verify "$T/page-bt.pdf"
 must_sign dave "$dave" "$T/xs.pdf" --level B-B --output "$T/xs-bb.pdf"
@@ -203,14 +225,16 @@ pdf_ok "$T/xs-bb.pdf" 1
 inkan_verify "$T/xs-bb.pdf"
 must_sign dave "$dave" "$T/xs.pdf" --output "$T/xs-bt.pdf"
 pdf_ok "$T/xs-bt.pdf" 1
+pades_check "$T/xs-bt.pdf" B-T
 prefix_ok "$T/xs.pdf" "$T/xs-bt.pdf"
 grep -aq 'PDFMARK' "$T/xs-bt.pdf" || true
 inkan_verify "$T/xs-bt.pdf"
-ok "PAdES B-B and B-T of qpdf-made PDFs (no pages; classic xref; xref and object streams): pdfsig valid and whole-document, qpdf --check clean, earlier bytes unchanged, inkan verify TOTAL-PASSED"
+ok "PAdES B-B and B-T of qpdf-made PDFs (no pages; classic xref; xref and object streams): pdfsig valid and whole-document, the CMS checked by openssl cms over the /ByteRange and its time-stamp by openssl ts, qpdf --check clean, earlier bytes unchanged, inkan verify TOTAL-PASSED"
 
 # A second signer signs the signed PDF: both stay valid.
 must_sign bob "$bob" "$T/xs-bt.pdf" --output "$T/xs-2.pdf"
 pdf_ok "$T/xs-2.pdf" 2
+pades_check "$T/xs-2.pdf" B-T
 prefix_ok "$T/xs-bt.pdf" "$T/xs-2.pdf"
 grep -q 'Not total document signed' "$T/pdfsig.out" || fail "pdfsig: the first signature should cover only its revision: $(cat "$T/pdfsig.out")"
 inkan_verify "$T/xs-2.pdf"
