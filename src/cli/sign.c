@@ -301,8 +301,11 @@ write_cades(struct cli_ctx *c, const struct sign_opts *o, const struct formats_c
 		r = cli_fail(c, INK_ERR_IO, "cannot read %s: %s", o->file, strerror(errno));
 		goto out;
 	}
-	if ((r = formats_cms_write(cms, out, in, size)) != 0 || fflush(out) != 0 ||
-	    fsync(fileno(out)) != 0) {
+	if ((r = formats_cms_write(cms, out, in, size)) == INK_ERR_INVALID) {
+		r = cli_fail(c, r, "%s changed while it was being signed: nothing written", o->file);
+		goto out;
+	}
+	if (r != 0 || fflush(out) != 0 || fsync(fileno(out)) != 0) {
 		r = cli_fail(c, r != 0 ? r : INK_ERR_IO, "cannot write %s", o->output);
 		goto out;
 	}

@@ -3,6 +3,7 @@
  * hand out their digest, take the signature value (and a time-stamp), write the DER. */
 #include "formats/formats_int.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/ts.h>
@@ -35,6 +36,7 @@ struct formats_cms {
 	struct der sig_alg;     /* signatureAlgorithm AlgorithmIdentifier */
 	struct der pss_params;  /* RSASSA-PSS-params, for signHash */
 	uint8_t tbs[FORMATS_SHA256_LEN];
+	uint8_t content_digest[FORMATS_SHA256_LEN];
 	uint8_t *sig;
 	size_t sig_len;
 	uint8_t *token;
@@ -204,6 +206,7 @@ formats_cms_prepare(const struct formats_cms_params *p, struct formats_cms **out
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return INK_ERR_ALLOC;
 	c->pss = p->pss;
+	memcpy(c->content_digest, p->content_digest, FORMATS_SHA256_LEN);
 	if ((c->cert = d2i_X509(NULL, &pp, (long)p->cert_len)) == NULL ||
 	    pp != p->cert + p->cert_len || (c->pub = X509_get_pubkey(c->cert)) == NULL)
 		goto out;
@@ -407,13 +410,20 @@ int
 formats_cms_write(const struct formats_cms *c, FILE *out, FILE *content, uint64_t content_len)
 {
 	struct der pre = { 0 }, post = { 0 };
-	uint8_t *blk = NULL;
+	uint8_t *blk = NULL, md[FORMATS_SHA256_LEN];
 	uint64_t left = content_len;
+	EVP_MD_CTX *ctx = NULL;
+	unsigned mdlen = 0;
 	size_t n;
 	int r;
 
 	if ((r = build_frame(c, content != NULL, content_len, &pre, &post)) != 0)
 		goto out;
+	if (content != NULL && ((ctx = EVP_MD_CTX_new()) == NULL ||
+	                        EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)) {
+		r = INK_ERR_CRYPTO;
+		goto out;
+	}
 	r = INK_ERR_IO;
 	if (fwrite(pre.p, 1, pre.len, out) != pre.len)
 		goto out;
@@ -424,15 +434,23 @@ formats_cms_write(const struct formats_cms *c, FILE *out, FILE *content, uint64_
 		}
 		while (left > 0) {
 			n = fread(blk, 1, left < CMS_COPY_BLOCK ? (size_t)left : CMS_COPY_BLOCK, content);
-			if (n == 0 || fwrite(blk, 1, n, out) != n)
+			if (n == 0 || fwrite(blk, 1, n, out) != n || EVP_DigestUpdate(ctx, blk, n) != 1)
 				goto out;
 			left -= n;
+		}
+		/* The content carried must be the content signed: a file changed since it was hashed
+		 * is refused rather than written under a signature that cannot verify. */
+		if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
+		    CRYPTO_memcmp(md, c->content_digest, sizeof(md)) != 0) {
+			r = INK_ERR_INVALID;
+			goto out;
 		}
 	}
 	if (fwrite(post.p, 1, post.len, out) != post.len)
 		goto out;
 	r = 0;
 out:
+	EVP_MD_CTX_free(ctx);
 	free(blk);
 	der_free(&pre);
 	der_free(&post);

@@ -61,7 +61,8 @@ int formats_cms_set_timestamp(struct formats_cms *c, const uint8_t *token, size_
 /* The detached ContentInfo (DER, malloc'd). */
 int formats_cms_der(const struct formats_cms *c, uint8_t **der, size_t *len) INK_WUR;
 /* Writes the ContentInfo to out; with content != NULL (content_len bytes, read from its
- * current position) the content is carried inside (attached), streamed. */
+ * current position) the content is carried inside (attached), streamed, and must hash to the
+ * content digest signed (INK_ERR_INVALID otherwise: the file changed since). */
 int formats_cms_write(const struct formats_cms *c, FILE *out, FILE *content,
                       uint64_t content_len) INK_WUR;
 void formats_cms_free(struct formats_cms *c);

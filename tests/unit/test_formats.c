@@ -158,6 +158,22 @@ cades_for(struct pki *p, EVP_PKEY *key, X509 *cert, bool pss)
 	assert_int_equal(formats_cms_der(c, &der, &len), 0);
 	assert_true(openssl_verify(p->root, der, len, doc));
 	assert_false(openssl_verify(p->root, der, len, "a contract!\n"));
+	{
+		/* Attached: the content streamed in must be the content signed. */
+		FILE *in = tmpfile(), *out = tmpfile();
+
+		assert_non_null(in);
+		assert_non_null(out);
+		fputs(doc, in);
+		rewind(in);
+		assert_int_equal(formats_cms_write(c, out, in, strlen(doc)), 0);
+		rewind(in);
+		fputs("A", in);
+		rewind(in);
+		assert_int_equal(formats_cms_write(c, out, in, strlen(doc)), INK_ERR_INVALID);
+		fclose(in);
+		fclose(out);
+	}
 	free(der);
 	free(cd);
 	formats_cms_free(c);
