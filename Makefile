@@ -1,13 +1,14 @@
 # Front door: `make` builds, `make run` starts the service on its embedded defaults,
-# `make test` builds with ASan+UBSan and runs every test, `make bench` measures signing and
-# verification (Release), `make bench-verify` verification alone.
+# `make test` builds with ASan+UBSan and runs every test, `make bench` measures signing,
+# verification and local hashing (Release), `make bench-verify` verification alone,
+# `make bench-hash` the hashing of `inkan sign` against `openssl dgst`.
 BUILD      ?= build
 TESTBUILD  ?= build-test
 DATA       ?= var
 LISTEN     ?= 127.0.0.1:8443
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps run test bench bench-verify bench-audit clean
+.PHONY: all deps run test bench bench-verify bench-audit bench-hash clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -32,9 +33,10 @@ test: all
 VERIFY_BENCH_ARGS ?= $(filter --json,$(BENCH_ARGS))
 bench: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build-bench -j $(JOBS) --target inkan-bench inkan-verify-bench inkand inkan-sam inkan-cli
+	cmake --build build-bench -j $(JOBS) --target inkan-bench inkan-verify-bench inkan-hash-bench inkand inkan-sam inkan-cli
 	build-bench/inkan-bench $(BENCH_ARGS)
 	build-bench/inkan-verify-bench $(VERIFY_BENCH_ARGS)
+	build-bench/inkan-hash-bench $(filter --json,$(BENCH_ARGS))
 
 bench-verify: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -47,6 +49,12 @@ bench-audit: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build-bench -j $(JOBS) --target inkan-audit-bench
 	build-bench/inkan-audit-bench $(AUDIT_BENCH_ARGS)
+
+# The local hashing of `inkan sign` on a 1 GiB file against `openssl dgst -sha256` (same run).
+bench-hash: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build-bench -j $(JOBS) --target inkan-hash-bench
+	build-bench/inkan-hash-bench $(filter --json,$(BENCH_ARGS))
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD)

@@ -64,6 +64,7 @@ int cmd_key(struct cli_ctx *c, int argc, char **argv);
 int cmd_backup(struct cli_ctx *c, int argc, char **argv);
 int cmd_ca(struct cli_ctx *c, int argc, char **argv);
 int cmd_verify(struct cli_ctx *c, int argc, char **argv);
+int cmd_sign(struct cli_ctx *c, int argc, char **argv);
 
 /* getopt_long() with two differences: a long option must be spelled out in full (glibc takes any
  * unambiguous prefix, so `--password SECRET` would become --password-file), and an unknown
@@ -118,6 +119,9 @@ int cli_http(struct cli_ctx *c, const char *method, const char *path, const json
  * answer is reported and mapped as by cli_http. */
 int cli_http_raw(struct cli_ctx *c, const char *path, const char *accept, int auth,
                  uint8_t **out, size_t *outlen) INK_WUR;
+/* A POST of raw bytes to a full URL (e.g. an RFC 3161 TSA): the 2xx body in *out (malloc'd). */
+int cli_http_post_bytes(struct cli_ctx *c, const char *url, const char *type, const char *accept,
+                        const uint8_t *body, size_t len, uint8_t **out, size_t *outlen) INK_WUR;
 /* Frees (and wipes) a response; accepts NULL. */
 void cli_resp_free(struct cli_resp *resp);
 /* Percent-encoded copy of s for a URL path segment; free with free(). */

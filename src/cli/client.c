@@ -119,6 +119,31 @@ report_error(struct cli_ctx *c, const struct cli_resp *resp)
 	return status_err(resp->status);
 }
 
+/* The options every request shares: TLS verification on, no redirects, timeouts, the body
+ * into rsp (capped). */
+static int
+easy_setup(struct cli_ctx *c, CURL *h, const char *url, char *errbuf, struct curl_slist *headers,
+           struct ink_buf *rsp)
+{
+	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CLI_CONNECT_TIMEOUT) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT, CLI_REQUEST_TIMEOUT) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, rsp) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, "inkan-cli/0.1") != CURLE_OK)
+		return INK_ERR_INTERNAL;
+	if (c->cacert != NULL && curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert) != CURLE_OK)
+		return INK_ERR_INTERNAL;
+	return 0;
+}
+
 /* One request to c->server + path; the answer's status in *status and its body in rsp
  * (capped at rsp->max). Transport failures are reported here; the status is the caller's. */
 static int
@@ -191,22 +216,8 @@ http_perform(struct cli_ctx *c, const char *method, const char *path, const json
 		goto out;
 	}
 	r = INK_ERR_INTERNAL;
-	if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CLI_CONNECT_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT, CLI_REQUEST_TIMEOUT) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_WRITEDATA, rsp) != CURLE_OK ||
-	    curl_easy_setopt(h, CURLOPT_USERAGENT, "inkan-cli/0.1") != CURLE_OK ||
+	if (easy_setup(c, h, url, errbuf, headers, rsp) != 0 ||
 	    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)
-		goto out;
-	if (c->cacert != NULL && curl_easy_setopt(h, CURLOPT_CAINFO, c->cacert) != CURLE_OK)
 		goto out;
 	if (body != NULL &&
 	    (curl_easy_setopt(h, CURLOPT_POSTFIELDS, reqbody) != CURLE_OK ||
@@ -432,4 +443,56 @@ cli_token_delete(struct cli_ctx *c)
 		return cli_fail(c, INK_ERR_IO, "cannot delete token file %s: %s", c->token_file,
 		                strerror(errno));
 	return 0;
+}
+
+int
+cli_http_post_bytes(struct cli_ctx *c, const char *url, const char *type, const char *accept,
+                    const uint8_t *body, size_t len, uint8_t **out, size_t *outlen)
+{
+	struct ink_buf rsp;
+	struct curl_slist *headers = NULL, *tmp;
+	char errbuf[CURL_ERROR_SIZE], ct[128], acc[128];
+	CURL *h = NULL;
+	long status = 0;
+	int r = INK_ERR_INTERNAL;
+
+	*out = NULL;
+	*outlen = 0;
+	errbuf[0] = '\0';
+	buf_init(&rsp, CLI_RESP_MAX, false);
+	snprintf(ct, sizeof(ct), "Content-Type: %s", type);
+	snprintf(acc, sizeof(acc), "Accept: %s", accept);
+	if ((headers = curl_slist_append(NULL, ct)) == NULL ||
+	    (tmp = curl_slist_append(headers, acc)) == NULL || (h = curl_easy_init()) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	headers = tmp;
+	if (easy_setup(c, h, url, errbuf, headers, &rsp) != 0 ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) != CURLE_OK)
+		goto out;
+	if (curl_easy_perform(h) != CURLE_OK) {
+		r = cli_fail(c, INK_ERR_IO, "cannot reach %s: %s", url,
+		             errbuf[0] != '\0' ? errbuf : "transfer failed");
+		goto out;
+	}
+	if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK)
+		goto out;
+	if (status < 200 || status > 299) {
+		r = cli_fail(c, status_err(status), "%s answered HTTP %ld", url, status);
+		goto out;
+	}
+	if ((*out = malloc(rsp.len + 1)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(*out, rsp.data, rsp.len);
+	*outlen = rsp.len;
+	r = 0;
+out:
+	curl_easy_cleanup(h);
+	curl_slist_free_all(headers);
+	buf_free(&rsp);
+	return r;
 }

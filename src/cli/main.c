@@ -24,6 +24,7 @@ static const struct cli_cmd commands[] = {
 	{ .name = "ca", .fn = cmd_ca, .help = "fetch the CA certificate chain or the current CRL (no login)" },
 	{ .name = "audit", .fn = cmd_audit, .help = "audit log: list, verify, export, proof, consistency" },
 	{ .name = "info", .fn = cmd_info, .help = "show the service information (no login)" },
+	{ .name = "sign", .fn = cmd_sign, .help = "sign a file (CAdES or PAdES, B-B or B-T): only its hash leaves this machine" },
 	{ .name = "verify", .fn = cmd_verify, .help = "validate CAdES, PAdES or time-stamp signatures offline" },
 	{ .name = "help", .fn = cmd_help, .help = "list the commands" },
 };

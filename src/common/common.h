@@ -195,6 +195,7 @@ struct ink_config {
 	char cert_policy_oid[128];   /* certificatePolicies OID of signer certificates ("" none) */
 	char public_url[200];        /* base URL of the public endpoints, e.g. for the CRL */
 	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */
+	char tsa_policy_oid[128];    /* TSA policy of the built-in time-stamp authority */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
 	int64_t sad_ttl;             /* seconds a SAD stays valid */
 	int64_t multisign;           /* most signatures one authorization may allow */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
+enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_OID };
 
 struct cfg_entry {
 	const char *name;
@@ -20,6 +20,8 @@ struct cfg_entry {
 };
 
 #define STR(n, m, d, h) { n, CFG_STR, offsetof(struct ink_config, m), sizeof(((struct ink_config *)0)->m), 0, 0, d, h }
+/* A dotted OID; min 1: required, 0: may be empty. */
+#define OID(n, m, req, d, h) { n, CFG_OID, offsetof(struct ink_config, m), sizeof(((struct ink_config *)0)->m), req, 0, d, h }
 #define INT(n, m, lo, hi, d, h) { n, CFG_INT, offsetof(struct ink_config, m), 0, lo, hi, d, h }
 #define BOOL(n, m, d, h) { n, CFG_BOOL, offsetof(struct ink_config, m), 0, 0, 0, d, h }
 
@@ -41,9 +43,10 @@ static const struct cfg_entry cfg_table[] = {
 	INT("totp_window", totp_window, 0, 3, "1", "accepted TOTP steps either side of now"),
 	INT("assurance_level", assurance_level, 1, 4, "4", "assurance level 1-4 (level 3-4: certificate key usage exactly digitalSignature+nonRepudiation)"),
 	INT("cert_days", cert_days, 1, 3650, "730", "signer certificate lifetime in days"),
-	STR("cert_policy_oid", cert_policy_oid, "", "certificatePolicies OID written into signer certificates (empty: none)"),
+	OID("cert_policy_oid", cert_policy_oid, 0, "", "certificatePolicies OID written into signer certificates (empty: none)"),
 	STR("public_url", public_url, "https://127.0.0.1:8443", "base URL of the public endpoints; the CRL is at PUBLIC_URL/ca/crl"),
 	STR("ca_organization", ca_organization, "inkan", "organization (O=) of the built-in CA and of signer certificates"),
+	OID("tsa_policy_oid", tsa_policy_oid, 1, "0.4.0.2023.1.1", "policy OID of the built-in RFC 3161 time-stamp authority (default: ETSI EN 319 421 best-practices-ts-policy)"),
 	INT("pin_max_failures", pin_max_failures, 1, 100, "5", "wrong signing PINs before a credential locks"),
 	INT("sad_ttl", sad_ttl, 10, 3600, "300", "seconds a signature activation data (SAD) stays valid"),
 	INT("multisign", multisign, 1, 1000, "100", "most hashes one credentials/authorize may cover"),
@@ -62,6 +65,24 @@ static const struct cfg_entry cfg_table[] = {
 	INT("audit_clock_tolerance", audit_clock_tolerance, 0, 3600, "5", "seconds the clock may go back before a clock.backwards audit event is written"),
 };
 
+/* "0|1|2" then one or more ".digits": the syntax of a dotted OID. */
+static bool
+oid_syntax_ok(const char *s)
+{
+	size_t arcs = 0;
+
+	if (s[0] < '0' || s[0] > '2' || s[1] != '.')
+		return false;
+	for (s++; *s == '.'; arcs++) {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+	}
+	return *s == '\0' && arcs > 0;
+}
+
 static int
 cfg_apply(struct ink_config *cfg, const struct cfg_entry *e, const char *value, char *err, size_t errsz)
 {
@@ -70,6 +91,12 @@ cfg_apply(struct ink_config *cfg, const struct cfg_entry *e, const char *value, 
 	long long v;
 
 	switch (e->type) {
+	case CFG_OID:
+		if ((*value != '\0' || e->min == 1) && !oid_syntax_ok(value)) {
+			snprintf(err, errsz, "%s: a dotted OID is expected, e.g. 1.2.392.200091.1", e->name);
+			return INK_ERR_CONFIG;
+		}
+		/* fall through */
 	case CFG_STR:
 		if (strlen(value) >= e->size) {
 			snprintf(err, errsz, "%s: value too long (max %zu bytes)", e->name, e->size - 1);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ca/ca.h"
+#include "formats/formats.h"
 
 #define CA_PURPOSE "ca-key"
 #define CA_ROOT_DAYS 7300
@@ -481,4 +482,31 @@ keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when)
 	if (r != 0)
 		return r;
 	return renew_crl(k);
+}
+
+int
+keys_tsa_stamp(struct keys *k, const char *policy_oid, const struct formats_tsa_req *r,
+               uint8_t **resp, size_t *len, char serial_hex[static 65], int64_t *gen_time)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL, *issuing = NULL;
+	STACK_OF(X509) *chain = NULL;
+	int rc;
+
+	*resp = NULL;
+	*len = 0;
+	if ((rc = load_ca(k, "tsa", &key, &cert)) != 0 || (rc = load_ca(k, "issuing", NULL, &issuing)) != 0)
+		goto out;
+	if ((chain = sk_X509_new_null()) == NULL || sk_X509_push(chain, issuing) <= 0) {
+		rc = INK_ERR_ALLOC;
+		goto out;
+	}
+	issuing = NULL;
+	rc = formats_tsa_respond(key, cert, chain, policy_oid, r, resp, len, serial_hex, gen_time);
+out:
+	sk_X509_pop_free(chain, X509_free);
+	X509_free(issuing);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return rc;
 }

@@ -60,6 +60,12 @@ int keys_ca_chain_pem(struct keys *k, char **pem) INK_WUR;
 int keys_ca_root_pem(struct keys *k, char **pem) INK_WUR;
 /* The current CRL (DER), made afresh after every revocation; *der malloc'd. */
 int keys_ca_crl(struct keys *k, uint8_t **der, size_t *len) INK_WUR;
+/* A TimeStampResp by the built-in TSA key under policy_oid (formats_tsa_respond decides the
+ * content; the issuing CA goes with the TSA certificate when asked). *resp malloc'd. */
+struct formats_tsa_req;
+int keys_tsa_stamp(struct keys *k, const char *policy_oid, const struct formats_tsa_req *r,
+                   uint8_t **resp, size_t *len, char serial_hex[static 65],
+                   int64_t *gen_time) INK_WUR;
 
 /* ---- signers' credentials ---- */
 

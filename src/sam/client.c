@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "formats/formats.h"
+
 struct sam_client {
 	int fd;
 	pid_t pid;
@@ -832,6 +834,46 @@ sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_
 		goto out;
 	if ((r = get_head(&x.rep, out)) != 0 || buf_remaining(&x.rep) != 0)
 		r = INK_ERR_PROTOCOL;
+out:
+	exch_free(&x);
+	return r;
+}
+
+/* ---- time-stamps ---- */
+
+int
+sam_tsa_stamp(struct sam_client *c, const struct formats_tsa_req *tr, uint8_t **resp, size_t *len,
+              char serial_hex[static 65], int64_t *gen_time)
+{
+	struct exch x;
+	const uint8_t *p;
+	size_t n;
+	uint64_t gen = 0;
+	int r;
+
+	*resp = NULL;
+	*len = 0;
+	serial_hex[0] = '\0';
+	*gen_time = 0;
+	exch_init(&x, SAM_MSG_TSA_STAMP, &r);
+	if (r != 0 || (r = buf_put_cstring(&x.req, tr->hash_oid)) != 0 ||
+	    (r = buf_put_string(&x.req, tr->imprint, tr->imprint_len)) != 0 ||
+	    (r = buf_put_string(&x.req, tr->nonce, tr->nonce != NULL ? tr->nonce_len : 0)) != 0 ||
+	    (r = buf_put_u8(&x.req, tr->cert_req ? 1 : 0)) != 0 || (r = sam_call(c, &x.req, &x.rep)) != 0)
+		goto out;
+	if ((r = buf_get_string_ptr(&x.rep, &p, &n, SAM_FRAME_MAX)) != 0 ||
+	    (r = buf_get_cstring(&x.rep, serial_hex, 65)) != 0 || (r = buf_get_u64(&x.rep, &gen)) != 0 ||
+	    buf_remaining(&x.rep) != 0 || n == 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((*resp = malloc(n)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(*resp, p, n);
+	*len = n;
+	*gen_time = (int64_t)gen;
 out:
 	exch_free(&x);
 	return r;

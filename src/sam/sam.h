@@ -43,6 +43,10 @@ enum sam_msg {
 	/* Audit log (40-49). head = u64 size, string root(32), u64 time, string sig. */
 	SAM_MSG_LOG_HEAD = 40,     /* -> head (the last signed), u8 closed, string log public key (SPKI DER) */
 	SAM_MSG_LOG_EXTEND = 41,   /* u64 from, u8 final, u32 n, n x 32-byte leaf hash -> head */
+	/* RFC 3161 (30-39): cstring hash OID, string imprint, string nonce ("" none), u8 certReq
+	 * -> string TimeStampResp DER, cstring serial (hex), u64 genTime. The SAM's own
+	 * tsa_policy_oid is the policy. */
+	SAM_MSG_TSA_STAMP = 30,
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -170,6 +174,13 @@ int sam_log_head(struct sam_client *c, struct audit_head *out, bool *closed, uin
  * by a crashed inkand and are not signed then. */
 int sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_t n, bool final,
                    struct audit_head *out) INK_WUR;
+
+/* A time-stamp by the built-in TSA, whose key only the SAM holds: the SAM checks the fields
+ * (allowed digest, imprint length, nonce size) and signs a TSTInfo it builds itself.
+ * *resp is the TimeStampResp (DER, malloc'd); serial_hex and gen_time are for the audit. */
+struct formats_tsa_req;
+int sam_tsa_stamp(struct sam_client *c, const struct formats_tsa_req *r, uint8_t **resp,
+                  size_t *len, char serial_hex[static 65], int64_t *gen_time) INK_WUR;
 
 /* ---- server side, in inkan-sam ---- */
 

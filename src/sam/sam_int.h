@@ -26,6 +26,7 @@ struct sam_state {
 	struct sad_table *sads;
 	struct sam_otp_step *otp;     /* SAM_OTP_OWNERS slots, least recently used replaced */
 	size_t notp;
+	char tsa_policy[128];         /* tsa_policy_oid of the configuration */
 };
 
 /* Checks a TOTP code against the signer's sealed seed and claims its step for this signer
@@ -37,6 +38,8 @@ int sam_check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed,
 int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+/* The built-in TSA (tsa.c). */
+int sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 
 /* Handlers of the audit log (log.c). */
 int sam_handle_log_head(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;

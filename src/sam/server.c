@@ -463,6 +463,7 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_SAD_DROP] = sam_handle_sad_drop,
 	[SAM_MSG_LOG_HEAD] = sam_handle_log_head,
 	[SAM_MSG_LOG_EXTEND] = sam_handle_log_extend,
+	[SAM_MSG_TSA_STAMP] = sam_handle_tsa_stamp,
 };
 
 /* The key manager's settings from the shared configuration. */
@@ -562,6 +563,7 @@ sam_serve(int fd, const struct ink_config *cfg)
 		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");
+	snprintf(s.tsa_policy, sizeof(s.tsa_policy), "%s", cfg->tsa_policy_oid);
 	if ((s.otp = calloc(SAM_OTP_OWNERS, sizeof(*s.otp))) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;

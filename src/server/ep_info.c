@@ -18,7 +18,7 @@ ep_info(struct srv_request *rq)
 	algs = policy_sig_algs(&n);
 	for (i = 0; oids != NULL && i < n; i++)
 		json_array_append_new(oids, json_string(algs[i].oid));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s,s,s,s,s,s,s], s:{s:o, s:[]}}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:[s,s,s,s,s,s,s,s], s:{s:o, s:[]}}",
 	              "specs", v1 ? "1.0.4.0" : "2.0.0.2",
 	              "name", rq->srv->cfg.service_name,
 	              "logo", "",
@@ -28,6 +28,7 @@ ep_info(struct srv_request *rq)
 	              "authType", "basic",
 	              "methods", "info", "auth/login", "auth/revoke", "credentials/list",
 	              "credentials/info", "credentials/authorize", "signatures/signHash",
+	              "signatures/timestamp",
 	              "signAlgorithms", "algos", oids, "params");
 	if (o != NULL && !v1)
 		json_object_set_new(o, "signature_formats",

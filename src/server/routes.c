@@ -23,6 +23,8 @@ const struct srv_route srv_routes[] = {
 	{ .method = "POST", .path = "/csc/v1/credentials/authorize", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_csc_authorize },
 	{ .method = "POST", .path = "/csc/v2/signatures/signHash", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_csc_sign_hash },
 	{ .method = "POST", .path = "/csc/v1/signatures/signHash", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_csc_sign_hash },
+	{ .method = "POST", .path = "/csc/v2/signatures/timestamp", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_csc_timestamp },
+	{ .method = "POST", .path = "/csc/v1/signatures/timestamp", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_csc_timestamp },
 	{ .method = "POST", .path = "/api/v1/passwd", .classes = CSC, .auth = SRV_AUTH_BEARER_ANY, .fn = ep_passwd },
 	{ .method = "GET", .path = "/api/v1/me", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_me },
 	{ .method = "GET", .path = "/api/v1/users", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_users_list },
@@ -49,6 +51,7 @@ const struct srv_route srv_routes[] = {
 	{ .method = "POST", .path = "/api/v1/restore", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_restore },
 	{ .method = "GET", .path = "/ca/crl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_crl },
 	{ .method = "GET", .path = "/ca/cert", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_cert },
+	{ .method = "POST", .path = "/tsa", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_tsa },
 	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },
 	{ .method = "POST", .path = "/api/v1/verify", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_verify },
 };

@@ -193,5 +193,14 @@ void ep_csc_credentials_info(struct srv_request *rq);
 void ep_csc_authorize(struct srv_request *rq);
 void ep_csc_sign_hash(struct srv_request *rq);
 void ep_verify(struct srv_request *rq);
+void ep_tsa(struct srv_request *rq);
+void ep_csc_timestamp(struct srv_request *rq);
+
+/* The built-in TSA, shared by /tsa and signatures/timestamp (ep_tsa.c): a TimeStampResp from
+ * the SAM for tr (*resp malloc'd), audited as tsa.timestamp; tsa_audit records a refusal. */
+struct formats_tsa_req;
+int tsa_issue(struct srv_request *rq, const struct formats_tsa_req *tr, uint8_t **resp,
+              size_t *len) INK_WUR;
+void tsa_audit(struct srv_request *rq, const char *serial, const char *result, const char *detail);
 
 #endif

@@ -187,6 +187,16 @@ test_config(void **state)
 	assert_int_equal(config_set(&c, "plain_http", "maybe", err, sizeof(err)), INK_ERR_CONFIG);
 	assert_int_equal(config_set(&c, "no_such_key", "1", err, sizeof(err)), INK_ERR_CONFIG);
 	assert_non_null(strstr(err, "unknown"));
+	/* OIDs: dotted syntax; the TSA policy is required, the certificate policy optional. */
+	assert_int_equal(config_set(&c, "tsa_policy_oid", "1.2.392.200091.1", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "tsa_policy_oid", "", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_int_equal(config_set(&c, "tsa_policy_oid", "1.2.", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_int_equal(config_set(&c, "tsa_policy_oid", "3.1", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_int_equal(config_set(&c, "tsa_policy_oid", "policy", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_string_equal(c.tsa_policy_oid, "1.2.392.200091.1");
+	assert_int_equal(config_set(&c, "cert_policy_oid", "", err, sizeof(err)), 0);
+	assert_int_equal(config_set(&c, "cert_policy_oid", "1.2.3 4", err, sizeof(err)), INK_ERR_CONFIG);
+	assert_non_null(strstr(err, "dotted OID"));
 
 	/* The written default file loads back; an unknown key in a file is an error. */
 	snprintf(path, sizeof(path), "%s/inkan.conf", dir);

@@ -1,0 +1,502 @@
+/* sign: `inkan sign FILE` — hashes the file here, shows what will be signed, asks for
+ * confirmation, PIN and OTP, authorizes and signs exactly the signed attributes' hash through
+ * the CSC API, adds a time-stamp (B-T) and writes FILE.p7s or a signed PDF. The document
+ * itself never leaves this machine. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "formats/formats.h"
+
+#define SIGN_USAGE                                                                          \
+	"sign FILE [--credential ID] [--level B-B|B-T] [--format cades|pades] [--attached]\n" \
+	"       [--tsa URL] [--pss] [--output PATH] [--yes]"
+#define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
+#define SIGN_CERTS_MAX 8
+
+struct sign_opts {
+	const char *file, *cred, *tsa, *output;
+	bool bt, pades, format_set, attached, pss, yes;
+};
+
+struct signer {
+	char cred[65];
+	uint8_t *certs[SIGN_CERTS_MAX];
+	size_t cert_lens[SIGN_CERTS_MAX];
+	size_t ncerts;
+	char subject[512];
+	char name[256];
+};
+
+static void
+signer_clear(struct signer *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncerts; i++)
+		free(s->certs[i]);
+	s->ncerts = 0;
+}
+
+static void
+progress(void *arg, uint64_t done, uint64_t total)
+{
+	(void)arg;
+	if (total < SIGN_PROGRESS_MIN)
+		return;
+	fprintf(stderr, "\rhashing %3u%%  %llu of %llu MiB", (unsigned)(done * 100 / total),
+	        (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+/* The credential (the only one, or --credential), its chain, and who the signer is. */
+static int
+get_signer(struct cli_ctx *c, const char *want, struct signer *s)
+{
+	struct cli_resp resp;
+	json_t *body = NULL, *ids, *list;
+	size_t i;
+	int r;
+
+	memset(&resp, 0, sizeof(resp));
+	if (want == NULL) {
+		if ((body = json_object()) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		r = cli_http(c, "POST", "/csc/v2/credentials/list", body, CLI_AUTH_BEARER, NULL, NULL, &resp);
+		json_decref(body);
+		body = NULL;
+		if (r != 0)
+			goto out;
+		ids = json_object_get(resp.json, "credentialIDs");
+		if (!json_is_array(ids) || json_array_size(ids) == 0) {
+			r = cli_fail(c, INK_ERR_NOT_FOUND, "you have no signing credential");
+			goto out;
+		}
+		if (json_array_size(ids) > 1) {
+			r = cli_fail(c, INK_ERR_INVALID, "you have %zu credentials: choose one with --credential",
+			             json_array_size(ids));
+			goto out;
+		}
+		snprintf(s->cred, sizeof(s->cred), "%s", json_string_value(json_array_get(ids, 0)) != NULL ?
+		         json_string_value(json_array_get(ids, 0)) : "");
+		cli_resp_free(&resp);
+	} else {
+		snprintf(s->cred, sizeof(s->cred), "%s", want);
+	}
+	if ((body = json_pack("{s:s, s:s, s:b}", "credentialID", s->cred, "certificates", "chain",
+	                      "certInfo", 1)) == NULL) {
+		r = cli_fail(c, INK_ERR_INVALID, "--credential must be UTF-8 text");
+		goto out;
+	}
+	if ((r = cli_http(c, "POST", "/csc/v2/credentials/info", body, CLI_AUTH_BEARER, NULL, NULL,
+	                  &resp)) != 0)
+		goto out;
+	if (strcmp(cli_jstr(json_object_get(resp.json, "key"), "status"), "enabled") != 0) {
+		r = cli_fail(c, INK_ERR_DENIED, "credential %s is not enabled", s->cred);
+		goto out;
+	}
+	snprintf(s->subject, sizeof(s->subject), "%s",
+	         cli_jstr(json_object_get(resp.json, "cert"), "subjectDN"));
+	list = json_object_get(json_object_get(resp.json, "cert"), "certificates");
+	for (i = 0; json_is_array(list) && i < json_array_size(list) && i < SIGN_CERTS_MAX; i++) {
+		const char *b = json_string_value(json_array_get(list, i));
+
+		if (b == NULL || b64_decode(b, &s->certs[i], &s->cert_lens[i]) != 0) {
+			r = cli_fail(c, INK_ERR_PROTOCOL, "credentials/info: bad certificate");
+			goto out;
+		}
+		s->ncerts = i + 1;
+	}
+	if (s->ncerts == 0) {
+		r = cli_fail(c, INK_ERR_PROTOCOL, "credentials/info: no certificate");
+		goto out;
+	}
+	cli_resp_free(&resp);
+	if ((r = cli_http(c, "GET", "/api/v1/me", NULL, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
+		goto out;
+	snprintf(s->name, sizeof(s->name), "%s (%s)", cli_jstr(resp.json, "display_name"),
+	         cli_jstr(resp.json, "username"));
+out:
+	json_decref(body);
+	cli_resp_free(&resp);
+	return r;
+}
+
+/* Asks "Sign? [y/N]" on the terminal; without one, --yes is required. */
+static int
+confirm(struct cli_ctx *c, bool yes)
+{
+	char line[16];
+	FILE *tty;
+	int r;
+
+	if (yes)
+		return 0;
+	if ((tty = fopen("/dev/tty", "r+")) == NULL)
+		return cli_fail(c, INK_ERR_INVALID, "no terminal to confirm on: check the above and pass --yes");
+	fputs("Sign this? [y/N] ", tty);
+	fflush(tty);
+	r = fgets(line, sizeof(line), tty) != NULL && (line[0] == 'y' || line[0] == 'Y') ? 0 :
+	    cli_fail(c, INK_ERR_DENIED, "not signed");
+	fclose(tty);
+	return r;
+}
+
+/* credentials/authorize for exactly one hash, then signatures/signHash with the SAD. */
+static int
+authorize_and_sign(struct cli_ctx *c, const struct signer *s, struct formats_cms *cms)
+{
+	struct cli_resp resp;
+	uint8_t tbs[FORMATS_SHA256_LEN], *sig = NULL;
+	const uint8_t *params;
+	size_t plen, sig_len = 0;
+	const char *algo;
+	char *pin = NULL, *otp = NULL, *hash = NULL, *pb64 = NULL, *sad = NULL;
+	json_t *body = NULL;
+	int r;
+
+	memset(&resp, 0, sizeof(resp));
+	formats_cms_tbs_digest(cms, tbs);
+	algo = formats_cms_sign_algo(cms, &params, &plen);
+	if ((r = b64_encode(tbs, sizeof(tbs), &hash)) != 0 ||
+	    (params != NULL && (r = b64_encode(params, plen, &pb64)) != 0))
+		goto out;
+	if ((r = cli_get_pin(c, "Signing PIN: ", &pin)) != 0 || (r = cli_get_otp(c, &otp)) != 0)
+		goto out;
+	if ((body = json_pack("{s:s, s:i, s:[s], s:s, s:s, s:s}", "credentialID", s->cred,
+	                      "numSignatures", 1, "hashes", hash, "hashAlgorithmOID",
+	                      FORMATS_OID_SHA256, "PIN", pin, "OTP", otp)) == NULL) {
+		r = cli_fail(c, INK_ERR_INVALID, "the PIN and OTP must be UTF-8 text");
+		goto out;
+	}
+	r = cli_http(c, "POST", "/csc/v2/credentials/authorize", body, CLI_AUTH_BEARER, NULL, NULL, &resp);
+	json_decref(body); /* wiped on free: it holds the PIN */
+	body = NULL;
+	if (r != 0)
+		goto out;
+	if ((sad = strdup(cli_jstr(resp.json, "SAD"))) == NULL || *sad == '\0') {
+		r = cli_fail(c, INK_ERR_PROTOCOL, "credentials/authorize: no SAD in the answer");
+		goto out;
+	}
+	cli_resp_free(&resp);
+	if ((body = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "credentialID", s->cred, "SAD", sad,
+	                      "hashes", hash, "hashAlgorithmOID", FORMATS_OID_SHA256, "signAlgo",
+	                      algo)) == NULL ||
+	    (pb64 != NULL && json_object_set_new(body, "signAlgoParams", json_string(pb64)) != 0)) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = cli_http(c, "POST", "/csc/v2/signatures/signHash", body, CLI_AUTH_BEARER, NULL, NULL,
+	                  &resp)) != 0)
+		goto out;
+	{
+		const char *b = json_string_value(json_array_get(json_object_get(resp.json, "signatures"), 0));
+
+		if (b == NULL || b64_decode(b, &sig, &sig_len) != 0) {
+			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/signHash: no signature in the answer");
+			goto out;
+		}
+	}
+	if ((r = formats_cms_set_signature(cms, sig, sig_len)) != 0)
+		r = cli_fail(c, r, "the signature returned does not verify with the certificate's key");
+out:
+	if (sad != NULL)
+		OPENSSL_cleanse(sad, strlen(sad));
+	free(sad);
+	json_decref(body);
+	cli_resp_free(&resp);
+	secmem_free(pin);
+	secmem_free(otp);
+	free(hash);
+	free(pb64);
+	free(sig);
+	return r;
+}
+
+/* B-T: a time-stamp over the signature value, from --tsa (RFC 3161 over HTTP) or from the
+ * service's CSC signatures/timestamp. */
+static int
+add_timestamp(struct cli_ctx *c, const char *tsa, struct formats_cms *cms)
+{
+	uint8_t md[FORMATS_SHA256_LEN], nonce[FORMATS_TS_NONCE_LEN], *req = NULL, *reply = NULL;
+	uint8_t *tok = NULL;
+	size_t req_len = 0, reply_len = 0, tok_len = 0;
+	char *hash = NULL, nhex[2 * FORMATS_TS_NONCE_LEN + 1];
+	struct cli_resp resp;
+	json_t *body = NULL;
+	int r;
+
+	memset(&resp, 0, sizeof(resp));
+	if ((r = formats_cms_signature_digest(cms, md)) != 0)
+		goto out;
+	if (tsa != NULL) {
+		if ((r = formats_ts_request(md, nonce, &req, &req_len)) != 0 ||
+		    (r = cli_http_post_bytes(c, tsa, "application/timestamp-query",
+		                             "application/timestamp-reply", req, req_len, &reply,
+		                             &reply_len)) != 0)
+			goto out;
+		if ((r = formats_ts_reply_token(reply, reply_len, md, nonce, &tok, &tok_len)) != 0) {
+			r = cli_fail(c, r, "the TSA's answer is not a granted time-stamp for this signature");
+			goto out;
+		}
+	} else {
+		if ((r = ink_random(nonce, sizeof(nonce))) != 0 || (r = b64_encode(md, sizeof(md), &hash)) != 0)
+			goto out;
+		nonce[0] = (uint8_t)((nonce[0] & 0x7f) | 0x40);
+		hex_encode(nonce, sizeof(nonce), nhex);
+		if ((body = json_pack("{s:s, s:s, s:s}", "hash", hash, "hashAlgorithmOID",
+		                      FORMATS_OID_SHA256, "nonce", nhex)) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = cli_http(c, "POST", "/csc/v2/signatures/timestamp", body, CLI_AUTH_BEARER, NULL,
+		                  NULL, &resp)) != 0)
+			goto out;
+		if (b64_decode(cli_jstr(resp.json, "timestamp"), &tok, &tok_len) != 0 || tok_len == 0 ||
+		    formats_ts_token_check(tok, tok_len, md, nonce) != 0) {
+			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/timestamp: not a time-stamp of this signature");
+			goto out;
+		}
+	}
+	if ((r = formats_cms_set_timestamp(cms, tok, tok_len)) != 0)
+		r = cli_fail(c, r, "cannot add the time-stamp");
+out:
+	json_decref(body);
+	cli_resp_free(&resp);
+	free(hash);
+	free(req);
+	free(reply);
+	free(tok);
+	return r;
+}
+
+/* Writes the CAdES file through a temporary name, renamed into place only when complete. */
+static int
+write_cades(struct cli_ctx *c, const struct sign_opts *o, const struct formats_cms *cms,
+            uint64_t size)
+{
+	char tmp[4200];
+	FILE *out = NULL, *in = NULL;
+	int fd = -1, r = INK_ERR_IO;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", o->output);
+	if ((fd = mkstemp(tmp)) < 0 || (out = fdopen(fd, "wb")) == NULL) {
+		r = cli_fail(c, INK_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	if (o->attached && (in = fopen(o->file, "rb")) == NULL) {
+		r = cli_fail(c, INK_ERR_IO, "cannot read %s: %s", o->file, strerror(errno));
+		goto out;
+	}
+	if ((r = formats_cms_write(cms, out, in, size)) == INK_ERR_INVALID) {
+		r = cli_fail(c, r, "%s changed while it was being signed: nothing written", o->file);
+		goto out;
+	}
+	if (r != 0 || fflush(out) != 0 || fsync(fileno(out)) != 0) {
+		r = cli_fail(c, r != 0 ? r : INK_ERR_IO, "cannot write %s", o->output);
+		goto out;
+	}
+	if (fclose(out) != 0) {
+		out = NULL;
+		r = cli_fail(c, INK_ERR_IO, "cannot write %s", o->output);
+		goto out;
+	}
+	out = NULL;
+	/* link() refuses an existing name: a signature is never overwritten. */
+	if (link(tmp, o->output) != 0) {
+		r = cli_fail(c, INK_ERR_EXISTS, "cannot create %s: %s", o->output, strerror(errno));
+		goto out;
+	}
+	r = 0;
+out:
+	if (in != NULL)
+		fclose(in);
+	if (out != NULL)
+		fclose(out);
+	(void)unlink(tmp);
+	return r;
+}
+
+static int
+parse(int argc, char **argv, struct sign_opts *o)
+{
+	static const struct option opts[] = {
+		{ "credential", required_argument, NULL, 'c' },
+		{ "level", required_argument, NULL, 'l' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "tsa", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "attached", no_argument, NULL, 'a' },
+		{ "pss", no_argument, NULL, 'p' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->bt = true;
+	while ((ch = cli_getopt(argc, argv, "", opts)) != -1) {
+		switch (ch) {
+		case 'c': o->cred = optarg; break;
+		case 't': o->tsa = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'a': o->attached = true; break;
+		case 'p': o->pss = true; break;
+		case 'y': o->yes = true; break;
+		case 'l':
+			if (strcmp(optarg, "B-B") == 0)
+				o->bt = false;
+			else if (strcmp(optarg, "B-T") != 0)
+				return cli_usage(SIGN_USAGE);
+			break;
+		case 'f':
+			o->format_set = true;
+			if (strcmp(optarg, "pades") == 0)
+				o->pades = true;
+			else if (strcmp(optarg, "cades") != 0)
+				return cli_usage(SIGN_USAGE);
+			break;
+		default:
+			return cli_usage(SIGN_USAGE);
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage(SIGN_USAGE);
+	o->file = argv[optind];
+	return 0;
+}
+
+int
+cmd_sign(struct cli_ctx *c, int argc, char **argv)
+{
+	struct sign_opts o;
+	struct signer s;
+	struct formats_cms *cms = NULL;
+	struct formats_pdf *pdf = NULL;
+	uint8_t md[FORMATS_SHA256_LEN], fmd[FORMATS_SHA256_LEN], *der = NULL;
+	char out_buf[4096], hex[2 * FORMATS_SHA256_LEN + 1];
+	uint64_t size = 0;
+	size_t der_len = 0;
+	bool tty = isatty(STDERR_FILENO) == 1, made_pdf = false;
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	if (cli_want_help(argc, argv)) {
+		printf("usage: inkan %s\n", SIGN_USAGE);
+		return 0;
+	}
+	if ((r = parse(argc, argv, &o)) != 0)
+		return r;
+	if (!o.format_set)
+		o.pades = formats_is_pdf(o.file);
+	if (o.pades && o.attached)
+		return cli_fail(c, CLI_ERR_USAGE, "--attached is for CAdES; a PAdES signature is inside the PDF");
+	if (o.output == NULL) {
+		size_t n = strlen(o.file);
+
+		if (o.pades && n > 4 && strcasecmp(o.file + n - 4, ".pdf") == 0)
+			snprintf(out_buf, sizeof(out_buf), "%.*s-signed.pdf", (int)(n - 4), o.file);
+		else
+			snprintf(out_buf, sizeof(out_buf), o.pades ? "%s-signed.pdf" : "%s.p7s", o.file);
+		o.output = out_buf;
+	}
+	if (access(o.output, F_OK) == 0)
+		return cli_fail(c, INK_ERR_EXISTS, "%s exists: choose another name with --output", o.output);
+
+	if ((r = get_signer(c, o.cred, &s)) != 0)
+		goto out;
+	/* The document is hashed here; only hashes go to the service. */
+	if ((r = formats_digest_file(o.file, tty ? progress : NULL, NULL, fmd, &size)) != 0) {
+		r = cli_fail(c, r, "cannot read %s: %s", o.file, ink_err_str(r));
+		goto out;
+	}
+	if (o.pades) {
+		r = formats_pdf_prepare(o.file, o.output, FORMATS_PDF_CONTENTS_DEFAULT, now, &pdf);
+		if (r != 0) {
+			r = cli_fail(c, r, "cannot prepare %s for signing: %s (an unencrypted, undamaged PDF "
+			             "with at least one page is needed)", o.file, ink_err_str(r));
+			goto out;
+		}
+		made_pdf = true;
+		if ((r = formats_pdf_digest(pdf, NULL, NULL, md)) != 0)
+			goto out;
+	} else {
+		memcpy(md, fmd, sizeof(md));
+	}
+	{
+		struct formats_cms_params p = {
+			.cert = s.certs[0],
+			.cert_len = s.cert_lens[0],
+			.extra = (const uint8_t *const *)&s.certs[1],
+			.extra_lens = &s.cert_lens[1],
+			.nextra = s.ncerts - 1,
+			.content_digest = md,
+			.signing_time = !o.pades,
+			.when = now,
+			.pss = o.pss,
+		};
+
+		if ((r = formats_cms_prepare(&p, &cms)) != 0) {
+			r = cli_fail(c, r, r == INK_ERR_UNSUPPORTED ?
+			             "this credential's key cannot sign a hash of signed attributes (use an ECDSA or RSA key)" :
+			             "cannot prepare the signature: %s", ink_err_str(r));
+			goto out;
+		}
+	}
+	hex_encode(fmd, sizeof(fmd), hex);
+	fprintf(stderr, "file         %s\nsize         %llu bytes\nSHA-256      %s\nsigner       ", o.file,
+	        (unsigned long long)size, hex);
+	cli_put_safe(stderr, s.name);
+	fputs("\ncertificate  ", stderr);
+	cli_put_safe(stderr, s.subject);
+	fprintf(stderr, "\nformat       %s %s%s\noutput       %s\n", o.pades ? "PAdES" : "CAdES",
+	        o.bt ? "B-T" : "B-B", o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
+	if ((r = confirm(c, o.yes)) != 0)
+		goto out;
+	if ((r = authorize_and_sign(c, &s, cms)) != 0)
+		goto out;
+	if (o.bt && (r = add_timestamp(c, o.tsa, cms)) != 0)
+		goto out;
+	if (o.pades) {
+		if ((r = formats_cms_der(cms, &der, &der_len)) != 0 ||
+		    (r = formats_pdf_embed(pdf, der, der_len)) != 0) {
+			r = cli_fail(c, r, "cannot write the signature into %s: %s", o.output, ink_err_str(r));
+			goto out;
+		}
+		made_pdf = false;
+	} else if ((r = write_cades(c, &o, cms, size)) != 0) {
+		goto out;
+	}
+	if (c->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "file", o.file, "output", o.output,
+		                      "format", o.pades ? "pades" : "cades", "level", o.bt ? "B-T" : "B-B",
+		                      "size", (json_int_t)size);
+
+		r = cli_print_json(j);
+		json_decref(j);
+	} else {
+		printf("signed: %s\n", o.output);
+	}
+out:
+	if (made_pdf)
+		(void)unlink(o.output);
+	signer_clear(&s);
+	free(der);
+	formats_cms_free(cms);
+	formats_pdf_free(pdf);
+	return r;
+}

@@ -1,0 +1,158 @@
+/* formats: signature formats built on the signer's side — streaming digests, CMS/CAdES
+ * SignedData (RFC 5652, ETSI EN 319 122-1 B-B/B-T), PAdES incremental updates (ETSI EN 319
+ * 142-1), and RFC 3161 time-stamps (the client's request and reply, and the TSA's answer).
+ * Needs no server and no database: a program prepares, gets the digest to sign, has it signed
+ * anywhere (a CSC signHash), and embeds the signature (and a time-stamp). */
+#ifndef INKAN_FORMATS_H
+#define INKAN_FORMATS_H
+
+#include <stdio.h>
+
+#include "common/common.h"
+
+#define FORMATS_SHA256_LEN 32
+#define FORMATS_OID_SHA256 "2.16.840.1.101.3.4.2.1"
+
+/* ---- streaming digest ---- */
+
+/* Called now and then while hashing: bytes done of total. */
+typedef void (*formats_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+/* SHA-256 of the whole file at path, read in large blocks (any size); *size is its length.
+ * progress may be NULL. */
+int formats_digest_file(const char *path, formats_progress_fn progress, void *arg,
+                        uint8_t md[static FORMATS_SHA256_LEN], uint64_t *size) INK_WUR;
+
+/* ---- CMS / CAdES SignedData, signed outside ---- */
+
+struct formats_cms;
+
+struct formats_cms_params {
+	const uint8_t *cert;           /* the signer's certificate (DER) */
+	size_t cert_len;
+	const uint8_t *const *extra;   /* more certificates to carry (issuing CA...), DER */
+	const size_t *extra_lens;
+	size_t nextra;
+	const uint8_t *content_digest; /* SHA-256 of the signed content */
+	bool signing_time;             /* CAdES: signing-time attribute; PAdES: none (/M instead) */
+	int64_t when;                  /* signing time, seconds since the epoch */
+	bool pss;                      /* RSA keys: RSASSA-PSS instead of PKCS #1 v1.5 */
+};
+
+/* Builds the signed attributes (content-type, message-digest, [signing-time],
+ * signing-certificate-v2) for the certificate's key: ECDSA or RSA. Ed25519/Ed448 keys are
+ * INK_ERR_UNSUPPORTED (they sign the attributes themselves, not a hash of them). */
+int formats_cms_prepare(const struct formats_cms_params *p, struct formats_cms **out) INK_WUR;
+/* The SHA-256 of the DER signed attributes: the one hash to authorize and sign. */
+void formats_cms_tbs_digest(const struct formats_cms *c, uint8_t md[static FORMATS_SHA256_LEN]);
+/* The signature algorithm to ask the signer for (dotted OID), and its DER parameters for
+ * RSASSA-PSS (*params NULL otherwise; not owned). */
+const char *formats_cms_sign_algo(const struct formats_cms *c, const uint8_t **params,
+                                  size_t *params_len);
+/* Sets the signature value (ECDSA as a DER SEQUENCE of r, s) after checking it against the
+ * certificate's public key; INK_ERR_CRYPTO when it does not verify. */
+int formats_cms_set_signature(struct formats_cms *c, const uint8_t *sig, size_t len) INK_WUR;
+/* SHA-256 of the signature value: the imprint of a signature time-stamp (B-T). */
+int formats_cms_signature_digest(const struct formats_cms *c,
+                                 uint8_t md[static FORMATS_SHA256_LEN]) INK_WUR;
+/* Adds a signature-time-stamp unsigned attribute (the TimeStampToken, DER); the token's
+ * imprint must be the signature value's digest. */
+int formats_cms_set_timestamp(struct formats_cms *c, const uint8_t *token, size_t len) INK_WUR;
+/* The detached ContentInfo (DER, malloc'd). */
+int formats_cms_der(const struct formats_cms *c, uint8_t **der, size_t *len) INK_WUR;
+/* Writes the ContentInfo to out; with content != NULL (content_len bytes, read from its
+ * current position) the content is carried inside (attached), streamed, and must hash to the
+ * content digest signed (INK_ERR_INVALID otherwise: the file changed since). */
+int formats_cms_write(const struct formats_cms *c, FILE *out, FILE *content,
+                      uint64_t content_len) INK_WUR;
+void formats_cms_free(struct formats_cms *c);
+
+/* ---- PAdES: an incremental update with an empty signature, then its signature ---- */
+
+struct formats_pdf;
+
+#define FORMATS_PDF_CONTENTS_DEFAULT 32768   /* bytes of CMS the /Contents placeholder holds */
+
+/* Copies in_path to out_path and appends an incremental update (signature dictionary with
+ * /SubFilter /ETSI.CAdES.detached, an invisible signature field on the first page (or in the
+ * AcroForm alone for a document without pages), the catalog's
+ * /AcroForm, a cross-reference section or stream like the file's own) whose /Contents is a
+ * placeholder of contents_max bytes. The earlier bytes are not changed. Encrypted or damaged
+ * PDFs are INK_ERR_INVALID. */
+int formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_max,
+                        int64_t when, struct formats_pdf **out) INK_WUR;
+/* SHA-256 over the /ByteRange (the whole new file except the /Contents value). */
+int formats_pdf_digest(struct formats_pdf *p, formats_progress_fn progress, void *arg,
+                       uint8_t md[static FORMATS_SHA256_LEN]) INK_WUR;
+/* The /ByteRange of the update: [0 a b c]. */
+void formats_pdf_byte_range(const struct formats_pdf *p, uint64_t br[static 4]);
+/* Writes the CMS (DER) into the placeholder; INK_ERR_TOO_LARGE when it does not fit. */
+int formats_pdf_embed(struct formats_pdf *p, const uint8_t *cms, size_t len) INK_WUR;
+void formats_pdf_free(struct formats_pdf *p);
+/* True when the file starts like a PDF ("%PDF-"). */
+bool formats_is_pdf(const char *path);
+
+/* ---- RFC 3161 time-stamps: the client side ---- */
+
+#define FORMATS_TS_NONCE_LEN 8
+
+/* A TimeStampReq (DER, malloc'd) for a SHA-256 imprint with a fresh random nonce (kept in
+ * nonce) and certReq true. */
+int formats_ts_request(const uint8_t md[static FORMATS_SHA256_LEN],
+                       uint8_t nonce[static FORMATS_TS_NONCE_LEN], uint8_t **der,
+                       size_t *len) INK_WUR;
+/* From a TimeStampResp: the token (DER, malloc'd) after checking the status is granted and
+ * the TSTInfo's imprint and nonce are the request's. */
+int formats_ts_reply_token(const uint8_t *reply, size_t len,
+                           const uint8_t md[static FORMATS_SHA256_LEN], const uint8_t *nonce,
+                           uint8_t **token, size_t *token_len) INK_WUR;
+/* Checks a bare TimeStampToken's imprint (and nonce when not NULL). */
+int formats_ts_token_check(const uint8_t *token, size_t len,
+                           const uint8_t md[static FORMATS_SHA256_LEN],
+                           const uint8_t *nonce) INK_WUR;
+
+/* ---- RFC 3161: the TSA's side (called in inkan-sam, which holds the key) ---- */
+
+#define FORMATS_TS_IMPRINT_MAX 64
+#define FORMATS_TS_NONCE_MAX 32
+
+/* What a TSA is asked to stamp: already parsed and checked by the caller. */
+struct formats_tsa_req {
+	const char *hash_oid;            /* an allowed digest (policy) */
+	const uint8_t *imprint;          /* its length must be the digest's */
+	size_t imprint_len;
+	const uint8_t *nonce;            /* big-endian unsigned, or NULL */
+	size_t nonce_len;
+	bool cert_req;
+};
+
+/* Parses a TimeStampReq from untrusted bytes into r (pointers into storage[], which must
+ * outlive r); refuses version != 1, unknown/refused digests, a wrong imprint length, a
+ * requested policy other than policy_oid, extensions and negative nonces (why[] says). */
+struct formats_tsa_parsed {
+	int fail_bit;                    /* on refusal: the RFC 3161 PKIFailureInfo bit */
+	char hash_oid[64];
+	uint8_t imprint[FORMATS_TS_IMPRINT_MAX];
+	uint8_t nonce[FORMATS_TS_NONCE_MAX];
+	struct formats_tsa_req req;
+};
+int formats_tsa_parse(const uint8_t *der, size_t len, const char *policy_oid,
+                      struct formats_tsa_parsed *out, char *why, size_t whysz) INK_WUR;
+/* PKIFailureInfo bits (RFC 3161 2.4.2). */
+#define FORMATS_TS_FAIL_BAD_ALG 0
+#define FORMATS_TS_FAIL_BAD_REQUEST 2
+#define FORMATS_TS_FAIL_BAD_DATA_FORMAT 5
+#define FORMATS_TS_FAIL_UNACCEPTED_POLICY 15
+#define FORMATS_TS_FAIL_UNACCEPTED_EXTENSION 16
+/* A TimeStampResp with status rejection, the failure bit and text (DER, malloc'd): the
+ * answer to a request the TSA refuses. Unsigned, as RFC 3161 has it. */
+int formats_tsa_reject(int fail_bit, const char *text, uint8_t **resp, size_t *len) INK_WUR;
+/* Signs a TSTInfo for r: the policy, a 128-bit random serial, genTime now (UTC), accuracy 1 s,
+ * the nonce echoed, ESSCertIDv2 of the TSA certificate, certificates when asked. key and cert
+ * are EVP_PKEY * and X509 *, chain a STACK_OF(X509) * of issuers (may be NULL). *resp is the
+ * TimeStampResp (DER, malloc'd); serial_hex its serial, gen_time its genTime. */
+int formats_tsa_respond(void *key, void *cert, void *chain, const char *policy_oid,
+                        const struct formats_tsa_req *r, uint8_t **resp, size_t *len,
+                        char serial_hex[static 65], int64_t *gen_time) INK_WUR;
+
+#endif

@@ -1,0 +1,45 @@
+/* tsa: the built-in RFC 3161 time-stamp authority's signing, inside inkan-sam. inkand parses
+ * and checks the request; the SAM takes only its fields, checks them again and builds the
+ * TSTInfo itself, so it never signs bytes it did not make. */
+#include "sam/sam.h"
+#include "sam/sam_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/formats.h"
+#include "keys/keys.h"
+
+int
+sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char hash_oid[64], serial[65];
+	const uint8_t *imprint, *nonce;
+	size_t ilen, nlen, len = 0;
+	uint8_t cert_req = 0, *resp = NULL;
+	int64_t gen = 0;
+	struct formats_tsa_req r;
+	int rc;
+
+	if (buf_get_cstring(req, hash_oid, sizeof(hash_oid)) != 0 ||
+	    buf_get_string_ptr(req, &imprint, &ilen, FORMATS_TS_IMPRINT_MAX) != 0 ||
+	    buf_get_string_ptr(req, &nonce, &nlen, FORMATS_TS_NONCE_MAX) != 0 ||
+	    buf_get_u8(req, &cert_req) != 0 || cert_req > 1 || buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	r = (struct formats_tsa_req){
+		.hash_oid = hash_oid,
+		.imprint = imprint,
+		.imprint_len = ilen,
+		.nonce = nlen > 0 ? nonce : NULL,
+		.nonce_len = nlen,
+		.cert_req = cert_req == 1,
+	};
+	if ((rc = keys_tsa_stamp(s->keys, s->tsa_policy, &r, &resp, &len, serial, &gen)) != 0) {
+		log_warn("refused or failed a time-stamp: %s", ink_err_str(rc));
+		return rc;
+	}
+	if ((rc = buf_put_string(rep, resp, len)) == 0 && (rc = buf_put_cstring(rep, serial)) == 0)
+		rc = buf_put_u64(rep, (uint64_t)gen);
+	free(resp);
+	return rc;
+}

@@ -1,0 +1,99 @@
+/* ep_tsa: POST /tsa — the built-in RFC 3161 time-stamp authority over HTTP (RFC 3161 3.4:
+ * application/timestamp-query in, application/timestamp-reply out). The request is parsed and
+ * checked here; the TSA key signs in inkan-sam. Every token and every refusal is audited. */
+#include "server/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "audit/audit.h"
+#include "formats/formats.h"
+#include "sam/sam.h"
+
+/* A TimeStampReq is small; anything larger is not one. */
+#define TSA_REQ_MAX 4096
+
+void
+tsa_audit(struct srv_request *rq, const char *serial, const char *result, const char *detail)
+{
+	struct audit_event ev = {
+		.actor = rq->who.username[0] != '\0' ? rq->who.username : NULL,
+		.action = "tsa.timestamp",
+		.subject = serial,
+		.result = result,
+		.request_id = rq->request_id,
+		.source = rq->source,
+		.detail = detail,
+	};
+
+	if (audit_append(rq->srv->st, &ev) != 0)
+		log_error("cannot audit a time-stamp (%s)", result);
+}
+
+int
+tsa_issue(struct srv_request *rq, const struct formats_tsa_req *tr, uint8_t **resp, size_t *len)
+{
+	char serial[65], detail[160];
+	int64_t gen = 0;
+	int r;
+
+	r = sam_tsa_stamp(rq->srv->sam, tr, resp, len, serial, &gen);
+	if (r != 0) {
+		tsa_audit(rq, NULL, ink_err_str(r), tr->hash_oid);
+		return r;
+	}
+	snprintf(detail, sizeof(detail), "imprint %s, genTime %lld, policy %s", tr->hash_oid,
+	         (long long)gen, rq->srv->cfg.tsa_policy_oid);
+	tsa_audit(rq, serial, AUDIT_SUCCESS, detail);
+	return 0;
+}
+
+/* A request that is not a time-stamp query at all (content type, size): an HTTP error. */
+static void
+refuse(struct srv_request *rq, unsigned status, const char *why)
+{
+	tsa_audit(rq, NULL, why, NULL);
+	reply_error(rq, status, "invalid_request", why);
+}
+
+void
+ep_tsa(struct srv_request *rq)
+{
+	const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+	struct formats_tsa_parsed p;
+	uint8_t *resp = NULL;
+	size_t len = 0;
+	char why[128];
+	int r;
+
+	if (ct == NULL || strncasecmp(ct, "application/timestamp-query", 27) != 0) {
+		refuse(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/timestamp-query");
+		return;
+	}
+	if (rq->body.len > TSA_REQ_MAX) {
+		refuse(rq, MHD_HTTP_CONTENT_TOO_LARGE, "TimeStampReq too large");
+		return;
+	}
+	/* A refused request gets the RFC 3161 answer: a TimeStampResp with status rejection, the
+	 * failure bit and the reason, and no token. */
+	if (formats_tsa_parse(rq->body.data, rq->body.len, rq->srv->cfg.tsa_policy_oid, &p, why,
+	                      sizeof(why)) != 0) {
+		tsa_audit(rq, NULL, why, NULL);
+		if ((r = formats_tsa_reject(p.fail_bit, why, &resp, &len)) != 0) {
+			reply_ink_err(rq, r, NULL);
+			return;
+		}
+		reply_bytes(rq, MHD_HTTP_OK, "application/timestamp-reply", resp, len);
+		free(resp);
+		return;
+	}
+	if ((r = tsa_issue(rq, &p.req, &resp, &len)) != 0) {
+		reply_ink_err(rq, r, NULL);
+		return;
+	}
+	reply_bytes(rq, MHD_HTTP_OK, "application/timestamp-reply", resp, len);
+	free(resp);
+}

@@ -1,0 +1,491 @@
+/* test_formats: CMS/CAdES assembly for an external signer (checked with OpenSSL's CMS_verify),
+ * the RFC 3161 client and TSA halves against each other, the PAdES update (read back with
+ * qpdf), the streaming digest, and the refusals of each. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/ts.h>
+#include <openssl/x509.h>
+#include <qpdf/qpdf-c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca/ca.h"
+#include "formats/formats.h"
+
+struct pki {
+	EVP_PKEY *root_key, *tsa_key, *ec_key, *rsa_key;
+	X509 *root, *tsa, *ec_cert, *rsa_cert;
+	char dir[64];
+};
+
+static int
+pki_setup(void **state)
+{
+	struct pki *p = calloc(1, sizeof(*p));
+	struct ca_subject s = { .common_name = "Test Root", .organization = "t", .country = "JP" };
+	char serial[33];
+
+	if (p == NULL || ca_make_root(&s, 30, &p->root_key, &p->root) != 0)
+		return -1;
+	s.common_name = "Test TSA";
+	if (ca_make_tsa(p->root_key, p->root, &s, 30, NULL, &p->tsa_key, &p->tsa) != 0)
+		return -1;
+	s.common_name = "Signer EC";
+	if ((p->ec_key = EVP_EC_gen("P-256")) == NULL ||
+	    ca_issue_signer(p->root_key, p->root, p->ec_key, &s, 4, NULL, NULL, 30, &p->ec_cert, serial) != 0)
+		return -1;
+	s.common_name = "Signer RSA";
+	if ((p->rsa_key = EVP_RSA_gen(3072)) == NULL ||
+	    ca_issue_signer(p->root_key, p->root, p->rsa_key, &s, 4, NULL, NULL, 30, &p->rsa_cert, serial) != 0)
+		return -1;
+	snprintf(p->dir, sizeof(p->dir), "/tmp/inkan-test-formats.XXXXXX");
+	if (mkdtemp(p->dir) == NULL)
+		return -1;
+	*state = p;
+	return 0;
+}
+
+static int
+pki_teardown(void **state)
+{
+	struct pki *p = *state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p->dir);
+	if (system(cmd) != 0)
+		return -1;
+	EVP_PKEY_free(p->root_key);
+	EVP_PKEY_free(p->tsa_key);
+	EVP_PKEY_free(p->ec_key);
+	EVP_PKEY_free(p->rsa_key);
+	X509_free(p->root);
+	X509_free(p->tsa);
+	X509_free(p->ec_cert);
+	X509_free(p->rsa_cert);
+	free(p);
+	return 0;
+}
+
+/* What a CSC service would do: sign the prehashed digest. */
+static size_t
+sign_digest(EVP_PKEY *key, bool pss, const uint8_t md[32], uint8_t *sig, size_t cap)
+{
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(key, NULL);
+	size_t n = cap;
+
+	assert_non_null(c);
+	assert_int_equal(EVP_PKEY_sign_init(c), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_signature_md(c, EVP_sha256()), 1);
+	if (pss) {
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING), 1);
+		assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(c, 32), 1);
+	}
+	assert_int_equal(EVP_PKEY_sign(c, sig, &n, md, 32), 1);
+	EVP_PKEY_CTX_free(c);
+	return n;
+}
+
+static uint8_t *
+cert_der(X509 *x, size_t *len)
+{
+	uint8_t *d = NULL;
+	int n = i2d_X509(x, &d);
+
+	assert_true(n > 0);
+	*len = (size_t)n;
+	return d;
+}
+
+/* OpenSSL's own CMS_verify over the detached content, with root as the trust anchor. */
+static int
+openssl_verify(X509 *root, const uint8_t *der, size_t len, const char *content)
+{
+	X509_STORE *st = X509_STORE_new();
+	BIO *in = BIO_new_mem_buf(der, (int)len), *data = BIO_new_mem_buf(content, (int)strlen(content));
+	CMS_ContentInfo *cms = d2i_CMS_bio(in, NULL);
+	int ok;
+
+	assert_non_null(cms);
+	X509_STORE_add_cert(st, root);
+	X509_STORE_set_purpose(st, X509_PURPOSE_ANY);
+	ok = CMS_verify(cms, NULL, st, data, NULL, CMS_BINARY) == 1;
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	BIO_free(data);
+	X509_STORE_free(st);
+	return ok;
+}
+
+static void
+cades_for(struct pki *p, EVP_PKEY *key, X509 *cert, bool pss)
+{
+	const char *doc = "a contract\n";
+	uint8_t md[32], tbs[32], sig[1024], *cd = NULL, *der = NULL;
+	size_t cl = 0, len = 0, sl;
+	unsigned mdl = 0;
+	struct formats_cms *c = NULL;
+	const uint8_t *params;
+	size_t plen;
+
+	assert_int_equal(EVP_Digest(doc, strlen(doc), md, &mdl, EVP_sha256(), NULL), 1);
+	cd = cert_der(cert, &cl);
+	struct formats_cms_params prm = {
+		.cert = cd, .cert_len = cl, .content_digest = md, .signing_time = true,
+		.when = 1790000000, .pss = pss,
+	};
+	assert_int_equal(formats_cms_prepare(&prm, &c), 0);
+	/* No signature yet: nothing to write. */
+	assert_int_equal(formats_cms_der(c, &der, &len), INK_ERR_INVALID);
+	formats_cms_tbs_digest(c, tbs);
+	formats_cms_sign_algo(c, &params, &plen);
+	assert_true(pss ? params != NULL : params == NULL);
+	/* A signature over something else is refused before it is embedded. */
+	sl = sign_digest(key, pss, md, sig, sizeof(sig));
+	assert_int_equal(formats_cms_set_signature(c, sig, sl), INK_ERR_CRYPTO);
+	sl = sign_digest(key, pss, tbs, sig, sizeof(sig));
+	assert_int_equal(formats_cms_set_signature(c, sig, sl), 0);
+	assert_int_equal(formats_cms_der(c, &der, &len), 0);
+	assert_true(openssl_verify(p->root, der, len, doc));
+	assert_false(openssl_verify(p->root, der, len, "a contract!\n"));
+	{
+		/* Attached: the content streamed in must be the content signed. */
+		FILE *in = tmpfile(), *out = tmpfile();
+
+		assert_non_null(in);
+		assert_non_null(out);
+		fputs(doc, in);
+		rewind(in);
+		assert_int_equal(formats_cms_write(c, out, in, strlen(doc)), 0);
+		rewind(in);
+		fputs("A", in);
+		rewind(in);
+		assert_int_equal(formats_cms_write(c, out, in, strlen(doc)), INK_ERR_INVALID);
+		fclose(in);
+		fclose(out);
+	}
+	free(der);
+	free(cd);
+	formats_cms_free(c);
+}
+
+static void
+test_cades_ecdsa(void **state)
+{
+	struct pki *p = *state;
+
+	cades_for(p, p->ec_key, p->ec_cert, false);
+}
+
+static void
+test_cades_rsa(void **state)
+{
+	struct pki *p = *state;
+
+	cades_for(p, p->rsa_key, p->rsa_cert, false);
+	cades_for(p, p->rsa_key, p->rsa_cert, true);
+}
+
+static void
+test_cades_refusals(void **state)
+{
+	struct pki *p = *state;
+	EVP_PKEY *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	struct ca_subject s = { .common_name = "Ed", .organization = "t", .country = "JP" };
+	uint8_t md[32] = { 0 }, *cd = NULL, junk[10] = { 0x30 };
+	size_t cl = 0;
+	char serial[33];
+	X509 *edc = NULL;
+	struct formats_cms *c = NULL;
+
+	assert_non_null(ed);
+	assert_int_equal(ca_issue_signer(p->root_key, p->root, ed, &s, 4, NULL, NULL, 30, &edc, serial), 0);
+	cd = cert_der(edc, &cl);
+	struct formats_cms_params prm = { .cert = cd, .cert_len = cl, .content_digest = md };
+	assert_int_equal(formats_cms_prepare(&prm, &c), INK_ERR_UNSUPPORTED);
+	assert_null(c);
+	prm.cert = junk;
+	prm.cert_len = sizeof(junk);
+	assert_int_equal(formats_cms_prepare(&prm, &c), INK_ERR_INVALID);
+	free(cd);
+	X509_free(edc);
+	EVP_PKEY_free(ed);
+}
+
+static void
+test_timestamp(void **state)
+{
+	struct pki *p = *state;
+	uint8_t md[32], other[32], nonce[FORMATS_TS_NONCE_LEN], *req = NULL, *resp = NULL, *tok = NULL;
+	size_t rl = 0, sl = 0, tl = 0;
+	struct formats_tsa_parsed pr;
+	char why[128], serial[65], serial2[65];
+	int64_t gen = 0;
+
+	memset(md, 0x11, sizeof(md));
+	memset(other, 0x22, sizeof(other));
+	assert_int_equal(formats_ts_request(md, nonce, &req, &rl), 0);
+	assert_int_equal(formats_tsa_parse(req, rl, "1.2.3.4", &pr, why, sizeof(why)), 0);
+	assert_int_equal(pr.req.imprint_len, 32);
+	assert_true(pr.req.cert_req);
+	assert_int_equal(formats_tsa_respond(p->tsa_key, p->tsa, NULL, "1.2.3.4", &pr.req, &resp, &sl,
+	                                     serial, &gen), 0);
+	assert_true(strlen(serial) >= 30);
+	assert_true(gen > 1700000000);
+	assert_int_equal(formats_ts_reply_token(resp, sl, md, nonce, &tok, &tl), 0);
+	assert_int_equal(formats_ts_token_check(tok, tl, md, nonce), 0);
+	assert_int_equal(formats_ts_token_check(tok, tl, other, NULL), INK_ERR_INVALID);
+	nonce[7] ^= 1;
+	assert_int_equal(formats_ts_token_check(tok, tl, md, nonce), INK_ERR_INVALID);
+	free(tok);
+	tok = NULL;
+	assert_int_equal(formats_ts_reply_token(resp, sl, md, nonce, &tok, &tl), INK_ERR_INVALID);
+	assert_null(tok);
+	free(resp);
+	resp = NULL;
+	/* A second token: another serial. */
+	assert_int_equal(formats_tsa_respond(p->tsa_key, p->tsa, NULL, "1.2.3.4", &pr.req, &resp, &sl,
+	                                     serial2, &gen), 0);
+	assert_string_not_equal(serial, serial2);
+	free(resp);
+	resp = NULL;
+	/* The SAM side refuses fields that do not make sense, whatever inkand sent. */
+	pr.req.imprint_len = 20;
+	assert_int_equal(formats_tsa_respond(p->tsa_key, p->tsa, NULL, "1.2.3.4", &pr.req, &resp, &sl,
+	                                     serial, &gen), INK_ERR_POLICY);
+	pr.req.imprint_len = 32;
+	pr.req.hash_oid = "1.3.14.3.2.26";
+	assert_int_equal(formats_tsa_respond(p->tsa_key, p->tsa, NULL, "1.2.3.4", &pr.req, &resp, &sl,
+	                                     serial, &gen), INK_ERR_POLICY);
+	assert_null(resp);
+	/* inkand's parse: garbage, a foreign policy, SHA-1. */
+	assert_int_equal(formats_tsa_parse(req, rl - 1, "1.2.3.4", &pr, why, sizeof(why)), INK_ERR_INVALID);
+	assert_int_equal(formats_tsa_parse((const uint8_t *)"junk", 4, "1.2.3.4", &pr, why, sizeof(why)),
+	                 INK_ERR_INVALID);
+	free(req);
+	{
+		TS_REQ *r = TS_REQ_new();
+		TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+		X509_ALGOR *a = X509_ALGOR_new();
+		ASN1_OBJECT *pol = OBJ_txt2obj("1.9.9.9", 1);
+		uint8_t *d = NULL;
+		int n;
+
+		X509_ALGOR_set_md(a, EVP_sha1());
+		TS_MSG_IMPRINT_set_algo(mi, a);
+		TS_MSG_IMPRINT_set_msg(mi, md, 20);
+		TS_REQ_set_version(r, 1);
+		TS_REQ_set_msg_imprint(r, mi);
+		n = i2d_TS_REQ(r, &d);
+		assert_int_equal(formats_tsa_parse(d, (size_t)n, "1.2.3.4", &pr, why, sizeof(why)), INK_ERR_POLICY);
+		assert_int_equal(pr.fail_bit, FORMATS_TS_FAIL_BAD_ALG);
+		{
+			/* The rejection OpenSSL reads back: status rejection, badAlg, the text. */
+			uint8_t *rj = NULL;
+			size_t rjl = 0;
+			const uint8_t *pp;
+			TS_RESP *tr;
+
+			assert_int_equal(formats_tsa_reject(pr.fail_bit, why, &rj, &rjl), 0);
+			pp = rj;
+			assert_non_null(tr = d2i_TS_RESP(NULL, &pp, (long)rjl));
+			assert_int_equal(ASN1_INTEGER_get(TS_STATUS_INFO_get0_status(TS_RESP_get_status_info(tr))), 2);
+			assert_int_equal(ASN1_BIT_STRING_get_bit(TS_STATUS_INFO_get0_failure_info(TS_RESP_get_status_info(tr)), 0), 1);
+			assert_null(TS_RESP_get_token(tr));
+			TS_RESP_free(tr);
+			free(rj);
+		}
+		OPENSSL_free(d);
+		d = NULL;
+		X509_ALGOR_set_md(a, EVP_sha256());
+		TS_MSG_IMPRINT_set_algo(mi, a);
+		TS_MSG_IMPRINT_set_msg(mi, md, 32);
+		TS_REQ_set_msg_imprint(r, mi);
+		TS_REQ_set_policy_id(r, pol);
+		n = i2d_TS_REQ(r, &d);
+		assert_int_equal(formats_tsa_parse(d, (size_t)n, "1.2.3.4", &pr, why, sizeof(why)), INK_ERR_POLICY);
+		assert_non_null(strstr(why, "policy"));
+		assert_int_equal(formats_tsa_parse(d, (size_t)n, "1.9.9.9", &pr, why, sizeof(why)), 0);
+		OPENSSL_free(d);
+		ASN1_OBJECT_free(pol);
+		X509_ALGOR_free(a);
+		TS_MSG_IMPRINT_free(mi);
+		TS_REQ_free(r);
+	}
+}
+
+static void
+write_text(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(s, 1, strlen(s), f), strlen(s));
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A one-page PDF with a correct classic cross-reference table. */
+static void
+write_pdf(const char *path)
+{
+	static const char *objs[] = {
+		"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n",
+		"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n",
+		"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>\nendobj\n",
+	};
+	char buf[2048];
+	size_t off[3], n, i;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "%%PDF-1.4\n");
+	for (i = 0; i < 3; i++) {
+		off[i] = n;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", objs[i]);
+	}
+	snprintf(buf + n, sizeof(buf) - n,
+	         "xref\n0 4\n0000000000 65535 f \n%010zu 00000 n \n%010zu 00000 n \n%010zu 00000 n \n"
+	         "trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%zu\n%%%%EOF\n", off[0], off[1], off[2], n);
+	write_text(path, buf);
+}
+
+static void
+test_pades(void **state)
+{
+	struct pki *p = *state;
+	char in[128], out[128], out2[128];
+	struct formats_pdf *pdf = NULL;
+	uint8_t md[32], md2[32], fake[100];
+	uint64_t br[4];
+	struct stat a, b;
+	qpdf_data q;
+	FILE *f;
+	char *orig, *signed_;
+
+	snprintf(in, sizeof(in), "%s/in.pdf", p->dir);
+	snprintf(out, sizeof(out), "%s/out.pdf", p->dir);
+	snprintf(out2, sizeof(out2), "%s/out2.pdf", p->dir);
+	write_pdf(in);
+	assert_true(formats_is_pdf(in));
+	assert_int_equal(formats_pdf_prepare(in, out, 4096, 1790000000, &pdf), 0);
+	/* The output exists now: never overwritten. */
+	{
+		struct formats_pdf *x = NULL;
+
+		assert_int_equal(formats_pdf_prepare(in, out, 4096, 1790000000, &x), INK_ERR_EXISTS);
+		assert_null(x);
+	}
+	assert_int_equal(formats_pdf_digest(pdf, NULL, NULL, md), 0);
+	formats_pdf_byte_range(pdf, br);
+	assert_int_equal(stat(in, &a), 0);
+	assert_int_equal(stat(out, &b), 0);
+	assert_true(br[1] > (uint64_t)a.st_size);
+	assert_int_equal(br[2] - br[1], 2 * 4096 + 2);
+	assert_int_equal(br[2] + br[3], (uint64_t)b.st_size);
+	memset(fake, 0xab, sizeof(fake));
+	assert_int_equal(formats_pdf_embed(pdf, fake, sizeof(fake)), 0);
+	/* The digest covers everything but /Contents: embedding does not change it. */
+	assert_int_equal(formats_pdf_digest(pdf, NULL, NULL, md2), 0);
+	assert_memory_equal(md, md2, 32);
+	{
+		uint8_t *big = calloc(1, 5000);
+
+		assert_int_equal(formats_pdf_embed(pdf, big, 5000), INK_ERR_TOO_LARGE);
+		free(big);
+	}
+	formats_pdf_free(pdf);
+	pdf = NULL;
+	/* The original bytes are the file's prefix. */
+	orig = calloc(1, (size_t)a.st_size);
+	signed_ = calloc(1, (size_t)a.st_size);
+	f = fopen(in, "rb");
+	assert_int_equal(fread(orig, 1, (size_t)a.st_size, f), (size_t)a.st_size);
+	fclose(f);
+	f = fopen(out, "rb");
+	assert_int_equal(fread(signed_, 1, (size_t)a.st_size, f), (size_t)a.st_size);
+	fclose(f);
+	assert_memory_equal(orig, signed_, (size_t)a.st_size);
+	free(orig);
+	free(signed_);
+	/* qpdf reads the update without warnings: one signature field with a /Sig value. */
+	q = qpdf_init();
+	qpdf_silence_errors(q);
+	assert_int_equal(qpdf_read(q, out, NULL), 0);
+	{
+		qpdf_oh acro = qpdf_oh_get_key(q, qpdf_get_root(q), "/AcroForm");
+		qpdf_oh fields = qpdf_oh_get_key(q, acro, "/Fields");
+		qpdf_oh v;
+
+		assert_int_equal(qpdf_oh_get_array_n_items(q, fields), 1);
+		v = qpdf_oh_get_key(q, qpdf_oh_get_array_item(q, fields, 0), "/V");
+		assert_true(qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, v, "/SubFilter"),
+		                                       "/ETSI.CAdES.detached"));
+		assert_int_equal(qpdf_oh_get_array_n_items(q, qpdf_oh_get_key(q, qpdf_get_page_n(q, 0), "/Annots")), 1);
+	}
+	qpdf_cleanup(&q);
+	/* A second signature on the signed file: two fields. */
+	assert_int_equal(formats_pdf_prepare(out, out2, 4096, 1790000001, &pdf), 0);
+	formats_pdf_free(pdf);
+	q = qpdf_init();
+	qpdf_silence_errors(q);
+	assert_int_equal(qpdf_read(q, out2, NULL), 0);
+	assert_int_equal(qpdf_oh_get_array_n_items(q, qpdf_oh_get_key(q, qpdf_oh_get_key(q, qpdf_get_root(q),
+	                 "/AcroForm"), "/Fields")), 2);
+	qpdf_cleanup(&q);
+	/* Not a PDF: refused, no output left behind. */
+	write_text(in, "%PDF-1.4\nnothing here\n");
+	unlink(out);
+	assert_int_equal(formats_pdf_prepare(in, out, 4096, 0, &pdf), INK_ERR_INVALID);
+	assert_null(pdf);
+	assert_int_not_equal(access(out, F_OK), 0);
+	write_text(in, "hello");
+	assert_false(formats_is_pdf(in));
+}
+
+static void
+test_digest_file(void **state)
+{
+	struct pki *p = *state;
+	char path[128];
+	uint8_t *data = malloc(3u << 20), md[32], want[32];
+	uint64_t size = 0;
+	unsigned n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/d.bin", p->dir);
+	for (size_t i = 0; i < (3u << 20); i++)
+		data[i] = (uint8_t)(i * 7);
+	f = fopen(path, "wb");
+	assert_int_equal(fwrite(data, 1, (3u << 20) - 5, f), (3u << 20) - 5);
+	fclose(f);
+	assert_int_equal(EVP_Digest(data, (3u << 20) - 5, want, &n, EVP_sha256(), NULL), 1);
+	assert_int_equal(formats_digest_file(path, NULL, NULL, md, &size), 0);
+	assert_int_equal(size, (3u << 20) - 5);
+	assert_memory_equal(md, want, 32);
+	assert_int_equal(formats_digest_file(p->dir, NULL, NULL, md, &size), INK_ERR_INVALID);
+	assert_int_equal(formats_digest_file("/nonexistent/x", NULL, NULL, md, &size), INK_ERR_IO);
+	free(data);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cades_ecdsa),
+		cmocka_unit_test(test_cades_rsa),
+		cmocka_unit_test(test_cades_refusals),
+		cmocka_unit_test(test_timestamp),
+		cmocka_unit_test(test_pades),
+		cmocka_unit_test(test_digest_file),
+	};
+
+	return cmocka_run_group_tests(tests, pki_setup, pki_teardown);
+}
