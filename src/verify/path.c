@@ -140,9 +140,13 @@ revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 	rr->source = "none";
 	crl_pick(embedded->crls, "CRL embedded in the signature", x, issuer, &crl, &label);
 	crl_pick(ctx->crls, "CRL supplied by the caller", x, issuer, &crl, &label);
+	if (ctx->dss != NULL)
+		crl_pick(ctx->dss->crls, "CRL in the PDF's document security store", x, issuer, &crl,
+		         &label);
 	crl_pick(ctx->fetched, "CRL fetched from the distribution point", x, issuer, &crl, &label);
 	if (crl == NULL && ctx->fetch && sk_OCSP_BASICRESP_num(embedded->ocsps) <= 0 &&
-	    sk_OCSP_BASICRESP_num(ctx->ocsps) <= 0) {
+	    sk_OCSP_BASICRESP_num(ctx->ocsps) <= 0 &&
+	    (ctx->dss == NULL || sk_OCSP_BASICRESP_num(ctx->dss->ocsps) <= 0)) {
 		fetch_crls(ctx, x, is);
 		crl_pick(ctx->fetched, "CRL fetched from the distribution point", x, issuer, &crl,
 		         &label);
@@ -165,6 +169,9 @@ revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 	          ctx->now, is, rr);
 	ocsp_pick(ctx->ocsps, "OCSP response supplied by the caller", x, issuer, untrusted,
 	          ctx->now, is, rr);
+	if (ctx->dss != NULL)
+		ocsp_pick(ctx->dss->ocsps, "OCSP response in the PDF's document security store", x,
+		          issuer, untrusted, ctx->now, is, rr);
 	if (rr->status != REV_UNKNOWN && rr->next_update >= 0 && rr->next_update < ctx->now)
 		warn_add(is, "the revocation data used (%s) is past its nextUpdate", rr->source);
 }

@@ -1,5 +1,6 @@
 /* pdf: PAdES — signature dictionaries found by scanning the bytes, ByteRange checks, the CMS
- * verified over the ranges, and the incremental updates after each signature judged. */
+ * verified over the ranges, the incremental updates after each signature judged, and the
+ * revocation data of the document security store (dss.c) offered to every signature. */
 #include "verify/verify_int.h"
 
 #include <openssl/err.h>
@@ -329,6 +330,7 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
              char *err, size_t errsz)
 {
 	struct pdf_sig sigs[VERIFY_MAX_SIGNATURES];
+	struct verify_revdata dss;
 	const uint8_t *p = pdf;
 	size_t n = 0, i;
 	uint64_t br[4];
@@ -357,9 +359,14 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 		snprintf(err, errsz, "no signature in the PDF (no /ByteRange)");
 		return INK_ERR_INVALID;
 	}
-	for (i = 0; i < n; i++) {
-		if ((ret = pdf_one(ctx, pdf, len, &sigs[i], r)) != 0)
-			return ret;
-	}
-	return 0;
+	/* Validation data the document carries (PAdES B-LT) serves every signature in it. */
+	if ((ret = revdata_init(&dss)) != 0)
+		return ret;
+	(void)dss_read(pdf, len, &dss);
+	ctx->dss = &dss;
+	for (i = 0, ret = 0; i < n && ret == 0; i++)
+		ret = pdf_one(ctx, pdf, len, &sigs[i], r);
+	ctx->dss = NULL;
+	revdata_free(&dss);
+	return ret;
 }

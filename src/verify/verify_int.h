@@ -22,11 +22,14 @@ DEFINE_STACK_OF(OCSP_RESPONSE)
 /* Seconds a CRL fetch may take. */
 #define VERIFY_FETCH_TIMEOUT 10L
 
+struct verify_revdata;
+
 struct verify_ctx {
 	X509_STORE *store;            /* trust anchors */
 	STACK_OF(X509) *anchors;      /* the same certificates, for counting and matching */
 	STACK_OF(X509_CRL) *crls;     /* supplied by the caller */
 	STACK_OF(OCSP_BASICRESP) *ocsps; /* supplied by the caller */
+	struct verify_revdata *dss;   /* the document security store of the PDF being validated */
 	STACK_OF(X509_CRL) *fetched;  /* fetched during a run (when allowed) */
 	bool fetch;
 	bool require_revocation;
@@ -75,6 +78,8 @@ int revdata_init(struct verify_revdata *rd) INK_WUR;
 void revdata_free(struct verify_revdata *rd);
 /* Adds the CRLs and OCSP responses of si's revocation attributes to rd (malformed: a warning). */
 void revdata_from_signer(CMS_SignerInfo *si, struct verify_revdata *rd, struct verify_issues *is);
+/* Adds the CRLs and OCSP responses of a PDF's /DSS to rd (initialised); returns how many. */
+size_t dss_read(const uint8_t *pdf, size_t len, struct verify_revdata *rd);
 /* Parses an OCSPResponse (successful, basic) or a BasicOCSPResponse, DER or PEM/base64, into dst. */
 int ocsp_parse_into(STACK_OF(OCSP_BASICRESP) *dst, const uint8_t *data, size_t len) INK_WUR;
 

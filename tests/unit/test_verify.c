@@ -743,6 +743,69 @@ test_pades(void **state)
 	verify_ctx_free(ctx);
 }
 
+/* pdf plus an incremental update whose catalog has a /DSS with resp (a BasicOCSPResponse,
+ * DER, freed) as an OCSPResponse stream in /OCSPs. */
+static char *
+pdf_with_dss(const char *pdf, size_t len, uint8_t *resp, size_t rlen, size_t *outlen)
+{
+	const unsigned char *p = resp;
+	OCSP_BASICRESP *bs = d2i_OCSP_BASICRESP(NULL, &p, (long)rlen);
+	OCSP_RESPONSE *full = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
+	unsigned char *der = NULL;
+	char head[96], *out;
+	static const char tail[] = "\nendstream endobj\n6 0 obj << /OCSPs [5 0 R] >> endobj\n"
+	                           "1 0 obj << /Type /Catalog /Pages 2 0 R /DSS 6 0 R >> endobj\n"
+	                           "trailer << /Root 1 0 R >>\n%%EOF\n";
+	int n = i2d_OCSP_RESPONSE(full, &der);
+	size_t h;
+
+	assert_true(n > 0);
+	h = (size_t)snprintf(head, sizeof(head), "\n5 0 obj << /Length %d >> stream\n", n);
+	out = malloc(len + h + (size_t)n + sizeof(tail));
+	assert_non_null(out);
+	memcpy(out, pdf, len);
+	memcpy(out + len, head, h);
+	memcpy(out + len + h, der, (size_t)n);
+	memcpy(out + len + h + (size_t)n, tail, sizeof(tail));
+	*outlen = len + h + (size_t)n + strlen(tail);
+	OPENSSL_free(der);
+	OPENSSL_free(resp);
+	OCSP_RESPONSE_free(full);
+	OCSP_BASICRESP_free(bs);
+	return out;
+}
+
+static void
+test_pades_dss(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(false);
+	char *pdf, *lt;
+	uint8_t *resp;
+	size_t len, ltlen, rlen;
+
+	(void)state;
+	pdf = pdf_make(&len);
+	/* No revocation data anywhere. */
+	expect(ctx, (uint8_t *)pdf, len, NULL, 0, VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER);
+	/* PAdES B-LT: the CA's "good" answer in the document security store. */
+	resp = mkocsp(pki.signer, false, 0, NULL, NULL, &rlen);
+	lt = pdf_with_dss(pdf, len, resp, rlen, &ltlen);
+	expect(ctx, (uint8_t *)lt, ltlen, NULL, 0, VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	free(lt);
+	/* ... or its "revoked an hour before". */
+	resp = mkocsp(pki.signer, true, -3600, NULL, NULL, &rlen);
+	lt = pdf_with_dss(pdf, len, resp, rlen, &ltlen);
+	expect(ctx, (uint8_t *)lt, ltlen, NULL, 0, VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED);
+	free(lt);
+	/* An answer signed by a key the CA never authorised proves nothing. */
+	resp = mkocsp(pki.signer, false, 0, pki.signer, pki.signer_key, &rlen);
+	lt = pdf_with_dss(pdf, len, resp, rlen, &ltlen);
+	expect(ctx, (uint8_t *)lt, ltlen, NULL, 0, VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER);
+	free(lt);
+	free(pdf);
+	verify_ctx_free(ctx);
+}
+
 static void
 test_garbage_and_truncation(void **state)
 {
@@ -815,6 +878,7 @@ main(void)
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_embedded_ocsp),
 		cmocka_unit_test(test_pades),
+		cmocka_unit_test(test_pades_dss),
 		cmocka_unit_test(test_garbage_and_truncation),
 		cmocka_unit_test(test_ctx_errors),
 	};
