@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CA_USAGE "ca cert [--out FILE]\n       inkan ca crl --out FILE"
+#define CA_USAGE "ca cert [--out FILE]\n       inkan ca crl [--arl] --out FILE"
 
 /* An ASN1_TIME as RFC 3339 UTC in buf; "-" when absent or unreadable. */
 static const char *
@@ -133,9 +133,10 @@ ca_crl(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
+		{ "arl", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *file = NULL;
+	const char *file = NULL, *path = "/ca/crl";
 	const unsigned char *p;
 	uint8_t *der = NULL;
 	X509_CRL *crl = NULL;
@@ -146,14 +147,17 @@ ca_crl(struct cli_ctx *c, int argc, char **argv)
 	int ch, r, revoked;
 
 	while ((ch = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (ch != 'o')
+		if (ch == 'a')
+			path = "/ca/arl"; /* the root's list, covering the issuing CA */
+		else if (ch == 'o')
+			file = optarg;
+		else
 			return cli_usage(CA_USAGE);
-		file = optarg;
 	}
 	/* DER is binary: it goes to a file, never to the terminal. */
 	if (optind != argc || file == NULL || *file == '\0')
 		return cli_usage(CA_USAGE);
-	if ((r = cli_http_raw(c, "/ca/crl", "application/pkix-crl", CLI_AUTH_NONE, &der, &len)) != 0)
+	if ((r = cli_http_raw(c, path, "application/pkix-crl", CLI_AUTH_NONE, &der, &len)) != 0)
 		goto out;
 	p = der;
 	if (len > LONG_MAX || (crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL || p != der + len) {
@@ -178,7 +182,7 @@ ca_crl(struct cli_ctx *c, int argc, char **argv)
 		r = cli_print_json(j);
 		goto out;
 	}
-	printf("CRL written to ");
+	printf("%s written to ", strcmp(path, "/ca/arl") == 0 ? "ARL" : "CRL");
 	cli_put_safe(stdout, file);
 	printf(" (%d revoked, this update %s, next update %s)\n", revoked, t1, t2);
 	r = 0;

@@ -26,10 +26,12 @@ keys_set_params(struct keys *k, const struct keys_params *p)
 {
 	k->params = *p;
 	snprintf(k->crl_url, sizeof(k->crl_url), "%s", p->crl_url != NULL ? p->crl_url : "");
+	snprintf(k->arl_url, sizeof(k->arl_url), "%s", p->arl_url != NULL ? p->arl_url : "");
 	snprintf(k->policy_oid, sizeof(k->policy_oid), "%s", p->policy_oid != NULL ? p->policy_oid : "");
 	snprintf(k->organization, sizeof(k->organization), "%s",
 	         p->organization != NULL && *p->organization != '\0' ? p->organization : "inkan");
 	k->params.crl_url = k->crl_url[0] != '\0' ? k->crl_url : NULL;
+	k->params.arl_url = k->arl_url[0] != '\0' ? k->arl_url : NULL;
 	k->params.policy_oid = k->policy_oid[0] != '\0' ? k->policy_oid : NULL;
 	k->params.organization = k->organization;
 	if (k->params.level < 1 || k->params.level > 4 || k->params.cert_days < 1 ||
@@ -251,7 +253,8 @@ keys_ca_init(struct keys *k)
 	if ((r = ca_make_root(&subj, CA_ROOT_DAYS, &rk, &rc)) != 0)
 		goto out;
 	subj.common_name = cn[1];
-	if ((r = ca_make_issuing(rk, rc, &subj, CA_ISSUING_DAYS, k->params.crl_url, &ik, &ic)) != 0)
+	/* The issuing CA's own revocation is on the root's list, not on the one it signs. */
+	if ((r = ca_make_issuing(rk, rc, &subj, CA_ISSUING_DAYS, k->params.arl_url, &ik, &ic)) != 0)
 		goto out;
 	subj.common_name = cn[2];
 	if ((r = ca_make_tsa(ik, ic, &subj, CA_TSA_DAYS, k->params.crl_url, &tk, &tc)) != 0)
@@ -370,6 +373,46 @@ keys_ca_crl(struct keys *k, uint8_t **der, size_t *len)
 			return r;
 	}
 	sqlite3_finalize(st);
+	return r;
+}
+
+int
+keys_ca_arl(struct keys *k, uint8_t **der, size_t *len)
+{
+	EVP_PKEY *key = NULL;
+	X509 *cert = NULL;
+	X509_CRL *crl = NULL;
+	uint8_t *fresh = NULL;
+	size_t flen = 0;
+	int64_t now = ink_now();
+	int r;
+
+	*der = NULL;
+	*len = 0;
+	if (k->arl == NULL || now - k->arl_made > CA_CRL_REFRESH || now < k->arl_made) {
+		/* The time as crlNumber: increasing without any state kept. */
+		if ((r = load_ca(k, "root", &key, &cert)) != 0 ||
+		    (r = ca_make_crl(key, cert, NULL, 0, now, CA_CRL_NEXT_DAYS, &crl)) != 0 ||
+		    (r = ca_crl_der(crl, &fresh, &flen)) != 0)
+			goto out;
+		free(k->arl);
+		k->arl = fresh;
+		k->arl_len = flen;
+		k->arl_made = now;
+		fresh = NULL;
+	}
+	if ((*der = malloc(k->arl_len)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(*der, k->arl, k->arl_len);
+	*len = k->arl_len;
+	r = 0;
+out:
+	free(fresh);
+	X509_CRL_free(crl);
+	X509_free(cert);
+	EVP_PKEY_free(key);
 	return r;
 }
 

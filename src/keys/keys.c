@@ -305,6 +305,7 @@ keys_close(struct keys *k)
 	keys_p11_close(k->p11);
 	if (k->db != NULL)
 		sqlite3_close(k->db);
+	free(k->arl);
 	secmem_free(k->master);
 	secmem_free(k);
 }

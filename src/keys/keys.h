@@ -37,6 +37,7 @@ struct keys_params {
 	int level;                                 /* assurance level 1-4: certificate key usage */
 	int cert_days;                             /* signer certificate lifetime */
 	const char *crl_url;                       /* CRL distribution point of issued certificates */
+	const char *arl_url;                       /* ... of the issuing CA certificate (the root's CRL) */
 	const char *policy_oid;                    /* certificatePolicies OID, NULL or "" for none */
 	const char *organization;                  /* O= of the built-in CA and of signer certificates */
 	/* PKCS#11 backend: read by keys_set_params only (not kept). */
@@ -60,6 +61,10 @@ int keys_ca_chain_pem(struct keys *k, char **pem) INK_WUR;
 int keys_ca_root_pem(struct keys *k, char **pem) INK_WUR;
 /* The current CRL (DER), made afresh after every revocation; *der malloc'd. */
 int keys_ca_crl(struct keys *k, uint8_t **der, size_t *len) INK_WUR;
+/* The root's CRL (authority revocation list: the issuing CA is never revoked, so it lists
+ * nobody), DER, malloc'd; made afresh (crlNumber = its time) once a day, so relying parties
+ * that trust only the root can check the issuing CA. */
+int keys_ca_arl(struct keys *k, uint8_t **der, size_t *len) INK_WUR;
 /* A TimeStampResp by the built-in TSA key under policy_oid (formats_tsa_respond decides the
  * content; the issuing CA goes with the TSA certificate when asked). *resp malloc'd. */
 struct formats_tsa_req;

@@ -22,6 +22,10 @@ struct keys {
 	struct keys_p11 *p11;      /* token session when key_backend = pkcs11, else NULL */
 	struct keys_params params;
 	char crl_url[256];
+	char arl_url[256];         /* the root's CRL (ARL), named in the issuing CA certificate */
+	uint8_t *arl;              /* the last ARL made (DER), remade after CA_CRL_REFRESH */
+	size_t arl_len;
+	int64_t arl_made;
 	char policy_oid[128];
 	char organization[128];
 };

@@ -623,6 +623,12 @@ sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len)
 }
 
 int
+sam_ca_arl(struct sam_client *c, uint8_t **der, size_t *len)
+{
+	return bytes_call(c, SAM_MSG_CA_ARL, der, len);
+}
+
+int
 sam_backup(struct sam_client *c, uint8_t **blob, size_t *len)
 {
 	return bytes_call(c, SAM_MSG_BACKUP, blob, len);

@@ -32,6 +32,7 @@ enum sam_msg {
 	SAM_MSG_CA_CRL = 20,       /* -> string DER */
 	SAM_MSG_BACKUP = 21,       /* -> string blob */
 	SAM_MSG_RESTORE = 22,      /* string blob -> u32 count */
+	SAM_MSG_CA_ARL = 26,       /* -> string DER (the root's CRL) */
 	/* Signing (SCAL2): owner, string session hash(32), cred, string sealed TOTP seed, otp,
 	 * u32 window, pin, hash OID ("" unknown), u32 ttl, u32 n, n x string hash
 	 * -> string sad(32), u64 otp step, u64 expires, cstring serial */
@@ -134,6 +135,7 @@ int sam_key_unlock(struct sam_client *c, const char *id) INK_WUR;
 /* *out malloc'd (NUL-terminated for the PEM). */
 int sam_ca_chain(struct sam_client *c, char **pem) INK_WUR;
 int sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
+int sam_ca_arl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
 int sam_backup(struct sam_client *c, uint8_t **blob, size_t *len) INK_WUR;
 int sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *count) INK_WUR;
 

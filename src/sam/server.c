@@ -371,8 +371,10 @@ handle_ca_chain(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return r;
 }
 
+/* Answers with the DER that make produces (the CRL or the ARL). */
 static int
-handle_ca_crl(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+der_reply(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep,
+          int (*make)(struct keys *, uint8_t **, size_t *))
 {
 	uint8_t *der = NULL;
 	size_t len = 0;
@@ -380,11 +382,23 @@ handle_ca_crl(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 
 	if (buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	if ((r = keys_ca_crl(s->keys, &der, &len)) != 0)
+	if ((r = make(s->keys, &der, &len)) != 0)
 		return r;
 	r = buf_put_string(rep, der, len);
 	free(der);
 	return r;
+}
+
+static int
+handle_ca_crl(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	return der_reply(s, req, rep, keys_ca_crl);
+}
+
+static int
+handle_ca_arl(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	return der_reply(s, req, rep, keys_ca_arl);
 }
 
 static int
@@ -456,6 +470,7 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_KEY_UNLOCK] = handle_key_unlock,
 	[SAM_MSG_CA_CHAIN] = handle_ca_chain,
 	[SAM_MSG_CA_CRL] = handle_ca_crl,
+	[SAM_MSG_CA_ARL] = handle_ca_arl,
 	[SAM_MSG_BACKUP] = handle_backup,
 	[SAM_MSG_RESTORE] = handle_restore,
 	[SAM_MSG_AUTHORIZE] = sam_handle_authorize,
@@ -485,16 +500,18 @@ open_keys(const struct ink_config *cfg, struct keys **out)
 		.pkcs11_token_label = cfg->pkcs11_token_label,
 		.pkcs11_pin_file = cfg->pkcs11_pin_file,
 	};
-	char dir[1024], crl_url[256];
+	char dir[1024], crl_url[256], arl_url[256];
 	struct keys *k = NULL;
 	int r;
 
 	*out = NULL;
 	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0)
 		return r;
-	if (snprintf(crl_url, sizeof(crl_url), "%s/ca/crl", cfg->public_url) >= (int)sizeof(crl_url))
+	if (snprintf(crl_url, sizeof(crl_url), "%s/ca/crl", cfg->public_url) >= (int)sizeof(crl_url) ||
+	    snprintf(arl_url, sizeof(arl_url), "%s/ca/arl", cfg->public_url) >= (int)sizeof(arl_url))
 		return INK_ERR_CONFIG;
 	p.crl_url = crl_url;
+	p.arl_url = arl_url;
 	if ((r = keys_open(dir, &k)) != 0) {
 		log_error("cannot open the key manager in %s: %s", dir, ink_err_str(r));
 		return r;

@@ -50,6 +50,7 @@ const struct srv_route srv_routes[] = {
 	{ .method = "POST", .path = "/api/v1/backup", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_backup },
 	{ .method = "POST", .path = "/api/v1/restore", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_restore },
 	{ .method = "GET", .path = "/ca/crl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_crl },
+	{ .method = "GET", .path = "/ca/arl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_arl },
 	{ .method = "GET", .path = "/ca/cert", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_cert },
 	{ .method = "POST", .path = "/tsa", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_tsa },
 	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },

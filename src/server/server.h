@@ -185,6 +185,7 @@ void ep_keys_revoke(struct srv_request *rq);
 void ep_keys_renew(struct srv_request *rq);
 void ep_keys_unlock(struct srv_request *rq);
 void ep_ca_crl(struct srv_request *rq);
+void ep_ca_arl(struct srv_request *rq);
 void ep_ca_cert(struct srv_request *rq);
 void ep_backup(struct srv_request *rq);
 void ep_restore(struct srv_request *rq);

@@ -26,6 +26,16 @@ CHAIN="$DATA/ca/chain.pem"
 http GET /ca/crl
 expect_status 200
 cp "$T/body" "$T/crl.der"
+# The root's own list (ARL), named by the issuing CA certificate: a relying party that trusts
+# only the root can check every certificate below it.
+http GET /ca/arl
+expect_status 200
+cp "$T/body" "$T/arl.der"
+openssl crl -inform DER -in "$T/arl.der" -CAfile "$ROOT" -noout 2>&1 | grep -q "verify OK" ||
+	fail "the ARL is not signed by the root"
+openssl crl -inform DER -in "$T/arl.der" -noout -issuer | grep -q "Root CA" || fail "the ARL's issuer is not the root"
+openssl x509 -in "$CHAIN" -noout -ext crlDistributionPoints | grep -q "/ca/arl" ||
+	fail "the issuing CA certificate does not name the ARL: $(openssl x509 -in "$CHAIN" -noout -ext crlDistributionPoints)"
 
 mkkey() {
 	api POST /api/v1/keys "$(jq -nc --arg p "$PIN" --arg a "$2" '{pin: $p, algorithm: $a}')" "$1"
@@ -95,12 +105,12 @@ ts_ok() {
 	grep -q '^Verification: OK' "$T/ts.out" || fail "openssl ts -verify: $(cat "$T/ts.out")"
 }
 
-# inkan_verify FILE [SIGNATURE]: our own validation says TOTAL-PASSED for every signature. The
-# service chain is the trust list: the root publishes no CRL for its issuing CA, so the issuing
-# CA is anchored and the signer and TSA certificates are checked against the service CRL.
+# inkan_verify FILE [SIGNATURE]: our own validation says TOTAL-PASSED for every signature,
+# trusting only the root: the issuing CA is checked against the root's ARL, the signer and TSA
+# certificates against the issuing CA's CRL.
 inkan_verify() {
 	local rc=0
-	"$INKAN_CLI" verify --json --trust "$CHAIN" --crl "$T/crl.der" "$@" >"$T/v.json" 2>"$T/v.err" || rc=$?
+	"$INKAN_CLI" verify --json --trust "$ROOT" --crl "$T/crl.der" --crl "$T/arl.der" "$@" >"$T/v.json" 2>"$T/v.err" || rc=$?
 	[ "$rc" = 0 ] && jq -e '[.. | objects | select(has("indication")) | .indication] | length > 0 and all(. == "TOTAL-PASSED")' "$T/v.json" >/dev/null ||
 		fail "inkan verify $1: not TOTAL-PASSED (rc $rc): $(head -c 1500 "$T/v.json") $(cat "$T/v.err")"
 }
