@@ -1068,7 +1068,9 @@ test_audit_log_state(void **state)
 	struct audit_head h, h2;
 	struct audit_frontier fr;
 	uint8_t leaves[5][AUDIT_HASH_LEN], root[AUDIT_HASH_LEN], *spki = NULL, *spki2 = NULL;
-	size_t len = 0, len2 = 0, i;
+	uint8_t *old_blob = NULL, *spki3 = NULL;
+	size_t len = 0, len2 = 0, i, old_len = 0, len3 = 0, n = 0;
+	struct audit_head h3;
 	bool closed = true;
 	sqlite3 *db = NULL;
 
@@ -1105,7 +1107,16 @@ test_audit_log_state(void **state)
 	assert_memory_equal(h2.root, root, AUDIT_HASH_LEN);
 	assert_int_equal(len2, len);
 	assert_memory_equal(spki2, spki, len);
+	/* a backup of the log at size 3 ... */
+	assert_int_equal(keys_backup(k, &old_blob, &old_len), 0);
 	assert_int_equal(keys_log_extend(k, 3, leaves[3], 2, true, &h2), 0);
+	/* ... may not take the same log back once the SAM has signed 5: that would let it sign
+	 * a second tree of size 4 or 5 (a fork); nothing changes */
+	assert_int_equal(keys_restore(k, old_blob, old_len, &n), INK_ERR_REPLAY);
+	assert_int_equal(keys_log_head(k, &h3, &closed, &spki3, &len3), 0);
+	assert_int_equal(h3.size, 5);
+	free(spki3);
+	free(old_blob);
 	audit_frontier_add(&fr, leaves[3]);
 	audit_frontier_add(&fr, leaves[4]);
 	audit_frontier_root(&fr, root);
