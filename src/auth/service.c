@@ -143,19 +143,17 @@ equalise_timing(const struct auth_ctx *ctx, const char *password)
 
 /* ---- login and sessions ---- */
 
-/* Counts a failed login (unless user_login_reserve already counted it) and records the lockout
- * it may cause. */
+/* Settles a reserved attempt that failed (user_login_reserve counted it) and records the
+ * lockout it may cause. */
 static void
 login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct store_user *u,
-             bool reserved, const char *why)
+             const char *why)
 {
 	bool locked_now = false;
 	int r;
 
-	r = reserved ? ctx->st->ops->user_login_settle(ctx->st, u->id, ctx->cfg->max_login_failures,
-	                                               true, &locked_now) :
-	               ctx->st->ops->user_login_failed(ctx->st, u->id, ctx->cfg->max_login_failures,
-	                                               &locked_now);
+	r = ctx->st->ops->user_login_settle(ctx->st, u->id, ctx->cfg->max_login_failures, true,
+	                                    &locked_now);
 	if (r != 0)
 		log_error("cannot count a failed login: %s", ink_err_str(r));
 	(void)svc_audit(ctx, rq, u->username, u->roles, "auth.login", u->username, why, NULL);
@@ -216,7 +214,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	r = auth_password_verify(u.password_hash, password);
 	if (r == INK_ERR_AUTH) {
 		pending = false;
-		login_failed(ctx, rq, &u, true, "wrong password");
+		login_failed(ctx, rq, &u, "wrong password");
 		goto out;
 	}
 	if (r != 0)
@@ -225,7 +223,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	                   (int)ctx->cfg->totp_window, &step);
 	if (r == INK_ERR_AUTH) {
 		pending = false;
-		login_failed(ctx, rq, &u, true, "wrong OTP");
+		login_failed(ctx, rq, &u, "wrong OTP");
 		goto out;
 	}
 	if (r != 0) {
@@ -236,7 +234,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	r = ctx->st->ops->user_use_totp_step(ctx->st, u.id, step);
 	if (r == INK_ERR_REPLAY) {
 		pending = false;
-		login_failed(ctx, rq, &u, true, "OTP already used");
+		login_failed(ctx, rq, &u, "OTP already used");
 		r = INK_ERR_AUTH;
 		goto out;
 	}
@@ -358,14 +356,27 @@ auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
 	struct auth_argon2 a = argon2_params(ctx);
 	struct store_user u;
 	char hash[STORE_HASH_MAX + 1], why[128];
+	bool pending = false, locked = false;
 	int r;
 
 	memset(&u, 0, sizeof(u));
 	if ((r = ctx->st->ops->user_get_by_id(ctx->st, p->user_id, &u)) != 0)
 		goto out;
+	/* A guess at the old password is an attempt like a login's, counted before the check:
+	 * parallel requests on one stolen token cannot try more than max_login_failures. */
+	r = ctx->st->ops->user_login_reserve(ctx->st, u.id, ctx->cfg->max_login_failures);
+	if (r == INK_ERR_LOCKED) {
+		equalise_timing(ctx, old_pw);
+		r = refuse(ctx, rq, p, "auth.passwd", p->username, "account locked", INK_ERR_AUTH);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	pending = true;
 	r = auth_password_verify(u.password_hash, old_pw);
 	if (r == INK_ERR_AUTH) {
-		login_failed(ctx, rq, &u, false, "password change: wrong old password");
+		pending = false;
+		login_failed(ctx, rq, &u, "password change: wrong old password");
 		goto out;
 	}
 	if (r != 0)
@@ -389,6 +400,10 @@ auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
 	r = svc_audit(ctx, rq, p->username, p->roles, "auth.passwd", p->username, AUDIT_SUCCESS,
 	              "all sessions ended");
 out:
+	/* The right old password (or a failure to decide) gives the attempt back. */
+	if (pending && ctx->st->ops->user_login_settle(ctx->st, u.id, ctx->cfg->max_login_failures,
+	                                               false, &locked) != 0)
+		log_error("cannot give back a password-change attempt");
 	OPENSSL_cleanse(hash, sizeof(hash));
 	user_wipe(&u);
 	return r;

@@ -226,6 +226,11 @@ formats_tsa_parse(const uint8_t *der, size_t len, const char *policy_oid,
 		}
 		if (BN_bn2bin(bn, out->nonce) != n)
 			goto out;
+		if (n == 0) {
+			/* A nonce of 0 is still a nonce to echo: one zero byte, not "none". */
+			out->nonce[0] = 0;
+			n = 1;
+		}
 		out->req.nonce = out->nonce;
 		out->req.nonce_len = (size_t)n;
 	}

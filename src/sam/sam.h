@@ -12,6 +12,9 @@
  * u32 error code (negated INK_ERR_*). */
 #define SAM_FRAME_MAX (16u * 1024u * 1024u)
 #define SAM_SEALED_MAX 128
+/* The longest one-time password inkand forwards (its request fields are capped at this): a
+ * longer code must be a wrong code, never a protocol error that answers differently. */
+#define SAM_OTP_MAX 16
 
 enum sam_msg {
 	SAM_MSG_PING = 1,        /* -> OK, u32 pid */

@@ -77,7 +77,7 @@ out:
 static int
 handle_totp_check(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char user_id[SAM_USER_ID_MAX + 1], code[16];
+	char user_id[SAM_USER_ID_MAX + 1], code[SAM_OTP_MAX + 1];
 	const uint8_t *sealed;
 	size_t sealed_len;
 	uint32_t window;
@@ -246,7 +246,7 @@ second_factor(struct sam_state *s, struct ink_buf *req, const char *owner, int64
 {
 	const uint8_t *sealed;
 	size_t sealed_len;
-	char otp[16];
+	char otp[SAM_OTP_MAX + 1];
 	uint32_t window;
 	int r;
 

@@ -101,7 +101,7 @@ sam_check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed, siz
 int
 sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char owner[ID_MAX + 1], cred[ID_MAX + 1], otp[16], pin[KEYS_PIN_MAX + 2], hash_oid[OID_MAX + 1];
+	char owner[ID_MAX + 1], cred[ID_MAX + 1], otp[SAM_OTP_MAX + 1], pin[KEYS_PIN_MAX + 2], hash_oid[OID_MAX + 1];
 	const uint8_t *session, *sealed;
 	size_t session_len, sealed_len;
 	uint32_t window, ttl;

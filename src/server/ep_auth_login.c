@@ -6,13 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sam/sam.h"
+
 struct login_req {
 	char *otp;
 	bool remember_me;
 };
 
 static const struct json_field login_spec[] = {
-	JSPEC_STRING("otp", struct login_req, otp, 16, JF_REQUIRED | JF_SECRET),
+	JSPEC_STRING("otp", struct login_req, otp, SAM_OTP_MAX, JF_REQUIRED | JF_SECRET),
 	JSPEC_BOOL("rememberMe", struct login_req, remember_me, 0),
 	JSPEC_END,
 };

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "sam/sam.h"
+
 struct authz_req {
 	char *credential_id;
 	int64_t num_signatures;
@@ -21,7 +23,7 @@ struct authz_req {
 	JSPEC_STRINGS(hashes_name, struct authz_req, hashes, 1000, 100, JF_REQUIRED),             \
 	JSPEC_STRING(hash_oid_name, struct authz_req, hash_oid, 64, 0),                           \
 	JSPEC_STRING("PIN", struct authz_req, pin, 64, JF_REQUIRED | JF_SECRET),                 \
-	JSPEC_STRING("OTP", struct authz_req, otp, 16, JF_REQUIRED | JF_SECRET),                 \
+	JSPEC_STRING("OTP", struct authz_req, otp, SAM_OTP_MAX, JF_REQUIRED | JF_SECRET),                 \
 	JSPEC_STRING("description", struct authz_req, description, 500, 0),                      \
 	JSPEC_STRING("clientData", struct authz_req, client_data, 4096, 0),                       \
 	JSPEC_END

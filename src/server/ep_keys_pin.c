@@ -1,6 +1,8 @@
 /* ep_keys_pin: POST /api/v1/keys/{id}/pin — change the signing PIN (old one required). */
 #include "server/server.h"
 
+#include "sam/sam.h"
+
 struct pin_req {
 	char *old_pin;
 	char *new_pin;
@@ -10,7 +12,7 @@ struct pin_req {
 static const struct json_field pin_spec[] = {
 	JSPEC_STRING("old_pin", struct pin_req, old_pin, 64, JF_REQUIRED | JF_SECRET),
 	JSPEC_STRING("new_pin", struct pin_req, new_pin, 64, JF_REQUIRED | JF_SECRET),
-	JSPEC_STRING("otp", struct pin_req, otp, 16, JF_REQUIRED | JF_SECRET),
+	JSPEC_STRING("otp", struct pin_req, otp, SAM_OTP_MAX, JF_REQUIRED | JF_SECRET),
 	JSPEC_END,
 };
 

@@ -10,7 +10,7 @@ struct renew_req {
 
 static const struct json_field renew_spec[] = {
 	JSPEC_STRING("pin", struct renew_req, pin, 64, JF_REQUIRED | JF_SECRET),
-	JSPEC_STRING("otp", struct renew_req, otp, 16, JF_REQUIRED | JF_SECRET),
+	JSPEC_STRING("otp", struct renew_req, otp, SAM_OTP_MAX, JF_REQUIRED | JF_SECRET),
 	JSPEC_END,
 };
 

@@ -216,15 +216,21 @@ revdata_from_signer(CMS_SignerInfo *si, struct verify_revdata *rd, struct verify
 /* Whether signer may answer for certificates of issuer: the issuer itself, or a responder it
  * certified with id-kp-OCSPSigning (RFC 6960 4.2.2.2). */
 static bool
-responder_authorised(X509 *signer, X509 *issuer)
+responder_authorised(X509 *signer, X509 *issuer, OCSP_BASICRESP *bs)
 {
 	EVP_PKEY *ipk = X509_get0_pubkey(issuer);
+	const ASN1_GENERALIZEDTIME *produced = OCSP_resp_get0_produced_at(bs);
+	int64_t at = produced != NULL ? asn1_time_secs(produced) : -1;
 
 	if (ipk == NULL)
 		return false;
 	if (X509_cmp(signer, issuer) == 0 || EVP_PKEY_eq(X509_get0_pubkey(signer), ipk) == 1)
 		return true;
 	if (X509_check_issued(issuer, signer) != X509_V_OK || X509_verify(signer, ipk) != 1)
+		return false;
+	/* A delegated responder speaks only while its own certificate is valid. */
+	if (at < 0 || at < asn1_time_secs(X509_get0_notBefore(signer)) ||
+	    at > asn1_time_secs(X509_get0_notAfter(signer)))
 		return false;
 	return (X509_get_extension_flags(signer) & EXFLAG_XKUSAGE) != 0 &&
 	       (X509_get_extended_key_usage(signer) & XKU_OCSP_SIGN) != 0;
@@ -253,11 +259,29 @@ ocsp_alg_ok(OCSP_BASICRESP *bs)
 	int md = NID_undef, pk = NID_undef;
 	char oid[80];
 
-	X509_ALGOR_get0(&o, NULL, NULL, alg);
+	RSA_PSS_PARAMS *pss = NULL;
+	int ptype = V_ASN1_UNDEF;
+	bool ok;
+
+	X509_ALGOR_get0(&o, &ptype, NULL, alg);
+	if (OBJ_obj2nid(o) == NID_rsassaPss) {
+		/* The digest is in the parameters; absent, it is SHA-1. */
+		if (ptype != V_ASN1_SEQUENCE ||
+		    (pss = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS),
+		                                     alg->parameter)) == NULL ||
+		    pss->hashAlgorithm == NULL) {
+			RSA_PSS_PARAMS_free(pss);
+			return false;
+		}
+		oid_str(pss->hashAlgorithm->algorithm, oid, sizeof(oid));
+		ok = policy_hash_by_oid(oid) != NULL;
+		RSA_PSS_PARAMS_free(pss);
+		return ok;
+	}
 	if (!OBJ_find_sigid_algs(OBJ_obj2nid(o), &md, &pk))
 		return false;
 	if (md == NID_undef)
-		return true; /* EdDSA, or RSASSA-PSS whose digest is in its parameters */
+		return pk == NID_ED25519 || pk == NID_ED448; /* EdDSA signs without a digest */
 	oid_str(OBJ_nid2obj(md), oid, sizeof(oid));
 	return policy_hash_by_oid(oid) != NULL;
 }
@@ -320,7 +344,7 @@ ocsp_pick(STACK_OF(OCSP_BASICRESP) *list, const char *label, X509 *x, X509 *issu
 			         label);
 			continue;
 		}
-		if (!responder_authorised(signer, issuer)) {
+		if (!responder_authorised(signer, issuer, bs)) {
 			warn_add(is, "an OCSP response (%s) is signed by a responder the issuer did not "
 			         "authorise; ignored", label);
 			continue;

@@ -83,6 +83,15 @@ try_login dave "$dave_pw" "$(otp_wrong "$dave_secret")"
 expect_refused 401 authentication_error
 ok "wrong OTP -> 401 authentication_error"
 
+# A code longer than any OTP is a wrong code, answered and counted like one (never an "undecided"
+# attempt that tells the password was right).
+erin_pw=$(pw_of erin)
+try_login erin "$erin_pw" "1234567890123456"
+expect_refused 401 authentication_error
+api GET /api/v1/users/erin "" "$(token ro1)"
+expect_jq '.failed_logins == 1'
+ok "right password with a 16-character OTP -> 401 authentication_error, counted as a failure"
+
 try_login nosuchuser "whatever-password" "123456"
 expect_refused 401 authentication_error
 ok "unknown user -> 401 authentication_error"

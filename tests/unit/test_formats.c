@@ -316,6 +316,22 @@ test_timestamp(void **state)
 		assert_int_equal(formats_tsa_parse(d, (size_t)n, "1.2.3.4", &pr, why, sizeof(why)), INK_ERR_POLICY);
 		assert_non_null(strstr(why, "policy"));
 		assert_int_equal(formats_tsa_parse(d, (size_t)n, "1.9.9.9", &pr, why, sizeof(why)), 0);
+		assert_null(pr.req.nonce);
+		OPENSSL_free(d);
+		d = NULL;
+		{
+			/* A nonce of 0 is a nonce: echoed as one zero byte, never dropped. */
+			ASN1_INTEGER *zero = ASN1_INTEGER_new();
+
+			assert_int_equal(ASN1_INTEGER_set(zero, 0), 1);
+			assert_int_equal(TS_REQ_set_nonce(r, zero), 1);
+			ASN1_INTEGER_free(zero);
+			n = i2d_TS_REQ(r, &d);
+			assert_int_equal(formats_tsa_parse(d, (size_t)n, "1.9.9.9", &pr, why, sizeof(why)), 0);
+			assert_non_null(pr.req.nonce);
+			assert_int_equal(pr.req.nonce_len, 1);
+			assert_int_equal(pr.req.nonce[0], 0);
+		}
 		OPENSSL_free(d);
 		ASN1_OBJECT_free(pol);
 		X509_ALGOR_free(a);
