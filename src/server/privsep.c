@@ -4,7 +4,8 @@
 #include "server/server.h"
 
 #include <errno.h>
-#include <ftw.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
@@ -13,16 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* nftw() has no argument for its callback: the walk's context lives here for its duration
- * (inkand walks once, at start, before any other thread exists). */
-static const struct srv_privsep *walk_ps;
-static char walk_sam[PATH_MAX + 8];
-static size_t walk_sam_len;
-static char walk_pub[PATH_MAX + 8];
-static size_t walk_pub_len;
-static char walk_conf[PATH_MAX];
-static int walk_err;
 
 static int
 lookup(const char *name, uid_t *uid, gid_t *gid)
@@ -79,6 +70,8 @@ srv_privsep_plan(const struct ink_config *cfg, struct srv_privsep *ps)
 			log_warn("user and sam_user share their primary group; group access is "
 			         "removed from DATA/sam anyway");
 	} else {
+		log_warn("user without sam_user: inkan-sam runs as %s too, so inkand's user can read "
+		         "the master key", cfg->user);
 		ps->sam_uid = ps->uid;
 		ps->sam_gid = ps->gid;
 	}
@@ -86,78 +79,161 @@ srv_privsep_plan(const struct ink_config *cfg, struct srv_privsep *ps)
 	return 0;
 }
 
-/* path is dir or inside it. */
-static bool
-under(const char *path, const char *dir, size_t len)
-{
-	return strncmp(path, dir, len) == 0 && (path[len] == '\0' || path[len] == '/');
-}
+/* Where an entry belongs. */
+enum own_class { OWN_SRV, OWN_SAM, OWN_PUB, OWN_CONF };
 
+#define OWN_DEPTH_MAX 16
+
+/* The walk's fixed inputs. */
+struct own_walk {
+	const struct srv_privsep *ps;
+	dev_t conf_dev;
+	ino_t conf_ino;
+	bool have_conf;
+};
+
+/* Gives the open entry fd (described by st) its owner and mode. Descriptors only: nothing
+ * is looked up by path again, so a swapped link cannot redirect root's chown or chmod. */
 static int
-own_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+own_fd(const struct own_walk *w, int fd, const struct stat *st, enum own_class cls, int depth,
+       const char *name)
 {
-	const struct srv_privsep *ps = walk_ps;
-	bool sam = under(path, walk_sam, walk_sam_len), pub = under(path, walk_pub, walk_pub_len);
-	uid_t uid = sam || pub ? ps->sam_uid : ps->uid;
-	gid_t gid = sam || pub ? ps->sam_gid : ps->gid;
-	mode_t mode = st->st_mode & 07777;
+	const struct srv_privsep *ps = w->ps;
+	uid_t uid = cls == OWN_SRV ? ps->uid : ps->sam_uid;
+	gid_t gid = cls == OWN_SRV ? ps->gid : ps->sam_gid;
+	mode_t mode;
 
-	if (type == FTW_SL || type == FTW_SLN)
-		return 0; /* never follow or hand over a link */
-	if (type != FTW_F && type != FTW_D && type != FTW_DP) {
-		log_error("%s: cannot be read while handing the data directory over", path);
-		walk_err = INK_ERR_IO;
-		return 1;
-	}
-	if (strcmp(path, walk_conf) == 0) {
+	if (cls == OWN_CONF) {
 		/* Read by both processes, changed by neither. */
 		uid = 0;
 		gid = 0;
 		mode = 0644;
-	} else if (pub) {
-		/* DATA/ca: what the SAM publishes (root, chain, the audit log's key) — everyone
-		 * reads it, only the SAM writes it, so inkand cannot swap a published key. */
+	} else if (cls == OWN_PUB) {
+		/* DATA/ca: what the SAM publishes (root, chain, the audit log's key): everyone
+		 * reads it, only the SAM writes it. */
 		mode = S_ISDIR(st->st_mode) ? 0755 : 0644;
 	} else if (S_ISDIR(st->st_mode)) {
 		/* DATA itself: the SAM may pass through it to DATA/sam, nobody may list it. */
-		mode = ftw->level == 0 ? 0711 : 0700;
+		mode = depth == 0 ? 0711 : 0700;
 	} else {
-		mode &= 0600;
+		mode = st->st_mode & 0600;
 	}
-	if (lchown(path, uid, gid) != 0 || (!S_ISLNK(st->st_mode) && chmod(path, mode) != 0)) {
-		log_error("%s: cannot hand over: %s", path, strerror(errno));
-		walk_err = INK_ERR_IO;
-		return 1;
+	if (fchown(fd, uid, gid) != 0 || fchmod(fd, mode) != 0) {
+		log_error("DATA/%s: cannot hand over: %s", name, strerror(errno));
+		return INK_ERR_IO;
 	}
 	return 0;
+}
+
+static int own_dir(const struct own_walk *w, int dfd, enum own_class cls, int depth);
+
+/* One entry of the directory dfd. */
+static int
+own_entry(const struct own_walk *w, int dfd, const char *name, enum own_class cls, int depth)
+{
+	struct stat st;
+	int fd, r;
+
+	/* O_NOFOLLOW: a link is never followed nor handed over; O_NONBLOCK: a FIFO cannot hang. */
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
+		if (errno == ELOOP)
+			return 0;
+		log_error("DATA/.../%s: %s", name, strerror(errno));
+		return INK_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = INK_ERR_IO;
+		goto out;
+	}
+	if (depth == 1 && (cls == OWN_SAM || cls == OWN_PUB) && st.st_uid != 0 &&
+	    st.st_uid != w->ps->sam_uid) {
+		/* Made by someone else (inkand's user owns DATA and could plant a key store or
+		 * published keys of its own): refuse rather than hand it to the SAM. */
+		log_error("DATA/%s belongs to uid %u, neither root nor sam_user: refusing to start",
+		          name, (unsigned)st.st_uid);
+		r = INK_ERR_CONFIG;
+		goto out;
+	}
+	if (w->have_conf && st.st_dev == w->conf_dev && st.st_ino == w->conf_ino)
+		cls = OWN_CONF;
+	if (S_ISDIR(st.st_mode)) {
+		if ((r = own_dir(w, fd, cls, depth)) != 0)
+			goto out;
+	} else if (!S_ISREG(st.st_mode)) {
+		log_error("DATA/.../%s: neither a file nor a directory: refusing to start", name);
+		r = INK_ERR_CONFIG;
+		goto out;
+	} else if (st.st_nlink != 1) {
+		/* A hard link could be any file of the system. */
+		log_error("DATA/.../%s: has %lu links: refusing to start", name,
+		          (unsigned long)st.st_nlink);
+		r = INK_ERR_CONFIG;
+		goto out;
+	}
+	r = own_fd(w, fd, &st, cls, depth, name);
+out:
+	close(fd);
+	return r;
+}
+
+/* Every entry of the directory dfd (at depth), which belongs to cls. */
+static int
+own_dir(const struct own_walk *w, int dfd, enum own_class cls, int depth)
+{
+	struct dirent *de;
+	enum own_class c;
+	DIR *d = NULL;
+	int fd, r = 0;
+
+	if (depth >= OWN_DEPTH_MAX) {
+		log_error("the data directory is nested too deep");
+		return INK_ERR_CONFIG;
+	}
+	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return INK_ERR_IO;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		c = cls;
+		if (depth == 0 && strcmp(de->d_name, "sam") == 0)
+			c = OWN_SAM;
+		else if (depth == 0 && strcmp(de->d_name, "ca") == 0)
+			c = OWN_PUB;
+		r = own_entry(w, dfd, de->d_name, c, depth + 1);
+	}
+	closedir(d);
+	return r;
 }
 
 int
 srv_privsep_own(const struct srv_privsep *ps, const char *data, const char *config)
 {
-	char root[PATH_MAX];
+	struct own_walk w = { .ps = ps };
+	struct stat st;
+	int fd, r;
 
 	if (!ps->active)
 		return 0;
-	/* Canonical paths, so that DATA/sam is recognised however DATA was spelt. */
-	if (realpath(data, root) == NULL) {
+	if (config != NULL && stat(config, &st) == 0) {
+		w.conf_dev = st.st_dev;
+		w.conf_ino = st.st_ino;
+		w.have_conf = true;
+	}
+	if ((fd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		log_error("%s: %s", data, strerror(errno));
 		return INK_ERR_CONFIG;
 	}
-	walk_conf[0] = '\0';
-	if (config != NULL && realpath(config, walk_conf) == NULL)
-		walk_conf[0] = '\0';
-	if (ink_path(walk_sam, sizeof(walk_sam), root, "sam") != 0 ||
-	    ink_path(walk_pub, sizeof(walk_pub), root, "ca") != 0)
-		return INK_ERR_CONFIG;
-	walk_sam_len = strlen(walk_sam);
-	walk_pub_len = strlen(walk_pub);
-	walk_ps = ps;
-	walk_err = 0;
-	if (nftw(root, own_one, 16, FTW_PHYS | FTW_MOUNT) != 0 && walk_err == 0)
-		walk_err = INK_ERR_IO;
-	walk_ps = NULL;
-	return walk_err;
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return INK_ERR_IO;
+	}
+	if ((r = own_dir(&w, fd, OWN_SRV, 0)) == 0)
+		r = own_fd(&w, fd, &st, OWN_SRV, 0, ".");
+	close(fd);
+	return r;
 }
 
 int

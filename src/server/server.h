@@ -36,7 +36,9 @@ struct srv_privsep {
 int srv_privsep_plan(const struct ink_config *cfg, struct srv_privsep *ps) INK_WUR;
 /* Hands DATA/sam (0700) to sam_user, DATA/ca (what the SAM publishes: 0755, files 0644) to
  * sam_user too, and the rest of DATA to user (DATA 0711, directories 0700, files at most
- * 0600); the config file becomes root's, 0644. Links are never followed. */
+ * 0600); the config file becomes root's, 0644. Works on descriptors only and never follows a
+ * link; refuses (INK_ERR_CONFIG) hard-linked files, anything but files and directories, and a
+ * DATA/sam or DATA/ca owned by neither root nor sam_user. */
 int srv_privsep_own(const struct srv_privsep *ps, const char *data, const char *config) INK_WUR;
 /* Becomes user for good (groups, gid, uid; no way back) and hardens the process again. */
 int srv_privsep_drop(const struct srv_privsep *ps) INK_WUR;

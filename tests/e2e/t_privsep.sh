@@ -92,7 +92,29 @@ ok "logins, new TOTP seeds and signed audit checkpoints (all in inkan-sam) work 
 # A restart finds everything already handed over.
 stop_inkand
 [ "$INKAND_RC" = 0 ] || fail "inkand exit status $INKAND_RC after SIGTERM"
+
+# What a compromised inkand (its user owns DATA) could leave for root's next start: a link to a
+# system file, a hard link, a key store of its own in place of DATA/sam. Links are never
+# followed or handed over; the others stop the start, and nothing outside DATA changes.
+as "$DUSER" ln -s /etc/passwd "$DATA/evil-link"
+as "$DUSER" ln -s /etc "$DATA/evil-dir"
+ln /etc/hostname "$DATA/evil-hard"
+refused_start "a hard link in DATA"
+grep -q "links: refusing" "$T/start.log" || fail "no reason given: $(cat "$T/start.log")"
+rm -f "$DATA/evil-hard"
+mv "$DATA/sam" "$T/sam.real"
+as "$DUSER" mkdir "$DATA/sam"
+refused_start "a DATA/sam made by inkand's user"
+grep -q "neither root nor sam_user" "$T/start.log" || fail "no reason given: $(cat "$T/start.log")"
+rmdir "$DATA/sam"
+mv "$T/sam.real" "$DATA/sam"
+[ "$(stat -c %U /etc/passwd)" = root ] && [ "$(stat -c %U /etc/hostname)" = root ] &&
+	[ "$(stat -c %U /etc)" = root ] || fail "a file outside DATA changed owner"
+ok "restart as root: links in DATA not followed, a hard link or a planted DATA/sam refused"
 start_inkand
+[ "$(stat -c %U /etc/passwd)" = root ] && [ "$(stat -c %a /etc/passwd)" = 644 ] ||
+	fail "/etc/passwd changed: $(stat -c '%U %a' /etc/passwd)"
+rm -f "$DATA/evil-link" "$DATA/evil-dir"
 api GET /api/v1/me "" "$(login ro1 "$(pw_of ro1)")"
 expect_status 200
 ok "restart: same separation, same data"
