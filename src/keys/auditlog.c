@@ -253,3 +253,15 @@ out:
 	free(row.spki);
 	return r;
 }
+
+bool
+keys_log_key_usable(struct keys *k)
+{
+	struct log_row row;
+	EVP_PKEY *key = NULL;
+	bool ok = log_load(k, &row, &key) == 0 && key != NULL;
+
+	EVP_PKEY_free(key);
+	free(row.spki);
+	return ok;
+}

@@ -305,6 +305,11 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count)
 		if (strcmp(tables[i].name, "credentials") == 0)
 			cred_rows = rows;
 	}
+	/* A backup without the log key (INKANBK1) leaves the store's; if that one was sealed
+	 * under another master key (a join), a fresh key is made at the next use instead. */
+	if (ntables != INK_ARRAY_LEN(tables) && !keys_log_key_usable(k) &&
+	    (r = keys_exec(k, "DELETE FROM audit_log")) != 0)
+		goto rollback;
 	if (ntables == INK_ARRAY_LEN(tables)) {
 		if ((r = log_state_read(k, &after)) != 0)
 			goto rollback;

@@ -204,10 +204,11 @@ keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN
 		r = INK_ERR_EXISTS;
 		goto rollback;
 	}
-	/* The CA and the audit log key were sealed under the key being replaced: unusable now
-	 * (a backup restores them; a missing log key is made afresh under the new master). */
-	if (sqlite3_exec(db, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl; "
-	                 "DELETE FROM audit_log;", NULL, NULL, NULL) != SQLITE_OK)
+	/* The audit log key stays: unusable under the joined master, so nothing is signed with a
+	 * stand-in key before the backup brings the log's own (keys_restore drops it for a
+	 * backup that carries no log key). */
+	if (sqlite3_exec(db, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl;", NULL, NULL,
+	                 NULL) != SQLITE_OK)
 		goto rollback;
 	if ((r = ink_write_file(mpath, master, KEYS_MASTER_LEN, 0600)) != 0)
 		goto rollback;
