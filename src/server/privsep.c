@@ -1,16 +1,14 @@
 /* privsep: inkand started as root hands the data directory to two Unix users — DATA/sam and
- * DATA/ca to sam_user, the rest to user — starts inkan-sam as sam_user and then becomes user for good, so
- * that a compromise of the HTTP process cannot read the master key or the key store. */
+ * DATA/ca to sam_user, the rest to user — starts inkan-sam as sam_user and then becomes user
+ * for good, so that a compromise of the HTTP process cannot read the master key or the key
+ * store. */
 #include "server/server.h"
 
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <limits.h>
 #include <pwd.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
