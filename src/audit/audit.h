@@ -115,8 +115,9 @@ typedef int (*audit_signer_fn)(void *arg, uint64_t from, const uint8_t (*leaves)
  * them through inkand, so they are counted in *foreign and never signed. */
 int audit_log_start(struct store *st, uint64_t signed_size, bool closed, audit_signer_fn fn,
                     void *arg, uint64_t *recovered, uint64_t *foreign) INK_WUR;
-/* Signs a checkpoint over every record appended so far and stores it; nothing to do when
- * the last checkpoint already covers every record. *out (optional) receives the head. */
+/* Signs a checkpoint over every record appended so far and stores it. With out NULL there is
+ * nothing to do when the last checkpoint already covers every record; with out, a head is
+ * always signed afresh and returned. */
 int audit_checkpoint(struct store *st, struct audit_head *out) INK_WUR;
 /* Stops tracking (after the last checkpoint at shutdown). */
 void audit_log_stop(void);
@@ -167,8 +168,8 @@ int audit_bundle_verify(const json_t *bundle, const uint8_t *pinned, size_t pinn
 int audit_bundle_verify_page(const json_t *bundle, const uint8_t *pinned, size_t pinned_len,
                              struct audit_frontier *f, struct audit_verify_report *rep) INK_WUR;
 /* The leaf hashes of records 1..size, recomputed from the store (*out malloc'd); the
- * proofs of the API are made from them. INK_ERR_NOT_FOUND when fewer records exist. After an
- * archive, *prefix is the tree at its last record and *out starts after it. */
+ * proofs of the API are made from them. INK_ERR_NOT_FOUND when fewer records exist. *prefix
+ * is the empty tree (records are never deleted, archives are copies). */
 int audit_read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
                       uint8_t (**out)[AUDIT_HASH_LEN]) INK_WUR;
 /* Retention: moves the records up to the newest checkpoint whose last record is older than

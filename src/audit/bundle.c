@@ -14,7 +14,8 @@
 
 #define PAGE 10000
 
-/* The tree at the end of the latest archive (empty when none); arch names it. */
+/* The tree at the end of the latest archive (empty when none), where the next one starts;
+ * arch names it. */
 static int
 prefix_from_archive(struct store *st, struct audit_frontier *f, char arch[static STORE_TEXT_MAX + 160])
 {
@@ -194,7 +195,7 @@ bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *spki, si
 	struct store_checkpoint *cps = NULL;
 	struct audit_frontier f;
 	json_t *b = NULL, *recs, *cpa, *fr;
-	char *pem = NULL, arch[STORE_TEXT_MAX + 160] = "";
+	char *pem = NULL;
 	int64_t after = 0, last = 0;
 	size_t n = 0, i, ncp = 0;
 	int r;
@@ -209,11 +210,6 @@ bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *spki, si
 		to = last;
 	if ((r = audit_spki_to_pem(spki, spki_len, &pem)) != 0)
 		return r;
-	/* archived records are in their archive file: start from the tree at its end */
-	if ((r = prefix_from_archive(st, &f, arch)) != 0)
-		goto out;
-	if (from <= (int64_t)f.size)
-		from = (int64_t)f.size + 1;
 	/* the frontier before from: the records themselves stay out of the bundle */
 	if ((r = frontier_advance(st, &f, from - 1, &after)) != 0)
 		goto out;
@@ -235,8 +231,6 @@ bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *spki, si
 		json_array_append_new(fr, hex_json(f.h[i], AUDIT_HASH_LEN));
 	json_object_set_new(b, "prefix", json_pack("{s:I, s:o}", "size", (json_int_t)f.size,
 	                                            "frontier", fr));
-	if (arch[0] != '\0')
-		json_object_set_new(b, "archived", json_string(arch));
 	after = (int64_t)f.size;
 	while (after < to) {
 		size_t want = (size_t)(to - after) < PAGE ? (size_t)(to - after) : PAGE;
@@ -405,22 +399,18 @@ read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
 {
 	struct store_audit_rec *v = NULL;
 	uint8_t (*leaves)[AUDIT_HASH_LEN] = NULL;
-	char arch[STORE_TEXT_MAX + 160];
-	uint64_t got = 0, base;
+	uint64_t got = 0;
 	int64_t after = 0;
 	size_t n = 0, i;
 	int r = 0;
 
 	*out = NULL;
-	if ((r = prefix_from_archive(st, prefix, arch)) != 0)
-		return r;
-	base = prefix->size;
-	if (size <= base || size - base > SIZE_MAX / AUDIT_HASH_LEN)
+	/* every record stays in the store: the proofs start from the empty tree */
+	memset(prefix, 0, sizeof(*prefix));
+	if (size == 0 || size > SIZE_MAX / AUDIT_HASH_LEN)
 		return INK_ERR_INVALID;
-	if ((leaves = malloc((size_t)(size - base) * AUDIT_HASH_LEN)) == NULL)
+	if ((leaves = malloc((size_t)size * AUDIT_HASH_LEN)) == NULL)
 		return INK_ERR_ALLOC;
-	got = base;
-	after = (int64_t)base;
 	while (got < size) {
 		size_t want = size - got < PAGE ? (size_t)(size - got) : PAGE;
 
@@ -432,7 +422,7 @@ read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
 				r = INK_ERR_NOT_FOUND;
 				goto out;
 			}
-			if ((r = audit_leaf_hash(&v[i], leaves[got - base])) != 0)
+			if ((r = audit_leaf_hash(&v[i], leaves[got])) != 0)
 				goto out;
 			got++;
 			after = v[i].seq;
@@ -565,11 +555,11 @@ archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *spki, 
 	snprintf(a.file, sizeof(a.file), "audit-%lld-%lld.json", (long long)a.first_seq, (long long)upto);
 	SHA256((const uint8_t *)text, strlen(text), dig);
 	hex_encode(dig, sizeof(dig), a.sha256);
-	/* durable file first, then the archive row, then the rows may go */
+	/* durable file first, then its row; the records themselves stay (audit rows are never
+	 * deleted): the archive is a signed copy for write-once storage */
 	if ((r = ink_mkdir(dir, 0700)) != 0 || (r = ink_path(path, sizeof(path), dir, a.file)) != 0 ||
 	    (r = ink_write_file(path, text, strlen(text), 0600)) != 0 ||
-	    (r = st->ops->archive_insert(st, &a)) != 0 ||
-	    (r = st->ops->audit_delete_archived(st, upto)) != 0)
+	    (r = st->ops->archive_insert(st, &a)) != 0)
 		goto out;
 	*first = a.first_seq;
 	*last = upto;

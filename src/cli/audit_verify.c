@@ -49,9 +49,6 @@ online(struct cli_ctx *c, const uint8_t *pin, size_t pin_len, struct audit_verif
 		if ((r = cli_http(c, "GET", path, NULL, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
 			return r;
 		got = json_array_size(json_object_get(resp.json, "records"));
-		if (from == 1 && json_is_string(json_object_get(resp.json, "archived")) && !c->json)
-			printf("note: %s (verify it with inkan audit verify FILE)\n",
-			       json_string_value(json_object_get(resp.json, "archived")));
 		r = audit_bundle_verify_page(resp.json, pin, pin_len, &f, &rep);
 		cli_resp_free(&resp);
 		add_report(sum, &rep);

@@ -61,7 +61,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("user", user, "", "Unix user inkand runs as once started as root (empty: stay as started); DATA is handed to it"),
 	STR("sam_user", sam_user, "", "Unix user inkan-sam runs as (needs inkand started as root and user set, and differs from it); DATA/sam is handed to it"),
 	INT("audit_checkpoint_interval", audit_checkpoint_interval, 1, 86400, "60", "seconds between signed checkpoints of the audit log (one is also made at shutdown and before every export or proof)"),
-	INT("audit_retention", audit_retention, 0, 3153600000LL, "0", "seconds audit records stay in the database before they are moved to a verifiable archive file in DATA/audit-archive/ (0: never; e.g. 315360000 for ten years)"),
+	INT("audit_retention", audit_retention, 0, 3153600000LL, "0", "age in seconds after which audit records are also copied into a signed archive file in DATA/audit-archive/ (0: never); records are never deleted"),
 	INT("audit_clock_tolerance", audit_clock_tolerance, 0, 3600, "5", "seconds the clock may go back before a clock.backwards audit event is written"),
 };
 

@@ -1401,24 +1401,6 @@ out:
 	return r;
 }
 
-static int
-sq_audit_delete_archived(struct store *st, int64_t upto)
-{
-	struct sqlite_store *s = to_sqlite(st);
-	sqlite3_stmt *q = NULL;
-	int r;
-
-	lock(s);
-	if ((r = prep(s, "DELETE FROM audit_log WHERE seq <= ?", &q)) != 0 ||
-	    (r = b_int(q, 1, upto)) != 0)
-		goto out;
-	r = run(s, q, __func__, NULL);
-out:
-	sqlite3_finalize(q);
-	unlock(s);
-	return r;
-}
-
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1450,5 +1432,4 @@ const struct store_ops store_sqlite_ops = {
 	.checkpoint_list = sq_checkpoint_list,
 	.archive_insert = sq_archive_insert,
 	.archive_last = sq_archive_last,
-	.audit_delete_archived = sq_audit_delete_archived,
 };

@@ -153,8 +153,6 @@ struct store_ops {
 	/* Archives: insert only. archive_last: the latest (INK_ERR_NOT_FOUND when none). */
 	int (*archive_insert)(struct store *st, const struct store_archive *a);
 	int (*archive_last)(struct store *st, struct store_archive *out);
-	/* Deletes audit rows with seq <= upto; the store refuses any row no archive holds. */
-	int (*audit_delete_archived)(struct store *st, int64_t upto);
 };
 
 struct store {

@@ -27,9 +27,10 @@ BEGIN
 	SELECT RAISE(ABORT, 'audit_checkpoints is append-only');
 END;
 
--- Retention: records older than audit_retention_days are moved into an archive file (an
--- export bundle that verifies on its own). Each archive is recorded here first, with the tree's
--- frontier at its last record, so that the records kept still verify from that point on.
+-- Retention: records older than audit_retention are copied into an archive file (an export
+-- bundle that verifies on its own) for write-once storage; the records stay in audit_log,
+-- which is never updated or deleted. Each archive is recorded here with the tree's frontier
+-- at its last record, where the next archive starts.
 CREATE TABLE audit_archives (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	first_seq INTEGER NOT NULL,
@@ -48,12 +49,4 @@ END;
 CREATE TRIGGER audit_archives_no_delete BEFORE DELETE ON audit_archives
 BEGIN
 	SELECT RAISE(ABORT, 'audit_archives is append-only');
-END;
-
--- audit_log rows may leave the table only once an archive holds them.
-DROP TRIGGER audit_log_no_delete;
-CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-WHEN OLD.seq > coalesce((SELECT max(last_seq) FROM audit_archives), 0)
-BEGIN
-	SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
