@@ -43,7 +43,7 @@ log_key_create(struct keys *k)
 	                   sealed, &sealed_len)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
-	if (sqlite3_prepare_v2(k->db, "INSERT INTO audit_log (id, blob, pubkey) VALUES (1, ?1, ?2)",
+	if (sqlite3_prepare_v2(k->db, "INSERT INTO log_key (blob, pubkey) VALUES (?1, ?2)",
 	                       -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_blob(st, 1, sealed, (int)sealed_len, SQLITE_STATIC);
@@ -64,6 +64,7 @@ out:
 
 /* The stored state; the private key only when key != NULL. */
 struct log_row {
+	int64_t key_id;
 	struct audit_head head;
 	struct audit_frontier f;
 	uint8_t *spki;
@@ -84,8 +85,8 @@ log_load(struct keys *k, struct log_row *row, EVP_PKEY **key)
 	if (key != NULL)
 		*key = NULL;
 	for (tries = 0; tries < 2; tries++) {
-		if (sqlite3_prepare_v2(k->db, "SELECT blob, pubkey, size, frontier, root, time, sig, closed "
-		                       "FROM audit_log WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(k->db, "SELECT blob, pubkey, size, frontier, key_id, time, sig, "
+		                       "closed FROM log_state", -1, &st, NULL) != SQLITE_OK)
 			goto out;
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
@@ -110,10 +111,8 @@ log_load(struct keys *k, struct log_row *row, EVP_PKEY **key)
 		log_error("audit log state in the key store is damaged");
 		goto out;
 	}
-	if ((p = sqlite3_column_blob(st, 4)) != NULL && sqlite3_column_bytes(st, 4) == AUDIT_HASH_LEN)
-		memcpy(row->head.root, p, AUDIT_HASH_LEN);
-	else
-		audit_frontier_root(&row->f, row->head.root);
+	audit_frontier_root(&row->f, row->head.root);
+	row->key_id = sqlite3_column_int64(st, 4);
 	row->head.time = sqlite3_column_int64(st, 5);
 	row->closed = sqlite3_column_int64(st, 7) != 0;
 	len = (size_t)sqlite3_column_bytes(st, 6);
@@ -202,10 +201,15 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	memset(&row, 0, sizeof(row));
 	if (n > KEYS_LOG_LEAVES_MAX || (n > 0 && leaves == NULL))
 		return INK_ERR_INVALID;
+	/* The state is read and the new head added in one write transaction. */
+	if (sqlite3_exec(k->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return INK_ERR_STORE;
+	tx = true;
 	if ((r = log_load(k, &row, &key)) != 0)
-		return r;
+		goto out;
 	if (from != row.head.size) {
 		log_warn("refused to extend the audit log tree from size %llu: the last signed head "
 		         "has size %llu", (unsigned long long)from, (unsigned long long)row.head.size);
@@ -221,26 +225,20 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 	if ((r = log_sign(key, &row.head)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
-	if (sqlite3_exec(k->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(k->db, "INSERT INTO log_head (key_id, size, frontier, time, sig, "
+	                       "closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)
 		goto out;
-	tx = true;
-	if (sqlite3_prepare_v2(k->db, "UPDATE audit_log SET size = ?1, frontier = ?2, root = ?3, "
-	                       "time = ?4, sig = ?5, closed = ?7 WHERE id = 1 AND size = ?6", -1, &st, NULL) !=
-	    SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)row.head.size);
+	sqlite3_bind_int64(st, 1, row.key_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)row.head.size);
 	if (row.f.n > 0)
-		sqlite3_bind_blob(st, 2, row.f.h, (int)(row.f.n * AUDIT_HASH_LEN), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 3, row.f.h, (int)(row.f.n * AUDIT_HASH_LEN), SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 2);
-	sqlite3_bind_blob(st, 3, row.head.root, AUDIT_HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_null(st, 3);
 	sqlite3_bind_int64(st, 4, row.head.time);
 	sqlite3_bind_blob(st, 5, row.head.sig, (int)row.head.sig_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)from);
-	sqlite3_bind_int(st, 7, final ? 1 : 0);
-	if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(k->db) != 1)
-		goto out;
-	if (sqlite3_exec(k->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	sqlite3_bind_int(st, 6, final ? 1 : 0);
+	if (sqlite3_step(st) != SQLITE_DONE ||
+	    sqlite3_exec(k->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
 	tx = false;
 	*out = row.head;
@@ -254,14 +252,15 @@ out:
 	return r;
 }
 
-bool
-keys_log_key_usable(struct keys *k)
+int
+keys_log_key_ensure(struct keys *k)
 {
 	struct log_row row;
 	EVP_PKEY *key = NULL;
-	bool ok = log_load(k, &row, &key) == 0 && key != NULL;
+	int r = log_load(k, &row, &key);
 
 	EVP_PKEY_free(key);
 	free(row.spki);
-	return ok;
+	/* sealed under another master key (a join): a fresh key, the newest, takes over */
+	return r == INK_ERR_CRYPTO ? log_key_create(k) : r;
 }

@@ -14,6 +14,8 @@
 #define BACKUP_PURPOSE "backup"
 #define BACKUP_MAX (256u * 1024u * 1024u)
 #define FIELD_MAX (1u << 20)
+/* The refusal of keystore-0002.sql's log_state_restore trigger. */
+#define LOG_GOES_BACK "the audit log would go back"
 
 /* Column kinds of the tables a backup carries, in a fixed order. */
 struct table_def {
@@ -30,8 +32,9 @@ static const struct table_def tables[] = {
 	  "not_after, status, pin_failures, created_at, revoked_at, reason, subject_cn, subject_serial, "
 	  "kdf_m, kdf_t, kdf_p",
 	  "ttttbbbbtiiiiiiittiii" },
-	/* last: a version-1 backup ends before it */
-	{ "audit_log", "id, blob, pubkey, size, frontier, root, time, sig, closed", "ibbibbibi" },
+	/* last: a version-1 backup ends before it. The log's state in use (a view); restoring it
+	 * adds rows, and refuses to take the same log back (keystore-0002.sql). */
+	{ "log_state", "blob, pubkey, size, frontier, time, sig, closed", "bbibibi" },
 };
 
 /* A value is a tag byte (0 NULL, 1 present) then u64 or a u32-length string. */
@@ -169,7 +172,8 @@ restore_table(struct keys *k, const struct table_def *t, struct ink_buf *b, size
 		}
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			log_error("restore into %s: %s", t->name, sqlite3_errmsg(k->db));
-			r = INK_ERR_STORE;
+			r = strstr(sqlite3_errmsg(k->db), LOG_GOES_BACK) != NULL ? INK_ERR_REPLAY :
+			                                                           INK_ERR_STORE;
 			goto out;
 		}
 	}
@@ -195,67 +199,9 @@ count_rows(struct keys *k, const char *sql, int64_t *n)
 	return r;
 }
 
-/* The audit log's key (SPKI), size and root as they stand; size -1 when there is no log. */
-struct log_state {
-	uint8_t *spki;
-	size_t spki_len;
-	int64_t size;
-	uint8_t root[32];
-	size_t root_len;
-};
-
-static int
-log_state_read(struct keys *k, struct log_state *ls)
-{
-	sqlite3_stmt *st = NULL;
-	int rc, r = INK_ERR_STORE;
-	int n;
-
-	memset(ls, 0, sizeof(*ls));
-	ls->size = -1;
-	if (sqlite3_prepare_v2(k->db, "SELECT pubkey, size, root FROM audit_log WHERE id = 1", -1,
-	                       &st, NULL) != SQLITE_OK)
-		return INK_ERR_STORE;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n = sqlite3_column_bytes(st, 0);
-		if (n <= 0 || (ls->spki = malloc((size_t)n)) == NULL) {
-			r = INK_ERR_ALLOC;
-			goto out;
-		}
-		memcpy(ls->spki, sqlite3_column_blob(st, 0), (size_t)n);
-		ls->spki_len = (size_t)n;
-		ls->size = sqlite3_column_int64(st, 1);
-		n = sqlite3_column_bytes(st, 2);
-		ls->root_len = n > 0 && (size_t)n <= sizeof(ls->root) ? (size_t)n : 0;
-		if (ls->root_len > 0)
-			memcpy(ls->root, sqlite3_column_blob(st, 2), ls->root_len);
-		r = 0;
-	} else if (rc == SQLITE_DONE) {
-		r = 0;
-	}
-out:
-	sqlite3_finalize(st);
-	return r;
-}
-
-/* A restore may bring another log (a wiped SAM's fresh key gives way to the backup's), but
- * never an older state of the same log: the SAM would then sign a second, different tree of a
- * size it has already signed — a fork of the history it vouches for. */
-static bool
-log_rolls_back(const struct log_state *before, const struct log_state *after)
-{
-	if (before->size <= 0 || after->size < 0 || before->spki_len != after->spki_len ||
-	    memcmp(before->spki, after->spki, before->spki_len) != 0)
-		return false;
-	return after->size < before->size ||
-	       (after->size == before->size && (after->root_len != before->root_len ||
-	                                        memcmp(after->root, before->root, after->root_len) != 0));
-}
-
 int
 keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count)
 {
-	struct log_state before = { 0 }, after = { 0 };
 	struct ink_buf pt;
 	size_t i, rows = 0, cred_rows = 0, ntables = INK_ARRAY_LEN(tables);
 	const char *magic = BACKUP_MAGIC;
@@ -294,11 +240,6 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count)
 	/* The backup's CA replaces the one a fresh `inkan init` made. */
 	if ((r = keys_exec(k, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl;")) != 0)
 		goto rollback;
-	/* the audit log key and tree of the backup replace those of a fresh init: the log's
-	 * earlier checkpoints then verify with the same key and every new head extends them */
-	if (ntables == INK_ARRAY_LEN(tables) &&
-	    ((r = log_state_read(k, &before)) != 0 || (r = keys_exec(k, "DELETE FROM audit_log")) != 0))
-		goto rollback;
 	for (i = 0; i < ntables; i++) {
 		if ((r = restore_table(k, &tables[i], &pt, &rows)) != 0)
 			goto rollback;
@@ -306,20 +247,9 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count)
 			cred_rows = rows;
 	}
 	/* A backup without the log key (INKANBK1) leaves the store's; if that one was sealed
-	 * under another master key (a join), a fresh key is made at the next use instead. */
-	if (ntables != INK_ARRAY_LEN(tables) && !keys_log_key_usable(k) &&
-	    (r = keys_exec(k, "DELETE FROM audit_log")) != 0)
+	 * under another master key (a join), a fresh key takes over. */
+	if (ntables != INK_ARRAY_LEN(tables) && (r = keys_log_key_ensure(k)) != 0)
 		goto rollback;
-	if (ntables == INK_ARRAY_LEN(tables)) {
-		if ((r = log_state_read(k, &after)) != 0)
-			goto rollback;
-		if (log_rolls_back(&before, &after)) {
-			log_op("restore refused: it would take the audit log back from %lld to %lld "
-			       "records under the same key", (long long)before.size, (long long)after.size);
-			r = INK_ERR_REPLAY;
-			goto rollback;
-		}
-	}
 	if (buf_remaining(&pt) != 0) {
 		r = INK_ERR_PROTOCOL;
 		goto rollback;
@@ -333,8 +263,6 @@ rollback:
 	if (r == INK_ERR_PROTOCOL)
 		r = INK_ERR_INVALID;
 out:
-	free(before.spki);
-	free(after.spki);
 	buf_free(&pt);
 	return r;
 }

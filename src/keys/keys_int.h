@@ -43,8 +43,9 @@ int keys_ca_csr(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj,
 /* Checks an external certificate for pkey at the configured level. */
 int keys_ca_check(struct keys *k, const uint8_t *der, size_t len, EVP_PKEY *pub,
                   char serial_hex[static 41], int64_t *not_before, int64_t *not_after) INK_WUR;
-/* Whether the audit log key in the store opens under this master key (auditlog.c). */
-bool keys_log_key_usable(struct keys *k);
+/* Makes a fresh audit log key (the newest, so the one in use) when the one in use does not
+ * open under this master key (auditlog.c). */
+int keys_log_key_ensure(struct keys *k) INK_WUR;
 /* Records a revoked serial and renews the CRL. */
 int keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when) INK_WUR;
 

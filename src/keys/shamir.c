@@ -205,8 +205,8 @@ keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN
 		goto rollback;
 	}
 	/* The audit log key stays: unusable under the joined master, so nothing is signed with a
-	 * stand-in key before the backup brings the log's own (keys_restore drops it for a
-	 * backup that carries no log key). */
+	 * stand-in key before the backup brings the log's own (keys_restore makes a fresh one for
+	 * a backup that carries no log key). */
 	if (sqlite3_exec(db, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl;", NULL, NULL,
 	                 NULL) != SQLITE_OK)
 		goto rollback;

@@ -1077,7 +1077,8 @@ test_audit_log_state(void **state)
 	assert_int_equal(keys_init_dir(f->dir), 0);
 	/* make it a version-1 store, as before the audit log existed */
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE audit_log; UPDATE keystore_meta SET version = 1",
+	assert_int_equal(sqlite3_exec(db, "DROP VIEW log_state; DROP TABLE log_head; DROP TABLE log_key; "
+	                              "UPDATE keystore_meta SET version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	assert_int_equal(keys_open(f->dir, &k), 0);
