@@ -433,8 +433,12 @@ audit_checkpoint(struct store *st, struct audit_head *out)
 	pthread_mutex_lock(&log_mu);
 	empty = log_npend == 0;
 	pthread_mutex_unlock(&log_mu);
-	/* nothing new: the signer still answers with (and re-signs) its current head, so the
-	 * caller always gets a fresh head to show */
+	/* nothing new: a caller that shows a head (an export, a proof) gets a fresh one, re-signed;
+	 * the timer's checkpoint adds no row when the log has not grown */
+	if (empty && out == NULL) {
+		pthread_mutex_unlock(&ckpt_mu);
+		return 0;
+	}
 	if (empty)
 		r = checkpoint_once(st, &h, &more);
 	while (r == 0 && more)
