@@ -121,8 +121,6 @@ log_load(struct keys *k, struct log_row *row, EVP_PKEY **key)
 		row->head.sig_len = len;
 	}
 	if (key != NULL) {
-		const uint8_t *pp;
-
 		len = (size_t)sqlite3_column_bytes(st, 0);
 		if ((p = sqlite3_column_blob(st, 0)) == NULL || len == 0 ||
 		    len > LOG_KEY_MAX + KEYS_SEAL_OVERHEAD || (pt = secmem_alloc(len)) == NULL)
@@ -130,11 +128,8 @@ log_load(struct keys *k, struct log_row *row, EVP_PKEY **key)
 		if ((r = keys_unseal(k, LOG_PURPOSE, (const uint8_t *)LOG_AAD, strlen(LOG_AAD), p, len,
 		                     pt, &ptlen)) != 0)
 			goto out;
-		pp = pt;
-		if ((*key = d2i_AutoPrivateKey(NULL, &pp, (long)ptlen)) == NULL) {
-			r = INK_ERR_CRYPTO;
+		if ((r = keys_decode_private(k, KEYS_DEC_ANY, pt, ptlen, key)) != 0)
 			goto out;
-		}
 	}
 	r = 0;
 out:

@@ -98,7 +98,7 @@ static int
 load_ca(struct keys *k, const char *name, EVP_PKEY **key, X509 **cert)
 {
 	sqlite3_stmt *st = NULL;
-	const uint8_t *blob, *pp;
+	const uint8_t *blob;
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
 	int blen, rc, r = INK_ERR_STORE;
@@ -131,11 +131,8 @@ load_ca(struct keys *k, const char *name, EVP_PKEY **key, X509 **cert)
 		if ((r = keys_unseal(k, CA_PURPOSE, (const uint8_t *)name, strlen(name), blob,
 		                     (size_t)blen, pt, &ptlen)) != 0)
 			goto out;
-		pp = pt;
-		if ((*key = d2i_AutoPrivateKey(NULL, &pp, (long)ptlen)) == NULL) {
-			r = INK_ERR_CRYPTO;
+		if ((r = keys_decode_private(k, KEYS_DEC_ANY, pt, ptlen, key)) != 0)
 			goto out;
-		}
 	}
 	r = 0;
 out:

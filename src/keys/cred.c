@@ -923,44 +923,63 @@ sign_batch(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md,
 	return r;
 }
 
-int
-keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], const char *sig_alg,
-               const char *hash_oid, const uint8_t *const *digests, const size_t *digest_lens,
-               size_t n, uint8_t **sigs, size_t *sig_lens)
-{
+/* A credential opened for one signing request (keys_signer_open). */
+struct keys_signer {
 	const struct policy_sig_alg *alg;
+	const EVP_MD *md;
+	size_t digest_len;
+	EVP_PKEY *pkey;            /* software key, decoded for this request */
+	/* inkan p11: the token unwraps, signs and destroys inside sign(). */
+	struct keys *k;
+	struct cred_secret s;
+	enum policy_key_type type;
+	uint8_t *kek;              /* secmem */
+	bool p11;
+};
+
+int
+keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
+                 const char *sig_alg, const char *hash_oid, const size_t *digest_lens, size_t n,
+                 struct keys_signer **out)
+{
+	static const int kinds[] = {
+		[POLICY_KEY_EC] = KEYS_DEC_EC, [POLICY_KEY_RSA] = KEYS_DEC_RSA,
+		[POLICY_KEY_ED25519] = KEYS_DEC_ED25519,
+	};
 	const struct policy_hash_alg *h;
 	const struct algo_def *a;
-	struct cred_secret s;
-	const uint8_t *pp;
+	struct keys_signer *sg = NULL;
 	uint8_t *p8 = NULL;
 	size_t p8len = 0, i;
-	EVP_PKEY *pkey = NULL;
-	const EVP_MD *md;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		sigs[i] = NULL;
-		sig_lens[i] = 0;
-	}
-	if ((alg = policy_sig_alg_by_oid(sig_alg)) == NULL)
-		return INK_ERR_POLICY;
-	/* The digest algorithm is the one the signature algorithm names, or (RSASSA-PSS) given. */
-	if (alg->hash_oid != NULL)
-		hash_oid = alg->hash_oid;
-	if (hash_oid == NULL || (h = policy_hash_by_oid(hash_oid)) == NULL)
-		return INK_ERR_POLICY;
-	if ((md = EVP_get_digestbyname(h->name)) == NULL)
-		return INK_ERR_POLICY;
-	for (i = 0; i < n; i++)
-		if (digest_lens[i] != h->len)
-			return INK_ERR_INVALID;
-	if ((r = load_secret(k, NULL, id, &s)) != 0)
-		return r;
-	if ((r = usable(&s)) != 0)
+	*out = NULL;
+	if ((sg = calloc(1, sizeof(*sg))) == NULL)
+		return INK_ERR_ALLOC;
+	sg->k = k;
+	if ((sg->alg = policy_sig_alg_by_oid(sig_alg)) == NULL) {
+		r = INK_ERR_POLICY;
 		goto out;
-	if ((a = algo_find(s.algo)) == NULL || a->type != alg->key_type ||
-	    alg->key_type == POLICY_KEY_ED25519) {
+	}
+	/* The digest algorithm is the one the signature algorithm names, or (RSASSA-PSS) given. */
+	if (sg->alg->hash_oid != NULL)
+		hash_oid = sg->alg->hash_oid;
+	if (hash_oid == NULL || (h = policy_hash_by_oid(hash_oid)) == NULL ||
+	    (sg->md = EVP_get_digestbyname(h->name)) == NULL) {
+		r = INK_ERR_POLICY;
+		goto out;
+	}
+	sg->digest_len = h->len;
+	for (i = 0; i < n; i++) {
+		if (digest_lens[i] != h->len) {
+			r = INK_ERR_INVALID;
+			goto out;
+		}
+	}
+	if ((r = load_secret(k, NULL, id, &sg->s)) != 0 || (r = usable(&sg->s)) != 0)
+		goto out;
+	if ((a = algo_find(sg->s.algo)) == NULL || a->type != sg->alg->key_type ||
+	    sg->alg->key_type == POLICY_KEY_ED25519) {
 		/* EdDSA signs messages, not digests: no hash-based signature for it here. */
 		r = INK_ERR_POLICY;
 		goto out;
@@ -969,22 +988,60 @@ keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], con
 		r = INK_ERR_POLICY;
 		goto out;
 	}
-	if (s.p11) {
-		/* inkan p11: unwrap, sign and destroy inside the token. */
-		if ((r = p11_type(k, s.algo)) >= 0)
-			r = keys_p11_sign(k, kek, s.blob, s.blob_len, a->type, alg->hash_oid == NULL, md,
-			                  digests, digest_lens, n, sigs, sig_lens);
+	sg->type = a->type;
+	if (sg->s.p11) {
+		sg->p11 = true;
+		if ((r = p11_type(k, sg->s.algo)) < 0)
+			goto out;
+		if ((sg->kek = secmem_alloc(32)) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		memcpy(sg->kek, kek, 32);
+		r = 0;
 		goto out;
 	}
-	if ((r = open_key(kek, s.id, s.owner, s.algo, s.blob, s.blob_len, &p8, &p8len)) != 0)
+	if ((r = open_key(kek, sg->s.id, sg->s.owner, sg->s.algo, sg->s.blob, sg->s.blob_len, &p8,
+	                  &p8len)) != 0)
 		goto out;
-	pp = p8;
-	if ((pkey = d2i_AutoPrivateKey(NULL, &pp, (long)p8len)) == NULL) {
-		r = INK_ERR_CRYPTO;
-		goto out;
-	}
-	r = sign_batch(pkey, alg, md, digests, digest_lens, n, sigs, sig_lens);
+	r = keys_decode_private(k, (size_t)a->type < INK_ARRAY_LEN(kinds) ? kinds[a->type] :
+	                        KEYS_DEC_ANY, p8, p8len, &sg->pkey);
 out:
+	secmem_free(p8);
+	if (r != 0) {
+		keys_signer_free(sg);
+		return r;
+	}
+	*out = sg;
+	return 0;
+}
+
+bool
+keys_signer_shared(const struct keys_signer *sg)
+{
+	return sg->p11;
+}
+
+int
+keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
+                 const size_t *digest_lens, size_t n, uint8_t **sigs, size_t *sig_lens)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		sigs[i] = NULL;
+		sig_lens[i] = 0;
+	}
+	for (i = 0; i < n; i++)
+		if (digest_lens[i] != sg->digest_len)
+			return INK_ERR_INVALID;
+	if (sg->p11)
+		r = keys_p11_sign(sg->k, sg->kek, sg->s.blob, sg->s.blob_len, sg->type,
+		                  sg->alg->hash_oid == NULL, sg->md, digests, digest_lens, n, sigs,
+		                  sig_lens);
+	else
+		r = sign_batch(sg->pkey, sg->alg, sg->md, digests, digest_lens, n, sigs, sig_lens);
 	if (r != 0) {
 		for (i = 0; i < n; i++) {
 			free(sigs[i]);
@@ -992,9 +1049,37 @@ out:
 			sig_lens[i] = 0;
 		}
 	}
-	EVP_PKEY_free(pkey);
-	secmem_free(p8);
-	cred_secret_clear(&s);
+	return r;
+}
+
+void
+keys_signer_free(struct keys_signer *sg)
+{
+	if (sg == NULL)
+		return;
+	EVP_PKEY_free(sg->pkey);
+	secmem_free(sg->kek);
+	cred_secret_clear(&sg->s);
+	free(sg);
+}
+
+int
+keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], const char *sig_alg,
+               const char *hash_oid, const uint8_t *const *digests, const size_t *digest_lens,
+               size_t n, uint8_t **sigs, size_t *sig_lens)
+{
+	struct keys_signer *sg = NULL;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		sigs[i] = NULL;
+		sig_lens[i] = 0;
+	}
+	if ((r = keys_signer_open(k, id, kek, sig_alg, hash_oid, digest_lens, n, &sg)) != 0)
+		return r;
+	r = keys_signer_sign(sg, digests, digest_lens, n, sigs, sig_lens);
+	keys_signer_free(sg);
 	return r;
 }
 

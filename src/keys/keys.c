@@ -7,9 +7,11 @@
 #include <limits.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/decoder.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -303,11 +305,52 @@ keys_close(struct keys *k)
 	if (k == NULL)
 		return;
 	keys_p11_close(k->p11);
+	for (size_t i = 0; i < KEYS_DEC_N; i++) {
+		OSSL_DECODER_CTX_free(k->dec[i].ctx);
+		EVP_PKEY_free(k->dec[i].out);
+	}
 	if (k->db != NULL)
 		sqlite3_close(k->db);
 	free(k->arl);
 	secmem_free(k->master);
 	secmem_free(k);
+}
+
+int
+keys_decode_private(struct keys *k, int kind, const uint8_t *der, size_t len, EVP_PKEY **out)
+{
+	static const char *const types[KEYS_DEC_N] = { "EC", "RSA", "ED25519" };
+	struct keys_decoder *d;
+	const unsigned char *p = der;
+	size_t left = len;
+
+	*out = NULL;
+	if (len == 0 || len > LONG_MAX)
+		return INK_ERR_CRYPTO;
+	if (kind < 0 || kind >= KEYS_DEC_N) {
+		/* Any kind: the cached decoders first (the CA, TSA and log keys are EC or RSA). */
+		for (kind = 0; kind < KEYS_DEC_N; kind++)
+			if (keys_decode_private(k, kind, der, len, out) == 0)
+				return 0;
+		if ((*out = d2i_AutoPrivateKey(NULL, &p, (long)len)) == NULL)
+			return INK_ERR_CRYPTO;
+		return 0;
+	}
+	d = &k->dec[kind];
+	if (d->ctx == NULL &&
+	    (d->ctx = OSSL_DECODER_CTX_new_for_pkey(&d->out, "DER", "PrivateKeyInfo", types[kind],
+	                                            OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL)) == NULL)
+		return INK_ERR_CRYPTO;
+	EVP_PKEY_free(d->out);
+	d->out = NULL;
+	if (OSSL_DECODER_from_data(d->ctx, &p, &left) != 1 || d->out == NULL || left != 0) {
+		EVP_PKEY_free(d->out);
+		d->out = NULL;
+		return INK_ERR_CRYPTO;
+	}
+	*out = d->out;
+	d->out = NULL;
+	return 0;
 }
 
 /* HKDF-SHA256(master, no salt, "inkan seal v1 " || purpose) into key[SEAL_KEY_LEN]. A key per

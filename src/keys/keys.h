@@ -143,6 +143,19 @@ int keys_cred_open(struct keys *k, const char *owner, const char *id, const char
 int keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32],
                    const char *sig_alg, const char *hash_oid, const uint8_t *const *digests,
                    const size_t *digest_lens, size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
+/* keys_cred_sign in two steps, so that a caller holding a lock over struct keys can let go of
+ * it while the signatures are made: open checks everything keys_cred_sign checks and decodes
+ * the key (under the caller's lock); sign makes the signatures and needs no lock unless
+ * keys_signer_shared() (a PKCS#11 token session: sign under the lock too); free wipes. */
+struct keys_signer;
+int keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
+                     const char *sig_alg, const char *hash_oid, const size_t *digest_lens,
+                     size_t n, struct keys_signer **out) INK_WUR;
+bool keys_signer_shared(const struct keys_signer *sg);
+int keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
+                     const size_t *digest_lens, size_t n, uint8_t **sigs,
+                     size_t *sig_lens) INK_WUR;
+void keys_signer_free(struct keys_signer *sg);
 /* Re-seals the key under new_pin (old_pin required; a wrong one counts). */
 int keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const char *old_pin,
                          const char *new_pin) INK_WUR;

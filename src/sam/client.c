@@ -1,5 +1,5 @@
-/* client: inkand's side of the SAM channel: spawns inkan-sam, one request at a time, and
- * notices (never hides) its death. */
+/* client: inkand's side of the SAM channels: spawns inkan-sam, one request at a time on each
+ * channel, and notices (never hides) its death. */
 #include "sam/sam.h"
 
 #include "audit/audit.h"
@@ -21,9 +21,12 @@
 #include "formats/formats.h"
 
 struct sam_client {
-	int fd;
+	int fd[SAM_CHANNELS_MAX];
+	size_t nfd;
+	bool busy[SAM_CHANNELS_MAX]; /* a request/reply exchange under way on that channel */
 	pid_t pid;
-	pthread_mutex_t mu;        /* one request/reply exchange at a time */
+	pthread_mutex_t mu;        /* guards busy */
+	pthread_cond_t freed;      /* a channel became free */
 	pthread_t monitor;
 	bool monitor_started;
 	atomic_bool dead;
@@ -32,6 +35,16 @@ struct sam_client {
 	void *hook_arg;
 	pthread_mutex_t hook_mu;
 };
+
+/* From now on every call fails at once, and whoever waits for a channel stops waiting. */
+static void
+mark_dead(struct sam_client *c)
+{
+	pthread_mutex_lock(&c->mu);
+	atomic_store(&c->dead, true);
+	pthread_cond_broadcast(&c->freed);
+	pthread_mutex_unlock(&c->mu);
+}
 
 static void *
 monitor_main(void *arg)
@@ -43,7 +56,7 @@ monitor_main(void *arg)
 	do {
 		r = waitpid(c->pid, &status, 0);
 	} while (r < 0 && errno == EINTR);
-	atomic_store(&c->dead, true);
+	mark_dead(c);
 	if (atomic_load(&c->stopping))
 		log_info("inkan-sam (pid %d) stopped", (int)c->pid);
 	else if (WIFSIGNALED(status))
@@ -63,7 +76,7 @@ int
 sam_client_spawn(const char *sam_path, const char *data_dir, const char *config,
                  struct sam_client **out)
 {
-	return sam_client_spawn_as(sam_path, data_dir, config, (uid_t)-1, (gid_t)-1, out);
+	return sam_client_spawn_as(sam_path, data_dir, config, 1, (uid_t)-1, (gid_t)-1, out);
 }
 
 /* In the child: becomes uid/gid for good (no way back to the caller's identity). */
@@ -79,40 +92,50 @@ child_drop(uid_t uid, gid_t gid)
 }
 
 int
-sam_client_spawn_as(const char *sam_path, const char *data_dir, const char *config, uid_t uid,
-                    gid_t gid, struct sam_client **out)
+sam_client_spawn_as(const char *sam_path, const char *data_dir, const char *config,
+                    size_t channels, uid_t uid, gid_t gid, struct sam_client **out)
 {
 	struct sam_client *c = NULL;
-	int sv[2] = { -1, -1 }, r = INK_ERR_INTERNAL;
-	char fdarg[16];
+	int sv[SAM_CHANNELS_MAX][2], r = INK_ERR_INTERNAL;
+	char fdarg[SAM_CHANNELS_MAX * 12];
+	size_t i, n = 0, off;
 	pid_t pid;
 
 	*out = NULL;
+	if (channels == 0 || channels > SAM_CHANNELS_MAX)
+		return INK_ERR_INVALID;
 	if (access(sam_path, X_OK) != 0) {
 		log_error("cannot execute %s", sam_path);
 		return INK_ERR_SAM_UNAVAILABLE;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return INK_ERR_ALLOC;
-	c->fd = -1;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->freed, NULL);
 	pthread_mutex_init(&c->hook_mu, NULL);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-		r = INK_ERR_IO;
-		goto out;
+	for (n = 0; n < channels; n++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv[n]) != 0) {
+			r = INK_ERR_IO;
+			goto out;
+		}
 	}
 	if ((pid = fork()) < 0) {
 		r = INK_ERR_IO;
 		goto out;
 	}
 	if (pid == 0) {
-		/* Child: keep only our end, without close-on-exec, become the SAM's user, and die
+		/* Child: keep only our ends, without close-on-exec, become the SAM's user, and die
 		 * with the parent (after the identity change, which clears the death signal). */
-		close(sv[0]);
-		if (fcntl(sv[1], F_SETFD, 0) != 0 || !child_drop(uid, gid))
+		for (i = 0, off = 0; i < channels; i++) {
+			close(sv[i][0]);
+			if (fcntl(sv[i][1], F_SETFD, 0) != 0)
+				_exit(127);
+			off += (size_t)snprintf(fdarg + off, sizeof(fdarg) - off, "%s%d", i > 0 ? "," : "",
+			                        sv[i][1]);
+		}
+		if (!child_drop(uid, gid))
 			_exit(127);
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-		snprintf(fdarg, sizeof(fdarg), "%d", sv[1]);
 		if (config != NULL)
 			execl(sam_path, "inkan-sam", "--fd", fdarg, "--data", data_dir, "--config", config,
 			      (char *)NULL);
@@ -120,10 +143,12 @@ sam_client_spawn_as(const char *sam_path, const char *data_dir, const char *conf
 			execl(sam_path, "inkan-sam", "--fd", fdarg, "--data", data_dir, (char *)NULL);
 		_exit(127);
 	}
-	close(sv[1]);
-	sv[1] = -1;
-	c->fd = sv[0];
-	sv[0] = -1;
+	for (i = 0; i < channels; i++) {
+		close(sv[i][1]);
+		c->fd[i] = sv[i][0];
+	}
+	c->nfd = channels;
+	n = 0;
 	c->pid = pid;
 	if (pthread_create(&c->monitor, NULL, monitor_main, c) != 0) {
 		r = INK_ERR_INTERNAL;
@@ -134,15 +159,16 @@ sam_client_spawn_as(const char *sam_path, const char *data_dir, const char *conf
 		log_error("inkan-sam did not answer: %s", ink_err_str(r));
 		goto out;
 	}
-	log_info("inkan-sam started (pid %d)", (int)pid);
+	log_info("inkan-sam started (pid %d, %zu channel%s)", (int)pid, channels,
+	         channels == 1 ? "" : "s");
 	*out = c;
 	c = NULL;
 	r = 0;
 out:
-	if (sv[0] >= 0)
-		close(sv[0]);
-	if (sv[1] >= 0)
-		close(sv[1]);
+	for (i = 0; i < n; i++) {
+		close(sv[i][0]);
+		close(sv[i][1]);
+	}
 	sam_client_free(c);
 	return r;
 }
@@ -163,10 +189,10 @@ sam_client_free(struct sam_client *c)
 		return;
 	sam_client_set_death_hook(c, NULL, NULL);
 	atomic_store(&c->stopping, true);
-	if (c->fd >= 0) {
-		/* EOF tells the SAM to wipe its keys and exit. */
-		shutdown(c->fd, SHUT_RDWR);
-		close(c->fd);
+	/* EOF tells the SAM to wipe its keys and exit. */
+	for (size_t i = 0; i < c->nfd; i++) {
+		shutdown(c->fd[i], SHUT_RDWR);
+		close(c->fd[i]);
 	}
 	if (c->monitor_started) {
 		if (!atomic_load(&c->dead) && c->pid > 0) {
@@ -179,6 +205,7 @@ sam_client_free(struct sam_client *c)
 		pthread_join(c->monitor, NULL);
 	}
 	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->freed);
 	pthread_mutex_destroy(&c->hook_mu);
 	free(c);
 }
@@ -195,21 +222,39 @@ sam_call(struct sam_client *c, const struct ink_buf *req, struct ink_buf *rep)
 {
 	uint8_t type;
 	uint32_t code;
+	size_t ch;
 	int r;
 
 	if (c == NULL || atomic_load(&c->dead))
 		return INK_ERR_SAM_UNAVAILABLE;
 	if (req->len == 0 || req->len > SAM_FRAME_MAX)
 		return INK_ERR_TOO_LARGE;   /* refused before a byte is sent: the channel stays in step */
+	/* A free channel (they are all alike); wait for one when every one is busy. */
 	pthread_mutex_lock(&c->mu);
-	r = sam_frame_write(c->fd, req);
+	for (;;) {
+		for (ch = 0; ch < c->nfd && c->busy[ch]; ch++)
+			;
+		if (ch < c->nfd || atomic_load(&c->dead))
+			break;
+		pthread_cond_wait(&c->freed, &c->mu);
+	}
+	if (ch == c->nfd) {
+		pthread_mutex_unlock(&c->mu);
+		return INK_ERR_SAM_UNAVAILABLE;
+	}
+	c->busy[ch] = true;
+	pthread_mutex_unlock(&c->mu);
+	r = sam_frame_write(c->fd[ch], req);
 	if (r == 0)
-		r = sam_frame_read(c->fd, rep);
+		r = sam_frame_read(c->fd[ch], rep);
+	pthread_mutex_lock(&c->mu);
+	c->busy[ch] = false;
+	pthread_cond_signal(&c->freed);
 	pthread_mutex_unlock(&c->mu);
 	if (r != 0) {
 		/* A broken or out-of-step channel is a dead SAM, whatever waitpid says yet: the next
 		 * request must never read the rest of this one's reply. */
-		atomic_store(&c->dead, true);
+		mark_dead(c);
 		log_error("channel to inkan-sam failed (%s); signing is unavailable until inkand is "
 		          "restarted", ink_err_str(r));
 		return INK_ERR_SAM_UNAVAILABLE;

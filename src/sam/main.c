@@ -1,5 +1,6 @@
-/* inkan-sam: the signature activation module process. Started by inkand over a socketpair
- * (--fd N --data DIR), once by `inkan init` to create the key store and CA (--init --data DIR),
+/* inkan-sam: the signature activation module process. Started by inkand over socketpairs
+ * (--fd N[,N...] --data DIR: one per channel), once by `inkan init` to create the key store
+ * and CA (--init --data DIR),
  * and by security officers for the master key shares (--master-split, --master-join). */
 #include <errno.h>
 #include <limits.h>
@@ -16,7 +17,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: inkan-sam --init --data DIR [--config FILE]\n"
-	                "       inkan-sam --fd N --data DIR [--config FILE]   (started by inkand)\n"
+	                "       inkan-sam --fd N[,N...] --data DIR [--config FILE]   (started by inkand)\n"
 	                "       inkan-sam --master-split K N --data DIR       (prints N shares, any K rebuild)\n"
 	                "       inkan-sam --master-join --data DIR            (reads shares from stdin)\n");
 	exit(2);
@@ -33,6 +34,33 @@ number(const char *s, long lo, long hi)
 	if (errno != 0 || *end != '\0' || v < lo || v > hi)
 		usage();
 	return v;
+}
+
+/* "3,4,5": the channels' descriptors inkand left open for us (at least one, no repeats). */
+static size_t
+fd_list(const char *s, int fds[static SAM_CHANNELS_MAX])
+{
+	char buf[16];
+	size_t n = 0, len, i;
+
+	while (*s != '\0') {
+		len = strcspn(s, ",");
+		if (len == 0 || len >= sizeof(buf) || n == SAM_CHANNELS_MAX)
+			usage();
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		fds[n] = (int)number(buf, 3, INT_MAX);
+		for (i = 0; i < n; i++)
+			if (fds[i] == fds[n])
+				usage();
+		n++;
+		s += len;
+		if (*s == ',' && *++s == '\0')
+			usage();
+	}
+	if (n == 0)
+		usage();
+	return n;
 }
 
 static int
@@ -97,7 +125,9 @@ main(int argc, char **argv)
 	const char *data = NULL, *config = NULL;
 	char path[1024], err[512];
 	bool init = false, join = false;
-	long fd = -1, split_k = 0, split_n = 0;
+	long split_k = 0, split_n = 0;
+	int fds[SAM_CHANNELS_MAX];
+	size_t nfds = 0, k;
 	int i, r;
 
 	secmem_harden_process();
@@ -116,12 +146,12 @@ main(int argc, char **argv)
 			data = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config = argv[++i];
-		else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc)
-			fd = number(argv[++i], 3, INT_MAX);
+		else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc && nfds == 0)
+			nfds = fd_list(argv[++i], fds);
 		else
 			usage();
 	}
-	if (data == NULL || (int)init + (int)join + (split_k > 0) + (fd >= 0) != 1)
+	if (data == NULL || (int)init + (int)join + (split_k > 0) + (nfds > 0) != 1)
 		usage();
 	config_defaults(&cfg, data);
 	if (config == NULL) {
@@ -130,7 +160,7 @@ main(int argc, char **argv)
 		config = path;
 	}
 	r = config_load(&cfg, config, err, sizeof(err));
-	if (r != 0 && !(r == INK_ERR_NOT_FOUND && !init && fd < 0)) {
+	if (r != 0 && !(r == INK_ERR_NOT_FOUND && !init && nfds == 0)) {
 		fprintf(stderr, "inkan-sam: %s\n", err);
 		return 1;
 	}
@@ -141,8 +171,9 @@ main(int argc, char **argv)
 	else if (split_k > 0)
 		r = master_split(&cfg, (int)split_k, (int)split_n);
 	else {
-		r = sam_serve((int)fd, &cfg);
-		close((int)fd);
+		r = sam_serve(fds, nfds, &cfg);
+		for (k = 0; k < nfds; k++)
+			close(fds[k]);
 	}
 	if (r != 0)
 		fprintf(stderr, "inkan-sam: %s\n", ink_err_str(r));

@@ -181,11 +181,16 @@ find(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN])
 	return NULL;
 }
 
+/* The digest h; hint is where it usually is (signHash sends the hashes in the order they were
+ * authorized), so a batch is found in linear rather than quadratic time. */
 static struct sad_hash *
-find_hash(struct sad_entry *e, const uint8_t *h, size_t len)
+find_hash(struct sad_entry *e, const uint8_t *h, size_t len, size_t hint)
 {
 	size_t j;
 
+	if (hint < e->nhashes && e->hashes[hint].len == len &&
+	    CRYPTO_memcmp(e->hashes[hint].h, h, len) == 0)
+		return &e->hashes[hint];
 	for (j = 0; j < e->nhashes; j++)
 		if (e->hashes[j].len == len && CRYPTO_memcmp(e->hashes[j].h, h, len) == 0)
 			return &e->hashes[j];
@@ -223,7 +228,7 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 	if ((need = calloc(e->nhashes, sizeof(*need))) == NULL)
 		return INK_ERR_ALLOC;
 	for (i = 0; i < n; i++) {
-		if ((sh = find_hash(e, hashes[i], hash_lens[i])) == NULL ||
+		if ((sh = find_hash(e, hashes[i], hash_lens[i], i)) == NULL ||
 		    ++need[sh - e->hashes] > sh->left) {
 			r = INK_ERR_NOT_AUTHORIZED;
 			goto out;
@@ -248,7 +253,7 @@ sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
 	if (e == NULL)
 		return;
 	for (i = 0; i < n && e->left > 0; i++) {
-		if ((sh = find_hash(e, hashes[i], hash_lens[i])) != NULL && sh->left > 0) {
+		if ((sh = find_hash(e, hashes[i], hash_lens[i], i)) != NULL && sh->left > 0) {
 			sh->left--;
 			e->left--;
 		}

@@ -15,6 +15,9 @@
 /* The longest one-time password inkand forwards (its request fields are capped at this): a
  * longer code must be a wrong code, never a protocol error that answers differently. */
 #define SAM_OTP_MAX 16
+/* Channels between inkand and inkan-sam: one request at a time on each, so this many at once
+ * (signatures are made in parallel; everything else takes turns inside the SAM). */
+#define SAM_CHANNELS_MAX 64
 
 enum sam_msg {
 	SAM_MSG_PING = 1,        /* -> OK, u32 pid */
@@ -87,14 +90,15 @@ int sam_get_cred(struct ink_buf *b, struct sam_cred *c) INK_WUR;
 
 struct sam_client;
 
-/* Starts sam_path (the inkan-sam program) on one end of a socketpair with --data data_dir
- * (and --config config when not NULL). */
+/* Starts sam_path (the inkan-sam program) on one channel (the far end of a socketpair) with
+ * --data data_dir (and --config config when not NULL). */
 int sam_client_spawn(const char *sam_path, const char *data_dir, const char *config,
                      struct sam_client **out) INK_WUR;
-/* The same, but the child drops to uid/gid (no supplementary groups) before it runs
- * inkan-sam; the caller must be root. (uid_t)-1 keeps the caller's identity. */
+/* The same with `channels` channels (1..SAM_CHANNELS_MAX: requests under way at once), and
+ * the child drops to uid/gid (no supplementary groups) before it runs inkan-sam; the caller
+ * must then be root. (uid_t)-1 keeps the caller's identity. */
 int sam_client_spawn_as(const char *sam_path, const char *data_dir, const char *config,
-                        uid_t uid, gid_t gid, struct sam_client **out) INK_WUR;
+                        size_t channels, uid_t uid, gid_t gid, struct sam_client **out) INK_WUR;
 /* Stops the child and frees; accepts NULL. */
 void sam_client_free(struct sam_client *c);
 /* Called once, from a monitor thread, when the child exits (status as from waitpid). */
@@ -190,9 +194,9 @@ int sam_tsa_stamp(struct sam_client *c, const struct formats_tsa_req *r, uint8_t
 /* ---- server side, in inkan-sam ---- */
 
 struct ink_config;
-/* Serves requests on fd until EOF; the key manager is opened from data_dir/sam with the
- * settings of cfg. */
-int sam_serve(int fd, const struct ink_config *cfg) INK_WUR;
+/* Serves requests on nfds channels (a thread each) until one of them ends; the key manager is
+ * opened from data_dir/sam with the settings of cfg. */
+int sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg) INK_WUR;
 /* `inkan-sam --init`: master key, key store, built-in CA; writes DIR/ca/root.pem, chain.pem. */
 int sam_init(const struct ink_config *cfg) INK_WUR;
 

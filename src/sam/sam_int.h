@@ -2,6 +2,8 @@
 #ifndef INKAN_SAM_INT_H
 #define INKAN_SAM_INT_H
 
+#include <pthread.h>
+
 #include "sam/sam.h"
 
 #define SAD_ID_LEN 32            /* random bytes behind a SAD; the client sees base64url */
@@ -20,7 +22,11 @@ struct sam_otp_step {
 
 #define SAM_OTP_OWNERS 4096
 
+/* Shared by the channels' threads. Every handler runs holding mu; sam_handle_sign lets go of
+ * it while it signs, holding use for reading (everything else holds use for writing). */
 struct sam_state {
+	pthread_mutex_t mu;
+	pthread_rwlock_t use;
 	const struct ink_config *cfg;
 	struct keys *keys;
 	struct sad_table *sads;

@@ -3,9 +3,11 @@
 #include "sam/sam.h"
 #include "sam/sam_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -565,28 +567,48 @@ out:
 	return r;
 }
 
-int
-sam_serve(int fd, const struct ink_config *cfg)
+/* One channel from inkand, served by its own thread. */
+struct channel {
+	struct sam_state *s;
+	int fd;
+	const int *all;            /* every channel's descriptor: the first to end ends the rest */
+	size_t nall;
+	int r;
+};
+
+/* Runs one request. A signHash shares the SAM with other signHash requests (it lets go of
+ * s->mu while its signatures are made, see sam_handle_sign); anything else has the SAM to
+ * itself, after the signatures under way are done, so that no key changes under a signature. */
+static int
+dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf *rep)
 {
-	struct sam_state s = { 0 };
+	bool sign = type == SAM_MSG_SIGN;
+	int r;
+
+	if (sign)
+		pthread_rwlock_rdlock(&s->use);
+	else
+		pthread_rwlock_wrlock(&s->use);
+	pthread_mutex_lock(&s->mu);
+	r = handlers[type](s, req, rep);
+	pthread_mutex_unlock(&s->mu);
+	pthread_rwlock_unlock(&s->use);
+	return r;
+}
+
+static void *
+channel_main(void *arg)
+{
+	struct channel *ch = arg;
 	struct ink_buf req, rep;
+	size_t used_rep, i;
 	uint8_t type = 0;
 	int r;
 
 	buf_init(&req, SAM_FRAME_MAX, true);
 	buf_init(&rep, SAM_FRAME_MAX, true);
-	s.cfg = cfg;
-	if ((r = open_keys(cfg, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
-		goto out;
-	if (publish_log_key(cfg, s.keys) != 0)
-		log_error("cannot publish the audit log key");
-	snprintf(s.tsa_policy, sizeof(s.tsa_policy), "%s", cfg->tsa_policy_oid);
-	if ((s.otp = calloc(SAM_OTP_OWNERS, sizeof(*s.otp))) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
 	for (;;) {
-		if ((r = sam_frame_read(fd, &req)) != 0) {
+		if ((r = sam_frame_read(ch->fd, &req)) != 0) {
 			if (r == INK_ERR_IO)
 				r = 0; /* inkand closed the channel: a normal stop */
 			else
@@ -601,7 +623,8 @@ sam_serve(int fd, const struct ink_config *cfg)
 		    handlers[type] == NULL)
 			r = INK_ERR_PROTOCOL;
 		else
-			r = handlers[type](&s, &req, &rep);
+			r = dispatch(ch->s, type, &req, &rep);
+		used_rep = rep.len;
 		if (r != 0) {
 			if (r == INK_ERR_PROTOCOL)
 				log_warn("refused a malformed or unknown request (type %u)", (unsigned)type);
@@ -609,19 +632,74 @@ sam_serve(int fd, const struct ink_config *cfg)
 			if (buf_put_u8(&rep, SAM_REPLY_ERR) != 0 || buf_put_u32(&rep, (uint32_t)-r) != 0)
 				break;
 		}
-		if ((r = sam_frame_write(fd, &rep)) != 0)
+		if (rep.len > used_rep)
+			used_rep = rep.len;
+		if ((r = sam_frame_write(ch->fd, &rep)) != 0)
 			break;
-		/* Nothing from one request survives into the next. */
+		/* Nothing from one request survives into the next: all this one wrote is wiped (what
+		 * earlier ones wrote was, and a growing buffer wipes the old copy). */
 		if (req.data != NULL)
-			explicit_bzero(req.data, req.cap);
+			explicit_bzero(req.data, req.len);
 		if (rep.data != NULL)
-			explicit_bzero(rep.data, rep.cap);
+			explicit_bzero(rep.data, used_rep);
+	}
+	/* This channel is done: so is the SAM. Wake the other channels' threads. */
+	for (i = 0; i < ch->nall; i++)
+		shutdown(ch->all[i], SHUT_RDWR);
+	buf_free(&req);
+	buf_free(&rep);
+	ch->r = r;
+	return NULL;
+}
+
+int
+sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
+{
+	struct sam_state s = { 0 };
+	struct channel ch[SAM_CHANNELS_MAX];
+	pthread_t th[SAM_CHANNELS_MAX];
+	pthread_rwlockattr_t ra;
+	size_t i, started = 0;
+	int r;
+
+	if (nfds == 0 || nfds > SAM_CHANNELS_MAX)
+		return INK_ERR_INVALID;
+	s.cfg = cfg;
+	pthread_mutex_init(&s.mu, NULL);
+	/* Writers first: a key's revocation does not wait behind a stream of signatures. */
+	pthread_rwlockattr_init(&ra);
+	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s.use, &ra);
+	pthread_rwlockattr_destroy(&ra);
+	if ((r = open_keys(cfg, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
+		goto out;
+	if (publish_log_key(cfg, s.keys) != 0)
+		log_error("cannot publish the audit log key");
+	snprintf(s.tsa_policy, sizeof(s.tsa_policy), "%s", cfg->tsa_policy_oid);
+	if ((s.otp = calloc(SAM_OTP_OWNERS, sizeof(*s.otp))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < nfds; i++) {
+		ch[i] = (struct channel){ .s = &s, .fd = fds[i], .all = fds, .nall = nfds };
+		if (pthread_create(&th[i], NULL, channel_main, &ch[i]) != 0) {
+			r = INK_ERR_INTERNAL;
+			for (size_t j = 0; j < nfds; j++)
+				shutdown(fds[j], SHUT_RDWR);
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(th[i], NULL);
+		if (ch[i].r != 0 && r == 0)
+			r = ch[i].r;
 	}
 out:
 	sad_table_free(s.sads);
 	free(s.otp);
 	keys_close(s.keys);
-	buf_free(&req);
-	buf_free(&rep);
+	pthread_rwlock_destroy(&s.use);
+	pthread_mutex_destroy(&s.mu);
 	return r;
 }

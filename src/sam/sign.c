@@ -179,6 +179,10 @@ out:
 	return r;
 }
 
+/* Called holding s->mu and s->use for reading. Everything is checked and the SAD spent under
+ * s->mu; the signatures are then made without it, so that other signHash requests run beside
+ * this one (no state of the SAM is touched while s->mu is let go; s->use keeps key changes
+ * out until these signatures are done). A failure after the SAD was spent leaves it spent. */
 int
 sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -187,8 +191,10 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	const uint8_t *session, *sad;
 	size_t session_len, sad_len, i;
 	struct hash_list *h = NULL;
+	struct keys_signer *sg = NULL;
 	uint8_t *kek = NULL, **sigs = NULL;
 	size_t *sig_lens = NULL;
+	bool shared;
 	int r;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL || (kek = secmem_alloc(32)) == NULL) {
@@ -212,8 +218,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
-	r = keys_cred_sign(s->keys, cred, kek, sig_alg, hash_oid[0] != '\0' ? hash_oid : NULL,
-	                   h->p, h->len, h->n, sigs, sig_lens);
+	r = keys_signer_open(s->keys, cred, kek, sig_alg, hash_oid[0] != '\0' ? hash_oid : NULL,
+	                     h->len, h->n, &sg);
 	if (r == INK_ERR_DISABLED || r == INK_ERR_LOCKED || r == INK_ERR_EXPIRED) {
 		/* The key changed state since the authorization: the SAD dies with it. */
 		sad_drop(s->sads, sad);
@@ -221,7 +227,16 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	}
 	if (r != 0)
 		goto out;
+	/* Spent before the lock is let go: the same hashes cannot pass a second check meanwhile. */
 	sad_consume(s->sads, sad, h->p, h->len, h->n);
+	shared = keys_signer_shared(sg);
+	if (!shared)
+		pthread_mutex_unlock(&s->mu);
+	r = keys_signer_sign(sg, h->p, h->len, h->n, sigs, sig_lens);
+	if (!shared)
+		pthread_mutex_lock(&s->mu);
+	if (r != 0)
+		goto out;
 	/* The serial came with the SAD: no second read of the key store on this path. */
 	if ((r = buf_put_u32(rep, (uint32_t)h->n)) != 0)
 		goto out;
@@ -230,7 +245,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 			goto out;
 	r = buf_put_cstring(rep, serial);
 out:
-	for (i = 0; sigs != NULL && i < h->n; i++)
+	keys_signer_free(sg);
+	for (i = 0; sigs != NULL && h != NULL && i < h->n; i++)
 		free(sigs[i]);
 	free(sigs);
 	free(sig_lens);

@@ -217,6 +217,16 @@ read_pem(const char *dir, const char *name, char **out)
 	return r;
 }
 
+/* As many SAM channels as HTTP threads serve signers, so that their signHash requests are
+ * signed side by side (the SAM spreads each batch over the cores as well). */
+static size_t
+sam_channels(const struct ink_config *cfg)
+{
+	size_t n = (size_t)cfg->threads;
+
+	return n < 2 ? 2 : n > SAM_CHANNELS_MAX ? SAM_CHANNELS_MAX : n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -280,7 +290,8 @@ main(int argc, char **argv)
 	    (r = srv_privsep_own(&ps, data, config)) != 0)
 		goto out;
 	if ((rsam = ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path))) == 0)
-		rsam = sam_client_spawn_as(sam_path, data, config, ps.sam_uid, ps.sam_gid, &s.sam);
+		rsam = sam_client_spawn_as(sam_path, data, config, sam_channels(&s.cfg), ps.sam_uid,
+		                           ps.sam_gid, &s.sam);
 	if ((r = srv_privsep_drop(&ps)) != 0)
 		goto out;
 	if (!s.cfg.plain_http && ((r = read_pem(data, s.cfg.tls_cert, &s.tls_cert)) != 0 ||

@@ -222,6 +222,53 @@ sign "$alice" "$K256" "$SADA" 1.2.840.10045.4.3.2 "" "" "${H[0]}"
 expect_refused 400 invalid_request; no_sig
 ok "another signer's SAD, another session, another credential, unlisted hash, over-use, digest length, SHA-1/MD5, replay: refused"
 
+# signHash requests run side by side in inkan-sam: one SAD spent by many requests at once
+# still signs each authorized hash exactly as often as authorized. RSA-3072, so that each
+# request's signatures take long enough for the requests to overlap.
+# par_body NAME HASH...: a signHash body for HASH... with $SAD -> $T/NAME.json
+# par_sign I NAME: that body posted in the background (pid added to PAR) -> $T/par.I.{body,status}
+# par_wait: waits for them (not for inkand, also a child of this shell)
+PAR=()
+par_body() {
+	local name=$1
+	shift
+	jq -nc --arg c "$KR3" --arg s "$SAD" --argjson h "$(printf '%s\n' "$@" | jq -R . | jq -sc .)" \
+		'{credentialID: $c, SAD: $s, hashes: $h, signAlgo: "1.2.840.113549.1.1.11"}' >"$T/$name.json"
+}
+par_sign() {
+	curl -sS --max-time 60 --cacert "$CACERT" -H "Authorization: Bearer $alice" \
+		-H 'Content-Type: application/json' --data-binary "@$T/$2.json" -o "$T/par.$1.body" \
+		-w '%{http_code}' "$URL/csc/v2/signatures/signHash" >"$T/par.$1.status" 2>/dev/null &
+	PAR+=($!)
+}
+par_wait() { wait "${PAR[@]}"; PAR=(); }
+mapfile -t H < <(digests sha256 9)
+H0x20=()
+for i in $(seq 1 20); do H0x20+=("${H[0]}"); done
+authorize alice "$alice" "$KR3" "${H[@]:1}" "${H0x20[@]}" "${H0x20[@]}"
+expect_status 200
+# ten requests, each for twenty signatures of H[0], race for the forty authorized
+par_body race "${H0x20[@]}"
+for i in $(seq 1 10); do par_sign "$i" race; done
+par_wait
+wins=0
+for i in $(seq 1 10); do [ "$(cat "$T/par.$i.status")" = 200 ] && wins=$((wins + 1)); done
+[ "$wins" = 2 ] || fail "ten concurrent requests for half of a hash's authorized uses: $wins signed"
+# eight requests for the other eight hashes at once: all signed, each signature good
+rm -f "$T"/par.*
+for i in $(seq 2 9); do par_body "one.$i" "${H[$((i - 1))]}"; done
+for i in $(seq 2 9); do par_sign "$i" "one.$i"; done
+par_wait
+for i in $(seq 2 9); do
+	[ "$(cat "$T/par.$i.status")" = 200 ] || fail "concurrent signHash $i: $(cat "$T/par.$i.status") $(cat "$T/par.$i.body")"
+	jq -r '.signatures[0]' "$T/par.$i.body" | base64 -d >"$T/sig.$i"
+	verify "$KR3" sha256 pkcs1 "$i"
+done
+# the SAD is spent: nothing more signs
+sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.11 "" "" "${H[1]}"
+expect_refused 400 invalid_request; no_sig
+ok "concurrent signHash requests spend one SAD exactly (two of ten racing requests signed, as authorized)"
+
 # expiry: restart with the shortest SAD lifetime (sessions survive; live SADs do not)
 stop_inkand
 conf sad_ttl 10
