@@ -63,6 +63,9 @@ struct account {
 	json_t *hashes;                      /* base64 of digests[] */
 	uint8_t *digests;                    /* B * DIGEST_LEN */
 	json_t *sigs;
+	char *sign_body;                     /* the signHash request, made before timing */
+	char *sign_reply;                    /* its answer as received */
+	size_t sign_reply_len;
 };
 
 /* One HTTP client: one libcurl handle (keep-alive) per thread. */
@@ -467,29 +470,22 @@ headers_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
-/* POST path with body (consumed) and optional Authorization; the reply must have status
- * want. *reply (optional) gets the parsed JSON answer. */
+/* POST text to path with optional Authorization; the reply must have status want and is left
+ * in c->reply (the caller wipes it). */
 static int
-api_post(struct bench *b, struct client *c, const char *path, const char *authz, json_t *body,
-         long want, json_t **reply)
+post_text(struct bench *b, struct client *c, const char *path, const char *authz,
+          const char *text, long want)
 {
-	json_malloc_t jm;
-	json_free_t jf;
 	struct curl_slist *hdrs = NULL, *nh;
-	char url[512], *text = NULL, *ah = NULL;
+	char url[512], *ah = NULL;
 	json_error_t jerr;
 	json_t *j = NULL;
 	long status = 0;
 	CURLcode cr;
 	int r = INK_ERR_ALLOC;
 
-	if (reply != NULL)
-		*reply = NULL;
-	json_get_alloc_funcs(&jm, &jf);
 	c->reply.len = 0;
 	snprintf(url, sizeof(url), "%s%s", b->url, path);
-	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
-		goto out;
 	if ((nh = curl_slist_append(hdrs, "Content-Type: application/json")) == NULL)
 		goto out;
 	hdrs = nh;
@@ -512,18 +508,49 @@ api_post(struct bench *b, struct client *c, const char *path, const char *authz,
 		goto out;
 	}
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
-	if (c->reply.len > 0 &&
-	    (j = json_loadb((const char *)c->reply.data, c->reply.len, 0, &jerr)) == NULL) {
-		fprintf(stderr, "inkan-bench: POST %s: HTTP %ld, reply is not JSON\n", path, status);
+	if (status != want) {
+		const char *e, *d;
+
+		j = c->reply.len > 0 ? json_loadb((const char *)c->reply.data, c->reply.len, 0, &jerr) :
+		                       NULL;
+		e = json_string_value(json_object_get(j, "error"));
+		d = json_string_value(json_object_get(j, "error_description"));
+		fprintf(stderr, "inkan-bench: POST %s: HTTP %ld (%s: %s), expected %ld\n", path,
+		        status, e != NULL ? e : "-", d != NULL ? d : "-", want);
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
-	if (status != want) {
-		const char *e = json_string_value(json_object_get(j, "error"));
-		const char *d = json_string_value(json_object_get(j, "error_description"));
+	r = 0;
+out:
+	json_decref(j);
+	headers_free(hdrs);
+	freezero_str(&ah);
+	return r;
+}
 
-		fprintf(stderr, "inkan-bench: POST %s: HTTP %ld (%s: %s), expected %ld\n", path,
-		        status, e != NULL ? e : "-", d != NULL ? d : "-", want);
+/* POST path with body (consumed) and optional Authorization; the reply must have status
+ * want. *reply (optional) gets the parsed JSON answer. */
+static int
+api_post(struct bench *b, struct client *c, const char *path, const char *authz, json_t *body,
+         long want, json_t **reply)
+{
+	json_malloc_t jm;
+	json_free_t jf;
+	json_error_t jerr;
+	char *text = NULL;
+	json_t *j = NULL;
+	int r = INK_ERR_ALLOC;
+
+	if (reply != NULL)
+		*reply = NULL;
+	json_get_alloc_funcs(&jm, &jf);
+	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
+		goto out;
+	if ((r = post_text(b, c, path, authz, text, want)) != 0)
+		goto out;
+	if (c->reply.len > 0 &&
+	    (j = json_loadb((const char *)c->reply.data, c->reply.len, 0, &jerr)) == NULL) {
+		fprintf(stderr, "inkan-bench: POST %s: reply is not JSON\n", path);
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
@@ -542,8 +569,6 @@ out:
 		OPENSSL_cleanse(text, strlen(text));
 		jf(text);
 	}
-	headers_free(hdrs);
-	freezero_str(&ah);
 	return r;
 }
 
@@ -772,29 +797,80 @@ out:
 	return r;
 }
 
+/* The signHash bodies, made before the phase is timed (the client's JSON work is not the
+ * server's). */
+static int
+make_sign_bodies(struct bench *b)
+{
+	json_malloc_t jm;
+	json_free_t jf;
+	size_t i;
+
+	json_get_alloc_funcs(&jm, &jf);
+	for (i = 0; i < b->nsigners; i++) {
+		struct account *a = &b->signers[i];
+		json_t *body = json_pack("{s:s, s:s, s:O, s:s, s:s}", "credentialID",
+		                         a->cred[b->cur_alg], "SAD", a->sad, "hashes", a->hashes,
+		                         "hashAlgorithmOID", OID_SHA256, "signAlgo",
+		                         algs[b->cur_alg].sign_oid);
+
+		char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+
+		json_decref(body);
+		if (text == NULL)
+			return INK_ERR_ALLOC;
+		/* jansson's allocator wipes what it frees; ours is plain malloc */
+		a->sign_body = strdup(text);
+		OPENSSL_cleanse(text, strlen(text));
+		jf(text);
+		if (a->sign_body == NULL)
+			return INK_ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* One signHash; its answer is kept as it came and read after the phase (parse_sigs). */
 static int
 do_sign(struct bench *b, struct client *c, size_t i)
 {
 	struct account *a = &b->signers[i];
-	json_t *reply = NULL, *sigs;
 	int r;
 
-	r = api_post(b, c, "/csc/v2/signatures/signHash", a->authz,
-	             json_pack("{s:s, s:s, s:O, s:s, s:s}", "credentialID", a->cred[b->cur_alg],
-	                       "SAD", a->sad, "hashes", a->hashes, "hashAlgorithmOID", OID_SHA256,
-	                       "signAlgo", algs[b->cur_alg].sign_oid),
-	             200, &reply);
-	if (r != 0)
-		goto out;
-	r = INK_ERR_PROTOCOL;
-	sigs = json_object_get(reply, "signatures");
-	if (!json_is_array(sigs) || json_array_size(sigs) != b->cur_batch)
-		goto out;
-	a->sigs = json_incref(sigs);
-	r = 0;
-out:
-	json_decref(reply);
+	if ((r = post_text(b, c, "/csc/v2/signatures/signHash", a->authz, a->sign_body, 200)) == 0) {
+		if ((a->sign_reply = malloc(c->reply.len + 1)) == NULL)
+			r = INK_ERR_ALLOC;
+		else {
+			memcpy(a->sign_reply, c->reply.data, c->reply.len);
+			a->sign_reply_len = c->reply.len;
+		}
+	}
+	c->reply.len = 0;
 	return r;
+}
+
+/* The signatures of each signHash answer (not timed). */
+static int
+parse_sigs(struct bench *b)
+{
+	json_error_t jerr;
+	json_t *reply, *sigs;
+	size_t i;
+
+	for (i = 0; i < b->nsigners; i++) {
+		struct account *a = &b->signers[i];
+
+		reply = json_loadb(a->sign_reply, a->sign_reply_len, 0, &jerr);
+		sigs = json_object_get(reply, "signatures");
+		if (!json_is_array(sigs) || json_array_size(sigs) != b->cur_batch) {
+			fprintf(stderr, "inkan-bench: signHash answer of %s is not %zu signatures\n",
+			        a->name, b->cur_batch);
+			json_decref(reply);
+			return INK_ERR_PROTOCOL;
+		}
+		a->sigs = json_incref(sigs);
+		json_decref(reply);
+	}
+	return 0;
 }
 
 /* Every signature of the last measurement verifies against its certificate (not timed). */
@@ -942,6 +1018,10 @@ measurement_clear(struct bench *b)
 		json_decref(a->hashes);
 		json_decref(a->sigs);
 		free(a->digests);
+		freezero_str(&a->sign_body);     /* it holds the SAD */
+		free(a->sign_reply);
+		a->sign_reply = NULL;
+		a->sign_reply_len = 0;
 		a->hashes = a->sigs = NULL;
 		a->digests = NULL;
 	}
@@ -1025,7 +1105,8 @@ measure(struct bench *b, size_t alg, size_t batch)
 		b->auth_margin = 1.5 * res->auth_wall + 3;
 	if (!b->json)
 		fprintf(stderr, " %.1f s; signHash...", res->auth_wall);
-	if ((r = pool_run(b, do_sign, slat, &res->sign_wall)) != 0)
+	if ((r = make_sign_bodies(b)) != 0 || (r = pool_run(b, do_sign, slat, &res->sign_wall)) != 0 ||
+	    (r = parse_sigs(b)) != 0)
 		goto out;
 	if (!b->json)
 		fprintf(stderr, " %.2f s; verifying...", res->sign_wall);
@@ -1149,8 +1230,8 @@ print_table(const struct bench *b)
 	const struct result *res;
 	size_t i, k;
 
-	printf("inkan-bench: inkand on its defaults (Argon2id %lld KiB, t=%lld, p=%lld; %lld HTTP "
-	       "threads; audit fsync'ed), %zu signers x %zu keys, %zu client threads, %zu CPUs\n",
+	printf("inkan-bench: inkand on its defaults (Argon2id %lld KiB, t=%lld, p=%lld; threads "
+	       "%lld; audit fsync'ed), %zu signers x %zu keys, %zu client threads, %zu CPUs\n",
 	       (long long)b->cfg.argon2_m_kib, (long long)b->cfg.argon2_t,
 	       (long long)b->cfg.argon2_p, (long long)b->cfg.threads, b->nsigners, NALGS,
 	       b->nthreads, b->ncpus);

@@ -33,7 +33,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("tls_cert", tls_cert, "tls/cert.pem", "TLS certificate chain (PEM), relative to the data directory"),
 	STR("tls_key", tls_key, "tls/key.pem", "TLS private key (PEM), relative to the data directory"),
 	INT("max_body", max_body, 1024, 256 * 1024 * 1024, "1048576", "largest accepted request body in bytes"),
-	INT("threads", threads, 1, 256, "4", "HTTP worker threads per listener"),
+	INT("threads", threads, 1, 256, "4", "HTTP worker threads of a listener without signers; SAM channels (at least one per core)"),
 	INT("session_ttl", session_ttl, 60, 86400, "3600", "bearer token lifetime in seconds"),
 	INT("max_login_failures", max_login_failures, 1, 100, "5", "failed logins before the account locks"),
 	INT("password_min_len", password_min_len, 8, 128, "12", "shortest accepted password"),

@@ -389,7 +389,7 @@ srv_listen(struct srv *s)
 {
 	struct parsed_addr pa;
 	const union MHD_DaemonInfo *di;
-	unsigned int flags;
+	unsigned int flags, pool;
 	size_t i;
 	int r;
 
@@ -413,14 +413,21 @@ srv_listen(struct srv *s)
 
 		(void)parse_addr(l->addr, &pa);
 		flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+		/* Signers' connections get a thread each (up to the connection limit): with a pool,
+		 * two busy connections can land on one thread and wait for each other while another
+		 * thread idles, which left cores idle and doubled some signHash latencies. */
+		if (l->classes & SRV_SIGNER)
+			flags |= MHD_USE_THREAD_PER_CONNECTION;
 		if (pa.v6)
 			flags |= MHD_USE_IPv6;
 		if (!s->cfg.plain_http)
 			flags |= MHD_USE_TLS;
+		/* MHD takes no pool with a thread per connection: a pool of 1 is none. */
+		pool = flags & MHD_USE_THREAD_PER_CONNECTION ? 1u : (unsigned int)s->cfg.threads;
 		if (s->cfg.plain_http)
 			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
 			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
-			    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
+			    MHD_OPTION_THREAD_POOL_SIZE, pool,
 			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -428,7 +435,7 @@ srv_listen(struct srv *s)
 		else
 			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
 			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
-			    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->cfg.threads,
+			    MHD_OPTION_THREAD_POOL_SIZE, pool,
 			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 #include "sam/sam.h"
@@ -217,13 +218,16 @@ read_pem(const char *dir, const char *name, char **out)
 	return r;
 }
 
-/* As many SAM channels as HTTP threads serve signers, so that their signHash requests are
- * signed side by side (the SAM spreads each batch over the cores as well). */
+/* SAM channels: signHash requests on this many at once are signed side by side (the SAM
+ * also spreads each batch over the cores). `threads`, and at least one per core. */
 static size_t
 sam_channels(const struct ink_config *cfg)
 {
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t n = (size_t)cfg->threads;
 
+	if (cores > 0 && (size_t)cores > n)
+		n = (size_t)cores;
 	return n < 2 ? 2 : n > SAM_CHANNELS_MAX ? SAM_CHANNELS_MAX : n;
 }
 
