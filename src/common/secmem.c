@@ -9,8 +9,12 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
-/* Each allocation is its own mapping: a header page-aligned block holding the length. */
+/* Small blocks come from OpenSSL's secure heap when the process set one up
+ * (CRYPTO_secure_malloc_init: one locked, MADV_DONTDUMP arena with guard pages), so that a
+ * request's key and KEK cost no system calls; larger blocks, and any when the heap is full or
+ * absent, are a mapping of their own: a header page-aligned block holding the length. */
 #define SECMEM_HDR 16
+#define SECMEM_HEAP_MAX 4096
 
 void
 secmem_harden_process(void)
@@ -27,6 +31,9 @@ secmem_alloc(size_t len)
 	size_t total;
 	uint8_t *p;
 
+	if (len <= SECMEM_HEAP_MAX && CRYPTO_secure_malloc_initialized() &&
+	    (p = OPENSSL_secure_zalloc(len)) != NULL)
+		return p;
 	if (len > SIZE_MAX - SECMEM_HDR)
 		return NULL;
 	total = len + SECMEM_HDR;
@@ -48,6 +55,10 @@ secmem_free(void *ptr)
 
 	if (ptr == NULL)
 		return;
+	if (CRYPTO_secure_allocated(ptr)) {
+		OPENSSL_secure_clear_free(ptr, OPENSSL_secure_actual_size(ptr));
+		return;
+	}
 	p = (uint8_t *)ptr - SECMEM_HDR;
 	memcpy(&total, p, sizeof(total));
 	OPENSSL_cleanse(p, total);

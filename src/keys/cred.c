@@ -395,12 +395,17 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 	int r = INK_ERR_STORE, rc;
 
 	memset(s, 0, sizeof(*s));
-	if (sqlite3_prepare_v2(k->db,
+	/* Prepared once: every signHash reads a key (kept reset between uses) */
+	if (k->st_secret == NULL &&
+	    sqlite3_prepare_v3(k->db,
 	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial, "
 	        "backend, kdf_m, kdf_t, kdf_p FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)",
-	        -1, &st, NULL) !=
-	    SQLITE_OK)
+	        -1, SQLITE_PREPARE_PERSISTENT, &k->st_secret, NULL) != SQLITE_OK) {
+		sqlite3_finalize(k->st_secret);
+		k->st_secret = NULL;
 		goto out;
+	}
+	st = k->st_secret;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (owner != NULL)
 		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
@@ -434,7 +439,10 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 	s->kdf.p = (uint32_t)sqlite3_column_int64(st, 12);
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	if (st != NULL) {
+		(void)sqlite3_reset(st);
+		(void)sqlite3_clear_bindings(st);
+	}
 	if (r != 0)
 		cred_secret_clear(s);
 	return r;
@@ -827,16 +835,17 @@ fail:
 }
 
 /* Signs one digest with a context from sign_ctx() (reusable: each ECDSA signature draws its
- * own nonce). */
+ * own nonce); max is the key's largest signature (EVP_PKEY_get_size). */
 static int
-sign_one(EVP_PKEY_CTX *ctx, const uint8_t *dg, size_t dglen, uint8_t **sig, size_t *siglen)
+sign_one(EVP_PKEY_CTX *ctx, size_t max, const uint8_t *dg, size_t dglen, uint8_t **sig,
+         size_t *siglen)
 {
 	uint8_t *out = NULL;
-	size_t outlen = 0;
+	size_t outlen = max;
 
 	*sig = NULL;
 	*siglen = 0;
-	if (EVP_PKEY_sign(ctx, NULL, &outlen, dg, dglen) != 1 || (out = malloc(outlen)) == NULL)
+	if (max == 0 || (out = malloc(max)) == NULL)
 		goto fail;
 	if (EVP_PKEY_sign(ctx, out, &outlen, dg, dglen) != 1)
 		goto fail;
@@ -866,11 +875,12 @@ sign_slice_main(void *arg)
 {
 	struct sign_slice *sl = arg;
 	EVP_PKEY_CTX *ctx = sign_ctx(sl->pkey, sl->alg, sl->md);
+	int max = EVP_PKEY_get_size(sl->pkey);
 	size_t i;
 
-	sl->r = ctx != NULL ? 0 : INK_ERR_CRYPTO;
+	sl->r = ctx != NULL && max > 0 ? 0 : INK_ERR_CRYPTO;
 	for (i = sl->from; i < sl->to && sl->r == 0; i++)
-		sl->r = sign_one(ctx, sl->digests[i], sl->digest_lens[i], &sl->sigs[i],
+		sl->r = sign_one(ctx, (size_t)max, sl->digests[i], sl->digest_lens[i], &sl->sigs[i],
 		                 &sl->sig_lens[i]);
 	EVP_PKEY_CTX_free(ctx);
 	return NULL;
@@ -879,21 +889,24 @@ sign_slice_main(void *arg)
 #define SIGN_THREADS_MAX 16
 #define SIGN_PER_THREAD_MIN 4
 
-/* Signs a batch; large batches are spread over the machine's cores (each thread with its own
- * context on the same key), so one authorization of many hashes runs at the hardware's pace. */
+/* Signs a batch; large batches are spread over up to `threads` threads (0: the machine's
+ * cores; each thread with its own context on the same key), so one authorization of many
+ * hashes runs at the hardware's pace when it has the machine to itself. */
 static int
 sign_batch(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md,
-           const uint8_t *const *digests, const size_t *digest_lens, size_t n, uint8_t **sigs,
-           size_t *sig_lens)
+           const uint8_t *const *digests, const size_t *digest_lens, size_t n, size_t threads,
+           uint8_t **sigs, size_t *sig_lens)
 {
 	struct sign_slice sl[SIGN_THREADS_MAX];
 	pthread_t th[SIGN_THREADS_MAX];
 	bool started[SIGN_THREADS_MAX] = { false };
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	long cores;
 	size_t nt, t, per;
 	int r = 0;
 
-	nt = cores > 0 ? (size_t)cores : 1;
+	/* (sysconf reads a file under /sys each time: not asked when the caller knows) */
+	if ((nt = threads) == 0)
+		nt = (cores = sysconf(_SC_NPROCESSORS_ONLN)) > 0 ? (size_t)cores : 1;
 	if (nt > SIGN_THREADS_MAX)
 		nt = SIGN_THREADS_MAX;
 	if (nt > n / SIGN_PER_THREAD_MIN)
@@ -1024,7 +1037,8 @@ keys_signer_shared(const struct keys_signer *sg)
 
 int
 keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
-                 const size_t *digest_lens, size_t n, uint8_t **sigs, size_t *sig_lens)
+                 const size_t *digest_lens, size_t n, size_t threads, uint8_t **sigs,
+                 size_t *sig_lens)
 {
 	size_t i;
 	int r;
@@ -1041,7 +1055,8 @@ keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
 		                  sg->alg->hash_oid == NULL, sg->md, digests, digest_lens, n, sigs,
 		                  sig_lens);
 	else
-		r = sign_batch(sg->pkey, sg->alg, sg->md, digests, digest_lens, n, sigs, sig_lens);
+		r = sign_batch(sg->pkey, sg->alg, sg->md, digests, digest_lens, n, threads, sigs,
+		               sig_lens);
 	if (r != 0) {
 		for (i = 0; i < n; i++) {
 			free(sigs[i]);
@@ -1078,7 +1093,7 @@ keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], con
 	}
 	if ((r = keys_signer_open(k, id, kek, sig_alg, hash_oid, digest_lens, n, &sg)) != 0)
 		return r;
-	r = keys_signer_sign(sg, digests, digest_lens, n, sigs, sig_lens);
+	r = keys_signer_sign(sg, digests, digest_lens, n, 0, sigs, sig_lens);
 	keys_signer_free(sg);
 	return r;
 }

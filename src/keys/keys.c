@@ -309,6 +309,7 @@ keys_close(struct keys *k)
 		OSSL_DECODER_CTX_free(k->dec[i].ctx);
 		EVP_PKEY_free(k->dec[i].out);
 	}
+	sqlite3_finalize(k->st_secret);
 	if (k->db != NULL)
 		sqlite3_close(k->db);
 	free(k->arl);

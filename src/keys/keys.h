@@ -146,14 +146,15 @@ int keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32],
 /* keys_cred_sign in two steps, so that a caller holding a lock over struct keys can let go of
  * it while the signatures are made: open checks everything keys_cred_sign checks and decodes
  * the key (under the caller's lock); sign makes the signatures and needs no lock unless
- * keys_signer_shared() (a PKCS#11 token session: sign under the lock too); free wipes. */
+ * keys_signer_shared() (a PKCS#11 token session: sign under the lock too); free wipes.
+ * sign spreads the batch over at most `threads` threads (0: the machine's cores). */
 struct keys_signer;
 int keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
                      const char *sig_alg, const char *hash_oid, const size_t *digest_lens,
                      size_t n, struct keys_signer **out) INK_WUR;
 bool keys_signer_shared(const struct keys_signer *sg);
 int keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
-                     const size_t *digest_lens, size_t n, uint8_t **sigs,
+                     const size_t *digest_lens, size_t n, size_t threads, uint8_t **sigs,
                      size_t *sig_lens) INK_WUR;
 void keys_signer_free(struct keys_signer *sg);
 /* Re-seals the key under new_pin (old_pin required; a wrong one counts). */

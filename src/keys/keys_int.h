@@ -38,6 +38,7 @@ struct keys {
 	char policy_oid[128];
 	char organization[128];
 	struct keys_decoder dec[KEYS_DEC_N];
+	sqlite3_stmt *st_secret;   /* load_secret's statement, prepared once (cred.c) */
 };
 
 /* Decodes a PKCS#8 private key of the given kind (KEYS_DEC_*) with the key store's cached

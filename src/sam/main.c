@@ -131,8 +131,9 @@ main(int argc, char **argv)
 	int i, r;
 
 	secmem_harden_process();
-	/* OpenSSL keeps private key numbers in its own locked heap. */
-	(void)CRYPTO_secure_malloc_init(1 << 20, 16);
+	/* OpenSSL keeps private key numbers in its own locked heap, and so do we the small
+	 * secmem blocks (a request's KEK and decrypted key): 64 channels signing at once fit. */
+	(void)CRYPTO_secure_malloc_init(4 << 20, 16);
 	ink_log_init("inkan-sam", INK_LOG_INFO);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--init") == 0)

@@ -33,6 +33,8 @@ struct sam_state {
 	struct sam_otp_step *otp;     /* SAM_OTP_OWNERS slots, least recently used replaced */
 	size_t notp;
 	char tsa_policy[128];         /* tsa_policy_oid of the configuration */
+	size_t cores;                 /* online CPUs */
+	size_t signing;               /* signHash requests making signatures now (under mu) */
 };
 
 /* Checks a TOTP code against the signer's sealed seed and claims its step for this signer

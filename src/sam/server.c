@@ -665,6 +665,7 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	if (nfds == 0 || nfds > SAM_CHANNELS_MAX)
 		return INK_ERR_INVALID;
 	s.cfg = cfg;
+	s.cores = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? (size_t)sysconf(_SC_NPROCESSORS_ONLN) : 1;
 	pthread_mutex_init(&s.mu, NULL);
 	/* Writers first: a key's revocation does not wait behind a stream of signatures. */
 	pthread_rwlockattr_init(&ra);

@@ -193,7 +193,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	struct hash_list *h = NULL;
 	struct keys_signer *sg = NULL;
 	uint8_t *kek = NULL, **sigs = NULL;
-	size_t *sig_lens = NULL;
+	size_t *sig_lens = NULL, threads;
 	bool shared;
 	int r;
 
@@ -229,12 +229,20 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		goto out;
 	/* Spent before the lock is let go: the same hashes cannot pass a second check meanwhile. */
 	sad_consume(s->sads, sad, h->p, h->len, h->n);
+	/* The cores are shared among the requests signing now: one that has the machine to itself
+	 * spreads its batch over all of them, several side by side start no threads of their own
+	 * (starting them costs more than it gains when the cores are busy anyway). */
+	threads = s->cores / (s->signing + 1);
+	if (threads == 0)
+		threads = 1;
 	shared = keys_signer_shared(sg);
+	s->signing++;
 	if (!shared)
 		pthread_mutex_unlock(&s->mu);
-	r = keys_signer_sign(sg, h->p, h->len, h->n, sigs, sig_lens);
+	r = keys_signer_sign(sg, h->p, h->len, h->n, threads, sigs, sig_lens);
 	if (!shared)
 		pthread_mutex_lock(&s->mu);
+	s->signing--;
 	if (r != 0)
 		goto out;
 	/* The serial came with the SAD: no second read of the key store on this path. */

@@ -42,10 +42,21 @@ static const struct {
 
 #define BUSY_TIMEOUT_MS 5000
 
+/* Prepared statements kept for reuse, found by their SQL text: parsing and planning a statement
+ * cost more than running most of ours. */
+#define STMT_CACHE 64
+
+struct stmt_slot {
+	sqlite3_stmt *q;
+	bool busy;               /* handed out by prep(), not yet given back by done() */
+};
+
 struct sqlite_store {
 	struct store base;       /* first: a struct store * is a struct sqlite_store * */
 	sqlite3 *db;
 	pthread_mutex_t mu;      /* one connection shared by every thread: one operation at a time */
+	struct stmt_slot stmts[STMT_CACHE];
+	size_t nstmts;
 };
 
 #define USER_COLS \
@@ -92,17 +103,51 @@ db_err(struct sqlite_store *s, const char *func, int rc)
 	}
 }
 
+/* A statement for sql, from the cache when one is there and free; give it back with done().
+ * Called under the lock. */
 static int
 prep(struct sqlite_store *s, const char *sql, sqlite3_stmt **out)
 {
+	size_t i;
+
 	*out = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK) {
+	for (i = 0; i < s->nstmts; i++) {
+		if (!s->stmts[i].busy && strcmp(sqlite3_sql(s->stmts[i].q), sql) == 0) {
+			s->stmts[i].busy = true;
+			*out = s->stmts[i].q;
+			return 0;
+		}
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL) != SQLITE_OK) {
 		log_bug("prepare: %s", sqlite3_errmsg(s->db));
 		sqlite3_finalize(*out);
 		*out = NULL;
 		return INK_ERR_STORE;
 	}
+	if (s->nstmts < STMT_CACHE)
+		s->stmts[s->nstmts++] = (struct stmt_slot){ *out, true };
 	return 0;
+}
+
+/* Gives back a statement from prep() (NULL is fine): a cached one is reset, its bindings
+ * (caller's buffers, bound SQLITE_STATIC) dropped, and kept; any other is finalized. Called
+ * under the lock, like every use of q. */
+static void
+done(struct sqlite_store *s, sqlite3_stmt *q)
+{
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < s->nstmts; i++) {
+		if (s->stmts[i].q == q) {
+			(void)sqlite3_reset(q);
+			(void)sqlite3_clear_bindings(q);
+			s->stmts[i].busy = false;
+			return;
+		}
+	}
+	sqlite3_finalize(q);
 }
 
 /* Binders: values stay owned by the caller (SQLITE_STATIC), so no copy of a hash is made and
@@ -274,7 +319,7 @@ roles_write(struct sqlite_store *s, const char *id, uint32_t roles)
 	}
 	r = 0;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	return r;
 }
 
@@ -334,7 +379,7 @@ user_exists(struct sqlite_store *s, const char *id)
 	else
 		r = db_err(s, __func__, rc);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	return r;
 }
 
@@ -361,7 +406,7 @@ schema_apply(struct sqlite_store *s)
 		goto out;
 	}
 	have_table = sqlite3_column_int(q, 0) != 0;
-	sqlite3_finalize(q);
+	done(s, q);
 	q = NULL;
 	if (have_table) {
 		if ((r = prep(s, "SELECT coalesce(max(version), 0) FROM schema_version", &q)) != 0)
@@ -371,7 +416,7 @@ schema_apply(struct sqlite_store *s)
 			goto out;
 		}
 		cur = sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
+		done(s, q);
 		q = NULL;
 	}
 	if (cur > latest) {
@@ -390,13 +435,13 @@ schema_apply(struct sqlite_store *s)
 		if ((r = prep(s, "INSERT INTO schema_version (version) VALUES (?)", &q)) != 0 ||
 		    (r = b_int(q, 1, schemas[i].version)) != 0 || (r = run(s, q, __func__, NULL)) != 0)
 			goto out;
-		sqlite3_finalize(q);
+		done(s, q);
 		q = NULL;
 		log_info("database schema version %" PRId64 " applied", schemas[i].version);
 	}
 	r = tx_commit(s);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	if (r != 0)
 		tx_rollback(s);
 	return r;
@@ -419,7 +464,7 @@ set_wal(struct sqlite_store *s)
 		r = 0;
 	else
 		log_error("cannot switch the database to WAL mode");
-	sqlite3_finalize(q);
+	done(s, q);
 	return r;
 }
 
@@ -428,6 +473,8 @@ sq_free(struct sqlite_store *s)
 {
 	if (s == NULL)
 		return;
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i].q);
 	/* close_v2 still releases everything if a statement leaked; a leak is our bug */
 	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK) {
 		log_bug("database busy at close: %s", sqlite3_errmsg(s->db));
@@ -525,7 +572,7 @@ sq_user_insert(struct store *st, const struct store_user *u)
 		r = rc == SQLITE_ROW ? INK_ERR_EXISTS : db_err(s, __func__, rc);
 		goto out;
 	}
-	sqlite3_finalize(q);
+	done(s, q);
 	q = NULL;
 	if ((r = prep(s, "INSERT INTO users (id, username, display_name, status, "
 	    "must_change_password, failed_logins, totp_last_step, created_at, created_by, "
@@ -543,7 +590,7 @@ sq_user_insert(struct store *st, const struct store_user *u)
 		goto out;
 	r = tx_commit(s);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	if (r != 0)
 		tx_rollback(s);
 	unlock(s);
@@ -569,7 +616,7 @@ user_get(struct sqlite_store *s, const char *sql, const char *key, struct store_
 	else
 		r = db_err(s, __func__, rc);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -635,7 +682,7 @@ sq_user_list(struct store *st, struct store_user **out, size_t *n)
 	v = NULL;
 	r = 0;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	store_users_free(v, cap);
 	return r;
@@ -649,7 +696,7 @@ user_update(struct sqlite_store *s, sqlite3_stmt *q, const char *func)
 	int r, changed = 0;
 
 	r = run(s, q, func, &changed);
-	sqlite3_finalize(q);
+	done(s, q);
 	if (r == 0 && changed == 0)
 		r = INK_ERR_NOT_FOUND;
 	return r;
@@ -674,7 +721,7 @@ sq_user_set_password(struct store *st, const char *id, const char *hash, bool mu
 	r = user_update(s, q, __func__);
 	q = NULL;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -703,7 +750,7 @@ sq_user_set_status(struct store *st, const char *id, int status)
 	if (changed == 0 && (r = user_exists(s, id)) == 0)
 		r = INK_ERR_DISABLED;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -729,7 +776,7 @@ sq_user_set_roles(struct store *st, const char *id, uint32_t roles)
 		goto out;
 	r = tx_commit(s);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	if (r != 0)
 		tx_rollback(s);
 	unlock(s);
@@ -754,7 +801,7 @@ sq_user_set_totp(struct store *st, const char *id, const uint8_t *sealed, size_t
 	r = user_update(s, q, __func__);
 	q = NULL;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -781,7 +828,7 @@ sq_user_login_failed(struct store *st, const char *id, int64_t max, bool *locked
 		r = INK_ERR_NOT_FOUND;
 		goto out;
 	}
-	sqlite3_finalize(q);
+	done(s, q);
 	q = NULL;
 	if ((r = prep(s, "UPDATE users SET status = 1 WHERE id = ? AND status = 0 AND "
 	    "failed_logins >= ?", &q)) != 0 || (r = b_text(q, 1, id)) != 0 ||
@@ -791,7 +838,7 @@ sq_user_login_failed(struct store *st, const char *id, int64_t max, bool *locked
 		goto out;
 	*locked_now = changed != 0;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	if (r != 0)
 		tx_rollback(s);
 	unlock(s);
@@ -815,7 +862,7 @@ sq_user_login_reserve(struct store *st, const char *id, int64_t max)
 	if (changed == 0 && (r = user_exists(s, id)) == 0)
 		r = INK_ERR_LOCKED;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -844,7 +891,7 @@ sq_user_login_settle(struct store *st, const char *id, int64_t max, bool failed,
 		goto out;
 	*locked_now = changed != 0;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -865,7 +912,7 @@ sq_user_login_ok(struct store *st, const char *id)
 	r = user_update(s, q, __func__);
 	q = NULL;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -889,7 +936,7 @@ sq_user_use_totp_step(struct store *st, const char *id, int64_t step)
 	if (changed == 0 && (r = user_exists(s, id)) == 0)
 		r = INK_ERR_REPLAY;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -916,7 +963,7 @@ sq_idv_insert(struct store *st, const struct store_idv *v)
 	    (r = b_int(q, 5, v->verified_at)) != 0 || (r = run(s, q, __func__, NULL)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -953,7 +1000,7 @@ sq_idv_get(struct store *st, const char *user_id, struct store_idv *out)
 out:
 	if (r != 0)
 		memset(out, 0, sizeof(*out));
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -980,7 +1027,7 @@ sq_session_insert(struct store *st, const struct store_session *ss)
 	    (r = run(s, q, __func__, NULL)) != 0)
 		goto out;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -1022,7 +1069,7 @@ sq_session_get(struct store *st, const uint8_t hash[static 32], struct store_ses
 out:
 	if (r != 0)
 		memset(out, 0, sizeof(*out));
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -1041,7 +1088,7 @@ sq_session_revoke(struct store *st, const uint8_t hash[static 32])
 	r = user_update(s, q, __func__);
 	q = NULL;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -1063,7 +1110,7 @@ sq_session_revoke_user(struct store *st, const char *user_id)
 	if (changed == 0)
 		r = user_exists(s, user_id);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -1118,7 +1165,7 @@ out:
 		for (i = 0; i < n; i++)
 			seqs[i] = 0;
 	}
-	sqlite3_finalize(q);
+	done(s, q);
 	return r;
 }
 
@@ -1221,7 +1268,7 @@ sq_audit_list(struct store *st, int64_t after, size_t limit, struct store_audit_
 	v = NULL;
 	r = 0;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	free(v);
 	return r;
@@ -1246,7 +1293,7 @@ sq_audit_last_seq(struct store *st, int64_t *seq)
 	}
 	*seq = sqlite3_column_int64(q, 0);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -1267,7 +1314,7 @@ sq_checkpoint_insert(struct store *st, const struct store_checkpoint *c)
 		goto out;
 	r = run(s, q, __func__, NULL);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -1326,7 +1373,7 @@ sq_checkpoint_list(struct store *st, int64_t min_size, int64_t max_size,
 	v = NULL;
 	r = 0;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	free(v);
 	return r;
@@ -1351,7 +1398,7 @@ sq_archive_insert(struct store *st, const struct store_archive *a)
 		goto out;
 	r = run(s, q, __func__, NULL);
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
@@ -1396,7 +1443,7 @@ sq_archive_last(struct store *st, struct store_archive *out)
 	    (r = col_text(q, 5, out->sha256, sizeof(out->sha256))) != 0)
 		goto out;
 out:
-	sqlite3_finalize(q);
+	done(s, q);
 	unlock(s);
 	return r;
 }
