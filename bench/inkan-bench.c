@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,6 +85,8 @@ struct result {
 	size_t alg, batch, sigs;
 	double auth_wall, sign_wall;
 	double auth_p50, auth_p99, sign_p50, sign_p99;   /* seconds */
+	/* CPU time spent during the signHash phase (seconds; < 0 when unknown) */
+	double cpu_sam, cpu_inkand, cpu_client;
 };
 
 struct speed {
@@ -93,13 +96,14 @@ struct speed {
 struct bench {
 	/* options */
 	size_t nsigners, nthreads, ncpus, rounds;
+	const struct bench_alg *only;        /* measure just this algorithm (-a) */
 	int speed_seconds;
 	bool json;
 	char bindir[512];
 	const char *openssl;
 	/* run */
 	char tmpdir[256], datadir[300], url[128], cacert[400];
-	pid_t inkand;
+	pid_t inkand, sam;                   /* sam: inkand's child, found after the start */
 	struct ink_config cfg;
 	char pin[40];
 	char so_onetime[128];                /* until the officer's first login */
@@ -430,6 +434,51 @@ stop_inkand(struct bench *b)
 	waitpid(b->inkand, &status, 0);
 	b->inkand = inkand_pid = 0;
 	return INK_ERR_IO;
+}
+
+/* CPU time (user + system, threads ended included) of a process, in seconds; -1 unknown. */
+static double
+proc_cpu(pid_t pid)
+{
+	struct timespec ts;
+	clockid_t clk;
+
+	if (pid <= 0 || clock_getcpuclockid(pid, &clk) != 0 || clock_gettime(clk, &ts) != 0)
+		return -1;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* inkan-sam: the child of inkand (its parent id is the 4th field of /proc/PID/stat, after the
+ * command in parentheses). 0 when not found. */
+static pid_t
+find_sam(pid_t inkand)
+{
+	DIR *d;
+	struct dirent *e;
+	pid_t found = 0;
+
+	if (inkand <= 0 || (d = opendir("/proc")) == NULL)
+		return 0;
+	while (found == 0 && (e = readdir(d)) != NULL) {
+		char path[300], line[512], *p;
+		long ppid;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		p = fgets(line, sizeof(line), f);
+		fclose(f);
+		if (p == NULL || (p = strrchr(line, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %ld", &ppid) != 1)
+			continue;
+		if (ppid == (long)inkand)
+			found = (pid_t)atol(e->d_name);
+	}
+	closedir(d);
+	return found;
 }
 
 /* ---- HTTP ---- */
@@ -1101,7 +1150,7 @@ static int
 measure(struct bench *b, size_t alg, size_t batch)
 {
 	struct result *res = &b->results[b->nresults];
-	double *alat = NULL, *slat = NULL, wall;
+	double *alat = NULL, *slat = NULL, wall, cpu_sam, cpu_inkand, cpu_client;
 	size_t round;
 	int r = INK_ERR_ALLOC;
 
@@ -1130,8 +1179,19 @@ measure(struct bench *b, size_t alg, size_t batch)
 		fprintf(stderr, "; signHash...");
 	b->from = 0;
 	b->to = b->njobs;
-	if ((r = make_sign_bodies(b)) != 0 || (r = pool_run(b, do_sign, slat, &res->sign_wall)) != 0 ||
-	    (r = parse_sigs(b)) != 0)
+	if ((r = make_sign_bodies(b)) != 0)
+		goto out;
+	if (b->sam == 0)
+		b->sam = find_sam(b->inkand);
+	cpu_sam = proc_cpu(b->sam);
+	cpu_inkand = proc_cpu(b->inkand);
+	cpu_client = proc_cpu(getpid());
+	if ((r = pool_run(b, do_sign, slat, &res->sign_wall)) != 0)
+		goto out;
+	res->cpu_sam = cpu_sam < 0 ? -1 : proc_cpu(b->sam) - cpu_sam;
+	res->cpu_inkand = cpu_inkand < 0 ? -1 : proc_cpu(b->inkand) - cpu_inkand;
+	res->cpu_client = cpu_client < 0 ? -1 : proc_cpu(getpid()) - cpu_client;
+	if ((r = parse_sigs(b)) != 0)
 		goto out;
 	if (!b->json)
 		fprintf(stderr, " %.2f s; verifying...", res->sign_wall);
@@ -1289,6 +1349,25 @@ print_table(const struct bench *b)
 		       b->speed_1.sign[k], b->speed_n.sign[k], ours,
 		       100 * ratio(ours, b->speed_1.sign[k]), 100 * ratio(ours, b->speed_n.sign[k]));
 	}
+	printf("\nCPU time during signHash at batch %zu, %% of %zu CPUs x the phase; inkan-sam's "
+	       "signatures per CPU-second / openssl -multi 1\n",
+	       batches[NBATCHES - 1], b->ncpus);
+	printf("%-9s %9s %7s %7s %7s | %15s %8s\n", "algorithm", "inkan-sam", "inkand", "client",
+	       "rest", "sam sig/CPU-s", "ratio");
+	for (k = 0; k < NALGS; k++) {
+		double cap, sam, ink, cli;
+
+		if ((res = find_result(b, k, batches[NBATCHES - 1])) == NULL || res->cpu_sam < 0 ||
+		    res->cpu_inkand < 0 || res->cpu_client < 0)
+			continue;
+		cap = (double)b->ncpus * res->sign_wall;
+		sam = 100 * ratio(res->cpu_sam, cap);
+		ink = 100 * ratio(res->cpu_inkand, cap);
+		cli = 100 * ratio(res->cpu_client, cap);
+		printf("%-9s %8.0f%% %6.0f%% %6.0f%% %6.0f%% | %15.1f %7.0f%%\n", algs[k].name, sam,
+		       ink, cli, 100 - sam - ink - cli, ratio((double)res->sigs, res->cpu_sam),
+		       100 * ratio(ratio((double)res->sigs, res->cpu_sam), b->speed_1.sign[k]));
+	}
 }
 
 static int
@@ -1314,14 +1393,15 @@ print_json(const struct bench *b)
 			if (batches[i] == batches[NBATCHES - 1])
 				ours = (double)res->sigs / res->sign_wall;
 			json_array_append_new(bs, json_pack(
-			    "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
+			    "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:{s:f, s:f, s:f}}",
 			    "batch", (json_int_t)res->batch, "signatures", (json_int_t)res->sigs,
 			    "e2e_sig_per_s", (double)res->sigs / (res->auth_wall + res->sign_wall),
 			    "signhash_sig_per_s", (double)res->sigs / res->sign_wall,
 			    "authorize_wall_s", res->auth_wall, "signhash_wall_s", res->sign_wall,
 			    "signhash_p50_ms", res->sign_p50 * 1e3, "signhash_p99_ms", res->sign_p99 * 1e3,
 			    "authorize_p50_ms", res->auth_p50 * 1e3, "authorize_p99_ms",
-			    res->auth_p99 * 1e3));
+			    res->auth_p99 * 1e3, "signhash_cpu_s", "inkan_sam", res->cpu_sam, "inkand",
+			    res->cpu_inkand, "client", res->cpu_client));
 		}
 		a = json_pack("{s:s, s:s, s:o, s:{s:f, s:f}, s:{s:f, s:f}}", "algorithm",
 		              algs[k].name, "openssl_speed_name", algs[k].speed_name, "batches", bs,
@@ -1333,7 +1413,8 @@ print_json(const struct bench *b)
 	}
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:s, s:{s:I, s:I, s:I, s:I}, s:f, s:f, s:o}",
 	              "cpus", (json_int_t)b->ncpus, "multi_n", (json_int_t)b->ncpus, "signers",
-	              (json_int_t)b->nsigners, "rounds", (json_int_t)b->rounds, "client_threads", (json_int_t)b->nthreads, "openssl",
+	              (json_int_t)b->nsigners, "rounds", (json_int_t)b->rounds, "client_threads",
+	              (json_int_t)b->nthreads, "openssl",
 	              b->openssl_version, "server", "argon2_memory_kib",
 	              (json_int_t)b->cfg.argon2_m_kib, "argon2_iterations", (json_int_t)b->cfg.argon2_t,
 	              "argon2_parallelism", (json_int_t)b->cfg.argon2_p, "http_threads",
@@ -1363,13 +1444,14 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: inkan-bench [-s SIGNERS] [-r ROUNDS] [-c THREADS] [-t SECONDS] [--json]\n"
-	        "                   [--bin DIR] [--openssl PATH]\n"
+	        "usage: inkan-bench [-s SIGNERS] [-r ROUNDS] [-c THREADS] [-t SECONDS] [-a ALG]\n"
+	        "                   [--json] [--bin DIR] [--openssl PATH]\n"
 	        "  -s, --signers N   signers, each with a P-256, RSA-2048 and RSA-3072 key (%d)\n"
 	        "  -r, --rounds N    authorizations per signer and measurement, ~30 s apart (%d, "
 	        "at most %d)\n"
 	        "  -c, --threads N   concurrent client threads (4 x CPUs)\n"
 	        "  -t, --speed-seconds N  seconds per `openssl speed` test (%d)\n"
+	        "  -a, --alg NAME    measure only P-256, RSA-2048 or RSA-3072 (all)\n"
 	        "      --json        machine-readable output on stdout\n"
 	        "      --bin DIR     where inkand, inkan-sam and inkan are (next to inkan-bench)\n"
 	        "      --openssl P   the openssl program (openssl)\n",
@@ -1398,13 +1480,14 @@ parse_args(struct bench *b, int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "threads", required_argument, NULL, 'c' },
 		{ "speed-seconds", required_argument, NULL, 't' },
+		{ "alg", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "bin", required_argument, NULL, 'b' },
 		{ "openssl", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	size_t v;
+	size_t v, k;
 	int ch;
 
 	b->nsigners = BENCH_SIGNERS;
@@ -1419,7 +1502,7 @@ parse_args(struct bench *b, int argc, char **argv)
 	b->openssl = "openssl";
 	if (ink_exe_sibling("", NULL, b->bindir, sizeof(b->bindir)) != 0)
 		return INK_ERR_IO;
-	while ((ch = getopt_long(argc, argv, "s:r:c:t:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:r:c:t:a:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			if (parse_size(optarg, 1, BENCH_MAX_SIGNERS, &b->nsigners) != 0)
@@ -1437,6 +1520,13 @@ parse_args(struct bench *b, int argc, char **argv)
 			if (parse_size(optarg, 1, 60, &v) != 0)
 				goto bad;
 			b->speed_seconds = (int)v;
+			break;
+		case 'a':
+			for (k = 0; k < NALGS && strcmp(optarg, algs[k].name) != 0; k++)
+				;
+			if (k == NALGS)
+				goto bad;
+			b->only = &algs[k];
 			break;
 		case 'j':
 			b->json = true;
@@ -1542,7 +1632,7 @@ main(int argc, char **argv)
 	b.auth_margin = 3 + 0.5 * (double)b.nsigners;
 	t0 = mono_now();
 	for (k = 0; k < NALGS; k++) {
-		for (i = 0; i < NBATCHES; i++) {
+		for (i = 0; i < NBATCHES && (b.only == NULL || b.only == &algs[k]); i++) {
 			if ((r = measure(&b, k, batches[i])) != 0) {
 				if (!b.json)
 					fprintf(stderr, "\n");
