@@ -655,7 +655,10 @@ next_step_in(void)
 	return (floor(now / AUTH_TOTP_STEP) + 1) * AUTH_TOTP_STEP - now + 0.2;
 }
 
-/* The next code of an account, waiting for the clock when its steps are used up. */
+/* The next code of an account, waiting for the clock when its steps are used up. Step now-1
+ * only with TOTP_LOGIN_MARGIN seconds of it left: during set-up a login may queue behind the
+ * other accounts' Argon2id work for several seconds (5 s were once too few). */
+#define TOTP_LOGIN_MARGIN 15
 static int
 totp_next(struct account *a, char otp[static 8])
 {
@@ -663,7 +666,7 @@ totp_next(struct account *a, char otp[static 8])
 	int64_t s;
 	int r;
 
-	while ((s = totp_pick(a->last_step, wall_now(), 5)) < 0) {
+	while ((s = totp_pick(a->last_step, wall_now(), TOTP_LOGIN_MARGIN)) < 0) {
 		if (interrupted)
 			return INK_ERR_IO;
 		sleep_secs(next_step_in());

@@ -69,7 +69,8 @@ void ink_log(enum ink_log_level lvl, const char *func, const char *fmt, ...) INK
 
 /* Turns off core dumps and ptrace attach for this process; call first in main(). */
 void secmem_harden_process(void);
-/* Zeroed, mlock'd, MADV_DONTDUMP memory; NULL on failure. */
+/* Zeroed, mlock'd, MADV_DONTDUMP memory (up to 4 KiB from OpenSSL's secure heap when the
+ * process set one up); NULL on failure. */
 void *secmem_alloc(size_t len) INK_WUR;
 /* Wipes and releases memory from secmem_alloc(); accepts NULL. */
 void secmem_free(void *p);

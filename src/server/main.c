@@ -2,6 +2,7 @@
  * and stops cleanly on SIGTERM/SIGINT. */
 #include "server/server.h"
 
+#include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <signal.h>
@@ -245,6 +246,9 @@ main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	secmem_harden_process();
+	/* Secrets in requests (a SAD, PIN or OTP field, ...) are small secmem blocks: from one
+	 * locked heap they cost no mmap/mlock/munmap per request. */
+	(void)CRYPTO_secure_malloc_init(1 << 20, 16);
 	secmem_json_wipe_on_free();
 	ink_log_init("inkand", INK_LOG_INFO);
 	for (i = 1; i < argc; i++) {
