@@ -1341,7 +1341,7 @@ static void
 print_table(const struct bench *b)
 {
 	const struct result *res;
-	size_t i, k;
+	size_t i, k, m;
 
 	printf("inkan-bench: inkand on its defaults (Argon2id %lld KiB, t=%lld, p=%lld; threads "
 	       "%lld; audit fsync'ed), %zu signers x %zu keys, %zu rounds, %zu client threads, "
@@ -1377,14 +1377,12 @@ print_table(const struct bench *b)
 		       b->speed_1.sign[k], b->speed_n.sign[k], ours,
 		       100 * ratio(ours, b->speed_1.sign[k]), 100 * ratio(ours, b->speed_n.sign[k]));
 	}
-	printf("openssl speed before / after, -multi %zu:", b->ncpus);
-	for (k = 0; k < NALGS; k++)
-		printf(" %s %.0f / %.0f%s", algs[k].name, b->speed_runs[0][0].sign[k],
-		       b->speed_runs[1][0].sign[k], k + 1 < NALGS ? "," : "\n");
-	printf("openssl speed before / after, -multi 1:");
-	for (k = 0; k < NALGS; k++)
-		printf(" %s %.0f / %.0f%s", algs[k].name, b->speed_runs[0][1].sign[k],
-		       b->speed_runs[1][1].sign[k], k + 1 < NALGS ? "," : "\n");
+	for (m = 0; m < 2; m++) {
+		printf("openssl speed before / after, -multi %zu:", m == 0 ? b->ncpus : 1);
+		for (k = 0; k < NALGS; k++)
+			printf(" %s %.0f / %.0f%s", algs[k].name, b->speed_runs[0][m].sign[k],
+			       b->speed_runs[1][m].sign[k], k + 1 < NALGS ? "," : "\n");
+	}
 	printf("\nCPU time during signHash at batch %zu, %% of %zu CPUs x the phase; inkan-sam's "
 	       "signatures per CPU-second / openssl -multi 1\n",
 	       batches[NBATCHES - 1], b->ncpus);

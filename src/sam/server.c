@@ -660,12 +660,14 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	pthread_t th[SAM_CHANNELS_MAX];
 	pthread_rwlockattr_t ra;
 	size_t i, started = 0;
+	long cores;
 	int r;
 
 	if (nfds == 0 || nfds > SAM_CHANNELS_MAX)
 		return INK_ERR_INVALID;
 	s.cfg = cfg;
-	s.cores = sysconf(_SC_NPROCESSORS_ONLN) > 0 ? (size_t)sysconf(_SC_NPROCESSORS_ONLN) : 1;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	s.cores = cores > 0 ? (size_t)cores : 1;
 	pthread_mutex_init(&s.mu, NULL);
 	/* Writers first: a key's revocation does not wait behind a stream of signatures. */
 	pthread_rwlockattr_init(&ra);
