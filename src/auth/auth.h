@@ -112,7 +112,8 @@ struct auth_principal {
 	char user_id[STORE_ID_LEN + 1];
 	char username[STORE_NAME_MAX + 1];
 	uint32_t roles;
-	bool password_change_only;
+	bool password_change_only;     /* a set-up session: password change (and enrolment) only */
+	bool enrol_only;               /* ... with the password changed: TOTP enrolment only */
 	uint8_t token_hash[32];
 };
 
@@ -140,12 +141,14 @@ struct auth_new_secrets {
 void auth_secrets_free(struct auth_new_secrets *s);
 
 /* Password + current TOTP code -> bearer token (out) and its lifetime. The token of an
- * account that must change its password only allows auth_change_password. Every failure is
+ * account that must change its password only allows auth_change_password; of one that has
+ * not enrolled its TOTP seed yet (*enrol; no code is asked then) only auth_enrol and
+ * auth_enrol_confirm. Every failure is
  * audited and counted; reaching the limit locks the account. Refusals: INK_ERR_AUTH (wrong
  * user, password or code, reused code), INK_ERR_LOCKED, INK_ERR_DISABLED. */
 int auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *username,
                const char *password, const char *otp, char token[static AUTH_TOKEN_CHARS + 1],
-               int64_t *expires_in, bool *must_change) INK_WUR;
+               int64_t *expires_in, bool *must_change, bool *enrol) INK_WUR;
 /* Bearer token -> principal; INK_ERR_AUTH (unknown/revoked), INK_ERR_EXPIRED, INK_ERR_LOCKED,
  * INK_ERR_DISABLED. Refusals are audited. */
 int auth_authenticate(const struct auth_ctx *ctx, const struct auth_req *rq, const char *token,
@@ -158,14 +161,21 @@ int auth_logout(const struct auth_ctx *ctx, const struct auth_req *rq,
 int auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
                          const struct auth_principal *p, const char *old_pw, const char *new_pw) INK_WUR;
 
-/* Creates an account. A signer account needs AUTH_PERM_SIGNER_MANAGE and an identity
- * verification record (idv method and evidence); a privileged account needs
- * AUTH_PERM_PRIVILEGED_MANAGE and roles that pass auth_roles_check(). */
+/* How a registration officer verified a signer's identity. The document's number goes to the
+ * SAM only (which keeps a keyed hash of type and number so that one person is registered
+ * once); it is stored, logged and certified nowhere. */
+struct auth_idv {
+	const char *method, *evidence, *doc_type, *doc_number;
+};
+/* Creates an account; the SAM registers the person first, checking the officer's live SAM
+ * session and role itself. A signer account needs AUTH_PERM_SIGNER_MANAGE and an identity
+ * verification record; a privileged account needs AUTH_PERM_PRIVILEGED_MANAGE and roles that
+ * pass auth_roles_check(). secrets gets the one-time password only: the person enrols their
+ * own TOTP seed. INK_ERR_IDENTITY: this document is registered already. */
 int auth_user_create(const struct auth_ctx *ctx, const struct auth_req *rq,
                      const struct auth_principal *actor, const char *username,
-                     const char *display_name, uint32_t roles, const char *idv_method,
-                     const char *idv_evidence, struct auth_account *acct,
-                     struct auth_new_secrets *secrets) INK_WUR;
+                     const char *display_name, uint32_t roles, const struct auth_idv *idv,
+                     struct auth_account *acct, struct auth_new_secrets *secrets) INK_WUR;
 /* Every account (officers only); *out malloc'd. */
 int auth_user_list(const struct auth_ctx *ctx, const struct auth_req *rq,
                    const struct auth_principal *actor, struct auth_account **out, size_t *n) INK_WUR;
@@ -173,9 +183,24 @@ int auth_user_list(const struct auth_ctx *ctx, const struct auth_req *rq,
 int auth_user_show(const struct auth_ctx *ctx, const struct auth_req *rq,
                    const struct auth_principal *actor, const char *username,
                    struct auth_account *out) INK_WUR;
-/* Deregisters: disables the account and ends its sessions; records stay. */
+/* Deregisters: disables the account and ends its sessions; records stay. The SAM checks the
+ * officer's session, role and fresh OTP, and destroys the keys. */
 int auth_user_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
-                     const struct auth_principal *actor, const char *username) INK_WUR;
+                     const struct auth_principal *actor, const char *username,
+                     const char *otp) INK_WUR;
+/* Resets an account's second factor (lost phone; registration officer with a fresh OTP): the
+ * person enrols a new seed at their next login, and their keys work only with it. */
+int auth_user_reenrol(const struct auth_ctx *ctx, const struct auth_req *rq,
+                      const struct auth_principal *actor, const char *username,
+                      const char *otp) INK_WUR;
+/* A new TOTP seed for the caller's own account (a session with enrol_only), shown to them
+ * alone: secrets gets totp_seed_b32 and otpauth_uri. */
+int auth_enrol(const struct auth_ctx *ctx, const struct auth_req *rq,
+               const struct auth_principal *p, struct auth_new_secrets *secrets) INK_WUR;
+/* Confirms it with its first code: the SAM activates the seed and records when and from where;
+ * the session becomes a full one. */
+int auth_enrol_confirm(const struct auth_ctx *ctx, const struct auth_req *rq,
+                       const struct auth_principal *p, const char *otp) INK_WUR;
 /* Unlocks a locked account (registration officer). */
 int auth_user_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
                      const struct auth_principal *actor, const char *username) INK_WUR;
@@ -222,9 +247,10 @@ int auth_key_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
 /* The key store backup (system operator); *blob malloc'd. */
 int auth_backup(const struct auth_ctx *ctx, const struct auth_req *rq,
                 const struct auth_principal *actor, uint8_t **blob, size_t *len) INK_WUR;
+/* A restore needs the operator's fresh OTP too (checked by the SAM). */
 int auth_restore(const struct auth_ctx *ctx, const struct auth_req *rq,
-                 const struct auth_principal *actor, const uint8_t *blob, size_t len,
-                 uint32_t *count) INK_WUR;
+                 const struct auth_principal *actor, const char *otp, const uint8_t *blob,
+                 size_t len, uint32_t *count) INK_WUR;
 
 /* ---- CSC signing (SCAL2) ---- */
 

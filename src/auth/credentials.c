@@ -72,26 +72,21 @@ auth_key_create(const struct auth_ctx *ctx, const struct auth_req *rq,
                 const struct auth_principal *actor, const char *algo, const char *pin,
                 bool external, struct sam_cred *out, uint8_t **csr, size_t *csr_len)
 {
-	struct store_user u;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	*csr = NULL;
 	*csr_len = 0;
-	memset(&u, 0, sizeof(u));
 	if ((r = may(ctx, rq, actor, AUTH_PERM_SIGN, "key.create", NULL)) != 0)
 		return r;
 	if ((r = pin_not_password(ctx, actor, pin)) != 0) {
 		key_audit(ctx, rq, actor, "key.create", NULL, NULL, r);
 		return r;
 	}
-	/* The certificate names what the registration officer recorded, never what the caller says. */
-	if ((r = ctx->st->ops->user_get_by_id(ctx->st, actor->user_id, &u)) != 0)
-		return r;
-	r = sam_key_create(ctx->sam, actor->user_id, u.display_name, u.id, algo, pin, external, out,
-	                   csr, csr_len);
+	/* The certificate names the SAM's own record of the signer (the registration officer's
+	 * record and the pseudonym the SAM assigned), never what inkand or the caller says. */
+	r = sam_key_create(ctx->sam, actor->token_hash, algo, pin, external, out, csr, csr_len);
 	key_audit(ctx, rq, actor, "key.create", r == 0 ? out->id : NULL, r == 0 ? out->serial : NULL, r);
-	OPENSSL_cleanse(&u, sizeof(u));
 	return r;
 }
 
@@ -157,25 +152,22 @@ auth_key_import(const struct auth_ctx *ctx, const struct auth_req *rq,
 	memset(out, 0, sizeof(*out));
 	if ((r = may(ctx, rq, actor, AUTH_PERM_SIGN, "key.certificate", id)) != 0)
 		return r;
-	r = sam_key_import(ctx->sam, actor->user_id, id, der, len, out);
+	r = sam_key_import(ctx->sam, actor->token_hash, id, der, len, out);
 	key_audit(ctx, rq, actor, "key.certificate", id, r == 0 ? out->serial : NULL, r);
 	return r;
 }
 
-/* After the SAM accepted an OTP: the step is used up for logins too; a wrong code counts
- * against the account like a failed login. */
+/* A wrong code counts against the account like a failed login (the SAM counts it too, in
+ * its own record, and locks the person there; the step is claimed by the SAM). */
 static void
-otp_outcome(const struct auth_ctx *ctx, const struct auth_principal *a, int r, int64_t step)
+otp_outcome(const struct auth_ctx *ctx, const struct auth_principal *a, int r)
 {
 	bool locked = false;
 
-	if (r == INK_ERR_AUTH) {
-		if (ctx->st->ops->user_login_failed(ctx->st, a->user_id, ctx->cfg->max_login_failures,
-		                                    &locked) != 0)
-			log_error("cannot count a failed OTP");
-	} else if (step >= 0 && ctx->st->ops->user_use_totp_step(ctx->st, a->user_id, step) != 0) {
-		log_warn("an OTP step already used for a login also served a key operation");
-	}
+	if (r == INK_ERR_AUTH &&
+	    ctx->st->ops->user_login_failed(ctx->st, a->user_id, ctx->cfg->max_login_failures,
+	                                    &locked) != 0)
+		log_error("cannot count a failed OTP");
 }
 
 int
@@ -183,22 +175,16 @@ auth_key_pin(const struct auth_ctx *ctx, const struct auth_req *rq,
              const struct auth_principal *actor, const char *id, const char *old_pin,
              const char *new_pin, const char *otp)
 {
-	struct store_user u;
 	int64_t step = -1;
 	int r;
 
-	memset(&u, 0, sizeof(u));
 	if ((r = may(ctx, rq, actor, AUTH_PERM_SIGN, "key.pin", id)) != 0)
 		return r;
-	if ((r = pin_not_password(ctx, actor, new_pin)) == 0 &&
-	    (r = ctx->st->ops->user_get_by_id(ctx->st, actor->user_id, &u)) == 0) {
-		struct sam_otp o = { u.totp_sealed, u.totp_sealed_len, otp, (int)ctx->cfg->totp_window };
-
-		r = sam_key_pin(ctx->sam, actor->user_id, id, old_pin, new_pin, &o, &step);
-		otp_outcome(ctx, actor, r, step);
+	if ((r = pin_not_password(ctx, actor, new_pin)) == 0) {
+		r = sam_key_pin(ctx->sam, actor->token_hash, id, old_pin, new_pin, otp, &step);
+		otp_outcome(ctx, actor, r);
 	}
 	key_audit(ctx, rq, actor, "key.pin", id, NULL, r);
-	OPENSSL_cleanse(&u, sizeof(u));
 	return r;
 }
 
@@ -217,7 +203,7 @@ auth_key_revoke(const struct auth_ctx *ctx, const struct auth_req *rq,
 	}
 	/* The serial is looked up first so the record names the certificate revoked. */
 	if ((r = sam_key_get(ctx->sam, owner_of(actor, true), id, &c)) == 0)
-		r = sam_key_revoke(ctx->sam, owner_of(actor, true), id, (uint32_t)reason);
+		r = sam_key_revoke(ctx->sam, actor->token_hash, id, (uint32_t)reason);
 	key_audit(ctx, rq, actor, "key.revoke", id, c.serial, r);
 	sam_cred_clear(&c);
 	return r;
@@ -228,26 +214,17 @@ auth_key_renew(const struct auth_ctx *ctx, const struct auth_req *rq,
                const struct auth_principal *actor, const char *id, const char *pin,
                const char *otp, struct sam_cred *out)
 {
-	struct store_user u;
+	int64_t step = -1;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	memset(&u, 0, sizeof(u));
 	if ((r = may(ctx, rq, actor, AUTH_PERM_SIGN, "key.renew", id)) != 0)
 		return r;
-	if ((r = ctx->st->ops->user_get_by_id(ctx->st, actor->user_id, &u)) != 0)
-		return r;
-	{
-		struct sam_otp o = { u.totp_sealed, u.totp_sealed_len, otp, (int)ctx->cfg->totp_window };
-		int64_t step = -1;
-
-		r = sam_key_renew(ctx->sam, actor->user_id, id, pin, u.display_name, u.id, &o, out, &step);
-		otp_outcome(ctx, actor, r, step);
-	}
+	r = sam_key_renew(ctx->sam, actor->token_hash, id, pin, otp, out, &step);
+	otp_outcome(ctx, actor, r);
 	key_audit(ctx, rq, actor, "key.renew", id, r == 0 ? out->serial : NULL, r);
 	if (r == 0)
 		key_audit(ctx, rq, actor, "key.create", out->id, out->serial, 0);
-	OPENSSL_cleanse(&u, sizeof(u));
 	return r;
 }
 
@@ -259,7 +236,7 @@ auth_key_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
 
 	if ((r = may(ctx, rq, actor, AUTH_PERM_UNLOCK, "key.unlock", id)) != 0)
 		return r;
-	r = sam_key_unlock(ctx->sam, id);
+	r = sam_key_unlock(ctx->sam, actor->token_hash, id);
 	key_audit(ctx, rq, actor, "key.unlock", id, NULL, r);
 	return r;
 }
@@ -274,21 +251,22 @@ auth_backup(const struct auth_ctx *ctx, const struct auth_req *rq,
 	*len = 0;
 	if ((r = may(ctx, rq, actor, AUTH_PERM_BACKUP, "backup.create", NULL)) != 0)
 		return r;
-	r = sam_backup(ctx->sam, blob, len);
+	r = sam_backup(ctx->sam, actor->token_hash, blob, len);
 	key_audit(ctx, rq, actor, "backup.create", NULL, NULL, r);
 	return r;
 }
 
 int
 auth_restore(const struct auth_ctx *ctx, const struct auth_req *rq,
-             const struct auth_principal *actor, const uint8_t *blob, size_t len, uint32_t *count)
+             const struct auth_principal *actor, const char *otp, const uint8_t *blob, size_t len,
+             uint32_t *count)
 {
 	int r;
 
 	*count = 0;
 	if ((r = may(ctx, rq, actor, AUTH_PERM_BACKUP, "backup.restore", NULL)) != 0)
 		return r;
-	r = sam_restore(ctx->sam, blob, len, count);
+	r = sam_restore(ctx->sam, actor->token_hash, otp, blob, len, count);
 	key_audit(ctx, rq, actor, "backup.restore", NULL, NULL, r);
 	return r;
 }

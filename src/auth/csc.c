@@ -126,13 +126,11 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
                    const char *hash_oid, const char *pin, const char *otp,
                    char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
 {
-	struct store_user u;
 	uint8_t raw[SAM_SAD_LEN];
 	char serial[41] = "";
 	int64_t step = -1, expires = 0;
-	int r;
+	int r = 0;
 
-	memset(&u, 0, sizeof(u));
 	sad[0] = '\0';
 	*expires_in = 0;
 	if (actor->password_change_only)
@@ -141,28 +139,18 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 		r = INK_ERR_DENIED;
 	else if (n == 0 || n > (size_t)ctx->cfg->multisign)
 		r = INK_ERR_TOO_LARGE;
-	else
-		r = ctx->st->ops->user_get_by_id(ctx->st, actor->user_id, &u);
 	if (r == 0) {
+		/* The SAM checks the OTP against its own record of the signer (seed, window, last
+		 * step used, attempt counter) and claims its step for logins too. */
 		struct sam_authz a = {
-			.owner = actor->user_id, .session = actor->token_hash, .cred = cred,
-			.sealed = u.totp_sealed, .sealed_len = u.totp_sealed_len, .otp = otp,
-			.window = (int)ctx->cfg->totp_window, .pin = pin, .hash_oid = hash_oid,
+			.session = actor->token_hash, .cred = cred, .otp = otp, .pin = pin,
+			.hash_oid = hash_oid,
 			.ttl = (uint32_t)ctx->cfg->sad_ttl, .hashes = hashes, .hash_lens = hash_lens, .n = n,
 		};
 
 		r = sam_authorize(ctx->sam, &a, raw, &step, &expires, serial);
 		if (r == INK_ERR_AUTH)
 			count_otp_failure(ctx, rq, actor);
-	}
-	/* The same code must not also open a login (or another authorization) on this account. */
-	if (r == 0 && (r = ctx->st->ops->user_use_totp_step(ctx->st, actor->user_id, step)) != 0) {
-		if (sam_sad_drop(ctx->sam, raw) != 0)
-			log_error("could not drop a SAD minted with a reused OTP");
-		if (r == INK_ERR_REPLAY) {
-			count_otp_failure(ctx, rq, actor);
-			r = INK_ERR_AUTH;
-		}
 	}
 	if (csc_audit(ctx, rq, actor, "csc.authorize", cred, serial, hashes, hash_lens, n, r) != 0 &&
 	    r == 0) {
@@ -178,7 +166,6 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 			*expires_in = 1;
 	}
 	OPENSSL_cleanse(raw, sizeof(raw));
-	OPENSSL_cleanse(&u, sizeof(u));
 	return r;
 }
 

@@ -110,6 +110,12 @@ auth_roles_check(uint32_t roles, const char **why)
 		w = "the security officer may not also be the system auditor";
 		goto out;
 	}
+	/* Who registers persons must not be who manages keys and privileged accounts: else one
+	 * officer could register a second identity and grant it what they like. */
+	if ((roles & AUTH_ROLE_SECURITY_OFFICER) != 0 && (roles & AUTH_ROLE_REGISTRATION_OFFICER) != 0) {
+		w = "the security officer may not also be the registration officer";
+		goto out;
+	}
 	/* The auditor checks everyone else's actions, so holds no role that acts (EN 419 241-1's
 	 * independent auditor); this also rules out every pairing not named above. */
 	if ((roles & AUTH_ROLE_SYSTEM_AUDITOR) != 0 && roles != AUTH_ROLE_SYSTEM_AUDITOR) {

@@ -167,12 +167,13 @@ login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct
 int
 auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *username,
            const char *password, const char *otp, char token[static AUTH_TOKEN_CHARS + 1],
-           int64_t *expires_in, bool *must_change)
+           int64_t *expires_in, bool *must_change, bool *enrol)
 {
 	struct store_user u;
 	struct store_session s;
 	int64_t step = -1, now;
-	bool pending = false, locked = false;
+	uint32_t roles = 0;
+	bool pending = false, locked = false, setup = false;
 	int r;
 
 	memset(&u, 0, sizeof(u));
@@ -180,6 +181,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	token[0] = '\0';
 	*expires_in = 0;
 	*must_change = false;
+	*enrol = false;
 	if (!auth_username_valid(username)) {
 		equalise_timing(ctx, password);
 		return refuse(ctx, rq, NULL, "auth.login", NULL, "invalid username", INK_ERR_AUTH);
@@ -219,46 +221,48 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	}
 	if (r != 0)
 		goto out;
-	r = sam_totp_check(ctx->sam, u.id, u.totp_sealed, u.totp_sealed_len, otp,
-	                   (int)ctx->cfg->totp_window, &step);
+	/* The second factor is the SAM's to check, against its own record of the person; the
+	 * SAM opens its own session for this token, which every act on a key will name. A person
+	 * who has not enrolled yet gets a set-up session (password change and enrolment only). */
+	if ((r = auth_token_new(token, s.token_hash)) != 0)
+		goto out;
+	r = sam_login(ctx->sam, u.id, s.token_hash, otp, rq != NULL ? rq->source : NULL, &roles,
+	              &setup, &step);
 	if (r == INK_ERR_AUTH) {
 		pending = false;
 		login_failed(ctx, rq, &u, "wrong OTP");
+		goto out;
+	}
+	if (r == INK_ERR_LOCKED || r == INK_ERR_DISABLED || r == INK_ERR_NOT_FOUND) {
+		pending = false;
+		login_failed(ctx, rq, &u, r == INK_ERR_LOCKED ? "locked in the SAM" :
+		             "the SAM does not serve this account");
+		r = INK_ERR_AUTH;
 		goto out;
 	}
 	if (r != 0) {
 		(void)refuse(ctx, rq, NULL, "auth.login", username, ink_err_str(r), r);
 		goto out;
 	}
-	/* One code, one login: the step is claimed atomically in the store. */
-	r = ctx->st->ops->user_use_totp_step(ctx->st, u.id, step);
-	if (r == INK_ERR_REPLAY) {
-		pending = false;
-		login_failed(ctx, rq, &u, "OTP already used");
-		r = INK_ERR_AUTH;
-		goto out;
-	}
-	if (r != 0)
-		goto out;
 	if ((r = ctx->st->ops->user_login_ok(ctx->st, u.id)) != 0)
 		goto out;
 	pending = false;
-	if ((r = auth_token_new(token, s.token_hash)) != 0)
-		goto out;
 	now = ink_now();
 	memcpy(s.user_id, u.id, sizeof(s.user_id));
 	s.created_at = now;
 	s.expires_at = now + ctx->cfg->session_ttl;
-	s.password_change_only = u.must_change_password;
+	s.password_change_only = u.must_change_password || setup;
 	if ((r = ctx->st->ops->session_insert(ctx->st, &s)) != 0)
 		goto out;
 	if ((r = svc_audit(ctx, rq, u.username, u.roles, "auth.login", u.username, AUDIT_SUCCESS,
-	                   u.must_change_password ? "password change required" : NULL)) != 0) {
+	                   u.must_change_password ? "password change required" :
+	                   setup ? "second factor not enrolled yet" : NULL)) != 0) {
 		(void)ctx->st->ops->session_revoke(ctx->st, s.token_hash);
 		goto out;
 	}
 	*expires_in = ctx->cfg->session_ttl;
 	*must_change = u.must_change_password;
+	*enrol = setup;
 	r = 0;
 out:
 	/* An attempt that nothing decided (the SAM or the store failed) is given back. */
@@ -313,6 +317,7 @@ auth_authenticate(const struct auth_ctx *ctx, const struct auth_req *rq, const c
 	memcpy(out->username, u.username, sizeof(out->username));
 	out->roles = u.roles;
 	out->password_change_only = s.password_change_only;
+	out->enrol_only = s.password_change_only && !u.must_change_password;
 	memcpy(out->token_hash, s.token_hash, sizeof(out->token_hash));
 	r = 0;
 out:
@@ -345,6 +350,8 @@ auth_logout(const struct auth_ctx *ctx, const struct auth_req *rq, const struct 
 	}
 	if ((r = ctx->st->ops->session_revoke(ctx->st, hash)) != 0)
 		return r;
+	if (sam_logout(ctx->sam, hash, false) != 0)
+		log_warn("the SAM did not end its session (it ends at its expiry)");
 	return svc_audit(ctx, rq, p->username, p->roles, "auth.revoke", p->username, AUDIT_SUCCESS,
 	                 token != NULL ? "other token of the account" : NULL);
 }
@@ -397,6 +404,8 @@ auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
 		goto out;
 	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
 		goto out;
+	if (sam_logout(ctx->sam, p->token_hash, true) != 0)
+		log_warn("the SAM did not end the account's sessions (they end at their expiry)");
 	r = svc_audit(ctx, rq, p->username, p->roles, "auth.passwd", p->username, AUDIT_SUCCESS,
 	              "all sessions ended");
 out:
@@ -411,13 +420,21 @@ out:
 
 /* ---- registration ---- */
 
-/* Makes the account row, its TOTP seed (in the SAM) and its one-time password. */
+static bool
+text_given(const char *t)
+{
+	return t != NULL && *t != '\0' && strlen(t) <= STORE_TEXT_MAX;
+}
+
+/* Makes the account row and its one-time password; the SAM registers the person first (in
+ * its own record, with the checks of its own; reg->user_id is filled in here). The TOTP seed
+ * is not made here: the person enrols it themselves at their first login (auth_enrol). */
 static int
-create_account(const struct auth_ctx *ctx, const char *creator, const char *username,
-               const char *display_name, uint32_t roles, struct store_user *u,
-               struct auth_new_secrets *secrets)
+create_account(const struct auth_ctx *ctx, const struct auth_principal *actor,
+               struct sam_reg *reg, struct store_user *u, struct auth_new_secrets *secrets)
 {
 	struct auth_argon2 a = argon2_params(ctx);
+	char pseudonym[SAM_PSEUDONYM_MAX + 1];
 	uint8_t rnd[16];
 	int r;
 
@@ -425,37 +442,40 @@ create_account(const struct auth_ctx *ctx, const char *creator, const char *user
 	if ((r = ink_random(rnd, sizeof(rnd))) != 0)
 		return r;
 	hex_encode(rnd, sizeof(rnd), u->id);
-	snprintf(u->username, sizeof(u->username), "%s", username);
-	snprintf(u->display_name, sizeof(u->display_name), "%s",
-	         display_name != NULL && *display_name != '\0' ? display_name : username);
-	snprintf(u->created_by, sizeof(u->created_by), "%s", creator);
-	u->roles = roles;
+	reg->user_id = u->id;
+	snprintf(u->username, sizeof(u->username), "%s", reg->username);
+	snprintf(u->display_name, sizeof(u->display_name), "%s", reg->display_name);
+	snprintf(u->created_by, sizeof(u->created_by), "%s", actor != NULL ? actor->username : "-");
+	u->roles = reg->roles;
 	u->status = STORE_USER_ACTIVE;
 	u->must_change_password = true;
 	u->created_at = ink_now();
-	if ((secrets->password = secmem_alloc(ONE_TIME_PASSWORD_LEN + 1)) == NULL ||
-	    (secrets->otpauth_uri = secmem_alloc(512)) == NULL)
+	if ((secrets->password = secmem_alloc(ONE_TIME_PASSWORD_LEN + 1)) == NULL)
 		return INK_ERR_ALLOC;
 	if ((r = auth_password_generate(secrets->password, ONE_TIME_PASSWORD_LEN + 1,
 	                                ONE_TIME_PASSWORD_LEN)) != 0)
 		return r;
 	if ((r = auth_password_hash(&a, secrets->password, u->password_hash)) != 0)
 		return r;
-	if ((r = sam_totp_new(ctx->sam, u->id, u->totp_sealed, &u->totp_sealed_len,
-	                      &secrets->totp_seed_b32)) != 0)
+	if (actor != NULL)
+		r = sam_register(ctx->sam, actor->token_hash, reg, pseudonym);
+	else
+		r = sam_bootstrap(ctx->sam, u->id, u->username, &secrets->totp_seed_b32);
+	if (r != 0)
 		return r;
-	if ((r = auth_otpauth_uri(OTPAUTH_ISSUER, username, secrets->totp_seed_b32,
-	                          secrets->otpauth_uri, 512)) != 0)
-		return r;
+	if (secrets->totp_seed_b32 != NULL &&
+	    ((secrets->otpauth_uri = secmem_alloc(512)) == NULL ||
+	     (r = auth_otpauth_uri(OTPAUTH_ISSUER, u->username, secrets->totp_seed_b32,
+	                           secrets->otpauth_uri, 512)) != 0))
+		return secrets->otpauth_uri == NULL ? INK_ERR_ALLOC : r;
 	return ctx->st->ops->user_insert(ctx->st, u);
 }
 
 int
 auth_user_create(const struct auth_ctx *ctx, const struct auth_req *rq,
                  const struct auth_principal *actor, const char *username,
-                 const char *display_name, uint32_t roles, const char *idv_method,
-                 const char *idv_evidence, struct auth_account *acct,
-                 struct auth_new_secrets *secrets)
+                 const char *display_name, uint32_t roles, const struct auth_idv *idv,
+                 struct auth_account *acct, struct auth_new_secrets *secrets)
 {
 	struct store_user u;
 	struct store_idv v;
@@ -478,22 +498,40 @@ auth_user_create(const struct auth_ctx *ctx, const struct auth_req *rq,
 	if (display_name != NULL && strlen(display_name) > STORE_TEXT_MAX)
 		return refuse(ctx, rq, actor, "user.create", username, "display name too long",
 		              INK_ERR_INVALID);
-	if (signer && (idv_method == NULL || *idv_method == '\0' || idv_evidence == NULL ||
-	               *idv_evidence == '\0' || strlen(idv_method) > STORE_TEXT_MAX ||
-	               strlen(idv_evidence) > STORE_TEXT_MAX))
+	if (signer && (!text_given(idv->method) || !text_given(idv->evidence) ||
+	               !text_given(idv->doc_type) || !text_given(idv->doc_number)))
 		return refuse(ctx, rq, actor, "user.create", username,
-		              "identity verification record required", INK_ERR_INVALID);
-	r = create_account(ctx, actor->username, username, display_name, roles, &u, secrets);
-	if (r == INK_ERR_EXISTS) {
-		r = refuse(ctx, rq, actor, "user.create", username, "username taken", r);
+		              "identity verification record required (method, evidence, document type "
+		              "and number)", INK_ERR_INVALID);
+	{
+		struct sam_reg reg = {
+			.username = username, .roles = roles,
+			.display_name = display_name != NULL && *display_name != '\0' ? display_name :
+			                username,
+			.idv_method = signer ? idv->method : NULL,
+			.idv_evidence = signer ? idv->evidence : NULL,
+			.doc_type = signer ? idv->doc_type : NULL,
+			.doc_number = signer ? idv->doc_number : NULL,
+		};
+
+		r = create_account(ctx, actor, &reg, &u, secrets);
+	}
+	if (r == INK_ERR_EXISTS || r == INK_ERR_IDENTITY || r == INK_ERR_DENIED ||
+	    r == INK_ERR_SOD || r == INK_ERR_AUTH || r == INK_ERR_EXPIRED) {
+		/* The SAM's own checks: the number itself is in no record. */
+		r = refuse(ctx, rq, actor, "user.create", username,
+		           r == INK_ERR_EXISTS ? "username taken" :
+		           r == INK_ERR_IDENTITY ? "identity document already registered" :
+		           r == INK_ERR_DENIED || r == INK_ERR_SOD ? "refused by the SAM: role" :
+		           "refused by the SAM: no live officer session", r);
 		goto out;
 	}
 	if (r != 0)
 		goto out;
 	if (signer) {
 		memcpy(v.user_id, u.id, sizeof(v.user_id));
-		snprintf(v.method, sizeof(v.method), "%s", idv_method);
-		snprintf(v.evidence_ref, sizeof(v.evidence_ref), "%s", idv_evidence);
+		snprintf(v.method, sizeof(v.method), "%s", idv->method);
+		snprintf(v.evidence_ref, sizeof(v.evidence_ref), "%s", idv->evidence);
 		snprintf(v.officer, sizeof(v.officer), "%s", actor->username);
 		v.verified_at = u.created_at;
 		if ((r = ctx->st->ops->idv_insert(ctx->st, &v)) != 0) {
@@ -531,8 +569,14 @@ auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username,
 	memset(secrets, 0, sizeof(*secrets));
 	if (!auth_username_valid(username))
 		return INK_ERR_INVALID;
-	r = create_account(ctx, "-", username, "Security officer", AUTH_ROLE_SECURITY_OFFICER, &u,
-	                   secrets);
+	{
+		struct sam_reg reg = {
+			.username = username, .display_name = "Security officer",
+			.roles = AUTH_ROLE_SECURITY_OFFICER,
+		};
+
+		r = create_account(ctx, NULL, &reg, &u, secrets);
+	}
 	if (r == 0)
 		r = svc_audit(ctx, NULL, NULL, 0, "user.create", username, AUDIT_SUCCESS,
 		              "first security officer, created by inkan init");
@@ -643,7 +687,7 @@ count_other_officers(const struct auth_ctx *ctx, const char *except_id, size_t *
 
 int
 auth_user_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
-                 const struct auth_principal *actor, const char *username)
+                 const struct auth_principal *actor, const char *username, const char *otp)
 {
 	struct store_user u;
 	size_t officers = 0;
@@ -676,13 +720,13 @@ auth_user_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
 			goto out;
 		}
 	}
-	/* Keys first: if the key manager cannot destroy them, nothing changes and the officer
-	 * retries, rather than leaving a disabled account with live keys. */
-	if (u.roles & AUTH_ROLE_SIGNER) {
+	/* The SAM first, which checks the officer's session, role and fresh OTP itself, destroys
+	 * the keys and revokes their certificates: if it refuses, nothing changes here. */
+	{
 		uint32_t destroyed = 0;
 		char detail[64];
 
-		r = sam_key_destroy(ctx->sam, u.id, &destroyed);
+		r = sam_person_remove(ctx->sam, actor->token_hash, u.id, otp, &destroyed);
 		snprintf(detail, sizeof(detail), "%u key(s) destroyed, certificates revoked",
 		         (unsigned)destroyed);
 		(void)svc_audit(ctx, rq, actor->username, actor->roles, "key.destroy", username,
@@ -721,6 +765,11 @@ auth_user_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
 	if (u.status == STORE_USER_DISABLED) {
 		r = refuse(ctx, rq, actor, "user.unlock", username, "account deregistered",
 		           INK_ERR_DISABLED);
+		goto out;
+	}
+	/* The SAM's lock (wrong one-time passwords) is lifted by the SAM, on the officer's proof. */
+	if ((r = sam_person_unlock(ctx->sam, actor->token_hash, u.id)) != 0) {
+		r = refuse(ctx, rq, actor, "user.unlock", username, ink_err_str(r), r);
 		goto out;
 	}
 	if ((r = ctx->st->ops->user_set_status(ctx->st, u.id, STORE_USER_ACTIVE)) != 0 ||
@@ -781,6 +830,11 @@ auth_role_change(const struct auth_ctx *ctx, const struct auth_req *rq,
 			goto out;
 		}
 	}
+	/* The SAM decides with its own record (and writes it); inkand's copy follows. */
+	if ((r = sam_role_set(ctx->sam, actor->token_hash, u.id, role, grant, &roles)) != 0) {
+		r = refuse(ctx, rq, actor, action, username, "refused by the SAM", r);
+		goto out;
+	}
 	if ((r = ctx->st->ops->user_set_roles(ctx->st, u.id, roles)) != 0)
 		goto out;
 	/* A role change ends the account's sessions: new rights need a new login. */
@@ -788,6 +842,85 @@ auth_role_change(const struct auth_ctx *ctx, const struct auth_req *rq,
 		goto out;
 	snprintf(detail, sizeof(detail), "%s", auth_role_name(role));
 	r = svc_audit(ctx, rq, actor->username, actor->roles, action, username, AUDIT_SUCCESS, detail);
+out:
+	user_wipe(&u);
+	return r;
+}
+
+/* ---- TOTP enrolment by the account holder ---- */
+
+int
+auth_enrol(const struct auth_ctx *ctx, const struct auth_req *rq, const struct auth_principal *p,
+           struct auth_new_secrets *secrets)
+{
+	int r;
+
+	memset(secrets, 0, sizeof(*secrets));
+	if (!p->enrol_only)
+		return refuse(ctx, rq, p, "auth.enrol", p->username,
+		              p->password_change_only ? "password change required" : "enrolled already",
+		              p->password_change_only ? INK_ERR_PASSWORD_CHANGE : INK_ERR_EXISTS);
+	if ((r = sam_enrol(ctx->sam, p->token_hash, &secrets->totp_seed_b32)) != 0)
+		return refuse(ctx, rq, p, "auth.enrol", p->username, ink_err_str(r), r);
+	if ((secrets->otpauth_uri = secmem_alloc(512)) == NULL)
+		r = INK_ERR_ALLOC;
+	else
+		r = auth_otpauth_uri(OTPAUTH_ISSUER, p->username, secrets->totp_seed_b32,
+		                     secrets->otpauth_uri, 512);
+	if (r == 0)
+		r = svc_audit(ctx, rq, p->username, p->roles, "auth.enrol", p->username, AUDIT_SUCCESS,
+		              "new TOTP seed shown to the account holder");
+	if (r != 0)
+		auth_secrets_free(secrets);
+	return r;
+}
+
+int
+auth_enrol_confirm(const struct auth_ctx *ctx, const struct auth_req *rq,
+                   const struct auth_principal *p, const char *otp)
+{
+	uint32_t roles = 0;
+	int r;
+
+	if (!p->enrol_only)
+		return refuse(ctx, rq, p, "auth.enrol.confirm", p->username, "no enrolment under way",
+		              INK_ERR_ENROL);
+	r = sam_enrol_confirm(ctx->sam, p->token_hash, otp, rq != NULL ? rq->source : NULL, &roles);
+	if (r == INK_ERR_AUTH) {
+		bool locked = false;
+
+		if (ctx->st->ops->user_login_failed(ctx->st, p->user_id, ctx->cfg->max_login_failures,
+		                                    &locked) != 0)
+			log_error("cannot count a failed OTP");
+	}
+	if (r != 0)
+		return refuse(ctx, rq, p, "auth.enrol.confirm", p->username, ink_err_str(r), r);
+	if ((r = ctx->st->ops->session_upgrade(ctx->st, p->token_hash)) != 0)
+		return r;
+	return svc_audit(ctx, rq, p->username, p->roles, "auth.enrol.confirm", p->username,
+	                 AUDIT_SUCCESS, "second factor activated by the account holder");
+}
+
+int
+auth_user_reenrol(const struct auth_ctx *ctx, const struct auth_req *rq,
+                  const struct auth_principal *actor, const char *username, const char *otp)
+{
+	struct store_user u;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	if ((r = actor_may(ctx, rq, actor, AUTH_PERM_UNLOCK, "user.reenrol", username)) != 0)
+		return r;
+	if ((r = load_target(ctx, rq, actor, "user.reenrol", username, &u)) != 0)
+		goto out;
+	if ((r = sam_reenrol(ctx->sam, actor->token_hash, u.id, otp)) != 0) {
+		r = refuse(ctx, rq, actor, "user.reenrol", username, ink_err_str(r), r);
+		goto out;
+	}
+	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
+		goto out;
+	r = svc_audit(ctx, rq, actor->username, actor->roles, "user.reenrol", username,
+	              AUDIT_SUCCESS, "second factor reset; the person enrols a new one");
 out:
 	user_wipe(&u);
 	return r;

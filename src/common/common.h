@@ -42,7 +42,9 @@ enum {
 	INK_ERR_SAD_EXPIRED = -23,   /* signature activation data past its expiry */
 	INK_ERR_NOT_AUTHORIZED = -24, /* a hash the SAD does not (or no longer) authorize */
 	INK_ERR_BAD_PIN = -25,       /* wrong signing PIN (counted against the credential) */
-	INK_ERR_MAX_ = -26
+	INK_ERR_ENROL = -26,         /* the person has not enrolled their second factor yet */
+	INK_ERR_IDENTITY = -27,      /* this identity (document) is registered already */
+	INK_ERR_MAX_ = -28
 };
 
 /* Fixed English text for an INK_ERR_* code; never NULL. */

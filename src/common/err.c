@@ -28,6 +28,8 @@ static const char *const err_text[] = {
 	[-INK_ERR_SAD_EXPIRED] = "SAD expired",
 	[-INK_ERR_NOT_AUTHORIZED] = "hash not authorized by the SAD",
 	[-INK_ERR_BAD_PIN] = "wrong PIN",
+	[-INK_ERR_ENROL] = "second factor not enrolled",
+	[-INK_ERR_IDENTITY] = "identity already registered",
 };
 
 const char *

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <openssl/decoder.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/x509.h>
@@ -20,7 +21,7 @@
 
 #define KEYS_MASTER_FILE "master.key"
 #define KEYS_DB_FILE "keystore.db"
-#define KEYS_SCHEMA_VERSION 2
+#define KEYS_SCHEMA_VERSION 3
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
 #define SEAL_TAG_LEN 16
@@ -32,6 +33,7 @@
 /* The key store schema, a versioned file compiled in (src/keys/sql/keystore-0001.sql). */
 extern const char schema_keystore_0001[];
 extern const char schema_keystore_0002[];
+extern const char schema_keystore_0003[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
  * opens a file that was never readable by others; its journals inherit that mode. */
@@ -63,7 +65,8 @@ db_create(const char *path)
 		goto out;
 	}
 	if (sqlite3_exec(db, schema_keystore_0001, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_keystore_0002, NULL, NULL, &err) != SQLITE_OK) {
+	    sqlite3_exec(db, schema_keystore_0002, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_keystore_0003, NULL, NULL, &err) != SQLITE_OK) {
 		log_error("keystore schema: %s", err != NULL ? err : "?");
 		goto out;
 	}
@@ -232,19 +235,24 @@ db_open(const char *path, sqlite3 **out)
 		log_error("keystore %s: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
-	/* version 1 -> 2: the audit log tables (a new file; version 1's file is never edited) */
-	if (sqlite3_column_int64(stmt, 0) == 1) {
+	/* Upgrades, each a new file applied once (an earlier version's file is never edited):
+	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions. */
+	while (sqlite3_column_int64(stmt, 0) >= 1 &&
+	       sqlite3_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
+		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003 };
+		int64_t from = sqlite3_column_int64(stmt, 0);
 		char *err = NULL;
 
 		sqlite3_finalize(stmt);
 		stmt = NULL;
-		if (sqlite3_exec(db, schema_keystore_0002, NULL, NULL, &err) != SQLITE_OK) {
-			log_error("keystore %s: upgrading to version 2: %s", path, err != NULL ? err : "?");
+		if (sqlite3_exec(db, upgrades[from - 1], NULL, NULL, &err) != SQLITE_OK) {
+			log_error("keystore %s: upgrading to version %lld: %s", path,
+			          (long long)from + 1, err != NULL ? err : "?");
 			sqlite3_free(err);
 			(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			goto out;
 		}
-		log_info("keystore upgraded to version 2");
+		log_info("keystore upgraded to version %lld", (long long)from + 1);
 		if (sqlite3_prepare_v2(db, "SELECT version FROM keystore_meta", -1, &stmt, NULL) !=
 		        SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW)
 			goto out;
@@ -385,6 +393,23 @@ out:
 	EVP_KDF_free(kdf);
 	if (r != 0)
 		OPENSSL_cleanse(key, SEAL_KEY_LEN);
+	return r;
+}
+
+int
+keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, size_t len,
+         uint8_t out[static 32])
+{
+	uint8_t *key = NULL;
+	unsigned int outl = 0;
+	int r;
+
+	if ((key = secmem_alloc(SEAL_KEY_LEN)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = derive_key(k, purpose, key)) == 0 &&
+	    (HMAC(EVP_sha256(), key, SEAL_KEY_LEN, data, len, out, &outl) == NULL || outl != 32))
+		r = INK_ERR_CRYPTO;
+	secmem_free(key);
 	return r;
 }
 

@@ -173,6 +173,92 @@ int keys_cred_destroy_owner(struct keys *k, const char *owner, size_t *count) IN
 /* Unlocks a LOCKED credential. */
 int keys_cred_unlock(struct keys *k, const char *id) INK_WUR;
 
+/* ---- the persons the SAM serves, and the sessions it opened (persons.c) ---- */
+
+#define KEYS_NAME_MAX 64
+#define KEYS_CN_MAX 256
+#define KEYS_TEXT_MAX 256
+#define KEYS_PSEUDONYM_MAX 32
+#define KEYS_SEED_MAX 64
+
+enum keys_person_status {
+	KEYS_PERSON_ACTIVE = 1,
+	KEYS_PERSON_LOCKED = 2,      /* too many wrong one-time passwords: a registration officer unlocks */
+	KEYS_PERSON_GONE = 3,        /* deregistered: the record stays, nothing is allowed */
+};
+
+/* The SAM's record of a person (no secret). */
+struct keys_person {
+	char id[KEYS_ID_LEN + 1];
+	char username[KEYS_NAME_MAX + 1];
+	char display_name[KEYS_CN_MAX + 1];
+	char pseudonym[KEYS_PSEUDONYM_MAX + 1];  /* the certificates' serialNumber */
+	uint32_t roles;
+	int status;
+	bool enrolled;                           /* a confirmed TOTP seed */
+	bool seed_pending;                       /* a seed was shown, not yet confirmed */
+	int64_t otp_step;                        /* last TOTP step used */
+	int64_t otp_failures;
+	int64_t created_at, activated_at;
+	char created_by[KEYS_ID_LEN + 1];
+	char activated_from[KEYS_TEXT_MAX + 1];
+};
+
+/* What a registration records. The identity document's number is kept only as a keyed hash
+ * (HMAC under a master-key-derived key) of type and number, so that the same person cannot be
+ * registered twice; it goes into no certificate and no log. */
+struct keys_registration {
+	const char *id, *username, *display_name;
+	uint32_t roles;
+	const char *idv_method, *idv_evidence;    /* NULL for privileged accounts */
+	const char *doc_type, *doc_number;        /* NULL for privileged accounts */
+	const char *created_by;
+};
+/* Adds a person with a fresh pseudonym (out: pseudonym[KEYS_PSEUDONYM_MAX + 1]).
+ * INK_ERR_EXISTS: id or username taken; INK_ERR_IDENTITY: the document is registered. */
+int keys_person_add(struct keys *k, const struct keys_registration *reg,
+                    char pseudonym[static KEYS_PSEUDONYM_MAX + 1]) INK_WUR;
+/* INK_ERR_NOT_FOUND when the SAM has no such person. */
+int keys_person_get(struct keys *k, const char *id, struct keys_person *out) INK_WUR;
+/* Active persons holding role, other than except_id (may be NULL). */
+int keys_person_count_role(struct keys *k, uint32_t role, const char *except_id,
+                           size_t *n) INK_WUR;
+int keys_person_set_roles(struct keys *k, const char *id, uint32_t roles) INK_WUR;
+/* Sets the status; back to ACTIVE also clears the OTP failure count. */
+int keys_person_set_status(struct keys *k, const char *id, int status) INK_WUR;
+/* Seals and stores a TOTP seed: as the pending one (pending) or as the confirmed one; seed
+ * NULL clears both (re-enrolment). */
+int keys_person_seed_store(struct keys *k, const char *id, bool pending, const uint8_t *seed,
+                           size_t len) INK_WUR;
+/* Opens the confirmed (or pending) seed into seed[KEYS_SEED_MAX] (the caller's secmem).
+ * INK_ERR_ENROL when there is none. */
+int keys_person_seed(struct keys *k, const char *id, bool pending, uint8_t *seed,
+                     size_t *len) INK_WUR;
+/* The pending seed becomes the confirmed one, activated now from source. */
+int keys_person_seed_activate(struct keys *k, const char *id, const char *source) INK_WUR;
+/* Claims a TOTP step (only later steps than any used before; INK_ERR_REPLAY otherwise) and
+ * clears the failure count. */
+int keys_person_claim_step(struct keys *k, const char *id, int64_t step) INK_WUR;
+/* Counts a wrong one-time password; at max_failures the person is locked (*locked_now). */
+int keys_person_fail(struct keys *k, const char *id, int64_t max_failures,
+                     bool *locked_now) INK_WUR;
+
+struct keys_session {
+	char person[KEYS_ID_LEN + 1];
+	bool setup;                  /* enrolment only */
+	int64_t expires_at;
+};
+/* Opens a session bound to SHA-256 of a bearer token, for ttl seconds. */
+int keys_session_open(struct keys *k, const uint8_t token_hash[static 32], const char *person,
+                      bool setup, int64_t ttl) INK_WUR;
+/* INK_ERR_AUTH when unknown, INK_ERR_EXPIRED when past its end. */
+int keys_session_get(struct keys *k, const uint8_t token_hash[static 32],
+                     struct keys_session *out) INK_WUR;
+/* A setup session becomes a full one (after enrolment). */
+int keys_session_upgrade(struct keys *k, const uint8_t token_hash[static 32]) INK_WUR;
+/* Ends one session, or (person != NULL) every session of that person. */
+int keys_session_end(struct keys *k, const uint8_t *token_hash, const char *person) INK_WUR;
+
 /* ---- backup (12.3.1) ---- */
 
 /* One blob holding the whole key store, sealed under the master key: keys stay sealed under

@@ -47,6 +47,10 @@ struct keys {
 int keys_decode_private(struct keys *k, int kind, const uint8_t *der, size_t len,
                         EVP_PKEY **out) INK_WUR;
 
+/* HMAC-SHA256 under a key derived from the master key for purpose (keys.c). */
+int keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, size_t len,
+             uint8_t out[static 32]) INK_WUR;
+
 /* Runs one statement with no result rows inside the key store; INK_ERR_STORE on failure. */
 int keys_exec(struct keys *k, const char *sql);
 

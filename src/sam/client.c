@@ -292,76 +292,6 @@ out:
 	return r;
 }
 
-int
-sam_totp_new(struct sam_client *c, const char *user_id, uint8_t sealed[static SAM_SEALED_MAX],
-             size_t *sealed_len, char **seed_b32)
-{
-	struct ink_buf req, rep;
-	const uint8_t *p;
-	size_t n;
-	char *b32 = NULL;
-	int r;
-
-	*sealed_len = 0;
-	*seed_b32 = NULL;
-	buf_init(&req, SAM_FRAME_MAX, false);
-	buf_init(&rep, SAM_FRAME_MAX, true);
-	if ((r = buf_put_u8(&req, SAM_MSG_TOTP_NEW)) != 0 ||
-	    (r = buf_put_cstring(&req, user_id)) != 0)
-		goto out;
-	if ((r = sam_call(c, &req, &rep)) != 0)
-		goto out;
-	if ((r = buf_get_string_ptr(&rep, &p, &n, SAM_SEALED_MAX)) != 0)
-		goto out;
-	memcpy(sealed, p, n);
-	if ((b32 = secmem_alloc(128)) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = buf_get_cstring(&rep, b32, 128)) != 0)
-		goto out;
-	*sealed_len = n;
-	*seed_b32 = b32;
-	b32 = NULL;
-out:
-	secmem_free(b32);
-	buf_free(&req);
-	buf_free(&rep);
-	return r;
-}
-
-int
-sam_totp_check(struct sam_client *c, const char *user_id, const uint8_t *sealed,
-               size_t sealed_len, const char *code, int window, int64_t *step)
-{
-	struct ink_buf req, rep;
-	uint64_t s;
-	int r;
-
-	*step = -1;
-	buf_init(&req, SAM_FRAME_MAX, true);
-	buf_init(&rep, SAM_FRAME_MAX, false);
-	if ((r = buf_put_u8(&req, SAM_MSG_TOTP_CHECK)) != 0 ||
-	    (r = buf_put_cstring(&req, user_id)) != 0 ||
-	    (r = buf_put_string(&req, sealed, sealed_len)) != 0 ||
-	    (r = buf_put_cstring(&req, code)) != 0 ||
-	    (r = buf_put_u32(&req, (uint32_t)window)) != 0)
-		goto out;
-	if ((r = sam_call(c, &req, &rep)) != 0)
-		goto out;
-	if ((r = buf_get_u64(&rep, &s)) != 0)
-		goto out;
-	if (s > INT64_MAX) {
-		r = INK_ERR_PROTOCOL;
-		goto out;
-	}
-	*step = (int64_t)s;
-out:
-	buf_free(&req);
-	buf_free(&rep);
-	return r;
-}
-
 /* ---- key manager ---- */
 
 /* One exchange with a request that may carry secrets (both buffers are wiped on free). */
@@ -391,9 +321,9 @@ any(const char *owner)
 }
 
 int
-sam_key_create(struct sam_client *c, const char *owner, const char *cn, const char *subj_serial,
-               const char *algo, const char *pin, bool external, struct sam_cred *out,
-               uint8_t **csr, size_t *csr_len)
+sam_key_create(struct sam_client *c, const uint8_t session[static 32], const char *algo,
+               const char *pin, bool external, struct sam_cred *out, uint8_t **csr,
+               size_t *csr_len)
 {
 	struct exch x;
 	const uint8_t *p;
@@ -404,8 +334,7 @@ sam_key_create(struct sam_client *c, const char *owner, const char *cn, const ch
 	*csr = NULL;
 	*csr_len = 0;
 	exch_init(&x, SAM_MSG_KEY_CREATE, &r);
-	if (r != 0 || (r = buf_put_cstring(&x.req, owner)) != 0 ||
-	    (r = buf_put_cstring(&x.req, cn)) != 0 || (r = buf_put_cstring(&x.req, subj_serial)) != 0 ||
+	if (r != 0 || (r = buf_put_string(&x.req, session, 32)) != 0 ||
 	    (r = buf_put_cstring(&x.req, algo != NULL ? algo : "")) != 0 ||
 	    (r = buf_put_cstring(&x.req, pin)) != 0 || (r = buf_put_u8(&x.req, external ? 1 : 0)) != 0)
 		goto out;
@@ -488,35 +417,23 @@ sam_key_get(struct sam_client *c, const char *owner, const char *id, struct sam_
 }
 
 int
-sam_key_import(struct sam_client *c, const char *owner, const char *id, const uint8_t *cert,
-               size_t len, struct sam_cred *out)
+sam_key_import(struct sam_client *c, const uint8_t session[static 32], const char *id,
+               const uint8_t *cert, size_t len, struct sam_cred *out)
 {
 	struct exch x;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	exch_init(&x, SAM_MSG_KEY_IMPORT, &r);
-	if (r == 0 && (r = buf_put_cstring(&x.req, owner)) == 0 &&
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
 	    (r = buf_put_cstring(&x.req, id)) == 0)
 		r = buf_put_string(&x.req, cert, len);
 	return cred_reply(c, &x, r, out);
 }
 
-static int
-put_otp(struct ink_buf *b, const struct sam_otp *o)
-{
-	int r;
-
-	if ((r = buf_put_string(b, o->sealed, o->sealed_len)) != 0 ||
-	    (r = buf_put_cstring(b, o->code)) != 0)
-		return r;
-	return buf_put_u32(b, (uint32_t)o->window);
-}
-
 int
-sam_key_renew(struct sam_client *c, const char *owner, const char *id, const char *pin,
-              const char *cn, const char *subj_serial, const struct sam_otp *otp,
-              struct sam_cred *out, int64_t *step)
+sam_key_renew(struct sam_client *c, const uint8_t session[static 32], const char *id,
+              const char *pin, const char *otp, struct sam_cred *out, int64_t *step)
 {
 	struct exch x;
 	uint64_t st = 0;
@@ -525,10 +442,9 @@ sam_key_renew(struct sam_client *c, const char *owner, const char *id, const cha
 	memset(out, 0, sizeof(*out));
 	*step = -1;
 	exch_init(&x, SAM_MSG_KEY_RENEW, &r);
-	if (r == 0 && (r = buf_put_cstring(&x.req, owner)) == 0 &&
-	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, pin)) == 0 &&
-	    (r = buf_put_cstring(&x.req, cn)) == 0 && (r = buf_put_cstring(&x.req, subj_serial)) == 0)
-		r = put_otp(&x.req, otp);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, pin)) == 0)
+		r = buf_put_cstring(&x.req, otp);
 	if (r == 0)
 		r = sam_call(c, &x.req, &x.rep);
 	if (r == 0)
@@ -554,8 +470,8 @@ plain_reply(struct sam_client *c, struct exch *x, int r, uint32_t *count)
 }
 
 int
-sam_key_pin(struct sam_client *c, const char *owner, const char *id, const char *old_pin,
-            const char *new_pin, const struct sam_otp *otp, int64_t *step)
+sam_key_pin(struct sam_client *c, const uint8_t session[static 32], const char *id,
+            const char *old_pin, const char *new_pin, const char *otp, int64_t *step)
 {
 	struct exch x;
 	uint64_t st = 0;
@@ -563,10 +479,10 @@ sam_key_pin(struct sam_client *c, const char *owner, const char *id, const char 
 
 	*step = -1;
 	exch_init(&x, SAM_MSG_KEY_PIN, &r);
-	if (r == 0 && (r = buf_put_cstring(&x.req, owner)) == 0 &&
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
 	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, old_pin)) == 0 &&
 	    (r = buf_put_cstring(&x.req, new_pin)) == 0)
-		r = put_otp(&x.req, otp);
+		r = buf_put_cstring(&x.req, otp);
 	if (r == 0)
 		r = sam_call(c, &x.req, &x.rep);
 	if (r == 0 && (r = buf_get_u64(&x.rep, &st)) == 0)
@@ -576,59 +492,267 @@ sam_key_pin(struct sam_client *c, const char *owner, const char *id, const char 
 }
 
 int
-sam_key_revoke(struct sam_client *c, const char *owner, const char *id, uint32_t reason)
+sam_key_revoke(struct sam_client *c, const uint8_t session[static 32], const char *id,
+               uint32_t reason)
 {
 	struct exch x;
 	int r;
 
 	exch_init(&x, SAM_MSG_KEY_REVOKE, &r);
-	if (r == 0 && (r = buf_put_cstring(&x.req, any(owner))) == 0 &&
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
 	    (r = buf_put_cstring(&x.req, id)) == 0)
 		r = buf_put_u32(&x.req, reason);
 	return plain_reply(c, &x, r, NULL);
 }
 
 int
-sam_key_destroy(struct sam_client *c, const char *owner, uint32_t *count)
-{
-	struct exch x;
-	int r;
-
-	*count = 0;
-	exch_init(&x, SAM_MSG_KEY_DESTROY, &r);
-	if (r == 0)
-		r = buf_put_cstring(&x.req, owner);
-	return plain_reply(c, &x, r, count);
-}
-
-int
-sam_key_unlock(struct sam_client *c, const char *id)
+sam_key_unlock(struct sam_client *c, const uint8_t session[static 32], const char *id)
 {
 	struct exch x;
 	int r;
 
 	exch_init(&x, SAM_MSG_KEY_UNLOCK, &r);
-	if (r == 0)
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0)
 		r = buf_put_cstring(&x.req, id);
 	return plain_reply(c, &x, r, NULL);
 }
 
 int
-sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *count)
+sam_restore(struct sam_client *c, const uint8_t session[static 32], const char *otp,
+            const uint8_t *blob, size_t len, uint32_t *count)
 {
 	struct exch x;
 	int r;
 
 	*count = 0;
 	exch_init(&x, SAM_MSG_RESTORE, &r);
-	if (r == 0)
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, otp)) == 0)
 		r = buf_put_string(&x.req, blob, len);
 	return plain_reply(c, &x, r, count);
 }
 
-/* Requests without fields whose reply is one byte string; NUL-terminated copy in *out. */
+/* ---- persons and the SAM's sessions ---- */
+
+/* A reply's cstring into secmem (*out, secmem_free it). */
 static int
-bytes_call(struct sam_client *c, uint8_t type, uint8_t **out, size_t *len)
+get_secret_string(struct ink_buf *rep, char **out)
+{
+	char *s = NULL;
+	int r;
+
+	*out = NULL;
+	if ((s = secmem_alloc(128)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = buf_get_cstring(rep, s, 128)) != 0) {
+		secmem_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int
+sam_bootstrap(struct sam_client *c, const char *user_id, const char *username, char **seed_b32)
+{
+	struct exch x;
+	int r;
+
+	*seed_b32 = NULL;
+	exch_init(&x, SAM_MSG_BOOTSTRAP, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, user_id)) == 0 &&
+	    (r = buf_put_cstring(&x.req, username)) == 0 && (r = sam_call(c, &x.req, &x.rep)) == 0)
+		r = get_secret_string(&x.rep, seed_b32);
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_login(struct sam_client *c, const char *user_id, const uint8_t session[static 32],
+          const char *otp, const char *source, uint32_t *roles, bool *setup, int64_t *step)
+{
+	struct exch x;
+	uint64_t st = 0;
+	uint8_t su = 0;
+	int r;
+
+	*roles = 0;
+	*setup = false;
+	*step = -1;
+	exch_init(&x, SAM_MSG_LOGIN, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, user_id)) == 0 &&
+	    (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, otp != NULL ? otp : "")) == 0 &&
+	    (r = buf_put_cstring(&x.req, source != NULL ? source : "")) == 0 &&
+	    (r = sam_call(c, &x.req, &x.rep)) == 0 && (r = buf_get_u32(&x.rep, roles)) == 0 &&
+	    (r = buf_get_u8(&x.rep, &su)) == 0 && (r = buf_get_u64(&x.rep, &st)) == 0) {
+		*setup = su != 0;
+		*step = (int64_t)st;
+	}
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_logout(struct sam_client *c, const uint8_t session[static 32], bool all)
+{
+	struct exch x;
+	int r;
+
+	exch_init(&x, SAM_MSG_LOGOUT, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0)
+		r = buf_put_u8(&x.req, all ? 1 : 0);
+	return plain_reply(c, &x, r, NULL);
+}
+
+int
+sam_enrol(struct sam_client *c, const uint8_t session[static 32], char **seed_b32)
+{
+	struct exch x;
+	int r;
+
+	*seed_b32 = NULL;
+	exch_init(&x, SAM_MSG_ENROL, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = sam_call(c, &x.req, &x.rep)) == 0)
+		r = get_secret_string(&x.rep, seed_b32);
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_enrol_confirm(struct sam_client *c, const uint8_t session[static 32], const char *otp,
+                  const char *source, uint32_t *roles)
+{
+	struct exch x;
+	uint64_t st = 0;
+	int r;
+
+	*roles = 0;
+	exch_init(&x, SAM_MSG_ENROL_CONFIRM, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, otp)) == 0 &&
+	    (r = buf_put_cstring(&x.req, source != NULL ? source : "")) == 0 &&
+	    (r = sam_call(c, &x.req, &x.rep)) == 0 && (r = buf_get_u64(&x.rep, &st)) == 0)
+		r = buf_get_u32(&x.rep, roles);
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_register(struct sam_client *c, const uint8_t session[static 32], const struct sam_reg *g,
+             char pseudonym[static SAM_PSEUDONYM_MAX + 1])
+{
+	struct exch x;
+	int r;
+
+	pseudonym[0] = '\0';
+	exch_init(&x, SAM_MSG_REGISTER, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, g->user_id)) == 0 &&
+	    (r = buf_put_cstring(&x.req, g->username)) == 0 &&
+	    (r = buf_put_cstring(&x.req, g->display_name)) == 0 &&
+	    (r = buf_put_u32(&x.req, g->roles)) == 0 &&
+	    (r = buf_put_cstring(&x.req, any(g->idv_method))) == 0 &&
+	    (r = buf_put_cstring(&x.req, any(g->idv_evidence))) == 0 &&
+	    (r = buf_put_cstring(&x.req, any(g->doc_type))) == 0 &&
+	    (r = buf_put_cstring(&x.req, any(g->doc_number))) == 0 &&
+	    (r = sam_call(c, &x.req, &x.rep)) == 0)
+		r = buf_get_cstring(&x.rep, pseudonym, SAM_PSEUDONYM_MAX + 1);
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_role_set(struct sam_client *c, const uint8_t session[static 32], const char *target,
+             uint32_t role, bool grant, uint32_t *roles)
+{
+	struct exch x;
+	int r;
+
+	*roles = 0;
+	exch_init(&x, SAM_MSG_ROLE_SET, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, target)) == 0 && (r = buf_put_u32(&x.req, role)) == 0)
+		r = buf_put_u8(&x.req, grant ? 1 : 0);
+	return plain_reply(c, &x, r, roles);
+}
+
+int
+sam_person_unlock(struct sam_client *c, const uint8_t session[static 32], const char *target)
+{
+	struct exch x;
+	int r;
+
+	exch_init(&x, SAM_MSG_PERSON_UNLOCK, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0)
+		r = buf_put_cstring(&x.req, target);
+	return plain_reply(c, &x, r, NULL);
+}
+
+/* The officer's acts that need their fresh OTP too. */
+static int
+grave_act(struct sam_client *c, uint8_t type, const uint8_t session[static 32],
+          const char *target, const char *otp, uint32_t *count)
+{
+	struct exch x;
+	int r;
+
+	exch_init(&x, type, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, target)) == 0)
+		r = buf_put_cstring(&x.req, otp != NULL ? otp : "");
+	return plain_reply(c, &x, r, count);
+}
+
+int
+sam_reenrol(struct sam_client *c, const uint8_t session[static 32], const char *target,
+            const char *otp)
+{
+	return grave_act(c, SAM_MSG_REENROL, session, target, otp, NULL);
+}
+
+int
+sam_person_remove(struct sam_client *c, const uint8_t session[static 32], const char *target,
+                  const char *otp, uint32_t *count)
+{
+	*count = 0;
+	return grave_act(c, SAM_MSG_PERSON_REMOVE, session, target, otp, count);
+}
+
+int
+sam_person_get(struct sam_client *c, const char *id, struct sam_person *out)
+{
+	struct exch x;
+	uint64_t created = 0, activated = 0, failures = 0;
+	uint8_t enrolled = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	exch_init(&x, SAM_MSG_PERSON_GET, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, id)) == 0 &&
+	    (r = sam_call(c, &x.req, &x.rep)) == 0 &&
+	    (r = buf_get_cstring(&x.rep, out->username, sizeof(out->username))) == 0 &&
+	    (r = buf_get_cstring(&x.rep, out->display_name, sizeof(out->display_name))) == 0 &&
+	    (r = buf_get_cstring(&x.rep, out->pseudonym, sizeof(out->pseudonym))) == 0 &&
+	    (r = buf_get_u32(&x.rep, &out->roles)) == 0 &&
+	    (r = buf_get_u32(&x.rep, &out->status)) == 0 && (r = buf_get_u8(&x.rep, &enrolled)) == 0 &&
+	    (r = buf_get_u64(&x.rep, &created)) == 0 && (r = buf_get_u64(&x.rep, &activated)) == 0 &&
+	    (r = buf_get_cstring(&x.rep, out->activated_from, sizeof(out->activated_from))) == 0 &&
+	    (r = buf_get_u64(&x.rep, &failures)) == 0) {
+		out->enrolled = enrolled != 0;
+		out->created_at = (int64_t)created;
+		out->activated_at = (int64_t)activated;
+		out->otp_failures = (int64_t)failures;
+	}
+	exch_free(&x);
+	return r;
+}
+
+/* Requests with no field but a session (or none) whose reply is one byte string;
+ * NUL-terminated copy in *out. */
+static int
+bytes_call(struct sam_client *c, uint8_t type, const uint8_t *session, uint8_t **out, size_t *len)
 {
 	struct exch x;
 	const uint8_t *p;
@@ -638,6 +762,8 @@ bytes_call(struct sam_client *c, uint8_t type, uint8_t **out, size_t *len)
 	*out = NULL;
 	*len = 0;
 	exch_init(&x, type, &r);
+	if (r == 0 && session != NULL)
+		r = buf_put_string(&x.req, session, 32);
 	if (r != 0 || (r = sam_call(c, &x.req, &x.rep)) != 0 ||
 	    (r = buf_get_string_ptr(&x.rep, &p, &n, SAM_FRAME_MAX)) != 0)
 		goto out;
@@ -658,25 +784,25 @@ sam_ca_chain(struct sam_client *c, char **pem)
 {
 	size_t n;
 
-	return bytes_call(c, SAM_MSG_CA_CHAIN, (uint8_t **)pem, &n);
+	return bytes_call(c, SAM_MSG_CA_CHAIN, NULL, (uint8_t **)pem, &n);
 }
 
 int
 sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len)
 {
-	return bytes_call(c, SAM_MSG_CA_CRL, der, len);
+	return bytes_call(c, SAM_MSG_CA_CRL, NULL, der, len);
 }
 
 int
 sam_ca_arl(struct sam_client *c, uint8_t **der, size_t *len)
 {
-	return bytes_call(c, SAM_MSG_CA_ARL, der, len);
+	return bytes_call(c, SAM_MSG_CA_ARL, NULL, der, len);
 }
 
 int
-sam_backup(struct sam_client *c, uint8_t **blob, size_t *len)
+sam_backup(struct sam_client *c, const uint8_t session[static 32], uint8_t **blob, size_t *len)
 {
-	return bytes_call(c, SAM_MSG_BACKUP, blob, len);
+	return bytes_call(c, SAM_MSG_BACKUP, session, blob, len);
 }
 
 /* ---- signing ---- */
@@ -712,12 +838,9 @@ sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[stati
 	*expires = 0;
 	serial[0] = '\0';
 	exch_init(&x, SAM_MSG_AUTHORIZE, &r);
-	if (r != 0 || (r = buf_put_cstring(&x.req, a->owner)) != 0 ||
-	    (r = buf_put_string(&x.req, a->session, 32)) != 0 ||
+	if (r != 0 || (r = buf_put_string(&x.req, a->session, 32)) != 0 ||
 	    (r = buf_put_cstring(&x.req, a->cred)) != 0 ||
-	    (r = buf_put_string(&x.req, a->sealed, a->sealed_len)) != 0 ||
 	    (r = buf_put_cstring(&x.req, a->otp)) != 0 ||
-	    (r = buf_put_u32(&x.req, (uint32_t)a->window)) != 0 ||
 	    (r = buf_put_cstring(&x.req, a->pin)) != 0 ||
 	    (r = buf_put_cstring(&x.req, a->hash_oid != NULL ? a->hash_oid : "")) != 0 ||
 	    (r = buf_put_u32(&x.req, a->ttl)) != 0 ||

@@ -11,7 +11,6 @@
  * a u8 message type. Replies: SAM_REPLY_OK followed by the fields, or SAM_REPLY_ERR with a
  * u32 error code (negated INK_ERR_*). */
 #define SAM_FRAME_MAX (16u * 1024u * 1024u)
-#define SAM_SEALED_MAX 128
 /* The longest one-time password inkand forwards (its request fields are capped at this): a
  * longer code must be a wrong code, never a protocol error that answers differently. */
 #define SAM_OTP_MAX 16
@@ -19,29 +18,29 @@
  * (signatures are made in parallel; everything else takes turns inside the SAM). */
 #define SAM_CHANNELS_MAX 64
 
+/* A field "session" is the SHA-256 (string, 32 bytes) of a bearer token that the SAM itself
+ * opened a session for (SAM_MSG_LOGIN, after checking the person's OTP against its own record);
+ * every act on a key or a person names one, and the SAM checks the person's role in its own
+ * record. "otp" fields are a fresh code of that person's own seed, checked by the SAM with its
+ * own window and attempt counter. */
 enum sam_msg {
 	SAM_MSG_PING = 1,        /* -> OK, u32 pid */
-	SAM_MSG_TOTP_NEW = 2,    /* cstring user_id -> OK, string sealed, cstring base32 seed */
-	SAM_MSG_TOTP_CHECK = 3,  /* cstring user_id, string sealed, cstring code, u32 window -> OK, u64 step */
-	/* Key manager (fields in sam_cred order; "" owner = any, for officers' operations). */
-	SAM_MSG_KEY_CREATE = 10,   /* owner, cn, subject serial, algo, pin, u8 external -> cred, string csr */
+	/* Key manager (fields in sam_cred order; "" owner = any, for the read-only requests). */
+	SAM_MSG_KEY_CREATE = 10,   /* session (signer), algo, pin, u8 external -> cred, string csr */
 	SAM_MSG_KEY_LIST = 11,     /* owner -> u32 n, n x cred */
 	SAM_MSG_KEY_GET = 12,      /* owner, id -> cred */
-	SAM_MSG_KEY_IMPORT = 13,   /* owner, id, string cert -> cred */
-	SAM_MSG_KEY_PIN = 14,      /* owner, id, old pin, new pin, 2FA -> u64 otp step */
-	SAM_MSG_KEY_REVOKE = 15,   /* owner, id, u32 reason -> (nothing) */
-	SAM_MSG_KEY_RENEW = 16,    /* owner, id, pin, cn, subject serial, 2FA -> cred, u64 otp step */
-	/* 2FA = string sealed TOTP seed, cstring otp, u32 window: no PIN is tried without it. */
-	SAM_MSG_KEY_DESTROY = 17,  /* owner -> u32 count (every key of a deregistered signer) */
-	SAM_MSG_KEY_UNLOCK = 18,   /* id -> (nothing) */
+	SAM_MSG_KEY_IMPORT = 13,   /* session (owner), id, string cert -> cred */
+	SAM_MSG_KEY_PIN = 14,      /* session (owner), id, old pin, new pin, otp -> u64 otp step */
+	SAM_MSG_KEY_REVOKE = 15,   /* session (owner or security officer), id, u32 reason -> () */
+	SAM_MSG_KEY_RENEW = 16,    /* session (owner), id, pin, otp -> cred, u64 otp step */
+	SAM_MSG_KEY_UNLOCK = 18,   /* session (registration officer), id -> () */
 	SAM_MSG_CA_CHAIN = 19,     /* -> string PEM (issuing CA, root) */
 	SAM_MSG_CA_CRL = 20,       /* -> string DER */
-	SAM_MSG_BACKUP = 21,       /* -> string blob */
-	SAM_MSG_RESTORE = 22,      /* string blob -> u32 count */
+	SAM_MSG_BACKUP = 21,       /* session (system operator) -> string blob */
+	SAM_MSG_RESTORE = 22,      /* session (system operator), otp, string blob -> u32 count */
 	SAM_MSG_CA_ARL = 26,       /* -> string DER (the root's CRL) */
-	/* Signing (SCAL2): owner, string session hash(32), cred, string sealed TOTP seed, otp,
-	 * u32 window, pin, hash OID ("" unknown), u32 ttl, u32 n, n x string hash
-	 * -> string sad(32), u64 otp step, u64 expires, cstring serial */
+	/* Signing (SCAL2): session (signer), cred, otp, pin, hash OID ("" unknown), u32 ttl, u32 n,
+	 * n x string hash -> string sad(32), u64 otp step, u64 expires, cstring serial */
 	SAM_MSG_AUTHORIZE = 23,
 	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 n,
 	 * n x string hash -> u32 n, n x string signature, cstring serial */
@@ -54,6 +53,20 @@ enum sam_msg {
 	 * -> string TimeStampResp DER, cstring serial (hex), u64 genTime. The SAM's own
 	 * tsa_policy_oid is the policy. */
 	SAM_MSG_TSA_STAMP = 30,
+	/* Persons and sessions (50-69), see sam/persons.c. */
+	SAM_MSG_BOOTSTRAP = 50,    /* id, username -> cstring seed, cstring pseudonym (no person yet) */
+	SAM_MSG_LOGIN = 51,        /* id, session, otp (ignored if not enrolled), source -> u32 roles, u8 setup, u64 step */
+	SAM_MSG_LOGOUT = 52,       /* session, u8 all -> () */
+	SAM_MSG_ENROL = 53,        /* session (setup) -> cstring seed */
+	SAM_MSG_ENROL_CONFIRM = 54,/* session (setup), otp, source -> u64 step, u32 roles */
+	/* session, id, username, display name, u32 roles, idv method, idv evidence, document type,
+	 * document number -> cstring pseudonym */
+	SAM_MSG_REGISTER = 55,
+	SAM_MSG_ROLE_SET = 56,     /* session (security officer), target, u32 role, u8 grant -> u32 roles */
+	SAM_MSG_PERSON_UNLOCK = 57,/* session (registration officer), target -> () */
+	SAM_MSG_REENROL = 58,      /* session (registration officer), target, otp -> () */
+	SAM_MSG_PERSON_REMOVE = 59,/* session (RO for signers, SO otherwise), target, otp -> u32 keys */
+	SAM_MSG_PERSON_GET = 60,   /* id -> the SAM's record (no secret), see sam_person_get */
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -107,54 +120,92 @@ void sam_client_set_death_hook(struct sam_client *c, void (*fn)(void *arg, int s
 pid_t sam_client_pid(const struct sam_client *c);
 /* Round trip; INK_ERR_SAM_UNAVAILABLE once the child has died (it is never restarted silently). */
 int sam_ping(struct sam_client *c) INK_WUR;
-/* New TOTP seed for user_id, generated and sealed in the SAM. *seed_b32 is the base32 seed to
- * show the user once (secmem: secmem_free it). */
-int sam_totp_new(struct sam_client *c, const char *user_id, uint8_t sealed[static SAM_SEALED_MAX],
-                 size_t *sealed_len, char **seed_b32) INK_WUR;
-/* Checks a 6-digit code against the sealed seed at the SAM's clock, window steps either side;
- * on a match *step is the matched time step (the caller refuses steps already used). */
-int sam_totp_check(struct sam_client *c, const char *user_id, const uint8_t *sealed,
-                   size_t sealed_len, const char *code, int window, int64_t *step) INK_WUR;
+/* ---- persons and the SAM's sessions (the SAM's own record decides) ---- */
 
-/* Key manager requests; owner "" (or NULL) means any owner. Errors as keys.h describes. */
-int sam_key_create(struct sam_client *c, const char *owner, const char *cn, const char *subj_serial,
-                   const char *algo, const char *pin, bool external, struct sam_cred *out,
-                   uint8_t **csr, size_t *csr_len) INK_WUR;
+#define SAM_PSEUDONYM_MAX 32
+
+/* The first security officer (inkan init), while the SAM serves nobody: *seed_b32 (secmem) is
+ * their TOTP seed, to show once. */
+int sam_bootstrap(struct sam_client *c, const char *user_id, const char *username,
+                  char **seed_b32) INK_WUR;
+/* After inkand checked the password: the SAM checks the OTP against its own record of the
+ * person (none while not enrolled: then *setup, a session that can only enrol) and opens its
+ * session for the token's hash. INK_ERR_AUTH (wrong or reused code), INK_ERR_LOCKED,
+ * INK_ERR_DISABLED. */
+int sam_login(struct sam_client *c, const char *user_id, const uint8_t session[static 32],
+              const char *otp, const char *source, uint32_t *roles, bool *setup,
+              int64_t *step) INK_WUR;
+/* Ends the session (all: every session of its person). */
+int sam_logout(struct sam_client *c, const uint8_t session[static 32], bool all) INK_WUR;
+/* A new seed for the person of a setup session, shown to them alone (*seed_b32 secmem). */
+int sam_enrol(struct sam_client *c, const uint8_t session[static 32], char **seed_b32) INK_WUR;
+/* Confirms the new seed with its first code; the session becomes a full one. */
+int sam_enrol_confirm(struct sam_client *c, const uint8_t session[static 32], const char *otp,
+                      const char *source, uint32_t *roles) INK_WUR;
+struct sam_reg {
+	const char *user_id, *username, *display_name;
+	uint32_t roles;
+	const char *idv_method, *idv_evidence, *doc_type, *doc_number;
+};
+/* Registers a person (a signer: registration officer, with identity record and document; a
+ * privileged account: security officer). INK_ERR_IDENTITY: the document is registered. */
+int sam_register(struct sam_client *c, const uint8_t session[static 32], const struct sam_reg *g,
+                 char pseudonym[static SAM_PSEUDONYM_MAX + 1]) INK_WUR;
+/* Grants or revokes one privileged role (security officer); *roles: the new set. */
+int sam_role_set(struct sam_client *c, const uint8_t session[static 32], const char *target,
+                 uint32_t role, bool grant, uint32_t *roles) INK_WUR;
+/* Unlocks a person the SAM locked (registration officer). */
+int sam_person_unlock(struct sam_client *c, const uint8_t session[static 32],
+                      const char *target) INK_WUR;
+/* Resets a person's second factor (registration officer, with their fresh OTP). */
+int sam_reenrol(struct sam_client *c, const uint8_t session[static 32], const char *target,
+                const char *otp) INK_WUR;
+/* Deregisters: keys destroyed, certificates revoked (officer, with their fresh OTP). */
+int sam_person_remove(struct sam_client *c, const uint8_t session[static 32], const char *target,
+                      const char *otp, uint32_t *count) INK_WUR;
+/* The SAM's record of a person (no secret). */
+struct sam_person {
+	char username[65];
+	char display_name[257];
+	char pseudonym[SAM_PSEUDONYM_MAX + 1];
+	uint32_t roles, status;
+	bool enrolled;
+	int64_t created_at, activated_at, otp_failures;
+	char activated_from[257];
+};
+int sam_person_get(struct sam_client *c, const char *id, struct sam_person *out) INK_WUR;
+
+/* Key manager requests. Reads take an owner ("" or NULL: any); acts take the session of the
+ * person acting. Errors as keys.h describes. */
+int sam_key_create(struct sam_client *c, const uint8_t session[static 32], const char *algo,
+                   const char *pin, bool external, struct sam_cred *out, uint8_t **csr,
+                   size_t *csr_len) INK_WUR;
 int sam_key_list(struct sam_client *c, const char *owner, struct sam_cred **out, size_t *n) INK_WUR;
 int sam_key_get(struct sam_client *c, const char *owner, const char *id, struct sam_cred *out) INK_WUR;
-int sam_key_import(struct sam_client *c, const char *owner, const char *id, const uint8_t *cert,
-                   size_t len, struct sam_cred *out) INK_WUR;
-/* The second factor the SAM checks before any PIN (wrong or reused code: INK_ERR_AUTH). */
-struct sam_otp {
-	const uint8_t *sealed;
-	size_t sealed_len;
-	const char *code;
-	int window;
-};
-int sam_key_pin(struct sam_client *c, const char *owner, const char *id, const char *old_pin,
-                const char *new_pin, const struct sam_otp *otp, int64_t *step) INK_WUR;
-int sam_key_revoke(struct sam_client *c, const char *owner, const char *id, uint32_t reason) INK_WUR;
-int sam_key_renew(struct sam_client *c, const char *owner, const char *id, const char *pin,
-                  const char *cn, const char *subj_serial, const struct sam_otp *otp,
-                  struct sam_cred *out, int64_t *step) INK_WUR;
-int sam_key_destroy(struct sam_client *c, const char *owner, uint32_t *count) INK_WUR;
-int sam_key_unlock(struct sam_client *c, const char *id) INK_WUR;
+int sam_key_import(struct sam_client *c, const uint8_t session[static 32], const char *id,
+                   const uint8_t *cert, size_t len, struct sam_cred *out) INK_WUR;
+/* A fresh OTP is checked before any PIN (wrong or reused code: INK_ERR_AUTH). */
+int sam_key_pin(struct sam_client *c, const uint8_t session[static 32], const char *id,
+                const char *old_pin, const char *new_pin, const char *otp, int64_t *step) INK_WUR;
+int sam_key_revoke(struct sam_client *c, const uint8_t session[static 32], const char *id,
+                   uint32_t reason) INK_WUR;
+int sam_key_renew(struct sam_client *c, const uint8_t session[static 32], const char *id,
+                  const char *pin, const char *otp, struct sam_cred *out, int64_t *step) INK_WUR;
+int sam_key_unlock(struct sam_client *c, const uint8_t session[static 32], const char *id) INK_WUR;
 /* *out malloc'd (NUL-terminated for the PEM). */
 int sam_ca_chain(struct sam_client *c, char **pem) INK_WUR;
 int sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
 int sam_ca_arl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
-int sam_backup(struct sam_client *c, uint8_t **blob, size_t *len) INK_WUR;
-int sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *count) INK_WUR;
+int sam_backup(struct sam_client *c, const uint8_t session[static 32], uint8_t **blob,
+               size_t *len) INK_WUR;
+int sam_restore(struct sam_client *c, const uint8_t session[static 32], const char *otp,
+                const uint8_t *blob, size_t len, uint32_t *count) INK_WUR;
 
 /* An authorization request (the SAM checks OTP, then PIN, then mints the SAD). */
 struct sam_authz {
-	const char *owner;
 	const uint8_t *session;          /* 32 bytes: SHA-256 of the bearer token */
 	const char *cred;
-	const uint8_t *sealed;           /* the signer's sealed TOTP seed */
-	size_t sealed_len;
 	const char *otp;
-	int window;
 	const char *pin;
 	const char *hash_oid;            /* NULL or "" when the client did not say */
 	uint32_t ttl;

@@ -14,33 +14,53 @@
 struct sad_table;
 struct keys;
 
-/* The SAM's state: the key manager, live SADs, and the last TOTP step each signer used here. */
-struct sam_otp_step {
-	char owner[33];
-	int64_t step;
-};
-
-#define SAM_OTP_OWNERS 4096
-
 /* Shared by the channels' threads. Every handler runs holding mu; sam_handle_sign lets go of
- * it while it signs, holding use for reading (everything else holds use for writing). */
+ * it while it signs, holding use for reading (everything else holds use for writing). The
+ * persons, their attempt counters, their last TOTP steps and the SAM's sessions live in the
+ * key store (keys/persons.c): nothing about who may act is kept only in memory. */
 struct sam_state {
 	pthread_mutex_t mu;
 	pthread_rwlock_t use;
 	const struct ink_config *cfg;
 	struct keys *keys;
 	struct sad_table *sads;
-	struct sam_otp_step *otp;     /* SAM_OTP_OWNERS slots, least recently used replaced */
-	size_t notp;
 	char tsa_policy[128];         /* tsa_policy_oid of the configuration */
 	size_t cores;                 /* online CPUs */
 	size_t signing;               /* signHash requests making signatures now (under mu) */
 };
 
-/* Checks a TOTP code against the signer's sealed seed and claims its step for this signer
- * (later steps only). INK_ERR_AUTH when wrong or reused. (sign.c) */
-int sam_check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed, size_t sealed_len,
-                  const char *otp, uint32_t window, int64_t *step) INK_WUR;
+struct keys_person;
+
+/* ---- proofs of the person acting (persons.c) ---- */
+
+/* Reads a session field (string, the 32-byte SHA-256 of a bearer token). */
+int sam_get_session(struct ink_buf *req, const uint8_t **hash) INK_WUR;
+/* The person behind a live SAM session, active, holding need_role (0: any) in the SAM's own
+ * record; a setup session (not yet enrolled) only when setup_ok. INK_ERR_AUTH: no such
+ * session; INK_ERR_EXPIRED; INK_ERR_LOCKED; INK_ERR_DISABLED; INK_ERR_ENROL; INK_ERR_DENIED. */
+int sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role,
+              bool setup_ok, struct keys_person *who) INK_WUR;
+/* Checks a TOTP code against the person's own sealed seed with the SAM's window, claims its
+ * step (persistently: one code serves one act once, across login and authorization), counts
+ * a wrong or reused code and locks at max_login_failures. INK_ERR_AUTH, INK_ERR_LOCKED. */
+int sam_check_otp(struct sam_state *s, const char *person, const char *code,
+                  int64_t *step) INK_WUR;
+/* Reads a cstring OTP from req and checks it as sam_check_otp does. */
+int sam_fresh_otp(struct sam_state *s, struct ink_buf *req, const char *person,
+                  int64_t *step) INK_WUR;
+
+/* Handlers of persons, enrolment, sessions and officers' acts (persons.c). */
+int sam_handle_bootstrap(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_login(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_logout(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_enrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_enrol_confirm(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_register(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_role_set(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_person_unlock(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_person_remove(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_person_get(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 
 /* Handlers of the signing path (sign.c). */
 int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;

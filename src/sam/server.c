@@ -14,10 +14,7 @@
 #include "auth/auth.h"
 #include "keys/keys.h"
 
-#define SAM_PURPOSE_TOTP "totp-seed"
-#define SAM_CN_MAX 256
 #define SAM_USER_ID_MAX 64
-#define SAM_WINDOW_MAX 3
 
 typedef int (*sam_handler)(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep);
 
@@ -31,79 +28,6 @@ handle_ping(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
 	return buf_put_u32(rep, (uint32_t)getpid());
-}
-
-static int
-handle_totp_new(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
-{
-	char user_id[SAM_USER_ID_MAX + 1], b32[AUTH_TOTP_B32_MAX];
-	uint8_t *seed = NULL, sealed[SAM_SEALED_MAX];
-	size_t sealed_len = 0;
-	int r;
-
-	if ((r = buf_get_cstring(req, user_id, sizeof(user_id))) != 0 || buf_remaining(req) != 0 ||
-	    user_id[0] == '\0')
-		return INK_ERR_PROTOCOL;
-	/* Seeds are made for new accounts only: a second seed for a signer who already has keys
-	 * would hand whoever asked (a compromised inkand) that signer's second factor. */
-	{
-		struct keys_cred *v = NULL;
-		size_t n = 0;
-
-		if ((r = keys_cred_list(s->keys, user_id, &v, &n)) != 0)
-			return r;
-		keys_creds_free(v, n);
-		if (n > 0) {
-			log_warn("refused a new TOTP seed for an account that holds credentials");
-			return INK_ERR_EXISTS;
-		}
-	}
-	if ((seed = secmem_alloc(AUTH_TOTP_SEED_LEN)) == NULL)
-		return INK_ERR_ALLOC;
-	if ((r = ink_random(seed, AUTH_TOTP_SEED_LEN)) != 0)
-		goto out;
-	if ((r = keys_seal(s->keys, SAM_PURPOSE_TOTP, (const uint8_t *)user_id, strlen(user_id),
-	                   seed, AUTH_TOTP_SEED_LEN, sealed, &sealed_len)) != 0)
-		goto out;
-	if ((r = auth_base32_encode(seed, AUTH_TOTP_SEED_LEN, b32, sizeof(b32))) != 0)
-		goto out;
-	if ((r = buf_put_string(rep, sealed, sealed_len)) != 0 ||
-	    (r = buf_put_cstring(rep, b32)) != 0)
-		goto out;
-out:
-	explicit_bzero(b32, sizeof(b32));
-	secmem_free(seed);
-	return r;
-}
-
-static int
-handle_totp_check(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
-{
-	char user_id[SAM_USER_ID_MAX + 1], code[SAM_OTP_MAX + 1];
-	const uint8_t *sealed;
-	size_t sealed_len;
-	uint32_t window;
-	int64_t step = -1;
-	int r;
-
-	if ((r = buf_get_cstring(req, user_id, sizeof(user_id))) != 0 ||
-	    (r = buf_get_string_ptr(req, &sealed, &sealed_len, SAM_SEALED_MAX)) != 0 ||
-	    (r = buf_get_cstring(req, code, sizeof(code))) != 0 ||
-	    (r = buf_get_u32(req, &window)) != 0 || buf_remaining(req) != 0)
-		return INK_ERR_PROTOCOL;
-	if (window > SAM_WINDOW_MAX || user_id[0] == '\0') {
-		r = INK_ERR_PROTOCOL;
-		goto out;
-	}
-	/* A seed sealed for another user fails (the user id is the associated data), and a step
-	 * this SAM has seen for the user — at a login or an authorization — is not accepted again:
-	 * one code serves one purpose once. */
-	if ((r = sam_check_otp(s, user_id, sealed, sealed_len, code, window, &step)) != 0)
-		goto out;
-	r = buf_put_u64(rep, (uint64_t)step);
-out:
-	explicit_bzero(code, sizeof(code));
-	return r;
 }
 
 /* ---- key manager ---- */
@@ -144,29 +68,31 @@ get_owner(struct ink_buf *req, char owner[static SAM_USER_ID_MAX + 1], const cha
 	return 0;
 }
 
+/* string session (a signer), algo, pin, u8 external -> cred, string csr. The certificate names
+ * the SAM's own record of the signer: display name and pseudonym, never what the request says. */
 static int
 handle_key_create(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char owner[SAM_USER_ID_MAX + 1], cn[SAM_CN_MAX + 1], serial[SAM_USER_ID_MAX + 1];
 	char algo[KEYS_ALGO_MAX + 1], pin[KEYS_PIN_MAX + 2];
+	const uint8_t *hash;
+	struct keys_person who;
 	struct keys_cred c;
-	struct keys_subject subj = { .common_name = cn, .serial_number = serial };
+	struct keys_subject subj = { .common_name = who.display_name, .serial_number = who.pseudonym };
 	uint8_t external = 0, *csr = NULL;
 	size_t csr_len = 0;
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	if ((r = buf_get_cstring(req, owner, sizeof(owner))) != 0 ||
-	    (r = buf_get_cstring(req, cn, sizeof(cn))) != 0 ||
-	    (r = buf_get_cstring(req, serial, sizeof(serial))) != 0 ||
+	if ((r = sam_get_session(req, &hash)) != 0 ||
 	    (r = buf_get_cstring(req, algo, sizeof(algo))) != 0 ||
 	    (r = buf_get_cstring(req, pin, sizeof(pin))) != 0 ||
-	    (r = buf_get_u8(req, &external)) != 0 || buf_remaining(req) != 0 || external > 1 ||
-	    owner[0] == '\0' || cn[0] == '\0') {
+	    (r = buf_get_u8(req, &external)) != 0 || buf_remaining(req) != 0 || external > 1) {
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
-	if ((r = keys_cred_create(s->keys, owner, &subj, algo, pin, external == 1, &c,
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) != 0)
+		goto out;
+	if ((r = keys_cred_create(s->keys, who.id, &subj, algo, pin, external == 1, &c,
 	                          external ? &csr : NULL, &csr_len)) != 0)
 		goto out;
 	if ((r = put_cred(rep, &c)) != 0)
@@ -221,63 +147,50 @@ handle_key_get(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return r;
 }
 
+/* string session (the owner), id, string cert -> cred */
 static int
 handle_key_import(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1];
-	const uint8_t *der;
+	char id[SAM_USER_ID_MAX + 1];
+	const uint8_t *der, *hash;
 	size_t len;
+	struct keys_person who;
 	struct keys_cred c;
 	int r;
 
-	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
-	    buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_string_ptr(req, &der, &len, 65536) != 0 || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	if ((r = keys_cred_import_cert(s->keys, owner, id, der, len, &c)) != 0)
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) != 0)
+		return r;
+	if ((r = keys_cred_import_cert(s->keys, who.id, id, der, len, &c)) != 0)
 		return r;
 	r = put_cred(rep, &c);
 	keys_cred_clear(&c);
 	return r;
 }
 
-/* The second factor that every PIN check needs: string sealed seed, cstring otp, u32 window.
- * No PIN is tried (and no PIN counter moves) without a fresh OTP. */
-static int
-second_factor(struct sam_state *s, struct ink_buf *req, const char *owner, int64_t *step)
-{
-	const uint8_t *sealed;
-	size_t sealed_len;
-	char otp[SAM_OTP_MAX + 1];
-	uint32_t window;
-	int r;
-
-	*step = -1;
-	if (buf_get_string_ptr(req, &sealed, &sealed_len, SAM_SEALED_MAX) != 0 ||
-	    buf_get_cstring(req, otp, sizeof(otp)) != 0 || buf_get_u32(req, &window) != 0 ||
-	    buf_remaining(req) != 0 || window > 3)
-		r = INK_ERR_PROTOCOL;
-	else
-		r = sam_check_otp(s, owner, sealed, sealed_len, otp, window, step);
-	explicit_bzero(otp, sizeof(otp));
-	return r;
-}
-
+/* string session (the owner), id, old pin, new pin, otp -> u64 otp step. No PIN is tried (and
+ * no PIN counter moves) without a fresh OTP. */
 static int
 handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1];
-	char old_pin[KEYS_PIN_MAX + 2], new_pin[KEYS_PIN_MAX + 2];
+	char id[SAM_USER_ID_MAX + 1], old_pin[KEYS_PIN_MAX + 2], new_pin[KEYS_PIN_MAX + 2];
+	const uint8_t *hash;
+	struct keys_person who;
 	int64_t step = -1;
 	int r;
 
-	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
-	    buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_cstring(req, old_pin, sizeof(old_pin)) != 0 ||
 	    buf_get_cstring(req, new_pin, sizeof(new_pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else if ((r = second_factor(s, req, owner, &step)) == 0) {
-		r = keys_cred_change_pin(s->keys, owner, id, old_pin, new_pin);
+	else if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) == 0 &&
+	         (r = sam_fresh_otp(s, req, who.id, &step)) == 0) {
+		if (buf_remaining(req) != 0)
+			r = INK_ERR_PROTOCOL;
+		else
+			r = keys_cred_change_pin(s->keys, who.id, id, old_pin, new_pin);
 		if (r == INK_ERR_AUTH)
 			r = INK_ERR_BAD_PIN;
 		if (r == 0)
@@ -288,40 +201,55 @@ handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return r;
 }
 
+/* string session, id, u32 reason -> (nothing). The signer their own key, with their login
+ * session alone (a forgotten PIN must not stand in the way of revoking a compromised key); a
+ * security officer any key. */
 static int
 handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1];
-	const char *o = NULL;
+	char id[SAM_USER_ID_MAX + 1];
+	const uint8_t *hash;
+	struct keys_person who;
 	uint32_t reason;
+	int r;
 
 	(void)rep;
-	if (get_owner(req, owner, &o) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_u32(req, &reason) != 0 || buf_remaining(req) != 0 || reason > 10)
 		return INK_ERR_PROTOCOL;
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER | AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0)
+		return r;
+	if ((r = keys_cred_revoke(s->keys, (who.roles & AUTH_ROLE_SECURITY_OFFICER) ? NULL : who.id,
+	                          id, (int)reason)) != 0)
+		return r;
 	/* Live authorizations of a revoked key end with it. */
 	sad_drop_cred(s->sads, id);
-	return keys_cred_revoke(s->keys, o, id, (int)reason);
+	log_info("credential %s revoked by %s", id, who.id);
+	return 0;
 }
 
+/* string session (the owner), id, pin, otp -> cred, u64 otp step */
 static int
 handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char owner[SAM_USER_ID_MAX + 1], id[SAM_USER_ID_MAX + 1], pin[KEYS_PIN_MAX + 2];
-	char cn[SAM_CN_MAX + 1], serial[SAM_USER_ID_MAX + 1];
-	struct keys_subject subj = { .common_name = cn, .serial_number = serial };
+	char id[SAM_USER_ID_MAX + 1], pin[KEYS_PIN_MAX + 2];
+	const uint8_t *hash;
+	struct keys_person who;
+	struct keys_subject subj = { .common_name = who.display_name, .serial_number = who.pseudonym };
 	struct keys_cred c;
 	int64_t step = -1;
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
-	    buf_get_cstring(req, id, sizeof(id)) != 0 || buf_get_cstring(req, pin, sizeof(pin)) != 0 ||
-	    buf_get_cstring(req, cn, sizeof(cn)) != 0 ||
-	    buf_get_cstring(req, serial, sizeof(serial)) != 0)
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	    buf_get_cstring(req, pin, sizeof(pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else if ((r = second_factor(s, req, owner, &step)) == 0) {
-		r = keys_cred_renew(s->keys, owner, id, pin, &subj, &c);
+	else if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) == 0 &&
+	         (r = sam_fresh_otp(s, req, who.id, &step)) == 0) {
+		if (buf_remaining(req) != 0)
+			r = INK_ERR_PROTOCOL;
+		else
+			r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
 		if (r == INK_ERR_AUTH)
 			r = INK_ERR_BAD_PIN;
 		if (r == 0 && (r = put_cred(rep, &c)) == 0)
@@ -332,30 +260,29 @@ handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return r;
 }
 
-static int
-handle_key_destroy(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
-{
-	char owner[SAM_USER_ID_MAX + 1];
-	size_t n = 0;
-	int r;
-
-	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
-	    buf_remaining(req) != 0)
-		return INK_ERR_PROTOCOL;
-	if ((r = keys_cred_destroy_owner(s->keys, owner, &n)) != 0)
-		return r;
-	return buf_put_u32(rep, (uint32_t)n);
-}
-
+/* string session (a registration officer), id -> (nothing) */
 static int
 handle_key_unlock(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char id[SAM_USER_ID_MAX + 1];
+	const uint8_t *hash;
+	struct keys_person who;
+	struct keys_cred c;
+	int r;
 
 	(void)rep;
-	if (buf_get_cstring(req, id, sizeof(id)) != 0 || buf_remaining(req) != 0)
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	    buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	return keys_cred_unlock(s->keys, id);
+	if ((r = sam_actor(s, hash, AUTH_ROLE_REGISTRATION_OFFICER, false, &who)) != 0)
+		return r;
+	if ((r = keys_cred_get(s->keys, NULL, id, &c)) != 0)
+		return r;
+	r = strcmp(c.owner, who.id) == 0 ? INK_ERR_SOD : keys_cred_unlock(s->keys, id);
+	keys_cred_clear(&c);
+	if (r == 0)
+		log_info("credential %s unlocked by %s", id, who.id);
+	return r;
 }
 
 static int
@@ -403,35 +330,48 @@ handle_ca_arl(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return der_reply(s, req, rep, keys_ca_arl);
 }
 
+/* string session (a system operator) -> string blob */
 static int
 handle_backup(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
+	const uint8_t *hash;
+	struct keys_person who;
 	uint8_t *blob = NULL;
 	size_t len = 0;
 	int r;
 
-	if (buf_remaining(req) != 0)
+	if (sam_get_session(req, &hash) != 0 || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SYSTEM_OPERATOR, false, &who)) != 0)
+		return r;
 	if ((r = keys_backup(s->keys, &blob, &len)) != 0)
 		return r;
 	r = buf_put_string(rep, blob, len);
 	free(blob);
-	log_info("backup made (%zu bytes)", len);
+	log_info("backup made (%zu bytes) for %s", len, who.id);
 	return r;
 }
 
+/* string session (a system operator), cstring fresh otp, string blob -> u32 count */
 static int
 handle_restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	const uint8_t *blob;
+	const uint8_t *blob, *hash;
+	struct keys_person who;
 	size_t len, n = 0;
+	int64_t step;
 	int r;
 
+	if (sam_get_session(req, &hash) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SYSTEM_OPERATOR, false, &who)) != 0 ||
+	    (r = sam_fresh_otp(s, req, who.id, &step)) != 0)
+		return r;
 	if (buf_get_string_ptr(req, &blob, &len, SAM_FRAME_MAX) != 0 || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
 	if ((r = keys_restore(s->keys, blob, len, &n)) != 0)
 		return r;
-	log_info("backup restored (%zu credentials)", n);
+	log_info("backup restored (%zu credentials) by %s", n, who.id);
 	if (s->cfg != NULL && publish_log_key(s->cfg, s->keys) != 0)
 		log_error("cannot publish the restored audit log key");
 	return buf_put_u32(rep, (uint32_t)n);
@@ -459,8 +399,6 @@ publish_log_key(const struct ink_config *cfg, struct keys *k)
 
 static const sam_handler handlers[] = {
 	[SAM_MSG_PING] = handle_ping,
-	[SAM_MSG_TOTP_NEW] = handle_totp_new,
-	[SAM_MSG_TOTP_CHECK] = handle_totp_check,
 	[SAM_MSG_KEY_CREATE] = handle_key_create,
 	[SAM_MSG_KEY_LIST] = handle_key_list,
 	[SAM_MSG_KEY_GET] = handle_key_get,
@@ -468,7 +406,6 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_KEY_PIN] = handle_key_pin,
 	[SAM_MSG_KEY_REVOKE] = handle_key_revoke,
 	[SAM_MSG_KEY_RENEW] = handle_key_renew,
-	[SAM_MSG_KEY_DESTROY] = handle_key_destroy,
 	[SAM_MSG_KEY_UNLOCK] = handle_key_unlock,
 	[SAM_MSG_CA_CHAIN] = handle_ca_chain,
 	[SAM_MSG_CA_CRL] = handle_ca_crl,
@@ -481,6 +418,17 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_LOG_HEAD] = sam_handle_log_head,
 	[SAM_MSG_LOG_EXTEND] = sam_handle_log_extend,
 	[SAM_MSG_TSA_STAMP] = sam_handle_tsa_stamp,
+	[SAM_MSG_BOOTSTRAP] = sam_handle_bootstrap,
+	[SAM_MSG_LOGIN] = sam_handle_login,
+	[SAM_MSG_LOGOUT] = sam_handle_logout,
+	[SAM_MSG_ENROL] = sam_handle_enrol,
+	[SAM_MSG_ENROL_CONFIRM] = sam_handle_enrol_confirm,
+	[SAM_MSG_REGISTER] = sam_handle_register,
+	[SAM_MSG_ROLE_SET] = sam_handle_role_set,
+	[SAM_MSG_PERSON_UNLOCK] = sam_handle_person_unlock,
+	[SAM_MSG_REENROL] = sam_handle_reenrol,
+	[SAM_MSG_PERSON_REMOVE] = sam_handle_person_remove,
+	[SAM_MSG_PERSON_GET] = sam_handle_person_get,
 };
 
 /* The key manager's settings from the shared configuration. */
@@ -679,10 +627,6 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");
 	snprintf(s.tsa_policy, sizeof(s.tsa_policy), "%s", cfg->tsa_policy_oid);
-	if ((s.otp = calloc(SAM_OTP_OWNERS, sizeof(*s.otp))) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
 	for (i = 0; i < nfds; i++) {
 		ch[i] = (struct channel){ .s = &s, .fd = fds[i], .all = fds, .nall = nfds };
 		if (pthread_create(&th[i], NULL, channel_main, &ch[i]) != 0) {
@@ -700,7 +644,6 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	}
 out:
 	sad_table_free(s.sads);
-	free(s.otp);
 	keys_close(s.keys);
 	pthread_rwlock_destroy(&s.use);
 	pthread_mutex_destroy(&s.mu);

@@ -13,8 +13,6 @@
 #define ID_MAX 64
 #define OID_MAX 64
 #define TTL_MAX 3600
-#define WINDOW_MAX 3
-#define PURPOSE_TOTP "totp-seed"
 
 /* The hashes of a request, pointing into the request buffer. */
 struct hash_list {
@@ -56,78 +54,40 @@ check_lengths(const char *hash_oid, const struct hash_list *h)
 	return 0;
 }
 
-/* A TOTP step is good for one authorization of one signer, and only later steps after it. */
-static int
-claim_step(struct sam_state *s, const char *owner, int64_t step)
-{
-	size_t i, oldest = 0;
-
-	for (i = 0; i < s->notp; i++) {
-		if (strcmp(s->otp[i].owner, owner) == 0) {
-			if (step <= s->otp[i].step)
-				return INK_ERR_AUTH;
-			s->otp[i].step = step;
-			return 0;
-		}
-		if (s->otp[i].step < s->otp[oldest].step)
-			oldest = i;
-	}
-	i = s->notp < SAM_OTP_OWNERS ? s->notp++ : oldest;
-	snprintf(s->otp[i].owner, sizeof(s->otp[i].owner), "%s", owner);
-	s->otp[i].step = step;
-	return 0;
-}
-
-int
-sam_check_otp(struct sam_state *s, const char *owner, const uint8_t *sealed, size_t sealed_len,
-              const char *otp, uint32_t window, int64_t *step)
-{
-	uint8_t *seed = NULL;
-	size_t seed_len = 0;
-	int r;
-
-	*step = -1;
-	if ((seed = secmem_alloc(SAM_SEALED_MAX)) == NULL)
-		return INK_ERR_ALLOC;
-	if (keys_unseal(s->keys, PURPOSE_TOTP, (const uint8_t *)owner, strlen(owner), sealed,
-	                sealed_len, seed, &seed_len) != 0)
-		r = INK_ERR_AUTH;
-	else if ((r = auth_totp_verify(seed, seed_len, otp, ink_now(), (int)window, step)) == 0)
-		r = claim_step(s, owner, *step);
-	secmem_free(seed);
-	return r;
-}
-
+/* string session, cred, otp, pin, hash OID, u32 ttl, u32 n, n x string hash
+ * -> string sad, u64 otp step, u64 expires, cstring serial. The signer is the person of the
+ * SAM's own session; their seed, window and attempt counter are the SAM's. */
 int
 sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char owner[ID_MAX + 1], cred[ID_MAX + 1], otp[SAM_OTP_MAX + 1], pin[KEYS_PIN_MAX + 2], hash_oid[OID_MAX + 1];
-	const uint8_t *session, *sealed;
-	size_t session_len, sealed_len;
-	uint32_t window, ttl;
+	char cred[ID_MAX + 1], otp[SAM_OTP_MAX + 1], pin[KEYS_PIN_MAX + 2], hash_oid[OID_MAX + 1];
+	const uint8_t *session;
+	const char *owner;
+	uint32_t ttl;
 	struct hash_list *h = NULL;
+	struct keys_person who;
 	struct keys_cred c;
 	uint8_t *kek = NULL, sad[SAD_ID_LEN];
 	int64_t step = -1, expires;
 	int r;
 
 	memset(&c, 0, sizeof(c));
+	owner = who.id;
 	if ((h = calloc(1, sizeof(*h))) == NULL || (kek = secmem_alloc(32)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
-	if (buf_get_cstring(req, owner, sizeof(owner)) != 0 || owner[0] == '\0' ||
-	    buf_get_string_ptr(req, &session, &session_len, 32) != 0 || session_len != 32 ||
+	if (sam_get_session(req, &session) != 0 ||
 	    buf_get_cstring(req, cred, sizeof(cred)) != 0 ||
-	    buf_get_string_ptr(req, &sealed, &sealed_len, SAM_SEALED_MAX) != 0 ||
-	    buf_get_cstring(req, otp, sizeof(otp)) != 0 || buf_get_u32(req, &window) != 0 ||
+	    buf_get_cstring(req, otp, sizeof(otp)) != 0 ||
 	    buf_get_cstring(req, pin, sizeof(pin)) != 0 ||
 	    buf_get_cstring(req, hash_oid, sizeof(hash_oid)) != 0 || buf_get_u32(req, &ttl) != 0 ||
-	    get_hashes(req, h) != 0 || buf_remaining(req) != 0 || window > WINDOW_MAX ||
-	    ttl == 0 || ttl > TTL_MAX) {
+	    get_hashes(req, h) != 0 || buf_remaining(req) != 0 || ttl == 0 || ttl > TTL_MAX) {
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
+		goto out;
 	/* The credential first: it must be this signer's and usable at all. */
 	if ((r = keys_cred_get(s->keys, owner, cred, &c)) != 0)
 		goto out;
@@ -144,11 +104,7 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	if (r != 0)
 		goto out;
 	/* The OTP before the PIN: no PIN guessing without the second factor. */
-	if (window > WINDOW_MAX)
-		r = INK_ERR_PROTOCOL;
-	else
-		r = sam_check_otp(s, owner, sealed, sealed_len, otp, window, &step);
-	if (r != 0)
+	if ((r = sam_check_otp(s, owner, otp, &step)) != 0)
 		goto out;
 	r = keys_cred_open(s->keys, owner, cred, pin, kek);
 	if (r == INK_ERR_AUTH)

@@ -1,5 +1,6 @@
 /* ep_auth_login: POST /csc/v{1,2}/auth/login — HTTP Basic username:password plus the current
- * TOTP code in the body -> bearer token. */
+ * TOTP code in the body -> bearer token (before the account holder enrolled their TOTP seed,
+ * no code: the token then allows the password change and the enrolment only). */
 #include "server/server.h"
 
 #include <stdlib.h>
@@ -14,7 +15,7 @@ struct login_req {
 };
 
 static const struct json_field login_spec[] = {
-	JSPEC_STRING("otp", struct login_req, otp, SAM_OTP_MAX, JF_REQUIRED | JF_SECRET),
+	JSPEC_STRING("otp", struct login_req, otp, SAM_OTP_MAX, JF_SECRET),
 	JSPEC_BOOL("rememberMe", struct login_req, remember_me, 0),
 	JSPEC_END,
 };
@@ -63,7 +64,7 @@ ep_auth_login(struct srv_request *rq)
 	char token[AUTH_TOKEN_CHARS + 1], *cred = NULL;
 	const char *user = NULL, *pw = NULL;
 	int64_t expires_in = 0;
-	bool must_change = false;
+	bool must_change = false, enrol = false;
 	int r;
 
 	if (basic_credentials(rq, &cred, &user, &pw) != 0) {
@@ -76,16 +77,17 @@ ep_auth_login(struct srv_request *rq)
 		req_audit_refusal(rq, "auth.login", "malformed login body");
 		goto out;
 	}
-	r = auth_login(&rq->srv->actx, &rq->areq, user, pw, req.otp, token, &expires_in, &must_change);
+	r = auth_login(&rq->srv->actx, &rq->areq, user, pw, req.otp != NULL ? req.otp : "", token,
+	               &expires_in, &must_change, &enrol);
 	if (r != 0) {
 		reply_ink_err(rq, r, r == INK_ERR_AUTH || r == INK_ERR_DISABLED ?
 		              "Authentication failed: wrong username, password or OTP" : NULL);
 		goto out;
 	}
 	reply_json(rq, MHD_HTTP_OK,
-	           json_pack("{s:s, s:s, s:I, s:b}", "access_token", token, "token_type", "Bearer",
-	                     "expires_in", (json_int_t)expires_in, "password_change_required",
-	                     must_change));
+	           json_pack("{s:s, s:s, s:I, s:b, s:b}", "access_token", token, "token_type",
+	                     "Bearer", "expires_in", (json_int_t)expires_in,
+	                     "password_change_required", must_change, "enrolment_required", enrol));
 out:
 	explicit_bzero(token, sizeof(token));
 	json_free_spec(login_spec, &req);

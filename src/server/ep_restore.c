@@ -1,14 +1,19 @@
-/* ep_restore: POST /api/v1/restore — a backup back into an empty key store (same master key). */
+/* ep_restore: POST /api/v1/restore — a backup back into an empty key store (same master key);
+ * the system operator's fresh OTP goes with it (the SAM checks it). */
 #include "server/server.h"
 
 #include <stdlib.h>
 
+#include "sam/sam.h"
+
 struct restore_req {
 	char *backup;
+	char *otp;
 };
 
 static const struct json_field restore_spec[] = {
 	JSPEC_STRING("backup", struct restore_req, backup, 256u * 1024u * 1024u, JF_REQUIRED),
+	JSPEC_STRING("otp", struct restore_req, otp, SAM_OTP_MAX, JF_REQUIRED | JF_SECRET),
 	JSPEC_END,
 };
 
@@ -27,7 +32,7 @@ ep_restore(struct srv_request *rq)
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter backup: base64 expected");
 		goto out;
 	}
-	r = auth_restore(&rq->srv->actx, &rq->areq, &rq->who, blob, len, &n);
+	r = auth_restore(&rq->srv->actx, &rq->areq, &rq->who, req.otp, blob, len, &n);
 	if (r != 0)
 		reply_key_err(rq, r);
 	else

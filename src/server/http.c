@@ -243,8 +243,10 @@ dispatch(struct srv_request *rq)
 			return;
 		}
 		if (rq->who.password_change_only && rt->auth != SRV_AUTH_BEARER_ANY) {
-			req_audit_refusal(rq, "auth.token", "password change required");
-			reply_ink_err(rq, INK_ERR_PASSWORD_CHANGE, NULL);
+			req_audit_refusal(rq, "auth.token", rq->who.enrol_only ?
+			                  "TOTP enrolment required" : "password change required");
+			reply_ink_err(rq, rq->who.enrol_only ? INK_ERR_ENROL : INK_ERR_PASSWORD_CHANGE,
+			              NULL);
 			return;
 		}
 	}

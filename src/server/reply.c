@@ -156,6 +156,14 @@ reply_ink_err(struct srv_request *rq, int err, const char *desc)
 		if (desc == NULL)
 			desc = "The password must be changed first (POST /api/v1/passwd)";
 		break;
+	case INK_ERR_ENROL:
+		status = MHD_HTTP_FORBIDDEN, code = "enrolment_required";
+		if (desc == NULL)
+			desc = "The account holder must enrol their TOTP seed first (POST /api/v1/enrol)";
+		break;
+	case INK_ERR_IDENTITY:
+		status = MHD_HTTP_CONFLICT, code = "invalid_request";
+		break;
 	case INK_ERR_SAM_UNAVAILABLE:
 		status = MHD_HTTP_SERVICE_UNAVAILABLE, code = "temporarily_unavailable";
 		if (desc == NULL)

@@ -1074,16 +1074,16 @@ out:
 	return r;
 }
 
+/* One statement on one session row. */
 static int
-sq_session_revoke(struct store *st, const uint8_t hash[static 32])
+session_update(struct store *st, const char *sql, const uint8_t hash[static 32])
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *q = NULL;
 	int r;
 
 	lock(s);
-	if ((r = prep(s, "UPDATE sessions SET revoked = 1 WHERE token_hash = ?", &q)) != 0 ||
-	    (r = b_blob(q, 1, hash, 32)) != 0)
+	if ((r = prep(s, sql, &q)) != 0 || (r = b_blob(q, 1, hash, 32)) != 0)
 		goto out;
 	r = user_update(s, q, __func__);
 	q = NULL;
@@ -1091,6 +1091,19 @@ out:
 	done(s, q);
 	unlock(s);
 	return r;
+}
+
+static int
+sq_session_revoke(struct store *st, const uint8_t hash[static 32])
+{
+	return session_update(st, "UPDATE sessions SET revoked = 1 WHERE token_hash = ?", hash);
+}
+
+static int
+sq_session_upgrade(struct store *st, const uint8_t hash[static 32])
+{
+	return session_update(st, "UPDATE sessions SET password_change_only = 0 "
+	                          "WHERE token_hash = ? AND revoked = 0", hash);
 }
 
 /* A user without sessions is not an error; an unknown user is. */
@@ -1470,6 +1483,7 @@ const struct store_ops store_sqlite_ops = {
 	.session_insert = sq_session_insert,
 	.session_get = sq_session_get,
 	.session_revoke = sq_session_revoke,
+	.session_upgrade = sq_session_upgrade,
 	.session_revoke_user = sq_session_revoke_user,
 	.audit_insert = sq_audit_insert,
 	.audit_insert_batch = sq_audit_insert_batch,

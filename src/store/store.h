@@ -133,6 +133,8 @@ struct store_ops {
 	int (*session_insert)(struct store *st, const struct store_session *s);
 	int (*session_get)(struct store *st, const uint8_t hash[static 32], struct store_session *out);
 	int (*session_revoke)(struct store *st, const uint8_t hash[static 32]);
+	/* A restricted (set-up) session becomes a full one: the person enrolled their second factor. */
+	int (*session_upgrade)(struct store *st, const uint8_t hash[static 32]);
 	int (*session_revoke_user)(struct store *st, const char *user_id);
 
 	/* Audit rows: insert only; the store refuses updates and deletes. rec->seq is ignored and

@@ -83,59 +83,70 @@ test_init_refuses_second_time(void **state)
 }
 
 static void
+code_at(const uint8_t *seed, size_t seedlen, int64_t step, char code[static 8])
+{
+	uint32_t v;
+
+	assert_int_equal(auth_totp_code(seed, seedlen, step, &v), 0);
+	snprintf(code, 8, "%06u", v);
+}
+
+static void
 test_ping_and_totp(void **state)
 {
 	struct sam_client *c = NULL;
-	uint8_t sealed[SAM_SEALED_MAX], seed[64];
-	size_t sealed_len = 0, seedlen;
+	uint8_t seed[64], tok[32], tok2[32];
+	size_t seedlen;
 	char *b32 = NULL, code[8];
-	uint32_t v;
+	uint32_t roles = 0;
+	bool setup = true;
 	int64_t step = -1, now = ink_now();
+	struct sam_person p;
 
 	(void)state;
+	memset(tok, 1, sizeof(tok));
+	memset(tok2, 2, sizeof(tok2));
 	assert_int_equal(sam_client_spawn(sam_path, data_dir, NULL, &c), 0);
 	assert_int_equal(sam_ping(c), 0);
-	assert_int_equal(sam_totp_new(c, "user-1", sealed, &sealed_len, &b32), 0);
+	assert_int_equal(sam_bootstrap(c, "user-1", "officer", &b32), 0);
 	assert_non_null(b32);
 	seedlen = b32_decode(b32, seed);
 	assert_int_equal(seedlen, AUTH_TOTP_SEED_LEN);
-	/* The sealed blob does not contain the seed. */
-	assert_null(memmem(sealed, sealed_len, seed, seedlen));
-
-	assert_int_equal(auth_totp_code(seed, seedlen, now / AUTH_TOTP_STEP, &v), 0);
-	snprintf(code, sizeof(code), "%06u", v);
-	assert_int_equal(sam_totp_check(c, "user-1", sealed, sealed_len, code, 1, &step), 0);
-	assert_int_equal(step, now / AUTH_TOTP_STEP);
-	/* The same sealed seed presented for another user does not open. */
-	assert_int_equal(sam_totp_check(c, "user-2", sealed, sealed_len, code, 1, &step), INK_ERR_AUTH);
-	/* A flipped byte does not open. */
-	sealed[sealed_len - 1] ^= 1;
-	assert_int_equal(sam_totp_check(c, "user-1", sealed, sealed_len, code, 1, &step), INK_ERR_AUTH);
-	sealed[sealed_len - 1] ^= 1;
-	/* A code far outside the window is refused. */
-	assert_int_equal(auth_totp_code(seed, seedlen, now / AUTH_TOTP_STEP + 5, &v), 0);
-	snprintf(code, sizeof(code), "%06u", v);
-	assert_int_equal(sam_totp_check(c, "user-1", sealed, sealed_len, code, 1, &step), INK_ERR_AUTH);
-	/* A window beyond what the SAM allows is a malformed request. */
-	assert_int_equal(sam_totp_check(c, "user-1", sealed, sealed_len, code, 9, &step),
-	                 INK_ERR_PROTOCOL);
-	assert_int_equal(sam_ping(c), 0);
 	secmem_free(b32);
 	b32 = NULL;
-	/* Once the account holds a key, no second seed is made for it. */
+	/* Never a second bootstrap: the SAM serves a person now. */
+	assert_int_equal(sam_bootstrap(c, "user-2", "officer2", &b32), INK_ERR_EXISTS);
+	assert_null(b32);
+
+	code_at(seed, seedlen, now / AUTH_TOTP_STEP, code);
+	assert_int_equal(sam_login(c, "user-1", tok, code, "test", &roles, &setup, &step), 0);
+	assert_int_equal(step, now / AUTH_TOTP_STEP);
+	assert_false(setup);
+	assert_int_equal(roles, AUTH_ROLE_SECURITY_OFFICER);
+	/* One code, one act: the step is the SAM's, persistently. */
+	assert_int_equal(sam_login(c, "user-1", tok2, code, "test", &roles, &setup, &step),
+	                 INK_ERR_AUTH);
+	/* Unknown persons have no session to open. */
+	assert_int_equal(sam_login(c, "nobody", tok2, code, "test", &roles, &setup, &step),
+	                 INK_ERR_AUTH);
+	/* A code far outside the SAM's window is refused. */
+	code_at(seed, seedlen, now / AUTH_TOTP_STEP + 5, code);
+	assert_int_equal(sam_login(c, "user-1", tok2, code, "test", &roles, &setup, &step),
+	                 INK_ERR_AUTH);
+	assert_int_equal(sam_person_get(c, "user-1", &p), 0);
+	assert_int_equal(p.otp_failures, 2);
+	assert_true(p.enrolled);
+	/* A security officer is no signer: no key under their session. */
 	{
 		struct sam_cred cred;
 		uint8_t *csr = NULL;
 		size_t csr_len = 0;
 
-		assert_int_equal(sam_key_create(c, "user-1", "Test User", "user-1", "P-256",
-		                                "pin-Test-1234", false, &cred, &csr, &csr_len), 0);
-		sam_cred_clear(&cred);
-		free(csr);
-		assert_int_equal(sam_totp_new(c, "user-1", sealed, &sealed_len, &b32), INK_ERR_EXISTS);
-		assert_null(b32);
-		assert_int_equal(sam_totp_new(c, "user-2", sealed, &sealed_len, &b32), 0);
-		secmem_free(b32);
+		assert_int_equal(sam_key_create(c, tok, "P-256", "pin-Test-1234", false, &cred, &csr,
+		                                &csr_len), INK_ERR_DENIED);
+		/* ... and nothing at all under a session the SAM never opened. */
+		assert_int_equal(sam_key_create(c, tok2, "P-256", "pin-Test-1234", false, &cred, &csr,
+		                                &csr_len), INK_ERR_AUTH);
 	}
 	sam_client_free(c);
 }
@@ -188,8 +199,8 @@ test_malformed_frames(void **state)
 	static const uint8_t unknown[] = { 0x7f };
 	static const uint8_t reply_type[] = { SAM_REPLY_OK };
 	static const uint8_t ping_extra[] = { SAM_MSG_PING, 0 };
-	/* TOTP_CHECK whose user id claims 1000 bytes. */
-	static const uint8_t truncated[] = { SAM_MSG_TOTP_CHECK, 0, 0, 0x03, 0xe8, 'a' };
+	/* LOGIN whose user id claims 1000 bytes. */
+	static const uint8_t truncated[] = { SAM_MSG_LOGIN, 0, 0, 0x03, 0xe8, 'a' };
 	uint8_t huge[4] = { 0x7f, 0xff, 0xff, 0xff };
 	int fd, status;
 	pid_t pid;

@@ -1,0 +1,36 @@
+-- Key store (DB-2), version 3: the SAM's own record of every person it serves, and the
+-- sessions it opened. The SAM, not inkand, decides who a key belongs to, whose name a
+-- certificate carries, which roles act on keys, and how many second-factor guesses remain.
+-- Applied once to a version-2 store by keys.c, inside this transaction.
+BEGIN;
+CREATE TABLE persons (
+	id TEXT PRIMARY KEY,                 -- the account's user id (inkand's users.id)
+	username TEXT NOT NULL UNIQUE,
+	display_name TEXT NOT NULL,          -- the certificate's commonName
+	pseudonym TEXT NOT NULL UNIQUE,      -- the certificate's serialNumber: assigned here, stable
+	roles INTEGER NOT NULL,              -- AUTH_ROLE_* bits, as the SAM granted them
+	status INTEGER NOT NULL,             -- 1 active, 2 locked (second factor), 3 deregistered
+	idv_method TEXT,                     -- how the registration officer verified the identity
+	idv_evidence TEXT,                   -- reference to the evidence kept elsewhere
+	idv_doc BLOB UNIQUE,                 -- HMAC(master-derived key, document type, number)
+	created_at INTEGER NOT NULL,
+	created_by TEXT NOT NULL,            -- the registering officer's user id ('-' for init)
+	totp BLOB,                           -- sealed TOTP seed; NULL until the person enrolled
+	totp_pending BLOB,                   -- a seed shown to the person, not yet confirmed
+	otp_step INTEGER NOT NULL DEFAULT -1,-- last TOTP step used, for login or authorization
+	otp_failures INTEGER NOT NULL DEFAULT 0,
+	activated_at INTEGER,                -- when the person confirmed their seed
+	activated_from TEXT                  -- and from where (the source inkand reported)
+);
+-- Sessions the SAM opened after checking a person's second factor (or, for a person who has
+-- not enrolled yet, a setup session that can do nothing but enrol).
+CREATE TABLE sam_sessions (
+	token_hash BLOB PRIMARY KEY,         -- SHA-256 of the bearer token
+	person TEXT NOT NULL REFERENCES persons (id),
+	setup INTEGER NOT NULL,              -- 1: enrolment only
+	created_at INTEGER NOT NULL,
+	expires_at INTEGER NOT NULL
+);
+CREATE INDEX sam_sessions_person ON sam_sessions (person);
+UPDATE keystore_meta SET version = 3;
+COMMIT;

@@ -1,0 +1,539 @@
+/* persons: the SAM's side of who may act — registration, roles, TOTP enrolment, logins, the
+ * sessions the SAM opened itself, and every act's proof: a live SAM session of a person whose
+ * role (in the SAM's own record) allows it, and a fresh OTP for the gravest acts. */
+#include "sam/sam_int.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "keys/keys.h"
+
+#define ID_MAX KEYS_ID_LEN
+#define SOURCE_MAX KEYS_TEXT_MAX
+
+/* ---- proofs ---- */
+
+int
+sam_get_session(struct ink_buf *req, const uint8_t **hash)
+{
+	size_t len = 0;
+
+	if (buf_get_string_ptr(req, hash, &len, 32) != 0 || len != 32)
+		return INK_ERR_PROTOCOL;
+	return 0;
+}
+
+int
+sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role, bool setup_ok,
+          struct keys_person *who)
+{
+	struct keys_session ss;
+	int r;
+
+	memset(who, 0, sizeof(*who));
+	if ((r = keys_session_get(s->keys, hash, &ss)) != 0)
+		return r;
+	if ((r = keys_person_get(s->keys, ss.person, who)) != 0)
+		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+	if (who->status == KEYS_PERSON_LOCKED)
+		return INK_ERR_LOCKED;
+	if (who->status != KEYS_PERSON_ACTIVE)
+		return INK_ERR_DISABLED;
+	if (ss.setup && !setup_ok)
+		return INK_ERR_ENROL;
+	if (need_role != 0 && (who->roles & need_role) == 0) {
+		log_warn("refused: the SAM's record of the acting person lacks the role");
+		return INK_ERR_DENIED;
+	}
+	return 0;
+}
+
+/* Checks code against a seed of the person (the confirmed one, or the pending one while
+ * enrolling) at the SAM's clock and with the SAM's own window; claims its step. A wrong or
+ * reused code counts against the person, who is locked at the configured limit. */
+static int
+check_code(struct sam_state *s, const char *person, bool pending, const char *code, int64_t *step)
+{
+	struct keys_person p;
+	uint8_t *seed = NULL;
+	size_t seed_len = 0;
+	bool locked_now = false;
+	int r;
+
+	*step = -1;
+	if ((r = keys_person_get(s->keys, person, &p)) != 0)
+		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+	if (p.status == KEYS_PERSON_LOCKED)
+		return INK_ERR_LOCKED;
+	if (p.status != KEYS_PERSON_ACTIVE)
+		return INK_ERR_DISABLED;
+	if ((seed = secmem_alloc(KEYS_SEED_MAX + KEYS_SEAL_OVERHEAD)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = keys_person_seed(s->keys, person, pending, seed, &seed_len)) != 0)
+		goto out;
+	r = auth_totp_verify(seed, seed_len, code, ink_now(), (int)s->cfg->totp_window, step);
+	if (r == 0 && (r = keys_person_claim_step(s->keys, person, *step)) == INK_ERR_REPLAY)
+		r = INK_ERR_AUTH;
+	if (r == INK_ERR_AUTH) {
+		*step = -1;
+		if (keys_person_fail(s->keys, person, s->cfg->max_login_failures, &locked_now) != 0)
+			log_error("cannot count a wrong one-time password");
+		if (locked_now)
+			log_warn("person locked in the SAM after %lld wrong one-time passwords",
+			         (long long)s->cfg->max_login_failures);
+	}
+out:
+	secmem_free(seed);
+	return r;
+}
+
+int
+sam_check_otp(struct sam_state *s, const char *person, const char *code, int64_t *step)
+{
+	return check_code(s, person, false, code, step);
+}
+
+/* Reads an OTP field and checks it for the person (the gravest acts' fresh proof). */
+int
+sam_fresh_otp(struct sam_state *s, struct ink_buf *req, const char *person, int64_t *step)
+{
+	char otp[SAM_OTP_MAX + 1];
+	int r;
+
+	*step = -1;
+	if (buf_get_cstring(req, otp, sizeof(otp)) != 0)
+		return INK_ERR_PROTOCOL;
+	r = sam_check_otp(s, person, otp, step);
+	OPENSSL_cleanse(otp, sizeof(otp));
+	return r;
+}
+
+/* A new random seed, stored sealed (pending or confirmed); *b32 (secmem) is shown once. */
+static int
+new_seed(struct sam_state *s, const char *person, bool pending, char **b32)
+{
+	uint8_t *seed = NULL;
+	int r;
+
+	*b32 = NULL;
+	if ((seed = secmem_alloc(AUTH_TOTP_SEED_LEN)) == NULL ||
+	    (*b32 = secmem_alloc(AUTH_TOTP_B32_MAX)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = ink_random(seed, AUTH_TOTP_SEED_LEN)) != 0 ||
+	    (r = keys_person_seed_store(s->keys, person, pending, seed, AUTH_TOTP_SEED_LEN)) != 0)
+		goto out;
+	r = auth_base32_encode(seed, AUTH_TOTP_SEED_LEN, *b32, AUTH_TOTP_B32_MAX);
+out:
+	secmem_free(seed);
+	if (r != 0) {
+		secmem_free(*b32);
+		*b32 = NULL;
+	}
+	return r;
+}
+
+/* ---- handlers ---- */
+
+/* cstring id, cstring username -> cstring seed (base32), cstring pseudonym. The first security
+ * officer, while the SAM serves nobody yet (inkan init); never again. */
+int
+sam_handle_bootstrap(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char id[ID_MAX + 1], username[KEYS_NAME_MAX + 1], pseudonym[KEYS_PSEUDONYM_MAX + 1];
+	char *b32 = NULL;
+	size_t n = 0;
+	int r;
+
+	if (buf_get_cstring(req, id, sizeof(id)) != 0 || id[0] == '\0' ||
+	    buf_get_cstring(req, username, sizeof(username)) != 0 || username[0] == '\0' ||
+	    buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_person_count_role(s->keys, AUTH_ROLES_ALL, NULL, &n)) != 0)
+		return r;
+	if (n != 0) {
+		log_warn("refused a second bootstrap: the SAM already serves persons");
+		return INK_ERR_EXISTS;
+	}
+	{
+		struct keys_registration reg = {
+			.id = id, .username = username, .display_name = "Security officer",
+			.roles = AUTH_ROLE_SECURITY_OFFICER, .created_by = "-",
+		};
+
+		if ((r = keys_person_add(s->keys, &reg, pseudonym)) != 0)
+			return r;
+	}
+	if ((r = new_seed(s, id, false, &b32)) != 0)
+		return r;
+	if ((r = buf_put_cstring(rep, b32)) == 0)
+		r = buf_put_cstring(rep, pseudonym);
+	secmem_free(b32);
+	log_info("first security officer registered");
+	return r;
+}
+
+/* cstring id, string token hash, cstring otp (ignored while not enrolled), cstring source
+ * -> u32 roles, u8 setup, u64 step. */
+int
+sam_handle_login(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char id[ID_MAX + 1], otp[SAM_OTP_MAX + 1], source[SOURCE_MAX + 1];
+	const uint8_t *hash;
+	struct keys_person p;
+	int64_t step = -1;
+	bool setup;
+	int r;
+
+	if (buf_get_cstring(req, id, sizeof(id)) != 0 || sam_get_session(req, &hash) != 0 ||
+	    buf_get_cstring(req, otp, sizeof(otp)) != 0 ||
+	    buf_get_cstring(req, source, sizeof(source)) != 0 || buf_remaining(req) != 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = keys_person_get(s->keys, id, &p)) != 0) {
+		r = r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+		goto out;
+	}
+	if (p.status == KEYS_PERSON_LOCKED)
+		r = INK_ERR_LOCKED;
+	else if (p.status != KEYS_PERSON_ACTIVE)
+		r = INK_ERR_DISABLED;
+	if (r != 0)
+		goto out;
+	/* A person who has not enrolled gets a session that can only enrol (a code sent anyway
+	 * proves nothing and is ignored); one who has must bring a fresh code of their seed. */
+	setup = !p.enrolled;
+	if (!setup)
+		r = sam_check_otp(s, id, otp, &step);
+	if (r != 0)
+		goto out;
+	if ((r = keys_session_open(s->keys, hash, id, setup, s->cfg->session_ttl)) != 0)
+		goto out;
+	if ((r = buf_put_u32(rep, p.roles)) != 0 || (r = buf_put_u8(rep, setup ? 1 : 0)) != 0 ||
+	    (r = buf_put_u64(rep, (uint64_t)step)) != 0)
+		goto out;
+out:
+	OPENSSL_cleanse(otp, sizeof(otp));
+	return r;
+}
+
+/* string token hash, u8 all -> (nothing). Ends a session (all: every session of its person). */
+int
+sam_handle_logout(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	const uint8_t *hash;
+	struct keys_session ss;
+	uint8_t all = 0;
+	int r;
+
+	(void)rep;
+	if (sam_get_session(req, &hash) != 0 || buf_get_u8(req, &all) != 0 || all > 1 ||
+	    buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if (!all)
+		return keys_session_end(s->keys, hash, NULL);
+	if ((r = keys_session_get(s->keys, hash, &ss)) != 0 && r != INK_ERR_EXPIRED)
+		return r == INK_ERR_AUTH ? 0 : r;
+	return keys_session_end(s->keys, NULL, ss.person);
+}
+
+/* string token hash (a setup session) -> cstring seed (base32), shown to the person alone. */
+int
+sam_handle_enrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	const uint8_t *hash;
+	struct keys_person who;
+	char *b32 = NULL;
+	int r;
+
+	if (sam_get_session(req, &hash) != 0 || buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = sam_actor(s, hash, 0, true, &who)) != 0)
+		return r;
+	if (who.enrolled) {
+		log_warn("refused a second seed for an enrolled person (re-enrolment is an officer's act)");
+		return INK_ERR_EXISTS;
+	}
+	if ((r = new_seed(s, who.id, true, &b32)) != 0)
+		return r;
+	r = buf_put_cstring(rep, b32);
+	secmem_free(b32);
+	return r;
+}
+
+/* string token hash, cstring otp, cstring source -> u64 step, u32 roles: the first code of the
+ * pending seed confirms it; the session becomes a full one. */
+int
+sam_handle_enrol_confirm(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char otp[SAM_OTP_MAX + 1], source[SOURCE_MAX + 1];
+	const uint8_t *hash;
+	struct keys_person who;
+	int64_t step = -1;
+	int r;
+
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, otp, sizeof(otp)) != 0 ||
+	    buf_get_cstring(req, source, sizeof(source)) != 0 || buf_remaining(req) != 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = sam_actor(s, hash, 0, true, &who)) != 0)
+		goto out;
+	if (who.enrolled || !who.seed_pending) {
+		r = INK_ERR_ENROL;
+		goto out;
+	}
+	if ((r = check_code(s, who.id, true, otp, &step)) != 0)
+		goto out;
+	if ((r = keys_person_seed_activate(s->keys, who.id, source)) != 0 ||
+	    (r = keys_session_upgrade(s->keys, hash)) != 0)
+		goto out;
+	log_info("a person confirmed their second factor");
+	if ((r = buf_put_u64(rep, (uint64_t)step)) == 0)
+		r = buf_put_u32(rep, who.roles);
+out:
+	OPENSSL_cleanse(otp, sizeof(otp));
+	return r;
+}
+
+/* string actor session, cstring id, cstring username, cstring display name, u32 roles,
+ * cstring idv method, cstring idv evidence, cstring document type, cstring document number
+ * -> cstring pseudonym. A signer is registered by a registration officer, with a verified
+ * identity and its document; a privileged account by a security officer. */
+int
+sam_handle_register(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char id[ID_MAX + 1], username[KEYS_NAME_MAX + 1], name[KEYS_CN_MAX + 1];
+	char method[KEYS_TEXT_MAX + 1], evidence[KEYS_TEXT_MAX + 1], dtype[KEYS_TEXT_MAX + 1];
+	char dnum[KEYS_TEXT_MAX + 1], pseudonym[KEYS_PSEUDONYM_MAX + 1];
+	const uint8_t *hash;
+	const char *why = NULL;
+	struct keys_person who;
+	uint32_t roles;
+	bool signer;
+	int r;
+
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	    buf_get_cstring(req, username, sizeof(username)) != 0 ||
+	    buf_get_cstring(req, name, sizeof(name)) != 0 || buf_get_u32(req, &roles) != 0 ||
+	    buf_get_cstring(req, method, sizeof(method)) != 0 ||
+	    buf_get_cstring(req, evidence, sizeof(evidence)) != 0 ||
+	    buf_get_cstring(req, dtype, sizeof(dtype)) != 0 ||
+	    buf_get_cstring(req, dnum, sizeof(dnum)) != 0 || buf_remaining(req) != 0 ||
+	    id[0] == '\0' || username[0] == '\0' || name[0] == '\0') {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = auth_roles_check(roles, &why)) != 0) {
+		log_warn("refused a registration: %s", why);
+		goto out;
+	}
+	signer = (roles & AUTH_ROLE_SIGNER) != 0;
+	if ((r = sam_actor(s, hash, signer ? AUTH_ROLE_REGISTRATION_OFFICER :
+	                   AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0)
+		goto out;
+	if (signer && (method[0] == '\0' || evidence[0] == '\0' || dtype[0] == '\0' ||
+	               dnum[0] == '\0')) {
+		r = INK_ERR_INVALID;
+		goto out;
+	}
+	{
+		struct keys_registration reg = {
+			.id = id, .username = username, .display_name = name, .roles = roles,
+			.idv_method = signer ? method : NULL, .idv_evidence = signer ? evidence : NULL,
+			.doc_type = signer ? dtype : NULL, .doc_number = signer ? dnum : NULL,
+			.created_by = who.id,
+		};
+
+		r = keys_person_add(s->keys, &reg, pseudonym);
+	}
+	if (r == INK_ERR_IDENTITY)
+		log_warn("refused a second registration of one identity document");
+	if (r != 0)
+		goto out;
+	log_info("person %s registered by %s", id, who.id);
+	r = buf_put_cstring(rep, pseudonym);
+out:
+	OPENSSL_cleanse(dnum, sizeof(dnum));
+	return r;
+}
+
+/* Reads the acting officer's session and the target; refuses acts on oneself. */
+static int
+officer_act(struct sam_state *s, struct ink_buf *req, uint32_t role, struct keys_person *who,
+            char target[static ID_MAX + 1], struct keys_person *t)
+{
+	const uint8_t *hash;
+	int r;
+
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, target, ID_MAX + 1) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = sam_actor(s, hash, role, false, who)) != 0)
+		return r;
+	if ((r = keys_person_get(s->keys, target, t)) != 0)
+		return r;
+	if (strcmp(who->id, t->id) == 0) {
+		log_warn("refused an officer's act on their own account");
+		return INK_ERR_SOD;
+	}
+	return 0;
+}
+
+/* string actor session, cstring target, u32 role, u8 grant -> u32 roles (security officer;
+ * privileged roles only; never on oneself; separation of duties; one security officer stays). */
+int
+sam_handle_role_set(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char target[ID_MAX + 1];
+	struct keys_person who, t;
+	const char *why = NULL;
+	uint32_t role, roles;
+	uint8_t grant;
+	size_t others = 0;
+	int r;
+
+	if ((r = officer_act(s, req, AUTH_ROLE_SECURITY_OFFICER, &who, target, &t)) != 0)
+		return r;
+	if (buf_get_u32(req, &role) != 0 || buf_get_u8(req, &grant) != 0 || grant > 1 ||
+	    buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if (auth_role_name(role) == NULL || (role & AUTH_ROLES_PRIVILEGED) == 0 ||
+	    t.status == KEYS_PERSON_GONE)
+		return INK_ERR_SOD;
+	roles = grant ? (t.roles | role) : (t.roles & ~role);
+	if ((r = auth_roles_check(roles, &why)) != 0) {
+		log_warn("refused a role change: %s", why);
+		return r;
+	}
+	if (!grant && role == AUTH_ROLE_SECURITY_OFFICER) {
+		if ((r = keys_person_count_role(s->keys, AUTH_ROLE_SECURITY_OFFICER, t.id, &others)) != 0)
+			return r;
+		if (others == 0)
+			return INK_ERR_SOD;
+	}
+	if ((r = keys_person_set_roles(s->keys, t.id, roles)) != 0 ||
+	    (r = keys_session_end(s->keys, NULL, t.id)) != 0)
+		return r;
+	log_info("roles of %s changed by %s", t.id, who.id);
+	return buf_put_u32(rep, roles);
+}
+
+/* string actor session, cstring target -> (nothing): a registration officer unlocks a person
+ * the SAM locked after wrong one-time passwords. */
+int
+sam_handle_person_unlock(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char target[ID_MAX + 1];
+	struct keys_person who, t;
+	int r;
+
+	(void)rep;
+	if ((r = officer_act(s, req, AUTH_ROLE_REGISTRATION_OFFICER, &who, target, &t)) != 0)
+		return r;
+	if (buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if (t.status == KEYS_PERSON_GONE)
+		return INK_ERR_DISABLED;
+	if ((r = keys_person_set_status(s->keys, t.id, KEYS_PERSON_ACTIVE)) != 0)
+		return r;
+	log_info("person %s unlocked by %s", t.id, who.id);
+	return 0;
+}
+
+/* string actor session, cstring target, cstring actor's fresh OTP -> (nothing): a lost phone.
+ * The seed is gone; the person enrols a new one at their next login, and their keys work only
+ * with it. */
+int
+sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char target[ID_MAX + 1];
+	struct keys_person who, t;
+	int64_t step;
+	int r;
+
+	(void)rep;
+	if ((r = officer_act(s, req, AUTH_ROLE_REGISTRATION_OFFICER, &who, target, &t)) != 0)
+		return r;
+	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
+		return r;
+	if (buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if (t.status == KEYS_PERSON_GONE)
+		return INK_ERR_DISABLED;
+	if ((r = keys_person_seed_store(s->keys, t.id, false, NULL, 0)) != 0 ||
+	    (r = keys_session_end(s->keys, NULL, t.id)) != 0)
+		return r;
+	log_info("second factor of %s reset by %s", t.id, who.id);
+	return 0;
+}
+
+/* string actor session, cstring target, cstring actor's fresh OTP -> u32 keys destroyed:
+ * deregistration (a signer by a registration officer, a privileged account by a security
+ * officer). Keys destroyed, certificates revoked, sessions ended; the record stays. */
+int
+sam_handle_person_remove(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char target[ID_MAX + 1];
+	struct keys_person who, t;
+	const uint8_t *hash;
+	size_t n = 0, others = 0;
+	int64_t step;
+	int r;
+
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, target, sizeof(target)) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_person_get(s->keys, target, &t)) != 0)
+		return r;
+	if ((r = sam_actor(s, hash, (t.roles & AUTH_ROLE_SIGNER) ? AUTH_ROLE_REGISTRATION_OFFICER :
+	                   AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0)
+		return r;
+	if (strcmp(who.id, t.id) == 0)
+		return INK_ERR_SOD;
+	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
+		return r;
+	if (buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if (t.roles & AUTH_ROLE_SECURITY_OFFICER) {
+		if ((r = keys_person_count_role(s->keys, AUTH_ROLE_SECURITY_OFFICER, t.id, &others)) != 0)
+			return r;
+		if (others == 0)
+			return INK_ERR_SOD;
+	}
+	if ((r = keys_cred_destroy_owner(s->keys, t.id, &n)) != 0)
+		return r;
+	if ((r = keys_person_set_status(s->keys, t.id, KEYS_PERSON_GONE)) != 0 ||
+	    (r = keys_session_end(s->keys, NULL, t.id)) != 0)
+		return r;
+	log_info("person %s deregistered by %s (%zu keys destroyed)", t.id, who.id, n);
+	return buf_put_u32(rep, (uint32_t)n);
+}
+
+/* cstring id -> cstring username, display name, pseudonym, u32 roles, u32 status, u8 enrolled,
+ * u64 created, u64 activated, cstring activated from, u64 otp failures (no secret). */
+int
+sam_handle_person_get(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char id[ID_MAX + 1];
+	struct keys_person p;
+	int r;
+
+	if (buf_get_cstring(req, id, sizeof(id)) != 0 || buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_person_get(s->keys, id, &p)) != 0)
+		return r;
+	if ((r = buf_put_cstring(rep, p.username)) != 0 ||
+	    (r = buf_put_cstring(rep, p.display_name)) != 0 ||
+	    (r = buf_put_cstring(rep, p.pseudonym)) != 0 || (r = buf_put_u32(rep, p.roles)) != 0 ||
+	    (r = buf_put_u32(rep, (uint32_t)p.status)) != 0 ||
+	    (r = buf_put_u8(rep, p.enrolled ? 1 : 0)) != 0 ||
+	    (r = buf_put_u64(rep, (uint64_t)p.created_at)) != 0 ||
+	    (r = buf_put_u64(rep, (uint64_t)p.activated_at)) != 0 ||
+	    (r = buf_put_cstring(rep, p.activated_from)) != 0)
+		return r;
+	return buf_put_u64(rep, (uint64_t)p.otp_failures);
+}
