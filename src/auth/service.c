@@ -503,6 +503,14 @@ auth_user_create(const struct auth_ctx *ctx, const struct auth_req *rq,
 		return refuse(ctx, rq, actor, "user.create", username,
 		              "identity verification record required (method, evidence, document type "
 		              "and number)", INK_ERR_INVALID);
+	/* A taken name is refused before the SAM registers anyone (the SAM's record of a person,
+	 * and of their identity document, is never taken back). */
+	r = ctx->st->ops->user_get_by_name(ctx->st, username, &u);
+	user_wipe(&u);
+	if (r == 0)
+		return refuse(ctx, rq, actor, "user.create", username, "username taken", INK_ERR_EXISTS);
+	if (r != INK_ERR_NOT_FOUND)
+		return r;
 	{
 		struct sam_reg reg = {
 			.username = username, .roles = roles,

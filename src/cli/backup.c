@@ -78,7 +78,7 @@ backup_restore(struct cli_ctx *c, const char *file)
 	struct cli_resp resp;
 	const json_t *n;
 	json_t *body = NULL;
-	char *data = NULL, *b64 = NULL;
+	char *data = NULL, *b64 = NULL, *otp = NULL;
 	size_t len = 0;
 	int r;
 
@@ -93,7 +93,10 @@ backup_restore(struct cli_ctx *c, const char *file)
 	}
 	if ((r = b64_encode((const uint8_t *)data, len, &b64)) != 0)
 		goto out;
-	if ((body = json_pack("{s:s}", "backup", b64)) == NULL) {
+	/* A restore is a grave act: the SAM checks the operator's fresh OTP. */
+	if ((r = cli_get_otp(c, &otp)) != 0)
+		goto out;
+	if ((body = json_pack("{s:s, s:s}", "backup", b64, "otp", otp)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
@@ -113,6 +116,7 @@ out:
 	cli_resp_free(&resp);
 	free(b64);
 	free(data);
+	secmem_free(otp);
 	return r;
 }
 

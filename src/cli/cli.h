@@ -60,6 +60,7 @@ int cli_audit_proof(struct cli_ctx *c, int argc, char **argv);
 int cli_audit_consistency(struct cli_ctx *c, int argc, char **argv);
 int cmd_info(struct cli_ctx *c, int argc, char **argv);
 int cmd_whoami(struct cli_ctx *c, int argc, char **argv);
+int cmd_enrol(struct cli_ctx *c, int argc, char **argv);
 int cmd_key(struct cli_ctx *c, int argc, char **argv);
 int cmd_backup(struct cli_ctx *c, int argc, char **argv);
 int cmd_ca(struct cli_ctx *c, int argc, char **argv);

@@ -1,9 +1,10 @@
-/* login, logout: get a bearer token with password + TOTP code and save it; revoke it. */
+/* login, logout: get a bearer token with password + TOTP code (none at the first login, before
+ * the account holder enrolled their seed) and save it; revoke it. */
 #include "cli/cli.h"
 
 #include <string.h>
 
-#define LOGIN_USAGE "login [--password-file FILE] USER"
+#define LOGIN_USAGE "login [--password-file FILE] [--first] USER"
 #define LOGOUT_USAGE "logout"
 
 int
@@ -11,14 +12,16 @@ cmd_login(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "password-file", required_argument, NULL, 'p' },
+		{ "first", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_resp resp;
 	json_t *body = NULL, *out = NULL;
-	const json_t *tok, *exp, *pcr;
+	const json_t *tok, *exp, *pcr, *enr;
 	const char *user;
 	char *pw = NULL, *otp = NULL;
+	bool first = false;
 	int ch, r;
 
 	memset(&resp, 0, sizeof(resp));
@@ -26,6 +29,9 @@ cmd_login(struct cli_ctx *c, int argc, char **argv)
 		switch (ch) {
 		case 'p':
 			c->password_file = optarg;
+			break;
+		case 'f':
+			first = true;
 			break;
 		case 'h':
 			printf("usage: inkan %s\n", LOGIN_USAGE);
@@ -42,9 +48,10 @@ cmd_login(struct cli_ctx *c, int argc, char **argv)
 
 	if ((r = cli_get_password(c, "Password: ", &pw)) != 0)
 		goto out;
-	if ((r = cli_get_otp(c, &otp)) != 0)
+	/* Before the account holder enrolled their TOTP seed (--first) there is no code to give. */
+	if (!first && (r = cli_get_otp(c, &otp)) != 0)
 		goto out;
-	if ((body = json_pack("{s:s}", "otp", otp)) == NULL) {
+	if ((body = first ? json_object() : json_pack("{s:s}", "otp", otp)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
@@ -54,6 +61,7 @@ cmd_login(struct cli_ctx *c, int argc, char **argv)
 	tok = json_object_get(resp.json, "access_token");
 	exp = json_object_get(resp.json, "expires_in");
 	pcr = json_object_get(resp.json, "password_change_required");
+	enr = json_object_get(resp.json, "enrolment_required");
 	if (!json_is_string(tok) || *json_string_value(tok) == '\0' || !json_is_integer(exp)) {
 		r = cli_fail(c, INK_ERR_PROTOCOL, "the server's answer has no access_token");
 		goto out;
@@ -61,8 +69,9 @@ cmd_login(struct cli_ctx *c, int argc, char **argv)
 	if ((r = cli_token_save(c, json_string_value(tok))) != 0)
 		goto out;
 	if (c->json) {
-		out = json_pack("{s:O, s:O, s:b}", "access_token", tok, "expires_in", exp,
-		                "password_change_required", json_is_true(pcr));
+		out = json_pack("{s:O, s:O, s:b, s:b}", "access_token", tok, "expires_in", exp,
+		                "password_change_required", json_is_true(pcr), "enrolment_required",
+		                json_is_true(enr));
 		if (out == NULL) {
 			r = INK_ERR_ALLOC;
 			goto out;
@@ -73,6 +82,8 @@ cmd_login(struct cli_ctx *c, int argc, char **argv)
 	printf("logged in, token expires in %lld s\n", (long long)json_integer_value(exp));
 	if (json_is_true(pcr))
 		printf("you must change your password first: run `inkan passwd`\n");
+	else if (json_is_true(enr))
+		printf("enrol your own TOTP seed now: run `inkan enrol`\n");
 	r = 0;
 out:
 	json_decref(out);

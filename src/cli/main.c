@@ -16,6 +16,7 @@ static const struct cli_cmd commands[] = {
 	{ .name = "login", .fn = cmd_login, .help = "log in with password and TOTP code; save the token" },
 	{ .name = "logout", .fn = cmd_logout, .help = "revoke the saved token and delete it" },
 	{ .name = "passwd", .fn = cmd_passwd, .help = "change your password" },
+	{ .name = "enrol", .fn = cmd_enrol, .help = "enrol your own TOTP seed (after the first password change)" },
 	{ .name = "whoami", .fn = cmd_whoami, .help = "show your own account" },
 	{ .name = "user", .fn = cmd_user, .help = "add, list, show, remove or unlock accounts" },
 	{ .name = "role", .fn = cmd_role, .help = "grant or revoke a privileged role" },

@@ -55,7 +55,10 @@ cli_print_secrets(const char *username, const char *password, const char *totp_s
 	printf(" (shown only this once):\n");
 	printf("  password     ");
 	cli_put_safe(stdout, password);
-	printf("\n  TOTP secret  ");
+	printf("\n");
+	if (totp_secret == NULL || otpauth_uri == NULL)
+		return;
+	printf("  TOTP secret  ");
 	cli_put_safe(stdout, totp_secret);
 	printf("\n  otpauth URI  ");
 	cli_put_safe(stdout, otpauth_uri);

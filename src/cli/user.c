@@ -1,4 +1,4 @@
-/* user: account administration (add, list, show, remove, unlock) through the admin API. */
+/* user: account administration (add, list, show, remove, reenrol, unlock) through the admin API. */
 #include "cli/cli.h"
 
 #include <stdlib.h>
@@ -6,10 +6,11 @@
 
 #define USER_USAGE                                                                        \
 	"user add NAME --role ROLE [--role ROLE ...] [--display-name TEXT]\n"             \
-	"                 [--idv-method TEXT] [--idv-evidence TEXT]\n"                     \
+	"                 [--idv-method TEXT] [--idv-evidence TEXT] [--id-document TYPE:NUMBER]\n"                     \
 	"       inkan user list\n"                                                        \
 	"       inkan user show NAME\n"                                                   \
-	"       inkan user remove NAME\n"                                                 \
+	"       inkan user remove NAME           (asks for your current OTP)\n"                \
+	"       inkan user reenrol NAME          (lost phone; asks for your current OTP)\n"                                                 \
 	"       inkan user unlock NAME"
 
 #define ROLES_TEXT_MAX 256
@@ -78,13 +79,14 @@ user_add(struct cli_ctx *c, int argc, char **argv)
 		{ "display-name", required_argument, NULL, 'n' },
 		{ "idv-method", required_argument, NULL, 'm' },
 		{ "idv-evidence", required_argument, NULL, 'e' },
+		{ "id-document", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_resp resp;
 	json_t *body = NULL, *roles = NULL;
 	const json_t *user;
-	const char *display = NULL, *method = NULL, *evidence = NULL;
-	char rtext[ROLES_TEXT_MAX];
+	const char *display = NULL, *method = NULL, *evidence = NULL, *doc = NULL, *colon;
+	char rtext[ROLES_TEXT_MAX], dtype[65];
 	int ch, r;
 
 	memset(&resp, 0, sizeof(resp));
@@ -107,6 +109,9 @@ user_add(struct cli_ctx *c, int argc, char **argv)
 		case 'e':
 			evidence = optarg;
 			break;
+		case 'd':
+			doc = optarg;
+			break;
 		default:
 			r = cli_usage(USER_USAGE);
 			goto out;
@@ -126,6 +131,21 @@ user_add(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, CLI_ERR_USAGE, "arguments must be UTF-8 text");
 		goto out;
 	}
+	/* TYPE:NUMBER, e.g. passport:TK1234567. The SAM keeps only a keyed hash of it. */
+	if (doc != NULL) {
+		if ((colon = strchr(doc, ':')) == NULL || colon == doc || colon[1] == '\0' ||
+		    (size_t)(colon - doc) >= sizeof(dtype)) {
+			r = cli_fail(c, CLI_ERR_USAGE, "--id-document TYPE:NUMBER");
+			goto out;
+		}
+		memcpy(dtype, doc, (size_t)(colon - doc));
+		dtype[colon - doc] = '\0';
+		if (json_object_set_new(body, "idv_document_type", json_string(dtype)) != 0 ||
+		    json_object_set_new(body, "idv_document_number", json_string(colon + 1)) != 0) {
+			r = cli_fail(c, CLI_ERR_USAGE, "arguments must be UTF-8 text");
+			goto out;
+		}
+	}
 	if ((r = cli_http(c, "POST", "/api/v1/users", body, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
 		goto out;
 	if (c->json) {
@@ -139,9 +159,10 @@ user_add(struct cli_ctx *c, int argc, char **argv)
 	printf(" (");
 	cli_put_safe(stdout, rtext);
 	printf(")\n\n");
-	cli_print_secrets(cli_jstr(user, "username"), cli_jstr(resp.json, "password"),
-	                  cli_jstr(resp.json, "totp_secret"), cli_jstr(resp.json, "otpauth_uri"));
-	printf("\nHand these over in person; the account must change its password at first login.\n");
+	cli_print_secrets(cli_jstr(user, "username"), cli_jstr(resp.json, "password"), NULL, NULL);
+	printf("\nHand it over out of band (in person); whoever holds it can complete the first\n"
+	       "login. At that login the account holder changes it and enrols their own TOTP seed\n"
+	       "(`inkan login --first`, `inkan passwd`, `inkan enrol`): you never see the seed.\n");
 	r = 0;
 out:
 	json_decref(roles);
@@ -189,13 +210,15 @@ out:
 	return r;
 }
 
-/* show, remove and unlock: one NAME, one request. */
+/* show, remove, reenrol and unlock: one NAME, one request (with the officer's fresh OTP when
+ * grave: the SAM checks it). */
 static int
 user_one(struct cli_ctx *c, int argc, char **argv, const char *method, const char *suffix,
-         const char *done)
+         const char *done, bool grave)
 {
 	struct cli_resp resp;
-	char *path = NULL;
+	json_t *body = NULL;
+	char *path = NULL, *otp = NULL;
 	int r;
 
 	memset(&resp, 0, sizeof(resp));
@@ -203,7 +226,12 @@ user_one(struct cli_ctx *c, int argc, char **argv, const char *method, const cha
 		return cli_usage(USER_USAGE);
 	if ((r = user_path(argv[1], suffix, &path)) != 0)
 		goto out;
-	if ((r = cli_http(c, method, path, NULL, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
+	if (grave && ((r = cli_get_otp(c, &otp)) != 0 ||
+	              (body = json_pack("{s:s}", "otp", otp)) == NULL)) {
+		r = r != 0 ? r : INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = cli_http(c, method, path, body, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
 		goto out;
 	if (c->json) {
 		if (resp.json == NULL && (resp.json = json_object()) == NULL) {
@@ -221,6 +249,8 @@ user_one(struct cli_ctx *c, int argc, char **argv, const char *method, const cha
 	}
 	r = 0;
 out:
+	json_decref(body);
+	secmem_free(otp);
 	cli_resp_free(&resp);
 	free(path);
 	return r;
@@ -243,10 +273,14 @@ cmd_user(struct cli_ctx *c, int argc, char **argv)
 	if (strcmp(sub, "list") == 0)
 		return user_list(c, argc, argv);
 	if (strcmp(sub, "show") == 0)
-		return user_one(c, argc, argv, "GET", "", NULL);
+		return user_one(c, argc, argv, "GET", "", NULL, false);
 	if (strcmp(sub, "remove") == 0)
-		return user_one(c, argc, argv, "DELETE", "", "deregistered (disabled; records kept)");
+		return user_one(c, argc, argv, "DELETE", "", "deregistered (disabled; records kept)",
+		                true);
+	if (strcmp(sub, "reenrol") == 0)
+		return user_one(c, argc, argv, "POST", "/reenrol",
+		                "second factor reset: they enrol a new one at their next login", true);
 	if (strcmp(sub, "unlock") == 0)
-		return user_one(c, argc, argv, "POST", "/unlock", "unlocked");
+		return user_one(c, argc, argv, "POST", "/unlock", "unlocked", false);
 	return cli_usage(USER_USAGE);
 }

@@ -21,8 +21,9 @@ static const struct json_field create_spec[] = {
 	JSPEC_STRINGS("roles", struct create_req, roles, 6, 32, JF_REQUIRED),
 	JSPEC_STRING("idv_method", struct create_req, idv_method, STORE_TEXT_MAX, 0),
 	JSPEC_STRING("idv_evidence", struct create_req, idv_evidence, STORE_TEXT_MAX, 0),
-	JSPEC_STRING("idv_document_type", struct create_req, idv_document_type, 64, 0),
-	JSPEC_STRING("idv_document_number", struct create_req, idv_document_number, 64, JF_SECRET),
+	JSPEC_STRING("idv_document_type", struct create_req, idv_document_type, STORE_TEXT_MAX, 0),
+	JSPEC_STRING("idv_document_number", struct create_req, idv_document_number, STORE_TEXT_MAX,
+	             JF_SECRET),
 	JSPEC_END,
 };
 

@@ -325,6 +325,9 @@ otp_next() {
 	totp_code "$secret" "$step"
 }
 
+# otp_json USER: {"otp": CODE} with USER's next code (an officer's fresh proof for the SAM).
+otp_json() { printf '{"otp": "%s"}' "$(otp_next "$1")"; }
+
 # last_step USER: the step otp_next handed out last.
 last_step() { cat "$T/otp/$1"; }
 
@@ -344,12 +347,14 @@ otp_wrong() {
 
 basic() { printf '%s:%s' "$1" "$2" | base64 -w0; }
 
-# try_login USER PASSWORD [OTP] [PATH]: one raw login attempt, no assertion.
+# try_login USER PASSWORD [OTP] [PATH]: one raw login attempt, no assertion. Before USER
+# enrolled a TOTP seed (no secret recorded) the login carries no code.
 try_login() {
-	local user=$1 pw=$2 otp=${3:-} path=${4:-/csc/v2/auth/login}
-	[ -n "$otp" ] || otp=$(otp_next "$user")
+	local user=$1 pw=$2 otp=${3:-} path=${4:-/csc/v2/auth/login} body='{"rememberMe": false}'
+	if [ -z "$otp" ] && [ -s "$T/users/$user.secret" ]; then otp=$(otp_next "$user"); fi
+	[ -z "$otp" ] || body="{\"otp\": \"$otp\", \"rememberMe\": false}"
 	http POST "$path" -H "Authorization: Basic $(basic "$user" "$pw")" \
-		-H 'Content-Type: application/json' --data-binary "{\"otp\": \"$otp\", \"rememberMe\": false}"
+		-H 'Content-Type: application/json' --data-binary "$body"
 	if [ "$STATUS" = 200 ]; then add_secret "$(printf '%s' "$BODY" | jq -r '.access_token // empty')"; fi
 	return 0
 }
@@ -384,8 +389,30 @@ first_login() {
 	tok2=$(login "$user" "$newpw")
 	jq -e '.password_change_required == false' "$T/tok/$user.login.json" >/dev/null ||
 		fail "login of $user after passwd: password_change_required is not false"
+	if jq -e '.enrolment_required == true' "$T/tok/$user.login.json" >/dev/null; then
+		enrol "$user" "$tok2"
+	fi
 	date +%s >"$T/tok/$user.time"
 	printf '%s' "$tok2"
+}
+
+# enrol USER TOKEN: the account holder enrols their own TOTP seed (shown to them alone) and
+# confirms it with its first code; the session becomes a full one.
+enrol() {
+	local user=$1 tok=$2
+	api GET /api/v1/me "" "$tok"
+	expect_status 403
+	expect_error enrolment_required
+	api POST /api/v1/enrol "" "$tok"
+	expect_status 200
+	printf '%s' "$BODY" | jq -e '(.totp_secret | type == "string" and length >= 16) and
+		(.otpauth_uri | startswith("otpauth://totp/"))' >/dev/null || fail "enrol $user: bad answer: $BODY"
+	printf '%s' "$BODY" | jq -r .totp_secret >"$T/users/$user.secret"
+	add_secret "$(cat "$T/users/$user.secret")"
+	api POST /api/v1/enrol/confirm "{\"otp\": \"$(otp_next "$user")\"}" "$tok"
+	expect_status 204
+	api GET /api/v1/me "" "$tok"
+	expect_status 200
 }
 
 newpw() { printf 'Np-%s-Zq7' "$(openssl rand -hex 8)"; }
@@ -393,19 +420,20 @@ newpw() { printf 'Np-%s-Zq7' "$(openssl rand -hex 8)"; }
 # mkuser ACTOR_TOKEN NAME ROLES [EXTRA_JSON]: ROLES comma-separated; signers get idv fields.
 mkuser() {
 	local actor=$1 name=$2 roles=$3 extra=${4:-'{}'} req
-	req=$(jq -nc --arg u "$name" --arg r "$roles" --argjson x "$extra" \
+	req=$(jq -nc --arg u "$name" --arg r "$roles" --argjson x "$extra" --arg n "$(openssl rand -hex 6)" \
 		'{username: $u, display_name: ("Test " + $u), roles: ($r | split(","))}
-		 + (if ($r | split(",") | index("signer")) then {idv_method: "in-person, passport", idv_evidence: ("file 2026-" + $u)} else {} end)
+		 + (if ($r | split(",") | index("signer")) then {idv_method: "in-person, passport",
+		    idv_evidence: ("file 2026-" + $u), idv_document_type: "passport",
+		    idv_document_number: ("TK" + $u + "-" + $n)} else {} end)
 		 + $x')
 	api POST /api/v1/users "$req" "$actor"
 	expect_status 201
+	# The registering officer gets the one-time password, never the TOTP seed.
 	printf '%s' "$BODY" | jq -e --arg u "$name" '.user.username == $u and (.password | type == "string" and length > 0)
-		and (.totp_secret | type == "string" and length >= 16) and (.otpauth_uri | startswith("otpauth://totp/"))' \
+		and .totp_secret == null and .otpauth_uri == null and .enrolment_required == true' \
 		>/dev/null || fail "create $name: bad answer: $BODY"
 	printf '%s' "$BODY" | jq -r .password >"$T/users/$name.otp_pw"
-	printf '%s' "$BODY" | jq -r .totp_secret >"$T/users/$name.secret"
 	add_secret "$(cat "$T/users/$name.otp_pw")"
-	add_secret "$(cat "$T/users/$name.secret")"
 	cat "$T/users/$name.otp_pw"
 }
 

@@ -69,9 +69,9 @@ expect_status 200
 ok "login/revoke/roles with wrong types -> 400 (and ro1's token still valid: revoke with a bad body revoked nothing)"
 
 # Unknown fields are ignored (api.md).
-post_users '{"username": "u-extra", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b", "unknown_field": [1, {"x": null}]}'
+post_users '{"username": "u-extra", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b", "idv_document_type": "passport", "idv_document_number": "N-extra", "unknown_field": [1, {"x": null}]}'
 expect_status 201
-add_secret "$(printf '%s' "$BODY" | jq -r .password)"; add_secret "$(printf '%s' "$BODY" | jq -r .totp_secret)"
+add_secret "$(printf '%s' "$BODY" | jq -r .password)"
 n0=$(user_count); state0=$(db_state)
 ok "unknown fields ignored"
 
@@ -92,10 +92,10 @@ health_ok
 { printf '{"username": "big", "roles": ["signer"], "idv_method": "a", "idv_evidence": "'; head -c $((1024 * 1024)) "$T/big"; printf '"}'; } >"$T/big1.json"
 http POST /api/v1/users -H "Authorization: Bearer $ro_tok" -H 'Content-Type: application/json' --data-binary "@$T/big1.json"
 refused invalid_request 413
-{ printf '{"username": "x1", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b", "pad": "'; head -c $((1024 * 1024 - 200)) "$T/big"; printf '"}'; } >"$T/big2.json"
+{ printf '{"username": "x1", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b", "idv_document_type": "passport", "idv_document_number": "N-big2", "pad": "'; head -c $((1024 * 1024 - 200)) "$T/big"; printf '"}'; } >"$T/big2.json"
 http POST /api/v1/users -H "Authorization: Bearer $ro_tok" -H 'Content-Type: application/json' --data-binary "@$T/big2.json"
 expect_status 201
-add_secret "$(printf '%s' "$BODY" | jq -r .password)"; add_secret "$(printf '%s' "$BODY" | jq -r .totp_secret)"
+add_secret "$(printf '%s' "$BODY" | jq -r .password)"
 n0=$(user_count); state0=$(db_state)
 ok "10 MiB bodies (with length, chunked, unauthenticated) -> 413; 1 MiB+ -> 413; just under 1 MiB accepted; server alive"
 
@@ -195,9 +195,9 @@ ok "usernames with SQL metacharacters, spaces, leading - or ., too long, non-ASC
 
 # Allowed characters that are SQL-meaningful are stored verbatim.
 for u in "x@y--" "a.b_c-d@e" "$(printf 'z%.0s' $(seq 1 64))"; do
-	post_users "$(jq -nc --arg u "$u" '{username: $u, roles: ["signer"], idv_method: "a'"'"'); DROP TABLE users; --", idv_evidence: "b\" OR 1=1"}')"
+	post_users "$(jq -nc --arg u "$u" '{username: $u, roles: ["signer"], idv_method: "a'"'"'); DROP TABLE users; --", idv_evidence: "b\" OR 1=1", idv_document_type: "passport", idv_document_number: ("N-" + $u)}')"
 	expect_status 201
-	add_secret "$(printf '%s' "$BODY" | jq -r .password)"; add_secret "$(printf '%s' "$BODY" | jq -r .totp_secret)"
+	add_secret "$(printf '%s' "$BODY" | jq -r .password)"
 	n0=$((n0 + 1))
 	[ "$(user_count)" = "$n0" ] || fail "user count not $n0 after creating $u"
 	state0=$(db_state)
@@ -217,10 +217,10 @@ expect_status 400 404
 ok "SQL injection through login and user lookup refused"
 
 # ---- duplicates ----
-post_users '{"username": "ro1", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b"}'; refused invalid_request 409
-post_users '{"username": "x@y--", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b"}'; refused invalid_request 409
-post_users '{"username": "RO1", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b"}'; refused invalid_request 409
-post_users '{"username": "X@Y--", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b"}'; refused invalid_request 409
+post_users '{"username": "ro1", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b", "idv_document_type": "passport", "idv_document_number": "N-dup0"}'; refused invalid_request 409
+post_users '{"username": "x@y--", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b", "idv_document_type": "passport", "idv_document_number": "N-dup1"}'; refused invalid_request 409
+post_users '{"username": "RO1", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b", "idv_document_type": "passport", "idv_document_number": "N-dup2"}'; refused invalid_request 409
+post_users '{"username": "X@Y--", "roles": ["signer"], "idv_method": "a", "idv_evidence": "b", "idv_document_type": "passport", "idv_document_number": "N-dup3"}'; refused invalid_request 409
 api POST /api/v1/users "$(jq -nc --arg u "$SO_USER" '{username: $u, roles: ["system_operator"]}')" "$so_tok"; refused invalid_request 409
 ok "duplicate usernames, in any case (RO1 = ro1) -> 409; nothing stored"
 

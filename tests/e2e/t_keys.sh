@@ -180,7 +180,7 @@ expect_refused 409 invalid_request
 ok "backup -> wipe -> 2-of-3 master key shares -> restore: the key opens with its PIN only"
 
 # --- deregistration destroys every key and revokes its certificate ---
-api DELETE /api/v1/users/alice "" "$ro"
+api DELETE /api/v1/users/alice "$(otp_json ro1)" "$ro"
 expect_status 204
 [ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT count(*) FROM credentials c WHERE owner = (SELECT owner FROM credentials WHERE id = '$KA') AND (blob IS NOT NULL OR status NOT IN (3, 4));")" = 0 ] ||
 	fail "a deregistered signer still has live keys"

@@ -5,7 +5,7 @@
 BEGIN;
 CREATE TABLE persons (
 	id TEXT PRIMARY KEY,                 -- the account's user id (inkand's users.id)
-	username TEXT NOT NULL UNIQUE,
+	username TEXT NOT NULL UNIQUE COLLATE NOCASE,
 	display_name TEXT NOT NULL,          -- the certificate's commonName
 	pseudonym TEXT NOT NULL UNIQUE,      -- the certificate's serialNumber: assigned here, stable
 	roles INTEGER NOT NULL,              -- AUTH_ROLE_* bits, as the SAM granted them
