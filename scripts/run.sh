@@ -15,7 +15,10 @@ cat <<MSG
    $build/inkan login officer             # password + the code from your authenticator app
    $build/inkan passwd                    # the first password must be changed
    $build/inkan login officer             # log in again with the new one (next code)
-   $build/inkan user add ro1 --role registration_officer
+   $build/inkan user add ro1 --role registration_officer   # one-time password only
+
+   Every other account holder enrols their own TOTP seed at their first login:
+   $build/inkan login --first ro1; $build/inkan passwd; $build/inkan login --first ro1; $build/inkan enrol
 
    The officer's one-time password and TOTP secret were shown once, at the first run.
    docs/ explains the API (docs/api.md), the CLI (docs/cli.md) and the settings ($data/inkan.conf).

@@ -73,7 +73,8 @@ print_human_result(const char *dir, const char *officer, const struct auth_new_s
 	       "  2. Start the server:        inkand --data %s\n"
 	       "  3. Log in:                  inkan --cacert %s/tls/cert.pem login %s\n"
 	       "  4. Change the password:     inkan passwd\n"
-	       "  5. Create the other officers with `inkan user add`.\n",
+	       "  5. Create the other officers with `inkan user add`; each enrols their own\n"
+	       "     TOTP seed at their first login (`inkan login --first`, `inkan enrol`).\n",
 	       dir, dir, officer);
 }
 

@@ -32,6 +32,30 @@ expect_json_out() {
 	[ $# = 0 ] || printf '%s' "$OUT" | jq -e "$@" >/dev/null || fail "inkan --json output does not satisfy jq '$*': ${OUT:0:400}"
 }
 
+# cli_activate USER ONETIME NEWPW [TOKEN_FILE]: the account holder's first login as the README
+# says: the one-time password (no code yet), the password change, a second login, then the
+# enrolment of their own TOTP seed, confirmed with its first code.
+cli_activate() {
+	local user=$1 one=$2 new=$3 tf=${4:-}
+	local tfo=()
+	[ -z "$tf" ] || tfo=(--token-file "$tf")
+	INKAN_PASSWORD=$one cli "${tfo[@]}" login --first "$user"; expect_rc 0
+	INKAN_PASSWORD=$one INKAN_NEW_PASSWORD=$new cli "${tfo[@]}" passwd; expect_rc 0
+	INKAN_PASSWORD=$new cli "${tfo[@]}" --json login --first "$user"; expect_rc 0
+	expect_json_out '.enrolment_required == true and .password_change_required == false'
+	add_secret "$(printf '%s' "$OUT" | jq -r .access_token)"
+	cli "${tfo[@]}" whoami; expect_rc 1
+	printf '%s' "$ERR" | grep -q '(enrolment_required)' || fail "whoami before enrolment: want (enrolment_required): $ERR"
+	cli "${tfo[@]}" --json enrol; expect_rc 0
+	expect_json_out '(.totp_secret | length >= 16) and (.otpauth_uri | startswith("otpauth://totp/"))'
+	printf '%s' "$OUT" | jq -r .totp_secret >"$T/users/$user.secret"
+	add_secret "$(cat "$T/users/$user.secret")"
+	rm -f "$T/otp/$user"
+	INKAN_OTP=$(otp_next "$user") cli "${tfo[@]}" enrol confirm; expect_rc 0
+	cli "${tfo[@]}" --json whoami; expect_rc 0
+	expect_json_out --arg u "$user" '.username == $u'
+}
+
 # ---- init, as the README's automation interface says ----
 cli init --data "$DATA" --json
 expect_rc 0
@@ -106,19 +130,20 @@ ok "inkan login again; inkan whoami"
 
 cli --json user add ro1 --role registration_officer --display-name "Registration Officer 1"
 expect_rc 0
-expect_json_out '.user.username == "ro1" and (.password | length > 0) and (.totp_secret | length >= 16) and (.otpauth_uri | startswith("otpauth://"))'
-printf '%s' "$OUT" | jq -r .password >"$T/users/ro1.otp_pw"; printf '%s' "$OUT" | jq -r .totp_secret >"$T/users/ro1.secret"
-add_secret "$(cat "$T/users/ro1.otp_pw")"; add_secret "$(cat "$T/users/ro1.secret")"
+expect_json_out '.user.username == "ro1" and (.password | length > 0) and .totp_secret == null and .enrolment_required == true'
+printf '%s' "$OUT" | jq -r .password >"$T/users/ro1.otp_pw"
+add_secret "$(cat "$T/users/ro1.otp_pw")"
 cli --json user add aud1 --role system_auditor
 expect_rc 0
 expect_json_out '.user.roles == ["system_auditor"]'
-printf '%s' "$OUT" | jq -r .password >"$T/users/aud1.otp_pw"; printf '%s' "$OUT" | jq -r .totp_secret >"$T/users/aud1.secret"
-add_secret "$(cat "$T/users/aud1.otp_pw")"; add_secret "$(cat "$T/users/aud1.secret")"
+printf '%s' "$OUT" | jq -r .password >"$T/users/aud1.otp_pw"
+add_secret "$(cat "$T/users/aud1.otp_pw")"
 cli user add ops1 --role system_operator
 expect_rc 0
-printf '%s' "$OUT" | grep -q 'otpauth://' || fail "inkan user add (human) does not show the otpauth URI: $OUT"
-add_secret "$(printf '%s' "$OUT" | grep -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2)"
-ok "inkan user add (--json and human) as the security officer"
+printf '%s' "$OUT" | grep -q 'otpauth://' && fail "inkan user add shows a TOTP seed to the creating officer: $OUT"
+printf '%s' "$OUT" | grep -q 'inkan enrol' || fail "inkan user add (human) does not say the holder enrols their seed: $OUT"
+add_secret "$(printf '%s' "$OUT" | awk '/password/ {print $2; exit}')"
+ok "inkan user add (--json and human) as the security officer: one-time password only, never a seed"
 
 cli --json user list
 expect_rc 0
@@ -152,11 +177,8 @@ ok "inkan role add/remove; refusals exit 1 with 'inkan: <description> (<error>)'
 
 # ---- the registration officer, with its own token file and --password-file ----
 ro_tf="$T/ro.token"
-INKAN_PASSWORD=$(cat "$T/users/ro1.otp_pw") INKAN_OTP=$(otp_next ro1) cli --token-file "$ro_tf" login ro1
-expect_rc 0
 ro_pw=$(newpw); add_secret "$ro_pw"
-INKAN_PASSWORD=$(cat "$T/users/ro1.otp_pw") INKAN_NEW_PASSWORD=$ro_pw cli --token-file "$ro_tf" passwd
-expect_rc 0
+cli_activate ro1 "$(cat "$T/users/ro1.otp_pw")" "$ro_pw" "$ro_tf"
 printf '%s\n' "$ro_pw" >"$T/ro.pwfile"; chmod 600 "$T/ro.pwfile"
 INKAN_OTP=$(otp_next ro1) cli --token-file "$ro_tf" --password-file "$T/ro.pwfile" login ro1
 expect_rc 0
@@ -166,17 +188,22 @@ cli --token-file "$ro_tf" --json whoami
 expect_json_out '.username == "ro1"'
 cli --json whoami
 expect_json_out '.username == "officer"'
-ok "ro1: login / passwd / login with --token-file and --password-file; officer's token file untouched"
+ok "ro1: login --first / passwd / enrol / login with --token-file and --password-file; officer's token file untouched"
 
 cli --token-file "$ro_tf" user add alice --role signer --display-name "Alice Example" \
-	--idv-method "in person, passport" --idv-evidence "file 2026-0042"
+	--idv-method "in person, passport" --idv-evidence "file 2026-0042" --id-document passport:TK1234567
 expect_rc 0
-add_secret "$(printf '%s' "$OUT" | grep -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2)"
+add_secret "$(printf '%s' "$OUT" | awk '/password/ {print $2; exit}')"
 cli --token-file "$ro_tf" --json user show alice
 expect_rc 0
 expect_json_out '.roles == ["signer"] and .identity_verification.method == "in person, passport"
 	and .identity_verification.evidence == "file 2026-0042" and .identity_verification.officer == "ro1"'
-cli --token-file "$ro_tf" --json user add --role signer --idv-method "video call" --idv-evidence "rec 7" bob
+cli --token-file "$ro_tf" --json user add --role signer --idv-method "video call" --idv-evidence "rec 7" \
+	--id-document passport:TK1234567 carl
+expect_rc 1
+printf '%s' "$ERR" | grep -q 'registered already' || fail "the same identity document twice: want a refusal naming it: $ERR"
+cli --token-file "$ro_tf" --json user add --role signer --idv-method "video call" --idv-evidence "rec 7" \
+	--id-document "residence card:RC-77" bob
 expect_rc 0
 expect_json_out '.user.username == "bob"'
 add_secret "$(printf '%s' "$OUT" | jq -r .password)"; add_secret "$(printf '%s' "$OUT" | jq -r .totp_secret)"
@@ -185,6 +212,8 @@ expect_rc 1
 cli --token-file "$ro_tf" user add mallory --role system_operator
 expect_rc 1
 printf '%s' "$ERR" | grep -q '(access_denied)' || fail "ro1 adding a privileged account: want (access_denied): $ERR"
+cli --token-file "$ro_tf" user add dora --role signer --idv-method "in person" --idv-evidence e --id-document nocolon
+expect_rc 2
 cli --token-file "$ro_tf" user show nobody
 expect_rc 1
 printf '%s' "$ERR" | grep -q '(not_found)' || fail "user show nobody: want (not_found): $ERR"
@@ -192,7 +221,7 @@ ok "registration officer registers signers with identity verification (options b
 
 # Control characters from the server are not sent to the terminal.
 cli --token-file "$ro_tf" user add evil --role signer --display-name "$(printf 'E\033[2J\033]0;pwned\007vil')" \
-	--idv-method "$(printf 'x\033[31m')" --idv-evidence e
+	--idv-method "$(printf 'x\033[31m')" --idv-evidence e --id-document passport:EVIL-1
 if [ "$RC" = 0 ]; then
 	cli --token-file "$ro_tf" user show evil
 	expect_rc 0
@@ -221,7 +250,10 @@ cli user unlock alice
 expect_rc 1
 ok "failed logins exit 1 and write no token; user unlock by the registration officer (not the security officer)"
 
-cli --token-file "$ro_tf" --json user remove bob
+INKAN_OTP=$(otp_wrong "$(user_secret ro1)") cli --token-file "$ro_tf" --json user remove bob
+expect_rc 1
+printf '%s' "$ERR" | grep -q 'OTP' || fail "user remove with a wrong officer's OTP: want a refusal naming it: $ERR"
+INKAN_OTP=$(otp_next ro1) cli --token-file "$ro_tf" --json user remove bob
 expect_rc 0
 expect_json_out '. == {}'
 cli --token-file "$ro_tf" --json user show bob
@@ -230,13 +262,8 @@ ok "inkan user remove (deregistration keeps the account, disabled)"
 
 # ---- the auditor ----
 aud_tf="$T/aud.token"
-INKAN_PASSWORD=$(cat "$T/users/aud1.otp_pw") INKAN_OTP=$(otp_next aud1) cli --token-file "$aud_tf" login aud1
-expect_rc 0
 aud_pw=$(newpw); add_secret "$aud_pw"
-INKAN_PASSWORD=$(cat "$T/users/aud1.otp_pw") INKAN_NEW_PASSWORD=$aud_pw cli --token-file "$aud_tf" passwd
-expect_rc 0
-INKAN_PASSWORD=$aud_pw INKAN_OTP=$(otp_next aud1) cli --token-file "$aud_tf" login aud1
-expect_rc 0
+cli_activate aud1 "$(cat "$T/users/aud1.otp_pw")" "$aud_pw" "$aud_tf"
 add_secret "$(tr -d '\n' <"$aud_tf")"
 cli --token-file "$aud_tf" --json audit list --limit 5
 expect_rc 0
@@ -323,16 +350,20 @@ INKAN_PASSWORD=$qs_pw INKAN_OTP=$(otp_next officer) cli_q login officer
 INKAN_PASSWORD=$qs_pw INKAN_NEW_PASSWORD=$qs_new cli_q passwd
 INKAN_PASSWORD=$qs_new INKAN_OTP=$(otp_next officer) cli_q login officer
 cli_q --json user add ro1 --role registration_officer
-printf '%s' "$OUT" | jq -r .password >"$T/users/ro1.otp_pw"; printf '%s' "$OUT" | jq -r .totp_secret >"$T/users/ro1.secret"
-add_secret "$(cat "$T/users/ro1.otp_pw")"; add_secret "$(cat "$T/users/ro1.secret")"
-rm -f "$T/otp/ro1"
+printf '%s' "$OUT" | jq -r .password >"$T/users/ro1.otp_pw"
+add_secret "$(cat "$T/users/ro1.otp_pw")"
+rm -f "$T/otp/ro1" "$T/users/ro1.secret"
 qs_ro=$(newpw); add_secret "$qs_ro"
-INKAN_PASSWORD=$(cat "$T/users/ro1.otp_pw") INKAN_OTP=$(otp_next ro1) cli_q login ro1
+INKAN_PASSWORD=$(cat "$T/users/ro1.otp_pw") cli_q login --first ro1
 INKAN_PASSWORD=$(cat "$T/users/ro1.otp_pw") INKAN_NEW_PASSWORD=$qs_ro cli_q passwd
-INKAN_PASSWORD=$qs_ro INKAN_OTP=$(otp_next ro1) cli_q login ro1
+INKAN_PASSWORD=$qs_ro cli_q login --first ro1
+cli_q --json enrol
+printf '%s' "$OUT" | jq -r .totp_secret >"$T/users/ro1.secret"; add_secret "$(cat "$T/users/ro1.secret")"
+INKAN_OTP=$(otp_next ro1) cli_q enrol confirm
 cli_q user add alice --role signer --display-name "Alice Example" \
-    --idv-method "in person, passport" --idv-evidence "file 2026-0042"
-add_secret "$(printf '%s' "$OUT" | grep -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2)"
+    --idv-method "in person, passport" --idv-evidence "file 2026-0042" \
+    --id-document passport:TK1234567
+add_secret "$(printf '%s' "$OUT" | awk '/password/ {print $2; exit}')"
 cli_q --json user show alice
 expect_json_out '.display_name == "Alice Example" and .identity_verification.evidence == "file 2026-0042"'
 cd "$T"

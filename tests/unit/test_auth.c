@@ -103,9 +103,15 @@ test_sod(void **state)
 		/* With signer the privileged-signer rule answers first. */
 		assert_non_null(strstr(why, all_roles[i] == AUTH_ROLE_SIGNER ? "signer" : "auditor"));
 	}
-	/* Four of the five privileged roles (all but the auditor) pass. */
-	assert_int_equal(auth_roles_check(AUTH_ROLES_PRIVILEGED & ~(uint32_t)AUTH_ROLE_SYSTEM_AUDITOR,
-	                                  &why), 0);
+	/* The security officer and the registration officer are exclusive. */
+	assert_int_equal(auth_roles_check(AUTH_ROLE_SECURITY_OFFICER | AUTH_ROLE_REGISTRATION_OFFICER,
+	                                  &why), INK_ERR_SOD);
+	assert_non_null(strstr(why, "registration officer"));
+	/* Everything else but the auditor and one of those two passes. */
+	assert_int_equal(auth_roles_check(AUTH_ROLES_PRIVILEGED & ~(uint32_t)(AUTH_ROLE_SYSTEM_AUDITOR |
+	                                  AUTH_ROLE_REGISTRATION_OFFICER), &why), 0);
+	assert_int_equal(auth_roles_check(AUTH_ROLES_PRIVILEGED & ~(uint32_t)(AUTH_ROLE_SYSTEM_AUDITOR |
+	                                  AUTH_ROLE_SECURITY_OFFICER), &why), 0);
 	/* Unknown bits. */
 	assert_int_equal(auth_roles_check(1u << 6, &why), INK_ERR_INVALID);
 	assert_int_equal(auth_roles_check(AUTH_ROLE_SIGNER | (1u << 31), NULL), INK_ERR_INVALID);

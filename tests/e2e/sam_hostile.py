@@ -1,0 +1,227 @@
+#!/usr/bin/env python3
+"""sam_hostile: plays a compromised inkand. It starts an unmodified inkan-sam on a socketpair
+over a copy of a live data directory and sends nothing but protocol frames (length-prefixed,
+as src/sam/sam.h describes them), trying each attack of issue 13; every one must be refused.
+
+Usage: sam_hostile.py INKAN_SAM DATA FACTS.json LOG   (inkan-sam's stderr is appended to LOG)
+FACTS: ids and TOTP seeds of the persons, live session hashes read from inkan.db (hex), a
+credential of alice, max_login_failures. Prints one "ok - ..." line per attack; exits 1 at the
+first attack that is not refused."""
+import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, time
+
+# message types and error codes (src/sam/sam.h, src/common/common.h)
+PING, KEY_CREATE, KEY_REVOKE, KEY_UNLOCK, BACKUP, RESTORE = 1, 10, 15, 18, 21, 22
+AUTHORIZE, LOGIN, REGISTER, ROLE_SET, PERSON_UNLOCK = 23, 51, 55, 56, 57
+REENROL, PERSON_REMOVE, PERSON_GET, BOOTSTRAP, ENROL = 58, 59, 60, 50, 53
+OK, ERR = 0x80, 0x81
+E = {"NOT_FOUND": 5, "EXISTS": 6, "AUTH": 7, "DENIED": 8, "LOCKED": 9, "SOD": 13,
+     "PROTOCOL": 19, "ENROL": 26}
+ROLE_SO, ROLE_RO, ROLE_SIGNER = 1, 16, 32
+
+
+def fail(msg):
+    print("sam_hostile: FAIL: " + msg, flush=True)
+    sys.exit(1)
+
+
+def ok(msg):
+    print("sam_hostile: ok - " + msg, flush=True)
+
+
+def u8(v): return struct.pack(">B", v)
+def u32(v): return struct.pack(">I", v)
+def u64(v): return struct.pack(">Q", v & 0xFFFFFFFFFFFFFFFF)
+def string(b): return u32(len(b)) + b
+def cstr(s): return string(s.encode())
+
+
+def totp(secret_b32, step):
+    s = secret_b32 + "=" * (-len(secret_b32) % 8)
+    key = base64.b32decode(s)
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    v = (struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000
+    return "%06d" % v
+
+
+class Sam:
+    """One unmodified inkan-sam on a socketpair: the channel a compromised inkand holds."""
+
+    def __init__(self, path, data):
+        self.ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.proc = subprocess.Popen([path, "--fd", str(theirs.fileno()), "--data", data],
+                                     pass_fds=(theirs.fileno(),), stderr=open(LOG, "a"))
+        theirs.close()
+
+    def call(self, payload):
+        self.ours.sendall(u32(len(payload)) + payload)
+        n = struct.unpack(">I", self._read(4))[0]
+        rep = self._read(n)
+        if rep[0] == OK:
+            return 0, rep[1:]
+        if rep[0] == ERR:
+            return struct.unpack(">I", rep[1:5])[0], b""
+        fail("reply of unknown type %d" % rep[0])
+
+    def _read(self, n):
+        b = b""
+        while len(b) < n:
+            chunk = self.ours.recv(n - len(b))
+            if not chunk:
+                fail("inkan-sam closed the channel")
+            b += chunk
+        return b
+
+    def close(self):
+        self.ours.close()
+        self.proc.wait(timeout=20)
+
+
+def expect(sam, payload, err, what):
+    r, _ = sam.call(payload)
+    want = E[err] if isinstance(err, str) else err
+    if r != want:
+        fail("%s: SAM answered %d, want %s (%d)" % (what, r, err, want))
+
+
+LOG = os.devnull
+
+
+def main():
+    global LOG
+    sam_path, data, facts_path, LOG = sys.argv[1:5]
+    f = json.load(open(facts_path))
+    alice, bob, so, ro, op = f["alice"], f["bob"], f["so"], f["ro"], f["op"]
+    sess = {k: bytes.fromhex(v) for k, v in f["sessions"].items()}
+    invented = hashlib.sha256(b"a token nobody was ever given").digest()
+    max_fail = int(f["max_login_failures"])
+    sam = Sam(sam_path, data)
+    r, _ = sam.call(u8(PING))
+    if r != 0:
+        fail("ping")
+
+    # ---- 1. certificates in anyone's name ----
+    # The old KEY_CREATE layout (owner, CN, serialNumber from inkand) is not a request any more.
+    old = u8(KEY_CREATE) + cstr("f" * 32) + cstr("Alice Example") + cstr(alice["id"]) + \
+        cstr("P-256") + cstr("pin-Mallory-1234") + u8(0)
+    expect(sam, old, "PROTOCOL", "KEY_CREATE with owner, CN and serialNumber of inkand's choosing")
+    # A key for an invented session; for a live session of an officer (no signer role).
+    expect(sam, u8(KEY_CREATE) + string(invented) + cstr("P-256") + cstr("pin-Mallory-1234") + u8(0),
+           "AUTH", "KEY_CREATE under an invented session")
+    expect(sam, u8(KEY_CREATE) + string(sess["so"]) + cstr("P-256") + cstr("pin-Mallory-1234") + u8(0),
+           "DENIED", "KEY_CREATE under the security officer's live session")
+    # Invent a person: no bootstrap once the SAM serves someone, no registration without a
+    # registration officer's live SAM session.
+    expect(sam, u8(BOOTSTRAP) + cstr("e" * 32) + cstr("mallory"), "EXISTS", "a second BOOTSTRAP")
+    reg = lambda s, uid, name, doc: u8(REGISTER) + string(s) + cstr(uid) + cstr(name) + \
+        cstr(alice["display_name"]) + u32(ROLE_SIGNER) + cstr("in person") + cstr("file") + \
+        cstr("passport") + cstr(doc)
+    expect(sam, reg(invented, "e" * 32, "mallory", "MAL-1"), "AUTH",
+           "REGISTER a copy of alice under an invented session")
+    expect(sam, reg(sess["so"], "e" * 32, "mallory", "MAL-1"), "DENIED",
+           "REGISTER a signer under the security officer's session")
+    expect(sam, reg(sess["alice"], "e" * 32, "mallory", "MAL-1"), "DENIED",
+           "REGISTER a signer under a signer's session")
+    # Even with the registration officer's live session, alice's identity document is hers.
+    expect(sam, reg(sess["ro"], "e" * 32, "mallory", f["alice_doc"]), 27,
+           "REGISTER alice's identity document a second time (registration officer's session)")
+    # Logins of persons the SAM never registered.
+    expect(sam, u8(LOGIN) + cstr("e" * 32) + string(invented) + cstr("123456") + cstr("x"), "AUTH",
+           "LOGIN of an invented person")
+    # The SAM's record of alice says what her certificates carry.
+    r, rep = sam.call(u8(PERSON_GET) + cstr(alice["id"]))
+    if r != 0 or alice["display_name"].encode() not in rep or alice["pseudonym"].encode() not in rep:
+        fail("PERSON_GET: the SAM's record of alice is not what was registered")
+    ok("forged subjects: old KEY_CREATE layout, invented sessions, second bootstrap, "
+       "registrations without a registration officer, a second registration of one document")
+
+    # ---- 2. roles and officers' acts without the SAM-checked proof ----
+    expect(sam, u8(ROLE_SET) + string(invented) + cstr(bob["id"]) + u32(ROLE_SO) + u8(1), "AUTH",
+           "ROLE_SET under an invented session")
+    expect(sam, u8(ROLE_SET) + string(sess["ro"]) + cstr(ro["id"]) + u32(ROLE_SO) + u8(1), "DENIED",
+           "the registration officer granting themselves security officer")
+    expect(sam, u8(ROLE_SET) + string(sess["so"]) + cstr(so["id"]) + u32(ROLE_RO) + u8(1), "SOD",
+           "the security officer granting themselves registration officer")
+    expect(sam, u8(ROLE_SET) + string(sess["so"]) + cstr(ro["id"]) + u32(ROLE_SO) + u8(1), "SOD",
+           "security officer + registration officer in one account")
+    expect(sam, u8(KEY_UNLOCK) + string(invented) + cstr(alice["cred"]), "AUTH",
+           "KEY_UNLOCK without a session")
+    expect(sam, u8(KEY_UNLOCK) + string(sess["alice"]) + cstr(alice["cred"]), "DENIED",
+           "KEY_UNLOCK under the signer's own session")
+    expect(sam, u8(KEY_UNLOCK) + string(sess["so"]) + cstr(alice["cred"]), "DENIED",
+           "KEY_UNLOCK under the security officer's session")
+    expect(sam, u8(PERSON_UNLOCK) + string(invented) + cstr(alice["id"]), "AUTH",
+           "PERSON_UNLOCK without a session")
+    expect(sam, u8(KEY_REVOKE) + string(invented) + cstr(alice["cred"]) + u32(1), "AUTH",
+           "KEY_REVOKE without a session")
+    expect(sam, u8(KEY_REVOKE) + string(sess["bob"]) + cstr(alice["cred"]) + u32(1), "NOT_FOUND",
+           "KEY_REVOKE of alice's key under bob's session")
+    expect(sam, u8(KEY_REVOKE) + string(sess["ro"]) + cstr(alice["cred"]) + u32(1), "DENIED",
+           "KEY_REVOKE under the registration officer's session")
+    expect(sam, u8(PERSON_REMOVE) + string(invented) + cstr(alice["id"]) + cstr("123456"), "AUTH",
+           "PERSON_REMOVE (key destruction) without a session")
+    expect(sam, u8(PERSON_REMOVE) + string(sess["so"]) + cstr(alice["id"]) + cstr("123456"), "DENIED",
+           "PERSON_REMOVE of a signer under the security officer's session")
+    wrong = "%06d" % ((int(totp(ro["secret"], int(time.time()) // 30)) + 1) % 1000000)
+    expect(sam, u8(PERSON_REMOVE) + string(sess["ro"]) + cstr(alice["id"]) + cstr(wrong), "AUTH",
+           "PERSON_REMOVE under the registration officer's session without their fresh OTP")
+    expect(sam, u8(REENROL) + string(sess["ro"]) + cstr(alice["id"]) + cstr(""), "AUTH",
+           "REENROL without the registration officer's fresh OTP")
+    expect(sam, u8(BACKUP) + string(invented), "AUTH", "BACKUP without a session")
+    expect(sam, u8(BACKUP) + string(sess["so"]), "DENIED", "BACKUP under the security officer's session")
+    expect(sam, u8(RESTORE) + string(invented) + cstr("123456") + string(b"x" * 64), "AUTH",
+           "RESTORE without a session")
+    expect(sam, u8(RESTORE) + string(sess["op"]) + cstr("") + string(b"x" * 64), "AUTH",
+           "RESTORE under the operator's session without their fresh OTP")
+    r, rep = sam.call(u8(PERSON_GET) + cstr(alice["id"]))
+    if r != 0 or struct.unpack(">I", rep[rep.index(alice["pseudonym"].encode()) +
+                                        len(alice["pseudonym"]) + 4:][:4])[0] != 1:
+        fail("alice's record changed: %r" % rep)
+    ok("unlock, revoke, destroy, re-enrol, backup, restore, role grants: each refused without "
+       "the acting officer's SAM session, role and (where grave) fresh OTP")
+
+    # ---- 3. OTP brute force: the SAM counts, locks, and the lock survives a restart ----
+    step = int(time.time()) // 30
+    good = totp(alice["secret"], step)
+    guesses = ["%06d" % i for i in range(1000000) if "%06d" % i not in
+               {totp(alice["secret"], s) for s in range(step - 3, step + 4)}]
+    authz = lambda otp: u8(AUTHORIZE) + string(sess["alice"]) + cstr(alice["cred"]) + cstr(otp) + \
+        cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + string(b"\x01" * 32)
+    for g in guesses[:max_fail - 1]:
+        expect(sam, authz(g), "AUTH", "a wrong OTP guess")
+    expect(sam, authz(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
+    expect(sam, authz(good), "LOCKED", "the right OTP after %d wrong ones" % max_fail)
+    expect(sam, u8(LOGIN) + cstr(alice["id"]) + string(invented) + cstr(good) + cstr("x"), "LOCKED",
+           "a login of the locked person")
+    sam.close()
+    sam = Sam(sam_path, data)
+    expect(sam, authz(good), "LOCKED", "the right OTP after a restart of the SAM")
+    ok("OTP brute force through AUTHORIZE: locked after %d wrong codes, and still after a SAM "
+       "restart" % max_fail)
+
+    # ---- 4. replay: the used-step memory is persistent and cannot be flushed ----
+    code = totp(bob["secret"], step)
+    h1 = hashlib.sha256(b"hostile-1").digest()
+    r, _ = sam.call(u8(LOGIN) + cstr(bob["id"]) + string(h1) + cstr(code) + cstr("x"))
+    if r not in (0, E["AUTH"]):
+        fail("bob's login with a fresh code: %d" % r)
+    if r == E["AUTH"]:
+        # bob's current step was spent by the test's own login: take the next one.
+        time.sleep(30 - time.time() % 30 + 1)
+        step = int(time.time()) // 30
+        code = totp(bob["secret"], step)
+        expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(h1) + cstr(code) + cstr("x"), 0,
+               "bob's login with the next code")
+    for i in range(5000):
+        sam.call(u8(LOGIN) + cstr("%032x" % i) + string(h1) + cstr(code) + cstr("x"))
+    expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(hashlib.sha256(b"h2").digest()) + cstr(code) +
+           cstr("x"), "AUTH", "bob's code replayed after 5000 invented persons")
+    sam.close()
+    sam = Sam(sam_path, data)
+    expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(hashlib.sha256(b"h3").digest()) + cstr(code) +
+           cstr("x"), "AUTH", "bob's code replayed after a SAM restart")
+    ok("replay: one code, one act — after 5000 invented persons and after a SAM restart")
+    sam.close()
+
+
+main()

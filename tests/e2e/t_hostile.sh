@@ -1,0 +1,75 @@
+#!/bin/bash
+# t_hostile: a compromised inkand and the owner of inkan.db against the SAM (issue 13). First
+# the owner of inkan.db edits names and roles under a live daemon: certificates still carry the
+# SAM's record. Then, over a copy of the live data directory, sam_hostile.py starts an
+# unmodified inkan-sam on a socketpair and speaks only protocol frames: forged subjects,
+# registrations, officers' acts without proof, OTP brute force, replay — each refused.
+. "$(dirname "$0")/lib.sh"
+
+init_data
+fast_argon2
+start_inkand
+
+so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
+ro=$(mkactive "$so" ro1 registration_officer)
+op=$(mkactive "$so" op1 system_operator)
+alice=$(mkactive "$ro" alice signer '{"display_name": "Alice Example", "idv_document_number": "TK-ALICE-0001"}')
+bob=$(mkactive "$ro" bob signer)
+PIN_A=pin-Kestrel-4829; PIN_B=pin-Heron-3028
+add_secret "$PIN_A"; add_secret "$PIN_B"
+
+cert_of() { printf '%s' "$BODY" | jq -r .certificate | base64 -d | openssl x509 -inform DER -noout -subject -nameopt RFC2253; }
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$alice"; expect_status 201
+KA=$(printf '%s' "$BODY" | jq -r .id)
+subj_a=$(cert_of)
+PSEUDO_A=$(printf '%s' "$subj_a" | sed -n 's/.*serialNumber=\([^,]*\).*/\1/p')
+ALICE_ID=$(db "SELECT id FROM users WHERE username = 'alice';")
+case "$subj_a" in *"CN=Alice Example"*) ;; *) fail "alice's certificate does not name her: $subj_a" ;; esac
+case "$PSEUDO_A" in INKAN-*) ;; *) fail "serialNumber is not a SAM pseudonym: $subj_a" ;; esac
+printf '%s' "$subj_a" | grep -q "$ALICE_ID" && fail "the certificate carries the account id: $subj_a"
+printf '%s' "$subj_a" | grep -q "TK-ALICE" && fail "the certificate carries the identity document: $subj_a"
+api POST /api/v1/keys "{\"pin\": \"$PIN_B\"}" "$bob"; expect_status 201
+KB=$(printf '%s' "$BODY" | jq -r .id)
+ok "certificates name the SAM's record: display name and a pseudonymous serialNumber (no account id, no document number)"
+
+# ---- the owner of inkan.db: names and roles edited under the live daemon ----
+db "UPDATE users SET display_name = 'Bob Example' WHERE username = 'alice';
+    INSERT INTO user_roles (user_id, role) SELECT id, 'security_officer' FROM users WHERE username = 'alice';"
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$alice"; expect_status 201
+subj_a2=$(cert_of)
+[ "$subj_a2" = "$subj_a" ] || fail "an edit of inkan.db changed whom a new certificate names: $subj_a2 (was $subj_a)"
+# alice's copy of her roles in inkan.db now says security officer: the SAM's record does not.
+alice=$(login alice "$(pw_of alice)")
+api POST "/api/v1/keys/$KB/revoke" '{"reason": 1}' "$alice"
+[ "$STATUS" != 200 ] && [ "$STATUS" != 204 ] || fail "an edited role in inkan.db revoked another signer's key"
+api GET "/api/v1/keys/$KB" "" "$bob"; expect_status 200
+expect_jq '.status == "active"'
+ok "inkan.db edited (alice's display name, a security officer role): new certificates still name her as registered; the role acts on no key"
+db "UPDATE users SET display_name = 'Alice Example' WHERE username = 'alice';
+    DELETE FROM user_roles WHERE role = 'security_officer' AND user_id = (SELECT id FROM users WHERE username = 'alice');"
+
+# ---- a compromised inkand, over a copy of the live data directory ----
+session_of() { db "SELECT hex(token_hash) FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = '$1')
+	AND revoked = 0 AND password_change_only = 0 ORDER BY created_at DESC LIMIT 1;"; }
+jq -n --arg a "$ALICE_ID" --arg b "$(db "SELECT id FROM users WHERE username = 'bob';")" \
+	--arg so "$(db "SELECT id FROM users WHERE username = '$SO_USER';")" \
+	--arg ro "$(db "SELECT id FROM users WHERE username = 'ro1';")" \
+	--arg op "$(db "SELECT id FROM users WHERE username = 'op1';")" \
+	--arg asec "$(user_secret alice)" --arg bsec "$(user_secret bob)" --arg ros "$(user_secret ro1)" \
+	--arg ka "$KA" --arg pa "$PSEUDO_A" --arg pin "$PIN_A" \
+	--arg sa "$(session_of alice)" --arg sb "$(session_of bob)" --arg sso "$(session_of "$SO_USER")" \
+	--arg sro "$(session_of ro1)" --arg sop "$(session_of op1)" \
+	'{alice: {id: $a, secret: $asec, cred: $ka, pseudonym: $pa, display_name: "Alice Example"},
+	  bob: {id: $b, secret: $bsec}, so: {id: $so}, ro: {id: $ro, secret: $ros}, op: {id: $op},
+	  sessions: {alice: $sa, bob: $sb, so: $sso, ro: $sro, op: $sop},
+	  alice_pin: $pin, alice_doc: "TK-ALICE-0001", max_login_failures: 5}' >"$T/facts.json"
+jq -e '[.sessions[]] | all(length == 64)' "$T/facts.json" >/dev/null || fail "a live session is missing: $(jq -c .sessions "$T/facts.json")"
+stop_inkand
+cp -a "$DATA" "$T/copy"
+python3 "$INKAN_SRC/tests/e2e/sam_hostile.py" "$INKAN_SAM" "$T/copy" "$T/facts.json" "$LOG" >"$T/hostile.out" 2>&1 ||
+	{ cat "$T/hostile.out" >&2; fail "a hostile inkand got through: $(tail -n1 "$T/hostile.out")"; }
+while read -r line; do say "${line#sam_hostile: }"; done <"$T/hostile.out"
+grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 4 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
+ok "a hostile inkand speaking the SAM protocol: every attack refused"
+
+finish
