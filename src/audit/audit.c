@@ -29,11 +29,11 @@ copy_field(char *dst, size_t dstsz, const char *src)
 	dst[n] = '\0';
 }
 
-static void
-fill(struct store_audit_rec *rec, const struct audit_event *ev, int64_t now)
+void
+audit_record_fill(struct store_audit_rec *rec, const struct audit_event *ev, int64_t now)
 {
 	memset(rec, 0, sizeof(*rec));
-	rec->time = now;
+	rec->time = ev->time != 0 ? ev->time : now;
 	copy_field(rec->actor, sizeof(rec->actor), ev->actor);
 	copy_field(rec->role, sizeof(rec->role), ev->role);
 	copy_field(rec->action, sizeof(rec->action), ev->action);
@@ -235,7 +235,7 @@ clock_check(struct store *st, int64_t now)
 	         (long long)(last - now), (long long)last, (long long)now);
 	ev.detail = detail;
 	log_warn("%s", detail);
-	fill(&rec, &ev, now);
+	audit_record_fill(&rec, &ev, now);
 	return gc_append(st, &rec, 1);
 }
 
@@ -262,7 +262,7 @@ audit_append_many(struct store *st, const struct audit_event *evs, size_t n)
 	if ((recs = calloc(n, sizeof(*recs))) == NULL)
 		return INK_ERR_ALLOC;
 	for (i = 0; i < n; i++)
-		fill(&recs[i], &evs[i], now);
+		audit_record_fill(&recs[i], &evs[i], now);
 	if ((r = gc_append(st, recs, n)) != 0)
 		/* the action name is ours, never user data */
 		log_error("audit trail write failed for %s: %s", recs[0].action, ink_err_str(r));

@@ -19,6 +19,7 @@ struct audit_event {
 	const char *request_id;
 	const char *source;      /* client address */
 	const char *detail;      /* optional free text */
+	int64_t time;            /* UTC seconds; 0: now (the SAM's own records keep their time) */
 };
 
 #define AUDIT_SUCCESS "success"
@@ -29,6 +30,9 @@ int audit_append(struct store *st, const struct audit_event *ev) INK_WUR;
 /* Appends up to AUDIT_MANY_MAX records in one durable commit (in order, one time stamp). */
 #define AUDIT_MANY_MAX 32
 int audit_append_many(struct store *st, const struct audit_event *evs, size_t n) INK_WUR;
+/* The record ev becomes (fields truncated to the store's limits, control characters as '?',
+ * empty ones "-"), at time (or ev->time when set); seq 0. */
+void audit_record_fill(struct store_audit_rec *rec, const struct audit_event *ev, int64_t time);
 /* Reads records with seq > after (at most limit); *out malloc'd, free() it. */
 int audit_read(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out,
                size_t *n) INK_WUR;

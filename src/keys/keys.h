@@ -259,6 +259,19 @@ int keys_session_upgrade(struct keys *k, const uint8_t token_hash[static 32]) IN
 /* Ends one session, or (person != NULL) every session of that person. */
 int keys_session_end(struct keys *k, const uint8_t *token_hash, const char *person) INK_WUR;
 
+/* ---- the SAM's own audit records (samlog.c) ---- */
+
+struct store_audit_rec;
+/* Keeps one record of the SAM's own (rec's fields as audit_record_fill made them; seq
+ * ignored) until inkand has put it into the audit log; *id its number. */
+int keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *id) INK_WUR;
+/* The records not yet in the audit log, oldest first, at most max: ids[i] and recs[i] (seq 0);
+ * both malloc'd. */
+int keys_samlog_pending(struct keys *k, size_t max, int64_t **ids, struct store_audit_rec **recs,
+                        size_t *n) INK_WUR;
+/* Record id is at log_seq in the audit log (set once). */
+int keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq) INK_WUR;
+
 /* ---- backup (12.3.1) ---- */
 
 /* One blob holding the whole key store, sealed under the master key: keys stay sealed under

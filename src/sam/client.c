@@ -3,6 +3,7 @@
 #include "sam/sam.h"
 
 #include "audit/audit.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -990,18 +991,25 @@ out:
 
 int
 sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_t n, bool final,
-               struct audit_head *out)
+               const int64_t *ids, const int64_t *seqs, size_t m, struct audit_head *out)
 {
 	struct exch x;
+	size_t i;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (n > UINT32_MAX || n > (SAM_FRAME_MAX - 64) / AUDIT_HASH_LEN)
+	if (n > UINT32_MAX || m > SAM_LOG_PENDING_MAX ||
+	    n > (SAM_FRAME_MAX - 64 - 16 * SAM_LOG_PENDING_MAX) / AUDIT_HASH_LEN)
 		return INK_ERR_TOO_LARGE;
 	exch_init(&x, SAM_MSG_LOG_EXTEND, &r);
 	if (r != 0 || (r = buf_put_u64(&x.req, from)) != 0 ||
-	    (r = buf_put_u8(&x.req, final ? 1 : 0)) != 0 ||
-	    (r = buf_put_u32(&x.req, (uint32_t)n)) != 0 ||
+	    (r = buf_put_u8(&x.req, final ? 1 : 0)) != 0 || (r = buf_put_u32(&x.req, (uint32_t)m)) != 0)
+		goto out;
+	for (i = 0; i < m; i++)
+		if ((r = buf_put_u64(&x.req, (uint64_t)ids[i])) != 0 ||
+		    (r = buf_put_u64(&x.req, (uint64_t)seqs[i])) != 0)
+			goto out;
+	if ((r = buf_put_u32(&x.req, (uint32_t)n)) != 0 ||
 	    (n > 0 && (r = buf_put(&x.req, leaves, n * AUDIT_HASH_LEN)) != 0))
 		goto out;
 	if ((r = sam_call(c, &x.req, &x.rep)) != 0)
@@ -1011,6 +1019,73 @@ sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_
 out:
 	exch_free(&x);
 	return r;
+}
+
+int
+sam_log_pending(struct sam_client *c, int64_t **ids, struct store_audit_rec **recs, size_t *n)
+{
+	struct exch x;
+	struct store_audit_rec *rv = NULL;
+	int64_t *iv = NULL;
+	uint64_t id = 0, t = 0;
+	uint32_t cnt = 0, i = 0;
+	int r;
+
+	*ids = NULL;
+	*recs = NULL;
+	*n = 0;
+	exch_init(&x, SAM_MSG_LOG_PENDING, &r);
+	if (r != 0 || (r = sam_call(c, &x.req, &x.rep)) != 0 || (r = buf_get_u32(&x.rep, &cnt)) != 0)
+		goto out;
+	if (cnt > SAM_LOG_PENDING_MAX) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if (cnt > 0 && ((iv = calloc(cnt, sizeof(*iv))) == NULL ||
+	                (rv = calloc(cnt, sizeof(*rv))) == NULL)) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		struct store_audit_rec *a = &rv[i];
+
+		if ((r = buf_get_u64(&x.rep, &id)) != 0 || (r = buf_get_u64(&x.rep, &t)) != 0 ||
+		    (r = buf_get_cstring(&x.rep, a->actor, sizeof(a->actor))) != 0 ||
+		    (r = buf_get_cstring(&x.rep, a->role, sizeof(a->role))) != 0 ||
+		    (r = buf_get_cstring(&x.rep, a->action, sizeof(a->action))) != 0 ||
+		    (r = buf_get_cstring(&x.rep, a->subject, sizeof(a->subject))) != 0 ||
+		    (r = buf_get_cstring(&x.rep, a->result, sizeof(a->result))) != 0 ||
+		    (r = buf_get_cstring(&x.rep, a->detail, sizeof(a->detail))) != 0)
+			goto out;
+		iv[i] = (int64_t)id;
+		a->time = (int64_t)t;
+		snprintf(a->request_id, sizeof(a->request_id), "sam-%lld", (long long)id);
+		snprintf(a->source, sizeof(a->source), "%s", SAM_AUDIT_SOURCE);
+	}
+	if (buf_remaining(&x.rep) != 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	*ids = iv;
+	*recs = rv;
+	*n = cnt;
+	iv = NULL;
+	rv = NULL;
+out:
+	free(iv);
+	free(rv);
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_log_close(struct sam_client *c)
+{
+	struct exch x;
+	int r;
+
+	exch_init(&x, SAM_MSG_LOG_CLOSE, &r);
+	return plain_reply(c, &x, r, NULL);
 }
 
 /* ---- time-stamps ---- */

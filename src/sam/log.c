@@ -1,8 +1,12 @@
 /* log: inkan-sam's side of the audit log — it signs tree heads with the log key, over leaf
- * hashes it folds into its own frontier, never over a root inkand names. */
+ * hashes it folds into its own frontier, never over a root inkand names; and it keeps records
+ * of its own acts, which inkand must put into the log unchanged and in order before the SAM
+ * signs a head past them. */
 #include "sam/sam.h"
 #include "sam/sam_int.h"
 
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,21 +45,228 @@ sam_handle_log_head(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 	return r;
 }
 
+/* A SAM record may wait this long for a head (inkand checkpoints every
+ * audit_checkpoint_interval): past it, no head is signed that leaves it out. */
+#define GRACE_MIN 300
+
+static const struct {
+	uint8_t type;
+	const char *action;
+} acts[] = {
+	{ SAM_MSG_KEY_CREATE, "sam.key.create" },
+	{ SAM_MSG_KEY_IMPORT, "sam.key.certificate" },
+	{ SAM_MSG_KEY_PIN, "sam.key.pin" },
+	{ SAM_MSG_KEY_REVOKE, "sam.key.revoke" },
+	{ SAM_MSG_KEY_RENEW, "sam.key.renew" },
+	{ SAM_MSG_KEY_UNLOCK, "sam.key.unlock" },
+	{ SAM_MSG_BACKUP, "sam.backup" },
+	{ SAM_MSG_RESTORE, "sam.restore" },
+	{ SAM_MSG_AUTHORIZE, "sam.authorize" },
+	{ SAM_MSG_BOOTSTRAP, "sam.person.bootstrap" },
+	{ SAM_MSG_LOGIN, "sam.login" },
+	{ SAM_MSG_ENROL, "sam.person.enrol" },
+	{ SAM_MSG_ENROL_CONFIRM, "sam.person.enrol.confirm" },
+	{ SAM_MSG_REGISTER, "sam.person.register" },
+	{ SAM_MSG_ROLE_SET, "sam.person.role" },
+	{ SAM_MSG_PERSON_UNLOCK, "sam.person.unlock" },
+	{ SAM_MSG_REENROL, "sam.person.reenrol" },
+	{ SAM_MSG_PERSON_REMOVE, "sam.person.remove" },
+};
+
+const char *
+sam_act_name(uint8_t type)
+{
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(acts); i++)
+		if (acts[i].type == type)
+			return acts[i].action;
+	return NULL;
+}
+
+void
+sam_act_subject(struct sam_state *s, const char *subject)
+{
+	snprintf(s->act.subject, sizeof(s->act.subject), "%s", subject);
+}
+
+void
+sam_act_record(struct sam_state *s, const char *action, int r)
+{
+	struct audit_event ev = {
+		.actor = s->act.actor, .role = s->act.role, .action = action,
+		.subject = s->act.subject, .result = r == 0 ? AUDIT_SUCCESS : ink_err_str(r),
+		.detail = s->act.detail,
+	};
+	struct store_audit_rec rec;
+	int64_t id = 0;
+
+	/* The fields as inkand's audit_append will store them, so that the leaf the SAM computes
+	 * at the checkpoint is the leaf of the row. */
+	audit_record_fill(&rec, &ev, ink_now());
+	if (keys_samlog_add(s->keys, &rec, &id) != 0)
+		log_error("cannot keep the SAM's record of %s", action);
+}
+
+/* The record as it must stand in the log at seq. */
+static void
+as_logged(struct store_audit_rec *rec, int64_t id, int64_t seq)
+{
+	rec->seq = seq;
+	snprintf(rec->request_id, sizeof(rec->request_id), "sam-%lld", (long long)id);
+	snprintf(rec->source, sizeof(rec->source), "%s", SAM_AUDIT_SOURCE);
+}
+
+int
+sam_handle_log_pending(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	struct store_audit_rec *recs = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	int r;
+
+	if (buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if ((r = keys_samlog_pending(s->keys, SAM_LOG_PENDING_MAX, &ids, &recs, &n)) != 0)
+		return r;
+	if ((r = buf_put_u32(rep, (uint32_t)n)) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct store_audit_rec *a = &recs[i];
+
+		if ((r = buf_put_u64(rep, (uint64_t)ids[i])) != 0 ||
+		    (r = buf_put_u64(rep, (uint64_t)a->time)) != 0 ||
+		    (r = buf_put_cstring(rep, a->actor)) != 0 || (r = buf_put_cstring(rep, a->role)) != 0 ||
+		    (r = buf_put_cstring(rep, a->action)) != 0 ||
+		    (r = buf_put_cstring(rep, a->subject)) != 0 ||
+		    (r = buf_put_cstring(rep, a->result)) != 0 ||
+		    (r = buf_put_cstring(rep, a->detail)) != 0)
+			goto out;
+	}
+out:
+	free(ids);
+	free(recs);
+	return r;
+}
+
+/* The SAM's own shutdown record: it must be in the final head, and the SAM serves nothing but
+ * the log after it (a final head without it is refused). */
+int
+sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	(void)rep;
+	if (buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	if (!s->closing) {
+		memset(&s->act, 0, sizeof(s->act));
+		sam_act_record(s, "sam.log.close", 0);
+		s->closing = true;
+	}
+	return 0;
+}
+
+/* Checks that the extension from+1..from+n holds the SAM's pending records named by the pairs
+ * (a prefix of the pending ones, in order, each unchanged at its seq), that none older than
+ * the grace (none at all when final) is left out; *included: how many the pairs name. */
+static int
+check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uint32_t n,
+                  const int64_t *ids, const int64_t *seqs, uint32_t m, bool final)
+{
+	struct store_audit_rec *recs = NULL;
+	int64_t *pid = NULL, last_seq = 0, grace;
+	uint8_t leaf[AUDIT_HASH_LEN];
+	size_t np = 0, i;
+	int r;
+
+	grace = 2 * s->cfg->audit_checkpoint_interval;
+	if (grace < GRACE_MIN)
+		grace = GRACE_MIN;
+	/* one more than a request can name: a final head must leave none behind */
+	if ((r = keys_samlog_pending(s->keys, SAM_LOG_PENDING_MAX + 1, &pid, &recs, &np)) != 0)
+		return r;
+	r = INK_ERR_INVALID;
+	if (m > np) {
+		log_warn("refused a checkpoint: it names SAM records the SAM never made");
+		goto out;
+	}
+	for (i = 0; i < m; i++) {
+		if (ids[i] != pid[i] || seqs[i] <= last_seq || seqs[i] <= (int64_t)from ||
+		    seqs[i] > (int64_t)from + (int64_t)n) {
+			log_warn("refused a checkpoint: the SAM's records are out of order or out of it");
+			goto out;
+		}
+		as_logged(&recs[i], pid[i], seqs[i]);
+		if (audit_leaf_hash(&recs[i], leaf) != 0)
+			goto out;
+		if (CRYPTO_memcmp(leaf, leaves + (size_t)(seqs[i] - (int64_t)from - 1) * AUDIT_HASH_LEN,
+		                  AUDIT_HASH_LEN) != 0) {
+			log_warn("refused a checkpoint: a SAM record in it was changed");
+			goto out;
+		}
+		last_seq = seqs[i];
+	}
+	for (i = m; i < np; i++) {
+		if (final || recs[i].time < ink_now() - grace) {
+			log_warn("refused a checkpoint: it leaves out the SAM's own records");
+			goto out;
+		}
+	}
+	if (final && !s->closing) {
+		log_warn("refused a final checkpoint: the SAM did not close the log");
+		goto out;
+	}
+	r = 0;
+out:
+	free(pid);
+	free(recs);
+	return r;
+}
+
 int
 sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	struct audit_head h;
-	uint64_t from = 0;
-	uint32_t n = 0;
+	uint64_t from = 0, id, seq;
+	uint32_t n = 0, m = 0, i;
+	int64_t *ids = NULL, *seqs = NULL;
 	uint8_t final = 0;
+	const uint8_t *leaves;
 	int r;
 
 	if (buf_get_u64(req, &from) != 0 || buf_get_u8(req, &final) != 0 || final > 1 ||
-	    buf_get_u32(req, &n) != 0 ||
-	    n > KEYS_LOG_LEAVES_MAX || buf_remaining(req) != (size_t)n * AUDIT_HASH_LEN)
+	    buf_get_u32(req, &m) != 0 || m > SAM_LOG_PENDING_MAX)
 		return INK_ERR_PROTOCOL;
-	if ((r = keys_log_extend(s->keys, from, req->data + req->off, n, final == 1, &h)) != 0)
-		return r;
+	if ((m > 0 && ((ids = calloc(m, sizeof(*ids))) == NULL ||
+	               (seqs = calloc(m, sizeof(*seqs))) == NULL))) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < m; i++) {
+		if (buf_get_u64(req, &id) != 0 || buf_get_u64(req, &seq) != 0 || id > INT64_MAX ||
+		    seq > INT64_MAX) {
+			r = INK_ERR_PROTOCOL;
+			goto out;
+		}
+		ids[i] = (int64_t)id;
+		seqs[i] = (int64_t)seq;
+	}
+	if (buf_get_u32(req, &n) != 0 || n > KEYS_LOG_LEAVES_MAX ||
+	    buf_remaining(req) != (size_t)n * AUDIT_HASH_LEN) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	leaves = req->data + req->off;
+	if ((r = check_own_records(s, from, leaves, n, ids, seqs, m, final == 1)) != 0)
+		goto out;
+	if ((r = keys_log_extend(s->keys, from, leaves, n, final == 1, &h)) != 0)
+		goto out;
 	req->off += (size_t)n * AUDIT_HASH_LEN;
-	return put_head(rep, &h);
+	for (i = 0; i < m; i++)
+		if (keys_samlog_included(s->keys, ids[i], seqs[i]) != 0)
+			log_error("cannot mark a SAM record as logged");
+	r = put_head(rep, &h);
+out:
+	free(ids);
+	free(seqs);
+	return r;
 }

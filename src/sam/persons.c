@@ -38,6 +38,8 @@ sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role
 		return r;
 	if ((r = keys_person_get(s->keys, ss.person, who)) != 0)
 		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+	snprintf(s->act.actor, sizeof(s->act.actor), "%s", who->username);
+	auth_roles_str(who->roles, s->act.role, sizeof(s->act.role));
 	if (who->status == KEYS_PERSON_LOCKED)
 		return INK_ERR_LOCKED;
 	if (who->status != KEYS_PERSON_ACTIVE)
@@ -168,6 +170,7 @@ sam_handle_bootstrap(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		if ((r = keys_person_add(s->keys, &reg, pseudonym)) != 0)
 			return r;
 	}
+	sam_act_subject(s, id);
 	if ((r = new_seed(s, id, false, &b32)) != 0)
 		return r;
 	if ((r = buf_put_cstring(rep, b32)) == 0)
@@ -195,10 +198,12 @@ sam_handle_login(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	sam_act_subject(s, id);
 	if ((r = keys_person_get(s->keys, id, &p)) != 0) {
 		r = r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
 		goto out;
 	}
+	snprintf(s->act.actor, sizeof(s->act.actor), "%s", p.username);
 	if (p.status == KEYS_PERSON_LOCKED)
 		r = INK_ERR_LOCKED;
 	else if (p.status != KEYS_PERSON_ACTIVE)
@@ -329,6 +334,7 @@ sam_handle_register(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	sam_act_subject(s, id);
 	if ((r = auth_roles_check(roles, &why)) != 0) {
 		log_warn("refused a registration: %s", why);
 		goto out;
@@ -357,6 +363,8 @@ sam_handle_register(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 	if (r != 0)
 		goto out;
 	log_info("person %s registered by %s", id, who.id);
+	snprintf(s->act.detail, sizeof(s->act.detail), "%s, pseudonym %s", signer ? "signer" :
+	         "privileged account", pseudonym);
 	r = buf_put_cstring(rep, pseudonym);
 out:
 	OPENSSL_cleanse(dnum, sizeof(dnum));
@@ -373,6 +381,7 @@ officer_act(struct sam_state *s, struct ink_buf *req, uint32_t role, struct keys
 
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, target, ID_MAX + 1) != 0)
 		return INK_ERR_PROTOCOL;
+	sam_act_subject(s, target);
 	if ((r = sam_actor(s, hash, role, false, who)) != 0)
 		return r;
 	if ((r = keys_person_get(s->keys, target, t)) != 0)
@@ -487,6 +496,7 @@ sam_handle_person_remove(struct sam_state *s, struct ink_buf *req, struct ink_bu
 
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, target, sizeof(target)) != 0)
 		return INK_ERR_PROTOCOL;
+	sam_act_subject(s, target);
 	if ((r = keys_person_get(s->keys, target, &t)) != 0)
 		return r;
 	if ((r = sam_actor(s, hash, (t.roles & AUTH_ROLE_SIGNER) ? AUTH_ROLE_REGISTRATION_OFFICER :

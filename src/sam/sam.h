@@ -48,7 +48,15 @@ enum sam_msg {
 	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing) */
 	/* Audit log (40-49). head = u64 size, string root(32), u64 time, string sig. */
 	SAM_MSG_LOG_HEAD = 40,     /* -> head (the last signed), u8 closed, string log public key (SPKI DER) */
-	SAM_MSG_LOG_EXTEND = 41,   /* u64 from, u8 final, u32 n, n x 32-byte leaf hash -> head */
+	/* u64 from, u8 final, u32 m, m x (u64 SAM record id, u64 its seq in the log), u32 n,
+	 * n x 32-byte leaf hash -> head. The SAM's own records not yet in a signed head must be
+	 * among the n leaves, in order and unchanged, once older than the grace (all when final,
+	 * which needs LOG_CLOSE first); else no head is signed. */
+	SAM_MSG_LOG_EXTEND = 41,
+	/* -> u32 n, n x (u64 id, u64 time, actor, role, action, subject, result, detail): the
+	 * SAM's own records to append (request_id "sam-<id>", source "inkan-sam"), oldest first. */
+	SAM_MSG_LOG_PENDING = 42,
+	SAM_MSG_LOG_CLOSE = 43,    /* -> (): the SAM's own shutdown record; it then serves the log only */
 	/* RFC 3161 (30-39): cstring hash OID, string imprint, string nonce ("" none), u8 certReq
 	 * -> string TimeStampResp DER, cstring serial (hex), u64 genTime. The SAM's own
 	 * tsa_policy_oid is the policy. */
@@ -230,10 +238,21 @@ int sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN]) IN
 struct audit_head;
 int sam_log_head(struct sam_client *c, struct audit_head *out, bool *closed, uint8_t **spki,
                  size_t *len) INK_WUR;
-/* final: inkand is stopping; records found above this head at the next start were not written
- * by a crashed inkand and are not signed then. */
+/* final: inkand is stopping (after sam_log_close); records found above this head at the next
+ * start were not written by a crashed inkand and are not signed then. ids/seqs: the SAM's own
+ * records among the leaves and where (m pairs). */
 int sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_t n, bool final,
+                   const int64_t *ids, const int64_t *seqs, size_t m,
                    struct audit_head *out) INK_WUR;
+/* The SAM's own records not yet in the log (at most SAM_LOG_PENDING_MAX): ids[i], recs[i]
+ * (request_id and source filled in); both malloc'd. */
+#define SAM_LOG_PENDING_MAX 1000
+#define SAM_AUDIT_SOURCE "inkan-sam"      /* the source of the SAM's own records */
+struct store_audit_rec;
+int sam_log_pending(struct sam_client *c, int64_t **ids, struct store_audit_rec **recs,
+                    size_t *n) INK_WUR;
+/* The SAM records the log's close; afterwards it serves the log only (and ping). */
+int sam_log_close(struct sam_client *c) INK_WUR;
 
 /* A time-stamp by the built-in TSA, whose key only the SAM holds: the SAM checks the fields
  * (allowed digest, imprint length, nonce size) and signs a TSTInfo it builds itself.

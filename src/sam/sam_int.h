@@ -18,12 +18,22 @@ struct keys;
  * it while it signs, holding use for reading (everything else holds use for writing). The
  * persons, their attempt counters, their last TOTP steps and the SAM's sessions live in the
  * key store (keys/persons.c): nothing about who may act is kept only in memory. */
+/* What the request under way records of itself (sam/log.c writes it after the handler). */
+struct sam_act {
+	char actor[65];               /* the acting person's username ("" before one is known) */
+	char role[160];
+	char subject[257];
+	char detail[160];
+};
+
 struct sam_state {
 	pthread_mutex_t mu;
 	pthread_rwlock_t use;
 	const struct ink_config *cfg;
 	struct keys *keys;
 	struct sad_table *sads;
+	struct sam_act act;           /* under mu */
+	bool closing;                 /* the log was closed (LOG_CLOSE): only the log is served */
 	char tsa_policy[128];         /* tsa_policy_oid of the configuration */
 	size_t cores;                 /* online CPUs */
 	size_t signing;               /* signHash requests making signatures now (under mu) */
@@ -72,6 +82,19 @@ int sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_bu
 /* Handlers of the audit log (log.c). */
 int sam_handle_log_head(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_log_pending(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+
+/* ---- the SAM's own audit records (log.c) ---- */
+
+/* The action name a request of this type is recorded under, NULL for requests that are not
+ * the SAM's acts (reads, signatures, the log itself). */
+const char *sam_act_name(uint8_t type);
+/* Records the act of the request that just ran (s->act, its result r) in the key store, to be
+ * copied into the audit log by inkand. Called holding mu. */
+void sam_act_record(struct sam_state *s, const char *action, int r);
+/* The subject of the act under way (a person or credential id). */
+void sam_act_subject(struct sam_state *s, const char *subject);
 
 /* What an authorization allows, bound to one signer, one session and one credential. */
 struct sad_grant {

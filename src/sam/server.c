@@ -95,6 +95,9 @@ handle_key_create(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if ((r = keys_cred_create(s->keys, who.id, &subj, algo, pin, external == 1, &c,
 	                          external ? &csr : NULL, &csr_len)) != 0)
 		goto out;
+	sam_act_subject(s, c.id);
+	snprintf(s->act.detail, sizeof(s->act.detail), "%s, certificate serial %s", c.algo,
+	         c.serial[0] != '\0' ? c.serial : "(pending)");
 	if ((r = put_cred(rep, &c)) != 0)
 		goto out;
 	r = buf_put_string(rep, csr, csr_len);
@@ -161,6 +164,7 @@ handle_key_import(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_string_ptr(req, &der, &len, 65536) != 0 || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
+	sam_act_subject(s, id);
 	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) != 0)
 		return r;
 	if ((r = keys_cred_import_cert(s->keys, who.id, id, der, len, &c)) != 0)
@@ -185,16 +189,19 @@ handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_cstring(req, old_pin, sizeof(old_pin)) != 0 ||
 	    buf_get_cstring(req, new_pin, sizeof(new_pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) == 0 &&
-	         (r = sam_fresh_otp(s, req, who.id, &step)) == 0) {
-		if (buf_remaining(req) != 0)
-			r = INK_ERR_PROTOCOL;
-		else
-			r = keys_cred_change_pin(s->keys, who.id, id, old_pin, new_pin);
-		if (r == INK_ERR_AUTH)
-			r = INK_ERR_BAD_PIN;
-		if (r == 0)
-			r = buf_put_u64(rep, (uint64_t)step);
+	else {
+		sam_act_subject(s, id);
+		if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) == 0 &&
+		    (r = sam_fresh_otp(s, req, who.id, &step)) == 0) {
+			if (buf_remaining(req) != 0)
+				r = INK_ERR_PROTOCOL;
+			else
+				r = keys_cred_change_pin(s->keys, who.id, id, old_pin, new_pin);
+			if (r == INK_ERR_AUTH)
+				r = INK_ERR_BAD_PIN;
+			if (r == 0)
+				r = buf_put_u64(rep, (uint64_t)step);
+		}
 	}
 	explicit_bzero(old_pin, sizeof(old_pin));
 	explicit_bzero(new_pin, sizeof(new_pin));
@@ -217,6 +224,7 @@ handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_u32(req, &reason) != 0 || buf_remaining(req) != 0 || reason > 10)
 		return INK_ERR_PROTOCOL;
+	sam_act_subject(s, id);
 	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER | AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0)
 		return r;
 	if ((r = keys_cred_revoke(s->keys, (who.roles & AUTH_ROLE_SECURITY_OFFICER) ? NULL : who.id,
@@ -244,16 +252,19 @@ handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_cstring(req, pin, sizeof(pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) == 0 &&
-	         (r = sam_fresh_otp(s, req, who.id, &step)) == 0) {
-		if (buf_remaining(req) != 0)
-			r = INK_ERR_PROTOCOL;
-		else
-			r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
-		if (r == INK_ERR_AUTH)
-			r = INK_ERR_BAD_PIN;
-		if (r == 0 && (r = put_cred(rep, &c)) == 0)
-			r = buf_put_u64(rep, (uint64_t)step);
+	else {
+		sam_act_subject(s, id);
+		if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) == 0 &&
+		    (r = sam_fresh_otp(s, req, who.id, &step)) == 0) {
+			if (buf_remaining(req) != 0)
+				r = INK_ERR_PROTOCOL;
+			else
+				r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
+			if (r == INK_ERR_AUTH)
+				r = INK_ERR_BAD_PIN;
+			if (r == 0 && (r = put_cred(rep, &c)) == 0)
+				r = buf_put_u64(rep, (uint64_t)step);
+		}
 	}
 	explicit_bzero(pin, sizeof(pin));
 	keys_cred_clear(&c);
@@ -274,6 +285,7 @@ handle_key_unlock(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
+	sam_act_subject(s, id);
 	if ((r = sam_actor(s, hash, AUTH_ROLE_REGISTRATION_OFFICER, false, &who)) != 0)
 		return r;
 	if ((r = keys_cred_get(s->keys, NULL, id, &c)) != 0)
@@ -417,6 +429,8 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_SAD_DROP] = sam_handle_sad_drop,
 	[SAM_MSG_LOG_HEAD] = sam_handle_log_head,
 	[SAM_MSG_LOG_EXTEND] = sam_handle_log_extend,
+	[SAM_MSG_LOG_PENDING] = sam_handle_log_pending,
+	[SAM_MSG_LOG_CLOSE] = sam_handle_log_close,
 	[SAM_MSG_TSA_STAMP] = sam_handle_tsa_stamp,
 	[SAM_MSG_BOOTSTRAP] = sam_handle_bootstrap,
 	[SAM_MSG_LOGIN] = sam_handle_login,
@@ -531,6 +545,7 @@ static int
 dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf *rep)
 {
 	bool sign = type == SAM_MSG_SIGN;
+	const char *act = sam_act_name(type);
 	int r;
 
 	if (sign)
@@ -538,7 +553,18 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 	else
 		pthread_rwlock_wrlock(&s->use);
 	pthread_mutex_lock(&s->mu);
-	r = handlers[type](s, req, rep);
+	memset(&s->act, 0, sizeof(s->act));
+	/* After the log's close only the log is served: the SAM's own shutdown marker stands. */
+	if (s->closing && type != SAM_MSG_PING && type != SAM_MSG_LOG_HEAD &&
+	    type != SAM_MSG_LOG_PENDING && type != SAM_MSG_LOG_EXTEND) {
+		r = INK_ERR_DISABLED;
+		log_warn("refused a request after the log's close (type %u)", (unsigned)type);
+	} else {
+		r = handlers[type](s, req, rep);
+		/* The SAM's acts leave their own record, allowed or refused. */
+		if (act != NULL)
+			sam_act_record(s, act, r);
+	}
 	pthread_mutex_unlock(&s->mu);
 	pthread_rwlock_unlock(&s->use);
 	return r;
@@ -626,6 +652,10 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");
+	/* Every start is the SAM's own record: a restart between a log's close and its next
+	 * records is there for the auditor to see. */
+	memset(&s.act, 0, sizeof(s.act));
+	sam_act_record(&s, "sam.start", 0);
 	snprintf(s.tsa_policy, sizeof(s.tsa_policy), "%s", cfg->tsa_policy_oid);
 	for (i = 0; i < nfds; i++) {
 		ch[i] = (struct channel){ .s = &s, .fd = fds[i], .all = fds, .nall = nfds };

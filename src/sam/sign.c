@@ -3,6 +3,7 @@
 #include "sam/sam_int.h"
 
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,7 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	sam_act_subject(s, cred);
 	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
 		goto out;
 	/* The credential first: it must be this signer's and usable at all. */
@@ -121,6 +123,8 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		if ((r = sad_issue(s->sads, &g, sad)) != 0)
 			goto out;
 	}
+	snprintf(s->act.detail, sizeof(s->act.detail), "certificate serial %s, %zu hash(es), "
+	         "OTP step %lld", c.serial, h->n, (long long)step);
 	if ((r = buf_put_string(rep, sad, sizeof(sad))) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)step)) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)expires)) != 0 || (r = buf_put_cstring(rep, c.serial)) != 0)

@@ -55,11 +55,17 @@ sign_head(void *arg, uint64_t from, const uint8_t (*leaves)[AUDIT_HASH_LEN], siz
 	struct audit_head h;
 	uint8_t *spki = NULL;
 	uint64_t recovered = 0, foreign = 0;
-	size_t len = 0;
+	int64_t *ids = NULL, *seqs = NULL;
+	size_t len = 0, m = 0;
 	bool closed = false;
 	int r;
 
-	r = sam_log_extend(s->sam, from, (const uint8_t *)leaves, n, ckpt_final, out);
+	/* The SAM checks its own records among these leaves, by position. */
+	if ((r = srv_samlog_pairs(s, from, leaves, n, &ids, &seqs, &m)) != 0)
+		return r;
+	r = sam_log_extend(s->sam, from, (const uint8_t *)leaves, n, ckpt_final, ids, seqs, m, out);
+	free(ids);
+	free(seqs);
 	/* The SAM's tree is elsewhere: its key store was restored from a backup. The records
 	 * after its head are read back from the database, as after a crash. */
 	if (r == INK_ERR_EXISTS && sam_log_head(s->sam, &h, &closed, &spki, &len) == 0) {
@@ -122,7 +128,7 @@ checkpoint_loop(void *arg)
 		if (ckpt_stop)
 			break;
 		pthread_mutex_unlock(&ckpt_mu);
-		if ((r = audit_checkpoint(s->st, NULL)) != 0)
+		if ((r = srv_samlog_pull(s)) != 0 || (r = audit_checkpoint(s->st, NULL)) != 0)
 			log_error("audit checkpoint failed: %s", ink_err_str(r));
 		else if (s->cfg.audit_retention > 0)
 			retention(s);
@@ -155,6 +161,8 @@ audit_start(struct srv *s, const char *config)
 		log_error("cannot start the audit log: %s", ink_err_str(r));
 		return r;
 	}
+	if (srv_samlog_init(s, h.size) != 0)
+		log_error("cannot read back the SAM's records after the signed head");
 	if (recovered > 0) {
 		snprintf(detail, sizeof(detail), "%llu records after the last signed checkpoint "
 		         "(size %llu) were read back from the database and are being checkpointed",
@@ -184,7 +192,7 @@ audit_start(struct srv *s, const char *config)
 	/* A signer that cannot sign (its log key sealed under another master key until a backup
 	 * is restored) does not stop the service: every record is still durable, and the
 	 * failure is logged and audited at each attempt. */
-	if ((r = audit_checkpoint(s->st, NULL)) != 0) {
+	if ((r = srv_samlog_pull(s)) != 0 || (r = audit_checkpoint(s->st, NULL)) != 0) {
 		log_error("audit checkpoint failed: %s", ink_err_str(r));
 		audit_system(s, "audit.checkpoint", "failure", ink_err_str(r));
 	}
@@ -355,9 +363,11 @@ out:
 		pthread_cond_broadcast(&ckpt_cv);
 		pthread_mutex_unlock(&ckpt_mu);
 		pthread_join(ckpt_thread, NULL);
-		/* the last checkpoint covers service.stop, and tells the SAM the stop was clean */
+		/* the last checkpoint covers service.stop and the SAM's own record of the log's close:
+		 * the SAM marks a clean stop only then */
 		ckpt_final = true;
-		if ((r = audit_checkpoint(s.st, NULL)) != 0) {
+		if ((r = sam_log_close(s.sam)) != 0 || (r = srv_samlog_pull(&s)) != 0 ||
+		    (r = audit_checkpoint(s.st, NULL)) != 0) {
 			log_error("final audit checkpoint failed: %s", ink_err_str(r));
 			rc = 1;
 		}

@@ -471,8 +471,8 @@ req_audit_head(struct srv_request *rq, struct audit_head *h, uint8_t **spki, siz
 
 	*spki = NULL;
 	*len = 0;
-	/* every record written so far goes under a fresh signed head first */
-	if ((r = audit_checkpoint(rq->srv->st, h)) != 0) {
+	/* every record written so far (the SAM's own too) goes under a fresh signed head first */
+	if ((r = srv_samlog_pull(rq->srv)) != 0 || (r = audit_checkpoint(rq->srv->st, h)) != 0) {
 		log_error("audit checkpoint failed: %s", ink_err_str(r));
 		return r;
 	}

@@ -62,6 +62,17 @@ struct srv {
 	char *tls_key;         /* PEM, secret */
 };
 
+/* ---- the SAM's own audit records (samlog.c) ---- */
+
+/* At start: notes the SAM records already copied after the signed head (a crash). */
+int srv_samlog_init(struct srv *s, uint64_t signed_size) INK_WUR;
+/* Copies the SAM's records not yet in the audit log into it (before every checkpoint). */
+int srv_samlog_pull(struct srv *s) INK_WUR;
+/* The SAM records among the leaves from+1..from+n and their positions, for the SAM's check;
+ * *ids and *seqs malloc'd. */
+int srv_samlog_pairs(struct srv *s, uint64_t from, const uint8_t (*leaves)[32], size_t n,
+                     int64_t **ids, int64_t **seqs, size_t *m) INK_WUR;
+
 /* When a route needs a bearer token. */
 enum srv_auth {
 	SRV_AUTH_NONE,         /* public, or authenticates itself (login) */

@@ -12,9 +12,10 @@ import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, time
 # message types and error codes (src/sam/sam.h, src/common/common.h)
 PING, KEY_CREATE, KEY_REVOKE, KEY_UNLOCK, BACKUP, RESTORE = 1, 10, 15, 18, 21, 22
 AUTHORIZE, LOGIN, REGISTER, ROLE_SET, PERSON_UNLOCK = 23, 51, 55, 56, 57
+LOG_HEAD, LOG_EXTEND, LOG_PENDING, LOG_CLOSE = 40, 41, 42, 43
 REENROL, PERSON_REMOVE, PERSON_GET, BOOTSTRAP, ENROL = 58, 59, 60, 50, 53
 OK, ERR = 0x80, 0x81
-E = {"NOT_FOUND": 5, "EXISTS": 6, "AUTH": 7, "DENIED": 8, "LOCKED": 9, "SOD": 13,
+E = {"INVALID": 3, "DISABLED": 10, "NOT_FOUND": 5, "EXISTS": 6, "AUTH": 7, "DENIED": 8, "LOCKED": 9, "SOD": 13,
      "PROTOCOL": 19, "ENROL": 26}
 ROLE_SO, ROLE_RO, ROLE_SIGNER = 1, 16, 32
 
@@ -85,6 +86,57 @@ def expect(sam, payload, err, what):
 
 
 LOG = os.devnull
+
+
+def get_string(b, off):
+    n = struct.unpack(">I", b[off:off + 4])[0]
+    return b[off + 4:off + 4 + n], off + 4 + n
+
+
+def log_head(sam):
+    """-> (size, closed) of the SAM's last signed head."""
+    r, rep = sam.call(u8(LOG_HEAD))
+    if r != 0:
+        fail("LOG_HEAD: %d" % r)
+    size = struct.unpack(">Q", rep[:8])[0]
+    off = 8
+    _, off = get_string(rep, off)       # root
+    off += 8                            # time
+    _, off = get_string(rep, off)       # signature
+    return size, rep[off]
+
+
+def log_pending(sam):
+    r, rep = sam.call(u8(LOG_PENDING))
+    if r != 0:
+        fail("LOG_PENDING: %d" % r)
+    n = struct.unpack(">I", rep[:4])[0]
+    off, out = 4, []
+    for _ in range(n):
+        rid, t = struct.unpack(">QQ", rep[off:off + 16])
+        off += 16
+        fields = []
+        for _ in range(6):
+            v, off = get_string(rep, off)
+            fields.append(v)
+        out.append((rid, t, fields))
+    return out
+
+
+def leaf_of(rec, seq):
+    """SHA-256(0x00 || canonical record) as docs/audit.md defines it."""
+    rid, t, (actor, role, action, subject, result, detail) = rec
+    entry = u8(1) + u64(seq) + u64(t)
+    for v in (actor, role, action, subject, result, ("sam-%d" % rid).encode(), b"inkan-sam", detail):
+        entry += string(v)
+    return hashlib.sha256(b"\x00" + entry).digest()
+
+
+def extend(size, final, pairs, leaves):
+    p = u8(LOG_EXTEND) + u64(size) + u8(final) + u32(len(pairs))
+    for rid, seq in pairs:
+        p += u64(rid) + u64(seq)
+    return p + u32(len(leaves)) + b"".join(leaves)
 
 
 def main():
@@ -221,6 +273,55 @@ def main():
     expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(hashlib.sha256(b"h3").digest()) + cstr(code) +
            cstr("x"), "AUTH", "bob's code replayed after a SAM restart")
     ok("replay: one code, one act — after 5000 invented persons and after a SAM restart")
+
+    # ---- 5. the SAM's own records: not dropped, not altered; the shutdown marker is its own ----
+    expect(sam, u8(KEY_UNLOCK) + string(invented) + cstr(alice["cred"]), "AUTH", "one more refusal")
+    pending = log_pending(sam)
+    acts = [p[2][2] for p in pending]
+    for want in (b"sam.start", b"sam.login", b"sam.key.unlock"):
+        if want not in acts:
+            fail("the SAM kept no record of %s: %r" % (want.decode(), acts[:20]))
+    size, closed = log_head(sam)
+    junk = hashlib.sha256(b"a leaf inkand made up").digest()
+    expect(sam, extend(size, 1, [], [junk]), "INVALID", "a final head (shutdown marker) the SAM did not close")
+    last = pending[-1]
+    expect(sam, extend(size, 0, [(last[0], size + 1)], [junk]), "INVALID",
+           "a head naming a SAM record at a leaf that is not it")
+    altered = (last[0], last[1], last[2][:4] + [b"success"] + last[2][5:])
+    expect(sam, extend(size, 0, [(last[0], size + 1)], [leaf_of(altered, size + 1)]), "INVALID",
+           "a head over an altered SAM record (result changed to success)")
+    if len(pending) > 1:
+        expect(sam, extend(size, 0, [(pending[1][0], size + 1)], [leaf_of(pending[1], size + 1)]),
+               "INVALID", "a head over the SAM's records with the oldest one dropped")
+    # The flood above left thousands: carried into the log a request at a time (at most 1000).
+    carried = 0
+    while True:
+        pending = log_pending(sam)
+        if not pending:
+            break
+        size, _ = log_head(sam)
+        expect(sam, extend(size, 0, [(p[0], size + 1 + i) for i, p in enumerate(pending)],
+                           [leaf_of(p, size + 1 + i) for i, p in enumerate(pending)]), 0,
+               "a head over the next %d SAM records" % len(pending))
+        carried += len(pending)
+    size, _ = log_head(sam)
+    expect(sam, u8(LOG_CLOSE), 0, "LOG_CLOSE")
+    expect(sam, u8(KEY_UNLOCK) + string(sess["ro"]) + cstr(alice["cred"]), "DISABLED",
+           "an act after the log's close")
+    pending = log_pending(sam)
+    if pending[-1][2][2] != b"sam.log.close":
+        fail("the SAM's close is not its last record: %r" % pending[-1][2][2])
+    leaves = [leaf_of(p, size + 1 + i) for i, p in enumerate(pending)]
+    pairs = [(p[0], size + 1 + i) for i, p in enumerate(pending)]
+    expect(sam, extend(size, 1, pairs[:-1], leaves[:-1]), "INVALID",
+           "a final head without the SAM's own close record")
+    if log_head(sam) != (size, 0):
+        fail("a refused head changed the SAM's state")
+    expect(sam, extend(size, 1, pairs, leaves), 0, "the final head over every SAM record")
+    if log_head(sam) != (size + len(leaves), 1):
+        fail("the final head is not the closed head over the SAM's records")
+    ok("the SAM's own records (%d): a head that drops, alters or misplaces one is refused; "
+       "the close is the SAM's own record, after which it serves the log only" % (carried + len(pending)))
     sam.close()
 
 

@@ -13,6 +13,7 @@ start_inkand
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
 ro=$(mkactive "$so" ro1 registration_officer)
 op=$(mkactive "$so" op1 system_operator)
+aud=$(mkactive "$so" aud1 system_auditor)
 alice=$(mkactive "$ro" alice signer '{"display_name": "Alice Example", "idv_document_number": "TK-ALICE-0001"}')
 bob=$(mkactive "$ro" bob signer)
 PIN_A=pin-Kestrel-4829; PIN_B=pin-Heron-3028
@@ -40,11 +41,25 @@ subj_a2=$(cert_of)
 [ "$subj_a2" = "$subj_a" ] || fail "an edit of inkan.db changed whom a new certificate names: $subj_a2 (was $subj_a)"
 # alice's copy of her roles in inkan.db now says security officer: the SAM's record does not.
 alice=$(login alice "$(pw_of alice)")
-api POST "/api/v1/keys/$KB/revoke" '{"reason": 1}' "$alice"
-[ "$STATUS" != 200 ] && [ "$STATUS" != 204 ] || fail "an edited role in inkan.db revoked another signer's key"
+api POST "/api/v1/keys/$KB/revoke" '{"reason": "keyCompromise"}' "$alice"
+expect_status 400 403 404
 api GET "/api/v1/keys/$KB" "" "$bob"; expect_status 200
 expect_jq '.status == "active"'
 ok "inkan.db edited (alice's display name, a security officer role): new certificates still name her as registered; the role acts on no key"
+# The SAM's own records of these acts are in the audit log (copied at the export's checkpoint),
+# under the SAM's name, and the whole log verifies.
+api GET /api/v1/audit/export "" "$aud"; expect_status 200
+printf '%s' "$BODY" >"$T/bundle.json"
+jq -e --arg a "$ALICE_ID" '[.records[] | select(.source == "inkan-sam")] as $r
+	| ($r | any(.action == "sam.person.register" and .subject == $a and .actor == "ro1" and .result == "success"))
+	and ($r | any(.action == "sam.key.create" and .actor == "alice" and .result == "success"))
+	and ($r | any(.action == "sam.key.revoke" and .actor == "alice" and .result != "success"))
+	and ($r | any(.action == "sam.start"))
+	and ($r | all(.request_id | startswith("sam-")))' "$T/bundle.json" >/dev/null ||
+	fail "the SAM's own records are not in the audit log: $(jq -c '[.records[] | select(.source == "inkan-sam") | .action]' "$T/bundle.json")"
+"$INKAN_CLI" audit verify "$T/bundle.json" --key "$DATA/ca/audit-log.pem" >"$T/verify.out" 2>&1 ||
+	fail "the audit log with the SAM's records does not verify: $(cat "$T/verify.out")"
+ok "the SAM's own records (registration, key creation, the refused revocation, its start) are in the verified audit log"
 db "UPDATE users SET display_name = 'Alice Example' WHERE username = 'alice';
     DELETE FROM user_roles WHERE role = 'security_officer' AND user_id = (SELECT id FROM users WHERE username = 'alice');"
 
@@ -69,7 +84,7 @@ cp -a "$DATA" "$T/copy"
 python3 "$INKAN_SRC/tests/e2e/sam_hostile.py" "$INKAN_SAM" "$T/copy" "$T/facts.json" "$LOG" >"$T/hostile.out" 2>&1 ||
 	{ cat "$T/hostile.out" >&2; fail "a hostile inkand got through: $(tail -n1 "$T/hostile.out")"; }
 while read -r line; do say "${line#sam_hostile: }"; done <"$T/hostile.out"
-grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 4 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
+grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 5 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
 ok "a hostile inkand speaking the SAM protocol: every attack refused"
 
 finish

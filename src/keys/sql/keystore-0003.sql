@@ -32,5 +32,32 @@ CREATE TABLE sam_sessions (
 	expires_at INTEGER NOT NULL
 );
 CREATE INDEX sam_sessions_person ON sam_sessions (person);
+-- The SAM's own audit records of its acts (registration, roles, unlocks, key lifecycle,
+-- authorizations, restores, its start and the log's close). inkand copies them into the audit
+-- log; the SAM signs no checkpoint that leaves one out or changes it (sam/log.c). A record is
+-- never deleted; log_seq, its position in the audit log, is set once.
+CREATE TABLE sam_audit (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	time INTEGER NOT NULL,
+	actor TEXT NOT NULL,
+	role TEXT NOT NULL,
+	action TEXT NOT NULL,
+	subject TEXT NOT NULL,
+	result TEXT NOT NULL,
+	detail TEXT NOT NULL,
+	log_seq INTEGER
+);
+CREATE INDEX sam_audit_pending ON sam_audit (log_seq, id);
+CREATE TRIGGER sam_audit_no_delete BEFORE DELETE ON sam_audit
+BEGIN
+	SELECT RAISE(ABORT, 'sam_audit is append-only');
+END;
+CREATE TRIGGER sam_audit_once BEFORE UPDATE ON sam_audit
+WHEN OLD.log_seq IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.time IS NOT OLD.time OR
+     NEW.actor IS NOT OLD.actor OR NEW.role IS NOT OLD.role OR NEW.action IS NOT OLD.action OR
+     NEW.subject IS NOT OLD.subject OR NEW.result IS NOT OLD.result OR NEW.detail IS NOT OLD.detail
+BEGIN
+	SELECT RAISE(ABORT, 'sam_audit is append-only');
+END;
 UPDATE keystore_meta SET version = 3;
 COMMIT;

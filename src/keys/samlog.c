@@ -1,0 +1,112 @@
+/* samlog: the SAM's own audit records, kept in the key store until inkand has copied them into
+ * the audit log and a checkpoint the SAM signed holds them (sam/log.c checks that). */
+#include "keys/keys.h"
+#include "keys/keys_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+static void
+text_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(out, outsz, "%s", t != NULL ? (const char *)t : "");
+}
+
+int
+keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *id)
+{
+	const char *vals[] = { rec->actor, rec->role, rec->action, rec->subject, rec->result,
+	                       rec->detail };
+	sqlite3_stmt *st = NULL;
+	size_t i;
+	int r = INK_ERR_STORE;
+
+	*id = 0;
+	if (sqlite3_prepare_v2(k->db, "INSERT INTO sam_audit (actor, role, action, subject, result, "
+	                       "detail, time) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < INK_ARRAY_LEN(vals); i++)
+		if (sqlite3_bind_text(st, (int)i + 1, vals[i], -1, SQLITE_STATIC) != SQLITE_OK)
+			goto out;
+	if (sqlite3_bind_int64(st, 7, rec->time) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+		goto out;
+	*id = sqlite3_last_insert_rowid(k->db);
+	r = 0;
+out:
+	if (r != 0)
+		log_error("keystore: cannot keep a SAM audit record: %s", sqlite3_errmsg(k->db));
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+keys_samlog_pending(struct keys *k, size_t max, int64_t **ids, struct store_audit_rec **recs,
+                    size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t *iv = NULL;
+	struct store_audit_rec *rv = NULL;
+	size_t cnt = 0;
+	int rc, r = INK_ERR_STORE;
+
+	*ids = NULL;
+	*recs = NULL;
+	*n = 0;
+	if (max == 0)
+		return 0;
+	if ((iv = calloc(max, sizeof(*iv))) == NULL || (rv = calloc(max, sizeof(*rv))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if (sqlite3_prepare_v2(k->db, "SELECT id, time, actor, role, action, subject, result, detail "
+	                       "FROM sam_audit WHERE log_seq IS NULL ORDER BY id LIMIT ?", -1, &st,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, (sqlite3_int64)max) != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && cnt < max) {
+		struct store_audit_rec *a = &rv[cnt];
+
+		iv[cnt] = sqlite3_column_int64(st, 0);
+		a->time = sqlite3_column_int64(st, 1);
+		text_col(st, 2, a->actor, sizeof(a->actor));
+		text_col(st, 3, a->role, sizeof(a->role));
+		text_col(st, 4, a->action, sizeof(a->action));
+		text_col(st, 5, a->subject, sizeof(a->subject));
+		text_col(st, 6, a->result, sizeof(a->result));
+		text_col(st, 7, a->detail, sizeof(a->detail));
+		cnt++;
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		goto out;
+	*ids = iv;
+	*recs = rv;
+	*n = cnt;
+	iv = NULL;
+	rv = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	free(iv);
+	free(rv);
+	return r;
+}
+
+int
+keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq)
+{
+	sqlite3_stmt *st = NULL;
+	int r = INK_ERR_STORE;
+
+	if (sqlite3_prepare_v2(k->db, "UPDATE sam_audit SET log_seq = ? WHERE id = ? AND log_seq IS NULL",
+	                       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, log_seq) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 2, id) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
+		r = sqlite3_changes(k->db) == 1 ? 0 : INK_ERR_NOT_FOUND;
+	sqlite3_finalize(st);
+	return r;
+}

@@ -1,0 +1,140 @@
+/* samlog: inkand's side of the SAM's own audit records — copied into the audit log as the SAM
+ * made them (time, fields, request id "sam-<id>", source "inkan-sam"), and named to the SAM
+ * with their positions when it signs a head over them, which it checks leaf by leaf. */
+#include "server/server.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "sam/sam.h"
+
+static pthread_mutex_t pull_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t appended;    /* the highest SAM record id in the log (under pull_mu) */
+
+/* The SAM record id of a row, or 0 for any other row. */
+static int64_t
+sam_id_of(const struct store_audit_rec *rec)
+{
+	long long id = 0;
+	char tail;
+
+	if (strcmp(rec->source, SAM_AUDIT_SOURCE) != 0 ||
+	    sscanf(rec->request_id, "sam-%lld%c", &id, &tail) != 1 || id <= 0)
+		return 0;
+	return (int64_t)id;
+}
+
+int
+srv_samlog_init(struct srv *s, uint64_t signed_size)
+{
+	struct store_audit_rec *recs = NULL;
+	int64_t after = (int64_t)signed_size, id;
+	size_t n = 0, i;
+	int r;
+
+	(void)s;
+	/* Records copied before a crash and not yet under a head are in the log already. */
+	pthread_mutex_lock(&pull_mu);
+	do {
+		if ((r = audit_read(s->st, after, 1000, &recs, &n)) != 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if ((id = sam_id_of(&recs[i])) > appended)
+				appended = id;
+			after = recs[i].seq;
+		}
+		free(recs);
+		recs = NULL;
+	} while (n > 0);
+	pthread_mutex_unlock(&pull_mu);
+	return r;
+}
+
+int
+srv_samlog_pull(struct srv *s)
+{
+	struct audit_event ev[AUDIT_MANY_MAX];
+	struct store_audit_rec *recs = NULL;
+	int64_t *ids = NULL, last = 0;
+	size_t n = 0, i, k = 0;
+	int r;
+
+	pthread_mutex_lock(&pull_mu);
+	if ((r = sam_log_pending(s->sam, &ids, &recs, &n)) != 0)
+		goto out;
+	for (i = 0; i <= n; i++) {
+		/* a full batch, or the end: append what is gathered, in order */
+		if (k == AUDIT_MANY_MAX || (i == n && k > 0)) {
+			if ((r = audit_append_many(s->st, ev, k)) != 0)
+				goto out;
+			appended = last;
+			k = 0;
+		}
+		if (i == n || ids[i] <= appended)
+			continue;
+		ev[k++] = (struct audit_event){
+			.actor = recs[i].actor, .role = recs[i].role, .action = recs[i].action,
+			.subject = recs[i].subject, .result = recs[i].result,
+			.request_id = recs[i].request_id, .source = recs[i].source,
+			.detail = recs[i].detail, .time = recs[i].time,
+		};
+		last = ids[i];
+	}
+out:
+	pthread_mutex_unlock(&pull_mu);
+	if (r != 0)
+		log_error("cannot copy the SAM's records into the audit log: %s", ink_err_str(r));
+	free(ids);
+	free(recs);
+	return r;
+}
+
+int
+srv_samlog_pairs(struct srv *s, uint64_t from, const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n,
+                 int64_t **ids, int64_t **seqs, size_t *m)
+{
+	struct store_audit_rec *recs = NULL;
+	uint8_t leaf[AUDIT_HASH_LEN];
+	int64_t after = (int64_t)from, id, *iv = NULL, *sv = NULL;
+	size_t got = 0, i, cnt = 0;
+	int r = 0;
+
+	*ids = *seqs = NULL;
+	*m = 0;
+	if ((iv = calloc(SAM_LOG_PENDING_MAX, sizeof(*iv))) == NULL ||
+	    (sv = calloc(SAM_LOG_PENDING_MAX, sizeof(*sv))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	while (after < (int64_t)(from + n) && cnt < SAM_LOG_PENDING_MAX) {
+		if ((r = audit_read(s->st, after, 1000, &recs, &got)) != 0 || got == 0)
+			break;
+		for (i = 0; i < got && recs[i].seq <= (int64_t)(from + n); i++) {
+			after = recs[i].seq;
+			/* only rows that are the leaves being signed (never a row someone else put
+			 * there with the SAM's name on it) */
+			if ((id = sam_id_of(&recs[i])) == 0 || cnt == SAM_LOG_PENDING_MAX ||
+			    audit_leaf_hash(&recs[i], leaf) != 0 ||
+			    memcmp(leaf, leaves[recs[i].seq - (int64_t)from - 1], AUDIT_HASH_LEN) != 0)
+				continue;
+			iv[cnt] = id;
+			sv[cnt++] = recs[i].seq;
+		}
+		if (i < got)
+			after = (int64_t)(from + n);
+		free(recs);
+		recs = NULL;
+	}
+	*ids = iv;
+	*seqs = sv;
+	*m = cnt;
+	iv = sv = NULL;
+out:
+	free(recs);
+	free(iv);
+	free(sv);
+	return r;
+}
