@@ -265,10 +265,15 @@ struct store_audit_rec;
 /* Keeps one record of the SAM's own (rec's fields as audit_record_fill made them; seq
  * ignored) until inkand has put it into the audit log; *id its number. */
 int keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *id) INK_WUR;
-/* The records not yet in the audit log, oldest first, at most max: ids[i] and recs[i] (seq 0);
- * both malloc'd. */
-int keys_samlog_pending(struct keys *k, size_t max, int64_t **ids, struct store_audit_rec **recs,
-                        size_t *n) INK_WUR;
+/* The records not yet in the audit log with an id above after, oldest first, at most max:
+ * ids[i] and recs[i] (seq 0); both malloc'd. */
+int keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
+                        struct store_audit_rec **recs, size_t *n) INK_WUR;
+/* Calls fn for the records not yet in the audit log, oldest first, one at a time (rec is
+ * reused), until fn returns non-zero (1: stop, 0 returned; < 0: that error returned). */
+int keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id,
+                                               const struct store_audit_rec *rec),
+                     void *arg) INK_WUR;
 /* Record id is at log_seq in the audit log (set once). */
 int keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq) INK_WUR;
 

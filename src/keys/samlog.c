@@ -44,9 +44,52 @@ out:
 	return r;
 }
 
+static void
+row_to_rec(sqlite3_stmt *st, struct store_audit_rec *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->time = sqlite3_column_int64(st, 1);
+	text_col(st, 2, a->actor, sizeof(a->actor));
+	text_col(st, 3, a->role, sizeof(a->role));
+	text_col(st, 4, a->action, sizeof(a->action));
+	text_col(st, 5, a->subject, sizeof(a->subject));
+	text_col(st, 6, a->result, sizeof(a->result));
+	text_col(st, 7, a->detail, sizeof(a->detail));
+}
+
+#define PENDING_SQL "SELECT id, time, actor, role, action, subject, result, detail FROM sam_audit " \
+	"WHERE log_seq IS NULL AND id > ?1 ORDER BY id"
+
 int
-keys_samlog_pending(struct keys *k, size_t max, int64_t **ids, struct store_audit_rec **recs,
-                    size_t *n)
+keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id,
+                                           const struct store_audit_rec *rec), void *arg)
+{
+	struct store_audit_rec *a = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc, r = INK_ERR_STORE;
+
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return INK_ERR_ALLOC;
+	if (sqlite3_prepare_v2(k->db, PENDING_SQL, -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, 0) != SQLITE_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_to_rec(st, a);
+		if ((r = fn(arg, sqlite3_column_int64(st, 0), a)) != 0) {
+			r = r > 0 ? 0 : r;
+			goto out;
+		}
+	}
+	r = rc == SQLITE_DONE ? 0 : INK_ERR_STORE;
+out:
+	sqlite3_finalize(st);
+	free(a);
+	return r;
+}
+
+int
+keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
+                    struct store_audit_rec **recs, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t *iv = NULL;
@@ -63,23 +106,13 @@ keys_samlog_pending(struct keys *k, size_t max, int64_t **ids, struct store_audi
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
-	if (sqlite3_prepare_v2(k->db, "SELECT id, time, actor, role, action, subject, result, detail "
-	                       "FROM sam_audit WHERE log_seq IS NULL ORDER BY id LIMIT ?", -1, &st,
-	                       NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 1, (sqlite3_int64)max) != SQLITE_OK)
+	if (sqlite3_prepare_v2(k->db, PENDING_SQL " LIMIT ?2", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 1, after) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)max) != SQLITE_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && cnt < max) {
-		struct store_audit_rec *a = &rv[cnt];
-
 		iv[cnt] = sqlite3_column_int64(st, 0);
-		a->time = sqlite3_column_int64(st, 1);
-		text_col(st, 2, a->actor, sizeof(a->actor));
-		text_col(st, 3, a->role, sizeof(a->role));
-		text_col(st, 4, a->action, sizeof(a->action));
-		text_col(st, 5, a->subject, sizeof(a->subject));
-		text_col(st, 6, a->result, sizeof(a->result));
-		text_col(st, 7, a->detail, sizeof(a->detail));
-		cnt++;
+		row_to_rec(st, &rv[cnt++]);
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		goto out;

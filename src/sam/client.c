@@ -998,8 +998,7 @@ sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (n > UINT32_MAX || m > SAM_LOG_PENDING_MAX ||
-	    n > (SAM_FRAME_MAX - 64 - 16 * SAM_LOG_PENDING_MAX) / AUDIT_HASH_LEN)
+	if (n > UINT32_MAX || m > n || n > (SAM_FRAME_MAX - 64) / (AUDIT_HASH_LEN + 16))
 		return INK_ERR_TOO_LARGE;
 	exch_init(&x, SAM_MSG_LOG_EXTEND, &r);
 	if (r != 0 || (r = buf_put_u64(&x.req, from)) != 0 ||
@@ -1022,7 +1021,8 @@ out:
 }
 
 int
-sam_log_pending(struct sam_client *c, int64_t **ids, struct store_audit_rec **recs, size_t *n)
+sam_log_pending(struct sam_client *c, int64_t after, int64_t **ids, struct store_audit_rec **recs,
+                size_t *n)
 {
 	struct exch x;
 	struct store_audit_rec *rv = NULL;
@@ -1035,7 +1035,8 @@ sam_log_pending(struct sam_client *c, int64_t **ids, struct store_audit_rec **re
 	*recs = NULL;
 	*n = 0;
 	exch_init(&x, SAM_MSG_LOG_PENDING, &r);
-	if (r != 0 || (r = sam_call(c, &x.req, &x.rep)) != 0 || (r = buf_get_u32(&x.rep, &cnt)) != 0)
+	if (r != 0 || (r = buf_put_u64(&x.req, (uint64_t)after)) != 0 ||
+	    (r = sam_call(c, &x.req, &x.rep)) != 0 || (r = buf_get_u32(&x.rep, &cnt)) != 0)
 		goto out;
 	if (cnt > SAM_LOG_PENDING_MAX) {
 		r = INK_ERR_PROTOCOL;

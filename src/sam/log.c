@@ -122,12 +122,14 @@ sam_handle_log_pending(struct sam_state *s, struct ink_buf *req, struct ink_buf 
 {
 	struct store_audit_rec *recs = NULL;
 	int64_t *ids = NULL;
+	uint64_t after = 0;
 	size_t n = 0, i;
 	int r;
 
-	if (buf_remaining(req) != 0)
+	if (buf_get_u64(req, &after) != 0 || after > INT64_MAX || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	if ((r = keys_samlog_pending(s->keys, SAM_LOG_PENDING_MAX, &ids, &recs, &n)) != 0)
+	if ((r = keys_samlog_pending(s->keys, (int64_t)after, SAM_LOG_PENDING_MAX, &ids, &recs,
+	                             &n)) != 0)
 		return r;
 	if ((r = buf_put_u32(rep, (uint32_t)n)) != 0)
 		goto out;
@@ -165,61 +167,84 @@ sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	return 0;
 }
 
+/* The check of one extension against the SAM's pending records (see check_own_records). */
+struct own_check {
+	struct sam_state *s;
+	uint64_t from;
+	const uint8_t *leaves;
+	uint32_t n;
+	const int64_t *ids, *seqs;
+	uint32_t m, i;              /* pairs given; pairs matched so far */
+	int64_t last_seq, oldest;   /* time before which no record may be left out */
+	bool final;
+	int r;
+};
+
+static int
+check_one(void *arg, int64_t id, const struct store_audit_rec *rec)
+{
+	struct own_check *c = arg;
+	struct store_audit_rec *a = (struct store_audit_rec *)rec;
+	uint8_t leaf[AUDIT_HASH_LEN];
+	int64_t seq;
+
+	if (c->i == c->m) {
+		/* the first record the extension leaves out: only a young one, and never at the end */
+		if (c->final || rec->time < c->oldest) {
+			log_warn("refused a checkpoint: it leaves out the SAM's own records");
+			c->r = INK_ERR_INVALID;
+		}
+		return 1;
+	}
+	seq = c->seqs[c->i];
+	if (c->ids[c->i] != id || seq <= c->last_seq || seq <= (int64_t)c->from ||
+	    seq > (int64_t)c->from + (int64_t)c->n) {
+		log_warn("refused a checkpoint: the SAM's records are out of order or out of it");
+		c->r = INK_ERR_INVALID;
+		return 1;
+	}
+	as_logged(a, id, seq);
+	if (audit_leaf_hash(a, leaf) != 0)
+		return INK_ERR_INTERNAL;
+	if (CRYPTO_memcmp(leaf, c->leaves + (size_t)(seq - (int64_t)c->from - 1) * AUDIT_HASH_LEN,
+	                  AUDIT_HASH_LEN) != 0) {
+		log_warn("refused a checkpoint: a SAM record in it was changed");
+		c->r = INK_ERR_INVALID;
+		return 1;
+	}
+	c->last_seq = seq;
+	c->i++;
+	return 0;
+}
+
 /* Checks that the extension from+1..from+n holds the SAM's pending records named by the pairs
- * (a prefix of the pending ones, in order, each unchanged at its seq), that none older than
- * the grace (none at all when final) is left out; *included: how many the pairs name. */
+ * (the oldest pending ones, in order, each unchanged at its seq), and that none older than the
+ * grace (none at all when final) is left out. */
 static int
 check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uint32_t n,
                   const int64_t *ids, const int64_t *seqs, uint32_t m, bool final)
 {
-	struct store_audit_rec *recs = NULL;
-	int64_t *pid = NULL, last_seq = 0, grace;
-	uint8_t leaf[AUDIT_HASH_LEN];
-	size_t np = 0, i;
+	struct own_check c = {
+		.s = s, .from = from, .leaves = leaves, .n = n, .ids = ids, .seqs = seqs, .m = m,
+		.final = final,
+	};
+	int64_t grace = 2 * s->cfg->audit_checkpoint_interval;
 	int r;
 
-	grace = 2 * s->cfg->audit_checkpoint_interval;
-	if (grace < GRACE_MIN)
-		grace = GRACE_MIN;
-	/* one more than a request can name: a final head must leave none behind */
-	if ((r = keys_samlog_pending(s->keys, SAM_LOG_PENDING_MAX + 1, &pid, &recs, &np)) != 0)
+	c.oldest = ink_now() - (grace < GRACE_MIN ? GRACE_MIN : grace);
+	if ((r = keys_samlog_scan(s->keys, check_one, &c)) != 0)
 		return r;
-	r = INK_ERR_INVALID;
-	if (m > np) {
+	if (c.r != 0)
+		return c.r;
+	if (c.i != m) {
 		log_warn("refused a checkpoint: it names SAM records the SAM never made");
-		goto out;
-	}
-	for (i = 0; i < m; i++) {
-		if (ids[i] != pid[i] || seqs[i] <= last_seq || seqs[i] <= (int64_t)from ||
-		    seqs[i] > (int64_t)from + (int64_t)n) {
-			log_warn("refused a checkpoint: the SAM's records are out of order or out of it");
-			goto out;
-		}
-		as_logged(&recs[i], pid[i], seqs[i]);
-		if (audit_leaf_hash(&recs[i], leaf) != 0)
-			goto out;
-		if (CRYPTO_memcmp(leaf, leaves + (size_t)(seqs[i] - (int64_t)from - 1) * AUDIT_HASH_LEN,
-		                  AUDIT_HASH_LEN) != 0) {
-			log_warn("refused a checkpoint: a SAM record in it was changed");
-			goto out;
-		}
-		last_seq = seqs[i];
-	}
-	for (i = m; i < np; i++) {
-		if (final || recs[i].time < ink_now() - grace) {
-			log_warn("refused a checkpoint: it leaves out the SAM's own records");
-			goto out;
-		}
+		return INK_ERR_INVALID;
 	}
 	if (final && !s->closing) {
 		log_warn("refused a final checkpoint: the SAM did not close the log");
-		goto out;
+		return INK_ERR_INVALID;
 	}
-	r = 0;
-out:
-	free(pid);
-	free(recs);
-	return r;
+	return 0;
 }
 
 int
@@ -234,7 +259,7 @@ sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *
 	int r;
 
 	if (buf_get_u64(req, &from) != 0 || buf_get_u8(req, &final) != 0 || final > 1 ||
-	    buf_get_u32(req, &m) != 0 || m > SAM_LOG_PENDING_MAX)
+	    buf_get_u32(req, &m) != 0 || m > KEYS_LOG_LEAVES_MAX)
 		return INK_ERR_PROTOCOL;
 	if ((m > 0 && ((ids = calloc(m, sizeof(*ids))) == NULL ||
 	               (seqs = calloc(m, sizeof(*seqs))) == NULL))) {

@@ -48,13 +48,14 @@ enum sam_msg {
 	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing) */
 	/* Audit log (40-49). head = u64 size, string root(32), u64 time, string sig. */
 	SAM_MSG_LOG_HEAD = 40,     /* -> head (the last signed), u8 closed, string log public key (SPKI DER) */
-	/* u64 from, u8 final, u32 m, m x (u64 SAM record id, u64 its seq in the log), u32 n,
+	/* u64 from, u8 final, u32 m (<= n), m x (u64 SAM record id, u64 its seq in the log), u32 n,
 	 * n x 32-byte leaf hash -> head. The SAM's own records not yet in a signed head must be
 	 * among the n leaves, in order and unchanged, once older than the grace (all when final,
 	 * which needs LOG_CLOSE first); else no head is signed. */
 	SAM_MSG_LOG_EXTEND = 41,
-	/* -> u32 n, n x (u64 id, u64 time, actor, role, action, subject, result, detail): the
-	 * SAM's own records to append (request_id "sam-<id>", source "inkan-sam"), oldest first. */
+	/* u64 after -> u32 n, n x (u64 id, u64 time, actor, role, action, subject, result,
+	 * detail): the SAM's own records with an id above after that no signed head holds yet, to
+	 * append (request_id "sam-<id>", source "inkan-sam"), oldest first. */
 	SAM_MSG_LOG_PENDING = 42,
 	SAM_MSG_LOG_CLOSE = 43,    /* -> (): the SAM's own shutdown record; it then serves the log only */
 	/* RFC 3161 (30-39): cstring hash OID, string imprint, string nonce ("" none), u8 certReq
@@ -244,13 +245,13 @@ int sam_log_head(struct sam_client *c, struct audit_head *out, bool *closed, uin
 int sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_t n, bool final,
                    const int64_t *ids, const int64_t *seqs, size_t m,
                    struct audit_head *out) INK_WUR;
-/* The SAM's own records not yet in the log (at most SAM_LOG_PENDING_MAX): ids[i], recs[i]
- * (request_id and source filled in); both malloc'd. */
+/* The SAM's own records not yet in a signed head, with an id above after (at most
+ * SAM_LOG_PENDING_MAX): ids[i], recs[i] (request_id and source filled in); both malloc'd. */
 #define SAM_LOG_PENDING_MAX 1000
 #define SAM_AUDIT_SOURCE "inkan-sam"      /* the source of the SAM's own records */
 struct store_audit_rec;
-int sam_log_pending(struct sam_client *c, int64_t **ids, struct store_audit_rec **recs,
-                    size_t *n) INK_WUR;
+int sam_log_pending(struct sam_client *c, int64_t after, int64_t **ids,
+                    struct store_audit_rec **recs, size_t *n) INK_WUR;
 /* The SAM records the log's close; afterwards it serves the log only (and ping). */
 int sam_log_close(struct sam_client *c) INK_WUR;
 

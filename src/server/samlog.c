@@ -53,8 +53,9 @@ srv_samlog_init(struct srv *s, uint64_t signed_size)
 	return r;
 }
 
-int
-srv_samlog_pull(struct srv *s)
+/* One round: at most SAM_LOG_PENDING_MAX records; *got how many the SAM handed over. */
+static int
+pull_once(struct srv *s, size_t *got)
 {
 	struct audit_event ev[AUDIT_MANY_MAX];
 	struct store_audit_rec *recs = NULL;
@@ -62,9 +63,10 @@ srv_samlog_pull(struct srv *s)
 	size_t n = 0, i, k = 0;
 	int r;
 
-	pthread_mutex_lock(&pull_mu);
-	if ((r = sam_log_pending(s->sam, &ids, &recs, &n)) != 0)
+	*got = 0;
+	if ((r = sam_log_pending(s->sam, appended, &ids, &recs, &n)) != 0)
 		goto out;
+	*got = n;
 	for (i = 0; i <= n; i++) {
 		/* a full batch, or the end: append what is gathered, in order */
 		if (k == AUDIT_MANY_MAX || (i == n && k > 0)) {
@@ -84,11 +86,25 @@ srv_samlog_pull(struct srv *s)
 		last = ids[i];
 	}
 out:
+	free(ids);
+	free(recs);
+	return r;
+}
+
+int
+srv_samlog_pull(struct srv *s)
+{
+	size_t got = 0, round;
+	int r = 0;
+
+	/* Until the SAM has handed over all (a flood of refusals could leave many): bounded. */
+	pthread_mutex_lock(&pull_mu);
+	for (round = 0; round < 64; round++)
+		if ((r = pull_once(s, &got)) != 0 || got < SAM_LOG_PENDING_MAX)
+			break;
 	pthread_mutex_unlock(&pull_mu);
 	if (r != 0)
 		log_error("cannot copy the SAM's records into the audit log: %s", ink_err_str(r));
-	free(ids);
-	free(recs);
 	return r;
 }
 
@@ -104,20 +120,20 @@ srv_samlog_pairs(struct srv *s, uint64_t from, const uint8_t (*leaves)[AUDIT_HAS
 
 	*ids = *seqs = NULL;
 	*m = 0;
-	if ((iv = calloc(SAM_LOG_PENDING_MAX, sizeof(*iv))) == NULL ||
-	    (sv = calloc(SAM_LOG_PENDING_MAX, sizeof(*sv))) == NULL) {
+	if (n == 0)
+		return 0;
+	if ((iv = calloc(n, sizeof(*iv))) == NULL || (sv = calloc(n, sizeof(*sv))) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
-	while (after < (int64_t)(from + n) && cnt < SAM_LOG_PENDING_MAX) {
+	while (after < (int64_t)(from + n)) {
 		if ((r = audit_read(s->st, after, 1000, &recs, &got)) != 0 || got == 0)
 			break;
 		for (i = 0; i < got && recs[i].seq <= (int64_t)(from + n); i++) {
 			after = recs[i].seq;
 			/* only rows that are the leaves being signed (never a row someone else put
 			 * there with the SAM's name on it) */
-			if ((id = sam_id_of(&recs[i])) == 0 || cnt == SAM_LOG_PENDING_MAX ||
-			    audit_leaf_hash(&recs[i], leaf) != 0 ||
+			if ((id = sam_id_of(&recs[i])) == 0 || audit_leaf_hash(&recs[i], leaf) != 0 ||
 			    memcmp(leaf, leaves[recs[i].seq - (int64_t)from - 1], AUDIT_HASH_LEN) != 0)
 				continue;
 			iv[cnt] = id;

@@ -107,7 +107,7 @@ def log_head(sam):
 
 
 def log_pending(sam):
-    r, rep = sam.call(u8(LOG_PENDING))
+    r, rep = sam.call(u8(LOG_PENDING) + u64(0))
     if r != 0:
         fail("LOG_PENDING: %d" % r)
     n = struct.unpack(">I", rep[:4])[0]
