@@ -30,8 +30,8 @@ static const struct cfg_entry cfg_table[] = {
 	STR("listen_admin", listen_admin, "", "HOST:PORT of the administration API (empty: same as listen_signer)"),
 	STR("listen_public", listen_public, "", "HOST:PORT of the public endpoints (empty: same as listen_signer)"),
 	BOOL("plain_http", plain_http, "false", "serve plain HTTP instead of HTTPS (refused unless every address is loopback)"),
-	STR("tls_cert", tls_cert, "tls/cert.pem", "TLS certificate chain (PEM), relative to the data directory"),
-	STR("tls_key", tls_key, "tls/key.pem", "TLS private key (PEM), relative to the data directory"),
+	STR("tls_cert", tls_cert, "tls/cert.pem", "TLS certificate chain (PEM), relative to DATA/inkand/"),
+	STR("tls_key", tls_key, "tls/key.pem", "TLS private key (PEM), relative to DATA/inkand/"),
 	INT("max_body", max_body, 1024, 256 * 1024 * 1024, "1048576", "largest accepted request body in bytes"),
 	INT("threads", threads, 1, 256, "4", "HTTP worker threads of a listener without signers; SAM channels (at least one per core)"),
 	INT("session_ttl", session_ttl, 60, 86400, "3600", "bearer token lifetime in seconds"),
@@ -58,10 +58,10 @@ static const struct cfg_entry cfg_table[] = {
 	STR("service_name", service_name, "inkan remote signing service", "name shown by /csc/v2/info"),
 	STR("lang", lang, "en-US", "language of /csc/v2/info"),
 	STR("log_level", log_level, "info", "debug, info, warn or error"),
-	STR("user", user, "", "Unix user inkand runs as once started as root (empty: stay as started); DATA is handed to it"),
+	STR("user", user, "", "Unix user inkand runs as once started as root (empty: stay as started); DATA/inkand is handed to it"),
 	STR("sam_user", sam_user, "", "Unix user inkan-sam runs as (needs inkand started as root and user set, and differs from it); DATA/sam is handed to it"),
 	INT("audit_checkpoint_interval", audit_checkpoint_interval, 1, 86400, "60", "seconds between signed checkpoints of the audit log (one is also made at shutdown and before every export or proof)"),
-	INT("audit_retention", audit_retention, 0, 3153600000LL, "0", "age in seconds after which audit records are also copied into a signed archive file in DATA/audit-archive/ (0: never); records are never deleted"),
+	INT("audit_retention", audit_retention, 0, 3153600000LL, "0", "age in seconds after which audit records are also copied into a signed archive file in DATA/inkand/audit-archive/ (0: never); records are never deleted"),
 	INT("audit_clock_tolerance", audit_clock_tolerance, 0, 3600, "5", "seconds the clock may go back before a clock.backwards audit event is written"),
 };
 

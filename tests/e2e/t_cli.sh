@@ -47,6 +47,9 @@ if printf '%s' "$ERR" | grep -qF -- "$SO_PW"; then fail "inkan init printed the 
 CACERT="$DATA/tls/cert.pem"
 [ "$(stat -c %a "$DATA")" = 700 ] || fail "data directory mode $(stat -c %a "$DATA"), docs say 0700"
 [ "$(stat -c %a "$DATA/tls/key.pem")" = 600 ] || fail "tls/key.pem mode $(stat -c %a "$DATA/tls/key.pem")"
+# inkand's files in a directory of their own; DIR/tls (what clients trust) links there
+[ -f "$DATA/inkand/inkan.db" ] && [ -f "$DATA/inkand/tls/key.pem" ] && [ "$(readlink "$DATA/tls")" = inkand/tls ] &&
+	[ "$(stat -c %a "$DATA/inkand")" = 700 ] || fail "inkan init: not the documented layout: $(ls -la "$DATA" "$DATA/inkand" 2>&1)"
 grep -qE '^[[:space:]]*session_ttl[[:space:]]*=' "$DATA/inkan.conf" || fail "inkan init wrote no inkan.conf with the defaults"
 ok "inkan init --data DIR --json"
 
