@@ -3,7 +3,8 @@
 # user and inkand as another, neither as root; inkand's user can read neither the master key nor
 # the key store nor the SAM's memory, and can change nothing the SAM reads: DATA itself,
 # DATA/inkan.conf, DATA/sam and DATA/ca are root's or the SAM's, and inkand writes only in
-# DATA/inkand. inkan-sam refuses a configuration or data directory another user could change. An
+# DATA/inkand. inkan-sam refuses a configuration or data directory another user could change,
+# and loads a PKCS#11 module only if it and every directory above it are root's alone. An
 # old-layout data directory moves into the new layout at start (with and without the
 # separation, also after an interruption). Logins and new second factors (made in the SAM)
 # still work; every unworkable setting is refused at start.
@@ -259,6 +260,63 @@ api GET /api/v1/me "" "$(login ro1 "$(pw_of ro1)")"
 expect_status 200
 ok "restart: same separation, same data"
 stop_inkand
+
+# ---- PKCS#11: a module is loaded only if it and every directory above it are root's alone ----
+so_lib=$(readlink -f /usr/lib/softhsm/libsofthsm2.so 2>/dev/null || true)
+[ -f "$so_lib" ] || fail "SoftHSM2 is not installed (apt-get install -y softhsm2)"
+# Outside $T: /tmp is writable by all, so no module below it is ever loaded.
+MODS=$(mktemp -d /var/lib/inkan-e2e-p11.XXXXXX)
+echo "$MODS" >>"$T/extra_dirs"
+chmod 755 "$MODS"
+mkdir -m 755 "$MODS/ok" "$MODS/user-dir" "$MODS/group-w" "$MODS/sticky"
+chown "$DUSER:$DUSER" "$MODS/user-dir"
+chmod 775 "$MODS/group-w"
+chmod 1777 "$MODS/sticky"
+for d in ok user-dir group-w sticky; do install -m 644 -o root -g root "$so_lib" "$MODS/$d/libsofthsm2.so"; done
+install -m 644 -o "$DUSER" -g "$DUSER" "$so_lib" "$MODS/ok/user-owned.so"
+ln -s "$MODS/user-dir/libsofthsm2.so" "$MODS/ok/via-link.so"
+# A token only the SAM's user reaches, and its PIN in DATA/sam.
+export SOFTHSM2_CONF="$T/p11/softhsm2.conf"
+mkdir -m 711 "$T/p11"
+mkdir -m 700 "$T/p11/tokens"
+chown "$SUSER:$SUSER" "$T/p11/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$T/p11/tokens" >"$SOFTHSM2_CONF"
+chmod 644 "$SOFTHSM2_CONF"
+as "$SUSER" softhsm2-util --init-token --free --label inkan --so-pin 5678 --pin 1234 >"$T/softhsm.out" 2>&1 ||
+	fail "softhsm2-util --init-token: $(cat "$T/softhsm.out")"
+(umask 077; printf '1234\n' >"$DATA/sam/pkcs11.pin")
+conf key_backend pkcs11
+allowed=""
+for m in ok/libsofthsm2.so ok/user-owned.so ok/via-link.so user-dir/libsofthsm2.so group-w/libsofthsm2.so sticky/libsofthsm2.so; do
+	allowed="$allowed${allowed:+:}$MODS/$m"
+done
+conf pkcs11_allowed_modules "$allowed"
+# p11_refused MODULE REASON: refused at start, the log names the module and the reason.
+p11_refused() {
+	conf pkcs11_module "$1"
+	refused_start "the PKCS#11 module $1"
+	said "prog=inkan-sam .*pkcs11_module $1 refused: $2"
+}
+p11_refused "$MODS/ok/user-owned.so" "$MODS/ok/user-owned.so is owned by uid $DUID, not by root"
+p11_refused "$MODS/user-dir/libsofthsm2.so" "$MODS/user-dir is owned by uid $DUID, not by root"
+p11_refused "$MODS/ok/via-link.so" "$MODS/user-dir is owned by uid $DUID, not by root"
+p11_refused "$MODS/group-w/libsofthsm2.so" "$MODS/group-w is writable by group or others \(mode 0775\)"
+p11_refused "$MODS/sticky/libsofthsm2.so" "$MODS/sticky is writable by group or others \(mode 1777\)"
+ok "PKCS#11 modules refused: one of a non-root user, one in a non-root user's directory or reached through a link into one, one in a group-writable or world-writable sticky directory"
+conf pkcs11_module "$MODS/ok/libsofthsm2.so"
+conf pkcs11_pin_file master.key
+refused_start "the master key as the token PIN file"
+said "prog=inkan-sam .*pkcs11_pin_file [^ ]*/sam/master.key refused: it is a file of the key store"
+conf pkcs11_pin_file pkcs11.pin
+start_inkand
+SAM_PID=$(pgrep -P "$INKAND_PID" -x inkan-sam || true)
+[ -n "$SAM_PID" ] || fail "no inkan-sam child of inkand $INKAND_PID"
+grep -qF "$MODS/ok/libsofthsm2.so" "/proc/$SAM_PID/maps" || fail "inkan-sam did not load $MODS/ok/libsofthsm2.so"
+health_ok
+expect_jq '.sam == "ok"'
+stop_inkand
+conf key_backend soft
+ok "a root-owned module in root's directories is loaded (the same file as the refused copies); the master key is no token PIN file"
 
 # ---- an old-layout data directory under the separation: moved at start, also after an
 # interruption, and never twice; a name in both places stops the start ----
