@@ -206,8 +206,8 @@ main(int argc, char **argv)
 		usage();
 	if (snprintf(data, sizeof(data), "%s", data_arg) >= (int)sizeof(data))
 		usage();
-	if (config_arg != NULL ? snprintf(config, sizeof(config), "%s", config_arg) >= (int)sizeof(config)
-	                       : ink_path(config, sizeof(config), data, "inkan.conf") != 0)
+	if (config_arg == NULL ? ink_path(config, sizeof(config), data, "inkan.conf") != 0 :
+	    snprintf(config, sizeof(config), "%s", config_arg) >= (int)sizeof(config))
 		usage();
 	if ((r = trusted_paths(data, config)) == 0 && strlen(data) >= sizeof(cfg.data_dir))
 		r = INK_ERR_TOO_LARGE;

@@ -97,8 +97,8 @@ retention(struct srv *s)
 		log_error("audit retention: %s", ink_err_str(r));
 		audit_system(s, "audit.archive", "failure", ink_err_str(r));
 	} else if (last > 0) {
-		snprintf(detail, sizeof(detail), "records %lld..%lld moved to " INK_SRV_DIR "/audit-archive/%s (sha256 %s)",
-		         (long long)first, (long long)last, file, sha);
+		snprintf(detail, sizeof(detail), "records %lld..%lld moved to " INK_SRV_DIR
+		         "/audit-archive/%s (sha256 %s)", (long long)first, (long long)last, file, sha);
 		log_info("%s", detail);
 		audit_system(s, "audit.archive", AUDIT_SUCCESS, detail);
 	}

@@ -109,9 +109,10 @@ own_fd(const struct own_walk *w, int fd, const struct stat *st, enum own_class c
 	mode_t mode;
 
 	if (cls == OWN_CONF || cls == OWN_ROOT) {
+		/* The configuration: read by both processes, changed by neither. Anything else in
+		 * DATA: root's, without group or other write. */
 		uid = 0;
 		gid = 0;
-		/* the configuration: read by both processes, changed by neither */
 		mode = cls == OWN_CONF ? 0644 : st->st_mode & 0755;
 	} else if (cls == OWN_PUB) {
 		/* DATA/ca: what the SAM publishes (root, chain, the audit log's key): everyone
