@@ -2,7 +2,8 @@
 # `make run`: initialise the data directory on first run, then start inkand in the foreground.
 set -eu
 build="$1"; data="$2"; listen="$3"
-if [ ! -f "$data/inkan.db" ]; then
+# (inkand's database is in $data/inkand/; a data directory of the old layout has it in $data/)
+if [ ! -f "$data/inkand/inkan.db" ] && [ ! -f "$data/inkan.db" ]; then
 	echo "== First run: creating $data (master key, databases, TLS certificate, first account)"
 	"$build/inkan" init --data "$data"
 	echo

@@ -1,8 +1,9 @@
-/* init: creates a data directory (configuration, SAM key store, TLS certificate, database)
- * and the first security officer; needs no server. */
+/* init: creates a data directory (configuration, SAM key store; inkand's TLS certificate and
+ * database in DIR/inkand/) and the first security officer; needs no server. */
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -96,7 +97,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	const char *dir = NULL, *officer = "officer";
 	char path[1024], cert[1024], key[1024], sam_path[1024];
 	struct stat sb;
-	int ch, r;
+	int ch, i, r, dfd = -1;
 
 	memset(&secrets, 0, sizeof(secrets));
 	memset(&cfg, 0, sizeof(cfg));
@@ -125,11 +126,14 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	if (!auth_username_valid(officer))
 		return cli_fail(c, CLI_ERR_USAGE, "invalid officer name (1-64 of A-Z a-z 0-9 . _ @ -)");
 
-	if ((r = ink_path(path, sizeof(path), dir, "inkan.db")) != 0)
-		return r;
-	if (lstat(path, &sb) == 0)
-		return cli_fail(c, INK_ERR_EXISTS, "%s already exists: refusing to initialise again",
-		                path);
+	/* the database in either layout (DIR/inkand/ now, DIR/ before) */
+	for (i = 0; i < 2; i++) {
+		if ((r = (i == 0 ? ink_srv_path : ink_path)(path, sizeof(path), dir, "inkan.db")) != 0)
+			return r;
+		if (lstat(path, &sb) == 0)
+			return cli_fail(c, INK_ERR_EXISTS, "%s already exists: refusing to initialise "
+			                "again", path);
+	}
 	if ((r = ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path))) != 0)
 		return cli_fail(c, r, "cannot locate inkan-sam (set INKAN_SAM)");
 	if (access(sam_path, X_OK) != 0)
@@ -148,7 +152,16 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	}
 	if ((r = run_sam_init(c, sam_path, dir)) != 0)
 		goto out;
-	if ((r = ink_path(path, sizeof(path), dir, "tls")) != 0 ||
+	/* inkand's own directory, and the links DIR/tls and DIR/inkand.addr into it */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = cli_fail(c, INK_ERR_IO, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if ((r = ink_datadir_prepare(dfd)) != 0) {
+		r = cli_fail(c, r, "cannot lay out %s: %s", dir, ink_err_str(r));
+		goto out;
+	}
+	if ((r = ink_srv_path(path, sizeof(path), dir, "tls")) != 0 ||
 	    (r = ink_path(cert, sizeof(cert), path, "cert.pem")) != 0 ||
 	    (r = ink_path(key, sizeof(key), path, "key.pem")) != 0)
 		goto out;
@@ -160,7 +173,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, r, "cannot make the TLS certificate: %s", ink_err_str(r));
 		goto out;
 	}
-	if ((r = ink_path(path, sizeof(path), dir, "inkan.db")) != 0)
+	if ((r = ink_srv_path(path, sizeof(path), dir, "inkan.db")) != 0)
 		goto out;
 	if ((r = store_open(path, &st)) != 0) {
 		r = cli_fail(c, r, "cannot create %s: %s", path, ink_err_str(r));
@@ -184,6 +197,8 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = 0;
 	}
 out:
+	if (dfd >= 0)
+		close(dfd);
 	auth_secrets_free(&secrets);
 	sam_client_free(sam);
 	store_close(st);

@@ -1,4 +1,5 @@
-/* common: errors, logging, secure memory, bounded buffers, base64, JSON field tables, config. */
+/* common: errors, logging, secure memory, bounded buffers, base64, JSON field tables, config,
+ * files and the data directory's layout. */
 #ifndef INKAN_COMMON_H
 #define INKAN_COMMON_H
 
@@ -6,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #define INK_WUR __attribute__((warn_unused_result))
@@ -240,5 +242,33 @@ int ink_path(char *out, size_t outsz, const char *dir, const char *name) INK_WUR
 int ink_exe_sibling(const char *name, const char *env, char *out, size_t outsz) INK_WUR;
 /* Creates a directory with mode (chmod'ed even if it existed). */
 int ink_mkdir(const char *path, unsigned mode) INK_WUR;
+
+/* How ink_path_trusted() judges a path. */
+#define INK_TRUST_ROOT_ONLY 0x1u  /* root alone may own the file and every directory on the way */
+#define INK_TRUST_STICKY    0x2u  /* a root-owned sticky directory above (/tmp) may be writable by all */
+/* Follows path from / one component at a time (links too, at most 40) and checks that the
+ * file or directory it names, every directory on the way and every link are owned by root or
+ * uid (root alone with INK_TRUST_ROOT_ONLY) and writable by nobody else (no group or other
+ * write bit). On success canon[canonsz] holds the path with every link resolved: open that
+ * one, which nobody else can change. INK_ERR_NOT_FOUND if a component is missing;
+ * INK_ERR_CONFIG with the offending path and the reason in why[whysz]. */
+int ink_path_trusted(const char *path, uid_t uid, unsigned flags, char *canon, size_t canonsz,
+                     char *why, size_t whysz) INK_WUR;
+
+/* ---- the data directory's layout (docs/configuration.md, "Data directory") ---- */
+
+/* inkand's own directory in DATA: everything inkand writes (inkan.db and its -wal/-shm,
+ * tls/, inkand.addr, audit-archive/) is there. DATA itself, DATA/inkan.conf, DATA/sam/ and
+ * DATA/ca/ are the SAM's side: under privilege separation root's or sam_user's. */
+#define INK_SRV_DIR "inkand"
+/* DATA/inkand/name into out[outsz]; an absolute name stays as it is. */
+int ink_srv_path(char *out, size_t outsz, const char *data, const char *name) INK_WUR;
+/* Brings DATA (open as dfd) to the current layout: creates DATA/inkand (0700); moves there,
+ * one rename each, what the old layout kept at DATA's top (inkan.db and its -journal, -wal
+ * and -shm, tls/, audit-archive/), the database last; removes the last run's inkand.addr;
+ * and makes the links DATA/tls -> inkand/tls and DATA/inkand.addr -> inkand/inkand.addr.
+ * Idempotent: an interrupted run is finished by the next. Refuses (INK_ERR_EXISTS) a name
+ * found in both places, and (INK_ERR_CONFIG) links in the old names' place. */
+int ink_datadir_prepare(int dfd) INK_WUR;
 
 #endif

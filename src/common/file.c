@@ -1,8 +1,9 @@
-/* file: whole-file reads with a cap, atomic writes with a mode. */
+/* file: whole-file reads with a cap, atomic writes with a mode, trusted paths. */
 #include "common/common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,4 +132,133 @@ ink_mkdir(const char *path, unsigned mode)
 	if (chmod(path, mode) != 0)
 		return INK_ERR_IO;
 	return 0;
+}
+
+/* ---- trusted paths ---- */
+
+#define TRUST_LINKS_MAX 40
+
+/* Judges one entry met on the way to the end of the path (final: the last one). */
+static int
+trust_entry(const char *at, const struct stat *st, uid_t uid, unsigned flags, bool final,
+            char *why, size_t whysz)
+{
+	bool root_only = (flags & INK_TRUST_ROOT_ONLY) != 0;
+
+	if (st->st_uid != 0 && (root_only || st->st_uid != uid)) {
+		if (root_only)
+			snprintf(why, whysz, "%s is owned by uid %u, not by root", at,
+			         (unsigned)st->st_uid);
+		else
+			snprintf(why, whysz, "%s is owned by uid %u, neither root nor uid %u", at,
+			         (unsigned)st->st_uid, (unsigned)uid);
+		return INK_ERR_CONFIG;
+	}
+	if (S_ISLNK(st->st_mode))
+		return 0;   /* it cannot be changed: its directory and owner are trusted */
+	if (!S_ISDIR(st->st_mode) && !(final && S_ISREG(st->st_mode))) {
+		snprintf(why, whysz, "%s is not %s", at, final ? "a regular file or a directory" :
+		         "a directory");
+		return INK_ERR_CONFIG;
+	}
+	/* Others may add entries to a sticky directory (/tmp), never rename or remove ours. */
+	if ((st->st_mode & 022) != 0 &&
+	    !((flags & INK_TRUST_STICKY) && !final && S_ISDIR(st->st_mode) &&
+	      (st->st_mode & S_ISVTX) && st->st_uid == 0)) {
+		snprintf(why, whysz, "%s is writable by group or others (mode %04o)", at,
+		         (unsigned)(st->st_mode & 07777));
+		return INK_ERR_CONFIG;
+	}
+	return 0;
+}
+
+int
+ink_path_trusted(const char *path, uid_t uid, unsigned flags, char *canon, size_t canonsz,
+                 char *why, size_t whysz)
+{
+	char rest[PATH_MAX], cur[PATH_MAX], next[PATH_MAX], target[PATH_MAX];
+	const char *p, *remain;
+	char *slash;
+	struct stat st;
+	size_t len, links = 0;
+	ssize_t n;
+	bool final;
+	int r;
+
+	if (canonsz > 0)
+		canon[0] = '\0';
+	if (whysz > 0)
+		why[0] = '\0';
+	if (path == NULL || *path == '\0') {
+		snprintf(why, whysz, "empty path");
+		return INK_ERR_CONFIG;
+	}
+	if (path[0] != '/' && getcwd(cur, sizeof(cur)) == NULL) {
+		snprintf(why, whysz, "getcwd: %s", strerror(errno));
+		return INK_ERR_IO;
+	}
+	if (snprintf(rest, sizeof(rest), "%s%s%s", path[0] == '/' ? "" : cur,
+	             path[0] == '/' ? "" : "/", path) >= (int)sizeof(rest))
+		goto too_long;
+	if (lstat("/", &st) != 0) {
+		snprintf(why, whysz, "/: %s", strerror(errno));
+		return INK_ERR_IO;
+	}
+	if ((r = trust_entry("/", &st, uid, flags, false, why, whysz)) != 0)
+		return r;
+	cur[0] = '\0';   /* the resolved part; "" is / */
+	for (;;) {
+		for (p = rest; *p == '/'; p++)
+			;
+		if (*p == '\0')
+			break;
+		len = strcspn(p, "/");
+		remain = p + len;
+		final = remain[strspn(remain, "/")] == '\0';
+		if (len == 1 && p[0] == '.') {
+			memmove(rest, remain, strlen(remain) + 1);
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			/* cur has no links left in it: its parent is a plain cut */
+			if ((slash = strrchr(cur, '/')) != NULL)
+				*slash = '\0';
+			memmove(rest, remain, strlen(remain) + 1);
+			continue;
+		}
+		if (snprintf(next, sizeof(next), "%s/%.*s", cur, (int)len, p) >= (int)sizeof(next))
+			goto too_long;
+		if (lstat(next, &st) != 0) {
+			snprintf(why, whysz, "%s: %s", next, strerror(errno));
+			return errno == ENOENT ? INK_ERR_NOT_FOUND : INK_ERR_CONFIG;
+		}
+		if ((r = trust_entry(next, &st, uid, flags, final, why, whysz)) != 0)
+			return r;
+		if (S_ISLNK(st.st_mode)) {
+			if (++links > TRUST_LINKS_MAX) {
+				snprintf(why, whysz, "%s: too many links", path);
+				return INK_ERR_CONFIG;
+			}
+			if ((n = readlink(next, target, sizeof(target) - 1)) <= 0) {
+				snprintf(why, whysz, "%s: %s", next, n < 0 ? strerror(errno) : "empty link");
+				return INK_ERR_CONFIG;
+			}
+			target[n] = '\0';
+			/* the rest of the path now starts with the link's target */
+			if (snprintf(next, sizeof(next), "%s/%s", target, remain) >= (int)sizeof(next))
+				goto too_long;
+			memcpy(rest, next, strlen(next) + 1);
+			if (target[0] == '/')
+				cur[0] = '\0';
+			continue;
+		}
+		memcpy(cur, next, strlen(next) + 1);
+		memmove(rest, remain, strlen(remain) + 1);
+	}
+	if (snprintf(canon, canonsz, "%s", cur[0] != '\0' ? cur : "/") >= (int)canonsz)
+		goto too_long;
+	return 0;
+too_long:
+	snprintf(why, whysz, "%.64s...: path too long", path);
+	return INK_ERR_TOO_LARGE;
 }

@@ -19,8 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYS_MASTER_FILE "master.key"
-#define KEYS_DB_FILE "keystore.db"
 #define KEYS_SCHEMA_VERSION 3
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12

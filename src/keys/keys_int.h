@@ -8,6 +8,10 @@
 #include "keys/keys.h"
 #include "policy/policy.h"
 
+/* The key store directory's files. */
+#define KEYS_MASTER_FILE "master.key"
+#define KEYS_DB_FILE "keystore.db"
+
 struct keys_p11;
 
 /* The Argon2id cost a credential's PIN derivation uses (stored with the credential). */

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -50,14 +51,18 @@ static CK_BBOOL ck_true = CK_TRUE, ck_false = CK_FALSE;
 
 /* ---- opening: allow-listed module, token by label, user login ---- */
 
-/* The module must be an absolute path listed verbatim in the colon-separated allow-list, and a
- * regular file nobody but its owner can write. */
+/* The module must be an absolute path listed verbatim in the colon-separated allow-list, and
+ * it, every directory above it and every link on the way must be root's and writable by
+ * nobody else: loaded, it runs inside the SAM with the master key. canon[canonsz] gets its
+ * path with the links resolved, which is what is loaded. */
 static int
-module_allowed(const char *module, const char *allowed)
+module_allowed(const char *module, const char *allowed, char *canon, size_t canonsz)
 {
 	const char *p, *e;
+	char why[PATH_MAX + 128];
 	size_t n;
 	struct stat st;
+	int r;
 
 	if (module == NULL || *module != '/') {
 		log_error("pkcs11_module must be an absolute path");
@@ -73,36 +78,67 @@ module_allowed(const char *module, const char *allowed)
 	log_error("pkcs11_module %s is not in pkcs11_allowed_modules", module);
 	return INK_ERR_CONFIG;
 listed:
-	if (stat(module, &st) != 0) {
-		log_error("%s: %s", module, strerror(errno));
+	if ((r = ink_path_trusted(module, 0, INK_TRUST_ROOT_ONLY, canon, canonsz, why,
+	                          sizeof(why))) != 0) {
+		log_error("pkcs11_module %s refused: %s", module, why);
 		return INK_ERR_CONFIG;
 	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 022) != 0) {
-		log_error("%s: not a regular file, or writable by group or others", module);
+	if (stat(canon, &st) != 0 || !S_ISREG(st.st_mode)) {
+		log_error("pkcs11_module %s refused: %s is not a regular file", module, canon);
 		return INK_ERR_CONFIG;
 	}
 	return 0;
 }
 
-/* Reads the token user PIN (first line of a 0600 file of ours) into secmem. */
+/* True if st is one of the key store's own files in dir: never a token PIN to send to a
+ * module. */
+static bool
+key_store_file(const char *dir, const struct stat *st)
+{
+	static const char *const names[] = { KEYS_MASTER_FILE, KEYS_DB_FILE };
+	struct stat ks;
+	char path[1024];
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(names); i++)
+		if (dir != NULL && ink_path(path, sizeof(path), dir, names[i]) == 0 &&
+		    stat(path, &ks) == 0 && ks.st_dev == st->st_dev && ks.st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
+/* Reads the token user PIN (first line of a 0600 file of ours, in directories nobody but root
+ * or we can change, and none of the key store's files) into secmem. */
 static int
-read_pin(const char *path, char **out)
+read_pin(const char *dir, const char *path, char **out)
 {
 	struct stat st;
-	char *pin = NULL;
+	char *pin = NULL, canon[PATH_MAX], why[PATH_MAX + 128];
 	size_t got = 0;
 	ssize_t n;
 	int fd, r = INK_ERR_IO;
 
 	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	if ((r = ink_path_trusted(path, geteuid(), INK_TRUST_STICKY, canon, sizeof(canon), why,
+	                          sizeof(why))) != 0) {
+		log_error("pkcs11_pin_file %s%s: %s", path, r == INK_ERR_NOT_FOUND ? "" : " refused",
+		          why);
+		return INK_ERR_CONFIG;
+	}
+	if ((fd = open(canon, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		log_error("pkcs11_pin_file %s: %s", path, strerror(errno));
 		return INK_ERR_CONFIG;
 	}
+	r = INK_ERR_IO;
 	if (fstat(fd, &st) != 0)
 		goto out;
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
 		log_error("pkcs11_pin_file %s: must be a regular file of ours with mode 0600", path);
+		r = INK_ERR_CONFIG;
+		goto out;
+	}
+	if (key_store_file(dir, &st)) {
+		log_error("pkcs11_pin_file %s refused: it is a file of the key store", path);
 		r = INK_ERR_CONFIG;
 		goto out;
 	}
@@ -238,13 +274,14 @@ keys_p11_open(const char *dir, const struct keys_params *kp, struct keys_p11 **o
 	CK_C_GetFunctionList getfl;
 	CK_C_INITIALIZE_ARGS args;
 	CK_SLOT_ID slot = 0;
-	char *pin = NULL, path[1024];
+	char *pin = NULL, path[1024], module[PATH_MAX];
 	const char *pf = kp->pkcs11_pin_file;
 	CK_RV rv;
 	int r;
 
 	*out = NULL;
-	if ((r = module_allowed(kp->pkcs11_module, kp->pkcs11_allowed_modules)) != 0)
+	if ((r = module_allowed(kp->pkcs11_module, kp->pkcs11_allowed_modules, module,
+	                        sizeof(module))) != 0)
 		return r;
 	if (pf == NULL || *pf == '\0') {
 		log_error("pkcs11_pin_file is not set");
@@ -255,14 +292,14 @@ keys_p11_open(const char *dir, const struct keys_params *kp, struct keys_p11 **o
 			return INK_ERR_CONFIG;
 		pf = path;
 	}
-	if ((r = read_pin(pf, &pin)) != 0)
+	if ((r = read_pin(dir, pf, &pin)) != 0)
 		return r;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
 	r = INK_ERR_CONFIG;
-	if ((p->dl = dlopen(kp->pkcs11_module, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((p->dl = dlopen(module, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		log_error("PKCS#11 module: %s", dlerror());
 		goto out;
 	}

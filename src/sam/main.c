@@ -1,7 +1,9 @@
 /* inkan-sam: the signature activation module process. Started by inkand over socketpairs
  * (--fd N[,N...] --data DIR: one per channel), once by `inkan init` to create the key store
  * and CA (--init --data DIR),
- * and by security officers for the master key shares (--master-split, --master-join). */
+ * and by security officers for the master key shares (--master-split, --master-join).
+ * Whatever the mode, it refuses a data directory or configuration that anyone but root or
+ * its own user could change. */
 #include <errno.h>
 #include <limits.h>
 #include <openssl/crypto.h>
@@ -63,6 +65,54 @@ fd_list(const char *s, int fds[static SAM_CHANNELS_MAX])
 	return n;
 }
 
+/* The SAM reads its settings, keys and certificates only from places that nobody but root or
+ * its own user can change: were inkand's user able to swap the configuration, it could have
+ * the SAM load a PKCS#11 module of its own, or send a file of the key store as a token PIN.
+ * On success canon holds path with its links resolved; INK_ERR_NOT_FOUND if it is missing. */
+static int
+trusted(const char *what, const char *path, char *canon, size_t canonsz)
+{
+	char why[PATH_MAX + 128];
+	int r;
+
+	r = ink_path_trusted(path, geteuid(), INK_TRUST_STICKY, canon, canonsz, why, sizeof(why));
+	if (r != 0 && r != INK_ERR_NOT_FOUND)
+		log_error("%s %s: %s; refusing to start", what, path, why);
+	return r;
+}
+
+/* The data directory, DATA/sam and DATA/ca (when they exist) and the configuration (when it
+ * exists) must be trusted; data[] and config[] then name them by their resolved paths. */
+static int
+trusted_paths(char data[static PATH_MAX], char config[static PATH_MAX])
+{
+	static const char *const subdirs[][2] = {
+		{ "sam", "the key store's directory" }, { "ca", "the CA's directory" },
+	};
+	char path[PATH_MAX], canon[PATH_MAX];
+	size_t i;
+	int r;
+
+	if ((r = trusted("the data directory", data, canon, sizeof(canon))) != 0) {
+		if (r == INK_ERR_NOT_FOUND)
+			log_error("the data directory %s does not exist", data);
+		return r;
+	}
+	memcpy(data, canon, strlen(canon) + 1);
+	for (i = 0; i < INK_ARRAY_LEN(subdirs); i++) {
+		if ((r = ink_path(path, sizeof(path), data, subdirs[i][0])) != 0)
+			return r;
+		if ((r = trusted(subdirs[i][1], path, canon, sizeof(canon))) != 0 &&
+		    r != INK_ERR_NOT_FOUND)
+			return r;
+	}
+	if ((r = trusted("the configuration", config, canon, sizeof(canon))) == INK_ERR_NOT_FOUND)
+		return 0;   /* config_load says whether that is fine */
+	if (r == 0)
+		memcpy(config, canon, strlen(canon) + 1);
+	return r;
+}
+
 static int
 master_split(const struct ink_config *cfg, int k, int n)
 {
@@ -122,8 +172,8 @@ int
 main(int argc, char **argv)
 {
 	struct ink_config cfg;
-	const char *data = NULL, *config = NULL;
-	char path[1024], err[512];
+	const char *data_arg = NULL, *config_arg = NULL;
+	char data[PATH_MAX], config[PATH_MAX], err[512];
 	bool init = false, join = false;
 	long split_k = 0, split_n = 0;
 	int fds[SAM_CHANNELS_MAX];
@@ -144,22 +194,28 @@ main(int argc, char **argv)
 			split_k = number(argv[++i], 2, 16);
 			split_n = number(argv[++i], 2, 16);
 		} else if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
-			data = argv[++i];
+			data_arg = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
+			config_arg = argv[++i];
 		else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc && nfds == 0)
 			nfds = fd_list(argv[++i], fds);
 		else
 			usage();
 	}
-	if (data == NULL || (int)init + (int)join + (split_k > 0) + (nfds > 0) != 1)
+	if (data_arg == NULL || (int)init + (int)join + (split_k > 0) + (nfds > 0) != 1)
 		usage();
-	config_defaults(&cfg, data);
-	if (config == NULL) {
-		if (ink_path(path, sizeof(path), data, "inkan.conf") != 0)
-			usage();
-		config = path;
+	if (snprintf(data, sizeof(data), "%s", data_arg) >= (int)sizeof(data))
+		usage();
+	if (config_arg == NULL ? ink_path(config, sizeof(config), data, "inkan.conf") != 0 :
+	    snprintf(config, sizeof(config), "%s", config_arg) >= (int)sizeof(config))
+		usage();
+	if ((r = trusted_paths(data, config)) == 0 && strlen(data) >= sizeof(cfg.data_dir))
+		r = INK_ERR_TOO_LARGE;
+	if (r != 0) {
+		fprintf(stderr, "inkan-sam: %s\n", ink_err_str(r));
+		return 1;
 	}
+	config_defaults(&cfg, data);
 	r = config_load(&cfg, config, err, sizeof(err));
 	if (r != 0 && !(r == INK_ERR_NOT_FOUND && !init && nfds == 0)) {
 		fprintf(stderr, "inkan-sam: %s\n", err);

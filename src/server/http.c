@@ -381,7 +381,7 @@ write_addr_file(struct srv *s)
 			off += (size_t)n;
 		}
 	}
-	if (ink_path(path, sizeof(path), s->cfg.data_dir, "inkand.addr") != 0)
+	if (ink_srv_path(path, sizeof(path), s->cfg.data_dir, "inkand.addr") != 0)
 		return INK_ERR_TOO_LARGE;
 	return ink_write_file(path, text, off, 0644);
 }

@@ -96,15 +96,15 @@ retention(struct srv *s)
 	bool closed = false;
 	int r;
 
-	if ((r = ink_path(dir, sizeof(dir), s->cfg.data_dir, "audit-archive")) != 0 ||
+	if ((r = ink_srv_path(dir, sizeof(dir), s->cfg.data_dir, "audit-archive")) != 0 ||
 	    (r = sam_log_head(s->sam, &h, &closed, &spki, &len)) != 0 ||
 	    (r = audit_archive(s->st, dir, ink_now() - s->cfg.audit_retention, spki, len, &first,
 	                       &last, file, sha)) != 0) {
 		log_error("audit retention: %s", ink_err_str(r));
 		audit_system(s, "audit.archive", "failure", ink_err_str(r));
 	} else if (last > 0) {
-		snprintf(detail, sizeof(detail), "records %lld..%lld moved to audit-archive/%s (sha256 %s)",
-		         (long long)first, (long long)last, file, sha);
+		snprintf(detail, sizeof(detail), "records %lld..%lld moved to " INK_SRV_DIR
+		         "/audit-archive/%s (sha256 %s)", (long long)first, (long long)last, file, sha);
 		log_info("%s", detail);
 		audit_system(s, "audit.archive", AUDIT_SUCCESS, detail);
 	}
@@ -211,16 +211,14 @@ level_of(const char *name)
 	return INK_LOG_INFO;
 }
 
-/* Reads a PEM file named relative to the data directory unless absolute. */
+/* Reads a PEM file named relative to inkand's directory (DATA/inkand) unless absolute. */
 static int
-read_pem(const char *dir, const char *name, char **out)
+read_pem(const char *data, const char *name, char **out)
 {
 	char path[1024];
 	int r;
 
-	if (name[0] == '/')
-		snprintf(path, sizeof(path), "%s", name);
-	else if ((r = ink_path(path, sizeof(path), dir, name)) != 0)
+	if ((r = ink_srv_path(path, sizeof(path), data, name)) != 0)
 		return r;
 	if ((r = ink_read_file(path, 1 << 20, out, NULL)) != 0)
 		log_error("cannot read %s: %s", path, ink_err_str(r));
@@ -300,10 +298,10 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
 
-	/* As root: hand the data directory over and start inkan-sam as its own user; then
-	 * become inkand's user before reading a key or opening a database. */
+	/* As root: bring the data directory to its layout, hand it over and start inkan-sam as
+	 * its own user; then become inkand's user before reading a key or opening a database. */
 	if ((r = srv_privsep_plan(&s.cfg, &ps)) != 0 ||
-	    (r = srv_privsep_own(&ps, data, config)) != 0)
+	    (r = srv_privsep_data(&ps, data, config)) != 0)
 		goto out;
 	if ((rsam = ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path))) == 0)
 		rsam = sam_client_spawn_as(sam_path, data, config, sam_channels(&s.cfg), ps.sam_uid,
@@ -313,7 +311,7 @@ main(int argc, char **argv)
 	if (!s.cfg.plain_http && ((r = read_pem(data, s.cfg.tls_cert, &s.tls_cert)) != 0 ||
 	                          (r = read_pem(data, s.cfg.tls_key, &s.tls_key)) != 0))
 		goto out;
-	if ((r = ink_path(path, sizeof(path), data, "inkan.db")) != 0 ||
+	if ((r = ink_srv_path(path, sizeof(path), data, "inkan.db")) != 0 ||
 	    (r = store_open(path, &s.st)) != 0) {
 		log_error("cannot open the database %s: %s", path, ink_err_str(r));
 		goto out;

@@ -1,7 +1,7 @@
-/* privsep: inkand started as root hands the data directory to two Unix users — DATA/sam and
- * DATA/ca to sam_user, the rest to user — starts inkan-sam as sam_user and then becomes user
- * for good, so that a compromise of the HTTP process cannot read the master key or the key
- * store. */
+/* privsep: inkand started as root makes DATA root's and brings it to the current layout, hands
+ * DATA/sam and DATA/ca to sam_user and DATA/inkand to user, starts inkan-sam as sam_user and
+ * then becomes user for good — so that a compromise of the HTTP process can neither read the
+ * master key or the key store nor change anything the SAM reads. */
 #include "server/server.h"
 
 #include <dirent.h>
@@ -78,13 +78,20 @@ srv_privsep_plan(const struct ink_config *cfg, struct srv_privsep *ps)
 }
 
 /* Where an entry belongs. */
-enum own_class { OWN_SRV, OWN_SAM, OWN_PUB, OWN_CONF };
+enum own_class {
+	OWN_SRV,    /* DATA/inkand: inkand's user */
+	OWN_SAM,    /* DATA/sam: sam_user alone */
+	OWN_PUB,    /* DATA/ca: sam_user writes, everyone reads */
+	OWN_CONF,   /* the configuration: root's, read by both */
+	OWN_ROOT,   /* anything else in DATA: root's */
+};
 
 #define OWN_DEPTH_MAX 16
 
 /* The walk's fixed inputs. */
 struct own_walk {
 	const struct srv_privsep *ps;
+	const char *config;
 	dev_t conf_dev;
 	ino_t conf_ino;
 	bool have_conf;
@@ -93,7 +100,7 @@ struct own_walk {
 /* Gives the open entry fd (described by st) its owner and mode. Descriptors only: nothing
  * is looked up by path again, so a swapped link cannot redirect root's chown or chmod. */
 static int
-own_fd(const struct own_walk *w, int fd, const struct stat *st, enum own_class cls, int depth,
+own_fd(const struct own_walk *w, int fd, const struct stat *st, enum own_class cls,
        const char *name)
 {
 	const struct srv_privsep *ps = w->ps;
@@ -101,24 +108,44 @@ own_fd(const struct own_walk *w, int fd, const struct stat *st, enum own_class c
 	gid_t gid = cls == OWN_SRV ? ps->gid : ps->sam_gid;
 	mode_t mode;
 
-	if (cls == OWN_CONF) {
-		/* Read by both processes, changed by neither. */
+	if (cls == OWN_CONF || cls == OWN_ROOT) {
+		/* The configuration: read by both processes, changed by neither. Anything else in
+		 * DATA: root's, without group or other write. */
 		uid = 0;
 		gid = 0;
-		mode = 0644;
+		mode = cls == OWN_CONF ? 0644 : st->st_mode & 0755;
 	} else if (cls == OWN_PUB) {
 		/* DATA/ca: what the SAM publishes (root, chain, the audit log's key): everyone
 		 * reads it, only the SAM writes it. */
 		mode = S_ISDIR(st->st_mode) ? 0755 : 0644;
 	} else if (S_ISDIR(st->st_mode)) {
-		/* DATA itself: the SAM may pass through it to DATA/sam, nobody may list it. */
-		mode = depth == 0 ? 0711 : 0700;
+		mode = 0700;
 	} else {
 		mode = st->st_mode & 0600;
 	}
 	if (fchown(fd, uid, gid) != 0 || fchmod(fd, mode) != 0) {
 		log_error("DATA/%s: cannot hand over: %s", name, strerror(errno));
 		return INK_ERR_IO;
+	}
+	return 0;
+}
+
+/* The configuration file met in DATA: the SAM reads it, so inkand's user must never have had
+ * it (a compromised inkand could have written its own, e.g. in the old layout where it owned
+ * DATA). Root does not bless such a file: an operator checks it first. */
+static int
+own_conf(const struct own_walk *w, const struct stat *st, enum own_class cls)
+{
+	if (cls == OWN_SRV) {
+		log_error("the configuration %s is inside DATA/" INK_SRV_DIR "/, which inkand's user "
+		          "can change: move it to DATA/inkan.conf; refusing to start", w->config);
+		return INK_ERR_CONFIG;
+	}
+	if (st->st_uid == w->ps->uid) {
+		log_error("the configuration %s belongs to inkand's user (uid %u), who may have "
+		          "written it: check every setting, chown it to root and start again; "
+		          "refusing to start", w->config, (unsigned)st->st_uid);
+		return INK_ERR_CONFIG;
 	}
 	return 0;
 }
@@ -145,15 +172,19 @@ own_entry(const struct own_walk *w, int dfd, const char *name, enum own_class cl
 	}
 	if (depth == 1 && (cls == OWN_SAM || cls == OWN_PUB) && st.st_uid != 0 &&
 	    st.st_uid != w->ps->sam_uid) {
-		/* Made by someone else (inkand's user owns DATA and could plant a key store or
-		 * published keys of its own): refuse rather than hand it to the SAM. */
+		/* Made by someone else (inkand's user owned DATA in the old layout and could
+		 * plant a key store or published keys of its own): refuse rather than hand it to
+		 * the SAM. */
 		log_error("DATA/%s belongs to uid %u, neither root nor sam_user: refusing to start",
 		          name, (unsigned)st.st_uid);
 		r = INK_ERR_CONFIG;
 		goto out;
 	}
-	if (w->have_conf && st.st_dev == w->conf_dev && st.st_ino == w->conf_ino)
+	if (w->have_conf && st.st_dev == w->conf_dev && st.st_ino == w->conf_ino) {
+		if ((r = own_conf(w, &st, cls)) != 0)
+			goto out;
 		cls = OWN_CONF;
+	}
 	if (S_ISDIR(st.st_mode)) {
 		if ((r = own_dir(w, fd, cls, depth)) != 0)
 			goto out;
@@ -168,10 +199,23 @@ own_entry(const struct own_walk *w, int dfd, const char *name, enum own_class cl
 		r = INK_ERR_CONFIG;
 		goto out;
 	}
-	r = own_fd(w, fd, &st, cls, depth, name);
+	r = own_fd(w, fd, &st, cls, name);
 out:
 	close(fd);
 	return r;
+}
+
+/* The class of DATA/name. */
+static enum own_class
+top_class(const char *name)
+{
+	if (strcmp(name, "sam") == 0)
+		return OWN_SAM;
+	if (strcmp(name, "ca") == 0)
+		return OWN_PUB;
+	if (strcmp(name, INK_SRV_DIR) == 0)
+		return OWN_SRV;
+	return OWN_ROOT;
 }
 
 /* Every entry of the directory dfd (at depth), which belongs to cls. */
@@ -195,11 +239,7 @@ own_dir(const struct own_walk *w, int dfd, enum own_class cls, int depth)
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		c = cls;
-		if (depth == 0 && strcmp(de->d_name, "sam") == 0)
-			c = OWN_SAM;
-		else if (depth == 0 && strcmp(de->d_name, "ca") == 0)
-			c = OWN_PUB;
+		c = depth == 0 ? top_class(de->d_name) : cls;
 		r = own_entry(w, dfd, de->d_name, c, depth + 1);
 	}
 	closedir(d);
@@ -207,29 +247,39 @@ own_dir(const struct own_walk *w, int dfd, enum own_class cls, int depth)
 }
 
 int
-srv_privsep_own(const struct srv_privsep *ps, const char *data, const char *config)
+srv_privsep_data(const struct srv_privsep *ps, const char *data, const char *config)
 {
-	struct own_walk w = { .ps = ps };
+	struct own_walk w = { .ps = ps, .config = config };
 	struct stat st;
-	int fd, r;
+	int fd, r = INK_ERR_IO;
 
-	if (!ps->active)
-		return 0;
+	if ((fd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		log_error("%s: %s", data, strerror(errno));
+		return INK_ERR_CONFIG;
+	}
+	if (fstat(fd, &st) != 0)
+		goto out;
+	/* First of all DATA becomes root's: from here on inkand's user can neither add, rename
+	 * nor remove anything in it (it owned DATA in the old layout), and root's moves and
+	 * hand-over below cannot be raced. DATA 0711: both users pass through it, nobody else
+	 * lists it. */
+	if (ps->active && (st.st_uid != 0 || (st.st_mode & 07777) != 0711)) {
+		if (fchown(fd, 0, 0) != 0 || fchmod(fd, 0711) != 0) {
+			log_error("%s: cannot give it to root: %s", data, strerror(errno));
+			goto out;
+		}
+		if (st.st_uid != 0)
+			log_info("%s belonged to uid %u: now root's", data, (unsigned)st.st_uid);
+	}
+	if ((r = ink_datadir_prepare(fd)) != 0 || !ps->active)
+		goto out;
 	if (config != NULL && stat(config, &st) == 0) {
 		w.conf_dev = st.st_dev;
 		w.conf_ino = st.st_ino;
 		w.have_conf = true;
 	}
-	if ((fd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		log_error("%s: %s", data, strerror(errno));
-		return INK_ERR_CONFIG;
-	}
-	if (fstat(fd, &st) != 0) {
-		close(fd);
-		return INK_ERR_IO;
-	}
-	if ((r = own_dir(&w, fd, OWN_SRV, 0)) == 0)
-		r = own_fd(&w, fd, &st, OWN_SRV, 0, ".");
+	r = own_dir(&w, fd, OWN_ROOT, 0);
+out:
 	close(fd);
 	return r;
 }

@@ -34,12 +34,16 @@ struct srv_privsep {
 /* Resolves the configured users; INK_ERR_CONFIG when they cannot work (not root, unknown,
  * root, sam_user without user, the same user twice). Nothing configured: inactive. */
 int srv_privsep_plan(const struct ink_config *cfg, struct srv_privsep *ps) INK_WUR;
-/* Hands DATA/sam (0700) to sam_user, DATA/ca (what the SAM publishes: 0755, files 0644) to
- * sam_user too, and the rest of DATA to user (DATA 0711, directories 0700, files at most
- * 0600); the config file becomes root's, 0644. Works on descriptors only and never follows a
- * link; refuses (INK_ERR_CONFIG) hard-linked files, anything but files and directories, and a
- * DATA/sam or DATA/ca owned by neither root nor sam_user. */
-int srv_privsep_own(const struct srv_privsep *ps, const char *data, const char *config) INK_WUR;
+/* Prepares the data directory before anything reads it. Under privilege separation DATA
+ * first becomes root's (0711), so that inkand's user cannot change it. Then the layout
+ * (ink_datadir_prepare: an old layout's files move into DATA/inkand/). Then, under privilege
+ * separation, the hand-over: DATA/sam (0700, files at most 0600) to sam_user, DATA/ca (what
+ * the SAM publishes: 0755, files 0644) to sam_user too, DATA/inkand (0700, files at most
+ * 0600) to user, the configuration file to root (0644), anything else in DATA to root.
+ * Works on descriptors only and never follows a link; refuses (INK_ERR_CONFIG) hard-linked
+ * files, anything but files and directories, a DATA/sam or DATA/ca owned by neither root nor
+ * sam_user, and a configuration file that inkand's user owns or that lies in DATA/inkand. */
+int srv_privsep_data(const struct srv_privsep *ps, const char *data, const char *config) INK_WUR;
 /* Becomes user for good (groups, gid, uid; no way back) and hardens the process again. */
 int srv_privsep_drop(const struct srv_privsep *ps) INK_WUR;
 
@@ -116,7 +120,8 @@ extern const size_t srv_routes_len;
 
 /* ---- lifecycle (http.c) ---- */
 
-/* Starts one MHD daemon per distinct address; writes DIR/inkand.addr. */
+/* Starts one MHD daemon per distinct address; writes DATA/inkand/inkand.addr (which
+ * DATA/inkand.addr links to). */
 int srv_listen(struct srv *s) INK_WUR;
 /* Stops every daemon. */
 void srv_stop(struct srv *s);

@@ -21,7 +21,7 @@
 #   mkactive ACTOR_TOKEN NAME ROLE   mkuser + first_login; prints the token
 #   expect_status N..., expect_error CODE, expect_jq FILTER, fail MSG, ok MSG
 #   otp_next USER        a TOTP code for a step not used before for USER (sleeps only if needed)
-#   user_count           rows in the users table of $DATA/inkan.db
+#   user_count           rows in the users table of $DATA/inkand/inkan.db
 #   audit_records TOKEN  the whole audit trail as one JSON array (auditor token)
 #   check_no_secrets_in FILE   no password, TOTP seed or token recorded so far appears in FILE
 #   finish               final checks (no secret in the log, no sanitizer report), prints PASS
@@ -103,8 +103,10 @@ cleanup() {
 	for p in $(cat "$T/extra_pids" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	if [ -e "$T/failed" ] || [ "$FAILED" = 1 ]; then rc=1; fi
 	if [ "${INKAN_E2E_KEEP:-0}" = 1 ]; then
-		say "kept $T"
+		say "kept $T $(cat "$T/extra_dirs" 2>/dev/null | tr '\n' ' ')"
 	else
+		# directories a test had to make outside $T, one a line
+		for d in $(cat "$T/extra_dirs" 2>/dev/null); do rm -rf "$d"; done
 		rm -rf "$T"
 	fi
 	exit "$rc"
@@ -463,11 +465,11 @@ token() {
 
 # ---- database ----
 
-db() { sqlite3 -cmd '.timeout 5000' "$DATA/inkan.db" "$@"; }
+db() { sqlite3 -cmd '.timeout 5000' "$DATA/inkand/inkan.db" "$@"; }
 
 user_count() {
 	local n
-	n=$(db 'SELECT count(*) FROM users;' 2>"$T/sqlite.err") || fail "cannot count users in $DATA/inkan.db: $(cat "$T/sqlite.err")"
+	n=$(db 'SELECT count(*) FROM users;' 2>"$T/sqlite.err") || fail "cannot count users in $DATA/inkand/inkan.db: $(cat "$T/sqlite.err")"
 	echo "$n"
 }
 

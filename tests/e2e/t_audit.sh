@@ -129,7 +129,7 @@ ok "offline bundles verify; a changed one and a foreign key are refused"
 # ---- the database file edited directly ----
 stop_inkand
 [ "$INKAND_RC" = 0 ] || fail "inkand exited with $INKAND_RC"
-DB="$DATA/inkan.db"
+DB="$DATA/inkand/inkan.db"
 KS="$DATA/sam/keystore.db"
 cp -p "$DB" "$T/pristine.db"
 cp -p "$KS" "$T/pristine-ks.db"

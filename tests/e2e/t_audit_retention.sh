@@ -25,10 +25,10 @@ icli() {
 
 # wait for an archive
 for _ in $(seq 1 100); do
-	ls "$DATA/audit-archive/"audit-*.json >/dev/null 2>&1 && break
+	ls "$DATA/inkand/audit-archive/"audit-*.json >/dev/null 2>&1 && break
 	sleep 0.2
 done
-arch=$(ls "$DATA/audit-archive/"audit-*.json 2>/dev/null | head -n1)
+arch=$(ls "$DATA/inkand/audit-archive/"audit-*.json 2>/dev/null | head -n1)
 [ -n "$arch" ] || fail "no archive file after the retention period"
 [ "$(stat -c %a "$arch")" = 600 ] || fail "archive file mode $(stat -c %a "$arch"), want 600"
 last=$(basename "$arch" .json | cut -d- -f3)
@@ -40,7 +40,7 @@ printf '%s' "$BODY" | jq -e --arg f "$(basename "$arch")" '[.records[] | select(
 	fail "no audit.archive record naming $(basename "$arch")"
 # The archive is a copy: audit rows are never deleted.
 [ "$(printf '%s' "$BODY" | jq '.records[0].seq')" = 1 ] || fail "record 1 left the database"
-[ "$(sqlite3 "$DATA/inkan.db" "SELECT count(*) FROM audit_log WHERE seq <= $last")" = "$last" ] ||
+[ "$(sqlite3 "$DATA/inkand/inkan.db" "SELECT count(*) FROM audit_log WHERE seq <= $last")" = "$last" ] ||
 	fail "archived records are missing from the database"
 
 # the archive verifies on its own, offline, with the published log key
@@ -70,7 +70,7 @@ icli audit proof 1 --key "$LOGKEY"
 # the database still refuses to drop a record no archive holds
 stop_inkand
 for seq in 1 "$last" "$((last + 1))"; do
-	sqlite3 "$DATA/inkan.db" "DELETE FROM audit_log WHERE seq = $seq" 2>"$T/del.err" &&
+	sqlite3 "$DATA/inkand/inkan.db" "DELETE FROM audit_log WHERE seq = $seq" 2>"$T/del.err" &&
 		fail "the database let record $seq be deleted"
 	grep -q "append-only" "$T/del.err" || fail "unexpected refusal: $(cat "$T/del.err")"
 done

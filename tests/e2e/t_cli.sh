@@ -71,6 +71,9 @@ if printf '%s' "$ERR" | grep -qF -- "$SO_PW"; then fail "inkan init printed the 
 CACERT="$DATA/tls/cert.pem"
 [ "$(stat -c %a "$DATA")" = 700 ] || fail "data directory mode $(stat -c %a "$DATA"), docs say 0700"
 [ "$(stat -c %a "$DATA/tls/key.pem")" = 600 ] || fail "tls/key.pem mode $(stat -c %a "$DATA/tls/key.pem")"
+# inkand's files in a directory of their own; DIR/tls (what clients trust) links there
+[ -f "$DATA/inkand/inkan.db" ] && [ -f "$DATA/inkand/tls/key.pem" ] && [ "$(readlink "$DATA/tls")" = inkand/tls ] &&
+	[ "$(stat -c %a "$DATA/inkand")" = 700 ] || fail "inkan init: not the documented layout: $(ls -la "$DATA" "$DATA/inkand" 2>&1)"
 grep -qE '^[[:space:]]*session_ttl[[:space:]]*=' "$DATA/inkan.conf" || fail "inkan init wrote no inkan.conf with the defaults"
 ok "inkan init --data DIR --json"
 
@@ -366,9 +369,22 @@ cli_q user add alice --role signer --display-name "Alice Example" \
 add_secret "$(printf '%s' "$OUT" | awk '/password/ {print $2; exit}')"
 cli_q --json user show alice
 expect_json_out '.display_name == "Alice Example" and .identity_verification.evidence == "file 2026-0042"'
+ok "README: make run (scripts/run.sh) on a fresh var/, then First steps word for word"
+# The next `make run` reuses var/: nothing initialised again, the same accounts and sessions.
+stop_inkand
+rm -f var/inkand.addr var/inkand/inkand.addr
+sh "$INKAN_SRC/scripts/run.sh" build var 127.0.0.1:0 >"$T/run2.out" 2>>"$LOG" &
+INKAND_PID=$!
+for i in $(seq 1 300); do [ -s var/inkand.addr ] && break; sleep 0.1; done
+[ -s var/inkand.addr ] || fail "a second make run did not start inkand: $(head -c 600 "$T/run2.out")"
+grep -q 'First run' "$T/run2.out" && fail "a second make run initialised var/ again: $(head -c 600 "$T/run2.out")"
+ADDR=$(head -n1 var/inkand.addr); URL="https://$ADDR"
+export INKAN_SERVER=https://$ADDR
+cli_q --json user show alice
+expect_json_out '.display_name == "Alice Example"'
 cd "$T"
 check_no_secrets_in "$T/cli.stderr.all" "the CLI's stderr"
-ok "README: make run (scripts/run.sh) on a fresh var/, then First steps word for word"
+ok "make run again reuses var/ (inkand's files in var/inkand/)"
 
 # A password on the command line is a usage error (secrets are never taken from argv); it must
 # not be taken for an abbreviation of --password-file and echoed back in an error message.

@@ -14,7 +14,7 @@ for f in sam/master.key sam/keystore.db; do
 done
 dmode=$(stat -c %a "$DATA/sam")
 case "$dmode" in 700|750|711|710) ;; *) fail "$DATA/sam has mode $dmode: others may enter it" ;; esac
-mode=$(stat -c %a "$DATA/inkan.db")
+mode=$(stat -c %a "$DATA/inkand/inkan.db")
 [ $((8#$mode & 8#007)) = 0 ] || fail "inkan.db is accessible to others (mode $mode)"
 ok "master.key and keystore.db are 0600, sam/ closed to others, inkan.db not world-readable"
 

@@ -1,10 +1,13 @@
-/* test_common: bounded buffers, strict base64, JSON field tables, the typed config table. */
+/* test_common: bounded buffers, strict base64, JSON field tables, the typed config table, trusted
+ * paths and the data directory's layout. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +273,240 @@ test_time(void **state)
 	assert_true(ink_now() > INT64_C(1700000000));
 }
 
+/* p = dir/name */
+static void
+join(char *p, size_t n, const char *dir, const char *name)
+{
+	assert_true(snprintf(p, n, "%s/%s", dir, name) < (int)n);
+}
+
+/* ink_path_trusted() for the tests below, with its answers in these. */
+static char canon[PATH_MAX], why[PATH_MAX + 128];
+
+static int
+trust(const char *path, uid_t uid, unsigned flags)
+{
+	return ink_path_trusted(path, uid, flags, canon, sizeof(canon), why, sizeof(why));
+}
+
+/* dir/name: a link to target, a file (target NULL, mode), or a directory (mode with S_IFDIR). */
+static void
+make(char *p, size_t n, const char *dir, const char *name, const char *target, unsigned mode)
+{
+	FILE *fp;
+
+	join(p, n, dir, name);
+	if (target != NULL) {
+		assert_int_equal(symlink(target, p), 0);
+		return;
+	}
+	if (mode & S_IFDIR) {
+		assert_int_equal(mkdir(p, 0700), 0);
+	} else {
+		assert_non_null(fp = fopen(p, "w"));
+		fclose(fp);
+	}
+	assert_int_equal(chmod(p, mode & 07777), 0);
+}
+
+static void
+test_path_trusted(void **state)
+{
+	char dir[] = "/tmp/inkan-test-trust.XXXXXX", real[PATH_MAX], f[PATH_MAX], p[PATH_MAX];
+	char cwd[PATH_MAX], want[PATH_MAX + 128];
+	const unsigned sticky = INK_TRUST_STICKY;
+	struct stat st;
+	uid_t me = geteuid();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_non_null(realpath(dir, real));
+	make(f, sizeof(f), real, "f", NULL, 0644);
+
+	/* A file of ours in directories of root's or ours: its resolved path. /tmp is
+	 * world-writable but sticky and root's: others cannot swap what is ours in it. */
+	assert_int_equal(trust(f, me, sticky), 0);
+	assert_string_equal(canon, f);
+	assert_int_equal(stat("/tmp", &st), 0);
+	if ((st.st_mode & 01002) == 01002 && st.st_uid == 0) {
+		assert_int_equal(trust(f, me, 0), INK_ERR_CONFIG);
+		assert_non_null(strstr(why, "/tmp is writable by group or others (mode 1777)"));
+	}
+	/* Group-writable: the file, or a directory on the way. */
+	assert_int_equal(chmod(f, 0664), 0);
+	assert_int_equal(trust(f, me, sticky), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "/f is writable by group or others (mode 0664)"));
+	assert_string_equal(canon, "");
+	assert_int_equal(chmod(f, 0644), 0);
+	make(p, sizeof(p), real, "gw", NULL, S_IFDIR | 0775);
+	make(p, sizeof(p), real, "gw/g", NULL, 0644);
+	assert_int_equal(trust(p, me, sticky), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "/gw is writable by group or others"));
+	/* Links are followed and judged where they lead; "." and ".." on the resolved path. */
+	make(p, sizeof(p), real, "l", "f", 0);
+	assert_int_equal(trust(p, me, sticky), 0);
+	assert_string_equal(canon, f);
+	make(p, sizeof(p), real, "l2", "./gw/../gw/g", 0);
+	assert_int_equal(trust(p, me, sticky), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "/gw is writable by group or others"));
+	join(p, sizeof(p), real, "gw/.././/l");
+	assert_int_equal(trust(p, me, sticky), INK_ERR_CONFIG);
+	make(p, sizeof(p), real, "loop-a", "loop-b", 0);
+	make(p, sizeof(p), real, "loop-b", "loop-a", 0);
+	assert_int_equal(trust(p, me, sticky), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "too many links"));
+	join(p, sizeof(p), real, "missing");
+	assert_int_equal(trust(p, me, sticky), INK_ERR_NOT_FOUND);
+	join(p, sizeof(p), real, "f/x");
+	assert_int_equal(trust(p, me, sticky), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "is not a directory"));
+	/* A relative path starts at the working directory. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(real), 0);
+	assert_int_equal(trust("l", me, sticky), 0);
+	assert_int_equal(chdir(cwd), 0);
+	assert_string_equal(canon, f);
+	/* Owners: root or uid; root alone with INK_TRUST_ROOT_ONLY. */
+	if (me == 0) {
+		assert_int_equal(chown(f, 12345, 12345), 0);
+		assert_int_equal(trust(f, 0, sticky), INK_ERR_CONFIG);
+		snprintf(want, sizeof(want), "%s is owned by uid 12345, neither root nor uid 0", f);
+		assert_string_equal(why, want);
+		assert_int_equal(trust(f, 12345, sticky), 0);
+		assert_int_equal(trust(f, 12345, INK_TRUST_ROOT_ONLY | sticky), INK_ERR_CONFIG);
+		snprintf(want, sizeof(want), "%s is owned by uid 12345, not by root", f);
+		assert_string_equal(why, want);
+	}
+	snprintf(want, sizeof(want), "rm -rf '%s'", real);
+	assert_int_equal(system(want), 0);
+}
+
+/* The content of dir/name (a short file), "" if there is none. */
+static const char *
+slurp(const char *dir, const char *name)
+{
+	static char text[64];
+	char p[PATH_MAX];
+	FILE *fp;
+	size_t n;
+
+	join(p, sizeof(p), dir, name);
+	text[0] = '\0';
+	if ((fp = fopen(p, "r")) != NULL) {
+		n = fread(text, 1, sizeof(text) - 1, fp);
+		text[n] = '\0';
+		fclose(fp);
+	}
+	return text;
+}
+
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char p[PATH_MAX];
+	FILE *fp;
+
+	join(p, sizeof(p), dir, name);
+	assert_non_null(fp = fopen(p, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+test_datadir(void **state)
+{
+	char dir[] = "/tmp/inkan-test-datadir.XXXXXX", p[PATH_MAX], link[64];
+	struct stat st;
+	ssize_t n;
+	int dfd;
+
+	(void)state;
+	assert_int_equal(ink_srv_path(p, sizeof(p), "/d", "inkan.db"), 0);
+	assert_string_equal(p, "/d/inkand/inkan.db");
+	assert_int_equal(ink_srv_path(p, sizeof(p), "/d", "/etc/inkan/cert.pem"), 0);
+	assert_string_equal(p, "/etc/inkan/cert.pem");
+	assert_int_equal(ink_srv_path(p, 8, "/d", "inkan.db"), INK_ERR_TOO_LARGE);
+
+	/* The old layout: inkand's files at DATA's top. */
+	assert_non_null(mkdtemp(dir));
+	put(dir, "inkan.db", "db");
+	put(dir, "inkan.db-wal", "wal");
+	put(dir, "inkand.addr", "127.0.0.1:1\n");
+	put(dir, "inkan.conf", "conf");
+	join(p, sizeof(p), dir, "tls");
+	assert_int_equal(mkdir(p, 0700), 0);
+	put(dir, "tls/cert.pem", "cert");
+	join(p, sizeof(p), dir, "audit-archive");
+	assert_int_equal(mkdir(p, 0700), 0);
+	join(p, sizeof(p), dir, "sam");
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_true((dfd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0);
+	assert_int_equal(ink_datadir_prepare(dfd), 0);
+	assert_string_equal(slurp(dir, "inkand/inkan.db"), "db");
+	assert_string_equal(slurp(dir, "inkand/inkan.db-wal"), "wal");
+	assert_string_equal(slurp(dir, "inkand/tls/cert.pem"), "cert");
+	assert_string_equal(slurp(dir, "tls/cert.pem"), "cert");   /* through the link */
+	join(p, sizeof(p), dir, "inkand/audit-archive");
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	join(p, sizeof(p), dir, "inkand");
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	/* What the SAM reads stays; nothing of inkand's is left at the top. */
+	assert_string_equal(slurp(dir, "inkan.conf"), "conf");
+	join(p, sizeof(p), dir, "sam");
+	assert_int_equal(lstat(p, &st), 0);
+	join(p, sizeof(p), dir, "inkan.db");
+	assert_int_equal(lstat(p, &st), -1);
+	join(p, sizeof(p), dir, "inkan.db-wal");
+	assert_int_equal(lstat(p, &st), -1);
+	/* The links; the stale address is gone (the link dangles until inkand listens). */
+	assert_true((n = readlinkat(dfd, "tls", link, sizeof(link) - 1)) > 0);
+	link[n] = '\0';
+	assert_string_equal(link, "inkand/tls");
+	assert_true((n = readlinkat(dfd, "inkand.addr", link, sizeof(link) - 1)) > 0);
+	link[n] = '\0';
+	assert_string_equal(link, "inkand/inkand.addr");
+	assert_string_equal(slurp(dir, "inkand.addr"), "");
+
+	/* Again: nothing moves, the last run's address goes. */
+	put(dir, "inkand/inkand.addr", "127.0.0.1:2\n");
+	assert_string_equal(slurp(dir, "inkand.addr"), "127.0.0.1:2\n");
+	assert_int_equal(ink_datadir_prepare(dfd), 0);
+	assert_string_equal(slurp(dir, "inkand/inkan.db"), "db");
+	assert_string_equal(slurp(dir, "inkand.addr"), "");
+	/* Interrupted after the -wal had moved: the database follows. */
+	join(p, sizeof(p), dir, "inkand/inkan.db");
+	assert_int_equal(renameat(AT_FDCWD, p, dfd, "inkan.db"), 0);
+	assert_int_equal(ink_datadir_prepare(dfd), 0);
+	assert_string_equal(slurp(dir, "inkand/inkan.db"), "db");
+	assert_string_equal(slurp(dir, "inkan.db"), "");
+	/* In both places: refused, neither touched. */
+	put(dir, "inkan.db", "other");
+	assert_int_equal(ink_datadir_prepare(dfd), INK_ERR_EXISTS);
+	assert_string_equal(slurp(dir, "inkan.db"), "other");
+	assert_string_equal(slurp(dir, "inkand/inkan.db"), "db");
+	assert_int_equal(unlinkat(dfd, "inkan.db", 0), 0);
+	/* A link elsewhere is put back; a link in a moved name's place is refused. */
+	assert_int_equal(unlinkat(dfd, "tls", 0), 0);
+	assert_int_equal(symlinkat("/etc", dfd, "tls"), 0);
+	assert_int_equal(ink_datadir_prepare(dfd), 0);
+	assert_true((n = readlinkat(dfd, "tls", link, sizeof(link) - 1)) > 0);
+	link[n] = '\0';
+	assert_string_equal(link, "inkand/tls");
+	assert_int_equal(symlinkat("/etc/hostname", dfd, "inkan.db-shm"), 0);
+	assert_int_equal(ink_datadir_prepare(dfd), INK_ERR_CONFIG);
+	assert_int_equal(unlinkat(dfd, "inkan.db-shm", 0), 0);
+	/* DATA/inkand must be a directory, never a link. */
+	join(p, sizeof(p), dir, "inkand");
+	assert_int_equal(renameat(AT_FDCWD, p, dfd, "inkand.real"), 0);
+	assert_int_equal(symlinkat("inkand.real", dfd, "inkand"), 0);
+	assert_int_equal(ink_datadir_prepare(dfd), INK_ERR_CONFIG);
+	close(dfd);
+	snprintf(p, sizeof(p), "rm -rf '%s'", dir);
+	assert_int_equal(system(p), 0);
+}
+
 int
 main(void)
 {
@@ -280,6 +517,8 @@ main(void)
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_files_and_secmem),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_path_trusted),
+		cmocka_unit_test(test_datadir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1020,6 +1020,7 @@ test_p11_config_checks(void **state)
 {
 	struct fixture *f = *state;
 	struct keys_params p;
+	char copy[128], cmd[512];
 	struct keys *k = NULL;
 
 	if (!f->have_p11)
@@ -1045,10 +1046,29 @@ test_p11_config_checks(void **state)
 	p11_params(&p);
 	p11_write_pin(f, "9999", 0600);
 	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
-	/* The PIN file must be 0600. */
+	/* The PIN file must be 0600, in directories nobody but root or we can change, and none
+	 * of the key store's files (a master key sent to a module as its PIN). */
 	p11_write_pin(f, "1234", 0640);
 	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
 	p11_write_pin(f, "1234", 0600);
+	assert_int_equal(chmod(f->dir, 0770), 0);
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	assert_int_equal(chmod(f->dir, 0700), 0);
+	p.pkcs11_pin_file = "master.key";
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p.pkcs11_pin_file = f->master;
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_params(&p);
+	/* A listed module is loaded only from root's directories that nobody else can write:
+	 * not a copy under /tmp (world-writable, even if sticky). */
+	snprintf(copy, sizeof(copy), "%s/libsofthsm2.so", f->root);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 755 '%s' '%s'", SOFTHSM_MODULE, copy,
+	         f->root, copy);
+	assert_int_equal(system(cmd), 0);
+	p.pkcs11_module = copy;
+	p.pkcs11_allowed_modules = copy;
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p11_params(&p);
 	assert_int_equal(keys_set_params(k, &p), 0);
 	/* Twice is fine (the first session is closed); back to soft closes it. */
 	assert_int_equal(keys_set_params(k, &p), 0);
