@@ -19,7 +19,7 @@ cat <<MSG
    $build/inkan user add ro1 --role registration_officer   # one-time password only
 
    Every other account holder enrols their own TOTP seed at their first login:
-   $build/inkan login --first ro1; $build/inkan passwd; $build/inkan login --first ro1; $build/inkan enrol
+   $build/inkan login --first ro1; $build/inkan passwd; $build/inkan enrol
 
    The officer's one-time password and TOTP secret were shown once, at the first run.
    docs/ explains the API (docs/api.md), the CLI (docs/cli.md) and the settings ($data/inkan.conf).

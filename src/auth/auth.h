@@ -157,9 +157,11 @@ int auth_authenticate(const struct auth_ctx *ctx, const struct auth_req *rq, con
 int auth_logout(const struct auth_ctx *ctx, const struct auth_req *rq,
                 const struct auth_principal *p, const char *token) INK_WUR;
 /* Changes the caller's password (old one required); clears the forced-change flag and
- * revokes every session of the account, including this one. */
+ * revokes every session of the account, including this one — except (*kept) the set-up
+ * session of a person who has yet to enrol their TOTP seed, which goes on to enrolment. */
 int auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
-                         const struct auth_principal *p, const char *old_pw, const char *new_pw) INK_WUR;
+                         const struct auth_principal *p, const char *old_pw, const char *new_pw,
+                         bool *kept) INK_WUR;
 
 /* How a registration officer verified a signer's identity. The document's number goes to the
  * SAM only (which keeps a keyed hash of type and number so that one person is registered
@@ -188,11 +190,12 @@ int auth_user_show(const struct auth_ctx *ctx, const struct auth_req *rq,
 int auth_user_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
                      const struct auth_principal *actor, const char *username,
                      const char *otp) INK_WUR;
-/* Resets an account's second factor (lost phone; registration officer with a fresh OTP): the
- * person enrols a new seed at their next login, and their keys work only with it. */
+/* Resets an account's second factor (lost phone; registration officer with a fresh OTP):
+ * secrets->password is a new one-time password (the SAM's activation code) to deliver out of
+ * band; with it the person logs in and enrols a new seed, and their keys work only with it. */
 int auth_user_reenrol(const struct auth_ctx *ctx, const struct auth_req *rq,
                       const struct auth_principal *actor, const char *username,
-                      const char *otp) INK_WUR;
+                      const char *otp, struct auth_new_secrets *secrets) INK_WUR;
 /* A new TOTP seed for the caller's own account (a session with enrol_only), shown to them
  * alone: secrets gets totp_seed_b32 and otpauth_uri. */
 int auth_enrol(const struct auth_ctx *ctx, const struct auth_req *rq,

@@ -226,8 +226,9 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	 * who has not enrolled yet gets a set-up session (password change and enrolment only). */
 	if ((r = auth_token_new(token, s.token_hash)) != 0)
 		goto out;
-	r = sam_login(ctx->sam, u.id, s.token_hash, otp, rq != NULL ? rq->source : NULL, &roles,
-	              &setup, &step);
+	/* Before the person enrolled, the one-time password is also the SAM's activation code. */
+	r = sam_login(ctx->sam, u.id, s.token_hash, otp, u.must_change_password ? password : "",
+	              rq != NULL ? rq->source : NULL, &roles, &setup, &step);
 	if (r == INK_ERR_AUTH) {
 		pending = false;
 		login_failed(ctx, rq, &u, "wrong OTP");
@@ -350,7 +351,7 @@ auth_logout(const struct auth_ctx *ctx, const struct auth_req *rq, const struct 
 	}
 	if ((r = ctx->st->ops->session_revoke(ctx->st, hash)) != 0)
 		return r;
-	if (sam_logout(ctx->sam, hash, false) != 0)
+	if (sam_logout(ctx->sam, hash, SAM_LOGOUT_THIS) != 0)
 		log_warn("the SAM did not end its session (it ends at its expiry)");
 	return svc_audit(ctx, rq, p->username, p->roles, "auth.revoke", p->username, AUDIT_SUCCESS,
 	                 token != NULL ? "other token of the account" : NULL);
@@ -358,7 +359,8 @@ auth_logout(const struct auth_ctx *ctx, const struct auth_req *rq, const struct 
 
 int
 auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
-                     const struct auth_principal *p, const char *old_pw, const char *new_pw)
+                     const struct auth_principal *p, const char *old_pw, const char *new_pw,
+                     bool *kept)
 {
 	struct auth_argon2 a = argon2_params(ctx);
 	struct store_user u;
@@ -366,6 +368,7 @@ auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
 	bool pending = false, locked = false;
 	int r;
 
+	*kept = false;
 	memset(&u, 0, sizeof(u));
 	if ((r = ctx->st->ops->user_get_by_id(ctx->st, p->user_id, &u)) != 0)
 		goto out;
@@ -402,11 +405,21 @@ auth_change_password(const struct auth_ctx *ctx, const struct auth_req *rq,
 		goto out;
 	if ((r = ctx->st->ops->user_set_password(ctx->st, u.id, hash, false)) != 0)
 		goto out;
-	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
+	/* Every session ends; but the set-up session of a person who has yet to enrol goes on
+	 * (to enrolment only): the SAM opened it on the one-time code, which now is spent. */
+	{
+		struct sam_person sp;
+
+		*kept = p->password_change_only && sam_person_get(ctx->sam, u.id, &sp) == 0 &&
+		        !sp.enrolled;
+	}
+	if ((r = *kept ? ctx->st->ops->session_revoke_others(ctx->st, u.id, p->token_hash) :
+	         ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
 		goto out;
-	if (sam_logout(ctx->sam, p->token_hash, true) != 0)
+	if (sam_logout(ctx->sam, p->token_hash, *kept ? SAM_LOGOUT_OTHERS : SAM_LOGOUT_ALL) != 0)
 		log_warn("the SAM did not end the account's sessions (they end at their expiry)");
 	r = svc_audit(ctx, rq, p->username, p->roles, "auth.passwd", p->username, AUDIT_SUCCESS,
+	              *kept ? "other sessions ended; this one goes on to enrolment" :
 	              "all sessions ended");
 out:
 	/* The right old password (or a failure to decide) gives the attempt back. */
@@ -427,8 +440,11 @@ text_given(const char *t)
 }
 
 /* Makes the account row and its one-time password; the SAM registers the person first (in
- * its own record, with the checks of its own; reg->user_id is filled in here). The TOTP seed
- * is not made here: the person enrols it themselves at their first login (auth_enrol). */
+ * its own record, with the checks of its own; reg->user_id is filled in here) and issues the
+ * one-time password itself (its activation code, which it checks again at the first login:
+ * inkand alone cannot open a person's first session). The TOTP seed is not made here: the
+ * person enrols it themselves at their first login (auth_enrol). The first security officer
+ * (no actor) gets a password of inkand's and the seed at once: nobody else exists yet. */
 static int
 create_account(const struct auth_ctx *ctx, const struct auth_principal *actor,
                struct sam_reg *reg, struct store_user *u, struct auth_new_secrets *secrets)
@@ -450,18 +466,16 @@ create_account(const struct auth_ctx *ctx, const struct auth_principal *actor,
 	u->status = STORE_USER_ACTIVE;
 	u->must_change_password = true;
 	u->created_at = ink_now();
-	if ((secrets->password = secmem_alloc(ONE_TIME_PASSWORD_LEN + 1)) == NULL)
-		return INK_ERR_ALLOC;
-	if ((r = auth_password_generate(secrets->password, ONE_TIME_PASSWORD_LEN + 1,
-	                                ONE_TIME_PASSWORD_LEN)) != 0)
-		return r;
-	if ((r = auth_password_hash(&a, secrets->password, u->password_hash)) != 0)
-		return r;
 	if (actor != NULL)
-		r = sam_register(ctx->sam, actor->token_hash, reg, pseudonym);
-	else
+		r = sam_register(ctx->sam, actor->token_hash, reg, pseudonym, &secrets->password);
+	else if ((secrets->password = secmem_alloc(ONE_TIME_PASSWORD_LEN + 1)) == NULL)
+		r = INK_ERR_ALLOC;
+	else if ((r = auth_password_generate(secrets->password, ONE_TIME_PASSWORD_LEN + 1,
+	                                     ONE_TIME_PASSWORD_LEN)) == 0)
 		r = sam_bootstrap(ctx->sam, u->id, u->username, &secrets->totp_seed_b32);
 	if (r != 0)
+		return r;
+	if ((r = auth_password_hash(&a, secrets->password, u->password_hash)) != 0)
 		return r;
 	if (secrets->totp_seed_b32 != NULL &&
 	    ((secrets->otpauth_uri = secmem_alloc(512)) == NULL ||
@@ -911,25 +925,36 @@ auth_enrol_confirm(const struct auth_ctx *ctx, const struct auth_req *rq,
 
 int
 auth_user_reenrol(const struct auth_ctx *ctx, const struct auth_req *rq,
-                  const struct auth_principal *actor, const char *username, const char *otp)
+                  const struct auth_principal *actor, const char *username, const char *otp,
+                  struct auth_new_secrets *secrets)
 {
+	struct auth_argon2 a = argon2_params(ctx);
+	char hash[STORE_HASH_MAX + 1];
 	struct store_user u;
 	int r;
 
 	memset(&u, 0, sizeof(u));
+	memset(secrets, 0, sizeof(*secrets));
 	if ((r = actor_may(ctx, rq, actor, AUTH_PERM_UNLOCK, "user.reenrol", username)) != 0)
 		return r;
 	if ((r = load_target(ctx, rq, actor, "user.reenrol", username, &u)) != 0)
 		goto out;
-	if ((r = sam_reenrol(ctx->sam, actor->token_hash, u.id, otp)) != 0) {
+	if ((r = sam_reenrol(ctx->sam, actor->token_hash, u.id, otp, &secrets->password)) != 0) {
 		r = refuse(ctx, rq, actor, "user.reenrol", username, ink_err_str(r), r);
 		goto out;
 	}
-	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
+	/* The SAM's new activation code is the account's one-time password: delivered out of
+	 * band, it opens a set-up session in which the person enrols a new seed. */
+	if ((r = auth_password_hash(&a, secrets->password, hash)) != 0 ||
+	    (r = ctx->st->ops->user_set_password(ctx->st, u.id, hash, true)) != 0 ||
+	    (r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
 		goto out;
 	r = svc_audit(ctx, rq, actor->username, actor->roles, "user.reenrol", username,
-	              AUDIT_SUCCESS, "second factor reset; the person enrols a new one");
+	              AUDIT_SUCCESS, "second factor reset; a one-time password for a new enrolment");
 out:
+	if (r != 0)
+		auth_secrets_free(secrets);
+	OPENSSL_cleanse(hash, sizeof(hash));
 	user_wipe(&u);
 	return r;
 }

@@ -15,6 +15,7 @@ cmd_passwd(struct cli_ctx *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_resp resp;
+	bool kept = false;
 	json_t *body = NULL;
 	char *old_pw = NULL, *new_pw = NULL;
 	const char *env_token = getenv("INKAN_TOKEN");
@@ -46,8 +47,10 @@ cmd_passwd(struct cli_ctx *c, int argc, char **argv)
 	}
 	if ((r = cli_http(c, "POST", "/api/v1/passwd", body, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
 		goto out;
-	/* Every session of the account has ended: the saved token is now useless. */
-	if ((env_token == NULL || *env_token == '\0') && (r = cli_token_delete(c)) != 0)
+	/* Every session of the account has ended (the saved token is now useless) — but the
+	 * set-up session of an account holder who has yet to enrol goes on, to `inkan enrol`. */
+	kept = json_is_true(json_object_get(resp.json, "session_kept"));
+	if (!kept && (env_token == NULL || *env_token == '\0') && (r = cli_token_delete(c)) != 0)
 		goto out;
 	json_decref(body);
 	body = NULL;
@@ -59,7 +62,10 @@ cmd_passwd(struct cli_ctx *c, int argc, char **argv)
 		r = cli_print_json(resp.json != NULL ? resp.json : body);
 		goto out;
 	}
-	printf("password changed; every session has ended: log in again with `inkan login USER`\n");
+	if (kept)
+		printf("password changed; now enrol your own TOTP seed: run `inkan enrol`\n");
+	else
+		printf("password changed; every session has ended: log in again with `inkan login USER`\n");
 	r = 0;
 out:
 	json_decref(body);

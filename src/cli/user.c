@@ -246,6 +246,9 @@ user_one(struct cli_ctx *c, int argc, char **argv, const char *method, const cha
 	else {
 		cli_put_safe(stdout, argv[1]);
 		printf(" %s\n", done);
+		/* a re-enrolment's new one-time password, shown once */
+		if (json_is_string(json_object_get(resp.json, "password")))
+			cli_print_secrets(argv[1], cli_jstr(resp.json, "password"), NULL, NULL);
 	}
 	r = 0;
 out:
@@ -279,7 +282,8 @@ cmd_user(struct cli_ctx *c, int argc, char **argv)
 		                true);
 	if (strcmp(sub, "reenrol") == 0)
 		return user_one(c, argc, argv, "POST", "/reenrol",
-		                "second factor reset: they enrol a new one at their next login", true);
+		                "second factor reset: hand them the one-time password below; they enrol "
+		                "a new seed with it", true);
 	if (strcmp(sub, "unlock") == 0)
 		return user_one(c, argc, argv, "POST", "/unlock", "unlocked", false);
 	return cli_usage(USER_USAGE);

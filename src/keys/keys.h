@@ -236,6 +236,11 @@ int keys_person_seed(struct keys *k, const char *id, bool pending, uint8_t *seed
                      size_t *len) INK_WUR;
 /* The pending seed becomes the confirmed one, activated now from source. */
 int keys_person_seed_activate(struct keys *k, const char *id, const char *source) INK_WUR;
+/* Keeps (a keyed hash of) the one-time activation code that opens the person's first, set-up
+ * session; code NULL forgets it (after enrolment). */
+int keys_person_activation_set(struct keys *k, const char *id, const char *code) INK_WUR;
+/* 0 when code is the person's activation code (constant time), INK_ERR_AUTH otherwise. */
+int keys_person_activation_check(struct keys *k, const char *id, const char *code) INK_WUR;
 /* Claims a TOTP step (only later steps than any used before; INK_ERR_REPLAY otherwise) and
  * clears the failure count. */
 int keys_person_claim_step(struct keys *k, const char *id, int64_t step) INK_WUR;
@@ -256,7 +261,8 @@ int keys_session_get(struct keys *k, const uint8_t token_hash[static 32],
                      struct keys_session *out) INK_WUR;
 /* A setup session becomes a full one (after enrolment). */
 int keys_session_upgrade(struct keys *k, const uint8_t token_hash[static 32]) INK_WUR;
-/* Ends one session, or (person != NULL) every session of that person. */
+/* Ends one session (token_hash), every session of a person (person), or every one of the
+ * person's but token_hash (both). */
 int keys_session_end(struct keys *k, const uint8_t *token_hash, const char *person) INK_WUR;
 
 /* ---- the SAM's own audit records (samlog.c) ---- */

@@ -12,6 +12,7 @@
 #define PURPOSE_TOTP "totp-seed"
 #define PURPOSE_TOTP_PENDING "totp-seed-pending"
 #define PURPOSE_IDV "idv-document"
+#define PURPOSE_ACTIVATION "activation-code"
 #define PSEUDONYM_PREFIX "INKAN-"
 #define PSEUDONYM_RANDOM 10          /* bytes: 20 hex digits */
 
@@ -292,6 +293,61 @@ out:
 	return r;
 }
 
+/* HMAC over id NUL code: a code is bound to its person. */
+static int
+activation_mac(struct keys *k, const char *id, const char *code, uint8_t out[static 32])
+{
+	size_t il = strlen(id), cl = strlen(code);
+	char *buf = NULL;
+	int r;
+
+	if ((buf = secmem_alloc(il + 1 + cl + 1)) == NULL)
+		return INK_ERR_ALLOC;
+	memcpy(buf, id, il + 1);
+	memcpy(buf + il + 1, code, cl);
+	r = keys_mac(k, PURPOSE_ACTIVATION, (const uint8_t *)buf, il + 1 + cl, out);
+	secmem_free(buf);
+	return r;
+}
+
+int
+keys_person_activation_set(struct keys *k, const char *id, const char *code)
+{
+	uint8_t mac[32];
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (code != NULL && (r = activation_mac(k, id, code, mac)) != 0)
+		return r;
+	if ((r = prepare(k, "UPDATE persons SET activation = ?2 WHERE id = ?1", &st, &id, 1)) != 0)
+		return r;
+	if (code != NULL)
+		sqlite3_bind_blob(st, 2, mac, sizeof(mac), SQLITE_TRANSIENT);
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return change_one(st, k);
+}
+
+int
+keys_person_activation_check(struct keys *k, const char *id, const char *code)
+{
+	uint8_t mac[32];
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if ((r = activation_mac(k, id, code, mac)) != 0)
+		return r;
+	if ((r = prepare(k, "SELECT activation FROM persons WHERE id = ?1", &st, &id, 1)) != 0)
+		goto out;
+	r = INK_ERR_AUTH;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof(mac) &&
+	    CRYPTO_memcmp(sqlite3_column_blob(st, 0), mac, sizeof(mac)) == 0)
+		r = 0;
+	sqlite3_finalize(st);
+out:
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return r;
+}
+
 int
 keys_person_claim_step(struct keys *k, const char *id, int64_t step)
 {
@@ -395,7 +451,11 @@ keys_session_end(struct keys *k, const uint8_t *token_hash, const char *person)
 	sqlite3_stmt *st = NULL;
 	int r;
 
-	if (person != NULL)
+	if (person != NULL && token_hash != NULL) {
+		if ((r = prepare(k, "DELETE FROM sam_sessions WHERE person = ?1 AND token_hash != ?2",
+		                 &st, &person, 1)) == 0)
+			sqlite3_bind_blob(st, 2, token_hash, 32, SQLITE_STATIC);
+	} else if (person != NULL)
 		r = prepare(k, "DELETE FROM sam_sessions WHERE person = ?1", &st, &person, 1);
 	else if (token_hash != NULL) {
 		if ((r = prepare(k, "DELETE FROM sam_sessions WHERE token_hash = ?1", &st, NULL, 0)) == 0)

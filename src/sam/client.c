@@ -570,7 +570,8 @@ sam_bootstrap(struct sam_client *c, const char *user_id, const char *username, c
 
 int
 sam_login(struct sam_client *c, const char *user_id, const uint8_t session[static 32],
-          const char *otp, const char *source, uint32_t *roles, bool *setup, int64_t *step)
+          const char *otp, const char *activation, const char *source, uint32_t *roles,
+          bool *setup, int64_t *step)
 {
 	struct exch x;
 	uint64_t st = 0;
@@ -584,6 +585,7 @@ sam_login(struct sam_client *c, const char *user_id, const uint8_t session[stati
 	if (r == 0 && (r = buf_put_cstring(&x.req, user_id)) == 0 &&
 	    (r = buf_put_string(&x.req, session, 32)) == 0 &&
 	    (r = buf_put_cstring(&x.req, otp != NULL ? otp : "")) == 0 &&
+	    (r = buf_put_cstring(&x.req, activation != NULL ? activation : "")) == 0 &&
 	    (r = buf_put_cstring(&x.req, source != NULL ? source : "")) == 0 &&
 	    (r = sam_call(c, &x.req, &x.rep)) == 0 && (r = buf_get_u32(&x.rep, roles)) == 0 &&
 	    (r = buf_get_u8(&x.rep, &su)) == 0 && (r = buf_get_u64(&x.rep, &st)) == 0) {
@@ -595,14 +597,14 @@ sam_login(struct sam_client *c, const char *user_id, const uint8_t session[stati
 }
 
 int
-sam_logout(struct sam_client *c, const uint8_t session[static 32], bool all)
+sam_logout(struct sam_client *c, const uint8_t session[static 32], enum sam_logout_which which)
 {
 	struct exch x;
 	int r;
 
 	exch_init(&x, SAM_MSG_LOGOUT, &r);
 	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0)
-		r = buf_put_u8(&x.req, all ? 1 : 0);
+		r = buf_put_u8(&x.req, (uint8_t)which);
 	return plain_reply(c, &x, r, NULL);
 }
 
@@ -642,12 +644,13 @@ sam_enrol_confirm(struct sam_client *c, const uint8_t session[static 32], const 
 
 int
 sam_register(struct sam_client *c, const uint8_t session[static 32], const struct sam_reg *g,
-             char pseudonym[static SAM_PSEUDONYM_MAX + 1])
+             char pseudonym[static SAM_PSEUDONYM_MAX + 1], char **activation)
 {
 	struct exch x;
 	int r;
 
 	pseudonym[0] = '\0';
+	*activation = NULL;
 	exch_init(&x, SAM_MSG_REGISTER, &r);
 	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
 	    (r = buf_put_cstring(&x.req, g->user_id)) == 0 &&
@@ -658,8 +661,9 @@ sam_register(struct sam_client *c, const uint8_t session[static 32], const struc
 	    (r = buf_put_cstring(&x.req, any(g->idv_evidence))) == 0 &&
 	    (r = buf_put_cstring(&x.req, any(g->doc_type))) == 0 &&
 	    (r = buf_put_cstring(&x.req, any(g->doc_number))) == 0 &&
-	    (r = sam_call(c, &x.req, &x.rep)) == 0)
-		r = buf_get_cstring(&x.rep, pseudonym, SAM_PSEUDONYM_MAX + 1);
+	    (r = sam_call(c, &x.req, &x.rep)) == 0 &&
+	    (r = buf_get_cstring(&x.rep, pseudonym, SAM_PSEUDONYM_MAX + 1)) == 0)
+		r = get_secret_string(&x.rep, activation);
 	exch_free(&x);
 	return r;
 }
@@ -691,34 +695,47 @@ sam_person_unlock(struct sam_client *c, const uint8_t session[static 32], const 
 	return plain_reply(c, &x, r, NULL);
 }
 
-/* The officer's acts that need their fresh OTP too. */
+/* The officer's acts that need their fresh OTP too: the request, sent; the reply in x->rep. */
 static int
-grave_act(struct sam_client *c, uint8_t type, const uint8_t session[static 32],
-          const char *target, const char *otp, uint32_t *count)
+grave_act(struct sam_client *c, struct exch *x, uint8_t type, const uint8_t session[static 32],
+          const char *target, const char *otp)
 {
-	struct exch x;
 	int r;
 
-	exch_init(&x, type, &r);
-	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
-	    (r = buf_put_cstring(&x.req, target)) == 0)
-		r = buf_put_cstring(&x.req, otp != NULL ? otp : "");
-	return plain_reply(c, &x, r, count);
+	exch_init(x, type, &r);
+	if (r == 0 && (r = buf_put_string(&x->req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x->req, target)) == 0 &&
+	    (r = buf_put_cstring(&x->req, otp != NULL ? otp : "")) == 0)
+		r = sam_call(c, &x->req, &x->rep);
+	return r;
 }
 
 int
 sam_reenrol(struct sam_client *c, const uint8_t session[static 32], const char *target,
-            const char *otp)
+            const char *otp, char **activation)
 {
-	return grave_act(c, SAM_MSG_REENROL, session, target, otp, NULL);
+	struct exch x;
+	int r;
+
+	*activation = NULL;
+	if ((r = grave_act(c, &x, SAM_MSG_REENROL, session, target, otp)) == 0)
+		r = get_secret_string(&x.rep, activation);
+	exch_free(&x);
+	return r;
 }
 
 int
 sam_person_remove(struct sam_client *c, const uint8_t session[static 32], const char *target,
                   const char *otp, uint32_t *count)
 {
+	struct exch x;
+	int r;
+
 	*count = 0;
-	return grave_act(c, SAM_MSG_PERSON_REMOVE, session, target, otp, count);
+	if ((r = grave_act(c, &x, SAM_MSG_PERSON_REMOVE, session, target, otp)) == 0)
+		r = buf_get_u32(&x.rep, count);
+	exch_free(&x);
+	return r;
 }
 
 int

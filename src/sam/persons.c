@@ -13,6 +13,8 @@
 
 #define ID_MAX KEYS_ID_LEN
 #define SOURCE_MAX KEYS_TEXT_MAX
+#define ACTIVATION_LEN 20         /* characters of a one-time activation code */
+#define ACTIVATION_MAX 64
 
 /* ---- proofs ---- */
 
@@ -53,6 +55,35 @@ sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role
 	return 0;
 }
 
+/* Counts a wrong second factor against the person (locked at the configured limit). */
+static void
+count_failure(struct sam_state *s, const char *person)
+{
+	bool locked_now = false;
+
+	if (keys_person_fail(s->keys, person, s->cfg->max_login_failures, &locked_now) != 0)
+		log_error("cannot count a wrong one-time password");
+	if (locked_now)
+		log_warn("person locked in the SAM after %lld wrong one-time passwords",
+		         (long long)s->cfg->max_login_failures);
+}
+
+/* A new one-time activation code for the person (kept as a keyed hash); *code secmem. */
+static int
+new_activation(struct sam_state *s, const char *person, char **code)
+{
+	int r;
+
+	if ((*code = secmem_alloc(ACTIVATION_LEN + 1)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = auth_password_generate(*code, ACTIVATION_LEN + 1, ACTIVATION_LEN)) != 0 ||
+	    (r = keys_person_activation_set(s->keys, person, *code)) != 0) {
+		secmem_free(*code);
+		*code = NULL;
+	}
+	return r;
+}
+
 /* Checks code against a seed of the person (the confirmed one, or the pending one while
  * enrolling) at the SAM's clock and with the SAM's own window; claims its step. A wrong or
  * reused code counts against the person, who is locked at the configured limit. */
@@ -62,7 +93,6 @@ check_code(struct sam_state *s, const char *person, bool pending, const char *co
 	struct keys_person p;
 	uint8_t *seed = NULL;
 	size_t seed_len = 0;
-	bool locked_now = false;
 	int r;
 
 	*step = -1;
@@ -81,11 +111,7 @@ check_code(struct sam_state *s, const char *person, bool pending, const char *co
 		r = INK_ERR_AUTH;
 	if (r == INK_ERR_AUTH) {
 		*step = -1;
-		if (keys_person_fail(s->keys, person, s->cfg->max_login_failures, &locked_now) != 0)
-			log_error("cannot count a wrong one-time password");
-		if (locked_now)
-			log_warn("person locked in the SAM after %lld wrong one-time passwords",
-			         (long long)s->cfg->max_login_failures);
+		count_failure(s, person);
 	}
 out:
 	secmem_free(seed);
@@ -180,12 +206,14 @@ sam_handle_bootstrap(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	return r;
 }
 
-/* cstring id, string token hash, cstring otp (ignored while not enrolled), cstring source
- * -> u32 roles, u8 setup, u64 step. */
+/* cstring id, string token hash, cstring otp, cstring activation code, cstring source
+ * -> u32 roles, u8 setup, u64 step. An enrolled person brings a fresh OTP; one who has not
+ * enrolled yet the one-time activation code the SAM issued (at registration or re-enrolment),
+ * and gets a set-up session that can only enrol. */
 int
 sam_handle_login(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char id[ID_MAX + 1], otp[SAM_OTP_MAX + 1], source[SOURCE_MAX + 1];
+	char id[ID_MAX + 1], otp[SAM_OTP_MAX + 1], act[ACTIVATION_MAX + 1], source[SOURCE_MAX + 1];
 	const uint8_t *hash;
 	struct keys_person p;
 	int64_t step = -1;
@@ -194,6 +222,7 @@ sam_handle_login(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 
 	if (buf_get_cstring(req, id, sizeof(id)) != 0 || sam_get_session(req, &hash) != 0 ||
 	    buf_get_cstring(req, otp, sizeof(otp)) != 0 ||
+	    buf_get_cstring(req, act, sizeof(act)) != 0 ||
 	    buf_get_cstring(req, source, sizeof(source)) != 0 || buf_remaining(req) != 0) {
 		r = INK_ERR_PROTOCOL;
 		goto out;
@@ -210,11 +239,11 @@ sam_handle_login(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_DISABLED;
 	if (r != 0)
 		goto out;
-	/* A person who has not enrolled gets a session that can only enrol (a code sent anyway
-	 * proves nothing and is ignored); one who has must bring a fresh code of their seed. */
 	setup = !p.enrolled;
 	if (!setup)
 		r = sam_check_otp(s, id, otp, &step);
+	else if ((r = keys_person_activation_check(s->keys, id, act)) == INK_ERR_AUTH)
+		count_failure(s, id);
 	if (r != 0)
 		goto out;
 	if ((r = keys_session_open(s->keys, hash, id, setup, s->cfg->session_ttl)) != 0)
@@ -224,10 +253,12 @@ sam_handle_login(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		goto out;
 out:
 	OPENSSL_cleanse(otp, sizeof(otp));
+	OPENSSL_cleanse(act, sizeof(act));
 	return r;
 }
 
-/* string token hash, u8 all -> (nothing). Ends a session (all: every session of its person). */
+/* string token hash, u8 which (0 this session, 1 every session of its person, 2 every other
+ * one) -> (nothing). */
 int
 sam_handle_logout(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -237,14 +268,14 @@ sam_handle_logout(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	int r;
 
 	(void)rep;
-	if (sam_get_session(req, &hash) != 0 || buf_get_u8(req, &all) != 0 || all > 1 ||
+	if (sam_get_session(req, &hash) != 0 || buf_get_u8(req, &all) != 0 || all > 2 ||
 	    buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	if (!all)
+	if (all == 0)
 		return keys_session_end(s->keys, hash, NULL);
 	if ((r = keys_session_get(s->keys, hash, &ss)) != 0 && r != INK_ERR_EXPIRED)
 		return r == INK_ERR_AUTH ? 0 : r;
-	return keys_session_end(s->keys, NULL, ss.person);
+	return keys_session_end(s->keys, all == 2 ? hash : NULL, ss.person);
 }
 
 /* string token hash (a setup session) -> cstring seed (base32), shown to the person alone. */
@@ -296,6 +327,7 @@ sam_handle_enrol_confirm(struct sam_state *s, struct ink_buf *req, struct ink_bu
 	if ((r = check_code(s, who.id, true, otp, &step)) != 0)
 		goto out;
 	if ((r = keys_person_seed_activate(s->keys, who.id, source)) != 0 ||
+	    (r = keys_person_activation_set(s->keys, who.id, NULL)) != 0 ||
 	    (r = keys_session_upgrade(s->keys, hash)) != 0)
 		goto out;
 	log_info("a person confirmed their second factor");
@@ -308,14 +340,16 @@ out:
 
 /* string actor session, cstring id, cstring username, cstring display name, u32 roles,
  * cstring idv method, cstring idv evidence, cstring document type, cstring document number
- * -> cstring pseudonym. A signer is registered by a registration officer, with a verified
- * identity and its document; a privileged account by a security officer. */
+ * -> cstring pseudonym, cstring activation code. A signer is registered by a registration
+ * officer, with a verified identity and its document; a privileged account by a security
+ * officer. The one-time activation code (the account's first password) goes to the officer
+ * for delivery out of band; the SAM keeps only its keyed hash. */
 int
 sam_handle_register(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char id[ID_MAX + 1], username[KEYS_NAME_MAX + 1], name[KEYS_CN_MAX + 1];
 	char method[KEYS_TEXT_MAX + 1], evidence[KEYS_TEXT_MAX + 1], dtype[KEYS_TEXT_MAX + 1];
-	char dnum[KEYS_TEXT_MAX + 1], pseudonym[KEYS_PSEUDONYM_MAX + 1];
+	char dnum[KEYS_TEXT_MAX + 1], pseudonym[KEYS_PSEUDONYM_MAX + 1], *code = NULL;
 	const uint8_t *hash;
 	const char *why = NULL;
 	struct keys_person who;
@@ -365,8 +399,12 @@ sam_handle_register(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 	log_info("person %s registered by %s", id, who.id);
 	snprintf(s->act.detail, sizeof(s->act.detail), "%s, pseudonym %s", signer ? "signer" :
 	         "privileged account", pseudonym);
-	r = buf_put_cstring(rep, pseudonym);
+	if ((r = new_activation(s, id, &code)) != 0)
+		goto out;
+	if ((r = buf_put_cstring(rep, pseudonym)) == 0)
+		r = buf_put_cstring(rep, code);
 out:
+	secmem_free(code);
 	OPENSSL_cleanse(dnum, sizeof(dnum));
 	return r;
 }
@@ -454,18 +492,17 @@ sam_handle_person_unlock(struct sam_state *s, struct ink_buf *req, struct ink_bu
 	return 0;
 }
 
-/* string actor session, cstring target, cstring actor's fresh OTP -> (nothing): a lost phone.
- * The seed is gone; the person enrols a new one at their next login, and their keys work only
- * with it. */
+/* string actor session, cstring target, cstring actor's fresh OTP -> cstring activation code:
+ * a lost phone. The seed is gone; with the new one-time code (delivered out of band) the
+ * person opens a set-up session and enrols a new seed, and their keys work only with it. */
 int
 sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char target[ID_MAX + 1];
+	char target[ID_MAX + 1], *code = NULL;
 	struct keys_person who, t;
 	int64_t step;
 	int r;
 
-	(void)rep;
 	if ((r = officer_act(s, req, AUTH_ROLE_REGISTRATION_OFFICER, &who, target, &t)) != 0)
 		return r;
 	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
@@ -475,10 +512,13 @@ sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep
 	if (t.status == KEYS_PERSON_GONE)
 		return INK_ERR_DISABLED;
 	if ((r = keys_person_seed_store(s->keys, t.id, false, NULL, 0)) != 0 ||
-	    (r = keys_session_end(s->keys, NULL, t.id)) != 0)
+	    (r = keys_session_end(s->keys, NULL, t.id)) != 0 ||
+	    (r = new_activation(s, t.id, &code)) != 0)
 		return r;
 	log_info("second factor of %s reset by %s", t.id, who.id);
-	return 0;
+	r = buf_put_cstring(rep, code);
+	secmem_free(code);
+	return r;
 }
 
 /* string actor session, cstring target, cstring actor's fresh OTP -> u32 keys destroyed:

@@ -64,16 +64,17 @@ enum sam_msg {
 	SAM_MSG_TSA_STAMP = 30,
 	/* Persons and sessions (50-69), see sam/persons.c. */
 	SAM_MSG_BOOTSTRAP = 50,    /* id, username -> cstring seed, cstring pseudonym (no person yet) */
-	SAM_MSG_LOGIN = 51,        /* id, session, otp (ignored if not enrolled), source -> u32 roles, u8 setup, u64 step */
-	SAM_MSG_LOGOUT = 52,       /* session, u8 all -> () */
+	/* id, session, otp, activation code (before enrolment), source -> u32 roles, u8 setup, u64 step */
+	SAM_MSG_LOGIN = 51,
+	SAM_MSG_LOGOUT = 52,       /* session, u8 which (0 this, 1 all of its person, 2 all others) -> () */
 	SAM_MSG_ENROL = 53,        /* session (setup) -> cstring seed */
 	SAM_MSG_ENROL_CONFIRM = 54,/* session (setup), otp, source -> u64 step, u32 roles */
 	/* session, id, username, display name, u32 roles, idv method, idv evidence, document type,
-	 * document number -> cstring pseudonym */
+	 * document number -> cstring pseudonym, cstring one-time activation code */
 	SAM_MSG_REGISTER = 55,
 	SAM_MSG_ROLE_SET = 56,     /* session (security officer), target, u32 role, u8 grant -> u32 roles */
 	SAM_MSG_PERSON_UNLOCK = 57,/* session (registration officer), target -> () */
-	SAM_MSG_REENROL = 58,      /* session (registration officer), target, otp -> () */
+	SAM_MSG_REENROL = 58,      /* session (registration officer), target, otp -> cstring activation code */
 	SAM_MSG_PERSON_REMOVE = 59,/* session (RO for signers, SO otherwise), target, otp -> u32 keys */
 	SAM_MSG_PERSON_GET = 60,   /* id -> the SAM's record (no secret), see sam_person_get */
 	SAM_REPLY_OK = 0x80,
@@ -138,14 +139,16 @@ int sam_ping(struct sam_client *c) INK_WUR;
 int sam_bootstrap(struct sam_client *c, const char *user_id, const char *username,
                   char **seed_b32) INK_WUR;
 /* After inkand checked the password: the SAM checks the OTP against its own record of the
- * person (none while not enrolled: then *setup, a session that can only enrol) and opens its
- * session for the token's hash. INK_ERR_AUTH (wrong or reused code), INK_ERR_LOCKED,
- * INK_ERR_DISABLED. */
+ * person — or, before the person enrolled, the one-time activation code it issued (then
+ * *setup: a session that can only enrol) — and opens its session for the token's hash.
+ * INK_ERR_AUTH (wrong or reused code), INK_ERR_LOCKED, INK_ERR_DISABLED. */
 int sam_login(struct sam_client *c, const char *user_id, const uint8_t session[static 32],
-              const char *otp, const char *source, uint32_t *roles, bool *setup,
-              int64_t *step) INK_WUR;
-/* Ends the session (all: every session of its person). */
-int sam_logout(struct sam_client *c, const uint8_t session[static 32], bool all) INK_WUR;
+              const char *otp, const char *activation, const char *source, uint32_t *roles,
+              bool *setup, int64_t *step) INK_WUR;
+enum sam_logout_which { SAM_LOGOUT_THIS = 0, SAM_LOGOUT_ALL = 1, SAM_LOGOUT_OTHERS = 2 };
+/* Ends the session, every session of its person, or every other one. */
+int sam_logout(struct sam_client *c, const uint8_t session[static 32],
+               enum sam_logout_which which) INK_WUR;
 /* A new seed for the person of a setup session, shown to them alone (*seed_b32 secmem). */
 int sam_enrol(struct sam_client *c, const uint8_t session[static 32], char **seed_b32) INK_WUR;
 /* Confirms the new seed with its first code; the session becomes a full one. */
@@ -157,18 +160,20 @@ struct sam_reg {
 	const char *idv_method, *idv_evidence, *doc_type, *doc_number;
 };
 /* Registers a person (a signer: registration officer, with identity record and document; a
- * privileged account: security officer). INK_ERR_IDENTITY: the document is registered. */
+ * privileged account: security officer). INK_ERR_IDENTITY: the document is registered.
+ * *activation (secmem) is the one-time code that opens the person's first session. */
 int sam_register(struct sam_client *c, const uint8_t session[static 32], const struct sam_reg *g,
-                 char pseudonym[static SAM_PSEUDONYM_MAX + 1]) INK_WUR;
+                 char pseudonym[static SAM_PSEUDONYM_MAX + 1], char **activation) INK_WUR;
 /* Grants or revokes one privileged role (security officer); *roles: the new set. */
 int sam_role_set(struct sam_client *c, const uint8_t session[static 32], const char *target,
                  uint32_t role, bool grant, uint32_t *roles) INK_WUR;
 /* Unlocks a person the SAM locked (registration officer). */
 int sam_person_unlock(struct sam_client *c, const uint8_t session[static 32],
                       const char *target) INK_WUR;
-/* Resets a person's second factor (registration officer, with their fresh OTP). */
+/* Resets a person's second factor (registration officer, with their fresh OTP); *activation
+ * (secmem) the new one-time code for the person's next, set-up session. */
 int sam_reenrol(struct sam_client *c, const uint8_t session[static 32], const char *target,
-                const char *otp) INK_WUR;
+                const char *otp, char **activation) INK_WUR;
 /* Deregisters: keys destroyed, certificates revoked (officer, with their fresh OTP). */
 int sam_person_remove(struct sam_client *c, const uint8_t session[static 32], const char *target,
                       const char *otp, uint32_t *count) INK_WUR;

@@ -1106,9 +1106,9 @@ sq_session_upgrade(struct store *st, const uint8_t hash[static 32])
 	                          "WHERE token_hash = ? AND revoked = 0", hash);
 }
 
-/* A user without sessions is not an error; an unknown user is. */
+/* A user without sessions is not an error; an unknown user is. keep: a session that stays. */
 static int
-sq_session_revoke_user(struct store *st, const char *user_id)
+revoke_user(struct store *st, const char *user_id, const uint8_t *keep)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *q = NULL;
@@ -1117,8 +1117,12 @@ sq_session_revoke_user(struct store *st, const char *user_id)
 	if (user_id == NULL)
 		return INK_ERR_INVALID;
 	lock(s);
-	if ((r = prep(s, "UPDATE sessions SET revoked = 1 WHERE user_id = ?", &q)) != 0 ||
-	    (r = b_text(q, 1, user_id)) != 0 || (r = run(s, q, __func__, &changed)) != 0)
+	if ((r = prep(s, "UPDATE sessions SET revoked = 1 WHERE user_id = ? AND token_hash IS NOT ?",
+	              &q)) != 0 || (r = b_text(q, 1, user_id)) != 0)
+		goto out;
+	if ((r = keep != NULL ? b_blob(q, 2, keep, 32) :
+	         (sqlite3_bind_null(q, 2) == SQLITE_OK ? 0 : INK_ERR_STORE)) != 0 ||
+	    (r = run(s, q, __func__, &changed)) != 0)
 		goto out;
 	if (changed == 0)
 		r = user_exists(s, user_id);
@@ -1126,6 +1130,18 @@ out:
 	done(s, q);
 	unlock(s);
 	return r;
+}
+
+static int
+sq_session_revoke_user(struct store *st, const char *user_id)
+{
+	return revoke_user(st, user_id, NULL);
+}
+
+static int
+sq_session_revoke_others(struct store *st, const char *user_id, const uint8_t keep[static 32])
+{
+	return revoke_user(st, user_id, keep);
 }
 
 /* ---- audit rows ---- */
@@ -1485,6 +1501,7 @@ const struct store_ops store_sqlite_ops = {
 	.session_revoke = sq_session_revoke,
 	.session_upgrade = sq_session_upgrade,
 	.session_revoke_user = sq_session_revoke_user,
+	.session_revoke_others = sq_session_revoke_others,
 	.audit_insert = sq_audit_insert,
 	.audit_insert_batch = sq_audit_insert_batch,
 	.audit_list = sq_audit_list,

@@ -136,6 +136,9 @@ struct store_ops {
 	/* A restricted (set-up) session becomes a full one: the person enrolled their second factor. */
 	int (*session_upgrade)(struct store *st, const uint8_t hash[static 32]);
 	int (*session_revoke_user)(struct store *st, const char *user_id);
+	/* Every session of the user but the one with hash keep. */
+	int (*session_revoke_others)(struct store *st, const char *user_id,
+	                             const uint8_t keep[static 32]);
 
 	/* Audit rows: insert only; the store refuses updates and deletes. rec->seq is ignored and
 	 * the assigned sequence number is returned in *seq. Durable when it returns. */

@@ -177,15 +177,24 @@ def main():
     # Even with the registration officer's live session, alice's identity document is hers.
     expect(sam, reg(sess["ro"], "e" * 32, "mallory", f["alice_doc"]), 27,
            "REGISTER alice's identity document a second time (registration officer's session)")
+    # A registered person who has not activated the account: inkand alone cannot open their
+    # first session (the SAM checks its own one-time activation code), so cannot enrol a seed
+    # of its choosing for them.
+    carol = f["carol"]
+    for code in ("", "123456", "x" * 20):
+        expect(sam, u8(LOGIN) + cstr(carol["id"]) + string(invented) + cstr("") + cstr(code) + cstr("x"),
+               "AUTH", "LOGIN of carol (not activated) with activation code %r" % code)
+    expect(sam, u8(ENROL) + string(invented), "AUTH", "ENROL without the SAM's set-up session")
     # Logins of persons the SAM never registered.
-    expect(sam, u8(LOGIN) + cstr("e" * 32) + string(invented) + cstr("123456") + cstr("x"), "AUTH",
-           "LOGIN of an invented person")
+    expect(sam, u8(LOGIN) + cstr("e" * 32) + string(invented) + cstr("123456") + cstr("") + cstr("x"),
+           "AUTH", "LOGIN of an invented person")
     # The SAM's record of alice says what her certificates carry.
     r, rep = sam.call(u8(PERSON_GET) + cstr(alice["id"]))
     if r != 0 or alice["display_name"].encode() not in rep or alice["pseudonym"].encode() not in rep:
         fail("PERSON_GET: the SAM's record of alice is not what was registered")
     ok("forged subjects: old KEY_CREATE layout, invented sessions, second bootstrap, "
-       "registrations without a registration officer, a second registration of one document")
+       "registrations without a registration officer, a second registration of one document, "
+       "activation of a registered person without the SAM's one-time code")
 
     # ---- 2. roles and officers' acts without the SAM-checked proof ----
     expect(sam, u8(ROLE_SET) + string(invented) + cstr(bob["id"]) + u32(ROLE_SO) + u8(1), "AUTH",
@@ -243,7 +252,7 @@ def main():
         expect(sam, authz(g), "AUTH", "a wrong OTP guess")
     expect(sam, authz(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
     expect(sam, authz(good), "LOCKED", "the right OTP after %d wrong ones" % max_fail)
-    expect(sam, u8(LOGIN) + cstr(alice["id"]) + string(invented) + cstr(good) + cstr("x"), "LOCKED",
+    expect(sam, u8(LOGIN) + cstr(alice["id"]) + string(invented) + cstr(good) + cstr("") + cstr("x"), "LOCKED",
            "a login of the locked person")
     sam.close()
     sam = Sam(sam_path, data)
@@ -254,7 +263,7 @@ def main():
     # ---- 4. replay: the used-step memory is persistent and cannot be flushed ----
     code = totp(bob["secret"], step)
     h1 = hashlib.sha256(b"hostile-1").digest()
-    r, _ = sam.call(u8(LOGIN) + cstr(bob["id"]) + string(h1) + cstr(code) + cstr("x"))
+    r, _ = sam.call(u8(LOGIN) + cstr(bob["id"]) + string(h1) + cstr(code) + cstr("") + cstr("x"))
     if r not in (0, E["AUTH"]):
         fail("bob's login with a fresh code: %d" % r)
     if r == E["AUTH"]:
@@ -262,16 +271,16 @@ def main():
         time.sleep(30 - time.time() % 30 + 1)
         step = int(time.time()) // 30
         code = totp(bob["secret"], step)
-        expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(h1) + cstr(code) + cstr("x"), 0,
+        expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(h1) + cstr(code) + cstr("") + cstr("x"), 0,
                "bob's login with the next code")
     for i in range(5000):
-        sam.call(u8(LOGIN) + cstr("%032x" % i) + string(h1) + cstr(code) + cstr("x"))
+        sam.call(u8(LOGIN) + cstr("%032x" % i) + string(h1) + cstr(code) + cstr("") + cstr("x"))
     expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(hashlib.sha256(b"h2").digest()) + cstr(code) +
-           cstr("x"), "AUTH", "bob's code replayed after 5000 invented persons")
+           cstr("") + cstr("x"), "AUTH", "bob's code replayed after 5000 invented persons")
     sam.close()
     sam = Sam(sam_path, data)
     expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(hashlib.sha256(b"h3").digest()) + cstr(code) +
-           cstr("x"), "AUTH", "bob's code replayed after a SAM restart")
+           cstr("") + cstr("x"), "AUTH", "bob's code replayed after a SAM restart")
     ok("replay: one code, one act — after 5000 invented persons and after a SAM restart")
 
     # ---- 5. the SAM's own records: not dropped, not altered; the shutdown marker is its own ----

@@ -33,17 +33,17 @@ expect_json_out() {
 }
 
 # cli_activate USER ONETIME NEWPW [TOKEN_FILE]: the account holder's first login as the README
-# says: the one-time password (no code yet), the password change, a second login, then the
-# enrolment of their own TOTP seed, confirmed with its first code.
+# says: the one-time password (no code yet), the password change (the session goes on), then
+# the enrolment of their own TOTP seed, confirmed with its first code.
 cli_activate() {
 	local user=$1 one=$2 new=$3 tf=${4:-}
 	local tfo=()
 	[ -z "$tf" ] || tfo=(--token-file "$tf")
-	INKAN_PASSWORD=$one cli "${tfo[@]}" login --first "$user"; expect_rc 0
-	INKAN_PASSWORD=$one INKAN_NEW_PASSWORD=$new cli "${tfo[@]}" passwd; expect_rc 0
-	INKAN_PASSWORD=$new cli "${tfo[@]}" --json login --first "$user"; expect_rc 0
-	expect_json_out '.enrolment_required == true and .password_change_required == false'
+	INKAN_PASSWORD=$one cli "${tfo[@]}" --json login --first "$user"; expect_rc 0
+	expect_json_out '.enrolment_required == true and .password_change_required == true'
 	add_secret "$(printf '%s' "$OUT" | jq -r .access_token)"
+	INKAN_PASSWORD=$one INKAN_NEW_PASSWORD=$new cli "${tfo[@]}" passwd; expect_rc 0
+	printf '%s' "$OUT" | grep -q 'inkan enrol' || fail "inkan passwd does not say to enrol next: $OUT"
 	cli "${tfo[@]}" whoami; expect_rc 1
 	printf '%s' "$ERR" | grep -q '(enrolment_required)' || fail "whoami before enrolment: want (enrolment_required): $ERR"
 	cli "${tfo[@]}" --json enrol; expect_rc 0
@@ -359,7 +359,6 @@ rm -f "$T/otp/ro1" "$T/users/ro1.secret"
 qs_ro=$(newpw); add_secret "$qs_ro"
 INKAN_PASSWORD=$(cat "$T/users/ro1.otp_pw") cli_q login --first ro1
 INKAN_PASSWORD=$(cat "$T/users/ro1.otp_pw") INKAN_NEW_PASSWORD=$qs_ro cli_q passwd
-INKAN_PASSWORD=$qs_ro cli_q login --first ro1
 cli_q --json enrol
 printf '%s' "$OUT" | jq -r .totp_secret >"$T/users/ro1.secret"; add_secret "$(cat "$T/users/ro1.secret")"
 INKAN_OTP=$(otp_next ro1) cli_q enrol confirm

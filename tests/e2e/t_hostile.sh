@@ -16,6 +16,8 @@ op=$(mkactive "$so" op1 system_operator)
 aud=$(mkactive "$so" aud1 system_auditor)
 alice=$(mkactive "$ro" alice signer '{"display_name": "Alice Example", "idv_document_number": "TK-ALICE-0001"}')
 bob=$(mkactive "$ro" bob signer)
+# registered, one-time password not yet delivered: nobody has activated carol
+mkuser "$ro" carol signer >/dev/null
 PIN_A=pin-Kestrel-4829; PIN_B=pin-Heron-3028
 add_secret "$PIN_A"; add_secret "$PIN_B"
 
@@ -70,12 +72,14 @@ jq -n --arg a "$ALICE_ID" --arg b "$(db "SELECT id FROM users WHERE username = '
 	--arg so "$(db "SELECT id FROM users WHERE username = '$SO_USER';")" \
 	--arg ro "$(db "SELECT id FROM users WHERE username = 'ro1';")" \
 	--arg op "$(db "SELECT id FROM users WHERE username = 'op1';")" \
+	--arg carol "$(db "SELECT id FROM users WHERE username = 'carol';")" \
 	--arg asec "$(user_secret alice)" --arg bsec "$(user_secret bob)" --arg ros "$(user_secret ro1)" \
 	--arg ka "$KA" --arg pa "$PSEUDO_A" --arg pin "$PIN_A" \
 	--arg sa "$(session_of alice)" --arg sb "$(session_of bob)" --arg sso "$(session_of "$SO_USER")" \
 	--arg sro "$(session_of ro1)" --arg sop "$(session_of op1)" \
 	'{alice: {id: $a, secret: $asec, cred: $ka, pseudonym: $pa, display_name: "Alice Example"},
 	  bob: {id: $b, secret: $bsec}, so: {id: $so}, ro: {id: $ro, secret: $ros}, op: {id: $op},
+	  carol: {id: $carol},
 	  sessions: {alice: $sa, bob: $sb, so: $sso, ro: $sro, op: $sop},
 	  alice_pin: $pin, alice_doc: "TK-ALICE-0001", max_login_failures: 5}' >"$T/facts.json"
 jq -e '[.sessions[]] | all(length == 64)' "$T/facts.json" >/dev/null || fail "a live session is missing: $(jq -c .sessions "$T/facts.json")"

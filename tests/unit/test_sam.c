@@ -119,19 +119,19 @@ test_ping_and_totp(void **state)
 	assert_null(b32);
 
 	code_at(seed, seedlen, now / AUTH_TOTP_STEP, code);
-	assert_int_equal(sam_login(c, "user-1", tok, code, "test", &roles, &setup, &step), 0);
+	assert_int_equal(sam_login(c, "user-1", tok, code, "", "test", &roles, &setup, &step), 0);
 	assert_int_equal(step, now / AUTH_TOTP_STEP);
 	assert_false(setup);
 	assert_int_equal(roles, AUTH_ROLE_SECURITY_OFFICER);
 	/* One code, one act: the step is the SAM's, persistently. */
-	assert_int_equal(sam_login(c, "user-1", tok2, code, "test", &roles, &setup, &step),
+	assert_int_equal(sam_login(c, "user-1", tok2, code, "", "test", &roles, &setup, &step),
 	                 INK_ERR_AUTH);
 	/* Unknown persons have no session to open. */
-	assert_int_equal(sam_login(c, "nobody", tok2, code, "test", &roles, &setup, &step),
+	assert_int_equal(sam_login(c, "nobody", tok2, code, "", "test", &roles, &setup, &step),
 	                 INK_ERR_AUTH);
 	/* A code far outside the SAM's window is refused. */
 	code_at(seed, seedlen, now / AUTH_TOTP_STEP + 5, code);
-	assert_int_equal(sam_login(c, "user-1", tok2, code, "test", &roles, &setup, &step),
+	assert_int_equal(sam_login(c, "user-1", tok2, code, "", "test", &roles, &setup, &step),
 	                 INK_ERR_AUTH);
 	assert_int_equal(sam_person_get(c, "user-1", &p), 0);
 	assert_int_equal(p.otp_failures, 2);

@@ -17,6 +17,7 @@ CREATE TABLE persons (
 	created_by TEXT NOT NULL,            -- the registering officer's user id ('-' for init)
 	totp BLOB,                           -- sealed TOTP seed; NULL until the person enrolled
 	totp_pending BLOB,                   -- a seed shown to the person, not yet confirmed
+	activation BLOB,                     -- HMAC of the one-time activation code until enrolment
 	otp_step INTEGER NOT NULL DEFAULT -1,-- last TOTP step used, for login or authorization
 	otp_failures INTEGER NOT NULL DEFAULT 0,
 	activated_at INTEGER,                -- when the person confirmed their seed
