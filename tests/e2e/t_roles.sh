@@ -183,6 +183,23 @@ jq -e '[.. | objects | keys[]] | map(select(test("pass|totp|secret|seed|hash|sal
 	"$T/me.json" >/dev/null || fail "/api/v1/me has secret fields"
 ok "officers' views and /me contain no password hash, TOTP seed or other secret"
 
+# ---- a lost phone: re-enrolment by the registration officer, with their own fresh code ----
+old_secret=$(user_secret alice)
+api POST /api/v1/users/alice/reenrol '{"otp": "000000"}' "$ro_tok"; expect_refused 401 authentication_error
+api POST /api/v1/users/alice/reenrol "$(otp_json ro1)" "$alice_tok"; denied
+api POST /api/v1/users/alice/reenrol "$(otp_json ro1)" "$so_tok"; denied
+api POST /api/v1/users/alice/reenrol "$(otp_json ro1)" "$ro_tok"; expect_status 200
+expect_jq '(.password | type == "string" and length >= 16) and .enrolment_required == true and .totp_secret == null'
+one=$(printf '%s' "$BODY" | jq -r .password); add_secret "$one"
+api GET /api/v1/me "" "$alice_tok"; expect_refused 401 invalid_token
+# the old seed opens nothing any more; the new one-time password opens a set-up session
+try_login alice "$(pw_of alice)" "$(totp_code "$old_secret" "$(now_step)")"; expect_refused 401 authentication_error
+rm -f "$T/users/alice.secret" "$T/otp/alice"
+alice_tok=$(first_login alice "$one" "$(newpw)")
+[ "$(user_secret alice)" != "$old_secret" ] || fail "re-enrolment gave alice the same seed"
+api GET /api/v1/me "" "$alice_tok"; expect_status 200
+ok "re-enrolment: only a registration officer with a fresh code; a new one-time password; the old seed dead, the holder enrols a new one"
+
 # ---- deregistration ----
 api DELETE /api/v1/users/bob "$(otp_json ro1)" "$ro_tok"
 expect_status 204
