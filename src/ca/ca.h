@@ -109,12 +109,15 @@ int ca_make_crl(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_revoked *lis
  * (extensionRequest) for keyUsage digitalSignature+nonRepudiation, critical. */
 int ca_make_csr(EVP_PKEY *key, const struct ca_subject *subj, X509_REQ **req) INK_WUR;
 /* Checks a certificate an external CA issued for key before it is linked: same public key, v3,
- * a policy-allowed signature algorithm, not a CA, keyUsage present with digitalSignature or
+ * a policy-allowed signature algorithm, the usage of ca_check_usage(), valid now. INK_ERR_POLICY
+ * with why[whysz] naming the problem otherwise. The chain to the external CA and the subject
+ * are not checked here (keys/extcert.c does). */
+int ca_check_issued(X509 *cert, EVP_PKEY *key, int level, char *why, size_t whysz) INK_WUR;
+/* The usage part of that check: not a CA, keyUsage present with digitalSignature or
  * nonRepudiation and neither keyCertSign nor cRLSign, at level >= 3 exactly
  * digitalSignature+nonRepudiation marked critical and no extendedKeyUsage other than a
- * document-signing one, valid now. INK_ERR_POLICY with why[whysz] naming the problem otherwise.
- * The chain to the external CA is not checked here. */
-int ca_check_issued(X509 *cert, EVP_PKEY *key, int level, char *why, size_t whysz) INK_WUR;
+ * document-signing one. INK_ERR_POLICY with why[whysz] otherwise. */
+int ca_check_usage(X509 *cert, int level, char *why, size_t whysz) INK_WUR;
 
 /* ---- encodings ---- */
 
