@@ -42,7 +42,11 @@ enum {
 	INK_ERR_SAD_EXPIRED = -23,   /* signature activation data past its expiry */
 	INK_ERR_NOT_AUTHORIZED = -24, /* a hash the SAD does not (or no longer) authorize */
 	INK_ERR_BAD_PIN = -25,       /* wrong signing PIN (counted against the credential) */
-	INK_ERR_MAX_ = -26
+	INK_ERR_UNTRUSTED = -26,     /* not issued by a CA we trust (certificate chain, CRL signature) */
+	INK_ERR_WRONG_KEY = -27,     /* the certificate is for another public key */
+	INK_ERR_WRONG_SUBJECT = -28, /* the certificate names someone other than the registered signer */
+	INK_ERR_KEY_USAGE = -29,     /* key usage not what the assurance level requires, or a CA */
+	INK_ERR_MAX_ = -30
 };
 
 /* Fixed English text for an INK_ERR_* code; never NULL. */
@@ -207,6 +211,7 @@ struct ink_config {
 	char pkcs11_allowed_modules[1024]; /* colon-separated allow-list of module paths */
 	char pkcs11_token_label[33]; /* token label (at most 32 bytes) */
 	char pkcs11_pin_file[512];   /* token user PIN file (0600), relative to DIR/sam/ */
+	char external_ca_file[512];  /* PEM bundle of external CAs, relative to DIR/sam/ ("" none) */
 	char service_name[64];
 	char lang[16];
 	char log_level[16];

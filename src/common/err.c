@@ -28,6 +28,10 @@ static const char *const err_text[] = {
 	[-INK_ERR_SAD_EXPIRED] = "SAD expired",
 	[-INK_ERR_NOT_AUTHORIZED] = "hash not authorized by the SAD",
 	[-INK_ERR_BAD_PIN] = "wrong PIN",
+	[-INK_ERR_UNTRUSTED] = "not issued by a trusted CA",
+	[-INK_ERR_WRONG_KEY] = "certificate is for another key",
+	[-INK_ERR_WRONG_SUBJECT] = "certificate names another subject",
+	[-INK_ERR_KEY_USAGE] = "key usage not allowed at this assurance level",
 };
 
 const char *

@@ -24,6 +24,8 @@
 int
 keys_set_params(struct keys *k, const struct keys_params *p)
 {
+	int r;
+
 	k->params = *p;
 	snprintf(k->crl_url, sizeof(k->crl_url), "%s", p->crl_url != NULL ? p->crl_url : "");
 	snprintf(k->arl_url, sizeof(k->arl_url), "%s", p->arl_url != NULL ? p->arl_url : "");
@@ -37,6 +39,9 @@ keys_set_params(struct keys *k, const struct keys_params *p)
 	if (k->params.level < 1 || k->params.level > 4 || k->params.cert_days < 1 ||
 	    k->params.max_pin_failures < 1)
 		return INK_ERR_CONFIG;
+	k->params.external_ca_file = NULL;
+	if ((r = keys_extca_load(k, p->external_ca_file)) != 0)
+		return r;
 	/* inkan p11: key_backend = pkcs11 opens the token session here (keys_close closes it). */
 	k->params.key_backend = "soft";
 	k->params.pkcs11_module = k->params.pkcs11_allowed_modules = NULL;
@@ -480,27 +485,6 @@ keys_ca_csr(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, uin
 out:
 	OPENSSL_free(p);
 	X509_REQ_free(req);
-	return r;
-}
-
-int
-keys_ca_check(struct keys *k, const uint8_t *der, size_t len, EVP_PKEY *pub,
-              char serial_hex[static 41], int64_t *not_before, int64_t *not_after)
-{
-	X509 *cert = NULL;
-	char why[160], sd[512], id[512];
-	int r;
-
-	serial_hex[0] = '\0';
-	if ((r = ca_cert_from_der(der, len, &cert)) != 0)
-		return INK_ERR_INVALID;
-	if ((r = ca_check_issued(cert, pub, k->params.level, why, sizeof(why))) != 0) {
-		log_op("certificate refused: %s", why);
-		goto out;
-	}
-	r = ca_cert_info(cert, sd, sizeof(sd), id, sizeof(id), serial_hex, not_before, not_after);
-out:
-	X509_free(cert);
 	return r;
 }
 

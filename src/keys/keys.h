@@ -46,9 +46,13 @@ struct keys_params {
 	const char *pkcs11_allowed_modules;        /* colon-separated allow-list of module paths */
 	const char *pkcs11_token_label;            /* token to use */
 	const char *pkcs11_pin_file;               /* token user PIN, 0600; relative to the key dir */
+	/* External CAs whose certificates may be linked to pending keys: a PEM file, relative to
+	 * the key dir; NULL or "" refuses every external certificate. Loaded by keys_set_params. */
+	const char *external_ca_file;
 };
-/* Copies the settings (strings are copied). With key_backend = "pkcs11" it also opens the
- * token session (keys_close closes it); new credentials are then made in the token. */
+/* Copies the settings (strings are copied) and loads external_ca_file (INK_ERR_CONFIG when
+ * it is unsafe, unreadable or holds no usable CA). With key_backend = "pkcs11" it also opens
+ * the token session (keys_close closes it); new credentials are then made in the token. */
 int keys_set_params(struct keys *k, const struct keys_params *p) INK_WUR;
 
 /* ---- the built-in CA (its keys sealed in the key store) ---- */

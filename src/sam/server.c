@@ -501,6 +501,7 @@ open_keys(const struct ink_config *cfg, struct keys **out)
 		.pkcs11_allowed_modules = cfg->pkcs11_allowed_modules,
 		.pkcs11_token_label = cfg->pkcs11_token_label,
 		.pkcs11_pin_file = cfg->pkcs11_pin_file,
+		.external_ca_file = cfg->external_ca_file,
 	};
 	char dir[1024], crl_url[256], arl_url[256];
 	struct keys *k = NULL;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <sqlite3.h>
@@ -514,8 +515,9 @@ test_cred_lifecycle(void **state)
 	assert_int_equal(ext.status, KEYS_PENDING);
 	assert_true(csr_len > 0);
 	assert_int_equal(keys_cred_open(k, OWNER_A, ext.id, "555666", kek), INK_ERR_POLICY);
+	/* No external_ca_file: every external certificate is refused (test_extcert has the rest). */
 	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, c.cert, c.cert_len, &got),
-	                 INK_ERR_POLICY);
+	                 INK_ERR_UNSUPPORTED);
 	free(csr);
 	/* Deregistration destroys every remaining key. */
 	assert_int_equal(keys_cred_destroy_owner(k, OWNER_A, &count), 0);
@@ -526,6 +528,106 @@ test_cred_lifecycle(void **state)
 	keys_cred_clear(&c);
 	keys_cred_clear(&r2);
 	keys_cred_clear(&ext);
+	keys_close(k);
+}
+
+static void
+write_text(const char *path, const char *text, size_t len, mode_t mode)
+{
+	FILE *fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Certificates from an external CA (the built-in CA stands in for it here; t_extca.sh uses
+ * CAs made with openssl): external_ca_file is checked when loaded, and a certificate is linked
+ * only for the pending key's own public key and registered subject. */
+static void
+test_extcert(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_subject subj = { .common_name = "Ext Signer", .serial_number = OWNER_A };
+	struct keys_subject other = { .common_name = "Ext Signer", .serial_number = OWNER_B };
+	struct keys_cred ext, act, got;
+	uint8_t *csr = NULL, *der = NULL, *der2 = NULL;
+	size_t csr_len = 0, len = 0, len2 = 0;
+	char *chain = NULL, *second, path[256], link[256], serial[41], serial2[41];
+	const uint8_t *pp;
+	EVP_PKEY *pub = NULL;
+	int64_t nb = 0, na = 0;
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	BUF_MEM *mem = NULL;
+
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, NULL, "555666", true, &ext, &csr,
+	                                  &csr_len), 0);
+	make_cred(k, OWNER_A, NULL, "111222", &act);
+	pp = ext.pub;
+	assert_non_null(pub = d2i_PUBKEY(NULL, &pp, (long)ext.pub_len));
+	assert_int_equal(keys_ca_issue(k, pub, &subj, &der, &len, serial, &nb, &na), 0);
+	assert_int_equal(keys_ca_issue(k, pub, &other, &der2, &len2, serial2, &nb, &na), 0);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), INK_ERR_UNSUPPORTED);
+
+	/* The file: CA certificates only, a root among them, nobody else may write it, no link. */
+	assert_int_equal(keys_ca_chain_pem(k, &chain), 0);
+	snprintf(path, sizeof(path), "%s/ext.pem", f->dir);
+	write_text(path, chain, strlen(chain), 0644);
+	assert_int_equal(keys_extca_load(k, "ext.pem"), 0);
+	assert_int_equal(keys_extca_load(k, path), 0);
+	assert_int_equal(chmod(path, 0664), 0);
+	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	assert_int_equal(chmod(path, 0644), 0);
+	snprintf(link, sizeof(link), "%s/link.pem", f->dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(keys_extca_load(k, "link.pem"), INK_ERR_CONFIG);
+	assert_int_equal(keys_extca_load(k, "missing.pem"), INK_ERR_CONFIG);
+	assert_non_null(second = strstr(chain + 1, "-----BEGIN CERTIFICATE-----"));
+	write_text(path, chain, (size_t)(second - chain), 0644);   /* the issuing CA alone */
+	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	pp = act.cert;
+	assert_non_null(x = d2i_X509(NULL, &pp, (long)act.cert_len));
+	assert_non_null(bio = BIO_new(BIO_s_mem()));
+	assert_int_equal(PEM_write_bio_X509(bio, x), 1);
+	BIO_get_mem_ptr(bio, &mem);
+	write_text(path, mem->data, mem->length, 0644);            /* a signer's certificate */
+	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	write_text(path, "not PEM\n", 8, 0644);
+	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	/* A refused load leaves nothing trusted. */
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), INK_ERR_UNSUPPORTED);
+	write_text(path, chain, strlen(chain), 0644);
+	assert_int_equal(keys_extca_load(k, "ext.pem"), 0);
+
+	/* Another key, another registered signer's serialNumber: refused, nothing linked. */
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, act.cert, act.cert_len, &got),
+	                 INK_ERR_WRONG_KEY);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der2, len2, &got),
+	                 INK_ERR_WRONG_SUBJECT);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len - 1, &got), INK_ERR_INVALID);
+	assert_int_equal(keys_cred_get(k, OWNER_A, ext.id, &got), 0);
+	assert_int_equal(got.status, KEYS_PENDING);
+	keys_cred_clear(&got);
+	/* The right one: linked, and only once. */
+	assert_int_equal(keys_cred_import_cert(k, OWNER_B, ext.id, der, len, &got), INK_ERR_NOT_FOUND);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), 0);
+	assert_int_equal(got.status, KEYS_ACTIVE);
+	assert_string_equal(got.serial, serial);
+	keys_cred_clear(&got);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), INK_ERR_EXISTS);
+
+	BIO_free(bio);
+	X509_free(x);
+	EVP_PKEY_free(pub);
+	free(chain);
+	free(csr);
+	free(der);
+	free(der2);
+	keys_cred_clear(&ext);
+	keys_cred_clear(&act);
 	keys_close(k);
 }
 
@@ -1147,6 +1249,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extcert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_expiry_destroys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_kdf_cost_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
