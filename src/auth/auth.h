@@ -222,9 +222,10 @@ int auth_key_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
 /* The key store backup (system operator); *blob malloc'd. */
 int auth_backup(const struct auth_ctx *ctx, const struct auth_req *rq,
                 const struct auth_principal *actor, uint8_t **blob, size_t *len) INK_WUR;
+/* Restores a backup (system operator); crl (DER, NULL/0 none) as sam_restore. */
 int auth_restore(const struct auth_ctx *ctx, const struct auth_req *rq,
                  const struct auth_principal *actor, const uint8_t *blob, size_t len,
-                 uint32_t *count) INK_WUR;
+                 const uint8_t *crl, size_t crl_len, uint32_t *count) INK_WUR;
 
 /* ---- CSC signing (SCAL2) ---- */
 

@@ -281,14 +281,15 @@ auth_backup(const struct auth_ctx *ctx, const struct auth_req *rq,
 
 int
 auth_restore(const struct auth_ctx *ctx, const struct auth_req *rq,
-             const struct auth_principal *actor, const uint8_t *blob, size_t len, uint32_t *count)
+             const struct auth_principal *actor, const uint8_t *blob, size_t len,
+             const uint8_t *crl, size_t crl_len, uint32_t *count)
 {
 	int r;
 
 	*count = 0;
 	if ((r = may(ctx, rq, actor, AUTH_PERM_BACKUP, "backup.restore", NULL)) != 0)
 		return r;
-	r = sam_restore(ctx->sam, blob, len, count);
+	r = sam_restore(ctx->sam, blob, len, crl, crl_len, count);
 	key_audit(ctx, rq, actor, "backup.restore", NULL, NULL, r);
 	return r;
 }

@@ -46,7 +46,8 @@ enum {
 	INK_ERR_WRONG_KEY = -27,     /* the certificate is for another public key */
 	INK_ERR_WRONG_SUBJECT = -28, /* the certificate names someone other than the registered signer */
 	INK_ERR_KEY_USAGE = -29,     /* key usage not what the assurance level requires, or a CA */
-	INK_ERR_MAX_ = -30
+	INK_ERR_NO_WITNESS = -30,    /* a restore with nothing that shows later revocations */
+	INK_ERR_MAX_ = -31
 };
 
 /* Fixed English text for an INK_ERR_* code; never NULL. */

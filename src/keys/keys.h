@@ -182,9 +182,22 @@ int keys_cred_unlock(struct keys *k, const char *id) INK_WUR;
 /* One blob holding the whole key store, sealed under the master key: keys stay sealed under
  * their signers' PINs inside it. *blob malloc'd. */
 int keys_backup(struct keys *k, uint8_t **blob, size_t *len) INK_WUR;
-/* Restores a blob into an empty key store of the same master key; a corrupted, truncated or
- * foreign blob is refused and nothing changes. *count: credentials restored. */
-int keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count) INK_WUR;
+/* Restores a blob of the same master key, all or nothing; a corrupted, truncated or foreign blob
+ * is refused (INK_ERR_CRYPTO, INK_ERR_INVALID) and nothing changes. Nothing revoked or destroyed
+ * after the backup becomes usable again; what shows it (witnesses), applied as a union:
+ *  - the live key store being replaced, when its issuing CA is the backup's: its revoked and
+ *    destroyed credentials stay so (sealed keys removed), locks and PIN failure counts stay, its
+ *    revoked serials (table and CRL) join the list. It may hold no other CA's credentials, and no
+ *    usable or pending key the backup lacks (INK_ERR_EXISTS: they would be lost);
+ *  - crl (DER, crl_len bytes; NULL/0 none): a CRL the backup's issuing CA signed
+ *    (INK_ERR_UNTRUSTED otherwise), e.g. the last one it published; its serials join the list.
+ *    One older than the backup's own CRL shows nothing and counts as no witness.
+ * Every credential whose serial is on the list is revoked and its key destroyed, and the CRL is
+ * issued again with a number above the live, the backup's and crl's. With neither witness (a
+ * bare key store) the restore is refused (INK_ERR_NO_WITNESS) unless no_witness_ok: the caller
+ * checked dual control. The replay is logged. *count: credentials restored. */
+int keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl,
+                 size_t crl_len, bool no_witness_ok, size_t *count) INK_WUR;
 
 /* ---- master key shares (dual control of its backup) ---- */
 

@@ -82,6 +82,13 @@ int keys_extcert_check(struct keys *k, const char *id, const uint8_t *der, size_
 int keys_log_key_ensure(struct keys *k) INK_WUR;
 /* Records a revoked serial and renews the CRL. */
 int keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when) INK_WUR;
+/* Makes the CRL of every revoked serial afresh, numbered above the stored one and above after. */
+int keys_ca_crl_renew(struct keys *k, int64_t after) INK_WUR;
+/* Adds the entries of a CRL the key store's issuing CA signed (ca_crl_read: INK_ERR_UNTRUSTED
+ * for another issuer or key) to the revoked serials; *added: how many were new, *number its
+ * crlNumber. The CRL itself is not renewed. */
+int keys_ca_crl_witness(struct keys *k, const uint8_t *der, size_t len, size_t *added,
+                        int64_t *number) INK_WUR;
 
 /* ---- PKCS#11 backend (p11.c) ---- */
 

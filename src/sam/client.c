@@ -614,7 +614,8 @@ sam_key_unlock(struct sam_client *c, const char *id)
 }
 
 int
-sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *count)
+sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, const uint8_t *crl,
+            size_t crl_len, uint32_t *count)
 {
 	struct exch x;
 	int r;
@@ -623,6 +624,8 @@ sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *cou
 	exch_init(&x, SAM_MSG_RESTORE, &r);
 	if (r == 0)
 		r = buf_put_string(&x.req, blob, len);
+	if (r == 0 && crl != NULL && crl_len > 0)
+		r = buf_put_string(&x.req, crl, crl_len);
 	return plain_reply(c, &x, r, count);
 }
 

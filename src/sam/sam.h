@@ -37,7 +37,7 @@ enum sam_msg {
 	SAM_MSG_CA_CHAIN = 19,     /* -> string PEM (issuing CA, root) */
 	SAM_MSG_CA_CRL = 20,       /* -> string DER */
 	SAM_MSG_BACKUP = 21,       /* -> string blob */
-	SAM_MSG_RESTORE = 22,      /* string blob -> u32 count */
+	SAM_MSG_RESTORE = 22,      /* string blob [, string crl DER ("" none)] -> u32 count */
 	SAM_MSG_CA_ARL = 26,       /* -> string DER (the root's CRL) */
 	/* Signing (SCAL2): owner, string session hash(32), cred, string sealed TOTP seed, otp,
 	 * u32 window, pin, hash OID ("" unknown), u32 ttl, u32 n, n x string hash
@@ -144,7 +144,10 @@ int sam_ca_chain(struct sam_client *c, char **pem) INK_WUR;
 int sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
 int sam_ca_arl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
 int sam_backup(struct sam_client *c, uint8_t **blob, size_t *len) INK_WUR;
-int sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, uint32_t *count) INK_WUR;
+/* Restores a backup; crl (DER, NULL/0 none) is the CA's last CRL, a witness of revocations
+ * after the backup (keys_restore). */
+int sam_restore(struct sam_client *c, const uint8_t *blob, size_t len, const uint8_t *crl,
+                size_t crl_len, uint32_t *count) INK_WUR;
 
 /* An authorization request (the SAM checks OTP, then PIN, then mints the SAD). */
 struct sam_authz {

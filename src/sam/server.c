@@ -423,13 +423,16 @@ handle_backup(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 static int
 handle_restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	const uint8_t *blob;
-	size_t len, n = 0;
+	const uint8_t *blob, *crl = NULL;
+	size_t len, crl_len = 0, n = 0;
 	int r;
 
-	if (buf_get_string_ptr(req, &blob, &len, SAM_FRAME_MAX) != 0 || buf_remaining(req) != 0)
+	if (buf_get_string_ptr(req, &blob, &len, SAM_FRAME_MAX) != 0 ||
+	    (buf_remaining(req) != 0 && buf_get_string_ptr(req, &crl, &crl_len, SAM_FRAME_MAX) != 0) ||
+	    buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	if ((r = keys_restore(s->keys, blob, len, &n)) != 0)
+	/* No dual control is checked here yet: a restore needs a witness (live store or CRL). */
+	if ((r = keys_restore(s->keys, blob, len, crl_len > 0 ? crl : NULL, crl_len, false, &n)) != 0)
 		return r;
 	log_info("backup restored (%zu credentials)", n);
 	if (s->cfg != NULL && publish_log_key(s->cfg, s->keys) != 0)

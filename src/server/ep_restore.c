@@ -1,14 +1,17 @@
-/* ep_restore: POST /api/v1/restore — a backup back into an empty key store (same master key). */
+/* ep_restore: POST /api/v1/restore — a backup back into the key store (same master key), with
+ * the CA's last CRL as an optional witness of revocations made after it. */
 #include "server/server.h"
 
 #include <stdlib.h>
 
 struct restore_req {
 	char *backup;
+	char *crl;
 };
 
 static const struct json_field restore_spec[] = {
 	JSPEC_STRING("backup", struct restore_req, backup, 256u * 1024u * 1024u, JF_REQUIRED),
+	JSPEC_STRING("crl", struct restore_req, crl, 16u * 1024u * 1024u, 0),
 	JSPEC_END,
 };
 
@@ -16,8 +19,8 @@ void
 ep_restore(struct srv_request *rq)
 {
 	struct restore_req req = { 0 };
-	uint8_t *blob = NULL;
-	size_t len = 0;
+	uint8_t *blob = NULL, *crl = NULL;
+	size_t len = 0, crl_len = 0;
 	uint32_t n = 0;
 	int r;
 
@@ -27,12 +30,18 @@ ep_restore(struct srv_request *rq)
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter backup: base64 expected");
 		goto out;
 	}
-	r = auth_restore(&rq->srv->actx, &rq->areq, &rq->who, blob, len, &n);
+	if (req.crl != NULL && (b64_decode(req.crl, &crl, &crl_len) != 0 || crl_len == 0)) {
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		            "Invalid parameter crl: base64 DER expected");
+		goto out;
+	}
+	r = auth_restore(&rq->srv->actx, &rq->areq, &rq->who, blob, len, crl, crl_len, &n);
 	if (r != 0)
 		reply_key_err(rq, r);
 	else
 		reply_json(rq, MHD_HTTP_OK, json_pack("{s:I}", "restored", (json_int_t)n));
 out:
+	free(crl);
 	free(blob);
 	json_free_spec(restore_spec, &req);
 }
