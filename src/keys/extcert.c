@@ -95,9 +95,11 @@ store_of_pem(const char *path, const char *data, size_t len, X509_STORE **out)
 	X509 *x = NULL;
 	BIO *bio = NULL;
 	size_t n = 0, roots = 0;
+	unsigned long e;
 	int r = INK_ERR_ALLOC;
 
 	*out = NULL;
+	ERR_clear_error();
 	if ((store = X509_STORE_new()) == NULL ||
 	    (bio = BIO_new_mem_buf(data, (int)len)) == NULL)
 		goto out;
@@ -120,7 +122,13 @@ store_of_pem(const char *path, const char *data, size_t len, X509_STORE **out)
 		X509_free(x);
 		x = NULL;
 	}
-	ERR_clear_error();   /* the loop ends on "no start line" */
+	/* The loop ends on "no start line" at the end; anything else is a damaged block. */
+	e = ERR_peek_last_error();
+	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+		log_error("external_ca_file %s: unreadable after certificate %zu", path, n);
+		goto out;
+	}
+	ERR_clear_error();
 	if (n == 0 || roots == 0) {
 		log_error("external_ca_file %s: %s", path, n == 0 ? "no PEM certificate in it" :
 		          "no self-signed root CA in it (certificates must chain to one)");

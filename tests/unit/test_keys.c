@@ -599,6 +599,20 @@ test_extcert(void **state)
 	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
 	write_text(path, "not PEM\n", 8, 0644);
 	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	{
+		/* the root, then a damaged block (the issuing CA): not silently the root alone */
+		size_t ilen = (size_t)(second - chain), rlen = strlen(second);
+		char *bad = NULL;
+
+		assert_non_null(bad = malloc(ilen + rlen + 1));
+		memcpy(bad, second, rlen);
+		memcpy(bad + rlen, chain, ilen);
+		bad[rlen + ilen] = '\0';
+		bad[rlen + 100] = '*';
+		write_text(path, bad, strlen(bad), 0644);
+		free(bad);
+		assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	}
 	/* A refused load leaves nothing trusted. */
 	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), INK_ERR_UNSUPPORTED);
 	write_text(path, chain, strlen(chain), 0644);
