@@ -204,6 +204,7 @@ expect_refused 409 invalid_request
 printf '%s' "$BODY" | grep -q "CRL" || fail "the refusal does not ask for the CRL: $BODY"
 api POST /api/v1/restore "$(restore_req "$T/backup.bin" "$T/crl0.der")" "$op"
 expect_refused 409 invalid_request
+grep -q 'is older than the backup' "$LOG" || fail "the stale CRL is not named in the log"
 api POST /api/v1/restore "$(restore_req "$T/backup.bin" "$T/forged.der")" "$op"
 expect_refused 400 invalid_request
 printf '%s' "$BODY" | grep -q "Not issued by a trusted CA" || fail "forged CRL: $BODY"
