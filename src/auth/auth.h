@@ -250,10 +250,21 @@ int auth_key_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
 /* The key store backup (system operator); *blob malloc'd. */
 int auth_backup(const struct auth_ctx *ctx, const struct auth_req *rq,
                 const struct auth_principal *actor, uint8_t **blob, size_t *len) INK_WUR;
-/* A restore needs the operator's fresh OTP too (checked by the SAM). */
+/* A restore: the operator's fresh OTP (checked by the SAM); crl (DER, NULL/0 none), the CA's
+ * last CRL, a witness of revocations after the backup; on a bare key store (the SAM serves
+ * nobody: disaster recovery) a security officer's username and fresh OTP as well — the SAM
+ * checks both officers against the backup's own records before it lets the restore stand. */
+struct auth_restore_req {
+	const char *otp;
+	const char *second_officer, *second_otp;   /* NULL: not a bare-machine restore */
+	const uint8_t *blob;
+	size_t len;
+	const uint8_t *crl;
+	size_t crl_len;
+};
 int auth_restore(const struct auth_ctx *ctx, const struct auth_req *rq,
-                 const struct auth_principal *actor, const char *otp, const uint8_t *blob,
-                 size_t len, uint32_t *count) INK_WUR;
+                 const struct auth_principal *actor, const struct auth_restore_req *a,
+                 uint32_t *count) INK_WUR;
 
 /* ---- CSC signing (SCAL2) ---- */
 

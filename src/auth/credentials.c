@@ -258,15 +258,28 @@ auth_backup(const struct auth_ctx *ctx, const struct auth_req *rq,
 
 int
 auth_restore(const struct auth_ctx *ctx, const struct auth_req *rq,
-             const struct auth_principal *actor, const char *otp, const uint8_t *blob, size_t len,
+             const struct auth_principal *actor, const struct auth_restore_req *a,
              uint32_t *count)
 {
+	struct store_user u;
 	int r;
 
 	*count = 0;
+	memset(&u, 0, sizeof(u));
 	if ((r = may(ctx, rq, actor, AUTH_PERM_BACKUP, "backup.restore", NULL)) != 0)
 		return r;
-	r = sam_restore(ctx->sam, actor->token_hash, otp, blob, len, count);
+	if (a->second_officer == NULL) {
+		r = sam_restore(ctx->sam, actor->token_hash, a->otp, a->blob, a->len, a->crl,
+		                a->crl_len, count);
+	} else if ((r = ctx->st->ops->user_get_by_name(ctx->st, a->second_officer, &u)) == 0) {
+		struct sam_bare_restore b = {
+			.operator_id = actor->user_id, .operator_otp = a->otp,
+			.officer_id = u.id, .officer_otp = a->second_otp,
+		};
+
+		r = sam_restore_bare(ctx->sam, &b, a->blob, a->len, a->crl, a->crl_len, count);
+	}
 	key_audit(ctx, rq, actor, "backup.restore", NULL, NULL, r);
+	OPENSSL_cleanse(&u, sizeof(u));
 	return r;
 }

@@ -109,12 +109,15 @@ int ca_make_crl(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_revoked *lis
  * (extensionRequest) for keyUsage digitalSignature+nonRepudiation, critical. */
 int ca_make_csr(EVP_PKEY *key, const struct ca_subject *subj, X509_REQ **req) INK_WUR;
 /* Checks a certificate an external CA issued for key before it is linked: same public key, v3,
- * a policy-allowed signature algorithm, not a CA, keyUsage present with digitalSignature or
+ * a policy-allowed signature algorithm, the usage of ca_check_usage(), valid now. INK_ERR_POLICY
+ * with why[whysz] naming the problem otherwise. The chain to the external CA and the subject
+ * are not checked here (keys/extcert.c does). */
+int ca_check_issued(X509 *cert, EVP_PKEY *key, int level, char *why, size_t whysz) INK_WUR;
+/* The usage part of that check: not a CA, keyUsage present with digitalSignature or
  * nonRepudiation and neither keyCertSign nor cRLSign, at level >= 3 exactly
  * digitalSignature+nonRepudiation marked critical and no extendedKeyUsage other than a
- * document-signing one, valid now. INK_ERR_POLICY with why[whysz] naming the problem otherwise.
- * The chain to the external CA is not checked here. */
-int ca_check_issued(X509 *cert, EVP_PKEY *key, int level, char *why, size_t whysz) INK_WUR;
+ * document-signing one. INK_ERR_POLICY with why[whysz] otherwise. */
+int ca_check_usage(X509 *cert, int level, char *why, size_t whysz) INK_WUR;
 
 /* ---- encodings ---- */
 
@@ -124,6 +127,24 @@ int ca_cert_der(X509 *cert, uint8_t **der, size_t *len) INK_WUR;
 int ca_crl_der(X509_CRL *crl, uint8_t **der, size_t *len) INK_WUR;
 /* Parses exactly len bytes (at most CA_DER_MAX) of DER as one certificate. */
 int ca_cert_from_der(const uint8_t *der, size_t len, X509 **cert) INK_WUR;
+
+/* Largest DER CRL ca_crl_read() accepts. */
+#define CA_CRL_DER_MAX (64 * 1024 * 1024)
+/* One entry of a CRL read back: the serial as ca_cert_info() writes it, when, why (CRLReason,
+ * 0 when the entry has none). */
+struct ca_crl_entry {
+	char serial_hex[41];
+	int64_t revoked_at;
+	int reason;
+};
+/* Reads exactly len bytes (at most CA_CRL_DER_MAX) of DER as one complete CRL that issuer
+ * issued: its issuer name is issuer's subject and its signature verifies under issuer's key
+ * (INK_ERR_UNTRUSTED otherwise). A delta CRL, more than CA_CRL_MAX_ENTRIES entries, or an entry
+ * with an unreadable serial, date or reason (or one ca_make_crl() would not write) is
+ * INK_ERR_INVALID. *entries malloc'd (NULL when there are none); *number its crlNumber (0 when
+ * it has none). */
+int ca_crl_read(const uint8_t *der, size_t len, X509 *issuer, struct ca_crl_entry **entries,
+                size_t *n, int64_t *number) INK_WUR;
 /* Subject and issuer as RFC 2253 strings (UTF-8 kept as is), serial as upper-case hex, validity
  * as UTC seconds; INK_ERR_TOO_LARGE when a DN does not fit, INK_ERR_UNSUPPORTED for a negative or
  * over-long (> 20 bytes) serial. */

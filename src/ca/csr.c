@@ -99,13 +99,48 @@ ekus_signing_only(X509 *cert)
 }
 
 int
-ca_check_issued(X509 *cert, EVP_PKEY *key, int level, char *why, size_t whysz)
+ca_check_usage(X509 *cert, int level, char *why, size_t whysz)
 {
 	const uint32_t sign = KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION;
+	uint32_t flags, ku;
+	int i;
+
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (cert == NULL || level < 1 || level > 4)
+		return INK_ERR_INVALID;
+	flags = X509_get_extension_flags(cert);
+	if (flags & EXFLAG_INVALID)
+		return refuse(why, whysz, "certificate has malformed or duplicate extensions");
+	if ((flags & EXFLAG_KUSAGE) == 0)
+		return refuse(why, whysz, "certificate has no keyUsage extension");
+	ku = X509_get_key_usage(cert);
+	if ((ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) != 0)
+		return refuse(why, whysz, "keyUsage allows keyCertSign or cRLSign");
+	if ((flags & EXFLAG_CA) || X509_check_ca(cert) != 0)
+		return refuse(why, whysz, "certificate is a CA certificate");
+	if ((ku & sign) == 0)
+		return refuse(why, whysz, "keyUsage has neither digitalSignature nor nonRepudiation");
+	if (level >= 3) {
+		if (ku != sign)
+			return refuse(why, whysz, "at level 3 and 4 keyUsage must be exactly "
+			              "digitalSignature and nonRepudiation");
+		if ((i = X509_get_ext_by_NID(cert, NID_key_usage, -1)) < 0 ||
+		    X509_EXTENSION_get_critical(X509_get_ext(cert, i)) != 1)
+			return refuse(why, whysz, "at level 3 and 4 keyUsage must be critical");
+		if (ekus_signing_only(cert) != 1)
+			return refuse(why, whysz, "at level 3 and 4 extendedKeyUsage may only name "
+			              "document signing");
+	}
+	return 0;
+}
+
+int
+ca_check_issued(X509 *cert, EVP_PKEY *key, int level, char *why, size_t whysz)
+{
 	char oid[64], kwhy[256];
 	EVP_PKEY *pub;
-	uint32_t flags, ku;
-	int i, mdnid = NID_undef, r;
+	int mdnid = NID_undef, r;
 
 	if (why != NULL && whysz > 0)
 		why[0] = '\0';
@@ -135,29 +170,8 @@ ca_check_issued(X509 *cert, EVP_PKEY *key, int level, char *why, size_t whysz)
 		ERR_clear_error();
 		return refuse(why, whysz, "certificate signature digest not allowed (SHA-2 or SHA-3)");
 	}
-	flags = X509_get_extension_flags(cert);
-	if (flags & EXFLAG_INVALID)
-		return refuse(why, whysz, "certificate has malformed or duplicate extensions");
-	if ((flags & EXFLAG_KUSAGE) == 0)
-		return refuse(why, whysz, "certificate has no keyUsage extension");
-	ku = X509_get_key_usage(cert);
-	if ((ku & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) != 0)
-		return refuse(why, whysz, "keyUsage allows keyCertSign or cRLSign");
-	if ((flags & EXFLAG_CA) || X509_check_ca(cert) != 0)
-		return refuse(why, whysz, "certificate is a CA certificate");
-	if ((ku & sign) == 0)
-		return refuse(why, whysz, "keyUsage has neither digitalSignature nor nonRepudiation");
-	if (level >= 3) {
-		if (ku != sign)
-			return refuse(why, whysz, "at level 3 and 4 keyUsage must be exactly "
-			              "digitalSignature and nonRepudiation");
-		if ((i = X509_get_ext_by_NID(cert, NID_key_usage, -1)) < 0 ||
-		    X509_EXTENSION_get_critical(X509_get_ext(cert, i)) != 1)
-			return refuse(why, whysz, "at level 3 and 4 keyUsage must be critical");
-		if (ekus_signing_only(cert) != 1)
-			return refuse(why, whysz, "at level 3 and 4 extendedKeyUsage may only name "
-			              "document signing");
-	}
+	if ((r = ca_check_usage(cert, level, why, whysz)) != 0)
+		return r;
 	if (X509_cmp_current_time(X509_get0_notBefore(cert)) >= 0)
 		return refuse(why, whysz, "certificate is not valid yet");
 	if (X509_cmp_current_time(X509_get0_notAfter(cert)) <= 0)

@@ -119,6 +119,91 @@ out:
 	return r;
 }
 
+/* CRLReason of an entry: 0 when it has none; -1 when it is unreadable or not one we write. */
+static int
+entry_reason(const X509_REVOKED *rev)
+{
+	ASN1_ENUMERATED *e;
+	int crit = -1;
+	long v;
+
+	if ((e = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit, NULL)) == NULL)
+		return crit == -1 ? CA_REASON_UNSPECIFIED : -1;
+	v = ASN1_ENUMERATED_get(e);
+	ASN1_ENUMERATED_free(e);
+	return v >= 0 && v <= CA_REASON_AA_COMPROMISE && ca_reason_valid((int)v) ? (int)v : -1;
+}
+
+int
+ca_crl_read(const uint8_t *der, size_t len, X509 *issuer, struct ca_crl_entry **entries,
+            size_t *n, int64_t *number)
+{
+	const uint8_t *p = der;
+	X509_CRL *crl = NULL;
+	ASN1_INTEGER *num = NULL;
+	STACK_OF(X509_REVOKED) *revs;
+	const X509_REVOKED *rev;
+	struct ca_crl_entry *v = NULL;
+	EVP_PKEY *key;
+	size_t cnt = 0, i;
+	int crit = -1, r = INK_ERR_INVALID;
+
+	if (entries != NULL)
+		*entries = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (number != NULL)
+		*number = 0;
+	if (der == NULL || len == 0 || issuer == NULL || entries == NULL || n == NULL || number == NULL)
+		return INK_ERR_INVALID;
+	if (len > CA_CRL_DER_MAX)
+		return INK_ERR_TOO_LARGE;
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL || p != der + len)
+		goto out;
+	r = INK_ERR_UNTRUSTED;
+	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) != 0 ||
+	    (key = X509_get0_pubkey(issuer)) == NULL || X509_CRL_verify(crl, key) != 1)
+		goto out;
+	r = INK_ERR_INVALID;
+	if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0)
+		goto out;
+	if ((num = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL)) == NULL) {
+		if (crit != -1)
+			goto out;
+	} else if (ASN1_INTEGER_get_int64(number, num) != 1 || *number < 0) {
+		goto out;
+	}
+	/* A CRL without entries has no list at all (num -1). */
+	if ((revs = X509_CRL_get_REVOKED(crl)) != NULL && sk_X509_REVOKED_num(revs) > 0)
+		cnt = (size_t)sk_X509_REVOKED_num(revs);
+	if (cnt > CA_CRL_MAX_ENTRIES)
+		goto out;
+	if (cnt > 0 && (v = calloc(cnt, sizeof(*v))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < cnt; i++) {
+		rev = sk_X509_REVOKED_value(revs, (int)i);
+		if (ca_int_serial_hex(X509_REVOKED_get0_serialNumber(rev), v[i].serial_hex,
+		                      sizeof(v[i].serial_hex)) != 0 ||
+		    time_secs(X509_REVOKED_get0_revocationDate(rev), &v[i].revoked_at) != 0 ||
+		    v[i].revoked_at <= 0 || (v[i].reason = entry_reason(rev)) < 0)
+			goto out;
+	}
+	*entries = v;
+	*n = cnt;
+	v = NULL;
+	r = 0;
+out:
+	if (r != 0 && number != NULL)
+		*number = 0;
+	ERR_clear_error();
+	free(v);
+	ASN1_INTEGER_free(num);
+	X509_CRL_free(crl);
+	return r;
+}
+
 int
 ca_cert_info(X509 *cert, char *subject_dn, size_t sdnsz, char *issuer_dn, size_t idnsz,
              char serial_hex[static 41], int64_t *not_before, int64_t *not_after)

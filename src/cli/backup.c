@@ -2,14 +2,20 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define BACKUP_USAGE "backup create FILE\n       inkan backup restore FILE"
+#define BACKUP_USAGE "backup create FILE\n       inkan backup restore FILE [--crl CRLFILE] [--second-officer NAME]"
 
 /* The server takes at most 256 MiB of base64 (its max_body is usually far smaller). */
 #define BACKUP_FILE_MAX (192u * 1024u * 1024u)
+/* ... and 16 MiB of base64 CRL. */
+#define CRL_FILE_MAX (12u * 1024u * 1024u)
 
 /* 0 if nothing is at path; a reported error otherwise. */
 static int
@@ -72,17 +78,55 @@ out:
 	return r;
 }
 
+/* The CRL in file (DER, as GET /ca/crl serves it, or PEM) as base64 DER; the server checks it. */
 static int
-backup_restore(struct cli_ctx *c, const char *file)
+read_crl(struct cli_ctx *c, const char *file, char **b64)
+{
+	X509_CRL *crl = NULL;
+	BIO *bio = NULL;
+	uint8_t *der = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int n, r;
+
+	*b64 = NULL;
+	if ((r = ink_read_file(file, CRL_FILE_MAX, &data, &len)) != 0)
+		return cli_fail(c, r, "cannot read %s: %s", file, ink_err_str(r));
+	if (len > 0 && strstr(data, "-----BEGIN X509 CRL-----") != NULL) {
+		if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL ||
+		    (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) == NULL ||
+		    (n = i2d_X509_CRL(crl, &der)) <= 0) {
+			ERR_clear_error();
+			r = cli_fail(c, INK_ERR_INVALID, "%s: not a readable PEM CRL", file);
+			goto out;
+		}
+		r = b64_encode(der, (size_t)n, b64);
+	} else if (len > 0) {
+		r = b64_encode((const uint8_t *)data, len, b64);
+	} else {
+		r = cli_fail(c, INK_ERR_INVALID, "%s is empty", file);
+	}
+out:
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+	BIO_free(bio);
+	free(data);
+	return r;
+}
+
+static int
+backup_restore(struct cli_ctx *c, const char *file, const char *crl_file, const char *second)
 {
 	struct cli_resp resp;
 	const json_t *n;
 	json_t *body = NULL;
-	char *data = NULL, *b64 = NULL, *otp = NULL;
+	char *data = NULL, *b64 = NULL, *otp = NULL, *crl = NULL, *otp2 = NULL;
 	size_t len = 0;
 	int r;
 
 	memset(&resp, 0, sizeof(resp));
+	if (crl_file != NULL && (r = read_crl(c, crl_file, &crl)) != 0)
+		goto out;
 	if ((r = ink_read_file(file, BACKUP_FILE_MAX, &data, &len)) != 0) {
 		r = cli_fail(c, r, "cannot read %s: %s", file, ink_err_str(r));
 		goto out;
@@ -96,7 +140,14 @@ backup_restore(struct cli_ctx *c, const char *file)
 	/* A restore is a grave act: the SAM checks the operator's fresh OTP. */
 	if ((r = cli_get_otp(c, &otp)) != 0)
 		goto out;
-	if ((body = json_pack("{s:s, s:s}", "backup", b64, "otp", otp)) == NULL) {
+	/* On a bare key store (disaster recovery) a security officer's fresh OTP goes with it:
+	 * the SAM checks both against the backup's own records of the two officers. */
+	if (second != NULL && (r = cli_get_second_otp(c, &otp2)) != 0)
+		goto out;
+	if ((body = json_pack("{s:s, s:s}", "backup", b64, "otp", otp)) == NULL ||
+	    (crl != NULL && json_object_set_new(body, "crl", json_string(crl)) != 0) ||
+	    (second != NULL && (json_object_set_new(body, "second_officer", json_string(second)) != 0 ||
+	                        json_object_set_new(body, "second_otp", json_string(otp2)) != 0))) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
@@ -114,26 +165,46 @@ backup_restore(struct cli_ctx *c, const char *file)
 out:
 	json_decref(body);
 	cli_resp_free(&resp);
+	free(crl);
 	free(b64);
 	free(data);
 	secmem_free(otp);
+	secmem_free(otp2);
 	return r;
 }
 
 int
 cmd_backup(struct cli_ctx *c, int argc, char **argv)
 {
-	const char *sub = argc >= 2 ? argv[1] : "";
+	static const struct option opts[] = {
+		{ "crl", required_argument, NULL, 'c' },
+		{ "second-officer", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sub = argc >= 2 ? argv[1] : "", *crl = NULL, *second = NULL;
+	int ch;
 
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
 		printf("usage: inkan %s\n", BACKUP_USAGE);
 		return 0;
 	}
+	if (strcmp(sub, "restore") == 0) {
+		/* argv[0] for getopt: the action */
+		while ((ch = cli_getopt(argc - 1, argv + 1, "", opts)) != -1) {
+			if ((ch != 'c' && ch != 's') || *optarg == '\0')
+				return cli_usage(BACKUP_USAGE);
+			if (ch == 'c')
+				crl = optarg;
+			else
+				second = optarg;
+		}
+		if (optind + 2 != argc || *argv[optind + 1] == '\0')
+			return cli_usage(BACKUP_USAGE);
+		return backup_restore(c, argv[optind + 1], crl, second);
+	}
 	if (argc != 3 || *argv[2] == '\0' || *argv[2] == '-')
 		return cli_usage(BACKUP_USAGE);
 	if (strcmp(sub, "create") == 0)
 		return backup_create(c, argv[2]);
-	if (strcmp(sub, "restore") == 0)
-		return backup_restore(c, argv[2]);
 	return cli_usage(BACKUP_USAGE);
 }

@@ -148,6 +148,8 @@ int cli_prompt_secret(const char *prompt, char **out) INK_WUR;
 int cli_get_password(struct cli_ctx *c, const char *prompt, char **out) INK_WUR;
 /* The TOTP code: env INKAN_OTP, else a prompt. */
 int cli_get_otp(struct cli_ctx *c, char **out) INK_WUR;
+/* A second officer's TOTP code (dual control): $INKAN_SECOND_OTP or the terminal. */
+int cli_get_second_otp(struct cli_ctx *c, char **out) INK_WUR;
 /* A new password: env INKAN_NEW_PASSWORD, else prompted twice (both must match). */
 int cli_get_new_password(struct cli_ctx *c, char **out) INK_WUR;
 /* A signing PIN already set: env INKAN_PIN, else a prompt. */

@@ -154,6 +154,12 @@ cli_get_otp(struct cli_ctx *c, char **out)
 	return secret_from_env_or_tty(c, "INKAN_OTP", "TOTP code: ", out);
 }
 
+int
+cli_get_second_otp(struct cli_ctx *c, char **out)
+{
+	return secret_from_env_or_tty(c, "INKAN_SECOND_OTP", "Second officer's TOTP code: ", out);
+}
+
 /* A secret being set: env, else asked twice on the terminal (both answers must match). */
 static int
 new_secret(struct cli_ctx *c, const char *env, const char *prompt, const char *again,

@@ -46,7 +46,12 @@ enum {
 	INK_ERR_BAD_PIN = -25,       /* wrong signing PIN (counted against the credential) */
 	INK_ERR_ENROL = -26,         /* the person has not enrolled their second factor yet */
 	INK_ERR_IDENTITY = -27,      /* this identity (document) is registered already */
-	INK_ERR_MAX_ = -28
+	INK_ERR_UNTRUSTED = -28,     /* not issued by a CA we trust (certificate chain, CRL signature) */
+	INK_ERR_WRONG_KEY = -29,     /* the certificate is for another public key */
+	INK_ERR_WRONG_SUBJECT = -30, /* the certificate names someone other than the registered signer */
+	INK_ERR_KEY_USAGE = -31,     /* key usage not what the assurance level requires, or a CA */
+	INK_ERR_NO_WITNESS = -32,    /* a restore with nothing that shows later revocations */
+	INK_ERR_MAX_ = -33
 };
 
 /* Fixed English text for an INK_ERR_* code; never NULL. */
@@ -211,6 +216,7 @@ struct ink_config {
 	char pkcs11_allowed_modules[1024]; /* colon-separated allow-list of module paths */
 	char pkcs11_token_label[33]; /* token label (at most 32 bytes) */
 	char pkcs11_pin_file[512];   /* token user PIN file (0600), relative to DIR/sam/ */
+	char external_ca_file[512];  /* PEM bundle of external CAs, relative to DIR/sam/ ("" none) */
 	char service_name[64];
 	char lang[16];
 	char log_level[16];

@@ -55,6 +55,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("pkcs11_allowed_modules", pkcs11_allowed_modules, "/usr/lib/softhsm/libsofthsm2.so", "colon-separated PKCS#11 module paths that may be loaded"),
 	STR("pkcs11_token_label", pkcs11_token_label, "inkan", "label of the PKCS#11 token holding the wrapping master secret"),
 	STR("pkcs11_pin_file", pkcs11_pin_file, "pkcs11.pin", "file holding the token user PIN (mode 0600, inkan-sam's), relative to DATA/sam/"),
+	STR("external_ca_file", external_ca_file, "", "PEM bundle of the external CAs (roots and intermediates) whose signer certificates may be linked to pending keys, relative to DATA/sam/; read by inkan-sam only (empty: external certificates are refused)"),
 	STR("service_name", service_name, "inkan remote signing service", "name shown by /csc/v2/info"),
 	STR("lang", lang, "en-US", "language of /csc/v2/info"),
 	STR("log_level", log_level, "info", "debug, info, warn or error"),

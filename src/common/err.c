@@ -30,6 +30,11 @@ static const char *const err_text[] = {
 	[-INK_ERR_BAD_PIN] = "wrong PIN",
 	[-INK_ERR_ENROL] = "second factor not enrolled",
 	[-INK_ERR_IDENTITY] = "identity already registered",
+	[-INK_ERR_UNTRUSTED] = "not issued by a trusted CA",
+	[-INK_ERR_WRONG_KEY] = "certificate is for another key",
+	[-INK_ERR_WRONG_SUBJECT] = "certificate names another subject",
+	[-INK_ERR_KEY_USAGE] = "key usage not allowed at this assurance level",
+	[-INK_ERR_NO_WITNESS] = "no witness of later revocations",
 };
 
 const char *

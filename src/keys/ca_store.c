@@ -24,6 +24,8 @@
 int
 keys_set_params(struct keys *k, const struct keys_params *p)
 {
+	int r;
+
 	k->params = *p;
 	snprintf(k->crl_url, sizeof(k->crl_url), "%s", p->crl_url != NULL ? p->crl_url : "");
 	snprintf(k->arl_url, sizeof(k->arl_url), "%s", p->arl_url != NULL ? p->arl_url : "");
@@ -37,6 +39,9 @@ keys_set_params(struct keys *k, const struct keys_params *p)
 	if (k->params.level < 1 || k->params.level > 4 || k->params.cert_days < 1 ||
 	    k->params.max_pin_failures < 1)
 		return INK_ERR_CONFIG;
+	k->params.external_ca_file = NULL;
+	if ((r = keys_extca_load(k, p->external_ca_file)) != 0)
+		return r;
 	/* inkan p11: key_backend = pkcs11 opens the token session here (keys_close closes it). */
 	k->params.key_backend = "soft";
 	k->params.pkcs11_module = k->params.pkcs11_allowed_modules = NULL;
@@ -165,9 +170,8 @@ save_crl(struct keys *k, int64_t number, const uint8_t *der, size_t len)
 	return r;
 }
 
-/* Makes a CRL of every revoked serial with the next number. */
-static int
-renew_crl(struct keys *k)
+int
+keys_ca_crl_renew(struct keys *k, int64_t after)
 {
 	sqlite3_stmt *st = NULL;
 	struct ca_revoked *list = NULL, *nl;
@@ -185,6 +189,8 @@ renew_crl(struct keys *k)
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		number = sqlite3_column_int64(st, 0) + 1;
+	if (after >= number)
+		number = after + 1;
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_prepare_v2(k->db, "SELECT serial, revoked_at, reason FROM revoked ORDER BY serial",
@@ -259,7 +265,7 @@ keys_ca_init(struct keys *k)
 	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
 		goto out;
 	if ((r = store_ca(k, "root", rk, rc)) != 0 || (r = store_ca(k, "issuing", ik, ic)) != 0 ||
-	    (r = store_ca(k, "tsa", tk, tc)) != 0 || (r = renew_crl(k)) != 0) {
+	    (r = store_ca(k, "tsa", tk, tc)) != 0 || (r = keys_ca_crl_renew(k, 0)) != 0) {
 		(void)keys_exec(k, "ROLLBACK");
 		goto out;
 	}
@@ -366,7 +372,7 @@ keys_ca_crl(struct keys *k, uint8_t **der, size_t *len)
 		sqlite3_finalize(st);
 		st = NULL;
 		/* Missing or old: a fresh one, so nextUpdate is always ahead of relying parties. */
-		if ((r = renew_crl(k)) != 0)
+		if ((r = keys_ca_crl_renew(k, 0)) != 0)
 			return r;
 	}
 	sqlite3_finalize(st);
@@ -484,27 +490,6 @@ out:
 }
 
 int
-keys_ca_check(struct keys *k, const uint8_t *der, size_t len, EVP_PKEY *pub,
-              char serial_hex[static 41], int64_t *not_before, int64_t *not_after)
-{
-	X509 *cert = NULL;
-	char why[160], sd[512], id[512];
-	int r;
-
-	serial_hex[0] = '\0';
-	if ((r = ca_cert_from_der(der, len, &cert)) != 0)
-		return INK_ERR_INVALID;
-	if ((r = ca_check_issued(cert, pub, k->params.level, why, sizeof(why))) != 0) {
-		log_op("certificate refused: %s", why);
-		goto out;
-	}
-	r = ca_cert_info(cert, sd, sizeof(sd), id, sizeof(id), serial_hex, not_before, not_after);
-out:
-	X509_free(cert);
-	return r;
-}
-
-int
 keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when)
 {
 	sqlite3_stmt *st = NULL;
@@ -521,7 +506,49 @@ keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when)
 	sqlite3_finalize(st);
 	if (r != 0)
 		return r;
-	return renew_crl(k);
+	return keys_ca_crl_renew(k, 0);
+}
+
+int
+keys_ca_crl_witness(struct keys *k, const uint8_t *der, size_t len, size_t *added,
+                    int64_t *number)
+{
+	struct ca_crl_entry *v = NULL;
+	sqlite3_stmt *st = NULL;
+	X509 *cert = NULL;
+	int64_t now = ink_now();
+	size_t n = 0, i;
+	int r;
+
+	*added = 0;
+	*number = 0;
+	if ((r = load_ca(k, "issuing", NULL, &cert)) != 0 ||
+	    (r = ca_crl_read(der, len, cert, &v, &n, number)) != 0)
+		goto out;
+	r = INK_ERR_STORE;
+	if (sqlite3_prepare_v2(k->db, "INSERT OR IGNORE INTO revoked (serial, revoked_at, reason) "
+	                       "VALUES (?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, v[i].serial_hex, -1, SQLITE_STATIC);
+		/* Another node's clock may run ahead: the CRL we make refuses future dates. */
+		sqlite3_bind_int64(st, 2, v[i].revoked_at < now ? v[i].revoked_at : now);
+		sqlite3_bind_int(st, 3, v[i].reason);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+		*added += (size_t)sqlite3_changes(k->db);
+	}
+	r = 0;
+out:
+	if (r != 0) {
+		*added = 0;
+		*number = 0;
+	}
+	sqlite3_finalize(st);
+	X509_free(cert);
+	free(v);
+	return r;
 }
 
 int

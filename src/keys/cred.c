@@ -1312,7 +1312,7 @@ keys_cred_import_cert(struct keys *k, const char *owner, const char *id, const u
 		r = INK_ERR_CRYPTO;
 		goto out;
 	}
-	if ((r = keys_ca_check(k, der, len, pub, serial, &nb, &na)) != 0)
+	if ((r = keys_extcert_check(k, id, der, len, pub, serial, &nb, &na)) != 0)
 		goto out;
 	if ((r = exec_update(k, "UPDATE credentials SET cert = ?1, serial = ?2, not_before = ?3, "
 	                     "not_after = ?4, status = ?5 WHERE id = ?6 AND status = ?7", "btiiiti",

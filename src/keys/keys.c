@@ -316,6 +316,7 @@ keys_close(struct keys *k)
 		EVP_PKEY_free(k->dec[i].out);
 	}
 	sqlite3_finalize(k->st_secret);
+	X509_STORE_free(k->ext_ca);
 	if (k->db != NULL)
 		sqlite3_close(k->db);
 	free(k->arl);

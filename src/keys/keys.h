@@ -46,9 +46,13 @@ struct keys_params {
 	const char *pkcs11_allowed_modules;        /* colon-separated allow-list of module paths */
 	const char *pkcs11_token_label;            /* token to use */
 	const char *pkcs11_pin_file;               /* token user PIN, 0600; relative to the key dir */
+	/* External CAs whose certificates may be linked to pending keys: a PEM file, relative to
+	 * the key dir; NULL or "" refuses every external certificate. Loaded by keys_set_params. */
+	const char *external_ca_file;
 };
-/* Copies the settings (strings are copied). With key_backend = "pkcs11" it also opens the
- * token session (keys_close closes it); new credentials are then made in the token. */
+/* Copies the settings (strings are copied) and loads external_ca_file (INK_ERR_CONFIG when
+ * it is unsafe, unreadable or holds no usable CA). With key_backend = "pkcs11" it also opens
+ * the token session (keys_close closes it); new credentials are then made in the token. */
 int keys_set_params(struct keys *k, const struct keys_params *p) INK_WUR;
 
 /* ---- the built-in CA (its keys sealed in the key store) ---- */
@@ -288,9 +292,27 @@ int keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq) INK_WUR;
 /* One blob holding the whole key store, sealed under the master key: keys stay sealed under
  * their signers' PINs inside it. *blob malloc'd. */
 int keys_backup(struct keys *k, uint8_t **blob, size_t *len) INK_WUR;
-/* Restores a blob into an empty key store of the same master key; a corrupted, truncated or
- * foreign blob is refused and nothing changes. *count: credentials restored. */
-int keys_restore(struct keys *k, const uint8_t *blob, size_t len, size_t *count) INK_WUR;
+/* Restores a blob of the same master key, all or nothing; a corrupted, truncated or foreign blob
+ * is refused (INK_ERR_CRYPTO, INK_ERR_INVALID) and nothing changes. Nothing revoked or destroyed
+ * after the backup becomes usable again; what shows it (witnesses), applied as a union:
+ *  - the live key store being replaced, when its issuing CA is the backup's: its revoked and
+ *    destroyed credentials stay so (sealed keys removed), locks and PIN failure counts stay, its
+ *    revoked serials (table and CRL) join the list. It may hold no other CA's credentials, and no
+ *    usable or pending key the backup lacks (INK_ERR_EXISTS: they would be lost);
+ *  - crl (DER, crl_len bytes; NULL/0 none): a CRL the backup's issuing CA signed
+ *    (INK_ERR_UNTRUSTED otherwise), e.g. the last one it published; its serials join the list.
+ *    One older than the backup's own CRL shows nothing and counts as no witness.
+ * Every credential whose serial is on the list is revoked and its key destroyed, and the CRL is
+ * issued again with a number above the live, the backup's and crl's. With neither witness (a
+ * bare key store) the restore is refused (INK_ERR_NO_WITNESS) unless no_witness_ok: the caller
+ * checked dual control. The replay is logged. The persons the backup knows come back where the
+ * live store does not know them (the live record wins). check (NULL: none) runs inside the
+ * restore's transaction, after everything is in place and before the commit: an error from it
+ * takes the whole restore back (the bare machine's officers are checked against the backup's
+ * records this way). *count: credentials restored. */
+int keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl,
+                 size_t crl_len, bool no_witness_ok, int (*check)(void *arg), void *arg,
+                 size_t *count) INK_WUR;
 
 /* ---- master key shares (dual control of its backup) ---- */
 

@@ -3,6 +3,7 @@
 #define INKAN_KEYS_INT_H
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <sqlite3.h>
 
 #include "keys/keys.h"
@@ -43,6 +44,7 @@ struct keys {
 	char organization[128];
 	struct keys_decoder dec[KEYS_DEC_N];
 	sqlite3_stmt *st_secret;   /* load_secret's statement, prepared once (cred.c) */
+	X509_STORE *ext_ca;        /* external_ca_file's CAs (extcert.c); NULL: none configured */
 };
 
 /* Decodes a PKCS#8 private key of the given kind (KEYS_DEC_*) with the key store's cached
@@ -65,14 +67,36 @@ int keys_ca_issue(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *sub
 /* A PKCS#10 request for an external CA, signed by pkey. */
 int keys_ca_csr(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, uint8_t **der,
                 size_t *len) INK_WUR;
-/* Checks an external certificate for pkey at the configured level. */
-int keys_ca_check(struct keys *k, const uint8_t *der, size_t len, EVP_PKEY *pub,
-                  char serial_hex[static 41], int64_t *not_before, int64_t *not_after) INK_WUR;
+
+/* ---- certificates from an external CA (extcert.c) ---- */
+
+/* Replaces the external CAs with those of the PEM file path (relative to k->dir; NULL or ""
+ * none): a regular file, not a link, owned by root or us and writable by nobody else, holding
+ * CA certificates only, at least one of them self-signed. INK_ERR_CONFIG otherwise. */
+int keys_extca_load(struct keys *k, const char *path) INK_WUR;
+/* Checks a certificate an external CA issued for the PENDING credential id, whose public key
+ * is pub, before it is linked. Each refusal is logged with the check that failed:
+ * INK_ERR_UNSUPPORTED no external CA configured; INK_ERR_INVALID not one DER certificate;
+ * INK_ERR_WRONG_KEY another public key; INK_ERR_WRONG_SUBJECT commonName or serialNumber not
+ * exactly the registered ones, or another name (attribute, subjectAltName) in it;
+ * INK_ERR_KEY_USAGE a CA or a key usage the assurance level does not allow; INK_ERR_EXPIRED not
+ * valid now; INK_ERR_UNTRUSTED no chain to a configured CA; INK_ERR_POLICY a signature
+ * algorithm or key the policy refuses. On success the serial and validity are set. */
+int keys_extcert_check(struct keys *k, const char *id, const uint8_t *der, size_t len,
+                       EVP_PKEY *pub, char serial_hex[static 41], int64_t *not_before,
+                       int64_t *not_after) INK_WUR;
 /* Makes a fresh audit log key (the newest, so the one in use) when the one in use does not
  * open under this master key (auditlog.c). */
 int keys_log_key_ensure(struct keys *k) INK_WUR;
 /* Records a revoked serial and renews the CRL. */
 int keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when) INK_WUR;
+/* Makes the CRL of every revoked serial afresh, numbered above the stored one and above after. */
+int keys_ca_crl_renew(struct keys *k, int64_t after) INK_WUR;
+/* Adds the entries of a CRL the key store's issuing CA signed (ca_crl_read: INK_ERR_UNTRUSTED
+ * for another issuer or key) to the revoked serials; *added: how many were new, *number its
+ * crlNumber. The CRL itself is not renewed. */
+int keys_ca_crl_witness(struct keys *k, const uint8_t *der, size_t len, size_t *added,
+                        int64_t *number) INK_WUR;
 
 /* ---- PKCS#11 backend (p11.c) ---- */
 

@@ -520,7 +520,7 @@ sam_key_unlock(struct sam_client *c, const uint8_t session[static 32], const cha
 
 int
 sam_restore(struct sam_client *c, const uint8_t session[static 32], const char *otp,
-            const uint8_t *blob, size_t len, uint32_t *count)
+            const uint8_t *blob, size_t len, const uint8_t *crl, size_t crl_len, uint32_t *count)
 {
 	struct exch x;
 	int r;
@@ -528,8 +528,27 @@ sam_restore(struct sam_client *c, const uint8_t session[static 32], const char *
 	*count = 0;
 	exch_init(&x, SAM_MSG_RESTORE, &r);
 	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
-	    (r = buf_put_cstring(&x.req, otp)) == 0)
-		r = buf_put_string(&x.req, blob, len);
+	    (r = buf_put_cstring(&x.req, otp != NULL ? otp : "")) == 0 &&
+	    (r = buf_put_string(&x.req, blob, len)) == 0)
+		r = buf_put_string(&x.req, crl, crl != NULL ? crl_len : 0);
+	return plain_reply(c, &x, r, count);
+}
+
+int
+sam_restore_bare(struct sam_client *c, const struct sam_bare_restore *b, const uint8_t *blob,
+                 size_t len, const uint8_t *crl, size_t crl_len, uint32_t *count)
+{
+	struct exch x;
+	int r;
+
+	*count = 0;
+	exch_init(&x, SAM_MSG_RESTORE_BARE, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, b->operator_id)) == 0 &&
+	    (r = buf_put_cstring(&x.req, b->operator_otp != NULL ? b->operator_otp : "")) == 0 &&
+	    (r = buf_put_cstring(&x.req, b->officer_id)) == 0 &&
+	    (r = buf_put_cstring(&x.req, b->officer_otp != NULL ? b->officer_otp : "")) == 0 &&
+	    (r = buf_put_string(&x.req, blob, len)) == 0)
+		r = buf_put_string(&x.req, crl, crl != NULL ? crl_len : 0);
 	return plain_reply(c, &x, r, count);
 }
 

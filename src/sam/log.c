@@ -61,6 +61,7 @@ static const struct {
 	{ SAM_MSG_KEY_UNLOCK, "sam.key.unlock" },
 	{ SAM_MSG_BACKUP, "sam.backup" },
 	{ SAM_MSG_RESTORE, "sam.restore" },
+	{ SAM_MSG_RESTORE_BARE, "sam.restore.bare" },
 	{ SAM_MSG_AUTHORIZE, "sam.authorize" },
 	{ SAM_MSG_BOOTSTRAP, "sam.person.bootstrap" },
 	{ SAM_MSG_LOGIN, "sam.login" },

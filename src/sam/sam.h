@@ -37,7 +37,12 @@ enum sam_msg {
 	SAM_MSG_CA_CHAIN = 19,     /* -> string PEM (issuing CA, root) */
 	SAM_MSG_CA_CRL = 20,       /* -> string DER */
 	SAM_MSG_BACKUP = 21,       /* session (system operator) -> string blob */
-	SAM_MSG_RESTORE = 22,      /* session (system operator), otp, string blob -> u32 count */
+	/* session (system operator), otp, string blob, string crl DER ("" none) -> u32 count */
+	SAM_MSG_RESTORE = 22,
+	/* onto a bare key store (the SAM serves nobody): operator id, otp, security officer id,
+	 * otp, string blob, string crl -> u32 count; both officers checked against the backup's
+	 * own records of them, inside the restore's transaction */
+	SAM_MSG_RESTORE_BARE = 27,
 	SAM_MSG_CA_ARL = 26,       /* -> string DER (the root's CRL) */
 	/* Signing (SCAL2): session (signer), cred, otp, pin, hash OID ("" unknown), u32 ttl, u32 n,
 	 * n x string hash -> string sad(32), u64 otp step, u64 expires, cstring serial */
@@ -212,8 +217,18 @@ int sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
 int sam_ca_arl(struct sam_client *c, uint8_t **der, size_t *len) INK_WUR;
 int sam_backup(struct sam_client *c, const uint8_t session[static 32], uint8_t **blob,
                size_t *len) INK_WUR;
+/* crl (DER, NULL/0 none) is the CA's last CRL, a witness of revocations after the backup. */
 int sam_restore(struct sam_client *c, const uint8_t session[static 32], const char *otp,
-                const uint8_t *blob, size_t len, uint32_t *count) INK_WUR;
+                const uint8_t *blob, size_t len, const uint8_t *crl, size_t crl_len,
+                uint32_t *count) INK_WUR;
+/* Disaster recovery onto a bare key store: dual control by a system operator and a security
+ * officer, each with a fresh OTP of the seed the backup holds for them. */
+struct sam_bare_restore {
+	const char *operator_id, *operator_otp;
+	const char *officer_id, *officer_otp;
+};
+int sam_restore_bare(struct sam_client *c, const struct sam_bare_restore *b, const uint8_t *blob,
+                     size_t len, const uint8_t *crl, size_t crl_len, uint32_t *count) INK_WUR;
 
 /* An authorization request (the SAM checks OTP, then PIN, then mints the SAD). */
 struct sam_authz {

@@ -3,6 +3,7 @@
 #include "sam/sam.h"
 #include "sam/sam_int.h"
 
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,13 +365,37 @@ handle_backup(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return r;
 }
 
-/* string session (a system operator), cstring fresh otp, string blob -> u32 count */
+/* Reads string blob, string crl ("" none) and restores; check (may be NULL) runs inside the
+ * restore's transaction. */
+static int
+restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool bare,
+        int (*check)(void *arg), void *arg)
+{
+	const uint8_t *blob, *crl;
+	size_t len, crl_len, n = 0;
+	int r;
+
+	if (buf_get_string_ptr(req, &blob, &len, SAM_FRAME_MAX) != 0 ||
+	    buf_get_string_ptr(req, &crl, &crl_len, SAM_FRAME_MAX) != 0 || buf_remaining(req) != 0)
+		return INK_ERR_PROTOCOL;
+	/* Without a witness of later revocations only the bare machine's dual control will do. */
+	if ((r = keys_restore(s->keys, blob, len, crl_len > 0 ? crl : NULL, crl_len, bare, check, arg,
+	                      &n)) != 0)
+		return r;
+	snprintf(s->act.detail, sizeof(s->act.detail), "%zu credential(s)%s", n,
+	         bare ? "; bare key store, two officers' proofs" : "");
+	log_info("backup restored (%zu credentials)", n);
+	if (s->cfg != NULL && publish_log_key(s->cfg, s->keys) != 0)
+		log_error("cannot publish the restored audit log key");
+	return buf_put_u32(rep, (uint32_t)n);
+}
+
+/* string session (a system operator), cstring fresh otp, string blob, string crl -> u32 count */
 static int
 handle_restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	const uint8_t *blob, *hash;
+	const uint8_t *hash;
 	struct keys_person who;
-	size_t len, n = 0;
 	int64_t step;
 	int r;
 
@@ -379,14 +404,67 @@ handle_restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if ((r = sam_actor(s, hash, AUTH_ROLE_SYSTEM_OPERATOR, false, &who)) != 0 ||
 	    (r = sam_fresh_otp(s, req, who.id, &step)) != 0)
 		return r;
-	if (buf_get_string_ptr(req, &blob, &len, SAM_FRAME_MAX) != 0 || buf_remaining(req) != 0)
-		return INK_ERR_PROTOCOL;
-	if ((r = keys_restore(s->keys, blob, len, &n)) != 0)
-		return r;
-	log_info("backup restored (%zu credentials) by %s", n, who.id);
-	if (s->cfg != NULL && publish_log_key(s->cfg, s->keys) != 0)
-		log_error("cannot publish the restored audit log key");
-	return buf_put_u32(rep, (uint32_t)n);
+	return restore(s, req, rep, false, NULL, NULL);
+}
+
+/* The two officers of a bare-machine restore, checked against the records the backup brought. */
+struct bare_proof {
+	struct sam_state *s;
+	const char *id[2];
+	const char *otp[2];
+};
+
+static int
+bare_check(void *arg)
+{
+	static const uint32_t need[2] = { AUTH_ROLE_SYSTEM_OPERATOR, AUTH_ROLE_SECURITY_OFFICER };
+	struct bare_proof *b = arg;
+	struct keys_person p;
+	int64_t step;
+	int i, r;
+
+	if (strcmp(b->id[0], b->id[1]) == 0)
+		return INK_ERR_SOD;
+	for (i = 0; i < 2; i++) {
+		if ((r = keys_person_get(b->s->keys, b->id[i], &p)) != 0)
+			return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+		if ((p.roles & need[i]) == 0 || p.status != KEYS_PERSON_ACTIVE)
+			return INK_ERR_DENIED;
+		if ((r = sam_check_otp(b->s, b->id[i], b->otp[i], &step)) != 0)
+			return r;
+		if (i == 0)
+			snprintf(b->s->act.actor, sizeof(b->s->act.actor), "%s", p.username);
+	}
+	return 0;
+}
+
+/* cstring operator id, otp, security officer id, otp, string blob, string crl -> u32 count:
+ * disaster recovery onto a key store that serves nobody (no session can be checked there).
+ * Both officers' fresh codes are checked against the backup's own records of them, in the
+ * restore's transaction: a wrong one and nothing is restored. */
+static int
+handle_restore_bare(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char id0[SAM_USER_ID_MAX + 1], id1[SAM_USER_ID_MAX + 1];
+	char otp0[SAM_OTP_MAX + 1], otp1[SAM_OTP_MAX + 1];
+	struct bare_proof b = { .s = s, .id = { id0, id1 }, .otp = { otp0, otp1 } };
+	size_t persons = 0;
+	int r;
+
+	if (buf_get_cstring(req, id0, sizeof(id0)) != 0 || buf_get_cstring(req, otp0, sizeof(otp0)) != 0 ||
+	    buf_get_cstring(req, id1, sizeof(id1)) != 0 || buf_get_cstring(req, otp1, sizeof(otp1)) != 0)
+		r = INK_ERR_PROTOCOL;
+	else if ((r = keys_person_count_role(s->keys, AUTH_ROLES_ALL, NULL, &persons)) == 0) {
+		sam_act_subject(s, "key store");
+		if (persons > 0) {
+			log_warn("refused a bare-machine restore: the SAM serves persons (use a session)");
+			r = INK_ERR_EXISTS;
+		} else
+			r = restore(s, req, rep, true, bare_check, &b);
+	}
+	OPENSSL_cleanse(otp0, sizeof(otp0));
+	OPENSSL_cleanse(otp1, sizeof(otp1));
+	return r;
 }
 
 /* Publishes the audit log's public key as DATA/ca/audit-log.pem (at init, at start, and after
@@ -424,6 +502,7 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_CA_ARL] = handle_ca_arl,
 	[SAM_MSG_BACKUP] = handle_backup,
 	[SAM_MSG_RESTORE] = handle_restore,
+	[SAM_MSG_RESTORE_BARE] = handle_restore_bare,
 	[SAM_MSG_AUTHORIZE] = sam_handle_authorize,
 	[SAM_MSG_SIGN] = sam_handle_sign,
 	[SAM_MSG_SAD_DROP] = sam_handle_sad_drop,
@@ -463,6 +542,7 @@ open_keys(const struct ink_config *cfg, struct keys **out)
 		.pkcs11_allowed_modules = cfg->pkcs11_allowed_modules,
 		.pkcs11_token_label = cfg->pkcs11_token_label,
 		.pkcs11_pin_file = cfg->pkcs11_pin_file,
+		.external_ca_file = cfg->external_ca_file,
 	};
 	char dir[1024], crl_url[256], arl_url[256];
 	struct keys *k = NULL;

@@ -298,9 +298,32 @@ render_cred(const struct sam_cred *c)
 	return o;
 }
 
+/* Refusals of an external certificate or of a restore, each naming the check that failed. */
+static const struct {
+	int err;
+	unsigned status;
+	const char *text;
+} key_refusals[] = {
+	{ INK_ERR_UNSUPPORTED, MHD_HTTP_BAD_REQUEST, "Not offered by this server's configuration "
+	  "(external CA certificates need external_ca_file; the PKCS#11 backend makes no CSR)" },
+	{ INK_ERR_UNTRUSTED, MHD_HTTP_BAD_REQUEST, "Not issued by a trusted CA: the certificate does "
+	  "not chain to a CA of external_ca_file, or the CRL is not signed by the backup's issuing CA" },
+	{ INK_ERR_WRONG_KEY, MHD_HTTP_BAD_REQUEST, "Certificate refused: it is for another key than "
+	  "the pending credential's" },
+	{ INK_ERR_WRONG_SUBJECT, MHD_HTTP_BAD_REQUEST, "Certificate refused: its subject is not "
+	  "exactly the registered signer (commonName and serialNumber, nothing else naming a person)" },
+	{ INK_ERR_KEY_USAGE, MHD_HTTP_BAD_REQUEST, "Certificate refused: a CA certificate, or a key "
+	  "usage the assurance level does not allow" },
+	{ INK_ERR_NO_WITNESS, MHD_HTTP_CONFLICT, "Restore refused: nothing shows what was revoked "
+	  "after this backup (the key store holds nothing of its CA, and no CRL of it as new as the "
+	  "backup came with it); send the CA's last CRL as crl" },
+};
+
 void
 reply_key_err(struct srv_request *rq, int r)
 {
+	size_t i;
+
 	switch (r) {
 	case INK_ERR_LOCKED:
 		reply_ink_err(rq, r, "Credential locked");
@@ -328,7 +351,8 @@ reply_key_err(struct srv_request *rq, int r)
 		break;
 	case INK_ERR_EXISTS:
 		reply_error(rq, MHD_HTTP_CONFLICT, "invalid_request",
-		            "The credential already has its certificate, or the key store is not empty");
+		            "The credential already has its certificate, or the key store holds keys "
+		            "the restore would lose (another CA's, or usable ones made after the backup)");
 		break;
 	case INK_ERR_INVALID:
 	case INK_ERR_CRYPTO:
@@ -336,6 +360,13 @@ reply_key_err(struct srv_request *rq, int r)
 		            "Invalid certificate or backup (malformed, corrupted, or not ours)");
 		break;
 	default:
+		for (i = 0; i < INK_ARRAY_LEN(key_refusals); i++) {
+			if (key_refusals[i].err == r) {
+				reply_error(rq, key_refusals[i].status, "invalid_request",
+				            key_refusals[i].text);
+				return;
+			}
+		}
 		reply_ink_err(rq, r, NULL);
 		break;
 	}

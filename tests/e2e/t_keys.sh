@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t_keys: signers' keys through the real daemon — creation under a PIN, certificates checked with
 # openssl, ownership, PIN lockout, revocation on the CRL, renewal, backup -> wipe -> restore with
-# master key shares, deregistration destroying keys.
+# master key shares and the CA's CRL as witness, restores that never revive a key revoked or
+# destroyed after the backup, deregistration destroying keys.
 . "$(dirname "$0")/lib.sh"
 
 init_data
@@ -11,6 +12,8 @@ conf cert_policy_oid 1.2.392.200091.9.1
 start_inkand
 
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
+http GET /ca/crl
+cp "$T/body" "$T/crl0.der"   # the first CRL: older than any backup below
 ro=$(mkactive "$so" ro1 registration_officer)
 aud=$(mkactive "$so" aud1 system_auditor)
 op=$(mkactive "$so" op1 system_operator)
@@ -146,6 +149,28 @@ api POST /api/v1/backup "" "$op"
 expect_status 200
 printf '%s' "$BODY" | jq -r .backup | base64 -d >"$T/backup.bin"
 grep -q "$PIN_A2" "$T/backup.bin" && fail "the backup contains a PIN"
+# After the backup: bob's key is revoked; the CRL the CA publishes then is the witness.
+SB=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT serial FROM credentials WHERE id = '$KB';")
+api POST /api/v1/keys/"$KB"/revoke '{"reason": "keyCompromise"}' "$so"
+expect_status 204
+http GET /ca/crl
+cp "$T/body" "$T/last.der"
+NL=$(openssl crl -inform DER -in "$T/last.der" -noout -crlnumber | sed 's/^crlNumber=//')
+openssl crl -inform DER -in "$T/last.der" -noout -text | grep -q "$SB" || fail "bob's serial not on the CRL"
+# A CRL in the issuing CA's name signed by another key (openssl ca -gencrl).
+mkdir -p "$T/forge"
+: >"$T/forge/index.txt"
+echo 7FFF >"$T/forge/crlnumber"
+printf '[ca]\ndefault_ca = f\n[f]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha384\ndefault_crl_days = 7\n' \
+	"$T/forge/index.txt" "$T/forge/crlnumber" >"$T/forge/ca.cnf"
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout "$T/forge/key.pem" \
+	-subj "$(openssl x509 -in "$T/chain.pem" -noout -subject -nameopt compat | sed 's/^subject=//')" \
+	-out "$T/forge/cert.pem" 2>/dev/null || fail "openssl: forged CA"
+openssl ca -config "$T/forge/ca.cnf" -gencrl -keyfile "$T/forge/key.pem" -cert "$T/forge/cert.pem" \
+	-out "$T/forge/crl.pem" 2>/dev/null || fail "openssl ca -gencrl failed"
+openssl crl -in "$T/forge/crl.pem" -outform DER -out "$T/forged.der"
+[ "$(openssl crl -inform DER -in "$T/forged.der" -noout -issuer)" = "$(openssl crl -inform DER -in "$T/last.der" -noout -issuer)" ] ||
+	fail "the forged CRL does not carry the issuing CA's name"
 "$INKAN_SAM" --master-split 2 3 --data "$DATA" >"$T/shares" || fail "master-split failed"
 [ "$(wc -l <"$T/shares")" = 3 ] || fail "expected 3 shares"
 stop_inkand
@@ -164,20 +189,115 @@ expect_refused 400 invalid_request
 head -c 1000 "$T/backup.bin" >"$T/short.bin"
 api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/short.bin")" '{backup: $b}')" "$op"
 expect_refused 400 invalid_request
+# restore_req BACKUP [CRL]: the JSON body of POST /api/v1/restore
+restore_req() {
+	if [ -n "${2:-}" ]; then
+		jq -nc --rawfile b <(base64 -w0 "$1") --rawfile c <(base64 -w0 "$2") '{backup: $b, crl: $c}'
+	else
+		jq -nc --rawfile b <(base64 -w0 "$1") '{backup: $b}'
+	fi
+}
+# A bare key store shows nothing of what was revoked after the backup: refused without a
+# witness, with a CRL older than the backup, or with one signed by another key.
+api POST /api/v1/restore "$(restore_req "$T/backup.bin")" "$op"
+expect_refused 409 invalid_request
+printf '%s' "$BODY" | grep -q "CRL" || fail "the refusal does not ask for the CRL: $BODY"
+api POST /api/v1/restore "$(restore_req "$T/backup.bin" "$T/crl0.der")" "$op"
+expect_refused 409 invalid_request
+grep -q 'is older than the backup' "$LOG" || fail "the stale CRL is not named in the log"
+api POST /api/v1/restore "$(restore_req "$T/backup.bin" "$T/forged.der")" "$op"
+expect_refused 400 invalid_request
+printf '%s' "$BODY" | grep -q "Not issued by a trusted CA" || fail "forged CRL: $BODY"
 [ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" 'SELECT count(*) FROM credentials;')" = 0 ] ||
 	fail "a refused restore changed the key store"
-api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/backup.bin")" '{backup: $b}')" "$op"
-expect_status 200
-expect_jq '.restored == 4'
+grep -q 'CRL sent with it is not signed by the backup' "$LOG" || fail "the forged CRL is not named in the log"
+ok "a bare key store: no witness, a stale CRL, a forged CRL — restore refused, nothing changed"
+# The CLI sends the CA's last CRL with the backup.
+printf '%s' "$op" >"$T/op.tok"
+chmod 600 "$T/op.tok"
+"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/op.tok" --json backup restore \
+	"$T/backup.bin" --crl "$T/last.der" >"$T/restore.out" 2>"$T/restore.err" ||
+	fail "inkan backup restore --crl failed: $(cat "$T/restore.err")"
+jq -e '.restored == 4' "$T/restore.out" >/dev/null || fail "restore answer: $(cat "$T/restore.out")"
+[ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT status || ':' || (blob IS NULL) FROM credentials WHERE id = '$KB';")" = "3:1" ] ||
+	fail "bob's key, revoked after the backup, came back with the restore"
+http GET /ca/crl
+openssl crl -inform DER -in "$T/body" -noout -text >"$T/crl.txt"
+grep -q "$SB" "$T/crl.txt" || fail "the restored CRL lost the revocation made after the backup"
+NR=$(openssl crl -inform DER -in "$T/body" -noout -crlnumber | sed 's/^crlNumber=//')
+[ $((NR)) -gt $((NL)) ] || fail "the restored CRL's number $NR is not above the published $NL"
+grep -q 'replayed 1 revocation(s) and destruction(s) onto them and 1 revoked serial(s) onto the CRL (witnesses: CRL sent)' "$LOG" ||
+	fail "the replay is not logged"
+ok "backup -> revoke -> wipe -> restore with the CA's last CRL: the key stays revoked, the CRL goes forward ($NL -> $NR)"
 api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_B\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_refused 400 invalid_request
 api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A2\", \"new_pin\": \"$PIN_A\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_status 204
-http GET /ca/crl
-openssl crl -inform DER -in "$T/body" -noout -text | grep -q "$SR2" || fail "restored CRL lost a revocation"
-api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/backup.bin")" '{backup: $b}')" "$op"
-expect_refused 409 invalid_request
+grep -q "$SR2" "$T/crl.txt" || fail "restored CRL lost a revocation"
 ok "backup -> wipe -> 2-of-3 master key shares -> restore: the key opens with its PIN only"
+
+# --- a restore over the live key store: what it knows was revoked or destroyed stays so ---
+bob=$(token bob)
+ro=$(token ro1)
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$alice"
+expect_status 201
+KX=$(printf '%s' "$BODY" | jq -r .id)
+SX=$(printf '%s' "$BODY" | jq -r .serial)
+api POST /api/v1/keys "{\"pin\": \"$PIN_B\"}" "$bob"
+expect_status 201
+KB2=$(printf '%s' "$BODY" | jq -r .id)
+SB2=$(printf '%s' "$BODY" | jq -r .serial)
+api POST /api/v1/keys "{\"pin\": \"$PIN_B\", \"external_ca\": true}" "$bob"
+expect_status 201
+KBP=$(printf '%s' "$BODY" | jq -r .id)
+api POST /api/v1/backup "" "$op"
+expect_status 200
+printf '%s' "$BODY" | jq -r .backup | base64 -d >"$T/backup2.bin"
+# After it: alice revokes KX, bob is deregistered (KB2 revoked, the pending KBP destroyed),
+# alice makes KY.
+api POST /api/v1/keys/"$KX"/revoke '{"reason": "keyCompromise"}' "$alice"
+expect_status 204
+api DELETE /api/v1/users/bob "" "$ro"
+expect_status 204
+api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$alice"
+expect_status 201
+KY=$(printf '%s' "$BODY" | jq -r .id)
+SY=$(printf '%s' "$BODY" | jq -r .serial)
+# state CRED: status and whether the sealed key is gone
+state() { sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT status || ':' || (blob IS NULL) FROM credentials WHERE id = '$1';"; }
+[ "$(state "$KB2")" = "3:1" ] && [ "$(state "$KBP")" = "4:1" ] || fail "deregistration left keys: $(state "$KB2") $(state "$KBP")"
+# KY exists only here: restoring would lose it, so the restore is refused until it is revoked.
+api POST /api/v1/restore "$(restore_req "$T/backup2.bin")" "$op"
+expect_refused 409 invalid_request
+[ "$(state "$KY")" = "1:0" ] || fail "a refused restore touched KY"
+api POST /api/v1/keys/"$KY"/revoke '{"reason": "superseded"}' "$alice"
+expect_status 204
+http GET /ca/crl
+N2=$(openssl crl -inform DER -in "$T/body" -noout -crlnumber | sed 's/^crlNumber=//')
+api POST /api/v1/restore "$(restore_req "$T/backup2.bin")" "$op"
+expect_status 200
+[ "$(state "$KX")" = "3:1" ] || fail "KX, revoked after the backup, came back: $(state "$KX")"
+[ "$(state "$KB2")" = "3:1" ] || fail "KB2, revoked at deregistration after the backup, came back: $(state "$KB2")"
+[ "$(state "$KBP")" = "4:1" ] || fail "KBP, destroyed after the backup, came back: $(state "$KBP")"
+[ -z "$(state "$KY")" ] || fail "KY is not in the backup but is in the store: $(state "$KY")"
+H=$(head -c 32 /dev/urandom | base64 -w0)
+api POST /csc/v2/credentials/authorize "$(jq -nc --arg c "$KX" --arg h "$H" --arg p "$PIN_A" --arg o "$(otp_next alice)" \
+	'{credentialID: $c, numSignatures: 1, hashes: [$h], PIN: $p, OTP: $o}')" "$alice"
+expect_refused 400 invalid_request
+printf '%s' "$BODY" | grep -q 'revoked' || fail "authorize with the revoked key: $BODY"
+api POST /csc/v2/credentials/authorize "$(jq -nc --arg c "$KA" --arg h "$H" --arg p "$PIN_A" --arg o "$(otp_next alice)" \
+	'{credentialID: $c, numSignatures: 1, hashes: [$h], PIN: $p, OTP: $o}')" "$alice"
+expect_status 200
+http GET /ca/crl
+openssl crl -inform DER -in "$T/body" -noout -text >"$T/crl.txt"
+for s in "$SX" "$SB2" "$SY" "$SB" "$SR2"; do
+	grep -q "$s" "$T/crl.txt" || fail "serial $s is no longer on the CRL after the restore"
+done
+N3=$(openssl crl -inform DER -in "$T/body" -noout -crlnumber | sed 's/^crlNumber=//')
+[ $((N3)) -gt $((N2)) ] || fail "the CRL number went from $N2 to $N3"
+grep -q 'replayed 3 revocation(s) and destruction(s) onto them and 3 revoked serial(s) onto the CRL (witnesses: live key store)' "$LOG" ||
+	fail "the replay is not logged: $(grep 'restore:' "$LOG" | tail -n1)"
+ok "backup -> revoke, deregister -> restore over the live store: nothing comes back, the CRL goes forward ($N2 -> $N3)"
 
 # --- deregistration destroys every key and revokes its certificate ---
 api DELETE /api/v1/users/alice "$(otp_json ro1)" "$ro"

@@ -11,13 +11,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <sqlite3.h>
 
 #include "keys/keys.h"
 #include "audit/audit.h"
+#include "ca/ca.h"
 #include "keys/keys_int.h"   /* the PKCS#11 test hook */
 
 /* The Argon2id cost the tests configure (open_store, the PKCS#11 group). */
@@ -514,8 +517,9 @@ test_cred_lifecycle(void **state)
 	assert_int_equal(ext.status, KEYS_PENDING);
 	assert_true(csr_len > 0);
 	assert_int_equal(keys_cred_open(k, OWNER_A, ext.id, "555666", kek), INK_ERR_POLICY);
+	/* No external_ca_file: every external certificate is refused (test_extcert has the rest). */
 	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, c.cert, c.cert_len, &got),
-	                 INK_ERR_POLICY);
+	                 INK_ERR_UNSUPPORTED);
 	free(csr);
 	/* Deregistration destroys every remaining key. */
 	assert_int_equal(keys_cred_destroy_owner(k, OWNER_A, &count), 0);
@@ -526,6 +530,120 @@ test_cred_lifecycle(void **state)
 	keys_cred_clear(&c);
 	keys_cred_clear(&r2);
 	keys_cred_clear(&ext);
+	keys_close(k);
+}
+
+static void
+write_text(const char *path, const char *text, size_t len, mode_t mode)
+{
+	FILE *fp;
+
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(text, 1, len, fp), len);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Certificates from an external CA (the built-in CA stands in for it here; t_extca.sh uses
+ * CAs made with openssl): external_ca_file is checked when loaded, and a certificate is linked
+ * only for the pending key's own public key and registered subject. */
+static void
+test_extcert(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_subject subj = { .common_name = "Ext Signer", .serial_number = OWNER_A };
+	struct keys_subject other = { .common_name = "Ext Signer", .serial_number = OWNER_B };
+	struct keys_cred ext, act, got;
+	uint8_t *csr = NULL, *der = NULL, *der2 = NULL;
+	size_t csr_len = 0, len = 0, len2 = 0;
+	char *chain = NULL, *second, path[256], link[256], serial[41], serial2[41];
+	const uint8_t *pp;
+	EVP_PKEY *pub = NULL;
+	int64_t nb = 0, na = 0;
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	BUF_MEM *mem = NULL;
+
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, NULL, "555666", true, &ext, &csr,
+	                                  &csr_len), 0);
+	make_cred(k, OWNER_A, NULL, "111222", &act);
+	pp = ext.pub;
+	assert_non_null(pub = d2i_PUBKEY(NULL, &pp, (long)ext.pub_len));
+	assert_int_equal(keys_ca_issue(k, pub, &subj, &der, &len, serial, &nb, &na), 0);
+	assert_int_equal(keys_ca_issue(k, pub, &other, &der2, &len2, serial2, &nb, &na), 0);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), INK_ERR_UNSUPPORTED);
+
+	/* The file: CA certificates only, a root among them, nobody else may write it, no link. */
+	assert_int_equal(keys_ca_chain_pem(k, &chain), 0);
+	snprintf(path, sizeof(path), "%s/ext.pem", f->dir);
+	write_text(path, chain, strlen(chain), 0644);
+	assert_int_equal(keys_extca_load(k, "ext.pem"), 0);
+	assert_int_equal(keys_extca_load(k, path), 0);
+	assert_int_equal(chmod(path, 0664), 0);
+	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	assert_int_equal(chmod(path, 0644), 0);
+	snprintf(link, sizeof(link), "%s/link.pem", f->dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_int_equal(keys_extca_load(k, "link.pem"), INK_ERR_CONFIG);
+	assert_int_equal(keys_extca_load(k, "missing.pem"), INK_ERR_CONFIG);
+	assert_non_null(second = strstr(chain + 1, "-----BEGIN CERTIFICATE-----"));
+	write_text(path, chain, (size_t)(second - chain), 0644);   /* the issuing CA alone */
+	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	pp = act.cert;
+	assert_non_null(x = d2i_X509(NULL, &pp, (long)act.cert_len));
+	assert_non_null(bio = BIO_new(BIO_s_mem()));
+	assert_int_equal(PEM_write_bio_X509(bio, x), 1);
+	BIO_get_mem_ptr(bio, &mem);
+	write_text(path, mem->data, mem->length, 0644);            /* a signer's certificate */
+	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	write_text(path, "not PEM\n", 8, 0644);
+	assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	{
+		/* the root, then a damaged block (the issuing CA): not silently the root alone */
+		size_t ilen = (size_t)(second - chain), rlen = strlen(second);
+		char *bad = NULL;
+
+		assert_non_null(bad = malloc(ilen + rlen + 1));
+		memcpy(bad, second, rlen);
+		memcpy(bad + rlen, chain, ilen);
+		bad[rlen + ilen] = '\0';
+		bad[rlen + 100] = '*';
+		write_text(path, bad, strlen(bad), 0644);
+		free(bad);
+		assert_int_equal(keys_extca_load(k, "ext.pem"), INK_ERR_CONFIG);
+	}
+	/* A refused load leaves nothing trusted. */
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), INK_ERR_UNSUPPORTED);
+	write_text(path, chain, strlen(chain), 0644);
+	assert_int_equal(keys_extca_load(k, "ext.pem"), 0);
+
+	/* Another key, another registered signer's serialNumber: refused, nothing linked. */
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, act.cert, act.cert_len, &got),
+	                 INK_ERR_WRONG_KEY);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der2, len2, &got),
+	                 INK_ERR_WRONG_SUBJECT);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len - 1, &got), INK_ERR_INVALID);
+	assert_int_equal(keys_cred_get(k, OWNER_A, ext.id, &got), 0);
+	assert_int_equal(got.status, KEYS_PENDING);
+	keys_cred_clear(&got);
+	/* The right one: linked, and only once. */
+	assert_int_equal(keys_cred_import_cert(k, OWNER_B, ext.id, der, len, &got), INK_ERR_NOT_FOUND);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), 0);
+	assert_int_equal(got.status, KEYS_ACTIVE);
+	assert_string_equal(got.serial, serial);
+	keys_cred_clear(&got);
+	assert_int_equal(keys_cred_import_cert(k, OWNER_A, ext.id, der, len, &got), INK_ERR_EXISTS);
+
+	BIO_free(bio);
+	X509_free(x);
+	EVP_PKEY_free(pub);
+	free(chain);
+	free(csr);
+	free(der);
+	free(der2);
+	keys_cred_clear(&ext);
+	keys_cred_clear(&act);
 	keys_close(k);
 }
 
@@ -598,14 +716,16 @@ test_backup_restore(void **state)
 	struct fixture *f = *state;
 	struct keys *k = new_store(f);
 	struct keys_cred c;
-	uint8_t kek[32], *blob = NULL, master[KEYS_MASTER_LEN], saved[KEYS_MASTER_LEN];
-	size_t len = 0, n = 0;
+	uint8_t kek[32], *blob = NULL, master[KEYS_MASTER_LEN], saved[KEYS_MASTER_LEN], *crl = NULL;
+	size_t len = 0, n = 0, crl_len = 0;
 	char shares[3][KEYS_SHARE_MAX], cmd[512];
 	const char *two[2], *one[1];
 	FILE *fp;
 
 	make_cred(k, OWNER_A, NULL, "864200", &c);
 	assert_int_equal(keys_backup(k, &blob, &len), 0);
+	/* The CA's last CRL, as published: the witness that the machine's loss does not take. */
+	assert_int_equal(keys_ca_crl(k, &crl, &crl_len), 0);
 	/* The backup holds no plain key and no PIN. */
 	assert_null(memmem(blob, len, "864200", 6));
 	assert_int_equal(keys_master_split(k, 2, 3, shares), 0);
@@ -619,7 +739,7 @@ test_backup_restore(void **state)
 	assert_int_equal(system(cmd), 0);
 	k = new_store(f);
 	/* Under the wrong master key the backup is refused, nothing restored. */
-	assert_int_equal(keys_restore(k, blob, len, &n), INK_ERR_CRYPTO);
+	assert_int_equal(keys_restore(k, blob, len, crl, crl_len, false, NULL, NULL, &n), INK_ERR_CRYPTO);
 	keys_close(k);
 	/* Two custodians rebuild the master key; one alone cannot. */
 	one[0] = shares[1];
@@ -640,26 +760,256 @@ test_backup_restore(void **state)
 	assert_int_equal(keys_master_install(f->dir, master), 0);
 	k = open_store(f);
 	/* Truncated and corrupted backups are refused and restore nothing. */
-	assert_int_equal(keys_restore(k, blob, len - 1, &n), INK_ERR_CRYPTO);
+	assert_int_equal(keys_restore(k, blob, len - 1, crl, crl_len, false, NULL, NULL, &n), INK_ERR_CRYPTO);
 	blob[len / 2] ^= 1;
-	assert_int_equal(keys_restore(k, blob, len, &n), INK_ERR_CRYPTO);
+	assert_int_equal(keys_restore(k, blob, len, crl, crl_len, false, NULL, NULL, &n), INK_ERR_CRYPTO);
 	blob[len / 2] ^= 1;
-	assert_int_equal(keys_restore(k, blob, 5, &n), INK_ERR_INVALID);
-	assert_int_equal(keys_restore(k, blob, len, &n), 0);
+	assert_int_equal(keys_restore(k, blob, 5, crl, crl_len, false, NULL, NULL, &n), INK_ERR_INVALID);
+	/* A bare key store shows nothing of what was revoked after the backup: the CA's CRL must
+	 * come with it (or dual control, checked by the caller). */
+	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), INK_ERR_NO_WITNESS);
+	assert_int_equal(keys_restore(k, blob, len, crl, crl_len, false, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
-	/* A second restore over live credentials is refused. */
-	assert_int_equal(keys_restore(k, blob, len, &n), INK_ERR_EXISTS);
+	/* Again over itself: the live store is the witness now, and nothing is lost. */
+	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), 0);
+	assert_int_equal(n, 1);
 	/* The signer's key works again with the PIN, and with nothing else. */
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "000000", kek), INK_ERR_AUTH);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "864200", kek), 0);
 	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
 	/* And the master key cannot be replaced under live credentials. */
 	assert_int_equal(keys_master_install(f->dir, master), INK_ERR_EXISTS);
+	free(crl);
 	free(blob);
 	keys_cred_clear(&c);
 	keys_close(k);
 }
 
+
+/* The crlNumber of a CRL (DER) and whether it lists serial (hex; NULL: none asked). */
+static int64_t
+crl_number(const uint8_t *der, size_t len, const char *serial, bool *listed)
+{
+	const uint8_t *p = der;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	STACK_OF(X509_REVOKED) *revs;
+	ASN1_INTEGER *num, *want = NULL;
+	BIGNUM *bn = NULL;
+	int64_t v = -1;
+	int i;
+
+	assert_non_null(crl);
+	assert_non_null(num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL));
+	assert_int_equal(ASN1_INTEGER_get_int64(&v, num), 1);
+	if (listed != NULL) {
+		*listed = false;
+		assert_true(BN_hex2bn(&bn, serial) > 0);
+		assert_non_null(want = BN_to_ASN1_INTEGER(bn, NULL));
+		revs = X509_CRL_get_REVOKED(crl);
+		for (i = 0; i < sk_X509_REVOKED_num(revs); i++)
+			if (ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revs, i)),
+			                     want) == 0)
+				*listed = true;
+	}
+	ASN1_INTEGER_free(want);
+	BN_free(bn);
+	ASN1_INTEGER_free(num);
+	X509_CRL_free(crl);
+	return v;
+}
+
+static void
+expect_status(struct keys *k, const char *id, int status)
+{
+	struct keys_cred c;
+
+	assert_int_equal(keys_cred_get(k, NULL, id, &c), 0);
+	assert_int_equal(c.status, status);
+	keys_cred_clear(&c);
+}
+
+/* Sealed keys left in the key store (destroyed ones have none). */
+static int64_t
+blobs_left(struct fixture *f, const char *id)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n;
+
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM credentials WHERE id = ?1 AND "
+	                                    "blob IS NOT NULL", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* A fresh key store under the same master key, as after `inkan init` and a master key join on a
+ * new machine: no CA, no credentials. */
+static struct keys *
+bare_store(struct fixture *f, struct keys *k)
+{
+	uint8_t master[KEYS_MASTER_LEN];
+	char cmd[256];
+	FILE *fp;
+
+	keys_close(k);
+	assert_non_null(fp = fopen(f->master, "rb"));
+	assert_int_equal(fread(master, 1, sizeof(master), fp), sizeof(master));
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(keys_init_dir(f->dir), 0);
+	assert_int_equal(keys_master_install(f->dir, master), 0);
+	return open_store(f);
+}
+
+/* A CRL in the name of the key store's issuing CA, signed by another key. */
+static void
+forged_crl(struct keys *k, uint8_t **der, size_t *len)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-384");
+	X509 *issuing = NULL;
+	X509_CRL *crl = NULL;
+	BIO *bio = NULL;
+	char *pem = NULL;
+
+	assert_non_null(key);
+	assert_int_equal(keys_ca_chain_pem(k, &pem), 0);
+	assert_non_null(bio = BIO_new_mem_buf(pem, -1));
+	assert_non_null(issuing = PEM_read_bio_X509(bio, NULL, NULL, NULL));
+	assert_int_equal(X509_set_pubkey(issuing, key), 1);
+	assert_true(X509_sign(issuing, key, EVP_sha384()) > 0);
+	assert_int_equal(ca_make_crl(key, issuing, NULL, 0, 1000000, 7, &crl), 0);
+	assert_int_equal(ca_crl_der(crl, der, len), 0);
+	X509_CRL_free(crl);
+	X509_free(issuing);
+	BIO_free(bio);
+	free(pem);
+	EVP_PKEY_free(key);
+}
+
+/* A restore never makes usable again a key revoked or destroyed after the backup, whichever
+ * witness shows it (the live key store, the CA's CRL), and the CRL never goes back. */
+static void
+test_restore_witnesses(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_subject subj = { .common_name = "Ext Signer", .serial_number = OWNER_B };
+	struct keys_cred a1, a2, a3, b1, p1, z, gone;
+	uint8_t kek[32], *blob = NULL, *csr = NULL, *crl0 = NULL, *crl1 = NULL, *crl2 = NULL;
+	uint8_t *forged = NULL;
+	size_t len = 0, csr_len = 0, crl0_len = 0, crl1_len = 0, crl2_len = 0, forged_len = 0;
+	size_t n = 0, count = 0;
+	int64_t n1;
+	bool listed = false;
+	int i;
+
+	make_cred(k, OWNER_A, NULL, "111111", &a1);
+	make_cred(k, OWNER_A, NULL, "222222", &a2);
+	make_cred(k, OWNER_B, NULL, "333333", &b1);
+	assert_int_equal(keys_cred_create(k, OWNER_B, &subj, NULL, "444444", true, &p1, &csr,
+	                                  &csr_len), 0);
+	assert_int_equal(keys_ca_crl(k, &crl0, &crl0_len), 0);   /* older than the backup */
+	make_cred(k, OWNER_A, NULL, "999999", &z);
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, z.id, 4), 0);
+	assert_int_equal(keys_backup(k, &blob, &len), 0);
+
+	/* After the backup: a2 revoked, B deregistered (b1 revoked, the pending p1 destroyed),
+	 * a1 locked by wrong PINs. */
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, a2.id, 1), 0);
+	assert_int_equal(keys_cred_destroy_owner(k, OWNER_B, &count), 0);
+	assert_int_equal(count, 2);
+	for (i = 0; i < 3; i++)
+		assert_int_not_equal(keys_cred_open(k, OWNER_A, a1.id, "000000", kek), 0);
+	expect_status(k, a1.id, KEYS_LOCKED);
+	assert_int_equal(keys_ca_crl(k, &crl1, &crl1_len), 0);
+	n1 = crl_number(crl1, crl1_len, NULL, NULL);
+
+	/* Witness 1: the live key store the backup replaces. */
+	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), 0);
+	assert_int_equal(n, 5);
+	expect_status(k, a2.id, KEYS_REVOKED);
+	expect_status(k, b1.id, KEYS_REVOKED);
+	expect_status(k, p1.id, KEYS_DESTROYED);
+	expect_status(k, a1.id, KEYS_LOCKED);
+	assert_int_equal(blobs_left(f, a2.id) + blobs_left(f, b1.id) + blobs_left(f, p1.id), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, a2.id, "222222", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_open(k, OWNER_A, a1.id, "111111", kek), INK_ERR_LOCKED);
+	assert_int_equal(keys_ca_crl(k, &crl2, &crl2_len), 0);
+	assert_true(crl_number(crl2, crl2_len, a2.serial, &listed) > n1);
+	assert_true(listed);
+	crl_number(crl2, crl2_len, b1.serial, &listed);
+	assert_true(listed);
+	free(crl2);
+	crl2 = NULL;
+
+	/* A key made after the backup would be lost: refused until it is revoked; then its
+	 * serial stays on the CRL though its row is gone. */
+	make_cred(k, OWNER_A, NULL, "555555", &a3);
+	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), INK_ERR_EXISTS);
+	assert_int_equal(keys_cred_open(k, OWNER_A, a3.id, "555555", kek), 0);
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, a3.id, 1), 0);
+	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), 0);
+	assert_int_equal(keys_cred_get(k, OWNER_A, a3.id, &gone), INK_ERR_NOT_FOUND);
+	assert_int_equal(keys_ca_crl(k, &crl2, &crl2_len), 0);
+	crl_number(crl2, crl2_len, a3.serial, &listed);
+	assert_true(listed);
+	free(crl2);
+	crl2 = NULL;
+
+	/* Witness 2 on a bare key store (the machine lost): the CA's CRL as published; one older
+	 * than the backup, or one in the CA's name signed by another key, is none. */
+	forged_crl(k, &forged, &forged_len);
+	k = bare_store(f, k);
+	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), INK_ERR_NO_WITNESS);
+	assert_int_equal(keys_restore(k, blob, len, crl0, crl0_len, false, NULL, NULL, &n), INK_ERR_NO_WITNESS);
+	assert_int_equal(keys_restore(k, blob, len, forged, forged_len, false, NULL, NULL, &n), INK_ERR_UNTRUSTED);
+	crl1[crl1_len - 3] ^= 1;               /* in its signature */
+	assert_int_equal(keys_restore(k, blob, len, crl1, crl1_len, false, NULL, NULL, &n), INK_ERR_UNTRUSTED);
+	crl1[crl1_len - 3] ^= 1;
+	assert_int_equal(keys_cred_get(k, NULL, a1.id, &gone), INK_ERR_NOT_FOUND);   /* nothing changed */
+	assert_int_equal(keys_restore(k, blob, len, crl1, crl1_len, false, NULL, NULL, &n), 0);
+	expect_status(k, a2.id, KEYS_REVOKED);
+	expect_status(k, b1.id, KEYS_REVOKED);
+	assert_int_equal(blobs_left(f, a2.id) + blobs_left(f, b1.id), 0);
+	assert_int_not_equal(keys_cred_open(k, OWNER_B, p1.id, "444444", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, a1.id, "111111", kek), 0);
+	assert_int_equal(keys_ca_crl(k, &crl2, &crl2_len), 0);
+	assert_true(crl_number(crl2, crl2_len, a2.serial, &listed) > n1);
+	assert_true(listed);
+	free(crl2);
+	crl2 = NULL;
+	/* Dual control (checked by the caller) restores without a witness. */
+	k = bare_store(f, k);
+	assert_int_equal(keys_restore(k, blob, len, NULL, 0, true, NULL, NULL, &n), 0);
+	assert_int_equal(n, 5);
+
+	/* Another CA's key store with credentials is not replaced. */
+	k = bare_store(f, k);
+	assert_int_equal(keys_ca_init(k), 0);
+	keys_cred_clear(&z);
+	make_cred(k, OWNER_A, NULL, "999999", &z);
+	assert_int_equal(keys_restore(k, blob, len, crl1, crl1_len, false, NULL, NULL, &n), INK_ERR_EXISTS);
+	assert_int_equal(keys_cred_open(k, OWNER_A, z.id, "999999", kek), 0);
+
+	free(forged);
+	free(crl0);
+	free(crl1);
+	free(csr);
+	free(blob);
+	keys_cred_clear(&a1);
+	keys_cred_clear(&a2);
+	keys_cred_clear(&a3);
+	keys_cred_clear(&b1);
+	keys_cred_clear(&p1);
+	keys_cred_clear(&z);
+	keys_close(k);
+}
 
 /* ---- PKCS#11 backend (SoftHSM2): keys made in the token, leaving it only wrapped ---- */
 
@@ -1132,11 +1482,14 @@ test_audit_log_state(void **state)
 	/* a backup of the log at size 3 ... */
 	assert_int_equal(keys_backup(k, &old_blob, &old_len), 0);
 	assert_int_equal(keys_log_extend(k, 3, leaves[3], 2, true, &h2), 0);
-	/* ... may not take the same log back once the SAM has signed 5: that would let it sign
-	 * a second tree of size 4 or 5 (a fork); nothing changes */
-	assert_int_equal(keys_restore(k, old_blob, old_len, &n), INK_ERR_REPLAY);
+	/* ... does not take the same log back once the SAM has signed 5: that would let it sign
+	 * a second tree of size 4 or 5 (a fork); the log stays where it is (this store has no CA
+	 * nor credentials: only with dual control is it restored at all) */
+	assert_int_equal(keys_restore(k, old_blob, old_len, NULL, 0, false, NULL, NULL, &n), INK_ERR_NO_WITNESS);
+	assert_int_equal(keys_restore(k, old_blob, old_len, NULL, 0, true, NULL, NULL, &n), 0);
 	assert_int_equal(keys_log_head(k, &h3, &closed, &spki3, &len3), 0);
 	assert_int_equal(h3.size, 5);
+	assert_memory_equal(h3.root, h2.root, AUDIT_HASH_LEN);
 	free(spki3);
 	free(old_blob);
 	audit_frontier_add(&fr, leaves[3]);
@@ -1149,6 +1502,15 @@ test_audit_log_state(void **state)
 	spki2 = NULL;
 	assert_int_equal(keys_log_head(k, &h2, &closed, &spki2, &len2), 0);
 	assert_true(closed);
+	/* A backup of another tree of the size the SAM signed (a fork) is refused outright. */
+	assert_int_equal(keys_backup(k, &old_blob, &old_len), 0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO log_head (key_id, size, frontier, time, sig) "
+	                              "SELECT key_id, size, zeroblob(64), time, sig FROM log_head "
+	                              "ORDER BY id DESC LIMIT 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(keys_restore(k, old_blob, old_len, NULL, 0, true, NULL, NULL, &n), INK_ERR_REPLAY);
+	free(old_blob);
 	keys_close(k);
 	free(spki);
 	free(spki2);
@@ -1168,9 +1530,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_extcert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_expiry_destroys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_kdf_cost_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_witnesses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p11_sign, p11_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p11_non_extractable, p11_setup, teardown),
 		cmocka_unit_test_setup_teardown(test_p11_change_pin, p11_setup, teardown),
