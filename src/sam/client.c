@@ -545,7 +545,7 @@ sam_restore_bare(struct sam_client *c, const struct sam_bare_restore *b, const u
 	exch_init(&x, SAM_MSG_RESTORE_BARE, &r);
 	if (r == 0 && (r = buf_put_cstring(&x.req, b->operator_id)) == 0 &&
 	    (r = buf_put_cstring(&x.req, b->operator_otp != NULL ? b->operator_otp : "")) == 0 &&
-	    (r = buf_put_cstring(&x.req, b->officer_id)) == 0 &&
+	    (r = buf_put_cstring(&x.req, b->officer_id != NULL ? b->officer_id : "")) == 0 &&
 	    (r = buf_put_cstring(&x.req, b->officer_otp != NULL ? b->officer_otp : "")) == 0 &&
 	    (r = buf_put_string(&x.req, blob, len)) == 0)
 		r = buf_put_string(&x.req, crl, crl != NULL ? crl_len : 0);

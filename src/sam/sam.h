@@ -39,9 +39,9 @@ enum sam_msg {
 	SAM_MSG_BACKUP = 21,       /* session (system operator) -> string blob */
 	/* session (system operator), otp, string blob, string crl DER ("" none) -> u32 count */
 	SAM_MSG_RESTORE = 22,
-	/* onto a bare key store (the SAM serves nobody): operator id, otp, security officer id,
-	 * otp, string blob, string crl -> u32 count; both officers checked against the backup's
-	 * own records of them, inside the restore's transaction */
+	/* onto a bare key store (the SAM serves nobody): operator id, otp, security officer id
+	 * ("" none: then crl must witness), otp, string blob, string crl -> u32 count; the officers
+	 * checked against the backup's own records of them, inside the restore's transaction */
 	SAM_MSG_RESTORE_BARE = 27,
 	SAM_MSG_CA_ARL = 26,       /* -> string DER (the root's CRL) */
 	/* Signing (SCAL2): session (signer), cred, otp, pin, hash OID ("" unknown), u32 ttl, u32 n,
@@ -221,8 +221,9 @@ int sam_backup(struct sam_client *c, const uint8_t session[static 32], uint8_t *
 int sam_restore(struct sam_client *c, const uint8_t session[static 32], const char *otp,
                 const uint8_t *blob, size_t len, const uint8_t *crl, size_t crl_len,
                 uint32_t *count) INK_WUR;
-/* Disaster recovery onto a bare key store: dual control by a system operator and a security
- * officer, each with a fresh OTP of the seed the backup holds for them. */
+/* Disaster recovery onto a bare key store: a system operator's fresh OTP of the seed the backup
+ * holds for them, and a security officer's too (officer_id not NULL) when no CRL witnesses
+ * the revocations after the backup. */
 struct sam_bare_restore {
 	const char *operator_id, *operator_otp;
 	const char *officer_id, *officer_otp;

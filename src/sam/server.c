@@ -366,9 +366,9 @@ handle_backup(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 }
 
 /* Reads string blob, string crl ("" none) and restores; check (may be NULL) runs inside the
- * restore's transaction. */
+ * restore's transaction; dual: two officers' proofs stand in for a witness. */
 static int
-restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool bare,
+restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool dual,
         int (*check)(void *arg), void *arg)
 {
 	const uint8_t *blob, *crl;
@@ -379,11 +379,11 @@ restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool bare
 	    buf_get_string_ptr(req, &crl, &crl_len, SAM_FRAME_MAX) != 0 || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
 	/* Without a witness of later revocations only the bare machine's dual control will do. */
-	if ((r = keys_restore(s->keys, blob, len, crl_len > 0 ? crl : NULL, crl_len, bare, check, arg,
+	if ((r = keys_restore(s->keys, blob, len, crl_len > 0 ? crl : NULL, crl_len, dual, check, arg,
 	                      &n)) != 0)
 		return r;
 	snprintf(s->act.detail, sizeof(s->act.detail), "%zu credential(s)%s", n,
-	         bare ? "; bare key store, two officers' proofs" : "");
+	         dual ? "; two officers' proofs (no witness needed)" : "");
 	log_info("backup restored (%zu credentials)", n);
 	if (s->cfg != NULL && publish_log_key(s->cfg, s->keys) != 0)
 		log_error("cannot publish the restored audit log key");
@@ -407,11 +407,13 @@ handle_restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return restore(s, req, rep, false, NULL, NULL);
 }
 
-/* The two officers of a bare-machine restore, checked against the records the backup brought. */
+/* The officers of a bare-machine restore, checked against the records the backup brought: the
+ * system operator, and (no witness of later revocations at hand) a security officer too. */
 struct bare_proof {
 	struct sam_state *s;
 	const char *id[2];
 	const char *otp[2];
+	int n;
 };
 
 static int
@@ -423,9 +425,9 @@ bare_check(void *arg)
 	int64_t step;
 	int i, r;
 
-	if (strcmp(b->id[0], b->id[1]) == 0)
+	if (b->n == 2 && strcmp(b->id[0], b->id[1]) == 0)
 		return INK_ERR_SOD;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < b->n; i++) {
 		if ((r = keys_person_get(b->s->keys, b->id[i], &p)) != 0)
 			return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
 		if ((p.roles & need[i]) == 0 || p.status != KEYS_PERSON_ACTIVE)
@@ -438,16 +440,18 @@ bare_check(void *arg)
 	return 0;
 }
 
-/* cstring operator id, otp, security officer id, otp, string blob, string crl -> u32 count:
- * disaster recovery onto a key store that serves nobody (no session can be checked there).
- * Both officers' fresh codes are checked against the backup's own records of them, in the
- * restore's transaction: a wrong one and nothing is restored. */
+/* cstring operator id, otp, security officer id ("" none), otp, string blob, string crl
+ * -> u32 count: disaster recovery onto a key store that serves nobody (no session can be
+ * checked there). The officers' fresh codes are checked against the backup's own records of
+ * them, in the restore's transaction: a wrong one and nothing is restored. With a witness of
+ * later revocations (the CA's last CRL) the operator's proof is enough; without one, a
+ * security officer's too (dual control). */
 static int
 handle_restore_bare(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char id0[SAM_USER_ID_MAX + 1], id1[SAM_USER_ID_MAX + 1];
 	char otp0[SAM_OTP_MAX + 1], otp1[SAM_OTP_MAX + 1];
-	struct bare_proof b = { .s = s, .id = { id0, id1 }, .otp = { otp0, otp1 } };
+	struct bare_proof b = { .s = s, .id = { id0, id1 }, .otp = { otp0, otp1 }, .n = 1 };
 	size_t persons = 0;
 	int r;
 
@@ -456,11 +460,12 @@ handle_restore_bare(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 		r = INK_ERR_PROTOCOL;
 	else if ((r = keys_person_count_role(s->keys, AUTH_ROLES_ALL, NULL, &persons)) == 0) {
 		sam_act_subject(s, "key store");
+		b.n = id1[0] != '\0' ? 2 : 1;
 		if (persons > 0) {
 			log_warn("refused a bare-machine restore: the SAM serves persons (use a session)");
 			r = INK_ERR_EXISTS;
 		} else
-			r = restore(s, req, rep, true, bare_check, &b);
+			r = restore(s, req, rep, b.n == 2, bare_check, &b);
 	}
 	OPENSSL_cleanse(otp0, sizeof(otp0));
 	OPENSSL_cleanse(otp1, sizeof(otp1));

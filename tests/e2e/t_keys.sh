@@ -181,20 +181,23 @@ head -n1 "$T/shares" | "$INKAN_SAM" --master-join --data "$DATA" 2>/dev/null &&
 sed -n '1p;3p' "$T/shares" | "$INKAN_SAM" --master-join --data "$DATA" || fail "two shares did not rebuild the master key"
 start_inkand
 op=$(token op1)
-alice=$(token alice)
+# The SAM serves nobody now (its key store is new): the operator's code is checked against the
+# backup's own record of op1. Every refusal below happens before or inside the restore's
+# transaction, so this one code serves them all.
+OPC=$(otp_next op1)
 cp "$T/backup.bin" "$T/bad.bin"
 printf '\x01' | dd of="$T/bad.bin" bs=1 seek=200 conv=notrunc status=none
-api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/bad.bin")" '{backup: $b}')" "$op"
+api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/bad.bin")" --arg o "$OPC" '{backup: $b, otp: $o}')" "$op"
 expect_refused 400 invalid_request
 head -c 1000 "$T/backup.bin" >"$T/short.bin"
-api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/short.bin")" '{backup: $b}')" "$op"
+api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/short.bin")" --arg o "$OPC" '{backup: $b, otp: $o}')" "$op"
 expect_refused 400 invalid_request
-# restore_req BACKUP [CRL]: the JSON body of POST /api/v1/restore
+# restore_req BACKUP [CRL]: the JSON body of POST /api/v1/restore (with the code $OPC)
 restore_req() {
 	if [ -n "${2:-}" ]; then
-		jq -nc --rawfile b <(base64 -w0 "$1") --rawfile c <(base64 -w0 "$2") '{backup: $b, crl: $c}'
+		jq -nc --rawfile b <(base64 -w0 "$1") --rawfile c <(base64 -w0 "$2") --arg o "$OPC" '{backup: $b, crl: $c, otp: $o}'
 	else
-		jq -nc --rawfile b <(base64 -w0 "$1") '{backup: $b}'
+		jq -nc --rawfile b <(base64 -w0 "$1") --arg o "$OPC" '{backup: $b, otp: $o}'
 	fi
 }
 # A bare key store shows nothing of what was revoked after the backup: refused without a
@@ -215,7 +218,7 @@ ok "a bare key store: no witness, a stale CRL, a forged CRL — restore refused,
 # The CLI sends the CA's last CRL with the backup.
 printf '%s' "$op" >"$T/op.tok"
 chmod 600 "$T/op.tok"
-"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/op.tok" --json backup restore \
+INKAN_OTP=$OPC "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/op.tok" --json backup restore \
 	"$T/backup.bin" --crl "$T/last.der" >"$T/restore.out" 2>"$T/restore.err" ||
 	fail "inkan backup restore --crl failed: $(cat "$T/restore.err")"
 jq -e '.restored == 4' "$T/restore.out" >/dev/null || fail "restore answer: $(cat "$T/restore.out")"
@@ -229,6 +232,8 @@ NR=$(openssl crl -inform DER -in "$T/body" -noout -crlnumber | sed 's/^crlNumber
 grep -q 'replayed 1 revocation(s) and destruction(s) onto them and 1 revoked serial(s) onto the CRL (witnesses: CRL sent)' "$LOG" ||
 	fail "the replay is not logged"
 ok "backup -> revoke -> wipe -> restore with the CA's last CRL: the key stays revoked, the CRL goes forward ($NL -> $NR)"
+# The key store is new: every session the SAM had opened is gone; logins open new ones.
+alice=$(login alice "$(pw_of alice)")
 api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A\", \"new_pin\": \"$PIN_B\", \"otp\": \"$(otp_next alice)\"}" "$alice"
 expect_refused 400 invalid_request
 api POST /api/v1/keys/"$KA"/pin "{\"old_pin\": \"$PIN_A2\", \"new_pin\": \"$PIN_A\", \"otp\": \"$(otp_next alice)\"}" "$alice"
@@ -237,8 +242,9 @@ grep -q "$SR2" "$T/crl.txt" || fail "restored CRL lost a revocation"
 ok "backup -> wipe -> 2-of-3 master key shares -> restore: the key opens with its PIN only"
 
 # --- a restore over the live key store: what it knows was revoked or destroyed stays so ---
-bob=$(token bob)
-ro=$(token ro1)
+bob=$(login bob "$(pw_of bob)")
+ro=$(login ro1 "$(pw_of ro1)")
+op=$(login op1 "$(pw_of op1)")
 api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$alice"
 expect_status 201
 KX=$(printf '%s' "$BODY" | jq -r .id)
@@ -257,7 +263,7 @@ printf '%s' "$BODY" | jq -r .backup | base64 -d >"$T/backup2.bin"
 # alice makes KY.
 api POST /api/v1/keys/"$KX"/revoke '{"reason": "keyCompromise"}' "$alice"
 expect_status 204
-api DELETE /api/v1/users/bob "" "$ro"
+api DELETE /api/v1/users/bob "$(otp_json ro1)" "$ro"
 expect_status 204
 api POST /api/v1/keys "{\"pin\": \"$PIN_A\"}" "$alice"
 expect_status 201
@@ -267,6 +273,7 @@ SY=$(printf '%s' "$BODY" | jq -r .serial)
 state() { sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT status || ':' || (blob IS NULL) FROM credentials WHERE id = '$1';"; }
 [ "$(state "$KB2")" = "3:1" ] && [ "$(state "$KBP")" = "4:1" ] || fail "deregistration left keys: $(state "$KB2") $(state "$KBP")"
 # KY exists only here: restoring would lose it, so the restore is refused until it is revoked.
+OPC=$(otp_next op1)
 api POST /api/v1/restore "$(restore_req "$T/backup2.bin")" "$op"
 expect_refused 409 invalid_request
 [ "$(state "$KY")" = "1:0" ] || fail "a refused restore touched KY"
@@ -274,6 +281,7 @@ api POST /api/v1/keys/"$KY"/revoke '{"reason": "superseded"}' "$alice"
 expect_status 204
 http GET /ca/crl
 N2=$(openssl crl -inform DER -in "$T/body" -noout -crlnumber | sed 's/^crlNumber=//')
+OPC=$(otp_next op1)
 api POST /api/v1/restore "$(restore_req "$T/backup2.bin")" "$op"
 expect_status 200
 [ "$(state "$KX")" = "3:1" ] || fail "KX, revoked after the backup, came back: $(state "$KX")"
