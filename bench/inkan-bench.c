@@ -586,24 +586,18 @@ out:
 	return r;
 }
 
-/* POST path with body (consumed) and optional Authorization; the reply must have status
- * want. *reply (optional) gets the parsed JSON answer. */
+/* POST text ("" for no body) to path with optional Authorization; the reply must have status
+ * want. *reply (optional) gets the parsed JSON answer; the raw one is wiped. */
 static int
-api_post(struct bench *b, struct client *c, const char *path, const char *authz, json_t *body,
-         long want, json_t **reply)
+api_post_text(struct bench *b, struct client *c, const char *path, const char *authz,
+              const char *text, long want, json_t **reply)
 {
-	json_malloc_t jm;
-	json_free_t jf;
 	json_error_t jerr;
-	char *text = NULL;
 	json_t *j = NULL;
-	int r = INK_ERR_ALLOC;
+	int r;
 
 	if (reply != NULL)
 		*reply = NULL;
-	json_get_alloc_funcs(&jm, &jf);
-	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
-		goto out;
 	if ((r = post_text(b, c, path, authz, text, want)) != 0)
 		goto out;
 	if (c->reply.len > 0 &&
@@ -622,6 +616,26 @@ out:
 		OPENSSL_cleanse(c->reply.data, c->reply.len);
 	c->reply.len = 0;
 	json_decref(j);
+	return r;
+}
+
+/* POST path with body (consumed) and optional Authorization; as api_post_text. */
+static int
+api_post(struct bench *b, struct client *c, const char *path, const char *authz, json_t *body,
+         long want, json_t **reply)
+{
+	json_malloc_t jm;
+	json_free_t jf;
+	char *text = NULL;
+	int r = INK_ERR_ALLOC;
+
+	if (reply != NULL)
+		*reply = NULL;
+	json_get_alloc_funcs(&jm, &jf);
+	if (body == NULL || (text = json_dumps(body, JSON_COMPACT)) == NULL)
+		goto out;
+	r = api_post_text(b, c, path, authz, text, want, reply);
+out:
 	json_decref(body);
 	if (text != NULL) {
 		OPENSSL_cleanse(text, strlen(text));
@@ -630,18 +644,18 @@ out:
 	return r;
 }
 
-/* ---- TOTP: each step once per account, increasing, within now ± 1 ---- */
+/* ---- TOTP: each step once per person (login, enrolment and authorize alike), increasing,
+ * within now ± the SAM's totp_window ---- */
 
-/* The earliest usable step after last; now-1 only while margin seconds of it remain. -1: none
- * until the clock moves on. */
+/* The earliest usable step after last. The SAM takes step s until (s + window + 1) steps have
+ * begun; s only while margin seconds of that remain. -1: none until the clock moves on. */
 static int64_t
-totp_pick(int64_t last, double now, double margin)
+totp_pick(int64_t last, double now, double margin, int64_t window)
 {
 	int64_t cur = (int64_t)(now / AUTH_TOTP_STEP), s;
-	double remain = (double)(cur + 1) * AUTH_TOTP_STEP - now;
 
-	for (s = cur - 1; s <= cur + 1; s++) {
-		if (s <= last || (s == cur - 1 && remain < margin))
+	for (s = cur - window; s <= cur + window; s++) {
+		if (s <= last || (double)(s + window + 1) * AUTH_TOTP_STEP - now < margin)
 			continue;
 		return s;
 	}
@@ -656,18 +670,19 @@ next_step_in(void)
 	return (floor(now / AUTH_TOTP_STEP) + 1) * AUTH_TOTP_STEP - now + 0.2;
 }
 
-/* The next code of an account, waiting for the clock when its steps are used up. Step now-1
- * only with TOTP_LOGIN_MARGIN seconds of it left: during set-up a login may queue behind the
- * other accounts' Argon2id work for several seconds (5 s were once too few). */
+/* The next code of an account, waiting for the clock when its steps are used up. A step only
+ * with TOTP_LOGIN_MARGIN seconds of it left: during set-up a login may queue behind the other
+ * accounts' Argon2id work for several seconds (5 s were once too few). */
 #define TOTP_LOGIN_MARGIN 15
 static int
-totp_next(struct account *a, char otp[static 8])
+totp_next(const struct bench *b, struct account *a, char otp[static 8])
 {
 	uint32_t code = 0;
 	int64_t s;
 	int r;
 
-	while ((s = totp_pick(a->last_step, wall_now(), TOTP_LOGIN_MARGIN)) < 0) {
+	while ((s = totp_pick(a->last_step, wall_now(), TOTP_LOGIN_MARGIN,
+	                      b->cfg.totp_window)) < 0) {
 		if (interrupted)
 			return INK_ERR_IO;
 		sleep_secs(next_step_in());
@@ -682,17 +697,21 @@ totp_next(struct account *a, char otp[static 8])
 
 /* ---- accounts ---- */
 
+/* Basic user:password, with the next TOTP code once the account has a seed (before its holder
+ * enrolled one there is none: that session allows the password change and the enrolment
+ * only). *enrol: the SAM wants the account holder to enrol a seed. */
 static int
 login(struct bench *b, struct client *c, struct account *a, const char *password,
-      bool want_change)
+      bool want_change, bool *enrol)
 {
-	char otp[8], *up = NULL, *basic = NULL, *b64 = NULL;
+	char otp[8] = "", *up = NULL, *basic = NULL, *b64 = NULL;
 	const char *tok = NULL;
-	json_t *reply = NULL;
-	int change = 0, r;
+	json_t *body, *reply = NULL;
+	int change = 0, enr = 0, r;
 
+	*enrol = false;
 	freezero_str(&a->authz);
-	if ((r = totp_next(a, otp)) != 0)
+	if (a->seedlen > 0 && (r = totp_next(b, a, otp)) != 0)
 		goto out;
 	r = INK_ERR_ALLOC;
 	if ((up = header_value(a->name, password)) == NULL)
@@ -703,16 +722,19 @@ login(struct bench *b, struct client *c, struct account *a, const char *password
 	r = INK_ERR_ALLOC;
 	if ((basic = header_value("Basic", b64)) == NULL)
 		goto out;
-	if ((r = api_post(b, c, "/csc/v2/auth/login", basic,
-	                  json_pack("{s:s, s:b}", "otp", otp, "rememberMe", 0), 200, &reply)) != 0)
+	body = a->seedlen > 0 ? json_pack("{s:s, s:b}", "otp", otp, "rememberMe", 0) :
+	                        json_pack("{s:b}", "rememberMe", 0);
+	if ((r = api_post(b, c, "/csc/v2/auth/login", basic, body, 200, &reply)) != 0)
 		goto out;
 	r = INK_ERR_PROTOCOL;
-	if (json_unpack(reply, "{s:s, s:b}", "access_token", &tok, "password_change_required",
-	                &change) != 0 || (change != 0) != want_change)
+	if (json_unpack(reply, "{s:s, s:b, s:b}", "access_token", &tok, "password_change_required",
+	                &change, "enrolment_required", &enr) != 0 ||
+	    (change != 0) != want_change)
 		goto out;
 	r = INK_ERR_ALLOC;
 	if ((a->authz = header_value("Bearer", tok)) == NULL)
 		goto out;
+	*enrol = enr != 0;
 	r = 0;
 out:
 	OPENSSL_cleanse(otp, sizeof(otp));
@@ -723,53 +745,98 @@ out:
 	return r;
 }
 
-/* First login with the one-time password, the forced change, and the login that follows. */
+/* The account holder's own TOTP seed: made by the SAM and shown in this reply alone; its first
+ * code confirms it and makes the session a full one (that step is then used). */
+static int
+enrol_totp(struct bench *b, struct client *c, struct account *a)
+{
+	char otp[8] = "";
+	const char *secret = NULL;
+	json_t *reply = NULL;
+	int r;
+
+	if ((r = api_post_text(b, c, "/api/v1/enrol", a->authz, "", 200, &reply)) != 0)
+		goto out;
+	r = INK_ERR_PROTOCOL;
+	if (json_unpack(reply, "{s:s}", "totp_secret", &secret) != 0)
+		goto out;
+	if ((r = base32_decode(secret, a->seed, sizeof(a->seed), &a->seedlen)) != 0 ||
+	    (r = totp_next(b, a, otp)) != 0 ||
+	    (r = api_post(b, c, "/api/v1/enrol/confirm", a->authz, json_pack("{s:s}", "otp", otp),
+	                  204, NULL)) != 0)
+		goto out;
+	r = 0;
+out:
+	OPENSSL_cleanse(otp, sizeof(otp));
+	json_decref(reply);   /* wiped as freed: it holds the seed */
+	return r;
+}
+
+/* First login with the one-time password, the forced change, the login that follows, and the
+ * TOTP enrolment of an account made through the API (the first security officer has his seed
+ * from `inkan init`). */
 static int
 first_login(struct bench *b, struct client *c, struct account *a, const char *onetime)
 {
 	char newpw[64];
+	bool enrol = false;
 	int r;
 
 	if ((r = random_secret(newpw, sizeof(newpw), "Bp-", "-Zq7")) != 0 ||
-	    (r = login(b, c, a, onetime, true)) != 0 ||
+	    (r = login(b, c, a, onetime, true, &enrol)) != 0 ||
 	    (r = api_post(b, c, "/api/v1/passwd", a->authz,
 	                  json_pack("{s:s, s:s}", "old_password", onetime, "new_password", newpw),
 	                  204, NULL)) != 0 ||
-	    (r = login(b, c, a, newpw, false)) != 0)
+	    (r = login(b, c, a, newpw, false, &enrol)) != 0)
 		goto out;
+	r = INK_ERR_PROTOCOL;
+	if (enrol != (a->seedlen == 0)) {
+		fprintf(stderr, "inkan-bench: %s: enrolment_required is %s\n", a->name,
+		        enrol ? "true with a seed" : "false without one");
+		goto out;
+	}
+	r = enrol ? enrol_totp(b, c, a) : 0;
 out:
 	OPENSSL_cleanse(newpw, sizeof(newpw));
 	return r;
 }
 
-/* actor creates account a with roles; then its first login. */
+/* actor creates account a with roles (a signer with an identity document of its own: one
+ * person, one registration); then its first login and enrolment. */
 static int
 make_account(struct bench *b, struct client *c, const struct account *actor, struct account *a,
              const char *role)
 {
-	const char *pw = NULL, *secret = NULL;
+	char docno[40] = "";
+	const char *pw = NULL;
 	json_t *req = NULL, *reply = NULL;
-	int r = INK_ERR_ALLOC;
+	int enrol = 0, r;
 
+	if ((r = random_secret(docno, sizeof(docno), "BENCH-", "")) != 0)
+		goto out;
+	r = INK_ERR_ALLOC;
 	req = json_pack("{s:s, s:s, s:[s]}", "username", a->name, "display_name", "inkan-bench",
 	                "roles", role);
 	if (req == NULL)
 		goto out;
 	if (strcmp(role, "signer") == 0 &&
 	    (json_object_set_new(req, "idv_method", json_string("in-person, passport")) != 0 ||
-	     json_object_set_new(req, "idv_evidence", json_string("inkan-bench")) != 0))
+	     json_object_set_new(req, "idv_evidence", json_string("inkan-bench")) != 0 ||
+	     json_object_set_new(req, "idv_document_type", json_string("passport")) != 0 ||
+	     json_object_set_new(req, "idv_document_number", json_string(docno)) != 0))
 		goto out;
 	r = api_post(b, c, "/api/v1/users", actor->authz, req, 201, &reply);
 	req = NULL;
 	if (r != 0)
 		goto out;
 	r = INK_ERR_PROTOCOL;
-	if (json_unpack(reply, "{s:s, s:s}", "password", &pw, "totp_secret", &secret) != 0)
+	if (json_unpack(reply, "{s:s, s:b}", "password", &pw, "enrolment_required", &enrol) != 0 ||
+	    !enrol)
 		goto out;
-	if ((r = base32_decode(secret, a->seed, sizeof(a->seed), &a->seedlen)) != 0)
-		goto out;
+	a->seedlen = 0;   /* no seed until its holder enrols one */
 	r = first_login(b, c, a, pw);
 out:
+	OPENSSL_cleanse(docno, sizeof(docno));
 	json_decref(req);
 	json_decref(reply);
 	return r;
@@ -798,7 +865,8 @@ out:
 	return r;
 }
 
-/* A signer: registered by the registration officer, logged in, with one key per algorithm. */
+/* A signer: registered by the registration officer, logged in and enrolled, with one key per
+ * algorithm. */
 static int
 setup_signer(struct bench *b, struct client *c, size_t i)
 {
@@ -1127,7 +1195,8 @@ round_prepare(struct bench *b, size_t round)
 	for (;;) {
 		now = wall_now();
 		for (i = 0; i < b->nsigners; i++)
-			if (totp_pick(b->signers[i].last_step, now, b->auth_margin) < 0)
+			if (totp_pick(b->signers[i].last_step, now, b->auth_margin,
+			              b->cfg.totp_window) < 0)
 				break;
 		if (i == b->nsigners)
 			break;
@@ -1138,7 +1207,8 @@ round_prepare(struct bench *b, size_t round)
 	for (i = b->from; i < b->to; i++) {
 		struct job *a = &b->jobs[i];
 
-		a->a->last_step = totp_pick(a->a->last_step, now, b->auth_margin);
+		a->a->last_step = totp_pick(a->a->last_step, now, b->auth_margin,
+		                            b->cfg.totp_window);
 		if ((r = auth_totp_code(a->a->seed, a->a->seedlen, a->a->last_step, &code)) != 0)
 			return r;
 		snprintf(a->otp, sizeof(a->otp), "%06u", (unsigned)code);
