@@ -772,9 +772,10 @@ out:
 	return r;
 }
 
-/* First login with the one-time password, the forced change, the login that follows, and the
- * TOTP enrolment of an account made through the API (the first security officer has his seed
- * from `inkan init`). */
+/* First login with the one-time password (for an account made through the API, the SAM's
+ * activation code) and the forced change. An account whose holder has yet to enrol keeps that
+ * session and enrols in it; the first security officer (his seed from `inkan init`) logs in
+ * again with the new password. */
 static int
 first_login(struct bench *b, struct client *c, struct account *a, const char *onetime)
 {
@@ -783,11 +784,7 @@ first_login(struct bench *b, struct client *c, struct account *a, const char *on
 	int r;
 
 	if ((r = random_secret(newpw, sizeof(newpw), "Bp-", "-Zq7")) != 0 ||
-	    (r = login(b, c, a, onetime, true, &enrol)) != 0 ||
-	    (r = api_post(b, c, "/api/v1/passwd", a->authz,
-	                  json_pack("{s:s, s:s}", "old_password", onetime, "new_password", newpw),
-	                  204, NULL)) != 0 ||
-	    (r = login(b, c, a, newpw, false, &enrol)) != 0)
+	    (r = login(b, c, a, onetime, true, &enrol)) != 0)
 		goto out;
 	r = INK_ERR_PROTOCOL;
 	if (enrol != (a->seedlen == 0)) {
@@ -795,7 +792,11 @@ first_login(struct bench *b, struct client *c, struct account *a, const char *on
 		        enrol ? "true with a seed" : "false without one");
 		goto out;
 	}
-	r = enrol ? enrol_totp(b, c, a) : 0;
+	if ((r = api_post(b, c, "/api/v1/passwd", a->authz,
+	                  json_pack("{s:s, s:s}", "old_password", onetime, "new_password", newpw),
+	                  enrol ? 200 : 204, NULL)) != 0)
+		goto out;
+	r = enrol ? enrol_totp(b, c, a) : login(b, c, a, newpw, false, &enrol);
 out:
 	OPENSSL_cleanse(newpw, sizeof(newpw));
 	return r;
