@@ -284,6 +284,9 @@ int keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids
 int keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id,
                                                const struct store_audit_rec *rec),
                      void *arg) INK_WUR;
+/* This key store's name for its records in the audit log (16 hex digits). */
+#define KEYS_SAMLOG_EPOCH_LEN 16
+int keys_samlog_epoch(struct keys *k, char epoch[static KEYS_SAMLOG_EPOCH_LEN + 1]) INK_WUR;
 /* Record id is at log_seq in the audit log (set once). */
 int keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq) INK_WUR;
 

@@ -130,6 +130,22 @@ out:
 }
 
 int
+keys_samlog_epoch(struct keys *k, char epoch[static KEYS_SAMLOG_EPOCH_LEN + 1])
+{
+	sqlite3_stmt *st = NULL;
+	int r = INK_ERR_STORE;
+
+	epoch[0] = '\0';
+	if (sqlite3_prepare_v2(k->db, "SELECT epoch FROM sam_meta", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == KEYS_SAMLOG_EPOCH_LEN) {
+		text_col(st, 0, epoch, KEYS_SAMLOG_EPOCH_LEN + 1);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
 keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq)
 {
 	sqlite3_stmt *st = NULL;

@@ -1057,8 +1057,8 @@ out:
 }
 
 int
-sam_log_pending(struct sam_client *c, int64_t after, int64_t **ids, struct store_audit_rec **recs,
-                size_t *n)
+sam_log_pending(struct sam_client *c, int64_t after, char epoch[static SAM_EPOCH_MAX + 1],
+                int64_t **ids, struct store_audit_rec **recs, size_t *n)
 {
 	struct exch x;
 	struct store_audit_rec *rv = NULL;
@@ -1067,12 +1067,15 @@ sam_log_pending(struct sam_client *c, int64_t after, int64_t **ids, struct store
 	uint32_t cnt = 0, i = 0;
 	int r;
 
+	epoch[0] = '\0';
 	*ids = NULL;
 	*recs = NULL;
 	*n = 0;
 	exch_init(&x, SAM_MSG_LOG_PENDING, &r);
 	if (r != 0 || (r = buf_put_u64(&x.req, (uint64_t)after)) != 0 ||
-	    (r = sam_call(c, &x.req, &x.rep)) != 0 || (r = buf_get_u32(&x.rep, &cnt)) != 0)
+	    (r = sam_call(c, &x.req, &x.rep)) != 0 ||
+	    (r = buf_get_cstring(&x.rep, epoch, SAM_EPOCH_MAX + 1)) != 0 ||
+	    (r = buf_get_u32(&x.rep, &cnt)) != 0)
 		goto out;
 	if (cnt > SAM_LOG_PENDING_MAX) {
 		r = INK_ERR_PROTOCOL;
@@ -1096,7 +1099,7 @@ sam_log_pending(struct sam_client *c, int64_t after, int64_t **ids, struct store
 			goto out;
 		iv[i] = (int64_t)id;
 		a->time = (int64_t)t;
-		snprintf(a->request_id, sizeof(a->request_id), "sam-%lld", (long long)id);
+		snprintf(a->request_id, sizeof(a->request_id), "sam-%s-%lld", epoch, (long long)id);
 		snprintf(a->source, sizeof(a->source), "%s", SAM_AUDIT_SOURCE);
 	}
 	if (buf_remaining(&x.rep) != 0) {

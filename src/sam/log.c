@@ -111,10 +111,10 @@ sam_act_record(struct sam_state *s, const char *action, int r)
 
 /* The record as it must stand in the log at seq. */
 static void
-as_logged(struct store_audit_rec *rec, int64_t id, int64_t seq)
+as_logged(struct store_audit_rec *rec, const char *epoch, int64_t id, int64_t seq)
 {
 	rec->seq = seq;
-	snprintf(rec->request_id, sizeof(rec->request_id), "sam-%lld", (long long)id);
+	snprintf(rec->request_id, sizeof(rec->request_id), "sam-%s-%lld", epoch, (long long)id);
 	snprintf(rec->source, sizeof(rec->source), "%s", SAM_AUDIT_SOURCE);
 }
 
@@ -122,6 +122,7 @@ int
 sam_handle_log_pending(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	struct store_audit_rec *recs = NULL;
+	char epoch[KEYS_SAMLOG_EPOCH_LEN + 1];
 	int64_t *ids = NULL;
 	uint64_t after = 0;
 	size_t n = 0, i;
@@ -129,10 +130,11 @@ sam_handle_log_pending(struct sam_state *s, struct ink_buf *req, struct ink_buf 
 
 	if (buf_get_u64(req, &after) != 0 || after > INT64_MAX || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	if ((r = keys_samlog_pending(s->keys, (int64_t)after, SAM_LOG_PENDING_MAX, &ids, &recs,
+	if ((r = keys_samlog_epoch(s->keys, epoch)) != 0 ||
+	    (r = keys_samlog_pending(s->keys, (int64_t)after, SAM_LOG_PENDING_MAX, &ids, &recs,
 	                             &n)) != 0)
 		return r;
-	if ((r = buf_put_u32(rep, (uint32_t)n)) != 0)
+	if ((r = buf_put_cstring(rep, epoch)) != 0 || (r = buf_put_u32(rep, (uint32_t)n)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		const struct store_audit_rec *a = &recs[i];
@@ -175,6 +177,7 @@ struct own_check {
 	const uint8_t *leaves;
 	uint32_t n;
 	const int64_t *ids, *seqs;
+	char epoch[KEYS_SAMLOG_EPOCH_LEN + 1];
 	uint32_t m, i;              /* pairs given; pairs matched so far */
 	int64_t last_seq, oldest;   /* time before which no record may be left out */
 	bool final;
@@ -204,7 +207,7 @@ check_one(void *arg, int64_t id, const struct store_audit_rec *rec)
 		c->r = INK_ERR_INVALID;
 		return 1;
 	}
-	as_logged(a, id, seq);
+	as_logged(a, c->epoch, id, seq);
 	if (audit_leaf_hash(a, leaf) != 0)
 		return INK_ERR_INTERNAL;
 	if (CRYPTO_memcmp(leaf, c->leaves + (size_t)(seq - (int64_t)c->from - 1) * AUDIT_HASH_LEN,
@@ -233,7 +236,8 @@ check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uin
 	int r;
 
 	c.oldest = ink_now() - (grace < GRACE_MIN ? GRACE_MIN : grace);
-	if ((r = keys_samlog_scan(s->keys, check_one, &c)) != 0)
+	if ((r = keys_samlog_epoch(s->keys, c.epoch)) != 0 ||
+	    (r = keys_samlog_scan(s->keys, check_one, &c)) != 0)
 		return r;
 	if (c.r != 0)
 		return c.r;

@@ -58,9 +58,10 @@ enum sam_msg {
 	 * among the n leaves, in order and unchanged, once older than the grace (all when final,
 	 * which needs LOG_CLOSE first); else no head is signed. */
 	SAM_MSG_LOG_EXTEND = 41,
-	/* u64 after -> u32 n, n x (u64 id, u64 time, actor, role, action, subject, result,
-	 * detail): the SAM's own records with an id above after that no signed head holds yet, to
-	 * append (request_id "sam-<id>", source "inkan-sam"), oldest first. */
+	/* u64 after -> cstring epoch, u32 n, n x (u64 id, u64 time, actor, role, action, subject,
+	 * result, detail): the SAM's own records with an id above after that no signed head holds
+	 * yet, to append (request_id "sam-<epoch>-<id>", source "inkan-sam"), oldest first. The
+	 * epoch names this key store: one made anew numbers its records from 1 again. */
 	SAM_MSG_LOG_PENDING = 42,
 	SAM_MSG_LOG_CLOSE = 43,    /* -> (): the SAM's own shutdown record; it then serves the log only */
 	/* RFC 3161 (30-39): cstring hash OID, string imprint, string nonce ("" none), u8 certReq
@@ -267,12 +268,14 @@ int sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, s
                    const int64_t *ids, const int64_t *seqs, size_t m,
                    struct audit_head *out) INK_WUR;
 /* The SAM's own records not yet in a signed head, with an id above after (at most
- * SAM_LOG_PENDING_MAX): ids[i], recs[i] (request_id and source filled in); both malloc'd. */
+ * SAM_LOG_PENDING_MAX): ids[i], recs[i] (request_id and source filled in); both malloc'd.
+ * epoch: the key store's name for its records. */
+#define SAM_EPOCH_MAX 16
 #define SAM_LOG_PENDING_MAX 1000
 #define SAM_AUDIT_SOURCE "inkan-sam"      /* the source of the SAM's own records */
 struct store_audit_rec;
-int sam_log_pending(struct sam_client *c, int64_t after, int64_t **ids,
-                    struct store_audit_rec **recs, size_t *n) INK_WUR;
+int sam_log_pending(struct sam_client *c, int64_t after, char epoch[static SAM_EPOCH_MAX + 1],
+                    int64_t **ids, struct store_audit_rec **recs, size_t *n) INK_WUR;
 /* The SAM records the log's close; afterwards it serves the log only (and ping). */
 int sam_log_close(struct sam_client *c) INK_WUR;
 

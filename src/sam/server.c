@@ -177,6 +177,21 @@ handle_key_import(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 
 /* string session (the owner), id, old pin, new pin, otp -> u64 otp step. No PIN is tried (and
  * no PIN counter moves) without a fresh OTP. */
+/* The rest of an act of a signer on their key id with a PIN: their session, then a fresh OTP
+ * (no PIN is tried without it), then nothing more in the request. */
+static int
+owner_with_otp(struct sam_state *s, struct ink_buf *req, const uint8_t *hash, const char *id,
+               struct keys_person *who, int64_t *step)
+{
+	int r;
+
+	sam_act_subject(s, id);
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, who)) != 0 ||
+	    (r = sam_fresh_otp(s, req, who->id, step)) != 0)
+		return r;
+	return buf_remaining(req) != 0 ? INK_ERR_PROTOCOL : 0;
+}
+
 static int
 handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -190,19 +205,12 @@ handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_cstring(req, old_pin, sizeof(old_pin)) != 0 ||
 	    buf_get_cstring(req, new_pin, sizeof(new_pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else {
-		sam_act_subject(s, id);
-		if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) == 0 &&
-		    (r = sam_fresh_otp(s, req, who.id, &step)) == 0) {
-			if (buf_remaining(req) != 0)
-				r = INK_ERR_PROTOCOL;
-			else
-				r = keys_cred_change_pin(s->keys, who.id, id, old_pin, new_pin);
-			if (r == INK_ERR_AUTH)
-				r = INK_ERR_BAD_PIN;
-			if (r == 0)
-				r = buf_put_u64(rep, (uint64_t)step);
-		}
+	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0) {
+		r = keys_cred_change_pin(s->keys, who.id, id, old_pin, new_pin);
+		if (r == INK_ERR_AUTH)
+			r = INK_ERR_BAD_PIN;
+		if (r == 0)
+			r = buf_put_u64(rep, (uint64_t)step);
 	}
 	explicit_bzero(old_pin, sizeof(old_pin));
 	explicit_bzero(new_pin, sizeof(new_pin));
@@ -253,19 +261,12 @@ handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_cstring(req, pin, sizeof(pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else {
-		sam_act_subject(s, id);
-		if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) == 0 &&
-		    (r = sam_fresh_otp(s, req, who.id, &step)) == 0) {
-			if (buf_remaining(req) != 0)
-				r = INK_ERR_PROTOCOL;
-			else
-				r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
-			if (r == INK_ERR_AUTH)
-				r = INK_ERR_BAD_PIN;
-			if (r == 0 && (r = put_cred(rep, &c)) == 0)
-				r = buf_put_u64(rep, (uint64_t)step);
-		}
+	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0) {
+		r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
+		if (r == INK_ERR_AUTH)
+			r = INK_ERR_BAD_PIN;
+		if (r == 0 && (r = put_cred(rep, &c)) == 0)
+			r = buf_put_u64(rep, (uint64_t)step);
 	}
 	explicit_bzero(pin, sizeof(pin));
 	keys_cred_clear(&c);

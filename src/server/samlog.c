@@ -12,17 +12,25 @@
 #include "sam/sam.h"
 
 static pthread_mutex_t pull_mu = PTHREAD_MUTEX_INITIALIZER;
-static int64_t appended;    /* the highest SAM record id in the log (under pull_mu) */
+/* Under pull_mu: the SAM key store's name for its records, and the highest of its record ids
+ * in the log. */
+static char epoch[SAM_EPOCH_MAX + 1];
+static int64_t appended;
 
-/* The SAM record id of a row, or 0 for any other row. */
+/* The id of a row that is a record of this SAM key store's, or 0 for any other row (a record
+ * of a key store replaced since is not this one's). */
 static int64_t
-sam_id_of(const struct store_audit_rec *rec)
+sam_id_of(const struct store_audit_rec *rec, const char *ep)
 {
+	char want[SAM_EPOCH_MAX + 8];
 	long long id = 0;
 	char tail;
+	int n;
 
-	if (strcmp(rec->source, SAM_AUDIT_SOURCE) != 0 ||
-	    sscanf(rec->request_id, "sam-%lld%c", &id, &tail) != 1 || id <= 0)
+	n = snprintf(want, sizeof(want), "sam-%s-", ep);
+	if (ep[0] == '\0' || strcmp(rec->source, SAM_AUDIT_SOURCE) != 0 ||
+	    strncmp(rec->request_id, want, (size_t)n) != 0 ||
+	    sscanf(rec->request_id + n, "%lld%c", &id, &tail) != 1 || id <= 0)
 		return 0;
 	return (int64_t)id;
 }
@@ -31,24 +39,30 @@ int
 srv_samlog_init(struct srv *s, uint64_t signed_size)
 {
 	struct store_audit_rec *recs = NULL;
-	int64_t after = (int64_t)signed_size, id;
+	int64_t after = (int64_t)signed_size, id, *ids = NULL;
 	size_t n = 0, i;
 	int r;
 
-	(void)s;
 	/* Records copied before a crash and not yet under a head are in the log already. */
 	pthread_mutex_lock(&pull_mu);
+	appended = 0;
+	if ((r = sam_log_pending(s->sam, INT64_MAX, epoch, &ids, &recs, &n)) != 0)
+		goto out;
+	free(ids);
+	free(recs);
+	recs = NULL;
 	do {
 		if ((r = audit_read(s->st, after, 1000, &recs, &n)) != 0)
 			break;
 		for (i = 0; i < n; i++) {
-			if ((id = sam_id_of(&recs[i])) > appended)
+			if ((id = sam_id_of(&recs[i], epoch)) > appended)
 				appended = id;
 			after = recs[i].seq;
 		}
 		free(recs);
 		recs = NULL;
 	} while (n > 0);
+out:
 	pthread_mutex_unlock(&pull_mu);
 	return r;
 }
@@ -58,14 +72,27 @@ static int
 pull_once(struct srv *s, size_t *got)
 {
 	struct audit_event ev[AUDIT_MANY_MAX];
+	char now_epoch[SAM_EPOCH_MAX + 1];
 	struct store_audit_rec *recs = NULL;
 	int64_t *ids = NULL, last = 0;
 	size_t n = 0, i, k = 0;
 	int r;
 
 	*got = 0;
-	if ((r = sam_log_pending(s->sam, appended, &ids, &recs, &n)) != 0)
+	if ((r = sam_log_pending(s->sam, appended, now_epoch, &ids, &recs, &n)) != 0)
 		goto out;
+	/* A key store made anew (a disaster recovery while inkand ran on): its numbers start
+	 * again. */
+	if (strcmp(now_epoch, epoch) != 0) {
+		snprintf(epoch, sizeof(epoch), "%s", now_epoch);
+		appended = 0;
+		free(ids);
+		free(recs);
+		ids = NULL;
+		recs = NULL;
+		if ((r = sam_log_pending(s->sam, 0, now_epoch, &ids, &recs, &n)) != 0)
+			goto out;
+	}
 	*got = n;
 	for (i = 0; i <= n; i++) {
 		/* a full batch, or the end: append what is gathered, in order */
@@ -114,6 +141,7 @@ srv_samlog_pairs(struct srv *s, uint64_t from, const uint8_t (*leaves)[AUDIT_HAS
 {
 	struct store_audit_rec *recs = NULL;
 	uint8_t leaf[AUDIT_HASH_LEN];
+	char ep[SAM_EPOCH_MAX + 1];
 	int64_t after = (int64_t)from, id, *iv = NULL, *sv = NULL;
 	size_t got = 0, i, cnt = 0;
 	int r = 0;
@@ -122,6 +150,9 @@ srv_samlog_pairs(struct srv *s, uint64_t from, const uint8_t (*leaves)[AUDIT_HAS
 	*m = 0;
 	if (n == 0)
 		return 0;
+	pthread_mutex_lock(&pull_mu);
+	snprintf(ep, sizeof(ep), "%s", epoch);
+	pthread_mutex_unlock(&pull_mu);
 	if ((iv = calloc(n, sizeof(*iv))) == NULL || (sv = calloc(n, sizeof(*sv))) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
@@ -133,7 +164,7 @@ srv_samlog_pairs(struct srv *s, uint64_t from, const uint8_t (*leaves)[AUDIT_HAS
 			after = recs[i].seq;
 			/* only rows that are the leaves being signed (never a row someone else put
 			 * there with the SAM's name on it) */
-			if ((id = sam_id_of(&recs[i])) == 0 || audit_leaf_hash(&recs[i], leaf) != 0 ||
+			if ((id = sam_id_of(&recs[i], ep)) == 0 || audit_leaf_hash(&recs[i], leaf) != 0 ||
 			    memcmp(leaf, leaves[recs[i].seq - (int64_t)from - 1], AUDIT_HASH_LEN) != 0)
 				continue;
 			iv[cnt] = id;

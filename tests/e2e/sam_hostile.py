@@ -110,8 +110,9 @@ def log_pending(sam):
     r, rep = sam.call(u8(LOG_PENDING) + u64(0))
     if r != 0:
         fail("LOG_PENDING: %d" % r)
-    n = struct.unpack(">I", rep[:4])[0]
-    off, out = 4, []
+    ep, off = get_string(rep, 0)
+    n = struct.unpack(">I", rep[off:off + 4])[0]
+    off, out = off + 4, []
     for _ in range(n):
         rid, t = struct.unpack(">QQ", rep[off:off + 16])
         off += 16
@@ -119,15 +120,15 @@ def log_pending(sam):
         for _ in range(6):
             v, off = get_string(rep, off)
             fields.append(v)
-        out.append((rid, t, fields))
+        out.append((rid, t, fields, ep))
     return out
 
 
 def leaf_of(rec, seq):
     """SHA-256(0x00 || canonical record) as docs/audit.md defines it."""
-    rid, t, (actor, role, action, subject, result, detail) = rec
+    rid, t, (actor, role, action, subject, result, detail), ep = rec
     entry = u8(1) + u64(seq) + u64(t)
-    for v in (actor, role, action, subject, result, ("sam-%d" % rid).encode(), b"inkan-sam", detail):
+    for v in (actor, role, action, subject, result, b"sam-" + ep + (b"-%d" % rid), b"inkan-sam", detail):
         entry += string(v)
     return hashlib.sha256(b"\x00" + entry).digest()
 
@@ -296,7 +297,7 @@ def main():
     last = pending[-1]
     expect(sam, extend(size, 0, [(last[0], size + 1)], [junk]), "INVALID",
            "a head naming a SAM record at a leaf that is not it")
-    altered = (last[0], last[1], last[2][:4] + [b"success"] + last[2][5:])
+    altered = (last[0], last[1], last[2][:4] + [b"success"] + last[2][5:], last[3])
     expect(sam, extend(size, 0, [(last[0], size + 1)], [leaf_of(altered, size + 1)]), "INVALID",
            "a head over an altered SAM record (result changed to success)")
     if len(pending) > 1:

@@ -57,7 +57,7 @@ jq -e --arg a "$ALICE_ID" '[.records[] | select(.source == "inkan-sam")] as $r
 	and ($r | any(.action == "sam.key.create" and .actor == "alice" and .result == "success"))
 	and ($r | any(.action == "sam.key.revoke" and .actor == "alice" and .result != "success"))
 	and ($r | any(.action == "sam.start"))
-	and ($r | all(.request_id | startswith("sam-")))' "$T/bundle.json" >/dev/null ||
+	and ($r | all(.request_id | test("^sam-[0-9a-f]{16}-[0-9]+$")))' "$T/bundle.json" >/dev/null ||
 	fail "the SAM's own records are not in the audit log: $(jq -c '[.records[] | select(.source == "inkan-sam") | .action]' "$T/bundle.json")"
 "$INKAN_CLI" audit verify "$T/bundle.json" --key "$DATA/ca/audit-log.pem" >"$T/verify.out" 2>&1 ||
 	fail "the audit log with the SAM's records does not verify: $(cat "$T/verify.out")"

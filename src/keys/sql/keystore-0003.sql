@@ -49,6 +49,10 @@ CREATE TABLE sam_audit (
 	log_seq INTEGER
 );
 CREATE INDEX sam_audit_pending ON sam_audit (log_seq, id);
+-- This key store's name for its records in the audit log ("sam-<epoch>-<id>"): a key store made
+-- anew (after a disaster) numbers its records from 1 again, and must not be taken for the old.
+CREATE TABLE sam_meta (epoch TEXT NOT NULL);
+INSERT INTO sam_meta (epoch) VALUES (lower(hex(randomblob(8))));
 CREATE TRIGGER sam_audit_no_delete BEFORE DELETE ON sam_audit
 BEGIN
 	SELECT RAISE(ABORT, 'sam_audit is append-only');
