@@ -279,10 +279,10 @@ int keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *
  * ids[i] and recs[i] (seq 0); both malloc'd. */
 int keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
                         struct store_audit_rec **recs, size_t *n) INK_WUR;
-/* Calls fn for the records not yet in the audit log, oldest first, one at a time (rec is
- * reused), until fn returns non-zero (1: stop, 0 returned; < 0: that error returned). */
-int keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id,
-                                               const struct store_audit_rec *rec),
+/* Calls fn for the records not yet in the audit log, oldest first, one at a time (rec is one
+ * buffer, reused: fn may change it), until fn returns non-zero (1: stop, 0 returned; < 0:
+ * that error returned). */
+int keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec),
                      void *arg) INK_WUR;
 /* This key store's name for its records in the audit log (16 hex digits). */
 #define KEYS_SAMLOG_EPOCH_LEN 16

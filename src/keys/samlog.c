@@ -61,8 +61,8 @@ row_to_rec(sqlite3_stmt *st, struct store_audit_rec *a)
 	"WHERE log_seq IS NULL AND id > ?1 ORDER BY id"
 
 int
-keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id,
-                                           const struct store_audit_rec *rec), void *arg)
+keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec),
+                 void *arg)
 {
 	struct store_audit_rec *a = NULL;
 	sqlite3_stmt *st = NULL;
@@ -92,9 +92,9 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
                     struct store_audit_rec **recs, size_t *n)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t *iv = NULL;
-	struct store_audit_rec *rv = NULL;
-	size_t cnt = 0;
+	int64_t *iv = NULL, *iv2;
+	struct store_audit_rec *rv = NULL, *rv2;
+	size_t cnt = 0, cap = 0;
 	int rc, r = INK_ERR_STORE;
 
 	*ids = NULL;
@@ -102,15 +102,25 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
 	*n = 0;
 	if (max == 0)
 		return 0;
-	if ((iv = calloc(max, sizeof(*iv))) == NULL || (rv = calloc(max, sizeof(*rv))) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
 	if (sqlite3_prepare_v2(k->db, PENDING_SQL " LIMIT ?2", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 1, after) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)max) != SQLITE_OK)
 		goto out;
+	/* grown as rows come: a record is some 9 KiB, most calls find few */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && cnt < max) {
+		if (cnt == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			if ((iv2 = reallocarray(iv, cap, sizeof(*iv))) == NULL) {
+				r = INK_ERR_ALLOC;
+				goto out;
+			}
+			iv = iv2;
+			if ((rv2 = reallocarray(rv, cap, sizeof(*rv))) == NULL) {
+				r = INK_ERR_ALLOC;
+				goto out;
+			}
+			rv = rv2;
+		}
 		iv[cnt] = sqlite3_column_int64(st, 0);
 		row_to_rec(st, &rv[cnt++]);
 	}

@@ -185,10 +185,9 @@ struct own_check {
 };
 
 static int
-check_one(void *arg, int64_t id, const struct store_audit_rec *rec)
+check_one(void *arg, int64_t id, struct store_audit_rec *rec)
 {
 	struct own_check *c = arg;
-	struct store_audit_rec *a = (struct store_audit_rec *)rec;
 	uint8_t leaf[AUDIT_HASH_LEN];
 	int64_t seq;
 
@@ -207,8 +206,8 @@ check_one(void *arg, int64_t id, const struct store_audit_rec *rec)
 		c->r = INK_ERR_INVALID;
 		return 1;
 	}
-	as_logged(a, c->epoch, id, seq);
-	if (audit_leaf_hash(a, leaf) != 0)
+	as_logged(rec, c->epoch, id, seq);
+	if (audit_leaf_hash(rec, leaf) != 0)
 		return INK_ERR_INTERNAL;
 	if (CRYPTO_memcmp(leaf, c->leaves + (size_t)(seq - (int64_t)c->from - 1) * AUDIT_HASH_LEN,
 	                  AUDIT_HASH_LEN) != 0) {
