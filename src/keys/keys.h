@@ -275,6 +275,8 @@ struct store_audit_rec;
 /* Keeps one record of the SAM's own (rec's fields as audit_record_fill made them; seq
  * ignored) until inkand has put it into the audit log; *id its number. */
 int keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *id) INK_WUR;
+/* Keeps n records in one transaction (all or none). */
+int keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t n) INK_WUR;
 /* The records not yet in the audit log with an id above after, oldest first, at most max:
  * ids[i] and recs[i] (seq 0); both malloc'd. */
 int keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,

@@ -88,6 +88,25 @@ out:
 }
 
 int
+keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t n)
+{
+	int64_t id;
+	size_t i;
+	int r;
+
+	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
+		return r;
+	for (i = 0; i < n; i++)
+		if ((r = keys_samlog_add(k, &recs[i], &id)) != 0) {
+			(void)keys_exec(k, "ROLLBACK");
+			return r;
+		}
+	if ((r = keys_exec(k, "COMMIT")) != 0)
+		(void)keys_exec(k, "ROLLBACK");
+	return r;
+}
+
+int
 keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
                     struct store_audit_rec **recs, size_t *n)
 {

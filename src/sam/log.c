@@ -109,6 +109,36 @@ sam_act_record(struct sam_state *s, const char *action, int r)
 		log_error("cannot keep the SAM's record of %s", action);
 }
 
+void
+sam_hold_record(struct sam_state *s, const char *actor, const char *action, const char *subject,
+                int r, const char *detail)
+{
+	struct audit_event ev = {
+		.actor = actor, .action = action, .subject = subject,
+		.result = r == 0 ? AUDIT_SUCCESS : ink_err_str(r), .detail = detail,
+	};
+
+	if (s->held == NULL && (s->held = calloc(SAM_HELD_MAX, sizeof(*s->held))) == NULL) {
+		log_error("cannot hold the SAM's record of %s", action);
+		return;
+	}
+	audit_record_fill(&s->held[s->nheld++], &ev, ink_now());
+	if (s->nheld == SAM_HELD_MAX)
+		sam_flush_records(s);
+}
+
+void
+sam_flush_records(struct sam_state *s)
+{
+	if (s->nheld == 0)
+		return;
+	if (keys_samlog_add_many(s->keys, s->held, s->nheld) != 0) {
+		log_error("cannot write the SAM's held records");
+		return;
+	}
+	s->nheld = 0;
+}
+
 /* The record as it must stand in the log at seq. */
 static void
 as_logged(struct store_audit_rec *rec, const char *epoch, int64_t id, int64_t seq)
@@ -130,6 +160,7 @@ sam_handle_log_pending(struct sam_state *s, struct ink_buf *req, struct ink_buf 
 
 	if (buf_get_u64(req, &after) != 0 || after > INT64_MAX || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
+	sam_flush_records(s);
 	if ((r = keys_samlog_epoch(s->keys, epoch)) != 0 ||
 	    (r = keys_samlog_pending(s->keys, (int64_t)after, SAM_LOG_PENDING_MAX, &ids, &recs,
 	                             &n)) != 0)
@@ -163,6 +194,7 @@ sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	if (buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
 	if (!s->closing) {
+		sam_flush_records(s);
 		memset(&s->act, 0, sizeof(s->act));
 		sam_act_record(s, "sam.log.close", 0);
 		s->closing = true;
@@ -235,6 +267,7 @@ check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uin
 	int r;
 
 	c.oldest = ink_now() - (grace < GRACE_MIN ? GRACE_MIN : grace);
+	sam_flush_records(s);
 	if ((r = keys_samlog_epoch(s->keys, c.epoch)) != 0 ||
 	    (r = keys_samlog_scan(s->keys, check_one, &c)) != 0)
 		return r;

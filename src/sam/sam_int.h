@@ -33,6 +33,10 @@ struct sam_state {
 	struct keys *keys;
 	struct sad_table *sads;
 	struct sam_act act;           /* under mu */
+	/* Records of the hot paths (signatures, time-stamps), kept here and written to the key
+	 * store in one transaction (sam_flush_records): no key store write per signature. */
+	struct store_audit_rec *held; /* under mu */
+	size_t nheld;
 	bool closing;                 /* the log was closed (LOG_CLOSE): only the log is served */
 	char tsa_policy[128];         /* tsa_policy_oid of the configuration */
 	size_t cores;                 /* online CPUs */
@@ -95,6 +99,13 @@ const char *sam_act_name(uint8_t type);
 void sam_act_record(struct sam_state *s, const char *action, int r);
 /* The subject of the act under way (a person or credential id). */
 void sam_act_subject(struct sam_state *s, const char *subject);
+/* Keeps a record of a hot path's act in memory (written at the next flush; at SAM_HELD_MAX held,
+ * at once). Called holding mu. */
+#define SAM_HELD_MAX 1024
+void sam_hold_record(struct sam_state *s, const char *actor, const char *action,
+                     const char *subject, int r, const char *detail);
+/* Writes the held records into the key store, in one transaction. Called holding mu. */
+void sam_flush_records(struct sam_state *s);
 
 /* What an authorization allows, bound to one signer, one session and one credential. */
 struct sad_grant {

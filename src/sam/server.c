@@ -640,6 +640,9 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 		pthread_rwlock_wrlock(&s->use);
 	pthread_mutex_lock(&s->mu);
 	memset(&s->act, 0, sizeof(s->act));
+	/* Records held from signatures go to the key store ahead of any other act's. */
+	if (!sign)
+		sam_flush_records(s);
 	/* After the log's close only the log is served: the SAM's own shutdown marker stands. */
 	if (s->closing && type != SAM_MSG_PING && type != SAM_MSG_LOG_HEAD &&
 	    type != SAM_MSG_LOG_PENDING && type != SAM_MSG_LOG_EXTEND) {
@@ -759,6 +762,9 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 			r = ch[i].r;
 	}
 out:
+	if (s.keys != NULL)
+		sam_flush_records(&s);
+	free(s.held);
 	sad_table_free(s.sads);
 	keys_close(s.keys);
 	pthread_rwlock_destroy(&s.use);

@@ -171,8 +171,11 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
-	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek, serial)) != 0)
+	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek, serial)) != 0) {
+		/* a refused SAD is the SAM's record too (the owner as the request names it) */
+		sam_hold_record(s, owner, "sam.sign", cred, r, "SAD refused");
 		goto out;
+	}
 	if ((sigs = calloc(h->n, sizeof(*sigs))) == NULL ||
 	    (sig_lens = calloc(h->n, sizeof(*sig_lens))) == NULL) {
 		r = INK_ERR_ALLOC;
@@ -203,6 +206,12 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (!shared)
 		pthread_mutex_lock(&s->mu);
 	s->signing--;
+	{
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "certificate serial %s, %zu signature(s)", serial, h->n);
+		sam_hold_record(s, owner, "sam.sign", cred, r, detail);
+	}
 	if (r != 0)
 		goto out;
 	/* The serial came with the SAD: no second read of the key store on this path. */

@@ -34,7 +34,9 @@ sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		.nonce_len = nlen,
 		.cert_req = cert_req == 1,
 	};
-	if ((rc = keys_tsa_stamp(s->keys, s->tsa_policy, &r, &resp, &len, serial, &gen)) != 0) {
+	rc = keys_tsa_stamp(s->keys, s->tsa_policy, &r, &resp, &len, serial, &gen);
+	sam_hold_record(s, NULL, "sam.tsa.stamp", rc == 0 ? serial : NULL, rc, NULL);
+	if (rc != 0) {
 		log_warn("refused or failed a time-stamp: %s", ink_err_str(rc));
 		return rc;
 	}

@@ -48,20 +48,35 @@ expect_status 400 403 404
 api GET "/api/v1/keys/$KB" "" "$bob"; expect_status 200
 expect_jq '.status == "active"'
 ok "inkan.db edited (alice's display name, a security officer role): new certificates still name her as registered; the role acts on no key"
+# One signature, so that the SAM's records of the hot path are there too.
+H=$(head -c 32 /dev/urandom | base64 -w0)
+api POST /csc/v2/credentials/authorize "$(jq -nc --arg c "$KA" --arg h "$H" --arg p "$PIN_A" --arg o "$(otp_next alice)" \
+	'{credentialID: $c, numSignatures: 1, hashes: [$h], PIN: $p, OTP: $o}')" "$alice"
+expect_status 200
+SAD=$(printf '%s' "$BODY" | jq -r .SAD); add_secret "$SAD"
+api POST /csc/v2/signatures/signHash "$(jq -nc --arg c "$KA" --arg s "$SAD" --arg h "$H" \
+	'{credentialID: $c, SAD: $s, hashes: [$h], hashAlgorithmOID: "2.16.840.1.101.3.4.2.1", signAlgo: "1.2.840.10045.4.3.2"}')" "$alice"
+expect_status 200
+api POST /csc/v2/signatures/signHash "$(jq -nc --arg c "$KA" --arg s "$SAD" --arg h "$H" \
+	'{credentialID: $c, SAD: $s, hashes: [$h], hashAlgorithmOID: "2.16.840.1.101.3.4.2.1", signAlgo: "1.2.840.10045.4.3.2"}')" "$alice"
+expect_status 400
 # The SAM's own records of these acts are in the audit log (copied at the export's checkpoint),
 # under the SAM's name, and the whole log verifies.
 api GET /api/v1/audit/export "" "$aud"; expect_status 200
 printf '%s' "$BODY" >"$T/bundle.json"
-jq -e --arg a "$ALICE_ID" '[.records[] | select(.source == "inkan-sam")] as $r
+jq -e --arg a "$ALICE_ID" --arg k "$KA" '[.records[] | select(.source == "inkan-sam")] as $r
 	| ($r | any(.action == "sam.person.register" and .subject == $a and .actor == "ro1" and .result == "success"))
 	and ($r | any(.action == "sam.key.create" and .actor == "alice" and .result == "success"))
 	and ($r | any(.action == "sam.key.revoke" and .actor == "alice" and .result != "success"))
 	and ($r | any(.action == "sam.start"))
+	and ($r | any(.action == "sam.authorize" and .actor == "alice" and .result == "success"))
+	and ($r | any(.action == "sam.sign" and .subject == $k and .result == "success"))
+	and ($r | any(.action == "sam.sign" and .subject == $k and .result != "success"))
 	and ($r | all(.request_id | test("^sam-[0-9a-f]{16}-[0-9]+$")))' "$T/bundle.json" >/dev/null ||
 	fail "the SAM's own records are not in the audit log: $(jq -c '[.records[] | select(.source == "inkan-sam") | .action]' "$T/bundle.json")"
 "$INKAN_CLI" audit verify "$T/bundle.json" --key "$DATA/ca/audit-log.pem" >"$T/verify.out" 2>&1 ||
 	fail "the audit log with the SAM's records does not verify: $(cat "$T/verify.out")"
-ok "the SAM's own records (registration, key creation, the refused revocation, its start) are in the verified audit log"
+ok "the SAM's own records (registration, key creation, the refused revocation, authorization, signatures and a refused SAD, its start) are in the verified audit log"
 db "UPDATE users SET display_name = 'Alice Example' WHERE username = 'alice';
     DELETE FROM user_roles WHERE role = 'security_officer' AND user_id = (SELECT id FROM users WHERE username = 'alice');"
 
