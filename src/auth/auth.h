@@ -130,6 +130,12 @@ struct auth_account {
 	char created_by[STORE_NAME_MAX + 1];
 	bool has_idv;
 	struct store_idv idv;
+	/* The SAM's own record (auth_user_show): the certificates' pseudonym, and when and from
+	 * where the holder activated their second factor (0: not yet). */
+	bool has_sam;
+	char pseudonym[33];
+	int64_t activated_at;
+	char activated_from[STORE_TEXT_MAX + 1];
 };
 
 /* Secrets shown once when an account is created; secmem strings, free with auth_secrets_free. */

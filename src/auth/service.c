@@ -681,6 +681,19 @@ auth_user_show(const struct auth_ctx *ctx, const struct auth_req *rq,
 	account_from_user(&u, out);
 	if ((r = account_load_idv(ctx, out)) != 0)
 		goto out;
+	/* What the SAM says of the person (not inkand's copy): pseudonym and activation. */
+	{
+		struct sam_person sp;
+
+		if (sam_person_get(ctx->sam, u.id, &sp) == 0) {
+			out->has_sam = true;
+			snprintf(out->pseudonym, sizeof(out->pseudonym), "%s", sp.pseudonym);
+			snprintf(out->activated_from, sizeof(out->activated_from), "%s",
+			         sp.activated_from);
+			out->activated_at = sp.enrolled ? (sp.activated_at > 0 ? sp.activated_at :
+			                                   sp.created_at) : 0;
+		}
+	}
 	r = svc_audit(ctx, rq, actor->username, actor->roles, "user.show", username, AUDIT_SUCCESS,
 	              NULL);
 out:

@@ -237,6 +237,18 @@ render_account(const struct auth_account *a)
 	              "must_change_password", a->must_change_password,
 	              "failed_logins", (json_int_t)a->failed_logins, "created_at", created,
 	              "created_by", a->created_by);
+	if (o != NULL && a->has_sam) {
+		char activated[21];
+		json_t *sam = json_pack("{s:s}", "pseudonym", a->pseudonym);
+
+		/* when and from where the holder enrolled their second factor, as the SAM recorded */
+		if (sam != NULL && a->activated_at > 0) {
+			ink_time_str(a->activated_at, activated);
+			json_object_set_new(sam, "activated_at", json_string(activated));
+			json_object_set_new(sam, "activated_from", json_string(a->activated_from));
+		}
+		json_object_set_new(o, "sam", sam);
+	}
 	if (o != NULL && a->has_idv) {
 		ink_time_str(a->idv.verified_at, verified);
 		json_object_set_new(o, "identity_verification",

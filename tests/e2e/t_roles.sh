@@ -199,6 +199,14 @@ alice_tok=$(first_login alice "$one" "$(newpw)")
 [ "$(user_secret alice)" != "$old_secret" ] || fail "re-enrolment gave alice the same seed"
 api GET /api/v1/me "" "$alice_tok"; expect_status 200
 ok "re-enrolment: only a registration officer with a fresh code; a new one-time password; the old seed dead, the holder enrols a new one"
+# The activation is evident: the SAM's record says when and from where the holder enrolled.
+api GET /api/v1/users/alice "" "$ro_tok"; expect_status 200
+expect_jq '(.sam.pseudonym | startswith("INKAN-")) and (.sam.activated_at | length == 20)
+	and (.sam.activated_from | test("127\\.0\\.0\\.1"))'
+mkuser "$ro_tok" zed signer >/dev/null
+api GET /api/v1/users/zed "" "$ro_tok"; expect_status 200
+expect_jq '(.sam.pseudonym | startswith("INKAN-")) and .sam.activated_at == null'
+ok "the SAM's record of a person: pseudonym, and when and from where they activated (none before)"
 
 # ---- deregistration ----
 api DELETE /api/v1/users/bob "$(otp_json ro1)" "$ro_tok"
