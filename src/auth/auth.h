@@ -210,9 +210,11 @@ int auth_enrol(const struct auth_ctx *ctx, const struct auth_req *rq,
  * the session becomes a full one. */
 int auth_enrol_confirm(const struct auth_ctx *ctx, const struct auth_req *rq,
                        const struct auth_principal *p, const char *otp) INK_WUR;
-/* Unlocks a locked account (registration officer). */
+/* Unlocks a locked account: a signer by a registration officer, a privileged account by a
+ * security officer; the SAM's lock needs that officer's fresh OTP (otp, "" none). */
 int auth_user_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
-                     const struct auth_principal *actor, const char *username) INK_WUR;
+                     const struct auth_principal *actor, const char *username,
+                     const char *otp) INK_WUR;
 /* Grants (grant = true) or revokes one privileged role (security officer; never on oneself). */
 int auth_role_change(const struct auth_ctx *ctx, const struct auth_req *rq,
                      const struct auth_principal *actor, const char *username, uint32_t role,
@@ -290,8 +292,9 @@ int auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
                   const char *sig_alg, const char *hash_oid, const uint8_t *const *hashes,
                   const size_t *hash_lens, size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
 
-/* Creates the first security officer during `inkan init` (no actor). */
-int auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username,
+/* Creates the first security officer during `inkan init` (no actor), with the one-time token
+ * `inkan-sam --init` left in DATA/sam/bootstrap.token. */
+int auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username, const char *token,
                            struct auth_new_secrets *secrets) INK_WUR;
 
 #endif

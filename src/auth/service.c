@@ -472,7 +472,8 @@ create_account(const struct auth_ctx *ctx, const struct auth_principal *actor,
 		r = INK_ERR_ALLOC;
 	else if ((r = auth_password_generate(secrets->password, ONE_TIME_PASSWORD_LEN + 1,
 	                                     ONE_TIME_PASSWORD_LEN)) == 0)
-		r = sam_bootstrap(ctx->sam, u->id, u->username, &secrets->totp_seed_b32);
+		r = sam_bootstrap(ctx->sam, u->id, u->username, reg->bootstrap_token,
+		                  &secrets->totp_seed_b32);
 	if (r != 0)
 		return r;
 	if ((r = auth_password_hash(&a, secrets->password, u->password_hash)) != 0)
@@ -582,7 +583,7 @@ out:
 }
 
 int
-auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username,
+auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username, const char *token,
                        struct auth_new_secrets *secrets)
 {
 	struct store_user u;
@@ -594,7 +595,7 @@ auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username,
 	{
 		struct sam_reg reg = {
 			.username = username, .display_name = "Security officer",
-			.roles = AUTH_ROLE_SECURITY_OFFICER,
+			.roles = AUTH_ROLE_SECURITY_OFFICER, .bootstrap_token = token,
 		};
 
 		r = create_account(ctx, NULL, &reg, &u, secrets);
@@ -782,15 +783,20 @@ out:
 
 int
 auth_user_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
-                 const struct auth_principal *actor, const char *username)
+                 const struct auth_principal *actor, const char *username, const char *otp)
 {
 	struct store_user u;
 	int r;
 
 	memset(&u, 0, sizeof(u));
-	if ((r = actor_may(ctx, rq, actor, AUTH_PERM_UNLOCK, "user.unlock", username)) != 0)
-		return r;
+	if (!auth_allowed(actor->roles, AUTH_PERM_UNLOCK) &&
+	    !auth_allowed(actor->roles, AUTH_PERM_PRIVILEGED_MANAGE))
+		return actor_may(ctx, rq, actor, AUTH_PERM_UNLOCK, "user.unlock", username);
 	if ((r = load_target(ctx, rq, actor, "user.unlock", username, &u)) != 0)
+		goto out;
+	/* a signer by a registration officer, a privileged account by a security officer */
+	if ((r = actor_may(ctx, rq, actor, (u.roles & AUTH_ROLE_SIGNER) ? AUTH_PERM_UNLOCK :
+	                   AUTH_PERM_PRIVILEGED_MANAGE, "user.unlock", username)) != 0)
 		goto out;
 	if (strcmp(u.id, actor->user_id) == 0) {
 		r = refuse(ctx, rq, actor, "user.unlock", username, "denied: own account",
@@ -803,7 +809,7 @@ auth_user_unlock(const struct auth_ctx *ctx, const struct auth_req *rq,
 		goto out;
 	}
 	/* The SAM's lock (wrong one-time passwords) is lifted by the SAM, on the officer's proof. */
-	if ((r = sam_person_unlock(ctx->sam, actor->token_hash, u.id)) != 0) {
+	if ((r = sam_person_unlock(ctx->sam, actor->token_hash, u.id, otp)) != 0) {
 		r = refuse(ctx, rq, actor, "user.unlock", username, ink_err_str(r), r);
 		goto out;
 	}
@@ -948,9 +954,13 @@ auth_user_reenrol(const struct auth_ctx *ctx, const struct auth_req *rq,
 
 	memset(&u, 0, sizeof(u));
 	memset(secrets, 0, sizeof(*secrets));
-	if ((r = actor_may(ctx, rq, actor, AUTH_PERM_UNLOCK, "user.reenrol", username)) != 0)
-		return r;
+	if (!auth_allowed(actor->roles, AUTH_PERM_UNLOCK) &&
+	    !auth_allowed(actor->roles, AUTH_PERM_PRIVILEGED_MANAGE))
+		return actor_may(ctx, rq, actor, AUTH_PERM_UNLOCK, "user.reenrol", username);
 	if ((r = load_target(ctx, rq, actor, "user.reenrol", username, &u)) != 0)
+		goto out;
+	if ((r = actor_may(ctx, rq, actor, (u.roles & AUTH_ROLE_SIGNER) ? AUTH_PERM_UNLOCK :
+	                   AUTH_PERM_PRIVILEGED_MANAGE, "user.reenrol", username)) != 0)
 		goto out;
 	if ((r = sam_reenrol(ctx->sam, actor->token_hash, u.id, otp, &secrets->password)) != 0) {
 		r = refuse(ctx, rq, actor, "user.reenrol", username, ink_err_str(r), r);

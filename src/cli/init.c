@@ -2,6 +2,8 @@
  * database in DIR/inkand/) and the first security officer; needs no server. */
 #include "cli/cli.h"
 
+#include <openssl/crypto.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -95,8 +97,9 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	struct store *st = NULL;
 	struct sam_client *sam = NULL;
 	const char *dir = NULL, *officer = "officer";
-	char path[1024], cert[1024], key[1024], sam_path[1024];
+	char path[1024], cert[1024], key[1024], sam_path[1024], tokpath[1100], *token = NULL;
 	struct stat sb;
+	size_t toklen = 0;
 	int ch, i, r, dfd = -1;
 
 	memset(&secrets, 0, sizeof(secrets));
@@ -186,7 +189,17 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	actx.st = st;
 	actx.sam = sam;
 	actx.cfg = &cfg;
-	if ((r = auth_bootstrap_officer(&actx, officer, &secrets)) != 0) {
+	/* the one-time token inkan-sam --init left for this step (spent by it; the file goes) */
+	if ((r = ink_path(path, sizeof(path), dir, "sam")) != 0 ||
+	    (r = ink_path(tokpath, sizeof(tokpath), path, "bootstrap.token")) != 0)
+		goto out;
+	if ((r = ink_read_file(tokpath, 128, &token, &toklen)) != 0) {
+		r = cli_fail(c, r, "cannot read %s: %s", tokpath, ink_err_str(r));
+		goto out;
+	}
+	r = auth_bootstrap_officer(&actx, officer, token, &secrets);
+	(void)unlink(tokpath);
+	if (r != 0) {
 		r = cli_fail(c, r, "cannot create the security officer: %s", ink_err_str(r));
 		goto out;
 	}
@@ -202,5 +215,9 @@ out:
 	auth_secrets_free(&secrets);
 	sam_client_free(sam);
 	store_close(st);
+	if (token != NULL) {
+		OPENSSL_cleanse(token, toklen);
+		free(token);
+	}
 	return r;
 }

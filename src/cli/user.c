@@ -10,7 +10,8 @@
 	"       inkan user list\n"                                                        \
 	"       inkan user show NAME\n"                                                   \
 	"       inkan user remove NAME           (asks for your current OTP)\n"                \
-	"       inkan user reenrol NAME          (lost phone; asks for your current OTP)\n"                                                 \
+	"       inkan user reenrol NAME          (lost phone; asks for your current OTP)\n"       \
+	"       inkan user unlock NAME           (asks for your current OTP)\n"                                                 \
 	"       inkan user unlock NAME"
 
 #define ROLES_TEXT_MAX 256
@@ -285,6 +286,6 @@ cmd_user(struct cli_ctx *c, int argc, char **argv)
 		                "second factor reset: hand them the one-time password below; they enrol "
 		                "a new seed with it", true);
 	if (strcmp(sub, "unlock") == 0)
-		return user_one(c, argc, argv, "POST", "/unlock", "unlocked", false);
+		return user_one(c, argc, argv, "POST", "/unlock", "unlocked", true);
 	return cli_usage(USER_USAGE);
 }

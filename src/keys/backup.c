@@ -435,10 +435,12 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 		if ((r = count_rows(k, "SELECT coalesce(max(number), 0) FROM crl", &n)) != 0)
 			goto rollback;
 		if (number < n) {
-			log_op("the CRL sent with the restore (number %lld) is older than the backup's "
-			       "(%lld): it shows nothing about what came after", (long long)number,
-			       (long long)n);
-			crl_len = 0;
+			/* refused, not ignored: whoever sends an old list wants the new one unseen */
+			log_op("restore refused: the CRL sent with it (number %lld) is older than the "
+			       "backup's (%lld): it shows nothing about what came after",
+			       (long long)number, (long long)n);
+			r = INK_ERR_NO_WITNESS;
+			goto rollback;
 		}
 		if (number > crl_floor)
 			crl_floor = number;

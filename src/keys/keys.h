@@ -218,6 +218,12 @@ struct keys_registration {
 	const char *doc_type, *doc_number;        /* NULL for privileged accounts */
 	const char *created_by;
 };
+/* The one-time bootstrap token (64 hex digits) `inkan-sam --init` hands to `inkan init` for
+ * the first security officer: a new one replaces any before; take checks and spends it
+ * (INK_ERR_AUTH: wrong, or none left). */
+#define KEYS_BOOTSTRAP_TOKEN_LEN 64
+int keys_bootstrap_token_new(struct keys *k, char token[static KEYS_BOOTSTRAP_TOKEN_LEN + 1]) INK_WUR;
+int keys_bootstrap_token_take(struct keys *k, const char *token) INK_WUR;
 /* Adds a person with a fresh pseudonym (out: pseudonym[KEYS_PSEUDONYM_MAX + 1]).
  * INK_ERR_EXISTS: id or username taken; INK_ERR_IDENTITY: the document is registered. */
 int keys_person_add(struct keys *k, const struct keys_registration *reg,

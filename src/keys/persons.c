@@ -5,6 +5,7 @@
 #include "keys/keys_int.h"
 
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,52 @@ change_one(sqlite3_stmt *st, struct keys *k)
 	else
 		log_error("keystore: %s", sqlite3_errmsg(k->db));
 	sqlite3_finalize(st);
+	return r;
+}
+
+int
+keys_bootstrap_token_new(struct keys *k, char token[static KEYS_BOOTSTRAP_TOKEN_LEN + 1])
+{
+	uint8_t rnd[KEYS_BOOTSTRAP_TOKEN_LEN / 2], dig[32];
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	token[0] = '\0';
+	if ((r = ink_random(rnd, sizeof(rnd))) != 0)
+		return r;
+	hex_encode(rnd, sizeof(rnd), token);
+	SHA256((const uint8_t *)token, KEYS_BOOTSTRAP_TOKEN_LEN, dig);
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	if ((r = prepare(k, "UPDATE sam_meta SET bootstrap = ?1", &st, NULL, 0)) != 0)
+		goto out;
+	sqlite3_bind_blob(st, 1, dig, sizeof(dig), SQLITE_TRANSIENT);
+	r = change_one(st, k);
+out:
+	if (r != 0)
+		OPENSSL_cleanse(token, KEYS_BOOTSTRAP_TOKEN_LEN + 1);
+	return r;
+}
+
+int
+keys_bootstrap_token_take(struct keys *k, const char *token)
+{
+	uint8_t dig[32];
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (strlen(token) != KEYS_BOOTSTRAP_TOKEN_LEN)
+		return INK_ERR_AUTH;
+	SHA256((const uint8_t *)token, KEYS_BOOTSTRAP_TOKEN_LEN, dig);
+	if ((r = prepare(k, "SELECT bootstrap FROM sam_meta", &st, NULL, 0)) != 0)
+		return r;
+	r = INK_ERR_AUTH;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof(dig) &&
+	    CRYPTO_memcmp(sqlite3_column_blob(st, 0), dig, sizeof(dig)) == 0)
+		r = 0;
+	sqlite3_finalize(st);
+	/* spent either way only when right: a wrong guess leaves the token to its owner */
+	if (r == 0)
+		r = keys_exec(k, "UPDATE sam_meta SET bootstrap = NULL");
 	return r;
 }
 

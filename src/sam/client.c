@@ -573,7 +573,8 @@ get_secret_string(struct ink_buf *rep, char **out)
 }
 
 int
-sam_bootstrap(struct sam_client *c, const char *user_id, const char *username, char **seed_b32)
+sam_bootstrap(struct sam_client *c, const char *user_id, const char *username, const char *token,
+              char **seed_b32)
 {
 	struct exch x;
 	int r;
@@ -581,7 +582,8 @@ sam_bootstrap(struct sam_client *c, const char *user_id, const char *username, c
 	*seed_b32 = NULL;
 	exch_init(&x, SAM_MSG_BOOTSTRAP, &r);
 	if (r == 0 && (r = buf_put_cstring(&x.req, user_id)) == 0 &&
-	    (r = buf_put_cstring(&x.req, username)) == 0 && (r = sam_call(c, &x.req, &x.rep)) == 0)
+	    (r = buf_put_cstring(&x.req, username)) == 0 &&
+	    (r = buf_put_cstring(&x.req, token)) == 0 && (r = sam_call(c, &x.req, &x.rep)) == 0)
 		r = get_secret_string(&x.rep, seed_b32);
 	exch_free(&x);
 	return r;
@@ -703,14 +705,16 @@ sam_role_set(struct sam_client *c, const uint8_t session[static 32], const char 
 }
 
 int
-sam_person_unlock(struct sam_client *c, const uint8_t session[static 32], const char *target)
+sam_person_unlock(struct sam_client *c, const uint8_t session[static 32], const char *target,
+                  const char *otp)
 {
 	struct exch x;
 	int r;
 
 	exch_init(&x, SAM_MSG_PERSON_UNLOCK, &r);
-	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0)
-		r = buf_put_cstring(&x.req, target);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, target)) == 0)
+		r = buf_put_cstring(&x.req, otp != NULL ? otp : "");
 	return plain_reply(c, &x, r, NULL);
 }
 

@@ -122,9 +122,14 @@ sam_hold_record(struct sam_state *s, const char *actor, const char *action, cons
 		log_error("cannot hold the SAM's record of %s", action);
 		return;
 	}
-	audit_record_fill(&s->held[s->nheld++], &ev, ink_now());
 	if (s->nheld == SAM_HELD_MAX)
 		sam_flush_records(s);
+	if (s->nheld == SAM_HELD_MAX) {
+		/* sam_handle_sign refuses before it signs while this is so (fail closed) */
+		log_error("the SAM's held records cannot be written: %s not recorded", action);
+		return;
+	}
+	audit_record_fill(&s->held[s->nheld++], &ev, ink_now());
 }
 
 void

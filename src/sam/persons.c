@@ -167,20 +167,28 @@ out:
 
 /* ---- handlers ---- */
 
-/* cstring id, cstring username -> cstring seed (base32), cstring pseudonym. The first security
- * officer, while the SAM serves nobody yet (inkan init); never again. */
+/* cstring id, cstring username, cstring bootstrap token -> cstring seed (base32), cstring
+ * pseudonym. The first security officer, with the one-time token `inkan-sam --init` left for
+ * `inkan init`, while the SAM serves nobody yet; never again. */
 int
 sam_handle_bootstrap(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char id[ID_MAX + 1], username[KEYS_NAME_MAX + 1], pseudonym[KEYS_PSEUDONYM_MAX + 1];
+	char token[KEYS_BOOTSTRAP_TOKEN_LEN + 1];
 	char *b32 = NULL;
 	size_t n = 0;
 	int r;
 
 	if (buf_get_cstring(req, id, sizeof(id)) != 0 || id[0] == '\0' ||
 	    buf_get_cstring(req, username, sizeof(username)) != 0 || username[0] == '\0' ||
-	    buf_remaining(req) != 0)
+	    buf_get_cstring(req, token, sizeof(token)) != 0 || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
+	r = keys_bootstrap_token_take(s->keys, token);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (r != 0) {
+		log_warn("refused a bootstrap without the token of inkan-sam --init");
+		return r;
+	}
 	if ((r = keys_person_count_role(s->keys, AUTH_ROLES_ALL, NULL, &n)) != 0)
 		return r;
 	if (n != 0) {
@@ -470,22 +478,58 @@ sam_handle_role_set(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 	return buf_put_u32(rep, roles);
 }
 
-/* string actor session, cstring target -> (nothing): a registration officer unlocks a person
- * the SAM locked after wrong one-time passwords. */
+/* Reads the acting officer's session and the target; the officer's role must be the one for
+ * the target (a registration officer for a signer, a security officer for a privileged
+ * account); refuses acts on oneself. */
+static int
+officer_for(struct sam_state *s, struct ink_buf *req, struct keys_person *who,
+            char target[static ID_MAX + 1], struct keys_person *t)
+{
+	const uint8_t *hash;
+	int r;
+
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, target, ID_MAX + 1) != 0)
+		return INK_ERR_PROTOCOL;
+	sam_act_subject(s, target);
+	if ((r = keys_person_get(s->keys, target, t)) != 0)
+		return r;
+	if ((r = sam_actor(s, hash, (t->roles & AUTH_ROLE_SIGNER) ? AUTH_ROLE_REGISTRATION_OFFICER :
+	                   AUTH_ROLE_SECURITY_OFFICER, false, who)) != 0)
+		return r;
+	if (strcmp(who->id, t->id) == 0) {
+		log_warn("refused an officer's act on their own account");
+		return INK_ERR_SOD;
+	}
+	return 0;
+}
+
+/* string actor session, cstring target, cstring actor's OTP -> (nothing): the officer for the
+ * target lifts the lock the SAM set after wrong one-time passwords, with a fresh code of
+ * their own (at most one unlock per officer and time step: no guessing on between unlocks).
+ * A person who is not locked is left as they are (their failure count too). */
 int
 sam_handle_person_unlock(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char target[ID_MAX + 1];
+	char target[ID_MAX + 1], unused[SAM_OTP_MAX + 1];
 	struct keys_person who, t;
+	int64_t step;
 	int r;
 
 	(void)rep;
-	if ((r = officer_act(s, req, AUTH_ROLE_REGISTRATION_OFFICER, &who, target, &t)) != 0)
+	if ((r = officer_for(s, req, &who, target, &t)) != 0)
+		return r;
+	if (t.status == KEYS_PERSON_GONE)
+		return INK_ERR_DISABLED;
+	if (t.status != KEYS_PERSON_LOCKED) {
+		r = buf_get_cstring(req, unused, sizeof(unused)) != 0 || buf_remaining(req) != 0 ?
+		    INK_ERR_PROTOCOL : 0;
+		OPENSSL_cleanse(unused, sizeof(unused));
+		return r;
+	}
+	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
 		return r;
 	if (buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	if (t.status == KEYS_PERSON_GONE)
-		return INK_ERR_DISABLED;
 	if ((r = keys_person_set_status(s->keys, t.id, KEYS_PERSON_ACTIVE)) != 0)
 		return r;
 	log_info("person %s unlocked by %s", t.id, who.id);
@@ -503,7 +547,7 @@ sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep
 	int64_t step;
 	int r;
 
-	if ((r = officer_act(s, req, AUTH_ROLE_REGISTRATION_OFFICER, &who, target, &t)) != 0)
+	if ((r = officer_for(s, req, &who, target, &t)) != 0)
 		return r;
 	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
 		return r;
@@ -529,21 +573,12 @@ sam_handle_person_remove(struct sam_state *s, struct ink_buf *req, struct ink_bu
 {
 	char target[ID_MAX + 1];
 	struct keys_person who, t;
-	const uint8_t *hash;
 	size_t n = 0, others = 0;
 	int64_t step;
 	int r;
 
-	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, target, sizeof(target)) != 0)
-		return INK_ERR_PROTOCOL;
-	sam_act_subject(s, target);
-	if ((r = keys_person_get(s->keys, target, &t)) != 0)
+	if ((r = officer_for(s, req, &who, target, &t)) != 0)
 		return r;
-	if ((r = sam_actor(s, hash, (t.roles & AUTH_ROLE_SIGNER) ? AUTH_ROLE_REGISTRATION_OFFICER :
-	                   AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0)
-		return r;
-	if (strcmp(who.id, t.id) == 0)
-		return INK_ERR_SOD;
 	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
 		return r;
 	if (buf_remaining(req) != 0)

@@ -39,9 +39,9 @@ enum sam_msg {
 	SAM_MSG_BACKUP = 21,       /* session (system operator) -> string blob */
 	/* session (system operator), otp, string blob, string crl DER ("" none) -> u32 count */
 	SAM_MSG_RESTORE = 22,
-	/* onto a bare key store (the SAM serves nobody): operator id, otp, security officer id
-	 * ("" none: then crl must witness), otp, string blob, string crl -> u32 count; the officers
-	 * checked against the backup's own records of them, inside the restore's transaction */
+	/* onto a bare key store (the SAM serves nobody): operator id, otp, security officer id, otp,
+	 * string blob, string crl -> u32 count; both officers checked against the backup's own
+	 * records of them, inside the restore's transaction */
 	SAM_MSG_RESTORE_BARE = 27,
 	SAM_MSG_CA_ARL = 26,       /* -> string DER (the root's CRL) */
 	/* Signing (SCAL2): session (signer), cred, otp, pin, hash OID ("" unknown), u32 ttl, u32 n,
@@ -69,7 +69,7 @@ enum sam_msg {
 	 * tsa_policy_oid is the policy. */
 	SAM_MSG_TSA_STAMP = 30,
 	/* Persons and sessions (50-69), see sam/persons.c. */
-	SAM_MSG_BOOTSTRAP = 50,    /* id, username -> cstring seed, cstring pseudonym (no person yet) */
+	SAM_MSG_BOOTSTRAP = 50,    /* id, username, init token -> cstring seed, cstring pseudonym */
 	/* id, session, otp, activation code (before enrolment), source -> u32 roles, u8 setup, u64 step */
 	SAM_MSG_LOGIN = 51,
 	SAM_MSG_LOGOUT = 52,       /* session, u8 which (0 this, 1 all of its person, 2 all others) -> () */
@@ -79,8 +79,8 @@ enum sam_msg {
 	 * document number -> cstring pseudonym, cstring one-time activation code */
 	SAM_MSG_REGISTER = 55,
 	SAM_MSG_ROLE_SET = 56,     /* session (security officer), target, u32 role, u8 grant -> u32 roles */
-	SAM_MSG_PERSON_UNLOCK = 57,/* session (registration officer), target -> () */
-	SAM_MSG_REENROL = 58,      /* session (registration officer), target, otp -> cstring activation code */
+	SAM_MSG_PERSON_UNLOCK = 57,/* session (RO for a signer, SO otherwise), target, otp -> () */
+	SAM_MSG_REENROL = 58,      /* session (RO for a signer, SO otherwise), target, otp -> cstring activation code */
 	SAM_MSG_PERSON_REMOVE = 59,/* session (RO for signers, SO otherwise), target, otp -> u32 keys */
 	SAM_MSG_PERSON_GET = 60,   /* id -> the SAM's record (no secret), see sam_person_get */
 	SAM_REPLY_OK = 0x80,
@@ -140,10 +140,11 @@ int sam_ping(struct sam_client *c) INK_WUR;
 
 #define SAM_PSEUDONYM_MAX 32
 
-/* The first security officer (inkan init), while the SAM serves nobody: *seed_b32 (secmem) is
- * their TOTP seed, to show once. */
+/* The first security officer (inkan init, with the one-time token `inkan-sam --init` left in
+ * DATA/sam/bootstrap.token), while the SAM serves nobody: *seed_b32 (secmem) is their TOTP
+ * seed, to show once. */
 int sam_bootstrap(struct sam_client *c, const char *user_id, const char *username,
-                  char **seed_b32) INK_WUR;
+                  const char *token, char **seed_b32) INK_WUR;
 /* After inkand checked the password: the SAM checks the OTP against its own record of the
  * person — or, before the person enrolled, the one-time activation code it issued (then
  * *setup: a session that can only enrol) — and opens its session for the token's hash.
@@ -164,6 +165,7 @@ struct sam_reg {
 	const char *user_id, *username, *display_name;
 	uint32_t roles;
 	const char *idv_method, *idv_evidence, *doc_type, *doc_number;
+	const char *bootstrap_token;   /* the first security officer only (sam_bootstrap) */
 };
 /* Registers a person (a signer: registration officer, with identity record and document; a
  * privileged account: security officer). INK_ERR_IDENTITY: the document is registered.
@@ -173,9 +175,10 @@ int sam_register(struct sam_client *c, const uint8_t session[static 32], const s
 /* Grants or revokes one privileged role (security officer); *roles: the new set. */
 int sam_role_set(struct sam_client *c, const uint8_t session[static 32], const char *target,
                  uint32_t role, bool grant, uint32_t *roles) INK_WUR;
-/* Unlocks a person the SAM locked (registration officer). */
+/* Unlocks a person the SAM locked (the officer for the target, with their fresh OTP; a person
+ * who is not locked is left as is). */
 int sam_person_unlock(struct sam_client *c, const uint8_t session[static 32],
-                      const char *target) INK_WUR;
+                      const char *target, const char *otp) INK_WUR;
 /* Resets a person's second factor (registration officer, with their fresh OTP); *activation
  * (secmem) the new one-time code for the person's next, set-up session. */
 int sam_reenrol(struct sam_client *c, const uint8_t session[static 32], const char *target,
@@ -222,9 +225,8 @@ int sam_backup(struct sam_client *c, const uint8_t session[static 32], uint8_t *
 int sam_restore(struct sam_client *c, const uint8_t session[static 32], const char *otp,
                 const uint8_t *blob, size_t len, const uint8_t *crl, size_t crl_len,
                 uint32_t *count) INK_WUR;
-/* Disaster recovery onto a bare key store: a system operator's fresh OTP of the seed the backup
- * holds for them, and a security officer's too (officer_id not NULL) when no CRL witnesses
- * the revocations after the backup. */
+/* Disaster recovery onto a bare key store: a system operator's and a security officer's fresh
+ * OTPs of the seeds the backup holds for them (dual control). */
 struct sam_bare_restore {
 	const char *operator_id, *operator_otp;
 	const char *officer_id, *officer_otp;

@@ -408,8 +408,8 @@ handle_restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	return restore(s, req, rep, false, NULL, NULL);
 }
 
-/* The officers of a bare-machine restore, checked against the records the backup brought: the
- * system operator, and (no witness of later revocations at hand) a security officer too. */
+/* The officers of a bare-machine restore, checked against the records the backup brought: a
+ * system operator and a security officer. */
 struct bare_proof {
 	struct sam_state *s;
 	const char *id[2];
@@ -444,9 +444,8 @@ bare_check(void *arg)
 /* cstring operator id, otp, security officer id ("" none), otp, string blob, string crl
  * -> u32 count: disaster recovery onto a key store that serves nobody (no session can be
  * checked there). The officers' fresh codes are checked against the backup's own records of
- * them, in the restore's transaction: a wrong one and nothing is restored. With a witness of
- * later revocations (the CA's last CRL) the operator's proof is enough; without one, a
- * security officer's too (dual control). */
+ * them, in the restore's transaction: a wrong one and nothing is restored. Always both (dual
+ * control): a CRL sent along is applied, but it cannot show that it is the CA's last one. */
 static int
 handle_restore_bare(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -461,12 +460,16 @@ handle_restore_bare(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 		r = INK_ERR_PROTOCOL;
 	else if ((r = keys_person_count_role(s->keys, AUTH_ROLES_ALL, NULL, &persons)) == 0) {
 		sam_act_subject(s, "key store");
-		b.n = id1[0] != '\0' ? 2 : 1;
+		b.n = 2;
 		if (persons > 0) {
 			log_warn("refused a bare-machine restore: the SAM serves persons (use a session)");
 			r = INK_ERR_EXISTS;
+		} else if (id1[0] == '\0') {
+			/* a CRL cannot show that it is the CA's last one: never one officer alone */
+			log_warn("refused a bare-machine restore without a security officer's proof");
+			r = INK_ERR_SOD;
 		} else
-			r = restore(s, req, rep, b.n == 2, bare_check, &b);
+			r = restore(s, req, rep, true, bare_check, &b);
 	}
 	OPENSSL_cleanse(otp0, sizeof(otp0));
 	OPENSSL_cleanse(otp1, sizeof(otp1));
@@ -608,7 +611,18 @@ sam_init(const struct ink_config *cfg)
 	if ((r = keys_ca_chain_pem(k, &pem)) != 0 || (r = write_public(cfg, "chain.pem", pem)) != 0)
 		goto out;
 	/* the audit log key is made now, and its public half published beside the CA */
-	r = publish_log_key(cfg, k);
+	if ((r = publish_log_key(cfg, k)) != 0)
+		goto out;
+	/* the one-time token with which `inkan init` (and nobody after it) makes the first
+	 * security officer: in DATA/sam, out of inkand's reach under privilege separation */
+	{
+		char token[KEYS_BOOTSTRAP_TOKEN_LEN + 1], path[1100];
+
+		if ((r = keys_bootstrap_token_new(k, token)) == 0 &&
+		    (r = ink_path(path, sizeof(path), dir, "bootstrap.token")) == 0)
+			r = ink_write_file(path, token, strlen(token), 0600);
+		OPENSSL_cleanse(token, sizeof(token));
+	}
 out:
 	free(pem);
 	keys_close(k);

@@ -171,6 +171,13 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	/* No signature the SAM could not record: the held records must have room. */
+	if (s->nheld == SAM_HELD_MAX)
+		sam_flush_records(s);
+	if (s->nheld == SAM_HELD_MAX) {
+		r = INK_ERR_STORE;
+		goto out;
+	}
 	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek, serial)) != 0) {
 		/* a refused SAD is the SAM's record too (the owner as the request names it) */
 		sam_hold_record(s, owner, "sam.sign", cred, r, "SAD refused");

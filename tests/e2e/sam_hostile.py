@@ -165,7 +165,8 @@ def main():
            "DENIED", "KEY_CREATE under the security officer's live session")
     # Invent a person: no bootstrap once the SAM serves someone, no registration without a
     # registration officer's live SAM session.
-    expect(sam, u8(BOOTSTRAP) + cstr("e" * 32) + cstr("mallory"), "EXISTS", "a second BOOTSTRAP")
+    expect(sam, u8(BOOTSTRAP) + cstr("e" * 32) + cstr("mallory") + cstr("0" * 64), "AUTH",
+           "a second BOOTSTRAP (the init token is spent)")
     reg = lambda s, uid, name, doc: u8(REGISTER) + string(s) + cstr(uid) + cstr(name) + \
         cstr(alice["display_name"]) + u32(ROLE_SIGNER) + cstr("in person") + cstr("file") + \
         cstr("passport") + cstr(doc)

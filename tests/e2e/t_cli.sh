@@ -244,12 +244,12 @@ done
 [ ! -s "$T/alice.token" ] || fail "a failed login wrote a token file"
 cli --token-file "$ro_tf" --json user show alice
 expect_json_out '.status == "locked"'
-cli --token-file "$ro_tf" --json user unlock alice
+INKAN_OTP=$(otp_next ro1) cli --token-file "$ro_tf" --json user unlock alice
 expect_rc 0
 expect_json_out '. == {}'
 cli --token-file "$ro_tf" --json user show alice
 expect_json_out '.status == "active" and .failed_logins == 0'
-cli user unlock alice
+INKAN_OTP=000000 cli user unlock alice
 expect_rc 1
 ok "failed logins exit 1 and write no token; user unlock by the registration officer (not the security officer)"
 

@@ -181,30 +181,36 @@ head -n1 "$T/shares" | "$INKAN_SAM" --master-join --data "$DATA" 2>/dev/null &&
 sed -n '1p;3p' "$T/shares" | "$INKAN_SAM" --master-join --data "$DATA" || fail "two shares did not rebuild the master key"
 start_inkand
 op=$(token op1)
-# The SAM serves nobody now (its key store is new): the operator's code is checked against the
-# backup's own record of op1. Every refusal below happens before or inside the restore's
-# transaction, so this one code serves them all.
+# The SAM serves nobody now (its key store is new): the operator's and a security officer's
+# codes are checked against the backup's own records of them (dual control). Every refusal
+# below happens before or inside the restore's transaction, so these codes serve them all.
 OPC=$(otp_next op1)
+SOC=$(otp_next "$SO_USER")
 cp "$T/backup.bin" "$T/bad.bin"
 printf '\x01' | dd of="$T/bad.bin" bs=1 seek=200 conv=notrunc status=none
-api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/bad.bin")" --arg o "$OPC" '{backup: $b, otp: $o}')" "$op"
+api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/bad.bin")" --arg o "$OPC" --arg so "$SO_USER" --arg t "$SOC" \
+	'{backup: $b, otp: $o, second_officer: $so, second_otp: $t}')" "$op"
 expect_refused 400 invalid_request
 head -c 1000 "$T/backup.bin" >"$T/short.bin"
-api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/short.bin")" --arg o "$OPC" '{backup: $b, otp: $o}')" "$op"
+api POST /api/v1/restore "$(jq -nc --arg b "$(base64 -w0 "$T/short.bin")" --arg o "$OPC" --arg so "$SO_USER" --arg t "$SOC" \
+	'{backup: $b, otp: $o, second_officer: $so, second_otp: $t}')" "$op"
 expect_refused 400 invalid_request
-# restore_req BACKUP [CRL]: the JSON body of POST /api/v1/restore (with the code $OPC)
+# restore_req BACKUP [CRL]: the JSON body of POST /api/v1/restore (with the code $OPC, and the
+# security officer's $SOC when SOC is set)
 restore_req() {
+	local x='{}'
+	[ -z "${SOC:-}" ] || x=$(jq -nc --arg so "$SO_USER" --arg t "$SOC" '{second_officer: $so, second_otp: $t}')
 	if [ -n "${2:-}" ]; then
-		jq -nc --rawfile b <(base64 -w0 "$1") --rawfile c <(base64 -w0 "$2") --arg o "$OPC" '{backup: $b, crl: $c, otp: $o}'
+		jq -nc --rawfile b <(base64 -w0 "$1") --rawfile c <(base64 -w0 "$2") --arg o "$OPC" --argjson x "$x" '{backup: $b, crl: $c, otp: $o} + $x'
 	else
-		jq -nc --rawfile b <(base64 -w0 "$1") --arg o "$OPC" '{backup: $b, otp: $o}'
+		jq -nc --rawfile b <(base64 -w0 "$1") --arg o "$OPC" --argjson x "$x" '{backup: $b, otp: $o} + $x'
 	fi
 }
-# A bare key store shows nothing of what was revoked after the backup: refused without a
-# witness, with a CRL older than the backup, or with one signed by another key.
-api POST /api/v1/restore "$(restore_req "$T/backup.bin")" "$op"
-expect_refused 409 invalid_request
-printf '%s' "$BODY" | grep -q "CRL" || fail "the refusal does not ask for the CRL: $BODY"
+# A bare key store: never the operator alone, even with the CA's CRL (a CRL cannot show it is
+# the last one); with both officers, refused with a CRL older than the backup or one signed by
+# another key.
+api POST /api/v1/restore "$(SOC='' restore_req "$T/backup.bin" "$T/last.der")" "$op"
+expect_refused 403 access_denied
 api POST /api/v1/restore "$(restore_req "$T/backup.bin" "$T/crl0.der")" "$op"
 expect_refused 409 invalid_request
 grep -q 'is older than the backup' "$LOG" || fail "the stale CRL is not named in the log"
@@ -214,12 +220,12 @@ printf '%s' "$BODY" | grep -q "Not issued by a trusted CA" || fail "forged CRL: 
 [ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" 'SELECT count(*) FROM credentials;')" = 0 ] ||
 	fail "a refused restore changed the key store"
 grep -q 'CRL sent with it is not signed by the backup' "$LOG" || fail "the forged CRL is not named in the log"
-ok "a bare key store: no witness, a stale CRL, a forged CRL — restore refused, nothing changed"
+ok "a bare key store: the operator alone, a stale CRL, a forged CRL — restore refused, nothing changed"
 # The CLI sends the CA's last CRL with the backup.
 printf '%s' "$op" >"$T/op.tok"
 chmod 600 "$T/op.tok"
-INKAN_OTP=$OPC "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/op.tok" --json backup restore \
-	"$T/backup.bin" --crl "$T/last.der" >"$T/restore.out" 2>"$T/restore.err" ||
+INKAN_OTP=$OPC INKAN_SECOND_OTP=$SOC "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/op.tok" \
+	--json backup restore "$T/backup.bin" --crl "$T/last.der" --second-officer "$SO_USER" >"$T/restore.out" 2>"$T/restore.err" ||
 	fail "inkan backup restore --crl failed: $(cat "$T/restore.err")"
 jq -e '.restored == 4' "$T/restore.out" >/dev/null || fail "restore answer: $(cat "$T/restore.out")"
 [ "$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT status || ':' || (blob IS NULL) FROM credentials WHERE id = '$KB';")" = "3:1" ] ||
@@ -273,6 +279,7 @@ SY=$(printf '%s' "$BODY" | jq -r .serial)
 state() { sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT status || ':' || (blob IS NULL) FROM credentials WHERE id = '$1';"; }
 [ "$(state "$KB2")" = "3:1" ] && [ "$(state "$KBP")" = "4:1" ] || fail "deregistration left keys: $(state "$KB2") $(state "$KBP")"
 # KY exists only here: restoring would lose it, so the restore is refused until it is revoked.
+SOC=''
 OPC=$(otp_next op1)
 api POST /api/v1/restore "$(restore_req "$T/backup2.bin")" "$op"
 expect_refused 409 invalid_request

@@ -1,9 +1,9 @@
 #!/bin/bash
 # t_restore_bare: disaster recovery onto a bare machine (new key store, master key rebuilt from
 # shares). The SAM serves nobody there, so it checks the officers against the backup's own
-# records of them: with no witness of later revocations, a system operator's fresh code is not
-# enough — a security officer's is needed too (dual control); neither can be stood in for by
-# inkand, and the restored signer's key works with her PIN and a fresh OTP only.
+# records of them: a system operator's fresh code is never enough — a security officer's is
+# needed too (dual control); neither can be stood in for by inkand, and the restored signer's
+# key works with her PIN and a fresh OTP only.
 . "$(dirname "$0")/lib.sh"
 
 init_data
@@ -31,7 +31,7 @@ body() { # [SECOND_OFFICER SECOND_OTP]
 		'{backup: $b, otp: $o} + (if $s != "" then {second_officer: $s, second_otp: $t} else {} end)'
 }
 OPC=$(otp_next op1)
-api POST /api/v1/restore "$(body)" "$op"; expect_refused 409 invalid_request
+api POST /api/v1/restore "$(body)" "$op"; expect_refused 403 access_denied
 api POST /api/v1/restore "$(body ro1 "$(otp_next ro1)")" "$op"; expect_status 403
 api POST /api/v1/restore "$(body "$SO_USER" "$(otp_wrong "$(user_secret "$SO_USER")")")" "$op"
 expect_refused 400 invalid_request

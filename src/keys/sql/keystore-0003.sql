@@ -51,7 +51,9 @@ CREATE TABLE sam_audit (
 CREATE INDEX sam_audit_pending ON sam_audit (log_seq, id);
 -- This key store's name for its records in the audit log ("sam-<epoch>-<id>"): a key store made
 -- anew (after a disaster) numbers its records from 1 again, and must not be taken for the old.
-CREATE TABLE sam_meta (epoch TEXT NOT NULL);
+-- bootstrap: SHA-256 of the one-time token `inkan-sam --init` leaves in DATA/sam for `inkan init`
+-- (the first security officer); NULL once used: a compromised inkand cannot bootstrap itself.
+CREATE TABLE sam_meta (epoch TEXT NOT NULL, bootstrap BLOB);
 INSERT INTO sam_meta (epoch) VALUES (lower(hex(randomblob(8))));
 CREATE TRIGGER sam_audit_no_delete BEFORE DELETE ON sam_audit
 BEGIN
