@@ -230,6 +230,22 @@ def main():
            "PERSON_REMOVE under the registration officer's session without their fresh OTP")
     expect(sam, u8(REENROL) + string(sess["ro"]) + cstr(alice["id"]) + cstr(""), "AUTH",
            "REENROL without the registration officer's fresh OTP")
+    # the registration officer acts on signers only: a security officer's second factor or lock
+    # is a security officer's business (else an RO could take an SO's account over)
+    expect(sam, u8(REENROL) + string(sess["ro"]) + cstr(so["id"]) + cstr(totp(ro["secret"], int(time.time()) // 30)),
+           "DENIED", "REENROL of the security officer by the registration officer")
+    expect(sam, u8(PERSON_UNLOCK) + string(sess["ro"]) + cstr(so["id"]) + cstr(""), "DENIED",
+           "PERSON_UNLOCK of the security officer by the registration officer")
+    # an unlock of a person who is not locked changes nothing: no resetting the failure count
+    # between guesses
+    for _ in range(2):
+        expect(sam, u8(LOGIN) + cstr(bob["id"]) + string(invented) + cstr("000000") + cstr("") + cstr("x"),
+               "AUTH", "a wrong code for bob")
+    expect(sam, u8(PERSON_UNLOCK) + string(sess["ro"]) + cstr(bob["id"]) + cstr(""), 0,
+           "PERSON_UNLOCK of bob, who is not locked")
+    r, rep = sam.call(u8(PERSON_GET) + cstr(bob["id"]))
+    if r != 0 or struct.unpack(">Q", rep[-8:])[0] < 2:
+        fail("an unlock of a person who is not locked reset the failure count")
     expect(sam, u8(BACKUP) + string(invented), "AUTH", "BACKUP without a session")
     expect(sam, u8(BACKUP) + string(sess["so"]), "DENIED", "BACKUP under the security officer's session")
     expect(sam, u8(RESTORE) + string(invented) + cstr("123456") + string(b"x" * 64), "AUTH",
@@ -241,7 +257,8 @@ def main():
                                         len(alice["pseudonym"]) + 4:][:4])[0] != 1:
         fail("alice's record changed: %r" % rep)
     ok("unlock, revoke, destroy, re-enrol, backup, restore, role grants: each refused without "
-       "the acting officer's SAM session, role and (where grave) fresh OTP")
+       "the acting officer's SAM session, role and (where grave) fresh OTP; a registration "
+       "officer cannot re-enrol or unlock a security officer; an unlock resets no counter")
 
     # ---- 3. OTP brute force: the SAM counts, locks, and the lock survives a restart ----
     step = int(time.time()) // 30
@@ -254,6 +271,8 @@ def main():
         expect(sam, authz(g), "AUTH", "a wrong OTP guess")
     expect(sam, authz(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
     expect(sam, authz(good), "LOCKED", "the right OTP after %d wrong ones" % max_fail)
+    expect(sam, u8(PERSON_UNLOCK) + string(sess["ro"]) + cstr(alice["id"]) + cstr(""), "AUTH",
+           "PERSON_UNLOCK of locked alice without the officer's fresh OTP")
     expect(sam, u8(LOGIN) + cstr(alice["id"]) + string(invented) + cstr(good) + cstr("") + cstr("x"), "LOCKED",
            "a login of the locked person")
     sam.close()
