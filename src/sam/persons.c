@@ -417,7 +417,9 @@ out:
 	return r;
 }
 
-/* Reads the acting officer's session and the target; refuses acts on oneself. */
+/* Reads the acting officer's session and the target. The officer must hold role, or (role 0)
+ * the role for the target: a registration officer for a signer, a security officer for a
+ * privileged account. Refuses acts on oneself. */
 static int
 officer_act(struct sam_state *s, struct ink_buf *req, uint32_t role, struct keys_person *who,
             char target[static ID_MAX + 1], struct keys_person *t)
@@ -428,9 +430,12 @@ officer_act(struct sam_state *s, struct ink_buf *req, uint32_t role, struct keys
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, target, ID_MAX + 1) != 0)
 		return INK_ERR_PROTOCOL;
 	sam_act_subject(s, target);
-	if ((r = sam_actor(s, hash, role, false, who)) != 0)
-		return r;
 	if ((r = keys_person_get(s->keys, target, t)) != 0)
+		return r;
+	if (role == 0)
+		role = (t->roles & AUTH_ROLE_SIGNER) ? AUTH_ROLE_REGISTRATION_OFFICER :
+		                                       AUTH_ROLE_SECURITY_OFFICER;
+	if ((r = sam_actor(s, hash, role, false, who)) != 0)
 		return r;
 	if (strcmp(who->id, t->id) == 0) {
 		log_warn("refused an officer's act on their own account");
@@ -478,31 +483,6 @@ sam_handle_role_set(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 	return buf_put_u32(rep, roles);
 }
 
-/* Reads the acting officer's session and the target; the officer's role must be the one for
- * the target (a registration officer for a signer, a security officer for a privileged
- * account); refuses acts on oneself. */
-static int
-officer_for(struct sam_state *s, struct ink_buf *req, struct keys_person *who,
-            char target[static ID_MAX + 1], struct keys_person *t)
-{
-	const uint8_t *hash;
-	int r;
-
-	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, target, ID_MAX + 1) != 0)
-		return INK_ERR_PROTOCOL;
-	sam_act_subject(s, target);
-	if ((r = keys_person_get(s->keys, target, t)) != 0)
-		return r;
-	if ((r = sam_actor(s, hash, (t->roles & AUTH_ROLE_SIGNER) ? AUTH_ROLE_REGISTRATION_OFFICER :
-	                   AUTH_ROLE_SECURITY_OFFICER, false, who)) != 0)
-		return r;
-	if (strcmp(who->id, t->id) == 0) {
-		log_warn("refused an officer's act on their own account");
-		return INK_ERR_SOD;
-	}
-	return 0;
-}
-
 /* string actor session, cstring target, cstring actor's OTP -> (nothing): the officer for the
  * target lifts the lock the SAM set after wrong one-time passwords, with a fresh code of
  * their own (at most one unlock per officer and time step: no guessing on between unlocks).
@@ -516,7 +496,7 @@ sam_handle_person_unlock(struct sam_state *s, struct ink_buf *req, struct ink_bu
 	int r;
 
 	(void)rep;
-	if ((r = officer_for(s, req, &who, target, &t)) != 0)
+	if ((r = officer_act(s, req, 0, &who, target, &t)) != 0)
 		return r;
 	if (t.status == KEYS_PERSON_GONE)
 		return INK_ERR_DISABLED;
@@ -547,7 +527,7 @@ sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep
 	int64_t step;
 	int r;
 
-	if ((r = officer_for(s, req, &who, target, &t)) != 0)
+	if ((r = officer_act(s, req, 0, &who, target, &t)) != 0)
 		return r;
 	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
 		return r;
@@ -577,7 +557,7 @@ sam_handle_person_remove(struct sam_state *s, struct ink_buf *req, struct ink_bu
 	int64_t step;
 	int r;
 
-	if ((r = officer_for(s, req, &who, target, &t)) != 0)
+	if ((r = officer_act(s, req, 0, &who, target, &t)) != 0)
 		return r;
 	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
 		return r;
