@@ -196,9 +196,10 @@ int auth_user_show(const struct auth_ctx *ctx, const struct auth_req *rq,
 int auth_user_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
                      const struct auth_principal *actor, const char *username,
                      const char *otp) INK_WUR;
-/* Resets an account's second factor (lost phone; registration officer with a fresh OTP):
- * secrets->password is a new one-time password (the SAM's activation code) to deliver out of
- * band; with it the person logs in and enrols a new seed, and their keys work only with it. */
+/* Resets an account's second factor (lost phone; the officer for the account with a fresh
+ * OTP): secrets->password is the SAM's new activation code, to deliver out of band; the person
+ * logs in with their own password and the code in the OTP's place, and enrols a new seed.
+ * Their keys work only with it. */
 int auth_user_reenrol(const struct auth_ctx *ctx, const struct auth_req *rq,
                       const struct auth_principal *actor, const char *username,
                       const char *otp, struct auth_new_secrets *secrets) INK_WUR;

@@ -226,9 +226,13 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	 * who has not enrolled yet gets a set-up session (password change and enrolment only). */
 	if ((r = auth_token_new(token, s.token_hash)) != 0)
 		goto out;
-	/* Before the person enrolled, the one-time password is also the SAM's activation code. */
-	r = sam_login(ctx->sam, u.id, s.token_hash, otp, u.must_change_password ? password : "",
-	              rq != NULL ? rq->source : NULL, &roles, &setup, &step);
+	/* Before the person enrolled, the SAM wants its activation code: at the first login the
+	 * one-time password is that code; after a re-enrolment the person keeps their password and
+	 * brings the code the officer handed over in the place of the OTP (both needed: neither
+	 * the officer nor inkand alone can activate the person). */
+	r = sam_login(ctx->sam, u.id, s.token_hash, strlen(otp) <= SAM_OTP_MAX ? otp : "",
+	              u.must_change_password ? password : otp, rq != NULL ? rq->source : NULL,
+	              &roles, &setup, &step);
 	if (r == INK_ERR_AUTH) {
 		pending = false;
 		login_failed(ctx, rq, &u, "wrong OTP");
@@ -947,8 +951,6 @@ auth_user_reenrol(const struct auth_ctx *ctx, const struct auth_req *rq,
                   const struct auth_principal *actor, const char *username, const char *otp,
                   struct auth_new_secrets *secrets)
 {
-	struct auth_argon2 a = argon2_params(ctx);
-	char hash[STORE_HASH_MAX + 1];
 	struct store_user u;
 	int r;
 
@@ -966,18 +968,16 @@ auth_user_reenrol(const struct auth_ctx *ctx, const struct auth_req *rq,
 		r = refuse(ctx, rq, actor, "user.reenrol", username, ink_err_str(r), r);
 		goto out;
 	}
-	/* The SAM's new activation code is the account's one-time password: delivered out of
-	 * band, it opens a set-up session in which the person enrols a new seed. */
-	if ((r = auth_password_hash(&a, secrets->password, hash)) != 0 ||
-	    (r = ctx->st->ops->user_set_password(ctx->st, u.id, hash, true)) != 0 ||
-	    (r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
+	/* The SAM's new activation code goes to the person out of band; they log in with their
+	 * own password and the code (in the OTP's place) and enrol a new seed. The password stays:
+	 * the officer holds the code but not the password. */
+	if ((r = ctx->st->ops->session_revoke_user(ctx->st, u.id)) != 0)
 		goto out;
 	r = svc_audit(ctx, rq, actor->username, actor->roles, "user.reenrol", username,
-	              AUDIT_SUCCESS, "second factor reset; a one-time password for a new enrolment");
+	              AUDIT_SUCCESS, "second factor reset; an activation code for a new enrolment");
 out:
 	if (r != 0)
 		auth_secrets_free(secrets);
-	OPENSSL_cleanse(hash, sizeof(hash));
 	user_wipe(&u);
 	return r;
 }

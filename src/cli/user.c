@@ -247,9 +247,12 @@ user_one(struct cli_ctx *c, int argc, char **argv, const char *method, const cha
 	else {
 		cli_put_safe(stdout, argv[1]);
 		printf(" %s\n", done);
-		/* a re-enrolment's new one-time password, shown once */
-		if (json_is_string(json_object_get(resp.json, "password")))
-			cli_print_secrets(argv[1], cli_jstr(resp.json, "password"), NULL, NULL);
+		/* a re-enrolment's activation code, shown once */
+		if (json_is_string(json_object_get(resp.json, "activation_code"))) {
+			printf("activation code (shown only this once): ");
+			cli_put_safe(stdout, cli_jstr(resp.json, "activation_code"));
+			printf("\nthe holder logs in with their own password and this code as the OTP\n");
+		}
 	}
 	r = 0;
 out:
@@ -283,7 +286,7 @@ cmd_user(struct cli_ctx *c, int argc, char **argv)
 		                true);
 	if (strcmp(sub, "reenrol") == 0)
 		return user_one(c, argc, argv, "POST", "/reenrol",
-		                "second factor reset: hand them the one-time password below; they enrol "
+		                "second factor reset: hand them the activation code below; they enrol "
 		                "a new seed with it", true);
 	if (strcmp(sub, "unlock") == 0)
 		return user_one(c, argc, argv, "POST", "/unlock", "unlocked", true);

@@ -15,7 +15,8 @@ struct login_req {
 };
 
 static const struct json_field login_spec[] = {
-	JSPEC_STRING("otp", struct login_req, otp, SAM_OTP_MAX, JF_SECRET),
+	/* the OTP, or after a re-enrolment the SAM's activation code */
+	JSPEC_STRING("otp", struct login_req, otp, 64, JF_SECRET),
 	JSPEC_BOOL("rememberMe", struct login_req, remember_me, 0),
 	JSPEC_END,
 };

@@ -1,6 +1,7 @@
 /* ep_users_reenrol: POST /api/v1/users/{username}/reenrol — {"otp"}: a registration officer,
- * with their own fresh OTP, resets a lost second factor -> 200 {"password"}: a one-time
- * password (shown this once) with which the person logs in and enrols a new seed. */
+ * with their own fresh OTP, resets a lost second factor -> 200 {"activation_code"} (shown this
+ * once): the person logs in with their own password and this code in the OTP's place, and
+ * enrols a new seed. */
 #include "server/server.h"
 
 #include "sam/sam.h"
@@ -28,7 +29,7 @@ ep_users_reenrol(struct srv_request *rq)
 		reply_ink_err(rq, r, r == INK_ERR_NOT_FOUND ? "Unknown user" :
 		              r == INK_ERR_AUTH ? "Wrong or reused OTP of the officer" : NULL);
 	else
-		reply_json(rq, MHD_HTTP_OK, json_pack("{s:s, s:b}", "password", sec.password,
+		reply_json(rq, MHD_HTTP_OK, json_pack("{s:s, s:b}", "activation_code", sec.password,
 		                                      "enrolment_required", 1));
 	auth_secrets_free(&sec);
 	json_free_spec(reenrol_spec, &req);

@@ -189,16 +189,21 @@ api POST /api/v1/users/alice/reenrol '{"otp": "000000"}' "$ro_tok"; expect_refus
 api POST /api/v1/users/alice/reenrol "$(otp_json ro1)" "$alice_tok"; denied
 api POST /api/v1/users/alice/reenrol "$(otp_json ro1)" "$so_tok"; denied
 api POST /api/v1/users/alice/reenrol "$(otp_json ro1)" "$ro_tok"; expect_status 200
-expect_jq '(.password | type == "string" and length >= 16) and .enrolment_required == true and .totp_secret == null'
-one=$(printf '%s' "$BODY" | jq -r .password); add_secret "$one"
+expect_jq '(.activation_code | type == "string" and length >= 16) and .enrolment_required == true and .password == null and .totp_secret == null'
+code=$(printf '%s' "$BODY" | jq -r .activation_code); add_secret "$code"
 api GET /api/v1/me "" "$alice_tok"; expect_refused 401 invalid_token
-# the old seed opens nothing any more; the new one-time password opens a set-up session
+# the old seed opens nothing any more; the code alone (the officer's) neither: it needs alice's
+# own password with it
 try_login alice "$(pw_of alice)" "$(totp_code "$old_secret" "$(now_step)")"; expect_refused 401 authentication_error
+try_login alice "wrong-$(pw_of alice)" "$code"; expect_refused 401 authentication_error
 rm -f "$T/users/alice.secret" "$T/otp/alice"
-alice_tok=$(first_login alice "$one" "$(newpw)")
+try_login alice "$(pw_of alice)" "$code"; expect_status 200
+expect_jq '.enrolment_required == true and .password_change_required == false'
+alice_tok=$(printf '%s' "$BODY" | jq -r .access_token); add_secret "$alice_tok"
+enrol alice "$alice_tok"
 [ "$(user_secret alice)" != "$old_secret" ] || fail "re-enrolment gave alice the same seed"
 api GET /api/v1/me "" "$alice_tok"; expect_status 200
-ok "re-enrolment: only a registration officer with a fresh code; a new one-time password; the old seed dead, the holder enrols a new one"
+ok "re-enrolment: only the officer for the account with a fresh code; an activation code that needs the holder's own password; the old seed dead, the holder enrols a new one"
 # The activation is evident: the SAM's record says when and from where the holder enrolled.
 api GET /api/v1/users/alice "" "$ro_tok"; expect_status 200
 expect_jq '(.sam.pseudonym | startswith("INKAN-")) and (.sam.activated_at | length == 20)
