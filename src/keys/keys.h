@@ -295,7 +295,8 @@ int keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct sto
 /* This key store's name for its records in the audit log (16 hex digits). */
 #define KEYS_SAMLOG_EPOCH_LEN 16
 int keys_samlog_epoch(struct keys *k, char epoch[static KEYS_SAMLOG_EPOCH_LEN + 1]) INK_WUR;
-/* Record id is at log_seq in the audit log (set once). */
+/* Record id is at log_seq in the audit log (a row of sam_audit_logged, added once; the record
+ * itself is never changed). */
 int keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq) INK_WUR;
 
 /* ---- backup (12.3.1) ---- */

@@ -58,7 +58,7 @@ row_to_rec(sqlite3_stmt *st, struct store_audit_rec *a)
 }
 
 #define PENDING_SQL "SELECT id, time, actor, role, action, subject, result, detail FROM sam_audit " \
-	"WHERE log_seq IS NULL AND id > ?1 ORDER BY id"
+	"WHERE id > ?1 AND id NOT IN (SELECT id FROM sam_audit_logged) ORDER BY id"
 
 int
 keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec),
@@ -180,11 +180,12 @@ keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq)
 	sqlite3_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
-	if (sqlite3_prepare_v2(k->db, "UPDATE sam_audit SET log_seq = ? WHERE id = ? AND log_seq IS NULL",
+	/* a row of its own, added once: the record itself is never touched */
+	if (sqlite3_prepare_v2(k->db, "INSERT INTO sam_audit_logged (log_seq, id) VALUES (?, ?)",
 	                       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 1, log_seq) == SQLITE_OK &&
-	    sqlite3_bind_int64(st, 2, id) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE)
-		r = sqlite3_changes(k->db) == 1 ? 0 : INK_ERR_NOT_FOUND;
+	    sqlite3_bind_int64(st, 2, id) == SQLITE_OK)
+		r = sqlite3_step(st) == SQLITE_DONE ? 0 : INK_ERR_EXISTS;
 	sqlite3_finalize(st);
 	return r;
 }

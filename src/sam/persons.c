@@ -444,6 +444,20 @@ officer_act(struct sam_state *s, struct ink_buf *req, uint32_t role, struct keys
 	return 0;
 }
 
+/* officer_act for the target's officer, then that officer's fresh OTP, the request's end. */
+static int
+grave_officer_act(struct sam_state *s, struct ink_buf *req, struct keys_person *who,
+                  char target[static ID_MAX + 1], struct keys_person *t)
+{
+	int64_t step;
+	int r;
+
+	if ((r = officer_act(s, req, 0, who, target, t)) != 0 ||
+	    (r = sam_fresh_otp(s, req, who->id, &step)) != 0)
+		return r;
+	return buf_remaining(req) != 0 ? INK_ERR_PROTOCOL : 0;
+}
+
 /* string actor session, cstring target, u32 role, u8 grant -> u32 roles (security officer;
  * privileged roles only; never on oneself; separation of duties; one security officer stays). */
 int
@@ -524,15 +538,10 @@ sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep
 {
 	char target[ID_MAX + 1], *code = NULL;
 	struct keys_person who, t;
-	int64_t step;
 	int r;
 
-	if ((r = officer_act(s, req, 0, &who, target, &t)) != 0)
+	if ((r = grave_officer_act(s, req, &who, target, &t)) != 0)
 		return r;
-	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
-		return r;
-	if (buf_remaining(req) != 0)
-		return INK_ERR_PROTOCOL;
 	if (t.status == KEYS_PERSON_GONE)
 		return INK_ERR_DISABLED;
 	if ((r = keys_person_seed_store(s->keys, t.id, false, NULL, 0)) != 0 ||
@@ -554,15 +563,10 @@ sam_handle_person_remove(struct sam_state *s, struct ink_buf *req, struct ink_bu
 	char target[ID_MAX + 1];
 	struct keys_person who, t;
 	size_t n = 0, others = 0;
-	int64_t step;
 	int r;
 
-	if ((r = officer_act(s, req, 0, &who, target, &t)) != 0)
+	if ((r = grave_officer_act(s, req, &who, target, &t)) != 0)
 		return r;
-	if ((r = sam_fresh_otp(s, req, who.id, &step)) != 0)
-		return r;
-	if (buf_remaining(req) != 0)
-		return INK_ERR_PROTOCOL;
 	if (t.roles & AUTH_ROLE_SECURITY_OFFICER) {
 		if ((r = keys_person_count_role(s->keys, AUTH_ROLE_SECURITY_OFFICER, t.id, &others)) != 0)
 			return r;

@@ -105,5 +105,14 @@ python3 "$INKAN_SRC/tests/e2e/sam_hostile.py" "$INKAN_SAM" "$T/copy" "$T/facts.j
 while read -r line; do say "${line#sam_hostile: }"; done <"$T/hostile.out"
 grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 5 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
 ok "a hostile inkand speaking the SAM protocol: every attack refused"
+# The SAM's records are append-only in the key store itself: neither a record nor its place in
+# the log is ever changed or removed.
+for sql in "UPDATE sam_audit SET result = 'success'" "DELETE FROM sam_audit" \
+	"UPDATE sam_audit_logged SET log_seq = log_seq + 1" "DELETE FROM sam_audit_logged"; do
+	! sqlite3 "$T/copy/sam/keystore.db" "$sql" 2>/dev/null || fail "the key store allowed: $sql"
+done
+[ "$(sqlite3 "$T/copy/sam/keystore.db" 'SELECT count(*) FROM sam_audit_logged;')" -gt 0 ] ||
+	fail "no SAM record is marked as logged"
+ok "sam_audit and sam_audit_logged refuse every UPDATE and DELETE"
 
 finish

@@ -1448,7 +1448,8 @@ test_audit_log_state(void **state)
 	/* make it a version-1 store, as before the audit log existed */
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "DROP VIEW log_state; DROP TABLE log_head; DROP TABLE log_key; "
-	                              "DROP TABLE sam_meta; DROP TABLE sam_audit; DROP TABLE sam_sessions; "
+	                              "DROP TABLE sam_meta; DROP TABLE sam_audit_logged; DROP TABLE sam_audit; "
+	                              "DROP TABLE sam_sessions; "
 	                              "DROP TABLE persons; "
 	                              "UPDATE keystore_meta SET version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);

@@ -36,7 +36,8 @@ CREATE INDEX sam_sessions_person ON sam_sessions (person);
 -- The SAM's own audit records of its acts (registration, roles, unlocks, key lifecycle,
 -- authorizations, restores, its start and the log's close). inkand copies them into the audit
 -- log; the SAM signs no checkpoint that leaves one out or changes it (sam/log.c). A record is
--- never deleted; log_seq, its position in the audit log, is set once.
+-- never updated or deleted; its position in the audit log is a row of its own in
+-- sam_audit_logged, added once (both tables append-only).
 CREATE TABLE sam_audit (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	time INTEGER NOT NULL,
@@ -45,10 +46,12 @@ CREATE TABLE sam_audit (
 	action TEXT NOT NULL,
 	subject TEXT NOT NULL,
 	result TEXT NOT NULL,
-	detail TEXT NOT NULL,
-	log_seq INTEGER
+	detail TEXT NOT NULL
 );
-CREATE INDEX sam_audit_pending ON sam_audit (log_seq, id);
+CREATE TABLE sam_audit_logged (
+	id INTEGER PRIMARY KEY REFERENCES sam_audit (id),
+	log_seq INTEGER NOT NULL
+);
 -- This key store's name for its records in the audit log ("sam-<epoch>-<id>"): a key store made
 -- anew (after a disaster) numbers its records from 1 again, and must not be taken for the old.
 -- bootstrap: SHA-256 of the one-time token `inkan-sam --init` leaves in DATA/sam for `inkan init`
@@ -59,12 +62,17 @@ CREATE TRIGGER sam_audit_no_delete BEFORE DELETE ON sam_audit
 BEGIN
 	SELECT RAISE(ABORT, 'sam_audit is append-only');
 END;
-CREATE TRIGGER sam_audit_once BEFORE UPDATE ON sam_audit
-WHEN OLD.log_seq IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.time IS NOT OLD.time OR
-     NEW.actor IS NOT OLD.actor OR NEW.role IS NOT OLD.role OR NEW.action IS NOT OLD.action OR
-     NEW.subject IS NOT OLD.subject OR NEW.result IS NOT OLD.result OR NEW.detail IS NOT OLD.detail
+CREATE TRIGGER sam_audit_no_update BEFORE UPDATE ON sam_audit
 BEGIN
 	SELECT RAISE(ABORT, 'sam_audit is append-only');
+END;
+CREATE TRIGGER sam_audit_logged_no_delete BEFORE DELETE ON sam_audit_logged
+BEGIN
+	SELECT RAISE(ABORT, 'sam_audit_logged is append-only');
+END;
+CREATE TRIGGER sam_audit_logged_no_update BEFORE UPDATE ON sam_audit_logged
+BEGIN
+	SELECT RAISE(ABORT, 'sam_audit_logged is append-only');
 END;
 UPDATE keystore_meta SET version = 3;
 COMMIT;
