@@ -2,7 +2,6 @@
  * B-LT): the CRLs and OCSP responses in the catalog's /DSS, read with qpdf. */
 #include "verify/verify_int.h"
 
-#include <qpdf/qpdf-c.h>
 #include <stdlib.h>
 
 /* Streams read from one /DSS array at most. */
@@ -39,29 +38,11 @@ dss_array(qpdf_data q, qpdf_oh dss, const char *key, struct verify_revdata *rd, 
 }
 
 size_t
-dss_read(const uint8_t *pdf, size_t len, struct verify_revdata *rd)
+dss_read(qpdf_data q, struct verify_revdata *rd)
 {
-	qpdf_data q = qpdf_init();
-	qpdf_oh root, dss;
-	size_t got = 0;
+	qpdf_oh dss = pdfq_get(q, qpdf_get_root(q), "/DSS");
 
-	if (q == NULL)
-		return 0;
-	qpdf_silence_errors(q);
-	qpdf_set_suppress_warnings(q, QPDF_TRUE);
-	if ((qpdf_read_memory(q, "signed PDF", (const char *)pdf, len, NULL) & QPDF_ERRORS) != 0)
-		goto out;
-	root = qpdf_get_root(q);
-	dss = qpdf_oh_get_key(q, root, "/DSS");
 	if (!qpdf_oh_is_dictionary(q, dss))
-		goto out;
-	got = dss_array(q, dss, "/CRLs", rd, false) + dss_array(q, dss, "/OCSPs", rd, true);
-out:
-	/* Errors are taken (and dropped: no DSS is no DSS), or qpdf reports them on stderr. */
-	while (qpdf_has_error(q))
-		(void)qpdf_get_error(q);
-	while (qpdf_more_warnings(q))
-		(void)qpdf_next_warning(q);
-	qpdf_cleanup(&q);
-	return got;
+		return 0;
+	return dss_array(q, dss, "/CRLs", rd, false) + dss_array(q, dss, "/OCSPs", rd, true);
 }

@@ -1,58 +1,34 @@
-/* pdf: PAdES — signature dictionaries found by scanning the bytes, ByteRange checks, the CMS
- * verified over the ranges, the incremental updates after each signature judged, and the
- * revocation data of the document security store (dss.c) offered to every signature. */
+/* pdf: PAdES — the signatures a PDF's form fields hold (read with qpdf), each one's ByteRange
+ * checked against the file's bytes, its CMS verified over exactly those ranges, the changes
+ * made after it judged object by object (pdfdiff.c), and the revocation data of the document
+ * security store (dss.c) offered to every signature. */
 #include "verify/verify_int.h"
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PDF_NUM_MAX 20
-/* How far from the signed ranges a signature dictionary's /SubFilter is looked for. */
-#define PDF_DICT_WINDOW 4096
+/* Form fields looked at, at most, and how deep their /Kids are followed. */
+#define PDF_FIELDS_MAX 4096
+#define PDF_FIELD_DEPTH 16
+/* Bytes /Contents may hold. */
+#define PDF_CONTENTS_MAX (1u << 20)
 
+/* One signature dictionary, as the document (the whole file) reads it. */
 struct pdf_sig {
-	uint64_t br[4];          /* offset, length, offset, length */
-	size_t at;               /* offset of "/ByteRange" */
+	int64_t br[4];            /* /ByteRange: offset, length, offset, length */
+	char sub_filter[64];      /* "" when absent */
+	char field[128];          /* the field's fully qualified name */
+	uint8_t *contents;        /* /Contents as qpdf reads it */
+	size_t contents_len;
+	struct pdf_perms perms;
 };
 
 static bool
 pdf_ws(uint8_t c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\0';
-}
-
-static const uint8_t *
-find(const uint8_t *hay, size_t hlen, const char *needle)
-{
-	return memmem(hay, hlen, needle, strlen(needle));
-}
-
-/* Parses "[a b c d]" after /ByteRange at p (end at e). */
-static bool
-parse_byte_range(const uint8_t *p, const uint8_t *e, uint64_t br[4])
-{
-	int i, digits;
-
-	while (p < e && pdf_ws(*p))
-		p++;
-	if (p >= e || *p++ != '[')
-		return false;
-	for (i = 0; i < 4; i++) {
-		while (p < e && pdf_ws(*p))
-			p++;
-		br[i] = 0;
-		for (digits = 0; p < e && *p >= '0' && *p <= '9'; p++, digits++) {
-			if (digits >= PDF_NUM_MAX - 2)
-				return false;
-			br[i] = br[i] * 10 + (uint64_t)(*p - '0');
-		}
-		if (digits == 0)
-			return false;
-	}
-	while (p < e && pdf_ws(*p))
-		p++;
-	return p < e && *p == ']';
 }
 
 static int
@@ -119,94 +95,373 @@ der_len(const uint8_t *p, size_t n)
 	return (size_t)(q - p);
 }
 
-/* The /SubFilter name nearest the signature's dictionary, into out[outsz] ("" when none). */
-static void
-sub_filter(const uint8_t *pdf, size_t len, size_t gap_start, size_t gap_end, char *out,
-           size_t outsz)
-{
-	const uint8_t *p, *best = NULL, *lo, *hi;
-	size_t i;
 
-	out[0] = '\0';
-	lo = pdf + (gap_start > PDF_DICT_WINDOW ? gap_start - PDF_DICT_WINDOW : 0);
-	/* Before /Contents: the last occurrence; after it: the first. */
-	for (p = lo; (p = find(p, (size_t)(pdf + gap_start - p), "/SubFilter")) != NULL; p++)
-		best = p;
-	if (best == NULL) {
-		hi = pdf + (len - gap_end > PDF_DICT_WINDOW ? gap_end + PDF_DICT_WINDOW : len);
-		best = find(pdf + gap_end, (size_t)(hi - (pdf + gap_end)), "/SubFilter");
-	}
-	if (best == NULL)
-		return;
-	p = best + 10;
-	while (p < pdf + len && pdf_ws(*p))
-		p++;
-	if (p >= pdf + len || *p++ != '/')
-		return;
-	for (i = 0; i + 1 < outsz && p < pdf + len && *p > 0x20 && *p < 0x7f && *p != '/' &&
-	            *p != '>' && *p != '<' && *p != '[' && *p != '(';
-	     p++)
-		out[i++] = (char)*p;
-	out[i] = '\0';
+static void
+perms_free(struct pdf_perms *p)
+{
+	while (p->nfields > 0)
+		free(p->fields[--p->nfields]);
 }
 
-/* Judges the incremental updates after the signed revision (end) into obj.updates_after. */
+/* A FieldMDP transform's or a /Lock dictionary's /Action and /Fields into p (the first one
+ * found wins; "all" always does). */
 static void
-updates_check(const uint8_t *pdf, size_t len, size_t end, struct verify_issues *is, json_t *pdfo)
+perms_lock(qpdf_data q, qpdf_oh params, struct pdf_perms *p)
 {
-	json_t *arr = json_array();
-	const uint8_t *p, *eof;
-	size_t start = end, stop, k;
-	const char *kind;
-	bool ok, blank;
-	int n = 0;
+	qpdf_oh fields = pdfq_get(q, params, "/Fields"), f;
+	enum pdf_lock lock;
+	const char *t;
+	int i, n;
+
+	if (pdfq_name_is(q, params, "/Action", "/All"))
+		lock = PDF_LOCK_ALL;
+	else if (pdfq_name_is(q, params, "/Action", "/Include"))
+		lock = PDF_LOCK_INCLUDE;
+	else if (pdfq_name_is(q, params, "/Action", "/Exclude"))
+		lock = PDF_LOCK_EXCLUDE;
+	else
+		return;
+	if (p->lock == PDF_LOCK_ALL || (p->lock != PDF_LOCK_NONE && lock != PDF_LOCK_ALL))
+		return;
+	perms_free(p);
+	p->lock = lock;
+	n = qpdf_oh_is_array(q, fields) ? qpdf_oh_get_array_n_items(q, fields) : 0;
+	for (i = 0; i < n && p->nfields < PDF_LOCK_FIELDS_MAX; i++) {
+		f = qpdf_oh_get_array_item(q, fields, i);
+		if (qpdf_oh_is_string(q, f) && (t = qpdf_oh_get_utf8_value(q, f)) != NULL &&
+		    (p->fields[p->nfields] = strdup(t)) != NULL)
+			p->nfields++;
+	}
+	/* A list cut short locks everything rather than too little. */
+	if (i < n && lock == PDF_LOCK_INCLUDE)
+		p->lock = PDF_LOCK_ALL;
+}
+
+/* The DocMDP P of a signature dictionary's /Reference, or 0 when it has none. */
+static int
+docmdp_of(qpdf_data q, qpdf_oh v, struct pdf_perms *p)
+{
+	qpdf_oh refs = pdfq_get(q, v, "/Reference"), ref, params, pv;
+	int i, n, P = 0;
+
+	n = qpdf_oh_is_array(q, refs) ? qpdf_oh_get_array_n_items(q, refs) : 0;
+	for (i = 0; i < n && i < 16; i++) {
+		ref = qpdf_oh_get_array_item(q, refs, i);
+		params = pdfq_get(q, ref, "/TransformParams");
+		if (pdfq_name_is(q, ref, "/TransformMethod", "/DocMDP")) {
+			pv = pdfq_get(q, params, "/P");
+			/* ISO 32000-2 Table 257: P defaults to 2; anything but 1-3 is read as 1. */
+			P = pdfq_null(q, pv) ? 2 : !qpdf_oh_is_integer(q, pv) ? 1 :
+			    qpdf_oh_get_int_value(q, pv) < 1 || qpdf_oh_get_int_value(q, pv) > 3 ? 1 :
+			    (int)qpdf_oh_get_int_value(q, pv);
+		} else if (p != NULL && pdfq_name_is(q, ref, "/TransformMethod", "/FieldMDP")) {
+			perms_lock(q, params, p);
+		}
+	}
+	return P;
+}
+
+/* Reads a signature field's value into s; false when it is not a signature with a ByteRange. */
+static bool
+sig_read(qpdf_data q, qpdf_oh field, qpdf_oh v, int cert_p, struct pdf_sig *s)
+{
+	qpdf_oh br = pdfq_get(q, v, "/ByteRange"), c = pdfq_get(q, v, "/Contents"), x;
+	const char *bytes;
+	long long val;
+	int i, P;
+
+	memset(s, 0, sizeof(*s));
+	if (!qpdf_oh_is_array(q, br) || qpdf_oh_get_array_n_items(q, br) != 4 ||
+	    !qpdf_oh_is_string(q, c))
+		return false;
+	for (i = 0; i < 4; i++) {
+		x = qpdf_oh_get_array_item(q, br, i);
+		if (!qpdf_oh_is_integer(q, x) || !qpdf_oh_get_value_as_longlong(q, x, &val) || val < 0)
+			val = -1;
+		s->br[i] = val;
+	}
+	if (qpdf_oh_is_name(q, pdfq_get(q, v, "/SubFilter")))
+		snprintf(s->sub_filter, sizeof(s->sub_filter), "%s",
+		         qpdf_oh_get_name(q, pdfq_get(q, v, "/SubFilter")) + 1);
+	pdfq_field_name(q, field, s->field, sizeof(s->field));
+	bytes = qpdf_oh_get_binary_string_value(q, c, &s->contents_len);
+	if (bytes == NULL || s->contents_len > PDF_CONTENTS_MAX ||
+	    (s->contents = malloc(s->contents_len + 1)) == NULL) {
+		s->contents_len = 0;
+		return true; /* reported as a /Contents problem */
+	}
+	memcpy(s->contents, bytes, s->contents_len);
+	/* Without a certification signature the document is read as DocMDP P=2. */
+	s->perms.docmdp = cert_p != 0 ? cert_p : 2;
+	if ((P = docmdp_of(q, v, &s->perms)) != 0 && P < s->perms.docmdp)
+		s->perms.docmdp = P;
+	perms_lock(q, pdfq_get(q, field, "/Lock"), &s->perms);
+	return true;
+}
+
+static void
+sigs_free(struct pdf_sig *sigs, size_t n)
+{
+	while (n > 0) {
+		n--;
+		free(sigs[n].contents);
+		perms_free(&sigs[n].perms);
+	}
+}
+
+/* Adds field f's signature to sigs when it is a signature field with a value not seen yet. */
+static int
+sig_add(qpdf_data q, qpdf_oh f, int cert_p, struct pdf_sig *sigs, int *vid, size_t *n,
+        char *err, size_t errsz)
+{
+	qpdf_oh v = pdfq_get(q, f, "/V");
+	int id;
+	size_t i;
+
+	if (!pdfq_is_sig_field(q, f) || !qpdf_oh_is_dictionary(q, v))
+		return 0;
+	id = qpdf_oh_is_indirect(q, v) ? qpdf_oh_get_object_id(q, v) : -1;
+	for (i = 0; i < *n; i++) {
+		if (id != -1 && vid[i] == id)
+			return 0;
+	}
+	if (*n == VERIFY_MAX_SIGNATURES) {
+		snprintf(err, errsz, "more than %d signatures in the PDF", VERIFY_MAX_SIGNATURES);
+		return INK_ERR_TOO_LARGE;
+	}
+	if (sig_read(q, f, v, cert_p, &sigs[*n]))
+		vid[(*n)++] = id;
+	return 0;
+}
+
+/* The signatures of the document, each once: the values of its signature fields, found
+ * through the AcroForm's /Fields (and their /Kids) and, as readers also do, through the
+ * widgets in the pages' /Annots (a field a writer forgot to list in /Fields still shows). */
+static int
+sigs_find(qpdf_data q, struct pdf_sig *sigs, size_t *n, char *err, size_t errsz)
+{
+	qpdf_oh root = qpdf_get_root(q), stack[PDF_FIELD_DEPTH], f, kids, annots;
+	int idx[PDF_FIELD_DEPTH], depth = 0, seen = 0, cert_p, vid[VERIFY_MAX_SIGNATURES];
+	int pages, pg, i, cnt, ret;
+
+	*n = 0;
+	/* A certification signature (catalog /Perms /DocMDP) sets P for the whole document. */
+	cert_p = docmdp_of(q, pdfq_get(q, pdfq_get(q, root, "/Perms"), "/DocMDP"), NULL);
+	stack[0] = pdfq_get(q, pdfq_get(q, root, "/AcroForm"), "/Fields");
+	idx[0] = 0;
+	while (depth >= 0) {
+		if (!qpdf_oh_is_array(q, stack[depth]) ||
+		    idx[depth] >= qpdf_oh_get_array_n_items(q, stack[depth])) {
+			depth--;
+			continue;
+		}
+		f = qpdf_oh_get_array_item(q, stack[depth], idx[depth]++);
+		if (++seen > PDF_FIELDS_MAX)
+			goto too_many;
+		if ((ret = sig_add(q, f, cert_p, sigs, vid, n, err, errsz)) != 0)
+			return ret;
+		kids = pdfq_get(q, f, "/Kids");
+		if (qpdf_oh_is_array(q, kids) && depth + 1 < PDF_FIELD_DEPTH) {
+			stack[++depth] = kids;
+			idx[depth] = 0;
+		}
+	}
+	pages = qpdf_get_num_pages(q);
+	for (pg = 0; pg < pages; pg++) {
+		annots = pdfq_get(q, qpdf_get_page_n(q, (size_t)pg), "/Annots");
+		cnt = qpdf_oh_is_array(q, annots) ? qpdf_oh_get_array_n_items(q, annots) : 0;
+		for (i = 0; i < cnt; i++) {
+			if (++seen > PDF_FIELDS_MAX)
+				goto too_many;
+			f = qpdf_oh_get_array_item(q, annots, i);
+			if ((ret = sig_add(q, f, cert_p, sigs, vid, n, err, errsz)) != 0)
+				return ret;
+		}
+	}
+	if (*n == 0) {
+		snprintf(err, errsz, "no signature in the PDF (no signature field with a value)");
+		return INK_ERR_INVALID;
+	}
+	return 0;
+too_many:
+	snprintf(err, errsz, "more than %d form fields and annotations in the PDF", PDF_FIELDS_MAX);
+	return INK_ERR_TOO_LARGE;
+}
+
+/* Signatures in the order they were made: by where their revision ends. */
+static int
+sig_cmp(const void *a, const void *b)
+{
+	const struct pdf_sig *x = a, *y = b;
+	int64_t ex = x->br[2] + x->br[3], ey = y->br[2] + y->br[3];
+
+	return ex < ey ? -1 : ex > ey;
+}
+
+/* Checks the ByteRange against the bytes: from the file's start to /Contents, and from just
+ * after it to the end of a revision, in order, without overlap, leaving out exactly the hex
+ * string /Contents whose value the document reads. The CMS's DER into *der. */
+static bool
+range_check(const uint8_t *pdf, size_t len, const struct pdf_sig *ps, uint8_t **der,
+            size_t *der_n, struct verify_issues *is)
+{
+	int64_t a = ps->br[0], b = ps->br[1], c = ps->br[2], d = ps->br[3];
+	size_t k, gap_start, gap_end, end;
+
+	*der = NULL;
+	*der_n = 0;
+	if (!(a == 0 && b > 0 && c > b && d > 0 && (uint64_t)c <= len && (uint64_t)d <= len - (uint64_t)c)) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "the ByteRange is malformed, out of order or outside the file");
+		return false;
+	}
+	gap_start = (size_t)b;
+	gap_end = (size_t)c;
+	end = (size_t)(c + d);
+	for (k = gap_start; k > 0 && pdf_ws(pdf[k - 1]); k--)
+		;
+	if (k < 9 || memcmp(pdf + k - 9, "/Contents", 9) != 0 ||
+	    hex_decode_pdf(pdf + gap_start, gap_end - gap_start, der, der_n) != 0) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "the ByteRange does not leave out exactly a /Contents hex string");
+		return false;
+	}
+	if (*der_n != ps->contents_len || memcmp(*der, ps->contents, *der_n) != 0) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "the bytes the ByteRange leaves out are not this signature's /Contents");
+		return false;
+	}
+	for (k = end; k > 0 && pdf_ws(pdf[k - 1]); k--)
+		;
+	if (k < 5 || memcmp(pdf + k - 5, "%%EOF", 5) != 0) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "the ByteRange does not reach the end of a revision (%%%%EOF)");
+		return false;
+	}
+	return true;
+}
+
+/* adbe.pkcs7.sha1 (ISO 32000-1 12.8.3.3.1): the SignedData's content is the SHA-1 digest of
+ * the byte range, and the signature is over that content. */
+static bool
+sha1_content_check(CMS_ContentInfo *cms, const struct verify_content *ranges,
+                   struct verify_content *content, struct verify_issues *is)
+{
+	ASN1_OCTET_STRING **ec = CMS_get0_content(cms);
+	uint8_t md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (ec == NULL || *ec == NULL) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "adbe.pkcs7.sha1 without the digest as its content");
+		return false;
+	}
+	if (!EVP_Digest(ranges->data, ranges->len, md, &mdlen, EVP_sha1(), NULL) ||
+	    (size_t)(*ec)->length != mdlen || CRYPTO_memcmp((*ec)->data, md, mdlen) != 0) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE,
+		          "the SHA-1 digest the signature holds is not the byte range's");
+		return false;
+	}
+	content->data = (*ec)->data;
+	content->len = (size_t)(*ec)->length;
+	return true;
+}
+
+/* Offset just after the "startxref N" nearest before at (within [from, at)), and N; 0 if none. */
+static size_t
+last_startxref(const uint8_t *pdf, size_t from, size_t at, uint64_t *xref)
+{
+	const uint8_t *p, *best = NULL;
+	size_t i;
+
+	for (p = pdf + from; (p = memmem(p, (size_t)(pdf + at - p), "startxref", 9)) != NULL; p++)
+		best = p;
+	if (best == NULL)
+		return 0;
+	i = (size_t)(best - pdf) + 9;
+	while (i < at && pdf_ws(pdf[i]))
+		i++;
+	for (*xref = 0; i < at && pdf[i] >= '0' && pdf[i] <= '9' && *xref < ((uint64_t)1 << 48); i++)
+		*xref = *xref * 10 + (uint64_t)(pdf[i] - '0');
+	return i;
+}
+
+/* Every update after the signed revision must be a revision of its own: bytes ending in
+ * %%EOF whose startxref points into them. Anything else (objects appended with no
+ * cross-reference, data after the last %%EOF) is ignored by a strict reader but may be shown
+ * by a repairing one, so it is refused. Returns the number of such stretches. */
+static size_t
+revisions_check(const uint8_t *pdf, size_t len, size_t end, struct verify_issues *is)
+{
+	const uint8_t *eof;
+	size_t start = end, stop, k, bad = 0, sx;
+	uint64_t xref = 0;
 
 	while (start < len) {
-		p = pdf + start;
-		eof = find(p, len - start, "%%EOF");
+		eof = memmem(pdf + start, len - start, "%%EOF", 5);
 		stop = eof != NULL ? (size_t)(eof - pdf) + 5 : len;
-		while (stop < len && (pdf[stop] == '\r' || pdf[stop] == '\n'))
-			stop++;
-		for (blank = true, k = start; k < stop && blank; k++)
-			blank = pdf_ws(pdf[k]);
-		if (!blank) {
-			n++;
-			/* Coarse by design: a later signature or validation data (DSS) is allowed;
-			 * anything else may change what the signer saw. */
-			if (find(p, stop - start, "/ByteRange") != NULL)
-				kind = "signature", ok = true;
-			else if (find(p, stop - start, "/DSS") != NULL)
-				kind = "validation data (DSS)", ok = true;
-			else
-				kind = "other change", ok = false;
-			json_array_append_new(arr, json_pack("{s:I, s:I, s:s, s:b}", "start", (json_int_t)start,
-			                                     "end", (json_int_t)stop, "kind", kind,
-			                                     "acceptable", ok));
-			if (!ok)
-				issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
-				          "the PDF was changed after this signature: update %d (bytes "
-				          "%zu-%zu) adds neither a signature nor validation data", n, start,
-				          stop);
+		for (k = start; k < stop && pdf_ws(pdf[k]); k++)
+			;
+		if (k < stop && (eof == NULL || (sx = last_startxref(pdf, start, stop, &xref)) == 0 ||
+		                 xref < start || xref >= stop)) {
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+			          "bytes %zu-%zu after this signature are not a revision of their own "
+			          "(no cross-reference section): a repairing reader may show them", k, stop);
+			bad++;
 		}
 		start = stop;
 	}
-	json_object_set_new(pdfo, "updates_after", arr != NULL ? arr : json_array());
+	return bad;
+}
+
+/* The changes after the signed revision (end), into pdfo.modifications; an illegal one (or
+ * one that cannot be judged) makes the signature INDETERMINATE/SIG_CONSTRAINTS_FAILURE. */
+static void
+changes_check(qpdf_data q, bool repaired, const uint8_t *pdf, size_t len, size_t end,
+              const struct pdf_perms *perms, struct verify_issues *is, json_t *pdfo)
+{
+	struct pdfdiff_result res = { 0 };
+	json_t *mods = json_array();
+
+	json_object_set_new(pdfo, "docmdp_p", json_integer(perms->docmdp));
+	if (mods == NULL || end == len || revisions_check(pdf, len, end, is) > 0)
+		goto out;
+	if (repaired) {
+		/* What a reader would show after the signature cannot be known for sure. */
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+		          "the PDF was changed after this signature and cannot be read without "
+		          "repair: the changes cannot be judged");
+		goto out;
+	}
+	if (pdfdiff_run(q, pdf, end, perms, mods, &res) != 0) {
+		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "the signed range does not end at a revision of the document");
+		goto out;
+	}
+	if (res.illegal > 0)
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+		          "the PDF was changed after this signature in %zu way%s its permissions "
+		          "(DocMDP P=%d) do not allow", res.illegal, res.illegal == 1 ? "" : "s",
+		          perms->docmdp);
+	else if (!res.complete)
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+		          "the changes after this signature could not all be compared");
+out:
+	json_object_set_new(pdfo, "modifications", mods != NULL ? mods : json_array());
 }
 
 static int
-pdf_one(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, const struct pdf_sig *ps,
-        struct verify_report *r)
+pdf_one(struct verify_ctx *ctx, qpdf_data q, bool repaired, const uint8_t *pdf, size_t len,
+        const struct pdf_sig *ps, struct verify_report *r)
 {
 	struct verify_issues is;
-	struct verify_content content = { 0 };
+	struct verify_content content = { 0 }, ranges = { 0 };
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(CMS_SignerInfo) *sis;
 	const unsigned char *dp;
 	uint8_t *der = NULL, *signed_bytes = NULL;
-	size_t der_n = 0, dl, gap_start, gap_end, end, k;
-	uint64_t a = ps->br[0], b = ps->br[1], c = ps->br[2], d = ps->br[3];
+	size_t der_n = 0, dl, k, end = 0;
 	json_t *sig = NULL, *pdfo = NULL, *tso;
-	char subf[64];
 	int64_t gt;
 	enum verify_indication ind;
 	enum verify_sub sub;
@@ -215,50 +470,26 @@ pdf_one(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, const struct pdf
 
 	issues_init(&is);
 	if ((sig = json_pack("{s:s}", "format", "pades")) == NULL ||
-	    (pdfo = json_pack("{s:[I,I,I,I]}", "byte_range", (json_int_t)a, (json_int_t)b,
-	                      (json_int_t)c, (json_int_t)d)) == NULL)
+	    (pdfo = json_pack("{s:[I,I,I,I], s:s, s:s?}", "byte_range", (json_int_t)ps->br[0],
+	                      (json_int_t)ps->br[1], (json_int_t)ps->br[2], (json_int_t)ps->br[3],
+	                      "field", ps->field, "sub_filter",
+	                      ps->sub_filter[0] != '\0' ? ps->sub_filter : NULL)) == NULL)
 		goto out;
-	/* The ranges: from the file's start to /Contents, and from after it to a revision end. */
-	range_ok = a == 0 && b > 0 && c > b && b < len && c <= len && d <= len - c;
-	if (!range_ok) {
-		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
-		          "the ByteRange is malformed or outside the file");
+	range_ok = range_check(pdf, len, ps, &der, &der_n, &is);
+	json_object_set_new(pdfo, "byte_range_ok", json_boolean(range_ok));
+	if (!range_ok)
 		goto done;
-	}
-	gap_start = (size_t)b;
-	gap_end = (size_t)c;
-	end = (size_t)(c + d);
+	end = (size_t)(ps->br[2] + ps->br[3]);
 	json_object_set_new(pdfo, "revision_end", json_integer((json_int_t)end));
 	json_object_set_new(pdfo, "covers_whole_file", json_boolean(end == len));
-	/* The gap is exactly the /Contents hex string. */
-	for (k = gap_start; k > 0 && pdf_ws(pdf[k - 1]); k--)
-		;
-	if (k < 9 || memcmp(pdf + k - 9, "/Contents", 9) != 0 ||
-	    hex_decode_pdf(pdf + gap_start, gap_end - gap_start, &der, &der_n) != 0) {
-		range_ok = false;
-		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
-		          "the ByteRange does not exclude exactly the /Contents value");
-	}
-	/* ... and the second range ends a revision (%%EOF). */
-	for (k = end; k > 0 && pdf_ws(pdf[k - 1]); k--)
-		;
-	if (k < 5 || memcmp(pdf + k - 5, "%%EOF", 5) != 0) {
-		range_ok = false;
-		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
-		          "the ByteRange does not reach the end of the revision (%%%%EOF)");
-	}
-	json_object_set_new(pdfo, "byte_range_ok", json_boolean(range_ok));
-	if (der == NULL)
-		goto done;
-	sub_filter(pdf, len, gap_start, gap_end, subf, sizeof(subf));
-	json_object_set_new(pdfo, "sub_filter", subf[0] != '\0' ? json_string(subf) : json_null());
-	if ((signed_bytes = malloc((size_t)(b + d) + 1)) == NULL)
+	/* What is signed is the byte range: nothing else, whatever the CMS carries. */
+	if ((signed_bytes = malloc((size_t)(ps->br[1] + ps->br[3]) + 1)) == NULL)
 		goto out;
-	memcpy(signed_bytes, pdf, gap_start);
-	memcpy(signed_bytes + gap_start, pdf + gap_end, (size_t)d);
-	content.data = signed_bytes;
-	content.len = (size_t)(b + d);
-	updates_check(pdf, len, end, &is, pdfo);
+	memcpy(signed_bytes, pdf, (size_t)ps->br[1]);
+	memcpy(signed_bytes + ps->br[1], pdf + ps->br[2], (size_t)ps->br[3]);
+	ranges.data = signed_bytes;
+	ranges.len = (size_t)(ps->br[1] + ps->br[3]);
+	content = ranges;
 
 	if ((dl = der_len(der, der_n)) == 0) {
 		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
@@ -272,21 +503,18 @@ pdf_one(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, const struct pdf
 			goto done;
 		}
 	}
-	if (strcmp(subf, "ETSI.RFC3161") == 0) {
+	if (strcmp(ps->sub_filter, "ETSI.RFC3161") == 0) {
 		/* A document time-stamp: its indication decides the signature's. */
 		json_object_set_new(sig, "format", json_string("pades-document-timestamp"));
 		if ((tso = json_object()) == NULL)
 			goto out;
-		ind = tst_validate(ctx, der, dl, &content, tso, &gt, &sub);
+		ind = tst_validate(ctx, der, dl, &ranges, tso, &gt, &sub);
 		json_object_set_new(sig, "document_timestamp", tso);
 		json_object_set_new(sig, "gen_time", json_time(gt));
 		if (ind != VERIFY_TOTAL_PASSED)
 			issue_add(&is, ind, sub, "the document time-stamp is not valid");
 		goto done;
 	}
-	if (strcmp(subf, "adbe.pkcs7.sha1") == 0)
-		issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
-		          "SubFilter adbe.pkcs7.sha1 signs a SHA-1 digest");
 	dp = der;
 	if ((cms = d2i_CMS_ContentInfo(NULL, &dp, (long)dl)) == NULL ||
 	    OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
@@ -300,14 +528,35 @@ pdf_one(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, const struct pdf
 		          "a PDF signature holds exactly one SignerInfo");
 		goto done;
 	}
-	if (CMS_get0_content(cms) != NULL && *CMS_get0_content(cms) != NULL) {
-		/* adbe.pkcs7.sha1: the content is a digest, validated as it is. */
-		content.data = (*CMS_get0_content(cms))->data;
-		content.len = (size_t)(*CMS_get0_content(cms))->length;
+	if (strcmp(ps->sub_filter, "adbe.pkcs7.sha1") == 0) {
+		if (!sha1_content_check(cms, &ranges, &content, &is))
+			goto done;
+		issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
+		          "SubFilter adbe.pkcs7.sha1 signs a SHA-1 digest");
+	} else if (strcmp(ps->sub_filter, "adbe.pkcs7.detached") != 0 &&
+	           strcmp(ps->sub_filter, "ETSI.CAdES.detached") != 0) {
+		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "SubFilter %s is not a PDF signature format verified here",
+		          ps->sub_filter[0] != '\0' ? ps->sub_filter : "(none)");
+		goto done;
+	} else if (CMS_get0_content(cms) != NULL && *CMS_get0_content(cms) != NULL) {
+		/* A detached signature signs the byte range; content carried inside is another
+		 * document's. */
+		issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "the CMS of a %s signature carries content of its own: it does not sign "
+		          "this PDF's byte range", ps->sub_filter);
+		goto done;
 	}
 	signer_validate(ctx, cms, sk_CMS_SignerInfo_value(sis, 0), &content, VERIFY_USE_SIGNATURE,
 	                -1, &is, sig);
 done:
+	/* The result for the signed revision itself, before what came after it is judged. */
+	issues_result(&is, &ind, &sub);
+	json_object_set_new(pdfo, "signed_revision",
+	                    json_pack("{s:s, s:s}", "indication", verify_indication_str(ind),
+	                              "sub_indication", verify_sub_str(sub)));
+	if (end != 0)
+		changes_check(q, repaired, pdf, len, end, &ps->perms, &is, pdfo);
 	json_object_set_new(sig, "pdf", pdfo);
 	pdfo = NULL;
 	issues_result(&is, &ind, &sub);
@@ -331,42 +580,34 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 {
 	struct pdf_sig sigs[VERIFY_MAX_SIGNATURES];
 	struct verify_revdata dss;
-	const uint8_t *p = pdf;
+	qpdf_data q;
 	size_t n = 0, i;
-	uint64_t br[4];
+	bool repaired = false;
 	int ret;
 
-	while ((p = find(p, len - (size_t)(p - pdf), "/ByteRange")) != NULL) {
-		p += 10;
-		if (!parse_byte_range(p, pdf + len, br))
-			continue;
-		/* The same dictionary may be written again in a later revision. */
-		for (i = 0; i < n; i++) {
-			if (memcmp(sigs[i].br, br, sizeof(br)) == 0)
-				break;
+	if ((q = pdfq_open(pdf, len, false)) == NULL) {
+		/* Read it as a reader would, to name its signatures; changes after them are then
+		 * not judged but refused (changes_check). */
+		if ((q = pdfq_open(pdf, len, true)) == NULL) {
+			snprintf(err, errsz, "not a readable PDF");
+			return INK_ERR_INVALID;
 		}
-		if (i < n)
-			continue;
-		if (n == VERIFY_MAX_SIGNATURES) {
-			snprintf(err, errsz, "more than %d signatures in the PDF", VERIFY_MAX_SIGNATURES);
-			return INK_ERR_TOO_LARGE;
-		}
-		memcpy(sigs[n].br, br, sizeof(br));
-		sigs[n].at = (size_t)(p - pdf);
-		n++;
+		repaired = true;
 	}
-	if (n == 0) {
-		snprintf(err, errsz, "no signature in the PDF (no /ByteRange)");
-		return INK_ERR_INVALID;
-	}
+	if ((ret = sigs_find(q, sigs, &n, err, errsz)) != 0)
+		goto out;
+	qsort(sigs, n, sizeof(sigs[0]), sig_cmp);
 	/* Validation data the document carries (PAdES B-LT) serves every signature in it. */
 	if ((ret = revdata_init(&dss)) != 0)
-		return ret;
-	(void)dss_read(pdf, len, &dss);
+		goto out;
+	(void)dss_read(q, &dss);
 	ctx->dss = &dss;
-	for (i = 0, ret = 0; i < n && ret == 0; i++)
-		ret = pdf_one(ctx, pdf, len, &sigs[i], r);
+	for (i = 0; i < n && ret == 0; i++)
+		ret = pdf_one(ctx, q, repaired, pdf, len, &sigs[i], r);
 	ctx->dss = NULL;
 	revdata_free(&dss);
+out:
+	sigs_free(sigs, n);
+	pdfq_close(&q);
 	return ret;
 }

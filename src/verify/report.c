@@ -360,12 +360,13 @@ verify_report_print(const struct verify_report *r, FILE *f)
 			fprintf(f, "    %-16s%s\n", "byte range",
 			        json_is_true(json_object_get(pdf, "byte_range_ok")) ?
 			        "covers the revision except /Contents" : "DOES NOT cover the revision");
-			json_array_foreach(json_object_get(pdf, "updates_after"), j, u) {
-				fprintf(f, "    %-16s", j == 0 ? "later updates" : "");
-				put_safe(f, jstr(u, "kind") != NULL ? jstr(u, "kind") : "?");
-				fprintf(f, " (bytes %lld-%lld)\n",
-				        (long long)json_integer_value(json_object_get(u, "start")),
-				        (long long)json_integer_value(json_object_get(u, "end")));
+			json_array_foreach(json_object_get(pdf, "modifications"), j, u) {
+				fprintf(f, "    %-16s", j == 0 ? "changed after" : "");
+				put_safe(f, jstr(u, "where") != NULL ? jstr(u, "where") : "?");
+				fputs(": ", f);
+				put_safe(f, jstr(u, "change") != NULL ? jstr(u, "change") : "?");
+				fputs(json_is_true(json_object_get(u, "permitted")) ? " (permitted)\n" :
+				      " (NOT PERMITTED)\n", f);
 			}
 		}
 		print_list(f, "    ", "problem", json_object_get(s, "problems"), true);

@@ -5,6 +5,7 @@
 #include <openssl/cms.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
+#include <qpdf/qpdf-c.h>
 
 #include "verify/verify.h"
 
@@ -78,8 +79,8 @@ int revdata_init(struct verify_revdata *rd) INK_WUR;
 void revdata_free(struct verify_revdata *rd);
 /* Adds the CRLs and OCSP responses of si's revocation attributes to rd (malformed: a warning). */
 void revdata_from_signer(CMS_SignerInfo *si, struct verify_revdata *rd, struct verify_issues *is);
-/* Adds the CRLs and OCSP responses of a PDF's /DSS to rd (initialised); returns how many. */
-size_t dss_read(const uint8_t *pdf, size_t len, struct verify_revdata *rd);
+/* Adds the CRLs and OCSP responses of a PDF's /DSS (q: pdfq_open) to rd; returns how many. */
+size_t dss_read(qpdf_data q, struct verify_revdata *rd);
 /* Parses an OCSPResponse (successful, basic) or a BasicOCSPResponse, DER or PEM/base64, into dst. */
 int ocsp_parse_into(STACK_OF(OCSP_BASICRESP) *dst, const uint8_t *data, size_t len) INK_WUR;
 
@@ -137,6 +138,46 @@ int report_add(struct verify_report *r, json_t *sig, enum verify_indication ind,
                enum verify_sub sub) INK_WUR;
 int pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len,
                  struct verify_report *r, char *err, size_t errsz) INK_WUR;
+
+/* ---- PDF revisions (pdfdiff.c) ---- */
+
+/* What a signature lets change after it: DocMDP P (1: nothing, 2: form filling and signing,
+ * 3: also annotations; ISO 32000-2 12.8.2.2) and the fields FieldMDP or /Lock freezes. */
+enum pdf_lock { PDF_LOCK_NONE, PDF_LOCK_ALL, PDF_LOCK_INCLUDE, PDF_LOCK_EXCLUDE };
+#define PDF_LOCK_FIELDS_MAX 64
+struct pdf_perms {
+	int docmdp;
+	enum pdf_lock lock;
+	char *fields[PDF_LOCK_FIELDS_MAX];  /* fully qualified names (UTF-8), owned */
+	size_t nfields;
+};
+
+struct pdfdiff_result {
+	size_t illegal;     /* modifications the permissions do not allow */
+	size_t permitted;
+	bool complete;      /* false: the comparison stopped (too large, out of memory) */
+};
+
+/* Reads a PDF (or a revision: a prefix ending at its %%EOF) with qpdf; with repair false a
+ * damaged file is refused rather than reconstructed. NULL when it cannot be read. */
+qpdf_data pdfq_open(const uint8_t *pdf, size_t len, bool repair);
+/* Drops qpdf's pending errors and warnings and frees *q; NULL is fine. */
+void pdfq_close(qpdf_data *q);
+/* Whether h is null or no object at all. */
+bool pdfq_null(qpdf_data q, qpdf_oh h);
+/* A dictionary's (or a stream's dictionary's) value for key; a null handle when absent. */
+qpdf_oh pdfq_get(qpdf_data q, qpdf_oh dict, const char *key);
+/* Whether dict[key] is the name given ("/Sig"). */
+bool pdfq_name_is(qpdf_data q, qpdf_oh dict, const char *key, const char *name);
+/* Whether a field or widget is a signature field (/FT inherited through /Parent). */
+bool pdfq_is_sig_field(qpdf_data q, qpdf_oh f);
+/* A field's fully qualified name (ISO 32000-2 12.7.4.2) into out[outsz]. */
+void pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz);
+/* Compares the signed revision pdf[0..end) with the whole document qn (opened by pdfq_open)
+ * object by object, from the catalog; each change goes to mods as {where, change, permitted}.
+ * INK_ERR_INVALID when the revision cannot be read. */
+int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms *perms,
+                json_t *mods, struct pdfdiff_result *res) INK_WUR;
 
 /* Detects the format of in->sig (when in->format is AUTO) and checks it against the input. */
 int input_detect(const struct verify_input *in, enum verify_format *fmt, char *err,

@@ -657,32 +657,94 @@ test_timestamps(void **state)
 	verify_ctx_free(ctx);
 }
 
-/* A one-page PDF with a signature dictionary, signed over its ByteRange. */
+/* Appends objects (ids[i]: body[i] of blen[i] bytes) to buf (growing it) at *len with their
+ * cross-reference section and trailer: one revision. */
+static char *
+pdf_revision(char *buf, size_t *len, const int *ids, const char *const *body, const size_t *blen,
+             size_t n)
+{
+	size_t offs[8], i, prev = 0, cap = *len + 4096;
+	char *p, *out, line[128];
+
+	assert_true(n <= 8);
+	for (i = 0; i < n; i++)
+		cap += blen[i];
+	out = realloc(buf, cap);
+	assert_non_null(out);
+	/* The previous revision's cross-reference section. */
+	for (p = out; p != NULL && p < out + *len; p++) {
+		p = memmem(p, *len - (size_t)(p - out), "startxref", 9);
+		if (p == NULL)
+			break;
+		prev = strtoul(p + 9, NULL, 10);
+	}
+#define PUT(s, l) (memcpy(out + *len, (s), (l)), *len += (l))
+	for (i = 0; i < n; i++) {
+		offs[i] = *len;
+		snprintf(line, sizeof(line), "%d 0 obj\n", ids[i]);
+		PUT(line, strlen(line));
+		PUT(body[i], blen[i]);
+		PUT("\nendobj\n", 8);
+	}
+	offs[n] = *len;
+	PUT("xref\n", 5);
+	if (prev == 0)
+		PUT("0 1\n0000000000 65535 f \n", 24);
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "%d 1\n%010zu 00000 n \n", ids[i], offs[i]);
+		PUT(line, strlen(line));
+	}
+	if (prev != 0)
+		snprintf(line, sizeof(line), "trailer << /Size 8 /Root 1 0 R /Prev %zu >>\n", prev);
+	else
+		snprintf(line, sizeof(line), "trailer << /Size 8 /Root 1 0 R >>\n");
+	PUT(line, strlen(line));
+	snprintf(line, sizeof(line), "startxref\n%zu\n%%%%EOF\n", offs[n]);
+	PUT(line, strlen(line));
+#undef PUT
+	out[*len] = '\0';
+	return out;
+}
+
+/* A one-page PDF whose signature field (5, also the page's widget) holds a signature
+ * dictionary (4) signed over its ByteRange. */
 static char *
 pdf_make(size_t *outlen)
 {
-	static const char head[] =
-		"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-		"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
-		"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] >> endobj\n"
-		"4 0 obj << /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
-		"/ByteRange [0 AAAAAAAAAA BBBBBBBBBB CCCCCCCCCC] /Contents <";
-	static const char tail[] = "> >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+	static const int ids[] = { 1, 2, 3, 5, 4 };
+	static const char sig_head[] = "<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter "
+	                               "/ETSI.CAdES.detached /ByteRange [0 AAAAAAAAAA BBBBBBBBBB "
+	                               "CCCCCCCCCC] /Contents <";
 	const size_t hexlen = 8192;
-	size_t b, c, d, total, slen, i;
-	char *pdf, *signed_bytes, num[24], *br;
+	const char *body[5] = {
+		"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] /SigFlags 3 >> >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Annots [5 0 R] >>",
+		"<< /Type /Annot /Subtype /Widget /FT /Sig /T (S1) /V 4 0 R /Rect [0 0 0 0] /P 3 0 R >>",
+		NULL,
+	};
+	size_t blen[5], i, b, c, d, slen, total = 0;
+	char *sigobj, *pdf, *signed_bytes, num[24], *br;
 	uint8_t *sig;
 
-	total = strlen(head) + hexlen + strlen(tail);
-	pdf = malloc(total + 1);
+	sigobj = malloc(sizeof(sig_head) + hexlen + 8);
+	assert_non_null(sigobj);
+	memcpy(sigobj, sig_head, strlen(sig_head));
+	memset(sigobj + strlen(sig_head), '0', hexlen);
+	memcpy(sigobj + strlen(sig_head) + hexlen, "> >>", 5);
+	body[4] = sigobj;
+	for (i = 0; i < 5; i++)
+		blen[i] = strlen(body[i]);
+	pdf = malloc(16);
 	assert_non_null(pdf);
-	memcpy(pdf, head, strlen(head));
-	memset(pdf + strlen(head), '0', hexlen);
-	memcpy(pdf + strlen(head) + hexlen, tail, strlen(tail) + 1);
-	b = strlen(head) - 1;          /* up to, not including, '<' */
-	c = strlen(head) + hexlen + 1; /* after '>' */
-	d = total - c;
+	memcpy(pdf, "%PDF-1.7\n", 9);
+	total = 9;
+	pdf = pdf_revision(pdf, &total, ids, body, blen, 5);
+	free(sigobj);
 	br = strstr(pdf, "AAAAAAAAAA");
+	b = (size_t)(strstr(pdf, "/Contents <") - pdf) + 10; /* up to, not including, '<' */
+	c = b + hexlen + 2;                                   /* after '>' */
+	d = total - c;
 	snprintf(num, sizeof(num), "%-10zu", b);
 	memcpy(br, num, 10);
 	snprintf(num, sizeof(num), "%-10zu", c);
@@ -711,7 +773,11 @@ test_pades(void **state)
 	char *pdf, *bigger, *p;
 	static const char upd[] = "\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 999 999] >> endobj\n"
 	                          "trailer << /Root 1 0 R >>\n%%EOF\n";
-	size_t len;
+	static const int page_id[] = { 3 };
+	static const char *const page_body[] = {
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 999 999] /Annots [5 0 R] >>"
+	};
+	size_t len, total, page_len = strlen(page_body[0]);
 	int ret;
 
 	(void)state;
@@ -723,6 +789,14 @@ test_pades(void **state)
 	memcpy(bigger, pdf, len);
 	memcpy(bigger + len, upd, sizeof(upd));
 	expect(ctx, (uint8_t *)bigger, len + strlen(upd), NULL, 0, VERIFY_INDETERMINATE,
+	       VERIFY_SUB_SIG_CONSTRAINTS_FAILURE);
+	free(bigger);
+	/* The same as a well-formed revision. */
+	bigger = malloc(len + 1);
+	memcpy(bigger, pdf, len);
+	total = len;
+	bigger = pdf_revision(bigger, &total, page_id, page_body, &page_len, 1);
+	expect(ctx, (uint8_t *)bigger, total, NULL, 0, VERIFY_INDETERMINATE,
 	       VERIFY_SUB_SIG_CONSTRAINTS_FAILURE);
 	free(bigger);
 
@@ -748,26 +822,35 @@ test_pades(void **state)
 static char *
 pdf_with_dss(const char *pdf, size_t len, uint8_t *resp, size_t rlen, size_t *outlen)
 {
+	static const int ids[] = { 6, 7, 1 };
 	const unsigned char *p = resp;
 	OCSP_BASICRESP *bs = d2i_OCSP_BASICRESP(NULL, &p, (long)rlen);
 	OCSP_RESPONSE *full = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);
 	unsigned char *der = NULL;
-	char head[96], *out;
-	static const char tail[] = "\nendstream endobj\n6 0 obj << /OCSPs [5 0 R] >> endobj\n"
-	                           "1 0 obj << /Type /Catalog /Pages 2 0 R /DSS 6 0 R >> endobj\n"
-	                           "trailer << /Root 1 0 R >>\n%%EOF\n";
+	const char *body[3];
+	size_t blen[3], h;
+	char *stream, *out;
 	int n = i2d_OCSP_RESPONSE(full, &der);
-	size_t h;
 
 	assert_true(n > 0);
-	h = (size_t)snprintf(head, sizeof(head), "\n5 0 obj << /Length %d >> stream\n", n);
-	out = malloc(len + h + (size_t)n + sizeof(tail));
+	stream = malloc((size_t)n + 64);
+	assert_non_null(stream);
+	h = (size_t)snprintf(stream, 64, "<< /Length %d >> stream\n", n);
+	memcpy(stream + h, der, (size_t)n);
+	memcpy(stream + h + (size_t)n, "\nendstream", 10);
+	body[0] = stream;
+	blen[0] = h + (size_t)n + 10;
+	body[1] = "<< /OCSPs [6 0 R] >>";
+	body[2] = "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] /SigFlags 3 >> "
+	          "/DSS 7 0 R >>";
+	blen[1] = strlen(body[1]);
+	blen[2] = strlen(body[2]);
+	out = malloc(len + 1);
 	assert_non_null(out);
 	memcpy(out, pdf, len);
-	memcpy(out + len, head, h);
-	memcpy(out + len + h, der, (size_t)n);
-	memcpy(out + len + h + (size_t)n, tail, sizeof(tail));
-	*outlen = len + h + (size_t)n + strlen(tail);
+	*outlen = len;
+	out = pdf_revision(out, outlen, ids, body, blen, 3);
+	free(stream);
 	OPENSSL_free(der);
 	OPENSSL_free(resp);
 	OCSP_RESPONSE_free(full);

@@ -1,0 +1,94 @@
+/* pdfq: reading a PDF with qpdf for verification — opening a file or one of its revisions
+ * without repair, and the few questions verify/ asks of its objects (a key, a name, a
+ * signature field, a field's name). */
+#include "verify/verify_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Parents followed at most when inheriting a field's attributes. */
+#define PDFQ_PARENTS_MAX 32
+
+qpdf_data
+pdfq_open(const uint8_t *pdf, size_t len, bool repair)
+{
+	qpdf_data q = qpdf_init();
+
+	if (q == NULL)
+		return NULL;
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	/* Without repair a damaged file is not guessed at: what is compared is what was written. */
+	qpdf_set_attempt_recovery(q, repair ? QPDF_TRUE : QPDF_FALSE);
+	if ((qpdf_read_memory(q, "PDF", (const char *)pdf, len, NULL) & QPDF_ERRORS) != 0)
+		pdfq_close(&q);
+	return q;
+}
+
+void
+pdfq_close(qpdf_data *q)
+{
+	if (*q == NULL)
+		return;
+	/* Errors are taken, or qpdf reports them on stderr. */
+	while (qpdf_has_error(*q))
+		(void)qpdf_get_error(*q);
+	while (qpdf_more_warnings(*q))
+		(void)qpdf_next_warning(*q);
+	qpdf_cleanup(q);
+}
+
+bool
+pdfq_null(qpdf_data q, qpdf_oh h)
+{
+	return !qpdf_oh_is_initialized(q, h) || qpdf_oh_is_null(q, h);
+}
+
+qpdf_oh
+pdfq_get(qpdf_data q, qpdf_oh dict, const char *key)
+{
+	if (qpdf_oh_is_stream(q, dict))
+		dict = qpdf_oh_get_dict(q, dict);
+	if (!qpdf_oh_is_dictionary(q, dict))
+		return qpdf_oh_new_null(q);
+	return qpdf_oh_get_key(q, dict, key);
+}
+
+bool
+pdfq_name_is(qpdf_data q, qpdf_oh dict, const char *key, const char *name)
+{
+	return qpdf_oh_is_name_and_equals(q, pdfq_get(q, dict, key), name);
+}
+
+bool
+pdfq_is_sig_field(qpdf_data q, qpdf_oh f)
+{
+	int i;
+
+	for (i = 0; i < PDFQ_PARENTS_MAX && qpdf_oh_is_dictionary(q, f); i++) {
+		if (qpdf_oh_has_key(q, f, "/FT"))
+			return pdfq_name_is(q, f, "/FT", "/Sig");
+		f = pdfq_get(q, f, "/Parent");
+	}
+	return false;
+}
+
+void
+pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz)
+{
+	char acc[512], joined[512];
+	const char *t;
+	qpdf_oh tv;
+	int i;
+
+	acc[0] = '\0';
+	for (i = 0; i < PDFQ_PARENTS_MAX && qpdf_oh_is_dictionary(q, f); i++) {
+		tv = pdfq_get(q, f, "/T");
+		if (qpdf_oh_is_string(q, tv) && (t = qpdf_oh_get_utf8_value(q, tv)) != NULL) {
+			snprintf(joined, sizeof(joined), "%s%s%s", t, acc[0] != '\0' ? "." : "", acc);
+			memcpy(acc, joined, sizeof(acc));
+		}
+		f = pdfq_get(q, f, "/Parent");
+	}
+	snprintf(out, outsz, "%s", acc);
+}

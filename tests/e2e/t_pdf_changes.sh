@@ -1,0 +1,185 @@
+#!/bin/bash
+# t_pdf_changes: a corpus of PDFs changed after signing, in each way ISO 32000-2 and PAdES allow
+# and in each way they forbid, judged by `inkan verify` object by object (never by searching
+# bytes), with the expected result for each; plus PDF signatures whose CMS signs something else
+# than the ByteRange (issue 14, findings 1 and 2). The documents are crafted with
+# tests/e2e/pdf_forge.py (incremental updates as an attacker or a PDF library writes them),
+# signed with openssl cms and openssl ts, and with poppler's pdfsig.
+. "$(dirname "$0")/lib.sh"
+
+FORGE="python3 $INKAN_SRC/tests/e2e/pdf_forge.py"
+V="$INKAN_CLI"
+P="$T/pki"
+mkdir -p "$P"
+cd "$T"
+
+# ---- a small PKI and TSA of our own (not the service's) ----
+osl() { openssl "$@" 2>/dev/null || fail "openssl $1"; }
+osl req -x509 -newkey rsa:3072 -nodes -keyout "$P/ca.key" -out "$P/ca.pem" -subj "/CN=Changes Root" \
+	-days 30 -addext basicConstraints=critical,CA:true -addext keyUsage=critical,keyCertSign,cRLSign
+osl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/s.key" -out "$P/s.csr" -subj "/CN=Changes Signer"
+printf 'keyUsage=critical,digitalSignature,nonRepudiation\n' >"$P/s.ext"
+osl x509 -req -in "$P/s.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial -out "$P/s.pem" -days 30 -extfile "$P/s.ext"
+osl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$P/tsa.key" -out "$P/tsa.csr" -subj "/CN=Changes TSA"
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n' >"$P/tsa.ext"
+osl x509 -req -in "$P/tsa.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial -out "$P/tsa.pem" -days 30 -extfile "$P/tsa.ext"
+echo 01 >"$P/tsaserial"
+cat >"$P/tsa.cnf" <<EOF
+[ tsa ]
+default_tsa = tsa_config
+[ tsa_config ]
+serial = $P/tsaserial
+signer_cert = $P/tsa.pem
+signer_key = $P/tsa.key
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256
+accuracy = secs:1
+ess_cert_id_alg = sha256
+EOF
+SIGN=(--cert "$P/s.pem" --key "$P/s.key")
+
+# A one-page document: catalog 1, pages 2, page 3, content 4, font 5.
+python3 - "$T/doc.pdf" <<'EOF'
+import sys
+content = b"BT /F1 24 Tf 72 700 Td (Pay 100 yen) Tj ET"
+objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+out, offs = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", []
+for i, o in enumerate(objs):
+    offs.append(len(out))
+    out += b"%d 0 obj\n" % (i + 1) + o + b"\nendobj\n"
+x = len(out)
+out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offs)
+out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, x)
+open(sys.argv[1], "wb").write(out)
+EOF
+
+# check FILE EXIT INDICATION SUB [JQ]: inkan verify's exit status and the first signature's
+# indication (the one made first), and a jq condition on the report.
+check() {
+	local f=$1 want_rc=$2 ind=$3 sub=$4 cond=${5:-true} rc=0
+	"$V" verify --json "$f" --trust "$P/ca.pem" --no-revocation-check >"$T/v.json" 2>"$T/v.err" || rc=$?
+	[ "$rc" = "$want_rc" ] || fail "$f: exit $rc, want $want_rc: $(cat "$T/v.err") $(jq -c '[.signatures[] | {indication, sub_indication, problems, m: .pdf.modifications}]' "$T/v.json" 2>/dev/null)"
+	jq -e --arg i "$ind" --arg s "$sub" '.signatures[0].indication == $i and (.signatures[0].sub_indication // "") == $s' \
+		"$T/v.json" >/dev/null || fail "$f: want $ind/$sub: $(jq -c '[.signatures[] | {indication, sub_indication, problems, m: .pdf.modifications}]' "$T/v.json")"
+	jq -e "$cond" "$T/v.json" >/dev/null || fail "$f: report does not satisfy $cond: $(jq -c '[.signatures[] | {indication, sub_indication, m: .pdf.modifications}]' "$T/v.json")"
+}
+illegal() { echo "([.signatures[0].pdf.modifications[] | select(.permitted == false and (.where | test(\"$1\")))] | length > 0)"; }
+permitted() { echo "((.signatures[0].pdf.modifications | length > 0) and all(.signatures[0].pdf.modifications[]; .permitted) and ([.signatures[0].pdf.modifications[] | select(.change | test(\"$1\"))] | length > 0))"; }
+# show N FILE: object N as qpdf reads it; with_annot FILE N: page 3 with annotation N added.
+show() { $FORGE show "$2" "$1"; }
+with_annot() { show 3 "$1" | sed "s#/Annots \[#/Annots [ $2 0 R#"; }
+
+# ---- the signed revision, and the signature over something else ----
+$FORGE sign doc.pdf s1.pdf "${SIGN[@]}" || fail "pdf_forge sign"
+pdfsig s1.pdf 2>&1 | grep -q 'Signature is Valid' || fail "pdfsig does not accept the base signature: $(pdfsig s1.pdf 2>&1)"
+check s1.pdf 0 TOTAL-PASSED "" '.signatures[0].pdf.covers_whole_file and (.signatures[0].pdf.modifications | length == 0)'
+ok "the signed document: TOTAL-PASSED (and valid in pdfsig)"
+
+# Finding 1: an attached CMS a signer made over other content, pasted into an arbitrary PDF.
+echo "a different contract" >other.txt
+osl cms -sign -binary -nodetach -in other.txt -signer "$P/s.pem" -inkey "$P/s.key" -outform DER -out attached.der
+$FORGE sign doc.pdf pasted.pdf --cms attached.der || fail "pdf_forge sign --cms"
+pdfsig pasted.pdf 2>&1 | grep -q 'Signature is Valid' && fail "pdfsig accepts the pasted signature"
+check pasted.pdf 1 TOTAL-FAILED FORMAT_FAILURE '.signatures[0].problems[0].detail | test("content of its own")'
+# ... also as adbe.pkcs7.detached
+$FORGE sign doc.pdf pasted2.pdf --cms attached.der --subfilter adbe.pkcs7.detached || fail "pdf_forge sign"
+check pasted2.pdf 1 TOTAL-FAILED FORMAT_FAILURE
+# adbe.pkcs7.sha1: the content must be the SHA-1 of the byte range (and SHA-1 stays refused).
+$FORGE sign doc.pdf sha1.pdf --sha1 "${SIGN[@]}" || fail "pdf_forge sign --sha1"
+check sha1.pdf 1 INDETERMINATE CRYPTO_CONSTRAINTS_FAILURE
+printf 'x' | openssl dgst -sha1 -binary >wrong.sha1
+osl cms -sign -binary -nodetach -in wrong.sha1 -signer "$P/s.pem" -inkey "$P/s.key" -outform DER -out wrong-sha1.der
+$FORGE sign doc.pdf sha1-other.pdf --sha1 --cms wrong-sha1.der || fail "pdf_forge sign --sha1 --cms"
+check sha1-other.pdf 1 TOTAL-FAILED HASH_FAILURE
+ok "a CMS with content of its own in a detached PDF signature: FORMAT_FAILURE; adbe.pkcs7.sha1 over another digest: HASH_FAILURE"
+
+# A ByteRange that does not leave out exactly /Contents (shifted by one byte) is a format failure.
+perl -0777 -pe 's{/ByteRange \[(\d+) (\d+) (\d+) (\d+)\]}{sprintf("/ByteRange [%010d %010d %010d %010d]", $1, $2 + 1, $3, $4)}e' s1.pdf >shifted.pdf
+check shifted.pdf 1 TOTAL-FAILED FORMAT_FAILURE
+
+# ---- forbidden changes after signing ----
+# The page's content stream replaced, the new one starting with a "%/DSS" comment (finding 2).
+$FORGE update s1.pdf content.pdf --stream 4 "" "%/DSS
+BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET" || fail "update"
+check content.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/Contents')"
+jq -e '.signatures[0].pdf.signed_revision.indication == "TOTAL-PASSED"' v.json >/dev/null || fail "the signed revision's own result is lost"
+# ... the same with a comment inside the update, outside every object.
+$FORGE update s1.pdf content2.pdf --raw "%/DSS /ByteRange
+" --obj 6 "<< /Length 0 >>" --stream 4 "" "BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET" || fail "update"
+check content2.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/Contents')"
+# An object added to the page's resources.
+$FORGE update s1.pdf resources.pdf --obj 3 "$(show 3 s1.pdf | sed 's#/F1 5 0 R#/F1 5 0 R /F2 50 0 R#')" \
+	--obj 50 "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>" || fail "update"
+check resources.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/Resources/Font')"
+# A font the page uses, replaced in place.
+$FORGE update s1.pdf font.pdf --obj 5 "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>" || fail "update"
+check font.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'BaseFont')"
+# A catalog entry added (an action run on opening).
+$FORGE update s1.pdf catalog.pdf --obj 1 "$(show 1 s1.pdf | sed 's#>>$#/OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>#')" || fail "update"
+check catalog.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'OpenAction')"
+# An annotation added without permission (no DocMDP: P=2).
+$FORGE update s1.pdf annot.pdf --obj 3 "$(with_annot s1.pdf 60)" \
+	--obj 60 "<< /Type /Annot /Subtype /FreeText /Rect [72 650 400 690] /Contents (VOID) /DA (/Helv 20 Tf) >>" || fail "update"
+check annot.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+# The signature's own dictionary rewritten (reason changed) in a later revision.
+sigobj=$(qpdf --show-xref s1.pdf | awk -F/ 'END {print $1}')
+sigobj=$((sigobj - 1))
+$FORGE update s1.pdf sigdict.pdf --obj "$sigobj" "$(show "$sigobj" s1.pdf | sed 's#>>$#/Reason (changed) >>#')" || fail "update"
+check sigdict.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Reason')"
+# A page change written in the same revision as a second signature.
+$FORGE sign s1.pdf second-bad.pdf "${SIGN[@]}" --stream 4 "" "BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET" 2>/dev/null ||
+	fail "pdf_forge sign (second)"
+check second-bad.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/Contents') and .signatures[1].indication == \"TOTAL-PASSED\""
+# An update that is not a readable revision (no cross-reference): cannot be judged, not a pass.
+{ cat s1.pdf; printf '\n4 0 obj << /Length 28 >> stream\nBT 20 100 Td (changed) Tj ET\nendstream endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n'; } >broken.pdf
+check broken.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE
+ok "forbidden changes (content stream, %/DSS comment, resources, font, catalog entry, annotation without permission, the signature dictionary, a page change beside a second signature, an unreadable update): not a pass, each modification named"
+
+# ---- permitted changes after signing ----
+# DSS added (validation data).
+$FORGE update s1.pdf dss.pdf --obj 1 "$(show 1 s1.pdf | sed 's#>>$#/DSS 70 0 R >>#')" \
+	--obj 70 "<< /Certs [ 71 0 R ] >>" --stream 71 "" "not a certificate" || fail "update"
+check dss.pdf 0 TOTAL-PASSED "" "$(permitted 'DSS')"
+# DSS rewritten in place with an added /VRI while the catalog's /DSS reference is unchanged
+# (as a widely used library writes B-LTA's last update).
+$FORGE update dss.pdf dss-vri.pdf --obj 70 "<< /Certs [ 71 0 R ] /VRI << /0123456789ABCDEF0123456789ABCDEF01234567 << /Cert [ 71 0 R ] >> >> >>" || fail "update"
+check dss-vri.pdf 0 TOTAL-PASSED "" "$(permitted 'DSS')"
+# A second signature by us, and by poppler's pdfsig (which lists its field only in /Annots).
+$FORGE sign s1.pdf second.pdf "${SIGN[@]}" || fail "pdf_forge sign (second)"
+check second.pdf 0 TOTAL-PASSED "" "$(permitted 'signature field') and (.signatures | length == 2) and .signatures[1].indication == \"TOTAL-PASSED\""
+if command -v pdfsig >/dev/null && command -v certutil >/dev/null && command -v pk12util >/dev/null; then
+	mkdir -p nss
+	osl pkcs12 -export -in "$P/s.pem" -inkey "$P/s.key" -out s.p12 -passout pass:x -name forge
+	certutil -N -d sql:nss --empty-password >/dev/null 2>&1 || fail "certutil -N"
+	pk12util -i s.p12 -d sql:nss -W x >/dev/null 2>&1 || fail "pk12util"
+	for i in 1 2 3 4 5 6; do pdfsig -nssdir sql:nss -add-signature -nick forge s1.pdf second-poppler.pdf >/dev/null 2>&1 && break; done
+	[ -s second-poppler.pdf ] || fail "pdfsig -add-signature failed"
+	check second-poppler.pdf 0 TOTAL-PASSED "" "$(permitted 'signature field') and (.signatures | length == 2)"
+fi
+# A document time-stamp.
+$FORGE sign s1.pdf dts.pdf --doc-timestamp --tsa "$P/tsa.cnf" || fail "pdf_forge sign --doc-timestamp"
+check dts.pdf 0 TOTAL-PASSED "" "$(permitted 'document time-stamp') and .signatures[1].format == \"pades-document-timestamp\""
+# An unreferenced object (changes nothing a reader shows).
+$FORGE update s1.pdf orphan.pdf --obj 80 "<< /Type /Annot /Subtype /Text /Rect [0 0 1 1] >>" || fail "update"
+check orphan.pdf 0 TOTAL-PASSED "" '.signatures[0].pdf.modifications | length == 0'
+ok "permitted changes (DSS added, DSS rewritten in place with /VRI, a second signature by us and by pdfsig, a document time-stamp, an unreferenced object): TOTAL-PASSED, each change listed as permitted"
+
+# ---- what DocMDP says ----
+$FORGE sign doc.pdf cert3.pdf "${SIGN[@]}" --docmdp 3 || fail "pdf_forge sign --docmdp 3"
+$FORGE update cert3.pdf cert3-annot.pdf --obj 3 "$(with_annot cert3.pdf 60)" \
+	--obj 60 "<< /Type /Annot /Subtype /Text /Rect [72 650 92 670] /Contents (a note) >>" || fail "update"
+check cert3-annot.pdf 0 TOTAL-PASSED "" "$(permitted 'annotation added') and .signatures[0].pdf.docmdp_p == 3"
+$FORGE update cert3.pdf cert3-content.pdf --stream 4 "" "BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET" || fail "update"
+check cert3-content.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/Contents')"
+$FORGE sign doc.pdf cert1.pdf "${SIGN[@]}" --docmdp 1 || fail "pdf_forge sign --docmdp 1"
+$FORGE sign cert1.pdf cert1-second.pdf "${SIGN[@]}" 2>/dev/null || fail "pdf_forge sign after P=1"
+check cert1-second.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots|Fields')"
+$FORGE sign cert1.pdf cert1-dts.pdf --doc-timestamp --tsa "$P/tsa.cnf" || fail "pdf_forge sign --doc-timestamp after P=1"
+check cert1-dts.pdf 0 TOTAL-PASSED "" "$(permitted 'document time-stamp')"
+ok "DocMDP: P=3 permits an annotation but not a content change; P=1 refuses a second signature but not a document time-stamp"
+
+finish
