@@ -309,15 +309,37 @@ differs(struct diff *d, qpdf_oh o, qpdf_oh n, int depth)
 	return hit || d->broken;
 }
 
+/* Whether a widget shows nothing: a /Rect of no area, or hidden (annotation flags 2 or 32). */
+static bool
+invisible(qpdf_data q, qpdf_oh w)
+{
+	qpdf_oh r = pdfq_get(q, w, "/Rect"), f = pdfq_get(q, w, "/F");
+	double v[4];
+	int i;
+
+	if (qpdf_oh_is_integer(q, f) && (qpdf_oh_get_int_value(q, f) & (2 | 32)) != 0)
+		return true;
+	if (!qpdf_oh_is_array(q, r) || qpdf_oh_get_array_n_items(q, r) != 4)
+		return false;
+	for (i = 0; i < 4; i++)
+		v[i] = qpdf_oh_get_numeric_value(q, qpdf_oh_get_array_item(q, r, i));
+	return v[0] == v[2] || v[1] == v[3];
+}
+
 /* A new annotation or field is permitted when it is a signature field (or its widget) and
- * signing is: DocMDP P >= 2, or a document time-stamp (allowed at every P). */
+ * signing is: DocMDP P >= 2, or a document time-stamp (allowed at every P). An empty
+ * signature field that shows something is not: its appearance would be signed by no one. */
 static void
 judge_new_sig(struct diff *d, qpdf_oh n, const char *what)
 {
 	bool sig = pdfq_is_sig_field(d->qn, n);
-	bool dts = sig && pdfq_name_is(d->qn, pdfq_get(d->qn, n, "/V"), "/Type", "/DocTimeStamp");
+	qpdf_oh v = pdfq_get(d->qn, n, "/V");
+	bool dts = sig && pdfq_name_is(d->qn, v, "/Type", "/DocTimeStamp");
+	bool empty = sig && !qpdf_oh_is_dictionary(d->qn, v);
 
-	if (sig && (dts || d->perms->docmdp >= 2))
+	if (sig && empty && qpdf_oh_has_key(d->qn, n, "/Rect") && !invisible(d->qn, n))
+		mod_add(d, false, "%s added: an empty signature field with a visible appearance", what);
+	else if (sig && (dts || d->perms->docmdp >= 2))
 		mod_add(d, true, "%s added: a %s", what, dts ? "document time-stamp" : "signature field");
 	else if (sig)
 		mod_add(d, false, "%s added: a signature field, but DocMDP P=1 permits no change", what);
@@ -400,7 +422,7 @@ enum key_rule {
 };
 
 static enum key_rule
-key_rule(struct diff *d, enum dk kind, qpdf_oh n, const char *key, enum dk *child)
+key_rule(struct diff *d, enum dk kind, qpdf_oh o, qpdf_oh n, const char *key, enum dk *child)
 {
 	bool widget;
 
@@ -451,8 +473,11 @@ key_rule(struct diff *d, enum dk kind, qpdf_oh n, const char *key, enum dk *chil
 			return KR_ANNOT;
 		if (strcmp(key, "/V") == 0)
 			return pdfq_is_sig_field(d->qn, n) ? KR_SIGN : KR_FILL;
+		/* An appearance may change with a form field's value, or while a signature field is
+		 * being signed; a signature's appearance stays as it was signed. */
 		if (strcmp(key, "/AP") == 0 || strcmp(key, "/AS") == 0)
-			return KR_FILL;
+			return !pdfq_is_sig_field(d->qn, n) ||
+			       !qpdf_oh_is_dictionary(d->qo, pdfq_get(d->qo, o, "/V")) ? KR_FILL : KR_COMPARE;
 		return KR_COMPARE;
 	default:
 		return KR_COMPARE;
@@ -464,7 +489,7 @@ compare_key(struct diff *d, qpdf_oh od, qpdf_oh nd, const char *key, enum dk kin
 {
 	qpdf_oh o = pdfq_get(d->qo, od, key), n = pdfq_get(d->qn, nd, key);
 	enum dk child;
-	enum key_rule rule = key_rule(d, kind, nd, key, &child);
+	enum key_rule rule = key_rule(d, kind, od, nd, key, &child);
 	bool allowed;
 	size_t was = path_push(d, "%s", key);
 
@@ -550,6 +575,11 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 	/* A node of the page tree is a page or another node, as its /Type says. */
 	if (kind == DK_PAGES && pdfq_name_is(d->qn, n, "/Type", "/Page"))
 		kind = DK_PAGE;
+	/* A first signature field brings the AcroForm: compared with an empty one. */
+	if (kind == DK_ACROFORM && pdfq_null(d->qo, o) && qpdf_oh_is_dictionary(d->qn, n)) {
+		compare_dict(d, o, n, kind, depth);
+		return;
+	}
 	if (qpdf_oh_get_type_code(d->qo, o) != qpdf_oh_get_type_code(d->qn, n)) {
 		mod_add(d, false, "was %s, now %s", type_name(d->qo, o), type_name(d->qn, n));
 		return;

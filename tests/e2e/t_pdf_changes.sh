@@ -130,6 +130,16 @@ sigobj=$(qpdf --show-xref s1.pdf | awk -F/ 'END {print $1}')
 sigobj=$((sigobj - 1))
 $FORGE update s1.pdf sigdict.pdf --obj "$sigobj" "$(show "$sigobj" s1.pdf | sed 's#>>$#/Reason (changed) >>#')" || fail "update"
 check sigdict.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Reason')"
+# The signature's own widget given an appearance (its "signed by" picture changed).
+fieldobj=$((sigobj + 1))
+$FORGE update s1.pdf sigap.pdf --obj "$fieldobj" "$(show "$fieldobj" s1.pdf | sed 's#>>$#/AP << /N 91 0 R >> >>#')" \
+	--stream 91 "/Type /XObject /Subtype /Form /BBox [0 0 100 20]" "BT /F1 12 Tf 0 5 Td (Signed by Mallory) Tj ET" || fail "update"
+check sigap.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/AP')"
+# An empty signature field whose appearance covers the page (signed by no one).
+$FORGE update s1.pdf overlay.pdf --obj 3 "$(with_annot s1.pdf 92)" \
+	--obj 92 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Overlay) /Rect [60 690 400 730] /AP << /N 93 0 R >> /P 3 0 R >>" \
+	--stream 93 "/Type /XObject /Subtype /Form /BBox [0 0 340 40]" "1 g 0 0 340 40 re f 0 g BT /Helvetica 24 Tf 12 10 Td (Pay 999999 yen) Tj ET" || fail "update"
+check overlay.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
 # A page change written in the same revision as a second signature.
 $FORGE sign s1.pdf second-bad.pdf "${SIGN[@]}" --stream 4 "" "BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET" 2>/dev/null ||
 	fail "pdf_forge sign (second)"
@@ -137,7 +147,7 @@ check second-bad.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/Conten
 # An update that is not a readable revision (no cross-reference): cannot be judged, not a pass.
 { cat s1.pdf; printf '\n4 0 obj << /Length 28 >> stream\nBT 20 100 Td (changed) Tj ET\nendstream endobj\ntrailer << /Root 1 0 R >>\n%%%%EOF\n'; } >broken.pdf
 check broken.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE
-ok "forbidden changes (content stream, %/DSS comment, resources, font, catalog entry, annotation without permission, the signature dictionary, a page change beside a second signature, an unreadable update): not a pass, each modification named"
+ok "forbidden changes (content stream, %/DSS comment, resources, font, catalog entry, annotation without permission, the signature dictionary, the signature's appearance, an empty signature field over the page, a page change beside a second signature, an unreadable update): not a pass, each modification named"
 
 # ---- permitted changes after signing ----
 # DSS added (validation data).
@@ -163,10 +173,14 @@ fi
 # A document time-stamp.
 $FORGE sign s1.pdf dts.pdf --doc-timestamp --tsa "$P/tsa.cnf" || fail "pdf_forge sign --doc-timestamp"
 check dts.pdf 0 TOTAL-PASSED "" "$(permitted 'document time-stamp') and .signatures[1].format == \"pades-document-timestamp\""
+# An empty, invisible signature field (prepared for a later signer).
+$FORGE update s1.pdf sigfield.pdf --obj 3 "$(with_annot s1.pdf 94)" \
+	--obj 94 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Later) /Rect [0 0 0 0] /P 3 0 R >>" || fail "update"
+check sigfield.pdf 0 TOTAL-PASSED "" "$(permitted 'signature field')"
 # An unreferenced object (changes nothing a reader shows).
 $FORGE update s1.pdf orphan.pdf --obj 80 "<< /Type /Annot /Subtype /Text /Rect [0 0 1 1] >>" || fail "update"
 check orphan.pdf 0 TOTAL-PASSED "" '.signatures[0].pdf.modifications | length == 0'
-ok "permitted changes (DSS added, DSS rewritten in place with /VRI, a second signature by us and by pdfsig, a document time-stamp, an unreferenced object): TOTAL-PASSED, each change listed as permitted"
+ok "permitted changes (DSS added, DSS rewritten in place with /VRI, a second signature by us and by pdfsig, a document time-stamp, an empty invisible signature field, an unreferenced object): TOTAL-PASSED, each change listed as permitted"
 
 # ---- what DocMDP says ----
 $FORGE sign doc.pdf cert3.pdf "${SIGN[@]}" --docmdp 3 || fail "pdf_forge sign --docmdp 3"
