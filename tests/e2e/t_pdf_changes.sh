@@ -196,4 +196,42 @@ $FORGE sign cert1.pdf cert1-dts.pdf --doc-timestamp --tsa "$P/tsa.cnf" || fail "
 check cert1-dts.pdf 0 TOTAL-PASSED "" "$(permitted 'document time-stamp')"
 ok "DocMDP: P=3 permits an annotation but not a content change; P=1 refuses a second signature but not a document time-stamp"
 
+# ---- DSS data: whose it is ----
+# The document security store serves every signature in the document, but only data its issuer
+# signed counts: a CRL from an impostor CA with the same name is no revocation information, a
+# genuine CRL that revokes the signer decides even when filed for another signature.
+mkdir -p "$P/db" "$P/evil"
+: >"$P/db/index.txt"
+echo 1000 >"$P/db/crlnumber"
+crl_conf() { # DIR CERT KEY
+	printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s/db/index.txt\ncrlnumber=%s/db/crlnumber\ndefault_md=sha256\ndefault_crl_days=30\ncertificate=%s\nprivate_key=%s\n' \
+		"$P" "$P" "$2" "$3" >"$1/crl.cnf"
+}
+crl_conf "$P" "$P/ca.pem" "$P/ca.key"
+osl ca -config "$P/crl.cnf" -gencrl -out "$P/good.crl"
+osl req -x509 -newkey rsa:3072 -nodes -keyout "$P/evil/ca.key" -out "$P/evil/ca.pem" -subj "/CN=Changes Root" -days 30
+crl_conf "$P/evil" "$P/evil/ca.pem" "$P/evil/ca.key"
+osl ca -config "$P/evil/crl.cnf" -gencrl -out "$P/evil.crl"
+osl ca -config "$P/crl.cnf" -revoke "$P/s.pem" -crl_reason keyCompromise
+osl ca -config "$P/crl.cnf" -gencrl -out "$P/revoked.crl"
+with_dss() { # IN OUT CRL [VRI]: a DSS whose /CRLs hold CRL (PEM), optionally filed under a /VRI key
+	local vri=""
+	[ -n "${4:-}" ] && vri="/VRI << /$4 << /CRL [ 71 0 R ] >> >>"
+	$FORGE update "$1" "$2" --obj 1 "$(show 1 "$1" | sed 's#>>$#/DSS 70 0 R >>#')" \
+		--obj 70 "<< /CRLs [ 71 0 R ] $vri >>" --stream 71 "" "$(cat "$3")" || fail "update (DSS)"
+}
+rcheck() { # FILE EXIT INDICATION SUB: with revocation required
+	local rc=0
+	"$V" verify --json "$1" --trust "$P/ca.pem" >"$T/v.json" 2>"$T/v.err" || rc=$?
+	[ "$rc" = "$2" ] && jq -e --arg i "$3" --arg s "$4" '.signatures[0].indication == $i and (.signatures[0].sub_indication // "") == $s' "$T/v.json" >/dev/null ||
+		fail "$1: exit $rc, want $2 $3/$4: $(jq -c '[.signatures[] | {indication, sub_indication, problems}]' "$T/v.json" 2>/dev/null) $(cat "$T/v.err")"
+}
+with_dss s1.pdf dss-good.pdf "$P/good.crl"
+rcheck dss-good.pdf 0 TOTAL-PASSED ""
+with_dss s1.pdf dss-evil.pdf "$P/evil.crl"
+rcheck dss-evil.pdf 1 INDETERMINATE TRY_LATER
+with_dss second.pdf dss-revoked.pdf "$P/revoked.crl" 0123456789ABCDEF0123456789ABCDEF01234567
+rcheck dss-revoked.pdf 1 INDETERMINATE REVOKED_NO_POE
+ok "DSS data: a genuine CRL serves the signature, an impostor CA's CRL of the same name is ignored, a revoking CRL filed under another signature's /VRI still revokes"
+
 finish
