@@ -8,7 +8,7 @@ signs with the openssl command line.
       dictionary without /Length; DATA: the stream's bytes) and, with --raw, some bytes inside
       the revision (a comment, say).
   pdf_forge.py sign IN OUT --cert C --key K [--subfilter NAME] [--docmdp P] [--cms FILE]
-      [--sha1] [--doc-timestamp --tsa CONF] [--obj N TEXT]... [--stream N DICT DATA]...
+      [--sha1] [--doc-timestamp --tsa CONF] [--fieldmdp All|Include:F,..|Exclude:F,..] [--obj N TEXT]... [--stream N DICT DATA]...
       appends a revision with a signature field (invisible widget on page 1) and signs its byte
       range with `openssl cms`; --cms pastes a CMS made elsewhere instead; --sha1 writes
       adbe.pkcs7.sha1 (SHA-1 of the range as the CMS content); --docmdp makes it a
@@ -103,7 +103,8 @@ def first_page(path):
 
 def cmd_sign(a):
     path, outp = a[0], a[1]
-    opts = {"--subfilter": "ETSI.CAdES.detached", "--docmdp": None, "--cms": None, "--cert": None, "--key": None, "--tsa": None}
+    opts = {"--subfilter": "ETSI.CAdES.detached", "--docmdp": None, "--cms": None, "--cert": None, "--key": None, "--tsa": None,
+            "--fieldmdp": None}
     flags = set()
     extra = {}
     i = 2
@@ -139,6 +140,11 @@ def cmd_sign(a):
     if opts["--docmdp"]:
         ref = b" /Reference [ << /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P %d /V /1.2 >> >> ]" % int(opts["--docmdp"])
         cat_extra += " /Perms << /DocMDP %d 0 R >>" % sig_n
+    if opts["--fieldmdp"]:  # ACTION[:NAME,NAME...]
+        action, _, names = opts["--fieldmdp"].partition(":")
+        flds = b" /Fields [ " + b" ".join(b"(" + n.encode() + b")" for n in names.split(",") if n) + b" ]" if names else b""
+        ref += (b" /Reference [ << /Type /SigRef /TransformMethod /FieldMDP /TransformParams << /Type /TransformParams /Action /" +
+                action.encode() + flds + b" /V /1.2 >> >> ]")
     if "--doc-timestamp" in flags and not opts["--tsa"]:
         sys.exit("sign: --doc-timestamp needs --tsa CONF")
     typ = b"/DocTimeStamp" if "--doc-timestamp" in flags else b"/Sig"

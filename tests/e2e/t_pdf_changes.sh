@@ -196,6 +196,32 @@ $FORGE sign cert1.pdf cert1-dts.pdf --doc-timestamp --tsa "$P/tsa.cnf" || fail "
 check cert1-dts.pdf 0 TOTAL-PASSED "" "$(permitted 'document time-stamp')"
 ok "DocMDP: P=3 permits an annotation but not a content change; P=1 refuses a second signature but not a document time-stamp"
 
+# ---- form filling and FieldMDP ----
+# An unsigned revision adds a text field "amount" (widget on page 1) before anyone signs.
+$FORGE update doc.pdf form.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/AcroForm << /Fields [ 6 0 R ] >> >>#')" \
+	--obj 3 "$(show 3 doc.pdf | sed 's#>>$#/Annots [ 6 0 R ] >>#')" \
+	--obj 6 "<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100) /Rect [72 600 200 620] /P 3 0 R >>" || fail "update (form)"
+fill() { $FORGE update "$1" "$2" --obj 6 "$(show 6 "$1" | sed 's#/V (100)#/V (999999)#')" || fail "update (fill)"; }
+$FORGE sign form.pdf form-s.pdf "${SIGN[@]}" || fail "pdf_forge sign (form)"
+fill form-s.pdf form-filled.pdf
+check form-filled.pdf 0 TOTAL-PASSED "" "$(permitted 'filled in')"
+$FORGE sign form.pdf form-lock.pdf "${SIGN[@]}" --fieldmdp Include:amount || fail "pdf_forge sign --fieldmdp"
+fill form-lock.pdf form-lock-filled.pdf
+check form-lock-filled.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/V')"
+$FORGE sign form.pdf form-lock-all.pdf "${SIGN[@]}" --fieldmdp All || fail "pdf_forge sign --fieldmdp All"
+fill form-lock-all.pdf form-lock-all-filled.pdf
+check form-lock-all-filled.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/V')"
+$FORGE sign form.pdf form-lock-other.pdf "${SIGN[@]}" --fieldmdp Exclude:amount || fail "pdf_forge sign --fieldmdp Exclude"
+fill form-lock-other.pdf form-lock-other-filled.pdf
+check form-lock-other-filled.pdf 0 TOTAL-PASSED "" "$(permitted 'filled in')"
+$FORGE sign form.pdf form-p1.pdf "${SIGN[@]}" --docmdp 1 || fail "pdf_forge sign --docmdp 1 (form)"
+fill form-p1.pdf form-p1-filled.pdf
+check form-p1-filled.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/V')"
+# Removing an annotation needs P=3.
+$FORGE update form-s.pdf form-unannot.pdf --obj 3 "$(show 3 form-s.pdf | sed 's#6 0 R##')" || fail "update (remove widget)"
+check form-unannot.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+ok "form filling: permitted without a lock, refused for a field FieldMDP locks (Include, All) and under DocMDP P=1, permitted for a field Exclude leaves free; removing a widget refused"
+
 # ---- DSS data: whose it is ----
 # The document security store serves every signature in the document, but only data its issuer
 # signed counts: a CRL from an impostor CA with the same name is no revocation information, a
