@@ -418,7 +418,8 @@ revisions_check(const uint8_t *pdf, size_t len, size_t end, struct verify_issues
  * one that cannot be judged) makes the signature INDETERMINATE/SIG_CONSTRAINTS_FAILURE. */
 static void
 changes_check(qpdf_data q, bool repaired, const uint8_t *pdf, size_t len, size_t end,
-              const struct pdf_perms *perms, struct verify_issues *is, json_t *pdfo)
+              const struct pdf_perms *perms, size_t *budget, struct verify_issues *is,
+              json_t *pdfo)
 {
 	struct pdfdiff_result res = { 0 };
 	json_t *mods = json_array();
@@ -433,7 +434,7 @@ changes_check(qpdf_data q, bool repaired, const uint8_t *pdf, size_t len, size_t
 		          "repair: the changes cannot be judged");
 		goto out;
 	}
-	if (pdfdiff_run(q, pdf, end, perms, mods, &res) != 0) {
+	if (pdfdiff_run(q, pdf, end, perms, budget, mods, &res) != 0) {
 		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
 		          "the signed range does not end at a revision of the document");
 		goto out;
@@ -452,7 +453,7 @@ out:
 
 static int
 pdf_one(struct verify_ctx *ctx, qpdf_data q, bool repaired, const uint8_t *pdf, size_t len,
-        const struct pdf_sig *ps, struct verify_report *r)
+        const struct pdf_sig *ps, size_t *budget, struct verify_report *r)
 {
 	struct verify_issues is;
 	struct verify_content content = { 0 }, ranges = { 0 };
@@ -556,7 +557,7 @@ done:
 	                    json_pack("{s:s, s:s}", "indication", verify_indication_str(ind),
 	                              "sub_indication", verify_sub_str(sub)));
 	if (end != 0)
-		changes_check(q, repaired, pdf, len, end, &ps->perms, &is, pdfo);
+		changes_check(q, repaired, pdf, len, end, &ps->perms, budget, &is, pdfo);
 	json_object_set_new(sig, "pdf", pdfo);
 	pdfo = NULL;
 	issues_result(&is, &ind, &sub);
@@ -581,7 +582,7 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 	struct pdf_sig sigs[VERIFY_MAX_SIGNATURES];
 	struct verify_revdata dss;
 	qpdf_data q;
-	size_t n = 0, i;
+	size_t n = 0, i, budget = PDFDIFF_BUDGET;
 	bool repaired = false;
 	int ret;
 
@@ -603,7 +604,7 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 	(void)dss_read(q, &dss);
 	ctx->dss = &dss;
 	for (i = 0; i < n && ret == 0; i++)
-		ret = pdf_one(ctx, q, repaired, pdf, len, &sigs[i], r);
+		ret = pdf_one(ctx, q, repaired, pdf, len, &sigs[i], &budget, r);
 	ctx->dss = NULL;
 	revdata_free(&dss);
 out:

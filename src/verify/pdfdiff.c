@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Object pairs compared at most (each a qpdf lookup): a bound on the work a document costs. */
-#define DIFF_BUDGET 2000000u
 /* Nesting followed at most (page trees, form field trees, direct objects). */
 #define DIFF_DEPTH 96
 /* Modifications listed at most; the rest are counted. */
@@ -529,6 +527,9 @@ compare_key(struct diff *d, qpdf_oh od, qpdf_oh nd, const char *key, enum dk kin
 		break;
 	}
 	path_pop(d, was);
+	/* Each lookup made a qpdf handle: given back, so memory follows the document, not the walk. */
+	qpdf_oh_release(d->qo, o);
+	qpdf_oh_release(d->qn, n);
 }
 
 static void
@@ -590,6 +591,8 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 		if (!stream_data_eq(d, o, n) && !d->broken)
 			mod_add(d, false, "stream data changed");
 		compare_dict(d, od, nd, kind, depth);
+		qpdf_oh_release(d->qo, od);
+		qpdf_oh_release(d->qn, nd);
 	} else if (qpdf_oh_is_dictionary(d->qn, n)) {
 		compare_dict(d, o, n, kind, depth);
 	} else if (qpdf_oh_is_array(d->qn, n)) {
@@ -599,8 +602,11 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 			mod_add(d, false, "array of %d items now has %d", cnto, cnt);
 		for (i = 0; i < cnt && i < cnto && !d->broken; i++) {
 			was = path_push(d, "[%d]", i);
-			compare(d, qpdf_oh_get_array_item(d->qo, o, i), qpdf_oh_get_array_item(d->qn, n, i),
-			        kind == DK_PAGES ? DK_PAGES : DK_OTHER, depth + 1);
+			od = qpdf_oh_get_array_item(d->qo, o, i);
+			nd = qpdf_oh_get_array_item(d->qn, n, i);
+			compare(d, od, nd, kind == DK_PAGES ? DK_PAGES : DK_OTHER, depth + 1);
+			qpdf_oh_release(d->qo, od);
+			qpdf_oh_release(d->qn, nd);
 			path_pop(d, was);
 		}
 	} else if (!scalar_eq(d, o, n) && !d->broken) {
@@ -610,7 +616,7 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 
 int
 pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms *perms,
-            json_t *mods, struct pdfdiff_result *res)
+            size_t *budget, json_t *mods, struct pdfdiff_result *res)
 {
 	struct diff d;
 	int ret = 0;
@@ -620,7 +626,7 @@ pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms
 	d.qn = qn;
 	d.perms = perms;
 	d.mods = mods;
-	d.budget = DIFF_BUDGET;
+	d.budget = *budget;
 	if ((d.qo = pdfq_open(pdf, end, false)) == NULL)
 		return INK_ERR_INVALID;
 	compare(&d, qpdf_get_root(d.qo), qpdf_get_root(qn), DK_CATALOG, 0);
@@ -631,6 +637,7 @@ pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms
 	res->illegal = d.illegal;
 	res->permitted = d.permitted;
 	res->complete = !d.broken;
+	*budget = d.budget;
 	free(d.seen);
 	pdfq_close(&d.qo);
 	return ret;

@@ -173,11 +173,15 @@ bool pdfq_name_is(qpdf_data q, qpdf_oh dict, const char *key, const char *name);
 bool pdfq_is_sig_field(qpdf_data q, qpdf_oh f);
 /* A field's fully qualified name (ISO 32000-2 12.7.4.2) into out[outsz]. */
 void pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz);
+/* Object pairs compared at most for one document, all its signatures together: a bound on
+ * the work (and qpdf's memory) a submitted PDF can cost. */
+#define PDFDIFF_BUDGET 1000000u
 /* Compares the signed revision pdf[0..end) with the whole document qn (opened by pdfq_open)
  * object by object, from the catalog; each change goes to mods as {where, change, permitted}.
+ * Each pair compared takes one from *budget; at 0 the comparison stops incomplete.
  * INK_ERR_INVALID when the revision cannot be read. */
 int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms *perms,
-                json_t *mods, struct pdfdiff_result *res) INK_WUR;
+                size_t *budget, json_t *mods, struct pdfdiff_result *res) INK_WUR;
 
 /* Detects the format of in->sig (when in->format is AUTO) and checks it against the input. */
 int input_detect(const struct verify_input *in, enum verify_format *fmt, char *err,
