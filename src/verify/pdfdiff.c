@@ -532,8 +532,9 @@ compare_key(struct diff *d, qpdf_oh od, qpdf_oh nd, const char *key, enum dk kin
 	qpdf_oh_release(d->qn, n);
 }
 
+/* Compares two dictionaries key by key; a stream's /Length is not compared (its data is). */
 static void
-compare_dict(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
+compare_dict(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, bool stream, int depth)
 {
 	char **ko = NULL, **kn = NULL;
 	size_t no = 0, nn = 0, i;
@@ -542,8 +543,10 @@ compare_dict(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 		d->broken = true;
 		goto out;
 	}
-	for (i = 0; i < nn && !d->broken; i++)
-		compare_key(d, o, n, kn[i], kind, depth);
+	for (i = 0; i < nn && !d->broken; i++) {
+		if (!stream || strcmp(kn[i], "/Length") != 0)
+			compare_key(d, o, n, kn[i], kind, depth);
+	}
 	for (i = 0; i < no && !d->broken; i++) {
 		if (!keys_has(kn, nn, ko[i]))
 			compare_key(d, o, n, ko[i], kind, depth);
@@ -578,7 +581,7 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 		kind = DK_PAGE;
 	/* A first signature field brings the AcroForm: compared with an empty one. */
 	if (kind == DK_ACROFORM && pdfq_null(d->qo, o) && qpdf_oh_is_dictionary(d->qn, n)) {
-		compare_dict(d, o, n, kind, depth);
+		compare_dict(d, o, n, kind, false, depth);
 		return;
 	}
 	if (qpdf_oh_get_type_code(d->qo, o) != qpdf_oh_get_type_code(d->qn, n)) {
@@ -590,11 +593,11 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 		nd = qpdf_oh_get_dict(d->qn, n);
 		if (!stream_data_eq(d, o, n) && !d->broken)
 			mod_add(d, false, "stream data changed");
-		compare_dict(d, od, nd, kind, depth);
+		compare_dict(d, od, nd, kind, true, depth);
 		qpdf_oh_release(d->qo, od);
 		qpdf_oh_release(d->qn, nd);
 	} else if (qpdf_oh_is_dictionary(d->qn, n)) {
-		compare_dict(d, o, n, kind, depth);
+		compare_dict(d, o, n, kind, false, depth);
 	} else if (qpdf_oh_is_array(d->qn, n)) {
 		cnto = qpdf_oh_get_array_n_items(d->qo, o);
 		cnt = qpdf_oh_get_array_n_items(d->qn, n);
