@@ -13,7 +13,8 @@
 	"              [--format cades|pades|timestamp] [--fetch-crls] [--no-revocation-check]\n" \
 	"              [--time YYYY-MM-DDTHH:MM:SSZ]\n" \
 	"  FILE alone: an attached CMS signature, a signed PDF; with SIGNATURE: the document and\n" \
-	"  its detached signature or time-stamp. Exit 0 only when every signature is TOTAL-PASSED."
+	"  its signature (judged over FILE, attached or not) or time-stamp. Exit 0 only when every\n" \
+	"  signature is TOTAL-PASSED."
 
 /* A document or a PDF may be large; a signature container is never larger than this. */
 #define VERIFY_FILE_MAX (512u * 1024u * 1024u)

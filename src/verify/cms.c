@@ -107,6 +107,11 @@ input_detect(const struct verify_input *in, enum verify_format *fmt, char *err, 
 			snprintf(err, errsz, "the input is a PDF, not the format requested");
 			return INK_ERR_INVALID;
 		}
+		/* Never let a caller believe a document of theirs was checked against a PDF. */
+		if (in->doc != NULL || in->digest != NULL) {
+			snprintf(err, errsz, "a signed PDF carries what it signs: give no document");
+			return INK_ERR_INVALID;
+		}
 		*fmt = VERIFY_FORMAT_PADES;
 		return 0;
 	}
@@ -665,6 +670,29 @@ add_result(struct verify_report *r, struct verify_issues *is, json_t *sig)
 	return report_add(r, sig, ind, sub);
 }
 
+/* Whether the document (or digest) given is the content the signature carries: 1 yes, 0 no,
+ * -1 when the digest's algorithm is unknown. */
+static int
+given_is_content(const struct verify_input *in, const ASN1_OCTET_STRING *econ)
+{
+	uint8_t dgst[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	ASN1_OBJECT *o;
+	const EVP_MD *md;
+
+	if (in->doc != NULL)
+		return in->doc_len == (size_t)econ->length &&
+		       (in->doc_len == 0 || memcmp(in->doc, econ->data, in->doc_len) == 0);
+	o = OBJ_txt2obj(in->digest_oid, 1);
+	md = o != NULL ? EVP_get_digestbyobj(o) : NULL;
+	ASN1_OBJECT_free(o);
+	if (md == NULL || EVP_Digest(econ->data, (size_t)econ->length, dgst, &n, md, NULL) != 1) {
+		ERR_clear_error();
+		return -1;
+	}
+	return n == in->digest_len && CRYPTO_memcmp(dgst, in->digest, n) == 0;
+}
+
 int
 cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_format fmt,
         struct verify_report *r, char *err, size_t errsz)
@@ -678,13 +706,14 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 	ASN1_OCTET_STRING **pos;
 	uint8_t *der = NULL, *owned = NULL;
 	const uint8_t *tok;
+	const char *what;
 	size_t len = 0, toklen;
 	json_t *sig = NULL;
 	int64_t gt;
 	enum verify_indication ind;
 	enum verify_sub sub;
 	bool detached;
-	int i, n, ret;
+	int i, n, ret, same = 1;
 
 	issues_init(&is);
 	if ((ret = der_decode(in->sig, in->sig_len, &der, &len)) != 0)
@@ -713,21 +742,33 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 	}
 	pos = CMS_get0_content(cms);
 	detached = pos == NULL || *pos == NULL;
-	if (!detached) {
-		if (in->doc != NULL || in->digest != NULL) {
-			snprintf(err, errsz, "the signature carries its content: give no document");
-			goto out;
-		}
-		content.data = (*pos)->data;
-		content.len = (size_t)(*pos)->length;
+	/* An attached signature and a document as well: the signature is judged over the document
+	 * the caller has, and a document that is not the content carried is HASH_FAILURE. Never a
+	 * verdict on the carried content alone while the caller believes their file was checked. */
+	if (!detached && (in->doc != NULL || in->digest != NULL))
+		same = given_is_content(in, *pos);
+	if (!detached && same == 1) {
+		content = (struct verify_content){ .data = (*pos)->data, .len = (size_t)(*pos)->length };
+		what = "encapsulated";
+	} else {
+		what = in->doc != NULL ? "document" : in->digest != NULL ? "document digest" : "none";
 	}
 	for (i = 0; i < n; i++) {
 		issues_free(&is);
 		issues_init(&is);
-		if ((sig = json_pack("{s:s, s:b}", "format", "cades", "detached", detached)) == NULL) {
+		if ((sig = json_pack("{s:s, s:b, s:s}", "format", "cades", "detached", detached,
+		                     "signed_content", what)) == NULL) {
 			ret = INK_ERR_ALLOC;
 			goto out;
 		}
+		if (same == 0)
+			issue_add(&is, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE,
+			          "the %s the content the signature carries", in->doc != NULL ?
+			          "document given is not" : "digest given is not that of");
+		else if (same < 0)
+			issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
+			          "the digest given (%s) cannot be compared with the content the "
+			          "signature carries", in->digest_oid);
 		signer_validate(ctx, cms, sk_CMS_SignerInfo_value(sis, i), &content,
 		                VERIFY_USE_SIGNATURE, -1, &is, sig);
 		ret = add_result(r, &is, sig);

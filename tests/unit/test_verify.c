@@ -889,6 +889,112 @@ test_pades_dss(void **state)
 	verify_ctx_free(ctx);
 }
 
+/* ---- issue 14: every path where the checked bytes or certificate could be other ones ---- */
+
+/* Signature i of r as JSON; *root (the whole report) is the caller's to free. */
+static json_t *
+report_sig(const struct verify_report *r, size_t i, json_t **root)
+{
+	*root = verify_report_json(r);
+	assert_non_null(*root);
+	return json_array_get(json_object_get(*root, "signatures"), i);
+}
+
+/* Whether signature i's field key is the string want. */
+static bool
+report_says(const struct verify_report *r, size_t i, const char *key, const char *want)
+{
+	json_t *root;
+	const char *v;
+	bool same;
+
+	v = json_string_value(json_object_get(report_sig(r, i, &root), key));
+	same = v != NULL && strcmp(v, want) == 0;
+	if (!same)
+		print_error("%s is %s, want %s\n", key, v != NULL ? v : "(none)", want);
+	json_decref(root);
+	return same;
+}
+
+/* Validation with a document digest instead of the document. */
+static struct verify_report *
+run_digest(struct verify_ctx *ctx, const uint8_t *sig, size_t sig_len, const EVP_MD *md,
+           const void *d, size_t dlen, const char *oid)
+{
+	struct verify_input in = { .sig = sig, .sig_len = sig_len, .digest_oid = oid };
+	struct verify_report *r = NULL;
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+	char err[256];
+
+	assert_int_equal(EVP_Digest(d, dlen, h, &hlen, md, NULL), 1);
+	in.digest = h;
+	in.digest_len = hlen;
+	assert_int_equal(verify_run(ctx, &in, &r, err, sizeof(err)), 0);
+	return r;
+}
+
+static void
+test_attached_and_document(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true);
+	struct verify_report *r;
+	const char *sha512 = "2.16.840.1.101.3.4.2.3", *sha256 = "2.16.840.1.101.3.4.2.1";
+	uint8_t *att, *noattr, *det;
+	char changed[sizeof(doc)], *pdf;
+	size_t alen, nlen, dlen, plen;
+	int ret;
+
+	(void)state;
+	memcpy(changed, doc, sizeof(doc));
+	changed[3] ^= 1;
+	att = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_CADES, &alen);
+	/* The document given is the content carried: judged over it. */
+	r = run(ctx, att, alen, doc, strlen(doc), &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	assert_true(report_says(r, 0, "signed_content", "encapsulated"));
+	verify_report_free(r);
+	/* Another document (or none: an empty file) next to an attached signature: never a pass
+	 * for the content carried while the caller believes their file was checked. */
+	expect(ctx, att, alen, changed, strlen(changed), VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE);
+	expect(ctx, att, alen, "", 0, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE);
+	r = run(ctx, att, alen, changed, strlen(changed), &ret);
+	assert_true(report_says(r, 0, "signed_content", "document"));
+	verify_report_free(r);
+	/* The same without signed attributes: the signature itself is checked over the document. */
+	noattr = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_NOATTR, &nlen);
+	expect(ctx, noattr, nlen, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	expect(ctx, noattr, nlen, changed, strlen(changed), VERIFY_TOTAL_FAILED,
+	       VERIFY_SUB_HASH_FAILURE);
+	/* A digest instead: of the content carried (in any allowed algorithm), or of another. */
+	r = run_digest(ctx, att, alen, EVP_sha512(), doc, strlen(doc), sha512);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	verify_report_free(r);
+	r = run_digest(ctx, att, alen, EVP_sha256(), changed, strlen(changed), sha256);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_FAILED);
+	assert_int_equal(verify_report_sub(r, 0), VERIFY_SUB_HASH_FAILURE);
+	verify_report_free(r);
+	r = run_digest(ctx, noattr, nlen, EVP_sha256(), changed, strlen(changed), sha256);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_FAILED);
+	verify_report_free(r);
+	/* Detached and no document: nothing was checked. */
+	det = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED | CMS_NOATTR, &dlen);
+	expect(ctx, det, dlen, NULL, 0, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND);
+	r = run(ctx, det, dlen, NULL, 0, &ret);
+	assert_true(report_says(r, 0, "signed_content", "none"));
+	verify_report_free(r);
+	/* A PDF carries what it signs: a document given with it is refused, not ignored. */
+	pdf = pdf_make(&plen);
+	r = run(ctx, (uint8_t *)pdf, plen, doc, strlen(doc), &ret);
+	assert_int_equal(ret, INK_ERR_INVALID);
+	free(pdf);
+	OPENSSL_free(att);
+	OPENSSL_free(noattr);
+	OPENSSL_free(det);
+	verify_ctx_free(ctx);
+}
+
 static void
 test_garbage_and_truncation(void **state)
 {
@@ -962,6 +1068,7 @@ main(void)
 		cmocka_unit_test(test_embedded_ocsp),
 		cmocka_unit_test(test_pades),
 		cmocka_unit_test(test_pades_dss),
+		cmocka_unit_test(test_attached_and_document),
 		cmocka_unit_test(test_garbage_and_truncation),
 		cmocka_unit_test(test_ctx_errors),
 	};
