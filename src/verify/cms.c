@@ -220,7 +220,12 @@ ess_check(CMS_SignerInfo *si, X509 *signer, STACK_OF(X509) *chain, enum verify_u
 	}
 	if (ss == NULL && ssv2 == NULL) {
 		state = "absent";
-		if (use == VERIFY_USE_SIGNATURE && CMS_signed_get_attr_count(si) > 0)
+		if (use == VERIFY_USE_TSA)
+			/* RFC 3161 2.4.1 (RFC 5816 for v2): a token names its TSA certificate. */
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+			          "the time-stamp token has no signing-certificate attribute naming "
+			          "the TSA certificate");
+		else if (CMS_signed_get_attr_count(si) > 0)
 			warn_add(is, "no signing-certificate-v2 attribute (CAdES-B requires one)");
 		goto out;
 	}

@@ -249,8 +249,11 @@ usage_check(X509 *x, enum verify_use use, struct verify_issues *is)
 		if (eku == NULL || !eku_has(eku, ts_eku, 1))
 			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
 			          "TSA certificate lacks the timeStamping extended key usage");
-		else if (crit != 1)
-			warn_add(is, "TSA certificate's extended key usage is not critical (RFC 3161)");
+		else if (crit != 1 || sk_ASN1_OBJECT_num(eku) != 1)
+			/* RFC 3161 2.3: timeStamping alone, in a critical extension. */
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+			          "TSA certificate's extended key usage is not timeStamping alone, "
+			          "critical (RFC 3161)");
 	} else if (eku != NULL && !eku_has(eku, signing_ekus, INK_ARRAY_LEN(signing_ekus))) {
 		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
 		          "signing certificate's extended key usage does not allow document signing");

@@ -10,6 +10,7 @@
 #include <openssl/cms.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/ess.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/pem.h>
@@ -900,6 +901,24 @@ report_sig(const struct verify_report *r, size_t i, json_t **root)
 	return json_array_get(json_object_get(*root, "signatures"), i);
 }
 
+/* Whether one of signature i's warnings contains text. */
+static bool
+report_warns(const struct verify_report *r, size_t i, const char *text)
+{
+	json_t *root, *warnings, *w;
+	size_t k;
+	bool found = false;
+
+	/* (json_array_foreach evaluates its array more than once) */
+	warnings = json_object_get(report_sig(r, i, &root), "warnings");
+	json_array_foreach(warnings, k, w) {
+		if (strstr(json_string_value(w), text) != NULL)
+			found = true;
+	}
+	json_decref(root);
+	return found;
+}
+
 /* Whether signature i's field key is the string want. */
 static bool
 report_says(const struct verify_report *r, size_t i, const char *key, const char *want)
@@ -932,6 +951,19 @@ run_digest(struct verify_ctx *ctx, const uint8_t *sig, size_t sig_len, const EVP
 	in.digest_len = hlen;
 	assert_int_equal(verify_run(ctx, &in, &r, err, sizeof(err)), 0);
 	return r;
+}
+
+/* DER of a CMS_ContentInfo (freed). */
+static uint8_t *
+cms_der(CMS_ContentInfo *cms, size_t *outlen)
+{
+	unsigned char *der = NULL;
+	int n = i2d_CMS_ContentInfo(cms, &der);
+
+	assert_true(n > 0);
+	*outlen = (size_t)n;
+	CMS_ContentInfo_free(cms);
+	return der;
 }
 
 static void
@@ -992,6 +1024,176 @@ test_attached_and_document(void **state)
 	OPENSSL_free(att);
 	OPENSSL_free(noattr);
 	OPENSSL_free(det);
+	verify_ctx_free(ctx);
+}
+
+/* A time-stamp token made by hand, as TS_RESP_create_response() would refuse to: the imprint
+ * is data's digest under md; signed by cert/key; its signing-certificate-v2 attribute names
+ * ess (NULL: no such attribute). */
+static uint8_t *
+tst_build(const void *data, size_t len, const EVP_MD *md, X509 *cert, EVP_PKEY *key, X509 *ess,
+          size_t *outlen)
+{
+	const unsigned f = CMS_BINARY | CMS_PARTIAL | CMS_NOSMIMECAP;
+	TS_TST_INFO *ti = TS_TST_INFO_new();
+	TS_MSG_IMPRINT *mi = TS_MSG_IMPRINT_new();
+	X509_ALGOR *alg = X509_ALGOR_new();
+	ASN1_OBJECT *policy = OBJ_txt2obj("1.2.3.4.1", 1);
+	ASN1_INTEGER *serial = ASN1_INTEGER_new();
+	ASN1_GENERALIZEDTIME *gt = ASN1_GENERALIZEDTIME_adj(NULL, time(NULL), 0, -60);
+	ESS_SIGNING_CERT_V2 *sc = NULL;
+	CMS_ContentInfo *cms;
+	CMS_SignerInfo *si;
+	unsigned char h[EVP_MAX_MD_SIZE], *tder = NULL, *eder = NULL;
+	unsigned int hlen = 0;
+	BIO *in;
+	int tlen, elen;
+
+	assert_int_equal(EVP_Digest(data, len, h, &hlen, md, NULL), 1);
+	X509_ALGOR_set0(alg, OBJ_nid2obj(EVP_MD_get_type(md)), V_ASN1_NULL, NULL);
+	assert_int_equal(TS_MSG_IMPRINT_set_algo(mi, alg), 1);
+	assert_int_equal(TS_MSG_IMPRINT_set_msg(mi, h, (int)hlen), 1);
+	ASN1_INTEGER_set(serial, 42);
+	assert_true(TS_TST_INFO_set_version(ti, 1) == 1 && TS_TST_INFO_set_policy_id(ti, policy) == 1 &&
+	            TS_TST_INFO_set_msg_imprint(ti, mi) == 1 && TS_TST_INFO_set_serial(ti, serial) == 1 &&
+	            TS_TST_INFO_set_time(ti, gt) == 1);
+	assert_true((tlen = i2d_TS_TST_INFO(ti, &tder)) > 0);
+	in = BIO_new_mem_buf(tder, tlen);
+	assert_non_null(cms = CMS_sign(NULL, NULL, NULL, NULL, f));
+	assert_int_equal(CMS_set1_eContentType(cms, OBJ_nid2obj(NID_id_smime_ct_TSTInfo)), 1);
+	assert_non_null(si = CMS_add1_signer(cms, cert, key, EVP_sha256(), f));
+	if (ess != NULL) {
+		assert_non_null(sc = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), ess, NULL, 1));
+		assert_true((elen = i2d_ESS_SIGNING_CERT_V2(sc, &eder)) > 0);
+		assert_int_equal(CMS_signed_add1_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2,
+		                                             V_ASN1_SEQUENCE, eder, elen), 1);
+	}
+	assert_int_equal(CMS_final(cms, in, NULL, CMS_BINARY), 1);
+	BIO_free(in);
+	OPENSSL_free(tder);
+	OPENSSL_free(eder);
+	ESS_SIGNING_CERT_V2_free(sc);
+	ASN1_GENERALIZEDTIME_free(gt);
+	ASN1_INTEGER_free(serial);
+	ASN1_OBJECT_free(policy);
+	X509_ALGOR_free(alg);
+	TS_MSG_IMPRINT_free(mi);
+	TS_TST_INFO_free(ti);
+	return cms_der(cms, outlen);
+}
+
+/* A detached CAdES signature of doc by the unit signer with a signature time-stamp by tsa/key
+ * over its own signature value, or over other (another signature's value) when not NULL. */
+static uint8_t *
+cades_stamped(const ASN1_OCTET_STRING *other, X509 *tsa, EVP_PKEY *tsa_key, size_t *outlen)
+{
+	BIO *in = BIO_new_mem_buf(doc, (int)strlen(doc));
+	CMS_ContentInfo *cms = CMS_sign(pki.signer, pki.signer_key, NULL, in,
+	                                CMS_BINARY | CMS_DETACHED | CMS_CADES);
+	CMS_SignerInfo *si;
+	const ASN1_OCTET_STRING *v;
+	uint8_t *tok;
+	size_t toklen;
+
+	assert_non_null(cms);
+	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+	v = other != NULL ? other : CMS_SignerInfo_get0_signature(si);
+	tok = tst_build(v->data, (size_t)v->length, EVP_sha256(), tsa, tsa_key, tsa, &toklen);
+	assert_int_equal(CMS_unsigned_add1_attr_by_NID(si, NID_id_smime_aa_timeStampToken,
+	                                               V_ASN1_SEQUENCE, tok, (int)toklen), 1);
+	OPENSSL_free(tok);
+	BIO_free(in);
+	return cms_der(cms, outlen);
+}
+
+/* The signature value of the first SignerInfo of a CMS signature (DER). */
+static ASN1_OCTET_STRING *
+sig_value(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = d2i_CMS_ContentInfo(NULL, &p, (long)len);
+	ASN1_OCTET_STRING *v;
+
+	assert_non_null(cms);
+	v = ASN1_OCTET_STRING_dup(CMS_SignerInfo_get0_signature(
+		sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0)));
+	CMS_ContentInfo_free(cms);
+	return v;
+}
+
+static void
+test_timestamp_binding(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true), *later = ctx_trusting(true);
+	struct verify_report *r;
+	EVP_PKEY *lax_key = ec_key();
+	X509 *lax = mkcert("Unit Lax TSA", lax_key, pki.root, pki.root_key, -3600, YEAR,
+	                   "critical,digitalSignature", "timeStamping", false);
+	ASN1_OCTET_STRING *other;
+	uint8_t *tok, *sig;
+	size_t toklen, len;
+	json_t *root, *s;
+	int ret;
+
+	(void)state;
+	/* The hand-made token is sound when nothing is wrong with it. */
+	tok = tst_build(doc, strlen(doc), EVP_sha256(), pki.tsa, pki.tsa_key, pki.tsa, &toklen);
+	expect(ctx, tok, toklen, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	expect(ctx, tok, toklen, "other", 5, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE);
+	OPENSSL_free(tok);
+	/* The TSA's certificate must be named by the token's signing-certificate attribute. */
+	tok = tst_build(doc, strlen(doc), EVP_sha256(), pki.tsa, pki.tsa_key, NULL, &toklen);
+	expect(ctx, tok, toklen, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND);
+	OPENSSL_free(tok);
+	tok = tst_build(doc, strlen(doc), EVP_sha256(), pki.tsa, pki.tsa_key, pki.signer, &toklen);
+	expect(ctx, tok, toklen, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND);
+	OPENSSL_free(tok);
+	/* RFC 3161 2.3: timeStamping in a critical extended key usage. */
+	tok = tst_build(doc, strlen(doc), EVP_sha256(), lax, lax_key, lax, &toklen);
+	expect(ctx, tok, toklen, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_SIG_CONSTRAINTS_FAILURE);
+	OPENSSL_free(tok);
+	/* An imprint made with a digest the policy refuses. */
+	tok = tst_build(doc, strlen(doc), EVP_sha1(), pki.tsa, pki.tsa_key, pki.tsa, &toklen);
+	expect(ctx, tok, toklen, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE);
+	OPENSSL_free(tok);
+
+	/* A signature time-stamp copied from another signature is not over this one's value: it
+	 * proves nothing, which shows two years on when the signer's certificate has expired. */
+	verify_ctx_set_time(later, (int64_t)time(NULL) + 2 * YEAR);
+	sig = cms_sign(pki.signer, pki.signer_key, "another", 7, CMS_DETACHED | CMS_CADES, &len);
+	other = sig_value(sig, len);
+	OPENSSL_free(sig);
+	sig = cades_stamped(other, pki.tsa, pki.tsa_key, &len);
+	ASN1_OCTET_STRING_free(other);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	assert_true(report_says(r, 0, "best_signature_time_source", "validation time"));
+	assert_true(report_warns(r, 0, "proves nothing"));
+	s = report_sig(r, 0, &root);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(s, "timestamps"), 0), "sub_indication")), "HASH_FAILURE");
+	json_decref(root);
+	verify_report_free(r);
+	expect(later, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_OUT_OF_BOUNDS_NOT_REVOKED);
+	OPENSSL_free(sig);
+	/* A token over the signature's own value is proof of existence... */
+	sig = cades_stamped(NULL, pki.tsa, pki.tsa_key, &len);
+	expect(later, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	OPENSSL_free(sig);
+	/* ...unless its TSA's certificate is not one for time-stamping. */
+	sig = cades_stamped(NULL, lax, lax_key, &len);
+	expect(later, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_OUT_OF_BOUNDS_NOT_REVOKED);
+	OPENSSL_free(sig);
+	X509_free(lax);
+	EVP_PKEY_free(lax_key);
+	verify_ctx_free(later);
 	verify_ctx_free(ctx);
 }
 
@@ -1069,6 +1271,7 @@ main(void)
 		cmocka_unit_test(test_pades),
 		cmocka_unit_test(test_pades_dss),
 		cmocka_unit_test(test_attached_and_document),
+		cmocka_unit_test(test_timestamp_binding),
 		cmocka_unit_test(test_garbage_and_truncation),
 		cmocka_unit_test(test_ctx_errors),
 	};
