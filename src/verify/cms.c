@@ -169,7 +169,8 @@ signing_time(CMS_SignerInfo *si)
 	return asn1_time_secs((const ASN1_TIME *)t->value.asn1_string);
 }
 
-/* The DER of a signed attribute's first value, parsed by d2i; NULL when absent. */
+/* The DER of a signed attribute's value, parsed by d2i; NULL when absent. An attribute that
+ * occurs twice or holds several values is malformed: which one would count? */
 static void *
 signed_attr_d2i(CMS_SignerInfo *si, int nid, void *(*d2i)(void **, const unsigned char **, long),
                 bool *malformed)
@@ -183,42 +184,146 @@ signed_attr_d2i(CMS_SignerInfo *si, int nid, void *(*d2i)(void **, const unsigne
 	if ((idx = CMS_signed_get_attr_by_NID(si, nid, -1)) < 0 ||
 	    (a = CMS_signed_get_attr(si, idx)) == NULL)
 		return NULL;
-	if ((t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL || t->type != V_ASN1_SEQUENCE) {
+	if (CMS_signed_get_attr_by_NID(si, nid, idx) >= 0 || X509_ATTRIBUTE_count(a) != 1 ||
+	    (t = X509_ATTRIBUTE_get0_type(a, 0)) == NULL || t->type != V_ASN1_SEQUENCE) {
 		*malformed = true;
 		return NULL;
 	}
 	p = t->value.sequence->data;
-	if ((v = d2i(NULL, &p, t->value.sequence->length)) == NULL) {
+	if ((v = d2i(NULL, &p, t->value.sequence->length)) == NULL ||
+	    p != t->value.sequence->data + t->value.sequence->length) {
 		ERR_clear_error();
 		*malformed = true;
 	}
 	return v;
 }
 
-/* signing-certificate(-v2) identifies the certificate used (EN 319 102-1 5.2.3). */
+/* A SignerInfo's signing-certificate (v1) and signing-certificate-v2 attributes: what binds the
+ * signature to one certificate rather than to a key (EN 319 102-1 5.2.3). */
+struct ess_attrs {
+	ESS_SIGNING_CERT *v1;
+	ESS_SIGNING_CERT_V2 *v2;
+	bool malformed;
+};
+
 static void
-ess_check(CMS_SignerInfo *si, X509 *signer, STACK_OF(X509) *chain, enum verify_use use,
-          struct verify_issues *is, json_t *obj)
+ess_read(CMS_SignerInfo *si, struct ess_attrs *e)
 {
-	ESS_SIGNING_CERT *ss = NULL;
-	ESS_SIGNING_CERT_V2 *ssv2 = NULL;
+	memset(e, 0, sizeof(*e));
+	e->v1 = signed_attr_d2i(si, NID_id_smime_aa_signingCertificate,
+	                        (void *(*)(void **, const unsigned char **, long))d2i_ESS_SIGNING_CERT,
+	                        &e->malformed);
+	e->v2 = signed_attr_d2i(si, NID_id_smime_aa_signingCertificateV2,
+	                        (void *(*)(void **, const unsigned char **, long))d2i_ESS_SIGNING_CERT_V2,
+	                        &e->malformed);
+	if (e->malformed) {
+		ESS_SIGNING_CERT_free(e->v1);
+		ESS_SIGNING_CERT_V2_free(e->v2);
+		e->v1 = NULL;
+		e->v2 = NULL;
+	}
+}
+
+static void
+ess_free(struct ess_attrs *e)
+{
+	ESS_SIGNING_CERT_free(e->v1);
+	ESS_SIGNING_CERT_V2_free(e->v2);
+	e->v1 = NULL;
+	e->v2 = NULL;
+}
+
+/* Whether the attributes' first ESSCertID names x (its hash, and its issuer and serial when
+ * given); the others, if any, must name a certificate of the signature or a trust anchor. */
+static bool
+ess_names(const struct ess_attrs *e, X509 *x, STACK_OF(X509) *certs, STACK_OF(X509) *anchors)
+{
+	STACK_OF(X509) *sk = NULL;
+	bool ok = false;
+	int i;
+
+	/* Borrowed references: x first, as OSSL_ESS_check_signing_certs wants the signer. */
+	if ((sk = sk_X509_new_null()) == NULL || sk_X509_push(sk, x) <= 0)
+		goto out;
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		if (sk_X509_push(sk, sk_X509_value(certs, i)) <= 0)
+			goto out;
+	}
+	for (i = 0; i < sk_X509_num(anchors); i++) {
+		if (sk_X509_push(sk, sk_X509_value(anchors, i)) <= 0)
+			goto out;
+	}
+	ok = OSSL_ESS_check_signing_certs(e->v1, e->v2, sk, 0) > 0;
+out:
+	ERR_clear_error();
+	sk_X509_free(sk);
+	return ok;
+}
+
+/* The signing certificate: the one certificate of the SignedData that the SignerInfo's sid
+ * names and, when there is a signing-certificate attribute, the one it names. Several distinct
+ * candidates (an extra certificate with the same issuer and serial, or the same key identifier)
+ * are never settled by order: without the attribute to decide, none is picked (EN 319 102-1
+ * 5.2.3: NO_SIGNING_CERTIFICATE_FOUND). */
+static X509 *
+signer_pick(CMS_SignerInfo *si, STACK_OF(X509) *certs, STACK_OF(X509) *anchors,
+            const struct ess_attrs *e, struct verify_issues *is)
+{
+	X509 *x, *found = NULL, *bound = NULL;
+	int i, nfound = 0, nbound = 0;
+
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		x = sk_X509_value(certs, i);
+		if (CMS_SignerInfo_cert_cmp(si, x) != 0 || (found != NULL && X509_cmp(found, x) == 0))
+			continue;
+		if (found == NULL)
+			found = x;
+		nfound++;
+		if ((e->v1 != NULL || e->v2 != NULL) && ess_names(e, x, certs, anchors) &&
+		    (bound == NULL || X509_cmp(bound, x) != 0)) {
+			bound = x;
+			nbound++;
+		}
+	}
+	if (nfound == 0) {
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+		          "the signature does not carry the certificate it names");
+		return NULL;
+	}
+	if (e->v1 != NULL || e->v2 != NULL) {
+		if (nbound == 1)
+			return bound;
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+		          "the %s attribute names %s of the %d certificate%s matching the signer "
+		          "identifier", e->v2 != NULL ? "signing-certificate-v2" : "signing-certificate",
+		          nbound == 0 ? "none" : "several", nfound, nfound == 1 ? "" : "s");
+		return NULL;
+	}
+	if (nfound == 1)
+		return found;
+	issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND,
+	          "%d different certificates in the signature match the signer identifier, and no "
+	          "signing-certificate attribute says which one signed", nfound);
+	return NULL;
+}
+
+/* signing-certificate(-v2) against the chain built for the signer (EN 319 102-1 5.2.3); signer
+ * is NULL when signer_pick() found none (it said why). */
+static void
+ess_check(CMS_SignerInfo *si, const struct ess_attrs *e, X509 *signer, STACK_OF(X509) *chain,
+          enum verify_use use, struct verify_issues *is, json_t *obj)
+{
 	STACK_OF(X509) *one = NULL;
-	bool bad = false;
 	const char *state;
 	int r;
 
-	ss = signed_attr_d2i(si, NID_id_smime_aa_signingCertificate,
-	                     (void *(*)(void **, const unsigned char **, long))d2i_ESS_SIGNING_CERT, &bad);
-	ssv2 = signed_attr_d2i(si, NID_id_smime_aa_signingCertificateV2,
-	                       (void *(*)(void **, const unsigned char **, long))d2i_ESS_SIGNING_CERT_V2,
-	                       &bad);
-	if (bad) {
+	if (e->malformed) {
 		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
-		          "malformed signing-certificate attribute");
+		          "malformed signing-certificate attribute (or more than one)");
 		state = "malformed";
 		goto out;
 	}
-	if (ss == NULL && ssv2 == NULL) {
+	if (e->v1 == NULL && e->v2 == NULL) {
 		state = "absent";
 		if (use == VERIFY_USE_TSA)
 			/* RFC 3161 2.4.1 (RFC 5816 for v2): a token names its TSA certificate. */
@@ -226,7 +331,15 @@ ess_check(CMS_SignerInfo *si, X509 *signer, STACK_OF(X509) *chain, enum verify_u
 			          "the time-stamp token has no signing-certificate attribute naming "
 			          "the TSA certificate");
 		else if (CMS_signed_get_attr_count(si) > 0)
-			warn_add(is, "no signing-certificate-v2 attribute (CAdES-B requires one)");
+			warn_add(is, "no signing-certificate-v2 attribute (CAdES-B requires one): the "
+			         "signature binds the signer's key, not the certificate");
+		else
+			warn_add(is, "no signed attributes: the signature binds the signer's key, not "
+			         "the certificate");
+		goto out;
+	}
+	if (signer == NULL) {
+		state = "mismatch";
 		goto out;
 	}
 	if (chain == NULL) {
@@ -236,7 +349,7 @@ ess_check(CMS_SignerInfo *si, X509 *signer, STACK_OF(X509) *chain, enum verify_u
 		}
 		chain = one;
 	}
-	r = OSSL_ESS_check_signing_certs(ss, ssv2, chain, 0);
+	r = OSSL_ESS_check_signing_certs(e->v1, e->v2, chain, 0);
 	ERR_clear_error();
 	if (r > 0) {
 		state = "matched";
@@ -244,14 +357,12 @@ ess_check(CMS_SignerInfo *si, X509 *signer, STACK_OF(X509) *chain, enum verify_u
 		state = "mismatch";
 		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND,
 		          "the %s attribute does not identify the %s certificate",
-		          ssv2 != NULL ? "signing-certificate-v2" : "signing-certificate",
+		          e->v2 != NULL ? "signing-certificate-v2" : "signing-certificate",
 		          use == VERIFY_USE_TSA ? "TSA" : "signing");
 	}
 out:
 	json_object_set_new(obj, "signing_certificate_attribute", json_string(state));
 	sk_X509_free(one);
-	ESS_SIGNING_CERT_free(ss);
-	ESS_SIGNING_CERT_V2_free(ssv2);
 }
 
 /* ---- cryptographic verification ---- */
@@ -504,13 +615,14 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
 	STACK_OF(X509_CRL) *crls = NULL;
 	struct verify_revdata rd = { NULL, NULL };
+	struct ess_attrs ess;
 	X509_ALGOR *pdig = NULL, *psig = NULL;
 	const ASN1_OBJECT *dobj = NULL;
 	struct verify_times t = { .poe = -1, .claimed = claimed };
 	json_t *chain_json = NULL;
 	X509 *signer = NULL;
-	int i;
 
+	ess_read(si, &ess);
 	if ((certs = CMS_get1_certs(cms)) == NULL)
 		certs = sk_X509_new_null();
 	if (certs == NULL || revdata_init(&rd) != 0)
@@ -532,15 +644,8 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 		t.claimed = signing_time(si);
 		json_object_set_new(obj, "claimed_signing_time", json_time(t.claimed));
 	}
-	for (i = 0; i < sk_X509_num(certs); i++) {
-		if (CMS_SignerInfo_cert_cmp(si, sk_X509_value(certs, i)) == 0) {
-			signer = sk_X509_value(certs, i);
-			break;
-		}
-	}
-	if (signer == NULL) {
-		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND,
-		          "the signature does not carry the certificate it names");
+	if ((signer = signer_pick(si, certs, ctx->anchors, &ess, is)) == NULL) {
+		ess_check(si, &ess, NULL, NULL, use, is, obj);
 		goto out;
 	}
 	json_object_set_new(obj, "signer",
@@ -559,9 +664,10 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 	                    json_string(t.poe >= 0 ? "time-stamp" : "validation time"));
 	path_validate(ctx, signer, certs, &rd, &t, use, is, &chain_json, &chain);
 	json_object_set_new(obj, "chain", chain_json != NULL ? chain_json : json_array());
-	ess_check(si, signer, chain, use, is, obj);
+	ess_check(si, &ess, signer, chain, use, is, obj);
 out:
 	ERR_clear_error();
+	ess_free(&ess);
 	sk_X509_pop_free(chain, X509_free);
 	sk_X509_pop_free(certs, X509_free);
 	revdata_free(&rd);

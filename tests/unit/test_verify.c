@@ -935,6 +935,21 @@ report_says(const struct verify_report *r, size_t i, const char *key, const char
 	return same;
 }
 
+/* The signer's subject in signature i's report contains cn. */
+static bool
+report_signer_is(const struct verify_report *r, size_t i, const char *cn)
+{
+	json_t *root;
+	const char *v;
+	bool same;
+
+	v = json_string_value(json_object_get(json_object_get(report_sig(r, i, &root), "signer"),
+	                                      "subject"));
+	same = v != NULL && strstr(v, cn) != NULL;
+	json_decref(root);
+	return same;
+}
+
 /* Validation with a document digest instead of the document. */
 static struct verify_report *
 run_digest(struct verify_ctx *ctx, const uint8_t *sig, size_t sig_len, const EVP_MD *md,
@@ -964,6 +979,24 @@ cms_der(CMS_ContentInfo *cms, size_t *outlen)
 	*outlen = (size_t)n;
 	CMS_ContentInfo_free(cms);
 	return der;
+}
+
+/* A signature of doc (detached) by signer/key whose SignedData holds first the certificates of
+ * extra (NULL: none) and then, unless CMS_NOCERTS is in flags, the signer's. */
+static uint8_t *
+cms_sign_bag(X509 *signer, EVP_PKEY *key, X509 *extra, unsigned flags, size_t *outlen)
+{
+	const unsigned f = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL;
+	BIO *in = BIO_new_mem_buf(doc, (int)strlen(doc));
+	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, f);
+
+	assert_non_null(cms);
+	if (extra != NULL)
+		assert_int_equal(CMS_add1_cert(cms, extra), 1);
+	assert_non_null(CMS_add1_signer(cms, signer, key, EVP_sha256(), f | flags));
+	assert_int_equal(CMS_final(cms, in, NULL, f), 1);
+	BIO_free(in);
+	return cms_der(cms, outlen);
 }
 
 static void
@@ -1197,6 +1230,216 @@ test_timestamp_binding(void **state)
 	verify_ctx_free(ctx);
 }
 
+/* Whether a sorts before b in a DER SET OF (which is how a SignedData's certificates are
+ * ordered, whatever the order they were added in). */
+static bool
+sorts_before(X509 *a, X509 *b)
+{
+	unsigned char *da = NULL, *db = NULL;
+	int la = i2d_X509(a, &da), lb = i2d_X509(b, &db), c;
+
+	assert_true(la > 0 && lb > 0);
+	c = memcmp(da, db, (size_t)(la < lb ? la : lb));
+	OPENSSL_free(da);
+	OPENSSL_free(db);
+	return c < 0 || (c == 0 && la < lb);
+}
+
+/* A certificate with cert's subject, issuer and serial but another key, signed by ca_key: what
+ * an attacker can put next to a genuine signer's certificate. Made again (another key, another
+ * ECDSA value) until it sorts before cert, where a verifier taking the first match finds it. */
+static X509 *
+impostor(X509 *cert, EVP_PKEY *ca_key)
+{
+	X509 *x = X509_dup(cert);
+	EVP_PKEY *key;
+	int i;
+
+	assert_non_null(x);
+	for (i = 0; i < 64; i++) {
+		key = ec_key();
+		assert_int_equal(X509_set_pubkey(x, key), 1);
+		EVP_PKEY_free(key);
+		assert_true(X509_sign(x, ca_key, EVP_sha256()) > 0);
+		if (sorts_before(x, cert))
+			return x;
+	}
+	fail_msg("no impostor sorts first");
+	return NULL;
+}
+
+/* A signing certificate of the unit root for key, with a subject key identifier; signed again
+ * until it sorts before first when that is not NULL. */
+static X509 *
+cert_with_skid(const char *cn, EVP_PKEY *key, X509 *first)
+{
+	X509 *x = mkcert(cn, key, pki.root, pki.root_key, -3600, YEAR,
+	                 "critical,digitalSignature,nonRepudiation", NULL, false);
+	int i;
+
+	add_ext(x, pki.root, NID_subject_key_identifier, "hash");
+	for (i = 0; i < 64; i++) {
+		assert_true(X509_sign(x, pki.root_key, EVP_sha256()) > 0);
+		if (first == NULL || sorts_before(x, first))
+			return x;
+	}
+	fail_msg("no certificate sorts first");
+	return NULL;
+}
+
+static int
+der_cmp(const void *a, const void *b)
+{
+	const ASN1_STRING *x = *(const ASN1_STRING *const *)a, *y = *(const ASN1_STRING *const *)b;
+	int n = x->length < y->length ? x->length : y->length, c = memcmp(x->data, y->data, (size_t)n);
+
+	return c != 0 ? c : x->length - y->length;
+}
+
+/* Signs si's signed attributes again with key after a test changed them (OpenSSL checks them
+ * before it signs, which is what these tests get round). */
+static void
+resign(CMS_SignerInfo *si, EVP_PKEY *key)
+{
+	ASN1_STRING *enc[16];
+	EVP_MD_CTX *mc = EVP_MD_CTX_new();
+	unsigned char sig[512];
+	size_t total = 0, off = 0, len, slen = sizeof(sig);
+	uint8_t *set;
+	int n = CMS_signed_get_attr_count(si), i;
+
+	assert_true(n > 0 && n <= 16);
+	for (i = 0; i < n; i++) {
+		enc[i] = ASN1_STRING_new();
+		enc[i]->length = i2d_X509_ATTRIBUTE(CMS_signed_get_attr(si, i), &enc[i]->data);
+		assert_true(enc[i]->length > 0);
+		total += (size_t)enc[i]->length;
+	}
+	/* DER: a SET OF in the order of its encodings. */
+	qsort(enc, (size_t)n, sizeof(enc[0]), der_cmp);
+	set = OPENSSL_malloc(total);
+	for (i = 0; i < n; i++) {
+		memcpy(set + off, enc[i]->data, (size_t)enc[i]->length);
+		off += (size_t)enc[i]->length;
+		ASN1_STRING_free(enc[i]);
+	}
+	set = der_wrap(0x31, set, total, &len);
+	assert_int_equal(EVP_DigestSignInit(mc, NULL, EVP_sha256(), NULL, key), 1);
+	assert_int_equal(EVP_DigestSign(mc, sig, &slen, set, len), 1);
+	assert_int_equal(ASN1_STRING_set(CMS_SignerInfo_get0_signature(si), sig, (int)slen), 1);
+	EVP_MD_CTX_free(mc);
+	OPENSSL_free(set);
+}
+
+/* A detached CAdES signature of doc by the unit signer, signed again after its signed attribute
+ * nid was removed (value NULL) or replaced by one of type/value, or (add) a second one added. */
+static uint8_t *
+cades_attr_changed(int nid, int type, const void *value, int vlen, bool add, size_t *outlen)
+{
+	BIO *in = BIO_new_mem_buf(doc, (int)strlen(doc));
+	CMS_ContentInfo *cms = CMS_sign(pki.signer, pki.signer_key, NULL, in,
+	                                CMS_BINARY | CMS_DETACHED | CMS_CADES);
+	CMS_SignerInfo *si;
+	int idx;
+
+	assert_non_null(cms);
+	si = sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 0);
+	assert_true((idx = CMS_signed_get_attr_by_NID(si, nid, -1)) >= 0);
+	if (!add)
+		X509_ATTRIBUTE_free(CMS_signed_delete_attr(si, idx));
+	if (value != NULL)
+		assert_int_equal(CMS_signed_add1_attr_by_NID(si, nid, type, value, vlen), 1);
+	resign(si, pki.signer_key);
+	BIO_free(in);
+	return cms_der(cms, outlen);
+}
+
+static void
+test_signer_certificate(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true);
+	struct verify_report *r;
+	EVP_PKEY *fake_ca_key = ec_key(), *k = ec_key();
+	X509 *evil = impostor(pki.signer, fake_ca_key);
+	X509 *skid = cert_with_skid("Unit Keyid Signer", k, NULL);
+	X509 *renamed = cert_with_skid("Unit Renamed", k, skid);
+	ESS_SIGNING_CERT_V2 *sc;
+	unsigned char *ess = NULL;
+	uint8_t *sig;
+	size_t len;
+	int ret, elen;
+
+	(void)state;
+	/* The sanity of the test: the checks below hold for this certificate and this one only. */
+	sig = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED | CMS_CADES, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	OPENSSL_free(sig);
+
+	/* An impostor with the signer's issuer and serial, first in the SignedData: the
+	 * signing-certificate attribute says which one signed, whatever the order. */
+	sig = cms_sign_bag(pki.signer, pki.signer_key, evil, CMS_CADES, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	assert_true(report_says(r, 0, "signing_certificate_attribute", "matched"));
+	verify_report_free(r);
+	OPENSSL_free(sig);
+	/* Without the attribute nothing tells them apart: no certificate is picked by order. */
+	sig = cms_sign_bag(pki.signer, pki.signer_key, evil, CMS_NOATTR, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND);
+	OPENSSL_free(sig);
+	/* The impostor alone: the attribute disowns it. */
+	sig = cms_sign_bag(pki.signer, pki.signer_key, evil, CMS_CADES | CMS_NOCERTS, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND);
+	OPENSSL_free(sig);
+
+	/* Signer named by key identifier, and a second certificate for the same key (same key
+	 * identifier, other subject) first in the SignedData: the attribute picks the signer's. */
+	sig = cms_sign_bag(skid, k, renamed, CMS_CADES | CMS_USE_KEYID, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	assert_true(report_signer_is(r, 0, "CN=Unit Keyid Signer"));
+	verify_report_free(r);
+	OPENSSL_free(sig);
+	/* Only the other certificate: it matches the key identifier, not the attribute's hash. */
+	sig = cms_sign_bag(skid, k, renamed, CMS_CADES | CMS_USE_KEYID | CMS_NOCERTS, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND);
+	OPENSSL_free(sig);
+	/* Both, and no attribute to choose: which name signed is not known. */
+	sig = cms_sign_bag(skid, k, renamed, CMS_NOATTR | CMS_USE_KEYID, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE,
+	       VERIFY_SUB_NO_SIGNING_CERTIFICATE_FOUND);
+	OPENSSL_free(sig);
+
+	/* Two signing-certificate-v2 attributes (the second naming the impostor): malformed. */
+	assert_non_null(sc = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), evil, NULL, 1));
+	assert_true((elen = i2d_ESS_SIGNING_CERT_V2(sc, &ess)) > 0);
+	sig = cades_attr_changed(NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE, ess, elen,
+	                         true, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE);
+	OPENSSL_free(sig);
+	/* The test's re-signing is sound: the genuine attribute put back passes. */
+	OPENSSL_free(ess);
+	ESS_SIGNING_CERT_V2_free(sc);
+	assert_non_null(sc = OSSL_ESS_signing_cert_v2_new_init(EVP_sha256(), pki.signer, NULL, 1));
+	ess = NULL;
+	assert_true((elen = i2d_ESS_SIGNING_CERT_V2(sc, &ess)) > 0);
+	sig = cades_attr_changed(NID_id_smime_aa_signingCertificateV2, V_ASN1_SEQUENCE, ess, elen,
+	                         false, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	OPENSSL_free(sig);
+	OPENSSL_free(ess);
+	ESS_SIGNING_CERT_V2_free(sc);
+	X509_free(evil);
+	X509_free(skid);
+	X509_free(renamed);
+	EVP_PKEY_free(fake_ca_key);
+	EVP_PKEY_free(k);
+	verify_ctx_free(ctx);
+}
+
 static void
 test_garbage_and_truncation(void **state)
 {
@@ -1272,6 +1515,7 @@ main(void)
 		cmocka_unit_test(test_pades_dss),
 		cmocka_unit_test(test_attached_and_document),
 		cmocka_unit_test(test_timestamp_binding),
+		cmocka_unit_test(test_signer_certificate),
 		cmocka_unit_test(test_garbage_and_truncation),
 		cmocka_unit_test(test_ctx_errors),
 	};
