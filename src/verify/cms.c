@@ -644,6 +644,10 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 		t.claimed = signing_time(si);
 		json_object_set_new(obj, "claimed_signing_time", json_time(t.claimed));
 	}
+	if (use == VERIFY_USE_SIGNATURE &&
+	    CMS_unsigned_get_attr_by_NID(si, NID_pkcs9_countersignature, -1) >= 0)
+		warn_add(is, "the signature carries counter-signatures: they are not validated and "
+		         "not counted as signatures");
 	if ((signer = signer_pick(si, certs, ctx->anchors, &ess, is)) == NULL) {
 		ess_check(si, &ess, NULL, NULL, use, is, obj);
 		goto out;
@@ -818,6 +822,7 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 	uint8_t *der = NULL, *owned = NULL;
 	const uint8_t *tok;
 	const char *what;
+	char ctype[80];
 	size_t len = 0, toklen;
 	json_t *sig = NULL;
 	int64_t gt;
@@ -864,6 +869,7 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 	} else {
 		what = in->doc != NULL ? "document" : in->digest != NULL ? "document digest" : "none";
 	}
+	oid_str(CMS_get0_eContentType(cms), ctype, sizeof(ctype));
 	for (i = 0; i < n; i++) {
 		issues_free(&is);
 		issues_init(&is);
@@ -880,6 +886,8 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 			issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
 			          "the digest given (%s) cannot be compared with the content the "
 			          "signature carries", in->digest_oid);
+		if (OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data)
+			warn_add(&is, "the signed content is declared as %s, not as data", ctype);
 		signer_validate(ctx, cms, sk_CMS_SignerInfo_value(sis, i), &content,
 		                VERIFY_USE_SIGNATURE, -1, &is, sig);
 		ret = add_result(r, &is, sig);

@@ -1440,6 +1440,202 @@ test_signer_certificate(void **state)
 	verify_ctx_free(ctx);
 }
 
+/* The n-th element inside the constructed DER value at p[len] (n < 0: the last one). */
+static const uint8_t *
+der_child(const uint8_t *p, size_t len, int n, size_t *elen)
+{
+	const unsigned char *q = p, *end, *start, *last = NULL;
+	long l;
+	int tag, cls, i = 0;
+
+	assert_int_equal(ASN1_get_object(&q, &l, &tag, &cls, (long)len) & 0x80, 0);
+	end = q + l;
+	while (q < end) {
+		start = q;
+		assert_int_equal(ASN1_get_object(&q, &l, &tag, &cls, end - q) & 0x80, 0);
+		q += l;
+		*elen = (size_t)(q - start);
+		last = start;
+		if (i++ == n)
+			return start;
+	}
+	assert_true(n < 0 && last != NULL);
+	return last;
+}
+
+/* A detached signature of doc by the unit signer and then by signer2/key2 (CAdES both); the
+ * second signature value corrupted when broken, or (counter) instead of a second signer, a
+ * counter-signature by signer2 over the first signature's value. */
+static uint8_t *
+two_signatures(X509 *signer2, EVP_PKEY *key2, bool broken, bool counter, size_t *outlen)
+{
+	const unsigned f = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL | CMS_CADES;
+	BIO *in = BIO_new_mem_buf(doc, (int)strlen(doc));
+	CMS_ContentInfo *cms = CMS_sign(NULL, NULL, NULL, NULL, f);
+	CMS_SignerInfo *si;
+	ASN1_OCTET_STRING *v;
+	const uint8_t *p;
+	uint8_t *cs;
+	size_t cslen, n;
+
+	assert_non_null(cms);
+	assert_non_null(si = CMS_add1_signer(cms, pki.signer, pki.signer_key, EVP_sha256(), f));
+	/* (the same certificate twice would be refused) */
+	if (!counter)
+		assert_non_null(CMS_add1_signer(cms, signer2, key2, EVP_sha256(),
+		                                f | (signer2 == pki.signer ? CMS_NOCERTS : 0)));
+	assert_int_equal(CMS_final(cms, in, NULL, f), 1);
+	BIO_free(in);
+	if (broken) {
+		v = CMS_SignerInfo_get0_signature(sk_CMS_SignerInfo_value(CMS_get0_SignerInfos(cms), 1));
+		v->data[v->length / 2] ^= 0x20;
+	}
+	if (counter) {
+		/* RFC 5652 11.4: a SignerInfo over the signature value, as an unsigned attribute. */
+		v = CMS_SignerInfo_get0_signature(si);
+		cs = cms_sign(signer2, key2, v->data, (size_t)v->length, CMS_DETACHED, &cslen);
+		p = der_child(cs, cslen, 1, &n);               /* [0] EXPLICIT */
+		p = der_child(p, n, 0, &n);                    /* SignedData */
+		p = der_child(p, n, -1, &n);                   /* signerInfos */
+		p = der_child(p, n, 0, &n);                    /* the SignerInfo */
+		assert_int_equal(CMS_unsigned_add1_attr_by_NID(si, NID_pkcs9_countersignature,
+		                                               V_ASN1_SEQUENCE, p, (int)n), 1);
+		OPENSSL_free(cs);
+	}
+	return cms_der(cms, outlen);
+}
+
+/* The index of the signature whose signer's subject contains cn (DER sorts the SignerInfos). */
+static size_t
+report_find(const struct verify_report *r, const char *cn)
+{
+	size_t i;
+
+	for (i = 0; i < verify_report_count(r); i++) {
+		if (report_signer_is(r, i, cn))
+			return i;
+	}
+	fail_msg("no signature by %s", cn);
+	return 0;
+}
+
+static void
+test_several_signers(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true);
+	struct verify_report *r;
+	uint8_t *sig;
+	size_t len, good, bad;
+	json_t *root;
+	int ret;
+
+	(void)state;
+	/* Each SignerInfo on its own; one that fails makes the whole not a pass. */
+	sig = two_signatures(pki.nousage, pki.nousage_key, false, false, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(ret, 0);
+	assert_int_equal(verify_report_count(r), 2);
+	good = report_find(r, "CN=Unit Signer");
+	bad = report_find(r, "CN=Unit No Usage");
+	assert_int_equal(verify_report_indication(r, good), VERIFY_TOTAL_PASSED);
+	assert_int_equal(verify_report_indication(r, bad), VERIFY_INDETERMINATE);
+	assert_int_equal(verify_report_sub(r, bad), VERIFY_SUB_SIG_CONSTRAINTS_FAILURE);
+	assert_false(verify_report_all_passed(r));
+	root = verify_report_json(r);
+	assert_true(json_is_false(json_object_get(root, "all_passed")));
+	json_decref(root);
+	verify_report_free(r);
+	OPENSSL_free(sig);
+	/* Two good signers pass together; the second's value corrupted fails alone. */
+	sig = two_signatures(pki.signer, pki.signer_key, false, false, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(verify_report_count(r), 2);
+	assert_true(verify_report_all_passed(r));
+	verify_report_free(r);
+	OPENSSL_free(sig);
+	sig = two_signatures(pki.signer, pki.signer_key, true, false, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(verify_report_count(r), 2);
+	bad = verify_report_indication(r, 0) == VERIFY_TOTAL_PASSED ? 1 : 0;
+	assert_int_equal(verify_report_indication(r, 1 - bad), VERIFY_TOTAL_PASSED);
+	assert_int_equal(verify_report_indication(r, bad), VERIFY_TOTAL_FAILED);
+	assert_int_equal(verify_report_sub(r, bad), VERIFY_SUB_SIG_CRYPTO_FAILURE);
+	assert_false(verify_report_all_passed(r));
+	verify_report_free(r);
+	OPENSSL_free(sig);
+	/* A counter-signature is neither a signer nor validated as one: said in a warning. */
+	sig = two_signatures(pki.nousage, pki.nousage_key, false, true, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(verify_report_count(r), 1);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	assert_true(report_signer_is(r, 0, "CN=Unit Signer"));
+	assert_true(report_warns(r, 0, "counter-signature"));
+	verify_report_free(r);
+	OPENSSL_free(sig);
+	verify_ctx_free(ctx);
+}
+
+static void
+test_signed_attributes(void **state)
+{
+	struct verify_ctx *ctx = ctx_trusting(true);
+	struct verify_report *r;
+	const unsigned f = CMS_BINARY | CMS_DETACHED | CMS_PARTIAL | CMS_CADES;
+	ASN1_OBJECT *other = OBJ_txt2obj("1.2.3.4.5", 1);
+	unsigned char md[32];
+	char changed[sizeof(doc)];
+	CMS_ContentInfo *cms;
+	BIO *in;
+	uint8_t *sig;
+	size_t len;
+	int ret;
+
+	(void)state;
+	memcpy(changed, doc, sizeof(doc));
+	changed[0] ^= 1;
+	/* content-type naming something other than the content. */
+	sig = cades_attr_changed(NID_pkcs9_contentType, V_ASN1_OBJECT,
+	                         OBJ_nid2obj(NID_id_smime_ct_TSTInfo), -1, false, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE);
+	OPENSSL_free(sig);
+	/* No content-type, no message-digest: nothing ties the signed attributes to a content. */
+	sig = cades_attr_changed(NID_pkcs9_contentType, 0, NULL, 0, false, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE);
+	OPENSSL_free(sig);
+	sig = cades_attr_changed(NID_pkcs9_messageDigest, 0, NULL, 0, false, &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE);
+	expect(ctx, sig, len, changed, strlen(changed), VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE);
+	OPENSSL_free(sig);
+	/* Two message-digests (the second of another document): neither counts. */
+	SHA256((const unsigned char *)changed, strlen(changed), md);
+	sig = cades_attr_changed(NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, md, sizeof(md), true,
+	                         &len);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE);
+	expect(ctx, sig, len, changed, strlen(changed), VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE);
+	OPENSSL_free(sig);
+	/* The message-digest replaced by the other document's, signed: over that one only. */
+	sig = cades_attr_changed(NID_pkcs9_messageDigest, V_ASN1_OCTET_STRING, md, sizeof(md), false,
+	                         &len);
+	expect(ctx, sig, len, changed, strlen(changed), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE);
+	OPENSSL_free(sig);
+	/* A content that is not declared as data (content-type follows it): a warning. */
+	in = BIO_new_mem_buf(doc, (int)strlen(doc));
+	assert_non_null(cms = CMS_sign(NULL, NULL, NULL, NULL, f));
+	assert_int_equal(CMS_set1_eContentType(cms, other), 1);
+	assert_non_null(CMS_add1_signer(cms, pki.signer, pki.signer_key, EVP_sha256(), f));
+	assert_int_equal(CMS_final(cms, in, NULL, f), 1);
+	BIO_free(in);
+	sig = cms_der(cms, &len);
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	assert_true(report_warns(r, 0, "1.2.3.4.5"));
+	verify_report_free(r);
+	OPENSSL_free(sig);
+	ASN1_OBJECT_free(other);
+	verify_ctx_free(ctx);
+}
+
 static void
 test_garbage_and_truncation(void **state)
 {
@@ -1516,6 +1712,8 @@ main(void)
 		cmocka_unit_test(test_attached_and_document),
 		cmocka_unit_test(test_timestamp_binding),
 		cmocka_unit_test(test_signer_certificate),
+		cmocka_unit_test(test_several_signers),
+		cmocka_unit_test(test_signed_attributes),
 		cmocka_unit_test(test_garbage_and_truncation),
 		cmocka_unit_test(test_ctx_errors),
 	};
