@@ -350,6 +350,7 @@ verify_report_print(const struct verify_report *r, FILE *f)
 		print_result(f, s);
 		fputc('\n', f);
 		line(f, "    ", "signer", jstr(json_object_get(s, "signer"), "subject"));
+		line(f, "    ", "checked over", jstr(s, "signed_content"));
 		line(f, "    ", "signing time", jstr(s, "claimed_signing_time"));
 		line(f, "    ", "best sig. time", jstr(s, "best_signature_time"));
 		line(f, "    ", "algorithm", jstr(s, "signature_algorithm"));

@@ -139,6 +139,11 @@ report '.signatures[0].signed_content == "document" and
 	any(.signatures[0].problems[]; .detail | test("not the content the signature carries"))'
 verify 1 "$T/empty.txt" "$T/att.p7s" "${TRUST[@]}"
 first_is TOTAL-FAILED HASH_FAILURE
+# The summary says what was checked.
+"$V" verify "$T/other.txt" "$T/att.p7s" "${TRUST[@]}" >"$T/v.txt" 2>&1 || true
+grep -qE "^ +checked over +document$" "$T/v.txt" || fail "summary: $(cat "$T/v.txt")"
+"$V" verify "$T/att.p7s" "${TRUST[@]}" >"$T/v.txt" 2>&1 || fail "attached alone: $(cat "$T/v.txt")"
+grep -qE "^ +checked over +encapsulated$" "$T/v.txt" || fail "summary: $(cat "$T/v.txt")"
 sign alice "$T/att-noattr.p7s" -nodetach -noattr
 ossl_ok "$T/att-noattr.p7s"
 verify 0 "$D" "$T/att-noattr.p7s" "${TRUST[@]}"
