@@ -92,7 +92,7 @@ input_detect(const struct verify_input *in, enum verify_format *fmt, char *err, 
 {
 	CMS_ContentInfo *cms = NULL;
 	uint8_t *der = NULL, *owned = NULL;
-	const uint8_t *tok;
+	const uint8_t *tok, *pem;
 	size_t len = 0, toklen;
 	bool pdf = is_pdf(in->sig, in->sig_len);
 	int ret = INK_ERR_INVALID;
@@ -118,6 +118,13 @@ input_detect(const struct verify_input *in, enum verify_format *fmt, char *err, 
 	if ((ret = der_decode(in->sig, in->sig_len, &der, &len)) != 0) {
 		snprintf(err, errsz, "not a signature: neither DER, PEM, base64 nor PDF");
 		return ret == INK_ERR_ALLOC ? ret : INK_ERR_INVALID;
+	}
+	/* der_decode() reads the first PEM block: a signature after it would go unchecked. */
+	if (in->sig[0] != 0x30 && (pem = memmem(in->sig, in->sig_len, "-----BEGIN ", 11)) != NULL &&
+	    memmem(pem + 11, in->sig_len - (size_t)(pem + 11 - in->sig), "-----BEGIN ", 11) != NULL) {
+		snprintf(err, errsz, "several PEM blocks: give one signature at a time");
+		ret = INK_ERR_INVALID;
+		goto out;
 	}
 	if ((ret = tst_unwrap(der, len, &tok, &toklen, &owned, err, errsz)) != 0)
 		goto out;

@@ -999,6 +999,25 @@ cms_sign_bag(X509 *signer, EVP_PKEY *key, X509 *extra, unsigned flags, size_t *o
 	return cms_der(cms, outlen);
 }
 
+/* A CMS signature (DER) as PEM text (malloc'd, not NUL-terminated). */
+static char *
+pem_of(const uint8_t *der, size_t len, size_t *outlen)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p, *out;
+	long n;
+
+	assert_true(PEM_write_bio(b, "CMS", "", der, (long)len) > 0);
+	n = BIO_get_mem_data(b, &p);
+	assert_true(n > 0);
+	out = malloc((size_t)n);
+	assert_non_null(out);
+	memcpy(out, p, (size_t)n);
+	*outlen = (size_t)n;
+	BIO_free(b);
+	return out;
+}
+
 static void
 test_attached_and_document(void **state)
 {
@@ -1006,7 +1025,7 @@ test_attached_and_document(void **state)
 	struct verify_report *r;
 	const char *sha512 = "2.16.840.1.101.3.4.2.3", *sha256 = "2.16.840.1.101.3.4.2.1";
 	uint8_t *att, *noattr, *det;
-	char changed[sizeof(doc)], *pdf;
+	char changed[sizeof(doc)], *pdf, *pem, *pem2;
 	size_t alen, nlen, dlen, plen;
 	int ret;
 
@@ -1049,6 +1068,19 @@ test_attached_and_document(void **state)
 	r = run(ctx, det, dlen, NULL, 0, &ret);
 	assert_true(report_says(r, 0, "signed_content", "none"));
 	verify_report_free(r);
+	/* Two PEM signatures in one input: refused, not the first checked and the second ignored. */
+	pem = pem_of(att, alen, &plen);
+	pem2 = malloc(2 * plen);
+	assert_non_null(pem2);
+	memcpy(pem2, pem, plen);
+	memcpy(pem2 + plen, pem, plen);
+	r = run(ctx, (uint8_t *)pem, plen, doc, strlen(doc), &ret);
+	assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+	verify_report_free(r);
+	r = run(ctx, (uint8_t *)pem2, 2 * plen, doc, strlen(doc), &ret);
+	assert_int_equal(ret, INK_ERR_INVALID);
+	free(pem);
+	free(pem2);
 	/* A PDF carries what it signs: a document given with it is refused, not ignored. */
 	pdf = pdf_make(&plen);
 	r = run(ctx, (uint8_t *)pdf, plen, doc, strlen(doc), &ret);
