@@ -59,7 +59,6 @@ say "making a test PKI with openssl"
 selfsigned root "Paths Root"
 selfsigned fakeroot "Paths Root"    # same name, another key: nobody trusts it
 selfsigned stranger "Stranger Root"
-issue alice alice 4097 leaf
 issue bob bob 4098 leaf
 issue carol carol 4099 leaf stranger
 issue tsa "Paths TSA" 4100 tsa
@@ -68,8 +67,11 @@ issue tsa "Paths TSA" 4100 tsa
 der_hex() { openssl x509 -in "$P/$1.pem" -outform DER | xxd -p | tr -d '\n'; }
 sorts_first() { local LC_ALL=C; [[ "$(der_hex "$1")" < "$(der_hex alice)" ]]; }
 # The impostor: alice's issuer name and serial (and subject), another key, a CA nobody trusts.
+# (alice's is made again too: made a second later, the impostor would never sort first against
+# a short ECDSA value of hers.)
 for i in $(seq 30); do
 	rm -f "$P/impostor.key"
+	issue alice alice 4097 leaf
 	issue impostor alice 4097 leaf fakeroot
 	sorts_first impostor && break
 done
