@@ -23,6 +23,8 @@ struct pdf_sig {
 	uint8_t *contents;        /* /Contents as qpdf reads it */
 	size_t contents_len;
 	struct pdf_perms perms;
+	int vid, fid;             /* object numbers of the dictionary and its field (-1: direct) */
+	bool shared;              /* another field claims the same dictionary */
 };
 
 static bool
@@ -99,16 +101,22 @@ der_len(const uint8_t *p, size_t n)
 static void
 perms_free(struct pdf_perms *p)
 {
-	while (p->nfields > 0)
-		free(p->fields[--p->nfields]);
+	struct pdf_lock_spec *l;
+
+	while (p->nlocks > 0) {
+		l = &p->locks[--p->nlocks];
+		while (l->nfields > 0)
+			free(l->fields[--l->nfields]);
+	}
 }
 
-/* A FieldMDP transform's or a /Lock dictionary's /Action and /Fields into p (the first one
- * found wins; "all" always does). */
+/* Adds a FieldMDP transform's or a /Lock dictionary's /Action and /Fields to p's locks (a
+ * field is locked when any lock locks it). */
 static void
 perms_lock(qpdf_data q, qpdf_oh params, struct pdf_perms *p)
 {
 	qpdf_oh fields = pdfq_get(q, params, "/Fields"), f;
+	struct pdf_lock_spec *l;
 	enum pdf_lock lock;
 	const char *t;
 	int i, n;
@@ -121,20 +129,23 @@ perms_lock(qpdf_data q, qpdf_oh params, struct pdf_perms *p)
 		lock = PDF_LOCK_EXCLUDE;
 	else
 		return;
-	if (p->lock == PDF_LOCK_ALL || (p->lock != PDF_LOCK_NONE && lock != PDF_LOCK_ALL))
+	if (p->nlocks == PDF_LOCKS_MAX) {
+		/* More locks than are kept: everything is locked rather than too little. */
+		p->locks[PDF_LOCKS_MAX - 1].action = PDF_LOCK_ALL;
 		return;
-	perms_free(p);
-	p->lock = lock;
+	}
+	l = &p->locks[p->nlocks++];
+	l->action = lock;
 	n = qpdf_oh_is_array(q, fields) ? qpdf_oh_get_array_n_items(q, fields) : 0;
-	for (i = 0; i < n && p->nfields < PDF_LOCK_FIELDS_MAX; i++) {
+	for (i = 0; i < n && l->nfields < PDF_LOCK_FIELDS_MAX; i++) {
 		f = qpdf_oh_get_array_item(q, fields, i);
 		if (qpdf_oh_is_string(q, f) && (t = qpdf_oh_get_utf8_value(q, f)) != NULL &&
-		    (p->fields[p->nfields] = strdup(t)) != NULL)
-			p->nfields++;
+		    (l->fields[l->nfields] = strdup(t)) != NULL)
+			l->nfields++;
 	}
-	/* A list cut short locks everything rather than too little. */
-	if (i < n && lock == PDF_LOCK_INCLUDE)
-		p->lock = PDF_LOCK_ALL;
+	/* A list cut short (or a name not kept) locks everything rather than too little. */
+	if (lock == PDF_LOCK_INCLUDE && (size_t)n != l->nfields)
+		l->action = PDF_LOCK_ALL;
 }
 
 /* The DocMDP P of a signature dictionary's /Reference, or 0 when it has none. */
@@ -209,28 +220,35 @@ sigs_free(struct pdf_sig *sigs, size_t n)
 	}
 }
 
-/* Adds field f's signature to sigs when it is a signature field with a value not seen yet. */
+/* Adds field f's signature to sigs when it is a signature field with a value not seen yet;
+ * a value another field already claimed marks that signature shared. */
 static int
-sig_add(qpdf_data q, qpdf_oh f, int cert_p, struct pdf_sig *sigs, int *vid, size_t *n,
-        char *err, size_t errsz)
+sig_add(qpdf_data q, qpdf_oh f, int cert_p, struct pdf_sig *sigs, size_t *n, char *err,
+        size_t errsz)
 {
 	qpdf_oh v = pdfq_get(q, f, "/V");
-	int id;
+	int id, fid;
 	size_t i;
 
 	if (!pdfq_is_sig_field(q, f) || !qpdf_oh_is_dictionary(q, v))
 		return 0;
 	id = qpdf_oh_is_indirect(q, v) ? qpdf_oh_get_object_id(q, v) : -1;
+	fid = qpdf_oh_is_indirect(q, f) ? qpdf_oh_get_object_id(q, f) : -1;
 	for (i = 0; i < *n; i++) {
-		if (id != -1 && vid[i] == id)
+		if (id != -1 && sigs[i].vid == id) {
+			sigs[i].shared = sigs[i].shared || fid == -1 || sigs[i].fid != fid;
 			return 0;
+		}
 	}
 	if (*n == VERIFY_MAX_SIGNATURES) {
 		snprintf(err, errsz, "more than %d signatures in the PDF", VERIFY_MAX_SIGNATURES);
 		return INK_ERR_TOO_LARGE;
 	}
-	if (sig_read(q, f, v, cert_p, &sigs[*n]))
-		vid[(*n)++] = id;
+	if (sig_read(q, f, v, cert_p, &sigs[*n])) {
+		sigs[*n].vid = id;
+		sigs[*n].fid = fid;
+		(*n)++;
+	}
 	return 0;
 }
 
@@ -241,7 +259,7 @@ static int
 sigs_find(qpdf_data q, struct pdf_sig *sigs, size_t *n, char *err, size_t errsz)
 {
 	qpdf_oh root = qpdf_get_root(q), stack[PDF_FIELD_DEPTH], f, kids, annots;
-	int idx[PDF_FIELD_DEPTH], depth = 0, seen = 0, cert_p, vid[VERIFY_MAX_SIGNATURES];
+	int idx[PDF_FIELD_DEPTH], depth = 0, seen = 0, cert_p;
 	int pages, pg, i, cnt, ret;
 
 	*n = 0;
@@ -258,7 +276,7 @@ sigs_find(qpdf_data q, struct pdf_sig *sigs, size_t *n, char *err, size_t errsz)
 		f = qpdf_oh_get_array_item(q, stack[depth], idx[depth]++);
 		if (++seen > PDF_FIELDS_MAX)
 			goto too_many;
-		if ((ret = sig_add(q, f, cert_p, sigs, vid, n, err, errsz)) != 0)
+		if ((ret = sig_add(q, f, cert_p, sigs, n, err, errsz)) != 0)
 			return ret;
 		kids = pdfq_get(q, f, "/Kids");
 		if (qpdf_oh_is_array(q, kids) && depth + 1 < PDF_FIELD_DEPTH) {
@@ -274,7 +292,7 @@ sigs_find(qpdf_data q, struct pdf_sig *sigs, size_t *n, char *err, size_t errsz)
 			if (++seen > PDF_FIELDS_MAX)
 				goto too_many;
 			f = qpdf_oh_get_array_item(q, annots, i);
-			if ((ret = sig_add(q, f, cert_p, sigs, vid, n, err, errsz)) != 0)
+			if ((ret = sig_add(q, f, cert_p, sigs, n, err, errsz)) != 0)
 				return ret;
 		}
 	}
@@ -288,12 +306,23 @@ too_many:
 	return INK_ERR_TOO_LARGE;
 }
 
+/* Where a signature's revision ends by its ByteRange; 0 when the range is not even numbers
+ * (range_check says why). */
+static size_t
+sig_end(const struct pdf_sig *s)
+{
+	const int64_t lim = INT64_C(1) << 48;
+
+	if (s->br[2] < 0 || s->br[3] < 0 || s->br[2] > lim || s->br[3] > lim)
+		return 0;
+	return (size_t)(s->br[2] + s->br[3]);
+}
+
 /* Signatures in the order they were made: by where their revision ends. */
 static int
 sig_cmp(const void *a, const void *b)
 {
-	const struct pdf_sig *x = a, *y = b;
-	int64_t ex = x->br[2] + x->br[3], ey = y->br[2] + y->br[3];
+	size_t ex = sig_end(a), ey = sig_end(b);
 
 	return ex < ey ? -1 : ex > ey;
 }
@@ -416,25 +445,36 @@ revisions_check(const uint8_t *pdf, size_t len, size_t end, struct verify_issues
 
 /* The changes after the signed revision (end), into pdfo.modifications; an illegal one (or
  * one that cannot be judged) makes the signature INDETERMINATE/SIG_CONSTRAINTS_FAILURE. */
+/* What pdf_validate knows of the whole document, shared by each signature's checks. */
+struct pdf_doc {
+	qpdf_data q;
+	bool repaired;                  /* read only with repair */
+	const uint8_t *pdf;
+	size_t len;
+	struct pdf_sigref refs[VERIFY_MAX_SIGNATURES];
+	size_t nrefs;
+	size_t budget;                  /* object pairs left to compare (PDFDIFF_BUDGET) */
+};
+
 static void
-changes_check(qpdf_data q, bool repaired, const uint8_t *pdf, size_t len, size_t end,
-              const struct pdf_perms *perms, size_t *budget, struct verify_issues *is,
-              json_t *pdfo)
+changes_check(struct pdf_doc *doc, size_t end, const struct pdf_perms *perms,
+              struct verify_issues *is, json_t *pdfo)
 {
 	struct pdfdiff_result res = { 0 };
 	json_t *mods = json_array();
 
 	json_object_set_new(pdfo, "docmdp_p", json_integer(perms->docmdp));
-	if (mods == NULL || end == len || revisions_check(pdf, len, end, is) > 0)
+	if (mods == NULL || end == doc->len || revisions_check(doc->pdf, doc->len, end, is) > 0)
 		goto out;
-	if (repaired) {
+	if (doc->repaired) {
 		/* What a reader would show after the signature cannot be known for sure. */
 		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
 		          "the PDF was changed after this signature and cannot be read without "
 		          "repair: the changes cannot be judged");
 		goto out;
 	}
-	if (pdfdiff_run(q, pdf, end, perms, budget, mods, &res) != 0) {
+	if (pdfdiff_run(doc->q, doc->pdf, end, perms, doc->refs, doc->nrefs, &doc->budget, mods,
+	                &res) != 0) {
 		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
 		          "the signed range does not end at a revision of the document");
 		goto out;
@@ -452,9 +492,11 @@ out:
 }
 
 static int
-pdf_one(struct verify_ctx *ctx, qpdf_data q, bool repaired, const uint8_t *pdf, size_t len,
-        const struct pdf_sig *ps, size_t *budget, struct verify_report *r)
+pdf_one(struct verify_ctx *ctx, struct pdf_doc *doc, const struct pdf_sig *ps,
+        struct verify_report *r)
 {
+	const uint8_t *pdf = doc->pdf;
+	size_t len = doc->len;
 	struct verify_issues is;
 	struct verify_content content = { 0 }, ranges = { 0 };
 	CMS_ContentInfo *cms = NULL;
@@ -557,7 +599,7 @@ done:
 	                    json_pack("{s:s, s:s}", "indication", verify_indication_str(ind),
 	                              "sub_indication", verify_sub_str(sub)));
 	if (end != 0)
-		changes_check(q, repaired, pdf, len, end, &ps->perms, budget, &is, pdfo);
+		changes_check(doc, end, &ps->perms, &is, pdfo);
 	json_object_set_new(sig, "pdf", pdfo);
 	pdfo = NULL;
 	issues_result(&is, &ind, &sub);
@@ -581,34 +623,39 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 {
 	struct pdf_sig sigs[VERIFY_MAX_SIGNATURES];
 	struct verify_revdata dss;
-	qpdf_data q;
-	size_t n = 0, i, budget = PDFDIFF_BUDGET;
-	bool repaired = false;
+	struct pdf_doc doc = { .pdf = pdf, .len = len, .budget = PDFDIFF_BUDGET };
+	size_t n = 0, i;
 	int ret;
 
-	if ((q = pdfq_open(pdf, len, false)) == NULL) {
+	if ((doc.q = pdfq_open(pdf, len, false)) == NULL) {
 		/* Read it as a reader would, to name its signatures; changes after them are then
 		 * not judged but refused (changes_check). */
-		if ((q = pdfq_open(pdf, len, true)) == NULL) {
+		if ((doc.q = pdfq_open(pdf, len, true)) == NULL) {
 			snprintf(err, errsz, "not a readable PDF");
 			return INK_ERR_INVALID;
 		}
-		repaired = true;
+		doc.repaired = true;
 	}
-	if ((ret = sigs_find(q, sigs, &n, err, errsz)) != 0)
+	if ((ret = sigs_find(doc.q, sigs, &n, err, errsz)) != 0)
 		goto out;
 	qsort(sigs, n, sizeof(sigs[0]), sig_cmp);
+	for (i = 0; i < n; i++) {
+		doc.refs[i].id = sigs[i].vid;
+		doc.refs[i].end = sig_end(&sigs[i]);
+		doc.refs[i].shared = sigs[i].shared;
+	}
+	doc.nrefs = n;
 	/* Validation data the document carries (PAdES B-LT) serves every signature in it. */
 	if ((ret = revdata_init(&dss)) != 0)
 		goto out;
-	(void)dss_read(q, &dss);
+	(void)dss_read(doc.q, &dss);
 	ctx->dss = &dss;
 	for (i = 0; i < n && ret == 0; i++)
-		ret = pdf_one(ctx, q, repaired, pdf, len, &sigs[i], &budget, r);
+		ret = pdf_one(ctx, &doc, &sigs[i], r);
 	ctx->dss = NULL;
 	revdata_free(&dss);
 out:
 	sigs_free(sigs, n);
-	pdfq_close(&q);
+	pdfq_close(&doc.q);
 	return ret;
 }

@@ -34,13 +34,16 @@ enum dk {
 };
 
 struct seen {
-	int o, og, n, ng;
+	int o, og, n, ng, kind;
 	bool used;
 };
 
 struct diff {
 	qpdf_data qo, qn;
 	const struct pdf_perms *perms;
+	const struct pdf_sigref *sigs;
+	size_t nsigs;
+	size_t end;         /* where the signed revision ends */
 	json_t *mods;
 	size_t illegal, permitted, listed;
 	size_t budget;
@@ -115,23 +118,50 @@ type_name(qpdf_data q, qpdf_oh h)
 	return "a value";
 }
 
-/* Whether FieldMDP (or the signature field's /Lock) forbids changing field f. */
+/* Whether a lock's list names field (or one of its ancestors: a listed "a" locks "a.b"). */
 static bool
-field_locked(struct diff *d, qpdf_oh f)
+lock_names(const struct pdf_lock_spec *l, const char *name)
 {
-	const struct pdf_perms *p = d->perms;
-	char name[512];
-	bool listed = false;
+	size_t i, k;
+
+	for (i = 0; i < l->nfields; i++) {
+		k = strlen(l->fields[i]);
+		if (strncmp(l->fields[i], name, k) == 0 && (name[k] == '\0' || name[k] == '.'))
+			return true;
+	}
+	return false;
+}
+
+static bool
+locked_by(const struct pdf_perms *p, const char *name)
+{
+	const struct pdf_lock_spec *l;
 	size_t i;
 
-	if (p->lock == PDF_LOCK_NONE)
+	for (i = 0; i < p->nlocks; i++) {
+		l = &p->locks[i];
+		if (l->action == PDF_LOCK_ALL ||
+		    (l->action == PDF_LOCK_INCLUDE && lock_names(l, name)) ||
+		    (l->action == PDF_LOCK_EXCLUDE && !lock_names(l, name)))
+			return true;
+	}
+	return false;
+}
+
+/* Whether FieldMDP or a /Lock forbids changing the field, by its name in either revision (a
+ * field moved under another /Parent keeps the lock of its old name). */
+static bool
+field_locked(struct diff *d, qpdf_oh o, qpdf_oh n)
+{
+	char name[512];
+
+	if (d->perms->nlocks == 0)
 		return false;
-	if (p->lock == PDF_LOCK_ALL)
+	pdfq_field_name(d->qo, o, name, sizeof(name));
+	if (locked_by(d->perms, name))
 		return true;
-	pdfq_field_name(d->qn, f, name, sizeof(name));
-	for (i = 0; i < p->nfields; i++)
-		listed = listed || strcmp(p->fields[i], name) == 0;
-	return p->lock == PDF_LOCK_INCLUDE ? listed : !listed;
+	pdfq_field_name(d->qn, n, name, sizeof(name));
+	return locked_by(d->perms, name);
 }
 
 /* Keys of a dictionary (a stream's: its dictionary), copied: qpdf iterates one at a time. */
@@ -237,17 +267,17 @@ stream_data_eq(struct diff *d, qpdf_oh o, qpdf_oh n)
 /* ---- pairs already compared (cycles, shared objects) ---- */
 
 static size_t
-seen_hash(int o, int og, int n, int ng, size_t cap)
+seen_hash(int o, int og, int n, int ng, int kind, size_t cap)
 {
 	uint64_t h = (uint64_t)(unsigned)o * 0x9E3779B97F4A7C15u ^ (uint64_t)(unsigned)n * 0xC2B2AE3D27D4EB4Fu ^
-	             (uint64_t)(unsigned)og << 17 ^ (uint64_t)(unsigned)ng << 41;
+	             (uint64_t)(unsigned)og << 17 ^ (uint64_t)(unsigned)ng << 41 ^ (uint64_t)(unsigned)kind << 57;
 
 	return (size_t)(h ^ h >> 29) & (cap - 1);
 }
 
-/* True when the pair was compared already; records it otherwise. */
+/* True when the pair was compared already as kind; records it otherwise. */
 static bool
-seen_check(struct diff *d, int o, int og, int n, int ng)
+seen_check(struct diff *d, int o, int og, int n, int ng, int kind)
 {
 	struct seen *old, *s;
 	size_t i, cap;
@@ -261,7 +291,7 @@ seen_check(struct diff *d, int o, int og, int n, int ng)
 		old = d->seen;
 		for (i = 0; i < d->seen_cap; i++) {
 			if (old[i].used) {
-				size_t h = seen_hash(old[i].o, old[i].og, old[i].n, old[i].ng, cap);
+				size_t h = seen_hash(old[i].o, old[i].og, old[i].n, old[i].ng, old[i].kind, cap);
 				while (s[h].used)
 					h = (h + 1) & (cap - 1);
 				s[h] = old[i];
@@ -271,12 +301,13 @@ seen_check(struct diff *d, int o, int og, int n, int ng)
 		d->seen = s;
 		d->seen_cap = cap;
 	}
-	for (i = seen_hash(o, og, n, ng, d->seen_cap); d->seen[i].used; i = (i + 1) & (d->seen_cap - 1)) {
+	for (i = seen_hash(o, og, n, ng, kind, d->seen_cap); d->seen[i].used;
+	     i = (i + 1) & (d->seen_cap - 1)) {
 		s = &d->seen[i];
-		if (s->o == o && s->og == og && s->n == n && s->ng == ng)
+		if (s->o == o && s->og == og && s->n == n && s->ng == ng && s->kind == kind)
 			return true;
 	}
-	d->seen[i] = (struct seen){ o, og, n, ng, true };
+	d->seen[i] = (struct seen){ o, og, n, ng, kind, true };
 	d->seen_n++;
 	return false;
 }
@@ -324,105 +355,222 @@ invisible(qpdf_data q, qpdf_oh w)
 	return v[0] == v[2] || v[1] == v[3];
 }
 
-/* A new annotation or field is permitted when it is a signature field (or its widget) and
- * signing is: DocMDP P >= 2, or a document time-stamp (allowed at every P). An empty
- * signature field that shows something is not: its appearance would be signed by no one. */
+/* The keys a new signature field or its widget may have (ISO 32000-2 Tables 226, 228, 235,
+ * 238): no actions (/A, /AA), no kids. */
+static const char *const sig_field_keys[] = {
+	"/Type", "/Subtype", "/FT", "/T", "/TU", "/TM", "/V", "/Rect", "/F", "/P", "/AP", "/AS",
+	"/MK", "/Border", "/BS", "/DA", "/Q", "/Ff", "/Lock", "/SV", "/NM", "/M", "/StructParent",
+	"/Contents", "/Parent",
+};
+
+/* The signature of the document whose dictionary is v, or NULL. */
+static const struct pdf_sigref *
+sig_of(struct diff *d, qpdf_oh v)
+{
+	int id;
+	size_t i;
+
+	if (!qpdf_oh_is_indirect(d->qn, v))
+		return NULL;
+	id = qpdf_oh_get_object_id(d->qn, v);
+	for (i = 0; i < d->nsigs; i++) {
+		if (d->sigs[i].id == id)
+			return &d->sigs[i];
+	}
+	return NULL;
+}
+
+/* A new signature field (or widget, or a value given to an empty one) is permitted when it
+ * holds a signature of this document made after the signed revision and claimed by no other
+ * field (its own signature then covers its appearance), or when it is empty and shows nothing;
+ * at DocMDP P=1 only a document time-stamp that shows nothing. Anything else new in /Annots
+ * is an annotation (P=3), and anything else new in /Fields is refused. */
 static void
 judge_new_sig(struct diff *d, qpdf_oh n, const char *what)
 {
-	bool sig = pdfq_is_sig_field(d->qn, n);
-	qpdf_oh v = pdfq_get(d->qn, n, "/V");
-	bool dts = sig && pdfq_name_is(d->qn, v, "/Type", "/DocTimeStamp");
-	bool empty = sig && !qpdf_oh_is_dictionary(d->qn, v);
+	bool sig = pdfq_is_sig_field(d->qn, n), hidden = invisible(d->qn, n), dts;
+	qpdf_oh v = pdfq_inherited(d->qn, n, "/V");
+	const struct pdf_sigref *ref = sig_of(d, v);
+	char **keys = NULL;
+	size_t nkeys = 0, i, j;
 
-	if (sig && empty && qpdf_oh_has_key(d->qn, n, "/Rect") && !invisible(d->qn, n))
-		mod_add(d, false, "%s added: an empty signature field with a visible appearance", what);
-	else if (sig && (dts || d->perms->docmdp >= 2))
+	if (!sig) {
+		if (qpdf_oh_is_dictionary(d->qn, n) && !pdfq_name_is(d->qn, n, "/Subtype", "/Widget") &&
+		    qpdf_oh_has_key(d->qn, n, "/Subtype") && strcmp(what, "annotation") == 0)
+			mod_add(d, d->perms->docmdp >= 3, "annotation added (%s)%s",
+			        qpdf_oh_get_name(d->qn, pdfq_get(d->qn, n, "/Subtype")),
+			        d->perms->docmdp >= 3 ? "" : ": annotations are not permitted (DocMDP P<3)");
+		else
+			mod_add(d, false, "%s added that is not a signature field", what);
+		return;
+	}
+	if (keys_of(d->qn, n, &keys, &nkeys) != 0) {
+		d->broken = true;
+		return;
+	}
+	for (i = 0; i < nkeys; i++) {
+		for (j = 0; j < sizeof(sig_field_keys) / sizeof(sig_field_keys[0]); j++) {
+			if (strcmp(keys[i], sig_field_keys[j]) == 0)
+				break;
+		}
+		if (j == sizeof(sig_field_keys) / sizeof(sig_field_keys[0])) {
+			mod_add(d, false, "%s added: a signature field with %s, which a signature field "
+			        "may not carry", what, keys[i]);
+			keys_free(keys, nkeys);
+			return;
+		}
+	}
+	keys_free(keys, nkeys);
+	if (pdfq_null(d->qn, v)) {
+		if (!hidden)
+			mod_add(d, false, "%s added: an empty signature field with a visible appearance",
+			        what);
+		else
+			mod_add(d, d->perms->docmdp >= 2, "%s added: an empty signature field%s", what,
+			        d->perms->docmdp >= 2 ? "" : ", but DocMDP P=1 permits no change");
+		return;
+	}
+	if (ref == NULL || ref->shared || ref->end <= d->end) {
+		mod_add(d, false, "%s added: a signature field whose value is %s", what,
+		        ref == NULL ? "not a signature of this document" :
+		        ref->shared ? "a signature another field claims too" :
+		                      "a signature made before this one");
+		return;
+	}
+	dts = pdfq_name_is(d->qn, v, "/Type", "/DocTimeStamp");
+	if (d->perms->docmdp >= 2 || (dts && hidden))
 		mod_add(d, true, "%s added: a %s", what, dts ? "document time-stamp" : "signature field");
-	else if (sig)
-		mod_add(d, false, "%s added: a signature field, but DocMDP P=1 permits no change", what);
-	else if (qpdf_oh_is_dictionary(d->qn, n) && !pdfq_name_is(d->qn, n, "/Subtype", "/Widget") &&
-	         qpdf_oh_has_key(d->qn, n, "/Subtype") && strcmp(what, "annotation") == 0)
-		mod_add(d, d->perms->docmdp >= 3, "annotation added (%s)%s",
-		        qpdf_oh_get_name(d->qn, pdfq_get(d->qn, n, "/Subtype")),
-		        d->perms->docmdp >= 3 ? "" : ": annotations are not permitted (DocMDP P<3)");
 	else
-		mod_add(d, false, "%s added that is not a signature field", what);
+		mod_add(d, false, "%s added: a %s, but DocMDP P=1 permits %s", what,
+		        dts ? "visible document time-stamp" : "signature field",
+		        dts ? "only invisible document time-stamps" : "no change");
 }
 
-/* /Annots, /Fields, /Kids: entries are matched by object, not by place. Entries of the signed
- * revision stay (removing an annotation needs P=3); new ones are judged by judge_new_sig. */
+/* An entry of a list, for matching by object: (number, generation), or its place when direct. */
+struct entry {
+	int id, gen, at;
+};
+
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	if (x->gen != y->gen)
+		return x->gen < y->gen ? -1 : 1;
+	return x->id == 0 ? (x->at > y->at) - (x->at < y->at) : 0;
+}
+
+/* The entries of list h (an array, or nothing), sorted; NULL on failure (d->broken). */
+static struct entry *
+entries_of(struct diff *d, qpdf_data q, qpdf_oh h, int *cnt)
+{
+	struct entry *e;
+	qpdf_oh it;
+	int i, n = qpdf_oh_is_array(q, h) ? qpdf_oh_get_array_n_items(q, h) : 0;
+
+	*cnt = 0;
+	if ((size_t)n + 1 > d->budget) {
+		mod_add(d, false, "the document is too large to compare");
+		d->broken = true;
+		return NULL;
+	}
+	d->budget -= (size_t)n;
+	if ((e = calloc((size_t)n + 1, sizeof(*e))) == NULL) {
+		d->broken = true;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		it = qpdf_oh_get_array_item(q, h, i);
+		e[i].at = i;
+		if (qpdf_oh_is_indirect(q, it)) {
+			e[i].id = qpdf_oh_get_object_id(q, it);
+			e[i].gen = qpdf_oh_get_generation(q, it);
+		}
+		qpdf_oh_release(q, it);
+	}
+	qsort(e, (size_t)n, sizeof(*e), entry_cmp);
+	*cnt = n;
+	return e;
+}
+
+/* /Annots, /Fields, /Kids: entries are matched by object, not by place (a direct entry by its
+ * place). Entries of the signed revision stay (removing an annotation needs P=3); new ones are
+ * judged by judge_new_sig. */
 static void
 compare_list(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk elem, const char *what, int depth)
 {
-	int no = qpdf_oh_is_array(d->qo, o) ? qpdf_oh_get_array_n_items(d->qo, o) : 0;
-	int nn = qpdf_oh_is_array(d->qn, n) ? qpdf_oh_get_array_n_items(d->qn, n) : 0;
+	struct entry *eo = NULL, *en = NULL;
 	qpdf_oh a, b;
 	size_t was;
-	int i, j;
-	bool found;
+	int no = 0, nn = 0, i = 0, j = 0, c;
 
 	if (!pdfq_null(d->qn, n) && !qpdf_oh_is_array(d->qn, n)) {
 		mod_add(d, false, "was a list, now %s", type_name(d->qn, n));
 		return;
 	}
-	for (i = 0; i < no && !d->broken; i++) {
-		a = qpdf_oh_get_array_item(d->qo, o, i);
-		found = false;
-		for (j = 0; j < nn && !found; j++) {
-			b = qpdf_oh_get_array_item(d->qn, n, j);
-			if (qpdf_oh_is_indirect(d->qo, a) ?
-			            qpdf_oh_is_indirect(d->qn, b) &&
-			                    qpdf_oh_get_object_id(d->qo, a) == qpdf_oh_get_object_id(d->qn, b) &&
-			                    qpdf_oh_get_generation(d->qo, a) == qpdf_oh_get_generation(d->qn, b) :
-			            i == j) {
-				found = true;
-				was = path_push(d, "[%d]", j);
-				compare(d, a, b, elem, depth + 1);
-				path_pop(d, was);
-			}
-		}
-		if (!found) {
-			was = path_push(d, "[%d]", i);
-			mod_add(d, elem == DK_ANNOT && d->perms->docmdp >= 3, "%s of the signed revision "
-			        "removed", what);
+	if ((eo = entries_of(d, d->qo, o, &no)) == NULL || (en = entries_of(d, d->qn, n, &nn)) == NULL)
+		goto out;
+	while ((i < no || j < nn) && !d->broken) {
+		c = i == no ? 1 : j == nn ? -1 : entry_cmp(&eo[i], &en[j]);
+		if (c == 0) {
+			a = qpdf_oh_get_array_item(d->qo, o, eo[i].at);
+			b = qpdf_oh_get_array_item(d->qn, n, en[j].at);
+			was = path_push(d, "[%d]", en[j].at);
+			compare(d, a, b, elem, depth + 1);
 			path_pop(d, was);
-		}
-	}
-	for (j = 0; j < nn && !d->broken; j++) {
-		b = qpdf_oh_get_array_item(d->qn, n, j);
-		found = false;
-		for (i = 0; i < no && !found; i++) {
-			a = qpdf_oh_get_array_item(d->qo, o, i);
-			found = qpdf_oh_is_indirect(d->qo, a) ?
-			        qpdf_oh_is_indirect(d->qn, b) &&
-			                qpdf_oh_get_object_id(d->qo, a) == qpdf_oh_get_object_id(d->qn, b) &&
-			                qpdf_oh_get_generation(d->qo, a) == qpdf_oh_get_generation(d->qn, b) :
-			        i == j;
-		}
-		if (!found) {
-			was = path_push(d, "[%d]", j);
+			qpdf_oh_release(d->qo, a);
+			qpdf_oh_release(d->qn, b);
+			i++, j++;
+		} else if (c < 0) {
+			was = path_push(d, "[%d]", eo[i].at);
+			mod_add(d, elem == DK_ANNOT && d->perms->docmdp >= 3,
+			        "%s of the signed revision removed", what);
+			path_pop(d, was);
+			i++;
+		} else {
+			b = qpdf_oh_get_array_item(d->qn, n, en[j].at);
+			was = path_push(d, "[%d]", en[j].at);
 			judge_new_sig(d, b, what);
 			path_pop(d, was);
+			qpdf_oh_release(d->qn, b);
+			j++;
 		}
 	}
+out:
+	free(eo);
+	free(en);
 }
 
 /* What a key of a dictionary of kind is, and whether its value may change. */
 enum key_rule {
 	KR_COMPARE,    /* compare, as the child kind says */
 	KR_FREE,       /* may change in any way (validation data) */
+	KR_ADD,        /* entries may be added, none changed (the AcroForm's /DR) */
 	KR_LIST,       /* a list of annotations or fields */
-	KR_FILL,       /* a form field's value or appearance: form filling (P >= 2, not locked) */
+	KR_FILL,       /* a form field's value: form filling (P >= 2, not locked) */
+	KR_FILL_AP,    /* a form field's appearance: with its value, where the field may be filled */
 	KR_ANNOT,      /* an annotation's contents: P = 3 */
 	KR_SIGN,       /* a signature field's value: may be set once, by signing */
-	KR_SKIP,       /* a back-reference, compared from the other end */
+	KR_SIGN_AP,    /* a signature field's appearance: only while it is being signed */
 };
 
-static enum key_rule
-key_rule(struct diff *d, enum dk kind, qpdf_oh o, qpdf_oh n, const char *key, enum dk *child)
+/* Whether a form field may not be filled in: read-only (/Ff bit 1) or a push-button (bit 17). */
+static bool
+fixed_field(qpdf_data q, qpdf_oh f)
 {
-	bool widget;
+	qpdf_oh ff = pdfq_inherited(q, f, "/Ff");
+	long long v = qpdf_oh_is_integer(q, ff) ? qpdf_oh_get_int_value(q, ff) : 0;
+
+	return (v & 1) != 0 || (pdfq_name_is(q, f, "/FT", "/Btn") && (v & (1 << 16)) != 0);
+}
+
+static enum key_rule
+key_rule(struct diff *d, enum dk kind, qpdf_oh o, const char *key, enum dk *child)
+{
+	bool widget, sig;
 
 	*child = DK_OTHER;
 	switch (kind) {
@@ -435,51 +583,107 @@ key_rule(struct diff *d, enum dk kind, qpdf_oh o, qpdf_oh n, const char *key, en
 			*child = DK_ACROFORM;
 		return KR_COMPARE;
 	case DK_PAGES:
-		if (strcmp(key, "/Kids") == 0)
-			*child = DK_PAGES; /* each kid's kind is read from its /Type below */
-		else if (strcmp(key, "/Parent") == 0)
-			return KR_SKIP;
-		return KR_COMPARE;
 	case DK_PAGE:
-		if (strcmp(key, "/Annots") == 0) {
+		/* A page inherits from its /Parent (ISO 32000-2 7.7.3.4): compared as a node. */
+		if (strcmp(key, "/Kids") == 0 || strcmp(key, "/Parent") == 0)
+			*child = DK_PAGES; /* each kid's kind is read from its /Type */
+		if (kind == DK_PAGE && strcmp(key, "/Annots") == 0) {
 			*child = DK_ANNOT;
 			return KR_LIST;
 		}
-		if (strcmp(key, "/Parent") == 0)
-			return KR_SKIP;
 		return KR_COMPARE;
 	case DK_ACROFORM:
 		if (strcmp(key, "/Fields") == 0) {
 			*child = DK_FIELD;
 			return KR_LIST;
 		}
-		/* A new signature needs its flags and, for its appearance, fonts in /DR. */
-		if (strcmp(key, "/SigFlags") == 0 || strcmp(key, "/DR") == 0 ||
-		    strcmp(key, "/DA") == 0 || strcmp(key, "/NeedAppearances") == 0)
-			return KR_FILL;
+		/* A new signature needs its flags and, for its appearance, fonts added to /DR; a
+		 * changed /DR, /DA or /NeedAppearances would redraw fields already there. */
+		if (strcmp(key, "/SigFlags") == 0)
+			return KR_FREE;
+		if (strcmp(key, "/DR") == 0)
+			return KR_ADD;
 		return KR_COMPARE;
 	case DK_ANNOT:
 	case DK_FIELD:
-		widget = pdfq_name_is(d->qn, n, "/Subtype", "/Widget");
+		widget = pdfq_name_is(d->qo, o, "/Subtype", "/Widget");
+		/* What the field is, the signed revision says. */
+		sig = pdfq_is_sig_field(d->qo, o);
 		if (strcmp(key, "/Kids") == 0) {
 			*child = DK_FIELD;
 			return KR_LIST;
 		}
-		if (strcmp(key, "/Parent") == 0 || strcmp(key, "/P") == 0)
-			return KR_SKIP;
-		if (kind == DK_ANNOT && !widget && !qpdf_oh_has_key(d->qn, n, "/FT"))
+		if (strcmp(key, "/Parent") == 0) {
+			*child = DK_FIELD;
+			return KR_COMPARE;
+		}
+		if (strcmp(key, "/P") == 0) {
+			*child = DK_PAGE;
+			return KR_COMPARE;
+		}
+		if (kind == DK_ANNOT && !widget && !qpdf_oh_has_key(d->qo, o, "/FT"))
 			return KR_ANNOT;
 		if (strcmp(key, "/V") == 0)
-			return pdfq_is_sig_field(d->qn, n) ? KR_SIGN : KR_FILL;
-		/* An appearance may change with a form field's value, or while a signature field is
+			return sig ? KR_SIGN : KR_FILL;
+		/* An appearance changes with a form field's value, or while a signature field is
 		 * being signed; a signature's appearance stays as it was signed. */
-		if (strcmp(key, "/AP") == 0 || strcmp(key, "/AS") == 0)
-			return !pdfq_is_sig_field(d->qn, n) ||
-			       !qpdf_oh_is_dictionary(d->qo, pdfq_get(d->qo, o, "/V")) ? KR_FILL : KR_COMPARE;
+		if (strcmp(key, "/AP") == 0)
+			return sig ? KR_SIGN_AP : KR_FILL_AP;
+		if (strcmp(key, "/AS") == 0)
+			return sig ? KR_SIGN_AP : KR_FILL;
 		return KR_COMPARE;
 	default:
 		return KR_COMPARE;
 	}
+}
+
+/* /DR: every entry of the signed revision stays as it was (compared); entries may be added. */
+static void
+compare_additive(struct diff *d, qpdf_oh o, qpdf_oh n, int depth)
+{
+	char **ko = NULL, **kn = NULL;
+	size_t no = 0, nn = 0, i, was;
+	qpdf_oh a, b;
+	bool added = false;
+
+	if (!qpdf_oh_is_dictionary(d->qo, o) || !qpdf_oh_is_dictionary(d->qn, n) || depth > 4) {
+		if (!pdfq_null(d->qo, o) || !qpdf_oh_is_dictionary(d->qn, n))
+			compare(d, o, n, DK_OTHER, depth + 1);
+		else
+			mod_add(d, true, "resources added (for a new signature's appearance)");
+		return;
+	}
+	if (keys_of(d->qo, o, &ko, &no) != 0 || keys_of(d->qn, n, &kn, &nn) != 0) {
+		d->broken = true;
+		goto out;
+	}
+	for (i = 0; i < no && !d->broken; i++) {
+		a = qpdf_oh_get_key(d->qo, o, ko[i]);
+		b = qpdf_oh_get_key(d->qn, n, ko[i]);
+		was = path_push(d, "%s", ko[i]);
+		if (qpdf_oh_is_dictionary(d->qo, a) && !qpdf_oh_is_indirect(d->qo, a))
+			compare_additive(d, a, b, depth + 1);
+		else
+			compare(d, a, b, DK_OTHER, depth + 1);
+		path_pop(d, was);
+		qpdf_oh_release(d->qo, a);
+		qpdf_oh_release(d->qn, b);
+	}
+	for (i = 0; i < nn; i++)
+		added = added || !keys_has(ko, no, kn[i]);
+	if (added)
+		mod_add(d, true, "resources added (for a new signature's appearance)");
+out:
+	keys_free(ko, no);
+	keys_free(kn, nn);
+}
+
+/* Whether the field's value (inherited) or its appearance state differs between revisions. */
+static bool
+value_changed(struct diff *d, qpdf_oh od, qpdf_oh nd, int depth)
+{
+	return differs(d, pdfq_inherited(d->qo, od, "/V"), pdfq_inherited(d->qn, nd, "/V"), depth) ||
+	       differs(d, pdfq_get(d->qo, od, "/AS"), pdfq_get(d->qn, nd, "/AS"), depth);
 }
 
 static void
@@ -487,7 +691,7 @@ compare_key(struct diff *d, qpdf_oh od, qpdf_oh nd, const char *key, enum dk kin
 {
 	qpdf_oh o = pdfq_get(d->qo, od, key), n = pdfq_get(d->qn, nd, key);
 	enum dk child;
-	enum key_rule rule = key_rule(d, kind, od, nd, key, &child);
+	enum key_rule rule = key_rule(d, kind, od, key, &child);
 	bool allowed;
 	size_t was = path_push(d, "%s", key);
 
@@ -498,10 +702,11 @@ compare_key(struct diff *d, qpdf_oh od, qpdf_oh nd, const char *key, enum dk kin
 	case KR_LIST:
 		compare_list(d, o, n, child, child == DK_ANNOT ? "annotation" : "form field", depth);
 		break;
-	case KR_SKIP:
+	case KR_ADD:
+		compare_additive(d, o, n, depth);
 		break;
 	case KR_SIGN:
-		if (!pdfq_null(d->qo, o)) {
+		if (!pdfq_null(d->qo, pdfq_inherited(d->qo, od, "/V"))) {
 			/* A signature already made stays as it was. */
 			compare(d, o, n, DK_OTHER, depth + 1);
 		} else if (!pdfq_null(d->qn, n)) {
@@ -509,21 +714,38 @@ compare_key(struct diff *d, qpdf_oh od, qpdf_oh nd, const char *key, enum dk kin
 			judge_new_sig(d, nd, "signature");
 		}
 		break;
+	case KR_SIGN_AP:
+		/* Only an empty field being signed now (its new signature covers the appearance). */
+		if (!differs(d, o, n, depth))
+			break;
+		allowed = pdfq_null(d->qo, pdfq_inherited(d->qo, od, "/V")) &&
+		          sig_of(d, pdfq_inherited(d->qn, nd, "/V")) != NULL;
+		if (allowed)
+			judge_new_sig(d, nd, "appearance of a signature");
+		else
+			mod_add(d, false, "the appearance of a signature field changed without a new "
+			        "signature in it");
+		break;
 	case KR_FREE:
 	case KR_FILL:
+	case KR_FILL_AP:
 	case KR_ANNOT:
 		if (!differs(d, o, n, depth))
 			break;
-		allowed = rule == KR_FREE ||
-		          (rule == KR_FILL && d->perms->docmdp >= 2 &&
-		           (kind == DK_ACROFORM || !field_locked(d, nd))) ||
-		          (rule == KR_ANNOT && d->perms->docmdp >= 3);
-		mod_add(d, allowed, "%s", rule == KR_FREE ? "validation data (DSS) added or changed" :
+		allowed = rule == KR_FREE || (rule == KR_ANNOT && d->perms->docmdp >= 3) ||
+		          ((rule == KR_FILL || rule == KR_FILL_AP) && d->perms->docmdp >= 2 &&
+		           !field_locked(d, od, nd) && !fixed_field(d->qo, od) &&
+		           (rule == KR_FILL || value_changed(d, od, nd, depth)));
+		mod_add(d, allowed, "%s", rule == KR_FREE ? (strcmp(key, "/DSS") == 0 ?
+		                                             "validation data (DSS) added or changed" :
+		                                             "changed (declarations only)") :
 		        rule == KR_ANNOT ? (allowed ? "annotation changed" :
 		                            "annotation changed: not permitted (DocMDP P<3)") :
-		        !allowed ? "form field changed: not permitted (DocMDP or a field lock)" :
-		        kind == DK_ACROFORM ? "form settings changed for a new signature" :
-		        "form field filled in");
+		        allowed ? (rule == KR_FILL ? "form field filled in" :
+		                   "form field's appearance changed with its value") :
+		        rule == KR_FILL_AP ? "form field's appearance changed: not with its value, or "
+		                             "the field may not be filled in" :
+		        "form field changed: not permitted (DocMDP, a lock, or a read-only field)");
 		break;
 	}
 	path_pop(d, was);
@@ -532,7 +754,6 @@ compare_key(struct diff *d, qpdf_oh od, qpdf_oh nd, const char *key, enum dk kin
 	qpdf_oh_release(d->qn, n);
 }
 
-/* Compares two dictionaries key by key; a stream's /Length is not compared (its data is). */
 static void
 compare_dict(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, bool stream, int depth)
 {
@@ -571,14 +792,27 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 		d->broken = true;
 		return;
 	}
+	/* What an object is, the signed revision says, wherever it is reached from (a page named
+	 * by /OpenAction is still a page); a node of the page tree is a page or another node. A
+	 * dry comparison (differs()) treats everything alike. */
+	if (!d->dry && (kind == DK_OTHER || kind == DK_PAGES) && qpdf_oh_is_dictionary(d->qo, o)) {
+		if (pdfq_name_is(d->qo, o, "/Type", "/Page"))
+			kind = DK_PAGE;
+		else if (pdfq_name_is(d->qo, o, "/Type", "/Pages"))
+			kind = DK_PAGES;
+		else if (kind == DK_OTHER && (pdfq_name_is(d->qo, o, "/Type", "/Annot") ||
+		                              (qpdf_oh_has_key(d->qo, o, "/Subtype") &&
+		                               qpdf_oh_has_key(d->qo, o, "/Rect"))))
+			kind = DK_ANNOT;
+		else if (kind == DK_OTHER && qpdf_oh_has_key(d->qo, o, "/FT"))
+			kind = DK_FIELD;
+	}
 	/* Only pairs of indirect objects can form a cycle; a direct object on either side is
 	 * compared wherever it is met (it may differ from one place to another). */
 	if (oi && ni && seen_check(d, qpdf_oh_get_object_id(d->qo, o), qpdf_oh_get_generation(d->qo, o),
-	                           qpdf_oh_get_object_id(d->qn, n), qpdf_oh_get_generation(d->qn, n)))
+	                           qpdf_oh_get_object_id(d->qn, n), qpdf_oh_get_generation(d->qn, n),
+	                           (int)kind))
 		return;
-	/* A node of the page tree is a page or another node, as its /Type says. */
-	if (kind == DK_PAGES && pdfq_name_is(d->qn, n, "/Type", "/Page"))
-		kind = DK_PAGE;
 	/* A first signature field brings the AcroForm: compared with an empty one. */
 	if (kind == DK_ACROFORM && pdfq_null(d->qo, o) && qpdf_oh_is_dictionary(d->qn, n)) {
 		compare_dict(d, o, n, kind, false, depth);
@@ -619,7 +853,8 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 
 int
 pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms *perms,
-            size_t *budget, json_t *mods, struct pdfdiff_result *res)
+            const struct pdf_sigref *sigs, size_t nsigs, size_t *budget, json_t *mods,
+            struct pdfdiff_result *res)
 {
 	struct diff d;
 	int ret = 0;
@@ -628,6 +863,9 @@ pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms
 	memset(&d, 0, sizeof(d));
 	d.qn = qn;
 	d.perms = perms;
+	d.sigs = sigs;
+	d.nsigs = nsigs;
+	d.end = end;
 	d.mods = mods;
 	d.budget = *budget;
 	if ((d.qo = pdfq_open(pdf, end, false)) == NULL)

@@ -60,17 +60,23 @@ pdfq_name_is(qpdf_data q, qpdf_oh dict, const char *key, const char *name)
 	return qpdf_oh_is_name_and_equals(q, pdfq_get(q, dict, key), name);
 }
 
-bool
-pdfq_is_sig_field(qpdf_data q, qpdf_oh f)
+qpdf_oh
+pdfq_inherited(qpdf_data q, qpdf_oh f, const char *key)
 {
 	int i;
 
 	for (i = 0; i < PDFQ_PARENTS_MAX && qpdf_oh_is_dictionary(q, f); i++) {
-		if (qpdf_oh_has_key(q, f, "/FT"))
-			return pdfq_name_is(q, f, "/FT", "/Sig");
+		if (qpdf_oh_has_key(q, f, key))
+			return qpdf_oh_get_key(q, f, key);
 		f = pdfq_get(q, f, "/Parent");
 	}
-	return false;
+	return qpdf_oh_new_null(q);
+}
+
+bool
+pdfq_is_sig_field(qpdf_data q, qpdf_oh f)
+{
+	return qpdf_oh_is_name_and_equals(q, pdfq_inherited(q, f, "/FT"), "/Sig");
 }
 
 void

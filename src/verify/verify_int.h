@@ -142,14 +142,28 @@ int pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len,
 /* ---- PDF revisions (pdfdiff.c) ---- */
 
 /* What a signature lets change after it: DocMDP P (1: nothing, 2: form filling and signing,
- * 3: also annotations; ISO 32000-2 12.8.2.2) and the fields FieldMDP or /Lock freezes. */
+ * 3: also annotations; ISO 32000-2 12.8.2.2) and the fields FieldMDP transforms and /Lock
+ * dictionaries freeze (a field is locked when any of them locks it). */
 enum pdf_lock { PDF_LOCK_NONE, PDF_LOCK_ALL, PDF_LOCK_INCLUDE, PDF_LOCK_EXCLUDE };
 #define PDF_LOCK_FIELDS_MAX 64
-struct pdf_perms {
-	int docmdp;
-	enum pdf_lock lock;
+#define PDF_LOCKS_MAX 4
+struct pdf_lock_spec {
+	enum pdf_lock action;
 	char *fields[PDF_LOCK_FIELDS_MAX];  /* fully qualified names (UTF-8), owned */
 	size_t nfields;
+};
+struct pdf_perms {
+	int docmdp;
+	struct pdf_lock_spec locks[PDF_LOCKS_MAX];
+	size_t nlocks;
+};
+
+/* A signature the document holds: its dictionary's object number, where its signed revision
+ * ends, and whether more than one field claims it. */
+struct pdf_sigref {
+	int id;
+	size_t end;
+	bool shared;
 };
 
 struct pdfdiff_result {
@@ -169,6 +183,8 @@ bool pdfq_null(qpdf_data q, qpdf_oh h);
 qpdf_oh pdfq_get(qpdf_data q, qpdf_oh dict, const char *key);
 /* Whether dict[key] is the name given ("/Sig"). */
 bool pdfq_name_is(qpdf_data q, qpdf_oh dict, const char *key, const char *name);
+/* A field's attribute, inherited through /Parent (ISO 32000-2 12.7.4.1); null when absent. */
+qpdf_oh pdfq_inherited(qpdf_data q, qpdf_oh f, const char *key);
 /* Whether a field or widget is a signature field (/FT inherited through /Parent). */
 bool pdfq_is_sig_field(qpdf_data q, qpdf_oh f);
 /* A field's fully qualified name (ISO 32000-2 12.7.4.2) into out[outsz]. */
@@ -178,10 +194,13 @@ void pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz);
 #define PDFDIFF_BUDGET 1000000u
 /* Compares the signed revision pdf[0..end) with the whole document qn (opened by pdfq_open)
  * object by object, from the catalog; each change goes to mods as {where, change, permitted}.
+ * A new signature field is permitted only when its value is one of sigs, signed after end and
+ * claimed by that field alone.
  * Each pair compared takes one from *budget; at 0 the comparison stops incomplete.
  * INK_ERR_INVALID when the revision cannot be read. */
 int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms *perms,
-                size_t *budget, json_t *mods, struct pdfdiff_result *res) INK_WUR;
+                const struct pdf_sigref *sigs, size_t nsigs, size_t *budget, json_t *mods,
+                struct pdfdiff_result *res) INK_WUR;
 
 /* Detects the format of in->sig (when in->format is AUTO) and checks it against the input. */
 int input_detect(const struct verify_input *in, enum verify_format *fmt, char *err,

@@ -230,6 +230,105 @@ $FORGE update form-s.pdf form-unannot.pdf --obj 3 "$(show 3 form-s.pdf | sed 's#
 check form-unannot.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
 ok "form filling: permitted without a lock, refused for a field FieldMDP locks (Include, All) and under DocMDP P=1, permitted for a field Exclude leaves free; removing a widget refused"
 
+# ---- a reviewer's attacks on the judgement (each passed once) ----
+OVER='1 g 0 0 340 40 re f 0 g BT /F1 24 Tf 12 10 Td (Pay 999999 yen) Tj ET'
+XO='/Type /XObject /Subtype /Form /BBox [0 0 340 40] /Resources << /Font << /F1 5 0 R >> >>'
+# A new signature field whose value is no signature at all, shown over the page.
+$FORGE update s1.pdf fake-sig.pdf --obj 3 "$(with_annot s1.pdf 92)" \
+	--obj 92 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Overlay) /V << /Type /Sig >> /Rect [60 690 400 730] /AP << /N 93 0 R >> /P 3 0 R >>" \
+	--stream 93 "$XO" "$OVER" || fail "update"
+check fake-sig.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+# ... calling itself a document time-stamp on a P=1 document.
+$FORGE update cert1.pdf fake-dts.pdf --obj 3 "$(with_annot cert1.pdf 92)" \
+	--obj 92 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Overlay) /V << /Type /DocTimeStamp >> /Rect [60 690 400 730] /AP << /N 93 0 R >> /P 3 0 R >>" \
+	--stream 93 "$XO" "$OVER" || fail "update"
+check fake-dts.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+# A genuine document time-stamp with a visible appearance over the page, on a P=1 document.
+$FORGE sign cert1.pdf visible-dts.pdf --doc-timestamp --tsa "$P/tsa.cnf" \
+	--obj 9 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (TS) /V 8 0 R /F 4 /Rect [60 690 400 730] /AP << /N 10 0 R >> /P 3 0 R >>" \
+	--stream 10 "$XO" "$OVER" || fail "pdf_forge sign --doc-timestamp"
+check visible-dts.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+# A second signer's empty field given an appearance, no signature in it.
+$FORGE update doc.pdf twosig.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/AcroForm << /Fields [ 6 0 R ] /SigFlags 3 >> >>#')" \
+	--obj 3 "$(show 3 doc.pdf | sed 's#>>$#/Annots [ 6 0 R ] >>#')" \
+	--obj 6 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Bob) /Rect [60 690 400 730] /F 4 /P 3 0 R >>" || fail "update"
+$FORGE sign twosig.pdf twosig-s.pdf "${SIGN[@]}" || fail "pdf_forge sign"
+$FORGE update twosig-s.pdf empty-ap.pdf --obj 6 "$(show 6 twosig-s.pdf | sed 's#>>$#/AP << /N 93 0 R >> >>#')" --stream 93 "$XO" "$OVER" || fail "update"
+check empty-ap.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/AP')"
+# A signed signature's appearance, drawn by a widget kid of the field.
+$FORGE sign doc.pdf kid.pdf "${SIGN[@]}" --obj 1 "<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [ 8 0 R ] /SigFlags 3 >> >>" \
+	--obj 7 "<< /Type /Annot /Subtype /Widget /Parent 8 0 R /F 4 /Rect [60 600 400 640] /AP << /N 9 0 R >> /P 3 0 R >>" \
+	--obj 8 "<< /FT /Sig /T (Alice) /V 6 0 R /Kids [ 7 0 R ] >>" --stream 9 "$XO" "BT /F1 18 Tf 12 10 Td (Signed by Alice) Tj ET" || fail "pdf_forge sign"
+$FORGE update kid.pdf kid-ap.pdf --stream 9 "$XO" "BT /F1 18 Tf 12 10 Td (Approved: 999999 yen) Tj ET" || fail "update"
+check kid-ap.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/AP')"
+# A locked field moved under a new /Parent (another name) and filled in.
+$FORGE update doc.pdf rform.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/AcroForm << /Fields [ 6 0 R ] >> >>#')" \
+	--obj 3 "$(show 3 doc.pdf | sed 's#>>$#/Annots [ 6 0 R ] >>#')" \
+	--obj 6 "<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100) /Rect [72 600 200 620] /DA (/F1 12 Tf 0 g) /AP << /N 7 0 R >> /P 3 0 R >>" \
+	--stream 7 "/Type /XObject /Subtype /Form /BBox [0 0 128 20] /Resources << /Font << /F1 5 0 R >> >>" "BT /F1 12 Tf 2 5 Td (100) Tj ET" || fail "update"
+$FORGE sign rform.pdf rform-lock.pdf "${SIGN[@]}" --fieldmdp Include:amount || fail "pdf_forge sign"
+$FORGE update rform-lock.pdf reparent.pdf --obj 6 "$(show 6 rform-lock.pdf | sed 's#/V (100)#/V (999999)#; s#/AP << /N 7 0 R >>##; s#>>$#/Parent 95 0 R /AP << /N 96 0 R >> >>#')" \
+	--obj 95 "<< /T (x) /Kids [ 6 0 R ] >>" --stream 96 "/Type /XObject /Subtype /Form /BBox [0 0 128 20] /Resources << /Font << /F1 5 0 R >> >>" "BT /F1 12 Tf 2 5 Td (999999) Tj ET" || fail "update"
+check reparent.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Parent|/V')"
+# /NeedAppearances and a /DR font that redraws a locked field's digits.
+$FORGE update rform-lock.pdf redraw.pdf --obj 1 "$(show 1 rform-lock.pdf | sed 's#/Fields \[ 9 0 R 6 0 R \]#/Fields [ 9 0 R 6 0 R ] /NeedAppearances true /DR << /Font << /F1 97 0 R >> >>#')" \
+	--obj 97 "<< /Type /Font /Subtype /Type3 /FontBBox [0 0 1000 1000] /FontMatrix [0.001 0 0 0.001 0 0] /FirstChar 48 /LastChar 49 /Widths [600 600] /Encoding << /Type /Encoding /Differences [48 /zero /one] >> /CharProcs << /zero 98 0 R /one 98 0 R >> /Resources << /Font << /H 5 0 R >> >> >>" \
+	--stream 98 "" "600 0 d0 BT /H 1000 Tf 0 0 Td (9) Tj ET" || fail "update"
+check redraw.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'NeedAppearances')"
+# A page moved under a new /Pages node that crops and rotates it (inherited attributes).
+$FORGE update s1.pdf reparent-page.pdf --obj 3 "$(show 3 s1.pdf | sed 's#/Parent 2 0 R#/Parent 90 0 R#')" \
+	--obj 90 "<< /Type /Pages /Kids [ 3 0 R ] /Count 1 /CropBox [0 0 612 690] /Rotate 180 /Parent 2 0 R >>" || fail "update"
+check reparent-page.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Parent')"
+# A new invisible signature field carrying a page-open JavaScript action.
+$FORGE update rform-lock.pdf sig-js.pdf --obj 3 "$(with_annot rform-lock.pdf 92)" \
+	--obj 92 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Later) /Rect [0 0 0 0] /P 3 0 R /AA << /PO << /S /JavaScript /JS (this.getField('amount').value='999999';) >> >> >>" || fail "update"
+check sig-js.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+# An unlocked field's appearance replaced while its value stays.
+$FORGE sign rform.pdf rform-s.pdf "${SIGN[@]}" || fail "pdf_forge sign"
+$FORGE update rform-s.pdf ap-only.pdf --stream 7 "/Type /XObject /Subtype /Form /BBox [0 0 128 20] /Resources << /Font << /F1 5 0 R >> >>" "BT /F1 12 Tf 2 5 Td (999999) Tj ET" || fail "update"
+check ap-only.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE
+# FieldMDP naming a parent field locks its kids.
+$FORGE update doc.pdf pform.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/AcroForm << /Fields [ 6 0 R ] >> >>#')" \
+	--obj 3 "$(show 3 doc.pdf | sed 's#>>$#/Annots [ 7 0 R ] >>#')" --obj 6 "<< /FT /Tx /T (person) /Kids [ 7 0 R ] >>" \
+	--obj 7 "<< /Type /Annot /Subtype /Widget /Parent 6 0 R /T (amount) /V (100) /Rect [72 600 200 620] /P 3 0 R >>" || fail "update"
+$FORGE sign pform.pdf pform-l.pdf "${SIGN[@]}" --fieldmdp Include:person || fail "pdf_forge sign"
+$FORGE update pform-l.pdf kid-fill.pdf --obj 7 "$(show 7 pform-l.pdf | sed 's#/V (100)#/V (999999)#')" || fail "update"
+check kid-fill.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/V')"
+# Not a false alarm: a second signature on a document whose /OpenAction names the page.
+$FORGE update doc.pdf oa.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/OpenAction [ 3 0 R /Fit ] >>#')" || fail "update"
+$FORGE sign oa.pdf oa-s.pdf "${SIGN[@]}" && $FORGE sign oa-s.pdf oa-s2.pdf "${SIGN[@]}" || fail "pdf_forge sign"
+check oa-s2.pdf 0 TOTAL-PASSED "" '.signatures | length == 2'
+# Cost: 4,000 annotations replaced by 4,000 references to one new one (was quadratic).
+python3 - "$T/annots.pdf" <<'PY'
+import sys
+N = 4000
+content = b"BT /F1 24 Tf 72 700 Td (Pay 100 yen) Tj ET"
+objs = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [" + b" ".join(b"%d 0 R" % (10 + i) for i in range(N)) + b"] >>",
+        4: b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
+for i in range(N):
+    objs[10 + i] = b"<< /Type /Annot /Subtype /Text /Rect [0 0 1 1] >>"
+for i in range(6, 10):
+    objs[i] = b"null"
+out, offs = b"%PDF-1.7\n", {}
+for n in sorted(objs):
+    offs[n] = len(out)
+    out += b"%d 0 obj\n" % n + objs[n] + b"\nendobj\n"
+x, size = len(out), max(objs) + 1
+out += b"xref\n0 %d\n0000000000 65535 f \n" % size + b"".join(b"%010d 00000 n \n" % offs[n] for n in range(1, size))
+out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, x)
+open(sys.argv[1], "wb").write(out)
+PY
+$FORGE sign annots.pdf annots-s.pdf "${SIGN[@]}" || fail "pdf_forge sign"
+sz=$(qpdf --show-object=trailer annots-s.pdf | grep -o '/Size [0-9]*' | cut -d' ' -f2)
+$FORGE update annots-s.pdf many.pdf --obj 3 "$(show 3 annots-s.pdf | sed "s#/Annots \[[^]]*\]#/Annots [ $(yes "$sz 0 R" | head -n 4000 | tr '\n' ' ') ]#")" \
+	--obj "$sz" "<< /Type /Annot /Subtype /Text /Rect [0 0 1 1] >>" || fail "update"
+start=$(date +%s)
+check many.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE
+[ $(( $(date +%s) - start )) -lt 20 ] || fail "4,000 annotations took more than 20 s"
+ok "attacks on the judgement: fake and visible time-stamp fields, an empty field's or a signed kid widget's appearance, a locked field re-parented, /NeedAppearances with a new /DR font, a page re-parented, JavaScript on a new signature field, an appearance without its value, a parent field's lock on its kids: all refused; /OpenAction naming the page no false alarm; 4,000 annotations judged in time"
+
 # ---- DSS data: whose it is ----
 # The document security store serves every signature in the document, but only data its issuer
 # signed counts: a CRL from an impostor CA with the same name is no revocation information, a
