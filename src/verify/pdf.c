@@ -617,6 +617,110 @@ out:
 	return ret;
 }
 
+/* Signed revisions read, at most, when looking for removed signatures (a document whose
+ * signatures are all there needs none: a submitted PDF's cost stays bounded). */
+#define PDF_RANGES_MAX 8
+
+/* Where the revision a "/ByteRange [a b c d]" text at p (up to e) signs ends (c + d); 0 when
+ * the text is not four plain numbers. */
+static size_t
+range_text_end(const uint8_t *p, const uint8_t *e)
+{
+	uint64_t v[4];
+	int i, digits;
+
+	while (p < e && pdf_ws(*p))
+		p++;
+	if (p >= e || *p++ != '[')
+		return 0;
+	for (i = 0; i < 4; i++) {
+		while (p < e && pdf_ws(*p))
+			p++;
+		for (v[i] = 0, digits = 0; p < e && *p >= '0' && *p <= '9' && digits < 15; p++, digits++)
+			v[i] = v[i] * 10 + (uint64_t)(*p - '0');
+		if (digits == 0 || digits == 15)
+			return 0;
+	}
+	return (size_t)(v[2] + v[3]);
+}
+
+/* Reports each signature an earlier revision held that the document no longer lists (its field
+ * removed, then perhaps a later signature or time-stamp added over changed content): the
+ * signature made over the document is gone, which is not a pass. A signature dictionary is
+ * never compressed (its /Contents gap is raw bytes), so every signed revision is found through
+ * the "/ByteRange" texts in the file; each such revision is read and its signatures looked for
+ * in the document. */
+static int
+removed_check(const struct pdf_doc *doc, const struct pdf_sig *sigs, size_t n,
+              struct verify_report *r)
+{
+	struct pdf_sig old[VERIFY_MAX_SIGNATURES];
+	size_t ends[PDF_RANGES_MAX], nends = 0, end, m, i, k;
+	struct verify_issues is;
+	enum verify_indication ind;
+	enum verify_sub sub;
+	const uint8_t *p = doc->pdf, *e = doc->pdf + doc->len;
+	qpdf_data q;
+	json_t *sig;
+	char err[128];
+	int ret = 0;
+
+	while (ret == 0 && (p = memmem(p, (size_t)(e - p), "/ByteRange", 10)) != NULL) {
+		p += 10;
+		end = range_text_end(p, e);
+		for (k = 0; k < nends && ends[k] != end; k++)
+			;
+		for (i = 0; i < n && sig_end(&sigs[i]) != end; i++)
+			;
+		if (end == 0 || end >= doc->len || k < nends || i < n)
+			continue;
+		if (nends == PDF_RANGES_MAX) {
+			issues_init(&is);
+			issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+			          "more than %d signed revisions whose signatures the document does not "
+			          "list: removed signatures were not all looked for",
+			          PDF_RANGES_MAX);
+			issues_result(&is, &ind, &sub);
+			sig = json_pack("{s:s}", "format", "pades");
+			if (sig != NULL)
+				issues_to_json(&is, sig);
+			issues_free(&is);
+			return report_add(r, sig, ind, sub);
+		}
+		ends[nends++] = end;
+		if ((q = pdfq_open(doc->pdf, end, false)) == NULL)
+			continue;
+		m = 0;
+		if (sigs_find(q, old, &m, err, sizeof(err)) != 0)
+			m = 0;
+		for (i = 0; i < m && ret == 0; i++) {
+			/* Only the signature that signed this very revision is looked for here. */
+			if (sig_end(&old[i]) != end)
+				continue;
+			for (k = 0; k < n && memcmp(sigs[k].br, old[i].br, sizeof(old[i].br)) != 0; k++)
+				;
+			if (k < n)
+				continue;
+			issues_init(&is);
+			issue_add(&is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+			          "a signature of the revision ending at byte %zu is no longer in the "
+			          "document: it was removed after signing", end);
+			issues_result(&is, &ind, &sub);
+			sig = json_pack("{s:s, s:{s:[I,I,I,I], s:s, s:b}}", "format", "pades", "pdf",
+			                "byte_range", (json_int_t)old[i].br[0], (json_int_t)old[i].br[1],
+			                (json_int_t)old[i].br[2], (json_int_t)old[i].br[3], "field",
+			                old[i].field, "removed", 1);
+			if (sig != NULL)
+				issues_to_json(&is, sig);
+			issues_free(&is);
+			ret = report_add(r, sig, ind, sub);
+		}
+		sigs_free(old, m);
+		pdfq_close(&q);
+	}
+	return ret;
+}
+
 int
 pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct verify_report *r,
              char *err, size_t errsz)
@@ -652,6 +756,8 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 	ctx->dss = &dss;
 	for (i = 0; i < n && ret == 0; i++)
 		ret = pdf_one(ctx, &doc, &sigs[i], r);
+	if (ret == 0)
+		ret = removed_check(&doc, sigs, n, r);
 	ctx->dss = NULL;
 	revdata_free(&dss);
 out:

@@ -294,6 +294,13 @@ $FORGE update doc.pdf pform.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/AcroForm
 $FORGE sign pform.pdf pform-l.pdf "${SIGN[@]}" --fieldmdp Include:person || fail "pdf_forge sign"
 $FORGE update pform-l.pdf kid-fill.pdf --obj 7 "$(show 7 pform-l.pdf | sed 's#/V (100)#/V (999999)#')" || fail "update"
 check kid-fill.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/V')"
+# A signature removed (its field taken out), the page changed, then a document time-stamp.
+$FORGE update s1.pdf stripped.pdf --obj 1 "$(show 1 s1.pdf | sed 's#/AcroForm << /Fields \[ [0-9]* 0 R \] /SigFlags 3 >>##')" \
+	--obj 3 "$(show 3 s1.pdf | sed 's#/Annots \[ [0-9]* 0 R \]##')" --stream 4 "" "BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET" || fail "update"
+$FORGE sign stripped.pdf stripped-dts.pdf --doc-timestamp --tsa "$P/tsa.cnf" || fail "pdf_forge sign --doc-timestamp"
+rc=0; "$V" verify --json stripped-dts.pdf --trust "$P/ca.pem" --no-revocation-check >v.json 2>/dev/null || rc=$?
+[ "$rc" = 1 ] && jq -e '[.signatures[] | select(.pdf.removed and .sub_indication == "SIG_CONSTRAINTS_FAILURE")] | length == 1' v.json >/dev/null ||
+	verdict_wrong "stripped-dts.pdf: the removed signature is not reported: $(jq -c '[.signatures[] | {indication, sub_indication, pdf}]' v.json)"
 # Not a false alarm: a second signature on a document whose /OpenAction names the page.
 $FORGE update doc.pdf oa.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/OpenAction [ 3 0 R /Fit ] >>#')" || fail "update"
 $FORGE sign oa.pdf oa-s.pdf "${SIGN[@]}" && $FORGE sign oa-s.pdf oa-s2.pdf "${SIGN[@]}" || fail "pdf_forge sign"
@@ -327,7 +334,7 @@ $FORGE update annots-s.pdf many.pdf --obj 3 "$(show 3 annots-s.pdf | sed "s#/Ann
 start=$(date +%s)
 check many.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "4,000 annotations took more than 20 s"
-ok "attacks on the judgement: fake and visible time-stamp fields, an empty field's or a signed kid widget's appearance, a locked field re-parented, /NeedAppearances with a new /DR font, a page re-parented, JavaScript on a new signature field, an appearance without its value, a parent field's lock on its kids: all refused; /OpenAction naming the page no false alarm; 4,000 annotations judged in time"
+ok "attacks on the judgement: fake and visible time-stamp fields, an empty field's or a signed kid widget's appearance, a locked field re-parented, /NeedAppearances with a new /DR font, a page re-parented, JavaScript on a new signature field, an appearance without its value, a parent field's lock on its kids, a signature removed under a later time-stamp: all refused; /OpenAction naming the page no false alarm; 4,000 annotations judged in time"
 
 # ---- DSS data: whose it is ----
 # The document security store serves every signature in the document, but only data its issuer
