@@ -66,17 +66,25 @@ def stream(d, content):
     return b"<< " + d + b" /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
 
 
+def obj_option(a, i, objs):
+    """Takes --obj N TEXT or --stream N DICT DATA at a[i] into objs; returns the next index, or
+    None when a[i] is another option."""
+    if a[i] == "--obj":
+        objs[int(a[i + 1])] = a[i + 2].encode("latin-1")
+        return i + 3
+    if a[i] == "--stream":
+        objs[int(a[i + 1])] = stream(a[i + 2].encode("latin-1"), a[i + 3].encode("latin-1"))
+        return i + 4
+    return None
+
+
 def cmd_update(a):
     path, outp = a[0], a[1]
     data = open(path, "rb").read()
     objs, raw, i = {}, b"", 2
     while i < len(a):
-        if a[i] == "--obj":
-            objs[int(a[i + 1])] = a[i + 2].encode("latin-1")
-            i += 3
-        elif a[i] == "--stream":
-            objs[int(a[i + 1])] = stream(a[i + 2].encode("latin-1"), a[i + 3].encode("latin-1"))
-            i += 4
+        if obj_option(a, i, objs) is not None:
+            i = obj_option(a, i, objs)
         elif a[i] == "--raw":
             raw += a[i + 1].encode("latin-1")
             i += 2
@@ -112,12 +120,8 @@ def cmd_sign(a):
         if a[i] in ("--sha1", "--doc-timestamp"):
             flags.add(a[i])
             i += 1
-        elif a[i] == "--obj":
-            extra[int(a[i + 1])] = a[i + 2].encode("latin-1")
-            i += 3
-        elif a[i] == "--stream":
-            extra[int(a[i + 1])] = stream(a[i + 2].encode("latin-1"), a[i + 3].encode("latin-1"))
-            i += 4
+        elif obj_option(a, i, extra) is not None:
+            i = obj_option(a, i, extra)
         else:
             opts[a[i]] = a[i + 1]
             i += 2
