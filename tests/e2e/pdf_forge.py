@@ -83,8 +83,8 @@ def cmd_update(a):
     data = open(path, "rb").read()
     objs, raw, i = {}, b"", 2
     while i < len(a):
-        if obj_option(a, i, objs) is not None:
-            i = obj_option(a, i, objs)
+        if (j := obj_option(a, i, objs)) is not None:
+            i = j
         elif a[i] == "--raw":
             raw += a[i + 1].encode("latin-1")
             i += 2
@@ -120,8 +120,8 @@ def cmd_sign(a):
         if a[i] in ("--sha1", "--doc-timestamp"):
             flags.add(a[i])
             i += 1
-        elif obj_option(a, i, extra) is not None:
-            i = obj_option(a, i, extra)
+        elif (j := obj_option(a, i, extra)) is not None:
+            i = j
         else:
             opts[a[i]] = a[i + 1]
             i += 2
