@@ -172,6 +172,23 @@ docmdp_of(qpdf_data q, qpdf_oh v, struct pdf_perms *p)
 	return P;
 }
 
+/* Makes text from the document fit for the report: valid UTF-8 stays (field names may be
+ * Japanese), anything else has its control and non-ASCII bytes replaced by '?'. */
+static void
+text_safe(char *t)
+{
+	json_t *probe = json_string(t);
+
+	if (probe != NULL) {
+		json_decref(probe);
+		return;
+	}
+	for (; *t != '\0'; t++) {
+		if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7e)
+			*t = '?';
+	}
+}
+
 /* Reads a signature field's value into s; false when it is not a signature with a ByteRange. */
 static bool
 sig_read(qpdf_data q, qpdf_oh field, qpdf_oh v, int cert_p, struct pdf_sig *s)
@@ -195,6 +212,8 @@ sig_read(qpdf_data q, qpdf_oh field, qpdf_oh v, int cert_p, struct pdf_sig *s)
 		snprintf(s->sub_filter, sizeof(s->sub_filter), "%s",
 		         qpdf_oh_get_name(q, pdfq_get(q, v, "/SubFilter")) + 1);
 	pdfq_field_name(q, field, s->field, sizeof(s->field));
+	text_safe(s->sub_filter);
+	text_safe(s->field);
 	bytes = qpdf_oh_get_binary_string_value(q, c, &s->contents_len);
 	if (bytes == NULL || s->contents_len > PDF_CONTENTS_MAX ||
 	    (s->contents = malloc(s->contents_len + 1)) == NULL) {
