@@ -27,6 +27,7 @@
 
 struct cli_ctx {
 	const char *server;         /* base URL, no trailing slash */
+	bool server_given;          /* --server or INKAN_SERVER, not the default */
 	const char *cacert;         /* CA bundle for the server's certificate; NULL: system store */
 	const char *token_file;     /* where `login` saves and other commands read the token */
 	const char *password_file;  /* --password-file, or NULL */
