@@ -12,10 +12,15 @@
 /* A command-line usage error: exit status 2. Outside the INK_ERR_* range on purpose. */
 #define CLI_ERR_USAGE (-100)
 
+/* A check that passed but proves nothing without a trust anchor (`audit verify` with neither
+ * --key nor --fingerprint): exit status 3, the message already printed. */
+#define CLI_ERR_UNPROVEN (-101)
+
 /* Exit statuses. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
+#define CLI_EXIT_UNPROVEN 3
 
 /* Response bodies larger than this are refused. */
 #define CLI_RESP_MAX (16u * 1024u * 1024u)

@@ -373,6 +373,8 @@ out:
 		return CLI_EXIT_OK;
 	if (r == CLI_ERR_USAGE)
 		return CLI_EXIT_USAGE;
+	if (r == CLI_ERR_UNPROVEN)
+		return CLI_EXIT_UNPROVEN;
 	if (!c.reported)
 		cli_fail(&c, r, "%s", ink_err_str(r));
 	return CLI_EXIT_FAIL;
