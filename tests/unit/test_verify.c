@@ -132,37 +132,60 @@ teardown(void **state)
 	return 0;
 }
 
-/* A CRL of the root revoking cert (when not NULL) at revoked_at seconds from now, as DER. */
+/* A CRL of the root revoking cert at revoked_at seconds from now with a reason code (-1 none)
+ * and an invalidityDate (invalid_at seconds from now; 0 none), made this_update seconds from
+ * now, as DER. */
 static uint8_t *
-mkcrl(X509 *revoked, long revoked_at, size_t *len)
+mkcrl_entry(X509 *cert, long revoked_at, int reason, long invalid_at, long this_update,
+            size_t *len)
 {
 	X509_CRL *crl = X509_CRL_new();
-	X509_REVOKED *rv;
+	X509_REVOKED *rv = X509_REVOKED_new();
 	ASN1_TIME *t = ASN1_TIME_new();
+	ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
+	ASN1_GENERALIZEDTIME *g = NULL;
 	unsigned char *der = NULL;
 	int n;
 
 	X509_CRL_set_version(crl, 1);
 	X509_CRL_set_issuer_name(crl, X509_get_subject_name(pki.root));
-	X509_gmtime_adj(t, -60);
+	X509_gmtime_adj(t, this_update);
 	X509_CRL_set1_lastUpdate(crl, t);
 	X509_gmtime_adj(t, 3 * YEAR);
 	X509_CRL_set1_nextUpdate(crl, t);
-	if (revoked != NULL) {
-		rv = X509_REVOKED_new();
-		X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(revoked));
+	if (cert != NULL) {
+		X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(cert));
 		X509_gmtime_adj(t, revoked_at);
 		X509_REVOKED_set_revocationDate(rv, t);
+		if (reason >= 0) {
+			ASN1_ENUMERATED_set(e, reason);
+			assert_int_equal(X509_REVOKED_add1_ext_i2d(rv, NID_crl_reason, e, 0, 0), 1);
+		}
+		if (invalid_at != 0) {
+			g = ASN1_GENERALIZEDTIME_adj(NULL, time(NULL), 0, invalid_at);
+			assert_int_equal(X509_REVOKED_add1_ext_i2d(rv, NID_invalidity_date, g, 0, 0), 1);
+		}
 		X509_CRL_add0_revoked(crl, rv);
+		rv = NULL;
 	}
 	X509_CRL_sort(crl);
 	assert_true(X509_CRL_sign(crl, pki.root_key, EVP_sha256()) > 0);
 	n = i2d_X509_CRL(crl, &der);
 	assert_true(n > 0);
 	*len = (size_t)n;
+	ASN1_GENERALIZEDTIME_free(g);
+	ASN1_ENUMERATED_free(e);
+	X509_REVOKED_free(rv);
 	ASN1_TIME_free(t);
 	X509_CRL_free(crl);
 	return der;
+}
+
+/* A CRL of the root revoking cert (when not NULL) at revoked_at seconds from now, as DER. */
+static uint8_t *
+mkcrl(X509 *revoked, long revoked_at, size_t *len)
+{
+	return mkcrl_entry(revoked, revoked_at, -1, 0, -60, len);
 }
 
 static struct verify_ctx *
@@ -1729,55 +1752,6 @@ test_ctx_errors(void **state)
 	verify_ctx_free(ctx);
 	assert_string_equal(verify_sub_str(VERIFY_SUB_OUT_OF_BOUNDS_NO_POE), "OUT_OF_BOUNDS_NO_POE");
 	assert_string_equal(verify_indication_str(VERIFY_TOTAL_FAILED), "TOTAL-FAILED");
-}
-
-/* A CRL of the root revoking cert at revoked_at seconds from now with a reason code (-1 none)
- * and an invalidityDate (invalid_at seconds from now; 0 none), made this_update seconds from
- * now, as DER. */
-static uint8_t *
-mkcrl_entry(X509 *cert, long revoked_at, int reason, long invalid_at, long this_update,
-            size_t *len)
-{
-	X509_CRL *crl = X509_CRL_new();
-	X509_REVOKED *rv = X509_REVOKED_new();
-	ASN1_TIME *t = ASN1_TIME_new();
-	ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
-	ASN1_GENERALIZEDTIME *g = NULL;
-	unsigned char *der = NULL;
-	int n;
-
-	X509_CRL_set_version(crl, 1);
-	X509_CRL_set_issuer_name(crl, X509_get_subject_name(pki.root));
-	X509_gmtime_adj(t, this_update);
-	X509_CRL_set1_lastUpdate(crl, t);
-	X509_gmtime_adj(t, 3 * YEAR);
-	X509_CRL_set1_nextUpdate(crl, t);
-	if (cert != NULL) {
-		X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(cert));
-		X509_gmtime_adj(t, revoked_at);
-		X509_REVOKED_set_revocationDate(rv, t);
-		if (reason >= 0) {
-			ASN1_ENUMERATED_set(e, reason);
-			assert_int_equal(X509_REVOKED_add1_ext_i2d(rv, NID_crl_reason, e, 0, 0), 1);
-		}
-		if (invalid_at != 0) {
-			g = ASN1_GENERALIZEDTIME_adj(NULL, time(NULL), 0, invalid_at);
-			assert_int_equal(X509_REVOKED_add1_ext_i2d(rv, NID_invalidity_date, g, 0, 0), 1);
-		}
-		X509_CRL_add0_revoked(crl, rv);
-		rv = NULL;
-	}
-	X509_CRL_sort(crl);
-	assert_true(X509_CRL_sign(crl, pki.root_key, EVP_sha256()) > 0);
-	n = i2d_X509_CRL(crl, &der);
-	assert_true(n > 0);
-	*len = (size_t)n;
-	ASN1_GENERALIZEDTIME_free(g);
-	ASN1_ENUMERATED_free(e);
-	X509_REVOKED_free(rv);
-	ASN1_TIME_free(t);
-	X509_CRL_free(crl);
-	return der;
 }
 
 /* The revocation object of signature 0's leaf, run through ctx (the report freed after). */
