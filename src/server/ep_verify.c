@@ -31,9 +31,10 @@ static const struct json_field verify_spec[] = {
 
 /* Trust anchors: DATA/ca/chain.pem when present (the operator may add anchors there) and the
  * service's own CA chain. That chain also names the CAs whose current status decides: their
- * CRL and the root's ARL as the SAM holds them now (as GET /ca/crl and /ca/arl serve them;
- * DATA/ca/ holds no CRL). Without the SAM nothing is validated: the service's own certificates
- * would be judged by whatever the submitter brought. */
+ * CRL and the root's ARL as the SAM holds them now (as GET /ca/crl and /ca/arl serve them).
+ * DATA/ca/crl.pem, which inkan never writes, may hold CRLs the operator supplies for other CAs;
+ * it cannot decide about the service's own. Without the SAM nothing is validated: the
+ * service's own certificates would be judged by whatever the submitter brought. */
 static int
 load_service_trust(struct srv *s, struct verify_ctx *vctx)
 {
@@ -49,6 +50,11 @@ load_service_trust(struct srv *s, struct verify_ctx *vctx)
 		log_error("cannot load trust anchors from %s: %s", path, ink_err_str(r));
 		return r;
 	}
+	if (ink_path(path, sizeof(path), s->cfg.data_dir, "ca/crl.pem") != 0)
+		return INK_ERR_CONFIG;
+	r = verify_ctx_load_crl(vctx, path);
+	if (r != 0 && r != INK_ERR_NOT_FOUND)
+		log_warn("cannot load the CRL %s: %s", path, ink_err_str(r));
 	if ((r = sam_ca_chain(s->sam, &pem)) != 0 ||
 	    (r = verify_ctx_add_trust_pem(vctx, pem, strlen(pem))) != 0 ||
 	    (r = verify_ctx_add_service_ca(vctx, pem, strlen(pem))) != 0)
