@@ -64,10 +64,9 @@ load_service_trust(struct srv *s, struct verify_ctx *vctx)
 		goto out;
 	free(der);
 	der = NULL;
-	if ((r = sam_ca_arl(s->sam, &der, &len)) != 0 ||
-	    (r = verify_ctx_add_service_crl(vctx, der, len)) != 0 ||
-	    (r = verify_ctx_set_service_source(vctx, "this service (its CA's CRL and ARL now)")) != 0)
-		goto out;
+	if ((r = sam_ca_arl(s->sam, &der, &len)) == 0 &&
+	    (r = verify_ctx_add_service_crl(vctx, der, len)) == 0)
+		r = verify_ctx_set_service_source(vctx, "this service (its CA's CRL and ARL now)");
 out:
 	if (r != 0)
 		log_error("cannot get the service's CA chain and current CRLs: %s", ink_err_str(r));

@@ -55,6 +55,17 @@ verify_ctx_free(struct verify_ctx *ctx)
 	free(ctx);
 }
 
+static bool
+cert_known(STACK_OF(X509) *list, X509 *x)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(list); i++)
+		if (X509_cmp(sk_X509_value(list, i), x) == 0)
+			return true;
+	return false;
+}
+
 /* Reads every PEM certificate of pem into dst (and, when store is not NULL, into store). */
 static int
 pem_certs_into(STACK_OF(X509) *dst, X509_STORE *store, const char *pem, size_t len)
@@ -69,6 +80,12 @@ pem_certs_into(STACK_OF(X509) *dst, X509_STORE *store, const char *pem, size_t l
 		return INK_ERR_ALLOC;
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		/* Duplicates are harmless for the store but would be counted twice. */
+		if (cert_known(dst, x)) {
+			X509_free(x);
+			x = NULL;
+			n++;
+			continue;
+		}
 		if ((store != NULL && X509_STORE_add_cert(store, x) != 1) || sk_X509_push(dst, x) <= 0) {
 			ret = INK_ERR_ALLOC;
 			goto out;
