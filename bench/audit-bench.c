@@ -314,7 +314,7 @@ main(int argc, char **argv)
 	t0 = now_s();
 	if ((b = json_load_file(path, 0, NULL)) == NULL)
 		die("json_load_file", INK_ERR_IO);
-	if ((r = audit_bundle_verify(b, NULL, 0, &rep)) != 0)
+	if ((r = audit_bundle_verify(b, NULL, &rep)) != 0)
 		die(rep.error, r);
 	vb = (double)bundlen / (now_s() - t0);
 	json_decref(b);

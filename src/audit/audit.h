@@ -138,6 +138,7 @@ struct audit_verify_report {
 	int64_t bad_seq;           /* the first wrong record, or the first of the range holding it */
 	char error[512];           /* the first problem, naming the place ("" when none) */
 	char key_sha256[65];       /* SHA-256 of the log public key (SPKI DER), hex */
+	bool anchored;             /* that key is the one the verifier was told to trust */
 };
 
 struct audit_verifier;
@@ -159,17 +160,35 @@ void audit_verifier_frontier(const struct audit_verifier *v, struct audit_fronti
 int audit_spki_to_pem(const uint8_t *spki, size_t len, char **pem) INK_WUR;
 int audit_pem_to_spki(const char *pem, uint8_t **spki, size_t *len) INK_WUR;
 
+/* The log key's fingerprint: SHA-256 of its SubjectPublicKeyInfo (DER) as 64 lowercase hex
+ * digits (`openssl pkey -pubin -outform DER | sha256sum`). */
+#define AUDIT_FPR_HEX 65
+void audit_key_fingerprint(const uint8_t *spki, size_t len, char out[static AUDIT_FPR_HEX]);
+/* Reads a fingerprint: 64 hex digits, either case, plain or in pairs separated by ':'. */
+int audit_fingerprint_parse(const char *s, uint8_t out[static AUDIT_HASH_LEN]) INK_WUR;
+
+/* What an offline verifier trusts: the log key itself (SPKI DER), or its fingerprint. Without
+ * either (NULL, or neither set) a bundle is checked against its own key, which proves nothing
+ * about who wrote it: rep->anchored stays false. */
+struct audit_anchor {
+	const uint8_t *spki;       /* or NULL */
+	size_t spki_len;
+	bool has_sha256;
+	uint8_t sha256[AUDIT_HASH_LEN];
+};
+
 /* An export bundle (docs/audit.md): records seq from..to, the checkpoints in that range, the
  * frontier of the tree before from, and the log public key: everything a verifier needs. */
 #define AUDIT_BUNDLE_FORMAT "inkan-audit-bundle/1"
 int audit_bundle_build(struct store *st, int64_t from, int64_t to, const uint8_t *spki,
                        size_t spki_len, const struct audit_head *latest, json_t **out) INK_WUR;
-/* Verifies a bundle offline. pinned (optional) is the SPKI the bundle's key must equal. */
-int audit_bundle_verify(const json_t *bundle, const uint8_t *pinned, size_t pinned_len,
+/* Verifies a bundle offline. The bundle's key must be the anchor's (INK_ERR_CRYPTO, both
+ * fingerprints named, when it is not); anchor NULL: see struct audit_anchor. */
+int audit_bundle_verify(const json_t *bundle, const struct audit_anchor *anchor,
                         struct audit_verify_report *rep) INK_WUR;
 /* The same for one page of a longer log: the bundle's prefix must equal *f (the tree the
  * previous pages made), which is then advanced past this page's records. */
-int audit_bundle_verify_page(const json_t *bundle, const uint8_t *pinned, size_t pinned_len,
+int audit_bundle_verify_page(const json_t *bundle, const struct audit_anchor *anchor,
                              struct audit_frontier *f, struct audit_verify_report *rep) INK_WUR;
 /* The leaf hashes of records 1..size, recomputed from the store (*out malloc'd); the
  * proofs of the API are made from them. INK_ERR_NOT_FOUND when fewer records exist. *prefix

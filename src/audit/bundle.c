@@ -3,6 +3,7 @@
 #include "audit/audit.h"
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -288,15 +289,66 @@ unhex(const json_t *v, uint8_t *out, size_t max, size_t *len)
 	return 0;
 }
 
-int
-audit_bundle_verify(const json_t *bundle, const uint8_t *pinned, size_t pinned_len,
-                    struct audit_verify_report *rep)
+void
+audit_key_fingerprint(const uint8_t *spki, size_t len, char out[static AUDIT_FPR_HEX])
 {
-	return audit_bundle_verify_page(bundle, pinned, pinned_len, NULL, rep);
+	uint8_t dig[AUDIT_HASH_LEN];
+
+	SHA256(spki, len, dig);
+	hex_encode(dig, sizeof(dig), out);
 }
 
 int
-audit_bundle_verify_page(const json_t *bundle, const uint8_t *pinned, size_t pinned_len,
+audit_fingerprint_parse(const char *s, uint8_t out[static AUDIT_HASH_LEN])
+{
+	size_t i, n = 0;
+	int hi, lo;
+
+	for (i = 0; n < AUDIT_HASH_LEN; n++) {
+		if (n > 0 && s[i] == ':')
+			i++;
+		if ((hi = OPENSSL_hexchar2int((unsigned char)s[i])) < 0 ||
+		    (lo = OPENSSL_hexchar2int((unsigned char)s[i + 1])) < 0)
+			return INK_ERR_INVALID;
+		out[n] = (uint8_t)(hi << 4 | lo);
+		i += 2;
+	}
+	return s[i] == '\0' ? 0 : INK_ERR_INVALID;
+}
+
+/* Whether the bundle's key spki is the anchor's; the mismatch named in rep->error. */
+static int
+anchor_check(const struct audit_anchor *a, const uint8_t *spki, size_t len,
+             struct audit_verify_report *rep)
+{
+	uint8_t dig[AUDIT_HASH_LEN];
+	char want[AUDIT_FPR_HEX];
+
+	if (a == NULL || (a->spki == NULL && !a->has_sha256))
+		return 0;
+	SHA256(spki, len, dig);
+	if (a->spki != NULL)
+		audit_key_fingerprint(a->spki, a->spki_len, want);
+	else
+		hex_encode(a->sha256, sizeof(a->sha256), want);
+	if ((a->spki != NULL && (a->spki_len != len || CRYPTO_memcmp(a->spki, spki, len) != 0)) ||
+	    (a->spki == NULL && CRYPTO_memcmp(a->sha256, dig, sizeof(dig)) != 0)) {
+		snprintf(rep->error, sizeof(rep->error), "the bundle's log public key (sha256 %s) is "
+		         "not the trusted one (sha256 %s)", rep->key_sha256, want);
+		return INK_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+int
+audit_bundle_verify(const json_t *bundle, const struct audit_anchor *anchor,
+                    struct audit_verify_report *rep)
+{
+	return audit_bundle_verify_page(bundle, anchor, NULL, rep);
+}
+
+int
+audit_bundle_verify_page(const json_t *bundle, const struct audit_anchor *anchor,
                          struct audit_frontier *f, struct audit_verify_report *rep)
 {
 	struct audit_verifier *ver = NULL;
@@ -325,12 +377,10 @@ audit_bundle_verify_page(const json_t *bundle, const uint8_t *pinned, size_t pin
 		snprintf(rep->error, sizeof(rep->error), "the bundle's log public key is unreadable");
 		goto out;
 	}
-	if (pinned != NULL && (pinned_len != spki_len || memcmp(pinned, spki, spki_len) != 0)) {
-		snprintf(rep->error, sizeof(rep->error), "the bundle's log public key is not the "
-		         "expected one");
-		r = INK_ERR_CRYPTO;
+	audit_key_fingerprint(spki, spki_len, rep->key_sha256);
+	if ((r = anchor_check(anchor, spki, spki_len, rep)) != 0)
 		goto out;
-	}
+	r = INK_ERR_INVALID;
 	ncp = json_array_size(cpa);
 	if ((cps = calloc(ncp + 1, sizeof(*cps))) == NULL ||
 	    (fh = calloc(json_array_size(fr) + 1, AUDIT_HASH_LEN)) == NULL ||
@@ -373,6 +423,7 @@ audit_bundle_verify_page(const json_t *bundle, const uint8_t *pinned, size_t pin
 	                            (uint64_t)json_integer_value(json_object_get(prefix, "size")), fh,
 	                            json_array_size(fr) * AUDIT_HASH_LEN, rep, &ver)) != 0)
 		goto out;
+	rep->anchored = anchor != NULL && (anchor->spki != NULL || anchor->has_sha256);
 	json_array_foreach(recs, i, e) {
 		if (audit_rec_from_json(e, rec) != 0) {
 			snprintf(rep->error, sizeof(rep->error), "record entry %zu is malformed", i);

@@ -91,7 +91,6 @@ audit_verifier_new(const uint8_t *spki, size_t spki_len, const struct store_chec
 {
 	struct audit_verifier *v = NULL;
 	struct audit_head h;
-	uint8_t dig[32];
 	size_t i, k;
 	int r;
 
@@ -99,8 +98,7 @@ audit_verifier_new(const uint8_t *spki, size_t spki_len, const struct store_chec
 	memset(rep, 0, sizeof(*rep));
 	if (spki == NULL || spki_len == 0)
 		return INK_ERR_INVALID;
-	SHA256(spki, spki_len, dig);
-	hex_encode(dig, sizeof(dig), rep->key_sha256);
+	audit_key_fingerprint(spki, spki_len, rep->key_sha256);
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return INK_ERR_ALLOC;
 	v->rep = rep;

@@ -1,4 +1,5 @@
-/* ca: the built-in CA's certificate chain and current CRL from the public endpoints (no login). */
+/* ca: the built-in CA's certificate chain and current CRL, and the audit log key's fingerprint,
+ * from the public endpoints (no login). */
 #include "cli/cli.h"
 
 #include <limits.h>
@@ -9,6 +10,8 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "audit/audit.h"
 
 #define CA_USAGE "ca cert [--out FILE]\n       inkan ca crl [--arl] --out FILE"
 
@@ -74,6 +77,26 @@ out:
 	return r;
 }
 
+/* The fingerprint of the audit log key the server publishes (GET /ca/audit-key). */
+static int
+audit_key_fpr(struct cli_ctx *c, char out[static AUDIT_FPR_HEX])
+{
+	uint8_t *pem = NULL, *spki = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = cli_http_raw(c, "/ca/audit-key", "application/x-pem-file", CLI_AUTH_NONE, &pem,
+	                      &len)) != 0)
+		return r;
+	if (audit_pem_to_spki((const char *)pem, &spki, &len) != 0)
+		r = cli_fail(c, INK_ERR_PROTOCOL, "the server's audit log key is not a PEM public key");
+	else
+		audit_key_fingerprint(spki, len, out);
+	free(spki);
+	free(pem);
+	return r;
+}
+
 static int
 ca_cert(struct cli_ctx *c, int argc, char **argv)
 {
@@ -84,6 +107,7 @@ ca_cert(struct cli_ctx *c, int argc, char **argv)
 	const char *file = NULL;
 	uint8_t *pem = NULL;
 	json_t *j = NULL;
+	char fpr[AUDIT_FPR_HEX];
 	size_t len = 0, n = 0;
 	int ch, r;
 
@@ -97,16 +121,17 @@ ca_cert(struct cli_ctx *c, int argc, char **argv)
 	if ((r = cli_http_raw(c, "/ca/cert", "application/pem-certificate-chain", CLI_AUTH_NONE, &pem,
 	                      &len)) != 0)
 		goto out;
-	if ((r = pem_chain_check(c, pem, len, false, &n)) != 0)
+	if ((r = pem_chain_check(c, pem, len, false, &n)) != 0 || (r = audit_key_fpr(c, fpr)) != 0)
 		goto out;
 	if (file != NULL && (r = ink_write_file(file, pem, len, 0644)) != 0) {
 		r = cli_fail(c, r, "cannot write %s: %s", file, ink_err_str(r));
 		goto out;
 	}
 	if (c->json) {
-		j = file != NULL ? json_pack("{s:s, s:I}", "file", file, "certificates", (json_int_t)n)
-		                 : json_pack("{s:s%, s:I}", "chain", (const char *)pem, len,
-		                             "certificates", (json_int_t)n);
+		j = file != NULL ? json_pack("{s:s, s:I, s:s}", "file", file, "certificates",
+		                             (json_int_t)n, "audit_log_key_sha256", fpr)
+		                 : json_pack("{s:s%, s:I, s:s}", "chain", (const char *)pem, len,
+		                             "certificates", (json_int_t)n, "audit_log_key_sha256", fpr);
 		if (j == NULL) {
 			r = INK_ERR_ALLOC;
 			goto out;
@@ -115,13 +140,16 @@ ca_cert(struct cli_ctx *c, int argc, char **argv)
 		goto out;
 	}
 	if (file == NULL) {
+		/* stdout is the PEM chain alone; the fingerprint goes beside it */
 		r = fwrite(pem, 1, len, stdout) == len ? 0 : INK_ERR_IO;
+		fprintf(stderr, "audit log key sha256 %s\n", fpr);
 		goto out;
 	}
 	printf("CA chain written to ");
 	cli_put_safe(stdout, file);
 	printf(" (%zu certificates):\n", n);
-	r = pem_chain_check(c, pem, len, true, &n);
+	if ((r = pem_chain_check(c, pem, len, true, &n)) == 0)
+		printf("audit log key sha256 %s\n", fpr);
 out:
 	json_decref(j);
 	free(pem);

@@ -12,10 +12,15 @@
 /* A command-line usage error: exit status 2. Outside the INK_ERR_* range on purpose. */
 #define CLI_ERR_USAGE (-100)
 
+/* A check that passed but proves nothing without a trust anchor (`audit verify` with neither
+ * --key nor --fingerprint): exit status 3, the message already printed. */
+#define CLI_ERR_UNPROVEN (-101)
+
 /* Exit statuses. */
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
+#define CLI_EXIT_UNPROVEN 3
 
 /* Response bodies larger than this are refused. */
 #define CLI_RESP_MAX (16u * 1024u * 1024u)
@@ -27,6 +32,7 @@
 
 struct cli_ctx {
 	const char *server;         /* base URL, no trailing slash */
+	bool server_given;          /* --server or INKAN_SERVER, not the default */
 	const char *cacert;         /* CA bundle for the server's certificate; NULL: system store */
 	const char *token_file;     /* where `login` saves and other commands read the token */
 	const char *password_file;  /* --password-file, or NULL */

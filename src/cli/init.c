@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "auth/auth.h"
 #include "ca/ca.h"
 #include "sam/sam.h"
@@ -50,15 +51,31 @@ run_sam_init(struct cli_ctx *c, const char *sam_path, const char *dir)
 	                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+/* The fingerprint of the audit log key, as the SAM that holds it reports it. */
 static int
-print_json_result(const char *officer, const struct auth_new_secrets *s)
+log_key_fingerprint(struct sam_client *sam, char out[static AUDIT_FPR_HEX])
+{
+	struct audit_head h;
+	uint8_t *spki = NULL;
+	size_t len = 0;
+	bool closed = false;
+	int r;
+
+	if ((r = sam_log_head(sam, &h, &closed, &spki, &len)) == 0)
+		audit_key_fingerprint(spki, len, out);
+	free(spki);
+	return r;
+}
+
+static int
+print_json_result(const char *officer, const struct auth_new_secrets *s, const char *fpr)
 {
 	json_t *j = NULL;
 	int r;
 
-	j = json_pack("{s:{s:s, s:s, s:s, s:s}}", "security_officer", "username", officer,
+	j = json_pack("{s:{s:s, s:s, s:s, s:s}, s:s}", "security_officer", "username", officer,
 	              "password", s->password, "totp_secret", s->totp_seed_b32, "otpauth_uri",
-	              s->otpauth_uri);
+	              s->otpauth_uri, "audit_log_key_sha256", fpr);
 	if (j == NULL)
 		return INK_ERR_ALLOC;
 	r = cli_print_json(j);
@@ -67,10 +84,13 @@ print_json_result(const char *officer, const struct auth_new_secrets *s)
 }
 
 static void
-print_human_result(const char *dir, const char *officer, const struct auth_new_secrets *s)
+print_human_result(const char *dir, const char *officer, const struct auth_new_secrets *s,
+                   const char *fpr)
 {
 	printf("Initialised %s; first security officer: %s\n\n", dir, officer);
 	cli_print_secrets(officer, s->password, s->totp_seed_b32, s->otpauth_uri);
+	printf("\nAudit log key (SHA-256 of its public key; keep it where auditors find it, they\n"
+	       "verify with `inkan audit verify FILE --fingerprint` and this value):\n  %s\n", fpr);
 	printf("\nNext steps:\n"
 	       "  1. Add the TOTP secret to an authenticator app.\n"
 	       "  2. Start the server:        inkand --data %s\n"
@@ -98,6 +118,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	struct sam_client *sam = NULL;
 	const char *dir = NULL, *officer = "officer";
 	char path[1024], cert[1024], key[1024], sam_path[1024], tokpath[1100], *token = NULL;
+	char fpr[AUDIT_FPR_HEX];
 	struct stat sb;
 	size_t toklen = 0;
 	int ch, i, r, dfd = -1;
@@ -203,10 +224,14 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, r, "cannot create the security officer: %s", ink_err_str(r));
 		goto out;
 	}
+	if ((r = log_key_fingerprint(sam, fpr)) != 0) {
+		r = cli_fail(c, r, "cannot read the audit log key: %s", ink_err_str(r));
+		goto out;
+	}
 	if (c->json)
-		r = print_json_result(officer, &secrets);
+		r = print_json_result(officer, &secrets, fpr);
 	else {
-		print_human_result(dir, officer, &secrets);
+		print_human_result(dir, officer, &secrets, fpr);
 		r = 0;
 	}
 out:

@@ -228,6 +228,7 @@ ctx_defaults(struct cli_ctx *c)
 	const char *home;
 
 	c->server = env_or("INKAN_SERVER", DEFAULT_SERVER);
+	c->server_given = env_or("INKAN_SERVER", NULL) != NULL;
 	c->cacert = env_or("INKAN_CACERT", NULL);
 	if (c->cacert == NULL && access(DEFAULT_LOCAL_CACERT, R_OK) == 0)
 		c->cacert = DEFAULT_LOCAL_CACERT;
@@ -290,6 +291,7 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 's':
 			server = optarg;
+			c.server_given = true;
 			break;
 		case 'c':
 			c.cacert = optarg;
@@ -371,6 +373,8 @@ out:
 		return CLI_EXIT_OK;
 	if (r == CLI_ERR_USAGE)
 		return CLI_EXIT_USAGE;
+	if (r == CLI_ERR_UNPROVEN)
+		return CLI_EXIT_UNPROVEN;
 	if (!c.reported)
 		cli_fail(&c, r, "%s", ink_err_str(r));
 	return CLI_EXIT_FAIL;

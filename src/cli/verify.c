@@ -1,4 +1,5 @@
-/* verify: offline validation of CAdES/CMS, PAdES and RFC 3161 time-stamps with a report. */
+/* verify: validation of CAdES/CMS, PAdES and RFC 3161 time-stamps with a report; offline, but
+ * with a server given the service's current CRLs decide about its own certificates. */
 #include "cli/cli.h"
 
 #include <getopt.h>
@@ -11,10 +12,11 @@
 #define VERIFY_USAGE \
 	"verify FILE [SIGNATURE] [--trust PEM|DIR] [--crl FILE]... [--ocsp FILE]... [--json]\n" \
 	"              [--format cades|pades|timestamp] [--fetch-crls] [--no-revocation-check]\n" \
-	"              [--time YYYY-MM-DDTHH:MM:SSZ]\n" \
+	"              [--time YYYY-MM-DDTHH:MM:SSZ] [--offline]\n" \
 	"  FILE alone: an attached CMS signature, a signed PDF; with SIGNATURE: the document and\n" \
-	"  its signature (judged over FILE, attached or not) or time-stamp. Exit 0 only when every\n" \
-	"  signature is TOTAL-PASSED."
+	"  its signature (judged over FILE, attached or not) or time-stamp. With --server (or\n" \
+	"  INKAN_SERVER) the service's current CRLs decide about its own certificates (--offline:\n" \
+	"  not). Exit 0 only when every signature is TOTAL-PASSED."
 
 /* A document or a PDF may be large; a signature container is never larger than this. */
 #define VERIFY_FILE_MAX (512u * 1024u * 1024u)
@@ -30,6 +32,43 @@ parse_time(const char *s, int64_t *out)
 		return INK_ERR_INVALID;
 	*out = (int64_t)timegm(&tm);
 	return *out > 0 ? 0 : INK_ERR_INVALID;
+}
+
+/* The service's CA chain (to know its certificates; never trust anchors by this) and the
+ * current CRLs of its issuing CA and root, from the public endpoints of c->server. */
+static int
+load_service(struct cli_ctx *c, struct verify_ctx *vctx)
+{
+	static const char *const lists[] = { "/ca/crl", "/ca/arl" };
+	uint8_t *data = NULL;
+	size_t len = 0, i;
+	int r;
+
+	if ((r = cli_http_raw(c, "/ca/cert", "application/pem-certificate-chain", CLI_AUTH_NONE,
+	                      &data, &len)) != 0)
+		goto out;
+	if ((r = verify_ctx_add_service_ca(vctx, (const char *)data, len)) != 0) {
+		r = cli_fail(c, INK_ERR_PROTOCOL, "%s/ca/cert is not a certificate chain", c->server);
+		goto out;
+	}
+	for (i = 0; i < INK_ARRAY_LEN(lists); i++) {
+		free(data);
+		data = NULL;
+		if ((r = cli_http_raw(c, lists[i], "application/pkix-crl", CLI_AUTH_NONE, &data,
+		                      &len)) != 0)
+			goto out;
+		if ((r = verify_ctx_add_service_crl(vctx, data, len)) != 0) {
+			r = cli_fail(c, INK_ERR_PROTOCOL, "%s%s is not a CRL", c->server, lists[i]);
+			goto out;
+		}
+	}
+	r = verify_ctx_set_service_source(vctx, c->server);
+out:
+	if (r != 0 && c->reported)
+		fprintf(stderr, "inkan: cannot get the service's current CRLs from %s "
+		        "(--offline validates without them)\n", c->server);
+	free(data);
+	return r;
 }
 
 static int
@@ -58,6 +97,7 @@ cmd_verify(struct cli_ctx *c, int argc, char **argv)
 		{ "fetch-crls", no_argument, NULL, 'F' },
 		{ "no-revocation-check", no_argument, NULL, 'N' },
 		{ "time", required_argument, NULL, 'T' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -69,7 +109,7 @@ cmd_verify(struct cli_ctx *c, int argc, char **argv)
 	const char *trust = NULL;
 	size_t doc_len = 0, sig_len = 0;
 	int64_t at = 0;
-	bool json = c->json;
+	bool json = c->json, offline = false;
 	int ch, r;
 
 	memset(&in, 0, sizeof(in));
@@ -125,6 +165,9 @@ cmd_verify(struct cli_ctx *c, int argc, char **argv)
 			}
 			verify_ctx_set_time(vctx, at);
 			break;
+		case 'O':
+			offline = true;
+			break;
 		case 'h':
 			printf("usage: inkan %s\n", VERIFY_USAGE);
 			r = 0;
@@ -149,6 +192,8 @@ cmd_verify(struct cli_ctx *c, int argc, char **argv)
 	}
 	in.sig = (const uint8_t *)sig;
 	in.sig_len = sig_len;
+	if (c->server_given && !offline && (r = load_service(c, vctx)) != 0)
+		goto out;
 	if ((r = verify_run(vctx, &in, &rep, err, sizeof(err))) != 0) {
 		cli_fail(c, r, "%s: %s", argv[argc - 1], err[0] != '\0' ? err : ink_err_str(r));
 		goto out;

@@ -1,10 +1,12 @@
-/* ep_verify: POST /api/v1/verify — validates a CAdES, PAdES or time-stamp signature, answers the report. */
+/* ep_verify: POST /api/v1/verify — validates a CAdES, PAdES or time-stamp signature, answers the
+ * report; the service's current CRLs decide about its own certificates. */
 #include "server/server.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy/policy.h"
+#include "sam/sam.h"
 #include "verify/verify.h"
 
 /* The body is capped by max_body already; a field may use all of it. */
@@ -27,11 +29,18 @@ static const struct json_field verify_spec[] = {
 	JSPEC_END,
 };
 
-/* Trust anchors and CRLs of the service: DIR/ca/chain.pem and DIR/ca/crl.pem when present. */
+/* Trust anchors: DATA/ca/chain.pem when present (the operator may add anchors there) and the
+ * service's own CA chain. That chain also names the CAs whose current status decides: their
+ * CRL and the root's ARL as the SAM holds them now (as GET /ca/crl and /ca/arl serve them).
+ * DATA/ca/crl.pem, which inkan never writes, may hold CRLs the operator supplies for other CAs;
+ * it cannot decide about the service's own. Without the SAM nothing is validated: the
+ * service's own certificates would be judged by whatever the submitter brought. */
 static int
 load_service_trust(struct srv *s, struct verify_ctx *vctx)
 {
-	char path[1024];
+	char path[1024], *pem = NULL;
+	uint8_t *der = NULL;
+	size_t len = 0;
 	int r;
 
 	if (ink_path(path, sizeof(path), s->cfg.data_dir, "ca/chain.pem") != 0)
@@ -46,7 +55,24 @@ load_service_trust(struct srv *s, struct verify_ctx *vctx)
 	r = verify_ctx_load_crl(vctx, path);
 	if (r != 0 && r != INK_ERR_NOT_FOUND)
 		log_warn("cannot load the CRL %s: %s", path, ink_err_str(r));
-	return 0;
+	if ((r = sam_ca_chain(s->sam, &pem)) != 0 ||
+	    (r = verify_ctx_add_trust_pem(vctx, pem, strlen(pem))) != 0 ||
+	    (r = verify_ctx_add_service_ca(vctx, pem, strlen(pem))) != 0)
+		goto out;
+	if ((r = sam_ca_crl(s->sam, &der, &len)) != 0 ||
+	    (r = verify_ctx_add_service_crl(vctx, der, len)) != 0)
+		goto out;
+	free(der);
+	der = NULL;
+	if ((r = sam_ca_arl(s->sam, &der, &len)) == 0 &&
+	    (r = verify_ctx_add_service_crl(vctx, der, len)) == 0)
+		r = verify_ctx_set_service_source(vctx, "this service (its CA's CRL and ARL now)");
+out:
+	if (r != 0)
+		log_error("cannot get the service's CA chain and current CRLs: %s", ink_err_str(r));
+	free(pem);
+	free(der);
+	return r;
 }
 
 static void
@@ -112,6 +138,9 @@ ep_verify(struct srv_request *rq)
 		reply_ink_err(rq, r, NULL);
 		goto out;
 	}
+	/* Never fetch what a submitted document names (a URL of the submitter's choosing: their
+	 * revocation data, and a request from inside our network). Off by default; said here. */
+	verify_ctx_set_fetch(vctx, false);
 	r = verify_run(vctx, &in, &rep, err, sizeof(err));
 	if (r == INK_ERR_INVALID) {
 		snprintf(desc, sizeof(desc), "Invalid parameter signature: %s", err);

@@ -55,6 +55,7 @@ const struct srv_route srv_routes[] = {
 	{ .method = "GET", .path = "/ca/crl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_crl },
 	{ .method = "GET", .path = "/ca/arl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_arl },
 	{ .method = "GET", .path = "/ca/cert", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_cert },
+	{ .method = "GET", .path = "/ca/audit-key", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_audit_key },
 	{ .method = "POST", .path = "/tsa", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_tsa },
 	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },
 	{ .method = "POST", .path = "/api/v1/verify", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_verify },

@@ -208,6 +208,7 @@ void ep_keys_unlock(struct srv_request *rq);
 void ep_ca_crl(struct srv_request *rq);
 void ep_ca_arl(struct srv_request *rq);
 void ep_ca_cert(struct srv_request *rq);
+void ep_ca_audit_key(struct srv_request *rq);
 void ep_backup(struct srv_request *rq);
 void ep_restore(struct srv_request *rq);
 void ep_csc_credentials_list(struct srv_request *rq);

@@ -1,4 +1,5 @@
-/* ctx: the validation context — trust anchors, caller-supplied CRLs and OCSP responses, options. */
+/* ctx: the validation context — trust anchors, caller-supplied CRLs and OCSP responses, the
+ * service's own CAs and their current CRLs, options. */
 #include "verify/verify_int.h"
 
 #include <dirent.h>
@@ -26,7 +27,9 @@ verify_ctx_new(struct verify_ctx **out)
 	if ((ctx->store = X509_STORE_new()) == NULL || (ctx->anchors = sk_X509_new_null()) == NULL ||
 	    (ctx->crls = sk_X509_CRL_new_null()) == NULL ||
 	    (ctx->ocsps = sk_OCSP_BASICRESP_new_null()) == NULL ||
-	    (ctx->fetched = sk_X509_CRL_new_null()) == NULL)
+	    (ctx->fetched = sk_X509_CRL_new_null()) == NULL ||
+	    (ctx->service_cas = sk_X509_new_null()) == NULL ||
+	    (ctx->service_crls = sk_X509_CRL_new_null()) == NULL)
 		goto out;
 	*out = ctx;
 	ctx = NULL;
@@ -46,11 +49,26 @@ verify_ctx_free(struct verify_ctx *ctx)
 	sk_X509_CRL_pop_free(ctx->crls, X509_CRL_free);
 	sk_OCSP_BASICRESP_pop_free(ctx->ocsps, OCSP_BASICRESP_free);
 	sk_X509_CRL_pop_free(ctx->fetched, X509_CRL_free);
+	sk_X509_pop_free(ctx->service_cas, X509_free);
+	sk_X509_CRL_pop_free(ctx->service_crls, X509_CRL_free);
+	free(ctx->service_source);
 	free(ctx);
 }
 
-int
-verify_ctx_add_trust_pem(struct verify_ctx *ctx, const char *pem, size_t len)
+static bool
+cert_known(STACK_OF(X509) *list, X509 *x)
+{
+	int i;
+
+	for (i = 0; i < sk_X509_num(list); i++)
+		if (X509_cmp(sk_X509_value(list, i), x) == 0)
+			return true;
+	return false;
+}
+
+/* Reads every PEM certificate of pem into dst (and, when store is not NULL, into store). */
+static int
+pem_certs_into(STACK_OF(X509) *dst, X509_STORE *store, const char *pem, size_t len)
 {
 	BIO *b = NULL;
 	X509 *x = NULL;
@@ -62,7 +80,13 @@ verify_ctx_add_trust_pem(struct verify_ctx *ctx, const char *pem, size_t len)
 		return INK_ERR_ALLOC;
 	while ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
 		/* Duplicates are harmless for the store but would be counted twice. */
-		if (X509_STORE_add_cert(ctx->store, x) != 1 || sk_X509_push(ctx->anchors, x) <= 0) {
+		if (cert_known(dst, x)) {
+			X509_free(x);
+			x = NULL;
+			n++;
+			continue;
+		}
+		if ((store != NULL && X509_STORE_add_cert(store, x) != 1) || sk_X509_push(dst, x) <= 0) {
 			ret = INK_ERR_ALLOC;
 			goto out;
 		}
@@ -76,6 +100,42 @@ out:
 	X509_free(x);
 	BIO_free(b);
 	return ret;
+}
+
+int
+verify_ctx_add_trust_pem(struct verify_ctx *ctx, const char *pem, size_t len)
+{
+	return pem_certs_into(ctx->anchors, ctx->store, pem, len);
+}
+
+int
+verify_ctx_add_service_ca(struct verify_ctx *ctx, const char *pem, size_t len)
+{
+	return pem_certs_into(ctx->service_cas, NULL, pem, len);
+}
+
+int
+verify_ctx_add_service_crl(struct verify_ctx *ctx, const uint8_t *data, size_t len)
+{
+	return crl_parse_into(ctx->service_crls, data, len);
+}
+
+int
+verify_ctx_set_service_source(struct verify_ctx *ctx, const char *source)
+{
+	char *copy = strdup(source);
+
+	if (copy == NULL)
+		return INK_ERR_ALLOC;
+	free(ctx->service_source);
+	ctx->service_source = copy;
+	return 0;
+}
+
+size_t
+verify_ctx_service_count(const struct verify_ctx *ctx)
+{
+	return ctx != NULL ? (size_t)sk_X509_num(ctx->service_cas) : 0;
 }
 
 static int

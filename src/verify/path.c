@@ -98,6 +98,46 @@ fetch_crls(struct verify_ctx *ctx, X509 *x, struct verify_issues *is)
 
 /* ---- revocation ---- */
 
+/* Where revocation data comes from: the label the report shows, and its origin's short name. */
+static const struct {
+	const char *label, *origin;
+} rev_sources[] = {
+	{ "service current CRL", "service" },
+	{ "CRL embedded in the signature", "embedded" },
+	{ "CRL supplied by the caller", "supplied" },
+	{ "CRL in the PDF's document security store", "dss" },
+	{ "CRL fetched from the distribution point", "fetched" },
+	{ "OCSP response embedded in the signature", "embedded" },
+	{ "OCSP response supplied by the caller", "supplied" },
+	{ "OCSP response in the PDF's document security store", "dss" },
+};
+enum {
+	SRC_SERVICE, SRC_CRL_EMBEDDED, SRC_CRL_SUPPLIED, SRC_CRL_DSS, SRC_CRL_FETCHED,
+	SRC_OCSP_EMBEDDED, SRC_OCSP_SUPPLIED, SRC_OCSP_DSS,
+};
+#define SRC(i) (rev_sources[(i)].label)
+
+static const char *
+rev_origin(const char *label)
+{
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(rev_sources); i++)
+		if (label == rev_sources[i].label)
+			return rev_sources[i].origin;
+	return "none";
+}
+
+void
+rev_init(struct rev_result *rr)
+{
+	memset(rr, 0, sizeof(*rr));
+	rr->status = REV_UNKNOWN;
+	rr->source = "none";
+	rr->revoked_at = rr->invalidity = rr->this_update = rr->next_update = rr->produced_at = -1;
+	rr->reason = -1;
+}
+
 /* The newest CRL in crls issued by issuer for x (name match and a valid signature). */
 static void
 crl_pick(STACK_OF(X509_CRL) *crls, const char *label, X509 *x, X509 *issuer, X509_CRL **best,
@@ -123,57 +163,135 @@ crl_pick(STACK_OF(X509_CRL) *crls, const char *label, X509 *x, X509 *issuer, X50
 	}
 }
 
+/* What crl (from label) says about x, into rr. */
 static void
-revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *untrusted,
-                 const struct verify_revdata *embedded, struct verify_issues *is,
+crl_status(X509_CRL *crl, const char *label, X509 *x, struct rev_result *rr)
+{
+	X509_REVOKED *rev = NULL;
+	ASN1_ENUMERATED *reason = NULL;
+	ASN1_GENERALIZEDTIME *inval = NULL;
+
+	rr->source = label;
+	rr->ocsp = false;
+	rr->this_update = asn1_time_secs(X509_CRL_get0_lastUpdate(crl));
+	rr->next_update = asn1_time_secs(X509_CRL_get0_nextUpdate(crl));
+	if (X509_CRL_get0_by_cert(crl, &rev, x) != 1 || rev == NULL) {
+		rr->status = REV_GOOD;
+		return;
+	}
+	rr->status = REV_REVOKED;
+	rr->revoked_at = asn1_time_secs(X509_REVOKED_get0_revocationDate(rev));
+	if ((reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL)) != NULL)
+		rr->reason = (int)ASN1_ENUMERATED_get(reason);
+	if ((inval = X509_REVOKED_get_ext_d2i(rev, NID_invalidity_date, NULL, NULL)) != NULL)
+		rr->invalidity = asn1_time_secs(inval);
+	ASN1_ENUMERATED_free(reason);
+	ASN1_GENERALIZEDTIME_free(inval);
+	ERR_clear_error();
+}
+
+/* Revocation data other than the service's: CRLs and OCSP responses embedded, supplied, in a
+ * DSS, or fetched (when fetch). "Revoked" from any of them wins, else the newest. */
+static void
+revocation_other(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *untrusted,
+                 const struct verify_revdata *embedded, bool fetch, struct verify_issues *is,
                  struct rev_result *rr)
 {
 	X509_CRL *crl = NULL;
-	X509_REVOKED *rev = NULL;
-	ASN1_ENUMERATED *reason = NULL;
 	const char *label = NULL;
 
-	memset(rr, 0, sizeof(*rr));
-	rr->status = REV_UNKNOWN;
-	rr->revoked_at = rr->this_update = rr->next_update = -1;
-	rr->reason = -1;
-	rr->source = "none";
-	crl_pick(embedded->crls, "CRL embedded in the signature", x, issuer, &crl, &label);
-	crl_pick(ctx->crls, "CRL supplied by the caller", x, issuer, &crl, &label);
+	rev_init(rr);
+	crl_pick(embedded->crls, SRC(SRC_CRL_EMBEDDED), x, issuer, &crl, &label);
+	crl_pick(ctx->crls, SRC(SRC_CRL_SUPPLIED), x, issuer, &crl, &label);
 	if (ctx->dss != NULL)
-		crl_pick(ctx->dss->crls, "CRL in the PDF's document security store", x, issuer, &crl,
-		         &label);
-	crl_pick(ctx->fetched, "CRL fetched from the distribution point", x, issuer, &crl, &label);
-	if (crl == NULL && ctx->fetch && sk_OCSP_BASICRESP_num(embedded->ocsps) <= 0 &&
+		crl_pick(ctx->dss->crls, SRC(SRC_CRL_DSS), x, issuer, &crl, &label);
+	crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &crl, &label);
+	if (crl == NULL && fetch && sk_OCSP_BASICRESP_num(embedded->ocsps) <= 0 &&
 	    sk_OCSP_BASICRESP_num(ctx->ocsps) <= 0 &&
 	    (ctx->dss == NULL || sk_OCSP_BASICRESP_num(ctx->dss->ocsps) <= 0)) {
 		fetch_crls(ctx, x, is);
-		crl_pick(ctx->fetched, "CRL fetched from the distribution point", x, issuer, &crl,
-		         &label);
+		crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &crl, &label);
 	}
-	if (crl != NULL) {
-		rr->source = label;
-		rr->this_update = asn1_time_secs(X509_CRL_get0_lastUpdate(crl));
-		rr->next_update = asn1_time_secs(X509_CRL_get0_nextUpdate(crl));
-		if (X509_CRL_get0_by_cert(crl, &rev, x) == 1 && rev != NULL) {
-			rr->status = REV_REVOKED;
-			rr->revoked_at = asn1_time_secs(X509_REVOKED_get0_revocationDate(rev));
-			if ((reason = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, NULL, NULL)) != NULL)
-				rr->reason = (int)ASN1_ENUMERATED_get(reason);
-			ASN1_ENUMERATED_free(reason);
-		} else {
-			rr->status = REV_GOOD;
+	if (crl != NULL)
+		crl_status(crl, label, x, rr);
+	ocsp_pick(embedded->ocsps, SRC(SRC_OCSP_EMBEDDED), x, issuer, untrusted, ctx->now, is, rr);
+	ocsp_pick(ctx->ocsps, SRC(SRC_OCSP_SUPPLIED), x, issuer, untrusted, ctx->now, is, rr);
+	if (ctx->dss != NULL)
+		ocsp_pick(ctx->dss->ocsps, SRC(SRC_OCSP_DSS), x, issuer, untrusted, ctx->now, is, rr);
+}
+
+/* Whether issuer is one of the service's own CAs (same name and key: a re-issued CA
+ * certificate is the same CA). */
+static bool
+service_issuer(const struct verify_ctx *ctx, X509 *issuer)
+{
+	X509 *ca;
+	int i;
+
+	for (i = 0; i < sk_X509_num(ctx->service_cas); i++) {
+		ca = sk_X509_value(ctx->service_cas, i);
+		if (X509_NAME_cmp(X509_get_subject_name(ca), X509_get_subject_name(issuer)) == 0 &&
+		    EVP_PKEY_eq(X509_get0_pubkey(ca), X509_get0_pubkey(issuer)) == 1)
+			return true;
+	}
+	ERR_clear_error();
+	return false;
+}
+
+/* The revocation status of x: rr is what decides; other (status REV_UNKNOWN when none) is data
+ * that was looked at but did not decide. For a certificate of the service's own CA only the
+ * service's current data can say "good"; anything else is evidence of the past, except that
+ * "revoked" from any authentic source still wins (a CA never unrevokes: certificateHold is not
+ * offered, and a restored CA database must not bring a revoked certificate back). */
+static void
+revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *untrusted,
+                 const struct verify_revdata *embedded, struct verify_issues *is,
+                 struct rev_result *rr, struct rev_result *other, bool *service)
+{
+	X509_CRL *crl = NULL;
+	const char *label = NULL;
+	struct rev_result tmp;
+
+	rev_init(rr);
+	rev_init(other);
+	*service = service_issuer(ctx, issuer);
+	if (!*service) {
+		revocation_other(ctx, x, issuer, untrusted, embedded, ctx->fetch, is, rr);
+	} else {
+		crl_pick(ctx->service_crls, SRC(SRC_SERVICE), x, issuer, &crl, &label);
+		if (crl != NULL)
+			crl_status(crl, label, x, rr);
+		/* When the service answers OCSP, its own fresh response is consulted here, beside
+		 * its CRL: nothing else may make one of its certificates good. */
+		revocation_other(ctx, x, issuer, untrusted, embedded, false, is, other);
+		if (rr->status == REV_UNKNOWN)
+			warn_add(is, "the service's current CRL for a certificate of its own CA is not at "
+			         "hand: data carried by the signature cannot stand in for it");
+		if (other->status == REV_REVOKED && rr->status != REV_REVOKED) {
+			warn_add(is, "%s says revoked where the service's current CRL does not; revoked "
+			         "stands", other->source);
+			tmp = *rr;
+			*rr = *other;
+			*other = tmp;
 		}
 	}
-	ocsp_pick(embedded->ocsps, "OCSP response embedded in the signature", x, issuer, untrusted,
-	          ctx->now, is, rr);
-	ocsp_pick(ctx->ocsps, "OCSP response supplied by the caller", x, issuer, untrusted,
-	          ctx->now, is, rr);
-	if (ctx->dss != NULL)
-		ocsp_pick(ctx->dss->ocsps, "OCSP response in the PDF's document security store", x,
-		          issuer, untrusted, ctx->now, is, rr);
 	if (rr->status != REV_UNKNOWN && rr->next_update >= 0 && rr->next_update < ctx->now)
 		warn_add(is, "the revocation data used (%s) is past its nextUpdate", rr->source);
+}
+
+/* RFC 5280 5.3.1 CRLReason names (7 is not used). */
+static json_t *
+reason_json(int reason)
+{
+	static const char *const names[] = {
+		"unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+		"cessationOfOperation", "certificateHold", NULL, "removeFromCRL", "privilegeWithdrawn",
+		"aACompromise",
+	};
+
+	if (reason < 0 || (size_t)reason >= INK_ARRAY_LEN(names) || names[reason] == NULL)
+		return json_null();
+	return json_string(names[reason]);
 }
 
 static json_t *
@@ -181,12 +299,18 @@ rev_json(const struct rev_result *rr, bool checked)
 {
 	static const char *const names[] = { "unknown", "good", "revoked" };
 
-	return json_pack("{s:s, s:s, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	                 "status", checked ? names[rr->status] : "not checked",
 	                 "source", rr->source,
+	                 "origin", rev_origin(rr->source),
+	                 "type", rr->status == REV_UNKNOWN ? json_null() :
+	                         json_string(rr->ocsp ? "OCSP" : "CRL"),
 	                 "this_update", json_time(rr->this_update),
 	                 "next_update", json_time(rr->next_update),
-	                 "revoked_at", json_time(rr->revoked_at));
+	                 "produced_at", json_time(rr->produced_at),
+	                 "revoked_at", json_time(rr->revoked_at),
+	                 "reason", reason_json(rr->reason),
+	                 "invalidity_date", json_time(rr->invalidity));
 }
 
 /* ---- per-certificate checks ---- */
@@ -331,12 +455,25 @@ validity_check(X509 *x, const char *who, const struct verify_times *t, int64_t n
 	}
 }
 
-/* Revocation as seen at the best signing time (EN 319 102-1 5.3.4). */
+/* Revocations whose reason says the key may have been in other hands before the revocation
+ * date (RFC 5280 5.3.1): keyCompromise, cACompromise, aACompromise. */
+static bool
+reason_compromise(int reason)
+{
+	return reason == 1 || reason == 2 || reason == 10;
+}
+
+/* Revocation as seen at the best signing time (EN 319 102-1 5.3.4, 5.6.2.4). The certificate
+ * stops being trusted at its revocation date, or at the CRL entry's earlier invalidityDate;
+ * for a compromise with no invalidityDate that moment is unknown, so a time-stamp older than
+ * the revocation date proves nothing about it (docs/verify.md). */
 static void
 revocation_judge(const struct rev_result *rr, const char *who, bool ca, const struct verify_times *t,
                  bool require, struct verify_issues *is)
 {
 	char when[21];
+	int64_t from = rr->revoked_at;
+	bool unknown_start;
 
 	if (rr->status == REV_UNKNOWN) {
 		if (require)
@@ -348,19 +485,32 @@ revocation_judge(const struct rev_result *rr, const char *who, bool ca, const st
 	}
 	if (rr->status != REV_REVOKED)
 		return;
-	ink_time_str(rr->revoked_at >= 0 ? rr->revoked_at : 0, when);
-	if (t->poe >= 0 && rr->revoked_at > t->poe) {
+	if (rr->invalidity >= 0 && (from < 0 || rr->invalidity < from))
+		from = rr->invalidity;
+	unknown_start = reason_compromise(rr->reason) && rr->invalidity < 0;
+	ink_time_str(from >= 0 ? from : 0, when);
+	if (t->poe >= 0 && from > t->poe && !unknown_start) {
 		warn_add(is, "%s was revoked on %s, after the time-stamp proving the signature", who,
 		         when);
 		return;
 	}
-	if (t->poe >= 0 || (t->claimed >= 0 && rr->revoked_at <= t->claimed)) {
+	if ((t->poe >= 0 && from <= t->poe) || (t->claimed >= 0 && from <= t->claimed)) {
 		issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED, "%s was revoked on %s%s", who,
-		          when, t->poe >= 0 ? ", before the time-stamp" : ", before the claimed signing time");
+		          when, t->poe >= 0 && from <= t->poe ? ", before the time-stamp" :
+		          ", before the claimed signing time");
 		return;
 	}
-	issue_add(is, VERIFY_INDETERMINATE, ca ? VERIFY_SUB_REVOKED_CA_NO_POE : VERIFY_SUB_REVOKED_NO_POE,
-	          "%s was revoked on %s and no time-stamp proves the signature is older", who, when);
+	if (unknown_start && t->poe >= 0)
+		issue_add(is, VERIFY_INDETERMINATE,
+		          ca ? VERIFY_SUB_REVOKED_CA_NO_POE : VERIFY_SUB_REVOKED_NO_POE,
+		          "%s was revoked on %s for a compromise of unknown date: the time-stamp is "
+		          "older than the revocation, but nothing proves it older than the compromise",
+		          who, when);
+	else
+		issue_add(is, VERIFY_INDETERMINATE,
+		          ca ? VERIFY_SUB_REVOKED_CA_NO_POE : VERIFY_SUB_REVOKED_NO_POE,
+		          "%s was revoked on %s and no time-stamp proves the signature is older", who,
+		          when);
 }
 
 void
@@ -371,13 +521,13 @@ path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
 {
 	X509_STORE_CTX *sctx = NULL;
 	STACK_OF(X509) *chain = NULL;
-	struct rev_result rr;
-	json_t *arr = NULL, *c;
+	struct rev_result rr, other;
+	json_t *arr = NULL, *c, *rj;
 	X509 *x;
 	char who[64];
 	int64_t best = t->poe >= 0 ? t->poe : ctx->now;
 	int err = X509_V_OK, n, i;
-	bool anchored = false, anchor;
+	bool anchored = false, anchor, service = false;
 
 	*chain_json = NULL;
 	*chain_out = NULL;
@@ -435,15 +585,17 @@ path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
 			continue;
 		}
 		cert_algs_check(x, who, best, is, c);
-		memset(&rr, 0, sizeof(rr));
-		rr.status = REV_UNKNOWN;
-		rr.source = "none";
-		rr.revoked_at = rr.this_update = rr.next_update = -1;
+		rev_init(&rr);
 		if (i + 1 < n) {
 			revocation_check(ctx, x, sk_X509_value(chain, i + 1), untrusted, embedded, is,
-			                 &rr);
+			                 &rr, &other, &service);
 			revocation_judge(&rr, who, i > 0, t, ctx->require_revocation, is);
-			json_object_set_new(c, "revocation", rev_json(&rr, true));
+			if ((rj = rev_json(&rr, true)) != NULL) {
+				json_object_set_new(rj, "service_ca", json_boolean(service));
+				if (other.status != REV_UNKNOWN)
+					json_object_set_new(rj, "not_deciding", rev_json(&other, true));
+			}
+			json_object_set_new(c, "revocation", rj);
 		} else {
 			/* No issuer: the chain problem above already decides. */
 			json_object_set_new(c, "revocation", rev_json(&rr, false));

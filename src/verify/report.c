@@ -145,6 +145,29 @@ issues_to_json(struct verify_issues *is, json_t *obj)
 
 /* ---- the report ---- */
 
+/* The service's own CAs and the current CRLs it gave: {source, cas, current_crls: [...]}. */
+static json_t *
+service_json(const struct verify_ctx *ctx)
+{
+	json_t *o, *crls;
+	X509_CRL *crl;
+	int i;
+
+	if ((o = json_pack("{s:s?, s:I, s:[]}", "source", ctx->service_source, "cas",
+	                   (json_int_t)verify_ctx_service_count(ctx), "current_crls")) == NULL)
+		return NULL;
+	crls = json_object_get(o, "current_crls");
+	for (i = 0; i < sk_X509_CRL_num(ctx->service_crls); i++) {
+		crl = sk_X509_CRL_value(ctx->service_crls, i);
+		json_array_append_new(crls, json_pack("{s:o, s:o, s:o}", "issuer",
+		                      json_name(X509_CRL_get_issuer(crl)), "this_update",
+		                      json_time(asn1_time_secs(X509_CRL_get0_lastUpdate(crl))),
+		                      "next_update",
+		                      json_time(asn1_time_secs(X509_CRL_get0_nextUpdate(crl)))));
+	}
+	return o;
+}
+
 static int
 report_new(struct verify_ctx *ctx, const char *format, struct verify_report **out)
 {
@@ -161,6 +184,9 @@ report_new(struct verify_ctx *ctx, const char *format, struct verify_report **ou
 		free(r);
 		return INK_ERR_ALLOC;
 	}
+	/* Whether the service's current status was at hand: null when it was not consulted. */
+	json_object_set_new(r->root, "service", verify_ctx_service_count(ctx) > 0 ?
+	                    service_json(ctx) : json_null());
 	r->sigs = json_object_get(r->root, "signatures");
 	*out = r;
 	return 0;
@@ -295,6 +321,10 @@ print_chain(FILE *f, const char *indent, const json_t *chain)
 			if (jstr(rev, "source") != NULL) {
 				fputs(", ", f);
 				put_safe(f, jstr(rev, "source"));
+			}
+			if (jstr(rev, "this_update") != NULL) {
+				fputs(" of ", f);
+				put_safe(f, jstr(rev, "this_update"));
 			}
 			fputc(']', f);
 		}

@@ -373,8 +373,12 @@ ocsp_pick(STACK_OF(OCSP_BASICRESP) *list, const char *label, X509 *x, X509 *issu
 		    !(status == V_OCSP_CERTSTATUS_REVOKED && best->status != REV_REVOKED))
 			continue;
 		best->source = label;
+		best->ocsp = true;
 		best->this_update = tu;
 		best->next_update = nextupd != NULL ? asn1_time_secs(nextupd) : -1;
+		best->produced_at = OCSP_resp_get0_produced_at(bs) != NULL ?
+		                    asn1_time_secs(OCSP_resp_get0_produced_at(bs)) : -1;
+		best->invalidity = -1;
 		if (status == V_OCSP_CERTSTATUS_REVOKED) {
 			best->status = REV_REVOKED;
 			best->revoked_at = rev != NULL ? asn1_time_secs(rev) : -1;

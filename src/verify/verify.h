@@ -81,6 +81,21 @@ void verify_ctx_set_require_revocation(struct verify_ctx *ctx, bool require);
 /* Validation time in seconds since the epoch (0: the clock at verify_run()). */
 void verify_ctx_set_time(struct verify_ctx *ctx, int64_t t);
 
+/* ---- the service's own CA: its current status decides (docs/verify.md) ---- */
+
+/* Names CAs of the service (PEM certificates; not trust anchors by this). Whether a certificate
+ * one of them issued is revoked is decided by the service's current CRLs alone: revocation data
+ * carried by the signature, in a PDF's DSS, supplied or fetched is reported as evidence of the
+ * past and may add "revoked", but never makes such a certificate good; without a current CRL
+ * its status is unknown. INK_ERR_INVALID when pem holds no certificate. */
+int verify_ctx_add_service_ca(struct verify_ctx *ctx, const char *pem, size_t len) INK_WUR;
+/* Adds a service CA's current CRL (DER or PEM), as the service holds it now. */
+int verify_ctx_add_service_crl(struct verify_ctx *ctx, const uint8_t *data, size_t len) INK_WUR;
+/* Where the service's CAs and CRLs came from, for the report ("this service", a URL). */
+int verify_ctx_set_service_source(struct verify_ctx *ctx, const char *source) INK_WUR;
+/* Number of service CAs named. */
+size_t verify_ctx_service_count(const struct verify_ctx *ctx);
+
 /* ---- one validation ---- */
 
 enum verify_format {

@@ -32,6 +32,9 @@ struct verify_ctx {
 	STACK_OF(OCSP_BASICRESP) *ocsps; /* supplied by the caller */
 	struct verify_revdata *dss;   /* the document security store of the PDF being validated */
 	STACK_OF(X509_CRL) *fetched;  /* fetched during a run (when allowed) */
+	STACK_OF(X509) *service_cas;  /* the service's own CAs: its current status decides */
+	STACK_OF(X509_CRL) *service_crls; /* their current CRLs, as the service holds them now */
+	char *service_source;         /* where those came from, for the report (or NULL) */
 	bool fetch;
 	bool require_revocation;
 	int64_t time;                 /* 0: the clock */
@@ -88,12 +91,17 @@ int ocsp_parse_into(STACK_OF(OCSP_BASICRESP) *dst, const uint8_t *data, size_t l
 enum rev_status { REV_UNKNOWN, REV_GOOD, REV_REVOKED };
 struct rev_result {
 	enum rev_status status;
-	const char *source;
+	const char *source;      /* one of the labels of path.c's rev_sources[], or "none" */
+	bool ocsp;               /* the deciding data is an OCSP response (else a CRL) */
 	int64_t revoked_at;
+	int64_t invalidity;      /* CRL entry invalidityDate (RFC 5280 5.3.2), or -1 */
 	int64_t this_update;
 	int64_t next_update;
+	int64_t produced_at;     /* OCSP producedAt, or -1 */
 	int reason;
 };
+/* A result that knows nothing yet. */
+void rev_init(struct rev_result *rr);
 /* Updates best with the OCSP responses of list about x (issued by issuer) that an authorised
  * responder signed: revoked beats good, otherwise the newest thisUpdate wins. */
 void ocsp_pick(STACK_OF(OCSP_BASICRESP) *list, const char *label, X509 *x, X509 *issuer,

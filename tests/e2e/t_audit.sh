@@ -55,7 +55,7 @@ ok "alice signed one hash"
 sleep 2   # at least one interval checkpoint
 
 # ---- online verification (auditor) ----
-icli aud audit verify
+icli aud audit verify --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "inkan audit verify of an untouched log failed: $ERR"
 grep -q 'audit log OK' <<<"$OUT" || fail "inkan audit verify: unexpected output: $OUT"
 ok "inkan audit verify: $(head -n1 <<<"$OUT")"
@@ -64,7 +64,7 @@ icli aud --json audit verify --key "$LOGKEY"
 	fail "inkan --json audit verify --key: $OUT $ERR"
 
 # only the auditor reads the log
-icli alice audit verify
+icli alice audit verify --key "$LOGKEY"
 [ "$RC" != 0 ] || fail "a signer could export the audit log"
 api GET "/api/v1/audit/export" "" "$so"
 expect_status 403
@@ -116,11 +116,11 @@ icli aud audit export --from 5 --to 25 "$T/part.json"
 [ "$RC" = 0 ] || fail "inkan audit export --from 5 --to 25: $ERR"
 jq -e '(.records | length) == 21 and .records[0].seq == 5 and .prefix.size == 4' "$T/part.json" >/dev/null ||
 	fail "partial export: unexpected content"
-icli aud audit verify "$T/part.json"
+icli aud audit verify "$T/part.json" --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "offline verify of a partial export: $ERR"
 # offline, with nothing else: a changed record inside the bundle
 jq '.records[3].detail = "tampered"' "$T/all.json" >"$T/all-bad.json"
-icli aud audit verify "$T/all-bad.json"
+icli aud audit verify "$T/all-bad.json" --key "$LOGKEY"
 [ "$RC" != 0 ] && grep -q 'does not match' <<<"$ERR" || fail "offline verify missed a changed record: $OUT $ERR"
 icli aud audit verify "$T/all.json" --key "$T/other.pem"
 [ "$RC" != 0 ] || fail "offline verify accepted a bundle under another pinned key"
@@ -145,7 +145,7 @@ tamper() {
 	rm -f "$DB-wal" "$DB-shm"
 	sqlite3 "$DB" "$unlock_sql $sql" || fail "tamper $name: sqlite3 failed"
 	start_inkand
-	icli aud audit verify
+	icli aud audit verify --key "$LOGKEY"
 	[ "$RC" != 0 ] || fail "tamper $name: inkan audit verify did not notice"
 	grep -Eq "$want" <<<"$ERR" || fail "tamper $name: the report does not name the place ($want): $ERR"
 	ok "tamper $name detected: ${ERR#inkan: }"
@@ -185,7 +185,7 @@ cp -p "$T/pristine.db" "$DB"
 cp -p "$T/pristine-ks.db" "$KS"
 rm -f "$DB-wal" "$DB-shm"
 start_inkand
-icli aud audit verify
+icli aud audit verify --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "the untouched log does not verify after the tamper runs: $ERR"
 ok "untouched log: $(head -n1 <<<"$OUT")"
 stop_inkand

@@ -81,7 +81,7 @@ for f in "$T"/r/*.ok; do
 done
 ok "every one of the $got signatures returned has its csc.signHash record"
 
-"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.tok" audit verify >"$T/v.out" 2>"$T/v.err" ||
+"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.tok" audit verify --key "$DATA/ca/audit-log.pem" >"$T/v.out" 2>"$T/v.err" ||
 	fail "the log does not verify after the crash: $(cat "$T/v.err")"
 ok "$(head -n1 "$T/v.out")"
 stop_inkand

@@ -338,7 +338,8 @@ ok "every key operation is in the audit trail with credential id and serial"
 # --- the audit log survives backup -> wipe -> restore: same log key, its tree extended ---
 printf '%s' "$aud" >"$T/aud.tok"
 chmod 600 "$T/aud.tok"
-"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.tok" audit verify >"$T/av.out" 2>"$T/av.err" ||
+"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.tok" audit verify \
+	--fingerprint "$(jq -r .audit_log_key_sha256 "$T/init.json")" >"$T/av.out" 2>"$T/av.err" ||
 	fail "the audit log does not verify after backup -> wipe -> restore: $(cat "$T/av.err")"
 ok "audit log after the restore: $(head -n1 "$T/av.out")"
 

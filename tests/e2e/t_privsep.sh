@@ -185,7 +185,7 @@ api GET /api/v1/me "" "$ro_tok"
 expect_status 200
 aud_tok=$(mkactive "$so_tok" aud1 system_auditor)
 printf '%s' "$aud_tok" >"$T/aud.token"
-"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.token" audit verify >"$T/verify.out" 2>&1 ||
+"$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.token" audit verify --key "$DATA/ca/audit-log.pem" >"$T/verify.out" 2>&1 ||
 	fail "inkan audit verify under privilege separation: $(cat "$T/verify.out")"
 ok "logins, new TOTP seeds and signed audit checkpoints (all in inkan-sam) work across the separation"
 

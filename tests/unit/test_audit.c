@@ -497,13 +497,13 @@ test_checkpoint_and_verify(void **state)
 
 	/* a full bundle verifies; a partial one too */
 	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
-	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), 0);
+	assert_int_equal(audit_bundle_verify(b, NULL, &rep), 0);
 	assert_int_equal(rep.records, 15);
 	assert_int_equal(rep.checkpoints, 3);
 	assert_int_equal(rep.covered, 15);
 	json_decref(b);
 	assert_int_equal(audit_bundle_build(f->st, 4, 12, spki, (size_t)len, &h, &b), 0);
-	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), 0);
+	assert_int_equal(audit_bundle_verify(b, NULL, &rep), 0);
 	assert_int_equal(rep.first_seq, 4);
 	assert_int_equal(rep.last_seq, 12);
 	assert_int_equal(rep.checkpoints, 1);
@@ -512,18 +512,18 @@ test_checkpoint_and_verify(void **state)
 	/* a changed record names the range; a checkpoint over more records names the cut */
 	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
 	json_object_set_new(json_array_get(json_object_get(b, "records"), 11), "actor", json_string("bob"));
-	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), INK_ERR_CRYPTO);
+	assert_int_equal(audit_bundle_verify(b, NULL, &rep), INK_ERR_CRYPTO);
 	assert_non_null(strstr(rep.error, "seq 11..15"));
 	assert_int_equal(rep.bad_seq, 11);
 	json_decref(b);
 	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
 	assert_int_equal(json_array_remove(json_object_get(b, "records"), 14), 0);
-	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), INK_ERR_CRYPTO);
+	assert_int_equal(audit_bundle_verify(b, NULL, &rep), INK_ERR_CRYPTO);
 	assert_non_null(strstr(rep.error, "records 15..15 are missing"));
 	/* a checkpoint whose signature does not fit */
 	cp = json_array_get(json_object_get(b, "checkpoints"), 0);
 	json_object_set_new(cp, "time", json_integer(json_integer_value(json_object_get(cp, "time")) + 1));
-	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), INK_ERR_CRYPTO);
+	assert_int_equal(audit_bundle_verify(b, NULL, &rep), INK_ERR_CRYPTO);
 	assert_non_null(strstr(rep.error, "signature does not verify"));
 	json_decref(b);
 
@@ -538,7 +538,7 @@ test_checkpoint_and_verify(void **state)
 	assert_int_equal(audit_checkpoint(f->st, &h), 0);
 	assert_int_equal(h.size, 16);
 	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
-	assert_int_equal(audit_bundle_verify(b, NULL, 0, &rep), INK_ERR_CRYPTO);
+	assert_int_equal(audit_bundle_verify(b, NULL, &rep), INK_ERR_CRYPTO);
 	assert_int_equal(rep.bad_seq, 16);
 	json_decref(b);
 

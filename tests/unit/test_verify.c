@@ -132,37 +132,60 @@ teardown(void **state)
 	return 0;
 }
 
-/* A CRL of the root revoking cert (when not NULL) at revoked_at seconds from now, as DER. */
+/* A CRL of the root revoking cert at revoked_at seconds from now with a reason code (-1 none)
+ * and an invalidityDate (invalid_at seconds from now; 0 none), made this_update seconds from
+ * now, as DER. */
 static uint8_t *
-mkcrl(X509 *revoked, long revoked_at, size_t *len)
+mkcrl_entry(X509 *cert, long revoked_at, int reason, long invalid_at, long this_update,
+            size_t *len)
 {
 	X509_CRL *crl = X509_CRL_new();
-	X509_REVOKED *rv;
+	X509_REVOKED *rv = X509_REVOKED_new();
 	ASN1_TIME *t = ASN1_TIME_new();
+	ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
+	ASN1_GENERALIZEDTIME *g = NULL;
 	unsigned char *der = NULL;
 	int n;
 
 	X509_CRL_set_version(crl, 1);
 	X509_CRL_set_issuer_name(crl, X509_get_subject_name(pki.root));
-	X509_gmtime_adj(t, -60);
+	X509_gmtime_adj(t, this_update);
 	X509_CRL_set1_lastUpdate(crl, t);
 	X509_gmtime_adj(t, 3 * YEAR);
 	X509_CRL_set1_nextUpdate(crl, t);
-	if (revoked != NULL) {
-		rv = X509_REVOKED_new();
-		X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(revoked));
+	if (cert != NULL) {
+		X509_REVOKED_set_serialNumber(rv, X509_get_serialNumber(cert));
 		X509_gmtime_adj(t, revoked_at);
 		X509_REVOKED_set_revocationDate(rv, t);
+		if (reason >= 0) {
+			ASN1_ENUMERATED_set(e, reason);
+			assert_int_equal(X509_REVOKED_add1_ext_i2d(rv, NID_crl_reason, e, 0, 0), 1);
+		}
+		if (invalid_at != 0) {
+			g = ASN1_GENERALIZEDTIME_adj(NULL, time(NULL), 0, invalid_at);
+			assert_int_equal(X509_REVOKED_add1_ext_i2d(rv, NID_invalidity_date, g, 0, 0), 1);
+		}
 		X509_CRL_add0_revoked(crl, rv);
+		rv = NULL;
 	}
 	X509_CRL_sort(crl);
 	assert_true(X509_CRL_sign(crl, pki.root_key, EVP_sha256()) > 0);
 	n = i2d_X509_CRL(crl, &der);
 	assert_true(n > 0);
 	*len = (size_t)n;
+	ASN1_GENERALIZEDTIME_free(g);
+	ASN1_ENUMERATED_free(e);
+	X509_REVOKED_free(rv);
 	ASN1_TIME_free(t);
 	X509_CRL_free(crl);
 	return der;
+}
+
+/* A CRL of the root revoking cert (when not NULL) at revoked_at seconds from now, as DER. */
+static uint8_t *
+mkcrl(X509 *revoked, long revoked_at, size_t *len)
+{
+	return mkcrl_entry(revoked, revoked_at, -1, 0, -60, len);
 }
 
 static struct verify_ctx *
@@ -1731,6 +1754,125 @@ test_ctx_errors(void **state)
 	assert_string_equal(verify_indication_str(VERIFY_TOTAL_FAILED), "TOTAL-FAILED");
 }
 
+/* The revocation object of signature 0's leaf, run through ctx (the report freed after). */
+static void
+expect_rev(struct verify_ctx *ctx, const uint8_t *sig, size_t len, const char *status,
+           const char *source, const char *other)
+{
+	struct verify_report *r;
+	json_t *j, *rev;
+	int ret;
+
+	r = run(ctx, sig, len, doc, strlen(doc), &ret);
+	assert_int_equal(ret, 0);
+	j = verify_report_json(r);
+	rev = json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(j,
+	      "signatures"), 0), "chain"), 0), "revocation");
+	assert_string_equal(json_string_value(json_object_get(rev, "status")), status);
+	assert_string_equal(json_string_value(json_object_get(rev, "source")), source);
+	if (other == NULL)
+		assert_null(json_object_get(rev, "not_deciding"));
+	else
+		assert_string_equal(json_string_value(json_object_get(json_object_get(rev,
+		                    "not_deciding"), "source")), other);
+	json_decref(j);
+	verify_report_free(r);
+}
+
+/* The service's own CA: its current CRL alone says "good"; the submitter's data cannot. */
+static void
+test_service_ca(void **state)
+{
+	struct verify_ctx *ctx;
+	uint8_t *sig, *old, *cur;
+	size_t len, olen, clen;
+
+	(void)state;
+	sig = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED, &len);
+	old = mkcrl_entry(NULL, 0, -1, 0, -7200, &olen);          /* all good, two hours ago */
+
+	/* Ours, and no current CRL at hand: a "good" CRL the submitter brings decides nothing. */
+	ctx = ctx_trusting(false);
+	assert_int_equal(verify_ctx_add_service_ca(ctx, pki.root_pem, strlen(pki.root_pem)), 0);
+	assert_int_equal(verify_ctx_add_crl(ctx, old, olen), 0);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER);
+	expect_rev(ctx, sig, len, "unknown", "none", "CRL supplied by the caller");
+
+	/* The current CRL says revoked (keyCompromise, after the signing time): that stands. */
+	cur = mkcrl_entry(pki.signer, 60, 1, 0, 90, &clen);
+	assert_int_equal(verify_ctx_add_service_crl(ctx, cur, clen), 0);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE, VERIFY_SUB_REVOKED_NO_POE);
+	expect_rev(ctx, sig, len, "revoked", "service current CRL", "CRL supplied by the caller");
+	verify_ctx_free(ctx);
+	OPENSSL_free(cur);
+
+	/* The current CRL says good, and decides. */
+	ctx = ctx_trusting(false);
+	assert_int_equal(verify_ctx_add_service_ca(ctx, pki.root_pem, strlen(pki.root_pem)), 0);
+	cur = mkcrl_entry(NULL, 0, -1, 0, -60, &clen);
+	assert_int_equal(verify_ctx_add_service_crl(ctx, cur, clen), 0);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	expect_rev(ctx, sig, len, "good", "service current CRL", NULL);
+	OPENSSL_free(cur);
+	/* An authentic older "revoked" is not outvoted by the current "good" (no unrevoking). */
+	cur = mkcrl_entry(pki.signer, -3600, 0, 0, -7000, &clen);
+	assert_int_equal(verify_ctx_add_crl(ctx, cur, clen), 0);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED);
+	expect_rev(ctx, sig, len, "revoked", "CRL supplied by the caller", "service current CRL");
+	verify_ctx_free(ctx);
+	OPENSSL_free(cur);
+
+	/* Not ours: the old rules (the newest CRL of the issuer). */
+	ctx = ctx_trusting(false);
+	assert_int_equal(verify_ctx_add_crl(ctx, old, olen), 0);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE);
+	expect_rev(ctx, sig, len, "good", "CRL supplied by the caller", NULL);
+	verify_ctx_free(ctx);
+	assert_int_equal(verify_ctx_new(&ctx), 0);
+	assert_int_equal(verify_ctx_add_service_ca(ctx, "junk", 4), INK_ERR_INVALID);
+	assert_int_equal(verify_ctx_add_service_crl(ctx, (const uint8_t *)"junk", 4), INK_ERR_INVALID);
+	verify_ctx_free(ctx);
+	OPENSSL_free(old);
+	OPENSSL_free(sig);
+}
+
+/* Revoked after a time-stamp: passes (EN 319 102-1 past signature validation) unless the
+ * reason is a compromise of unknown date; an invalidityDate moves the revocation earlier. */
+static void
+test_revocation_reasons(void **state)
+{
+	static const struct {
+		int reason;
+		long invalid_at;
+		enum verify_indication ind;
+		enum verify_sub sub;
+	} cases[] = {
+		{ -1, 0, VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE },
+		{ 4, 0, VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE },               /* superseded */
+		{ 1, 0, VERIFY_INDETERMINATE, VERIFY_SUB_REVOKED_NO_POE },    /* keyCompromise */
+		{ 2, 0, VERIFY_INDETERMINATE, VERIFY_SUB_REVOKED_NO_POE },    /* cACompromise */
+		{ 1, YEAR / 4, VERIFY_TOTAL_PASSED, VERIFY_SUB_NONE },        /* compromised after */
+		{ 1, -3600, VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED },        /* ... before the POE */
+		{ 4, -3600, VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED },
+	};
+	struct verify_ctx *ctx;
+	uint8_t *sig, *crl;
+	size_t len, clen, i;
+
+	(void)state;
+	sig = cades_t(pki.signer, pki.signer_key, false, &len);
+	for (i = 0; i < INK_ARRAY_LEN(cases); i++) {
+		ctx = ctx_trusting(false);
+		crl = mkcrl_entry(pki.signer, YEAR / 2, cases[i].reason, cases[i].invalid_at, YEAR, &clen);
+		assert_int_equal(verify_ctx_add_crl(ctx, crl, clen), 0);
+		verify_ctx_set_time(ctx, (int64_t)time(NULL) + YEAR + 60);
+		expect(ctx, sig, len, doc, strlen(doc), cases[i].ind, cases[i].sub);
+		OPENSSL_free(crl);
+		verify_ctx_free(ctx);
+	}
+	OPENSSL_free(sig);
+}
+
 int
 main(void)
 {
@@ -1749,6 +1891,8 @@ main(void)
 		cmocka_unit_test(test_signed_attributes),
 		cmocka_unit_test(test_garbage_and_truncation),
 		cmocka_unit_test(test_ctx_errors),
+		cmocka_unit_test(test_service_ca),
+		cmocka_unit_test(test_revocation_reasons),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
