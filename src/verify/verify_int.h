@@ -202,6 +202,18 @@ int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_p
                 const struct pdf_sigref *sigs, size_t nsigs, size_t *budget, json_t *mods,
                 struct pdfdiff_result *res) INK_WUR;
 
+/* ---- the updates after a signature (pdfxref.c) ---- */
+
+/* Checks each incremental update after the signed revision pdf[0..end) so that every reader
+ * reads the objects pdfdiff compares: a revision of its own (ending in %%EOF, startxref into it)
+ * whose cross-reference (a table or a stream, /Prev to the revision before, no /XRefStm)
+ * lists every "N G obj" header of its bytes at its offset and nothing else, frees nothing
+ * (but object 0), changes no generation, and whose object streams hold each number once, at
+ * the index given. Each refused update is an INDETERMINATE/SIG_CONSTRAINTS_FAILURE in is (the
+ * first stops the check); returns their number. */
+size_t pdfxref_check(const uint8_t *pdf, size_t len, size_t end,
+                     struct verify_issues *is) INK_WUR;
+
 /* Detects the format of in->sig (when in->format is AUTO) and checks it against the input. */
 int input_detect(const struct verify_input *in, enum verify_format *fmt, char *err,
                  size_t errsz) INK_WUR;
