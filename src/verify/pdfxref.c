@@ -145,6 +145,27 @@ dict_int(qpdf_data q, qpdf_oh d, const char *key, long long min, long long max, 
 	return ok;
 }
 
+/* Whether h is a stream whose /Type is name ("/XRef"); its dictionary into *dict when it is. */
+static bool
+stream_of_type(qpdf_data q, qpdf_oh h, const char *name, qpdf_oh *dict)
+{
+	qpdf_oh d, t;
+	bool yes;
+
+	*dict = 0;
+	if (!qpdf_oh_is_stream(q, h))
+		return false;
+	d = qpdf_oh_get_dict(q, h);
+	t = qpdf_oh_get_key(q, d, "/Type");
+	yes = qpdf_oh_is_name_and_equals(q, t, name);
+	qpdf_oh_release(q, t);
+	if (yes)
+		*dict = d;
+	else
+		qpdf_oh_release(q, d);
+	return yes;
+}
+
 /* What a trailer (or a cross-reference stream's dictionary) must say: /Size, /Prev pointing at
  * the revision before, no /XRefStm. */
 static bool
@@ -261,8 +282,7 @@ xstream_read(struct upd *u)
 	if (!header_at(u->pdf, (size_t)u->sx, u->stop, &num, &gen))
 		return refuse(u, "has a startxref that points at neither a table nor an object");
 	s = qpdf_get_object_by_id(u->qcur, (int)num, (int)gen);
-	d = qpdf_oh_get_dict(u->qcur, s);
-	if (!qpdf_oh_is_stream(u->qcur, s) || !pdfq_name_is(u->qcur, d, "/Type", "/XRef")) {
+	if (!stream_of_type(u->qcur, s, "/XRef", &d)) {
 		refuse(u, "has a startxref that points at no cross-reference stream");
 		goto out;
 	}
@@ -473,7 +493,7 @@ u32_cmp(const void *a, const void *b)
 static bool
 objstm_read(struct upd *u, uint32_t s, uint32_t **nums, size_t *n)
 {
-	qpdf_oh h = qpdf_get_object_by_id(u->qcur, (int)s, 0), d = qpdf_oh_get_dict(u->qcur, h);
+	qpdf_oh h = qpdf_get_object_by_id(u->qcur, (int)s, 0), d = 0;
 	unsigned char *data = NULL;
 	size_t dlen = 0, i = 0, k, to;
 	uint32_t *v = NULL, *sorted = NULL;
@@ -484,7 +504,7 @@ objstm_read(struct upd *u, uint32_t s, uint32_t **nums, size_t *n)
 
 	*nums = NULL;
 	*n = 0;
-	if (!qpdf_oh_is_stream(u->qcur, h) || !pdfq_name_is(u->qcur, d, "/Type", "/ObjStm") ||
+	if (!stream_of_type(u->qcur, h, "/ObjStm", &d) ||
 	    !dict_int(u->qcur, d, "/N", 1, XREF_ENTRIES_MAX, &N) ||
 	    !dict_int(u->qcur, d, "/First", 1, XREF_STREAM_MAX, &first) ||
 	    (qpdf_oh_get_stream_data(u->qcur, h, qpdf_dl_generalized, &filtered, &data, &dlen) &
@@ -575,8 +595,7 @@ objstm_check(struct upd *u)
 		if (e->type != 1)
 			continue;
 		h = qpdf_get_object_by_id(u->qcur, (int)e->num, (int)e->f2);
-		d = qpdf_oh_get_dict(u->qcur, h);
-		objstm = qpdf_oh_is_stream(u->qcur, h) && pdfq_name_is(u->qcur, d, "/Type", "/ObjStm");
+		objstm = stream_of_type(u->qcur, h, "/ObjStm", &d);
 		qpdf_oh_release(u->qcur, d);
 		qpdf_oh_release(u->qcur, h);
 		if (!objstm)
