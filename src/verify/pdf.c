@@ -408,6 +408,7 @@ struct pdf_doc {
 	size_t nrefs;
 	size_t budget;                  /* object pairs left to compare (PDFDIFF_BUDGET) */
 	char qwarn[256];                /* qpdf's first warning on q: one is enough to refuse */
+	struct pdfxref_memo xref;       /* the updates checked so far (pdfxref.c) */
 };
 
 static void
@@ -419,7 +420,7 @@ changes_check(struct pdf_doc *doc, size_t end, const struct pdf_perms *perms,
 	qpdf_error w;
 
 	json_object_set_new(pdfo, "docmdp_p", json_integer(perms->docmdp));
-	if (mods == NULL || end == doc->len || pdfxref_check(doc->pdf, doc->len, end, is) > 0)
+	if (mods == NULL || end == doc->len || pdfxref_check(doc->pdf, doc->len, end, &doc->xref, is) > 0)
 		goto out;
 	if (doc->repaired) {
 		/* What a reader would show after the signature cannot be known for sure. */
@@ -729,6 +730,7 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 	revdata_free(&dss);
 out:
 	sigs_free(sigs, n);
+	pdfxref_memo_free(&doc.xref);
 	pdfq_close(&doc.q);
 	return ret;
 }

@@ -20,6 +20,9 @@
 #define XREF_OBJNUM_MAX 8388607u
 #define XREF_GEN_MAX 65535u
 #define XREF_STREAM_MAX (32u << 20)
+/* Objects (the /Size of each revision opened) qpdf is asked to index for one document's
+ * updates, all opens together: each opening reads the whole cross-reference chain again. */
+#define XREF_WORK_MAX 8000000u
 
 /* One cross-reference entry: type 0 (free), 1 (at an offset) or 2 (in an object stream). */
 struct xent {
@@ -650,16 +653,108 @@ update_check(struct upd *u)
 	return true;
 }
 
-size_t
-pdfxref_check(const uint8_t *pdf, size_t len, size_t end, struct verify_issues *is)
+/* The verdict on update pdf[start, stop) already reached for another signature, or NULL. A
+ * signature's range may end after the end-of-line that follows %%EOF: the same update then
+ * starts a few white-space bytes later. */
+static struct pdfxref_seen *
+memo_find(struct pdfxref_memo *m, const uint8_t *pdf, size_t start, size_t stop)
 {
+	size_t i, a, b;
+
+	for (i = 0; i < m->n; i++) {
+		if (m->v[i].stop != stop)
+			continue;
+		a = m->v[i].start < start ? m->v[i].start : start;
+		b = m->v[i].start < start ? start : m->v[i].start;
+		while (a < b && xws(pdf[a]))
+			a++;
+		if (a == b)
+			return &m->v[i];
+	}
+	return NULL;
+}
+
+/* The revision pdf[0, n) read by qpdf, its /Size added to m's work: each opening indexes the
+ * whole cross-reference chain again, so the work is bounded for the document. */
+static qpdf_data
+open_counted(struct pdfxref_memo *m, const uint8_t *pdf, size_t n)
+{
+	qpdf_data q = pdfq_open(pdf, n, false);
+	long long size = 1;
+	qpdf_oh tr;
+
+	if (q != NULL) {
+		tr = qpdf_get_trailer(q);
+		if (!dict_int(q, tr, "/Size", 1, XREF_OBJNUM_MAX + 1, &size))
+			size = 1;
+		qpdf_oh_release(q, tr);
+	}
+	m->work += (uint64_t)size;
+	return q;
+}
+
+/* Checks update pdf[start, stop) (its startxref sx, the previous revision's prev_sx) into a
+ * new entry of m; *qprev is the prefix up to start when open, and becomes the one up to stop. */
+static struct pdfxref_seen *
+memo_check(struct pdfxref_memo *m, const uint8_t *pdf, size_t start, size_t stop, uint64_t sx,
+           uint64_t prev_sx, qpdf_data *qprev)
+{
+	struct pdfxref_seen *v, *nv;
 	struct upd u;
+	size_t cap;
+
+	if (m->n == m->cap) {
+		cap = m->cap != 0 ? m->cap * 2 : 16;
+		if ((nv = realloc(m->v, cap * sizeof(*nv))) == NULL)
+			return NULL;
+		m->v = nv;
+		m->cap = cap;
+	}
+	v = &m->v[m->n++];
+	memset(v, 0, sizeof(*v));
+	v->start = start;
+	v->stop = stop;
+	memset(&u, 0, sizeof(u));
+	u.pdf = pdf;
+	u.start = start;
+	u.stop = stop;
+	u.sx = sx;
+	u.prev_sx = prev_sx;
+	if (*qprev == NULL)
+		*qprev = open_counted(m, pdf, start);
+	u.qprev = *qprev;
+	if (m->work > XREF_WORK_MAX) {
+		refuse(&u, "is not checked: the document's revisions hold too many objects");
+	} else if (u.qprev == NULL) {
+		refuse(&u, "follows a revision that cannot be read");
+	} else {
+		u.qcur = open_counted(m, pdf, stop);
+		(void)update_check(&u);
+	}
+	snprintf(v->why, sizeof(v->why), "%s", u.why);
+	free(u.e);
+	pdfq_close(qprev);
+	*qprev = u.qcur;
+	return v;
+}
+
+void
+pdfxref_memo_free(struct pdfxref_memo *m)
+{
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+size_t
+pdfxref_check(const uint8_t *pdf, size_t len, size_t end, struct pdfxref_memo *m,
+              struct verify_issues *is)
+{
+	struct pdfxref_seen *v;
 	const uint8_t *eof;
 	size_t start = end, stop, k, nupd = 0, bad = 0;
 	uint64_t sx = 0, prev_sx = 0;
 	qpdf_data qprev = NULL;
 
-	memset(&u, 0, sizeof(u));
 	(void)last_startxref(pdf, 0, end, &prev_sx);
 	while (start < len && bad == 0) {
 		eof = memmem(pdf + start, len - start, "%%EOF", 5);
@@ -685,33 +780,24 @@ pdfxref_check(const uint8_t *pdf, size_t len, size_t end, struct verify_issues *
 			bad++;
 			break;
 		}
-		if (qprev == NULL)
-			qprev = pdfq_open(pdf, end, false);
-		free(u.e);
-		memset(&u, 0, sizeof(u));
-		u.pdf = pdf;
-		u.start = start;
-		u.stop = stop;
-		u.sx = sx;
-		u.prev_sx = prev_sx;
-		u.qprev = qprev;
-		u.qcur = pdfq_open(pdf, stop, false);
-		if (qprev == NULL)
-			refuse(&u, "follows a signed revision that cannot be read");
-		else
-			(void)update_check(&u);
-		if (u.why[0] != '\0') {
+		if ((v = memo_find(m, pdf, start, stop)) != NULL) {
+			/* Checked for an earlier signature: the prefix up to start is not needed. */
+			pdfq_close(&qprev);
+		} else if ((v = memo_check(m, pdf, start, stop, sx, prev_sx, &qprev)) == NULL) {
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+			          "the updates after this signature could not be checked (out of memory)");
+			bad++;
+			break;
+		}
+		if (v->why[0] != '\0') {
 			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
 			          "the update at bytes %zu-%zu after this signature %s: a reader may show "
-			          "something else than what is compared", start, stop, u.why);
+			          "something else than what is compared", start, stop, v->why);
 			bad++;
 		}
-		pdfq_close(&qprev);
-		qprev = u.qcur;
 		prev_sx = sx;
 		start = stop;
 	}
-	free(u.e);
 	pdfq_close(&qprev);
 	return bad;
 }
