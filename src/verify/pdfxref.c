@@ -257,6 +257,23 @@ header_at(const uint8_t *pdf, size_t i, size_t to, uint64_t *num, uint64_t *gen)
 	return to - i >= 3 && memcmp(pdf + i, "obj", 3) == 0;
 }
 
+/* Walks back from pdf[*k] over white-space (at least one byte if ws) and then over a number
+ * (at least one digit), not below lo; false when they are not there. */
+static bool
+back_number(const uint8_t *pdf, size_t lo, size_t *k, bool ws)
+{
+	size_t i = *k;
+
+	while (i > lo && xws(pdf[i - 1]))
+		i--;
+	if ((ws && i == *k) || i == lo || !xdigit(pdf[i - 1]))
+		return false;
+	while (i > lo && xdigit(pdf[i - 1]))
+		i--;
+	*k = i;
+	return true;
+}
+
 /* Big-endian field of w bytes. */
 static uint64_t
 be_field(const uint8_t *p, long long w)
@@ -432,20 +449,8 @@ entries_check(struct upd *u)
 	 * is walked back over at most once. */
 	for (p = u->pdf + u->start; (p = memmem(p, (size_t)(u->pdf + u->stop - p), "obj", 3)) != NULL; p++) {
 		k = (size_t)(p - u->pdf);
-		while (k > u->start && xws(u->pdf[k - 1]))
-			k--;
-		if (k == u->start || !xdigit(u->pdf[k - 1]))
+		if (!back_number(u->pdf, u->start, &k, false) || !back_number(u->pdf, u->start, &k, true))
 			continue;
-		while (k > u->start && xdigit(u->pdf[k - 1]))
-			k--;
-		if (k == u->start || !xws(u->pdf[k - 1]))
-			continue;
-		while (k > u->start && xws(u->pdf[k - 1]))
-			k--;
-		if (k == u->start || !xdigit(u->pdf[k - 1]))
-			continue;
-		while (k > u->start && xdigit(u->pdf[k - 1]))
-			k--;
 		if (!header_at(u->pdf, k, u->stop, &num, &gen)) {
 			refuse(u, "holds an object header at byte %zu whose numbers are out of range", k);
 			goto out;
