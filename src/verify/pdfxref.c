@@ -42,7 +42,8 @@ struct xhdr {
  * stop (qcur) and compared with the revision before it (qprev, which ends at prev_sx). */
 struct upd {
 	const uint8_t *pdf;
-	size_t start, stop;
+	size_t len, start, stop;
+	struct pdfxref_memo *m;
 	uint64_t sx, prev_sx;
 	qpdf_data qprev, qcur;
 	struct xent *e;
@@ -274,6 +275,84 @@ back_number(const uint8_t *pdf, size_t lo, size_t *k, bool ws)
 	return true;
 }
 
+/* The next "N G obj" header in pdf[lo, hi) from *from on: 1 with its offset and numbers, 0
+ * when there is none, -1 (h->off set) for one whose numbers are out of range. "obj" is neither
+ * white-space nor a digit, so each byte is walked back over at most once. */
+static int
+header_next(const uint8_t *pdf, size_t lo, size_t hi, size_t *from, struct xhdr *h)
+{
+	const uint8_t *p;
+	uint64_t num, gen;
+	size_t k;
+
+	while (*from < hi && (p = memmem(pdf + *from, hi - *from, "obj", 3)) != NULL) {
+		k = (size_t)(p - pdf);
+		*from = k + 1;
+		if (!back_number(pdf, lo, &k, false) || !back_number(pdf, lo, &k, true))
+			continue;
+		h->off = k;
+		if (!header_at(pdf, k, hi, &num, &gen))
+			return -1;
+		h->num = (uint32_t)num;
+		h->gen = (uint32_t)gen;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+nz_cmp(const void *a, const void *b)
+{
+	const struct pdfxref_nz *x = a, *y = b;
+
+	if (x->num != y->num)
+		return x->num < y->num ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Whether the bytes before pdf[at] hold an "N G obj" header for num with a generation other
+ * than 0: the headers of the whole file are scanned once for a document (m->nz). A number
+ * qpdf does not know at generation 0 may then be one the revision holds at another. */
+static bool
+nz_before(struct pdfxref_memo *m, const uint8_t *pdf, size_t len, uint32_t num, size_t at)
+{
+	struct pdfxref_nz *nv, key = { .num = num, .off = 0 }, *e;
+	struct xhdr h;
+	size_t from = 0, lo, hi, mid;
+	int r;
+
+	if (m->nz_state == 0) {
+		m->nz_state = 1;
+		while ((r = header_next(pdf, 0, len, &from, &h)) != 0) {
+			if (r < 0 || h.gen == 0)
+				continue;
+			if (m->nnz == m->nzcap) {
+				m->nzcap = m->nzcap != 0 ? m->nzcap * 2 : 64;
+				if (m->nzcap > XREF_ENTRIES_MAX ||
+				    (nv = realloc(m->nz, m->nzcap * sizeof(*nv))) == NULL) {
+					m->nz_state = -1;
+					break;
+				}
+				m->nz = nv;
+			}
+			m->nz[m->nnz++] = (struct pdfxref_nz){ .num = h.num, .off = (size_t)h.off };
+		}
+		qsort(m->nz, m->nnz, sizeof(*m->nz), nz_cmp);
+	}
+	if (m->nz_state < 0)
+		return true;
+	/* The first entry for num, the lowest offset. */
+	for (lo = 0, hi = m->nnz; lo < hi;) {
+		mid = lo + (hi - lo) / 2;
+		if (nz_cmp(&m->nz[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	e = lo < m->nnz ? &m->nz[lo] : NULL;
+	return e != NULL && e->num == num && e->off < at;
+}
+
 /* Big-endian field of w bytes. */
 static uint64_t
 be_field(const uint8_t *p, long long w)
@@ -406,13 +485,13 @@ ent_by_place(const void *a, const void *b)
 static bool
 entries_check(struct upd *u)
 {
-	struct xhdr *hd = NULL, *nh;
-	size_t nhd = 0, cap = 0, i, k, t1;
-	const uint8_t *p;
-	uint64_t num, gen;
+	struct xhdr *hd = NULL, *nh, h;
+	size_t nhd = 0, cap = 0, i, k, t1, from;
+	uint64_t gen;
 	long long psize = 0;
-	qpdf_oh tr, h;
+	qpdf_oh tr, oh;
 	bool ok = false, known;
+	int r;
 
 	qsort(u->e, u->n, sizeof(*u->e), ent_by_num);
 	for (i = 0; i < u->n; i++) {
@@ -434,25 +513,24 @@ entries_check(struct upd *u)
 		if (u->e[i].type == 0)
 			continue;
 		gen = u->e[i].type == 1 ? u->e[i].f2 : 0;
-		h = qpdf_get_object_by_id(u->qprev, (int)u->e[i].num, (int)gen);
-		known = !pdfq_null(u->qprev, h);
-		qpdf_oh_release(u->qprev, h);
+		oh = qpdf_get_object_by_id(u->qprev, (int)u->e[i].num, (int)gen);
+		known = !pdfq_null(u->qprev, oh);
+		qpdf_oh_release(u->qprev, oh);
 		/* A number past the previous /Size is new, at any generation (pdfsig writes some
-		 * at 1); one below it must be an object the previous revision has at this one. */
-		if (!known && (long long)u->e[i].num < psize)
+		 * at 1); one below it must be an object the previous revision has at this one, or
+		 * one it never had or freed, taken at generation 0. */
+		if (!known && (long long)u->e[i].num < psize &&
+		    (gen != 0 || nz_before(u->m, u->pdf, u->len, u->e[i].num, u->start)))
 			return refuse(u, "lists object %u with generation %u, which the previous revision "
 			              "does not have for it (a generation changed, or a number freed or "
 			              "unused taken again)", u->e[i].num, (unsigned)gen);
 	}
 	/* Every header in the update's bytes, stream data included: a reader rebuilding its
-	 * cross-reference finds them all. "obj" is neither white-space nor a digit, so each byte
-	 * is walked back over at most once. */
-	for (p = u->pdf + u->start; (p = memmem(p, (size_t)(u->pdf + u->stop - p), "obj", 3)) != NULL; p++) {
-		k = (size_t)(p - u->pdf);
-		if (!back_number(u->pdf, u->start, &k, false) || !back_number(u->pdf, u->start, &k, true))
-			continue;
-		if (!header_at(u->pdf, k, u->stop, &num, &gen)) {
-			refuse(u, "holds an object header at byte %zu whose numbers are out of range", k);
+	 * cross-reference finds them all. */
+	for (from = u->start; (r = header_next(u->pdf, u->start, u->stop, &from, &h)) != 0;) {
+		if (r < 0) {
+			refuse(u, "holds an object header at byte %llu whose numbers are out of range",
+			       (unsigned long long)h.off);
 			goto out;
 		}
 		if (nhd == cap) {
@@ -463,7 +541,7 @@ entries_check(struct upd *u)
 			}
 			hd = nh;
 		}
-		hd[nhd++] = (struct xhdr){ .off = k, .num = (uint32_t)num, .gen = (uint32_t)gen };
+		hd[nhd++] = h;
 	}
 	/* Headers come in file order; type 1 entries sorted by offset must be the same list. */
 	qsort(u->e, u->n, sizeof(*u->e), ent_by_place);
@@ -701,8 +779,8 @@ open_counted(struct pdfxref_memo *m, const uint8_t *pdf, size_t n)
 /* Checks update pdf[start, stop) (its startxref sx, the previous revision's prev_sx) into a
  * new entry of m; *qprev is the prefix up to start when open, and becomes the one up to stop. */
 static struct pdfxref_seen *
-memo_check(struct pdfxref_memo *m, const uint8_t *pdf, size_t start, size_t stop, uint64_t sx,
-           uint64_t prev_sx, qpdf_data *qprev)
+memo_check(struct pdfxref_memo *m, const uint8_t *pdf, size_t len, size_t start, size_t stop,
+           uint64_t sx, uint64_t prev_sx, qpdf_data *qprev)
 {
 	struct pdfxref_seen *v, *nv;
 	struct upd u;
@@ -721,6 +799,8 @@ memo_check(struct pdfxref_memo *m, const uint8_t *pdf, size_t start, size_t stop
 	v->stop = stop;
 	memset(&u, 0, sizeof(u));
 	u.pdf = pdf;
+	u.len = len;
+	u.m = m;
 	u.start = start;
 	u.stop = stop;
 	u.sx = sx;
@@ -747,6 +827,7 @@ void
 pdfxref_memo_free(struct pdfxref_memo *m)
 {
 	free(m->v);
+	free(m->nz);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -788,7 +869,7 @@ pdfxref_check(const uint8_t *pdf, size_t len, size_t end, struct pdfxref_memo *m
 		if ((v = memo_find(m, pdf, start, stop)) != NULL) {
 			/* Checked for an earlier signature: the prefix up to start is not needed. */
 			pdfq_close(&qprev);
-		} else if ((v = memo_check(m, pdf, start, stop, sx, prev_sx, &qprev)) == NULL) {
+		} else if ((v = memo_check(m, pdf, len, start, stop, sx, prev_sx, &qprev)) == NULL) {
 			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
 			          "the updates after this signature could not be checked (out of memory)");
 			bad++;

@@ -210,10 +210,18 @@ struct pdfxref_seen {
 	size_t start, stop;
 	char why[256];   /* "" when the update is fine */
 };
+/* An "N G obj" header of the file with a generation other than 0. */
+struct pdfxref_nz {
+	size_t off;
+	uint32_t num;
+};
 struct pdfxref_memo {
 	struct pdfxref_seen *v;
 	size_t n, cap;
 	uint64_t work;   /* objects qpdf indexed to check them, all revisions opened together */
+	struct pdfxref_nz *nz;  /* by number, then offset; read once, when first needed */
+	size_t nnz, nzcap;
+	int nz_state;    /* 0: not read yet, 1: read, -1: too many (every number counts as one) */
 };
 /* Checks each incremental update after the signed revision pdf[0..end) so that every reader
  * reads the objects pdfdiff compares: a revision of its own (ending in %%EOF, startxref into it)
