@@ -480,10 +480,18 @@ pad=$(for i in $(seq 1 35); do printf '/Type /Page '; done)
 $FORGE update s1.pdf xref-dupkey.pdf --obj 3 "<< /Contents 62 0 R /Parent 2 0 R $pad /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [ 7 0 R ] >>" \
 	--stream 62 "" "BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET" || fail "update (duplicate key)"
 check xref-dupkey.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'duplicated key')"
+# A generation lowered: the signed font is 5 1 (referenced as 5 1 R), the update writes 5 0.
+sed 's#/F1 5 0 R#/F1 5 1 R#; s#^5 0 obj#5 1 obj#' doc.pdf | python3 -c '
+import sys; d = sys.stdin.buffer.read(); o = d.index(b"\n5 1 obj") + 1
+sys.stdout.buffer.write(d.replace(b"%010d 00000 n \ntrailer" % o, b"%010d 00001 n \ntrailer" % o))' >gen1.pdf
+$FORGE sign gen1.pdf gen1-s.pdf "${SIGN[@]}" || fail "pdf_forge sign (generation 1)"
+check gen1-s.pdf 0 TOTAL-PASSED ""
+$FORGE update gen1-s.pdf gen1-down.pdf --obj 5 "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>" || fail "update (generation 0)"
+check gen1-down.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'object 5 with generation 0')"
 # Written well, an update with a cross-reference stream and an object stream is no problem.
 xref_forge s1.pdf xref-objstm-ok.pdf objstm-ok || fail "xref_forge objstm-ok"
 check xref-objstm-ok.pdf 0 TOTAL-PASSED "" '.signatures[0].pdf.modifications | length == 0'
-ok "updates another reader may read otherwise (a generation changed, with an object loose or inside a stream; an object not listed; a free entry; /XRefStm; an object stream repeating a number or holding an unlisted one; a repeated dictionary key): refused; a cross-reference stream with an object stream: passes"
+ok "updates another reader may read otherwise (a generation raised, with an object loose or inside a stream, or lowered; an object not listed; a free entry; /XRefStm; an object stream repeating a number or holding an unlisted one; a repeated dictionary key): refused; a cross-reference stream with an object stream: passes"
 
 [ "$wrong" = 0 ] || fail "$wrong wrong verdicts (PDF_CHANGES_ALL=1)"
 finish
