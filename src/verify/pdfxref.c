@@ -337,7 +337,8 @@ nz_before(struct pdfxref_memo *m, const uint8_t *pdf, size_t len, uint32_t num, 
 			}
 			m->nz[m->nnz++] = (struct pdfxref_nz){ .num = h.num, .off = (size_t)h.off };
 		}
-		qsort(m->nz, m->nnz, sizeof(*m->nz), nz_cmp);
+		if (m->nnz > 0)
+			qsort(m->nz, m->nnz, sizeof(*m->nz), nz_cmp);
 	}
 	if (m->nz_state < 0)
 		return true;
@@ -493,7 +494,8 @@ entries_check(struct upd *u)
 	bool ok = false, known;
 	int r;
 
-	qsort(u->e, u->n, sizeof(*u->e), ent_by_num);
+	if (u->n > 0)
+		qsort(u->e, u->n, sizeof(*u->e), ent_by_num);
 	for (i = 0; i < u->n; i++) {
 		if (i > 0 && u->e[i].num == u->e[i - 1].num)
 			return refuse(u, "lists object %u twice", u->e[i].num);
@@ -544,7 +546,8 @@ entries_check(struct upd *u)
 		hd[nhd++] = h;
 	}
 	/* Headers come in file order; type 1 entries sorted by offset must be the same list. */
-	qsort(u->e, u->n, sizeof(*u->e), ent_by_place);
+	if (u->n > 0)
+		qsort(u->e, u->n, sizeof(*u->e), ent_by_place);
 	for (t1 = 0; t1 < u->n && u->e[t1].type != 1; t1++)
 		;
 	for (i = 0, k = t1; i < nhd || (k < u->n && u->e[k].type == 1); i++, k++) {
