@@ -415,53 +415,6 @@ sha1_content_check(CMS_ContentInfo *cms, const struct verify_content *ranges,
 	return true;
 }
 
-/* Offset just after the "startxref N" nearest before at (within [from, at)), and N; 0 if none. */
-static size_t
-last_startxref(const uint8_t *pdf, size_t from, size_t at, uint64_t *xref)
-{
-	const uint8_t *p, *best = NULL;
-	size_t i;
-
-	for (p = pdf + from; (p = memmem(p, (size_t)(pdf + at - p), "startxref", 9)) != NULL; p++)
-		best = p;
-	if (best == NULL)
-		return 0;
-	i = (size_t)(best - pdf) + 9;
-	while (i < at && pdf_ws(pdf[i]))
-		i++;
-	for (*xref = 0; i < at && pdf[i] >= '0' && pdf[i] <= '9' && *xref < ((uint64_t)1 << 48); i++)
-		*xref = *xref * 10 + (uint64_t)(pdf[i] - '0');
-	return i;
-}
-
-/* Every update after the signed revision must be a revision of its own: bytes ending in
- * %%EOF whose startxref points into them. Anything else (objects appended with no
- * cross-reference, data after the last %%EOF) is ignored by a strict reader but may be shown
- * by a repairing one, so it is refused. Returns the number of such stretches. */
-static size_t
-revisions_check(const uint8_t *pdf, size_t len, size_t end, struct verify_issues *is)
-{
-	const uint8_t *eof;
-	size_t start = end, stop, k, bad = 0, sx;
-	uint64_t xref = 0;
-
-	while (start < len) {
-		eof = memmem(pdf + start, len - start, "%%EOF", 5);
-		stop = eof != NULL ? (size_t)(eof - pdf) + 5 : len;
-		for (k = start; k < stop && pdf_ws(pdf[k]); k++)
-			;
-		if (k < stop && (eof == NULL || (sx = last_startxref(pdf, start, stop, &xref)) == 0 ||
-		                 xref < start || xref >= stop)) {
-			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
-			          "bytes %zu-%zu after this signature are not a revision of their own "
-			          "(no cross-reference section): a repairing reader may show them", k, stop);
-			bad++;
-		}
-		start = stop;
-	}
-	return bad;
-}
-
 /* The changes after the signed revision (end), into pdfo.modifications; an illegal one (or
  * one that cannot be judged) makes the signature INDETERMINATE/SIG_CONSTRAINTS_FAILURE. */
 /* What pdf_validate knows of the whole document, shared by each signature's checks. */
@@ -473,6 +426,8 @@ struct pdf_doc {
 	struct pdf_sigref refs[VERIFY_MAX_SIGNATURES];
 	size_t nrefs;
 	size_t budget;                  /* object pairs left to compare (PDFDIFF_BUDGET) */
+	char qwarn[256];                /* qpdf's first warning on q: one is enough to refuse */
+	struct pdfxref_memo xref;       /* the updates checked so far (pdfxref.c) */
 };
 
 static void
@@ -481,9 +436,10 @@ changes_check(struct pdf_doc *doc, size_t end, const struct pdf_perms *perms,
 {
 	struct pdfdiff_result res = { 0 };
 	json_t *mods = json_array();
+	qpdf_error w;
 
 	json_object_set_new(pdfo, "docmdp_p", json_integer(perms->docmdp));
-	if (mods == NULL || end == doc->len || revisions_check(doc->pdf, doc->len, end, is) > 0)
+	if (mods == NULL || end == doc->len || pdfxref_check(doc->pdf, doc->len, end, &doc->xref, is) > 0)
 		goto out;
 	if (doc->repaired) {
 		/* What a reader would show after the signature cannot be known for sure. */
@@ -498,6 +454,18 @@ changes_check(struct pdf_doc *doc, size_t end, const struct pdf_perms *perms,
 		          "the signed range does not end at a revision of the document");
 		goto out;
 	}
+	/* A warning says qpdf read something another reader may read otherwise (a repeated
+	 * dictionary key: qpdf keeps the last, others the first). Warnings pile up on q, so the
+	 * first is kept for every later signature. */
+	while (qpdf_more_warnings(doc->q)) {
+		w = qpdf_next_warning(doc->q);
+		if (doc->qwarn[0] == '\0')
+			snprintf(doc->qwarn, sizeof(doc->qwarn), "%s", qpdf_get_error_full_text(doc->q, w));
+	}
+	if (doc->qwarn[0] != '\0')
+		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
+		          "qpdf warned while reading the changed document (%s): a reader may show "
+		          "something else than what is compared", doc->qwarn);
 	if (res.illegal > 0)
 		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,
 		          "the PDF was changed after this signature in %zu way%s its permissions "
@@ -781,6 +749,7 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 	revdata_free(&dss);
 out:
 	sigs_free(sigs, n);
+	pdfxref_memo_free(&doc.xref);
 	pdfq_close(&doc.q);
 	return ret;
 }

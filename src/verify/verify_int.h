@@ -210,6 +210,39 @@ int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_p
                 const struct pdf_sigref *sigs, size_t nsigs, size_t *budget, json_t *mods,
                 struct pdfdiff_result *res) INK_WUR;
 
+/* ---- the updates after a signature (pdfxref.c) ---- */
+
+/* What was found of each update after a signature (its verdict does not depend on which
+ * signature it follows), kept while a document's signatures are checked. */
+struct pdfxref_seen {
+	size_t start, stop;
+	char why[256];   /* "" when the update is fine */
+};
+/* An "N G obj" header of the file with a generation other than 0. */
+struct pdfxref_nz {
+	size_t off;
+	uint32_t num;
+};
+struct pdfxref_memo {
+	struct pdfxref_seen *v;
+	size_t n, cap;
+	uint64_t work;   /* objects qpdf indexed to check them, all revisions opened together */
+	struct pdfxref_nz *nz;  /* by number, then offset; read once, when first needed */
+	size_t nnz, nzcap;
+	int nz_state;    /* 0: not read yet, 1: read, -1: too many (every number counts as one) */
+};
+/* Checks each incremental update after the signed revision pdf[0..end) so that every reader
+ * reads the objects pdfdiff compares: a revision of its own (ending in %%EOF, startxref into it)
+ * whose cross-reference (a table or a stream, /Prev to the revision before, no /XRefStm)
+ * lists every "N G obj" header of its bytes at its offset and nothing else, frees nothing
+ * (but object 0), changes no generation, whose object streams hold each number once, at the
+ * index given, and which qpdf reads without a warning. Verdicts are kept in m (zeroed before
+ * a document's first call). Each refused update is an INDETERMINATE/SIG_CONSTRAINTS_FAILURE
+ * in is (the first stops the check); returns their number. */
+size_t pdfxref_check(const uint8_t *pdf, size_t len, size_t end, struct pdfxref_memo *m,
+                     struct verify_issues *is) INK_WUR;
+void pdfxref_memo_free(struct pdfxref_memo *m);
+
 /* Detects the format of in->sig (when in->format is AUTO) and checks it against the input. */
 int input_detect(const struct verify_input *in, enum verify_format *fmt, char *err,
                  size_t errsz) INK_WUR;

@@ -374,5 +374,124 @@ with_dss second.pdf dss-revoked.pdf "$P/revoked.crl" 0123456789ABCDEF0123456789A
 rcheck dss-revoked.pdf 1 INDETERMINATE REVOKED_NO_POE
 ok "DSS data: a genuine CRL serves the signature, an impostor CA's CRL of the same name is ignored, a revoking CRL filed under another signature's /VRI still revokes"
 
+# ---- what qpdf and another reader could read differently (the updates' own bytes) ----
+# Each update after a signature must list exactly the objects it holds, at their headers, keep
+# generations, free nothing, use no /XRefStm, and repeat no number in an object stream; and qpdf
+# must read the document without a warning. Otherwise a reader that rebuilds its cross-reference
+# (poppler) or resolves a conflict the other way shows a page the comparison never saw.
+# xref_forge IN OUT MODE: an update of IN written by hand (modes below; B1a-d of the review).
+xref_forge() {
+	python3 - "$@" <<'EOF'
+import re, struct, subprocess, sys, zlib
+inp, outp, mode = sys.argv[1:4]
+data = open(inp, "rb").read()
+prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+tr = subprocess.run(["qpdf", "--show-object=trailer", inp], capture_output=True).stdout.decode()
+size = int(re.search(r"/Size (\d+)", tr).group(1))
+root = re.search(r"/Root (\d+ \d+ R)", tr).group(1).encode()
+out = bytearray(data)
+c = b"BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET"
+four = b"4 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (len(c), c)
+font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+ents, xs = [], None  # ents: (number, offset, generation, n|f); xs: an xref stream's rows
+def obj(n, body, gen=0):
+    off = len(out)
+    out.extend(b"%d %d obj\n" % (n, gen) + body + b"\nendobj\n")
+    return off
+if mode in ("gen", "gen-orphan", "loose", "orphan"):
+    # gen*: font 5 listed at generation 1 (qpdf still reads 5 0 R; poppler rebuilds its
+    # cross-reference); the page content 4 loose in the update, or in an unreferenced stream.
+    g = 1 if mode.startswith("gen") else 0
+    ents.append((5, obj(5, font), g, b"n"))
+    if mode.endswith("orphan"):
+        ents.append((size, obj(size, b"<< /Length %d >>\nstream\n" % len(four) + four + b"endstream"), 0, b"n"))
+        size += 1
+    else:
+        out += four
+elif mode == "free":
+    ents.append((5, 0, 1, b"f"))
+elif mode == "hybrid":
+    # The table frees 5, /XRefStm gives the old 5: qpdf reads the stream, poppler the table.
+    out += four
+    off5 = data.index(b"\n5 0 obj") + 1
+    row = struct.pack(">BIH", 1, off5, 0)
+    xo = obj(size, b"<< /Type /XRef /Size %d /W [1 4 2] /Index [5 1] /Length %d >>\nstream\n" % (size + 1, len(row)) + row + b"\nendstream")
+    ents += [(5, 0, 0, b"f"), (size, xo, 0, b"n")]
+    size += 1
+    x = len(out)
+    out += b"xref\n" + b"".join(b"%d 1\n%010d %05d %s \n" % e for e in ents)
+    out += b"trailer\n<< /Size %d /Root %s /Prev %d /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n" % (size, root, prev, xo, x)
+    open(outp, "wb").write(bytes(out))
+    sys.exit(0)
+elif mode in ("objstm-twice", "objstm-hidden", "objstm-ok"):
+    # twice: "3 0 3 L": qpdf takes the last page 3, poppler the first (the index given);
+    # hidden: the stream holds a 4 the cross-reference does not give; ok: font 5 moved there.
+    page = subprocess.run(["qpdf", "--show-object=3", inp], capture_output=True).stdout.strip()
+    if mode == "objstm-twice":
+        cn = size
+        xs = [(3, 2, size + 1, 0), (cn, 1, obj(cn, b"<< /Length %d >>\nstream\n%s\nendstream" % (len(c), c)), 0)]
+        a = page.replace(b"/Contents 4 0 R", b"/Contents %d 0 R" % cn) + b"\n"
+        hdr = b"3 0 3 %d\n" % len(a)
+        body, n, osn = hdr + a + page + b"\n", 2, size + 1
+    elif mode == "objstm-hidden":
+        hdr = b"5 0 4 %d\n" % (len(font) + 1)
+        body, n, osn = hdr + font + b"\n<< /Length 0 >>\n", 2, size
+        xs = [(5, 2, osn, 0)]
+    else:
+        hdr = b"5 0\n"
+        body, n, osn = hdr + font + b"\n", 1, size
+        xs = [(5, 2, osn, 0)]
+    z = zlib.compress(body)
+    xs.append((osn, 1, obj(osn, b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (n, len(hdr), len(z)) + z + b"\nendstream"), 0))
+    size = osn + 1
+if xs is not None:
+    xs.append((size, 1, len(out), 0))
+    xs.sort()
+    rows = b"".join(struct.pack(">BIH", t, f1, f2) for _, t, f1, f2 in xs)
+    index = b" ".join(b"%d 1" % e[0] for e in xs)
+    x = obj(size, b"<< /Type /XRef /Size %d /Root %s /Prev %d /W [1 4 2] /Index [%s] /Length %d >>\nstream\n" % (size + 1, root, prev, index, len(rows)) + rows + b"\nendstream")
+    out += b"startxref\n%d\n%%%%EOF\n" % x
+else:
+    x = len(out)
+    out += b"xref\n" + b"".join(b"%d 1\n%010d %05d %s \n" % e for e in ents)
+    out += b"trailer\n<< /Size %d /Root %s /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (size, root, prev, x)
+open(outp, "wb").write(bytes(out))
+EOF
+}
+detail() { echo ".signatures[0].problems | map(.detail) | join(\" \") | test(\"$1\")"; }
+xref_forge s1.pdf xref-gen.pdf gen || fail "xref_forge gen"
+check xref-gen.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'object 5 with generation 1')"
+xref_forge s1.pdf xref-gen-orphan.pdf gen-orphan || fail "xref_forge gen-orphan"
+check xref-gen-orphan.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'generation')"
+xref_forge s1.pdf xref-loose.pdf loose || fail "xref_forge loose"
+check xref-loose.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail '4 0 obj.* does not list there')"
+xref_forge s1.pdf xref-orphan.pdf orphan || fail "xref_forge orphan"
+check xref-orphan.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail '4 0 obj.* does not list there')"
+xref_forge s1.pdf xref-free.pdf free || fail "xref_forge free"
+check xref-free.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'frees object 5')"
+xref_forge s1.pdf xref-hybrid.pdf hybrid || fail "xref_forge hybrid"
+check xref-hybrid.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'XRefStm')"
+xref_forge s1.pdf xref-objstm-twice.pdf objstm-twice || fail "xref_forge objstm-twice"
+check xref-objstm-twice.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'holds object 3 twice')"
+xref_forge s1.pdf xref-objstm-hidden.pdf objstm-hidden || fail "xref_forge objstm-hidden"
+check xref-objstm-hidden.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'holding object 4')"
+# A repeated key in a large page dictionary: qpdf keeps the last /Contents, poppler the first.
+pad=$(for i in $(seq 1 35); do printf '/Type /Page '; done)
+$FORGE update s1.pdf xref-dupkey.pdf --obj 3 "<< /Contents 62 0 R /Parent 2 0 R $pad /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> /Annots [ 7 0 R ] >>" \
+	--stream 62 "" "BT /F1 24 Tf 72 700 Td (Pay 999999 yen) Tj ET" || fail "update (duplicate key)"
+check xref-dupkey.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'duplicated key')"
+# A generation lowered: the signed font is 5 1 (referenced as 5 1 R), the update writes 5 0.
+sed 's#/F1 5 0 R#/F1 5 1 R#; s#^5 0 obj#5 1 obj#' doc.pdf | python3 -c '
+import sys; d = sys.stdin.buffer.read(); o = d.index(b"\n5 1 obj") + 1
+sys.stdout.buffer.write(d.replace(b"%010d 00000 n \ntrailer" % o, b"%010d 00001 n \ntrailer" % o))' >gen1.pdf
+$FORGE sign gen1.pdf gen1-s.pdf "${SIGN[@]}" || fail "pdf_forge sign (generation 1)"
+check gen1-s.pdf 0 TOTAL-PASSED ""
+$FORGE update gen1-s.pdf gen1-down.pdf --obj 5 "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>" || fail "update (generation 0)"
+check gen1-down.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(detail 'object 5 with generation 0')"
+# Written well, an update with a cross-reference stream and an object stream is no problem.
+xref_forge s1.pdf xref-objstm-ok.pdf objstm-ok || fail "xref_forge objstm-ok"
+check xref-objstm-ok.pdf 0 TOTAL-PASSED "" '.signatures[0].pdf.modifications | length == 0'
+ok "updates another reader may read otherwise (a generation raised, with an object loose or inside a stream, or lowered; an object not listed; a free entry; /XRefStm; an object stream repeating a number or holding an unlisted one; a repeated dictionary key): refused; a cross-reference stream with an object stream: passes"
+
 [ "$wrong" = 0 ] || fail "$wrong wrong verdicts (PDF_CHANGES_ALL=1)"
 finish
