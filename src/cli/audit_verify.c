@@ -79,6 +79,7 @@ cli_audit_verify(struct cli_ctx *c, int argc, char **argv)
 	char *pem = NULL;
 	uint8_t *pin = NULL;
 	size_t pin_len = 0;
+	bool whole;
 	int ch, r;
 
 	memset(&rep, 0, sizeof(rep));
@@ -128,9 +129,13 @@ cli_audit_verify(struct cli_ctx *c, int argc, char **argv)
 		if (r != 0 && rep.error[0] == '\0')
 			goto out;   /* the request failed and was reported */
 	}
+	/* Proven: every record under a checkpoint the trusted key signed. Records after the last
+	 * one (or a log with none) could have been written by anyone who has the public key. */
+	whole = rep.checkpoints > 0 && rep.covered >= rep.last_seq;
 	if (c->json) {
-		json_t *o = json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I}",
-		                      "ok", r == 0 && rep.anchored, "anchored", rep.anchored,
+		json_t *o = json_pack("{s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:I}",
+		                      "ok", r == 0 && rep.anchored && whole, "anchored", rep.anchored,
+		                      "all_signed", whole,
 		                      "records", (json_int_t)rep.records,
 		                      "first_seq", (json_int_t)rep.first_seq,
 		                      "last_seq", (json_int_t)rep.last_seq,
@@ -142,6 +147,13 @@ cli_audit_verify(struct cli_ctx *c, int argc, char **argv)
 		if (cli_print_json(o) != 0 && r == 0)
 			r = INK_ERR_IO;
 		json_decref(o);
+	} else if (r == 0 && rep.anchored && !whole) {
+		printf("audit log integrity UNPROVEN for records %llu..%llu: they are under no "
+		       "checkpoint the trusted key signed (%llu checkpoints verified; signed up to seq "
+		       "%llu)\nlog key sha256 %s (the trusted one)\n",
+		       (unsigned long long)rep.covered + 1, (unsigned long long)rep.last_seq,
+		       (unsigned long long)rep.checkpoints, (unsigned long long)rep.covered,
+		       rep.key_sha256);
 	} else if (r == 0 && rep.anchored) {
 		printf("audit log OK: %llu records (seq %llu..%llu), %llu checkpoints verified; "
 		       "signed up to seq %llu\nlog key sha256 %s (the trusted one)\n",
@@ -158,10 +170,7 @@ cli_audit_verify(struct cli_ctx *c, int argc, char **argv)
 		       (unsigned long long)rep.last_seq, (unsigned long long)rep.checkpoints,
 		       rep.key_sha256);
 	}
-	if (r == 0 && rep.last_seq > rep.covered && !c->json)
-		printf("warning: records %llu..%llu are not yet under a signed checkpoint\n",
-		       (unsigned long long)rep.covered + 1, (unsigned long long)rep.last_seq);
-	if (r == 0 && !rep.anchored) {
+	if (r == 0 && (!rep.anchored || !whole)) {
 		c->reported = true;
 		r = CLI_ERR_UNPROVEN;
 	} else if (r != 0) {

@@ -138,29 +138,76 @@ rev_init(struct rev_result *rr)
 	rr->reason = -1;
 }
 
-/* The newest CRL in crls issued by issuer for x (name match and a valid signature). */
+/* Whether crl can speak for every certificate of its issuer: a complete CRL (no delta CRL,
+ * no issuingDistributionPoint scoping it, no critical extension not understood here), signed
+ * with a digest the policy allows. */
+static bool
+crl_complete(X509_CRL *crl)
+{
+	X509_EXTENSION *ext;
+	int i, nid, mdnid = NID_undef;
+	char oid[80];
+
+	for (i = 0; i < X509_CRL_get_ext_count(crl); i++) {
+		ext = X509_CRL_get_ext(crl, i);
+		nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+		if (nid == NID_delta_crl || nid == NID_issuing_distribution_point ||
+		    (X509_EXTENSION_get_critical(ext) && nid != NID_crl_number &&
+		     nid != NID_authority_key_identifier))
+			return false;
+	}
+	if (!OBJ_find_sigid_algs(X509_CRL_get_signature_nid(crl), &mdnid, NULL))
+		return false;
+	if (mdnid == NID_undef)
+		return true; /* EdDSA */
+	oid_str(OBJ_nid2obj(mdnid), oid, sizeof(oid));
+	return policy_hash_by_oid(oid) != NULL;
+}
+
+/* What the CRLs of one or more sources say about x: any complete, authentic CRL of its issuer
+ * (name match, a valid signature) that lists x decides "revoked"; otherwise the newest one
+ * decides "good". A pick carries over calls, so several sources are weighed together. */
+struct crl_choice {
+	X509_CRL *crl;
+	const char *label;
+	bool revoked;
+};
+
 static void
-crl_pick(STACK_OF(X509_CRL) *crls, const char *label, X509 *x, X509 *issuer, X509_CRL **best,
-         const char **best_label)
+crl_pick(STACK_OF(X509_CRL) *crls, const char *label, X509 *x, X509 *issuer,
+         struct crl_choice *best)
 {
 	EVP_PKEY *ipk = X509_get0_pubkey(issuer);
+	X509_REVOKED *rev;
 	X509_CRL *crl;
-	int i;
+	bool revoked;
+	int i, found;
 
 	for (i = 0; ipk != NULL && i < sk_X509_CRL_num(crls); i++) {
 		crl = sk_X509_CRL_value(crls, i);
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0)
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) != 0 ||
+		    !crl_complete(crl))
 			continue;
 		if (X509_CRL_verify(crl, ipk) != 1) {
 			ERR_clear_error();
 			continue;
 		}
-		if (*best == NULL || ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl),
-		                                       X509_CRL_get0_lastUpdate(*best)) > 0) {
-			*best = crl;
-			*best_label = label;
+		rev = NULL;
+		found = X509_CRL_get0_by_cert(crl, &rev, x);
+		/* 2: a removeFromCRL entry (delta CRLs only): says nothing good either. */
+		if (found == 2)
+			continue;
+		revoked = found == 1 && rev != NULL;
+		if (best->crl == NULL || (revoked && !best->revoked) ||
+		    (revoked == best->revoked &&
+		     ASN1_TIME_compare(X509_CRL_get0_lastUpdate(crl),
+		                       X509_CRL_get0_lastUpdate(best->crl)) > 0)) {
+			best->crl = crl;
+			best->label = label;
+			best->revoked = revoked;
 		}
 	}
+	ERR_clear_error();
 }
 
 /* What crl (from label) says about x, into rr. */
@@ -191,29 +238,28 @@ crl_status(X509_CRL *crl, const char *label, X509 *x, struct rev_result *rr)
 }
 
 /* Revocation data other than the service's: CRLs and OCSP responses embedded, supplied, in a
- * DSS, or fetched (when fetch). "Revoked" from any of them wins, else the newest. */
+ * DSS, or fetched (when fetch). "Revoked" from any of them wins, else the newest (crl_pick). */
 static void
 revocation_other(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *untrusted,
                  const struct verify_revdata *embedded, bool fetch, struct verify_issues *is,
                  struct rev_result *rr)
 {
-	X509_CRL *crl = NULL;
-	const char *label = NULL;
+	struct crl_choice best = { 0 };
 
 	rev_init(rr);
-	crl_pick(embedded->crls, SRC(SRC_CRL_EMBEDDED), x, issuer, &crl, &label);
-	crl_pick(ctx->crls, SRC(SRC_CRL_SUPPLIED), x, issuer, &crl, &label);
+	crl_pick(embedded->crls, SRC(SRC_CRL_EMBEDDED), x, issuer, &best);
+	crl_pick(ctx->crls, SRC(SRC_CRL_SUPPLIED), x, issuer, &best);
 	if (ctx->dss != NULL)
-		crl_pick(ctx->dss->crls, SRC(SRC_CRL_DSS), x, issuer, &crl, &label);
-	crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &crl, &label);
-	if (crl == NULL && fetch && sk_OCSP_BASICRESP_num(embedded->ocsps) <= 0 &&
+		crl_pick(ctx->dss->crls, SRC(SRC_CRL_DSS), x, issuer, &best);
+	crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &best);
+	if (best.crl == NULL && fetch && sk_OCSP_BASICRESP_num(embedded->ocsps) <= 0 &&
 	    sk_OCSP_BASICRESP_num(ctx->ocsps) <= 0 &&
 	    (ctx->dss == NULL || sk_OCSP_BASICRESP_num(ctx->dss->ocsps) <= 0)) {
 		fetch_crls(ctx, x, is);
-		crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &crl, &label);
+		crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &best);
 	}
-	if (crl != NULL)
-		crl_status(crl, label, x, rr);
+	if (best.crl != NULL)
+		crl_status(best.crl, best.label, x, rr);
 	ocsp_pick(embedded->ocsps, SRC(SRC_OCSP_EMBEDDED), x, issuer, untrusted, ctx->now, is, rr);
 	ocsp_pick(ctx->ocsps, SRC(SRC_OCSP_SUPPLIED), x, issuer, untrusted, ctx->now, is, rr);
 	if (ctx->dss != NULL)
@@ -248,8 +294,7 @@ revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
                  const struct verify_revdata *embedded, struct verify_issues *is,
                  struct rev_result *rr, struct rev_result *other, bool *service)
 {
-	X509_CRL *crl = NULL;
-	const char *label = NULL;
+	struct crl_choice best = { 0 };
 	struct rev_result tmp;
 
 	rev_init(rr);
@@ -258,9 +303,16 @@ revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 	if (!*service) {
 		revocation_other(ctx, x, issuer, untrusted, embedded, ctx->fetch, is, rr);
 	} else {
-		crl_pick(ctx->service_crls, SRC(SRC_SERVICE), x, issuer, &crl, &label);
-		if (crl != NULL)
-			crl_status(crl, label, x, rr);
+		crl_pick(ctx->service_crls, SRC(SRC_SERVICE), x, issuer, &best);
+		if (best.crl != NULL)
+			crl_status(best.crl, best.label, x, rr);
+		/* A CRL past its nextUpdate is not the service's current word (a replayed old one
+		 * would say "good" for a certificate revoked since). */
+		if (rr->status == REV_GOOD && rr->next_update >= 0 && rr->next_update < ctx->now) {
+			warn_add(is, "the service's CRL is past its nextUpdate: it is not current, and "
+			         "cannot say good");
+			rev_init(rr);
+		}
 		/* When the service answers OCSP, its own fresh response is consulted here, beside
 		 * its CRL: nothing else may make one of its certificates good. */
 		revocation_other(ctx, x, issuer, untrusted, embedded, false, is, other);

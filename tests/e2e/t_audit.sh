@@ -116,8 +116,19 @@ icli aud audit export --from 5 --to 25 "$T/part.json"
 [ "$RC" = 0 ] || fail "inkan audit export --from 5 --to 25: $ERR"
 jq -e '(.records | length) == 21 and .records[0].seq == 5 and .prefix.size == 4' "$T/part.json" >/dev/null ||
 	fail "partial export: unexpected content"
+# A part ending between checkpoints: the records after the last one it holds are unproven.
 icli aud audit verify "$T/part.json" --key "$LOGKEY"
-[ "$RC" = 0 ] || fail "offline verify of a partial export: $ERR"
+last=$(jq '[.checkpoints[] | .size] | max' "$T/part.json")
+[ "$RC" = 3 ] && grep -q "UNPROVEN for records $((last + 1))..25" <<<"$OUT" ||
+	fail "offline verify of a partial export past its last checkpoint ($last): rc $RC: $OUT $ERR"
+icli aud audit export --from 5 --to "$last" "$T/part2.json"
+icli aud audit verify "$T/part2.json" --key "$LOGKEY"
+[ "$RC" = 0 ] || fail "offline verify of a partial export ending at checkpoint $last: $OUT $ERR"
+# No checkpoint at all: records anyone with the public key could have written.
+jq '.checkpoints = []' "$T/all.json" >"$T/no-cp.json"
+icli aud --json audit verify "$T/no-cp.json" --key "$LOGKEY"
+[ "$RC" = 3 ] && jq -e '.ok == false and .anchored and (.all_signed | not)' <<<"$OUT" >/dev/null ||
+	fail "a bundle without checkpoints passed: rc $RC: $OUT $ERR"
 # offline, with nothing else: a changed record inside the bundle
 jq '.records[3].detail = "tampered"' "$T/all.json" >"$T/all-bad.json"
 icli aud audit verify "$T/all-bad.json" --key "$LOGKEY"
