@@ -156,7 +156,10 @@ docmdp_of(qpdf_data q, qpdf_oh v, struct pdf_perms *p)
 	int i, n, P = 0;
 
 	n = qpdf_oh_is_array(q, refs) ? qpdf_oh_get_array_n_items(q, refs) : 0;
-	for (i = 0; i < n && i < 16; i++) {
+	/* More references than are read: nothing may change rather than too much. */
+	if (n > 16)
+		return 1;
+	for (i = 0; i < n; i++) {
 		ref = qpdf_oh_get_array_item(q, refs, i);
 		params = pdfq_get(q, ref, "/TransformParams");
 		if (pdfq_name_is(q, ref, "/TransformMethod", "/DocMDP")) {
@@ -211,7 +214,7 @@ sig_read(qpdf_data q, qpdf_oh field, qpdf_oh v, int cert_p, struct pdf_sig *s)
 	if (qpdf_oh_is_name(q, pdfq_get(q, v, "/SubFilter")))
 		snprintf(s->sub_filter, sizeof(s->sub_filter), "%s",
 		         qpdf_oh_get_name(q, pdfq_get(q, v, "/SubFilter")) + 1);
-	pdfq_field_name(q, field, s->field, sizeof(s->field));
+	(void)pdfq_field_name(q, field, s->field, sizeof(s->field)); /* shown only */
 	text_safe(s->sub_filter);
 	text_safe(s->field);
 	bytes = qpdf_oh_get_binary_string_value(q, c, &s->contents_len);

@@ -50,6 +50,9 @@ struct diff {
 	struct seen *seen;
 	size_t seen_cap, seen_n;
 	bool broken;        /* out of memory, budget or depth: the comparison is not complete */
+	uint64_t *annots, *fields;  /* the signed revision's annotations and form fields (sorted) */
+	size_t nannots, nfields;
+	char *da;           /* "\n/Name\n..." of the names its fields' /DA strings use */
 	bool dry;           /* only finding whether anything differs (differs()) */
 	bool dry_hit;
 	char path[DIFF_PATH_MAX];
@@ -157,11 +160,10 @@ field_locked(struct diff *d, qpdf_oh o, qpdf_oh n)
 
 	if (d->perms->nlocks == 0)
 		return false;
-	pdfq_field_name(d->qo, o, name, sizeof(name));
-	if (locked_by(d->perms, name))
+	/* A name that cannot be read whole is taken as locked: failing open would let it change. */
+	if (!pdfq_field_name(d->qo, o, name, sizeof(name)) || locked_by(d->perms, name))
 		return true;
-	pdfq_field_name(d->qn, n, name, sizeof(name));
-	return locked_by(d->perms, name);
+	return !pdfq_field_name(d->qn, n, name, sizeof(name)) || locked_by(d->perms, name);
 }
 
 /* Keys of a dictionary (a stream's: its dictionary), copied: qpdf iterates one at a time. */
@@ -312,6 +314,147 @@ seen_check(struct diff *d, int o, int og, int n, int ng, int kind)
 	return false;
 }
 
+/* ---- what the signed revision holds: its annotations, form fields, and the names their
+ * default appearances (/DA) draw with ---- */
+
+#define DIFF_FIELD_DEPTH 32
+
+static uint64_t
+obj_key(qpdf_data q, qpdf_oh h)
+{
+	return (uint64_t)(unsigned)qpdf_oh_get_object_id(q, h) << 32 |
+	       (uint64_t)(unsigned)qpdf_oh_get_generation(q, h);
+}
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool
+set_has(const uint64_t *set, size_t n, qpdf_data q, qpdf_oh h)
+{
+	uint64_t k;
+
+	if (n == 0 || !qpdf_oh_is_indirect(q, h))
+		return false;
+	k = obj_key(q, h);
+	return bsearch(&k, set, n, sizeof(k), key_cmp) != NULL;
+}
+
+/* Appends h's object key to *set (growing it); false when out of memory or budget. */
+static bool
+set_add(struct diff *d, uint64_t **set, size_t *n, qpdf_data q, qpdf_oh h)
+{
+	uint64_t *ns;
+
+	if (!qpdf_oh_is_indirect(q, h))
+		return true;
+	if (d->budget == 0)
+		return false;
+	d->budget--;
+	/* Capacity doubles at 16, 32, 64...: grown when n reaches one of them. */
+	if (*n == 0 || (*n >= 16 && (*n & (*n - 1)) == 0)) {
+		if ((ns = realloc(*set, (*n != 0 ? *n * 2 : 16) * sizeof(**set))) == NULL)
+			return false;
+		*set = ns;
+	}
+	(*set)[(*n)++] = obj_key(q, h);
+	return true;
+}
+
+/* Adds the names a /DA string uses ("/Helv 12 Tf 0 g": /Helv) to d->da. */
+static bool
+da_collect(struct diff *d, qpdf_oh da)
+{
+	const char *t;
+	size_t len = 0, i, k, have = d->da != NULL ? strlen(d->da) : 0;
+	char *nd;
+
+	if (!qpdf_oh_is_string(d->qo, da) ||
+	    (t = qpdf_oh_get_binary_string_value(d->qo, da, &len)) == NULL || len > 4096)
+		return true;
+	/* Each byte copied at most once, with a separator after each name: 2 * len at most. */
+	if ((nd = realloc(d->da, have + 2 * len + 3)) == NULL)
+		return false;
+	d->da = nd;
+	if (have == 0)
+		d->da[have++] = '\n';
+	for (i = 0; i < len; i++) {
+		if (t[i] != '/')
+			continue;
+		for (k = i; k < len && t[k] > ' ' && t[k] < 0x7f && (k == i || strchr("/[]()<>{}%", t[k]) == NULL); k++)
+			d->da[have++] = t[k];
+		d->da[have++] = '\n';
+		i = k - 1;
+	}
+	d->da[have] = '\0';
+	return true;
+}
+
+/* Whether a name (as a dictionary key: "/F9") is one the form's fields draw with. */
+static bool
+da_uses(const struct diff *d, const char *name)
+{
+	const char *p;
+	size_t n = strlen(name);
+
+	for (p = d->da; p != NULL && (p = strstr(p, name)) != NULL; p += n) {
+		if (p[-1] == '\n' && p[n] == '\n')
+			return true;
+	}
+	return false;
+}
+
+/* Reads the signed revision's annotations (every page's /Annots), form fields (/Fields and
+ * their /Kids) and /DA names, so that what an object is does not depend on what it says of
+ * itself. */
+static bool
+collect(struct diff *d)
+{
+	qpdf_data q = d->qo;
+	qpdf_oh acro = pdfq_get(q, qpdf_get_root(q), "/AcroForm"), stack[DIFF_FIELD_DEPTH], f, a;
+	int idx[DIFF_FIELD_DEPTH], depth = 0, pages = qpdf_get_num_pages(q), pg, i, cnt;
+
+	for (pg = 0; pg < pages; pg++) {
+		a = pdfq_get(q, qpdf_get_page_n(q, (size_t)pg), "/Annots");
+		cnt = qpdf_oh_is_array(q, a) ? qpdf_oh_get_array_n_items(q, a) : 0;
+		for (i = 0; i < cnt; i++) {
+			f = qpdf_oh_get_array_item(q, a, i);
+			if (!set_add(d, &d->annots, &d->nannots, q, f))
+				return false;
+			qpdf_oh_release(q, f);
+		}
+		qpdf_oh_release(q, a);
+	}
+	if (!da_collect(d, pdfq_get(q, acro, "/DA")))
+		return false;
+	stack[0] = pdfq_get(q, acro, "/Fields");
+	idx[0] = 0;
+	while (depth >= 0) {
+		if (!qpdf_oh_is_array(q, stack[depth]) ||
+		    idx[depth] >= qpdf_oh_get_array_n_items(q, stack[depth])) {
+			depth--;
+			continue;
+		}
+		f = qpdf_oh_get_array_item(q, stack[depth], idx[depth]++);
+		if (!set_add(d, &d->fields, &d->nfields, q, f) || !da_collect(d, pdfq_get(q, f, "/DA")))
+			return false;
+		if (qpdf_oh_is_array(q, pdfq_get(q, f, "/Kids")) && depth + 1 < DIFF_FIELD_DEPTH) {
+			stack[++depth] = pdfq_get(q, f, "/Kids");
+			idx[depth] = 0;
+		}
+	}
+	if (d->nannots > 0)
+		qsort(d->annots, d->nannots, sizeof(*d->annots), key_cmp);
+	if (d->nfields > 0)
+		qsort(d->fields, d->nfields, sizeof(*d->fields), key_cmp);
+	return true;
+}
+
 /* ---- the walk ---- */
 
 static void compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth);
@@ -346,7 +489,10 @@ invisible(qpdf_data q, qpdf_oh w)
 	double v[4];
 	int i;
 
-	if (qpdf_oh_is_integer(q, f) && (qpdf_oh_get_int_value(q, f) & (2 | 32)) != 0)
+	/* Flags are 32 bits (ISO 32000-2 12.5.3); readers ignore a larger value, so do we. */
+	if (qpdf_oh_is_integer(q, f) && qpdf_oh_get_int_value(q, f) >= 0 &&
+	    qpdf_oh_get_int_value(q, f) <= (long long)UINT32_MAX &&
+	    (qpdf_oh_get_int_value(q, f) & (2 | 32)) != 0)
 		return true;
 	if (!qpdf_oh_is_array(q, r) || qpdf_oh_get_array_n_items(q, r) != 4)
 		return false;
@@ -437,13 +583,15 @@ judge_new_sig(struct diff *d, qpdf_oh n, const char *what)
 		                      "a signature made before this one");
 		return;
 	}
+	/* A time-stamp authority vouches for no appearance: a document time-stamp shows nothing. */
 	dts = pdfq_name_is(d->qn, v, "/Type", "/DocTimeStamp");
-	if (d->perms->docmdp >= 2 || (dts && hidden))
-		mod_add(d, true, "%s added: a %s", what, dts ? "document time-stamp" : "signature field");
+	if (dts && !hidden)
+		mod_add(d, false, "%s added: a document time-stamp with a visible appearance", what);
+	else if (dts || d->perms->docmdp >= 2)
+		mod_add(d, true, "%s added: a %s%s", what, dts ? "document time-stamp" : "signature field",
+		        dts || hidden ? "" : " (visible)");
 	else
-		mod_add(d, false, "%s added: a %s, but DocMDP P=1 permits %s", what,
-		        dts ? "visible document time-stamp" : "signature field",
-		        dts ? "only invisible document time-stamps" : "no change");
+		mod_add(d, false, "%s added: a signature field, but DocMDP P=1 permits no change", what);
 }
 
 /* An entry of a list, for matching by object: (number, generation), or its place when direct. */
@@ -502,20 +650,26 @@ entries_of(struct diff *d, qpdf_data q, qpdf_oh h, int *cnt)
 static void
 compare_list(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk elem, const char *what, int depth)
 {
-	struct entry *eo = NULL, *en = NULL;
+	struct entry *eo = NULL, *en = NULL, *kept = NULL;
 	qpdf_oh a, b;
 	size_t was;
-	int no = 0, nn = 0, i = 0, j = 0, c;
+	int no = 0, nn = 0, nkept = 0, i = 0, j = 0, c;
 
 	if (!pdfq_null(d->qn, n) && !qpdf_oh_is_array(d->qn, n)) {
 		mod_add(d, false, "was a list, now %s", type_name(d->qn, n));
 		return;
 	}
-	if ((eo = entries_of(d, d->qo, o, &no)) == NULL || (en = entries_of(d, d->qn, n, &nn)) == NULL)
+	if ((eo = entries_of(d, d->qo, o, &no)) == NULL || (en = entries_of(d, d->qn, n, &nn)) == NULL ||
+	    (kept = calloc((size_t)no + 1, sizeof(*kept))) == NULL) {
+		d->broken = true;
 		goto out;
+	}
 	while ((i < no || j < nn) && !d->broken) {
 		c = i == no ? 1 : j == nn ? -1 : entry_cmp(&eo[i], &en[j]);
 		if (c == 0) {
+			/* (place before, place now) of an entry kept */
+			kept[nkept].id = eo[i].at;
+			kept[nkept++].at = en[j].at;
 			a = qpdf_oh_get_array_item(d->qo, o, eo[i].at);
 			b = qpdf_oh_get_array_item(d->qn, n, en[j].at);
 			was = path_push(d, "[%d]", en[j].at);
@@ -539,9 +693,18 @@ compare_list(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk elem, const char *wha
 			j++;
 		}
 	}
+	/* Annotations are drawn in their order: the ones kept stay in the order they had. */
+	qsort(kept, (size_t)nkept, sizeof(*kept), entry_cmp);
+	for (i = 1; i < nkept && !d->broken; i++) {
+		if (kept[i].at < kept[i - 1].at) {
+			mod_add(d, false, "%ss of the signed revision put in another order", what);
+			break;
+		}
+	}
 out:
 	free(eo);
 	free(en);
+	free(kept);
 }
 
 /* What a key of a dictionary of kind is, and whether its value may change. */
@@ -609,6 +772,15 @@ key_rule(struct diff *d, enum dk kind, qpdf_oh o, const char *key, enum dk *chil
 		widget = pdfq_name_is(d->qo, o, "/Subtype", "/Widget");
 		/* What the field is, the signed revision says. */
 		sig = pdfq_is_sig_field(d->qo, o);
+		if (strcmp(key, "/P") == 0) {
+			*child = DK_PAGE;
+			return KR_COMPARE;
+		}
+		/* An annotation that is no widget is no field, whatever keys it carries. */
+		if (kind == DK_ANNOT && !widget) {
+			*child = DK_ANNOT; /* a pop-up's /Parent is its markup annotation */
+			return strcmp(key, "/Parent") == 0 ? KR_COMPARE : KR_ANNOT;
+		}
 		if (strcmp(key, "/Kids") == 0) {
 			*child = DK_FIELD;
 			return KR_LIST;
@@ -617,12 +789,6 @@ key_rule(struct diff *d, enum dk kind, qpdf_oh o, const char *key, enum dk *chil
 			*child = DK_FIELD;
 			return KR_COMPARE;
 		}
-		if (strcmp(key, "/P") == 0) {
-			*child = DK_PAGE;
-			return KR_COMPARE;
-		}
-		if (kind == DK_ANNOT && !widget && !qpdf_oh_has_key(d->qo, o, "/FT"))
-			return KR_ANNOT;
 		if (strcmp(key, "/V") == 0)
 			return sig ? KR_SIGN : KR_FILL;
 		/* An appearance changes with a form field's value, or while a signature field is
@@ -669,8 +835,19 @@ compare_additive(struct diff *d, qpdf_oh o, qpdf_oh n, int depth)
 		qpdf_oh_release(d->qo, a);
 		qpdf_oh_release(d->qn, b);
 	}
-	for (i = 0; i < nn; i++)
-		added = added || !keys_has(ko, no, kn[i]);
+	for (i = 0; i < nn; i++) {
+		if (keys_has(ko, no, kn[i]))
+			continue;
+		/* A field without an appearance is drawn from its /DA with /DR's fonts: a name
+		 * it uses, added now, would change what it shows. */
+		if (da_uses(d, kn[i])) {
+			was = path_push(d, "%s", kn[i]);
+			mod_add(d, false, "resource added under a name the form's fields draw with");
+			path_pop(d, was);
+		} else {
+			added = true;
+		}
+	}
 	if (added)
 		mod_add(d, true, "resources added (for a new signature's appearance)");
 out:
@@ -793,18 +970,17 @@ compare(struct diff *d, qpdf_oh o, qpdf_oh n, enum dk kind, int depth)
 		return;
 	}
 	/* What an object is, the signed revision says, wherever it is reached from (a page named
-	 * by /OpenAction is still a page); a node of the page tree is a page or another node. A
-	 * dry comparison (differs()) treats everything alike. */
+	 * by /OpenAction is still a page; an annotation or field is one its pages or AcroForm
+	 * list, whatever keys it has); a node of the page tree is a page or another node. A dry
+	 * comparison (differs()) treats everything alike. */
 	if (!d->dry && (kind == DK_OTHER || kind == DK_PAGES) && qpdf_oh_is_dictionary(d->qo, o)) {
 		if (pdfq_name_is(d->qo, o, "/Type", "/Page"))
 			kind = DK_PAGE;
 		else if (pdfq_name_is(d->qo, o, "/Type", "/Pages"))
 			kind = DK_PAGES;
-		else if (kind == DK_OTHER && (pdfq_name_is(d->qo, o, "/Type", "/Annot") ||
-		                              (qpdf_oh_has_key(d->qo, o, "/Subtype") &&
-		                               qpdf_oh_has_key(d->qo, o, "/Rect"))))
+		else if (kind == DK_OTHER && set_has(d->annots, d->nannots, d->qo, o))
 			kind = DK_ANNOT;
-		else if (kind == DK_OTHER && qpdf_oh_has_key(d->qo, o, "/FT"))
+		else if (kind == DK_OTHER && set_has(d->fields, d->nfields, d->qo, o))
 			kind = DK_FIELD;
 	}
 	/* Only pairs of indirect objects can form a cycle; a direct object on either side is
@@ -870,6 +1046,10 @@ pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms
 	d.budget = *budget;
 	if ((d.qo = pdfq_open(pdf, end, false)) == NULL)
 		return INK_ERR_INVALID;
+	if (!collect(&d)) {
+		mod_add(&d, false, "the signed revision is too large to read");
+		d.broken = true;
+	}
 	compare(&d, qpdf_get_root(d.qo), qpdf_get_root(qn), DK_CATALOG, 0);
 	if (d.listed < d.illegal + d.permitted)
 		json_array_append_new(mods, json_pack("{s:s, s:s, s:b}", "where", "...", "change",
@@ -880,6 +1060,9 @@ pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms
 	res->complete = !d.broken;
 	*budget = d.budget;
 	free(d.seen);
+	free(d.annots);
+	free(d.fields);
+	free(d.da);
 	pdfq_close(&d.qo);
 	return ret;
 }

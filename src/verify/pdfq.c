@@ -79,22 +79,27 @@ pdfq_is_sig_field(qpdf_data q, qpdf_oh f)
 	return qpdf_oh_is_name_and_equals(q, pdfq_inherited(q, f, "/FT"), "/Sig");
 }
 
-void
+bool
 pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz)
 {
 	char acc[512], joined[512];
 	const char *t;
 	qpdf_oh tv;
-	int i;
+	bool whole = true;
+	int i, n;
 
 	acc[0] = '\0';
 	for (i = 0; i < PDFQ_PARENTS_MAX && qpdf_oh_is_dictionary(q, f); i++) {
 		tv = pdfq_get(q, f, "/T");
 		if (qpdf_oh_is_string(q, tv) && (t = qpdf_oh_get_utf8_value(q, tv)) != NULL) {
-			snprintf(joined, sizeof(joined), "%s%s%s", t, acc[0] != '\0' ? "." : "", acc);
+			n = snprintf(joined, sizeof(joined), "%s%s%s", t, acc[0] != '\0' ? "." : "", acc);
+			whole = whole && n >= 0 && (size_t)n < sizeof(joined);
 			memcpy(acc, joined, sizeof(acc));
 		}
 		f = pdfq_get(q, f, "/Parent");
 	}
-	snprintf(out, outsz, "%s", acc);
+	/* Parents beyond the bound leave the name cut short too. */
+	whole = whole && !qpdf_oh_is_dictionary(q, f);
+	n = snprintf(out, outsz, "%s", acc);
+	return whole && n >= 0 && (size_t)n < outsz;
 }

@@ -195,8 +195,9 @@ bool pdfq_name_is(qpdf_data q, qpdf_oh dict, const char *key, const char *name);
 qpdf_oh pdfq_inherited(qpdf_data q, qpdf_oh f, const char *key);
 /* Whether a field or widget is a signature field (/FT inherited through /Parent). */
 bool pdfq_is_sig_field(qpdf_data q, qpdf_oh f);
-/* A field's fully qualified name (ISO 32000-2 12.7.4.2) into out[outsz]. */
-void pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz);
+/* A field's fully qualified name (ISO 32000-2 12.7.4.2) into out[outsz]; false when it had to
+ * be cut short (too long, or too many parents). */
+bool pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz);
 /* Object pairs compared at most for one document, all its signatures together: a bound on
  * the work (and qpdf's memory) a submitted PDF can cost. */
 #define PDFDIFF_BUDGET 1000000u

@@ -342,6 +342,48 @@ check many.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "4,000 annotations took more than 20 s"
 ok "attacks on the judgement: fake and visible time-stamp fields, an empty field's or a signed kid widget's appearance, a locked field re-parented, /NeedAppearances with a new /DR font, a page re-parented, JavaScript on a new signature field, an appearance without its value, a parent field's lock on its kids, a signature removed under a later time-stamp: all refused; /OpenAction naming the page no false alarm; 4,000 annotations judged in time"
 
+# ---- a second review's attacks (each passed once) ----
+# Annotation flags beyond 32 bits: readers ignore them, so the field is not hidden.
+$FORGE update s1.pdf flags.pdf --obj 3 "$(with_annot s1.pdf 92)" \
+	--obj 92 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Later) /F 4294967298 /Rect [60 690 400 730] /AP << /N 93 0 R >> /P 3 0 R >>" \
+	--stream 93 "$XO" "$OVER" || fail "update"
+check flags.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+# A genuine document time-stamp with a visible appearance over the page (P=2).
+$FORGE sign s1.pdf dts-overlay.pdf --doc-timestamp --tsa "$P/tsa.cnf" \
+	--obj 9 "<< /Type /Annot /Subtype /Widget /FT /Sig /T (TS) /V 8 0 R /F 4 /Rect [60 690 400 730] /AP << /N 10 0 R >> /P 3 0 R >>" \
+	--stream 10 "$XO" "$OVER" || fail "pdf_forge sign --doc-timestamp"
+check dts-overlay.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+# A font added to /DR under the name a read-only field without appearance draws with.
+$FORGE update doc.pdf drform.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/AcroForm << /Fields [ 6 0 R ] /DR << /Font << /Helv 5 0 R >> >> >> >>#')" \
+	--obj 3 "$(show 3 doc.pdf | sed 's#>>$#/Annots [ 6 0 R ] >>#')" \
+	--obj 6 "<< /Type /Annot /Subtype /Widget /FT /Tx /T (amount) /V (100) /Ff 1 /DA (/F9 14 Tf 0 g) /Rect [72 600 200 620] /P 3 0 R >>" || fail "update"
+$FORGE sign drform.pdf drform-s.pdf "${SIGN[@]}" || fail "pdf_forge sign"
+$FORGE update drform-s.pdf dr-added.pdf --obj 1 "$(show 1 drform-s.pdf | sed 's#/Helv 5 0 R#/Helv 5 0 R /F9 97 0 R#')" \
+	--obj 97 "<< /Type /Font /Subtype /Type1 /BaseFont /Courier >>" || fail "update"
+check dr-added.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'F9')"
+# Two overlapping stamps of the signed page put in the other order (drawing order).
+$FORGE update doc.pdf order.pdf --obj 3 "$(show 3 doc.pdf | sed 's#>>$#/Annots [ 20 0 R 21 0 R ] >>#')" \
+	--obj 20 "<< /Type /Annot /Subtype /Stamp /F 4 /Rect [60 690 400 730] /AP << /N 22 0 R >> >>" \
+	--obj 21 "<< /Type /Annot /Subtype /Stamp /F 4 /Rect [60 690 400 730] /AP << /N 23 0 R >> >>" \
+	--stream 22 "$XO" "$OVER" --stream 23 "$XO" "1 g 0 0 340 40 re f 0 g BT /F1 24 Tf 12 10 Td (Pay 100 yen) Tj ET" || fail "update"
+$FORGE sign order.pdf order-s.pdf "${SIGN[@]}" || fail "pdf_forge sign"
+$FORGE update order-s.pdf order-swap.pdf --obj 3 "$(show 3 order-s.pdf | sed 's#20 0 R 21 0 R#21 0 R 20 0 R#')" || fail "update"
+check order-swap.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Annots')"
+# A FieldMDP lock on a field whose name is longer than a name buffer.
+N=$(printf 'a%.0s' $(seq 1 600))
+$FORGE update doc.pdf longform.pdf --obj 1 "$(show 1 doc.pdf | sed 's#>>$#/AcroForm << /Fields [ 6 0 R ] >> >>#')" \
+	--obj 3 "$(show 3 doc.pdf | sed 's#>>$#/Annots [ 6 0 R ] >>#')" \
+	--obj 6 "<< /Type /Annot /Subtype /Widget /FT /Tx /T ($N) /V (100) /Rect [72 600 200 620] /P 3 0 R >>" || fail "update"
+$FORGE sign longform.pdf longform-lock.pdf "${SIGN[@]}" --fieldmdp "Include:$N" || fail "pdf_forge sign"
+$FORGE update longform-lock.pdf longform-filled.pdf --obj 6 "$(show 6 longform-lock.pdf | sed 's#/V (100)#/V (999999)#')" || fail "update"
+check longform-filled.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal '/V')"
+# At P=3, a font that says /Rect is still a font, not an annotation.
+$FORGE update doc.pdf trap.pdf --obj 5 "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Rect [0 0 0 0] >>" || fail "update"
+$FORGE sign trap.pdf trap-c3.pdf "${SIGN[@]}" --docmdp 3 || fail "pdf_forge sign"
+$FORGE update trap-c3.pdf trap-font.pdf --obj 5 "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Rect [0 0 0 0] /Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [ 49 /nine ] >> >>" || fail "update"
+check trap-font.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Encoding')"
+ok "second review: flags beyond 32 bits, a visible document time-stamp, a /DR font a field draws with, annotations reordered, a lock on a long field name, a font posing as an annotation at P=3: all refused"
+
 # ---- DSS data: whose it is ----
 # The document security store serves every signature in the document, but only data its issuer
 # signed counts: a CRL from an impostor CA with the same name is no revocation information, a
