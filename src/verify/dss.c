@@ -7,6 +7,35 @@
 /* Streams read from one /DSS array at most. */
 #define DSS_MAX_ITEMS 64
 
+/* A stream's bytes, decoded here with a bound (qpdf would inflate a bomb whole): as stored
+ * when it has no filter, inflated when its filter is /FlateDecode; NULL for anything else. */
+static unsigned char *
+dss_stream(qpdf_data q, qpdf_oh item, size_t *len)
+{
+	qpdf_oh filter = pdfq_get(q, item, "/Filter");
+	unsigned char *raw = NULL;
+	uint8_t *out = NULL;
+	size_t rlen = 0;
+	QPDF_BOOL filtered = QPDF_FALSE;
+
+	*len = 0;
+	if ((!pdfq_null(q, filter) && !qpdf_oh_is_name_and_equals(q, filter, "/FlateDecode")) ||
+	    !pdfq_null(q, pdfq_get(q, item, "/DecodeParms")) ||
+	    (qpdf_oh_get_stream_data(q, item, qpdf_dl_none, &filtered, &raw, &rlen) &
+	     QPDF_ERRORS) != 0 || raw == NULL || rlen > VERIFY_MAX_CRL) {
+		free(raw);
+		return NULL;
+	}
+	if (pdfq_null(q, filter)) {
+		*len = rlen;
+		return raw;
+	}
+	if (pdfq_inflate(raw, rlen, VERIFY_MAX_CRL, &out, len) != 0)
+		out = NULL;
+	free(raw);
+	return out;
+}
+
 /* Parses every stream of the array key of dss into rd with parse; returns how many parsed. */
 static size_t
 dss_array(qpdf_data q, qpdf_oh dss, const char *key, struct verify_revdata *rd, bool ocsp)
@@ -14,7 +43,6 @@ dss_array(qpdf_data q, qpdf_oh dss, const char *key, struct verify_revdata *rd, 
 	qpdf_oh arr, item;
 	unsigned char *data = NULL;
 	size_t len = 0, got = 0;
-	QPDF_BOOL filtered = QPDF_FALSE;
 	int i, n;
 
 	arr = qpdf_oh_get_key(q, dss, key);
@@ -25,9 +53,7 @@ dss_array(qpdf_data q, qpdf_oh dss, const char *key, struct verify_revdata *rd, 
 		item = qpdf_oh_get_array_item(q, arr, i);
 		if (!qpdf_oh_is_stream(q, item))
 			continue;
-		data = NULL;
-		if ((qpdf_oh_get_stream_data(q, item, qpdf_dl_generalized, &filtered, &data, &len) &
-		     QPDF_ERRORS) == 0 && filtered && data != NULL && len <= VERIFY_MAX_CRL) {
+		if ((data = dss_stream(q, item, &len)) != NULL) {
 			if ((ocsp ? ocsp_parse_into(rd->ocsps, data, len) :
 			            crl_parse_into(rd->crls, data, len)) == 0)
 				got++;

@@ -721,6 +721,8 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 	size_t n = 0, i;
 	int ret;
 
+	if ((ret = pdfq_precheck(pdf, len, err, errsz)) != 0)
+		return ret;
 	if ((doc.q = pdfq_open(pdf, len, false)) == NULL) {
 		/* Read it as a reader would, to name its signatures; changes after them are then
 		 * not judged but refused (changes_check). */

@@ -4,10 +4,112 @@
 #include "verify/verify_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /* Parents followed at most when inheriting a field's attributes. */
 #define PDFQ_PARENTS_MAX 32
+/* What one cross-reference or object stream may inflate to, and all of them together. */
+#define PDFQ_STRUCT_STREAM_MAX ((size_t)32 << 20)
+#define PDFQ_STRUCT_TOTAL_MAX ((size_t)256 << 20)
+/* How far before "stream" its dictionary's "obj" is looked for. */
+#define PDFQ_DICT_WINDOW 65536
+
+int
+pdfq_inflate(const uint8_t *in, size_t inlen, size_t cap, uint8_t **out, size_t *outlen)
+{
+	uint8_t scratch[16384], *buf = NULL, *nb;
+	size_t have = 0, bufcap = 0, got;
+	z_stream z;
+	int zr, ret = INK_ERR_INVALID;
+
+	if (out != NULL)
+		*out = NULL;
+	*outlen = 0;
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK)
+		return INK_ERR_ALLOC;
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = inlen > UINT_MAX ? UINT_MAX : (uInt)inlen;
+	do {
+		z.next_out = scratch;
+		z.avail_out = sizeof(scratch);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END)
+			break;
+		got = sizeof(scratch) - z.avail_out;
+		if (got > cap - have) {
+			ret = INK_ERR_TOO_LARGE;
+			goto out;
+		}
+		if (out != NULL && got > 0) {
+			if (have + got > bufcap) {
+				bufcap = (have + got) * 2;
+				if ((nb = realloc(buf, bufcap)) == NULL) {
+					ret = INK_ERR_ALLOC;
+					goto out;
+				}
+				buf = nb;
+			}
+			memcpy(buf + have, scratch, got);
+		}
+		have += got;
+	} while (zr == Z_OK && got > 0);
+	if (zr != Z_STREAM_END)
+		goto out;
+	if (out != NULL) {
+		*out = buf;
+		buf = NULL;
+	}
+	*outlen = have;
+	ret = 0;
+out:
+	inflateEnd(&z);
+	free(buf);
+	return ret;
+}
+
+int
+pdfq_precheck(const uint8_t *pdf, size_t len, char *err, size_t errsz)
+{
+	const uint8_t *p = pdf, *e = pdf + len, *data, *dict, *o;
+	size_t lo, total = 0, n, dlen;
+
+	while ((p = memmem(p, (size_t)(e - p), "stream", 6)) != NULL) {
+		data = p + 6;
+		if (p >= pdf + 3 && memcmp(p - 3, "end", 3) == 0) {
+			p = data;
+			continue;
+		}
+		if (data < e && *data == '\r')
+			data++;
+		if (data >= e || *data != '\n') {
+			p = p + 6;
+			continue;
+		}
+		data++;
+		/* The stream's dictionary: from the nearest "obj" before it. */
+		lo = (size_t)(p - pdf) > PDFQ_DICT_WINDOW ? (size_t)(p - pdf) - PDFQ_DICT_WINDOW : 0;
+		for (dict = NULL, o = pdf + lo; (o = memmem(o, (size_t)(p - o), "obj", 3)) != NULL; o += 3)
+			dict = o;
+		p = data;
+		if (dict == NULL)
+			continue;
+		dlen = (size_t)(data - dict);
+		if (memmem(dict, dlen, "/FlateDecode", 12) == NULL ||
+		    (memmem(dict, dlen, "/XRef", 5) == NULL && memmem(dict, dlen, "/ObjStm", 7) == NULL))
+			continue;
+		if (pdfq_inflate(data, (size_t)(e - data), PDFQ_STRUCT_STREAM_MAX, NULL, &n) ==
+		            INK_ERR_TOO_LARGE ||
+		    (total += n) > PDFQ_STRUCT_TOTAL_MAX) {
+			snprintf(err, errsz, "a cross-reference or object stream at byte %zu inflates "
+			         "beyond %zu MiB", (size_t)(dict - pdf), PDFQ_STRUCT_STREAM_MAX >> 20);
+			return INK_ERR_TOO_LARGE;
+		}
+	}
+	return 0;
+}
 
 qpdf_data
 pdfq_open(const uint8_t *pdf, size_t len, bool repair)

@@ -3,7 +3,8 @@
 for the tests of `inkan verify`'s judgement of changes after signing. Standard library only;
 signs with the openssl command line.
 
-  pdf_forge.py update IN OUT [--obj N TEXT]... [--stream N DICT DATA]... [--raw TEXT]
+  pdf_forge.py update IN OUT [--obj N TEXT]... [--stream N DICT DATA]... [--zstream N DICT FILE]...
+      [--raw TEXT]
       appends one revision replacing or adding objects (TEXT: the object's body; DICT: a stream
       dictionary without /Length; DATA: the stream's bytes) and, with --raw, some bytes inside
       the revision (a comment, say).
@@ -23,6 +24,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import zlib
 
 CONTENTS_HEX = 16384  # hex digits reserved for /Contents
 
@@ -74,6 +76,10 @@ def obj_option(a, i, objs):
         return i + 3
     if a[i] == "--stream":
         objs[int(a[i + 1])] = stream(a[i + 2].encode("latin-1"), a[i + 3].encode("latin-1"))
+        return i + 4
+    if a[i] == "--zstream":  # N DICT FILE: the file's bytes, FlateDecode
+        objs[int(a[i + 1])] = stream(a[i + 2].encode("latin-1") + b" /Filter /FlateDecode",
+                                     zlib.compress(open(a[i + 3], "rb").read()))
         return i + 4
     return None
 

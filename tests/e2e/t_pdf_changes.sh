@@ -384,6 +384,27 @@ $FORGE update trap-c3.pdf trap-font.pdf --obj 5 "<< /Type /Font /Subtype /Type1 
 check trap-font.pdf 1 INDETERMINATE SIG_CONSTRAINTS_FAILURE "$(illegal 'Encoding')"
 ok "second review: flags beyond 32 bits, a visible document time-stamp, a /DR font a field draws with, annotations reordered, a lock on a long field name, a font posing as an annotation at P=3: all refused"
 
+# A cross-reference stream that inflates to 64 MiB (a flate bomb) is refused before qpdf
+# inflates it (qpdf has no bound of its own: 950 MiB this way once cost 2 GB of memory).
+python3 - s1.pdf bomb.pdf <<'PY'
+import re, subprocess, sys, zlib
+data = open(sys.argv[1], "rb").read()
+prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+tr = subprocess.run(["qpdf", "--show-object=trailer", sys.argv[1]], capture_output=True).stdout.decode()
+size = int(re.search(r"/Size (\d+)", tr).group(1))
+root = re.search(r"/Root (\d+ \d+ R)", tr).group(1).encode()
+c = zlib.compressobj(9)
+z = b"".join(c.compress(b"\0" * (1 << 20)) for _ in range(64)) + c.flush()
+out = bytearray(data)
+x = len(out)
+out += b"%d 0 obj\n<< /Type /XRef /Size %d /Root %s /Prev %d /W [1 4 2] /Index [%d 1] /Filter /FlateDecode /Length %d >>\nstream\n" % (size, size + 1, root, prev, size, len(z)) + z + b"\nendstream\nendobj\n"
+out += b"startxref\n%d\n%%%%EOF\n" % x
+open(sys.argv[2], "wb").write(out)
+PY
+rc=0; "$V" verify bomb.pdf --trust "$P/ca.pem" --no-revocation-check >/dev/null 2>bomb.err || rc=$?
+[ "$rc" = 1 ] && grep -q 'inflates beyond' bomb.err || verdict_wrong "bomb.pdf: rc $rc: $(cat bomb.err)"
+ok "a flate bomb in a cross-reference stream: refused before qpdf inflates it"
+
 # ---- DSS data: whose it is ----
 # The document security store serves every signature in the document, but only data its issuer
 # signed counts: a CRL from an impostor CA with the same name is no revocation information, a
@@ -416,6 +437,11 @@ rcheck() { # FILE EXIT INDICATION SUB: with revocation required
 }
 with_dss s1.pdf dss-good.pdf "$P/good.crl"
 rcheck dss-good.pdf 0 TOTAL-PASSED ""
+# ... also as DER in a FlateDecode stream, as PDF libraries write it.
+openssl crl -in "$P/good.crl" -outform DER -out "$P/good.der" 2>/dev/null || fail "openssl crl"
+$FORGE update s1.pdf dss-flate.pdf --obj 1 "$(show 1 s1.pdf | sed 's#>>$#/DSS 70 0 R >>#')" \
+	--obj 70 "<< /CRLs [ 71 0 R ] >>" --zstream 71 "" "$P/good.der" || fail "update (DSS)"
+rcheck dss-flate.pdf 0 TOTAL-PASSED ""
 with_dss s1.pdf dss-evil.pdf "$P/evil.crl"
 rcheck dss-evil.pdf 1 INDETERMINATE TRY_LATER
 with_dss second.pdf dss-revoked.pdf "$P/revoked.crl" 0123456789ABCDEF0123456789ABCDEF01234567
