@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "verify/verify.h"
@@ -44,6 +45,11 @@ load_service(struct cli_ctx *c, struct verify_ctx *vctx)
 	size_t len = 0, i;
 	int r;
 
+	/* Over plain HTTP anyone on the way could hand over an older CRL of the CA (still within
+	 * its validity) in which a revoked certificate is good. */
+	if (strncasecmp(c->server, "https://", 8) != 0)
+		return cli_fail(c, INK_ERR_INVALID, "%s: the service's CRLs are taken only over "
+		                "https:// (--offline validates without them)", c->server);
 	if ((r = cli_http_raw(c, "/ca/cert", "application/pem-certificate-chain", CLI_AUTH_NONE,
 	                      &data, &len)) != 0)
 		goto out;

@@ -1836,6 +1836,89 @@ test_service_ca(void **state)
 	OPENSSL_free(sig);
 }
 
+/* der (a CRL of the root, freed) re-signed with an extension added (ext_nid: NID_delta_crl or
+ * NID_issuing_distribution_point; NID_undef none) and, when next_update is not 0, another
+ * nextUpdate (seconds from now). */
+static uint8_t *
+crl_tweak(uint8_t *der, size_t len, int ext_nid, long next_update, size_t *outlen)
+{
+	const unsigned char *p = der;
+	X509_CRL *crl = d2i_X509_CRL(NULL, &p, (long)len);
+	ASN1_INTEGER *num = ASN1_INTEGER_new();
+	ISSUING_DIST_POINT *idp = ISSUING_DIST_POINT_new();
+	ASN1_TIME *t = ASN1_TIME_new();
+	unsigned char *out = NULL;
+	int n;
+
+	assert_non_null(crl);
+	ASN1_INTEGER_set(num, 1);
+	idp->onlyCA = 0xff;
+	if (ext_nid == NID_delta_crl)
+		assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_delta_crl, num, 1, 0), 1);
+	else if (ext_nid == NID_issuing_distribution_point)
+		assert_int_equal(X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0), 1);
+	if (next_update != 0) {
+		X509_gmtime_adj(t, next_update);
+		X509_CRL_set1_nextUpdate(crl, t);
+	}
+	assert_true(X509_CRL_sign(crl, pki.root_key, EVP_sha256()) > 0);
+	n = i2d_X509_CRL(crl, &out);
+	assert_true(n > 0);
+	*outlen = (size_t)n;
+	ASN1_TIME_free(t);
+	ISSUING_DIST_POINT_free(idp);
+	ASN1_INTEGER_free(num);
+	X509_CRL_free(crl);
+	OPENSSL_free(der);
+	return out;
+}
+
+/* Which CRLs speak (review findings): every authentic complete CRL is weighed, and revoked in
+ * any of them wins over a newer good one; delta CRLs and CRLs scoped by an
+ * issuingDistributionPoint say nothing; the service's CRL past its nextUpdate cannot say good. */
+static void
+test_crl_rules(void **state)
+{
+	struct verify_ctx *ctx;
+	uint8_t *sig, *crl;
+	size_t len, clen;
+
+	(void)state;
+	sig = cms_sign(pki.signer, pki.signer_key, doc, strlen(doc), CMS_DETACHED, &len);
+	/* An older CRL revoking, a newer one (complete) not listing it: revoked. */
+	ctx = ctx_trusting(false);
+	crl = mkcrl_entry(pki.signer, -7200, -1, 0, -7000, &clen);
+	assert_int_equal(verify_ctx_add_crl(ctx, crl, clen), 0);
+	OPENSSL_free(crl);
+	crl = mkcrl_entry(NULL, 0, -1, 0, -60, &clen);
+	assert_int_equal(verify_ctx_add_crl(ctx, crl, clen), 0);
+	OPENSSL_free(crl);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_TOTAL_FAILED, VERIFY_SUB_REVOKED);
+	verify_ctx_free(ctx);
+	/* A delta CRL, or one scoped to CA certificates, alone: no revocation information. */
+	ctx = ctx_trusting(false);
+	crl = mkcrl_entry(NULL, 0, -1, 0, -60, &clen);
+	crl = crl_tweak(crl, clen, NID_delta_crl, 0, &clen);
+	assert_int_equal(verify_ctx_add_crl(ctx, crl, clen), 0);
+	OPENSSL_free(crl);
+	crl = mkcrl_entry(NULL, 0, -1, 0, -60, &clen);
+	crl = crl_tweak(crl, clen, NID_issuing_distribution_point, 0, &clen);
+	assert_int_equal(verify_ctx_add_crl(ctx, crl, clen), 0);
+	OPENSSL_free(crl);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER);
+	verify_ctx_free(ctx);
+	/* The service's own CRL, "good" but past its nextUpdate (replayed): not current. */
+	ctx = ctx_trusting(false);
+	assert_int_equal(verify_ctx_add_service_ca(ctx, pki.root_pem, strlen(pki.root_pem)), 0);
+	crl = mkcrl_entry(NULL, 0, -1, 0, -10 * 86400, &clen);
+	crl = crl_tweak(crl, clen, NID_undef, -3 * 86400, &clen);
+	assert_int_equal(verify_ctx_add_service_crl(ctx, crl, clen), 0);
+	OPENSSL_free(crl);
+	expect(ctx, sig, len, doc, strlen(doc), VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER);
+	verify_ctx_free(ctx);
+	OPENSSL_free(sig);
+}
+
 /* Revoked after a time-stamp: passes (EN 319 102-1 past signature validation) unless the
  * reason is a compromise of unknown date; an invalidityDate moves the revocation earlier. */
 static void
@@ -1892,6 +1975,7 @@ main(void)
 		cmocka_unit_test(test_garbage_and_truncation),
 		cmocka_unit_test(test_ctx_errors),
 		cmocka_unit_test(test_service_ca),
+		cmocka_unit_test(test_crl_rules),
 		cmocka_unit_test(test_revocation_reasons),
 	};
 
