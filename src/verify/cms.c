@@ -636,6 +636,12 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 		goto out;
 	/* The SignedData's CRLs, then those of the revocation attributes. */
 	if ((crls = CMS_get1_crls(cms)) != NULL) {
+		/* As many as from any other source: each costs a signature check per certificate. */
+		if (sk_X509_CRL_num(crls) > VERIFY_MAX_OCSP)
+			warn_add(is, "the SignedData carries %d CRLs: only the first %d are read",
+			         sk_X509_CRL_num(crls), VERIFY_MAX_OCSP);
+		while (sk_X509_CRL_num(crls) > VERIFY_MAX_OCSP)
+			X509_CRL_free(sk_X509_CRL_pop(crls));
 		sk_X509_CRL_free(rd.crls);
 		rd.crls = crls;
 		crls = NULL;
