@@ -3,7 +3,8 @@
 # on a fresh copy of its seeds and saved crashes (tests/fuzz/corpus/NAME, tests/fuzz/regress/NAME)
 # in BUILD/fuzz-run/NAME, never in the source tree; prints executions, exec/s, corpus size and
 # crashes per harness, and fails when one crashed (the input is in BUILD/fuzz-run/NAME/crashes/:
-# copy it into tests/fuzz/regress/NAME/ once fixed). Usage: scripts/fuzz.sh BUILD [NAME...]
+# copy it into tests/fuzz/regress/NAME/ once fixed). tests/fuzz/NAME.dict, when there is one,
+# is the harness's libFuzzer dictionary. Usage: scripts/fuzz.sh BUILD [NAME...]
 set -eu
 build=$1
 shift
@@ -23,9 +24,12 @@ for n in $names; do
 	for s in "$src/tests/fuzz/corpus/$n" "$src/tests/fuzz/regress/$n"; do
 		[ -d "$s" ] && find "$s" -maxdepth 1 -type f ! -name README -exec cp {} "$d/corpus/" \;
 	done
+	dict=""
+	[ -f "$src/tests/fuzz/$n.dict" ] && dict="-dict=$src/tests/fuzz/$n.dict"
 	rc=0
+	# shellcheck disable=SC2086 # $dict is one word or none
 	"$build/fuzz/fuzz_$n" -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 -max_len=65536 \
-		-print_final_stats=1 -artifact_prefix="$d/crashes/" "$d/corpus" >"$d/log" 2>&1 || rc=$?
+		-print_final_stats=1 -artifact_prefix="$d/crashes/" $dict "$d/corpus" >"$d/log" 2>&1 || rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$d/log" | tail -n1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$d/log" | tail -n1)
 	crashes=$(find "$d/crashes" -type f | wc -l)

@@ -1,6 +1,7 @@
 /* common: what the harnesses share — quiet logs, the validation context, one verify_run(). */
 #include "fuzz.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,14 +51,21 @@ fuzz_verify_one(const uint8_t *sig, size_t len, enum verify_format fmt, int with
 	};
 	struct verify_report *rep = NULL;
 	json_t *j;
+	uint8_t md[32];
 	char err[256];
 	size_t i, n;
 
 	if (devnull == NULL && (devnull = fopen("/dev/null", "w")) == NULL)
 		abort();
-	if (with_doc) {
+	if (with_doc == FUZZ_WITH_DOC) {
 		in.doc = (const uint8_t *)FUZZ_DOC;
 		in.doc_len = strlen(FUZZ_DOC);
+	} else if (with_doc == FUZZ_WITH_DIGEST) {
+		if (EVP_Digest(FUZZ_DOC, strlen(FUZZ_DOC), md, NULL, EVP_sha256(), NULL) != 1)
+			abort();
+		in.digest = md;
+		in.digest_len = sizeof(md);
+		in.digest_oid = "2.16.840.1.101.3.4.2.1";
 	}
 	err[0] = '\0';
 	if (verify_run(fuzz_verify_ctx(), &in, &rep, err, sizeof(err)) != 0) {

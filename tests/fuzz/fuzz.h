@@ -24,7 +24,12 @@ struct verify_ctx *fuzz_verify_ctx(void);
 /* The document the detached seed signatures and time-stamps were made over (make_corpus.sh). */
 #define FUZZ_DOC "inkan fuzz seed document\n"
 
-/* Validates sig as fmt (with FUZZ_DOC as detached content when with_doc) in fuzz_verify_ctx();
+/* What fuzz_verify_one() gives as the signed content besides sig. */
+#define FUZZ_NO_DOC 0
+#define FUZZ_WITH_DOC 1      /* FUZZ_DOC */
+#define FUZZ_WITH_DIGEST 2   /* its SHA-256, as POST /api/v1/verify may be given instead */
+
+/* Validates sig as fmt (with the content as with_doc says) in fuzz_verify_ctx();
  * a report is rendered to JSON and text and checked for consistency. FUZZ_DEBUG in the
  * environment prints each report (or refusal) on stderr. */
 void fuzz_verify_one(const uint8_t *sig, size_t len, enum verify_format fmt, int with_doc);

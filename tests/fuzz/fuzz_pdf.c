@@ -5,6 +5,6 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_verify_one(data, size, VERIFY_FORMAT_PADES, 0);
+	fuzz_verify_one(data, size, VERIFY_FORMAT_PADES, FUZZ_NO_DOC);
 	return 0;
 }
