@@ -1,5 +1,6 @@
-/* fuzz_sam: one frame from inkan-sam as inkand reads it — the length-prefixed frame
- * (sam_frame_read), the reply's type (sam_reply_status), then the typed getters and the
+/* fuzz_sam: one frame on the inkand <-> inkan-sam channel — the length-prefixed frame
+ * (sam_frame_read); read as inkan-sam reads a request (its type, sam_act_name, a session
+ * field) and as inkand reads a reply (sam_reply_status); then the typed getters and the
  * decoders of a credential (sam_get_cred) and of a signed log head (sam_get_head), in an
  * order the frame's own bytes choose. */
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "common/common.h"
 #include "fuzz.h"
 #include "sam/sam.h"
+#include "sam/sam_int.h"
 
 /* The largest frame a harness run reads: the real cap (16 MiB) is only a bound, not a size. */
 #define FUZZ_FRAME_MAX (1u << 20)
@@ -31,7 +33,7 @@ getters(struct ink_buf *b)
 
 	while (buf_get_u8(b, &op) == 0) {
 		before = b->off;
-		switch (op % 7) {
+		switch (op % 8) {
 		case 0:
 			r = buf_get_u8(b, &op);
 			break;
@@ -55,12 +57,16 @@ getters(struct ink_buf *b)
 			else if (c.cert != NULL || c.pub != NULL)
 				abort();   /* a failed decode leaves nothing allocated */
 			break;
-		default:
+		case 6:
 			if ((r = sam_get_head(b, &h)) == 0 && h.sig_len > AUDIT_SIG_MAX)
 				abort();
 			break;
+		default:
+			if ((r = sam_get_session(b, &p)) == 0 && p + 32 > b->data + b->len)
+				abort();
+			break;
 		}
-		if (b->off > b->len || (r != 0 && op % 7 < 5 && b->off != before))
+		if (b->off > b->len || (r != 0 && op % 8 < 5 && b->off != before))
 			abort();   /* a failed getter reads nothing */
 		if (r != 0)
 			return;
@@ -71,6 +77,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ink_buf b;
+	uint8_t type;
 	int fd;
 
 	fuzz_init();
@@ -83,6 +90,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sam_frame_read(fd, &b) == 0) {
 		if (b.len == 0 || b.len > FUZZ_FRAME_MAX || b.len + 4 > size)
 			abort();
+		/* A request: its type names the act recorded (or none), the fields follow. */
+		if (buf_get_u8(&b, &type) != 0)
+			abort();
+		(void)sam_act_name(type);
+		getters(&b);
+		/* The same bytes as a reply. */
+		b.off = 0;
 		if (sam_reply_status(&b) == 0)
 			getters(&b);
 	}
