@@ -155,7 +155,16 @@ formats_ts_reply_token(const uint8_t *reply, size_t len, const uint8_t md[static
 	}
 	if ((r = check_tst(tst, md, nonce)) != 0)
 		goto out;
-	r = dup_der(&tmp, i2d_PKCS7(p7, &tmp), token, token_len);
+	if ((r = dup_der(&tmp, i2d_PKCS7(p7, &tmp), token, token_len)) != 0)
+		goto out;
+	/* The token is OpenSSL's encoding of what it read: a reply it reads but cannot write back
+	 * readably is refused here, not embedded in a signature that nothing can then read. */
+	if ((r = formats_ts_token_check(*token, *token_len, md, nonce)) != 0) {
+		free(*token);
+		*token = NULL;
+		*token_len = 0;
+		r = INK_ERR_INVALID;
+	}
 out:
 	OPENSSL_free(tmp);
 	TS_RESP_free(resp);
