@@ -72,11 +72,8 @@ fuzz_verify_one(const uint8_t *sig, size_t len, enum verify_format fmt, int with
 	if ((r = verify_run(fuzz_verify_ctx(), &in, &rep, err, sizeof(err))) != 0) {
 		if (getenv("FUZZ_DEBUG") != NULL)
 			fprintf(stderr, "fuzz: format %d: refused (%s): %s\n", (int)fmt, ink_err_str(r), err);
-		/* A refusal leaves no report and says why. Out of memory may not say why, and is
-		 * also what verify/pdf.c answers for a /SubFilter that is not UTF-8 (json_pack fails;
-		 * regress/pdf/subfilter-not-utf8.pdf): left to that file's owner, so not an abort. */
-		if (rep != NULL || (err[0] == '\0' && r != INK_ERR_ALLOC))
-			abort();
+		if (rep != NULL || err[0] == '\0')
+			abort();   /* a refusal leaves no report and says why */
 		return;
 	}
 	n = verify_report_count(rep);

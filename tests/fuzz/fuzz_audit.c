@@ -1,6 +1,7 @@
 /* fuzz_audit: what `inkan audit verify` and `inkan audit proof` read — an export bundle
- * (audit_bundle_verify, and page by page with the frontier carried over), and the JSON of
- * checkpoints, inclusion and consistency proofs with the RFC 9162 checks behind them. */
+ * (audit_bundle_verify, against its own key or a fingerprint, and page by page with the
+ * frontier carried over), and the JSON of checkpoints, inclusion and consistency proofs with
+ * the RFC 9162 checks behind them. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,23 +11,30 @@
 #include "fuzz.h"
 #include "store/store.h"
 
+/* The bundle against its own key, then against the fingerprint the JSON names (as
+ * `inkan audit verify --fingerprint` reads it), as one page and as the page after itself. */
 static void
 bundle(const json_t *b)
 {
 	struct audit_verify_report rep;
+	struct audit_anchor anchor;
 	struct audit_frontier *f;
+	const char *fp;
 	int r;
 
-	r = audit_bundle_verify(b, NULL, 0, &rep);
+	r = audit_bundle_verify(b, NULL, &rep);
 	if (r != 0 && rep.error[0] == '\0')
 		abort();   /* a refusal always says why */
-	/* The same bundle as the first page of a paged export, then as the page after itself. */
+	memset(&anchor, 0, sizeof(anchor));
+	if ((fp = json_string_value(json_object_get(b, "fingerprint"))) != NULL &&
+	    audit_fingerprint_parse(fp, anchor.sha256) == 0)
+		anchor.has_sha256 = true;
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return;
-	if (audit_bundle_verify_page(b, NULL, 0, f, &rep) == 0) {
-		if (f->n > AUDIT_FRONTIER_MAX)
+	if (audit_bundle_verify_page(b, &anchor, f, &rep) == 0) {
+		if (f->n > AUDIT_FRONTIER_MAX || (anchor.has_sha256 && !rep.anchored))
 			abort();
-		r = audit_bundle_verify_page(b, NULL, 0, f, &rep);
+		r = audit_bundle_verify_page(b, &anchor, f, &rep);
 		(void)r;
 	}
 	free(f);

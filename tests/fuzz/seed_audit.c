@@ -1,6 +1,7 @@
 /* seed_audit: writes the seeds of corpus/audit/ — export bundles (whole and partial) of a small
- * audit log signed by a throw-away key, and an inclusion and a consistency proof as the API
- * gives them. Usage: fuzz-seed-audit OUTDIR (make_corpus.sh runs it). */
+ * audit log signed by a throw-away key (one with its key's fingerprint beside it), and an
+ * inclusion and a consistency proof as the API gives them.
+ * Usage: fuzz-seed-audit OUTDIR (make_corpus.sh runs it). */
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -108,8 +109,17 @@ main(int argc, char **argv)
 	{
 		json_t *b = NULL;
 
+		uint8_t fp[32];
+		char hex[65];
+
 		CHECK(audit_bundle_build(st, 1, 0, spki, (size_t)len, &h2, &b));
-		save(argv[1], "bundle-full.json", b);
+		save(argv[1], "bundle-full.json", json_incref(b));
+		/* With the key's fingerprint, as `inkan audit verify --fingerprint` is given it. */
+		if (EVP_Digest(spki, (size_t)len, fp, NULL, EVP_sha256(), NULL) != 1)
+			return 1;
+		hex_encode(fp, sizeof(fp), hex);
+		json_object_set_new(b, "fingerprint", json_string(hex));
+		save(argv[1], "bundle-anchored.json", b);
 		CHECK(audit_bundle_build(st, 3, 7, spki, (size_t)len, &h2, &b));
 		save(argv[1], "bundle-part.json", b);
 	}
