@@ -1,5 +1,6 @@
 # Front door: `make` builds, `make run` starts the service on its embedded defaults,
-# `make test` builds with ASan+UBSan and runs every test, `make bench` measures signing,
+# `make test` builds with ASan+UBSan and runs every test, then fuzzes every parser briefly,
+# `make fuzz` fuzzes every parser for FUZZ_SECONDS each (clang), `make bench` measures signing,
 # verification and local hashing (Release), `make bench-verify` verification alone,
 # `make bench-hash` the hashing of `inkan sign` against `openssl dgst`.
 BUILD      ?= build
@@ -7,8 +8,12 @@ TESTBUILD  ?= build-test
 DATA       ?= var
 LISTEN     ?= 127.0.0.1:8443
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZBUILD  ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# Seconds per harness of the short fuzz that ends `make test`.
+TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all deps run test bench bench-verify bench-audit bench-hash clean
+.PHONY: all deps run test fuzz bench bench-verify bench-audit bench-hash clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -26,6 +31,15 @@ test: all
 	cmake -S . -B $(TESTBUILD) -DCMAKE_BUILD_TYPE=Debug -DINKAN_SANITIZE=ON >/dev/null
 	cmake --build $(TESTBUILD) -j $(JOBS)
 	cd $(TESTBUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
+
+# The libFuzzer harnesses of tests/fuzz (clang, ASan+UBSan, own build directory), each for
+# FUZZ_SECONDS on a copy of its seeds in $(FUZZBUILD)/fuzz-run; fails on any crash or leak.
+fuzz: deps
+	@./scripts/deps.sh test
+	CC=clang cmake -S . -B $(FUZZBUILD) -DCMAKE_BUILD_TYPE=Debug -DINKAN_FUZZ=ON >/dev/null
+	cmake --build $(FUZZBUILD) -j $(JOBS) --target fuzz-harnesses
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz.sh $(FUZZBUILD)
 
 # The signing and verification benchmarks on an optimised build (not the sanitizer one);
 # BENCH_ARGS e.g. --json for the signing one, VERIFY_BENCH_ARGS (default: BENCH_ARGS' --json)
@@ -57,4 +71,4 @@ bench-hash: deps
 	build-bench/inkan-hash-bench $(filter --json,$(BENCH_ARGS))
 
 clean:
-	rm -rf $(BUILD) $(TESTBUILD)
+	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)

@@ -32,7 +32,7 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+static _Noreturn void
 die(const char *what, int r)
 {
 	fprintf(stderr, "audit-bench: %s: %s\n", what, ink_err_str(r));

@@ -15,15 +15,18 @@
 
 #define TS_DER_MAX 65536
 
-/* Copies OpenSSL's DER of obj into a malloc'd buffer. */
+/* Copies OpenSSL's DER (*tmp, n bytes) into a malloc'd buffer. Called as dup_der(&tmp,
+ * i2d_X(obj, &tmp), ...): tmp is read here, after the i2d call that sets it has run, since
+ * the order in which arguments are evaluated is unspecified (clang reads a tmp passed by
+ * value before the call, still NULL). */
 static int
-dup_der(uint8_t *tmp, int n, uint8_t **der, size_t *len)
+dup_der(uint8_t *const *tmp, int n, uint8_t **der, size_t *len)
 {
-	if (n <= 0)
+	if (n <= 0 || *tmp == NULL)
 		return INK_ERR_CRYPTO;
 	if ((*der = malloc((size_t)n)) == NULL)
 		return INK_ERR_ALLOC;
-	memcpy(*der, tmp, (size_t)n);
+	memcpy(*der, *tmp, (size_t)n);
 	*len = (size_t)n;
 	return 0;
 }
@@ -59,7 +62,7 @@ formats_ts_request(const uint8_t md[static FORMATS_SHA256_LEN],
 	    (n = BN_to_ASN1_INTEGER(bn, NULL)) == NULL || TS_REQ_set_nonce(req, n) != 1 ||
 	    TS_REQ_set_cert_req(req, 1) != 1)
 		goto out;
-	r = dup_der(tmp, i2d_TS_REQ(req, &tmp), der, len);
+	r = dup_der(&tmp, i2d_TS_REQ(req, &tmp), der, len);
 out:
 	OPENSSL_free(tmp);
 	BN_free(bn);
@@ -152,7 +155,16 @@ formats_ts_reply_token(const uint8_t *reply, size_t len, const uint8_t md[static
 	}
 	if ((r = check_tst(tst, md, nonce)) != 0)
 		goto out;
-	r = dup_der(tmp, i2d_PKCS7(p7, &tmp), token, token_len);
+	if ((r = dup_der(&tmp, i2d_PKCS7(p7, &tmp), token, token_len)) != 0)
+		goto out;
+	/* The token is OpenSSL's encoding of what it read: a reply it reads but cannot write back
+	 * readably is refused here, not embedded in a signature that nothing can then read. */
+	if ((r = formats_ts_token_check(*token, *token_len, md, nonce)) != 0) {
+		free(*token);
+		*token = NULL;
+		*token_len = 0;
+		r = INK_ERR_INVALID;
+	}
 out:
 	OPENSSL_free(tmp);
 	TS_RESP_free(resp);
@@ -364,7 +376,7 @@ formats_tsa_respond(void *key, void *cert, void *chain, const char *policy_oid,
 		r = INK_ERR_CRYPTO;
 		goto out;
 	}
-	if ((r = dup_der(tmp, i2d_TS_RESP(res, &tmp), resp, len)) != 0)
+	if ((r = dup_der(&tmp, i2d_TS_RESP(res, &tmp), resp, len)) != 0)
 		goto out;
 	r = INK_ERR_CRYPTO;
 	BN_free(bn);

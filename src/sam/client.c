@@ -221,8 +221,6 @@ sam_client_pid(const struct sam_client *c)
 static int
 sam_call(struct sam_client *c, const struct ink_buf *req, struct ink_buf *rep)
 {
-	uint8_t type;
-	uint32_t code;
 	size_t ch;
 	int r;
 
@@ -260,15 +258,7 @@ sam_call(struct sam_client *c, const struct ink_buf *req, struct ink_buf *rep)
 		          "restarted", ink_err_str(r));
 		return INK_ERR_SAM_UNAVAILABLE;
 	}
-	if ((r = buf_get_u8(rep, &type)) != 0)
-		return r;
-	if (type == SAM_REPLY_OK)
-		return 0;
-	if (type != SAM_REPLY_ERR || (r = buf_get_u32(rep, &code)) != 0)
-		return INK_ERR_PROTOCOL;
-	if (code == 0 || code >= (uint32_t)-INK_ERR_MAX_)
-		return INK_ERR_PROTOCOL;
-	return -(int)code;
+	return sam_reply_status(rep);
 }
 
 int
@@ -974,26 +964,6 @@ sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN])
 
 /* ---- the audit log's signer ---- */
 
-static int
-get_head(struct ink_buf *b, struct audit_head *h)
-{
-	const uint8_t *p;
-	uint64_t size = 0, t = 0;
-	size_t n;
-
-	if (buf_get_u64(b, &size) != 0 || buf_get_string_ptr(b, &p, &n, AUDIT_HASH_LEN) != 0 ||
-	    n != AUDIT_HASH_LEN)
-		return INK_ERR_PROTOCOL;
-	memcpy(h->root, p, AUDIT_HASH_LEN);
-	if (buf_get_u64(b, &t) != 0 || buf_get_string_ptr(b, &p, &n, AUDIT_SIG_MAX) != 0)
-		return INK_ERR_PROTOCOL;
-	memcpy(h->sig, p, n);
-	h->sig_len = n;
-	h->size = size;
-	h->time = (int64_t)t;
-	return 0;
-}
-
 int
 sam_log_head(struct sam_client *c, struct audit_head *out, bool *closed, uint8_t **spki,
              size_t *len)
@@ -1011,7 +981,7 @@ sam_log_head(struct sam_client *c, struct audit_head *out, bool *closed, uint8_t
 	exch_init(&x, SAM_MSG_LOG_HEAD, &r);
 	if (r != 0 || (r = sam_call(c, &x.req, &x.rep)) != 0)
 		goto out;
-	if ((r = get_head(&x.rep, out)) != 0 || buf_get_u8(&x.rep, &cl) != 0 || cl > 1 ||
+	if ((r = sam_get_head(&x.rep, out)) != 0 || buf_get_u8(&x.rep, &cl) != 0 || cl > 1 ||
 	    buf_get_string_ptr(&x.rep, &p, &n, 4096) != 0 ||
 	    n == 0 || buf_remaining(&x.rep) != 0) {
 		r = INK_ERR_PROTOCOL;
@@ -1053,7 +1023,7 @@ sam_log_extend(struct sam_client *c, uint64_t from, const uint8_t *leaves, size_
 		goto out;
 	if ((r = sam_call(c, &x.req, &x.rep)) != 0)
 		goto out;
-	if ((r = get_head(&x.rep, out)) != 0 || buf_remaining(&x.rep) != 0)
+	if ((r = sam_get_head(&x.rep, out)) != 0 || buf_remaining(&x.rep) != 0)
 		r = INK_ERR_PROTOCOL;
 out:
 	exch_free(&x);

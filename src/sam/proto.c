@@ -1,6 +1,8 @@
 /* proto: length-prefixed frames on the inkand <-> inkan-sam socket. */
 #include "sam/sam.h"
 
+#include "audit/audit.h"
+
 #include <errno.h>
 #include <sys/socket.h>
 #include <stdlib.h>
@@ -68,6 +70,24 @@ sam_frame_read(int fd, struct ink_buf *b)
 		}
 	}
 	return read_full(fd, b->data, len);
+}
+
+int
+sam_reply_status(struct ink_buf *rep)
+{
+	uint8_t type;
+	uint32_t code;
+	int r;
+
+	if ((r = buf_get_u8(rep, &type)) != 0)
+		return r;
+	if (type == SAM_REPLY_OK)
+		return 0;
+	if (type != SAM_REPLY_ERR || (r = buf_get_u32(rep, &code)) != 0)
+		return INK_ERR_PROTOCOL;
+	if (code == 0 || code >= (uint32_t)-INK_ERR_MAX_)
+		return INK_ERR_PROTOCOL;
+	return -(int)code;
 }
 
 int
@@ -169,5 +189,25 @@ sam_get_cred(struct ink_buf *b, struct sam_cred *c)
 	c->not_before = (int64_t)v[1];
 	c->not_after = (int64_t)v[2];
 	c->revoked_at = (int64_t)v[3];
+	return 0;
+}
+
+int
+sam_get_head(struct ink_buf *b, struct audit_head *h)
+{
+	const uint8_t *p;
+	uint64_t size = 0, t = 0;
+	size_t n;
+
+	if (buf_get_u64(b, &size) != 0 || buf_get_string_ptr(b, &p, &n, AUDIT_HASH_LEN) != 0 ||
+	    n != AUDIT_HASH_LEN)
+		return INK_ERR_PROTOCOL;
+	memcpy(h->root, p, AUDIT_HASH_LEN);
+	if (buf_get_u64(b, &t) != 0 || buf_get_string_ptr(b, &p, &n, AUDIT_SIG_MAX) != 0)
+		return INK_ERR_PROTOCOL;
+	memcpy(h->sig, p, n);
+	h->sig_len = n;
+	h->size = size;
+	h->time = (int64_t)t;
 	return 0;
 }

@@ -91,6 +91,12 @@ enum sam_msg {
 int sam_frame_read(int fd, struct ink_buf *b) INK_WUR;
 /* Writes b's bytes as one frame. */
 int sam_frame_write(int fd, const struct ink_buf *b) INK_WUR;
+/* Reads a reply's type: 0 for SAM_REPLY_OK (the fields follow), the error code an ERR reply
+ * carries, INK_ERR_PROTOCOL for anything else. */
+int sam_reply_status(struct ink_buf *rep) INK_WUR;
+/* Reads a signed audit log head (u64 size, string root, u64 time, string signature). */
+struct audit_head;
+int sam_get_head(struct ink_buf *b, struct audit_head *h) INK_WUR;
 
 /* The public view of a credential as the SAM reports it (no secret). cert and pub malloc'd. */
 struct sam_cred {

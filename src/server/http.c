@@ -83,107 +83,6 @@ conn_source(struct MHD_Connection *conn, char *out, size_t outsz)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outsz);
 }
 
-/* ---- routing ---- */
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Copies one percent-decoded path segment [p, p+n) into out; refuses NUL, '/' and overlong. */
-static bool
-decode_segment(const char *p, size_t n, char *out, size_t outsz)
-{
-	size_t i, o = 0;
-	int hi, lo;
-	char c;
-
-	for (i = 0; i < n; i++) {
-		c = p[i];
-		if (c == '%') {
-			if (i + 2 >= n)
-				return false;
-			if ((hi = hexval(p[i + 1])) < 0 || (lo = hexval(p[i + 2])) < 0)
-				return false;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (c == '\0' || c == '/' || o + 1 >= outsz)
-			return false;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	return o > 0;
-}
-
-/* Matches url against pattern, capturing "{}" segments into rq->params. */
-static bool
-path_match(const char *pattern, const char *url, struct srv_request *rq)
-{
-	const char *p = pattern, *u = url, *pe, *ue;
-	unsigned np = 0;
-
-	for (;;) {
-		if (*p != '/' || *u != '/')
-			return false;
-		p++;
-		u++;
-		pe = strchr(p, '/');
-		ue = strchr(u, '/');
-		if (pe == NULL)
-			pe = p + strlen(p);
-		if (ue == NULL)
-			ue = u + strlen(u);
-		if (pe - p == 2 && p[0] == '{' && p[1] == '}') {
-			if (np >= SRV_MAX_PARAMS ||
-			    !decode_segment(u, (size_t)(ue - u), rq->params[np], sizeof(rq->params[np])))
-				return false;
-			np++;
-		} else if (pe - p != ue - u || strncmp(p, u, (size_t)(pe - p)) != 0) {
-			return false;
-		}
-		p = pe;
-		u = ue;
-		if (*p == '\0' && *u == '\0') {
-			rq->nparams = np;
-			return true;
-		}
-		if (*p == '\0' || *u == '\0')
-			return false;
-	}
-}
-
-static const struct srv_route *
-route_find(struct srv_request *rq, char *allow, size_t allowsz)
-{
-	const struct srv_route *hit = NULL;
-	size_t i, off = 0;
-	int n;
-
-	allow[0] = '\0';
-	for (i = 0; i < srv_routes_len; i++) {
-		const struct srv_route *rt = &srv_routes[i];
-
-		if (!(rt->classes & rq->listener->classes) || !path_match(rt->path, rq->url, rq))
-			continue;
-		if (strcmp(rt->method, rq->method) == 0) {
-			hit = rt;
-			break;
-		}
-		n = snprintf(allow + off, allowsz - off, "%s%s", off > 0 ? ", " : "", rt->method);
-		if (n > 0 && (size_t)n < allowsz - off)
-			off += (size_t)n;
-	}
-	return hit;
-}
-
 /* "Authorization: Bearer <token>" -> token, or NULL. */
 static const char *
 bearer_token(struct srv_request *rq)
@@ -207,7 +106,7 @@ dispatch(struct srv_request *rq)
 	char allow[128];
 	int r;
 
-	rt = route_find(rq, allow, sizeof(allow));
+	rt = srv_route_find(rq, allow, sizeof(allow));
 	if (rt == NULL && allow[0] != '\0') {
 		reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request",
 		            "Method not allowed for this path");

@@ -117,6 +117,9 @@ struct srv_route {
 /* The routing table (routes.c). */
 extern const struct srv_route srv_routes[];
 extern const size_t srv_routes_len;
+/* The route for rq's method and url on its listener, its {} segments percent-decoded into
+ * rq->params; NULL when none, with the methods the path allows (if any) in allow[allowsz]. */
+const struct srv_route *srv_route_find(struct srv_request *rq, char *allow, size_t allowsz);
 
 /* ---- lifecycle (http.c) ---- */
 

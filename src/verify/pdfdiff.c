@@ -86,7 +86,7 @@ mod_add(struct diff *d, bool permitted, const char *fmt, ...)
 }
 
 /* Appends a step to the path; returns the length to restore. */
-static size_t
+static size_t INK_PRINTF(2, 3)
 path_push(struct diff *d, const char *fmt, ...)
 {
 	size_t was = strlen(d->path);
