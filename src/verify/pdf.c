@@ -462,8 +462,10 @@ changes_check(struct pdf_doc *doc, size_t end, const struct pdf_perms *perms,
 	 * first is kept for every later signature. */
 	while (qpdf_more_warnings(doc->q)) {
 		w = qpdf_next_warning(doc->q);
-		if (doc->qwarn[0] == '\0')
+		if (doc->qwarn[0] == '\0') {
 			snprintf(doc->qwarn, sizeof(doc->qwarn), "%s", qpdf_get_error_full_text(doc->q, w));
+			text_safe(doc->qwarn);
+		}
 	}
 	if (doc->qwarn[0] != '\0')
 		issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_SIG_CONSTRAINTS_FAILURE,

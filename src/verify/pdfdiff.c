@@ -26,10 +26,8 @@ enum dk {
 	DK_CATALOG,
 	DK_PAGES,     /* a node of the page tree */
 	DK_PAGE,
-	DK_ANNOTS,    /* a page's /Annots array */
 	DK_ANNOT,     /* an annotation that was in the signed revision */
 	DK_ACROFORM,
-	DK_FIELDS,    /* the AcroForm's /Fields or a field's /Kids */
 	DK_FIELD,     /* a form field (often also its widget) that was in the signed revision */
 };
 
@@ -53,6 +51,8 @@ struct diff {
 	uint64_t *annots, *fields;  /* the signed revision's annotations and form fields (sorted) */
 	size_t nannots, nfields;
 	char *da;           /* "\n/Name\n..." of the names its fields' /DA strings use */
+	size_t da_len;
+	bool da_unknown;    /* some /DA could not be read: no name is known to be free */
 	bool dry;           /* only finding whether anything differs (differs()) */
 	bool dry_hit;
 	char path[DIFF_PATH_MAX];
@@ -371,12 +371,16 @@ static bool
 da_collect(struct diff *d, qpdf_oh da)
 {
 	const char *t;
-	size_t len = 0, i, k, have = d->da != NULL ? strlen(d->da) : 0;
+	size_t len = 0, i, k, have = d->da_len;
 	char *nd;
 
 	if (!qpdf_oh_is_string(d->qo, da) ||
-	    (t = qpdf_oh_get_binary_string_value(d->qo, da, &len)) == NULL || len > 4096)
+	    (t = qpdf_oh_get_binary_string_value(d->qo, da, &len)) == NULL)
 		return true;
+	if (len > 4096) {
+		d->da_unknown = true;
+		return true;
+	}
 	/* Each byte copied at most once, with a separator after each name: 2 * len at most. */
 	if ((nd = realloc(d->da, have + 2 * len + 3)) == NULL)
 		return false;
@@ -392,6 +396,7 @@ da_collect(struct diff *d, qpdf_oh da)
 		i = k - 1;
 	}
 	d->da[have] = '\0';
+	d->da_len = have;
 	return true;
 }
 
@@ -402,6 +407,8 @@ da_uses(const struct diff *d, const char *name)
 	const char *p;
 	size_t n = strlen(name);
 
+	if (d->da_unknown)
+		return true;
 	for (p = d->da; p != NULL && (p = strstr(p, name)) != NULL; p += n) {
 		if (p[-1] == '\n' && p[n] == '\n')
 			return true;
@@ -443,7 +450,13 @@ collect(struct diff *d)
 		f = qpdf_oh_get_array_item(q, stack[depth], idx[depth]++);
 		if (!set_add(d, &d->fields, &d->nfields, q, f) || !da_collect(d, pdfq_get(q, f, "/DA")))
 			return false;
-		if (qpdf_oh_is_array(q, pdfq_get(q, f, "/Kids")) && depth + 1 < DIFF_FIELD_DEPTH) {
+		if (qpdf_oh_is_array(q, pdfq_get(q, f, "/Kids"))) {
+			if (depth + 1 == DIFF_FIELD_DEPTH) {
+				/* Fields deeper than this are compared as plain data (no change at all);
+				 * their /DA names are not known. */
+				d->da_unknown = true;
+				continue;
+			}
 			stack[++depth] = pdfq_get(q, f, "/Kids");
 			idx[depth] = 0;
 		}

@@ -427,7 +427,8 @@ xstream_read(struct upd *u)
 			count = qpdf_oh_is_integer(u->qcur, h) ? qpdf_oh_get_int_value(u->qcur, h) : -1;
 			qpdf_oh_release(u->qcur, h);
 		}
-		if (first < 0 || count < 0 || first + count > (long long)XREF_OBJNUM_MAX + 1 ||
+		if (first < 0 || count < 0 || first > (long long)XREF_OBJNUM_MAX + 1 ||
+		    count > (long long)XREF_OBJNUM_MAX + 1 - first ||
 		    (uint64_t)count > (dlen - pos) / row) {
 			refuse(u, "has a cross-reference stream whose /Index does not match its data");
 			goto out;
