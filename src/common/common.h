@@ -132,6 +132,8 @@ int b64_encode(const uint8_t *in, size_t len, char **out) INK_WUR;
 int b64_decode(const char *in, uint8_t **out, size_t *outlen) INK_WUR;
 /* Lower-case hex into out[2*len+1]. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(int c);
 /* Random bytes from the OpenSSL DRBG. */
 int ink_random(void *out, size_t len) INK_WUR;
 /* Seconds since the epoch, UTC. */

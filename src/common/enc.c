@@ -64,6 +64,18 @@ b64_decode(const char *in, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+int
+hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void
 hex_encode(const uint8_t *in, size_t len, char *out)
 {

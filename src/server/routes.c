@@ -67,18 +67,6 @@ const struct srv_route srv_routes[] = {
 
 const size_t srv_routes_len = INK_ARRAY_LEN(srv_routes);
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Copies one percent-decoded path segment [p, p+n) into out; refuses NUL, '/' and overlong. */
 static bool
 decode_segment(const char *p, size_t n, char *out, size_t outsz)
@@ -92,7 +80,7 @@ decode_segment(const char *p, size_t n, char *out, size_t outsz)
 		if (c == '%') {
 			if (i + 2 >= n)
 				return false;
-			if ((hi = hexval(p[i + 1])) < 0 || (lo = hexval(p[i + 2])) < 0)
+			if ((hi = hex_digit(p[i + 1])) < 0 || (lo = hex_digit(p[i + 2])) < 0)
 				return false;
 			c = (char)(hi << 4 | lo);
 			i += 2;

@@ -9,9 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Form fields looked at, at most, and how deep their /Kids are followed. */
+/* Form fields and annotations looked at, at most. */
 #define PDF_FIELDS_MAX 4096
-#define PDF_FIELD_DEPTH 16
 /* Bytes /Contents may hold. */
 #define PDF_CONTENTS_MAX (1u << 20)
 
@@ -33,18 +32,6 @@ pdf_ws(uint8_t c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\0';
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes the hex string <...> at p[len] (brackets included) into malloc'd bytes. */
 static int
 hex_decode_pdf(const uint8_t *p, size_t len, uint8_t **out, size_t *outlen)
@@ -62,7 +49,7 @@ hex_decode_pdf(const uint8_t *p, size_t len, uint8_t **out, size_t *outlen)
 	for (i = 1; i < len - 1; i++) {
 		if (pdf_ws(p[i]))
 			continue;
-		if ((v = hexval(p[i])) < 0) {
+		if ((v = hex_digit(p[i])) < 0) {
 			free(o);
 			return INK_ERR_INVALID;
 		}
@@ -274,58 +261,50 @@ sig_add(qpdf_data q, qpdf_oh f, int cert_p, struct pdf_sig *sigs, size_t *n, cha
 	return 0;
 }
 
+/* What sigs_find collects through pdfq_each_field. */
+struct sigs_walk {
+	struct pdf_sig *sigs;
+	size_t *n;
+	int cert_p, seen;
+	char *err;
+	size_t errsz;
+};
+
+static int
+sigs_one(qpdf_data q, qpdf_oh f, bool annot, void *arg)
+{
+	struct sigs_walk *w = arg;
+
+	(void)annot;
+	if (++w->seen > PDF_FIELDS_MAX) {
+		snprintf(w->err, w->errsz, "more than %d form fields and annotations in the PDF",
+		         PDF_FIELDS_MAX);
+		return INK_ERR_TOO_LARGE;
+	}
+	return sig_add(q, f, w->cert_p, w->sigs, w->n, w->err, w->errsz);
+}
+
 /* The signatures of the document, each once: the values of its signature fields, found
  * through the AcroForm's /Fields (and their /Kids) and, as readers also do, through the
  * widgets in the pages' /Annots (a field a writer forgot to list in /Fields still shows). */
 static int
 sigs_find(qpdf_data q, struct pdf_sig *sigs, size_t *n, char *err, size_t errsz)
 {
-	qpdf_oh root = qpdf_get_root(q), stack[PDF_FIELD_DEPTH], f, kids, annots;
-	int idx[PDF_FIELD_DEPTH], depth = 0, seen = 0, cert_p;
-	int pages, pg, i, cnt, ret;
+	struct sigs_walk w = { .sigs = sigs, .n = n, .err = err, .errsz = errsz };
+	bool deep;
+	int ret;
 
 	*n = 0;
 	/* A certification signature (catalog /Perms /DocMDP) sets P for the whole document. */
-	cert_p = docmdp_of(q, pdfq_get(q, pdfq_get(q, root, "/Perms"), "/DocMDP"), NULL);
-	stack[0] = pdfq_get(q, pdfq_get(q, root, "/AcroForm"), "/Fields");
-	idx[0] = 0;
-	while (depth >= 0) {
-		if (!qpdf_oh_is_array(q, stack[depth]) ||
-		    idx[depth] >= qpdf_oh_get_array_n_items(q, stack[depth])) {
-			depth--;
-			continue;
-		}
-		f = qpdf_oh_get_array_item(q, stack[depth], idx[depth]++);
-		if (++seen > PDF_FIELDS_MAX)
-			goto too_many;
-		if ((ret = sig_add(q, f, cert_p, sigs, n, err, errsz)) != 0)
-			return ret;
-		kids = pdfq_get(q, f, "/Kids");
-		if (qpdf_oh_is_array(q, kids) && depth + 1 < PDF_FIELD_DEPTH) {
-			stack[++depth] = kids;
-			idx[depth] = 0;
-		}
-	}
-	pages = qpdf_get_num_pages(q);
-	for (pg = 0; pg < pages; pg++) {
-		annots = pdfq_get(q, qpdf_get_page_n(q, (size_t)pg), "/Annots");
-		cnt = qpdf_oh_is_array(q, annots) ? qpdf_oh_get_array_n_items(q, annots) : 0;
-		for (i = 0; i < cnt; i++) {
-			if (++seen > PDF_FIELDS_MAX)
-				goto too_many;
-			f = qpdf_oh_get_array_item(q, annots, i);
-			if ((ret = sig_add(q, f, cert_p, sigs, n, err, errsz)) != 0)
-				return ret;
-		}
-	}
+	w.cert_p = docmdp_of(q, pdfq_get(q, pdfq_get(q, qpdf_get_root(q), "/Perms"), "/DocMDP"),
+	                     NULL);
+	if ((ret = pdfq_each_field(q, sigs_one, &w, &deep)) != 0)
+		return ret;
 	if (*n == 0) {
 		snprintf(err, errsz, "no signature in the PDF (no signature field with a value)");
 		return INK_ERR_INVALID;
 	}
 	return 0;
-too_many:
-	snprintf(err, errsz, "more than %d form fields and annotations in the PDF", PDF_FIELDS_MAX);
-	return INK_ERR_TOO_LARGE;
 }
 
 /* Where a signature's revision ends by its ByteRange; 0 when the range is not even numbers

@@ -317,8 +317,6 @@ seen_check(struct diff *d, int o, int og, int n, int ng, int kind)
 /* ---- what the signed revision holds: its annotations, form fields, and the names their
  * default appearances (/DA) draw with ---- */
 
-#define DIFF_FIELD_DEPTH 32
-
 static uint64_t
 obj_key(qpdf_data q, qpdf_oh h)
 {
@@ -416,51 +414,30 @@ da_uses(const struct diff *d, const char *name)
 	return false;
 }
 
+static int
+collect_one(qpdf_data q, qpdf_oh h, bool annot, void *arg)
+{
+	struct diff *d = arg;
+
+	if (annot)
+		return set_add(d, &d->annots, &d->nannots, q, h) ? 0 : INK_ERR_TOO_LARGE;
+	return set_add(d, &d->fields, &d->nfields, q, h) &&
+	       da_collect(d, pdfq_get(q, h, "/DA")) ? 0 : INK_ERR_TOO_LARGE;
+}
+
 /* Reads the signed revision's annotations (every page's /Annots), form fields (/Fields and
  * their /Kids) and /DA names, so that what an object is does not depend on what it says of
- * itself. */
+ * itself. Fields deeper than are followed are compared as plain data (no change at all), but
+ * their /DA names are not known. */
 static bool
 collect(struct diff *d)
 {
-	qpdf_data q = d->qo;
-	qpdf_oh acro = pdfq_get(q, qpdf_get_root(q), "/AcroForm"), stack[DIFF_FIELD_DEPTH], f, a;
-	int idx[DIFF_FIELD_DEPTH], depth = 0, pages = qpdf_get_num_pages(q), pg, i, cnt;
+	bool deep;
 
-	for (pg = 0; pg < pages; pg++) {
-		a = pdfq_get(q, qpdf_get_page_n(q, (size_t)pg), "/Annots");
-		cnt = qpdf_oh_is_array(q, a) ? qpdf_oh_get_array_n_items(q, a) : 0;
-		for (i = 0; i < cnt; i++) {
-			f = qpdf_oh_get_array_item(q, a, i);
-			if (!set_add(d, &d->annots, &d->nannots, q, f))
-				return false;
-			qpdf_oh_release(q, f);
-		}
-		qpdf_oh_release(q, a);
-	}
-	if (!da_collect(d, pdfq_get(q, acro, "/DA")))
+	if (!da_collect(d, pdfq_get(d->qo, pdfq_get(d->qo, qpdf_get_root(d->qo), "/AcroForm"), "/DA")) ||
+	    pdfq_each_field(d->qo, collect_one, d, &deep) != 0)
 		return false;
-	stack[0] = pdfq_get(q, acro, "/Fields");
-	idx[0] = 0;
-	while (depth >= 0) {
-		if (!qpdf_oh_is_array(q, stack[depth]) ||
-		    idx[depth] >= qpdf_oh_get_array_n_items(q, stack[depth])) {
-			depth--;
-			continue;
-		}
-		f = qpdf_oh_get_array_item(q, stack[depth], idx[depth]++);
-		if (!set_add(d, &d->fields, &d->nfields, q, f) || !da_collect(d, pdfq_get(q, f, "/DA")))
-			return false;
-		if (qpdf_oh_is_array(q, pdfq_get(q, f, "/Kids"))) {
-			if (depth + 1 == DIFF_FIELD_DEPTH) {
-				/* Fields deeper than this are compared as plain data (no change at all);
-				 * their /DA names are not known. */
-				d->da_unknown = true;
-				continue;
-			}
-			stack[++depth] = pdfq_get(q, f, "/Kids");
-			idx[depth] = 0;
-		}
-	}
+	d->da_unknown = d->da_unknown || deep;
 	if (d->nannots > 0)
 		qsort(d->annots, d->nannots, sizeof(*d->annots), key_cmp);
 	if (d->nfields > 0)

@@ -8,8 +8,9 @@
 #include <string.h>
 #include <zlib.h>
 
-/* Parents followed at most when inheriting a field's attributes. */
+/* Parents followed at most when inheriting a field's attributes; /Kids followed at most. */
 #define PDFQ_PARENTS_MAX 32
+#define PDFQ_FIELD_DEPTH 32
 /* What one cross-reference or object stream may inflate to, and all of them together. */
 #define PDFQ_STRUCT_STREAM_MAX ((size_t)32 << 20)
 #define PDFQ_STRUCT_TOTAL_MAX ((size_t)256 << 20)
@@ -179,6 +180,51 @@ bool
 pdfq_is_sig_field(qpdf_data q, qpdf_oh f)
 {
 	return qpdf_oh_is_name_and_equals(q, pdfq_inherited(q, f, "/FT"), "/Sig");
+}
+
+int
+pdfq_each_field(qpdf_data q, int (*fn)(qpdf_data q, qpdf_oh h, bool annot, void *arg),
+                void *arg, bool *deep)
+{
+	qpdf_oh stack[PDFQ_FIELD_DEPTH], f, kids, annots;
+	int idx[PDFQ_FIELD_DEPTH], depth = 0, pages, pg, i, cnt, r;
+
+	*deep = false;
+	stack[0] = pdfq_get(q, pdfq_get(q, qpdf_get_root(q), "/AcroForm"), "/Fields");
+	idx[0] = 0;
+	while (depth >= 0) {
+		if (!qpdf_oh_is_array(q, stack[depth]) ||
+		    idx[depth] >= qpdf_oh_get_array_n_items(q, stack[depth])) {
+			depth--;
+			continue;
+		}
+		f = qpdf_oh_get_array_item(q, stack[depth], idx[depth]++);
+		if ((r = fn(q, f, false, arg)) != 0)
+			return r;
+		kids = pdfq_get(q, f, "/Kids");
+		if (qpdf_oh_is_array(q, kids)) {
+			if (depth + 1 == PDFQ_FIELD_DEPTH) {
+				*deep = true;
+				continue;
+			}
+			stack[++depth] = kids;
+			idx[depth] = 0;
+		}
+	}
+	pages = qpdf_get_num_pages(q);
+	for (pg = 0; pg < pages; pg++) {
+		annots = pdfq_get(q, qpdf_get_page_n(q, (size_t)pg), "/Annots");
+		cnt = qpdf_oh_is_array(q, annots) ? qpdf_oh_get_array_n_items(q, annots) : 0;
+		for (i = 0; i < cnt; i++) {
+			f = qpdf_oh_get_array_item(q, annots, i);
+			r = fn(q, f, true, arg);
+			qpdf_oh_release(q, f);
+			if (r != 0)
+				return r;
+		}
+		qpdf_oh_release(q, annots);
+	}
+	return 0;
 }
 
 bool

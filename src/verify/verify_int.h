@@ -201,6 +201,11 @@ bool pdfq_name_is(qpdf_data q, qpdf_oh dict, const char *key, const char *name);
 qpdf_oh pdfq_inherited(qpdf_data q, qpdf_oh f, const char *key);
 /* Whether a field or widget is a signature field (/FT inherited through /Parent). */
 bool pdfq_is_sig_field(qpdf_data q, qpdf_oh f);
+/* Calls fn for each form field (the AcroForm's /Fields and their /Kids, depth first, 32 deep at
+ * most: *deep says when there was more) with annot false, then for each annotation of every
+ * page with annot true; returns the first non-zero return of fn, else 0. */
+int pdfq_each_field(qpdf_data q, int (*fn)(qpdf_data q, qpdf_oh h, bool annot, void *arg),
+                    void *arg, bool *deep) INK_WUR;
 /* A field's fully qualified name (ISO 32000-2 12.7.4.2) into out[outsz]; false when it had to
  * be cut short (too long, or too many parents). */
 bool pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz);
