@@ -3,35 +3,89 @@
  * two checkpoints). Both are checked here, against the signed heads and the log key. */
 #include "cli/cli.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
 
-#define PROOF_USAGE "audit proof SEQ [--out FILE] [--key PEM]"
-#define CONSISTENCY_USAGE "audit consistency FIRST [SECOND] [--key PEM]"
+#define PROOF_USAGE "audit proof SEQ [--out FILE] [--key PEM | --fingerprint SHA256-HEX]"
+#define CONSISTENCY_USAGE "audit consistency FIRST [SECOND] [--key PEM | --fingerprint SHA256-HEX]"
 
-/* The log key of the answer, or the pinned one it must equal. */
+/* The trust anchor asked for: the log key (--key) or its fingerprint (--fingerprint). */
+struct proof_anchor {
+	const char *keyfile;
+	const char *fpr;
+};
+
+/* Takes --key and --fingerprint; 1 when ch was one of them, 0 when not, <0 on a bad value. */
 static int
-answer_key(struct cli_ctx *c, const json_t *o, const char *keyfile, uint8_t **spki, size_t *len)
+anchor_opt(int ch, struct proof_anchor *a)
 {
-	uint8_t *pin = NULL;
+	if (ch == 'k')
+		a->keyfile = optarg;
+	else if (ch == 'f')
+		a->fpr = optarg;
+	else
+		return 0;
+	return 1;
+}
+
+/* The log key of the answer into spki, checked against the anchor when one is given; *anchored
+ * says whether it was. */
+static int
+answer_key(struct cli_ctx *c, const json_t *o, const struct proof_anchor *a, uint8_t **spki,
+           size_t *len, bool *anchored)
+{
+	uint8_t *pin = NULL, want[AUDIT_HASH_LEN], got[AUDIT_HASH_LEN];
 	size_t pin_len = 0;
-	char *pem = NULL;
+	char *pem = NULL, fpr[AUDIT_FPR_HEX];
+	unsigned int n = 0;
 	int r;
 
+	*anchored = false;
 	if ((r = audit_pem_to_spki(json_string_value(json_object_get(o, "log_public_key")), spki,
 	                           len)) != 0)
 		return cli_fail(c, r, "the answer carries no readable log public key");
-	if (keyfile == NULL)
+	if (a->fpr != NULL) {
+		if (audit_fingerprint_parse(a->fpr, want) != 0)
+			return cli_fail(c, CLI_ERR_USAGE, "--fingerprint: 64 hex digits (SHA-256 of the "
+			                "log key's SubjectPublicKeyInfo)");
+		audit_key_fingerprint(*spki, *len, fpr);
+		if (!EVP_Digest(*spki, *len, got, &n, EVP_sha256(), NULL) || n != AUDIT_HASH_LEN ||
+		    CRYPTO_memcmp(got, want, AUDIT_HASH_LEN) != 0)
+			return cli_fail(c, INK_ERR_CRYPTO, "the log key (sha256 %s) is not the trusted "
+			                "one", fpr);
+		*anchored = true;
 		return 0;
-	if (ink_read_file(keyfile, 65536, &pem, NULL) != 0 || audit_pem_to_spki(pem, &pin, &pin_len) != 0)
-		r = cli_fail(c, INK_ERR_INVALID, "%s: not a PEM public key", keyfile);
+	}
+	if (a->keyfile == NULL)
+		return 0;
+	if (ink_read_file(a->keyfile, 65536, &pem, NULL) != 0 ||
+	    audit_pem_to_spki(pem, &pin, &pin_len) != 0)
+		r = cli_fail(c, INK_ERR_INVALID, "%s: not a PEM public key", a->keyfile);
 	else if (pin_len != *len || memcmp(pin, *spki, pin_len) != 0)
-		r = cli_fail(c, INK_ERR_CRYPTO, "the log key is not the one in %s", keyfile);
+		r = cli_fail(c, INK_ERR_CRYPTO, "the log key is not the one in %s", a->keyfile);
+	else
+		*anchored = true;
 	free(pem);
 	free(pin);
 	return r;
+}
+
+/* A proof checked only against the key the server sent proves nothing about who signed it. */
+static int
+unproven(struct cli_ctx *c, const uint8_t *spki, size_t len)
+{
+	char fpr[AUDIT_FPR_HEX];
+
+	audit_key_fingerprint(spki, len, fpr);
+	fprintf(stderr, "inkan: UNPROVEN: checked only against the log key the server sent (sha256 "
+	        "%s), which anyone could have made; compare it with the fingerprint `inkan init` "
+	        "printed and run again with --fingerprint or --key\n", fpr);
+	c->reported = true;
+	return CLI_ERR_UNPROVEN;
 }
 
 /* Checks an inclusion proof answer: the entry is the record's canonical bytes, its leaf
@@ -83,25 +137,27 @@ cli_audit_proof(struct cli_ctx *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "out", required_argument, NULL, 'o' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "fingerprint", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct proof_anchor anchor = { 0 };
 	struct cli_resp resp;
-	const char *out = NULL, *keyfile = NULL;
+	const char *out = NULL;
 	uint8_t *spki = NULL;
 	size_t len = 0;
 	long long seq;
 	char path[96];
+	bool anchored = false;
 	int ch, r;
 
 	memset(&resp, 0, sizeof(resp));
 	while ((ch = cli_getopt(argc, argv, "h", opts)) != -1) {
+		if (anchor_opt(ch, &anchor))
+			continue;
 		switch (ch) {
 		case 'o':
 			out = optarg;
-			break;
-		case 'k':
-			keyfile = optarg;
 			break;
 		case 'h':
 			printf("usage: inkan %s\n", PROOF_USAGE);
@@ -114,7 +170,7 @@ cli_audit_proof(struct cli_ctx *c, int argc, char **argv)
 		return cli_usage(PROOF_USAGE);
 	snprintf(path, sizeof(path), "/api/v1/audit/proof?seq=%lld", seq);
 	if ((r = cli_http(c, "GET", path, NULL, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0 ||
-	    (r = answer_key(c, resp.json, keyfile, &spki, &len)) != 0 ||
+	    (r = answer_key(c, resp.json, &anchor, &spki, &len, &anchored)) != 0 ||
 	    (r = check_inclusion(c, resp.json, spki, len)) != 0)
 		goto done;
 	if (out != NULL && json_dump_file(resp.json, out, JSON_INDENT(1)) != 0) {
@@ -129,6 +185,8 @@ cli_audit_proof(struct cli_ctx *c, int argc, char **argv)
 		       json_array_size(json_object_get(resp.json, "inclusion_path")),
 		       (long long)json_integer_value(json_object_get(json_object_get(resp.json,
 		       "checkpoint"), "size")));
+	if (r == 0 && !anchored)
+		r = unproven(c, spki, len);
 done:
 	free(spki);
 	cli_resp_free(&resp);
@@ -140,24 +198,25 @@ cli_audit_consistency(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "key", required_argument, NULL, 'k' },
+		{ "fingerprint", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint8_t p[AUDIT_PROOF_MAX][AUDIT_HASH_LEN], *spki = NULL;
+	struct proof_anchor anchor = { 0 };
 	struct audit_head h1, h2;
 	struct cli_resp resp;
-	const char *keyfile = NULL;
 	long long first, second = 0;
 	size_t len = 0, plen = 0;
 	char path[128];
+	bool anchored = false;
 	int ch, r;
 
 	memset(&resp, 0, sizeof(resp));
 	while ((ch = cli_getopt(argc, argv, "h", opts)) != -1) {
+		if (anchor_opt(ch, &anchor))
+			continue;
 		switch (ch) {
-		case 'k':
-			keyfile = optarg;
-			break;
 		case 'h':
 			printf("usage: inkan %s\n", CONSISTENCY_USAGE);
 			return 0;
@@ -170,7 +229,7 @@ cli_audit_consistency(struct cli_ctx *c, int argc, char **argv)
 		return cli_usage(CONSISTENCY_USAGE);
 	snprintf(path, sizeof(path), "/api/v1/audit/consistency?first=%lld&second=%lld", first, second);
 	if ((r = cli_http(c, "GET", path, NULL, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0 ||
-	    (r = answer_key(c, resp.json, keyfile, &spki, &len)) != 0)
+	    (r = answer_key(c, resp.json, &anchor, &spki, &len, &anchored)) != 0)
 		goto done;
 	if (audit_head_from_json(json_object_get(resp.json, "first"), &h1) != 0 ||
 	    audit_head_from_json(json_object_get(resp.json, "second"), &h2) != 0 ||
@@ -194,6 +253,8 @@ cli_audit_consistency(struct cli_ctx *c, int argc, char **argv)
 		printf("consistent: the checkpoint of size %llu is a prefix of the checkpoint of size "
 		       "%llu (%zu hashes)\n", (unsigned long long)h1.size, (unsigned long long)h2.size,
 		       plen);
+	if (r == 0 && !anchored)
+		r = unproven(c, spki, len);
 done:
 	free(spki);
 	cli_resp_free(&resp);

@@ -98,15 +98,23 @@ ok "the separate verifier refuses a changed path, entry or key"
 # a signer gets no proof of someone else's record
 api GET "/api/v1/audit/proof?seq=1" "" "$alice"
 expect_status 404
-icli aud audit proof 1
+icli aud audit proof 1 --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "the auditor could not get the proof of record 1: $ERR"
+# Without a trust anchor the proof holds only against the key inkand sent: unproven, exit 3.
+icli aud audit proof 1
+[ "$RC" = 3 ] && grep -q UNPROVEN <<<"$ERR" || fail "audit proof without an anchor: rc $RC: $OUT $ERR"
 
 # ---- consistency between checkpoints ----
 icli aud audit export "$T/all.json"
 [ "$RC" = 0 ] || fail "inkan audit export: $ERR"
 first=$(jq '[.checkpoints[] | select(.id > 0) | .size] | min' "$T/all.json")
-icli aud audit consistency "$first"
+LOGFPR=$(openssl pkey -pubin -in "$LOGKEY" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
+icli aud audit consistency "$first" --fingerprint "$LOGFPR"
 [ "$RC" = 0 ] && grep -q consistent <<<"$OUT" || fail "inkan audit consistency $first: $OUT $ERR"
+icli aud audit consistency "$first" --fingerprint "$(printf '%064d' 0)"
+[ "$RC" = 1 ] && grep -q 'not the trusted one' <<<"$ERR" || fail "consistency with another fingerprint: rc $RC: $ERR"
+icli aud audit consistency "$first"
+[ "$RC" = 3 ] || fail "consistency without an anchor: rc $RC: $OUT $ERR"
 ok "consistency: $OUT"
 
 # ---- offline verification of export bundles ----
