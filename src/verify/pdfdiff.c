@@ -545,11 +545,11 @@ judge_new_sig(struct diff *d, qpdf_oh n, const char *what)
 		return;
 	}
 	for (i = 0; i < nkeys; i++) {
-		for (j = 0; j < sizeof(sig_field_keys) / sizeof(sig_field_keys[0]); j++) {
+		for (j = 0; j < INK_ARRAY_LEN(sig_field_keys); j++) {
 			if (strcmp(keys[i], sig_field_keys[j]) == 0)
 				break;
 		}
-		if (j == sizeof(sig_field_keys) / sizeof(sig_field_keys[0])) {
+		if (j == INK_ARRAY_LEN(sig_field_keys)) {
 			mod_add(d, false, "%s added: a signature field with %s, which a signature field "
 			        "may not carry", what, keys[i]);
 			keys_free(keys, nkeys);
