@@ -63,19 +63,38 @@ pdfq_inflate(const uint8_t *in, size_t inlen, size_t cap, uint8_t **out, size_t 
 		*out = buf;
 		buf = NULL;
 	}
-	*outlen = have;
 	ret = 0;
 out:
+	*outlen = have;
 	inflateEnd(&z);
 	free(buf);
 	return ret;
 }
 
+/* Advances *scan over the occurrences of word before p, keeping the last one in *last; every
+ * byte is scanned once however often this is called with a growing p. */
+static void
+last_before(const uint8_t **scan, const uint8_t *p, const char *word, const uint8_t **last)
+{
+	const uint8_t *q;
+	size_t n = strlen(word);
+
+	while (*scan < p && (q = memmem(*scan, (size_t)(p - *scan), word, n)) != NULL) {
+		*last = q;
+		*scan = q + n;
+	}
+	if (*scan < p)
+		*scan = p;
+}
+
 int
 pdfq_precheck(const uint8_t *pdf, size_t len, char *err, size_t errsz)
 {
-	const uint8_t *p = pdf, *e = pdf + len, *data, *dict, *o;
-	size_t lo, total = 0, n, dlen;
+	const uint8_t *p = pdf, *e = pdf + len, *data;
+	const uint8_t *s_xref = pdf, *s_objstm = pdf, *s_flate = pdf;
+	const uint8_t *xref = NULL, *objstm = NULL, *flate = NULL, *kind;
+	size_t total = 0, n;
+	int r;
 
 	while ((p = memmem(p, (size_t)(e - p), "stream", 6)) != NULL) {
 		data = p + 6;
@@ -90,22 +109,22 @@ pdfq_precheck(const uint8_t *pdf, size_t len, char *err, size_t errsz)
 			continue;
 		}
 		data++;
-		/* The stream's dictionary: from the nearest "obj" before it. */
-		lo = (size_t)(p - pdf) > PDFQ_DICT_WINDOW ? (size_t)(p - pdf) - PDFQ_DICT_WINDOW : 0;
-		for (dict = NULL, o = pdf + lo; (o = memmem(o, (size_t)(p - o), "obj", 3)) != NULL; o += 3)
-			dict = o;
+		/* The stream's dictionary is somewhere before "stream": any /XRef or /ObjStm and a
+		 * /FlateDecode close enough before it make it one to measure (a dictionary is not
+		 * parsed here; a false alarm costs one bounded inflate). */
+		last_before(&s_xref, p, "/XRef", &xref);
+		last_before(&s_objstm, p, "/ObjStm", &objstm);
+		last_before(&s_flate, p, "/FlateDecode", &flate);
+		kind = xref > objstm ? xref : objstm;
 		p = data;
-		if (dict == NULL)
+		if (kind == NULL || flate == NULL || (size_t)(data - kind) > PDFQ_DICT_WINDOW ||
+		    (size_t)(data - flate) > PDFQ_DICT_WINDOW)
 			continue;
-		dlen = (size_t)(data - dict);
-		if (memmem(dict, dlen, "/FlateDecode", 12) == NULL ||
-		    (memmem(dict, dlen, "/XRef", 5) == NULL && memmem(dict, dlen, "/ObjStm", 7) == NULL))
-			continue;
-		if (pdfq_inflate(data, (size_t)(e - data), PDFQ_STRUCT_STREAM_MAX, NULL, &n) ==
-		            INK_ERR_TOO_LARGE ||
-		    (total += n) > PDFQ_STRUCT_TOTAL_MAX) {
+		/* What an inflate produced counts even when the data is not a whole zlib stream. */
+		r = pdfq_inflate(data, (size_t)(e - data), PDFQ_STRUCT_STREAM_MAX, NULL, &n);
+		if (r == INK_ERR_TOO_LARGE || (total += n) > PDFQ_STRUCT_TOTAL_MAX) {
 			snprintf(err, errsz, "a cross-reference or object stream at byte %zu inflates "
-			         "beyond %zu MiB", (size_t)(dict - pdf), PDFQ_STRUCT_STREAM_MAX >> 20);
+			         "beyond %zu MiB", (size_t)(kind - pdf), PDFQ_STRUCT_STREAM_MAX >> 20);
 			return INK_ERR_TOO_LARGE;
 		}
 	}

@@ -152,7 +152,7 @@ int pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len,
 /* What a signature lets change after it: DocMDP P (1: nothing, 2: form filling and signing,
  * 3: also annotations; ISO 32000-2 12.8.2.2) and the fields FieldMDP transforms and /Lock
  * dictionaries freeze (a field is locked when any of them locks it). */
-enum pdf_lock { PDF_LOCK_NONE, PDF_LOCK_ALL, PDF_LOCK_INCLUDE, PDF_LOCK_EXCLUDE };
+enum pdf_lock { PDF_LOCK_ALL, PDF_LOCK_INCLUDE, PDF_LOCK_EXCLUDE };
 #define PDF_LOCK_FIELDS_MAX 64
 #define PDF_LOCKS_MAX 4
 struct pdf_lock_spec {
@@ -176,12 +176,12 @@ struct pdf_sigref {
 
 struct pdfdiff_result {
 	size_t illegal;     /* modifications the permissions do not allow */
-	size_t permitted;
 	bool complete;      /* false: the comparison stopped (too large, out of memory) */
 };
 
 /* Inflates zlib data (FlateDecode) up to cap bytes into *out (malloc'd; out may be NULL just to
- * measure): INK_ERR_TOO_LARGE beyond cap, INK_ERR_INVALID when it is not a whole zlib stream. */
+ * measure): INK_ERR_TOO_LARGE beyond cap, INK_ERR_INVALID when it is not a whole zlib stream.
+ * *outlen is what was produced, also on failure (*out is set only on success). */
 int pdfq_inflate(const uint8_t *in, size_t inlen, size_t cap, uint8_t **out, size_t *outlen) INK_WUR;
 /* Before qpdf reads a PDF (it inflates cross-reference and object streams whole, with no bound
  * of its own): refuses one whose such streams inflate beyond 32 MiB each, 256 MiB in all. */
