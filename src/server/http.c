@@ -122,6 +122,18 @@ dispatch(struct srv_request *rq)
 		reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request", "Request body too large");
 		return;
 	}
+	if (rq->too_busy) {
+		req_audit_refusal(rq, "http.busy", "request bodies at max_body_total");
+		rq->retry_after = 1;
+		reply_ink_err(rq, INK_ERR_BUSY, NULL);
+		return;
+	}
+	if (rt->fn == ep_auth_login && srv_limits_login(rq, &rq->retry_after) != 0) {
+		req_audit_refusal(rq, "auth.login", "login_rate reached for this source");
+		reply_error(rq, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+		            "Too many login attempts from this address; try again later");
+		return;
+	}
 	if (rt->auth != SRV_AUTH_NONE) {
 		if ((token = bearer_token(rq)) == NULL) {
 			req_audit_refusal(rq, "auth.token", "no bearer token");
@@ -149,7 +161,20 @@ dispatch(struct srv_request *rq)
 			return;
 		}
 	}
-	rt->fn(rq);
+	/* Argon2id runs (a login here, a PIN check in inkan-sam) are bounded in number: the
+	 * memory they take is slots x argon2_memory_kib, whatever arrives. */
+	if (rt->argon2) {
+		if (srv_limits_argon2_enter(rq) != 0) {
+			req_audit_refusal(rq, "http.busy", "Argon2id slots and queue full");
+			rq->retry_after = 1;
+			reply_ink_err(rq, INK_ERR_BUSY, NULL);
+			return;
+		}
+		rt->fn(rq);
+		srv_limits_argon2_leave(rq);
+	} else {
+		rt->fn(rq);
+	}
 	if (!rq->responded) {
 		log_bug("handler for %s %s sent no reply", rt->method, rt->path);
 		reply_ink_err(rq, INK_ERR_INTERNAL, NULL);
@@ -157,6 +182,16 @@ dispatch(struct srv_request *rq)
 }
 
 /* ---- libmicrohttpd callbacks ---- */
+
+/* Frees (wiping) the body and gives its bytes back to max_body_total. */
+static void
+body_drop(struct srv_request *rq)
+{
+	buf_free(&rq->body);
+	if (rq->body_held > 0)
+		srv_limits_body_give(rq->srv, rq->body_held);
+	rq->body_held = 0;
+}
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -185,6 +220,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		}
 		hex_encode(rnd, sizeof(rnd), rq->request_id);
 		conn_source(conn, rq->source, sizeof(rq->source));
+		srv_limits_source(rq);
+		srv_limits_phase(conn, SRV_PHASE_BODY);
 		rq->areq.request_id = rq->request_id;
 		rq->areq.source = rq->source;
 		*con_cls = rq;
@@ -198,14 +235,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (!rq->too_large && buf_put(&rq->body, upload_data, *upload_data_size) != 0) {
-			/* Keep reading (and dropping) the rest so the 413 reaches the client. */
-			rq->too_large = true;
-			buf_free(&rq->body);
+		if (!rq->too_large && !rq->too_busy) {
+			if (!srv_limits_body_take(rq->srv, (long long)*upload_data_size)) {
+				rq->too_busy = true;
+			} else {
+				rq->body_held += (long long)*upload_data_size;
+				if (buf_put(&rq->body, upload_data, *upload_data_size) != 0)
+					rq->too_large = true;
+			}
+			/* Keep reading (and dropping) the rest so the 413 or 503 reaches the client. */
+			if (rq->too_large || rq->too_busy)
+				body_drop(rq);
 		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	srv_limits_phase(conn, SRV_PHASE_HANDLER);
 	dispatch(rq);
 	if (rq->resp == NULL)
 		return MHD_NO;
@@ -219,11 +264,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct srv_request *rq = *con_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
 	if (rq == NULL)
 		return;
-	buf_free(&rq->body);
+	body_drop(rq);
+	srv_limits_phase(conn, SRV_PHASE_HEAD);
 	if (rq->resp != NULL)
 		MHD_destroy_response(rq->resp);
 	explicit_bzero(rq, sizeof(*rq));
@@ -295,6 +340,8 @@ srv_listen(struct srv *s)
 	int r;
 
 	s->nls = 0;
+	if ((r = srv_limits_start(s)) != 0)
+		return r;
 	if ((r = add_listener(s, s->cfg.listen_signer, SRV_SIGNER)) != 0 ||
 	    (r = add_listener(s, s->cfg.listen_admin, SRV_ADMIN)) != 0 ||
 	    (r = add_listener(s, s->cfg.listen_public, SRV_PUBLIC)) != 0)
@@ -325,21 +372,25 @@ srv_listen(struct srv *s)
 			flags |= MHD_USE_TLS;
 		/* MHD takes no pool with a thread per connection: a pool of 1 is none. */
 		pool = flags & MHD_USE_THREAD_PER_CONNECTION ? 1u : (unsigned int)s->cfg.threads;
+		/* The accept policy and the connection notifications keep the limits of limits.c;
+		 * MHD's own idle timeout stays as a backstop. */
 		if (s->cfg.plain_http)
-			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+			l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
 			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
 			    MHD_OPTION_THREAD_POOL_SIZE, pool,
 			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+			    MHD_OPTION_CONNECTION_LIMIT, srv_limits_mhd_connections(&s->cfg),
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
 			    MHD_OPTION_END);
 		else
-			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+			l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
 			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
 			    MHD_OPTION_THREAD_POOL_SIZE, pool,
 			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+			    MHD_OPTION_CONNECTION_LIMIT, srv_limits_mhd_connections(&s->cfg),
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
 			    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
 			    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
 			    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
@@ -375,4 +426,5 @@ srv_stop(struct srv *s)
 			MHD_stop_daemon(s->ls[i].daemon);
 		s->ls[i].daemon = NULL;
 	}
+	srv_limits_stop(s);
 }

@@ -55,8 +55,11 @@ struct srv_listener {
 	char bound[128];       /* as bound, with the real port */
 };
 
+struct srv_limits;
+
 struct srv {
 	struct ink_config cfg;
+	struct srv_limits *lim;  /* limits.c */
 	struct store *st;
 	struct sam_client *sam;
 	struct auth_ctx actx;
@@ -93,7 +96,10 @@ struct srv_request {
 	const char *url;
 	struct ink_buf body;   /* secret: may hold passwords */
 	bool too_large;
+	bool too_busy;         /* the bodies held at once would pass max_body_total */
 	bool responded;
+	long long body_held;   /* bytes of body counted against max_body_total */
+	unsigned retry_after;  /* seconds, for a 429 or 503 (0: no Retry-After) */
 	char request_id[17];
 	char source[64];
 	struct auth_req areq;
@@ -111,6 +117,7 @@ struct srv_route {
 	const char *path;      /* segments; "{}" captures one */
 	unsigned classes;
 	enum srv_auth auth;
+	bool argon2;           /* runs Argon2id (here or in inkan-sam): holds an Argon2id slot */
 	srv_handler fn;
 };
 
@@ -120,6 +127,38 @@ extern const size_t srv_routes_len;
 /* The route for rq's method and url on its listener, its {} segments percent-decoded into
  * rq->params; NULL when none, with the methods the path allows (if any) in allow[allowsz]. */
 const struct srv_route *srv_route_find(struct srv_request *rq, char *allow, size_t allowsz);
+
+/* ---- limits (limits.c): what the network may cost, per source and in all ---- */
+
+/* Phases of a connection, each with its deadline (header_timeout, request_timeout, none). */
+enum srv_conn_phase { SRV_PHASE_HEAD, SRV_PHASE_BODY, SRV_PHASE_HANDLER };
+
+/* Starts the limits (tables, Argon2id slots, the thread that cuts slow connections). */
+int srv_limits_start(struct srv *s) INK_WUR;
+void srv_limits_stop(struct srv *s);
+/* MHD's accept policy: refuses a source at max_connections_per_source, and past a listener's
+ * max_connections any source that already holds a connection (cls: the listener). */
+enum MHD_Result srv_limits_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+/* MHD's connection notification: counts and tracks each connection for its deadlines. */
+void srv_limits_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+/* The connection enters phase (its deadline starts now). */
+void srv_limits_phase(struct MHD_Connection *mc, enum srv_conn_phase phase);
+/* rq->source becomes the client a trusted proxy names in X-Forwarded-For (rightmost address
+ * that is not a trusted proxy); a malformed header leaves the proxy as the source. */
+void srv_limits_source(struct srv_request *rq);
+/* One login attempt for rq's source: 0, or INK_ERR_BUSY with *retry_after seconds. */
+int srv_limits_login(struct srv_request *rq, unsigned *retry_after) INK_WUR;
+/* Counts n bytes of request body against max_body_total; false (nothing counted) when they
+ * would pass it. */
+bool srv_limits_body_take(struct srv *s, long long n) INK_WUR;
+/* Gives n counted bytes back. */
+void srv_limits_body_give(struct srv *s, long long n);
+/* An Argon2id slot for rq's source (ink_gate_enter): 0 or INK_ERR_BUSY. */
+int srv_limits_argon2_enter(struct srv_request *rq) INK_WUR;
+void srv_limits_argon2_leave(struct srv_request *rq);
+/* The connection limit given to MHD: max_connections and the new sources' reserve. */
+unsigned srv_limits_mhd_connections(const struct ink_config *cfg);
 
 /* ---- lifecycle (http.c) ---- */
 
