@@ -3,6 +3,9 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +185,32 @@ dispatch(struct srv_request *rq)
 }
 
 /* ---- libmicrohttpd callbacks ---- */
+
+/* MHD's own messages: one a second at most (a flood of cut connections would write one line
+ * each), with the count of those left out. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static atomic_llong last_s, dropped;
+	char text[256];
+	long long now = (long long)time(NULL), skipped;
+	size_t n;
+
+	(void)cls;
+	if (atomic_exchange(&last_s, now) == now) {
+		atomic_fetch_add(&dropped, 1);
+		return;
+	}
+	vsnprintf(text, sizeof(text), fmt, ap);
+	n = strlen(text);
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		text[--n] = '\0';
+	skipped = atomic_exchange(&dropped, 0);
+	if (skipped > 0)
+		log_warn("libmicrohttpd: %s (and %lld more since the last one shown)", text, skipped);
+	else
+		log_warn("libmicrohttpd: %s", text);
+}
 
 /* Frees (wiping) the body and gives its bytes back to max_body_total. */
 static void
@@ -382,6 +411,7 @@ srv_listen(struct srv *s)
 			    MHD_OPTION_CONNECTION_LIMIT, srv_limits_mhd_connections(&s->cfg),
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
+			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			    MHD_OPTION_END);
 		else
 			l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
@@ -391,6 +421,7 @@ srv_listen(struct srv *s)
 			    MHD_OPTION_CONNECTION_LIMIT, srv_limits_mhd_connections(&s->cfg),
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
+			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
 			    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
 			    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",

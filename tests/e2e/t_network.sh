@@ -114,4 +114,59 @@ awk -v h="$held" 'BEGIN { exit !(h <= 5 + 2 + 2) }' || fail "a slow connection w
 ok "slow connections are cut after header_timeout (longest held ${held}s)"
 stop_inkand
 
+# ---- 3. per-source connections, login attempts per minute, a trusted proxy ------------------
+
+conf max_connections_per_source 8
+conf login_rate 5
+conf trusted_proxies 127.0.0.5
+start_inkand
+python3 "$ATTACK" hold --port "$PORT" --cafile "$CACERT" --n 20 --sources 127.0.0.2,127.0.0.3 >"$T/hold.json"
+for src in 127.0.0.2 127.0.0.3; do
+	kept=$(jq --arg s "$src" '.kept[$s] // 0' "$T/hold.json")
+	[ "$kept" -le 8 ] || fail "$src kept $kept connections (max_connections_per_source 8)"
+	[ "$kept" -ge 6 ] || fail "$src kept only $kept connections: the limit cut more than it should"
+done
+ok "20 connections from each of two sources: each kept at most 8 ($(jq -c .kept "$T/hold.json"))"
+
+# anon_login SOURCE [XFF]: one login for an unknown user; sets STATUS
+anon_login() {
+	local xff=()
+	[ -n "${2:-}" ] && xff=(-H "X-Forwarded-For: $2")
+	http POST /csc/v2/auth/login --interface "$1" "${xff[@]}" -H "Authorization: Basic $(basic nobody wrong-password-1)" \
+		-H 'Content-Type: application/json' --data-binary '{"otp": "123456"}'
+}
+for i in $(seq 1 5); do anon_login 127.0.0.6; expect_status 401; done
+anon_login 127.0.0.6
+expect_status 429
+expect_error too_many_requests
+grep -qi '^retry-after: [1-9]' <<<"$HDRS" || fail "429 without Retry-After: $HDRS"
+anon_login 127.0.0.7
+expect_status 401
+ok "login_rate 5: the sixth login from one source is 429 with Retry-After; another source is not affected"
+
+# behind the trusted proxy each client has its own allowance; the audit names the client
+for i in $(seq 1 5); do anon_login 127.0.0.5 "198.51.100.9, 192.0.2.44"; expect_status 401; done
+anon_login 127.0.0.5 "198.51.100.9, 192.0.2.44"
+expect_status 429
+anon_login 127.0.0.5 "192.0.2.45"
+expect_status 401
+# a forwarded address from a source that is no proxy counts for that source, not the address
+anon_login 127.0.0.8 "192.0.2.46"
+expect_status 401
+for i in $(seq 1 4); do anon_login 127.0.0.8 "192.0.2.$((50 + i))"; done
+anon_login 127.0.0.8 "192.0.2.60"
+expect_status 429
+# a malformed forwarded header leaves the proxy as the source
+anon_login 127.0.0.5 "not-an-address"
+expect_status 401
+ok "trusted_proxies: X-Forwarded-For names the source behind 127.0.0.5 only; forged elsewhere it is ignored"
+aud=$(mkactive "$so" aud1 system_auditor)
+audit_records "$aud" >"$T/recs.json"
+jq -e 'map(select(.source == "192.0.2.44")) | length > 0' "$T/recs.json" >/dev/null ||
+	fail "no audit record names the proxied client 192.0.2.44"
+jq -e 'map(select(.source == "192.0.2.46" or .source == "192.0.2.60")) | length == 0' "$T/recs.json" >/dev/null ||
+	fail "an audit record believed X-Forwarded-For from a source that is no proxy"
+ok "the audit trail names the client behind the proxy, never a forged one"
+stop_inkand
+
 finish
