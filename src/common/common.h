@@ -223,6 +223,8 @@ struct ink_config {
 	int64_t argon2_p;
 	int64_t argon2_slots;        /* Argon2id runs at once (0: the CPU count) */
 	int64_t argon2_queue;        /* requests waiting for an Argon2id slot */
+	int64_t verify_slots;        /* validations at once (0: the CPU count) */
+	int64_t verify_queue;        /* validations waiting for a slot */
 	int64_t max_connections;     /* per listener */
 	int64_t max_connections_per_source;
 	int64_t header_timeout;      /* seconds to a complete request header */
@@ -263,8 +265,8 @@ void config_defaults(struct ink_config *cfg, const char *dir);
 int config_load(struct ink_config *cfg, const char *path, char *err, size_t errsz) INK_WUR;
 /* Writes the documented default configuration file for cfg to path (mode 0640). */
 int config_write_default(const struct ink_config *cfg, const char *path) INK_WUR;
-/* argon2_slots, or the CPU count when it is 0. */
-unsigned config_argon2_slots(const struct ink_config *cfg);
+/* A slots setting (argon2_slots, verify_slots): itself, or the CPU count when it is 0. */
+unsigned config_slots(int64_t setting);
 /* Applies one `key`, `value` pair (used by the loader and command-line overrides). */
 int config_set(struct ink_config *cfg, const char *key, const char *value, char *err, size_t errsz) INK_WUR;
 

@@ -43,6 +43,8 @@ static const struct cfg_entry cfg_table[] = {
 	INT("argon2_parallelism", argon2_p, 1, 16, "1", "Argon2id lanes"),
 	INT("argon2_slots", argon2_slots, 0, 256, "0", "Argon2id runs (logins, PIN checks) at once, inkand and inkan-sam together (0: the CPU count)"),
 	INT("argon2_queue", argon2_queue, 0, 1024, "64", "requests that may wait for an Argon2id slot; beyond: 503 with Retry-After"),
+	INT("verify_slots", verify_slots, 0, 256, "0", "signature validations (POST /api/v1/verify) at once (0: the CPU count)"),
+	INT("verify_queue", verify_queue, 0, 1024, "64", "validations that may wait for a slot; beyond: 503 with Retry-After"),
 	INT("max_connections", max_connections, 16, 10000, "1000", "concurrent connections per listener"),
 	INT("max_connections_per_source", max_connections_per_source, 1, 10000, "64", "concurrent connections from one source address (a trusted proxy: unlimited)"),
 	INT("header_timeout", header_timeout, 1, 300, "10", "seconds a connection may take from its start (or its previous reply) to a request's complete header"),
@@ -241,12 +243,12 @@ out:
 }
 
 unsigned
-config_argon2_slots(const struct ink_config *cfg)
+config_slots(int64_t setting)
 {
 	long n;
 
-	if (cfg->argon2_slots > 0)
-		return (unsigned)cfg->argon2_slots;
+	if (setting > 0)
+		return (unsigned)setting;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	return n > 0 ? (unsigned)(n < INK_GATE_SLOTS_MAX ? n : INK_GATE_SLOTS_MAX) : 1u;
 }

@@ -753,7 +753,7 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	pthread_rwlock_init(&s.use, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	/* as many PIN stretchings at once as argon2_slots allows inkand and the SAM together */
-	if ((r = ink_gate_new(config_argon2_slots(cfg), INK_GATE_QUEUE_MAX, 60000, &s.kdf_gate)) != 0 ||
+	if ((r = ink_gate_new(config_slots(cfg->argon2_slots), INK_GATE_QUEUE_MAX, 60000, &s.kdf_gate)) != 0 ||
 	    (r = open_keys(cfg, s.kdf_gate, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
 		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)

@@ -164,17 +164,19 @@ dispatch(struct srv_request *rq)
 			return;
 		}
 	}
-	/* Argon2id runs (a login here, a PIN check in inkan-sam) are bounded in number: the
-	 * memory they take is slots x argon2_memory_kib, whatever arrives. */
-	if (rt->argon2) {
-		if (srv_limits_argon2_enter(rq) != 0) {
-			req_audit_refusal(rq, "http.busy", "Argon2id slots and queue full");
+	/* Heavy work is bounded in how much runs at once: Argon2id runs (a login here, a PIN
+	 * check in inkan-sam) take argon2_slots x argon2_memory_kib at most, whatever arrives;
+	 * validations verify_slots x what one may cost (docs/verify.md). */
+	if (rt->gate != SRV_GATE_NONE) {
+		if (srv_limits_gate_enter(rq, rt->gate) != 0) {
+			req_audit_refusal(rq, "http.busy", rt->gate == SRV_GATE_ARGON2 ?
+			                  "Argon2id slots and queue full" : "verification slots and queue full");
 			rq->retry_after = 1;
 			reply_ink_err(rq, INK_ERR_BUSY, NULL);
 			return;
 		}
 		rt->fn(rq);
-		srv_limits_argon2_leave(rq);
+		srv_limits_gate_leave(rq, rt->gate);
 	} else {
 		rt->fn(rq);
 	}

@@ -62,7 +62,7 @@ struct srv_limits {
 	unsigned open[SRV_MAX_LISTENERS];
 	struct src_key proxies[MAX_PROXIES];
 	size_t nproxies;
-	struct ink_gate *argon2;
+	struct ink_gate *gates[SRV_GATE_N_];
 	atomic_llong body_bytes;
 	uint64_t cut;             /* connections cut for slowness (for the log) */
 	pthread_t reaper;
@@ -437,15 +437,15 @@ srv_limits_body_give(struct srv *s, long long n)
 }
 
 int
-srv_limits_argon2_enter(struct srv_request *rq)
+srv_limits_gate_enter(struct srv_request *rq, enum srv_gate gate)
 {
-	return ink_gate_enter(rq->srv->lim->argon2, rq->source);
+	return ink_gate_enter(rq->srv->lim->gates[gate], rq->source);
 }
 
 void
-srv_limits_argon2_leave(struct srv_request *rq)
+srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate)
 {
-	ink_gate_leave(rq->srv->lim->argon2, rq->source);
+	ink_gate_leave(rq->srv->lim->gates[gate], rq->source);
 }
 
 /* ---- lifecycle ---- */
@@ -527,17 +527,21 @@ srv_limits_start(struct srv *s)
 		goto fail;
 	}
 	if ((r = parse_proxies(lm, s->cfg.trusted_proxies)) != 0 ||
-	    (r = ink_gate_new(config_argon2_slots(&s->cfg), (unsigned)s->cfg.argon2_queue,
-	                      GATE_WAIT_MS, &lm->argon2)) != 0)
+	    (r = ink_gate_new(config_slots(s->cfg.argon2_slots), (unsigned)s->cfg.argon2_queue,
+	                      GATE_WAIT_MS, &lm->gates[SRV_GATE_ARGON2])) != 0 ||
+	    (r = ink_gate_new(config_slots(s->cfg.verify_slots), (unsigned)s->cfg.verify_queue, GATE_WAIT_MS,
+	                      &lm->gates[SRV_GATE_VERIFY])) != 0)
 		goto fail;
 	if (pthread_create(&lm->reaper, NULL, reaper_main, lm) != 0) {
 		r = INK_ERR_INTERNAL;
 		goto fail;
 	}
 	lm->reaper_started = true;
-	log_info("limits: %u Argon2id slots (queue %lld), %lld connections per listener, %lld per "
-	         "source, header %llds, body %llds, %lld logins per source per minute",
-	         ink_gate_slots(lm->argon2), (long long)s->cfg.argon2_queue,
+	log_info("limits: %u Argon2id slots (queue %lld), %u verification slots (queue %lld), %lld "
+	         "connections per listener, %lld per source, header %llds, body %llds, %lld logins "
+	         "per source per minute", ink_gate_slots(lm->gates[SRV_GATE_ARGON2]),
+	         (long long)s->cfg.argon2_queue, ink_gate_slots(lm->gates[SRV_GATE_VERIFY]),
+	         (long long)s->cfg.verify_queue,
 	         (long long)s->cfg.max_connections, (long long)s->cfg.max_connections_per_source,
 	         (long long)s->cfg.header_timeout, (long long)s->cfg.request_timeout,
 	         (long long)s->cfg.login_rate);
@@ -561,7 +565,8 @@ srv_limits_stop(struct srv *s)
 		pthread_mutex_unlock(&lm->mu);
 		pthread_join(lm->reaper, NULL);
 	}
-	ink_gate_free(lm->argon2);
+	for (size_t i = 0; i < SRV_GATE_N_; i++)
+		ink_gate_free(lm->gates[i]);
 	free(lm->tab);
 	pthread_cond_destroy(&lm->stop_cv);
 	pthread_mutex_destroy(&lm->mu);

@@ -80,6 +80,14 @@ int srv_samlog_pull(struct srv *s) INK_WUR;
 int srv_samlog_pairs(struct srv *s, uint64_t from, const uint8_t (*leaves)[32], size_t n,
                      int64_t **ids, int64_t **seqs, size_t *m) INK_WUR;
 
+/* Work bounded in how much of it runs at once (limits.c). */
+enum srv_gate {
+	SRV_GATE_NONE,
+	SRV_GATE_ARGON2,       /* Argon2id, here or in inkan-sam: argon2_slots */
+	SRV_GATE_VERIFY,       /* a signature validation (parsers, chains): verify_slots */
+	SRV_GATE_N_
+};
+
 /* When a route needs a bearer token. */
 enum srv_auth {
 	SRV_AUTH_NONE,         /* public, or authenticates itself (login) */
@@ -117,7 +125,7 @@ struct srv_route {
 	const char *path;      /* segments; "{}" captures one */
 	unsigned classes;
 	enum srv_auth auth;
-	bool argon2;           /* runs Argon2id (here or in inkan-sam): holds an Argon2id slot */
+	enum srv_gate gate;    /* the bounded kind of work it does (holds a slot of it) */
 	srv_handler fn;
 };
 
@@ -154,9 +162,9 @@ int srv_limits_login(struct srv_request *rq, unsigned *retry_after) INK_WUR;
 bool srv_limits_body_take(struct srv *s, long long n) INK_WUR;
 /* Gives n counted bytes back. */
 void srv_limits_body_give(struct srv *s, long long n);
-/* An Argon2id slot for rq's source (ink_gate_enter): 0 or INK_ERR_BUSY. */
-int srv_limits_argon2_enter(struct srv_request *rq) INK_WUR;
-void srv_limits_argon2_leave(struct srv_request *rq);
+/* A slot of gate for rq's source (ink_gate_enter): 0 or INK_ERR_BUSY. */
+int srv_limits_gate_enter(struct srv_request *rq, enum srv_gate gate) INK_WUR;
+void srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate);
 /* The connection limit given to MHD: max_connections and the new sources' reserve. */
 unsigned srv_limits_mhd_connections(const struct ink_config *cfg);
 
