@@ -195,6 +195,20 @@ int audit_bundle_verify_page(const json_t *bundle, const struct audit_anchor *an
  * is the empty tree (records are never deleted, archives are copies). */
 int audit_read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
                       uint8_t (**out)[AUDIT_HASH_LEN]) INK_WUR;
+/* The proofs of the API, from the tree kept in memory (tree.c): the hashes of its complete
+ * subtrees of 32 leaves and more, read from the store at the first proof and extended as the
+ * log grows, so that a proof costs O(log size) hashes and at most two reads of 32 records.
+ * The tree of the first size records must have the root given (a signed checkpoint's), the
+ * consistency proof's first tree of m records root_m too: INK_ERR_NOT_FOUND when the records
+ * do not make them up (the kept hashes are then read afresh at the next proof). The paths are
+ * those of audit_inclusion_proof() and audit_consistency_proof() over the same leaves. */
+int audit_tree_inclusion(struct store *st, uint64_t size, const uint8_t root[static AUDIT_HASH_LEN],
+                         uint64_t m, uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+int audit_tree_consistency(struct store *st, uint64_t size, const uint8_t root[static AUDIT_HASH_LEN],
+                           uint64_t m, const uint8_t root_m[static AUDIT_HASH_LEN],
+                           uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+/* Frees the kept tree (audit_log_stop() does; a store closed and another opened needs it). */
+void audit_tree_forget(void);
 /* Retention: moves the records up to the newest checkpoint whose last record is older than
  * cutoff (UTC seconds) into DIR/audit-<first>-<last>.json, an export bundle that verifies on
  * its own, records the archive with the tree's frontier, then deletes those rows. *first and

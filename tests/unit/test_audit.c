@@ -427,6 +427,83 @@ test_merkle_proofs(void **state)
 	}
 }
 
+/* Appends records seq from+1 .. to to the store, as one commit each 64. */
+static void
+tree_fill(struct store *st, int from, int to)
+{
+	static struct store_audit_rec recs[64];
+	const struct store_audit_rec *p[64];
+	int64_t seqs[64];
+	struct audit_event ev = { .actor = "alice", .action = "csc.signHash", .result = AUDIT_SUCCESS };
+	char detail[32];
+	int i, k;
+
+	for (i = from; i < to;) {
+		for (k = 0; k < 64 && i < to; k++, i++) {
+			snprintf(detail, sizeof(detail), "record %d", i + 1);
+			ev.detail = detail;
+			audit_record_fill(&recs[k], &ev, 1700000000 + i);
+			p[k] = &recs[k];
+		}
+		assert_int_equal(st->ops->audit_insert_batch(st, p, (size_t)k, seqs), 0);
+	}
+}
+
+/* The proofs from the kept tree are those of the whole tree rebuilt, hash for hash, for every
+ * leaf at sizes around the kept chunks (32 leaves), as the log grows under it; a root the
+ * records do not make is refused. */
+static void
+test_tree_proofs(void **state)
+{
+	static const uint64_t sizes[] = { 1, 2, 31, 32, 33, 63, 64, 65, 96, 127, 128, 129, 200, 256, 300 };
+	uint8_t path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN], want[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
+	uint8_t root[AUDIT_HASH_LEN], root_m[AUDIT_HASH_LEN], bad[AUDIT_HASH_LEN];
+	uint8_t (*l)[AUDIT_HASH_LEN] = NULL;
+	struct audit_frontier prefix, f;
+	struct fx *fx = *state;
+	size_t plen, wlen, i, k;
+	uint64_t n, m, have = 0;
+
+	audit_tree_forget();
+	for (i = 0; i < INK_ARRAY_LEN(sizes); i++) {
+		n = sizes[i];
+		tree_fill(fx->st, (int)have, (int)n);
+		have = n;
+		assert_int_equal(audit_read_leaves(fx->st, n, &prefix, &l), 0);
+		memset(&f, 0, sizeof(f));
+		for (k = 0; k < n; k++)
+			audit_frontier_add(&f, l[k]);
+		audit_frontier_root(&f, root);
+		for (m = 0; m < n; m++) {
+			assert_int_equal(audit_inclusion_proof((const uint8_t (*)[AUDIT_HASH_LEN])l, n, m, want, &wlen), 0);
+			assert_int_equal(audit_tree_inclusion(fx->st, n, root, m, path, &plen), 0);
+			assert_int_equal(plen, wlen);
+			assert_memory_equal(path, want, wlen * AUDIT_HASH_LEN);
+		}
+		for (m = 1; m <= n; m++) {
+			memset(&f, 0, sizeof(f));
+			for (k = 0; k < m; k++)
+				audit_frontier_add(&f, l[k]);
+			audit_frontier_root(&f, root_m);
+			assert_int_equal(audit_consistency_proof((const uint8_t (*)[AUDIT_HASH_LEN])l, n, m, want, &wlen), 0);
+			assert_int_equal(audit_tree_consistency(fx->st, n, root, m, root_m, path, &plen), 0);
+			assert_int_equal(plen, wlen);
+			assert_memory_equal(path, want, wlen * AUDIT_HASH_LEN);
+		}
+		free(l);
+		l = NULL;
+	}
+	/* a root the records do not make, a first tree that is not theirs, a record not there */
+	memcpy(bad, root, AUDIT_HASH_LEN);
+	bad[0] ^= 1;
+	assert_int_equal(audit_tree_inclusion(fx->st, have, bad, 0, path, &plen), INK_ERR_NOT_FOUND);
+	assert_int_equal(audit_tree_inclusion(fx->st, have, root, 0, path, &plen), 0);
+	assert_int_equal(audit_tree_consistency(fx->st, have, root, 5, bad, path, &plen), INK_ERR_NOT_FOUND);
+	assert_int_equal(audit_tree_inclusion(fx->st, have + 40, root, 0, path, &plen), INK_ERR_NOT_FOUND);
+	assert_int_equal(audit_tree_inclusion(fx->st, have, root, have, path, &plen), INK_ERR_INVALID);
+	audit_tree_forget();
+}
+
 /* ---- checkpoints, bundles and the verifier, with an in-process signer ---- */
 
 struct signer {
@@ -584,6 +661,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merkle_vectors),
 		cmocka_unit_test(test_merkle_proofs),
+		cmocka_unit_test_setup_teardown(test_tree_proofs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_and_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_read, setup, teardown),
