@@ -37,6 +37,24 @@ void audit_record_fill(struct store_audit_rec *rec, const struct audit_event *ev
 int audit_read(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out,
                size_t *n) INK_WUR;
 
+/* ---- refusals of requests nobody authenticated (refusals.c) ----
+ * Counted per source address so that a flood of them costs a bounded number of records: the
+ * first burst refusals of each action from a source in an interval are records of their own,
+ * the rest are counted, and when the interval ends each source that had refusals counted gets
+ * one "audit.refusals" record with the counts per action and reason (docs/audit.md). A table
+ * of slots sources; sources beyond it are counted together as "other-sources". */
+struct audit_refusals;
+/* interval in seconds; slots a power of two (at most 65536). */
+int audit_refusals_new(struct store *st, int64_t interval, unsigned burst, size_t slots,
+                       struct audit_refusals **out) INK_WUR;
+void audit_refusals_free(struct audit_refusals *ar);
+/* Records the refusal ev (ev->source names the source): at once with audit_append() while the
+ * source's allowance for ev->action lasts, else as a count. */
+int audit_refusal(struct audit_refusals *ar, const struct audit_event *ev) INK_WUR;
+/* Writes the records of the interval once it is over (all: now, as at shutdown) and starts
+ * the next; *next is when the interval under way ends (0: no refusal counted since). */
+int audit_refusals_flush(struct audit_refusals *ar, bool all, int64_t *next) INK_WUR;
+
 /* ---- the tamper-evident log: RFC 9162 Merkle tree over canonical records ---- */
 
 #define AUDIT_HASH_LEN 32          /* SHA-256 */
