@@ -303,7 +303,7 @@ proofs(struct store *st, uint64_t size, struct proof_times *pt)
 	pt->kept = k;
 	pt->kept_us = (now_s() - t0) * 1e6 / k;
 	/* the same path, hash for hash, as the rebuild's (the last rebuilt leaf) */
-	m = 4 * 2654435761u % size;
+	m = (uint64_t)4 * 2654435761u % size;
 	if ((r = audit_tree_inclusion(st, size, root, m, path, &plen)) != 0 || plen != wlen ||
 	    memcmp(path, want, plen * AUDIT_HASH_LEN) != 0)
 		die("kept tree proof differs from the rebuilt one", INK_ERR_INTERNAL);

@@ -206,8 +206,10 @@ audit_start(struct srv *s, const char *config)
 		audit_system(s, "audit.integrity", "failure", detail);
 	}
 	snprintf(detail, sizeof(detail), "audit_checkpoint_interval=%lld audit_clock_tolerance=%lld "
-	         "audit_retention=%lld", (long long)s->cfg.audit_checkpoint_interval,
-	         (long long)s->cfg.audit_clock_tolerance, (long long)s->cfg.audit_retention);
+	         "audit_retention=%lld audit_refusal_interval=%lld audit_refusal_burst=%lld",
+	         (long long)s->cfg.audit_checkpoint_interval, (long long)s->cfg.audit_clock_tolerance,
+	         (long long)s->cfg.audit_retention, (long long)s->cfg.audit_refusal_interval,
+	         (long long)s->cfg.audit_refusal_burst);
 	audit_system(s, "audit.parameters", AUDIT_SUCCESS, detail);
 	/* the configuration in force, by its hash: a change shows as a new value */
 	if (ink_read_file(config, 1 << 20, &text, &len) == 0) {
