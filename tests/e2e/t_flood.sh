@@ -136,19 +136,8 @@ tsa_ms=$((tsa_end - t1))
 ok "a /tsa during a signHash of 1000 RSA-3072 signatures ($sign_ms ms alone): answered in $tsa_ms ms, $((sign_end - tsa_end)) ms before the signHash ended (alone: $alone_ms ms)"
 
 # ---- 4. inclusion proofs from the kept tree ----
-tokfile() { printf '%s' "$2" >"$T/$1.tok"; chmod 600 "$T/$1.tok"; }
 tokfile alice "$alice"
 tokfile aud "$aud"
-icli() {
-	local who=$1
-	shift
-	RC=0
-	timeout 120 "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/$who.tok" "$@" \
-		>"$T/cli.out" 2>"$T/cli.err" </dev/null || RC=$?
-	OUT=$(cat "$T/cli.out")
-	ERR=$(cat "$T/cli.err")
-	printf 'inkan %s -> rc %s\n   out: %s\n   err: %s\n' "$*" "$RC" "${OUT:0:300}" "${ERR:0:300}" >>"$TRANSCRIPT"
-}
 LOGKEY="$DATA/ca/audit-log.pem"
 proof_ok() { # WHO SEQ [HEX]
 	icli "$1" audit proof "$2" --out "$T/proof.json" --key "$LOGKEY"
