@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Leaves under one kept hash: 2^TREE_CHUNK_BITS. The tree then costs about 64 / TREE_CHUNK bytes a
- * record in memory (2 MB for a million), and a proof reads at most two chunks of records. */
+/* Leaves under one kept hash: 2^TREE_CHUNK_BITS. The tree then costs 64 / TREE_CHUNK bytes a record
+ * (twice that while an array waits to fill after doubling), and a proof reads at most two
+ * chunks of records. */
 #define TREE_CHUNK_BITS 5
 #define TREE_CHUNK ((uint64_t)1 << TREE_CHUNK_BITS)
 #define TREE_LEVELS (64 - TREE_CHUNK_BITS)
