@@ -256,6 +256,10 @@ struct ink_config {
 	int64_t audit_checkpoint_interval; /* seconds between signed checkpoints of the audit log */
 	int64_t audit_clock_tolerance;     /* seconds the clock may go back before it is an event */
 	int64_t audit_retention;           /* seconds records stay in the database (0: for ever) */
+	int64_t audit_refusal_interval;    /* seconds over which unauthenticated refusals are counted */
+	int64_t audit_refusal_burst;       /* of these, written singly per source and action */
+	int64_t tsa_rate;                  /* time-stamps per second, whole service (0: no limit) */
+	int64_t tsa_client_rate;           /* time-stamps per second, one signer or address (0: none) */
 };
 
 /* Fills cfg with the built-in defaults for data directory dir. */

@@ -56,11 +56,15 @@ struct srv_listener {
 };
 
 struct srv_limits;
+struct srv_rate;
+struct audit_refusals;
 
 struct srv {
 	struct ink_config cfg;
 	struct srv_limits *lim;  /* limits.c */
 	struct store *st;
+	struct audit_refusals *refusals; /* refusals of unauthenticated requests, counted */
+	struct srv_rate *tsa_rate;       /* the built-in TSA's rate limit */
 	struct sam_client *sam;
 	struct auth_ctx actx;
 	struct srv_listener ls[SRV_MAX_LISTENERS];
@@ -168,6 +172,16 @@ void srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate);
 /* The connection limit given to MHD: max_connections and the new sources' reserve. */
 unsigned srv_limits_mhd_connections(const struct ink_config *cfg);
 
+/* ---- rate limits (ratelimit.c): token buckets, one for everyone, one per client ---- */
+
+/* rate and per_client are requests a second, each with a burst of as many (0: no limit);
+ * slots (a power of two) clients are told apart, the rest share one bucket. */
+int srv_rate_new(int64_t rate, int64_t per_client, size_t slots, struct srv_rate **out) INK_WUR;
+void srv_rate_free(struct srv_rate *rl);
+/* Takes a request of client (NULL: anyone); false when over either limit, nothing taken, with
+ * *retry_after the whole seconds after which it would pass. */
+bool srv_rate_take(struct srv_rate *rl, const char *client, unsigned *retry_after) INK_WUR;
+
 /* ---- lifecycle (http.c) ---- */
 
 /* Starts one MHD daemon per distinct address; writes DATA/inkand/inkand.addr (which
@@ -188,8 +202,13 @@ void reply_error(struct srv_request *rq, unsigned status, const char *code, cons
 void reply_ink_err(struct srv_request *rq, int err, const char *desc);
 /* Parses the body per spec into out; on failure replies 400 and returns non-zero. */
 int req_parse(struct srv_request *rq, const struct json_field *spec, void *out) INK_WUR;
-/* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). */
+/* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). Without an
+ * authenticated principal it is counted per source past the first few (req_audit_event). */
 void req_audit_refusal(struct srv_request *rq, const char *action, const char *why);
+/* Writes the record of a refusal: as audit_append() when someone is authenticated, else
+ * through the per-source count of refusals (audit_refusal()). */
+struct audit_event;
+int req_audit_event(struct srv_request *rq, const struct audit_event *ev) INK_WUR;
 /* Signs a checkpoint over everything written so far (*h) and fetches the log public key
  * (*spki malloc'd) from inkan-sam: what the audit endpoints hand out. */
 struct audit_head;
@@ -270,10 +289,13 @@ void ep_tsa(struct srv_request *rq);
 void ep_csc_timestamp(struct srv_request *rq);
 
 /* The built-in TSA, shared by /tsa and signatures/timestamp (ep_tsa.c): a TimeStampResp from
- * the SAM for tr (*resp malloc'd), audited as tsa.timestamp; tsa_audit records a refusal. */
+ * the SAM for tr (*resp malloc'd), audited as tsa.timestamp; tsa_audit records a refusal.
+ * tsa_rate_ok takes the request from the TSA's rate limits (tsa_rate, tsa_client_rate), or
+ * replies 429 with Retry-After, audits the refusal and returns false. */
 struct formats_tsa_req;
 int tsa_issue(struct srv_request *rq, const struct formats_tsa_req *tr, uint8_t **resp,
               size_t *len) INK_WUR;
 void tsa_audit(struct srv_request *rq, const char *serial, const char *result, const char *detail);
+bool tsa_rate_ok(struct srv_request *rq) INK_WUR;
 
 #endif
