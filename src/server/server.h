@@ -113,7 +113,8 @@ struct srv_request {
 	long long body_held;   /* bytes of body counted against max_body_total */
 	unsigned retry_after;  /* seconds, for a 429 or 503 (0: no Retry-After) */
 	char request_id[17];
-	char source[64];
+	char source[64];       /* the client's address (behind a trusted proxy: the one it names) */
+	char source_key[64];   /* what limits count by: the address, an IPv6 one's /64 */
 	struct auth_req areq;
 	struct auth_principal who;
 	char params[SRV_MAX_PARAMS][STORE_TEXT_MAX + 1];  /* decoded {} path segments */
@@ -156,8 +157,9 @@ void srv_limits_notify(void *cls, struct MHD_Connection *mc, void **socket_conte
                        enum MHD_ConnectionNotificationCode code);
 /* The connection enters phase (its deadline starts now). */
 void srv_limits_phase(struct MHD_Connection *mc, enum srv_conn_phase phase);
-/* rq->source becomes the client a trusted proxy names in X-Forwarded-For (rightmost address
- * that is not a trusted proxy); a malformed header leaves the proxy as the source. */
+/* rq->source becomes the client a trusted proxy names in X-Forwarded-For (every line, in
+ * order: the rightmost address that is not a trusted proxy); a malformed header leaves the
+ * proxy as the source. Sets rq->source_key. */
 void srv_limits_source(struct srv_request *rq);
 /* One login attempt for rq's source: 0, or INK_ERR_BUSY with *retry_after seconds. */
 int srv_limits_login(struct srv_request *rq, unsigned *retry_after) INK_WUR;
@@ -166,7 +168,8 @@ int srv_limits_login(struct srv_request *rq, unsigned *retry_after) INK_WUR;
 bool srv_limits_body_take(struct srv *s, long long n) INK_WUR;
 /* Gives n counted bytes back. */
 void srv_limits_body_give(struct srv *s, long long n);
-/* A slot of gate for rq's source (ink_gate_enter): 0 or INK_ERR_BUSY. */
+/* A slot of gate for rq's source (ink_gate_enter; an authenticated caller first): 0 or
+ * INK_ERR_BUSY. */
 int srv_limits_gate_enter(struct srv_request *rq, enum srv_gate gate) INK_WUR;
 void srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate);
 /* The connection limit given to MHD: max_connections and the new sources' reserve. */
