@@ -72,6 +72,21 @@ keys_pin_check_policy(const char *pin)
 
 /* ---- the key-encryption key ---- */
 
+int
+keys_pin_stretch(const struct keys *k, const struct keys_kdf *cost, const char *pin,
+                 const uint8_t *salt, size_t saltlen, uint8_t out[static 32])
+{
+	int r, ar;
+
+	/* The SAM bounds its own Argon2id runs: it does not count on inkand to. */
+	if (k->params.kdf_gate != NULL && (r = ink_gate_enter(k->params.kdf_gate, "sam", false)) != 0)
+		return r;
+	ar = argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen, out, 32);
+	if (k->params.kdf_gate != NULL)
+		ink_gate_leave(k->params.kdf_gate, "sam");
+	return ar == ARGON2_OK ? 0 : INK_ERR_CRYPTO;
+}
+
 /* kek = HKDF-SHA256(ikm = master || Argon2id(PIN, salt), salt, info): neither the database
  * with the master key nor the PIN alone yields it. */
 static int
@@ -82,21 +97,14 @@ derive_kek(struct keys *k, const struct keys_kdf *cost, const char *pin, const u
 	EVP_KDF_CTX *kctx = NULL;
 	OSSL_PARAM params[5], *p = params;
 	uint8_t *ikm = NULL;
-	int r = INK_ERR_CRYPTO, ar;
+	int r = INK_ERR_CRYPTO;
 
 	if ((ikm = secmem_alloc(KEYS_MASTER_LEN + 32)) == NULL)
 		return INK_ERR_ALLOC;
 	memcpy(ikm, k->master, KEYS_MASTER_LEN);
-	/* The SAM bounds its own Argon2id runs: it does not count on inkand to. */
-	if (k->params.kdf_gate != NULL && (r = ink_gate_enter(k->params.kdf_gate, "sam", false)) != 0)
+	if ((r = keys_pin_stretch(k, cost, pin, salt, saltlen, ikm + KEYS_MASTER_LEN)) != 0)
 		goto out;
-	ar = argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen,
-	                       ikm + KEYS_MASTER_LEN, 32);
-	if (k->params.kdf_gate != NULL)
-		ink_gate_leave(k->params.kdf_gate, "sam");
 	r = INK_ERR_CRYPTO;
-	if (ar != ARGON2_OK)
-		goto out;
 	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
 	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)
 		goto out;

@@ -109,6 +109,10 @@ int keys_p11_open(const char *dir, const struct keys_params *kp, struct keys_p11
 void keys_p11_close(struct keys_p11 *p);
 /* The per-credential derivation data: SHA-256 over a label, Argon2id(PIN, salt) with the
  * configured parameters, id, owner and algo. It plays the role of the soft backend's kek. */
+/* Argon2id(PIN, salt) into out under the SAM's own bound on how many run at once
+ * (params.kdf_gate): INK_ERR_BUSY when it is full. */
+int keys_pin_stretch(const struct keys *k, const struct keys_kdf *cost, const char *pin,
+                     const uint8_t *salt, size_t saltlen, uint8_t out[static 32]) INK_WUR;
 int keys_p11_derive_data(const struct keys *k, const struct keys_kdf *cost, const char *pin, const uint8_t *salt,
                          size_t saltlen, const char *id, const char *owner, const char *algo,
                          uint8_t data[static KEYS_P11_DATA_LEN]) INK_WUR;

@@ -6,7 +6,6 @@
 #include "keys/keys.h"
 #include "keys/keys_int.h"
 
-#include <argon2.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -378,10 +377,9 @@ keys_p11_derive_data(const struct keys *k, const struct keys_kdf *cost, const ch
 
 	if ((a = secmem_alloc(32)) == NULL)
 		return INK_ERR_ALLOC;
-	(void)k;
-	if (argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen, a, 32) !=
-	    ARGON2_OK)
+	if ((r = keys_pin_stretch(k, cost, pin, salt, saltlen, a)) != 0)
 		goto out;
+	r = INK_ERR_CRYPTO;
 	/* data = SHA-256("inkan p11 v1" 0 || Argon2id(PIN, salt) || id 0 || owner 0 || algo 0):
 	 * bound to the credential like the soft backend's associated data. */
 	if ((ctx = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
