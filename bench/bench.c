@@ -536,9 +536,10 @@ headers_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
-int
-bench_post(const struct bench_svc *svc, struct bench_client *c, const char *path,
-           const char *ctype, const char *authz, const void *body, size_t len, long *status)
+/* One request: a POST when body is not NULL, else a GET. */
+static int
+request(const struct bench_svc *svc, struct bench_client *c, const char *path,
+        const char *ctype, const char *authz, const void *body, size_t len, long *status)
 {
 	struct curl_slist *hdrs = NULL, *nh;
 	char url[512], ct[128], *ah = NULL;
@@ -549,10 +550,12 @@ bench_post(const struct bench_svc *svc, struct bench_client *c, const char *path
 	c->reply.len = 0;
 	c->last = CURLE_FAILED_INIT;
 	snprintf(url, sizeof(url), "%s%s", svc->url, path);
-	snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
-	if ((nh = curl_slist_append(hdrs, ct)) == NULL)
-		goto out;
-	hdrs = nh;
+	if (ctype != NULL) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+		if ((nh = curl_slist_append(hdrs, ct)) == NULL)
+			goto out;
+		hdrs = nh;
+	}
 	if (authz != NULL) {
 		if ((ah = bench_header_value("Authorization:", authz)) == NULL ||
 		    (nh = curl_slist_append(hdrs, ah)) == NULL)
@@ -561,14 +564,16 @@ bench_post(const struct bench_svc *svc, struct bench_client *c, const char *path
 	}
 	r = INK_ERR_INTERNAL;
 	if (curl_easy_setopt(c->h, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK ||
+	    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, hdrs) != CURLE_OK)
+		goto out;
+	if (body != NULL ?
 	    curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
-	    curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)len) != CURLE_OK)
+	    curl_easy_setopt(c->h, CURLOPT_POSTFIELDSIZE, (long)len) != CURLE_OK :
+	    curl_easy_setopt(c->h, CURLOPT_HTTPGET, 1L) != CURLE_OK)
 		goto out;
 	cr = c->last = curl_easy_perform(c->h);
 	/* The handle keeps the pointers: nothing of this request may outlive it there. */
 	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, NULL);
 	if (cr != CURLE_OK) {
 		r = INK_ERR_IO;
 		goto out;
@@ -579,6 +584,20 @@ out:
 	headers_free(hdrs);
 	bench_freezero_str(&ah);
 	return r;
+}
+
+int
+bench_post(const struct bench_svc *svc, struct bench_client *c, const char *path,
+           const char *ctype, const char *authz, const void *body, size_t len, long *status)
+{
+	return request(svc, c, path, ctype, authz, body != NULL ? body : "", len, status);
+}
+
+int
+bench_get(const struct bench_svc *svc, struct bench_client *c, const char *path,
+          const char *authz, long *status)
+{
+	return request(svc, c, path, NULL, authz, NULL, 0, status);
 }
 
 int
@@ -859,8 +878,9 @@ out:
 	return r;
 }
 
+/* The certificate (DER) and its public key of key k. */
 static int
-cert_pubkey(const char *b64, EVP_PKEY **pub)
+cert_pubkey(const char *b64, struct bench_account *a, size_t k)
 {
 	uint8_t *der = NULL;
 	const uint8_t *p;
@@ -868,13 +888,15 @@ cert_pubkey(const char *b64, EVP_PKEY **pub)
 	X509 *x = NULL;
 	int r;
 
-	*pub = NULL;
 	if ((r = b64_decode(b64, &der, &len)) != 0)
 		goto out;
 	p = der;
 	r = INK_ERR_CRYPTO;
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || (*pub = X509_get_pubkey(x)) == NULL)
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || (a->pub[k] = X509_get_pubkey(x)) == NULL)
 		goto out;
+	a->cert[k] = der;
+	a->cert_len[k] = len;
+	der = NULL;
 	r = 0;
 out:
 	X509_free(x);
@@ -911,7 +933,10 @@ bench_make_key(const struct bench_svc *svc, struct bench_client *c, struct bench
 		goto out;
 	snprintf(a->cred[k], sizeof(a->cred[k]), "%s", id);
 	EVP_PKEY_free(a->pub[k]);
-	r = cert_pubkey(cert, &a->pub[k]);
+	free(a->cert[k]);
+	a->pub[k] = NULL;
+	a->cert[k] = NULL;
+	r = cert_pubkey(cert, a, k);
 out:
 	json_decref(reply);
 	return r;
@@ -923,7 +948,9 @@ bench_account_clear(struct bench_account *a)
 	size_t k;
 
 	bench_freezero_str(&a->authz);
-	for (k = 0; k < BENCH_KEYS_MAX; k++)
+	for (k = 0; k < BENCH_KEYS_MAX; k++) {
 		EVP_PKEY_free(a->pub[k]);
+		free(a->cert[k]);
+	}
 	OPENSSL_cleanse(a, sizeof(*a));
 }

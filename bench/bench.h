@@ -32,6 +32,8 @@ struct bench_account {
 	char password[64];                   /* the holder's own, after the first change */
 	char cred[BENCH_KEYS_MAX][65];
 	EVP_PKEY *pub[BENCH_KEYS_MAX];
+	uint8_t *cert[BENCH_KEYS_MAX];       /* its certificate, DER */
+	size_t cert_len[BENCH_KEYS_MAX];
 };
 
 /* The service under test: its data directory, the running inkand and its inkan-sam. */
@@ -116,10 +118,14 @@ int bench_client_init(const struct bench_svc *svc, struct bench_client *c,
                       const char *source) INK_WUR;
 void bench_client_free(struct bench_client *c);
 /* One POST of len bytes to path with the given Content-Type and optional Authorization value;
- * the answer in c->reply, its status in *status. INK_ERR_IO when no HTTP answer came. */
+ * the answer in c->reply, its status in *status. INK_ERR_IO when no HTTP answer came (libcurl's
+ * reason in c->last). */
 int bench_post(const struct bench_svc *svc, struct bench_client *c, const char *path,
                const char *ctype, const char *authz, const void *body, size_t len,
                long *status) INK_WUR;
+/* One GET of path with optional Authorization; as bench_post. */
+int bench_get(const struct bench_svc *svc, struct bench_client *c, const char *path,
+              const char *authz, long *status) INK_WUR;
 /* POST JSON text to path with optional Authorization; the reply must have status want and is
  * left in c->reply (the caller wipes it). */
 int bench_post_text(const struct bench_svc *svc, struct bench_client *c, const char *path,
