@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -351,6 +352,9 @@ bench_start_inkand(struct bench_svc *svc)
 	if (pid == 0) {
 		int fd = open(svc->logfile, O_WRONLY | O_CREAT | O_APPEND, 0600);
 
+		/* A benchmark that dies leaves no inkand behind (inkan-sam follows inkand). */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1)
+			_exit(127);
 		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
 			_exit(127);
 		execl(prog, prog, "--data", svc->datadir, "--listen", listen, (char *)NULL);
@@ -510,6 +514,8 @@ bench_client_init(const struct bench_svc *svc, struct bench_client *c, const cha
 	    curl_easy_setopt(c->h, CURLOPT_TIMEOUT, BENCH_HTTP_TIMEOUT) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c) != CURLE_OK ||
+	    /* inkand closes a connection idle for 30 s: never send on one that old */
+	    curl_easy_setopt(c->h, CURLOPT_MAXAGE_CONN, 20L) != CURLE_OK ||
 	    (c->source[0] != '\0' &&
 	     curl_easy_setopt(c->h, CURLOPT_INTERFACE, c->source) != CURLE_OK))
 		return INK_ERR_INTERNAL;

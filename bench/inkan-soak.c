@@ -28,7 +28,7 @@
 #define SOAK_HASHES 50               /* hashes one authorization allows */
 #define SOAK_SAD_MAX_AGE 240         /* a SAD lives 5 min; older ones are dropped */
 #define SOAK_SAMPLE_SECS 10          /* RSS reported every ... */
-#define SOAK_WARMUP_PCT 20
+#define SOAK_WARMUP_PCT 50            /* SADs live 5 min: the SAM grows until the first expire */
 #define SOAK_RSS_BOUND_PCT 10
 #define SOAK_TOTP_MARGIN 15          /* as bench_totp_next: a step with this much of it left */
 #define SOAK_ERRORS_SHOWN 5          /* unexpected answers printed per endpoint */
@@ -648,11 +648,10 @@ soak_watch(struct soak *s, double start)
 		rs = bench_rss_kib(s->svc.sam);
 		fi = fi < 0 || (ri >= 0 && ri < fi) ? ri : fi;
 		fs = fs < 0 || (rs >= 0 && rs < fs) ? rs : fs;
-		if (++tick % SOAK_SAMPLE_SECS == 0 || now - start >= s->duration) {
-			struct rss_sample *sm = &s->samples[s->nsamples];
+		if ((++tick % SOAK_SAMPLE_SECS == 0 || now - start >= s->duration) &&
+		    s->nsamples < cap) {
+			struct rss_sample *sm = &s->samples[s->nsamples++];
 
-			if (s->nsamples < cap)
-				s->nsamples++;
 			sm->t = now - start;
 			sm->inkand = ri;
 			sm->sam = rs;
