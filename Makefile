@@ -2,7 +2,8 @@
 # `make test` builds with ASan+UBSan and runs every test, then fuzzes every parser briefly,
 # `make fuzz` fuzzes every parser for FUZZ_SECONDS each (clang), `make bench` measures signing,
 # verification and local hashing (Release), `make bench-verify` verification alone,
-# `make bench-hash` the hashing of `inkan sign` against `openssl dgst`.
+# `make bench-hash` the hashing of `inkan sign` against `openssl dgst`, `make soak` a 10-minute
+# mixed load and 20 SIGKILLs of inkand and inkan-sam (Release).
 BUILD      ?= build
 TESTBUILD  ?= build-test
 DATA       ?= var
@@ -13,7 +14,7 @@ FUZZ_SECONDS ?= 60
 # Seconds per harness of the short fuzz that ends `make test`.
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all deps run test fuzz bench bench-verify bench-audit bench-hash clean
+.PHONY: all deps run test fuzz bench bench-verify bench-audit bench-hash soak clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -69,6 +70,15 @@ bench-hash: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build-bench -j $(JOBS) --target inkan-hash-bench
 	build-bench/inkan-hash-bench $(filter --json,$(BENCH_ARGS))
+
+# Soak and crash loop on the optimised build (docs/performance.md): 64 connections from their own
+# loopback addresses for 10 minutes, then 20 SIGKILLs under signing load; fails on any error of
+# a well-formed request, RSS growth over 10 % after warm-up, or a signature without its audit
+# record. SOAK_ARGS e.g. "--json" or "-d 120 --crash 5".
+soak: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build-bench -j $(JOBS) --target inkan-soak inkand inkan-sam inkan-cli
+	build-bench/inkan-soak --crash 20 $(SOAK_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)

@@ -1,10 +1,8 @@
 /* inkan-verify-bench: small detached CAdES signatures verified by inkan (API, CLI) and by openssl (CMS_verify, `openssl cms -verify`). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <math.h>
-#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -23,6 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "bench.h"
 #include "common/common.h"
 #include "verify/verify.h"
 
@@ -106,27 +105,6 @@ on_signal(int sig)
 	interrupted = 1;
 }
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static size_t
-cpus_usable(void)
-{
-	cpu_set_t set;
-	long n;
-
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return (size_t)CPU_COUNT(&set);
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n > 0 ? (size_t)n : 1;
-}
-
 static void
 ossl_fail(const char *what)
 {
@@ -136,21 +114,6 @@ ossl_fail(const char *what)
 	ERR_error_string_n(e, buf, sizeof(buf));
 	fprintf(stderr, "inkan-verify-bench: %s: %s\n", what, e != 0 ? buf : "failed");
 	ERR_clear_error();
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
-}
-
-static int
-rm_tree(const char *dir)
-{
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : INK_ERR_IO;
 }
 
 static void
@@ -618,25 +581,6 @@ sanity(struct vb *b)
 	return 0;
 }
 
-static int
-cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, c = *(const double *)y;
-
-	return a < c ? -1 : a > c;
-}
-
-/* Nearest-rank percentile of sorted v[n]. */
-static double
-percentile(const double *v, size_t n, double pct)
-{
-	size_t rank = (size_t)ceil(pct / 100.0 * (double)n);
-
-	if (n == 0)
-		return 0;
-	return v[rank == 0 ? 0 : rank - 1];
-}
-
 /* Verifies the n signatures one after the other with method m. */
 static int
 measure(struct vb *b, enum method m)
@@ -652,16 +596,16 @@ measure(struct vb *b, enum method m)
 		return INK_ERR_ALLOC;
 	if (!b->json)
 		fprintf(stderr, "inkan-verify-bench: %s...\n", methods[m].label);
-	start = mono_now();
+	start = bench_mono_now();
 	for (i = 0; i < b->n; i++) {
 		if (interrupted)
 			return INK_ERR_INVALID;
 		doc_path(b, i, dp, sizeof(dp));
 		sig_path(b, i, sp, sizeof(sp));
 		ok = false;
-		t0 = mono_now();
+		t0 = bench_mono_now();
 		r = verify_fns[m](b, dp, sp, &ok);
-		t1 = mono_now();
+		t1 = bench_mono_now();
 		if (r != 0) {
 			fprintf(stderr, "inkan-verify-bench: %s on %s: %s\n", methods[m].label, sp,
 			        ink_err_str(r));
@@ -672,11 +616,11 @@ measure(struct vb *b, enum method m)
 		if (ok)
 			res->passed++;
 	}
-	res->wall = mono_now() - start;
-	qsort(res->lat, b->n, sizeof(double), cmp_double);
+	res->wall = bench_mono_now() - start;
+	qsort(res->lat, b->n, sizeof(double), bench_cmp_double);
 	res->mean = sum / (double)b->n;
-	res->p50 = percentile(res->lat, b->n, 50);
-	res->p99 = percentile(res->lat, b->n, 99);
+	res->p50 = bench_percentile(res->lat, b->n, 50);
+	res->p99 = bench_percentile(res->lat, b->n, 99);
 	if (res->passed != b->n) {
 		fprintf(stderr, "inkan-verify-bench: %s: %zu of %zu signatures not accepted%s\n",
 		        methods[m].label, b->n - res->passed, b->n,
@@ -824,7 +768,7 @@ parse_args(struct vb *b, int argc, char **argv)
 	b->n = VB_SIGNATURES;
 	b->bytes = VB_BYTES;
 	b->key = &keys[0];
-	b->ncpus = cpus_usable();
+	b->ncpus = bench_cpus();
 	b->openssl = "openssl";
 	if (ink_exe_sibling("", NULL, b->bindir, sizeof(b->bindir)) != 0)
 		return INK_ERR_IO;
@@ -921,7 +865,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	openssl_version(&b);
-	t0 = mono_now();
+	t0 = bench_mono_now();
 	if (!b.json)
 		fprintf(stderr, "inkan-verify-bench: PKI, %zu documents and signatures in %s...\n",
 		        b.n, b.tmpdir);
@@ -935,7 +879,7 @@ main(int argc, char **argv)
 	}
 	if ((r = sanity(&b)) != 0)
 		goto out;
-	b.setup_secs = mono_now() - t0;
+	b.setup_secs = bench_mono_now() - t0;
 	for (m = 0; m < NMETHODS; m++)
 		if ((r = measure(&b, (enum method)m)) != 0)
 			goto out;
@@ -954,7 +898,7 @@ out:
 	X509_free(b.signer);
 	EVP_PKEY_free(b.root_key);
 	EVP_PKEY_free(b.signer_pkey);
-	if (b.tmpdir[0] != '\0' && rm_tree(b.tmpdir) != 0) {
+	if (b.tmpdir[0] != '\0' && bench_rm_tree(b.tmpdir) != 0) {
 		fprintf(stderr, "inkan-verify-bench: could not remove %s\n", b.tmpdir);
 		rc = 1;
 	}
