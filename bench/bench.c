@@ -514,8 +514,9 @@ bench_client_init(const struct bench_svc *svc, struct bench_client *c, const cha
 	    curl_easy_setopt(c->h, CURLOPT_TIMEOUT, BENCH_HTTP_TIMEOUT) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 	    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c) != CURLE_OK ||
-	    /* inkand closes a connection idle for 30 s: never send on one that old */
-	    curl_easy_setopt(c->h, CURLOPT_MAXAGE_CONN, 20L) != CURLE_OK ||
+	    /* inkand cuts a connection idle for header_timeout (10 s by default): never send on
+	     * one idle that long */
+	    curl_easy_setopt(c->h, CURLOPT_MAXAGE_CONN, 5L) != CURLE_OK ||
 	    (c->source[0] != '\0' &&
 	     curl_easy_setopt(c->h, CURLOPT_INTERFACE, c->source) != CURLE_OK))
 		return INK_ERR_INTERNAL;
