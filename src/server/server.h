@@ -167,6 +167,10 @@ void reply_key_err(struct srv_request *rq, int r);
 void reply_csc_err(struct srv_request *rq, int r);
 /* True for the /csc/v1/ paths (v1.0.4 field names). */
 bool req_is_v1(const struct srv_request *rq);
+/* A new signing PIN against the PIN policy (policy_check_pin, pin_min_len): on refusal audits
+ * action with the rule broken, replies 400 naming it (never the PIN) and returns non-zero.
+ * inkan-sam enforces the same rule; this check only gives the signer the reason. */
+int req_pin_policy(struct srv_request *rq, const char *pin, const char *action) INK_WUR;
 /* Decodes base64 hashes (each 1..64 bytes); *raw and *lens malloc'd; replies 400 on failure. */
 int req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw,
                size_t **lens) INK_WUR;
