@@ -14,6 +14,11 @@
 
 #define PARAM_MAX STORE_TEXT_MAX
 
+/* TLS 1.3, and TLS 1.2 with forward-secret AEAD suites only: ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 (no CBC, no SHA-1 MAC, no RSA or DHE key exchange). */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:" \
+	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
 /* ---- addresses ---- */
 
 struct parsed_addr {
@@ -122,6 +127,13 @@ dispatch(struct srv_request *rq)
 		reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request", "Request body too large");
 		return;
 	}
+	/* A body is parsed as JSON only when declared so (an empty one is no body). */
+	if (!rt->own_media && rq->body.len > 0 && !req_is_json(rq)) {
+		req_audit_refusal(rq, "http.media_type", "body not declared application/json");
+		reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
+		            "Content-Type must be application/json");
+		return;
+	}
 	if (rt->auth != SRV_AUTH_NONE) {
 		if ((token = bearer_token(rq)) == NULL) {
 			req_audit_refusal(rq, "auth.token", "no bearer token");
@@ -157,6 +169,17 @@ dispatch(struct srv_request *rq)
 }
 
 /* ---- libmicrohttpd callbacks ---- */
+
+/* MHD's unescape callback, for the path and each query argument: leaves them as sent. A path
+ * is decoded once, by routes.c, segment by segment (so %2536 stays "%36" and %2F never splits
+ * a segment); req_query_int decodes the arguments it reads. */
+static size_t
+keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
 
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -332,6 +355,7 @@ srv_listen(struct srv *s)
 			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 			    MHD_OPTION_END);
 		else
 			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
@@ -340,9 +364,10 @@ srv_listen(struct srv *s)
 			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 			    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
 			    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
-			    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+			    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			    MHD_OPTION_END);
 		if (l->daemon == NULL) {
 			log_error("cannot listen on %s", l->addr);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "audit/audit.h"
 #include "policy/policy.h"
@@ -199,6 +200,24 @@ req_parse(struct srv_request *rq, const struct json_field *spec, void *out)
 		reply_ink_err(rq, r, NULL);
 	}
 	return r;
+}
+
+bool
+req_is_json(const struct srv_request *rq)
+{
+	static const char json[] = "application/json";
+	const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (ct == NULL)
+		return false;
+	ct += strspn(ct, " \t");
+	if (strncasecmp(ct, json, sizeof(json) - 1) != 0)
+		return false;
+	ct += sizeof(json) - 1;
+	ct += strspn(ct, " \t");
+	/* "; charset=utf-8" and the like: JSON is UTF-8 whatever it says (jansson checks) */
+	return *ct == '\0' || *ct == ';';
 }
 
 void
@@ -500,16 +519,46 @@ reply_csc_err(struct srv_request *rq, int r)
 	}
 }
 
+/* One query argument looked for by its decoded name. */
+struct query_arg {
+	const char *name;
+	char value[32];        /* decoded */
+	int found;             /* 0 absent, 1 found, -1 malformed or given twice */
+};
+
+static enum MHD_Result
+query_arg_match(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_arg *q = cls;
+	char k[64];
+
+	(void)kind;
+	/* MHD left key and value as sent (http.c): each is decoded here, once. */
+	if (!srv_pct_decode(key, strlen(key), k, sizeof(k), true) || strcmp(k, q->name) != 0)
+		return MHD_YES;
+	if (q->found != 0 || value == NULL ||
+	    !srv_pct_decode(value, strlen(value), q->value, sizeof(q->value), true)) {
+		q->found = -1;
+		return MHD_NO;
+	}
+	q->found = 1;
+	return MHD_YES;
+}
+
 int
 req_query_int(struct srv_request *rq, const char *name, int64_t def, int64_t lo, int64_t hi, int64_t *out)
 {
-	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	struct query_arg q = { .name = name };
+	const char *v = q.value;
 	char *end;
 	long long x;
 
 	*out = def;
-	if (v == NULL)
+	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, query_arg_match, &q);
+	if (q.found == 0)
 		return 0;
+	if (q.found < 0)
+		return INK_ERR_INVALID;
 	errno = 0;
 	x = strtoll(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi)
