@@ -51,7 +51,8 @@ enum {
 	INK_ERR_WRONG_SUBJECT = -30, /* the certificate names someone other than the registered signer */
 	INK_ERR_KEY_USAGE = -31,     /* key usage not what the assurance level requires, or a CA */
 	INK_ERR_NO_WITNESS = -32,    /* a restore with nothing that shows later revocations */
-	INK_ERR_MAX_ = -33
+	INK_ERR_BUSY = -33,          /* at capacity: try again later (503 with Retry-After) */
+	INK_ERR_MAX_ = -34
 };
 
 /* Fixed English text for an INK_ERR_* code; never NULL. */
@@ -91,6 +92,25 @@ void ink_freezero_str(char *s);
 bool ink_ct_equal(const void *a, const void *b, size_t len) INK_WUR;
 /* Installs jansson allocators that wipe every block they free (secrets pass through JSON). */
 void secmem_json_wipe_on_free(void);
+
+/* ---- gate: at most N heavy jobs (Argon2id runs) at once, a bounded queue fair between sources ---- */
+
+#define INK_GATE_SOURCE_MAX 64
+#define INK_GATE_SLOTS_MAX 256
+#define INK_GATE_QUEUE_MAX 1024
+
+struct ink_gate;
+/* A gate of slots places, queue waiting places, each wait at most wait_ms. */
+int ink_gate_new(unsigned slots, unsigned queue, unsigned wait_ms, struct ink_gate **out) INK_WUR;
+void ink_gate_free(struct ink_gate *g);
+unsigned ink_gate_slots(const struct ink_gate *g);
+/* Takes a slot for source (an address; groups its jobs), waiting in the queue if none is free.
+ * INK_ERR_BUSY, having waited for nothing, when the queue is full (unless another source holds
+ * at least two more places: its newest waiter gives its place up, refused), or when the wait
+ * ran out. A freed slot goes to the oldest waiter of the sources with the fewest jobs running. */
+int ink_gate_enter(struct ink_gate *g, const char *source) INK_WUR;
+/* Gives back the slot ink_gate_enter() took for source. */
+void ink_gate_leave(struct ink_gate *g, const char *source);
 
 /* ---- bounded buffer: all untrusted bytes are read through this ---- */
 
@@ -201,6 +221,17 @@ struct ink_config {
 	int64_t argon2_m_kib;
 	int64_t argon2_t;
 	int64_t argon2_p;
+	int64_t argon2_slots;        /* Argon2id runs at once (0: the CPU count) */
+	int64_t argon2_queue;        /* requests waiting for an Argon2id slot */
+	int64_t verify_slots;        /* validations at once (0: the CPU count) */
+	int64_t verify_queue;        /* validations waiting for a slot */
+	int64_t max_connections;     /* per listener */
+	int64_t max_connections_per_source;
+	int64_t header_timeout;      /* seconds to a complete request header */
+	int64_t request_timeout;     /* seconds to a complete request body */
+	int64_t login_rate;          /* login attempts per source per minute */
+	int64_t max_body_total;      /* bytes of request bodies held at once */
+	char trusted_proxies[512];   /* addresses whose X-Forwarded-For is believed */
 	int64_t totp_window;         /* steps either side */
 	int64_t assurance_level;     /* 1-4: signer certificate key usage and rules */
 	int64_t cert_days;           /* signer certificate lifetime */
@@ -235,6 +266,8 @@ void config_defaults(struct ink_config *cfg, const char *dir);
 int config_load(struct ink_config *cfg, const char *path, char *err, size_t errsz) INK_WUR;
 /* Writes the documented default configuration file for cfg to path (mode 0640). */
 int config_write_default(const struct ink_config *cfg, const char *path) INK_WUR;
+/* A slots setting (argon2_slots, verify_slots): itself, or the CPU count when it is 0. */
+unsigned config_slots(int64_t setting);
 /* Applies one `key`, `value` pair (used by the loader and command-line overrides). */
 int config_set(struct ink_config *cfg, const char *key, const char *value, char *err, size_t errsz) INK_WUR;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL, CFG_OID };
 
@@ -40,6 +41,17 @@ static const struct cfg_entry cfg_table[] = {
 	INT("argon2_memory_kib", argon2_m_kib, 8192, 4 * 1024 * 1024, "65536", "Argon2id memory cost in KiB"),
 	INT("argon2_iterations", argon2_t, 1, 64, "3", "Argon2id time cost"),
 	INT("argon2_parallelism", argon2_p, 1, 16, "1", "Argon2id lanes"),
+	INT("argon2_slots", argon2_slots, 0, 256, "0", "Argon2id runs (logins, PIN checks) at once, inkand and inkan-sam together (0: the CPU count)"),
+	INT("argon2_queue", argon2_queue, 0, 1024, "64", "requests that may wait for an Argon2id slot; beyond: 503 with Retry-After"),
+	INT("verify_slots", verify_slots, 0, 256, "0", "signature validations (POST /api/v1/verify) at once (0: the CPU count)"),
+	INT("verify_queue", verify_queue, 0, 1024, "64", "validations that may wait for a slot; beyond: 503 with Retry-After"),
+	INT("max_connections", max_connections, 16, 10000, "1000", "concurrent connections per listener"),
+	INT("max_connections_per_source", max_connections_per_source, 1, 10000, "64", "concurrent connections from one source address (a trusted proxy: unlimited)"),
+	INT("header_timeout", header_timeout, 1, 300, "10", "seconds a connection may take from its start (or its previous reply) to a request's complete header"),
+	INT("request_timeout", request_timeout, 1, 3600, "60", "seconds a request body may take to arrive"),
+	INT("login_rate", login_rate, 1, 100000, "60", "login attempts per source per minute; beyond: 429 with Retry-After"),
+	INT("max_body_total", max_body_total, 1048576, INT64_C(16) * 1024 * 1024 * 1024, "268435456", "bytes all request bodies held at once may take; beyond: 503"),
+	STR("trusted_proxies", trusted_proxies, "", "numeric addresses of load balancers whose X-Forwarded-For names the source (space or comma separated)"),
 	INT("totp_window", totp_window, 0, 3, "1", "accepted TOTP steps either side of now"),
 	INT("assurance_level", assurance_level, 1, 4, "4", "assurance level 1-4 (level 3-4: certificate key usage exactly digitalSignature+nonRepudiation)"),
 	INT("cert_days", cert_days, 1, 3650, "730", "signer certificate lifetime in days"),
@@ -229,4 +241,15 @@ config_write_default(const struct ink_config *cfg, const char *path)
 out:
 	buf_free(&b);
 	return r;
+}
+
+unsigned
+config_slots(int64_t setting)
+{
+	long n;
+
+	if (setting > 0)
+		return (unsigned)setting;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)(n < INK_GATE_SLOTS_MAX ? n : INK_GATE_SLOTS_MAX) : 1u;
 }

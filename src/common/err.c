@@ -35,6 +35,7 @@ static const char *const err_text[] = {
 	[-INK_ERR_WRONG_SUBJECT] = "certificate names another subject",
 	[-INK_ERR_KEY_USAGE] = "key usage not allowed at this assurance level",
 	[-INK_ERR_NO_WITNESS] = "no witness of later revocations",
+	[-INK_ERR_BUSY] = "busy, try again later",
 };
 
 const char *

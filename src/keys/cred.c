@@ -82,13 +82,20 @@ derive_kek(struct keys *k, const struct keys_kdf *cost, const char *pin, const u
 	EVP_KDF_CTX *kctx = NULL;
 	OSSL_PARAM params[5], *p = params;
 	uint8_t *ikm = NULL;
-	int r = INK_ERR_CRYPTO;
+	int r = INK_ERR_CRYPTO, ar;
 
 	if ((ikm = secmem_alloc(KEYS_MASTER_LEN + 32)) == NULL)
 		return INK_ERR_ALLOC;
 	memcpy(ikm, k->master, KEYS_MASTER_LEN);
-	if (argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen,
-	                      ikm + KEYS_MASTER_LEN, 32) != ARGON2_OK)
+	/* The SAM bounds its own Argon2id runs: it does not count on inkand to. */
+	if (k->params.kdf_gate != NULL && (r = ink_gate_enter(k->params.kdf_gate, "sam")) != 0)
+		goto out;
+	ar = argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen,
+	                       ikm + KEYS_MASTER_LEN, 32);
+	if (k->params.kdf_gate != NULL)
+		ink_gate_leave(k->params.kdf_gate, "sam");
+	r = INK_ERR_CRYPTO;
+	if (ar != ARGON2_OK)
 		goto out;
 	if ((kdf = EVP_KDF_fetch(NULL, "HKDF", NULL)) == NULL ||
 	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)

@@ -33,6 +33,7 @@ int keys_unseal(struct keys *k, const char *purpose, const uint8_t *aad, size_t 
 
 struct keys_params {
 	uint32_t argon2_m_kib, argon2_t, argon2_p;  /* PIN stretching */
+	struct ink_gate *kdf_gate;                 /* bounds the PIN stretchings at once (NULL: no bound) */
 	int64_t max_pin_failures;                  /* wrong PINs before the credential locks */
 	int pin_min_len;                           /* shortest new PIN; 0: POLICY_PIN_MIN_DEFAULT */
 	int level;                                 /* assurance level 1-4: certificate key usage */

@@ -32,6 +32,7 @@ struct sam_state {
 	const struct ink_config *cfg;
 	struct keys *keys;
 	struct sad_table *sads;
+	struct ink_gate *kdf_gate;  /* bounds its own Argon2id runs (argon2_slots) */
 	struct sam_act act;           /* under mu */
 	/* Records of the hot paths (signatures, time-stamps), kept here and written to the key
 	 * store in one transaction (sam_flush_records): no key store write per signature. */

@@ -535,12 +535,13 @@ static const sam_handler handlers[] = {
 
 /* The key manager's settings from the shared configuration. */
 static int
-open_keys(const struct ink_config *cfg, struct keys **out)
+open_keys(const struct ink_config *cfg, struct ink_gate *kdf_gate, struct keys **out)
 {
 	struct keys_params p = {
 		.argon2_m_kib = (uint32_t)cfg->argon2_m_kib,
 		.argon2_t = (uint32_t)cfg->argon2_t,
 		.argon2_p = (uint32_t)cfg->argon2_p,
+		.kdf_gate = kdf_gate,
 		.max_pin_failures = cfg->pin_max_failures,
 		.pin_min_len = (int)cfg->pin_min_len,
 		.level = (int)cfg->assurance_level,
@@ -601,7 +602,7 @@ sam_init(const struct ink_config *cfg)
 	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0 ||
 	    (r = keys_init_dir(dir)) != 0)
 		return r;
-	if ((r = open_keys(cfg, &k)) != 0)
+	if ((r = open_keys(cfg, NULL, &k)) != 0)
 		return r;
 	if ((r = keys_ca_init(k)) != 0)
 		goto out;
@@ -752,7 +753,9 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&s.use, &ra);
 	pthread_rwlockattr_destroy(&ra);
-	if ((r = open_keys(cfg, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
+	/* as many PIN stretchings at once as argon2_slots allows inkand and the SAM together */
+	if ((r = ink_gate_new(config_slots(cfg->argon2_slots), INK_GATE_QUEUE_MAX, 60000, &s.kdf_gate)) != 0 ||
+	    (r = open_keys(cfg, s.kdf_gate, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
 		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");
@@ -782,6 +785,7 @@ out:
 	free(s.held);
 	sad_table_free(s.sads);
 	keys_close(s.keys);
+	ink_gate_free(s.kdf_gate);
 	pthread_rwlock_destroy(&s.use);
 	pthread_mutex_destroy(&s.mu);
 	return r;

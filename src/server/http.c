@@ -3,6 +3,9 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +130,18 @@ dispatch(struct srv_request *rq)
 		reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "invalid_request", "Request body too large");
 		return;
 	}
+	if (rq->too_busy) {
+		req_audit_refusal(rq, "http.busy", "request bodies at max_body_total");
+		rq->retry_after = 1;
+		reply_ink_err(rq, INK_ERR_BUSY, NULL);
+		return;
+	}
+	if (rt->fn == ep_auth_login && srv_limits_login(rq, &rq->retry_after) != 0) {
+		req_audit_refusal(rq, "auth.login", "login_rate reached for this source");
+		reply_error(rq, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+		            "Too many login attempts from this address; try again later");
+		return;
+	}
 	/* A body is parsed as JSON only when declared so (an empty one is no body). */
 	if (!rt->own_media && rq->body.len > 0 && !req_is_json(rq)) {
 		req_audit_refusal(rq, "http.media_type", "body not declared application/json");
@@ -161,7 +176,22 @@ dispatch(struct srv_request *rq)
 			return;
 		}
 	}
-	rt->fn(rq);
+	/* Heavy work is bounded in how much runs at once: Argon2id runs (a login here, a PIN
+	 * check in inkan-sam) take argon2_slots x argon2_memory_kib at most, whatever arrives;
+	 * validations verify_slots x what one may cost (docs/verify.md). */
+	if (rt->gate != SRV_GATE_NONE) {
+		if (srv_limits_gate_enter(rq, rt->gate) != 0) {
+			req_audit_refusal(rq, "http.busy", rt->gate == SRV_GATE_ARGON2 ?
+			                  "Argon2id slots and queue full" : "verification slots and queue full");
+			rq->retry_after = 1;
+			reply_ink_err(rq, INK_ERR_BUSY, NULL);
+			return;
+		}
+		rt->fn(rq);
+		srv_limits_gate_leave(rq, rt->gate);
+	} else {
+		rt->fn(rq);
+	}
 	if (!rq->responded) {
 		log_bug("handler for %s %s sent no reply", rt->method, rt->path);
 		reply_ink_err(rq, INK_ERR_INTERNAL, NULL);
@@ -169,6 +199,42 @@ dispatch(struct srv_request *rq)
 }
 
 /* ---- libmicrohttpd callbacks ---- */
+
+/* MHD's own messages: one a second at most (a flood of cut connections would write one line
+ * each), with the count of those left out. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static atomic_llong last_s, dropped;
+	char text[256];
+	long long now = (long long)time(NULL), skipped;
+	size_t n;
+
+	(void)cls;
+	if (atomic_exchange(&last_s, now) == now) {
+		atomic_fetch_add(&dropped, 1);
+		return;
+	}
+	vsnprintf(text, sizeof(text), fmt, ap);
+	n = strlen(text);
+	while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		text[--n] = '\0';
+	skipped = atomic_exchange(&dropped, 0);
+	if (skipped > 0)
+		log_warn("libmicrohttpd: %s (and %lld more since the last one shown)", text, skipped);
+	else
+		log_warn("libmicrohttpd: %s", text);
+}
+
+/* Frees (wiping) the body and gives its bytes back to max_body_total. */
+static void
+body_drop(struct srv_request *rq)
+{
+	buf_free(&rq->body);
+	if (rq->body_held > 0)
+		srv_limits_body_give(rq->srv, rq->body_held);
+	rq->body_held = 0;
+}
 
 /* MHD's unescape callback, for the path and each query argument: leaves them as sent. A path
  * is decoded once, by routes.c, segment by segment (so %2536 stays "%36" and %2F never splits
@@ -208,6 +274,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		}
 		hex_encode(rnd, sizeof(rnd), rq->request_id);
 		conn_source(conn, rq->source, sizeof(rq->source));
+		srv_limits_source(rq);
+		srv_limits_phase(conn, SRV_PHASE_BODY);
 		rq->areq.request_id = rq->request_id;
 		rq->areq.source = rq->source;
 		*con_cls = rq;
@@ -221,14 +289,22 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (!rq->too_large && buf_put(&rq->body, upload_data, *upload_data_size) != 0) {
-			/* Keep reading (and dropping) the rest so the 413 reaches the client. */
-			rq->too_large = true;
-			buf_free(&rq->body);
+		if (!rq->too_large && !rq->too_busy) {
+			if (!srv_limits_body_take(rq->srv, (long long)*upload_data_size)) {
+				rq->too_busy = true;
+			} else {
+				rq->body_held += (long long)*upload_data_size;
+				if (buf_put(&rq->body, upload_data, *upload_data_size) != 0)
+					rq->too_large = true;
+			}
+			/* Keep reading (and dropping) the rest so the 413 or 503 reaches the client. */
+			if (rq->too_large || rq->too_busy)
+				body_drop(rq);
 		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	srv_limits_phase(conn, SRV_PHASE_HANDLER);
 	dispatch(rq);
 	if (rq->resp == NULL)
 		return MHD_NO;
@@ -242,11 +318,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct srv_request *rq = *con_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
 	if (rq == NULL)
 		return;
-	buf_free(&rq->body);
+	body_drop(rq);
+	srv_limits_phase(conn, SRV_PHASE_HEAD);
 	if (rq->resp != NULL)
 		MHD_destroy_response(rq->resp);
 	explicit_bzero(rq, sizeof(*rq));
@@ -318,6 +394,8 @@ srv_listen(struct srv *s)
 	int r;
 
 	s->nls = 0;
+	if ((r = srv_limits_start(s)) != 0)
+		return r;
 	if ((r = add_listener(s, s->cfg.listen_signer, SRV_SIGNER)) != 0 ||
 	    (r = add_listener(s, s->cfg.listen_admin, SRV_ADMIN)) != 0 ||
 	    (r = add_listener(s, s->cfg.listen_public, SRV_PUBLIC)) != 0)
@@ -348,22 +426,28 @@ srv_listen(struct srv *s)
 			flags |= MHD_USE_TLS;
 		/* MHD takes no pool with a thread per connection: a pool of 1 is none. */
 		pool = flags & MHD_USE_THREAD_PER_CONNECTION ? 1u : (unsigned int)s->cfg.threads;
+		/* The accept policy and the connection notifications keep the limits of limits.c;
+		 * MHD's own idle timeout stays as a backstop. */
 		if (s->cfg.plain_http)
-			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+			l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
 			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
 			    MHD_OPTION_THREAD_POOL_SIZE, pool,
 			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+			    MHD_OPTION_CONNECTION_LIMIT, srv_limits_mhd_connections(&s->cfg),
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
+			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 			    MHD_OPTION_END);
 		else
-			l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+			l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
 			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
 			    MHD_OPTION_THREAD_POOL_SIZE, pool,
 			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+			    MHD_OPTION_CONNECTION_LIMIT, srv_limits_mhd_connections(&s->cfg),
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
+			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 			    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
 			    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
@@ -400,4 +484,5 @@ srv_stop(struct srv *s)
 			MHD_stop_daemon(s->ls[i].daemon);
 		s->ls[i].daemon = NULL;
 	}
+	srv_limits_stop(s);
 }

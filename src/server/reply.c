@@ -42,6 +42,13 @@ send_body(struct srv_request *rq, unsigned status, char *text)
 	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	(void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	(void)MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+	if (rq->retry_after > 0 && (status == MHD_HTTP_SERVICE_UNAVAILABLE ||
+	                            status == MHD_HTTP_TOO_MANY_REQUESTS)) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", rq->retry_after);
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 		                              "Bearer realm=\"inkan\"");
@@ -170,6 +177,13 @@ reply_ink_err(struct srv_request *rq, int err, const char *desc)
 		status = MHD_HTTP_SERVICE_UNAVAILABLE, code = "temporarily_unavailable";
 		if (desc == NULL)
 			desc = "The signature activation module is not available";
+		break;
+	case INK_ERR_BUSY:
+		status = MHD_HTTP_SERVICE_UNAVAILABLE, code = "temporarily_unavailable";
+		if (desc == NULL)
+			desc = "The service is at capacity; try again later";
+		if (rq->retry_after == 0)
+			rq->retry_after = 1;
 		break;
 	default:
 		/* Our fault: the detail stays in the log, the client gets the request id. */

@@ -55,8 +55,11 @@ struct srv_listener {
 	char bound[128];       /* as bound, with the real port */
 };
 
+struct srv_limits;
+
 struct srv {
 	struct ink_config cfg;
+	struct srv_limits *lim;  /* limits.c */
 	struct store *st;
 	struct sam_client *sam;
 	struct auth_ctx actx;
@@ -77,6 +80,14 @@ int srv_samlog_pull(struct srv *s) INK_WUR;
 int srv_samlog_pairs(struct srv *s, uint64_t from, const uint8_t (*leaves)[32], size_t n,
                      int64_t **ids, int64_t **seqs, size_t *m) INK_WUR;
 
+/* Work bounded in how much of it runs at once (limits.c). */
+enum srv_gate {
+	SRV_GATE_NONE,
+	SRV_GATE_ARGON2,       /* Argon2id, here or in inkan-sam: argon2_slots */
+	SRV_GATE_VERIFY,       /* a signature validation (parsers, chains): verify_slots */
+	SRV_GATE_N_
+};
+
 /* When a route needs a bearer token. */
 enum srv_auth {
 	SRV_AUTH_NONE,         /* public, or authenticates itself (login) */
@@ -93,7 +104,10 @@ struct srv_request {
 	const char *url;       /* as sent: not percent-decoded */
 	struct ink_buf body;   /* secret: may hold passwords */
 	bool too_large;
+	bool too_busy;         /* the bodies held at once would pass max_body_total */
 	bool responded;
+	long long body_held;   /* bytes of body counted against max_body_total */
+	unsigned retry_after;  /* seconds, for a 429 or 503 (0: no Retry-After) */
 	char request_id[17];
 	char source[64];
 	struct auth_req areq;
@@ -111,6 +125,7 @@ struct srv_route {
 	const char *path;      /* segments; "{}" captures one */
 	unsigned classes;
 	enum srv_auth auth;
+	enum srv_gate gate;    /* the bounded kind of work it does (holds a slot of it) */
 	srv_handler fn;
 	bool own_media;        /* a body that is not JSON: the handler checks its Content-Type */
 };
@@ -124,6 +139,38 @@ const struct srv_route *srv_route_find(struct srv_request *rq, char *allow, size
 /* Percent-decodes [p, p+n) once into out[outsz]; false for a malformed escape, a NUL, a '/'
  * unless slash, an empty result or one that does not fit. */
 bool srv_pct_decode(const char *p, size_t n, char *out, size_t outsz, bool slash) INK_WUR;
+
+/* ---- limits (limits.c): what the network may cost, per source and in all ---- */
+
+/* Phases of a connection, each with its deadline (header_timeout, request_timeout, none). */
+enum srv_conn_phase { SRV_PHASE_HEAD, SRV_PHASE_BODY, SRV_PHASE_HANDLER };
+
+/* Starts the limits (tables, Argon2id slots, the thread that cuts slow connections). */
+int srv_limits_start(struct srv *s) INK_WUR;
+void srv_limits_stop(struct srv *s);
+/* MHD's accept policy: refuses a source at max_connections_per_source, and past a listener's
+ * max_connections any source that already holds a connection (cls: the listener). */
+enum MHD_Result srv_limits_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen);
+/* MHD's connection notification: counts and tracks each connection for its deadlines. */
+void srv_limits_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+/* The connection enters phase (its deadline starts now). */
+void srv_limits_phase(struct MHD_Connection *mc, enum srv_conn_phase phase);
+/* rq->source becomes the client a trusted proxy names in X-Forwarded-For (rightmost address
+ * that is not a trusted proxy); a malformed header leaves the proxy as the source. */
+void srv_limits_source(struct srv_request *rq);
+/* One login attempt for rq's source: 0, or INK_ERR_BUSY with *retry_after seconds. */
+int srv_limits_login(struct srv_request *rq, unsigned *retry_after) INK_WUR;
+/* Counts n bytes of request body against max_body_total; false (nothing counted) when they
+ * would pass it. */
+bool srv_limits_body_take(struct srv *s, long long n) INK_WUR;
+/* Gives n counted bytes back. */
+void srv_limits_body_give(struct srv *s, long long n);
+/* A slot of gate for rq's source (ink_gate_enter): 0 or INK_ERR_BUSY. */
+int srv_limits_gate_enter(struct srv_request *rq, enum srv_gate gate) INK_WUR;
+void srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate);
+/* The connection limit given to MHD: max_connections and the new sources' reserve. */
+unsigned srv_limits_mhd_connections(const struct ink_config *cfg);
 
 /* ---- lifecycle (http.c) ---- */
 

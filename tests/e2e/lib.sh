@@ -503,17 +503,18 @@ check_no_secrets_in_dbs() {
 
 # audit_records TOKEN: every record (pages of 1000) as one JSON array on stdout.
 audit_records() {
-	local tok=$1 after=0 all='[]' n
+	local tok=$1 after=0 n
+	: >"$T/audit.pages"
 	while :; do
 		api GET "/api/v1/audit?after=$after&limit=1000" "" "$tok"
 		[ "$STATUS" = 200 ] || fail "reading the audit trail: HTTP $STATUS $BODY"
-		printf '%s' "$BODY" | jq -e '.records | type == "array"' >/dev/null || fail "audit: no records array: $BODY"
-		all=$(jq -nc --argjson a "$all" --argjson b "$(printf '%s' "$BODY" | jq -c .records)" '$a + $b')
-		n=$(printf '%s' "$BODY" | jq '.records | length')
+		jq -e '.records | type == "array"' "$T/body" >/dev/null || fail "audit: no records array: $BODY"
+		jq -c .records "$T/body" >>"$T/audit.pages"
+		n=$(jq '.records | length' "$T/body")
 		[ "$n" -lt 1000 ] && break
-		after=$(printf '%s' "$BODY" | jq '.records[-1].seq')
+		after=$(jq '.records[-1].seq' "$T/body")
 	done
-	printf '%s' "$all"
+	jq -sc 'add // []' "$T/audit.pages"
 }
 
 # ---- secrets ----

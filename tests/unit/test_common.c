@@ -1,5 +1,5 @@
 /* test_common: bounded buffers, strict base64, JSON field tables, the typed config table, trusted
- * paths and the data directory's layout. */
+ * paths, the data directory's layout and the gate of heavy jobs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,8 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +509,112 @@ test_datadir(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+/* ---- the gate ---- */
+
+struct gate_job {
+	struct ink_gate *g;
+	const char *source;
+	unsigned hold_ms;
+	atomic_int result;        /* 1: still waiting */
+	pthread_t th;
+};
+
+static void *
+gate_job_main(void *arg)
+{
+	struct gate_job *j = arg;
+	int r = ink_gate_enter(j->g, j->source);
+
+	atomic_store(&j->result, r);
+	if (r == 0) {
+		usleep(j->hold_ms * 1000);
+		ink_gate_leave(j->g, j->source);
+	}
+	return NULL;
+}
+
+static void
+gate_job_start(struct gate_job *j, struct ink_gate *g, const char *source, unsigned hold_ms)
+{
+	j->g = g;
+	j->source = source;
+	j->hold_ms = hold_ms;
+	atomic_init(&j->result, 1);
+	assert_int_equal(pthread_create(&j->th, NULL, gate_job_main, j), 0);
+	usleep(300 * 1000); /* it is queued (or answered) before the next one comes */
+}
+
+static void
+test_gate(void **state)
+{
+	struct ink_gate *g = NULL;
+	struct gate_job a1, a2, b, c, late;
+
+	(void)state;
+	assert_int_equal(ink_gate_new(0, 1, 100, &g), INK_ERR_INVALID);
+	assert_null(g);
+
+	/* One slot, two queue places: source A fills them all; B's newcomer takes A's newest
+	 * place (refused), and a freed slot goes first to the oldest waiter. */
+	assert_int_equal(ink_gate_new(1, 2, 5000, &g), 0);
+	assert_int_equal(ink_gate_enter(g, "A"), 0);
+	gate_job_start(&a1, g, "A", 0);
+	gate_job_start(&a2, g, "A", 0);
+	assert_int_equal(atomic_load(&a1.result), 1);
+	assert_int_equal(atomic_load(&a2.result), 1);
+	gate_job_start(&b, g, "B", 0);
+	assert_int_equal(atomic_load(&a2.result), INK_ERR_BUSY);
+	assert_int_equal(atomic_load(&b.result), 1);
+	/* A still holds two places (its slot, a1): C takes a1's. */
+	gate_job_start(&c, g, "C", 0);
+	assert_int_equal(atomic_load(&a1.result), INK_ERR_BUSY);
+	assert_int_equal(atomic_load(&c.result), 1);
+	/* D comes to a full queue where nobody holds two more places than D: D is refused. */
+	gate_job_start(&late, g, "D", 0);
+	assert_int_equal(atomic_load(&late.result), INK_ERR_BUSY);
+	ink_gate_leave(g, "A");
+	pthread_join(a1.th, NULL);
+	pthread_join(a2.th, NULL);
+	pthread_join(b.th, NULL);
+	pthread_join(c.th, NULL);
+	pthread_join(late.th, NULL);
+	assert_int_equal(atomic_load(&b.result), 0);
+	assert_int_equal(atomic_load(&c.result), 0);
+	ink_gate_free(g);
+
+	/* A freed slot goes to a source with nothing running before one that has a job running. */
+	assert_int_equal(ink_gate_new(2, 4, 5000, &g), 0);
+	assert_int_equal(ink_gate_enter(g, "A"), 0);
+	assert_int_equal(ink_gate_enter(g, "B"), 0);
+	gate_job_start(&a1, g, "A", 600);
+	gate_job_start(&b, g, "C", 600);
+	ink_gate_leave(g, "B");     /* A still runs one: C, though younger, goes first */
+	usleep(300 * 1000);
+	assert_int_equal(atomic_load(&b.result), 0);
+	assert_int_equal(atomic_load(&a1.result), 1);
+	ink_gate_leave(g, "A");
+	pthread_join(a1.th, NULL);
+	pthread_join(b.th, NULL);
+	assert_int_equal(atomic_load(&a1.result), 0);
+	ink_gate_free(g);
+
+	/* The wait is bounded; no queue at all refuses at once. */
+	assert_int_equal(ink_gate_new(1, 4, 200, &g), 0);
+	assert_int_equal(ink_gate_enter(g, "A"), 0);
+	assert_int_equal(ink_gate_enter(g, "B"), INK_ERR_BUSY);
+	ink_gate_leave(g, "A");
+	ink_gate_free(g);
+	assert_int_equal(ink_gate_new(1, 0, 5000, &g), 0);
+	assert_int_equal(ink_gate_enter(g, "A"), 0);
+	gate_job_start(&late, g, "B", 0);
+	assert_int_equal(atomic_load(&late.result), INK_ERR_BUSY);
+	pthread_join(late.th, NULL);
+	ink_gate_leave(g, "A");
+	assert_int_equal(ink_gate_enter(g, "B"), 0);
+	ink_gate_leave(g, "B");
+	ink_gate_free(g);
+}
+
 int
 main(void)
 {
@@ -519,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_path_trusted),
 		cmocka_unit_test(test_datadir),
+		cmocka_unit_test(test_gate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
