@@ -10,7 +10,9 @@
  *   -s  records appended with one commit each (default 3000)
  *   -n  records in the verified log (default 1000000)
  *   -c  a signed checkpoint every c records (default 10000)
- *   -b  records in the export bundle verified from JSON (default 100000) */
+ *   -b  records in the export bundle verified from JSON (default 100000)
+ *   -p  records in the tree of the inclusion proofs timed (default 100000): rebuilt from the
+ *       store per proof (as before the kept tree) against audit_tree_inclusion() */
 #include <getopt.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -245,6 +247,69 @@ verify_store(struct store *st, const uint8_t *spki, size_t len, long n, struct a
 	return (double)n / (now_s() - t0);
 }
 
+/* ---- inclusion proofs: the whole tree rebuilt per proof against the kept tree ---- */
+
+struct proof_times {
+	double rebuild_ms;     /* read every record, hash, prove: one proof */
+	double first_ms;       /* the kept tree's first proof (it reads the log once) */
+	double kept_us;        /* every later proof */
+	int rebuilt, kept;
+};
+
+static void
+proofs(struct store *st, uint64_t size, struct proof_times *pt)
+{
+	uint8_t (*leaves)[AUDIT_HASH_LEN] = NULL, path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
+	uint8_t want[AUDIT_PROOF_MAX][AUDIT_HASH_LEN], root[AUDIT_HASH_LEN];
+	struct audit_frontier prefix, f;
+	size_t plen = 0, wlen = 0;
+	uint64_t i, m;
+	double t0;
+	int k, r;
+
+	memset(pt, 0, sizeof(*pt));
+	/* the root, to check the kept tree's answers against */
+	if ((r = audit_read_leaves(st, size, &prefix, &leaves)) != 0)
+		die("audit_read_leaves", r);
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < size; i++)
+		audit_frontier_add(&f, leaves[i]);
+	audit_frontier_root(&f, root);
+	free(leaves);
+	leaves = NULL;
+	t0 = now_s();
+	for (k = 0; k < 5; k++) {
+		m = (uint64_t)k * 2654435761u % size;
+		if ((r = audit_read_leaves(st, size, &prefix, &leaves)) != 0 ||
+		    (r = audit_inclusion_proof_after(&prefix, (const uint8_t (*)[AUDIT_HASH_LEN])leaves,
+		                                     size, m, want, &wlen)) != 0)
+			die("rebuilt proof", r);
+		free(leaves);
+		leaves = NULL;
+	}
+	pt->rebuilt = k;
+	pt->rebuild_ms = (now_s() - t0) * 1000 / k;
+	audit_tree_forget();
+	t0 = now_s();
+	if ((r = audit_tree_inclusion(st, size, root, 0, path, &plen)) != 0)
+		die("audit_tree_inclusion", r);
+	pt->first_ms = (now_s() - t0) * 1000;
+	t0 = now_s();
+	for (k = 0; k < 2000; k++) {
+		m = ((uint64_t)k * 2654435761u) % size;
+		if ((r = audit_tree_inclusion(st, size, root, m, path, &plen)) != 0)
+			die("audit_tree_inclusion", r);
+	}
+	pt->kept = k;
+	pt->kept_us = (now_s() - t0) * 1e6 / k;
+	/* the same path, hash for hash, as the rebuild's (the last rebuilt leaf) */
+	m = (uint64_t)4 * 2654435761u % size;
+	if ((r = audit_tree_inclusion(st, size, root, m, path, &plen)) != 0 || plen != wlen ||
+	    memcmp(path, want, plen * AUDIT_HASH_LEN) != 0)
+		die("kept tree proof differs from the rebuilt one", INK_ERR_INTERNAL);
+	audit_tree_forget();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -260,11 +325,13 @@ main(int argc, char **argv)
 	struct store *st;
 	json_t *b = NULL;
 	long groupn = 20000, singlen = 3000, n = 1000000, every = 10000, bundlen = 100000;
+	long proofn = 100000;
+	struct proof_times pt;
 	int threads = 32, ch, len, r;
 	bool json = false;
 	double g, s, vs, vb, tb, t0, build;
 
-	while ((ch = getopt_long(argc, argv, "t:g:s:n:c:b:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "t:g:s:n:c:b:p:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't': threads = atoi(optarg); break;
 		case 'g': groupn = atol(optarg); break;
@@ -272,15 +339,16 @@ main(int argc, char **argv)
 		case 'n': n = atol(optarg); break;
 		case 'c': every = atol(optarg); break;
 		case 'b': bundlen = atol(optarg); break;
+		case 'p': proofn = atol(optarg); break;
 		case 'j': json = true; break;
 		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
 		default:
-			fprintf(stderr, "usage: inkan-audit-bench [-t THREADS] [-g N] [-s N] [-n N] [-c EVERY] [-b N] [--json] [--dir DIR]\n");
+			fprintf(stderr, "usage: inkan-audit-bench [-t THREADS] [-g N] [-s N] [-n N] [-c EVERY] [-b N] [-p N] [--json] [--dir DIR]\n");
 			return 2;
 		}
 	}
 	if (threads < 1 || groupn < threads || singlen < threads || n < 1 || every < 1 || bundlen < 1 ||
-	    bundlen > n)
+	    bundlen > n || proofn < 1 || proofn > n)
 		return 2;
 	ink_log_init("audit-bench", INK_LOG_WARN);
 	if (dir[0] == '\0') {
@@ -318,22 +386,31 @@ main(int argc, char **argv)
 		die(rep.error, r);
 	vb = (double)bundlen / (now_s() - t0);
 	json_decref(b);
+	fprintf(stderr, "audit-bench: inclusion proofs in a tree of %ld records ...\n", proofn);
+	proofs(st, (uint64_t)proofn, &pt);
 	store_close(st);
 	if (json)
 		printf("{\"threads\": %d, \"appends_group_commit_per_s\": %.0f, "
 		       "\"appends_one_commit_each_per_s\": %.0f, \"log_records\": %ld, "
 		       "\"checkpoint_every\": %ld, \"verify_store_records_per_s\": %.0f, "
 		       "\"bundle_records\": %ld, \"verify_bundle_records_per_s\": %.0f, "
-		       "\"build_s\": %.1f, \"export_s\": %.1f}\n", threads, g, s, n, every, vs, bundlen,
-		       vb, build, tb);
+		       "\"build_s\": %.1f, \"export_s\": %.1f, \"proof_tree_records\": %ld, "
+		       "\"proof_rebuilt_ms\": %.1f, \"proof_kept_first_ms\": %.1f, "
+		       "\"proof_kept_us\": %.1f}\n", threads, g, s, n, every, vs, bundlen,
+		       vb, build, tb, proofn, pt.rebuild_ms, pt.first_ms, pt.kept_us);
 	else
 		printf("durable appends, %d threads:\n"
 		       "  group commit          %10.0f records/s\n"
 		       "  one commit per record %10.0f records/s  (x%.1f)\n"
 		       "verification (tree recomputed, every checkpoint signature checked):\n"
 		       "  %ld records from the store, checkpoint every %ld: %10.0f records/s (%.1f s)\n"
-		       "  %ld-record export bundle (JSON load + verify): %10.0f records/s\n",
-		       threads, g, s, g / s, n, every, vs, (double)n / vs, bundlen, vb);
+		       "  %ld-record export bundle (JSON load + verify): %10.0f records/s\n"
+		       "inclusion proofs in a tree of %ld records:\n"
+		       "  tree rebuilt from the store per proof %10.1f ms a proof (%d proofs)\n"
+		       "  kept tree, first proof (reads the log)  %10.1f ms\n"
+		       "  kept tree, later proofs                 %10.1f us a proof (%d proofs)\n",
+		       threads, g, s, g / s, n, every, vs, (double)n / vs, bundlen, vb, proofn,
+		       pt.rebuild_ms, pt.rebuilt, pt.first_ms, pt.kept_us, pt.kept);
 	EVP_PKEY_free(key);
 	OPENSSL_free(spki);
 	fprintf(stderr, "audit-bench: data left in %s (remove it)\n", dir);

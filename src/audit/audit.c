@@ -351,6 +351,7 @@ audit_log_stop(void)
 	log_npend = log_cap = 0;
 	pthread_mutex_unlock(&log_mu);
 	pthread_mutex_unlock(&ckpt_mu);
+	audit_tree_forget();
 }
 
 /* One signing round over at most SIGN_BATCH queued leaves. */

@@ -37,6 +37,24 @@ void audit_record_fill(struct store_audit_rec *rec, const struct audit_event *ev
 int audit_read(struct store *st, int64_t after, size_t limit, struct store_audit_rec **out,
                size_t *n) INK_WUR;
 
+/* ---- refusals of requests nobody authenticated (refusals.c) ----
+ * Counted per source address so that a flood of them costs a bounded number of records: the
+ * first burst refusals of each action from a source in an interval are records of their own,
+ * the rest are counted, and when the interval ends each source that had refusals counted gets
+ * one "audit.refusals" record with the counts per action and reason (docs/audit.md). A table
+ * of slots sources; sources beyond it are counted together as "other-sources". */
+struct audit_refusals;
+/* interval in seconds; slots a power of two (at most 65536). */
+int audit_refusals_new(struct store *st, int64_t interval, unsigned burst, size_t slots,
+                       struct audit_refusals **out) INK_WUR;
+void audit_refusals_free(struct audit_refusals *ar);
+/* Records the refusal ev (ev->source names the source): at once with audit_append() while the
+ * source's allowance for ev->action lasts, else as a count. */
+int audit_refusal(struct audit_refusals *ar, const struct audit_event *ev) INK_WUR;
+/* Writes the records of the interval once it is over (all: now, as at shutdown) and starts
+ * the next; *next is when the interval under way ends (0: no refusal counted since). */
+int audit_refusals_flush(struct audit_refusals *ar, bool all, int64_t *next) INK_WUR;
+
 /* ---- the tamper-evident log: RFC 9162 Merkle tree over canonical records ---- */
 
 #define AUDIT_HASH_LEN 32          /* SHA-256 */
@@ -195,6 +213,20 @@ int audit_bundle_verify_page(const json_t *bundle, const struct audit_anchor *an
  * is the empty tree (records are never deleted, archives are copies). */
 int audit_read_leaves(struct store *st, uint64_t size, struct audit_frontier *prefix,
                       uint8_t (**out)[AUDIT_HASH_LEN]) INK_WUR;
+/* The proofs of the API, from the tree kept in memory (tree.c): the hashes of its complete
+ * subtrees of 32 leaves and more, read from the store at the first proof and extended as the
+ * log grows, so that a proof costs O(log size) hashes and at most two reads of 32 records.
+ * The tree of the first size records must have the root given (a signed checkpoint's), the
+ * consistency proof's first tree of m records root_m too: INK_ERR_NOT_FOUND when the records
+ * do not make them up (the kept hashes are then read afresh at the next proof). The paths are
+ * those of audit_inclusion_proof() and audit_consistency_proof() over the same leaves. */
+int audit_tree_inclusion(struct store *st, uint64_t size, const uint8_t root[static AUDIT_HASH_LEN],
+                         uint64_t m, uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+int audit_tree_consistency(struct store *st, uint64_t size, const uint8_t root[static AUDIT_HASH_LEN],
+                           uint64_t m, const uint8_t root_m[static AUDIT_HASH_LEN],
+                           uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen) INK_WUR;
+/* Frees the kept tree (audit_log_stop() does; a store closed and another opened needs it). */
+void audit_tree_forget(void);
 /* Retention: moves the records up to the newest checkpoint whose last record is older than
  * cutoff (UTC seconds) into DIR/audit-<first>-<last>.json, an export bundle that verifies on
  * its own, records the archive with the tree's frontier, then deletes those rows. *first and

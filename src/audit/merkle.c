@@ -1,6 +1,7 @@
 /* merkle: the RFC 9162 hash tree of the audit log — canonical record bytes, leaf and node
  * hashes, the frontier that appends without the leaves, inclusion and consistency proofs. */
 #include "audit/audit.h"
+#include "audit/audit_int.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -198,6 +199,8 @@ struct tree {
 	const struct audit_frontier *prefix;    /* NULL: no prefix */
 	const uint8_t (*leaves)[AUDIT_HASH_LEN]; /* leaves[i] is leaf A + i */
 	uint64_t a;                              /* prefix size */
+	audit_mth_fn fn;                         /* or: every hash from here (tree.c) */
+	void *arg;
 };
 
 /* MTH of the leaves [lo, hi), hi > lo; a range inside the prefix must be one of its subtrees. */
@@ -209,6 +212,8 @@ mth(const struct tree *t, uint64_t lo, uint64_t hi, uint8_t out[static AUDIT_HAS
 	unsigned i;
 	int bit, e;
 
+	if (t->fn != NULL)
+		return t->fn(t->arg, lo, hi, out);
 	if (hi <= t->a) {
 		for (i = 0, bit = 63; i < t->prefix->n; i++) {
 			while (bit >= 0 && (t->a & ((uint64_t)1 << bit)) == 0)
@@ -282,6 +287,18 @@ audit_inclusion_proof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uint6
                       uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
 {
 	return audit_inclusion_proof_after(NULL, leaves, n, m, path, plen);
+}
+
+int
+audit_inclusion_proof_fn(audit_mth_fn fn, void *arg, uint64_t n, uint64_t m,
+                         uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
+{
+	struct tree t = { .fn = fn, .arg = arg };
+
+	*plen = 0;
+	if (fn == NULL || m >= n)
+		return INK_ERR_INVALID;
+	return incl(&t, 0, n, m, path, plen);
 }
 
 int
@@ -367,6 +384,20 @@ audit_consistency_proof(const uint8_t (*leaves)[AUDIT_HASH_LEN], uint64_t n, uin
                         uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
 {
 	return audit_consistency_proof_after(NULL, leaves, n, m, path, plen);
+}
+
+int
+audit_consistency_proof_fn(audit_mth_fn fn, void *arg, uint64_t n, uint64_t m,
+                           uint8_t (*path)[AUDIT_HASH_LEN], size_t *plen)
+{
+	struct tree t = { .fn = fn, .arg = arg };
+
+	*plen = 0;
+	if (fn == NULL || m > n)
+		return INK_ERR_INVALID;
+	if (m == 0 || m == n)
+		return 0;
+	return subproof(&t, 0, n, m, true, path, plen);
 }
 
 int

@@ -95,10 +95,15 @@ int auth_token_hash(const char *token, uint8_t hash[static 32]) INK_WUR;
 
 /* ---- account service: the operations the HTTP layer calls ---- */
 
+struct audit_refusals;
+
 struct auth_ctx {
 	struct store *st;
 	struct sam_client *sam;
 	const struct ink_config *cfg;
+	/* where refusals that name no account (a token or username that is no one's) are
+	 * counted per source past the first few; NULL: each its own record */
+	struct audit_refusals *refusals;
 };
 
 /* Who is asking, for the audit trail. */

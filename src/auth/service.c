@@ -63,6 +63,29 @@ refuse(const struct auth_ctx *ctx, const struct auth_req *rq, const struct auth_
 	return err;
 }
 
+/* The same for a refusal that names no account and no authenticated caller (garbage from the
+ * network): counted per source past the first few, so that a flood of them cannot flood the
+ * log. A refusal that names an account stays a record of its own, and so does "unknown user":
+ * a login for it must cost what a wrong password costs (no timing oracle for usernames). */
+static int
+refuse_anon(const struct auth_ctx *ctx, const struct auth_req *rq, const char *action,
+            const char *why, int err)
+{
+	struct audit_event ev = {
+		.action = action,
+		.result = why,
+		.request_id = rq != NULL ? rq->request_id : NULL,
+		.source = rq != NULL ? rq->source : NULL,
+	};
+	int r;
+
+	if (ctx->refusals == NULL)
+		return refuse(ctx, rq, NULL, action, NULL, why, err);
+	if ((r = audit_refusal(ctx->refusals, &ev)) != 0)
+		log_error("audit record for %s could not be written: %s", action, ink_err_str(r));
+	return err;
+}
+
 static void
 account_from_user(const struct store_user *u, struct auth_account *a)
 {
@@ -184,7 +207,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	*enrol = false;
 	if (!auth_username_valid(username)) {
 		equalise_timing(ctx, password);
-		return refuse(ctx, rq, NULL, "auth.login", NULL, "invalid username", INK_ERR_AUTH);
+		return refuse_anon(ctx, rq, "auth.login", "invalid username", INK_ERR_AUTH);
 	}
 	r = ctx->st->ops->user_get_by_name(ctx->st, username, &u);
 	if (r == INK_ERR_NOT_FOUND) {
@@ -294,10 +317,10 @@ auth_authenticate(const struct auth_ctx *ctx, const struct auth_req *rq, const c
 	memset(&s, 0, sizeof(s));
 	memset(&u, 0, sizeof(u));
 	if (auth_token_hash(token, hash) != 0)
-		return refuse(ctx, rq, NULL, "auth.token", NULL, "malformed token", INK_ERR_AUTH);
+		return refuse_anon(ctx, rq, "auth.token", "malformed token", INK_ERR_AUTH);
 	r = ctx->st->ops->session_get(ctx->st, hash, &s);
 	if (r == INK_ERR_NOT_FOUND)
-		return refuse(ctx, rq, NULL, "auth.token", NULL, "unknown token", INK_ERR_AUTH);
+		return refuse_anon(ctx, rq, "auth.token", "unknown token", INK_ERR_AUTH);
 	if (r != 0)
 		return r;
 	if ((r = ctx->st->ops->user_get_by_id(ctx->st, s.user_id, &u)) != 0)

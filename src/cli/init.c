@@ -113,7 +113,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	};
 	struct ink_config cfg;
 	struct auth_new_secrets secrets;
-	struct auth_ctx actx;
+	struct auth_ctx actx = { 0 };
 	struct store *st = NULL;
 	struct sam_client *sam = NULL;
 	const char *dir = NULL, *officer = "officer";

@@ -97,7 +97,7 @@ void secmem_json_wipe_on_free(void);
 
 #define INK_GATE_SOURCE_MAX 64
 #define INK_GATE_SLOTS_MAX 256
-#define INK_GATE_QUEUE_MAX 1024
+#define INK_GATE_QUEUE_MAX 256
 
 struct ink_gate;
 /* A gate of slots places, queue waiting places, each wait at most wait_ms. */
@@ -105,10 +105,12 @@ int ink_gate_new(unsigned slots, unsigned queue, unsigned wait_ms, struct ink_ga
 void ink_gate_free(struct ink_gate *g);
 unsigned ink_gate_slots(const struct ink_gate *g);
 /* Takes a slot for source (an address; groups its jobs), waiting in the queue if none is free.
- * INK_ERR_BUSY, having waited for nothing, when the queue is full (unless another source holds
- * at least two more places: its newest waiter gives its place up, refused), or when the wait
- * ran out. A freed slot goes to the oldest waiter of the sources with the fewest jobs running. */
-int ink_gate_enter(struct ink_gate *g, const char *source) INK_WUR;
+ * A waiter that goes first (first: e.g. an authenticated caller) runs before every waiter that
+ * does not, and takes the newest one's place in a full queue. Otherwise INK_ERR_BUSY, having
+ * waited for nothing, when the queue is full (unless another source holds at least two more
+ * places: its newest waiter gives its place up, refused), or when the wait ran out. A freed
+ * slot goes to the oldest waiter of the sources with the fewest jobs running. */
+int ink_gate_enter(struct ink_gate *g, const char *source, bool first) INK_WUR;
 /* Gives back the slot ink_gate_enter() took for source. */
 void ink_gate_leave(struct ink_gate *g, const char *source);
 
@@ -257,6 +259,10 @@ struct ink_config {
 	int64_t audit_checkpoint_interval; /* seconds between signed checkpoints of the audit log */
 	int64_t audit_clock_tolerance;     /* seconds the clock may go back before it is an event */
 	int64_t audit_retention;           /* seconds records stay in the database (0: for ever) */
+	int64_t audit_refusal_interval;    /* seconds over which unauthenticated refusals are counted */
+	int64_t audit_refusal_burst;       /* of these, written singly per source and action */
+	int64_t tsa_rate;                  /* time-stamps per second, whole service (0: no limit) */
+	int64_t tsa_client_rate;           /* time-stamps per second, one signer or address (0: none) */
 };
 
 /* Fills cfg with the built-in defaults for data directory dir. */

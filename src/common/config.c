@@ -42,9 +42,9 @@ static const struct cfg_entry cfg_table[] = {
 	INT("argon2_iterations", argon2_t, 1, 64, "3", "Argon2id time cost"),
 	INT("argon2_parallelism", argon2_p, 1, 16, "1", "Argon2id lanes"),
 	INT("argon2_slots", argon2_slots, 0, 256, "0", "Argon2id runs (logins, PIN checks) at once, inkand and inkan-sam together (0: the CPU count)"),
-	INT("argon2_queue", argon2_queue, 0, 1024, "64", "requests that may wait for an Argon2id slot; beyond: 503 with Retry-After"),
+	INT("argon2_queue", argon2_queue, 0, 256, "64", "requests that may wait for an Argon2id slot; beyond: 503 with Retry-After"),
 	INT("verify_slots", verify_slots, 0, 256, "0", "signature validations (POST /api/v1/verify) at once (0: the CPU count)"),
-	INT("verify_queue", verify_queue, 0, 1024, "64", "validations that may wait for a slot; beyond: 503 with Retry-After"),
+	INT("verify_queue", verify_queue, 0, 256, "64", "validations that may wait for a slot; beyond: 503 with Retry-After"),
 	INT("max_connections", max_connections, 16, 10000, "1000", "concurrent connections per listener"),
 	INT("max_connections_per_source", max_connections_per_source, 1, 10000, "64", "concurrent connections from one source address (a trusted proxy: unlimited)"),
 	INT("header_timeout", header_timeout, 1, 300, "10", "seconds a connection may take from its start (or its previous reply) to a request's complete header"),
@@ -77,6 +77,10 @@ static const struct cfg_entry cfg_table[] = {
 	INT("audit_checkpoint_interval", audit_checkpoint_interval, 1, 86400, "60", "seconds between signed checkpoints of the audit log (one is also made at shutdown and before every export or proof)"),
 	INT("audit_retention", audit_retention, 0, 3153600000LL, "0", "age in seconds after which audit records are also copied into a signed archive file in DATA/inkand/audit-archive/ (0: never); records are never deleted"),
 	INT("audit_clock_tolerance", audit_clock_tolerance, 0, 3600, "5", "seconds the clock may go back before a clock.backwards audit event is written"),
+	INT("audit_refusal_interval", audit_refusal_interval, 1, 86400, "60", "seconds over which refusals of unauthenticated requests are counted per source address; one audit.refusals record per source at the end of each (and at shutdown)"),
+	INT("audit_refusal_burst", audit_refusal_burst, 0, 1000, "5", "refusals of one action from one source address written as records of their own in each audit_refusal_interval before the rest are only counted"),
+	INT("tsa_rate", tsa_rate, 0, 100000, "100", "time-stamp requests a second (/tsa and signatures/timestamp) for the whole service, with a burst of as many (0: no limit); beyond it 429 with Retry-After"),
+	INT("tsa_client_rate", tsa_client_rate, 0, 100000, "20", "time-stamp requests a second for one client (a signer of signatures/timestamp, else the source address of /tsa), with a burst of as many (0: no limit); beyond it 429 with Retry-After"),
 };
 
 /* "0|1|2" then one or more ".digits": the syntax of a dotted OID. */

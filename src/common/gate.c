@@ -13,6 +13,7 @@ enum waiter_state { W_WAITING, W_ADMITTED, W_REFUSED };
 
 struct waiter {
 	char source[INK_GATE_SOURCE_MAX];
+	bool first;               /* goes before every waiter without */
 	enum waiter_state state;
 	pthread_cond_t cv;
 	struct waiter *prev, *next;
@@ -133,16 +134,22 @@ unlink_waiter(struct ink_gate *g, struct waiter *w)
 	g->nwait--;
 }
 
-/* The queue is full. The newest waiter of the source that holds the most places gives its
- * place up when that source holds at least two more than the newcomer's: one source (or a
- * few) filling the queue cannot shut another out. NULL: the newcomer is the one refused. */
+/* The queue is full. A newcomer that goes first takes the place of the newest waiter that
+ * does not. Otherwise the newest waiter (not one that goes first) of the source that holds
+ * the most places gives its place up when that source holds at least two more than the
+ * newcomer's: one source (or a few) filling the queue cannot shut another out. NULL: the
+ * newcomer is the one refused. */
 static struct waiter *
-victim_for(struct ink_gate *g, const char *source)
+victim_for(struct ink_gate *g, const char *source, bool first)
 {
 	struct waiter *w, *best = NULL;
 	unsigned mine = waiting_of(g, source) + running_of(g, source), most = 0, n;
 
 	for (w = g->tail; w != NULL; w = w->prev) {
+		if (w->first)
+			continue;
+		if (first)
+			return w;
 		n = waiting_of(g, w->source) + running_of(g, w->source);
 		if (n > most) {
 			most = n;
@@ -152,14 +159,20 @@ victim_for(struct ink_gate *g, const char *source)
 	return best != NULL && most >= mine + 2 ? best : NULL;
 }
 
-/* The next to run: the oldest waiter among the sources with the fewest jobs running. */
+/* The next to run: among those that go first if any, the oldest waiter of the sources with
+ * the fewest jobs running. */
 static struct waiter *
 next_waiter(struct ink_gate *g)
 {
 	struct waiter *w, *best = NULL;
 	unsigned least = ~0u, n;
+	bool first = false;
 
+	for (w = g->head; w != NULL && !first; w = w->next)
+		first = w->first;
 	for (w = g->head; w != NULL; w = w->next) {
+		if (w->first != first)
+			continue;
 		n = running_of(g, w->source);
 		if (n < least) {
 			least = n;
@@ -172,9 +185,9 @@ next_waiter(struct ink_gate *g)
 }
 
 int
-ink_gate_enter(struct ink_gate *g, const char *source)
+ink_gate_enter(struct ink_gate *g, const char *source, bool first)
 {
-	struct waiter w = { .state = W_WAITING }, *victim;
+	struct waiter w = { .state = W_WAITING, .first = first }, *victim;
 	struct timespec deadline;
 	pthread_condattr_t ca;
 	int r;
@@ -187,7 +200,7 @@ ink_gate_enter(struct ink_gate *g, const char *source)
 		return 0;
 	}
 	if (g->nwait >= g->queue) {
-		if ((victim = victim_for(g, w.source)) == NULL) {
+		if ((victim = victim_for(g, w.source, first)) == NULL) {
 			pthread_mutex_unlock(&g->mu);
 			return INK_ERR_BUSY;
 		}

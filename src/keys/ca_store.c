@@ -553,29 +553,72 @@ out:
 	return r;
 }
 
-int
-keys_tsa_stamp(struct keys *k, const char *policy_oid, const struct formats_tsa_req *r,
-               uint8_t **resp, size_t *len, char serial_hex[static 65], int64_t *gen_time)
+/* The TSA's key and certificates, loaded under the caller's lock and used without it. */
+struct keys_tsa {
+	EVP_PKEY *key;
+	X509 *cert;
+	STACK_OF(X509) *chain;
+};
+
+void
+keys_tsa_free(struct keys_tsa *t)
 {
-	EVP_PKEY *key = NULL;
-	X509 *cert = NULL, *issuing = NULL;
-	STACK_OF(X509) *chain = NULL;
+	if (t == NULL)
+		return;
+	EVP_PKEY_free(t->key);
+	X509_free(t->cert);
+	sk_X509_pop_free(t->chain, X509_free);
+	free(t);
+}
+
+int
+keys_tsa_open(struct keys *k, struct keys_tsa **out)
+{
+	struct keys_tsa *t;
+	X509 *issuing = NULL;
 	int rc;
 
-	*resp = NULL;
-	*len = 0;
-	if ((rc = load_ca(k, "tsa", &key, &cert)) != 0 || (rc = load_ca(k, "issuing", NULL, &issuing)) != 0)
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return INK_ERR_ALLOC;
+	if ((rc = load_ca(k, "tsa", &t->key, &t->cert)) != 0 ||
+	    (rc = load_ca(k, "issuing", NULL, &issuing)) != 0)
 		goto out;
-	if ((chain = sk_X509_new_null()) == NULL || sk_X509_push(chain, issuing) <= 0) {
+	if ((t->chain = sk_X509_new_null()) == NULL || sk_X509_push(t->chain, issuing) <= 0) {
 		rc = INK_ERR_ALLOC;
 		goto out;
 	}
 	issuing = NULL;
-	rc = formats_tsa_respond(key, cert, chain, policy_oid, r, resp, len, serial_hex, gen_time);
+	*out = t;
+	t = NULL;
 out:
-	sk_X509_pop_free(chain, X509_free);
 	X509_free(issuing);
-	X509_free(cert);
-	EVP_PKEY_free(key);
+	keys_tsa_free(t);
+	return rc;
+}
+
+int
+keys_tsa_respond(const struct keys_tsa *t, const char *policy_oid, const struct formats_tsa_req *r,
+                 uint8_t **resp, size_t *len, char serial_hex[static 65], int64_t *gen_time)
+{
+	*resp = NULL;
+	*len = 0;
+	return formats_tsa_respond(t->key, t->cert, t->chain, policy_oid, r, resp, len, serial_hex,
+	                           gen_time);
+}
+
+int
+keys_tsa_stamp(struct keys *k, const char *policy_oid, const struct formats_tsa_req *r,
+               uint8_t **resp, size_t *len, char serial_hex[static 65], int64_t *gen_time)
+{
+	struct keys_tsa *t = NULL;
+	int rc;
+
+	*resp = NULL;
+	*len = 0;
+	if ((rc = keys_tsa_open(k, &t)) != 0)
+		return rc;
+	rc = keys_tsa_respond(t, policy_oid, r, resp, len, serial_hex, gen_time);
+	keys_tsa_free(t);
 	return rc;
 }

@@ -88,7 +88,7 @@ derive_kek(struct keys *k, const struct keys_kdf *cost, const char *pin, const u
 		return INK_ERR_ALLOC;
 	memcpy(ikm, k->master, KEYS_MASTER_LEN);
 	/* The SAM bounds its own Argon2id runs: it does not count on inkand to. */
-	if (k->params.kdf_gate != NULL && (r = ink_gate_enter(k->params.kdf_gate, "sam")) != 0)
+	if (k->params.kdf_gate != NULL && (r = ink_gate_enter(k->params.kdf_gate, "sam", false)) != 0)
 		goto out;
 	ar = argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen,
 	                       ikm + KEYS_MASTER_LEN, 32);

@@ -77,6 +77,16 @@ struct formats_tsa_req;
 int keys_tsa_stamp(struct keys *k, const char *policy_oid, const struct formats_tsa_req *r,
                    uint8_t **resp, size_t *len, char serial_hex[static 65],
                    int64_t *gen_time) INK_WUR;
+/* keys_tsa_stamp in two steps, so that a caller holding a lock over struct keys can let go of
+ * it while the token is signed (as keys_signer_* for signatures): open loads the TSA key and
+ * certificates (under the caller's lock); respond needs no lock and no key store; free wipes
+ * the key. Serials are random (formats_tsa_respond): no counter is shared. */
+struct keys_tsa;
+int keys_tsa_open(struct keys *k, struct keys_tsa **out) INK_WUR;
+int keys_tsa_respond(const struct keys_tsa *t, const char *policy_oid,
+                     const struct formats_tsa_req *r, uint8_t **resp, size_t *len,
+                     char serial_hex[static 65], int64_t *gen_time) INK_WUR;
+void keys_tsa_free(struct keys_tsa *t);
 
 /* ---- signers' credentials ---- */
 

@@ -640,13 +640,15 @@ struct channel {
 	int r;
 };
 
-/* Runs one request. A signHash shares the SAM with other signHash requests (it lets go of
- * s->mu while its signatures are made, see sam_handle_sign); anything else has the SAM to
- * itself, after the signatures under way are done, so that no key changes under a signature. */
+/* Runs one request. A signHash or a time-stamp shares the SAM with the other signHash and
+ * time-stamp requests (each lets go of s->mu while it signs, see sam_handle_sign and
+ * sam_handle_tsa_stamp: neither is an act with its own record, both hold their records);
+ * anything else has the SAM to itself, after the signatures under way are done, so that no
+ * key changes under a signature. */
 static int
 dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf *rep)
 {
-	bool sign = type == SAM_MSG_SIGN;
+	bool sign = type == SAM_MSG_SIGN || type == SAM_MSG_TSA_STAMP;
 	const char *act = sam_act_name(type);
 	int r;
 

@@ -1,6 +1,7 @@
 /* tsa: the built-in RFC 3161 time-stamp authority's signing, inside inkan-sam. inkand parses
  * and checks the request; the SAM takes only its fields, checks them again and builds the
- * TSTInfo itself, so it never signs bytes it did not make. */
+ * TSTInfo itself, so it never signs bytes it did not make. Like a signHash it shares the SAM
+ * (s->use for reading): the key is loaded under s->mu, the token signed without it. */
 #include "sam/sam.h"
 #include "sam/sam_int.h"
 
@@ -19,6 +20,7 @@ sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	uint8_t cert_req = 0, *resp = NULL;
 	int64_t gen = 0;
 	struct formats_tsa_req r;
+	struct keys_tsa *t = NULL;
 	int rc;
 
 	if (buf_get_cstring(req, hash_oid, sizeof(hash_oid)) != 0 ||
@@ -34,7 +36,19 @@ sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		.nonce_len = nlen,
 		.cert_req = cert_req == 1,
 	};
-	rc = keys_tsa_stamp(s->keys, s->tsa_policy, &r, &resp, &len, serial, &gen);
+	/* no time-stamp the SAM could not record: the held records must have room */
+	if (s->nheld == SAM_HELD_MAX)
+		sam_flush_records(s);
+	if (s->nheld == SAM_HELD_MAX)
+		return INK_ERR_STORE;
+	if ((rc = keys_tsa_open(s->keys, &t)) == 0) {
+		/* the key is this call's own copy and serials are random: nothing of the SAM's is
+		 * touched while s->mu is let go; s->use keeps a restore (a new TSA key) out */
+		pthread_mutex_unlock(&s->mu);
+		rc = keys_tsa_respond(t, s->tsa_policy, &r, &resp, &len, serial, &gen);
+		pthread_mutex_lock(&s->mu);
+		keys_tsa_free(t);
+	}
 	sam_hold_record(s, NULL, "sam.tsa.stamp", rc == 0 ? serial : NULL, rc, NULL);
 	if (rc != 0) {
 		log_warn("refused or failed a time-stamp: %s", ink_err_str(rc));

@@ -38,9 +38,8 @@ ep_audit_consistency(struct srv_request *rq)
 	                          .action = "audit.proof", .subject = "consistency",
 	                          .result = AUDIT_SUCCESS, .request_id = rq->request_id,
 	                          .source = rq->source };
-	uint8_t (*leaves)[AUDIT_HASH_LEN] = NULL, path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
+	uint8_t path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
 	struct audit_head latest, h1, h2;
-	struct audit_frontier prefix;
 	uint8_t *spki = NULL;
 	char *pem = NULL, detail[96];
 	int64_t first, second;
@@ -81,9 +80,8 @@ ep_audit_consistency(struct srv_request *rq)
 		reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "No checkpoint of size second");
 		goto out;
 	}
-	if ((r = audit_read_leaves(rq->srv->st, h2.size, &prefix, &leaves)) != 0 ||
-	    (r = audit_consistency_proof_after(&prefix, (const uint8_t (*)[AUDIT_HASH_LEN])leaves,
-	                                       h2.size, h1.size, path, &plen)) != 0) {
+	if ((r = audit_tree_consistency(rq->srv->st, h2.size, h2.root, h1.size, h1.root, path,
+	                                &plen)) != 0) {
 		reply_ink_err(rq, r, r == INK_ERR_NOT_FOUND ? "The records do not make up the tree, "
 		              "or the first checkpoint lies in an archive (run inkan audit verify)" : NULL);
 		goto out;
@@ -93,7 +91,6 @@ ep_audit_consistency(struct srv_request *rq)
 	           "consistency_path", audit_path_json((const uint8_t (*)[AUDIT_HASH_LEN])path, plen),
 	           "log_public_key", pem));
 out:
-	free(leaves);
 	free(spki);
 	free(pem);
 }

@@ -21,10 +21,9 @@ ep_audit_proof(struct srv_request *rq)
 	struct audit_event ev = { .actor = rq->who.username, .action = "audit.proof",
 	                          .result = AUDIT_SUCCESS, .request_id = rq->request_id,
 	                          .source = rq->source };
-	uint8_t (*leaves)[AUDIT_HASH_LEN] = NULL, path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
+	uint8_t path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
 	struct store_audit_rec *rec = NULL;
 	struct audit_head h;
-	struct audit_frontier prefix;
 	uint8_t *spki = NULL, *entry = NULL;
 	char *pem = NULL, *eb64 = NULL, subject[24];
 	bool auditor = auth_allowed(rq->who.roles, AUTH_PERM_AUDIT_READ);
@@ -64,9 +63,8 @@ ep_audit_proof(struct srv_request *rq)
 		reply_ink_err(rq, r, NULL);
 		goto out;
 	}
-	if ((r = audit_read_leaves(rq->srv->st, h.size, &prefix, &leaves)) != 0 ||
-	    (r = audit_inclusion_proof_after(&prefix, (const uint8_t (*)[AUDIT_HASH_LEN])leaves, h.size,
-	                                     (uint64_t)seq - 1, path, &plen)) != 0) {
+	if ((r = audit_tree_inclusion(rq->srv->st, h.size, h.root, (uint64_t)seq - 1, path,
+	                              &plen)) != 0) {
 		reply_ink_err(rq, r, r == INK_ERR_NOT_FOUND ? "The records do not make up the tree "
 		              "(run inkan audit verify)" : NULL);
 		goto out;
@@ -78,7 +76,6 @@ ep_audit_proof(struct srv_request *rq)
 	           "tree_size", json_integer((json_int_t)h.size), "checkpoint", audit_head_json(&h),
 	           "log_public_key", pem));
 out:
-	free(leaves);
 	free(rec);
 	free(spki);
 	free(entry);

@@ -70,6 +70,8 @@ ep_csc_timestamp(struct srv_request *rq)
 	int n, r;
 
 	memset(&req, 0, sizeof(req));
+	if (!tsa_rate_ok(rq))
+		return;
 	if (req_parse(rq, spec, &req) != 0)
 		return;
 	if ((h = policy_hash_by_oid(req.hash_oid)) == NULL) {

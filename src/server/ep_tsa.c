@@ -1,6 +1,7 @@
 /* ep_tsa: POST /tsa — the built-in RFC 3161 time-stamp authority over HTTP (RFC 3161 3.4:
  * application/timestamp-query in, application/timestamp-reply out). The request is parsed and
- * checked here; the TSA key signs in inkan-sam. Every token and every refusal is audited. */
+ * checked here; the TSA key signs in inkan-sam. Every token is audited, and every refusal
+ * (those of anonymous callers counted per source past the first few: req_audit_event). */
 #include "server/server.h"
 
 #include <stdio.h>
@@ -15,8 +16,10 @@
 /* A TimeStampReq is small; anything larger is not one. */
 #define TSA_REQ_MAX 4096
 
-void
-tsa_audit(struct srv_request *rq, const char *serial, const char *result, const char *detail)
+/* A time-stamp issued, or the TSA's failure (refusal: a refusal of the caller's request). */
+static void
+tsa_record(struct srv_request *rq, const char *serial, const char *result, const char *detail,
+           bool refusal)
 {
 	struct audit_event ev = {
 		.actor = rq->who.username[0] != '\0' ? rq->who.username : NULL,
@@ -27,9 +30,36 @@ tsa_audit(struct srv_request *rq, const char *serial, const char *result, const 
 		.source = rq->source,
 		.detail = detail,
 	};
+	int r = refusal ? req_audit_event(rq, &ev) : audit_append(rq->srv->st, &ev);
 
-	if (audit_append(rq->srv->st, &ev) != 0)
+	if (r != 0)
 		log_error("cannot audit a time-stamp (%s)", result);
+}
+
+void
+tsa_audit(struct srv_request *rq, const char *serial, const char *result, const char *detail)
+{
+	tsa_record(rq, serial, result, detail, true);
+}
+
+bool
+tsa_rate_ok(struct srv_request *rq)
+{
+	char client[96];
+
+	/* a signer is one client wherever they come from; anyone else is their address */
+	if (rq->who.username[0] != '\0')
+		snprintf(client, sizeof(client), "user:%s", rq->who.username);
+	else
+		snprintf(client, sizeof(client), "addr:%s", rq->source);
+	if (srv_rate_take(rq->srv->tsa_rate, client, &rq->retry_after))
+		return true;
+	tsa_audit(rq, NULL, "rate limited", NULL);
+	if (rq->retry_after == 0)
+		rq->retry_after = 1;
+	reply_error(rq, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+	            "Too many time-stamp requests; retry after the time in Retry-After");
+	return false;
 }
 
 int
@@ -41,12 +71,12 @@ tsa_issue(struct srv_request *rq, const struct formats_tsa_req *tr, uint8_t **re
 
 	r = sam_tsa_stamp(rq->srv->sam, tr, resp, len, serial, &gen);
 	if (r != 0) {
-		tsa_audit(rq, NULL, ink_err_str(r), tr->hash_oid);
+		tsa_record(rq, NULL, ink_err_str(r), tr->hash_oid, false);
 		return r;
 	}
 	snprintf(detail, sizeof(detail), "imprint %s, genTime %lld, policy %s", tr->hash_oid,
 	         (long long)gen, rq->srv->cfg.tsa_policy_oid);
-	tsa_audit(rq, serial, AUDIT_SUCCESS, detail);
+	tsa_record(rq, serial, AUDIT_SUCCESS, detail, false);
 	return 0;
 }
 
@@ -69,6 +99,8 @@ ep_tsa(struct srv_request *rq)
 	char why[128];
 	int r;
 
+	if (!tsa_rate_ok(rq))
+		return;
 	if (ct == NULL || strncasecmp(ct, "application/timestamp-query", 27) != 0) {
 		refuse(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/timestamp-query");
 		return;

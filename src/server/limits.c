@@ -12,10 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 /* Sources the service keeps state for (connections held, login attempts); a source beyond
  * them shares one overflow entry, so a flood of addresses cannot reset anyone's limits. */
@@ -48,8 +53,8 @@ struct conn {
 	int fd;
 	enum conn_phase phase;
 	int64_t since_ms;         /* when this phase began */
-	struct src_key key;
-	bool counted;             /* holds a place in its source's conns */
+	struct src_ent *src;      /* the entry whose conns counts it (NULL: none); an entry
+	                           * with connections is never reused, so it stays this one's */
 	struct conn *prev, *next;
 };
 
@@ -57,7 +62,8 @@ struct srv_limits {
 	struct srv *srv;
 	pthread_mutex_t mu;       /* the table, the connection list, the counters */
 	struct src_ent *tab;
-	struct src_ent overflow;
+	EVP_MAC_CTX *sip;         /* SipHash under a random key: where an entry lives */
+	uint64_t untracked;       /* lookups that found no room (for the log) */
 	struct conn *conns;
 	unsigned open[SRV_MAX_LISTENERS];
 	struct src_key proxies[MAX_PROXIES];
@@ -139,23 +145,34 @@ is_proxy(const struct srv_limits *lm, const char *addr)
 	return false;
 }
 
+/* Where a source's entry lives: SipHash under a key drawn at start, so nobody can pick
+ * addresses that share a victim's window. Under lm->mu (one MAC context, copied per use). */
 static uint32_t
-key_hash(const struct src_key *k)
+key_hash(struct srv_limits *lm, const struct src_key *k)
 {
-	uint32_t h = 2166136261u;
-	size_t i;
+	EVP_MAC_CTX *c;
+	uint8_t out[8] = { 0 };
+	size_t outl = 0;
 
-	for (i = 0; i < sizeof(k->b); i++)
-		h = (h ^ k->b[i]) * 16777619u;
-	return h;
+	if ((c = EVP_MAC_CTX_dup(lm->sip)) == NULL)
+		return 0;
+	if (EVP_MAC_update(c, k->b, sizeof(k->b)) != 1 ||
+	    EVP_MAC_final(c, out, &outl, sizeof(out)) != 1)
+		memset(out, 0, sizeof(out));
+	EVP_MAC_CTX_free(c);
+	return (uint32_t)out[0] | (uint32_t)out[1] << 8 | (uint32_t)out[2] << 16 |
+	       (uint32_t)out[3] << 24;
 }
 
 /* The entry of source k (made if need be), under lm->mu. A slot in k's window is reused only
- * when its source holds no connection and has its full login allowance back. */
+ * when its source holds no connection and has its full login allowance back. NULL when the
+ * window is full: that source is then held to the limits of all sources together (a listener's
+ * connections, the Argon2id slots) — never to a bucket it would share with others, which a
+ * flood of addresses could drain to lock a signer out. */
 static struct src_ent *
 src_get(struct srv_limits *lm, const struct src_key *k, int64_t now)
 {
-	uint32_t h = key_hash(k);
+	uint32_t h = key_hash(lm, k);
 	struct src_ent *e, *free_e = NULL;
 	size_t i;
 	double full = (double)lm->srv->cfg.login_rate;
@@ -168,8 +185,10 @@ src_get(struct srv_limits *lm, const struct src_key *k, int64_t now)
 		                                    now - e->refill_ms >= 60000))))
 			free_e = e;
 	}
-	if (free_e == NULL)
-		return &lm->overflow;
+	if (free_e == NULL) {
+		lm->untracked++;
+		return NULL;
+	}
 	memset(free_e, 0, sizeof(*free_e));
 	free_e->used = true;
 	free_e->key = *k;
@@ -202,11 +221,12 @@ srv_limits_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	proxy = is_proxy(lm, text);
 	pthread_mutex_lock(&lm->mu);
 	e = src_get(lm, &k, mono_ms());
-	if (!proxy && e->conns >= (unsigned)cfg->max_connections_per_source)
+	if (!proxy && e != NULL && e->conns >= (unsigned)cfg->max_connections_per_source)
 		ok = false;
 	/* Past the limit only a source holding no connection gets in (the reserve): a few
 	 * sources holding many cannot lock a signer out. */
-	else if (lm->open[li] >= (unsigned)cfg->max_connections && (e->conns > 0 || proxy))
+	else if (lm->open[li] >= (unsigned)cfg->max_connections &&
+	         (e == NULL || e->conns > 0 || proxy))
 		ok = false;
 	pthread_mutex_unlock(&lm->mu);
 	if (!ok)
@@ -222,7 +242,7 @@ srv_limits_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 	struct srv_limits *lm = l->srv->lim;
 	const union MHD_ConnectionInfo *ci;
 	struct conn *c = *socket_context;
-	struct src_ent *e;
+	struct src_key k;
 	unsigned li = (unsigned)(l - l->srv->ls);
 
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -236,10 +256,9 @@ srv_limits_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 		pthread_mutex_lock(&lm->mu);
 		c->phase = PH_HEAD;
 		c->since_ms = mono_ms();
-		if (ci != NULL && key_of(ci->client_addr, &c->key)) {
-			src_get(lm, &c->key, c->since_ms)->conns++;
-			c->counted = true;
-		}
+		if (ci != NULL && key_of(ci->client_addr, &k) &&
+		    (c->src = src_get(lm, &k, c->since_ms)) != NULL)
+			c->src->conns++;
 		lm->open[li]++;
 		c->next = lm->conns;
 		if (lm->conns != NULL)
@@ -254,11 +273,8 @@ srv_limits_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
 	/* MHD tells of the close before it closes the descriptor: the reaper never shuts a
 	 * descriptor that another connection has since been given. */
 	pthread_mutex_lock(&lm->mu);
-	if (c->counted) {
-		e = src_get(lm, &c->key, mono_ms());
-		if (e->conns > 0)
-			e->conns--;
-	}
+	if (c->src != NULL && c->src->conns > 0)
+		c->src->conns--;
 	if (lm->open[li] > 0)
 		lm->open[li]--;
 	if (c->prev != NULL)
@@ -301,8 +317,8 @@ reaper_main(void *arg)
 	const struct ink_config *cfg = &lm->srv->cfg;
 	struct timespec until;
 	struct conn *c;
-	uint64_t cut = 0, reported = 0;
-	int64_t now, last_report = mono_ms();
+	uint64_t cut = 0, reported = 0, untracked_reported = 0;
+	int64_t now, last_report = mono_ms() - 10000;
 
 	pthread_mutex_lock(&lm->mu);
 	while (!lm->stop) {
@@ -326,13 +342,19 @@ reaper_main(void *arg)
 				lm->cut++;
 			}
 		}
+		if (lm->untracked != untracked_reported && now - last_report >= 10000) {
+			log_warn("source table full: %llu lookups held sources only to the limits of "
+			         "all sources together", (unsigned long long)(lm->untracked -
+			                                                      untracked_reported));
+			untracked_reported = lm->untracked;
+			last_report = now;
+		}
 		cut = lm->cut;
 		if (cut != reported && now - last_report >= 10000) {
 			log_warn("cut %llu slow connections (header_timeout %llds, request_timeout %llds)",
 			         (unsigned long long)(cut - reported), (long long)cfg->header_timeout,
 			         (long long)cfg->request_timeout);
 			reported = cut;
-			last_report = now;
 		}
 	}
 	pthread_mutex_unlock(&lm->mu);
@@ -341,27 +363,72 @@ reaper_main(void *arg)
 
 /* ---- who the source is ---- */
 
+/* Every X-Forwarded-For line, in the order received, joined with commas: a proxy that adds a
+ * line of its own (rather than extending the client's) names the client in the last one. */
+struct xff {
+	char text[1024];
+	size_t len;
+	bool overlong;
+};
+
+static enum MHD_Result
+xff_line(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct xff *x = cls;
+	size_t n;
+
+	(void)kind;
+	if (key == NULL || value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	n = strlen(value);
+	if (x->len + n + 2 >= sizeof(x->text)) {
+		x->overlong = true;
+		return MHD_NO;
+	}
+	if (x->len > 0)
+		x->text[x->len++] = ',';
+	memcpy(x->text + x->len, value, n + 1);
+	x->len += n;
+	return MHD_YES;
+}
+
+/* The /64 of an IPv6 source, the address of an IPv4 one: what the limits count by. */
+static void
+source_key_text(const char *addr, char *out, size_t outsz)
+{
+	struct in6_addr a6;
+	char text[INET6_ADDRSTRLEN];
+
+	snprintf(out, outsz, "%s", addr);
+	if (inet_pton(AF_INET6, addr, &a6) != 1 || IN6_IS_ADDR_V4MAPPED(&a6))
+		return;
+	memset(a6.s6_addr + 8, 0, 8);
+	if (inet_ntop(AF_INET6, &a6, text, sizeof(text)) != NULL)
+		snprintf(out, outsz, "%s/64", text);
+}
+
 void
 srv_limits_source(struct srv_request *rq)
 {
 	const struct srv_limits *lm = rq->srv->lim;
-	const char *xff;
+	struct xff x = { .len = 0 };
 	char item[INET6_ADDRSTRLEN + 8];
 	struct src_key k;
-	const char *end, *start;
+	const char *end, *start, *xs;
 	size_t n;
 
 	if (lm == NULL || !is_proxy(lm, rq->source))
-		return;
-	xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Forwarded-For");
-	if (xff == NULL)
-		return;
+		goto out;
+	(void)MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, xff_line, &x);
+	if (x.len == 0 || x.overlong)
+		goto out;
 	/* From the right: the first address that is not one of our proxies is the client.
 	 * Anything malformed on the way: the proxy itself stays the source (fail closed). */
-	end = xff + strlen(xff);
-	while (end > xff) {
+	xs = x.text;
+	end = xs + x.len;
+	while (end > xs) {
 		start = end;
-		while (start > xff && start[-1] != ',')
+		while (start > xs && start[-1] != ',')
 			start--;
 		while (start < end && (*start == ' ' || *start == '\t'))
 			start++;
@@ -369,21 +436,23 @@ srv_limits_source(struct srv_request *rq)
 		while (n > 0 && (start[n - 1] == ' ' || start[n - 1] == '\t'))
 			n--;
 		if (n == 0 || n >= sizeof(item))
-			return;
+			goto out;
 		memcpy(item, start, n);
 		item[n] = '\0';
 		if (!key_of_text(item, &k, false))
-			return;
+			goto out;
 		if (!is_proxy(lm, item)) {
 			snprintf(rq->source, sizeof(rq->source), "%s", item);
-			return;
+			goto out;
 		}
 		end = start;
-		while (end > xff && end[-1] != ',')
+		while (end > xs && end[-1] != ',')
 			end--;
-		if (end > xff)
+		if (end > xs)
 			end--;
 	}
+out:
+	source_key_text(rq->source, rq->source_key, sizeof(rq->source_key));
 }
 
 /* ---- login attempts, body memory, Argon2id ---- */
@@ -402,7 +471,10 @@ srv_limits_login(struct srv_request *rq, unsigned *retry_after)
 	if (!key_of_text(rq->source, &k, false))
 		return 0;
 	pthread_mutex_lock(&lm->mu);
-	e = src_get(lm, &k, now);
+	if ((e = src_get(lm, &k, now)) == NULL) {
+		pthread_mutex_unlock(&lm->mu);
+		return 0;
+	}
 	e->tokens += (double)(now - e->refill_ms) * rate / 60000.0;
 	if (e->tokens > rate)
 		e->tokens = rate;
@@ -439,13 +511,16 @@ srv_limits_body_give(struct srv *s, long long n)
 int
 srv_limits_gate_enter(struct srv_request *rq, enum srv_gate gate)
 {
-	return ink_gate_enter(rq->srv->lim->gates[gate], rq->source);
+	/* Who has authenticated (a signer authorizing, changing a PIN) goes before anonymous
+	 * logins: many addresses each sending one login cannot keep signers from signing. */
+	return ink_gate_enter(rq->srv->lim->gates[gate], rq->source_key,
+	                      rq->who.username[0] != '\0');
 }
 
 void
 srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate)
 {
-	ink_gate_leave(rq->srv->lim->gates[gate], rq->source);
+	ink_gate_leave(rq->srv->lim->gates[gate], rq->source_key);
 }
 
 /* ---- lifecycle ---- */
@@ -501,6 +576,34 @@ raise_nofile(const struct ink_config *cfg)
 		         (unsigned long long)rl.rlim_cur);
 }
 
+static int
+sip_new(EVP_MAC_CTX **out)
+{
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *c = NULL;
+	OSSL_PARAM params[2];
+	size_t outsize = 8;
+	uint8_t key[16];
+	int r = INK_ERR_CRYPTO;
+
+	*out = NULL;
+	if (ink_random(key, sizeof(key)) != 0)
+		return INK_ERR_CRYPTO;
+	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &outsize);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((mac = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) == NULL || (c = EVP_MAC_CTX_new(mac)) == NULL ||
+	    EVP_MAC_init(c, key, sizeof(key), params) != 1)
+		goto out;
+	*out = c;
+	c = NULL;
+	r = 0;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	EVP_MAC_CTX_free(c);
+	EVP_MAC_free(mac);
+	return r;
+}
+
 int
 srv_limits_start(struct srv *s)
 {
@@ -518,14 +621,13 @@ srv_limits_start(struct srv *s)
 	pthread_cond_init(&lm->stop_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	atomic_init(&lm->body_bytes, 0);
-	lm->overflow.used = true;
-	lm->overflow.tokens = (double)s->cfg.login_rate;
-	lm->overflow.refill_ms = mono_ms();
 	s->lim = lm;
 	if ((lm->tab = calloc(SRC_TABLE, sizeof(*lm->tab))) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto fail;
 	}
+	if ((r = sip_new(&lm->sip)) != 0)
+		goto fail;
 	if ((r = parse_proxies(lm, s->cfg.trusted_proxies)) != 0 ||
 	    (r = ink_gate_new(config_slots(s->cfg.argon2_slots), (unsigned)s->cfg.argon2_queue,
 	                      GATE_WAIT_MS, &lm->gates[SRV_GATE_ARGON2])) != 0 ||
@@ -568,6 +670,7 @@ srv_limits_stop(struct srv *s)
 	for (size_t i = 0; i < SRV_GATE_N_; i++)
 		ink_gate_free(lm->gates[i]);
 	free(lm->tab);
+	EVP_MAC_CTX_free(lm->sip);
 	pthread_cond_destroy(&lm->stop_cv);
 	pthread_mutex_destroy(&lm->mu);
 	free(lm);

@@ -16,6 +16,11 @@
 #include "audit/audit.h"
 #include "sam/sam.h"
 
+/* Sources whose refusals are counted apart in an interval (about 1 KB each); the rest are
+ * counted together. Clients of the TSA told apart by its rate limit. */
+#define REFUSAL_SOURCES 1024
+#define TSA_CLIENTS 4096
+
 static void
 usage(void)
 {
@@ -111,27 +116,50 @@ retention(struct srv *s)
 	free(spki);
 }
 
-/* Signs a checkpoint every audit_checkpoint_interval seconds until told to stop. */
+/* Writes the counted refusals of unauthenticated requests once their interval is over (all:
+ * now); the time the interval under way ends, or 0. */
+static int64_t
+refusals_flush(struct srv *s, bool all)
+{
+	int64_t next = 0;
+
+	if (s->refusals != NULL && audit_refusals_flush(s->refusals, all, &next) != 0)
+		log_error("counted refusals could not all be recorded");
+	return next;
+}
+
+/* Signs a checkpoint every audit_checkpoint_interval seconds until told to stop, and writes
+ * the counted refusals at the end of each audit_refusal_interval. */
 static void *
 checkpoint_loop(void *arg)
 {
 	struct srv *s = arg;
 	struct timespec until;
+	int64_t next_ckpt = ink_now() + s->cfg.audit_checkpoint_interval, due = 0, wake;
 	int r;
 
 	pthread_mutex_lock(&ckpt_mu);
 	while (!ckpt_stop) {
+		/* the next checkpoint, the end of the refusals' interval under way, or (none under
+		 * way) one interval on: a count begun meanwhile ends no earlier than that */
+		wake = due != 0 ? due : ink_now() + s->cfg.audit_refusal_interval;
+		if (next_ckpt < wake)
+			wake = next_ckpt;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += (time_t)s->cfg.audit_checkpoint_interval;
+		until.tv_sec += (time_t)(wake > ink_now() ? wake - ink_now() : 0);
 		while (!ckpt_stop && pthread_cond_timedwait(&ckpt_cv, &ckpt_mu, &until) == 0)
 			;
 		if (ckpt_stop)
 			break;
 		pthread_mutex_unlock(&ckpt_mu);
-		if ((r = srv_samlog_pull(s)) != 0 || (r = audit_checkpoint(s->st, NULL)) != 0)
-			log_error("audit checkpoint failed: %s", ink_err_str(r));
-		else if (s->cfg.audit_retention > 0)
-			retention(s);
+		due = refusals_flush(s, false);
+		if (ink_now() >= next_ckpt) {
+			next_ckpt = ink_now() + s->cfg.audit_checkpoint_interval;
+			if ((r = srv_samlog_pull(s)) != 0 || (r = audit_checkpoint(s->st, NULL)) != 0)
+				log_error("audit checkpoint failed: %s", ink_err_str(r));
+			else if (s->cfg.audit_retention > 0)
+				retention(s);
+		}
 		pthread_mutex_lock(&ckpt_mu);
 	}
 	pthread_mutex_unlock(&ckpt_mu);
@@ -178,8 +206,10 @@ audit_start(struct srv *s, const char *config)
 		audit_system(s, "audit.integrity", "failure", detail);
 	}
 	snprintf(detail, sizeof(detail), "audit_checkpoint_interval=%lld audit_clock_tolerance=%lld "
-	         "audit_retention=%lld", (long long)s->cfg.audit_checkpoint_interval,
-	         (long long)s->cfg.audit_clock_tolerance, (long long)s->cfg.audit_retention);
+	         "audit_retention=%lld audit_refusal_interval=%lld audit_refusal_burst=%lld",
+	         (long long)s->cfg.audit_checkpoint_interval, (long long)s->cfg.audit_clock_tolerance,
+	         (long long)s->cfg.audit_retention, (long long)s->cfg.audit_refusal_interval,
+	         (long long)s->cfg.audit_refusal_burst);
 	audit_system(s, "audit.parameters", AUDIT_SUCCESS, detail);
 	/* the configuration in force, by its hash: a change shows as a new value */
 	if (ink_read_file(config, 1 << 20, &text, &len) == 0) {
@@ -326,6 +356,13 @@ main(int argc, char **argv)
 		audit_system(&s, "service.start", "failure", "the audit log could not start");
 		goto out;
 	}
+	if ((r = audit_refusals_new(s.st, s.cfg.audit_refusal_interval,
+	                            (unsigned)s.cfg.audit_refusal_burst, REFUSAL_SOURCES,
+	                            &s.refusals)) != 0 ||
+	    (r = srv_rate_new(s.cfg.tsa_rate, s.cfg.tsa_client_rate, TSA_CLIENTS, &s.tsa_rate)) != 0) {
+		log_error("cannot set up the refusal counts and rate limits: %s", ink_err_str(r));
+		goto out;
+	}
 	if ((r = pthread_create(&ckpt_thread, NULL, checkpoint_loop, &s)) != 0) {
 		log_error("cannot start the checkpoint thread");
 		goto out;
@@ -334,6 +371,7 @@ main(int argc, char **argv)
 	s.actx.st = s.st;
 	s.actx.sam = s.sam;
 	s.actx.cfg = &s.cfg;
+	s.actx.refusals = s.refusals;
 	if ((r = srv_listen(&s)) != 0) {
 		audit_system(&s, "service.start", "failure", "cannot listen");
 		goto out;
@@ -351,10 +389,13 @@ main(int argc, char **argv)
 	}
 	log_info("stopping on signal %d", sig);
 	srv_stop(&s);
+	/* no request comes any more: the refusals counted so far, before the stop's record */
+	(void)refusals_flush(&s, true);
 	audit_system(&s, "service.stop", AUDIT_SUCCESS, NULL);
 	rc = 0;
 out:
 	srv_stop(&s);
+	(void)refusals_flush(&s, true);
 	if (ckpt_started) {
 		pthread_mutex_lock(&ckpt_mu);
 		ckpt_stop = true;
@@ -371,6 +412,8 @@ out:
 		}
 	}
 	audit_log_stop();
+	audit_refusals_free(s.refusals);
+	srv_rate_free(s.tsa_rate);
 	sam_client_free(s.sam);
 	store_close(s.st);
 	if (s.tls_key != NULL) {

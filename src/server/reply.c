@@ -246,8 +246,18 @@ req_audit_refusal(struct srv_request *rq, const char *action, const char *why)
 		.source = rq->source,
 	};
 
-	if (audit_append(rq->srv->st, &ev) != 0)
+	if (req_audit_event(rq, &ev) != 0)
 		log_error("cannot audit a refusal (%s)", action);
+}
+
+int
+req_audit_event(struct srv_request *rq, const struct audit_event *ev)
+{
+	/* before anyone is authenticated, a source's refusals are counted past the first few:
+	 * a flood of them must not flood the log (docs/audit.md, audit.refusals) */
+	if (rq->who.username[0] == '\0' && rq->srv->refusals != NULL)
+		return audit_refusal(rq->srv->refusals, ev);
+	return audit_append(rq->srv->st, ev);
 }
 
 json_t *

@@ -56,11 +56,15 @@ struct srv_listener {
 };
 
 struct srv_limits;
+struct srv_rate;
+struct audit_refusals;
 
 struct srv {
 	struct ink_config cfg;
 	struct srv_limits *lim;  /* limits.c */
 	struct store *st;
+	struct audit_refusals *refusals; /* refusals of unauthenticated requests, counted */
+	struct srv_rate *tsa_rate;       /* the built-in TSA's rate limit */
 	struct sam_client *sam;
 	struct auth_ctx actx;
 	struct srv_listener ls[SRV_MAX_LISTENERS];
@@ -109,7 +113,8 @@ struct srv_request {
 	long long body_held;   /* bytes of body counted against max_body_total */
 	unsigned retry_after;  /* seconds, for a 429 or 503 (0: no Retry-After) */
 	char request_id[17];
-	char source[64];
+	char source[64];       /* the client's address (behind a trusted proxy: the one it names) */
+	char source_key[64];   /* what limits count by: the address, an IPv6 one's /64 */
 	struct auth_req areq;
 	struct auth_principal who;
 	char params[SRV_MAX_PARAMS][STORE_TEXT_MAX + 1];  /* decoded {} path segments */
@@ -156,8 +161,9 @@ void srv_limits_notify(void *cls, struct MHD_Connection *mc, void **socket_conte
                        enum MHD_ConnectionNotificationCode code);
 /* The connection enters phase (its deadline starts now). */
 void srv_limits_phase(struct MHD_Connection *mc, enum srv_conn_phase phase);
-/* rq->source becomes the client a trusted proxy names in X-Forwarded-For (rightmost address
- * that is not a trusted proxy); a malformed header leaves the proxy as the source. */
+/* rq->source becomes the client a trusted proxy names in X-Forwarded-For (every line, in
+ * order: the rightmost address that is not a trusted proxy); a malformed header leaves the
+ * proxy as the source. Sets rq->source_key. */
 void srv_limits_source(struct srv_request *rq);
 /* One login attempt for rq's source: 0, or INK_ERR_BUSY with *retry_after seconds. */
 int srv_limits_login(struct srv_request *rq, unsigned *retry_after) INK_WUR;
@@ -166,11 +172,22 @@ int srv_limits_login(struct srv_request *rq, unsigned *retry_after) INK_WUR;
 bool srv_limits_body_take(struct srv *s, long long n) INK_WUR;
 /* Gives n counted bytes back. */
 void srv_limits_body_give(struct srv *s, long long n);
-/* A slot of gate for rq's source (ink_gate_enter): 0 or INK_ERR_BUSY. */
+/* A slot of gate for rq's source (ink_gate_enter; an authenticated caller first): 0 or
+ * INK_ERR_BUSY. */
 int srv_limits_gate_enter(struct srv_request *rq, enum srv_gate gate) INK_WUR;
 void srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate);
 /* The connection limit given to MHD: max_connections and the new sources' reserve. */
 unsigned srv_limits_mhd_connections(const struct ink_config *cfg);
+
+/* ---- rate limits (ratelimit.c): token buckets, one for everyone, one per client ---- */
+
+/* rate and per_client are requests a second, each with a burst of as many (0: no limit);
+ * slots (a power of two) clients are told apart, the rest share one bucket. */
+int srv_rate_new(int64_t rate, int64_t per_client, size_t slots, struct srv_rate **out) INK_WUR;
+void srv_rate_free(struct srv_rate *rl);
+/* Takes a request of client (NULL: anyone); false when over either limit, nothing taken, with
+ * *retry_after the whole seconds after which it would pass. */
+bool srv_rate_take(struct srv_rate *rl, const char *client, unsigned *retry_after) INK_WUR;
 
 /* ---- lifecycle (http.c) ---- */
 
@@ -194,8 +211,13 @@ void reply_ink_err(struct srv_request *rq, int err, const char *desc);
 int req_parse(struct srv_request *rq, const struct json_field *spec, void *out) INK_WUR;
 /* True when rq's Content-Type is application/json (any case, parameters allowed). */
 bool req_is_json(const struct srv_request *rq);
-/* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). */
+/* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). Without an
+ * authenticated principal it is counted per source past the first few (req_audit_event). */
 void req_audit_refusal(struct srv_request *rq, const char *action, const char *why);
+/* Writes the record of a refusal: as audit_append() when someone is authenticated, else
+ * through the per-source count of refusals (audit_refusal()). */
+struct audit_event;
+int req_audit_event(struct srv_request *rq, const struct audit_event *ev) INK_WUR;
 /* Signs a checkpoint over everything written so far (*h) and fetches the log public key
  * (*spki malloc'd) from inkan-sam: what the audit endpoints hand out. */
 struct audit_head;
@@ -281,10 +303,13 @@ void ep_tsa(struct srv_request *rq);
 void ep_csc_timestamp(struct srv_request *rq);
 
 /* The built-in TSA, shared by /tsa and signatures/timestamp (ep_tsa.c): a TimeStampResp from
- * the SAM for tr (*resp malloc'd), audited as tsa.timestamp; tsa_audit records a refusal. */
+ * the SAM for tr (*resp malloc'd), audited as tsa.timestamp; tsa_audit records a refusal.
+ * tsa_rate_ok takes the request from the TSA's rate limits (tsa_rate, tsa_client_rate), or
+ * replies 429 with Retry-After, audits the refusal and returns false. */
 struct formats_tsa_req;
 int tsa_issue(struct srv_request *rq, const struct formats_tsa_req *tr, uint8_t **resp,
               size_t *len) INK_WUR;
 void tsa_audit(struct srv_request *rq, const char *serial, const char *result, const char *detail);
+bool tsa_rate_ok(struct srv_request *rq) INK_WUR;
 
 #endif

@@ -23,6 +23,8 @@
 #   otp_next USER        a TOTP code for a step not used before for USER (sleeps only if needed)
 #   user_count           rows in the users table of $DATA/inkand/inkan.db
 #   audit_records TOKEN  the whole audit trail as one JSON array (auditor token)
+#   tokfile NAME TOKEN   TOKEN into $T/NAME.tok (0600), for the CLI's --token-file
+#   icli NAME ARGS...    the inkan CLI against $URL with $T/NAME.tok; sets RC OUT ERR
 #   check_no_secrets_in FILE   no password, TOTP seed or token recorded so far appears in FILE
 #   finish               final checks (no secret in the log, no sanitizer report), prints PASS
 
@@ -515,6 +517,21 @@ audit_records() {
 		after=$(jq '.records[-1].seq' "$T/body")
 	done
 	jq -sc 'add // []' "$T/audit.pages"
+}
+
+# ---- the CLI ----
+
+tokfile() { printf '%s' "$2" >"$T/$1.tok"; chmod 600 "$T/$1.tok"; }
+
+icli() {
+	local who=$1
+	shift
+	RC=0
+	timeout 120 "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/$who.tok" "$@" \
+		>"$T/cli.out" 2>"$T/cli.err" </dev/null || RC=$?
+	OUT=$(cat "$T/cli.out")
+	ERR=$(cat "$T/cli.err")
+	printf 'inkan %s -> rc %s\n   out: %s\n   err: %s\n' "$*" "$RC" "${OUT:0:300}" "${ERR:0:300}" >>"$TRANSCRIPT"
 }
 
 # ---- secrets ----

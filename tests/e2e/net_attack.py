@@ -3,7 +3,8 @@
 from its own loopback source addresses (127.0.0.2, ...) and prints one JSON line of what
 happened.
 
-  logins    --n N: N logins for unknown users at once (Argon2id work for nothing)
+  logins    --n N: N logins for unknown users at once (Argon2id work for nothing); with
+            --seconds S each connection sends one login after another for S seconds
   slowloris --n N --seconds S: N connections that send one header byte every --interval
             seconds and reconnect whenever they are cut, for S seconds
   hold      --n N: N connections from each source that complete TLS and then send nothing;
@@ -65,10 +66,18 @@ async def one_login(args, i, counts):
     w.close()
 
 
+async def login_loop(args, i, counts, deadline):
+    await one_login(args, i, counts)
+    while time.monotonic() < deadline:
+        await one_login(args, i, counts)
+
+
 async def logins(args):
     counts = {}
     t0 = time.monotonic()
-    await asyncio.gather(*(one_login(args, i, counts) for i in range(args.n)))
+    # --seconds 0: one login each; else each keeps sending logins until the time is up
+    deadline = t0 + args.seconds if args.seconds > 0 else 0
+    await asyncio.gather(*(login_loop(args, i, counts, deadline) for i in range(args.n)))
     counts["seconds"] = round(time.monotonic() - t0, 2)
     return counts
 
@@ -147,7 +156,7 @@ def main():
     ap.add_argument("--cafile", required=True)
     ap.add_argument("--sources", default="127.0.0.2")
     ap.add_argument("--n", type=int, default=100)
-    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--seconds", type=float, default=0)
     ap.add_argument("--interval", type=float, default=12)
     ap.add_argument("--settle", type=float, default=1)
     ap.add_argument("--connect-timeout", type=float, default=20)

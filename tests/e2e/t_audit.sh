@@ -22,20 +22,9 @@ alice=$(mkactive "$ro" alice signer)
 PIN=pin-Lantern-7731
 add_secret "$PIN"
 
-# inkan CLI as USER (token file): sets RC, OUT, ERR
-tokfile() { printf '%s' "$2" >"$T/$1.tok"; chmod 600 "$T/$1.tok"; }
+# the CLI as each of them (icli, lib.sh)
 tokfile aud "$aud"
 tokfile alice "$alice"
-icli() {
-	local who=$1
-	shift
-	RC=0
-	timeout 120 "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/$who.tok" "$@" \
-		>"$T/cli.out" 2>"$T/cli.err" </dev/null || RC=$?
-	OUT=$(cat "$T/cli.out")
-	ERR=$(cat "$T/cli.err")
-	printf 'inkan %s -> rc %s\n   out: %s\n   err: %s\n' "$*" "$RC" "${OUT:0:300}" "${ERR:0:300}" >>"$TRANSCRIPT"
-}
 
 # ---- a signature, so that the log holds a csc.signHash record ----
 api POST /api/v1/keys "$(jq -nc --arg p "$PIN" '{pin: $p, algorithm: "P-256"}')" "$alice"

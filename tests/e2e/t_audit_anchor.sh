@@ -26,27 +26,16 @@ aud=$(mkactive "$so" aud1 system_auditor)
 alice=$(mkactive "$ro" alice signer)
 PIN=pin-Compass-4417
 add_secret "$PIN"
-printf '%s' "$aud" >"$T/aud.tok"
-chmod 600 "$T/aud.tok"
-
-# icli ARGS...: the CLI as the auditor; sets RC OUT ERR.
-icli() {
-	RC=0
-	timeout 120 "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.tok" "$@" \
-		>"$T/cli.out" 2>"$T/cli.err" </dev/null || RC=$?
-	OUT=$(cat "$T/cli.out")
-	ERR=$(cat "$T/cli.err")
-	printf 'inkan %s -> rc %s\n   out: %s\n   err: %s\n' "$*" "$RC" "${OUT:0:300}" "${ERR:0:300}" >>"$TRANSCRIPT"
-}
+tokfile aud "$aud"
 
 # The same fingerprint from the public endpoint and `inkan ca cert`.
 http GET /ca/audit-key
 expect_status 200
 [ "$(openssl pkey -pubin -in "$T/body" -outform DER | sha256sum | cut -d' ' -f1)" = "$FPR" ] ||
 	fail "GET /ca/audit-key is not the key inkan init named"
-icli ca cert --out "$T/chain.pem"
+icli aud ca cert --out "$T/chain.pem"
 [ "$RC" = 0 ] && grep -q "audit log key sha256 $FPR" <<<"$OUT" || fail "inkan ca cert: no fingerprint: $OUT $ERR"
-icli --json ca cert
+icli aud --json ca cert
 [ "$RC" = 0 ] && [ "$(jq -r .audit_log_key_sha256 <<<"$OUT")" = "$FPR" ] || fail "inkan --json ca cert: $OUT $ERR"
 ok "GET /ca/audit-key and inkan ca cert show the same fingerprint"
 
@@ -67,7 +56,7 @@ for i in 1 2; do
 done
 sleep 2   # an interval checkpoint
 
-icli audit export "$T/genuine.json"
+icli aud audit export "$T/genuine.json"
 [ "$RC" = 0 ] || fail "inkan audit export: $ERR"
 nsign=$(jq '[.records[] | select(.action | startswith("csc."))] | length' "$T/genuine.json")
 [ "$nsign" -ge 4 ] || fail "expected the signing records in the export, found $nsign"
@@ -82,43 +71,43 @@ jq -e '[.records[] | select(.action | startswith("csc."))] | length == 0' "$T/fo
 FFPR=$(openssl pkey -pubin -in "$T/forger.pub" -outform DER | sha256sum | cut -d' ' -f1)
 
 # Without a trust anchor: not "OK", exit 3, "unproven", the bundle key's fingerprint.
-icli audit verify "$T/forged.json"
+icli aud audit verify "$T/forged.json"
 [ "$RC" = 3 ] || fail "forged bundle without anchor: exit $RC, expected 3: $OUT $ERR"
 grep -qi 'unproven' <<<"$OUT" && grep -q "$FFPR" <<<"$OUT" || fail "forged bundle without anchor: $OUT"
 grep -q 'audit log OK' <<<"$OUT$ERR" && fail "a forged bundle was called OK: $OUT"
-icli --json audit verify "$T/forged.json"
+icli aud --json audit verify "$T/forged.json"
 [ "$RC" = 3 ] && jq -e --arg f "$FFPR" '.ok == false and .anchored == false and .log_key_sha256 == $f' <<<"$OUT" >/dev/null ||
 	fail "forged bundle --json without anchor: rc $RC $OUT"
 ok "forged bundle ($removed signing records removed, re-signed) without anchor: unproven, exit 3, its key's fingerprint shown"
 
 # With the real key or its fingerprint: refused, both keys named.
-icli audit verify "$T/forged.json" --key "$LOGKEY"
+icli aud audit verify "$T/forged.json" --key "$LOGKEY"
 [ "$RC" = 1 ] && grep -q "not the trusted one" <<<"$ERR" && grep -q "$FFPR" <<<"$ERR" && grep -q "$FPR" <<<"$ERR" ||
 	fail "forged bundle with --key: rc $RC: $OUT $ERR"
-icli audit verify "$T/forged.json" --fingerprint "$FPR"
+icli aud audit verify "$T/forged.json" --fingerprint "$FPR"
 [ "$RC" = 1 ] && grep -q "not the trusted one" <<<"$ERR" || fail "forged bundle with --fingerprint: rc $RC: $OUT $ERR"
-icli audit verify "$T/forged.json" --fingerprint "$COLONS"
+icli aud audit verify "$T/forged.json" --fingerprint "$COLONS"
 [ "$RC" = 1 ] || fail "forged bundle with --fingerprint (colons): rc $RC"
 ok "forged bundle with --key or --fingerprint of the real key: refused, the mismatch named"
 
 # The genuine bundle: OK with the fingerprint (plain or with colons) and with the key.
 for anchor in "--fingerprint $FPR" "--fingerprint $COLONS" "--key $LOGKEY"; do
 	# shellcheck disable=SC2086
-	icli audit verify "$T/genuine.json" $anchor
+	icli aud audit verify "$T/genuine.json" $anchor
 	[ "$RC" = 0 ] && grep -q 'audit log OK' <<<"$OUT" || fail "genuine bundle with $anchor: rc $RC: $OUT $ERR"
 done
-icli audit verify "$T/genuine.json"
+icli aud audit verify "$T/genuine.json"
 [ "$RC" = 3 ] && grep -q "$FPR" <<<"$OUT" || fail "genuine bundle without anchor: rc $RC (expected 3): $OUT"
-icli audit verify --fingerprint "$FPR"
+icli aud audit verify --fingerprint "$FPR"
 [ "$RC" = 0 ] && grep -q 'audit log OK' <<<"$OUT" || fail "online verify with --fingerprint: rc $RC: $OUT $ERR"
-icli audit verify
+icli aud audit verify
 [ "$RC" = 3 ] || fail "online verify without anchor: rc $RC, expected 3"
 # Bad anchors are refused before anything is read.
 for bad in "abc" "${FPR}00" "${FPR:0:62}zz" ":$FPR"; do
-	icli audit verify "$T/genuine.json" --fingerprint "$bad"
+	icli aud audit verify "$T/genuine.json" --fingerprint "$bad"
 	[ "$RC" = 2 ] || fail "--fingerprint '$bad': rc $RC, expected a usage error"
 done
-icli audit verify "$T/genuine.json" --fingerprint "$FPR" --key "$LOGKEY"
+icli aud audit verify "$T/genuine.json" --fingerprint "$FPR" --key "$LOGKEY"
 [ "$RC" = 2 ] || fail "--fingerprint with --key: rc $RC, expected a usage error"
 ok "genuine bundle: OK with the fingerprint (plain, colons) or the key, unproven (3) without; bad anchors are usage errors"
 

@@ -12,16 +12,8 @@ start_inkand
 
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
 aud=$(mkactive "$so" aud1 system_auditor)
-printf '%s' "$aud" >"$T/aud.tok"
-chmod 600 "$T/aud.tok"
+tokfile aud "$aud"
 LOGKEY="$DATA/ca/audit-log.pem"
-icli() {
-	RC=0
-	timeout 120 "$INKAN_CLI" --server "$URL" --cacert "$CACERT" --token-file "$T/aud.tok" "$@" \
-		>"$T/cli.out" 2>"$T/cli.err" </dev/null || RC=$?
-	OUT=$(cat "$T/cli.out")
-	ERR=$(cat "$T/cli.err")
-}
 
 # wait for an archive
 for _ in $(seq 1 100); do
@@ -44,16 +36,16 @@ printf '%s' "$BODY" | jq -e --arg f "$(basename "$arch")" '[.records[] | select(
 	fail "archived records are missing from the database"
 
 # the archive verifies on its own, offline, with the published log key
-icli audit verify "$arch" --key "$LOGKEY"
+icli aud audit verify "$arch" --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "the archive does not verify: $ERR"
 grep -q "seq 1\.\.$last" <<<"$OUT" || fail "the archive does not hold records 1..$last: $OUT"
 ok "archive: $(head -n1 <<<"$OUT")"
 jq -c '.records[1].actor = "mallory"' "$arch" >"$T/arch-bad.json"
-icli audit verify "$T/arch-bad.json" --key "$LOGKEY"
+icli aud audit verify "$T/arch-bad.json" --key "$LOGKEY"
 [ "$RC" != 0 ] || fail "a changed archive still verifies"
 
 # the records kept verify from the archive's end, online
-icli audit verify --key "$LOGKEY"
+icli aud audit verify --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "the log after archiving does not verify: $ERR"
 grep -q "seq 1\.\." <<<"$OUT" || fail "online verify does not cover the archived records too: $OUT"
 ok "online: $(grep 'audit log OK' <<<"$OUT")"
@@ -62,9 +54,9 @@ ok "online: $(grep 'audit log OK' <<<"$OUT")"
 api GET "/api/v1/audit?after=0&limit=1000" "" "$aud"
 expect_status 200
 newest=$(printf '%s' "$BODY" | jq '.records[-1].seq')
-icli audit proof "$newest" --key "$LOGKEY"
+icli aud audit proof "$newest" --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "no inclusion proof for record $newest after archiving: $ERR"
-icli audit proof 1 --key "$LOGKEY"
+icli aud audit proof 1 --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "no inclusion proof for archived record 1: $ERR"
 
 # the database still refuses to drop a record no archive holds

@@ -427,6 +427,205 @@ test_merkle_proofs(void **state)
 	}
 }
 
+/* Appends records seq from+1 .. to to the store, as one commit each 64. */
+static void
+tree_fill(struct store *st, int from, int to)
+{
+	static struct store_audit_rec recs[64];
+	const struct store_audit_rec *p[64];
+	int64_t seqs[64];
+	struct audit_event ev = { .actor = "alice", .action = "csc.signHash", .result = AUDIT_SUCCESS };
+	char detail[32];
+	int i, k;
+
+	for (i = from; i < to;) {
+		for (k = 0; k < 64 && i < to; k++, i++) {
+			snprintf(detail, sizeof(detail), "record %d", i + 1);
+			ev.detail = detail;
+			audit_record_fill(&recs[k], &ev, 1700000000 + i);
+			p[k] = &recs[k];
+		}
+		assert_int_equal(st->ops->audit_insert_batch(st, p, (size_t)k, seqs), 0);
+	}
+}
+
+/* The proofs from the kept tree are those of the whole tree rebuilt, hash for hash, for every
+ * leaf at sizes around the kept chunks (32 leaves), as the log grows under it; a root the
+ * records do not make is refused. */
+static void
+test_tree_proofs(void **state)
+{
+	static const uint64_t sizes[] = { 1, 2, 31, 32, 33, 63, 64, 65, 96, 127, 128, 129, 200, 256, 300 };
+	uint8_t path[AUDIT_PROOF_MAX][AUDIT_HASH_LEN], want[AUDIT_PROOF_MAX][AUDIT_HASH_LEN];
+	uint8_t root[AUDIT_HASH_LEN], root_m[AUDIT_HASH_LEN], bad[AUDIT_HASH_LEN];
+	uint8_t (*l)[AUDIT_HASH_LEN] = NULL;
+	struct audit_frontier prefix, f;
+	struct fx *fx = *state;
+	size_t plen, wlen, i, k;
+	uint64_t n, m, have = 0;
+
+	audit_tree_forget();
+	for (i = 0; i < INK_ARRAY_LEN(sizes); i++) {
+		n = sizes[i];
+		tree_fill(fx->st, (int)have, (int)n);
+		have = n;
+		assert_int_equal(audit_read_leaves(fx->st, n, &prefix, &l), 0);
+		memset(&f, 0, sizeof(f));
+		for (k = 0; k < n; k++)
+			audit_frontier_add(&f, l[k]);
+		audit_frontier_root(&f, root);
+		for (m = 0; m < n; m++) {
+			assert_int_equal(audit_inclusion_proof((const uint8_t (*)[AUDIT_HASH_LEN])l, n, m, want, &wlen), 0);
+			assert_int_equal(audit_tree_inclusion(fx->st, n, root, m, path, &plen), 0);
+			assert_int_equal(plen, wlen);
+			assert_memory_equal(path, want, wlen * AUDIT_HASH_LEN);
+		}
+		for (m = 1; m <= n; m++) {
+			memset(&f, 0, sizeof(f));
+			for (k = 0; k < m; k++)
+				audit_frontier_add(&f, l[k]);
+			audit_frontier_root(&f, root_m);
+			assert_int_equal(audit_consistency_proof((const uint8_t (*)[AUDIT_HASH_LEN])l, n, m, want, &wlen), 0);
+			assert_int_equal(audit_tree_consistency(fx->st, n, root, m, root_m, path, &plen), 0);
+			assert_int_equal(plen, wlen);
+			assert_memory_equal(path, want, wlen * AUDIT_HASH_LEN);
+		}
+		free(l);
+		l = NULL;
+	}
+	/* a root the records do not make, a first tree that is not theirs, a record not there */
+	memcpy(bad, root, AUDIT_HASH_LEN);
+	bad[0] ^= 1;
+	assert_int_equal(audit_tree_inclusion(fx->st, have, bad, 0, path, &plen), INK_ERR_NOT_FOUND);
+	assert_int_equal(audit_tree_inclusion(fx->st, have, root, 0, path, &plen), 0);
+	assert_int_equal(audit_tree_consistency(fx->st, have, root, 5, bad, path, &plen), INK_ERR_NOT_FOUND);
+	assert_int_equal(audit_tree_inclusion(fx->st, have + 40, root, 0, path, &plen), INK_ERR_NOT_FOUND);
+	assert_int_equal(audit_tree_inclusion(fx->st, have, root, have, path, &plen), INK_ERR_INVALID);
+	audit_tree_forget();
+}
+
+/* The records with seq > after and this action. */
+static size_t
+count_action(struct store *st, int64_t after, const char *action, struct store_audit_rec *last)
+{
+	struct store_audit_rec *v = NULL;
+	size_t n = 0, i, k = 0;
+
+	assert_int_equal(audit_read(st, after, 1000, &v, &n), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].action, action) == 0) {
+			k++;
+			if (last != NULL)
+				*last = v[i];
+		}
+	free(v);
+	return k;
+}
+
+static void
+refuse(struct audit_refusals *ar, const char *src, const char *action, const char *why)
+{
+	struct audit_event ev = { .action = action, .result = why, .source = src, .subject = "/x" };
+
+	assert_int_equal(audit_refusal(ar, &ev), 0);
+}
+
+/* 400 refusals from one source: 5 records of their own and one with the count of all 400,
+ * written when the interval is over (not before) or at once when asked (shutdown); each
+ * action has its own allowance; sources beyond the table and kinds beyond 8 are counted, not
+ * dropped. */
+static void
+test_refusals(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_refusals *ar = NULL;
+	struct store_audit_rec rec;
+	json_t *d;
+	char src[32], why[32];
+	int64_t next = 0, last = 0;
+	int i;
+
+	assert_int_equal(audit_refusals_new(fx->st, 60, 5, 3, &ar), INK_ERR_INVALID);
+	assert_int_equal(audit_refusals_new(fx->st, 60, 5, 4, &ar), 0);
+	for (i = 0; i < 400; i++)
+		refuse(ar, "10.0.0.1", "auth.token", "no bearer token");
+	for (i = 0; i < 7; i++)
+		refuse(ar, "10.0.0.1", "tsa.timestamp", "rate limited");
+	assert_int_equal(count_action(fx->st, 0, "auth.token", NULL), 5);
+	assert_int_equal(count_action(fx->st, 0, "tsa.timestamp", NULL), 5);
+	/* the interval is not over: nothing yet */
+	assert_int_equal(audit_refusals_flush(ar, false, &next), 0);
+	assert_true(next >= ink_now() + 59);
+	assert_int_equal(count_action(fx->st, 0, "audit.refusals", NULL), 0);
+	assert_int_equal(audit_refusals_flush(ar, true, &next), 0);
+	assert_int_equal(next, 0);
+	assert_int_equal(count_action(fx->st, 0, "audit.refusals", &rec), 1);
+	assert_string_equal(rec.source, "10.0.0.1");
+	assert_string_equal(rec.result, "aggregated");
+	assert_non_null(d = json_loads(rec.detail, 0, NULL));
+	assert_int_equal(json_integer_value(json_object_get(d, "total")), 407);
+	assert_int_equal(json_integer_value(json_object_get(d, "recorded")), 10);
+	assert_int_equal(json_integer_value(json_object_get(d, "counted")), 397);
+	assert_int_equal(json_integer_value(json_object_get(d, "interval")), 60);
+	assert_int_equal(json_array_size(json_object_get(d, "refusals")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(d, "refusals"), 0),
+	                                                   "count")), 400);
+	json_decref(d);
+	/* nothing counted since: nothing more */
+	assert_int_equal(audit_refusals_flush(ar, true, &next), 0);
+	assert_int_equal(count_action(fx->st, 0, "audit.refusals", NULL), 1);
+	{
+		struct store_audit_rec *v = NULL;
+		size_t n = 0;
+
+		assert_int_equal(audit_read(fx->st, 0, 1000, &v, &n), 0);
+		last = n > 0 ? v[n - 1].seq : 0;
+		free(v);
+	}
+	/* a new interval: the allowance again; four sources in a table of 4 (3 usable), and
+	 * eleven kinds from one source */
+	for (i = 0; i < 4; i++) {
+		snprintf(src, sizeof(src), "10.0.1.%d", i);
+		refuse(ar, src, "auth.token", "no bearer token");
+		refuse(ar, src, "auth.token", "no bearer token");
+	}
+	for (i = 0; i < 11; i++) {
+		snprintf(why, sizeof(why), "reason %d", i);
+		refuse(ar, "10.0.1.0", "auth.login", why);
+	}
+	/* 3 sources x 2, and 5 of the 8 kinds that have a slot: 11 records of their own */
+	assert_int_equal(count_action(fx->st, last, "auth.token", NULL), 6);
+	assert_int_equal(count_action(fx->st, last, "auth.login", NULL), 5);
+	assert_int_equal(audit_refusals_flush(ar, true, &next), 0);
+	assert_int_equal(count_action(fx->st, last, "audit.refusals", NULL), 2);
+	{
+		struct store_audit_rec *v = NULL;
+		size_t n = 0, k, seen = 0;
+
+		assert_int_equal(audit_read(fx->st, last, 1000, &v, &n), 0);
+		for (k = 0; k < n; k++) {
+			if (strcmp(v[k].action, "audit.refusals") != 0)
+				continue;
+			assert_non_null(d = json_loads(v[k].detail, 0, NULL));
+			if (strcmp(v[k].source, "other-sources") == 0) {
+				assert_int_equal(json_integer_value(json_object_get(d, "total")), 2);
+				assert_int_equal(json_integer_value(json_object_get(d, "recorded")), 0);
+				seen |= 1;
+			} else {
+				assert_string_equal(v[k].source, "10.0.1.0");
+				assert_int_equal(json_integer_value(json_object_get(d, "total")), 13);
+				assert_int_equal(json_integer_value(json_object_get(d, "recorded")), 7);
+				assert_int_equal(json_integer_value(json_object_get(d, "other_reasons")), 4);
+				seen |= 2;
+			}
+			json_decref(d);
+		}
+		free(v);
+		assert_int_equal(seen, 3);
+	}
+	audit_refusals_free(ar);
+}
+
 /* ---- checkpoints, bundles and the verifier, with an in-process signer ---- */
 
 struct signer {
@@ -584,6 +783,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merkle_vectors),
 		cmocka_unit_test(test_merkle_proofs),
+		cmocka_unit_test_setup_teardown(test_tree_proofs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint_and_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_append_read, setup, teardown),

@@ -514,6 +514,7 @@ test_datadir(void **state)
 struct gate_job {
 	struct ink_gate *g;
 	const char *source;
+	bool first;
 	unsigned hold_ms;
 	atomic_int result;        /* 1: still waiting */
 	pthread_t th;
@@ -523,7 +524,7 @@ static void *
 gate_job_main(void *arg)
 {
 	struct gate_job *j = arg;
-	int r = ink_gate_enter(j->g, j->source);
+	int r = ink_gate_enter(j->g, j->source, j->first);
 
 	atomic_store(&j->result, r);
 	if (r == 0) {
@@ -534,14 +535,22 @@ gate_job_main(void *arg)
 }
 
 static void
-gate_job_start(struct gate_job *j, struct ink_gate *g, const char *source, unsigned hold_ms)
+gate_job_start_first(struct gate_job *j, struct ink_gate *g, const char *source, unsigned hold_ms,
+                     bool first)
 {
 	j->g = g;
 	j->source = source;
+	j->first = first;
 	j->hold_ms = hold_ms;
 	atomic_init(&j->result, 1);
 	assert_int_equal(pthread_create(&j->th, NULL, gate_job_main, j), 0);
 	usleep(300 * 1000); /* it is queued (or answered) before the next one comes */
+}
+
+static void
+gate_job_start(struct gate_job *j, struct ink_gate *g, const char *source, unsigned hold_ms)
+{
+	gate_job_start_first(j, g, source, hold_ms, false);
 }
 
 static void
@@ -557,7 +566,7 @@ test_gate(void **state)
 	/* One slot, two queue places: source A fills them all; B's newcomer takes A's newest
 	 * place (refused), and a freed slot goes first to the oldest waiter. */
 	assert_int_equal(ink_gate_new(1, 2, 5000, &g), 0);
-	assert_int_equal(ink_gate_enter(g, "A"), 0);
+	assert_int_equal(ink_gate_enter(g, "A", false), 0);
 	gate_job_start(&a1, g, "A", 0);
 	gate_job_start(&a2, g, "A", 0);
 	assert_int_equal(atomic_load(&a1.result), 1);
@@ -584,8 +593,8 @@ test_gate(void **state)
 
 	/* A freed slot goes to a source with nothing running before one that has a job running. */
 	assert_int_equal(ink_gate_new(2, 4, 5000, &g), 0);
-	assert_int_equal(ink_gate_enter(g, "A"), 0);
-	assert_int_equal(ink_gate_enter(g, "B"), 0);
+	assert_int_equal(ink_gate_enter(g, "A", false), 0);
+	assert_int_equal(ink_gate_enter(g, "B", false), 0);
 	gate_job_start(&a1, g, "A", 600);
 	gate_job_start(&b, g, "C", 600);
 	ink_gate_leave(g, "B");     /* A still runs one: C, though younger, goes first */
@@ -598,19 +607,38 @@ test_gate(void **state)
 	assert_int_equal(atomic_load(&a1.result), 0);
 	ink_gate_free(g);
 
+	/* A waiter that goes first (an authenticated caller) takes the newest other waiter's
+	 * place in a full queue, though nobody holds two more places, and runs first. */
+	assert_int_equal(ink_gate_new(1, 2, 5000, &g), 0);
+	assert_int_equal(ink_gate_enter(g, "A", false), 0);
+	gate_job_start(&a1, g, "B", 300);
+	gate_job_start(&a2, g, "C", 0);
+	gate_job_start_first(&b, g, "D", 300, true);
+	assert_int_equal(atomic_load(&a2.result), INK_ERR_BUSY);
+	assert_int_equal(atomic_load(&b.result), 1);
+	ink_gate_leave(g, "A");
+	usleep(150 * 1000);
+	assert_int_equal(atomic_load(&b.result), 0);
+	assert_int_equal(atomic_load(&a1.result), 1);
+	pthread_join(a1.th, NULL);
+	pthread_join(a2.th, NULL);
+	pthread_join(b.th, NULL);
+	assert_int_equal(atomic_load(&a1.result), 0);
+	ink_gate_free(g);
+
 	/* The wait is bounded; no queue at all refuses at once. */
 	assert_int_equal(ink_gate_new(1, 4, 200, &g), 0);
-	assert_int_equal(ink_gate_enter(g, "A"), 0);
-	assert_int_equal(ink_gate_enter(g, "B"), INK_ERR_BUSY);
+	assert_int_equal(ink_gate_enter(g, "A", false), 0);
+	assert_int_equal(ink_gate_enter(g, "B", false), INK_ERR_BUSY);
 	ink_gate_leave(g, "A");
 	ink_gate_free(g);
 	assert_int_equal(ink_gate_new(1, 0, 5000, &g), 0);
-	assert_int_equal(ink_gate_enter(g, "A"), 0);
+	assert_int_equal(ink_gate_enter(g, "A", false), 0);
 	gate_job_start(&late, g, "B", 0);
 	assert_int_equal(atomic_load(&late.result), INK_ERR_BUSY);
 	pthread_join(late.th, NULL);
 	ink_gate_leave(g, "A");
-	assert_int_equal(ink_gate_enter(g, "B"), 0);
+	assert_int_equal(ink_gate_enter(g, "B", false), 0);
 	ink_gate_leave(g, "B");
 	ink_gate_free(g);
 }
