@@ -242,6 +242,7 @@ struct ink_config {
 	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */
 	char tsa_policy_oid[128];    /* TSA policy of the built-in time-stamp authority */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
+	int64_t pin_min_len;         /* shortest new signing PIN (policy_check_pin) */
 	int64_t sad_ttl;             /* seconds a SAD stays valid */
 	int64_t multisign;           /* most signatures one authorization may allow */
 	char user[64];               /* Unix user of inkand after start ("" stay) */

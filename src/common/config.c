@@ -60,6 +60,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("ca_organization", ca_organization, "inkan", "organization (O=) of the built-in CA and of signer certificates"),
 	OID("tsa_policy_oid", tsa_policy_oid, 1, "0.4.0.2023.1.1", "policy OID of the built-in RFC 3161 time-stamp authority (default: ETSI EN 319 421 best-practices-ts-policy)"),
 	INT("pin_max_failures", pin_max_failures, 1, 100, "5", "wrong signing PINs before a credential locks"),
+	INT("pin_min_len", pin_min_len, 4, 64, "6", "shortest signing PIN accepted for a new key or a PIN change (trivial PINs are refused at any length)"),
 	INT("sad_ttl", sad_ttl, 10, 3600, "300", "seconds a signature activation data (SAD) stays valid"),
 	INT("multisign", multisign, 1, 1000, "100", "most hashes one credentials/authorize may cover"),
 	STR("key_backend", key_backend, "soft", "where signers' keys are made: soft (AES-256-GCM under master key and PIN) or pkcs11 (generated in a token, leave it only wrapped)"),

@@ -12,6 +12,7 @@
 
 #include "ca/ca.h"
 #include "formats/formats.h"
+#include "policy/policy.h"
 
 #define CA_PURPOSE "ca-key"
 #define CA_ROOT_DAYS 7300
@@ -37,7 +38,8 @@ keys_set_params(struct keys *k, const struct keys_params *p)
 	k->params.policy_oid = k->policy_oid[0] != '\0' ? k->policy_oid : NULL;
 	k->params.organization = k->organization;
 	if (k->params.level < 1 || k->params.level > 4 || k->params.cert_days < 1 ||
-	    k->params.max_pin_failures < 1)
+	    k->params.max_pin_failures < 1 || (k->params.pin_min_len != 0 &&
+	    (k->params.pin_min_len < POLICY_PIN_MIN_LEN || k->params.pin_min_len > POLICY_PIN_MAX)))
 		return INK_ERR_CONFIG;
 	k->params.external_ca_file = NULL;
 	if ((r = keys_extca_load(k, p->external_ca_file)) != 0)

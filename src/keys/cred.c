@@ -54,19 +54,19 @@ keys_creds_free(struct keys_cred *c, size_t n)
 	free(c);
 }
 
-int
-keys_pin_check_policy(const char *pin)
-{
-	size_t n, i;
+_Static_assert(KEYS_PIN_MAX == POLICY_PIN_MAX, "the SAM's PIN buffers hold the longest PIN");
 
-	if (pin == NULL)
+int
+keys_pin_check_policy(const struct keys *k, const char *pin)
+{
+	int min = k->params.pin_min_len > 0 ? k->params.pin_min_len : POLICY_PIN_MIN_DEFAULT;
+	char why[160];
+
+	/* The SAM's own check: whatever inkand let through, a trivial PIN seals no key. */
+	if (policy_check_pin(pin, (size_t)min, why, sizeof(why)) != 0) {
+		log_op("new PIN refused by policy: %s", why);
 		return INK_ERR_POLICY;
-	n = strnlen(pin, KEYS_PIN_MAX + 1);
-	if (n < KEYS_PIN_MIN || n > KEYS_PIN_MAX)
-		return INK_ERR_POLICY;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)pin[i] < 0x20 || (unsigned char)pin[i] > 0x7e)
-			return INK_ERR_POLICY;
+	}
 	return 0;
 }
 
@@ -662,7 +662,7 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 	}
 	if (warning != NULL)
 		log_warn("%s", warning);
-	if ((r = keys_pin_check_policy(pin)) != 0)
+	if ((r = keys_pin_check_policy(k, pin)) != 0)
 		return r;
 	if ((r = ink_random(rnd, sizeof(rnd))) != 0 || (r = ink_random(salt, sizeof(salt))) != 0)
 		return r;
@@ -1127,7 +1127,7 @@ keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const ch
 
 	if (owner == NULL || id == NULL || old_pin == NULL)
 		return INK_ERR_INVALID;
-	if ((r = keys_pin_check_policy(new_pin)) != 0)
+	if ((r = keys_pin_check_policy(k, new_pin)) != 0)
 		return r;
 	if ((r = load_secret(k, owner, id, &s)) != 0)
 		return r;

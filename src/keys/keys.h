@@ -35,6 +35,7 @@ struct keys_params {
 	uint32_t argon2_m_kib, argon2_t, argon2_p;  /* PIN stretching */
 	struct ink_gate *kdf_gate;                 /* bounds the PIN stretchings at once (NULL: no bound) */
 	int64_t max_pin_failures;                  /* wrong PINs before the credential locks */
+	int pin_min_len;                           /* shortest new PIN; 0: POLICY_PIN_MIN_DEFAULT */
 	int level;                                 /* assurance level 1-4: certificate key usage */
 	int cert_days;                             /* signer certificate lifetime */
 	const char *crl_url;                       /* CRL distribution point of issued certificates */
@@ -90,8 +91,7 @@ void keys_tsa_free(struct keys_tsa *t);
 /* ---- signers' credentials ---- */
 
 #define KEYS_ID_LEN 32
-#define KEYS_PIN_MIN 6
-#define KEYS_PIN_MAX 64
+#define KEYS_PIN_MAX 64     /* = POLICY_PIN_MAX */
 #define KEYS_ALGO_MAX 15
 
 enum keys_status {
@@ -129,8 +129,9 @@ struct keys_subject {
 	const char *serial_number;   /* the signer's user id */
 };
 
-/* PIN rules: KEYS_PIN_MIN..KEYS_PIN_MAX bytes, printable ASCII. */
-int keys_pin_check_policy(const char *pin) INK_WUR;
+/* A new PIN (key creation, PIN change) against policy_check_pin with the configured
+ * pin_min_len: INK_ERR_POLICY, logged with the rule it breaks, when refused. */
+int keys_pin_check_policy(const struct keys *k, const char *pin) INK_WUR;
 
 /* Makes a key pair for owner under the PIN (algo from policy: "P-256" default, "P-384",
  * "P-521", "RSA-2048" (warning; refused after 2030), "RSA-3072", "RSA-4096", "Ed25519").

@@ -1,4 +1,5 @@
-/* policy: the CRYPTREC-based tables of allowed signature and digest algorithms, and key checks. */
+/* policy: the CRYPTREC-based tables of allowed signature and digest algorithms, key checks, and
+ * the rules a signing PIN must meet. */
 #include "policy/policy.h"
 
 #include <openssl/objects.h>
@@ -6,6 +7,7 @@
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define OID_SHA256 "2.16.840.1.101.3.4.2.1"
 #define OID_SHA384 "2.16.840.1.101.3.4.2.2"
@@ -265,4 +267,93 @@ policy_algos_for_key(enum policy_key_type type, const char **out, size_t max)
 		if (sig_algs[i].key_type == type)
 			out[n++] = sig_algs[i].oid;
 	return n;
+}
+
+/* ---- signing PINs ---- */
+
+/* Well-known frequent PINs the rules below do not already catch (repetitions and runs are
+ * refused whatever their length): from published studies of 4- and 6-digit PIN frequency
+ * (dates, keypad columns and diagonals, pairs), and keyboard rows. Compared ignoring case. */
+static const char *const common_pins[] = {
+	"1004", "2000", "2001", "1122", "2580", "0852", "5683", "1357", "2468", "1998",
+	"112233", "112358", "123321", "123654", "147258", "147369", "147852", "159357", "159753",
+	"258369", "456123", "741852", "753951", "789456", "852456", "963852", "100200", "102030",
+	"11223344", "12344321", "abc123", "qwerty", "qwertz", "azerty", "asdfgh", "password",
+};
+
+/* One character or block repeated throughout: the PIN has a period of at most half its
+ * length (000000, 121212, 123123, 12341234, abcabca). */
+static bool
+pin_repeats(const char *pin, size_t n)
+{
+	size_t p, i;
+
+	for (p = 1; p <= n / 2; p++) {
+		for (i = p; i < n && pin[i] == pin[i - p]; i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/* Every character one up (step 1) or one down (step -1) from the one before: digits wrap
+ * from 9 to 0 as on a dial (890123, 210987); letters ignore case and do not wrap. */
+static bool
+pin_run(const char *pin, size_t n, int step)
+{
+	size_t i;
+	int a, b;
+
+	for (i = 1; i < n; i++) {
+		a = (unsigned char)pin[i - 1];
+		b = (unsigned char)pin[i];
+		if (a >= '0' && a <= '9' && b >= '0' && b <= '9') {
+			if ((a - '0' + step + 10) % 10 != b - '0')
+				return false;
+		} else if ((a | 0x20) >= 'a' && (a | 0x20) <= 'z' && (b | 0x20) >= 'a' &&
+		           (b | 0x20) <= 'z') {
+			if ((a | 0x20) + step != (b | 0x20))
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+int
+policy_check_pin(const char *pin, size_t min_len, char *why, size_t whysz)
+{
+	char text[96];
+	size_t n, i;
+
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (min_len < POLICY_PIN_MIN_LEN)
+		min_len = POLICY_PIN_MIN_LEN;
+	if (min_len > POLICY_PIN_MAX)
+		min_len = POLICY_PIN_MAX;
+	if (pin == NULL)
+		return refuse(why, whysz, "Missing PIN");
+	n = strnlen(pin, POLICY_PIN_MAX + 1);
+	if (n < min_len) {
+		snprintf(text, sizeof(text), "PIN too short: at least %zu characters", min_len);
+		return refuse(why, whysz, text);
+	}
+	if (n > POLICY_PIN_MAX)
+		return refuse(why, whysz, "PIN too long: at most 64 characters");
+	for (i = 0; i < n; i++)
+		if ((unsigned char)pin[i] < 0x20 || (unsigned char)pin[i] > 0x7e)
+			return refuse(why, whysz, "PIN must be printable ASCII characters");
+	if (pin_repeats(pin, n))
+		return refuse(why, whysz, "PIN too easy to guess: a character or a pattern repeated "
+		              "(like 000000 or 121212)");
+	if (pin_run(pin, n, 1) || pin_run(pin, n, -1))
+		return refuse(why, whysz, "PIN too easy to guess: an ascending or descending run "
+		              "(like 123456, 654321 or 890123)");
+	for (i = 0; i < INK_ARRAY_LEN(common_pins); i++)
+		if (strcasecmp(pin, common_pins[i]) == 0)
+			return refuse(why, whysz, "PIN too easy to guess: one of the most common PINs");
+	return 0;
 }

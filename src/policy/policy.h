@@ -1,5 +1,6 @@
 /* policy: the cryptographic policy (CRYPTREC e-Government Recommended Ciphers List, LS-0001-2022).
- * Every algorithm, key size and curve the product accepts comes from here and nowhere else. */
+ * Every algorithm, key size and curve the product accepts comes from here and nowhere else, and
+ * so do the rules for signing PINs (inkan-sam enforces them, inkand explains them). */
 #ifndef INKAN_POLICY_H
 #define INKAN_POLICY_H
 
@@ -46,6 +47,20 @@ int policy_resolve_sign(const char *sign_oid, const char *hash_oid, const uint8_
                         char *why, size_t whysz) INK_WUR;
 /* The OIDs a key of this type can sign with, key OID first (credentials/info key/algo). */
 size_t policy_algos_for_key(enum policy_key_type type, const char **out, size_t max);
+
+/* ---- signing PINs ---- */
+
+#define POLICY_PIN_MIN_LEN 4       /* lowest pin_min_len a configuration may set */
+#define POLICY_PIN_MIN_DEFAULT 6   /* pin_min_len by default */
+#define POLICY_PIN_MAX 64          /* longest PIN */
+
+/* Checks a new signing PIN: min_len..POLICY_PIN_MAX printable ASCII characters (min_len is
+ * taken as at least POLICY_PIN_MIN_LEN), and not trivial: no character or block repeated
+ * throughout (000000, 121212, 123123), no run of digits up or down, wrapping from 9 to 0
+ * (123456, 654321, 890123), no run of letters (abcdef), none of the most common PINs (112233,
+ * 159753, 2580, qwerty, ...). 0 when acceptable; INK_ERR_POLICY with why[whysz] naming the
+ * rule, never the PIN, otherwise. */
+int policy_check_pin(const char *pin, size_t min_len, char *why, size_t whysz) INK_WUR;
 
 /* Default key for a new credential (ECDSA P-256). */
 #define POLICY_DEFAULT_CURVE "P-256"

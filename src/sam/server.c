@@ -543,6 +543,7 @@ open_keys(const struct ink_config *cfg, struct ink_gate *kdf_gate, struct keys *
 		.argon2_p = (uint32_t)cfg->argon2_p,
 		.kdf_gate = kdf_gate,
 		.max_pin_failures = cfg->pin_max_failures,
+		.pin_min_len = (int)cfg->pin_min_len,
 		.level = (int)cfg->assurance_level,
 		.cert_days = (int)cfg->cert_days,
 		.policy_oid = cfg->cert_policy_oid,

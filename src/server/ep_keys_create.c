@@ -29,8 +29,8 @@ ep_keys_create(struct srv_request *rq)
 	json_t *o;
 	int r;
 
-	if (req_parse(rq, create_spec, &req) != 0)
-		return;
+	if (req_parse(rq, create_spec, &req) != 0 || req_pin_policy(rq, req.pin, "key.create") != 0)
+		goto out;
 	r = auth_key_create(&rq->srv->actx, &rq->areq, &rq->who, req.algorithm, req.pin,
 	                    req.external_ca, &c, &csr, &csr_len);
 	if (r != 0) {

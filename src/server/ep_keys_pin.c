@@ -22,13 +22,14 @@ ep_keys_pin(struct srv_request *rq)
 	struct pin_req req = { 0 };
 	int r;
 
-	if (req_parse(rq, pin_spec, &req) != 0)
-		return;
+	if (req_parse(rq, pin_spec, &req) != 0 || req_pin_policy(rq, req.new_pin, "key.pin") != 0)
+		goto out;
 	r = auth_key_pin(&rq->srv->actx, &rq->areq, &rq->who, rq->params[0], req.old_pin, req.new_pin,
 	                 req.otp);
 	if (r != 0)
 		reply_key_err(rq, r);
 	else
 		reply_empty(rq, MHD_HTTP_NO_CONTENT);
+out:
 	json_free_spec(pin_spec, &req);
 }

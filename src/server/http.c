@@ -17,6 +17,11 @@
 
 #define PARAM_MAX STORE_TEXT_MAX
 
+/* TLS 1.3, and TLS 1.2 with forward-secret AEAD suites only: ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 (no CBC, no SHA-1 MAC, no RSA or DHE key exchange). */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:" \
+	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
 /* ---- addresses ---- */
 
 struct parsed_addr {
@@ -137,6 +142,13 @@ dispatch(struct srv_request *rq)
 		            "Too many login attempts from this address; try again later");
 		return;
 	}
+	/* A body is parsed as JSON only when declared so (an empty one is no body). */
+	if (!rt->own_media && rq->body.len > 0 && !req_is_json(rq)) {
+		req_audit_refusal(rq, "http.media_type", "body not declared application/json");
+		reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
+		            "Content-Type must be application/json");
+		return;
+	}
 	if (rt->auth != SRV_AUTH_NONE) {
 		if ((token = bearer_token(rq)) == NULL) {
 			req_audit_refusal(rq, "auth.token", "no bearer token");
@@ -222,6 +234,17 @@ body_drop(struct srv_request *rq)
 	if (rq->body_held > 0)
 		srv_limits_body_give(rq->srv, rq->body_held);
 	rq->body_held = 0;
+}
+
+/* MHD's unescape callback, for the path and each query argument: leaves them as sent. A path
+ * is decoded once, by routes.c, segment by segment (so %2536 stays "%36" and %2F never splits
+ * a segment); req_query_int decodes the arguments it reads. */
+static size_t
+keep_escaped(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
 }
 
 static enum MHD_Result
@@ -414,6 +437,7 @@ srv_listen(struct srv *s)
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
 			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 			    MHD_OPTION_END);
 		else
 			l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
@@ -424,9 +448,10 @@ srv_listen(struct srv *s)
 			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
 			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 			    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
 			    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
-			    MHD_OPTION_HTTPS_PRIORITIES, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+			    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
 			    MHD_OPTION_END);
 		if (l->daemon == NULL) {
 			log_error("cannot listen on %s", l->addr);

@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "audit/audit.h"
+#include "policy/policy.h"
 #include "sam/sam.h"
 
 static void
@@ -214,6 +216,24 @@ req_parse(struct srv_request *rq, const struct json_field *spec, void *out)
 	return r;
 }
 
+bool
+req_is_json(const struct srv_request *rq)
+{
+	static const char json[] = "application/json";
+	const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (ct == NULL)
+		return false;
+	ct += strspn(ct, " \t");
+	if (strncasecmp(ct, json, sizeof(json) - 1) != 0)
+		return false;
+	ct += sizeof(json) - 1;
+	ct += strspn(ct, " \t");
+	/* "; charset=utf-8" and the like: JSON is UTF-8 whatever it says (jansson checks) */
+	return *ct == '\0' || *ct == ';';
+}
+
 void
 req_audit_refusal(struct srv_request *rq, const char *action, const char *why)
 {
@@ -374,8 +394,8 @@ reply_key_err(struct srv_request *rq, int r)
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter credentialID");
 		break;
 	case INK_ERR_POLICY:
-		reply_ink_err(rq, r, "Refused by policy: PIN of 6-64 printable characters and not the "
-		              "login password; algorithm one of P-256 (default), P-384, P-521, RSA-3072, "
+		reply_ink_err(rq, r, "Refused by policy: PIN of pin_min_len (default 6) to 64 printable "
+		              "characters, not trivial and not the login password; algorithm one of P-256 (default), P-384, P-521, RSA-3072, "
 		              "RSA-4096, RSA-2048 (until 2030), Ed25519; key not usable before its "
 		              "certificate is linked");
 		break;
@@ -421,6 +441,18 @@ bool
 req_is_v1(const struct srv_request *rq)
 {
 	return strncmp(rq->url, "/csc/v1/", 8) == 0;
+}
+
+int
+req_pin_policy(struct srv_request *rq, const char *pin, const char *action)
+{
+	char why[160];
+
+	if (policy_check_pin(pin, (size_t)rq->srv->cfg.pin_min_len, why, sizeof(why)) == 0)
+		return 0;
+	req_audit_refusal(rq, action, why);
+	reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", why);
+	return INK_ERR_POLICY;
 }
 
 void
@@ -511,16 +543,46 @@ reply_csc_err(struct srv_request *rq, int r)
 	}
 }
 
+/* One query argument looked for by its decoded name. */
+struct query_arg {
+	const char *name;
+	char value[32];        /* decoded */
+	int found;             /* 0 absent, 1 found, -1 malformed or given twice */
+};
+
+static enum MHD_Result
+query_arg_match(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_arg *q = cls;
+	char k[64];
+
+	(void)kind;
+	/* MHD left key and value as sent (http.c): each is decoded here, once. */
+	if (!srv_pct_decode(key, strlen(key), k, sizeof(k), true) || strcmp(k, q->name) != 0)
+		return MHD_YES;
+	if (q->found != 0 || value == NULL ||
+	    !srv_pct_decode(value, strlen(value), q->value, sizeof(q->value), true)) {
+		q->found = -1;
+		return MHD_NO;
+	}
+	q->found = 1;
+	return MHD_YES;
+}
+
 int
 req_query_int(struct srv_request *rq, const char *name, int64_t def, int64_t lo, int64_t hi, int64_t *out)
 {
-	const char *v = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+	struct query_arg q = { .name = name };
+	const char *v = q.value;
 	char *end;
 	long long x;
 
 	*out = def;
-	if (v == NULL)
+	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, query_arg_match, &q);
+	if (q.found == 0)
 		return 0;
+	if (q.found < 0)
+		return INK_ERR_INVALID;
 	errno = 0;
 	x = strtoll(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi)

@@ -105,7 +105,7 @@ struct srv_request {
 	struct srv_listener *listener;
 	struct MHD_Connection *conn;
 	const char *method;
-	const char *url;
+	const char *url;       /* as sent: not percent-decoded */
 	struct ink_buf body;   /* secret: may hold passwords */
 	bool too_large;
 	bool too_busy;         /* the bodies held at once would pass max_body_total */
@@ -132,6 +132,7 @@ struct srv_route {
 	enum srv_auth auth;
 	enum srv_gate gate;    /* the bounded kind of work it does (holds a slot of it) */
 	srv_handler fn;
+	bool own_media;        /* a body that is not JSON: the handler checks its Content-Type */
 };
 
 /* The routing table (routes.c). */
@@ -140,6 +141,9 @@ extern const size_t srv_routes_len;
 /* The route for rq's method and url on its listener, its {} segments percent-decoded into
  * rq->params; NULL when none, with the methods the path allows (if any) in allow[allowsz]. */
 const struct srv_route *srv_route_find(struct srv_request *rq, char *allow, size_t allowsz);
+/* Percent-decodes [p, p+n) once into out[outsz]; false for a malformed escape, a NUL, a '/'
+ * unless slash, an empty result or one that does not fit. */
+bool srv_pct_decode(const char *p, size_t n, char *out, size_t outsz, bool slash) INK_WUR;
 
 /* ---- limits (limits.c): what the network may cost, per source and in all ---- */
 
@@ -205,6 +209,8 @@ void reply_error(struct srv_request *rq, unsigned status, const char *code, cons
 void reply_ink_err(struct srv_request *rq, int err, const char *desc);
 /* Parses the body per spec into out; on failure replies 400 and returns non-zero. */
 int req_parse(struct srv_request *rq, const struct json_field *spec, void *out) INK_WUR;
+/* True when rq's Content-Type is application/json (any case, parameters allowed). */
+bool req_is_json(const struct srv_request *rq);
 /* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). Without an
  * authenticated principal it is counted per source past the first few (req_audit_event). */
 void req_audit_refusal(struct srv_request *rq, const char *action, const char *why);
@@ -216,7 +222,8 @@ int req_audit_event(struct srv_request *rq, const struct audit_event *ev) INK_WU
  * (*spki malloc'd) from inkan-sam: what the audit endpoints hand out. */
 struct audit_head;
 int req_audit_head(struct srv_request *rq, struct audit_head *h, uint8_t **spki, size_t *len) INK_WUR;
-/* Query parameter name as an integer in [lo, hi] (def when absent); INK_ERR_INVALID else. */
+/* Query parameter name (name and value percent-decoded once) as an integer in [lo, hi] (def
+ * when absent); INK_ERR_INVALID else, also when given twice or without a value. */
 int req_query_int(struct srv_request *rq, const char *name, int64_t def, int64_t lo, int64_t hi,
                   int64_t *out) INK_WUR;
 
@@ -236,6 +243,10 @@ void reply_key_err(struct srv_request *rq, int r);
 void reply_csc_err(struct srv_request *rq, int r);
 /* True for the /csc/v1/ paths (v1.0.4 field names). */
 bool req_is_v1(const struct srv_request *rq);
+/* A new signing PIN against the PIN policy (policy_check_pin, pin_min_len): on refusal audits
+ * action with the rule broken, replies 400 naming it (never the PIN) and returns non-zero.
+ * inkan-sam enforces the same rule; this check only gives the signer the reason. */
+int req_pin_policy(struct srv_request *rq, const char *pin, const char *action) INK_WUR;
 /* Decodes base64 hashes (each 1..64 bytes); *raw and *lens malloc'd; replies 400 on failure. */
 int req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw,
                size_t **lens) INK_WUR;

@@ -16,7 +16,7 @@ LOG_HEAD, LOG_EXTEND, LOG_PENDING, LOG_CLOSE = 40, 41, 42, 43
 REENROL, PERSON_REMOVE, PERSON_GET, BOOTSTRAP, ENROL = 58, 59, 60, 50, 53
 OK, ERR = 0x80, 0x81
 E = {"INVALID": 3, "DISABLED": 10, "NOT_FOUND": 5, "EXISTS": 6, "AUTH": 7, "DENIED": 8, "LOCKED": 9, "SOD": 13,
-     "PROTOCOL": 19, "ENROL": 26}
+     "POLICY": 14, "PROTOCOL": 19, "ENROL": 26}
 ROLE_SO, ROLE_RO, ROLE_SIGNER = 1, 16, 32
 
 
@@ -197,6 +197,13 @@ def main():
     ok("forged subjects: old KEY_CREATE layout, invented sessions, second bootstrap, "
        "registrations without a registration officer, a second registration of one document, "
        "activation of a registered person without the SAM's one-time code")
+
+    # ---- trivial PINs (issue 15): inkand's own check is not what keeps them out ----
+    for pin in ("000000", "123456", "654321", "890123", "121212", "159753", "7391", ""):
+        expect(sam, u8(KEY_CREATE) + string(sess["alice"]) + cstr("P-256") + cstr(pin) + u8(0),
+               "POLICY", "KEY_CREATE under alice's live session with the trivial or short PIN %r" % pin)
+    ok("trivial PINs (one digit, runs up, down and wrapping, a repeated pair, a common one, "
+       "too short) sent straight to the SAM under a live signer session: no key made")
 
     # ---- 2. roles and officers' acts without the SAM-checked proof ----
     expect(sam, u8(ROLE_SET) + string(invented) + cstr(bob["id"]) + u32(ROLE_SO) + u8(1), "AUTH",

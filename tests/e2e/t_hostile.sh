@@ -3,7 +3,7 @@
 # the owner of inkan.db edits names and roles under a live daemon: certificates still carry the
 # SAM's record. Then, over a copy of the live data directory, sam_hostile.py starts an
 # unmodified inkan-sam on a socketpair and speaks only protocol frames: forged subjects,
-# registrations, officers' acts without proof, OTP brute force, replay — each refused.
+# registrations, trivial PINs, officers' acts without proof, OTP brute force, replay — each refused.
 . "$(dirname "$0")/lib.sh"
 
 init_data
@@ -103,7 +103,7 @@ cp -a "$DATA" "$T/copy"
 python3 "$INKAN_SRC/tests/e2e/sam_hostile.py" "$INKAN_SAM" "$T/copy" "$T/facts.json" "$LOG" >"$T/hostile.out" 2>&1 ||
 	{ cat "$T/hostile.out" >&2; fail "a hostile inkand got through: $(tail -n1 "$T/hostile.out")"; }
 while read -r line; do say "${line#sam_hostile: }"; done <"$T/hostile.out"
-grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 5 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
+grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 6 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
 ok "a hostile inkand speaking the SAM protocol: every attack refused"
 # The SAM's records are append-only in the key store itself: neither a record nor its place in
 # the log is ever changed or removed.

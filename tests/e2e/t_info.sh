@@ -95,7 +95,7 @@ api GET "$PUBLIC/api/v1/users" "" "$so_tok";  expect_refused 404 not_found
 ok "admin paths: 404 on the signer and public listeners, served on the admin listener"
 # signer class
 api GET "$ADMIN/api/v1/me" "" "$so_tok";      expect_refused 404 not_found
-http POST "$ADMIN/csc/v2/auth/login" -H "Authorization: Basic $(basic "$SO_USER" "$so_pw")" --data-binary '{"otp":"123456"}'
+http POST "$ADMIN/csc/v2/auth/login" -H "Authorization: Basic $(basic "$SO_USER" "$so_pw")" -H 'Content-Type: application/json' --data-binary '{"otp":"123456"}'
 expect_refused 404 not_found
 api POST "$PUBLIC/csc/v2/auth/revoke" '{}' "$so_tok"; expect_refused 404 not_found
 api GET /api/v1/me "" "$so_tok";              expect_status 200

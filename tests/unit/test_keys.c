@@ -351,37 +351,78 @@ test_cred_sign_with_pin_only(void **state)
 	struct keys_cred ec, rsa;
 	uint8_t kek[32];
 
-	make_cred(k, OWNER_A, NULL, "123456", &ec);
+	make_cred(k, OWNER_A, NULL, "481526", &ec);
 	assert_string_equal(ec.algo, "P-256");
-	make_cred(k, OWNER_A, "RSA-3072", "654321", &rsa);
+	make_cred(k, OWNER_A, "RSA-3072", "902735", &rsa);
 	/* The right PIN opens and signs, verifiably. */
-	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "481526", kek), 0);
 	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
 	/* An ECDSA algorithm on an RSA key, and SHA-1, are refused. */
 	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.113549.1.1.11"), INK_ERR_POLICY);
 	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.1"), INK_ERR_POLICY);
-	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "654321", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "902735", kek), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
 	/* Another owner cannot even find the credential. */
-	assert_int_equal(keys_cred_open(k, OWNER_B, ec.id, "123456", kek), INK_ERR_NOT_FOUND);
+	assert_int_equal(keys_cred_open(k, OWNER_B, ec.id, "481526", kek), INK_ERR_NOT_FOUND);
 	/* A kek of another key does not open this one. */
-	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "654321", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "902735", kek), 0);
 	assert_int_not_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
 	/* RSA-1024 and unknown algorithms are refused at creation. */
 	{
 		struct keys_subject subj = { .common_name = "x", .serial_number = OWNER_A };
 		struct keys_cred bad;
 
-		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "RSA-1024", "123456", false, &bad,
+		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "RSA-1024", "481526", false, &bad,
 		                                  NULL, NULL), INK_ERR_POLICY);
-		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "DSA-2048", "123456", false, &bad,
+		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "DSA-2048", "481526", false, &bad,
 		                                  NULL, NULL), INK_ERR_POLICY);
 		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, NULL, "12345", false, &bad, NULL,
 		                                  NULL), INK_ERR_POLICY);
 	}
 	keys_cred_clear(&ec);
 	keys_cred_clear(&rsa);
+	keys_close(k);
+}
+
+/* The key manager itself refuses a trivial or short new PIN (whatever inkand let through), at
+ * creation and at a PIN change, with the configured pin_min_len. */
+static void
+test_cred_pin_policy(void **state)
+{
+	static const char *const trivial[] = { "000000", "123456", "654321", "890123", "121212",
+	                                       "159753", "12345", "" };
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_subject subj = { .common_name = "Test Signer", .serial_number = OWNER_A };
+	struct keys_params p = {
+		.argon2_m_kib = 8192, .argon2_t = 1, .argon2_p = 1, .max_pin_failures = 3, .level = 4,
+		.cert_days = 365, .organization = "inkan test", .pin_min_len = 8,
+	};
+	struct keys_cred c, bad;
+	uint8_t kek[32];
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(trivial); i++)
+		assert_int_equal(keys_cred_create(k, OWNER_A, &subj, NULL, trivial[i], false, &bad, NULL,
+		                                  NULL), INK_ERR_POLICY);
+	make_cred(k, OWNER_A, NULL, "739146", &c);
+	for (i = 0; i < INK_ARRAY_LEN(trivial); i++)
+		assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "739146", trivial[i]),
+		                 INK_ERR_POLICY);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	/* pin_min_len = 8: a good 6-character PIN is now too short for a new key or a change. */
+	assert_int_equal(keys_set_params(k, &p), 0);
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, NULL, "739146", false, &bad, NULL, NULL),
+	                 INK_ERR_POLICY);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "739146", "582047"), INK_ERR_POLICY);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "739146", "58204719"), 0);
+	/* pin_min_len outside 4..64 is a configuration error. */
+	p.pin_min_len = 3;
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	p.pin_min_len = 65;
+	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	keys_cred_clear(&c);
 	keys_close(k);
 }
 
@@ -656,11 +697,11 @@ test_cred_expiry_destroys(void **state)
 	uint8_t kek[32];
 	sqlite3 *db = NULL;
 
-	make_cred(k, OWNER_A, NULL, "121212", &c);
+	make_cred(k, OWNER_A, NULL, "530718", &c);
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "UPDATE credentials SET not_after = 1000", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "121212", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "530718", kek), INK_ERR_DISABLED);
 	assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &got), 0);
 	assert_int_equal(got.status, KEYS_DESTROYED);
 	keys_cred_clear(&got);
@@ -909,13 +950,13 @@ test_restore_witnesses(void **state)
 	bool listed = false;
 	int i;
 
-	make_cred(k, OWNER_A, NULL, "111111", &a1);
-	make_cred(k, OWNER_A, NULL, "222222", &a2);
-	make_cred(k, OWNER_B, NULL, "333333", &b1);
-	assert_int_equal(keys_cred_create(k, OWNER_B, &subj, NULL, "444444", true, &p1, &csr,
+	make_cred(k, OWNER_A, NULL, "417093", &a1);
+	make_cred(k, OWNER_A, NULL, "628304", &a2);
+	make_cred(k, OWNER_B, NULL, "751962", &b1);
+	assert_int_equal(keys_cred_create(k, OWNER_B, &subj, NULL, "860471", true, &p1, &csr,
 	                                  &csr_len), 0);
 	assert_int_equal(keys_ca_crl(k, &crl0, &crl0_len), 0);   /* older than the backup */
-	make_cred(k, OWNER_A, NULL, "999999", &z);
+	make_cred(k, OWNER_A, NULL, "907315", &z);
 	assert_int_equal(keys_cred_revoke(k, OWNER_A, z.id, 4), 0);
 	assert_int_equal(keys_backup(k, &blob, &len), 0);
 
@@ -938,8 +979,8 @@ test_restore_witnesses(void **state)
 	expect_status(k, p1.id, KEYS_DESTROYED);
 	expect_status(k, a1.id, KEYS_LOCKED);
 	assert_int_equal(blobs_left(f, a2.id) + blobs_left(f, b1.id) + blobs_left(f, p1.id), 0);
-	assert_int_equal(keys_cred_open(k, OWNER_A, a2.id, "222222", kek), INK_ERR_DISABLED);
-	assert_int_equal(keys_cred_open(k, OWNER_A, a1.id, "111111", kek), INK_ERR_LOCKED);
+	assert_int_equal(keys_cred_open(k, OWNER_A, a2.id, "628304", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_open(k, OWNER_A, a1.id, "417093", kek), INK_ERR_LOCKED);
 	assert_int_equal(keys_ca_crl(k, &crl2, &crl2_len), 0);
 	assert_true(crl_number(crl2, crl2_len, a2.serial, &listed) > n1);
 	assert_true(listed);
@@ -950,9 +991,9 @@ test_restore_witnesses(void **state)
 
 	/* A key made after the backup would be lost: refused until it is revoked; then its
 	 * serial stays on the CRL though its row is gone. */
-	make_cred(k, OWNER_A, NULL, "555555", &a3);
+	make_cred(k, OWNER_A, NULL, "294816", &a3);
 	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), INK_ERR_EXISTS);
-	assert_int_equal(keys_cred_open(k, OWNER_A, a3.id, "555555", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, a3.id, "294816", kek), 0);
 	assert_int_equal(keys_cred_revoke(k, OWNER_A, a3.id, 1), 0);
 	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), 0);
 	assert_int_equal(keys_cred_get(k, OWNER_A, a3.id, &gone), INK_ERR_NOT_FOUND);
@@ -977,8 +1018,8 @@ test_restore_witnesses(void **state)
 	expect_status(k, a2.id, KEYS_REVOKED);
 	expect_status(k, b1.id, KEYS_REVOKED);
 	assert_int_equal(blobs_left(f, a2.id) + blobs_left(f, b1.id), 0);
-	assert_int_not_equal(keys_cred_open(k, OWNER_B, p1.id, "444444", kek), 0);
-	assert_int_equal(keys_cred_open(k, OWNER_A, a1.id, "111111", kek), 0);
+	assert_int_not_equal(keys_cred_open(k, OWNER_B, p1.id, "860471", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, a1.id, "417093", kek), 0);
 	assert_int_equal(keys_ca_crl(k, &crl2, &crl2_len), 0);
 	assert_true(crl_number(crl2, crl2_len, a2.serial, &listed) > n1);
 	assert_true(listed);
@@ -993,9 +1034,9 @@ test_restore_witnesses(void **state)
 	k = bare_store(f, k);
 	assert_int_equal(keys_ca_init(k), 0);
 	keys_cred_clear(&z);
-	make_cred(k, OWNER_A, NULL, "999999", &z);
+	make_cred(k, OWNER_A, NULL, "907315", &z);
 	assert_int_equal(keys_restore(k, blob, len, crl1, crl1_len, false, NULL, NULL, &n), INK_ERR_EXISTS);
-	assert_int_equal(keys_cred_open(k, OWNER_A, z.id, "999999", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, z.id, "907315", kek), 0);
 
 	free(forged);
 	free(crl0);
@@ -1203,16 +1244,16 @@ test_p11_sign(void **state)
 	if (!f->have_p11)
 		skip();
 	k = p11_new_store(f);
-	make_cred(k, OWNER_A, "P-256", "123456", &ec);
-	make_cred(k, OWNER_A, "RSA-3072", "654321", &rsa);
+	make_cred(k, OWNER_A, "P-256", "481526", &ec);
+	make_cred(k, OWNER_A, "RSA-3072", "902735", &rsa);
 	p11_read_row(f, ec.id, &row);
 	assert_string_equal(row.backend, "pkcs11");
 	free(row.blob);
 	/* Signatures verify against the certificate: ECDSA, PKCS#1 v1.5, PSS. */
-	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "481526", kek), 0);
 	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
 	assert_int_equal(sign_and_verify(k, &ec, kek, "1.2.840.113549.1.1.11"), INK_ERR_POLICY);
-	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "654321", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "902735", kek), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
 	/* The RSA key's derivation does not open the EC key. */
@@ -1221,18 +1262,18 @@ test_p11_sign(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "999999", kek), INK_ERR_AUTH);
 	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123457", kek), INK_ERR_AUTH);
 	assert_int_equal(p11_failures(k, ec.id), 2);
-	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "481526", kek), 0);
 	assert_int_equal(p11_failures(k, ec.id), 0);
 	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000000", kek), INK_ERR_AUTH);
 	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000001", kek), INK_ERR_AUTH);
 	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "000002", kek), INK_ERR_AUTH);
-	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), INK_ERR_LOCKED);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "481526", kek), INK_ERR_LOCKED);
 	assert_int_equal(keys_cred_unlock(k, ec.id), 0);
-	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "123456", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "481526", kek), 0);
 	/* Ed25519 stays with the software backend; a CSR would need signing in the token. */
-	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "Ed25519", "123456", false, &bad, NULL,
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "Ed25519", "481526", false, &bad, NULL,
 	                                  NULL), INK_ERR_POLICY);
-	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "P-384", "123456", true, &bad, &csr,
+	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "P-384", "481526", true, &bad, &csr,
 	                                  &csr_len), INK_ERR_UNSUPPORTED);
 	assert_null(csr);
 	keys_cred_clear(&ec);
@@ -1318,22 +1359,22 @@ test_p11_change_pin(void **state)
 	if (!f->have_p11)
 		skip();
 	k = p11_new_store(f);
-	make_cred(k, OWNER_A, "P-256", "111111", &c);
-	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "111112", "222222"), INK_ERR_AUTH);
+	make_cred(k, OWNER_A, "P-256", "417093", &c);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "417094", "628304"), INK_ERR_AUTH);
 	assert_int_equal(p11_failures(k, c.id), 1);
-	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "111111", "222222"), 0);
-	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "111111", kek), INK_ERR_AUTH);
-	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "222222", kek), 0);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "417093", "628304"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "417093", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "628304", kek), 0);
 	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
 	keys_cred_clear(&c);
 	/* RSA too (PSS); a renewal makes the new key in the token under the same PIN. */
-	make_cred(k, OWNER_B, "RSA-3072", "333333", &c);
-	assert_int_equal(keys_cred_change_pin(k, OWNER_B, c.id, "333333", "444444"), 0);
-	assert_int_equal(keys_cred_open(k, OWNER_B, c.id, "444444", kek), 0);
+	make_cred(k, OWNER_B, "RSA-3072", "751962", &c);
+	assert_int_equal(keys_cred_change_pin(k, OWNER_B, c.id, "751962", "860471"), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_B, c.id, "860471", kek), 0);
 	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.113549.1.1.10"), 0);
-	assert_int_equal(keys_cred_renew(k, OWNER_B, c.id, "444444", &subj, &renewed), 0);
-	assert_int_equal(keys_cred_open(k, OWNER_B, c.id, "444444", kek), INK_ERR_DISABLED);
-	assert_int_equal(keys_cred_open(k, OWNER_B, renewed.id, "444444", kek), 0);
+	assert_int_equal(keys_cred_renew(k, OWNER_B, c.id, "860471", &subj, &renewed), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_B, c.id, "860471", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_open(k, OWNER_B, renewed.id, "860471", kek), 0);
 	assert_int_equal(sign_and_verify(k, &renewed, kek, "1.2.840.113549.1.1.11"), 0);
 	keys_cred_clear(&renewed);
 	keys_cred_clear(&c);
@@ -1528,6 +1569,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_seal_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_bindings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_sign_with_pin_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cred_pin_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_db_and_master_without_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),

@@ -1,4 +1,5 @@
-/* test_policy: the CRYPTREC algorithm tables and key checks (RSA sizes, the 2030 cut-off, curves). */
+/* test_policy: the CRYPTREC algorithm tables and key checks (RSA sizes, the 2030 cut-off, curves),
+ * and the signing PIN rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,6 +204,94 @@ test_curves(void **state)
 	                                  NULL, 0), 0);
 }
 
+/* pin_why PIN MIN: the refusal text of policy_check_pin, or NULL when the PIN passes. */
+static const char *
+pin_why(const char *pin, size_t min_len)
+{
+	static char why[160];
+
+	memset(why, 'x', sizeof(why));
+	if (policy_check_pin(pin, min_len, why, sizeof(why)) == 0) {
+		assert_string_equal(why, "");
+		return NULL;
+	}
+	assert_true(strlen(why) > 0);
+	return why;
+}
+
+static void
+test_pins(void **state)
+{
+	static const char *const repeated[] = {
+		"000000", "1111", "99999999", "aaaaaa", "......", "121212", "123123", "696969",
+		"131313", "777777", "12341234", "abcabca", "pinpinpin", "12121",
+	};
+	static const char *const runs[] = {
+		"123456", "654321", "012345", "9876", "98765432", "890123", "901234", "210987",
+		"1234567890", "0987654321", "abcdef", "FEDCBA", "aBcDeF", "lmnop",
+	};
+	static const char *const common[] = {
+		"112233", "159753", "2580", "1004", "147258", "789456", "qwerty", "QWERTY", "Password",
+	};
+	static const char *const good[] = {
+		"739146", "481526", "246810", "135790", "555666", "1472", "pin-Kestrel-4829",
+		"correct horse battery staple", "90210x", "1230", "abcdeg", "zyxwvx",
+	};
+	const char *why;
+	char long_pin[80];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < INK_ARRAY_LEN(repeated); i++) {
+		if ((why = pin_why(repeated[i], 4)) == NULL || strstr(why, "repeated") == NULL)
+			fail_msg("%s: not refused as a repetition (%s)", repeated[i], why ? why : "allowed");
+	}
+	for (i = 0; i < INK_ARRAY_LEN(runs); i++) {
+		if ((why = pin_why(runs[i], 4)) == NULL || strstr(why, "run") == NULL)
+			fail_msg("%s: not refused as a run (%s)", runs[i], why ? why : "allowed");
+	}
+	for (i = 0; i < INK_ARRAY_LEN(common); i++) {
+		if ((why = pin_why(common[i], 4)) == NULL || strstr(why, "common") == NULL)
+			fail_msg("%s: not refused as common (%s)", common[i], why ? why : "allowed");
+	}
+	for (i = 0; i < INK_ARRAY_LEN(good); i++) {
+		if ((why = pin_why(good[i], 4)) != NULL)
+			fail_msg("%s: refused (%s)", good[i], why);
+	}
+	/* Length: the configured minimum (4 at the least), 64 at the most. */
+	assert_null(pin_why("739146", 6));
+	assert_non_null(strstr(pin_why("73914", 6), "at least 6"));
+	assert_non_null(strstr(pin_why("739146", 8), "at least 8"));
+	assert_null(pin_why("73914682", 8));
+	assert_non_null(strstr(pin_why("739", 0), "at least 4"));
+	assert_null(pin_why("7391", 0));
+	memset(long_pin, 0, sizeof(long_pin));
+	for (i = 0; i < 64; i++)
+		long_pin[i] = (char)('a' + (i * 7 + i / 5) % 26);
+	assert_null(pin_why(long_pin, 6));
+	assert_null(pin_why(long_pin, 100));      /* a minimum above 64 means 64 */
+	long_pin[64] = 'q';
+	assert_non_null(strstr(pin_why(long_pin, 6), "at most 64"));
+	/* Printable ASCII only; no PIN at all. */
+	assert_non_null(strstr(pin_why("7391\t46", 6), "printable"));
+	assert_non_null(strstr(pin_why("7391\xc3\xa9" "46", 6), "printable"));
+	assert_non_null(pin_why(NULL, 6));
+	assert_non_null(pin_why("", 6));
+	/* The reason names the rule, not the PIN: the same text for any PIN it refuses. */
+	{
+		char a[160], b[160];
+
+		assert_int_equal(policy_check_pin("000000", 6, a, sizeof(a)), INK_ERR_POLICY);
+		assert_int_equal(policy_check_pin("999999999", 6, b, sizeof(b)), INK_ERR_POLICY);
+		assert_string_equal(a, b);
+		assert_int_equal(policy_check_pin("234567", 6, a, sizeof(a)), INK_ERR_POLICY);
+		assert_int_equal(policy_check_pin("fedcba", 6, b, sizeof(b)), INK_ERR_POLICY);
+		assert_string_equal(a, b);
+	}
+	assert_int_equal(policy_check_pin("000000", 6, NULL, 0), INK_ERR_POLICY);
+	assert_int_equal(policy_check_pin("739146", POLICY_PIN_MIN_DEFAULT, NULL, 0), 0);
+}
+
 int
 main(void)
 {
@@ -212,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_hash_algs),
 		cmocka_unit_test(test_rsa_keys),
 		cmocka_unit_test(test_curves),
+		cmocka_unit_test(test_pins),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
