@@ -91,8 +91,6 @@ refuse(struct srv_request *rq, unsigned status, const char *why)
 void
 ep_tsa(struct srv_request *rq)
 {
-	const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
 	struct formats_tsa_parsed p;
 	uint8_t *resp = NULL;
 	size_t len = 0;
@@ -101,7 +99,7 @@ ep_tsa(struct srv_request *rq)
 
 	if (!tsa_rate_ok(rq))
 		return;
-	if (ct == NULL || strncasecmp(ct, "application/timestamp-query", 27) != 0) {
+	if (!req_media_is(rq, "application/timestamp-query")) {
 		refuse(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/timestamp-query");
 		return;
 	}

@@ -136,17 +136,17 @@ dispatch(struct srv_request *rq)
 		reply_ink_err(rq, INK_ERR_BUSY, NULL);
 		return;
 	}
+	/* A body is parsed as JSON only when declared so (an empty one is no body). */
+	if (!rt->own_media && rq->body.len > 0 && !req_media_is(rq, "application/json")) {
+		req_audit_refusal(rq, "http.media_type", "body not declared application/json");
+		reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
+		            "Content-Type must be application/json");
+		return;
+	}
 	if (rt->fn == ep_auth_login && srv_limits_login(rq, &rq->retry_after) != 0) {
 		req_audit_refusal(rq, "auth.login", "login_rate reached for this source");
 		reply_error(rq, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
 		            "Too many login attempts from this address; try again later");
-		return;
-	}
-	/* A body is parsed as JSON only when declared so (an empty one is no body). */
-	if (!rt->own_media && rq->body.len > 0 && !req_is_json(rq)) {
-		req_audit_refusal(rq, "http.media_type", "body not declared application/json");
-		reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
-		            "Content-Type must be application/json");
 		return;
 	}
 	if (rt->auth != SRV_AUTH_NONE) {

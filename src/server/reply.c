@@ -217,18 +217,18 @@ req_parse(struct srv_request *rq, const struct json_field *spec, void *out)
 }
 
 bool
-req_is_json(const struct srv_request *rq)
+req_media_is(const struct srv_request *rq, const char *type)
 {
-	static const char json[] = "application/json";
+	size_t n = strlen(type);
 	const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
 
 	if (ct == NULL)
 		return false;
 	ct += strspn(ct, " \t");
-	if (strncasecmp(ct, json, sizeof(json) - 1) != 0)
+	if (strncasecmp(ct, type, n) != 0)
 		return false;
-	ct += sizeof(json) - 1;
+	ct += n;
 	ct += strspn(ct, " \t");
 	/* "; charset=utf-8" and the like: JSON is UTF-8 whatever it says (jansson checks) */
 	return *ct == '\0' || *ct == ';';

@@ -209,8 +209,8 @@ void reply_error(struct srv_request *rq, unsigned status, const char *code, cons
 void reply_ink_err(struct srv_request *rq, int err, const char *desc);
 /* Parses the body per spec into out; on failure replies 400 and returns non-zero. */
 int req_parse(struct srv_request *rq, const struct json_field *spec, void *out) INK_WUR;
-/* True when rq's Content-Type is application/json (any case, parameters allowed). */
-bool req_is_json(const struct srv_request *rq);
+/* True when rq's Content-Type is type (any case, parameters allowed: "; charset=utf-8"). */
+bool req_media_is(const struct srv_request *rq, const char *type);
 /* Audits a refusal the HTTP layer itself made (bad token, wrong class, ...). Without an
  * authenticated principal it is counted per source past the first few (req_audit_event). */
 void req_audit_refusal(struct srv_request *rq, const char *action, const char *why);
