@@ -202,7 +202,7 @@ dispatch(struct srv_request *rq)
 
 /* MHD's own messages: one a second at most (a flood of cut connections would write one line
  * each), with the count of those left out. */
-static void
+static void __attribute__((format(printf, 2, 0)))
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	static atomic_llong last_s, dropped;

@@ -1,11 +1,10 @@
 /* limits: what the network may cost inkand — connections per source and in all, time to a
  * complete header and body, login attempts per source per minute, memory held by request
- * bodies, Argon2id slots — and who "the source" is behind a trusted proxy (docs/api.md,
- * "Limits"). */
+ * bodies, slots for Argon2id runs and validations — and who "the source" is behind a trusted
+ * proxy (docs/api.md, "Limits"). */
 #include "server/server.h"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,8 +21,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-/* Sources the service keeps state for (connections held, login attempts); a source beyond
- * them shares one overflow entry, so a flood of addresses cannot reset anyone's limits. */
+/* Sources the service keeps state for (connections held, login attempts), each in a window of
+ * SRC_WINDOW entries where SipHash puts it (src_get). */
 #define SRC_TABLE 8192
 #define SRC_WINDOW 16
 /* A new source may still connect when a listener is at max_connections: this many more. */
