@@ -20,6 +20,7 @@
 
 const char *bench_prog = "inkan-bench";
 volatile sig_atomic_t bench_interrupted;
+atomic_bool bench_retry_busy;
 static struct bench_svc *signal_svc;   /* whose inkand a signal stops */
 
 /* ---- small helpers ---- */
@@ -615,14 +616,24 @@ bench_post_text(const struct bench_svc *svc, struct bench_client *c, const char 
 	json_t *j = NULL;
 	const char *e, *d;
 	long status = 0;
-	int r;
+	curl_off_t after = 0;
+	int r, tries;
 
-	if ((r = bench_post(svc, c, path, "application/json", authz, text, strlen(text),
-	                    &status)) != 0) {
-		if (!bench_interrupted)
-			fprintf(stderr, "%s: POST %s: %s\n", bench_prog, path,
-			        curl_easy_strerror(c->last));
-		return r;
+	for (tries = 0;; tries++) {
+		if ((r = bench_post(svc, c, path, "application/json", authz, text, strlen(text),
+		                    &status)) != 0) {
+			if (!bench_interrupted)
+				fprintf(stderr, "%s: POST %s: %s\n", bench_prog, path,
+				        curl_easy_strerror(c->last));
+			return r;
+		}
+		if (status != 503 || want == 503 || !atomic_load(&bench_retry_busy) || tries >= 60 ||
+		    bench_interrupted)
+			break;
+		/* refused before any work was done (nor a one-time code spent): again, later */
+		if (curl_easy_getinfo(c->h, CURLINFO_RETRY_AFTER, &after) != CURLE_OK || after <= 0)
+			after = 1;
+		bench_sleep((double)after);
 	}
 	if (status == want)
 		return 0;

@@ -4,6 +4,7 @@
 #define INKAN_BENCH_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,6 +61,9 @@ struct bench_client {
 extern const char *bench_prog;
 /* Set by SIGINT/SIGTERM (bench_signals); waits and loops give up. */
 extern volatile sig_atomic_t bench_interrupted;
+/* While set, bench_post_text() sends a request again after a 503 (at capacity), when the
+ * server's Retry-After says, as a client would: for setting up, never for what is measured. */
+extern atomic_bool bench_retry_busy;
 
 /* ---- small helpers ---- */
 
