@@ -48,9 +48,11 @@ struct audit_refusals;
 int audit_refusals_new(struct store *st, int64_t interval, unsigned burst, size_t slots,
                        struct audit_refusals **out) INK_WUR;
 void audit_refusals_free(struct audit_refusals *ar);
-/* Records the refusal ev (ev->source names the source): at once with audit_append() while the
- * source's allowance for ev->action lasts, else as a count. */
-int audit_refusal(struct audit_refusals *ar, const struct audit_event *ev) INK_WUR;
+/* Records the refusal ev from source key (NULL: ev->source; e.g. an IPv6 address's /64): at
+ * once with audit_append() while the source's allowance for ev->action lasts and fewer than
+ * AUDIT_REFUSAL_SINGLES records of their own were written in the interval, else as a count. */
+#define AUDIT_REFUSAL_SINGLES 2000
+int audit_refusal(struct audit_refusals *ar, const struct audit_event *ev, const char *key) INK_WUR;
 /* Writes the records of the interval once it is over (all: now, as at shutdown) and starts
  * the next; *next is when the interval under way ends (0: no refusal counted since). */
 int audit_refusals_flush(struct audit_refusals *ar, bool all, int64_t *next) INK_WUR;

@@ -40,6 +40,7 @@ struct ref_source {
 struct ref_table {
 	struct ref_source *v;
 	size_t used;
+	uint64_t singles;              /* refusals written as records of their own */
 	int64_t start;                 /* time of the interval's first refusal; 0: none yet */
 	struct ref_source others;
 };
@@ -62,6 +63,7 @@ table_clear(struct ref_table *t, size_t slots)
 	memset(&t->others, 0, sizeof(t->others));
 	snprintf(t->others.source, sizeof(t->others.source), "%s", REF_OTHER_SOURCES);
 	t->used = 0;
+	t->singles = 0;
 	t->start = 0;
 }
 
@@ -147,7 +149,7 @@ cut_copy(char *dst, size_t dstsz, const char *src)
 }
 
 int
-audit_refusal(struct audit_refusals *ar, const struct audit_event *ev)
+audit_refusal(struct audit_refusals *ar, const struct audit_event *ev, const char *key)
 {
 	char action[REF_ACTION_MAX], why[REF_WHY_MAX], src[REF_SOURCE_MAX];
 	struct ref_source *s;
@@ -162,7 +164,7 @@ audit_refusal(struct audit_refusals *ar, const struct audit_event *ev)
 		return INK_ERR_INVALID;
 	cut_copy(action, sizeof(action), ev->action);
 	cut_copy(why, sizeof(why), ev->result);
-	cut_copy(src, sizeof(src), ev->source);
+	cut_copy(src, sizeof(src), key != NULL ? key : ev->source);
 	pthread_mutex_lock(&ar->mu);
 	if (ar->cur.start == 0)
 		ar->cur.start = now;
@@ -187,10 +189,13 @@ audit_refusal(struct audit_refusals *ar, const struct audit_event *ev)
 		s->other++;
 	} else {
 		rr->count++;
-		/* the first few of each action from a known source are records of their own */
-		if (s != &ar->cur.others && same < ar->burst) {
+		/* the first few of each action from a known source are records of their own, and
+		 * never more than AUDIT_REFUSAL_SINGLES in all: many sources flood no more than one */
+		if (s != &ar->cur.others && same < ar->burst &&
+		    ar->cur.singles < AUDIT_REFUSAL_SINGLES) {
 			rr->written++;
 			s->written++;
+			ar->cur.singles++;
 			single = true;
 		}
 	}
@@ -206,6 +211,8 @@ audit_refusal(struct audit_refusals *ar, const struct audit_event *ev)
 			    s->r[i].written > 0) {
 				s->r[i].written--;
 				s->written--;
+				if (ar->cur.singles > 0)
+					ar->cur.singles--;
 				break;
 			}
 		pthread_mutex_unlock(&ar->mu);

@@ -110,6 +110,7 @@ struct auth_ctx {
 struct auth_req {
 	const char *request_id;
 	const char *source;
+	const char *source_key;  /* what refusals are counted by (an IPv6 source's /64); NULL: source */
 };
 
 /* An authenticated caller. Carries no secret. */

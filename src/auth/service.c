@@ -81,7 +81,7 @@ refuse_anon(const struct auth_ctx *ctx, const struct auth_req *rq, const char *a
 
 	if (ctx->refusals == NULL)
 		return refuse(ctx, rq, NULL, action, NULL, why, err);
-	if ((r = audit_refusal(ctx->refusals, &ev)) != 0)
+	if ((r = audit_refusal(ctx->refusals, &ev, rq != NULL ? rq->source_key : NULL)) != 0)
 		log_error("audit record for %s could not be written: %s", action, ink_err_str(r));
 	return err;
 }

@@ -109,7 +109,7 @@ sam_act_record(struct sam_state *s, const char *action, int r)
 		log_error("cannot keep the SAM's record of %s", action);
 }
 
-void
+int
 sam_hold_record(struct sam_state *s, const char *actor, const char *action, const char *subject,
                 int r, const char *detail)
 {
@@ -120,16 +120,18 @@ sam_hold_record(struct sam_state *s, const char *actor, const char *action, cons
 
 	if (s->held == NULL && (s->held = calloc(SAM_HELD_MAX, sizeof(*s->held))) == NULL) {
 		log_error("cannot hold the SAM's record of %s", action);
-		return;
+		return INK_ERR_STORE;
 	}
 	if (s->nheld == SAM_HELD_MAX)
 		sam_flush_records(s);
 	if (s->nheld == SAM_HELD_MAX) {
-		/* sam_handle_sign refuses before it signs while this is so (fail closed) */
+		/* other requests filled the room while this one worked unlocked: what it made is
+		 * not handed out (fail closed) */
 		log_error("the SAM's held records cannot be written: %s not recorded", action);
-		return;
+		return INK_ERR_STORE;
 	}
 	audit_record_fill(&s->held[s->nheld++], &ev, ink_now());
+	return 0;
 }
 
 void

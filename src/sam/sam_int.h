@@ -101,10 +101,11 @@ void sam_act_record(struct sam_state *s, const char *action, int r);
 /* The subject of the act under way (a person or credential id). */
 void sam_act_subject(struct sam_state *s, const char *subject);
 /* Keeps a record of a hot path's act in memory (written at the next flush; at SAM_HELD_MAX held,
- * at once). Called holding mu. */
+ * at once). Called holding mu. INK_ERR_STORE when it could be neither held nor written: the
+ * caller then hands out nothing of what it made (no signature or token without its record). */
 #define SAM_HELD_MAX 1024
-void sam_hold_record(struct sam_state *s, const char *actor, const char *action,
-                     const char *subject, int r, const char *detail);
+int sam_hold_record(struct sam_state *s, const char *actor, const char *action,
+                    const char *subject, int r, const char *detail);
 /* Writes the held records into the key store, in one transaction. Called holding mu. */
 void sam_flush_records(struct sam_state *s);
 

@@ -217,7 +217,9 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		char detail[96];
 
 		snprintf(detail, sizeof(detail), "certificate serial %s, %zu signature(s)", serial, h->n);
-		sam_hold_record(s, owner, "sam.sign", cred, r, detail);
+		/* signatures the SAM could not record are not handed out */
+		if (sam_hold_record(s, owner, "sam.sign", cred, r, detail) != 0 && r == 0)
+			r = INK_ERR_STORE;
 	}
 	if (r != 0)
 		goto out;

@@ -49,7 +49,12 @@ sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		pthread_mutex_lock(&s->mu);
 		keys_tsa_free(t);
 	}
-	sam_hold_record(s, NULL, "sam.tsa.stamp", rc == 0 ? serial : NULL, rc, NULL);
+	if (sam_hold_record(s, NULL, "sam.tsa.stamp", rc == 0 ? serial : NULL, rc, NULL) != 0 &&
+	    rc == 0) {
+		free(resp);
+		resp = NULL;
+		rc = INK_ERR_STORE;
+	}
 	if (rc != 0) {
 		log_warn("refused or failed a time-stamp: %s", ink_err_str(rc));
 		return rc;

@@ -278,6 +278,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		srv_limits_phase(conn, SRV_PHASE_BODY);
 		rq->areq.request_id = rq->request_id;
 		rq->areq.source = rq->source;
+		rq->areq.source_key = rq->source_key;
 		*con_cls = rq;
 		/* A declared length over the cap is refused before a byte of it is read. */
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);

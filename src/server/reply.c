@@ -256,7 +256,7 @@ req_audit_event(struct srv_request *rq, const struct audit_event *ev)
 	/* before anyone is authenticated, a source's refusals are counted past the first few:
 	 * a flood of them must not flood the log (docs/audit.md, audit.refusals) */
 	if (rq->who.username[0] == '\0' && rq->srv->refusals != NULL)
-		return audit_refusal(rq->srv->refusals, ev);
+		return audit_refusal(rq->srv->refusals, ev, rq->source_key[0] != '\0' ? rq->source_key : NULL);
 	return audit_append(rq->srv->st, ev);
 }
 

@@ -522,12 +522,35 @@ count_action(struct store *st, int64_t after, const char *action, struct store_a
 	return k;
 }
 
+/* Every record with seq > after (audit_read gives at most 1000 at a time); *v malloc'd. */
+static void
+read_all(struct store *st, int64_t after, struct store_audit_rec **v, size_t *n)
+{
+	struct store_audit_rec *page = NULL, *all = NULL;
+	size_t k = 0, m;
+
+	for (;;) {
+		assert_int_equal(audit_read(st, after, 1000, &page, &m), 0);
+		assert_non_null(all = realloc(all, (k + m + 1) * sizeof(*all)));
+		if (m > 0)
+			memcpy(all + k, page, m * sizeof(*page));
+		k += m;
+		free(page);
+		page = NULL;
+		if (m < 1000)
+			break;
+		after = all[k - 1].seq;
+	}
+	*v = all;
+	*n = k;
+}
+
 static void
 refuse(struct audit_refusals *ar, const char *src, const char *action, const char *why)
 {
 	struct audit_event ev = { .action = action, .result = why, .source = src, .subject = "/x" };
 
-	assert_int_equal(audit_refusal(ar, &ev), 0);
+	assert_int_equal(audit_refusal(ar, &ev, NULL), 0);
 }
 
 /* 400 refusals from one source: 5 records of their own and one with the count of all 400,
@@ -624,6 +647,53 @@ test_refusals(void **state)
 		assert_int_equal(seen, 3);
 	}
 	audit_refusals_free(ar);
+
+	/* Many sources flood no more than one: past AUDIT_REFUSAL_SINGLES records of their own in
+	 * an interval, every refusal is counted only; and a key groups addresses (an IPv6 /64). */
+	{
+		struct store_audit_rec *v = NULL;
+		struct audit_event ev = { .action = "auth.token", .result = "no bearer token",
+		                          .subject = "/x" };
+		size_t n = 0, k, own = 0;
+		int64_t after = 0;
+
+		read_all(fx->st, 0, &v, &n);
+		after = n > 0 ? v[n - 1].seq : 0;
+		free(v);
+		assert_int_equal(audit_refusals_new(fx->st, 60, 5, 4096, &ar), 0);
+		for (i = 0; i < AUDIT_REFUSAL_SINGLES + 100; i++) {
+			snprintf(src, sizeof(src), "10.2.%d.%d", i / 250, i % 250);
+			ev.source = src;
+			assert_int_equal(audit_refusal(ar, &ev, NULL), 0);
+		}
+		for (i = 0; i < 10; i++) {
+			snprintf(src, sizeof(src), "2001:db8:0:1::%d", i + 1);
+			ev.source = src;
+			assert_int_equal(audit_refusal(ar, &ev, "2001:db8:0:1::/64"), 0);
+		}
+		read_all(fx->st, after, &v, &n);
+		for (k = 0; k < n; k++)
+			own += strcmp(v[k].action, "auth.token") == 0;
+		free(v);
+		assert_int_equal(own, AUDIT_REFUSAL_SINGLES);
+		assert_int_equal(audit_refusals_flush(ar, true, &next), 0);
+		read_all(fx->st, after, &v, &n);
+		for (k = 0, own = 0; k < n; k++) {
+			if (strcmp(v[k].action, "audit.refusals") != 0)
+				continue;
+			own++;
+			if (strcmp(v[k].source, "2001:db8:0:1::/64") == 0) {
+				assert_non_null(d = json_loads(v[k].detail, 0, NULL));
+				assert_int_equal(json_integer_value(json_object_get(d, "total")), 10);
+				assert_int_equal(json_integer_value(json_object_get(d, "recorded")), 0);
+				json_decref(d);
+			}
+		}
+		free(v);
+		/* the 100 sources past the cap and the /64 each have their count */
+		assert_int_equal(own, 101);
+		audit_refusals_free(ar);
+	}
 }
 
 /* ---- checkpoints, bundles and the verifier, with an in-process signer ---- */
