@@ -51,7 +51,7 @@ tsa_rate_ok(struct srv_request *rq)
 	if (rq->who.username[0] != '\0')
 		snprintf(client, sizeof(client), "user:%s", rq->who.username);
 	else
-		snprintf(client, sizeof(client), "addr:%s", rq->source);
+		snprintf(client, sizeof(client), "addr:%s", rq->source_key);
 	if (srv_rate_take(rq->srv->tsa_rate, client, &rq->retry_after))
 		return true;
 	tsa_audit(rq, NULL, "rate limited", NULL);
