@@ -6,6 +6,7 @@
  * its own user could change. */
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,10 @@ main(int argc, char **argv)
 	int i, r;
 
 	secmem_harden_process();
+	/* A fixed mmap threshold: glibc would raise it each time a large block is freed, after
+	 * which large temporary buffers come from the heap and their pages stay — the SAM's
+	 * memory then stepped up by 10-20 MiB at a time under load (docs/performance.md). */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	/* OpenSSL keeps private key numbers in its own locked heap, and so do we the small
 	 * secmem blocks (a request's KEK and decrypted key): 64 channels signing at once fit. */
 	(void)CRYPTO_secure_malloc_init(4 << 20, 16);

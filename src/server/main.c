@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -282,6 +283,9 @@ main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	secmem_harden_process();
+	/* A fixed mmap threshold, as in inkan-sam: large temporary buffers (request bodies,
+	 * validations) go back to the system when freed instead of staying in the heap. */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	/* Secrets in requests (a SAD, PIN or OTP field, ...) are small secmem blocks: from one
 	 * locked heap they cost no mmap/mlock/munmap per request. */
 	(void)CRYPTO_secure_malloc_init(1 << 20, 16);
