@@ -78,12 +78,19 @@ keys_pin_stretch(const struct keys *k, const struct keys_kdf *cost, const char *
 {
 	int r, ar;
 
+	bool let_go;
+
+	/* Other requests go on meanwhile: the wait and the run touch no key store state. */
+	let_go = keys_slow_begin(k);
 	/* The SAM bounds its own Argon2id runs: it does not count on inkand to. */
-	if (k->params.kdf_gate != NULL && (r = ink_gate_enter(k->params.kdf_gate, "sam", false)) != 0)
+	if (k->params.kdf_gate != NULL && (r = ink_gate_enter(k->params.kdf_gate, "sam", false)) != 0) {
+		keys_slow_end(k, let_go);
 		return r;
+	}
 	ar = argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen, out, 32);
 	if (k->params.kdf_gate != NULL)
 		ink_gate_leave(k->params.kdf_gate, "sam");
+	keys_slow_end(k, let_go);
 	return ar == ARGON2_OK ? 0 : INK_ERR_CRYPTO;
 }
 
@@ -254,23 +261,23 @@ algo_find(const char *name)
 	return NULL;
 }
 
+/* A new key pair; other requests go on meanwhile (an RSA-4096 key takes seconds). */
 static int
-generate(const struct algo_def *a, EVP_PKEY **out)
+generate(const struct keys *k, const struct algo_def *a, EVP_PKEY **out)
 {
+	bool let_go;
+
 	*out = NULL;
-	switch (a->type) {
-	case POLICY_KEY_EC:
-		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", a->curve);
-		break;
-	case POLICY_KEY_RSA:
-		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)a->bits);
-		break;
-	case POLICY_KEY_ED25519:
-		*out = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-		break;
-	default:
+	if (a->type != POLICY_KEY_EC && a->type != POLICY_KEY_RSA && a->type != POLICY_KEY_ED25519)
 		return INK_ERR_UNSUPPORTED;
-	}
+	let_go = keys_slow_begin(k);
+	if (a->type == POLICY_KEY_EC)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", a->curve);
+	else if (a->type == POLICY_KEY_RSA)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)a->bits);
+	else
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	keys_slow_end(k, let_go);
 	return *out != NULL ? 0 : INK_ERR_CRYPTO;
 }
 
@@ -679,7 +686,7 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 		    (r = pub_der(pkey, &pub, &publen)) != 0)
 			goto out;
 	} else if ((r = derive_kek(k, &cost, pin, salt, sizeof(salt), kek)) != 0 ||
-	    (r = generate(a, &pkey)) != 0 || (r = pkcs8_der(pkey, &p8, &p8len)) != 0 ||
+	    (r = generate(k, a, &pkey)) != 0 || (r = pkcs8_der(pkey, &p8, &p8len)) != 0 ||
 	    (r = seal_key(kek, id, owner, a->name, p8, p8len, &blob, &bloblen)) != 0 ||
 	    (r = pub_der(pkey, &pub, &publen)) != 0)
 		goto out;

@@ -395,6 +395,23 @@ out:
 	return r;
 }
 
+bool
+keys_slow_begin(const struct keys *k)
+{
+	/* Inside a transaction another request's statements would join it: keep the lock. */
+	if (k->params.slow_begin == NULL || k->db == NULL || sqlite3_get_autocommit(k->db) == 0)
+		return false;
+	k->params.slow_begin(k->params.slow_arg);
+	return true;
+}
+
+void
+keys_slow_end(const struct keys *k, bool let_go)
+{
+	if (let_go)
+		k->params.slow_end(k->params.slow_arg);
+}
+
 int
 keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, size_t len,
          uint8_t out[static 32])

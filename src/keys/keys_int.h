@@ -53,6 +53,11 @@ struct keys {
 int keys_decode_private(struct keys *k, int kind, const uint8_t *der, size_t len,
                         EVP_PKEY **out) INK_WUR;
 
+/* Around long work that touches no key store state (keys_params.slow_begin/end): lets the
+ * caller's lock go unless a transaction is open. Returns whether it did, for keys_slow_end. */
+bool keys_slow_begin(const struct keys *k);
+void keys_slow_end(const struct keys *k, bool let_go);
+
 /* HMAC-SHA256 under a key derived from the master key for purpose (keys.c). */
 int keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, size_t len,
              uint8_t out[static 32]) INK_WUR;

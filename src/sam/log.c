@@ -6,11 +6,13 @@
 #include "sam/sam_int.h"
 
 #include <openssl/crypto.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit/audit.h"
+#include "auth/auth.h"
 #include "keys/keys.h"
 
 static int
@@ -85,19 +87,59 @@ sam_act_name(uint8_t type)
 	return NULL;
 }
 
+/* What the request this thread serves records of itself (written after the handler). Each
+ * channel's thread serves one request at a time, and requests let go of mu while they sign or
+ * stretch a PIN: the act is the thread's, never shared. */
+struct sam_act {
+	char actor[65];               /* the acting person's username ("" before one is known) */
+	char role[160];
+	char subject[257];
+	char detail[160];
+};
+
+static _Thread_local struct sam_act cur_act;
+
+void
+sam_act_begin(struct sam_state *s)
+{
+	(void)s;
+	memset(&cur_act, 0, sizeof(cur_act));
+}
+
 void
 sam_act_subject(struct sam_state *s, const char *subject)
 {
-	snprintf(s->act.subject, sizeof(s->act.subject), "%s", subject);
+	(void)s;
+	snprintf(cur_act.subject, sizeof(cur_act.subject), "%s", subject);
+}
+
+void
+sam_act_actor(struct sam_state *s, const char *username, uint32_t roles)
+{
+	(void)s;
+	snprintf(cur_act.actor, sizeof(cur_act.actor), "%s", username);
+	if (roles != 0)
+		auth_roles_str(roles, cur_act.role, sizeof(cur_act.role));
+}
+
+void
+sam_act_detail(struct sam_state *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)s;
+	va_start(ap, fmt);
+	vsnprintf(cur_act.detail, sizeof(cur_act.detail), fmt, ap);
+	va_end(ap);
 }
 
 void
 sam_act_record(struct sam_state *s, const char *action, int r)
 {
 	struct audit_event ev = {
-		.actor = s->act.actor, .role = s->act.role, .action = action,
-		.subject = s->act.subject, .result = r == 0 ? AUDIT_SUCCESS : ink_err_str(r),
-		.detail = s->act.detail,
+		.actor = cur_act.actor, .role = cur_act.role, .action = action,
+		.subject = cur_act.subject, .result = r == 0 ? AUDIT_SUCCESS : ink_err_str(r),
+		.detail = cur_act.detail,
 	};
 	struct store_audit_rec rec;
 	int64_t id = 0;
@@ -202,7 +244,7 @@ sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		return INK_ERR_PROTOCOL;
 	if (!s->closing) {
 		sam_flush_records(s);
-		memset(&s->act, 0, sizeof(s->act));
+		sam_act_begin(s);
 		sam_act_record(s, "sam.log.close", 0);
 		s->closing = true;
 	}

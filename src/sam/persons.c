@@ -40,8 +40,7 @@ sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role
 		return r;
 	if ((r = keys_person_get(s->keys, ss.person, who)) != 0)
 		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
-	snprintf(s->act.actor, sizeof(s->act.actor), "%s", who->username);
-	auth_roles_str(who->roles, s->act.role, sizeof(s->act.role));
+	sam_act_actor(s, who->username, who->roles);
 	if (who->status == KEYS_PERSON_LOCKED)
 		return INK_ERR_LOCKED;
 	if (who->status != KEYS_PERSON_ACTIVE)
@@ -240,7 +239,7 @@ sam_handle_login(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
 		goto out;
 	}
-	snprintf(s->act.actor, sizeof(s->act.actor), "%s", p.username);
+	sam_act_actor(s, p.username, 0);
 	if (p.status == KEYS_PERSON_LOCKED)
 		r = INK_ERR_LOCKED;
 	else if (p.status != KEYS_PERSON_ACTIVE)
@@ -405,7 +404,7 @@ sam_handle_register(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 	if (r != 0)
 		goto out;
 	log_info("person %s registered by %s", id, who.id);
-	snprintf(s->act.detail, sizeof(s->act.detail), "%s, pseudonym %s", signer ? "signer" :
+	sam_act_detail(s, "%s, pseudonym %s", signer ? "signer" :
 	         "privileged account", pseudonym);
 	if ((r = new_activation(s, id, &code)) != 0)
 		goto out;

@@ -14,18 +14,24 @@
 struct sad_table;
 struct keys;
 
-/* Shared by the channels' threads. Every handler runs holding mu; sam_handle_sign lets go of
- * it while it signs, holding use for reading (everything else holds use for writing). The
- * persons, their attempt counters, their last TOTP steps and the SAM's sessions live in the
- * key store (keys/persons.c): nothing about who may act is kept only in memory. */
-/* What the request under way records of itself (sam/log.c writes it after the handler). */
-struct sam_act {
-	char actor[65];               /* the acting person's username ("" before one is known) */
-	char role[160];
-	char subject[257];
-	char detail[160];
+/* One credential a request holds (hold.c); under mu. */
+struct sam_hold_slot {
+	char id[65];
+	unsigned refs;                /* requests holding it or waiting for it; 0: a free slot */
+	unsigned signing;             /* requests signing with it */
+	bool pin;                     /* a PIN check of it under way */
+	bool change;                  /* a change of its key or state under way */
+	unsigned changes_waiting;
 };
 
+/* Shared by the channels' threads. Every handler runs holding mu, and lets go of it only where
+ * it touches none of the SAM's state: while it signs (sam_handle_sign, the TSA), while it
+ * stretches a PIN or makes a key (keys_params.slow_begin/end). What it does with a credential
+ * meanwhile is held in holds (hold.c). use is held for reading by every request, for writing
+ * only by those that change everything at once (a restore, a person's removal with all their
+ * keys, the log's close). The persons, their attempt counters, their last TOTP steps and the
+ * SAM's sessions live in the key store (keys/persons.c): nothing about who may act is kept
+ * only in memory. */
 struct sam_state {
 	pthread_mutex_t mu;
 	pthread_rwlock_t use;
@@ -33,7 +39,8 @@ struct sam_state {
 	struct keys *keys;
 	struct sad_table *sads;
 	struct ink_gate *kdf_gate;  /* bounds its own Argon2id runs (argon2_slots) */
-	struct sam_act act;           /* under mu */
+	struct sam_hold_slot holds[SAM_CHANNELS_MAX]; /* under mu */
+	pthread_cond_t holds_freed;   /* a hold ended (with mu) */
 	/* Records of the hot paths (signatures, time-stamps), kept here and written to the key
 	 * store in one transaction (sam_flush_records): no key store write per signature. */
 	struct store_audit_rec *held; /* under mu */
@@ -45,6 +52,21 @@ struct sam_state {
 };
 
 struct keys_person;
+
+/* ---- what a request does with one credential (hold.c) ---- */
+
+enum sam_use {
+	SAM_USE_SIGN,    /* signatures with it: beside each other and beside a PIN check */
+	SAM_USE_PIN,     /* a PIN check (authorization): one at a time per credential */
+	SAM_USE_CHANGE,  /* a change of its key or state: alone, after those under way */
+};
+/* Called holding mu: waits (letting go of mu) until the credential may be used so, and holds
+ * it. INK_ERR_PROTOCOL for an id too long to be one. Release with sam_cred_release. */
+int sam_cred_hold(struct sam_state *s, const char *id, enum sam_use use) INK_WUR;
+void sam_cred_release(struct sam_state *s, const char *id, enum sam_use use);
+/* keys_params.slow_begin/end: let go of mu around work that touches no SAM state. */
+void sam_slow_begin(void *arg);
+void sam_slow_end(void *arg);
 
 /* ---- proofs of the person acting (persons.c) ---- */
 
@@ -95,11 +117,17 @@ int sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_bu
 /* The action name a request of this type is recorded under, NULL for requests that are not
  * the SAM's acts (reads, signatures, the log itself). */
 const char *sam_act_name(uint8_t type);
-/* Records the act of the request that just ran (s->act, its result r) in the key store, to be
+/* Records the act of the request that just ran (its result r) in the key store, to be
  * copied into the audit log by inkand. Called holding mu. */
 void sam_act_record(struct sam_state *s, const char *action, int r);
+/* The act of the request this thread serves: begun empty by dispatch, filled by the handler. */
+void sam_act_begin(struct sam_state *s);
 /* The subject of the act under way (a person or credential id). */
 void sam_act_subject(struct sam_state *s, const char *subject);
+/* Its actor (a username) and, unless 0, their roles. */
+void sam_act_actor(struct sam_state *s, const char *username, uint32_t roles);
+/* Its detail, printf-style. */
+void sam_act_detail(struct sam_state *s, const char *fmt, ...) INK_PRINTF(2, 3);
 /* Keeps a record of a hot path's act in memory (written at the next flush; at SAM_HELD_MAX held,
  * at once). Called holding mu. INK_ERR_STORE when it could be neither held nor written: the
  * caller then hands out nothing of what it made (no signature or token without its record). */

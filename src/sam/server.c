@@ -97,7 +97,7 @@ handle_key_create(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	                          external ? &csr : NULL, &csr_len)) != 0)
 		goto out;
 	sam_act_subject(s, c.id);
-	snprintf(s->act.detail, sizeof(s->act.detail), "%s, certificate serial %s", c.algo,
+	sam_act_detail(s, "%s, certificate serial %s", c.algo,
 	         c.serial[0] != '\0' ? c.serial : "(pending)");
 	if ((r = put_cred(rep, &c)) != 0)
 		goto out;
@@ -166,11 +166,12 @@ handle_key_import(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_string_ptr(req, &der, &len, 65536) != 0 || buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
 	sam_act_subject(s, id);
-	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) != 0)
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) != 0 ||
+	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) != 0)
 		return r;
-	if ((r = keys_cred_import_cert(s->keys, who.id, id, der, len, &c)) != 0)
-		return r;
-	r = put_cred(rep, &c);
+	if ((r = keys_cred_import_cert(s->keys, who.id, id, der, len, &c)) == 0)
+		r = put_cred(rep, &c);
+	sam_cred_release(s, id, SAM_USE_CHANGE);
 	keys_cred_clear(&c);
 	return r;
 }
@@ -205,8 +206,10 @@ handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_cstring(req, old_pin, sizeof(old_pin)) != 0 ||
 	    buf_get_cstring(req, new_pin, sizeof(new_pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0) {
+	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0 &&
+	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) == 0) {
 		r = keys_cred_change_pin(s->keys, who.id, id, old_pin, new_pin);
+		sam_cred_release(s, id, SAM_USE_CHANGE);
 		if (r == INK_ERR_AUTH)
 			r = INK_ERR_BAD_PIN;
 		if (r == 0)
@@ -234,15 +237,19 @@ handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_u32(req, &reason) != 0 || buf_remaining(req) != 0 || reason > 10)
 		return INK_ERR_PROTOCOL;
 	sam_act_subject(s, id);
-	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER | AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0)
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER | AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0 ||
+	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) != 0)
 		return r;
-	if ((r = keys_cred_revoke(s->keys, (who.roles & AUTH_ROLE_SECURITY_OFFICER) ? NULL : who.id,
-	                          id, (int)reason)) != 0)
-		return r;
+	/* After the signatures under way with it are made, before any other starts. */
+	r = keys_cred_revoke(s->keys, (who.roles & AUTH_ROLE_SECURITY_OFFICER) ? NULL : who.id, id,
+	                     (int)reason);
 	/* Live authorizations of a revoked key end with it. */
-	sad_drop_cred(s->sads, id);
-	log_info("credential %s revoked by %s", id, who.id);
-	return 0;
+	if (r == 0)
+		sad_drop_cred(s->sads, id);
+	sam_cred_release(s, id, SAM_USE_CHANGE);
+	if (r == 0)
+		log_info("credential %s revoked by %s", id, who.id);
+	return r;
 }
 
 /* string session (the owner), id, pin, otp -> cred, u64 otp step */
@@ -261,8 +268,12 @@ handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
 	    buf_get_cstring(req, pin, sizeof(pin)) != 0)
 		r = INK_ERR_PROTOCOL;
-	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0) {
+	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0 &&
+	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) == 0) {
 		r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
+		if (r == 0)
+			sad_drop_cred(s->sads, id);
+		sam_cred_release(s, id, SAM_USE_CHANGE);
 		if (r == INK_ERR_AUTH)
 			r = INK_ERR_BAD_PIN;
 		if (r == 0 && (r = put_cred(rep, &c)) == 0)
@@ -288,12 +299,14 @@ handle_key_unlock(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
 	sam_act_subject(s, id);
-	if ((r = sam_actor(s, hash, AUTH_ROLE_REGISTRATION_OFFICER, false, &who)) != 0)
+	if ((r = sam_actor(s, hash, AUTH_ROLE_REGISTRATION_OFFICER, false, &who)) != 0 ||
+	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) != 0)
 		return r;
-	if ((r = keys_cred_get(s->keys, NULL, id, &c)) != 0)
-		return r;
-	r = strcmp(c.owner, who.id) == 0 ? INK_ERR_SOD : keys_cred_unlock(s->keys, id);
-	keys_cred_clear(&c);
+	if ((r = keys_cred_get(s->keys, NULL, id, &c)) == 0) {
+		r = strcmp(c.owner, who.id) == 0 ? INK_ERR_SOD : keys_cred_unlock(s->keys, id);
+		keys_cred_clear(&c);
+	}
+	sam_cred_release(s, id, SAM_USE_CHANGE);
 	if (r == 0)
 		log_info("credential %s unlocked by %s", id, who.id);
 	return r;
@@ -383,7 +396,7 @@ restore(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool dual
 	if ((r = keys_restore(s->keys, blob, len, crl_len > 0 ? crl : NULL, crl_len, dual, check, arg,
 	                      &n)) != 0)
 		return r;
-	snprintf(s->act.detail, sizeof(s->act.detail), "%zu credential(s)%s", n,
+	sam_act_detail(s, "%zu credential(s)%s", n,
 	         dual ? "; two officers' proofs (no witness needed)" : "");
 	log_info("backup restored (%zu credentials)", n);
 	if (s->cfg != NULL && publish_log_key(s->cfg, s->keys) != 0)
@@ -436,7 +449,7 @@ bare_check(void *arg)
 		if ((r = sam_check_otp(b->s, b->id[i], b->otp[i], &step)) != 0)
 			return r;
 		if (i == 0)
-			snprintf(b->s->act.actor, sizeof(b->s->act.actor), "%s", p.username);
+			sam_act_actor(b->s, p.username, 0);
 	}
 	return 0;
 }
@@ -535,13 +548,17 @@ static const sam_handler handlers[] = {
 
 /* The key manager's settings from the shared configuration. */
 static int
-open_keys(const struct ink_config *cfg, struct ink_gate *kdf_gate, struct keys **out)
+open_keys(const struct ink_config *cfg, struct sam_state *s, struct keys **out)
 {
 	struct keys_params p = {
 		.argon2_m_kib = (uint32_t)cfg->argon2_m_kib,
 		.argon2_t = (uint32_t)cfg->argon2_t,
 		.argon2_p = (uint32_t)cfg->argon2_p,
-		.kdf_gate = kdf_gate,
+		.kdf_gate = s != NULL ? s->kdf_gate : NULL,
+		/* the SAM's lock is let go while a PIN is stretched or a key made */
+		.slow_begin = s != NULL ? sam_slow_begin : NULL,
+		.slow_end = s != NULL ? sam_slow_end : NULL,
+		.slow_arg = s,
 		.max_pin_failures = cfg->pin_max_failures,
 		.pin_min_len = (int)cfg->pin_min_len,
 		.level = (int)cfg->assurance_level,
@@ -640,11 +657,21 @@ struct channel {
 	int r;
 };
 
-/* Runs one request. A signHash or a time-stamp shares the SAM with the other signHash and
- * time-stamp requests (each lets go of s->mu while it signs, see sam_handle_sign and
- * sam_handle_tsa_stamp: neither is an act with its own record, both hold their records);
- * anything else has the SAM to itself, after the signatures under way are done, so that no
- * key changes under a signature. */
+/* The requests that change everything at once, and so have the SAM to themselves (after the
+ * requests under way are done): a restore replaces the key store, a person's removal
+ * destroys all their keys, the log's close ends the service. */
+static bool
+alone(uint8_t type)
+{
+	return type == SAM_MSG_RESTORE || type == SAM_MSG_RESTORE_BARE ||
+	    type == SAM_MSG_PERSON_REMOVE || type == SAM_MSG_LOG_CLOSE;
+}
+
+/* Runs one request. Requests run side by side: each holds mu except where it touches none of
+ * the SAM's state (signing, a PIN stretching, a key generation), and what it does meanwhile
+ * with a credential is held (hold.c), so that no key changes under a signature or a PIN check
+ * and nothing else waits. A signHash or a time-stamp is no act with its own record: both hold
+ * their records. */
 static int
 dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -652,12 +679,12 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 	const char *act = sam_act_name(type);
 	int r;
 
-	if (sign)
-		pthread_rwlock_rdlock(&s->use);
-	else
+	if (alone(type))
 		pthread_rwlock_wrlock(&s->use);
+	else
+		pthread_rwlock_rdlock(&s->use);
 	pthread_mutex_lock(&s->mu);
-	memset(&s->act, 0, sizeof(s->act));
+	sam_act_begin(s);
 	/* Records held from signatures go to the key store ahead of any other act's. */
 	if (!sign)
 		sam_flush_records(s);
@@ -750,20 +777,21 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	s.cores = cores > 0 ? (size_t)cores : 1;
 	pthread_mutex_init(&s.mu, NULL);
-	/* Writers first: a key's revocation does not wait behind a stream of signatures. */
+	pthread_cond_init(&s.holds_freed, NULL);
+	/* Writers first: a restore does not wait behind a stream of requests. */
 	pthread_rwlockattr_init(&ra);
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&s.use, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	/* as many PIN stretchings at once as argon2_slots allows inkand and the SAM together */
 	if ((r = ink_gate_new(config_slots(cfg->argon2_slots), INK_GATE_QUEUE_MAX, 60000, &s.kdf_gate)) != 0 ||
-	    (r = open_keys(cfg, s.kdf_gate, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
+	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
 		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");
 	/* Every start is the SAM's own record: a restart between a log's close and its next
 	 * records is there for the auditor to see. */
-	memset(&s.act, 0, sizeof(s.act));
+	sam_act_begin(&s);
 	sam_act_record(&s, "sam.start", 0);
 	snprintf(s.tsa_policy, sizeof(s.tsa_policy), "%s", cfg->tsa_policy_oid);
 	for (i = 0; i < nfds; i++) {
@@ -789,6 +817,7 @@ out:
 	keys_close(s.keys);
 	ink_gate_free(s.kdf_gate);
 	pthread_rwlock_destroy(&s.use);
+	pthread_cond_destroy(&s.holds_freed);
 	pthread_mutex_destroy(&s.mu);
 	return r;
 }

@@ -70,6 +70,7 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	struct keys_cred c;
 	uint8_t *kek = NULL, sad[SAD_ID_LEN];
 	int64_t step = -1, expires;
+	bool held = false;
 	int r;
 
 	memset(&c, 0, sizeof(c));
@@ -90,6 +91,12 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	sam_act_subject(s, cred);
 	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
 		goto out;
+	/* One PIN check of a credential at a time (its counter sees each wrong PIN before the next
+	 * is tried), beside its signatures; no change of it meanwhile. The lock is let go while
+	 * the PIN is stretched: other requests go on. */
+	if ((r = sam_cred_hold(s, cred, SAM_USE_PIN)) != 0)
+		goto out;
+	held = true;
 	/* The credential first: it must be this signer's and usable at all. */
 	if ((r = keys_cred_get(s->keys, owner, cred, &c)) != 0)
 		goto out;
@@ -123,13 +130,15 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		if ((r = sad_issue(s->sads, &g, sad)) != 0)
 			goto out;
 	}
-	snprintf(s->act.detail, sizeof(s->act.detail), "certificate serial %s, %zu hash(es), "
+	sam_act_detail(s, "certificate serial %s, %zu hash(es), "
 	         "OTP step %lld", c.serial, h->n, (long long)step);
 	if ((r = buf_put_string(rep, sad, sizeof(sad))) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)step)) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)expires)) != 0 || (r = buf_put_cstring(rep, c.serial)) != 0)
 		sad_drop(s->sads, sad);
 out:
+	if (held)
+		sam_cred_release(s, cred, SAM_USE_PIN);
 	OPENSSL_cleanse(pin, sizeof(pin));
 	OPENSSL_cleanse(otp, sizeof(otp));
 	OPENSSL_cleanse(sad, sizeof(sad));
@@ -139,10 +148,10 @@ out:
 	return r;
 }
 
-/* Called holding s->mu and s->use for reading. Everything is checked and the SAD spent under
- * s->mu; the signatures are then made without it, so that other signHash requests run beside
- * this one (no state of the SAM is touched while s->mu is let go; s->use keeps key changes
- * out until these signatures are done). A failure after the SAD was spent leaves it spent. */
+/* Called holding s->mu. Everything is checked and the SAD spent under s->mu; the signatures
+ * are then made without it, so that other requests run beside this one (no state of the SAM
+ * is touched while s->mu is let go; the credential's hold keeps its changes out until these
+ * signatures are done). A failure after the SAD was spent leaves it spent. */
 int
 sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -154,7 +163,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	struct keys_signer *sg = NULL;
 	uint8_t *kek = NULL, **sigs = NULL;
 	size_t *sig_lens = NULL, threads;
-	bool shared;
+	bool shared, held = false;
 	int r;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL || (kek = secmem_alloc(32)) == NULL) {
@@ -171,6 +180,9 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	if ((r = sam_cred_hold(s, cred, SAM_USE_SIGN)) != 0)
+		goto out;
+	held = true;
 	/* No signature the SAM could not record: the held records must have room. */
 	if (s->nheld == SAM_HELD_MAX)
 		sam_flush_records(s);
@@ -231,6 +243,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 			goto out;
 	r = buf_put_cstring(rep, serial);
 out:
+	if (held)
+		sam_cred_release(s, cred, SAM_USE_SIGN);
 	keys_signer_free(sg);
 	for (i = 0; sigs != NULL && h != NULL && i < h->n; i++)
 		free(sigs[i]);
