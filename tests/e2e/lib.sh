@@ -534,6 +534,45 @@ icli() {
 	printf 'inkan %s -> rc %s\n   out: %s\n   err: %s\n' "$*" "$RC" "${OUT:0:300}" "${ERR:0:300}" >>"$TRANSCRIPT"
 }
 
+# ---- keys and the CSC signing path (the signer's PIN is $PIN) ----
+
+# mkkey TOKEN [ALGO]: a new key with $PIN (P-256 unless named); prints the credential id
+mkkey() {
+	api POST /api/v1/keys "$(jq -nc --arg p "$PIN" --arg a "${2:-P-256}" '{pin: $p, algorithm: $a}')" "$1"
+	expect_status 201
+	printf '%s' "$BODY" | jq -r .id
+}
+
+# digest ALG N: N random digests (base64) of the named openssl digest, one a line; the raw
+# bytes go to $T/dg.N.bin for openssl.
+digests() {
+	local alg=$1 n=$2 i
+	for i in $(seq 1 "$n"); do
+		head -c 100 /dev/urandom | openssl dgst -"$alg" -binary >"$T/dg.$alg.$i.bin"
+		base64 -w0 "$T/dg.$alg.$i.bin"
+		echo
+	done
+}
+
+# authorize USER TOKEN CRED HASH... : sets SAD (v2 names).
+authorize() {
+	local user=$1 tok=$2 cred=$3
+	shift 3
+	local hashes
+	hashes=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
+	api POST /csc/v2/credentials/authorize "$(jq -nc --arg c "$cred" --argjson h "$hashes" \
+		--arg p "$PIN" --arg o "$(otp_next "$user")" \
+		'{credentialID: $c, numSignatures: ($h | length), hashes: $h, PIN: $p, OTP: $o}')" "$tok"
+	SAD=$(printf '%s' "$BODY" | jq -r '.SAD // empty')
+}
+
+# pubkey TOKEN CRED: the certificate from credentials/info -> $T/CRED.pub.pem
+pubkey() {
+	api POST /csc/v2/credentials/info "{\"credentialID\": \"$2\", \"certificates\": \"chain\", \"certInfo\": true, \"authInfo\": true}" "$1"
+	expect_status 200
+	printf '%s' "$BODY" | jq -r '.cert.certificates[0]' | base64 -d | openssl x509 -inform DER -pubkey -noout >"$T/$2.pub.pem"
+}
+
 # ---- secrets ----
 
 check_no_secrets_in() {

@@ -19,36 +19,6 @@ dave=$(mkactive "$ro" dave signer)
 PIN=pin-Lantern-7731
 add_secret "$PIN"
 
-# mkkey TOKEN ALGO: prints the credential id
-mkkey() {
-	api POST /api/v1/keys "$(jq -nc --arg p "$PIN" --arg a "$2" '{pin: $p, algorithm: $a}')" "$1"
-	expect_status 201
-	printf '%s' "$BODY" | jq -r .id
-}
-
-# digest ALG N: N random digests (base64) of the named openssl digest, one a line; the raw
-# bytes go to $T/dg.N.bin for openssl.
-digests() {
-	local alg=$1 n=$2 i
-	for i in $(seq 1 "$n"); do
-		head -c 100 /dev/urandom | openssl dgst -"$alg" -binary >"$T/dg.$alg.$i.bin"
-		base64 -w0 "$T/dg.$alg.$i.bin"
-		echo
-	done
-}
-
-# authorize USER TOKEN CRED HASH... : sets SAD (v2 names).
-authorize() {
-	local user=$1 tok=$2 cred=$3
-	shift 3
-	local hashes
-	hashes=$(printf '%s\n' "$@" | jq -R . | jq -sc .)
-	api POST /csc/v2/credentials/authorize "$(jq -nc --arg c "$cred" --argjson h "$hashes" \
-		--arg p "$PIN" --arg o "$(otp_next "$user")" \
-		'{credentialID: $c, numSignatures: ($h | length), hashes: $h, PIN: $p, OTP: $o}')" "$tok"
-	SAD=$(printf '%s' "$BODY" | jq -r '.SAD // empty')
-}
-
 # sign TOKEN CRED SAD SIGNALGO HASHALGO [PARAMS] HASH... : signHash (v2)
 sign() {
 	local tok=$1 cred=$2 sad=$3 algo=$4 halg=$5 params=$6
@@ -59,13 +29,6 @@ sign() {
 		--arg a "$algo" --arg ha "$halg" --arg pp "$params" \
 		'{credentialID: $c, SAD: $s, hashes: $h, signAlgo: $a} + (if $ha != "" then {hashAlgorithmOID: $ha} else {} end)
 		 + (if $pp != "" then {signAlgoParams: $pp} else {} end)')" "$tok"
-}
-
-# pubkey TOKEN CRED: the certificate from credentials/info -> $T/CRED.pub.pem
-pubkey() {
-	api POST /csc/v2/credentials/info "{\"credentialID\": \"$2\", \"certificates\": \"chain\", \"certInfo\": true, \"authInfo\": true}" "$1"
-	expect_status 200
-	printf '%s' "$BODY" | jq -r '.cert.certificates[0]' | base64 -d | openssl x509 -inform DER -pubkey -noout >"$T/$2.pub.pem"
 }
 
 # verify CRED DIGESTALG MODE INDEX: checks signature $T/sig.INDEX over $T/dg.DIGESTALG.INDEX.bin

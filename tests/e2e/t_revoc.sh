@@ -22,11 +22,6 @@ PIN=pin-Ledger-3381
 add_secret "$PIN"
 ROOT="$DATA/ca/root.pem"
 
-mkkey() {
-	api POST /api/v1/keys "$(jq -nc --arg p "$PIN" '{pin: $p, algorithm: "P-256"}')" "$1"
-	expect_status 201
-	printf '%s' "$BODY" | jq -r .id
-}
 ka=$(mkkey "$alice")
 mkkey "$bob" >/dev/null
 kc=$(mkkey "$carol")

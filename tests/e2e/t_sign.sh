@@ -37,11 +37,6 @@ openssl crl -inform DER -in "$T/arl.der" -noout -issuer | grep -q "Root CA" || f
 openssl x509 -in "$CHAIN" -noout -ext crlDistributionPoints | grep -q "/ca/arl" ||
 	fail "the issuing CA certificate does not name the ARL: $(openssl x509 -in "$CHAIN" -noout -ext crlDistributionPoints)"
 
-mkkey() {
-	api POST /api/v1/keys "$(jq -nc --arg p "$PIN" --arg a "$2" '{pin: $p, algorithm: $a}')" "$1"
-	expect_status 201
-	printf '%s' "$BODY" | jq -r .id
-}
 acred=$(mkkey "$alice" P-256)
 bcred=$(mkkey "$bob" RSA-3072)
 mkkey "$carol" P-384 >/dev/null
