@@ -69,6 +69,20 @@ get_owner(struct ink_buf *req, char owner[static SAM_USER_ID_MAX + 1], const cha
 	return 0;
 }
 
+/* Holds credential id for a change (hold.c) once owner (NULL: any owner) is seen to have it:
+ * nobody makes another's credential wait. */
+static int
+hold_for_change(struct sam_state *s, const char *owner, const char *id)
+{
+	struct keys_cred c;
+	int r;
+
+	if ((r = keys_cred_get(s->keys, owner, id, &c)) != 0)
+		return r;
+	keys_cred_clear(&c);
+	return sam_cred_hold(s, id, SAM_USE_CHANGE);
+}
+
 /* string session (a signer), algo, pin, u8 external -> cred, string csr. The certificate names
  * the SAM's own record of the signer: display name and pseudonym, never what the request says. */
 static int
@@ -167,7 +181,7 @@ handle_key_import(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		return INK_ERR_PROTOCOL;
 	sam_act_subject(s, id);
 	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER, false, &who)) != 0 ||
-	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) != 0)
+	    (r = hold_for_change(s, who.id, id)) != 0)
 		return r;
 	if ((r = keys_cred_import_cert(s->keys, who.id, id, der, len, &c)) == 0)
 		r = put_cred(rep, &c);
@@ -207,7 +221,7 @@ handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_cstring(req, new_pin, sizeof(new_pin)) != 0)
 		r = INK_ERR_PROTOCOL;
 	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0 &&
-	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) == 0) {
+	    (r = hold_for_change(s, who.id, id)) == 0) {
 		r = keys_cred_change_pin(s->keys, who.id, id, old_pin, new_pin);
 		sam_cred_release(s, id, SAM_USE_CHANGE);
 		if (r == INK_ERR_AUTH)
@@ -227,6 +241,7 @@ static int
 handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char id[SAM_USER_ID_MAX + 1];
+	const char *owner;
 	const uint8_t *hash;
 	struct keys_person who;
 	uint32_t reason;
@@ -237,12 +252,13 @@ handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_u32(req, &reason) != 0 || buf_remaining(req) != 0 || reason > 10)
 		return INK_ERR_PROTOCOL;
 	sam_act_subject(s, id);
-	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER | AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0 ||
-	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) != 0)
+	if ((r = sam_actor(s, hash, AUTH_ROLE_SIGNER | AUTH_ROLE_SECURITY_OFFICER, false, &who)) != 0)
+		return r;
+	owner = (who.roles & AUTH_ROLE_SECURITY_OFFICER) ? NULL : who.id;
+	if ((r = hold_for_change(s, owner, id)) != 0)
 		return r;
 	/* After the signatures under way with it are made, before any other starts. */
-	r = keys_cred_revoke(s->keys, (who.roles & AUTH_ROLE_SECURITY_OFFICER) ? NULL : who.id, id,
-	                     (int)reason);
+	r = keys_cred_revoke(s->keys, owner, id, (int)reason);
 	/* Live authorizations of a revoked key end with it. */
 	if (r == 0)
 		sad_drop_cred(s->sads, id);
@@ -269,7 +285,7 @@ handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_cstring(req, pin, sizeof(pin)) != 0)
 		r = INK_ERR_PROTOCOL;
 	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0 &&
-	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) == 0) {
+	    (r = hold_for_change(s, who.id, id)) == 0) {
 		r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
 		if (r == 0)
 			sad_drop_cred(s->sads, id);
@@ -300,7 +316,7 @@ handle_key_unlock(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		return INK_ERR_PROTOCOL;
 	sam_act_subject(s, id);
 	if ((r = sam_actor(s, hash, AUTH_ROLE_REGISTRATION_OFFICER, false, &who)) != 0 ||
-	    (r = sam_cred_hold(s, id, SAM_USE_CHANGE)) != 0)
+	    (r = hold_for_change(s, NULL, id)) != 0)
 		return r;
 	if ((r = keys_cred_get(s->keys, NULL, id, &c)) == 0) {
 		r = strcmp(c.owner, who.id) == 0 ? INK_ERR_SOD : keys_cred_unlock(s->keys, id);

@@ -91,13 +91,17 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	sam_act_subject(s, cred);
 	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
 		goto out;
+	/* The credential first: it must be this signer's (nobody makes another's wait) ... */
+	if ((r = keys_cred_get(s->keys, owner, cred, &c)) != 0)
+		goto out;
+	keys_cred_clear(&c);
 	/* One PIN check of a credential at a time (its counter sees each wrong PIN before the next
 	 * is tried), beside its signatures; no change of it meanwhile. The lock is let go while
 	 * the PIN is stretched: other requests go on. */
 	if ((r = sam_cred_hold(s, cred, SAM_USE_PIN)) != 0)
 		goto out;
 	held = true;
-	/* The credential first: it must be this signer's and usable at all. */
+	/* ... and usable at all, as it is now that nothing changes it. */
 	if ((r = keys_cred_get(s->keys, owner, cred, &c)) != 0)
 		goto out;
 	if (c.status == KEYS_LOCKED)
@@ -148,6 +152,20 @@ out:
 	return r;
 }
 
+/* sad_check, a refusal recorded: a refused SAD is the SAM's record too (the owner as the
+ * request names it). */
+static int
+sad_allows(struct sam_state *s, const uint8_t *sad, const char *owner, const uint8_t *session,
+           const char *cred, const struct hash_list *h, uint8_t kek[static 32],
+           char serial[static 41])
+{
+	int r;
+
+	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek, serial)) != 0)
+		sam_hold_record(s, owner, "sam.sign", cred, r, "SAD refused");
+	return r;
+}
+
 /* Called holding s->mu. Everything is checked and the SAD spent under s->mu; the signatures
  * are then made without it, so that other requests run beside this one (no state of the SAM
  * is touched while s->mu is let go; the credential's hold keeps its changes out until these
@@ -180,6 +198,10 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	/* A SAD that allows nothing waits for nothing: checked before the credential is held
+	 * (nobody makes another's credential wait), and again once it is. */
+	if ((r = sad_allows(s, sad, owner, session, cred, h, kek, serial)) != 0)
+		goto out;
 	if ((r = sam_cred_hold(s, cred, SAM_USE_SIGN)) != 0)
 		goto out;
 	held = true;
@@ -190,11 +212,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_STORE;
 		goto out;
 	}
-	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek, serial)) != 0) {
-		/* a refused SAD is the SAM's record too (the owner as the request names it) */
-		sam_hold_record(s, owner, "sam.sign", cred, r, "SAD refused");
+	if ((r = sad_allows(s, sad, owner, session, cred, h, kek, serial)) != 0)
 		goto out;
-	}
 	if ((sigs = calloc(h->n, sizeof(*sigs))) == NULL ||
 	    (sig_lens = calloc(h->n, sizeof(*sig_lens))) == NULL) {
 		r = INK_ERR_ALLOC;

@@ -257,7 +257,9 @@ read_pem(const char *data, const char *name, char **out)
 }
 
 /* SAM channels: signHash requests on this many at once are signed side by side (the SAM
- * also spreads each batch over the cores). `threads`, and at least one per core. */
+ * also spreads each batch over the cores). `threads`, and at least one per core, plus one for
+ * each Argon2id run that may be under way in the SAM (argon2_slots): a signature never waits
+ * for a channel that a PIN stretching holds. */
 static size_t
 sam_channels(const struct ink_config *cfg)
 {
@@ -266,6 +268,7 @@ sam_channels(const struct ink_config *cfg)
 
 	if (cores > 0 && (size_t)cores > n)
 		n = (size_t)cores;
+	n += config_slots(cfg->argon2_slots);
 	return n < 2 ? 2 : n > SAM_CHANNELS_MAX ? SAM_CHANNELS_MAX : n;
 }
 
