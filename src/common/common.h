@@ -52,7 +52,8 @@ enum {
 	INK_ERR_KEY_USAGE = -31,     /* key usage not what the assurance level requires, or a CA */
 	INK_ERR_NO_WITNESS = -32,    /* a restore with nothing that shows later revocations */
 	INK_ERR_BUSY = -33,          /* at capacity: try again later (503 with Retry-After) */
-	INK_ERR_MAX_ = -34
+	INK_ERR_CLOCK = -34,         /* the clock is not synchronised: no time can be vouched for */
+	INK_ERR_MAX_ = -35
 };
 
 /* Fixed English text for an INK_ERR_* code; never NULL. */
@@ -241,6 +242,7 @@ struct ink_config {
 	char public_url[200];        /* base URL of the public endpoints, e.g. for the CRL */
 	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */
 	char tsa_policy_oid[128];    /* TSA policy of the built-in time-stamp authority */
+	bool tsa_require_synced_clock; /* no time-stamp on a clock that cannot vouch for it */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
 	int64_t pin_min_len;         /* shortest new signing PIN (policy_check_pin) */
 	int64_t sad_ttl;             /* seconds a SAD stays valid */
@@ -276,6 +278,33 @@ int config_write_default(const struct ink_config *cfg, const char *path) INK_WUR
 unsigned config_slots(int64_t setting);
 /* Applies one `key`, `value` pair (used by the loader and command-line overrides). */
 int config_set(struct ink_config *cfg, const char *key, const char *value, char *err, size_t errsz) INK_WUR;
+
+/* ---- the system clock (12.4.4): the kernel's word on its synchronisation, and jumps ---- */
+
+/* The error a time-stamp declares (RFC 3161 accuracy): a clock whose maximum error is larger
+ * cannot vouch for it. */
+#define INK_CLOCK_ACCURACY_US 1000000
+
+struct ink_clock {
+	bool synced;                /* the kernel says NTP (or PTP) keeps it synchronised */
+	int64_t maxerror_us;        /* the kernel's bound on its error */
+	int64_t esterror_us;        /* ... and its estimate */
+};
+/* Reads the kernel's clock state (adjtimex, changing nothing). INK_ERR_IO if it cannot. */
+int ink_clock_state(struct ink_clock *c) INK_WUR;
+/* 0 when the clock can vouch for a time-stamp's time (synchronised, maximum error within
+ * INK_CLOCK_ACCURACY_US); else INK_ERR_CLOCK, with the reason in why. */
+int ink_clock_vouch(char *why, size_t whysz) INK_WUR;
+
+/* Jumps of the real-time clock against the monotonic one (a step by an operator or an NTP
+ * daemon, a suspended machine). */
+struct ink_clock_mark {
+	int64_t real_us, mono_us;
+};
+void ink_clock_mark(struct ink_clock_mark *m);
+/* How far (µs) the real-time clock moved against the monotonic one since m, which then marks
+ * now. */
+int64_t ink_clock_jump(struct ink_clock_mark *m);
 
 /* ---- small file helpers ---- */
 

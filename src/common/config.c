@@ -59,6 +59,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("public_url", public_url, "https://127.0.0.1:8443", "base URL of the public endpoints; the CRL is at PUBLIC_URL/ca/crl"),
 	STR("ca_organization", ca_organization, "inkan", "organization (O=) of the built-in CA and of signer certificates"),
 	OID("tsa_policy_oid", tsa_policy_oid, 1, "0.4.0.2023.1.1", "policy OID of the built-in RFC 3161 time-stamp authority (default: ETSI EN 319 421 best-practices-ts-policy)"),
+	BOOL("tsa_require_synced_clock", tsa_require_synced_clock, "false", "refuse time-stamps (RFC 3161 timeNotAvailable) while the kernel reports the clock unsynchronised or its maximum error above the declared accuracy of 1 s; checked by inkan-sam itself"),
 	INT("pin_max_failures", pin_max_failures, 1, 100, "5", "wrong signing PINs before a credential locks"),
 	INT("pin_min_len", pin_min_len, 4, 64, "6", "shortest signing PIN accepted for a new key or a PIN change (trivial PINs are refused at any length)"),
 	INT("sad_ttl", sad_ttl, 10, 3600, "300", "seconds a signature activation data (SAD) stays valid"),

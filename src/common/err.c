@@ -36,6 +36,7 @@ static const char *const err_text[] = {
 	[-INK_ERR_KEY_USAGE] = "key usage not allowed at this assurance level",
 	[-INK_ERR_NO_WITNESS] = "no witness of later revocations",
 	[-INK_ERR_BUSY] = "busy, try again later",
+	[-INK_ERR_CLOCK] = "the clock is not synchronised",
 };
 
 const char *

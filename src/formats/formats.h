@@ -142,6 +142,7 @@ int formats_tsa_parse(const uint8_t *der, size_t len, const char *policy_oid,
 #define FORMATS_TS_FAIL_BAD_ALG 0
 #define FORMATS_TS_FAIL_BAD_REQUEST 2
 #define FORMATS_TS_FAIL_BAD_DATA_FORMAT 5
+#define FORMATS_TS_FAIL_TIME_NOT_AVAILABLE 14
 #define FORMATS_TS_FAIL_UNACCEPTED_POLICY 15
 #define FORMATS_TS_FAIL_UNACCEPTED_EXTENSION 16
 /* A TimeStampResp with status rejection, the failure bit and text (DER, malloc'd): the

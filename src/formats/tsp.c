@@ -366,7 +366,7 @@ formats_tsa_respond(void *key, void *cert, void *chain, const char *policy_oid,
 	    TS_RESP_CTX_set_signer_digest(ctx, EVP_sha256()) != 1 ||
 	    TS_RESP_CTX_set_ess_cert_id_digest(ctx, EVP_sha256()) != 1 ||
 	    TS_RESP_CTX_set_def_policy(ctx, pol) != 1 || TS_RESP_CTX_add_md(ctx, md) != 1 ||
-	    TS_RESP_CTX_set_accuracy(ctx, 1, 0, 0) != 1 ||
+	    TS_RESP_CTX_set_accuracy(ctx, INK_CLOCK_ACCURACY_US / 1000000, 0, 0) != 1 ||
 	    (chain != NULL && TS_RESP_CTX_set_certs(ctx, chain) != 1))
 		goto out;
 	TS_RESP_CTX_set_serial_cb(ctx, random_serial, NULL);

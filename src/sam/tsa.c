@@ -14,7 +14,7 @@
 int
 sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	char hash_oid[64], serial[65];
+	char hash_oid[64], serial[65], why[128];
 	const uint8_t *imprint, *nonce;
 	size_t ilen, nlen, len = 0;
 	uint8_t cert_req = 0, *resp = NULL;
@@ -36,6 +36,13 @@ sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		.nonce_len = nlen,
 		.cert_req = cert_req == 1,
 	};
+	/* no time that the clock cannot vouch for (the SAM asks the kernel itself) */
+	if (s->cfg != NULL && s->cfg->tsa_require_synced_clock &&
+	    (rc = ink_clock_vouch(why, sizeof(why))) != 0) {
+		(void)sam_hold_record(s, NULL, "sam.tsa.stamp", NULL, rc, why);
+		log_warn("refused a time-stamp: %s", why);
+		return rc;
+	}
 	/* no time-stamp the SAM could not record: the held records must have room */
 	if (s->nheld == SAM_HELD_MAX)
 		sam_flush_records(s);

@@ -120,7 +120,15 @@ ep_tsa(struct srv_request *rq)
 		free(resp);
 		return;
 	}
-	if ((r = tsa_issue(rq, &p.req, &resp, &len)) != 0) {
+	/* A clock that cannot vouch for the time: RFC 3161's timeNotAvailable. */
+	if ((r = tsa_issue(rq, &p.req, &resp, &len)) == INK_ERR_CLOCK &&
+	    (r = formats_tsa_reject(FORMATS_TS_FAIL_TIME_NOT_AVAILABLE,
+	                            "the time source is not available", &resp, &len)) == 0) {
+		reply_bytes(rq, MHD_HTTP_OK, "application/timestamp-reply", resp, len);
+		free(resp);
+		return;
+	}
+	if (r != 0) {
 		reply_ink_err(rq, r, NULL);
 		return;
 	}

@@ -129,14 +129,52 @@ refusals_flush(struct srv *s, bool all)
 	return next;
 }
 
-/* Signs a checkpoint every audit_checkpoint_interval seconds until told to stop, and writes
- * the counted refusals at the end of each audit_refusal_interval. */
+/* The clock (ISO/IEC 27017 12.4.4), checked at start and every CLOCK_CHECK_INTERVAL seconds
+ * by the checkpoint thread: each change of the kernel's word on its synchronisation, and each
+ * jump of the real-time clock against the monotonic one beyond CLOCK_JUMP_US, is logged and
+ * audited. Whether the TSA may stamp on such a clock, inkan-sam decides itself. */
+#define CLOCK_CHECK_INTERVAL 60
+#define CLOCK_JUMP_US 1000000
+
+static struct ink_clock_mark clock_mark;
+static int clock_synced = -1;        /* the last word: 1, 0, -1 none yet */
+
+static void
+clock_watch(struct srv *s)
+{
+	struct ink_clock c;
+	char detail[160];
+	int64_t jump;
+
+	jump = ink_clock_jump(&clock_mark);
+	if (clock_synced >= 0 && (jump > CLOCK_JUMP_US || jump < -CLOCK_JUMP_US)) {
+		snprintf(detail, sizeof(detail), "the real-time clock moved %+lld ms against the "
+		         "monotonic clock", (long long)(jump / 1000));
+		log_warn("%s", detail);
+		audit_system(s, "clock.jump", "failure", detail);
+	}
+	if (ink_clock_state(&c) != 0)
+		c.synced = false, c.maxerror_us = c.esterror_us = -1;
+	if ((int)c.synced == clock_synced)
+		return;
+	clock_synced = c.synced;
+	snprintf(detail, sizeof(detail), "kernel: maximum error %lld ms, estimated error %lld ms",
+	         (long long)(c.maxerror_us / 1000), (long long)(c.esterror_us / 1000));
+	if (!c.synced)
+		log_warn("the system clock is not synchronised (%s)", detail);
+	audit_system(s, c.synced ? "clock.synchronised" : "clock.unsynchronised",
+	             c.synced ? AUDIT_SUCCESS : "failure", detail);
+}
+
+/* Signs a checkpoint every audit_checkpoint_interval seconds until told to stop, writes the
+ * counted refusals at the end of each audit_refusal_interval, and watches the clock. */
 static void *
 checkpoint_loop(void *arg)
 {
 	struct srv *s = arg;
 	struct timespec until;
 	int64_t next_ckpt = ink_now() + s->cfg.audit_checkpoint_interval, due = 0, wake;
+	int64_t next_clock = ink_now() + CLOCK_CHECK_INTERVAL;
 	int r;
 
 	pthread_mutex_lock(&ckpt_mu);
@@ -146,6 +184,8 @@ checkpoint_loop(void *arg)
 		wake = due != 0 ? due : ink_now() + s->cfg.audit_refusal_interval;
 		if (next_ckpt < wake)
 			wake = next_ckpt;
+		if (next_clock < wake)
+			wake = next_clock;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += (time_t)(wake > ink_now() ? wake - ink_now() : 0);
 		while (!ckpt_stop && pthread_cond_timedwait(&ckpt_cv, &ckpt_mu, &until) == 0)
@@ -154,6 +194,10 @@ checkpoint_loop(void *arg)
 			break;
 		pthread_mutex_unlock(&ckpt_mu);
 		due = refusals_flush(s, false);
+		if (ink_now() >= next_clock) {
+			next_clock = ink_now() + CLOCK_CHECK_INTERVAL;
+			clock_watch(s);
+		}
 		if (ink_now() >= next_ckpt) {
 			next_ckpt = ink_now() + s->cfg.audit_checkpoint_interval;
 			if ((r = srv_samlog_pull(s)) != 0 || (r = audit_checkpoint(s->st, NULL)) != 0)
@@ -370,6 +414,8 @@ main(int argc, char **argv)
 		log_error("cannot set up the refusal counts and rate limits: %s", ink_err_str(r));
 		goto out;
 	}
+	ink_clock_mark(&clock_mark);
+	clock_watch(&s);
 	if ((r = pthread_create(&ckpt_thread, NULL, checkpoint_loop, &s)) != 0) {
 		log_error("cannot start the checkpoint thread");
 		goto out;

@@ -178,6 +178,11 @@ reply_ink_err(struct srv_request *rq, int err, const char *desc)
 		if (desc == NULL)
 			desc = "The signature activation module is not available";
 		break;
+	case INK_ERR_CLOCK:
+		status = MHD_HTTP_SERVICE_UNAVAILABLE, code = "temporarily_unavailable";
+		if (desc == NULL)
+			desc = "The time source is not available (the clock is not synchronised)";
+		break;
 	case INK_ERR_BUSY:
 		status = MHD_HTTP_SERVICE_UNAVAILABLE, code = "temporarily_unavailable";
 		if (desc == NULL)

@@ -271,7 +271,7 @@ expect_error() {
 		fail "error response without Content-Type application/json (got '$(header Content-Type)')"
 }
 
-# expect_fail STATUS[,STATUS] CODE: status one of the list and the error code.
+# expect_refused STATUS[,STATUS] CODE: status one of the list and the error code.
 expect_refused() {
 	local statuses=$1 code=$2
 	# shellcheck disable=SC2086
