@@ -1160,10 +1160,16 @@ keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const ch
 	    (r = derive_kek(k, &cost, new_pin, salt, sizeof(salt), kek)) != 0 ||
 	    (r = seal_key(kek, s.id, s.owner, s.algo, p8, p8len, &blob, &bloblen)) != 0)
 		goto out;
-	/* Re-sealed at today's cost: the stored cost moves with it. */
+	/* Re-sealed at today's cost: the stored cost moves with it. Only over the blob that was
+	 * opened, of a key still usable: the lock was let go while the PINs were stretched, and an
+	 * expiry may have destroyed the key meanwhile. */
 	r = exec_update(k, "UPDATE credentials SET salt = ?1, blob = ?2, kdf_m = ?3, kdf_t = ?4, "
-	                "kdf_p = ?5 WHERE id = ?6", "bbiiit", salt, sizeof(salt), blob, bloblen,
-	                (int64_t)cost.m_kib, (int64_t)cost.t, (int64_t)cost.p, s.id);
+	                "kdf_p = ?5 WHERE id = ?6 AND status = ?7 AND salt = ?8 AND blob IS NOT NULL",
+	                "bbiiitib", salt, sizeof(salt), blob, bloblen, (int64_t)cost.m_kib,
+	                (int64_t)cost.t, (int64_t)cost.p, s.id, (int64_t)KEYS_ACTIVE, s.salt,
+	                sizeof(s.salt));
+	if (r == INK_ERR_NOT_FOUND)
+		r = INK_ERR_DISABLED;
 out:
 	free(blob);
 	secmem_free(p8);

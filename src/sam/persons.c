@@ -54,7 +54,21 @@ sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role
 	return 0;
 }
 
-/* Counts a wrong second factor against the person (locked at the configured limit). */
+/* Ends sessions as keys_session_end does (one, every one of a person, or all of the person's
+ * but one), and with them the SADs they hold: a SAD outlives neither its session nor its
+ * person's standing. All but one: every SAD of the person goes (the safer reading). */
+static int
+end_sessions(struct sam_state *s, const uint8_t *hash, const char *person)
+{
+	if (person != NULL)
+		sad_drop_owner(s->sads, person);
+	else
+		sad_drop_session(s->sads, hash);
+	return keys_session_end(s->keys, hash, person);
+}
+
+/* Counts a wrong second factor against the person (locked at the configured limit, their
+ * SADs dropped with it). */
 static void
 count_failure(struct sam_state *s, const char *person)
 {
@@ -62,9 +76,11 @@ count_failure(struct sam_state *s, const char *person)
 
 	if (keys_person_fail(s->keys, person, s->cfg->max_login_failures, &locked_now) != 0)
 		log_error("cannot count a wrong one-time password");
-	if (locked_now)
+	if (locked_now) {
+		sad_drop_owner(s->sads, person);
 		log_warn("person locked in the SAM after %lld wrong one-time passwords",
 		         (long long)s->cfg->max_login_failures);
+	}
 }
 
 /* A new one-time activation code for the person (kept as a keyed hash); *code secmem. */
@@ -279,10 +295,10 @@ sam_handle_logout(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
 	if (all == 0)
-		return keys_session_end(s->keys, hash, NULL);
+		return end_sessions(s, hash, NULL);
 	if ((r = keys_session_get(s->keys, hash, &ss)) != 0 && r != INK_ERR_EXPIRED)
 		return r == INK_ERR_AUTH ? 0 : r;
-	return keys_session_end(s->keys, all == 2 ? hash : NULL, ss.person);
+	return end_sessions(s, all == 2 ? hash : NULL, ss.person);
 }
 
 /* string token hash (a setup session) -> cstring seed (base32), shown to the person alone. */
@@ -490,7 +506,7 @@ sam_handle_role_set(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 			return INK_ERR_SOD;
 	}
 	if ((r = keys_person_set_roles(s->keys, t.id, roles)) != 0 ||
-	    (r = keys_session_end(s->keys, NULL, t.id)) != 0)
+	    (r = end_sessions(s, NULL, t.id)) != 0)
 		return r;
 	log_info("roles of %s changed by %s", t.id, who.id);
 	return buf_put_u32(rep, roles);
@@ -544,7 +560,7 @@ sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep
 	if (t.status == KEYS_PERSON_GONE)
 		return INK_ERR_DISABLED;
 	if ((r = keys_person_seed_store(s->keys, t.id, false, NULL, 0)) != 0 ||
-	    (r = keys_session_end(s->keys, NULL, t.id)) != 0 ||
+	    (r = end_sessions(s, NULL, t.id)) != 0 ||
 	    (r = new_activation(s, t.id, &code)) != 0)
 		return r;
 	log_info("second factor of %s reset by %s", t.id, who.id);
@@ -575,7 +591,7 @@ sam_handle_person_remove(struct sam_state *s, struct ink_buf *req, struct ink_bu
 	if ((r = keys_cred_destroy_owner(s->keys, t.id, &n)) != 0)
 		return r;
 	if ((r = keys_person_set_status(s->keys, t.id, KEYS_PERSON_GONE)) != 0 ||
-	    (r = keys_session_end(s->keys, NULL, t.id)) != 0)
+	    (r = end_sessions(s, NULL, t.id)) != 0)
 		return r;
 	log_info("person %s deregistered by %s (%zu keys destroyed)", t.id, who.id, n);
 	return buf_put_u32(rep, (uint32_t)n);

@@ -77,31 +77,45 @@ sad_table_free(struct sad_table *t)
 	free(t);
 }
 
-/* Unlinks and frees entries matching pred (expired ones always). */
+/* What sweep drops besides the expired and used-up entries: those of this SAD, credential,
+ * owner or session (NULL: none of that kind). */
+struct sad_match {
+	const uint8_t *id_hash;
+	const char *cred;
+	const char *owner;
+	const uint8_t *session;
+};
+
+/* Unlinks and frees the entries m matches (expired ones always). */
 static void
-sweep(struct sad_table *t, const uint8_t *id_hash_in, const char *cred_in)
+sweep(struct sad_table *t, const struct sad_match *m_in)
 {
 	struct sad_entry **pp = &t->head, *e;
 	int64_t now = ink_now();
-	uint8_t id_buf[32];
-	char cred_buf[33];
-	const uint8_t *id_hash = NULL;
-	const char *cred = NULL;
+	uint8_t id_buf[32], session_buf[32];
+	char cred_buf[33], owner_buf[33];
+	struct sad_match m = { 0 };
 
 	/* Callers may pass a field of an entry this loop frees: work on copies. */
-	if (id_hash_in != NULL) {
-		memcpy(id_buf, id_hash_in, sizeof(id_buf));
-		id_hash = id_buf;
+	if (m_in != NULL && m_in->id_hash != NULL)
+		m.id_hash = memcpy(id_buf, m_in->id_hash, sizeof(id_buf));
+	if (m_in != NULL && m_in->session != NULL)
+		m.session = memcpy(session_buf, m_in->session, sizeof(session_buf));
+	if (m_in != NULL && m_in->cred != NULL) {
+		snprintf(cred_buf, sizeof(cred_buf), "%s", m_in->cred);
+		m.cred = cred_buf;
 	}
-	if (cred_in != NULL) {
-		snprintf(cred_buf, sizeof(cred_buf), "%s", cred_in);
-		cred = cred_buf;
+	if (m_in != NULL && m_in->owner != NULL) {
+		snprintf(owner_buf, sizeof(owner_buf), "%s", m_in->owner);
+		m.owner = owner_buf;
 	}
 
 	while ((e = *pp) != NULL) {
 		if (e->expires <= now - 60 || e->left == 0 ||
-		    (id_hash != NULL && CRYPTO_memcmp(e->id_hash, id_hash, 32) == 0) ||
-		    (cred != NULL && strcmp(e->cred, cred) == 0)) {
+		    (m.id_hash != NULL && CRYPTO_memcmp(e->id_hash, m.id_hash, 32) == 0) ||
+		    (m.session != NULL && CRYPTO_memcmp(e->session, m.session, 32) == 0) ||
+		    (m.cred != NULL && strcmp(e->cred, m.cred) == 0) ||
+		    (m.owner != NULL && strcmp(e->owner, m.owner) == 0)) {
 			*pp = e->next;
 			entry_free(e);
 			t->live--;
@@ -121,7 +135,7 @@ sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD
 	OPENSSL_cleanse(sad, SAD_ID_LEN);
 	if (g->n == 0 || g->n > SAD_MAX_HASHES || strlen(g->owner) > 32 || strlen(g->cred) > 32)
 		return INK_ERR_INVALID;
-	sweep(t, NULL, NULL);
+	sweep(t, NULL);
 	if (t->live >= SAD_MAX_LIVE)
 		return INK_ERR_TOO_LARGE;
 	if ((e = calloc(1, sizeof(*e))) == NULL || (e->hashes = calloc(g->n, sizeof(*e->hashes))) == NULL ||
@@ -217,7 +231,7 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 	    strcmp(e->cred, cred) != 0)
 		return INK_ERR_AUTH;
 	if (ink_now() >= e->expires) {
-		sweep(t, e->id_hash, NULL);
+		sweep(t, &(struct sad_match){ .id_hash = e->id_hash });
 		return INK_ERR_SAD_EXPIRED;
 	}
 	if (n == 0)
@@ -259,7 +273,7 @@ sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
 		}
 	}
 	if (e->left == 0)
-		sweep(t, e->id_hash, NULL);
+		sweep(t, &(struct sad_match){ .id_hash = e->id_hash });
 }
 
 void
@@ -268,11 +282,23 @@ sad_drop(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN])
 	uint8_t h[32];
 
 	if (sha256(sad, SAD_ID_LEN, h) == 0)
-		sweep(t, h, NULL);
+		sweep(t, &(struct sad_match){ .id_hash = h });
 }
 
 void
 sad_drop_cred(struct sad_table *t, const char *cred)
 {
-	sweep(t, NULL, cred);
+	sweep(t, &(struct sad_match){ .cred = cred });
+}
+
+void
+sad_drop_owner(struct sad_table *t, const char *owner)
+{
+	sweep(t, &(struct sad_match){ .owner = owner });
+}
+
+void
+sad_drop_session(struct sad_table *t, const uint8_t session[static 32])
+{
+	sweep(t, &(struct sad_match){ .session = session });
 }

@@ -170,5 +170,9 @@ void sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
 void sad_drop(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN]);
 /* Forgets every SAD of a credential. */
 void sad_drop_cred(struct sad_table *t, const char *cred);
+/* Forgets every SAD of a person (locked, second factor reset, roles changed, removed). */
+void sad_drop_owner(struct sad_table *t, const char *owner);
+/* Forgets every SAD bound to a session (its end). */
+void sad_drop_session(struct sad_table *t, const uint8_t session[static 32]);
 
 #endif

@@ -124,6 +124,11 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		r = INK_ERR_BAD_PIN;
 	if (r != 0)
 		goto out;
+	/* The lock was let go while the PIN was stretched: the signer is checked again, as they
+	 * stand now (locked, logged out, second factor reset meanwhile: no SAD). Once issued, a
+	 * SAD goes with its session or its person's standing (sad_drop_owner, _session). */
+	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
+		goto out;
 	expires = ink_now() + ttl;
 	{
 		struct sad_grant g = {
