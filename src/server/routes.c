@@ -67,6 +67,33 @@ const struct srv_route srv_routes[] = {
 
 const size_t srv_routes_len = INK_ARRAY_LEN(srv_routes);
 
+void
+srv_routes_print(FILE *f)
+{
+	static const char *const auth[] = {
+		[SRV_AUTH_NONE] = "none",
+		[SRV_AUTH_BEARER] = "bearer",
+		[SRV_AUTH_BEARER_ANY] = "bearer_any",
+	};
+	static const struct { unsigned bit; const char *name; } classes[] = {
+		{ SRV_SIGNER, "signer" }, { SRV_ADMIN, "admin" }, { SRV_PUBLIC, "public" },
+	};
+	size_t i, j;
+	const char *sep;
+
+	for (i = 0; i < srv_routes_len; i++) {
+		fprintf(f, "%s %s ", srv_routes[i].method, srv_routes[i].path);
+		sep = "";
+		for (j = 0; j < INK_ARRAY_LEN(classes); j++) {
+			if (srv_routes[i].classes & classes[j].bit) {
+				fprintf(f, "%s%s", sep, classes[j].name);
+				sep = ",";
+			}
+		}
+		fprintf(f, " %s\n", auth[srv_routes[i].auth]);
+	}
+}
+
 bool
 srv_pct_decode(const char *p, size_t n, char *out, size_t outsz, bool slash)
 {

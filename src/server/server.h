@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "auth/auth.h"
@@ -141,6 +142,9 @@ extern const size_t srv_routes_len;
 /* The route for rq's method and url on its listener, its {} segments percent-decoded into
  * rq->params; NULL when none, with the methods the path allows (if any) in allow[allowsz]. */
 const struct srv_route *srv_route_find(struct srv_request *rq, char *allow, size_t allowsz);
+/* Prints the table, one route a line: METHOD PATH CLASSES AUTH (classes joined by ',', auth
+ * none|bearer|bearer_any) — what `inkand --routes` shows, for the OpenAPI coverage test. */
+void srv_routes_print(FILE *f);
 /* Percent-decodes [p, p+n) once into out[outsz]; false for a malformed escape, a NUL, a '/'
  * unless slash, an empty result or one that does not fit. */
 bool srv_pct_decode(const char *p, size_t n, char *out, size_t outsz, bool slash) INK_WUR;

@@ -1,4 +1,5 @@
-# tests/e2e/lib.sh: shared helpers for the end-to-end tests (sourced by every t_*.sh).
+# tests/e2e/lib.sh: shared helpers for the end-to-end tests (sourced by every t_*.sh that runs
+# the daemon; t_openapi and t_openapi_lint need none).
 #
 # Each test gets its own temporary directory and data directory, starts the real inkand on a
 # loopback port and talks HTTPS to it with curl. Nothing is mocked.
