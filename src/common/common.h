@@ -243,6 +243,7 @@ struct ink_config {
 	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */
 	char tsa_policy_oid[128];    /* TSA policy of the built-in time-stamp authority */
 	bool tsa_require_synced_clock; /* no time-stamp on a clock that cannot vouch for it */
+	bool allow_software_keys;    /* tests only: level 4 on software keys */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
 	int64_t pin_min_len;         /* shortest new signing PIN (policy_check_pin) */
 	int64_t sad_ttl;             /* seconds a SAD stays valid */

@@ -633,6 +633,15 @@ out:
 	return r;
 }
 
+/* RSA-2048 where the assurance level still accepts it (and CRYPTREC's date: until 2030). */
+static bool
+rsa2048_ok(const struct keys *k)
+{
+	const struct policy_level *l = policy_level_of(k->params.level);
+
+	return l != NULL && l->rsa2048 && ink_now() <= POLICY_RSA2048_LAST_UTC;
+}
+
 int
 keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *subj,
                  const char *algo, const char *pin, bool external_ca, struct keys_cred *out,
@@ -665,6 +674,10 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 	}
 	if (policy_check_key(a->type, a->bits, a->curve, now, &warning, why, sizeof(why)) != 0) {
 		log_op("key refused by policy: %s", why);
+		return INK_ERR_POLICY;
+	}
+	if (a->type == POLICY_KEY_RSA && a->bits == 2048 && !rsa2048_ok(k)) {
+		log_op("RSA-2048 refused at assurance level %d", k->params.level);
 		return INK_ERR_POLICY;
 	}
 	if (warning != NULL)
@@ -1019,7 +1032,7 @@ keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
 		r = INK_ERR_POLICY;
 		goto out;
 	}
-	if (a->type == POLICY_KEY_RSA && a->bits == 2048 && ink_now() > POLICY_RSA2048_LAST_UTC) {
+	if (a->type == POLICY_KEY_RSA && a->bits == 2048 && !rsa2048_ok(k)) {
 		r = INK_ERR_POLICY;
 		goto out;
 	}

@@ -62,6 +62,30 @@ size_t policy_algos_for_key(enum policy_key_type type, const char **out, size_t 
  * rule, never the PIN, otherwise. */
 int policy_check_pin(const char *pin, size_t min_len, char *why, size_t whysz) INK_WUR;
 
+/* ---- assurance levels (levels.c; docs/configuration.md, "Assurance levels") ---- */
+
+/* What one assurance level sets. Every level keeps the floors (two factors, SCAL2, CRYPTREC
+ * algorithms, certificates for electronic signatures only); a higher one only adds. */
+struct policy_level {
+	int level;
+	size_t pin_min_len;         /* shortest signing PIN (pin_min_len may only raise it) */
+	int64_t sad_ttl_max;        /* longest SAD lifetime, seconds (sad_ttl may only lower it) */
+	int64_t multisign_max;      /* most hashes in one authorization (multisign likewise) */
+	bool rsa2048;               /* RSA-2048 keys and signatures still accepted (until 2030) */
+	bool pkcs11_required;       /* signing keys only in a PKCS#11 token */
+	bool tsa_synced_clock;      /* no time-stamp on a clock that cannot vouch for it */
+};
+/* The level's rules; NULL outside 1..4. */
+const struct policy_level *policy_level_of(int64_t level);
+/* The shortest signing PIN in force: the level's, or pin_min_len when that is higher. */
+size_t policy_pin_min(const struct ink_config *cfg);
+/* Whether the TSA must refuse on an unsynchronised clock (the level's or the setting's). */
+bool policy_tsa_needs_synced_clock(const struct ink_config *cfg);
+/* Checks that a configuration does not contradict its assurance level (a setting below the
+ * level's floor, software keys where it wants a token): INK_ERR_CONFIG with why[] naming the
+ * setting. Both daemons refuse to start on it. */
+int policy_check_config(const struct ink_config *cfg, char *why, size_t whysz) INK_WUR;
+
 /* Default key for a new credential (ECDSA P-256). */
 #define POLICY_DEFAULT_CURVE "P-256"
 /* Last day an RSA-2048 key may make a new signature (CRYPTREC: 112-bit security until 2030). */

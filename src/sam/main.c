@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "keys/keys.h"
+#include "policy/policy.h"
 #include "sam/sam.h"
 
 static void
@@ -223,6 +224,11 @@ main(int argc, char **argv)
 	config_defaults(&cfg, data);
 	r = config_load(&cfg, config, err, sizeof(err));
 	if (r != 0 && !(r == INK_ERR_NOT_FOUND && !init && nfds == 0)) {
+		fprintf(stderr, "inkan-sam: %s\n", err);
+		return 1;
+	}
+	/* the SAM reads its level itself: nothing runs on a configuration contradicting it */
+	if (policy_check_config(&cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "inkan-sam: %s\n", err);
 		return 1;
 	}

@@ -14,6 +14,7 @@
 #include "audit/audit.h"
 #include "auth/auth.h"
 #include "keys/keys.h"
+#include "policy/policy.h"
 
 #define SAM_USER_ID_MAX 64
 
@@ -579,7 +580,7 @@ open_keys(const struct ink_config *cfg, struct sam_state *s, struct keys **out)
 		.slow_end = s != NULL ? sam_slow_end : NULL,
 		.slow_arg = s,
 		.max_pin_failures = cfg->pin_max_failures,
-		.pin_min_len = (int)cfg->pin_min_len,
+		.pin_min_len = (int)policy_pin_min(cfg),
 		.level = (int)cfg->assurance_level,
 		.cert_days = (int)cfg->cert_days,
 		.policy_oid = cfg->cert_policy_oid,

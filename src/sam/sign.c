@@ -88,6 +88,13 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	/* The SAM's own reading of the configuration, not inkand's word: no SAD longer-lived or
+	 * wider than the service (and its assurance level) allows. */
+	if (s->cfg != NULL && (ttl > s->cfg->sad_ttl || h->n > (size_t)s->cfg->multisign)) {
+		log_warn("refused an authorization beyond sad_ttl or multisign");
+		r = ttl > s->cfg->sad_ttl ? INK_ERR_POLICY : INK_ERR_TOO_LARGE;
+		goto out;
+	}
 	sam_act_subject(s, cred);
 	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
 		goto out;

@@ -10,6 +10,7 @@
 
 #include "formats/formats.h"
 #include "keys/keys.h"
+#include "policy/policy.h"
 
 int
 sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
@@ -37,7 +38,7 @@ sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		.cert_req = cert_req == 1,
 	};
 	/* no time that the clock cannot vouch for (the SAM asks the kernel itself) */
-	if (s->cfg != NULL && s->cfg->tsa_require_synced_clock &&
+	if (s->cfg != NULL && policy_tsa_needs_synced_clock(s->cfg) &&
 	    (rc = ink_clock_vouch(why, sizeof(why))) != 0) {
 		(void)sam_hold_record(s, NULL, "sam.tsa.stamp", NULL, rc, why);
 		log_warn("refused a time-stamp: %s", why);

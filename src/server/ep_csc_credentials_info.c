@@ -115,15 +115,17 @@ render_cert(const struct sam_cred *c, const char *certificates)
 }
 
 json_t *
-csc_render_info(const struct sam_cred *c, bool v1, const char *certificates, int64_t multisign,
-                const char *lang)
+csc_render_info(const struct sam_cred *c, bool v1, const char *certificates,
+                const struct ink_config *cfg)
 {
 	json_t *o;
 
-	o = json_pack("{s:s, s:o, s:o, s:s, s:I, s:s}",
+	/* assuranceLevel: the service's (docs/configuration.md), beside the CSC fields */
+	o = json_pack("{s:s, s:o, s:o, s:s, s:I, s:s, s:I}",
 	              "description", "inkan signing credential (sole control: PIN and OTP)",
 	              "key", render_key(c), "cert", render_cert(c, certificates), "SCAL", "2",
-	              "multisign", (json_int_t)multisign, "lang", lang);
+	              "multisign", (json_int_t)cfg->multisign, "lang", cfg->lang,
+	              "assuranceLevel", (json_int_t)cfg->assurance_level);
 	if (o == NULL)
 		return NULL;
 	if (v1) {
@@ -174,7 +176,7 @@ ep_csc_credentials_info(struct srv_request *rq)
 		reply_csc_err(rq, r != 0 ? r : INK_ERR_NOT_FOUND);
 		goto out;
 	}
-	o = csc_render_info(&c, req_is_v1(rq), certs, rq->srv->cfg.multisign, rq->srv->cfg.lang);
+	o = csc_render_info(&c, req_is_v1(rq), certs, &rq->srv->cfg);
 	/* chain: the signer's certificate, then the issuing CA's and the root's. */
 	if (o != NULL && strcmp(certs, "chain") == 0 &&
 	    (cert = json_object_get(o, "cert")) != NULL &&

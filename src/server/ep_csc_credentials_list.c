@@ -63,7 +63,7 @@ ep_csc_credentials_list(struct srv_request *rq)
 		json_array_append_new(ids, json_string(v[i].id));
 		if (req.credential_info)
 			json_array_append_new(infos, csc_render_info(&v[i], req_is_v1(rq), "single",
-			                                             rq->srv->cfg.multisign, rq->srv->cfg.lang));
+			                                             &rq->srv->cfg));
 	}
 	o = json_pack("{s:o}", "credentialIDs", ids);
 	ids = NULL;

@@ -30,6 +30,9 @@ ep_info(struct srv_request *rq)
 	              "credentials/info", "credentials/authorize", "signatures/signHash",
 	              "signatures/timestamp",
 	              "signAlgorithms", "algos", oids, "params");
+	/* the service's assurance level (docs/configuration.md), beside the CSC fields */
+	if (o != NULL)
+		json_object_set_new(o, "assuranceLevel", json_integer(rq->srv->cfg.assurance_level));
 	if (o != NULL && !v1)
 		json_object_set_new(o, "signature_formats",
 		                    json_pack("{s:[], s:[]}", "formats", "envelope_properties"));

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "policy/policy.h"
 #include "sam/sam.h"
 
 /* Sources whose refusals are counted apart in an interval (about 1 KB each); the rest are
@@ -373,6 +374,11 @@ main(int argc, char **argv)
 	}
 	if (plain)
 		s.cfg.plain_http = true;
+	/* nothing runs on a configuration that contradicts its assurance level */
+	if (policy_check_config(&s.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "inkand: %s\n", err);
+		return 1;
+	}
 	ink_log_init("inkand", level_of(s.cfg.log_level));
 
 	/* Signals are taken by sigwait in this thread only; every later thread inherits the mask. */

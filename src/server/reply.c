@@ -399,9 +399,9 @@ reply_key_err(struct srv_request *rq, int r)
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter credentialID");
 		break;
 	case INK_ERR_POLICY:
-		reply_ink_err(rq, r, "Refused by policy: PIN of pin_min_len (default 6) to 64 printable "
+		reply_ink_err(rq, r, "Refused by policy: PIN of pin_min_len (the assurance level's: 6, 8 at level 4) to 64 printable "
 		              "characters, not trivial and not the login password; algorithm one of P-256 (default), P-384, P-521, RSA-3072, "
-		              "RSA-4096, RSA-2048 (until 2030), Ed25519; key not usable before its "
+		              "RSA-4096, RSA-2048 (until 2030, not at level 4), Ed25519; key not usable before its "
 		              "certificate is linked");
 		break;
 	case INK_ERR_DISABLED:
@@ -453,7 +453,7 @@ req_pin_policy(struct srv_request *rq, const char *pin, const char *action)
 {
 	char why[160];
 
-	if (policy_check_pin(pin, (size_t)rq->srv->cfg.pin_min_len, why, sizeof(why)) == 0)
+	if (policy_check_pin(pin, policy_pin_min(&rq->srv->cfg), why, sizeof(why)) == 0)
 		return 0;
 	req_audit_refusal(rq, action, why);
 	reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", why);

@@ -255,9 +255,10 @@ int req_pin_policy(struct srv_request *rq, const char *pin, const char *action) 
 int req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw,
                size_t **lens) INK_WUR;
 void req_hashes_free(uint8_t **raw, size_t *lens, size_t n);
-/* The credentials/info object of one credential (v1 or v2 field names). */
-json_t *csc_render_info(const struct sam_cred *c, bool v1, const char *certificates, int64_t multisign,
-                        const char *lang);
+/* The credentials/info object of one credential (v1 or v2 field names), with the service's
+ * multisign, language and assurance level. */
+json_t *csc_render_info(const struct sam_cred *c, bool v1, const char *certificates,
+                        const struct ink_config *cfg);
 
 /* ---- endpoints, one file each ---- */
 

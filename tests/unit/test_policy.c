@@ -1,11 +1,12 @@
 /* test_policy: the CRYPTREC algorithm tables and key checks (RSA sizes, the 2030 cut-off, curves),
- * and the signing PIN rules. */
+ * the signing PIN rules, and the assurance levels' table and configuration check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "policy/policy.h"
@@ -292,6 +293,72 @@ test_pins(void **state)
 	assert_int_equal(policy_check_pin("739146", POLICY_PIN_MIN_DEFAULT, NULL, 0), 0);
 }
 
+/* The levels only add: each one's PIN floor, ceilings and RSA-2048 are no weaker than the one
+ * below; outside 1..4 there is none. */
+static void
+test_levels_only_add(void **state)
+{
+	const struct policy_level *lo, *hi;
+	int i;
+
+	(void)state;
+	assert_null(policy_level_of(0));
+	assert_null(policy_level_of(5));
+	for (i = 1; i < 4; i++) {
+		lo = policy_level_of(i);
+		hi = policy_level_of(i + 1);
+		assert_non_null(lo);
+		assert_non_null(hi);
+		assert_true(hi->pin_min_len >= lo->pin_min_len);
+		assert_true(hi->sad_ttl_max <= lo->sad_ttl_max);
+		assert_true(hi->multisign_max <= lo->multisign_max);
+		assert_true(!hi->rsa2048 || lo->rsa2048);
+		assert_true(hi->pkcs11_required || !lo->pkcs11_required);
+		assert_true(hi->tsa_synced_clock || !lo->tsa_synced_clock);
+		assert_true(lo->pin_min_len >= POLICY_PIN_MIN_DEFAULT);
+	}
+	assert_true(policy_level_of(4)->pkcs11_required);
+	assert_false(policy_level_of(4)->rsa2048);
+}
+
+/* A configuration that contradicts its level is refused, naming the setting; the level's
+ * values apply where the settings leave them. */
+static void
+test_levels_config(void **state)
+{
+	struct ink_config cfg;
+	char why[256];
+
+	(void)state;
+	config_defaults(&cfg, "/nonexistent");
+	assert_int_equal(cfg.assurance_level, 3);
+	assert_int_equal(policy_check_config(&cfg, why, sizeof(why)), 0);
+	assert_int_equal(policy_pin_min(&cfg), 6);
+	assert_false(policy_tsa_needs_synced_clock(&cfg));
+	cfg.pin_min_len = 10;
+	assert_int_equal(policy_pin_min(&cfg), 10);
+	cfg.pin_min_len = 5;
+	assert_int_equal(policy_check_config(&cfg, why, sizeof(why)), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "pin_min_len"));
+	cfg.pin_min_len = 0;
+	cfg.sad_ttl = 301;
+	assert_int_equal(policy_check_config(&cfg, why, sizeof(why)), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "sad_ttl"));
+	cfg.sad_ttl = 300;
+	cfg.assurance_level = 4;
+	assert_int_equal(policy_check_config(&cfg, why, sizeof(why)), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "PKCS#11"));
+	snprintf(cfg.key_backend, sizeof(cfg.key_backend), "pkcs11");
+	assert_int_equal(policy_check_config(&cfg, why, sizeof(why)), 0);
+	assert_int_equal(policy_pin_min(&cfg), 8);
+	assert_true(policy_tsa_needs_synced_clock(&cfg));
+	cfg.multisign = 101;
+	assert_int_equal(policy_check_config(&cfg, why, sizeof(why)), INK_ERR_CONFIG);
+	assert_non_null(strstr(why, "multisign"));
+	cfg.assurance_level = 7;
+	assert_int_equal(policy_check_config(&cfg, why, sizeof(why)), INK_ERR_CONFIG);
+}
+
 int
 main(void)
 {
@@ -302,6 +369,8 @@ main(void)
 		cmocka_unit_test(test_rsa_keys),
 		cmocka_unit_test(test_curves),
 		cmocka_unit_test(test_pins),
+		cmocka_unit_test(test_levels_only_add),
+		cmocka_unit_test(test_levels_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
