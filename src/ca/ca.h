@@ -105,9 +105,20 @@ int ca_make_crl(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_revoked *lis
 
 /* ---- an external CA ---- */
 
-/* Makes a PKCS#10 request for key (private, policy-allowed) and subj, signed with key, asking
- * (extensionRequest) for keyUsage digitalSignature+nonRepudiation, critical. */
-int ca_make_csr(EVP_PKEY *key, const struct ca_subject *subj, X509_REQ **req) INK_WUR;
+/* Signs for a request whose private key lives elsewhere (a PKCS#11 token): the digest dg (of
+ * md) of what is signed, the signature as X.509 wants it for that key and md (ECDSA: DER
+ * Ecdsa-Sig-Value; RSA: PKCS#1 v1.5 with DigestInfo); *sig malloc'd. */
+struct ca_signer {
+	int (*sign)(void *arg, const EVP_MD *md, const uint8_t *dg, size_t dglen, uint8_t **sig,
+	            size_t *siglen);
+	void *arg;
+};
+/* Makes a PKCS#10 request for key (policy-allowed) and subj, asking (extensionRequest) for
+ * keyUsage digitalSignature+nonRepudiation, critical; signed with key (private), or, when ext
+ * is given, by ext for the public key (the signature is checked against it before it is
+ * handed out). */
+int ca_make_csr(EVP_PKEY *key, const struct ca_subject *subj, const struct ca_signer *ext,
+                X509_REQ **req) INK_WUR;
 /* Checks a certificate an external CA issued for key before it is linked: same public key, v3,
  * a policy-allowed signature algorithm, the usage of ca_check_usage(), valid now. INK_ERR_POLICY
  * with why[whysz] naming the problem otherwise. The chain to the external CA and the subject

@@ -1,8 +1,12 @@
 /* csr: the external-CA path: a PKCS#10 request for our key, and checks on what the CA sends back. */
 #include "ca/ca_int.h"
 
+#include <limits.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "policy/policy.h"
@@ -15,8 +19,56 @@ static const char *const signing_ekus[] = {
 	"1.2.840.113583.1.1.5",     /* Adobe authentic documents trust */
 };
 
+/* Signs req by ext (the key elsewhere): the algorithm for pub and md, the digest of the
+ * request info, the signature as a bit string of whole bytes, checked under pub. */
+static int
+sign_outside(X509_REQ *req, EVP_PKEY *pub, const EVP_MD *md, const struct ca_signer *ext)
+{
+	X509_ALGOR *alg = NULL;
+	ASN1_BIT_STRING *bits = NULL;
+	uint8_t *tbs = NULL, dg[EVP_MAX_MD_SIZE], *sig = NULL;
+	unsigned int dglen = 0;
+	size_t siglen = 0;
+	int n, sig_nid = NID_undef, r = INK_ERR_UNSUPPORTED;
+
+	if (md == NULL || OBJ_find_sigid_by_algs(&sig_nid, EVP_MD_get_type(md),
+	                                         EVP_PKEY_get_base_id(pub)) != 1)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	/* RSA's algorithm identifiers carry NULL parameters, ECDSA's none */
+	if ((alg = X509_ALGOR_new()) == NULL ||
+	    X509_ALGOR_set0(alg, OBJ_nid2obj(sig_nid), EVP_PKEY_is_a(pub, "RSA") ? V_ASN1_NULL :
+	                    V_ASN1_UNDEF, NULL) != 1 || X509_REQ_set1_signature_algo(req, alg) != 1)
+		goto out;
+	if ((n = i2d_re_X509_REQ_tbs(req, &tbs)) <= 0 ||
+	    EVP_Digest(tbs, (size_t)n, dg, &dglen, md, NULL) != 1)
+		goto out;
+	if ((r = ext->sign(ext->arg, md, dg, dglen, &sig, &siglen)) != 0)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if (siglen > INT_MAX || (bits = ASN1_BIT_STRING_new()) == NULL ||
+	    ASN1_BIT_STRING_set(bits, sig, (int)siglen) != 1)
+		goto out;
+	bits->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+	bits->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+	X509_REQ_set0_signature(req, bits);
+	bits = NULL;
+	if (X509_REQ_verify(req, pub) != 1) {
+		log_error("the request signed outside does not verify under its public key");
+		goto out;
+	}
+	r = 0;
+out:
+	X509_ALGOR_free(alg);
+	ASN1_BIT_STRING_free(bits);
+	OPENSSL_free(tbs);
+	free(sig);
+	return r;
+}
+
 int
-ca_make_csr(EVP_PKEY *key, const struct ca_subject *subj, X509_REQ **out)
+ca_make_csr(EVP_PKEY *key, const struct ca_subject *subj, const struct ca_signer *ext,
+            X509_REQ **out)
 {
 	X509_REQ *req = NULL;
 	X509_NAME *name = NULL;
@@ -50,7 +102,11 @@ ca_make_csr(EVP_PKEY *key, const struct ca_subject *subj, X509_REQ **out)
 	ku = NULL;
 	if (X509_REQ_add_extensions(req, exts) != 1)
 		goto out;
-	if (X509_REQ_sign(req, key, md) <= 0)
+	if (ext != NULL)
+		r = sign_outside(req, key, md, ext);
+	else
+		r = X509_REQ_sign(req, key, md) > 0 ? 0 : INK_ERR_CRYPTO;
+	if (r != 0)
 		goto out;
 	*out = req;
 	req = NULL;

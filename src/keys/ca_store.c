@@ -461,8 +461,8 @@ out:
 }
 
 int
-keys_ca_csr(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, uint8_t **der,
-            size_t *len)
+keys_ca_csr(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj,
+            const struct ca_signer *ext, uint8_t **der, size_t *len)
 {
 	struct ca_subject cs = {
 		.common_name = subj->common_name,
@@ -476,7 +476,7 @@ keys_ca_csr(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, uin
 
 	*der = NULL;
 	*len = 0;
-	if ((r = ca_make_csr(pkey, &cs, &req)) != 0)
+	if ((r = ca_make_csr(pkey, &cs, ext, &req)) != 0)
 		return r;
 	if ((n = i2d_X509_REQ(req, &p)) <= 0 || (*der = malloc((size_t)n)) == NULL) {
 		r = INK_ERR_CRYPTO;

@@ -633,6 +633,26 @@ out:
 	return r;
 }
 
+/* A PKCS#10 request's signature made inside the token, by the key just made there. */
+struct p11_csr {
+	struct keys *k;
+	const uint8_t *data;        /* the key's derivation data (KEYS_P11_DATA_LEN) */
+	const uint8_t *blob;        /* the key, wrapped */
+	size_t bloblen;
+	enum policy_key_type type;
+};
+
+static int
+p11_csr_sign(void *arg, const EVP_MD *md, const uint8_t *dg, size_t dglen, uint8_t **sig,
+             size_t *siglen)
+{
+	const struct p11_csr *pc = arg;
+	const uint8_t *digests[1] = { dg };
+
+	return keys_p11_sign(pc->k, pc->data, pc->blob, pc->bloblen, pc->type, false, md, digests,
+	                     &dglen, 1, sig, siglen);
+}
+
 /* RSA-2048 where the assurance level still accepts it (and CRYPTREC's date: until 2030). */
 static bool
 rsa2048_ok(const struct keys *k)
@@ -690,11 +710,9 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 	if ((kek = secmem_alloc(32)) == NULL)
 		return INK_ERR_ALLOC;
 	if (k->p11 != NULL) {
-		/* inkan p11: made in the token, leaves it only wrapped; pkey is the public key. A
-		 * PKCS#10 request would have to be signed inside the token: not offered yet. */
-		r = external_ca ? INK_ERR_UNSUPPORTED : 0;
-		if (r != 0 ||
-		    (r = keys_p11_derive_data(k, &cost, pin, salt, sizeof(salt), id, owner, a->name, kek)) != 0 ||
+		/* inkan p11: made in the token, leaves it only wrapped; pkey is the public key (a
+		 * PKCS#10 request is signed inside the token: p11_csr_sign). */
+		if ((r = keys_p11_derive_data(k, &cost, pin, salt, sizeof(salt), id, owner, a->name, kek)) != 0 ||
 		    (r = keys_p11_generate(k, a->type, a->bits, a->curve, kek, &pkey, &blob, &bloblen)) != 0 ||
 		    (r = pub_der(pkey, &pub, &publen)) != 0)
 			goto out;
@@ -703,9 +721,12 @@ keys_cred_create(struct keys *k, const char *owner, const struct keys_subject *s
 	    (r = seal_key(kek, id, owner, a->name, p8, p8len, &blob, &bloblen)) != 0 ||
 	    (r = pub_der(pkey, &pub, &publen)) != 0)
 		goto out;
-	if (external_ca)
-		r = keys_ca_csr(k, pkey, subj, csr, csr_len);
-	else
+	if (external_ca) {
+		struct p11_csr pc = { k, kek, blob, bloblen, a->type };
+		struct ca_signer in_token = { p11_csr_sign, &pc };
+
+		r = keys_ca_csr(k, pkey, subj, k->p11 != NULL ? &in_token : NULL, csr, csr_len);
+	} else
 		r = keys_ca_issue(k, pkey, subj, &certder, &certlen, serial, &nb, &na);
 	if (r != 0)
 		goto out;

@@ -14,6 +14,7 @@
 #define KEYS_DB_FILE "keystore.db"
 
 struct keys_p11;
+struct ca_signer;
 
 /* The Argon2id cost a credential's PIN derivation uses (stored with the credential). */
 struct keys_kdf {
@@ -69,9 +70,10 @@ int keys_exec(struct keys *k, const char *sql);
 int keys_ca_issue(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, uint8_t **der,
                   size_t *len, char serial_hex[static 41], int64_t *not_before,
                   int64_t *not_after) INK_WUR;
-/* A PKCS#10 request for an external CA, signed by pkey. */
-int keys_ca_csr(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, uint8_t **der,
-                size_t *len) INK_WUR;
+/* A PKCS#10 request for an external CA, signed by pkey, or (ext given: the key is in a token
+ * and pkey its public half) by ext. */
+int keys_ca_csr(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj,
+                const struct ca_signer *ext, uint8_t **der, size_t *len) INK_WUR;
 
 /* ---- certificates from an external CA (extcert.c) ---- */
 

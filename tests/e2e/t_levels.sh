@@ -131,6 +131,17 @@ printf '%s' "$H" | base64 -d >"$T/h.bin"
 pubkey "$alice" "$KP"
 openssl pkeyutl -verify -pubin -inkey "$T/$KP.pub.pem" -in "$T/h.bin" -sigfile "$T/p.sig" \
 	-pkeyopt digest:sha256 >/dev/null 2>&1 || fail "the token key's signature does not verify"
-ok "level 4 with key_backend = pkcs11 (SoftHSM2) starts without the override; a key made in the token signs"
+# the external-CA path in the token: the PKCS#10 request is signed inside it
+for alg in P-256 RSA-3072; do
+	api POST /api/v1/keys "$(jq -nc --arg p "$PIN8" --arg a "$alg" '{pin: $p, algorithm: $a, external_ca: true}')" "$alice"
+	expect_status 201
+	expect_jq '.status == "pending" and (.csr | length > 100)'
+	printf '%s' "$BODY" | jq -r .csr | base64 -d >"$T/p11.csr.der"
+	openssl req -inform DER -in "$T/p11.csr.der" -noout -verify 2>&1 | grep -q 'verify OK' ||
+		fail "the token's $alg CSR does not verify: $(openssl req -inform DER -in "$T/p11.csr.der" -noout -verify 2>&1)"
+	openssl req -inform DER -in "$T/p11.csr.der" -noout -text | grep -q 'Digital Signature, Non Repudiation' ||
+		fail "the token's $alg CSR does not ask for digitalSignature+nonRepudiation"
+done
+ok "level 4 with key_backend = pkcs11 (SoftHSM2) starts without the override; a key made in the token signs, and its external-CA requests (P-256, RSA-3072) are signed in the token and verify"
 
 finish

@@ -810,7 +810,7 @@ test_csr(void **state)
 	char path[128], line[128], *text;
 	FILE *fp;
 
-	assert_int_equal(ca_make_csr(key, &signer_subj, &req), 0);
+	assert_int_equal(ca_make_csr(key, &signer_subj, NULL, &req), 0);
 	path_in(p, "req.pem", path, sizeof(path));
 	assert_non_null(fp = fopen(path, "w"));
 	assert_int_equal(PEM_write_X509_REQ(fp, req), 1);
@@ -825,10 +825,10 @@ test_csr(void **state)
 	free(text);
 	X509_REQ_free(req);
 	req = (X509_REQ *)1;
-	assert_int_equal(ca_make_csr(rsa1024, &signer_subj, &req), INK_ERR_POLICY);
+	assert_int_equal(ca_make_csr(rsa1024, &signer_subj, NULL, &req), INK_ERR_POLICY);
 	assert_null(req);
 	/* A CSR needs the private key. */
-	assert_int_not_equal(ca_make_csr(pub, &signer_subj, &req), 0);
+	assert_int_not_equal(ca_make_csr(pub, &signer_subj, NULL, &req), 0);
 	assert_null(req);
 	EVP_PKEY_free(pub);
 	EVP_PKEY_free(rsa1024);

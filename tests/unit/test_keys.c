@@ -1270,12 +1270,27 @@ test_p11_sign(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "481526", kek), INK_ERR_LOCKED);
 	assert_int_equal(keys_cred_unlock(k, ec.id), 0);
 	assert_int_equal(keys_cred_open(k, OWNER_A, ec.id, "481526", kek), 0);
-	/* Ed25519 stays with the software backend; a CSR would need signing in the token. */
+	/* Ed25519 stays with the software backend; an external CA's request is signed in the
+	 * token, and verifies under the key's public half. */
 	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "Ed25519", "481526", false, &bad, NULL,
 	                                  NULL), INK_ERR_POLICY);
 	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, "P-384", "481526", true, &bad, &csr,
-	                                  &csr_len), INK_ERR_UNSUPPORTED);
-	assert_null(csr);
+	                                  &csr_len), 0);
+	assert_non_null(csr);
+	{
+		const uint8_t *p = csr;
+		X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)csr_len);
+		EVP_PKEY *pub;
+
+		assert_non_null(req);
+		assert_non_null(pub = X509_REQ_get0_pubkey(req));
+		assert_int_equal(X509_REQ_verify(req, pub), 1);
+		assert_int_equal(bad.status, KEYS_PENDING);
+		X509_REQ_free(req);
+	}
+	free(csr);
+	csr = NULL;
+	keys_cred_clear(&bad);
 	keys_cred_clear(&ec);
 	keys_cred_clear(&rsa);
 	keys_close(k);
