@@ -157,7 +157,7 @@ audit_refusal(struct audit_refusals *ar, const struct audit_event *ev, const cha
 	int64_t now = ink_now();
 	uint64_t same = 0;
 	unsigned i;
-	bool single = false;
+	bool single = false, passed = false;
 	int r;
 
 	if (ar == NULL || ev == NULL)
@@ -173,6 +173,8 @@ audit_refusal(struct audit_refusals *ar, const struct audit_event *ev, const cha
 		s->first = now;
 	s->last = now;
 	s->total++;
+	/* a known source past the burst: once an interval, an alert */
+	passed = s != &ar->cur.others && s->total == ar->burst + 1;
 	for (i = 0; i < s->nreasons; i++) {
 		if (strcmp(s->r[i].action, action) != 0)
 			continue;
@@ -200,6 +202,9 @@ audit_refusal(struct audit_refusals *ar, const struct audit_event *ev, const cha
 		}
 	}
 	pthread_mutex_unlock(&ar->mu);
+	if (passed)
+		ink_alert(INK_ALERT_REFUSALS, "source %s refused more than %llu times in this interval "
+		          "(last: %s, %s)", src, (unsigned long long)ar->burst, action, why);
 	if (!single)
 		return 0;
 	if ((r = audit_append(ar->st, ev)) != 0) {

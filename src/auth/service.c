@@ -181,7 +181,8 @@ login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct
 		log_error("cannot count a failed login: %s", ink_err_str(r));
 	(void)svc_audit(ctx, rq, u->username, u->roles, "auth.login", u->username, why, NULL);
 	if (locked_now) {
-		log_warn("account locked after %lld failed logins", (long long)ctx->cfg->max_login_failures);
+		ink_alert(INK_ALERT_ACCOUNT_LOCKED, "account %s locked after %lld failed logins",
+		          u->username, (long long)ctx->cfg->max_login_failures);
 		(void)svc_audit(ctx, rq, u->username, u->roles, "auth.lockout", u->username, "locked",
 		                "too many failed logins");
 	}

@@ -76,6 +76,26 @@ void ink_log(enum ink_log_level lvl, const char *func, const char *fmt, ...) INK
 /* Their bad input: worth a line, not an alarm. */
 #define log_op(...) ink_log(INK_LOG_INFO, __func__, "bad input: " __VA_ARGS__)
 
+/* ---- security alerts (16.1.2): also to the journal or syslog, with a stable id (alert.c) ---- */
+
+enum ink_alert {
+	INK_ALERT_PERSON_LOCKED,    /* inkan-sam locked a person after wrong one-time passwords */
+	INK_ALERT_KEY_LOCKED,       /* a credential locked after wrong PINs */
+	INK_ALERT_ACCOUNT_LOCKED,   /* inkand locked an account after wrong passwords */
+	INK_ALERT_SAM_DIED,         /* inkan-sam is gone: no signing until a restart */
+	INK_ALERT_AUDIT,            /* the audit log failed its check or could not be written */
+	INK_ALERT_CLOCK,            /* the clock is not synchronised, or it jumped */
+	INK_ALERT_REFUSALS,         /* one source refused past the burst of an interval */
+	INK_ALERT_N_
+};
+/* The program name and where alerts go besides the log (NULL: /run/systemd/journal/socket,
+ * /dev/log). The journal is used where its socket is, else syslog. */
+void ink_alert_init(const char *prog, const char *journal_socket, const char *syslog_socket);
+/* Logs the alert (warn, "alert=NAME ...") and sends it on; never blocks, never fails. */
+void ink_alert(enum ink_alert a, const char *fmt, ...) INK_PRINTF(2, 3);
+/* Its stable name, e.g. "inkan.sam.died". */
+const char *ink_alert_name(enum ink_alert a);
+
 /* ---- secure memory: locked, excluded from core dumps, wiped on free ---- */
 
 /* Turns off core dumps and ptrace attach for this process; call first in main(). */
@@ -244,6 +264,8 @@ struct ink_config {
 	char tsa_policy_oid[128];    /* TSA policy of the built-in time-stamp authority */
 	bool tsa_require_synced_clock; /* no time-stamp on a clock that cannot vouch for it */
 	bool allow_software_keys;    /* tests only: level 4 on software keys */
+	char alert_journal_socket[108]; /* security alerts: the journal's socket ... */
+	char alert_syslog_socket[108];  /* ... else syslog's */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
 	int64_t pin_min_len;         /* shortest new signing PIN (policy_check_pin) */
 	int64_t sad_ttl;             /* seconds a SAD stays valid */

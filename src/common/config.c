@@ -54,6 +54,8 @@ static const struct cfg_entry cfg_table[] = {
 	STR("trusted_proxies", trusted_proxies, "", "numeric addresses of load balancers whose X-Forwarded-For names the source (space or comma separated)"),
 	INT("totp_window", totp_window, 0, 3, "1", "accepted TOTP steps either side of now"),
 	INT("assurance_level", assurance_level, 1, 4, "3", "assurance level 1-4: sets the PIN length floor, the SAD lifetime and multisign ceilings, RSA-2048, the key backend (4: PKCS#11 only) and the TSA's clock check at once (docs/configuration.md, \"Assurance levels\")"),
+	STR("alert_journal_socket", alert_journal_socket, "/run/systemd/journal/socket", "security alerts go to the journal through this socket where it exists (native protocol, stable MESSAGE_ID)"),
+	STR("alert_syslog_socket", alert_syslog_socket, "/dev/log", "... else to syslog through this socket (authpriv.warning, the alert's name in the text); empty: the log line only"),
 	BOOL("allow_software_keys", allow_software_keys, "false", "tests only: run assurance level 4 with software keys (key_backend = soft)"),
 	INT("cert_days", cert_days, 1, 3650, "730", "signer certificate lifetime in days"),
 	OID("cert_policy_oid", cert_policy_oid, 0, "", "certificatePolicies OID written into signer certificates (empty: none)"),

@@ -835,6 +835,12 @@ open_with_pin(struct keys *k, struct cred_secret *s, const char *pin, uint8_t ke
 		                "ELSE status END WHERE id = ?4", "iiit", k->params.max_pin_failures,
 		                (int64_t)KEYS_ACTIVE, (int64_t)KEYS_LOCKED, s->id) != 0)
 			log_error("cannot count a wrong PIN");
+		/* this PIN locked it (the count has just reached the limit): an alert, once */
+		else if (exec_update(k, "UPDATE credentials SET status = status WHERE id = ?1 AND "
+		                     "status = ?2 AND pin_failures = ?3", "tii", s->id,
+		                     (int64_t)KEYS_LOCKED, k->params.max_pin_failures) == 0)
+			ink_alert(INK_ALERT_KEY_LOCKED, "credential %s locked after %lld wrong PINs", s->id,
+			          (long long)k->params.max_pin_failures);
 		return INK_ERR_AUTH;
 	}
 	if (r != 0)

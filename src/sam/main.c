@@ -227,6 +227,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "inkan-sam: %s\n", err);
 		return 1;
 	}
+	ink_alert_init("inkan-sam", cfg.alert_journal_socket, cfg.alert_syslog_socket);
 	/* the SAM reads its level itself: nothing runs on a configuration contradicting it */
 	if (policy_check_config(&cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "inkan-sam: %s\n", err);

@@ -78,8 +78,8 @@ count_failure(struct sam_state *s, const char *person)
 		log_error("cannot count a wrong one-time password");
 	if (locked_now) {
 		sad_drop_owner(s->sads, person);
-		log_warn("person locked in the SAM after %lld wrong one-time passwords",
-		         (long long)s->cfg->max_login_failures);
+		ink_alert(INK_ALERT_PERSON_LOCKED, "person %s locked in inkan-sam after %lld wrong "
+		          "one-time passwords", person, (long long)s->cfg->max_login_failures);
 	}
 }
 

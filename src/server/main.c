@@ -46,6 +46,7 @@ on_sam_death(void *arg, int status)
 	char detail[64];
 
 	snprintf(detail, sizeof(detail), "wait status %d; not restarted", status);
+	ink_alert(INK_ALERT_SAM_DIED, "inkan-sam died (%s): no signing until inkand is restarted", detail);
 	audit_system(arg, "sam.died", "failure", detail);
 }
 
@@ -151,7 +152,7 @@ clock_watch(struct srv *s)
 	if (clock_synced >= 0 && (jump > CLOCK_JUMP_US || jump < -CLOCK_JUMP_US)) {
 		snprintf(detail, sizeof(detail), "the real-time clock moved %+lld ms against the "
 		         "monotonic clock", (long long)(jump / 1000));
-		log_warn("%s", detail);
+		ink_alert(INK_ALERT_CLOCK, "%s", detail);
 		audit_system(s, "clock.jump", "failure", detail);
 	}
 	if (ink_clock_state(&c) != 0)
@@ -162,7 +163,7 @@ clock_watch(struct srv *s)
 	snprintf(detail, sizeof(detail), "kernel: maximum error %lld ms, estimated error %lld ms",
 	         (long long)(c.maxerror_us / 1000), (long long)(c.esterror_us / 1000));
 	if (!c.synced)
-		log_warn("the system clock is not synchronised (%s)", detail);
+		ink_alert(INK_ALERT_CLOCK, "the system clock is not synchronised (%s)", detail);
 	audit_system(s, c.synced ? "clock.synchronised" : "clock.unsynchronised",
 	             c.synced ? AUDIT_SUCCESS : "failure", detail);
 }
@@ -202,7 +203,7 @@ checkpoint_loop(void *arg)
 		if (ink_now() >= next_ckpt) {
 			next_ckpt = ink_now() + s->cfg.audit_checkpoint_interval;
 			if ((r = srv_samlog_pull(s)) != 0 || (r = audit_checkpoint(s->st, NULL)) != 0)
-				log_error("audit checkpoint failed: %s", ink_err_str(r));
+				ink_alert(INK_ALERT_AUDIT, "audit checkpoint failed: %s", ink_err_str(r));
 			else if (s->cfg.audit_retention > 0)
 				retention(s);
 		}
@@ -374,6 +375,7 @@ main(int argc, char **argv)
 	}
 	if (plain)
 		s.cfg.plain_http = true;
+	ink_alert_init("inkand", s.cfg.alert_journal_socket, s.cfg.alert_syslog_socket);
 	/* nothing runs on a configuration that contradicts its assurance level */
 	if (policy_check_config(&s.cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "inkand: %s\n", err);
@@ -415,6 +417,7 @@ main(int argc, char **argv)
 	}
 	sam_client_set_death_hook(s.sam, on_sam_death, &s);
 	if ((r = audit_start(&s, config)) != 0) {
+		ink_alert(INK_ALERT_AUDIT, "the audit log could not start (%s): inkand stops", ink_err_str(r));
 		audit_system(&s, "service.start", "failure", "the audit log could not start");
 		goto out;
 	}
