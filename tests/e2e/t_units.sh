@@ -176,7 +176,9 @@ INKAND="$T/unit-inkand"
 export BOUNDING
 BOUNDING=$(bounding $caps)
 export TRACE="strace -f -qq -o $T/trace/strace -e signal=none"
-# LeakSanitizer (a sanitizer build) stops the world with ptrace, which strace holds.
+# LeakSanitizer (a sanitizer build) stops the world with ptrace, which strace holds: off for
+# the traced run only.
+ASAN_SAVED=${ASAN_OPTIONS-}
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 start_inkand --config "$T/etc/inkan.conf"
 health_ok
@@ -270,6 +272,7 @@ ok "all $(wc -l <"$T/used") system calls of inkand and inkan-sam are in the unit
 
 # ---- each capability of the bounding set is needed ----
 export TRACE=""
+if [ -n "$ASAN_SAVED" ]; then export ASAN_OPTIONS="$ASAN_SAVED"; else unset ASAN_OPTIONS; fi
 for c in $caps; do
 	rest=""
 	for d in $caps; do [ "$d" = "$c" ] || rest="$rest $d"; done
