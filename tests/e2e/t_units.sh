@@ -107,13 +107,7 @@ ok "sysusers.d makes inkan and inkan-sam (no shell); tmpfiles.d makes $DATADIR r
 # ---- the installed inkand under the unit's options ----
 # The users of t_privsep (this machine's own inkan users are left alone) in the shipped
 # configuration; DATA from inkan init.
-DUSER=inkan-e2e
-SUSER=inkan-e2e-sam
-for u in "$DUSER" "$SUSER"; do
-	getent passwd "$u" >/dev/null ||
-		useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$u" ||
-		fail "cannot create the Unix user $u"
-done
+privsep_users
 chmod 711 "$T"
 init_data
 mkdir -p "$T/etc" "$T/trace"
