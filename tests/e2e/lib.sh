@@ -8,7 +8,7 @@
 # INKAN_E2E_KEEP=1 keeps the temporary directory; INKAN_E2E_VERBOSE=1 echoes every request.
 #
 # Helpers (the ones tests use):
-#   init_data            inkan init --data $DATA --json; sets SO_USER SO_PW SO_SECRET
+#   init_data [ARGS]     inkan init --data $DATA --json [ARGS]; sets SO_USER SO_PW SO_SECRET
 #   conf KEY VALUE       set one setting in $DATA/inkan.conf
 #   fast_argon2          small Argon2id parameters (speed; keep the default in some test)
 #   privsep_users        the two Unix users of the privilege separation tests; sets DUSER SUSER
@@ -159,7 +159,7 @@ sam_pid() {
 # ---- data directory and configuration ----
 
 init_data() {
-	"$INKAN_CLI" init --data "$DATA" --json >"$T/init.json" 2>"$T/init.err" ||
+	"$INKAN_CLI" init --data "$DATA" --json "$@" >"$T/init.json" 2>"$T/init.err" ||
 		fail "inkan init failed: $(cat "$T/init.err")"
 	jq -e '.security_officer.username and .security_officer.password and .security_officer.totp_secret' \
 		"$T/init.json" >/dev/null || fail "inkan init --json: unexpected output: $(cat "$T/init.json")"

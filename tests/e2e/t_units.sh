@@ -106,10 +106,9 @@ ok "sysusers.d makes inkan and inkan-sam (no shell); tmpfiles.d makes $DATADIR r
 
 # ---- the installed inkand under the unit's options ----
 # The users of t_privsep (this machine's own inkan users are left alone) in the shipped
-# configuration; DATA from inkan init.
+# configuration; DATA from `inkan init --config` with it.
 privsep_users
 chmod 711 "$T"
-init_data
 mkdir -p "$T/etc" "$T/trace"
 sed -e "s/^user = inkan\$/user = $DUSER/" -e "s/^sam_user = inkan-sam\$/sam_user = $SUSER/" \
 	"$ROOT$CONFFILE" >"$T/etc/inkan.conf"
@@ -117,6 +116,9 @@ grep -qx "user = $DUSER" "$T/etc/inkan.conf" && grep -qx "sam_user = $SUSER" "$T
 	fail "the shipped configuration sets no user and sam_user: $(cat "$ROOT$CONFFILE")"
 printf 'argon2_memory_kib = 8192\nargon2_iterations = 1\n' >>"$T/etc/inkan.conf"   # speed
 chmod 644 "$T/etc/inkan.conf"
+# as docs/install.md says: the data directory made under the service's configuration
+init_data --config "$T/etc/inkan.conf"
+[ ! -e "$DATA/inkan.conf" ] || fail "inkan init --config wrote a DATA/inkan.conf that nothing reads"
 
 # The unit's capability bounding set and limits, in setpriv's and prlimit's words.
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT$UNIT")
