@@ -11,6 +11,7 @@ DATA       ?= var
 LISTEN     ?= 127.0.0.1:8443
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
+DEBBUILD   ?= build-deb
 FUZZBUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
 # Seconds per harness of the short fuzz that ends `make test`.
@@ -29,10 +30,10 @@ all: deps
 install: all
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
 
-# The .deb, with the Debian tools (debian/), into the parent directory as dpkg-buildpackage does.
+# The .deb, with the Debian tools (debian/), built on a copy of the tree: into $(DEBBUILD)/.
 deb:
-	@./scripts/deps.sh test
-	dpkg-buildpackage -us -uc -b -j$(JOBS)
+	@./scripts/deps.sh deb
+	JOBS=$(JOBS) ./scripts/deb.sh $(DEBBUILD)
 
 deps:
 	@./scripts/deps.sh run
@@ -95,4 +96,4 @@ soak: deps
 	build-bench/inkan-soak --crash 20 $(SOAK_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)
+	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD) $(DEBBUILD)

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the Debian 12 packages inkan needs (run: build and run; test: also the test tools).
+# Installs the Debian 12 packages inkan needs (run: build and run; test: also the test tools;
+# deb: also debhelper, for make deb).
 set -eu
 mode="${1:-run}"
 pkgs="build-essential cmake pkg-config libssl-dev libmicrohttpd-dev libjansson-dev
@@ -8,6 +9,8 @@ if [ "$mode" = test ]; then
 	pkgs="$pkgs libcmocka-dev curl jq oathtool sqlite3 softhsm2 poppler-utils qpdf libnss3-tools xxd procps strace
 	clang libclang-rt-14-dev debhelper lintian systemd man-db groff-base"
 fi
+# make deb: dpkg-buildpackage with debhelper (dpkg-dev comes with build-essential)
+[ "$mode" != deb ] || pkgs="$pkgs debhelper"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

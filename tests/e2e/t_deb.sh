@@ -1,6 +1,6 @@
 #!/bin/bash
 # t_deb: the .deb built with the Debian tools (dpkg-buildpackage -us -uc -b, on a copy of the
-# source tree) passes lintian with no error or warning; installed with `dpkg --root` into a
+# source tree: scripts/deb.sh, as make deb) passes lintian with no error or warning; installed with `dpkg --root` into a
 # throw-away root, its maintainer scripts run (chroot-less, DPKG_ROOT set, as dpkg does for
 # such a root) and make the two users (systemd-sysusers, and useradd where there is none) and
 # the data directory, enable inkand.service and start nothing (no systemd runs here); every
@@ -24,12 +24,8 @@ fi
 host_ids() { cat /etc/passwd /etc/group | sha256sum; }
 HOST_IDS=$(host_ids)
 
-# ---- build, on a copy of the tree (dpkg-buildpackage writes in it and beside it) ----
-mkdir -p "$T/src"
-(cd "$INKAN_SRC" && git ls-files -co --exclude-standard | while read -r f; do
-	[ -e "$f" ] && printf '%s\0' "$f"; done | xargs -0 cp --parents -t "$T/src")
-[ -f "$T/src/debian/control" ] || fail "the copy of the tree has no debian/control"
-(cd "$T/src" && dpkg-buildpackage -us -uc -b -j2) >"$T/build.log" 2>&1 ||
+# ---- build, as make deb does: on a copy of the tree ----
+JOBS=2 "$INKAN_SRC/scripts/deb.sh" "$T" >"$T/build.log" 2>&1 ||
 	fail "dpkg-buildpackage failed: $(tail -n 20 "$T/build.log")"
 ARCH=$(dpkg --print-architecture)
 VERSION=$(cd "$T/src" && dpkg-parsechangelog -S Version)
