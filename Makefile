@@ -3,22 +3,37 @@
 # `make fuzz` fuzzes every parser for FUZZ_SECONDS each (clang), `make bench` measures signing,
 # verification and local hashing (Release), `make bench-verify` verification alone,
 # `make bench-hash` the hashing of `inkan sign` against `openssl dgst`, `make soak` a 10-minute
-# mixed load and 20 SIGKILLs of inkand and inkan-sam (Release).
+# mixed load and 20 SIGKILLs of inkand and inkan-sam (Release). `make install` installs under
+# PREFIX (DESTDIR honoured), `make deb` builds the Debian package (docs/install.md).
 BUILD      ?= build
 TESTBUILD  ?= build-test
 DATA       ?= var
 LISTEN     ?= 127.0.0.1:8443
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+PREFIX     ?= /usr/local
+DEBBUILD   ?= build-deb
 FUZZBUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
 # Seconds per harness of the short fuzz that ends `make test`.
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all deps run test fuzz bench bench-verify bench-audit bench-hash soak clean
+.PHONY: all deps run test fuzz bench bench-verify bench-audit bench-hash soak install deb clean
 
 all: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
+
+# Binaries in PREFIX/bin (inkan) and PREFIX/sbin (inkand, inkan-sam), man pages, docs, the
+# systemd unit, sysusers.d and tmpfiles.d files, the configuration in SYSCONFDIR/inkan (/etc
+# with PREFIX=/usr), the data directory LOCALSTATEDIR/lib/inkan. Users and units are not
+# activated here (docs/install.md); the .deb does that.
+install: all
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD)
+
+# The .deb, with the Debian tools (debian/), built on a copy of the tree: into $(DEBBUILD)/.
+deb:
+	@./scripts/deps.sh deb
+	JOBS=$(JOBS) ./scripts/deb.sh $(DEBBUILD)
 
 deps:
 	@./scripts/deps.sh run
@@ -81,4 +96,4 @@ soak: deps
 	build-bench/inkan-soak --crash 20 $(SOAK_ARGS)
 
 clean:
-	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD)
+	rm -rf $(BUILD) $(TESTBUILD) $(FUZZBUILD) $(DEBBUILD)

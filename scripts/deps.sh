@@ -1,13 +1,16 @@
 #!/bin/sh
-# Installs the Debian 12 packages inkan needs (run: build and run; test: also the test tools).
+# Installs the Debian 12 packages inkan needs (run: build and run; test: also the test tools;
+# deb: also debhelper, for make deb).
 set -eu
 mode="${1:-run}"
 pkgs="build-essential cmake pkg-config libssl-dev libmicrohttpd-dev libjansson-dev
 libsqlite3-dev libargon2-dev libcurl4-openssl-dev libqrencode-dev libqpdf-dev zlib1g-dev libpq-dev libp11-kit-dev openssl ca-certificates"
 if [ "$mode" = test ]; then
 	pkgs="$pkgs libcmocka-dev curl jq oathtool sqlite3 softhsm2 poppler-utils qpdf libnss3-tools xxd procps strace
-	clang libclang-rt-14-dev"
+	clang libclang-rt-14-dev debhelper lintian systemd man-db groff-base"
 fi
+# make deb: dpkg-buildpackage with debhelper (dpkg-dev comes with build-essential)
+[ "$mode" != deb ] || pkgs="$pkgs debhelper"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

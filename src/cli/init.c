@@ -18,15 +18,16 @@
 #include "sam/sam.h"
 #include "store/store.h"
 
-#define INIT_USAGE "init --data DIR [--officer NAME] [--json]"
+#define INIT_USAGE "init --data DIR [--config FILE] [--officer NAME] [--json]"
 #define TLS_CERT_DAYS 825
 
-/* Runs `inkan-sam --init --data dir` and waits: the SAM makes its own master key and key
- * store; this process never opens them. */
+/* Runs `inkan-sam --init --data dir [--config config]` and waits: the SAM makes its own
+ * master key and key store; this process never opens them. */
 static int
-run_sam_init(struct cli_ctx *c, const char *sam_path, const char *dir)
+run_sam_init(struct cli_ctx *c, const char *sam_path, const char *dir, const char *config)
 {
-	char *const args[] = { (char *)sam_path, (char *)"--init", (char *)"--data", (char *)dir, NULL };
+	char *const args[] = { (char *)sam_path, (char *)"--init", (char *)"--data", (char *)dir,
+	                       config != NULL ? (char *)"--config" : NULL, (char *)config, NULL };
 	pid_t pid;
 	int status = 0;
 
@@ -106,6 +107,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "data", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "officer", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -116,9 +118,9 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	struct auth_ctx actx = { 0 };
 	struct store *st = NULL;
 	struct sam_client *sam = NULL;
-	const char *dir = NULL, *officer = "officer";
+	const char *dir = NULL, *config = NULL, *officer = "officer";
 	char path[1024], cert[1024], key[1024], sam_path[1024], tokpath[1100], *token = NULL;
-	char fpr[AUDIT_FPR_HEX];
+	char fpr[AUDIT_FPR_HEX], err[512];
 	struct stat sb;
 	size_t toklen = 0;
 	int ch, i, r, dfd = -1;
@@ -129,6 +131,9 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		switch (ch) {
 		case 'd':
 			dir = optarg;
+			break;
+		case 'c':
+			config = optarg;
 			break;
 		case 'o':
 			officer = optarg;
@@ -163,18 +168,21 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	if (access(sam_path, X_OK) != 0)
 		return cli_fail(c, INK_ERR_NOT_FOUND, "%s is not executable (set INKAN_SAM)", sam_path);
 
+	/* A configuration of its own (the installed service's /etc/inkan/inkan.conf) is read
+	 * before anything is made, and no DIR/inkan.conf is written that nothing would read. */
+	config_defaults(&cfg, dir);
+	if (config != NULL && (r = config_load(&cfg, config, err, sizeof(err))) != 0)
+		return cli_fail(c, r, "%s", err);
 	if ((r = ink_mkdir(dir, 0700)) != 0) {
 		r = cli_fail(c, r, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
 	}
-	config_defaults(&cfg, dir);
-	if ((r = ink_path(path, sizeof(path), dir, "inkan.conf")) != 0)
-		goto out;
-	if ((r = config_write_default(&cfg, path)) != 0) {
+	if (config == NULL && ((r = ink_path(path, sizeof(path), dir, "inkan.conf")) != 0 ||
+	                       (r = config_write_default(&cfg, path)) != 0)) {
 		r = cli_fail(c, r, "cannot write %s: %s", path, ink_err_str(r));
 		goto out;
 	}
-	if ((r = run_sam_init(c, sam_path, dir)) != 0)
+	if ((r = run_sam_init(c, sam_path, dir, config)) != 0)
 		goto out;
 	/* inkand's own directory, and the links DIR/tls and DIR/inkand.addr into it */
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -203,7 +211,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, r, "cannot create %s: %s", path, ink_err_str(r));
 		goto out;
 	}
-	if ((r = sam_client_spawn(sam_path, dir, NULL, &sam)) != 0) {
+	if ((r = sam_client_spawn(sam_path, dir, config, &sam)) != 0) {
 		r = cli_fail(c, r, "cannot start %s: %s", sam_path, ink_err_str(r));
 		goto out;
 	}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -297,6 +298,9 @@ void config_defaults(struct ink_config *cfg, const char *dir);
 int config_load(struct ink_config *cfg, const char *path, char *err, size_t errsz) INK_WUR;
 /* Writes the documented default configuration file for cfg to path (mode 0640). */
 int config_write_default(const struct ink_config *cfg, const char *path) INK_WUR;
+/* Prints every setting as one tab-separated line: name, type, range, default, help (for the
+ * inkan.conf(5) manual page, made at build time by `inkand --settings`). */
+int config_print_table(FILE *f) INK_WUR;
 /* A slots setting (argon2_slots, verify_slots): itself, or the CPU count when it is 0. */
 unsigned config_slots(int64_t setting);
 /* Applies one `key`, `value` pair (used by the loader and command-line overrides). */
@@ -338,7 +342,8 @@ int ink_write_file(const char *path, const void *data, size_t len, unsigned mode
 /* Joins dir and name into out[outsz]; INK_ERR_TOO_LARGE if it does not fit. */
 int ink_path(char *out, size_t outsz, const char *dir, const char *name) INK_WUR;
 /* Path of program `name` in the directory of the running executable, unless the environment
- * variable env (e.g. "INKAN_SAM") names it. */
+ * variable env (e.g. "INKAN_SAM") names it; if there is no such program there, the one in the
+ * installation's sbin directory (INKAN_SBINDIR, set by the build). */
 int ink_exe_sibling(const char *name, const char *env, char *out, size_t outsz) INK_WUR;
 /* Creates a directory with mode (chmod'ed even if it existed). */
 int ink_mkdir(const char *path, unsigned mode) INK_WUR;

@@ -251,6 +251,27 @@ out:
 	return r;
 }
 
+int
+config_print_table(FILE *f)
+{
+	static const char *const types[] = {
+		[CFG_STR] = "text", [CFG_INT] = "integer", [CFG_BOOL] = "true or false",
+		[CFG_OID] = "dotted OID",
+	};
+	const struct cfg_entry *e;
+	size_t i;
+
+	for (i = 0; i < INK_ARRAY_LEN(cfg_table); i++) {
+		e = &cfg_table[i];
+		if (e->type == CFG_INT)
+			fprintf(f, "%s\t%s\t%lld to %lld\t%s\t%s\n", e->name, types[e->type],
+			        (long long)e->min, (long long)e->max, e->def, e->help);
+		else
+			fprintf(f, "%s\t%s\t\t%s\t%s\n", e->name, types[e->type], e->def, e->help);
+	}
+	return fflush(f) == 0 && !ferror(f) ? 0 : INK_ERR_IO;
+}
+
 unsigned
 config_slots(int64_t setting)
 {

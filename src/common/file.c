@@ -107,6 +107,7 @@ ink_exe_sibling(const char *name, const char *env, char *out, size_t outsz)
 	char self[1024], *slash;
 	const char *e = env != NULL ? getenv(env) : NULL;
 	ssize_t n;
+	int r;
 
 	if (e != NULL && *e != '\0') {
 		if (strlen(e) >= outsz)
@@ -121,7 +122,14 @@ ink_exe_sibling(const char *name, const char *env, char *out, size_t outsz)
 	if ((slash = strrchr(self, '/')) == NULL)
 		return INK_ERR_IO;
 	*slash = '\0';
-	return ink_path(out, outsz, self, name);
+	if ((r = ink_path(out, outsz, self, name)) != 0)
+		return r;
+#ifdef INKAN_SBINDIR
+	/* Installed, `inkan` is in bin/ and the daemons in sbin/ (make install, the .deb). */
+	if (access(out, X_OK) != 0)
+		return ink_path(out, outsz, INKAN_SBINDIR, name);
+#endif
+	return 0;
 }
 
 int

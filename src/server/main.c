@@ -349,6 +349,9 @@ main(int argc, char **argv)
 			listen = argv[++i];
 		else if (strcmp(argv[i], "--plain-http") == 0)
 			plain = true;
+		else if (strcmp(argv[i], "--settings") == 0)
+			/* Not in the usage: the settings table, for the inkan.conf(5) manual page. */
+			return config_print_table(stdout) == 0 ? 0 : 1;
 		else if (strcmp(argv[i], "--routes") == 0) {
 			/* Not in the usage: the routing table, for the OpenAPI coverage test. */
 			srv_routes_print(stdout);

@@ -8,9 +8,10 @@
 # INKAN_E2E_KEEP=1 keeps the temporary directory; INKAN_E2E_VERBOSE=1 echoes every request.
 #
 # Helpers (the ones tests use):
-#   init_data            inkan init --data $DATA --json; sets SO_USER SO_PW SO_SECRET
+#   init_data [ARGS]     inkan init --data $DATA --json [ARGS]; sets SO_USER SO_PW SO_SECRET
 #   conf KEY VALUE       set one setting in $DATA/inkan.conf
 #   fast_argon2          small Argon2id parameters (speed; keep the default in some test)
+#   privsep_users        the two Unix users of the privilege separation tests; sets DUSER SUSER
 #   start_inkand [ARGS]  start the daemon, wait for $DATA/inkand.addr; sets INKAND_PID ADDR URL
 #   stop_inkand          SIGTERM and wait; sets INKAND_RC
 #   api METHOD PATH [JSON] [TOKEN]   sets STATUS, BODY, HDRS (files: $T/body $T/headers)
@@ -158,7 +159,7 @@ sam_pid() {
 # ---- data directory and configuration ----
 
 init_data() {
-	"$INKAN_CLI" init --data "$DATA" --json >"$T/init.json" 2>"$T/init.err" ||
+	"$INKAN_CLI" init --data "$DATA" --json "$@" >"$T/init.json" 2>"$T/init.err" ||
 		fail "inkan init failed: $(cat "$T/init.err")"
 	jq -e '.security_officer.username and .security_officer.password and .security_officer.totp_secret' \
 		"$T/init.json" >/dev/null || fail "inkan init --json: unexpected output: $(cat "$T/init.json")"
@@ -191,6 +192,21 @@ fast_argon2() {
 }
 
 add_secret() { [ -n "${1:-}" ] && printf '%s\n' "$1" >>"$SECRETS"; return 0; }
+
+# privsep_users: the two Unix users of the privilege separation tests (made once and kept);
+# sets DUSER (inkand's) SUSER (inkan-sam's) DUID SUID.
+privsep_users() {
+	local u
+	DUSER=inkan-e2e
+	SUSER=inkan-e2e-sam
+	for u in "$DUSER" "$SUSER"; do
+		getent passwd "$u" >/dev/null ||
+			useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$u" ||
+			fail "cannot create the Unix user $u"
+	done
+	DUID=$(id -u "$DUSER")
+	SUID=$(id -u "$SUSER")
+}
 
 # ---- the daemon ----
 
