@@ -240,6 +240,7 @@ struct ink_config {
 	char cert_policy_oid[128];   /* certificatePolicies OID of signer certificates ("" none) */
 	char public_url[200];        /* base URL of the public endpoints, e.g. for the CRL */
 	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */
+	char ca_base_url[200];       /* base of the CRL and OCSP URLs in certificates ("" public_url) */
 	char tsa_policy_oid[128];    /* TSA policy of the built-in time-stamp authority */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */
 	int64_t pin_min_len;         /* shortest new signing PIN (policy_check_pin) */
@@ -263,6 +264,9 @@ struct ink_config {
 	int64_t audit_refusal_burst;       /* of these, written singly per source and action */
 	int64_t tsa_rate;                  /* time-stamps per second, whole service (0: no limit) */
 	int64_t tsa_client_rate;           /* time-stamps per second, one signer or address (0: none) */
+	int64_t ocsp_validity;             /* seconds from thisUpdate to nextUpdate */
+	int64_t ocsp_rate;                 /* OCSP responses signed per second, whole service (0: none) */
+	int64_t ocsp_client_rate;          /* ... for one source address (0: none) */
 };
 
 /* Fills cfg with the built-in defaults for data directory dir. */
