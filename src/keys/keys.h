@@ -203,9 +203,11 @@ int keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32],
  * keys_signer_shared() (a PKCS#11 token session: sign under the lock too); free wipes.
  * sign spreads the batch over at most `threads` threads (0: the machine's cores). */
 struct keys_signer;
+/* pss_salt: RSASSA-PSS's salt length (-1: the digest length), which policy_pss_salt_ok()
+ * must allow for the key (INK_ERR_POLICY otherwise); -1 for every other algorithm. */
 int keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
-                     const char *sig_alg, const char *hash_oid, const size_t *digest_lens,
-                     size_t n, struct keys_signer **out) INK_WUR;
+                     const char *sig_alg, const char *hash_oid, long pss_salt,
+                     const size_t *digest_lens, size_t n, struct keys_signer **out) INK_WUR;
 bool keys_signer_shared(const struct keys_signer *sg);
 int keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
                      const size_t *digest_lens, size_t n, size_t threads, uint8_t **sigs,

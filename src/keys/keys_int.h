@@ -133,9 +133,10 @@ int keys_p11_generate(struct keys *k, enum policy_key_type type, int bits, const
 int keys_p11_check(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN],
                    const uint8_t *blob, size_t len, enum policy_key_type type) INK_WUR;
 /* Unwraps into a sensitive, non-extractable session key, signs n digests (ECDSA -> DER;
- * RSA PKCS#1 v1.5 with DigestInfo; RSASSA-PSS with salt = digest length), destroys it. */
+ * RSA PKCS#1 v1.5 with DigestInfo when pss_salt < 0, else RSASSA-PSS with that salt length,
+ * MGF1 with md), destroys it. */
 int keys_p11_sign(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN],
-                  const uint8_t *blob, size_t len, enum policy_key_type type, bool pss,
+                  const uint8_t *blob, size_t len, enum policy_key_type type, long pss_salt,
                   const EVP_MD *md, const uint8_t *const *digests, const size_t *digest_lens,
                   size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
 /* Re-wraps blob from old_data to new_data, inside the token. */

@@ -904,8 +904,9 @@ out:
 int
 sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 32],
          const char *cred, const uint8_t sad[static SAM_SAD_LEN], const char *sig_alg,
-         const char *hash_oid, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
-         uint8_t **sigs, size_t *sig_lens, char serial[static 41])
+         const char *hash_oid, long pss_salt, const uint8_t *const *hashes,
+         const size_t *hash_lens, size_t n, uint8_t **sigs, size_t *sig_lens,
+         char serial[static 41])
 {
 	struct exch x;
 	const uint8_t *p;
@@ -924,6 +925,7 @@ sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 3
 	    (r = buf_put_string(&x.req, sad, SAM_SAD_LEN)) != 0 ||
 	    (r = buf_put_cstring(&x.req, sig_alg)) != 0 ||
 	    (r = buf_put_cstring(&x.req, hash_oid != NULL ? hash_oid : "")) != 0 ||
+	    (r = buf_put_u32(&x.req, pss_salt >= 0 ? (uint32_t)pss_salt : UINT32_MAX)) != 0 ||
 	    (r = put_hashes(&x.req, hashes, hash_lens, n)) != 0)
 		goto out;
 	if ((r = sam_call(c, &x.req, &x.rep)) != 0)

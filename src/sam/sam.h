@@ -47,8 +47,9 @@ enum sam_msg {
 	/* Signing (SCAL2): session (signer), cred, otp, pin, hash OID ("" unknown), u32 ttl, u32 n,
 	 * n x string hash -> string sad(32), u64 otp step, u64 expires, cstring serial */
 	SAM_MSG_AUTHORIZE = 23,
-	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 n,
-	 * n x string hash -> u32 n, n x string signature, cstring serial */
+	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 PSS
+	 * salt length (0xFFFFFFFF: not RSASSA-PSS), u32 n, n x string hash -> u32 n,
+	 * n x string signature, cstring serial */
 	SAM_MSG_SIGN = 24,
 	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing) */
 	/* Audit log (40-49). head = u64 size, string root(32), u64 time, string sig. */
@@ -266,7 +267,7 @@ int sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[s
 /* Signs n hashes under a SAD; sigs[i] malloc'd. */
 int sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 32],
              const char *cred, const uint8_t sad[static SAM_SAD_LEN], const char *sig_alg,
-             const char *hash_oid, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+             const char *hash_oid, long pss_salt, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
              uint8_t **sigs, size_t *sig_lens, char serial[static 41]) INK_WUR;
 int sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN]) INK_WUR;
 
