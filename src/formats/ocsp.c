@@ -17,6 +17,19 @@ refuse(char *why, size_t whysz, const char *text)
 	return INK_ERR_INVALID;
 }
 
+/* Whether a re-encoded CertID reads back as exactly one: OpenSSL writes some parameters it read
+ * (an ANY of an odd tag) in a form it then refuses, and the SAM reads what is sent here. */
+static bool
+reads_back(const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	OCSP_CERTID *id = d2i_OCSP_CERTID(NULL, &p, (long)len);
+	bool ok = id != NULL && p == der + len;
+
+	OCSP_CERTID_free(id);
+	return ok;
+}
+
 int
 formats_ocsp_parse(const uint8_t *der, size_t len, struct formats_ocsp_req *out, char *why,
                    size_t whysz)
@@ -47,7 +60,7 @@ formats_ocsp_parse(const uint8_t *der, size_t len, struct formats_ocsp_req *out,
 
 		enc = out->ids[i];
 		if ((elen = i2d_OCSP_CERTID(id, NULL)) <= 0 || elen > FORMATS_OCSP_ID_MAX ||
-		    i2d_OCSP_CERTID(id, &enc) != elen) {
+		    i2d_OCSP_CERTID(id, &enc) != elen || !reads_back(out->ids[i], (size_t)elen)) {
 			r = refuse(why, whysz, "a CertID is malformed or too large");
 			goto out;
 		}

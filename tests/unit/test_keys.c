@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/ocsp.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -1559,11 +1560,118 @@ test_audit_log_state(void **state)
 	free(spki2);
 }
 
+/* 1000 + the status keys_ocsp_respond states for a CertID of cert under the issuing CA (or its
+ * error), after checking that the nonce came back byte for byte (and none when none was sent). */
+static int
+ocsp_status(struct keys *k, X509 *issuing, X509 *cert, const uint8_t *nonce, size_t nlen,
+            bool may_sign, bool *fresh, uint8_t **der, size_t *len, int *reason)
+{
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuing);
+	unsigned char *idder = NULL;
+	int idlen = i2d_OCSP_CERTID(id, &idder), status = -1, idx, r;
+	const uint8_t *ids[1] = { idder }, *p;
+	size_t lens[1] = { (size_t)idlen };
+	struct keys_ocsp_req q = { .ids = ids, .id_lens = lens, .n = 1, .nonce = nonce,
+	                           .nonce_len = nlen, .validity = 3600, .may_sign = may_sign };
+	OCSP_RESPONSE *or = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	ASN1_GENERALIZEDTIME *rev = NULL, *tu = NULL, *nu = NULL;
+
+	assert_true(idlen > 0);
+	*reason = -1;
+	if ((r = keys_ocsp_respond(k, &q, der, len, fresh)) == 0) {
+		p = *der;
+		assert_non_null(or = d2i_OCSP_RESPONSE(NULL, &p, (long)*len));
+		assert_non_null(bs = OCSP_response_get1_basic(or));
+		assert_int_equal(OCSP_resp_find_status(bs, id, &status, reason, &rev, &tu, &nu), 1);
+		idx = OCSP_BASICRESP_get_ext_by_NID(bs, NID_id_pkix_OCSP_Nonce, -1);
+		if (nonce == NULL) {
+			assert_true(idx < 0);
+		} else {
+			const ASN1_OCTET_STRING *v =
+			    X509_EXTENSION_get_data(OCSP_BASICRESP_get_ext(bs, idx));
+
+			assert_true(idx >= 0);
+			assert_memory_equal(ASN1_STRING_get0_data(v), nonce, nlen);
+			assert_int_equal(ASN1_STRING_length(v), (int)nlen);
+		}
+	}
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(or);
+	OCSP_CERTID_free(id);
+	OPENSSL_free(idder);
+	return r != 0 ? r : 1000 + status;
+}
+
+/* The OCSP responder in the key store: good, unknown, revoked with its reason at once (the kept
+ * answer is not served once the status changed), kept answers reused without a nonce, and
+ * none signed without may_sign. */
+static void
+test_ocsp_respond(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred c;
+	X509 *issuing = NULL, *cert = NULL, *other = NULL;
+	EVP_PKEY *okey = NULL;
+	uint8_t *d1 = NULL, *d2 = NULL, nonce[18] = { 0x04, 0x10, 1, 2, 3 };
+	size_t l1 = 0, l2 = 0;
+	bool fresh = false;
+	int reason;
+
+	make_cred(k, OWNER_A, NULL, "907315", &c);
+	assert_int_equal(keys_ca_load(k, "issuing", NULL, &issuing), 0);
+	assert_int_equal(ca_cert_from_der(c.cert, c.cert_len, &cert), 0);
+	/* good, signed now, then the same kept answer; without may_sign only the kept one */
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, false, &fresh, &d1, &l1, &reason),
+	                 INK_ERR_BUSY);
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, true, &fresh, &d1, &l1, &reason),
+	                 1000 + V_OCSP_CERTSTATUS_GOOD);
+	assert_true(fresh);
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, false, &fresh, &d2, &l2, &reason),
+	                 1000 + V_OCSP_CERTSTATUS_GOOD);
+	assert_false(fresh);
+	assert_true(l1 == l2 && memcmp(d1, d2, l1) == 0);
+	free(d2);
+	d2 = NULL;
+	/* a nonce: signed now, echoed */
+	assert_int_equal(ocsp_status(k, issuing, cert, nonce, sizeof(nonce), true, &fresh, &d2, &l2,
+	                             &reason), 1000 + V_OCSP_CERTSTATUS_GOOD);
+	assert_true(fresh);
+	free(d2);
+	d2 = NULL;
+	/* a certificate the CA never issued (same names, another key and serial): unknown */
+	assert_int_equal(ca_make_ocsp(NULL, NULL, NULL, 1, &okey, &other), INK_ERR_INVALID);
+	other = X509_dup(cert);
+	assert_non_null(other);
+	ASN1_INTEGER_set(X509_get_serialNumber(other), 0x1234);
+	assert_int_equal(ocsp_status(k, issuing, other, NULL, 0, true, &fresh, &d2, &l2, &reason),
+	                 1000 + V_OCSP_CERTSTATUS_UNKNOWN);
+	free(d2);
+	d2 = NULL;
+	/* revoked: at once, with the reason; the kept good answer is not given any more */
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 1), 0);
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, false, &fresh, &d2, &l2, &reason),
+	                 INK_ERR_BUSY);
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, true, &fresh, &d2, &l2, &reason),
+	                 1000 + V_OCSP_CERTSTATUS_REVOKED);
+	assert_int_equal(reason, 1);
+	free(d2);
+	free(d1);
+	X509_free(other);
+	X509_free(cert);
+	X509_free(issuing);
+	EVP_PKEY_free(okey);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp_respond, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_roundtrip, setup, teardown),
