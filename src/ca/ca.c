@@ -84,6 +84,23 @@ oid_ok(const char *oid)
 	return true;
 }
 
+/* A GeneralName uniformResourceIdentifier holding url as it is (no text parsed from it). */
+static GENERAL_NAME *
+uri_name(const char *url)
+{
+	GENERAL_NAME *gn = NULL;
+	ASN1_IA5STRING *ia5 = NULL;
+
+	if ((ia5 = ASN1_IA5STRING_new()) == NULL || (gn = GENERAL_NAME_new()) == NULL ||
+	    ASN1_STRING_set(ia5, url, (int)strlen(url)) != 1) {
+		ASN1_IA5STRING_free(ia5);
+		GENERAL_NAME_free(gn);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(gn, GEN_URI, ia5);
+	return gn;
+}
+
 /* The CRL distribution point, built as a structure so that no text is parsed from the URL. */
 static int
 add_crl_dp(X509 *x, const char *url)
@@ -91,18 +108,13 @@ add_crl_dp(X509 *x, const char *url)
 	CRL_DIST_POINTS *cdp = NULL;
 	DIST_POINT *dp = NULL;
 	GENERAL_NAME *gn = NULL;
-	ASN1_IA5STRING *ia5 = NULL;
 	int r = INK_ERR_ALLOC;
 
-	if ((ia5 = ASN1_IA5STRING_new()) == NULL || (gn = GENERAL_NAME_new()) == NULL ||
+	if ((gn = uri_name(url)) == NULL ||
 	    (dp = DIST_POINT_new()) == NULL || (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
 	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL ||
 	    (cdp = sk_DIST_POINT_new_null()) == NULL)
 		goto out;
-	if (ASN1_STRING_set(ia5, url, (int)strlen(url)) != 1)
-		goto out;
-	GENERAL_NAME_set0_value(gn, GEN_URI, ia5);
-	ia5 = NULL;
 	dp->distpoint->type = 0; /* fullName */
 	if (sk_GENERAL_NAME_push(dp->distpoint->name.fullname, gn) <= 0)
 		goto out;
@@ -118,7 +130,6 @@ out:
 	CRL_DIST_POINTS_free(cdp);
 	DIST_POINT_free(dp);
 	GENERAL_NAME_free(gn);
-	ASN1_IA5STRING_free(ia5);
 	return r;
 }
 
@@ -128,29 +139,25 @@ add_aia_ocsp(X509 *x, const char *url)
 {
 	AUTHORITY_INFO_ACCESS *aia = NULL;
 	ACCESS_DESCRIPTION *ad = NULL;
-	ASN1_IA5STRING *ia5 = NULL;
+	GENERAL_NAME *gn = NULL;
 	int r = INK_ERR_ALLOC;
 
-	if ((ia5 = ASN1_IA5STRING_new()) == NULL || (ad = ACCESS_DESCRIPTION_new()) == NULL ||
+	if ((gn = uri_name(url)) == NULL || (ad = ACCESS_DESCRIPTION_new()) == NULL ||
 	    (aia = sk_ACCESS_DESCRIPTION_new_null()) == NULL)
-		goto out;
-	if (ASN1_STRING_set(ia5, url, (int)strlen(url)) != 1)
 		goto out;
 	ASN1_OBJECT_free(ad->method);
 	ad->method = OBJ_nid2obj(NID_ad_OCSP);
-	GENERAL_NAME_set0_value(ad->location, GEN_URI, ia5);
-	ia5 = NULL;
+	GENERAL_NAME_free(ad->location);
+	ad->location = gn;
+	gn = NULL;
 	if (sk_ACCESS_DESCRIPTION_push(aia, ad) <= 0)
 		goto out;
 	ad = NULL;
-	r = INK_ERR_CRYPTO;
-	if (X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT) != 1)
-		goto out;
-	r = 0;
+	r = X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT) == 1 ? 0 : INK_ERR_CRYPTO;
 out:
 	AUTHORITY_INFO_ACCESS_free(aia);
 	ACCESS_DESCRIPTION_free(ad);
-	ASN1_IA5STRING_free(ia5);
+	GENERAL_NAME_free(gn);
 	return r;
 }
 

@@ -182,5 +182,7 @@ int formats_ocsp_parse(const uint8_t *der, size_t len, struct formats_ocsp_req *
 #define FORMATS_OCSP_INTERNAL 2
 #define FORMATS_OCSP_TRY_LATER 3
 int formats_ocsp_error(int status, uint8_t **resp, size_t *len) INK_WUR;
+/* The DER of resp (an OCSP_RESPONSE *) into *der (malloc'd). */
+int formats_ocsp_der(const void *resp, uint8_t **der, size_t *len) INK_WUR;
 
 #endif

@@ -93,26 +93,40 @@ out:
 }
 
 int
+formats_ocsp_der(const void *resp, uint8_t **der, size_t *len)
+{
+	unsigned char *p = NULL;
+	int n, r = INK_ERR_CRYPTO;
+
+	*der = NULL;
+	*len = 0;
+	if ((n = i2d_OCSP_RESPONSE(resp, &p)) <= 0)
+		goto out;
+	r = INK_ERR_ALLOC;
+	if ((*der = malloc((size_t)n)) == NULL)
+		goto out;
+	memcpy(*der, p, (size_t)n);
+	*len = (size_t)n;
+	r = 0;
+out:
+	OPENSSL_free(p);
+	ERR_clear_error();
+	return r;
+}
+
+int
 formats_ocsp_error(int status, uint8_t **resp, size_t *len)
 {
 	OCSP_RESPONSE *or = NULL;
-	unsigned char *der = NULL;
-	int n, r = INK_ERR_CRYPTO;
+	int r;
 
 	*resp = NULL;
 	*len = 0;
 	if (status < 1 || status > 6 || status == 4)
 		return INK_ERR_INVALID;
-	if ((or = OCSP_response_create(status, NULL)) == NULL || (n = i2d_OCSP_RESPONSE(or, &der)) <= 0)
-		goto out;
-	r = INK_ERR_ALLOC;
-	if ((*resp = malloc((size_t)n)) == NULL)
-		goto out;
-	memcpy(*resp, der, (size_t)n);
-	*len = (size_t)n;
-	r = 0;
-out:
-	OPENSSL_free(der);
+	if ((or = OCSP_response_create(status, NULL)) == NULL)
+		return INK_ERR_CRYPTO;
+	r = formats_ocsp_der(or, resp, len);
 	OCSP_RESPONSE_free(or);
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ca/ca.h"
+#include "formats/formats.h"
 
 #define OCSP_NAME "ocsp"
 #define OCSP_DAYS 365
@@ -232,9 +233,8 @@ build(struct keys *k, X509 *issuing, OCSP_CERTID *const *ids, const struct ocsp_
 	STACK_OF(X509) *certs = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;
-	unsigned char *der = NULL;
 	size_t i;
-	int dlen, r;
+	int r;
 
 	if ((r = keys_ca_load(k, OCSP_NAME, &key, &cert)) != 0 ||
 	    (r = set_time(&this_upd, now)) != 0 || (r = set_time(&next_upd, now + q->validity)) != 0)
@@ -262,19 +262,12 @@ build(struct keys *k, X509 *issuing, OCSP_CERTID *const *ids, const struct ocsp_
 	    X509_up_ref(issuing) != 1)
 		goto out;
 	if (OCSP_basic_sign(bs, cert, key, EVP_sha256(), certs, 0) != 1 ||
-	    (or = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs)) == NULL ||
-	    (dlen = i2d_OCSP_RESPONSE(or, &der)) <= 0)
+	    (or = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs)) == NULL)
 		goto out;
-	r = INK_ERR_ALLOC;
-	if ((*resp = malloc((size_t)dlen)) == NULL)
-		goto out;
-	memcpy(*resp, der, (size_t)dlen);
-	*len = (size_t)dlen;
-	r = 0;
+	r = formats_ocsp_der(or, resp, len);
 out:
 	if (r == INK_ERR_CRYPTO)
 		ERR_clear_error();
-	OPENSSL_free(der);
 	OCSP_RESPONSE_free(or);
 	OCSP_BASICRESP_free(bs);
 	ASN1_GENERALIZEDTIME_free(this_upd);

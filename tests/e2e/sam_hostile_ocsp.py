@@ -12,17 +12,9 @@ import os, struct, subprocess, sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sam_hostile  # noqa: E402  (the Sam channel, frames, fail/ok)
 from sam_hostile import Sam, fail, ok, u8, u32, string, E  # noqa: E402
+from cms_add_crl import tlv  # noqa: E402  (the DER element at an offset)
 
 OCSP = 31
-
-
-def tlv(b, off):
-    """-> (tag, header length, content length) of the DER element at off."""
-    tag, n = b[off], b[off + 1]
-    if n < 0x80:
-        return tag, 2, n
-    k = n & 0x7F
-    return tag, 2 + k, int.from_bytes(b[off + 2:off + 2 + k], "big")
 
 
 def certid(req):

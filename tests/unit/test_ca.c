@@ -613,26 +613,37 @@ test_signer_validity_clamped(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* Writes x as name beside the root and the issuing CA, checks that openssl verifies it for
+ * purpose, and returns its -text (malloc'd). */
+static char *
+ee_text(struct pki *p, const char *name, X509 *x, const char *purpose)
+{
+	char path[128], want[160], *text;
+
+	write_cert(p, "root.pem", p->root);
+	write_cert(p, "issuing.pem", p->issuing);
+	write_cert(p, name, x);
+	text = run_ok("cd '%s' && openssl verify -x509_strict -purpose %s -CAfile root.pem "
+	              "-untrusted issuing.pem %s", p->dir, purpose, name);
+	snprintf(want, sizeof(want), "%s: OK", name);
+	assert_non_null(strstr(text, want));
+	free(text);
+	path_in(p, name, path, sizeof(path));
+	return run_ok("openssl x509 -in '%s' -noout -text", path);
+}
+
 static void
 test_tsa(void **state)
 {
 	struct pki *p = *state;
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
-	char path[128], line[128], *text;
+	char line[128], *text;
 
 	assert_int_equal(ca_make_tsa(p->issuing_key, p->issuing, &tsa_subj, 1825, CRL_URL, &key, &x),
 	                 0);
 	assert_int_equal(X509_check_private_key(x, key), 1);
-	write_cert(p, "root.pem", p->root);
-	write_cert(p, "issuing.pem", p->issuing);
-	write_cert(p, "tsa.pem", x);
-	text = run_ok("cd '%s' && openssl verify -x509_strict -purpose timestampsign -CAfile root.pem "
-	              "-untrusted issuing.pem tsa.pem", p->dir);
-	assert_non_null(strstr(text, "tsa.pem: OK"));
-	free(text);
-	path_in(p, "tsa.pem", path, sizeof(path));
-	text = run_ok("openssl x509 -in '%s' -noout -text", path);
+	text = ee_text(p, "tsa.pem", x, "timestampsign");
 	line_after(text, "X509v3 Extended Key Usage: critical", line, sizeof(line));
 	assert_string_equal(line, "Time Stamping");
 	line_after(text, "X509v3 Key Usage: critical", line, sizeof(line));
@@ -660,15 +671,7 @@ test_ocsp_certs(void **state)
 
 	assert_int_equal(ca_make_ocsp(p->issuing_key, p->issuing, &tsa_subj, 365, &key, &x), 0);
 	assert_int_equal(X509_check_private_key(x, key), 1);
-	write_cert(p, "root.pem", p->root);
-	write_cert(p, "issuing.pem", p->issuing);
-	write_cert(p, "ocsp.pem", x);
-	text = run_ok("cd '%s' && openssl verify -x509_strict -purpose ocsphelper -CAfile root.pem "
-	              "-untrusted issuing.pem ocsp.pem", p->dir);
-	assert_non_null(strstr(text, "ocsp.pem: OK"));
-	free(text);
-	path_in(p, "ocsp.pem", path, sizeof(path));
-	text = run_ok("openssl x509 -in '%s' -noout -text", path);
+	text = ee_text(p, "ocsp.pem", x, "ocsphelper");
 	line_after(text, "X509v3 Extended Key Usage: critical", line, sizeof(line));
 	assert_string_equal(line, "OCSP Signing");
 	line_after(text, "X509v3 Key Usage: critical", line, sizeof(line));
