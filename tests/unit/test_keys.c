@@ -312,10 +312,13 @@ make_cred(struct keys *k, const char *owner, const char *algo, const char *pin, 
 	assert_true(c->cert_len > 0);
 }
 
-/* Signs one SHA-256 digest and checks it with the certificate's public key. */
+/* Signs one SHA-256 digest (RSASSA-PSS: with salt bytes of salt, -1 the digest length) and
+ * checks it with the certificate's public key. */
 static int
-sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32], const char *sigalg)
+sign_and_verify_salt(struct keys *k, const struct keys_cred *c, const uint8_t kek[32],
+                     const char *sigalg, long salt)
 {
+	struct keys_signer *sg = NULL;
 	uint8_t dg[32], *sig = NULL;
 	const uint8_t *dgs[1] = { dg }, *pp = c->cert;
 	size_t dglen[1] = { sizeof(dg) }, siglen = 0;
@@ -325,7 +328,10 @@ sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32]
 
 	assert_non_null(cert);
 	memset(dg, 0x5a, sizeof(dg));
-	r = keys_cred_sign(k, c->id, kek, sigalg, "2.16.840.1.101.3.4.2.1", dgs, dglen, 1, &sig, &siglen);
+	if ((r = keys_signer_open(k, c->id, kek, sigalg, "2.16.840.1.101.3.4.2.1", salt, dglen, 1,
+	                          &sg)) == 0)
+		r = keys_signer_sign(sg, dgs, dglen, 1, 1, &sig, &siglen);
+	keys_signer_free(sg);
 	if (r == 0) {
 		ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(cert), NULL);
 		assert_non_null(ctx);
@@ -333,7 +339,8 @@ sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32]
 		assert_int_equal(EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()), 1);
 		if (strcmp(sigalg, "1.2.840.113549.1.1.10") == 0) {
 			assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING), 1);
-			assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST), 1);
+			assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, salt < 0 ? RSA_PSS_SALTLEN_DIGEST :
+			                                                       (int)salt), 1);
 		}
 		ok = EVP_PKEY_verify(ctx, sig, siglen, dg, sizeof(dg));
 		assert_int_equal(ok, 1);
@@ -342,6 +349,24 @@ sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32]
 	free(sig);
 	X509_free(cert);
 	return r;
+}
+
+static int
+sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32], const char *sigalg)
+{
+	return sign_and_verify_salt(k, c, kek, sigalg, -1);
+}
+
+/* RSASSA-PSS of an RSA-3072 key with SHA-256: salt 32 and 350 (the maximum) sign, others are
+ * refused by policy; no salt for another algorithm. */
+static void
+check_pss_salts(struct keys *k, const struct keys_cred *rsa, const uint8_t kek[32])
+{
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.10", 32), 0);
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.10", 350), 0);
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.10", 351), INK_ERR_POLICY);
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.10", 20), INK_ERR_POLICY);
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.11", 32), INK_ERR_POLICY);
 }
 
 static void
@@ -364,6 +389,7 @@ test_cred_sign_with_pin_only(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "902735", kek), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
+	check_pss_salts(k, &rsa, kek);
 	/* Another owner cannot even find the credential. */
 	assert_int_equal(keys_cred_open(k, OWNER_B, ec.id, "481526", kek), INK_ERR_NOT_FOUND);
 	/* A kek of another key does not open this one. */
@@ -1257,6 +1283,7 @@ test_p11_sign(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "902735", kek), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
+	check_pss_salts(k, &rsa, kek);
 	/* The RSA key's derivation does not open the EC key. */
 	assert_int_not_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
 	/* A wrong PIN fails and counts, exactly like the software backend; the right one resets. */
