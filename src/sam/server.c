@@ -557,13 +557,12 @@ open_keys(const struct ink_config *cfg, struct ink_gate *kdf_gate, struct keys *
 		.pkcs11_pin_file = cfg->pkcs11_pin_file,
 		.external_ca_file = cfg->external_ca_file,
 	};
+	const char *base = cfg->ca_base_url[0] != '\0' ? cfg->ca_base_url : cfg->public_url;
 	char dir[1024], crl_url[256], arl_url[256], ocsp_url[256];
 	struct keys *k = NULL;
 	int r;
 
 	*out = NULL;
-	const char *base = cfg->ca_base_url[0] != '\0' ? cfg->ca_base_url : cfg->public_url;
-
 	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0)
 		return r;
 	if (snprintf(crl_url, sizeof(crl_url), "%s/ca/crl", base) >= (int)sizeof(crl_url) ||

@@ -97,9 +97,11 @@ answer(struct srv_request *rq, const uint8_t *der, size_t len)
 		r = sam_ocsp(rq->srv->sam, true, NULL, 0, ids, q->id_lens, q->n, &resp, &rlen, &fresh);
 	}
 	if (r != 0) {
-		log_warn("the OCSP responder failed: %s", ink_err_str(r));
-		ocsp_audit(rq, ink_err_str(r), NULL);
-		reply_status(rq, FORMATS_OCSP_INTERNAL);
+		/* the SAM reads each CertID again: one it refuses is the request's fault */
+		if (r != INK_ERR_INVALID)
+			log_warn("the OCSP responder failed: %s", ink_err_str(r));
+		ocsp_audit(rq, r == INK_ERR_INVALID ? "malformed request" : ink_err_str(r), NULL);
+		reply_status(rq, r == INK_ERR_INVALID ? FORMATS_OCSP_MALFORMED : FORMATS_OCSP_INTERNAL);
 		goto out;
 	}
 	reply_bytes(rq, MHD_HTTP_OK, OCSP_TYPE, resp, rlen);
