@@ -296,8 +296,9 @@ int auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 /* signatures/signHash: spends the SAD on these hashes; sigs[i] malloc'd (DER for ECDSA). */
 int auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
                   const struct auth_principal *actor, const char *cred, const char *sad,
-                  const char *sig_alg, const char *hash_oid, const uint8_t *const *hashes,
-                  const size_t *hash_lens, size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
+                  const char *sig_alg, const char *hash_oid, long pss_salt,
+                  const uint8_t *const *hashes, const size_t *hash_lens, size_t n, uint8_t **sigs,
+                  size_t *sig_lens) INK_WUR;
 
 /* Creates the first security officer during `inkan init` (no actor), with the one-time token
  * `inkan-sam --init` left in DATA/sam/bootstrap.token. */

@@ -172,8 +172,9 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 int
 auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
               const struct auth_principal *actor, const char *cred, const char *sad,
-              const char *sig_alg, const char *hash_oid, const uint8_t *const *hashes,
-              const size_t *hash_lens, size_t n, uint8_t **sigs, size_t *sig_lens)
+              const char *sig_alg, const char *hash_oid, long pss_salt,
+              const uint8_t *const *hashes, const size_t *hash_lens, size_t n, uint8_t **sigs,
+              size_t *sig_lens)
 {
 	uint8_t raw[SAM_SAD_LEN];
 	char serial[41] = "";
@@ -192,7 +193,7 @@ auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
 		r = INK_ERR_AUTH;
 	else
 		r = sam_sign(ctx->sam, actor->user_id, actor->token_hash, cred, raw, sig_alg, hash_oid,
-		             hashes, hash_lens, n, sigs, sig_lens, serial);
+		             pss_salt, hashes, hash_lens, n, sigs, sig_lens, serial);
 	/* Durable before the client sees a signature: a failed audit withholds them. */
 	if (csc_audit(ctx, rq, actor, "csc.signHash", cred, serial, hashes, hash_lens, n, r) != 0 &&
 	    r == 0) {

@@ -18,6 +18,8 @@ struct cert_spec {
 	X509 *issuer;
 	int days;
 	const char *crl_url;
+	const char *ocsp_url;     /* authorityInfoAccess id-ad-ocsp; NULL for none */
+	bool ocsp_nocheck;        /* id-pkix-ocsp-nocheck (an OCSP responder's certificate) */
 	const char *policy_oid;   /* certificatePolicies, dotted; NULL for none */
 	const char *basic;        /* basicConstraints, config syntax */
 	const char *key_usage;
@@ -82,6 +84,23 @@ oid_ok(const char *oid)
 	return true;
 }
 
+/* A GeneralName uniformResourceIdentifier holding url as it is (no text parsed from it). */
+static GENERAL_NAME *
+uri_name(const char *url)
+{
+	GENERAL_NAME *gn = NULL;
+	ASN1_IA5STRING *ia5 = NULL;
+
+	if ((ia5 = ASN1_IA5STRING_new()) == NULL || (gn = GENERAL_NAME_new()) == NULL ||
+	    ASN1_STRING_set(ia5, url, (int)strlen(url)) != 1) {
+		ASN1_IA5STRING_free(ia5);
+		GENERAL_NAME_free(gn);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(gn, GEN_URI, ia5);
+	return gn;
+}
+
 /* The CRL distribution point, built as a structure so that no text is parsed from the URL. */
 static int
 add_crl_dp(X509 *x, const char *url)
@@ -89,18 +108,13 @@ add_crl_dp(X509 *x, const char *url)
 	CRL_DIST_POINTS *cdp = NULL;
 	DIST_POINT *dp = NULL;
 	GENERAL_NAME *gn = NULL;
-	ASN1_IA5STRING *ia5 = NULL;
 	int r = INK_ERR_ALLOC;
 
-	if ((ia5 = ASN1_IA5STRING_new()) == NULL || (gn = GENERAL_NAME_new()) == NULL ||
+	if ((gn = uri_name(url)) == NULL ||
 	    (dp = DIST_POINT_new()) == NULL || (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
 	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL ||
 	    (cdp = sk_DIST_POINT_new_null()) == NULL)
 		goto out;
-	if (ASN1_STRING_set(ia5, url, (int)strlen(url)) != 1)
-		goto out;
-	GENERAL_NAME_set0_value(gn, GEN_URI, ia5);
-	ia5 = NULL;
 	dp->distpoint->type = 0; /* fullName */
 	if (sk_GENERAL_NAME_push(dp->distpoint->name.fullname, gn) <= 0)
 		goto out;
@@ -116,7 +130,34 @@ out:
 	CRL_DIST_POINTS_free(cdp);
 	DIST_POINT_free(dp);
 	GENERAL_NAME_free(gn);
-	ASN1_IA5STRING_free(ia5);
+	return r;
+}
+
+/* authorityInfoAccess with one id-ad-ocsp URI, built as a structure like the CRL DP. */
+static int
+add_aia_ocsp(X509 *x, const char *url)
+{
+	AUTHORITY_INFO_ACCESS *aia = NULL;
+	ACCESS_DESCRIPTION *ad = NULL;
+	GENERAL_NAME *gn = NULL;
+	int r = INK_ERR_ALLOC;
+
+	if ((gn = uri_name(url)) == NULL || (ad = ACCESS_DESCRIPTION_new()) == NULL ||
+	    (aia = sk_ACCESS_DESCRIPTION_new_null()) == NULL)
+		goto out;
+	ASN1_OBJECT_free(ad->method);
+	ad->method = OBJ_nid2obj(NID_ad_OCSP);
+	GENERAL_NAME_free(ad->location);
+	ad->location = gn;
+	gn = NULL;
+	if (sk_ACCESS_DESCRIPTION_push(aia, ad) <= 0)
+		goto out;
+	ad = NULL;
+	r = X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT) == 1 ? 0 : INK_ERR_CRYPTO;
+out:
+	AUTHORITY_INFO_ACCESS_free(aia);
+	ACCESS_DESCRIPTION_free(ad);
+	GENERAL_NAME_free(gn);
 	return r;
 }
 
@@ -158,7 +199,8 @@ make_cert(const struct cert_spec *s, X509 **out, char serial_hex[static 33])
 
 	*out = NULL;
 	serial_hex[0] = '\0';
-	if (s->days < 1 || s->days > CA_DAYS_MAX || !url_ok(s->crl_url) || !oid_ok(s->policy_oid))
+	if (s->days < 1 || s->days > CA_DAYS_MAX || !url_ok(s->crl_url) || !url_ok(s->ocsp_url) ||
+	    !oid_ok(s->policy_oid))
 		return INK_ERR_INVALID;
 	if ((r = ca_int_name(s->subj, &name)) != 0)
 		goto out;
@@ -198,6 +240,12 @@ make_cert(const struct cert_spec *s, X509 **out, char serial_hex[static 33])
 	if (s->policy_oid != NULL && (r = add_policy(x, s->policy_oid)) != 0)
 		goto out;
 	if (s->crl_url != NULL && (r = add_crl_dp(x, s->crl_url)) != 0)
+		goto out;
+	if (s->ocsp_url != NULL && (r = add_aia_ocsp(x, s->ocsp_url)) != 0)
+		goto out;
+	/* RFC 6960 4.2.2.2.1: relying parties need not check the responder's own status. */
+	if (s->ocsp_nocheck &&
+	    (r = ca_int_add_ext(x, s->issuer, NID_id_pkix_OCSP_noCheck, "ignored")) != 0)
 		goto out;
 	r = INK_ERR_CRYPTO;
 	if (X509_sign(x, signer, md) <= 0)
@@ -288,6 +336,23 @@ ca_make_issuing(EVP_PKEY *root_key, X509 *root, const struct ca_subject *subj, i
 	return make_key_and_cert(&s, CA_CURVE, key, cert);
 }
 
+/* A new TSA_CURVE key and an end-entity certificate for it from the issuing CA, after s. */
+static int
+make_end_entity(struct cert_spec *s, EVP_PKEY **key, X509 **cert)
+{
+	int r;
+
+	if (key != NULL)
+		*key = NULL;
+	if (cert != NULL)
+		*cert = NULL;
+	if (s->subj == NULL || key == NULL || cert == NULL)
+		return INK_ERR_INVALID;
+	if ((r = ca_int_check_issuer(s->issuer_key, s->issuer, KU_KEY_CERT_SIGN)) != 0)
+		return r;
+	return make_key_and_cert(s, TSA_CURVE, key, cert);
+}
+
 int
 ca_make_tsa(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_subject *subj, int days,
             const char *crl_url, EVP_PKEY **key, X509 **cert)
@@ -300,17 +365,25 @@ ca_make_tsa(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_subject *subj, i
 		/* RFC 3161 2.3: exactly one purpose, timeStamping, and the extension critical. */
 		.ext_key_usage = "critical,timeStamping",
 	};
-	int r;
 
-	if (key != NULL)
-		*key = NULL;
-	if (cert != NULL)
-		*cert = NULL;
-	if (subj == NULL || key == NULL || cert == NULL)
-		return INK_ERR_INVALID;
-	if ((r = ca_int_check_issuer(issuer_key, issuer, KU_KEY_CERT_SIGN)) != 0)
-		return r;
-	return make_key_and_cert(&s, TSA_CURVE, key, cert);
+	return make_end_entity(&s, key, cert);
+}
+
+int
+ca_make_ocsp(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_subject *subj, int days,
+             EVP_PKEY **key, X509 **cert)
+{
+	/* RFC 6960 4.2.2.2: a delegated responder is named by id-kp-OCSPSigning from the CA that
+	 * issued the certificates it answers for; no CRL DP, since nocheck says not to look. */
+	struct cert_spec s = {
+		.subj = subj, .issuer_key = issuer_key, .issuer = issuer, .days = days,
+		.ocsp_nocheck = true,
+		.basic = "critical,CA:FALSE",
+		.key_usage = "critical,digitalSignature",
+		.ext_key_usage = "critical,OCSPSigning",
+	};
+
+	return make_end_entity(&s, key, cert);
 }
 
 int
@@ -318,11 +391,22 @@ ca_issue_signer(EVP_PKEY *issuer_key, X509 *issuer, EVP_PKEY *subject_key,
                 const struct ca_subject *subj, int level, const char *policy_oid,
                 const char *crl_url, int days, X509 **cert, char serial_hex[static 33])
 {
+	const struct ca_urls urls = { .crl = crl_url };
+
+	return ca_issue_signer_ex(issuer_key, issuer, subject_key, subj, level, policy_oid, &urls,
+	                          days, cert, serial_hex);
+}
+
+int
+ca_issue_signer_ex(EVP_PKEY *issuer_key, X509 *issuer, EVP_PKEY *subject_key,
+                   const struct ca_subject *subj, int level, const char *policy_oid,
+                   const struct ca_urls *urls, int days, X509 **cert, char serial_hex[static 33])
+{
 	/* Signing-only keys at every level; level 3-4 (DESIGN.md §1) require exactly this, and
 	 * giving lower levels more would only widen what a stolen key could do. */
 	struct cert_spec s = {
 		.subj = subj, .pub = subject_key, .issuer_key = issuer_key, .issuer = issuer,
-		.days = days, .crl_url = crl_url, .policy_oid = policy_oid,
+		.days = days, .crl_url = urls->crl, .ocsp_url = urls->ocsp, .policy_oid = policy_oid,
 		.basic = "critical,CA:FALSE",
 		.key_usage = "critical,digitalSignature,nonRepudiation",
 	};

@@ -59,6 +59,11 @@ int ca_make_issuing(EVP_PKEY *root_key, X509 *root, const struct ca_subject *sub
  * critical; CA:FALSE; SKI/AKI; CRL distribution point crl_url when not NULL). */
 int ca_make_tsa(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_subject *subj, int days,
                 const char *crl_url, EVP_PKEY **key, X509 **cert) INK_WUR;
+/* Makes a new P-256 key and a delegated OCSP responder certificate for it signed by the issuing
+ * CA (RFC 6960 4.2.2.2: extendedKeyUsage id-kp-OCSPSigning only, critical; keyUsage
+ * digitalSignature, critical; id-pkix-ocsp-nocheck; CA:FALSE; SKI/AKI; no CRL DP). */
+int ca_make_ocsp(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_subject *subj, int days,
+                 EVP_PKEY **key, X509 **cert) INK_WUR;
 /* Issues a signer's certificate for the public part of subject_key at assurance level 1..4:
  * keyUsage exactly digitalSignature+nonRepudiation, critical, at every level (signing-only keys),
  * no extendedKeyUsage; CA:FALSE critical; SKI/AKI; CRL distribution point crl_url when not NULL;
@@ -68,6 +73,21 @@ int ca_make_tsa(EVP_PKEY *issuer_key, X509 *issuer, const struct ca_subject *sub
 int ca_issue_signer(EVP_PKEY *issuer_key, X509 *issuer, EVP_PKEY *subject_key,
                     const struct ca_subject *subj, int level, const char *policy_oid,
                     const char *crl_url, int days, X509 **cert, char serial_hex[static 33]) INK_WUR;
+
+/* Where a signer's certificate sends relying parties for its status (each NULL for none): the
+ * CRL distribution point and the authorityInfoAccess OCSP responder, URLs as crl_url above. */
+struct ca_urls {
+	const char *crl;
+	const char *ocsp;
+};
+/* ca_issue_signer with both URLs. */
+int ca_issue_signer_ex(EVP_PKEY *issuer_key, X509 *issuer, EVP_PKEY *subject_key,
+                       const struct ca_subject *subj, int level, const char *policy_oid,
+                       const struct ca_urls *urls, int days, X509 **cert,
+                       char serial_hex[static 33]) INK_WUR;
+/* A serial number as ca_cert_info() writes it (upper-case hex); INK_ERR_UNSUPPORTED for a
+ * negative or over-long one. */
+int ca_serial_hex(const ASN1_INTEGER *serial, char out[static 41]) INK_WUR;
 
 /* ---- revocation ---- */
 

@@ -279,3 +279,9 @@ out:
 	BN_free(bn);
 	return r;
 }
+
+int
+ca_serial_hex(const ASN1_INTEGER *serial, char out[static 41])
+{
+	return ca_int_serial_hex(serial, out, 41);
+}

@@ -262,6 +262,7 @@ struct ink_config {
 	char cert_policy_oid[128];   /* certificatePolicies OID of signer certificates ("" none) */
 	char public_url[200];        /* base URL of the public endpoints, e.g. for the CRL */
 	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */
+	char ca_base_url[200];       /* base of the CRL and OCSP URLs in certificates ("" public_url) */
 	char tsa_policy_oid[128];    /* TSA policy of the built-in time-stamp authority */
 	bool tsa_require_synced_clock; /* no time-stamp on a clock that cannot vouch for it */
 	bool allow_software_keys;    /* tests only: level 4 on software keys */
@@ -289,6 +290,9 @@ struct ink_config {
 	int64_t audit_refusal_burst;       /* of these, written singly per source and action */
 	int64_t tsa_rate;                  /* time-stamps per second, whole service (0: no limit) */
 	int64_t tsa_client_rate;           /* time-stamps per second, one signer or address (0: none) */
+	int64_t ocsp_validity;             /* seconds from thisUpdate to nextUpdate */
+	int64_t ocsp_rate;                 /* OCSP responses signed per second, whole service (0: none) */
+	int64_t ocsp_client_rate;          /* ... for one source address (0: none) */
 };
 
 /* Fills cfg with the built-in defaults for data directory dir. */

@@ -60,6 +60,7 @@ static const struct cfg_entry cfg_table[] = {
 	INT("cert_days", cert_days, 1, 3650, "730", "signer certificate lifetime in days"),
 	OID("cert_policy_oid", cert_policy_oid, 0, "", "certificatePolicies OID written into signer certificates (empty: none)"),
 	STR("public_url", public_url, "https://127.0.0.1:8443", "base URL of the public endpoints; the CRL is at PUBLIC_URL/ca/crl"),
+	STR("ca_base_url", ca_base_url, "", "base URL written into issued certificates for their CRL (BASE/ca/crl) and OCSP responder (BASE/ocsp), e.g. the address behind a proxy (empty: public_url); read at certificate issuance"),
 	STR("ca_organization", ca_organization, "inkan", "organization (O=) of the built-in CA and of signer certificates"),
 	OID("tsa_policy_oid", tsa_policy_oid, 1, "0.4.0.2023.1.1", "policy OID of the built-in RFC 3161 time-stamp authority (default: ETSI EN 319 421 best-practices-ts-policy)"),
 	BOOL("tsa_require_synced_clock", tsa_require_synced_clock, "false", "refuse time-stamps (RFC 3161 timeNotAvailable) while the kernel reports the clock unsynchronised or its maximum error above the declared accuracy of 1 s; checked by inkan-sam itself"),
@@ -84,6 +85,9 @@ static const struct cfg_entry cfg_table[] = {
 	INT("audit_refusal_interval", audit_refusal_interval, 1, 86400, "60", "seconds over which refusals of unauthenticated requests are counted per source address; one audit.refusals record per source at the end of each (and at shutdown)"),
 	INT("audit_refusal_burst", audit_refusal_burst, 0, 1000, "5", "refusals of one action from one source address written as records of their own in each audit_refusal_interval before the rest are only counted"),
 	INT("tsa_rate", tsa_rate, 0, 100000, "100", "time-stamp requests a second (/tsa and signatures/timestamp) for the whole service, with a burst of as many (0: no limit); beyond it 429 with Retry-After"),
+	INT("ocsp_validity", ocsp_validity, 300, 7 * 86400, "3600", "seconds from an OCSP response's thisUpdate to its nextUpdate; a pre-produced response (request without nonce) is signed anew after half of it, or at once when the certificate's status changed"),
+	INT("ocsp_rate", ocsp_rate, 0, 100000, "100", "OCSP responses signed a second (requests with a nonce, or not answered from the pre-produced ones) for the whole service, with a burst of as many (0: no limit); beyond it the OCSP answer tryLater"),
+	INT("ocsp_client_rate", ocsp_client_rate, 0, 100000, "20", "OCSP responses signed a second for one source address, with a burst of as many (0: no limit); beyond it the OCSP answer tryLater"),
 	INT("tsa_client_rate", tsa_client_rate, 0, 100000, "20", "time-stamp requests a second for one client (a signer of signatures/timestamp, else the source address of /tsa), with a burst of as many (0: no limit); beyond it 429 with Retry-After"),
 };
 

@@ -156,4 +156,34 @@ int formats_tsa_respond(void *key, void *cert, void *chain, const char *policy_o
                         const struct formats_tsa_req *r, uint8_t **resp, size_t *len,
                         char serial_hex[static 65], int64_t *gen_time) INK_WUR;
 
+/* ---- OCSP requests (RFC 6960), parsed in inkand for the SAM's responder ---- */
+
+/* The largest OCSPRequest accepted, the most CertIDs in one, the largest CertID (DER) and the
+ * largest nonce extension value (keys.h KEYS_OCSP_* are the SAM's same bounds). */
+#define FORMATS_OCSP_REQ_MAX 4096
+#define FORMATS_OCSP_IDS_MAX 8
+#define FORMATS_OCSP_ID_MAX 256
+#define FORMATS_OCSP_NONCE_MAX 64
+struct formats_ocsp_req {
+	uint8_t ids[FORMATS_OCSP_IDS_MAX][FORMATS_OCSP_ID_MAX];  /* each CertID, DER */
+	size_t id_lens[FORMATS_OCSP_IDS_MAX];
+	size_t n;
+	uint8_t nonce[FORMATS_OCSP_NONCE_MAX];                   /* the nonce extension's value */
+	size_t nonce_len;                                        /* 0: no nonce */
+};
+/* Parses exactly len bytes of untrusted DER as one OCSPRequest: 1..FORMATS_OCSP_IDS_MAX
+ * requests, each CertID re-encoded; a nonce extension (at most one) of 1..FORMATS_OCSP_NONCE_MAX
+ * bytes. A signature on the request is ignored (RFC 6960 4.1.2: optional, and anyone may ask).
+ * INK_ERR_INVALID with why[whysz] saying what is wrong. */
+int formats_ocsp_parse(const uint8_t *der, size_t len, struct formats_ocsp_req *out, char *why,
+                       size_t whysz) INK_WUR;
+/* An unsuccessful OCSPResponse (RFC 6960 4.2.1: malformedRequest 1, internalError 2, tryLater
+ * 3, unauthorized 6): unsigned, no responseBytes. DER, malloc'd. */
+#define FORMATS_OCSP_MALFORMED 1
+#define FORMATS_OCSP_INTERNAL 2
+#define FORMATS_OCSP_TRY_LATER 3
+int formats_ocsp_error(int status, uint8_t **resp, size_t *len) INK_WUR;
+/* The DER of resp (an OCSP_RESPONSE *) into *der (malloc'd). */
+int formats_ocsp_der(const void *resp, uint8_t **der, size_t *len) INK_WUR;
+
 #endif

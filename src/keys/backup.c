@@ -390,6 +390,8 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 		goto out;
 	}
 	pt.off = 0;
+	/* A restore may bring another CA or revocations: no pre-produced OCSP answer stands. */
+	keys_ocsp_forget(k);
 	/* All or nothing: the live store is read, replaced and replayed in one transaction. */
 	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
 		goto out;

@@ -30,11 +30,13 @@ keys_set_params(struct keys *k, const struct keys_params *p)
 	k->params = *p;
 	snprintf(k->crl_url, sizeof(k->crl_url), "%s", p->crl_url != NULL ? p->crl_url : "");
 	snprintf(k->arl_url, sizeof(k->arl_url), "%s", p->arl_url != NULL ? p->arl_url : "");
+	snprintf(k->ocsp_url, sizeof(k->ocsp_url), "%s", p->ocsp_url != NULL ? p->ocsp_url : "");
 	snprintf(k->policy_oid, sizeof(k->policy_oid), "%s", p->policy_oid != NULL ? p->policy_oid : "");
 	snprintf(k->organization, sizeof(k->organization), "%s",
 	         p->organization != NULL && *p->organization != '\0' ? p->organization : "inkan");
 	k->params.crl_url = k->crl_url[0] != '\0' ? k->crl_url : NULL;
 	k->params.arl_url = k->arl_url[0] != '\0' ? k->arl_url : NULL;
+	k->params.ocsp_url = k->ocsp_url[0] != '\0' ? k->ocsp_url : NULL;
 	k->params.policy_oid = k->policy_oid[0] != '\0' ? k->policy_oid : NULL;
 	k->params.organization = k->organization;
 	if (k->params.level < 1 || k->params.level > 4 || k->params.cert_days < 1 ||
@@ -81,7 +83,7 @@ store_ca(struct keys *k, const char *name, EVP_PKEY *key, X509 *cert)
 	    (r = ca_cert_der(cert, &cder, &clen)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
-	if (sqlite3_prepare_v2(k->db, "INSERT INTO ca (name, blob, cert) VALUES (?1, ?2, ?3)", -1,
+	if (sqlite3_prepare_v2(k->db, "INSERT OR REPLACE INTO ca (name, blob, cert) VALUES (?1, ?2, ?3)", -1,
 	                       &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -98,6 +100,12 @@ out:
 	free(sealed);
 	free(cder);
 	return r;
+}
+
+int
+keys_ca_store(struct keys *k, const char *name, EVP_PKEY *key, X509 *cert)
+{
+	return store_ca(k, name, key, cert);
 }
 
 /* Loads one CA's certificate, and its private key when key != NULL. */
@@ -150,6 +158,12 @@ out:
 	secmem_free(pt);
 	sqlite3_finalize(st);
 	return r;
+}
+
+int
+keys_ca_load(struct keys *k, const char *name, EVP_PKEY **key, X509 **cert)
+{
+	return load_ca(k, name, key, cert);
 }
 
 static int
@@ -267,7 +281,8 @@ keys_ca_init(struct keys *k)
 	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
 		goto out;
 	if ((r = store_ca(k, "root", rk, rc)) != 0 || (r = store_ca(k, "issuing", ik, ic)) != 0 ||
-	    (r = store_ca(k, "tsa", tk, tc)) != 0 || (r = keys_ca_crl_renew(k, 0)) != 0) {
+	    (r = store_ca(k, "tsa", tk, tc)) != 0 || (r = keys_ca_crl_renew(k, 0)) != 0 ||
+	    (r = keys_ocsp_ensure(k)) != 0) {
 		(void)keys_exec(k, "ROLLBACK");
 		goto out;
 	}
@@ -335,6 +350,14 @@ int
 keys_ca_root_pem(struct keys *k, char **pem)
 {
 	static const char *const names[] = { "root" };
+
+	return pem_of(k, names, 1, pem);
+}
+
+int
+keys_ca_tsa_pem(struct keys *k, char **pem)
+{
+	static const char *const names[] = { "tsa" };
 
 	return pem_of(k, names, 1, pem);
 }
@@ -431,6 +454,7 @@ keys_ca_issue(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, u
 		.country = "JP",
 		.serial_number = subj->serial_number,
 	};
+	const struct ca_urls urls = { .crl = k->params.crl_url, .ocsp = k->params.ocsp_url };
 	EVP_PKEY *ik = NULL;
 	X509 *ic = NULL, *cert = NULL;
 	char s33[33], sd[512], id[512], ser[41];
@@ -441,8 +465,8 @@ keys_ca_issue(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, u
 	serial_hex[0] = '\0';
 	if ((r = load_ca(k, "issuing", &ik, &ic)) != 0)
 		goto out;
-	if ((r = ca_issue_signer(ik, ic, pkey, &cs, k->params.level, k->params.policy_oid,
-	                         k->params.crl_url, k->params.cert_days, &cert, s33)) != 0)
+	if ((r = ca_issue_signer_ex(ik, ic, pkey, &cs, k->params.level, k->params.policy_oid, &urls,
+	                            k->params.cert_days, &cert, s33)) != 0)
 		goto out;
 	if ((r = ca_cert_der(cert, der, len)) != 0 ||
 	    (r = ca_cert_info(cert, sd, sizeof(sd), id, sizeof(id), ser, not_before, not_after)) != 0)
@@ -508,6 +532,7 @@ keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when)
 	sqlite3_finalize(st);
 	if (r != 0)
 		return r;
+	keys_ocsp_forget(k);
 	return keys_ca_crl_renew(k, 0);
 }
 
@@ -541,6 +566,7 @@ keys_ca_crl_witness(struct keys *k, const uint8_t *der, size_t len, size_t *adde
 			goto out;
 		*added += (size_t)sqlite3_changes(k->db);
 	}
+	keys_ocsp_forget(k);
 	r = 0;
 out:
 	if (r != 0) {

@@ -4,6 +4,7 @@
 #include "keys/keys_int.h"
 
 #include <argon2.h>
+#include <limits.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <openssl/core_names.h>
@@ -873,7 +874,7 @@ keys_cred_open(struct keys *k, const char *owner, const char *id, const char *pi
 
 /* A signing context on pkey for alg with md, made once per slice of a batch. */
 static EVP_PKEY_CTX *
-sign_ctx(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md)
+sign_ctx(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md, long pss_salt)
 {
 	EVP_PKEY_CTX *ctx = NULL;
 
@@ -884,7 +885,8 @@ sign_ctx(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md)
 		if (alg->hash_oid == NULL) {
 			if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
 			    EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) != 1 ||
-			    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) != 1)
+			    pss_salt < 0 || pss_salt > INT_MAX ||
+			    EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, (int)pss_salt) != 1)
 				goto fail;
 		} else if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1) {
 			goto fail;
@@ -924,6 +926,7 @@ struct sign_slice {
 	EVP_PKEY *pkey;
 	const struct policy_sig_alg *alg;
 	const EVP_MD *md;
+	long pss_salt;
 	const uint8_t *const *digests;
 	const size_t *digest_lens;
 	uint8_t **sigs;
@@ -936,7 +939,7 @@ static void *
 sign_slice_main(void *arg)
 {
 	struct sign_slice *sl = arg;
-	EVP_PKEY_CTX *ctx = sign_ctx(sl->pkey, sl->alg, sl->md);
+	EVP_PKEY_CTX *ctx = sign_ctx(sl->pkey, sl->alg, sl->md, sl->pss_salt);
 	int max = EVP_PKEY_get_size(sl->pkey);
 	size_t i;
 
@@ -955,7 +958,7 @@ sign_slice_main(void *arg)
  * cores; each thread with its own context on the same key), so one authorization of many
  * hashes runs at the hardware's pace when it has the machine to itself. */
 static int
-sign_batch(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md,
+sign_batch(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md, long pss_salt,
            const uint8_t *const *digests, const size_t *digest_lens, size_t n, size_t threads,
            uint8_t **sigs, size_t *sig_lens)
 {
@@ -974,14 +977,15 @@ sign_batch(EVP_PKEY *pkey, const struct policy_sig_alg *alg, const EVP_MD *md,
 	if (nt > n / SIGN_PER_THREAD_MIN)
 		nt = n / SIGN_PER_THREAD_MIN;
 	if (nt < 2) {
-		struct sign_slice one = { pkey, alg, md, digests, digest_lens, sigs, sig_lens, 0, n, 0 };
+		struct sign_slice one = { pkey, alg, md, pss_salt, digests, digest_lens, sigs, sig_lens,
+		                          0, n, 0 };
 
 		(void)sign_slice_main(&one);
 		return one.r;
 	}
 	per = (n + nt - 1) / nt;
 	for (t = 0; t < nt; t++) {
-		sl[t] = (struct sign_slice){ pkey, alg, md, digests, digest_lens, sigs, sig_lens,
+		sl[t] = (struct sign_slice){ pkey, alg, md, pss_salt, digests, digest_lens, sigs, sig_lens,
 		                             t * per, (t + 1) * per < n ? (t + 1) * per : n, 0 };
 		/* The calling thread signs the last slice itself. */
 		if (t + 1 < nt && pthread_create(&th[t], NULL, sign_slice_main, &sl[t]) == 0)
@@ -1003,6 +1007,7 @@ struct keys_signer {
 	const struct policy_sig_alg *alg;
 	const EVP_MD *md;
 	size_t digest_len;
+	long pss_salt;             /* RSASSA-PSS salt length; -1 for the other algorithms */
 	EVP_PKEY *pkey;            /* software key, decoded for this request */
 	/* inkan p11: the token unwraps, signs and destroys inside sign(). */
 	struct keys *k;
@@ -1014,8 +1019,8 @@ struct keys_signer {
 
 int
 keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
-                 const char *sig_alg, const char *hash_oid, const size_t *digest_lens, size_t n,
-                 struct keys_signer **out)
+                 const char *sig_alg, const char *hash_oid, long pss_salt, const size_t *digest_lens,
+                 size_t n, struct keys_signer **out)
 {
 	static const int kinds[] = {
 		[POLICY_KEY_EC] = KEYS_DEC_EC, [POLICY_KEY_RSA] = KEYS_DEC_RSA,
@@ -1064,6 +1069,18 @@ keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
 		goto out;
 	}
 	sg->type = a->type;
+	/* RSASSA-PSS: the digest length unless asked otherwise, and only what policy allows */
+	sg->pss_salt = -1;
+	if (sg->alg->hash_oid == NULL && a->type == POLICY_KEY_RSA) {
+		sg->pss_salt = pss_salt < 0 ? (long)h->len : pss_salt;
+		if (!policy_pss_salt_ok(a->bits, h->len, sg->pss_salt)) {
+			r = INK_ERR_POLICY;
+			goto out;
+		}
+	} else if (pss_salt >= 0) {
+		r = INK_ERR_POLICY;
+		goto out;
+	}
 	if (sg->s.p11) {
 		sg->p11 = true;
 		if ((r = p11_type(k, sg->s.algo)) < 0)
@@ -1113,12 +1130,11 @@ keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
 		if (digest_lens[i] != sg->digest_len)
 			return INK_ERR_INVALID;
 	if (sg->p11)
-		r = keys_p11_sign(sg->k, sg->kek, sg->s.blob, sg->s.blob_len, sg->type,
-		                  sg->alg->hash_oid == NULL, sg->md, digests, digest_lens, n, sigs,
-		                  sig_lens);
+		r = keys_p11_sign(sg->k, sg->kek, sg->s.blob, sg->s.blob_len, sg->type, sg->pss_salt,
+		                  sg->md, digests, digest_lens, n, sigs, sig_lens);
 	else
-		r = sign_batch(sg->pkey, sg->alg, sg->md, digests, digest_lens, n, threads, sigs,
-		               sig_lens);
+		r = sign_batch(sg->pkey, sg->alg, sg->md, sg->pss_salt, digests, digest_lens, n, threads,
+		               sigs, sig_lens);
 	if (r != 0) {
 		for (i = 0; i < n; i++) {
 			free(sigs[i]);
@@ -1153,7 +1169,7 @@ keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], con
 		sigs[i] = NULL;
 		sig_lens[i] = 0;
 	}
-	if ((r = keys_signer_open(k, id, kek, sig_alg, hash_oid, digest_lens, n, &sg)) != 0)
+	if ((r = keys_signer_open(k, id, kek, sig_alg, hash_oid, -1, digest_lens, n, &sg)) != 0)
 		return r;
 	r = keys_signer_sign(sg, digests, digest_lens, n, 0, sigs, sig_lens);
 	keys_signer_free(sg);

@@ -320,6 +320,8 @@ keys_close(struct keys *k)
 	if (k->db != NULL)
 		sqlite3_close(k->db);
 	free(k->arl);
+	keys_ocsp_forget(k);
+	free(k->ocsp);
 	secmem_free(k->master);
 	secmem_free(k);
 }

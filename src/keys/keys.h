@@ -46,6 +46,7 @@ struct keys_params {
 	int cert_days;                             /* signer certificate lifetime */
 	const char *crl_url;                       /* CRL distribution point of issued certificates */
 	const char *arl_url;                       /* ... of the issuing CA certificate (the root's CRL) */
+	const char *ocsp_url;                      /* authorityInfoAccess OCSP of issued certificates */
 	const char *policy_oid;                    /* certificatePolicies OID, NULL or "" for none */
 	const char *organization;                  /* O= of the built-in CA and of signer certificates */
 	/* PKCS#11 backend: read by keys_set_params only (not kept). */
@@ -65,7 +66,8 @@ int keys_set_params(struct keys *k, const struct keys_params *p) INK_WUR;
 
 /* ---- the built-in CA (its keys sealed in the key store) ---- */
 
-/* Creates root (P-384), issuing CA and TSA certificate once; INK_ERR_EXISTS if present. */
+/* Creates root (P-384), issuing CA, TSA and OCSP responder certificate once; INK_ERR_EXISTS if
+ * present. */
 int keys_ca_init(struct keys *k) INK_WUR;
 /* The chain as PEM (issuing CA, then root); *pem malloc'd. */
 int keys_ca_chain_pem(struct keys *k, char **pem) INK_WUR;
@@ -93,6 +95,42 @@ int keys_tsa_respond(const struct keys_tsa *t, const char *policy_oid,
                      const struct formats_tsa_req *r, uint8_t **resp, size_t *len,
                      char serial_hex[static 65], int64_t *gen_time) INK_WUR;
 void keys_tsa_free(struct keys_tsa *t);
+
+/* The TSA certificate as PEM; *pem malloc'd. */
+int keys_ca_tsa_pem(struct keys *k, char **pem) INK_WUR;
+
+/* ---- the OCSP responder (ocsp.c): RFC 6960 for the issuing CA ---- */
+
+/* Most CertIDs one request may ask about, the largest DER CertID and the largest nonce
+ * extension value (RFC 8954: a nonce of 1..32 octets, inside an OCTET STRING). */
+#define KEYS_OCSP_IDS_MAX 8
+#define KEYS_OCSP_ID_MAX 256
+#define KEYS_OCSP_NONCE_MAX 64
+/* Makes the responder's key and certificate (issued by the issuing CA) when there is none or
+ * the one there ends within 30 days; 0 when one is in place. */
+int keys_ocsp_ensure(struct keys *k) INK_WUR;
+/* What inkand asks: the CertIDs (DER, each re-read here) and the nonce extension's value (NULL:
+ * none). The status is never asked for: it comes from the CA's own records. */
+struct keys_ocsp_req {
+	const uint8_t *const *ids;
+	const size_t *id_lens;
+	size_t n;                  /* 1..KEYS_OCSP_IDS_MAX */
+	const uint8_t *nonce;
+	size_t nonce_len;          /* 1..KEYS_OCSP_NONCE_MAX when nonce != NULL */
+	int64_t validity;          /* seconds from thisUpdate to nextUpdate */
+	bool may_sign;             /* false: answer from the cache only (INK_ERR_BUSY otherwise) */
+};
+/* A successful OCSPResponse (DER, malloc'd) signed by the responder: per CertID good (a
+ * certificate of the issuing CA that is not revoked), revoked (time and reason from the CA's
+ * records) or unknown (another issuer, a digest we do not know, a serial we never issued).
+ * One CertID without a nonce is answered from a cache of pre-produced responses while less
+ * than half its validity has passed and the status it states is still the status now (so a
+ * revocation shows at once); *fresh says whether it was signed now. INK_ERR_INVALID for a
+ * malformed CertID or nonce. */
+int keys_ocsp_respond(struct keys *k, const struct keys_ocsp_req *q, uint8_t **resp, size_t *len,
+                      bool *fresh) INK_WUR;
+/* Forgets every pre-produced response (after a revocation or a restore). */
+void keys_ocsp_forget(struct keys *k);
 
 /* ---- signers' credentials ---- */
 
@@ -171,9 +209,11 @@ int keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32],
  * keys_signer_shared() (a PKCS#11 token session: sign under the lock too); free wipes.
  * sign spreads the batch over at most `threads` threads (0: the machine's cores). */
 struct keys_signer;
+/* pss_salt: RSASSA-PSS's salt length (-1: the digest length), which policy_pss_salt_ok()
+ * must allow for the key (INK_ERR_POLICY otherwise); -1 for every other algorithm. */
 int keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
-                     const char *sig_alg, const char *hash_oid, const size_t *digest_lens,
-                     size_t n, struct keys_signer **out) INK_WUR;
+                     const char *sig_alg, const char *hash_oid, long pss_salt,
+                     const size_t *digest_lens, size_t n, struct keys_signer **out) INK_WUR;
 bool keys_signer_shared(const struct keys_signer *sg);
 int keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
                      const size_t *digest_lens, size_t n, size_t threads, uint8_t **sigs,

@@ -38,6 +38,8 @@ struct keys {
 	struct keys_params params;
 	char crl_url[256];
 	char arl_url[256];         /* the root's CRL (ARL), named in the issuing CA certificate */
+	char ocsp_url[256];        /* the OCSP responder, named in issued certificates */
+	struct keys_ocsp_cache *ocsp; /* pre-produced OCSP responses (ocsp.c) */
 	uint8_t *arl;              /* the last ARL made (DER), remade after CA_CRL_REFRESH */
 	size_t arl_len;
 	int64_t arl_made;
@@ -65,6 +67,12 @@ int keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, siz
 
 /* Runs one statement with no result rows inside the key store; INK_ERR_STORE on failure. */
 int keys_exec(struct keys *k, const char *sql);
+
+/* Loads one of the built-in CA's certificates by name ('root', 'issuing', 'tsa', 'ocsp') and,
+ * when key != NULL, its private key (ca_store.c). INK_ERR_NOT_FOUND when there is none. */
+int keys_ca_load(struct keys *k, const char *name, EVP_PKEY **key, X509 **cert) INK_WUR;
+/* Seals key and stores it with cert under name, replacing what was there. */
+int keys_ca_store(struct keys *k, const char *name, EVP_PKEY *key, X509 *cert) INK_WUR;
 
 /* Issues a signer certificate from the built-in issuing CA for pkey (ca_store.c). */
 int keys_ca_issue(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, uint8_t **der,
@@ -132,9 +140,10 @@ int keys_p11_generate(struct keys *k, enum policy_key_type type, int bits, const
 int keys_p11_check(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN],
                    const uint8_t *blob, size_t len, enum policy_key_type type) INK_WUR;
 /* Unwraps into a sensitive, non-extractable session key, signs n digests (ECDSA -> DER;
- * RSA PKCS#1 v1.5 with DigestInfo; RSASSA-PSS with salt = digest length), destroys it. */
+ * RSA PKCS#1 v1.5 with DigestInfo when pss_salt < 0, else RSASSA-PSS with that salt length,
+ * MGF1 with md), destroys it. */
 int keys_p11_sign(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN],
-                  const uint8_t *blob, size_t len, enum policy_key_type type, bool pss,
+                  const uint8_t *blob, size_t len, enum policy_key_type type, long pss_salt,
                   const EVP_MD *md, const uint8_t *const *digests, const size_t *digest_lens,
                   size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
 /* Re-wraps blob from old_data to new_data, inside the token. */

@@ -760,7 +760,7 @@ out:
 }
 
 static int
-pss_params(const EVP_MD *md, CK_RSA_PKCS_PSS_PARAMS *pp)
+pss_params(const EVP_MD *md, long salt, CK_RSA_PKCS_PSS_PARAMS *pp)
 {
 	switch (EVP_MD_get_type(md)) {
 	case NID_sha256:
@@ -778,7 +778,7 @@ pss_params(const EVP_MD *md, CK_RSA_PKCS_PSS_PARAMS *pp)
 	default:
 		return INK_ERR_POLICY;   /* SHA-3 PSS is not offered in pkcs11 mode */
 	}
-	pp->sLen = (CK_ULONG)EVP_MD_get_size(md);
+	pp->sLen = (CK_ULONG)salt;
 	return 0;
 }
 
@@ -816,7 +816,7 @@ out:
 }
 
 static int
-sign_one(struct keys_p11 *p, CK_OBJECT_HANDLE key, enum policy_key_type type, bool pss,
+sign_one(struct keys_p11 *p, CK_OBJECT_HANDLE key, enum policy_key_type type, long pss_salt,
          const EVP_MD *md, const uint8_t *dg, size_t dglen, uint8_t **sig, size_t *siglen)
 {
 	CK_RSA_PKCS_PSS_PARAMS pp;
@@ -829,8 +829,8 @@ sign_one(struct keys_p11 *p, CK_OBJECT_HANDLE key, enum policy_key_type type, bo
 
 	*sig = NULL;
 	*siglen = 0;
-	if (type == POLICY_KEY_RSA && pss) {
-		if ((r = pss_params(md, &pp)) != 0)
+	if (type == POLICY_KEY_RSA && pss_salt >= 0) {
+		if ((r = pss_params(md, pss_salt, &pp)) != 0)
 			return r;
 		mech.mechanism = CKM_RSA_PKCS_PSS;
 		mech.pParameter = &pp;
@@ -867,7 +867,7 @@ out:
 
 int
 keys_p11_sign(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN], const uint8_t *blob,
-              size_t len, enum policy_key_type type, bool pss, const EVP_MD *md,
+              size_t len, enum policy_key_type type, long pss_salt, const EVP_MD *md,
               const uint8_t *const *digests, const size_t *digest_lens, size_t n, uint8_t **sigs,
               size_t *sig_lens)
 {
@@ -884,7 +884,7 @@ keys_p11_sign(struct keys *k, const uint8_t data[static KEYS_P11_DATA_LEN], cons
 	if ((r = unwrap(k->p11, data, blob, len, type, false, &h)) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if ((r = sign_one(k->p11, h, type, pss, md, digests[i], digest_lens[i], &sigs[i],
+		if ((r = sign_one(k->p11, h, type, pss_salt, md, digests[i], digest_lens[i], &sigs[i],
 		                  &sig_lens[i])) != 0)
 			goto out;
 	r = 0;

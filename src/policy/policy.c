@@ -196,10 +196,26 @@ out:
 	return r;
 }
 
+long
+policy_pss_salt_max(int key_bits, size_t hash_len)
+{
+	/* emLen = ceil((modBits - 1) / 8), sLen <= emLen - hLen - 2 */
+	long em = ((long)key_bits - 1 + 7) / 8;
+
+	return key_bits > 0 && em - (long)hash_len - 2 >= 0 ? em - (long)hash_len - 2 : -1;
+}
+
+bool
+policy_pss_salt_ok(int key_bits, size_t hash_len, long salt)
+{
+	return salt == (long)hash_len || (salt > (long)hash_len &&
+	                                  salt == policy_pss_salt_max(key_bits, hash_len));
+}
+
 int
 policy_resolve_sign(const char *sign_oid, const char *hash_oid, const uint8_t *pss_der,
                     size_t pss_len, const struct policy_sig_alg **alg, const char **hash,
-                    char *why, size_t whysz)
+                    long *pss_salt, char *why, size_t whysz)
 {
 	const struct policy_sig_alg *a = NULL;
 	const struct policy_hash_alg *h = NULL;
@@ -208,6 +224,7 @@ policy_resolve_sign(const char *sign_oid, const char *hash_oid, const uint8_t *p
 
 	*alg = NULL;
 	*hash = NULL;
+	*pss_salt = -1;
 	if (sign_oid == NULL)
 		return refuse(why, whysz, "Missing signAlgo");
 	if (hash_oid != NULL && *hash_oid != '\0' && (h = policy_hash_by_oid(hash_oid)) == NULL)
@@ -227,11 +244,16 @@ policy_resolve_sign(const char *sign_oid, const char *hash_oid, const uint8_t *p
 				return refuse(why, whysz, "signAlgoParams and hashAlgorithmOID disagree");
 			if ((h = policy_hash_by_oid(pss_hash)) == NULL)
 				return refuse(why, whysz, "RSASSA-PSS digest not allowed (SHA-1 refused)");
-			if (salt != (long)h->len)
-				return refuse(why, whysz, "RSASSA-PSS salt length must equal the digest length");
+			/* the key's size is the SAM's to know: here only what no key could allow */
+			if (salt != (long)h->len &&
+			    (salt < (long)h->len ||
+			     salt > policy_pss_salt_max(POLICY_RSA_BITS_MAX, h->len)))
+				return refuse(why, whysz, "RSASSA-PSS salt length must be the digest length "
+				              "or the maximum for the key (emLen - hLen - 2)");
 		}
 		if (h == NULL)
 			return refuse(why, whysz, "RSASSA-PSS needs signAlgoParams or hashAlgorithmOID");
+		*pss_salt = pss_der != NULL && pss_len > 0 ? salt : (long)h->len;
 	} else {
 		a = policy_sig_alg_by_oid(sign_oid);
 		if (a != NULL && a->hash_oid != NULL) {

@@ -39,12 +39,19 @@ int policy_check_key(enum policy_key_type type, int bits, const char *curve, int
 /* Resolves what a CSC client asked for into one allowed signature algorithm and its digest:
  * sign_oid may be a specific algorithm (ecdsa-with-SHA256, sha256WithRSAEncryption, ...), a key
  * OID (rsaEncryption, ecPublicKey: the digest then comes from hash_oid), or RSASSA-PSS with
- * DER parameters pss_der (or hash_oid; salt length = digest length, MGF1 with the same digest).
- * hash_oid, when given, must agree. *alg and *hash (a digest OID) set on success; INK_ERR_POLICY
- * with why[] otherwise. */
+ * DER parameters pss_der (MGF1 with the same digest; the salt length as policy_pss_salt_ok()
+ * may allow for some key) or hash_oid alone (salt length = digest length). hash_oid, when
+ * given, must agree. *alg, *hash (a digest OID) and *pss_salt (the salt length in bytes for
+ * RSASSA-PSS, -1 otherwise) set on success; INK_ERR_POLICY with why[] otherwise. */
 int policy_resolve_sign(const char *sign_oid, const char *hash_oid, const uint8_t *pss_der,
                         size_t pss_len, const struct policy_sig_alg **alg, const char **hash,
-                        char *why, size_t whysz) INK_WUR;
+                        long *pss_salt, char *why, size_t whysz) INK_WUR;
+/* RSASSA-PSS salt lengths. RFC 8017 9.1.1 allows 0..emLen-hLen-2; the service signs with the
+ * two that CSC clients ask for: the digest length (hash_len) and the maximum for the key. */
+long policy_pss_salt_max(int key_bits, size_t hash_len);
+bool policy_pss_salt_ok(int key_bits, size_t hash_len, long salt) INK_WUR;
+/* The largest RSA key policy_check_key() allows (bits). */
+#define POLICY_RSA_BITS_MAX 4096
 /* The OIDs a key of this type can sign with, key OID first (credentials/info key/algo). */
 size_t policy_algos_for_key(enum policy_key_type type, const char **out, size_t max);
 

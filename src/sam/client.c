@@ -819,6 +819,14 @@ sam_ca_chain(struct sam_client *c, char **pem)
 }
 
 int
+sam_ca_tsa(struct sam_client *c, char **pem)
+{
+	size_t n;
+
+	return bytes_call(c, SAM_MSG_CA_TSA, NULL, (uint8_t **)pem, &n);
+}
+
+int
 sam_ca_crl(struct sam_client *c, uint8_t **der, size_t *len)
 {
 	return bytes_call(c, SAM_MSG_CA_CRL, NULL, der, len);
@@ -896,8 +904,9 @@ out:
 int
 sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 32],
          const char *cred, const uint8_t sad[static SAM_SAD_LEN], const char *sig_alg,
-         const char *hash_oid, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
-         uint8_t **sigs, size_t *sig_lens, char serial[static 41])
+         const char *hash_oid, long pss_salt, const uint8_t *const *hashes,
+         const size_t *hash_lens, size_t n, uint8_t **sigs, size_t *sig_lens,
+         char serial[static 41])
 {
 	struct exch x;
 	const uint8_t *p;
@@ -916,6 +925,7 @@ sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 3
 	    (r = buf_put_string(&x.req, sad, SAM_SAD_LEN)) != 0 ||
 	    (r = buf_put_cstring(&x.req, sig_alg)) != 0 ||
 	    (r = buf_put_cstring(&x.req, hash_oid != NULL ? hash_oid : "")) != 0 ||
+	    (r = buf_put_u32(&x.req, pss_salt >= 0 ? (uint32_t)pss_salt : UINT32_MAX)) != 0 ||
 	    (r = put_hashes(&x.req, hashes, hash_lens, n)) != 0)
 		goto out;
 	if ((r = sam_call(c, &x.req, &x.rep)) != 0)
@@ -1137,6 +1147,49 @@ sam_tsa_stamp(struct sam_client *c, const struct formats_tsa_req *tr, uint8_t **
 	memcpy(*resp, p, n);
 	*len = n;
 	*gen_time = (int64_t)gen;
+out:
+	exch_free(&x);
+	return r;
+}
+
+/* ---- OCSP ---- */
+
+int
+sam_ocsp(struct sam_client *c, bool may_sign, const uint8_t *nonce, size_t nonce_len,
+         const uint8_t *const *ids, const size_t *id_lens, size_t n, uint8_t **resp, size_t *len,
+         bool *fresh)
+{
+	struct exch x;
+	const uint8_t *p;
+	size_t plen, i;
+	uint8_t f = 0;
+	int r;
+
+	*resp = NULL;
+	*len = 0;
+	*fresh = false;
+	exch_init(&x, SAM_MSG_OCSP, &r);
+	if (r != 0 || (r = buf_put_u8(&x.req, may_sign ? 1 : 0)) != 0 ||
+	    (r = buf_put_string(&x.req, nonce, nonce != NULL ? nonce_len : 0)) != 0 ||
+	    (r = buf_put_u32(&x.req, (uint32_t)n)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((r = buf_put_string(&x.req, ids[i], id_lens[i])) != 0)
+			goto out;
+	if ((r = sam_call(c, &x.req, &x.rep)) != 0)
+		goto out;
+	if (buf_get_string_ptr(&x.rep, &p, &plen, SAM_FRAME_MAX) != 0 ||
+	    buf_get_u8(&x.rep, &f) != 0 || f > 1 || buf_remaining(&x.rep) != 0 || plen == 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((*resp = malloc(plen)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(*resp, p, plen);
+	*len = plen;
+	*fresh = f == 1;
 out:
 	exch_free(&x);
 	return r;

@@ -47,8 +47,9 @@ enum sam_msg {
 	/* Signing (SCAL2): session (signer), cred, otp, pin, hash OID ("" unknown), u32 ttl, u32 n,
 	 * n x string hash -> string sad(32), u64 otp step, u64 expires, cstring serial */
 	SAM_MSG_AUTHORIZE = 23,
-	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 n,
-	 * n x string hash -> u32 n, n x string signature, cstring serial */
+	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 PSS
+	 * salt length (0xFFFFFFFF: not RSASSA-PSS), u32 n, n x string hash -> u32 n,
+	 * n x string signature, cstring serial */
 	SAM_MSG_SIGN = 24,
 	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing) */
 	/* Audit log (40-49). head = u64 size, string root(32), u64 time, string sig. */
@@ -68,6 +69,12 @@ enum sam_msg {
 	 * -> string TimeStampResp DER, cstring serial (hex), u64 genTime. The SAM's own
 	 * tsa_policy_oid is the policy. */
 	SAM_MSG_TSA_STAMP = 30,
+	/* RFC 6960 (31): u8 may_sign, string nonce extension value ("" none), u32 n (1..8),
+	 * n x string CertID DER -> string OCSPResponse DER, u8 fresh (signed now, not cached).
+	 * The status of each certificate is the SAM's own finding (keys_ocsp_respond); without
+	 * may_sign only a pre-produced response is given (else INK_ERR_BUSY). */
+	SAM_MSG_OCSP = 31,
+	SAM_MSG_CA_TSA = 28,       /* -> string PEM (the TSA certificate alone) */
 	/* Persons and sessions (50-69), see sam/persons.c. */
 	SAM_MSG_BOOTSTRAP = 50,    /* id, username, init token -> cstring seed, cstring pseudonym */
 	/* id, session, otp, activation code (before enrolment), source -> u32 roles, u8 setup, u64 step */
@@ -260,7 +267,7 @@ int sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[s
 /* Signs n hashes under a SAD; sigs[i] malloc'd. */
 int sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 32],
              const char *cred, const uint8_t sad[static SAM_SAD_LEN], const char *sig_alg,
-             const char *hash_oid, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+             const char *hash_oid, long pss_salt, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
              uint8_t **sigs, size_t *sig_lens, char serial[static 41]) INK_WUR;
 int sam_sad_drop(struct sam_client *c, const uint8_t sad[static SAM_SAD_LEN]) INK_WUR;
 
@@ -293,6 +300,15 @@ int sam_log_close(struct sam_client *c) INK_WUR;
 struct formats_tsa_req;
 int sam_tsa_stamp(struct sam_client *c, const struct formats_tsa_req *r, uint8_t **resp,
                   size_t *len, char serial_hex[static 65], int64_t *gen_time) INK_WUR;
+
+/* An OCSP response by the built-in responder (keys_ocsp_respond decides every status). ids:
+ * the request's CertIDs (DER); nonce: its nonce extension value (NULL none). may_sign false:
+ * only a pre-produced response (INK_ERR_BUSY when none is fresh). *resp malloc'd. */
+int sam_ocsp(struct sam_client *c, bool may_sign, const uint8_t *nonce, size_t nonce_len,
+             const uint8_t *const *ids, const size_t *id_lens, size_t n, uint8_t **resp,
+             size_t *len, bool *fresh) INK_WUR;
+/* The TSA certificate as PEM (*pem malloc'd, NUL-terminated). */
+int sam_ca_tsa(struct sam_client *c, char **pem) INK_WUR;
 
 /* ---- server side, in inkan-sam ---- */
 

@@ -106,6 +106,9 @@ int sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf
 /* The built-in TSA (tsa.c). */
 int sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 
+/* The OCSP responder and the TSA certificate (ocsp.c). */
+int sam_handle_ocsp(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_ca_tsa(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 /* Handlers of the audit log (log.c). */
 int sam_handle_log_head(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;

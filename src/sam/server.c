@@ -553,6 +553,8 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_LOG_PENDING] = sam_handle_log_pending,
 	[SAM_MSG_LOG_CLOSE] = sam_handle_log_close,
 	[SAM_MSG_TSA_STAMP] = sam_handle_tsa_stamp,
+	[SAM_MSG_OCSP] = sam_handle_ocsp,
+	[SAM_MSG_CA_TSA] = sam_handle_ca_tsa,
 	[SAM_MSG_BOOTSTRAP] = sam_handle_bootstrap,
 	[SAM_MSG_LOGIN] = sam_handle_login,
 	[SAM_MSG_LOGOUT] = sam_handle_logout,
@@ -592,18 +594,21 @@ open_keys(const struct ink_config *cfg, struct sam_state *s, struct keys **out)
 		.pkcs11_pin_file = cfg->pkcs11_pin_file,
 		.external_ca_file = cfg->external_ca_file,
 	};
-	char dir[1024], crl_url[256], arl_url[256];
+	const char *base = cfg->ca_base_url[0] != '\0' ? cfg->ca_base_url : cfg->public_url;
+	char dir[1024], crl_url[256], arl_url[256], ocsp_url[256];
 	struct keys *k = NULL;
 	int r;
 
 	*out = NULL;
 	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0)
 		return r;
-	if (snprintf(crl_url, sizeof(crl_url), "%s/ca/crl", cfg->public_url) >= (int)sizeof(crl_url) ||
-	    snprintf(arl_url, sizeof(arl_url), "%s/ca/arl", cfg->public_url) >= (int)sizeof(arl_url))
+	if (snprintf(crl_url, sizeof(crl_url), "%s/ca/crl", base) >= (int)sizeof(crl_url) ||
+	    snprintf(arl_url, sizeof(arl_url), "%s/ca/arl", base) >= (int)sizeof(arl_url) ||
+	    snprintf(ocsp_url, sizeof(ocsp_url), "%s/ocsp", base) >= (int)sizeof(ocsp_url))
 		return INK_ERR_CONFIG;
 	p.crl_url = crl_url;
 	p.arl_url = arl_url;
+	p.ocsp_url = ocsp_url;
 	if ((r = keys_open(dir, &k)) != 0) {
 		log_error("cannot open the key manager in %s: %s", dir, ink_err_str(r));
 		return r;
@@ -809,6 +814,9 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");
+	/* a data directory from before the OCSP responder gets its key and certificate now */
+	if (keys_ocsp_ensure(s.keys) != 0)
+		log_error("cannot make the OCSP responder's key and certificate");
 	/* Every start is the SAM's own record: a restart between a log's close and its next
 	 * records is there for the auditor to see. */
 	sam_act_begin(&s);

@@ -193,6 +193,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	struct keys_signer *sg = NULL;
 	uint8_t *kek = NULL, **sigs = NULL;
 	size_t *sig_lens = NULL, threads;
+	uint32_t salt = 0;
 	bool shared, held = false;
 	int r;
 
@@ -205,7 +206,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	    buf_get_cstring(req, cred, sizeof(cred)) != 0 ||
 	    buf_get_string_ptr(req, &sad, &sad_len, SAD_ID_LEN) != 0 || sad_len != SAD_ID_LEN ||
 	    buf_get_cstring(req, sig_alg, sizeof(sig_alg)) != 0 ||
-	    buf_get_cstring(req, hash_oid, sizeof(hash_oid)) != 0 || get_hashes(req, h) != 0 ||
+	    buf_get_cstring(req, hash_oid, sizeof(hash_oid)) != 0 || buf_get_u32(req, &salt) != 0 ||
+	    (salt != UINT32_MAX && salt > 4096) || get_hashes(req, h) != 0 ||
 	    buf_remaining(req) != 0) {
 		r = INK_ERR_PROTOCOL;
 		goto out;
@@ -232,7 +234,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		goto out;
 	}
 	r = keys_signer_open(s->keys, cred, kek, sig_alg, hash_oid[0] != '\0' ? hash_oid : NULL,
-	                     h->len, h->n, &sg);
+	                     salt == UINT32_MAX ? -1 : (long)salt, h->len, h->n, &sg);
 	if (r == INK_ERR_DISABLED || r == INK_ERR_LOCKED || r == INK_ERR_EXPIRED) {
 		/* The key changed state since the authorization: the SAD dies with it. */
 		sad_drop(s->sads, sad);

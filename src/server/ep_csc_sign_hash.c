@@ -41,6 +41,7 @@ ep_csc_sign_hash(struct srv_request *rq)
 	uint8_t **raw = NULL, **sigs = NULL, *params = NULL;
 	size_t *lens = NULL, *sig_lens = NULL, plen = 0, i;
 	const char *hash = NULL;
+	long salt = -1;
 	char why[200], *b64 = NULL;
 	json_t *arr = NULL;
 	int r;
@@ -61,7 +62,7 @@ ep_csc_sign_hash(struct srv_request *rq)
 		            "Invalid parameter signAlgoParams: base64 DER expected");
 		goto out;
 	}
-	if (policy_resolve_sign(req.sign_algo, req.hash_oid, params, plen, &alg, &hash, why,
+	if (policy_resolve_sign(req.sign_algo, req.hash_oid, params, plen, &alg, &hash, &salt, why,
 	                        sizeof(why)) != 0) {
 		req_audit_refusal(rq, "csc.signHash", why);
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", why);
@@ -75,7 +76,7 @@ ep_csc_sign_hash(struct srv_request *rq)
 		goto out;
 	}
 	r = auth_csc_sign(&rq->srv->actx, &rq->areq, &rq->who, req.credential_id, req.sad, alg->oid,
-	                  hash, (const uint8_t *const *)raw, lens, req.hashes.n, sigs, sig_lens);
+	                  hash, salt, (const uint8_t *const *)raw, lens, req.hashes.n, sigs, sig_lens);
 	if (r != 0) {
 		reply_csc_err(rq, r);
 		goto out;

@@ -427,7 +427,8 @@ main(int argc, char **argv)
 	if ((r = audit_refusals_new(s.st, s.cfg.audit_refusal_interval,
 	                            (unsigned)s.cfg.audit_refusal_burst, REFUSAL_SOURCES,
 	                            &s.refusals)) != 0 ||
-	    (r = srv_rate_new(s.cfg.tsa_rate, s.cfg.tsa_client_rate, TSA_CLIENTS, &s.tsa_rate)) != 0) {
+	    (r = srv_rate_new(s.cfg.tsa_rate, s.cfg.tsa_client_rate, TSA_CLIENTS, &s.tsa_rate)) != 0 ||
+	    (r = srv_rate_new(s.cfg.ocsp_rate, s.cfg.ocsp_client_rate, TSA_CLIENTS, &s.ocsp_rate)) != 0) {
 		log_error("cannot set up the refusal counts and rate limits: %s", ink_err_str(r));
 		goto out;
 	}
@@ -484,6 +485,7 @@ out:
 	audit_log_stop();
 	audit_refusals_free(s.refusals);
 	srv_rate_free(s.tsa_rate);
+	srv_rate_free(s.ocsp_rate);
 	sam_client_free(s.sam);
 	store_close(s.st);
 	if (s.tls_key != NULL) {

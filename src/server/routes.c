@@ -59,6 +59,9 @@ const struct srv_route srv_routes[] = {
 	{ .method = "GET", .path = "/ca/crl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_crl },
 	{ .method = "GET", .path = "/ca/arl", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_arl },
 	{ .method = "GET", .path = "/ca/cert", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_cert },
+	{ .method = "GET", .path = "/ca/tsa", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_tsa },
+	{ .method = "POST", .path = "/ocsp", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ocsp, .own_media = true },
+	{ .method = "GET", .path = "/ocsp/{}", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ocsp_get, .tail = true },
 	{ .method = "GET", .path = "/ca/audit-key", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_audit_key },
 	{ .method = "POST", .path = "/tsa", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_tsa, .own_media = true },
 	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },
@@ -121,11 +124,13 @@ srv_pct_decode(const char *p, size_t n, char *out, size_t outsz, bool slash)
 
 /* Matches url (as sent: MHD decodes nothing, http.c) against pattern, segment by segment: a
  * static segment matches its literal text only (no percent-encoded form of it), a "{}" segment
- * is captured into rq->params decoded exactly once. A decoded '/' is refused; a route that
- * must take one (a base64 OCSP request in the path) would need a flag of its own. */
+ * is captured into rq->params decoded exactly once. A decoded '/' is refused, except in the last
+ * "{}" of a tail route (a base64 OCSP request in the path), which takes the rest of the url. */
 static bool
-path_match(const char *pattern, const char *url, struct srv_request *rq)
+path_match(const char *pattern, bool tail, const char *url, struct srv_request *rq)
 {
+	bool last;
+
 	const char *p = pattern, *u = url, *pe, *ue;
 	unsigned np = 0;
 
@@ -141,9 +146,12 @@ path_match(const char *pattern, const char *url, struct srv_request *rq)
 		if (ue == NULL)
 			ue = u + strlen(u);
 		if (pe - p == 2 && p[0] == '{' && p[1] == '}') {
+			last = tail && *pe == '\0';
+			if (last)
+				ue = u + strlen(u);
 			if (np >= SRV_MAX_PARAMS ||
 			    !srv_pct_decode(u, (size_t)(ue - u), rq->params[np], sizeof(rq->params[np]),
-			                    false))
+			                    last))
 				return false;
 			np++;
 		} else if (pe - p != ue - u || strncmp(p, u, (size_t)(pe - p)) != 0) {
@@ -171,7 +179,7 @@ srv_route_find(struct srv_request *rq, char *allow, size_t allowsz)
 	for (i = 0; i < srv_routes_len; i++) {
 		const struct srv_route *rt = &srv_routes[i];
 
-		if (!(rt->classes & rq->listener->classes) || !path_match(rt->path, rq->url, rq))
+		if (!(rt->classes & rq->listener->classes) || !path_match(rt->path, rt->tail, rq->url, rq))
 			continue;
 		if (strcmp(rt->method, rq->method) == 0) {
 			hit = rt;

@@ -66,6 +66,7 @@ struct srv {
 	struct store *st;
 	struct audit_refusals *refusals; /* refusals of unauthenticated requests, counted */
 	struct srv_rate *tsa_rate;       /* the built-in TSA's rate limit */
+	struct srv_rate *ocsp_rate;      /* the OCSP responder's, for responses signed on demand */
 	struct sam_client *sam;
 	struct auth_ctx actx;
 	struct srv_listener ls[SRV_MAX_LISTENERS];
@@ -134,6 +135,7 @@ struct srv_route {
 	enum srv_gate gate;    /* the bounded kind of work it does (holds a slot of it) */
 	srv_handler fn;
 	bool own_media;        /* a body that is not JSON: the handler checks its Content-Type */
+	bool tail;             /* the last "{}" takes the rest of the path, '/' and %2F included */
 };
 
 /* The routing table (routes.c). */
@@ -305,6 +307,9 @@ void ep_csc_authorize(struct srv_request *rq);
 void ep_csc_sign_hash(struct srv_request *rq);
 void ep_verify(struct srv_request *rq);
 void ep_tsa(struct srv_request *rq);
+void ep_ocsp(struct srv_request *rq);
+void ep_ocsp_get(struct srv_request *rq);
+void ep_ca_tsa(struct srv_request *rq);
 void ep_csc_timestamp(struct srv_request *rq);
 
 /* The built-in TSA, shared by /tsa and signatures/timestamp (ep_tsa.c): a TimeStampResp from

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """sam_conc: a compromised inkand on several SAM channels at once.
 Usage: sam_conc.py INKAN_SAM DATA FACTS.json LOG"""
-import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, threading, time
+import hashlib, json, os, socket, struct, subprocess, sys, threading, time
 
 PING, KEY_CREATE, KEY_GET, KEY_REVOKE, AUTHORIZE, SIGN = 1, 10, 12, 15, 23, 24
 LOGIN, PERSON_GET, LOG_PENDING = 51, 60, 42
@@ -27,23 +27,12 @@ def ok(msg):
     print("sam_conc: ok - " + msg, flush=True)
 
 
-def u8(v): return struct.pack(">B", v)
-def u32(v): return struct.pack(">I", v)
-def u64(v): return struct.pack(">Q", v & 0xFFFFFFFFFFFFFFFF)
-def string(b): return u32(len(b)) + b
-def cstr(s): return string(s.encode())
+# the SAM protocol's encodings and TOTP, as the single-channel attacker speaks them
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sam_hostile import cstr, get_string, string, totp, u8, u32, u64  # noqa: E402
 
-
-def get_string(b, off):
-    n = struct.unpack(">I", b[off:off + 4])[0]
-    return b[off + 4:off + 4 + n], off + 4 + n
-
-
-def totp(secret_b32, step):
-    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
-    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    off = mac[-1] & 0x0F
-    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+# SAM_MSG_SIGN's salt: none (not RSASSA-PSS)
+NO_SALT = u32(0xFFFFFFFF)
 
 
 class Chan:
@@ -172,7 +161,7 @@ def main():
     if status_after_lock == 2 and locked_at < res["authz_done"] and ar == 0:
         sad, _ = get_string(arep, 0)
         sr, _ = c[3].call(u8(SIGN) + cstr(alice["id"]) + string(sess["alice"]) + cstr(alice["cred"]) +
-                          string(sad) + cstr("1.2.840.10045.4.3.2") + cstr("") + u32(1) + string(b"\x42" * 32))
+                          string(sad) + cstr("1.2.840.10045.4.3.2") + cstr("") + NO_SALT + u32(1) + string(b"\x42" * 32))
         finding("alice was LOCKED (after %d wrong codes) before her authorization returned, and the "
              "SAM still minted a SAD for her; SIGN with it -> %d (0 = signed for a locked person)"
              % (len(codes), sr))
@@ -203,7 +192,7 @@ def main():
     def signs(ch, n):
         for _ in range(n):
             r, _ = ch.call(u8(SIGN) + cstr(alice["id"]) + string(sess["alice"]) + cstr(alice["cred"]) +
-                           string(os.urandom(32)) + cstr("1.2.840.10045.4.3.2") + cstr("") + u32(1) +
+                           string(os.urandom(32)) + cstr("1.2.840.10045.4.3.2") + cstr("") + NO_SALT + u32(1) +
                            string(os.urandom(32)))
             count(("sam.sign", alice["id"], r))
 
@@ -273,7 +262,7 @@ def main():
         for i in order:
             t = time.time()
             r, _ = ch.call(u8(SIGN) + cstr(bob["id"]) + string(sess["bob"]) + cstr(kb) + string(sad) +
-                           cstr("1.2.840.10045.4.3.2") + cstr("") + u32(1) + string(hashes[i]))
+                           cstr("1.2.840.10045.4.3.2") + cstr("") + NO_SALT + u32(1) + string(hashes[i]))
             if r == 0:
                 with lock:
                     signed[i] = signed.get(i, 0) + 1

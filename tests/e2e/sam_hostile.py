@@ -362,4 +362,5 @@ def main():
     sam.close()
 
 
-main()
+if __name__ == "__main__":
+    main()

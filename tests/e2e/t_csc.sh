@@ -37,6 +37,7 @@ verify() {
 	local opts=(-pkeyopt "digest:$alg")
 	case "$mode" in
 	pss) opts+=(-pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:digest) ;;
+	pssmax) opts+=(-pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:max) ;;
 	esac
 	openssl pkeyutl -verify -pubin -inkey "$T/$cred.pub.pem" -in "$T/dg.$alg.$i.bin" \
 		-sigfile "$T/sig.$i" "${opts[@]}" >/dev/null 2>&1 ||
@@ -101,7 +102,7 @@ for spec in "$K256 sha256 ecdsa 1.2.840.10045.4.3.2" "$K384 sha384 ecdsa 1.2.840
 done
 # RSA-3072: one SAD for 12 hashes, spent by four signature algorithms.
 pubkey "$alice" "$KR3"
-mapfile -t H256 < <(digests sha256 6)
+mapfile -t H256 < <(digests sha256 7)
 mapfile -t H512 < <(digests sha512 3)
 mapfile -t H384 < <(digests sha384 3)
 authorize alice "$alice" "$KR3" "${H256[@]}" "${H512[@]}" "${H384[@]}"
@@ -115,10 +116,23 @@ PSS256=$(printf '3034a00f300d06096086480165030402010500a11c301a06092a864886f70d0
 for i in 1 2 3; do cp "$T/dg.sha256.$((i + 3)).bin" "$T/dg.sha256.$i.bin"; done
 sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.10 "" "$PSS256" "${H256[@]:3:3}"
 check_sigs "$KR3" sha256 pss
+# RSASSA-PSS with the maximum salt for the key (RSA-3072, SHA-256: 384 - 32 - 2 = 350), as
+# common CSC clients ask; any other salt is refused, before (no key could allow 20) or by the
+# SAM (351 is no RSA-3072's maximum), and the SAD is not spent by a refusal.
+pss_params() { printf '3035a00f300d06096086480165030402010500a11c301a06092a864886f70d010108300d06096086480165030402010500a2040202%s' "$1" | xxd -r -p | base64 -w0; }
+PSS20=$(printf '3034a00f300d06096086480165030402010500a11c301a06092a864886f70d010108300d06096086480165030402010500a203020114' | xxd -r -p | base64 -w0)
+sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.10 "" "$PSS20" "${H256[6]}"
+expect_status 400
+printf '%s' "$BODY" | grep -q 'salt' || fail "a 20-byte PSS salt was not refused for its salt: $BODY"
+sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.10 "" "$(pss_params 015f)" "${H256[6]}"
+expect_status 400
+cp "$T/dg.sha256.7.bin" "$T/dg.sha256.1.bin"
+sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.10 "" "$(pss_params 015e)" "${H256[6]}"
+check_sigs "$KR3" sha256 pssmax
 # rsaEncryption + hash, as CSC v1 clients send it.
 sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.1 2.16.840.1.101.3.4.2.2 "" "${H384[@]}"
 check_sigs "$KR3" sha384 pkcs1
-ok "RSA-3072: PKCS#1 v1.5 SHA-256/512, RSASSA-PSS with DER params, rsaEncryption + SHA-384"
+ok "RSA-3072: PKCS#1 v1.5 SHA-256/512, RSASSA-PSS with DER params (digest and maximum salt; others refused), rsaEncryption + SHA-384"
 
 # Ed25519 cannot sign a hash: refused clearly, at sign time.
 mapfile -t H < <(digests sha256 1)

@@ -8,7 +8,17 @@
 
 init_data
 fast_argon2
+# The certificates name the CA's OCSP responder (AIA), which pdfsig's NSS asks (over HTTP only,
+# failing the certificate when it cannot): a plain HTTP proxy in front of inkand's /ocsp, as a
+# deployment would put one, named by ca_base_url.
+python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" "$DATA/tls/cert.pem" \
+	</dev/null >/dev/null 2>>"$LOG" &
+OCSP_PROXY=$!
+for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
+[ -s "$T/ocsp-port" ] || fail "the OCSP proxy did not start"
+conf ca_base_url "http://127.0.0.1:$(cat "$T/ocsp-port")"
 start_inkand
+printf '%s\n' "$URL" >"$T/ocsp-target"
 
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
 ro=$(mkactive "$so" ro1 registration_officer)
@@ -391,10 +401,12 @@ ok "$ntok time-stamps and $nref refusals are in the audit trail as tsa.timestamp
 stop_inkand
 conf tsa_policy_oid 1.2.392.200091.9.9
 start_inkand
+printf '%s\n' "$URL" >"$T/ocsp-target"
 http POST /tsa -H 'Content-Type: application/timestamp-query' --data-binary "@$T/q1.tsq"
 expect_status 200
 openssl ts -reply -in "$T/body" -text 2>/dev/null | grep -q 'Policy OID: 1.2.392.200091.9.9' || fail "tsa_policy_oid not used"
 ok "tsa_policy_oid sets the TSA policy"
 
 check_no_secrets_in_dbs
+kill "$OCSP_PROXY" 2>/dev/null || true
 finish

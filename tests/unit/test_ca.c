@@ -613,26 +613,37 @@ test_signer_validity_clamped(void **state)
 	EVP_PKEY_free(key);
 }
 
+/* Writes x as name beside the root and the issuing CA, checks that openssl verifies it for
+ * purpose, and returns its -text (malloc'd). */
+static char *
+ee_text(struct pki *p, const char *name, X509 *x, const char *purpose)
+{
+	char path[128], want[160], *text;
+
+	write_cert(p, "root.pem", p->root);
+	write_cert(p, "issuing.pem", p->issuing);
+	write_cert(p, name, x);
+	text = run_ok("cd '%s' && openssl verify -x509_strict -purpose %s -CAfile root.pem "
+	              "-untrusted issuing.pem %s", p->dir, purpose, name);
+	snprintf(want, sizeof(want), "%s: OK", name);
+	assert_non_null(strstr(text, want));
+	free(text);
+	path_in(p, name, path, sizeof(path));
+	return run_ok("openssl x509 -in '%s' -noout -text", path);
+}
+
 static void
 test_tsa(void **state)
 {
 	struct pki *p = *state;
 	EVP_PKEY *key = NULL;
 	X509 *x = NULL;
-	char path[128], line[128], *text;
+	char line[128], *text;
 
 	assert_int_equal(ca_make_tsa(p->issuing_key, p->issuing, &tsa_subj, 1825, CRL_URL, &key, &x),
 	                 0);
 	assert_int_equal(X509_check_private_key(x, key), 1);
-	write_cert(p, "root.pem", p->root);
-	write_cert(p, "issuing.pem", p->issuing);
-	write_cert(p, "tsa.pem", x);
-	text = run_ok("cd '%s' && openssl verify -x509_strict -purpose timestampsign -CAfile root.pem "
-	              "-untrusted issuing.pem tsa.pem", p->dir);
-	assert_non_null(strstr(text, "tsa.pem: OK"));
-	free(text);
-	path_in(p, "tsa.pem", path, sizeof(path));
-	text = run_ok("openssl x509 -in '%s' -noout -text", path);
+	text = ee_text(p, "tsa.pem", x, "timestampsign");
 	line_after(text, "X509v3 Extended Key Usage: critical", line, sizeof(line));
 	assert_string_equal(line, "Time Stamping");
 	line_after(text, "X509v3 Key Usage: critical", line, sizeof(line));
@@ -644,6 +655,48 @@ test_tsa(void **state)
 	free(text);
 	X509_free(x);
 	EVP_PKEY_free(key);
+}
+
+/* The OCSP responder: id-kp-OCSPSigning only (critical), digitalSignature, nocheck, no CRL DP;
+ * and a signer's certificate from ca_issue_signer_ex names its OCSP responder (AIA). */
+static void
+test_ocsp_certs(void **state)
+{
+	struct pki *p = *state;
+	const struct ca_urls urls = { .crl = CRL_URL, .ocsp = "http://ocsp.example/ocsp" };
+	const struct ca_urls bad = { .ocsp = "ldap://ocsp.example/" };
+	EVP_PKEY *key = NULL, *sk = new_key("EC", "P-256");
+	X509 *x = NULL, *sc = NULL;
+	char path[128], line[128], serial[33], *text;
+
+	assert_int_equal(ca_make_ocsp(p->issuing_key, p->issuing, &tsa_subj, 365, &key, &x), 0);
+	assert_int_equal(X509_check_private_key(x, key), 1);
+	text = ee_text(p, "ocsp.pem", x, "ocsphelper");
+	line_after(text, "X509v3 Extended Key Usage: critical", line, sizeof(line));
+	assert_string_equal(line, "OCSP Signing");
+	line_after(text, "X509v3 Key Usage: critical", line, sizeof(line));
+	assert_string_equal(line, "Digital Signature");
+	assert_non_null(strstr(text, "OCSP No Check"));
+	assert_null(strstr(text, "CRL Distribution Points"));
+	free(text);
+
+	assert_int_equal(ca_issue_signer_ex(p->issuing_key, p->issuing, sk, &signer_subj, 4, NULL,
+	                                    &urls, 30, &sc, serial), 0);
+	write_cert(p, "signer.pem", sc);
+	path_in(p, "signer.pem", path, sizeof(path));
+	text = run_ok("openssl x509 -in '%s' -noout -text", path);
+	assert_non_null(strstr(text, "OCSP - URI:http://ocsp.example/ocsp"));
+	assert_non_null(strstr(text, "URI:" CRL_URL));
+	free(text);
+	X509_free(sc);
+	sc = NULL;
+	/* an OCSP URL is checked like the CRL's: http or https, printable */
+	assert_int_equal(ca_issue_signer_ex(p->issuing_key, p->issuing, sk, &signer_subj, 4, NULL,
+	                                    &bad, 30, &sc, serial), INK_ERR_INVALID);
+	assert_null(sc);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(sk);
 }
 
 static void
@@ -1017,6 +1070,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_signer_refusals, pki_setup, pki_teardown),
 		cmocka_unit_test_setup_teardown(test_signer_validity_clamped, pki_setup, pki_teardown),
 		cmocka_unit_test_setup_teardown(test_tsa, pki_setup, pki_teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp_certs, pki_setup, pki_teardown),
 		cmocka_unit_test_setup_teardown(test_crl, pki_setup, pki_teardown),
 		cmocka_unit_test_setup_teardown(test_csr, pki_setup, pki_teardown),
 		cmocka_unit_test_setup_teardown(test_check_issued, pki_setup, pki_teardown),

@@ -10,6 +10,7 @@
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/rsa.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
@@ -491,6 +492,106 @@ test_digest_file(void **state)
 	free(data);
 }
 
+/* An OCSPRequest of n CertIDs (serials 1..n under a made-up issuer) and `nonces` nonce
+ * extensions whose value is nlen bytes, as DER into der[] (returns its length). */
+static size_t
+ocsp_req(int n, int nonces, int nlen, uint8_t *der, size_t max)
+{
+	OCSP_REQUEST *req = OCSP_REQUEST_new();
+	unsigned char *p = NULL;
+	uint8_t nonce[200];
+	int i, len;
+
+	assert_non_null(req);
+	for (i = 0; i < n; i++) {
+		ASN1_INTEGER *serial = ASN1_INTEGER_new();
+		ASN1_OCTET_STRING *key = ASN1_OCTET_STRING_new();
+		OCSP_CERTID *id;
+		X509_NAME *issuer = X509_NAME_new();
+
+		assert_int_equal(ASN1_INTEGER_set(serial, i + 1), 1);
+		assert_int_equal(X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_ASC,
+		                                            (const unsigned char *)"Issuer", -1, -1, 0), 1);
+		assert_int_equal(ASN1_OCTET_STRING_set(key, (const unsigned char *)"0123456789", 10), 1);
+		assert_non_null(id = OCSP_cert_id_new(EVP_sha1(), issuer, key, serial));
+		assert_non_null(OCSP_request_add0_id(req, id));
+		ASN1_INTEGER_free(serial);
+		ASN1_OCTET_STRING_free(key);
+		X509_NAME_free(issuer);
+	}
+	memset(nonce, 0x42, sizeof(nonce));
+	/* (OCSP_request_add1_nonce replaces: a second one is added as a raw extension) */
+	for (i = 0; i < nonces; i++) {
+		ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+		X509_EXTENSION *ext;
+
+		assert_int_equal(ASN1_OCTET_STRING_set(os, nonce, nlen), 1);
+		assert_non_null(ext = X509_EXTENSION_create_by_NID(NULL, NID_id_pkix_OCSP_Nonce, 0, os));
+		assert_int_equal(OCSP_REQUEST_add_ext(req, ext, -1), 1);
+		X509_EXTENSION_free(ext);
+		ASN1_OCTET_STRING_free(os);
+	}
+	len = i2d_OCSP_REQUEST(req, &p);
+	assert_true(len > 0 && (size_t)len <= max);
+	memcpy(der, p, (size_t)len);
+	OPENSSL_free(p);
+	OCSP_REQUEST_free(req);
+	return (size_t)len;
+}
+
+/* formats_ocsp_parse: what inkand keeps of a request, and every bound it refuses. */
+static void
+test_ocsp_parse(void **state)
+{
+	struct formats_ocsp_req *q = malloc(sizeof(*q));
+	uint8_t der[8192], *resp = NULL;
+	const unsigned char *p;
+	OCSP_RESPONSE *or;
+	char why[128];
+	size_t len, rlen = 0;
+
+	(void)state;
+	assert_non_null(q);
+	len = ocsp_req(1, 1, 16, der, sizeof(der));
+	assert_int_equal(formats_ocsp_parse(der, len, q, why, sizeof(why)), 0);
+	assert_int_equal(q->n, 1);
+	assert_int_equal(q->nonce_len, 16);           /* the extension's value, byte for byte */
+	assert_int_equal(q->nonce[0], 0x42);
+	len = ocsp_req(8, 0, 0, der, sizeof(der));
+	assert_int_equal(formats_ocsp_parse(der, len, q, why, sizeof(why)), 0);
+	assert_int_equal(q->n, 8);
+	assert_int_equal(q->nonce_len, 0);
+	/* refused: nine CertIDs, none, two nonces, a nonce over 64 bytes, a trailing byte, garbage */
+	len = ocsp_req(9, 0, 0, der, sizeof(der));
+	assert_int_equal(formats_ocsp_parse(der, len, q, why, sizeof(why)), INK_ERR_INVALID);
+	assert_int_equal(q->n, 0);
+	len = ocsp_req(0, 0, 0, der, sizeof(der));
+	assert_int_equal(formats_ocsp_parse(der, len, q, why, sizeof(why)), INK_ERR_INVALID);
+	len = ocsp_req(1, 2, 16, der, sizeof(der));
+	assert_int_equal(formats_ocsp_parse(der, len, q, why, sizeof(why)), INK_ERR_INVALID);
+	assert_non_null(strstr(why, "nonce"));
+	len = ocsp_req(1, 1, 65, der, sizeof(der));
+	assert_int_equal(formats_ocsp_parse(der, len, q, why, sizeof(why)), INK_ERR_INVALID);
+	len = ocsp_req(1, 0, 0, der, sizeof(der));
+	der[len] = 0;
+	assert_int_equal(formats_ocsp_parse(der, len + 1, q, why, sizeof(why)), INK_ERR_INVALID);
+	assert_int_equal(formats_ocsp_parse((const uint8_t *)"garbage", 7, q, why, sizeof(why)),
+	                 INK_ERR_INVALID);
+	assert_int_equal(formats_ocsp_parse(der, FORMATS_OCSP_REQ_MAX + 1, q, why, sizeof(why)),
+	                 INK_ERR_INVALID);
+	/* the unsigned answers */
+	assert_int_equal(formats_ocsp_error(FORMATS_OCSP_MALFORMED, &resp, &rlen), 0);
+	p = resp;
+	assert_non_null(or = d2i_OCSP_RESPONSE(NULL, &p, (long)rlen));
+	assert_int_equal(OCSP_response_status(or), OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+	OCSP_RESPONSE_free(or);
+	free(resp);
+	assert_int_equal(formats_ocsp_error(0, &resp, &rlen), INK_ERR_INVALID);
+	assert_int_equal(formats_ocsp_error(4, &resp, &rlen), INK_ERR_INVALID);
+	assert_null(resp);
+	free(q);
+}
+
 int
 main(void)
 {
@@ -500,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_cades_refusals),
 		cmocka_unit_test(test_timestamp),
 		cmocka_unit_test(test_pades),
+		cmocka_unit_test(test_ocsp_parse),
 		cmocka_unit_test(test_digest_file),
 	};
 

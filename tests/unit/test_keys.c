@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/ocsp.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -311,10 +312,13 @@ make_cred(struct keys *k, const char *owner, const char *algo, const char *pin, 
 	assert_true(c->cert_len > 0);
 }
 
-/* Signs one SHA-256 digest and checks it with the certificate's public key. */
+/* Signs one SHA-256 digest (RSASSA-PSS: with salt bytes of salt, -1 the digest length) and
+ * checks it with the certificate's public key. */
 static int
-sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32], const char *sigalg)
+sign_and_verify_salt(struct keys *k, const struct keys_cred *c, const uint8_t kek[32],
+                     const char *sigalg, long salt)
 {
+	struct keys_signer *sg = NULL;
 	uint8_t dg[32], *sig = NULL;
 	const uint8_t *dgs[1] = { dg }, *pp = c->cert;
 	size_t dglen[1] = { sizeof(dg) }, siglen = 0;
@@ -324,7 +328,10 @@ sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32]
 
 	assert_non_null(cert);
 	memset(dg, 0x5a, sizeof(dg));
-	r = keys_cred_sign(k, c->id, kek, sigalg, "2.16.840.1.101.3.4.2.1", dgs, dglen, 1, &sig, &siglen);
+	if ((r = keys_signer_open(k, c->id, kek, sigalg, "2.16.840.1.101.3.4.2.1", salt, dglen, 1,
+	                          &sg)) == 0)
+		r = keys_signer_sign(sg, dgs, dglen, 1, 1, &sig, &siglen);
+	keys_signer_free(sg);
 	if (r == 0) {
 		ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(cert), NULL);
 		assert_non_null(ctx);
@@ -332,7 +339,8 @@ sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32]
 		assert_int_equal(EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()), 1);
 		if (strcmp(sigalg, "1.2.840.113549.1.1.10") == 0) {
 			assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING), 1);
-			assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST), 1);
+			assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, salt < 0 ? RSA_PSS_SALTLEN_DIGEST :
+			                                                       (int)salt), 1);
 		}
 		ok = EVP_PKEY_verify(ctx, sig, siglen, dg, sizeof(dg));
 		assert_int_equal(ok, 1);
@@ -341,6 +349,24 @@ sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32]
 	free(sig);
 	X509_free(cert);
 	return r;
+}
+
+static int
+sign_and_verify(struct keys *k, const struct keys_cred *c, const uint8_t kek[32], const char *sigalg)
+{
+	return sign_and_verify_salt(k, c, kek, sigalg, -1);
+}
+
+/* RSASSA-PSS of an RSA-3072 key with SHA-256: salt 32 and 350 (the maximum) sign, others are
+ * refused by policy; no salt for another algorithm. */
+static void
+check_pss_salts(struct keys *k, const struct keys_cred *rsa, const uint8_t kek[32])
+{
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.10", 32), 0);
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.10", 350), 0);
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.10", 351), INK_ERR_POLICY);
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.10", 20), INK_ERR_POLICY);
+	assert_int_equal(sign_and_verify_salt(k, rsa, kek, "1.2.840.113549.1.1.11", 32), INK_ERR_POLICY);
 }
 
 static void
@@ -363,6 +389,7 @@ test_cred_sign_with_pin_only(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "902735", kek), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
+	check_pss_salts(k, &rsa, kek);
 	/* Another owner cannot even find the credential. */
 	assert_int_equal(keys_cred_open(k, OWNER_B, ec.id, "481526", kek), INK_ERR_NOT_FOUND);
 	/* A kek of another key does not open this one. */
@@ -1256,6 +1283,7 @@ test_p11_sign(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, rsa.id, "902735", kek), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.11"), 0);
 	assert_int_equal(sign_and_verify(k, &rsa, kek, "1.2.840.113549.1.1.10"), 0);
+	check_pss_salts(k, &rsa, kek);
 	/* The RSA key's derivation does not open the EC key. */
 	assert_int_not_equal(sign_and_verify(k, &ec, kek, "1.2.840.10045.4.3.2"), 0);
 	/* A wrong PIN fails and counts, exactly like the software backend; the right one resets. */
@@ -1574,11 +1602,118 @@ test_audit_log_state(void **state)
 	free(spki2);
 }
 
+/* 1000 + the status keys_ocsp_respond states for a CertID of cert under the issuing CA (or its
+ * error), after checking that the nonce came back byte for byte (and none when none was sent). */
+static int
+ocsp_status(struct keys *k, X509 *issuing, X509 *cert, const uint8_t *nonce, size_t nlen,
+            bool may_sign, bool *fresh, uint8_t **der, size_t *len, int *reason)
+{
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), cert, issuing);
+	unsigned char *idder = NULL;
+	int idlen = i2d_OCSP_CERTID(id, &idder), status = -1, idx, r;
+	const uint8_t *ids[1] = { idder }, *p;
+	size_t lens[1] = { (size_t)idlen };
+	struct keys_ocsp_req q = { .ids = ids, .id_lens = lens, .n = 1, .nonce = nonce,
+	                           .nonce_len = nlen, .validity = 3600, .may_sign = may_sign };
+	OCSP_RESPONSE *or = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	ASN1_GENERALIZEDTIME *rev = NULL, *tu = NULL, *nu = NULL;
+
+	assert_true(idlen > 0);
+	*reason = -1;
+	if ((r = keys_ocsp_respond(k, &q, der, len, fresh)) == 0) {
+		p = *der;
+		assert_non_null(or = d2i_OCSP_RESPONSE(NULL, &p, (long)*len));
+		assert_non_null(bs = OCSP_response_get1_basic(or));
+		assert_int_equal(OCSP_resp_find_status(bs, id, &status, reason, &rev, &tu, &nu), 1);
+		idx = OCSP_BASICRESP_get_ext_by_NID(bs, NID_id_pkix_OCSP_Nonce, -1);
+		if (nonce == NULL) {
+			assert_true(idx < 0);
+		} else {
+			const ASN1_OCTET_STRING *v =
+			    X509_EXTENSION_get_data(OCSP_BASICRESP_get_ext(bs, idx));
+
+			assert_true(idx >= 0);
+			assert_memory_equal(ASN1_STRING_get0_data(v), nonce, nlen);
+			assert_int_equal(ASN1_STRING_length(v), (int)nlen);
+		}
+	}
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(or);
+	OCSP_CERTID_free(id);
+	OPENSSL_free(idder);
+	return r != 0 ? r : 1000 + status;
+}
+
+/* The OCSP responder in the key store: good, unknown, revoked with its reason at once (the kept
+ * answer is not served once the status changed), kept answers reused without a nonce, and
+ * none signed without may_sign. */
+static void
+test_ocsp_respond(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred c;
+	X509 *issuing = NULL, *cert = NULL, *other = NULL;
+	EVP_PKEY *okey = NULL;
+	uint8_t *d1 = NULL, *d2 = NULL, nonce[18] = { 0x04, 0x10, 1, 2, 3 };
+	size_t l1 = 0, l2 = 0;
+	bool fresh = false;
+	int reason;
+
+	make_cred(k, OWNER_A, NULL, "907315", &c);
+	assert_int_equal(keys_ca_load(k, "issuing", NULL, &issuing), 0);
+	assert_int_equal(ca_cert_from_der(c.cert, c.cert_len, &cert), 0);
+	/* good, signed now, then the same kept answer; without may_sign only the kept one */
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, false, &fresh, &d1, &l1, &reason),
+	                 INK_ERR_BUSY);
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, true, &fresh, &d1, &l1, &reason),
+	                 1000 + V_OCSP_CERTSTATUS_GOOD);
+	assert_true(fresh);
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, false, &fresh, &d2, &l2, &reason),
+	                 1000 + V_OCSP_CERTSTATUS_GOOD);
+	assert_false(fresh);
+	assert_true(l1 == l2 && memcmp(d1, d2, l1) == 0);
+	free(d2);
+	d2 = NULL;
+	/* a nonce: signed now, echoed */
+	assert_int_equal(ocsp_status(k, issuing, cert, nonce, sizeof(nonce), true, &fresh, &d2, &l2,
+	                             &reason), 1000 + V_OCSP_CERTSTATUS_GOOD);
+	assert_true(fresh);
+	free(d2);
+	d2 = NULL;
+	/* a certificate the CA never issued (same names, another key and serial): unknown */
+	assert_int_equal(ca_make_ocsp(NULL, NULL, NULL, 1, &okey, &other), INK_ERR_INVALID);
+	other = X509_dup(cert);
+	assert_non_null(other);
+	ASN1_INTEGER_set(X509_get_serialNumber(other), 0x1234);
+	assert_int_equal(ocsp_status(k, issuing, other, NULL, 0, true, &fresh, &d2, &l2, &reason),
+	                 1000 + V_OCSP_CERTSTATUS_UNKNOWN);
+	free(d2);
+	d2 = NULL;
+	/* revoked: at once, with the reason; the kept good answer is not given any more */
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 1), 0);
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, false, &fresh, &d2, &l2, &reason),
+	                 INK_ERR_BUSY);
+	assert_int_equal(ocsp_status(k, issuing, cert, NULL, 0, true, &fresh, &d2, &l2, &reason),
+	                 1000 + V_OCSP_CERTSTATUS_REVOKED);
+	assert_int_equal(reason, 1);
+	free(d2);
+	free(d1);
+	X509_free(other);
+	X509_free(cert);
+	X509_free(issuing);
+	EVP_PKEY_free(okey);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp_respond, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_roundtrip, setup, teardown),

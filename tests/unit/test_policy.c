@@ -359,6 +359,63 @@ test_levels_config(void **state)
 	assert_int_equal(policy_check_config(&cfg, why, sizeof(why)), INK_ERR_CONFIG);
 }
 
+/* RSASSA-PSS: the digest length and the maximum for the key (emLen - hLen - 2), nothing else;
+ * signAlgoParams with a salt no key could allow are refused before the SAM is asked. */
+static void
+test_pss_salts(void **state)
+{
+	/* RSASSA-PSS-params, SHA-256 and MGF1-SHA-256, salt as the last two or three bytes */
+	static const char head[] = "a00f300d06096086480165030402010500a11c301a06092a864886f70d01"
+	                           "0108300d06096086480165030402010500";
+	static const struct { const char *salt; long want; } cases[] = {
+		{ "a203020120", 32 }, { "a20402020156", 342 }, { "a2040202015e", 350 },
+		{ "a204020201de", 478 }, { "a203020114", -1 }, { "a204020201df", -1 },
+		{ "a203020100", -1 },
+	};
+	const struct policy_sig_alg *alg;
+	const char *hash;
+	uint8_t der[64];
+	char hex[200], why[200];
+	long salt;
+	size_t i, n;
+	int r;
+
+	(void)state;
+	assert_int_equal(policy_pss_salt_max(3072, 32), 350);
+	assert_int_equal(policy_pss_salt_max(2048, 64), 190);
+	assert_int_equal(policy_pss_salt_max(4096, 48), 462);
+	assert_true(policy_pss_salt_ok(3072, 32, 32));
+	assert_true(policy_pss_salt_ok(3072, 32, 350));
+	assert_false(policy_pss_salt_ok(3072, 32, 0));
+	assert_false(policy_pss_salt_ok(3072, 32, 20));
+	assert_false(policy_pss_salt_ok(3072, 32, 351));
+	assert_false(policy_pss_salt_ok(3072, 32, 478));   /* RSA-4096's maximum */
+	for (i = 0; i < INK_ARRAY_LEN(cases); i++) {
+		snprintf(hex, sizeof(hex), "30%02x%s%s", 0x2f + (unsigned)strlen(cases[i].salt) / 2, head,
+		         cases[i].salt);
+		for (n = 0; hex[2 * n] != '\0'; n++)
+			sscanf(hex + 2 * n, "%2hhx", &der[n]);
+		r = policy_resolve_sign("1.2.840.113549.1.1.10", NULL, der, n, &alg, &hash, &salt, why,
+		                        sizeof(why));
+		if (cases[i].want < 0) {
+			assert_int_equal(r, INK_ERR_POLICY);
+			assert_int_equal(salt, -1);
+			assert_non_null(strstr(why, "salt"));
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(salt, cases[i].want);
+			assert_string_equal(hash, "2.16.840.1.101.3.4.2.1");
+		}
+	}
+	/* no parameters: the digest length; not PSS: -1 */
+	assert_int_equal(policy_resolve_sign("1.2.840.113549.1.1.10", "2.16.840.1.101.3.4.2.3", NULL, 0,
+	                                     &alg, &hash, &salt, why, sizeof(why)), 0);
+	assert_int_equal(salt, 64);
+	assert_int_equal(policy_resolve_sign("1.2.840.113549.1.1.11", NULL, NULL, 0, &alg, &hash, &salt,
+	                                     why, sizeof(why)), 0);
+	assert_int_equal(salt, -1);
+}
+
 int
 main(void)
 {
@@ -371,6 +428,7 @@ main(void)
 		cmocka_unit_test(test_pins),
 		cmocka_unit_test(test_levels_only_add),
 		cmocka_unit_test(test_levels_config),
+		cmocka_unit_test(test_pss_salts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

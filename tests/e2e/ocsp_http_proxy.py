@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""ocsp_http_proxy: plain HTTP in front of inkand's OCSP responder, as a deployment's proxy
+would be (`ca_base_url` http://...): relying parties such as NSS (pdfsig) fetch OCSP over HTTP
+only. Forwards GET /ocsp/... and POST /ocsp to the https URL in TARGET (read for every request,
+so inkand may restart on another port) trusting CACERT, and answers what inkand answered.
+
+Usage: ocsp_http_proxy.py PORTFILE TARGET CACERT — binds 127.0.0.1:0, writes the port to
+PORTFILE, serves until TARGET's directory is gone (the test's cleanup) or 30 minutes pass."""
+import http.server, os, ssl, sys, time, urllib.error, urllib.request
+
+PORTFILE, TARGET, CACERT = sys.argv[1:4]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def forward(self, body):
+        if not self.path.startswith("/ocsp"):
+            self.send_error(404)
+            return
+        base = open(TARGET).read().strip()
+        req = urllib.request.Request(base + self.path, data=body, method=self.command)
+        if body is not None:
+            req.add_header("Content-Type", self.headers.get("Content-Type", ""))
+        ctx = ssl.create_default_context(cafile=CACERT)
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=20) as r:
+                status, ctype, data = r.status, r.headers.get("Content-Type", ""), r.read()
+        except urllib.error.HTTPError as e:
+            status, ctype, data = e.code, e.headers.get("Content-Type", ""), e.read()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self.forward(None)
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        self.forward(self.rfile.read(min(n, 65536)))
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("ocsp_http_proxy: " + (fmt % args) + "\n")
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+srv.timeout = 1
+with open(PORTFILE + ".tmp", "w") as f:
+    f.write(str(srv.server_address[1]))
+os.rename(PORTFILE + ".tmp", PORTFILE)
+end = time.time() + 1800
+while os.path.isdir(os.path.dirname(os.path.abspath(TARGET))) and time.time() < end:
+    srv.handle_request()
