@@ -650,7 +650,7 @@ p11_csr_sign(void *arg, const EVP_MD *md, const uint8_t *dg, size_t dglen, uint8
 	const struct p11_csr *pc = arg;
 	const uint8_t *digests[1] = { dg };
 
-	return keys_p11_sign(pc->k, pc->data, pc->blob, pc->bloblen, pc->type, false, md, digests,
+	return keys_p11_sign(pc->k, pc->data, pc->blob, pc->bloblen, pc->type, -1, md, digests,
 	                     &dglen, 1, sig, siglen);
 }
 

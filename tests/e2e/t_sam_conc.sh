@@ -26,8 +26,9 @@ jq -n --arg a "$ALICE_ID" --arg b "$BOB_ID" --arg asec "$(user_secret alice)" \
 	  sessions: {alice: $sa, bob: $sb}, pin: $pin, max_login_failures: 5}' >"$T/facts.json"
 stop_inkand
 cp -a "$DATA" "$T/copy"
-# one Argon2id run at a time in the SAM, and a slow one for new keys
-printf 'argon2_slots = 1\nargon2_memory_kib = 262144\nargon2_iterations = 4\n' >>"$T/copy/inkan.conf"
+# one Argon2id run at a time in the SAM, a slow one for new keys, and authorizations of 1000
+# hashes (the SAM itself holds them to multisign)
+printf 'argon2_slots = 1\nargon2_memory_kib = 262144\nargon2_iterations = 4\nmultisign = 1000\n' >>"$T/copy/inkan.conf"
 python3 "$INKAN_SRC/tests/e2e/sam_conc.py" "$INKAN_SAM" "$T/copy" "$T/facts.json" "$LOG" >"$T/conc.out" 2>&1 ||
 	{ cat "$T/conc.out" >&2; fail "$(tail -n1 "$T/conc.out")"; }
 while read -r line; do say "${line#sam_conc: }"; done <"$T/conc.out"
