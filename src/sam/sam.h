@@ -83,6 +83,7 @@ enum sam_msg {
 	SAM_MSG_REENROL = 58,      /* session (RO for a signer, SO otherwise), target, otp -> cstring activation code */
 	SAM_MSG_PERSON_REMOVE = 59,/* session (RO for signers, SO otherwise), target, otp -> u32 keys */
 	SAM_MSG_PERSON_GET = 60,   /* id -> the SAM's record (no secret), see sam_person_get */
+	SAM_MSG_ATTEST = 61,       /* string nonce (<= 64) -> cstring text, string sig, string log key (sam/attest.c) */
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -293,6 +294,12 @@ int sam_log_close(struct sam_client *c) INK_WUR;
 struct formats_tsa_req;
 int sam_tsa_stamp(struct sam_client *c, const struct formats_tsa_req *r, uint8_t **resp,
                   size_t *len, char serial_hex[static 65], int64_t *gen_time) INK_WUR;
+
+/* The SAM's own reading of what it enforces (sam/attest.c, docs/compliance.md): *text
+ * (malloc'd) starts with AUDIT_ATTEST_PREFIX, *sig is its signature by the audit log key,
+ * *spki (malloc'd) that key; nonce (at most 64 bytes) appears in the text. */
+int sam_attest(struct sam_client *c, const uint8_t *nonce, size_t nonce_len, char **text,
+               uint8_t **sig, size_t *sig_len, uint8_t **spki, size_t *spki_len) INK_WUR;
 
 /* ---- server side, in inkan-sam ---- */
 
