@@ -189,6 +189,13 @@ void audit_verifier_free(struct audit_verifier *v);
 /* The tree recomputed so far (to seed the verifier of the next page of records). */
 void audit_verifier_frontier(const struct audit_verifier *v, struct audit_frontier *out);
 
+/* Verifies the whole log in the store (every record from seq 1, every checkpoint) against the
+ * log key spki; each record is also handed to fn (NULL: none), whose error stops it. *last: the
+ * checkpoint of the largest tree (size 0 when there is none). */
+int audit_store_verify(struct store *st, const uint8_t *spki, size_t spki_len,
+                       int (*fn)(void *arg, const struct store_audit_rec *rec), void *arg,
+                       struct store_checkpoint *last, struct audit_verify_report *rep) INK_WUR;
+
 /* The log public key as PEM (*pem malloc'd) and back (*spki malloc'd). */
 int audit_spki_to_pem(const uint8_t *spki, size_t len, char **pem) INK_WUR;
 int audit_pem_to_spki(const char *pem, uint8_t **spki, size_t *len) INK_WUR;

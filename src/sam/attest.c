@@ -159,6 +159,7 @@ sam_handle_attest(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		goto out;
 	audit_key_fingerprint(spki, spki_len, fpr);
 	hex_encode(nonce, nlen, hex);
+	t->len = (size_t)snprintf(t->buf, sizeof(t->buf), "%s", AUDIT_ATTEST_PREFIX);
 	claim(t, "time", "%lld", (long long)ink_now());
 	claim(t, "nonce", "%s", hex);
 	claim(t, "log_key_sha256", "%s", fpr);

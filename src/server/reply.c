@@ -57,18 +57,12 @@ send_body(struct srv_request *rq, unsigned status, char *text)
 }
 
 void
-reply_json(struct srv_request *rq, unsigned status, json_t *obj)
+reply_json_text(struct srv_request *rq, unsigned status, char *text)
 {
 	json_malloc_t jm;
 	json_free_t jf;
-	char *text, *copy;
+	char *copy;
 
-	if (obj == NULL) {
-		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
-		return;
-	}
-	text = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
 	if (text == NULL) {
 		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
 		return;
@@ -84,6 +78,20 @@ reply_json(struct srv_request *rq, unsigned status, json_t *obj)
 		return;
 	}
 	send_body(rq, status, copy);
+}
+
+void
+reply_json(struct srv_request *rq, unsigned status, json_t *obj)
+{
+	char *text;
+
+	if (obj == NULL) {
+		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
+		return;
+	}
+	text = json_dumps(obj, JSON_COMPACT);
+	json_decref(obj);
+	reply_json_text(rq, status, text);
 }
 
 void
