@@ -140,6 +140,9 @@ int audit_attest_verify(const char *text, const uint8_t *sig, size_t sig_len, co
 /* Parses an attestation's text into an object of name -> string (*out, new reference);
  * INK_ERR_INVALID for a text without the first line, a line without '=', a name twice. */
 int audit_attest_parse(const char *text, json_t **out) INK_WUR;
+/* The signature (hex) of a compliance report's "sam" object, decoded. */
+int audit_attest_sig_from_json(const json_t *sam, uint8_t sig[static AUDIT_SIG_MAX],
+                               size_t *len) INK_WUR;
 
 /* ---- checkpoints in inkand ----
  * The signer is inkan-sam: it is handed the leaf hashes appended since its last signed head

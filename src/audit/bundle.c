@@ -707,3 +707,9 @@ out:
 	json_decref(o);
 	return r;
 }
+
+int
+audit_attest_sig_from_json(const json_t *sam, uint8_t sig[static AUDIT_SIG_MAX], size_t *len)
+{
+	return unhex(json_object_get(sam, "signature"), sig, AUDIT_SIG_MAX, len);
+}
