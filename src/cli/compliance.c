@@ -105,8 +105,6 @@ html_text(FILE *f, const char *s)
 static void
 html_value(FILE *f, const json_t *v)
 {
-	json_malloc_t jm;
-	json_free_t jf;
 	char *t;
 
 	if (json_is_string(v)) {
@@ -116,8 +114,7 @@ html_value(FILE *f, const json_t *v)
 	/* jansson's own allocator (the CLI's wipes what it frees) */
 	if ((t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL) {
 		html_text(f, t);
-		json_get_alloc_funcs(&jm, &jf);
-		jf(t);
+		json_text_free(t);
 	}
 }
 

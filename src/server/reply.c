@@ -59,8 +59,6 @@ send_body(struct srv_request *rq, unsigned status, char *text)
 void
 reply_json_text(struct srv_request *rq, unsigned status, char *text)
 {
-	json_malloc_t jm;
-	json_free_t jf;
 	char *copy;
 
 	if (text == NULL) {
@@ -70,9 +68,7 @@ reply_json_text(struct srv_request *rq, unsigned status, char *text)
 	/* The text came from jansson's allocator; MHD frees with free(). A reply may carry a
 	 * one-time password, so the jansson copy is wiped as it is released. */
 	copy = strdup(text);
-	json_get_alloc_funcs(&jm, &jf);
-	explicit_bzero(text, strlen(text));
-	jf(text);
+	json_text_free(text);
 	if (copy == NULL) {
 		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
 		return;
@@ -83,13 +79,8 @@ reply_json_text(struct srv_request *rq, unsigned status, char *text)
 void
 reply_json(struct srv_request *rq, unsigned status, json_t *obj)
 {
-	char *text;
+	char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
 
-	if (obj == NULL) {
-		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
-		return;
-	}
-	text = json_dumps(obj, JSON_COMPACT);
 	json_decref(obj);
 	reply_json_text(rq, status, text);
 }

@@ -229,6 +229,22 @@ stop_inkand() {
 	INKAND_PID=""
 }
 
+# privsep_users: the Unix users of privilege separation (made once): DUSER, SUSER, their uids
+# DUID, SUID; the test directory becomes passable (0711) for the daemons on their way to DATA.
+privsep_users() {
+	DUSER=inkan-e2e
+	SUSER=inkan-e2e-sam
+	local u
+	for u in "$DUSER" "$SUSER"; do
+		getent passwd "$u" >/dev/null ||
+			useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$u" ||
+			fail "cannot create the Unix user $u"
+	done
+	DUID=$(id -u "$DUSER")
+	SUID=$(id -u "$SUSER")
+	chmod 711 "$T"
+}
+
 # ---- HTTP ----
 
 # http METHOD PATH [curl args...]: PATH may be a full URL. Sets STATUS BODY HDRS.

@@ -125,16 +125,7 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 	exit 0
 fi
-DUSER=inkan-e2e
-SUSER=inkan-e2e-sam
-for u in "$DUSER" "$SUSER"; do
-	getent passwd "$u" >/dev/null ||
-		useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$u" ||
-		fail "cannot create the Unix user $u"
-done
-DUID=$(id -u "$DUSER")
-SUID=$(id -u "$SUSER")
-chmod 711 "$T"
+privsep_users
 export SOFTHSM2_CONF="$T/p11/softhsm2.conf"
 mkdir -p "$T/p11/tokens"
 chmod 711 "$T/p11"

@@ -14,17 +14,8 @@ if [ "$(id -u)" != 0 ]; then
 	say "SKIP: privilege separation needs root to start inkand (CI runs as root)"
 	exit 77
 fi
-DUSER=inkan-e2e
-SUSER=inkan-e2e-sam
-for u in "$DUSER" "$SUSER"; do
-	getent passwd "$u" >/dev/null ||
-		useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$u" ||
-		fail "cannot create the Unix user $u"
-done
-DUID=$(id -u "$DUSER")
-SUID=$(id -u "$SUSER")
 # The test directory is root's 0700; the daemons must pass through it to DATA.
-chmod 711 "$T"
+privsep_users
 
 # as USER CMD...: run CMD as that Unix user, no supplementary groups.
 as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
