@@ -114,6 +114,25 @@ grep -q '適合性報告' "$T/report.html" && grep -q 'Compliance report' "$T/re
 grep -q '特権の分離' "$T/report.html" && grep -q 'Privilege separation' "$T/report.html" ||
 	fail "the HTML lacks the privilege separation control in both languages"
 grep -q '検証済み / VERIFIED' "$T/report.html" || fail "the HTML does not say the attestation verified"
+# rendered by headless Chromium (a test artefact in the build directory): it loads the page
+# from disk with the network cut off, and prints it to PNG and PDF
+if command -v chromium >/dev/null; then
+	ART="$INKAN_BUILD/artefacts"
+	mkdir -p "$ART"
+	cp "$T/report.html" "$ART/compliance.html"
+	for out in "--screenshot=$ART/compliance.png --window-size=1280,2200" "--print-to-pdf=$ART/compliance.pdf"; do
+		# shellcheck disable=SC2086
+		timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+			--proxy-server=127.0.0.1:9 --user-data-dir="$T/chromium" $out \
+			"file://$T/report.html" >"$T/chromium.out" 2>&1 || fail "chromium: $(tail -n 3 "$T/chromium.out")"
+	done
+	[ "$(head -c 8 "$ART/compliance.png" | xxd -p)" = 89504e470d0a1a0a ] || fail "no PNG from chromium"
+	[ "$(stat -c %s "$ART/compliance.png")" -gt 50000 ] || fail "the PNG is nearly empty"
+	head -c 5 "$ART/compliance.pdf" | grep -q '%PDF-' || fail "no PDF from chromium"
+	ok "headless Chromium renders the page to $ART/compliance.png and .pdf"
+else
+	say "SKIP: chromium is not installed (scripts/deps.sh test installs it): the page is not rendered"
+fi
 check_no_secrets_in "$T/r1.json" "the compliance report"
 check_no_secrets_in "$T/report.html" "the HTML report"
 ok "the HTML page is self-contained (no src/href to another place, no script, link or url()), in Japanese and English, says the attestation verified; no secret in the report"
