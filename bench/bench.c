@@ -165,14 +165,7 @@ bench_header_value(const char *prefix, const char *value)
 void
 bench_json_free_str(char *text)
 {
-	json_malloc_t jm;
-	json_free_t jf;
-
-	if (text == NULL)
-		return;
-	json_get_alloc_funcs(&jm, &jf);
-	OPENSSL_cleanse(text, strlen(text));
-	jf(text);
+	json_text_free(text);
 }
 
 int

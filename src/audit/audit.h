@@ -128,6 +128,22 @@ size_t audit_head_text(const struct audit_head *h, char out[static AUDIT_HEAD_TE
 /* Verifies h->sig with the log public key (a SubjectPublicKeyInfo, DER). */
 int audit_head_verify(const struct audit_head *h, const uint8_t *spki, size_t spki_len) INK_WUR;
 
+/* ---- the SAM's attestation of itself (docs/compliance.md) ----
+ * Signed by the same log key as the checkpoints, over a text that starts with a line of its own
+ * (so neither can pass for the other): "inkan sam attestation v1\n", then "name=value\n" lines
+ * in a fixed order, no control character in a value. */
+#define AUDIT_ATTEST_PREFIX "inkan sam attestation v1\n"
+#define AUDIT_ATTEST_MAX 16384
+/* Verifies sig (ECDSA P-384, SHA-384, DER) over text with the log public key (SPKI DER). */
+int audit_attest_verify(const char *text, const uint8_t *sig, size_t sig_len, const uint8_t *spki,
+                        size_t spki_len) INK_WUR;
+/* Parses an attestation's text into an object of name -> string (*out, new reference);
+ * INK_ERR_INVALID for a text without the first line, a line without '=', a name twice. */
+int audit_attest_parse(const char *text, json_t **out) INK_WUR;
+/* The signature (hex) of a compliance report's "sam" object, decoded. */
+int audit_attest_sig_from_json(const json_t *sam, uint8_t sig[static AUDIT_SIG_MAX],
+                               size_t *len) INK_WUR;
+
 /* ---- checkpoints in inkand ----
  * The signer is inkan-sam: it is handed the leaf hashes appended since its last signed head
  * (from = that head's size), recomputes the root from its own frontier and signs. */
@@ -175,6 +191,13 @@ int audit_verifier_finish(struct audit_verifier *v) INK_WUR;
 void audit_verifier_free(struct audit_verifier *v);
 /* The tree recomputed so far (to seed the verifier of the next page of records). */
 void audit_verifier_frontier(const struct audit_verifier *v, struct audit_frontier *out);
+
+/* Verifies the whole log in the store (every record from seq 1, every checkpoint) against the
+ * log key spki; each record is also handed to fn (NULL: none), whose error stops it. *last: the
+ * checkpoint of the largest tree (size 0 when there is none). */
+int audit_store_verify(struct store *st, const uint8_t *spki, size_t spki_len,
+                       int (*fn)(void *arg, const struct store_audit_rec *rec), void *arg,
+                       struct store_checkpoint *last, struct audit_verify_report *rep) INK_WUR;
 
 /* The log public key as PEM (*pem malloc'd) and back (*spki malloc'd). */
 int audit_spki_to_pem(const uint8_t *spki, size_t len, char **pem) INK_WUR;

@@ -671,3 +671,45 @@ audit_archive(struct store *st, const char *dir, int64_t cutoff, const uint8_t *
 	pthread_mutex_unlock(&arch_mu);
 	return r;
 }
+
+int
+audit_attest_parse(const char *text, json_t **out)
+{
+	const size_t plen = strlen(AUDIT_ATTEST_PREFIX);
+	const char *p, *eq, *nl;
+	json_t *o = NULL;
+	char name[64];
+	char *value = NULL;
+	int r = INK_ERR_INVALID;
+
+	*out = NULL;
+	if (text == NULL || strlen(text) > AUDIT_ATTEST_MAX ||
+	    strncmp(text, AUDIT_ATTEST_PREFIX, plen) != 0 || (o = json_object()) == NULL)
+		goto out;
+	for (p = text + plen; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL || (eq = memchr(p, '=', (size_t)(nl - p))) == NULL ||
+		    eq == p || (size_t)(eq - p) >= sizeof(name))
+			goto out;
+		memcpy(name, p, (size_t)(eq - p));
+		name[eq - p] = '\0';
+		if (json_object_get(o, name) != NULL ||
+		    (value = strndup(eq + 1, (size_t)(nl - eq - 1))) == NULL ||
+		    json_object_set_new(o, name, json_string(value)) != 0)
+			goto out;
+		free(value);
+		value = NULL;
+	}
+	*out = o;
+	o = NULL;
+	r = 0;
+out:
+	free(value);
+	json_decref(o);
+	return r;
+}
+
+int
+audit_attest_sig_from_json(const json_t *sam, uint8_t sig[static AUDIT_SIG_MAX], size_t *len)
+{
+	return unhex(json_object_get(sam, "signature"), sig, AUDIT_SIG_MAX, len);
+}

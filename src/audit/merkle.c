@@ -468,13 +468,12 @@ audit_head_text(const struct audit_head *h, char out[static AUDIT_HEAD_TEXT_MAX]
 }
 
 int
-audit_head_verify(const struct audit_head *h, const uint8_t *spki, size_t spki_len)
+audit_attest_verify(const char *text, const uint8_t *sig, size_t sig_len, const uint8_t *spki,
+                    size_t spki_len)
 {
-	char text[AUDIT_HEAD_TEXT_MAX];
 	const uint8_t *p = spki;
 	EVP_PKEY *pk = NULL;
 	EVP_MD_CTX *md = NULL;
-	size_t tl = audit_head_text(h, text);
 	int r = INK_ERR_CRYPTO;
 
 	if (spki == NULL || spki_len == 0 || spki_len > 4096 ||
@@ -485,10 +484,21 @@ audit_head_verify(const struct audit_head *h, const uint8_t *spki, size_t spki_l
 		goto out;
 	}
 	if (EVP_DigestVerifyInit(md, NULL, EVP_sha384(), NULL, pk) == 1 &&
-	    EVP_DigestVerify(md, h->sig, h->sig_len, (const uint8_t *)text, tl) == 1)
+	    EVP_DigestVerify(md, sig, sig_len, (const uint8_t *)text, strlen(text)) == 1)
 		r = 0;
 out:
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_free(pk);
 	return r;
+}
+
+/* A head's text and an attestation's are told apart by their first line: one signer, one
+ * verification. */
+int
+audit_head_verify(const struct audit_head *h, const uint8_t *spki, size_t spki_len)
+{
+	char text[AUDIT_HEAD_TEXT_MAX];
+
+	(void)audit_head_text(h, text);
+	return audit_attest_verify(text, h->sig, h->sig_len, spki, spki_len);
 }

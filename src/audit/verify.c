@@ -192,3 +192,47 @@ audit_verifier_frontier(const struct audit_verifier *v, struct audit_frontier *o
 {
 	*out = v->f;
 }
+
+int
+audit_store_verify(struct store *st, const uint8_t *spki, size_t spki_len,
+                   int (*fn)(void *arg, const struct store_audit_rec *rec), void *arg,
+                   struct store_checkpoint *last, struct audit_verify_report *rep)
+{
+	struct audit_verifier *v = NULL;
+	struct store_checkpoint *cps = NULL;
+	struct store_audit_rec *recs = NULL;
+	size_t ncp = 0, n = 0, i;
+	int64_t after = 0;
+	int r;
+
+	memset(last, 0, sizeof(*last));
+	memset(rep, 0, sizeof(*rep));
+	if ((r = st->ops->checkpoint_list(st, 0, INT64_MAX, &cps, &ncp)) != 0)
+		return r;
+	for (i = 0; i < ncp; i++)
+		if (cps[i].size > last->size || (cps[i].size == last->size && cps[i].id > last->id))
+			*last = cps[i];
+	/* every record stays in the store: the tree starts empty */
+	if ((r = audit_verifier_new(spki, spki_len, cps, ncp, 0, NULL, 0, rep, &v)) != 0)
+		goto out;
+	rep->anchored = true;   /* the caller's key */
+	do {
+		free(recs);
+		recs = NULL;
+		if ((r = audit_read(st, after, 1000, &recs, &n)) != 0)
+			goto out;
+		for (i = 0; i < n; i++) {
+			if ((r = audit_verifier_add(v, &recs[i])) != 0)
+				goto out;
+			if (fn != NULL && (r = fn(arg, &recs[i])) != 0)
+				goto out;
+			after = recs[i].seq;
+		}
+	} while (n > 0);
+	r = audit_verifier_finish(v);
+out:
+	audit_verifier_free(v);
+	free(recs);
+	free(cps);
+	return r;
+}

@@ -24,6 +24,7 @@ static const struct cli_cmd commands[] = {
 	{ .name = "backup", .fn = cmd_backup, .help = "back up the key store to a file, or restore it" },
 	{ .name = "ca", .fn = cmd_ca, .help = "fetch the CA certificate chain or the current CRL (no login)" },
 	{ .name = "audit", .fn = cmd_audit, .help = "audit log: list, verify, export, proof, consistency" },
+	{ .name = "compliance", .fn = cmd_compliance, .help = "ISO/IEC 27017 report of the running service (system auditor): summary, --json, --html FILE" },
 	{ .name = "info", .fn = cmd_info, .help = "show the service information (no login)" },
 	{ .name = "sign", .fn = cmd_sign, .help = "sign a file (CAdES or PAdES, B-B or B-T): only its hash leaves this machine" },
 	{ .name = "verify", .fn = cmd_verify, .help = "validate CAdES, PAdES or time-stamp signatures offline" },

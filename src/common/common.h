@@ -226,6 +226,9 @@ int json_parse_spec(const char *body, size_t len, const struct json_field *spec,
                     char *err, size_t errsz) INK_WUR;
 /* Frees (and wipes, for JF_SECRET) what json_parse_spec() allocated in out. */
 void json_free_spec(const struct json_field *spec, void *out);
+/* Wipes and frees a text from json_dumps() with jansson's allocator (which
+ * secmem_json_wipe_on_free may have replaced: never free() it); accepts NULL. */
+void json_text_free(char *text);
 
 /* ---- configuration: one typed table, `key = value` lines, unknown keys are errors ---- */
 

@@ -175,3 +175,16 @@ json_free_spec(const struct json_field *spec, void *out)
 		}
 	}
 }
+
+void
+json_text_free(char *text)
+{
+	json_malloc_t jm;
+	json_free_t jf;
+
+	if (text == NULL)
+		return;
+	explicit_bzero(text, strlen(text));
+	json_get_alloc_funcs(&jm, &jf);
+	jf(text);
+}

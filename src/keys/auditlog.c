@@ -145,22 +145,59 @@ out:
 	return r;
 }
 
+/* ECDSA SHA-384 over text[tl]; sig[*sig_len] of at most AUDIT_SIG_MAX bytes. */
 static int
-log_sign(EVP_PKEY *key, struct audit_head *h)
+log_sign_text(EVP_PKEY *key, const char *text, size_t tl, uint8_t sig[static AUDIT_SIG_MAX],
+              size_t *sig_len)
 {
-	char text[AUDIT_HEAD_TEXT_MAX];
-	size_t tl = audit_head_text(h, text), sl = sizeof(h->sig);
+	size_t sl = AUDIT_SIG_MAX;
 	EVP_MD_CTX *md = NULL;
 	int r = INK_ERR_CRYPTO;
 
 	if ((md = EVP_MD_CTX_new()) == NULL)
 		return INK_ERR_ALLOC;
 	if (EVP_DigestSignInit(md, NULL, EVP_sha384(), NULL, key) == 1 &&
-	    EVP_DigestSign(md, h->sig, &sl, (const uint8_t *)text, tl) == 1) {
-		h->sig_len = sl;
+	    EVP_DigestSign(md, sig, &sl, (const uint8_t *)text, tl) == 1) {
+		*sig_len = sl;
 		r = 0;
 	}
 	EVP_MD_CTX_free(md);
+	return r;
+}
+
+static int
+log_sign(EVP_PKEY *key, struct audit_head *h)
+{
+	char text[AUDIT_HEAD_TEXT_MAX];
+	size_t tl = audit_head_text(h, text);
+
+	return log_sign_text(key, text, tl, h->sig, &h->sig_len);
+}
+
+int
+keys_log_attest(struct keys *k, const char *text, uint8_t *sig,
+                size_t *sig_len, uint8_t **spki, size_t *spki_len)
+{
+	struct log_row row;
+	EVP_PKEY *key = NULL;
+	int r;
+
+	*sig_len = 0;
+	*spki = NULL;
+	*spki_len = 0;
+	/* never a text that could read as a checkpoint's */
+	if (strncmp(text, AUDIT_ATTEST_PREFIX, strlen(AUDIT_ATTEST_PREFIX)) != 0 ||
+	    strlen(text) > AUDIT_ATTEST_MAX)
+		return INK_ERR_INVALID;
+	if ((r = log_load(k, &row, &key)) != 0)
+		return r;
+	if ((r = log_sign_text(key, text, strlen(text), sig, sig_len)) == 0) {
+		*spki = row.spki;
+		*spki_len = row.spki_len;
+		row.spki = NULL;
+	}
+	EVP_PKEY_free(key);
+	free(row.spki);
 	return r;
 }
 

@@ -412,4 +412,35 @@ int keys_log_head(struct keys *k, struct audit_head *out, bool *closed, uint8_t 
 int keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, bool final,
                     struct audit_head *out) INK_WUR;
 
+/* ---- what the SAM attests of itself (sam/attest.c, docs/compliance.md) ---- */
+
+/* Signs an attestation text into sig[AUDIT_SIG_MAX] with the audit log key (the text must
+ * begin with AUDIT_ATTEST_PREFIX: never a checkpoint's); *spki (malloc'd) the log public key. */
+int keys_log_attest(struct keys *k, const char *text, uint8_t *sig, size_t *sig_len,
+                    uint8_t **spki, size_t *spki_len) INK_WUR;
+/* The PKCS#11 module and token in use, as they describe themselves (C_GetInfo,
+ * C_GetSlotInfo, C_GetTokenInfo; blank padding removed). */
+struct keys_token_info {
+	char library_manufacturer[33], library_description[33];
+	unsigned library_major, library_minor, cryptoki_major, cryptoki_minor;
+	char slot_description[65];
+	unsigned long slot_flags;
+	char manufacturer[33], model[17], label[33], serial[17];
+	unsigned long flags;
+	unsigned hw_major, hw_minor, fw_major, fw_minor;
+};
+/* INK_ERR_NOT_FOUND when no token is in use (key_backend = soft). */
+int keys_token_info(const struct keys *k, struct keys_token_info *out) INK_WUR;
+/* What the key store holds, without a secret: persons by role and separation of duties (of
+ * those not removed), credentials by backend, algorithm and status. */
+struct keys_census {
+	int64_t persons, roles[6];       /* roles[i]: holders of role bit 1 << i */
+	int64_t privileged_signers;      /* a privileged role and the signer's */
+	int64_t all_privileged;          /* every privileged role at once */
+	int64_t officer_conflicts;       /* security officer and auditor or registration officer */
+	char credentials[1024];          /* "backend/algo/status=n" joined by ',' ("" none) */
+	int64_t usable_credentials;      /* active or locked */
+};
+int keys_census(struct keys *k, struct keys_census *out) INK_WUR;
+
 #endif

@@ -37,6 +37,7 @@ struct keys_p11 {
 	void *dl;
 	CK_FUNCTION_LIST_PTR f;
 	bool finalize;             /* we initialised the module: C_Finalize at close */
+	CK_SLOT_ID slot;           /* the token's slot (keys_token_info) */
 	CK_SESSION_HANDLE session;
 	bool have_session;
 	bool logged_in;
@@ -317,6 +318,7 @@ keys_p11_open(const char *dir, const struct keys_params *kp, struct keys_p11 **o
 	p->finalize = rv == CKR_OK;
 	if ((r = find_slot(p, kp->pkcs11_token_label != NULL ? kp->pkcs11_token_label : "", &slot)) != 0)
 		goto out;
+	p->slot = slot;
 	r = INK_ERR_CONFIG;
 	if ((rv = p->f->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
 	                              &p->session)) != CKR_OK) {
@@ -358,6 +360,53 @@ keys_p11_close(struct keys_p11 *p)
 	if (p->dl != NULL)
 		dlclose(p->dl);
 	free(p);
+}
+
+/* A blank-padded PKCS#11 text field as a C string, anything but printable ASCII as '?'. */
+static void
+p11_text(const CK_UTF8CHAR *in, size_t n, char *out)
+{
+	size_t i;
+
+	while (n > 0 && (in[n - 1] == ' ' || in[n - 1] == '\0'))
+		n--;
+	for (i = 0; i < n; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? (char)in[i] : '?';
+	out[n] = '\0';
+}
+
+int
+keys_token_info(const struct keys *k, struct keys_token_info *out)
+{
+	const struct keys_p11 *p = k->p11;
+	CK_INFO li;
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
+
+	memset(out, 0, sizeof(*out));
+	if (p == NULL)
+		return INK_ERR_NOT_FOUND;
+	if (p->f->C_GetInfo(&li) != CKR_OK || p->f->C_GetSlotInfo(p->slot, &si) != CKR_OK ||
+	    p->f->C_GetTokenInfo(p->slot, &ti) != CKR_OK)
+		return INK_ERR_CRYPTO;
+	p11_text(li.manufacturerID, sizeof(li.manufacturerID), out->library_manufacturer);
+	p11_text(li.libraryDescription, sizeof(li.libraryDescription), out->library_description);
+	out->library_major = li.libraryVersion.major;
+	out->library_minor = li.libraryVersion.minor;
+	out->cryptoki_major = li.cryptokiVersion.major;
+	out->cryptoki_minor = li.cryptokiVersion.minor;
+	p11_text(si.slotDescription, sizeof(si.slotDescription), out->slot_description);
+	out->slot_flags = si.flags;
+	p11_text(ti.manufacturerID, sizeof(ti.manufacturerID), out->manufacturer);
+	p11_text(ti.model, sizeof(ti.model), out->model);
+	p11_text(ti.label, sizeof(ti.label), out->label);
+	p11_text(ti.serialNumber, sizeof(ti.serialNumber), out->serial);
+	out->flags = ti.flags;
+	out->hw_major = ti.hardwareVersion.major;
+	out->hw_minor = ti.hardwareVersion.minor;
+	out->fw_major = ti.firmwareVersion.major;
+	out->fw_minor = ti.firmwareVersion.minor;
+	return 0;
 }
 
 /* ---- the per-credential wrapping key ---- */

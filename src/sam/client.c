@@ -780,14 +780,30 @@ sam_person_get(struct sam_client *c, const char *id, struct sam_person *out)
 	return r;
 }
 
+/* A string field of a reply: a NUL-terminated copy in *out (malloc'd), its length in *len. */
+static int
+get_dup(struct ink_buf *rep, uint8_t **out, size_t *len)
+{
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	if ((r = buf_get_string_ptr(rep, &p, &n, SAM_FRAME_MAX)) != 0)
+		return r;
+	if ((*out = malloc(n + 1)) == NULL)
+		return INK_ERR_ALLOC;
+	memcpy(*out, p, n);
+	(*out)[n] = 0;
+	*len = n;
+	return 0;
+}
+
 /* Requests with no field but a session (or none) whose reply is one byte string;
  * NUL-terminated copy in *out. */
 static int
 bytes_call(struct sam_client *c, uint8_t type, const uint8_t *session, uint8_t **out, size_t *len)
 {
 	struct exch x;
-	const uint8_t *p;
-	size_t n;
 	int r;
 
 	*out = NULL;
@@ -795,17 +811,8 @@ bytes_call(struct sam_client *c, uint8_t type, const uint8_t *session, uint8_t *
 	exch_init(&x, type, &r);
 	if (r == 0 && session != NULL)
 		r = buf_put_string(&x.req, session, 32);
-	if (r != 0 || (r = sam_call(c, &x.req, &x.rep)) != 0 ||
-	    (r = buf_get_string_ptr(&x.rep, &p, &n, SAM_FRAME_MAX)) != 0)
-		goto out;
-	if ((*out = malloc(n + 1)) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
-	memcpy(*out, p, n);
-	(*out)[n] = 0;
-	*len = n;
-out:
+	if (r == 0 && (r = sam_call(c, &x.req, &x.rep)) == 0)
+		r = get_dup(&x.rep, out, len);
 	exch_free(&x);
 	return r;
 }
@@ -1191,6 +1198,38 @@ sam_ocsp(struct sam_client *c, bool may_sign, const uint8_t *nonce, size_t nonce
 	*len = plen;
 	*fresh = f == 1;
 out:
+	exch_free(&x);
+	return r;
+}
+
+int
+sam_attest(struct sam_client *c, const uint8_t *nonce, size_t nonce_len, char **text,
+           uint8_t **sig, size_t *sig_len, uint8_t **spki, size_t *spki_len)
+{
+	struct exch x;
+	uint8_t *t = NULL;
+	size_t tl = 0;
+	int r;
+
+	*text = NULL;
+	*sig = *spki = NULL;
+	*sig_len = *spki_len = 0;
+	exch_init(&x, SAM_MSG_ATTEST, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, nonce, nonce_len)) == 0 &&
+	    (r = sam_call(c, &x.req, &x.rep)) == 0 && (r = get_dup(&x.rep, &t, &tl)) == 0 &&
+	    (r = get_dup(&x.rep, sig, sig_len)) == 0 && (r = get_dup(&x.rep, spki, spki_len)) == 0 &&
+	    (strlen((char *)t) != tl || buf_remaining(&x.rep) != 0))
+		r = INK_ERR_PROTOCOL;
+	if (r == 0) {
+		*text = (char *)t;
+		t = NULL;
+	} else {
+		free(*sig);
+		free(*spki);
+		*sig = *spki = NULL;
+		*sig_len = *spki_len = 0;
+	}
+	free(t);
 	exch_free(&x);
 	return r;
 }

@@ -90,6 +90,7 @@ enum sam_msg {
 	SAM_MSG_REENROL = 58,      /* session (RO for a signer, SO otherwise), target, otp -> cstring activation code */
 	SAM_MSG_PERSON_REMOVE = 59,/* session (RO for signers, SO otherwise), target, otp -> u32 keys */
 	SAM_MSG_PERSON_GET = 60,   /* id -> the SAM's record (no secret), see sam_person_get */
+	SAM_MSG_ATTEST = 61,       /* string nonce (<= 64) -> cstring text, string sig, string log key (sam/attest.c) */
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -309,6 +310,11 @@ int sam_ocsp(struct sam_client *c, bool may_sign, const uint8_t *nonce, size_t n
              size_t *len, bool *fresh) INK_WUR;
 /* The TSA certificate as PEM (*pem malloc'd, NUL-terminated). */
 int sam_ca_tsa(struct sam_client *c, char **pem) INK_WUR;
+/* The SAM's own reading of what it enforces (sam/attest.c, docs/compliance.md): *text
+ * (malloc'd) starts with AUDIT_ATTEST_PREFIX, *sig is its signature by the audit log key,
+ * *spki (malloc'd) that key; nonce (at most 64 bytes) appears in the text. */
+int sam_attest(struct sam_client *c, const uint8_t *nonce, size_t nonce_len, char **text,
+               uint8_t **sig, size_t *sig_len, uint8_t **spki, size_t *spki_len) INK_WUR;
 
 /* ---- server side, in inkan-sam ---- */
 

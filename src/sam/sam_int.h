@@ -103,6 +103,8 @@ int sam_handle_person_get(struct sam_state *s, struct ink_buf *req, struct ink_b
 int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+/* The SAM's signed reading of what it enforces (attest.c). */
+int sam_handle_attest(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 /* The built-in TSA (tsa.c). */
 int sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 

@@ -566,6 +566,7 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_REENROL] = sam_handle_reenrol,
 	[SAM_MSG_PERSON_REMOVE] = sam_handle_person_remove,
 	[SAM_MSG_PERSON_GET] = sam_handle_person_get,
+	[SAM_MSG_ATTEST] = sam_handle_attest,
 };
 
 /* The key manager's settings from the shared configuration. */

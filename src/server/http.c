@@ -17,11 +17,6 @@
 
 #define PARAM_MAX STORE_TEXT_MAX
 
-/* TLS 1.3, and TLS 1.2 with forward-secret AEAD suites only: ECDHE with AES-GCM or
- * ChaCha20-Poly1305 (no CBC, no SHA-1 MAC, no RSA or DHE key exchange). */
-#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:" \
-	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
-
 /* ---- addresses ---- */
 
 struct parsed_addr {
@@ -452,7 +447,7 @@ srv_listen(struct srv *s)
 			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
 			    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
 			    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
-			    MHD_OPTION_HTTPS_PRIORITIES, TLS_PRIORITIES,
+			    MHD_OPTION_HTTPS_PRIORITIES, SRV_TLS_PRIORITIES,
 			    MHD_OPTION_END);
 		if (l->daemon == NULL) {
 			log_error("cannot listen on %s", l->addr);

@@ -57,18 +57,10 @@ send_body(struct srv_request *rq, unsigned status, char *text)
 }
 
 void
-reply_json(struct srv_request *rq, unsigned status, json_t *obj)
+reply_json_text(struct srv_request *rq, unsigned status, char *text)
 {
-	json_malloc_t jm;
-	json_free_t jf;
-	char *text, *copy;
+	char *copy;
 
-	if (obj == NULL) {
-		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
-		return;
-	}
-	text = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
 	if (text == NULL) {
 		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
 		return;
@@ -76,14 +68,21 @@ reply_json(struct srv_request *rq, unsigned status, json_t *obj)
 	/* The text came from jansson's allocator; MHD frees with free(). A reply may carry a
 	 * one-time password, so the jansson copy is wiped as it is released. */
 	copy = strdup(text);
-	json_get_alloc_funcs(&jm, &jf);
-	explicit_bzero(text, strlen(text));
-	jf(text);
+	json_text_free(text);
 	if (copy == NULL) {
 		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
 		return;
 	}
 	send_body(rq, status, copy);
+}
+
+void
+reply_json(struct srv_request *rq, unsigned status, json_t *obj)
+{
+	char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	json_decref(obj);
+	reply_json_text(rq, status, text);
 }
 
 void

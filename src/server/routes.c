@@ -46,6 +46,7 @@ const struct srv_route srv_routes[] = {
 	{ .method = "GET", .path = "/api/v1/audit/proof", .classes = SRV_ADMIN | SRV_SIGNER, .auth = SRV_AUTH_BEARER, .fn = ep_audit_proof },
 	{ .method = "GET", .path = "/api/v1/audit/consistency", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_audit_consistency },
 	{ .method = "GET", .path = "/api/v1/config", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_config_show },
+	{ .method = "GET", .path = "/api/v1/compliance", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_compliance },
 	{ .method = "GET", .path = "/api/v1/keys", .classes = KEYS, .auth = SRV_AUTH_BEARER, .fn = ep_keys_list },
 	{ .method = "POST", .path = "/api/v1/keys", .classes = CSC, .auth = SRV_AUTH_BEARER, .gate = SRV_GATE_ARGON2, .fn = ep_keys_create },
 	{ .method = "GET", .path = "/api/v1/keys/{}", .classes = KEYS, .auth = SRV_AUTH_BEARER, .fn = ep_keys_show },

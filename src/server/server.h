@@ -21,6 +21,12 @@ enum srv_class {
 	SRV_PUBLIC = 1u << 2,
 };
 
+/* TLS 1.3, and TLS 1.2 with forward-secret AEAD suites only: ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 (no CBC, no SHA-1 MAC, no RSA or DHE key exchange); GnuTLS priorities,
+ * not configurable (http.c; the compliance report shows them). */
+#define SRV_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:" \
+	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+
 #define SRV_MAX_LISTENERS 3
 #define SRV_MAX_PARAMS 2
 
@@ -207,6 +213,8 @@ void srv_stop(struct srv *s);
 
 /* Sends obj (reference stolen) with status. */
 void reply_json(struct srv_request *rq, unsigned status, json_t *obj);
+/* Sends text (JSON from json_dumps, jansson's allocator; ownership taken, wiped) with status. */
+void reply_json_text(struct srv_request *rq, unsigned status, char *text);
 /* Sends no body. */
 void reply_empty(struct srv_request *rq, unsigned status);
 /* Sends {"error": code, "error_description": desc}. */
@@ -287,6 +295,7 @@ void ep_audit_export(struct srv_request *rq);
 void ep_audit_proof(struct srv_request *rq);
 void ep_audit_consistency(struct srv_request *rq);
 void ep_config_show(struct srv_request *rq);
+void ep_compliance(struct srv_request *rq);
 void ep_keys_list(struct srv_request *rq);
 void ep_keys_create(struct srv_request *rq);
 void ep_keys_show(struct srv_request *rq);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <p11-kit/pkcs11.h>
 
 #include <openssl/bn.h>
 #include <openssl/ocsp.h>
@@ -1271,6 +1272,14 @@ test_p11_sign(void **state)
 	if (!f->have_p11)
 		skip();
 	k = p11_new_store(f);
+	/* the token as it describes itself: SoftHSM2, in no hardware slot */
+	{
+		struct keys_token_info ti;
+
+		assert_int_equal(keys_token_info(k, &ti), 0);
+		assert_non_null(strstr(ti.model, "SoftHSM"));
+		assert_int_equal(ti.slot_flags & CKF_HW_SLOT, 0);
+	}
 	make_cred(k, OWNER_A, "P-256", "481526", &ec);
 	make_cred(k, OWNER_A, "RSA-3072", "902735", &rsa);
 	p11_read_row(f, ec.id, &row);
@@ -1708,6 +1717,51 @@ test_ocsp_respond(void **state)
 	keys_close(k);
 }
 
+/* The SAM's attestation: signed by the log key, verifiable, parsed back; the key store never
+ * signs a text that could read as a checkpoint; an altered text fails; the census counts. */
+static void
+test_attestation(void **state)
+{
+	struct fixture *f = *state;
+	const char *text = AUDIT_ATTEST_PREFIX "assurance_level=3\nkey_backend=soft\n";
+	struct keys_census c;
+	struct keys_token_info ti;
+	struct keys_cred cr;
+	struct keys *k = NULL;
+	uint8_t sig[AUDIT_SIG_MAX], *spki = NULL, *spki2 = NULL;
+	size_t sig_len = 0, len = 0, len2 = 0;
+	struct audit_head h;
+	bool closed;
+	json_t *claims = NULL;
+
+	k = new_store(f);
+	assert_int_equal(keys_log_attest(k, "inkan audit checkpoint v1\nsize=1\n", sig, &sig_len,
+	                                 &spki, &len), INK_ERR_INVALID);
+	assert_int_equal(keys_log_attest(k, text, sig, &sig_len, &spki, &len), 0);
+	assert_int_equal(keys_log_head(k, &h, &closed, &spki2, &len2), 0);
+	assert_int_equal(len, len2);
+	assert_memory_equal(spki, spki2, len);
+	assert_int_equal(audit_attest_verify(text, sig, sig_len, spki, len), 0);
+	assert_int_not_equal(audit_attest_verify(AUDIT_ATTEST_PREFIX "assurance_level=4\nkey_backend=soft\n",
+	                                         sig, sig_len, spki, len), 0);
+	assert_int_equal(audit_attest_parse(text, &claims), 0);
+	assert_string_equal(json_string_value(json_object_get(claims, "key_backend")), "soft");
+	json_decref(claims);
+	assert_int_equal(audit_attest_parse("inkan audit checkpoint v1\nsize=1\n", &claims), INK_ERR_INVALID);
+	assert_int_equal(audit_attest_parse(AUDIT_ATTEST_PREFIX "a=1\na=2\n", &claims), INK_ERR_INVALID);
+	assert_int_equal(audit_attest_parse(AUDIT_ATTEST_PREFIX "novalue\n", &claims), INK_ERR_INVALID);
+	assert_int_equal(keys_token_info(k, &ti), INK_ERR_NOT_FOUND);
+	make_cred(k, OWNER_A, "P-256", "481526", &cr);
+	keys_cred_clear(&cr);
+	assert_int_equal(keys_census(k, &c), 0);
+	assert_int_equal(c.usable_credentials, 1);
+	assert_string_equal(c.credentials, "soft/P-256/active=1");
+	assert_int_equal(c.persons, 0);
+	keys_close(k);
+	free(spki);
+	free(spki2);
+}
+
 int
 main(void)
 {
@@ -1715,6 +1769,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_init_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ocsp_respond, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_log_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attestation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_bindings, setup, teardown),
