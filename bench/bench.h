@@ -91,6 +91,13 @@ int bench_cmp_double(const void *x, const void *y);
 
 /* ---- processes ---- */
 
+/* sign/s of each of names[n] ("ecdsap256", "rsa2048", "rsa3072") from `openssl speed -multi
+ * multi -seconds seconds NAMES...`; every figure must be found. */
+int bench_openssl_speed(const char *openssl, size_t multi, int seconds, const char *const names[],
+                        size_t n, double sign[]) INK_WUR;
+/* 0 when b64 (a signHash answer's signature) verifies with pub over the SHA-256 digest. */
+int bench_verify_sig(EVP_PKEY *pub, const uint8_t digest[static 32], const char *b64) INK_WUR;
+
 /* Runs argv (no shell); stdout into out (may be a secret buffer), stderr to /dev/null. 0 only
  * when the program exits 0. */
 int bench_run_capture(char *const argv[], struct ink_buf *out) INK_WUR;
