@@ -245,6 +245,35 @@ out:
 	return r;
 }
 
+int
+bench_parse_size(const char *s, size_t lo, size_t hi, size_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return INK_ERR_INVALID;
+	*out = (size_t)v;
+	return 0;
+}
+
+void
+bench_openssl_version(const char *openssl, char *out, size_t outsz)
+{
+	char *argv[] = { (char *)openssl, "version", NULL };
+	struct ink_buf o;
+
+	snprintf(out, outsz, "unknown");
+	buf_init(&o, BENCH_CMD_OUT_MAX, false);
+	if (bench_run_capture(argv, &o) == 0) {
+		snprintf(out, outsz, "%s", (char *)o.data);
+		out[strcspn(out, "\n")] = '\0';
+	}
+	buf_free(&o);
+}
+
 /* The summary tables: "rsa 2048 bits 0.000410s 0.000011s 2440.0 89759.0" and
  * " 256 bits ecdsa (nistp256)   0.0000s   0.0000s  70965.0  25215.0". */
 int

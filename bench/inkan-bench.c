@@ -502,21 +502,6 @@ openssl_speed_run(struct bench *b, size_t run)
 	return 0;
 }
 
-static void
-openssl_version(struct bench *b)
-{
-	char *argv[] = { (char *)b->openssl, "version", NULL };
-	struct ink_buf out;
-
-	snprintf(b->openssl_version, sizeof(b->openssl_version), "unknown");
-	buf_init(&out, BENCH_CMD_OUT_MAX, false);
-	if (bench_run_capture(argv, &out) == 0) {
-		snprintf(b->openssl_version, sizeof(b->openssl_version), "%s", (char *)out.data);
-		b->openssl_version[strcspn(b->openssl_version, "\n")] = '\0';
-	}
-	buf_free(&out);
-}
-
 /* ---- report ---- */
 
 static const struct result *
@@ -696,20 +681,6 @@ usage(FILE *f)
 }
 
 static int
-parse_size(const char *s, size_t lo, size_t hi, size_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return INK_ERR_INVALID;
-	*out = (size_t)v;
-	return 0;
-}
-
-static int
 parse_args(struct bench *b, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -742,19 +713,19 @@ parse_args(struct bench *b, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "s:r:c:t:a:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if (parse_size(optarg, 1, BENCH_MAX_SIGNERS, &b->nsigners) != 0)
+			if (bench_parse_size(optarg, 1, BENCH_MAX_SIGNERS, &b->nsigners) != 0)
 				goto bad;
 			break;
 		case 'r':
-			if (parse_size(optarg, 1, BENCH_MAX_ROUNDS, &b->rounds) != 0)
+			if (bench_parse_size(optarg, 1, BENCH_MAX_ROUNDS, &b->rounds) != 0)
 				goto bad;
 			break;
 		case 'c':
-			if (parse_size(optarg, 1, BENCH_MAX_THREADS, &b->nthreads) != 0)
+			if (bench_parse_size(optarg, 1, BENCH_MAX_THREADS, &b->nthreads) != 0)
 				goto bad;
 			break;
 		case 't':
-			if (parse_size(optarg, 1, 60, &v) != 0)
+			if (bench_parse_size(optarg, 1, 60, &v) != 0)
 				goto bad;
 			b->speed_seconds = (int)v;
 			break;
@@ -839,7 +810,7 @@ main(int argc, char **argv)
 		bench_fatal("setup", INK_ERR_ALLOC);
 		goto out;
 	}
-	openssl_version(&b);
+	bench_openssl_version(b.openssl, b.openssl_version, sizeof(b.openssl_version));
 	t0 = bench_mono_now();
 	if (!b.json)
 		fprintf(stderr, "inkan-bench: inkan init and inkand in %s\n", b.svc.tmpdir);
