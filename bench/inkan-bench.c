@@ -1,5 +1,4 @@
 /* inkan-bench: CSC signing throughput of a real inkand on its defaults, against `openssl speed`. */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>

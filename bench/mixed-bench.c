@@ -1,7 +1,6 @@
 /* inkan-mixed-bench: authorizations (Argon2id PIN checks) and signatures side by side on a real
  * inkand, each phase against the machine's limit measured in the same run. */
 #include <argon2.h>
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
