@@ -2,7 +2,8 @@
 # `make test` builds with ASan+UBSan and runs every test, then fuzzes every parser briefly,
 # `make fuzz` fuzzes every parser for FUZZ_SECONDS each (clang), `make bench` measures signing,
 # verification and local hashing (Release), `make bench-verify` verification alone,
-# `make bench-hash` the hashing of `inkan sign` against `openssl dgst`, `make soak` a 10-minute
+# `make bench-hash` the hashing of `inkan sign` against `openssl dgst`, `make bench-mixed`
+# authorizations and signatures side by side (Release), `make soak` a 10-minute
 # mixed load and 20 SIGKILLs of inkand and inkan-sam (Release). `make install` installs under
 # PREFIX (DESTDIR honoured), `make deb` builds the Debian package (docs/install.md).
 BUILD      ?= build
@@ -17,7 +18,7 @@ FUZZ_SECONDS ?= 60
 # Seconds per harness of the short fuzz that ends `make test`.
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all deps run test fuzz bench bench-verify bench-audit bench-hash soak install deb clean
+.PHONY: all deps run test fuzz bench bench-verify bench-audit bench-hash bench-mixed soak install deb clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
@@ -85,6 +86,13 @@ bench-hash: deps
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 	cmake --build build-bench -j $(JOBS) --target inkan-hash-bench
 	build-bench/inkan-hash-bench $(filter --json,$(BENCH_ARGS))
+
+# Authorizations (Argon2id PIN checks) and signatures side by side, each phase against the
+# machine's limit measured in the same run (Release); MIXED_BENCH_ARGS e.g. --json.
+bench-mixed: deps
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+	cmake --build build-bench -j $(JOBS) --target inkan-mixed-bench inkand inkan-sam inkan-cli
+	build-bench/inkan-mixed-bench $(MIXED_BENCH_ARGS)
 
 # Soak and crash loop on the optimised build (docs/performance.md): 64 connections from their own
 # loopback addresses for 10 minutes, then 20 SIGKILLs under signing load; fails on any error of

@@ -238,6 +238,116 @@ out:
 	return r;
 }
 
+int
+bench_parse_size(const char *s, size_t lo, size_t hi, size_t *out)
+{
+	char *end = NULL;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+		return INK_ERR_INVALID;
+	*out = (size_t)v;
+	return 0;
+}
+
+void
+bench_openssl_version(const char *openssl, char *out, size_t outsz)
+{
+	char *argv[] = { (char *)openssl, "version", NULL };
+	struct ink_buf o;
+
+	snprintf(out, outsz, "unknown");
+	buf_init(&o, BENCH_CMD_OUT_MAX, false);
+	if (bench_run_capture(argv, &o) == 0) {
+		snprintf(out, outsz, "%s", (char *)o.data);
+		out[strcspn(out, "\n")] = '\0';
+	}
+	buf_free(&o);
+}
+
+/* The summary tables: "rsa 2048 bits 0.000410s 0.000011s 2440.0 89759.0" and
+ * " 256 bits ecdsa (nistp256)   0.0000s   0.0000s  70965.0  25215.0". */
+int
+bench_openssl_speed(const char *openssl, size_t multi, int seconds, const char *const names[],
+                    size_t n, double sign[])
+{
+	char smulti[16], ssecs[16], name[32], *line, *save = NULL;
+	char *argv[6 + 8 + 1];
+	struct ink_buf out;
+	size_t k, ai = 0;
+	double t1, t2, s, verify;
+	int bits, r;
+
+	if (n > 8)
+		return INK_ERR_INVALID;
+	snprintf(smulti, sizeof(smulti), "%zu", multi);
+	snprintf(ssecs, sizeof(ssecs), "%d", seconds);
+	argv[ai++] = (char *)openssl;
+	argv[ai++] = "speed";
+	argv[ai++] = "-multi";
+	argv[ai++] = smulti;
+	argv[ai++] = "-seconds";
+	argv[ai++] = ssecs;
+	for (k = 0; k < n; k++) {
+		sign[k] = 0;
+		argv[ai++] = (char *)names[k];
+	}
+	argv[ai] = NULL;
+	buf_init(&out, BENCH_CMD_OUT_MAX, false);
+	if ((r = bench_run_capture(argv, &out)) != 0) {
+		fprintf(stderr, "%s: %s speed -multi %zu failed\n", bench_prog, openssl, multi);
+		goto out;
+	}
+	for (line = strtok_r((char *)out.data, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *ec = strstr(line, "bits ecdsa (nistp");
+
+		name[0] = '\0';
+		if (sscanf(line, " rsa %d bits %lfs %lfs %lf %lf", &bits, &t1, &t2, &s, &verify) == 5)
+			snprintf(name, sizeof(name), "rsa%d", bits);
+		else if (ec != NULL && sscanf(ec, "bits ecdsa (nistp%d) %lfs %lfs %lf %lf", &bits, &t1,
+		                              &t2, &s, &verify) == 5)
+			snprintf(name, sizeof(name), "ecdsap%d", bits);
+		for (k = 0; name[0] != '\0' && k < n; k++)
+			if (strcmp(name, names[k]) == 0)
+				sign[k] = s;
+	}
+	for (k = 0; k < n; k++) {
+		if (sign[k] <= 0) {
+			fprintf(stderr, "%s: no %s figure in the output of openssl speed\n", bench_prog,
+			        names[k]);
+			r = INK_ERR_PROTOCOL;
+		}
+	}
+out:
+	buf_free(&out);
+	return r;
+}
+
+int
+bench_verify_sig(EVP_PKEY *pub, const uint8_t digest[static 32], const char *b64)
+{
+	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t *sig = NULL;
+	size_t len = 0;
+	int r = INK_ERR_PROTOCOL;
+
+	if (b64 == NULL || b64_decode(b64, &sig, &len) != 0)
+		goto out;
+	r = INK_ERR_CRYPTO;
+	if ((ctx = EVP_PKEY_CTX_new(pub, NULL)) == NULL || EVP_PKEY_verify_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
+	    EVP_PKEY_verify(ctx, sig, len, digest, 32) != 1)
+		goto out;
+	r = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	free(sig);
+	return r;
+}
+
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {

@@ -87,9 +87,20 @@ char *bench_header_value(const char *prefix, const char *value);
 void bench_json_free_str(char *text);
 /* Nearest-rank percentile of sorted v[n]; qsort comparator for doubles. */
 double bench_percentile(const double *v, size_t n, double pct);
+/* A decimal option value in [lo, hi]. */
+int bench_parse_size(const char *s, size_t lo, size_t hi, size_t *out) INK_WUR;
 int bench_cmp_double(const void *x, const void *y);
 
 /* ---- processes ---- */
+
+/* The first line of `openssl version` in out ("unknown" when it fails). */
+void bench_openssl_version(const char *openssl, char *out, size_t outsz);
+/* sign/s of each of names[n] ("ecdsap256", "rsa2048", "rsa3072") from `openssl speed -multi
+ * multi -seconds seconds NAMES...`; every figure must be found. */
+int bench_openssl_speed(const char *openssl, size_t multi, int seconds, const char *const names[],
+                        size_t n, double sign[]) INK_WUR;
+/* 0 when b64 (a signHash answer's signature) verifies with pub over the SHA-256 digest. */
+int bench_verify_sig(EVP_PKEY *pub, const uint8_t digest[static 32], const char *b64) INK_WUR;
 
 /* Runs argv (no shell); stdout into out (may be a secret buffer), stderr to /dev/null. 0 only
  * when the program exits 0. */

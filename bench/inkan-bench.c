@@ -1,5 +1,4 @@
 /* inkan-bench: CSC signing throughput of a real inkand on its defaults, against `openssl speed`. */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <pthread.h>
@@ -215,36 +214,21 @@ parse_sigs(struct bench *b)
 static int
 verify_sigs(struct bench *b)
 {
-	EVP_PKEY_CTX *ctx = NULL;
-	uint8_t *sig = NULL;
-	size_t i, k, len = 0;
-	int r = 0;
+	size_t i, k;
 
-	for (i = 0; r == 0 && i < b->njobs; i++) {
+	for (i = 0; i < b->njobs; i++) {
 		struct job *a = &b->jobs[i];
 
-		for (k = 0; r == 0 && k < b->cur_batch; k++) {
-			const char *s = json_string_value(json_array_get(a->sigs, k));
-
-			if (s == NULL || (r = b64_decode(s, &sig, &len)) != 0) {
-				r = INK_ERR_PROTOCOL;
-				break;
-			}
-			if ((ctx = EVP_PKEY_CTX_new(a->a->pub[b->cur_alg], NULL)) == NULL ||
-			    EVP_PKEY_verify_init(ctx) != 1 ||
-			    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
-			    EVP_PKEY_verify(ctx, sig, len, a->digests + k * DIGEST_LEN, DIGEST_LEN) != 1) {
+		for (k = 0; k < b->cur_batch; k++) {
+			if (bench_verify_sig(a->a->pub[b->cur_alg], a->digests + k * DIGEST_LEN,
+			                     json_string_value(json_array_get(a->sigs, k))) != 0) {
 				fprintf(stderr, "inkan-bench: %s signature %zu of %s does not verify\n",
 				        algs[b->cur_alg].name, k, a->a->name);
-				r = INK_ERR_CRYPTO;
+				return INK_ERR_CRYPTO;
 			}
-			EVP_PKEY_CTX_free(ctx);
-			ctx = NULL;
-			free(sig);
-			sig = NULL;
 		}
 	}
-	return r;
+	return 0;
 }
 
 /* ---- a pool of client threads over the jobs ---- */
@@ -485,56 +469,12 @@ out:
 static int
 openssl_speed(struct bench *b, size_t n, struct speed *sp)
 {
-	char multi[16], secs[16], *line, *save = NULL;
-	char *argv[6 + NALGS + 1];
-	struct ink_buf out;
-	size_t k, ai = 0;
-	double t1, t2, sign, verify;
-	int bits, r;
+	const char *names[NALGS];
+	size_t k;
 
-	memset(sp, 0, sizeof(*sp));
-	snprintf(multi, sizeof(multi), "%zu", n);
-	snprintf(secs, sizeof(secs), "%d", b->speed_seconds);
-	argv[ai++] = (char *)b->openssl;
-	argv[ai++] = "speed";
-	argv[ai++] = "-multi";
-	argv[ai++] = multi;
-	argv[ai++] = "-seconds";
-	argv[ai++] = secs;
 	for (k = 0; k < NALGS; k++)
-		argv[ai++] = (char *)algs[k].speed_name;
-	argv[ai] = NULL;
-	buf_init(&out, BENCH_CMD_OUT_MAX, false);
-	if ((r = bench_run_capture(argv, &out)) != 0) {
-		fprintf(stderr, "inkan-bench: %s speed -multi %zu failed\n", b->openssl, n);
-		goto out;
-	}
-	/* The summary tables: "rsa 2048 bits 0.000410s 0.000011s 2440.0 89759.0" and
-	 * " 256 bits ecdsa (nistp256)   0.0000s   0.0000s  70965.0  25215.0". */
-	for (line = strtok_r((char *)out.data, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		const char *ec = strstr(line, "bits ecdsa (nistp256)");
-
-		if (sscanf(line, " rsa %d bits %lfs %lfs %lf %lf", &bits, &t1, &t2, &sign,
-		           &verify) == 5) {
-			if (bits == 2048)
-				sp->sign[1] = sign;
-			else if (bits == 3072)
-				sp->sign[2] = sign;
-		} else if (ec != NULL && sscanf(strchr(ec, ')') + 1, " %lfs %lfs %lf %lf", &t1, &t2,
-		                                &sign, &verify) == 4)
-			sp->sign[0] = sign;
-	}
-	for (k = 0; k < NALGS; k++) {
-		if (sp->sign[k] <= 0) {
-			fprintf(stderr, "inkan-bench: no %s figure in the output of openssl speed\n",
-			        algs[k].speed_name);
-			r = INK_ERR_PROTOCOL;
-		}
-	}
-out:
-	buf_free(&out);
-	return r;
+		names[k] = algs[k].speed_name;
+	return bench_openssl_speed(b->openssl, n, b->speed_seconds, names, NALGS, sp->sign);
 }
 
 /* One run of `openssl speed` with -multi N and -multi 1 (run 0 before the measurements, 1
@@ -559,21 +499,6 @@ openssl_speed_run(struct bench *b, size_t run)
 			b->speed_1.sign[k] = b->speed_runs[run][1].sign[k];
 	}
 	return 0;
-}
-
-static void
-openssl_version(struct bench *b)
-{
-	char *argv[] = { (char *)b->openssl, "version", NULL };
-	struct ink_buf out;
-
-	snprintf(b->openssl_version, sizeof(b->openssl_version), "unknown");
-	buf_init(&out, BENCH_CMD_OUT_MAX, false);
-	if (bench_run_capture(argv, &out) == 0) {
-		snprintf(b->openssl_version, sizeof(b->openssl_version), "%s", (char *)out.data);
-		b->openssl_version[strcspn(b->openssl_version, "\n")] = '\0';
-	}
-	buf_free(&out);
 }
 
 /* ---- report ---- */
@@ -755,20 +680,6 @@ usage(FILE *f)
 }
 
 static int
-parse_size(const char *s, size_t lo, size_t hi, size_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return INK_ERR_INVALID;
-	*out = (size_t)v;
-	return 0;
-}
-
-static int
 parse_args(struct bench *b, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -801,19 +712,19 @@ parse_args(struct bench *b, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "s:r:c:t:a:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if (parse_size(optarg, 1, BENCH_MAX_SIGNERS, &b->nsigners) != 0)
+			if (bench_parse_size(optarg, 1, BENCH_MAX_SIGNERS, &b->nsigners) != 0)
 				goto bad;
 			break;
 		case 'r':
-			if (parse_size(optarg, 1, BENCH_MAX_ROUNDS, &b->rounds) != 0)
+			if (bench_parse_size(optarg, 1, BENCH_MAX_ROUNDS, &b->rounds) != 0)
 				goto bad;
 			break;
 		case 'c':
-			if (parse_size(optarg, 1, BENCH_MAX_THREADS, &b->nthreads) != 0)
+			if (bench_parse_size(optarg, 1, BENCH_MAX_THREADS, &b->nthreads) != 0)
 				goto bad;
 			break;
 		case 't':
-			if (parse_size(optarg, 1, 60, &v) != 0)
+			if (bench_parse_size(optarg, 1, 60, &v) != 0)
 				goto bad;
 			b->speed_seconds = (int)v;
 			break;
@@ -865,7 +776,11 @@ setup_accounts(struct bench *b)
 		return r;
 	b->from = 0;
 	b->to = b->nsigners;
-	return pool_run(b, setup_signer, NULL, NULL);
+	/* setting up waits out a full Argon2id queue (503, Retry-After), as a client would */
+	atomic_store(&bench_retry_busy, true);
+	r = pool_run(b, setup_signer, NULL, NULL);
+	atomic_store(&bench_retry_busy, false);
+	return r;
 }
 
 int
@@ -894,7 +809,7 @@ main(int argc, char **argv)
 		bench_fatal("setup", INK_ERR_ALLOC);
 		goto out;
 	}
-	openssl_version(&b);
+	bench_openssl_version(b.openssl, b.openssl_version, sizeof(b.openssl_version));
 	t0 = bench_mono_now();
 	if (!b.json)
 		fprintf(stderr, "inkan-bench: inkan init and inkand in %s\n", b.svc.tmpdir);

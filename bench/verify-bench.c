@@ -735,20 +735,6 @@ usage(FILE *f)
 }
 
 static int
-parse_size(const char *s, size_t lo, size_t hi, size_t *out)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return INK_ERR_INVALID;
-	*out = (size_t)v;
-	return 0;
-}
-
-static int
 parse_args(struct vb *b, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -775,11 +761,11 @@ parse_args(struct vb *b, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "n:b:k:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'n':
-			if (parse_size(optarg, 1, VB_MAX_SIGNATURES, &b->n) != 0)
+			if (bench_parse_size(optarg, 1, VB_MAX_SIGNATURES, &b->n) != 0)
 				goto bad;
 			break;
 		case 'b':
-			if (parse_size(optarg, 1, VB_MAX_BYTES, &b->bytes) != 0)
+			if (bench_parse_size(optarg, 1, VB_MAX_BYTES, &b->bytes) != 0)
 				goto bad;
 			break;
 		case 'k':

@@ -25,10 +25,10 @@ csc_audit(const struct auth_ctx *ctx, const struct auth_req *rq, const struct au
 	int err;
 
 	/* One record per slice of hashes, so every value signed is on the record; all slices in
-	 * one durable commit. */
+	 * one durable commit. Each detail is NUL-terminated as it is written: not zeroed first. */
 	nrec = n == 0 ? 1 : (n + HASHES_PER_RECORD - 1) / HASHES_PER_RECORD;
 	if (nrec > AUDIT_MANY_MAX ||
-	    (details = calloc(nrec, STORE_DETAIL_MAX + 1)) == NULL) {
+	    (details = malloc(nrec * (STORE_DETAIL_MAX + 1))) == NULL) {
 		log_error("cannot audit %s", action);
 		return INK_ERR_ALLOC;
 	}

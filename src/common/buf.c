@@ -25,7 +25,7 @@ buf_free(struct ink_buf *b)
 	b->len = b->off = b->cap = 0;
 }
 
-static int
+int
 buf_reserve(struct ink_buf *b, size_t n)
 {
 	size_t need, ncap;

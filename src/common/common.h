@@ -151,6 +151,9 @@ struct ink_buf {
 void buf_init(struct ink_buf *b, size_t max, bool secret);
 /* Wipes (when secret) and frees the contents; accepts NULL. */
 void buf_free(struct ink_buf *b);
+/* Room for n more bytes at once (within max), so that puts after it do not grow the buffer
+ * step by step. */
+int buf_reserve(struct ink_buf *b, size_t n) INK_WUR;
 int buf_put(struct ink_buf *b, const void *p, size_t n) INK_WUR;
 int buf_put_u8(struct ink_buf *b, uint8_t v) INK_WUR;
 int buf_put_u32(struct ink_buf *b, uint32_t v) INK_WUR;
@@ -170,10 +173,19 @@ int buf_get_cstring(struct ink_buf *b, char *out, size_t outsz) INK_WUR;
 
 /* ---- encodings ---- */
 
+/* Characters of the base64 of len bytes (padding included, no NUL); the largest len taken. */
+#define B64_LEN(len) (4 * (((size_t)(len) + 2) / 3))
+#define B64_MAX_IN ((size_t)INT32_MAX / 2)
 /* Standard base64 with padding; *out is malloc'd and NUL-terminated. */
 int b64_encode(const uint8_t *in, size_t len, char **out) INK_WUR;
+/* Standard base64 of len (at most B64_MAX_IN) bytes written to out[B64_LEN(len)], no NUL;
+ * returns the characters written. */
+size_t b64_encode_to(const uint8_t *in, size_t len, char *out);
 /* Strict standard base64 (padding required, no whitespace); *out malloc'd. */
 int b64_decode(const char *in, uint8_t **out, size_t *outlen) INK_WUR;
+/* As b64_decode, of in[len], into out[outsz] (at least len / 4 * 3 bytes, else
+ * INK_ERR_TOO_LARGE). */
+int b64_decode_to(const char *in, size_t len, uint8_t *out, size_t outsz, size_t *outlen) INK_WUR;
 /* Lower-case hex into out[2*len+1]. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* The value of one hex digit (either case), or -1. */

@@ -6,20 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+size_t
+b64_encode_to(const uint8_t *in, size_t len, char *out)
+{
+	int n = EVP_EncodeBlock((unsigned char *)out, in, (int)len);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
 int
 b64_encode(const uint8_t *in, size_t len, char **out)
 {
 	char *p;
-	size_t olen;
 
 	*out = NULL;
-	if (len > (SIZE_MAX / 4) * 3 - 3 || len > INT32_MAX / 2)
+	if (len > B64_MAX_IN)
 		return INK_ERR_TOO_LARGE;
-	olen = 4 * ((len + 2) / 3);
-	if ((p = malloc(olen + 1)) == NULL)
+	if ((p = malloc(B64_LEN(len) + 1)) == NULL)
 		return INK_ERR_ALLOC;
-	EVP_EncodeBlock((unsigned char *)p, in, (int)len);
-	p[olen] = '\0';
+	p[b64_encode_to(in, len, p)] = '\0';
 	*out = p;
 	return 0;
 }
@@ -32,16 +37,16 @@ b64_char(char c)
 }
 
 int
-b64_decode(const char *in, uint8_t **out, size_t *outlen)
+b64_decode_to(const char *in, size_t len, uint8_t *out, size_t outsz, size_t *outlen)
 {
-	size_t len = strlen(in), i, pad = 0;
-	uint8_t *p;
+	size_t i, pad = 0;
 	int n;
 
-	*out = NULL;
 	*outlen = 0;
 	if (len % 4 != 0 || len > INT32_MAX)
 		return INK_ERR_INVALID;
+	if (len / 4 * 3 > outsz)
+		return INK_ERR_TOO_LARGE;
 	for (i = 0; i < len; i++) {
 		if (in[i] == '=') {
 			/* Padding only in the last two places, and nothing but padding after it. */
@@ -52,15 +57,31 @@ b64_decode(const char *in, uint8_t **out, size_t *outlen)
 			return INK_ERR_INVALID;
 		}
 	}
+	n = len == 0 ? 0 : EVP_DecodeBlock(out, (const unsigned char *)in, (int)len);
+	if (n < 0 || (size_t)n < pad)
+		return INK_ERR_INVALID;
+	*outlen = (size_t)n - pad;
+	return 0;
+}
+
+int
+b64_decode(const char *in, uint8_t **out, size_t *outlen)
+{
+	size_t len = strlen(in);
+	uint8_t *p;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len % 4 != 0 || len > INT32_MAX)
+		return INK_ERR_INVALID;
 	if ((p = malloc(len / 4 * 3 + 1)) == NULL)
 		return INK_ERR_ALLOC;
-	n = len == 0 ? 0 : EVP_DecodeBlock(p, (const unsigned char *)in, (int)len);
-	if (n < 0 || (size_t)n < pad) {
+	if ((r = b64_decode_to(in, len, p, len / 4 * 3 + 1, outlen)) != 0) {
 		free(p);
-		return INK_ERR_INVALID;
+		return r;
 	}
 	*out = p;
-	*outlen = (size_t)n - pad;
 	return 0;
 }
 

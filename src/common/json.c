@@ -18,22 +18,71 @@ field_strdup(const char *s, size_t n, bool secret)
 	return p;
 }
 
+/* A string value within max_len with no NUL inside; *n its length. */
+static int
+check_string(json_t *v, const char *name, size_t max_len, size_t *n, char *err, size_t errsz)
+{
+	if (!json_is_string(v)) {
+		snprintf(err, errsz, "Invalid parameter %s: must be a string", name);
+		return INK_ERR_INVALID;
+	}
+	*n = json_string_length(v);
+	if (*n > max_len || memchr(json_string_value(v), '\0', *n) != NULL) {
+		snprintf(err, errsz, "Invalid parameter %s: too long or contains NUL", name);
+		return INK_ERR_INVALID;
+	}
+	return 0;
+}
+
 static int
 parse_string(json_t *v, const struct json_field *f, char **dst, char *err, size_t errsz)
 {
 	size_t n;
+	int r;
 
-	if (!json_is_string(v)) {
-		snprintf(err, errsz, "Invalid parameter %s: must be a string", f->name);
-		return INK_ERR_INVALID;
-	}
-	n = json_string_length(v);
-	if (n > f->max_len || memchr(json_string_value(v), '\0', n) != NULL) {
-		snprintf(err, errsz, "Invalid parameter %s: too long or contains NUL", f->name);
-		return INK_ERR_INVALID;
-	}
+	if ((r = check_string(v, f->name, f->max_len, &n, err, errsz)) != 0)
+		return r;
 	if ((*dst = field_strdup(json_string_value(v), n, f->flags & JF_SECRET)) == NULL)
 		return INK_ERR_ALLOC;
+	return 0;
+}
+
+/* An array of strings in one block: the pointers, then the strings (a request's 100 hashes
+ * cost one allocation, not 100); freed by json_free_spec as one. */
+static int
+parse_strings(json_t *v, const struct json_field *f, struct json_strings *arr, char *err,
+              size_t errsz)
+{
+	size_t i, n, cnt = json_array_size(v), total;
+	char *p;
+	int r;
+
+	if (!json_is_array(v) || cnt > f->max_len) {
+		snprintf(err, errsz, "Invalid parameter %s: must be an array of at most %zu strings",
+		         f->name, f->max_len);
+		return INK_ERR_INVALID;
+	}
+	if (cnt == 0)
+		return 0;
+	total = cnt * sizeof(char *);
+	for (i = 0; i < cnt; i++) {
+		if ((r = check_string(json_array_get(v, i), f->name, (size_t)f->max, &n, err,
+		                      errsz)) != 0)
+			return r;
+		total += n + 1;
+	}
+	arr->v = f->flags & JF_SECRET ? secmem_alloc(total) : malloc(total);
+	if (arr->v == NULL)
+		return INK_ERR_ALLOC;
+	p = (char *)(arr->v + cnt);
+	for (i = 0; i < cnt; i++) {
+		n = json_string_length(json_array_get(v, i));
+		memcpy(p, json_string_value(json_array_get(v, i)), n);
+		p[n] = '\0';
+		arr->v[i] = p;
+		p += n + 1;
+	}
+	arr->n = cnt;
 	return 0;
 }
 
@@ -41,9 +90,6 @@ static int
 parse_field(json_t *v, const struct json_field *f, void *out, char *err, size_t errsz)
 {
 	uint8_t *base = out;
-	struct json_strings *arr;
-	size_t i;
-	int r;
 
 	switch (f->type) {
 	case JF_STRING:
@@ -65,25 +111,7 @@ parse_field(json_t *v, const struct json_field *f, void *out, char *err, size_t 
 		*(int64_t *)(base + f->offset) = json_integer_value(v);
 		return 0;
 	case JF_STRINGS:
-		arr = (struct json_strings *)(base + f->offset);
-		if (!json_is_array(v) || json_array_size(v) > f->max_len) {
-			snprintf(err, errsz, "Invalid parameter %s: must be an array of at most %zu strings",
-			         f->name, f->max_len);
-			return INK_ERR_INVALID;
-		}
-		if (json_array_size(v) == 0)
-			return 0;
-		if ((arr->v = calloc(json_array_size(v), sizeof(char *))) == NULL)
-			return INK_ERR_ALLOC;
-		for (i = 0; i < json_array_size(v); i++) {
-			struct json_field ef = *f;
-
-			ef.max_len = (size_t)f->max;
-			if ((r = parse_string(json_array_get(v, i), &ef, &arr->v[i], err, errsz)) != 0)
-				return r;
-			arr->n = i + 1;
-		}
-		return 0;
+		return parse_strings(v, f, (struct json_strings *)(base + f->offset), err, errsz);
 	case JF_END:
 		break;
 	}
@@ -146,7 +174,6 @@ json_free_spec(const struct json_field *spec, void *out)
 	uint8_t *base = out;
 	struct json_strings *arr;
 	char **s;
-	size_t i;
 
 	for (f = spec; f->type != JF_END; f++) {
 		switch (f->type) {
@@ -160,13 +187,10 @@ json_free_spec(const struct json_field *spec, void *out)
 			break;
 		case JF_STRINGS:
 			arr = (struct json_strings *)(base + f->offset);
-			for (i = 0; arr->v != NULL && i < arr->n; i++) {
-				if (f->flags & JF_SECRET)
-					secmem_free(arr->v[i]);
-				else
-					free(arr->v[i]);
-			}
-			free(arr->v);
+			if (f->flags & JF_SECRET)
+				secmem_free(arr->v);
+			else
+				free(arr->v);
 			arr->v = NULL;
 			arr->n = 0;
 			break;

@@ -856,12 +856,14 @@ sam_backup(struct sam_client *c, const uint8_t session[static 32], uint8_t **blo
 static int
 put_hashes(struct ink_buf *b, const uint8_t *const *hashes, const size_t *lens, size_t n)
 {
-	size_t i;
+	size_t i, need;
 	int r;
 
 	if (n > UINT32_MAX)
 		return INK_ERR_TOO_LARGE;
-	if ((r = buf_put_u32(b, (uint32_t)n)) != 0)
+	for (i = 0, need = 4; i < n; i++)
+		need += 4 + lens[i];
+	if ((r = buf_reserve(b, need)) != 0 || (r = buf_put_u32(b, (uint32_t)n)) != 0)
 		return r;
 	for (i = 0; i < n; i++)
 		if ((r = buf_put_string(b, hashes[i], lens[i])) != 0)
@@ -908,6 +910,8 @@ out:
 	return r;
 }
 
+#define SIGN_REPLY_ROOM(n) (4 + (n) * (4 + 139) + 4 + 41)
+
 int
 sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 32],
          const char *cred, const uint8_t sad[static SAM_SAD_LEN], const char *sig_alg,
@@ -935,7 +939,9 @@ sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 3
 	    (r = buf_put_u32(&x.req, pss_salt >= 0 ? (uint32_t)pss_salt : UINT32_MAX)) != 0 ||
 	    (r = put_hashes(&x.req, hashes, hash_lens, n)) != 0)
 		goto out;
-	if ((r = sam_call(c, &x.req, &x.rep)) != 0)
+	/* The answer's room at once (an ECDSA signature of up to P-521 each; RSA grows it) */
+	if ((r = buf_reserve(&x.rep, SIGN_REPLY_ROOM(n))) != 0 ||
+	    (r = sam_call(c, &x.req, &x.rep)) != 0)
 		goto out;
 	if ((r = buf_get_u32(&x.rep, &got)) != 0 || got != n) {
 		r = INK_ERR_PROTOCOL;

@@ -676,7 +676,7 @@ ep_compliance(struct srv_request *rq)
 		if ((r = audit_append(s->st, &ev)) != 0)
 			goto fail;
 	}
-	reply_json_text(rq, MHD_HTTP_OK, out);
+	reply_json_dumped(rq, MHD_HTTP_OK, out);
 	out = NULL;
 	goto done;
 fail:

@@ -57,7 +57,7 @@ send_body(struct srv_request *rq, unsigned status, char *text)
 }
 
 void
-reply_json_text(struct srv_request *rq, unsigned status, char *text)
+reply_json_dumped(struct srv_request *rq, unsigned status, char *text)
 {
 	char *copy;
 
@@ -82,7 +82,17 @@ reply_json(struct srv_request *rq, unsigned status, json_t *obj)
 	char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
 
 	json_decref(obj);
-	reply_json_text(rq, status, text);
+	reply_json_dumped(rq, status, text);
+}
+
+void
+reply_json_text(struct srv_request *rq, unsigned status, char *text)
+{
+	if (text == NULL) {
+		reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "server_error", "Out of memory");
+		return;
+	}
+	send_body(rq, status, text);
 }
 
 void
@@ -462,18 +472,20 @@ req_pin_policy(struct srv_request *rq, const char *pin, const char *action)
 void
 req_hashes_free(uint8_t **raw, size_t *lens, size_t n)
 {
-	size_t i;
-
-	for (i = 0; raw != NULL && i < n; i++)
-		free(raw[i]);
+	(void)n;
+	if (raw != NULL)
+		free(raw[0]);   /* every hash lives in one block */
 	free(raw);
 	free(lens);
 }
 
+/* Every hash into one block, a slot each (the base64 of 64 bytes decodes to 66 with its
+ * padding): no allocation per hash. */
+#define HASH_SLOT (REQ_HASH_MAX / 3 * 3 + 3)
 int
 req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw, size_t **lens)
 {
-	uint8_t **v = NULL;
+	uint8_t **v = NULL, *block = NULL;
 	size_t *l = NULL, i;
 
 	*raw = NULL;
@@ -482,13 +494,17 @@ req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Missing (or invalid type) array parameter hashes");
 		return INK_ERR_INVALID;
 	}
-	if ((v = calloc(in->n, sizeof(*v))) == NULL || (l = calloc(in->n, sizeof(*l))) == NULL) {
+	if ((v = calloc(in->n, sizeof(*v))) == NULL || (l = calloc(in->n, sizeof(*l))) == NULL ||
+	    (block = malloc(in->n * HASH_SLOT)) == NULL) {
 		free(v);
+		free(l);
 		reply_ink_err(rq, INK_ERR_ALLOC, NULL);
 		return INK_ERR_ALLOC;
 	}
 	for (i = 0; i < in->n; i++) {
-		if (b64_decode(in->v[i], &v[i], &l[i]) != 0 || l[i] == 0 || l[i] > 64) {
+		v[i] = block + i * HASH_SLOT;
+		if (b64_decode_to(in->v[i], strlen(in->v[i]), v[i], HASH_SLOT, &l[i]) != 0 ||
+		    l[i] == 0 || l[i] > REQ_HASH_MAX) {
 			req_hashes_free(v, l, in->n);
 			req_audit_refusal(rq, "csc.hashes", "malformed hash value");
 			reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",

@@ -214,6 +214,9 @@ void srv_stop(struct srv *s);
 /* Sends obj (reference stolen) with status. */
 void reply_json(struct srv_request *rq, unsigned status, json_t *obj);
 /* Sends text (JSON from json_dumps, jansson's allocator; ownership taken, wiped) with status. */
+void reply_json_dumped(struct srv_request *rq, unsigned status, char *text);
+/* A reply whose JSON text the caller made (malloc'd; owned and wiped-then-freed by the reply);
+ * NULL: out of memory, replied as such. */
 void reply_json_text(struct srv_request *rq, unsigned status, char *text);
 /* Sends no body. */
 void reply_empty(struct srv_request *rq, unsigned status);
@@ -261,7 +264,9 @@ bool req_is_v1(const struct srv_request *rq);
  * action with the rule broken, replies 400 naming it (never the PIN) and returns non-zero.
  * inkan-sam enforces the same rule; this check only gives the signer the reason. */
 int req_pin_policy(struct srv_request *rq, const char *pin, const char *action) INK_WUR;
-/* Decodes base64 hashes (each 1..64 bytes); *raw and *lens malloc'd; replies 400 on failure. */
+/* Decodes base64 hashes (each 1..REQ_HASH_MAX bytes); *raw and *lens malloc'd (free with
+ * req_hashes_free); replies 400 on failure. */
+#define REQ_HASH_MAX 64
 int req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw,
                size_t **lens) INK_WUR;
 void req_hashes_free(uint8_t **raw, size_t *lens, size_t n);
