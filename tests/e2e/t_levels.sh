@@ -47,6 +47,17 @@ level_shown 1 "$K1"
 ok "level 1: a 6-character PIN and an RSA-2048 key accepted, a SAD of an hour allowed; info and credentials/info say level 1"
 stop_inkand
 
+# ---- level 2: a SAD of 15 minutes, not of an hour; level 3 (the default): 5 minutes ----
+conf assurance_level 2
+conf sad_ttl 900
+start_inkand
+level_shown 2 "$K1"
+PIN=$PIN6
+authorize alice "$alice" "$K1" "$(head -c 32 /dev/urandom | base64 -w0)"
+expect_status 200
+stop_inkand
+ok "level 2: a SAD of 15 minutes allowed, an authorization with it; info says level 2"
+
 # ---- contradictions: neither daemon starts ----
 # refused WHO PATTERN: WHO (inkand or inkan-sam) refuses to start on the configuration, saying PATTERN
 refused() {
@@ -58,6 +69,9 @@ refused() {
 	grep -q -- "$2" "$T/start.out" || fail "$1 refused without saying why ($2): $(head -c 300 "$T/start.out")"
 }
 conf assurance_level 3
+conf sad_ttl 900
+refused inkand "sad_ttl 900 is above assurance level 3's 300 seconds"
+conf sad_ttl 3600
 refused inkand "sad_ttl 3600 is above assurance level 3's 300 seconds"
 refused inkan-sam "sad_ttl 3600 is above assurance level 3's 300 seconds"
 conf sad_ttl 300
