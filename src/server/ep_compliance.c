@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,9 +103,10 @@ static const struct control_text texts[] = {
 	  "Signer API, administration API and public endpoints can listen on different addresses.",
 	  "署名者 API、管理 API、公開エンドポイントを別々のアドレスで待ち受けられる。" },
 	{ "16.1.2", "Reporting information security events", "情報セキュリティ事象の報告",
-	  "Security events (lockouts, refusals, clock, SAM death) are in the audit log; who watches "
-	  "it and how events are reported is the operator's.",
-	  "セキュリティ事象（ロックアウト、拒否、時刻、SAM の停止）は監査ログにある。監視と報告の体制は運用者の責任。" },
+	  "Security events (lockouts, refusals, clock, SAM death) are in the audit log and raised as "
+	  "alerts to the journal (stable MESSAGE_IDs) or syslog (docs/operations.md); who watches "
+	  "them and how events are reported is the operator's.",
+	  "セキュリティ事象（ロックアウト、拒否、時刻、SAM の停止）は監査ログにあり、journal（固定の MESSAGE_ID）または syslog に警報として送られる。監視と報告の体制は運用者の責任。" },
 	{ "16.1.7", "Collection of evidence", "証拠の収集",
 	  "The audit log can be exported with its proofs and verified offline against the "
 	  "published log key (DATA/ca/audit-log.pem).",
@@ -134,6 +136,21 @@ struct report {
 	json_t *controls;
 	int met, not_met, organisational;
 };
+
+/* Where security alerts go now (common/alert.c): the journal where its socket is, else syslog. */
+static const char *
+alert_destination(const struct ink_config *c)
+{
+	struct stat st;
+
+	if (c->alert_journal_socket[0] != '\0' && stat(c->alert_journal_socket, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
+		return "journal";
+	if (c->alert_syslog_socket[0] != '\0' && stat(c->alert_syslog_socket, &st) == 0 &&
+	    S_ISSOCK(st.st_mode))
+		return "syslog";
+	return "none: the daemons' log lines only (no journal or syslog socket)";
+}
 
 static const char *
 claim(const struct report *rp, const char *name)
@@ -551,6 +568,7 @@ record_controls(struct report *rp, const struct log_scan *ls, int verified, cons
 	control(rp, C_1612, ORGANISATIONAL, "who reviews the audit log's security events, how "
 	        "often, and how they are reported and escalated");
 	evidence(rp, ev_here("audit_log.security_events", json_integer(ls->security_events)));
+	evidence(rp, ev_here("alerts.destination", json_string(alert_destination(c))));
 
 	log_control(rp, C_1617, verified, verr, "exports verify offline against the published log key");
 	evidence(rp, ev_sam(rp, "log_key_sha256"));
