@@ -16,6 +16,15 @@
  * `days` days for "localhost" and 127.0.0.1 (subjectAltName), serverAuth EKU. */
 int ca_make_tls_cert(const char *cert_path, const char *key_path, int days) INK_WUR;
 
+/* What a certificate's PEM says of itself (the compliance report's TLS evidence): present
+ * false when pem is NULL or holds no certificate. */
+struct ca_cert_facts {
+	bool present;
+	int64_t not_after;
+	char subject[256], key[32];   /* key: e.g. "EC-256" */
+};
+void ca_cert_facts(const char *pem, struct ca_cert_facts *out);
+
 /* ---- the built-in CA ---- */
 
 /* Longest validity any certificate may ask for (30 years), and the longest CRL next update. */

@@ -9,6 +9,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TLS_CN "inkan TLS (localhost)"
@@ -114,4 +117,28 @@ out:
 	X509_free(x);
 	EVP_PKEY_free(pkey);
 	return r;
+}
+
+void
+ca_cert_facts(const char *pem, struct ca_cert_facts *t)
+{
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	EVP_PKEY *pk;
+	struct tm tm;
+
+	memset(t, 0, sizeof(*t));
+	if (pem == NULL || (bio = BIO_new_mem_buf(pem, -1)) == NULL ||
+	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
+		goto out;
+	t->present = true;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		t->not_after = (int64_t)timegm(&tm);
+	X509_NAME_oneline(X509_get_subject_name(x), t->subject, sizeof(t->subject));
+	if ((pk = X509_get0_pubkey(x)) != NULL)
+		snprintf(t->key, sizeof(t->key), "%s-%d", EVP_PKEY_get0_type_name(pk),
+		         EVP_PKEY_get_bits(pk));
+out:
+	X509_free(x);
+	BIO_free(bio);
 }

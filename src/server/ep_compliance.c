@@ -6,10 +6,7 @@
 
 #include <argon2.h>
 #include <openssl/crypto.h>
-#include <openssl/pem.h>
 #include <openssl/sha.h>
-#include <openssl/x509.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +16,10 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "ca/ca.h"
 #include "policy/policy.h"
 #include "sam/sam.h"
+#include "store/store.h"
 
 /* A backup older than this does not meet 12.3.1 (the report names its age either way). */
 #define BACKUP_MAX_AGE (7 * 86400)
@@ -230,36 +229,6 @@ evidence(struct report *rp, json_t *e)
 
 /* ---- what inkand reads itself ---- */
 
-struct tls_facts {
-	bool present;
-	int64_t not_after;
-	char subject[256], key[32];
-};
-
-static void
-tls_read(const char *pem, struct tls_facts *t)
-{
-	BIO *bio = NULL;
-	X509 *x = NULL;
-	EVP_PKEY *pk;
-	struct tm tm;
-
-	memset(t, 0, sizeof(*t));
-	if (pem == NULL || (bio = BIO_new_mem_buf(pem, -1)) == NULL ||
-	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
-		goto out;
-	t->present = true;
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
-		t->not_after = (int64_t)timegm(&tm);
-	X509_NAME_oneline(X509_get_subject_name(x), t->subject, sizeof(t->subject));
-	if ((pk = X509_get0_pubkey(x)) != NULL)
-		snprintf(t->key, sizeof(t->key), "%s-%d", EVP_PKEY_get0_type_name(pk),
-		         EVP_PKEY_get_bits(pk));
-out:
-	X509_free(x);
-	BIO_free(bio);
-}
-
 /* The real uid of a process as the kernel reports it (/proc/PID/status), -1 if unknown. */
 static long
 proc_uid(pid_t pid)
@@ -328,7 +297,7 @@ role_holders(struct store *st)
 /* ---- the controls ---- */
 
 static void
-access_controls(struct report *rp, const struct tls_facts *tls, int64_t now)
+access_controls(struct report *rp, const struct ca_cert_facts *tls, int64_t now)
 {
 	const struct ink_config *c = rp->cfg;
 	int64_t days = tls->present ? (tls->not_after - now) / 86400 : -1;
@@ -585,7 +554,7 @@ static json_t *
 versions(void)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:i}",
-	                 "openssl", OpenSSL_version(OPENSSL_VERSION), "sqlite", sqlite3_libversion(),
+	                 "openssl", OpenSSL_version(OPENSSL_VERSION), "sqlite", store_engine_version(),
 	                 "libmicrohttpd", MHD_get_version(), "jansson", jansson_version_str(),
 	                 "argon2_algorithm_version", (int)ARGON2_VERSION_NUMBER);
 }
@@ -615,7 +584,7 @@ ep_compliance(struct srv_request *rq)
 	struct audit_verify_report vr;
 	struct store_checkpoint cp;
 	struct log_scan ls = { 0 };
-	struct tls_facts tls;
+	struct ca_cert_facts tls;
 	uint8_t nonce[16], *sig = NULL, *spki = NULL, dig[32];
 	size_t sig_len = 0, spki_len = 0;
 	char *text = NULL, *out = NULL, sighex[2 * AUDIT_SIG_MAX + 1], fpr[AUDIT_FPR_HEX];
@@ -641,7 +610,7 @@ ep_compliance(struct srv_request *rq)
 		goto fail;
 	}
 	verified = audit_store_verify(s->st, spki, spki_len, scan_record, &ls, &cp, &vr);
-	tls_read(s->cfg.plain_http ? NULL : s->tls_cert, &tls);
+	ca_cert_facts(s->cfg.plain_http ? NULL : s->tls_cert, &tls);
 	if ((rp.controls = json_array()) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto fail;

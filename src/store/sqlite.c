@@ -1511,3 +1511,9 @@ const struct store_ops store_sqlite_ops = {
 	.archive_insert = sq_archive_insert,
 	.archive_last = sq_archive_last,
 };
+
+const char *
+store_engine_version(void)
+{
+	return sqlite3_libversion();
+}

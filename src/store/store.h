@@ -167,6 +167,9 @@ struct store {
 /* The SQLite backend; target is a file path (created with mode 0600 if missing). */
 extern const struct store_ops store_sqlite_ops;
 
+/* The database engine and its version, for the compliance report (e.g. "SQLite 3.40.1"). */
+const char *store_engine_version(void);
+
 /* Opens the backend named by uri: "sqlite:PATH" or a bare path. */
 int store_open(const char *uri, struct store **out) INK_WUR;
 /* Closes; accepts NULL. */
