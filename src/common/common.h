@@ -306,6 +306,7 @@ struct ink_config {
 	int64_t tsa_rate;                  /* time-stamps per second, whole service (0: no limit) */
 	int64_t tsa_client_rate;           /* time-stamps per second, one signer or address (0: none) */
 	int64_t ocsp_validity;             /* seconds from thisUpdate to nextUpdate */
+	int64_t ocsp_cache_max_age;        /* RFC 5019 max-age cap of a nonce-less GET answer (0: none) */
 	int64_t ocsp_rate;                 /* OCSP responses signed per second, whole service (0: none) */
 	int64_t ocsp_client_rate;          /* ... for one source address (0: none) */
 };

@@ -185,5 +185,9 @@ int formats_ocsp_parse(const uint8_t *der, size_t len, struct formats_ocsp_req *
 int formats_ocsp_error(int status, uint8_t **resp, size_t *len) INK_WUR;
 /* The DER of resp (an OCSP_RESPONSE *) into *der (malloc'd). */
 int formats_ocsp_der(const void *resp, uint8_t **der, size_t *len) INK_WUR;
+/* When a successful response (DER) was produced and the earliest nextUpdate of its single
+ * responses (RFC 5019 6.2: what an HTTP cache may keep it for). INK_ERR_INVALID when it is no
+ * successful basic response or a single response has no nextUpdate. */
+int formats_ocsp_validity(const uint8_t *der, size_t len, time_t *produced, time_t *next) INK_WUR;
 
 #endif

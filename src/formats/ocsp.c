@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int
 refuse(char *why, size_t whysz, const char *text)
@@ -128,5 +129,48 @@ formats_ocsp_error(int status, uint8_t **resp, size_t *len)
 		return INK_ERR_CRYPTO;
 	r = formats_ocsp_der(or, resp, len);
 	OCSP_RESPONSE_free(or);
+	return r;
+}
+
+static int
+asn1_time_t(const ASN1_GENERALIZEDTIME *t, time_t *out)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return INK_ERR_INVALID;
+	*out = timegm(&tm);
+	return 0;
+}
+
+int
+formats_ocsp_validity(const uint8_t *der, size_t len, time_t *produced, time_t *next)
+{
+	const unsigned char *p = der;
+	OCSP_RESPONSE *or = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
+	OCSP_BASICRESP *bs = NULL;
+	ASN1_GENERALIZEDTIME *thisupd, *nextupd;
+	time_t t;
+	int i, n, r = INK_ERR_INVALID;
+
+	if (or == NULL || p != der + len ||
+	    OCSP_response_status(or) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
+	    (bs = OCSP_response_get1_basic(or)) == NULL ||
+	    asn1_time_t(OCSP_resp_get0_produced_at(bs), produced) != 0 ||
+	    (n = OCSP_resp_count(bs)) <= 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		nextupd = NULL;
+		(void)OCSP_single_get0_status(OCSP_resp_get0(bs, i), NULL, NULL, &thisupd, &nextupd);
+		if (asn1_time_t(nextupd, &t) != 0)
+			goto out;
+		if (i == 0 || t < *next)
+			*next = t;
+	}
+	r = 0;
+out:
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(or);
+	ERR_clear_error();
 	return r;
 }

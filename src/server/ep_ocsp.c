@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "audit/audit.h"
 #include "formats/formats.h"
@@ -63,6 +64,41 @@ rate_ok(struct srv_request *rq)
 }
 
 static void
+http_date(time_t t, char out[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+		out[0] = '\0';
+}
+
+/* RFC 5019 6.2: a GET answered without a nonce is the pre-produced response anyone may get, so
+ * an HTTP cache in front of the responder may keep it: for ocsp_cache_max_age, never past its
+ * nextUpdate (Expires). A cache delays a revocation by that long for clients without a nonce,
+ * hence the short default. Everything else (a nonce, a POST) keeps reply_bytes' no-cache. */
+static void
+cache_headers(struct srv_request *rq, const uint8_t *resp, size_t len)
+{
+	time_t produced, next, now = time(NULL);
+	int64_t cap = rq->srv->cfg.ocsp_cache_max_age;
+	char age[96], last[32], expires[32];
+
+	if (cap <= 0 || rq->resp == NULL || formats_ocsp_validity(resp, len, &produced, &next) != 0 ||
+	    next <= now)
+		return;
+	snprintf(age, sizeof(age), "max-age=%lld, public, no-transform, must-revalidate",
+	         (long long)(next - now < cap ? next - now : cap));
+	http_date(produced, last);
+	http_date(next, expires);
+	if (last[0] == '\0' || expires[0] == '\0')
+		return;
+	(void)MHD_del_response_header(rq->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	(void)MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_CACHE_CONTROL, age);
+	(void)MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_LAST_MODIFIED, last);
+	(void)MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_EXPIRES, expires);
+}
+
+static void
 answer(struct srv_request *rq, const uint8_t *der, size_t len)
 {
 	struct formats_ocsp_req *q = NULL;
@@ -105,6 +141,8 @@ answer(struct srv_request *rq, const uint8_t *der, size_t len)
 		goto out;
 	}
 	reply_bytes(rq, MHD_HTTP_OK, OCSP_TYPE, resp, rlen);
+	if (q->nonce_len == 0 && strcmp(rq->method, "GET") == 0)
+		cache_headers(rq, resp, rlen);
 out:
 	free(resp);
 	free(q);

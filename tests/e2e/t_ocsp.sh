@@ -5,7 +5,9 @@
 # revoke --reason keyCompromise` revoked with that reason at once (the pre-produced response is
 # not served any more); a serial the CA never issued is unknown, garbage is malformedRequest;
 # the GET form (RFC 6960 appendix A) works with a base64 that holds '/' sent as %2F and as is;
-# the TSA certificate is published on its own at /ca/tsa and not in the chain.
+# a GET without a nonce may be cached (RFC 5019: max-age = ocsp_cache_max_age, never past
+# nextUpdate), one with a nonce may not; the TSA certificate is published on its own at /ca/tsa
+# and not in the chain.
 . "$(dirname "$0")/lib.sh"
 
 init_data
@@ -93,6 +95,27 @@ for form in "$enc" "$b64"; do
 done
 ok "GET /ocsp/{base64} works with a '/' in the base64, as %2F and as is"
 
+# RFC 5019 6.2: a GET without a nonce may be cached until nextUpdate; one with a nonce may not.
+openssl ocsp -issuer "$T/issuing.pem" -cert "$T/alice.pem" -no_nonce -reqout "$T/nn.req" >/dev/null 2>&1
+enc=$(base64 -w0 "$T/nn.req" | sed -e 's/%/%25/g' -e 's|/|%2F|g' -e 's/+/%2B/g' -e 's/=/%3D/g')
+http GET "/ocsp/$enc"
+expect_status 200
+cc=$(header Cache-Control)
+age=$(printf '%s' "$cc" | sed -n 's/.*max-age=\([0-9][0-9]*\).*/\1/p')
+printf '%s' "$cc" | grep -q 'public' && printf '%s' "$cc" | grep -q 'must-revalidate' &&
+	[ -n "$age" ] || fail "a nonce-less GET has no RFC 5019 Cache-Control: '$cc'"
+next=$(openssl ocsp -respin "$T/body" -resp_text -noverify 2>/dev/null | sed -n 's/^ *Next Update: //p' | head -n1)
+[ -n "$next" ] || fail "the cached response has no nextUpdate"
+left=$(( $(date -d "$next" +%s) - $(date +%s) ))
+[ "$age" = 60 ] && [ "$left" -gt 60 ] || fail "max-age $age is not ocsp_cache_max_age (60 s, nextUpdate in $left s)"
+exp=$(header Expires)
+[ "$(date -d "$exp" +%s)" = "$(date -d "$next" +%s)" ] || fail "Expires '$exp' is not nextUpdate '$next'"
+[ -n "$(header Last-Modified)" ] || fail "no Last-Modified on a cacheable response"
+http GET "/ocsp/$form"
+expect_status 200
+[ "$(header Cache-Control)" = "no-cache" ] || fail "a GET with a nonce may be cached: $(header Cache-Control)"
+ok "a GET without a nonce may be cached until nextUpdate (RFC 5019), one with a nonce may not"
+
 # A serial the CA never issued: unknown (signed). Another issuer: unknown too.
 ocsp -serial 0x1234567890ABCDEF
 printf '%s' "$OCSP_OUT" | grep -q ': unknown' || fail "an unissued serial is not unknown: $OCSP_OUT"
@@ -164,7 +187,18 @@ ok "refused OCSP requests are audited"
 # A request with a nonce past the responder's rate: tryLater.
 stop_inkand
 conf ocsp_client_rate 1
+conf ocsp_cache_max_age 604800
 start_inkand
+
+# A longer ocsp_cache_max_age never lets a cache keep an answer past its nextUpdate.
+http GET "/ocsp/$enc"
+expect_status 200
+age=$(header Cache-Control | sed -n 's/.*max-age=\([0-9][0-9]*\).*/\1/p')
+next=$(openssl ocsp -respin "$T/body" -resp_text -noverify 2>/dev/null | sed -n 's/^ *Next Update: //p' | head -n1)
+left=$(( $(date -d "$next" +%s) - $(date +%s) ))
+[ -n "$age" ] && [ "$age" -le $((left + 1)) ] && [ "$age" -ge $((left - 5)) ] ||
+	fail "max-age '$age' is not the time to nextUpdate ($left s) under a longer ocsp_cache_max_age"
+ok "max-age stops at nextUpdate"
 later=0
 for i in 1 2 3 4 5; do
 	openssl ocsp -issuer "$T/issuing.pem" -serial 0x01 -url "$URL/ocsp" -CAfile "$ROOT" >"$T/ocsp.out" 2>&1 || true
