@@ -136,6 +136,20 @@ int ink_gate_enter(struct ink_gate *g, const char *source, bool first) INK_WUR;
 /* Gives back the slot ink_gate_enter() took for source. */
 void ink_gate_leave(struct ink_gate *g, const char *source);
 
+/* ---- pool: worker threads at a lower CPU priority for heavy jobs (pool.c) ---- */
+
+/* The nice value of the workers of the Argon2id runs: on saturated cores a signature goes
+ * first, and the runs still get about a quarter of a core each (CFS weight 335 against 1024). */
+#define INK_POOL_NICE_ARGON2 5
+struct ink_pool;
+/* n workers (at most INK_GATE_SLOTS_MAX), each at nice (Linux: per thread). */
+int ink_pool_new(unsigned n, int nice, struct ink_pool **out) INK_WUR;
+/* Lets the queued jobs finish, then stops the workers. */
+void ink_pool_free(struct ink_pool *p);
+/* Runs fn(arg) on a worker and returns when it has returned. Callers bound how many run at
+ * once to the workers (a gate slot each), or jobs wait for a free worker. */
+void ink_pool_run(struct ink_pool *p, void (*fn)(void *), void *arg);
+
 /* ---- bounded buffer: all untrusted bytes are read through this ---- */
 
 struct ink_buf {

@@ -73,13 +73,31 @@ keys_pin_check_policy(const struct keys *k, const char *pin)
 
 /* ---- the key-encryption key ---- */
 
+struct stretch {
+	const struct keys_kdf *cost;
+	const char *pin;
+	const uint8_t *salt;
+	size_t saltlen;
+	uint8_t *out;
+	int r;
+};
+
+static void
+stretch_run(void *arg)
+{
+	struct stretch *st = arg;
+
+	st->r = argon2id_hash_raw(st->cost->t, st->cost->m_kib, st->cost->p, st->pin, strlen(st->pin),
+	                          st->salt, st->saltlen, st->out, 32);
+}
+
 int
 keys_pin_stretch(const struct keys *k, const struct keys_kdf *cost, const char *pin,
                  const uint8_t *salt, size_t saltlen, uint8_t out[static 32])
 {
-	int r, ar;
-
+	struct stretch st = { .cost = cost, .pin = pin, .salt = salt, .saltlen = saltlen, .out = out };
 	bool let_go;
+	int r;
 
 	/* Other requests go on meanwhile: the wait and the run touch no key store state. */
 	let_go = keys_slow_begin(k);
@@ -88,11 +106,15 @@ keys_pin_stretch(const struct keys *k, const struct keys_kdf *cost, const char *
 		keys_slow_end(k, let_go);
 		return r;
 	}
-	ar = argon2id_hash_raw(cost->t, cost->m_kib, cost->p, pin, strlen(pin), salt, saltlen, out, 32);
+	/* on a worker of lower priority: a signature never waits a whole run for a core */
+	if (k->params.kdf_pool != NULL)
+		ink_pool_run(k->params.kdf_pool, stretch_run, &st);
+	else
+		stretch_run(&st);
 	if (k->params.kdf_gate != NULL)
 		ink_gate_leave(k->params.kdf_gate, "sam");
 	keys_slow_end(k, let_go);
-	return ar == ARGON2_OK ? 0 : INK_ERR_CRYPTO;
+	return st.r == ARGON2_OK ? 0 : INK_ERR_CRYPTO;
 }
 
 /* kek = HKDF-SHA256(ikm = master || Argon2id(PIN, salt), salt, info): neither the database

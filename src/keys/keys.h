@@ -34,6 +34,7 @@ int keys_unseal(struct keys *k, const char *purpose, const uint8_t *aad, size_t 
 struct keys_params {
 	uint32_t argon2_m_kib, argon2_t, argon2_p;  /* PIN stretching */
 	struct ink_gate *kdf_gate;                 /* bounds the PIN stretchings at once (NULL: no bound) */
+	struct ink_pool *kdf_pool;                 /* runs them at a lower priority (NULL: in the caller) */
 	/* Called around work that needs no key store state and takes long (a PIN stretching with
 	 * its wait for a kdf_gate slot, a key generation), never inside a key store transaction:
 	 * the caller lets go of its lock there, so that other requests go on. NULL: not called. */

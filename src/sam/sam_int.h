@@ -39,6 +39,7 @@ struct sam_state {
 	struct keys *keys;
 	struct sad_table *sads;
 	struct ink_gate *kdf_gate;  /* bounds its own Argon2id runs (argon2_slots) */
+	struct ink_pool *kdf_pool;  /* runs them, as many workers as slots, at a lower priority */
 	struct sam_hold_slot holds[SAM_CHANNELS_MAX]; /* under mu */
 	pthread_cond_t holds_freed;   /* a hold ended (with mu) */
 	/* Records of the hot paths (signatures, time-stamps), kept here and written to the key

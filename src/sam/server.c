@@ -578,6 +578,7 @@ open_keys(const struct ink_config *cfg, struct sam_state *s, struct keys **out)
 		.argon2_t = (uint32_t)cfg->argon2_t,
 		.argon2_p = (uint32_t)cfg->argon2_p,
 		.kdf_gate = s != NULL ? s->kdf_gate : NULL,
+		.kdf_pool = s != NULL ? s->kdf_pool : NULL,
 		/* the SAM's lock is let go while a PIN is stretched or a key made */
 		.slow_begin = s != NULL ? sam_slow_begin : NULL,
 		.slow_end = s != NULL ? sam_slow_end : NULL,
@@ -811,6 +812,7 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	pthread_rwlockattr_destroy(&ra);
 	/* as many PIN stretchings at once as argon2_slots allows inkand and the SAM together */
 	if ((r = ink_gate_new(config_slots(cfg->argon2_slots), INK_GATE_QUEUE_MAX, 60000, &s.kdf_gate)) != 0 ||
+	    (r = ink_pool_new(config_slots(cfg->argon2_slots), INK_POOL_NICE_ARGON2, &s.kdf_pool)) != 0 ||
 	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
 		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)
@@ -845,6 +847,7 @@ out:
 	sad_table_free(s.sads);
 	keys_close(s.keys);
 	ink_gate_free(s.kdf_gate);
+	ink_pool_free(s.kdf_pool);
 	pthread_rwlock_destroy(&s.use);
 	pthread_cond_destroy(&s.holds_freed);
 	pthread_mutex_destroy(&s.mu);

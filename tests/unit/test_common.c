@@ -1,5 +1,5 @@
 /* test_common: bounded buffers, strict base64, JSON field tables, the typed config table, trusted
- * paths, the data directory's layout and the gate of heavy jobs. */
+ * paths, the data directory's layout and the gate and the pool of heavy jobs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/common.h"
@@ -643,6 +646,63 @@ test_gate(void **state)
 	ink_gate_free(g);
 }
 
+/* ---- the pool of heavy-job workers ---- */
+
+struct pool_job {
+	struct ink_pool *p;
+	int nice;            /* the worker's, as it saw itself */
+	pid_t tid, caller;
+};
+
+static void
+pool_fn(void *arg)
+{
+	struct pool_job *j = arg;
+
+	j->tid = (pid_t)syscall(SYS_gettid);
+	errno = 0;
+	j->nice = getpriority(PRIO_PROCESS, (id_t)j->tid);
+}
+
+static void *
+pool_caller(void *arg)
+{
+	struct pool_job *j = arg;
+
+	j->caller = (pid_t)syscall(SYS_gettid);
+	ink_pool_run(j->p, pool_fn, j);
+	return NULL;
+}
+
+/* Jobs run on the workers, not in the caller, at the pool's nice value above the caller's;
+ * several callers at once each get their job done; freeing stops the workers. */
+static void
+test_pool(void **state)
+{
+	struct ink_pool *p = NULL;
+	struct pool_job j[4] = { 0 };
+	pthread_t th[4];
+	int base;
+
+	(void)state;
+	errno = 0;
+	base = getpriority(PRIO_PROCESS, 0);
+	assert_int_equal(ink_pool_new(0, 5, &p), INK_ERR_INVALID);
+	assert_int_equal(ink_pool_new(2, INK_POOL_NICE_ARGON2, &p), 0);
+	for (int i = 0; i < 4; i++) {
+		j[i].p = p;
+		assert_int_equal(pthread_create(&th[i], NULL, pool_caller, &j[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_not_equal(j[i].tid, 0);
+		assert_int_not_equal(j[i].tid, j[i].caller);
+		assert_int_equal(j[i].nice, base + INK_POOL_NICE_ARGON2 > 19 ? 19 : base + INK_POOL_NICE_ARGON2);
+	}
+	ink_pool_free(p);
+	ink_pool_free(NULL);
+}
+
 int
 main(void)
 {
@@ -656,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_path_trusted),
 		cmocka_unit_test(test_datadir),
 		cmocka_unit_test(test_gate),
+		cmocka_unit_test(test_pool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
