@@ -159,6 +159,9 @@ int audit_log_start(struct store *st, uint64_t signed_size, bool closed, audit_s
  * nothing to do when the last checkpoint already covers every record; with out, a head is
  * always signed afresh and returned. */
 int audit_checkpoint(struct store *st, struct audit_head *out) INK_WUR;
+/* The records appended and not yet under a signed checkpoint (*pending), and the size and time
+ * (UTC seconds; 0 unknown) of the last signed head: the metrics' audit backlog. */
+void audit_log_status(uint64_t *pending, uint64_t *signed_size, int64_t *signed_time);
 /* Stops tracking (after the last checkpoint at shutdown). */
 void audit_log_stop(void);
 /* A clock that goes back by more than this many seconds is recorded as "clock.backwards". */
