@@ -81,6 +81,7 @@ struct srv {
 	size_t nls;
 	char *tls_cert;        /* PEM */
 	char *tls_key;         /* PEM, secret */
+	int64_t started_at;    /* UTC seconds */
 };
 
 /* ---- the SAM's own audit records (samlog.c) ---- */
