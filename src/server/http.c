@@ -431,8 +431,8 @@ metrics_socket(struct srv *s, struct srv_listener *l, int *out)
 			close(fd);
 		return INK_ERR_IO;
 	}
-	snprintf(l->sock_path, sizeof(l->sock_path), "%s", path);
-	snprintf(l->bound, sizeof(l->bound), "unix:%s", path);
+	memcpy(l->sock_path, sa.sun_path, sizeof(l->sock_path));
+	snprintf(l->bound, sizeof(l->bound), "unix:%.107s", sa.sun_path);
 	*out = fd;
 	return 0;
 }
