@@ -548,6 +548,7 @@ record_controls(struct report *rp, const struct log_scan *ls, int verified, cons
 	evidence(rp, ev_here("settings.listen_signer", json_string(c->listen_signer)));
 	evidence(rp, ev_here("settings.listen_admin", json_string(c->listen_admin)));
 	evidence(rp, ev_here("settings.listen_public", json_string(c->listen_public)));
+	evidence(rp, ev_here("settings.listen_metrics", json_string(c->listen_metrics)));
 
 	control(rp, C_1612, ORGANISATIONAL, "who reviews the audit log's security events, how "
 	        "often, and how they are reported and escalated");
