@@ -124,6 +124,11 @@ ok "/metrics is 404 on the signer, admin and public listeners, and the metrics s
 # a loopback HOST:PORT instead; a socket left behind is not in the way; elsewhere refused
 stop_inkand
 [ -e "$SOCK" ] && fail "the metrics socket outlived inkand"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$SOCK"
+[ -S "$SOCK" ] || fail "could not leave a stale socket behind"
+start_inkand
+scrape "$T/m4"
+stop_inkand
 conf listen_metrics 127.0.0.1:0
 start_inkand
 MA=$(awk '$1 == "metrics" { print $2 }' "$DATA/inkand.addr")
@@ -138,6 +143,6 @@ grep -q "listen_metrics" "$T/nonloop.log" || fail "the refusal does not name lis
 conf listen_metrics ""
 start_inkand
 grep -q '^metrics ' "$DATA/inkand.addr" && fail "listen_metrics empty but a metrics listener is up"
-ok "listen_metrics on loopback HOST:PORT serves the page, a non-loopback address is refused at start, empty turns metrics off"
+ok "a socket left by an unclean stop is replaced; listen_metrics on loopback HOST:PORT serves the page, a non-loopback address is refused at start, empty turns metrics off"
 
 finish
