@@ -60,6 +60,7 @@ static struct store *log_st;          /* the store being tracked; NULL: not trac
 static audit_signer_fn log_signer;
 static void *log_signer_arg;
 static uint64_t log_signed;           /* size of the last signed head */
+static int64_t log_signed_time;       /* its time (0: unknown) */
 static struct pending *log_pend;
 static size_t log_npend, log_cap;
 static int64_t clock_tolerance = 5;
@@ -299,15 +300,23 @@ audit_log_start(struct store *st, uint64_t signed_size, bool closed, audit_signe
                 void *arg, uint64_t *recovered, uint64_t *foreign)
 {
 	struct store_audit_rec *v = NULL;
+	struct store_checkpoint *cps = NULL;
 	uint8_t leaf[AUDIT_HASH_LEN];
 	int64_t after = (int64_t)signed_size;
-	size_t n = 0, i;
+	size_t n = 0, i, ncp = 0;
 	int r = 0;
 
 	*recovered = 0;
 	*foreign = 0;
 	if (st == NULL || fn == NULL || signed_size > INT64_MAX)
 		return INK_ERR_INVALID;
+	/* the time of the stored checkpoint of the signer's last head, for audit_log_status() */
+	if (signed_size > 0 && st->ops->checkpoint_list(st, (int64_t)signed_size,
+	                                                (int64_t)signed_size, &cps, &ncp) == 0) {
+		if (ncp > 0)
+			log_signed_time = cps[ncp - 1].time;
+		free(cps);
+	}
 	pthread_mutex_lock(&log_mu);
 	log_st = st;
 	log_signer = fn;
@@ -352,6 +361,16 @@ audit_log_stop(void)
 	pthread_mutex_unlock(&log_mu);
 	pthread_mutex_unlock(&ckpt_mu);
 	audit_tree_forget();
+}
+
+void
+audit_log_status(uint64_t *pending, uint64_t *signed_size, int64_t *signed_time)
+{
+	pthread_mutex_lock(&log_mu);
+	*pending = log_st != NULL ? log_npend : 0;
+	*signed_size = log_signed;
+	*signed_time = log_signed_time;
+	pthread_mutex_unlock(&log_mu);
 }
 
 /* One signing round over at most SIGN_BATCH queued leaves. */
@@ -414,6 +433,7 @@ checkpoint_once(struct store *st, struct audit_head *h, bool *more)
 	memmove(log_pend, log_pend + n, (log_npend - n) * sizeof(*log_pend));
 	log_npend -= n;
 	log_signed = h->size;
+	log_signed_time = h->time;
 	*more = log_npend > 0;
 	pthread_mutex_unlock(&log_mu);
 out:

@@ -144,6 +144,21 @@ int audit_attest_parse(const char *text, json_t **out) INK_WUR;
 int audit_attest_sig_from_json(const json_t *sam, uint8_t sig[static AUDIT_SIG_MAX],
                                size_t *len) INK_WUR;
 
+/* ---- the verdicts resting on the attestation (verdicts.c; docs/compliance.md) ---- */
+
+/* A claim's value ("" when absent), and as an integer (-1 when absent). */
+const char *audit_claim(const json_t *claims, const char *name);
+long long audit_claim_num(const json_t *claims, const char *name);
+/* The verdict of control (its id: "9.2.1", "privsep", ...) from the SAM's claims: *met, and
+ * note[notesz] saying what would meet it or why it is met. *whole: the claims alone decide the
+ * control; else they decide the SAM's part of it, and when that is not met neither is the
+ * control. INK_ERR_NOT_FOUND for a control the claims do not bear on. */
+int audit_sam_verdict(const json_t *claims, const char *control, bool *met, bool *whole,
+                      char *note, size_t notesz) INK_WUR;
+/* The ids of the controls audit_sam_verdict() judges: up to max into ids; returns how many
+ * there are. */
+size_t audit_sam_controls(const char **ids, size_t max);
+
 /* ---- checkpoints in inkand ----
  * The signer is inkan-sam: it is handed the leaf hashes appended since its last signed head
  * (from = that head's size), recomputes the root from its own frontier and signs. */
@@ -159,6 +174,9 @@ int audit_log_start(struct store *st, uint64_t signed_size, bool closed, audit_s
  * nothing to do when the last checkpoint already covers every record; with out, a head is
  * always signed afresh and returned. */
 int audit_checkpoint(struct store *st, struct audit_head *out) INK_WUR;
+/* The records appended and not yet under a signed checkpoint (*pending), and the size and time
+ * (UTC seconds; 0 unknown) of the last signed head: the metrics' audit backlog. */
+void audit_log_status(uint64_t *pending, uint64_t *signed_size, int64_t *signed_time);
 /* Stops tracking (after the last checkpoint at shutdown). */
 void audit_log_stop(void);
 /* A clock that goes back by more than this many seconds is recorded as "clock.backwards". */

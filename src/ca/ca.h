@@ -24,6 +24,9 @@ struct ca_cert_facts {
 	char subject[256], key[32];   /* key: e.g. "EC-256" */
 };
 void ca_cert_facts(const char *pem, struct ca_cert_facts *out);
+/* A DER CRL's nextUpdate (UTC seconds) without checking who signed it (the metrics' CRL
+ * expiry); INK_ERR_INVALID when it is not one CRL or has none. */
+int ca_crl_next_update(const uint8_t *der, size_t len, int64_t *next) INK_WUR;
 
 /* ---- the built-in CA ---- */
 

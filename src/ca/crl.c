@@ -2,6 +2,7 @@
 #include "ca/ca_int.h"
 
 #include <openssl/bn.h>
+#include <time.h>
 #include <string.h>
 
 #define SERIAL_HEX_MAX 40
@@ -150,6 +151,29 @@ out:
 	X509_EXTENSION_free(aki);
 	ASN1_INTEGER_free(num);
 	ASN1_TIME_free(t);
+	X509_CRL_free(crl);
+	return r;
+}
+
+int
+ca_crl_next_update(const uint8_t *der, size_t len, int64_t *next)
+{
+	const unsigned char *p = der;
+	const ASN1_TIME *t;
+	X509_CRL *crl = NULL;
+	struct tm tm;
+	int r = INK_ERR_INVALID;
+
+	*next = 0;
+	if (len == 0 || len > CA_CRL_DER_MAX)
+		return INK_ERR_INVALID;
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)len)) == NULL || p != der + len)
+		goto out;
+	if ((t = X509_CRL_get0_nextUpdate(crl)) != NULL && ASN1_TIME_to_tm(t, &tm) == 1) {
+		*next = (int64_t)timegm(&tm);
+		r = 0;
+	}
+out:
 	X509_CRL_free(crl);
 	return r;
 }

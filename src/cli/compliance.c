@@ -1,7 +1,8 @@
 /* compliance: `inkan compliance [--json | --html FILE] [--key PEM] [--verify FILE]` — the
  * ISO/IEC 27017 report of the running service (system auditor; docs/compliance.md): fetched,
  * or read from a file; inkan-sam's signed attestation checked against the audit log key the
- * auditor trusts, every piece of evidence credited to the SAM checked against it; printed as a
+ * auditor trusts, every piece of evidence credited to the SAM checked against it, every verdict
+ * resting on the SAM's claims recomputed from them; printed as a
  * summary, as the JSON received, or as a printable bilingual HTML page. */
 #include "cli/cli.h"
 
@@ -17,9 +18,59 @@
 /* What the check of the SAM's part found. */
 struct attest_check {
 	int r;                  /* 0 verified, CLI_ERR_UNPROVEN no key given, else the failure */
-	char why[256];
+	char why[512];
 	char key_sha256[AUDIT_FPR_HEX];
 };
+
+/* Recomputes every verdict that rests on the SAM's signed claims (audit_sam_verdict) and
+ * compares it with the report's, and the summary with the verdicts: 0, or INK_ERR_CRYPTO
+ * with why naming the first disagreement. A control the claims decide must say what they
+ * say; one they decide in part must not be met when its SAM part is not; each must be there
+ * once. */
+static int
+check_verdicts(const json_t *rep, const json_t *claims, char *why, size_t whysz)
+{
+	const char *ids[16], *v;
+	const json_t *ctl, *sum = json_object_get(rep, "summary");
+	json_int_t count[3] = { 0, 0, 0 };
+	char note[512];
+	size_t n = audit_sam_controls(ids, INK_ARRAY_LEN(ids)), i, j, seen;
+	bool met, whole;
+
+	json_array_foreach(json_object_get(rep, "controls"), i, ctl) {
+		v = cli_jstr(ctl, "verdict");
+		count[strcmp(v, "met") == 0 ? 0 : strcmp(v, "not_met") == 0 ? 1 : 2]++;
+	}
+	if (json_integer_value(json_object_get(sum, "met")) != count[0] ||
+	    json_integer_value(json_object_get(sum, "not_met")) != count[1] ||
+	    json_integer_value(json_object_get(sum, "organisational")) != count[2]) {
+		snprintf(why, whysz, "the summary does not count the controls' verdicts");
+		return INK_ERR_CRYPTO;
+	}
+	for (j = 0; j < n && j < INK_ARRAY_LEN(ids); j++) {
+		if (audit_sam_verdict(claims, ids[j], &met, &whole, note, sizeof(note)) != 0)
+			return INK_ERR_INTERNAL;
+		seen = 0;
+		json_array_foreach(json_object_get(rep, "controls"), i, ctl) {
+			if (strcmp(cli_jstr(ctl, "id"), ids[j]) != 0)
+				continue;
+			seen++;
+			v = cli_jstr(ctl, "verdict");
+			if ((whole && strcmp(v, met ? "met" : "not_met") != 0) ||
+			    (!whole && !met && strcmp(v, "not_met") != 0)) {
+				snprintf(why, whysz, "control %s: the report says %.16s, the SAM's signed values "
+				         "give %s (%.160s)", ids[j], v, met ? "met" : "not_met", note);
+				return INK_ERR_CRYPTO;
+			}
+		}
+		if (seen != 1) {
+			snprintf(why, whysz, "control %s, which the SAM's signed values decide, is in the "
+			         "report %zu times", ids[j], seen);
+			return INK_ERR_CRYPTO;
+		}
+	}
+	return 0;
+}
 
 /* Checks the SAM's attestation against spki (NULL: none trusted) and every "inkan-sam" evidence
  * item against its signed claims. */
@@ -62,6 +113,8 @@ check_attestation(const json_t *rep, const uint8_t *spki, size_t spki_len, struc
 			}
 		}
 	}
+	if (check_verdicts(rep, claims, ac->why, sizeof(ac->why)) != 0)
+		goto out;
 	if (spki == NULL) {
 		ac->r = CLI_ERR_UNPROVEN;
 		snprintf(ac->why, sizeof(ac->why), "no --key given: the SAM's signature is unchecked");

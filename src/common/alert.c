@@ -4,6 +4,7 @@
 #include "common/common.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ static const struct {
 static char journal_path[108] = "/run/systemd/journal/socket";
 static char syslog_path[108] = "/dev/log";
 static const char *alert_prog = "inkan";
+static atomic_ullong raised[INK_ALERT_N_];
 
 void
 ink_alert_init(const char *prog, const char *journal_socket, const char *syslog_socket)
@@ -44,6 +46,12 @@ const char *
 ink_alert_name(enum ink_alert a)
 {
 	return a >= 0 && a < INK_ALERT_N_ ? alerts[a].name : "inkan.unknown";
+}
+
+unsigned long long
+ink_alert_count(enum ink_alert a)
+{
+	return a >= 0 && a < INK_ALERT_N_ ? atomic_load_explicit(&raised[a], memory_order_relaxed) : 0;
 }
 
 /* One datagram to the socket at path; 0 when it was taken. */
@@ -80,6 +88,7 @@ ink_alert(enum ink_alert a, const char *fmt, ...)
 
 	if (a < 0 || a >= INK_ALERT_N_)
 		return;
+	atomic_fetch_add_explicit(&raised[a], 1, memory_order_relaxed);
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);

@@ -96,6 +96,8 @@ void ink_alert_init(const char *prog, const char *journal_socket, const char *sy
 void ink_alert(enum ink_alert a, const char *fmt, ...) INK_PRINTF(2, 3);
 /* Its stable name, e.g. "inkan.sam.died". */
 const char *ink_alert_name(enum ink_alert a);
+/* How many alerts of kind a this process raised since it started (the metrics' count). */
+unsigned long long ink_alert_count(enum ink_alert a);
 
 /* ---- secure memory: locked, excluded from core dumps, wiped on free ---- */
 
@@ -126,6 +128,8 @@ struct ink_gate;
 int ink_gate_new(unsigned slots, unsigned queue, unsigned wait_ms, struct ink_gate **out) INK_WUR;
 void ink_gate_free(struct ink_gate *g);
 unsigned ink_gate_slots(const struct ink_gate *g);
+/* The jobs running now (*busy) and waiting for a slot (*waiting): the metrics' view. */
+void ink_gate_load(struct ink_gate *g, unsigned *busy, unsigned *waiting);
 /* Takes a slot for source (an address; groups its jobs), waiting in the queue if none is free.
  * A waiter that goes first (first: e.g. an authenticated caller) runs before every waiter that
  * does not, and takes the newest one's place in a full queue. Otherwise INK_ERR_BUSY, having
@@ -263,6 +267,7 @@ struct ink_config {
 	char listen_signer[128];     /* HOST:PORT for the CSC signer API */
 	char listen_admin[128];      /* HOST:PORT for the administration API */
 	char listen_public[128];     /* HOST:PORT for public endpoints (info, CRL, OCSP, TSA) */
+	char listen_metrics[128];    /* unix:PATH or loopback HOST:PORT of /metrics ("" off) */
 	bool plain_http;             /* serve HTTP without TLS: loopback only */
 	char tls_cert[512];
 	char tls_key[512];
@@ -314,6 +319,7 @@ struct ink_config {
 	char log_level[16];
 	int64_t audit_checkpoint_interval; /* seconds between signed checkpoints of the audit log */
 	int64_t audit_clock_tolerance;     /* seconds the clock may go back before it is an event */
+	int64_t backup_max_age_days;       /* 12.3.1 is met with a backup at most this old */
 	int64_t audit_retention;           /* seconds records stay in the database (0: for ever) */
 	int64_t audit_refusal_interval;    /* seconds over which unauthenticated refusals are counted */
 	int64_t audit_refusal_burst;       /* of these, written singly per source and action */

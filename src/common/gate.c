@@ -65,6 +65,15 @@ ink_gate_slots(const struct ink_gate *g)
 	return g->slots;
 }
 
+void
+ink_gate_load(struct ink_gate *g, unsigned *busy, unsigned *waiting)
+{
+	pthread_mutex_lock(&g->mu);
+	*busy = g->busy;
+	*waiting = g->nwait;
+	pthread_mutex_unlock(&g->mu);
+}
+
 /* ---- under g->mu ---- */
 
 static void

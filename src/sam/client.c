@@ -25,6 +25,7 @@ struct sam_client {
 	int fd[SAM_CHANNELS_MAX];
 	size_t nfd;
 	bool busy[SAM_CHANNELS_MAX]; /* a request/reply exchange under way on that channel */
+	unsigned nbusy, nwait;     /* channels busy, callers waiting for one (the metrics') */
 	pid_t pid;
 	pthread_mutex_t mu;        /* guards busy */
 	pthread_cond_t freed;      /* a channel became free */
@@ -217,6 +218,20 @@ sam_client_pid(const struct sam_client *c)
 	return c->pid;
 }
 
+void
+sam_client_load(struct sam_client *c, struct sam_load *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	out->channels = (unsigned)c->nfd;
+	out->busy = c->nbusy;
+	out->waiting = c->nwait;
+	pthread_mutex_unlock(&c->mu);
+	out->alive = !atomic_load(&c->dead);
+}
+
 /* Sends req and reads the reply into rep; an ERR reply becomes its error code. */
 static int
 sam_call(struct sam_client *c, const struct ink_buf *req, struct ink_buf *rep)
@@ -235,19 +250,23 @@ sam_call(struct sam_client *c, const struct ink_buf *req, struct ink_buf *rep)
 			;
 		if (ch < c->nfd || atomic_load(&c->dead))
 			break;
+		c->nwait++;
 		pthread_cond_wait(&c->freed, &c->mu);
+		c->nwait--;
 	}
 	if (ch == c->nfd) {
 		pthread_mutex_unlock(&c->mu);
 		return INK_ERR_SAM_UNAVAILABLE;
 	}
 	c->busy[ch] = true;
+	c->nbusy++;
 	pthread_mutex_unlock(&c->mu);
 	r = sam_frame_write(c->fd[ch], req);
 	if (r == 0)
 		r = sam_frame_read(c->fd[ch], rep);
 	pthread_mutex_lock(&c->mu);
 	c->busy[ch] = false;
+	c->nbusy--;
 	pthread_cond_signal(&c->freed);
 	pthread_mutex_unlock(&c->mu);
 	if (r != 0) {

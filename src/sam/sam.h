@@ -148,6 +148,12 @@ void sam_client_free(struct sam_client *c);
 void sam_client_set_death_hook(struct sam_client *c, void (*fn)(void *arg, int status), void *arg);
 /* Process id of the child (for logs). */
 pid_t sam_client_pid(const struct sam_client *c);
+/* The channels to inkan-sam now: how many, busy with a request, callers waiting for one. */
+struct sam_load {
+	unsigned channels, busy, waiting;
+	bool alive;
+};
+void sam_client_load(struct sam_client *c, struct sam_load *out);
 /* Round trip; INK_ERR_SAM_UNAVAILABLE once the child has died (it is never restarted silently). */
 int sam_ping(struct sam_client *c) INK_WUR;
 /* ---- persons and the SAM's sessions (the SAM's own record decides) ---- */

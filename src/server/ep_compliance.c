@@ -21,8 +21,6 @@
 #include "sam/sam.h"
 #include "store/store.h"
 
-/* A backup older than this does not meet 12.3.1 (the report names its age either way). */
-#define BACKUP_MAX_AGE (7 * 86400)
 /* A TLS certificate this close to its end does not meet 9.1.2. */
 #define TLS_MIN_DAYS 14
 
@@ -77,7 +75,7 @@ static const struct control_text texts[] = {
 	  "破棄された鍵は鍵ストアから封印データが消去される。ディスク・バックアップ・トークン等の処分は運用者の責任。" },
 	{ "12.1.3", "Capacity management", "容量・能力の管理",
 	  "Bounded work: connection limits per listener and source, Argon2id and validation slots "
-	  "with fair queues, login and time-stamp rate limits.",
+	  "with fair queues, login and time-stamp rate limits; the load is measured (GET /metrics).",
 	  "処理量の上限：接続数の制限、Argon2id と検証のスロットと公平な待ち行列、ログインとタイムスタンプのレート制限。" },
 	{ "12.3.1", "Information backup", "情報のバックアップ",
 	  "The system operator backs the key store up in its sealed state (no key usable without "
@@ -154,17 +152,13 @@ alert_destination(const struct ink_config *c)
 static const char *
 claim(const struct report *rp, const char *name)
 {
-	const char *v = json_string_value(json_object_get(rp->claims, name));
-
-	return v != NULL ? v : "";
+	return audit_claim(rp->claims, name);
 }
 
 static long long
 claim_num(const struct report *rp, const char *name)
 {
-	const char *v = claim(rp, name);
-
-	return *v != '\0' ? strtoll(v, NULL, 10) : -1;
+	return audit_claim_num(rp->claims, name);
 }
 
 /* An evidence item the SAM signed: the CLI checks it against the attestation. */
@@ -225,6 +219,24 @@ evidence(struct report *rp, json_t *e)
 		return;
 	if (last == NULL || json_array_append_new(json_object_get(last, "evidence"), e) != 0)
 		json_decref(e);
+}
+
+/* Control c as the SAM's signed claims decide it (audit_sam_verdict: the same rules the
+ * auditor's CLI recomputes); false when they find it not met. */
+static bool
+sam_control(struct report *rp, enum ctl c, bool add)
+{
+	char note[512];
+	bool met = false, whole = false;
+
+	if (audit_sam_verdict(rp->claims, texts[c].id, &met, &whole, note, sizeof(note)) != 0) {
+		log_bug("no rule for control %s", texts[c].id);
+		snprintf(note, sizeof(note), "no rule");
+		met = false;
+	}
+	if (add || !met)
+		control(rp, c, met ? MET : NOT_MET, "%s", note);
+	return met;
 }
 
 /* ---- what inkand reads itself ---- */
@@ -313,54 +325,35 @@ access_controls(struct report *rp, const struct ca_cert_facts *tls, int64_t now)
 	evidence(rp, ev_here("tls.certificate_days_left", json_integer(days)));
 	evidence(rp, ev_here("settings.plain_http", json_boolean(c->plain_http)));
 
-	if (claim_num(rp, "persons_registration_officer") > 0)
-		control(rp, C_921, MET, "registration is done in inkan-sam with an identity record");
-	else
-		control(rp, C_921, NOT_MET, "no registration officer: a security officer creates one "
-		        "(inkan user add NAME --role registration_officer)");
+	(void)sam_control(rp, C_921, true);
 	evidence(rp, ev_sam(rp, "persons"));
 	evidence(rp, ev_sam(rp, "persons_registration_officer"));
 	evidence(rp, ev_sam(rp, "persons_signer"));
 
-	if (claim_num(rp, "privileged_signers") == 0)
-		control(rp, C_922, MET, "no privileged account is also a signer");
-	else
-		control(rp, C_922, NOT_MET, "%lld privileged accounts are also signers: revoke the "
-		        "privileged role or deregister the signer", claim_num(rp, "privileged_signers"));
+	(void)sam_control(rp, C_922, true);
 	evidence(rp, ev_sam(rp, "privileged_signers"));
 	evidence(rp, ev_here("roles", NULL));
 
-	if (claim_num(rp, "all_privileged_roles_held") != 0 ||
-	    claim_num(rp, "security_officer_conflicts") != 0 || claim_num(rp, "privileged_signers") != 0)
-		control(rp, C_923, NOT_MET, "separation of duties is broken: revoke the roles the "
-		        "counts name (inkan role revoke)");
-	else if (claim_num(rp, "persons_security_officer") < 1)
-		control(rp, C_923, NOT_MET, "no security officer");
-	else
-		control(rp, C_923, MET, "separation of duties holds in inkan-sam's own record");
+	(void)sam_control(rp, C_923, true);
 	evidence(rp, ev_sam(rp, "all_privileged_roles_held"));
 	evidence(rp, ev_sam(rp, "security_officer_conflicts"));
 	evidence(rp, ev_sam(rp, "persons_security_officer"));
 	evidence(rp, ev_sam(rp, "persons_system_auditor"));
 
-	if (c->password_min_len < 12)
+	/* the SAM's attempt limits first (the CLI checks that part), then inkand's password rule */
+	if (!sam_control(rp, C_924, false))
+		;
+	else if (c->password_min_len < 12)
 		control(rp, C_924, NOT_MET, "set password_min_len to 12 or more");
-	else if (c->max_login_failures > 10 || claim_num(rp, "pin_max_failures") > 10)
-		control(rp, C_924, NOT_MET, "set max_login_failures and pin_max_failures to 10 or less");
 	else
-		control(rp, C_924, MET, "Argon2id hashes, TOTP, lockouts within 10 failures");
+		(void)sam_control(rp, C_924, true);
 	evidence(rp, ev_here("settings.password_min_len", json_integer(c->password_min_len)));
 	evidence(rp, ev_here("settings.argon2_memory_kib", json_integer(c->argon2_m_kib)));
 	evidence(rp, ev_sam(rp, "max_login_failures"));
 	evidence(rp, ev_sam(rp, "pin_max_failures"));
 	evidence(rp, ev_sam(rp, "totp_window"));
 
-	if (claim_num(rp, "sad_ttl") > claim_num(rp, "level_sad_ttl_max") ||
-	    claim_num(rp, "multisign") > claim_num(rp, "level_multisign_max"))
-		control(rp, C_941, NOT_MET, "the SAD limits pass the level's ceilings: lower sad_ttl "
-		        "and multisign");
-	else
-		control(rp, C_941, MET, "SADs minted and checked by inkan-sam within the level's ceilings");
+	(void)sam_control(rp, C_941, true);
 	evidence(rp, ev_sam(rp, "assurance_level"));
 	evidence(rp, ev_sam(rp, "sad_ttl"));
 	evidence(rp, ev_sam(rp, "multisign"));
@@ -381,6 +374,8 @@ privsep_control(struct report *rp, struct srv *s)
 		control(rp, C_PRIVSEP, NOT_MET, "%s is not set: start inkand as root with user and "
 		        "sam_user set to two dedicated Unix users (docs/architecture.md, \"Privilege "
 		        "separation\")", c->user[0] == '\0' ? "user" : "sam_user");
+	else if (!sam_control(rp, C_PRIVSEP, false))
+		;   /* inkan-sam says it runs as root */
 	else if (here == 0 || sam_uid <= 0 || sam_claimed <= 0 || here == sam_uid ||
 	         sam_uid != sam_claimed)
 		control(rp, C_PRIVSEP, NOT_MET, "the processes do not run as configured (inkand uid %ld, "
@@ -402,9 +397,7 @@ privsep_control(struct report *rp, struct srv *s)
 static void
 crypto_controls(struct report *rp, bool privsep)
 {
-	const char *backend = claim(rp, "key_backend"), *kind = claim(rp, "pkcs11_token_kind");
-	const char *mk = claim(rp, "master_key_file");
-	bool hw = strcmp(kind, "hardware token") == 0;
+	const char *backend = claim(rp, "key_backend");
 
 	if (privsep)
 		control(rp, C_944, MET, "only root and the SAM's user reach DATA/sam; who may log in as "
@@ -414,22 +407,11 @@ crypto_controls(struct report *rp, bool privsep)
 		        "SAM's utilities on DATA/sam: set user and sam_user");
 	evidence(rp, ev_sam(rp, "sam_dir"));
 
-	control(rp, C_1011, MET, "the SAM refuses every algorithm outside the CRYPTREC list; "
-	        "RSA-2048: %s", claim(rp, "rsa2048"));
+	(void)sam_control(rp, C_1011, true);
 	evidence(rp, ev_sam(rp, "credentials"));
 	evidence(rp, ev_sam(rp, "rsa2048"));
 
-	if (strncmp(mk, "0600", 4) != 0 && strncmp(mk, "0400", 4) != 0)
-		control(rp, C_1012, NOT_MET, "the master key file is %s: chmod 0600 DATA/sam/master.key", mk);
-	else if (strcmp(claim(rp, "pkcs11_required"), "yes") == 0 && !hw)
-		control(rp, C_1012, NOT_MET, "assurance level %s needs keys in a hardware token; the "
-		        "keys are in %s: use an HSM's PKCS#11 module", claim(rp, "assurance_level"),
-		        strcmp(backend, "pkcs11") == 0 ? kind : "software (key_backend = soft)");
-	else if (strcmp(backend, "pkcs11") == 0 && !hw)
-		control(rp, C_1012, MET, "keys generated in a PKCS#11 %s, which is not an HSM", kind);
-	else
-		control(rp, C_1012, MET, "keys in %s", hw ? "a hardware token" :
-		        "software, sealed under the master key and each signer's PIN");
+	(void)sam_control(rp, C_1012, true);
 	evidence(rp, ev_sam(rp, "key_backend"));
 	evidence(rp, ev_sam(rp, "pkcs11_token_kind"));
 	if (strcmp(backend, "pkcs11") == 0) {
@@ -456,17 +438,47 @@ log_control(struct report *rp, enum ctl c, int verified, const char *verr, const
 		control(rp, c, MET, "%s", remark);
 }
 
+/* The load the service carries now and has carried since it started (the metrics' view). */
+static json_t *
+load_evidence(struct srv *s, int64_t now)
+{
+	struct srv_load ld;
+	struct sam_load sl;
+	json_t *conns = json_array();
+	size_t i;
+
+	srv_limits_load(s, &ld);
+	sam_client_load(s->sam, &sl);
+	for (i = 0; i < s->nls && conns != NULL; i++)
+		json_array_append_new(conns, json_pack("{s:s, s:i}", "listener", s->ls[i].bound,
+		                                       "open", (int)ld.connections[i]));
+	return json_pack("{s:I, s:I, s:o?, s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i}, s:{s:i, s:i, s:i},"
+	                 " s:I}",
+	                 "uptime_seconds", (json_int_t)(now - s->started_at),
+	                 "requests_answered", (json_int_t)srv_metrics_requests_total(),
+	                 "connections", conns,
+	                 "sam_channels", "total", (int)sl.channels, "busy", (int)sl.busy,
+	                 "waiting", (int)sl.waiting,
+	                 "argon2_slots", "total", (int)ld.slots[SRV_GATE_ARGON2],
+	                 "in_use", (int)ld.busy[SRV_GATE_ARGON2], "waiting", (int)ld.waiting[SRV_GATE_ARGON2],
+	                 "verify_slots", "total", (int)ld.slots[SRV_GATE_VERIFY],
+	                 "in_use", (int)ld.busy[SRV_GATE_VERIFY], "waiting", (int)ld.waiting[SRV_GATE_VERIFY],
+	                 "request_body_bytes", (json_int_t)ld.body_bytes);
+}
+
 static void
-ops_controls(struct report *rp, const struct log_scan *ls, int verified, const char *verr,
-             const struct store_checkpoint *cp, int64_t now)
+ops_controls(struct report *rp, struct srv *s, const struct log_scan *ls, int verified,
+             const char *verr, const struct store_checkpoint *cp, int64_t now)
 {
 	const struct ink_config *c = rp->cfg;
+	int64_t backup_max = c->backup_max_age_days * 86400;
 	struct ink_clock ck;
 	int ckr = ink_clock_state(&ck);
 
 	if (c->tsa_rate > 0 && c->tsa_client_rate > 0)
-		control(rp, C_1213, MET, "every kind of work is bounded; watching the load is the "
-		        "operator's");
+		control(rp, C_1213, MET, "every kind of work is bounded; the load now and since the "
+		        "start is in the evidence, and over time at GET /metrics (listen_metrics); "
+		        "watching it is the operator's");
 	else
 		control(rp, C_1213, NOT_MET, "set tsa_rate and tsa_client_rate above 0");
 	evidence(rp, ev_here("settings.max_connections", json_integer(c->max_connections)));
@@ -475,17 +487,20 @@ ops_controls(struct report *rp, const struct log_scan *ls, int verified, const c
 	evidence(rp, ev_here("settings.argon2_slots", json_integer((json_int_t)config_slots(c->argon2_slots))));
 	evidence(rp, ev_here("settings.login_rate", json_integer(c->login_rate)));
 	evidence(rp, ev_here("settings.tsa_rate", json_integer(c->tsa_rate)));
+	evidence(rp, ev_here("load", load_evidence(s, now)));
 
 	if (ls->last_backup == 0)
 		control(rp, C_1231, NOT_MET, "no backup in the audit log: the system operator runs "
 		        "inkan backup create and keeps it off the machine");
-	else if (now - ls->last_backup > BACKUP_MAX_AGE)
-		control(rp, C_1231, NOT_MET, "the last backup is %lld days old: make a new one",
-		        (long long)((now - ls->last_backup) / 86400));
+	else if (now - ls->last_backup > backup_max)
+		control(rp, C_1231, NOT_MET, "the last backup is %lld days old, more than "
+		        "backup_max_age_days (%lld): make a new one",
+		        (long long)((now - ls->last_backup) / 86400), (long long)c->backup_max_age_days);
 	else
 		control(rp, C_1231, MET, "last backup %lld hours ago; keeping copies off the machine "
 		        "is the operator's", (long long)((now - ls->last_backup) / 3600));
 	evidence(rp, ev_here("backup.last", ls->last_backup > 0 ? json_integer(ls->last_backup) : NULL));
+	evidence(rp, ev_here("settings.backup_max_age_days", json_integer(c->backup_max_age_days)));
 
 	if (verified == 0 && cp->size == 0)
 		control(rp, C_1241, NOT_MET, "no signed checkpoint yet");
@@ -533,6 +548,7 @@ record_controls(struct report *rp, const struct log_scan *ls, int verified, cons
 	evidence(rp, ev_here("settings.listen_signer", json_string(c->listen_signer)));
 	evidence(rp, ev_here("settings.listen_admin", json_string(c->listen_admin)));
 	evidence(rp, ev_here("settings.listen_public", json_string(c->listen_public)));
+	evidence(rp, ev_here("settings.listen_metrics", json_string(c->listen_metrics)));
 
 	control(rp, C_1612, ORGANISATIONAL, "who reviews the audit log's security events, how "
 	        "often, and how they are reported and escalated");
@@ -618,7 +634,7 @@ ep_compliance(struct srv_request *rq)
 	access_controls(&rp, &tls, now);
 	privsep = privsep_control(&rp, s);
 	crypto_controls(&rp, privsep);
-	ops_controls(&rp, &ls, verified, vr.error, &cp, now);
+	ops_controls(&rp, s, &ls, verified, vr.error, &cp, now);
 	record_controls(&rp, &ls, verified, vr.error);
 	fill(rp.controls, "roles", role_holders(s->st));
 	fill(rp.controls, "versions", versions());

@@ -110,6 +110,7 @@ ep_csc_sign_hash(struct srv_request *rq)
 		reply_csc_err(rq, r);
 		goto out;
 	}
+	srv_metrics_signatures(alg, req.hashes.n);
 	reply_json_text(rq, MHD_HTTP_OK, render_sigs(sigs, sig_lens, req.hashes.n));
 out:
 	for (i = 0; sigs != NULL && i < req.hashes.n; i++)

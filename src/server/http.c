@@ -3,6 +3,7 @@
 #include "server/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -12,10 +13,22 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
 
 #define PARAM_MAX STORE_TEXT_MAX
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 /* ---- addresses ---- */
 
@@ -110,6 +123,7 @@ dispatch(struct srv_request *rq)
 	int r;
 
 	rt = srv_route_find(rq, allow, sizeof(allow));
+	rq->route = rt;
 	if (rt == NULL && allow[0] != '\0') {
 		reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "invalid_request",
 		            "Method not allowed for this path");
@@ -262,6 +276,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		rq->conn = conn;
 		rq->method = method;
 		rq->url = url;
+		rq->start_us = mono_us();
 		buf_init(&rq->body, (size_t)l->srv->cfg.max_body, true);
 		if (ink_random(rnd, sizeof(rnd)) != 0) {
 			free(rq);
@@ -317,6 +332,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (rq == NULL)
 		return;
+	srv_metrics_request(rq, mono_us() - rq->start_us);
 	body_drop(rq);
 	srv_limits_phase(conn, SRV_PHASE_HEAD);
 	if (rq->resp != NULL)
@@ -353,7 +369,7 @@ add_listener(struct srv *s, const char *addr, unsigned cls)
 static int
 write_addr_file(struct srv *s)
 {
-	static const char *const names[] = { "signer", "admin", "public" };
+	static const char *const names[] = { "signer", "admin", "public", "metrics" };
 	char path[1024], text[1024];
 	size_t off = 0, i, c;
 	int n;
@@ -365,7 +381,7 @@ write_addr_file(struct srv *s)
 			off = (size_t)n;
 		}
 	}
-	for (c = 0; c < 3; c++) {
+	for (c = 0; c < INK_ARRAY_LEN(names); c++) {
 		for (i = 0; i < s->nls; i++) {
 			if (!(s->ls[i].classes & (1u << c)))
 				continue;
@@ -380,23 +396,158 @@ write_addr_file(struct srv *s)
 	return ink_write_file(path, text, off, 0644);
 }
 
+/* The metrics listener's Unix socket ("unix:PATH", PATH relative to DATA/inkand/ unless
+ * absolute), bound and listening, mode 0660: who may scrape is who may open it. A socket left
+ * by an inkand that did not stop cleanly is replaced; anything else at PATH is an error. */
+static int
+metrics_socket(struct srv *s, struct srv_listener *l, int *out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	char path[1024];
+	int fd = -1;
+
+	*out = -1;
+	if (ink_srv_path(path, sizeof(path), s->cfg.data_dir, l->addr + 5) != 0 ||
+	    l->addr[5] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
+		log_error("listen_metrics: the socket path must be 1 to %zu bytes long: %s",
+		          sizeof(sa.sun_path) - 1, l->addr);
+		return INK_ERR_CONFIG;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_error("listen_metrics: %s exists and is not a socket", path);
+			return INK_ERR_CONFIG;
+		}
+		(void)unlink(path);
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* the process umask (077) makes it 0700 at bind: opened to the group only after */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || chmod(path, 0660) != 0 ||
+	    listen(fd, 64) != 0) {
+		log_error("listen_metrics: cannot listen on %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return INK_ERR_IO;
+	}
+	memcpy(l->sock_path, sa.sun_path, sizeof(l->sock_path));
+	snprintf(l->bound, sizeof(l->bound), "unix:%.107s", sa.sun_path);
+	*out = fd;
+	return 0;
+}
+
+/* Starts l's MHD daemon: on pa, or on the listening socket fd (not -1). */
+static int
+start_daemon(struct srv *s, struct srv_listener *l, const struct parsed_addr *pa, int fd)
+{
+	/* Only the metrics listener is plain HTTP whatever plain_http says: loopback or a socket. */
+	bool tls = !s->cfg.plain_http && !(l->classes & SRV_METRICS);
+	struct MHD_OptionItem o[16];
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+	unsigned int pool;
+	size_t n = 0;
+
+#define OPT(opt, v, p) (o[n++] = (struct MHD_OptionItem){ (opt), (intptr_t)(v), (p) })
+	/* Signers' connections get a thread each (up to the connection limit): with a pool,
+	 * two busy connections can land on one thread and wait for each other while another
+	 * thread idles, which left cores idle and doubled some signHash latencies. */
+	if (l->classes & SRV_SIGNER)
+		flags |= MHD_USE_THREAD_PER_CONNECTION;
+	if (fd < 0 && pa->v6)
+		flags |= MHD_USE_IPv6;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	/* MHD takes no pool with a thread per connection; a scraper or two need none either. */
+	pool = flags & MHD_USE_THREAD_PER_CONNECTION || l->classes == SRV_METRICS ? 1u :
+	       (unsigned int)s->cfg.threads;
+	/* MHD's own messages through ours from the first option on */
+	OPT(MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL);
+	if (fd >= 0)
+		OPT(MHD_OPTION_LISTEN_SOCKET, fd, NULL);
+	else
+		OPT(MHD_OPTION_SOCK_ADDR, 0, (void *)&pa->ss);
+	if (pool > 1)
+		OPT(MHD_OPTION_THREAD_POOL_SIZE, pool, NULL);
+	/* The accept policy and the connection notifications keep the limits of limits.c;
+	 * MHD's own idle timeout stays as a backstop. */
+	OPT(MHD_OPTION_CONNECTION_TIMEOUT, 30u, NULL);
+	OPT(MHD_OPTION_CONNECTION_LIMIT, l->classes == SRV_METRICS ? 16u :
+	    srv_limits_mhd_connections(&s->cfg), NULL);
+	OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l);
+	OPT(MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL);
+	if (tls) {
+		OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key);
+		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert);
+		OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)SRV_TLS_PRIORITIES);
+	}
+	OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+	l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
+	                             MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+	if (l->daemon == NULL) {
+		log_error("cannot listen on %s", l->addr);
+		return INK_ERR_IO;
+	}
+	return 0;
+}
+
+/* "HOST:PORT" as bound, with the real port. */
+static void
+note_bound(struct srv_listener *l)
+{
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	char host[100], *colon;
+
+	snprintf(host, sizeof(host), "%.99s", l->addr);
+	if ((colon = strrchr(host, ':')) != NULL)
+		*colon = '\0';
+	snprintf(l->bound, sizeof(l->bound), "%s:%u", host, di != NULL ? (unsigned)di->port : 0u);
+}
+
+/* The metrics listener, a listener of its own even at another listener's address (which it
+ * then cannot bind): /metrics is never served beside the other endpoints. */
+static int
+add_metrics_listener(struct srv *s)
+{
+	struct parsed_addr pa;
+	bool unix_socket = strncmp(s->cfg.listen_metrics, "unix:", 5) == 0;
+
+	if (s->cfg.listen_metrics[0] == '\0')
+		return 0;
+	if (!unix_socket && (parse_addr(s->cfg.listen_metrics, &pa) != 0 || !pa.loopback)) {
+		log_error("listen_metrics '%s' is neither unix:PATH nor a numeric loopback HOST:PORT",
+		          s->cfg.listen_metrics);
+		return INK_ERR_CONFIG;
+	}
+	if (s->nls >= SRV_MAX_LISTENERS)
+		return INK_ERR_INTERNAL;
+	snprintf(s->ls[s->nls].addr, sizeof(s->ls[s->nls].addr), "%s", s->cfg.listen_metrics);
+	s->ls[s->nls].classes = SRV_METRICS;
+	s->ls[s->nls].srv = s;
+	s->nls++;
+	return 0;
+}
+
 int
 srv_listen(struct srv *s)
 {
 	struct parsed_addr pa;
-	const union MHD_DaemonInfo *di;
-	unsigned int flags, pool;
 	size_t i;
-	int r;
+	int r, fd;
 
 	s->nls = 0;
-	if ((r = srv_limits_start(s)) != 0)
+	if ((r = srv_metrics_start()) != 0 || (r = srv_limits_start(s)) != 0)
 		return r;
 	if ((r = add_listener(s, s->cfg.listen_signer, SRV_SIGNER)) != 0 ||
 	    (r = add_listener(s, s->cfg.listen_admin, SRV_ADMIN)) != 0 ||
-	    (r = add_listener(s, s->cfg.listen_public, SRV_PUBLIC)) != 0)
+	    (r = add_listener(s, s->cfg.listen_public, SRV_PUBLIC)) != 0 ||
+	    (r = add_metrics_listener(s)) != 0)
 		return r;
 	for (i = 0; i < s->nls; i++) {
+		if (s->ls[i].classes == SRV_METRICS)
+			continue;
 		if (parse_addr(s->ls[i].addr, &pa) != 0) {
 			log_error("listen address '%s' is not numeric HOST:PORT", s->ls[i].addr);
 			return INK_ERR_CONFIG;
@@ -409,63 +560,26 @@ srv_listen(struct srv *s)
 	for (i = 0; i < s->nls; i++) {
 		struct srv_listener *l = &s->ls[i];
 
-		(void)parse_addr(l->addr, &pa);
-		flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
-		/* Signers' connections get a thread each (up to the connection limit): with a pool,
-		 * two busy connections can land on one thread and wait for each other while another
-		 * thread idles, which left cores idle and doubled some signHash latencies. */
-		if (l->classes & SRV_SIGNER)
-			flags |= MHD_USE_THREAD_PER_CONNECTION;
-		if (pa.v6)
-			flags |= MHD_USE_IPv6;
-		if (!s->cfg.plain_http)
-			flags |= MHD_USE_TLS;
-		/* MHD takes no pool with a thread per connection: a pool of 1 is none. */
-		pool = flags & MHD_USE_THREAD_PER_CONNECTION ? 1u : (unsigned int)s->cfg.threads;
-		/* The accept policy and the connection notifications keep the limits of limits.c;
-		 * MHD's own idle timeout stays as a backstop. */
-		if (s->cfg.plain_http)
-			l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
-			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
-			    MHD_OPTION_THREAD_POOL_SIZE, pool,
-			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			    MHD_OPTION_CONNECTION_LIMIT, srv_limits_mhd_connections(&s->cfg),
-			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
-			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-			    MHD_OPTION_END);
-		else
-			l->daemon = MHD_start_daemon(flags, 0, srv_limits_accept, l, on_request, l,
-			    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&pa.ss,
-			    MHD_OPTION_THREAD_POOL_SIZE, pool,
-			    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-			    MHD_OPTION_CONNECTION_LIMIT, srv_limits_mhd_connections(&s->cfg),
-			    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-			    MHD_OPTION_NOTIFY_CONNECTION, srv_limits_notify, l,
-			    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-			    MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-			    MHD_OPTION_HTTPS_MEM_KEY, s->tls_key,
-			    MHD_OPTION_HTTPS_MEM_CERT, s->tls_cert,
-			    MHD_OPTION_HTTPS_PRIORITIES, SRV_TLS_PRIORITIES,
-			    MHD_OPTION_END);
-		if (l->daemon == NULL) {
-			log_error("cannot listen on %s", l->addr);
-			return INK_ERR_IO;
+		fd = -1;
+		memset(&pa, 0, sizeof(pa));
+		if (strncmp(l->addr, "unix:", 5) == 0) {
+			if ((r = metrics_socket(s, l, &fd)) != 0)
+				return r;
+		} else {
+			(void)parse_addr(l->addr, &pa);
 		}
-		di = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
-		{
-			char host[100], *colon;
-
-			snprintf(host, sizeof(host), "%.99s", l->addr);
-			if ((colon = strrchr(host, ':')) != NULL)
-				*colon = '\0';
-			snprintf(l->bound, sizeof(l->bound), "%s:%u", host,
-			         di != NULL ? (unsigned)di->port : 0u);
+		if ((r = start_daemon(s, l, &pa, fd)) != 0) {
+			if (fd >= 0)
+				close(fd);
+			return r;
 		}
-		log_info("listening on %s://%s for%s%s%s", s->cfg.plain_http ? "http" : "https", l->bound,
-		         (l->classes & SRV_SIGNER) ? " signer" : "", (l->classes & SRV_ADMIN) ? " admin" : "",
-		         (l->classes & SRV_PUBLIC) ? " public" : "");
+		if (fd < 0)
+			note_bound(l);
+		log_info("listening on %s%s for%s%s%s%s",
+		         fd >= 0 ? "" : s->cfg.plain_http || l->classes == SRV_METRICS ? "http://" :
+		         "https://", l->bound, (l->classes & SRV_SIGNER) ? " signer" : "",
+		         (l->classes & SRV_ADMIN) ? " admin" : "", (l->classes & SRV_PUBLIC) ? " public" : "",
+		         (l->classes & SRV_METRICS) ? " metrics" : "");
 	}
 	return write_addr_file(s);
 }
@@ -479,6 +593,9 @@ srv_stop(struct srv *s)
 		if (s->ls[i].daemon != NULL)
 			MHD_stop_daemon(s->ls[i].daemon);
 		s->ls[i].daemon = NULL;
+		if (s->ls[i].sock_path[0] != '\0')
+			(void)unlink(s->ls[i].sock_path);
+		s->ls[i].sock_path[0] = '\0';
 	}
 	srv_limits_stop(s);
 }

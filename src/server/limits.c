@@ -524,6 +524,26 @@ srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate)
 
 /* ---- lifecycle ---- */
 
+void
+srv_limits_load(struct srv *s, struct srv_load *out)
+{
+	struct srv_limits *lm = s->lim;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (lm == NULL)
+		return;
+	pthread_mutex_lock(&lm->mu);
+	for (i = 0; i < SRV_MAX_LISTENERS; i++)
+		out->connections[i] = lm->open[i];
+	pthread_mutex_unlock(&lm->mu);
+	for (i = SRV_GATE_NONE + 1; i < SRV_GATE_N_; i++) {
+		out->slots[i] = ink_gate_slots(lm->gates[i]);
+		ink_gate_load(lm->gates[i], &out->busy[i], &out->waiting[i]);
+	}
+	out->body_bytes = atomic_load(&lm->body_bytes);
+}
+
 unsigned
 srv_limits_mhd_connections(const struct ink_config *cfg)
 {

@@ -331,6 +331,7 @@ main(int argc, char **argv)
 	int i, sig, r, rsam, rc = 1;
 
 	memset(&s, 0, sizeof(s));
+	s.started_at = ink_now();
 	secmem_harden_process();
 	/* A fixed mmap threshold, as in inkan-sam: large temporary buffers (request bodies,
 	 * validations) go back to the system when freed instead of staying in the heap. */

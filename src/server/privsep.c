@@ -159,6 +159,13 @@ own_entry(const struct own_walk *w, int dfd, const char *name, enum own_class cl
 	struct stat st;
 	int fd, r;
 
+	/* inkand's metrics socket, left by a run that did not stop cleanly: inkand makes it
+	 * anew (http.c), nothing reads it as a file */
+	if (cls == OWN_SRV && fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISSOCK(st.st_mode)) {
+		log_info("DATA/inkand/.../%s: a socket of an earlier run: removed", name);
+		return unlinkat(dfd, name, 0) == 0 ? 0 : INK_ERR_IO;
+	}
 	/* O_NOFOLLOW: a link is never followed nor handed over; O_NONBLOCK: a FIFO cannot hang. */
 	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0) {
 		if (errno == ELOOP)

@@ -131,6 +131,8 @@ reply_ink_err(struct srv_request *rq, int err, const char *desc)
 	const char *code;
 	char text[160];
 
+	if (rq->reason == SRV_REASON_NONE)
+		rq->reason = srv_reason_of_err(err);
 	switch (err) {
 	case INK_ERR_INVALID:
 	case INK_ERR_POLICY:
@@ -394,6 +396,9 @@ reply_key_err(struct srv_request *rq, int r)
 {
 	size_t i;
 
+	rq->reason = r == INK_ERR_AUTH ? SRV_REASON_WRONG_OTP :
+	             r == INK_ERR_EXPIRED || r == INK_ERR_DISABLED ? SRV_REASON_CERT :
+	             srv_reason_of_err(r);
 	switch (r) {
 	case INK_ERR_LOCKED:
 		reply_ink_err(rq, r, "Credential locked");
@@ -520,6 +525,10 @@ req_hashes(struct srv_request *rq, const struct json_strings *in, uint8_t ***raw
 void
 reply_csc_err(struct srv_request *rq, int r)
 {
+	rq->reason = r == INK_ERR_AUTH ? (rq->route != NULL && rq->route->fn == ep_csc_authorize ?
+	                                  SRV_REASON_WRONG_OTP : SRV_REASON_BAD_SAD) :
+	             r == INK_ERR_EXPIRED || r == INK_ERR_DISABLED ? SRV_REASON_CERT :
+	             srv_reason_of_err(r);
 	switch (r) {
 	case INK_ERR_AUTH:
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Invalid parameter SAD or OTP");

@@ -66,6 +66,8 @@ const struct srv_route srv_routes[] = {
 	{ .method = "GET", .path = "/ca/audit-key", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_ca_audit_key },
 	{ .method = "POST", .path = "/tsa", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_tsa, .own_media = true },
 	{ .method = "GET", .path = "/health", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .fn = ep_health },
+	/* only on listen_metrics, which serves nothing else (docs/operations.md, "Metrics") */
+	{ .method = "GET", .path = "/metrics", .classes = SRV_METRICS, .auth = SRV_AUTH_NONE, .fn = ep_metrics },
 	{ .method = "POST", .path = "/api/v1/verify", .classes = SRV_PUBLIC, .auth = SRV_AUTH_NONE, .gate = SRV_GATE_VERIFY, .fn = ep_verify },
 };
 
@@ -81,6 +83,7 @@ srv_routes_print(FILE *f)
 	};
 	static const struct { unsigned bit; const char *name; } classes[] = {
 		{ SRV_SIGNER, "signer" }, { SRV_ADMIN, "admin" }, { SRV_PUBLIC, "public" },
+		{ SRV_METRICS, "metrics" },
 	};
 	size_t i, j;
 	const char *sep;

@@ -19,6 +19,7 @@ enum srv_class {
 	SRV_SIGNER = 1u << 0,
 	SRV_ADMIN = 1u << 1,
 	SRV_PUBLIC = 1u << 2,
+	SRV_METRICS = 1u << 3, /* GET /metrics only: listen_metrics, never another listener */
 };
 
 /* TLS 1.3, and TLS 1.2 with forward-secret AEAD suites only: ECDHE with AES-GCM or
@@ -27,7 +28,7 @@ enum srv_class {
 #define SRV_TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:" \
 	"+CHACHA20-POLY1305:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
-#define SRV_MAX_LISTENERS 3
+#define SRV_MAX_LISTENERS 4
 #define SRV_MAX_PARAMS 2
 
 struct srv;
@@ -59,7 +60,8 @@ struct srv_listener {
 	struct MHD_Daemon *daemon;
 	unsigned classes;
 	char addr[128];        /* as configured */
-	char bound[128];       /* as bound, with the real port */
+	char bound[128];       /* as bound, with the real port; "unix:PATH" for a socket */
+	char sock_path[108];   /* the Unix socket made for it, removed at stop ("" none) */
 };
 
 struct srv_limits;
@@ -79,6 +81,7 @@ struct srv {
 	size_t nls;
 	char *tls_cert;        /* PEM */
 	char *tls_key;         /* PEM, secret */
+	int64_t started_at;    /* UTC seconds */
 };
 
 /* ---- the SAM's own audit records (samlog.c) ---- */
@@ -107,6 +110,20 @@ enum srv_auth {
 	SRV_AUTH_BEARER_ANY,   /* also a password-change-only session */
 };
 
+/* Why a request was refused, as the metrics count it: a fixed label (metrics.c), never
+ * anything a client sent. NONE: the status's own. */
+enum srv_reason {
+	SRV_REASON_NONE, SRV_REASON_INVALID, SRV_REASON_TOO_LARGE, SRV_REASON_MEDIA_TYPE,
+	SRV_REASON_NOT_FOUND, SRV_REASON_METHOD, SRV_REASON_TOKEN, SRV_REASON_AUTH,
+	SRV_REASON_WRONG_OTP, SRV_REASON_WRONG_PIN, SRV_REASON_BAD_SAD, SRV_REASON_SAD_EXPIRED,
+	SRV_REASON_NOT_AUTHORIZED, SRV_REASON_POLICY, SRV_REASON_LOCKED, SRV_REASON_DENIED,
+	SRV_REASON_SOD, SRV_REASON_PASSWORD_CHANGE, SRV_REASON_ENROL, SRV_REASON_CERT,
+	SRV_REASON_CONFLICT, SRV_REASON_RATE, SRV_REASON_BUSY, SRV_REASON_UNAVAILABLE,
+	SRV_REASON_INTERNAL, SRV_REASON_N_
+};
+
+struct srv_route;
+
 /* One request, alive from its first byte to the completion callback. */
 struct srv_request {
 	struct srv *srv;
@@ -129,6 +146,9 @@ struct srv_request {
 	unsigned nparams;
 	struct MHD_Response *resp;
 	unsigned status;
+	const struct srv_route *route;  /* the route it matched (NULL: none) */
+	enum srv_reason reason;         /* why it was refused, when a handler says */
+	uint64_t start_us;              /* its first byte (monotonic clock) */
 };
 
 typedef void (*srv_handler)(struct srv_request *rq);
@@ -188,8 +208,40 @@ void srv_limits_body_give(struct srv *s, long long n);
  * INK_ERR_BUSY. */
 int srv_limits_gate_enter(struct srv_request *rq, enum srv_gate gate) INK_WUR;
 void srv_limits_gate_leave(struct srv_request *rq, enum srv_gate gate);
+/* The load now (the metrics' and the compliance report's capacity evidence). */
+struct srv_load {
+	unsigned connections[SRV_MAX_LISTENERS];  /* open, per listener (srv.ls order) */
+	unsigned slots[SRV_GATE_N_], busy[SRV_GATE_N_], waiting[SRV_GATE_N_];
+	long long body_bytes;                     /* request bodies held */
+};
+void srv_limits_load(struct srv *s, struct srv_load *out);
 /* The connection limit given to MHD: max_connections and the new sources' reserve. */
 unsigned srv_limits_mhd_connections(const struct ink_config *cfg);
+
+/* ---- metrics (metrics.c: the counters; ep_metrics.c: the page) ---- */
+
+/* Checks the tables fit the routing table and notes the start time. */
+int srv_metrics_start(void) INK_WUR;
+/* Counts one finished request: by route and status, its latency, a refusal by reason; a
+ * request that got no reply (its connection ended) as cut. A few relaxed atomic additions. */
+void srv_metrics_request(const struct srv_request *rq, uint64_t elapsed_us);
+/* Counts n signatures made with alg (one of policy_sig_algs()). */
+struct policy_sig_alg;
+void srv_metrics_signatures(const struct policy_sig_alg *alg, size_t n);
+/* The reason label of an INK_ERR_* refusal. */
+enum srv_reason srv_reason_of_err(int err);
+/* Requests answered since the start, every route and status. */
+unsigned long long srv_metrics_requests_total(void);
+/* A metrics page being written: once err is set nothing more is. */
+struct srv_mtext {
+	struct ink_buf b;
+	int err;
+};
+void srv_metrics_printf(struct srv_mtext *t, const char *fmt, ...) INK_PRINTF(2, 3);
+/* "# HELP" and "# TYPE" lines of a metric family. */
+void srv_metrics_family(struct srv_mtext *t, const char *name, const char *type, const char *help);
+/* The counters above as families of the text format (and process_start_time_seconds). */
+void srv_metrics_render_counters(struct srv_mtext *t);
 
 /* ---- rate limits (ratelimit.c): token buckets, one for everyone, one per client ---- */
 
@@ -279,6 +331,7 @@ json_t *csc_render_info(const struct sam_cred *c, bool v1, const char *certifica
 
 void ep_info(struct srv_request *rq);
 void ep_health(struct srv_request *rq);
+void ep_metrics(struct srv_request *rq);
 void ep_auth_login(struct srv_request *rq);
 void ep_auth_revoke(struct srv_request *rq);
 void ep_passwd(struct srv_request *rq);

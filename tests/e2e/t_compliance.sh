@@ -49,6 +49,11 @@ jq -e '.sam.claims.key_backend == "soft" and .sam.claims.assurance_level == "3" 
 	.sam.claims.pkcs11_token_kind == "none" and .evidence.audit_log.verified == true and
 	(.controls[] | select(.id == "12.3.1") | .verdict == "not_met")' "$T/r1.json" >/dev/null ||
 	fail "unexpected evidence on the defaults: $(jq -c '.sam.claims, .evidence.audit_log' "$T/r1.json")"
+jq -e '(.controls[] | select(.id == "12.1.3") | .evidence[] | select(.name == "load") | .value
+	| (.requests_answered > 0) and (.uptime_seconds >= 0) and (.sam_channels.total > 0)
+	and (.argon2_slots.total > 0) and (.connections | length > 0)) and
+	(.controls[] | select(.id == "12.3.1") | .evidence[] | select(.name == "settings.backup_max_age_days") | .value == 7)' \
+	"$T/r1.json" >/dev/null || fail "12.1.3 without live load evidence or 12.3.1 without backup_max_age_days: $(jq -c '.controls[] | select(.id == "12.1.3" or .id == "12.3.1") | .evidence' "$T/r1.json")"
 ok "make run defaults: privilege separation not met (user is not set), every control has a verdict and what meets it or what to show; no backup yet is not met"
 
 # the SAM's attestation, checked by openssl against the published log key
@@ -103,6 +108,21 @@ tampered claims '.sam.claims.key_backend = "pkcs11"'
 tampered evidence '(.controls[] | select(.id == "9.2.3") | .evidence[] | select(.claim == "all_privileged_roles_held") | .value) = "1"'
 tampered signature '.sam.signature |= (.[0:20] + (if .[20:21] == "0" then "1" else "0" end) + .[21:])'
 ok "a report whose attestation, claims, SAM-credited evidence or signature was altered in one place is refused (rc 1, SAM attestation FAILED)"
+
+# a compromised inkand changes a verdict that rests on the SAM's signed values (the summary
+# made to match): the CLI recomputes it from them and refuses the report, naming the control
+FLIP='def flip($id): ([.controls[] | select(.id == $id) | .verdict][0]) as $v
+	| (.controls[] | select(.id == $id) | .verdict) = (if $v == "met" then "not_met" else "met" end)
+	| if $v == "met" then (.summary.met -= 1 | .summary.not_met += 1)
+	  else (.summary.met += 1 | .summary.not_met -= 1) end;'
+[ "$(verdict "$T/r2.json" privsep)" = not_met ] || fail "privsep is not not_met in r2"
+for id in privsep 9.2.3 10.1.2 9.4.1; do
+	tampered "verdict-$id" "$FLIP flip(\"$id\")"
+	grep -q "control $id: the report says" <<<"$ERR" || fail "verdict of $id changed: the failure does not name it: $ERR"
+done
+tampered summary '.summary.met += 1'
+tampered dropped '.controls |= map(select(.id != "10.1.2")) | .summary.met -= 1'
+ok "a verdict resting on the SAM's signed values, changed in transit (privsep not met made met, 9.2.3, 10.1.2, 9.4.1 flipped, the summary matched to it), a summary that miscounts, or such a control left out: refused by the CLI, which recomputes them"
 
 icli aud compliance --key "$KEY" --html "$T/report.html"
 [ "$RC" = 0 ] || fail "--html: rc $RC: $ERR"

@@ -847,10 +847,62 @@ test_clock_backwards(void **state)
 	audit_log_stop();
 }
 
+/* The verdicts that rest on the SAM's signed claims: the rules the CLI recomputes. */
+static void
+test_sam_verdicts(void **state)
+{
+	json_t *cl = NULL;
+	const char *ids[16];
+	char note[512];
+	bool met = true, whole = false;
+
+	(void)state;
+	assert_int_equal(audit_attest_parse(AUDIT_ATTEST_PREFIX "uid=0\nmaster_key_file=0600 uid 0\n"
+	                                    "key_backend=soft\npkcs11_token_kind=none\n"
+	                                    "pkcs11_required=no\npersons_registration_officer=0\n"
+	                                    "privileged_signers=0\nall_privileged_roles_held=0\n"
+	                                    "security_officer_conflicts=0\npersons_security_officer=1\n"
+	                                    "max_login_failures=5\npin_max_failures=11\nsad_ttl=300\n"
+	                                    "level_sad_ttl_max=600\nmultisign=100\n"
+	                                    "level_multisign_max=100\nrsa2048=refused\n", &cl), 0);
+	assert_true(audit_sam_controls(ids, INK_ARRAY_LEN(ids)) >= 8);
+	assert_int_equal(audit_sam_verdict(cl, "9.2.1", &met, &whole, note, sizeof(note)), 0);
+	assert_false(met);
+	assert_true(whole);
+	assert_non_null(strstr(note, "registration officer"));
+	assert_int_equal(audit_sam_verdict(cl, "9.2.3", &met, &whole, note, sizeof(note)), 0);
+	assert_true(met);
+	assert_int_equal(audit_sam_verdict(cl, "9.4.1", &met, &whole, note, sizeof(note)), 0);
+	assert_true(met);
+	assert_int_equal(audit_sam_verdict(cl, "10.1.2", &met, &whole, note, sizeof(note)), 0);
+	assert_true(met);
+	/* only part of 9.2.4 and of privsep is the SAM's: not met there, not met at all */
+	assert_int_equal(audit_sam_verdict(cl, "9.2.4", &met, &whole, note, sizeof(note)), 0);
+	assert_false(met);
+	assert_false(whole);
+	assert_int_equal(audit_sam_verdict(cl, "privsep", &met, &whole, note, sizeof(note)), 0);
+	assert_false(met);
+	assert_false(whole);
+	assert_int_equal(audit_sam_verdict(cl, "12.4.4", &met, &whole, note, sizeof(note)),
+	                 INK_ERR_NOT_FOUND);
+	/* a master key others may read, a ceiling passed, a claim missing: not met */
+	json_object_set_new(cl, "master_key_file", json_string("0644 uid 0"));
+	json_object_set_new(cl, "sad_ttl", json_string("900"));
+	json_object_del(cl, "persons_security_officer");
+	assert_int_equal(audit_sam_verdict(cl, "10.1.2", &met, &whole, note, sizeof(note)), 0);
+	assert_false(met);
+	assert_int_equal(audit_sam_verdict(cl, "9.4.1", &met, &whole, note, sizeof(note)), 0);
+	assert_false(met);
+	assert_int_equal(audit_sam_verdict(cl, "9.2.3", &met, &whole, note, sizeof(note)), 0);
+	assert_false(met);
+	json_decref(cl);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sam_verdicts),
 		cmocka_unit_test(test_merkle_vectors),
 		cmocka_unit_test(test_merkle_proofs),
 		cmocka_unit_test_setup_teardown(test_tree_proofs, setup, teardown),
