@@ -10,18 +10,10 @@
 . "$(dirname "$0")/lib.sh"
 
 DER_TOOL="$INKAN_SRC/tests/e2e/der_tool.py"
-python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" "$T/data/tls/cert.pem" \
-	</dev/null >/dev/null 2>>"$T/proxy.log" &
-for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
-[ -s "$T/ocsp-port" ] || fail "the HTTP proxy did not start"
-BASE="http://127.0.0.1:$(cat "$T/ocsp-port")"
-# The CA certificates are made at init: their URLs (the issuing CA's ARL) must be the proxy's.
-printf 'ca_base_url = %s\n' "$BASE" >"$T/init.conf"
-init_data --config "$T/init.conf"
+init_data_proxied
 fast_argon2
-conf ca_base_url "$BASE"
 start_inkand
-printf '%s\n' "$URL" >"$T/ocsp-target"
+proxy_follow
 ROOT="$DATA/ca/root.pem"
 
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
