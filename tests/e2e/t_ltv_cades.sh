@@ -121,6 +121,16 @@ passed B-LTA --offline "$T/c4.bin" "$T/ext.p7s"
 printf '%s' "$V" | jq -e '.signatures[0].archive_timestamps | length == 3 and
 	all(.indication == "TOTAL-PASSED" and .covers_previous == true)' >/dev/null ||
 	fail "the three archive time-stamps are not all valid: $(printf '%s' "$V" | jq -c '.signatures[0].archive_timestamps')"
+# Each archive time-stamp checked by tools we did not write into inkan: its imprint input
+# computed by the test's own reading of EN 319 122-1 5.5.3 (der_tool.py), the token and imprint
+# by openssl ts -verify; the newest one's ats-hash-index-v3 recomputed as 5.5.2 says.
+for k in 0 1 2; do
+	python3 "$DER_TOOL" ats-input "$T/ext.p7s" "$k" "$T/c4.bin" "$T/ats$k.tst" "$T/ats$k.in"
+	openssl ts -verify -token_in -in "$T/ats$k.tst" -data "$T/ats$k.in" -CAfile "$ROOT" \
+		-untrusted "$DATA/ca/chain.pem" >"$T/ts.out" 2>&1 || fail "openssl ts -verify refuses archive time-stamp $k: $(cat "$T/ts.out")"
+done
+python3 "$DER_TOOL" ats-index "$T/ext.p7s" || fail "the newest ats-hash-index-v3 is not what EN 319 122-1 5.5.2 makes"
+python3 "$DER_TOOL" ats-index "$T/lta.p7s" || fail "the ats-hash-index-v3 of a signed B-LTA is not what EN 319 122-1 5.5.2 makes"
 # The first one is unchanged by the renewals (each is added after what it covers).
 # slice FILE START END: those bytes of FILE
 slice() { python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b[int(sys.argv[2]):int(sys.argv[3])])' "$@"; }
@@ -135,7 +145,7 @@ INKAN_SERVER=$URL INKAN_CACERT=$CACERT INKAN_TOKEN=$alice "$INKAN_CLI" extend "$
 	--level B-LTA --output "$T/nodir/x.p7s" </dev/null >/dev/null 2>&1 || extend_fail_rc=$?
 [ "$extend_fail_rc" != 0 ] || fail "extend into a missing directory succeeded"
 [ "$(python3 "$DER_TOOL" ats "$T/ext.p7s" | wc -l)" = 3 ] || fail "a failed extend changed the file"
-ok "extend: B-T -> B-LT -> B-LTA, renewed twice: three archive time-stamps, each covering the ones before, the first unchanged"
+ok "extend: B-T -> B-LT -> B-LTA, renewed twice: three archive time-stamps, each covering the ones before (openssl ts -verify over an imprint input computed apart), the first unchanged"
 
 # Altering any byte the archive time-stamps cover fails: inside the first archive time-stamp,
 # the signature time-stamp, an OCSP response, a certificate, the signature value.
