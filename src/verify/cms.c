@@ -658,12 +658,13 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 		sub = VERIFY_SUB_NONE;
 		if (rc[k] != 0) {
 			json_object_set_new(ts[k], "format", json_string("timestamp"));
-			json_object_set_new(ts[k], "indication", json_string(rc[k] == INK_ERR_NOT_FOUND ?
+			json_object_set_new(ts[k], "indication", json_string(rc[k] != INK_ERR_INVALID ?
 			                    "INDETERMINATE" : "TOTAL-FAILED"));
-			json_object_set_new(ts[k], "sub_indication", json_string(rc[k] == INK_ERR_NOT_FOUND ?
-			                    "SIGNED_DATA_NOT_FOUND" : "HASH_FAILURE"));
+			json_object_set_new(ts[k], "sub_indication", json_string(
+			                    rc[k] == INK_ERR_NOT_FOUND ? "SIGNED_DATA_NOT_FOUND" :
+			                    rc[k] == INK_ERR_INVALID ? "HASH_FAILURE" : "FORMAT_FAILURE"));
 			json_object_set_new(ts[k], "problems", json_pack("[{s:s}]", "detail", why[k]));
-			if (rc[k] == INK_ERR_NOT_FOUND)
+			if (rc[k] != INK_ERR_INVALID)
 				warn_add(is, "archive time-stamp %zu: %s", k + 1, why[k]);
 			else
 				/* what it covered changed since: the signature was altered after it */
