@@ -647,8 +647,13 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 		if (rc[n] == INK_ERR_NOT_FOUND && tok[n] == NULL)
 			break;
 	}
-	if (n == 0 || (arr = json_array()) == NULL)
+	if (n == 0)
 		return;
+	if ((arr = json_array()) == NULL) {
+		for (k = 0; k < n; k++)
+			free(input[k]);
+		return;
+	}
 	if (n == VERIFY_MAX_TIMESTAMPS)
 		warn_add(is, "only the first %d archive time-stamps are read", VERIFY_MAX_TIMESTAMPS);
 	for (k = n; k-- > 0;) {

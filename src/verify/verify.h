@@ -73,12 +73,14 @@ int verify_ctx_load_crl(struct verify_ctx *ctx, const char *path) INK_WUR;
 int verify_ctx_add_ocsp(struct verify_ctx *ctx, const uint8_t *data, size_t len) INK_WUR;
 /* Reads an OCSP response file and adds it. */
 int verify_ctx_load_ocsp(struct verify_ctx *ctx, const char *path) INK_WUR;
-/* Allows fetching CRLs over HTTP(S) from the certificates' CRL distribution points (default off).
- * The caller initialises libcurl (curl_global_init) before verify_run() when it turns this on. */
+/* Allows fetching revocation data that nothing at hand decides from the certificates' own URLs
+ * (AIA OCSP, then CRL distribution points; the verify_fetch rules below), cached for the
+ * context's life (default off: the server never turns it on; the CLI does unless --offline). */
 void verify_ctx_set_fetch(struct verify_ctx *ctx, bool allow);
 /* When off, missing revocation data is a warning instead of INDETERMINATE/TRY_LATER (default on). */
 void verify_ctx_set_require_revocation(struct verify_ctx *ctx, bool require);
-/* Validation time in seconds since the epoch (0: the clock at verify_run()). */
+/* Validation time in seconds since the epoch (0: the clock at verify_run()). Revocation data
+ * is fetched as it is now, whatever this says. */
 void verify_ctx_set_time(struct verify_ctx *ctx, int64_t t);
 
 /* ---- validation data fetched online (signing B-LT/B-LTA, extending, validating) ---- */
