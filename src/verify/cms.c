@@ -706,13 +706,23 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 	json_object_set_new(obj, "archive_timestamps", arr);
 }
 
-/* Whether every certificate of a chain (report JSON) is a trust anchor or had its revocation
- * decided by data the signature carries (embedded, or in a PDF's DSS). */
+/* Whether a revocation result (report JSON) came from data the signature carries (embedded,
+ * or in a PDF's DSS). */
+static bool
+rev_carried(const json_t *rev)
+{
+	const char *origin = json_string_value(json_object_get(rev, "origin"));
+
+	return origin != NULL && (strcmp(origin, "embedded") == 0 || strcmp(origin, "dss") == 0);
+}
+
+/* Whether every certificate of a chain (report JSON) is a trust anchor or has revocation data
+ * inside the signature: the data that decided, or (for the service's own certificates, which
+ * its current status decides) what was weighed beside it. */
 static bool
 chain_carried(const json_t *chain)
 {
-	const json_t *c;
-	const char *origin;
+	const json_t *c, *rev;
 	size_t i;
 
 	if (!json_is_array(chain) || json_array_size(chain) == 0)
@@ -720,8 +730,8 @@ chain_carried(const json_t *chain)
 	json_array_foreach(chain, i, c) {
 		if (json_is_true(json_object_get(c, "trust_anchor")))
 			continue;
-		origin = json_string_value(json_object_get(json_object_get(c, "revocation"), "origin"));
-		if (origin == NULL || (strcmp(origin, "embedded") != 0 && strcmp(origin, "dss") != 0))
+		rev = json_object_get(c, "revocation");
+		if (!rev_carried(rev) && !rev_carried(json_object_get(rev, "not_deciding")))
 			return false;
 	}
 	return true;

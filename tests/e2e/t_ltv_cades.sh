@@ -186,6 +186,16 @@ printf '%s' "$V" | jq -e '.signatures[0].chain[0].revocation.status == "unknown"
 	fail "with bob's OCSP response alone alice's certificate is not unknown: $(printf '%s' "$V" | jq -c '.signatures[0].chain[0].revocation')"
 ok "bob's OCSP response swapped into alice's B-LT signature decides nothing about her certificate and does not make it pass (--offline)"
 
+# ---- POST /api/v1/verify: never fetches, passes the B-LTA on what it carries ----
+: >"$T/proxy.log"
+api POST /api/v1/verify "$(jq -nc --arg s "$(base64 -w0 "$T/ext.p7s")" --arg d "$(base64 -w0 "$T/c4.bin")" \
+	'{signature: $s, document: $d}')"
+expect_status 200
+expect_jq '.revocation_fetch == false and .signatures[0].indication == "TOTAL-PASSED" and
+	.signatures[0].level == "B-LTA" and (.signatures[0].archive_timestamps | length) == 3'
+[ ! -s "$T/proxy.log" ] || fail "POST /api/v1/verify fetched: $(cat "$T/proxy.log")"
+ok "POST /api/v1/verify: the renewed B-LTA passes with its three archive time-stamps, nothing fetched"
+
 # ---- no network: everything inside ----
 stop_inkand
 : >"$T/proxy.log"
