@@ -125,6 +125,12 @@ void verify_fetch_free(struct verify_fetch *f);
  * certificate. */
 int verify_fetch_chain(struct verify_fetch *f, const struct verify_blob *certs, size_t n,
                        struct verify_vdata *out, char *err, size_t errsz) INK_WUR;
+/* The same for the certificates that what they already have does not cover: a certificate
+ * for which have (may be NULL) holds an OCSP response or a CRL that passes the checks above
+ * now (current, its issuer's) is skipped; the others are fetched. */
+int verify_fetch_missing(struct verify_fetch *f, const struct verify_blob *certs, size_t n,
+                         const struct verify_vdata *have, struct verify_vdata *out, char *err,
+                         size_t errsz) INK_WUR;
 /* The check verify_fetch_chain() makes of what a URL served about cert (DER), issued by issuer
  * (DER), at time now: an OCSPResponse (ocsp true; no nonce is looked for, there was no request)
  * or a CRL (DER). 0 when it would be kept; INK_ERR_INVALID with why[] otherwise. */

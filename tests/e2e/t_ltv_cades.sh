@@ -117,6 +117,9 @@ extend "$alice" "$T/ext.p7s" --level B-LTA
 extend "$alice" "$T/ext.p7s" "$T/c4.bin" --level B-LTA
 cms_ok "$T/c4.bin" "$T/ext.p7s"
 [ "$(python3 "$DER_TOOL" ats "$T/ext.p7s" | wc -l)" = 3 ] || fail "two renewals did not make three archive time-stamps"
+# what the signature held was still current: not fetched and added again
+[ "$(python3 "$DER_TOOL" ocsp "$T/ext.p7s" | wc -l)" = 1 ] ||
+	fail "extending added a second OCSP response for a certificate whose first one is current"
 passed B-LTA --offline "$T/c4.bin" "$T/ext.p7s"
 printf '%s' "$V" | jq -e '.signatures[0].archive_timestamps | length == 3 and
 	all(.indication == "TOTAL-PASSED" and .covers_previous == true)' >/dev/null ||
