@@ -17,14 +17,17 @@
 #include "formats/formats.h"
 
 #define SIGN_USAGE                                                                          \
-	"sign FILE [--credential ID] [--level B-B|B-T] [--format cades|pades] [--attached]\n" \
-	"       [--tsa URL] [--pss] [--output PATH] [--yes]"
+	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades]\n" \
+	"       [--attached]" \
+	" [--tsa URL] [--pss] [--output PATH] [--yes]"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
 #define SIGN_CERTS_MAX 8
 
 struct sign_opts {
 	const char *file, *cred, *tsa, *output;
 	bool bt, pades, format_set, attached, pss, yes;
+	int lt;   /* 0: B-B or B-T, 1: B-LT, 2: B-LTA (CAdES) */
+	const char *level;
 };
 
 struct signer {
@@ -224,59 +227,20 @@ out:
 	return r;
 }
 
-/* B-T: a time-stamp over the signature value, from --tsa (RFC 3161 over HTTP) or from the
- * service's CSC signatures/timestamp. */
+/* B-T: a time-stamp over the signature value. */
 static int
 add_timestamp(struct cli_ctx *c, const char *tsa, struct formats_cms *cms)
 {
-	uint8_t md[FORMATS_SHA256_LEN], nonce[FORMATS_TS_NONCE_LEN], *req = NULL, *reply = NULL;
-	uint8_t *tok = NULL;
-	size_t req_len = 0, reply_len = 0, tok_len = 0;
-	char *hash = NULL, nhex[2 * FORMATS_TS_NONCE_LEN + 1];
-	struct cli_resp resp;
-	json_t *body = NULL;
+	uint8_t md[FORMATS_SHA256_LEN], *tok = NULL;
+	size_t tok_len = 0;
 	int r;
 
-	memset(&resp, 0, sizeof(resp));
-	if ((r = formats_cms_signature_digest(cms, md)) != 0)
+	if ((r = formats_cms_signature_digest(cms, md)) != 0 ||
+	    (r = cli_timestamp(c, tsa, md, &tok, &tok_len)) != 0)
 		goto out;
-	if (tsa != NULL) {
-		if ((r = formats_ts_request(md, nonce, &req, &req_len)) != 0 ||
-		    (r = cli_http_post_bytes(c, tsa, "application/timestamp-query",
-		                             "application/timestamp-reply", req, req_len, &reply,
-		                             &reply_len)) != 0)
-			goto out;
-		if ((r = formats_ts_reply_token(reply, reply_len, md, nonce, &tok, &tok_len)) != 0) {
-			r = cli_fail(c, r, "the TSA's answer is not a granted time-stamp for this signature");
-			goto out;
-		}
-	} else {
-		if ((r = ink_random(nonce, sizeof(nonce))) != 0 || (r = b64_encode(md, sizeof(md), &hash)) != 0)
-			goto out;
-		nonce[0] = (uint8_t)((nonce[0] & 0x7f) | 0x40);
-		hex_encode(nonce, sizeof(nonce), nhex);
-		if ((body = json_pack("{s:s, s:s, s:s}", "hash", hash, "hashAlgorithmOID",
-		                      FORMATS_OID_SHA256, "nonce", nhex)) == NULL) {
-			r = INK_ERR_ALLOC;
-			goto out;
-		}
-		if ((r = cli_http(c, "POST", "/csc/v2/signatures/timestamp", body, CLI_AUTH_BEARER, NULL,
-		                  NULL, &resp)) != 0)
-			goto out;
-		if (b64_decode(cli_jstr(resp.json, "timestamp"), &tok, &tok_len) != 0 || tok_len == 0 ||
-		    formats_ts_token_check(tok, tok_len, md, nonce) != 0) {
-			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/timestamp: not a time-stamp of this signature");
-			goto out;
-		}
-	}
 	if ((r = formats_cms_set_timestamp(cms, tok, tok_len)) != 0)
 		r = cli_fail(c, r, "cannot add the time-stamp");
 out:
-	json_decref(body);
-	cli_resp_free(&resp);
-	free(hash);
-	free(req);
-	free(reply);
 	free(tok);
 	return r;
 }
@@ -348,6 +312,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->bt = true;
+	o->level = "B-T";
 	while ((ch = cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'c': o->cred = optarg; break;
@@ -359,8 +324,13 @@ parse(int argc, char **argv, struct sign_opts *o)
 		case 'l':
 			if (strcmp(optarg, "B-B") == 0)
 				o->bt = false;
+			else if (strcmp(optarg, "B-LT") == 0)
+				o->lt = 1;
+			else if (strcmp(optarg, "B-LTA") == 0)
+				o->lt = 2;
 			else if (strcmp(optarg, "B-T") != 0)
 				return cli_usage(SIGN_USAGE);
+			o->level = optarg;
 			break;
 		case 'f':
 			o->format_set = true;
@@ -405,6 +375,8 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		o.pades = formats_is_pdf(o.file);
 	if (o.pades && o.attached)
 		return cli_fail(c, CLI_ERR_USAGE, "--attached is for CAdES; a PAdES signature is inside the PDF");
+	if (o.pades && o.lt > 0)
+		return cli_fail(c, INK_ERR_UNSUPPORTED, "PAdES %s is not supported yet: sign at B-T", o.level);
 	if (o.output == NULL) {
 		size_t n = strlen(o.file);
 
@@ -464,7 +436,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	fputs("\ncertificate  ", stderr);
 	cli_put_safe(stderr, s.subject);
 	fprintf(stderr, "\nformat       %s %s%s\noutput       %s\n", o.pades ? "PAdES" : "CAdES",
-	        o.bt ? "B-T" : "B-B", o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
+	        o.level, o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
 	if ((r = confirm(c, o.yes)) != 0)
 		goto out;
 	if ((r = authorize_and_sign(c, &s, cms)) != 0)
@@ -480,10 +452,15 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		made_pdf = false;
 	} else if ((r = write_cades(c, &o, cms, size)) != 0) {
 		goto out;
+	} else if (o.lt > 0 &&
+	           (r = cli_cades_extend_file(c, o.output, NULL, o.lt == 2, o.tsa, o.file)) != 0) {
+		/* nothing half done stays behind: the B-T file goes too */
+		(void)unlink(o.output);
+		goto out;
 	}
 	if (c->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "file", o.file, "output", o.output,
-		                      "format", o.pades ? "pades" : "cades", "level", o.bt ? "B-T" : "B-B",
+		                      "format", o.pades ? "pades" : "cades", "level", o.level,
 		                      "size", (json_int_t)size);
 
 		r = cli_print_json(j);
