@@ -166,11 +166,15 @@ struct store {
 
 /* The SQLite backend; target is a file path (created with mode 0600 if missing). */
 extern const struct store_ops store_sqlite_ops;
+/* The PostgreSQL backend; target is a libpq URI ("postgresql://..."): docs/configuration.md.
+ * A password in it is refused (use a passfile); tables go into the first schema of the
+ * connection's search_path. */
+extern const struct store_ops store_postgres_ops;
 
 /* The database engine and its version, for the compliance report (e.g. "SQLite 3.40.1"). */
 const char *store_engine_version(void);
 
-/* Opens the backend named by uri: "sqlite:PATH" or a bare path. */
+/* Opens the backend named by uri: "sqlite:PATH", a bare path, or "postgresql://...". */
 int store_open(const char *uri, struct store **out) INK_WUR;
 /* Closes; accepts NULL. */
 void store_close(struct store *st);
