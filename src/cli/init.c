@@ -117,6 +117,8 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	struct auth_new_secrets secrets;
 	struct auth_ctx actx = { 0 };
 	struct store *st = NULL;
+	struct store_user *users = NULL;
+	size_t nusers = 0;
 	struct sam_client *sam = NULL;
 	const char *dir = NULL, *config = NULL, *officer = "officer";
 	char path[1024], cert[1024], key[1024], sam_path[1024], tokpath[1100], *token = NULL;
@@ -205,10 +207,17 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, r, "cannot make the TLS certificate: %s", ink_err_str(r));
 		goto out;
 	}
-	if ((r = ink_srv_path(path, sizeof(path), dir, "inkan.db")) != 0)
+	if ((r = ink_database_uri(&cfg, dir, path, sizeof(path))) != 0)
 		goto out;
 	if ((r = store_open(path, &st)) != 0) {
-		r = cli_fail(c, r, "cannot create %s: %s", path, ink_err_str(r));
+		r = cli_fail(c, r, "cannot create %s: %s", cfg.database[0] != '\0' ?
+		             "the database of the database setting" : path, ink_err_str(r));
+		goto out;
+	}
+	/* a shared database (PostgreSQL) has no file to find above: it must be empty */
+	if ((r = st->ops->user_list(st, &users, &nusers)) != 0 || nusers != 0) {
+		r = cli_fail(c, r != 0 ? r : INK_ERR_EXISTS, r != 0 ? "cannot read the database" :
+		             "the database has users already: refusing to initialise again");
 		goto out;
 	}
 	if ((r = sam_client_spawn(sam_path, dir, config, &sam)) != 0) {
@@ -247,6 +256,7 @@ out:
 		close(dfd);
 	auth_secrets_free(&secrets);
 	sam_client_free(sam);
+	store_users_free(users, nusers);
 	store_close(st);
 	if (token != NULL) {
 		OPENSSL_cleanse(token, toklen);
