@@ -1,12 +1,15 @@
 #!/bin/sh
 # tests/pg.sh: a throw-away PostgreSQL 15 cluster for the tests that need one.
 #
-#   tests/pg.sh start STATE         initdb + pg_ctl start in a new /tmp/inkan-pg.XXXXXX, Unix
-#                                   socket only (no TCP port), run as the unprivileged user
-#                                   inkan-pgtest when started as root (PostgreSQL refuses root);
-#                                   the roles inkan_admin (superuser), inkand and inkan_sam
-#                                   (each with a random password in a 0600 passfile); writes
-#                                   STATE/dir and STATE/<role>.url
+#   tests/pg.sh start STATE         initdb + pg_ctl start in a new /tmp/inkan-pg.XXXXXX, on a
+#                                   Unix socket and on 127.0.0.1 with TLS only (a random port;
+#                                   a test CA in STATE/ca.pem, the server's certificate for
+#                                   localhost), run as the unprivileged user inkan-pgtest when
+#                                   started as root (PostgreSQL refuses root); the roles
+#                                   inkan_admin (superuser), inkand and inkan_sam (each with a
+#                                   random password in a 0600 passfile); writes STATE/dir,
+#                                   STATE/<role>.url (socket) and STATE/inkand-tls.url
+#                                   (sslmode=verify-full)
 #   tests/pg.sh newdb STATE NAME    a database NAME laid out as docs/scaling.md describes: schema
 #                                   inkand owned by the role inkand, schema inkan_keys owned by
 #                                   inkan_sam, nothing for PUBLIC
@@ -34,8 +37,8 @@ as_owner() {
 
 url() { # STATE ROLE [DB]
 	dir=$(cat "$1/dir") || die "no cluster in $1 (tests/pg.sh start $1)"
-	printf 'postgresql:///%s?host=%s/sock&user=%s&passfile=%s/%s.pass\n' \
-	    "${3:-inkan}" "$dir" "$2" "$1" "$2"
+	printf 'postgresql:///%s?host=%s/sock&port=%s&user=%s&passfile=%s/%s.pass\n' \
+	    "${3:-inkan}" "$dir" "$(cat "$1/port")" "$2" "$1" "$2"
 }
 
 psql_admin() { # STATE DB SQL...
@@ -86,19 +89,46 @@ start() { # STATE
 	    -A scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
 	    { cat "$dir/initdb.log" >&2; die "initdb failed"; }
 	rm -f "$dir/data/.pw"
-	# A test cluster: no TCP port, no durability (it is thrown away), little memory.
+	# TLS on the TCP port: a CA of the test's own and a certificate for localhost.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	    -subj "/CN=inkan test database CA" -keyout "$state/ca.key" -out "$state/ca.pem" \
+	    2>/dev/null || die "cannot make the test CA"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+	    -keyout "$dir/data/db/server.key" -out "$state/server.csr" 2>/dev/null &&
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$state/san.ext" &&
+	openssl x509 -req -in "$state/server.csr" -CA "$state/ca.pem" -CAkey "$state/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$state/san.ext" -out "$dir/data/db/server.crt" \
+	    2>/dev/null || die "cannot make the server certificate"
+	rm -f "$state/ca.key" "$state/server.csr" "$state/san.ext" "$state/ca.srl"
+	[ "$(id -u)" -ne 0 ] || chown "$PGUSER_OS" "$dir/data/db/server.key" "$dir/data/db/server.crt"
+	chmod 0600 "$dir/data/db/server.key"
+	# TCP connections must use TLS: the host lines initdb wrote become hostssl.
+	sed -i 's/^host /hostssl /' "$dir/data/db/pg_hba.conf"
+	# A test cluster: no durability (it is thrown away), little memory.
 	cat >>"$dir/data/db/postgresql.conf" <<EOF
-listen_addresses = ''
+listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir/sock'
 unix_socket_permissions = 0777
+ssl = on
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 shared_buffers = 32MB
 max_connections = 200
 EOF
-	as_owner "$PGBIN/pg_ctl" -D "$dir/data/db" -l "$dir/data/server.log" -w -t 60 start >/dev/null ||
-	    { cat "$dir/data/server.log" >&2; die "pg_ctl start failed"; }
+	# a free port: another test run may hold the one drawn first
+	for try in 1 2 3 4 5 6 7 8; do
+		port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+		echo "port = $port" >"$dir/data/db/postgresql.auto.conf"
+		[ "$(id -u)" -ne 0 ] || chown "$PGUSER_OS" "$dir/data/db/postgresql.auto.conf"
+		if as_owner "$PGBIN/pg_ctl" -D "$dir/data/db" -l "$dir/data/server.log" -w -t 60 \
+		    start >/dev/null; then
+			break
+		fi
+		grep -q 'could not bind\|could not create listen' "$dir/data/server.log" && [ "$try" -lt 8 ] ||
+		    { cat "$dir/data/server.log" >&2; die "pg_ctl start failed"; }
+	done
+	echo "$port" >"$state/port"
 	for r in $ROLES; do
 		psql_admin "$state" postgres -c \
 		    "CREATE ROLE $r LOGIN PASSWORD '$(cat "$state/$r.pw")'"
@@ -106,6 +136,8 @@ EOF
 	rm -f "$state"/*.pw
 	newdb "$state" inkan
 	for r in inkan_admin $ROLES; do url "$state" "$r" >"$state/$r.url"; done
+	printf 'postgresql://localhost:%s/inkan?hostaddr=127.0.0.1&user=inkand&passfile=%s/inkand.pass&sslmode=verify-full&sslrootcert=%s/ca.pem\n' \
+	    "$port" "$state" "$state" >"$state/inkand-tls.url"
 	echo "pg.sh: PostgreSQL $("$PGBIN/postgres" -V | awk '{print $3}') up in $dir" >&2
 }
 

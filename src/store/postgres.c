@@ -113,9 +113,11 @@ db_err(struct pg_store *s, const char *func, const PGresult *res)
 		return INK_ERR_EXISTS;
 	if (state != NULL && strcmp(state, "23503") == 0)	/* foreign_key_violation */
 		return INK_ERR_NOT_FOUND;	/* the row refers to a user that does not exist */
+	/* The database is away (restart, failover, network): INK_ERR_BUSY, so that the request
+	 * is answered 503 with Retry-After; the next operation reconnects (lock()). */
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		log_error("%s: the database connection is lost", func);
-		return INK_ERR_STORE;
+		return INK_ERR_BUSY;
 	}
 	log_error("%s: postgresql error %s: %s", func, state != NULL ? state : "-",
 	    msg != NULL ? msg : "(no message)");
@@ -480,6 +482,11 @@ pg_free(struct pg_store *s)
 static int
 pg_open(const char *target, struct store **out)
 {
+	/* Defaults the URI may override (later values win): a connection attempt to a host that
+	 * does not answer must not hold the store's lock for minutes; and the DBA sees who we are. */
+	static const char *const keywords[] = { "connect_timeout", "application_name", "dbname",
+	                                        NULL };
+	const char *values[] = { "10", "inkan", NULL, NULL };
 	struct pg_store *s = NULL;
 	int r = INK_ERR_STORE;
 
@@ -494,7 +501,8 @@ pg_open(const char *target, struct store **out)
 		free(s);
 		return INK_ERR_INTERNAL;
 	}
-	s->conn = PQconnectdb(target);
+	values[2] = target;
+	s->conn = PQconnectdbParams(keywords, values, 1);
 	if (s->conn == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
