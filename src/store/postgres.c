@@ -678,6 +678,19 @@ update_one(struct store *st, const char *sql, const struct pg_params *p, const c
 	return r;
 }
 
+/* Runs one statement that returns no rows, under the lock. */
+static int
+exec_one(struct store *st, const char *sql, const struct pg_params *p, const char *func)
+{
+	struct pg_store *s = to_pg(st);
+	int r;
+
+	lock(s);
+	r = run(s, sql, p, func, NULL, NULL);
+	unlock(s);
+	return r;
+}
+
 static int
 pg_user_set_password(struct store *st, const char *id, const char *hash, bool must_change)
 {
@@ -879,9 +892,7 @@ pg_user_use_totp_step(struct store *st, const char *id, int64_t step)
 static int
 pg_idv_insert(struct store *st, const struct store_idv *v)
 {
-	struct pg_store *s = to_pg(st);
 	struct pg_params p = { .n = 0 };
-	int r;
 
 	if (!store_idv_ok(v))
 		return INK_ERR_INVALID;
@@ -890,11 +901,8 @@ pg_idv_insert(struct store *st, const struct store_idv *v)
 	p_text(&p, v->evidence_ref);
 	p_text(&p, v->officer);
 	p_int(&p, v->verified_at);
-	lock(s);
-	r = run(s, "INSERT INTO identity_verifications (user_id, method, evidence_ref, officer, "
-	    "verified_at) VALUES ($1, $2, $3, $4, $5)", &p, __func__, NULL, NULL);
-	unlock(s);
-	return r;
+	return exec_one(st, "INSERT INTO identity_verifications (user_id, method, evidence_ref, "
+	    "officer, verified_at) VALUES ($1, $2, $3, $4, $5)", &p, __func__);
 }
 
 static int
@@ -938,9 +946,7 @@ out:
 static int
 pg_session_insert(struct store *st, const struct store_session *ss)
 {
-	struct pg_store *s = to_pg(st);
 	struct pg_params p = { .n = 0 };
-	int r;
 
 	if (!store_terminated(ss->user_id, sizeof(ss->user_id)) || ss->user_id[0] == '\0')
 		return INK_ERR_INVALID;
@@ -950,11 +956,8 @@ pg_session_insert(struct store *st, const struct store_session *ss)
 	p_int(&p, ss->expires_at);
 	p_bool(&p, ss->revoked);
 	p_bool(&p, ss->password_change_only);
-	lock(s);
-	r = run(s, "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, revoked, "
-	    "password_change_only) VALUES ($1, $2, $3, $4, $5, $6)", &p, __func__, NULL, NULL);
-	unlock(s);
-	return r;
+	return exec_one(st, "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, "
+	    "revoked, password_change_only) VALUES ($1, $2, $3, $4, $5, $6)", &p, __func__);
 }
 
 /* Returns the row whether or not it has expired or been revoked: the caller decides. */
@@ -1234,9 +1237,7 @@ pg_audit_last_seq(struct store *st, int64_t *seq)
 static int
 pg_checkpoint_insert(struct store *st, const struct store_checkpoint *c)
 {
-	struct pg_store *s = to_pg(st);
 	struct pg_params p = { .n = 0 };
-	int r;
 
 	if (!store_checkpoint_ok(c))
 		return INK_ERR_INVALID;
@@ -1244,11 +1245,8 @@ pg_checkpoint_insert(struct store *st, const struct store_checkpoint *c)
 	p_blob(&p, c->root, 32);
 	p_int(&p, c->time);
 	p_blob(&p, c->sig, c->sig_len);
-	lock(s);
-	r = run(s, "INSERT INTO audit_checkpoints (size, root, time, sig) VALUES ($1, $2, $3, $4)",
-	    &p, __func__, NULL, NULL);
-	unlock(s);
-	return r;
+	return exec_one(st, "INSERT INTO audit_checkpoints (size, root, time, sig) VALUES ($1, $2, "
+	    "$3, $4)", &p, __func__);
 }
 
 /* A root or signature of the wrong length is kept as it is (cut to the field): the verifier
@@ -1283,9 +1281,7 @@ pg_checkpoint_list(struct store *st, int64_t min_size, int64_t max_size,
 static int
 pg_archive_insert(struct store *st, const struct store_archive *a)
 {
-	struct pg_store *s = to_pg(st);
 	struct pg_params p = { .n = 0 };
-	int r;
 
 	if (!store_archive_ok(a))
 		return INK_ERR_INVALID;
@@ -1295,11 +1291,8 @@ pg_archive_insert(struct store *st, const struct store_archive *a)
 	p_text(&p, a->file);
 	p_text(&p, a->sha256);
 	p_int(&p, a->made_at);
-	lock(s);
-	r = run(s, "INSERT INTO audit_archives (first_seq, last_seq, frontier, file, sha256, "
-	    "made_at) VALUES ($1, $2, $3, $4, $5, $6)", &p, __func__, NULL, NULL);
-	unlock(s);
-	return r;
+	return exec_one(st, "INSERT INTO audit_archives (first_seq, last_seq, frontier, file, "
+	    "sha256, made_at) VALUES ($1, $2, $3, $4, $5, $6)", &p, __func__);
 }
 
 static int

@@ -89,6 +89,26 @@ icli aud audit verify --key "$LOGKEY"
 [ "$RC" = 0 ] && grep -q 'audit log OK' <<<"$OUT" || fail "inkan audit verify: $OUT $ERR"
 ok "audit log in PostgreSQL ($n records): $(head -n1 <<<"$OUT")"
 
+# ---- the database drops inkand's connection (as in a restart or failover): 503, then back
+# by itself, inkand not restarted ----
+ADMIN=$("$PGSH" url "$INKAN_PG_STATE" inkan_admin "$DB")
+killed=$("$PSQL" -X -qAt -d "$ADMIN" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+	WHERE datname = '$DB' AND usename = 'inkand'")
+[ "$killed" -ge 1 ] || fail "no connection of inkand's to end"
+api GET /api/v1/me "" "$alice"
+[ "$STATUS" = 503 ] || [ "$STATUS" = 200 ] || fail "with the connection gone: HTTP $STATUS, not 503 $BODY"
+first=$STATUS
+[ "$first" != 503 ] || [ -n "$(header Retry-After)" ] || fail "503 without Retry-After"
+api GET /api/v1/me "" "$alice"
+expect_status 200
+ok "connection ended by the database: HTTP $first, then 200 without a restart"
+
+# ---- no secret in the database, as its superuser dumps it ----
+"/usr/lib/postgresql/15/bin/pg_dump" -d "$ADMIN" >"$T/pg.dump" || fail "pg_dump failed"
+grep -q 'csc.signHash' "$T/pg.dump" || fail "the dump is not of inkand's data"
+check_no_secrets_in "$T/pg.dump" "the PostgreSQL dump"
+ok "no password, TOTP seed, token, PIN or SAD in the PostgreSQL dump"
+
 # ---- a restart finds everyone again ----
 stop_inkand
 [ "$INKAND_RC" = 0 ] || fail "inkand exited with $INKAND_RC on SIGTERM"
