@@ -104,15 +104,18 @@ start() { # STATE
 	chmod 0600 "$dir/data/db/server.key"
 	# TCP connections must use TLS: the host lines initdb wrote become hostssl.
 	sed -i 's/^host /hostssl /' "$dir/data/db/pg_hba.conf"
-	# A test cluster: no durability (it is thrown away), little memory.
+	# A test cluster: no durability (it is thrown away; PG_DURABLE=1 keeps PostgreSQL's
+	# defaults, fsync and synchronous_commit on, for a benchmark), little memory.
+	durable=off
+	[ "${PG_DURABLE:-0}" != 1 ] || durable=on
 	cat >>"$dir/data/db/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir/sock'
 unix_socket_permissions = 0777
 ssl = on
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $durable
+synchronous_commit = $durable
+full_page_writes = $durable
 shared_buffers = 32MB
 max_connections = 200
 EOF

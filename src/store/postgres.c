@@ -42,6 +42,7 @@ struct pg_store {
 	struct pg_stmt stmts[STMT_CACHE];
 	size_t nstmts;
 	unsigned generation;     /* counts reconnections, so statement names never repeat */
+	bool broken;             /* the server said it is going away: reconnect at next use */
 };
 
 /* A statement's parameters: integers and text go as text (the server converts them to the
@@ -79,6 +80,24 @@ forget_statements(struct pg_store *s)
 	s->generation++;
 }
 
+static int exec_fixed(struct pg_store *s, const char *sql);
+
+/* What every connection is set to, the first one and each after a reconnection: errors
+ * without the DETAIL that quotes row values; a statement must not hang a request for ever
+ * behind a lock. Our times are UTC seconds in BIGINT columns: no other setting changes
+ * what they mean. */
+static int
+session_setup(struct pg_store *s)
+{
+	int r;
+
+	(void)PQsetErrorVerbosity(s->conn, PQERRORS_TERSE);
+	if ((r = exec_fixed(s, "SET statement_timeout = '30s'")) != 0 ||
+	    (r = exec_fixed(s, "SET client_min_messages = warning")) != 0)
+		return r;
+	return 0;
+}
+
 /* Brings a lost connection back (a database restart or failover): the operation that found
  * it lost failed, the next one runs on a new connection, without restarting anything. */
 static void
@@ -86,10 +105,11 @@ lock(struct pg_store *s)
 {
 	if (pthread_mutex_lock(&s->mu) != 0)
 		abort();	/* only possible with a corrupted mutex: continuing would race */
-	if (PQstatus(s->conn) != CONNECTION_OK) {
+	if (PQstatus(s->conn) != CONNECTION_OK || s->broken) {
+		s->broken = false;
 		forget_statements(s);
 		PQreset(s->conn);
-		if (PQstatus(s->conn) == CONNECTION_OK)
+		if (PQstatus(s->conn) == CONNECTION_OK && session_setup(s) == 0)
 			log_info("the database connection is back");
 	}
 }
@@ -98,6 +118,18 @@ static void
 unlock(struct pg_store *s)
 {
 	(void)pthread_mutex_unlock(&s->mu);
+}
+
+/* SQLSTATEs that say "not now" rather than "wrong": the connection (class 08), the server
+ * shutting down or starting (57P01-57P03: a restart, a failover), too many connections, a
+ * deadlock or serialization failure (40P01, 40001). The request may be tried again. */
+static bool
+transient(const char *state)
+{
+	return state != NULL && (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+	    strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0 ||
+	    strcmp(state, "53300") == 0 || strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "40001") == 0);
 }
 
 /* Maps a failed result to a project code. Only the SQLSTATE and the primary message are
@@ -114,9 +146,12 @@ db_err(struct pg_store *s, const char *func, const PGresult *res)
 	if (state != NULL && strcmp(state, "23503") == 0)	/* foreign_key_violation */
 		return INK_ERR_NOT_FOUND;	/* the row refers to a user that does not exist */
 	/* The database is away (restart, failover, network): INK_ERR_BUSY, so that the request
-	 * is answered 503 with Retry-After; the next operation reconnects (lock()). */
-	if (PQstatus(s->conn) != CONNECTION_OK) {
-		log_error("%s: the database connection is lost", func);
+	 * is answered 503 with Retry-After; the next operation reconnects (lock()). The server's
+	 * word that it is going away may come before libpq sees the connection closed. */
+	if (PQstatus(s->conn) != CONNECTION_OK || transient(state)) {
+		if (state == NULL || strncmp(state, "40", 2) != 0)
+			s->broken = true;
+		log_error("%s: the database is not available (%s)", func, state != NULL ? state : "-");
 		return INK_ERR_BUSY;
 	}
 	log_error("%s: postgresql error %s: %s", func, state != NULL ? state : "-",
@@ -157,9 +192,21 @@ prep(struct pg_store *s, const char *sql, const char **name)
 	return 0;
 }
 
+/* A statement with more parameters than MAX_PARAMS is our bug: run() refuses it. */
+static bool
+p_full(struct pg_params *p)
+{
+	if (p->n < MAX_PARAMS)
+		return false;
+	p->n = MAX_PARAMS + 1;
+	return true;
+}
+
 static void
 p_text(struct pg_params *p, const char *v)
 {
+	if (p_full(p))
+		return;
 	p->v[p->n] = v;
 	p->len[p->n] = 0;
 	p->fmt[p->n] = 0;
@@ -169,6 +216,8 @@ p_text(struct pg_params *p, const char *v)
 static void
 p_int(struct pg_params *p, int64_t v)
 {
+	if (p_full(p))
+		return;
 	snprintf(p->num[p->n], sizeof(p->num[p->n]), "%" PRId64, v);
 	p_text(p, p->num[p->n]);
 }
@@ -183,6 +232,8 @@ p_bool(struct pg_params *p, bool v)
 static void
 p_blob(struct pg_params *p, const void *v, size_t n)
 {
+	if (p_full(p))
+		return;
 	p->v[p->n] = n == 0 ? NULL : v;
 	p->len[p->n] = (int)n;
 	p->fmt[p->n] = 1;
@@ -204,8 +255,10 @@ run(struct pg_store *s, const char *sql, const struct pg_params *p, const char *
 		*res = NULL;
 	if (changes != NULL)
 		*changes = 0;
-	if (p != NULL && p->n > MAX_PARAMS)
+	if (p != NULL && p->n > MAX_PARAMS) {
+		log_bug("%s: more than %d parameters", func, MAX_PARAMS);
 		return INK_ERR_INTERNAL;
+	}
 	if ((r = prep(s, sql, &name)) != 0)
 		return r;
 	rs = PQexecPrepared(s->conn, name, p != NULL ? p->n : 0, p != NULL ? p->v : NULL,
@@ -513,12 +566,7 @@ pg_open(const char *target, struct store **out)
 		r = INK_ERR_STORE;
 		goto out;
 	}
-	(void)PQsetErrorVerbosity(s->conn, PQERRORS_TERSE);
-	/* Our times are UTC seconds in BIGINT columns: no session setting changes what they
-	 * mean. A statement must not hang a request for ever behind a lock. */
-	if ((r = exec_fixed(s, "SET statement_timeout = '30s'")) != 0 ||
-	    (r = exec_fixed(s, "SET client_min_messages = warning")) != 0 ||
-	    (r = schema_apply(s)) != 0)
+	if ((r = session_setup(s)) != 0 || (r = schema_apply(s)) != 0)
 		goto out;
 	s->base.ops = &store_postgres_ops;
 	*out = &s->base;
