@@ -1170,13 +1170,8 @@ static int
 pg_audit_insert_batch(struct store *st, const struct store_audit_rec *const *recs, size_t n,
                       int64_t *seqs)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		seqs[i] = 0;
-		if (!store_audit_rec_ok(recs[i]))
-			return INK_ERR_INVALID;
-	}
+	if (!store_audit_batch_ok(recs, n, seqs))
+		return INK_ERR_INVALID;
 	if (n == 0)
 		return 0;
 	return audit_insert_rows(to_pg(st), recs, n, seqs);

@@ -1131,14 +1131,10 @@ sq_audit_insert_batch(struct store *st, const struct store_audit_rec *const *rec
                       int64_t *seqs)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	size_t i;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		seqs[i] = 0;
-		if (!store_audit_rec_ok(recs[i]))
-			return INK_ERR_INVALID;
-	}
+	if (!store_audit_batch_ok(recs, n, seqs))
+		return INK_ERR_INVALID;
 	if (n == 0)
 		return 0;
 	lock(s);

@@ -142,6 +142,19 @@ store_audit_rec_ok(const struct store_audit_rec *rec)
 }
 
 bool
+store_audit_batch_ok(const struct store_audit_rec *const *recs, size_t n, int64_t *seqs)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		seqs[i] = 0;
+	for (i = 0; i < n; i++)
+		if (!store_audit_rec_ok(recs[i]))
+			return false;
+	return true;
+}
+
+bool
 store_archive_ok(const struct store_archive *a)
 {
 	return a->first_seq >= 1 && a->last_seq >= a->first_seq &&

@@ -24,6 +24,8 @@ bool store_terminated(const char *field, size_t size);
 bool store_user_ok(const struct store_user *u);
 bool store_idv_ok(const struct store_idv *v);
 bool store_audit_rec_ok(const struct store_audit_rec *rec);
+/* Every record of a batch; clears seqs[0..n) first. */
+bool store_audit_batch_ok(const struct store_audit_rec *const *recs, size_t n, int64_t *seqs);
 bool store_archive_ok(const struct store_archive *a);
 bool store_checkpoint_ok(const struct store_checkpoint *c);
 
