@@ -1377,10 +1377,24 @@ pg_archive_last(struct store *st, struct store_archive *out)
 	return r;
 }
 
+/* The server's version as it said at connection (libpq keeps it; no query). */
+static void
+pg_engine(struct store *st, char *out, size_t outsz)
+{
+	struct pg_store *s = to_pg(st);
+	const char *v;
+
+	lock(s);
+	v = PQparameterStatus(s->conn, "server_version");
+	snprintf(out, outsz, "PostgreSQL %s", v != NULL ? v : "(unknown)");
+	unlock(s);
+}
+
 const struct store_ops store_postgres_ops = {
 	.name = "postgresql",
 	.open = pg_open,
 	.close = pg_close,
+	.engine = pg_engine,
 	.user_insert = pg_user_insert,
 	.user_get_by_name = pg_user_get_by_name,
 	.user_get_by_id = pg_user_get_by_id,

@@ -1385,10 +1385,18 @@ out:
 	return r;
 }
 
+static void
+sq_engine(struct store *st, char *out, size_t outsz)
+{
+	(void)st;
+	snprintf(out, outsz, "SQLite %s", sqlite3_libversion());
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.engine = sq_engine,
 	.user_insert = sq_user_insert,
 	.user_get_by_name = sq_user_get_by_name,
 	.user_get_by_id = sq_user_get_by_id,

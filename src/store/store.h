@@ -93,6 +93,9 @@ struct store_ops {
 	const char *name;
 	int (*open)(const char *target, struct store **out);
 	void (*close)(struct store *st);
+	/* The engine and its version, as the compliance report names it: "SQLite 3.40.1",
+	 * "PostgreSQL 15.18" (the server's). */
+	void (*engine)(struct store *st, char *out, size_t outsz);
 
 	/* Users. Usernames compare without regard to ASCII case: user_insert fails with
 	 * INK_ERR_EXISTS for a name taken in any case, user_get_by_name finds it in any case (and
@@ -171,7 +174,8 @@ extern const struct store_ops store_sqlite_ops;
  * connection's search_path. */
 extern const struct store_ops store_postgres_ops;
 
-/* The database engine and its version, for the compliance report (e.g. "SQLite 3.40.1"). */
+/* The SQLite library's version, for the compliance report (e.g. "3.40.1"); the engine in use
+ * is st->ops->engine. */
 const char *store_engine_version(void);
 
 /* Opens the backend named by uri: "sqlite:PATH", a bare path, or "postgresql://...". */

@@ -89,6 +89,12 @@ icli aud audit verify --key "$LOGKEY"
 [ "$RC" = 0 ] && grep -q 'audit log OK' <<<"$OUT" || fail "inkan audit verify: $OUT $ERR"
 ok "audit log in PostgreSQL ($n records): $(head -n1 <<<"$OUT")"
 
+# ---- the compliance report names the engine in use ----
+api GET /api/v1/compliance "" "$aud"
+expect_status 200
+expect_jq '.evidence.versions.database | startswith("PostgreSQL 15.")'
+ok "the compliance report names $(printf '%s' "$BODY" | jq -r .evidence.versions.database)"
+
 # ---- the database drops inkand's connection (as in a restart or failover): 503, then back
 # by itself, inkand not restarted ----
 ADMIN=$("$PGSH" url "$INKAN_PG_STATE" inkan_admin "$DB")

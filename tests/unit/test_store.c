@@ -1315,7 +1315,7 @@ test_two_nodes(void **state)
 static void
 test_store_open_uri(void **state)
 {
-	char target[512], uri[600];
+	char target[512], uri[600], engine[96];
 	struct store *st = (void *)1;
 	struct store_user u, got;
 	void *ctx = NULL;
@@ -1325,6 +1325,8 @@ test_store_open_uri(void **state)
 	snprintf(uri, sizeof(uri), "sqlite:%s", target);
 	assert_int_equal(store_open(uri, &st), 0);
 	assert_string_equal(st->ops->name, "sqlite");
+	st->ops->engine(st, engine, sizeof(engine));
+	assert_true(strncmp(engine, "SQLite 3.", 9) == 0);
 	mk_user(&u, 1, "alice", 1u << 5);
 	assert_int_equal(st->ops->user_insert(st, &u), 0);
 	store_close(st);
@@ -1348,7 +1350,7 @@ static void
 test_store_open_pg_uri(void **state)
 {
 	struct store *st = (void *)1;
-	char target[1024];
+	char target[1024], engine[96];
 	void *ctx = NULL;
 
 	(void)state;
@@ -1362,6 +1364,8 @@ test_store_open_pg_uri(void **state)
 	assert_int_equal(pg_make_target(target, sizeof(target), &ctx), 0);
 	assert_int_equal(store_open(target, &st), 0);
 	assert_string_equal(st->ops->name, "postgresql");
+	st->ops->engine(st, engine, sizeof(engine));
+	assert_true(strncmp(engine, "PostgreSQL 15.", 14) == 0);
 	store_close(st);
 	pg_drop_target(target, ctx);
 }
