@@ -40,6 +40,15 @@ init_data --config "$CONF"
 [ "$(pq 'SELECT count(*) FROM users')" = 1 ] || fail "the security officer is not in PostgreSQL"
 ok "inkan init put the security officer into PostgreSQL"
 
+# a second inkan init on the same database is refused before it makes anything
+if "$INKAN_CLI" init --data "$T/again" --config "$CONF" --json >"$T/again.out" 2>&1; then
+	fail "inkan init initialised a database that has accounts"
+fi
+grep -q 'accounts already' "$T/again.out" || fail "the refusal does not say why: $(cat "$T/again.out")"
+[ ! -e "$T/again" ] || fail "the refused inkan init made $T/again"
+[ "$(pq 'SELECT count(*) FROM users')" = 1 ] || fail "the refused inkan init changed the users"
+ok "a second inkan init on the same database is refused and makes nothing"
+
 start_inkand --config "$CONF"
 LOGKEY="$DATA/ca/audit-log.pem"
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
