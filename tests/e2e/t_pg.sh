@@ -2,7 +2,10 @@
 # t_pg: inkand with its database on PostgreSQL (the cluster of tests/pg.sh, ctest fixture
 # "pg"): inkan init, login, key creation, authorize, signHash checked with openssl, a replayed
 # SAD refused, the rows really in PostgreSQL (and no SQLite file), `inkan audit verify` of the
-# log written there, and a restart of inkand that finds everything again.
+# log written there, the engine named in the compliance report, 503 and recovery when the
+# database ends inkand's connection, no secret in a pg_dump, a restart of inkand that finds
+# everything again, and (as root) inkand under privilege separation reaching the database with
+# a passfile of its own user's. A password in the URI, or a second init, is refused.
 . "$(dirname "$0")/lib.sh"
 
 if [ -z "${INKAN_PG_STATE:-}" ] || [ ! -s "$INKAN_PG_STATE/dir" ]; then
@@ -33,6 +36,7 @@ if "$INKAN_CLI" init --data "$T/bad" --config "$T/bad.conf" --json >"$T/bad.out"
 fi
 grep -q 'password' "$T/bad.out" || fail "the refusal does not say why: $(cat "$T/bad.out")"
 grep -q 'guess' "$T/bad.out" && fail "the refusal repeats the password"
+[ ! -e "$T/bad" ] || fail "the refused inkan init made $T/bad"
 ok "a password in the URI is refused (and not repeated)"
 
 init_data --config "$CONF"
@@ -136,5 +140,36 @@ tokfile aud "$(login aud1 "$(pw_of aud1)")"
 icli aud audit verify --key "$LOGKEY"
 [ "$RC" = 0 ] || fail "inkan audit verify after the restart: $OUT $ERR"
 ok "after a restart: login, the key, and the log verify"
+
+# ---- under privilege separation: inkand, no longer root, reaches the database with a passfile
+# of its own user's; inkan.conf holds no secret and is readable by both daemons ----
+if [ "$(id -u)" = 0 ]; then
+	stop_inkand
+	privsep_users
+	chmod 711 "$T"
+	PASSF="$T/inkand.pgpass"
+	cp "$INKAN_PG_STATE/inkand.pass" "$PASSF"
+	chown "$DUSER" "$PASSF"
+	chmod 600 "$PASSF"
+	grep -v '^database = ' "$CONF" >"$CONF.new"
+	printf 'database = %s&passfile=%s\nuser = %s\nsam_user = %s\n' "${PGURL%%&passfile=*}" \
+		"$PASSF" "$DUSER" "$SUSER" >>"$CONF.new"
+	mv "$CONF.new" "$CONF"
+	chmod 644 "$CONF"
+	start_inkand --config "$CONF"
+	[ "$(ps -o uid= -p "$INKAND_PID" | tr -d ' ')" = "$DUID" ] || fail "inkand does not run as $DUSER"
+	alice=$(login alice "$(pw_of alice)")
+	mapfile -t H < <(digests sha256 1)
+	authorize alice "$alice" "$cred" "${H[@]}"
+	expect_status 200
+	add_secret "$SAD"
+	sign_hashes "${H[@]}"
+	expect_status 200
+	[ "$(pq "SELECT count(*) FROM audit_log WHERE action = 'csc.signHash' AND result = 'success'")" = 2 ] ||
+		fail "the signature under privilege separation has no record in PostgreSQL"
+	ok "inkand as $DUSER (passfile of its own): login, authorize, signHash, its record in PostgreSQL"
+else
+	say "privilege separation part skipped: not root"
+fi
 
 finish
