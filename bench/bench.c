@@ -392,12 +392,31 @@ bench_load_config(struct bench_svc *svc)
 	return r;
 }
 
+/* Writes DIR/inkan.conf with the defaults and the database setting into conf[confsz]. */
+static int
+write_database_config(struct bench_svc *svc, char *conf, size_t confsz)
+{
+	struct ink_config cfg;
+	FILE *f;
+	int r;
+
+	config_defaults(&cfg, svc->datadir);
+	if ((r = ink_mkdir(svc->datadir, 0700)) != 0 ||
+	    (r = ink_path(conf, confsz, svc->datadir, "inkan.conf")) != 0 ||
+	    (r = config_write_default(&cfg, conf)) != 0)
+		return r;
+	if ((f = fopen(conf, "a")) == NULL)
+		return INK_ERR_IO;
+	fprintf(f, "database = %s\n", svc->database);
+	return fclose(f) == 0 ? 0 : INK_ERR_IO;
+}
+
 /* `inkan init --data DIR --json`: the default configuration and the security officer. */
 int
 bench_init_data(struct bench_svc *svc)
 {
-	char prog[600];
-	char *argv[] = { prog, "init", "--data", svc->datadir, "--json", NULL };
+	char prog[600], conf[600];
+	char *argv[] = { prog, "init", "--data", svc->datadir, "--json", NULL, NULL, NULL };
 	struct ink_buf out;
 	json_error_t jerr;
 	json_t *j = NULL;
@@ -407,6 +426,12 @@ bench_init_data(struct bench_svc *svc)
 	buf_init(&out, BENCH_CMD_OUT_MAX, true);
 	if ((r = ink_path(prog, sizeof(prog), svc->bindir, "inkan")) != 0)
 		goto out;
+	if (svc->database != NULL) {
+		if ((r = write_database_config(svc, conf, sizeof(conf))) != 0)
+			goto out;
+		argv[5] = "--config";
+		argv[6] = conf;
+	}
 	if ((r = bench_run_capture(argv, &out)) != 0) {
 		fprintf(stderr, "%s: %s init failed\n", bench_prog, prog);
 		goto out;

@@ -47,6 +47,7 @@ struct bench_svc {
 	struct bench_account so;             /* the first security officer */
 	char so_onetime[128];                /* until the officer's first login */
 	bool quiet;                          /* no progress on stderr */
+	const char *database;                /* inkand's database setting (NULL: SQLite in DIR) */
 };
 
 /* One HTTP client: one libcurl handle (keep-alive). */
@@ -108,7 +109,8 @@ int bench_run_capture(char *const argv[], struct ink_buf *out) INK_WUR;
 int bench_rm_tree(const char *dir) INK_WUR;
 /* A temporary directory TMPDIR/NAME.XXXXXX with data/ in it (not made yet). */
 int bench_svc_dirs(struct bench_svc *svc, const char *name) INK_WUR;
-/* `inkan init --data DIR --json`: the default configuration and the security officer. */
+/* `inkan init --data DIR --json`: the default configuration and the security officer; with
+ * svc->database, the configuration is written first with that setting (`--config`). */
 int bench_init_data(struct bench_svc *svc) INK_WUR;
 /* Reads inkan.conf again (after a setting was added). */
 int bench_load_config(struct bench_svc *svc) INK_WUR;

@@ -532,8 +532,9 @@ print_table(const struct bench *b)
 	       (long long)b->svc.cfg.argon2_m_kib, (long long)b->svc.cfg.argon2_t,
 	       (long long)b->svc.cfg.argon2_p, (long long)b->svc.cfg.threads, b->nsigners, NALGS,
 	       b->rounds, b->nthreads, b->ncpus);
-	printf("setup %.0f s, measurements %.0f s (TOTP waits included); %s\n\n", b->setup_secs,
-	       b->bench_secs, b->openssl_version);
+	printf("setup %.0f s, measurements %.0f s (TOTP waits included); %s; database %s\n\n",
+	       b->setup_secs, b->bench_secs, b->openssl_version,
+	       b->svc.database != NULL ? "PostgreSQL" : "SQLite");
 	printf("%-9s %5s %6s | %11s | %11s %9s %9s | %9s %9s\n", "", "", "", "end to end",
 	       "signHash", "signHash", "signHash", "authorize", "authorize");
 	printf("%-9s %5s %6s | %11s | %11s %9s %9s | %9s %9s\n", "algorithm", "batch", "sigs",
@@ -675,7 +676,9 @@ usage(FILE *f)
 	        "  -a, --alg NAME    measure only P-256, RSA-2048 or RSA-3072 (all)\n"
 	        "      --json        machine-readable output on stdout\n"
 	        "      --bin DIR     where inkand, inkan-sam and inkan are (next to inkan-bench)\n"
-	        "      --openssl P   the openssl program (openssl)\n",
+	        "      --openssl P   the openssl program (openssl)\n"
+	        "      --database URI  inkand's database setting (a postgresql:// URI; default:\n"
+	        "                    SQLite in the data directory)\n",
 	        BENCH_SIGNERS, BENCH_ROUNDS, BENCH_MAX_ROUNDS, BENCH_SPEED_SECONDS);
 }
 
@@ -691,6 +694,7 @@ parse_args(struct bench *b, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "bin", required_argument, NULL, 'b' },
 		{ "openssl", required_argument, NULL, 'o' },
+		{ "database", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -745,6 +749,9 @@ parse_args(struct bench *b, int argc, char **argv)
 			break;
 		case 'o':
 			b->openssl = optarg;
+			break;
+		case 'd':
+			b->svc.database = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -102,6 +102,35 @@ print_human_result(const char *dir, const char *officer, const struct auth_new_s
 	       dir, dir, officer);
 }
 
+/* Opens (creating) inkand's database into *out; refuses one that has accounts already. */
+static int
+open_empty_store(struct cli_ctx *c, const struct ink_config *cfg, const char *dir,
+                 struct store **out)
+{
+	struct store_user *users = NULL;
+	struct store *st = NULL;
+	char path[1024];
+	size_t n = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = ink_database_uri(cfg, dir, path, sizeof(path))) != 0)
+		return cli_fail(c, r, "database path too long");
+	/* a URI is not repeated: a mistaken one could hold a password */
+	if ((r = store_open(path, &st)) != 0)
+		return cli_fail(c, r, "cannot create %s: %s", cfg->database[0] != '\0' ?
+		                "the database of the database setting" : path, ink_err_str(r));
+	if ((r = st->ops->user_list(st, &users, &n)) != 0 || n != 0) {
+		r = cli_fail(c, r != 0 ? r : INK_ERR_EXISTS, r != 0 ? "cannot read the database" :
+		             "the database has accounts already: refusing to initialise again");
+		store_users_free(users, n);
+		store_close(st);
+		return r;
+	}
+	*out = st;
+	return 0;
+}
+
 int
 cmd_init(struct cli_ctx *c, int argc, char **argv)
 {
@@ -173,6 +202,10 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	config_defaults(&cfg, dir);
 	if (config != NULL && (r = config_load(&cfg, config, err, sizeof(err))) != 0)
 		return cli_fail(c, r, "%s", err);
+	/* A shared database (PostgreSQL) has no file to find above: it is checked before
+	 * anything is made. The SQLite file is made below, in DIR/inkand/. */
+	if (cfg.database[0] != '\0' && (r = open_empty_store(c, &cfg, dir, &st)) != 0)
+		goto out;
 	if ((r = ink_mkdir(dir, 0700)) != 0) {
 		r = cli_fail(c, r, "cannot create %s: %s", dir, strerror(errno));
 		goto out;
@@ -205,12 +238,8 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, r, "cannot make the TLS certificate: %s", ink_err_str(r));
 		goto out;
 	}
-	if ((r = ink_srv_path(path, sizeof(path), dir, "inkan.db")) != 0)
+	if (st == NULL && (r = open_empty_store(c, &cfg, dir, &st)) != 0)
 		goto out;
-	if ((r = store_open(path, &st)) != 0) {
-		r = cli_fail(c, r, "cannot create %s: %s", path, ink_err_str(r));
-		goto out;
-	}
 	if ((r = sam_client_spawn(sam_path, dir, config, &sam)) != 0) {
 		r = cli_fail(c, r, "cannot start %s: %s", sam_path, ink_err_str(r));
 		goto out;

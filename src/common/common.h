@@ -307,6 +307,7 @@ struct ink_config {
 	int64_t pin_min_len;         /* shortest new signing PIN (policy_check_pin) */
 	int64_t sad_ttl;             /* seconds a SAD stays valid */
 	int64_t multisign;           /* most signatures one authorization may allow */
+	char database[512];          /* inkand's database: "" DATA/inkand/inkan.db, or a postgresql:// URI */
 	char user[64];               /* Unix user of inkand after start ("" stay) */
 	char sam_user[64];           /* Unix user of inkan-sam ("" same as inkand) */
 	char key_backend[16];        /* "soft" or "pkcs11" */
@@ -409,6 +410,9 @@ int ink_path_trusted(const char *path, uid_t uid, unsigned flags, char *canon, s
 #define INK_SRV_DIR "inkand"
 /* DATA/inkand/name into out[outsz]; an absolute name stays as it is. */
 int ink_srv_path(char *out, size_t outsz, const char *data, const char *name) INK_WUR;
+/* inkand's database for store_open() into out[outsz]: the database setting, or the SQLite file
+ * DATA/inkand/inkan.db when it is empty. */
+int ink_database_uri(const struct ink_config *cfg, const char *data, char *out, size_t outsz) INK_WUR;
 /* Brings DATA (open as dfd) to the current layout: creates DATA/inkand (0700); moves there,
  * one rename each, what the old layout kept at DATA's top (inkan.db and its -journal, -wal
  * and -shm, tls/, audit-archive/), the database last; removes the last run's inkand.addr;

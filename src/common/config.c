@@ -79,6 +79,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("service_name", service_name, "inkan remote signing service", "name shown by /csc/v2/info"),
 	STR("lang", lang, "en-US", "language of /csc/v2/info"),
 	STR("log_level", log_level, "info", "debug, info, warn or error"),
+	STR("database", database, "", "inkand's database: empty for the SQLite file DATA/inkand/inkan.db, or a libpq URI postgresql://... for PostgreSQL (several nodes; docs/scaling.md); a password in it is refused: libpq reads it from a passfile (passfile=, 0600)"),
 	STR("user", user, "", "Unix user inkand runs as once started as root (empty: stay as started); DATA/inkand is handed to it"),
 	STR("sam_user", sam_user, "", "Unix user inkan-sam runs as (needs inkand started as root and user set, and differs from it); DATA/sam is handed to it"),
 	INT("audit_checkpoint_interval", audit_checkpoint_interval, 1, 86400, "60", "seconds between signed checkpoints of the audit log (one is also made at shutdown and before every export or proof)"),

@@ -40,6 +40,17 @@ ink_srv_path(char *out, size_t outsz, const char *data, const char *name)
 	return 0;
 }
 
+int
+ink_database_uri(const struct ink_config *cfg, const char *data, char *out, size_t outsz)
+{
+	if (cfg->database[0] == '\0')
+		return ink_srv_path(out, outsz, data, "inkan.db");
+	if (strlen(cfg->database) >= outsz)
+		return INK_ERR_TOO_LARGE;
+	memcpy(out, cfg->database, strlen(cfg->database) + 1);
+	return 0;
+}
+
 static bool
 is_compat_link(const char *name)
 {

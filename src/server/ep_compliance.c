@@ -566,12 +566,18 @@ record_controls(struct report *rp, const struct log_scan *ls, int verified, cons
 	evidence(rp, ev_sam(rp, "credentials"));
 }
 
+/* database: the engine inkand's data is in (SQLite or a PostgreSQL server); sqlite: the
+ * library linked, which the SAM's key store uses either way. */
 static json_t *
-versions(void)
+versions(struct store *st)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:i}",
+	char db[96];
+
+	st->ops->engine(st, db, sizeof(db));
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}",
 	                 "openssl", OpenSSL_version(OPENSSL_VERSION), "sqlite", store_engine_version(),
-	                 "libmicrohttpd", MHD_get_version(), "jansson", jansson_version_str(),
+	                 "database", db, "libmicrohttpd", MHD_get_version(),
+	                 "jansson", jansson_version_str(),
 	                 "argon2_algorithm_version", (int)ARGON2_VERSION_NUMBER);
 }
 
@@ -637,7 +643,7 @@ ep_compliance(struct srv_request *rq)
 	ops_controls(&rp, s, &ls, verified, vr.error, &cp, now);
 	record_controls(&rp, &ls, verified, vr.error);
 	fill(rp.controls, "roles", role_holders(s->st));
-	fill(rp.controls, "versions", versions());
+	fill(rp.controls, "versions", versions(s->st));
 	hex_encode(sig, sig_len, sighex);
 	audit_key_fingerprint(spki, spki_len, fpr);
 	ink_time_str(now, when);
@@ -649,7 +655,7 @@ ep_compliance(struct srv_request *rq)
 	              "service", s->cfg.service_name, "assurance_level", (json_int_t)s->cfg.assurance_level,
 	              "sam", sam, "controls", rp.controls,
 	              "summary", "met", rp.met, "not_met", rp.not_met, "organisational", rp.organisational,
-	              "evidence", "versions", versions(), "processes", "inkand", "pid", (json_int_t)getpid(),
+	              "evidence", "versions", versions(s->st), "processes", "inkand", "pid", (json_int_t)getpid(),
 	              "uid", (json_int_t)getuid(), "euid", (json_int_t)geteuid(),
 	              "inkan_sam", "pid", (json_int_t)sam_client_pid(s->sam),
 	              "uid", (json_int_t)proc_uid(sam_client_pid(s->sam)),

@@ -409,9 +409,11 @@ main(int argc, char **argv)
 	if (!s.cfg.plain_http && ((r = read_pem(data, s.cfg.tls_cert, &s.tls_cert)) != 0 ||
 	                          (r = read_pem(data, s.cfg.tls_key, &s.tls_key)) != 0))
 		goto out;
-	if ((r = ink_srv_path(path, sizeof(path), data, "inkan.db")) != 0 ||
+	/* a URI is not repeated in the log: a mistaken one could hold a password */
+	if ((r = ink_database_uri(&s.cfg, data, path, sizeof(path))) != 0 ||
 	    (r = store_open(path, &s.st)) != 0) {
-		log_error("cannot open the database %s: %s", path, ink_err_str(r));
+		log_error("cannot open the database %s: %s", s.cfg.database[0] != '\0' ?
+		          "of the database setting" : path, ink_err_str(r));
 		goto out;
 	}
 	if ((r = rsam) != 0) {

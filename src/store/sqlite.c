@@ -1,5 +1,6 @@
 /* store/sqlite: the embedded SQLite backend of the storage interface. */
 #include "store/store.h"
+#include "store/store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,21 +25,6 @@ static const struct {
 	{ 1, schema_sqlite_0001 },
 	{ 2, schema_sqlite_0002 },
 };
-
-/* Role bits (AUTH_ROLE_* in auth.h) and the names stored for them, one row per role. The
- * mapping lives here so that the database stays readable and store/ does not depend on auth/. */
-static const struct {
-	uint32_t bit;
-	const char *name;
-} role_names[] = {
-	{ 1u << 0, "security_officer" },
-	{ 1u << 1, "system_administrator" },
-	{ 1u << 2, "system_operator" },
-	{ 1u << 3, "system_auditor" },
-	{ 1u << 4, "registration_officer" },
-	{ 1u << 5, "signer" },
-};
-#define ROLES_KNOWN 0x3fu
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -262,43 +248,6 @@ col_text(sqlite3_stmt *q, int i, char *dst, size_t dstsz)
 	return 0;
 }
 
-/* True if a fixed-size string field is NUL-terminated within its size. */
-static bool
-terminated(const char *field, size_t size)
-{
-	return memchr(field, '\0', size) != NULL;
-}
-
-static int
-roles_from_names(const char *names, uint32_t *out)
-{
-	const char *p = names, *comma;
-	uint32_t roles = 0;
-	size_t len, i;
-
-	*out = 0;
-	if (names == NULL || *names == '\0')
-		return 0;
-	for (;;) {
-		comma = strchr(p, ',');
-		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		for (i = 0; i < INK_ARRAY_LEN(role_names); i++) {
-			if (strlen(role_names[i].name) == len && memcmp(role_names[i].name, p, len) == 0)
-				break;
-		}
-		if (i == INK_ARRAY_LEN(role_names)) {
-			log_bug("unknown role name in user_roles");
-			return INK_ERR_STORE;
-		}
-		roles |= role_names[i].bit;
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
-	*out = roles;
-	return 0;
-}
-
 /* Inserts one user_roles row per bit; runs inside the caller's transaction. */
 static int
 roles_write(struct sqlite_store *s, const char *id, uint32_t roles)
@@ -309,11 +258,11 @@ roles_write(struct sqlite_store *s, const char *id, uint32_t roles)
 
 	if ((r = prep(s, "INSERT INTO user_roles (user_id, role) VALUES (?, ?)", &q)) != 0)
 		goto out;
-	for (i = 0; i < INK_ARRAY_LEN(role_names); i++) {
-		if ((roles & role_names[i].bit) == 0)
+	for (i = 0; i < store_nroles; i++) {
+		if ((roles & store_role_names[i].bit) == 0)
 			continue;
 		sqlite3_reset(q);
-		if ((r = b_text(q, 1, id)) != 0 || (r = b_text(q, 2, role_names[i].name)) != 0 ||
+		if ((r = b_text(q, 1, id)) != 0 || (r = b_text(q, 2, store_role_names[i].name)) != 0 ||
 		    (r = run(s, q, __func__, NULL)) != 0)
 			goto out;
 	}
@@ -336,7 +285,7 @@ read_user(sqlite3_stmt *q, struct store_user *u)
 	    (r = col_text(q, 2, u->display_name, sizeof(u->display_name))) != 0 ||
 	    (r = col_text(q, 8, u->created_by, sizeof(u->created_by))) != 0 ||
 	    (r = col_text(q, 9, u->password_hash, sizeof(u->password_hash))) != 0 ||
-	    (r = roles_from_names((const char *)sqlite3_column_text(q, 11), &u->roles)) != 0)
+	    (r = store_roles_from_names((const char *)sqlite3_column_text(q, 11), &u->roles)) != 0)
 		goto out;
 	u->status = sqlite3_column_int(q, 3);
 	u->must_change_password = sqlite3_column_int(q, 4) != 0;
@@ -552,13 +501,7 @@ sq_user_insert(struct store *st, const struct store_user *u)
 	sqlite3_stmt *q = NULL;
 	int r, rc;
 
-	if (!terminated(u->id, sizeof(u->id)) || !terminated(u->username, sizeof(u->username)) ||
-	    !terminated(u->display_name, sizeof(u->display_name)) ||
-	    !terminated(u->created_by, sizeof(u->created_by)) ||
-	    !terminated(u->password_hash, sizeof(u->password_hash)) ||
-	    u->id[0] == '\0' || u->username[0] == '\0' ||
-	    u->status < STORE_USER_ACTIVE || u->status > STORE_USER_DISABLED ||
-	    (u->roles & ~ROLES_KNOWN) != 0 || u->totp_sealed_len > sizeof(u->totp_sealed))
+	if (!store_user_ok(u))
 		return INK_ERR_INVALID;
 
 	lock(s);
@@ -635,23 +578,6 @@ sq_user_get_by_id(struct store *st, const char *id, struct store_user *out)
 	return user_get(to_sqlite(st), "SELECT " USER_COLS " FROM users WHERE id = ?", id, out);
 }
 
-/* Grows a user array without realloc, which would leave a copy of the hashes behind. */
-static int
-users_grow(struct store_user **v, size_t n, size_t *cap)
-{
-	struct store_user *nv;
-	size_t ncap = *cap == 0 ? 16 : *cap * 2;
-
-	if (ncap > SIZE_MAX / sizeof(*nv) || (nv = calloc(ncap, sizeof(*nv))) == NULL)
-		return INK_ERR_ALLOC;
-	if (n > 0)
-		memcpy(nv, *v, n * sizeof(*nv));
-	store_users_free(*v, *cap);
-	*v = nv;
-	*cap = ncap;
-	return 0;
-}
-
 static int
 sq_user_list(struct store *st, struct store_user **out, size_t *n)
 {
@@ -667,7 +593,7 @@ sq_user_list(struct store *st, struct store_user **out, size_t *n)
 	if ((r = prep(s, "SELECT " USER_COLS " FROM users ORDER BY username", &q)) != 0)
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (cnt == cap && (r = users_grow(&v, cnt, &cap)) != 0)
+		if (cnt == cap && (r = store_users_grow(&v, cnt, &cap)) != 0)
 			goto out;
 		if ((r = read_user(q, &v[cnt])) != 0)
 			goto out;
@@ -762,7 +688,7 @@ sq_user_set_roles(struct store *st, const char *id, uint32_t roles)
 	sqlite3_stmt *q = NULL;
 	int r;
 
-	if (id == NULL || (roles & ~ROLES_KNOWN) != 0)
+	if (id == NULL || (roles & ~STORE_ROLES_KNOWN) != 0)
 		return INK_ERR_INVALID;
 	lock(s);
 	if ((r = tx_begin(s)) != 0)
@@ -950,9 +876,7 @@ sq_idv_insert(struct store *st, const struct store_idv *v)
 	sqlite3_stmt *q = NULL;
 	int r;
 
-	if (!terminated(v->user_id, sizeof(v->user_id)) || !terminated(v->method, sizeof(v->method)) ||
-	    !terminated(v->evidence_ref, sizeof(v->evidence_ref)) ||
-	    !terminated(v->officer, sizeof(v->officer)) || v->user_id[0] == '\0')
+	if (!store_idv_ok(v))
 		return INK_ERR_INVALID;
 	lock(s);
 	if ((r = prep(s, "INSERT INTO identity_verifications (user_id, method, evidence_ref, "
@@ -1014,7 +938,7 @@ sq_session_insert(struct store *st, const struct store_session *ss)
 	sqlite3_stmt *q = NULL;
 	int r;
 
-	if (!terminated(ss->user_id, sizeof(ss->user_id)) || ss->user_id[0] == '\0')
+	if (!store_terminated(ss->user_id, sizeof(ss->user_id)) || ss->user_id[0] == '\0')
 		return INK_ERR_INVALID;
 	lock(s);
 	if ((r = prep(s, "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, "
@@ -1146,17 +1070,6 @@ sq_session_revoke_others(struct store *st, const char *user_id, const uint8_t ke
 
 /* ---- audit rows ---- */
 
-static bool
-audit_rec_ok(const struct store_audit_rec *rec)
-{
-	return terminated(rec->actor, sizeof(rec->actor)) && terminated(rec->role, sizeof(rec->role)) &&
-	    terminated(rec->action, sizeof(rec->action)) &&
-	    terminated(rec->subject, sizeof(rec->subject)) &&
-	    terminated(rec->result, sizeof(rec->result)) &&
-	    terminated(rec->request_id, sizeof(rec->request_id)) &&
-	    terminated(rec->source, sizeof(rec->source)) && terminated(rec->detail, sizeof(rec->detail));
-}
-
 /* Inserts n rows in one transaction: with synchronous=FULL the WAL is synced once, at COMMIT,
  * before this returns (group commit). Called with the lock held. */
 static int
@@ -1205,7 +1118,7 @@ sq_audit_insert(struct store *st, const struct store_audit_rec *rec, int64_t *se
 	int r;
 
 	*seq = 0;
-	if (!audit_rec_ok(rec))
+	if (!store_audit_rec_ok(rec))
 		return INK_ERR_INVALID;
 	lock(s);
 	r = audit_insert_locked(s, &rec, 1, seq);
@@ -1218,14 +1131,10 @@ sq_audit_insert_batch(struct store *st, const struct store_audit_rec *const *rec
                       int64_t *seqs)
 {
 	struct sqlite_store *s = to_sqlite(st);
-	size_t i;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		seqs[i] = 0;
-		if (!audit_rec_ok(recs[i]))
-			return INK_ERR_INVALID;
-	}
+	if (!store_audit_batch_ok(recs, n, seqs))
+		return INK_ERR_INVALID;
 	if (n == 0)
 		return 0;
 	lock(s);
@@ -1334,7 +1243,7 @@ sq_checkpoint_insert(struct store *st, const struct store_checkpoint *c)
 	sqlite3_stmt *q = NULL;
 	int r;
 
-	if (c->size < 0 || c->sig_len == 0 || c->sig_len > sizeof(c->sig))
+	if (!store_checkpoint_ok(c))
 		return INK_ERR_INVALID;
 	lock(s);
 	if ((r = prep(s, "INSERT INTO audit_checkpoints (size, root, time, sig) VALUES (?, ?, ?, ?)",
@@ -1415,8 +1324,7 @@ sq_archive_insert(struct store *st, const struct store_archive *a)
 	sqlite3_stmt *q = NULL;
 	int r;
 
-	if (a->first_seq < 1 || a->last_seq < a->first_seq || a->frontier_len > sizeof(a->frontier) ||
-	    !terminated(a->file, sizeof(a->file)) || !terminated(a->sha256, sizeof(a->sha256)))
+	if (!store_archive_ok(a))
 		return INK_ERR_INVALID;
 	lock(s);
 	if ((r = prep(s, "INSERT INTO audit_archives (first_seq, last_seq, frontier, file, sha256, "
@@ -1477,10 +1385,18 @@ out:
 	return r;
 }
 
+static void
+sq_engine(struct store *st, char *out, size_t outsz)
+{
+	(void)st;
+	snprintf(out, outsz, "SQLite %s", sqlite3_libversion());
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
+	.engine = sq_engine,
 	.user_insert = sq_user_insert,
 	.user_get_by_name = sq_user_get_by_name,
 	.user_get_by_id = sq_user_get_by_id,

@@ -93,6 +93,9 @@ struct store_ops {
 	const char *name;
 	int (*open)(const char *target, struct store **out);
 	void (*close)(struct store *st);
+	/* The engine and its version, as the compliance report names it: "SQLite 3.40.1",
+	 * "PostgreSQL 15.18" (the server's). */
+	void (*engine)(struct store *st, char *out, size_t outsz);
 
 	/* Users. Usernames compare without regard to ASCII case: user_insert fails with
 	 * INK_ERR_EXISTS for a name taken in any case, user_get_by_name finds it in any case (and
@@ -166,11 +169,16 @@ struct store {
 
 /* The SQLite backend; target is a file path (created with mode 0600 if missing). */
 extern const struct store_ops store_sqlite_ops;
+/* The PostgreSQL backend; target is a libpq URI ("postgresql://..."): docs/configuration.md.
+ * A password in it is refused (use a passfile); tables go into the first schema of the
+ * connection's search_path. */
+extern const struct store_ops store_postgres_ops;
 
-/* The database engine and its version, for the compliance report (e.g. "SQLite 3.40.1"). */
+/* The SQLite library's version, for the compliance report (e.g. "3.40.1"); the engine in use
+ * is st->ops->engine. */
 const char *store_engine_version(void);
 
-/* Opens the backend named by uri: "sqlite:PATH" or a bare path. */
+/* Opens the backend named by uri: "sqlite:PATH", a bare path, or "postgresql://...". */
 int store_open(const char *uri, struct store **out) INK_WUR;
 /* Closes; accepts NULL. */
 void store_close(struct store *st);
