@@ -165,6 +165,29 @@ int cli_get_pin(struct cli_ctx *c, const char *prompt, char **out) INK_WUR;
  * else prompted twice (both must match). */
 int cli_get_new_pin(struct cli_ctx *c, const char *env, char **out) INK_WUR;
 
+/* ---- time-stamps and long-term signatures (timestamp.c, ltv.c) ---- */
+
+/* An RFC 3161 TimeStampToken (DER, malloc'd) over a SHA-256 digest: from tsa (a URL, RFC 3161
+ * over HTTP), or with tsa NULL from the service's CSC signatures/timestamp (saved token). The
+ * token's imprint and nonce are checked; failures are reported. */
+int cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32], uint8_t **tok,
+                  size_t *tok_len) INK_WUR;
+
+struct formats_blob;
+/* How a PDF is raised to B-LT or B-LTA. */
+struct cli_ltv {
+	bool lta;                         /* B-LTA: a document time-stamp after the DSS */
+	const char *tsa;                  /* its TSA (URL), or NULL: CSC signatures/timestamp */
+	bool offline;                     /* revocation data only from what is given here */
+	const struct formats_blob *certs, *ocsps, *crls;  /* given by the user (DER) */
+	size_t ncerts, nocsps, ncrls;
+};
+/* Writes out (never an existing file): in with, in further incremental updates, a DSS that
+ * holds for every signature and document time-stamp the certificates of its chains and an OCSP
+ * response or CRL for each certificate but a root (o's, else the service's current CRLs), and
+ * with o->lta a document time-stamp over all of it. Nothing is written when data is missing. */
+int cli_pades_ltv(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv *o) INK_WUR;
+
 /* ---- terminal QR code ---- */
 
 /* Prints text as a QR code with Unicode half blocks on f (light modules drawn, explicit

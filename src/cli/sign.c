@@ -229,54 +229,16 @@ out:
 static int
 add_timestamp(struct cli_ctx *c, const char *tsa, struct formats_cms *cms)
 {
-	uint8_t md[FORMATS_SHA256_LEN], nonce[FORMATS_TS_NONCE_LEN], *req = NULL, *reply = NULL;
-	uint8_t *tok = NULL;
-	size_t req_len = 0, reply_len = 0, tok_len = 0;
-	char *hash = NULL, nhex[2 * FORMATS_TS_NONCE_LEN + 1];
-	struct cli_resp resp;
-	json_t *body = NULL;
+	uint8_t md[FORMATS_SHA256_LEN], *tok = NULL;
+	size_t tok_len = 0;
 	int r;
 
-	memset(&resp, 0, sizeof(resp));
-	if ((r = formats_cms_signature_digest(cms, md)) != 0)
+	if ((r = formats_cms_signature_digest(cms, md)) != 0 ||
+	    (r = cli_timestamp(c, tsa, md, &tok, &tok_len)) != 0)
 		goto out;
-	if (tsa != NULL) {
-		if ((r = formats_ts_request(md, nonce, &req, &req_len)) != 0 ||
-		    (r = cli_http_post_bytes(c, tsa, "application/timestamp-query",
-		                             "application/timestamp-reply", req, req_len, &reply,
-		                             &reply_len)) != 0)
-			goto out;
-		if ((r = formats_ts_reply_token(reply, reply_len, md, nonce, &tok, &tok_len)) != 0) {
-			r = cli_fail(c, r, "the TSA's answer is not a granted time-stamp for this signature");
-			goto out;
-		}
-	} else {
-		if ((r = ink_random(nonce, sizeof(nonce))) != 0 || (r = b64_encode(md, sizeof(md), &hash)) != 0)
-			goto out;
-		nonce[0] = (uint8_t)((nonce[0] & 0x7f) | 0x40);
-		hex_encode(nonce, sizeof(nonce), nhex);
-		if ((body = json_pack("{s:s, s:s, s:s}", "hash", hash, "hashAlgorithmOID",
-		                      FORMATS_OID_SHA256, "nonce", nhex)) == NULL) {
-			r = INK_ERR_ALLOC;
-			goto out;
-		}
-		if ((r = cli_http(c, "POST", "/csc/v2/signatures/timestamp", body, CLI_AUTH_BEARER, NULL,
-		                  NULL, &resp)) != 0)
-			goto out;
-		if (b64_decode(cli_jstr(resp.json, "timestamp"), &tok, &tok_len) != 0 || tok_len == 0 ||
-		    formats_ts_token_check(tok, tok_len, md, nonce) != 0) {
-			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/timestamp: not a time-stamp of this signature");
-			goto out;
-		}
-	}
 	if ((r = formats_cms_set_timestamp(cms, tok, tok_len)) != 0)
 		r = cli_fail(c, r, "cannot add the time-stamp");
 out:
-	json_decref(body);
-	cli_resp_free(&resp);
-	free(hash);
-	free(req);
-	free(reply);
 	free(tok);
 	return r;
 }
@@ -425,7 +387,9 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		goto out;
 	}
 	if (o.pades) {
-		r = formats_pdf_prepare(o.file, o.output, FORMATS_PDF_CONTENTS_DEFAULT, now, &pdf);
+		struct formats_pdf_opts po = { .contents_max = FORMATS_PDF_CONTENTS_DEFAULT, .when = now };
+
+		r = formats_pdf_prepare(o.file, o.output, &po, &pdf);
 		if (r != 0) {
 			r = cli_fail(c, r, "cannot prepare %s for signing: %s (an unencrypted, undamaged PDF "
 			             "with at least one page is needed)", o.file, ink_err_str(r));

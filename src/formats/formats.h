@@ -73,14 +73,22 @@ struct formats_pdf;
 
 #define FORMATS_PDF_CONTENTS_DEFAULT 32768   /* bytes of CMS the /Contents placeholder holds */
 
+/* What the update holds. */
+struct formats_pdf_opts {
+	size_t contents_max;           /* bytes of CMS (or token) the /Contents placeholder holds */
+	int64_t when;                  /* /M of a signature, seconds since the epoch */
+	bool doc_timestamp;            /* a document time-stamp (/Type /DocTimeStamp, /SubFilter
+	                                * /ETSI.RFC3161, PAdES B-LTA) instead of a signature */
+};
+
 /* Copies in_path to out_path and appends an incremental update (signature dictionary with
- * /SubFilter /ETSI.CAdES.detached, an invisible signature field on the first page (or in the
- * AcroForm alone for a document without pages), the catalog's
+ * /SubFilter /ETSI.CAdES.detached, or a document time-stamp's, an invisible signature field on
+ * the first page (or in the AcroForm alone for a document without pages), the catalog's
  * /AcroForm, a cross-reference section or stream like the file's own) whose /Contents is a
- * placeholder of contents_max bytes. The earlier bytes are not changed. Encrypted or damaged
+ * placeholder of o->contents_max bytes. The earlier bytes are not changed. Encrypted or damaged
  * PDFs are INK_ERR_INVALID. */
-int formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_max,
-                        int64_t when, struct formats_pdf **out) INK_WUR;
+int formats_pdf_prepare(const char *in_path, const char *out_path,
+                        const struct formats_pdf_opts *o, struct formats_pdf **out) INK_WUR;
 /* SHA-256 over the /ByteRange (the whole new file except the /Contents value). */
 int formats_pdf_digest(struct formats_pdf *p, formats_progress_fn progress, void *arg,
                        uint8_t md[static FORMATS_SHA256_LEN]) INK_WUR;
@@ -91,6 +99,72 @@ int formats_pdf_embed(struct formats_pdf *p, const uint8_t *cms, size_t len) INK
 void formats_pdf_free(struct formats_pdf *p);
 /* True when the file starts like a PDF ("%PDF-"). */
 bool formats_is_pdf(const char *path);
+
+/* ---- PAdES long-term (B-LT, B-LTA): the document security store ---- */
+
+#define FORMATS_SHA1_LEN 20
+
+/* A signature (or document time-stamp) a PDF holds, as its signature field's value reads. */
+struct formats_pdf_sig {
+	uint8_t *contents;             /* the /Contents value as stored (with its zero padding) */
+	size_t contents_len;
+	size_t der_len;                /* the DER object it starts with; 0: none */
+	bool doc_timestamp;            /* /SubFilter /ETSI.RFC3161 */
+	uint8_t vri_key[FORMATS_SHA1_LEN]; /* SHA-1 of /Contents: its key in the DSS's /VRI */
+};
+/* The signatures of the PDF at path (its signature fields' values, through the AcroForm's
+ * /Fields and their /Kids), in no particular order. INK_ERR_INVALID for a file that is not a
+ * readable, unencrypted PDF; *n 0 when it holds no signature. */
+int formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n) INK_WUR;
+void formats_pdf_signatures_free(struct formats_pdf_sig *s, size_t n);
+
+/* Bytes given by the caller (not owned). */
+struct formats_blob {
+	const uint8_t *p;
+	size_t len;
+};
+/* The validation data of one signature: certificates, OCSP responses (OCSPResponse, DER) and
+ * CRLs (DER) for its chain and its time-stamps' chains. */
+struct formats_dss_entry {
+	uint8_t vri_key[FORMATS_SHA1_LEN];
+	const struct formats_blob *certs, *ocsps, *crls;
+	size_t ncerts, nocsps, ncrls;
+};
+/* Copies in_path to out_path and appends an incremental update with the catalog's /DSS (ISO
+ * 32000-2 12.8.4.3, ETSI EN 319 142-1 5.4): what the file's DSS already holds, plus each
+ * entry's data in /Certs, /OCSPs and /CRLs (each distinct blob once; one the DSS holds already
+ * is not added again) and a /VRI dictionary per entry (replacing one of the same key). The
+ * earlier bytes are not changed. */
+int formats_pdf_add_dss(const char *in_path, const char *out_path,
+                        const struct formats_dss_entry *e, size_t n) INK_WUR;
+
+/* ---- long-term validation data: what it must cover (ltv.c) ---- */
+
+/* One certificate of the chains a signature's validation needs. */
+struct formats_ltv_cert {
+	uint8_t *der;
+	size_t len;
+	int issuer;                    /* index of its issuer in the set; -1: not found */
+	bool self_signed;              /* a root: no revocation data needed */
+};
+struct formats_ltv {
+	struct formats_ltv_cert *v;
+	size_t n;
+};
+/* The chains, leaf first, of the signers of a CMS SignedData (a PDF signature, or the
+ * TimeStampToken of a document time-stamp) and of its signature time-stamps' signers, built
+ * from the certificates they carry and extra (DER; e.g. intermediates fetched elsewhere).
+ * INK_ERR_INVALID when cms is not a SignedData whose signer certificate it carries. */
+int formats_ltv_chains(const uint8_t *cms, size_t len, const struct formats_blob *extra,
+                       size_t nextra, struct formats_ltv *out) INK_WUR;
+void formats_ltv_free(struct formats_ltv *l);
+/* Whether the OCSPResponse (DER, successful) answers good or revoked for cert (issued by issuer)
+ * in a CertID of SHA-1 (as responders answer). */
+bool formats_ocsp_covers(const uint8_t *resp, size_t resp_len, const uint8_t *cert,
+                         size_t cert_len, const uint8_t *issuer, size_t issuer_len);
+/* Whether the CRL (DER) was issued by issuer (name and signature) and so speaks for cert. */
+bool formats_crl_covers(const uint8_t *crl, size_t crl_len, const uint8_t *cert, size_t cert_len,
+                        const uint8_t *issuer, size_t issuer_len);
 
 /* ---- RFC 3161 time-stamps: the client side ---- */
 

@@ -392,12 +392,12 @@ test_pades(void **state)
 	snprintf(out2, sizeof(out2), "%s/out2.pdf", p->dir);
 	write_pdf(in);
 	assert_true(formats_is_pdf(in));
-	assert_int_equal(formats_pdf_prepare(in, out, 4096, 1790000000, &pdf), 0);
+	assert_int_equal(formats_pdf_prepare(in, out, &(struct formats_pdf_opts){ .contents_max = 4096, .when = 1790000000 }, &pdf), 0);
 	/* The output exists now: never overwritten. */
 	{
 		struct formats_pdf *x = NULL;
 
-		assert_int_equal(formats_pdf_prepare(in, out, 4096, 1790000000, &x), INK_ERR_EXISTS);
+		assert_int_equal(formats_pdf_prepare(in, out, &(struct formats_pdf_opts){ .contents_max = 4096, .when = 1790000000 }, &x), INK_ERR_EXISTS);
 		assert_null(x);
 	}
 	assert_int_equal(formats_pdf_digest(pdf, NULL, NULL, md), 0);
@@ -449,7 +449,7 @@ test_pades(void **state)
 	}
 	qpdf_cleanup(&q);
 	/* A second signature on the signed file: two fields. */
-	assert_int_equal(formats_pdf_prepare(out, out2, 4096, 1790000001, &pdf), 0);
+	assert_int_equal(formats_pdf_prepare(out, out2, &(struct formats_pdf_opts){ .contents_max = 4096, .when = 1790000001 }, &pdf), 0);
 	formats_pdf_free(pdf);
 	q = qpdf_init();
 	qpdf_silence_errors(q);
@@ -460,7 +460,7 @@ test_pades(void **state)
 	/* Not a PDF: refused, no output left behind. */
 	write_text(in, "%PDF-1.4\nnothing here\n");
 	unlink(out);
-	assert_int_equal(formats_pdf_prepare(in, out, 4096, 0, &pdf), INK_ERR_INVALID);
+	assert_int_equal(formats_pdf_prepare(in, out, &(struct formats_pdf_opts){ .contents_max = 4096, .when = 0 }, &pdf), INK_ERR_INVALID);
 	assert_null(pdf);
 	assert_int_not_equal(access(out, F_OK), 0);
 	write_text(in, "hello");
