@@ -141,7 +141,7 @@ rev_init(struct rev_result *rr)
 /* Whether crl can speak for every certificate of its issuer: a complete CRL (no delta CRL,
  * no issuingDistributionPoint scoping it, no critical extension not understood here), signed
  * with a digest the policy allows. */
-static bool
+bool
 crl_complete(X509_CRL *crl)
 {
 	X509_EXTENSION *ext;

@@ -215,8 +215,8 @@ revdata_from_signer(CMS_SignerInfo *si, struct verify_revdata *rd, struct verify
 
 /* Whether signer may answer for certificates of issuer: the issuer itself, or a responder it
  * certified with id-kp-OCSPSigning (RFC 6960 4.2.2.2). */
-static bool
-responder_authorised(X509 *signer, X509 *issuer, OCSP_BASICRESP *bs)
+bool
+ocsp_responder_authorised(X509 *signer, X509 *issuer, OCSP_BASICRESP *bs)
 {
 	EVP_PKEY *ipk = X509_get0_pubkey(issuer);
 	const ASN1_GENERALIZEDTIME *produced = OCSP_resp_get0_produced_at(bs);
@@ -237,13 +237,13 @@ responder_authorised(X509 *signer, X509 *issuer, OCSP_BASICRESP *bs)
 }
 
 /* The signature of bs verifies under signer's key (and no other certificate's). */
-static bool
+bool
 ocsp_sig_ok(OCSP_BASICRESP *bs, X509 *signer)
 {
 	STACK_OF(X509) *only = sk_X509_new_null();
 	bool ok;
 
-	/* The chain of signer was judged by responder_authorised(); here only the signature. */
+	/* The chain of signer was judged by ocsp_responder_authorised(); here only the signature. */
 	ok = only != NULL && sk_X509_push(only, signer) > 0 &&
 	     OCSP_basic_verify(bs, only, NULL, OCSP_NOINTERN | OCSP_NOVERIFY) == 1;
 	sk_X509_free(only);
@@ -251,7 +251,7 @@ ocsp_sig_ok(OCSP_BASICRESP *bs, X509 *signer)
 }
 
 /* The signature algorithm of bs meets the policy (its digest is allowed). */
-static bool
+bool
 ocsp_alg_ok(OCSP_BASICRESP *bs)
 {
 	const X509_ALGOR *alg = OCSP_resp_get0_tbs_sigalg(bs);
@@ -287,7 +287,7 @@ ocsp_alg_ok(OCSP_BASICRESP *bs)
 }
 
 /* The single response of bs about x, or NULL. */
-static OCSP_SINGLERESP *
+OCSP_SINGLERESP *
 ocsp_find(OCSP_BASICRESP *bs, X509 *x, X509 *issuer)
 {
 	OCSP_SINGLERESP *single;
@@ -344,7 +344,7 @@ ocsp_pick(STACK_OF(OCSP_BASICRESP) *list, const char *label, X509 *x, X509 *issu
 			         label);
 			continue;
 		}
-		if (!responder_authorised(signer, issuer, bs)) {
+		if (!ocsp_responder_authorised(signer, issuer, bs)) {
 			warn_add(is, "an OCSP response (%s) is signed by a responder the issuer did not "
 			         "authorise; ignored", label);
 			continue;

@@ -81,6 +81,49 @@ void verify_ctx_set_require_revocation(struct verify_ctx *ctx, bool require);
 /* Validation time in seconds since the epoch (0: the clock at verify_run()). */
 void verify_ctx_set_time(struct verify_ctx *ctx, int64_t t);
 
+/* ---- validation data fetched online (signing B-LT/B-LTA, extending, validating) ---- */
+
+/* A DER object, malloc'd. */
+struct verify_blob {
+	uint8_t *data;
+	size_t len;
+};
+
+/* What verify_fetch_chain() found: each list owned by the caller (verify_vdata_free). */
+struct verify_vdata {
+	struct verify_blob *ocsps;   /* OCSPResponse (successful, basic), checked */
+	size_t nocsps;
+	struct verify_blob *crls;    /* CertificateList, checked */
+	size_t ncrls;
+	struct verify_blob *certs;   /* delegated OCSP responders' certificates */
+	size_t ncerts;
+};
+/* Frees the blobs and clears v; NULL is fine. */
+void verify_vdata_free(struct verify_vdata *v);
+
+/* Bounds of one fetch: bytes of an answer, seconds to connect, seconds in all. */
+#define VERIFY_FETCH_MAX_BYTES (10u * 1024u * 1024u)
+#define VERIFY_FETCH_CONNECT_TIMEOUT 5L
+#define VERIFY_FETCH_TIMEOUT 15L
+
+/* A fetcher for one run: http and https only (redirects too), bounded, each URL fetched once
+ * (its answer, or its failure, is cached for the fetcher's life). Initialises libcurl. */
+struct verify_fetch;
+int verify_fetch_new(struct verify_fetch **out) INK_WUR;
+void verify_fetch_free(struct verify_fetch *f);
+
+/* Fetches the revocation data of every certificate of certs (DER, in any order: e.g. the
+ * signer's chain leaf to root followed by a time-stamp's chain) that is not self-issued and
+ * whose issuer is among them, from its own URLs: OCSP (AIA, with a nonce that must come back)
+ * preferred, CRL (distribution points) otherwise. Each answer is checked before it is kept:
+ * an OCSP response is about that certificate and signed by its issuer or a responder the
+ * issuer authorised (id-kp-OCSPSigning), a CRL is its issuer's. On success *out holds what was
+ * found. INK_ERR_NOT_FOUND (err[] names the certificate) when a certificate's issuer is not in
+ * certs or none of its URLs gave usable data; INK_ERR_INVALID for a blob that is not a
+ * certificate. */
+int verify_fetch_chain(struct verify_fetch *f, const struct verify_blob *certs, size_t n,
+                       struct verify_vdata *out, char *err, size_t errsz) INK_WUR;
+
 /* ---- the service's own CA: its current status decides (docs/verify.md) ---- */
 
 /* Names CAs of the service (PEM certificates; not trust anchors by this). Whether a certificate

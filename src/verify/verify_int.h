@@ -20,8 +20,6 @@ DEFINE_STACK_OF(OCSP_RESPONSE)
 #define VERIFY_MAX_TIMESTAMPS 8
 /* OCSP responses (and embedded CRLs) taken from one source at most. */
 #define VERIFY_MAX_OCSP 64
-/* Seconds a CRL fetch may take. */
-#define VERIFY_FETCH_TIMEOUT 10L
 
 struct verify_revdata;
 
@@ -107,6 +105,42 @@ void rev_init(struct rev_result *rr);
 void ocsp_pick(STACK_OF(OCSP_BASICRESP) *list, const char *label, X509 *x, X509 *issuer,
                STACK_OF(X509) *untrusted, int64_t now, struct verify_issues *is,
                struct rev_result *best);
+
+/* Whether signer may answer for certificates of issuer: the issuer itself, or a responder it
+ * certified with id-kp-OCSPSigning, valid at producedAt (RFC 6960 4.2.2.2). */
+bool ocsp_responder_authorised(X509 *signer, X509 *issuer, OCSP_BASICRESP *bs);
+/* The signature of bs verifies under signer's key. */
+bool ocsp_sig_ok(OCSP_BASICRESP *bs, X509 *signer);
+/* The signature algorithm of bs meets the policy. */
+bool ocsp_alg_ok(OCSP_BASICRESP *bs);
+/* The single response of bs about x (issued by issuer), or NULL. */
+OCSP_SINGLERESP *ocsp_find(OCSP_BASICRESP *bs, X509 *x, X509 *issuer);
+/* Whether crl can speak for every certificate of its issuer (complete, no delta or scope, an
+ * allowed digest). */
+bool crl_complete(X509_CRL *crl);
+
+/* ---- fetching (fetch.c) ---- */
+
+/* Fetches revocation data for x, issued by issuer, from x's own URLs: OCSP from the AIA
+ * first, CRLs from the distribution points when no OCSP answer is usable; each answer checked
+ * (fetch_check_ocsp, fetch_check_crl) and appended to out (a certificate that signed an OCSP
+ * response for the issuer goes to out->certs). INK_ERR_NOT_FOUND with why[] when nothing
+ * usable was found. */
+int fetch_cert(struct verify_fetch *f, X509 *x, X509 *issuer, struct verify_vdata *out,
+               char *why, size_t whysz) INK_WUR;
+/* Checks a fetched OCSPResponse (DER) about x: successful, basic, a single response for x's
+ * CertID with status good or revoked, signed by issuer or a responder it authorised
+ * (id-kp-OCSPSigning) with an allowed algorithm, the nonce of req echoed (when req carries
+ * one), thisUpdate not after now (+ skew), nextUpdate (when present) not before now. The
+ * responder's certificate, when it is not the issuer, is returned in *responder (up-ref'd). */
+int fetch_check_ocsp(const uint8_t *der, size_t len, X509 *x, X509 *issuer, OCSP_REQUEST *req,
+                     int64_t now, X509 **responder, char *why, size_t whysz) INK_WUR;
+/* Checks a fetched CRL (DER): issued by issuer (name and signature), complete, an allowed
+ * digest, nextUpdate (when present) not before now. */
+int fetch_check_crl(const uint8_t *der, size_t len, X509 *issuer, int64_t now, char *why,
+                    size_t whysz) INK_WUR;
+/* Appends a copy of data to a blob list (an identical blob already there is not added again). */
+int vdata_add(struct verify_blob **list, size_t *n, const uint8_t *data, size_t len) INK_WUR;
 
 /* Builds the chain of leaf to a trust anchor, checks validity at the best signing time, key
  * usage for use, algorithms and revocation. Problems go to is; the chain (subjects, validity,
