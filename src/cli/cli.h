@@ -72,6 +72,7 @@ int cmd_backup(struct cli_ctx *c, int argc, char **argv);
 int cmd_ca(struct cli_ctx *c, int argc, char **argv);
 int cmd_verify(struct cli_ctx *c, int argc, char **argv);
 int cmd_sign(struct cli_ctx *c, int argc, char **argv);
+int cmd_extend(struct cli_ctx *c, int argc, char **argv);
 int cmd_compliance(struct cli_ctx *c, int argc, char **argv);
 
 /* getopt_long() with two differences: a long option must be spelled out in full (glibc takes any

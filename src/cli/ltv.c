@@ -2,7 +2,8 @@
  * time-stamp of a PDF gets the certificates of its chains and revocation data for each of
  * them in the document security store (a further incremental update), then, for B-LTA, a
  * document time-stamp over the whole file. Revocation data: what the caller supplies, and
- * unless offline the service's own CRLs. */
+ * unless offline what the certificates' own URLs give (verify_fetch_chain: OCSP preferred,
+ * CRL otherwise) and the service's current CRLs. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "formats/formats.h"
+#include "verify/verify.h"
 
 /* Bytes the document time-stamp's /Contents holds: a token with its TSA's chain. */
 #define LTV_TOKEN_MAX 16384
@@ -19,6 +21,7 @@
 struct ltv_entry {
 	struct formats_blob certs[64], ocsps[64], crls[64];
 	size_t ncerts, nocsps, ncrls;
+	struct verify_vdata fetched[FORMATS_LTV_CERTS_MAX];   /* per certificate; owned */
 };
 
 /* The data at hand: supplied by the caller and the service's CRLs, owned here. */
@@ -77,16 +80,20 @@ entry_add(struct formats_blob *v, size_t *n, const uint8_t *p, size_t len)
  * OCSP response (preferred) or a CRL that speaks for it. */
 static int
 entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv *o,
-            const struct ltv_pool *pool, size_t which, struct ltv_entry *e)
+            const struct ltv_pool *pool, struct verify_fetch *f, size_t which, struct ltv_entry *e)
 {
 	const struct formats_ltv_cert *x, *iss;
+	const struct verify_vdata *vd;
+	struct verify_blob pair[2];
+	char fetch_err[256];
 	size_t i, k;
 	bool found;
 	int r;
 
-	memset(e, 0, sizeof(*e));
 	for (i = 0; i < l->n; i++) {
 		x = &l->v[i];
+		vd = &e->fetched[i];
+		fetch_err[0] = '\0';
 		if ((r = entry_add(e->certs, &e->ncerts, x->der, x->len)) != 0)
 			return r;
 		if (x->self_signed)
@@ -95,7 +102,24 @@ entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv
 			return cli_fail(c, INK_ERR_NOT_FOUND, "a certificate of signature %zu has no issuer "
 			                "in the signature or the data given (--cert)", which);
 		iss = &l->v[x->issuer];
+		/* Online: what the certificate's own URLs say (OCSP preferred). */
+		if (f != NULL) {
+			pair[0].data = x->der;
+			pair[0].len = x->len;
+			pair[1].data = iss->der;
+			pair[1].len = iss->len;
+			if (verify_fetch_chain(f, pair, 2, &e->fetched[i], fetch_err, sizeof(fetch_err)) != 0)
+				verify_vdata_free(&e->fetched[i]);
+		}
 		found = false;
+		for (k = 0; k < vd->nocsps && !found; k++) {
+			if (formats_ocsp_covers(vd->ocsps[k].data, vd->ocsps[k].len, x->der, x->len,
+			                        iss->der, iss->len)) {
+				if ((r = entry_add(e->ocsps, &e->nocsps, vd->ocsps[k].data, vd->ocsps[k].len)) != 0)
+					return r;
+				found = true;
+			}
+		}
 		for (k = 0; k < o->nocsps; k++) {
 			if (formats_ocsp_covers(o->ocsps[k].p, o->ocsps[k].len, x->der, x->len, iss->der,
 			                        iss->len)) {
@@ -112,6 +136,14 @@ entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv
 				found = true;
 			}
 		}
+		for (k = 0; !found && k < vd->ncrls; k++) {
+			if (formats_crl_covers(vd->crls[k].data, vd->crls[k].len, x->der, x->len, iss->der,
+			                       iss->len)) {
+				if ((r = entry_add(e->crls, &e->ncrls, vd->crls[k].data, vd->crls[k].len)) != 0)
+					return r;
+				found = true;
+			}
+		}
 		for (k = 0; !found && k < pool->ncrl; k++) {
 			if (formats_crl_covers(pool->crl[k], pool->crl_len[k], x->der, x->len, iss->der,
 			                       iss->len)) {
@@ -122,7 +154,12 @@ entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv
 		}
 		if (!found)
 			return cli_fail(c, INK_ERR_NOT_FOUND, "no revocation data for a certificate of "
-			                "signature %zu (give it with --ocsp or --crl)", which);
+			                "signature %zu%s%s (give it with --ocsp or --crl)", which,
+			                fetch_err[0] != '\0' ? ": " : "", fetch_err);
+		/* The delegated OCSP responders' certificates the fetch brought. */
+		for (k = 0; k < vd->ncerts; k++)
+			if ((r = entry_add(e->certs, &e->ncerts, vd->certs[k].data, vd->certs[k].len)) != 0)
+				return r;
 	}
 	return 0;
 }
@@ -136,7 +173,8 @@ add_dss(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv
 	struct formats_dss_entry *de = NULL;
 	struct ltv_entry *le = NULL;
 	struct ltv_pool pool = { 0 };
-	size_t n = 0, i;
+	struct verify_fetch *f = NULL;
+	size_t n = 0, i, k;
 	int r;
 
 	if ((r = formats_pdf_signatures(in, &sigs, &n)) != 0)
@@ -152,6 +190,10 @@ add_dss(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
+	if (!o->offline && (r = verify_fetch_new(&f)) != 0) {
+		r = cli_fail(c, r, "cannot start fetching validation data: %s", ink_err_str(r));
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		if (sigs[i].der_len == 0 ||
 		    formats_ltv_chains(sigs[i].contents, sigs[i].der_len, o->certs, o->ncerts,
@@ -160,7 +202,7 @@ add_dss(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv
 			             "its signer's certificate", in, i + 1);
 			goto out;
 		}
-		if ((r = entry_build(c, &chains[i], o, &pool, i + 1, &le[i])) != 0)
+		if ((r = entry_build(c, &chains[i], o, &pool, f, i + 1, &le[i])) != 0)
 			goto out;
 		memcpy(de[i].vri_key, sigs[i].vri_key, sizeof(de[i].vri_key));
 		de[i].certs = le[i].certs;
@@ -175,6 +217,10 @@ add_dss(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv
 out:
 	for (i = 0; chains != NULL && i < n; i++)
 		formats_ltv_free(&chains[i]);
+	for (i = 0; le != NULL && i < n; i++)
+		for (k = 0; k < FORMATS_LTV_CERTS_MAX; k++)
+			verify_vdata_free(&le[i].fetched[k]);
+	verify_fetch_free(f);
 	free(chains);
 	free(de);
 	free(le);

@@ -17,14 +17,14 @@
 #include "formats/formats.h"
 
 #define SIGN_USAGE                                                                          \
-	"sign FILE [--credential ID] [--level B-B|B-T] [--format cades|pades] [--attached]\n" \
-	"       [--tsa URL] [--pss] [--output PATH] [--yes]"
+	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades]\n"     \
+	"       [--attached] [--tsa URL] [--pss] [--output PATH] [--yes]"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
 #define SIGN_CERTS_MAX 8
 
 struct sign_opts {
 	const char *file, *cred, *tsa, *output;
-	bool bt, pades, format_set, attached, pss, yes;
+	bool bt, lt, lta, pades, format_set, attached, pss, yes;
 };
 
 struct signer {
@@ -319,8 +319,14 @@ parse(int argc, char **argv, struct sign_opts *o)
 		case 'p': o->pss = true; break;
 		case 'y': o->yes = true; break;
 		case 'l':
+			o->lt = o->lta = false;
+			o->bt = true;
 			if (strcmp(optarg, "B-B") == 0)
 				o->bt = false;
+			else if (strcmp(optarg, "B-LT") == 0)
+				o->lt = true;
+			else if (strcmp(optarg, "B-LTA") == 0)
+				o->lt = o->lta = true;
 			else if (strcmp(optarg, "B-T") != 0)
 				return cli_usage(SIGN_USAGE);
 			break;
@@ -349,7 +355,8 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	struct formats_cms *cms = NULL;
 	struct formats_pdf *pdf = NULL;
 	uint8_t md[FORMATS_SHA256_LEN], fmd[FORMATS_SHA256_LEN], *der = NULL;
-	char out_buf[4096], hex[2 * FORMATS_SHA256_LEN + 1];
+	char out_buf[4096], hex[2 * FORMATS_SHA256_LEN + 1], tmp[4200];
+	const char *pdf_out = NULL, *level;
 	uint64_t size = 0;
 	size_t der_len = 0;
 	bool tty = isatty(STDERR_FILENO) == 1, made_pdf = false;
@@ -363,6 +370,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	}
 	if ((r = parse(argc, argv, &o)) != 0)
 		return r;
+	level = o.lta ? "B-LTA" : o.lt ? "B-LT" : o.bt ? "B-T" : "B-B";
 	if (!o.format_set)
 		o.pades = formats_is_pdf(o.file);
 	if (o.pades && o.attached)
@@ -378,6 +386,14 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	}
 	if (access(o.output, F_OK) == 0)
 		return cli_fail(c, INK_ERR_EXISTS, "%s exists: choose another name with --output", o.output);
+	if (o.lt && !o.pades)
+		return cli_fail(c, INK_ERR_UNSUPPORTED, "B-LT and B-LTA are made here for PAdES only");
+	/* B-LT: the signed revision goes to a name of its own; its validation data make the output. */
+	pdf_out = o.output;
+	if (o.lt) {
+		snprintf(tmp, sizeof(tmp), "%s.sig-%ld.tmp", o.output, (long)getpid());
+		pdf_out = tmp;
+	}
 
 	if ((r = get_signer(c, o.cred, &s)) != 0)
 		goto out;
@@ -389,7 +405,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	if (o.pades) {
 		struct formats_pdf_opts po = { .contents_max = FORMATS_PDF_CONTENTS_DEFAULT, .when = now };
 
-		r = formats_pdf_prepare(o.file, o.output, &po, &pdf);
+		r = formats_pdf_prepare(o.file, pdf_out, &po, &pdf);
 		if (r != 0) {
 			r = cli_fail(c, r, "cannot prepare %s for signing: %s (an unencrypted, undamaged PDF "
 			             "with at least one page is needed)", o.file, ink_err_str(r));
@@ -428,7 +444,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	fputs("\ncertificate  ", stderr);
 	cli_put_safe(stderr, s.subject);
 	fprintf(stderr, "\nformat       %s %s%s\noutput       %s\n", o.pades ? "PAdES" : "CAdES",
-	        o.bt ? "B-T" : "B-B", o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
+	        level, o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
 	if ((r = confirm(c, o.yes)) != 0)
 		goto out;
 	if ((r = authorize_and_sign(c, &s, cms)) != 0)
@@ -438,16 +454,23 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	if (o.pades) {
 		if ((r = formats_cms_der(cms, &der, &der_len)) != 0 ||
 		    (r = formats_pdf_embed(pdf, der, der_len)) != 0) {
-			r = cli_fail(c, r, "cannot write the signature into %s: %s", o.output, ink_err_str(r));
+			r = cli_fail(c, r, "cannot write the signature into %s: %s", pdf_out, ink_err_str(r));
 			goto out;
 		}
-		made_pdf = false;
+		if (o.lt) {
+			struct cli_ltv lo = { .lta = o.lta, .tsa = o.tsa };
+
+			if ((r = cli_pades_ltv(c, pdf_out, o.output, &lo)) != 0)
+				goto out;
+		} else {
+			made_pdf = false;
+		}
 	} else if ((r = write_cades(c, &o, cms, size)) != 0) {
 		goto out;
 	}
 	if (c->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "file", o.file, "output", o.output,
-		                      "format", o.pades ? "pades" : "cades", "level", o.bt ? "B-T" : "B-B",
+		                      "format", o.pades ? "pades" : "cades", "level", level,
 		                      "size", (json_int_t)size);
 
 		r = cli_print_json(j);
@@ -457,7 +480,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	}
 out:
 	if (made_pdf)
-		(void)unlink(o.output);
+		(void)unlink(pdf_out);
 	signer_clear(&s);
 	free(der);
 	formats_cms_free(cms);

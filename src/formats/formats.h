@@ -140,6 +140,8 @@ int formats_pdf_add_dss(const char *in_path, const char *out_path,
 
 /* ---- long-term validation data: what it must cover (ltv.c) ---- */
 
+/* Certificates in one signature's chains at most. */
+#define FORMATS_LTV_CERTS_MAX 64
 /* One certificate of the chains a signature's validation needs. */
 struct formats_ltv_cert {
 	uint8_t *der;

@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* Certificates in one set at most; signature time-stamps followed in one signature. */
-#define LTV_CERTS_MAX 64
+#define LTV_CERTS_MAX FORMATS_LTV_CERTS_MAX
 #define LTV_TOKENS_MAX 8
 #define LTV_DEPTH 10
 

@@ -315,6 +315,7 @@ formats_pdf_add_dss(const char *in_path, const char *out_path, const struct form
 	struct pdfu u;
 	qpdf_data q;
 	qpdf_oh root, dss, vri = 0;
+	bool has_vri = false;
 	char *vtext = NULL, *old_vri = NULL, *dtext = NULL, *cat = NULL, key[2 * FORMATS_SHA1_LEN + 1];
 	char ref[48];
 	size_t vlen = 0, vcap = 0, i, k, len;
@@ -335,6 +336,7 @@ formats_pdf_add_dss(const char *in_path, const char *out_path, const struct form
 			if ((r = list_existing(q, dss, &lists[k], &err)) != 0)
 				goto out;
 		vri = qpdf_oh_get_key(q, dss, "/VRI");
+		has_vri = qpdf_oh_is_dictionary(q, vri);
 	}
 	/* Each signature's entry: a direct dictionary in the VRI, its blobs stored once. */
 	text_add(&vtext, &vlen, &vcap, &err, "");
@@ -354,7 +356,7 @@ formats_pdf_add_dss(const char *in_path, const char *out_path, const struct form
 			goto out;
 		text_add(&vtext, &vlen, &vcap, &err, ">>");
 		/* A later entry of the same key replaces the earlier. */
-		if (qpdf_oh_is_dictionary(q, vri)) {
+		if (has_vri) {
 			char name[2 * FORMATS_SHA1_LEN + 2];
 
 			snprintf(name, sizeof(name), "/%s", key);
@@ -368,7 +370,7 @@ formats_pdf_add_dss(const char *in_path, const char *out_path, const struct form
 		r = INK_ERR_TOO_LARGE;
 		goto out;
 	}
-	if (qpdf_oh_is_dictionary(q, vri))
+	if (has_vri)
 		r = pdfu_dict_with(q, vri, NULL, "", vtext, &old_vri);
 	else if ((old_vri = malloc(vlen + 8)) != NULL)
 		snprintf(old_vri, vlen + 8, "<<%s >>", vtext);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# t_ltv_pades: PAdES long-term signatures end to end — `inkan sign --level B-LT|B-LTA` and
+# `inkan extend` (DSS with /Certs /OCSPs /CRLs /VRI, document time-stamps, renewal) against the
+# real daemon, its OCSP responder (through a plain-HTTP proxy on loopback, as pdfsig's NSS asks
+# over HTTP only) and its TSA; every file checked with tools we did not write (qpdf --check,
+# pdfsig, openssl ts -verify) and with `inkan verify --offline` while inkand is stopped.
+. "$(dirname "$0")/lib.sh"
+
+command -v pdfsig >/dev/null && command -v certutil >/dev/null && command -v qpdf >/dev/null ||
+	fail "poppler-utils, libnss3-tools and qpdf are needed (scripts/deps.sh test installs them)"
+
+init_data
+fast_argon2
+python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" "$DATA/tls/cert.pem" \
+	</dev/null >/dev/null 2>>"$LOG" &
+for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
+[ -s "$T/ocsp-port" ] || fail "the OCSP proxy did not start"
+conf ca_base_url "http://127.0.0.1:$(cat "$T/ocsp-port")"
+start_inkand
+printf '%s\n' "$URL" >"$T/ocsp-target"
+
+so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
+ro=$(mkactive "$so" ro1 registration_officer)
+alice=$(mkactive "$ro" alice signer)
+bob=$(mkactive "$ro" bob signer)
+PIN=pin-Harbor-5528
+add_secret "$PIN"
+ROOT="$DATA/ca/root.pem"
+mkkey "$alice" P-256 >/dev/null
+mkkey "$bob" RSA-3072 >/dev/null
+
+# sign USER TOKEN FILE ARGS...: inkan sign with PIN and OTP from the environment.
+sign() {
+	local user=$1 tok=$2
+	shift 2
+	INKAN_SERVER=$URL INKAN_CACERT=$CACERT INKAN_TOKEN=$tok INKAN_PIN=$PIN \
+		INKAN_OTP=$(otp_next "$user") timeout 600 "$INKAN_CLI" sign --yes "$@" \
+		</dev/null >"$T/sign.out" 2>"$T/sign.err" || fail "inkan sign ${*:1} failed: $(cat "$T/sign.err")"
+}
+# extend FILE ARGS...: inkan extend against the service (no login: the TSA is public).
+extend() {
+	RC=0
+	INKAN_SERVER=$URL INKAN_CACERT=$CACERT timeout 300 "$INKAN_CLI" extend "$@" </dev/null \
+		>"$T/extend.out" 2>"$T/extend.err" || RC=$?
+}
+must_extend() {
+	extend "$@"
+	[ "$RC" = 0 ] || fail "inkan extend $* failed ($RC): $(cat "$T/extend.err")"
+}
+
+mkdir -p "$T/nss"
+certutil -N -d "sql:$T/nss" --empty-password >/dev/null 2>&1 || fail "certutil -N"
+certutil -A -d "sql:$T/nss" -n inkan-root -t "CT,C,C" -i "$ROOT" >/dev/null 2>&1 || fail "certutil -A root"
+
+# pdfsig_ok FILE N: pdfsig finds at least N signatures, the first N (ours, CAdES) valid with a
+# trusted certificate, each for its own revision; qpdf --check is clean.
+pdfsig_ok() {
+	local f=$1 n=$2 got
+	qpdf --check "$f" >"$T/qpdf.out" 2>&1 || fail "qpdf --check $f: $(cat "$T/qpdf.out")"
+	pdfsig -nssdir "sql:$T/nss" "$f" >"$T/pdfsig.out" 2>&1 || true
+	got=$(grep -c 'Signature Validation: Signature is Valid' "$T/pdfsig.out" || true)
+	[ "$got" -ge "$n" ] || fail "pdfsig: $got of $n signatures valid in $f: $(cat "$T/pdfsig.out")"
+	[ "$(grep -c 'Certificate Validation: Certificate is Trusted' "$T/pdfsig.out" || true)" -ge "$n" ] ||
+		fail "pdfsig: not every certificate trusted in $f: $(cat "$T/pdfsig.out")"
+}
+# prefix_ok ORIG NEW: NEW starts with every byte of ORIG.
+prefix_ok() {
+	cmp -s -n "$(stat -c %s "$1")" "$1" "$2" || fail "$2 changed bytes of $1"
+}
+# ranges FILE: one "a b c d" line per /ByteRange in the file, in file order.
+ranges() {
+	grep -aoE '/ByteRange *\[ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ *\]' "$1" |
+		sed -E 's/.*\[ *([0-9]+) +([0-9]+) +([0-9]+) +([0-9]+).*/\1 \2 \3 \4/'
+}
+# docts_ok FILE A B C D: the /Contents at [B, C) is a time-stamp token over the bytes of the
+# range, and openssl ts -verify accepts it trusting the root only.
+docts_ok() {
+	local f=$1 a=$2 b=$3 c=$4 d=$5
+	{ head -c "$b" "$f"; tail -c +$((c + 1)) "$f" | head -c "$d"; } >"$T/range.bin"
+	dd if="$f" iflag=skip_bytes,count_bytes skip=$((b + 1)) count=$((c - b - 2)) status=none |
+		xxd -r -p >"$T/tok.pad"
+	openssl asn1parse -inform DER -in "$T/tok.pad" -out "$T/tok.der" -noout 2>/dev/null ||
+		fail "$f: the document time-stamp's /Contents is not DER"
+	openssl ts -verify -token_in -in "$T/tok.der" -data "$T/range.bin" -CAfile "$ROOT" \
+		-untrusted "$DATA/ca/chain.pem" >"$T/ts.out" 2>&1 || fail "openssl ts -verify refuses the document time-stamp of $f at [$a $b $c $d]: $(cat "$T/ts.out")"
+}
+# vri_ok FILE: every signature's /Contents has its /VRI entry (uppercase SHA-1 of the value).
+vri_ok() {
+	local f=$1 a b c d key
+	qpdf --json --json-key=qpdf "$f" >"$T/q.json"
+	while read -r a b c d; do
+		key=$(dd if="$f" iflag=skip_bytes,count_bytes skip=$((b + 1)) count=$((c - b - 2)) status=none |
+			xxd -r -p | sha1sum | cut -c1-40 | tr a-f A-F)
+		grep -q "\"/$key\"" "$T/q.json" || fail "$f: no /VRI entry /$key for the signature at [$a $b $c $d]"
+	done < <(ranges "$f")
+}
+# verify_offline FILE: inkan verify with no server and no network: TOTAL-PASSED for every
+# signature and document time-stamp, trusting the root alone; level in the report.
+verify_offline() {
+	local rc=0
+	env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$ROOT" "$1" >"$T/v.json" 2>"$T/v.err" || rc=$?
+	[ "$rc" = 0 ] && jq -e '.signatures | length > 0 and all(.indication == "TOTAL-PASSED")' "$T/v.json" >/dev/null ||
+		fail "inkan verify --offline $1: not TOTAL-PASSED (rc $rc): $(jq -c '[.signatures[] | {indication, sub_indication, problems}]' "$T/v.json" 2>/dev/null | head -c 3000) $(cat "$T/v.err")"
+}
+
+printf '%%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >> endobj\n4 0 obj << /Length 44 >> stream\nBT /F1 12 Tf 72 720 Td (PDFMARK-%s) Tj ET\nendstream endobj\ntrailer << /Root 1 0 R /Size 5 >>\n%%%%EOF\n' \
+	"$(openssl rand -hex 6)" >"$T/page.src.pdf"
+qpdf --warning-exit-0 "$T/page.src.pdf" "$T/page.pdf" 2>/dev/null || fail "qpdf cannot write page.pdf"
+qpdf --object-streams=generate "$T/page.pdf" "$T/xs.pdf" || fail "qpdf --object-streams=generate"
+
+# ---- B-LT: a DSS after the signature ----
+sign alice "$alice" "$T/page.pdf" --level B-LT --output "$T/lt.pdf"
+pdfsig_ok "$T/lt.pdf" 1
+prefix_ok "$T/page.pdf" "$T/lt.pdf"
+grep -q 'Not total document signed' "$T/pdfsig.out" || fail "pdfsig: the signature should cover its revision only"
+qpdf --show-object=1 "$T/lt.pdf" | grep -q '/DSS' || fail "lt.pdf: the catalog has no /DSS"
+vri_ok "$T/lt.pdf"
+grep -aq '^xref' <(tail -c 3000 "$T/lt.pdf") || fail "lt.pdf: the DSS update of a classic-xref file has no xref table"
+ok "B-LT (classic xref): qpdf --check clean, pdfsig valid for the signed revision, earlier bytes kept, /DSS with a /VRI entry for the signature"
