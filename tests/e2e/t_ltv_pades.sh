@@ -84,15 +84,16 @@ docts_ok() {
 	openssl ts -verify -token_in -in "$T/tok.der" -data "$T/range.bin" -CAfile "$ROOT" \
 		-untrusted "$DATA/ca/chain.pem" >"$T/ts.out" 2>&1 || fail "openssl ts -verify refuses the document time-stamp of $f at [$a $b $c $d]: $(cat "$T/ts.out")"
 }
-# vri_ok FILE: every signature's /Contents has its /VRI entry (uppercase SHA-1 of the value).
+# vri_ok FILE [N]: every signature's (or the first N's) /Contents has its /VRI entry (uppercase
+# SHA-1 of the value); the last document time-stamp has none until it is renewed.
 vri_ok() {
-	local f=$1 a b c d key
+	local f=$1 a b c d key n=${2:-1000}
 	qpdf --json --json-key=qpdf "$f" >"$T/q.json"
 	while read -r a b c d; do
 		key=$(dd if="$f" iflag=skip_bytes,count_bytes skip=$((b + 1)) count=$((c - b - 2)) status=none |
 			xxd -r -p | sha1sum | cut -c1-40 | tr a-f A-F)
 		grep -q "\"/$key\"" "$T/q.json" || fail "$f: no /VRI entry /$key for the signature at [$a $b $c $d]"
-	done < <(ranges "$f")
+	done < <(ranges "$f" | head -n "$n")
 }
 # verify_offline FILE: inkan verify with no server and no network: TOTAL-PASSED for every
 # signature and document time-stamp, trusting the root alone; level in the report.
@@ -117,3 +118,17 @@ qpdf --show-object=1 "$T/lt.pdf" | grep -q '/DSS' || fail "lt.pdf: the catalog h
 vri_ok "$T/lt.pdf"
 grep -aq '^xref' <(tail -c 3000 "$T/lt.pdf") || fail "lt.pdf: the DSS update of a classic-xref file has no xref table"
 ok "B-LT (classic xref): qpdf --check clean, pdfsig valid for the signed revision, earlier bytes kept, /DSS with a /VRI entry for the signature"
+
+# ---- B-LTA: a document time-stamp over the DSS (a file with cross-reference streams) ----
+sign bob "$bob" "$T/xs.pdf" --level B-LTA --output "$T/lta.pdf"
+pdfsig_ok "$T/lta.pdf" 1
+prefix_ok "$T/xs.pdf" "$T/lta.pdf"
+grep -aq '/Type /XRef' <(tail -c 4000 "$T/lta.pdf") || fail "lta.pdf: the updates of a stream-xref file have no xref stream"
+grep -aq '/DocTimeStamp' "$T/lta.pdf" && grep -aq '/ETSI.RFC3161' "$T/lta.pdf" || fail "lta.pdf: no document time-stamp"
+mapfile -t R < <(ranges "$T/lta.pdf")
+[ "${#R[@]}" = 2 ] || fail "lta.pdf: ${#R[@]} byte ranges, expected 2"
+read -r a b c d <<<"${R[1]}"
+[ $((c + d)) = "$(stat -c %s "$T/lta.pdf")" ] || fail "lta.pdf: the document time-stamp does not cover the whole file"
+docts_ok "$T/lta.pdf" $a $b $c $d
+vri_ok "$T/lta.pdf" 1
+ok "B-LTA (xref streams): qpdf --check clean, pdfsig valid, the document time-stamp over the whole file (DSS included) verifies with openssl ts -verify"
