@@ -72,8 +72,24 @@ int cmd_backup(struct cli_ctx *c, int argc, char **argv);
 int cmd_ca(struct cli_ctx *c, int argc, char **argv);
 int cmd_verify(struct cli_ctx *c, int argc, char **argv);
 int cmd_sign(struct cli_ctx *c, int argc, char **argv);
-int cmd_extend(struct cli_ctx *c, int argc, char **argv);
 int cmd_compliance(struct cli_ctx *c, int argc, char **argv);
+int cmd_extend(struct cli_ctx *c, int argc, char **argv);
+
+/* An RFC 3161 time-stamp token (DER, malloc'd) over the SHA-256 md: from the TSA at tsa (a
+ * URL), or when tsa is NULL from the service's signatures/timestamp (tstamp.c). */
+int cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32],
+                  uint8_t **token, size_t *token_len) INK_WUR;
+/* Raises the CAdES signature in *der (one signer; replaced on success) to B-LT — a signature
+ * time-stamp first when it has none, then the validation data of every certificate of the
+ * signer's and the time-stamps' chains, fetched from their own URLs — and, with lta, adds an
+ * archive-time-stamp-v3 over everything (renewing an LTA). doc: the detached document, or NULL
+ * (extend.c). */
+int cli_cades_extend(struct cli_ctx *c, uint8_t **der, size_t *len, bool lta, const char *tsa,
+                     const uint8_t *doc, size_t doc_len) INK_WUR;
+/* The same on the file at path, written to output (refused when it exists) or, when output is
+ * NULL, replacing path only once complete; doc_path: the detached document, or NULL. */
+int cli_cades_extend_file(struct cli_ctx *c, const char *path, const char *output, bool lta,
+                          const char *tsa, const char *doc_path) INK_WUR;
 
 /* getopt_long() with two differences: a long option must be spelled out in full (glibc takes any
  * unambiguous prefix, so `--password SECRET` would become --password-file), and an unknown
@@ -166,13 +182,7 @@ int cli_get_pin(struct cli_ctx *c, const char *prompt, char **out) INK_WUR;
  * else prompted twice (both must match). */
 int cli_get_new_pin(struct cli_ctx *c, const char *env, char **out) INK_WUR;
 
-/* ---- time-stamps and long-term signatures (timestamp.c, ltv.c) ---- */
-
-/* An RFC 3161 TimeStampToken (DER, malloc'd) over a SHA-256 digest: from tsa (a URL, RFC 3161
- * over HTTP), or with tsa NULL from the service's CSC signatures/timestamp (saved token). The
- * token's imprint and nonce are checked; failures are reported. */
-int cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32], uint8_t **tok,
-                  size_t *tok_len) INK_WUR;
+/* ---- PAdES long-term signatures (ltv.c) ---- */
 
 struct formats_blob;
 /* How a PDF is raised to B-LT or B-LTA. */
@@ -185,7 +195,8 @@ struct cli_ltv {
 };
 /* Writes out (never an existing file): in with, in further incremental updates, a DSS that
  * holds for every signature and document time-stamp the certificates of its chains and an OCSP
- * response or CRL for each certificate but a root (o's, else the service's current CRLs), and
+ * response or CRL for each certificate but a root (fetched from its own URLs, o's, the service's
+ * current CRLs; only o's when o->offline), and
  * with o->lta a document time-stamp over all of it. Nothing is written when data is missing. */
 int cli_pades_ltv(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv *o) INK_WUR;
 

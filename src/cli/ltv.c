@@ -59,7 +59,7 @@ entry_has(const struct formats_blob *v, size_t n, const uint8_t *p, size_t len)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (v[i].len == len && memcmp(v[i].p, p, len) == 0)
+		if (v[i].len == len && memcmp(v[i].data, p, len) == 0)
 			return true;
 	return false;
 }
@@ -71,7 +71,7 @@ entry_add(struct formats_blob *v, size_t *n, const uint8_t *p, size_t len)
 		return 0;
 	if (*n == 64)
 		return INK_ERR_TOO_LARGE;
-	v[*n].p = p;
+	v[*n].data = p;
 	v[(*n)++].len = len;
 	return 0;
 }
@@ -125,17 +125,17 @@ entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv
 			}
 		}
 		for (k = 0; k < o->nocsps; k++) {
-			if (formats_ocsp_covers(o->ocsps[k].p, o->ocsps[k].len, x->der, x->len, iss->der,
+			if (formats_ocsp_covers(o->ocsps[k].data, o->ocsps[k].len, x->der, x->len, iss->der,
 			                        iss->len)) {
-				if ((r = entry_add(e->ocsps, &e->nocsps, o->ocsps[k].p, o->ocsps[k].len)) != 0)
+				if ((r = entry_add(e->ocsps, &e->nocsps, o->ocsps[k].data, o->ocsps[k].len)) != 0)
 					return r;
 				found = true;
 			}
 		}
 		for (k = 0; !found && k < o->ncrls; k++) {
-			if (formats_crl_covers(o->crls[k].p, o->crls[k].len, x->der, x->len, iss->der,
+			if (formats_crl_covers(o->crls[k].data, o->crls[k].len, x->der, x->len, iss->der,
 			                       iss->len)) {
-				if ((r = entry_add(e->crls, &e->ncrls, o->crls[k].p, o->crls[k].len)) != 0)
+				if ((r = entry_add(e->crls, &e->ncrls, o->crls[k].data, o->crls[k].len)) != 0)
 					return r;
 				found = true;
 			}

@@ -26,9 +26,9 @@ static const struct cli_cmd commands[] = {
 	{ .name = "audit", .fn = cmd_audit, .help = "audit log: list, verify, export, proof, consistency" },
 	{ .name = "compliance", .fn = cmd_compliance, .help = "ISO/IEC 27017 report of the running service (system auditor): summary, --json, --html FILE" },
 	{ .name = "info", .fn = cmd_info, .help = "show the service information (no login)" },
-	{ .name = "sign", .fn = cmd_sign, .help = "sign a file (CAdES B-B/B-T, PAdES B-B to B-LTA): only its hash leaves this machine" },
-	{ .name = "extend", .fn = cmd_extend, .help = "raise a signed PDF to B-LT or B-LTA (validation data, document time-stamp), or renew its B-LTA" },
-	{ .name = "verify", .fn = cmd_verify, .help = "validate CAdES, PAdES or time-stamp signatures offline" },
+	{ .name = "sign", .fn = cmd_sign, .help = "sign a file (CAdES or PAdES, B-B to B-LTA): only its hash leaves this machine" },
+	{ .name = "extend", .fn = cmd_extend, .help = "raise a CAdES signature or a signed PDF to B-LT or B-LTA, or renew its last (archive or document) time-stamp" },
+	{ .name = "verify", .fn = cmd_verify, .help = "validate CAdES, PAdES or time-stamp signatures (revocation data fetched online unless --offline)" },
 	{ .name = "help", .fn = cmd_help, .help = "list the commands" },
 };
 

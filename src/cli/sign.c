@@ -17,14 +17,17 @@
 #include "formats/formats.h"
 
 #define SIGN_USAGE                                                                          \
-	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades]\n"     \
-	"       [--attached] [--tsa URL] [--pss] [--output PATH] [--yes]"
+	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades]\n" \
+	"       [--attached]" \
+	" [--tsa URL] [--pss] [--output PATH] [--yes]"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
 #define SIGN_CERTS_MAX 8
 
 struct sign_opts {
 	const char *file, *cred, *tsa, *output;
-	bool bt, lt, lta, pades, format_set, attached, pss, yes;
+	bool bt, pades, format_set, attached, pss, yes;
+	int lt;   /* 0: B-B or B-T, 1: B-LT, 2: B-LTA */
+	const char *level;
 };
 
 struct signer {
@@ -224,8 +227,7 @@ out:
 	return r;
 }
 
-/* B-T: a time-stamp over the signature value, from --tsa (RFC 3161 over HTTP) or from the
- * service's CSC signatures/timestamp. */
+/* B-T: a time-stamp over the signature value. */
 static int
 add_timestamp(struct cli_ctx *c, const char *tsa, struct formats_cms *cms)
 {
@@ -310,6 +312,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->bt = true;
+	o->level = "B-T";
 	while ((ch = cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'c': o->cred = optarg; break;
@@ -319,16 +322,17 @@ parse(int argc, char **argv, struct sign_opts *o)
 		case 'p': o->pss = true; break;
 		case 'y': o->yes = true; break;
 		case 'l':
-			o->lt = o->lta = false;
+			o->lt = 0;
 			o->bt = true;
 			if (strcmp(optarg, "B-B") == 0)
 				o->bt = false;
 			else if (strcmp(optarg, "B-LT") == 0)
-				o->lt = true;
+				o->lt = 1;
 			else if (strcmp(optarg, "B-LTA") == 0)
-				o->lt = o->lta = true;
+				o->lt = 2;
 			else if (strcmp(optarg, "B-T") != 0)
 				return cli_usage(SIGN_USAGE);
+			o->level = optarg;
 			break;
 		case 'f':
 			o->format_set = true;
@@ -356,7 +360,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	struct formats_pdf *pdf = NULL;
 	uint8_t md[FORMATS_SHA256_LEN], fmd[FORMATS_SHA256_LEN], *der = NULL;
 	char out_buf[4096], hex[2 * FORMATS_SHA256_LEN + 1], tmp[4200];
-	const char *pdf_out = NULL, *level;
+	const char *pdf_out = NULL;
 	uint64_t size = 0;
 	size_t der_len = 0;
 	bool tty = isatty(STDERR_FILENO) == 1, made_pdf = false;
@@ -370,7 +374,6 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	}
 	if ((r = parse(argc, argv, &o)) != 0)
 		return r;
-	level = o.lta ? "B-LTA" : o.lt ? "B-LT" : o.bt ? "B-T" : "B-B";
 	if (!o.format_set)
 		o.pades = formats_is_pdf(o.file);
 	if (o.pades && o.attached)
@@ -386,11 +389,10 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	}
 	if (access(o.output, F_OK) == 0)
 		return cli_fail(c, INK_ERR_EXISTS, "%s exists: choose another name with --output", o.output);
-	if (o.lt && !o.pades)
-		return cli_fail(c, INK_ERR_UNSUPPORTED, "B-LT and B-LTA are made here for PAdES only");
-	/* B-LT: the signed revision goes to a name of its own; its validation data make the output. */
+	/* PAdES B-LT: the signed revision goes to a name of its own; its validation data make the
+	 * output. */
 	pdf_out = o.output;
-	if (o.lt) {
+	if (o.pades && o.lt > 0) {
 		snprintf(tmp, sizeof(tmp), "%s.sig-%ld.tmp", o.output, (long)getpid());
 		pdf_out = tmp;
 	}
@@ -444,7 +446,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	fputs("\ncertificate  ", stderr);
 	cli_put_safe(stderr, s.subject);
 	fprintf(stderr, "\nformat       %s %s%s\noutput       %s\n", o.pades ? "PAdES" : "CAdES",
-	        level, o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
+	        o.level, o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
 	if ((r = confirm(c, o.yes)) != 0)
 		goto out;
 	if ((r = authorize_and_sign(c, &s, cms)) != 0)
@@ -457,8 +459,8 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 			r = cli_fail(c, r, "cannot write the signature into %s: %s", pdf_out, ink_err_str(r));
 			goto out;
 		}
-		if (o.lt) {
-			struct cli_ltv lo = { .lta = o.lta, .tsa = o.tsa };
+		if (o.lt > 0) {
+			struct cli_ltv lo = { .lta = o.lt == 2, .tsa = o.tsa };
 
 			if ((r = cli_pades_ltv(c, pdf_out, o.output, &lo)) != 0)
 				goto out;
@@ -467,10 +469,15 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		}
 	} else if ((r = write_cades(c, &o, cms, size)) != 0) {
 		goto out;
+	} else if (o.lt > 0 &&
+	           (r = cli_cades_extend_file(c, o.output, NULL, o.lt == 2, o.tsa, o.file)) != 0) {
+		/* nothing half done stays behind: the B-T file goes too */
+		(void)unlink(o.output);
+		goto out;
 	}
 	if (c->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "file", o.file, "output", o.output,
-		                      "format", o.pades ? "pades" : "cades", "level", level,
+		                      "format", o.pades ? "pades" : "cades", "level", o.level,
 		                      "size", (json_int_t)size);
 
 		r = cli_print_json(j);

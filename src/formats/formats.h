@@ -67,6 +67,70 @@ int formats_cms_write(const struct formats_cms *c, FILE *out, FILE *content,
                       uint64_t content_len) INK_WUR;
 void formats_cms_free(struct formats_cms *c);
 
+/* ---- CAdES long-term levels (ETSI EN 319 122-1), on a DER ContentInfo SignedData ---- */
+
+/* A DER object (not owned). */
+struct formats_blob {
+	const uint8_t *data;
+	size_t len;
+};
+
+/* B-LT: a copy of cms (*out, malloc'd) with certificates added to its certificates field and
+ * CRLs and OCSP responses (OCSPResponse DER: otherRevInfo id-ri-ocsp-response, RFC 5940) to
+ * its crls field; what is there already is not added again, nothing else changes (but the
+ * version, 5 with otherRevInfo, as RFC 5652 5.1 wants). INK_ERR_INVALID when cms is not a
+ * SignedData of definite lengths or a blob is not one DER element. */
+int formats_cades_add_vdata(const uint8_t *cms, size_t len, const struct formats_blob *certs,
+                            size_t ncerts, const struct formats_blob *crls, size_t ncrls,
+                            const struct formats_blob *ocsps, size_t nocsps, uint8_t **out,
+                            size_t *outlen) INK_WUR;
+/* B-LTA: for the one signer of cms, the ATSHashIndexV3 (5.5.2; *index, malloc'd DER) of every
+ * certificate, revocation value and unsigned attribute value it holds now, and the SHA-256 of
+ * the archive-time-stamp-v3's imprint input (5.5.3) to have time-stamped. The content's hash:
+ * the content carried, else content[clen], else (detached, no document) the signer's
+ * message-digest attribute when the signer used SHA-256 (INK_ERR_NOT_FOUND otherwise). */
+int formats_cades_ats_prepare(const uint8_t *cms, size_t len, const uint8_t *content,
+                              size_t clen, uint8_t md[static FORMATS_SHA256_LEN],
+                              uint8_t **index, size_t *index_len) INK_WUR;
+/* Adds the time-stamp token (over md, from formats_cades_ats_prepare) as an
+ * archive-time-stamp-v3 attribute after the signer's other unsigned attributes, the index
+ * going into the token's own unsigned attributes as ats-hash-index-v3. *out malloc'd. */
+int formats_cades_ats_add(const uint8_t *cms, size_t len, const uint8_t *token,
+                          size_t token_len, const uint8_t *index, size_t index_len,
+                          uint8_t **out, size_t *outlen) INK_WUR;
+/* For validation: the imprint input (5.5.3, malloc'd) of an archive-time-stamp-v3 token of
+ * signer number `signer` of cms, after checking the token's ats-hash-index-v3 (exactly one)
+ * names only certificates, revocation values and unsigned attribute values cms still holds.
+ * The caller hashes it with the token's imprint algorithm and compares. INK_ERR_INVALID (why[]
+ * says) otherwise; INK_ERR_NOT_FOUND when the content's hash is not at hand. */
+int formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, const uint8_t *token,
+                            size_t token_len, const uint8_t *content, size_t clen,
+                            uint8_t **input, size_t *input_len, char *why, size_t whysz) INK_WUR;
+
+/* What formats_cades_info() reads of a SignedData (its first signer). */
+struct formats_cades_info {
+	size_t signers;
+	bool detached;
+	size_t sig_timestamps;       /* signature-time-stamp attributes */
+	size_t archive_timestamps;   /* archive-time-stamp-v3 attributes */
+};
+int formats_cades_info(const uint8_t *cms, size_t len, struct formats_cades_info *info) INK_WUR;
+/* DER objects, each malloc'd (formats_der_list_free). */
+struct formats_der_list {
+	struct formats_blob *v;
+	size_t n;
+};
+void formats_der_list_free(struct formats_der_list *l);
+/* Every certificate the SignedData carries and those of its first signer's time-stamp tokens
+ * (signature and archive time-stamps), each once. */
+int formats_cades_certs(const uint8_t *cms, size_t len, struct formats_der_list *out) INK_WUR;
+/* B-T on an existing signature: the SHA-256 of its (one) signer's signature value, and the
+ * signature with a signature-time-stamp attribute (the token) added. */
+int formats_cades_sig_digest(const uint8_t *cms, size_t len,
+                             uint8_t md[static FORMATS_SHA256_LEN]) INK_WUR;
+int formats_cades_add_sig_timestamp(const uint8_t *cms, size_t len, const uint8_t *token,
+                                    size_t token_len, uint8_t **out, size_t *outlen) INK_WUR;
+
 /* ---- PAdES: an incremental update with an empty signature, then its signature ---- */
 
 struct formats_pdf;
@@ -118,11 +182,6 @@ struct formats_pdf_sig {
 int formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n) INK_WUR;
 void formats_pdf_signatures_free(struct formats_pdf_sig *s, size_t n);
 
-/* Bytes given by the caller (not owned). */
-struct formats_blob {
-	const uint8_t *p;
-	size_t len;
-};
 /* The validation data of one signature: certificates, OCSP responses (OCSPResponse, DER) and
  * CRLs (DER) for its chain and its time-stamps' chains. */
 struct formats_dss_entry {

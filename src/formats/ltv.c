@@ -202,7 +202,7 @@ formats_ltv_chains(const uint8_t *cms_der, size_t len, const struct formats_blob
 	if ((r = cms_certs(cms, pool, signers)) != 0 || (r = token_certs(cms, pool, signers)) != 0)
 		goto out;
 	for (i = 0; i < nextra; i++) {
-		p = extra[i].p;
+		p = extra[i].data;
 		if (extra[i].len > LONG_MAX || (e = d2i_X509(NULL, &p, (long)extra[i].len)) == NULL)
 			continue;
 		r = pool_add(pool, e);

@@ -269,9 +269,9 @@ list_blob(struct pdfu *u, struct dss_list *l, const struct formats_blob *b, int 
 	int r;
 
 	*id = 0;
-	if (b->p == NULL || b->len == 0)
+	if (b->data == NULL || b->len == 0)
 		return INK_ERR_INVALID;
-	SHA256(b->p, b->len, md);
+	SHA256(b->data, b->len, md);
 	for (i = 0; i < l->n; i++) {
 		if (memcmp(l->v[i].md, md, sizeof(md)) == 0) {
 			*id = l->v[i].id;
@@ -280,7 +280,7 @@ list_blob(struct pdfu *u, struct dss_list *l, const struct formats_blob *b, int 
 	}
 	if ((*id = pdfu_new_id(u)) < 0)
 		return INK_ERR_TOO_LARGE;
-	if ((r = pdfu_stream(u, *id, b->p, b->len)) != 0 || (r = list_item(l, md, *id)) != 0)
+	if ((r = pdfu_stream(u, *id, b->data, b->len)) != 0 || (r = list_item(l, md, *id)) != 0)
 		return r;
 	return list_ref(l, *id, 0, err);
 }

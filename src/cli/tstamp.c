@@ -1,6 +1,6 @@
-/* timestamp: an RFC 3161 time-stamp token over a SHA-256 digest for `inkan sign` (B-T, B-LTA)
- * and `inkan extend` — from a TSA URL (RFC 3161 over HTTP) or from the service's CSC
- * signatures/timestamp with the saved token; the token's imprint and nonce are checked. */
+/* tstamp: an RFC 3161 time-stamp over a SHA-256 for `sign` and `extend` — from --tsa (RFC 3161
+ * over HTTP) or from the service's CSC signatures/timestamp — checked against the imprint and
+ * the nonce before it is used. */
 #include "cli/cli.h"
 
 #include <stdlib.h>
@@ -9,18 +9,18 @@
 #include "formats/formats.h"
 
 int
-cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32], uint8_t **tok,
-              size_t *tok_len)
+cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static FORMATS_SHA256_LEN],
+              uint8_t **token, size_t *token_len)
 {
-	uint8_t nonce[FORMATS_TS_NONCE_LEN], *req = NULL, *reply = NULL, *t = NULL;
-	size_t req_len = 0, reply_len = 0, t_len = 0;
+	uint8_t nonce[FORMATS_TS_NONCE_LEN], *req = NULL, *reply = NULL, *tok = NULL;
+	size_t req_len = 0, reply_len = 0, tok_len = 0;
 	char *hash = NULL, nhex[2 * FORMATS_TS_NONCE_LEN + 1];
 	struct cli_resp resp;
 	json_t *body = NULL;
 	int r;
 
-	*tok = NULL;
-	*tok_len = 0;
+	*token = NULL;
+	*token_len = 0;
 	memset(&resp, 0, sizeof(resp));
 	if (tsa != NULL) {
 		if ((r = formats_ts_request(md, nonce, &req, &req_len)) != 0 ||
@@ -28,8 +28,8 @@ cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32], u
 		                             "application/timestamp-reply", req, req_len, &reply,
 		                             &reply_len)) != 0)
 			goto out;
-		if ((r = formats_ts_reply_token(reply, reply_len, md, nonce, &t, &t_len)) != 0) {
-			r = cli_fail(c, r, "the TSA's answer is not a granted time-stamp for this digest");
+		if ((r = formats_ts_reply_token(reply, reply_len, md, nonce, &tok, &tok_len)) != 0) {
+			r = cli_fail(c, r, "the TSA's answer is not a granted time-stamp of what was sent");
 			goto out;
 		}
 	} else {
@@ -46,15 +46,15 @@ cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32], u
 		if ((r = cli_http(c, "POST", "/csc/v2/signatures/timestamp", body, CLI_AUTH_BEARER, NULL,
 		                  NULL, &resp)) != 0)
 			goto out;
-		if (b64_decode(cli_jstr(resp.json, "timestamp"), &t, &t_len) != 0 || t_len == 0 ||
-		    formats_ts_token_check(t, t_len, md, nonce) != 0) {
-			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/timestamp: not a time-stamp of this digest");
+		if (b64_decode(cli_jstr(resp.json, "timestamp"), &tok, &tok_len) != 0 || tok_len == 0 ||
+		    formats_ts_token_check(tok, tok_len, md, nonce) != 0) {
+			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/timestamp: not a time-stamp of what was sent");
 			goto out;
 		}
 	}
-	*tok = t;
-	*tok_len = t_len;
-	t = NULL;
+	*token = tok;
+	*token_len = tok_len;
+	tok = NULL;
 	r = 0;
 out:
 	json_decref(body);
@@ -62,6 +62,6 @@ out:
 	free(hash);
 	free(req);
 	free(reply);
-	free(t);
+	free(tok);
 	return r;
 }
