@@ -84,10 +84,9 @@ entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv
 {
 	const struct formats_ltv_cert *x, *iss;
 	const struct verify_vdata *vd;
-	struct verify_blob up[FORMATS_LTV_CERTS_MAX];
+	struct verify_blob pair[2];
 	char fetch_err[256];
-	size_t i, k, nup;
-	int a;
+	size_t i, k;
 	bool found;
 	int r;
 
@@ -103,16 +102,14 @@ entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv
 			return cli_fail(c, INK_ERR_NOT_FOUND, "a certificate of signature %zu has no issuer "
 			                "in the signature or the data given (--cert)", which);
 		iss = &l->v[x->issuer];
-		/* Online: what the certificate's own URLs say (OCSP preferred). The fetch wants the
-		 * issuers up to the root, and answers for them too (cached for the run). */
+		/* Online: what the certificate's own URLs say (OCSP preferred). */
 		if (f != NULL) {
-			for (nup = 0, a = (int)i; a >= 0 && nup < INK_ARRAY_LEN(up); a = l->v[a].issuer) {
-				up[nup].data = l->v[a].der;
-				up[nup++].len = l->v[a].len;
-				if (l->v[a].self_signed)
-					break;
-			}
-			if (verify_fetch_chain(f, up, nup, &e->fetched[i], fetch_err, sizeof(fetch_err)) != 0)
+			pair[0].data = x->der;
+			pair[0].len = x->len;
+			pair[1].data = iss->der;
+			pair[1].len = iss->len;
+			if (verify_fetch_cert(f, &pair[0], &pair[1], &e->fetched[i], fetch_err,
+			                      sizeof(fetch_err)) != 0)
 				verify_vdata_free(&e->fetched[i]);
 		}
 		found = false;

@@ -556,3 +556,50 @@ out:
 		X509_free(xs[i]);
 	return ret;
 }
+
+/* ---- one certificate ---- */
+
+int
+verify_fetch_cert(struct verify_fetch *f, const struct verify_blob *cert,
+                  const struct verify_blob *issuer, struct verify_vdata *out, char *err,
+                  size_t errsz)
+{
+	struct verify_vdata got = { 0 };
+	const struct verify_blob *b[2] = { cert, issuer };
+	X509 *xs[2] = { NULL, NULL };
+	const unsigned char *p;
+	char name[256], why[256];
+	size_t i;
+	int ret = INK_ERR_INVALID;
+
+	memset(out, 0, sizeof(*out));
+	err[0] = '\0';
+	for (i = 0; i < 2; i++) {
+		p = b[i]->data;
+		if (b[i]->len > INT32_MAX || (xs[i] = d2i_X509(NULL, &p, (long)b[i]->len)) == NULL ||
+		    p != b[i]->data + b[i]->len) {
+			snprintf(err, errsz, "%s is not a certificate (DER)", i == 0 ? "the certificate" :
+			         "its issuer");
+			goto out;
+		}
+	}
+	name_str(X509_get_subject_name(xs[0]), name, sizeof(name));
+	if (X509_check_issued(xs[1], xs[0]) != X509_V_OK ||
+	    X509_verify(xs[0], X509_get0_pubkey(xs[1])) != 1) {
+		snprintf(err, errsz, "%s: not issued by the issuer given", name);
+		goto out;
+	}
+	if ((ret = fetch_cert(f, xs[0], xs[1], &got, why, sizeof(why))) != 0) {
+		snprintf(err, errsz, "%s: no revocation data (%s)", name, why);
+		goto out;
+	}
+	*out = got;
+	memset(&got, 0, sizeof(got));
+	ret = 0;
+out:
+	ERR_clear_error();
+	verify_vdata_free(&got);
+	X509_free(xs[0]);
+	X509_free(xs[1]);
+	return ret;
+}
