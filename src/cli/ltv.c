@@ -170,12 +170,13 @@ static int
 add_dss(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv *o)
 {
 	struct formats_pdf_sig *sigs = NULL;
-	struct formats_ltv *chains = NULL;
+	struct formats_ltv *chains = NULL, *first = NULL;
+	struct formats_blob *extra = NULL;
 	struct formats_dss_entry *de = NULL;
 	struct ltv_entry *le = NULL;
 	struct ltv_pool pool = { 0 };
 	struct verify_fetch *f = NULL;
-	size_t n = 0, i, k;
+	size_t n = 0, i, k, nextra = 0;
 	int r;
 
 	if ((r = formats_pdf_signatures(in, &sigs, &n)) != 0)
@@ -187,20 +188,38 @@ add_dss(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv
 	if (!o->offline && c->server_given)
 		pool_service(c, &pool);
 	if ((chains = calloc(n, sizeof(*chains))) == NULL || (de = calloc(n, sizeof(*de))) == NULL ||
-	    (le = calloc(n, sizeof(*le))) == NULL) {
+	    (le = calloc(n, sizeof(*le))) == NULL || (first = calloc(n, sizeof(*first))) == NULL ||
+	    (extra = calloc(o->ncerts + n * FORMATS_LTV_CERTS_MAX, sizeof(*extra))) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
+	}
+	/* The certificates of every signature serve the chains of all: a document time-stamp's
+	 * token often carries its TSA's certificate alone, whose issuer a signature carries. */
+	if (o->ncerts > 0)
+		memcpy(extra, o->certs, o->ncerts * sizeof(*extra));
+	nextra = o->ncerts;
+	for (i = 0; i < n; i++) {
+		if (sigs[i].der_len == 0 ||
+		    formats_ltv_chains(sigs[i].contents, sigs[i].der_len, o->certs, o->ncerts,
+		                       &first[i]) != 0) {
+			r = cli_fail(c, INK_ERR_INVALID, "%s: signature %zu is not a CMS signature with "
+			             "its signer's certificate", in, i + 1);
+			goto out;
+		}
+		for (k = 0; k < first[i].n; k++) {
+			extra[nextra].data = first[i].v[k].der;
+			extra[nextra++].len = first[i].v[k].len;
+		}
 	}
 	if (!o->offline && (r = verify_fetch_new(&f)) != 0) {
 		r = cli_fail(c, r, "cannot start fetching validation data: %s", ink_err_str(r));
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (sigs[i].der_len == 0 ||
-		    formats_ltv_chains(sigs[i].contents, sigs[i].der_len, o->certs, o->ncerts,
-		                       &chains[i]) != 0) {
-			r = cli_fail(c, INK_ERR_INVALID, "%s: signature %zu is not a CMS signature with "
-			             "its signer's certificate", in, i + 1);
+		if ((r = formats_ltv_chains(sigs[i].contents, sigs[i].der_len, extra, nextra,
+		                            &chains[i])) != 0) {
+			r = cli_fail(c, r, "%s: signature %zu: cannot build its chains: %s", in, i + 1,
+			             ink_err_str(r));
 			goto out;
 		}
 		if ((r = entry_build(c, &chains[i], o, &pool, f, i + 1, &le[i])) != 0)
@@ -218,6 +237,10 @@ add_dss(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv
 out:
 	for (i = 0; chains != NULL && i < n; i++)
 		formats_ltv_free(&chains[i]);
+	for (i = 0; first != NULL && i < n; i++)
+		formats_ltv_free(&first[i]);
+	free(first);
+	free(extra);
 	for (i = 0; le != NULL && i < n; i++)
 		for (k = 0; k < FORMATS_LTV_CERTS_MAX; k++)
 			verify_vdata_free(&le[i].fetched[k]);

@@ -76,7 +76,7 @@ ranges() {
 # range, and openssl ts -verify accepts it trusting the root only.
 docts_ok() {
 	local f=$1 a=$2 b=$3 c=$4 d=$5
-	{ head -c "$b" "$f"; tail -c +$((c + 1)) "$f" | head -c "$d"; } >"$T/range.bin"
+	{ head -c "$b" "$f"; dd if="$f" iflag=skip_bytes,count_bytes skip="$c" count="$d" status=none; } >"$T/range.bin"
 	dd if="$f" iflag=skip_bytes,count_bytes skip=$((b + 1)) count=$((c - b - 2)) status=none |
 		xxd -r -p >"$T/tok.pad"
 	openssl asn1parse -inform DER -in "$T/tok.pad" -out "$T/tok.der" -noout 2>/dev/null ||
@@ -132,3 +132,106 @@ read -r a b c d <<<"${R[1]}"
 docts_ok "$T/lta.pdf" $a $b $c $d
 vri_ok "$T/lta.pdf" 1
 ok "B-LTA (xref streams): qpdf --check clean, pdfsig valid, the document time-stamp over the whole file (DSS included) verifies with openssl ts -verify"
+
+# ---- inkan extend: a PDF with two signatures (one of them B-B) to B-LTA ----
+sign alice "$alice" "$T/page.pdf" --level B-B --output "$T/two1.pdf"
+sign bob "$bob" "$T/two1.pdf" --output "$T/two.pdf"
+must_extend "$T/two.pdf" --level B-LTA --output "$T/two-lta.pdf"
+pdfsig_ok "$T/two-lta.pdf" 2
+prefix_ok "$T/two.pdf" "$T/two-lta.pdf"
+mapfile -t R < <(ranges "$T/two-lta.pdf")
+[ "${#R[@]}" = 3 ] || fail "two-lta.pdf: ${#R[@]} byte ranges, expected 3"
+docts_ok "$T/two-lta.pdf" ${R[2]}
+vri_ok "$T/two-lta.pdf" 2
+ok "inkan extend --level B-LTA of a PDF with two signatures: a VRI entry for each, a document time-stamp over all, pdfsig valid for both, qpdf --check clean"
+
+# B-LT alone, in place (the file is replaced, its earlier bytes kept).
+cp "$T/two.pdf" "$T/two-lt.pdf"
+must_extend "$T/two-lt.pdf" --level B-LT
+prefix_ok "$T/two.pdf" "$T/two-lt.pdf"
+pdfsig_ok "$T/two-lt.pdf" 2
+vri_ok "$T/two-lt.pdf"
+grep -aq '/DocTimeStamp' "$T/two-lt.pdf" && fail "B-LT added a document time-stamp"
+ok "inkan extend --level B-LT in place: the DSS alone, earlier bytes kept"
+
+# ---- renewal: B-LTA extended twice, each document time-stamp over the one before ----
+must_extend "$T/lta.pdf" --level B-LTA --output "$T/r1.pdf"
+cp "$T/r1.pdf" "$T/r2.pdf"
+must_extend "$T/r2.pdf" --level B-LTA
+prefix_ok "$T/lta.pdf" "$T/r1.pdf"
+prefix_ok "$T/r1.pdf" "$T/r2.pdf"
+pdfsig_ok "$T/r2.pdf" 1
+mapfile -t R < <(ranges "$T/r2.pdf")
+[ "${#R[@]}" = 4 ] || fail "r2.pdf: ${#R[@]} byte ranges, expected 4 (signature, 3 document time-stamps)"
+prev_end=0
+for i in 1 2 3; do
+	read -r a b c d <<<"${R[$i]}"
+	docts_ok "$T/r2.pdf" $a $b $c $d
+	[ "$b" -gt "$prev_end" ] || fail "r2.pdf: document time-stamp $i does not cover the revision before it"
+	prev_end=$((c + d))
+done
+vri_ok "$T/r2.pdf" 3
+ok "renewal: two more document time-stamps, each over everything before it (the previous time-stamp and its validation data in the DSS), all verify with openssl ts -verify; VRI entries for the earlier time-stamps"
+
+# ---- a tampered DSS: alice's OCSP response swapped for bob's, her issuing CA's CRL for the
+# root's: the VRI of her signature now points at another certificate's data ----
+objnum() { sed -nE "s|.*$2 *\\[? *([0-9]+) 0 R.*|\\1|p" <<<"$1" | head -n1; }
+cat_obj=$(qpdf --show-object=trailer "$T/lt.pdf" | sed -nE 's/.*\/Root ([0-9]+) 0 R.*/\1/p')
+dss=$(qpdf --show-object="$cat_obj" "$T/lt.pdf" | sed -nE 's/.*\/DSS ([0-9]+) 0 R.*/\1/p')
+dsst=$(qpdf --show-object="$dss" "$T/lt.pdf")
+ocsp_a=$(objnum "$dsst" /OCSPs)
+[ -n "$ocsp_a" ] || fail "lt.pdf: no OCSP response in the DSS: $dsst"
+ldss=$(qpdf --show-object="$(qpdf --show-object="$(qpdf --show-object=trailer "$T/lta.pdf" | sed -nE 's/.*\/Root ([0-9]+) 0 R.*/\1/p')" "$T/lta.pdf" | sed -nE 's/.*\/DSS ([0-9]+) 0 R.*/\1/p')" "$T/lta.pdf")
+qpdf --show-object="$(objnum "$ldss" /OCSPs)" --raw-stream-data "$T/lta.pdf" >"$T/bob-ocsp.der"
+openssl ocsp -respin "$T/bob-ocsp.der" -resp_text -noverify 2>/dev/null | grep -q 'Cert Status' || fail "bob's OCSP response not extracted"
+crl_args=()
+for n in $(sed -nE 's/.*\/CRLs \[([0-9 R]+)\].*/\1/p' <<<"$dsst" | grep -oE '[0-9]+ 0 R' | cut -d' ' -f1); do
+	qpdf --show-object="$n" --raw-stream-data "$T/lt.pdf" >"$T/crl-$n.der"
+	openssl crl -inform DER -in "$T/crl-$n.der" -noout -issuer | grep -q 'Root CA' && cp "$T/crl-$n.der" "$T/arl.der"
+done
+for n in $(sed -nE 's/.*\/CRLs \[([0-9 R]+)\].*/\1/p' <<<"$dsst" | grep -oE '[0-9]+ 0 R' | cut -d' ' -f1); do
+	openssl crl -inform DER -in "$T/crl-$n.der" -noout -issuer | grep -q 'Issuing CA' && crl_args+=(--zstream "$n" "" "$T/arl.der")
+done
+[ "${#crl_args[@]}" = 4 ] && [ -s "$T/arl.der" ] || fail "lt.pdf: the DSS does not hold the issuing CA's CRL and the ARL: $dsst"
+python3 "$INKAN_SRC/tests/e2e/pdf_forge.py" update "$T/lt.pdf" "$T/tampered.pdf" \
+	--zstream "$ocsp_a" "" "$T/bob-ocsp.der" "${crl_args[@]}" || fail "pdf_forge update"
+qpdf --check "$T/tampered.pdf" >/dev/null 2>&1 || fail "tampered.pdf is not a clean PDF"
+
+# ---- offline: inkand stopped, no network: everything inside the files ----
+stop_inkand
+for f in lt lta two-lta two-lt r1 r2; do
+	verify_offline "$T/$f.pdf"
+done
+jq -e '[.signatures[] | select(.format == "pades-document-timestamp")] | length == 3' "$T/v.json" >/dev/null ||
+	fail "r2.pdf: the report does not list 3 document time-stamps: $(jq -c '[.signatures[] | .format]' "$T/v.json")"
+jq -e 'all(.signatures[].pdf.modifications[]?; .permitted)' "$T/v.json" >/dev/null ||
+	fail "r2.pdf: a DSS or document time-stamp update is not a permitted change: $(jq -c '[.signatures[].pdf.modifications]' "$T/v.json")"
+ok "inkan verify --offline with inkand stopped: TOTAL-PASSED for B-LT, B-LTA, the extended two-signature PDFs and the renewed LTA (3 document time-stamps), the DSS and time-stamp revisions permitted changes"
+
+rc=0
+env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$ROOT" "$T/tampered.pdf" >"$T/v.json" 2>"$T/v.err" || rc=$?
+[ "$rc" != 0 ] || fail "inkan verify --offline passes a PDF whose DSS holds another certificate's revocation data"
+jq -e '.signatures[0].indication == "INDETERMINATE" and .signatures[0].sub_indication == "TRY_LATER"' "$T/v.json" >/dev/null ||
+	fail "tampered DSS: $(jq -c '[.signatures[] | {indication, sub_indication, problems}]' "$T/v.json")"
+ok "a tampered DSS (alice's OCSP response replaced by bob's, her CA's CRL by the root's) does not pass: INDETERMINATE/TRY_LATER"
+
+# Any earlier byte changed in a renewed LTA fails: in the signed revision, in the first DSS.
+sz=$(stat -c %s "$T/xs.pdf")
+for off in 20 $((sz + 200)); do
+	cp "$T/r2.pdf" "$T/bad.pdf"
+	orig=$(dd if="$T/bad.pdf" bs=1 skip="$off" count=1 status=none | od -An -tx1 | tr -d ' ')
+	printf "\\x$( [ "$orig" = 41 ] && echo 42 || echo 41)" | dd of="$T/bad.pdf" bs=1 seek="$off" conv=notrunc status=none
+	cmp -s "$T/r2.pdf" "$T/bad.pdf" && fail "the byte at $off was not changed"
+	rc=0
+	env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$ROOT" "$T/bad.pdf" >"$T/v.json" 2>"$T/v.err" || rc=$?
+	[ "$rc" != 0 ] || fail "inkan verify passes a renewed LTA with the byte at $off changed"
+	read -r a b c d <<<"${R[3]}"
+	{ head -c "$b" "$T/bad.pdf"; dd if="$T/bad.pdf" iflag=skip_bytes,count_bytes skip="$c" count="$d" status=none; } >"$T/range.bin"
+	dd if="$T/bad.pdf" iflag=skip_bytes,count_bytes skip=$((b + 1)) count=$((c - b - 2)) status=none | xxd -r -p >"$T/tok.pad"
+	openssl asn1parse -inform DER -in "$T/tok.pad" -out "$T/tok.der" -noout 2>/dev/null
+	openssl ts -verify -token_in -in "$T/tok.der" -data "$T/range.bin" -CAfile "$ROOT" -untrusted "$DATA/ca/chain.pem" >/dev/null 2>&1 &&
+		fail "openssl ts -verify accepts the last document time-stamp over a changed byte at $off"
+done
+ok "a byte changed in the signed revision or in the first DSS of a renewed LTA: inkan verify fails, openssl ts -verify refuses the last document time-stamp"
+
+finish
