@@ -256,6 +256,25 @@ int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_p
                 const struct pdf_sigref *sigs, size_t nsigs, size_t *budget, json_t *mods,
                 struct pdfdiff_result *res) INK_WUR;
 
+/* ---- the level a PDF's signatures reach (pdflevel.c) ---- */
+
+/* A signature (or document time-stamp) of a PDF as judged: its report object (a reference of
+ * its own), where its signed revision ends (0: unknown), whether it is a document time-stamp,
+ * and whether it passed. */
+struct pdf_done {
+	json_t *sig;
+	size_t end;
+	bool docts;
+	bool passed;
+};
+/* Sets "level" (ETSI EN 319 142-1: "B-B", "B-T", "B-LT", "B-LTA") in the report object of each
+ * signature of d (in the order of their revisions) that passed: B-T with a valid signature
+ * time-stamp or a valid document time-stamp after it; B-LT when, moreover, the revocation
+ * data that decided every certificate of its chains (and its time-stamps' chains) is in the
+ * document; B-LTA when, moreover, a valid document time-stamp signs a revision that holds the
+ * document security store. pdf[len] is the whole file. */
+void pdflevel_set(const uint8_t *pdf, size_t len, struct pdf_done *d, size_t n);
+
 /* ---- the updates after a signature (pdfxref.c) ---- */
 
 /* What was found of each update after a signature (its verdict does not depend on which

@@ -199,14 +199,18 @@ qpdf --check "$T/tampered.pdf" >/dev/null 2>&1 || fail "tampered.pdf is not a cl
 
 # ---- offline: inkand stopped, no network: everything inside the files ----
 stop_inkand
-for f in lt lta two-lta two-lt r1 r2; do
+# FILE LEVELS: the levels the report names for its signatures (document time-stamps: none).
+for want in 'lt B-LT' 'lta B-LTA' 'two-lta B-LTA,B-LTA' 'two-lt B-B,B-LT' 'r1 B-LTA' 'r2 B-LTA'; do
+	read -r f levels <<<"$want"
 	verify_offline "$T/$f.pdf"
+	got=$(jq -r '[.signatures[] | select(.format == "pades") | .level] | join(",")' "$T/v.json")
+	[ "$got" = "$levels" ] || fail "$f.pdf: levels $got, expected $levels"
 done
 jq -e '[.signatures[] | select(.format == "pades-document-timestamp")] | length == 3' "$T/v.json" >/dev/null ||
 	fail "r2.pdf: the report does not list 3 document time-stamps: $(jq -c '[.signatures[] | .format]' "$T/v.json")"
 jq -e 'all(.signatures[].pdf.modifications[]?; .permitted)' "$T/v.json" >/dev/null ||
 	fail "r2.pdf: a DSS or document time-stamp update is not a permitted change: $(jq -c '[.signatures[].pdf.modifications]' "$T/v.json")"
-ok "inkan verify --offline with inkand stopped: TOTAL-PASSED for B-LT, B-LTA, the extended two-signature PDFs and the renewed LTA (3 document time-stamps), the DSS and time-stamp revisions permitted changes"
+ok "inkan verify --offline with inkand stopped: TOTAL-PASSED for B-LT, B-LTA, the extended two-signature PDFs and the renewed LTA (3 document time-stamps), the DSS and time-stamp revisions permitted changes, each signature's level reported (a B-B signature with a DSS stays B-B; under a document time-stamp it is B-LTA)"
 
 rc=0
 env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$ROOT" "$T/tampered.pdf" >"$T/v.json" 2>"$T/v.err" || rc=$?
