@@ -11,12 +11,16 @@
 #define TSA_CURVE "P-256"
 
 /* What one certificate is made of; issuer == NULL makes it self-signed. */
+/* The longest lifetime given in minutes (short-lived signer certificates): a year. */
+#define CA_MINUTES_MAX 525600
+
 struct cert_spec {
 	const struct ca_subject *subj;
 	EVP_PKEY *pub;
 	EVP_PKEY *issuer_key;
 	X509 *issuer;
 	int days;
+	int minutes;              /* instead of days when not 0 */
 	const char *crl_url;
 	const char *ocsp_url;     /* authorityInfoAccess id-ad-ocsp; NULL for none */
 	bool ocsp_nocheck;        /* id-pkix-ocsp-nocheck (an OCSP responder's certificate) */
@@ -199,7 +203,8 @@ make_cert(const struct cert_spec *s, X509 **out, char serial_hex[static 33])
 
 	*out = NULL;
 	serial_hex[0] = '\0';
-	if (s->days < 1 || s->days > CA_DAYS_MAX || !url_ok(s->crl_url) || !url_ok(s->ocsp_url) ||
+	if (s->days < 1 || s->days > CA_DAYS_MAX || s->minutes < 0 || s->minutes > CA_MINUTES_MAX ||
+	    !url_ok(s->crl_url) || !url_ok(s->ocsp_url) ||
 	    !oid_ok(s->policy_oid))
 		return INK_ERR_INVALID;
 	if ((r = ca_int_name(s->subj, &name)) != 0)
@@ -216,7 +221,8 @@ make_cert(const struct cert_spec *s, X509 **out, char serial_hex[static 33])
 		goto out;
 	r = INK_ERR_CRYPTO;
 	if (X509_gmtime_adj(X509_getm_notBefore(x), -CA_BACKDATE_SECS) == NULL ||
-	    X509_time_adj_ex(X509_getm_notAfter(x), s->days, 0, NULL) == NULL)
+	    X509_time_adj_ex(X509_getm_notAfter(x), s->minutes > 0 ? 0 : s->days,
+	                     s->minutes > 0 ? 60L * s->minutes : 0, NULL) == NULL)
 		goto out;
 	/* A certificate that outlives its issuer would stop verifying before its own end. */
 	if (s->issuer != NULL &&
@@ -394,19 +400,21 @@ ca_issue_signer(EVP_PKEY *issuer_key, X509 *issuer, EVP_PKEY *subject_key,
 	const struct ca_urls urls = { .crl = crl_url };
 
 	return ca_issue_signer_ex(issuer_key, issuer, subject_key, subj, level, policy_oid, &urls,
-	                          days, cert, serial_hex);
+	                          days, 0, cert, serial_hex);
 }
 
 int
 ca_issue_signer_ex(EVP_PKEY *issuer_key, X509 *issuer, EVP_PKEY *subject_key,
                    const struct ca_subject *subj, int level, const char *policy_oid,
-                   const struct ca_urls *urls, int days, X509 **cert, char serial_hex[static 33])
+                   const struct ca_urls *urls, int days, int minutes, X509 **cert,
+                   char serial_hex[static 33])
 {
 	/* Signing-only keys at every level; level 3-4 (DESIGN.md §1) require exactly this, and
 	 * giving lower levels more would only widen what a stolen key could do. */
 	struct cert_spec s = {
 		.subj = subj, .pub = subject_key, .issuer_key = issuer_key, .issuer = issuer,
-		.days = days, .crl_url = urls->crl, .ocsp_url = urls->ocsp, .policy_oid = policy_oid,
+		.days = days, .minutes = minutes, .crl_url = urls->crl, .ocsp_url = urls->ocsp,
+		.policy_oid = policy_oid,
 		.basic = "critical,CA:FALSE",
 		.key_usage = "critical,digitalSignature,nonRepudiation",
 	};

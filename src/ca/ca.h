@@ -89,10 +89,10 @@ struct ca_urls {
 	const char *crl;
 	const char *ocsp;
 };
-/* ca_issue_signer with both URLs. */
+/* ca_issue_signer with both URLs, and a lifetime of minutes (when not 0) instead of days. */
 int ca_issue_signer_ex(EVP_PKEY *issuer_key, X509 *issuer, EVP_PKEY *subject_key,
                        const struct ca_subject *subj, int level, const char *policy_oid,
-                       const struct ca_urls *urls, int days, X509 **cert,
+                       const struct ca_urls *urls, int days, int minutes, X509 **cert,
                        char serial_hex[static 33]) INK_WUR;
 /* A serial number as ca_cert_info() writes it (upper-case hex); INK_ERR_UNSUPPORTED for a
  * negative or over-long one. */

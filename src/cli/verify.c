@@ -1,5 +1,7 @@
-/* verify: validation of CAdES/CMS, PAdES and RFC 3161 time-stamps with a report; offline, but
- * with a server given the service's current CRLs decide about its own certificates. */
+/* verify: validation of CAdES/CMS, PAdES and RFC 3161 time-stamps with a report. Revocation
+ * data a signature does not carry is fetched from the certificates' own URLs (OCSP, then CRL)
+ * unless --offline; with a server given, the service's current CRLs decide about its own
+ * certificates. */
 #include "cli/cli.h"
 
 #include <getopt.h>
@@ -15,9 +17,11 @@
 	"              [--format cades|pades|timestamp] [--fetch-crls] [--no-revocation-check]\n" \
 	"              [--time YYYY-MM-DDTHH:MM:SSZ] [--offline]\n" \
 	"  FILE alone: an attached CMS signature, a signed PDF; with SIGNATURE: the document and\n" \
-	"  its signature (judged over FILE, attached or not) or time-stamp. With --server (or\n" \
-	"  INKAN_SERVER) the service's current CRLs decide about its own certificates (--offline:\n" \
-	"  not). Exit 0 only when every signature is TOTAL-PASSED."
+	"  its signature (judged over FILE, attached or not) or time-stamp. Missing revocation\n" \
+	"  data is fetched from the certificates' OCSP responders and CRLs (http and https);\n" \
+	"  --offline fetches nothing. With --server (or INKAN_SERVER) the service's current CRLs\n" \
+	"  decide about its own certificates (--offline: not). --fetch-crls: accepted, the\n" \
+	"  default. Exit 0 only when every signature is TOTAL-PASSED."
 
 /* A document or a PDF may be large; a signature container is never larger than this. */
 #define VERIFY_FILE_MAX (512u * 1024u * 1024u)
@@ -159,7 +163,7 @@ cmd_verify(struct cli_ctx *c, int argc, char **argv)
 			}
 			break;
 		case 'F':
-			verify_ctx_set_fetch(vctx, true);
+			/* fetching is the default now; the old option stays accepted */
 			break;
 		case 'N':
 			verify_ctx_set_require_revocation(vctx, false);
@@ -198,6 +202,8 @@ cmd_verify(struct cli_ctx *c, int argc, char **argv)
 	}
 	in.sig = (const uint8_t *)sig;
 	in.sig_len = sig_len;
+	/* online unless told otherwise: the CLI acts for its user, on their network */
+	verify_ctx_set_fetch(vctx, !offline);
 	if (c->server_given && !offline && (r = load_service(c, vctx)) != 0)
 		goto out;
 	if ((r = verify_run(vctx, &in, &rep, err, sizeof(err))) != 0) {

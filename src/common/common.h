@@ -274,6 +274,7 @@ struct ink_config {
 	int64_t totp_window;         /* steps either side */
 	int64_t assurance_level;     /* 1-4: signer certificate key usage and rules */
 	int64_t cert_days;           /* signer certificate lifetime */
+	int64_t cert_minutes;        /* ... in minutes instead, when not 0 (short-lived) */
 	char cert_policy_oid[128];   /* certificatePolicies OID of signer certificates ("" none) */
 	char public_url[200];        /* base URL of the public endpoints, e.g. for the CRL */
 	char ca_organization[64];    /* O= of the built-in CA and of signer certificates */

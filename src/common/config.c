@@ -58,6 +58,7 @@ static const struct cfg_entry cfg_table[] = {
 	STR("alert_syslog_socket", alert_syslog_socket, "/dev/log", "... else to syslog through this socket (authpriv.warning, the alert's name in the text); empty: the log line only"),
 	BOOL("allow_software_keys", allow_software_keys, "false", "tests only: run assurance level 4 with software keys (key_backend = soft)"),
 	INT("cert_days", cert_days, 1, 3650, "730", "signer certificate lifetime in days"),
+	INT("cert_minutes", cert_minutes, 0, 525600, "0", "signer certificate lifetime in minutes instead of cert_days (0: cert_days): short-lived certificates; below a day only at assurance levels 1-2 (docs/configuration.md)"),
 	OID("cert_policy_oid", cert_policy_oid, 0, "", "certificatePolicies OID written into signer certificates (empty: none)"),
 	STR("public_url", public_url, "https://127.0.0.1:8443", "base URL of the public endpoints; the CRL is at PUBLIC_URL/ca/crl"),
 	STR("ca_base_url", ca_base_url, "", "base URL written into issued certificates for their CRL (BASE/ca/crl) and OCSP responder (BASE/ocsp), e.g. the address behind a proxy (empty: public_url); read at certificate issuance"),

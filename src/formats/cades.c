@@ -108,6 +108,8 @@ tlv_nid(const struct tlv *t)
 	return nid;
 }
 
+static int list_push(struct formats_der_list *list, const uint8_t *p, size_t len);
+
 /* ---- SignedData and SignerInfo ---- */
 
 struct sd {
@@ -690,31 +692,90 @@ index_list_ok(const struct tlv *list, const struct der *have, size_t hlen)
 	return left == 0;
 }
 
+/* The k-th archive-time-stamp-v3 value of si (*tok), and the hashes (with md) of the
+ * unsigned attribute values before it, concatenated into before. INK_ERR_NOT_FOUND when si has
+ * no k-th. */
+static int
+ats_nth(const struct si *si, size_t k, const EVP_MD *md, struct tlv *tok, struct der *before)
+{
+	struct tlv t, type, set, v;
+	const uint8_t *p, *q, *r;
+	size_t left, qleft, rleft, seen = 0, hlen;
+	uint8_t h[EVP_MAX_MD_SIZE];
+	int ret;
+
+	p = si->unsigned_attrs.c;
+	left = si->unsigned_attrs.p != NULL ? si->unsigned_attrs.clen : 0;
+	while (tlv_next(&p, &left, &t) == 0) {
+		q = t.c;
+		qleft = t.clen;
+		if (tlv_next(&q, &qleft, &type) != 0 || tlv_next(&q, &qleft, &set) != 0)
+			return INK_ERR_INVALID;
+		r = set.c;
+		rleft = set.clen;
+		while (tlv_next(&r, &rleft, &v) == 0) {
+			if (tlv_is_oid(&type, OID_ATS_V3) && seen++ == k) {
+				*tok = v;
+				return before->err;
+			}
+			if (md != NULL) {
+				if ((ret = md_of(md, type.p, type.len, v.p, v.len, h, &hlen)) != 0)
+					return ret;
+				der_raw(before, h, hlen);
+			}
+		}
+	}
+	return INK_ERR_NOT_FOUND;
+}
+
+/* Whether an index list holds the hash h. */
+static bool
+list_covers(const struct tlv *list, const uint8_t *h, size_t hlen)
+{
+	struct tlv t;
+	const uint8_t *p = list->c;
+	size_t left = list->clen;
+
+	while (tlv_next(&p, &left, &t) == 0)
+		if (t.tag == 0x04 && t.clen == hlen && memcmp(t.c, h, hlen) == 0)
+			return true;
+	return false;
+}
+
 int
-formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, const uint8_t *token,
-                        size_t token_len, const uint8_t *content, size_t clen, uint8_t **input,
-                        size_t *input_len, char *why, size_t whysz)
+formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, size_t k,
+                        const uint8_t *content, size_t clen, const uint8_t **token,
+                        size_t *token_len, uint8_t **input, size_t *input_len, char *why,
+                        size_t whysz)
 {
 	struct sd s, ts;
 	struct si si, tsi;
 	struct index_check c;
-	struct tlv t, type, set, index, f[4];
-	struct der in = { 0 };
+	struct tlv t, type, set, index, f[4], tok;
+	struct der in = { 0 }, before = { 0 };
 	const uint8_t *p, *q;
-	size_t left, qleft, nf = 0, nidx = 0, i;
+	size_t left, qleft, nf = 0, nidx = 0, i, hlen;
 	const EVP_MD *md = EVP_sha256();
 	char dotted[80];
 	int r = INK_ERR_INVALID;
 
 	*input = NULL;
 	*input_len = 0;
+	*token = NULL;
+	*token_len = 0;
+	why[0] = '\0';
 	memset(&c, 0, sizeof(c));
 	memset(&index, 0, sizeof(index));
 	if (sd_parse(cms, len, &s) != 0 || si_parse(&s, signer, &si) != 0) {
 		snprintf(why, whysz, "the signature is not DER this check can read");
 		goto out;
 	}
-	if (sd_parse(token, token_len, &ts) != 0 || sd_signers(&ts) != 1 ||
+	if ((r = ats_nth(&si, k, NULL, &tok, &before)) != 0)
+		goto out;
+	r = INK_ERR_INVALID;
+	*token = tok.p;
+	*token_len = tok.len;
+	if (sd_parse(tok.p, tok.len, &ts) != 0 || sd_signers(&ts) != 1 ||
 	    si_parse(&ts, 0, &tsi) != 0 || tsi.unsigned_attrs.p == NULL) {
 		snprintf(why, whysz, "the archive time-stamp carries no ats-hash-index-v3");
 		goto out;
@@ -746,8 +807,7 @@ formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, const uin
 		goto out;
 	}
 	if (nf == 4) {
-		/* hashIndAlgorithm: it must be the time-stamp's imprint algorithm (checked by the
-		 * caller with the token's imprint, which is computed with this one) */
+		/* hashIndAlgorithm: the caller checks the token's imprint, made with the same one */
 		q = f[0].c;
 		qleft = f[0].clen;
 		if (f[0].tag != 0x30 || tlv_next(&q, &qleft, &t) != 0 ||
@@ -759,16 +819,27 @@ formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, const uin
 			goto out;
 		}
 	}
-	if ((r = each_hash(&s, &si, md, index_have, &c)) != 0) {
+	hlen = (size_t)EVP_MD_get_size(md);
+	if ((r = each_hash(&s, &si, md, index_have, &c)) != 0 ||
+	    (r = ats_nth(&si, k, md, &tok, &before)) != 0) {
 		snprintf(why, whysz, "the signature's elements cannot be hashed");
 		goto out;
 	}
 	r = INK_ERR_INVALID;
 	for (i = 0; i < 3; i++) {
-		if (!index_list_ok(&f[nf - 3 + i], &c.have[i], (size_t)EVP_MD_get_size(md))) {
-			snprintf(why, whysz, "the ats-hash-index-v3 names %s that the signature no "
-			         "longer holds", i == 0 ? "a certificate" : i == 1 ?
+		if (!index_list_ok(&f[nf - 3 + i], &c.have[i], hlen)) {
+			snprintf(why, whysz, "the ats-hash-index-v3 names %s that the signature does not "
+			         "hold (altered since?)", i == 0 ? "a certificate" : i == 1 ?
 			         "revocation data" : "an unsigned attribute");
+			goto out;
+		}
+	}
+	/* it covers every unsigned attribute value before it: the signature time-stamp and the
+	 * archive time-stamps it renews */
+	for (i = 0; i + hlen <= before.len; i += hlen) {
+		if (!list_covers(&f[nf - 1], before.p + i, hlen)) {
+			snprintf(why, whysz, "the archive time-stamp does not cover the unsigned "
+			         "attributes before it");
 			goto out;
 		}
 	}
@@ -784,8 +855,48 @@ formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, const uin
 out:
 	for (i = 0; i < 3; i++)
 		der_free(&c.have[i]);
+	der_free(&before);
 	der_free(&in);
 	return r;
+}
+
+int
+formats_cades_revocation(const uint8_t *cms, size_t len, struct formats_der_list *crls,
+                         struct formats_der_list *ocsps)
+{
+	struct sd s;
+	struct tlv t, oid, v;
+	const uint8_t *p, *q;
+	size_t left, qleft;
+	int r;
+
+	memset(crls, 0, sizeof(*crls));
+	memset(ocsps, 0, sizeof(*ocsps));
+	if (sd_parse(cms, len, &s) != 0)
+		return INK_ERR_INVALID;
+	p = s.crls.c;
+	left = s.crls.p != NULL ? s.crls.clen : 0;
+	while (tlv_next(&p, &left, &t) == 0) {
+		if (t.tag == 0x30) {
+			r = list_push(crls, t.p, t.len);
+		} else if (t.tag == 0xA1) {
+			/* other [1] IMPLICIT OtherRevocationInfoFormat: id-ri-ocsp-response only */
+			q = t.c;
+			qleft = t.clen;
+			if (tlv_next(&q, &qleft, &oid) != 0 || !tlv_is_oid(&oid, OID_RI_OCSP) ||
+			    tlv_next(&q, &qleft, &v) != 0 || qleft != 0)
+				continue;
+			r = list_push(ocsps, v.p, v.len);
+		} else {
+			continue;
+		}
+		if (r != 0) {
+			formats_der_list_free(crls);
+			formats_der_list_free(ocsps);
+			return r;
+		}
+	}
+	return 0;
 }
 
 /* ---- what a signature holds ---- */
@@ -821,36 +932,45 @@ formats_cades_info(const uint8_t *cms, size_t len, struct formats_cades_info *in
 	return 0;
 }
 
+/* Appends a copy of p[len] to list unless an equal one is there. */
+static int
+list_push(struct formats_der_list *list, const uint8_t *p, size_t len)
+{
+	struct formats_blob *nv;
+	uint8_t *copy;
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		if (list->v[i].len == len && memcmp(list->v[i].data, p, len) == 0)
+			return 0;
+	if (list->n >= CADES_ITEMS_MAX)
+		return INK_ERR_TOO_LARGE;
+	if ((copy = malloc(len)) == NULL ||
+	    (nv = realloc(list->v, (list->n + 1) * sizeof(*nv))) == NULL) {
+		free(copy);
+		return INK_ERR_ALLOC;
+	}
+	memcpy(copy, p, len);
+	list->v = nv;
+	list->v[list->n].data = copy;
+	list->v[list->n].len = len;
+	list->n++;
+	return 0;
+}
+
 /* Appends a copy of each Certificate (a SEQUENCE) of a certificates field to *list. */
 static int
 certs_of(const struct tlv *certs, struct formats_der_list *list)
 {
 	struct tlv t;
 	const uint8_t *p = certs->c;
-	size_t left = certs->p != NULL ? certs->clen : 0, i;
-	uint8_t *copy;
-	struct formats_blob *nv;
+	size_t left = certs->p != NULL ? certs->clen : 0;
+	int r;
 
 	while (tlv_next(&p, &left, &t) == 0) {
-		if (t.tag != 0x30)
-			continue; /* other certificate formats: not ours to follow */
-		for (i = 0; i < list->n; i++)
-			if (list->v[i].len == t.len && memcmp(list->v[i].data, t.p, t.len) == 0)
-				break;
-		if (i < list->n)
-			continue;
-		if (list->n >= CADES_ITEMS_MAX)
-			return INK_ERR_TOO_LARGE;
-		if ((copy = malloc(t.len)) == NULL ||
-		    (nv = realloc(list->v, (list->n + 1) * sizeof(*nv))) == NULL) {
-			free(copy);
-			return INK_ERR_ALLOC;
-		}
-		memcpy(copy, t.p, t.len);
-		list->v = nv;
-		list->v[list->n].data = copy;
-		list->v[list->n].len = t.len;
-		list->n++;
+		/* other certificate formats: not ours to follow */
+		if (t.tag == 0x30 && (r = list_push(list, t.p, t.len)) != 0)
+			return r;
 	}
 	return 0;
 }

@@ -98,15 +98,18 @@ int formats_cades_ats_prepare(const uint8_t *cms, size_t len, const uint8_t *con
 int formats_cades_ats_add(const uint8_t *cms, size_t len, const uint8_t *token,
                           size_t token_len, const uint8_t *index, size_t index_len,
                           uint8_t **out, size_t *outlen) INK_WUR;
-/* For validation: the imprint input (5.5.3, malloc'd) of an archive-time-stamp-v3 token of
- * signer number `signer` of cms, after checking the token's ats-hash-index-v3 (exactly one)
- * names only certificates, revocation values and unsigned attribute values cms still holds.
- * The caller hashes it with the token's imprint algorithm and compares. INK_ERR_INVALID (why[]
- * says) otherwise; INK_ERR_NOT_FOUND when the content's hash is not at hand. */
-int formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, const uint8_t *token,
-                            size_t token_len, const uint8_t *content, size_t clen,
-                            uint8_t **input, size_t *input_len, char *why, size_t whysz) INK_WUR;
-
+/* For validation: the k-th archive-time-stamp-v3 (in the order they were added) of signer
+ * number `signer` of cms: its token (*token, pointing into cms) and its imprint input (5.5.3,
+ * *input malloc'd; the caller hashes it with the token's imprint algorithm and compares),
+ * after checking that the token's one ats-hash-index-v3 names only certificates, revocation
+ * values and unsigned attribute values cms still holds, and covers every unsigned attribute
+ * value before the time-stamp. INK_ERR_NOT_FOUND when there is no k-th (why[] empty) or the
+ * content's hash is not at hand; INK_ERR_INVALID (why[] says) otherwise; *token is set as soon
+ * as the k-th is found. */
+int formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, size_t k,
+                            const uint8_t *content, size_t clen, const uint8_t **token,
+                            size_t *token_len, uint8_t **input, size_t *input_len, char *why,
+                            size_t whysz) INK_WUR;
 /* What formats_cades_info() reads of a SignedData (its first signer). */
 struct formats_cades_info {
 	size_t signers;
@@ -121,6 +124,10 @@ struct formats_der_list {
 	size_t n;
 };
 void formats_der_list_free(struct formats_der_list *l);
+/* The CRLs and the OCSP responses (otherRevInfo id-ri-ocsp-response) of the SignedData's
+ * crls field, copied. */
+int formats_cades_revocation(const uint8_t *cms, size_t len, struct formats_der_list *crls,
+                             struct formats_der_list *ocsps) INK_WUR;
 /* Every certificate the SignedData carries and those of its first signer's time-stamp tokens
  * (signature and archive time-stamps), each once. */
 int formats_cades_certs(const uint8_t *cms, size_t len, struct formats_der_list *out) INK_WUR;

@@ -40,6 +40,7 @@ keys_set_params(struct keys *k, const struct keys_params *p)
 	k->params.policy_oid = k->policy_oid[0] != '\0' ? k->policy_oid : NULL;
 	k->params.organization = k->organization;
 	if (k->params.level < 1 || k->params.level > 4 || k->params.cert_days < 1 ||
+	    k->params.cert_minutes < 0 ||
 	    k->params.max_pin_failures < 1 || (k->params.pin_min_len != 0 &&
 	    (k->params.pin_min_len < POLICY_PIN_MIN_LEN || k->params.pin_min_len > POLICY_PIN_MAX)))
 		return INK_ERR_CONFIG;
@@ -466,7 +467,7 @@ keys_ca_issue(struct keys *k, EVP_PKEY *pkey, const struct keys_subject *subj, u
 	if ((r = load_ca(k, "issuing", &ik, &ic)) != 0)
 		goto out;
 	if ((r = ca_issue_signer_ex(ik, ic, pkey, &cs, k->params.level, k->params.policy_oid, &urls,
-	                            k->params.cert_days, &cert, s33)) != 0)
+	                            k->params.cert_days, k->params.cert_minutes, &cert, s33)) != 0)
 		goto out;
 	if ((r = ca_cert_der(cert, der, len)) != 0 ||
 	    (r = ca_cert_info(cert, sd, sizeof(sd), id, sizeof(id), ser, not_before, not_after)) != 0)

@@ -44,6 +44,7 @@ struct keys_params {
 	int pin_min_len;                           /* shortest new PIN; 0: POLICY_PIN_MIN_DEFAULT */
 	int level;                                 /* assurance level 1-4: certificate key usage */
 	int cert_days;                             /* signer certificate lifetime */
+	int cert_minutes;                          /* ... in minutes instead, when not 0 */
 	const char *crl_url;                       /* CRL distribution point of issued certificates */
 	const char *arl_url;                       /* ... of the issuing CA certificate (the root's CRL) */
 	const char *ocsp_url;                      /* authorityInfoAccess OCSP of issued certificates */

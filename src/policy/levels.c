@@ -8,11 +8,14 @@
 #include <string.h>
 
 static const struct policy_level levels[] = {
-	{ .level = 1, .pin_min_len = 6, .sad_ttl_max = 3600, .multisign_max = 1000, .rsa2048 = true },
-	{ .level = 2, .pin_min_len = 6, .sad_ttl_max = 900, .multisign_max = 1000, .rsa2048 = true },
-	{ .level = 3, .pin_min_len = 6, .sad_ttl_max = 300, .multisign_max = 1000, .rsa2048 = true },
+	{ .level = 1, .pin_min_len = 6, .sad_ttl_max = 3600, .multisign_max = 1000, .rsa2048 = true,
+	  .cert_minutes_min = 1 },
+	{ .level = 2, .pin_min_len = 6, .sad_ttl_max = 900, .multisign_max = 1000, .rsa2048 = true,
+	  .cert_minutes_min = 1 },
+	{ .level = 3, .pin_min_len = 6, .sad_ttl_max = 300, .multisign_max = 1000, .rsa2048 = true,
+	  .cert_minutes_min = 1440 },
 	{ .level = 4, .pin_min_len = 8, .sad_ttl_max = 300, .multisign_max = 100, .rsa2048 = false,
-	  .pkcs11_required = true, .tsa_synced_clock = true },
+	  .pkcs11_required = true, .tsa_synced_clock = true, .cert_minutes_min = 1440 },
 };
 
 const struct policy_level *
@@ -61,6 +64,13 @@ policy_check_config(const struct ink_config *cfg, char *why, size_t whysz)
 	if (cfg->multisign > l->multisign_max) {
 		snprintf(why, whysz, "multisign %lld is above assurance level %d's %lld",
 		         (long long)cfg->multisign, l->level, (long long)l->multisign_max);
+		return INK_ERR_CONFIG;
+	}
+	/* a certificate shorter-lived than a day is for levels that accept the risk of a status
+	 * nobody may have had the time to publish */
+	if (cfg->cert_minutes != 0 && cfg->cert_minutes < l->cert_minutes_min) {
+		snprintf(why, whysz, "cert_minutes %lld is below assurance level %d's %lld (0: cert_days)",
+		         (long long)cfg->cert_minutes, l->level, (long long)l->cert_minutes_min);
 		return INK_ERR_CONFIG;
 	}
 	if (l->pkcs11_required && soft && !cfg->allow_software_keys) {

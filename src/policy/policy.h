@@ -81,6 +81,7 @@ struct policy_level {
 	bool rsa2048;               /* RSA-2048 keys and signatures still accepted (until 2030) */
 	bool pkcs11_required;       /* signing keys only in a PKCS#11 token */
 	bool tsa_synced_clock;      /* no time-stamp on a clock that cannot vouch for it */
+	int64_t cert_minutes_min;   /* shortest signer certificate cert_minutes may ask for */
 };
 /* The level's rules; NULL outside 1..4. */
 const struct policy_level *policy_level_of(int64_t level);

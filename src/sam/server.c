@@ -586,6 +586,7 @@ open_keys(const struct ink_config *cfg, struct sam_state *s, struct keys **out)
 		.pin_min_len = (int)policy_pin_min(cfg),
 		.level = (int)cfg->assurance_level,
 		.cert_days = (int)cfg->cert_days,
+		.cert_minutes = (int)cfg->cert_minutes,
 		.policy_oid = cfg->cert_policy_oid,
 		.organization = cfg->ca_organization,
 		.key_backend = cfg->key_backend,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "policy/policy.h"
 
 #define OID_RSA_ENCRYPTION "1.2.840.113549.1.1.1"
@@ -612,6 +613,139 @@ timestamps_check(struct verify_ctx *ctx, CMS_SignerInfo *si, struct verify_issue
 	json_object_set_new(obj, "timestamps", arr);
 }
 
+/* ---- archive time-stamps (CAdES B-LTA, EN 319 122-1 5.5.3; EN 319 102-1 past signature
+ * validation) ---- */
+
+/* Validates the signer's archive-time-stamp-v3 attributes, newest first: the newest at the
+ * validation time, each older one at the time the next proves (its genTime), each over what
+ * it covers (formats_cades_ats_input). *poe is the genTime of the oldest one of the unbroken
+ * chain from the newest (-1 when none is valid); *valid their number. */
+static void
+archive_check(struct verify_ctx *ctx, const struct verify_content *content,
+              struct verify_issues *is, json_t *obj, int64_t *poe, size_t *valid)
+{
+	const uint8_t *tok[VERIFY_MAX_TIMESTAMPS];
+	uint8_t *input[VERIFY_MAX_TIMESTAMPS] = { 0 };
+	size_t tlen[VERIFY_MAX_TIMESTAMPS], ilen[VERIFY_MAX_TIMESTAMPS], n = 0, k;
+	char why[VERIFY_MAX_TIMESTAMPS][256];
+	int rc[VERIFY_MAX_TIMESTAMPS];
+	json_t *arr, *ts[VERIFY_MAX_TIMESTAMPS] = { 0 };
+	struct verify_content over;
+	int64_t gt, at = -1;
+	enum verify_indication ind;
+	enum verify_sub sub;
+	bool intact = true;
+
+	*poe = -1;
+	*valid = 0;
+	if (ctx->cades_der == NULL)
+		return;
+	for (n = 0; n < VERIFY_MAX_TIMESTAMPS; n++) {
+		rc[n] = formats_cades_ats_input(ctx->cades_der, ctx->cades_len, ctx->cades_signer, n,
+		                                content->data, content->len, &tok[n], &tlen[n],
+		                                &input[n], &ilen[n], why[n], sizeof(why[n]));
+		if (rc[n] == INK_ERR_NOT_FOUND && tok[n] == NULL)
+			break;
+	}
+	if (n == 0 || (arr = json_array()) == NULL)
+		return;
+	if (n == VERIFY_MAX_TIMESTAMPS)
+		warn_add(is, "only the first %d archive time-stamps are read", VERIFY_MAX_TIMESTAMPS);
+	for (k = n; k-- > 0;) {
+		if ((ts[k] = json_object()) == NULL)
+			break;
+		ind = VERIFY_INDETERMINATE;
+		sub = VERIFY_SUB_NONE;
+		if (rc[k] != 0) {
+			json_object_set_new(ts[k], "format", json_string("timestamp"));
+			json_object_set_new(ts[k], "indication", json_string(rc[k] == INK_ERR_NOT_FOUND ?
+			                    "INDETERMINATE" : "TOTAL-FAILED"));
+			json_object_set_new(ts[k], "sub_indication", json_string(rc[k] == INK_ERR_NOT_FOUND ?
+			                    "SIGNED_DATA_NOT_FOUND" : "HASH_FAILURE"));
+			json_object_set_new(ts[k], "problems", json_pack("[{s:s}]", "detail", why[k]));
+			if (rc[k] == INK_ERR_NOT_FOUND)
+				warn_add(is, "archive time-stamp %zu: %s", k + 1, why[k]);
+			else
+				/* what it covered changed since: the signature was altered after it */
+				issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE,
+				          "archive time-stamp %zu: %s", k + 1, why[k]);
+		} else {
+			over = (struct verify_content){ .data = input[k], .len = ilen[k] };
+			/* valid at the time the next one proves, or now for the newest */
+			ctx->tsa_poe = intact ? at : -1;
+			ind = tst_validate(ctx, tok[k], tlen[k], &over, ts[k], &gt, &sub);
+			ctx->tsa_poe = -1;
+			if (sub == VERIFY_SUB_HASH_FAILURE)
+				issue_add(is, VERIFY_TOTAL_FAILED, VERIFY_SUB_HASH_FAILURE,
+				          "archive time-stamp %zu does not match what it covers", k + 1);
+		}
+		json_object_set_new(ts[k], "covers_previous", json_boolean(rc[k] == 0));
+		if (ind == VERIFY_TOTAL_PASSED && intact) {
+			at = gt;
+			*poe = gt;
+			(*valid)++;
+		} else {
+			if (ind != VERIFY_TOTAL_PASSED && rc[k] == 0 && sub != VERIFY_SUB_HASH_FAILURE)
+				warn_add(is, "archive time-stamp %zu is not valid (%s/%s): it proves "
+				         "nothing, nor do the ones before it", k + 1,
+				         verify_indication_str(ind), verify_sub_str(sub));
+			intact = false;
+		}
+	}
+	for (k = 0; k < n; k++) {
+		if (ts[k] != NULL)
+			json_array_append_new(arr, ts[k]);
+		free(input[k]);
+	}
+	json_object_set_new(obj, "archive_timestamps", arr);
+}
+
+/* Whether every certificate of a chain (report JSON) is a trust anchor or had its revocation
+ * decided by data the signature carries (embedded, or in a PDF's DSS). */
+static bool
+chain_carried(const json_t *chain)
+{
+	const json_t *c;
+	const char *origin;
+	size_t i;
+
+	if (!json_is_array(chain) || json_array_size(chain) == 0)
+		return false;
+	json_array_foreach(chain, i, c) {
+		if (json_is_true(json_object_get(c, "trust_anchor")))
+			continue;
+		origin = json_string_value(json_object_get(json_object_get(c, "revocation"), "origin"));
+		if (origin == NULL || (strcmp(origin, "embedded") != 0 && strcmp(origin, "dss") != 0))
+			return false;
+	}
+	return true;
+}
+
+/* The baseline level the signature reaches (EN 319 122-1 / 319 142-1): B-T with a valid
+ * signature time-stamp, B-LT when the validation data of its chain and of that time-stamp's
+ * chain are all inside, B-LTA with a valid archive time-stamp besides. */
+static const char *
+level_of(const json_t *obj, bool timestamped, size_t archives)
+{
+	const json_t *ts;
+	size_t i;
+	bool lt = false;
+
+	if (!timestamped)
+		return "B-B";
+	if (chain_carried(json_object_get(obj, "chain"))) {
+		json_array_foreach(json_object_get(obj, "timestamps"), i, ts) {
+			if (json_is_string(json_object_get(ts, "indication")) &&
+			    strcmp(json_string_value(json_object_get(ts, "indication")), "TOTAL-PASSED") == 0 &&
+			    chain_carried(json_object_get(ts, "chain")))
+				lt = true;
+		}
+	}
+	if (!lt)
+		return "B-T";
+	return archives > 0 ? "B-LTA" : "B-LT";
+}
+
 /* ---- one SignerInfo ---- */
 
 void
@@ -628,12 +762,29 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 	struct verify_times t = { .poe = -1, .claimed = claimed };
 	json_t *chain_json = NULL;
 	X509 *signer = NULL;
+	int64_t ats_poe = -1;
+	size_t archives = 0;
+	bool timestamped = false;
+	int i;
 
+	/* a time-stamp proven to exist by a later archive time-stamp is judged at that time */
+	if (use == VERIFY_USE_TSA)
+		t.poe = ctx->tsa_poe;
 	ess_read(si, &ess);
 	if ((certs = CMS_get1_certs(cms)) == NULL)
 		certs = sk_X509_new_null();
 	if (certs == NULL || revdata_init(&rd) != 0)
 		goto out;
+	/* a time-stamp's chain may be completed by the certificates of the signature around it */
+	for (i = 0; use == VERIFY_USE_TSA && ctx->outer_certs != NULL &&
+	            i < sk_X509_num(ctx->outer_certs); i++) {
+		if (!X509_up_ref(sk_X509_value(ctx->outer_certs, i)))
+			goto out;
+		if (sk_X509_push(certs, sk_X509_value(ctx->outer_certs, i)) <= 0) {
+			X509_free(sk_X509_value(ctx->outer_certs, i));
+			goto out;
+		}
+	}
 	/* The SignedData's CRLs, then those of the revocation attributes. */
 	if ((crls = CMS_get1_crls(cms)) != NULL) {
 		/* As many as from any other source: each costs a signature check per certificate. */
@@ -672,7 +823,16 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 	                              json_serial(signer)));
 	crypto_check(cms, si, signer, content, pdig, is);
 	if (use == VERIFY_USE_SIGNATURE) {
+		archive_check(ctx, content, is, obj, &ats_poe, &archives);
+		/* the signature time-stamps are judged at the time the archive time-stamps prove */
+		ctx->tsa_poe = ats_poe;
 		timestamps_check(ctx, si, is, obj, &t.poe);
+		ctx->tsa_poe = -1;
+		timestamped = t.poe >= 0;
+		/* without a valid signature time-stamp, the oldest archive time-stamp still proves
+		 * when the signature existed */
+		if (t.poe < 0)
+			t.poe = ats_poe;
 		if (t.poe >= 0 && t.claimed > t.poe + 300)
 			warn_add(is, "the claimed signing time is later than the time-stamp");
 	}
@@ -682,6 +842,8 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 	path_validate(ctx, signer, certs, &rd, &t, use, is, &chain_json, &chain);
 	json_object_set_new(obj, "chain", chain_json != NULL ? chain_json : json_array());
 	ess_check(si, &ess, signer, chain, use, is, obj);
+	if (use == VERIFY_USE_SIGNATURE)
+		json_object_set_new(obj, "level", json_string(level_of(obj, timestamped, archives)));
 out:
 	ERR_clear_error();
 	ess_free(&ess);
@@ -821,6 +983,49 @@ given_is_content(const struct verify_input *in, const ASN1_OCTET_STRING *econ)
 	return n == in->digest_len && CRYPTO_memcmp(dgst, in->digest, n) == 0;
 }
 
+/* Points ctx at what the SignedData carries for all its signers and time-stamps. */
+static int
+outer_init(struct verify_ctx *ctx, CMS_ContentInfo *cms, const uint8_t *der, size_t len,
+           struct verify_revdata *outer)
+{
+	struct formats_der_list crls = { 0 }, ocsps = { 0 };
+	size_t i;
+	int ret;
+
+	if ((ret = revdata_init(outer)) != 0)
+		return ret;
+	if (formats_cades_revocation(der, len, &crls, &ocsps) == 0) {
+		/* one that does not parse is skipped: it decides nothing (the signature's own CRLs
+		 * are read again, and reported, by signer_validate) */
+		for (i = 0; i < crls.n && i < VERIFY_MAX_OCSP; i++)
+			if (crl_parse_into(outer->crls, crls.v[i].data, crls.v[i].len) != 0)
+				continue;
+		for (i = 0; i < ocsps.n && i < VERIFY_MAX_OCSP; i++)
+			if (ocsp_parse_into(outer->ocsps, ocsps.v[i].data, ocsps.v[i].len) != 0)
+				continue;
+	}
+	formats_der_list_free(&crls);
+	formats_der_list_free(&ocsps);
+	ctx->outer = outer;
+	ctx->outer_certs = CMS_get1_certs(cms);
+	ctx->cades_der = der;
+	ctx->cades_len = len;
+	return 0;
+}
+
+static void
+outer_clear(struct verify_ctx *ctx, struct verify_revdata *outer)
+{
+	ctx->outer = NULL;
+	sk_X509_pop_free(ctx->outer_certs, X509_free);
+	ctx->outer_certs = NULL;
+	ctx->cades_der = NULL;
+	ctx->cades_len = 0;
+	ctx->cades_signer = 0;
+	if (outer->crls != NULL || outer->ocsps != NULL)
+		revdata_free(outer);
+}
+
 int
 cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_format fmt,
         struct verify_report *r, char *err, size_t errsz)
@@ -841,6 +1046,7 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 	int64_t gt;
 	enum verify_indication ind;
 	enum verify_sub sub;
+	struct verify_revdata outer = { NULL, NULL };
 	bool detached;
 	int i, n, ret, same = 1;
 
@@ -883,7 +1089,12 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 		what = in->doc != NULL ? "document" : in->digest != NULL ? "document digest" : "none";
 	}
 	oid_str(CMS_get0_eContentType(cms), ctype, sizeof(ctype));
+	/* the SignedData's own certificates and revocation data (OCSP responses as otherRevInfo,
+	 * which OpenSSL does not hand out) serve its time-stamps too */
+	if ((ret = outer_init(ctx, cms, der, len, &outer)) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
+		ctx->cades_signer = (size_t)i;
 		issues_free(&is);
 		issues_init(&is);
 		if ((sig = json_pack("{s:s, s:b, s:s}", "format", "cades", "detached", detached,
@@ -911,6 +1122,7 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 	ret = 0;
 out:
 	ERR_clear_error();
+	outer_clear(ctx, &outer);
 	issues_free(&is);
 	json_decref(sig);
 	CMS_ContentInfo_free(cms);

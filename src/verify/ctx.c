@@ -24,10 +24,12 @@ verify_ctx_new(struct verify_ctx **out)
 	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
 		return INK_ERR_ALLOC;
 	ctx->require_revocation = true;
+	ctx->tsa_poe = -1;
 	if ((ctx->store = X509_STORE_new()) == NULL || (ctx->anchors = sk_X509_new_null()) == NULL ||
 	    (ctx->crls = sk_X509_CRL_new_null()) == NULL ||
 	    (ctx->ocsps = sk_OCSP_BASICRESP_new_null()) == NULL ||
 	    (ctx->fetched = sk_X509_CRL_new_null()) == NULL ||
+	    (ctx->fetched_ocsps = sk_OCSP_BASICRESP_new_null()) == NULL ||
 	    (ctx->service_cas = sk_X509_new_null()) == NULL ||
 	    (ctx->service_crls = sk_X509_CRL_new_null()) == NULL)
 		goto out;
@@ -49,6 +51,8 @@ verify_ctx_free(struct verify_ctx *ctx)
 	sk_X509_CRL_pop_free(ctx->crls, X509_CRL_free);
 	sk_OCSP_BASICRESP_pop_free(ctx->ocsps, OCSP_BASICRESP_free);
 	sk_X509_CRL_pop_free(ctx->fetched, X509_CRL_free);
+	sk_OCSP_BASICRESP_pop_free(ctx->fetched_ocsps, OCSP_BASICRESP_free);
+	verify_fetch_free(ctx->fetcher);
 	sk_X509_pop_free(ctx->service_cas, X509_free);
 	sk_X509_CRL_pop_free(ctx->service_crls, X509_CRL_free);
 	free(ctx->service_source);

@@ -3,7 +3,6 @@
  * (EN 319 102-1 XCV). */
 #include "verify/verify_int.h"
 
-#include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -21,81 +20,6 @@ static const char *const signing_ekus[] = {
 	"1.3.6.1.5.5.7.3.3",         /* codeSigning */
 };
 
-/* ---- CRL fetching (only when the context allows it) ---- */
-
-static size_t
-fetch_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct ink_buf *b = arg;
-
-	return buf_put(b, p, size * n) == 0 ? size * n : 0;
-}
-
-static void
-fetch_url(struct verify_ctx *ctx, const char *url, struct verify_issues *is)
-{
-	struct ink_buf b;
-	CURL *c = NULL;
-	CURLcode cr;
-	long status = 0;
-
-	buf_init(&b, VERIFY_MAX_CRL, false);
-	if ((c = curl_easy_init()) == NULL)
-		goto out;
-	(void)curl_easy_setopt(c, CURLOPT_URL, url);
-	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	(void)curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT, VERIFY_FETCH_TIMEOUT);
-	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	cr = curl_easy_perform(c);
-	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (cr != CURLE_OK || status != 200) {
-		warn_add(is, "CRL fetch from %.200s failed (%s, HTTP %ld)", url,
-		         curl_easy_strerror(cr), status);
-		goto out;
-	}
-	if (crl_parse_into(ctx->fetched, b.data, b.len) != 0)
-		warn_add(is, "what %.200s served is not a CRL", url);
-out:
-	curl_easy_cleanup(c);
-	buf_free(&b);
-}
-
-static void
-fetch_crls(struct verify_ctx *ctx, X509 *x, struct verify_issues *is)
-{
-	STACK_OF(DIST_POINT) *dps = NULL;
-	DIST_POINT *dp;
-	GENERAL_NAME *g;
-	char url[1024];
-	int i, j, len;
-
-	if ((dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL)) == NULL)
-		return;
-	for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
-		dp = sk_DIST_POINT_value(dps, i);
-		if (dp->distpoint == NULL || dp->distpoint->type != 0)
-			continue;
-		for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname); j++) {
-			g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, j);
-			if (g->type != GEN_URI)
-				continue;
-			len = ASN1_STRING_length(g->d.uniformResourceIdentifier);
-			if (len <= 0 || (size_t)len >= sizeof(url))
-				continue;
-			memcpy(url, ASN1_STRING_get0_data(g->d.uniformResourceIdentifier), (size_t)len);
-			url[len] = '\0';
-			if (memchr(url, '\0', (size_t)len) != NULL ||
-			    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
-				continue;
-			fetch_url(ctx, url, is);
-		}
-	}
-	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
-}
-
 /* ---- revocation ---- */
 
 /* Where revocation data comes from: the label the report shows, and its origin's short name. */
@@ -110,10 +34,11 @@ static const struct {
 	{ "OCSP response embedded in the signature", "embedded" },
 	{ "OCSP response supplied by the caller", "supplied" },
 	{ "OCSP response in the PDF's document security store", "dss" },
+	{ "OCSP response fetched from the responder", "fetched" },
 };
 enum {
 	SRC_SERVICE, SRC_CRL_EMBEDDED, SRC_CRL_SUPPLIED, SRC_CRL_DSS, SRC_CRL_FETCHED,
-	SRC_OCSP_EMBEDDED, SRC_OCSP_SUPPLIED, SRC_OCSP_DSS,
+	SRC_OCSP_EMBEDDED, SRC_OCSP_SUPPLIED, SRC_OCSP_DSS, SRC_OCSP_FETCHED,
 };
 #define SRC(i) (rev_sources[(i)].label)
 
@@ -237,8 +162,34 @@ crl_status(X509_CRL *crl, const char *label, X509 *x, struct rev_result *rr)
 	ERR_clear_error();
 }
 
-/* Revocation data other than the service's: CRLs and OCSP responses embedded, supplied, in a
- * DSS, or fetched (when fetch). "Revoked" from any of them wins, else the newest (crl_pick). */
+/* Fetches x's revocation data from its own URLs (fetch.c) into ctx->fetched and
+ * ctx->fetched_ocsps, where they are weighed like data from any other source. */
+static void
+fetch_into(struct verify_ctx *ctx, X509 *x, X509 *issuer, struct verify_issues *is)
+{
+	struct verify_vdata vd = { 0 };
+	char why[256];
+	size_t i;
+
+	if (ctx->fetcher == NULL && verify_fetch_new(&ctx->fetcher) != 0)
+		return;
+	if (fetch_cert(ctx->fetcher, x, issuer, &vd, why, sizeof(why)) != 0) {
+		warn_add(is, "revocation data could not be fetched: %s", why);
+		return;
+	}
+	for (i = 0; i < vd.ncrls; i++)
+		if (crl_parse_into(ctx->fetched, vd.crls[i].data, vd.crls[i].len) != 0)
+			warn_add(is, "a fetched CRL could not be kept");
+	for (i = 0; i < vd.nocsps; i++)
+		if (ocsp_parse_into(ctx->fetched_ocsps, vd.ocsps[i].data, vd.ocsps[i].len) != 0)
+			warn_add(is, "a fetched OCSP response could not be kept");
+	verify_vdata_free(&vd);
+}
+
+/* Revocation data other than the service's: CRLs and OCSP responses embedded (in the
+ * signature, or in the SignedData around a time-stamp), supplied, in a DSS, or fetched (when
+ * fetch, and only when nothing else decides). "Revoked" from any of them wins, else the newest
+ * (crl_pick). */
 static void
 revocation_other(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *untrusted,
                  const struct verify_revdata *embedded, bool fetch, struct verify_issues *is,
@@ -248,22 +199,30 @@ revocation_other(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 
 	rev_init(rr);
 	crl_pick(embedded->crls, SRC(SRC_CRL_EMBEDDED), x, issuer, &best);
+	if (ctx->outer != NULL && ctx->outer != embedded)
+		crl_pick(ctx->outer->crls, SRC(SRC_CRL_EMBEDDED), x, issuer, &best);
 	crl_pick(ctx->crls, SRC(SRC_CRL_SUPPLIED), x, issuer, &best);
 	if (ctx->dss != NULL)
 		crl_pick(ctx->dss->crls, SRC(SRC_CRL_DSS), x, issuer, &best);
 	crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &best);
-	if (best.crl == NULL && fetch && sk_OCSP_BASICRESP_num(embedded->ocsps) <= 0 &&
-	    sk_OCSP_BASICRESP_num(ctx->ocsps) <= 0 &&
-	    (ctx->dss == NULL || sk_OCSP_BASICRESP_num(ctx->dss->ocsps) <= 0)) {
-		fetch_crls(ctx, x, is);
-		crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &best);
-	}
 	if (best.crl != NULL)
 		crl_status(best.crl, best.label, x, rr);
 	ocsp_pick(embedded->ocsps, SRC(SRC_OCSP_EMBEDDED), x, issuer, untrusted, ctx->now, is, rr);
+	if (ctx->outer != NULL && ctx->outer != embedded)
+		ocsp_pick(ctx->outer->ocsps, SRC(SRC_OCSP_EMBEDDED), x, issuer, untrusted, ctx->now,
+		          is, rr);
 	ocsp_pick(ctx->ocsps, SRC(SRC_OCSP_SUPPLIED), x, issuer, untrusted, ctx->now, is, rr);
 	if (ctx->dss != NULL)
 		ocsp_pick(ctx->dss->ocsps, SRC(SRC_OCSP_DSS), x, issuer, untrusted, ctx->now, is, rr);
+	ocsp_pick(ctx->fetched_ocsps, SRC(SRC_OCSP_FETCHED), x, issuer, untrusted, ctx->now, is, rr);
+	if (rr->status != REV_UNKNOWN || !fetch)
+		return;
+	/* nothing at hand decides: what x's own URLs say now (once a run per URL) */
+	fetch_into(ctx, x, issuer, is);
+	crl_pick(ctx->fetched, SRC(SRC_CRL_FETCHED), x, issuer, &best);
+	if (best.crl != NULL)
+		crl_status(best.crl, best.label, x, rr);
+	ocsp_pick(ctx->fetched_ocsps, SRC(SRC_OCSP_FETCHED), x, issuer, untrusted, ctx->now, is, rr);
 }
 
 /* Whether issuer is one of the service's own CAs (same name and key: a re-issued CA

@@ -352,9 +352,9 @@ print_list(FILE *f, const char *indent, const char *label, const json_t *arr, bo
 }
 
 static void
-print_timestamp(FILE *f, const json_t *ts)
+print_timestamp(FILE *f, const json_t *ts, const char *label)
 {
-	fprintf(f, "    %-16s", "time-stamp");
+	fprintf(f, "    %-16s", label);
 	put_safe(f, jstr(ts, "gen_time") != NULL ? jstr(ts, "gen_time") : "-");
 	fputs(" by ", f);
 	put_safe(f, jstr(json_object_get(ts, "signer"), "subject") != NULL ?
@@ -384,8 +384,11 @@ verify_report_print(const struct verify_report *r, FILE *f)
 		line(f, "    ", "signing time", jstr(s, "claimed_signing_time"));
 		line(f, "    ", "best sig. time", jstr(s, "best_signature_time"));
 		line(f, "    ", "algorithm", jstr(s, "signature_algorithm"));
+		line(f, "    ", "level", jstr(s, "level"));
 		json_array_foreach(json_object_get(s, "timestamps"), j, ts)
-			print_timestamp(f, ts);
+			print_timestamp(f, ts, "time-stamp");
+		json_array_foreach(json_object_get(s, "archive_timestamps"), j, ts)
+			print_timestamp(f, ts, "archive stamp");
 		print_chain(f, "    ", json_object_get(s, "chain"));
 		if ((pdf = json_object_get(s, "pdf")) != NULL) {
 			fprintf(f, "    %-16s%s\n", "byte range",

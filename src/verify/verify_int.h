@@ -30,6 +30,16 @@ struct verify_ctx {
 	STACK_OF(OCSP_BASICRESP) *ocsps; /* supplied by the caller */
 	struct verify_revdata *dss;   /* the document security store of the PDF being validated */
 	STACK_OF(X509_CRL) *fetched;  /* fetched during a run (when allowed) */
+	STACK_OF(OCSP_BASICRESP) *fetched_ocsps; /* the same, OCSP responses */
+	struct verify_fetch *fetcher; /* made at the first fetch; its cache lives as long as ctx */
+	const struct verify_revdata *outer; /* the CAdES SignedData's own revocation data, also
+	                                     * for its time-stamps (NULL outside cms_run) */
+	STACK_OF(X509) *outer_certs;  /* its certificates, likewise */
+	const uint8_t *cades_der;     /* the CAdES being validated, DER (archive time-stamps) */
+	size_t cades_len;
+	size_t cades_signer;          /* the SignerInfo being validated */
+	int64_t tsa_poe;              /* a proof of existence of the time-stamp being validated
+	                               * (a later archive time-stamp's genTime), or -1 */
 	STACK_OF(X509) *service_cas;  /* the service's own CAs: its current status decides */
 	STACK_OF(X509_CRL) *service_crls; /* their current CRLs, as the service holds them now */
 	char *service_source;         /* where those came from, for the report (or NULL) */

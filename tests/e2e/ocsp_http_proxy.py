@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""ocsp_http_proxy: plain HTTP in front of inkand's OCSP responder, as a deployment's proxy
-would be (`ca_base_url` http://...): relying parties such as NSS (pdfsig) fetch OCSP over HTTP
-only. Forwards GET /ocsp/... and POST /ocsp to the https URL in TARGET (read for every request,
-so inkand may restart on another port) trusting CACERT, and answers what inkand answered.
+"""ocsp_http_proxy: plain HTTP in front of inkand's OCSP responder and CRLs, as a deployment's
+proxy would be (`ca_base_url` http://...): relying parties such as NSS (pdfsig) fetch OCSP over
+HTTP only. Forwards GET /ocsp/..., POST /ocsp, GET /ca/crl and GET /ca/arl to the https URL in
+TARGET (read for every request, so inkand may restart on another port) trusting CACERT, and
+answers what inkand answered.
 
 Usage: ocsp_http_proxy.py PORTFILE TARGET CACERT — binds 127.0.0.1:0, writes the port to
 PORTFILE, serves until TARGET's directory is gone (the test's cleanup) or 30 minutes pass."""
@@ -13,7 +14,7 @@ PORTFILE, TARGET, CACERT = sys.argv[1:4]
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def forward(self, body):
-        if not self.path.startswith("/ocsp"):
+        if not (self.path.startswith("/ocsp") or self.path in ("/ca/crl", "/ca/arl")):
             self.send_error(404)
             return
         base = open(TARGET).read().strip()

@@ -681,7 +681,7 @@ test_ocsp_certs(void **state)
 	free(text);
 
 	assert_int_equal(ca_issue_signer_ex(p->issuing_key, p->issuing, sk, &signer_subj, 4, NULL,
-	                                    &urls, 30, &sc, serial), 0);
+	                                    &urls, 30, 0, &sc, serial), 0);
 	write_cert(p, "signer.pem", sc);
 	path_in(p, "signer.pem", path, sizeof(path));
 	text = run_ok("openssl x509 -in '%s' -noout -text", path);
@@ -692,7 +692,25 @@ test_ocsp_certs(void **state)
 	sc = NULL;
 	/* an OCSP URL is checked like the CRL's: http or https, printable */
 	assert_int_equal(ca_issue_signer_ex(p->issuing_key, p->issuing, sk, &signer_subj, 4, NULL,
-	                                    &bad, 30, &sc, serial), INK_ERR_INVALID);
+	                                    &bad, 30, 0, &sc, serial), INK_ERR_INVALID);
+	assert_null(sc);
+	/* a short-lived certificate: minutes instead of days (cert_minutes) */
+	assert_int_equal(ca_issue_signer_ex(p->issuing_key, p->issuing, sk, &signer_subj, 4, NULL,
+	                                    &urls, 30, 2, &sc, serial), 0);
+	{
+		int pday = -1, psec = -1;
+		ASN1_TIME *now = ASN1_TIME_set(NULL, time(NULL));
+
+		assert_non_null(now);
+		assert_int_equal(ASN1_TIME_diff(&pday, &psec, now, X509_get0_notAfter(sc)), 1);
+		assert_int_equal(pday, 0);
+		assert_in_range(psec, 110, 121);
+		ASN1_TIME_free(now);
+	}
+	X509_free(sc);
+	sc = NULL;
+	assert_int_equal(ca_issue_signer_ex(p->issuing_key, p->issuing, sk, &signer_subj, 4, NULL,
+	                                    &urls, 30, -1, &sc, serial), INK_ERR_INVALID);
 	assert_null(sc);
 	X509_free(x);
 	EVP_PKEY_free(key);
