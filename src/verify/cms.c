@@ -702,7 +702,7 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 
 /* Whether every certificate of a chain (report JSON) is a trust anchor or had its revocation
  * decided by data the signature carries (embedded, or in a PDF's DSS). */
-static bool
+bool
 chain_carried(const json_t *chain)
 {
 	const json_t *c;

@@ -1,6 +1,7 @@
 /* pdflevel: the level a PAdES signature reaches (ETSI EN 319 142-1 clause 6: B-B, B-T, B-LT,
  * B-LTA), read off what validating it found — its time-stamps, where the revocation data of
- * its chains came from — and off the document time-stamps that follow it. */
+ * its chains came from (chain_carried, as for CAdES) — and off the document time-stamps that
+ * follow it, which CMS alone does not know of: the level signer_validate set is replaced. */
 #include "verify/verify_int.h"
 
 #include <string.h>
@@ -11,30 +12,6 @@ passed(const json_t *o)
 	const char *ind = json_string_value(json_object_get(o, "indication"));
 
 	return ind != NULL && strcmp(ind, "TOTAL-PASSED") == 0;
-}
-
-/* Whether every certificate of chain but an anchor was decided by data the document carries
- * (its DSS, or the signature itself) and found good. */
-static bool
-chain_inside(const json_t *chain)
-{
-	const json_t *c, *rev;
-	const char *origin, *status;
-	size_t i;
-
-	if (!json_is_array(chain) || json_array_size(chain) == 0)
-		return false;
-	json_array_foreach(chain, i, c) {
-		if (json_is_true(json_object_get(c, "trust_anchor")))
-			continue;
-		rev = json_object_get(c, "revocation");
-		origin = json_string_value(json_object_get(rev, "origin"));
-		status = json_string_value(json_object_get(rev, "status"));
-		if (origin == NULL || status == NULL || strcmp(status, "good") != 0 ||
-		    (strcmp(origin, "dss") != 0 && strcmp(origin, "embedded") != 0))
-			return false;
-	}
-	return true;
 }
 
 /* Whether the revision pdf[0..end) has a document security store. */
@@ -75,9 +52,9 @@ pdflevel_set(const uint8_t *pdf, size_t len, struct pdf_done *d, size_t n)
 		bt = later_dts;
 		json_array_foreach(ts, k, t)
 			bt = bt || passed(t);
-		lt = bt && chain_inside(json_object_get(d[i].sig, "chain"));
+		lt = bt && chain_carried(json_object_get(d[i].sig, "chain"));
 		json_array_foreach(ts, k, t)
-			lt = lt && (!passed(t) || chain_inside(json_object_get(t, "chain")));
+			lt = lt && (!passed(t) || chain_carried(json_object_get(t, "chain")));
 		level = lt && lta ? "B-LTA" : lt ? "B-LT" : bt ? "B-T" : "B-B";
 		json_object_set_new(d[i].sig, "level", json_string(level));
 	}

@@ -268,6 +268,10 @@ int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_p
 
 /* ---- the level a PDF's signatures reach (pdflevel.c) ---- */
 
+/* Whether every certificate of a chain (report JSON) is a trust anchor or had its revocation
+ * decided by data the signature carries (embedded, or in a PDF's DSS) (cms.c). */
+bool chain_carried(const json_t *chain);
+
 /* A signature (or document time-stamp) of a PDF as judged: its report object (a reference of
  * its own), where its signed revision ends (0: unknown), whether it is a document time-stamp,
  * and whether it passed. */
