@@ -53,6 +53,10 @@ file_add(struct cli_ctx *c, struct extend_files *f, const char *path)
 		return cli_fail(c, CLI_ERR_USAGE, "at most %d files of each kind", EXTEND_DATA_FILES);
 	if ((r = ink_read_file(path, EXTEND_DATA_MAX, &f->data[f->n], &len)) != 0)
 		return cli_fail(c, r, "%s: cannot read: %s", path, ink_err_str(r));
+	if (len < 2 || (uint8_t)f->data[f->n][0] != 0x30) {
+		free(f->data[f->n]);
+		return cli_fail(c, INK_ERR_INVALID, "%s: not DER (convert PEM with openssl)", path);
+	}
 	f->b[f->n].data = (const uint8_t *)f->data[f->n];
 	f->b[f->n].len = len;
 	f->n++;

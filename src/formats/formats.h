@@ -179,7 +179,7 @@ bool formats_is_pdf(const char *path);
 struct formats_pdf_sig {
 	uint8_t *contents;             /* the /Contents value as stored (with its zero padding) */
 	size_t contents_len;
-	size_t der_len;                /* the DER object it starts with; 0: none */
+	size_t der_len;                /* the CMS ContentInfo it starts with; 0: none */
 	bool doc_timestamp;            /* /SubFilter /ETSI.RFC3161 */
 	uint8_t vri_key[FORMATS_SHA1_LEN]; /* SHA-1 of /Contents: its key in the DSS's /VRI */
 };

@@ -4,6 +4,8 @@
  * entry per signature. */
 #include "formats/formats_int.h"
 
+#include <openssl/cms.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -28,22 +30,21 @@ struct sig_walk {
 	int ids[DSS_SIGS_MAX];   /* the values' object numbers: a value claimed twice counts once */
 };
 
-/* The DER object's length at the start of p[n] (definite lengths); 0 when there is none. */
+/* The length of the ContentInfo at the start of p[n] (BER: NSS writes indefinite lengths), the
+ * zero padding after it left out; 0 when there is none. */
 static size_t
-der_object_len(const uint8_t *p, size_t n)
+cms_object_len(const uint8_t *p, size_t n)
 {
-	size_t i, k, len = 0;
+	const unsigned char *q = p;
+	CMS_ContentInfo *cms;
 
-	if (n < 2)
+	if (n < 2 || n > LONG_MAX || p[0] != 0x30 ||
+	    (cms = d2i_CMS_ContentInfo(NULL, &q, (long)n)) == NULL) {
+		ERR_clear_error();
 		return 0;
-	if (p[1] < 0x80)
-		return (size_t)p[1] + 2 <= n ? (size_t)p[1] + 2 : 0;
-	k = p[1] & 0x7f;
-	if (k == 0 || k > 4 || n < 2 + k)
-		return 0;
-	for (i = 0; i < k; i++)
-		len = len << 8 | p[2 + i];
-	return len <= n - 2 - k ? len + 2 + k : 0;
+	}
+	CMS_ContentInfo_free(cms);
+	return (size_t)(q - p);
 }
 
 static int
@@ -76,7 +77,7 @@ sig_take(struct sig_walk *w, qpdf_oh field)
 		return INK_ERR_ALLOC;
 	memcpy(s->contents, bytes, len);
 	s->contents_len = len;
-	s->der_len = der_object_len(s->contents, len);
+	s->der_len = cms_object_len(s->contents, len);
 	sf = qpdf_oh_get_key(q, v, "/SubFilter");
 	s->doc_timestamp = qpdf_oh_is_name_and_equals(q, sf, "/ETSI.RFC3161");
 	SHA1(s->contents, len, s->vri_key);
