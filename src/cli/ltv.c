@@ -76,6 +76,18 @@ entry_add(struct formats_blob *v, size_t *n, const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* Adds an OCSP response (ocsp) or a CRL to e when it speaks for x, issued by iss. */
+static int
+consider(struct ltv_entry *e, bool ocsp, const uint8_t *d, size_t len,
+         const struct formats_ltv_cert *x, const struct formats_ltv_cert *iss, bool *found)
+{
+	if (!(ocsp ? formats_ocsp_covers : formats_crl_covers)(d, len, x->der, x->len, iss->der,
+	                                                        iss->len))
+		return 0;
+	*found = true;
+	return ocsp ? entry_add(e->ocsps, &e->nocsps, d, len) : entry_add(e->crls, &e->ncrls, d, len);
+}
+
 /* One signature's entry: its chains' certificates, and for each certificate but a root an
  * OCSP response (preferred) or a CRL that speaks for it. */
 static int
@@ -88,7 +100,7 @@ entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv
 	char fetch_err[256];
 	size_t i, k;
 	bool found;
-	int r;
+	int r = 0;
 
 	for (i = 0; i < l->n; i++) {
 		x = &l->v[i];
@@ -112,47 +124,21 @@ entry_build(struct cli_ctx *c, const struct formats_ltv *l, const struct cli_ltv
 			                      sizeof(fetch_err)) != 0)
 				verify_vdata_free(&e->fetched[i]);
 		}
+		/* OCSP first (fetched, then given), CRLs when there is none (given, fetched, the
+		 * service's). */
 		found = false;
-		for (k = 0; k < vd->nocsps && !found; k++) {
-			if (formats_ocsp_covers(vd->ocsps[k].data, vd->ocsps[k].len, x->der, x->len,
-			                        iss->der, iss->len)) {
-				if ((r = entry_add(e->ocsps, &e->nocsps, vd->ocsps[k].data, vd->ocsps[k].len)) != 0)
-					return r;
-				found = true;
-			}
-		}
-		for (k = 0; k < o->nocsps; k++) {
-			if (formats_ocsp_covers(o->ocsps[k].data, o->ocsps[k].len, x->der, x->len, iss->der,
-			                        iss->len)) {
-				if ((r = entry_add(e->ocsps, &e->nocsps, o->ocsps[k].data, o->ocsps[k].len)) != 0)
-					return r;
-				found = true;
-			}
-		}
-		for (k = 0; !found && k < o->ncrls; k++) {
-			if (formats_crl_covers(o->crls[k].data, o->crls[k].len, x->der, x->len, iss->der,
-			                       iss->len)) {
-				if ((r = entry_add(e->crls, &e->ncrls, o->crls[k].data, o->crls[k].len)) != 0)
-					return r;
-				found = true;
-			}
-		}
-		for (k = 0; !found && k < vd->ncrls; k++) {
-			if (formats_crl_covers(vd->crls[k].data, vd->crls[k].len, x->der, x->len, iss->der,
-			                       iss->len)) {
-				if ((r = entry_add(e->crls, &e->ncrls, vd->crls[k].data, vd->crls[k].len)) != 0)
-					return r;
-				found = true;
-			}
-		}
-		for (k = 0; !found && k < pool->ncrl; k++) {
-			if (formats_crl_covers(pool->crl[k], pool->crl_len[k], x->der, x->len, iss->der,
-			                       iss->len)) {
-				if ((r = entry_add(e->crls, &e->ncrls, pool->crl[k], pool->crl_len[k])) != 0)
-					return r;
-				found = true;
-			}
-		}
+		for (k = 0; r == 0 && !found && k < vd->nocsps; k++)
+			r = consider(e, true, vd->ocsps[k].data, vd->ocsps[k].len, x, iss, &found);
+		for (k = 0; r == 0 && k < o->nocsps; k++)
+			r = consider(e, true, o->ocsps[k].data, o->ocsps[k].len, x, iss, &found);
+		for (k = 0; r == 0 && !found && k < o->ncrls; k++)
+			r = consider(e, false, o->crls[k].data, o->crls[k].len, x, iss, &found);
+		for (k = 0; r == 0 && !found && k < vd->ncrls; k++)
+			r = consider(e, false, vd->crls[k].data, vd->crls[k].len, x, iss, &found);
+		for (k = 0; r == 0 && !found && k < pool->ncrl; k++)
+			r = consider(e, false, pool->crl[k], pool->crl_len[k], x, iss, &found);
+		if (r != 0)
+			return r;
 		if (!found)
 			return cli_fail(c, INK_ERR_NOT_FOUND, "no revocation data for a certificate of "
 			                "signature %zu%s%s (give it with --ocsp or --crl)", which,

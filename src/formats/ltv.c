@@ -245,6 +245,28 @@ out:
 	return r;
 }
 
+/* A certificate and its issuer from DER; false (nothing to free) when either is not one. */
+static bool
+pair_read(const uint8_t *cert, size_t cert_len, const uint8_t *issuer, size_t issuer_len,
+          X509 **x, X509 **iss)
+{
+	const unsigned char *p;
+
+	*x = *iss = NULL;
+	if (cert_len > LONG_MAX || issuer_len > LONG_MAX)
+		return false;
+	p = cert;
+	if ((*x = d2i_X509(NULL, &p, (long)cert_len)) == NULL)
+		return false;
+	p = issuer;
+	if ((*iss = d2i_X509(NULL, &p, (long)issuer_len)) == NULL) {
+		X509_free(*x);
+		*x = NULL;
+		return false;
+	}
+	return true;
+}
+
 bool
 formats_crl_covers(const uint8_t *crl_der, size_t crl_len, const uint8_t *cert, size_t cert_len,
                    const uint8_t *issuer, size_t issuer_len)
@@ -255,16 +277,11 @@ formats_crl_covers(const uint8_t *crl_der, size_t crl_len, const uint8_t *cert, 
 	EVP_PKEY *pk;
 	bool yes = false;
 
-	if (crl_len > LONG_MAX || cert_len > LONG_MAX || issuer_len > LONG_MAX)
+	if (crl_len > LONG_MAX || !pair_read(cert, cert_len, issuer, issuer_len, &x, &iss))
 		return false;
 	p = crl_der;
-	if ((crl = d2i_X509_CRL(NULL, &p, (long)crl_len)) == NULL)
-		goto out;
-	p = cert;
-	if ((x = d2i_X509(NULL, &p, (long)cert_len)) == NULL)
-		goto out;
-	p = issuer;
-	if ((iss = d2i_X509(NULL, &p, (long)issuer_len)) == NULL || (pk = X509_get0_pubkey(iss)) == NULL)
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)crl_len)) == NULL ||
+	    (pk = X509_get0_pubkey(iss)) == NULL)
 		goto out;
 	yes = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) == 0 &&
 	      X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(iss)) == 0 &&
@@ -289,18 +306,12 @@ formats_ocsp_covers(const uint8_t *resp, size_t resp_len, const uint8_t *cert, s
 	int status = -1, reason = 0;
 	bool yes = false;
 
-	if (resp_len > LONG_MAX || cert_len > LONG_MAX || issuer_len > LONG_MAX)
+	if (resp_len > LONG_MAX || !pair_read(cert, cert_len, issuer, issuer_len, &x, &iss))
 		return false;
 	p = resp;
 	if ((or = d2i_OCSP_RESPONSE(NULL, &p, (long)resp_len)) == NULL ||
 	    OCSP_response_status(or) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
-	    (br = OCSP_response_get1_basic(or)) == NULL)
-		goto out;
-	p = cert;
-	if ((x = d2i_X509(NULL, &p, (long)cert_len)) == NULL)
-		goto out;
-	p = issuer;
-	if ((iss = d2i_X509(NULL, &p, (long)issuer_len)) == NULL ||
+	    (br = OCSP_response_get1_basic(or)) == NULL ||
 	    (id = OCSP_cert_to_id(EVP_sha1(), x, iss)) == NULL)
 		goto out;
 	/* The responder's signature is the verifier's to judge; a response of another hash of

@@ -28,6 +28,9 @@
 #   tokfile NAME TOKEN   TOKEN into $T/NAME.tok (0600), for the CLI's --token-file
 #   icli NAME ARGS...    the inkan CLI against $URL with $T/NAME.tok; sets RC OUT ERR
 #   check_no_secrets_in FILE   no password, TOTP seed or token recorded so far appears in FILE
+#   ocsp_proxy           start ocsp_http_proxy.py (plain HTTP on loopback in front of inkand's
+#                        /ocsp, /ca/crl, /ca/arl); sets PROXY_URL; point it at $URL afterwards
+#                        with proxy_target
 #   finish               final checks (no secret in the log, no sanitizer report), prints PASS
 
 set -uEo pipefail
@@ -230,6 +233,16 @@ start_inkand() {
 	[ "$PORT" != 0 ] || fail "inkand.addr says port 0"
 	say "inkand pid $INKAND_PID listening on $ADDR"
 }
+
+ocsp_proxy() {
+	python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" "$DATA/tls/cert.pem" \
+		</dev/null >/dev/null 2>>"$T/proxy.log" &
+	local i
+	for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
+	[ -s "$T/ocsp-port" ] || fail "the OCSP proxy did not start"
+	PROXY_URL="http://127.0.0.1:$(cat "$T/ocsp-port")"
+}
+proxy_target() { printf '%s\n' "$URL" >"$T/ocsp-target"; }
 
 stop_inkand() {
 	[ -n "$INKAND_PID" ] || return 0

@@ -9,15 +9,14 @@
 command -v pdfsig >/dev/null && command -v certutil >/dev/null && command -v qpdf >/dev/null ||
 	fail "poppler-utils, libnss3-tools and qpdf are needed (scripts/deps.sh test installs them)"
 
-init_data
+# The CA certificates are made at init: their URLs (the issuing CA's ARL) name the proxy too.
+ocsp_proxy
+printf 'ca_base_url = %s\n' "$PROXY_URL" >"$T/init.conf"
+init_data --config "$T/init.conf"
 fast_argon2
-python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" "$DATA/tls/cert.pem" \
-	</dev/null >/dev/null 2>>"$LOG" &
-for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
-[ -s "$T/ocsp-port" ] || fail "the OCSP proxy did not start"
-conf ca_base_url "http://127.0.0.1:$(cat "$T/ocsp-port")"
+conf ca_base_url "$PROXY_URL"
 start_inkand
-printf '%s\n' "$URL" >"$T/ocsp-target"
+proxy_target
 
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
 ro=$(mkactive "$so" ro1 registration_officer)
