@@ -144,12 +144,23 @@ struct formats_pdf;
 
 #define FORMATS_PDF_CONTENTS_DEFAULT 32768   /* bytes of CMS the /Contents placeholder holds */
 
+/* A visible signature: where its widget is and the text its appearance shows. */
+#define FORMATS_PDF_LINES_MAX 4
+struct formats_pdf_visible {
+	int page;                      /* 1 for the first */
+	double x, y, w, h;             /* the rectangle, in points from the page's lower left */
+	const char *lines[FORMATS_PDF_LINES_MAX + 1]; /* UTF-8, NULL-terminated: shown in
+	                                * Helvetica, WinAnsiEncoding; other scripts as '?' */
+};
+
 /* What the update holds. */
 struct formats_pdf_opts {
 	size_t contents_max;           /* bytes of CMS (or token) the /Contents placeholder holds */
 	int64_t when;                  /* /M of a signature, seconds since the epoch */
 	bool doc_timestamp;            /* a document time-stamp (/Type /DocTimeStamp, /SubFilter
 	                                * /ETSI.RFC3161, PAdES B-LTA) instead of a signature */
+	const struct formats_pdf_visible *visible; /* NULL: invisible (a signature only) */
+	const char *name, *reason;     /* /Name and /Reason of a signature (UTF-8), or NULL */
 };
 
 /* Copies in_path to out_path and appends an incremental update (signature dictionary with
@@ -170,6 +181,9 @@ int formats_pdf_embed(struct formats_pdf *p, const uint8_t *cms, size_t len) INK
 void formats_pdf_free(struct formats_pdf *p);
 /* True when the file starts like a PDF ("%PDF-"). */
 bool formats_is_pdf(const char *path);
+/* The subject's common name of a certificate (DER) as UTF-8 into out[outsz] (cut short when
+ * longer), for a visible signature; INK_ERR_INVALID when there is none. */
+int formats_cert_name(const uint8_t *cert, size_t len, char *out, size_t outsz) INK_WUR;
 
 /* ---- PAdES long-term (B-LT, B-LTA): the document security store ---- */
 

@@ -77,4 +77,13 @@ char *pdfu_unparse(qpdf_data q, qpdf_oh oh, bool resolved);
 int pdfu_dict_with(qpdf_data q, qpdf_oh dict, const char *key, const char *extra,
                    const char *more, char **out) INK_WUR;
 
+/* ---- a visible signature's appearance (pdfappear.c) ---- */
+
+/* The next code point of UTF-8 text at *s (which advances); U+FFFD for a malformed sequence. */
+uint32_t pdf_utf8_next(const unsigned char **s);
+
+/* Writes the Helvetica font and the form XObject that shows v's text in a frame of v's size;
+ * *xobj_id is the XObject for the widget's /AP /N. */
+int pdf_appearance(struct pdfu *u, const struct formats_pdf_visible *v, int *xobj_id) INK_WUR;
+
 #endif

@@ -45,20 +45,33 @@ formats_is_pdf(const char *path)
 /* The signature field's new widget and the objects it changes: the first page's /Annots,
  * and the catalog's /AcroForm (or an indirect AcroForm alone). */
 static int
-field_objects(struct pdfu *u, int sig_id, int field_id, bool doc_ts)
+field_objects(struct pdfu *u, int sig_id, int field_id, const struct formats_pdf_opts *o)
 {
 	qpdf_data q = u->q;
 	qpdf_oh root = qpdf_get_root(q), page = 0, acro;
 	char *page_txt = NULL, *cat_txt = NULL, *acro_txt = NULL, *more = NULL;
-	char field[512], ref[48], pref[48] = "";
-	int npages, nfields = 0, r = INK_ERR_INVALID;
+	char field[640], ref[48], pref[48] = "", rect[160] = "/Rect [0 0 0 0]";
+	const struct formats_pdf_visible *v = o->visible;
+	int npages, nfields = 0, ap = 0, r = INK_ERR_INVALID;
 	size_t cap;
 
 	if ((npages = qpdf_get_num_pages(q)) < 0)
 		return INK_ERR_INVALID;
-	/* The field's widget goes on the first page; a document without pages gets the field alone. */
-	if (npages > 0)
+	/* The field's widget goes on the first page (a visible one on its page); a document
+	 * without pages gets the field alone. */
+	if (v != NULL) {
+		if (v->page < 1 || v->page > npages || !(v->w >= 1 && v->w <= 14400) ||
+		    !(v->h >= 1 && v->h <= 14400) || !(v->x >= -14400 && v->x <= 14400) ||
+		    !(v->y >= -14400 && v->y <= 14400))
+			return INK_ERR_INVALID;
+		if ((r = pdf_appearance(u, v, &ap)) != 0)
+			return r;
+		snprintf(rect, sizeof(rect), "/Rect [%.2f %.2f %.2f %.2f] /AP << /N %d 0 R >>", v->x,
+		         v->y, v->x + v->w, v->y + v->h, ap);
+		page = qpdf_get_page_n(q, (size_t)(v->page - 1));
+	} else if (npages > 0) {
 		page = qpdf_get_page_n(q, 0);
+	}
 	acro = qpdf_oh_get_key(q, root, "/AcroForm");
 	if (qpdf_oh_is_dictionary(q, acro) && qpdf_oh_has_key(q, acro, "/Fields") &&
 	    qpdf_oh_is_array(q, qpdf_oh_get_key(q, acro, "/Fields")))
@@ -93,9 +106,8 @@ field_objects(struct pdfu *u, int sig_id, int field_id, bool doc_ts)
 		         qpdf_oh_get_generation(q, page));
 	}
 	snprintf(field, sizeof(field),
-	         "<< /Type /Annot /Subtype /Widget /FT /Sig /T (%s%d) /V %d 0 R%s "
-	         "/Rect [0 0 0 0] /F 132 >>", doc_ts ? "DocTimeStamp" : "Signature", nfields + 1,
-	         sig_id, pref);
+	         "<< /Type /Annot /Subtype /Widget /FT /Sig /T (%s%d) /V %d 0 R%s %s /F 132 >>",
+	         o->doc_timestamp ? "DocTimeStamp" : "Signature", nfields + 1, sig_id, pref, rect);
 	if ((r = pdfu_obj(u, field_id, 0, field)) != 0)
 		goto out;
 	if (page_txt != NULL && (r = pdfu_obj(u, qpdf_oh_get_object_id(q, page),
@@ -113,6 +125,38 @@ out:
 	return r;
 }
 
+/* " /Key <FEFF...>": UTF-8 text as a PDF text string (UTF-16BE, ISO 32000-1 7.9.2.2), at most
+ * 256 code points; "" for NULL. malloc'd. */
+static char *
+text_entry(const char *key, const char *utf8)
+{
+	const unsigned char *s = (const unsigned char *)utf8;
+	char *out;
+	size_t n = 0, cap;
+	uint32_t c;
+	int k;
+
+	if (utf8 == NULL)
+		return strdup("");
+	cap = strlen(key) + 16 + 256 * 8;
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	n = (size_t)snprintf(out, cap, " %s <FEFF", key);
+	for (k = 0; *s != '\0' && k < 256; k++) {
+		c = pdf_utf8_next(&s);
+		if (c < 0x20)
+			c = 0xfffd;
+		if (c > 0xffff)
+			n += (size_t)snprintf(out + n, cap - n, "%04X%04X",
+			                      (unsigned)(0xd800 + ((c - 0x10000) >> 10)),
+			                      (unsigned)(0xdc00 + ((c - 0x10000) & 0x3ff)));
+		else
+			n += (size_t)snprintf(out + n, cap - n, "%04X", (unsigned)c);
+	}
+	snprintf(out + n, cap - n, ">");
+	return out;
+}
+
 int
 formats_pdf_prepare(const char *in_path, const char *out_path, const struct formats_pdf_opts *o,
                     struct formats_pdf **out)
@@ -120,19 +164,22 @@ formats_pdf_prepare(const char *in_path, const char *out_path, const struct form
 	struct formats_pdf *p = NULL;
 	struct pdfu u;
 	int sig_id, field_id, r;
-	char date[40] = "", *zeros = NULL;
+	char date[40] = "", *zeros = NULL, *name = NULL, *reason = NULL;
 	struct tm tm;
 	time_t t = (time_t)o->when;
 	off_t at;
 
 	*out = NULL;
-	if (o->contents_max == 0 || o->contents_max > PDF_CONTENTS_MAX)
+	if (o->contents_max == 0 || o->contents_max > PDF_CONTENTS_MAX ||
+	    (o->doc_timestamp && (o->visible != NULL || o->name != NULL || o->reason != NULL)))
 		return INK_ERR_INVALID;
 	if ((r = pdfu_begin(&u, in_path, out_path)) != 0)
 		goto out;
 	r = INK_ERR_ALLOC;
 	if ((p = calloc(1, sizeof(*p))) == NULL || (p->path = strdup(out_path)) == NULL ||
-	    (zeros = malloc(2 * o->contents_max + 1)) == NULL)
+	    (zeros = malloc(2 * o->contents_max + 1)) == NULL ||
+	    (name = text_entry("/Name", o->name)) == NULL ||
+	    (reason = text_entry("/Reason", o->reason)) == NULL)
 		goto out;
 	memset(zeros, '0', 2 * o->contents_max);
 	zeros[2 * o->contents_max] = '\0';
@@ -150,9 +197,9 @@ formats_pdf_prepare(const char *in_path, const char *out_path, const struct form
 	if ((r = pdfu_mark(&u, sig_id, 0)) != 0)
 		goto out;
 	r = INK_ERR_IO;
-	if (fprintf(u.f, "%d 0 obj\n<< /Type /%s /Filter /Adobe.PPKLite /SubFilter /%s%s /ByteRange ",
+	if (fprintf(u.f, "%d 0 obj\n<< /Type /%s /Filter /Adobe.PPKLite /SubFilter /%s%s%s%s /ByteRange ",
 	            sig_id, o->doc_timestamp ? "DocTimeStamp" : "Sig",
-	            o->doc_timestamp ? "ETSI.RFC3161" : "ETSI.CAdES.detached", date) < 0 ||
+	            o->doc_timestamp ? "ETSI.RFC3161" : "ETSI.CAdES.detached", date, name, reason) < 0 ||
 	    (at = ftello(u.f)) < 0)
 		goto out;
 	p->br_at = (uint64_t)at;
@@ -165,7 +212,7 @@ formats_pdf_prepare(const char *in_path, const char *out_path, const struct form
 	p->contents_end = (uint64_t)at;
 	if (fprintf(u.f, " >>\nendobj\n") < 0)
 		goto out;
-	if ((r = field_objects(&u, sig_id, field_id, o->doc_timestamp)) != 0 ||
+	if ((r = field_objects(&u, sig_id, field_id, o)) != 0 ||
 	    (r = pdfu_end(&u, &p->size)) != 0)
 		goto out;
 	r = INK_ERR_IO;
@@ -190,6 +237,8 @@ formats_pdf_prepare(const char *in_path, const char *out_path, const struct form
 out:
 	pdfu_free(&u);
 	free(zeros);
+	free(name);
+	free(reason);
 	formats_pdf_free(p);
 	return r;
 }

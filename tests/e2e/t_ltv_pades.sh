@@ -25,8 +25,11 @@ bob=$(mkactive "$ro" bob signer)
 PIN=pin-Harbor-5528
 add_secret "$PIN"
 ROOT="$DATA/ca/root.pem"
+# A signer whose name WinAnsi cannot show (the appearance says '?', the data keep the name).
+yamada=$(mkactive "$ro" yamada signer '{"display_name": "山田 太郎"}')
 mkkey "$alice" P-256 >/dev/null
 mkkey "$bob" RSA-3072 >/dev/null
+mkkey "$yamada" P-256 >/dev/null
 
 # sign USER TOKEN FILE ARGS...: inkan sign with PIN and OTP from the environment.
 sign() {
@@ -196,10 +199,52 @@ python3 "$INKAN_SRC/tests/e2e/pdf_forge.py" update "$T/lt.pdf" "$T/tampered.pdf"
 	--zstream "$ocsp_a" "" "$T/bob-ocsp.der" "${crl_args[@]}" || fail "pdf_forge update"
 qpdf --check "$T/tampered.pdf" >/dev/null 2>&1 || fail "tampered.pdf is not a clean PDF"
 
+# ---- a visible signature (B-LTA): the text appearance in its rectangle, rendered ----
+sign alice "$alice" "$T/page.pdf" --level B-LTA --visible 1,40,700,300,70 --reason 'Approved (clause 4), über-checked' --output "$T/vis.pdf"
+sign yamada "$yamada" "$T/vis.pdf" --visible 1,40,600,300,50 --output "$T/vis2.pdf"
+pdfsig_ok "$T/vis2.pdf" 2
+grep -q 'Signer full Distinguished Name: .*CN=山田 太郎' "$T/pdfsig.out" || grep -q '山田 太郎' "$T/pdfsig.out" ||
+	fail "pdfsig does not name the signer 山田 太郎: $(cat "$T/pdfsig.out")"
+qpdf --qdf --object-streams=disable "$T/vis2.pdf" "$T/vis2.qdf" 2>/dev/null || [ $? = 3 ] || fail "qpdf --qdf vis2.pdf"
+grep -aq '(Signed by Test alice) Tj' "$T/vis2.qdf" && grep -aq '(Reason: Approved \\(clause 4\\), \\374ber-checked) Tj' "$T/vis2.qdf" ||
+	fail "the appearance of alice's signature does not show her name and the reason"
+grep -aq '(Signed by ?? ??) Tj' "$T/vis2.qdf" || fail "a name outside WinAnsi is not shown as '?'"
+grep -aqi '/Name <FEFF5C7175300020592A90CE>' "$T/vis2.qdf" || fail "the signature dictionary's /Name is not 山田 太郎 in UTF-16BE"
+pdftoppm -r 72 -gray -f 1 -l 1 "$T/page.pdf" "$T/base" && pdftoppm -r 72 -gray -f 1 -l 1 "$T/vis2.pdf" "$T/vis" ||
+	fail "pdftoppm cannot render the page"
+python3 - "$T/base-1.pgm" "$T/vis-1.pgm" >"$T/render.out" 2>&1 <<'PY' || fail "rendering: $(cat "$T/render.out")"
+import sys
+def pgm(path):
+    data = open(path, "rb").read()
+    parts = data.split(maxsplit=4)
+    assert parts[0] == b"P5", parts[0]
+    w, h = int(parts[1]), int(parts[2])
+    return w, h, parts[4][:w * h]
+w, h, a = pgm(sys.argv[1])
+w2, h2, b = pgm(sys.argv[2])
+assert (w, h) == (w2, h2), "page sizes differ"
+# The rectangles in points (72 dpi: pixels), y from the bottom: (40, 700, 300, 70), (40, 600, 300, 50).
+rects = [(40, h - 770, 340, h - 700), (40, h - 650, 340, h - 600)]
+inside = [0, 0]
+for y in range(h):
+    for x in range(w):
+        if a[y * w + x] != b[y * w + x]:
+            hit = [i for i, (x0, y0, x1, y1) in enumerate(rects) if x0 - 2 <= x <= x1 + 2 and y0 - 2 <= y <= y1 + 2]
+            if not hit:
+                sys.exit("pixel (%d, %d) changed outside the signature rectangles" % (x, y))
+            inside[hit[0]] += 1
+for i, n in enumerate(inside):
+    # a filled frame: at least its area's border and some glyphs differ from the white page
+    if n < 1000:
+        sys.exit("rectangle %d: only %d pixels drawn" % (i, n))
+print(inside)
+PY
+ok "visible signatures (B-LTA, and a second one over it): Helvetica text appearance in the rectangle (name from the certificate, time, reason with (, ) and ü in WinAnsi; a Japanese name shown as '?', kept in UTF-16 in /Name), pdfsig valid and names 山田 太郎, pdftoppm draws inside the rectangles only: $(cat "$T/render.out") pixels"
+
 # ---- offline: inkand stopped, no network: everything inside the files ----
 stop_inkand
 # FILE LEVELS: the levels the report names for its signatures (document time-stamps: none).
-for want in 'lt B-LT' 'lta B-LTA' 'two-lta B-LTA,B-LTA' 'two-lt B-B,B-LT' 'r1 B-LTA' 'r2 B-LTA'; do
+for want in 'vis B-LTA' 'vis2 B-LTA,B-LT' 'lt B-LT' 'lta B-LTA' 'two-lta B-LTA,B-LTA' 'two-lt B-B,B-LT' 'r1 B-LTA' 'r2 B-LTA'; do
 	read -r f levels <<<"$want"
 	verify_offline "$T/$f.pdf"
 	got=$(jq -r '[.signatures[] | select(.format == "pades") | .level] | join(",")' "$T/v.json")
