@@ -85,12 +85,14 @@ struct verify_times {
 struct verify_revdata {
 	STACK_OF(X509_CRL) *crls;
 	STACK_OF(OCSP_BASICRESP) *ocsps;
+	STACK_OF(X509) *certs;        /* a PDF's DSS /Certs: intermediates for any chain (or NULL) */
 };
 int revdata_init(struct verify_revdata *rd) INK_WUR;
 void revdata_free(struct verify_revdata *rd);
 /* Adds the CRLs and OCSP responses of si's revocation attributes to rd (malformed: a warning). */
 void revdata_from_signer(CMS_SignerInfo *si, struct verify_revdata *rd, struct verify_issues *is);
-/* Adds the CRLs and OCSP responses of a PDF's /DSS (q: pdfq_open) to rd; returns how many. */
+/* Adds the CRLs, OCSP responses and certificates of a PDF's /DSS (q: pdfq_open) to rd; returns
+ * how many. */
 size_t dss_read(qpdf_data q, struct verify_revdata *rd);
 /* Parses an OCSPResponse (successful, basic) or a BasicOCSPResponse, DER or PEM/base64, into dst. */
 int ocsp_parse_into(STACK_OF(OCSP_BASICRESP) *dst, const uint8_t *data, size_t len) INK_WUR;

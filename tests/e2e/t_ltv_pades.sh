@@ -241,6 +241,43 @@ print(inside)
 PY
 ok "visible signatures (B-LTA, and a second one over it): Helvetica text appearance in the rectangle (name from the certificate, time, reason with (, ) and ü in WinAnsi; a Japanese name shown as '?', kept in UTF-16 in /Name), pdfsig valid and names 山田 太郎, pdftoppm draws inside the rectangles only: $(cat "$T/render.out") pixels"
 
+# ---- anyone's PDF: signed with openssl (the CMS carries the signer's certificate alone) under
+# an intermediate CA of another PKI; extended offline with that CA's certificate and the CRLs ----
+mkdir -p "$T/pki" && (
+	cd "$T/pki"
+	printf '[req]\ndistinguished_name = dn\n[dn]\n[ca]\nbasicConstraints = critical, CA:true\nkeyUsage = critical, keyCertSign, cRLSign\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n[ee]\nbasicConstraints = critical, CA:false\nkeyUsage = critical, digitalSignature, nonRepudiation\nauthorityKeyIdentifier = keyid\n' >ext.cnf
+	openssl req -x509 -config ext.cnf -extensions ca -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout root.key -out root.pem -subj "/O=Other/CN=Other Root" -days 3650
+	for n in inter:root:ca signer:inter:ee; do
+		IFS=: read -r name by ext <<<"$n"
+		openssl req -new -config ext.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-keyout "$name.key" -out "$name.csr" -subj "/O=Other/CN=Other $name"
+		openssl x509 -req -in "$name.csr" -CA "$by.pem" -CAkey "$by.key" -CAcreateserial -days 3650 \
+			-extfile ext.cnf -extensions "$ext" -out "$name.pem"
+	done
+	for ca in root inter; do
+		printf '[ca]\ndefault_ca = x\n[x]\ndatabase = %s.idx\ncrlnumber = %s.crlnum\ndefault_md = sha256\ndefault_crl_days = 30\n' "$ca" "$ca" >"$ca-crl.cnf"
+		: >"$ca.idx"; echo 01 >"$ca.crlnum"
+		openssl ca -config "$ca-crl.cnf" -gencrl -cert "$ca.pem" -keyfile "$ca.key" -out "$ca.crl"
+		openssl crl -in "$ca.crl" -outform DER -out "$ca-crl.der"
+	done
+	openssl x509 -in inter.pem -outform DER -out inter.der
+	openssl x509 -in root.pem -outform DER -out root.der
+) >"$T/pki.log" 2>&1 || fail "the other PKI: $(cat "$T/pki.log")"
+python3 "$INKAN_SRC/tests/e2e/pdf_forge.py" sign "$T/page.pdf" "$T/other.pdf" --cert "$T/pki/signer.pem" \
+	--key "$T/pki/signer.key" || fail "pdf_forge sign"
+rc=0
+env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$T/pki/root.pem" "$T/other.pdf" >"$T/v.json" 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "other.pdf passes without its intermediate CA and revocation data"
+extend "$T/other.pdf" --level B-LT --offline --crl "$T/pki/root-crl.der" --crl "$T/pki/inter-crl.der" --output "$T/other-x.pdf"
+[ "$RC" != 0 ] && grep -q 'no issuer' "$T/extend.err" && [ ! -e "$T/other-x.pdf" ] ||
+	fail "extend without the intermediate: ($RC) $(cat "$T/extend.err")"
+must_extend "$T/other.pdf" --level B-LT --offline --cert "$T/pki/inter.der" --cert "$T/pki/root.der" --crl "$T/pki/root-crl.der" \
+	--crl "$T/pki/inter-crl.der" --output "$T/other-lt.pdf"
+qpdf --check "$T/other-lt.pdf" >/dev/null 2>&1 || fail "qpdf --check other-lt.pdf"
+prefix_ok "$T/other.pdf" "$T/other-lt.pdf"
+ok "anyone's PDF (openssl's CMS with the signer's certificate alone, another PKI): extend --offline refuses without the intermediate, then writes a DSS with it and both CRLs"
+
 # ---- offline: inkand stopped, no network: everything inside the files ----
 stop_inkand
 # FILE LEVELS: the levels the report names for its signatures (document time-stamps: none).
@@ -250,11 +287,15 @@ for want in 'vis B-LTA' 'vis2 B-LTA,B-LT' 'lt B-LT' 'lta B-LTA' 'two-lta B-LTA,B
 	got=$(jq -r '[.signatures[] | select(.format == "pades") | .level] | join(",")' "$T/v.json")
 	[ "$got" = "$levels" ] || fail "$f.pdf: levels $got, expected $levels"
 done
+env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$T/pki/root.pem" "$T/other-lt.pdf" >"$T/v2.json" 2>&1 ||
+	fail "other-lt.pdf (its intermediate CA only in the DSS's /Certs): $(jq -c '[.signatures[] | {indication, sub_indication, problems}]' "$T/v2.json" 2>/dev/null || cat "$T/v2.json")"
+jq -e '.signatures[0].level == "B-B" and (.signatures[0].chain | length == 3)' "$T/v2.json" >/dev/null ||
+	fail "other-lt.pdf: $(jq -c '.signatures[0] | {level, chain: [.chain[].subject]}' "$T/v2.json")"
 jq -e '[.signatures[] | select(.format == "pades-document-timestamp")] | length == 3' "$T/v.json" >/dev/null ||
 	fail "r2.pdf: the report does not list 3 document time-stamps: $(jq -c '[.signatures[] | .format]' "$T/v.json")"
 jq -e 'all(.signatures[].pdf.modifications[]?; .permitted)' "$T/v.json" >/dev/null ||
 	fail "r2.pdf: a DSS or document time-stamp update is not a permitted change: $(jq -c '[.signatures[].pdf.modifications]' "$T/v.json")"
-ok "inkan verify --offline with inkand stopped: TOTAL-PASSED for B-LT, B-LTA, the extended two-signature PDFs and the renewed LTA (3 document time-stamps), the DSS and time-stamp revisions permitted changes, each signature's level reported (a B-B signature with a DSS stays B-B; under a document time-stamp it is B-LTA)"
+ok "inkan verify --offline with inkand stopped: TOTAL-PASSED for B-LT, B-LTA, the extended two-signature PDFs and the renewed LTA (3 document time-stamps), the DSS and time-stamp revisions permitted changes, each signature's level reported (a B-B signature with a DSS stays B-B; under a document time-stamp it is B-LTA); anyone's PDF passes with its intermediate CA only in the DSS's /Certs"
 
 rc=0
 env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$ROOT" "$T/tampered.pdf" >"$T/v.json" 2>"$T/v.err" || rc=$?
