@@ -569,6 +569,41 @@ test_pades_dss(void **state)
 	assert_int_equal(formats_pdf_add_dss(d1, d2, &e, 1), INK_ERR_INVALID);
 	assert_int_not_equal(access(d2, F_OK), 0);
 	formats_pdf_signatures_free(sigs, n);
+	/* A visible signature: on an existing page only; its widget has an appearance; a document
+	 * time-stamp shows nothing. */
+	{
+		struct formats_pdf_visible v = { .page = 2, .x = 10, .y = 10, .w = 200, .h = 40,
+		                                 .lines = { "Signed by Ren\xc3\xa9 (x)", "\xe5\xb1\xb1", NULL } };
+		struct formats_pdf_opts vo = { .contents_max = 1024, .visible = &v, .name = "Ren\xc3\xa9",
+		                               .reason = "ok" };
+		char vp[128];
+		qpdf_data q;
+		qpdf_oh w;
+
+		snprintf(vp, sizeof(vp), "%s/dss-vis.pdf", p->dir);
+		assert_int_equal(formats_pdf_prepare(d1, vp, &vo, &pdf), INK_ERR_INVALID);
+		assert_int_not_equal(access(vp, F_OK), 0);
+		v.page = 1;
+		vo.doc_timestamp = true;
+		assert_int_equal(formats_pdf_prepare(d1, vp, &vo, &pdf), INK_ERR_INVALID);
+		vo.doc_timestamp = false;
+		assert_int_equal(formats_pdf_prepare(d1, vp, &vo, &pdf), 0);
+		formats_pdf_free(pdf);
+		pdf = NULL;
+		q = qpdf_init();
+		qpdf_silence_errors(q);
+		assert_int_equal(qpdf_read(q, vp, NULL), 0);
+		assert_false(qpdf_more_warnings(q));
+		w = qpdf_oh_get_array_item(q, qpdf_oh_get_key(q, qpdf_get_page_n(q, 0), "/Annots"), 1);
+		assert_true(qpdf_oh_is_stream(q, qpdf_oh_get_key(q, qpdf_oh_get_key(q, w, "/AP"), "/N")));
+		assert_int_equal((int)qpdf_oh_get_numeric_value(q, qpdf_oh_get_array_item(q,
+		                 qpdf_oh_get_key(q, w, "/Rect"), 2)), 210);
+		assert_string_equal(qpdf_oh_get_utf8_value(q, qpdf_oh_get_key(q,
+		                    qpdf_oh_get_key(q, w, "/V"), "/Name")), "Ren\xc3\xa9");
+		qpdf_cleanup(&q);
+		assert_int_equal(formats_cert_name(root, (size_t)rl, vp, sizeof(vp)), 0);
+		assert_true(strlen(vp) > 0);
+	}
 	/* Not a PDF. */
 	write_text(in, "hello");
 	sigs = NULL;
