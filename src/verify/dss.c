@@ -44,7 +44,7 @@ static int
 cert_parse_into(STACK_OF(X509) *dst, const uint8_t *data, size_t len)
 {
 	const unsigned char *p = data;
-	X509 *x;
+	X509 *x = NULL;
 
 	if (len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
 	    p != data + len) {
