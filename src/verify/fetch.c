@@ -605,3 +605,35 @@ out:
 	X509_free(xs[1]);
 	return ret;
 }
+
+int
+verify_fetch_check(bool ocsp, const uint8_t *data, size_t len, const uint8_t *cert,
+                   size_t cert_len, const uint8_t *issuer, size_t issuer_len, int64_t now,
+                   char *why, size_t whysz)
+{
+	const unsigned char *p;
+	X509 *x = NULL, *ix = NULL, *responder = NULL;
+	int r = INK_ERR_INVALID;
+
+	why[0] = '\0';
+	p = cert;
+	if (cert_len > INT32_MAX || (x = d2i_X509(NULL, &p, (long)cert_len)) == NULL ||
+	    p != cert + cert_len) {
+		snprintf(why, whysz, "the certificate is not one (DER)");
+		goto out;
+	}
+	p = issuer;
+	if (issuer_len > INT32_MAX || (ix = d2i_X509(NULL, &p, (long)issuer_len)) == NULL ||
+	    p != issuer + issuer_len) {
+		snprintf(why, whysz, "the issuer's certificate is not one (DER)");
+		goto out;
+	}
+	r = ocsp ? fetch_check_ocsp(data, len, x, ix, NULL, now, &responder, why, whysz) :
+	           fetch_check_crl(data, len, ix, now, why, whysz);
+out:
+	ERR_clear_error();
+	X509_free(responder);
+	X509_free(x);
+	X509_free(ix);
+	return r;
+}

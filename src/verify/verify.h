@@ -129,6 +129,12 @@ int verify_fetch_chain(struct verify_fetch *f, const struct verify_blob *certs, 
 int verify_fetch_cert(struct verify_fetch *f, const struct verify_blob *cert,
                       const struct verify_blob *issuer, struct verify_vdata *out, char *err,
                       size_t errsz) INK_WUR;
+/* The check verify_fetch_chain() makes of what a URL served about cert (DER), issued by issuer
+ * (DER), at time now: an OCSPResponse (ocsp true; no nonce is looked for, there was no request)
+ * or a CRL (DER). 0 when it would be kept; INK_ERR_INVALID with why[] otherwise. */
+int verify_fetch_check(bool ocsp, const uint8_t *data, size_t len, const uint8_t *cert,
+                       size_t cert_len, const uint8_t *issuer, size_t issuer_len, int64_t now,
+                       char *why, size_t whysz) INK_WUR;
 
 /* ---- the service's own CA: its current status decides (docs/verify.md) ---- */
 

@@ -171,6 +171,10 @@ ltv_seeds
 # ---- audit bundles and proofs (fuzz_audit) ----
 q "$seed_audit" "$C/audit"
 
+# ---- fetched revocation data (fuzz_fetched): a PKI of its own ----
+rm -rf "${C:?}/fetched"
+sh "$here/make_corpus_fetched.sh" "$C/fetched"
+
 # ---- JSON request bodies (fuzz_json) ----
 j() { printf '%s' "$2" >"$C/json/$1.json"; }
 j authorize '{"credentialID":"c1","numSignatures":2,"hashes":["q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJo=","AAAA"],"hashAlgorithmOID":"2.16.840.1.101.3.4.2.1","PIN":"1234","OTP":"123456","clientData":"x"}'
