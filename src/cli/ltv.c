@@ -76,13 +76,17 @@ entry_add(struct formats_blob *v, size_t *n, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Adds an OCSP response (ocsp) or a CRL to e when it speaks for x, issued by iss. */
+/* Adds an OCSP response (ocsp) or a CRL to e when it speaks for x (issued by iss) now, as the
+ * fetch module checks what a URL serves: about x, signed by iss or a responder it authorised,
+ * current. */
 static int
 consider(struct ltv_entry *e, bool ocsp, const uint8_t *d, size_t len,
          const struct formats_ltv_cert *x, const struct formats_ltv_cert *iss, bool *found)
 {
-	if (!(ocsp ? formats_ocsp_covers : formats_crl_covers)(d, len, x->der, x->len, iss->der,
-	                                                        iss->len))
+	char why[256];
+
+	if (verify_fetch_check(ocsp, d, len, x->der, x->len, iss->der, iss->len, ink_now(), why,
+	                       sizeof(why)) != 0)
 		return 0;
 	*found = true;
 	return ocsp ? entry_add(e->ocsps, &e->nocsps, d, len) : entry_add(e->crls, &e->ncrls, d, len);

@@ -240,13 +240,6 @@ struct formats_ltv {
 int formats_ltv_chains(const uint8_t *cms, size_t len, const struct formats_blob *extra,
                        size_t nextra, struct formats_ltv *out) INK_WUR;
 void formats_ltv_free(struct formats_ltv *l);
-/* Whether the OCSPResponse (DER, successful) answers good or revoked for cert (issued by issuer)
- * in a CertID of SHA-1 (as responders answer). */
-bool formats_ocsp_covers(const uint8_t *resp, size_t resp_len, const uint8_t *cert,
-                         size_t cert_len, const uint8_t *issuer, size_t issuer_len);
-/* Whether the CRL (DER) was issued by issuer (name and signature) and so speaks for cert. */
-bool formats_crl_covers(const uint8_t *crl, size_t crl_len, const uint8_t *cert, size_t cert_len,
-                        const uint8_t *issuer, size_t issuer_len);
 
 /* ---- RFC 3161 time-stamps: the client side ---- */
 

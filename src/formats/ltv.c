@@ -1,12 +1,11 @@
 /* ltv: what a signature's long-term validation data must cover (ETSI EN 319 102-1, EN 319
  * 142-1 B-LT) — the chains of its signer and of its time-stamps' signers, built from the
- * certificates the signature and its tokens carry and any the caller adds — and whether a CRL
- * speaks for a certificate. Collecting the data (OCSP, CRLs) is the caller's business. */
+ * certificates the signature and its tokens carry and any the caller adds. Collecting the
+ * data (OCSP, CRLs) and checking it is the caller's business (verify/fetch.c). */
 #include "formats/formats_int.h"
 
 #include <openssl/cms.h>
 #include <openssl/err.h>
-#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,87 +242,4 @@ out:
 	sk_X509_pop_free(signers, X509_free);
 	sk_X509_pop_free(done, X509_free);
 	return r;
-}
-
-/* A certificate and its issuer from DER; false (nothing to free) when either is not one. */
-static bool
-pair_read(const uint8_t *cert, size_t cert_len, const uint8_t *issuer, size_t issuer_len,
-          X509 **x, X509 **iss)
-{
-	const unsigned char *p;
-
-	*x = *iss = NULL;
-	if (cert_len > LONG_MAX || issuer_len > LONG_MAX)
-		return false;
-	p = cert;
-	if ((*x = d2i_X509(NULL, &p, (long)cert_len)) == NULL)
-		return false;
-	p = issuer;
-	if ((*iss = d2i_X509(NULL, &p, (long)issuer_len)) == NULL) {
-		X509_free(*x);
-		*x = NULL;
-		return false;
-	}
-	return true;
-}
-
-bool
-formats_crl_covers(const uint8_t *crl_der, size_t crl_len, const uint8_t *cert, size_t cert_len,
-                   const uint8_t *issuer, size_t issuer_len)
-{
-	const unsigned char *p;
-	X509_CRL *crl = NULL;
-	X509 *x = NULL, *iss = NULL;
-	EVP_PKEY *pk;
-	bool yes = false;
-
-	if (crl_len > LONG_MAX || !pair_read(cert, cert_len, issuer, issuer_len, &x, &iss))
-		return false;
-	p = crl_der;
-	if ((crl = d2i_X509_CRL(NULL, &p, (long)crl_len)) == NULL ||
-	    (pk = X509_get0_pubkey(iss)) == NULL)
-		goto out;
-	yes = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(x)) == 0 &&
-	      X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(iss)) == 0 &&
-	      X509_CRL_verify(crl, pk) == 1;
-out:
-	ERR_clear_error();
-	X509_CRL_free(crl);
-	X509_free(x);
-	X509_free(iss);
-	return yes;
-}
-
-bool
-formats_ocsp_covers(const uint8_t *resp, size_t resp_len, const uint8_t *cert, size_t cert_len,
-                    const uint8_t *issuer, size_t issuer_len)
-{
-	const unsigned char *p;
-	OCSP_RESPONSE *or = NULL;
-	OCSP_BASICRESP *br = NULL;
-	OCSP_CERTID *id = NULL;
-	X509 *x = NULL, *iss = NULL;
-	int status = -1, reason = 0;
-	bool yes = false;
-
-	if (resp_len > LONG_MAX || !pair_read(cert, cert_len, issuer, issuer_len, &x, &iss))
-		return false;
-	p = resp;
-	if ((or = d2i_OCSP_RESPONSE(NULL, &p, (long)resp_len)) == NULL ||
-	    OCSP_response_status(or) != OCSP_RESPONSE_STATUS_SUCCESSFUL ||
-	    (br = OCSP_response_get1_basic(or)) == NULL ||
-	    (id = OCSP_cert_to_id(EVP_sha1(), x, iss)) == NULL)
-		goto out;
-	/* The responder's signature is the verifier's to judge; a response of another hash of
-	 * the CertID is not recognised here. */
-	yes = OCSP_resp_find_status(br, id, &status, &reason, NULL, NULL, NULL) == 1 &&
-	      status != V_OCSP_CERTSTATUS_UNKNOWN;
-out:
-	ERR_clear_error();
-	OCSP_CERTID_free(id);
-	OCSP_BASICRESP_free(br);
-	OCSP_RESPONSE_free(or);
-	X509_free(x);
-	X509_free(iss);
-	return yes;
 }
