@@ -2,8 +2,8 @@
  * time-stamp of a PDF gets the certificates of its chains and revocation data for each of
  * them in the document security store (a further incremental update), then, for B-LTA, a
  * document time-stamp over the whole file. Revocation data: what the caller supplies, and
- * unless offline what the certificates' own URLs give (verify_fetch_chain: OCSP preferred,
- * CRL otherwise) and the service's current CRLs. */
+ * unless offline what each certificate's own URLs give (verify_fetch_cert: OCSP preferred,
+ * CRL otherwise) and the service's current CRLs, each checked as the fetch module checks. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -16,15 +16,17 @@
 
 /* Bytes the document time-stamp's /Contents holds: a token with its TSA's chain. */
 #define LTV_TOKEN_MAX 16384
+/* Blobs of each kind in one signature's VRI entry at most. */
+#define LTV_ENTRY_MAX 64
 
 /* Everything gathered for one signature's VRI entry (pointers into the pool and the chains). */
 struct ltv_entry {
-	struct formats_blob certs[64], ocsps[64], crls[64];
+	struct formats_blob certs[LTV_ENTRY_MAX], ocsps[LTV_ENTRY_MAX], crls[LTV_ENTRY_MAX];
 	size_t ncerts, nocsps, ncrls;
 	struct verify_vdata fetched[FORMATS_LTV_CERTS_MAX];   /* per certificate; owned */
 };
 
-/* The data at hand: supplied by the caller and the service's CRLs, owned here. */
+/* The service's current CRLs, owned here. */
 struct ltv_pool {
 	uint8_t *crl[8];
 	size_t crl_len[8];
@@ -69,7 +71,7 @@ entry_add(struct formats_blob *v, size_t *n, const uint8_t *p, size_t len)
 {
 	if (entry_has(v, *n, p, len))
 		return 0;
-	if (*n == 64)
+	if (*n == LTV_ENTRY_MAX)
 		return INK_ERR_TOO_LARGE;
 	v[*n].data = p;
 	v[(*n)++].len = len;
