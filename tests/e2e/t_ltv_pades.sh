@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # t_ltv_pades: PAdES long-term signatures end to end — `inkan sign --level B-LT|B-LTA` and
-# `inkan extend` (DSS with /Certs /OCSPs /CRLs /VRI, document time-stamps, renewal) against the
-# real daemon, its OCSP responder (through a plain-HTTP proxy on loopback, as pdfsig's NSS asks
-# over HTTP only) and its TSA; every file checked with tools we did not write (qpdf --check,
-# pdfsig, openssl ts -verify) and with `inkan verify --offline` while inkand is stopped.
+# `inkan extend` (DSS with /Certs /OCSPs /CRLs /VRI, document time-stamps, renewal; PDFs with two
+# signatures; anyone's PDF of another PKI extended offline) and visible signatures against the
+# real daemon, its OCSP responder and CRLs (through a plain-HTTP proxy on loopback, as pdfsig's
+# NSS asks over HTTP only) and its TSA; every file checked with tools we did not write (qpdf
+# --check, pdfsig, openssl ts -verify, pdftoppm) and with `inkan verify --offline` while inkand
+# is stopped: levels, a tampered DSS, changed bytes under the document time-stamps.
 . "$(dirname "$0")/lib.sh"
 
 command -v pdfsig >/dev/null && command -v certutil >/dev/null && command -v qpdf >/dev/null ||
@@ -305,8 +307,11 @@ jq -e '.signatures[0].indication == "INDETERMINATE" and .signatures[0].sub_indic
 ok "a tampered DSS (alice's OCSP response replaced by bob's, her CA's CRL by the root's) does not pass: INDETERMINATE/TRY_LATER"
 
 # Any earlier byte changed in a renewed LTA fails: in the signed revision, in the first DSS.
+# Offsets: the signed revision, the first DSS, inside the first document time-stamp's token,
+# the second DSS (after the first time-stamp's revision).
 sz=$(stat -c %s "$T/xs.pdf")
-for off in 20 $((sz + 200)); do
+read -r a1 b1 c1 d1 <<<"${R[1]}"
+for off in 20 $((sz + 200)) $((b1 + 301)) $((c1 + d1 + 150)); do
 	cp "$T/r2.pdf" "$T/bad.pdf"
 	orig=$(dd if="$T/bad.pdf" bs=1 skip="$off" count=1 status=none | od -An -tx1 | tr -d ' ')
 	printf "\\x$( [ "$orig" = 41 ] && echo 42 || echo 41)" | dd of="$T/bad.pdf" bs=1 seek="$off" conv=notrunc status=none
@@ -321,6 +326,6 @@ for off in 20 $((sz + 200)); do
 	openssl ts -verify -token_in -in "$T/tok.der" -data "$T/range.bin" -CAfile "$ROOT" -untrusted "$DATA/ca/chain.pem" >/dev/null 2>&1 &&
 		fail "openssl ts -verify accepts the last document time-stamp over a changed byte at $off"
 done
-ok "a byte changed in the signed revision or in the first DSS of a renewed LTA: inkan verify fails, openssl ts -verify refuses the last document time-stamp"
+ok "a byte changed in the signed revision, the first DSS, the first document time-stamp's token or the second DSS of a renewed LTA: inkan verify fails, openssl ts -verify refuses the last document time-stamp"
 
 finish
