@@ -199,7 +199,7 @@ struct formats_pdf_sig {
 };
 /* The signatures of the PDF at path (its signature fields' values, through the AcroForm's
  * /Fields and their /Kids), in no particular order. INK_ERR_INVALID for a file that is not a
- * readable, unencrypted PDF; *n 0 when it holds no signature. */
+ * readable, unencrypted PDF (one qpdf must repair included); *n 0 when it holds no signature. */
 int formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n) INK_WUR;
 void formats_pdf_signatures_free(struct formats_pdf_sig *s, size_t n);
 

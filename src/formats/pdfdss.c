@@ -136,7 +136,7 @@ formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n
 		return INK_ERR_ALLOC;
 	qpdf_silence_errors(w.q);
 	qpdf_set_suppress_warnings(w.q, QPDF_TRUE);
-	if (qpdf_read(w.q, path, NULL) != 0 || qpdf_is_encrypted(w.q))
+	if (qpdf_read(w.q, path, NULL) != 0 || qpdf_more_warnings(w.q) || qpdf_is_encrypted(w.q))
 		goto out;
 	if ((w.v = calloc(DSS_SIGS_MAX, sizeof(*w.v))) == NULL) {
 		r = INK_ERR_ALLOC;
@@ -146,6 +146,9 @@ formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n
 	nf = qpdf_oh_is_array(w.q, fields) ? qpdf_oh_get_array_n_items(w.q, fields) : 0;
 	for (i = 0, r = 0; i < nf && r == 0; i++)
 		r = sig_walk_field(&w, qpdf_oh_get_array_item(w.q, fields, i), 0, false);
+	/* A file qpdf had to repair (now or while the fields were read) is not extended. */
+	if (r == 0 && qpdf_more_warnings(w.q))
+		r = INK_ERR_INVALID;
 	if (r != 0)
 		goto out;
 	*out = w.v;

@@ -320,6 +320,10 @@ pdfu_end(struct pdfu *u, uint64_t *size)
 	int xref_id = 0, r;
 
 	*size = 0;
+	/* qpdf reads objects when they are first used: damage found while the update was made
+	 * (and repaired in memory only) leaves no cross-reference chain to extend either. */
+	if (qpdf_more_warnings(u->q))
+		return INK_ERR_INVALID;
 	if ((at = ftello(u->f)) < 0)
 		return INK_ERR_IO;
 	if (u->xstream) {
