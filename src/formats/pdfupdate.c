@@ -149,6 +149,15 @@ pdfu_begin(struct pdfu *u, const char *in_path, const char *out_path)
 	u->fd = -1;
 	if ((u->fd = open(in_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(u->fd, &st) != 0)
 		return INK_ERR_IO;
+	/* Readers take offsets from where "%PDF-" is: anything before it would shift every offset
+	 * this update writes against those the file's own sections mean. */
+	{
+		char head[5];
+
+		if (pread(u->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
+		    memcmp(head, "%PDF-", 5) != 0)
+			return INK_ERR_INVALID;
+	}
 	if ((r = last_xref(u->fd, (uint64_t)st.st_size, &u->prev, &u->xstream)) != 0)
 		return r;
 	if ((u->q = qpdf_init()) == NULL)

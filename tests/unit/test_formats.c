@@ -604,6 +604,26 @@ test_pades_dss(void **state)
 		assert_int_equal(formats_cert_name(root, (size_t)rl, vp, sizeof(vp)), 0);
 		assert_true(strlen(vp) > 0);
 	}
+	/* Bytes before "%PDF-" (readers then shift every offset): no update is written. */
+	{
+		char *x = NULL, *y = NULL;
+		size_t xl = 0;
+
+		assert_int_equal(ink_read_file(d1, 1u << 20, &x, &xl), 0);
+		y = malloc(xl + 1);
+		y[0] = '%';
+		memcpy(y + 1, x, xl);
+		crls[0].len = sizeof(fake_crl);
+		assert_int_equal(ink_write_file(in, x, xl, 0600), 0);
+		unlink(d2);
+		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), 0);  /* the same, untouched: fine */
+		unlink(d2);
+		assert_int_equal(ink_write_file(in, y, xl + 1, 0600), 0);
+		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), INK_ERR_INVALID);
+		assert_int_not_equal(access(d2, F_OK), 0);
+		free(x);
+		free(y);
+	}
 	/* Not a PDF. */
 	write_text(in, "hello");
 	sigs = NULL;
