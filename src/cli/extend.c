@@ -97,13 +97,28 @@ replace(uint8_t **der, size_t *len, uint8_t *next, size_t next_len)
 	*len = next_len;
 }
 
+/* A list of verify_blob views (*out, malloc'd; the data stays l's). */
+static int
+blobs_of(const struct formats_der_list *l, struct verify_blob **out)
+{
+	size_t i;
+
+	if ((*out = calloc(l->n + 1, sizeof(**out))) == NULL)
+		return INK_ERR_ALLOC;
+	for (i = 0; i < l->n; i++) {
+		(*out)[i].data = (uint8_t *)l->v[i].data;
+		(*out)[i].len = l->v[i].len;
+	}
+	return 0;
+}
+
 /* B-LT: the validation data of every certificate in the signature and its time-stamps. */
 static int
 add_vdata(struct cli_ctx *c, uint8_t **der, size_t *len)
 {
-	struct formats_der_list certs = { 0 };
+	struct formats_der_list certs = { 0 }, hcrls = { 0 }, hocsps = { 0 };
 	struct verify_fetch *f = NULL;
-	struct verify_vdata vd = { 0 };
+	struct verify_vdata vd = { 0 }, have = { 0 };
 	struct verify_blob *bag = NULL;
 	struct formats_blob *all = NULL, *crls = NULL, *ocsps = NULL;
 	uint8_t *next = NULL;
@@ -111,19 +126,21 @@ add_vdata(struct cli_ctx *c, uint8_t **der, size_t *len)
 	char err[512];
 	int r;
 
-	if ((r = formats_cades_certs(*der, *len, &certs)) != 0)
-		return cli_fail(c, r, "cannot read the signature's certificates");
-	if ((bag = calloc(certs.n + 1, sizeof(*bag))) == NULL) {
-		r = INK_ERR_ALLOC;
+	if ((r = formats_cades_certs(*der, *len, &certs)) != 0 ||
+	    (r = formats_cades_revocation(*der, *len, &hcrls, &hocsps)) != 0) {
+		r = cli_fail(c, r, "cannot read the signature's certificates and revocation data");
 		goto out;
 	}
-	for (i = 0; i < certs.n; i++) {
-		bag[i].data = (uint8_t *)certs.v[i].data;
-		bag[i].len = certs.v[i].len;
-	}
+	if ((r = blobs_of(&certs, &bag)) != 0 || (r = blobs_of(&hcrls, &have.crls)) != 0 ||
+	    (r = blobs_of(&hocsps, &have.ocsps)) != 0)
+		goto out;
+	have.ncrls = hcrls.n;
+	have.nocsps = hocsps.n;
 	if ((r = verify_fetch_new(&f)) != 0)
 		goto out;
-	if ((r = verify_fetch_chain(f, bag, certs.n, &vd, err, sizeof(err))) != 0) {
+	/* what the signature holds and is still current is not fetched again (a renewal adds
+	 * what the newest time-stamp's chain needs, not a second copy of the rest) */
+	if ((r = verify_fetch_missing(f, bag, certs.n, &have, &vd, err, sizeof(err))) != 0) {
 		r = cli_fail(c, r, "validation data: %s", err);
 		goto out;
 	}
@@ -153,9 +170,13 @@ out:
 	free(crls);
 	free(ocsps);
 	free(bag);
+	free(have.crls);    /* views of hcrls and hocsps */
+	free(have.ocsps);
 	verify_vdata_free(&vd);
 	verify_fetch_free(f);
 	formats_der_list_free(&certs);
+	formats_der_list_free(&hcrls);
+	formats_der_list_free(&hocsps);
 	return r;
 }
 

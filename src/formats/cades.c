@@ -675,13 +675,14 @@ index_list_ok(const struct tlv *list, const struct der *have, size_t hlen)
 {
 	struct tlv t;
 	const uint8_t *p = list->c;
-	size_t left = list->clen, i;
+	size_t left = list->clen, i, n = 0;
 	bool found;
 
 	if (list->tag != 0x30)
 		return false;
 	while (tlv_next(&p, &left, &t) == 0) {
-		if (t.tag != 0x04 || t.clen != hlen)
+		/* no more entries than elements may be read: the work stays bounded */
+		if (t.tag != 0x04 || t.clen != hlen || ++n > CADES_ITEMS_MAX)
 			return false;
 		found = false;
 		for (i = 0; i + hlen <= have->len && !found; i += hlen)
@@ -767,7 +768,9 @@ formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, size_t k,
 	memset(&c, 0, sizeof(c));
 	memset(&index, 0, sizeof(index));
 	if (sd_parse(cms, len, &s) != 0 || si_parse(&s, signer, &si) != 0) {
-		snprintf(why, whysz, "the signature is not DER this check can read");
+		snprintf(why, whysz, "the signature is not DER of definite lengths: its archive "
+		         "time-stamps cannot be checked here");
+		r = INK_ERR_UNSUPPORTED;
 		goto out;
 	}
 	if ((r = ats_nth(&si, k, NULL, &tok, &before)) != 0)
@@ -822,7 +825,10 @@ formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, size_t k,
 	hlen = (size_t)EVP_MD_get_size(md);
 	if ((r = each_hash(&s, &si, md, index_have, &c)) != 0 ||
 	    (r = ats_nth(&si, k, md, &tok, &before)) != 0) {
-		snprintf(why, whysz, "the signature's elements cannot be hashed");
+		snprintf(why, whysz, "the signature's elements cannot be hashed (more than %d?)",
+		         CADES_ITEMS_MAX);
+		if (r != INK_ERR_ALLOC)
+			r = INK_ERR_UNSUPPORTED;
 		goto out;
 	}
 	r = INK_ERR_INVALID;

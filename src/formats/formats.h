@@ -104,8 +104,9 @@ int formats_cades_ats_add(const uint8_t *cms, size_t len, const uint8_t *token,
  * after checking that the token's one ats-hash-index-v3 names only certificates, revocation
  * values and unsigned attribute values cms still holds, and covers every unsigned attribute
  * value before the time-stamp. INK_ERR_NOT_FOUND when there is no k-th (why[] empty) or the
- * content's hash is not at hand; INK_ERR_INVALID (why[] says) otherwise; *token is set as soon
- * as the k-th is found. */
+ * content's hash is not at hand; INK_ERR_UNSUPPORTED when cms cannot be read here (BER, too
+ * many elements); INK_ERR_INVALID (why[] says) when the time-stamp does not match what it must
+ * cover; *token is set as soon as the k-th is found. */
 int formats_cades_ats_input(const uint8_t *cms, size_t len, size_t signer, size_t k,
                             const uint8_t *content, size_t clen, const uint8_t **token,
                             size_t *token_len, uint8_t **input, size_t *input_len, char *why,

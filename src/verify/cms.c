@@ -647,8 +647,13 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 		if (rc[n] == INK_ERR_NOT_FOUND && tok[n] == NULL)
 			break;
 	}
-	if (n == 0 || (arr = json_array()) == NULL)
+	if (n == 0)
 		return;
+	if ((arr = json_array()) == NULL) {
+		for (k = 0; k < n; k++)
+			free(input[k]);
+		return;
+	}
 	if (n == VERIFY_MAX_TIMESTAMPS)
 		warn_add(is, "only the first %d archive time-stamps are read", VERIFY_MAX_TIMESTAMPS);
 	for (k = n; k-- > 0;) {
@@ -658,12 +663,13 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 		sub = VERIFY_SUB_NONE;
 		if (rc[k] != 0) {
 			json_object_set_new(ts[k], "format", json_string("timestamp"));
-			json_object_set_new(ts[k], "indication", json_string(rc[k] == INK_ERR_NOT_FOUND ?
+			json_object_set_new(ts[k], "indication", json_string(rc[k] != INK_ERR_INVALID ?
 			                    "INDETERMINATE" : "TOTAL-FAILED"));
-			json_object_set_new(ts[k], "sub_indication", json_string(rc[k] == INK_ERR_NOT_FOUND ?
-			                    "SIGNED_DATA_NOT_FOUND" : "HASH_FAILURE"));
+			json_object_set_new(ts[k], "sub_indication", json_string(
+			                    rc[k] == INK_ERR_NOT_FOUND ? "SIGNED_DATA_NOT_FOUND" :
+			                    rc[k] == INK_ERR_INVALID ? "HASH_FAILURE" : "FORMAT_FAILURE"));
 			json_object_set_new(ts[k], "problems", json_pack("[{s:s}]", "detail", why[k]));
-			if (rc[k] == INK_ERR_NOT_FOUND)
+			if (rc[k] != INK_ERR_INVALID)
 				warn_add(is, "archive time-stamp %zu: %s", k + 1, why[k]);
 			else
 				/* what it covered changed since: the signature was altered after it */
@@ -700,13 +706,23 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 	json_object_set_new(obj, "archive_timestamps", arr);
 }
 
-/* Whether every certificate of a chain (report JSON) is a trust anchor or had its revocation
- * decided by data the signature carries (embedded, or in a PDF's DSS). */
+/* Whether a revocation result (report JSON) came from data the signature carries (embedded,
+ * or in a PDF's DSS). */
+static bool
+rev_carried(const json_t *rev)
+{
+	const char *origin = json_string_value(json_object_get(rev, "origin"));
+
+	return origin != NULL && (strcmp(origin, "embedded") == 0 || strcmp(origin, "dss") == 0);
+}
+
+/* Whether every certificate of a chain (report JSON) is a trust anchor or has revocation data
+ * inside the signature: the data that decided, or (for the service's own certificates, which
+ * its current status decides) what was weighed beside it. */
 bool
 chain_carried(const json_t *chain)
 {
-	const json_t *c;
-	const char *origin;
+	const json_t *c, *rev;
 	size_t i;
 
 	if (!json_is_array(chain) || json_array_size(chain) == 0)
@@ -714,8 +730,8 @@ chain_carried(const json_t *chain)
 	json_array_foreach(chain, i, c) {
 		if (json_is_true(json_object_get(c, "trust_anchor")))
 			continue;
-		origin = json_string_value(json_object_get(json_object_get(c, "revocation"), "origin"));
-		if (origin == NULL || (strcmp(origin, "embedded") != 0 && strcmp(origin, "dss") != 0))
+		rev = json_object_get(c, "revocation");
+		if (!rev_carried(rev) && !rev_carried(json_object_get(rev, "not_deciding")))
 			return false;
 	}
 	return true;

@@ -518,9 +518,39 @@ blobs_read(const struct verify_blob *certs, size_t n, X509 **xs, char *err, size
 	return 0;
 }
 
+/* Whether have holds revocation data about x that would be kept if fetched now. */
+static bool
+covered(const struct verify_vdata *have, X509 *x, X509 *issuer)
+{
+	X509 *responder = NULL;
+	char why[160];
+	size_t i;
+
+	for (i = 0; have != NULL && i < have->nocsps; i++) {
+		if (fetch_check_ocsp(have->ocsps[i].data, have->ocsps[i].len, x, issuer, NULL,
+		                     ink_now(), &responder, why, sizeof(why)) == 0) {
+			X509_free(responder);
+			return true;
+		}
+	}
+	for (i = 0; have != NULL && i < have->ncrls; i++)
+		if (fetch_check_crl(have->crls[i].data, have->crls[i].len, issuer, ink_now(), why,
+		                    sizeof(why)) == 0)
+			return true;
+	return false;
+}
+
 int
 verify_fetch_chain(struct verify_fetch *f, const struct verify_blob *certs, size_t n,
                    struct verify_vdata *out, char *err, size_t errsz)
+{
+	return verify_fetch_missing(f, certs, n, NULL, out, err, errsz);
+}
+
+int
+verify_fetch_missing(struct verify_fetch *f, const struct verify_blob *certs, size_t n,
+                     const struct verify_vdata *have, struct verify_vdata *out, char *err,
+                     size_t errsz)
 {
 	struct verify_vdata got = { 0 };
 	X509 *xs[FETCH_CERTS_MAX] = { 0 }, *issuer;
@@ -554,6 +584,8 @@ verify_fetch_chain(struct verify_fetch *f, const struct verify_blob *certs, size
 			ret = INK_ERR_NOT_FOUND;
 			goto out;
 		}
+		if (covered(have, xs[i], issuer))
+			continue;
 		if ((ret = fetch_cert(f, xs[i], issuer, &got, why, sizeof(why))) != 0) {
 			snprintf(err, errsz, "%s: no revocation data (%s)", name, why);
 			goto out;

@@ -73,12 +73,14 @@ int verify_ctx_load_crl(struct verify_ctx *ctx, const char *path) INK_WUR;
 int verify_ctx_add_ocsp(struct verify_ctx *ctx, const uint8_t *data, size_t len) INK_WUR;
 /* Reads an OCSP response file and adds it. */
 int verify_ctx_load_ocsp(struct verify_ctx *ctx, const char *path) INK_WUR;
-/* Allows fetching CRLs over HTTP(S) from the certificates' CRL distribution points (default off).
- * The caller initialises libcurl (curl_global_init) before verify_run() when it turns this on. */
+/* Allows fetching revocation data that nothing at hand decides from the certificates' own URLs
+ * (AIA OCSP, then CRL distribution points; the verify_fetch rules below), cached for the
+ * context's life (default off: the server never turns it on; the CLI does unless --offline). */
 void verify_ctx_set_fetch(struct verify_ctx *ctx, bool allow);
 /* When off, missing revocation data is a warning instead of INDETERMINATE/TRY_LATER (default on). */
 void verify_ctx_set_require_revocation(struct verify_ctx *ctx, bool require);
-/* Validation time in seconds since the epoch (0: the clock at verify_run()). */
+/* Validation time in seconds since the epoch (0: the clock at verify_run()). Revocation data
+ * is fetched as it is now, whatever this says. */
 void verify_ctx_set_time(struct verify_ctx *ctx, int64_t t);
 
 /* ---- validation data fetched online (signing B-LT/B-LTA, extending, validating) ---- */
@@ -129,6 +131,12 @@ int verify_fetch_chain(struct verify_fetch *f, const struct verify_blob *certs, 
 int verify_fetch_cert(struct verify_fetch *f, const struct verify_blob *cert,
                       const struct verify_blob *issuer, struct verify_vdata *out, char *err,
                       size_t errsz) INK_WUR;
+/* The same for the certificates that what they already have does not cover: a certificate
+ * for which have (may be NULL) holds an OCSP response or a CRL that passes the checks above
+ * now (current, its issuer's) is skipped; the others are fetched. */
+int verify_fetch_missing(struct verify_fetch *f, const struct verify_blob *certs, size_t n,
+                         const struct verify_vdata *have, struct verify_vdata *out, char *err,
+                         size_t errsz) INK_WUR;
 /* The check verify_fetch_chain() makes of what a URL served about cert (DER), issued by issuer
  * (DER), at time now: an OCSPResponse (ocsp true; no nonce is looked for, there was no request)
  * or a CRL (DER). 0 when it would be kept; INK_ERR_INVALID with why[] otherwise. */

@@ -7,6 +7,16 @@ a parser of their own, not inkan's.
   der_tool.py ocsp FILE         the same for the OCSP responses in SignedData.crls (otherRevInfo)
   der_tool.py certs FILE        the same for the certificates of SignedData.certificates
   der_tool.py flip FILE OUT OFF  OUT is FILE with the byte at OFF inverted
+  der_tool.py ats-input FILE K DOC OUT-TOKEN OUT-INPUT   the K-th (from 0) archive time-stamp's
+                                 token, and its message imprint input computed here as ETSI EN
+                                 319 122-1 5.5.3 says (eContentType, SHA-256 of DOC, the
+                                 SignerInfo from version to signature, the token's
+                                 ats-hash-index-v3), for `openssl ts -verify -data`
+  der_tool.py ats-index FILE     exit 0 when the newest archive time-stamp's ats-hash-index-v3
+                                 is exactly (5.5.2, SHA-256, hashIndAlgorithm left out as DER
+                                 wants for its default) the hashes of every certificate, every
+                                 revocation value and every unsigned attribute value (attrType
+                                 and value) before it, in their order
   der_tool.py swap-ocsp FILE DONOR OUT [drop-crls]   OUT is FILE with the OCSP responses of its
                                  crls field replaced by DONOR's (lengths re-encoded up to the
                                  ContentInfo); with drop-crls its CRLs are left out too
@@ -29,6 +39,7 @@ def oid_der(dotted):
 OID_ATS = oid_der("0.4.0.1733.2.4")
 OID_SIGTS = oid_der("1.2.840.113549.1.9.16.2.14")
 OID_RI_OCSP = oid_der("1.3.6.1.5.5.7.16.2")
+OID_ATS_INDEX = oid_der("0.4.0.19122.1.5")
 
 
 def tlv(buf, off):
@@ -105,6 +116,67 @@ def ocsp_values(buf):
     return out
 
 
+def ats_input(buf, k, doc):
+    """(token, imprint input) of the k-th archive-time-stamp-v3 of the first signer."""
+    import hashlib
+    sd, f = fields(buf)
+    encap = [c for c in children(buf, sd) if buf[c] == 0x30][0]
+    ctype = children(buf, encap)[0]
+    si = children(buf, f["sis"])[0]
+    parts = children(buf, si)
+    sig = [c for c in parts if buf[c] == 0x04][0]
+    s, e = unsigned_values(buf, OID_ATS)[k]
+    token = buf[s:e]
+    tsd, tf = fields(token)
+    tsi = children(token, tf["sis"])[0]
+    index = None
+    for c in children(token, tsi):
+        if token[c] != 0xA1:
+            continue
+        for attr in children(token, c):
+            typ, vals = children(token, attr)
+            if token[typ:end_of(token, typ)] == OID_ATS_INDEX:
+                v = children(token, vals)[0]
+                index = token[v:end_of(token, v)]
+    if index is None:
+        raise ValueError("no ats-hash-index-v3 in the token")
+    data = buf[ctype:end_of(buf, ctype)] + hashlib.sha256(doc).digest() + \
+        buf[parts[0]:end_of(buf, sig)] + index
+    return token, data
+
+
+def ats_index_expected(buf):
+    """The ATSHashIndexV3 the newest archive time-stamp must carry, DER."""
+    import hashlib
+    h = lambda b: hashlib.sha256(b).digest()
+    _, f = fields(buf)
+    lists = []
+    for key in ("certs", "crls"):
+        els = children(buf, f[key]) if key in f else []
+        lists.append([h(buf[c:end_of(buf, c)]) for c in els])
+    si = children(buf, f["sis"])[0]
+    last = unsigned_values(buf, OID_ATS)[-1][0]
+    vals = []
+    for c in children(buf, si):
+        if buf[c] != 0xA1:
+            continue
+        for attr in children(buf, c):
+            typ, vs = children(buf, attr)
+            for v in children(buf, vs):
+                if v == last:
+                    break
+                vals.append(h(buf[typ:end_of(buf, typ)] + buf[v:end_of(buf, v)]))
+            else:
+                continue
+            break
+    lists.append(vals)
+    body = b""
+    for l in lists:
+        inner = b"".join(hdr(0x04, len(x)) + x for x in l)
+        body += hdr(0x30, len(inner)) + inner
+    return hdr(0x30, len(body)) + body
+
+
 def hdr(tag, n):
     if n < 0x80:
         return bytes([tag, n])
@@ -153,6 +225,16 @@ def main():
             unsigned_values(buf, OID_ATS if cmd == "ats" else OID_SIGTS)
         for s, e in vals:
             print(s, e)
+    elif cmd == "ats-input":
+        token, data = ats_input(buf, int(sys.argv[3]), open(sys.argv[4], "rb").read())
+        open(sys.argv[5], "wb").write(token)
+        open(sys.argv[6], "wb").write(data)
+    elif cmd == "ats-index":
+        n = len(unsigned_values(buf, OID_ATS))
+        token, data = ats_input(buf, n - 1, b"")
+        want = ats_index_expected(buf)
+        if not data.endswith(want):
+            sys.exit("the newest archive time-stamp's ats-hash-index-v3 is not what 5.5.2 makes")
     elif cmd == "flip":
         off = int(sys.argv[4])
         b = bytearray(buf)

@@ -9,6 +9,8 @@
 #
 # Helpers (the ones tests use):
 #   init_data [ARGS]     inkan init --data $DATA --json [ARGS]; sets SO_USER SO_PW SO_SECRET
+#   init_data_proxied    init_data with ca_base_url on a plain HTTP proxy (proxy_follow after
+#                        start_inkand); sets PROXY_BASE, logs to $T/proxy.log
 #   conf KEY VALUE       set one setting in $DATA/inkan.conf
 #   fast_argon2          small Argon2id parameters (speed; keep the default in some test)
 #   privsep_users        the two Unix users of the privilege separation tests; sets DUSER SUSER
@@ -28,9 +30,6 @@
 #   tokfile NAME TOKEN   TOKEN into $T/NAME.tok (0600), for the CLI's --token-file
 #   icli NAME ARGS...    the inkan CLI against $URL with $T/NAME.tok; sets RC OUT ERR
 #   check_no_secrets_in FILE   no password, TOTP seed or token recorded so far appears in FILE
-#   ocsp_proxy           start ocsp_http_proxy.py (plain HTTP on loopback in front of inkand's
-#                        /ocsp, /ca/crl, /ca/arl); sets PROXY_URL; point it at $URL afterwards
-#                        with proxy_target
 #   finish               final checks (no secret in the log, no sanitizer report), prints PASS
 
 set -uEo pipefail
@@ -180,6 +179,23 @@ init_data() {
 	[ -s "$CACERT" ] || fail "inkan init made no $CACERT"
 }
 
+# init_data_proxied [ARGS]: init_data with the certificates' URLs (ca_base_url, the CA
+# certificates' too: they are made at init) on a plain HTTP proxy in front of this test's inkand
+# (ocsp_http_proxy.py: /ocsp, /ca/crl, /ca/arl), as a deployment would put one; its requests
+# are logged in $T/proxy.log. Call proxy_follow after start_inkand. Sets PROXY_BASE.
+init_data_proxied() {
+	local i
+	python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" \
+		"$T/data/tls/cert.pem" </dev/null >/dev/null 2>>"$T/proxy.log" &
+	for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
+	[ -s "$T/ocsp-port" ] || fail "the HTTP proxy did not start"
+	PROXY_BASE="http://127.0.0.1:$(cat "$T/ocsp-port")"
+	printf 'ca_base_url = %s\n' "$PROXY_BASE" >"$T/init.conf"
+	init_data --config "$T/init.conf" "$@"
+	conf ca_base_url "$PROXY_BASE"
+}
+proxy_follow() { printf '%s\n' "$URL" >"$T/ocsp-target"; }
+
 # conf KEY VALUE: replace or add one line of inkan.conf.
 conf() {
 	local f="$DATA/inkan.conf"
@@ -233,16 +249,6 @@ start_inkand() {
 	[ "$PORT" != 0 ] || fail "inkand.addr says port 0"
 	say "inkand pid $INKAND_PID listening on $ADDR"
 }
-
-ocsp_proxy() {
-	python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" "$DATA/tls/cert.pem" \
-		</dev/null >/dev/null 2>>"$T/proxy.log" &
-	local i
-	for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
-	[ -s "$T/ocsp-port" ] || fail "the OCSP proxy did not start"
-	PROXY_URL="http://127.0.0.1:$(cat "$T/ocsp-port")"
-}
-proxy_target() { printf '%s\n' "$URL" >"$T/ocsp-target"; }
 
 stop_inkand() {
 	[ -n "$INKAND_PID" ] || return 0

@@ -10,18 +10,10 @@
 . "$(dirname "$0")/lib.sh"
 
 DER_TOOL="$INKAN_SRC/tests/e2e/der_tool.py"
-python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" "$T/data/tls/cert.pem" \
-	</dev/null >/dev/null 2>>"$T/proxy.log" &
-for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
-[ -s "$T/ocsp-port" ] || fail "the HTTP proxy did not start"
-BASE="http://127.0.0.1:$(cat "$T/ocsp-port")"
-# The CA certificates are made at init: their URLs (the issuing CA's ARL) must be the proxy's.
-printf 'ca_base_url = %s\n' "$BASE" >"$T/init.conf"
-init_data --config "$T/init.conf"
+init_data_proxied
 fast_argon2
-conf ca_base_url "$BASE"
 start_inkand
-printf '%s\n' "$URL" >"$T/ocsp-target"
+proxy_follow
 ROOT="$DATA/ca/root.pem"
 
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
@@ -125,10 +117,23 @@ extend "$alice" "$T/ext.p7s" --level B-LTA
 extend "$alice" "$T/ext.p7s" "$T/c4.bin" --level B-LTA
 cms_ok "$T/c4.bin" "$T/ext.p7s"
 [ "$(python3 "$DER_TOOL" ats "$T/ext.p7s" | wc -l)" = 3 ] || fail "two renewals did not make three archive time-stamps"
+# what the signature held was still current: not fetched and added again
+[ "$(python3 "$DER_TOOL" ocsp "$T/ext.p7s" | wc -l)" = 1 ] ||
+	fail "extending added a second OCSP response for a certificate whose first one is current"
 passed B-LTA --offline "$T/c4.bin" "$T/ext.p7s"
 printf '%s' "$V" | jq -e '.signatures[0].archive_timestamps | length == 3 and
 	all(.indication == "TOTAL-PASSED" and .covers_previous == true)' >/dev/null ||
 	fail "the three archive time-stamps are not all valid: $(printf '%s' "$V" | jq -c '.signatures[0].archive_timestamps')"
+# Each archive time-stamp checked by tools we did not write into inkan: its imprint input
+# computed by the test's own reading of EN 319 122-1 5.5.3 (der_tool.py), the token and imprint
+# by openssl ts -verify; the newest one's ats-hash-index-v3 recomputed as 5.5.2 says.
+for k in 0 1 2; do
+	python3 "$DER_TOOL" ats-input "$T/ext.p7s" "$k" "$T/c4.bin" "$T/ats$k.tst" "$T/ats$k.in"
+	openssl ts -verify -token_in -in "$T/ats$k.tst" -data "$T/ats$k.in" -CAfile "$ROOT" \
+		-untrusted "$DATA/ca/chain.pem" >"$T/ts.out" 2>&1 || fail "openssl ts -verify refuses archive time-stamp $k: $(cat "$T/ts.out")"
+done
+python3 "$DER_TOOL" ats-index "$T/ext.p7s" || fail "the newest ats-hash-index-v3 is not what EN 319 122-1 5.5.2 makes"
+python3 "$DER_TOOL" ats-index "$T/lta.p7s" || fail "the ats-hash-index-v3 of a signed B-LTA is not what EN 319 122-1 5.5.2 makes"
 # The first one is unchanged by the renewals (each is added after what it covers).
 # slice FILE START END: those bytes of FILE
 slice() { python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(b[int(sys.argv[2]):int(sys.argv[3])])' "$@"; }
@@ -143,7 +148,7 @@ INKAN_SERVER=$URL INKAN_CACERT=$CACERT INKAN_TOKEN=$alice "$INKAN_CLI" extend "$
 	--level B-LTA --output "$T/nodir/x.p7s" </dev/null >/dev/null 2>&1 || extend_fail_rc=$?
 [ "$extend_fail_rc" != 0 ] || fail "extend into a missing directory succeeded"
 [ "$(python3 "$DER_TOOL" ats "$T/ext.p7s" | wc -l)" = 3 ] || fail "a failed extend changed the file"
-ok "extend: B-T -> B-LT -> B-LTA, renewed twice: three archive time-stamps, each covering the ones before, the first unchanged"
+ok "extend: B-T -> B-LT -> B-LTA, renewed twice: three archive time-stamps, each covering the ones before (openssl ts -verify over an imprint input computed apart), the first unchanged"
 
 # Altering any byte the archive time-stamps cover fails: inside the first archive time-stamp,
 # the signature time-stamp, an OCSP response, a certificate, the signature value.
@@ -183,6 +188,16 @@ refused --offline "$T/contract.bin" "$T/swapped2.p7s"
 printf '%s' "$V" | jq -e '.signatures[0].chain[0].revocation.status == "unknown"' >/dev/null ||
 	fail "with bob's OCSP response alone alice's certificate is not unknown: $(printf '%s' "$V" | jq -c '.signatures[0].chain[0].revocation')"
 ok "bob's OCSP response swapped into alice's B-LT signature decides nothing about her certificate and does not make it pass (--offline)"
+
+# ---- POST /api/v1/verify: never fetches, passes the B-LTA on what it carries ----
+: >"$T/proxy.log"
+api POST /api/v1/verify "$(jq -nc --arg s "$(base64 -w0 "$T/ext.p7s")" --arg d "$(base64 -w0 "$T/c4.bin")" \
+	'{signature: $s, document: $d}')"
+expect_status 200
+expect_jq '.revocation_fetch == false and .signatures[0].indication == "TOTAL-PASSED" and
+	.signatures[0].level == "B-LTA" and (.signatures[0].archive_timestamps | length) == 3'
+[ ! -s "$T/proxy.log" ] || fail "POST /api/v1/verify fetched: $(cat "$T/proxy.log")"
+ok "POST /api/v1/verify: the renewed B-LTA passes with its three archive time-stamps, nothing fetched"
 
 # ---- no network: everything inside ----
 stop_inkand

@@ -12,13 +12,10 @@ command -v pdfsig >/dev/null && command -v certutil >/dev/null && command -v qpd
 	fail "poppler-utils, libnss3-tools and qpdf are needed (scripts/deps.sh test installs them)"
 
 # The CA certificates are made at init: their URLs (the issuing CA's ARL) name the proxy too.
-ocsp_proxy
-printf 'ca_base_url = %s\n' "$PROXY_URL" >"$T/init.conf"
-init_data --config "$T/init.conf"
+init_data_proxied
 fast_argon2
-conf ca_base_url "$PROXY_URL"
 start_inkand
-proxy_target
+proxy_follow
 
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
 ro=$(mkactive "$so" ro1 registration_officer)

@@ -9,15 +9,8 @@
 # on loopback (a plain HTTP proxy in front of this inkand, named by ca_base_url).
 . "$(dirname "$0")/lib.sh"
 
-python3 "$INKAN_SRC/tests/e2e/ocsp_http_proxy.py" "$T/ocsp-port" "$T/ocsp-target" "$T/data/tls/cert.pem" \
-	</dev/null >/dev/null 2>>"$T/proxy.log" &
-for i in $(seq 1 100); do [ -s "$T/ocsp-port" ] && break; sleep 0.1; done
-[ -s "$T/ocsp-port" ] || fail "the HTTP proxy did not start"
-BASE="http://127.0.0.1:$(cat "$T/ocsp-port")"
-printf 'ca_base_url = %s\n' "$BASE" >"$T/init.conf"
-init_data --config "$T/init.conf"
+init_data_proxied
 fast_argon2
-conf ca_base_url "$BASE"
 
 # A short-lived certificate is refused where the assurance level does not allow it.
 conf cert_minutes 2
@@ -27,7 +20,7 @@ timeout 30 "$INKAND" --data "$DATA" --listen 127.0.0.1:0 >"$T/check.out" 2>&1 </
 	fail "inkand started with cert_minutes 2 at assurance level 3 ($RC): $(tail -n 3 "$T/check.out")"
 conf assurance_level 2
 start_inkand
-printf '%s\n' "$URL" >"$T/ocsp-target"
+proxy_follow
 ROOT="$DATA/ca/root.pem"
 
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")

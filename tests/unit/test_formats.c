@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ca/ca.h"
@@ -759,6 +760,183 @@ test_ocsp_parse(void **state)
 	free(q);
 }
 
+/* An empty CRL of the root, DER. */
+static uint8_t *
+root_crl(struct pki *p, size_t *len)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *now = ASN1_TIME_set(NULL, time(NULL));
+	uint8_t *d = NULL;
+	int n;
+
+	assert_non_null(crl);
+	assert_non_null(now);
+	assert_int_equal(X509_CRL_set_version(crl, X509_CRL_VERSION_2), 1);
+	assert_int_equal(X509_CRL_set_issuer_name(crl, X509_get_subject_name(p->root)), 1);
+	assert_int_equal(X509_CRL_set1_lastUpdate(crl, now), 1);
+	assert_true(X509_CRL_sign(crl, p->root_key, EVP_sha256()) > 0);
+	assert_true((n = i2d_X509_CRL(crl, &d)) > 0);
+	*len = (size_t)n;
+	ASN1_TIME_free(now);
+	X509_CRL_free(crl);
+	return d;
+}
+
+/* A time-stamp token over md from the test TSA (nonce-free, with its certificate). */
+static uint8_t *
+tsa_token(struct pki *p, const uint8_t md[32], size_t *len)
+{
+	struct formats_tsa_req r = { .hash_oid = FORMATS_OID_SHA256, .imprint = md,
+	                             .imprint_len = 32, .cert_req = true };
+	uint8_t *resp = NULL, *tok = NULL;
+	size_t rl = 0;
+	char serial[65];
+	int64_t gen;
+
+	assert_int_equal(formats_tsa_respond(p->tsa_key, p->tsa, NULL, "1.2.3.4", &r, &resp, &rl,
+	                                     serial, &gen), 0);
+	assert_int_equal(formats_ts_reply_token(resp, rl, md, NULL, &tok, len), 0);
+	free(resp);
+	return tok;
+}
+
+/* The archive time-stamp k of der is over exactly what formats_cades_ats_prepare() asked. */
+static void
+ats_matches(const uint8_t *der, size_t len, size_t k, const char *doc, const uint8_t md[32])
+{
+	const uint8_t *tok = NULL;
+	uint8_t *in = NULL, h[32];
+	size_t tl = 0, il = 0;
+	unsigned hl = 0;
+	char why[256];
+
+	assert_int_equal(formats_cades_ats_input(der, len, 0, k, (const uint8_t *)doc, strlen(doc),
+	                                         &tok, &tl, &in, &il, why, sizeof(why)), 0);
+	assert_int_equal(EVP_Digest(in, il, h, &hl, EVP_sha256(), NULL), 1);
+	assert_memory_equal(h, md, 32);
+	assert_int_equal(formats_ts_token_check(tok, tl, md, NULL), 0);
+	free(in);
+}
+
+/* CAdES B-LT and B-LTA on the encoding: validation data added once, archive time-stamps whose
+ * imprint the validator recomputes, renewal, and what alterations and garbage get. */
+static void
+test_cades_lt(void **state)
+{
+	struct pki *p = *state;
+	const char *doc = "a contract\n";
+	uint8_t md[32], tbs[32], sig[256], md1[32], md2[32], *cd = NULL, *der = NULL, *lt = NULL,
+	        *again = NULL, *lta = NULL, *lta2 = NULL, *idx = NULL, *tok = NULL, *tsa = NULL,
+	        *root = NULL, *bad = NULL, *in = NULL, *pos;
+	size_t cl, len, ltl, agl, l1, l2, il, tl, tsal, rootl, inl;
+	const uint8_t *t0 = NULL;
+	uint8_t *crl = NULL;
+	size_t crll = 0;
+	static const uint8_t ocsp[] = { 0x30, 0x03, 0x0a, 0x01, 0x00 };
+	static const uint8_t two[] = { 0x30, 0x00, 0x30, 0x00 };
+	struct formats_cms *c = NULL;
+	struct formats_cades_info info;
+	struct formats_der_list certs = { 0 }, crls = { 0 }, ocsps = { 0 };
+	unsigned mdl = 0;
+	char why[256];
+
+	assert_int_equal(EVP_Digest(doc, strlen(doc), md, &mdl, EVP_sha256(), NULL), 1);
+	cd = cert_der(p->ec_cert, &cl);
+	tsa = cert_der(p->tsa, &tsal);
+	root = cert_der(p->root, &rootl);
+	crl = root_crl(p, &crll);
+	struct formats_cms_params prm = { .cert = cd, .cert_len = cl, .content_digest = md,
+	                                  .signing_time = true, .when = 1790000000 };
+	assert_int_equal(formats_cms_prepare(&prm, &c), 0);
+	formats_cms_tbs_digest(c, tbs);
+	assert_int_equal(formats_cms_set_signature(c, sig, sign_digest(p->ec_key, false, tbs, sig,
+	                                                                sizeof(sig))), 0);
+	assert_int_equal(formats_cms_der(c, &der, &len), 0);
+
+	/* B-LT: two certificates, a CRL and an OCSP response (otherRevInfo), version 5 */
+	struct formats_blob cb[] = { { tsa, tsal }, { root, rootl }, { cd, cl } };
+	struct formats_blob rb[] = { { crl, crll } }, ob[] = { { ocsp, sizeof(ocsp) } };
+	assert_int_equal(formats_cades_add_vdata(der, len, cb, 3, rb, 1, ob, 1, &lt, &ltl), 0);
+	assert_true(openssl_verify(p->root, lt, ltl, doc));
+	assert_int_equal(formats_cades_certs(lt, ltl, &certs), 0);
+	assert_int_equal(certs.n, 3);   /* the signer's was there already */
+	assert_int_equal(formats_cades_revocation(lt, ltl, &crls, &ocsps), 0);
+	assert_int_equal(crls.n, 1);
+	assert_int_equal(ocsps.n, 1);
+	assert_memory_equal(ocsps.v[0].data, ocsp, sizeof(ocsp));
+	assert_non_null(memmem(lt, ltl, "\x02\x01\x05", 3));
+	/* again: nothing new */
+	assert_int_equal(formats_cades_add_vdata(lt, ltl, cb, 3, rb, 1, ob, 1, &again, &agl), 0);
+	assert_int_equal(agl, ltl);
+	assert_memory_equal(again, lt, ltl);
+	/* a blob that is not one DER element */
+	struct formats_blob badb[] = { { two, sizeof(two) } };
+	assert_int_equal(formats_cades_add_vdata(lt, ltl, badb, 1, NULL, 0, NULL, 0, &bad, &il),
+	                 INK_ERR_INVALID);
+	assert_null(bad);
+
+	/* B-LTA: no archive time-stamp yet; one over what prepare asked */
+	assert_int_equal(formats_cades_ats_input(lt, ltl, 0, 0, NULL, 0, &t0, &tl, &in, &inl, why,
+	                                         sizeof(why)), INK_ERR_NOT_FOUND);
+	assert_null(t0);
+	assert_int_equal(formats_cades_ats_prepare(lt, ltl, (const uint8_t *)doc, strlen(doc), md1,
+	                                           &idx, &il), 0);
+	/* detached without the document: the message-digest attribute stands for its hash */
+	{
+		uint8_t m[32], *i2 = NULL;
+		size_t i2l = 0;
+
+		assert_int_equal(formats_cades_ats_prepare(lt, ltl, NULL, 0, m, &i2, &i2l), 0);
+		assert_memory_equal(m, md1, 32);
+		free(i2);
+	}
+	tok = tsa_token(p, md1, &tl);
+	assert_int_equal(formats_cades_ats_add(lt, ltl, tok, tl, idx, il, &lta, &l1), 0);
+	assert_true(openssl_verify(p->root, lta, l1, doc));
+	ats_matches(lta, l1, 0, doc, md1);
+	assert_int_equal(formats_cades_info(lta, l1, &info), 0);
+	assert_int_equal(info.archive_timestamps, 1);
+	assert_true(info.detached);
+	free(idx);
+	free(tok);
+	idx = NULL;
+
+	/* renewal: a second one covers the first, which still checks */
+	assert_int_equal(formats_cades_ats_prepare(lta, l1, NULL, 0, md2, &idx, &il), 0);
+	tok = tsa_token(p, md2, &tl);
+	assert_int_equal(formats_cades_ats_add(lta, l1, tok, tl, idx, il, &lta2, &l2), 0);
+	ats_matches(lta2, l2, 0, doc, md1);
+	ats_matches(lta2, l2, 1, doc, md2);
+
+	/* a byte of a covered certificate altered: the index names what is not there */
+	assert_non_null(pos = memmem(lta2, l2, tsa, tsal));
+	pos[tsal / 2] ^= 0x01;
+	assert_int_equal(formats_cades_ats_input(lta2, l2, 0, 1, NULL, 0, &t0, &tl, &in, &inl, why,
+	                                         sizeof(why)), INK_ERR_INVALID);
+	assert_null(in);
+	assert_true(why[0] != '\0');
+	/* garbage */
+	assert_int_equal(formats_cades_ats_prepare(two, sizeof(two), NULL, 0, md2, &bad, &il),
+	                 INK_ERR_INVALID);
+	assert_int_equal(formats_cades_info(two, sizeof(two), &info), INK_ERR_INVALID);
+
+	formats_der_list_free(&certs);
+	formats_der_list_free(&crls);
+	formats_der_list_free(&ocsps);
+	free(idx);
+	free(tok);
+	free(lta);
+	free(lta2);
+	free(lt);
+	free(again);
+	free(der);
+	free(cd);
+	free(tsa);
+	free(root);
+	OPENSSL_free(crl);
+	formats_cms_free(c);
+}
+
 int
 main(void)
 {
@@ -766,6 +944,7 @@ main(void)
 		cmocka_unit_test(test_cades_ecdsa),
 		cmocka_unit_test(test_cades_rsa),
 		cmocka_unit_test(test_cades_refusals),
+		cmocka_unit_test(test_cades_lt),
 		cmocka_unit_test(test_timestamp),
 		cmocka_unit_test(test_pades),
 		cmocka_unit_test(test_pades_dss),
