@@ -182,6 +182,24 @@ int cli_get_pin(struct cli_ctx *c, const char *prompt, char **out) INK_WUR;
  * else prompted twice (both must match). */
 int cli_get_new_pin(struct cli_ctx *c, const char *env, char **out) INK_WUR;
 
+/* ---- PAdES long-term signatures (ltv.c) ---- */
+
+struct formats_blob;
+/* How a PDF is raised to B-LT or B-LTA. */
+struct cli_ltv {
+	bool lta;                         /* B-LTA: a document time-stamp after the DSS */
+	const char *tsa;                  /* its TSA (URL), or NULL: CSC signatures/timestamp */
+	bool offline;                     /* revocation data only from what is given here */
+	const struct formats_blob *certs, *ocsps, *crls;  /* given by the user (DER) */
+	size_t ncerts, nocsps, ncrls;
+};
+/* Writes out (never an existing file): in with, in further incremental updates, a DSS that
+ * holds for every signature and document time-stamp the certificates of its chains and an OCSP
+ * response or CRL for each certificate but a root (fetched from its own URLs, o's, the service's
+ * current CRLs; only o's when o->offline), and
+ * with o->lta a document time-stamp over all of it. Nothing is written when data is missing. */
+int cli_pades_ltv(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv *o) INK_WUR;
+
 /* ---- terminal QR code ---- */
 
 /* Prints text as a QR code with Unicode half blocks on f (light modules drawn, explicit

@@ -1,7 +1,8 @@
 /* extend: `inkan extend FILE [DOCUMENT] --level B-LT|B-LTA` — raises an existing signature
  * (ours or anyone's) to B-LT (validation data fetched online from the certificates' own URLs)
  * or B-LTA (an archive time-stamp over everything, from the service's TSA or --tsa), and renews
- * a B-LTA with a further archive time-stamp. Dispatches by format: CAdES (.p7s) here. */
+ * a B-LTA with a further archive time-stamp. Dispatches by format: CAdES (.p7s) here, PDFs
+ * (every signature and document time-stamp, then a document time-stamp) through ltv.c. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -15,13 +16,77 @@
 
 #define EXTEND_USAGE                                                                         \
 	"extend FILE [DOCUMENT] --level B-LT|B-LTA [--tsa URL] [--output PATH]\n"              \
+	"       [--offline] [--cert DER]... [--ocsp DER]... [--crl DER]...   (PDF)\n"          \
 	"  FILE: a CAdES signature (DER); DOCUMENT: the document of a detached one (else the\n" \
 	"  signer's message-digest stands for it). B-LT adds the validation data of every\n"   \
 	"  certificate, fetched from its OCSP responder or CRL; B-LTA adds an archive\n"       \
 	"  time-stamp too, and on a B-LTA file a further one (renewal). FILE is replaced\n"     \
-	"  unless --output is given."
+	"  unless --output is given. A PDF gets a DSS for every signature and document\n"      \
+	"  time-stamp (data also from the files given; --offline: only from them) and for\n"  \
+	"  B-LTA a document time-stamp (from --tsa, else the service's /tsa)."
 /* A CAdES file read whole: documents larger than this are signed detached. */
 #define EXTEND_FILE_MAX (512u * 1024u * 1024u)
+/* Files of validation data given for a PDF, of each kind, at most, and their size. */
+#define EXTEND_DATA_FILES 32
+#define EXTEND_DATA_MAX (16u * 1024u * 1024u)
+
+struct extend_files {
+	char *data[EXTEND_DATA_FILES];
+	struct formats_blob b[EXTEND_DATA_FILES];
+	size_t n;
+};
+
+static void
+files_free(struct extend_files *f)
+{
+	while (f->n > 0)
+		free(f->data[--f->n]);
+}
+
+static int
+file_add(struct cli_ctx *c, struct extend_files *f, const char *path)
+{
+	size_t len = 0;
+	int r;
+
+	if (f->n == EXTEND_DATA_FILES)
+		return cli_fail(c, CLI_ERR_USAGE, "at most %d files of each kind", EXTEND_DATA_FILES);
+	if ((r = ink_read_file(path, EXTEND_DATA_MAX, &f->data[f->n], &len)) != 0)
+		return cli_fail(c, r, "%s: cannot read: %s", path, ink_err_str(r));
+	if (len < 2 || (uint8_t)f->data[f->n][0] != 0x30) {
+		free(f->data[f->n]);
+		return cli_fail(c, INK_ERR_INVALID, "%s: not DER (convert PEM with openssl)", path);
+	}
+	f->b[f->n].data = (const uint8_t *)f->data[f->n];
+	f->b[f->n].len = len;
+	f->n++;
+	return 0;
+}
+
+/* A PDF: into output, or through a temporary name over file itself. */
+static int
+extend_pdf(struct cli_ctx *c, const char *file, const char *output, struct cli_ltv *lo)
+{
+	char tmp[4200], tsa[1100];
+	int r;
+
+	/* The public RFC 3161 endpoint of the service: extending needs no login. */
+	if (lo->lta && lo->tsa == NULL) {
+		snprintf(tsa, sizeof(tsa), "%s/tsa", c->server);
+		lo->tsa = tsa;
+	}
+	if (output != NULL)
+		return cli_pades_ltv(c, file, output, lo);
+	if (snprintf(tmp, sizeof(tmp), "%s.extend-%ld.tmp", file, (long)getpid()) >= (int)sizeof(tmp))
+		return cli_fail(c, INK_ERR_INVALID, "%s: name too long", file);
+	if ((r = cli_pades_ltv(c, file, tmp, lo)) != 0)
+		return r;
+	if (rename(tmp, file) != 0) {
+		r = cli_fail(c, INK_ERR_IO, "cannot replace %s: %s", file, strerror(errno));
+		(void)unlink(tmp);
+	}
+	return r;
+}
 
 /* Swaps *der for next (taking it over). */
 static void
@@ -242,49 +307,90 @@ cmd_extend(struct cli_ctx *c, int argc, char **argv)
 		{ "level", required_argument, NULL, 'l' },
 		{ "tsa", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "offline", no_argument, NULL, 'O' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "ocsp", required_argument, NULL, 'S' },
+		{ "crl", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct extend_files certs = { 0 }, ocsps = { 0 }, crls = { 0 };
+	struct cli_ltv lo = { 0 };
 	const char *level = NULL, *tsa = NULL, *output = NULL, *file, *doc = NULL;
-	int ch, r;
-	bool lta;
+	bool lta, given = false;
+	int ch, r = 0;
 
 	if (cli_want_help(argc, argv)) {
 		printf("usage: inkan %s\n", EXTEND_USAGE);
 		return 0;
 	}
-	while ((ch = cli_getopt(argc, argv, "", opts)) != -1) {
+	while (r == 0 && (ch = cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'l': level = optarg; break;
 		case 't': tsa = optarg; break;
 		case 'o': output = optarg; break;
-		default: return cli_usage(EXTEND_USAGE);
+		case 'O': lo.offline = given = true; break;
+		case 'C': given = true; r = file_add(c, &certs, optarg); break;
+		case 'S': given = true; r = file_add(c, &ocsps, optarg); break;
+		case 'R': given = true; r = file_add(c, &crls, optarg); break;
+		default: r = cli_usage(EXTEND_USAGE); break;
 		}
 	}
-	if (level == NULL || argc - optind < 1 || argc - optind > 2)
-		return cli_usage(EXTEND_USAGE);
-	if (strcmp(level, "B-LTA") == 0)
+	if (r != 0)
+		goto out;
+	r = CLI_ERR_USAGE;
+	if (level == NULL || argc - optind < 1 || argc - optind > 2) {
+		r = cli_usage(EXTEND_USAGE);
+		goto out;
+	}
+	if (strcmp(level, "B-LTA") == 0) {
 		lta = true;
-	else if (strcmp(level, "B-LT") == 0)
+	} else if (strcmp(level, "B-LT") == 0) {
 		lta = false;
-	else
-		return cli_usage(EXTEND_USAGE);
+	} else {
+		r = cli_usage(EXTEND_USAGE);
+		goto out;
+	}
 	file = argv[optind];
 	if (argc - optind == 2)
 		doc = argv[optind + 1];
-	if (output != NULL && access(output, F_OK) == 0)
-		return cli_fail(c, INK_ERR_EXISTS, "%s exists: choose another name with --output", output);
-	if (formats_is_pdf(file))
-		return cli_fail(c, INK_ERR_UNSUPPORTED, "%s: extending a PDF is not supported yet", file);
-	if ((r = cli_cades_extend_file(c, file, output, lta, tsa, doc)) != 0)
-		return r;
+	if (output != NULL && access(output, F_OK) == 0) {
+		r = cli_fail(c, INK_ERR_EXISTS, "%s exists: choose another name with --output", output);
+		goto out;
+	}
+	if (formats_is_pdf(file)) {
+		if (doc != NULL) {
+			r = cli_fail(c, CLI_ERR_USAGE, "a PDF is its own document: no DOCUMENT with it");
+			goto out;
+		}
+		lo.lta = lta;
+		lo.tsa = tsa;
+		lo.certs = certs.b;
+		lo.ncerts = certs.n;
+		lo.ocsps = ocsps.b;
+		lo.nocsps = ocsps.n;
+		lo.crls = crls.b;
+		lo.ncrls = crls.n;
+		r = extend_pdf(c, file, output, &lo);
+	} else if (given) {
+		r = cli_fail(c, CLI_ERR_USAGE, "--offline, --cert, --ocsp and --crl are for PDFs");
+	} else {
+		r = cli_cades_extend_file(c, file, output, lta, tsa, doc);
+	}
+	if (r != 0)
+		goto out;
 	if (c->json) {
 		json_t *j = json_pack("{s:s, s:s, s:s}", "file", file, "output",
 		                      output != NULL ? output : file, "level", level);
 
 		r = cli_print_json(j);
 		json_decref(j);
-		return r;
+		goto out;
 	}
 	printf("extended to %s: %s\n", level, output != NULL ? output : file);
-	return 0;
+	r = 0;
+out:
+	files_free(&certs);
+	files_free(&ocsps);
+	files_free(&crls);
+	return r;
 }

@@ -26,8 +26,8 @@ static const struct cli_cmd commands[] = {
 	{ .name = "audit", .fn = cmd_audit, .help = "audit log: list, verify, export, proof, consistency" },
 	{ .name = "compliance", .fn = cmd_compliance, .help = "ISO/IEC 27017 report of the running service (system auditor): summary, --json, --html FILE" },
 	{ .name = "info", .fn = cmd_info, .help = "show the service information (no login)" },
-	{ .name = "sign", .fn = cmd_sign, .help = "sign a file (CAdES B-B to B-LTA, PAdES B-B or B-T): only its hash leaves this machine" },
-	{ .name = "extend", .fn = cmd_extend, .help = "raise a CAdES signature to B-LT or B-LTA, or renew its archive time-stamp" },
+	{ .name = "sign", .fn = cmd_sign, .help = "sign a file (CAdES or PAdES, B-B to B-LTA): only its hash leaves this machine" },
+	{ .name = "extend", .fn = cmd_extend, .help = "raise a CAdES signature or a signed PDF to B-LT or B-LTA, or renew its last (archive or document) time-stamp" },
 	{ .name = "verify", .fn = cmd_verify, .help = "validate CAdES, PAdES or time-stamp signatures (revocation data fetched online unless --offline)" },
 	{ .name = "help", .fn = cmd_help, .help = "list the commands" },
 };

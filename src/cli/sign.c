@@ -19,15 +19,19 @@
 #define SIGN_USAGE                                                                          \
 	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades]\n" \
 	"       [--attached]" \
-	" [--tsa URL] [--pss] [--output PATH] [--yes]"
+	" [--tsa URL] [--pss] [--output PATH] [--yes]\n" \
+	"       [--visible PAGE,X,Y,W,H] [--reason TEXT]   (PAdES)"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
 #define SIGN_CERTS_MAX 8
 
 struct sign_opts {
 	const char *file, *cred, *tsa, *output;
 	bool bt, pades, format_set, attached, pss, yes;
-	int lt;   /* 0: B-B or B-T, 1: B-LT, 2: B-LTA (CAdES) */
+	int lt;   /* 0: B-B or B-T, 1: B-LT, 2: B-LTA */
 	const char *level;
+	const char *reason;                /* PAdES /Reason, shown on a visible signature */
+	bool visible;
+	struct formats_pdf_visible vis;    /* --visible PAGE,X,Y,W,H (points) */
 };
 
 struct signer {
@@ -294,6 +298,35 @@ out:
 	return r;
 }
 
+/* The text of a visible signature: the signer's name from the certificate, the time, the
+ * reason; the signature dictionary's /Name is that name too. */
+static int
+appearance(struct cli_ctx *c, const struct signer *s, struct sign_opts *o, int64_t now,
+           char text[static 3][320], struct formats_pdf_opts *po)
+{
+	char name[256];
+	time_t t = (time_t)now;
+	struct tm tm;
+	size_t n = 0;
+
+	if (formats_cert_name(s->certs[0], s->cert_lens[0], name, sizeof(name)) != 0)
+		return cli_fail(c, INK_ERR_INVALID, "the certificate names no signer (no common name)");
+	if (gmtime_r(&t, &tm) == NULL)
+		return INK_ERR_INTERNAL;
+	snprintf(text[0], 320, "Signed by %s", name);
+	strftime(text[1], 320, "Date: %Y-%m-%d %H:%M:%S UTC", &tm);
+	o->vis.lines[n++] = text[0];
+	o->vis.lines[n++] = text[1];
+	if (o->reason != NULL) {
+		snprintf(text[2], 320, "Reason: %s", o->reason);
+		o->vis.lines[n++] = text[2];
+	}
+	o->vis.lines[n] = NULL;
+	po->visible = &o->vis;
+	po->name = text[0] + strlen("Signed by ");
+	return 0;
+}
+
 static int
 parse(int argc, char **argv, struct sign_opts *o)
 {
@@ -306,6 +339,8 @@ parse(int argc, char **argv, struct sign_opts *o)
 		{ "attached", no_argument, NULL, 'a' },
 		{ "pss", no_argument, NULL, 'p' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "visible", required_argument, NULL, 'V' },
+		{ "reason", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -321,7 +356,19 @@ parse(int argc, char **argv, struct sign_opts *o)
 		case 'a': o->attached = true; break;
 		case 'p': o->pss = true; break;
 		case 'y': o->yes = true; break;
+		case 'R': o->reason = optarg; break;
+		case 'V': {
+			int used = -1;
+
+			if (sscanf(optarg, "%d,%lf,%lf,%lf,%lf%n", &o->vis.page, &o->vis.x, &o->vis.y,
+			           &o->vis.w, &o->vis.h, &used) != 5 || used < 0 || optarg[used] != '\0')
+				return cli_usage(SIGN_USAGE);
+			o->visible = true;
+			break;
+		}
 		case 'l':
+			o->lt = 0;
+			o->bt = true;
 			if (strcmp(optarg, "B-B") == 0)
 				o->bt = false;
 			else if (strcmp(optarg, "B-LT") == 0)
@@ -357,7 +404,8 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	struct formats_cms *cms = NULL;
 	struct formats_pdf *pdf = NULL;
 	uint8_t md[FORMATS_SHA256_LEN], fmd[FORMATS_SHA256_LEN], *der = NULL;
-	char out_buf[4096], hex[2 * FORMATS_SHA256_LEN + 1];
+	char out_buf[4096], hex[2 * FORMATS_SHA256_LEN + 1], tmp[4200], vis_text[3][320];
+	const char *pdf_out = NULL;
 	uint64_t size = 0;
 	size_t der_len = 0;
 	bool tty = isatty(STDERR_FILENO) == 1, made_pdf = false;
@@ -375,8 +423,8 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		o.pades = formats_is_pdf(o.file);
 	if (o.pades && o.attached)
 		return cli_fail(c, CLI_ERR_USAGE, "--attached is for CAdES; a PAdES signature is inside the PDF");
-	if (o.pades && o.lt > 0)
-		return cli_fail(c, INK_ERR_UNSUPPORTED, "PAdES %s is not supported yet: sign at B-T", o.level);
+	if (!o.pades && (o.visible || o.reason != NULL))
+		return cli_fail(c, CLI_ERR_USAGE, "--visible and --reason are for PAdES");
 	if (o.output == NULL) {
 		size_t n = strlen(o.file);
 
@@ -388,6 +436,13 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	}
 	if (access(o.output, F_OK) == 0)
 		return cli_fail(c, INK_ERR_EXISTS, "%s exists: choose another name with --output", o.output);
+	/* PAdES B-LT: the signed revision goes to a name of its own; its validation data make the
+	 * output. */
+	pdf_out = o.output;
+	if (o.pades && o.lt > 0) {
+		snprintf(tmp, sizeof(tmp), "%s.sig-%ld.tmp", o.output, (long)getpid());
+		pdf_out = tmp;
+	}
 
 	if ((r = get_signer(c, o.cred, &s)) != 0)
 		goto out;
@@ -397,7 +452,18 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		goto out;
 	}
 	if (o.pades) {
-		r = formats_pdf_prepare(o.file, o.output, FORMATS_PDF_CONTENTS_DEFAULT, now, &pdf);
+		struct formats_pdf_opts po = { .contents_max = FORMATS_PDF_CONTENTS_DEFAULT, .when = now,
+		                               .reason = o.reason };
+
+		if (o.visible && (r = appearance(c, &s, &o, now, vis_text, &po)) != 0)
+			goto out;
+		r = formats_pdf_prepare(o.file, pdf_out, &po, &pdf);
+		if (r == INK_ERR_INVALID && o.visible) {
+			r = cli_fail(c, r, "cannot prepare %s for signing: is page %d there, and the "
+			             "rectangle %gx%g at (%g, %g) sensible (points)?", o.file, o.vis.page,
+			             o.vis.w, o.vis.h, o.vis.x, o.vis.y);
+			goto out;
+		}
 		if (r != 0) {
 			r = cli_fail(c, r, "cannot prepare %s for signing: %s (an unencrypted, undamaged PDF "
 			             "with at least one page is needed)", o.file, ink_err_str(r));
@@ -446,10 +512,17 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	if (o.pades) {
 		if ((r = formats_cms_der(cms, &der, &der_len)) != 0 ||
 		    (r = formats_pdf_embed(pdf, der, der_len)) != 0) {
-			r = cli_fail(c, r, "cannot write the signature into %s: %s", o.output, ink_err_str(r));
+			r = cli_fail(c, r, "cannot write the signature into %s: %s", pdf_out, ink_err_str(r));
 			goto out;
 		}
-		made_pdf = false;
+		if (o.lt > 0) {
+			struct cli_ltv lo = { .lta = o.lt == 2, .tsa = o.tsa };
+
+			if ((r = cli_pades_ltv(c, pdf_out, o.output, &lo)) != 0)
+				goto out;
+		} else {
+			made_pdf = false;
+		}
 	} else if ((r = write_cades(c, &o, cms, size)) != 0) {
 		goto out;
 	} else if (o.lt > 0 &&
@@ -470,7 +543,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	}
 out:
 	if (made_pdf)
-		(void)unlink(o.output);
+		(void)unlink(pdf_out);
 	signer_clear(&s);
 	free(der);
 	formats_cms_free(cms);

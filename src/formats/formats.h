@@ -145,14 +145,33 @@ struct formats_pdf;
 
 #define FORMATS_PDF_CONTENTS_DEFAULT 32768   /* bytes of CMS the /Contents placeholder holds */
 
+/* A visible signature: where its widget is and the text its appearance shows. */
+#define FORMATS_PDF_LINES_MAX 4
+struct formats_pdf_visible {
+	int page;                      /* 1 for the first */
+	double x, y, w, h;             /* the rectangle, in points from the page's lower left */
+	const char *lines[FORMATS_PDF_LINES_MAX + 1]; /* UTF-8, NULL-terminated: shown in
+	                                * Helvetica, WinAnsiEncoding; other scripts as '?' */
+};
+
+/* What the update holds. */
+struct formats_pdf_opts {
+	size_t contents_max;           /* bytes of CMS (or token) the /Contents placeholder holds */
+	int64_t when;                  /* /M of a signature, seconds since the epoch */
+	bool doc_timestamp;            /* a document time-stamp (/Type /DocTimeStamp, /SubFilter
+	                                * /ETSI.RFC3161, PAdES B-LTA) instead of a signature */
+	const struct formats_pdf_visible *visible; /* NULL: invisible (a signature only) */
+	const char *name, *reason;     /* /Name and /Reason of a signature (UTF-8), or NULL */
+};
+
 /* Copies in_path to out_path and appends an incremental update (signature dictionary with
- * /SubFilter /ETSI.CAdES.detached, an invisible signature field on the first page (or in the
- * AcroForm alone for a document without pages), the catalog's
+ * /SubFilter /ETSI.CAdES.detached, or a document time-stamp's, an invisible signature field on
+ * the first page (or in the AcroForm alone for a document without pages), the catalog's
  * /AcroForm, a cross-reference section or stream like the file's own) whose /Contents is a
- * placeholder of contents_max bytes. The earlier bytes are not changed. Encrypted or damaged
+ * placeholder of o->contents_max bytes. The earlier bytes are not changed. Encrypted or damaged
  * PDFs are INK_ERR_INVALID. */
-int formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_max,
-                        int64_t when, struct formats_pdf **out) INK_WUR;
+int formats_pdf_prepare(const char *in_path, const char *out_path,
+                        const struct formats_pdf_opts *o, struct formats_pdf **out) INK_WUR;
 /* SHA-256 over the /ByteRange (the whole new file except the /Contents value). */
 int formats_pdf_digest(struct formats_pdf *p, formats_progress_fn progress, void *arg,
                        uint8_t md[static FORMATS_SHA256_LEN]) INK_WUR;
@@ -163,6 +182,65 @@ int formats_pdf_embed(struct formats_pdf *p, const uint8_t *cms, size_t len) INK
 void formats_pdf_free(struct formats_pdf *p);
 /* True when the file starts like a PDF ("%PDF-"). */
 bool formats_is_pdf(const char *path);
+/* The subject's common name of a certificate (DER) as UTF-8 into out[outsz] (cut short when
+ * longer), for a visible signature; INK_ERR_INVALID when there is none. */
+int formats_cert_name(const uint8_t *cert, size_t len, char *out, size_t outsz) INK_WUR;
+
+/* ---- PAdES long-term (B-LT, B-LTA): the document security store ---- */
+
+#define FORMATS_SHA1_LEN 20
+
+/* A signature (or document time-stamp) a PDF holds, as its signature field's value reads. */
+struct formats_pdf_sig {
+	uint8_t *contents;             /* the /Contents value as stored (with its zero padding) */
+	size_t contents_len;
+	size_t der_len;                /* the CMS ContentInfo it starts with; 0: none */
+	bool doc_timestamp;            /* /SubFilter /ETSI.RFC3161 */
+	uint8_t vri_key[FORMATS_SHA1_LEN]; /* SHA-1 of /Contents: its key in the DSS's /VRI */
+};
+/* The signatures of the PDF at path (its signature fields' values, through the AcroForm's
+ * /Fields and their /Kids), in no particular order. INK_ERR_INVALID for a file that is not a
+ * readable, unencrypted PDF (one qpdf must repair included); *n 0 when it holds no signature. */
+int formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n) INK_WUR;
+void formats_pdf_signatures_free(struct formats_pdf_sig *s, size_t n);
+
+/* The validation data of one signature: certificates, OCSP responses (OCSPResponse, DER) and
+ * CRLs (DER) for its chain and its time-stamps' chains. */
+struct formats_dss_entry {
+	uint8_t vri_key[FORMATS_SHA1_LEN];
+	const struct formats_blob *certs, *ocsps, *crls;
+	size_t ncerts, nocsps, ncrls;
+};
+/* Copies in_path to out_path and appends an incremental update with the catalog's /DSS (ISO
+ * 32000-2 12.8.4.3, ETSI EN 319 142-1 5.4): what the file's DSS already holds, plus each
+ * entry's data in /Certs, /OCSPs and /CRLs (each distinct blob once; one the DSS holds already
+ * is not added again) and a /VRI dictionary per entry (replacing one of the same key). The
+ * earlier bytes are not changed. */
+int formats_pdf_add_dss(const char *in_path, const char *out_path,
+                        const struct formats_dss_entry *e, size_t n) INK_WUR;
+
+/* ---- long-term validation data: what it must cover (ltv.c) ---- */
+
+/* Certificates in one signature's chains at most. */
+#define FORMATS_LTV_CERTS_MAX 64
+/* One certificate of the chains a signature's validation needs. */
+struct formats_ltv_cert {
+	uint8_t *der;
+	size_t len;
+	int issuer;                    /* index of its issuer in the set; -1: not found */
+	bool self_signed;              /* a root: no revocation data needed */
+};
+struct formats_ltv {
+	struct formats_ltv_cert *v;
+	size_t n;
+};
+/* The chains, leaf first, of the signers of a CMS SignedData (a PDF signature, or the
+ * TimeStampToken of a document time-stamp) and of its signature time-stamps' signers, built
+ * from the certificates they carry and extra (DER; e.g. intermediates fetched elsewhere).
+ * INK_ERR_INVALID when cms is not a SignedData whose signer certificate it carries. */
+int formats_ltv_chains(const uint8_t *cms, size_t len, const struct formats_blob *extra,
+                       size_t nextra, struct formats_ltv *out) INK_WUR;
+void formats_ltv_free(struct formats_ltv *l);
 
 /* ---- RFC 3161 time-stamps: the client side ---- */
 

@@ -16,10 +16,8 @@
 #include <unistd.h>
 
 #define PDF_COPY_BLOCK (1u << 20)
-#define PDF_TAIL 2048
 #define PDF_CONTENTS_MAX (1u << 20)
 #define PDF_BR_WIDTH 10            /* digits of each /ByteRange number */
-#define PDF_NEW_OBJS 5             /* signature, field, page, catalog or AcroForm, xref stream */
 
 struct formats_pdf {
 	char *path;
@@ -29,254 +27,6 @@ struct formats_pdf {
 	uint64_t br_at;                /* offset of the /ByteRange array '[' */
 	size_t br_len;                 /* bytes reserved for it */
 };
-
-struct pdf_obj {
-	int id, gen;
-	uint64_t off;
-};
-
-/* qpdf's text of an object, copied (qpdf reuses its buffer). */
-static char *
-unparse(qpdf_data q, qpdf_oh oh, bool resolved)
-{
-	const char *s = resolved ? qpdf_oh_unparse_resolved(q, oh) : qpdf_oh_unparse(q, oh);
-
-	return s != NULL ? strdup(s) : NULL;
-}
-
-/* "<< ... >>" of dict without key, with " key [ items of the old array, extra ]" and more
- * added before the end; key NULL adds more alone. */
-static int
-dict_with_array(qpdf_data q, qpdf_oh dict, const char *key, const char *extra,
-                const char *more, char **out)
-{
-	qpdf_oh arr;
-	char *base = NULL, *item = NULL, *s = NULL, *ns;
-	size_t len, cap, bl, i, n = 0;
-	int r = INK_ERR_ALLOC;
-
-	*out = NULL;
-	cap = 256 + strlen(extra) + strlen(more);
-	if ((s = malloc(cap)) == NULL)
-		return INK_ERR_ALLOC;
-	s[0] = '\0';
-	if (key != NULL)
-		snprintf(s, cap, " %s [", key);
-	len = strlen(s);
-	if (key != NULL && qpdf_oh_has_key(q, dict, key)) {
-		arr = qpdf_oh_get_key(q, dict, key);
-		if (qpdf_oh_is_array(q, arr))
-			n = (size_t)qpdf_oh_get_array_n_items(q, arr);
-		for (i = 0; i < n; i++) {
-			if ((item = unparse(q, qpdf_oh_get_array_item(q, arr, (int)i), false)) == NULL)
-				goto out;
-			if (len + strlen(item) + 2 > cap) {
-				cap = 2 * (len + strlen(item) + 2);
-				if ((ns = realloc(s, cap)) == NULL)
-					goto out;
-				s = ns;
-			}
-			len += (size_t)snprintf(s + len, cap - len, " %s", item);
-			free(item);
-			item = NULL;
-		}
-		qpdf_oh_remove_key(q, dict, key);
-	}
-	if ((base = unparse(q, dict, true)) == NULL)
-		goto out;
-	bl = strlen(base);
-	if (bl < 4 || strncmp(base, "<<", 2) != 0 || strcmp(base + bl - 2, ">>") != 0) {
-		r = INK_ERR_INVALID;
-		goto out;
-	}
-	base[bl - 2] = '\0';
-	cap = bl + len + strlen(extra) + strlen(more) + 16;
-	if ((ns = malloc(cap)) == NULL)
-		goto out;
-	snprintf(ns, cap, "%s%s%s%s%s%s >>", base, s, key != NULL ? " " : "", extra,
-	         key != NULL ? " ]" : "", more);
-	*out = ns;
-	r = 0;
-out:
-	free(item);
-	free(base);
-	free(s);
-	return r;
-}
-
-/* The last startxref of the file, and whether it points at a cross-reference stream. */
-static int
-last_xref(int fd, uint64_t size, uint64_t *prev, bool *stream)
-{
-	char tail[PDF_TAIL + 1], head[8], *p, *q = NULL, *end;
-	size_t want = size < PDF_TAIL ? (size_t)size : PDF_TAIL;
-	unsigned long long v;
-
-	if (pread(fd, tail, want, (off_t)(size - want)) != (ssize_t)want)
-		return INK_ERR_IO;
-	tail[want] = '\0';
-	for (p = tail; (p = memmem(p, want - (size_t)(p - tail), "startxref", 9)) != NULL; p += 9)
-		q = p;
-	if (q == NULL)
-		return INK_ERR_INVALID;
-	q += 9;
-	while (*q == ' ' || *q == '\r' || *q == '\n')
-		q++;
-	errno = 0;
-	v = strtoull(q, &end, 10);
-	if (errno != 0 || end == q || v >= size)
-		return INK_ERR_INVALID;
-	if (pread(fd, head, 4, (off_t)v) != 4)
-		return INK_ERR_IO;
-	*prev = v;
-	*stream = memcmp(head, "xref", 4) != 0;
-	return 0;
-}
-
-static int
-copy_file(int in, FILE *out)
-{
-	uint8_t *blk = malloc(PDF_COPY_BLOCK);
-	ssize_t n;
-	int r = INK_ERR_IO;
-
-	if (blk == NULL)
-		return INK_ERR_ALLOC;
-	if (lseek(in, 0, SEEK_SET) != 0)
-		goto out;
-	for (;;) {
-		n = read(in, blk, PDF_COPY_BLOCK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		if (fwrite(blk, 1, (size_t)n, out) != (size_t)n)
-			goto out;
-	}
-	r = 0;
-out:
-	free(blk);
-	return r;
-}
-
-static int
-cmp_obj(const void *a, const void *b)
-{
-	const struct pdf_obj *x = a, *y = b;
-
-	return (x->id > y->id) - (x->id < y->id);
-}
-
-/* Writes "id gen obj\n<text>\nendobj\n" and records where it starts. */
-static int
-put_obj(FILE *f, struct pdf_obj *o, int id, int gen, const char *text)
-{
-	off_t at = ftello(f);
-
-	if (at < 0)
-		return INK_ERR_IO;
-	o->id = id;
-	o->gen = gen;
-	o->off = (uint64_t)at;
-	return fprintf(f, "%d %d obj\n%s\nendobj\n", id, gen, text) > 0 ? 0 : INK_ERR_IO;
-}
-
-/* The trailer entries that carry over: /Root, /Info, /ID, with /Size and /Prev. */
-static int
-trailer_keys(qpdf_data q, qpdf_oh trailer, int size, uint64_t prev, char **out)
-{
-	char *info = NULL, *id = NULL, *s = NULL;
-	size_t cap;
-	qpdf_oh root = qpdf_get_root(q);
-	int r = INK_ERR_ALLOC;
-
-	*out = NULL;
-	if (qpdf_oh_has_key(q, trailer, "/Info") &&
-	    (info = unparse(q, qpdf_oh_get_key(q, trailer, "/Info"), false)) == NULL)
-		goto out;
-	if (qpdf_oh_has_key(q, trailer, "/ID") &&
-	    (id = unparse(q, qpdf_oh_get_key(q, trailer, "/ID"), true)) == NULL)
-		goto out;
-	cap = 160 + (info != NULL ? strlen(info) : 0) + (id != NULL ? strlen(id) : 0);
-	if ((s = malloc(cap)) == NULL)
-		goto out;
-	snprintf(s, cap, "/Size %d /Root %d %d R /Prev %llu%s%s%s%s", size,
-	         qpdf_oh_get_object_id(q, root), qpdf_oh_get_generation(q, root),
-	         (unsigned long long)prev, info != NULL ? " /Info " : "", info != NULL ? info : "",
-	         id != NULL ? " /ID " : "", id != NULL ? id : "");
-	*out = s;
-	r = 0;
-out:
-	free(info);
-	free(id);
-	return r;
-}
-
-static void
-put_be(uint8_t *p, uint64_t v, int n)
-{
-	int i;
-
-	for (i = n - 1; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-/* The cross-reference section (or stream) for objs[0..n), then the trailer. */
-static int
-put_xref(FILE *f, struct pdf_obj *objs, size_t n, bool stream, int xref_id, const char *tkeys)
-{
-	off_t at = ftello(f);
-	size_t i;
-	uint8_t *rows = NULL;
-	char index[PDF_NEW_OBJS * 24 + 8];
-	size_t il = 0;
-	int r = INK_ERR_IO;
-
-	if (at < 0)
-		return INK_ERR_IO;
-	if (!stream) {
-		qsort(objs, n, sizeof(*objs), cmp_obj);
-		if (fprintf(f, "xref\n") < 0)
-			return INK_ERR_IO;
-		for (i = 0; i < n; i++)
-			if (fprintf(f, "%d 1\n%010llu %05d n \n", objs[i].id,
-			            (unsigned long long)objs[i].off, objs[i].gen) < 0)
-				return INK_ERR_IO;
-		if (fprintf(f, "trailer\n<< %s >>\nstartxref\n%lld\n%%%%EOF\n", tkeys, (long long)at) < 0)
-			return INK_ERR_IO;
-		return 0;
-	}
-	/* A cross-reference stream: type 1 rows of /W [1 4 2], itself included. */
-	if ((uint64_t)at > 0xffffffffu)
-		return INK_ERR_TOO_LARGE;
-	objs[n].id = xref_id;
-	objs[n].gen = 0;
-	objs[n].off = (uint64_t)at;
-	n++;
-	qsort(objs, n, sizeof(*objs), cmp_obj);
-	if ((rows = calloc(n, 7)) == NULL)
-		return INK_ERR_ALLOC;
-	for (i = 0; i < n; i++) {
-		rows[7 * i] = 1;
-		put_be(rows + 7 * i + 1, objs[i].off, 4);
-		put_be(rows + 7 * i + 5, (uint64_t)objs[i].gen, 2);
-		il += (size_t)snprintf(index + il, sizeof(index) - il, "%s%d 1", i > 0 ? " " : "",
-		                       objs[i].id);
-	}
-	if (fprintf(f, "%d 0 obj\n<< /Type /XRef %s /W [1 4 2] /Index [%s] /Length %zu >>\nstream\r\n",
-	            xref_id, tkeys, index, 7 * n) < 0 ||
-	    fwrite(rows, 1, 7 * n, f) != 7 * n ||
-	    fprintf(f, "\nendstream\nendobj\nstartxref\n%lld\n%%%%EOF\n", (long long)at) < 0)
-		goto out;
-	r = 0;
-out:
-	free(rows);
-	return r;
-}
 
 bool
 formats_is_pdf(const char *path)
@@ -292,56 +42,36 @@ formats_is_pdf(const char *path)
 	return yes;
 }
 
-int
-formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_max, int64_t when,
-                    struct formats_pdf **out)
+/* The signature field's new widget and the objects it changes: the first page's /Annots,
+ * and the catalog's /AcroForm (or an indirect AcroForm alone). */
+static int
+field_objects(struct pdfu *u, int sig_id, int field_id, const struct formats_pdf_opts *o)
 {
-	struct formats_pdf *p = NULL;
-	qpdf_data q = NULL;
-	qpdf_oh trailer, root, page, acro;
-	struct pdf_obj objs[PDF_NEW_OBJS];
-	struct stat st;
-	uint64_t prev = 0;
-	bool xstream = false;
-	int fd = -1, size, sig_id, field_id, nfields = 0, npages = 0, r = INK_ERR_INVALID;
-	char *page_txt = NULL, *cat_txt = NULL, *acro_txt = NULL, *tkeys = NULL;
-	char field[512], ref[48], pref[48] = "", date[40], *zeros = NULL;
-	size_t nobj = 0;
-	FILE *f = NULL;
-	struct tm tm;
-	time_t t = (time_t)when;
-	off_t at;
+	qpdf_data q = u->q;
+	qpdf_oh root = qpdf_get_root(q), page = 0, acro;
+	char *page_txt = NULL, *cat_txt = NULL, *acro_txt = NULL, *more = NULL;
+	char field[640], ref[48], pref[48] = "", rect[160] = "/Rect [0 0 0 0]";
+	const struct formats_pdf_visible *v = o->visible;
+	int npages, nfields = 0, ap = 0, r = INK_ERR_INVALID;
+	size_t cap;
 
-	*out = NULL;
-	if (contents_max == 0 || contents_max > PDF_CONTENTS_MAX)
+	if ((npages = qpdf_get_num_pages(q)) < 0)
 		return INK_ERR_INVALID;
-	if ((fd = open(in_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
-		r = INK_ERR_IO;
-		goto out;
+	/* The field's widget goes on the first page (a visible one on its page); a document
+	 * without pages gets the field alone. */
+	if (v != NULL) {
+		if (v->page < 1 || v->page > npages || !(v->w >= 1 && v->w <= 14400) ||
+		    !(v->h >= 1 && v->h <= 14400) || !(v->x >= -14400 && v->x <= 14400) ||
+		    !(v->y >= -14400 && v->y <= 14400))
+			return INK_ERR_INVALID;
+		if ((r = pdf_appearance(u, v, &ap)) != 0)
+			return r;
+		snprintf(rect, sizeof(rect), "/Rect [%.2f %.2f %.2f %.2f] /AP << /N %d 0 R >>", v->x,
+		         v->y, v->x + v->w, v->y + v->h, ap);
+		page = qpdf_get_page_n(q, (size_t)(v->page - 1));
+	} else if (npages > 0) {
+		page = qpdf_get_page_n(q, 0);
 	}
-	if ((r = last_xref(fd, (uint64_t)st.st_size, &prev, &xstream)) != 0)
-		goto out;
-	r = INK_ERR_INVALID;
-	if ((q = qpdf_init()) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
-	qpdf_silence_errors(q);
-	qpdf_set_suppress_warnings(q, QPDF_TRUE);
-	/* A file qpdf must repair has no cross-reference chain to extend. */
-	if (qpdf_read(q, in_path, NULL) != 0 || qpdf_more_warnings(q) || qpdf_is_encrypted(q))
-		goto out;
-	trailer = qpdf_get_trailer(q);
-	root = qpdf_get_root(q);
-	if (!qpdf_oh_is_dictionary(q, root) || (npages = qpdf_get_num_pages(q)) < 0 ||
-	    (size = qpdf_oh_get_int_value_as_int(q, qpdf_oh_get_key(q, trailer, "/Size"))) < 1 ||
-	    size > 8000000)
-		goto out;
-	/* The field's widget goes on the first page; a document without pages gets the field alone. */
-	page = npages > 0 ? qpdf_get_page_n(q, 0) : 0;
-	sig_id = size;
-	field_id = size + 1;
-	/* The catalog gets the AcroForm with the new field; an indirect AcroForm is changed alone. */
 	acro = qpdf_oh_get_key(q, root, "/AcroForm");
 	if (qpdf_oh_is_dictionary(q, acro) && qpdf_oh_has_key(q, acro, "/Fields") &&
 	    qpdf_oh_is_array(q, qpdf_oh_get_key(q, acro, "/Fields")))
@@ -349,98 +79,143 @@ formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_m
 	snprintf(ref, sizeof(ref), "%d 0 R", field_id);
 	if (qpdf_oh_is_dictionary(q, acro)) {
 		qpdf_oh_remove_key(q, acro, "/SigFlags");
-		if ((r = dict_with_array(q, acro, "/Fields", ref, " /SigFlags 3", &acro_txt)) != 0)
+		if ((r = pdfu_dict_with(q, acro, "/Fields", ref, " /SigFlags 3", &acro_txt)) != 0)
 			goto out;
 	} else {
 		if (!qpdf_oh_is_null(q, acro))
 			goto out;
-		if ((acro_txt = malloc(128)) == NULL) {
-			r = INK_ERR_ALLOC;
+		r = INK_ERR_ALLOC;
+		if ((acro_txt = malloc(128)) == NULL)
 			goto out;
-		}
 		snprintf(acro_txt, 128, "<< /Fields [ %s ] /SigFlags 3 >>", ref);
 	}
 	if (!qpdf_oh_is_dictionary(q, acro) || !qpdf_oh_is_indirect(q, acro)) {
-		size_t cap = strlen(acro_txt) + 32;
-		char *more = malloc(cap);
-
-		if (more == NULL) {
-			r = INK_ERR_ALLOC;
+		cap = strlen(acro_txt) + 32;
+		r = INK_ERR_ALLOC;
+		if ((more = malloc(cap)) == NULL)
 			goto out;
-		}
 		snprintf(more, cap, " /AcroForm %s", acro_txt);
 		qpdf_oh_remove_key(q, root, "/AcroForm");
-		r = dict_with_array(q, root, NULL, "", more, &cat_txt);
-		free(more);
-		if (r != 0)
+		if ((r = pdfu_dict_with(q, root, NULL, "", more, &cat_txt)) != 0)
 			goto out;
 	}
 	if (npages > 0) {
-		if ((r = dict_with_array(q, page, "/Annots", ref, "", &page_txt)) != 0)
+		if ((r = pdfu_dict_with(q, page, "/Annots", ref, "", &page_txt)) != 0)
 			goto out;
 		snprintf(pref, sizeof(pref), " /P %d %d R", qpdf_oh_get_object_id(q, page),
 		         qpdf_oh_get_generation(q, page));
 	}
 	snprintf(field, sizeof(field),
-	         "<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature%d) /V %d 0 R%s "
-	         "/Rect [0 0 0 0] /F 132 >>", nfields + 1, sig_id, pref);
-	if (gmtime_r(&t, &tm) == NULL)
+	         "<< /Type /Annot /Subtype /Widget /FT /Sig /T (%s%d) /V %d 0 R%s %s /F 132 >>",
+	         o->doc_timestamp ? "DocTimeStamp" : "Signature", nfields + 1, sig_id, pref, rect);
+	if ((r = pdfu_obj(u, field_id, 0, field)) != 0)
 		goto out;
-	strftime(date, sizeof(date), "D:%Y%m%d%H%M%S+00'00'", &tm);
-	if ((r = trailer_keys(q, trailer, size + (xstream ? 3 : 2), prev, &tkeys)) != 0)
+	if (page_txt != NULL && (r = pdfu_obj(u, qpdf_oh_get_object_id(q, page),
+	                                      qpdf_oh_get_generation(q, page), page_txt)) != 0)
 		goto out;
+	if (cat_txt != NULL)
+		r = pdfu_obj(u, qpdf_oh_get_object_id(q, root), qpdf_oh_get_generation(q, root), cat_txt);
+	else
+		r = pdfu_obj(u, qpdf_oh_get_object_id(q, acro), qpdf_oh_get_generation(q, acro), acro_txt);
+out:
+	free(more);
+	free(page_txt);
+	free(cat_txt);
+	free(acro_txt);
+	return r;
+}
 
-	/* The new file: the original bytes, then the update. */
+/* " /Key <FEFF...>": UTF-8 text as a PDF text string (UTF-16BE, ISO 32000-1 7.9.2.2), at most
+ * 256 code points; "" for NULL. malloc'd. */
+static char *
+text_entry(const char *key, const char *utf8)
+{
+	const unsigned char *s = (const unsigned char *)utf8;
+	char *out;
+	size_t n = 0, cap;
+	uint32_t c;
+	int k;
+
+	if (utf8 == NULL)
+		return strdup("");
+	cap = strlen(key) + 16 + 256 * 8;
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	n = (size_t)snprintf(out, cap, " %s <FEFF", key);
+	for (k = 0; *s != '\0' && k < 256; k++) {
+		c = pdf_utf8_next(&s);
+		if (c < 0x20)
+			c = 0xfffd;
+		if (c > 0xffff)
+			n += (size_t)snprintf(out + n, cap - n, "%04X%04X",
+			                      (unsigned)(0xd800 + ((c - 0x10000) >> 10)),
+			                      (unsigned)(0xdc00 + ((c - 0x10000) & 0x3ff)));
+		else
+			n += (size_t)snprintf(out + n, cap - n, "%04X", (unsigned)c);
+	}
+	snprintf(out + n, cap - n, ">");
+	return out;
+}
+
+int
+formats_pdf_prepare(const char *in_path, const char *out_path, const struct formats_pdf_opts *o,
+                    struct formats_pdf **out)
+{
+	struct formats_pdf *p = NULL;
+	struct pdfu u;
+	int sig_id, field_id, r;
+	char date[40] = "", *zeros = NULL, *name = NULL, *reason = NULL;
+	struct tm tm;
+	time_t t = (time_t)o->when;
+	off_t at;
+
+	*out = NULL;
+	if (o->contents_max == 0 || o->contents_max > PDF_CONTENTS_MAX ||
+	    (o->doc_timestamp && (o->visible != NULL || o->name != NULL || o->reason != NULL)))
+		return INK_ERR_INVALID;
+	if ((r = pdfu_begin(&u, in_path, out_path)) != 0)
+		goto out;
+	r = INK_ERR_ALLOC;
 	if ((p = calloc(1, sizeof(*p))) == NULL || (p->path = strdup(out_path)) == NULL ||
-	    (zeros = malloc(2 * contents_max + 1)) == NULL) {
-		r = INK_ERR_ALLOC;
+	    (zeros = malloc(2 * o->contents_max + 1)) == NULL ||
+	    (name = text_entry("/Name", o->name)) == NULL ||
+	    (reason = text_entry("/Reason", o->reason)) == NULL)
+		goto out;
+	memset(zeros, '0', 2 * o->contents_max);
+	zeros[2 * o->contents_max] = '\0';
+	r = INK_ERR_INVALID;
+	if (!o->doc_timestamp) {
+		if (gmtime_r(&t, &tm) == NULL)
+			goto out;
+		strftime(date, sizeof(date), " /M (D:%Y%m%d%H%M%S+00'00')", &tm);
+	}
+	if ((sig_id = pdfu_new_id(&u)) < 0 || (field_id = pdfu_new_id(&u)) < 0) {
+		r = INK_ERR_TOO_LARGE;
 		goto out;
 	}
-	memset(zeros, '0', 2 * contents_max);
-	zeros[2 * contents_max] = '\0';
-	r = INK_ERR_IO;
-	if ((f = fopen(out_path, "wbx")) == NULL) {
-		r = errno == EEXIST ? INK_ERR_EXISTS : INK_ERR_IO;
-		goto out;
-	}
-	if ((r = copy_file(fd, f)) != 0 || fputc('\n', f) == EOF)
+	/* The signature dictionary, written here: its /ByteRange and /Contents are filled later. */
+	if ((r = pdfu_mark(&u, sig_id, 0)) != 0)
 		goto out;
 	r = INK_ERR_IO;
-	if ((at = ftello(f)) < 0)
-		goto out;
-	objs[nobj].id = sig_id;
-	objs[nobj].gen = 0;
-	objs[nobj++].off = (uint64_t)at;
-	if (fprintf(f, "%d 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached "
-	            "/M (%s) /ByteRange ", sig_id, date) < 0 || (at = ftello(f)) < 0)
+	if (fprintf(u.f, "%d 0 obj\n<< /Type /%s /Filter /Adobe.PPKLite /SubFilter /%s%s%s%s /ByteRange ",
+	            sig_id, o->doc_timestamp ? "DocTimeStamp" : "Sig",
+	            o->doc_timestamp ? "ETSI.RFC3161" : "ETSI.CAdES.detached", date, name, reason) < 0 ||
+	    (at = ftello(u.f)) < 0)
 		goto out;
 	p->br_at = (uint64_t)at;
 	p->br_len = 4 * (PDF_BR_WIDTH + 1) + 1;
-	if (fprintf(f, "%*s /Contents ", (int)p->br_len, "") < 0 || (at = ftello(f)) < 0)
+	if (fprintf(u.f, "%*s /Contents ", (int)p->br_len, "") < 0 || (at = ftello(u.f)) < 0)
 		goto out;
 	p->contents_at = (uint64_t)at;
-	if (fprintf(f, "<%s>", zeros) < 0 || (at = ftello(f)) < 0)
+	if (fprintf(u.f, "<%s>", zeros) < 0 || (at = ftello(u.f)) < 0)
 		goto out;
 	p->contents_end = (uint64_t)at;
-	if (fprintf(f, " >>\nendobj\n") < 0)
+	if (fprintf(u.f, " >>\nendobj\n") < 0)
 		goto out;
-	if ((r = put_obj(f, &objs[nobj++], field_id, 0, field)) != 0)
-		goto out;
-	if (page_txt != NULL && (r = put_obj(f, &objs[nobj++], qpdf_oh_get_object_id(q, page),
-	                                     qpdf_oh_get_generation(q, page), page_txt)) != 0)
-		goto out;
-	if (cat_txt != NULL)
-		r = put_obj(f, &objs[nobj++], qpdf_oh_get_object_id(q, root),
-		            qpdf_oh_get_generation(q, root), cat_txt);
-	else
-		r = put_obj(f, &objs[nobj++], qpdf_oh_get_object_id(q, acro),
-		            qpdf_oh_get_generation(q, acro), acro_txt);
-	if (r != 0 || (r = put_xref(f, objs, nobj, xstream, size + 2, tkeys)) != 0)
+	if ((r = field_objects(&u, sig_id, field_id, o)) != 0 ||
+	    (r = pdfu_end(&u, &p->size)) != 0)
 		goto out;
 	r = INK_ERR_IO;
-	if (fflush(f) != 0 || (at = ftello(f)) < 0)
-		goto out;
-	p->size = (uint64_t)at;
 	/* /ByteRange [0 a b c], padded in its reserved space. */
 	{
 		char br[4 * (PDF_BR_WIDTH + 1) + 2];
@@ -451,33 +226,19 @@ formats_pdf_prepare(const char *in_path, const char *out_path, size_t contents_m
 		if (n < 0 || (size_t)n > p->br_len)
 			goto out;
 		memset(br + n, ' ', p->br_len - (size_t)n);
-		if (fseeko(f, (off_t)p->br_at, SEEK_SET) != 0 || fwrite(br, 1, p->br_len, f) != p->br_len)
+		if (fseeko(u.f, (off_t)p->br_at, SEEK_SET) != 0 || fwrite(br, 1, p->br_len, u.f) != p->br_len)
 			goto out;
 	}
-	if (fclose(f) != 0) {
-		f = NULL;
+	if ((r = pdfu_close(&u)) != 0)
 		goto out;
-	}
-	f = NULL;
 	*out = p;
 	p = NULL;
 	r = 0;
 out:
-	if (f != NULL) {
-		fclose(f);
-		(void)unlink(out_path);
-	} else if (r != 0 && p != NULL && p->path != NULL && r != INK_ERR_EXISTS) {
-		(void)unlink(out_path);
-	}
+	pdfu_free(&u);
 	free(zeros);
-	free(page_txt);
-	free(cat_txt);
-	free(acro_txt);
-	free(tkeys);
-	if (q != NULL)
-		qpdf_cleanup(&q);
-	if (fd >= 0)
-		close(fd);
+	free(name);
+	free(reason);
 	formats_pdf_free(p);
 	return r;
 }

@@ -719,7 +719,7 @@ rev_carried(const json_t *rev)
 /* Whether every certificate of a chain (report JSON) is a trust anchor or has revocation data
  * inside the signature: the data that decided, or (for the service's own certificates, which
  * its current status decides) what was weighed beside it. */
-static bool
+bool
 chain_carried(const json_t *chain)
 {
 	const json_t *c, *rev;
@@ -764,6 +764,23 @@ level_of(const json_t *obj, bool timestamped, size_t archives)
 
 /* ---- one SignerInfo ---- */
 
+/* Appends extra's certificates (a reference each; extra may be NULL) to certs. */
+static int
+certs_append(STACK_OF(X509) *certs, STACK_OF(X509) *extra)
+{
+	int i;
+
+	for (i = 0; extra != NULL && i < sk_X509_num(extra); i++) {
+		if (!X509_up_ref(sk_X509_value(extra, i)))
+			return INK_ERR_CRYPTO;
+		if (sk_X509_push(certs, sk_X509_value(extra, i)) <= 0) {
+			X509_free(sk_X509_value(extra, i));
+			return INK_ERR_ALLOC;
+		}
+	}
+	return 0;
+}
+
 void
 signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si,
                 const struct verify_content *content, enum verify_use use, int64_t claimed,
@@ -771,7 +788,7 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 {
 	STACK_OF(X509) *certs = NULL, *chain = NULL;
 	STACK_OF(X509_CRL) *crls = NULL;
-	struct verify_revdata rd = { NULL, NULL };
+	struct verify_revdata rd = { NULL, NULL, NULL };
 	struct ess_attrs ess;
 	X509_ALGOR *pdig = NULL, *psig = NULL;
 	const ASN1_OBJECT *dobj = NULL;
@@ -781,7 +798,6 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 	int64_t ats_poe = -1;
 	size_t archives = 0;
 	bool timestamped = false;
-	int i;
 
 	/* a time-stamp proven to exist by a later archive time-stamp is judged at that time */
 	if (use == VERIFY_USE_TSA)
@@ -791,16 +807,11 @@ signer_validate(struct verify_ctx *ctx, CMS_ContentInfo *cms, CMS_SignerInfo *si
 		certs = sk_X509_new_null();
 	if (certs == NULL || revdata_init(&rd) != 0)
 		goto out;
-	/* a time-stamp's chain may be completed by the certificates of the signature around it */
-	for (i = 0; use == VERIFY_USE_TSA && ctx->outer_certs != NULL &&
-	            i < sk_X509_num(ctx->outer_certs); i++) {
-		if (!X509_up_ref(sk_X509_value(ctx->outer_certs, i)))
-			goto out;
-		if (sk_X509_push(certs, sk_X509_value(ctx->outer_certs, i)) <= 0) {
-			X509_free(sk_X509_value(ctx->outer_certs, i));
-			goto out;
-		}
-	}
+	/* a time-stamp's chain may be completed by the certificates of the signature around it,
+	 * any chain by those of a PDF's document security store */
+	if ((use == VERIFY_USE_TSA && certs_append(certs, ctx->outer_certs) != 0) ||
+	    (ctx->dss != NULL && certs_append(certs, ctx->dss->certs) != 0))
+		goto out;
 	/* The SignedData's CRLs, then those of the revocation attributes. */
 	if ((crls = CMS_get1_crls(cms)) != NULL) {
 		/* As many as from any other source: each costs a signature check per certificate. */
@@ -1062,7 +1073,7 @@ cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_forma
 	int64_t gt;
 	enum verify_indication ind;
 	enum verify_sub sub;
-	struct verify_revdata outer = { NULL, NULL };
+	struct verify_revdata outer = { NULL, NULL, NULL };
 	bool detached;
 	int i, n, ret, same = 1;
 

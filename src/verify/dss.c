@@ -1,7 +1,10 @@
-/* dss: the revocation data of a PDF's document security store (ISO 32000-2 12.8.4.3, PAdES
- * B-LT): the CRLs and OCSP responses in the catalog's /DSS, read with qpdf. */
+/* dss: the validation data of a PDF's document security store (ISO 32000-2 12.8.4.3, PAdES
+ * B-LT): the CRLs, OCSP responses and certificates in the catalog's /DSS, read with qpdf. Its
+ * /VRI is not read: which data speak for which certificate is checked on the data themselves,
+ * never taken from the document's say-so. */
 #include "verify/verify_int.h"
 
+#include <openssl/err.h>
 #include <stdlib.h>
 
 /* Streams read from one /DSS array at most. */
@@ -36,9 +39,30 @@ dss_stream(qpdf_data q, qpdf_oh item, size_t *len)
 	return out;
 }
 
-/* Parses every stream of the array key of dss into rd with parse; returns how many parsed. */
+/* Appends one DER certificate to dst. */
+static int
+cert_parse_into(STACK_OF(X509) *dst, const uint8_t *data, size_t len)
+{
+	const unsigned char *p = data;
+	X509 *x = NULL;
+
+	if (len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    p != data + len) {
+		ERR_clear_error();
+		X509_free(x);
+		return INK_ERR_INVALID;
+	}
+	if (sk_X509_push(dst, x) <= 0) {
+		X509_free(x);
+		return INK_ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* Parses every stream of the array key of dss into rd (what: 'c' CRLs, 'o' OCSP responses,
+ * 'x' certificates); returns how many parsed. */
 static size_t
-dss_array(qpdf_data q, qpdf_oh dss, const char *key, struct verify_revdata *rd, bool ocsp)
+dss_array(qpdf_data q, qpdf_oh dss, const char *key, struct verify_revdata *rd, char what)
 {
 	qpdf_oh arr, item;
 	unsigned char *data = NULL;
@@ -54,8 +78,9 @@ dss_array(qpdf_data q, qpdf_oh dss, const char *key, struct verify_revdata *rd, 
 		if (!qpdf_oh_is_stream(q, item))
 			continue;
 		if ((data = dss_stream(q, item, &len)) != NULL) {
-			if ((ocsp ? ocsp_parse_into(rd->ocsps, data, len) :
-			            crl_parse_into(rd->crls, data, len)) == 0)
+			if ((what == 'o' ? ocsp_parse_into(rd->ocsps, data, len) :
+			     what == 'x' ? cert_parse_into(rd->certs, data, len) :
+			                   crl_parse_into(rd->crls, data, len)) == 0)
 				got++;
 		}
 		free(data);
@@ -70,5 +95,8 @@ dss_read(qpdf_data q, struct verify_revdata *rd)
 
 	if (!qpdf_oh_is_dictionary(q, dss))
 		return 0;
-	return dss_array(q, dss, "/CRLs", rd, false) + dss_array(q, dss, "/OCSPs", rd, true);
+	if (rd->certs == NULL && (rd->certs = sk_X509_new_null()) == NULL)
+		return 0;
+	return dss_array(q, dss, "/CRLs", rd, 'c') + dss_array(q, dss, "/OCSPs", rd, 'o') +
+	       dss_array(q, dss, "/Certs", rd, 'x');
 }

@@ -499,6 +499,25 @@ fetch_cert(struct verify_fetch *f, X509 *x, X509 *issuer, struct verify_vdata *o
 
 /* ---- a set of certificates ---- */
 
+/* Reads n DER certificates into xs; INK_ERR_INVALID (err[] says which) when one is not. */
+static int
+blobs_read(const struct verify_blob *certs, size_t n, X509 **xs, char *err, size_t errsz)
+{
+	const unsigned char *p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		p = certs[i].data;
+		if (certs[i].len > INT32_MAX ||
+		    (xs[i] = d2i_X509(NULL, &p, (long)certs[i].len)) == NULL ||
+		    p != certs[i].data + certs[i].len) {
+			snprintf(err, errsz, "certificate %zu is not a certificate (DER)", i + 1);
+			return INK_ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
 /* Whether have holds revocation data about x that would be kept if fetched now. */
 static bool
 covered(const struct verify_vdata *have, X509 *x, X509 *issuer)
@@ -535,7 +554,6 @@ verify_fetch_missing(struct verify_fetch *f, const struct verify_blob *certs, si
 {
 	struct verify_vdata got = { 0 };
 	X509 *xs[FETCH_CERTS_MAX] = { 0 }, *issuer;
-	const unsigned char *p;
 	char name[256], why[256];
 	size_t i, j;
 	int ret = INK_ERR_INVALID;
@@ -546,15 +564,8 @@ verify_fetch_missing(struct verify_fetch *f, const struct verify_blob *certs, si
 		snprintf(err, errsz, "more than %d certificates", FETCH_CERTS_MAX);
 		return INK_ERR_TOO_LARGE;
 	}
-	for (i = 0; i < n; i++) {
-		p = certs[i].data;
-		if (certs[i].len > INT32_MAX ||
-		    (xs[i] = d2i_X509(NULL, &p, (long)certs[i].len)) == NULL ||
-		    p != certs[i].data + certs[i].len) {
-			snprintf(err, errsz, "certificate %zu is not a certificate (DER)", i + 1);
-			goto out;
-		}
-	}
+	if ((ret = blobs_read(certs, n, xs, err, errsz)) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		/* a root (self-issued) is an anchor: no one answers for it; an OCSP responder with
 		 * id-pkix-ocsp-nocheck is trusted for its lifetime (RFC 6960 4.2.2.2.1) */
@@ -588,6 +599,45 @@ out:
 	verify_vdata_free(&got);
 	for (i = 0; i < n; i++)
 		X509_free(xs[i]);
+	return ret;
+}
+
+/* ---- one certificate ---- */
+
+int
+verify_fetch_cert(struct verify_fetch *f, const struct verify_blob *cert,
+                  const struct verify_blob *issuer, struct verify_vdata *out, char *err,
+                  size_t errsz)
+{
+	struct verify_vdata got = { 0 };
+	const struct verify_blob pair[2] = { *cert, *issuer };
+	X509 *xs[2] = { NULL, NULL };
+	char name[256], why[256];
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	err[0] = '\0';
+	if ((ret = blobs_read(pair, 2, xs, err, errsz)) != 0)
+		goto out;
+	ret = INK_ERR_INVALID;
+	name_str(X509_get_subject_name(xs[0]), name, sizeof(name));
+	if (X509_check_issued(xs[1], xs[0]) != X509_V_OK ||
+	    X509_verify(xs[0], X509_get0_pubkey(xs[1])) != 1) {
+		snprintf(err, errsz, "%s: not issued by the issuer given", name);
+		goto out;
+	}
+	if ((ret = fetch_cert(f, xs[0], xs[1], &got, why, sizeof(why))) != 0) {
+		snprintf(err, errsz, "%s: no revocation data (%s)", name, why);
+		goto out;
+	}
+	*out = got;
+	memset(&got, 0, sizeof(got));
+	ret = 0;
+out:
+	ERR_clear_error();
+	verify_vdata_free(&got);
+	X509_free(xs[0]);
+	X509_free(xs[1]);
 	return ret;
 }
 

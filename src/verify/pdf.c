@@ -464,7 +464,7 @@ out:
 
 static int
 pdf_one(struct verify_ctx *ctx, struct pdf_doc *doc, const struct pdf_sig *ps,
-        struct verify_report *r)
+        struct verify_report *r, struct pdf_done *done)
 {
 	const uint8_t *pdf = doc->pdf;
 	size_t len = doc->len;
@@ -575,6 +575,11 @@ done:
 	pdfo = NULL;
 	issues_result(&is, &ind, &sub);
 	issues_to_json(&is, sig);
+	/* Kept (a reference of its own) for the level, known once every signature is judged. */
+	done->sig = json_incref(sig);
+	done->end = end;
+	done->docts = strcmp(ps->sub_filter, "ETSI.RFC3161") == 0;
+	done->passed = ind == VERIFY_TOTAL_PASSED;
 	ret = report_add(r, sig, ind, sub);
 	sig = NULL;
 out:
@@ -697,6 +702,7 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
              char *err, size_t errsz)
 {
 	struct pdf_sig sigs[VERIFY_MAX_SIGNATURES];
+	struct pdf_done done[VERIFY_MAX_SIGNATURES];
 	struct verify_revdata dss;
 	struct pdf_doc doc = { .pdf = pdf, .len = len, .budget = PDFDIFF_BUDGET };
 	size_t n = 0, i;
@@ -727,8 +733,13 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 		goto out;
 	(void)dss_read(doc.q, &dss);
 	ctx->dss = &dss;
+	memset(done, 0, sizeof(done));
 	for (i = 0; i < n && ret == 0; i++)
-		ret = pdf_one(ctx, &doc, &sigs[i], r);
+		ret = pdf_one(ctx, &doc, &sigs[i], r, &done[i]);
+	if (ret == 0)
+		pdflevel_set(pdf, len, done, n);
+	for (i = 0; i < n; i++)
+		json_decref(done[i].sig);
 	if (ret == 0)
 		ret = removed_check(&doc, sigs, n, r);
 	ctx->dss = NULL;

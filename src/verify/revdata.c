@@ -72,8 +72,10 @@ revdata_free(struct verify_revdata *rd)
 {
 	sk_X509_CRL_pop_free(rd->crls, X509_CRL_free);
 	sk_OCSP_BASICRESP_pop_free(rd->ocsps, OCSP_BASICRESP_free);
+	sk_X509_pop_free(rd->certs, X509_free);
 	rd->crls = NULL;
 	rd->ocsps = NULL;
+	rd->certs = NULL;
 }
 
 /* Moves the successful BasicOCSPResponse out of an OCSPResponse into dst. */

@@ -125,6 +125,12 @@ void verify_fetch_free(struct verify_fetch *f);
  * certificate. */
 int verify_fetch_chain(struct verify_fetch *f, const struct verify_blob *certs, size_t n,
                        struct verify_vdata *out, char *err, size_t errsz) INK_WUR;
+/* The same for one certificate alone, whose issuer is given (what the issuer's own URLs say is
+ * not asked): an intermediate whose responder is unreachable does not take the leaf's data
+ * with it. INK_ERR_INVALID when issuer did not issue cert. */
+int verify_fetch_cert(struct verify_fetch *f, const struct verify_blob *cert,
+                      const struct verify_blob *issuer, struct verify_vdata *out, char *err,
+                      size_t errsz) INK_WUR;
 /* The same for the certificates that what they already have does not cover: a certificate
  * for which have (may be NULL) holds an OCSP response or a CRL that passes the checks above
  * now (current, its issuer's) is skipped; the others are fetched. */

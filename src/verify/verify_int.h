@@ -85,12 +85,14 @@ struct verify_times {
 struct verify_revdata {
 	STACK_OF(X509_CRL) *crls;
 	STACK_OF(OCSP_BASICRESP) *ocsps;
+	STACK_OF(X509) *certs;        /* a PDF's DSS /Certs: intermediates for any chain (or NULL) */
 };
 int revdata_init(struct verify_revdata *rd) INK_WUR;
 void revdata_free(struct verify_revdata *rd);
 /* Adds the CRLs and OCSP responses of si's revocation attributes to rd (malformed: a warning). */
 void revdata_from_signer(CMS_SignerInfo *si, struct verify_revdata *rd, struct verify_issues *is);
-/* Adds the CRLs and OCSP responses of a PDF's /DSS (q: pdfq_open) to rd; returns how many. */
+/* Adds the CRLs, OCSP responses and certificates of a PDF's /DSS (q: pdfq_open) to rd; returns
+ * how many. */
 size_t dss_read(qpdf_data q, struct verify_revdata *rd);
 /* Parses an OCSPResponse (successful, basic) or a BasicOCSPResponse, DER or PEM/base64, into dst. */
 int ocsp_parse_into(STACK_OF(OCSP_BASICRESP) *dst, const uint8_t *data, size_t len) INK_WUR;
@@ -265,6 +267,29 @@ bool pdfq_field_name(qpdf_data q, qpdf_oh f, char *out, size_t outsz);
 int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_perms *perms,
                 const struct pdf_sigref *sigs, size_t nsigs, size_t *budget, json_t *mods,
                 struct pdfdiff_result *res) INK_WUR;
+
+/* ---- the level a PDF's signatures reach (pdflevel.c) ---- */
+
+/* Whether every certificate of a chain (report JSON) is a trust anchor or had its revocation
+ * decided by data the signature carries (embedded, or in a PDF's DSS) (cms.c). */
+bool chain_carried(const json_t *chain);
+
+/* A signature (or document time-stamp) of a PDF as judged: its report object (a reference of
+ * its own), where its signed revision ends (0: unknown), whether it is a document time-stamp,
+ * and whether it passed. */
+struct pdf_done {
+	json_t *sig;
+	size_t end;
+	bool docts;
+	bool passed;
+};
+/* Sets "level" (ETSI EN 319 142-1: "B-B", "B-T", "B-LT", "B-LTA") in the report object of each
+ * signature of d (in the order of their revisions) that passed: B-T with a valid signature
+ * time-stamp or a valid document time-stamp after it; B-LT when, moreover, the revocation
+ * data that decided every certificate of its chains (and its time-stamps' chains) is in the
+ * document; B-LTA when, moreover, a valid document time-stamp signs a revision that holds the
+ * document security store. pdf[len] is the whole file. */
+void pdflevel_set(const uint8_t *pdf, size_t len, struct pdf_done *d, size_t n);
 
 /* ---- the updates after a signature (pdfxref.c) ---- */
 

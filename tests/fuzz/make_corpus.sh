@@ -153,6 +153,21 @@ pdfsign fields-x.pdf "$C/pdf/signed-pkcs7.pdf" first
 pdfsign fields-x.pdf "$C/pdf/signed-etsi.pdf" first -etsi
 pdfsign "$C/pdf/signed-etsi.pdf" "$C/pdf/signed-twice.pdf" second -etsi
 
+# ---- PAdES B-LT and B-LTA: a DSS written by `inkan extend` (the CA's CRL given, nothing
+# fetched), a document time-stamp of openssl ts (pdf_forge), and the DSS renewed for it ----
+ltv_seeds() {
+	sed -e '/^\[tsa_config\]/a signer_cert = tsa.pem\nsigner_key = tsa.key\ncerts = ca.pem' ts.cnf >ts-doc.cnf
+	q openssl x509 -in ca.pem -outform DER -out ca.der
+	q openssl crl -in ca.crl -outform DER -out ca-crl.der
+	q "$build/inkan" extend "$C/pdf/signed-etsi.pdf" --level B-LT --offline --cert ca.der \
+		--crl ca-crl.der --output "$C/pdf/ltv-dss.pdf"
+	q python3 "$here/../e2e/pdf_forge.py" sign "$C/pdf/ltv-dss.pdf" "$C/pdf/ltv-docts.pdf" \
+		--doc-timestamp --tsa ts-doc.cnf
+	q "$build/inkan" extend "$C/pdf/ltv-docts.pdf" --level B-LT --offline --cert ca.der \
+		--crl ca-crl.der --output "$C/pdf/ltv-renewed.pdf"
+}
+ltv_seeds
+
 # ---- audit bundles and proofs (fuzz_audit) ----
 q "$seed_audit" "$C/audit"
 

@@ -2,6 +2,7 @@
  * the RFC 3161 client and TSA halves against each other, the PAdES update (read back with
  * qpdf), the streaming digest, and the refusals of each. */
 #include <setjmp.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <qpdf/qpdf-c.h>
@@ -393,12 +395,12 @@ test_pades(void **state)
 	snprintf(out2, sizeof(out2), "%s/out2.pdf", p->dir);
 	write_pdf(in);
 	assert_true(formats_is_pdf(in));
-	assert_int_equal(formats_pdf_prepare(in, out, 4096, 1790000000, &pdf), 0);
+	assert_int_equal(formats_pdf_prepare(in, out, &(struct formats_pdf_opts){ .contents_max = 4096, .when = 1790000000 }, &pdf), 0);
 	/* The output exists now: never overwritten. */
 	{
 		struct formats_pdf *x = NULL;
 
-		assert_int_equal(formats_pdf_prepare(in, out, 4096, 1790000000, &x), INK_ERR_EXISTS);
+		assert_int_equal(formats_pdf_prepare(in, out, &(struct formats_pdf_opts){ .contents_max = 4096, .when = 1790000000 }, &x), INK_ERR_EXISTS);
 		assert_null(x);
 	}
 	assert_int_equal(formats_pdf_digest(pdf, NULL, NULL, md), 0);
@@ -450,7 +452,7 @@ test_pades(void **state)
 	}
 	qpdf_cleanup(&q);
 	/* A second signature on the signed file: two fields. */
-	assert_int_equal(formats_pdf_prepare(out, out2, 4096, 1790000001, &pdf), 0);
+	assert_int_equal(formats_pdf_prepare(out, out2, &(struct formats_pdf_opts){ .contents_max = 4096, .when = 1790000001 }, &pdf), 0);
 	formats_pdf_free(pdf);
 	q = qpdf_init();
 	qpdf_silence_errors(q);
@@ -461,11 +463,176 @@ test_pades(void **state)
 	/* Not a PDF: refused, no output left behind. */
 	write_text(in, "%PDF-1.4\nnothing here\n");
 	unlink(out);
-	assert_int_equal(formats_pdf_prepare(in, out, 4096, 0, &pdf), INK_ERR_INVALID);
+	assert_int_equal(formats_pdf_prepare(in, out, &(struct formats_pdf_opts){ .contents_max = 4096, .when = 0 }, &pdf), INK_ERR_INVALID);
 	assert_null(pdf);
 	assert_int_not_equal(access(out, F_OK), 0);
 	write_text(in, "hello");
 	assert_false(formats_is_pdf(in));
+}
+
+/* Items of the /DSS array key of the PDF at path, and whether its /VRI holds vkey. */
+static int
+dss_items(const char *path, const char *key, const char *vkey, bool *has_vri)
+{
+	qpdf_data q = qpdf_init();
+	qpdf_oh dss;
+	int n;
+
+	qpdf_silence_errors(q);
+	assert_int_equal(qpdf_read(q, path, NULL), 0);
+	assert_false(qpdf_more_warnings(q));
+	dss = qpdf_oh_get_key(q, qpdf_get_root(q), "/DSS");
+	assert_true(qpdf_oh_is_dictionary(q, dss));
+	n = qpdf_oh_get_array_n_items(q, qpdf_oh_get_key(q, dss, key));
+	*has_vri = qpdf_oh_has_key(q, qpdf_oh_get_key(q, dss, "/VRI"), vkey);
+	qpdf_cleanup(&q);
+	return n;
+}
+
+static void
+test_pades_dss(void **state)
+{
+	struct pki *p = *state;
+	char in[128], ts[128], d1[128], d2[128], vkey[48];
+	struct formats_pdf_opts o = { .contents_max = 2048, .doc_timestamp = true };
+	struct formats_pdf *pdf = NULL;
+	struct formats_pdf_sig *sigs = NULL;
+	uint8_t *root = NULL, *ec = NULL, fake_tok[5] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
+	uint8_t fake_crl[3] = { 0x30, 0x01, 0x00 }, sha1[20], *zeros;
+	struct formats_blob certs[3], crls[1];
+	struct formats_dss_entry e;
+	size_t n = 0, i;
+	int rl, el;
+	bool has;
+
+	snprintf(in, sizeof(in), "%s/dss-in.pdf", p->dir);
+	snprintf(ts, sizeof(ts), "%s/dss-ts.pdf", p->dir);
+	snprintf(d1, sizeof(d1), "%s/dss-1.pdf", p->dir);
+	snprintf(d2, sizeof(d2), "%s/dss-2.pdf", p->dir);
+	write_pdf(in);
+	/* A document time-stamp: /DocTimeStamp, /ETSI.RFC3161, no /M. */
+	assert_int_equal(formats_pdf_prepare(in, ts, &o, &pdf), 0);
+	assert_int_equal(formats_pdf_embed(pdf, fake_tok, sizeof(fake_tok)), 0);
+	formats_pdf_free(pdf);
+	assert_int_equal(formats_pdf_signatures(ts, &sigs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(sigs[0].doc_timestamp);
+	assert_int_equal(sigs[0].contents_len, 2048);
+	/* The VRI key is the SHA-1 of the whole /Contents value, padding included. */
+	zeros = calloc(1, 2048);
+	memcpy(zeros, fake_tok, sizeof(fake_tok));
+	SHA1(zeros, 2048, sha1);
+	free(zeros);
+	assert_memory_equal(sigs[0].vri_key, sha1, 20);
+	/* A DSS: the root given twice is stored once; the VRI entry under the uppercase key. */
+	rl = i2d_X509(p->root, &root);
+	el = i2d_X509(p->ec_cert, &ec);
+	certs[0] = (struct formats_blob){ .data = root, .len = (size_t)rl };
+	certs[1] = (struct formats_blob){ .data = ec, .len = (size_t)el };
+	certs[2] = certs[0];
+	crls[0] = (struct formats_blob){ .data = fake_crl, .len = sizeof(fake_crl) };
+	memset(&e, 0, sizeof(e));
+	memcpy(e.vri_key, sigs[0].vri_key, 20);
+	e.certs = certs;
+	e.ncerts = 3;
+	e.crls = crls;
+	e.ncrls = 1;
+	vkey[0] = '/';
+	hex_encode(sha1, 20, vkey + 1);
+	for (i = 1; vkey[i] != '\0'; i++)
+		vkey[i] = (char)toupper((unsigned char)vkey[i]);
+	assert_int_equal(formats_pdf_add_dss(ts, d1, &e, 1), 0);
+	assert_int_equal(formats_pdf_add_dss(ts, d1, &e, 1), INK_ERR_EXISTS);
+	assert_int_equal(dss_items(d1, "/Certs", vkey, &has), 2);
+	assert_true(has);
+	assert_int_equal(dss_items(d1, "/CRLs", vkey, &has), 1);
+	/* Again over it: nothing stored twice, the entry replaced, the earlier bytes kept. */
+	assert_int_equal(formats_pdf_add_dss(d1, d2, &e, 1), 0);
+	assert_int_equal(dss_items(d2, "/Certs", vkey, &has), 2);
+	assert_true(has);
+	assert_int_equal(dss_items(d2, "/CRLs", vkey, &has), 1);
+	{
+		struct stat a;
+		char *x = NULL, *y = NULL;
+		size_t xl = 0, yl = 0;
+
+		assert_int_equal(stat(d1, &a), 0);
+		assert_int_equal(ink_read_file(d1, 1u << 20, &x, &xl), 0);
+		assert_int_equal(ink_read_file(d2, 1u << 20, &y, &yl), 0);
+		assert_true(yl > xl);
+		assert_memory_equal(x, y, xl);
+		free(x);
+		free(y);
+	}
+	/* A blob of nothing is refused, and nothing is left behind. */
+	unlink(d2);
+	crls[0].len = 0;
+	assert_int_equal(formats_pdf_add_dss(d1, d2, &e, 1), INK_ERR_INVALID);
+	assert_int_not_equal(access(d2, F_OK), 0);
+	formats_pdf_signatures_free(sigs, n);
+	/* A visible signature: on an existing page only; its widget has an appearance; a document
+	 * time-stamp shows nothing. */
+	{
+		struct formats_pdf_visible v = { .page = 2, .x = 10, .y = 10, .w = 200, .h = 40,
+		                                 .lines = { "Signed by Ren\xc3\xa9 (x)", "\xe5\xb1\xb1", NULL } };
+		struct formats_pdf_opts vo = { .contents_max = 1024, .visible = &v, .name = "Ren\xc3\xa9",
+		                               .reason = "ok" };
+		char vp[128];
+		qpdf_data q;
+		qpdf_oh w;
+
+		snprintf(vp, sizeof(vp), "%s/dss-vis.pdf", p->dir);
+		assert_int_equal(formats_pdf_prepare(d1, vp, &vo, &pdf), INK_ERR_INVALID);
+		assert_int_not_equal(access(vp, F_OK), 0);
+		v.page = 1;
+		vo.doc_timestamp = true;
+		assert_int_equal(formats_pdf_prepare(d1, vp, &vo, &pdf), INK_ERR_INVALID);
+		vo.doc_timestamp = false;
+		assert_int_equal(formats_pdf_prepare(d1, vp, &vo, &pdf), 0);
+		formats_pdf_free(pdf);
+		pdf = NULL;
+		q = qpdf_init();
+		qpdf_silence_errors(q);
+		assert_int_equal(qpdf_read(q, vp, NULL), 0);
+		assert_false(qpdf_more_warnings(q));
+		w = qpdf_oh_get_array_item(q, qpdf_oh_get_key(q, qpdf_get_page_n(q, 0), "/Annots"), 1);
+		assert_true(qpdf_oh_is_stream(q, qpdf_oh_get_key(q, qpdf_oh_get_key(q, w, "/AP"), "/N")));
+		assert_int_equal((int)qpdf_oh_get_numeric_value(q, qpdf_oh_get_array_item(q,
+		                 qpdf_oh_get_key(q, w, "/Rect"), 2)), 210);
+		assert_string_equal(qpdf_oh_get_utf8_value(q, qpdf_oh_get_key(q,
+		                    qpdf_oh_get_key(q, w, "/V"), "/Name")), "Ren\xc3\xa9");
+		qpdf_cleanup(&q);
+		assert_int_equal(formats_cert_name(root, (size_t)rl, vp, sizeof(vp)), 0);
+		assert_true(strlen(vp) > 0);
+	}
+	/* Bytes before "%PDF-" (readers then shift every offset): no update is written. */
+	{
+		char *x = NULL, *y = NULL;
+		size_t xl = 0;
+
+		assert_int_equal(ink_read_file(d1, 1u << 20, &x, &xl), 0);
+		y = malloc(xl + 1);
+		y[0] = '%';
+		memcpy(y + 1, x, xl);
+		crls[0].len = sizeof(fake_crl);
+		assert_int_equal(ink_write_file(in, x, xl, 0600), 0);
+		unlink(d2);
+		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), 0);  /* the same, untouched: fine */
+		unlink(d2);
+		assert_int_equal(ink_write_file(in, y, xl + 1, 0600), 0);
+		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), INK_ERR_INVALID);
+		assert_int_not_equal(access(d2, F_OK), 0);
+		free(x);
+		free(y);
+	}
+	/* Not a PDF. */
+	write_text(in, "hello");
+	sigs = NULL;
+	assert_int_equal(formats_pdf_signatures(in, &sigs, &n), INK_ERR_INVALID);
+	assert_null(sigs);
+	assert_int_equal(n, 0);
+	OPENSSL_free(root);
+	OPENSSL_free(ec);
 }
 
 static void
@@ -780,6 +947,7 @@ main(void)
 		cmocka_unit_test(test_cades_lt),
 		cmocka_unit_test(test_timestamp),
 		cmocka_unit_test(test_pades),
+		cmocka_unit_test(test_pades_dss),
 		cmocka_unit_test(test_ocsp_parse),
 		cmocka_unit_test(test_digest_file),
 	};
