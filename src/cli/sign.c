@@ -17,14 +17,16 @@
 #include "formats/formats.h"
 
 #define SIGN_USAGE                                                                          \
-	"sign FILE [--credential ID] [--level B-B|B-T] [--format cades|pades] [--attached]\n" \
-	"       [--tsa URL] [--pss] [--output PATH] [--yes]"
+	"sign FILE [--credential ID] [--level B-B|B-T] [--format cades|pades|xades] [--attached]\n" \
+	"       [--enveloped|--detached|--enveloping] [--tsa URL] [--pss] [--output PATH] [--yes]"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
 #define SIGN_CERTS_MAX 8
 
 struct sign_opts {
 	const char *file, *cred, *tsa, *output;
 	bool bt, pades, format_set, attached, pss, yes;
+	bool xades, place_set;
+	int place;   /* XAdES: enum formats_xades_place */
 };
 
 struct signer {
@@ -133,9 +135,8 @@ out:
 	return r;
 }
 
-/* Asks "Sign? [y/N]" on the terminal; without one, --yes is required. */
-static int
-confirm(struct cli_ctx *c, bool yes)
+int
+cli_sign_confirm(struct cli_ctx *c, bool yes)
 {
 	char line[16];
 	FILE *tty;
@@ -157,126 +158,38 @@ confirm(struct cli_ctx *c, bool yes)
 static int
 authorize_and_sign(struct cli_ctx *c, const struct signer *s, struct formats_cms *cms)
 {
-	struct cli_resp resp;
 	uint8_t tbs[FORMATS_SHA256_LEN], *sig = NULL;
 	const uint8_t *params;
 	size_t plen, sig_len = 0;
 	const char *algo;
-	char *pin = NULL, *otp = NULL, *hash = NULL, *pb64 = NULL, *sad = NULL;
-	json_t *body = NULL;
 	int r;
 
-	memset(&resp, 0, sizeof(resp));
 	formats_cms_tbs_digest(cms, tbs);
 	algo = formats_cms_sign_algo(cms, &params, &plen);
-	if ((r = b64_encode(tbs, sizeof(tbs), &hash)) != 0 ||
-	    (params != NULL && (r = b64_encode(params, plen, &pb64)) != 0))
+	if ((r = cli_sign_hash(c, s->cred, tbs, sizeof(tbs), FORMATS_OID_SHA256, algo, params, plen,
+	                       &sig, &sig_len)) != 0)
 		goto out;
-	if ((r = cli_get_pin(c, "Signing PIN: ", &pin)) != 0 || (r = cli_get_otp(c, &otp)) != 0)
-		goto out;
-	if ((body = json_pack("{s:s, s:i, s:[s], s:s, s:s, s:s}", "credentialID", s->cred,
-	                      "numSignatures", 1, "hashes", hash, "hashAlgorithmOID",
-	                      FORMATS_OID_SHA256, "PIN", pin, "OTP", otp)) == NULL) {
-		r = cli_fail(c, INK_ERR_INVALID, "the PIN and OTP must be UTF-8 text");
-		goto out;
-	}
-	r = cli_http(c, "POST", "/csc/v2/credentials/authorize", body, CLI_AUTH_BEARER, NULL, NULL, &resp);
-	json_decref(body); /* wiped on free: it holds the PIN */
-	body = NULL;
-	if (r != 0)
-		goto out;
-	if ((sad = strdup(cli_jstr(resp.json, "SAD"))) == NULL || *sad == '\0') {
-		r = cli_fail(c, INK_ERR_PROTOCOL, "credentials/authorize: no SAD in the answer");
-		goto out;
-	}
-	cli_resp_free(&resp);
-	if ((body = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "credentialID", s->cred, "SAD", sad,
-	                      "hashes", hash, "hashAlgorithmOID", FORMATS_OID_SHA256, "signAlgo",
-	                      algo)) == NULL ||
-	    (pb64 != NULL && json_object_set_new(body, "signAlgoParams", json_string(pb64)) != 0)) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = cli_http(c, "POST", "/csc/v2/signatures/signHash", body, CLI_AUTH_BEARER, NULL, NULL,
-	                  &resp)) != 0)
-		goto out;
-	{
-		const char *b = json_string_value(json_array_get(json_object_get(resp.json, "signatures"), 0));
-
-		if (b == NULL || b64_decode(b, &sig, &sig_len) != 0) {
-			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/signHash: no signature in the answer");
-			goto out;
-		}
-	}
 	if ((r = formats_cms_set_signature(cms, sig, sig_len)) != 0)
 		r = cli_fail(c, r, "the signature returned does not verify with the certificate's key");
 out:
-	if (sad != NULL)
-		OPENSSL_cleanse(sad, strlen(sad));
-	free(sad);
-	json_decref(body);
-	cli_resp_free(&resp);
-	secmem_free(pin);
-	secmem_free(otp);
-	free(hash);
-	free(pb64);
 	free(sig);
 	return r;
 }
 
-/* B-T: a time-stamp over the signature value, from --tsa (RFC 3161 over HTTP) or from the
- * service's CSC signatures/timestamp. */
+/* B-T: a time-stamp over the signature value. */
 static int
 add_timestamp(struct cli_ctx *c, const char *tsa, struct formats_cms *cms)
 {
-	uint8_t md[FORMATS_SHA256_LEN], nonce[FORMATS_TS_NONCE_LEN], *req = NULL, *reply = NULL;
-	uint8_t *tok = NULL;
-	size_t req_len = 0, reply_len = 0, tok_len = 0;
-	char *hash = NULL, nhex[2 * FORMATS_TS_NONCE_LEN + 1];
-	struct cli_resp resp;
-	json_t *body = NULL;
+	uint8_t md[FORMATS_SHA256_LEN], *tok = NULL;
+	size_t tok_len = 0;
 	int r;
 
-	memset(&resp, 0, sizeof(resp));
-	if ((r = formats_cms_signature_digest(cms, md)) != 0)
+	if ((r = formats_cms_signature_digest(cms, md)) != 0 ||
+	    (r = cli_timestamp(c, tsa, md, &tok, &tok_len)) != 0)
 		goto out;
-	if (tsa != NULL) {
-		if ((r = formats_ts_request(md, nonce, &req, &req_len)) != 0 ||
-		    (r = cli_http_post_bytes(c, tsa, "application/timestamp-query",
-		                             "application/timestamp-reply", req, req_len, &reply,
-		                             &reply_len)) != 0)
-			goto out;
-		if ((r = formats_ts_reply_token(reply, reply_len, md, nonce, &tok, &tok_len)) != 0) {
-			r = cli_fail(c, r, "the TSA's answer is not a granted time-stamp for this signature");
-			goto out;
-		}
-	} else {
-		if ((r = ink_random(nonce, sizeof(nonce))) != 0 || (r = b64_encode(md, sizeof(md), &hash)) != 0)
-			goto out;
-		nonce[0] = (uint8_t)((nonce[0] & 0x7f) | 0x40);
-		hex_encode(nonce, sizeof(nonce), nhex);
-		if ((body = json_pack("{s:s, s:s, s:s}", "hash", hash, "hashAlgorithmOID",
-		                      FORMATS_OID_SHA256, "nonce", nhex)) == NULL) {
-			r = INK_ERR_ALLOC;
-			goto out;
-		}
-		if ((r = cli_http(c, "POST", "/csc/v2/signatures/timestamp", body, CLI_AUTH_BEARER, NULL,
-		                  NULL, &resp)) != 0)
-			goto out;
-		if (b64_decode(cli_jstr(resp.json, "timestamp"), &tok, &tok_len) != 0 || tok_len == 0 ||
-		    formats_ts_token_check(tok, tok_len, md, nonce) != 0) {
-			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/timestamp: not a time-stamp of this signature");
-			goto out;
-		}
-	}
 	if ((r = formats_cms_set_timestamp(cms, tok, tok_len)) != 0)
 		r = cli_fail(c, r, "cannot add the time-stamp");
 out:
-	json_decref(body);
-	cli_resp_free(&resp);
-	free(hash);
-	free(req);
-	free(reply);
 	free(tok);
 	return r;
 }
@@ -342,6 +255,9 @@ parse(int argc, char **argv, struct sign_opts *o)
 		{ "attached", no_argument, NULL, 'a' },
 		{ "pss", no_argument, NULL, 'p' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "enveloped", no_argument, NULL, 'E' },
+		{ "detached", no_argument, NULL, 'D' },
+		{ "enveloping", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -356,6 +272,13 @@ parse(int argc, char **argv, struct sign_opts *o)
 		case 'a': o->attached = true; break;
 		case 'p': o->pss = true; break;
 		case 'y': o->yes = true; break;
+		case 'E': case 'D': case 'G':
+			if (o->place_set)
+				return cli_usage(SIGN_USAGE);
+			o->place_set = true;
+			o->place = ch == 'E' ? FORMATS_XADES_ENVELOPED : ch == 'D' ?
+			           FORMATS_XADES_DETACHED : FORMATS_XADES_ENVELOPING;
+			break;
 		case 'l':
 			if (strcmp(optarg, "B-B") == 0)
 				o->bt = false;
@@ -366,6 +289,8 @@ parse(int argc, char **argv, struct sign_opts *o)
 			o->format_set = true;
 			if (strcmp(optarg, "pades") == 0)
 				o->pades = true;
+			else if (strcmp(optarg, "xades") == 0)
+				o->xades = true;
 			else if (strcmp(optarg, "cades") != 0)
 				return cli_usage(SIGN_USAGE);
 			break;
@@ -373,7 +298,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 			return cli_usage(SIGN_USAGE);
 		}
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (o->place_set && !o->xades) || (o->xades && (o->attached || o->pss)))
 		return cli_usage(SIGN_USAGE);
 	o->file = argv[optind];
 	return 0;
@@ -408,7 +333,13 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	if (o.output == NULL) {
 		size_t n = strlen(o.file);
 
-		if (o.pades && n > 4 && strcasecmp(o.file + n - 4, ".pdf") == 0)
+		if (o.xades && o.place != FORMATS_XADES_DETACHED && n > 4 &&
+		    strcasecmp(o.file + n - 4, ".xml") == 0)
+			snprintf(out_buf, sizeof(out_buf), "%.*s-signed.xml", (int)(n - 4), o.file);
+		else if (o.xades)
+			snprintf(out_buf, sizeof(out_buf), o.place == FORMATS_XADES_DETACHED ?
+			         "%s.xades.xml" : "%s-signed.xml", o.file);
+		else if (o.pades && n > 4 && strcasecmp(o.file + n - 4, ".pdf") == 0)
 			snprintf(out_buf, sizeof(out_buf), "%.*s-signed.pdf", (int)(n - 4), o.file);
 		else
 			snprintf(out_buf, sizeof(out_buf), o.pades ? "%s-signed.pdf" : "%s.p7s", o.file);
@@ -419,6 +350,17 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 
 	if ((r = get_signer(c, o.cred, &s)) != 0)
 		goto out;
+	if (o.xades) {
+		struct cli_xades_job job = {
+			.file = o.file, .output = o.output, .cred = s.cred, .tsa = o.tsa,
+			.certs = (const uint8_t *const *)s.certs, .cert_lens = s.cert_lens,
+			.ncerts = s.ncerts, .signer = s.name, .subject = s.subject, .place = o.place,
+			.bt = o.bt, .yes = o.yes,
+		};
+
+		r = cli_sign_xades(c, &job);
+		goto out;
+	}
 	/* The document is hashed here; only hashes go to the service. */
 	if ((r = formats_digest_file(o.file, tty ? progress : NULL, NULL, fmd, &size)) != 0) {
 		r = cli_fail(c, r, "cannot read %s: %s", o.file, ink_err_str(r));
@@ -465,7 +407,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	cli_put_safe(stderr, s.subject);
 	fprintf(stderr, "\nformat       %s %s%s\noutput       %s\n", o.pades ? "PAdES" : "CAdES",
 	        o.bt ? "B-T" : "B-B", o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
-	if ((r = confirm(c, o.yes)) != 0)
+	if ((r = cli_sign_confirm(c, o.yes)) != 0)
 		goto out;
 	if ((r = authorize_and_sign(c, &s, cms)) != 0)
 		goto out;
