@@ -47,8 +47,8 @@ must_sign() {
 # xmlsec_ok FILE: Debian's xmlsec1 verifies it, trusting only our root (run where the detached
 # document is, as its reference is relative).
 xmlsec_ok() {
-	(cd "$T" && xmlsec1 --verify --trusted-pem "$ROOT" --untrusted-pem "$T/issuing.pem" \
-		--enabled-reference-uris empty,same-doc,local "$1") >"$T/xmlsec.out" 2>&1 ||
+	(cd "$T" && xmlsec1 --verify --trusted-pem "$ROOT" --untrusted-pem "$T/issuing.pem" "$1") \
+		>"$T/xmlsec.out" 2>&1 ||
 		fail "xmlsec1 --verify refuses $1: $(tail -5 "$T/xmlsec.out")"
 	grep -q '^OK' "$T/xmlsec.out" || fail "xmlsec1 --verify: $(cat "$T/xmlsec.out")"
 }
