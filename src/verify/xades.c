@@ -383,6 +383,16 @@ ref_resolve(struct xsig *x, const char *uri, const struct ref_plan *pl, xmlNodeP
 	return true;
 }
 
+/* Whether n is in the subtree of apex. */
+static bool
+descends(xmlNodePtr n, xmlNodePtr apex)
+{
+	for (; n != NULL; n = n->parent)
+		if (n == apex)
+			return true;
+	return false;
+}
+
 /* Checks one ds:Reference into ro; the problems into x->is. */
 static void
 ref_check(struct xsig *x, xmlNodePtr ref, json_t *ro)
@@ -423,9 +433,11 @@ ref_check(struct xsig *x, xmlNodePtr ref, json_t *ro)
 		path = xmlGetNodePath(apex);
 		json_object_set_new(ro, "element", json_string((const char *)apex->name));
 		json_object_set_new(ro, "path", json_string(path != NULL ? (const char *)path : "?"));
+		if (uri[0] == '#')
+			json_object_set_new(ro, "id", json_string(uri + 1));
 		snprintf(desc, sizeof(desc), "<%s> at %s%s%s", (const char *)apex->name,
 		         path != NULL ? (const char *)path : "?", apex == root ? " (the document element)" : "",
-		         pl.enveloped ? " less the signature" : "");
+		         pl.enveloped && descends(x->sig, apex) ? " less the signature" : "");
 	} else {
 		snprintf(desc, sizeof(desc), "the detached document given (\"%s\")", uri);
 	}
@@ -741,7 +753,7 @@ sig_validate(struct xsig *x)
 		          "the signature does not cover the document element <%s> that the application "
 		          "reads: it signs %s (signature wrapping?)", (const char *)root->name,
 		          json_array_size(x->signed_desc) > 0 ?
-		          json_string_value(json_array_get(x->signed_desc, 0)) : "nothing else");
+		          json_string_value(json_array_get(x->signed_desc, 0)) : "nothing it could check");
 	if (json_array_size(x->signed_desc) > 0)
 		json_object_set(x->obj, "signed_content", json_array_get(x->signed_desc, 0));
 	/* KeyInfo's certificates. */

@@ -61,6 +61,19 @@ inkan_verify() {
 		fail "inkan verify $*: not TOTAL-PASSED (rc $rc): $(head -c 1500 "$T/v.json") $(cat "$T/v.err")"
 }
 
+# expect_xml_refused FILE SUB TEXT [SIGNATURE]: inkan verify (trusting XTRUST or our root) says
+# not TOTAL-PASSED, with the sub-indication SUB among the problems and TEXT in one's detail.
+expect_xml_refused() {
+	local f=$1 sub=$2 text=$3 rc=0 args=("$1")
+	[ -n "${4:-}" ] && args=("$1" "$4")
+	"$INKAN_CLI" verify --json --trust "${XTRUST:-$ROOT}" --crl "$T/crl.der" --crl "$T/arl.der" \
+		"${args[@]}" >"$T/v.json" 2>"$T/v.err" || rc=$?
+	[ "$rc" != 0 ] || fail "inkan verify accepted $f"
+	jq -e --arg s "$sub" --arg t "$text" '.signatures[0].indication != "TOTAL-PASSED" and
+		any(.signatures[0].problems[]; .sub_indication == $s and (.detail | contains($t)))' \
+		"$T/v.json" >/dev/null || fail "inkan verify $f: not refused with $sub '$text': $(head -c 2000 "$T/v.json") $(cat "$T/v.err")"
+}
+
 # ---- signing: each placement, P-256 (alice) and RSA (bob), B-B and B-T ----
 cat >"$T/invoice.xml" <<'XML'
 <?xml version="1.0" encoding="UTF-8"?>
@@ -98,5 +111,159 @@ for who in alice bob; do
 	done
 done
 ok "XAdES enveloped, enveloping and detached, B-B and B-T, P-256 and RSA: xmlsec1 and inkan verify pass"
+
+# What each signature was seen to cover: the document element, by its path.
+inkan_verify "$T/s2.xml"
+jq -e '.signatures[0].references[0].path == "/inv:Invoice" and .signatures[0].references[0].digest_ok and
+	(.signatures[0].references[1].type | endswith("#SignedProperties"))' "$T/v.json" >/dev/null ||
+	fail "the report does not say which element was signed: $(jq -c .signatures[0].references "$T/v.json")"
+# A changed document fails (enveloped and detached).
+sed 's/108000/1080000/' "$T/s1.xml" >"$T/s1-changed.xml"
+expect_xml_refused "$T/s1-changed.xml" HASH_FAILURE "the digest does not match"
+head -c 100 /dev/urandom >>"$T/drawing.bin"
+expect_xml_refused "$T/drawing.bin" HASH_FAILURE "the digest does not match" "$T/s6.xml"
+ok "the report names the signed element by its path; changed documents fail"
+
+# ---- the other direction: xmlsec1 --sign with a key and certificate made here ----
+mkdir -p "$T/ext"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ext/root.key" \
+	-out "$T/ext/root.pem" -days 30 -subj "/CN=Test XMLDSig Root" -addext basicConstraints=critical,CA:true \
+	-addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+openssl req -newkey rsa:3072 -nodes -keyout "$T/ext/leaf.key" -out "$T/ext/leaf.csr" \
+	-subj "/CN=Test XMLDSig Signer" 2>/dev/null
+printf 'keyUsage=critical,digitalSignature,nonRepudiation\nbasicConstraints=CA:false\n' >"$T/ext/leaf.ext"
+openssl x509 -req -in "$T/ext/leaf.csr" -CA "$T/ext/root.pem" -CAkey "$T/ext/root.key" -CAcreateserial \
+	-days 30 -out "$T/ext/leaf.pem" -extfile "$T/ext/leaf.ext" 2>/dev/null
+# xsign TEMPLATE OUT [xmlsec1 options]: a signature by xmlsec1 with that key.
+xsign() {
+	local tmpl=$1 out=$2
+	shift 2
+	xmlsec1 --sign "$@" --privkey-pem "$T/ext/leaf.key,$T/ext/leaf.pem" --output "$out" "$tmpl" \
+		>"$T/xsign.out" 2>&1 || fail "xmlsec1 --sign $tmpl: $(tail -3 "$T/xsign.out")"
+}
+# tmpl ROOT_ATTRS REFERENCE_URI TRANSFORMS: an enveloped XMLDSig template (C14N 1.0 for SignedInfo).
+tmpl() {
+	cat <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<!-- a comment outside the signed content -->
+<Invoice $1><Amount>100</Amount><?app-note processing instruction?>
+<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo>
+<CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>
+<SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>
+<Reference URI="$2"><Transforms>$3</Transforms>
+<DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><DigestValue/></Reference>
+</SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature>
+</Invoice>
+XML
+}
+ENV='<Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+tmpl 'Id="invoice-1"' "" "$ENV" >"$T/ext/t1.xml"
+xsign "$T/ext/t1.xml" "$T/ext/plain.xml"
+xinkan() { "$INKAN_CLI" verify --json --trust "$T/ext/root.pem" --no-revocation-check "$@" >"$T/v.json" 2>"$T/v.err"; }
+xinkan "$T/ext/plain.xml" || fail "inkan verify refuses xmlsec1's signature: $(head -c 1500 "$T/v.json") $(cat "$T/v.err")"
+jq -e '.signatures[0] | .format == "xmldsig" and .level == null and .indication == "TOTAL-PASSED" and
+	.signature_algorithm == "sha256WithRSAEncryption" and (.chain | length) == 2 and .chain[1].trust_anchor' \
+	"$T/v.json" >/dev/null || fail "xmlsec1's signature is not reported as plain XMLDSig with its chain: $(head -c 1500 "$T/v.json")"
+# The comment and the processing instruction: C14N without comments keeps the PI, drops the
+# comment; a comment added later changes nothing, a changed PI breaks the digest.
+sed 's/<Amount>/<!-- added --><Amount>/' "$T/ext/plain.xml" >"$T/ext/plain-comment.xml"
+xinkan "$T/ext/plain-comment.xml" || fail "a comment (not signed under C14N without comments) broke the signature"
+sed 's/processing instruction/other instruction/' "$T/ext/plain.xml" >"$T/ext/plain-pi.xml"
+XTRUST="$T/ext/root.pem" expect_xml_refused "$T/ext/plain-pi.xml" HASH_FAILURE "the digest does not match"
+ok "a signature by xmlsec1 --sign verifies as plain XMLDSig (no XAdES level) with its chain; comments and PIs per C14N"
+
+# ---- attacks ----
+# Signature wrapping: the signed invoice moved under a forged one where the application reads.
+tmpl 'Id="invoice-1"' "#invoice-1" "$ENV" >"$T/ext/t2.xml"
+xsign "$T/ext/t2.xml" "$T/ext/byid.xml" --id-attr:Id Invoice
+xinkan "$T/ext/byid.xml" || fail "a signature of the root by its ID is refused: $(head -c 1500 "$T/v.json")"
+python3 - "$T/ext/byid.xml" "$T/ext/wrapped.xml" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+sig = s[s.index('<Signature'):s.index('</Signature>') + len('</Signature>')]
+orig = s[s.index('<Invoice'):s.rindex('</Invoice>') + len('</Invoice>')].replace(sig, '')
+open(sys.argv[2], 'w').write('<?xml version="1.0"?>\n<Invoice Id="forged"><Amount>999999</Amount><Wrapper>'
+                             + orig + '</Wrapper>' + sig + '</Invoice>\n')
+PY
+# A verifier that only checks the reference accepts it: xmlsec1 does.
+xmlsec1 --verify --id-attr:Id Invoice --trusted-pem "$T/ext/root.pem" "$T/ext/wrapped.xml" >"$T/xmlsec.out" 2>&1 ||
+	say "note: xmlsec1 refuses the wrapped document too"
+XTRUST="$T/ext/root.pem" expect_xml_refused "$T/ext/wrapped.xml" SIG_CONSTRAINTS_FAILURE \
+	"does not cover the document element <Invoice> that the application reads: it signs <Invoice> at /Invoice/Wrapper/Invoice"
+ok "signature wrapping (signed element moved, a forged one where the application reads) refused"
+
+# Duplicate IDs: a second ds:Object with the ID the enveloping signature signed, placed first.
+oid=$(grep -o 'Id="id-[0-9a-f]*-obj"' "$T/s3.xml" | head -1)
+sed "s|<ds:SignedInfo>|<ds:Object $oid><inv:Invoice xmlns:inv=\"urn:example:invoice\">forged</inv:Invoice></ds:Object><ds:SignedInfo>|" \
+	"$T/s3.xml" >"$T/dup.xml"
+expect_xml_refused "$T/dup.xml" FORMAT_FAILURE "is carried by more than one element"
+ok "duplicate IDs refused"
+
+# XSLT: a transform that makes what is signed differ from what is shown, signed by xmlsec1.
+tmpl "" "" "$ENV"'<Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"><xsl:stylesheet xmlns:xsl="http://www.w3.org/1999/XSL/Transform" version="1.0"><xsl:template match="/">nothing</xsl:template></xsl:stylesheet></Transform>' >"$T/ext/t3.xml"
+xsign "$T/ext/t3.xml" "$T/ext/xslt.xml"
+XTRUST="$T/ext/root.pem" expect_xml_refused "$T/ext/xslt.xml" FORMAT_FAILURE "(XSLT) is refused"
+tmpl "" "" "$ENV"'<Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><XPath>1</XPath></Transform>' >"$T/ext/t4.xml"
+xsign "$T/ext/t4.xml" "$T/ext/xpath.xml"
+XTRUST="$T/ext/root.pem" expect_xml_refused "$T/ext/xpath.xml" FORMAT_FAILURE "(XPath) is refused"
+ok "XSLT and XPath transforms refused"
+
+# A listener on loopback that records every request: nothing may ever reach it.
+python3 - "$T/hits" "$T/hits.port" <<'PY' >/dev/null 2>&1 &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        open(sys.argv[1], 'a').write(self.path + '\n')
+        self.send_response(200); self.end_headers(); self.wfile.write(b'hello')
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(('127.0.0.1', 0), H)
+open(sys.argv[2], 'w').write(str(s.server_port))
+s.serve_forever()
+PY
+LISTENER=$!
+for i in $(seq 1 100); do [ -s "$T/hits.port" ] && break; sleep 0.1; done
+HURL="http://127.0.0.1:$(cat "$T/hits.port")"
+: >"$T/hits"
+
+# XXE: an external entity pointing at the listener (and at a local file).
+cat >"$T/xxe.xml" <<XML
+<?xml version="1.0"?>
+<!DOCTYPE Invoice [<!ENTITY ext SYSTEM "$HURL/xxe"><!ENTITY pw SYSTEM "file:///etc/passwd">]>
+<Invoice>&ext;&pw;</Invoice>
+XML
+sed -n '/<ds:Signature/,/<\/ds:Signature>/p' "$T/s1.xml" | sed 's|</inv:Invoice>||' >>"$T/xxe.xml"
+rc=0; "$INKAN_CLI" verify --trust "$ROOT" "$T/xxe.xml" >"$T/v.out" 2>"$T/v.err" || rc=$?
+[ "$rc" != 0 ] && grep -q "DOCTYPE" "$T/v.err" || fail "inkan verify did not refuse the DOCTYPE (rc $rc): $(cat "$T/v.err")"
+api POST /api/v1/verify "$(jq -nc --arg s "$(base64 -w0 "$T/xxe.xml")" '{signature: $s}')"
+expect_status 400
+printf '%s' "$BODY" | grep -q "DOCTYPE" || fail "/api/v1/verify: the DOCTYPE refusal does not say why: $BODY"
+ok "XXE: a DOCTYPE with external entities refused by inkan verify and /api/v1/verify"
+
+# An external reference to the listener, signed by xmlsec1 (the URL mapped to a local file).
+printf 'hello' >"$T/ext/remote.txt"
+cat >"$T/ext/t5.xml" <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo>
+<CanonicalizationMethod Algorithm="http://www.w3.org/2006/12/xml-c14n11"/>
+<SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>
+<Reference URI="$HURL/doc.txt"><DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/>
+<DigestValue/></Reference></SignedInfo><SignatureValue/><KeyInfo><X509Data/></KeyInfo></Signature>
+XML
+xsign "$T/ext/t5.xml" "$T/ext/remote.xml" --url-map:"$HURL/doc.txt" "$T/ext/remote.txt"
+: >"$T/hits"
+tok=$(token alice)
+api POST /api/v1/verify "$(jq -nc --arg s "$(base64 -w0 "$T/ext/remote.xml")" '{signature: $s}')" "$tok"
+expect_status 200
+printf '%s' "$BODY" | jq -e '.signatures[0].indication != "TOTAL-PASSED" and
+	any(.signatures[0].problems[]; .detail | contains("never fetched"))' >/dev/null ||
+	fail "/api/v1/verify: the external reference is not reported as never fetched: $BODY"
+XTRUST="$T/ext/root.pem" expect_xml_refused "$T/ext/remote.xml" SIGNED_DATA_NOT_FOUND "never fetched"
+# Given on the command line, the detached document is what the reference is checked against.
+"$INKAN_CLI" verify --trust "$T/ext/root.pem" --no-revocation-check "$T/ext/remote.txt" "$T/ext/remote.xml" \
+	>"$T/v.out" 2>&1 || fail "the detached document given does not verify: $(cat "$T/v.out")"
+sleep 0.5
+[ ! -s "$T/hits" ] || fail "a URI was dereferenced: $(cat "$T/hits")"
+kill "$LISTENER" 2>/dev/null; wait "$LISTENER" 2>/dev/null || true
+ok "external URIs: /api/v1/verify and inkan verify fetch nothing (the listener saw no request)"
 
 finish
