@@ -45,6 +45,7 @@ struct xsig {
 	bool root_signed;            /* a reference covers the document element */
 	bool detached_used;
 	json_t *signed_desc;         /* [string]: what the references cover */
+	const struct id_index *ids;
 };
 
 static bool
@@ -97,113 +98,111 @@ attr(xmlNodePtr n, const char *name)
 	return (char *)xmlGetNoNsProp(n, (const xmlChar *)name);
 }
 
-/* Whether element n carries the ID id: an Id, ID or id attribute, or xml:id. */
-static bool
-has_id(xmlNodePtr n, const char *id)
-{
-	xmlAttrPtr a;
+/* The document's IDs (Id, ID, id, xml:id attributes), sorted by value: built once, so that a
+ * reference by ID costs a search, and an ID two elements carry is seen. */
+struct id_ent {
 	xmlChar *v;
-	bool hit = false;
+	xmlNodePtr el;
+};
+struct id_index {
+	struct id_ent *e;
+	size_t n;
+	bool full;                   /* more than XADES_IDS_MAX: nothing can be resolved by ID */
+	const char *dup;             /* an ID carried twice (in e), or NULL */
+};
 
-	for (a = n->properties; a != NULL && !hit; a = a->next) {
-		if (!(a->ns == NULL && (xmlStrEqual(a->name, (const xmlChar *)"Id") ||
-		                        xmlStrEqual(a->name, (const xmlChar *)"ID") ||
-		                        xmlStrEqual(a->name, (const xmlChar *)"id"))) &&
-		    !(a->ns != NULL && xmlStrEqual(a->ns->href, XML_XML_NAMESPACE) &&
-		      xmlStrEqual(a->name, (const xmlChar *)"id")))
-			continue;
-		v = xmlNodeListGetString(n->doc, a->children, 1);
-		hit = v != NULL && xmlStrEqual(v, (const xmlChar *)id);
-		xmlFree(v);
-	}
-	return hit;
-}
-
-/* Every element of n's subtree carrying the ID id: the first into *found, the count returned. */
-static size_t
-find_ids(xmlNodePtr n, const char *id, xmlNodePtr *found)
+static bool
+is_id_attr(const xmlAttr *a)
 {
-	size_t k = 0;
-	xmlNodePtr c;
-
-	for (; n != NULL; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		if (has_id(n, id)) {
-			if (k == 0 && *found == NULL)
-				*found = n;
-			k++;
-		}
-		for (c = n->children; c != NULL; c = c->next) {
-			if (c->type == XML_ELEMENT_NODE) {
-				k += find_ids(c, id, found);
-				break;
-			}
-		}
-	}
-	return k;
+	if (a->ns == NULL)
+		return xmlStrEqual(a->name, (const xmlChar *)"Id") ||
+		       xmlStrEqual(a->name, (const xmlChar *)"ID") ||
+		       xmlStrEqual(a->name, (const xmlChar *)"id");
+	return xmlStrEqual(a->ns->href, XML_XML_NAMESPACE) && xmlStrEqual(a->name, (const xmlChar *)"id");
 }
 
-static size_t
-count_id(xmlDocPtr doc, const char *id, xmlNodePtr *found)
-{
-	*found = NULL;
-	return find_ids(xmlDocGetRootElement(doc), id, found);
-}
-
-/* Collects the ID values of the subtree (at most XADES_IDS_MAX). */
-static void
-collect_ids(xmlNodePtr n, xmlChar **ids, size_t *n_ids)
+/* Adds the IDs of n's subtree (recursion as deep as libxml2 lets a document nest). */
+static int
+ids_collect(xmlNodePtr n, struct id_index *ix)
 {
 	xmlAttrPtr a;
 	xmlNodePtr c;
+	int r;
 
-	if (n->type != XML_ELEMENT_NODE)
-		return;
 	for (a = n->properties; a != NULL; a = a->next) {
-		bool id = (a->ns == NULL && (xmlStrEqual(a->name, (const xmlChar *)"Id") ||
-		                             xmlStrEqual(a->name, (const xmlChar *)"ID") ||
-		                             xmlStrEqual(a->name, (const xmlChar *)"id"))) ||
-		          (a->ns != NULL && xmlStrEqual(a->ns->href, XML_XML_NAMESPACE) &&
-		           xmlStrEqual(a->name, (const xmlChar *)"id"));
-
-		if (id && *n_ids < XADES_IDS_MAX)
-			ids[(*n_ids)++] = xmlNodeListGetString(n->doc, a->children, 1);
+		if (!is_id_attr(a))
+			continue;
+		if (ix->n >= XADES_IDS_MAX) {
+			ix->full = true;
+			return 0;
+		}
+		if ((ix->e[ix->n].v = xmlNodeListGetString(n->doc, a->children, 1)) == NULL)
+			ix->e[ix->n].v = xmlStrdup((const xmlChar *)"");
+		if (ix->e[ix->n].v == NULL)
+			return INK_ERR_ALLOC;
+		ix->e[ix->n++].el = n;
 	}
 	for (c = n->children; c != NULL; c = c->next)
-		collect_ids(c, ids, n_ids);
+		if (c->type == XML_ELEMENT_NODE && (r = ids_collect(c, ix)) != 0)
+			return r;
+	return 0;
 }
 
 static int
-cmp_xstr(const void *a, const void *b)
+cmp_id(const void *a, const void *b)
 {
-	const xmlChar *x = *(xmlChar *const *)a, *y = *(xmlChar *const *)b;
-
-	return xmlStrcmp(x != NULL ? x : (const xmlChar *)"", y != NULL ? y : (const xmlChar *)"");
+	return xmlStrcmp(((const struct id_ent *)a)->v, ((const struct id_ent *)b)->v);
 }
 
-/* The first ID value carried by more than one element, copied into dup[dupsz]; false if none. */
-static bool
-duplicate_id(xmlDocPtr doc, char *dup, size_t dupsz)
+static void
+ids_free(struct id_index *ix)
 {
-	xmlChar **ids;
-	size_t n = 0, i;
-	bool found = false;
+	size_t i;
 
-	if ((ids = calloc(XADES_IDS_MAX, sizeof(*ids))) == NULL)
-		return false;
-	collect_ids(xmlDocGetRootElement(doc), ids, &n);
-	qsort(ids, n, sizeof(*ids), cmp_xstr);
-	for (i = 1; i < n && !found; i++) {
-		if (ids[i] != NULL && ids[i - 1] != NULL && xmlStrEqual(ids[i], ids[i - 1])) {
-			snprintf(dup, dupsz, "%s", (const char *)ids[i]);
-			found = true;
-		}
+	for (i = 0; ix->e != NULL && i < ix->n; i++)
+		xmlFree(ix->e[i].v);
+	free(ix->e);
+	memset(ix, 0, sizeof(*ix));
+}
+
+static int
+ids_build(xmlDocPtr doc, struct id_index *ix)
+{
+	size_t i;
+	int r;
+
+	memset(ix, 0, sizeof(*ix));
+	if ((ix->e = calloc(XADES_IDS_MAX, sizeof(*ix->e))) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = ids_collect(xmlDocGetRootElement(doc), ix)) != 0) {
+		ids_free(ix);
+		return r;
 	}
-	for (i = 0; i < n; i++)
-		xmlFree(ids[i]);
-	free(ids);
-	return found;
+	qsort(ix->e, ix->n, sizeof(*ix->e), cmp_id);
+	for (i = 1; i < ix->n && ix->dup == NULL; i++)
+		if (xmlStrEqual(ix->e[i].v, ix->e[i - 1].v))
+			ix->dup = (const char *)ix->e[i].v;
+	return 0;
+}
+
+/* How many elements carry the ID id; the first into *found. */
+static size_t
+ids_count(const struct id_index *ix, const char *id, xmlNodePtr *found)
+{
+	size_t lo = 0, hi = ix->n, mid, k = 0;
+
+	*found = NULL;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (xmlStrcmp(ix->e[mid].v, (const xmlChar *)id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < ix->n && xmlStrEqual(ix->e[lo].v, (const xmlChar *)id); lo++, k++)
+		if (*found == NULL)
+			*found = ix->e[lo].el;
+	return k;
 }
 
 /* An element's text with the whitespace base64 may carry removed, decoded (at most max bytes). */
@@ -350,7 +349,12 @@ ref_resolve(struct xsig *x, const char *uri, const struct ref_plan *pl, xmlNodeP
 		return false;
 	}
 	if (uri[0] == '#') {
-		if ((n = count_id(x->doc, uri + 1, &el)) == 0) {
+		if (x->ids->full) {
+			issue_add(x->is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+			          "reference \"%s\": the document has more than %d IDs", uri, XADES_IDS_MAX);
+			return false;
+		}
+		if ((n = ids_count(x->ids, uri + 1, &el)) == 0) {
 			issue_add(x->is, VERIFY_INDETERMINATE, VERIFY_SUB_SIGNED_DATA_NOT_FOUND,
 			          "reference \"%s\": no element has this ID", uri);
 			return false;
@@ -677,7 +681,7 @@ sig_validate(struct xsig *x)
 	struct formats_c14n c14n_alg;
 	uint8_t *si_c14n = NULL, *val = NULL, *der = NULL;
 	size_t si_len = 0, val_len = 0, der_len = 0, nrefs = 0;
-	char *cm = NULL, *sm = NULL, *prefixes = NULL, *sig_id = NULL, *target = NULL, dup[128];
+	char *cm = NULL, *sm = NULL, *prefixes = NULL, *sig_id = NULL, *target = NULL;
 	json_t *refs = json_array(), *chain_json = NULL;
 	const unsigned char *p;
 	X509 *signer = NULL, *cert;
@@ -693,10 +697,10 @@ sig_validate(struct xsig *x)
 	json_object_set_new(x->obj, "signature_path", json_path(x->sig));
 	if (certs == NULL || refs == NULL || x->signed_desc == NULL || revdata_init(&rd) != 0)
 		goto out;
-	if (duplicate_id(x->doc, dup, sizeof(dup)))
+	if (x->ids->dup != NULL)
 		issue_add(x->is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
 		          "the ID \"%s\" is carried by more than one element: references by ID would be "
-		          "ambiguous (signature wrapping)", dup);
+		          "ambiguous (signature wrapping)", x->ids->dup);
 	/* SignedInfo: its canonicalization, signature method and references. */
 	if ((si = child(x->sig, FORMATS_XMLDSIG_NS, NULL)) == NULL ||
 	    !is_el(si, FORMATS_XMLDSIG_NS, "SignedInfo") ||
@@ -881,6 +885,7 @@ xades_run(struct verify_ctx *ctx, const struct verify_input *in, struct verify_r
           char *err, size_t errsz)
 {
 	xmlNodePtr sigs[VERIFY_MAX_SIGNATURES];
+	struct id_index ids = { 0 };
 	size_t nsigs = 0, i;
 	xmlDocPtr doc = NULL;
 	struct verify_issues is;
@@ -902,8 +907,10 @@ xades_run(struct verify_ctx *ctx, const struct verify_input *in, struct verify_r
 		ret = INK_ERR_INVALID;
 		goto out;
 	}
+	if ((ret = ids_build(doc, &ids)) != 0)
+		goto out;
 	for (i = 0; i < nsigs; i++) {
-		struct xsig x = { .ctx = ctx, .in = in, .doc = doc, .sig = sigs[i], .is = &is };
+		struct xsig x = { .ctx = ctx, .in = in, .doc = doc, .sig = sigs[i], .is = &is, .ids = &ids };
 
 		issues_init(&is);
 		if ((obj = json_object()) == NULL) {
@@ -921,6 +928,7 @@ xades_run(struct verify_ctx *ctx, const struct verify_input *in, struct verify_r
 	}
 	ret = 0;
 out:
+	ids_free(&ids);
 	xmlFreeDoc(doc);
 	return ret;
 }
