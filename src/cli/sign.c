@@ -23,10 +23,10 @@
 #define SIGN_CERTS_MAX 8
 
 struct sign_opts {
-	const char *file, *cred, *tsa, *output;
-	bool bt, pades, format_set, attached, pss, yes;
 	bool xades, place_set;
 	int place;   /* XAdES: enum formats_xades_place */
+	const char *file, *cred, *tsa, *output;
+	bool bt, pades, format_set, attached, pss, yes;
 };
 
 struct signer {
@@ -135,8 +135,9 @@ out:
 	return r;
 }
 
-int
-cli_sign_confirm(struct cli_ctx *c, bool yes)
+/* Asks "Sign? [y/N]" on the terminal; without one, --yes is required. */
+static int
+confirm(struct cli_ctx *c, bool yes)
 {
 	char line[16];
 	FILE *tty;
@@ -152,6 +153,12 @@ cli_sign_confirm(struct cli_ctx *c, bool yes)
 	    cli_fail(c, INK_ERR_DENIED, "not signed");
 	fclose(tty);
 	return r;
+}
+
+int
+cli_sign_confirm(struct cli_ctx *c, bool yes)
+{
+	return confirm(c, yes);
 }
 
 /* credentials/authorize for exactly one hash, then signatures/signHash with the SAD. */
@@ -407,7 +414,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	cli_put_safe(stderr, s.subject);
 	fprintf(stderr, "\nformat       %s %s%s\noutput       %s\n", o.pades ? "PAdES" : "CAdES",
 	        o.bt ? "B-T" : "B-B", o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
-	if ((r = cli_sign_confirm(c, o.yes)) != 0)
+	if ((r = confirm(c, o.yes)) != 0)
 		goto out;
 	if ((r = authorize_and_sign(c, &s, cms)) != 0)
 		goto out;
