@@ -84,6 +84,8 @@ cat >"$T/invoice.xml" <<'XML'
   <inv:Note>請求書</inv:Note>
 </inv:Invoice>
 XML
+MARK="MARKER-$(openssl rand -hex 8)"
+sed -i "s|</inv:Note>|$MARK</inv:Note>|" "$T/invoice.xml"
 head -c 20000 /dev/urandom >"$T/drawing.bin"
 n=0
 for who in alice bob; do
@@ -111,6 +113,10 @@ for who in alice bob; do
 	done
 done
 ok "XAdES enveloped, enveloping and detached, B-B and B-T, P-256 and RSA: xmlsec1 and inkan verify pass"
+# The document never left this machine: the service saw digests only.
+grep -q "$MARK" "$LOG" && fail "the document's text is in the inkand log"
+db .dump | grep -q "$MARK" && fail "the document's text is in the database"
+ok "the service never saw the document"
 
 # What each signature was seen to cover: the document element, by its path.
 inkan_verify "$T/s2.xml"
