@@ -516,7 +516,7 @@ sig_verifies(EVP_PKEY *pk, const struct formats_xml_sigalg *alg, const uint8_t *
 	size_t der_len = 0;
 	bool ok = false;
 
-	if (alg->ecdsa != (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) ||
+	if (pk == NULL || alg->ecdsa != (EVP_PKEY_get_base_id(pk) == EVP_PKEY_EC) ||
 	    (!alg->ecdsa && EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA))
 		return false;
 	if (alg->ecdsa) {
@@ -818,6 +818,11 @@ sig_validate(struct xsig *x)
 	                    json_name(X509_get_subject_name(signer)), "issuer",
 	                    json_name(X509_get_issuer_name(signer)), "serial", json_serial(signer)));
 	/* The signature over SignedInfo's canonical form. */
+	if (X509_get0_pubkey(signer) == NULL) {
+		issue_add(x->is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
+		          "the signer's certificate has a key that cannot be read");
+		goto out;
+	}
 	if (!sig_verifies(X509_get0_pubkey(signer), alg, si_c14n, si_len, val, val_len))
 		issue_add(x->is, VERIFY_TOTAL_FAILED, VERIFY_SUB_SIG_CRYPTO_FAILURE,
 		          "the signature value does not verify with the signer's key over SignedInfo");
