@@ -12,9 +12,9 @@
 
 #define VERIFY_USAGE \
 	"verify FILE [SIGNATURE] [--trust PEM|DIR] [--crl FILE]... [--ocsp FILE]... [--json]\n" \
-	"              [--format cades|pades|timestamp|xades] [--fetch-crls] [--no-revocation-check]\n" \
+	"              [--format cades|pades|timestamp] [--fetch-crls] [--no-revocation-check]\n" \
 	"              [--time YYYY-MM-DDTHH:MM:SSZ] [--offline]\n" \
-	"  FILE alone: an attached CMS signature, a signed PDF or XML; with SIGNATURE: the document and\n" \
+	"  FILE alone: an attached CMS signature, a signed PDF; with SIGNATURE: the document and\n" \
 	"  its signature (judged over FILE, attached or not) or time-stamp. With --server (or\n" \
 	"  INKAN_SERVER) the service's current CRLs decide about its own certificates (--offline:\n" \
 	"  not). Exit 0 only when every signature is TOTAL-PASSED."
