@@ -667,6 +667,76 @@ timestamps_check(struct xsig *x, xmlNodePtr qp, xmlNodePtr sv, int64_t *poe)
 	free(tok);
 }
 
+/* B-LT: the validation data of UnsignedSignatureProperties — CertificateValues as untrusted
+ * certificates, RevocationValues (CRLs, OCSP responses) as revocation data carried by the
+ * signature. Returns whether both were there. Malformed values are warnings. */
+static bool
+ltv_read(struct xsig *x, xmlNodePtr qp, STACK_OF(X509) *certs, struct verify_revdata *rd)
+{
+	xmlNodePtr usp = xchild(xchild(qp, "UnsignedProperties"), "UnsignedSignatureProperties");
+	xmlNodePtr cv = xchild(usp, "CertificateValues"), rv = xchild(usp, "RevocationValues"), v;
+	const unsigned char *p;
+	uint8_t *der = NULL;
+	size_t len = 0, n = 0;
+	X509 *cert;
+	bool ok;
+
+	for (v = cv != NULL ? cv->children : NULL; v != NULL; v = v->next) {
+		if (!is_xades(v, "EncapsulatedX509Certificate"))
+			continue;
+		free(der);
+		der = NULL;
+		if (sk_X509_num(certs) >= 2 * XADES_CERTS_MAX || b64_text(v, &der, &len) != 0)
+			continue;
+		p = der;
+		if ((cert = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len ||
+		    sk_X509_push(certs, cert) <= 0) {
+			X509_free(cert);
+			warn_add(x->is, "CertificateValues holds an unreadable certificate");
+		}
+	}
+	for (v = rv != NULL ? rv->children : NULL; v != NULL; v = v->next) {
+		xmlNodePtr e;
+		bool crl = is_xades(v, "CRLValues");
+
+		if (!crl && !is_xades(v, "OCSPValues"))
+			continue;
+		for (e = v->children; e != NULL; e = e->next) {
+			if (!is_xades(e, crl ? "EncapsulatedCRLValue" : "EncapsulatedOCSPValue"))
+				continue;
+			free(der);
+			der = NULL;
+			if (++n > VERIFY_MAX_OCSP)
+				break;
+			ok = b64_text(e, &der, &len) == 0 &&
+			     (crl ? crl_parse_into(rd->crls, der, len) : ocsp_parse_into(rd->ocsps, der, len)) == 0;
+			if (!ok)
+				warn_add(x->is, "RevocationValues holds an unreadable %s", crl ? "CRL" : "OCSP response");
+		}
+	}
+	free(der);
+	ERR_clear_error();
+	return cv != NULL && rv != NULL;
+}
+
+/* Whether every certificate of the chain but its anchor had its status from the signature. */
+static bool
+chain_carried(const json_t *chain)
+{
+	const json_t *c;
+	const char *o;
+	size_t i;
+
+	json_array_foreach(chain, i, c) {
+		if (json_is_true(json_object_get(c, "trust_anchor")))
+			continue;
+		o = json_string_value(json_object_get(json_object_get(c, "revocation"), "origin"));
+		if (o == NULL || strcmp(o, "embedded") != 0)
+			return false;
+	}
+	return json_array_size(chain) > 0;
+}
+
 /* ---- one ds:Signature ---- */
 
 static void
@@ -686,6 +756,7 @@ sig_validate(struct xsig *x)
 	const unsigned char *p;
 	X509 *signer = NULL, *cert;
 	xmlChar *st = NULL;
+	bool ltv = false;
 	int i;
 
 	x->signed_desc = json_array();
@@ -828,17 +899,21 @@ sig_validate(struct xsig *x)
 		          "the signature value does not verify with the signer's key over SignedInfo");
 	key_check(X509_get0_pubkey(signer), x->ctx->now, "signer", x->is, x->obj);
 	if (qp != NULL) {
+		ltv = ltv_read(x, qp, certs, &rd);
 		timestamps_check(x, qp, sv, &t.poe);
 		if (t.poe >= 0 && t.claimed > t.poe + 300)
 			warn_add(x->is, "the claimed signing time is later than the time-stamp");
-		json_object_set_new(x->obj, "level", ssp == NULL ? json_null() :
-		                    json_string(t.poe >= 0 ? "B-T" : "B-B"));
 	}
 	json_object_set_new(x->obj, "best_signature_time", json_time(t.poe >= 0 ? t.poe : x->ctx->now));
 	json_object_set_new(x->obj, "best_signature_time_source",
 	                    json_string(t.poe >= 0 ? "time-stamp" : "validation time"));
 	path_validate(x->ctx, signer, certs, &rd, &t, VERIFY_USE_SIGNATURE, x->is, &chain_json, &chain);
 	json_object_set_new(x->obj, "chain", chain_json != NULL ? chain_json : json_array());
+	/* The level the properties reach: B-LT when the validation data that decided the chain
+	 * is in the signature (CertificateValues and RevocationValues) and a time-stamp holds. */
+	if (ssp != NULL)
+		json_object_set_new(x->obj, "level", json_string(t.poe < 0 ? "B-B" :
+		                    ltv && chain_carried(json_object_get(x->obj, "chain")) ? "B-LT" : "B-T"));
 out:
 	json_object_set_new(x->obj, "references", refs);
 	json_object_set_new(x->obj, "signed", x->signed_desc);

@@ -130,6 +130,29 @@ head -c 100 /dev/urandom >>"$T/drawing.bin"
 expect_xml_refused "$T/drawing.bin" HASH_FAILURE "the digest does not match" "$T/s6.xml"
 ok "the report names the signed element by its path; changed documents fail"
 
+# Validation data carried by the signature (XAdES CertificateValues, RevocationValues): without
+# them and without --crl the signer's status is unknown; with them it is decided by them.
+python3 - "$T/s2.xml" "$T/s2-lt.xml" "$T/issuing.pem" "$T/crl.der" "$T/arl.der" <<'PY'
+import base64, sys
+s = open(sys.argv[1], encoding='utf-8').read()
+pem = open(sys.argv[3]).read().split('-----')[2].replace('\n', '')
+b = lambda f: base64.b64encode(open(f, 'rb').read()).decode()
+vals = ('<xades:CertificateValues><xades:EncapsulatedX509Certificate>%s</xades:EncapsulatedX509Certificate>'
+        '</xades:CertificateValues><xades:RevocationValues><xades:CRLValues>'
+        '<xades:EncapsulatedCRLValue>%s</xades:EncapsulatedCRLValue><xades:EncapsulatedCRLValue>%s'
+        '</xades:EncapsulatedCRLValue></xades:CRLValues></xades:RevocationValues>') % (pem, b(sys.argv[4]), b(sys.argv[5]))
+i = s.index('</xades:UnsignedSignatureProperties>')
+open(sys.argv[2], 'w', encoding='utf-8').write(s[:i] + vals + s[i:])
+PY
+rc=0; "$INKAN_CLI" verify --json --trust "$ROOT" "$T/s2.xml" >"$T/v.json" 2>/dev/null || rc=$?
+[ "$rc" != 0 ] || fail "without revocation data the signature passed"
+rc=0; "$INKAN_CLI" verify --json --trust "$ROOT" "$T/s2-lt.xml" >"$T/v.json" 2>"$T/v.err" || rc=$?
+jq -e '.signatures[0] | .indication == "TOTAL-PASSED" and ([.chain[] | select(.trust_anchor | not) |
+	.revocation.origin] | all(. == "embedded"))' "$T/v.json" >/dev/null ||
+	fail "CertificateValues/RevocationValues were not used (rc $rc): $(head -c 2000 "$T/v.json")"
+xmlsec_ok s2-lt.xml
+ok "XAdES CertificateValues and RevocationValues decide the signer's chain"
+
 # ---- the other direction: xmlsec1 --sign with a key and certificate made here ----
 mkdir -p "$T/ext"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ext/root.key" \
