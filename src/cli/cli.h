@@ -91,6 +91,34 @@ int cli_cades_extend(struct cli_ctx *c, uint8_t **der, size_t *len, bool lta, co
 int cli_cades_extend_file(struct cli_ctx *c, const char *path, const char *output, bool lta,
                           const char *tsa, const char *doc_path) INK_WUR;
 
+/* An RFC 3161 time-stamp token (DER, malloc'd) over the SHA-256 md: from the TSA at tsa (a
+ * URL), or when tsa is NULL from the service's signatures/timestamp (tstamp.c). */
+int cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32],
+                  uint8_t **token, size_t *token_len) INK_WUR;
+
+/* Signs one hash (md_len bytes of the digest hash_oid) with credential cred through the CSC
+ * API: asks for the signing PIN and OTP, credentials/authorize for exactly that hash, then
+ * signatures/signHash with algo (a dotted OID; params: its DER parameters or NULL). The
+ * signature value (malloc'd) into *sig (signhash.c). */
+int cli_sign_hash(struct cli_ctx *c, const char *cred, const uint8_t *md, size_t md_len,
+                  const char *hash_oid, const char *algo, const uint8_t *params, size_t plen,
+                  uint8_t **sig, size_t *sig_len) INK_WUR;
+/* Asks "Sign this? [y/N]" on the terminal; without one, yes is required (sign.c). */
+int cli_sign_confirm(struct cli_ctx *c, bool yes) INK_WUR;
+
+/* What `inkan sign --format xades` signs, with whose credential (sign_xades.c). */
+struct cli_xades_job {
+	const char *file, *output, *cred, *tsa;
+	const uint8_t *const *certs;   /* the credential's chain, signer first (DER) */
+	const size_t *cert_lens;
+	size_t ncerts;
+	const char *signer, *subject;  /* who signs, for the summary shown before signing */
+	int place;                     /* enum formats_xades_place */
+	bool bt, yes;
+};
+/* Signs job->file as XAdES B-B or B-T into job->output (never an existing file). */
+int cli_sign_xades(struct cli_ctx *c, const struct cli_xades_job *job) INK_WUR;
+
 /* getopt_long() with two differences: a long option must be spelled out in full (glibc takes any
  * unambiguous prefix, so `--password SECRET` would become --password-file), and an unknown
  * option is reported on stderr by name only, never with a value. '?' after reporting. */

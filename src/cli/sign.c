@@ -17,14 +17,16 @@
 #include "formats/formats.h"
 
 #define SIGN_USAGE                                                                          \
-	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades]\n" \
-	"       [--attached]" \
-	" [--tsa URL] [--pss] [--output PATH] [--yes]\n" \
-	"       [--visible PAGE,X,Y,W,H] [--reason TEXT]   (PAdES)"
+	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades|xades]\n" \
+	"       [--attached] [--tsa URL] [--pss] [--output PATH] [--yes]\n" \
+	"       [--visible PAGE,X,Y,W,H] [--reason TEXT]   (PAdES)\n" \
+	"       [--enveloped|--detached|--enveloping]      (XAdES: B-B or B-T)"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
 #define SIGN_CERTS_MAX 8
 
 struct sign_opts {
+	bool xades, place_set;
+	int place;   /* XAdES: enum formats_xades_place */
 	const char *file, *cred, *tsa, *output;
 	bool bt, pades, format_set, attached, pss, yes;
 	int lt;   /* 0: B-B or B-T, 1: B-LT, 2: B-LTA */
@@ -160,73 +162,30 @@ confirm(struct cli_ctx *c, bool yes)
 	return r;
 }
 
+int
+cli_sign_confirm(struct cli_ctx *c, bool yes)
+{
+	return confirm(c, yes);
+}
+
 /* credentials/authorize for exactly one hash, then signatures/signHash with the SAD. */
 static int
 authorize_and_sign(struct cli_ctx *c, const struct signer *s, struct formats_cms *cms)
 {
-	struct cli_resp resp;
 	uint8_t tbs[FORMATS_SHA256_LEN], *sig = NULL;
 	const uint8_t *params;
 	size_t plen, sig_len = 0;
 	const char *algo;
-	char *pin = NULL, *otp = NULL, *hash = NULL, *pb64 = NULL, *sad = NULL;
-	json_t *body = NULL;
 	int r;
 
-	memset(&resp, 0, sizeof(resp));
 	formats_cms_tbs_digest(cms, tbs);
 	algo = formats_cms_sign_algo(cms, &params, &plen);
-	if ((r = b64_encode(tbs, sizeof(tbs), &hash)) != 0 ||
-	    (params != NULL && (r = b64_encode(params, plen, &pb64)) != 0))
+	if ((r = cli_sign_hash(c, s->cred, tbs, sizeof(tbs), FORMATS_OID_SHA256, algo, params, plen,
+	                       &sig, &sig_len)) != 0)
 		goto out;
-	if ((r = cli_get_pin(c, "Signing PIN: ", &pin)) != 0 || (r = cli_get_otp(c, &otp)) != 0)
-		goto out;
-	if ((body = json_pack("{s:s, s:i, s:[s], s:s, s:s, s:s}", "credentialID", s->cred,
-	                      "numSignatures", 1, "hashes", hash, "hashAlgorithmOID",
-	                      FORMATS_OID_SHA256, "PIN", pin, "OTP", otp)) == NULL) {
-		r = cli_fail(c, INK_ERR_INVALID, "the PIN and OTP must be UTF-8 text");
-		goto out;
-	}
-	r = cli_http(c, "POST", "/csc/v2/credentials/authorize", body, CLI_AUTH_BEARER, NULL, NULL, &resp);
-	json_decref(body); /* wiped on free: it holds the PIN */
-	body = NULL;
-	if (r != 0)
-		goto out;
-	if ((sad = strdup(cli_jstr(resp.json, "SAD"))) == NULL || *sad == '\0') {
-		r = cli_fail(c, INK_ERR_PROTOCOL, "credentials/authorize: no SAD in the answer");
-		goto out;
-	}
-	cli_resp_free(&resp);
-	if ((body = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "credentialID", s->cred, "SAD", sad,
-	                      "hashes", hash, "hashAlgorithmOID", FORMATS_OID_SHA256, "signAlgo",
-	                      algo)) == NULL ||
-	    (pb64 != NULL && json_object_set_new(body, "signAlgoParams", json_string(pb64)) != 0)) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = cli_http(c, "POST", "/csc/v2/signatures/signHash", body, CLI_AUTH_BEARER, NULL, NULL,
-	                  &resp)) != 0)
-		goto out;
-	{
-		const char *b = json_string_value(json_array_get(json_object_get(resp.json, "signatures"), 0));
-
-		if (b == NULL || b64_decode(b, &sig, &sig_len) != 0) {
-			r = cli_fail(c, INK_ERR_PROTOCOL, "signatures/signHash: no signature in the answer");
-			goto out;
-		}
-	}
 	if ((r = formats_cms_set_signature(cms, sig, sig_len)) != 0)
 		r = cli_fail(c, r, "the signature returned does not verify with the certificate's key");
 out:
-	if (sad != NULL)
-		OPENSSL_cleanse(sad, strlen(sad));
-	free(sad);
-	json_decref(body);
-	cli_resp_free(&resp);
-	secmem_free(pin);
-	secmem_free(otp);
-	free(hash);
-	free(pb64);
 	free(sig);
 	return r;
 }
@@ -341,6 +300,9 @@ parse(int argc, char **argv, struct sign_opts *o)
 		{ "yes", no_argument, NULL, 'y' },
 		{ "visible", required_argument, NULL, 'V' },
 		{ "reason", required_argument, NULL, 'R' },
+		{ "enveloped", no_argument, NULL, 'E' },
+		{ "detached", no_argument, NULL, 'D' },
+		{ "enveloping", no_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -366,6 +328,13 @@ parse(int argc, char **argv, struct sign_opts *o)
 			o->visible = true;
 			break;
 		}
+		case 'E': case 'D': case 'G':
+			if (o->place_set)
+				return cli_usage(SIGN_USAGE);
+			o->place_set = true;
+			o->place = ch == 'E' ? FORMATS_XADES_ENVELOPED : ch == 'D' ?
+			           FORMATS_XADES_DETACHED : FORMATS_XADES_ENVELOPING;
+			break;
 		case 'l':
 			o->lt = 0;
 			o->bt = true;
@@ -383,6 +352,8 @@ parse(int argc, char **argv, struct sign_opts *o)
 			o->format_set = true;
 			if (strcmp(optarg, "pades") == 0)
 				o->pades = true;
+			else if (strcmp(optarg, "xades") == 0)
+				o->xades = true;
 			else if (strcmp(optarg, "cades") != 0)
 				return cli_usage(SIGN_USAGE);
 			break;
@@ -390,7 +361,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 			return cli_usage(SIGN_USAGE);
 		}
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (o->place_set && !o->xades) || (o->xades && (o->attached || o->pss)))
 		return cli_usage(SIGN_USAGE);
 	o->file = argv[optind];
 	return 0;
@@ -425,10 +396,18 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		return cli_fail(c, CLI_ERR_USAGE, "--attached is for CAdES; a PAdES signature is inside the PDF");
 	if (!o.pades && (o.visible || o.reason != NULL))
 		return cli_fail(c, CLI_ERR_USAGE, "--visible and --reason are for PAdES");
+	if (o.xades && o.lt > 0)
+		return cli_fail(c, CLI_ERR_USAGE, "XAdES signatures are made at B-B or B-T (B-LT and B-LTA: not yet)");
 	if (o.output == NULL) {
 		size_t n = strlen(o.file);
 
-		if (o.pades && n > 4 && strcasecmp(o.file + n - 4, ".pdf") == 0)
+		if (o.xades && o.place != FORMATS_XADES_DETACHED && n > 4 &&
+		    strcasecmp(o.file + n - 4, ".xml") == 0)
+			snprintf(out_buf, sizeof(out_buf), "%.*s-signed.xml", (int)(n - 4), o.file);
+		else if (o.xades)
+			snprintf(out_buf, sizeof(out_buf), o.place == FORMATS_XADES_DETACHED ?
+			         "%s.xades.xml" : "%s-signed.xml", o.file);
+		else if (o.pades && n > 4 && strcasecmp(o.file + n - 4, ".pdf") == 0)
 			snprintf(out_buf, sizeof(out_buf), "%.*s-signed.pdf", (int)(n - 4), o.file);
 		else
 			snprintf(out_buf, sizeof(out_buf), o.pades ? "%s-signed.pdf" : "%s.p7s", o.file);
@@ -446,6 +425,17 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 
 	if ((r = get_signer(c, o.cred, &s)) != 0)
 		goto out;
+	if (o.xades) {
+		struct cli_xades_job job = {
+			.file = o.file, .output = o.output, .cred = s.cred, .tsa = o.tsa,
+			.certs = (const uint8_t *const *)s.certs, .cert_lens = s.cert_lens,
+			.ncerts = s.ncerts, .signer = s.name, .subject = s.subject, .place = o.place,
+			.bt = o.bt, .yes = o.yes,
+		};
+
+		r = cli_sign_xades(c, &job);
+		goto out;
+	}
 	/* The document is hashed here; only hashes go to the service. */
 	if ((r = formats_digest_file(o.file, tty ? progress : NULL, NULL, fmd, &size)) != 0) {
 		r = cli_fail(c, r, "cannot read %s: %s", o.file, ink_err_str(r));

@@ -14,9 +14,9 @@
 
 #define VERIFY_USAGE \
 	"verify FILE [SIGNATURE] [--trust PEM|DIR] [--crl FILE]... [--ocsp FILE]... [--json]\n" \
-	"              [--format cades|pades|timestamp] [--fetch-crls] [--no-revocation-check]\n" \
+	"              [--format cades|pades|xades|timestamp] [--fetch-crls] [--no-revocation-check]\n" \
 	"              [--time YYYY-MM-DDTHH:MM:SSZ] [--offline]\n" \
-	"  FILE alone: an attached CMS signature, a signed PDF; with SIGNATURE: the document and\n" \
+	"  FILE alone: an attached CMS signature, a signed PDF or XML; with SIGNATURE: the document and\n" \
 	"  its signature (judged over FILE, attached or not) or time-stamp. Missing revocation\n" \
 	"  data is fetched from the certificates' OCSP responders and CRLs (http and https);\n" \
 	"  --offline fetches nothing. With --server (or INKAN_SERVER) the service's current CRLs\n" \

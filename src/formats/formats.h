@@ -340,4 +340,103 @@ int formats_ocsp_der(const void *resp, uint8_t **der, size_t *len) INK_WUR;
  * successful basic response or a single response has no nextUpdate. */
 int formats_ocsp_validity(const uint8_t *der, size_t len, time_t *produced, time_t *next) INK_WUR;
 
+/* ---- XML (xml.c): safe parsing, canonicalization, the XMLDSig algorithm identifiers ---- */
+
+struct _xmlDoc;
+struct _xmlNode;
+
+/* The largest XML document parsed (a signed document and its signature). */
+#define FORMATS_XML_MAX (64u << 20)
+#define FORMATS_XMLDSIG_NS "http://www.w3.org/2000/09/xmldsig#"
+#define FORMATS_XADES_NS "http://uri.etsi.org/01903/v1.3.2#"
+#define FORMATS_XADES_SP_TYPE "http://uri.etsi.org/01903#SignedProperties"
+#define FORMATS_XML_ENVELOPED "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+
+/* Parses untrusted XML into *doc (an xmlDoc *, xmlFreeDoc() it): a DOCTYPE is refused (no DTD,
+ * no entity declaration: XXE and entity expansion cannot happen), nothing is ever loaded
+ * (XML_PARSE_NONET, no DTD loading, no entity substitution, no XInclude), libxml2's default
+ * depth and size limits hold (never XML_PARSE_HUGE), at most FORMATS_XML_MAX bytes.
+ * INK_ERR_INVALID with why[whysz] saying what is wrong. */
+int formats_xml_parse(const uint8_t *data, size_t len, struct _xmlDoc **doc, char *why,
+                      size_t whysz) INK_WUR;
+
+/* A canonicalization algorithm (XMLDSig 6.5): C14N 1.0, 1.1 or exclusive, with comments or not. */
+struct formats_c14n {
+	int mode;             /* libxml2's xmlC14NMode */
+	bool comments;
+};
+/* Looks up a canonicalization URI; INK_ERR_UNSUPPORTED when it is none of the six. */
+int formats_c14n_by_uri(const char *uri, struct formats_c14n *out) INK_WUR;
+#define FORMATS_C14N_EXC_URI "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+/* The canonical form (*out malloc'd) of the document subset: apex and its descendants (the
+ * whole document when apex is NULL) less the subtree at exclude (may be NULL: the enveloped-
+ * signature transform). prefixes: exclusive C14N's InclusiveNamespaces PrefixList, or NULL. */
+int formats_xml_c14n(struct _xmlDoc *doc, struct _xmlNode *apex, struct _xmlNode *exclude,
+                     const struct formats_c14n *alg, const char *prefixes, uint8_t **out,
+                     size_t *len) INK_WUR;
+
+/* An XMLDSig signature method (RFC 6931): its URI, the CSC/policy signature OID, the digest. */
+struct formats_xml_sigalg {
+	const char *uri;
+	const char *oid;        /* policy_sig_alg_by_oid() decides whether it is allowed */
+	const char *md;         /* OpenSSL digest name */
+	bool ecdsa;             /* the value is r || s (XMLDSig), not DER */
+};
+/* The signature method of uri, or NULL when unknown (SHA-1 and MD5 based ones are unknown). */
+const struct formats_xml_sigalg *formats_xml_sigalg_by_uri(const char *uri);
+/* The OpenSSL digest name of an XMLDSig digest method URI (SHA-256/384/512) and its dotted OID
+ * in *oid (for policy_hash_by_oid()), or NULL when unknown (SHA-1, MD5). */
+const char *formats_xml_digest_by_uri(const char *uri, const char **oid);
+#define FORMATS_XML_SHA256_URI "http://www.w3.org/2001/04/xmlenc#sha256"
+
+/* ---- XAdES (ETSI EN 319 132-1) baseline signatures, signed outside (xades.c) ---- */
+
+enum formats_xades_place {
+	FORMATS_XADES_ENVELOPED = 0,  /* inside the document, last child of its root */
+	FORMATS_XADES_DETACHED,       /* beside it: the reference names the file */
+	FORMATS_XADES_ENVELOPING,     /* the document inside the signature's ds:Object */
+};
+
+struct formats_xades;
+
+struct formats_xades_params {
+	const uint8_t *cert;           /* the signer's certificate (DER) */
+	size_t cert_len;
+	const uint8_t *const *extra;   /* more certificates for KeyInfo (issuing CA...), DER */
+	const size_t *extra_lens;
+	size_t nextra;
+	enum formats_xades_place place;
+	const uint8_t *doc;            /* the XML document (enveloped, enveloping) */
+	size_t doc_len;
+	const char *doc_uri;           /* detached: the reference's URI (the file's name) */
+	const uint8_t *doc_digest;     /* detached: SHA-256 of the file */
+	const char *mime;              /* DataObjectFormat MimeType */
+	int64_t when;                  /* SigningTime, seconds since the epoch */
+};
+
+/* Builds ds:Signature with SignedInfo (exclusive C14N; a reference to the document and one to
+ * SignedProperties with SigningTime, SigningCertificateV2 and DataObjectFormat), the digests
+ * computed here. The signature method follows the key: ECDSA or RSA PKCS #1 v1.5, with
+ * SHA-384 for P-384, SHA-512 for P-521, SHA-256 otherwise. INK_ERR_UNSUPPORTED for other keys,
+ * INK_ERR_INVALID (why[]) for a document that is not acceptable XML. */
+int formats_xades_prepare(const struct formats_xades_params *p, struct formats_xades **out,
+                          char *why, size_t whysz) INK_WUR;
+/* The digest of SignedInfo's canonical form (the one hash to sign) into md[*len] (64 bytes
+ * room), its dotted OID, and the signature algorithm's OID for signHash. */
+void formats_xades_tbs(const struct formats_xades *x, uint8_t md[static 64], size_t *len,
+                       const char **hash_oid, const char **sign_oid);
+/* Sets ds:SignatureValue from a CSC signature (ECDSA as DER, turned into r || s) after checking
+ * it against the certificate's key; INK_ERR_CRYPTO when it does not verify. */
+int formats_xades_set_signature(struct formats_xades *x, const uint8_t *sig, size_t len) INK_WUR;
+/* SHA-256 of the canonical (exclusive C14N) ds:SignatureValue element: a SignatureTimeStamp's
+ * imprint (B-T). */
+int formats_xades_signature_digest(const struct formats_xades *x,
+                                   uint8_t md[static FORMATS_SHA256_LEN]) INK_WUR;
+/* Adds xades:SignatureTimeStamp with the token (DER) under UnsignedSignatureProperties. */
+int formats_xades_set_timestamp(struct formats_xades *x, const uint8_t *token, size_t len) INK_WUR;
+/* The signed document (enveloped) or the signature (detached, enveloping), serialized. */
+int formats_xades_write(const struct formats_xades *x, FILE *out) INK_WUR;
+void formats_xades_free(struct formats_xades *x);
+
 #endif

@@ -1,5 +1,5 @@
-/* ep_verify: POST /api/v1/verify — validates a CAdES, PAdES or time-stamp signature, answers the
- * report; the service's current CRLs decide about its own certificates. */
+/* ep_verify: POST /api/v1/verify — validates a CAdES, PAdES, XAdES or time-stamp signature,
+ * answers the report; the service's current CRLs decide about its own certificates. */
 #include "server/server.h"
 
 #include <stdlib.h>
@@ -17,7 +17,7 @@ struct verify_req {
 	char *document;           /* base64, optional */
 	char *document_digest;    /* base64, optional */
 	char *digest_algorithm;   /* dotted OID, with document_digest */
-	char *format;             /* "cades" | "pades" | "timestamp", optional */
+	char *format;             /* "cades" | "pades" | "timestamp" | "xades", optional */
 };
 
 static const struct json_field verify_spec[] = {
@@ -99,7 +99,7 @@ ep_verify(struct srv_request *rq)
 	if (req_parse(rq, verify_spec, &req) != 0)
 		return;
 	if (req.format != NULL && verify_format_parse(req.format, &in.format) != 0) {
-		bad(rq, "Invalid parameter format: cades, pades or timestamp");
+		bad(rq, "Invalid parameter format: cades, pades, timestamp or xades");
 		goto out;
 	}
 	if (b64_decode(req.signature, &sig, &sig_len) != 0 || sig_len == 0) {

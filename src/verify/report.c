@@ -422,7 +422,7 @@ verify_format_parse(const char *s, enum verify_format *out)
 	} names[] = {
 		{ "auto", VERIFY_FORMAT_AUTO }, { "cades", VERIFY_FORMAT_CADES },
 		{ "cms", VERIFY_FORMAT_CADES }, { "pades", VERIFY_FORMAT_PADES },
-		{ "timestamp", VERIFY_FORMAT_TIMESTAMP },
+		{ "timestamp", VERIFY_FORMAT_TIMESTAMP }, { "xades", VERIFY_FORMAT_XADES },
 	};
 	size_t i;
 
@@ -441,7 +441,7 @@ verify_run(struct verify_ctx *ctx, const struct verify_input *in, struct verify_
 {
 	struct verify_report *r = NULL;
 	enum verify_format fmt = in->format;
-	static const char *const fmt_names[] = { "auto", "cades", "pades", "timestamp" };
+	static const char *const fmt_names[] = { "auto", "cades", "pades", "timestamp", "xades" };
 	int ret;
 
 	*out = NULL;
@@ -456,12 +456,16 @@ verify_run(struct verify_ctx *ctx, const struct verify_input *in, struct verify_
 		snprintf(err, errsz, "a document digest needs its algorithm, and excludes the document");
 		return INK_ERR_INVALID;
 	}
-	if ((ret = input_detect(in, &fmt, err, errsz)) != 0)
+	if (fmt == VERIFY_FORMAT_XADES || (fmt == VERIFY_FORMAT_AUTO && xades_detect(in->sig, in->sig_len)))
+		fmt = VERIFY_FORMAT_XADES;
+	else if ((ret = input_detect(in, &fmt, err, errsz)) != 0)
 		return ret;
 	if ((ret = report_new(ctx, fmt_names[fmt], &r)) != 0)
 		return ret;
 	if (fmt == VERIFY_FORMAT_PADES)
 		ret = pdf_validate(ctx, in->sig, in->sig_len, r, err, errsz);
+	else if (fmt == VERIFY_FORMAT_XADES)
+		ret = xades_run(ctx, in, r, err, errsz);
 	else
 		ret = cms_run(ctx, in, fmt, r, err, errsz);
 	if (ret != 0)

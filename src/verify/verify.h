@@ -166,9 +166,10 @@ enum verify_format {
 	VERIFY_FORMAT_CADES,       /* CMS SignedData (CAdES-B-*), DER, PEM or base64 */
 	VERIFY_FORMAT_PADES,       /* a PDF with one or more signature dictionaries */
 	VERIFY_FORMAT_TIMESTAMP,   /* an RFC 3161 TimeStampResp or TimeStampToken */
+	VERIFY_FORMAT_XADES,       /* XML with XMLDSig/XAdES signatures (detected: starts with '<') */
 };
 
-/* Parses "cades", "pades", "timestamp", "auto"; INK_ERR_INVALID otherwise. */
+/* Parses "cades", "pades", "timestamp", "xades", "auto"; INK_ERR_INVALID otherwise. */
 int verify_format_parse(const char *s, enum verify_format *out) INK_WUR;
 
 /* What to validate. sig is the signature (or the PDF, or the time-stamp); doc the signed

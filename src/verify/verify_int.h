@@ -330,6 +330,14 @@ int input_detect(const struct verify_input *in, enum verify_format *fmt, char *e
 /* Validates a CMS signature or a standalone time-stamp into r. */
 int cms_run(struct verify_ctx *ctx, const struct verify_input *in, enum verify_format fmt,
             struct verify_report *r, char *err, size_t errsz) INK_WUR;
+/* Whether the input looks like XML (its first non-blank character is '<'). */
+bool xades_detect(const uint8_t *p, size_t len);
+/* Validates every ds:Signature (XMLDSig, XAdES) of an XML document into r (xades.c); a
+ * detached reference is checked against in->doc and nothing else. INK_ERR_INVALID with
+ * err[errsz] for input that is not acceptable XML (a DOCTYPE, not well-formed) or holds no
+ * signature. */
+int xades_run(struct verify_ctx *ctx, const struct verify_input *in, struct verify_report *r,
+              char *err, size_t errsz) INK_WUR;
 /* Decodes DER, PEM (any label) or whitespace-separated base64 into malloc'd DER. */
 int der_decode(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen) INK_WUR;
 

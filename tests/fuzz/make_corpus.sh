@@ -11,7 +11,7 @@ seed_audit="$build/fuzz/fuzz-seed-audit"
 C="$here/corpus"
 T=$(mktemp -d "${TMPDIR:-/tmp}/inkan-corpus.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-for n in json b64 sam cades pdf tsa audit routes; do
+for n in json b64 sam cades pdf tsa audit routes xades; do
 	rm -rf "${C:?}/$n"
 	mkdir -p "$C/$n"
 done
@@ -219,4 +219,7 @@ r badpct '\002GET /api/v1/users/%%2F..%%00'
 r keys '\003POST /api/v1/keys/abc/revoke'
 r method '\004PUT /tsa'
 r long '\002GET /api/v1/users/%%41%%41%%41%%41%%41%%41%%41%%41%%41%%41%%41%%41%%41%%41%%41%%41'
+# ---- XML signatures (fuzz_xades) ----
+. "$here/corpus_xades.sh"
+
 echo "make_corpus: $(find "$C" -type f | wc -l) seeds, $(du -sk "$C" | cut -f1) KiB" >&2

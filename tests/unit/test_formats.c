@@ -183,6 +183,91 @@ cades_for(struct pki *p, EVP_PKEY *key, X509 *cert, bool pss)
 	formats_cms_free(c);
 }
 
+/* Signs the hash of SignedInfo as the SAM would: the raw digest with the key. */
+static uint8_t *
+sign_tbs(EVP_PKEY *key, const uint8_t *md, size_t mdlen, size_t *siglen)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+	uint8_t *sig = NULL;
+
+	assert_non_null(ctx);
+	assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_signature_md(ctx, mdlen == 64 ? EVP_sha512() : mdlen == 48 ?
+	                                               EVP_sha384() : EVP_sha256()), 1);
+	assert_int_equal(EVP_PKEY_sign(ctx, NULL, siglen, md, mdlen), 1);
+	assert_non_null(sig = malloc(*siglen));
+	assert_int_equal(EVP_PKEY_sign(ctx, sig, siglen, md, mdlen), 1);
+	EVP_PKEY_CTX_free(ctx);
+	return sig;
+}
+
+static void
+xades_for(EVP_PKEY *key, X509 *cert, const char *want_oid)
+{
+	static const char doc[] = "<?xml version=\"1.0\"?>\n<a:Doc xmlns:a=\"urn:t\"><!-- c --><a:x>1</a:x></a:Doc>\n";
+	struct formats_xades *x = NULL;
+	uint8_t *cd, md[64], *sig, ts[FORMATS_SHA256_LEN], bad[8] = { 0 };
+	size_t cl = 0, mdlen = 0, siglen = 0, outlen = 0;
+	const char *hash_oid, *sign_oid;
+	char why[256], *out = NULL;
+	FILE *f;
+
+	cd = cert_der(cert, &cl);
+	struct formats_xades_params prm = {
+		.cert = cd, .cert_len = cl, .place = FORMATS_XADES_ENVELOPED,
+		.doc = (const uint8_t *)doc, .doc_len = strlen(doc), .mime = "text/xml", .when = 1800000000,
+	};
+	assert_int_equal(formats_xades_prepare(&prm, &x, why, sizeof(why)), 0);
+	formats_xades_tbs(x, md, &mdlen, &hash_oid, &sign_oid);
+	assert_int_equal(mdlen, 32);
+	assert_string_equal(hash_oid, FORMATS_OID_SHA256);
+	assert_string_equal(sign_oid, want_oid);
+	/* A value that does not verify is refused; the real one is taken. */
+	assert_int_equal(formats_xades_set_signature(x, bad, sizeof(bad)), INK_ERR_CRYPTO);
+	sig = sign_tbs(key, md, mdlen, &siglen);
+	assert_int_equal(formats_xades_set_signature(x, sig, siglen), 0);
+	assert_int_equal(formats_xades_signature_digest(x, ts), 0);
+	assert_non_null(f = open_memstream(&out, &outlen));
+	assert_int_equal(formats_xades_write(x, f), 0);
+	fclose(f);
+	assert_non_null(strstr(out, "<a:x>1</a:x><ds:Signature"));
+	assert_non_null(strstr(out, "SigningCertificateV2"));
+	free(out);
+	free(sig);
+	formats_xades_free(x);
+	x = NULL;
+	/* A document with a DOCTYPE is not signed. */
+	prm.doc = (const uint8_t *)"<!DOCTYPE a [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><a>&e;</a>";
+	prm.doc_len = strlen((const char *)prm.doc);
+	assert_int_equal(formats_xades_prepare(&prm, &x, why, sizeof(why)), INK_ERR_INVALID);
+	assert_null(x);
+	assert_non_null(strstr(why, "DOCTYPE"));
+	free(cd);
+}
+
+static void
+test_xades(void **state)
+{
+	struct pki *p = *state;
+	struct formats_c14n alg;
+	struct _xmlDoc *doc = NULL;
+	const char *oid = NULL;
+	char why[256];
+
+	xades_for(p->ec_key, p->ec_cert, "1.2.840.10045.4.3.2");
+	xades_for(p->rsa_key, p->rsa_cert, "1.2.840.113549.1.1.11");
+	assert_int_equal(formats_xml_parse((const uint8_t *)"<a><b></a>", 10, &doc, why, sizeof(why)),
+	                 INK_ERR_INVALID);
+	assert_null(doc);
+	assert_int_equal(formats_xml_parse((const uint8_t *)"", 0, &doc, why, sizeof(why)), INK_ERR_INVALID);
+	assert_int_equal(formats_c14n_by_uri("http://www.w3.org/TR/1999/REC-xslt-19991116", &alg),
+	                 INK_ERR_UNSUPPORTED);
+	assert_int_equal(formats_c14n_by_uri("http://www.w3.org/2006/12/xml-c14n11#WithComments", &alg), 0);
+	assert_true(alg.comments);
+	assert_null(formats_xml_sigalg_by_uri("http://www.w3.org/2000/09/xmldsig#rsa-sha1"));
+	assert_null(formats_xml_digest_by_uri("http://www.w3.org/2000/09/xmldsig#sha1", &oid));
+}
+
 static void
 test_cades_ecdsa(void **state)
 {
@@ -941,6 +1026,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_xades),
 		cmocka_unit_test(test_cades_ecdsa),
 		cmocka_unit_test(test_cades_rsa),
 		cmocka_unit_test(test_cades_refusals),
