@@ -24,6 +24,9 @@ struct ca_cert_facts {
 	char subject[256], key[32];   /* key: e.g. "EC-256" */
 };
 void ca_cert_facts(const char *pem, struct ca_cert_facts *out);
+/* A certificate's (DER) subject as one line (RFC 2253, UTF-8 kept) into out[outsz]; "" when
+ * it cannot be read. */
+void ca_cert_subject(const uint8_t *der, size_t len, char *out, size_t outsz);
 
 /* ---- the built-in CA ---- */
 

@@ -1,0 +1,468 @@
+/* state: what the authorization server keeps in inkand's memory — page sessions (cookie, CSRF
+ * token, the pending request, the signer's login), authorization codes (each holding one SAD
+ * until it is redeemed) and the access tokens issued from them. Only hashes of cookies, codes
+ * and tokens are kept as keys; the SAD a code holds and a page's bearer token live in locked
+ * memory and are wiped when they go. Bounded: past the caps new entries are refused. */
+#include "oauth/oauth.h"
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGES_MAX 4096
+#define CODES_MAX 4096
+#define TOKENS_MAX 16384
+
+struct page {
+	uint8_t id_hash[32];
+	char csrf[OAUTH_TOKEN_CHARS + 1];
+	int64_t expires;
+	char *token;                   /* secmem: the signer's bearer token, after login */
+	bool has_req;
+	struct oauth_request req;
+	struct page *next;
+};
+
+struct code {
+	uint8_t id_hash[32];
+	char client_id[STORE_ID_LEN + 1];
+	char redirect_uri[OAUTH_URI_MAX + 1];
+	char challenge[OAUTH_TOKEN_CHARS + 1];
+	struct oauth_token_info info;
+	char *sad;                     /* secmem; NULL once redeemed */
+	uint8_t token_hash[32];        /* of the token issued from it (after redemption) */
+	int64_t expires;               /* of the code */
+	int64_t keep_until;            /* a redeemed code is kept to recognise a replay */
+	struct code *next;
+};
+
+struct token {
+	uint8_t id_hash[32];
+	struct oauth_token_info info;
+	bool revoked;
+	struct token *next;
+};
+
+struct oauth_state {
+	pthread_mutex_t mu;
+	struct page *pages;
+	struct code *codes;
+	struct token *tokens;
+	size_t npages, ncodes, ntokens;
+};
+
+static void
+page_free(struct page *p)
+{
+	if (p == NULL)
+		return;
+	secmem_free(p->token);
+	OPENSSL_cleanse(p, sizeof(*p));
+	free(p);
+}
+
+static void
+code_free(struct code *c)
+{
+	if (c == NULL)
+		return;
+	secmem_free(c->sad);
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+int
+oauth_state_new(struct oauth_state **out)
+{
+	struct oauth_state *s;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return INK_ERR_ALLOC;
+	if (pthread_mutex_init(&s->mu, NULL) != 0) {
+		free(s);
+		return INK_ERR_ALLOC;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+oauth_state_free(struct oauth_state *s)
+{
+	struct page *p, *pn;
+	struct code *c, *cn;
+	struct token *t, *tn;
+
+	if (s == NULL)
+		return;
+	for (p = s->pages; p != NULL; p = pn) {
+		pn = p->next;
+		page_free(p);
+	}
+	for (c = s->codes; c != NULL; c = cn) {
+		cn = c->next;
+		code_free(c);
+	}
+	for (t = s->tokens; t != NULL; t = tn) {
+		tn = t->next;
+		free(t);
+	}
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+/* Drops what has expired. Called holding mu. */
+static void
+sweep(struct oauth_state *s)
+{
+	int64_t now = ink_now();
+	struct page **pp = &s->pages, *p;
+	struct code **cp = &s->codes, *c;
+	struct token **tp = &s->tokens, *t;
+
+	while ((p = *pp) != NULL) {
+		if (p->expires <= now) {
+			*pp = p->next;
+			page_free(p);
+			s->npages--;
+		} else {
+			pp = &p->next;
+		}
+	}
+	while ((c = *cp) != NULL) {
+		if (c->keep_until <= now) {
+			*cp = c->next;
+			code_free(c);
+			s->ncodes--;
+		} else {
+			cp = &c->next;
+		}
+	}
+	while ((t = *tp) != NULL) {
+		if (t->info.expires <= now) {
+			*tp = t->next;
+			free(t);
+			s->ntokens--;
+		} else {
+			tp = &t->next;
+		}
+	}
+}
+
+static struct page *
+page_find(struct oauth_state *s, const char *cookie)
+{
+	uint8_t h[32];
+	struct page *p;
+
+	if (cookie == NULL || auth_token_hash(cookie, h) != 0)
+		return NULL;
+	for (p = s->pages; p != NULL; p = p->next)
+		if (CRYPTO_memcmp(p->id_hash, h, 32) == 0)
+			return p;
+	return NULL;
+}
+
+int
+oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_request *req,
+                char cookie_out[static OAUTH_TOKEN_CHARS + 1],
+                char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh, bool *logged_in)
+{
+	struct page *p;
+	int r = 0;
+
+	cookie_out[0] = csrf[0] = '\0';
+	*fresh = *logged_in = false;
+	pthread_mutex_lock(&s->mu);
+	sweep(s);
+	if ((p = page_find(s, cookie)) == NULL) {
+		if (s->npages >= PAGES_MAX) {
+			r = INK_ERR_BUSY;
+			goto out;
+		}
+		if ((p = calloc(1, sizeof(*p))) == NULL) {
+			r = INK_ERR_ALLOC;
+			goto out;
+		}
+		if ((r = auth_token_new(cookie_out, p->id_hash)) != 0 ||
+		    (r = oauth_random_token(p->csrf)) != 0) {
+			page_free(p);
+			goto out;
+		}
+		p->next = s->pages;
+		s->pages = p;
+		s->npages++;
+		*fresh = true;
+	}
+	p->expires = ink_now() + OAUTH_PAGE_TTL;
+	memcpy(&p->req, req, sizeof(*req));
+	p->has_req = true;
+	memcpy(csrf, p->csrf, OAUTH_TOKEN_CHARS + 1);
+	*logged_in = p->token != NULL;
+out:
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int
+oauth_page_post(struct oauth_state *s, const char *cookie, const char *csrf,
+                struct oauth_request *req, bool *has_req, char **token,
+                char csrf_out[static OAUTH_TOKEN_CHARS + 1])
+{
+	struct page *p;
+	int r = 0;
+
+	*has_req = false;
+	*token = NULL;
+	csrf_out[0] = '\0';
+	pthread_mutex_lock(&s->mu);
+	sweep(s);
+	if ((p = page_find(s, cookie)) == NULL) {
+		r = INK_ERR_AUTH;
+		goto out;
+	}
+	if (csrf == NULL || strlen(csrf) != OAUTH_TOKEN_CHARS ||
+	    CRYPTO_memcmp(csrf, p->csrf, OAUTH_TOKEN_CHARS) != 0) {
+		r = INK_ERR_DENIED;
+		goto out;
+	}
+	if (p->token != NULL && (*token = secmem_strdup(p->token)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if (p->has_req)
+		memcpy(req, &p->req, sizeof(*req));
+	*has_req = p->has_req;
+	p->expires = ink_now() + OAUTH_PAGE_TTL;
+	memcpy(csrf_out, p->csrf, OAUTH_TOKEN_CHARS + 1);
+out:
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+int
+oauth_page_login(struct oauth_state *s, const char *cookie, const char *token)
+{
+	struct page *p;
+	char *copy;
+	int r = 0;
+
+	if ((copy = secmem_strdup(token)) == NULL)
+		return INK_ERR_ALLOC;
+	pthread_mutex_lock(&s->mu);
+	if ((p = page_find(s, cookie)) == NULL) {
+		r = INK_ERR_AUTH;
+	} else {
+		secmem_free(p->token);
+		p->token = copy;
+		copy = NULL;
+		/* a new CSRF token once the signer is known: one seen before login is spent */
+		r = oauth_random_token(p->csrf);
+	}
+	pthread_mutex_unlock(&s->mu);
+	secmem_free(copy);
+	return r;
+}
+
+void
+oauth_page_done(struct oauth_state *s, const char *cookie)
+{
+	struct page *p;
+
+	pthread_mutex_lock(&s->mu);
+	if ((p = page_find(s, cookie)) != NULL) {
+		OPENSSL_cleanse(&p->req, sizeof(p->req));
+		p->has_req = false;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+int
+oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
+                 const struct auth_principal *who, const char *sad, int64_t sad_expires,
+                 char code[static OAUTH_TOKEN_CHARS + 1])
+{
+	struct code *c = NULL;
+	int r;
+
+	code[0] = '\0';
+	if ((c = calloc(1, sizeof(*c))) == NULL || (c->sad = secmem_strdup(sad)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = auth_token_new(code, c->id_hash)) != 0)
+		goto out;
+	memcpy(c->client_id, req->client_id, sizeof(c->client_id));
+	memcpy(c->redirect_uri, req->redirect_uri, sizeof(c->redirect_uri));
+	memcpy(c->challenge, req->challenge, sizeof(c->challenge));
+	c->info.who = *who;
+	memcpy(c->info.client_id, req->client_id, sizeof(c->info.client_id));
+	memcpy(c->info.cred, req->cred, sizeof(c->info.cred));
+	c->info.expires = sad_expires;
+	c->expires = ink_now() + OAUTH_CODE_TTL;
+	/* a redeemed code is remembered as long as its token may live */
+	c->keep_until = sad_expires > c->expires ? sad_expires : c->expires;
+	pthread_mutex_lock(&s->mu);
+	sweep(s);
+	if (s->ncodes >= CODES_MAX) {
+		r = INK_ERR_BUSY;
+	} else {
+		c->next = s->codes;
+		s->codes = c;
+		s->ncodes++;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+out:
+	if (r != 0)
+		OPENSSL_cleanse(code, OAUTH_TOKEN_CHARS + 1);
+	code_free(c);
+	return r;
+}
+
+static struct token *
+token_find(struct oauth_state *s, const uint8_t h[static 32])
+{
+	struct token *t;
+
+	for (t = s->tokens; t != NULL; t = t->next)
+		if (CRYPTO_memcmp(t->id_hash, h, 32) == 0)
+			return t;
+	return NULL;
+}
+
+int
+oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id,
+                  const char *redirect_uri, const char *verifier,
+                  char token[static OAUTH_TOKEN_CHARS + 1], struct oauth_token_info *info,
+                  const char **why)
+{
+	uint8_t h[32];
+	struct code *c;
+	struct token *t = NULL;
+	int r = 0;
+
+	token[0] = '\0';
+	memset(info, 0, sizeof(*info));
+	*why = NULL;
+	if (code == NULL || auth_token_hash(code, h) != 0) {
+		*why = "malformed code";
+		return INK_ERR_EXPIRED;
+	}
+	pthread_mutex_lock(&s->mu);
+	sweep(s);
+	for (c = s->codes; c != NULL; c = c->next)
+		if (CRYPTO_memcmp(c->id_hash, h, 32) == 0)
+			break;
+	if (c == NULL) {
+		*why = "unknown or expired code";
+		r = INK_ERR_EXPIRED;
+		goto out;
+	}
+	*info = c->info;
+	if (c->sad == NULL) {
+		/* RFC 6749 4.1.2: a code used twice revokes what was issued from it */
+		if ((t = token_find(s, c->token_hash)) != NULL)
+			t->revoked = true;
+		*why = "code replayed: the token issued from it is revoked";
+		r = INK_ERR_REPLAY;
+		goto out;
+	}
+	if (c->expires <= ink_now()) {
+		*why = "expired code";
+		r = INK_ERR_EXPIRED;
+	} else if (client_id == NULL || strcmp(client_id, c->client_id) != 0) {
+		*why = "code issued to another client";
+		r = INK_ERR_AUTH;
+	} else if (redirect_uri == NULL || strcmp(redirect_uri, c->redirect_uri) != 0) {
+		*why = "redirect_uri differs from the authorization request's";
+		r = INK_ERR_AUTH;
+	} else if (!oauth_pkce_verify(c->challenge, verifier)) {
+		*why = "wrong PKCE code_verifier";
+		r = INK_ERR_AUTH;
+	} else if (s->ntokens >= TOKENS_MAX) {
+		*why = "too many live tokens";
+		r = INK_ERR_BUSY;
+	} else if ((t = calloc(1, sizeof(*t))) == NULL) {
+		r = INK_ERR_ALLOC;
+	} else if ((r = auth_token_hash(c->sad, t->id_hash)) == 0) {
+		memcpy(token, c->sad, OAUTH_TOKEN_CHARS + 1);
+		t->info = c->info;
+		memcpy(c->token_hash, t->id_hash, 32);
+		t->next = s->tokens;
+		s->tokens = t;
+		s->ntokens++;
+		t = NULL;
+	}
+	/* spent whatever the outcome: a code is tried once (a wrong verifier burns it) */
+	secmem_free(c->sad);
+	c->sad = NULL;
+	if (r != 0)
+		c->expires = 0;
+	free(t);
+out:
+	pthread_mutex_unlock(&s->mu);
+	if (r != 0)
+		OPENSSL_cleanse(token, OAUTH_TOKEN_CHARS + 1);
+	return r;
+}
+
+int
+oauth_token_find(struct oauth_state *s, const char *token, struct oauth_token_info *info)
+{
+	uint8_t h[32];
+	struct token *t;
+	int r = INK_ERR_AUTH;
+
+	memset(info, 0, sizeof(*info));
+	if (auth_token_hash(token, h) != 0)
+		return INK_ERR_AUTH;
+	pthread_mutex_lock(&s->mu);
+	sweep(s);
+	if ((t = token_find(s, h)) != NULL && !t->revoked) {
+		*info = t->info;
+		r = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
+void
+oauth_token_revoke(struct oauth_state *s, const char *token, const char *client_id, bool *found)
+{
+	uint8_t h[32];
+	struct token *t;
+
+	*found = false;
+	if (auth_token_hash(token, h) != 0)
+		return;
+	pthread_mutex_lock(&s->mu);
+	if ((t = token_find(s, h)) != NULL && strcmp(t->info.client_id, client_id) == 0) {
+		t->revoked = true;
+		*found = true;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
+oauth_client_forget(struct oauth_state *s, const char *client_id)
+{
+	struct code *c;
+	struct token *t;
+
+	pthread_mutex_lock(&s->mu);
+	for (c = s->codes; c != NULL; c = c->next) {
+		if (strcmp(c->client_id, client_id) == 0) {
+			secmem_free(c->sad);
+			c->sad = NULL;
+			c->expires = 0;
+		}
+	}
+	for (t = s->tokens; t != NULL; t = t->next)
+		if (strcmp(t->info.client_id, client_id) == 0)
+			t->revoked = true;
+	pthread_mutex_unlock(&s->mu);
+}
