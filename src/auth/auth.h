@@ -302,6 +302,8 @@ int auth_oauth_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
                          const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
                          const char *hash_oid, const char *pin, const char *otp,
                          char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in) INK_WUR;
+/* Forgets a SAD in the SAM (an OAuth access token revoked); a malformed one is no error. */
+int auth_sad_drop(const struct auth_ctx *ctx, const char *sad) INK_WUR;
 /* signatures/signHash: spends the SAD on these hashes; sigs[i] malloc'd (DER for ECDSA). */
 int auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
                   const struct auth_principal *actor, const char *cred, const char *sad,

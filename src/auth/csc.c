@@ -199,6 +199,19 @@ auth_oauth_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 }
 
 int
+auth_sad_drop(const struct auth_ctx *ctx, const char *sad)
+{
+	uint8_t raw[SAM_SAD_LEN];
+	int r;
+
+	if (sad_decode(sad, raw) != 0)
+		return 0;
+	r = sam_sad_drop(ctx->sam, raw);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return r;
+}
+
+int
 auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
               const struct auth_principal *actor, const char *cred, const char *sad,
               const char *sig_alg, const char *hash_oid, long pss_salt,

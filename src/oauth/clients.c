@@ -88,6 +88,81 @@ oauth_uri_problem(const char *uri)
 	return loopback ? NULL : "plain http is allowed for loopback redirect URIs only";
 }
 
+int
+oauth_uri_origin(const char *uri, char *out, size_t outsz)
+{
+	const char *host, *end;
+	size_t skip, hl, n;
+
+	out[0] = '\0';
+	skip = strncmp(uri, "https://", 8) == 0 ? 8 : strncmp(uri, "http://", 7) == 0 ? 7 : 0;
+	if (skip == 0 || !uri_host(uri, skip, &host, &hl))
+		return INK_ERR_INVALID;
+	end = host + hl;
+	if (*end == ':') {
+		const char *q = end + 1;
+
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q > end + 1)
+			end = q;
+	}
+	n = (size_t)(end - uri);
+	if (n + 1 > outsz)
+		return INK_ERR_TOO_LARGE;
+	memcpy(out, uri, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static void
+pct_append(char *out, size_t *o, const char *v)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+
+	for (; *v != '\0'; v++) {
+		unsigned char c = (unsigned char)*v;
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			out[(*o)++] = (char)c;
+		} else {
+			out[(*o)++] = '%';
+			out[(*o)++] = hexd[c >> 4];
+			out[(*o)++] = hexd[c & 15];
+		}
+	}
+}
+
+int
+oauth_redirect_build(const char *uri, const char *name, const char *value, const char *state,
+                     char **out)
+{
+	size_t len = strlen(uri) + strlen(name) + 3 * strlen(value) + 16, o;
+	char *p;
+
+	*out = NULL;
+	if (state != NULL)
+		len += 3 * strlen(state) + 8;
+	if ((p = malloc(len)) == NULL)
+		return INK_ERR_ALLOC;
+	o = strlen(uri);
+	memcpy(p, uri, o);
+	p[o++] = strchr(uri, '?') != NULL ? '&' : '?';
+	memcpy(p + o, name, strlen(name));
+	o += strlen(name);
+	p[o++] = '=';
+	pct_append(p, &o, value);
+	if (state != NULL && state[0] != '\0') {
+		memcpy(p + o, "&state=", 7);
+		o += 7;
+		pct_append(p, &o, state);
+	}
+	p[o] = '\0';
+	*out = p;
+	return 0;
+}
+
 static bool
 name_valid(const char *name)
 {

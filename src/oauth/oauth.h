@@ -49,6 +49,14 @@ int oauth_client_secret_check(const struct store_oauth_client *c, const char *se
 /* Checks a redirect URI for registration; NULL when acceptable, else why not. */
 const char *oauth_uri_problem(const char *uri);
 
+/* The origin (scheme://host[:port]) of a registered redirect URI into out[outsz], for the
+ * consent page's form-action. */
+int oauth_uri_origin(const char *uri, char *out, size_t outsz) INK_WUR;
+/* uri with the response parameters appended (code or error, then state when not NULL/""),
+ * each percent-encoded; *out malloc'd. */
+int oauth_redirect_build(const char *uri, const char *name, const char *value, const char *state,
+                         char **out) INK_WUR;
+
 /* ---- PKCE (RFC 7636, S256 only) ---- */
 
 /* A code_challenge: 43 base64url characters (SHA-256). */
@@ -125,16 +133,18 @@ int oauth_page_open(struct oauth_state *s, const char *cookie, const struct oaut
 int oauth_page_post(struct oauth_state *s, const char *cookie, const char *csrf,
                     struct oauth_request *req, bool *has_req, char **token,
                     char csrf_out[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
-/* The signer logged in through the page: keeps their bearer token (copied, locked memory). */
-int oauth_page_login(struct oauth_state *s, const char *cookie, const char *token) INK_WUR;
+/* The signer logged in through the page: keeps their bearer token (copied, locked memory);
+ * the CSRF token changes (csrf: the new one). */
+int oauth_page_login(struct oauth_state *s, const char *cookie, const char *token,
+                     char csrf[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
 /* The pending request was answered (consent or cancel): it cannot be answered twice. */
 void oauth_page_done(struct oauth_state *s, const char *cookie);
 
-/* Keeps the SAD behind a new single-use code (OAUTH_CODE_TTL), bound to the request's client,
+/* Keeps the SAD behind a new single-use code (ttl seconds, at most OAUTH_CODE_TTL), bound to the request's client,
  * redirect URI and PKCE challenge. */
 int oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
                      const struct auth_principal *who, const char *sad, int64_t sad_expires,
-                     char code[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
+                     int64_t ttl, char code[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
 /* Redeems a code: same client, same redirect URI, the PKCE verifier. On success token gets the
  * access token (the SAD) and *info what it allows. A code redeemed before: INK_ERR_REPLAY and
  * the token issued from it is revoked (RFC 6749 4.1.2); unknown or expired: INK_ERR_EXPIRED;

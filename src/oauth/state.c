@@ -244,7 +244,8 @@ out:
 }
 
 int
-oauth_page_login(struct oauth_state *s, const char *cookie, const char *token)
+oauth_page_login(struct oauth_state *s, const char *cookie, const char *token,
+                 char csrf[static OAUTH_TOKEN_CHARS + 1])
 {
 	struct page *p;
 	char *copy;
@@ -260,7 +261,8 @@ oauth_page_login(struct oauth_state *s, const char *cookie, const char *token)
 		p->token = copy;
 		copy = NULL;
 		/* a new CSRF token once the signer is known: one seen before login is spent */
-		r = oauth_random_token(p->csrf);
+		if ((r = oauth_random_token(p->csrf)) == 0)
+			memcpy(csrf, p->csrf, OAUTH_TOKEN_CHARS + 1);
 	}
 	pthread_mutex_unlock(&s->mu);
 	secmem_free(copy);
@@ -283,7 +285,7 @@ oauth_page_done(struct oauth_state *s, const char *cookie)
 int
 oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
                  const struct auth_principal *who, const char *sad, int64_t sad_expires,
-                 char code[static OAUTH_TOKEN_CHARS + 1])
+                 int64_t ttl, char code[static OAUTH_TOKEN_CHARS + 1])
 {
 	struct code *c = NULL;
 	int r;
@@ -302,7 +304,7 @@ oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
 	memcpy(c->info.client_id, req->client_id, sizeof(c->info.client_id));
 	memcpy(c->info.cred, req->cred, sizeof(c->info.cred));
 	c->info.expires = sad_expires;
-	c->expires = ink_now() + OAUTH_CODE_TTL;
+	c->expires = ink_now() + (ttl > 0 && ttl < OAUTH_CODE_TTL ? ttl : OAUTH_CODE_TTL);
 	/* a redeemed code is remembered as long as its token may live */
 	c->keep_until = sad_expires > c->expires ? sad_expires : c->expires;
 	pthread_mutex_lock(&s->mu);

@@ -1,0 +1,81 @@
+/* oauth: what the OAuth token endpoints share — their form bodies, client authentication
+ * (client_secret_basic, client_secret_post, or a public client's id alone) and the RFC 6749
+ * error form, every refusal audited. */
+#include "server/server.h"
+
+#include <string.h>
+
+#include "oauth/oauth.h"
+
+#define FORM_VALUE_MAX 2048
+
+/* The OAuth error form (RFC 6749 5.2), audited as action with why. */
+void
+srv_oauth_refuse(struct srv_request *rq, const char *action, unsigned status, const char *error,
+             const char *why)
+{
+	req_audit_refusal(rq, action, why);
+	reply_error(rq, status, error, why);
+	if (status == MHD_HTTP_UNAUTHORIZED && rq->resp != NULL)
+		(void)MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                              "Basic realm=\"inkan\"");
+}
+
+int
+srv_oauth_client_auth(struct srv_request *rq, const struct oauth_form *f, const char *action,
+                      struct store_oauth_client *cl)
+{
+	char *decoded = NULL;
+	const char *id = oauth_form_get(f, "client_id"), *secret = oauth_form_get(f, "client_secret");
+	const char *bid = NULL, *bsecret = NULL;
+	bool basic = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                         MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
+	int r = INK_ERR_AUTH;
+
+	memset(cl, 0, sizeof(*cl));
+	if (basic) {
+		/* RFC 6749 2.3.1: one method only */
+		if (secret != NULL || req_basic_credentials(rq, &decoded, &bid, &bsecret) != 0 ||
+		    (id != NULL && strcmp(id, bid) != 0)) {
+			srv_oauth_refuse(rq, action, MHD_HTTP_BAD_REQUEST, "invalid_request",
+			             "malformed client authentication");
+			goto out;
+		}
+		id = bid;
+		secret = bsecret;
+	}
+	if (oauth_client_find(rq->srv->st, id, cl) != 0) {
+		srv_oauth_refuse(rq, action, MHD_HTTP_UNAUTHORIZED, "invalid_client", "unknown client");
+		goto out;
+	}
+	if (oauth_client_secret_check(cl, secret) != 0) {
+		srv_oauth_refuse(rq, action, MHD_HTTP_UNAUTHORIZED, "invalid_client",
+		             cl->public_client ? "a public client sent a secret" :
+		             "wrong or missing client secret");
+		goto out;
+	}
+	r = 0;
+out:
+	secmem_free(decoded);
+	if (r != 0)
+		memset(cl, 0, sizeof(*cl));
+	return r;
+}
+
+int
+srv_oauth_form(struct srv_request *rq, const char *action, struct oauth_form *f)
+{
+	if (!req_media_is(rq, "application/x-www-form-urlencoded")) {
+		req_audit_refusal(rq, action, "body not application/x-www-form-urlencoded");
+		reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "invalid_request",
+		            "Content-Type must be application/x-www-form-urlencoded");
+		return INK_ERR_INVALID;
+	}
+	if (oauth_form_parse((const char *)rq->body.data, rq->body.len, FORM_VALUE_MAX, f) != 0) {
+		req_audit_refusal(rq, action, "malformed or repeated form parameters");
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		            "Malformed form: a parameter is repeated, too long or badly escaped");
+		return INK_ERR_INVALID;
+	}
+	return 0;
+}
