@@ -137,6 +137,8 @@ int oauth_page_post(struct oauth_state *s, const char *cookie, const char *csrf,
  * the CSRF token changes (csrf: the new one). */
 int oauth_page_login(struct oauth_state *s, const char *cookie, const char *token,
                      char csrf[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
+/* Forgets the signer's login of the page session (their session ended). */
+void oauth_page_logout(struct oauth_state *s, const char *cookie);
 /* The pending request was answered (consent or cancel): it cannot be answered twice. */
 void oauth_page_done(struct oauth_state *s, const char *cookie);
 

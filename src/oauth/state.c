@@ -270,6 +270,19 @@ oauth_page_login(struct oauth_state *s, const char *cookie, const char *token,
 }
 
 void
+oauth_page_logout(struct oauth_state *s, const char *cookie)
+{
+	struct page *p;
+
+	pthread_mutex_lock(&s->mu);
+	if ((p = page_find(s, cookie)) != NULL) {
+		secmem_free(p->token);
+		p->token = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+void
 oauth_page_done(struct oauth_state *s, const char *cookie)
 {
 	struct page *p;

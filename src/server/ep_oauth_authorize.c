@@ -198,7 +198,7 @@ ep_oauth_authorize(struct srv_request *rq)
 	struct store_oauth_client cl;
 	struct oauth_form f = { 0 };
 	struct page_ctx pc;
-	char cookie[OAUTH_TOKEN_CHARS + 1];
+	char cookie[OAUTH_TOKEN_CHARS + 1], *token = NULL;
 	const char *why, *error, *uri;
 	bool fresh = false, logged_in = false;
 	int r;
@@ -251,11 +251,25 @@ ep_oauth_authorize(struct srv_request *rq)
 		snprintf(pc.cookie, sizeof(pc.cookie), COOKIE_NAME "=%s; Path=/; Secure; HttpOnly; "
 		         "SameSite=Strict", cookie);
 	explicit_bzero(cookie, sizeof(cookie));
-	/* A page session that has a login already is not reused from a GET: the cookie is
-	 * SameSite=Strict, so it only comes back from our own pages; log in on each request. */
-	(void)logged_in;
+	/* The signer logged in on this browser already (the cookie is SameSite=Strict: it comes
+	 * back on the signer's own navigations, never on another site's requests): the consent
+	 * page at once, if their session still stands. */
+	if (!fresh && logged_in) {
+		bool has_req = false;
+
+		pc.page = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, COOKIE_NAME);
+		if (oauth_page_post(rq->srv->oauth, pc.page, pc.csrf, req, &has_req, &token, pc.csrf) == 0 &&
+		    token != NULL && auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
+		    has_req) {
+			show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+			goto out;
+		}
+		memset(&rq->who, 0, sizeof(rq->who));
+		oauth_page_logout(rq->srv->oauth, pc.page);
+	}
 	show_login(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
 out:
+	secmem_free(token);
 	if (req != NULL) {
 		explicit_bzero(req, sizeof(*req));
 		free(req);
@@ -462,6 +476,7 @@ ep_oauth_authorize_post(struct srv_request *rq)
 	/* the signer of this page, as the session stands now */
 	if (token != NULL && (r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who)) != 0) {
 		memset(&rq->who, 0, sizeof(rq->who));
+		oauth_page_logout(rq->srv->oauth, cookie);
 		oauth_page_done(rq->srv->oauth, cookie);
 		refuse_page(&pc, MHD_HTTP_FORBIDDEN, WEB_MSG_SESSION, "the signer's session ended");
 		goto out;
