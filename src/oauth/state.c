@@ -33,6 +33,7 @@ struct code {
 	struct oauth_token_info info;
 	char *sad;                     /* secmem; NULL once redeemed */
 	uint8_t token_hash[32];        /* of the token issued from it (after redemption) */
+	bool issued;                   /* a token was issued from it (else a failed try spent it) */
 	int64_t expires;               /* of the code */
 	int64_t keep_until;            /* a redeemed code is kept to recognise a replay */
 	struct code *next;
@@ -380,9 +381,11 @@ oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id
 	*info = c->info;
 	if (c->sad == NULL) {
 		/* RFC 6749 4.1.2: a code used twice revokes what was issued from it */
-		if ((t = token_find(s, c->token_hash)) != NULL)
+		if (c->issued && (t = token_find(s, c->token_hash)) != NULL)
 			t->revoked = true;
-		*why = "code replayed: the token issued from it is revoked";
+		*why = c->issued ? "code replayed: the token issued from it is revoked" :
+		       "code spent by a failed attempt";
+		t = NULL;
 		r = INK_ERR_REPLAY;
 		goto out;
 	}
@@ -407,6 +410,7 @@ oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id
 		memcpy(token, c->sad, OAUTH_TOKEN_CHARS + 1);
 		t->info = c->info;
 		memcpy(c->token_hash, t->id_hash, 32);
+		c->issued = true;
 		t->next = s->tokens;
 		s->tokens = t;
 		s->ntokens++;

@@ -255,10 +255,14 @@ ep_oauth_authorize(struct srv_request *rq)
 	 * back on the signer's own navigations, never on another site's requests): the consent
 	 * page at once, if their session still stands. */
 	if (!fresh && logged_in) {
+		char csrf[OAUTH_TOKEN_CHARS + 1];
 		bool has_req = false;
 
 		pc.page = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, COOKIE_NAME);
-		if (oauth_page_post(rq->srv->oauth, pc.page, pc.csrf, req, &has_req, &token, pc.csrf) == 0 &&
+		memcpy(csrf, pc.csrf, sizeof(csrf));
+		r = oauth_page_post(rq->srv->oauth, pc.page, csrf, req, &has_req, &token, pc.csrf);
+		explicit_bzero(csrf, sizeof(csrf));
+		if (r == 0 &&
 		    token != NULL && auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
 		    has_req) {
 			show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);

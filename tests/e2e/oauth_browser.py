@@ -196,6 +196,7 @@ def shot(name):
     # the whole page: the window as tall as the document
     h = drv.execute_script("return document.documentElement.scrollHeight")
     drv.set_window_size(1100, max(800, int(h) + 40))
+    time.sleep(0.5)
     drv.save_screenshot(path)
     ok(f"screenshot {path}")
 

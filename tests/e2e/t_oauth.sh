@@ -117,6 +117,9 @@ done
 ok "screenshots of the login and consent pages in Japanese and English in $ART"
 
 # ---- the audit trail: every flow, consent and refusal ----
+# the export's checkpoint copies the SAM's own records into the log
+api GET /api/v1/audit/export "" "$aud"
+expect_status 200
 audit_records "$aud" >"$T/audit.json"
 has() { # FILTER DESCRIPTION
 	jq -e "$1" "$T/audit.json" >/dev/null || fail "no audit record of $2"
@@ -132,6 +135,7 @@ has 'map(select(.action == "oauth.consent" and .result == "access_denied")) | le
 has 'map(select(.action == "oauth.token" and .result == "success" and .actor == "alice")) | length == 1' "the token issued"
 has 'map(select(.action == "oauth.token" and (.result | test("replayed")))) | length == 1' "the code replay"
 has 'map(select(.action == "oauth.token" and (.result | test("PKCE")))) | length == 1' "the wrong verifier"
+has 'map(select(.action == "oauth.token" and .result == "code spent by a failed attempt")) | length == 1' "the code spent by a wrong verifier"
 has 'map(select(.action == "oauth.token" and (.result | test("redirect_uri")))) | length == 1' "the other redirect_uri at the token endpoint"
 has 'map(select(.action == "oauth.token" and (.result | test("expired")))) | length >= 1' "the expired code"
 has 'map(select(.action == "oauth.token" and .result == "wrong or missing client secret")) | length >= 1' "the wrong client secret"
