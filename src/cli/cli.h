@@ -56,6 +56,7 @@ int cmd_logout(struct cli_ctx *c, int argc, char **argv);
 int cmd_passwd(struct cli_ctx *c, int argc, char **argv);
 int cmd_user(struct cli_ctx *c, int argc, char **argv);
 int cmd_role(struct cli_ctx *c, int argc, char **argv);
+int cmd_client(struct cli_ctx *c, int argc, char **argv);
 int cmd_audit(struct cli_ctx *c, int argc, char **argv);
 /* audit sub-commands (audit_export.c, audit_verify.c, audit_proof.c) */
 int cli_audit_export(struct cli_ctx *c, int argc, char **argv);

@@ -64,6 +64,24 @@ db "SELECT hex(secret_hash) FROM oauth_clients WHERE id = '$CID';" | grep -qE '^
   "$(printf '%s' "$CSECRET" | sha256sum | cut -c1-64 | tr a-f A-F)" ] || fail "stored hash is not SHA-256(secret)"
 ok "a security officer registers a client (a registration officer may not; http to a non-loopback host and fragments refused); the secret is shown once and stored as its SHA-256"
 
+# the CLI: a public client (no secret), listed, removed; a removed client is unknown at once
+tokfile so "$so"
+icli so client add "Desk CLI" --redirect-uri "http://127.0.0.1:$CBPORT/cli" --public
+[ "$RC" = 0 ] || fail "inkan client add: rc $RC: $ERR"
+PUBID=$(printf '%s\n' "$OUT" | awk 'NR == 1 {print $1}')
+printf '%s' "$OUT" | grep -q 'public' && ! printf '%s' "$OUT" | grep -qi 'secret' ||
+	fail "inkan client add --public: $OUT"
+icli so client list
+[ "$RC" = 0 ] && printf '%s' "$OUT" | grep -q "$PUBID" && printf '%s' "$OUT" | grep -q "$CID" ||
+	fail "inkan client list: rc $RC: $OUT $ERR"
+icli so client remove "$PUBID"
+[ "$RC" = 0 ] || fail "inkan client remove: rc $RC: $ERR"
+icli so client list
+printf '%s' "$OUT" | grep -q "$PUBID" && fail "a removed client is still listed"
+http GET "/oauth2/authorize?client_id=$PUBID&redirect_uri=http://127.0.0.1:$CBPORT/cli"
+expect_status 400
+ok "inkan client add (public: no secret), list and remove; a removed client gets the error page"
+
 # ---- the page's headers, and pages instead of redirects to unknown places ----
 http GET "/oauth2/authorize?client_id=0123456789abcdef0123456789abcdef&redirect_uri=$CB"
 expect_status 400
@@ -140,7 +158,8 @@ has 'map(select(.action == "oauth.token" and (.result | test("redirect_uri")))) 
 has 'map(select(.action == "oauth.token" and (.result | test("expired")))) | length >= 1' "the expired code"
 has 'map(select(.action == "oauth.token" and .result == "wrong or missing client secret")) | length >= 1' "the wrong client secret"
 has 'map(select(.action == "oauth.authorize" and (.result | test("redirect_uri is not registered")))) | length == 3' "the unregistered redirect URIs"
-has 'map(select(.action == "oauth.authorize" and .result == "unknown client_id")) | length == 1' "the unknown client"
+has 'map(select(.action == "oauth.authorize" and .result == "unknown client_id")) | length == 2' "the unknown and the removed client"
+has 'map(select(.action == "oauth.client.remove" and .result == "success" and .subject == "'"$PUBID"'")) | length == 1' "the client's removal"
 has 'map(select(.action == "oauth.authorize" and .result == "the credential is not the signer'"'"'s" and .actor == "alice")) | length == 1' "another signer's credential"
 has 'map(select(.action == "oauth.authorize" and .result == "CSRF token missing or wrong")) | length == 1' "the missing CSRF token"
 has 'map(select(.action == "csc.signHash" and .actor == "alice" and .result == (["hash not authorized"] | .[0]) or (.action == "csc.signHash" and .actor == "alice" and .result != "success"))) | length >= 2' "the token used for hashes it does not cover"
