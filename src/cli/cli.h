@@ -38,6 +38,7 @@ struct cli_ctx {
 	const char *password_file;  /* --password-file, or NULL */
 	bool json;                  /* machine output */
 	bool reported;              /* an error message has already been printed */
+	const char *bearer;         /* when set, the bearer token instead of the saved one (an OAuth access token) */
 	char server_buf[1024];
 	char token_path_buf[1024];
 };
@@ -57,6 +58,12 @@ int cmd_passwd(struct cli_ctx *c, int argc, char **argv);
 int cmd_user(struct cli_ctx *c, int argc, char **argv);
 int cmd_role(struct cli_ctx *c, int argc, char **argv);
 int cmd_client(struct cli_ctx *c, int argc, char **argv);
+/* `inkan sign --browser`: the signer authorizes exactly this hash on the service's page; the
+ * CLI (an OAuth public client, client_id) takes the code on a loopback port and returns the
+ * access token (secmem) in *token (browser.c). */
+int cli_browser_authorize(struct cli_ctx *c, const char *client_id, const char *cred,
+                          const uint8_t *hash, size_t hash_len, const char *hash_oid,
+                          const char *description, char **token) INK_WUR;
 int cmd_audit(struct cli_ctx *c, int argc, char **argv);
 /* audit sub-commands (audit_export.c, audit_verify.c, audit_proof.c) */
 int cli_audit_export(struct cli_ctx *c, int argc, char **argv);

@@ -18,12 +18,13 @@
 
 #define SIGN_USAGE                                                                          \
 	"sign FILE [--credential ID] [--level B-B|B-T] [--format cades|pades] [--attached]\n" \
-	"       [--tsa URL] [--pss] [--output PATH] [--yes]"
+	"       [--tsa URL] [--pss] [--output PATH] [--yes] [--browser CLIENT_ID]"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
 #define SIGN_CERTS_MAX 8
 
 struct sign_opts {
 	const char *file, *cred, *tsa, *output;
+	const char *browser;       /* an OAuth public client's id: authorize on the service's page */
 	bool bt, pades, format_set, attached, pss, yes;
 };
 
@@ -153,9 +154,11 @@ confirm(struct cli_ctx *c, bool yes)
 	return r;
 }
 
-/* credentials/authorize for exactly one hash, then signatures/signHash with the SAD. */
+/* credentials/authorize for exactly one hash (or, with a browser client, the service's own
+ * page: the signer enters PIN and OTP there), then signatures/signHash with the SAD. */
 static int
-authorize_and_sign(struct cli_ctx *c, const struct signer *s, struct formats_cms *cms)
+authorize_and_sign(struct cli_ctx *c, const struct signer *s, const char *browser,
+                   const char *file, struct formats_cms *cms)
 {
 	struct cli_resp resp;
 	uint8_t tbs[FORMATS_SHA256_LEN], *sig = NULL;
@@ -172,6 +175,17 @@ authorize_and_sign(struct cli_ctx *c, const struct signer *s, struct formats_cms
 	if ((r = b64_encode(tbs, sizeof(tbs), &hash)) != 0 ||
 	    (params != NULL && (r = b64_encode(params, plen, &pb64)) != 0))
 		goto out;
+	if (browser != NULL) {
+		char desc[300];
+
+		snprintf(desc, sizeof(desc), "inkan sign %s", file);
+		if ((r = cli_browser_authorize(c, browser, s->cred, tbs, sizeof(tbs), FORMATS_OID_SHA256,
+		                               desc, &sad)) != 0)
+			goto out;
+		/* the access token is the SAD: it is the bearer of signHash */
+		c->bearer = sad;
+		goto sign;
+	}
 	if ((r = cli_get_pin(c, "Signing PIN: ", &pin)) != 0 || (r = cli_get_otp(c, &otp)) != 0)
 		goto out;
 	if ((body = json_pack("{s:s, s:i, s:[s], s:s, s:s, s:s}", "credentialID", s->cred,
@@ -185,11 +199,12 @@ authorize_and_sign(struct cli_ctx *c, const struct signer *s, struct formats_cms
 	body = NULL;
 	if (r != 0)
 		goto out;
-	if ((sad = strdup(cli_jstr(resp.json, "SAD"))) == NULL || *sad == '\0') {
+	if ((sad = secmem_strdup(cli_jstr(resp.json, "SAD"))) == NULL || *sad == '\0') {
 		r = cli_fail(c, INK_ERR_PROTOCOL, "credentials/authorize: no SAD in the answer");
 		goto out;
 	}
 	cli_resp_free(&resp);
+sign:
 	if ((body = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "credentialID", s->cred, "SAD", sad,
 	                      "hashes", hash, "hashAlgorithmOID", FORMATS_OID_SHA256, "signAlgo",
 	                      algo)) == NULL ||
@@ -211,9 +226,8 @@ authorize_and_sign(struct cli_ctx *c, const struct signer *s, struct formats_cms
 	if ((r = formats_cms_set_signature(cms, sig, sig_len)) != 0)
 		r = cli_fail(c, r, "the signature returned does not verify with the certificate's key");
 out:
-	if (sad != NULL)
-		OPENSSL_cleanse(sad, strlen(sad));
-	free(sad);
+	c->bearer = NULL;
+	secmem_free(sad);
 	json_decref(body);
 	cli_resp_free(&resp);
 	secmem_free(pin);
@@ -342,6 +356,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 		{ "attached", no_argument, NULL, 'a' },
 		{ "pss", no_argument, NULL, 'p' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "browser", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -356,6 +371,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 		case 'a': o->attached = true; break;
 		case 'p': o->pss = true; break;
 		case 'y': o->yes = true; break;
+		case 'b': o->browser = optarg; break;
 		case 'l':
 			if (strcmp(optarg, "B-B") == 0)
 				o->bt = false;
@@ -467,7 +483,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	        o.bt ? "B-T" : "B-B", o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
 	if ((r = confirm(c, o.yes)) != 0)
 		goto out;
-	if ((r = authorize_and_sign(c, &s, cms)) != 0)
+	if ((r = authorize_and_sign(c, &s, o.browser, o.file, cms)) != 0)
 		goto out;
 	if (o.bt && (r = add_timestamp(c, o.tsa, cms)) != 0)
 		goto out;

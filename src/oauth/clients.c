@@ -287,6 +287,30 @@ oauth_client_find(struct store *st, const char *id, struct store_oauth_client *o
 	return 0;
 }
 
+/* RFC 8252 7.3: a registered loopback IP URI without a port allows any port (a native app
+ * listens on one of the moment): reg[0..len) "http://127.0.0.1/p" matches
+ * "http://127.0.0.1:PORT/p". */
+static bool
+loopback_any_port(const char *reg, size_t len, const char *uri)
+{
+	static const char *const hosts[] = { "http://127.0.0.1", "http://[::1]" };
+	size_t i, hl;
+	const char *p;
+
+	for (i = 0; i < INK_ARRAY_LEN(hosts); i++) {
+		hl = strlen(hosts[i]);
+		if (len <= hl || strncmp(reg, hosts[i], hl) != 0 || reg[hl] != '/' ||
+		    strncmp(uri, hosts[i], hl) != 0 || uri[hl] != ':')
+			continue;
+		for (p = uri + hl + 1; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == uri + hl + 1 || p - (uri + hl + 1) > 5)
+			return false;
+		return strlen(p) == len - hl && memcmp(p, reg + hl, len - hl) == 0;
+	}
+	return false;
+}
+
 bool
 oauth_redirect_registered(const struct store_oauth_client *c, const char *uri)
 {
@@ -300,7 +324,7 @@ oauth_redirect_registered(const struct store_oauth_client *c, const char *uri)
 		nl = strchr(p, '\n');
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		/* exact, simple string comparison (RFC 6749 3.1.2.3, as OAuth 2.1 requires) */
-		if (len == ul && memcmp(p, uri, ul) == 0)
+		if ((len == ul && memcmp(p, uri, ul) == 0) || loopback_any_port(p, len, uri))
 			return true;
 		if (nl == NULL)
 			break;

@@ -41,7 +41,8 @@ int oauth_client_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
                         const struct auth_principal *actor, const char *id) INK_WUR;
 /* A registered (not removed) client; INK_ERR_NOT_FOUND otherwise. */
 int oauth_client_find(struct store *st, const char *id, struct store_oauth_client *out) INK_WUR;
-/* True when uri is exactly one of the client's redirect URIs. */
+/* True when uri is exactly one of the client's redirect URIs (a registered loopback IP URI
+ * without a port: with any port, RFC 8252 7.3). */
 bool oauth_redirect_registered(const struct store_oauth_client *c, const char *uri) INK_WUR;
 /* A confidential client's secret (constant time); a public client must send none.
  * INK_ERR_AUTH otherwise. */

@@ -240,6 +240,15 @@ def allow(user):
     drv.find_element(By.ID, "allow").click()
 
 
+def approve(flow):
+    """The signer, logged in on this browser already, consents (one OTP); the client gets a code."""
+    drv.get(flow.url)
+    wait_for("allow")
+    consent_shows(flow, cred)
+    allow(user)
+    return code_of(flow)
+
+
 def code_of(flow):
     got = wait_redirect(flow.redirect)
     if got.get("state") != flow.state or "code" not in got:
@@ -304,11 +313,7 @@ ok("code replay is refused (invalid_grant) and revokes the token issued from it"
 
 # 2. wrong PKCE verifier (the signer's page session is kept: consent only)
 f2 = Flow(cred, [h1])
-drv.get(f2.url)
-wait_for("allow")
-consent_shows(f2, cred)
-allow(user)
-code_of(f2)
+approve(f2)
 st, r = f2.exchange(verifier=b64u(secrets.token_bytes(48)))
 if st != 400 or r.get("error") != "invalid_grant":
     fail(f"wrong verifier: {st} {r}")
@@ -319,10 +324,7 @@ ok("a wrong PKCE verifier is refused and burns the code")
 
 # 3. a redirect_uri at the token endpoint other than the request's (another registered one)
 f3 = Flow(cred, [h2])
-drv.get(f3.url)
-wait_for("allow")
-allow(user)
-code_of(f3)
+approve(f3)
 st, r = f3.exchange(redirect=CB2)
 if st != 400 or r.get("error") != "invalid_grant":
     fail(f"another redirect_uri at the token endpoint: {st} {r}")
@@ -330,10 +332,7 @@ ok("a redirect_uri differing from the request's is refused at the token endpoint
 
 # 4. an expired code (oauth_code_ttl is short in this test)
 f4 = Flow(cred, [h1])
-drv.get(f4.url)
-wait_for("allow")
-allow(user)
-code_of(f4)
+approve(f4)
 time.sleep(CFG["code_ttl"] + 2)
 st, r = f4.exchange()
 if st != 400 or r.get("error") != "invalid_grant":
@@ -390,6 +389,42 @@ got = wait_redirect(CB)
 if got.get("error") != "access_denied" or got.get("state") != f8.state or "code" in got:
     fail(f"cancel: {got}")
 ok("Japanese login and consent pages; Cancel returns error=access_denied with the state")
+
+# 10. `inkan sign --browser`: the CLI is the OAuth client; the browser plays the signer
+cli = CFG["cli"]
+env = dict(os.environ, INKAN_BROWSER_WAIT="120")
+proc = subprocess.Popen([cli["inkan"], "--server", URL, "--cacert", CFG["cacert"], "--token-file",
+                         cli["token_file"], "sign", cli["pdf"], "--credential", cred, "--browser",
+                         cli["client_id"], "--yes", "--level", "B-B"],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                        text=True, env=env)
+cli_url, lines = None, []
+for line in proc.stderr:
+    lines.append(line)
+    if line.strip().startswith(URL + "/oauth2/authorize?"):
+        cli_url = line.strip()
+        break
+if cli_url is None:
+    proc.kill()
+    fail("inkan sign --browser printed no authorization URL: " + "".join(lines)[-400:])
+if "PIN" in cli_url or "OTP" in cli_url.upper().split("?")[0]:
+    fail("a secret field in the CLI's URL")
+drv.get(cli_url)
+wait_for("allow")
+if text("#count") != "1" or "inkan sign" not in text("#description"):
+    fail("the consent page for the CLI does not show one hash and the file")
+cli_hex = drv.find_element(By.CSS_SELECTOR, "code.hex").text.replace(" ", "")
+allow(user)
+try:
+    out, err = proc.communicate(timeout=120)
+except subprocess.TimeoutExpired:
+    proc.kill()
+    fail("inkan sign --browser did not finish")
+if proc.returncode != 0:
+    fail(f"inkan sign --browser: rc {proc.returncode}: {''.join(lines)[-200:]} {err[-400:]}")
+with open(f"{T}/cli-hash.hex", "w") as fh:
+    fh.write(cli_hex + "\n")
+ok("inkan sign --browser: the CLI prints the page's address, takes the code on its loopback port, and signs the PDF")
 
 # 9. the consent page inside another origin's iframe shows nothing
 f9 = Flow(cred, [h1])

@@ -106,17 +106,27 @@ http POST /oauth2/token -H 'Content-Type: application/json' --data '{}'
 expect_refused 415 invalid_request
 ok "the token endpoint refuses a wrong or missing client secret (invalid_client) and non-form bodies"
 
+# ---- inkan sign --browser: the CLI as a public client on a loopback port of the moment ----
+icli so client add "inkan CLI" --redirect-uri http://127.0.0.1/callback --public
+[ "$RC" = 0 ] || fail "inkan client add (CLI client): rc $RC: $ERR"
+CLIID=$(printf '%s\n' "$OUT" | awk 'NR == 1 {print $1}')
+printf '%%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> endobj\ntrailer << /Root 1 0 R /Size 4 >>\n%%%%EOF\n' >"$T/contract.src.pdf"
+qpdf --warning-exit-0 "$T/contract.src.pdf" "$T/contract.pdf" 2>/dev/null || fail "qpdf cannot write contract.pdf"
+tokfile alice "$alice"
+
 # ---- the browser ----
 ART="$INKAN_BUILD/artefacts"
 mkdir -p "$ART"
 jq -n --arg tmp "$T" --arg url "$URL" --arg cacert "$CACERT" --arg cb "$CB" --arg cb2 "$CB2" \
 	--argjson port "$CBPORT" --arg art "$ART" --arg id "$CID" --arg secret "$CSECRET" \
 	--arg user alice --arg pw "$(pw_of alice)" --arg cred "$KA" --arg other "$KB" --arg pin "$PIN" \
-	--argjson ttl "$CODE_TTL" \
+	--argjson ttl "$CODE_TTL" --arg inkan "$INKAN_CLI" --arg tokf "$T/alice.tok" --arg pdf "$T/contract.pdf" \
+	--arg cliid "$CLIID" \
 	'{tmp: $tmp, url: $url, cacert: $cacert, redirect_uri: $cb, redirect_uri2: $cb2, cb_port: $port,
 	  artefacts: $art, client_id: $id, client_secret: $secret, client_name: "Contract Desk",
 	  user: $user, password: $pw, cred: $cred, other_cred: $other, pin: $pin, code_ttl: $ttl,
-	  signer_cn: "Test alice", description: "Sales contract 2026-12 (2 pages)"}' >"$T/oauth.json"
+	  signer_cn: "Test alice", description: "Sales contract 2026-12 (2 pages)",
+	  cli: {inkan: $inkan, token_file: $tokf, pdf: $pdf, client_id: $cliid}}' >"$T/oauth.json"
 chmod 600 "$T/oauth.json"
 timeout 500 "$PY" "$INKAN_SRC/tests/e2e/oauth_browser.py" "$T/oauth.json" >"$T/browser.out" 2>"$T/browser.err" ||
 	{ cat "$T/browser.out" >&2; tail -n 20 "$T/browser.err" >&2; fail "the browser flows failed"; }
@@ -128,6 +138,12 @@ for i in 1 2; do
 		fail "the signature $i made with the OAuth token does not verify with openssl"
 done
 ok "both signatures made with the OAuth token verify with openssl against the credential's certificate"
+[ -s "$T/contract-signed.pdf" ] || fail "inkan sign --browser wrote no signed PDF"
+pdfsig "$T/contract-signed.pdf" >"$T/pdfsig.out" 2>&1 || true
+grep -q 'Signature Validation: Signature is Valid' "$T/pdfsig.out" ||
+	fail "pdfsig: the PDF signed through the browser is not valid: $(cat "$T/pdfsig.out")"
+qpdf --check "$T/contract-signed.pdf" >/dev/null 2>&1 || fail "qpdf --check of the PDF signed through the browser"
+ok "the PDF signed by inkan sign --browser (PIN and OTP typed in the browser only) is valid for pdfsig and qpdf"
 for f in oauth-login-en oauth-consent-en oauth-login-ja oauth-consent-ja; do
 	[ "$(head -c 8 "$ART/$f.png" | xxd -p)" = 89504e470d0a1a0a ] && [ "$(stat -c %s "$ART/$f.png")" -gt 20000 ] ||
 		fail "no screenshot $ART/$f.png"
@@ -142,15 +158,16 @@ audit_records "$aud" >"$T/audit.json"
 has() { # FILTER DESCRIPTION
 	jq -e "$1" "$T/audit.json" >/dev/null || fail "no audit record of $2"
 }
-has 'map(select(.action == "oauth.client.add" and .result == "success" and .actor == "'"$SO_USER"'")) | length == 1' "the client's registration"
+has 'map(select(.action == "oauth.client.add" and .result == "success" and .actor == "'"$SO_USER"'")) | length == 3' "the three clients' registrations"
 has 'map(select(.action == "oauth.client.add" and .result != "success")) | length >= 3' "refused registrations"
 has 'map(select(.action == "sam.oauth.authorize" and .result == "success" and (.detail | contains("OAuth client '"$CID"'")))) | length >= 4' "the SAM's own authorizations naming the client"
 h1hex=$(xxd -p -c 64 "$T/oauth-h1.bin")
 has 'map(select(.action == "oauth.authorize" and .result == "success" and .actor == "alice" and .subject == "'"$KA"'"
 	and (.detail | contains("client '"$CID"'")) and (.detail | contains("'"$h1hex"'")))) | length >= 1' "the authorization with client, credential and hashes"
-has 'map(select(.action == "oauth.consent" and .result == "success")) | length >= 4' "the consents"
+has 'map(select(.action == "oauth.consent" and .result == "success")) | length >= 5' "the consents"
+has 'map(select(.action == "oauth.token" and .result == "success" and (.detail | contains("'"$CLIID"'")))) | length == 1' "the CLI's token"
 has 'map(select(.action == "oauth.consent" and .result == "access_denied")) | length == 1' "the cancel"
-has 'map(select(.action == "oauth.token" and .result == "success" and .actor == "alice")) | length == 1' "the token issued"
+has 'map(select(.action == "oauth.token" and .result == "success" and .actor == "alice")) | length == 2' "the tokens issued"
 has 'map(select(.action == "oauth.token" and (.result | test("replayed")))) | length == 1' "the code replay"
 has 'map(select(.action == "oauth.token" and (.result | test("PKCE")))) | length == 1' "the wrong verifier"
 has 'map(select(.action == "oauth.token" and .result == "code spent by a failed attempt")) | length == 1' "the code spent by a wrong verifier"

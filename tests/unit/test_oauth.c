@@ -112,6 +112,16 @@ test_uris(void **state)
 	assert_false(oauth_redirect_registered(&c, "https://desk.example/c"));
 	assert_false(oauth_redirect_registered(&c, "https://desk.example/cb\nhttp://127.0.0.1:9/x"));
 	assert_false(oauth_redirect_registered(&c, NULL));
+	/* RFC 8252 7.3: a loopback URI registered without a port, any port */
+	strcpy(c.redirect_uris, "http://127.0.0.1/callback\nhttp://[::1]/cb");
+	assert_true(oauth_redirect_registered(&c, "http://127.0.0.1:53682/callback"));
+	assert_true(oauth_redirect_registered(&c, "http://[::1]:1/cb"));
+	assert_true(oauth_redirect_registered(&c, "http://127.0.0.1/callback"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1:/callback"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1:123456/callback"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1:80/callback/x"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1:80/callbac"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1.evil:80/callback"));
 	assert_int_equal(oauth_uri_origin("http://127.0.0.1:9/x?y", origin, sizeof(origin)), 0);
 	assert_string_equal(origin, "http://127.0.0.1:9");
 	assert_int_equal(oauth_uri_origin("https://desk.example/cb", origin, sizeof(origin)), 0);
