@@ -165,6 +165,17 @@ void oauth_token_revoke(struct oauth_state *s, const char *token, const char *cl
 /* Forgets every code and token of a removed client. */
 void oauth_client_forget(struct oauth_state *s, const char *client_id);
 
+/* Pushed authorization requests (RFC 9126): keeps a validated request for OAUTH_PAR_TTL
+ * seconds behind a random handle (the request_uri is OAUTH_PAR_URN + handle). */
+#define OAUTH_PAR_TTL 60
+#define OAUTH_PAR_URN "urn:ietf:params:oauth:request_uri:"
+int oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
+                   char handle[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
+/* Takes (once) the pushed request of request_uri for client_id into *req; INK_ERR_EXPIRED
+ * when unknown, used, expired or another client's. */
+int oauth_par_take(struct oauth_state *s, const char *request_uri, const char *client_id,
+                   struct oauth_request *req) INK_WUR;
+
 /* A random 256-bit value as base64url (43 characters). */
 int oauth_random_token(char out[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
 

@@ -14,6 +14,7 @@
 #define PAGES_MAX 4096
 #define CODES_MAX 4096
 #define TOKENS_MAX 16384
+#define PARS_MAX 1024
 
 struct page {
 	uint8_t id_hash[32];
@@ -46,8 +47,17 @@ struct token {
 	struct token *next;
 };
 
+struct par {
+	uint8_t id_hash[32];
+	int64_t expires;
+	struct oauth_request req;
+	struct par *next;
+};
+
 struct oauth_state {
 	pthread_mutex_t mu;
+	struct par *pars;
+	size_t npars;
 	struct page *pages;
 	struct code *codes;
 	struct token *tokens;
@@ -96,9 +106,15 @@ oauth_state_free(struct oauth_state *s)
 	struct page *p, *pn;
 	struct code *c, *cn;
 	struct token *t, *tn;
+	struct par *q, *qn;
 
 	if (s == NULL)
 		return;
+	for (q = s->pars; q != NULL; q = qn) {
+		qn = q->next;
+		OPENSSL_cleanse(q, sizeof(*q));
+		free(q);
+	}
 	for (p = s->pages; p != NULL; p = pn) {
 		pn = p->next;
 		page_free(p);
@@ -123,6 +139,18 @@ sweep(struct oauth_state *s)
 	struct page **pp = &s->pages, *p;
 	struct code **cp = &s->codes, *c;
 	struct token **tp = &s->tokens, *t;
+	struct par **qp = &s->pars, *q;
+
+	while ((q = *qp) != NULL) {
+		if (q->expires <= now) {
+			*qp = q->next;
+			OPENSSL_cleanse(q, sizeof(*q));
+			free(q);
+			s->npars--;
+		} else {
+			qp = &q->next;
+		}
+	}
 
 	while ((p = *pp) != NULL) {
 		if (p->expires <= now) {
@@ -484,4 +512,71 @@ oauth_client_forget(struct oauth_state *s, const char *client_id)
 		if (strcmp(t->info.client_id, client_id) == 0)
 			t->revoked = true;
 	pthread_mutex_unlock(&s->mu);
+}
+
+int
+oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
+               char handle[static OAUTH_TOKEN_CHARS + 1])
+{
+	struct par *q;
+	int r;
+
+	handle[0] = '\0';
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = auth_token_new(handle, q->id_hash)) != 0) {
+		free(q);
+		return r;
+	}
+	memcpy(&q->req, req, sizeof(*req));
+	q->expires = ink_now() + OAUTH_PAR_TTL;
+	pthread_mutex_lock(&s->mu);
+	sweep(s);
+	if (s->npars >= PARS_MAX) {
+		r = INK_ERR_BUSY;
+	} else {
+		q->next = s->pars;
+		s->pars = q;
+		s->npars++;
+		q = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (q != NULL) {
+		OPENSSL_cleanse(q, sizeof(*q));
+		free(q);
+		handle[0] = '\0';
+	}
+	return r;
+}
+
+int
+oauth_par_take(struct oauth_state *s, const char *request_uri, const char *client_id,
+               struct oauth_request *req)
+{
+	const size_t ul = sizeof(OAUTH_PAR_URN) - 1;
+	struct par **qp, *q;
+	uint8_t h[32];
+	int r = INK_ERR_EXPIRED;
+
+	if (request_uri == NULL || client_id == NULL || strncmp(request_uri, OAUTH_PAR_URN, ul) != 0 ||
+	    auth_token_hash(request_uri + ul, h) != 0)
+		return INK_ERR_EXPIRED;
+	pthread_mutex_lock(&s->mu);
+	sweep(s);
+	for (qp = &s->pars; (q = *qp) != NULL; qp = &q->next) {
+		if (CRYPTO_memcmp(q->id_hash, h, 32) != 0)
+			continue;
+		/* single use, whoever presents it (RFC 9126 4) */
+		*qp = q->next;
+		s->npars--;
+		if (strcmp(q->req.client_id, client_id) == 0) {
+			memcpy(req, &q->req, sizeof(*req));
+			r = 0;
+		}
+		OPENSSL_cleanse(q, sizeof(*q));
+		free(q);
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return r;
 }

@@ -119,68 +119,6 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	reply_html(rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
 }
 
-/* The credential-scope parameters of CSC v2 8.3.2 into req; why set on refusal. */
-static const char *
-read_request(const struct oauth_form *f, struct oauth_request *req, const char **error)
-{
-	const char *v, *num;
-	char *end;
-	long n;
-
-	*error = "invalid_request";
-	if ((v = oauth_form_get(f, "response_type")) == NULL || strcmp(v, "code") != 0) {
-		*error = "unsupported_response_type";
-		return "response_type must be code";
-	}
-	if ((v = oauth_form_get(f, "code_challenge_method")) == NULL || strcmp(v, "S256") != 0)
-		return "PKCE with code_challenge_method S256 is required";
-	if (!oauth_pkce_challenge_valid(v = oauth_form_get(f, "code_challenge")))
-		return "code_challenge must be 43 base64url characters (S256)";
-	memcpy(req->challenge, v, OAUTH_TOKEN_CHARS + 1);
-	if ((v = oauth_form_get(f, "scope")) == NULL || strcmp(v, "credential") != 0) {
-		*error = "invalid_scope";
-		return "only the credential scope is served";
-	}
-	if ((v = oauth_form_get(f, "credentialID")) == NULL || v[0] == '\0' ||
-	    strlen(v) >= sizeof(req->cred))
-		return "credentialID is required";
-	snprintf(req->cred, sizeof(req->cred), "%s", v);
-	if (oauth_hashes_parse(oauth_form_get(f, "hashes"), req->hashes, req->hash_lens,
-	                       OAUTH_HASHES_MAX, &req->n) != 0)
-		return "hashes must be 1..100 base64url digests separated by commas";
-	num = oauth_form_get(f, "numSignatures");
-	n = num != NULL ? strtol(num, &end, 10) : -1;
-	if (num == NULL || *num == '\0' || *end != '\0' || n != (long)req->n)
-		return "numSignatures must equal the number of hashes";
-	if ((v = oauth_form_get(f, "hashAlgorithmOID")) != NULL) {
-		const struct policy_hash_alg *alg = policy_hash_by_oid(v);
-
-		if (alg == NULL)
-			return "hashAlgorithmOID is not an allowed digest";
-		for (n = 0; n < (long)req->n; n++)
-			if (req->hash_lens[n] != alg->len)
-				return "a hash does not have the length of hashAlgorithmOID";
-		snprintf(req->hash_oid, sizeof(req->hash_oid), "%s", v);
-	} else {
-		for (n = 0; n < (long)req->n; n++)
-			if (req->hash_lens[n] != 32 && req->hash_lens[n] != 48 && req->hash_lens[n] != 64)
-				return "a hash has no SHA-2 length";
-	}
-	if ((v = oauth_form_get(f, "description")) != NULL) {
-		if (strlen(v) > OAUTH_DESC_MAX)
-			return "description is longer than 500 bytes";
-		snprintf(req->description, sizeof(req->description), "%s", v);
-	}
-	if ((v = oauth_form_get(f, "state")) != NULL) {
-		if (strlen(v) > OAUTH_STATE_MAX)
-			return "state is longer than 512 bytes";
-		snprintf(req->state, sizeof(req->state), "%s", v);
-	}
-	if ((v = oauth_form_get(f, "clientData")) != NULL && strlen(v) > 4096)
-		return "clientData is longer than 4096 bytes";
-	return NULL;
-}
-
 static int
 page_start(struct page_ctx *pc, struct srv_request *rq, const char *lang_param)
 {
@@ -200,7 +138,7 @@ ep_oauth_authorize(struct srv_request *rq)
 	struct page_ctx pc;
 	char cookie[OAUTH_TOKEN_CHARS + 1], *token = NULL;
 	const char *why, *error, *uri;
-	bool fresh = false, logged_in = false;
+	bool fresh = false, logged_in = false, par = false;
 	int r;
 
 	memset(&cl, 0, sizeof(cl));
@@ -222,7 +160,18 @@ ep_oauth_authorize(struct srv_request *rq)
 		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_CLIENT, "unknown client_id");
 		goto out;
 	}
-	uri = oauth_form_get(&f, "redirect_uri");
+	/* RFC 9126: a pushed request comes back as its request_uri alone (single use) */
+	if (oauth_form_get(&f, "request_uri") != NULL) {
+		par = true;
+		if (oauth_par_take(rq->srv->oauth, oauth_form_get(&f, "request_uri"), cl.id, req) != 0) {
+			refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_SESSION,
+			            "unknown, used or expired request_uri");
+			goto out;
+		}
+		uri = req->redirect_uri;
+	} else {
+		uri = oauth_form_get(&f, "redirect_uri");
+	}
 	if (!oauth_redirect_registered(&cl, uri) ||
 	    oauth_uri_origin(uri, pc.origin, sizeof(pc.origin)) != 0) {
 		pc.origin[0] = '\0';
@@ -232,9 +181,12 @@ ep_oauth_authorize(struct srv_request *rq)
 	}
 	memcpy(req->client_id, cl.id, sizeof(req->client_id));
 	memcpy(req->client_name, cl.name, sizeof(req->client_name));
-	snprintf(req->redirect_uri, sizeof(req->redirect_uri), "%s", uri);
+	if (!par)
+		snprintf(req->redirect_uri, sizeof(req->redirect_uri), "%s", uri);
 	snprintf(req->lang, sizeof(req->lang), "%s", pc.lang);
-	if ((why = read_request(&f, req, &error)) != NULL) {
+	if (par) {
+		/* the pushed request stands as pushed: nothing of this URL but lang changes it */
+	} else if ((why = srv_oauth_read_request(&f, req, &error)) != NULL) {
 		const char *st = oauth_form_get(&f, "state");
 
 		snprintf(req->state, sizeof(req->state), "%s", st != NULL && strlen(st) <= OAUTH_STATE_MAX ? st : "");

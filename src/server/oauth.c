@@ -3,9 +3,12 @@
  * error form, every refusal audited. */
 #include "server/server.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "oauth/oauth.h"
+#include "policy/policy.h"
 
 #define FORM_VALUE_MAX 2048
 
@@ -78,4 +81,65 @@ srv_oauth_form(struct srv_request *rq, const char *action, struct oauth_form *f)
 		return INK_ERR_INVALID;
 	}
 	return 0;
+}
+
+const char *
+srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req, const char **error)
+{
+	const char *v, *num;
+	char *end;
+	long n;
+
+	*error = "invalid_request";
+	if ((v = oauth_form_get(f, "response_type")) == NULL || strcmp(v, "code") != 0) {
+		*error = "unsupported_response_type";
+		return "response_type must be code";
+	}
+	if ((v = oauth_form_get(f, "code_challenge_method")) == NULL || strcmp(v, "S256") != 0)
+		return "PKCE with code_challenge_method S256 is required";
+	if (!oauth_pkce_challenge_valid(v = oauth_form_get(f, "code_challenge")))
+		return "code_challenge must be 43 base64url characters (S256)";
+	memcpy(req->challenge, v, OAUTH_TOKEN_CHARS + 1);
+	if ((v = oauth_form_get(f, "scope")) == NULL || strcmp(v, "credential") != 0) {
+		*error = "invalid_scope";
+		return "only the credential scope is served";
+	}
+	if ((v = oauth_form_get(f, "credentialID")) == NULL || v[0] == '\0' ||
+	    strlen(v) >= sizeof(req->cred))
+		return "credentialID is required";
+	snprintf(req->cred, sizeof(req->cred), "%s", v);
+	if (oauth_hashes_parse(oauth_form_get(f, "hashes"), req->hashes, req->hash_lens,
+	                       OAUTH_HASHES_MAX, &req->n) != 0)
+		return "hashes must be 1..100 base64url digests separated by commas";
+	num = oauth_form_get(f, "numSignatures");
+	n = num != NULL ? strtol(num, &end, 10) : -1;
+	if (num == NULL || *num == '\0' || *end != '\0' || n != (long)req->n)
+		return "numSignatures must equal the number of hashes";
+	if ((v = oauth_form_get(f, "hashAlgorithmOID")) != NULL) {
+		const struct policy_hash_alg *alg = policy_hash_by_oid(v);
+
+		if (alg == NULL)
+			return "hashAlgorithmOID is not an allowed digest";
+		for (n = 0; n < (long)req->n; n++)
+			if (req->hash_lens[n] != alg->len)
+				return "a hash does not have the length of hashAlgorithmOID";
+		snprintf(req->hash_oid, sizeof(req->hash_oid), "%s", v);
+	} else {
+		for (n = 0; n < (long)req->n; n++)
+			if (req->hash_lens[n] != 32 && req->hash_lens[n] != 48 && req->hash_lens[n] != 64)
+				return "a hash has no SHA-2 length";
+	}
+	if ((v = oauth_form_get(f, "description")) != NULL) {
+		if (strlen(v) > OAUTH_DESC_MAX)
+			return "description is longer than 500 bytes";
+		snprintf(req->description, sizeof(req->description), "%s", v);
+	}
+	if ((v = oauth_form_get(f, "state")) != NULL) {
+		if (strlen(v) > OAUTH_STATE_MAX)
+			return "state is longer than 512 bytes";
+		snprintf(req->state, sizeof(req->state), "%s", v);
+	}
+	if ((v = oauth_form_get(f, "clientData")) != NULL && strlen(v) > 4096)
+		return "clientData is longer than 4096 bytes";
+	return NULL;
 }

@@ -30,6 +30,7 @@ const struct srv_route srv_routes[] = {
 	/* CSC v2 section 8: the signer's own page, and the OAuth 2.0 token endpoints */
 	{ .method = "GET", .path = "/oauth2/authorize", .classes = CSC, .auth = SRV_AUTH_NONE, .fn = ep_oauth_authorize },
 	{ .method = "POST", .path = "/oauth2/authorize", .classes = CSC, .auth = SRV_AUTH_NONE, .gate = SRV_GATE_ARGON2, .fn = ep_oauth_authorize_post, .own_media = true },
+	{ .method = "POST", .path = "/oauth2/pushed_authorize", .classes = CSC, .auth = SRV_AUTH_NONE, .fn = ep_oauth_par, .own_media = true },
 	{ .method = "POST", .path = "/oauth2/token", .classes = CSC, .auth = SRV_AUTH_NONE, .fn = ep_oauth_token, .own_media = true },
 	{ .method = "POST", .path = "/oauth2/revoke", .classes = CSC, .auth = SRV_AUTH_NONE, .fn = ep_oauth_revoke, .own_media = true },
 	{ .method = "POST", .path = "/csc/v2/signatures/timestamp", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_csc_timestamp },

@@ -282,6 +282,12 @@ int srv_oauth_form(struct srv_request *rq, const char *action, struct oauth_form
 /* The client of a token request: client_secret_basic, client_secret_post, or a public client's
  * client_id alone; replies invalid_client (audited) and fails else. */
 struct store_oauth_client;
+/* The credential-scope parameters of an authorization request (CSC v2 8.3.2, PKCE S256) from
+ * f into req (client and redirect URI set by the caller); NULL, or why not with *error the
+ * OAuth error code. */
+struct oauth_request;
+const char *srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req,
+                                   const char **error);
 int srv_oauth_client_auth(struct srv_request *rq, const struct oauth_form *f, const char *action,
                           struct store_oauth_client *cl) INK_WUR;
 
@@ -325,6 +331,7 @@ void ep_info(struct srv_request *rq);
 void ep_oauth_authorize(struct srv_request *rq);
 void ep_oauth_authorize_post(struct srv_request *rq);
 void ep_oauth_token(struct srv_request *rq);
+void ep_oauth_par(struct srv_request *rq);
 void ep_oauth_revoke(struct srv_request *rq);
 void ep_clients_list(struct srv_request *rq);
 void ep_clients_add(struct srv_request *rq);

@@ -147,7 +147,18 @@ class Flow:
              "code_challenge": self.challenge, "code_challenge_method": "S256"}
         if lang:
             q["lang"] = lang
+        self.params = q
         self.url = URL + "/oauth2/authorize?" + urllib.parse.urlencode(q)
+
+    def push(self):
+        """RFC 9126: the request goes in an authenticated POST; the URL carries a handle."""
+        st, r = post("/oauth2/pushed_authorize", {k: v for k, v in self.params.items()
+                                                   if k != "lang"}, basic())
+        if st != 201 or not r.get("request_uri", "").startswith("urn:ietf:params:oauth:request_uri:"):
+            fail(f"pushed_authorize: {st} {r}")
+        self.url = URL + "/oauth2/authorize?" + urllib.parse.urlencode(
+            {"client_id": CFG["client_id"], "request_uri": r["request_uri"]})
+        return self.url
 
     def exchange(self, verifier=None, redirect=None, code=None):
         return post("/oauth2/token", {"grant_type": "authorization_code", "code": code or self.code,
@@ -338,6 +349,24 @@ st, r = f4.exchange()
 if st != 400 or r.get("error") != "invalid_grant":
     fail(f"an expired code: {st} {r}")
 ok("an expired code is refused")
+
+# 4b. a pushed authorization request (RFC 9126): no hash in the browser's URL
+f4b = Flow(cred, [h2, h4])
+par_url = f4b.push()
+if b64u(h2) in par_url or "hashes" in par_url:
+    fail("a hash in the URL of a pushed request")
+approve(f4b)
+st, tok = f4b.exchange()
+if st != 200:
+    fail(f"token after a pushed request: {st} {tok}")
+st, r = sign(tok["access_token"], cred, [h2, h4])
+if st != 200 or len(r.get("signatures", [])) != 2:
+    fail(f"signHash after a pushed request: {st} {r}")
+drv.get(par_url)
+wait_for("message")
+if drv.find_elements(By.ID, "allow"):
+    fail("a request_uri served twice")
+ok("a pushed authorization request: the URL carries client_id and request_uri only; consent, token and signHash work; the request_uri serves once")
 
 # 5. an unregistered or extended redirect_uri: an error page, and the browser stays here
 for bad in ("http://127.0.0.1:9/evil", CB + "?extra=1", CB + "/x"):
