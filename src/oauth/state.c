@@ -195,6 +195,28 @@ page_find(struct oauth_state *s, const char *cookie)
 	return NULL;
 }
 
+/* Full: the page session closest to its end that nobody logged in through makes room (a flood
+ * of opened pages pushes out only other unused ones, never a signer's login). Holding mu. */
+static bool
+evict_anonymous(struct oauth_state *s)
+{
+	struct page **pp, **victim = NULL;
+
+	for (pp = &s->pages; *pp != NULL; pp = &(*pp)->next)
+		if ((*pp)->token == NULL && (victim == NULL || (*pp)->expires < (*victim)->expires))
+			victim = pp;
+	if (victim == NULL)
+		return false;
+	{
+		struct page *p = *victim;
+
+		*victim = p->next;
+		page_free(p);
+		s->npages--;
+	}
+	return true;
+}
+
 int
 oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_request *req,
                 char cookie_out[static OAUTH_TOKEN_CHARS + 1],
@@ -208,7 +230,7 @@ oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_re
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
 	if ((p = page_find(s, cookie)) == NULL) {
-		if (s->npages >= PAGES_MAX) {
+		if (s->npages >= PAGES_MAX && !evict_anonymous(s)) {
 			r = INK_ERR_BUSY;
 			goto out;
 		}
