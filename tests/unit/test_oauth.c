@@ -264,6 +264,42 @@ test_pages(void **state)
 	oauth_state_free(s);
 }
 
+/* Full of opened pages: an anonymous one makes room, never one a signer logged in through;
+ * pushed requests serve once, for their own client only. */
+static void
+test_limits(void **state)
+{
+	struct oauth_state *s = NULL;
+	struct oauth_request req, got;
+	char first[OAUTH_TOKEN_CHARS + 1], cookie[OAUTH_TOKEN_CHARS + 1], csrf[OAUTH_TOKEN_CHARS + 1];
+	char handle[OAUTH_TOKEN_CHARS + 1], uri[128];
+	bool fresh, logged_in;
+	size_t i;
+
+	(void)state;
+	request(&req);
+	assert_int_equal(oauth_state_new(&s), 0);
+	assert_int_equal(oauth_page_open(s, NULL, &req, first, csrf, &fresh, &logged_in), 0);
+	assert_int_equal(oauth_page_login(s, first, "bearer-token-of-alice", csrf), 0);
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(oauth_page_open(s, NULL, &req, cookie, csrf, &fresh, &logged_in), 0);
+	assert_int_equal(oauth_page_open(s, first, &req, cookie, csrf, &fresh, &logged_in), 0);
+	assert_false(fresh);
+	assert_true(logged_in);
+	/* RFC 9126 */
+	assert_int_equal(oauth_par_push(s, &req, handle), 0);
+	snprintf(uri, sizeof(uri), OAUTH_PAR_URN "%s", handle);
+	assert_int_equal(oauth_par_take(s, uri, "another-client", &got), INK_ERR_EXPIRED);
+	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), INK_ERR_EXPIRED);
+	assert_int_equal(oauth_par_push(s, &req, handle), 0);
+	snprintf(uri, sizeof(uri), OAUTH_PAR_URN "%s", handle);
+	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), 0);
+	assert_string_equal(got.cred, "cred1");
+	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), INK_ERR_EXPIRED);
+	assert_int_equal(oauth_par_take(s, handle, req.client_id, &got), INK_ERR_EXPIRED);
+	oauth_state_free(s);
+}
+
 int
 main(void)
 {
@@ -274,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_uris),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_pages),
+		cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
