@@ -252,15 +252,34 @@ field(struct html *h, const char *lang, enum word label, const char *name, const
 	html_raw(h, "\">\n");
 }
 
+/* The form of a step: its CSRF token, language and step name. */
 static void
-form_open(struct html *h, const char *csrf, const char *lang)
+form_open(struct html *h, const char *csrf, const char *lang, const char *step)
 {
 	html_raw(h, "<form method=\"post\" action=\"/oauth2/authorize\">"
 	            "<input type=\"hidden\" name=\"csrf_token\" value=\"");
 	html_text(h, csrf);
 	html_raw(h, "\"><input type=\"hidden\" name=\"lang\" value=\"");
 	html_text(h, lang);
+	html_raw(h, "\"><input type=\"hidden\" name=\"step\" value=\"");
+	html_raw(h, step);
 	html_raw(h, "\">\n");
+}
+
+/* The step's button (action, its label) beside Cancel, and the end of the page. */
+static int
+form_close(struct html *h, const char *lang, const char *action, enum word label, char **html)
+{
+	html_raw(h, "<button type=\"submit\" id=\"");
+	html_raw(h, action);
+	html_raw(h, "\" name=\"action\" value=\"");
+	html_raw(h, action);
+	html_raw(h, "\">");
+	html_text(h, w(lang, label));
+	html_raw(h, "</button><button type=\"submit\" id=\"cancel\" name=\"action\" value=\"cancel\" formnovalidate>");
+	html_text(h, w(lang, W_CANCEL));
+	html_raw(h, "</button></form></main></body></html>\n");
+	return html_done(h, html);
 }
 
 int
@@ -271,17 +290,11 @@ web_login_page(const struct web_login *p, char **html)
 	head(&h, p->lang, p->nonce, w(p->lang, W_TITLE_LOGIN));
 	requester(&h, p->lang, p->client_name);
 	message(&h, p->lang, p->msg);
-	form_open(&h, p->csrf, p->lang);
-	html_raw(&h, "<input type=\"hidden\" name=\"step\" value=\"login\">");
+	form_open(&h, p->csrf, p->lang, "login");
 	field(&h, p->lang, W_USERNAME, "username", "text", "username");
 	field(&h, p->lang, W_PASSWORD, "password", "password", "current-password");
 	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
-	html_raw(&h, "<button type=\"submit\" id=\"login\" name=\"action\" value=\"login\">");
-	html_text(&h, w(p->lang, W_LOGIN));
-	html_raw(&h, "</button><button type=\"submit\" id=\"cancel\" name=\"action\" value=\"cancel\" formnovalidate>");
-	html_text(&h, w(p->lang, W_CANCEL));
-	html_raw(&h, "</button></form></main></body></html>\n");
-	return html_done(&h, html);
+	return form_close(&h, p->lang, "login", W_LOGIN, html);
 }
 
 /* Hex in groups of four characters, as a person compares them. */
@@ -358,16 +371,10 @@ web_consent_page(const struct web_consent *p, char **html)
 	html_raw(&h, "</table>\n<p class=\"note\">");
 	html_text(&h, w(p->lang, W_CHECK));
 	html_raw(&h, "</p>\n");
-	form_open(&h, p->csrf, p->lang);
-	html_raw(&h, "<input type=\"hidden\" name=\"step\" value=\"consent\">");
+	form_open(&h, p->csrf, p->lang, "consent");
 	field(&h, p->lang, W_PIN, "pin", "password", "off");
 	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
-	html_raw(&h, "<button type=\"submit\" id=\"allow\" name=\"action\" value=\"allow\">");
-	html_text(&h, w(p->lang, W_ALLOW));
-	html_raw(&h, "</button><button type=\"submit\" id=\"cancel\" name=\"action\" value=\"cancel\" formnovalidate>");
-	html_text(&h, w(p->lang, W_CANCEL));
-	html_raw(&h, "</button></form></main></body></html>\n");
-	return html_done(&h, html);
+	return form_close(&h, p->lang, "allow", W_ALLOW, html);
 }
 
 int
