@@ -178,7 +178,10 @@ authorize_and_sign(struct cli_ctx *c, const struct signer *s, const char *browse
 	if (browser != NULL) {
 		char desc[300];
 
-		snprintf(desc, sizeof(desc), "inkan sign %s", file);
+		const char *base = strrchr(file, '/');
+
+		/* the file's name only: its directory is nobody's business */
+		snprintf(desc, sizeof(desc), "inkan sign %s", base != NULL ? base + 1 : file);
 		if ((r = cli_browser_authorize(c, browser, s->cred, tbs, sizeof(tbs), FORMATS_OID_SHA256,
 		                               desc, &sad)) != 0)
 			goto out;
