@@ -18,6 +18,7 @@
 #define OAUTH_HASHES_MAX 100      /* hashes one credential-scope request may carry */
 #define OAUTH_HASH_MAX 64
 #define OAUTH_DESC_MAX 500
+#define OAUTH_LABEL_MAX 128      /* a document's label (RFC 9396 documentDigests) */
 
 /* ---- clients (registered by a security officer) ---- */
 
@@ -106,6 +107,7 @@ struct oauth_request {
 	size_t n;                      /* numSignatures = number of hashes */
 	uint8_t hashes[OAUTH_HASHES_MAX][OAUTH_HASH_MAX];
 	size_t hash_lens[OAUTH_HASHES_MAX];
+	char labels[OAUTH_HASHES_MAX][OAUTH_LABEL_MAX + 1];   /* "" when the client named none */
 };
 
 /* A credential-scope access token: who it signs for, and with what. No secret. */

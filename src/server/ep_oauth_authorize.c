@@ -85,6 +85,7 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 {
 	struct srv_request *rq = pc->rq;
 	const uint8_t *hashes[OAUTH_HASHES_MAX];
+	const char *labels[OAUTH_HASHES_MAX];
 	struct sam_cred c;
 	char subject[512], *html = NULL;
 	size_t i;
@@ -101,14 +102,17 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 		return;
 	}
 	ca_cert_subject(c.cert, c.cert_len, subject, sizeof(subject));
-	for (i = 0; i < req->n; i++)
+	for (i = 0; i < req->n; i++) {
 		hashes[i] = req->hashes[i];
+		labels[i] = req->labels[i];
+	}
 	{
 		struct web_consent p = {
 			.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf,
 			.client_name = req->client_name, .username = rq->who.username, .cred = req->cred,
 			.cert_subject = subject[0] != '\0' ? subject : "-", .hash_oid = req->hash_oid,
 			.description = req->description, .hashes = hashes, .hash_lens = req->hash_lens,
+			.labels = labels,
 			.n = req->n, .msg = msg,
 		};
 

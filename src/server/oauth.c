@@ -10,7 +10,7 @@
 #include "oauth/oauth.h"
 #include "policy/policy.h"
 
-#define FORM_VALUE_MAX 2048
+#define FORM_VALUE_MAX 16384   /* authorization_details may list 100 digests */
 
 /* The OAuth error form (RFC 6749 5.2), audited as action with why. */
 void
@@ -83,11 +83,74 @@ srv_oauth_form(struct srv_request *rq, const char *action, struct oauth_form *f)
 	return 0;
 }
 
+/* RFC 9396 authorization_details of the CSC type "credential" (one object): credentialID,
+ * documentDigests [{hash, label}] (1..100), hashAlgorithmOID, numSignatures (if given: their
+ * number). NULL, or why not. */
+static const char *
+read_details(const char *text, struct oauth_request *req, char *oid, size_t oidsz)
+{
+	json_t *arr = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *d, *digests, *e;
+	const char *why = NULL, *s;
+	size_t i, n;
+
+	if (!json_is_array(arr) || json_array_size(arr) != 1 ||
+	    !json_is_object(d = json_array_get(arr, 0))) {
+		why = "authorization_details must be a JSON array of one object";
+		goto out;
+	}
+	if ((s = json_string_value(json_object_get(d, "type"))) == NULL || strcmp(s, "credential") != 0) {
+		why = "authorization_details type must be credential";
+		goto out;
+	}
+	if ((s = json_string_value(json_object_get(d, "credentialID"))) == NULL || s[0] == '\0' ||
+	    strlen(s) >= sizeof(req->cred)) {
+		why = "authorization_details needs a credentialID";
+		goto out;
+	}
+	snprintf(req->cred, sizeof(req->cred), "%s", s);
+	if ((s = json_string_value(json_object_get(d, "hashAlgorithmOID"))) != NULL) {
+		if (strlen(s) >= oidsz) {
+			why = "hashAlgorithmOID is not an allowed digest";
+			goto out;
+		}
+		snprintf(oid, oidsz, "%s", s);
+	}
+	digests = json_object_get(d, "documentDigests");
+	if (!json_is_array(digests) || (n = json_array_size(digests)) == 0 || n > OAUTH_HASHES_MAX) {
+		why = "documentDigests must list 1..100 digests";
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		size_t one = 0;
+
+		e = json_array_get(digests, i);
+		if ((s = json_string_value(json_object_get(e, "hash"))) == NULL || strchr(s, ',') != NULL ||
+		    oauth_hashes_parse(s, &req->hashes[i], &req->hash_lens[i], 1, &one) != 0) {
+			why = "a documentDigests hash is not base64";
+			goto out;
+		}
+		if ((s = json_string_value(json_object_get(e, "label"))) != NULL) {
+			if (strlen(s) > OAUTH_LABEL_MAX) {
+				why = "a documentDigests label is longer than 128 bytes";
+				goto out;
+			}
+			snprintf(req->labels[i], sizeof(req->labels[i]), "%s", s);
+		}
+	}
+	req->n = n;
+	e = json_object_get(d, "numSignatures");
+	if (e != NULL && (!json_is_integer(e) || json_integer_value(e) != (json_int_t)n))
+		why = "numSignatures must equal the number of documentDigests";
+out:
+	json_decref(arr);
+	return why;
+}
+
 const char *
 srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req, const char **error)
 {
-	const char *v, *num;
-	char *end;
+	const char *v, *num, *why;
+	char *end, oid[65] = "";
 	long n;
 
 	*error = "invalid_request";
@@ -100,30 +163,48 @@ srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req, co
 	if (!oauth_pkce_challenge_valid(v = oauth_form_get(f, "code_challenge")))
 		return "code_challenge must be 43 base64url characters (S256)";
 	memcpy(req->challenge, v, OAUTH_TOKEN_CHARS + 1);
-	if ((v = oauth_form_get(f, "scope")) == NULL || strcmp(v, "credential") != 0) {
-		*error = "invalid_scope";
-		return "only the credential scope is served";
+	if ((v = oauth_form_get(f, "authorization_details")) != NULL) {
+		/* RFC 9396: the CSC "credential" type carries credential, digests and labels */
+		if (oauth_form_get(f, "credentialID") != NULL || oauth_form_get(f, "hashes") != NULL ||
+		    oauth_form_get(f, "hashAlgorithmOID") != NULL)
+			return "authorization_details replaces credentialID, hashes and hashAlgorithmOID";
+		if ((v = oauth_form_get(f, "scope")) != NULL && strcmp(v, "credential") != 0) {
+			*error = "invalid_scope";
+			return "only the credential scope is served";
+		}
+		if ((why = read_details(oauth_form_get(f, "authorization_details"), req, oid,
+		                        sizeof(oid))) != NULL) {
+			*error = "invalid_authorization_details";
+			return why;
+		}
+	} else {
+		if ((v = oauth_form_get(f, "scope")) == NULL || strcmp(v, "credential") != 0) {
+			*error = "invalid_scope";
+			return "only the credential scope is served";
+		}
+		if ((v = oauth_form_get(f, "credentialID")) == NULL || v[0] == '\0' ||
+		    strlen(v) >= sizeof(req->cred))
+			return "credentialID is required";
+		snprintf(req->cred, sizeof(req->cred), "%s", v);
+		if (oauth_hashes_parse(oauth_form_get(f, "hashes"), req->hashes, req->hash_lens,
+		                       OAUTH_HASHES_MAX, &req->n) != 0)
+			return "hashes must be 1..100 base64url digests separated by commas";
+		num = oauth_form_get(f, "numSignatures");
+		n = num != NULL ? strtol(num, &end, 10) : -1;
+		if (num == NULL || *num == '\0' || *end != '\0' || n != (long)req->n)
+			return "numSignatures must equal the number of hashes";
+		if ((v = oauth_form_get(f, "hashAlgorithmOID")) != NULL)
+			snprintf(oid, sizeof(oid), "%s", v);
 	}
-	if ((v = oauth_form_get(f, "credentialID")) == NULL || v[0] == '\0' ||
-	    strlen(v) >= sizeof(req->cred))
-		return "credentialID is required";
-	snprintf(req->cred, sizeof(req->cred), "%s", v);
-	if (oauth_hashes_parse(oauth_form_get(f, "hashes"), req->hashes, req->hash_lens,
-	                       OAUTH_HASHES_MAX, &req->n) != 0)
-		return "hashes must be 1..100 base64url digests separated by commas";
-	num = oauth_form_get(f, "numSignatures");
-	n = num != NULL ? strtol(num, &end, 10) : -1;
-	if (num == NULL || *num == '\0' || *end != '\0' || n != (long)req->n)
-		return "numSignatures must equal the number of hashes";
-	if ((v = oauth_form_get(f, "hashAlgorithmOID")) != NULL) {
-		const struct policy_hash_alg *alg = policy_hash_by_oid(v);
+	if (oid[0] != '\0') {
+		const struct policy_hash_alg *alg = policy_hash_by_oid(oid);
 
 		if (alg == NULL)
 			return "hashAlgorithmOID is not an allowed digest";
 		for (n = 0; n < (long)req->n; n++)
 			if (req->hash_lens[n] != alg->len)
 				return "a hash does not have the length of hashAlgorithmOID";
-		snprintf(req->hash_oid, sizeof(req->hash_oid), "%s", v);
+		snprintf(req->hash_oid, sizeof(req->hash_oid), "%s", oid);
 	} else {
 		for (n = 0; n < (long)req->n; n++)
 			if (req->hash_lens[n] != 32 && req->hash_lens[n] != 48 && req->hash_lens[n] != 64)

@@ -357,6 +357,11 @@ web_consent_page(const struct web_consent *p, char **html)
 		snprintf(num, sizeof(num), "%zu", i + 1);
 		html_raw(&h, "<tr class=\"hash\"><td>");
 		html_raw(&h, num);
+		if (p->labels != NULL && p->labels[i] != NULL && p->labels[i][0] != '\0') {
+			html_raw(&h, " <span class=\"label\">");
+			html_text(&h, p->labels[i]);
+			html_raw(&h, "</span>");
+		}
 		html_raw(&h, "</td><td><code class=\"hex\">");
 		hex_groups(&h, p->hashes[i], p->hash_lens[i]);
 		html_raw(&h, "</code></td><td><code class=\"b64\">");

@@ -44,6 +44,7 @@ struct web_consent {
 	const char *cred, *cert_subject, *hash_oid, *description;
 	const uint8_t *const *hashes;
 	const size_t *hash_lens;
+	const char *const *labels;     /* each document's label ("" none); NULL: none at all */
 	size_t n;
 	enum web_msg msg;
 };

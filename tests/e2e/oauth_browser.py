@@ -133,7 +133,7 @@ def basic():
 class Flow:
     """One authorization request of the client."""
 
-    def __init__(self, cred, hashes, redirect=CB, lang=None, state=None):
+    def __init__(self, cred, hashes, redirect=CB, lang=None, state=None, labels=None):
         self.verifier = b64u(secrets.token_bytes(48))
         self.challenge = b64u(hashlib.sha256(self.verifier.encode()).digest())
         self.state = state or b64u(secrets.token_bytes(12))
@@ -145,6 +145,16 @@ class Flow:
              "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
              "description": CFG["description"], "state": self.state,
              "code_challenge": self.challenge, "code_challenge_method": "S256"}
+        if labels:
+            # RFC 9396, CSC type "credential": digests with a label each
+            for k in ("scope", "credentialID", "numSignatures", "hashes", "hashAlgorithmOID"):
+                del q[k]
+            q["authorization_details"] = json.dumps([{
+                "type": "credential", "credentialID": cred, "numSignatures": len(hashes),
+                "hashAlgorithmOID": "2.16.840.1.101.3.4.2.1",
+                "documentDigests": [{"hash": base64.b64encode(h).decode(), "label": l}
+                                    for h, l in zip(hashes, labels)]}])
+        self.labels = labels
         if lang:
             q["lang"] = lang
         self.params = q
@@ -241,6 +251,10 @@ def consent_shows(flow, cred):
         fail("the consent page shows another count or credential")
     if CFG["description"] not in text("#description") or CFG["client_name"] not in text("#client"):
         fail("the consent page lacks the description or the client's name")
+    if flow.labels:
+        rows = [e.text for e in drv.find_elements(By.CSS_SELECTOR, "tr.hash span.label")]
+        if rows != flow.labels:
+            fail(f"the consent page shows other document labels: {rows}")
     if CFG["signer_cn"] not in text("#subject"):
         fail(f"the consent page does not show the certificate subject: {text('#subject')}")
 
@@ -351,7 +365,7 @@ if st != 400 or r.get("error") != "invalid_grant":
 ok("an expired code is refused")
 
 # 4b. a pushed authorization request (RFC 9126): no hash in the browser's URL
-f4b = Flow(cred, [h2, h4])
+f4b = Flow(cred, [h2, h4], labels=["Contract <main> & terms", "契約書 別紙"])
 par_url = f4b.push()
 if b64u(h2) in par_url or "hashes" in par_url:
     fail("a hash in the URL of a pushed request")
@@ -366,7 +380,7 @@ drv.get(par_url)
 wait_for("message")
 if drv.find_elements(By.ID, "allow"):
     fail("a request_uri served twice")
-ok("a pushed authorization request: the URL carries client_id and request_uri only; consent, token and signHash work; the request_uri serves once")
+ok("a pushed authorization request with authorization_details (RFC 9396): the URL carries client_id and request_uri only; the page shows each document's label (escaped); consent, token and signHash work; the request_uri serves once")
 
 # 5. an unregistered or extended redirect_uri: an error page, and the browser stays here
 for bad in ("http://127.0.0.1:9/evil", CB + "?extra=1", CB + "/x"):

@@ -1,5 +1,6 @@
 /* fuzz_oauth: the OAuth parameter parsers — an application/x-www-form-urlencoded body or query
- * (oauth_form_parse), a CSC hash list (oauth_hashes_parse), a PKCE pair, a redirect URI (its
+ * (oauth_form_parse) and the authorization request read from it (srv_oauth_read_request, with
+ * RFC 9396 authorization_details), a CSC hash list (oauth_hashes_parse), a PKCE pair, a redirect URI (its
  * checks, origin and the redirect built on it), Accept-Language — and the consent page
  * rendering the parsed values (every one HTML-escaped).
  * Input: one byte picks the parser, the rest is its text. */
@@ -8,6 +9,7 @@
 
 #include "fuzz.h"
 #include "oauth/oauth.h"
+#include "server/server.h"
 #include "web/web.h"
 
 static void
@@ -52,7 +54,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 5) {
 	case 0:
 		/* a length, not a C string: the parser must not read past it */
-		if (oauth_form_parse((const char *)data + 1, size - 1, 1024, &f) == 0) {
+		if (oauth_form_parse((const char *)data + 1, size - 1, 16384, &f) == 0) {
+			struct oauth_request *req = calloc(1, sizeof(*req));
+			const char *error = NULL;
+
+			/* the request as the authorization and PAR endpoints read it (RFC 9396 JSON too) */
+			if (req != NULL && srv_oauth_read_request(&f, req, &error) == NULL &&
+			    (req->n == 0 || req->n > OAUTH_HASHES_MAX))
+				abort();
+			free(req);
 			page(&f);
 			oauth_form_free(&f);
 		}
