@@ -373,14 +373,21 @@ approve(f4b)
 st, tok = f4b.exchange()
 if st != 200:
     fail(f"token after a pushed request: {st} {tok}")
-st, r = sign(tok["access_token"], cred, [h2, h4])
-if st != 200 or len(r.get("signatures", [])) != 2:
+st, r = sign(tok["access_token"], cred, [h2])
+if st != 200 or len(r.get("signatures", [])) != 1:
     fail(f"signHash after a pushed request: {st} {r}")
+# RFC 7009: the client revokes its token; h4, still covered by the SAD, no longer signs
+st, r = post("/oauth2/revoke", {"token": tok["access_token"]}, basic())
+if st != 200:
+    fail(f"revoke: {st} {r}")
+st, r = sign(tok["access_token"], cred, [h4])
+if st != 401:
+    fail(f"a revoked token still signs: {st} {r}")
 drv.get(par_url)
 wait_for("message")
 if drv.find_elements(By.ID, "allow"):
     fail("a request_uri served twice")
-ok("a pushed authorization request with authorization_details (RFC 9396): the URL carries client_id and request_uri only; the page shows each document's label (escaped); consent, token and signHash work; the request_uri serves once")
+ok("a pushed authorization request with authorization_details (RFC 9396): the URL carries client_id and request_uri only; the page shows each document's label (escaped); consent, token and signHash work; the request_uri serves once; a token revoked by its client signs no more")
 
 # 5. an unregistered or extended redirect_uri: an error page, and the browser stays here
 for bad in ("http://127.0.0.1:9/evil", CB + "?extra=1", CB + "/x"):

@@ -166,6 +166,7 @@ has 'map(select(.action == "oauth.authorize" and .result == "success" and .actor
 	and (.detail | contains("client '"$CID"'")) and (.detail | contains("'"$h1hex"'")))) | length >= 1' "the authorization with client, credential and hashes"
 has 'map(select(.action == "oauth.consent" and .result == "success")) | length >= 6' "the consents"
 has 'map(select(.action == "oauth.par" and .result == "success")) | length == 1' "the pushed request"
+has 'map(select(.action == "oauth.revoke" and .result == "success" and .subject == "'"$CID"'")) | length == 1' "the client's revocation of its token"
 has 'map(select(.action == "oauth.authorize" and .result == "unknown, used or expired request_uri")) | length == 1' "the request_uri used twice"
 has 'map(select(.action == "oauth.token" and .result == "success" and (.detail | contains("'"$CLIID"'")))) | length == 1' "the CLI's token"
 has 'map(select(.action == "oauth.consent" and .result == "access_denied")) | length == 1' "the cancel"
