@@ -7,7 +7,7 @@ pkgs="build-essential cmake pkg-config libssl-dev libmicrohttpd-dev libjansson-d
 libsqlite3-dev libargon2-dev libcurl4-openssl-dev libqrencode-dev libqpdf-dev zlib1g-dev libxml2-dev libpq-dev libp11-kit-dev openssl ca-certificates"
 if [ "$mode" = test ]; then
 	pkgs="$pkgs libcmocka-dev curl jq oathtool sqlite3 softhsm2 poppler-utils qpdf libnss3-tools xxd procps strace xmlsec1
-	postgresql-15 clang libclang-rt-14-dev debhelper lintian systemd man-db groff-base chromium fonts-noto-cjk prometheus"
+	postgresql-15 clang libclang-rt-14-dev debhelper lintian systemd man-db groff-base chromium chromium-driver python3-selenium fonts-noto-cjk prometheus"
 fi
 # make deb: dpkg-buildpackage with debhelper (dpkg-dev comes with build-essential)
 [ "$mode" != deb ] || pkgs="$pkgs debhelper"

@@ -45,6 +45,7 @@ enum auth_perm {
 	AUTH_PERM_SIGN,               /* use one's own credentials */
 	AUTH_PERM_KEY_ADMIN,          /* see every credential, revoke any (security officer) */
 	AUTH_PERM_BACKUP,             /* back up and restore the key store (system operator) */
+	AUTH_PERM_CLIENT_MANAGE,      /* register and remove OAuth clients (security officer) */
 };
 bool auth_allowed(uint32_t roles, enum auth_perm perm) INK_WUR;
 
@@ -293,6 +294,16 @@ int auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
                        const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
                        const char *hash_oid, const char *pin, const char *otp,
                        char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in) INK_WUR;
+/* The same for an OAuth client (its id) after the signer consented on the service's own page
+ * (PIN and OTP entered there): the SAM mints the SAD bound to signer, session, client,
+ * credential and hashes; audited as oauth.authorize with the client and every hash. */
+int auth_oauth_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
+                         const struct auth_principal *actor, const char *client, const char *cred,
+                         const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+                         const char *hash_oid, const char *pin, const char *otp,
+                         char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in) INK_WUR;
+/* Forgets a SAD in the SAM (an OAuth access token revoked); a malformed one is no error. */
+int auth_sad_drop(const struct auth_ctx *ctx, const char *sad) INK_WUR;
 /* signatures/signHash: spends the SAD on these hashes; sigs[i] malloc'd (DER for ECDSA). */
 int auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
                   const struct auth_principal *actor, const char *cred, const char *sad,

@@ -16,8 +16,8 @@
 
 static int
 csc_audit(const struct auth_ctx *ctx, const struct auth_req *rq, const struct auth_principal *a,
-          const char *action, const char *cred, const char *serial, const uint8_t *const *hashes,
-          const size_t *lens, size_t n, int r)
+          const char *action, const char *client, const char *cred, const char *serial,
+          const uint8_t *const *hashes, const size_t *lens, size_t n, int r)
 {
 	struct audit_event ev[AUDIT_MANY_MAX];
 	char roles[STORE_TEXT_MAX], *details = NULL, *detail;
@@ -35,7 +35,9 @@ csc_audit(const struct auth_ctx *ctx, const struct auth_req *rq, const struct au
 	auth_roles_str(a->roles, roles, sizeof(roles));
 	for (k = 0, first = 0; k < nrec; k++, first += HASHES_PER_RECORD) {
 		detail = details + k * (STORE_DETAIL_MAX + 1);
-		off = (size_t)snprintf(detail, STORE_DETAIL_MAX + 1, "serial %s; hashes %zu-%zu of %zu:",
+		off = (size_t)snprintf(detail, STORE_DETAIL_MAX + 1, "%s%s%sserial %s; hashes %zu-%zu of %zu:",
+		                       client != NULL ? "client " : "", client != NULL ? client : "",
+		                       client != NULL ? "; " : "",
 		                       serial != NULL && *serial != '\0' ? serial : "-",
 		                       n > 0 ? first + 1 : 0, first + HASHES_PER_RECORD < n ?
 		                       first + HASHES_PER_RECORD : n, n);
@@ -119,12 +121,12 @@ sad_decode(const char *s, uint8_t sad[static SAM_SAD_LEN])
 	return r;
 }
 
-int
-auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
-                   const struct auth_principal *actor, const char *cred,
-                   const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
-                   const char *hash_oid, const char *pin, const char *otp,
-                   char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
+/* credentials/authorize (client NULL) or an OAuth client's (its id): the same SAM checks. */
+static int
+authorize(const struct auth_ctx *ctx, const struct auth_req *rq, const struct auth_principal *actor,
+          const char *client, const char *cred, const uint8_t *const *hashes,
+          const size_t *hash_lens, size_t n, const char *hash_oid, const char *pin,
+          const char *otp, char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
 {
 	uint8_t raw[SAM_SAD_LEN];
 	char serial[41] = "";
@@ -143,7 +145,7 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 		/* The SAM checks the OTP against its own record of the signer (seed, window, last
 		 * step used, attempt counter) and claims its step for logins too. */
 		struct sam_authz a = {
-			.session = actor->token_hash, .cred = cred, .otp = otp, .pin = pin,
+			.session = actor->token_hash, .client = client, .cred = cred, .otp = otp, .pin = pin,
 			.hash_oid = hash_oid,
 			.ttl = (uint32_t)ctx->cfg->sad_ttl, .hashes = hashes, .hash_lens = hash_lens, .n = n,
 		};
@@ -152,8 +154,8 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 		if (r == INK_ERR_AUTH)
 			count_otp_failure(ctx, rq, actor);
 	}
-	if (csc_audit(ctx, rq, actor, "csc.authorize", cred, serial, hashes, hash_lens, n, r) != 0 &&
-	    r == 0) {
+	if (csc_audit(ctx, rq, actor, client != NULL ? "oauth.authorize" : "csc.authorize", client,
+	              cred, serial, hashes, hash_lens, n, r) != 0 && r == 0) {
 		/* No authorization without its record. */
 		if (sam_sad_drop(ctx->sam, raw) != 0)
 			log_error("could not drop an unaudited SAD");
@@ -165,6 +167,46 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 		if (*expires_in < 1)
 			*expires_in = 1;
 	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return r;
+}
+
+int
+auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
+                   const struct auth_principal *actor, const char *cred,
+                   const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+                   const char *hash_oid, const char *pin, const char *otp,
+                   char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
+{
+	return authorize(ctx, rq, actor, NULL, cred, hashes, hash_lens, n, hash_oid, pin, otp, sad,
+	                 expires_in);
+}
+
+int
+auth_oauth_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
+                     const struct auth_principal *actor, const char *client, const char *cred,
+                     const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+                     const char *hash_oid, const char *pin, const char *otp,
+                     char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
+{
+	if (client == NULL || client[0] == '\0') {
+		sad[0] = '\0';
+		*expires_in = 0;
+		return INK_ERR_INVALID;
+	}
+	return authorize(ctx, rq, actor, client, cred, hashes, hash_lens, n, hash_oid, pin, otp, sad,
+	                 expires_in);
+}
+
+int
+auth_sad_drop(const struct auth_ctx *ctx, const char *sad)
+{
+	uint8_t raw[SAM_SAD_LEN];
+	int r;
+
+	if (sad_decode(sad, raw) != 0)
+		return 0;
+	r = sam_sad_drop(ctx->sam, raw);
 	OPENSSL_cleanse(raw, sizeof(raw));
 	return r;
 }
@@ -195,7 +237,7 @@ auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
 		r = sam_sign(ctx->sam, actor->user_id, actor->token_hash, cred, raw, sig_alg, hash_oid,
 		             pss_salt, hashes, hash_lens, n, sigs, sig_lens, serial);
 	/* Durable before the client sees a signature: a failed audit withholds them. */
-	if (csc_audit(ctx, rq, actor, "csc.signHash", cred, serial, hashes, hash_lens, n, r) != 0 &&
+	if (csc_audit(ctx, rq, actor, "csc.signHash", NULL, cred, serial, hashes, hash_lens, n, r) != 0 &&
 	    r == 0) {
 		for (i = 0; i < n; i++) {
 			free(sigs[i]);

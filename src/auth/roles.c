@@ -27,6 +27,8 @@ static const uint32_t perm_roles[] = {
 	[AUTH_PERM_SIGN] = AUTH_ROLE_SIGNER,
 	[AUTH_PERM_KEY_ADMIN] = AUTH_ROLE_SECURITY_OFFICER,
 	[AUTH_PERM_BACKUP] = AUTH_ROLE_SYSTEM_OPERATOR,
+	/* which programs may ask signers for signatures: a security decision */
+	[AUTH_PERM_CLIENT_MANAGE] = AUTH_ROLE_SECURITY_OFFICER,
 };
 
 const char *

@@ -27,6 +27,9 @@ void ca_cert_facts(const char *pem, struct ca_cert_facts *out);
 /* A DER CRL's nextUpdate (UTC seconds) without checking who signed it (the metrics' CRL
  * expiry); INK_ERR_INVALID when it is not one CRL or has none. */
 int ca_crl_next_update(const uint8_t *der, size_t len, int64_t *next) INK_WUR;
+/* A certificate's (DER) subject as one line (RFC 2253, UTF-8 kept) into out[outsz]; "" when
+ * it cannot be read. */
+void ca_cert_subject(const uint8_t *der, size_t len, char *out, size_t outsz);
 
 /* ---- the built-in CA ---- */
 

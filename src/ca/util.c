@@ -4,6 +4,8 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -284,4 +286,31 @@ int
 ca_serial_hex(const ASN1_INTEGER *serial, char out[static 41])
 {
 	return ca_int_serial_hex(serial, out, 41);
+}
+
+void
+ca_cert_subject(const uint8_t *der, size_t len, char *out, size_t outsz)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	char *mem = NULL;
+	long n;
+
+	if (outsz == 0)
+		return;
+	out[0] = '\0';
+	if (der == NULL || len == 0 || len > LONG_MAX || (x = d2i_X509(NULL, &p, (long)len)) == NULL ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL)
+		goto out;
+	/* RFC 2253 order, UTF-8 kept as is (a Japanese name reads as written) */
+	if (X509_NAME_print_ex(bio, X509_get_subject_name(x), 0,
+	                       XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
+		goto out;
+	n = BIO_get_mem_data(bio, &mem);
+	if (n > 0)
+		snprintf(out, outsz, "%.*s", (int)(n < (long)outsz ? n : (long)outsz - 1), mem);
+out:
+	BIO_free(bio);
+	X509_free(x);
 }

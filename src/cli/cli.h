@@ -38,6 +38,7 @@ struct cli_ctx {
 	const char *password_file;  /* --password-file, or NULL */
 	bool json;                  /* machine output */
 	bool reported;              /* an error message has already been printed */
+	const char *bearer;         /* when set, the bearer token instead of the saved one (an OAuth access token) */
 	char server_buf[1024];
 	char token_path_buf[1024];
 };
@@ -56,6 +57,13 @@ int cmd_logout(struct cli_ctx *c, int argc, char **argv);
 int cmd_passwd(struct cli_ctx *c, int argc, char **argv);
 int cmd_user(struct cli_ctx *c, int argc, char **argv);
 int cmd_role(struct cli_ctx *c, int argc, char **argv);
+int cmd_client(struct cli_ctx *c, int argc, char **argv);
+/* `inkan sign --browser`: the signer authorizes exactly this hash on the service's page; the
+ * CLI (an OAuth public client, client_id) takes the code on a loopback port and returns the
+ * access token (secmem) in *token (browser.c). */
+int cli_browser_authorize(struct cli_ctx *c, const char *client_id, const char *cred,
+                          const uint8_t *hash, size_t hash_len, const char *hash_oid,
+                          const char *description, char **token) INK_WUR;
 int cmd_audit(struct cli_ctx *c, int argc, char **argv);
 /* audit sub-commands (audit_export.c, audit_verify.c, audit_proof.c) */
 int cli_audit_export(struct cli_ctx *c, int argc, char **argv);
@@ -96,13 +104,20 @@ int cli_cades_extend_file(struct cli_ctx *c, const char *path, const char *outpu
 int cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32],
                   uint8_t **token, size_t *token_len) INK_WUR;
 
+/* How the signer authorizes one hash: browser NULL (or how NULL): the CLI asks for the signing
+ * PIN and OTP and sends them (credentials/authorize); else the OAuth public client browser, the
+ * signer entering them on the service's page, which names file (its base name only). */
+struct cli_sign_auth {
+	const char *browser;
+	const char *file;
+};
 /* Signs one hash (md_len bytes of the digest hash_oid) with credential cred through the CSC
- * API: asks for the signing PIN and OTP, credentials/authorize for exactly that hash, then
- * signatures/signHash with algo (a dotted OID; params: its DER parameters or NULL). The
- * signature value (malloc'd) into *sig (signhash.c). */
-int cli_sign_hash(struct cli_ctx *c, const char *cred, const uint8_t *md, size_t md_len,
-                  const char *hash_oid, const char *algo, const uint8_t *params, size_t plen,
-                  uint8_t **sig, size_t *sig_len) INK_WUR;
+ * API: authorized for exactly that hash as how says, then signatures/signHash with algo (a
+ * dotted OID; params: its DER parameters or NULL). The signature value (malloc'd) into *sig
+ * (signhash.c). */
+int cli_sign_hash(struct cli_ctx *c, const struct cli_sign_auth *how, const char *cred,
+                  const uint8_t *md, size_t md_len, const char *hash_oid, const char *algo,
+                  const uint8_t *params, size_t plen, uint8_t **sig, size_t *sig_len) INK_WUR;
 /* Asks "Sign this? [y/N]" on the terminal; without one, yes is required (sign.c). */
 int cli_sign_confirm(struct cli_ctx *c, bool yes) INK_WUR;
 
@@ -115,6 +130,7 @@ struct cli_xades_job {
 	const char *signer, *subject;  /* who signs, for the summary shown before signing */
 	int place;                     /* enum formats_xades_place */
 	bool bt, yes;
+	struct cli_sign_auth how;      /* PIN and OTP here, or on the service's page */
 };
 /* Signs job->file as XAdES B-B or B-T into job->output (never an existing file). */
 int cli_sign_xades(struct cli_ctx *c, const struct cli_xades_job *job) INK_WUR;

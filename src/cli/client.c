@@ -345,6 +345,12 @@ cli_token_load(struct cli_ctx *c, char **out)
 	int r;
 
 	*out = NULL;
+	if (c->bearer != NULL) {
+		if ((tok = secmem_strdup(c->bearer)) == NULL)
+			return INK_ERR_ALLOC;
+		*out = tok;
+		return 0;
+	}
 	if (env != NULL && *env != '\0') {
 		if ((tok = secmem_strdup(env)) == NULL)
 			return INK_ERR_ALLOC;

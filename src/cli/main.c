@@ -20,6 +20,7 @@ static const struct cli_cmd commands[] = {
 	{ .name = "whoami", .fn = cmd_whoami, .help = "show your own account" },
 	{ .name = "user", .fn = cmd_user, .help = "add, list, show, remove or unlock accounts" },
 	{ .name = "role", .fn = cmd_role, .help = "grant or revoke a privileged role" },
+	{ .name = "client", .fn = cmd_client, .help = "OAuth clients that may ask signers for signatures: add, list, remove" },
 	{ .name = "key", .fn = cmd_key, .help = "signing keys: create, list, show, renew, revoke, pin, unlock, certificate" },
 	{ .name = "backup", .fn = cmd_backup, .help = "back up the key store to a file, or restore it" },
 	{ .name = "ca", .fn = cmd_ca, .help = "fetch the CA certificate chain or the current CRL (no login)" },

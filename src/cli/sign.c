@@ -18,7 +18,7 @@
 
 #define SIGN_USAGE                                                                          \
 	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades|xades]\n" \
-	"       [--attached] [--tsa URL] [--pss] [--output PATH] [--yes]\n" \
+	"       [--attached] [--tsa URL] [--pss] [--output PATH] [--yes] [--browser CLIENT_ID]\n" \
 	"       [--visible PAGE,X,Y,W,H] [--reason TEXT]   (PAdES)\n" \
 	"       [--enveloped|--detached|--enveloping]      (XAdES: B-B or B-T)"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
@@ -28,6 +28,7 @@ struct sign_opts {
 	bool xades, place_set;
 	int place;   /* XAdES: enum formats_xades_place */
 	const char *file, *cred, *tsa, *output;
+	const char *browser;       /* an OAuth public client's id: authorize on the service's page */
 	bool bt, pades, format_set, attached, pss, yes;
 	int lt;   /* 0: B-B or B-T, 1: B-LT, 2: B-LTA */
 	const char *level;
@@ -168,20 +169,23 @@ cli_sign_confirm(struct cli_ctx *c, bool yes)
 	return confirm(c, yes);
 }
 
-/* credentials/authorize for exactly one hash, then signatures/signHash with the SAD. */
+/* credentials/authorize for exactly one hash (or, with a browser client, the service's own
+ * page: the signer enters PIN and OTP there), then signatures/signHash with the SAD. */
 static int
-authorize_and_sign(struct cli_ctx *c, const struct signer *s, struct formats_cms *cms)
+authorize_and_sign(struct cli_ctx *c, const struct signer *s, const char *browser,
+                   const char *file, struct formats_cms *cms)
 {
 	uint8_t tbs[FORMATS_SHA256_LEN], *sig = NULL;
 	const uint8_t *params;
 	size_t plen, sig_len = 0;
 	const char *algo;
+	struct cli_sign_auth how = { .browser = browser, .file = file };
 	int r;
 
 	formats_cms_tbs_digest(cms, tbs);
 	algo = formats_cms_sign_algo(cms, &params, &plen);
-	if ((r = cli_sign_hash(c, s->cred, tbs, sizeof(tbs), FORMATS_OID_SHA256, algo, params, plen,
-	                       &sig, &sig_len)) != 0)
+	if ((r = cli_sign_hash(c, &how, s->cred, tbs, sizeof(tbs), FORMATS_OID_SHA256, algo, params,
+	                       plen, &sig, &sig_len)) != 0)
 		goto out;
 	if ((r = formats_cms_set_signature(cms, sig, sig_len)) != 0)
 		r = cli_fail(c, r, "the signature returned does not verify with the certificate's key");
@@ -303,6 +307,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 		{ "enveloped", no_argument, NULL, 'E' },
 		{ "detached", no_argument, NULL, 'D' },
 		{ "enveloping", no_argument, NULL, 'G' },
+		{ "browser", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -335,6 +340,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 			o->place = ch == 'E' ? FORMATS_XADES_ENVELOPED : ch == 'D' ?
 			           FORMATS_XADES_DETACHED : FORMATS_XADES_ENVELOPING;
 			break;
+		case 'b': o->browser = optarg; break;
 		case 'l':
 			o->lt = 0;
 			o->bt = true;
@@ -430,7 +436,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 			.file = o.file, .output = o.output, .cred = s.cred, .tsa = o.tsa,
 			.certs = (const uint8_t *const *)s.certs, .cert_lens = s.cert_lens,
 			.ncerts = s.ncerts, .signer = s.name, .subject = s.subject, .place = o.place,
-			.bt = o.bt, .yes = o.yes,
+			.bt = o.bt, .yes = o.yes, .how = { .browser = o.browser, .file = o.file },
 		};
 
 		r = cli_sign_xades(c, &job);
@@ -495,7 +501,7 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 	        o.level, o.pades ? "" : (o.attached ? " (attached)" : " (detached)"), o.output);
 	if ((r = confirm(c, o.yes)) != 0)
 		goto out;
-	if ((r = authorize_and_sign(c, &s, cms)) != 0)
+	if ((r = authorize_and_sign(c, &s, o.browser, o.file, cms)) != 0)
 		goto out;
 	if (o.bt && (r = add_timestamp(c, o.tsa, cms)) != 0)
 		goto out;

@@ -65,7 +65,7 @@ sign_value(struct cli_ctx *c, const struct cli_xades_job *j, struct formats_xade
 	int r;
 
 	formats_xades_tbs(x, tbs, &tbs_len, &hash_oid, &sign_oid);
-	if ((r = cli_sign_hash(c, j->cred, tbs, tbs_len, hash_oid, sign_oid, NULL, 0, &sig,
+	if ((r = cli_sign_hash(c, &j->how, j->cred, tbs, tbs_len, hash_oid, sign_oid, NULL, 0, &sig,
 	                       &sig_len)) != 0)
 		goto out;
 	if ((r = formats_xades_set_signature(x, sig, sig_len)) != 0)

@@ -1,21 +1,23 @@
 /* signhash: one hash signed through the CSC API — credentials/authorize with the signer's PIN
- * and OTP for exactly that hash, then signatures/signHash with the SAD — for every format. */
+ * and OTP for exactly that hash (or, with a browser client, the service's own page: the signer
+ * enters PIN and OTP there, and the access token is the SAD), then signatures/signHash with
+ * the SAD — for every format. */
 #include "cli/cli.h"
 
-#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 int
-cli_sign_hash(struct cli_ctx *c, const char *cred, const uint8_t *md, size_t md_len,
-              const char *hash_oid, const char *algo, const uint8_t *params, size_t plen,
-              uint8_t **sig_out, size_t *sig_len_out)
+cli_sign_hash(struct cli_ctx *c, const struct cli_sign_auth *how, const char *cred,
+              const uint8_t *md, size_t md_len, const char *hash_oid, const char *algo,
+              const uint8_t *params, size_t plen, uint8_t **sig_out, size_t *sig_len_out)
 {
 	struct cli_resp resp;
 	uint8_t *sig = NULL;
 	size_t sig_len = 0;
-	char *pin = NULL, *otp = NULL, *hash = NULL, *pb64 = NULL, *sad = NULL;
-	const char *b;
+	char *pin = NULL, *otp = NULL, *hash = NULL, *pb64 = NULL, *sad = NULL, desc[300];
+	const char *b, *base;
 	json_t *body = NULL;
 	int r;
 
@@ -25,6 +27,17 @@ cli_sign_hash(struct cli_ctx *c, const char *cred, const uint8_t *md, size_t md_
 	if ((r = b64_encode(md, md_len, &hash)) != 0 ||
 	    (params != NULL && (r = b64_encode(params, plen, &pb64)) != 0))
 		goto out;
+	if (how != NULL && how->browser != NULL) {
+		/* the file's name only: its directory is nobody's business */
+		base = strrchr(how->file, '/');
+		snprintf(desc, sizeof(desc), "inkan sign %s", base != NULL ? base + 1 : how->file);
+		if ((r = cli_browser_authorize(c, how->browser, cred, md, md_len, hash_oid, desc,
+		                               &sad)) != 0)
+			goto out;
+		/* the access token is the SAD: it is the bearer of signHash */
+		c->bearer = sad;
+		goto sign;
+	}
 	if ((r = cli_get_pin(c, "Signing PIN: ", &pin)) != 0 || (r = cli_get_otp(c, &otp)) != 0)
 		goto out;
 	if ((body = json_pack("{s:s, s:i, s:[s], s:s, s:s, s:s}", "credentialID", cred,
@@ -38,11 +51,12 @@ cli_sign_hash(struct cli_ctx *c, const char *cred, const uint8_t *md, size_t md_
 	body = NULL;
 	if (r != 0)
 		goto out;
-	if ((sad = strdup(cli_jstr(resp.json, "SAD"))) == NULL || *sad == '\0') {
+	if ((sad = secmem_strdup(cli_jstr(resp.json, "SAD"))) == NULL || *sad == '\0') {
 		r = cli_fail(c, INK_ERR_PROTOCOL, "credentials/authorize: no SAD in the answer");
 		goto out;
 	}
 	cli_resp_free(&resp);
+sign:
 	if ((body = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "credentialID", cred, "SAD", sad,
 	                      "hashes", hash, "hashAlgorithmOID", hash_oid, "signAlgo",
 	                      algo)) == NULL ||
@@ -62,9 +76,8 @@ cli_sign_hash(struct cli_ctx *c, const char *cred, const uint8_t *md, size_t md_
 	*sig_len_out = sig_len;
 	sig = NULL;
 out:
-	if (sad != NULL)
-		OPENSSL_cleanse(sad, strlen(sad));
-	free(sad);
+	c->bearer = NULL;
+	secmem_free(sad);
 	json_decref(body);
 	cli_resp_free(&resp);
 	secmem_free(pin);

@@ -301,6 +301,8 @@ struct ink_config {
 	char tsa_policy_oid[128];    /* TSA policy of the built-in time-stamp authority */
 	bool tsa_require_synced_clock; /* no time-stamp on a clock that cannot vouch for it */
 	bool allow_software_keys;    /* tests only: level 4 on software keys */
+	int64_t oauth_code_ttl;      /* seconds an OAuth authorization code lives */
+	bool allow_explicit_authorize; /* credentials/authorize (PIN and OTP sent by the client) accepted */
 	char alert_journal_socket[108]; /* security alerts: the journal's socket ... */
 	char alert_syslog_socket[108];  /* ... else syslog's */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */

@@ -904,8 +904,9 @@ sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[stati
 	*step = -1;
 	*expires = 0;
 	serial[0] = '\0';
-	exch_init(&x, SAM_MSG_AUTHORIZE, &r);
+	exch_init(&x, a->client != NULL ? SAM_MSG_OAUTH_AUTHORIZE : SAM_MSG_AUTHORIZE, &r);
 	if (r != 0 || (r = buf_put_string(&x.req, a->session, 32)) != 0 ||
+	    (a->client != NULL && (r = buf_put_cstring(&x.req, a->client)) != 0) ||
 	    (r = buf_put_cstring(&x.req, a->cred)) != 0 ||
 	    (r = buf_put_cstring(&x.req, a->otp)) != 0 ||
 	    (r = buf_put_cstring(&x.req, a->pin)) != 0 ||

@@ -65,6 +65,7 @@ static const struct {
 	{ SAM_MSG_RESTORE, "sam.restore" },
 	{ SAM_MSG_RESTORE_BARE, "sam.restore.bare" },
 	{ SAM_MSG_AUTHORIZE, "sam.authorize" },
+	{ SAM_MSG_OAUTH_AUTHORIZE, "sam.oauth.authorize" },
 	{ SAM_MSG_BOOTSTRAP, "sam.person.bootstrap" },
 	{ SAM_MSG_LOGIN, "sam.login" },
 	{ SAM_MSG_ENROL, "sam.person.enrol" },
@@ -94,7 +95,7 @@ struct sam_act {
 	char actor[65];               /* the acting person's username ("" before one is known) */
 	char role[160];
 	char subject[257];
-	char detail[160];
+	char detail[320];
 };
 
 static _Thread_local struct sam_act cur_act;

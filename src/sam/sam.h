@@ -47,6 +47,10 @@ enum sam_msg {
 	/* Signing (SCAL2): session (signer), cred, otp, pin, hash OID ("" unknown), u32 ttl, u32 n,
 	 * n x string hash -> string sad(32), u64 otp step, u64 expires, cstring serial */
 	SAM_MSG_AUTHORIZE = 23,
+	/* The same for an OAuth client (the signer consented on inkand's page): session (signer),
+	 * cstring client id (1..64), then as AUTHORIZE -> as AUTHORIZE. The SAD also names the
+	 * client; the SAM's record names client, credential and a digest of the hashes. */
+	SAM_MSG_OAUTH_AUTHORIZE = 29,
 	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 PSS
 	 * salt length (0xFFFFFFFF: not RSASSA-PSS), u32 n, n x string hash -> u32 n,
 	 * n x string signature, cstring serial */
@@ -257,6 +261,7 @@ int sam_restore_bare(struct sam_client *c, const struct sam_bare_restore *b, con
 /* An authorization request (the SAM checks OTP, then PIN, then mints the SAD). */
 struct sam_authz {
 	const uint8_t *session;          /* 32 bytes: SHA-256 of the bearer token */
+	const char *client;              /* an OAuth client's id (SAM_MSG_OAUTH_AUTHORIZE); NULL: none */
 	const char *cred;
 	const char *otp;
 	const char *pin;

@@ -102,6 +102,7 @@ int sam_handle_person_get(struct sam_state *s, struct ink_buf *req, struct ink_b
 
 /* Handlers of the signing path (sign.c). */
 int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_oauth_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 /* The SAM's signed reading of what it enforces (attest.c). */

@@ -546,6 +546,7 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_RESTORE] = handle_restore,
 	[SAM_MSG_RESTORE_BARE] = handle_restore_bare,
 	[SAM_MSG_AUTHORIZE] = sam_handle_authorize,
+	[SAM_MSG_OAUTH_AUTHORIZE] = sam_handle_oauth_authorize,
 	[SAM_MSG_SIGN] = sam_handle_sign,
 	[SAM_MSG_SAD_DROP] = sam_handle_sad_drop,
 	[SAM_MSG_LOG_HEAD] = sam_handle_log_head,

@@ -3,6 +3,7 @@
 #include "sam/sam_int.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,13 +56,39 @@ check_lengths(const char *hash_oid, const struct hash_list *h)
 	return 0;
 }
 
-/* string session, cred, otp, pin, hash OID, u32 ttl, u32 n, n x string hash
- * -> string sad, u64 otp step, u64 expires, cstring serial. The signer is the person of the
- * SAM's own session; their seed, window and attempt counter are the SAM's. */
-int
-sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+/* A short digest of the authorized hashes for the SAM's record (its detail is short; inkand's
+ * record lists every hash): the first 16 bytes of SHA-256 over each length and value. */
+static void
+hashes_digest(const struct hash_list *h, char out[static 33])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint8_t d[32], len[4];
+	unsigned int n = 0;
+	size_t i;
+	bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+
+	for (i = 0; ok && i < h->n; i++) {
+		len[0] = (uint8_t)(h->len[i] >> 24);
+		len[1] = (uint8_t)(h->len[i] >> 16);
+		len[2] = (uint8_t)(h->len[i] >> 8);
+		len[3] = (uint8_t)h->len[i];
+		ok = EVP_DigestUpdate(md, len, 4) == 1 && EVP_DigestUpdate(md, h->p[i], h->len[i]) == 1;
+	}
+	if (ok && EVP_DigestFinal_ex(md, d, &n) == 1)
+		hex_encode(d, 16, out);
+	else
+		snprintf(out, 33, "-");
+	EVP_MD_CTX_free(md);
+}
+
+/* string session, [cstring client (oauth)], cred, otp, pin, hash OID, u32 ttl, u32 n,
+ * n x string hash -> string sad, u64 otp step, u64 expires, cstring serial. The signer is the
+ * person of the SAM's own session; their seed, window and attempt counter are the SAM's. */
+static int
+authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oauth)
 {
 	char cred[ID_MAX + 1], otp[SAM_OTP_MAX + 1], pin[KEYS_PIN_MAX + 2], hash_oid[OID_MAX + 1];
+	char client[ID_MAX + 1] = "", digest[33] = "";
 	const uint8_t *session;
 	const char *owner;
 	uint32_t ttl;
@@ -80,6 +107,7 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		goto out;
 	}
 	if (sam_get_session(req, &session) != 0 ||
+	    (oauth && (buf_get_cstring(req, client, sizeof(client)) != 0 || client[0] == '\0')) ||
 	    buf_get_cstring(req, cred, sizeof(cred)) != 0 ||
 	    buf_get_cstring(req, otp, sizeof(otp)) != 0 ||
 	    buf_get_cstring(req, pin, sizeof(pin)) != 0 ||
@@ -146,8 +174,14 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		if ((r = sad_issue(s->sads, &g, sad)) != 0)
 			goto out;
 	}
-	sam_act_detail(s, "certificate serial %s, %zu hash(es), "
-	         "OTP step %lld", c.serial, h->n, (long long)step);
+	if (oauth) {
+		hashes_digest(h, digest);
+		sam_act_detail(s, "OAuth client %s, certificate serial %s, %zu hash(es) (digest %s), "
+		               "OTP step %lld", client, c.serial, h->n, digest, (long long)step);
+	} else {
+		sam_act_detail(s, "certificate serial %s, %zu hash(es), OTP step %lld", c.serial, h->n,
+		               (long long)step);
+	}
 	if ((r = buf_put_string(rep, sad, sizeof(sad))) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)step)) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)expires)) != 0 || (r = buf_put_cstring(rep, c.serial)) != 0)
@@ -162,6 +196,20 @@ out:
 	free(h);
 	keys_cred_clear(&c);
 	return r;
+}
+
+int
+sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	return authorize(s, req, rep, false);
+}
+
+/* The signer consented on inkand's page to an OAuth client's request: the same checks (the
+ * SAM's session, OTP, then PIN); the client's id is on the SAM's own record. */
+int
+sam_handle_oauth_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	return authorize(s, req, rep, true);
 }
 
 /* sad_check, a refusal recorded: a refused SAD is the SAM's record too (the owner as the

@@ -21,43 +21,6 @@ static const struct json_field login_spec[] = {
 	JSPEC_END,
 };
 
-/* Decodes "Basic base64(user:password)" into secmem *decoded, pointing *user and *pw into it. */
-static int
-basic_credentials(struct srv_request *rq, char **decoded, const char **user, const char **pw)
-{
-	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-	                                            MHD_HTTP_HEADER_AUTHORIZATION);
-	uint8_t *raw = NULL;
-	size_t len = 0;
-	char *colon, *d;
-
-	*decoded = NULL;
-	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0 || strlen(h) > 2048)
-		return INK_ERR_INVALID;
-	h += 6;
-	while (*h == ' ')
-		h++;
-	if (b64_decode(h, &raw, &len) != 0)
-		return INK_ERR_INVALID;
-	if ((d = secmem_alloc(len + 1)) == NULL) {
-		explicit_bzero(raw, len);
-		free(raw);
-		return INK_ERR_ALLOC;
-	}
-	memcpy(d, raw, len);
-	explicit_bzero(raw, len);
-	free(raw);
-	if (memchr(d, '\0', len) != NULL || (colon = strchr(d, ':')) == NULL) {
-		secmem_free(d);
-		return INK_ERR_INVALID;
-	}
-	*colon = '\0';
-	*user = d;
-	*pw = colon + 1;
-	*decoded = d;
-	return 0;
-}
-
 void
 ep_auth_login(struct srv_request *rq)
 {
@@ -68,7 +31,7 @@ ep_auth_login(struct srv_request *rq)
 	bool must_change = false, enrol = false;
 	int r;
 
-	if (basic_credentials(rq, &cred, &user, &pw) != 0) {
+	if (req_basic_credentials(rq, &cred, &user, &pw) != 0) {
 		req_audit_refusal(rq, "auth.login", "malformed Basic authorization");
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
 		            "Malformed or missing Basic authorization header (username:password)");

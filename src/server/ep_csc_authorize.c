@@ -43,6 +43,13 @@ ep_csc_authorize(struct srv_request *rq)
 	int r;
 
 	memset(&req, 0, sizeof(req));
+	if (!rq->srv->cfg.allow_explicit_authorize) {
+		/* the service decided: PIN and OTP go to its own consent page only (oauth2/authorize) */
+		req_audit_refusal(rq, "csc.authorize", "explicit authorization disabled (allow_explicit_authorize)");
+		reply_error(rq, MHD_HTTP_FORBIDDEN, "access_denied",
+		            "credentials/authorize is disabled on this service: use oauth2/authorize");
+		return;
+	}
 	if (req_parse(rq, spec, &req) != 0)
 		return;
 	if (req_hashes(rq, &req.hashes, &raw, &lens) != 0)

@@ -129,7 +129,7 @@ csc_render_info(const struct sam_cred *c, bool v1, const char *certificates,
 	if (o == NULL)
 		return NULL;
 	if (v1) {
-		json_object_set_new(o, "authMode", json_string("explicit"));
+		json_object_set_new(o, "authMode", json_string(cfg->allow_explicit_authorize ? "explicit" : "oauth2code"));
 		json_object_set_new(o, "PIN", json_pack("{s:s, s:s, s:s, s:s}", "presence", "true",
 		    "format", "A", "label", "PIN", "description", "Signing PIN of this credential"));
 		json_object_set_new(o, "OTP", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
@@ -137,7 +137,7 @@ csc_render_info(const struct sam_cred *c, bool v1, const char *certificates,
 		    "format", "N", "label", "OTP", "description", "6-digit code of your authenticator (RFC 6238)"));
 	} else {
 		json_object_set_new(o, "auth", json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s, s:s}]}",
-		    "mode", "explicit", "expression", "PIN AND OTP", "objects",
+		    "mode", cfg->allow_explicit_authorize ? "explicit" : "oauth2code", "expression", "PIN AND OTP", "objects",
 		    "type", "Password", "id", "PIN", "format", "A", "label", "PIN",
 		    "description", "Signing PIN of this credential",
 		    "type", "Password", "id", "OTP", "format", "N", "generator", "totp", "label", "OTP",

@@ -7,6 +7,8 @@
 
 #include "policy/policy.h"
 
+#include <openssl/crypto.h>
+
 struct sign_req {
 	char *credential_id;
 	char *sad;
@@ -20,7 +22,7 @@ struct sign_req {
 
 #define SIGN_FIELDS(hashes_name, hash_oid_name)                                                   \
 	JSPEC_STRING("credentialID", struct sign_req, credential_id, 64, JF_REQUIRED),           \
-	JSPEC_STRING("SAD", struct sign_req, sad, 256, JF_REQUIRED | JF_SECRET),                 \
+	JSPEC_STRING("SAD", struct sign_req, sad, 256, JF_SECRET),                 \
 	JSPEC_STRINGS(hashes_name, struct sign_req, hashes, 1000, 100, JF_REQUIRED),              \
 	JSPEC_STRING(hash_oid_name, struct sign_req, hash_oid, 64, 0),                            \
 	JSPEC_STRING("signAlgo", struct sign_req, sign_algo, 64, JF_REQUIRED),                   \
@@ -78,6 +80,28 @@ ep_csc_sign_hash(struct srv_request *rq)
 	memset(&req, 0, sizeof(req));
 	if (req_parse(rq, spec, &req) != 0)
 		return;
+	/* A credential-scope OAuth access token is the SAD itself (CSC v2 8.3.2): for its own
+	 * credential only, and a SAD sent beside it must be that same token. */
+	if (rq->oauth) {
+		const char *tok = req_bearer(rq);
+
+		if (strcmp(req.credential_id, rq->oauth_cred) != 0 ||
+		    (req.sad != NULL && (tok == NULL || strlen(req.sad) != strlen(tok) ||
+		                         CRYPTO_memcmp(req.sad, tok, strlen(tok)) != 0))) {
+			req_audit_refusal(rq, "csc.signHash", "OAuth token used for another credential or SAD");
+			reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
+			            "The access token does not authorize this credential");
+			goto out;
+		}
+		if (req.sad == NULL && tok != NULL && (req.sad = secmem_strdup(tok)) == NULL) {
+			reply_ink_err(rq, INK_ERR_ALLOC, NULL);
+			goto out;
+		}
+	} else if (req.sad == NULL) {
+		req_audit_refusal(rq, "csc.signHash", "no SAD");
+		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", "Missing parameter SAD");
+		goto out;
+	}
 	/* Only synchronous operation: the signatures are in this answer. */
 	if (req.operation_mode != NULL && strcmp(req.operation_mode, "S") != 0) {
 		req_audit_refusal(rq, "csc.signHash", "unsupported operationMode");

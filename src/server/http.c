@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "oauth/oauth.h"
 
 #define PARAM_MAX STORE_TEXT_MAX
 
@@ -99,9 +101,8 @@ conn_source(struct MHD_Connection *conn, char *out, size_t outsz)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)outsz);
 }
 
-/* "Authorization: Bearer <token>" -> token, or NULL. */
-static const char *
-bearer_token(struct srv_request *rq)
+const char *
+req_bearer(struct srv_request *rq)
 {
 	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
 	                                            MHD_HTTP_HEADER_AUTHORIZATION);
@@ -112,6 +113,22 @@ bearer_token(struct srv_request *rq)
 	while (*h == ' ')
 		h++;
 	return *h != '\0' ? h : NULL;
+}
+
+/* An OAuth access token: the signer and session it was issued for become the caller's. */
+static bool
+oauth_bearer(struct srv_request *rq, const char *token)
+{
+	struct oauth_token_info info;
+
+	if (rq->srv->oauth == NULL || oauth_token_find(rq->srv->oauth, token, &info) != 0)
+		return false;
+	rq->who = info.who;
+	rq->oauth = true;
+	snprintf(rq->oauth_cred, sizeof(rq->oauth_cred), "%s", info.cred);
+	snprintf(rq->oauth_client, sizeof(rq->oauth_client), "%s", info.client_id);
+	OPENSSL_cleanse(&info, sizeof(info));
+	return true;
 }
 
 static void
@@ -152,19 +169,24 @@ dispatch(struct srv_request *rq)
 		            "Content-Type must be application/json");
 		return;
 	}
-	if (rt->fn == ep_auth_login && srv_limits_login(rq, &rq->retry_after) != 0) {
+	if ((rt->fn == ep_auth_login || rt->fn == ep_oauth_authorize_post) &&
+	    srv_limits_login(rq, &rq->retry_after) != 0) {
 		req_audit_refusal(rq, "auth.login", "login_rate reached for this source");
 		reply_error(rq, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
 		            "Too many login attempts from this address; try again later");
 		return;
 	}
 	if (rt->auth != SRV_AUTH_NONE) {
-		if ((token = bearer_token(rq)) == NULL) {
+		if ((token = req_bearer(rq)) == NULL) {
 			req_audit_refusal(rq, "auth.token", "no bearer token");
 			reply_error(rq, MHD_HTTP_UNAUTHORIZED, "invalid_token", "Missing access token");
 			return;
 		}
-		r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who);
+		/* a credential-scope access token (the SAD itself) where a route takes one */
+		if (rt->oauth_token && oauth_bearer(rq, token))
+			r = 0;
+		else
+			r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who);
 		if (r == INK_ERR_AUTH || r == INK_ERR_DISABLED) {
 			reply_error(rq, MHD_HTTP_UNAUTHORIZED, "invalid_token", "Invalid access token");
 			return;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "oauth/oauth.h"
 #include "policy/policy.h"
 #include "sam/sam.h"
 
@@ -446,6 +447,10 @@ main(int argc, char **argv)
 	s.actx.sam = s.sam;
 	s.actx.cfg = &s.cfg;
 	s.actx.refusals = s.refusals;
+	if ((r = oauth_state_new(&s.oauth)) != 0) {
+		log_error("cannot set up the OAuth state: %s", ink_err_str(r));
+		goto out;
+	}
 	if ((r = srv_listen(&s)) != 0) {
 		audit_system(&s, "service.start", "failure", "cannot listen");
 		goto out;
@@ -489,6 +494,7 @@ out:
 	audit_refusals_free(s.refusals);
 	srv_rate_free(s.tsa_rate);
 	srv_rate_free(s.ocsp_rate);
+	oauth_state_free(s.oauth);
 	sam_client_free(s.sam);
 	store_close(s.st);
 	if (s.tls_key != NULL) {

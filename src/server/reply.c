@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "audit/audit.h"
+#include "oauth/oauth.h"
 #include "policy/policy.h"
 #include "sam/sam.h"
 
@@ -319,6 +320,142 @@ render_account(const struct auth_account *a)
 	return o;
 }
 
+/* The headers every page of the signer's carries: it runs no script, loads nothing, is framed
+ * by nobody, leaks no Referer and is never cached. */
+static void
+page_headers(struct MHD_Response *resp, const char *nonce, const char *form_origin)
+{
+	char csp[512];
+
+	snprintf(csp, sizeof(csp), "default-src 'none'; style-src 'nonce-%s'; img-src 'none'; "
+	         "form-action 'self'%s%s; frame-ancestors 'none'; base-uri 'none'",
+	         nonce != NULL ? nonce : "none", form_origin != NULL ? " " : "",
+	         form_origin != NULL ? form_origin : "");
+	(void)MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	(void)MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	(void)MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	(void)MHD_add_response_header(resp, "Pragma", "no-cache");
+	(void)MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	(void)MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+}
+
+void
+reply_html(struct srv_request *rq, unsigned status, char *html, const char *nonce,
+           const char *form_origin, const char *cookie)
+{
+	struct MHD_Response *resp;
+
+	if (rq->responded) {
+		log_bug("second reply for one request");
+		free(html);
+		return;
+	}
+	if (html == NULL) {
+		reply_ink_err(rq, INK_ERR_ALLOC, NULL);
+		return;
+	}
+	rq->responded = true;
+	resp = MHD_create_response_from_buffer_with_free_callback(strlen(html), html, wipe_body);
+	if (resp == NULL) {
+		ink_freezero_str(html);
+		return;
+	}
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+	(void)MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+	page_headers(resp, nonce, form_origin);
+	if (cookie != NULL)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	if (status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	rq->resp = resp;
+	rq->status = status;
+}
+
+void
+reply_redirect(struct srv_request *rq, const char *location, const char *form_origin)
+{
+	struct MHD_Response *resp;
+
+	if (rq->responded) {
+		log_bug("second reply for one request");
+		return;
+	}
+	rq->responded = true;
+	if ((resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)) == NULL)
+		return;
+	(void)MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+	(void)MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
+	page_headers(resp, NULL, form_origin);
+	rq->resp = resp;
+	rq->status = MHD_HTTP_SEE_OTHER;
+}
+
+struct query_form {
+	struct oauth_form *f;
+	size_t value_max;
+	int r;
+};
+
+static enum MHD_Result
+query_form_add(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_form *q = cls;
+
+	(void)kind;
+	if ((q->r = oauth_form_add(q->f, key, value, q->value_max)) != 0)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+int
+req_query_form(struct srv_request *rq, size_t value_max, struct oauth_form *f)
+{
+	struct query_form q = { .f = f, .value_max = value_max };
+
+	memset(f, 0, sizeof(*f));
+	(void)MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, query_form_add, &q);
+	if (q.r != 0)
+		oauth_form_free(f);
+	return q.r;
+}
+
+int
+req_basic_credentials(struct srv_request *rq, char **decoded, const char **user, const char **pw)
+{
+	const char *h = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                            MHD_HTTP_HEADER_AUTHORIZATION);
+	uint8_t *raw = NULL;
+	size_t len = 0;
+	char *colon, *d;
+
+	*decoded = NULL;
+	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0 || strlen(h) > 2048)
+		return INK_ERR_INVALID;
+	h += 6;
+	while (*h == ' ')
+		h++;
+	if (b64_decode(h, &raw, &len) != 0)
+		return INK_ERR_INVALID;
+	if ((d = secmem_alloc(len + 1)) == NULL) {
+		explicit_bzero(raw, len);
+		free(raw);
+		return INK_ERR_ALLOC;
+	}
+	memcpy(d, raw, len);
+	explicit_bzero(raw, len);
+	free(raw);
+	if (memchr(d, '\0', len) != NULL || (colon = strchr(d, ':')) == NULL) {
+		secmem_free(d);
+		return INK_ERR_INVALID;
+	}
+	*colon = '\0';
+	*user = d;
+	*pw = colon + 1;
+	*decoded = d;
+	return 0;
+}
+
 void
 reply_bytes(struct srv_request *rq, unsigned status, const char *type, const void *data, size_t len)
 {
@@ -338,6 +475,27 @@ reply_bytes(struct srv_request *rq, unsigned status, const char *type, const voi
 	(void)MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
 	rq->resp = resp;
 	rq->status = status;
+}
+
+json_t *
+render_oauth_client(const struct store_oauth_client *c)
+{
+	json_t *uris = json_array(), *o;
+	const char *p = c->redirect_uris, *nl;
+	char created[21];
+
+	while (uris != NULL && *p != '\0') {
+		nl = strchr(p, '\n');
+		json_array_append_new(uris, json_stringn(p, nl != NULL ? (size_t)(nl - p) : strlen(p)));
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	ink_time_str(c->created_at, created);
+	o = json_pack("{s:s, s:s, s:o, s:b, s:s, s:s}", "id", c->id, "name", c->name,
+	              "redirect_uris", uris != NULL ? uris : json_array(), "public", c->public_client,
+	              "created_at", created, "created_by", c->created_by);
+	return o;
 }
 
 json_t *

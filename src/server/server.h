@@ -13,6 +13,7 @@
 #include "store/store.h"
 
 struct sam_client;
+struct oauth_state;
 
 /* Endpoint classes, each servable on its own address (13.1.3). */
 enum srv_class {
@@ -76,6 +77,7 @@ struct srv {
 	struct srv_rate *tsa_rate;       /* the built-in TSA's rate limit */
 	struct srv_rate *ocsp_rate;      /* the OCSP responder's, for responses signed on demand */
 	struct sam_client *sam;
+	struct oauth_state *oauth;       /* OAuth page sessions, codes and tokens */
 	struct auth_ctx actx;
 	struct srv_listener ls[SRV_MAX_LISTENERS];
 	size_t nls;
@@ -142,6 +144,9 @@ struct srv_request {
 	char source_key[64];   /* what limits count by: the address, an IPv6 one's /64 */
 	struct auth_req areq;
 	struct auth_principal who;
+	bool oauth;            /* who comes from an OAuth access token (a SAD): oauth_cred only */
+	char oauth_cred[65];
+	char oauth_client[STORE_ID_LEN + 1];
 	char params[SRV_MAX_PARAMS][STORE_TEXT_MAX + 1];  /* decoded {} path segments */
 	unsigned nparams;
 	struct MHD_Response *resp;
@@ -162,6 +167,7 @@ struct srv_route {
 	srv_handler fn;
 	bool own_media;        /* a body that is not JSON: the handler checks its Content-Type */
 	bool tail;             /* the last "{}" takes the rest of the path, '/' and %2F included */
+	bool oauth_token;      /* a credential-scope OAuth access token is a bearer token here */
 };
 
 /* The routing table (routes.c). */
@@ -296,6 +302,47 @@ int req_audit_head(struct srv_request *rq, struct audit_head *h, uint8_t **spki,
 int req_query_int(struct srv_request *rq, const char *name, int64_t def, int64_t lo, int64_t hi,
                   int64_t *out) INK_WUR;
 
+/* Sends a page of the signer's (html malloc'd, taken) with the pages' headers: a CSP of
+ * default-src 'none' with the style allowed by nonce, form-action 'self' (and form_origin, the
+ * client's redirect origin the page's form may end at; NULL none), frame-ancestors 'none',
+ * X-Frame-Options DENY, Referrer-Policy no-referrer, Cache-Control no-store; cookie: a
+ * Set-Cookie value or NULL. html NULL: out of memory, replied as such. */
+void reply_html(struct srv_request *rq, unsigned status, char *html, const char *nonce,
+                const char *form_origin, const char *cookie);
+/* 303 See Other to location (a registered redirect URI with its parameters), with the pages'
+ * headers. */
+void reply_redirect(struct srv_request *rq, const char *location, const char *form_origin);
+/* Every query argument (names and values percent-decoded once) into f; INK_ERR_INVALID as
+ * oauth_form_parse refuses. */
+struct oauth_form;
+int req_query_form(struct srv_request *rq, size_t value_max, struct oauth_form *f) INK_WUR;
+
+/* "Authorization: Bearer <token>" -> token, or NULL. */
+const char *req_bearer(struct srv_request *rq);
+/* Decodes "Authorization: Basic base64(user:password)" into secmem *decoded (secmem_free it),
+ * pointing *user and *pw into it; INK_ERR_INVALID when absent or malformed. */
+int req_basic_credentials(struct srv_request *rq, char **decoded, const char **user,
+                          const char **pw) INK_WUR;
+
+/* ---- the OAuth token endpoints' common ground (oauth.c) ---- */
+
+/* The RFC 6749 5.2 error form (status, error, why as its description), audited as action. */
+void srv_oauth_refuse(struct srv_request *rq, const char *action, unsigned status,
+                      const char *error, const char *why);
+/* The body as application/x-www-form-urlencoded into f; replies (audited) and fails else. */
+int srv_oauth_form(struct srv_request *rq, const char *action, struct oauth_form *f) INK_WUR;
+/* The client of a token request: client_secret_basic, client_secret_post, or a public client's
+ * client_id alone; replies invalid_client (audited) and fails else. */
+struct store_oauth_client;
+/* The credential-scope parameters of an authorization request (CSC v2 8.3.2, PKCE S256) from
+ * f into req (client and redirect URI set by the caller); NULL, or why not with *error the
+ * OAuth error code. */
+struct oauth_request;
+const char *srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req,
+                                   const char **error);
+int srv_oauth_client_auth(struct srv_request *rq, const struct oauth_form *f, const char *action,
+                          struct store_oauth_client *cl) INK_WUR;
+
 /* Sends raw bytes (copied) with a content type. */
 void reply_bytes(struct srv_request *rq, unsigned status, const char *type, const void *data,
                  size_t len);
@@ -304,6 +351,9 @@ void reply_bytes(struct srv_request *rq, unsigned status, const char *type, cons
 json_t *render_account(const struct auth_account *a);
 struct sam_cred;
 json_t *render_cred(const struct sam_cred *c);
+/* An OAuth client as officers see it (id, name, redirect URIs, public, created; no secret). */
+struct store_oauth_client;
+json_t *render_oauth_client(const struct store_oauth_client *c);
 /* Replies with the credential (status) or maps the error of a key operation. */
 void reply_cred(struct srv_request *rq, int r, unsigned status, const struct sam_cred *c);
 /* Maps an error of a key operation ("Credential locked", "Wrong PIN", ...). */
@@ -330,6 +380,14 @@ json_t *csc_render_info(const struct sam_cred *c, bool v1, const char *certifica
 /* ---- endpoints, one file each ---- */
 
 void ep_info(struct srv_request *rq);
+void ep_oauth_authorize(struct srv_request *rq);
+void ep_oauth_authorize_post(struct srv_request *rq);
+void ep_oauth_token(struct srv_request *rq);
+void ep_oauth_par(struct srv_request *rq);
+void ep_oauth_revoke(struct srv_request *rq);
+void ep_clients_list(struct srv_request *rq);
+void ep_clients_add(struct srv_request *rq);
+void ep_clients_remove(struct srv_request *rq);
 void ep_health(struct srv_request *rq);
 void ep_metrics(struct srv_request *rq);
 void ep_auth_login(struct srv_request *rq);

@@ -12,6 +12,7 @@
 
 /* Versioned schema files, compiled in by CMake from src/store/sql/. */
 extern const char schema_postgres_0001[];
+extern const char schema_postgres_0002[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -19,6 +20,7 @@ static const struct {
 	const char *sql;
 } schemas[] = {
 	{ 1, schema_postgres_0001 },
+	{ 2, schema_postgres_0002 },
 };
 
 /* Nodes opening a new database at once take turns at the migrations (pg_advisory_xact_lock):
@@ -1390,6 +1392,122 @@ pg_engine(struct store *st, char *out, size_t outsz)
 	unlock(s);
 }
 
+/* ---- OAuth clients ---- */
+
+#define CLIENT_COLS "id, name, redirect_uris, public, secret_hash, created_at, created_by, removed_at"
+
+static int
+pg_oauth_client_insert(struct store *st, const struct store_oauth_client *c)
+{
+	struct pg_params p = { .n = 0 };
+
+	if (!store_oauth_client_ok(c))
+		return INK_ERR_INVALID;
+	p_text(&p, c->id);
+	p_text(&p, c->name);
+	p_text(&p, c->redirect_uris);
+	p_bool(&p, c->public_client);
+	p_blob(&p, c->public_client ? NULL : c->secret_hash, c->public_client ? 0 : sizeof(c->secret_hash));
+	p_int(&p, c->created_at);
+	p_text(&p, c->created_by);
+	return exec_one(st, "INSERT INTO oauth_clients (" CLIENT_COLS ") VALUES ($1, $2, $3, $4, $5, "
+	    "$6, $7, 0)", &p, __func__);
+}
+
+/* Reads one row selected with CLIENT_COLS. */
+static int
+read_client(const PGresult *res, int row, struct store_oauth_client *c)
+{
+	size_t len = 0;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = col_text(res, row, 0, c->id, sizeof(c->id))) != 0 ||
+	    (r = col_text(res, row, 1, c->name, sizeof(c->name))) != 0 ||
+	    (r = col_text(res, row, 2, c->redirect_uris, sizeof(c->redirect_uris))) != 0 ||
+	    (r = col_text(res, row, 6, c->created_by, sizeof(c->created_by))) != 0)
+		return r;
+	c->public_client = col_int(res, row, 3) != 0;
+	if (!c->public_client &&
+	    ((r = col_blob(res, row, 4, c->secret_hash, sizeof(c->secret_hash), false, &len)) != 0 ||
+	    len != sizeof(c->secret_hash))) {
+		log_bug("client secret hash of the wrong length");
+		return INK_ERR_STORE;
+	}
+	c->created_at = col_int(res, row, 5);
+	c->removed_at = col_int(res, row, 7);
+	return 0;
+}
+
+static int
+pg_oauth_client_get(struct store *st, const char *id, struct store_oauth_client *out)
+{
+	struct pg_store *s = to_pg(st);
+	struct pg_params p = { .n = 0 };
+	PGresult *res = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (id == NULL)
+		return INK_ERR_INVALID;
+	p_text(&p, id);
+	lock(s);
+	r = run(s, "SELECT " CLIENT_COLS " FROM oauth_clients WHERE id = $1", &p, __func__, &res, NULL);
+	unlock(s);
+	if (r == 0)
+		r = PQntuples(res) == 0 ? INK_ERR_NOT_FOUND : read_client(res, 0, out);
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	PQclear(res);
+	return r;
+}
+
+static int
+pg_oauth_client_list(struct store *st, struct store_oauth_client **out, size_t *n)
+{
+	struct pg_store *s = to_pg(st);
+	struct store_oauth_client *v = NULL;
+	PGresult *res = NULL;
+	int r, rows = 0, i;
+
+	*out = NULL;
+	*n = 0;
+	lock(s);
+	r = run(s, "SELECT " CLIENT_COLS " FROM oauth_clients WHERE removed_at = 0 "
+	    "ORDER BY name COLLATE \"C\", id COLLATE \"C\"", NULL, __func__, &res, NULL);
+	unlock(s);
+	if (r != 0)
+		goto out;
+	rows = PQntuples(res);
+	if (rows > 0 && (v = calloc((size_t)rows, sizeof(*v))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < rows; i++)
+		if ((r = read_client(res, i, &v[i])) != 0)
+			goto out;
+	*out = v;
+	*n = (size_t)rows;
+	v = NULL;
+out:
+	PQclear(res);
+	free(v);
+	return r;
+}
+
+static int
+pg_oauth_client_remove(struct store *st, const char *id, int64_t when)
+{
+	struct pg_params p = { .n = 0 };
+
+	if (id == NULL)
+		return INK_ERR_INVALID;
+	p_int(&p, when);
+	p_text(&p, id);
+	return update_one(st, "UPDATE oauth_clients SET removed_at = $1 WHERE id = $2 AND "
+	    "removed_at = 0", &p, __func__);
+}
+
 const struct store_ops store_postgres_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1424,4 +1542,8 @@ const struct store_ops store_postgres_ops = {
 	.checkpoint_list = pg_checkpoint_list,
 	.archive_insert = pg_archive_insert,
 	.archive_last = pg_archive_last,
+	.oauth_client_insert = pg_oauth_client_insert,
+	.oauth_client_get = pg_oauth_client_get,
+	.oauth_client_list = pg_oauth_client_list,
+	.oauth_client_remove = pg_oauth_client_remove,
 };

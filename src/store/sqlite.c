@@ -16,6 +16,7 @@
 /* Versioned schema files, compiled in by CMake from src/store/sql/. */
 extern const char schema_sqlite_0001[];
 extern const char schema_sqlite_0002[];
+extern const char schema_sqlite_0003[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -24,6 +25,7 @@ static const struct {
 } schemas[] = {
 	{ 1, schema_sqlite_0001 },
 	{ 2, schema_sqlite_0002 },
+	{ 3, schema_sqlite_0003 },
 };
 
 #define BUSY_TIMEOUT_MS 5000
@@ -1392,6 +1394,147 @@ sq_engine(struct store *st, char *out, size_t outsz)
 	snprintf(out, outsz, "SQLite %s", sqlite3_libversion());
 }
 
+/* ---- OAuth clients ---- */
+
+#define CLIENT_COLS "id, name, redirect_uris, public, secret_hash, created_at, created_by, removed_at"
+
+static int
+sq_oauth_client_insert(struct store *st, const struct store_oauth_client *c)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (!store_oauth_client_ok(c))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO oauth_clients (" CLIENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+	    &q)) != 0)
+		goto out;
+	if ((r = b_text(q, 1, c->id)) != 0 || (r = b_text(q, 2, c->name)) != 0 ||
+	    (r = b_text(q, 3, c->redirect_uris)) != 0 ||
+	    (r = b_int(q, 4, c->public_client ? 1 : 0)) != 0 ||
+	    (r = c->public_client ? (sqlite3_bind_null(q, 5) == SQLITE_OK ? 0 : INK_ERR_STORE) :
+	         b_blob(q, 5, c->secret_hash, sizeof(c->secret_hash))) != 0 ||
+	    (r = b_int(q, 6, c->created_at)) != 0 || (r = b_text(q, 7, c->created_by)) != 0)
+		goto out;
+	r = run(s, q, __func__, NULL);
+out:
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
+static int
+read_client(sqlite3_stmt *q, struct store_oauth_client *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = col_text(q, 0, c->id, sizeof(c->id))) != 0 ||
+	    (r = col_text(q, 1, c->name, sizeof(c->name))) != 0 ||
+	    (r = col_text(q, 2, c->redirect_uris, sizeof(c->redirect_uris))) != 0 ||
+	    (r = col_text(q, 6, c->created_by, sizeof(c->created_by))) != 0)
+		return r;
+	c->public_client = sqlite3_column_int(q, 3) != 0;
+	if (!c->public_client) {
+		if (sqlite3_column_bytes(q, 4) != (int)sizeof(c->secret_hash) ||
+		    sqlite3_column_blob(q, 4) == NULL) {
+			log_bug("client secret hash of the wrong length");
+			return INK_ERR_STORE;
+		}
+		memcpy(c->secret_hash, sqlite3_column_blob(q, 4), sizeof(c->secret_hash));
+	}
+	c->created_at = sqlite3_column_int64(q, 5);
+	c->removed_at = sqlite3_column_int64(q, 7);
+	return 0;
+}
+
+static int
+sq_oauth_client_get(struct store *st, const char *id, struct store_oauth_client *out)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	lock(s);
+	if ((r = prep(s, "SELECT " CLIENT_COLS " FROM oauth_clients WHERE id = ?", &q)) != 0 ||
+	    (r = b_text(q, 1, id)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(q)) == SQLITE_DONE)
+		r = INK_ERR_NOT_FOUND;
+	else if (rc != SQLITE_ROW)
+		r = db_err(s, __func__, rc);
+	else
+		r = read_client(q, out);
+out:
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_oauth_client_list(struct store *st, struct store_oauth_client **out, size_t *n)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	struct store_oauth_client *v = NULL, *nv;
+	sqlite3_stmt *q = NULL;
+	size_t cnt = 0, cap = 0;
+	int r = 0, rc;
+
+	*out = NULL;
+	*n = 0;
+	lock(s);
+	if ((r = prep(s, "SELECT " CLIENT_COLS " FROM oauth_clients WHERE removed_at = 0 "
+	    "ORDER BY name, id", &q)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				r = INK_ERR_ALLOC;
+				goto out;
+			}
+			v = nv;
+		}
+		if ((r = read_client(q, &v[cnt])) != 0)
+			goto out;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(s, __func__, rc);
+		goto out;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+out:
+	done(s, q);
+	unlock(s);
+	free(v);
+	return r;
+}
+
+static int
+sq_oauth_client_remove(struct store *st, const char *id, int64_t when)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	lock(s);
+	if ((r = prep(s, "UPDATE oauth_clients SET removed_at = ? WHERE id = ? AND removed_at = 0",
+	    &q)) == 0 && (r = b_int(q, 1, when)) == 0 && (r = b_text(q, 2, id)) == 0 &&
+	    (r = run(s, q, __func__, &changed)) == 0 && changed == 0)
+		r = INK_ERR_NOT_FOUND;
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1426,6 +1569,10 @@ const struct store_ops store_sqlite_ops = {
 	.checkpoint_list = sq_checkpoint_list,
 	.archive_insert = sq_archive_insert,
 	.archive_last = sq_archive_last,
+	.oauth_client_insert = sq_oauth_client_insert,
+	.oauth_client_get = sq_oauth_client_get,
+	.oauth_client_list = sq_oauth_client_list,
+	.oauth_client_remove = sq_oauth_client_remove,
 };
 
 const char *

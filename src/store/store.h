@@ -86,6 +86,19 @@ struct store_archive {
 	int64_t made_at;
 };
 
+/* An OAuth 2.0 client (CSC API v2 section 8). */
+#define STORE_URIS_MAX 2048              /* redirect URIs, one a line */
+struct store_oauth_client {
+	char id[STORE_ID_LEN + 1];
+	char name[STORE_NAME_MAX + 1];
+	char redirect_uris[STORE_URIS_MAX + 1];
+	bool public_client;                  /* no secret: PKCE alone */
+	uint8_t secret_hash[32];             /* SHA-256 of a confidential client's secret */
+	int64_t created_at;
+	char created_by[STORE_NAME_MAX + 1];
+	int64_t removed_at;                  /* 0: registered */
+};
+
 struct store;
 
 /* The backend table: every backend implements every entry; one conformance suite tests them. */
@@ -161,6 +174,13 @@ struct store_ops {
 	/* Archives: insert only. archive_last: the latest (INK_ERR_NOT_FOUND when none). */
 	int (*archive_insert)(struct store *st, const struct store_archive *a);
 	int (*archive_last)(struct store *st, struct store_archive *out);
+	/* OAuth clients: get returns a removed one too (the caller decides); list returns the
+	 * registered ones by name (*out malloc'd); remove sets removed_at (INK_ERR_NOT_FOUND when
+	 * none is registered under id). */
+	int (*oauth_client_insert)(struct store *st, const struct store_oauth_client *c);
+	int (*oauth_client_get)(struct store *st, const char *id, struct store_oauth_client *out);
+	int (*oauth_client_list)(struct store *st, struct store_oauth_client **out, size_t *n);
+	int (*oauth_client_remove)(struct store *st, const char *id, int64_t when);
 };
 
 struct store {

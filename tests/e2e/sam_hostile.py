@@ -12,6 +12,7 @@ import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, time
 # message types and error codes (src/sam/sam.h, src/common/common.h)
 PING, KEY_CREATE, KEY_REVOKE, KEY_UNLOCK, BACKUP, RESTORE = 1, 10, 15, 18, 21, 22
 AUTHORIZE, LOGIN, REGISTER, ROLE_SET, PERSON_UNLOCK = 23, 51, 55, 56, 57
+OAUTH_AUTHORIZE = 29
 LOG_HEAD, LOG_EXTEND, LOG_PENDING, LOG_CLOSE = 40, 41, 42, 43
 REENROL, PERSON_REMOVE, PERSON_GET, BOOTSTRAP, ENROL = 58, 59, 60, 50, 53
 OK, ERR = 0x80, 0x81
@@ -266,6 +267,27 @@ def main():
     ok("unlock, revoke, destroy, re-enrol, backup, restore, role grants: each refused without "
        "the acting officer's SAM session, role and (where grave) fresh OTP; a registration "
        "officer cannot re-enrol or unlock a security officer; an unlock resets no counter")
+
+    # ---- OAuth consent (issue 17): the same proof as AUTHORIZE, whatever client is named ----
+    oauthz = lambda s, client, cred, ttl=60: u8(OAUTH_AUTHORIZE) + string(s) + cstr(client) + cstr(cred) + \
+        cstr("123456") + cstr(f["alice_pin"]) + cstr("") + u32(ttl) + u32(1) + string(b"\x01" * 32)
+    expect(sam, oauthz(invented, "c" * 32, alice["cred"]), "AUTH",
+           "OAUTH_AUTHORIZE of alice's key under an invented session")
+    expect(sam, oauthz(sess["bob"], "c" * 32, alice["cred"]), "NOT_FOUND",
+           "OAUTH_AUTHORIZE of alice's key under bob's session")
+    expect(sam, oauthz(sess["so"], "c" * 32, alice["cred"]), "DENIED",
+           "OAUTH_AUTHORIZE under the security officer's session")
+    expect(sam, oauthz(sess["alice"], "", alice["cred"]), "PROTOCOL",
+           "OAUTH_AUTHORIZE naming no client")
+    expect(sam, oauthz(sess["alice"], "c" * 32, alice["cred"], ttl=100000), "PROTOCOL",
+           "OAUTH_AUTHORIZE asking a SAD of 100000 s")
+    expect(sam, oauthz(sess["alice"], "c" * 32, alice["cred"], ttl=3600), "POLICY",
+           "OAUTH_AUTHORIZE asking a SAD beyond the SAM's sad_ttl")
+    expect(sam, u8(OAUTH_AUTHORIZE) + string(sess["alice"]) + cstr(alice["cred"]) + cstr("123456") +
+           cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + string(b"\x01" * 32), "PROTOCOL",
+           "OAUTH_AUTHORIZE in AUTHORIZE's layout (no client field)")
+    ok("OAUTH_AUTHORIZE: refused under an invented, another signer's or an officer's session, "
+       "without a client, with a SAD longer than the SAM allows, in the wrong layout")
 
     # ---- 3. OTP brute force: the SAM counts, locks, and the lock survives a restart ----
     step = int(time.time()) // 30

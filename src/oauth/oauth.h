@@ -1,0 +1,184 @@
+/* oauth: the CSC API v2 OAuth 2.0 authorization server's state and rules — registered clients,
+ * the signer's page sessions (cookie and CSRF token), single-use authorization codes, the
+ * credential-scope access tokens (each one a SAD the SAM minted), PKCE and the form parser.
+ * The SAM decides whether a key may be activated; this module decides which client gets what. */
+#ifndef INKAN_OAUTH_H
+#define INKAN_OAUTH_H
+
+#include "auth/auth.h"
+#include "common/common.h"
+#include "store/store.h"
+
+#define OAUTH_TOKEN_CHARS 43      /* base64url of 32 random bytes: codes, cookies, CSRF, secrets */
+#define OAUTH_CODE_TTL 60         /* seconds an authorization code lives */
+#define OAUTH_PAGE_TTL 600        /* seconds a page session lives without use */
+#define OAUTH_URIS_MAX 8          /* redirect URIs per client */
+#define OAUTH_URI_MAX 512
+#define OAUTH_STATE_MAX 512
+#define OAUTH_HASHES_MAX 100      /* hashes one credential-scope request may carry */
+#define OAUTH_HASH_MAX 64
+#define OAUTH_DESC_MAX 500
+#define OAUTH_LABEL_MAX 128      /* a document's label (RFC 9396 documentDigests) */
+
+/* ---- clients (registered by a security officer) ---- */
+
+/* Registers a client (AUTH_PERM_CLIENT_MANAGE): name 1..64 printable bytes, 1..OAUTH_URIS_MAX
+ * redirect URIs (absolute https, or http on a loopback host; no fragment), each matched
+ * exactly later. A confidential client gets secret (256 random bits, base64url, shown once;
+ * only its SHA-256 is stored and compared in constant time — it is high-entropy, so no slow
+ * hash is needed); a public one gets "" and authenticates by PKCE alone. Audited
+ * (oauth.client.add). INK_ERR_INVALID with *why for a bad name or URI. */
+int oauth_client_add(const struct auth_ctx *ctx, const struct auth_req *rq,
+                     const struct auth_principal *actor, const char *name,
+                     const char *const *uris, size_t nuris, bool public_client,
+                     struct store_oauth_client *out, char secret[static OAUTH_TOKEN_CHARS + 1],
+                     const char **why) INK_WUR;
+/* The registered clients (AUTH_PERM_CLIENT_MANAGE); *out malloc'd. */
+int oauth_client_list(const struct auth_ctx *ctx, const struct auth_req *rq,
+                      const struct auth_principal *actor, struct store_oauth_client **out,
+                      size_t *n) INK_WUR;
+/* Removes one (AUTH_PERM_CLIENT_MANAGE): its codes and tokens stop working. Audited. */
+int oauth_client_remove(const struct auth_ctx *ctx, const struct auth_req *rq,
+                        const struct auth_principal *actor, const char *id) INK_WUR;
+/* A registered (not removed) client; INK_ERR_NOT_FOUND otherwise. */
+int oauth_client_find(struct store *st, const char *id, struct store_oauth_client *out) INK_WUR;
+/* True when uri is exactly one of the client's redirect URIs (a registered loopback IP URI
+ * without a port: with any port, RFC 8252 7.3). */
+bool oauth_redirect_registered(const struct store_oauth_client *c, const char *uri) INK_WUR;
+/* A confidential client's secret (constant time); a public client must send none.
+ * INK_ERR_AUTH otherwise. */
+int oauth_client_secret_check(const struct store_oauth_client *c, const char *secret) INK_WUR;
+/* Checks a redirect URI for registration; NULL when acceptable, else why not. */
+const char *oauth_uri_problem(const char *uri);
+
+/* The origin (scheme://host[:port]) of a registered redirect URI into out[outsz], for the
+ * consent page's form-action. */
+int oauth_uri_origin(const char *uri, char *out, size_t outsz) INK_WUR;
+/* uri with the response parameters appended (code or error, then state when not NULL/""),
+ * each percent-encoded; *out malloc'd. */
+int oauth_redirect_build(const char *uri, const char *name, const char *value, const char *state,
+                         char **out) INK_WUR;
+
+/* ---- PKCE (RFC 7636, S256 only) ---- */
+
+/* A code_challenge: 43 base64url characters (SHA-256). */
+bool oauth_pkce_challenge_valid(const char *challenge) INK_WUR;
+/* BASE64URL(SHA-256(verifier)) == challenge, in constant time; the verifier 43..128 of
+ * [A-Za-z0-9-._~]. */
+bool oauth_pkce_verify(const char *challenge, const char *verifier) INK_WUR;
+
+/* ---- application/x-www-form-urlencoded (bodies and query strings) ---- */
+
+#define OAUTH_FORM_MAX 32         /* parameters */
+struct oauth_form {
+	char *name[OAUTH_FORM_MAX];
+	char *value[OAUTH_FORM_MAX];  /* secmem: a form may carry a password, PIN or secret */
+	size_t n;
+};
+/* Parses text[len] (name=value pairs joined by '&', '+' for space, %XX once). INK_ERR_INVALID
+ * for a malformed escape, a NUL, a parameter given twice, more than OAUTH_FORM_MAX, a name
+ * over 64 or a value over value_max bytes. */
+int oauth_form_parse(const char *text, size_t len, size_t value_max, struct oauth_form *f) INK_WUR;
+/* Adds one pair as sent (percent-encoded); same refusals. */
+int oauth_form_add(struct oauth_form *f, const char *name, const char *value,
+                   size_t value_max) INK_WUR;
+/* The value of name, NULL when absent. */
+const char *oauth_form_get(const struct oauth_form *f, const char *name);
+/* Wipes and frees the values; the form is empty again. */
+void oauth_form_free(struct oauth_form *f);
+/* Decodes a list of base64url (or base64) hashes separated by commas into h[][OAUTH_HASH_MAX]
+ * (each 1..64 bytes), at most max. INK_ERR_INVALID otherwise. */
+int oauth_hashes_parse(const char *list, uint8_t (*h)[OAUTH_HASH_MAX], size_t *lens, size_t max,
+                       size_t *n) INK_WUR;
+
+/* ---- authorization requests, page sessions, codes and tokens (in inkand's memory) ---- */
+
+/* A validated credential-scope authorization request, kept in the page session. */
+struct oauth_request {
+	char client_id[STORE_ID_LEN + 1];
+	char client_name[STORE_NAME_MAX + 1];
+	char redirect_uri[OAUTH_URI_MAX + 1];
+	char state[OAUTH_STATE_MAX + 1];
+	char challenge[OAUTH_TOKEN_CHARS + 1];
+	char cred[65];
+	char hash_oid[65];
+	char description[OAUTH_DESC_MAX + 1];
+	char lang[3];                  /* "ja" or "en" */
+	size_t n;                      /* numSignatures = number of hashes */
+	uint8_t hashes[OAUTH_HASHES_MAX][OAUTH_HASH_MAX];
+	size_t hash_lens[OAUTH_HASHES_MAX];
+	char labels[OAUTH_HASHES_MAX][OAUTH_LABEL_MAX + 1];   /* "" when the client named none */
+};
+
+/* A credential-scope access token: who it signs for, and with what. No secret. */
+struct oauth_token_info {
+	struct auth_principal who;     /* the signer, and the page session the SAD is bound to */
+	char client_id[STORE_ID_LEN + 1];
+	char cred[65];
+	int64_t expires;
+};
+
+struct oauth_state;
+int oauth_state_new(struct oauth_state **out) INK_WUR;
+/* Wipes every secret and frees; accepts NULL. */
+void oauth_state_free(struct oauth_state *s);
+
+/* Opens the page session of cookie (when it is live) or a new one (cookie NULL or unknown:
+ * *fresh, cookie_out its new value), keeping req as its pending request and handing out its
+ * CSRF token; *logged_in when a signer already logged in through it. */
+int oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_request *req,
+                    char cookie_out[static OAUTH_TOKEN_CHARS + 1],
+                    char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh, bool *logged_in) INK_WUR;
+/* A POST of the page: the cookie's session and its CSRF token (constant time). *req gets the
+ * pending request (if any: *has_req), token (secmem, malloc'd; NULL before login) the bearer
+ * token of the signer's login, csrf_out the CSRF token for the next form. INK_ERR_AUTH: no such
+ * session (or expired); INK_ERR_DENIED: CSRF token missing or wrong. */
+int oauth_page_post(struct oauth_state *s, const char *cookie, const char *csrf,
+                    struct oauth_request *req, bool *has_req, char **token,
+                    char csrf_out[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
+/* The signer logged in through the page: keeps their bearer token (copied, locked memory);
+ * the CSRF token changes (csrf: the new one). */
+int oauth_page_login(struct oauth_state *s, const char *cookie, const char *token,
+                     char csrf[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
+/* Forgets the signer's login of the page session (their session ended). */
+void oauth_page_logout(struct oauth_state *s, const char *cookie);
+/* The pending request was answered (consent or cancel): it cannot be answered twice. */
+void oauth_page_done(struct oauth_state *s, const char *cookie);
+
+/* Keeps the SAD behind a new single-use code (ttl seconds, at most OAUTH_CODE_TTL), bound to the request's client,
+ * redirect URI and PKCE challenge. */
+int oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
+                     const struct auth_principal *who, const char *sad, int64_t sad_expires,
+                     int64_t ttl, char code[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
+/* Redeems a code: same client, same redirect URI, the PKCE verifier. On success token gets the
+ * access token (the SAD) and *info what it allows. A code redeemed before: INK_ERR_REPLAY and
+ * the token issued from it is revoked (RFC 6749 4.1.2); unknown or expired: INK_ERR_EXPIRED;
+ * another client, redirect URI or verifier: INK_ERR_AUTH (the code is spent all the same).
+ * *why: a short reason for the audit. */
+int oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id,
+                      const char *redirect_uri, const char *verifier,
+                      char token[static OAUTH_TOKEN_CHARS + 1], struct oauth_token_info *info,
+                      const char **why) INK_WUR;
+/* A live access token; INK_ERR_AUTH when unknown, revoked or expired. */
+int oauth_token_find(struct oauth_state *s, const char *token, struct oauth_token_info *info) INK_WUR;
+/* Revokes a token of client_id (RFC 7009: an unknown one is no error: *found false). */
+void oauth_token_revoke(struct oauth_state *s, const char *token, const char *client_id,
+                        bool *found);
+/* Forgets every code and token of a removed client. */
+void oauth_client_forget(struct oauth_state *s, const char *client_id);
+
+/* Pushed authorization requests (RFC 9126): keeps a validated request for OAUTH_PAR_TTL
+ * seconds behind a random handle (the request_uri is OAUTH_PAR_URN + handle). */
+#define OAUTH_PAR_TTL 60
+#define OAUTH_PAR_URN "urn:ietf:params:oauth:request_uri:"
+int oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
+                   char handle[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
+/* Takes (once) the pushed request of request_uri for client_id into *req; INK_ERR_EXPIRED
+ * when unknown, used, expired or another client's. */
+int oauth_par_take(struct oauth_state *s, const char *request_uri, const char *client_id,
+                   struct oauth_request *req) INK_WUR;
+
+/* A random 256-bit value as base64url (43 characters). */
+int oauth_random_token(char out[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
+
+#endif

@@ -1,0 +1,480 @@
+/* ep_oauth_authorize: GET|POST /oauth2/authorize — CSC API v2 section 8.3.2, credential scope.
+ * The GET checks the client and its exact redirect URI (an unknown one gets an error page,
+ * never a redirect), then the request, and shows the login page; the POSTs (CSRF token bound
+ * to the page cookie) log the signer in and show what is to be signed, then take the PIN and
+ * a fresh OTP to the SAM, which mints the SAD; the client gets a single-use code. */
+#include "server/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit/audit.h"
+#include "ca/ca.h"
+#include "oauth/oauth.h"
+#include "policy/policy.h"
+#include "sam/sam.h"
+#include "web/web.h"
+
+#define COOKIE_NAME "__Host-inkan-page"
+#define QUERY_VALUE_MAX 8192
+#define FORM_VALUE_MAX 1024
+
+/* What one page request works with. */
+struct page_ctx {
+	struct srv_request *rq;
+	const char *lang;
+	char nonce[WEB_NONCE_CHARS + 1];
+	char origin[OAUTH_URI_MAX + 1];     /* the client's redirect origin, once known */
+	char csrf[OAUTH_TOKEN_CHARS + 1];
+	char cookie[128];                   /* Set-Cookie value of a new page session ("" none) */
+	const char *page;                   /* the page session's cookie as sent (POST) */
+};
+
+static void
+page_error(struct page_ctx *pc, unsigned status, enum web_msg msg, const char *detail)
+{
+	char *html = NULL;
+
+	if (web_error_page(pc->lang, pc->nonce, msg, detail, &html) != 0)
+		html = NULL;
+	reply_html(pc->rq, status, html, pc->nonce, NULL, NULL);
+}
+
+/* A refusal: audited (action, why), and an error page. */
+static void
+refuse_page(struct page_ctx *pc, unsigned status, enum web_msg msg, const char *why)
+{
+	req_audit_refusal(pc->rq, "oauth.authorize", why);
+	page_error(pc, status, msg, why);
+}
+
+/* Back to the client with an error (its redirect URI was checked): audited. */
+static void
+refuse_redirect(struct page_ctx *pc, const struct oauth_request *req, const char *error,
+                const char *why)
+{
+	char *loc = NULL;
+
+	req_audit_refusal(pc->rq, "oauth.authorize", why);
+	if (oauth_redirect_build(req->redirect_uri, "error", error, req->state, &loc) != 0) {
+		page_error(pc, MHD_HTTP_INTERNAL_SERVER_ERROR, WEB_MSG_INTERNAL, NULL);
+		return;
+	}
+	reply_redirect(pc->rq, loc, pc->origin);
+	free(loc);
+}
+
+static void
+show_login(struct page_ctx *pc, const struct oauth_request *req, unsigned status, enum web_msg msg)
+{
+	struct web_login p = {
+		.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf, .client_name = req->client_name,
+		.msg = msg,
+	};
+	char *html = NULL;
+
+	if (web_login_page(&p, &html) != 0)
+		html = NULL;
+	reply_html(pc->rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
+}
+
+/* The consent page for the logged-in signer (rq->who): the credential must be theirs. */
+static void
+show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned status, enum web_msg msg)
+{
+	struct srv_request *rq = pc->rq;
+	const uint8_t *hashes[OAUTH_HASHES_MAX];
+	const char *labels[OAUTH_HASHES_MAX];
+	struct sam_cred c;
+	char subject[512], *html = NULL;
+	size_t i;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	r = auth_key_show(&rq->srv->actx, &rq->areq, &rq->who, req->cred, &c);
+	if (r != 0) {
+		if (pc->page != NULL)
+			oauth_page_done(rq->srv->oauth, pc->page);
+		refuse_page(pc, MHD_HTTP_FORBIDDEN, WEB_MSG_NO_CREDENTIAL,
+		            r == INK_ERR_NOT_FOUND ? "the credential is not the signer's" :
+		            "the credential cannot be shown");
+		return;
+	}
+	ca_cert_subject(c.cert, c.cert_len, subject, sizeof(subject));
+	for (i = 0; i < req->n; i++) {
+		hashes[i] = req->hashes[i];
+		labels[i] = req->labels[i];
+	}
+	{
+		struct web_consent p = {
+			.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf,
+			.client_name = req->client_name, .username = rq->who.username, .cred = req->cred,
+			.cert_subject = subject[0] != '\0' ? subject : "-", .hash_oid = req->hash_oid,
+			.description = req->description, .hashes = hashes, .hash_lens = req->hash_lens,
+			.labels = labels,
+			.n = req->n, .msg = msg,
+		};
+
+		if (web_consent_page(&p, &html) != 0)
+			html = NULL;
+	}
+	sam_cred_clear(&c);
+	reply_html(rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
+}
+
+static int
+page_start(struct page_ctx *pc, struct srv_request *rq, const char *lang_param)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->rq = rq;
+	pc->lang = web_lang(lang_param, MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                                             MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+	return web_nonce(pc->nonce);
+}
+
+void
+ep_oauth_authorize(struct srv_request *rq)
+{
+	struct oauth_request *req = NULL;
+	struct store_oauth_client cl;
+	struct oauth_form f = { 0 };
+	struct page_ctx pc;
+	char cookie[OAUTH_TOKEN_CHARS + 1], *token = NULL;
+	const char *why, *error, *uri;
+	bool fresh = false, logged_in = false, par = false;
+	int r;
+
+	memset(&cl, 0, sizeof(cl));
+	if (req_query_form(rq, QUERY_VALUE_MAX, &f) != 0) {
+		if (page_start(&pc, rq, NULL) == 0)
+			refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST,
+			            "malformed or repeated query parameters");
+		else
+			reply_ink_err(rq, INK_ERR_INTERNAL, NULL);
+		return;
+	}
+	if (page_start(&pc, rq, oauth_form_get(&f, "lang")) != 0 ||
+	    (req = calloc(1, sizeof(*req))) == NULL) {
+		reply_ink_err(rq, INK_ERR_ALLOC, NULL);
+		goto out;
+	}
+	/* Who asks, and where the answer goes: until both are known good, nothing redirects. */
+	if (oauth_client_find(rq->srv->st, oauth_form_get(&f, "client_id"), &cl) != 0) {
+		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_CLIENT, "unknown client_id");
+		goto out;
+	}
+	/* RFC 9126: a pushed request comes back as its request_uri alone (single use) */
+	if (oauth_form_get(&f, "request_uri") != NULL) {
+		par = true;
+		if (oauth_par_take(rq->srv->oauth, oauth_form_get(&f, "request_uri"), cl.id, req) != 0) {
+			refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_SESSION,
+			            "unknown, used or expired request_uri");
+			goto out;
+		}
+		uri = req->redirect_uri;
+	} else {
+		uri = oauth_form_get(&f, "redirect_uri");
+	}
+	if (!oauth_redirect_registered(&cl, uri) ||
+	    oauth_uri_origin(uri, pc.origin, sizeof(pc.origin)) != 0) {
+		pc.origin[0] = '\0';
+		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REDIRECT,
+		            "redirect_uri is not registered for the client");
+		goto out;
+	}
+	memcpy(req->client_id, cl.id, sizeof(req->client_id));
+	memcpy(req->client_name, cl.name, sizeof(req->client_name));
+	if (!par)
+		snprintf(req->redirect_uri, sizeof(req->redirect_uri), "%s", uri);
+	snprintf(req->lang, sizeof(req->lang), "%s", pc.lang);
+	if (par) {
+		/* the pushed request stands as pushed: nothing of this URL but lang changes it */
+	} else if ((why = srv_oauth_read_request(&f, req, &error)) != NULL) {
+		const char *st = oauth_form_get(&f, "state");
+
+		snprintf(req->state, sizeof(req->state), "%s", st != NULL && strlen(st) <= OAUTH_STATE_MAX ? st : "");
+		refuse_redirect(&pc, req, error, why);
+		goto out;
+	}
+	r = oauth_page_open(rq->srv->oauth, MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
+	                    COOKIE_NAME), req, cookie, pc.csrf, &fresh, &logged_in);
+	if (r != 0) {
+		page_error(&pc, MHD_HTTP_SERVICE_UNAVAILABLE, WEB_MSG_BUSY, NULL);
+		goto out;
+	}
+	if (fresh)
+		snprintf(pc.cookie, sizeof(pc.cookie), COOKIE_NAME "=%s; Path=/; Secure; HttpOnly; "
+		         "SameSite=Strict", cookie);
+	explicit_bzero(cookie, sizeof(cookie));
+	/* The signer logged in on this browser already (the cookie is SameSite=Strict: it comes
+	 * back on the signer's own navigations, never on another site's requests): the consent
+	 * page at once, if their session still stands. */
+	if (!fresh && logged_in) {
+		char csrf[OAUTH_TOKEN_CHARS + 1];
+		bool has_req = false;
+
+		pc.page = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, COOKIE_NAME);
+		memcpy(csrf, pc.csrf, sizeof(csrf));
+		r = oauth_page_post(rq->srv->oauth, pc.page, csrf, req, &has_req, &token, pc.csrf);
+		explicit_bzero(csrf, sizeof(csrf));
+		if (r == 0 &&
+		    token != NULL && auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
+		    has_req) {
+			show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+			goto out;
+		}
+		memset(&rq->who, 0, sizeof(rq->who));
+		oauth_page_logout(rq->srv->oauth, pc.page);
+	}
+	show_login(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+out:
+	secmem_free(token);
+	if (req != NULL) {
+		explicit_bzero(req, sizeof(*req));
+		free(req);
+	}
+	explicit_bzero(pc.cookie, sizeof(pc.cookie));
+	explicit_bzero(pc.csrf, sizeof(pc.csrf));
+	oauth_form_free(&f);
+}
+
+static enum web_msg
+login_msg(int r)
+{
+	switch (r) {
+	case INK_ERR_LOCKED: return WEB_MSG_LOCKED;
+	case INK_ERR_BUSY: return WEB_MSG_BUSY;
+	case INK_ERR_AUTH: case INK_ERR_DISABLED: case INK_ERR_REPLAY: case INK_ERR_ENROL:
+	case INK_ERR_PASSWORD_CHANGE: return WEB_MSG_LOGIN_FAILED;
+	default: return WEB_MSG_INTERNAL;
+	}
+}
+
+/* The login step: the same checks and counters as auth/login (auth_login), then the session
+ * must be a signer's full one. */
+static void
+step_login(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
+           const char *cookie)
+{
+	struct srv_request *rq = pc->rq;
+	char token[AUTH_TOKEN_CHARS + 1];
+	const char *user = oauth_form_get(f, "username"), *pw = oauth_form_get(f, "password");
+	const char *otp = oauth_form_get(f, "otp");
+	int64_t expires_in = 0;
+	bool must_change = false, enrol = false;
+	int r;
+
+	token[0] = '\0';
+	if (user == NULL || pw == NULL || otp == NULL || user[0] == '\0' || otp[0] == '\0') {
+		req_audit_refusal(rq, "oauth.login", "user name, password and OTP are required");
+		show_login(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_LOGIN_FAILED);
+		return;
+	}
+	r = auth_login(&rq->srv->actx, &rq->areq, user, pw, otp, token, &expires_in, &must_change,
+	               &enrol);
+	if (r == 0 && (must_change || enrol)) {
+		/* a set-up session signs nothing: the person finishes their set-up first */
+		if (auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
+		    auth_logout(&rq->srv->actx, &rq->areq, &rq->who, NULL) != 0)
+			log_warn("could not end a set-up session opened on the consent page");
+		req_audit_refusal(rq, "oauth.login", "account set-up not finished");
+		memset(&rq->who, 0, sizeof(rq->who));
+		r = INK_ERR_PASSWORD_CHANGE;
+	}
+	if (r == 0 && (r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who)) == 0 &&
+	    !auth_allowed(rq->who.roles, AUTH_PERM_SIGN)) {
+		req_audit_refusal(rq, "oauth.login", "not a signer");
+		if (auth_logout(&rq->srv->actx, &rq->areq, &rq->who, NULL) != 0)
+			log_warn("could not end a non-signer's session opened on the consent page");
+		show_login(pc, req, MHD_HTTP_FORBIDDEN, WEB_MSG_NOT_SIGNER);
+		goto out;
+	}
+	if (r == 0)
+		r = oauth_page_login(rq->srv->oauth, cookie, token, pc->csrf);
+	if (r != 0) {
+		show_login(pc, req, r == INK_ERR_LOCKED ? MHD_HTTP_FORBIDDEN : MHD_HTTP_UNAUTHORIZED,
+		           login_msg(r));
+		goto out;
+	}
+	show_consent(pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+out:
+	explicit_bzero(token, sizeof(token));
+}
+
+static enum web_msg
+consent_msg(int r)
+{
+	switch (r) {
+	case INK_ERR_AUTH: case INK_ERR_BAD_PIN: case INK_ERR_REPLAY: return WEB_MSG_AUTHZ_FAILED;
+	case INK_ERR_LOCKED: return WEB_MSG_CRED_LOCKED;
+	case INK_ERR_BUSY: return WEB_MSG_BUSY;
+	case INK_ERR_NOT_FOUND: case INK_ERR_DISABLED: case INK_ERR_EXPIRED: case INK_ERR_POLICY:
+		return WEB_MSG_NO_CREDENTIAL;
+	default: return WEB_MSG_INTERNAL;
+	}
+}
+
+/* The consent step: the SAM checks PIN and OTP and mints the SAD; a code goes to the client. */
+static void
+step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
+             const char *cookie)
+{
+	struct srv_request *rq = pc->rq;
+	const uint8_t *hashes[OAUTH_HASHES_MAX];
+	struct store_oauth_client cl;
+	const char *pin = oauth_form_get(f, "pin"), *otp = oauth_form_get(f, "otp");
+	char sad[AUTH_SAD_CHARS + 1], code[OAUTH_TOKEN_CHARS + 1], *loc = NULL;
+	int64_t expires_in = 0;
+	size_t i;
+	int r;
+
+	sad[0] = code[0] = '\0';
+	if (pin == NULL || otp == NULL || pin[0] == '\0' || otp[0] == '\0') {
+		req_audit_refusal(rq, "oauth.authorize", "PIN and OTP are required");
+		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED);
+		return;
+	}
+	/* the client may have been removed while the signer read the page */
+	if (oauth_client_find(rq->srv->st, req->client_id, &cl) != 0 ||
+	    !oauth_redirect_registered(&cl, req->redirect_uri)) {
+		oauth_page_done(rq->srv->oauth, cookie);
+		refuse_page(pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_CLIENT, "the client was removed");
+		return;
+	}
+	for (i = 0; i < req->n; i++)
+		hashes[i] = req->hashes[i];
+	r = auth_oauth_authorize(&rq->srv->actx, &rq->areq, &rq->who, req->client_id, req->cred,
+	                         hashes, req->hash_lens, req->n,
+	                         req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
+	                         &expires_in);
+	if (r != 0) {
+		if (r == INK_ERR_AUTH || r == INK_ERR_BAD_PIN)
+			show_consent(pc, req, MHD_HTTP_UNAUTHORIZED, consent_msg(r));
+		else
+			page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN,
+			           consent_msg(r), NULL);
+		goto out;
+	}
+	r = oauth_code_issue(rq->srv->oauth, req, &rq->who, sad, ink_now() + expires_in,
+	                     rq->srv->cfg.oauth_code_ttl, code);
+	if (r == 0)
+		r = oauth_redirect_build(req->redirect_uri, "code", code, req->state, &loc);
+	if (r != 0) {
+		if (auth_sad_drop(&rq->srv->actx, sad) != 0)
+			log_error("could not drop a SAD that no code holds");
+		page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE :
+		           MHD_HTTP_INTERNAL_SERVER_ERROR, r == INK_ERR_BUSY ? WEB_MSG_BUSY :
+		           WEB_MSG_INTERNAL, NULL);
+		goto out;
+	}
+	oauth_page_done(rq->srv->oauth, cookie);
+	{
+		char detail[128];
+		struct audit_event ev = {
+			.actor = rq->who.username, .role = "signer", .action = "oauth.consent",
+			.subject = req->cred, .result = AUDIT_SUCCESS, .request_id = rq->request_id,
+			.source = rq->source, .detail = detail,
+		};
+
+		snprintf(detail, sizeof(detail), "client %s; code issued; %zu hash(es)", req->client_id,
+		         req->n);
+		if (req_audit_event(rq, &ev) != 0) {
+			/* no code without its record */
+			if (auth_sad_drop(&rq->srv->actx, sad) != 0)
+			log_error("could not drop a SAD that no code holds");
+			page_error(pc, MHD_HTTP_INTERNAL_SERVER_ERROR, WEB_MSG_INTERNAL, NULL);
+			goto out;
+		}
+	}
+	reply_redirect(rq, loc, pc->origin);
+out:
+	explicit_bzero(sad, sizeof(sad));
+	explicit_bzero(code, sizeof(code));
+	if (loc != NULL) {
+		explicit_bzero(loc, strlen(loc));
+		free(loc);
+	}
+}
+
+void
+ep_oauth_authorize_post(struct srv_request *rq)
+{
+	struct oauth_request *req = NULL;
+	struct oauth_form f = { 0 };
+	struct page_ctx pc;
+	const char *cookie, *action, *step;
+	char *token = NULL, *loc = NULL;
+	bool has_req = false;
+	int r;
+
+	if (page_start(&pc, rq, NULL) != 0 || (req = calloc(1, sizeof(*req))) == NULL) {
+		reply_ink_err(rq, INK_ERR_ALLOC, NULL);
+		free(req);
+		return;
+	}
+	if (!req_media_is(rq, "application/x-www-form-urlencoded") ||
+	    oauth_form_parse((const char *)rq->body.data, rq->body.len, FORM_VALUE_MAX, &f) != 0) {
+		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST, "malformed form");
+		goto out;
+	}
+	pc.lang = web_lang(oauth_form_get(&f, "lang"), MHD_lookup_connection_value(rq->conn,
+	                   MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
+	cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, COOKIE_NAME);
+	pc.page = cookie;
+	r = oauth_page_post(rq->srv->oauth, cookie, oauth_form_get(&f, "csrf_token"), req, &has_req,
+	                    &token, pc.csrf);
+	if (r != 0 || !has_req) {
+		refuse_page(&pc, MHD_HTTP_FORBIDDEN, WEB_MSG_SESSION,
+		            r == INK_ERR_DENIED ? "CSRF token missing or wrong" :
+		            r != 0 ? "no page session (cookie missing or expired)" :
+		            "no authorization request pending");
+		goto out;
+	}
+	if (oauth_uri_origin(req->redirect_uri, pc.origin, sizeof(pc.origin)) != 0)
+		pc.origin[0] = '\0';
+	/* the signer of this page, as the session stands now */
+	if (token != NULL && (r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who)) != 0) {
+		memset(&rq->who, 0, sizeof(rq->who));
+		oauth_page_logout(rq->srv->oauth, cookie);
+		oauth_page_done(rq->srv->oauth, cookie);
+		refuse_page(&pc, MHD_HTTP_FORBIDDEN, WEB_MSG_SESSION, "the signer's session ended");
+		goto out;
+	}
+	action = oauth_form_get(&f, "action");
+	step = oauth_form_get(&f, "step");
+	if (action != NULL && strcmp(action, "cancel") == 0) {
+		oauth_page_done(rq->srv->oauth, cookie);
+		if (oauth_redirect_build(req->redirect_uri, "error", "access_denied", req->state, &loc) != 0) {
+			page_error(&pc, MHD_HTTP_INTERNAL_SERVER_ERROR, WEB_MSG_INTERNAL, NULL);
+			goto out;
+		}
+		{
+			char detail[96];
+			struct audit_event ev = {
+				.actor = rq->who.username[0] != '\0' ? rq->who.username : NULL,
+				.action = "oauth.consent", .subject = req->cred, .result = "access_denied",
+				.request_id = rq->request_id, .source = rq->source, .detail = detail,
+			};
+
+			snprintf(detail, sizeof(detail), "client %s; the signer cancelled", req->client_id);
+			if (req_audit_event(rq, &ev) != 0)
+				log_error("cannot audit a cancelled consent");
+		}
+		reply_redirect(rq, loc, pc.origin);
+		goto out;
+	}
+	if (token == NULL && step != NULL && strcmp(step, "login") == 0)
+		step_login(&pc, &f, req, cookie);
+	else if (token != NULL && step != NULL && strcmp(step, "consent") == 0)
+		step_consent(&pc, &f, req, cookie);
+	else
+		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST, "unexpected step");
+out:
+	secmem_free(token);
+	free(loc);
+	explicit_bzero(req, sizeof(*req));
+	free(req);
+	explicit_bzero(pc.csrf, sizeof(pc.csrf));
+	oauth_form_free(&f);
+}

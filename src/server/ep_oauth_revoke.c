@@ -1,0 +1,45 @@
+/* ep_oauth_revoke: POST /oauth2/revoke — RFC 7009: a client revokes its own access token; the
+ * SAD behind it is dropped in the SAM as well. */
+#include "server/server.h"
+
+#include <string.h>
+
+#include "audit/audit.h"
+#include "oauth/oauth.h"
+
+void
+ep_oauth_revoke(struct srv_request *rq)
+{
+	struct oauth_form f = { 0 };
+	struct store_oauth_client cl;
+	const char *token;
+	bool found = false;
+
+	if (srv_oauth_form(rq, "oauth.revoke", &f) != 0)
+		return;
+	if (srv_oauth_client_auth(rq, &f, "oauth.revoke", &cl) != 0)
+		goto out;
+	if ((token = oauth_form_get(&f, "token")) == NULL) {
+		srv_oauth_refuse(rq, "oauth.revoke", MHD_HTTP_BAD_REQUEST, "invalid_request",
+		             "token is required");
+		goto out;
+	}
+	oauth_token_revoke(rq->srv->oauth, token, cl.id, &found);
+	/* the SAD dies in the SAM too: nobody can spend it any more */
+	if (found && auth_sad_drop(&rq->srv->actx, token) != 0)
+		log_error("could not drop a revoked token's SAD");
+	{
+		struct audit_event ev = {
+			.action = "oauth.revoke", .subject = cl.id,
+			.result = found ? AUDIT_SUCCESS : "unknown token", .request_id = rq->request_id,
+			.source = rq->source,
+		};
+
+		if (req_audit_event(rq, &ev) != 0)
+			log_error("cannot audit a revocation");
+	}
+	/* RFC 7009 2.2: 200 whether or not the token was known */
+	reply_empty(rq, MHD_HTTP_OK);
+out:
+	oauth_form_free(&f);
+}

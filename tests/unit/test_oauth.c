@@ -1,0 +1,317 @@
+/* test_oauth: the OAuth module's rules without a server — the form parser, the hash lists,
+ * PKCE (RFC 7636 appendix B), redirect URI rules and exact matching, and the state machine of
+ * page sessions, codes and tokens (single use, replay revokes, CSRF in constant time). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oauth/oauth.h"
+
+static void
+test_form(void **state)
+{
+	struct oauth_form f;
+	char big[3000];
+
+	(void)state;
+	assert_int_equal(oauth_form_parse("a=1&b=x+y%21&c=&d", 17, 100, &f), 0);
+	assert_int_equal(f.n, 4);
+	assert_string_equal(oauth_form_get(&f, "a"), "1");
+	assert_string_equal(oauth_form_get(&f, "b"), "x y!");
+	assert_string_equal(oauth_form_get(&f, "c"), "");
+	assert_string_equal(oauth_form_get(&f, "d"), "");
+	assert_null(oauth_form_get(&f, "e"));
+	oauth_form_free(&f);
+	/* RFC 6749 3.1: no parameter twice; malformed escapes, NULs and long values refused */
+	assert_int_equal(oauth_form_parse("a=1&a=2", 7, 100, &f), INK_ERR_INVALID);
+	assert_int_equal(f.n, 0);
+	assert_int_equal(oauth_form_parse("a=%2", 4, 100, &f), INK_ERR_INVALID);
+	assert_int_equal(oauth_form_parse("a=%zz", 5, 100, &f), INK_ERR_INVALID);
+	assert_int_equal(oauth_form_parse("a=%00", 5, 100, &f), INK_ERR_INVALID);
+	assert_int_equal(oauth_form_parse("=x", 2, 100, &f), INK_ERR_INVALID);
+	assert_int_equal(oauth_form_parse("a=12345", 7, 4, &f), INK_ERR_INVALID);
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(oauth_form_parse(big, sizeof(big), 100, &f), INK_ERR_INVALID);
+	/* a length, not a C string: bytes after it are not read */
+	assert_int_equal(oauth_form_parse("a=1&b=2", 3, 100, &f), 0);
+	assert_int_equal(f.n, 1);
+	oauth_form_free(&f);
+	assert_int_equal(oauth_form_parse("&&", 2, 100, &f), 0);
+	assert_int_equal(f.n, 0);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(oauth_form_add(&f, "k", "v%20w", 10), 0);
+	assert_string_equal(oauth_form_get(&f, "k"), "v w");
+	assert_int_equal(oauth_form_add(&f, "k", "x", 10), INK_ERR_INVALID);
+	oauth_form_free(&f);
+}
+
+static void
+test_hashes(void **state)
+{
+	uint8_t h[3][OAUTH_HASH_MAX];
+	size_t lens[3], n = 9;
+
+	(void)state;
+	/* base64url without padding, as CSC v2 8.3.2 sends them, and standard base64 */
+	assert_int_equal(oauth_hashes_parse("AAEC,_-8", h, lens, 3, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(lens[0], 3);
+	assert_int_equal(h[0][2], 2);
+	assert_int_equal(lens[1], 2);
+	assert_int_equal(h[1][0], 0xff);
+	assert_int_equal(oauth_hashes_parse("AAEC,,AAEC", h, lens, 3, &n), INK_ERR_INVALID);
+	assert_int_equal(oauth_hashes_parse("AAEC,AAEC,AAEC,AAEC", h, lens, 3, &n), INK_ERR_INVALID);
+	assert_int_equal(oauth_hashes_parse("AA!C", h, lens, 3, &n), INK_ERR_INVALID);
+	assert_int_equal(oauth_hashes_parse("", h, lens, 3, &n), INK_ERR_INVALID);
+	assert_int_equal(oauth_hashes_parse(NULL, h, lens, 3, &n), INK_ERR_INVALID);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_pkce(void **state)
+{
+	(void)state;
+	/* RFC 7636 appendix B */
+	assert_true(oauth_pkce_verify("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+	                              "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
+	assert_false(oauth_pkce_verify("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+	                               "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj"));
+	assert_false(oauth_pkce_verify("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", "short"));
+	assert_false(oauth_pkce_verify("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", NULL));
+	assert_false(oauth_pkce_challenge_valid("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM"));
+	assert_false(oauth_pkce_challenge_valid("plain"));
+	assert_true(oauth_pkce_challenge_valid("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+}
+
+static void
+test_uris(void **state)
+{
+	struct store_oauth_client c;
+	char origin[128], *loc = NULL;
+
+	(void)state;
+	assert_null(oauth_uri_problem("https://desk.example/cb"));
+	assert_null(oauth_uri_problem("http://127.0.0.1:8080/cb"));
+	assert_null(oauth_uri_problem("http://[::1]/cb"));
+	assert_non_null(oauth_uri_problem("http://desk.example/cb"));
+	assert_non_null(oauth_uri_problem("https://desk.example/cb#x"));
+	assert_non_null(oauth_uri_problem("javascript:alert(1)"));
+	assert_non_null(oauth_uri_problem("https://desk.example/c b"));
+	assert_non_null(oauth_uri_problem("https:///cb"));
+	memset(&c, 0, sizeof(c));
+	strcpy(c.redirect_uris, "https://desk.example/cb\nhttp://127.0.0.1:9/x");
+	assert_true(oauth_redirect_registered(&c, "https://desk.example/cb"));
+	assert_true(oauth_redirect_registered(&c, "http://127.0.0.1:9/x"));
+	assert_false(oauth_redirect_registered(&c, "https://desk.example/cb?x=1"));
+	assert_false(oauth_redirect_registered(&c, "https://desk.example/c"));
+	assert_false(oauth_redirect_registered(&c, "https://desk.example/cb\nhttp://127.0.0.1:9/x"));
+	assert_false(oauth_redirect_registered(&c, NULL));
+	/* RFC 8252 7.3: a loopback URI registered without a port, any port */
+	strcpy(c.redirect_uris, "http://127.0.0.1/callback\nhttp://[::1]/cb");
+	assert_true(oauth_redirect_registered(&c, "http://127.0.0.1:53682/callback"));
+	assert_true(oauth_redirect_registered(&c, "http://[::1]:1/cb"));
+	assert_true(oauth_redirect_registered(&c, "http://127.0.0.1/callback"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1:/callback"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1:123456/callback"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1:80/callback/x"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1:80/callbac"));
+	assert_false(oauth_redirect_registered(&c, "http://127.0.0.1.evil:80/callback"));
+	assert_int_equal(oauth_uri_origin("http://127.0.0.1:9/x?y", origin, sizeof(origin)), 0);
+	assert_string_equal(origin, "http://127.0.0.1:9");
+	assert_int_equal(oauth_uri_origin("https://desk.example/cb", origin, sizeof(origin)), 0);
+	assert_string_equal(origin, "https://desk.example");
+	assert_int_equal(oauth_redirect_build("https://d.example/cb?a=1", "code", "x y", "s&t", &loc), 0);
+	assert_string_equal(loc, "https://d.example/cb?a=1&code=x%20y&state=s%26t");
+	free(loc);
+	assert_int_equal(oauth_redirect_build("https://d.example/cb", "error", "access_denied", "", &loc), 0);
+	assert_string_equal(loc, "https://d.example/cb?error=access_denied");
+	free(loc);
+}
+
+static const char verifier[] = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+static void
+request(struct oauth_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	memset(req->client_id, 'c', STORE_ID_LEN);
+	strcpy(req->redirect_uri, "https://desk.example/cb");
+	strcpy(req->challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+	strcpy(req->cred, "cred1");
+	req->n = 1;
+	req->hash_lens[0] = 32;
+}
+
+static void
+test_codes(void **state)
+{
+	struct oauth_state *s = NULL;
+	struct oauth_request req;
+	struct auth_principal who;
+	struct oauth_token_info info;
+	char sad[OAUTH_TOKEN_CHARS + 1], code[OAUTH_TOKEN_CHARS + 1], tok[OAUTH_TOKEN_CHARS + 1];
+	const char *why;
+	char client[STORE_ID_LEN + 1];
+	bool found;
+
+	(void)state;
+	request(&req);
+	memcpy(client, req.client_id, sizeof(client));
+	memset(&who, 0, sizeof(who));
+	strcpy(who.username, "alice");
+	assert_int_equal(oauth_state_new(&s), 0);
+	assert_int_equal(oauth_random_token(sad), 0);
+	assert_int_equal(oauth_code_issue(s, &req, &who, sad, ink_now() + 300, 60, code), 0);
+	/* another client, another redirect URI, a wrong verifier: each burns the code */
+	assert_int_equal(oauth_code_redeem(s, code, "d", req.redirect_uri, verifier, tok, &info, &why),
+	                 INK_ERR_AUTH);
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why),
+	                 INK_ERR_REPLAY);
+	assert_string_equal(why, "code spent by a failed attempt");
+	assert_int_equal(oauth_code_issue(s, &req, &who, sad, ink_now() + 300, 60, code), 0);
+	assert_int_equal(oauth_code_redeem(s, code, client, "https://desk.example/cb2", verifier, tok,
+	                                   &info, &why), INK_ERR_AUTH);
+	assert_int_equal(oauth_code_issue(s, &req, &who, sad, ink_now() + 300, 60, code), 0);
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, "x" "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjX",
+	                                   tok, &info, &why), INK_ERR_AUTH);
+	/* the right one: the token is the SAD */
+	assert_int_equal(oauth_code_issue(s, &req, &who, sad, ink_now() + 300, 60, code), 0);
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why), 0);
+	assert_string_equal(tok, sad);
+	assert_string_equal(info.who.username, "alice");
+	assert_string_equal(info.cred, "cred1");
+	assert_int_equal(oauth_token_find(s, tok, &info), 0);
+	/* a replay revokes it */
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why),
+	                 INK_ERR_REPLAY);
+	assert_int_equal(oauth_token_find(s, sad, &info), INK_ERR_AUTH);
+	/* unknown and malformed codes */
+	assert_int_equal(oauth_code_redeem(s, "nope", client, req.redirect_uri, verifier, tok, &info, &why),
+	                 INK_ERR_EXPIRED);
+	assert_int_equal(oauth_random_token(code), 0);
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why),
+	                 INK_ERR_EXPIRED);
+	/* an expired code */
+	assert_int_equal(oauth_random_token(sad), 0);
+	assert_int_equal(oauth_code_issue(s, &req, &who, sad, ink_now() + 300, 1, code), 0);
+	sleep(2);
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why),
+	                 INK_ERR_EXPIRED);
+	/* revocation by its own client only */
+	assert_int_equal(oauth_random_token(sad), 0);
+	assert_int_equal(oauth_code_issue(s, &req, &who, sad, ink_now() + 300, 60, code), 0);
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why), 0);
+	oauth_token_revoke(s, tok, "someone-else", &found);
+	assert_false(found);
+	assert_int_equal(oauth_token_find(s, tok, &info), 0);
+	oauth_token_revoke(s, tok, client, &found);
+	assert_true(found);
+	assert_int_equal(oauth_token_find(s, tok, &info), INK_ERR_AUTH);
+	oauth_state_free(s);
+}
+
+static void
+test_pages(void **state)
+{
+	struct oauth_state *s = NULL;
+	struct oauth_request req, got;
+	char cookie[OAUTH_TOKEN_CHARS + 1], csrf[OAUTH_TOKEN_CHARS + 1], csrf2[OAUTH_TOKEN_CHARS + 1];
+	char wrong[OAUTH_TOKEN_CHARS + 1], *token = NULL;
+	bool fresh, logged_in, has_req;
+
+	(void)state;
+	request(&req);
+	assert_int_equal(oauth_state_new(&s), 0);
+	assert_int_equal(oauth_page_open(s, NULL, &req, cookie, csrf, &fresh, &logged_in), 0);
+	assert_true(fresh);
+	assert_false(logged_in);
+	/* CSRF: missing, wrong; unknown cookie */
+	assert_int_equal(oauth_page_post(s, cookie, NULL, &got, &has_req, &token, csrf2), INK_ERR_DENIED);
+	memcpy(wrong, csrf, sizeof(wrong));
+	wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
+	assert_int_equal(oauth_page_post(s, cookie, wrong, &got, &has_req, &token, csrf2), INK_ERR_DENIED);
+	assert_int_equal(oauth_page_post(s, csrf, csrf, &got, &has_req, &token, csrf2), INK_ERR_AUTH);
+	assert_int_equal(oauth_page_post(s, cookie, csrf, &got, &has_req, &token, csrf2), 0);
+	assert_true(has_req);
+	assert_null(token);
+	assert_string_equal(got.cred, "cred1");
+	/* login: a new CSRF token, the old one spent */
+	assert_int_equal(oauth_page_login(s, cookie, "bearer-token-of-alice", csrf2), 0);
+	assert_string_not_equal(csrf, csrf2);
+	assert_int_equal(oauth_page_post(s, cookie, csrf, &got, &has_req, &token, wrong), INK_ERR_DENIED);
+	assert_int_equal(oauth_page_post(s, cookie, csrf2, &got, &has_req, &token, wrong), 0);
+	assert_string_equal(token, "bearer-token-of-alice");
+	secmem_free(token);
+	token = NULL;
+	oauth_page_done(s, cookie);
+	assert_int_equal(oauth_page_post(s, cookie, csrf2, &got, &has_req, &token, wrong), 0);
+	assert_false(has_req);
+	secmem_free(token);
+	token = NULL;
+	/* the same browser: the page session is found again, still logged in */
+	assert_int_equal(oauth_page_open(s, cookie, &req, wrong, csrf, &fresh, &logged_in), 0);
+	assert_false(fresh);
+	assert_true(logged_in);
+	oauth_page_logout(s, cookie);
+	assert_int_equal(oauth_page_open(s, cookie, &req, wrong, csrf, &fresh, &logged_in), 0);
+	assert_false(logged_in);
+	oauth_state_free(s);
+}
+
+/* Full of opened pages: an anonymous one makes room, never one a signer logged in through;
+ * pushed requests serve once, for their own client only. */
+static void
+test_limits(void **state)
+{
+	struct oauth_state *s = NULL;
+	struct oauth_request req, got;
+	char first[OAUTH_TOKEN_CHARS + 1], cookie[OAUTH_TOKEN_CHARS + 1], csrf[OAUTH_TOKEN_CHARS + 1];
+	char handle[OAUTH_TOKEN_CHARS + 1], uri[128];
+	bool fresh, logged_in;
+	size_t i;
+
+	(void)state;
+	request(&req);
+	assert_int_equal(oauth_state_new(&s), 0);
+	assert_int_equal(oauth_page_open(s, NULL, &req, first, csrf, &fresh, &logged_in), 0);
+	assert_int_equal(oauth_page_login(s, first, "bearer-token-of-alice", csrf), 0);
+	for (i = 0; i < 5000; i++)
+		assert_int_equal(oauth_page_open(s, NULL, &req, cookie, csrf, &fresh, &logged_in), 0);
+	assert_int_equal(oauth_page_open(s, first, &req, cookie, csrf, &fresh, &logged_in), 0);
+	assert_false(fresh);
+	assert_true(logged_in);
+	/* RFC 9126 */
+	assert_int_equal(oauth_par_push(s, &req, handle), 0);
+	snprintf(uri, sizeof(uri), OAUTH_PAR_URN "%s", handle);
+	assert_int_equal(oauth_par_take(s, uri, "another-client", &got), INK_ERR_EXPIRED);
+	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), INK_ERR_EXPIRED);
+	assert_int_equal(oauth_par_push(s, &req, handle), 0);
+	snprintf(uri, sizeof(uri), OAUTH_PAR_URN "%s", handle);
+	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), 0);
+	assert_string_equal(got.cred, "cred1");
+	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), INK_ERR_EXPIRED);
+	assert_int_equal(oauth_par_take(s, handle, req.client_id, &got), INK_ERR_EXPIRED);
+	oauth_state_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_form),
+		cmocka_unit_test(test_hashes),
+		cmocka_unit_test(test_pkce),
+		cmocka_unit_test(test_uris),
+		cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_pages),
+		cmocka_unit_test(test_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
