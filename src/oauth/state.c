@@ -247,6 +247,10 @@ oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_re
 		s->pages = p;
 		s->npages++;
 		*fresh = true;
+	} else if ((r = oauth_random_token(p->csrf)) != 0) {
+		/* Another request replaces the pending one: a form of a page showing the old one
+		 * (its hashes, its client) must not answer the new one. */
+		goto out;
 	}
 	p->expires = ink_now() + OAUTH_PAGE_TTL;
 	memcpy(&p->req, req, sizeof(*req));

@@ -258,6 +258,13 @@ test_pages(void **state)
 	assert_int_equal(oauth_page_open(s, cookie, &req, wrong, csrf, &fresh, &logged_in), 0);
 	assert_false(fresh);
 	assert_true(logged_in);
+	/* a new request in the same page session: the form of the page showing the old one is
+	 * refused (it must not answer a request the signer did not see) */
+	assert_string_not_equal(csrf, csrf2);
+	assert_int_equal(oauth_page_post(s, cookie, csrf2, &got, &has_req, &token, wrong), INK_ERR_DENIED);
+	assert_int_equal(oauth_page_post(s, cookie, csrf, &got, &has_req, &token, wrong), 0);
+	secmem_free(token);
+	token = NULL;
 	oauth_page_logout(s, cookie);
 	assert_int_equal(oauth_page_open(s, cookie, &req, wrong, csrf, &fresh, &logged_in), 0);
 	assert_false(logged_in);

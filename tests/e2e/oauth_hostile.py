@@ -1,0 +1,280 @@
+#!/usr/bin/python3
+"""oauth_hostile: plays hostile OAuth clients and a web attacker against the signer's page, over
+plain HTTP (no browser), for t_oauth_hostile.sh. Prints "ok ..." lines; exits 1 with
+"FAIL ..." on the first attack that gets through.
+
+Usage: oauth_hostile.py CONFIG.json  (written by t_oauth_hostile.sh)."""
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+import ssl
+import urllib.error
+import urllib.request
+
+CFG = json.load(open(sys.argv[1]))
+T = CFG["tmp"]
+URL = CFG["url"]
+CA = CFG["cacert"]
+SHA256 = "2.16.840.1.101.3.4.2.1"
+SHA3_256 = "2.16.840.1.101.3.4.2.8"
+RSA = "1.2.840.113549.1.1.1"
+
+
+def fail(msg):
+    print("FAIL " + msg, flush=True)
+    sys.exit(1)
+
+
+def ok(msg):
+    print("ok " + msg, flush=True)
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def otp_next(user):
+    """The code of the earliest step after the last one used (lib.sh's record, $T/otp/USER)."""
+    secret = open(f"{T}/users/{user}.secret").read().strip()
+    path = f"{T}/otp/{user}"
+    last = int(open(path).read().strip()) if os.path.exists(path) else 0
+    while True:
+        now = int(time.time())
+        cur, remain = now // 30, 30 - now % 30
+        step = last + 1
+        if step < cur:
+            step = cur - 1 if remain > 4 else cur
+        if step <= cur + 1:
+            break
+        time.sleep((step - 1) * 30 - now + 1)
+    with open(path, "w") as f:
+        f.write(f"{step}\n")
+    s = secret + "=" * (-len(secret) % 8)
+    return subprocess.check_output(["oathtool", "--totp", "-b", s, "-N", f"@{step * 30}"],
+                                   text=True).strip()
+
+
+CTX = ssl.create_default_context(cafile=CA)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a, **k):
+        return None
+
+
+OPENER = urllib.request.build_opener(urllib.request.HTTPSHandler(context=CTX), NoRedirect())
+
+
+class Resp:
+    def __init__(self, status, headers, body):
+        self.status_code, self.headers, self.text = status, headers, body.decode(errors="replace")
+
+    def json(self):
+        return json.loads(self.text)
+
+
+def http(method, url, data=None, headers=None, json_body=None):
+    h = dict(headers or {})
+    if json_body is not None:
+        data = json.dumps(json_body).encode()
+        h["Content-Type"] = "application/json"
+    elif data is not None:
+        data = urllib.parse.urlencode(data).encode()
+        h["Content-Type"] = "application/x-www-form-urlencoded"
+    req = urllib.request.Request(url, data=data, headers=h, method=method)
+    try:
+        with OPENER.open(req, timeout=60) as r:
+            return Resp(r.status, r.headers, r.read())
+    except urllib.error.HTTPError as e:
+        return Resp(e.code, e.headers, e.read())
+
+
+def client_auth(c):
+    return {"Authorization": "Basic " + base64.b64encode(f"{c['id']}:{c['secret']}".encode()).decode()}
+
+
+class Flow:
+    """One credential-scope authorization request of client c."""
+
+    def __init__(self, c, cred, hashes, oid=SHA256, extra=None):
+        self.c = c
+        self.verifier = b64u(secrets.token_bytes(48))
+        self.challenge = b64u(hashlib.sha256(self.verifier.encode()).digest())
+        self.state = b64u(secrets.token_bytes(12))
+        self.hashes = hashes
+        self.params = {"response_type": "code", "client_id": c["id"], "redirect_uri": c["cb"],
+                       "scope": "credential", "credentialID": cred,
+                       "numSignatures": str(len(hashes)), "hashes": ",".join(b64u(h) for h in hashes),
+                       "hashAlgorithmOID": oid, "state": self.state,
+                       "code_challenge": self.challenge, "code_challenge_method": "S256"}
+        self.params.update(extra or {})
+
+    def url(self):
+        return URL + "/oauth2/authorize?" + urllib.parse.urlencode(self.params)
+
+    def exchange(self, code, verifier=None, c=None):
+        c = c or self.c
+        return http("POST", URL + "/oauth2/token", headers=client_auth(c), data={
+            "grant_type": "authorization_code", "code": code, "redirect_uri": c["cb"],
+            "code_verifier": verifier or self.verifier})
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([A-Za-z0-9_-]{43})"')
+
+
+def csrf_of(html):
+    m = CSRF_RE.search(html)
+    if m is None:
+        fail("no CSRF token on the page: " + html[:300])
+    return m.group(1)
+
+
+class Browser:
+    """The signer's browser: one cookie jar."""
+
+    def __init__(self):
+        self.cookies = {}
+
+    def _send(self, method, url, form=None):
+        h = {}
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        r = http(method, url, data=form, headers=h)
+        for sc in r.headers.get_all("Set-Cookie") or []:
+            k, _, v = sc.split(";")[0].partition("=")
+            self.cookies[k.strip()] = v.strip()
+        return r
+
+    def get(self, url):
+        return self._send("GET", url)
+
+    def post(self, form):
+        return self._send("POST", URL + "/oauth2/authorize", form)
+
+    def login(self, flow, user, pw):
+        r = self.get(flow.url())
+        if r.status_code != 200:
+            fail(f"authorize GET: {r.status_code} {r.text[:300]}")
+        r = self.post({"csrf_token": csrf_of(r.text), "step": "login", "action": "login",
+                       "username": user, "password": pw, "otp": otp_next(user)})
+        if r.status_code != 200 or 'id="hashes"' not in r.text:
+            fail(f"login on the page: {r.status_code} {r.text[:300]}")
+        return r
+
+    def consent(self, csrf, pin, otp):
+        return self.post({"csrf_token": csrf, "step": "consent", "action": "allow", "pin": pin,
+                          "otp": otp})
+
+
+def code_from(r, c):
+    loc = r.headers.get("Location", "")
+    if r.status_code != 303 or not loc.startswith(c["cb"] + "?"):
+        return None
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query)).get("code")
+
+
+def sign(token, cred, hashes, oid=SHA256, algo=RSA, v="v2"):
+    body = {"credentialID": cred, "signAlgo": algo,
+            ("hashes" if v == "v2" else "hash"): [base64.b64encode(h).decode() for h in hashes]}
+    body["hashAlgorithmOID" if v == "v2" else "hashAlgo"] = oid
+    return http("POST", URL + f"/csc/{v}/signatures/signHash", json_body=body,
+                headers={"Authorization": "Bearer " + token})
+
+
+A, B = CFG["client_a"], CFG["client_b"]
+USER, PW, PIN, CRED = CFG["user"], CFG["password"], CFG["pin"], CFG["cred"]
+
+
+def full_flow(flow):
+    """Login and consent in a fresh browser: the code."""
+    br = Browser()
+    page = br.login(flow, USER, PW)
+    r = br.consent(csrf_of(page.text), PIN, otp_next(USER))
+    code = code_from(r, flow.c)
+    if code is None:
+        fail(f"consent: {r.status_code} {r.headers.get('Location')} {r.text[:300]}")
+    return code
+
+
+def attack_swap():
+    """A same-site page (or any request carrying the page cookie) opens another authorization
+    request in the signer's page session while the consent page of the first is on screen: the
+    signer's PIN and OTP, typed under hashes H_A for client A, must not authorize anything else."""
+    ha = [hashlib.sha256(b"what the signer reads").digest()]
+    hb = [hashlib.sha256(b"what the attacker wants signed").digest()]
+    br = Browser()
+    page_a = br.login(Flow(A, CRED, ha), USER, PW)
+    shown_csrf = csrf_of(page_a.text)
+    if b64u(ha[0]) not in page_a.text.replace("=", "") and base64.b64encode(ha[0]).decode() not in page_a.text:
+        fail("the consent page does not show H_A")
+    # the attacker's request, sent with the signer's cookie (e.g. <img src> from a same-site page)
+    fb = Flow(B, CRED, hb)
+    br.get(fb.url())
+    r = br.consent(shown_csrf, PIN, otp_next(USER))
+    if r.status_code == 303 and code_from(r, B) is not None:
+        fail("the consent given on the page showing H_A for client A authorized H_B for client B "
+             "(the pending request was swapped under the displayed page)")
+    if r.status_code != 403:
+        fail(f"consent after a swapped request: {r.status_code} {r.text[:200]}")
+    ok("a request swapped in under a displayed consent page: the form of the page the signer "
+       "read is refused (403), no code for the other client")
+
+
+def attack_otp_replay_login_consent():
+    """The OTP used for the page's login is not good again for the consent (one OTP per step)."""
+    br = Browser()
+    h = [hashlib.sha256(b"otp replay").digest()]
+    flow = Flow(A, CRED, h)
+    r = br.get(flow.url())
+    otp = otp_next(USER)
+    r = br.post({"csrf_token": csrf_of(r.text), "step": "login", "action": "login",
+                 "username": USER, "password": PW, "otp": otp})
+    if r.status_code != 200:
+        fail(f"login: {r.status_code}")
+    r = br.consent(csrf_of(r.text), PIN, otp)
+    if r.status_code == 303:
+        fail("the login's OTP authorized the consent too")
+    ok(f"the login's OTP replayed on the consent page is refused ({r.status_code})")
+
+
+def attack_hash_algorithm():
+    """The page shows SHA-256; the token must not sign the same bytes as another digest."""
+    h = [hashlib.sha256(b"algorithm binding").digest()]
+    flow = Flow(A, CRED, h, oid=SHA256)
+    code = full_flow(flow)
+    r = flow.exchange(code)
+    if r.status_code != 200:
+        fail(f"token: {r.status_code} {r.text}")
+    tok = r.json()["access_token"]
+    for v in ("v2", "v1"):
+        s = sign(tok, CRED, h, oid=SHA3_256, v=v)
+        if s.status_code == 200:
+            fail(f"an access token for SHA-256 (as the page showed) signed the hash as SHA3-256 ({v})")
+    s = sign(tok, CRED, h, oid=SHA256)
+    if s.status_code != 200:
+        fail(f"the token does not sign what it was issued for: {s.status_code} {s.text}")
+    ok("a token issued for SHA-256 hashes (as shown) cannot sign them as SHA3-256 on v1 or v2; "
+       "it signs them as SHA-256")
+
+
+def main():
+    what = sys.argv[2:] or ["swap", "otp", "alg"]
+    if "swap" in what:
+        attack_swap()
+    if "otp" in what:
+        attack_otp_replay_login_consent()
+    if "alg" in what:
+        attack_hash_algorithm()
+
+
+main()
