@@ -124,9 +124,12 @@ int oauth_state_new(struct oauth_state **out) INK_WUR;
 void oauth_state_free(struct oauth_state *s);
 
 /* Opens the page session of cookie (when it is live) or a new one (cookie NULL or unknown:
- * *fresh, cookie_out its new value), keeping req as its pending request and handing out its
- * CSRF token; *logged_in when a signer already logged in through it. */
-int oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_request *req,
+ * *fresh, cookie_out its new value; opened from address source, which keeps at most a few
+ * not logged in), keeping req as its pending request and handing out its CSRF token (a new
+ * one whenever req replaces a pending request); *logged_in when a signer already logged in
+ * through it. */
+int oauth_page_open(struct oauth_state *s, const char *cookie, const char *source,
+                    const struct oauth_request *req,
                     char cookie_out[static OAUTH_TOKEN_CHARS + 1],
                     char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh, bool *logged_in) INK_WUR;
 /* A POST of the page: the cookie's session and its CSRF token (constant time). *req gets the

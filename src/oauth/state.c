@@ -15,12 +15,16 @@
 #define CODES_MAX 4096
 #define TOKENS_MAX 16384
 #define PARS_MAX 1024
+/* Page sessions nobody logged in through yet, per source address: past it the source's own
+ * oldest one makes room, so one address cannot push out other signers' pages. */
+#define PAGES_PER_SOURCE 64
 
 struct page {
 	uint8_t id_hash[32];
 	char csrf[OAUTH_TOKEN_CHARS + 1];
 	int64_t expires;
 	char *token;                   /* secmem: the signer's bearer token, after login */
+	char source[64];               /* the address that opened it */
 	bool has_req;
 	struct oauth_request req;
 	struct page *next;
@@ -195,15 +199,30 @@ page_find(struct oauth_state *s, const char *cookie)
 	return NULL;
 }
 
-/* Full: the page session closest to its end that nobody logged in through makes room (a flood
- * of opened pages pushes out only other unused ones, never a signer's login). Holding mu. */
+/* The page sessions nobody logged in through that source opened. Holding mu. */
+static size_t
+anonymous_from(struct oauth_state *s, const char *source)
+{
+	struct page *p;
+	size_t n = 0;
+
+	for (p = s->pages; p != NULL; p = p->next)
+		if (p->token == NULL && strcmp(p->source, source) == 0)
+			n++;
+	return n;
+}
+
+/* Full: the page session closest to its end that nobody logged in through (of source, when not
+ * NULL) makes room (a flood of opened pages pushes out only other unused ones, never a signer's
+ * login). Holding mu. */
 static bool
-evict_anonymous(struct oauth_state *s)
+evict_anonymous(struct oauth_state *s, const char *source)
 {
 	struct page **pp, **victim = NULL;
 
 	for (pp = &s->pages; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->token == NULL && (victim == NULL || (*pp)->expires < (*victim)->expires))
+		if ((*pp)->token == NULL && (source == NULL || strcmp((*pp)->source, source) == 0) &&
+		    (victim == NULL || (*pp)->expires <= (*victim)->expires))
 			victim = pp;
 	if (victim == NULL)
 		return false;
@@ -218,7 +237,8 @@ evict_anonymous(struct oauth_state *s)
 }
 
 int
-oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_request *req,
+oauth_page_open(struct oauth_state *s, const char *cookie, const char *source,
+                const struct oauth_request *req,
                 char cookie_out[static OAUTH_TOKEN_CHARS + 1],
                 char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh, bool *logged_in)
 {
@@ -230,7 +250,11 @@ oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_re
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
 	if ((p = page_find(s, cookie)) == NULL) {
-		if (s->npages >= PAGES_MAX && !evict_anonymous(s)) {
+		if (source == NULL)
+			source = "";
+		if (anonymous_from(s, source) >= PAGES_PER_SOURCE)
+			(void)evict_anonymous(s, source);
+		else if (s->npages >= PAGES_MAX && !evict_anonymous(s, NULL)) {
 			r = INK_ERR_BUSY;
 			goto out;
 		}
@@ -243,6 +267,7 @@ oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_re
 			page_free(p);
 			goto out;
 		}
+		snprintf(p->source, sizeof(p->source), "%s", source);
 		p->next = s->pages;
 		s->pages = p;
 		s->npages++;

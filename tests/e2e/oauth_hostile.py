@@ -39,6 +39,13 @@ def ok(msg):
     print("ok " + msg, flush=True)
 
 
+def secret(v):
+    """Codes, verifiers, tokens, cookies: the shell checks that no log or database holds one."""
+    with open(f"{T}/oauth.secrets", "a") as f:
+        f.write(v + "\n")
+    return v
+
+
 def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
@@ -108,7 +115,7 @@ class Flow:
 
     def __init__(self, c, cred, hashes, oid=SHA256, extra=None):
         self.c = c
-        self.verifier = b64u(secrets.token_bytes(48))
+        self.verifier = secret(b64u(secrets.token_bytes(48)))
         self.challenge = b64u(hashlib.sha256(self.verifier.encode()).digest())
         self.state = b64u(secrets.token_bytes(12))
         self.hashes = hashes
@@ -152,7 +159,7 @@ class Browser:
         r = http(method, url, data=form, headers=h)
         for sc in r.headers.get_all("Set-Cookie") or []:
             k, _, v = sc.split(";")[0].partition("=")
-            self.cookies[k.strip()] = v.strip()
+            self.cookies[k.strip()] = secret(v.strip())
         return r
 
     def get(self, url):
@@ -180,7 +187,8 @@ def code_from(r, c):
     loc = r.headers.get("Location", "")
     if r.status_code != 303 or not loc.startswith(c["cb"] + "?"):
         return None
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query)).get("code")
+    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query)).get("code")
+    return secret(code) if code else None
 
 
 def sign(token, cred, hashes, oid=SHA256, algo=RSA, v="v2"):
@@ -255,7 +263,7 @@ def attack_hash_algorithm():
     r = flow.exchange(code)
     if r.status_code != 200:
         fail(f"token: {r.status_code} {r.text}")
-    tok = r.json()["access_token"]
+    tok = secret(r.json()["access_token"])
     for v in ("v2", "v1"):
         s = sign(tok, CRED, h, oid=SHA3_256, v=v)
         if s.status_code == 200:
@@ -267,8 +275,68 @@ def attack_hash_algorithm():
        "it signs them as SHA-256")
 
 
+def attack_xss():
+    """A client registered with markup in its name, markup in every reflected parameter."""
+    x = CFG["client_x"]
+    evil = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
+    h = [hashlib.sha256(b"xss").digest()]
+    flow = Flow(x, CRED + evil, h, extra={"description": evil, "state": evil, "lang": evil,
+                                          "clientData": evil})
+    br = Browser()
+    for url in (flow.url(), Flow(x, CRED, h, extra={"description": evil, "state": evil}).url()):
+        r = br.get(url)
+        for bad in ("<script", "<img", "onerror=alert(2)>", "\"'>"):
+            if bad in r.text:
+                fail(f"the page reflects {bad!r} unescaped: {r.status_code} {r.text[:400]}")
+    ok("markup in a client's name, credentialID, description, state, lang and clientData is "
+       "escaped on the pages")
+
+
+def attack_flood():
+    """Anyone on the network opens page sessions by the thousand from one address: a signer's
+    page opened from another address (not logged in yet) must survive it."""
+    import http.client
+    h = [hashlib.sha256(b"flood").digest()]
+    victim = Browser()
+    r = victim.get(Flow(A, CRED, h).url())
+    csrf = csrf_of(r.text)
+    time.sleep(1.1)  # the signer's page is the oldest one
+    u = urllib.parse.urlsplit(URL)
+    path = "/oauth2/authorize?" + urllib.parse.urlsplit(Flow(A, CRED, h).url()).query
+    conn, n, t0, stats = None, 0, time.time(), {}
+    while n < CFG.get("flood", 4200):
+        if conn is None:
+            conn = http.client.HTTPSConnection(u.hostname, u.port, context=CTX, timeout=30,
+                                               source_address=("127.0.0.2", 0))
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            resp.read()
+            n += 1
+            stats[resp.status] = stats.get(resp.status, 0) + 1
+            if resp.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = None
+        except (http.client.HTTPException, OSError):
+            conn.close()
+            conn = None
+    r = victim.post({"csrf_token": csrf, "step": "login", "action": "login", "username": USER,
+                     "password": PW, "otp": otp_next(USER)})
+    if r.status_code != 200 or 'id="hashes"' not in r.text:
+        fail(f"after {n} pages opened from another address, the signer's page is gone: "
+             f"{r.status_code} {r.text[:300]}")
+    if stats.get(200, 0) < n:
+        fail(f"the flood was not served as the test expects: {stats}")
+    ok(f"{n} page sessions opened from one address ({time.time() - t0:.0f} s) do not push out "
+       "a signer's page opened from another")
+
+
 def main():
-    what = sys.argv[2:] or ["swap", "otp", "alg"]
+    what = sys.argv[2:] or ["xss", "swap", "otp", "alg", "flood"]
+    if "xss" in what:
+        attack_xss()
+    if "flood" in what:
+        attack_flood()
     if "swap" in what:
         attack_swap()
     if "otp" in what:

@@ -27,15 +27,18 @@ client() { # NAME URI: prints {id, secret, cb}
 }
 CA_JSON=$(client "Contract Desk" "http://127.0.0.1:$CBPORT/a")
 CB_JSON=$(client "Other Desk" "http://127.0.0.1:$CBPORT/b")
+CX_JSON=$(client "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>" "http://127.0.0.1:$CBPORT/x")
 
-jq -n --arg tmp "$T" --arg url "$URL" --arg cacert "$CACERT" --argjson a "$CA_JSON" --argjson b "$CB_JSON" \
+jq -n --arg tmp "$T" --arg url "$URL" --arg cacert "$CACERT" --argjson a "$CA_JSON" --argjson b "$CB_JSON" --argjson x "$CX_JSON" \
 	--arg user alice --arg pw "$(pw_of alice)" --arg cred "$KR" --arg pin "$PIN" \
-	'{tmp: $tmp, url: $url, cacert: $cacert, client_a: $a, client_b: $b, user: $user, password: $pw,
+	'{tmp: $tmp, url: $url, cacert: $cacert, client_a: $a, client_b: $b, client_x: $x, user: $user, password: $pw,
 	  cred: $cred, pin: $pin}' >"$T/hostile.json"
 chmod 600 "$T/hostile.json"
 timeout 500 "$PY" "$INKAN_SRC/tests/e2e/oauth_hostile.py" "$T/hostile.json" ${OAUTH_HOSTILE_ONLY:-} >"$T/hostile.out" 2>"$T/hostile.err" ||
 	{ cat "$T/hostile.out" >&2; tail -n 20 "$T/hostile.err" >&2; fail "an attack on the OAuth flow got through"; }
 sed 's/^/  hostile: /' "$T/hostile.out" >&2
 
+# every code, code_verifier, access token and page cookie the attacks saw: in no log or database
+cat "$T/oauth.secrets" >>"$SECRETS"
 check_no_secrets_in_dbs
 finish
