@@ -28,6 +28,7 @@ CA = CFG["cacert"]
 SHA256 = "2.16.840.1.101.3.4.2.1"
 SHA3_256 = "2.16.840.1.101.3.4.2.8"
 RSA = "1.2.840.113549.1.1.1"
+PSS = "1.2.840.113549.1.1.10"
 
 
 def fail(msg):
@@ -265,13 +266,16 @@ def attack_hash_algorithm():
         fail(f"token: {r.status_code} {r.text}")
     tok = secret(r.json()["access_token"])
     for v in ("v2", "v1"):
-        s = sign(tok, CRED, h, oid=SHA3_256, v=v)
-        if s.status_code == 200:
-            fail(f"an access token for SHA-256 (as the page showed) signed the hash as SHA3-256 ({v})")
+        for algo in (RSA, PSS):
+            s = sign(tok, CRED, h, oid=SHA3_256, algo=algo, v=v)
+            if s.status_code == 200:
+                fail(f"an access token for SHA-256 (as the page showed) signed the hash as "
+                     f"SHA3-256 ({v}, signAlgo {algo})")
     s = sign(tok, CRED, h, oid=SHA256)
     if s.status_code != 200:
         fail(f"the token does not sign what it was issued for: {s.status_code} {s.text}")
-    ok("a token issued for SHA-256 hashes (as shown) cannot sign them as SHA3-256 on v1 or v2; "
+    ok("a token issued for SHA-256 hashes (as shown) cannot sign them as SHA3-256 (PKCS#1 or PSS) "
+       "on v1 or v2; "
        "it signs them as SHA-256")
 
 
