@@ -335,10 +335,129 @@ def attack_flood():
        "a signer's page opened from another")
 
 
+def attack_redirects():
+    """A sloppy or malicious client's redirect_uri tricks: an error page, never a redirect; a
+    checked redirect carries state percent-encoded (no header or parameter injection)."""
+    h = [hashlib.sha256(b"redirects").digest()]
+    cb = A["cb"]
+    u = urllib.parse.urlsplit(cb)
+    tricks = [cb + "/", cb[:-1], cb + "x", cb.upper(), cb.replace("http://", "HTTP://"),
+              cb + "?x=1", cb + "#f", cb + "%2F", f"http://evil@{u.netloc}{u.path}",
+              f"http://{u.netloc}@evil.example{u.path}", f"http://127.0.0.1:{u.port + 1}{u.path}",
+              f"http://localhost:{u.port}{u.path}", f"http://[::1]:{u.port}{u.path}",
+              cb.replace("/a", "/%61"), "https" + cb[4:], B["cb"], cb + "\r\nX-Evil: 1", ""]
+    br = Browser()
+    for t in tricks:
+        f = Flow(A, CRED, h)
+        f.params["redirect_uri"] = t
+        r = br.get(f.url())
+        if r.status_code != 400 or r.headers.get("Location"):
+            fail(f"redirect_uri {t!r}: {r.status_code} Location {r.headers.get('Location')}")
+    # a second redirect_uri parameter
+    r = br.get(Flow(A, CRED, h).url() + "&redirect_uri=" + urllib.parse.quote(B["cb"]))
+    if r.status_code != 400 or r.headers.get("Location"):
+        fail(f"two redirect_uri parameters: {r.status_code} {r.headers.get('Location')}")
+    # errors after the checks go back to the registered URI only, state encoded
+    evil_state = "x\r\nSet-Cookie: a=b&code=forged#frag"
+    for extra in ({"code_challenge_method": "plain"}, {"code_challenge_method": None},
+                  {"code_challenge": "short"}, {"code_challenge": None}, {"numSignatures": "2"},
+                  {"scope": "service"}, {"response_type": "token"}):
+        f = Flow(A, CRED, h, extra={"state": evil_state})
+        for k, v in extra.items():
+            if v is None:
+                del f.params[k]
+            else:
+                f.params[k] = v
+        r = br.get(f.url())
+        loc = r.headers.get("Location", "")
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+        if r.status_code != 303 or not loc.startswith(cb + "?") or "code" in q or \
+                q.get("state") != evil_state or "\r" in loc or "\n" in loc or "#" in loc or \
+                r.headers.get("Set-Cookie", "").startswith("a="):
+            fail(f"{extra}: {r.status_code} Location {loc!r}")
+    ok(f"{len(tricks) + 1} redirect_uri tricks (prefix, suffix, case, slash, userinfo, port, host, "
+       "fragment, encoding, query, CRLF, the other client's, a second parameter): error page, no "
+       "redirect; PKCE plain/missing/short and other bad requests go back with error and the "
+       "state percent-encoded (no CRLF, no injected code)")
+
+
+def attack_codes_and_token():
+    """One code: client B, and client A twice, redeem it at the same moment: exactly one wins,
+    and it is A. The token then works only on signHash, for its hashes, until revoked."""
+    h = [hashlib.sha256(b"code race").digest(), hashlib.sha256(b"code race 2").digest()]
+    flow = Flow(A, CRED, h)
+    code = full_flow(flow)
+    results = {}
+    go = threading.Barrier(4)
+
+    def redeem(name, c, verifier):
+        go.wait()
+        results[name] = flow.exchange(code, verifier=verifier, c=c)
+
+    ts = [threading.Thread(target=redeem, args=a) for a in
+          (("b", B, flow.verifier), ("a1", A, flow.verifier), ("a2", A, flow.verifier),
+           ("plain", A, flow.challenge))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    won = [k for k, r in results.items() if r.status_code == 200]
+    if len(won) > 1 or (won and won[0] not in ("a1", "a2")):
+        fail(f"one code redeemed by {won}: {[(k, r.status_code, r.text[:80]) for k, r in results.items()]}")
+    # whoever came second revoked it (RFC 6749 4.1.2), or B/plain spent it: no live token now
+    for k in won:
+        tok = secret(results[k].json()["access_token"])
+        if sign(tok, CRED, h[:1], algo="1.2.840.113549.1.1.11").status_code == 200:
+            fail("a token of a code redeemed concurrently several times still signs")
+    ok(f"one code redeemed at once by client B, client A twice and a PKCE 'plain' verifier: "
+       f"{len(won)} winner(s) ({won}), never B; the token of a code tried twice is dead")
+
+    # a fresh token: other endpoints, other hashes, more than its count, after revocation
+    flow = Flow(A, CRED, h)
+    r = flow.exchange(full_flow(flow))
+    tok = secret(r.json()["access_token"])
+    for method, path, body in (("POST", "/csc/v2/credentials/list", {}),
+                               ("POST", "/csc/v2/credentials/info", {"credentialID": CRED}),
+                               ("POST", "/csc/v2/credentials/authorize", {"credentialID": CRED}),
+                               ("POST", "/csc/v2/auth/revoke", {}),
+                               ("POST", "/csc/v2/signatures/timestamp", {"hash": b64u(h[0]), "hashAlgo": SHA256}),
+                               ("GET", "/api/v1/me", None), ("GET", "/api/v1/keys", None),
+                               ("POST", "/api/v1/keys", {"pin": PIN, "algorithm": "P-256"})):
+        r = http(method, URL + path, json_body=body, headers={"Authorization": "Bearer " + tok})
+        if r.status_code != 401:
+            fail(f"the OAuth access token as a bearer token on {method} {path}: {r.status_code} {r.text[:200]}")
+    pk = "1.2.840.113549.1.1.11"
+    other = hashlib.sha256(b"not consented").digest()
+    for bad in ([other], [h[0], h[0]], h + [h[0]]):
+        if sign(tok, CRED, bad, algo=pk).status_code == 200:
+            fail("the token signed other hashes or more than consented")
+    if sign(tok, CRED, h[:1], algo=pk, v="v1").status_code != 200:
+        fail("the token does not sign a consented hash on v1")
+    if sign(tok, CRED, h[:1], algo=pk).status_code == 200:
+        fail("the token signed one hash twice")
+    r = http("POST", URL + "/oauth2/revoke", headers=client_auth(B), data={"token": tok})
+    if sign(tok, CRED, h[1:], algo=pk).status_code != 200:
+        fail("client B revoked client A's token")
+    ok("the access token is no bearer token elsewhere (credentials/list, info, authorize, "
+       "auth/revoke, timestamp, /api/v1/me, keys): 401; it signs no other hash, no hash "
+       "twice, nothing beyond its count (v1 and v2); client B cannot revoke it")
+    h3 = [hashlib.sha256(b"revoked").digest()]
+    flow = Flow(A, CRED, h3)
+    tok = secret(flow.exchange(full_flow(flow)).json()["access_token"])
+    r = http("POST", URL + "/oauth2/revoke", headers=client_auth(A), data={"token": tok})
+    if r.status_code != 200 or sign(tok, CRED, h3, algo=pk).status_code == 200:
+        fail("a revoked token still signs")
+    ok("a revoked token signs nothing")
+
+
 def main():
-    what = sys.argv[2:] or ["xss", "swap", "otp", "alg", "flood"]
+    what = sys.argv[2:] or ["xss", "redirects", "swap", "otp", "alg", "codes", "flood"]
     if "xss" in what:
         attack_xss()
+    if "redirects" in what:
+        attack_redirects()
+    if "codes" in what:
+        attack_codes_and_token()
     if "flood" in what:
         attack_flood()
     if "swap" in what:
