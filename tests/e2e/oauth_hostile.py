@@ -450,8 +450,23 @@ def attack_codes_and_token():
     ok("a revoked token signs nothing")
 
 
+def attack_removed_client():
+    """A security officer removes client A on another inkand node (the store is shared; the
+    codes and tokens are in each node's memory): A's live token must stop signing here too."""
+    h = [hashlib.sha256(b"removed elsewhere").digest()]
+    flow = Flow(A, CRED, h)
+    tok = secret(flow.exchange(full_flow(flow)).json()["access_token"])
+    subprocess.check_call(["sqlite3", "-cmd", ".timeout 5000", CFG["db"],
+                           f"UPDATE oauth_clients SET removed_at = {int(time.time())} "
+                           f"WHERE id = '{A['id']}';"])
+    r = sign(tok, CRED, h, algo="1.2.840.113549.1.1.11")
+    if r.status_code == 200:
+        fail("the token of a client removed (by another node) still signs")
+    ok(f"the token of a client removed by another node signs nothing ({r.status_code})")
+
+
 def main():
-    what = sys.argv[2:] or ["xss", "redirects", "swap", "otp", "alg", "codes", "flood"]
+    what = sys.argv[2:] or ["xss", "redirects", "swap", "otp", "alg", "codes", "flood", "removed"]
     if "xss" in what:
         attack_xss()
     if "redirects" in what:
@@ -466,6 +481,8 @@ def main():
         attack_otp_replay_login_consent()
     if "alg" in what:
         attack_hash_algorithm()
+    if "removed" in what:
+        attack_removed_client()  # last: client A is gone
 
 
 main()

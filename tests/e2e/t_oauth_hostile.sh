@@ -30,9 +30,9 @@ CB_JSON=$(client "Other Desk" "http://127.0.0.1:$CBPORT/b")
 CX_JSON=$(client "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>" "http://127.0.0.1:$CBPORT/x")
 
 jq -n --arg tmp "$T" --arg url "$URL" --arg cacert "$CACERT" --argjson a "$CA_JSON" --argjson b "$CB_JSON" --argjson x "$CX_JSON" \
-	--arg user alice --arg pw "$(pw_of alice)" --arg cred "$KR" --arg pin "$PIN" \
+	--arg user alice --arg pw "$(pw_of alice)" --arg cred "$KR" --arg pin "$PIN" --arg db "$DATA/inkand/inkan.db" \
 	'{tmp: $tmp, url: $url, cacert: $cacert, client_a: $a, client_b: $b, client_x: $x, user: $user, password: $pw,
-	  cred: $cred, pin: $pin}' >"$T/hostile.json"
+	  cred: $cred, pin: $pin, db: $db}' >"$T/hostile.json"
 chmod 600 "$T/hostile.json"
 timeout 500 "$PY" "$INKAN_SRC/tests/e2e/oauth_hostile.py" "$T/hostile.json" ${OAUTH_HOSTILE_ONLY:-} >"$T/hostile.out" 2>"$T/hostile.err" ||
 	{ cat "$T/hostile.out" >&2; tail -n 20 "$T/hostile.err" >&2; fail "an attack on the OAuth flow got through"; }
