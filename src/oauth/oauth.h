@@ -172,10 +172,11 @@ void oauth_token_revoke(struct oauth_state *s, const char *token, const char *cl
 void oauth_client_forget(struct oauth_state *s, const char *client_id);
 
 /* Pushed authorization requests (RFC 9126): keeps a validated request for OAUTH_PAR_TTL
- * seconds behind a random handle (the request_uri is OAUTH_PAR_URN + handle). */
+ * seconds behind a random handle (the request_uri is OAUTH_PAR_URN + handle); INK_ERR_BUSY
+ * when full, or when source (the pushing address) has many live ones already. */
 #define OAUTH_PAR_TTL 60
 #define OAUTH_PAR_URN "urn:ietf:params:oauth:request_uri:"
-int oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
+int oauth_par_push(struct oauth_state *s, const char *source, const struct oauth_request *req,
                    char handle[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
 /* Takes (once) the pushed request of request_uri for client_id into *req; INK_ERR_EXPIRED
  * when unknown, used, expired or another client's. */

@@ -18,6 +18,9 @@
 /* Page sessions nobody logged in through yet, per source address: past it the source's own
  * oldest one makes room, so one address cannot push out other signers' pages. */
 #define PAGES_PER_SOURCE 64
+/* Live pushed requests per source address (a public client's id is public: anyone may push
+ * in its name), so that one address cannot fill the table for every client. */
+#define PARS_PER_SOURCE 64
 
 struct page {
 	uint8_t id_hash[32];
@@ -53,6 +56,7 @@ struct token {
 
 struct par {
 	uint8_t id_hash[32];
+	char source[64];               /* the address that pushed it */
 	int64_t expires;
 	struct oauth_request req;
 	struct par *next;
@@ -567,10 +571,11 @@ oauth_client_forget(struct oauth_state *s, const char *client_id)
 }
 
 int
-oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
+oauth_par_push(struct oauth_state *s, const char *source, const struct oauth_request *req,
                char handle[static OAUTH_TOKEN_CHARS + 1])
 {
-	struct par *q;
+	struct par *q, *o;
+	size_t from = 0;
 	int r;
 
 	handle[0] = '\0';
@@ -581,10 +586,14 @@ oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
 		return r;
 	}
 	memcpy(&q->req, req, sizeof(*req));
+	snprintf(q->source, sizeof(q->source), "%s", source != NULL ? source : "");
 	q->expires = ink_now() + OAUTH_PAR_TTL;
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
-	if (s->npars >= PARS_MAX) {
+	for (o = s->pars; o != NULL; o = o->next)
+		if (strcmp(o->source, q->source) == 0)
+			from++;
+	if (s->npars >= PARS_MAX || from >= PARS_PER_SOURCE) {
 		r = INK_ERR_BUSY;
 	} else {
 		q->next = s->pars;

@@ -299,7 +299,7 @@ def attack_xss():
 def attack_flood():
     """Anyone on the network opens page sessions by the thousand from one address: a signer's
     page opened from another address (not logged in yet) must survive it."""
-    import http.client
+    import http.client as hc
     h = [hashlib.sha256(b"flood").digest()]
     victim = Browser()
     r = victim.get(Flow(A, CRED, h).url())
@@ -310,7 +310,7 @@ def attack_flood():
     conn, n, t0, stats = None, 0, time.time(), {}
     while n < CFG.get("flood", 4200):
         if conn is None:
-            conn = http.client.HTTPSConnection(u.hostname, u.port, context=CTX, timeout=30,
+            conn = hc.HTTPSConnection(u.hostname, u.port, context=CTX, timeout=30,
                                                source_address=("127.0.0.2", 0))
         try:
             conn.request("GET", path)
@@ -321,7 +321,7 @@ def attack_flood():
             if resp.getheader("Connection", "").lower() == "close":
                 conn.close()
                 conn = None
-        except (http.client.HTTPException, OSError):
+        except (hc.HTTPException, OSError):
             conn.close()
             conn = None
     r = victim.post({"csrf_token": csrf, "step": "login", "action": "login", "username": USER,
@@ -465,8 +465,46 @@ def attack_removed_client():
     ok(f"the token of a client removed by another node signs nothing ({r.status_code})")
 
 
+def attack_par_flood():
+    """A public client's id is public and PKCE is its only proof: anyone on the network can
+    push requests in its name. A flood of them from one address must not refuse the pushed
+    requests of another client from another address."""
+    import http.client as hc
+    pub = CFG["client_pub"]
+    h = [hashlib.sha256(b"par flood").digest()]
+    f = Flow(pub, CRED, h)
+    body = urllib.parse.urlencode(f.params)
+    u = urllib.parse.urlsplit(URL)
+    conn, stats = None, {}
+    for _ in range(CFG.get("par_flood", 1100)):
+        if conn is None:
+            conn = hc.HTTPSConnection(u.hostname, u.port, context=CTX, timeout=30,
+                                               source_address=("127.0.0.2", 0))
+        try:
+            conn.request("POST", "/oauth2/pushed_authorize", body,
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+            resp = conn.getresponse()
+            resp.read()
+            stats[resp.status] = stats.get(resp.status, 0) + 1
+            if resp.getheader("Connection", "").lower() == "close":
+                conn.close()
+                conn = None
+        except (hc.HTTPException, OSError):
+            conn.close()
+            conn = None
+    if stats.get(201, 0) == 0:
+        fail(f"the public client's pushed requests were not served as the test expects: {stats}")
+    fa = Flow(A, CRED, h)
+    r = http("POST", URL + "/oauth2/pushed_authorize", data=fa.params, headers=client_auth(A))
+    if r.status_code != 201:
+        fail(f"after {sum(stats.values())} pushed requests in a public client's name from one "
+             f"address ({stats}), client A's own is refused: {r.status_code} {r.text[:200]}")
+    ok(f"{sum(stats.values())} pushed requests in a public client's name from one address "
+       f"({stats}) do not refuse another client's")
+
+
 def main():
-    what = sys.argv[2:] or ["xss", "redirects", "swap", "otp", "alg", "codes", "flood", "removed"]
+    what = sys.argv[2:] or ["xss", "redirects", "swap", "otp", "alg", "codes", "flood", "par", "removed"]
     if "xss" in what:
         attack_xss()
     if "redirects" in what:
@@ -475,6 +513,8 @@ def main():
         attack_codes_and_token()
     if "flood" in what:
         attack_flood()
+    if "par" in what:
+        attack_par_flood()
     if "swap" in what:
         attack_swap()
     if "otp" in what:

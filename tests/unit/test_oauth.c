@@ -301,12 +301,15 @@ test_limits(void **state)
 	assert_int_equal(oauth_page_open(s, first, "192.0.2.1", &req, cookie, csrf, &fresh, &logged_in), 0);
 	assert_false(fresh);
 	assert_true(logged_in);
-	/* RFC 9126 */
-	assert_int_equal(oauth_par_push(s, &req, handle), 0);
+	/* RFC 9126; one address cannot fill the table for every client */
+	for (i = 0; i < 64; i++)
+		assert_int_equal(oauth_par_push(s, "203.0.113.9", &req, handle), 0);
+	assert_int_equal(oauth_par_push(s, "203.0.113.9", &req, handle), INK_ERR_BUSY);
+	assert_int_equal(oauth_par_push(s, "192.0.2.1", &req, handle), 0);
 	snprintf(uri, sizeof(uri), OAUTH_PAR_URN "%s", handle);
 	assert_int_equal(oauth_par_take(s, uri, "another-client", &got), INK_ERR_EXPIRED);
 	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), INK_ERR_EXPIRED);
-	assert_int_equal(oauth_par_push(s, &req, handle), 0);
+	assert_int_equal(oauth_par_push(s, "192.0.2.1", &req, handle), 0);
 	snprintf(uri, sizeof(uri), OAUTH_PAR_URN "%s", handle);
 	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), 0);
 	assert_string_equal(got.cred, "cred1");
