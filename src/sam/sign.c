@@ -137,6 +137,8 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oa
 		goto out;
 	}
 	sam_act_subject(s, cred);
+	if (oauth)  /* a refusal's record names the client too */
+		sam_act_detail(s, "OAuth client %s", client);
 	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
 		goto out;
 	/* The credential first: it must be this signer's (nobody makes another's wait) ... */

@@ -311,6 +311,12 @@ def main():
     expect(sam, oauthz_otp(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
     expect(sam, authz(good), "LOCKED", "the right OTP after %d wrong ones" % max_fail)
     expect(sam, oauthz_otp(good), "LOCKED", "the right OTP through OAUTH_AUTHORIZE after the lock")
+    # the SAM's own record of each refused OAuth attempt names the client it was made for
+    refused = [p for p in log_pending(sam) if p[2][2] == b"sam.oauth.authorize" and
+               p[2][3] == alice["cred"].encode() and p[2][4] != b"success"]
+    if len(refused) < max_fail or any(b"c" * 32 not in p[2][5] for p in refused):
+        fail("the SAM's records of refused OAUTH_AUTHORIZE do not name the client: %r" %
+             [(p[2][4], p[2][5]) for p in refused][:5])
     expect(sam, u8(PERSON_UNLOCK) + string(sess["ro"]) + cstr(alice["id"]) + cstr(""), "AUTH",
            "PERSON_UNLOCK of locked alice without the officer's fresh OTP")
     expect(sam, u8(LOGIN) + cstr(alice["id"]) + string(invented) + cstr(good) + cstr("") + cstr("x"), "LOCKED",
