@@ -204,11 +204,20 @@ A, B = CFG["client_a"], CFG["client_b"]
 USER, PW, PIN, CRED = CFG["user"], CFG["password"], CFG["pin"], CFG["cred"]
 
 
+SIGNER = None
+
+
 def full_flow(flow):
-    """Login and consent in a fresh browser: the code."""
-    br = Browser()
-    page = br.login(flow, USER, PW)
-    r = br.consent(csrf_of(page.text), PIN, otp_next(USER))
+    """Login (once: the signer's browser stays logged in) and consent: the code."""
+    global SIGNER
+    if SIGNER is None:
+        SIGNER = Browser()
+        page = SIGNER.login(flow, USER, PW)
+    else:
+        page = SIGNER.get(flow.url())
+        if page.status_code != 200 or 'id="hashes"' not in page.text:
+            fail(f"the logged-in signer's page: {page.status_code} {page.text[:300]}")
+    r = SIGNER.consent(csrf_of(page.text), PIN, otp_next(USER))
     code = code_from(r, flow.c)
     if code is None:
         fail(f"consent: {r.status_code} {r.headers.get('Location')} {r.text[:300]}")
@@ -503,14 +512,53 @@ def attack_par_flood():
        f"({stats}) do not refuse another client's")
 
 
+def attack_otp_cross():
+    """One TOTP step, one act: a code spent on credentials/authorize is not good on the consent
+    page, and one spent on the consent page is not good on credentials/authorize."""
+    r = http("POST", URL + "/csc/v2/auth/login", json_body={"otp": otp_next(USER), "rememberMe": False},
+             headers={"Authorization": "Basic " + base64.b64encode(f"{USER}:{PW}".encode()).decode()})
+    if r.status_code != 200:
+        fail(f"API login: {r.status_code} {r.text[:200]}")
+    api = secret(r.json()["access_token"])
+    h = [hashlib.sha256(b"cross").digest()]
+
+    def authorize(otp):
+        return http("POST", URL + "/csc/v2/credentials/authorize", headers={"Authorization": "Bearer " + api},
+                    json_body={"credentialID": CRED, "numSignatures": 1, "hashes": [base64.b64encode(h[0]).decode()],
+                               "PIN": PIN, "OTP": otp})
+
+    flow = Flow(A, CRED, h)
+    if SIGNER is None:
+        fail("attack_otp_cross needs the signer's logged-in browser (run after codes)")
+    page = SIGNER.get(flow.url())
+    otp = otp_next(USER)
+    r = authorize(otp)
+    if r.status_code != 200:
+        fail(f"credentials/authorize with a fresh OTP: {r.status_code} {r.text[:200]}")
+    r = SIGNER.consent(csrf_of(page.text), PIN, otp)
+    if r.status_code == 303:
+        fail("an OTP spent on credentials/authorize authorized the consent page too")
+    page = r
+    otp = otp_next(USER)
+    r = SIGNER.consent(csrf_of(page.text), PIN, otp)
+    if code_from(r, A) is None:
+        fail(f"consent with a fresh OTP: {r.status_code} {r.text[:200]}")
+    r = authorize(otp)
+    if r.status_code == 200:
+        fail("an OTP spent on the consent page authorized credentials/authorize too")
+    ok("one TOTP step, one act across credentials/authorize and the consent page (both ways)")
+
+
 def main():
-    what = sys.argv[2:] or ["xss", "redirects", "swap", "otp", "alg", "codes", "flood", "par", "removed"]
+    what = sys.argv[2:] or ["xss", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "removed"]
     if "xss" in what:
         attack_xss()
     if "redirects" in what:
         attack_redirects()
     if "codes" in what:
         attack_codes_and_token()
+    if "cross" in what:
+        attack_otp_cross()
     if "flood" in what:
         attack_flood()
     if "par" in what:

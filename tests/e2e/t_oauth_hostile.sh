@@ -37,7 +37,7 @@ jq -n --arg tmp "$T" --arg url "$URL" --arg cacert "$CACERT" --argjson a "$CA_JS
 	'{tmp: $tmp, url: $url, cacert: $cacert, client_a: $a, client_b: $b, client_x: $x, client_pub: $p, user: $user, password: $pw,
 	  cred: $cred, pin: $pin, db: $db}' >"$T/hostile.json"
 chmod 600 "$T/hostile.json"
-timeout 500 "$PY" "$INKAN_SRC/tests/e2e/oauth_hostile.py" "$T/hostile.json" ${OAUTH_HOSTILE_ONLY:-} >"$T/hostile.out" 2>"$T/hostile.err" ||
+timeout 570 "$PY" "$INKAN_SRC/tests/e2e/oauth_hostile.py" "$T/hostile.json" ${OAUTH_HOSTILE_ONLY:-} >"$T/hostile.out" 2>"$T/hostile.err" ||
 	{ cat "$T/hostile.out" >&2; tail -n 20 "$T/hostile.err" >&2; fail "an attack on the OAuth flow got through"; }
 sed 's/^/  hostile: /' "$T/hostile.out" >&2
 
