@@ -22,18 +22,25 @@
  * in its name), so that one address cannot fill the table for every client. */
 #define PARS_PER_SOURCE 64
 
+/* What every entry of the four lists starts with: the next one, and when it goes. */
+struct node {
+	struct node *next;
+	int64_t until;
+	void (*free)(struct node *n);  /* wipes and frees the whole entry */
+};
+
 struct page {
+	struct node n;                 /* until: idle expiry */
 	uint8_t id_hash[32];
 	char csrf[OAUTH_TOKEN_CHARS + 1];
-	int64_t expires;
 	char *token;                   /* secmem: the signer's bearer token, after login */
 	char source[64];               /* the address that opened it */
 	bool has_req;
 	struct oauth_request req;
-	struct page *next;
 };
 
 struct code {
+	struct node n;                 /* until: a redeemed code is kept to recognise a replay */
 	uint8_t id_hash[32];
 	char client_id[STORE_ID_LEN + 1];
 	char redirect_uri[OAUTH_URI_MAX + 1];
@@ -43,53 +50,99 @@ struct code {
 	uint8_t token_hash[32];        /* of the token issued from it (after redemption) */
 	bool issued;                   /* a token was issued from it (else a failed try spent it) */
 	int64_t expires;               /* of the code */
-	int64_t keep_until;            /* a redeemed code is kept to recognise a replay */
-	struct code *next;
 };
 
 struct token {
+	struct node n;                 /* until: the token's expiry */
 	uint8_t id_hash[32];
 	struct oauth_token_info info;
 	bool revoked;
-	struct token *next;
 };
 
 struct par {
+	struct node n;                 /* until: OAUTH_PAR_TTL after the push */
 	uint8_t id_hash[32];
 	char source[64];               /* the address that pushed it */
-	int64_t expires;
 	struct oauth_request req;
-	struct par *next;
+};
+
+/* One of the lists: its entries, how many, and how many at most. */
+struct list {
+	struct node *head;
+	size_t n, max;
 };
 
 struct oauth_state {
 	pthread_mutex_t mu;
-	struct par *pars;
-	size_t npars;
-	struct page *pages;
-	struct code *codes;
-	struct token *tokens;
-	size_t npages, ncodes, ntokens;
+	struct list pages, codes, tokens, pars;
 };
 
 static void
-page_free(struct page *p)
+page_free(struct node *n)
 {
-	if (p == NULL)
-		return;
+	struct page *p = (struct page *)n;
+
 	secmem_free(p->token);
 	OPENSSL_cleanse(p, sizeof(*p));
 	free(p);
 }
 
 static void
-code_free(struct code *c)
+code_free(struct node *n)
 {
-	if (c == NULL)
-		return;
+	struct code *c = (struct code *)n;
+
 	secmem_free(c->sad);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
+}
+
+static void
+token_free(struct node *n)
+{
+	OPENSSL_cleanse(n, sizeof(struct token));
+	free(n);
+}
+
+static void
+par_free(struct node *n)
+{
+	OPENSSL_cleanse(n, sizeof(struct par));
+	free(n);
+}
+
+/* Prepends n (the caller saw room). */
+static void
+list_push(struct list *l, struct node *n)
+{
+	n->next = l->head;
+	l->head = n;
+	l->n++;
+}
+
+/* Unlinks the entry *pp points to and frees it. */
+static void
+list_drop(struct list *l, struct node **pp)
+{
+	struct node *n = *pp;
+
+	*pp = n->next;
+	l->n--;
+	n->free(n);
+}
+
+/* Drops the entries whose time has come (all of them: now INT64_MAX). */
+static void
+list_sweep(struct list *l, int64_t now)
+{
+	struct node **pp = &l->head;
+
+	while (*pp != NULL) {
+		if ((*pp)->until <= now)
+			list_drop(l, pp);
+		else
+			pp = &(*pp)->next;
+	}
 }
 
 int
@@ -104,6 +157,10 @@ oauth_state_new(struct oauth_state **out)
 		free(s);
 		return INK_ERR_ALLOC;
 	}
+	s->pages.max = PAGES_MAX;
+	s->codes.max = CODES_MAX;
+	s->tokens.max = TOKENS_MAX;
+	s->pars.max = PARS_MAX;
 	*out = s;
 	return 0;
 }
@@ -111,30 +168,12 @@ oauth_state_new(struct oauth_state **out)
 void
 oauth_state_free(struct oauth_state *s)
 {
-	struct page *p, *pn;
-	struct code *c, *cn;
-	struct token *t, *tn;
-	struct par *q, *qn;
-
 	if (s == NULL)
 		return;
-	for (q = s->pars; q != NULL; q = qn) {
-		qn = q->next;
-		OPENSSL_cleanse(q, sizeof(*q));
-		free(q);
-	}
-	for (p = s->pages; p != NULL; p = pn) {
-		pn = p->next;
-		page_free(p);
-	}
-	for (c = s->codes; c != NULL; c = cn) {
-		cn = c->next;
-		code_free(c);
-	}
-	for (t = s->tokens; t != NULL; t = tn) {
-		tn = t->next;
-		free(t);
-	}
+	list_sweep(&s->pars, INT64_MAX);
+	list_sweep(&s->pages, INT64_MAX);
+	list_sweep(&s->codes, INT64_MAX);
+	list_sweep(&s->tokens, INT64_MAX);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -144,62 +183,24 @@ static void
 sweep(struct oauth_state *s)
 {
 	int64_t now = ink_now();
-	struct page **pp = &s->pages, *p;
-	struct code **cp = &s->codes, *c;
-	struct token **tp = &s->tokens, *t;
-	struct par **qp = &s->pars, *q;
 
-	while ((q = *qp) != NULL) {
-		if (q->expires <= now) {
-			*qp = q->next;
-			OPENSSL_cleanse(q, sizeof(*q));
-			free(q);
-			s->npars--;
-		} else {
-			qp = &q->next;
-		}
-	}
-
-	while ((p = *pp) != NULL) {
-		if (p->expires <= now) {
-			*pp = p->next;
-			page_free(p);
-			s->npages--;
-		} else {
-			pp = &p->next;
-		}
-	}
-	while ((c = *cp) != NULL) {
-		if (c->keep_until <= now) {
-			*cp = c->next;
-			code_free(c);
-			s->ncodes--;
-		} else {
-			cp = &c->next;
-		}
-	}
-	while ((t = *tp) != NULL) {
-		if (t->info.expires <= now) {
-			*tp = t->next;
-			free(t);
-			s->ntokens--;
-		} else {
-			tp = &t->next;
-		}
-	}
+	list_sweep(&s->pars, now);
+	list_sweep(&s->pages, now);
+	list_sweep(&s->codes, now);
+	list_sweep(&s->tokens, now);
 }
 
 static struct page *
 page_find(struct oauth_state *s, const char *cookie)
 {
 	uint8_t h[32];
-	struct page *p;
+	struct node *n;
 
 	if (cookie == NULL || auth_token_hash(cookie, h) != 0)
 		return NULL;
-	for (p = s->pages; p != NULL; p = p->next)
-		if (CRYPTO_memcmp(p->id_hash, h, 32) == 0)
-			return p;
+	for (n = s->pages.head; n != NULL; n = n->next)
+		if (CRYPTO_memcmp(((struct page *)n)->id_hash, h, 32) == 0)
+			return (struct page *)n;
 	return NULL;
 }
 
@@ -207,13 +208,13 @@ page_find(struct oauth_state *s, const char *cookie)
 static size_t
 anonymous_from(struct oauth_state *s, const char *source)
 {
-	struct page *p;
-	size_t n = 0;
+	struct node *n;
+	size_t k = 0;
 
-	for (p = s->pages; p != NULL; p = p->next)
-		if (p->token == NULL && strcmp(p->source, source) == 0)
-			n++;
-	return n;
+	for (n = s->pages.head; n != NULL; n = n->next)
+		if (((struct page *)n)->token == NULL && strcmp(((struct page *)n)->source, source) == 0)
+			k++;
+	return k;
 }
 
 /* Full: the page session closest to its end that nobody logged in through (of source, when not
@@ -222,21 +223,18 @@ anonymous_from(struct oauth_state *s, const char *source)
 static bool
 evict_anonymous(struct oauth_state *s, const char *source)
 {
-	struct page **pp, **victim = NULL;
+	struct node **pp, **victim = NULL;
+	struct page *p;
 
-	for (pp = &s->pages; *pp != NULL; pp = &(*pp)->next)
-		if ((*pp)->token == NULL && (source == NULL || strcmp((*pp)->source, source) == 0) &&
-		    (victim == NULL || (*pp)->expires <= (*victim)->expires))
+	for (pp = &s->pages.head; *pp != NULL; pp = &(*pp)->next) {
+		p = (struct page *)*pp;
+		if (p->token == NULL && (source == NULL || strcmp(p->source, source) == 0) &&
+		    (victim == NULL || (*pp)->until <= (*victim)->until))
 			victim = pp;
+	}
 	if (victim == NULL)
 		return false;
-	{
-		struct page *p = *victim;
-
-		*victim = p->next;
-		page_free(p);
-		s->npages--;
-	}
+	list_drop(&s->pages, victim);
 	return true;
 }
 
@@ -258,7 +256,7 @@ oauth_page_open(struct oauth_state *s, const char *cookie, const char *source,
 			source = "";
 		if (anonymous_from(s, source) >= PAGES_PER_SOURCE)
 			(void)evict_anonymous(s, source);
-		else if (s->npages >= PAGES_MAX && !evict_anonymous(s, NULL)) {
+		else if (s->pages.n >= s->pages.max && !evict_anonymous(s, NULL)) {
 			r = INK_ERR_BUSY;
 			goto out;
 		}
@@ -266,22 +264,21 @@ oauth_page_open(struct oauth_state *s, const char *cookie, const char *source,
 			r = INK_ERR_ALLOC;
 			goto out;
 		}
+		p->n.free = page_free;
 		if ((r = auth_token_new(cookie_out, p->id_hash)) != 0 ||
 		    (r = oauth_random_token(p->csrf)) != 0) {
-			page_free(p);
+			page_free(&p->n);
 			goto out;
 		}
 		snprintf(p->source, sizeof(p->source), "%s", source);
-		p->next = s->pages;
-		s->pages = p;
-		s->npages++;
+		list_push(&s->pages, &p->n);
 		*fresh = true;
 	} else if ((r = oauth_random_token(p->csrf)) != 0) {
 		/* Another request replaces the pending one: a form of a page showing the old one
 		 * (its hashes, its client) must not answer the new one. */
 		goto out;
 	}
-	p->expires = ink_now() + OAUTH_PAGE_TTL;
+	p->n.until = ink_now() + OAUTH_PAGE_TTL;
 	memcpy(&p->req, req, sizeof(*req));
 	p->has_req = true;
 	memcpy(csrf, p->csrf, OAUTH_TOKEN_CHARS + 1);
@@ -320,7 +317,7 @@ oauth_page_post(struct oauth_state *s, const char *cookie, const char *csrf,
 	if (p->has_req)
 		memcpy(req, &p->req, sizeof(*req));
 	*has_req = p->has_req;
-	p->expires = ink_now() + OAUTH_PAGE_TTL;
+	p->n.until = ink_now() + OAUTH_PAGE_TTL;
 	memcpy(csrf_out, p->csrf, OAUTH_TOKEN_CHARS + 1);
 out:
 	pthread_mutex_unlock(&s->mu);
@@ -388,7 +385,12 @@ oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
 	int r;
 
 	code[0] = '\0';
-	if ((c = calloc(1, sizeof(*c))) == NULL || (c->sad = secmem_strdup(sad)) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	c->n.free = code_free;
+	if ((c->sad = secmem_strdup(sad)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
@@ -404,33 +406,32 @@ oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
 	c->info.expires = sad_expires;
 	c->expires = ink_now() + (ttl > 0 && ttl < OAUTH_CODE_TTL ? ttl : OAUTH_CODE_TTL);
 	/* a redeemed code is remembered as long as its token may live */
-	c->keep_until = sad_expires > c->expires ? sad_expires : c->expires;
+	c->n.until = sad_expires > c->expires ? sad_expires : c->expires;
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
-	if (s->ncodes >= CODES_MAX) {
+	if (s->codes.n >= s->codes.max) {
 		r = INK_ERR_BUSY;
 	} else {
-		c->next = s->codes;
-		s->codes = c;
-		s->ncodes++;
+		list_push(&s->codes, &c->n);
 		c = NULL;
 	}
 	pthread_mutex_unlock(&s->mu);
 out:
 	if (r != 0)
 		OPENSSL_cleanse(code, OAUTH_TOKEN_CHARS + 1);
-	code_free(c);
+	if (c != NULL)
+		code_free(&c->n);
 	return r;
 }
 
 static struct token *
 token_find(struct oauth_state *s, const uint8_t h[static 32])
 {
-	struct token *t;
+	struct node *n;
 
-	for (t = s->tokens; t != NULL; t = t->next)
-		if (CRYPTO_memcmp(t->id_hash, h, 32) == 0)
-			return t;
+	for (n = s->tokens.head; n != NULL; n = n->next)
+		if (CRYPTO_memcmp(((struct token *)n)->id_hash, h, 32) == 0)
+			return (struct token *)n;
 	return NULL;
 }
 
@@ -441,6 +442,7 @@ oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id
                   const char **why)
 {
 	uint8_t h[32];
+	struct node *n;
 	struct code *c;
 	struct token *t = NULL;
 	int r = 0;
@@ -454,10 +456,10 @@ oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id
 	}
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
-	for (c = s->codes; c != NULL; c = c->next)
-		if (CRYPTO_memcmp(c->id_hash, h, 32) == 0)
+	for (n = s->codes.head; n != NULL; n = n->next)
+		if (CRYPTO_memcmp(((struct code *)n)->id_hash, h, 32) == 0)
 			break;
-	if (c == NULL) {
+	if ((c = (struct code *)n) == NULL) {
 		*why = "unknown or expired code";
 		r = INK_ERR_EXPIRED;
 		goto out;
@@ -485,7 +487,7 @@ oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id
 	} else if (!oauth_pkce_verify(c->challenge, verifier)) {
 		*why = "wrong PKCE code_verifier";
 		r = INK_ERR_AUTH;
-	} else if (s->ntokens >= TOKENS_MAX) {
+	} else if (s->tokens.n >= s->tokens.max) {
 		*why = "too many live tokens";
 		r = INK_ERR_BUSY;
 	} else if ((t = calloc(1, sizeof(*t))) == NULL) {
@@ -495,9 +497,9 @@ oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id
 		t->info = c->info;
 		memcpy(c->token_hash, t->id_hash, 32);
 		c->issued = true;
-		t->next = s->tokens;
-		s->tokens = t;
-		s->ntokens++;
+		t->n.free = token_free;
+		t->n.until = t->info.expires;
+		list_push(&s->tokens, &t->n);
 		t = NULL;
 	}
 	/* spent whatever the outcome: a code is tried once (a wrong verifier burns it) */
@@ -505,7 +507,8 @@ oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id
 	c->sad = NULL;
 	if (r != 0)
 		c->expires = 0;
-	free(t);
+	if (t != NULL)
+		token_free(&t->n);
 out:
 	pthread_mutex_unlock(&s->mu);
 	if (r != 0)
@@ -555,18 +558,22 @@ oauth_client_forget(struct oauth_state *s, const char *client_id)
 {
 	struct code *c;
 	struct token *t;
+	struct node *n;
 
 	pthread_mutex_lock(&s->mu);
-	for (c = s->codes; c != NULL; c = c->next) {
+	for (n = s->codes.head; n != NULL; n = n->next) {
+		c = (struct code *)n;
 		if (strcmp(c->client_id, client_id) == 0) {
 			secmem_free(c->sad);
 			c->sad = NULL;
 			c->expires = 0;
 		}
 	}
-	for (t = s->tokens; t != NULL; t = t->next)
+	for (n = s->tokens.head; n != NULL; n = n->next) {
+		t = (struct token *)n;
 		if (strcmp(t->info.client_id, client_id) == 0)
 			t->revoked = true;
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -574,37 +581,36 @@ int
 oauth_par_push(struct oauth_state *s, const char *source, const struct oauth_request *req,
                char handle[static OAUTH_TOKEN_CHARS + 1])
 {
-	struct par *q, *o;
+	struct par *q;
+	struct node *o;
 	size_t from = 0;
 	int r;
 
 	handle[0] = '\0';
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return INK_ERR_ALLOC;
+	q->n.free = par_free;
 	if ((r = auth_token_new(handle, q->id_hash)) != 0) {
-		free(q);
+		par_free(&q->n);
 		return r;
 	}
 	memcpy(&q->req, req, sizeof(*req));
 	snprintf(q->source, sizeof(q->source), "%s", source != NULL ? source : "");
-	q->expires = ink_now() + OAUTH_PAR_TTL;
+	q->n.until = ink_now() + OAUTH_PAR_TTL;
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
-	for (o = s->pars; o != NULL; o = o->next)
-		if (strcmp(o->source, q->source) == 0)
+	for (o = s->pars.head; o != NULL; o = o->next)
+		if (strcmp(((struct par *)o)->source, q->source) == 0)
 			from++;
-	if (s->npars >= PARS_MAX || from >= PARS_PER_SOURCE) {
+	if (s->pars.n >= s->pars.max || from >= PARS_PER_SOURCE) {
 		r = INK_ERR_BUSY;
 	} else {
-		q->next = s->pars;
-		s->pars = q;
-		s->npars++;
+		list_push(&s->pars, &q->n);
 		q = NULL;
 	}
 	pthread_mutex_unlock(&s->mu);
 	if (q != NULL) {
-		OPENSSL_cleanse(q, sizeof(*q));
-		free(q);
+		par_free(&q->n);
 		handle[0] = '\0';
 	}
 	return r;
@@ -615,7 +621,8 @@ oauth_par_take(struct oauth_state *s, const char *request_uri, const char *clien
                struct oauth_request *req)
 {
 	const size_t ul = sizeof(OAUTH_PAR_URN) - 1;
-	struct par **qp, *q;
+	struct node **pp;
+	struct par *q;
 	uint8_t h[32];
 	int r = INK_ERR_EXPIRED;
 
@@ -624,18 +631,16 @@ oauth_par_take(struct oauth_state *s, const char *request_uri, const char *clien
 		return INK_ERR_EXPIRED;
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
-	for (qp = &s->pars; (q = *qp) != NULL; qp = &q->next) {
+	for (pp = &s->pars.head; *pp != NULL; pp = &(*pp)->next) {
+		q = (struct par *)*pp;
 		if (CRYPTO_memcmp(q->id_hash, h, 32) != 0)
 			continue;
 		/* single use, whoever presents it (RFC 9126 4) */
-		*qp = q->next;
-		s->npars--;
 		if (strcmp(q->req.client_id, client_id) == 0) {
 			memcpy(req, &q->req, sizeof(*req));
 			r = 0;
 		}
-		OPENSSL_cleanse(q, sizeof(*q));
-		free(q);
+		list_drop(&s->pars, pp);
 		break;
 	}
 	pthread_mutex_unlock(&s->mu);

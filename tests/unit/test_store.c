@@ -683,6 +683,60 @@ test_idv(void **state)
 	assert_int_equal(f->ops->idv_get(f->st, u.id, &got), 0);
 }
 
+/* ---- OAuth clients ---- */
+
+static void
+test_oauth_clients(void **state)
+{
+	struct fx *f = *state;
+	struct store_oauth_client a, b, got, *list = NULL;
+	size_t n = 9;
+
+	memset(&a, 0, sizeof(a));
+	snprintf(a.id, sizeof(a.id), "%032x", 1);
+	snprintf(a.name, sizeof(a.name), "Contract Desk");
+	snprintf(a.redirect_uris, sizeof(a.redirect_uris), "https://d.example/cb\nhttp://127.0.0.1/cb");
+	memset(a.secret_hash, 0xab, sizeof(a.secret_hash));
+	a.created_at = 1700000000;
+	snprintf(a.created_by, sizeof(a.created_by), "sophie");
+	b = a;
+	snprintf(b.id, sizeof(b.id), "%032x", 2);
+	snprintf(b.name, sizeof(b.name), "App");
+	b.public_client = true;
+	memset(b.secret_hash, 0, sizeof(b.secret_hash));
+	assert_int_equal(f->ops->oauth_client_insert(f->st, &a), 0);
+	assert_int_equal(f->ops->oauth_client_insert(f->st, &b), 0);
+	assert_int_not_equal(f->ops->oauth_client_insert(f->st, &a), 0);
+	assert_int_equal(f->ops->oauth_client_get(f->st, a.id, &got), 0);
+	assert_string_equal(got.name, "Contract Desk");
+	assert_string_equal(got.redirect_uris, a.redirect_uris);
+	assert_false(got.public_client);
+	assert_memory_equal(got.secret_hash, a.secret_hash, sizeof(a.secret_hash));
+	assert_int_equal(got.created_at, 1700000000);
+	assert_int_equal(got.removed_at, 0);
+	assert_int_equal(f->ops->oauth_client_get(f->st, b.id, &got), 0);
+	assert_true(got.public_client);
+	assert_int_equal(f->ops->oauth_client_list(f->st, &list, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "App");      /* by name */
+	free(list);
+	/* removed: kept for the records, gone from the list, not removed twice */
+	assert_int_equal(f->ops->oauth_client_remove(f->st, a.id, 1700000100), 0);
+	assert_int_equal(f->ops->oauth_client_remove(f->st, a.id, 1700000200), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->oauth_client_get(f->st, a.id, &got), 0);
+	assert_int_equal(got.removed_at, 1700000100);
+	assert_int_equal(f->ops->oauth_client_list(f->st, &list, &n), 0);
+	assert_int_equal(n, 1);
+	free(list);
+	assert_int_equal(f->ops->oauth_client_get(f->st, "nobody", &got), INK_ERR_NOT_FOUND);
+	/* a malformed id or an empty name is refused */
+	snprintf(b.id, sizeof(b.id), "short");
+	assert_int_equal(f->ops->oauth_client_insert(f->st, &b), INK_ERR_INVALID);
+	snprintf(b.id, sizeof(b.id), "%032x", 3);
+	b.name[0] = '\0';
+	assert_int_equal(f->ops->oauth_client_insert(f->st, &b), INK_ERR_INVALID);
+}
+
 /* ---- sessions ---- */
 
 static void
@@ -1108,6 +1162,7 @@ main(void)
 		CONFORMANCE(test_login_ok_resets),
 		CONFORMANCE(test_totp_step_replay),
 		CONFORMANCE(test_idv),
+		CONFORMANCE(test_oauth_clients),
 		CONFORMANCE(test_sessions),
 		CONFORMANCE(test_audit_seq_and_pages),
 		CONFORMANCE(test_audit_batch),
