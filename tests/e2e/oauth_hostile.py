@@ -105,6 +105,10 @@ def http(method, url, data=None, headers=None, json_body=None):
             return Resp(r.status, r.headers, r.read())
     except urllib.error.HTTPError as e:
         return Resp(e.code, e.headers, e.read())
+    except (urllib.error.URLError, ConnectionError) as e:
+        # the server closed the connection (e.g. on a request line too long)
+        import email.message
+        return Resp(0, email.message.Message(), str(e).encode())
 
 
 def client_auth(c):
@@ -303,6 +307,37 @@ def attack_xss():
                 fail(f"the page reflects {bad!r} unescaped: {r.status_code} {r.text[:400]}")
     ok("markup in a client's name, credentialID, description, state, lang and clientData is "
        "escaped on the pages")
+
+
+def attack_page_headers_and_sizes():
+    """The page cookie cannot be read by script, sent cross-site or set by a sibling host; no
+    page is cached or framed; oversized requests are refused without a page session."""
+    h = [hashlib.sha256(b"headers").digest()]
+    br = Browser()
+    r = br.get(Flow(A, CRED, h).url())
+    sc = r.headers.get("Set-Cookie", "")
+    attrs = {a.strip().split("=")[0].lower() for a in sc.split(";")[1:]}
+    if not sc.startswith("__Host-") or not {"secure", "httponly", "samesite", "path"} <= attrs or \
+            "samesite=strict" not in sc.lower().replace(" ", "") or "domain" in attrs:
+        fail(f"the page cookie: {sc!r}")
+    for k, want in (("Cache-Control", "no-store"), ("X-Frame-Options", "DENY"),
+                    ("Referrer-Policy", "no-referrer")):
+        if r.headers.get(k) != want:
+            fail(f"login page {k}: {r.headers.get(k)!r}")
+    csp = r.headers.get("Content-Security-Policy", "")
+    if "frame-ancestors 'none'" not in csp or "default-src 'none'" not in csp:
+        fail(f"login page CSP: {csp!r}")
+    # 101 hashes, a 1 MB parameter, 40 parameters: refused, no page session opened
+    many = Flow(A, CRED, [hashlib.sha256(b"%d" % i).digest() for i in range(101)])
+    big = Flow(A, CRED, h, extra={"description": "x" * 1000000})
+    lots = Flow(A, CRED, h, extra={f"p{i}": "1" for i in range(40)})
+    for name, f in (("101 hashes", many), ("a 1 MB description", big), ("40 parameters", lots)):
+        r = Browser().get(f.url())
+        if r.status_code == 200 or r.headers.get("Set-Cookie"):
+            fail(f"{name}: {r.status_code}, cookie {r.headers.get('Set-Cookie')!r}")
+    ok("the page cookie is __Host-, Secure, HttpOnly, SameSite=Strict, no Domain; the login page "
+       "is no-store, DENY, no-referrer, frame-ancestors 'none'; 101 hashes, a 1 MB parameter "
+       "and 40 parameters are refused without a page session")
 
 
 def attack_flood():
@@ -550,9 +585,11 @@ def attack_otp_cross():
 
 
 def main():
-    what = sys.argv[2:] or ["xss", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "removed"]
+    what = sys.argv[2:] or ["xss", "headers", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "removed"]
     if "xss" in what:
         attack_xss()
+    if "headers" in what:
+        attack_page_headers_and_sizes()
     if "redirects" in what:
         attack_redirects()
     if "codes" in what:
