@@ -115,6 +115,7 @@ struct oauth_token_info {
 	struct auth_principal who;     /* the signer, and the page session the SAD is bound to */
 	char client_id[STORE_ID_LEN + 1];
 	char cred[65];
+	char hash_oid[65];             /* the digest the page showed; "" none named (SHA-2 only) */
 	int64_t expires;
 };
 
@@ -124,9 +125,12 @@ int oauth_state_new(struct oauth_state **out) INK_WUR;
 void oauth_state_free(struct oauth_state *s);
 
 /* Opens the page session of cookie (when it is live) or a new one (cookie NULL or unknown:
- * *fresh, cookie_out its new value), keeping req as its pending request and handing out its
- * CSRF token; *logged_in when a signer already logged in through it. */
-int oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_request *req,
+ * *fresh, cookie_out its new value; opened from address source, which keeps at most a few
+ * not logged in), keeping req as its pending request and handing out its CSRF token (a new
+ * one whenever req replaces a pending request); *logged_in when a signer already logged in
+ * through it. */
+int oauth_page_open(struct oauth_state *s, const char *cookie, const char *source,
+                    const struct oauth_request *req,
                     char cookie_out[static OAUTH_TOKEN_CHARS + 1],
                     char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh, bool *logged_in) INK_WUR;
 /* A POST of the page: the cookie's session and its CSRF token (constant time). *req gets the
@@ -168,10 +172,11 @@ void oauth_token_revoke(struct oauth_state *s, const char *token, const char *cl
 void oauth_client_forget(struct oauth_state *s, const char *client_id);
 
 /* Pushed authorization requests (RFC 9126): keeps a validated request for OAUTH_PAR_TTL
- * seconds behind a random handle (the request_uri is OAUTH_PAR_URN + handle). */
+ * seconds behind a random handle (the request_uri is OAUTH_PAR_URN + handle); INK_ERR_BUSY
+ * when full, or when source (the pushing address) has many live ones already. */
 #define OAUTH_PAR_TTL 60
 #define OAUTH_PAR_URN "urn:ietf:params:oauth:request_uri:"
-int oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
+int oauth_par_push(struct oauth_state *s, const char *source, const struct oauth_request *req,
                    char handle[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
 /* Takes (once) the pushed request of request_uri for client_id into *req; INK_ERR_EXPIRED
  * when unknown, used, expired or another client's. */

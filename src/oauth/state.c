@@ -15,6 +15,12 @@
 #define CODES_MAX 4096
 #define TOKENS_MAX 16384
 #define PARS_MAX 1024
+/* Page sessions nobody logged in through yet, per source address: past it the source's own
+ * oldest one makes room, so one address cannot push out other signers' pages. */
+#define PAGES_PER_SOURCE 64
+/* Live pushed requests per source address (a public client's id is public: anyone may push
+ * in its name), so that one address cannot fill the table for every client. */
+#define PARS_PER_SOURCE 64
 
 /* What every entry of the four lists starts with: the next one, and when it goes. */
 struct node {
@@ -28,6 +34,7 @@ struct page {
 	uint8_t id_hash[32];
 	char csrf[OAUTH_TOKEN_CHARS + 1];
 	char *token;                   /* secmem: the signer's bearer token, after login */
+	char source[64];               /* the address that opened it */
 	bool has_req;
 	struct oauth_request req;
 };
@@ -55,6 +62,7 @@ struct token {
 struct par {
 	struct node n;                 /* until: OAUTH_PAR_TTL after the push */
 	uint8_t id_hash[32];
+	char source[64];               /* the address that pushed it */
 	struct oauth_request req;
 };
 
@@ -196,16 +204,34 @@ page_find(struct oauth_state *s, const char *cookie)
 	return NULL;
 }
 
-/* Full: the page session closest to its end that nobody logged in through makes room (a flood
- * of opened pages pushes out only other unused ones, never a signer's login). Holding mu. */
+/* The page sessions nobody logged in through that source opened. Holding mu. */
+static size_t
+anonymous_from(struct oauth_state *s, const char *source)
+{
+	struct node *n;
+	size_t k = 0;
+
+	for (n = s->pages.head; n != NULL; n = n->next)
+		if (((struct page *)n)->token == NULL && strcmp(((struct page *)n)->source, source) == 0)
+			k++;
+	return k;
+}
+
+/* Full: the page session closest to its end that nobody logged in through (of source, when not
+ * NULL) makes room (a flood of opened pages pushes out only other unused ones, never a signer's
+ * login). Holding mu. */
 static bool
-evict_anonymous(struct oauth_state *s)
+evict_anonymous(struct oauth_state *s, const char *source)
 {
 	struct node **pp, **victim = NULL;
+	struct page *p;
 
-	for (pp = &s->pages.head; *pp != NULL; pp = &(*pp)->next)
-		if (((struct page *)*pp)->token == NULL && (victim == NULL || (*pp)->until < (*victim)->until))
+	for (pp = &s->pages.head; *pp != NULL; pp = &(*pp)->next) {
+		p = (struct page *)*pp;
+		if (p->token == NULL && (source == NULL || strcmp(p->source, source) == 0) &&
+		    (victim == NULL || (*pp)->until <= (*victim)->until))
 			victim = pp;
+	}
 	if (victim == NULL)
 		return false;
 	list_drop(&s->pages, victim);
@@ -213,7 +239,8 @@ evict_anonymous(struct oauth_state *s)
 }
 
 int
-oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_request *req,
+oauth_page_open(struct oauth_state *s, const char *cookie, const char *source,
+                const struct oauth_request *req,
                 char cookie_out[static OAUTH_TOKEN_CHARS + 1],
                 char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh, bool *logged_in)
 {
@@ -225,7 +252,11 @@ oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_re
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
 	if ((p = page_find(s, cookie)) == NULL) {
-		if (s->pages.n >= s->pages.max && !evict_anonymous(s)) {
+		if (source == NULL)
+			source = "";
+		if (anonymous_from(s, source) >= PAGES_PER_SOURCE)
+			(void)evict_anonymous(s, source);
+		else if (s->pages.n >= s->pages.max && !evict_anonymous(s, NULL)) {
 			r = INK_ERR_BUSY;
 			goto out;
 		}
@@ -239,8 +270,13 @@ oauth_page_open(struct oauth_state *s, const char *cookie, const struct oauth_re
 			page_free(&p->n);
 			goto out;
 		}
+		snprintf(p->source, sizeof(p->source), "%s", source);
 		list_push(&s->pages, &p->n);
 		*fresh = true;
+	} else if ((r = oauth_random_token(p->csrf)) != 0) {
+		/* Another request replaces the pending one: a form of a page showing the old one
+		 * (its hashes, its client) must not answer the new one. */
+		goto out;
 	}
 	p->n.until = ink_now() + OAUTH_PAGE_TTL;
 	memcpy(&p->req, req, sizeof(*req));
@@ -366,6 +402,7 @@ oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
 	c->info.who = *who;
 	memcpy(c->info.client_id, req->client_id, sizeof(c->info.client_id));
 	memcpy(c->info.cred, req->cred, sizeof(c->info.cred));
+	memcpy(c->info.hash_oid, req->hash_oid, sizeof(c->info.hash_oid));
 	c->info.expires = sad_expires;
 	c->expires = ink_now() + (ttl > 0 && ttl < OAUTH_CODE_TTL ? ttl : OAUTH_CODE_TTL);
 	/* a redeemed code is remembered as long as its token may live */
@@ -541,10 +578,12 @@ oauth_client_forget(struct oauth_state *s, const char *client_id)
 }
 
 int
-oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
+oauth_par_push(struct oauth_state *s, const char *source, const struct oauth_request *req,
                char handle[static OAUTH_TOKEN_CHARS + 1])
 {
 	struct par *q;
+	struct node *o;
+	size_t from = 0;
 	int r;
 
 	handle[0] = '\0';
@@ -556,10 +595,14 @@ oauth_par_push(struct oauth_state *s, const struct oauth_request *req,
 		return r;
 	}
 	memcpy(&q->req, req, sizeof(*req));
+	snprintf(q->source, sizeof(q->source), "%s", source != NULL ? source : "");
 	q->n.until = ink_now() + OAUTH_PAR_TTL;
 	pthread_mutex_lock(&s->mu);
 	sweep(s);
-	if (s->pars.n >= s->pars.max) {
+	for (o = s->pars.head; o != NULL; o = o->next)
+		if (strcmp(((struct par *)o)->source, q->source) == 0)
+			from++;
+	if (s->pars.n >= s->pars.max || from >= PARS_PER_SOURCE) {
 		r = INK_ERR_BUSY;
 	} else {
 		list_push(&s->pars, &q->n);

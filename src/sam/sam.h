@@ -48,8 +48,9 @@ enum sam_msg {
 	 * n x string hash -> string sad(32), u64 otp step, u64 expires, cstring serial */
 	SAM_MSG_AUTHORIZE = 23,
 	/* The same for an OAuth client (the signer consented on inkand's page): session (signer),
-	 * cstring client id (1..64), then as AUTHORIZE -> as AUTHORIZE. The SAD also names the
-	 * client; the SAM's record names client, credential and a digest of the hashes. */
+	 * cstring client id (32 lower-case hex), then as AUTHORIZE -> as AUTHORIZE. The SAM's
+	 * record names client, credential and a digest of the hashes (the SAD itself does not
+	 * name the client: inkand keeps which client holds it). */
 	SAM_MSG_OAUTH_AUTHORIZE = 29,
 	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 PSS
 	 * salt length (0xFFFFFFFF: not RSASSA-PSS), u32 n, n x string hash -> u32 n,

@@ -81,6 +81,19 @@ hashes_digest(const struct hash_list *h, char out[static 33])
 	EVP_MD_CTX_free(md);
 }
 
+/* An OAuth client's id as inkand makes them (128 random bits, lower-case hex): it goes into the
+ * SAM's own record, where nothing else may be smuggled in its name. */
+static bool
+client_id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return i == 32;
+}
+
 /* string session, [cstring client (oauth)], cred, otp, pin, hash OID, u32 ttl, u32 n,
  * n x string hash -> string sad, u64 otp step, u64 expires, cstring serial. The signer is the
  * person of the SAM's own session; their seed, window and attempt counter are the SAM's. */
@@ -107,7 +120,7 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oa
 		goto out;
 	}
 	if (sam_get_session(req, &session) != 0 ||
-	    (oauth && (buf_get_cstring(req, client, sizeof(client)) != 0 || client[0] == '\0')) ||
+	    (oauth && (buf_get_cstring(req, client, sizeof(client)) != 0 || !client_id_valid(client))) ||
 	    buf_get_cstring(req, cred, sizeof(cred)) != 0 ||
 	    buf_get_cstring(req, otp, sizeof(otp)) != 0 ||
 	    buf_get_cstring(req, pin, sizeof(pin)) != 0 ||
@@ -124,6 +137,8 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oa
 		goto out;
 	}
 	sam_act_subject(s, cred);
+	if (oauth)  /* a refusal's record names the client too */
+		sam_act_detail(s, "OAuth client %s", client);
 	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
 		goto out;
 	/* The credential first: it must be this signer's (nobody makes another's wait) ... */

@@ -198,7 +198,7 @@ ep_oauth_authorize(struct srv_request *rq)
 		goto out;
 	}
 	r = oauth_page_open(rq->srv->oauth, MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
-	                    COOKIE_NAME), req, cookie, pc.csrf, &fresh, &logged_in);
+	                    COOKIE_NAME), rq->source, req, cookie, pc.csrf, &fresh, &logged_in);
 	if (r != 0) {
 		page_error(&pc, MHD_HTTP_SERVICE_UNAVAILABLE, WEB_MSG_BUSY, NULL);
 		goto out;

@@ -279,6 +279,10 @@ def main():
            "OAUTH_AUTHORIZE under the security officer's session")
     expect(sam, oauthz(sess["alice"], "", alice["cred"]), "PROTOCOL",
            "OAUTH_AUTHORIZE naming no client")
+    # the client id goes into the SAM's own record: nothing else may ride in it
+    for forged in ("c" * 31 + "\n", "c" * 32 + ", certificate serial 00", "C" * 32, "c" * 31 + " "):
+        expect(sam, oauthz(sess["alice"], forged, alice["cred"]), "PROTOCOL",
+               "OAUTH_AUTHORIZE naming a client id that is not inkand's form (%r)" % forged)
     expect(sam, oauthz(sess["alice"], "c" * 32, alice["cred"], ttl=100000), "PROTOCOL",
            "OAUTH_AUTHORIZE asking a SAD of 100000 s")
     expect(sam, oauthz(sess["alice"], "c" * 32, alice["cred"], ttl=3600), "POLICY",
@@ -287,7 +291,8 @@ def main():
            cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + string(b"\x01" * 32), "PROTOCOL",
            "OAUTH_AUTHORIZE in AUTHORIZE's layout (no client field)")
     ok("OAUTH_AUTHORIZE: refused under an invented, another signer's or an officer's session, "
-       "without a client, with a SAD longer than the SAM allows, in the wrong layout")
+       "without a client or with text posing as one, with a SAD longer than the SAM allows, "
+       "in the wrong layout")
 
     # ---- 3. OTP brute force: the SAM counts, locks, and the lock survives a restart ----
     step = int(time.time()) // 30
@@ -296,10 +301,22 @@ def main():
                {totp(alice["secret"], s) for s in range(step - 3, step + 4)}]
     authz = lambda otp: u8(AUTHORIZE) + string(sess["alice"]) + cstr(alice["cred"]) + cstr(otp) + \
         cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + string(b"\x01" * 32)
-    for g in guesses[:max_fail - 1]:
-        expect(sam, authz(g), "AUTH", "a wrong OTP guess")
-    expect(sam, authz(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
+    oauthz_otp = lambda otp: u8(OAUTH_AUTHORIZE) + string(sess["alice"]) + cstr("c" * 32) + \
+        cstr(alice["cred"]) + cstr(otp) + cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + \
+        string(b"\x01" * 32)
+    # the guesses go through both doors (credentials/authorize and the OAuth consent page):
+    # one counter for both
+    for i, g in enumerate(guesses[:max_fail - 1]):
+        expect(sam, (oauthz_otp if i % 2 == 0 else authz)(g), "AUTH", "a wrong OTP guess")
+    expect(sam, oauthz_otp(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
     expect(sam, authz(good), "LOCKED", "the right OTP after %d wrong ones" % max_fail)
+    expect(sam, oauthz_otp(good), "LOCKED", "the right OTP through OAUTH_AUTHORIZE after the lock")
+    # the SAM's own record of each refused OAuth attempt names the client it was made for
+    refused = [p for p in log_pending(sam) if p[2][2] == b"sam.oauth.authorize" and
+               p[2][3] == alice["cred"].encode() and p[2][4] != b"success"]
+    if len(refused) < max_fail or any(b"c" * 32 not in p[2][5] for p in refused):
+        fail("the SAM's records of refused OAUTH_AUTHORIZE do not name the client: %r" %
+             [(p[2][4], p[2][5]) for p in refused][:5])
     expect(sam, u8(PERSON_UNLOCK) + string(sess["ro"]) + cstr(alice["id"]) + cstr(""), "AUTH",
            "PERSON_UNLOCK of locked alice without the officer's fresh OTP")
     expect(sam, u8(LOGIN) + cstr(alice["id"]) + string(invented) + cstr(good) + cstr("") + cstr("x"), "LOCKED",
@@ -307,7 +324,7 @@ def main():
     sam.close()
     sam = Sam(sam_path, data)
     expect(sam, authz(good), "LOCKED", "the right OTP after a restart of the SAM")
-    ok("OTP brute force through AUTHORIZE: locked after %d wrong codes, and still after a SAM "
+    ok("OTP brute force through AUTHORIZE and OAUTH_AUTHORIZE together: locked after %d wrong codes, and still after a SAM "
        "restart" % max_fail)
 
     # ---- 4. replay: the used-step memory is persistent and cannot be flushed ----

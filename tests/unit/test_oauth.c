@@ -228,7 +228,7 @@ test_pages(void **state)
 	(void)state;
 	request(&req);
 	assert_int_equal(oauth_state_new(&s), 0);
-	assert_int_equal(oauth_page_open(s, NULL, &req, cookie, csrf, &fresh, &logged_in), 0);
+	assert_int_equal(oauth_page_open(s, NULL, "192.0.2.1", &req, cookie, csrf, &fresh, &logged_in), 0);
 	assert_true(fresh);
 	assert_false(logged_in);
 	/* CSRF: missing, wrong; unknown cookie */
@@ -255,11 +255,18 @@ test_pages(void **state)
 	secmem_free(token);
 	token = NULL;
 	/* the same browser: the page session is found again, still logged in */
-	assert_int_equal(oauth_page_open(s, cookie, &req, wrong, csrf, &fresh, &logged_in), 0);
+	assert_int_equal(oauth_page_open(s, cookie, "192.0.2.1", &req, wrong, csrf, &fresh, &logged_in), 0);
 	assert_false(fresh);
 	assert_true(logged_in);
+	/* a new request in the same page session: the form of the page showing the old one is
+	 * refused (it must not answer a request the signer did not see) */
+	assert_string_not_equal(csrf, csrf2);
+	assert_int_equal(oauth_page_post(s, cookie, csrf2, &got, &has_req, &token, wrong), INK_ERR_DENIED);
+	assert_int_equal(oauth_page_post(s, cookie, csrf, &got, &has_req, &token, wrong), 0);
+	secmem_free(token);
+	token = NULL;
 	oauth_page_logout(s, cookie);
-	assert_int_equal(oauth_page_open(s, cookie, &req, wrong, csrf, &fresh, &logged_in), 0);
+	assert_int_equal(oauth_page_open(s, cookie, "192.0.2.1", &req, wrong, csrf, &fresh, &logged_in), 0);
 	assert_false(logged_in);
 	oauth_state_free(s);
 }
@@ -272,26 +279,37 @@ test_limits(void **state)
 	struct oauth_state *s = NULL;
 	struct oauth_request req, got;
 	char first[OAUTH_TOKEN_CHARS + 1], cookie[OAUTH_TOKEN_CHARS + 1], csrf[OAUTH_TOKEN_CHARS + 1];
-	char handle[OAUTH_TOKEN_CHARS + 1], uri[128];
-	bool fresh, logged_in;
+	char handle[OAUTH_TOKEN_CHARS + 1], uri[128], other[OAUTH_TOKEN_CHARS + 1];
+	char other_csrf[OAUTH_TOKEN_CHARS + 1], *token = NULL;
+	bool fresh, logged_in, has_req;
 	size_t i;
 
 	(void)state;
 	request(&req);
 	assert_int_equal(oauth_state_new(&s), 0);
-	assert_int_equal(oauth_page_open(s, NULL, &req, first, csrf, &fresh, &logged_in), 0);
+	assert_int_equal(oauth_page_open(s, NULL, "192.0.2.1", &req, first, csrf, &fresh, &logged_in), 0);
 	assert_int_equal(oauth_page_login(s, first, "bearer-token-of-alice", csrf), 0);
+	/* a signer's page not logged in yet, opened from another address */
+	assert_int_equal(oauth_page_open(s, NULL, "198.51.100.7", &req, other, other_csrf, &fresh,
+	                                 &logged_in), 0);
 	for (i = 0; i < 5000; i++)
-		assert_int_equal(oauth_page_open(s, NULL, &req, cookie, csrf, &fresh, &logged_in), 0);
-	assert_int_equal(oauth_page_open(s, first, &req, cookie, csrf, &fresh, &logged_in), 0);
+		assert_int_equal(oauth_page_open(s, NULL, "192.0.2.1", &req, cookie, csrf, &fresh, &logged_in), 0);
+	/* one address's flood pushed out only its own pages */
+	assert_int_equal(oauth_page_post(s, other, other_csrf, &got, &has_req, &token, csrf), 0);
+	assert_true(has_req);
+	assert_null(token);
+	assert_int_equal(oauth_page_open(s, first, "192.0.2.1", &req, cookie, csrf, &fresh, &logged_in), 0);
 	assert_false(fresh);
 	assert_true(logged_in);
-	/* RFC 9126 */
-	assert_int_equal(oauth_par_push(s, &req, handle), 0);
+	/* RFC 9126; one address cannot fill the table for every client */
+	for (i = 0; i < 64; i++)
+		assert_int_equal(oauth_par_push(s, "203.0.113.9", &req, handle), 0);
+	assert_int_equal(oauth_par_push(s, "203.0.113.9", &req, handle), INK_ERR_BUSY);
+	assert_int_equal(oauth_par_push(s, "192.0.2.1", &req, handle), 0);
 	snprintf(uri, sizeof(uri), OAUTH_PAR_URN "%s", handle);
 	assert_int_equal(oauth_par_take(s, uri, "another-client", &got), INK_ERR_EXPIRED);
 	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), INK_ERR_EXPIRED);
-	assert_int_equal(oauth_par_push(s, &req, handle), 0);
+	assert_int_equal(oauth_par_push(s, "192.0.2.1", &req, handle), 0);
 	snprintf(uri, sizeof(uri), OAUTH_PAR_URN "%s", handle);
 	assert_int_equal(oauth_par_take(s, uri, req.client_id, &got), 0);
 	assert_string_equal(got.cred, "cred1");
