@@ -109,6 +109,10 @@ struct rev_result {
 	int64_t next_update;
 	int64_t produced_at;     /* OCSP producedAt, or -1 */
 	int reason;
+	/* "good", but issued before the time it has to prove (EN 319 102-1 revocation freshness):
+	 * it says nothing about that time, so it does not decide. */
+	bool stale;
+	int64_t must_prove;      /* that time, when stale */
 };
 /* A result that knows nothing yet. */
 void rev_init(struct rev_result *rr);
