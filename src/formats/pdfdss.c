@@ -132,6 +132,12 @@ formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n
 	*out = NULL;
 	*n = 0;
 	memset(&w, 0, sizeof(w));
+	{
+		char why[256];
+
+		if ((r = formats_pdf_precheck_path(path, why, sizeof(why))) != 0)
+			return r;
+	}
 	if ((w.q = qpdf_init()) == NULL)
 		return INK_ERR_ALLOC;
 	qpdf_silence_errors(w.q);
