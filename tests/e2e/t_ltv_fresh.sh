@@ -31,15 +31,6 @@ sign() {
 		INKAN_OTP=$(otp_next "$user") timeout 600 "$INKAN_CLI" sign --yes "$@" \
 		</dev/null >"$T/sign.out" 2>"$T/sign.err" || fail "inkan sign ${*:1} failed: $(cat "$T/sign.err")"
 }
-extend() {
-	RC=0
-	INKAN_SERVER=$URL INKAN_CACERT=$CACERT timeout 300 "$INKAN_CLI" extend "$@" </dev/null \
-		>"$T/extend.out" 2>"$T/extend.err" || RC=$?
-}
-must_extend() {
-	extend "$@"
-	[ "$RC" = 0 ] || fail "inkan extend $* failed ($RC): $(cat "$T/extend.err")"
-}
 vfy_offline() {
 	RC=0
 	env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$ROOT" "$1" >"$T/v.json" 2>"$T/v.err" || RC=$?
@@ -72,7 +63,7 @@ sign alice "$alice" "$T/c.bin" --level B-LT --output "$T/oldc.p7s"
 sleep 2
 sign alice "$alice" "$T/page.pdf" --level B-T --output "$T/t.pdf"
 sign alice "$alice" "$T/c.bin" --level B-LT --output "$T/newc.p7s"
-must_extend "$T/t.pdf" --level B-LT --offline "${args[@]}" --output "$T/stale.pdf"
+must_pdf_extend "$T/t.pdf" --level B-LT --offline "${args[@]}" --output "$T/stale.pdf"
 vfy_offline "$T/stale.pdf"
 [ "$RC" != 0 ] && jq -e '.signatures[0].indication == "INDETERMINATE" and .signatures[0].sub_indication == "TRY_LATER" and
 	.signatures[0].chain[0].revocation.stale == true and .signatures[0].chain[0].revocation.type == "OCSP" and
@@ -80,7 +71,7 @@ vfy_offline "$T/stale.pdf"
 	fail "a B-LT signature whose OCSP response predates its time-stamp: ($RC) $(jq -c '.signatures[0] | {indication, sub_indication, problems, rev: .chain[0].revocation}' "$T/v.json" 2>/dev/null || cat "$T/v.err")"
 ok "an OCSP response issued before the signature time-stamp, put in the DSS (extend --offline --ocsp): verify --offline gives INDETERMINATE/TRY_LATER, the response marked stale"
 
-must_extend "$T/t.pdf" --level B-LT --output "$T/fresh.pdf"
+must_pdf_extend "$T/t.pdf" --level B-LT --output "$T/fresh.pdf"
 vfy_offline "$T/fresh.pdf"
 [ "$RC" = 0 ] && jq -e '.signatures[0].indication == "TOTAL-PASSED" and .signatures[0].level == "B-LT" and
 	.signatures[0].chain[0].revocation.stale == false' "$T/v.json" >/dev/null ||
@@ -104,7 +95,7 @@ env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$ROOT" "$T/c.b
 ok "CAdES: a B-LT signature carrying an OCSP response older than its time-stamp (der_tool swap-ocsp) gives INDETERMINATE/TRY_LATER, the response stale; with its own response it passes"
 
 # ---- (3) /Extensions /ESIC in the catalog of the B-LT and B-LTA updates ----
-must_extend "$T/fresh.pdf" --level B-LTA --output "$T/lta.pdf"
+must_pdf_extend "$T/fresh.pdf" --level B-LTA --output "$T/lta.pdf"
 vfy_offline "$T/lta.pdf"
 [ "$RC" = 0 ] && jq -e 'all(.signatures[]; .indication == "TOTAL-PASSED") and .signatures[0].level == "B-LTA"' "$T/v.json" >/dev/null ||
 	fail "lta.pdf: ($RC) $(jq -c '[.signatures[] | {indication, sub_indication, level, problems}]' "$T/v.json" 2>/dev/null || cat "$T/v.err")"
@@ -120,33 +111,19 @@ ok "the catalogs of the B-LT and B-LTA updates declare /Extensions /ESIC (BaseVe
 
 # ---- (2) a flate bomb handed to inkan extend ----
 # A cross-reference stream that inflates to 64 MiB, appended to the signed PDF.
-python3 - "$T/t.pdf" "$T/bomb.pdf" <<'PY'
-import re, subprocess, sys, zlib
-data = open(sys.argv[1], "rb").read()
-prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
-tr = subprocess.run(["qpdf", "--show-object=trailer", sys.argv[1]], capture_output=True).stdout.decode()
-size = int(re.search(r"/Size (\d+)", tr).group(1))
-root = re.search(r"/Root (\d+ \d+ R)", tr).group(1).encode()
-c = zlib.compressobj(9)
-z = b"".join(c.compress(b"\0" * (1 << 20)) for _ in range(64)) + c.flush()
-out = bytearray(data)
-x = len(out)
-out += b"%d 0 obj\n<< /Type /XRef /Size %d /Root %s /Prev %d /W [1 4 2] /Index [%d 1] /Filter /FlateDecode /Length %d >>\nstream\n" % (size, size + 1, root, prev, size, len(z)) + z + b"\nendstream\nendobj\n"
-out += b"startxref\n%d\n%%%%EOF\n" % x
-open(sys.argv[2], "wb").write(out)
-PY
+python3 "$INKAN_SRC/tests/e2e/pdf_forge.py" bomb "$T/t.pdf" "$T/bomb.pdf" || fail "pdf_forge bomb"
 cp "$T/bomb.pdf" "$T/bomb.orig"
 for mode in offline online; do
 	rm -f "$T/bomb-x.pdf"
 	if [ $mode = offline ]; then
-		extend "$T/bomb.pdf" --level B-LT --offline "${args[@]}" --output "$T/bomb-x.pdf"
+		pdf_extend "$T/bomb.pdf" --level B-LT --offline "${args[@]}" --output "$T/bomb-x.pdf"
 	else
-		extend "$T/bomb.pdf" --level B-LTA --output "$T/bomb-x.pdf"
+		pdf_extend "$T/bomb.pdf" --level B-LTA --output "$T/bomb-x.pdf"
 	fi
 	[ "$RC" != 0 ] && grep -q 'inflates beyond' "$T/extend.err" && [ ! -e "$T/bomb-x.pdf" ] &&
 		cmp -s "$T/bomb.pdf" "$T/bomb.orig" || fail "inkan extend ($mode) on a flate bomb: ($RC) $(cat "$T/extend.err")"
 done
-extend "$T/bomb.pdf" --level B-LT
+pdf_extend "$T/bomb.pdf" --level B-LT
 [ "$RC" != 0 ] && cmp -s "$T/bomb.pdf" "$T/bomb.orig" || fail "inkan extend in place on a flate bomb: ($RC) $(cat "$T/extend.err")"
 ok "a flate bomb (a cross-reference stream inflating to 64 MiB) handed to inkan extend: refused before qpdf reads it ('inflates beyond'), nothing written, the input unchanged"
 
