@@ -324,27 +324,24 @@ vri_array(struct pdfu *u, struct dss_list *l, const char *name, const struct for
  * a PDF 2.0 file has them natively and gets none. Into *out: " /Extensions << ... >>" with the
  * other developers' entries kept as they are (an /ESIC of a higher level too), or "". */
 #define ESIC_LEVEL 5
+#define ESIC_DICT " /ESIC << /BaseVersion /1.7 /ExtensionLevel 5 >>"
 static int
 esic_extensions(qpdf_data q, qpdf_oh root, char **out)
 {
 	qpdf_oh ext, esic, v;
 	const char *ver = qpdf_get_pdf_version(q), *k;
-	char *s = NULL, *item = NULL, *ns, *key = NULL;
-	size_t len = 0, cap = 256, need;
+	char *s = NULL, *item = NULL, *key = NULL;
+	size_t len = 0, cap = 0;
 	bool keep = false;
-	int r = INK_ERR_ALLOC;
+	int err = 0;
 
 	*out = NULL;
 	if (ver != NULL && ver[0] >= '2')
 		return (*out = strdup("")) != NULL ? 0 : INK_ERR_ALLOC;
-	if ((s = malloc(cap)) == NULL)
-		return INK_ERR_ALLOC;
-	len = (size_t)snprintf(s, cap, " /Extensions <<");
 	ext = qpdf_oh_get_key(q, root, "/Extensions");
-	if (!qpdf_oh_is_null(q, ext) && !qpdf_oh_is_dictionary(q, ext)) {
-		r = INK_ERR_INVALID;
-		goto out;
-	}
+	if (!qpdf_oh_is_null(q, ext) && !qpdf_oh_is_dictionary(q, ext))
+		return INK_ERR_INVALID;
+	text_add(&s, &len, &cap, &err, " /Extensions <<");
 	if (qpdf_oh_is_dictionary(q, ext)) {
 		/* (qpdf warns of a key asked of a non-dictionary, and a warning refuses the file) */
 		esic = qpdf_oh_get_key(q, ext, "/ESIC");
@@ -353,48 +350,32 @@ esic_extensions(qpdf_data q, qpdf_oh root, char **out)
 		       qpdf_oh_get_int_value(q, v) >= ESIC_LEVEL &&
 		       qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, esic, "/BaseVersion"), "/1.7");
 		qpdf_oh_begin_dict_key_iter(q, ext);
-		while (qpdf_oh_dict_more_keys(q)) {
-			if ((k = qpdf_oh_dict_next_key(q)) == NULL || (key = strdup(k)) == NULL)
-				goto out;
-			if (strcmp(key, "/ESIC") == 0 && !keep) {
-				free(key);
-				key = NULL;
-				continue;
+		while (err == 0 && qpdf_oh_dict_more_keys(q)) {
+			if ((k = qpdf_oh_dict_next_key(q)) == NULL || (key = strdup(k)) == NULL) {
+				err = INK_ERR_ALLOC;
+				break;
 			}
-			if ((item = pdfu_unparse(q, qpdf_oh_get_key(q, ext, key), false)) == NULL)
-				goto out;
-			need = len + strlen(key) + strlen(item) + 3;
-			if (need > cap) {
-				cap = 2 * need;
-				if ((ns = realloc(s, cap)) == NULL)
-					goto out;
-				s = ns;
+			if (strcmp(key, "/ESIC") != 0 || keep) {
+				if ((item = pdfu_unparse(q, qpdf_oh_get_key(q, ext, key), false)) == NULL)
+					err = INK_ERR_ALLOC;
+				text_add(&s, &len, &cap, &err, " ");
+				text_add(&s, &len, &cap, &err, key);
+				text_add(&s, &len, &cap, &err, " ");
+				text_add(&s, &len, &cap, &err, item != NULL ? item : "");
 			}
-			len += (size_t)snprintf(s + len, cap - len, " %s %s", key, item);
 			free(item);
 			free(key);
 			item = key = NULL;
 		}
 	}
-	need = len + 64;
-	if (need > cap) {
-		if ((ns = realloc(s, need)) == NULL)
-			goto out;
-		s = ns;
-		cap = need;
-	}
 	if (!keep)
-		len += (size_t)snprintf(s + len, cap - len,
-		                        " /ESIC << /BaseVersion /1.7 /ExtensionLevel %d >>", ESIC_LEVEL);
-	snprintf(s + len, cap - len, " >>");
+		text_add(&s, &len, &cap, &err, ESIC_DICT);
+	if (text_add(&s, &len, &cap, &err, " >>") != 0) {
+		free(s);
+		return err;
+	}
 	*out = s;
-	s = NULL;
-	r = 0;
-out:
-	free(s);
-	free(item);
-	free(key);
-	return r;
+	return 0;
 }
 
 int
