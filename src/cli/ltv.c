@@ -169,8 +169,12 @@ add_dss(struct cli_ctx *c, const char *in, const char *out, const struct cli_ltv
 	struct ltv_pool pool = { 0 };
 	struct verify_fetch *f = NULL;
 	size_t n = 0, i, k, nextra = 0;
+	char why[256];
 	int r;
 
+	/* The bound inkan verify puts on a PDF before qpdf reads it (a compressed-stream bomb). */
+	if ((r = formats_pdf_precheck_path(in, why, sizeof(why))) != 0)
+		return cli_fail(c, r, "%s: %s", in, why);
 	if ((r = formats_pdf_signatures(in, &sigs, &n)) != 0)
 		return cli_fail(c, r, "%s: not a readable, unencrypted PDF", in);
 	if (n == 0) {

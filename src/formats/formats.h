@@ -204,6 +204,21 @@ struct formats_pdf_sig {
 int formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n) INK_WUR;
 void formats_pdf_signatures_free(struct formats_pdf_sig *s, size_t n);
 
+/* ---- the bound on untrusted PDFs, before qpdf reads one (pdfguard.c) ---- */
+
+/* Inflates zlib data (FlateDecode) up to cap bytes into *out (malloc'd; out may be NULL just to
+ * measure): INK_ERR_TOO_LARGE beyond cap, INK_ERR_INVALID when it is not a whole zlib stream.
+ * *outlen is what was produced, also on failure (*out is set only on success). */
+int formats_pdf_inflate(const uint8_t *in, size_t inlen, size_t cap, uint8_t **out,
+                        size_t *outlen) INK_WUR;
+/* Before qpdf reads a PDF (it inflates cross-reference and object streams whole, with no bound
+ * of its own): INK_ERR_TOO_LARGE, with why in err, for one whose such streams inflate beyond
+ * 32 MiB each, 256 MiB in all. */
+int formats_pdf_precheck(const uint8_t *pdf, size_t len, char *err, size_t errsz) INK_WUR;
+/* The same for the file open on fd (mapped, read-only), or at path. */
+int formats_pdf_precheck_fd(int fd, char *err, size_t errsz) INK_WUR;
+int formats_pdf_precheck_path(const char *path, char *err, size_t errsz) INK_WUR;
+
 /* The validation data of one signature: certificates, OCSP responses (OCSPResponse, DER) and
  * CRLs (DER) for its chain and its time-stamps' chains. */
 struct formats_dss_entry {

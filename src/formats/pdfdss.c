@@ -132,6 +132,14 @@ formats_pdf_signatures(const char *path, struct formats_pdf_sig **out, size_t *n
 	*out = NULL;
 	*n = 0;
 	memset(&w, 0, sizeof(w));
+	{
+		char why[256];
+		int g;
+
+		/* qpdf inflates cross-reference and object streams with no bound of its own. */
+		if ((g = formats_pdf_precheck_path(path, why, sizeof(why))) != 0)
+			return g;
+	}
 	if ((w.q = qpdf_init()) == NULL)
 		return INK_ERR_ALLOC;
 	qpdf_silence_errors(w.q);
@@ -311,6 +319,65 @@ vri_array(struct pdfu *u, struct dss_list *l, const char *name, const struct for
 	return text_add(vri, vlen, vcap, err, " ] ");
 }
 
+/* The ETSI extension to PDF 1.7 a document with a DSS or document time-stamps declares (ETSI
+ * EN 319 142-1, TS 102 778-4: /ESIC, BaseVersion /1.7, ExtensionLevel 5, as iText writes it);
+ * a PDF 2.0 file has them natively and gets none. Into *out: " /Extensions << ... >>" with the
+ * other developers' entries kept as they are (an /ESIC of a higher level too), or "". */
+#define ESIC_LEVEL 5
+#define ESIC_DICT " /ESIC << /BaseVersion /1.7 /ExtensionLevel 5 >>"
+static int
+esic_extensions(qpdf_data q, qpdf_oh root, char **out)
+{
+	qpdf_oh ext, esic, v;
+	const char *ver = qpdf_get_pdf_version(q), *k;
+	char *s = NULL, *item = NULL, *key = NULL;
+	size_t len = 0, cap = 0;
+	bool keep = false;
+	int err = 0;
+
+	*out = NULL;
+	if (ver != NULL && ver[0] >= '2')
+		return (*out = strdup("")) != NULL ? 0 : INK_ERR_ALLOC;
+	ext = qpdf_oh_get_key(q, root, "/Extensions");
+	if (!qpdf_oh_is_null(q, ext) && !qpdf_oh_is_dictionary(q, ext))
+		return INK_ERR_INVALID;
+	text_add(&s, &len, &cap, &err, " /Extensions <<");
+	if (qpdf_oh_is_dictionary(q, ext)) {
+		/* (qpdf warns of a key asked of a non-dictionary, and a warning refuses the file) */
+		esic = qpdf_oh_get_key(q, ext, "/ESIC");
+		v = qpdf_oh_is_dictionary(q, esic) ? qpdf_oh_get_key(q, esic, "/ExtensionLevel") : 0;
+		keep = qpdf_oh_is_dictionary(q, esic) && qpdf_oh_is_integer(q, v) &&
+		       qpdf_oh_get_int_value(q, v) >= ESIC_LEVEL &&
+		       qpdf_oh_is_name_and_equals(q, qpdf_oh_get_key(q, esic, "/BaseVersion"), "/1.7");
+		qpdf_oh_begin_dict_key_iter(q, ext);
+		while (err == 0 && qpdf_oh_dict_more_keys(q)) {
+			if ((k = qpdf_oh_dict_next_key(q)) == NULL || (key = strdup(k)) == NULL) {
+				err = INK_ERR_ALLOC;
+				break;
+			}
+			if (strcmp(key, "/ESIC") != 0 || keep) {
+				if ((item = pdfu_unparse(q, qpdf_oh_get_key(q, ext, key), false)) == NULL)
+					err = INK_ERR_ALLOC;
+				text_add(&s, &len, &cap, &err, " ");
+				text_add(&s, &len, &cap, &err, key);
+				text_add(&s, &len, &cap, &err, " ");
+				text_add(&s, &len, &cap, &err, item != NULL ? item : "");
+			}
+			free(item);
+			free(key);
+			item = key = NULL;
+		}
+	}
+	if (!keep)
+		text_add(&s, &len, &cap, &err, ESIC_DICT);
+	if (text_add(&s, &len, &cap, &err, " >>") != 0) {
+		free(s);
+		return err;
+	}
+	*out = s;
+	return 0;
+}
+
 int
 formats_pdf_add_dss(const char *in_path, const char *out_path, const struct formats_dss_entry *e,
                     size_t n)
@@ -321,7 +388,7 @@ formats_pdf_add_dss(const char *in_path, const char *out_path, const struct form
 	qpdf_oh root, dss, vri = 0;
 	bool has_vri = false;
 	char *vtext = NULL, *old_vri = NULL, *dtext = NULL, *cat = NULL, key[2 * FORMATS_SHA1_LEN + 1];
-	char ref[48];
+	char *ext = NULL, *more = NULL;
 	size_t vlen = 0, vcap = 0, i, k, len;
 	int err = 0, dss_id, vri_id, r;
 	uint64_t size;
@@ -398,10 +465,19 @@ formats_pdf_add_dss(const char *in_path, const char *out_path, const struct form
 	         lists[2].rlen > 0 ? " ]" : "", vri_id);
 	if ((r = pdfu_obj(&u, dss_id, 0, dtext)) != 0)
 		goto out;
-	/* The catalog names the new store. */
-	snprintf(ref, sizeof(ref), " /DSS %d 0 R", dss_id);
+	/* The catalog names the new store, and declares the ETSI extension. */
+	if ((r = esic_extensions(q, root, &ext)) != 0)
+		goto out;
+	len = strlen(ext) + 48;
+	if ((more = malloc(len)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	snprintf(more, len, " /DSS %d 0 R%s", dss_id, ext);
 	qpdf_oh_remove_key(q, root, "/DSS");
-	if ((r = pdfu_dict_with(q, root, NULL, "", ref, &cat)) != 0 ||
+	if (ext[0] != '\0')
+		qpdf_oh_remove_key(q, root, "/Extensions");
+	if ((r = pdfu_dict_with(q, root, NULL, "", more, &cat)) != 0 ||
 	    (r = pdfu_obj(&u, qpdf_oh_get_object_id(q, root), qpdf_oh_get_generation(q, root),
 	                  cat)) != 0 ||
 	    (r = pdfu_end(&u, &size)) != 0 || (r = pdfu_close(&u)) != 0)
@@ -415,6 +491,8 @@ out:
 	free(vtext);
 	free(old_vri);
 	free(dtext);
+	free(ext);
+	free(more);
 	free(cat);
 	return r;
 }

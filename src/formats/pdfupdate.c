@@ -160,6 +160,13 @@ pdfu_begin(struct pdfu *u, const char *in_path, const char *out_path)
 	}
 	if ((r = last_xref(u->fd, (uint64_t)st.st_size, &u->prev, &u->xstream)) != 0)
 		return r;
+	/* qpdf inflates cross-reference and object streams with no bound of its own. */
+	{
+		char why[256];
+
+		if ((r = formats_pdf_precheck_fd(u->fd, why, sizeof(why))) != 0)
+			return r;
+	}
 	if ((u->q = qpdf_init()) == NULL)
 		return INK_ERR_ALLOC;
 	qpdf_silence_errors(u->q);

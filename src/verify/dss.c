@@ -4,6 +4,8 @@
  * never taken from the document's say-so. */
 #include "verify/verify_int.h"
 
+#include "formats/formats.h"
+
 #include <openssl/err.h>
 #include <stdlib.h>
 
@@ -33,7 +35,7 @@ dss_stream(qpdf_data q, qpdf_oh item, size_t *len)
 		*len = rlen;
 		return raw;
 	}
-	if (pdfq_inflate(raw, rlen, VERIFY_MAX_CRL, &out, len) != 0)
+	if (formats_pdf_inflate(raw, rlen, VERIFY_MAX_CRL, &out, len) != 0)
 		out = NULL;
 	free(raw);
 	return out;

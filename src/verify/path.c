@@ -186,14 +186,58 @@ fetch_into(struct verify_ctx *ctx, X509 *x, X509 *issuer, struct verify_issues *
 	verify_vdata_free(&vd);
 }
 
+/* When rr's data was issued: an OCSP response's thisUpdate (the time its status is known to
+ * be correct, never after producedAt), a CRL's thisUpdate. */
+static int64_t
+rev_issued(const struct rev_result *rr)
+{
+	return rr->this_update;
+}
+
+/* EN 319 102-1 revocation freshness: a "good" answer shows x was not revoked at T, the best
+ * signing time a time-stamp proves, only if it was issued at or after T. An OCSP responder
+ * answers on demand, so that is always obtainable and required: an old "good" response from
+ * before a key compromise, put into a signature or a DSS, proves nothing. A CRL is issued on its
+ * CA's schedule: it is taken for T also when T lies in its own validity window (thisUpdate ..
+ * nextUpdate; the checker's default maximum age, nextUpdate - thisUpdate). Without a
+ * time-stamp, T is the validation time, and data is fresh while its nextUpdate has not passed.
+ * "Revoked" needs no freshness: a revocation is never undone (certificateHold is not honoured). */
+static bool
+rev_fresh(const struct rev_result *rr, int64_t poe, int64_t now)
+{
+	if (rr->status != REV_GOOD)
+		return true;
+	if (poe < 0)
+		return rr->next_update < 0 || rr->next_update >= now;
+	if (rev_issued(rr) >= poe)
+		return true;
+	return !rr->ocsp && rr->next_update >= poe;
+}
+
+/* Marks a "good" rr that is not fresh for the time it must prove as stale: it stays in the
+ * report, but as REV_UNKNOWN it decides nothing. */
+static void
+rev_freshen(struct rev_result *rr, int64_t poe, int64_t now)
+{
+	if (rr->status == REV_UNKNOWN)
+		return; /* nothing new: an earlier stale pick still stands as stale */
+	rr->stale = false;
+	if (rev_fresh(rr, poe, now))
+		return;
+	rr->status = REV_UNKNOWN;
+	rr->stale = true;
+	rr->must_prove = poe >= 0 ? poe : now;
+}
+
 /* Revocation data other than the service's: CRLs and OCSP responses embedded (in the
  * signature, or in the SignedData around a time-stamp), supplied, in a DSS, or fetched (when
  * fetch, and only when nothing else decides). "Revoked" from any of them wins, else the newest
- * (crl_pick). */
+ * (crl_pick); a newest "good" issued before the time it must prove (poe, or now without one)
+ * does not decide (rev_freshen). */
 static void
 revocation_other(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *untrusted,
-                 const struct verify_revdata *embedded, bool fetch, struct verify_issues *is,
-                 struct rev_result *rr)
+                 const struct verify_revdata *embedded, bool fetch, int64_t poe,
+                 struct verify_issues *is, struct rev_result *rr)
 {
 	struct crl_choice best = { 0 };
 
@@ -215,6 +259,7 @@ revocation_other(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 	if (ctx->dss != NULL)
 		ocsp_pick(ctx->dss->ocsps, SRC(SRC_OCSP_DSS), x, issuer, untrusted, ctx->now, is, rr);
 	ocsp_pick(ctx->fetched_ocsps, SRC(SRC_OCSP_FETCHED), x, issuer, untrusted, ctx->now, is, rr);
+	rev_freshen(rr, poe, ctx->now);
 	if (rr->status != REV_UNKNOWN || !fetch)
 		return;
 	/* nothing at hand decides: what x's own URLs say now (once a run per URL) */
@@ -223,6 +268,7 @@ revocation_other(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 	if (best.crl != NULL)
 		crl_status(best.crl, best.label, x, rr);
 	ocsp_pick(ctx->fetched_ocsps, SRC(SRC_OCSP_FETCHED), x, issuer, untrusted, ctx->now, is, rr);
+	rev_freshen(rr, poe, ctx->now);
 }
 
 /* Whether issuer is one of the service's own CAs (same name and key: a re-issued CA
@@ -250,7 +296,7 @@ service_issuer(const struct verify_ctx *ctx, X509 *issuer)
  * offered, and a restored CA database must not bring a revoked certificate back). */
 static void
 revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *untrusted,
-                 const struct verify_revdata *embedded, struct verify_issues *is,
+                 const struct verify_revdata *embedded, int64_t poe, struct verify_issues *is,
                  struct rev_result *rr, struct rev_result *other, bool *service)
 {
 	struct crl_choice best = { 0 };
@@ -260,7 +306,7 @@ revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 	rev_init(other);
 	*service = service_issuer(ctx, issuer);
 	if (!*service) {
-		revocation_other(ctx, x, issuer, untrusted, embedded, ctx->fetch, is, rr);
+		revocation_other(ctx, x, issuer, untrusted, embedded, ctx->fetch, poe, is, rr);
 	} else {
 		crl_pick(ctx->service_crls, SRC(SRC_SERVICE), x, issuer, &best);
 		if (best.crl != NULL)
@@ -272,9 +318,11 @@ revocation_check(struct verify_ctx *ctx, X509 *x, X509 *issuer, STACK_OF(X509) *
 			         "cannot say good");
 			rev_init(rr);
 		}
-		/* When the service answers OCSP, its own fresh response is consulted here, beside
+		/* The service's current CRL needs no freshness against poe: "not revoked" now
+		 * implies "not revoked" at any earlier time, since a revocation is never undone.
+		 * When the service answers OCSP, its own fresh response is consulted here, beside
 		 * its CRL: nothing else may make one of its certificates good. */
-		revocation_other(ctx, x, issuer, untrusted, embedded, false, is, other);
+		revocation_other(ctx, x, issuer, untrusted, embedded, false, poe, is, other);
 		if (rr->status == REV_UNKNOWN)
 			warn_add(is, "the service's current CRL for a certificate of its own CA is not at "
 			         "hand: data carried by the signature cannot stand in for it");
@@ -310,11 +358,12 @@ rev_json(const struct rev_result *rr, bool checked)
 {
 	static const char *const names[] = { "unknown", "good", "revoked" };
 
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:b, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	                 "status", checked ? names[rr->status] : "not checked",
+	                 "stale", rr->stale,
 	                 "source", rr->source,
 	                 "origin", rev_origin(rr->source),
-	                 "type", rr->status == REV_UNKNOWN ? json_null() :
+	                 "type", rr->status == REV_UNKNOWN && !rr->stale ? json_null() :
 	                         json_string(rr->ocsp ? "OCSP" : "CRL"),
 	                 "this_update", json_time(rr->this_update),
 	                 "next_update", json_time(rr->next_update),
@@ -482,10 +531,25 @@ static void
 revocation_judge(const struct rev_result *rr, const char *who, bool ca, const struct verify_times *t,
                  bool require, struct verify_issues *is)
 {
-	char when[21];
+	char when[21], at[21];
 	int64_t from = rr->revoked_at;
 	bool unknown_start;
 
+	if (rr->status == REV_UNKNOWN && rr->stale) {
+		/* EN 319 102-1 5.2.5, 5.2.6: revocation data that is not fresh gives TRY_LATER. */
+		ink_time_str(rr->this_update, when);
+		ink_time_str(rr->must_prove, at);
+		if (require)
+			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER,
+			          "the newest revocation data for the %s (%s, issued %s) is not fresh: "
+			          "it cannot show the certificate was not revoked at %s%s", who,
+			          rr->source, when, at,
+			          t->poe >= 0 ? ", the time-stamp's time" : ", the validation time");
+		else
+			warn_add(is, "revocation of the %s not checked (the newest data, %s, issued %s, "
+			         "is older than %s)", who, rr->source, when, at);
+		return;
+	}
 	if (rr->status == REV_UNKNOWN) {
 		if (require)
 			issue_add(is, VERIFY_INDETERMINATE, VERIFY_SUB_TRY_LATER,
@@ -537,6 +601,11 @@ path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
 	X509 *x;
 	char who[64];
 	int64_t best = t->poe >= 0 ? t->poe : ctx->now;
+	/* The time revocation data must be fresh for: the proven time; but a time-stamp's TSA
+	 * certificate has to be good when the token was made (its genTime), not when a later
+	 * archive time-stamp proves the token (the data it carries is collected before that). */
+	int64_t prove = use == VERIFY_USE_TSA && t->poe >= 0 && t->claimed >= 0 &&
+	                t->claimed < t->poe ? t->claimed : t->poe;
 	int err = X509_V_OK, n, i;
 	bool anchored = false, anchor, service = false;
 
@@ -598,8 +667,8 @@ path_validate(struct verify_ctx *ctx, X509 *leaf, STACK_OF(X509) *untrusted,
 		cert_algs_check(x, who, best, is, c);
 		rev_init(&rr);
 		if (i + 1 < n) {
-			revocation_check(ctx, x, sk_X509_value(chain, i + 1), untrusted, embedded, is,
-			                 &rr, &other, &service);
+			revocation_check(ctx, x, sk_X509_value(chain, i + 1), untrusted, embedded, prove,
+			                 is, &rr, &other, &service);
 			revocation_judge(&rr, who, i > 0, t, ctx->require_revocation, is);
 			if ((rj = rev_json(&rr, true)) != NULL) {
 				json_object_set_new(rj, "service_ca", json_boolean(service));

@@ -4,6 +4,8 @@
  * security store (dss.c) offered to every signature. */
 #include "verify/verify_int.h"
 
+#include "formats/formats.h"
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
@@ -708,7 +710,7 @@ pdf_validate(struct verify_ctx *ctx, const uint8_t *pdf, size_t len, struct veri
 	size_t n = 0, i;
 	int ret;
 
-	if ((ret = pdfq_precheck(pdf, len, err, errsz)) != 0)
+	if ((ret = formats_pdf_precheck(pdf, len, err, errsz)) != 0)
 		return ret;
 	if ((doc.q = pdfq_open(pdf, len, false)) == NULL) {
 		/* Read it as a reader would, to name its signatures; changes after them are then

@@ -109,6 +109,10 @@ struct rev_result {
 	int64_t next_update;
 	int64_t produced_at;     /* OCSP producedAt, or -1 */
 	int reason;
+	/* "good", but issued before the time it has to prove (EN 319 102-1 revocation freshness):
+	 * it says nothing about that time, so it does not decide. */
+	bool stale;
+	int64_t must_prove;      /* that time, when stale */
 };
 /* A result that knows nothing yet. */
 void rev_init(struct rev_result *rr);
@@ -225,13 +229,6 @@ struct pdfdiff_result {
 	bool complete;      /* false: the comparison stopped (too large, out of memory) */
 };
 
-/* Inflates zlib data (FlateDecode) up to cap bytes into *out (malloc'd; out may be NULL just to
- * measure): INK_ERR_TOO_LARGE beyond cap, INK_ERR_INVALID when it is not a whole zlib stream.
- * *outlen is what was produced, also on failure (*out is set only on success). */
-int pdfq_inflate(const uint8_t *in, size_t inlen, size_t cap, uint8_t **out, size_t *outlen) INK_WUR;
-/* Before qpdf reads a PDF (it inflates cross-reference and object streams whole, with no bound
- * of its own): refuses one whose such streams inflate beyond 32 MiB each, 256 MiB in all. */
-int pdfq_precheck(const uint8_t *pdf, size_t len, char *err, size_t errsz) INK_WUR;
 /* Reads a PDF (or a revision: a prefix ending at its %%EOF) with qpdf; with repair false a
  * damaged file is refused rather than reconstructed. NULL when it cannot be read. */
 qpdf_data pdfq_open(const uint8_t *pdf, size_t len, bool repair);

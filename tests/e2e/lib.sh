@@ -628,6 +628,19 @@ check_no_sanitizer_report() {
 	fi
 }
 
+# pdf_extend FILE ARGS...: inkan extend against the service, with no login (its TSA is public);
+# the exit status in RC, the output in $T/extend.out and $T/extend.err.
+pdf_extend() {
+	RC=0
+	INKAN_SERVER=$URL INKAN_CACERT=$CACERT timeout 300 "$INKAN_CLI" extend "$@" </dev/null \
+		>"$T/extend.out" 2>"$T/extend.err" || RC=$?
+}
+# must_pdf_extend FILE ARGS...: the same, which must succeed.
+must_pdf_extend() {
+	pdf_extend "$@"
+	[ "$RC" = 0 ] || fail "inkan extend $* failed ($RC): $(cat "$T/extend.err")"
+}
+
 finish() {
 	if [ -n "$INKAND_PID" ]; then
 		kill -0 "$INKAND_PID" 2>/dev/null || fail "inkand is no longer running at the end of the test"

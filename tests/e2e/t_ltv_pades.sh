@@ -38,16 +38,6 @@ sign() {
 		INKAN_OTP=$(otp_next "$user") timeout 600 "$INKAN_CLI" sign --yes "$@" \
 		</dev/null >"$T/sign.out" 2>"$T/sign.err" || fail "inkan sign ${*:1} failed: $(cat "$T/sign.err")"
 }
-# extend FILE ARGS...: inkan extend against the service (no login: the TSA is public).
-extend() {
-	RC=0
-	INKAN_SERVER=$URL INKAN_CACERT=$CACERT timeout 300 "$INKAN_CLI" extend "$@" </dev/null \
-		>"$T/extend.out" 2>"$T/extend.err" || RC=$?
-}
-must_extend() {
-	extend "$@"
-	[ "$RC" = 0 ] || fail "inkan extend $* failed ($RC): $(cat "$T/extend.err")"
-}
 
 mkdir -p "$T/nss"
 certutil -N -d "sql:$T/nss" --empty-password >/dev/null 2>&1 || fail "certutil -N"
@@ -137,7 +127,7 @@ ok "B-LTA (xref streams): qpdf --check clean, pdfsig valid, the document time-st
 # ---- inkan extend: a PDF with two signatures (one of them B-B) to B-LTA ----
 sign alice "$alice" "$T/page.pdf" --level B-B --output "$T/two1.pdf"
 sign bob "$bob" "$T/two1.pdf" --output "$T/two.pdf"
-must_extend "$T/two.pdf" --level B-LTA --output "$T/two-lta.pdf"
+must_pdf_extend "$T/two.pdf" --level B-LTA --output "$T/two-lta.pdf"
 pdfsig_ok "$T/two-lta.pdf" 2
 prefix_ok "$T/two.pdf" "$T/two-lta.pdf"
 mapfile -t R < <(ranges "$T/two-lta.pdf")
@@ -148,7 +138,7 @@ ok "inkan extend --level B-LTA of a PDF with two signatures: a VRI entry for eac
 
 # B-LT alone, in place (the file is replaced, its earlier bytes kept).
 cp "$T/two.pdf" "$T/two-lt.pdf"
-must_extend "$T/two-lt.pdf" --level B-LT
+must_pdf_extend "$T/two-lt.pdf" --level B-LT
 prefix_ok "$T/two.pdf" "$T/two-lt.pdf"
 pdfsig_ok "$T/two-lt.pdf" 2
 vri_ok "$T/two-lt.pdf"
@@ -156,9 +146,9 @@ grep -aq '/DocTimeStamp' "$T/two-lt.pdf" && fail "B-LT added a document time-sta
 ok "inkan extend --level B-LT in place: the DSS alone, earlier bytes kept"
 
 # ---- renewal: B-LTA extended twice, each document time-stamp over the one before ----
-must_extend "$T/lta.pdf" --level B-LTA --output "$T/r1.pdf"
+must_pdf_extend "$T/lta.pdf" --level B-LTA --output "$T/r1.pdf"
 cp "$T/r1.pdf" "$T/r2.pdf"
-must_extend "$T/r2.pdf" --level B-LTA
+must_pdf_extend "$T/r2.pdf" --level B-LTA
 prefix_ok "$T/lta.pdf" "$T/r1.pdf"
 prefix_ok "$T/r1.pdf" "$T/r2.pdf"
 pdfsig_ok "$T/r2.pdf" 1
@@ -268,10 +258,10 @@ python3 "$INKAN_SRC/tests/e2e/pdf_forge.py" sign "$T/page.pdf" "$T/other.pdf" --
 rc=0
 env -u INKAN_SERVER "$INKAN_CLI" verify --offline --json --trust "$T/pki/root.pem" "$T/other.pdf" >"$T/v.json" 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "other.pdf passes without its intermediate CA and revocation data"
-extend "$T/other.pdf" --level B-LT --offline --crl "$T/pki/root-crl.der" --crl "$T/pki/inter-crl.der" --output "$T/other-x.pdf"
+pdf_extend "$T/other.pdf" --level B-LT --offline --crl "$T/pki/root-crl.der" --crl "$T/pki/inter-crl.der" --output "$T/other-x.pdf"
 [ "$RC" != 0 ] && grep -q 'no issuer' "$T/extend.err" && [ ! -e "$T/other-x.pdf" ] ||
 	fail "extend without the intermediate: ($RC) $(cat "$T/extend.err")"
-must_extend "$T/other.pdf" --level B-LT --offline --cert "$T/pki/inter.der" --cert "$T/pki/root.der" --crl "$T/pki/root-crl.der" \
+must_pdf_extend "$T/other.pdf" --level B-LT --offline --cert "$T/pki/inter.der" --cert "$T/pki/root.der" --crl "$T/pki/root-crl.der" \
 	--crl "$T/pki/inter-crl.der" --output "$T/other-lt.pdf"
 qpdf --check "$T/other-lt.pdf" >/dev/null 2>&1 || fail "qpdf --check other-lt.pdf"
 prefix_ok "$T/other.pdf" "$T/other-lt.pdf"

@@ -469,11 +469,12 @@ test_constraints(void **state)
 /* A BasicOCSPResponse (DER) about cert signed by key (the root's when NULL): good, or revoked
  * at revoked_at seconds from now. */
 static uint8_t *
-mkocsp(X509 *cert, bool revoked, long revoked_at, X509 *by, EVP_PKEY *key, size_t *len)
+mkocsp_at(X509 *cert, bool revoked, long revoked_at, X509 *by, EVP_PKEY *key, long this_update,
+          size_t *len)
 {
 	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
 	OCSP_CERTID *cid = OCSP_cert_to_id(EVP_sha256(), cert, pki.root);
-	ASN1_TIME *now = X509_gmtime_adj(NULL, -60), *next = X509_gmtime_adj(NULL, 7 * 86400L);
+	ASN1_TIME *now = X509_gmtime_adj(NULL, this_update), *next = X509_gmtime_adj(NULL, 7 * 86400L);
 	ASN1_TIME *rev = X509_gmtime_adj(NULL, revoked_at);
 	unsigned char *der = NULL;
 	int n;
@@ -496,6 +497,13 @@ mkocsp(X509 *cert, bool revoked, long revoked_at, X509 *by, EVP_PKEY *key, size_
 	OCSP_CERTID_free(cid);
 	OCSP_BASICRESP_free(bs);
 	return der;
+}
+
+/* The same, made (thisUpdate) a minute ago. */
+static uint8_t *
+mkocsp(X509 *cert, bool revoked, long revoked_at, X509 *by, EVP_PKEY *key, size_t *len)
+{
+	return mkocsp_at(cert, revoked, revoked_at, by, key, -60, len);
 }
 
 /* DER: tag, length, content (content OPENSSL_free'd). */
@@ -614,6 +622,52 @@ test_embedded_ocsp(void **state)
 	assert_int_equal(verify_ctx_add_ocsp(ctx, (const uint8_t *)doc, strlen(doc)),
 	                 INK_ERR_INVALID);
 	verify_ctx_free(ctx);
+}
+
+/* EN 319 102-1 revocation freshness: "good" OCSP responses issued before the signature
+ * time-stamp (an attacker's, from before a key compromise) say nothing about its time. */
+static void
+test_ocsp_freshness(void **state)
+{
+	static const long when[] = { -60, 2 };
+	struct verify_ctx *ctx;
+	struct verify_report *r;
+	uint8_t *sig, *resp;
+	size_t len, rlen, i;
+	json_t *j, *rev;
+	int ret;
+
+	(void)state;
+	sig = cades_t(pki.signer, pki.signer_key, false, &len);
+	for (i = 0; i < INK_ARRAY_LEN(when); i++) {
+		ctx = ctx_trusting(false);
+		resp = mkocsp_at(pki.signer, false, 0, NULL, NULL, when[i], &rlen);
+		assert_int_equal(verify_ctx_add_ocsp(ctx, resp, rlen), 0);
+		OPENSSL_free(resp);
+		resp = mkocsp_at(pki.tsa, false, 0, NULL, NULL, when[i], &rlen);
+		assert_int_equal(verify_ctx_add_ocsp(ctx, resp, rlen), 0);
+		OPENSSL_free(resp);
+		expect(ctx, sig, len, doc, strlen(doc),
+		       when[i] < 0 ? VERIFY_INDETERMINATE : VERIFY_TOTAL_PASSED,
+		       when[i] < 0 ? VERIFY_SUB_TRY_LATER : VERIFY_SUB_NONE);
+		r = run(ctx, sig, len, doc, strlen(doc), &ret);
+		assert_int_equal(ret, 0);
+		j = verify_report_json(r);
+		rev = json_object_get(json_array_get(json_object_get(json_array_get(
+		          json_object_get(j, "signatures"), 0), "chain"), 0), "revocation");
+		if (when[i] < 0) {
+			assert_int_equal(verify_report_indication(r, 0), VERIFY_INDETERMINATE);
+			assert_int_equal(verify_report_sub(r, 0), VERIFY_SUB_TRY_LATER);
+			assert_true(json_is_true(json_object_get(rev, "stale")));
+		} else {
+			assert_int_equal(verify_report_indication(r, 0), VERIFY_TOTAL_PASSED);
+			assert_string_equal(json_string_value(json_object_get(rev, "status")), "good");
+		}
+		json_decref(j);
+		verify_report_free(r);
+		verify_ctx_free(ctx);
+	}
+	OPENSSL_free(sig);
 }
 
 static void
@@ -1963,6 +2017,7 @@ main(void)
 		cmocka_unit_test(test_cades_basic),
 		cmocka_unit_test(test_digest_input),
 		cmocka_unit_test(test_constraints),
+		cmocka_unit_test(test_ocsp_freshness),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_embedded_ocsp),
 		cmocka_unit_test(test_pades),
