@@ -22,7 +22,10 @@ check_info() { # [v1]
 	expect_jq --arg p "${v#v}." '(.specs | type == "string" and startswith($p)) and (.name | type == "string" and length > 0)
 		and (.lang | type == "string" and length > 0) and (.description | type == "string")
 		and (.logo | type == "string")'
-	expect_jq '.authType == ["basic"]'
+	# basic: credentials/authorize; oauth2code: the signer's own page (docs/oauth.md), whose
+	# base is advertised as oauth2
+	expect_jq '.authType == ["basic", "oauth2code"]'
+	expect_jq '(.oauth2 | type == "string" and startswith("https://"))'
 	expect_jq '(.methods | type == "array") and (.methods | index("auth/login")) and (.methods | index("auth/revoke")) and (.methods | index("info"))'
 	expect_jq '(.methods | unique | length) == (.methods | length)'
 	expect_jq '(.signAlgorithms.algos | type == "array" and length > 0) and all(.signAlgorithms.algos[]; test("^[0-2](\\.(0|[1-9][0-9]*))+$"))'
@@ -37,17 +40,25 @@ http POST /csc/v2/info;              check_info
 api GET /csc/v1/info;                check_info v1
 api POST /csc/v1/info '{}';          check_info v1
 [ "$(printf '%s' "$info" | jq -c .methods)" = "$(printf '%s' "$BODY" | jq -c .methods)" ] || say "note: v1 and v2 info list different methods"
-ok "GET and POST /csc/v2/info (and v1): region JP, authType basic, CRYPTREC OIDs only, JSON"
+ok "GET and POST /csc/v2/info (and v1): region JP, authType basic and oauth2code, CRYPTREC OIDs only, JSON"
 
-# Every listed method is really there (an unauthenticated POST is refused, not 404).
+# Every listed method is really there (an unauthenticated POST is refused, not 404); the
+# oauth2/ ones under the oauth2 base (CSC v2 section 8), not under /csc/v2.
+oauth2=$(printf '%s' "$info" | jq -r .oauth2)
 for m in $(printf '%s' "$info" | jq -r '.methods[]'); do
-	api POST "/csc/v2/$m" '{}'
+	case "$m" in
+	oauth2/*) http POST "${oauth2%/}/$m" ;;
+	*) api POST "/csc/v2/$m" '{}' ;;
+	esac
 	[ "$STATUS" != 404 ] || fail "info lists method '$m' but /csc/v2/$m is 404"
 	case "$STATUS" in 5*) fail "/csc/v2/$m answers $STATUS" ;; esac
 done
 # ...and no implemented CSC method is missing from the list.
 for m in credentials/list credentials/info credentials/authorize credentials/extendTransaction signatures/signHash signatures/signDoc signatures/timestamp oauth2/authorize oauth2/token oauth2/revoke credentials/sendOTP credentials/getChallenge credentials/authorizeCheck; do
-	api POST "/csc/v2/$m" '{}'
+	case "$m" in
+	oauth2/*) http POST "${oauth2%/}/$m" ;;
+	*) api POST "/csc/v2/$m" '{}' ;;
+	esac
 	if [ "$STATUS" != 404 ]; then
 		printf '%s' "$info" | jq -e --arg m "$m" '.methods | index($m)' >/dev/null ||
 			fail "/csc/v2/$m is served ($STATUS) but info does not list it"
