@@ -295,7 +295,7 @@ exec_fixed(struct pg_store *s, const char *sql)
 
 /* READ COMMITTED is enough for every transaction here: each one that the SQLite backend's
  * single writer makes safe takes a row lock instead (UPDATE ... WHERE id = $1 locks the user's
- * row until COMMIT; audit rows lock audit_head), named where it is taken. */
+ * row until COMMIT; audit rows take the audit log's advisory lock), named where it is taken. */
 static int
 tx_begin(struct pg_store *s)
 {
@@ -1108,8 +1108,8 @@ pg_session_revoke_others(struct store *st, const char *user_id, const uint8_t ke
 /* ---- audit rows ---- */
 
 /* Inserts n rows in one transaction, one commit (group commit). The insert trigger numbers
- * each row from audit_head under its row lock, held until COMMIT: writers on every node take
- * turns, numbers have no gap and become visible in order (postgres-0001.sql). */
+ * each row one past the highest under an advisory lock held until COMMIT: writers on every
+ * node take turns, numbers have no gap and become visible in order (postgres-0001.sql). */
 static int
 audit_insert_rows(struct pg_store *s, const struct store_audit_rec *const *recs, size_t n,
                   int64_t *seqs)

@@ -277,9 +277,6 @@ pg_audit_tamper_refused(const char *target)
 		"source, detail) VALUES (-5, 0, 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x')",
 		"INSERT INTO audit_log (seq, time, actor, role, action, subject, result, request_id, "
 		"source, detail) VALUES (1000, 0, 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x')",
-		"UPDATE audit_head SET last = 0",
-		"DELETE FROM audit_head",
-		"TRUNCATE audit_head",
 		"UPDATE audit_checkpoints SET size = 0",
 		"DELETE FROM audit_checkpoints",
 		"TRUNCATE audit_archives",

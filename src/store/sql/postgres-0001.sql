@@ -61,18 +61,6 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_id);
 
--- The audit log's sequence numbers are the leaves of one Merkle tree (RFC 9162): 1, 2, 3 ...
--- without a gap, and visible in that order. SQLite gets both from its single writer; a
--- PostgreSQL sequence gives neither (a rolled-back insert leaves a gap, and concurrent
--- transactions commit out of order). So the number comes from this one row, taken with a row
--- lock by the insert trigger below: the lock is held until COMMIT, so audit writers from any
--- number of connections and nodes take turns, and a rollback gives the number back.
-CREATE TABLE audit_head (
-	one BOOLEAN PRIMARY KEY DEFAULT true CHECK (one),
-	last BIGINT NOT NULL CHECK (last >= 0)
-);
-INSERT INTO audit_head (last) VALUES (0);
-
 CREATE TABLE audit_log (
 	seq BIGINT PRIMARY KEY CHECK (seq > 0),
 	time BIGINT NOT NULL,
@@ -86,13 +74,25 @@ CREATE TABLE audit_log (
 	detail TEXT NOT NULL
 );
 
+-- The audit log's sequence numbers are the leaves of one Merkle tree (RFC 9162): 1, 2, 3 ...
+-- without a gap, and visible in that order. SQLite gets both from its single writer; a
+-- PostgreSQL sequence gives neither (a rolled-back insert leaves a gap, and concurrent
+-- transactions commit out of order), and a counter row would be a row the log updates. So the
+-- insert trigger takes a transaction-scoped advisory lock (held until COMMIT or ROLLBACK: audit
+-- writers from any number of connections and nodes take turns; an advisory lock, not a table
+-- lock, so that two inserts already holding their ROW EXCLUSIVE lock cannot deadlock upgrading
+-- it) and numbers the row one past the highest there is. Under READ COMMITTED each statement
+-- of the function sees what committed before it, so the writer that waited sees the rows of
+-- the one before it; a rollback leaves no number used. Rows are only ever inserted.
 -- The row's number is assigned here, never given: an INSERT that names a seq is refused.
 CREATE FUNCTION audit_log_number() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF NEW.seq IS NOT NULL THEN
 		RAISE EXCEPTION 'audit_log is append-only: seq is assigned, not given';
 	END IF;
-	UPDATE audit_head SET last = last + 1 RETURNING last INTO NEW.seq;
+	-- "inkan" in ASCII (as the migrations' lock), and 1: the audit log's numbering
+	PERFORM pg_advisory_xact_lock(1768843630, 1);
+	SELECT coalesce(max(seq), 0) + 1 INTO NEW.seq FROM audit_log;
 	RETURN NEW;
 END;
 $$;
@@ -109,19 +109,6 @@ $$;
 CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
 	FOR EACH ROW EXECUTE FUNCTION append_only();
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
-	FOR EACH STATEMENT EXECUTE FUNCTION append_only();
--- The counter only ever goes up.
-CREATE FUNCTION audit_head_forward() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	IF TG_OP <> 'UPDATE' OR NEW.last < OLD.last THEN
-		RAISE EXCEPTION 'audit_head only goes forward';
-	END IF;
-	RETURN NEW;
-END;
-$$;
-CREATE TRIGGER audit_head_forward BEFORE INSERT OR UPDATE OR DELETE ON audit_head
-	FOR EACH ROW EXECUTE FUNCTION audit_head_forward();
-CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
 	FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 
 -- Signed checkpoints of the audit log's Merkle tree (RFC 9162), made by inkan-sam.
