@@ -115,7 +115,6 @@ struct oauth_token_info {
 	struct auth_principal who;     /* the signer, and the page session the SAD is bound to */
 	char client_id[STORE_ID_LEN + 1];
 	char cred[65];
-	char hash_oid[65];             /* the digest the page showed; "" none named (SHA-2 only) */
 	int64_t expires;
 };
 

@@ -402,7 +402,6 @@ oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
 	c->info.who = *who;
 	memcpy(c->info.client_id, req->client_id, sizeof(c->info.client_id));
 	memcpy(c->info.cred, req->cred, sizeof(c->info.cred));
-	memcpy(c->info.hash_oid, req->hash_oid, sizeof(c->info.hash_oid));
 	c->info.expires = sad_expires;
 	c->expires = ink_now() + (ttl > 0 && ttl < OAUTH_CODE_TTL ? ttl : OAUTH_CODE_TTL);
 	/* a redeemed code is remembered as long as its token may live */

@@ -65,6 +65,13 @@ policy_sig_alg_by_oid(const char *oid)
 	return NULL;
 }
 
+bool
+policy_hash_is_sha2(const char *oid)
+{
+	return oid != NULL && (strcmp(oid, OID_SHA256) == 0 || strcmp(oid, OID_SHA384) == 0 ||
+	                       strcmp(oid, OID_SHA512) == 0);
+}
+
 const struct policy_hash_alg *
 policy_hash_by_oid(const char *oid)
 {

@@ -28,6 +28,9 @@ struct policy_hash_alg {
 	size_t len;              /* digest length in bytes */
 };
 const struct policy_hash_alg *policy_hash_by_oid(const char *oid);
+/* True for SHA-256, SHA-384 and SHA-512: what a digest of 32, 48 or 64 bytes is taken to be
+ * when no algorithm was named for it. */
+bool policy_hash_is_sha2(const char *oid);
 
 /* Checks a key: RSA 3072/4096 (2048 with a warning until 2030-12-31, refused after),
  * EC P-256/P-384/P-521 (curve given as its OpenSSL short name), Ed25519/Ed448.

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/policy.h"
+
 struct sad_hash {
 	uint8_t h[SAD_HASH_MAX];
 	size_t len;
@@ -21,6 +23,7 @@ struct sad_entry {
 	uint8_t session[32];
 	char cred[33];
 	char serial[41];
+	char hash_oid[65];           /* the digest authorized ("" none named: SHA-2 by length) */
 	int64_t expires;
 	uint32_t left;               /* signatures still allowed in total */
 	struct sad_hash *hashes;
@@ -133,7 +136,8 @@ sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD
 	int r;
 
 	OPENSSL_cleanse(sad, SAD_ID_LEN);
-	if (g->n == 0 || g->n > SAD_MAX_HASHES || strlen(g->owner) > 32 || strlen(g->cred) > 32)
+	if (g->n == 0 || g->n > SAD_MAX_HASHES || strlen(g->owner) > 32 || strlen(g->cred) > 32 ||
+	    (g->hash_oid != NULL && strlen(g->hash_oid) >= sizeof(e->hash_oid)))
 		return INK_ERR_INVALID;
 	sweep(t, NULL);
 	if (t->live >= SAD_MAX_LIVE)
@@ -146,6 +150,7 @@ sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD
 	memcpy(e->owner, g->owner, strlen(g->owner) + 1);
 	memcpy(e->cred, g->cred, strlen(g->cred) + 1);
 	snprintf(e->serial, sizeof(e->serial), "%s", g->serial != NULL ? g->serial : "");
+	snprintf(e->hash_oid, sizeof(e->hash_oid), "%s", g->hash_oid != NULL ? g->hash_oid : "");
 	memcpy(e->session, g->session, 32);
 	memcpy(e->kek, g->kek, 32);
 	e->expires = g->expires;
@@ -213,8 +218,9 @@ find_hash(struct sad_entry *e, const uint8_t *h, size_t len, size_t hint)
 
 int
 sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
-          const uint8_t session[static 32], const char *cred, const uint8_t *const *hashes,
-          const size_t *hash_lens, size_t n, uint8_t kek[static 32], char serial[static 41])
+          const uint8_t session[static 32], const char *cred, const char *digest_oid,
+          const uint8_t *const *hashes, const size_t *hash_lens, size_t n, uint8_t kek[static 32],
+          char serial[static 41])
 {
 	struct sad_entry *e;
 	struct sad_hash *sh;
@@ -236,6 +242,11 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 	}
 	if (n == 0)
 		return INK_ERR_INVALID;
+	/* The bytes the signer authorized, as the digest they were shown as: not as another digest
+	 * of the same length (SHA3-256 for SHA-256) under an algorithm chosen at signing. */
+	if (e->hash_oid[0] != '\0' ? strcmp(digest_oid, e->hash_oid) != 0 :
+	    !policy_hash_is_sha2(digest_oid))
+		return INK_ERR_NOT_AUTHORIZED;
 	if (n > e->left)
 		return INK_ERR_TOO_LARGE;
 	/* Each hash at most as often as authorized, counting repeats within this request. */

@@ -155,6 +155,7 @@ struct sad_grant {
 	size_t n;
 	const uint8_t *kek;                /* 32 bytes, copied into locked memory */
 	int64_t expires;
+	const char *hash_oid;              /* the digest the signer authorized ("" or NULL: none named) */
 };
 
 int sad_table_new(struct sad_table **out) INK_WUR;
@@ -162,14 +163,16 @@ int sad_table_new(struct sad_table **out) INK_WUR;
 void sad_table_free(struct sad_table *t);
 /* Stores a grant; sad[SAD_ID_LEN] receives the random id to hand out. */
 int sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN]) INK_WUR;
-/* Checks that sad allows signing these n hashes now for owner/session/cred, and on success
+/* Checks that sad allows signing these n hashes now for owner/session/cred, as digests of
+ * digest_oid (the one the signature will be made with: the one the grant named, or with none
+ * named SHA-256/384/512, never another digest of the same length), and on success
  * copies the kek into kek[32] and the certificate serial into serial[41]. Nothing is consumed: call sad_consume after signing.
  * INK_ERR_AUTH (unknown, or bound to someone/something else), INK_ERR_SAD_EXPIRED,
  * INK_ERR_TOO_LARGE (more than remain), INK_ERR_NOT_AUTHORIZED (a hash not, or no longer, allowed). */
 int sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
-              const uint8_t session[static 32], const char *cred, const uint8_t *const *hashes,
-              const size_t *hash_lens, size_t n, uint8_t kek[static 32],
-              char serial[static 41]) INK_WUR;
+              const uint8_t session[static 32], const char *cred, const char *digest_oid,
+              const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+              uint8_t kek[static 32], char serial[static 41]) INK_WUR;
 /* Uses up these hashes; the SAD disappears (kek wiped) when nothing remains. */
 void sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
                  const uint8_t *const *hashes, const size_t *hash_lens, size_t n);

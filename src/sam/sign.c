@@ -184,6 +184,7 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oa
 		struct sad_grant g = {
 			.owner = owner, .session = session, .cred = cred, .serial = c.serial, .hashes = h->p,
 			.hash_lens = h->len, .n = h->n, .kek = kek, .expires = expires,
+			.hash_oid = hash_oid,
 		};
 
 		if ((r = sad_issue(s->sads, &g, sad)) != 0)
@@ -231,12 +232,13 @@ sam_handle_oauth_authorize(struct sam_state *s, struct ink_buf *req, struct ink_
  * request names it). */
 static int
 sad_allows(struct sam_state *s, const uint8_t *sad, const char *owner, const uint8_t *session,
-           const char *cred, const struct hash_list *h, uint8_t kek[static 32],
-           char serial[static 41])
+           const char *cred, const char *digest_oid, const struct hash_list *h,
+           uint8_t kek[static 32], char serial[static 41])
 {
 	int r;
 
-	if ((r = sad_check(s->sads, sad, owner, session, cred, h->p, h->len, h->n, kek, serial)) != 0)
+	if ((r = sad_check(s->sads, sad, owner, session, cred, digest_oid, h->p, h->len, h->n, kek,
+	                   serial)) != 0)
 		sam_hold_record(s, owner, "sam.sign", cred, r, "SAD refused");
 	return r;
 }
@@ -250,6 +252,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
 	char owner[ID_MAX + 1], cred[ID_MAX + 1], sig_alg[OID_MAX + 1], hash_oid[OID_MAX + 1];
 	char serial[41] = "";
+	const struct policy_sig_alg *pa;
+	const char *digest;
 	const uint8_t *session, *sad;
 	size_t session_len, sad_len, i;
 	struct hash_list *h = NULL;
@@ -275,9 +279,16 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_PROTOCOL;
 		goto out;
 	}
+	/* The digest the signatures will be made with: the one the signature algorithm names, or
+	 * (RSASSA-PSS) the one given; the SAD must allow the hashes as that digest. */
+	if ((pa = policy_sig_alg_by_oid(sig_alg)) == NULL ||
+	    (digest = pa->hash_oid != NULL ? pa->hash_oid : hash_oid)[0] == '\0') {
+		r = INK_ERR_POLICY;
+		goto out;
+	}
 	/* A SAD that allows nothing waits for nothing: checked before the credential is held
 	 * (nobody makes another's credential wait), and again once it is. */
-	if ((r = sad_allows(s, sad, owner, session, cred, h, kek, serial)) != 0)
+	if ((r = sad_allows(s, sad, owner, session, cred, digest, h, kek, serial)) != 0)
 		goto out;
 	if ((r = sam_cred_hold(s, cred, SAM_USE_SIGN)) != 0)
 		goto out;
@@ -289,7 +300,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_STORE;
 		goto out;
 	}
-	if ((r = sad_allows(s, sad, owner, session, cred, h, kek, serial)) != 0)
+	if ((r = sad_allows(s, sad, owner, session, cred, digest, h, kek, serial)) != 0)
 		goto out;
 	if ((sigs = calloc(h->n, sizeof(*sigs))) == NULL ||
 	    (sig_lens = calloc(h->n, sizeof(*sig_lens))) == NULL) {

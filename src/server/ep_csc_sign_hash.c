@@ -69,7 +69,6 @@ ep_csc_sign_hash(struct srv_request *rq)
 {
 	const struct json_field *spec = req_is_v1(rq) ? sign_v1 : sign_v2;
 	const struct policy_sig_alg *alg = NULL;
-	const struct policy_hash_alg *halg = NULL;
 	struct sign_req req;
 	uint8_t **raw = NULL, **sigs = NULL, *params = NULL;
 	size_t *lens = NULL, *sig_lens = NULL, plen = 0, i;
@@ -120,16 +119,6 @@ ep_csc_sign_hash(struct srv_request *rq)
 	                        sizeof(why)) != 0) {
 		req_audit_refusal(rq, "csc.signHash", why);
 		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request", why);
-		goto out;
-	}
-	/* An OAuth token signs its hashes as the digest the signer's page named (or, when it named
-	 * none, as the SHA-2 their length says): not as another digest of the same length. */
-	if (rq->oauth && (rq->oauth_hash_oid[0] != '\0' ? strcmp(hash, rq->oauth_hash_oid) != 0 :
-	                  (halg = policy_hash_by_oid(hash)) == NULL ||
-	                  strncmp(halg->name, "SHA-", 4) != 0)) {
-		req_audit_refusal(rq, "csc.signHash", "OAuth token used with another hash algorithm");
-		reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_request",
-		            "The access token authorizes these hashes under another hash algorithm");
 		goto out;
 	}
 	if (req_hashes(rq, &req.hashes, &raw, &lens) != 0)

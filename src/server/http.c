@@ -134,7 +134,6 @@ oauth_bearer(struct srv_request *rq, const char *token)
 	rq->who = info.who;
 	rq->oauth = true;
 	snprintf(rq->oauth_cred, sizeof(rq->oauth_cred), "%s", info.cred);
-	snprintf(rq->oauth_hash_oid, sizeof(rq->oauth_hash_oid), "%s", info.hash_oid);
 	snprintf(rq->oauth_client, sizeof(rq->oauth_client), "%s", info.client_id);
 	OPENSSL_cleanse(&info, sizeof(info));
 	return true;

@@ -146,7 +146,6 @@ struct srv_request {
 	struct auth_principal who;
 	bool oauth;            /* who comes from an OAuth access token (a SAD): oauth_cred only */
 	char oauth_cred[65];
-	char oauth_hash_oid[65];   /* the digest the signer's page showed ("" none: SHA-2 only) */
 	char oauth_client[STORE_ID_LEN + 1];
 	char params[SRV_MAX_PARAMS][STORE_TEXT_MAX + 1];  /* decoded {} path segments */
 	unsigned nparams;
