@@ -402,8 +402,6 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		return cli_fail(c, CLI_ERR_USAGE, "--attached is for CAdES; a PAdES signature is inside the PDF");
 	if (!o.pades && (o.visible || o.reason != NULL))
 		return cli_fail(c, CLI_ERR_USAGE, "--visible and --reason are for PAdES");
-	if (o.xades && o.lt > 0)
-		return cli_fail(c, CLI_ERR_USAGE, "XAdES signatures are made at B-B or B-T (B-LT and B-LTA: not yet)");
 	if (o.output == NULL) {
 		size_t n = strlen(o.file);
 
@@ -436,7 +434,8 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 			.file = o.file, .output = o.output, .cred = s.cred, .tsa = o.tsa,
 			.certs = (const uint8_t *const *)s.certs, .cert_lens = s.cert_lens,
 			.ncerts = s.ncerts, .signer = s.name, .subject = s.subject, .place = o.place,
-			.bt = o.bt, .yes = o.yes, .how = { .browser = o.browser, .file = o.file },
+			.bt = o.bt, .lt = o.lt, .level = o.level, .yes = o.yes,
+			.how = { .browser = o.browser, .file = o.file },
 		};
 
 		r = cli_sign_xades(c, &job);

@@ -125,6 +125,10 @@ struct formats_der_list {
 	size_t n;
 };
 void formats_der_list_free(struct formats_der_list *l);
+/* Appends a copy of p[len] to list unless an equal one is there. */
+int formats_der_list_add(struct formats_der_list *list, const uint8_t *p, size_t len) INK_WUR;
+/* Appends the certificates a SignedData (a time-stamp token, DER) carries to list, each once. */
+int formats_cms_certs_add(const uint8_t *cms, size_t len, struct formats_der_list *list) INK_WUR;
 /* The CRLs and the OCSP responses (otherRevInfo id-ri-ocsp-response) of the SignedData's
  * crls field, copied. */
 int formats_cades_revocation(const uint8_t *cms, size_t len, struct formats_der_list *crls,
@@ -453,5 +457,63 @@ int formats_xades_set_timestamp(struct formats_xades *x, const uint8_t *token, s
 /* The signed document (enveloped) or the signature (detached, enveloping), serialized. */
 int formats_xades_write(const struct formats_xades *x, FILE *out) INK_WUR;
 void formats_xades_free(struct formats_xades *x);
+
+/* ---- XAdES B-LT and B-LTA (ETSI EN 319 132-1 5.5) on a signed document (xadesltv.c) ---- */
+
+#define FORMATS_XADES141_NS "http://uri.etsi.org/01903/v1.4.1#"
+
+/* Whether n is the XAdES element name (namespace 1.3.2 or 1.4.1). */
+bool formats_xades_is(const struct _xmlNode *n, const char *name);
+/* The first element child of n that is ns:name (ns NULL: either XAdES namespace), or NULL. */
+struct _xmlNode *formats_xml_child(struct _xmlNode *n, const char *ns, const char *name);
+/* An element's base64 text (at most 16 MiB), white space removed, decoded into *out
+ * (malloc'd). INK_ERR_INVALID when n is NULL, empty, too long or not base64. */
+int formats_xml_b64(struct _xmlNode *n, uint8_t **out, size_t *len) INK_WUR;
+
+/* Opens signed XML for extension: exactly one ds:Signature with XAdES QualifyingProperties
+ * (the one extended). INK_ERR_INVALID (why[]) otherwise. Free with formats_xades_free(). */
+int formats_xades_open(const uint8_t *xml, size_t len, struct formats_xades **out, char *why,
+                       size_t whysz) INK_WUR;
+/* What an opened (or made) signature holds already. */
+struct formats_xades_info {
+	size_t sig_timestamps, archives;   /* SignatureTimeStamp, ArchiveTimeStamp */
+	bool cert_values, rev_values;      /* CertificateValues, RevocationValues */
+	bool detached;                     /* a reference names a document outside */
+};
+void formats_xades_info(const struct formats_xades *x, struct formats_xades_info *out);
+/* Which certificates formats_xades_certs() lists. */
+#define FORMATS_XADES_CERTS_CARRIED 1  /* KeyInfo, CertificateValues, TimeStampValidationData */
+#define FORMATS_XADES_CERTS_TOKENS 2   /* inside the time-stamp tokens */
+/* Appends the certificates (DER, each once) of the kinds in which to *out. */
+int formats_xades_certs(const struct formats_xades *x, int which,
+                        struct formats_der_list *out) INK_WUR;
+/* Appends the CRLs and OCSP responses of RevocationValues (also inside
+ * TimeStampValidationData) to *crls and *ocsps. */
+int formats_xades_revocation(const struct formats_xades *x, struct formats_der_list *crls,
+                             struct formats_der_list *ocsps) INK_WUR;
+/* Adds validation data: for_timestamps false, xades:CertificateValues and
+ * xades:RevocationValues (INK_ERR_EXISTS when either is there); true, a
+ * xadesv141:TimeStampValidationData holding them (for the time-stamps already in the
+ * signature). An empty kind is left out. */
+int formats_xades_add_vdata(struct formats_xades *x, bool for_timestamps,
+                            const struct formats_blob *certs, size_t ncerts,
+                            const struct formats_blob *crls, size_t ncrls,
+                            const struct formats_blob *ocsps, size_t nocsps) INK_WUR;
+/* The input of an ArchiveTimeStamp's message imprint (EN 319 132-1 5.5.2.2; *out malloc'd):
+ * the output of each ds:Reference of SignedInfo (a node set canonicalized), then SignedInfo,
+ * SignatureValue, KeyInfo, each unsigned signature property before ats (all when ats is NULL),
+ * and each ds:Object but QualifyingProperties' — canonicalized with ats's CanonicalizationMethod
+ * (exclusive C14N when ats is NULL). detached: the document a reference names outside (NULL:
+ * INK_ERR_NOT_FOUND when one does). INK_ERR_UNSUPPORTED (why[]) for a reference this cannot
+ * process (other transforms, an unknown or ambiguous ID). */
+int formats_xades_ats_input(struct _xmlDoc *doc, struct _xmlNode *sig, struct _xmlNode *ats,
+                            const uint8_t *detached, size_t detached_len, uint8_t **out,
+                            size_t *len, char *why, size_t whysz) INK_WUR;
+/* SHA-256 of the input of a new ArchiveTimeStamp over x. */
+int formats_xades_archive_digest(const struct formats_xades *x, const uint8_t *detached,
+                                 size_t detached_len, uint8_t md[static FORMATS_SHA256_LEN],
+                                 char *why, size_t whysz) INK_WUR;
+/* Appends xadesv141:ArchiveTimeStamp with the token (DER). */
+int formats_xades_add_archive(struct formats_xades *x, const uint8_t *token, size_t len) INK_WUR;
 
 #endif

@@ -1,6 +1,6 @@
 /* xml: untrusted XML parsed with safe settings, document subsets canonicalized, and the XMLDSig
  * algorithm identifiers (RFC 6931) the service knows — what XAdES signing and verification share. */
-#include "formats/formats.h"
+#include "formats/formats_int.h"
 
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
@@ -192,4 +192,59 @@ formats_xml_digest_by_uri(const char *uri, const char **oid)
 		}
 	}
 	return NULL;
+}
+
+bool
+formats_xml_is_el(const xmlNode *n, const char *ns, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	       xmlStrEqual(n->ns->href, (const xmlChar *)ns) &&
+	       xmlStrEqual(n->name, (const xmlChar *)name);
+}
+
+xmlNodePtr
+formats_xml_find_el(xmlNodePtr n, const char *ns, const char *name)
+{
+	xmlNodePtr c, f;
+
+	if (formats_xml_is_el(n, ns, name))
+		return n;
+	for (c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && (f = formats_xml_find_el(c, ns, name)) != NULL)
+			return f;
+	return NULL;
+}
+
+xmlNodePtr
+formats_xml_find_id(xmlNodePtr n, const char *id)
+{
+	xmlNodePtr c, f;
+	xmlChar *v;
+	bool hit;
+
+	if (n == NULL || n->type != XML_ELEMENT_NODE)
+		return NULL;
+	v = xmlGetNoNsProp(n, (const xmlChar *)"Id");
+	hit = v != NULL && xmlStrEqual(v, (const xmlChar *)id);
+	xmlFree(v);
+	if (hit)
+		return n;
+	for (c = n->children; c != NULL; c = c->next)
+		if ((f = formats_xml_find_id(c, id)) != NULL)
+			return f;
+	return NULL;
+}
+
+int
+formats_xml_new_id(char id[static 24])
+{
+	uint8_t rnd[8];
+	char hex[17];
+	int r;
+
+	if ((r = ink_random(rnd, sizeof(rnd))) != 0)
+		return r;
+	hex_encode(rnd, sizeof(rnd), hex);
+	snprintf(id, 24, "id-%s", hex);
+	return 0;
 }
