@@ -8,6 +8,7 @@
 # own reading of EN 319 132-1 5.5.2.2 (lxml); tampered validation data and an archive time-stamp
 # over another input are refused.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sign.sh"
 
 command -v xmlsec1 >/dev/null || { say "SKIP: no xmlsec1 (scripts/deps.sh test)"; exit 77; }
 /usr/bin/python3 -c 'import lxml.etree' 2>/dev/null || { say "SKIP: no python3-lxml (scripts/deps.sh test)"; exit 77; }
@@ -29,16 +30,6 @@ mkkey "$alice" P-256 >/dev/null
 mkkey "$bob" RSA-3072 >/dev/null
 openssl x509 -in "$CHAIN" -out "$T/issuing.pem"
 
-# sign USER TOKEN FILE ARGS...
-sign() {
-	local user=$1 tok=$2
-	shift 2
-	RC=0
-	INKAN_SERVER=$URL INKAN_CACERT=$CACERT INKAN_TOKEN=$tok INKAN_PIN=$PIN \
-		INKAN_OTP=$(otp_next "$user") timeout 300 "$INKAN_CLI" sign --yes --format xades "$@" \
-		</dev/null >"$T/sign.out" 2>"$T/sign.err" || RC=$?
-	[ "$RC" = 0 ] || fail "inkan sign ${*} failed ($RC): $(cat "$T/sign.err")"
-}
 # extend ARGS...
 extend() {
 	RC=0
@@ -51,22 +42,6 @@ xmlsec_ok() {
 	(cd "$T" && xmlsec1 --verify --trusted-pem "$ROOT" --untrusted-pem "$T/issuing.pem" "$1") \
 		>"$T/xmlsec.out" 2>&1 || fail "xmlsec1 --verify refuses $1: $(tail -5 "$T/xmlsec.out")"
 	grep -q '^OK' "$T/xmlsec.out" || fail "xmlsec1 --verify: $(cat "$T/xmlsec.out")"
-}
-# vfy ARGS...: inkan verify --json; sets RC and V
-vfy() {
-	RC=0
-	timeout 300 "$INKAN_CLI" verify --json --trust "$ROOT" "$@" >"$T/v.json" 2>"$T/v.err" </dev/null || RC=$?
-	V=$(cat "$T/v.json")
-	printf 'inkan verify %s -> %s\n%s\n' "$*" "$RC" "$V" >>"$TRANSCRIPT"
-}
-# passed LEVEL ARGS...: TOTAL-PASSED at LEVEL
-passed() {
-	local level=$1
-	shift
-	vfy "$@"
-	[ "$RC" = 0 ] && printf '%s' "$V" | jq -e --arg l "$level" \
-		'.signatures[0].indication == "TOTAL-PASSED" and .signatures[0].level == $l' >/dev/null ||
-		fail "inkan verify $* is not TOTAL-PASSED at $level ($RC): $(printf '%s' "$V" | jq -c '.signatures[0] | {indication, sub_indication, level, problems, warnings, archive_timestamps}') $(cat "$T/v.err")"
 }
 # refused TEXT ARGS...: not TOTAL-PASSED, TEXT in a problem's detail or a warning
 refused() {
@@ -97,11 +72,11 @@ XML
 head -c 3000 /dev/urandom >"$T/scan.bin"
 
 # ---- sign at B-LT and B-LTA, each placement ----
-sign alice "$alice" "$T/invoice.xml" --enveloped --level B-LT --output "$T/env-lt.xml"
+must_sign alice "$alice" --format xades "$T/invoice.xml" --enveloped --level B-LT --output "$T/env-lt.xml"
 grep -q 'B-LT' "$T/sign.err" || fail "inkan sign did not show the level B-LT"
-sign alice "$alice" "$T/invoice.xml" --enveloped --level B-LTA --output "$T/env-lta.xml"
-sign bob "$bob" "$T/scan.bin" --detached --level B-LTA --output "$T/det-lta.xml"
-sign bob "$bob" "$T/invoice.xml" --enveloping --level B-LTA --output "$T/enc-lta.xml"
+must_sign alice "$alice" --format xades "$T/invoice.xml" --enveloped --level B-LTA --output "$T/env-lta.xml"
+must_sign bob "$bob" --format xades "$T/scan.bin" --detached --level B-LTA --output "$T/det-lta.xml"
+must_sign bob "$bob" --format xades "$T/invoice.xml" --enveloping --level B-LTA --output "$T/enc-lta.xml"
 for f in env-lt env-lta det-lta enc-lta; do
 	xmlsec_ok "$f.xml"
 	[ "$($XT count "$T/$f.xml" CertificateValues)" = 1 ] && [ "$($XT count "$T/$f.xml" RevocationValues)" = 1 ] ||
@@ -122,10 +97,12 @@ passed B-LTA "$T/scan.bin" "$T/det-lta.xml"
 passed B-LTA "$T/enc-lta.xml"
 
 # ---- extend B-T -> B-LT -> B-LTA, renewed ----
-sign alice "$alice" "$T/invoice.xml" --enveloped --level B-T --output "$T/ext.xml"
+must_sign alice "$alice" --format xades "$T/invoice.xml" --enveloped --level B-T --output "$T/ext.xml"
 passed B-T --offline --no-revocation-check "$T/ext.xml"
+$XT signed "$T/ext.xml" >"$T/signed.bt"
 extend "$T/ext.xml" --level B-LT
 xmlsec_ok ext.xml
+$XT signed "$T/ext.xml" | cmp -s - "$T/signed.bt" || fail "extending to B-LT changed SignedInfo or SignedProperties"
 passed B-LT --offline "$T/ext.xml"
 extend "$T/ext.xml" --level B-LTA
 passed B-LTA --offline "$T/ext.xml"
@@ -133,6 +110,7 @@ cp "$T/ext.xml" "$T/ext1.xml"
 extend "$T/ext.xml" --level B-LTA
 xmlsec_ok ext.xml
 [ "$($XT count "$T/ext.xml" ArchiveTimeStamp)" = 2 ] || fail "renewing did not make two archive time-stamps"
+$XT signed "$T/ext.xml" | cmp -s - "$T/signed.bt" || fail "B-LTA and its renewal changed SignedInfo or SignedProperties"
 passed B-LTA --offline "$T/ext.xml"
 printf '%s' "$V" | jq -e '.signatures[0].archive_timestamps | length == 2 and
 	all(.indication == "TOTAL-PASSED" and .covers_previous == true)' >/dev/null ||
@@ -142,7 +120,7 @@ ats_ok "$T/ext.xml" 1
 # what the signature held was still current: not fetched and added again
 [ "$($XT values "$T/ext.xml" ocsp | sort | uniq -d | wc -l)" = 0 ] || fail "extending added an OCSP response twice"
 # a detached signature's archive time-stamp needs its document
-sign bob "$bob" "$T/scan.bin" --detached --level B-T --output "$T/det-ext.xml"
+must_sign bob "$bob" --format xades "$T/scan.bin" --detached --level B-T --output "$T/det-ext.xml"
 RC=0
 INKAN_SERVER=$URL INKAN_CACERT=$CACERT "$INKAN_CLI" extend "$T/det-ext.xml" --level B-LTA \
 	</dev/null >/dev/null 2>"$T/extend.err" || RC=$?
@@ -151,7 +129,7 @@ extend "$T/det-ext.xml" "$T/scan.bin" --level B-LTA
 xmlsec_ok det-ext.xml
 passed B-LTA --offline "$T/scan.bin" "$T/det-ext.xml"
 ats_ok "$T/det-ext.xml" 0 "$T/scan.bin"
-ok "extend: B-T -> B-LT -> B-LTA -> renewed (enveloped), detached with its document: xmlsec1 still accepts, each archive time-stamp checked by openssl ts"
+ok "extend: B-T -> B-LT -> B-LTA -> renewed (enveloped), detached with its document: SignedInfo and SignedProperties canonicalize as before, xmlsec1 still accepts, each archive time-stamp checked by openssl ts"
 
 # ---- tampering ----
 # a byte of an OCSP response in RevocationValues (B-LTA: the archive time-stamp covers it)

@@ -5,6 +5,8 @@ through Python, none of inkan's C) — to check what inkan writes by other means
   ats-input FILE K [DOCUMENT] TOKEN INPUT  the K-th (0: oldest) ArchiveTimeStamp's token (DER)
                                            into TOKEN and the octets its imprint covers (clause
                                            5.5.2.2) into INPUT
+  signed FILE                              SHA-256 of the exclusive canonical SignedInfo and
+                                           SignedProperties (what must not change)
   count FILE NAME                          how many unsigned signature properties NAME there are
   values FILE KIND [N]                     the base64 values of KIND (cert, ocsp, crl), one a line
                                            (only the N-th: 0 the first)
@@ -106,6 +108,11 @@ def main():
         tok = ats.find(q(XADES, "EncapsulatedTimeStamp")).text
         open(token, "wb").write(base64.b64decode("".join(tok.split())))
         open(inp, "wb").write(ats_input(tree, sig, ats, document))
+    elif cmd == "signed":
+        import hashlib
+        sig = signature(parse(sys.argv[2]))
+        for el in (sig.find(q(DS, "SignedInfo")), sig.find(".//" + q(XADES, "SignedProperties"))):
+            print(hashlib.sha256(c14n(el)).hexdigest())
     elif cmd == "count":
         tree = parse(sys.argv[2])
         u = usp(signature(tree))
