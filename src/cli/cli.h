@@ -153,6 +153,7 @@ struct cli_xades_job {
 	const char *signer, *subject;  /* who signs, for the summary shown before signing */
 	int place;                     /* enum formats_xades_place */
 	bool bt, yes;
+	bool pss;                      /* an RSA key signs with RSASSA-PSS */
 	int lt;                        /* 0: B-B or B-T, 1: B-LT, 2: B-LTA */
 	const char *level;             /* the level's name */
 	struct cli_sign_auth how;      /* PIN and OTP here, or on the service's page */

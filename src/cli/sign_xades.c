@@ -64,13 +64,15 @@ static int
 sign_value(struct cli_ctx *c, const struct cli_xades_job *j, struct formats_xades *x)
 {
 	uint8_t tbs[64], *sig = NULL;
-	size_t tbs_len = 0, sig_len = 0;
+	const uint8_t *params;
+	size_t tbs_len = 0, sig_len = 0, params_len = 0;
 	const char *hash_oid, *sign_oid;
 	int r;
 
 	formats_xades_tbs(x, tbs, &tbs_len, &hash_oid, &sign_oid);
-	if ((r = cli_sign_hash(c, &j->how, j->cred, tbs, tbs_len, hash_oid, sign_oid, NULL, 0, &sig,
-	                       &sig_len)) != 0)
+	params = formats_xades_sign_params(x, &params_len);
+	if ((r = cli_sign_hash(c, &j->how, j->cred, tbs, tbs_len, hash_oid, sign_oid, params,
+	                       params_len, &sig, &sig_len)) != 0)
 		goto out;
 	if ((r = formats_xades_set_signature(x, sig, sig_len)) != 0)
 		r = cli_fail(c, r, "the signature returned does not verify with the certificate's key");
@@ -139,6 +141,7 @@ cli_sign_xades(struct cli_ctx *c, const struct cli_xades_job *j)
 			.mime = j->place != FORMATS_XADES_DETACHED || xml_ext ? "text/xml" :
 			        "application/octet-stream",
 			.when = (int64_t)time(NULL),
+			.pss = j->pss,
 		};
 
 		if ((r = formats_xades_prepare(&p, &x, why, sizeof(why))) != 0) {

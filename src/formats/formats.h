@@ -401,13 +401,20 @@ struct formats_xml_sigalg {
 	const char *oid;        /* policy_sig_alg_by_oid() decides whether it is allowed */
 	const char *md;         /* OpenSSL digest name */
 	bool ecdsa;             /* the value is r || s (XMLDSig), not DER */
+	bool pss;               /* RSASSA-PSS (RFC 6931 2.3.10): MGF1 with md, salt its length */
 };
 /* The signature method of uri, or NULL when unknown (SHA-1 and MD5 based ones are unknown). */
 const struct formats_xml_sigalg *formats_xml_sigalg_by_uri(const char *uri);
+/* Sets a verification or signing context's padding for alg (RSASSA-PSS: MGF1 with its digest,
+ * the salt as long as the digest); nothing for the others. INK_ERR_CRYPTO when refused. */
+struct evp_pkey_ctx_st;
+int formats_xml_sigalg_setup(struct evp_pkey_ctx_st *pctx,
+                             const struct formats_xml_sigalg *alg) INK_WUR;
 /* The OpenSSL digest name of an XMLDSig digest method URI (SHA-256/384/512) and its dotted OID
  * in *oid (for policy_hash_by_oid()), or NULL when unknown (SHA-1, MD5). */
 const char *formats_xml_digest_by_uri(const char *uri, const char **oid);
 #define FORMATS_XML_SHA256_URI "http://www.w3.org/2001/04/xmlenc#sha256"
+#define FORMATS_XML_PSS_SHA256_URI "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1"
 
 /* ---- XAdES (ETSI EN 319 132-1) baseline signatures, signed outside (xades.c) ---- */
 
@@ -432,6 +439,7 @@ struct formats_xades_params {
 	const uint8_t *doc_digest;     /* detached: SHA-256 of the file */
 	const char *mime;              /* DataObjectFormat MimeType */
 	int64_t when;                  /* SigningTime, seconds since the epoch */
+	bool pss;                      /* an RSA key signs with RSASSA-PSS (SHA-256, salt 32) */
 };
 
 /* Builds ds:Signature with SignedInfo (exclusive C14N; a reference to the document and one to
@@ -445,6 +453,8 @@ int formats_xades_prepare(const struct formats_xades_params *p, struct formats_x
  * room), its dotted OID, and the signature algorithm's OID for signHash. */
 void formats_xades_tbs(const struct formats_xades *x, uint8_t md[static 64], size_t *len,
                        const char **hash_oid, const char **sign_oid);
+/* The signature algorithm's parameters for signHash (RSASSA-PSS-params, DER; x's), or NULL. */
+const uint8_t *formats_xades_sign_params(const struct formats_xades *x, size_t *len);
 /* Sets ds:SignatureValue from a CSC signature (ECDSA as DER, turned into r || s) after checking
  * it against the certificate's key; INK_ERR_CRYPTO when it does not verify. */
 int formats_xades_set_signature(struct formats_xades *x, const uint8_t *sig, size_t len) INK_WUR;

@@ -29,6 +29,8 @@ void der_oid(struct der *d, const char *dotted);
 void der_algid(struct der *d, const char *dotted, bool null_params);
 /* Frees (accepts a zeroed struct). */
 void der_free(struct der *d);
+/* Appends RSASSA-PSS-params (RFC 4055) for SHA-256, MGF1 with SHA-256, salt 32 (cms.c). */
+void formats_pss_sha256_params(struct der *out);
 
 
 /* ---- XML signatures (xml.c, xades.c, xadesltv.c) ---- */
@@ -43,6 +45,7 @@ struct formats_xades {
 	size_t si_len;
 	uint8_t tbs[64];
 	size_t tbs_len;
+	struct der pss_params;          /* RSASSA-PSS-params for signHash (making, PSS only) */
 	char id[24];                    /* the prefix of the Ids of what is added */
 };
 

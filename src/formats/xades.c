@@ -1,6 +1,7 @@
 /* xades: XAdES baseline signatures (ETSI EN 319 132-1 B-B, B-T) built around a signature value
  * made elsewhere — ds:Signature with SignedInfo, SignedProperties (SigningTime,
- * SigningCertificateV2, DataObjectFormat), the signature value, a SignatureTimeStamp. The
+ * SigningCertificateV2, DataObjectFormat), the signature value (ECDSA, RSA PKCS #1 v1.5 or
+ * RSASSA-PSS), a SignatureTimeStamp. The
  * digests are computed here (libxml2 canonicalizes, OpenSSL hashes); nothing here signs. */
 #include "formats/formats_int.h"
 
@@ -53,9 +54,10 @@ out:
 	return r;
 }
 
-/* The signature method for the key: ECDSA with the curve's size of SHA-2, or RSA with SHA-256. */
+/* The signature method for the key: ECDSA with the curve's size of SHA-2, or RSA with SHA-256
+ * (PKCS #1 v1.5, or RSASSA-PSS when pss). */
 static const struct formats_xml_sigalg *
-alg_for(EVP_PKEY *pk)
+alg_for(EVP_PKEY *pk, bool pss)
 {
 	const char *uri;
 
@@ -66,7 +68,7 @@ alg_for(EVP_PKEY *pk)
 		                                    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
 		break;
 	case EVP_PKEY_RSA:
-		uri = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+		uri = pss ? FORMATS_XML_PSS_SHA256_URI : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 		break;
 	default:
 		return NULL;
@@ -236,10 +238,15 @@ formats_xades_prepare(const struct formats_xades_params *p, struct formats_xades
 		snprintf(why, whysz, "the signer's certificate cannot be read");
 		goto out;
 	}
-	if ((x->alg = alg_for(x->pub)) == NULL) {
+	if ((x->alg = alg_for(x->pub, p->pss)) == NULL) {
 		r = INK_ERR_UNSUPPORTED;
 		snprintf(why, whysz, "XAdES needs an ECDSA or RSA key (a hash of SignedInfo is signed)");
 		goto out;
+	}
+	if (x->alg->pss) {
+		formats_pss_sha256_params(&x->pss_params);
+		if ((r = x->pss_params.err) != 0)
+			goto out;
 	}
 	if ((r = formats_xml_new_id(x->id)) != 0)
 		goto out;
@@ -291,6 +298,13 @@ formats_xades_tbs(const struct formats_xades *x, uint8_t md[static 64], size_t *
 	*sign_oid = x->alg->oid;
 }
 
+const uint8_t *
+formats_xades_sign_params(const struct formats_xades *x, size_t *len)
+{
+	*len = x->alg != NULL && x->alg->pss ? x->pss_params.len : 0;
+	return *len > 0 ? x->pss_params.p : NULL;
+}
+
 /* An ECDSA signature (DER) as XMLDSig wants it: r || s, each as long as the group order. */
 static int
 ecdsa_raw(EVP_PKEY *pub, const uint8_t *der, size_t len, uint8_t *out, size_t *outlen)
@@ -317,6 +331,7 @@ int
 formats_xades_set_signature(struct formats_xades *x, const uint8_t *sig, size_t len)
 {
 	EVP_MD_CTX *mctx = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
 	uint8_t raw[XADES_SIG_MAX];
 	size_t raw_len = 0;
 	char *b64 = NULL;
@@ -326,7 +341,8 @@ formats_xades_set_signature(struct formats_xades *x, const uint8_t *sig, size_t 
 		return INK_ERR_CRYPTO;
 	if ((mctx = EVP_MD_CTX_new()) == NULL)
 		return INK_ERR_ALLOC;
-	if (EVP_DigestVerifyInit_ex(mctx, NULL, x->alg->md, NULL, NULL, x->pub, NULL) != 1 ||
+	if (EVP_DigestVerifyInit_ex(mctx, &pctx, x->alg->md, NULL, NULL, x->pub, NULL) != 1 ||
+	    formats_xml_sigalg_setup(pctx, x->alg) != 0 ||
 	    EVP_DigestVerify(mctx, sig, len, x->si, x->si_len) != 1)
 		goto out;
 	if (x->alg->ecdsa) {
@@ -446,6 +462,7 @@ formats_xades_free(struct formats_xades *x)
 	xmlFreeDoc(x->doc);
 	EVP_PKEY_free(x->pub);
 	free(x->si);
+	der_free(&x->pss_params);
 	OPENSSL_cleanse(x->tbs, sizeof(x->tbs));
 	free(x);
 }

@@ -5,6 +5,8 @@
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,13 +156,32 @@ out:
 }
 
 static const struct formats_xml_sigalg sigalgs[] = {
-	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "1.2.840.113549.1.1.11", "SHA256", false },
-	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", "1.2.840.113549.1.1.12", "SHA384", false },
-	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "1.2.840.113549.1.1.13", "SHA512", false },
-	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "1.2.840.10045.4.3.2", "SHA256", true },
-	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", "1.2.840.10045.4.3.3", "SHA384", true },
-	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", "1.2.840.10045.4.3.4", "SHA512", true },
+	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "1.2.840.113549.1.1.11", "SHA256", false, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", "1.2.840.113549.1.1.12", "SHA384", false, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "1.2.840.113549.1.1.13", "SHA512", false, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "1.2.840.10045.4.3.2", "SHA256", true, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", "1.2.840.10045.4.3.3", "SHA384", true, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", "1.2.840.10045.4.3.4", "SHA512", true, false },
+	{ FORMATS_XML_PSS_SHA256_URI, "1.2.840.113549.1.1.10", "SHA256", false, true },
+	{ "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1", "1.2.840.113549.1.1.10", "SHA384",
+	  false, true },
+	{ "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1", "1.2.840.113549.1.1.10", "SHA512",
+	  false, true },
 };
+
+int
+formats_xml_sigalg_setup(EVP_PKEY_CTX *pctx, const struct formats_xml_sigalg *alg)
+{
+	const EVP_MD *md = EVP_get_digestbyname(alg->md);
+
+	if (!alg->pss)
+		return 0;
+	if (md == NULL || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, EVP_MD_get_size(md)) != 1)
+		return INK_ERR_CRYPTO;
+	return 0;
+}
 
 const struct formats_xml_sigalg *
 formats_xml_sigalg_by_uri(const char *uri)

@@ -477,6 +477,7 @@ sig_verifies(EVP_PKEY *pk, const struct formats_xml_sigalg *alg, const uint8_t *
              const uint8_t *val, size_t val_len)
 {
 	EVP_MD_CTX *m = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	bool ok = false;
@@ -491,7 +492,8 @@ sig_verifies(EVP_PKEY *pk, const struct formats_xml_sigalg *alg, const uint8_t *
 		val_len = der_len;
 	}
 	ok = (m = EVP_MD_CTX_new()) != NULL &&
-	     EVP_DigestVerifyInit_ex(m, NULL, alg->md, NULL, NULL, pk, NULL) == 1 &&
+	     EVP_DigestVerifyInit_ex(m, &pctx, alg->md, NULL, NULL, pk, NULL) == 1 &&
+	     formats_xml_sigalg_setup(pctx, alg) == 0 &&
 	     EVP_DigestVerify(m, val, val_len, si, si_len) == 1;
 	EVP_MD_CTX_free(m);
 	OPENSSL_free(der);
@@ -824,8 +826,8 @@ sig_validate(struct xsig *x)
 	}
 	if ((alg = formats_xml_sigalg_by_uri(sm)) == NULL || (palg = policy_sig_alg_by_oid(alg->oid)) == NULL) {
 		issue_add(x->is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
-		          "signature method %s is not allowed (RSA PKCS #1 v1.5 or ECDSA with SHA-256/384/512)",
-		          sm != NULL ? sm : "(none)");
+		          "signature method %s is not allowed (RSA PKCS #1 v1.5, RSASSA-PSS or ECDSA with "
+		          "SHA-256/384/512)", sm != NULL ? sm : "(none)");
 		goto out;
 	}
 	json_object_set_new(x->obj, "signature_algorithm", json_string(palg->name));

@@ -96,6 +96,26 @@ passed B-LTA "$T/env-lta.xml"
 passed B-LTA "$T/scan.bin" "$T/det-lta.xml"
 passed B-LTA "$T/enc-lta.xml"
 
+# ---- RSASSA-PSS (xmlsec1 in Debian 12 has no PSS transform: checked with openssl pkeyutl over
+# SignedInfo canonicalized by lxml) ----
+must_sign bob "$bob" --format xades "$T/invoice.xml" --enveloped --pss --level B-LTA --output "$T/pss.xml"
+grep -q 'sha256-rsa-MGF1' "$T/pss.xml" || fail "no RSASSA-PSS signature method (RFC 6931 2.3.10) with --pss"
+$XT siginfo "$T/pss.xml" "$T/pss.si" "$T/pss.sig" "$T/pss.crt"
+openssl dgst -sha256 -binary "$T/pss.si" >"$T/pss.md"
+openssl x509 -inform DER -in "$T/pss.crt" -pubkey -noout >"$T/pss.pub"
+openssl pkeyutl -verify -pubin -inkey "$T/pss.pub" -in "$T/pss.md" -sigfile "$T/pss.sig" \
+	-pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:32 -pkeyopt rsa_mgf1_md:sha256 \
+	-pkeyopt digest:sha256 >"$T/pkeyutl.out" 2>&1 || fail "openssl pkeyutl refuses the PSS signature: $(cat "$T/pkeyutl.out")"
+ats_ok "$T/pss.xml" 0
+passed B-LTA --offline "$T/pss.xml"
+printf '%s' "$V" | jq -e '.signatures[0].signature_algorithm == "RSASSA-PSS"' >/dev/null ||
+	fail "not reported as RSASSA-PSS: $(printf '%s' "$V" | jq -c '.signatures[0].signature_algorithm')"
+# the same value under the PKCS #1 v1.5 method does not verify
+$XT replace "$T/pss.xml" "$T/pss-bad.xml" 'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1' \
+	'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'
+refused "does not verify" --offline "$T/pss-bad.xml"
+ok "--pss: RSASSA-PSS (sha256-rsa-MGF1, salt 32) checked by openssl pkeyutl over SignedInfo canonicalized apart, B-LTA by inkan verify; the value under rsa-sha256 refused"
+
 # ---- extend B-T -> B-LT -> B-LTA, renewed ----
 must_sign alice "$alice" --format xades "$T/invoice.xml" --enveloped --level B-T --output "$T/ext.xml"
 passed B-T --offline --no-revocation-check "$T/ext.xml"

@@ -7,6 +7,8 @@ through Python, none of inkan's C) — to check what inkan writes by other means
                                            5.5.2.2) into INPUT
   signed FILE                              SHA-256 of the exclusive canonical SignedInfo and
                                            SignedProperties (what must not change)
+  siginfo FILE SI SIG CERT                 the exclusive canonical SignedInfo, the signature value
+                                           and KeyInfo's first certificate (DER) into files
   count FILE NAME                          how many unsigned signature properties NAME there are
   values FILE KIND [N]                     the base64 values of KIND (cert, ocsp, crl), one a line
                                            (only the N-th: 0 the first)
@@ -113,6 +115,13 @@ def main():
         sig = signature(parse(sys.argv[2]))
         for el in (sig.find(q(DS, "SignedInfo")), sig.find(".//" + q(XADES, "SignedProperties"))):
             print(hashlib.sha256(c14n(el)).hexdigest())
+    elif cmd == "siginfo":
+        sig = signature(parse(sys.argv[2]))
+        assert sig.find(q(DS, "SignedInfo") + "/" + q(DS, "CanonicalizationMethod")).get("Algorithm") == EXC
+        open(sys.argv[3], "wb").write(c14n(sig.find(q(DS, "SignedInfo"))))
+        open(sys.argv[4], "wb").write(base64.b64decode("".join(sig.find(q(DS, "SignatureValue")).text.split())))
+        cert = sig.find(".//" + q(DS, "X509Certificate")).text
+        open(sys.argv[5], "wb").write(base64.b64decode("".join(cert.split())))
     elif cmd == "count":
         tree = parse(sys.argv[2])
         u = usp(signature(tree))
