@@ -13,7 +13,6 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/x509.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,25 +53,18 @@ create_private_file(const char *path)
 static int
 db_create(const char *path)
 {
-	sqlite3 *db = NULL;
-	char *err = NULL;
-	int r = INK_ERR_STORE;
+	struct ksdb *db = NULL;
+	int r;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		log_error("keystore %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "no memory");
-		goto out;
-	}
-	if (sqlite3_exec(db, schema_keystore_0001, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_keystore_0002, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_keystore_0003, NULL, NULL, &err) != SQLITE_OK) {
-		log_error("keystore schema: %s", err != NULL ? err : "?");
-		goto out;
-	}
-	r = 0;
-out:
-	sqlite3_free(err);
-	if (db != NULL && sqlite3_close(db) != SQLITE_OK && r == 0)
+	if ((r = ksdb_open_sqlite(path, &db)) != 0)
+		return r;
+	if (ksdb_exec(db, schema_keystore_0001) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0002) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0003) != KSDB_OK) {
+		log_error("keystore schema: %s", ksdb_errmsg(db));
 		r = INK_ERR_STORE;
+	}
+	ksdb_close(db);
 	return r;
 }
 
@@ -201,10 +193,10 @@ out:
 }
 
 static int
-db_open(const char *path, sqlite3 **out)
+db_open(const char *path, struct ksdb **out)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct ksdb *db = NULL;
+	struct ksdb_stmt *stmt = NULL;
 	struct stat st;
 	int r = INK_ERR_STORE;
 
@@ -215,58 +207,45 @@ db_open(const char *path, sqlite3 **out)
 	}
 	if ((r = check_private(path, &st)) != 0)
 		return r;
+	if ((r = ksdb_open_sqlite(path, &db)) != 0)
+		goto out;
 	r = INK_ERR_STORE;
-	/* No SQLITE_OPEN_CREATE: a missing key store is an error, never silently a new one. */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
-	    SQLITE_OK) {
-		log_error("keystore %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "no memory");
-		goto out;
-	}
-	(void)sqlite3_busy_timeout(db, 5000);
-	/* Destroyed keys are overwritten in the file, not just unlinked from the b-tree. */
-	if (sqlite3_exec(db, "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		goto out;
-	if (sqlite3_prepare_v2(db, "SELECT version FROM keystore_meta", -1, &stmt, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_ROW) {
-		log_error("keystore %s: %s", path, sqlite3_errmsg(db));
+	if (ksdb_prepare(db, "SELECT version FROM keystore_meta", &stmt) != KSDB_OK ||
+	    ksdb_step(stmt) != KSDB_ROW) {
+		log_error("keystore %s: %s", path, ksdb_errmsg(db));
 		goto out;
 	}
 	/* Upgrades, each a new file applied once (an earlier version's file is never edited):
 	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions. */
-	while (sqlite3_column_int64(stmt, 0) >= 1 &&
-	       sqlite3_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
+	while (ksdb_column_int64(stmt, 0) >= 1 &&
+	       ksdb_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
 		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003 };
-		int64_t from = sqlite3_column_int64(stmt, 0);
-		char *err = NULL;
+		int64_t from = ksdb_column_int64(stmt, 0);
 
-		sqlite3_finalize(stmt);
+		ksdb_finalize(stmt);
 		stmt = NULL;
-		if (sqlite3_exec(db, upgrades[from - 1], NULL, NULL, &err) != SQLITE_OK) {
+		if (ksdb_exec(db, upgrades[from - 1]) != KSDB_OK) {
 			log_error("keystore %s: upgrading to version %lld: %s", path,
-			          (long long)from + 1, err != NULL ? err : "?");
-			sqlite3_free(err);
-			(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			          (long long)from + 1, ksdb_errmsg(db));
+			(void)ksdb_exec(db, "ROLLBACK");
 			goto out;
 		}
 		log_info("keystore upgraded to version %lld", (long long)from + 1);
-		if (sqlite3_prepare_v2(db, "SELECT version FROM keystore_meta", -1, &stmt, NULL) !=
-		        SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW)
+		if (ksdb_prepare(db, "SELECT version FROM keystore_meta", &stmt) != KSDB_OK ||
+		    ksdb_step(stmt) != KSDB_ROW)
 			goto out;
 	}
-	if (sqlite3_column_int64(stmt, 0) != KEYS_SCHEMA_VERSION) {
+	if (ksdb_column_int64(stmt, 0) != KEYS_SCHEMA_VERSION) {
 		log_error("keystore %s: schema version %lld, expected %d", path,
-		          (long long)sqlite3_column_int64(stmt, 0), KEYS_SCHEMA_VERSION);
+		          (long long)ksdb_column_int64(stmt, 0), KEYS_SCHEMA_VERSION);
 		goto out;
 	}
 	*out = db;
 	db = NULL;
 	r = 0;
 out:
-	sqlite3_finalize(stmt);
-	if (db != NULL)
-		sqlite3_close(db);
+	ksdb_finalize(stmt);
+	ksdb_close(db);
 	return r;
 }
 
@@ -315,10 +294,9 @@ keys_close(struct keys *k)
 		OSSL_DECODER_CTX_free(k->dec[i].ctx);
 		EVP_PKEY_free(k->dec[i].out);
 	}
-	sqlite3_finalize(k->st_secret);
+	ksdb_finalize(k->st_secret);
 	X509_STORE_free(k->ext_ca);
-	if (k->db != NULL)
-		sqlite3_close(k->db);
+	ksdb_close(k->db);
 	free(k->arl);
 	keys_ocsp_forget(k);
 	free(k->ocsp);
@@ -401,7 +379,7 @@ bool
 keys_slow_begin(const struct keys *k)
 {
 	/* Inside a transaction another request's statements would join it: keep the lock. */
-	if (k->params.slow_begin == NULL || k->db == NULL || sqlite3_get_autocommit(k->db) == 0)
+	if (k->params.slow_begin == NULL || k->db == NULL || ksdb_in_transaction(k->db))
 		return false;
 	k->params.slow_begin(k->params.slow_arg);
 	return true;

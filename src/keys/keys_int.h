@@ -4,9 +4,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <sqlite3.h>
 
 #include "keys/keys.h"
+#include "keys/ksdb.h"
 #include "policy/policy.h"
 
 /* The key store directory's files. */
@@ -32,7 +32,7 @@ enum { KEYS_DEC_ANY = -1, KEYS_DEC_EC, KEYS_DEC_RSA, KEYS_DEC_ED25519, KEYS_DEC_
 
 struct keys {
 	uint8_t *master;           /* KEYS_MASTER_LEN bytes of secmem */
-	sqlite3 *db;
+	struct ksdb *db;           /* the key store (ksdb.h) */
 	char dir[512];             /* the key store directory (relative pkcs11_pin_file) */
 	struct keys_p11 *p11;      /* token session when key_backend = pkcs11, else NULL */
 	struct keys_params params;
@@ -46,7 +46,7 @@ struct keys {
 	char policy_oid[128];
 	char organization[128];
 	struct keys_decoder dec[KEYS_DEC_N];
-	sqlite3_stmt *st_secret;   /* load_secret's statement, prepared once (cred.c) */
+	struct ksdb_stmt *st_secret;   /* load_secret's statement, prepared once (cred.c) */
 	X509_STORE *ext_ca;        /* external_ca_file's CAs (extcert.c); NULL: none configured */
 };
 
@@ -67,6 +67,8 @@ int keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, siz
 
 /* Runs one statement with no result rows inside the key store; INK_ERR_STORE on failure. */
 int keys_exec(struct keys *k, const char *sql);
+/* Opens a write transaction as the key store's one writer (ksdb_begin); INK_ERR_STORE if not. */
+int keys_begin(struct keys *k);
 
 /* Loads one of the built-in CA's certificates by name ('root', 'issuing', 'tsa', 'ocsp') and,
  * when key != NULL, its private key (ca_store.c). INK_ERR_NOT_FOUND when there is none. */
