@@ -450,7 +450,7 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 	if (k->st_secret == NULL &&
 	    ksdb_prepare(k->db,
 	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial, "
-	        "backend, kdf_m, kdf_t, kdf_p FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)",
+	        "backend, kdf_m, kdf_t, kdf_p FROM credentials WHERE id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR owner = ?2)",
 	        &k->st_secret) != KSDB_OK) {
 		ksdb_finalize(k->st_secret);
 		k->st_secret = NULL;
@@ -549,7 +549,7 @@ keys_cred_get(struct keys *k, const char *owner, const char *id, struct keys_cre
 	memset(out, 0, sizeof(*out));
 	if (expire_sweep(k) != 0)
 		return INK_ERR_STORE;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)",
+	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR owner = ?2)",
 	         cred_cols);
 	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return INK_ERR_STORE;
@@ -580,7 +580,7 @@ keys_cred_list(struct keys *k, const char *owner, struct keys_cred **out, size_t
 	*n = 0;
 	if (expire_sweep(k) != 0)
 		return INK_ERR_STORE;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE (?1 IS NULL OR owner = ?1) "
+	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE (CAST(?1 AS TEXT) IS NULL OR owner = ?1) "
 	         "ORDER BY created_at, id", cred_cols);
 	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return INK_ERR_STORE;

@@ -31,6 +31,7 @@
 extern const char schema_keystore_0001[];
 extern const char schema_keystore_0002[];
 extern const char schema_keystore_0003[];
+extern const char schema_keystore_pg_0001[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
  * opens a file that was never readable by others; its journals inherit that mode. */
@@ -68,6 +69,127 @@ db_create(const char *path)
 	return r;
 }
 
+static int check_private(const char *path, const struct stat *st);
+static int db_open(const char *path, struct ksdb **out);
+
+/* The key store's PostgreSQL URI, from DIR/keystore.url (one line; a regular file of ours that
+ * nobody else can read: with the passfile it names, the SAM's alone); INK_ERR_NOT_FOUND when
+ * there is none: the key store is the SQLite file DIR/keystore.db. */
+static int
+read_url(const char *dir, char *url, size_t sz)
+{
+	char path[1024];
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	url[0] = '\0';
+	if ((r = ink_path(path, sizeof(path), dir, KEYS_URL_FILE)) != 0)
+		return r;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return INK_ERR_NOT_FOUND;
+		log_error("%s: %s", path, strerror(errno));
+		return errno == ELOOP ? INK_ERR_CONFIG : INK_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = INK_ERR_IO;
+		goto out;
+	}
+	if ((r = check_private(path, &st)) != 0)
+		goto out;
+	r = INK_ERR_CONFIG;
+	if ((n = read(fd, url, sz)) <= 0 || (size_t)n >= sz) {
+		log_error("%s: empty or longer than %zu bytes", path, sz - 1);
+		goto out;
+	}
+	url[n] = '\0';
+	url[strcspn(url, "\r\n")] = '\0';
+	if (strncmp(url, "postgresql://", 13) != 0 && strncmp(url, "postgres://", 11) != 0) {
+		log_error("%s: not a postgresql:// URI", path);
+		goto out;
+	}
+	r = 0;
+out:
+	close(fd);
+	if (r != 0)
+		OPENSSL_cleanse(url, sz);
+	return r;
+}
+
+/* Makes (create) or checks the key store's tables in PostgreSQL, inside a transaction holding
+ * the key store's lock (ksdb_begin), so that nodes starting together do it once. create leaves
+ * the transaction open for the caller to commit; otherwise it is committed here. */
+static int
+pg_schema(struct ksdb *db, bool create)
+{
+	struct ksdb_stmt *st = NULL;
+	bool exists;
+	int r = INK_ERR_STORE;
+
+	if (ksdb_begin(db) != KSDB_OK ||
+	    ksdb_prepare(db, "SELECT to_regclass('keystore_meta') IS NOT NULL", &st) != KSDB_OK ||
+	    ksdb_step(st) != KSDB_ROW)
+		goto out;
+	exists = ksdb_column_int64(st, 0) != 0;
+	ksdb_finalize(st);
+	st = NULL;
+	if (create && exists) {
+		log_error("keystore: the PostgreSQL key store already holds one; init replaces nothing");
+		r = INK_ERR_EXISTS;
+		goto out;
+	}
+	if (!create && !exists) {
+		log_error("keystore: no key store in PostgreSQL (inkan-sam --init makes it)");
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (create && ksdb_exec(db, schema_keystore_pg_0001) != KSDB_OK)
+		goto out;
+	if (ksdb_prepare(db, "SELECT version FROM keystore_meta", &st) != KSDB_OK ||
+	    ksdb_step(st) != KSDB_ROW)
+		goto out;
+	if (ksdb_column_int64(st, 0) != KEYS_SCHEMA_VERSION) {
+		log_error("keystore: PostgreSQL schema version %lld, expected %d",
+		          (long long)ksdb_column_int64(st, 0), KEYS_SCHEMA_VERSION);
+		goto out;
+	}
+	ksdb_finalize(st);
+	st = NULL;
+	if (!create && ksdb_exec(db, "COMMIT") != KSDB_OK)
+		goto out;
+	r = 0;
+out:
+	if (r != 0 && (r != INK_ERR_EXISTS && r != INK_ERR_NOT_FOUND))
+		log_error("keystore: %s", ksdb_errmsg(db));
+	ksdb_finalize(st);
+	if (r != 0 && ksdb_in_transaction(db))
+		(void)ksdb_exec(db, "ROLLBACK");
+	return r;
+}
+
+int
+keys_db_connect(const char *dir, struct ksdb **out)
+{
+	char url[KEYS_URL_MAX], dpath[1024];
+	int r;
+
+	*out = NULL;
+	if ((r = read_url(dir, url, sizeof(url))) == 0) {
+		if ((r = ksdb_open_postgres(url, out)) == 0 && (r = pg_schema(*out, false)) != 0) {
+			ksdb_close(*out);
+			*out = NULL;
+		}
+		OPENSSL_cleanse(url, sizeof(url));
+		return r;
+	}
+	if (r != INK_ERR_NOT_FOUND)
+		return r;
+	if ((r = ink_path(dpath, sizeof(dpath), dir, KEYS_DB_FILE)) != 0)
+		return r;
+	return db_open(dpath, out);
+}
+
 /* Refuses a path that exists (or cannot be checked): init never replaces anything. */
 static int
 must_not_exist(const char *path)
@@ -82,8 +204,9 @@ must_not_exist(const char *path)
 int
 keys_init_dir(const char *dir)
 {
-	char mpath[1024], dpath[1024];
+	char mpath[1024], dpath[1024], url[KEYS_URL_MAX];
 	uint8_t *master = NULL;
+	struct ksdb *pg = NULL;
 	bool made_db = false, made_master = false;
 	int r = INK_ERR_INTERNAL;
 
@@ -97,11 +220,20 @@ keys_init_dir(const char *dir)
 		return r;
 	if ((r = ink_mkdir(dir, 0700)) != 0)
 		return r;
-	if ((r = create_private_file(dpath)) != 0)
+	if ((r = read_url(dir, url, sizeof(url))) == 0) {
+		/* PostgreSQL: the tables are made in a transaction committed after the master key
+		 * is written, so that a failed init leaves neither behind. */
+		if ((r = ksdb_open_postgres(url, &pg)) != 0 || (r = pg_schema(pg, true)) != 0)
+			goto out;
+	} else if (r != INK_ERR_NOT_FOUND) {
 		goto out;
-	made_db = true;
-	if ((r = db_create(dpath)) != 0)
-		goto out;
+	} else {
+		if ((r = create_private_file(dpath)) != 0)
+			goto out;
+		made_db = true;
+		if ((r = db_create(dpath)) != 0)
+			goto out;
+	}
 	if ((master = secmem_alloc(KEYS_MASTER_LEN)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
@@ -115,9 +247,18 @@ keys_init_dir(const char *dir)
 	if ((r = ink_write_file(mpath, master, KEYS_MASTER_LEN, 0600)) != 0)
 		goto out;
 	made_master = true;
+	if (pg != NULL && ksdb_exec(pg, "COMMIT") != KSDB_OK) {
+		log_error("keystore: %s", ksdb_errmsg(pg));
+		r = INK_ERR_STORE;
+		goto out;
+	}
 	r = 0;
 out:
 	secmem_free(master);
+	if (pg != NULL && ksdb_in_transaction(pg))
+		(void)ksdb_exec(pg, "ROLLBACK");
+	ksdb_close(pg);
+	OPENSSL_cleanse(url, sizeof(url));
 	if (r != 0) {
 		/* Leave nothing half-made behind: a retry would otherwise meet INK_ERR_EXISTS. */
 		if (made_master)
@@ -252,15 +393,14 @@ out:
 int
 keys_open(const char *dir, struct keys **out)
 {
-	char mpath[1024], dpath[1024];
+	char mpath[1024];
 	struct keys *k = NULL;
 	int r = INK_ERR_INTERNAL;
 
 	*out = NULL;
 	if (dir == NULL)
 		return INK_ERR_INVALID;
-	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0 ||
-	    (r = ink_path(dpath, sizeof(dpath), dir, KEYS_DB_FILE)) != 0)
+	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0)
 		return r;
 	/* The whole struct lives in secmem: it holds the only pointer to the master key. */
 	if ((k = secmem_alloc(sizeof(*k))) == NULL ||
@@ -274,7 +414,7 @@ keys_open(const char *dir, struct keys **out)
 		r = INK_ERR_TOO_LARGE;
 		goto out;
 	}
-	if ((r = db_open(dpath, &k->db)) != 0)
+	if ((r = keys_db_connect(dir, &k->db)) != 0)
 		goto out;
 	*out = k;
 	k = NULL;

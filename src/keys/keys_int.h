@@ -12,6 +12,9 @@
 /* The key store directory's files. */
 #define KEYS_MASTER_FILE "master.key"
 #define KEYS_DB_FILE "keystore.db"
+/* When present: the PostgreSQL URI of the key store instead of KEYS_DB_FILE (docs/scaling.md). */
+#define KEYS_URL_FILE "keystore.url"
+#define KEYS_URL_MAX 1024
 
 struct keys_p11;
 struct ca_signer;
@@ -64,6 +67,10 @@ void keys_slow_end(const struct keys *k, bool let_go);
 /* HMAC-SHA256 under a key derived from the master key for purpose (keys.c). */
 int keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, size_t len,
              uint8_t out[static 32]) INK_WUR;
+
+/* Connects to the key store of dir: PostgreSQL when dir/keystore.url names one (its tables
+ * must exist: keys_init_dir makes them), else the SQLite file dir/keystore.db. */
+int keys_db_connect(const char *dir, struct ksdb **out) INK_WUR;
 
 /* Runs one statement with no result rows inside the key store; INK_ERR_STORE on failure. */
 int keys_exec(struct keys *k, const char *sql);

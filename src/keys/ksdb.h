@@ -35,6 +35,10 @@ enum {
  * secure_delete (a destroyed key's blob is overwritten in the file) and foreign keys on.
  * INK_ERR_STORE when it cannot be opened. */
 int ksdb_open_sqlite(const char *path, struct ksdb **out) INK_WUR;
+/* Connects to the key store in PostgreSQL (libpq URI, the role inkan_sam; a password inside
+ * the URI is refused: INK_ERR_CONFIG) with search_path = inkan_keys, terse errors and a
+ * statement timeout. The tables are not checked here (keys.c does). */
+int ksdb_open_postgres(const char *uri, struct ksdb **out) INK_WUR;
 /* Closes the connection; accepts NULL. Every statement must have been finalised. */
 void ksdb_close(struct ksdb *db);
 /* Runs fixed SQL text of one or more statements, with no parameters and no rows wanted. */

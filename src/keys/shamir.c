@@ -182,15 +182,14 @@ out:
 int
 keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN])
 {
-	char mpath[1024], dpath[1024];
+	char mpath[1024];
 	struct ksdb *db = NULL;
 	struct ksdb_stmt *st = NULL;
 	int r;
 
-	if ((r = ink_path(mpath, sizeof(mpath), dir, "master.key")) != 0 ||
-	    (r = ink_path(dpath, sizeof(dpath), dir, "keystore.db")) != 0)
+	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0)
 		return r;
-	if ((r = ksdb_open_sqlite(dpath, &db)) != 0)
+	if ((r = keys_db_connect(dir, &db)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
 	if (ksdb_begin(db) != KSDB_OK)
