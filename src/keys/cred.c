@@ -497,6 +497,41 @@ out:
 	return r;
 }
 
+/* Counts a wrong PIN, locking the credential at the limit, in one statement whose RETURNING
+ * says whether this PIN locked it: an alert, once, however many SAMs count at the same time
+ * (two statements would let a second counter pass the limit between them on PostgreSQL). */
+static void
+count_wrong_pin(struct keys *k, const char *id)
+{
+	struct ksdb_stmt *st = NULL;
+
+	if (ksdb_prepare(k->db, "UPDATE credentials SET pin_failures = pin_failures + 1, "
+	                 "status = CASE WHEN pin_failures + 1 >= ?1 AND status = ?2 THEN ?3 "
+	                 "ELSE status END WHERE id = ?4 RETURNING status, pin_failures",
+	                 &st) != KSDB_OK) {
+		log_error("cannot count a wrong PIN: %s", ksdb_errmsg(k->db));
+		return;
+	}
+	ksdb_bind_int64(st, 1, k->params.max_pin_failures);
+	ksdb_bind_int64(st, 2, KEYS_ACTIVE);
+	ksdb_bind_int64(st, 3, KEYS_LOCKED);
+	ksdb_bind_text(st, 4, id, -1);
+	if (ksdb_step(st) != KSDB_ROW) {
+		log_error("cannot count a wrong PIN: %s", ksdb_errmsg(k->db));
+	} else {
+		/* this PIN locked it (the count has just reached the limit) */
+		bool locked_now = ksdb_column_int64(st, 0) == KEYS_LOCKED &&
+		                  ksdb_column_int64(st, 1) == k->params.max_pin_failures;
+
+		if (ksdb_step(st) != KSDB_DONE)
+			log_error("cannot count a wrong PIN: %s", ksdb_errmsg(k->db));
+		else if (locked_now)
+			ink_alert(INK_ALERT_KEY_LOCKED, "credential %s locked after %lld wrong PINs", id,
+			          (long long)k->params.max_pin_failures);
+	}
+	ksdb_finalize(st);
+}
+
 /* Runs an UPDATE with text/int parameters ("t" text, "i" int64, "b" blob+len, "n" null). */
 static int
 exec_update(struct keys *k, const char *sql, const char *types, ...)
@@ -855,17 +890,7 @@ open_with_pin(struct keys *k, struct cred_secret *s, const char *pin, uint8_t ke
 	}
 	if (r == INK_ERR_AUTH) {
 		OPENSSL_cleanse(kek, 32);
-		if (exec_update(k, "UPDATE credentials SET pin_failures = pin_failures + 1, "
-		                "status = CASE WHEN pin_failures + 1 >= ?1 AND status = ?2 THEN ?3 "
-		                "ELSE status END WHERE id = ?4", "iiit", k->params.max_pin_failures,
-		                (int64_t)KEYS_ACTIVE, (int64_t)KEYS_LOCKED, s->id) != 0)
-			log_error("cannot count a wrong PIN");
-		/* this PIN locked it (the count has just reached the limit): an alert, once */
-		else if (exec_update(k, "UPDATE credentials SET status = status WHERE id = ?1 AND "
-		                     "status = ?2 AND pin_failures = ?3", "tii", s->id,
-		                     (int64_t)KEYS_LOCKED, k->params.max_pin_failures) == 0)
-			ink_alert(INK_ALERT_KEY_LOCKED, "credential %s locked after %lld wrong PINs", s->id,
-			          (long long)k->params.max_pin_failures);
+		count_wrong_pin(k, s->id);
 		return INK_ERR_AUTH;
 	}
 	if (r != 0)
