@@ -17,11 +17,12 @@
 #define KS_WRITER_LOCK "452725033843"
 #define KS_MAX_PARAMS 24
 #define KS_SQL_MAX 4096
+#define KS_NAME_MAX 32                    /* "ks" generation "_" index */
 
 /* A server-side prepared statement, found again by its rewritten text. */
 struct ks_pg_prep {
 	char *sql;
-	char name[16];
+	char name[KS_NAME_MAX];
 };
 
 struct ks_pg {
@@ -38,7 +39,7 @@ struct ks_pg {
 struct ks_pg_stmt {
 	struct ksdb_stmt base;
 	char *sql;                        /* the rewritten text: prepared again on a new connection */
-	char name[16];                    /* the connection's prepared statement for it */
+	char name[KS_NAME_MAX];           /* the connection's prepared statement for it */
 	int nparams;
 	char *val[KS_MAX_PARAMS];
 	int len[KS_MAX_PARAMS];
@@ -253,9 +254,9 @@ rewrite(const char *sql, char *out, size_t outsz, int *nparams)
 }
 
 /* The connection's prepared statement for text (rewritten), preparing it on first use; its
- * name into name[16]. */
+ * name into name. */
 static int
-prepared(struct ks_pg *c, const char *text, char name[static 16])
+prepared(struct ks_pg *c, const char *text, char name[static KS_NAME_MAX])
 {
 	PGresult *res = NULL;
 	char *copy = NULL;
@@ -263,7 +264,7 @@ prepared(struct ks_pg *c, const char *text, char name[static 16])
 
 	for (i = 0; i < c->nprep; i++)
 		if (strcmp(c->preps[i].sql, text) == 0) {
-			memcpy(name, c->preps[i].name, 16);
+			memcpy(name, c->preps[i].name, KS_NAME_MAX);
 			return KSDB_OK;
 		}
 	if (c->nprep == c->capprep) {
@@ -291,7 +292,7 @@ prepared(struct ks_pg *c, const char *text, char name[static 16])
 	PQclear(res);
 	c->preps[i].sql = copy;
 	c->nprep++;
-	memcpy(name, c->preps[i].name, 16);
+	memcpy(name, c->preps[i].name, KS_NAME_MAX);
 	return KSDB_OK;
 }
 
