@@ -1610,6 +1610,16 @@ test_p11_config_checks(void **state)
 	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
 	p.pkcs11_pin_file = f->master;
 	assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+	/* nor the key store's URI file (here holding the right PIN: only the refusal stops it) */
+	{
+		char url[256];
+
+		snprintf(url, sizeof(url), "%s/keystore.url", f->dir);
+		write_text(url, "1234\n", 5, 0600);
+		p.pkcs11_pin_file = "keystore.url";
+		assert_int_equal(keys_set_params(k, &p), INK_ERR_CONFIG);
+		assert_int_equal(unlink(url), 0);
+	}
 	p11_params(&p);
 	/* A listed module is loaded only from root's directories that nobody else can write:
 	 * not a copy under /tmp (world-writable, even if sticky). */
