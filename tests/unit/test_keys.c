@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2078,11 +2079,79 @@ test_pg_reconnect(void **state)
 	keys_close(k);
 }
 
+/* Two SAMs on one PostgreSQL key store (two connections, as two nodes), each claiming the
+ * same TOTP step at the same moment, 40 times: exactly one of them gets each step. A person
+ * registered through one is known to the other; a username in another case is refused. */
+#define RACE_STEPS 40
+struct claim_race {
+	struct keys *k;
+	pthread_barrier_t *go;
+	int won[RACE_STEPS];
+};
+
+static void *
+claim_steps(void *arg)
+{
+	struct claim_race *c = arg;
+
+	for (int i = 0; i < RACE_STEPS; i++) {
+		(void)pthread_barrier_wait(c->go);
+		c->won[i] = keys_person_claim_step(c->k, OWNER_A, 1000 + i);
+	}
+	return NULL;
+}
+
+static void
+test_pg_two_sams(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_registration reg = {
+		.id = OWNER_A, .username = "Alice", .display_name = "Alice Example", .roles = 1,
+		.idv_method = "in-person", .idv_evidence = "ref-1", .doc_type = "passport",
+		.doc_number = "X1234567", .created_by = "-",
+	};
+	struct keys_registration again = reg;
+	char pseudonym[KEYS_PSEUDONYM_MAX + 1];
+	struct claim_race a = { 0 }, b = { 0 };
+	struct keys_person p;
+	pthread_barrier_t go;
+	pthread_t ta, tb;
+	int i;
+
+	if (!pg_mode())
+		skip();
+	a.k = new_store(f);
+	b.k = open_store(f);
+	assert_int_equal(keys_person_add(a.k, &reg, pseudonym), 0);
+	assert_int_equal(keys_person_get(b.k, OWNER_A, &p), 0);
+	assert_string_equal(p.pseudonym, pseudonym);
+	again.id = OWNER_B;
+	again.username = "ALICE";
+	again.doc_number = "Y7654321";
+	assert_int_equal(keys_person_add(b.k, &again, pseudonym), INK_ERR_EXISTS);
+	assert_int_equal(pthread_barrier_init(&go, NULL, 2), 0);
+	a.go = b.go = &go;
+	assert_int_equal(pthread_create(&ta, NULL, claim_steps, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, claim_steps, &b), 0);
+	assert_int_equal(pthread_join(ta, NULL), 0);
+	assert_int_equal(pthread_join(tb, NULL), 0);
+	pthread_barrier_destroy(&go);
+	for (i = 0; i < RACE_STEPS; i++) {
+		assert_true((a.won[i] == 0 && b.won[i] == INK_ERR_REPLAY) ||
+		            (a.won[i] == INK_ERR_REPLAY && b.won[i] == 0));
+	}
+	/* and a step already used on one is refused on the other */
+	assert_int_equal(keys_person_claim_step(b.k, OWNER_A, 1000), INK_ERR_REPLAY);
+	keys_close(a.k);
+	keys_close(b.k);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pg_wall, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_two_sams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_url_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_modes, setup, teardown),
