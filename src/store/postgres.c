@@ -500,8 +500,8 @@ out:
 
 /* A password written into the URI would sit in inkan.conf and everywhere the setting is shown:
  * refused; libpq reads it from a passfile (passfile=, PGPASSFILE or ~/.pgpass) instead. */
-static int
-uri_check(const char *uri)
+int
+store_pg_uri_check(const char *uri)
 {
 	PQconninfoOption *opts, *o;
 	char *err = NULL;
@@ -548,7 +548,7 @@ pg_open(const char *target, struct store **out)
 	*out = NULL;
 	if (target == NULL || *target == '\0')
 		return INK_ERR_INVALID;
-	if ((r = uri_check(target)) != 0)
+	if ((r = store_pg_uri_check(target)) != 0)
 		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return INK_ERR_ALLOC;

@@ -198,6 +198,10 @@ extern const struct store_ops store_postgres_ops;
  * is st->ops->engine. */
 const char *store_engine_version(void);
 
+/* INK_ERR_CONFIG (logged, the URI not repeated) when a PostgreSQL URI cannot be parsed or holds
+ * a password: passwords go in a passfile (inkand's, or the key store's in inkan-sam's files). */
+int store_pg_uri_check(const char *uri) INK_WUR;
+
 /* Opens the backend named by uri: "sqlite:PATH", a bare path, or "postgresql://...". */
 int store_open(const char *uri, struct store **out) INK_WUR;
 /* Closes; accepts NULL. */
