@@ -331,8 +331,9 @@ void srv_oauth_refuse(struct srv_request *rq, const char *action, unsigned statu
                       const char *error, const char *why);
 /* The body as application/x-www-form-urlencoded into f; replies (audited) and fails else. */
 int srv_oauth_form(struct srv_request *rq, const char *action, struct oauth_form *f) INK_WUR;
-/* The client of a token request: client_secret_basic, client_secret_post, or a public client's
- * client_id alone; replies invalid_client (audited) and fails else. */
+/* The client of a token request: client_secret_basic, client_secret_post, private_key_jwt (a
+ * client registered by its key: RFC 7523 client assertion, jti once across nodes), or a public
+ * client's client_id alone; replies invalid_client (audited) and fails else. */
 struct store_oauth_client;
 /* The credential-scope parameters of an authorization request (CSC v2 8.3.2, PKCE S256) from
  * f into req (client and redirect URI set by the caller); NULL, or why not with *error the
