@@ -100,8 +100,9 @@ client_by_assertion(struct srv_request *rq, const struct oauth_form *f, const ch
 	if (r != 0) {
 		char detail[200];
 
-		snprintf(detail, sizeof(detail), "client %s: %s", cl->id, why != NULL ? why :
-		         "bad client assertion");
+		/* the reason first: the audit keeps a short result */
+		snprintf(detail, sizeof(detail), "%s (client %s)", why != NULL ? why :
+		         "bad client assertion", cl->id);
 		srv_oauth_refuse(rq, action, MHD_HTTP_UNAUTHORIZED, "invalid_client", detail);
 		return INK_ERR_AUTH;
 	}
