@@ -146,6 +146,7 @@ struct oauth_request {
 	char hash_oid[65];
 	char description[OAUTH_DESC_MAX + 1];
 	char lang[3];                  /* "ja" or "en" */
+	char account[STORE_NAME_MAX + 1]; /* the signer an account_token named ("" none) */
 	size_t n;                      /* numSignatures = number of hashes */
 	uint8_t hashes[OAUTH_HASHES_MAX][OAUTH_HASH_MAX];
 	size_t hash_lens[OAUTH_HASHES_MAX];

@@ -158,6 +158,20 @@ out:
 	return r;
 }
 
+const char *
+srv_oauth_account_token(struct srv_request *rq, const struct oauth_form *f,
+                        const struct store_oauth_client *cl, struct oauth_request *req)
+{
+	const char *token = oauth_form_get(f, "account_token"), *why = NULL;
+
+	req->account[0] = '\0';
+	if (token == NULL)
+		return NULL;
+	if (oauth_account_token_check(rq->srv->st, cl, token, ink_now(), req->account, &why) != 0)
+		return why != NULL ? why : "the account_token is not valid";
+	return NULL;
+}
+
 int
 srv_oauth_form(struct srv_request *rq, const char *action, struct oauth_form *f)
 {

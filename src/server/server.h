@@ -343,6 +343,11 @@ const char *srv_oauth_read_request(const struct oauth_form *f, struct oauth_requ
                                    const char **error);
 int srv_oauth_client_auth(struct srv_request *rq, const struct oauth_form *f, const char *action,
                           struct store_oauth_client *cl) INK_WUR;
+/* The request's account_token (CSC v2 8.3.2), if any, checked for client cl (oauth_account_
+ * token_check()): req->account gets the signer it names. NULL, or why not. */
+const char *srv_oauth_account_token(struct srv_request *rq, const struct oauth_form *f,
+                                    const struct store_oauth_client *cl,
+                                    struct oauth_request *req);
 
 /* Sends raw bytes (copied) with a content type. */
 void reply_bytes(struct srv_request *rq, unsigned status, const char *type, const void *data,

@@ -7,6 +7,7 @@ Usage: oauth_hostile.py CONFIG.json  (written by t_oauth_hostile.sh)."""
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -584,8 +585,72 @@ def attack_otp_cross():
     ok("one TOTP step, one act across credentials/authorize and the consent page (both ways)")
 
 
+def account_token(c, sub, jti=None, key=None, iat=None):
+    """CSC v2 8.3.2: HS256 over header.payload keyed by SHA256(client_secret)."""
+    hdr = b64u(json.dumps({"typ": "JWT", "alg": "HS256"}).encode())
+    body = b64u(json.dumps({"sub": sub, "iat": iat or int(time.time()), "jti": jti or b64u(secrets.token_bytes(9)),
+                            "iss": c.get("name", "client"), "azp": c["id"]}).encode())
+    k = key if key is not None else hashlib.sha256(c["secret"].encode()).digest()
+    sig = hmac.new(k, (hdr + "." + body).encode(), hashlib.sha256).digest()
+    return hdr + "." + body + "." + b64u(sig)
+
+
+def attack_account_token():
+    """A client names the signer's account (account_token): that signer consents; a token
+    naming another signer gets no consent from this one, and a token that is forged (keyed by
+    the secret itself, another client's secret), stale, replayed or a public client's is
+    refused back to the client."""
+    h = [hashlib.sha256(b"account token").digest()]
+    flow = Flow(A, CRED, h, extra={"account_token": account_token(A, USER)})
+    r = flow.exchange(full_flow(flow))
+    if r.status_code != 200:
+        fail(f"the signer an account_token names could not consent: {r.status_code} {r.text[:200]}")
+    secret(r.json()["access_token"])
+    # another signer named: the logged-in signer's page refuses, and no code comes of it
+    flow = Flow(A, CRED, h, extra={"account_token": account_token(A, "someone-else"), "lang": "en"})
+    page = SIGNER.get(flow.url())
+    if page.status_code != 403 or "another signer" not in page.text or 'name="pin"' in page.text:
+        fail(f"a page for another signer's account_token: {page.status_code} {page.text[:300]}")
+    r = SIGNER.consent(csrf_of(page.text) if CSRF_RE.search(page.text) else "x" * 43, PIN, otp_next(USER))
+    if code_from(r, A) is not None:
+        fail("a consent was taken for an account_token naming another signer")
+    # a fresh login on a new browser: refused after the login, before any PIN is asked for
+    b = Browser()
+    flow = Flow(A, CRED, h, extra={"account_token": account_token(A, "someone-else"), "lang": "en"})
+    r = b.get(flow.url())
+    r = b.post({"csrf_token": csrf_of(r.text), "step": "login", "action": "login",
+                "username": USER, "password": PW, "otp": otp_next(USER)})
+    if r.status_code != 403 or 'name="pin"' in r.text:
+        fail(f"login with another signer's account_token: {r.status_code} {r.text[:300]}")
+    import sqlite3
+    con = sqlite3.connect(f"file:{CFG['db']}?mode=ro", uri=True, timeout=10)
+    n = con.execute("SELECT count(*) FROM audit_log WHERE action = 'oauth.authorize' AND "
+                    "result LIKE 'the signer is not the account%'").fetchone()[0]
+    con.close()
+    if n < 2:
+        fail(f"the refusals of another signer's account_token are not audited ({n} records)")
+    ok("account_token: the signer it names consents; another signer's is refused on the page (logged in or at login), audited")
+
+    tok = account_token(A, USER)
+    used = Flow(A, CRED, h, extra={"account_token": tok})
+    SIGNER.get(used.url())
+    now = int(time.time())
+    for what, t, c in (("keyed by the secret itself", account_token(A, USER, key=A["secret"].encode()), A),
+                       ("keyed by another client's secret", account_token(A, USER, key=hashlib.sha256(B["secret"].encode()).digest()), A),
+                       ("an hour old", account_token(A, USER, iat=now - 3600), A),
+                       ("replayed", tok, A),
+                       ("of another client (azp)", account_token(B, USER), A),
+                       ("of a public client", account_token(dict(CFG["client_pub"], secret="x"), USER), CFG["client_pub"])):
+        flow = Flow(c, CRED, h, extra={"account_token": t})
+        r = http("GET", flow.url())
+        loc = r.headers.get("Location", "")
+        if r.status_code != 303 or not loc.startswith(c["cb"] + "?") or "error=invalid_request" not in loc:
+            fail(f"an account_token {what}: {r.status_code} {loc} {r.text[:200]}")
+    ok("account_token forged (secret itself, other secret), stale, replayed, another client's or a public client's: refused to the client")
+
+
 def main():
-    what = sys.argv[2:] or ["xss", "headers", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "removed"]
+    what = sys.argv[2:] or ["xss", "headers", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "account", "removed"]
     if "xss" in what:
         attack_xss()
     if "headers" in what:
@@ -606,6 +671,8 @@ def main():
         attack_otp_replay_login_consent()
     if "alg" in what:
         attack_hash_algorithm()
+    if "account" in what:
+        attack_account_token()
     if "removed" in what:
         attack_removed_client()  # last: client A is gone
 
