@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYS_SCHEMA_VERSION 3
+#define KEYS_SCHEMA_VERSION 4
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
 #define SEAL_TAG_LEN 16
@@ -32,6 +32,7 @@
 extern const char schema_keystore_0001[];
 extern const char schema_keystore_0002[];
 extern const char schema_keystore_0003[];
+extern const char schema_keystore_0004[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
  * opens a file that was never readable by others; its journals inherit that mode. */
@@ -64,7 +65,8 @@ db_create(const char *path)
 	}
 	if (sqlite3_exec(db, schema_keystore_0001, NULL, NULL, &err) != SQLITE_OK ||
 	    sqlite3_exec(db, schema_keystore_0002, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_keystore_0003, NULL, NULL, &err) != SQLITE_OK) {
+	    sqlite3_exec(db, schema_keystore_0003, NULL, NULL, &err) != SQLITE_OK ||
+	    sqlite3_exec(db, schema_keystore_0004, NULL, NULL, &err) != SQLITE_OK) {
 		log_error("keystore schema: %s", err != NULL ? err : "?");
 		goto out;
 	}
@@ -234,10 +236,12 @@ db_open(const char *path, sqlite3 **out)
 		goto out;
 	}
 	/* Upgrades, each a new file applied once (an earlier version's file is never edited):
-	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions. */
+	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions,
+	 * 3 -> 4 each credential's auth_mode. */
 	while (sqlite3_column_int64(stmt, 0) >= 1 &&
 	       sqlite3_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
-		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003 };
+		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003,
+		                                        schema_keystore_0004 };
 		int64_t from = sqlite3_column_int64(stmt, 0);
 		char *err = NULL;
 

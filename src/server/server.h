@@ -423,6 +423,7 @@ void ep_keys_create(struct srv_request *rq);
 void ep_keys_show(struct srv_request *rq);
 void ep_keys_certificate(struct srv_request *rq);
 void ep_keys_pin(struct srv_request *rq);
+void ep_keys_auth_mode(struct srv_request *rq);
 void ep_keys_revoke(struct srv_request *rq);
 void ep_keys_renew(struct srv_request *rq);
 void ep_keys_unlock(struct srv_request *rq);
