@@ -439,6 +439,14 @@ test_cred_pin_policy(void **state)
 		assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "739146", trivial[i]),
 		                 INK_ERR_POLICY);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	/* authMode: as the service says until the owner keeps the key for the consent page */
+	assert_int_equal(c.auth_mode, KEYS_AUTH_SERVICE);
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_B, c.id, KEYS_AUTH_OAUTH_ONLY), INK_ERR_NOT_FOUND);
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, 2), INK_ERR_INVALID);
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_OAUTH_ONLY), 0);
+	assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &bad), 0);
+	assert_int_equal(bad.auth_mode, KEYS_AUTH_OAUTH_ONLY);
+	keys_cred_clear(&bad);
 	/* pin_min_len = 8: a good 6-character PIN is now too short for a new key or a change. */
 	assert_int_equal(keys_set_params(k, &p), 0);
 	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, NULL, "739146", false, &bad, NULL, NULL),
@@ -1544,6 +1552,7 @@ test_audit_log_state(void **state)
 	                              "DROP TABLE sam_meta; DROP TABLE sam_audit_logged; DROP TABLE sam_audit; "
 	                              "DROP TABLE sam_sessions; "
 	                              "DROP TABLE persons; "
+	                              "ALTER TABLE credentials DROP COLUMN auth_mode; "
 	                              "UPDATE keystore_meta SET version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
