@@ -649,8 +649,66 @@ def attack_account_token():
     ok("account_token forged (secret itself, other secret), stale, replayed, another client's or a public client's: refused to the client")
 
 
+def assertion(c, jti=None, aud=None, exp_in=120):
+    """A private_key_jwt client assertion (RFC 7523) signed by c's key with Python's cryptography."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    key = serialization.load_pem_private_key(open(c["key"], "rb").read(), password=None)
+    now = int(time.time())
+    hdr = b64u(json.dumps({"alg": "ES256", "typ": "JWT"}).encode())
+    body = b64u(json.dumps({"iss": c["id"], "sub": c["id"], "aud": aud or URL + "/oauth2/token",
+                            "iat": now, "exp": now + exp_in,
+                            "jti": jti or b64u(secrets.token_bytes(12))}).encode())
+    r, s = decode_dss_signature(key.sign((hdr + "." + body).encode(), ec.ECDSA(hashes.SHA256())))
+    return hdr + "." + body + "." + b64u(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def attack_private_key_jwt():
+    """A client registered by its key goes through the whole flow with a client assertion and
+    signs; its assertion is taken once; a secret or nothing is not taken from it."""
+    K = CFG["client_key"]
+    h = [hashlib.sha256(b"private_key_jwt").digest()]
+    flow = Flow(K, CRED, h)
+    code = full_flow(flow)
+    a = assertion(K)
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": K["cb"],
+            "code_verifier": flow.verifier,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": a}
+    r = http("POST", URL + "/oauth2/token", data=form)
+    if r.status_code != 200:
+        fail(f"private_key_jwt token exchange: {r.status_code} {r.text[:300]}")
+    tok = secret(r.json()["access_token"])
+    r = sign(tok, CRED, h, algo="1.2.840.113549.1.1.11")
+    if r.status_code != 200:
+        fail(f"signHash with a private_key_jwt client's token: {r.status_code} {r.text[:200]}")
+    # the same assertion for another code; a secret or nothing from the keyed client
+    flow = Flow(K, CRED, h)
+    code = full_flow(flow)
+    for what, extra, headers in (("a replayed assertion", {"client_assertion": a}, None),
+                                 ("no authentication", {"client_id": K["id"]}, None),
+                                 ("a secret", {}, {"Authorization": "Basic " + base64.b64encode(
+                                     (K["id"] + ":" + A["secret"]).encode()).decode()})):
+        f2 = {k: v for k, v in form.items() if not k.startswith("client_assertion")}
+        f2["code"], f2["code_verifier"] = code, flow.verifier
+        if "client_assertion" in extra:
+            f2["client_assertion_type"] = form["client_assertion_type"]
+        f2.update(extra)
+        r = http("POST", URL + "/oauth2/token", data=f2, headers=headers)
+        if r.status_code != 401 or r.json().get("error") != "invalid_client":
+            fail(f"private_key_jwt client with {what}: {r.status_code} {r.text[:200]}")
+    # the code is still good for the client's fresh assertion
+    f2 = dict(form, code=code, code_verifier=flow.verifier, client_assertion=assertion(K))
+    r = http("POST", URL + "/oauth2/token", data=f2)
+    if r.status_code != 200:
+        fail(f"a fresh assertion after the refusals: {r.status_code} {r.text[:200]}")
+    secret(r.json()["access_token"])
+    ok("private_key_jwt: consent, token by a signed assertion, signHash; its replay, a secret or nothing refused")
+
+
 def main():
-    what = sys.argv[2:] or ["xss", "headers", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "account", "removed"]
+    what = sys.argv[2:] or ["xss", "headers", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "account", "jwt", "removed"]
     if "xss" in what:
         attack_xss()
     if "headers" in what:
@@ -673,6 +731,8 @@ def main():
         attack_hash_algorithm()
     if "account" in what:
         attack_account_token()
+    if "jwt" in what:
+        attack_private_key_jwt()
     if "removed" in what:
         attack_removed_client()  # last: client A is gone
 
