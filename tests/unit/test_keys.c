@@ -847,9 +847,18 @@ test_backup_restore(void **state)
 	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), INK_ERR_NO_WITNESS);
 	assert_int_equal(keys_restore(k, blob, len, crl, crl_len, false, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
-	/* Again over itself: the live store is the witness now, and nothing is lost. */
+	/* Again over itself: the live store is the witness now, and nothing is lost — nor the
+	 * owner's choice, made after the backup, of the consent page alone. */
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_OAUTH_ONLY), 0);
 	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
+	{
+		struct keys_cred got;
+
+		assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &got), 0);
+		assert_int_equal(got.auth_mode, KEYS_AUTH_OAUTH_ONLY);
+		keys_cred_clear(&got);
+	}
 	/* The signer's key works again with the PIN, and with nothing else. */
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "000000", kek), INK_ERR_AUTH);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "864200", kek), 0);
