@@ -34,8 +34,11 @@ printf '%s' "$subj_a" | grep -q "TK-ALICE" && fail "the certificate carries the 
 api POST /api/v1/keys "{\"pin\": \"$PIN_B\"}" "$bob"; expect_status 201
 KB=$(printf '%s' "$BODY" | jq -r .id)
 # bob keeps his key for the OAuth consent page alone (issue 17: the SAM's record, his PIN and OTP)
-api POST "/api/v1/keys/$KB/auth-mode" "$(jq -nc --arg p "$PIN_B" --arg o "$(otp_next bob)" '{authMode: "oauth2code", pin: $p, otp: $o}')" "$bob"
-expect_status 204
+tokfile bob "$bob"
+icli bob key auth-mode "$KB" sideways
+[ "$RC" != 0 ] || fail "inkan key auth-mode took an unknown mode"
+INKAN_PIN="$PIN_B" INKAN_OTP="$(otp_next bob)" icli bob key auth-mode "$KB" oauth2code
+[ "$RC" = 0 ] || fail "inkan key auth-mode oauth2code: rc $RC: $ERR"
 api POST /csc/v2/credentials/info "$(jq -nc --arg c "$KB" '{credentialID: $c}')" "$bob"
 expect_status 200
 expect_jq '.auth.mode == "oauth2code"'
