@@ -18,7 +18,10 @@ print_client(const json_t *cl)
 
 	cli_jstrings(json_object_get(cl, "redirect_uris"), uris, sizeof(uris));
 	cli_put_safe(stdout, cli_jstr(cl, "id"));
-	printf("  %-15s  ", cli_jstr(cl, "token_endpoint_auth_method"));
+	/* how it proves itself: by PKCE alone, its secret, or its key (private_key_jwt) */
+	printf("  %-15s  ", json_is_true(json_object_get(cl, "public")) ? "public" :
+	       strcmp(cli_jstr(cl, "token_endpoint_auth_method"), "private_key_jwt") == 0 ?
+	       "private_key_jwt" : "confidential");
 	cli_put_safe(stdout, cli_jstr(cl, "name"));
 	printf("  ");
 	cli_put_safe(stdout, uris);
