@@ -72,6 +72,7 @@ static const struct cfg_entry cfg_table[] = {
 	INT("multisign", multisign, 1, 1000, "100", "most hashes one credentials/authorize may cover"),
 	INT("oauth_code_ttl", oauth_code_ttl, 5, 60, "60", "seconds an OAuth authorization code lives before the client must have redeemed it"),
 	BOOL("allow_explicit_authorize", allow_explicit_authorize, "true", "accept credentials/authorize, where the client forwards the signer's PIN and OTP (false: only the OAuth consent page of /oauth2/authorize activates a key)"),
+	STR("oauth_issuer", oauth_issuer, "", "the OAuth authorization server's issuer URL: a private_key_jwt client assertion must name it, or ISSUER/oauth2/token, as its aud (empty: http(s)://ADDRESS of the signer listener that took the request, as bound)"),
 	STR("key_backend", key_backend, "soft", "where signers' keys are made: soft (AES-256-GCM under master key and PIN) or pkcs11 (generated in a token, leave it only wrapped)"),
 	STR("pkcs11_module", pkcs11_module, "", "PKCS#11 module for key_backend = pkcs11 (absolute path; must be in pkcs11_allowed_modules; it and every directory above it root's and writable by nobody else)"),
 	STR("pkcs11_allowed_modules", pkcs11_allowed_modules, "/usr/lib/softhsm/libsofthsm2.so", "colon-separated PKCS#11 module paths that may be loaded"),

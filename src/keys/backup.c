@@ -284,7 +284,7 @@ live_state_read(struct keys *k, struct live_state *l)
 	return keys_exec(k, "DROP TABLE IF EXISTS live_cred; "
 	                 "DROP TABLE IF EXISTS live_revoked; "
 	                 "CREATE TEMP TABLE live_cred AS SELECT id, status, revoked_at, reason, "
-	                 "pin_failures, blob IS NULL AS gone FROM credentials; "
+	                 "pin_failures, auth_mode, blob IS NULL AS gone FROM credentials; "
 	                 "CREATE TEMP TABLE live_revoked AS SELECT serial, revoked_at, reason "
 	                 "FROM revoked;");
 }
@@ -302,15 +302,15 @@ exec_changes(struct keys *k, const char *sql, int64_t *changes)
 }
 
 /* Replays onto the restored credentials what the live store of the same CA knows: revoked and
- * destroyed keys stay so (their sealed keys removed), locks and PIN failure counts stay, and its
- * revoked serials join the list. INK_ERR_EXISTS when a live key that can still be used (or
+ * destroyed keys stay so (their sealed keys removed), locks, PIN failure counts and an owner's
+ * authMode oauth2code stay, and its revoked serials join the list. INK_ERR_EXISTS when a live key that can still be used (or
  * certified) is missing from the backup: the restore would lose it. */
 static int
 replay_live(struct keys *k, const struct live_state *l, int64_t *replayed, int64_t *serials,
             int64_t *crl_floor)
 {
 	size_t added = 0;
-	int64_t n = 0, crl_number = 0;
+	int64_t n = 0, crl_number = 0, oauth_only = 0;
 	int r;
 
 	if ((r = count_rows(k, "SELECT count(*) FROM live_cred AS l WHERE l.status IN (0, 1, 2) "
@@ -338,6 +338,10 @@ replay_live(struct keys *k, const struct live_state *l, int64_t *replayed, int64
 	                      "credentials.status IN (0, 1, 2) AND (l.pin_failures > "
 	                      "credentials.pin_failures OR (l.status = 2 AND credentials.status = 1))",
 	                      &n)) != 0 ||
+	    /* an owner's choice of the consent page alone is not undone by an older backup */
+	    (r = exec_changes(k, "UPDATE credentials SET auth_mode = 1 FROM live_cred AS l "
+	                      "WHERE credentials.id = l.id AND l.auth_mode = 1 AND "
+	                      "credentials.auth_mode = 0", &oauth_only)) != 0 ||
 	    (r = exec_changes(k, "INSERT INTO revoked (serial, revoked_at, reason) "
 	                      "SELECT serial, revoked_at, reason FROM live_revoked WHERE true "
 	                      "ON CONFLICT DO NOTHING", serials)) != 0)
@@ -345,6 +349,9 @@ replay_live(struct keys *k, const struct live_state *l, int64_t *replayed, int64
 	if (n > 0)
 		log_info("restore: %lld lock(s) and PIN failure count(s) of the live key store kept",
 		         (long long)n);
+	if (oauth_only > 0)
+		log_info("restore: %lld key(s) kept for the OAuth consent page alone, as live",
+		         (long long)oauth_only);
 	*crl_floor = l->crl_number;
 	/* Its CRL too, for serials whose rows someone removed from the revoked table. */
 	if (l->crl != NULL) {

@@ -33,7 +33,7 @@ static int expire_sweep(struct keys *k);
 
 static const char cred_cols[] =
     "id, owner, algo, status, pin_failures, created_at, serial, not_before, not_after, "
-    "revoked_at, reason, cert, pubkey";
+    "revoked_at, reason, cert, pubkey, auth_mode";
 
 void
 keys_cred_clear(struct keys_cred *c)
@@ -395,6 +395,7 @@ row_to_cred(struct ksdb_stmt *st, struct keys_cred *c)
 	c->not_after = ksdb_column_int64(st, 8);
 	c->revoked_at = ksdb_column_int64(st, 9);
 	c->reason = ksdb_column_int(st, 10);
+	c->auth_mode = ksdb_column_int(st, 13);
 	if ((r = copy_blob(st, 11, &c->cert, &c->cert_len)) != 0 ||
 	    (r = copy_blob(st, 12, &c->pub, &c->pub_len)) != 0) {
 		keys_cred_clear(c);
@@ -1226,6 +1227,15 @@ keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], con
 }
 
 /* ---- lifecycle ---- */
+
+int
+keys_cred_set_auth_mode(struct keys *k, const char *owner, const char *id, int mode)
+{
+	if (owner == NULL || id == NULL || (mode != KEYS_AUTH_SERVICE && mode != KEYS_AUTH_OAUTH_ONLY))
+		return INK_ERR_INVALID;
+	return exec_update(k, "UPDATE credentials SET auth_mode = ?1 WHERE id = ?2 AND owner = ?3",
+	                   "itt", (int64_t)mode, id, owner);
+}
 
 int
 keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const char *old_pin,

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYS_SCHEMA_VERSION 3
+#define KEYS_SCHEMA_VERSION 4
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
 #define SEAL_TAG_LEN 16
@@ -31,6 +31,7 @@
 extern const char schema_keystore_0001[];
 extern const char schema_keystore_0002[];
 extern const char schema_keystore_0003[];
+extern const char schema_keystore_0004[];
 extern const char schema_keystore_pg_0001[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
@@ -61,7 +62,8 @@ db_create(const char *path)
 		return r;
 	if (ksdb_exec(db, schema_keystore_0001) != KSDB_OK ||
 	    ksdb_exec(db, schema_keystore_0002) != KSDB_OK ||
-	    ksdb_exec(db, schema_keystore_0003) != KSDB_OK) {
+	    ksdb_exec(db, schema_keystore_0003) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0004) != KSDB_OK) {
 		log_error("keystore schema: %s", ksdb_errmsg(db));
 		r = INK_ERR_STORE;
 	}
@@ -357,10 +359,12 @@ db_open(const char *path, struct ksdb **out)
 		goto out;
 	}
 	/* Upgrades, each a new file applied once (an earlier version's file is never edited):
-	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions. */
+	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions,
+	 * 3 -> 4 each credential's auth_mode. */
 	while (ksdb_column_int64(stmt, 0) >= 1 &&
 	       ksdb_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
-		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003 };
+		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003,
+		                                        schema_keystore_0004 };
 		int64_t from = ksdb_column_int64(stmt, 0);
 
 		ksdb_finalize(stmt);

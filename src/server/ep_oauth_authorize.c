@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "audit/audit.h"
 #include "ca/ca.h"
@@ -79,7 +80,25 @@ show_login(struct page_ctx *pc, const struct oauth_request *req, unsigned status
 	reply_html(pc->rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
 }
 
-/* The consent page for the logged-in signer (rq->who): the credential must be theirs. */
+/* A client that named the signer's account (account_token) gets no other signer's consent:
+ * false after the refusal page (audited; the request cannot be answered any more). */
+static bool
+account_is_signer(struct page_ctx *pc, const struct oauth_request *req)
+{
+	struct srv_request *rq = pc->rq;
+
+	/* user names are unique regardless of case */
+	if (req->account[0] == '\0' || strcasecmp(req->account, rq->who.username) == 0)
+		return true;
+	if (pc->page != NULL)
+		oauth_page_done(rq->srv->oauth, pc->page);
+	refuse_page(pc, MHD_HTTP_FORBIDDEN, WEB_MSG_WRONG_ACCOUNT,
+	            "the signer is not the account the client's account_token names");
+	return false;
+}
+
+/* The consent page for the logged-in signer (rq->who): the credential must be theirs, and
+ * the account the client named (if any). */
 static void
 show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned status, enum web_msg msg)
 {
@@ -92,6 +111,8 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	int r;
 
 	memset(&c, 0, sizeof(c));
+	if (!account_is_signer(pc, req))
+		return;
 	r = auth_key_show(&rq->srv->actx, &rq->areq, &rq->who, req->cred, &c);
 	if (r != 0) {
 		if (pc->page != NULL)
@@ -190,7 +211,13 @@ ep_oauth_authorize(struct srv_request *rq)
 	snprintf(req->lang, sizeof(req->lang), "%s", pc.lang);
 	if (par) {
 		/* the pushed request stands as pushed: nothing of this URL but lang changes it */
-	} else if ((why = srv_oauth_read_request(&f, req, &error)) != NULL) {
+		if (oauth_form_get(&f, "account_token") != NULL) {
+			refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST,
+			            "account_token belongs in the pushed request");
+			goto out;
+		}
+	} else if ((why = srv_oauth_read_request(&f, req, &error)) != NULL ||
+	           (why = srv_oauth_account_token(rq, &f, &cl, req)) != NULL) {
 		const char *st = oauth_form_get(&f, "state");
 
 		snprintf(req->state, sizeof(req->state), "%s", st != NULL && strlen(st) <= OAUTH_STATE_MAX ? st : "");
@@ -335,6 +362,8 @@ step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth
 		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED);
 		return;
 	}
+	if (!account_is_signer(pc, req))
+		return;
 	/* the client may have been removed while the signer read the page */
 	if (oauth_client_find(rq->srv->st, req->client_id, &cl) != 0 ||
 	    !oauth_redirect_registered(&cl, req->redirect_uri)) {

@@ -88,12 +88,14 @@ struct store_archive {
 
 /* An OAuth 2.0 client (CSC API v2 section 8). */
 #define STORE_URIS_MAX 2048              /* redirect URIs, one a line */
+#define STORE_PUBKEY_MAX 4096            /* a private_key_jwt client's public key, PEM */
 struct store_oauth_client {
 	char id[STORE_ID_LEN + 1];
 	char name[STORE_NAME_MAX + 1];
 	char redirect_uris[STORE_URIS_MAX + 1];
 	bool public_client;                  /* no secret: PKCE alone */
 	uint8_t secret_hash[32];             /* SHA-256 of a confidential client's secret */
+	char public_key[STORE_PUBKEY_MAX + 1]; /* "" or, for private_key_jwt, its key (no secret) */
 	int64_t created_at;
 	char created_by[STORE_NAME_MAX + 1];
 	int64_t removed_at;                  /* 0: registered */
@@ -181,6 +183,11 @@ struct store_ops {
 	int (*oauth_client_get)(struct store *st, const char *id, struct store_oauth_client *out);
 	int (*oauth_client_list)(struct store *st, struct store_oauth_client **out, size_t *n);
 	int (*oauth_client_remove)(struct store *st, const char *id, int64_t when);
+	/* Records that client_id used the client assertion jti (1..128 bytes), which expires at
+	 * expires_at, and forgets those expired before now: INK_ERR_REPLAY when that jti of that
+	 * client is still recorded (on any node sharing the store). */
+	int (*oauth_jti_use)(struct store *st, const char *client_id, const char *jti,
+	                     int64_t expires_at, int64_t now);
 };
 
 struct store {

@@ -442,36 +442,6 @@ out:
 
 /* ---- the signature value ---- */
 
-/* XMLDSig's ECDSA value r || s as the DER OpenSSL verifies. */
-static int
-ecdsa_der(const uint8_t *raw, size_t len, uint8_t **der, size_t *der_len)
-{
-	ECDSA_SIG *es = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	unsigned char *p = NULL;
-	int n, ret = INK_ERR_CRYPTO;
-
-	*der = NULL;
-	if (len == 0 || len % 2 != 0 || len > 2 * 66)
-		return INK_ERR_CRYPTO;
-	if ((es = ECDSA_SIG_new()) == NULL || (r = BN_bin2bn(raw, (int)len / 2, NULL)) == NULL ||
-	    (s = BN_bin2bn(raw + len / 2, (int)len / 2, NULL)) == NULL)
-		goto out;
-	if (ECDSA_SIG_set0(es, r, s) != 1)
-		goto out;
-	r = s = NULL;
-	if ((n = i2d_ECDSA_SIG(es, &p)) <= 0)
-		goto out;
-	*der = p;
-	*der_len = (size_t)n;
-	ret = 0;
-out:
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(es);
-	return ret;
-}
-
 static bool
 sig_verifies(EVP_PKEY *pk, const struct formats_xml_sigalg *alg, const uint8_t *si, size_t si_len,
              const uint8_t *val, size_t val_len)
@@ -486,7 +456,7 @@ sig_verifies(EVP_PKEY *pk, const struct formats_xml_sigalg *alg, const uint8_t *
 	    (!alg->ecdsa && EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA))
 		return false;
 	if (alg->ecdsa) {
-		if (ecdsa_der(val, val_len, &der, &der_len) != 0)
+		if (ink_ecdsa_raw_to_der(val, val_len, &der, &der_len) != 0)
 			return false;
 		val = der;
 		val_len = der_len;

@@ -29,6 +29,7 @@ enum web_msg {
 	WEB_MSG_SESSION,              /* page session expired or CSRF token missing */
 	WEB_MSG_BUSY,                 /* try again later */
 	WEB_MSG_INTERNAL,             /* the service failed */
+	WEB_MSG_WRONG_ACCOUNT,        /* the client's account_token names another signer */
 };
 
 /* A page in the making: *html malloc'd on success. */

@@ -523,6 +523,14 @@ test_cred_pin_policy(void **state)
 		assert_int_equal(keys_cred_change_pin(k, OWNER_A, c.id, "739146", trivial[i]),
 		                 INK_ERR_POLICY);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	/* authMode: as the service says until the owner keeps the key for the consent page */
+	assert_int_equal(c.auth_mode, KEYS_AUTH_SERVICE);
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_B, c.id, KEYS_AUTH_OAUTH_ONLY), INK_ERR_NOT_FOUND);
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, 2), INK_ERR_INVALID);
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_OAUTH_ONLY), 0);
+	assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &bad), 0);
+	assert_int_equal(bad.auth_mode, KEYS_AUTH_OAUTH_ONLY);
+	keys_cred_clear(&bad);
 	/* pin_min_len = 8: a good 6-character PIN is now too short for a new key or a change. */
 	assert_int_equal(keys_set_params(k, &p), 0);
 	assert_int_equal(keys_cred_create(k, OWNER_A, &subj, NULL, "739146", false, &bad, NULL, NULL),
@@ -935,9 +943,18 @@ test_backup_restore(void **state)
 	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), INK_ERR_NO_WITNESS);
 	assert_int_equal(keys_restore(k, blob, len, crl, crl_len, false, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
-	/* Again over itself: the live store is the witness now, and nothing is lost. */
+	/* Again over itself: the live store is the witness now, and nothing is lost — nor the
+	 * owner's choice, made after the backup, of the consent page alone. */
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_OAUTH_ONLY), 0);
 	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
+	{
+		struct keys_cred got;
+
+		assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &got), 0);
+		assert_int_equal(got.auth_mode, KEYS_AUTH_OAUTH_ONLY);
+		keys_cred_clear(&got);
+	}
 	/* The signer's key works again with the PIN, and with nothing else. */
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "000000", kek), INK_ERR_AUTH);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "864200", kek), 0);
@@ -1667,6 +1684,7 @@ test_audit_log_state(void **state)
 	                              "DROP TABLE sam_meta; DROP TABLE sam_audit_logged; DROP TABLE sam_audit; "
 	                              "DROP TABLE sam_sessions; "
 	                              "DROP TABLE persons; "
+	                              "ALTER TABLE credentials DROP COLUMN auth_mode; "
 	                              "UPDATE keystore_meta SET version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);

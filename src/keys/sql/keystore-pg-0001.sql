@@ -1,4 +1,4 @@
--- Key store (DB-2) on PostgreSQL, version 3 at once: what keystore-0001..0003.sql make in
+-- Key store (DB-2) on PostgreSQL, version 4 at once: what keystore-0001..0004.sql make in
 -- SQLite, in PostgreSQL's dialect, in the schema inkan_keys (the connection's search_path) that
 -- the role inkan_sam owns and no other role may use (docs/scaling.md). Applied once by the
 -- first inkan-sam that finds no keystore_meta, under the key store's advisory lock, inside the
@@ -7,7 +7,7 @@
 -- SQLite's type name, so that one statement text casts a parameter to a blob on both engines.
 CREATE DOMAIN blob AS bytea;
 CREATE TABLE keystore_meta (version BIGINT NOT NULL);
-INSERT INTO keystore_meta (version) VALUES (3);
+INSERT INTO keystore_meta (version) VALUES (4);
 
 CREATE TABLE credentials (
 	id TEXT PRIMARY KEY,
@@ -30,7 +30,9 @@ CREATE TABLE credentials (
 	revoked_at BIGINT,
 	reason BIGINT,
 	subject_cn TEXT NOT NULL,
-	subject_serial TEXT NOT NULL
+	subject_serial TEXT NOT NULL,
+	-- 0: as allow_explicit_authorize says; 1: the OAuth consent page only (keystore-0004.sql)
+	auth_mode BIGINT NOT NULL DEFAULT 0 CHECK (auth_mode IN (0, 1))
 );
 CREATE INDEX credentials_owner ON credentials (owner);
 CREATE UNIQUE INDEX credentials_serial ON credentials (serial) WHERE serial IS NOT NULL;
