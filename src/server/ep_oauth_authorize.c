@@ -1,8 +1,9 @@
 /* ep_oauth_authorize: GET|POST /oauth2/authorize — CSC API v2 section 8.3.2, credential scope.
  * The GET checks the client and its exact redirect URI (an unknown one gets an error page,
- * never a redirect), then the request, and shows the login page; the POSTs (CSRF token bound
- * to the page cookie) log the signer in and show what is to be signed, then take the PIN and
- * a fresh OTP to the SAM, which mints the SAD; the client gets a single-use code. */
+ * never a redirect), then the request, and shows the consent form with what is to be signed;
+ * its POST (CSRF token bound to the page cookie) takes user name, password, PIN and ONE OTP
+ * (a signer whose page session is logged in: PIN and OTP) to the SAM, which checks them in
+ * one act and mints the SAD; the client gets a single-use code. One TOTP step per consent. */
 #include "server/server.h"
 
 #include <stdio.h>
@@ -65,23 +66,13 @@ refuse_redirect(struct page_ctx *pc, const struct oauth_request *req, const char
 	free(loc);
 }
 
+/* The consent page: for the signer of a logged-in page session (rq->who; the credential must
+ * be theirs, its certificate subject is shown), or (signin) for a signer not known yet, who
+ * enters user name and password in the same form — nothing of the credential's owner is shown
+ * before they proved who they are. */
 static void
-show_login(struct page_ctx *pc, const struct oauth_request *req, unsigned status, enum web_msg msg)
-{
-	struct web_login p = {
-		.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf, .client_name = req->client_name,
-		.msg = msg,
-	};
-	char *html = NULL;
-
-	if (web_login_page(&p, &html) != 0)
-		html = NULL;
-	reply_html(pc->rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
-}
-
-/* The consent page for the logged-in signer (rq->who): the credential must be theirs. */
-static void
-show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned status, enum web_msg msg)
+show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned status,
+             enum web_msg msg, bool signin)
 {
 	struct srv_request *rq = pc->rq;
 	const uint8_t *hashes[OAUTH_HASHES_MAX];
@@ -92,7 +83,8 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	r = auth_key_show(&rq->srv->actx, &rq->areq, &rq->who, req->cred, &c);
+	subject[0] = '\0';
+	r = signin ? 0 : auth_key_show(&rq->srv->actx, &rq->areq, &rq->who, req->cred, &c);
 	if (r != 0) {
 		if (pc->page != NULL)
 			oauth_page_done(rq->srv->oauth, pc->page);
@@ -101,7 +93,8 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 		            "the credential cannot be shown");
 		return;
 	}
-	ca_cert_subject(c.cert, c.cert_len, subject, sizeof(subject));
+	if (!signin)
+		ca_cert_subject(c.cert, c.cert_len, subject, sizeof(subject));
 	for (i = 0; i < req->n; i++) {
 		hashes[i] = req->hashes[i];
 		labels[i] = req->labels[i];
@@ -109,8 +102,9 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	{
 		struct web_consent p = {
 			.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf,
-			.client_name = req->client_name, .username = rq->who.username, .cred = req->cred,
-			.cert_subject = subject[0] != '\0' ? subject : "-", .hash_oid = req->hash_oid,
+			.client_name = req->client_name, .username = signin ? NULL : rq->who.username,
+			.cred = req->cred, .cert_subject = signin ? NULL : subject[0] != '\0' ? subject : "-",
+			.hash_oid = req->hash_oid,
 			.description = req->description, .hashes = hashes, .hash_lens = req->hash_lens,
 			.labels = labels,
 			.n = req->n, .msg = msg,
@@ -221,13 +215,13 @@ ep_oauth_authorize(struct srv_request *rq)
 		if (r == 0 &&
 		    token != NULL && auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
 		    has_req) {
-			show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+			show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE, false);
 			goto out;
 		}
 		memset(&rq->who, 0, sizeof(rq->who));
 		oauth_page_logout(rq->srv->oauth, pc.page);
 	}
-	show_login(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+	show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE, true);
 out:
 	secmem_free(token);
 	if (req != NULL) {
@@ -240,73 +234,12 @@ out:
 }
 
 static enum web_msg
-login_msg(int r)
-{
-	switch (r) {
-	case INK_ERR_LOCKED: return WEB_MSG_LOCKED;
-	case INK_ERR_BUSY: return WEB_MSG_BUSY;
-	case INK_ERR_AUTH: case INK_ERR_DISABLED: case INK_ERR_REPLAY: case INK_ERR_ENROL:
-	case INK_ERR_PASSWORD_CHANGE: return WEB_MSG_LOGIN_FAILED;
-	default: return WEB_MSG_INTERNAL;
-	}
-}
-
-/* The login step: the same checks and counters as auth/login (auth_login), then the session
- * must be a signer's full one. */
-static void
-step_login(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
-           const char *cookie)
-{
-	struct srv_request *rq = pc->rq;
-	char token[AUTH_TOKEN_CHARS + 1];
-	const char *user = oauth_form_get(f, "username"), *pw = oauth_form_get(f, "password");
-	const char *otp = oauth_form_get(f, "otp");
-	int64_t expires_in = 0;
-	bool must_change = false, enrol = false;
-	int r;
-
-	token[0] = '\0';
-	if (user == NULL || pw == NULL || otp == NULL || user[0] == '\0' || otp[0] == '\0') {
-		req_audit_refusal(rq, "oauth.login", "user name, password and OTP are required");
-		show_login(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_LOGIN_FAILED);
-		return;
-	}
-	r = auth_login(&rq->srv->actx, &rq->areq, user, pw, otp, token, &expires_in, &must_change,
-	               &enrol);
-	if (r == 0 && (must_change || enrol)) {
-		/* a set-up session signs nothing: the person finishes their set-up first */
-		if (auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
-		    auth_logout(&rq->srv->actx, &rq->areq, &rq->who, NULL) != 0)
-			log_warn("could not end a set-up session opened on the consent page");
-		req_audit_refusal(rq, "oauth.login", "account set-up not finished");
-		memset(&rq->who, 0, sizeof(rq->who));
-		r = INK_ERR_PASSWORD_CHANGE;
-	}
-	if (r == 0 && (r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who)) == 0 &&
-	    !auth_allowed(rq->who.roles, AUTH_PERM_SIGN)) {
-		req_audit_refusal(rq, "oauth.login", "not a signer");
-		if (auth_logout(&rq->srv->actx, &rq->areq, &rq->who, NULL) != 0)
-			log_warn("could not end a non-signer's session opened on the consent page");
-		show_login(pc, req, MHD_HTTP_FORBIDDEN, WEB_MSG_NOT_SIGNER);
-		goto out;
-	}
-	if (r == 0)
-		r = oauth_page_login(rq->srv->oauth, cookie, token, pc->csrf);
-	if (r != 0) {
-		show_login(pc, req, r == INK_ERR_LOCKED ? MHD_HTTP_FORBIDDEN : MHD_HTTP_UNAUTHORIZED,
-		           login_msg(r));
-		goto out;
-	}
-	show_consent(pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
-out:
-	explicit_bzero(token, sizeof(token));
-}
-
-static enum web_msg
 consent_msg(int r)
 {
 	switch (r) {
 	case INK_ERR_AUTH: case INK_ERR_BAD_PIN: case INK_ERR_REPLAY: return WEB_MSG_AUTHZ_FAILED;
+	case INK_ERR_PASSWORD_CHANGE: case INK_ERR_ENROL: return WEB_MSG_LOGIN_FAILED;
+	case INK_ERR_DENIED: return WEB_MSG_NOT_SIGNER;
 	case INK_ERR_LOCKED: return WEB_MSG_CRED_LOCKED;
 	case INK_ERR_BUSY: return WEB_MSG_BUSY;
 	case INK_ERR_NOT_FOUND: case INK_ERR_DISABLED: case INK_ERR_EXPIRED: case INK_ERR_POLICY:
@@ -315,24 +248,29 @@ consent_msg(int r)
 	}
 }
 
-/* The consent step: the SAM checks PIN and OTP and mints the SAD; a code goes to the client. */
+/* The consent step: the SAM checks PIN and OTP (signin: the signer's password first, here, and
+ * no session is opened) and mints the SAD; a code goes to the client. */
 static void
 step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
-             const char *cookie)
+             const char *cookie, bool signin)
 {
 	struct srv_request *rq = pc->rq;
 	const uint8_t *hashes[OAUTH_HASHES_MAX];
 	struct store_oauth_client cl;
 	const char *pin = oauth_form_get(f, "pin"), *otp = oauth_form_get(f, "otp");
+	const char *user = oauth_form_get(f, "username"), *pw = oauth_form_get(f, "password");
 	char sad[AUTH_SAD_CHARS + 1], code[OAUTH_TOKEN_CHARS + 1], *loc = NULL;
 	int64_t expires_in = 0;
 	size_t i;
 	int r;
 
 	sad[0] = code[0] = '\0';
-	if (pin == NULL || otp == NULL || pin[0] == '\0' || otp[0] == '\0') {
-		req_audit_refusal(rq, "oauth.authorize", "PIN and OTP are required");
-		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED);
+	if (pin == NULL || otp == NULL || pin[0] == '\0' || otp[0] == '\0' ||
+	    (signin && (user == NULL || pw == NULL || user[0] == '\0'))) {
+		req_audit_refusal(rq, "oauth.authorize", signin ?
+		                  "user name, password, PIN and OTP are required" :
+		                  "PIN and OTP are required");
+		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED, signin);
 		return;
 	}
 	/* the client may have been removed while the signer read the page */
@@ -344,13 +282,26 @@ step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth
 	}
 	for (i = 0; i < req->n; i++)
 		hashes[i] = req->hashes[i];
-	r = auth_oauth_authorize(&rq->srv->actx, &rq->areq, &rq->who, req->client_id, req->cred,
-	                         hashes, req->hash_lens, req->n,
-	                         req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
-	                         &expires_in);
+	if (signin)
+		r = auth_oauth_consent(&rq->srv->actx, &rq->areq, user, pw, req->client_id, req->cred,
+		                       hashes, req->hash_lens, req->n,
+		                       req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
+		                       &expires_in, &rq->who);
+	else
+		r = auth_oauth_authorize(&rq->srv->actx, &rq->areq, &rq->who, req->client_id, req->cred,
+		                         hashes, req->hash_lens, req->n,
+		                         req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
+		                         &expires_in);
 	if (r != 0) {
-		if (r == INK_ERR_AUTH || r == INK_ERR_BAD_PIN)
-			show_consent(pc, req, MHD_HTTP_UNAUTHORIZED, consent_msg(r));
+		if (signin && r == INK_ERR_NOT_FOUND) {
+			/* the SAM found no such credential of this signer */
+			oauth_page_done(rq->srv->oauth, cookie);
+			refuse_page(pc, MHD_HTTP_FORBIDDEN, WEB_MSG_NO_CREDENTIAL,
+			            "the credential is not the signer's");
+		} else if (r == INK_ERR_AUTH || r == INK_ERR_BAD_PIN || r == INK_ERR_PASSWORD_CHANGE ||
+		           r == INK_ERR_DENIED)
+			show_consent(pc, req, r == INK_ERR_DENIED ? MHD_HTTP_FORBIDDEN :
+			             MHD_HTTP_UNAUTHORIZED, consent_msg(r), signin);
 		else
 			page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN,
 			           consent_msg(r), NULL);
@@ -464,10 +415,8 @@ ep_oauth_authorize_post(struct srv_request *rq)
 		reply_redirect(rq, loc, pc.origin);
 		goto out;
 	}
-	if (token == NULL && step != NULL && strcmp(step, "login") == 0)
-		step_login(&pc, &f, req, cookie);
-	else if (token != NULL && step != NULL && strcmp(step, "consent") == 0)
-		step_consent(&pc, &f, req, cookie);
+	if (step != NULL && strcmp(step, "consent") == 0)
+		step_consent(&pc, &f, req, cookie, token == NULL);
 	else
 		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST, "unexpected step");
 out:

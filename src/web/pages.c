@@ -1,4 +1,4 @@
-/* pages: the login, consent and error pages, in Japanese and English. Built in one growing
+/* pages: the consent and error pages, in Japanese and English. Built in one growing
  * string; every value from a request, the store or a certificate goes through html_text. */
 #include "web/web.h"
 
@@ -77,20 +77,18 @@ html_done(struct html *h, char **out)
 /* ---- words ---- */
 
 enum word {
-	W_TITLE_LOGIN, W_TITLE_CONSENT, W_TITLE_ERROR, W_REQUESTS, W_USERNAME, W_PASSWORD, W_OTP,
-	W_LOGIN, W_SIGNER, W_CREDENTIAL, W_SUBJECT, W_COUNT, W_DESCRIPTION, W_DOCUMENT, W_HASH_HEX,
+	W_TITLE_CONSENT, W_TITLE_ERROR, W_REQUESTS, W_USERNAME, W_PASSWORD, W_OTP,
+	W_SIGNER, W_CREDENTIAL, W_SUBJECT, W_COUNT, W_DESCRIPTION, W_DOCUMENT, W_HASH_HEX,
 	W_HASH_B64, W_ALGORITHM, W_PIN, W_ALLOW, W_CANCEL, W_CHECK, W_SERVICE, W_N_
 };
 
 static const char *const words[W_N_][2] = {
-	[W_TITLE_LOGIN] = { "Sign in", "ログイン" },
 	[W_TITLE_CONSENT] = { "Authorize signatures", "署名の承認" },
 	[W_TITLE_ERROR] = { "The request cannot be served", "このリクエストは処理できません" },
 	[W_REQUESTS] = { "asks you to sign with your key.", "があなたの鍵による署名を求めています。" },
 	[W_USERNAME] = { "User name", "ユーザー名" },
 	[W_PASSWORD] = { "Password", "パスワード" },
 	[W_OTP] = { "One-time password (authenticator app)", "ワンタイムパスワード（認証アプリ）" },
-	[W_LOGIN] = { "Sign in", "ログイン" },
 	[W_SIGNER] = { "Signer", "署名者" },
 	[W_CREDENTIAL] = { "Credential", "署名鍵" },
 	[W_SUBJECT] = { "Certificate subject", "証明書の主体者" },
@@ -282,21 +280,6 @@ form_close(struct html *h, const char *lang, const char *action, enum word label
 	return html_done(h, html);
 }
 
-int
-web_login_page(const struct web_login *p, char **html)
-{
-	struct html h = { 0 };
-
-	head(&h, p->lang, p->nonce, w(p->lang, W_TITLE_LOGIN));
-	requester(&h, p->lang, p->client_name);
-	message(&h, p->lang, p->msg);
-	form_open(&h, p->csrf, p->lang, "login");
-	field(&h, p->lang, W_USERNAME, "username", "text", "username");
-	field(&h, p->lang, W_PASSWORD, "password", "password", "current-password");
-	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
-	return form_close(&h, p->lang, "login", W_LOGIN, html);
-}
-
 /* Hex in groups of four characters, as a person compares them. */
 static void
 hex_groups(struct html *h, const uint8_t *d, size_t len)
@@ -335,9 +318,11 @@ web_consent_page(const struct web_consent *p, char **html)
 	requester(&h, p->lang, p->client_name);
 	message(&h, p->lang, p->msg);
 	html_raw(&h, "<table>\n");
-	row(&h, p->lang, W_SIGNER, "signer", p->username);
+	if (p->username != NULL)
+		row(&h, p->lang, W_SIGNER, "signer", p->username);
 	row(&h, p->lang, W_CREDENTIAL, "credential", p->cred);
-	row(&h, p->lang, W_SUBJECT, "subject", p->cert_subject);
+	if (p->cert_subject != NULL)
+		row(&h, p->lang, W_SUBJECT, "subject", p->cert_subject);
 	snprintf(num, sizeof(num), "%zu", p->n);
 	row(&h, p->lang, W_COUNT, "count", num);
 	if (p->hash_oid != NULL && p->hash_oid[0] != '\0')
@@ -377,6 +362,10 @@ web_consent_page(const struct web_consent *p, char **html)
 	html_text(&h, w(p->lang, W_CHECK));
 	html_raw(&h, "</p>\n");
 	form_open(&h, p->csrf, p->lang, "consent");
+	if (p->username == NULL) {
+		field(&h, p->lang, W_USERNAME, "username", "text", "username");
+		field(&h, p->lang, W_PASSWORD, "password", "password", "current-password");
+	}
 	field(&h, p->lang, W_PIN, "pin", "password", "off");
 	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
 	return form_close(&h, p->lang, "allow", W_ALLOW, html);

@@ -173,19 +173,16 @@ class Browser:
     def post(self, form):
         return self._send("POST", URL + "/oauth2/authorize", form)
 
-    def login(self, flow, user, pw):
+    def open(self, flow):
         r = self.get(flow.url())
-        if r.status_code != 200:
-            fail(f"authorize GET: {r.status_code} {r.text[:300]}")
-        r = self.post({"csrf_token": csrf_of(r.text), "step": "login", "action": "login",
-                       "username": user, "password": pw, "otp": otp_next(user)})
         if r.status_code != 200 or 'id="hashes"' not in r.text:
-            fail(f"login on the page: {r.status_code} {r.text[:300]}")
+            fail(f"authorize GET: {r.status_code} {r.text[:300]}")
         return r
 
-    def consent(self, csrf, pin, otp):
-        return self.post({"csrf_token": csrf, "step": "consent", "action": "allow", "pin": pin,
-                          "otp": otp})
+    def consent(self, csrf, pin, otp, user=None, pw=None):
+        """The one form: user name, password, PIN and one OTP (one TOTP step per consent)."""
+        return self.post({"csrf_token": csrf, "step": "consent", "action": "allow",
+                          "username": user or USER, "password": pw or PW, "pin": pin, "otp": otp})
 
 
 def code_from(r, c):
@@ -212,15 +209,11 @@ SIGNER = None
 
 
 def full_flow(flow):
-    """Login (once: the signer's browser stays logged in) and consent: the code."""
+    """The signer's one form (user name, password, PIN, one OTP): the code."""
     global SIGNER
     if SIGNER is None:
         SIGNER = Browser()
-        page = SIGNER.login(flow, USER, PW)
-    else:
-        page = SIGNER.get(flow.url())
-        if page.status_code != 200 or 'id="hashes"' not in page.text:
-            fail(f"the logged-in signer's page: {page.status_code} {page.text[:300]}")
+    page = SIGNER.open(flow)
     r = SIGNER.consent(csrf_of(page.text), PIN, otp_next(USER))
     code = code_from(r, flow.c)
     if code is None:
@@ -235,7 +228,7 @@ def attack_swap():
     ha = [hashlib.sha256(b"what the signer reads").digest()]
     hb = [hashlib.sha256(b"what the attacker wants signed").digest()]
     br = Browser()
-    page_a = br.login(Flow(A, CRED, ha), USER, PW)
+    page_a = br.open(Flow(A, CRED, ha))
     shown_csrf = csrf_of(page_a.text)
     if b64u(ha[0]) not in page_a.text.replace("=", "") and base64.b64encode(ha[0]).decode() not in page_a.text:
         fail("the consent page does not show H_A")
@@ -252,21 +245,22 @@ def attack_swap():
        "read is refused (403), no code for the other client")
 
 
-def attack_otp_replay_login_consent():
-    """The OTP used for the page's login is not good again for the consent (one OTP per step)."""
+def attack_otp_replay_consent():
+    """One consent, one TOTP step: the OTP of a consent is not good for a second consent, and
+    the one form never asks two."""
     br = Browser()
-    h = [hashlib.sha256(b"otp replay").digest()]
-    flow = Flow(A, CRED, h)
-    r = br.get(flow.url())
+    page = br.open(Flow(A, CRED, [hashlib.sha256(b"otp replay 1").digest()]))
+    if page.text.count('autocomplete="one-time-code"') != 1:
+        fail("the consent form does not ask exactly one OTP")
     otp = otp_next(USER)
-    r = br.post({"csrf_token": csrf_of(r.text), "step": "login", "action": "login",
-                 "username": USER, "password": PW, "otp": otp})
-    if r.status_code != 200:
-        fail(f"login: {r.status_code}")
-    r = br.consent(csrf_of(r.text), PIN, otp)
+    r = br.consent(csrf_of(page.text), PIN, otp)
+    if code_from(r, A) is None:
+        fail(f"consent with a fresh OTP: {r.status_code} {r.text[:200]}")
+    page = br.open(Flow(A, CRED, [hashlib.sha256(b"otp replay 2").digest()]))
+    r = br.consent(csrf_of(page.text), PIN, otp)
     if r.status_code == 303:
-        fail("the login's OTP authorized the consent too")
-    ok(f"the login's OTP replayed on the consent page is refused ({r.status_code})")
+        fail("the OTP of one consent authorized a second one")
+    ok(f"the OTP of a consent replayed on the next consent is refused ({r.status_code}); the form asks one OTP")
 
 
 def attack_hash_algorithm():
@@ -323,10 +317,10 @@ def attack_page_headers_and_sizes():
     for k, want in (("Cache-Control", "no-store"), ("X-Frame-Options", "DENY"),
                     ("Referrer-Policy", "no-referrer")):
         if r.headers.get(k) != want:
-            fail(f"login page {k}: {r.headers.get(k)!r}")
+            fail(f"consent page {k}: {r.headers.get(k)!r}")
     csp = r.headers.get("Content-Security-Policy", "")
     if "frame-ancestors 'none'" not in csp or "default-src 'none'" not in csp:
-        fail(f"login page CSP: {csp!r}")
+        fail(f"consent page CSP: {csp!r}")
     # 101 hashes, a 1 MB parameter, 40 parameters: refused, no page session opened
     many = Flow(A, CRED, [hashlib.sha256(b"%d" % i).digest() for i in range(101)])
     big = Flow(A, CRED, h, extra={"description": "x" * 1000000})
@@ -335,7 +329,7 @@ def attack_page_headers_and_sizes():
         r = Browser().get(f.url())
         if r.status_code == 200 or r.headers.get("Set-Cookie"):
             fail(f"{name}: {r.status_code}, cookie {r.headers.get('Set-Cookie')!r}")
-    ok("the page cookie is __Host-, Secure, HttpOnly, SameSite=Strict, no Domain; the login page "
+    ok("the page cookie is __Host-, Secure, HttpOnly, SameSite=Strict, no Domain; the consent page "
        "is no-store, DENY, no-referrer, frame-ancestors 'none'; 101 hashes, a 1 MB parameter "
        "and 40 parameters are refused without a page session")
 
@@ -368,9 +362,8 @@ def attack_flood():
         except (hc.HTTPException, OSError):
             conn.close()
             conn = None
-    r = victim.post({"csrf_token": csrf, "step": "login", "action": "login", "username": USER,
-                     "password": PW, "otp": otp_next(USER)})
-    if r.status_code != 200 or 'id="hashes"' not in r.text:
+    r = victim.consent(csrf, PIN, otp_next(USER))
+    if code_from(r, A) is None:
         fail(f"after {n} pages opened from another address, the signer's page is gone: "
              f"{r.status_code} {r.text[:300]}")
     if stats.get(200, 0) < n:
@@ -564,8 +557,8 @@ def attack_otp_cross():
 
     flow = Flow(A, CRED, h)
     if SIGNER is None:
-        fail("attack_otp_cross needs the signer's logged-in browser (run after codes)")
-    page = SIGNER.get(flow.url())
+        fail("attack_otp_cross needs the signer's browser (run after codes)")
+    page = SIGNER.open(flow)
     otp = otp_next(USER)
     r = authorize(otp)
     if r.status_code != 200:
@@ -603,7 +596,7 @@ def main():
     if "swap" in what:
         attack_swap()
     if "otp" in what:
-        attack_otp_replay_login_consent()
+        attack_otp_replay_consent()
     if "alg" in what:
         attack_hash_algorithm()
     if "removed" in what:
