@@ -42,6 +42,15 @@ page_error(struct page_ctx *pc, unsigned status, enum web_msg msg, const char *d
 	reply_html(pc->rq, status, html, pc->nonce, NULL, NULL);
 }
 
+/* The service failed (r): busy, or an internal error. */
+static void
+page_failed(struct page_ctx *pc, int r)
+{
+	page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE :
+	           MHD_HTTP_INTERNAL_SERVER_ERROR, r == INK_ERR_BUSY ? WEB_MSG_BUSY : WEB_MSG_INTERNAL,
+	           NULL);
+}
+
 /* A refusal: audited (action, why), and an error page. */
 static void
 refuse_page(struct page_ctx *pc, unsigned status, enum web_msg msg, const char *why)
@@ -115,6 +124,23 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	}
 	sam_cred_clear(&c);
 	reply_html(rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
+}
+
+/* The service scope's consent page: what the client may (and may not) do, and the form. */
+static void
+show_service(struct page_ctx *pc, const struct oauth_request *req, unsigned status,
+             enum web_msg msg)
+{
+	struct web_service p = {
+		.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf, .client_name = req->client_name,
+		.msg = msg,
+	};
+	char *html = NULL;
+
+	if (web_service_page(&p, &html) != 0)
+		html = NULL;
+	reply_html(pc->rq, status, html, pc->nonce, pc->origin,
+	           pc->cookie[0] != '\0' ? pc->cookie : NULL);
 }
 
 static int
@@ -204,6 +230,10 @@ ep_oauth_authorize(struct srv_request *rq)
 	/* The signer logged in on this browser already (the cookie is SameSite=Strict: it comes
 	 * back on the signer's own navigations, never on another site's requests): the consent
 	 * page at once, if their session still stands. */
+	if (req->service) {
+		show_service(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+		goto out;
+	}
 	if (!fresh && logged_in) {
 		char csrf[OAUTH_TOKEN_CHARS + 1];
 		bool has_req = false;
@@ -248,6 +278,64 @@ consent_msg(int r)
 	}
 }
 
+/* The client may have been removed while the signer read the page: then an error page (the
+ * pending request answered), and true. */
+static bool
+client_gone(struct page_ctx *pc, const struct oauth_request *req, const char *cookie)
+{
+	struct store_oauth_client cl;
+
+	if (oauth_client_find(pc->rq->srv->st, req->client_id, &cl) == 0 &&
+	    oauth_redirect_registered(&cl, req->redirect_uri))
+		return false;
+	oauth_page_done(pc->rq->srv->oauth, cookie);
+	refuse_page(pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_CLIENT, "the client was removed");
+	return true;
+}
+
+/* Sends the browser back to the client with a new code for req (sad: the SAD, or a service
+ * grant's family id, living until expires), audited as the signer's consent. */
+static void
+answer_code(struct page_ctx *pc, const struct oauth_request *req, const char *cookie,
+            const char *sad, int64_t expires, const char *what)
+{
+	struct srv_request *rq = pc->rq;
+	char code[OAUTH_TOKEN_CHARS + 1], detail[128], *loc = NULL;
+	int r;
+
+	code[0] = '\0';
+	r = oauth_code_issue(rq->srv->oauth, req, &rq->who, sad, expires, rq->srv->cfg.oauth_code_ttl,
+	                     code);
+	if (r == 0)
+		r = oauth_redirect_build(req->redirect_uri, "code", code, req->state, &loc);
+	if (r == 0) {
+		struct audit_event ev = {
+			.actor = rq->who.username, .role = "signer", .action = "oauth.consent",
+			.subject = req->service ? rq->who.username : req->cred, .result = AUDIT_SUCCESS,
+			.request_id = rq->request_id, .source = rq->source, .detail = detail,
+		};
+
+		snprintf(detail, sizeof(detail), "client %s; code issued; %s", req->client_id, what);
+		/* no code without its record */
+		if (req_audit_event(rq, &ev) != 0)
+			r = INK_ERR_STORE;
+	}
+	if (r != 0) {
+		if (!req->service && auth_sad_drop(&rq->srv->actx, sad) != 0)
+			log_error("could not drop a SAD that no code holds");
+		page_failed(pc, r);
+		goto out;
+	}
+	oauth_page_done(rq->srv->oauth, cookie);
+	reply_redirect(rq, loc, pc->origin);
+out:
+	explicit_bzero(code, sizeof(code));
+	if (loc != NULL) {
+		explicit_bzero(loc, strlen(loc));
+		free(loc);
+	}
+}
+
 /* The consent step: the SAM checks PIN and OTP (signin: the signer's password first, here, and
  * no session is opened) and mints the SAD; a code goes to the client. */
 static void
@@ -256,15 +344,14 @@ step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth
 {
 	struct srv_request *rq = pc->rq;
 	const uint8_t *hashes[OAUTH_HASHES_MAX];
-	struct store_oauth_client cl;
 	const char *pin = oauth_form_get(f, "pin"), *otp = oauth_form_get(f, "otp");
 	const char *user = oauth_form_get(f, "username"), *pw = oauth_form_get(f, "password");
-	char sad[AUTH_SAD_CHARS + 1], code[OAUTH_TOKEN_CHARS + 1], *loc = NULL;
+	char sad[AUTH_SAD_CHARS + 1];
 	int64_t expires_in = 0;
 	size_t i;
 	int r;
 
-	sad[0] = code[0] = '\0';
+	sad[0] = '\0';
 	if (pin == NULL || otp == NULL || pin[0] == '\0' || otp[0] == '\0' ||
 	    (signin && (user == NULL || pw == NULL || user[0] == '\0'))) {
 		req_audit_refusal(rq, "oauth.authorize", signin ?
@@ -273,13 +360,8 @@ step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth
 		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED, signin);
 		return;
 	}
-	/* the client may have been removed while the signer read the page */
-	if (oauth_client_find(rq->srv->st, req->client_id, &cl) != 0 ||
-	    !oauth_redirect_registered(&cl, req->redirect_uri)) {
-		oauth_page_done(rq->srv->oauth, cookie);
-		refuse_page(pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_CLIENT, "the client was removed");
+	if (client_gone(pc, req, cookie))
 		return;
-	}
 	for (i = 0; i < req->n; i++)
 		hashes[i] = req->hashes[i];
 	if (signin)
@@ -307,45 +389,50 @@ step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth
 			           consent_msg(r), NULL);
 		goto out;
 	}
-	r = oauth_code_issue(rq->srv->oauth, req, &rq->who, sad, ink_now() + expires_in,
-	                     rq->srv->cfg.oauth_code_ttl, code);
-	if (r == 0)
-		r = oauth_redirect_build(req->redirect_uri, "code", code, req->state, &loc);
-	if (r != 0) {
-		if (auth_sad_drop(&rq->srv->actx, sad) != 0)
-			log_error("could not drop a SAD that no code holds");
-		page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE :
-		           MHD_HTTP_INTERNAL_SERVER_ERROR, r == INK_ERR_BUSY ? WEB_MSG_BUSY :
-		           WEB_MSG_INTERNAL, NULL);
-		goto out;
-	}
-	oauth_page_done(rq->srv->oauth, cookie);
 	{
-		char detail[128];
-		struct audit_event ev = {
-			.actor = rq->who.username, .role = "signer", .action = "oauth.consent",
-			.subject = req->cred, .result = AUDIT_SUCCESS, .request_id = rq->request_id,
-			.source = rq->source, .detail = detail,
-		};
+		char what[48];
 
-		snprintf(detail, sizeof(detail), "client %s; code issued; %zu hash(es)", req->client_id,
-		         req->n);
-		if (req_audit_event(rq, &ev) != 0) {
-			/* no code without its record */
-			if (auth_sad_drop(&rq->srv->actx, sad) != 0)
-			log_error("could not drop a SAD that no code holds");
-			page_error(pc, MHD_HTTP_INTERNAL_SERVER_ERROR, WEB_MSG_INTERNAL, NULL);
-			goto out;
-		}
+		snprintf(what, sizeof(what), "%zu hash(es)", req->n);
+		answer_code(pc, req, cookie, sad, ink_now() + expires_in, what);
 	}
-	reply_redirect(rq, loc, pc->origin);
 out:
 	explicit_bzero(sad, sizeof(sad));
-	explicit_bzero(code, sizeof(code));
-	if (loc != NULL) {
-		explicit_bzero(loc, strlen(loc));
-		free(loc);
+}
+
+/* The service scope's consent: password (here) and one OTP (the SAM); no session, no key. */
+static void
+step_service(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
+             const char *cookie)
+{
+	struct srv_request *rq = pc->rq;
+	const char *user = oauth_form_get(f, "username"), *pw = oauth_form_get(f, "password");
+	const char *otp = oauth_form_get(f, "otp");
+	char family[STORE_ID_LEN + 1];
+	int r;
+
+	if (user == NULL || pw == NULL || otp == NULL || user[0] == '\0' || otp[0] == '\0') {
+		req_audit_refusal(rq, "oauth.authorize", "user name, password and OTP are required");
+		show_service(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_LOGIN_FAILED);
+		return;
 	}
+	if (client_gone(pc, req, cookie))
+		return;
+	r = auth_oauth_service(&rq->srv->actx, &rq->areq, user, pw, otp, req->client_id, &rq->who);
+	if (r == 0)
+		r = oauth_service_family_new(family);
+	if (r == INK_ERR_AUTH || r == INK_ERR_PASSWORD_CHANGE || r == INK_ERR_DENIED ||
+	    r == INK_ERR_LOCKED) {
+		show_service(pc, req, r == INK_ERR_AUTH ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN,
+		             r == INK_ERR_DENIED ? WEB_MSG_NOT_SIGNER : r == INK_ERR_LOCKED ?
+		             WEB_MSG_LOCKED : WEB_MSG_LOGIN_FAILED);
+		return;
+	}
+	if (r != 0) {
+		page_failed(pc, r);
+		return;
+	}
+	answer_code(pc, req, cookie, family, ink_now() + rq->srv->cfg.oauth_refresh_ttl,
+	            "service scope");
 }
 
 void
@@ -415,8 +502,10 @@ ep_oauth_authorize_post(struct srv_request *rq)
 		reply_redirect(rq, loc, pc.origin);
 		goto out;
 	}
-	if (step != NULL && strcmp(step, "consent") == 0)
+	if (step != NULL && strcmp(step, "consent") == 0 && !req->service)
 		step_consent(&pc, &f, req, cookie, token == NULL);
+	else if (step != NULL && strcmp(step, "service") == 0 && req->service)
+		step_service(&pc, &f, req, cookie);
 	else
 		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST, "unexpected step");
 out:

@@ -79,7 +79,8 @@ html_done(struct html *h, char **out)
 enum word {
 	W_TITLE_CONSENT, W_TITLE_ERROR, W_REQUESTS, W_USERNAME, W_PASSWORD, W_OTP,
 	W_SIGNER, W_CREDENTIAL, W_SUBJECT, W_COUNT, W_DESCRIPTION, W_DOCUMENT, W_HASH_HEX,
-	W_HASH_B64, W_ALGORITHM, W_PIN, W_ALLOW, W_CANCEL, W_CHECK, W_SERVICE, W_N_
+	W_HASH_B64, W_ALGORITHM, W_PIN, W_ALLOW, W_CANCEL, W_CHECK, W_SERVICE, W_TITLE_GRANT,
+	W_ASKS_SERVICE, W_MAY, W_MAY_LIST, W_MAY_INFO, W_MAY_NOT, W_GRANT, W_N_
 };
 
 static const char *const words[W_N_][2] = {
@@ -104,6 +105,17 @@ static const char *const words[W_N_][2] = {
 	[W_CHECK] = { "Compare each hash with the one your application shows before you sign.",
 	              "署名する前に、各ハッシュ値がアプリケーションの表示と一致することを確認してください。" },
 	[W_SERVICE] = { "inkan remote signing service", "inkan リモート署名サービス" },
+	[W_TITLE_GRANT] = { "Allow access to your credentials", "署名鍵の情報へのアクセスの許可" },
+	[W_ASKS_SERVICE] = { "asks to see your signing credentials.",
+	                     "があなたの署名鍵の情報の参照を求めています。" },
+	[W_MAY] = { "If you allow it, the application may:", "許可すると、このアプリケーションは次のことができます。" },
+	[W_MAY_LIST] = { "list your credentials (their IDs, key algorithms and status)",
+	                 "あなたの署名鍵の一覧（ID、鍵アルゴリズム、状態）を取得する" },
+	[W_MAY_INFO] = { "read a credential's certificate and details",
+	                 "署名鍵の証明書と詳細を参照する" },
+	[W_MAY_NOT] = { "It cannot sign nor authorize a signature: every signature asks your PIN and a one-time password again, on this service's page.",
+	                "署名することも、署名を承認することもできません。署名のたびに、このサービスのページでPINとワンタイムパスワードが改めて必要です。" },
+	[W_GRANT] = { "Allow", "許可する" },
 };
 
 static const char *const msgs[][2] = {
@@ -222,12 +234,12 @@ message(struct html *h, const char *lang, enum web_msg m)
 }
 
 static void
-requester(struct html *h, const char *lang, const char *client)
+requester(struct html *h, const char *lang, const char *client, enum word asks)
 {
 	html_raw(h, "<p><strong id=\"client\">");
 	html_text(h, client);
 	html_raw(h, "</strong> ");
-	html_text(h, w(lang, W_REQUESTS));
+	html_text(h, w(lang, asks));
 	html_raw(h, "</p>\n");
 }
 
@@ -315,7 +327,7 @@ web_consent_page(const struct web_consent *p, char **html)
 	size_t i;
 
 	head(&h, p->lang, p->nonce, w(p->lang, W_TITLE_CONSENT));
-	requester(&h, p->lang, p->client_name);
+	requester(&h, p->lang, p->client_name, W_REQUESTS);
 	message(&h, p->lang, p->msg);
 	html_raw(&h, "<table>\n");
 	if (p->username != NULL)
@@ -369,6 +381,30 @@ web_consent_page(const struct web_consent *p, char **html)
 	field(&h, p->lang, W_PIN, "pin", "password", "off");
 	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
 	return form_close(&h, p->lang, "allow", W_ALLOW, html);
+}
+
+int
+web_service_page(const struct web_service *p, char **html)
+{
+	struct html h = { 0 };
+
+	head(&h, p->lang, p->nonce, w(p->lang, W_TITLE_GRANT));
+	requester(&h, p->lang, p->client_name, W_ASKS_SERVICE);
+	message(&h, p->lang, p->msg);
+	html_raw(&h, "<p>");
+	html_text(&h, w(p->lang, W_MAY));
+	html_raw(&h, "</p>\n<ul id=\"scope\"><li>");
+	html_text(&h, w(p->lang, W_MAY_LIST));
+	html_raw(&h, "</li><li>");
+	html_text(&h, w(p->lang, W_MAY_INFO));
+	html_raw(&h, "</li></ul>\n<p class=\"note\" id=\"cannot\">");
+	html_text(&h, w(p->lang, W_MAY_NOT));
+	html_raw(&h, "</p>\n");
+	form_open(&h, p->csrf, p->lang, "service");
+	field(&h, p->lang, W_USERNAME, "username", "text", "username");
+	field(&h, p->lang, W_PASSWORD, "password", "password", "current-password");
+	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
+	return form_close(&h, p->lang, "allow", W_GRANT, html);
 }
 
 int

@@ -46,6 +46,14 @@ struct web_consent {
 };
 int web_consent_page(const struct web_consent *p, char **html);
 
+/* The service scope's consent page: what the client may do (list and read the signer's
+ * credentials) and may not (sign), and a form for user name, password and one OTP. */
+struct web_service {
+	const char *lang, *nonce, *csrf, *client_name;
+	enum web_msg msg;
+};
+int web_service_page(const struct web_service *p, char **html);
+
 /* An error page (no form; never redirects anywhere). detail: an extra line (escaped), NULL-able. */
 int web_error_page(const char *lang, const char *nonce, enum web_msg msg, const char *detail,
                    char **html);

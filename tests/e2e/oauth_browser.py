@@ -24,10 +24,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oauth_common import fail, ok, b64u, chromium, otp_next as otp_of  # noqa: E402
 
 CFG = json.load(open(sys.argv[1]))
 T = CFG["tmp"]
@@ -38,40 +39,10 @@ CB2 = CFG["redirect_uri2"]        # another registered one
 ART = CFG["artefacts"]
 
 
-def fail(msg):
-    print("FAIL " + msg, flush=True)
-    sys.exit(1)
-
-
-def ok(msg):
-    print("ok " + msg, flush=True)
-
-
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
 # ---- TOTP, sharing lib.sh's record of used steps ($T/otp/USER) ----
 
 def otp_next(user):
-    secret = open(f"{T}/users/{user}.secret").read().strip()
-    path = f"{T}/otp/{user}"
-    last = int(open(path).read().strip()) if os.path.exists(path) else 0
-    while True:
-        now = int(time.time())
-        cur, remain = now // 30, 30 - now % 30
-        step = last + 1
-        # cur-1 is only safe if the request reaches the server before the step turns
-        if step < cur:
-            step = cur - 1 if remain > 4 else cur
-        if step <= cur + 1:
-            break
-        time.sleep((step - 1) * 30 - now + 1)
-    with open(path, "w") as f:
-        f.write(f"{step}\n")
-    s = secret + "=" * (-len(secret) % 8)
-    return subprocess.check_output(["oathtool", "--totp", "-b", s, "-N", f"@{step * 30}"],
-                                   text=True).strip()
+    return otp_of(T, user)
 
 
 # ---- the client's side: a loopback listener for the redirect, and an embedding page ----
@@ -190,14 +161,7 @@ def sign(token, cred, hashes, v="v2"):
 
 # ---- the browser ----
 
-opts = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-          "--window-size=1100,1400", "--ignore-certificate-errors", "--lang=en-US",
-          f"--user-data-dir={T}/chromium-profile"):
-    opts.add_argument(a)
-opts.binary_location = "/usr/bin/chromium"
-opts.accept_insecure_certs = True
-drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+drv = chromium(T)
 wait = WebDriverWait(drv, 30)
 
 

@@ -21,6 +21,9 @@ import ssl
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oauth_common import fail, ok, b64u, otp_next as otp_of  # noqa: E402
+
 CFG = json.load(open(sys.argv[1]))
 T = CFG["tmp"]
 URL = CFG["url"]
@@ -31,15 +34,6 @@ RSA = "1.2.840.113549.1.1.1"
 PSS = "1.2.840.113549.1.1.10"
 
 
-def fail(msg):
-    print("FAIL " + msg, flush=True)
-    sys.exit(1)
-
-
-def ok(msg):
-    print("ok " + msg, flush=True)
-
-
 def secret(v):
     """Codes, verifiers, tokens, cookies: the shell checks that no log or database holds one."""
     with open(f"{T}/oauth.secrets", "a") as f:
@@ -47,29 +41,8 @@ def secret(v):
     return v
 
 
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
 def otp_next(user):
-    """The code of the earliest step after the last one used (lib.sh's record, $T/otp/USER)."""
-    secret = open(f"{T}/users/{user}.secret").read().strip()
-    path = f"{T}/otp/{user}"
-    last = int(open(path).read().strip()) if os.path.exists(path) else 0
-    while True:
-        now = int(time.time())
-        cur, remain = now // 30, 30 - now % 30
-        step = last + 1
-        if step < cur:
-            step = cur - 1 if remain > 4 else cur
-        if step <= cur + 1:
-            break
-        time.sleep((step - 1) * 30 - now + 1)
-    with open(path, "w") as f:
-        f.write(f"{step}\n")
-    s = secret + "=" * (-len(secret) % 8)
-    return subprocess.check_output(["oathtool", "--totp", "-b", s, "-N", f"@{step * 30}"],
-                                   text=True).strip()
+    return otp_of(T, user)
 
 
 CTX = ssl.create_default_context(cafile=CA)

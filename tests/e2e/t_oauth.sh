@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
 # t_oauth: the CSC v2 OAuth 2.0 authorization code flow with the signer's own page, driven in
-# headless Chromium (oauth_browser.py): client registration by a security officer, the login
-# and consent pages (Japanese and English screenshots), the code, the token as bearer and SAD,
-# signatures checked by openssl, and every refusal the SCAL2 rules ask for, each audited.
+# headless Chromium (oauth_browser.py): client registration by a security officer, the one
+# consent form (user name, password, PIN, one OTP; Japanese and English screenshots), the
+# code, the token as bearer and SAD, signatures checked by openssl, and every refusal the
+# SCAL2 rules ask for, each audited.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
-	! "$PY" -c 'import selenium' 2>/dev/null; then
-	say "SKIP: chromium, chromium-driver and python3-selenium are needed (scripts/deps.sh test)"
-	exit 77
-fi
+need_chromium
 
 init_data
 fast_argon2
