@@ -12,7 +12,7 @@ import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, time
 # message types and error codes (src/sam/sam.h, src/common/common.h)
 PING, KEY_CREATE, KEY_REVOKE, KEY_UNLOCK, BACKUP, RESTORE = 1, 10, 15, 18, 21, 22
 AUTHORIZE, LOGIN, REGISTER, ROLE_SET, PERSON_UNLOCK = 23, 51, 55, 56, 57
-OAUTH_AUTHORIZE, OAUTH_CONSENT, SIGN = 29, 62, 24
+OAUTH_AUTHORIZE, OAUTH_CONSENT, OAUTH_SERVICE, SIGN = 29, 62, 63, 24
 LOG_HEAD, LOG_EXTEND, LOG_PENDING, LOG_CLOSE = 40, 41, 42, 43
 REENROL, PERSON_REMOVE, PERSON_GET, BOOTSTRAP, ENROL = 58, 59, 60, 50, 53
 OK, ERR = 0x80, 0x81
@@ -342,11 +342,22 @@ def main():
            cstr(code) + cstr("") + cstr("x"), "AUTH", "a LOGIN with the code a consent spent")
     expect(sam, consent(alice["id"], "c" * 32, alice["cred"], otp=code), "AUTH",
            "a second consent with the same code")
-    spent = 2      # both count against alice
+    service = lambda pid, client="c" * 32, otp="123456": u8(OAUTH_SERVICE) + cstr(pid) + \
+        cstr(client) + cstr(otp)
+    expect(sam, service(alice["id"], otp=code), "AUTH", "a service grant with the code a consent spent")
+    spent = 3      # each counts against alice
+    # the service scope's OTP check (message 63): the SAM's own person checks, no session
+    expect(sam, service("f" * 32), "AUTH", "OAUTH_SERVICE naming a person the SAM does not know")
+    expect(sam, service(so["id"]), "DENIED", "OAUTH_SERVICE naming the security officer (no signer)")
+    expect(sam, service(f["carol"]["id"]), "ENROL", "OAUTH_SERVICE naming carol, who never enrolled")
+    for forged in ("", "C" * 32, "c" * 32 + ", OTP step 1"):
+        expect(sam, service(alice["id"], client=forged), "PROTOCOL",
+               "OAUTH_SERVICE naming a client id that is not inkand's form (%r)" % forged)
     ok("OAUTH_CONSENT: refused for an unknown person, another signer's key, an officer, a person "
        "not enrolled, without a client or with text posing as one, beyond sad_ttl; a good one "
        "mints a SAD that signs once under its own binding only and spends its OTP step for "
-       "LOGIN and consent alike")
+       "LOGIN, consent and service grant alike; OAUTH_SERVICE refused for an unknown person, an "
+       "officer, a person not enrolled, a forged client")
 
     # ---- 3. OTP brute force: the SAM counts, locks, and the lock survives a restart ----
     step = int(time.time()) // 30
@@ -359,15 +370,18 @@ def main():
         cstr(alice["cred"]) + cstr(otp) + cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + \
         string(b"\x01" * 32)
     consent_otp = lambda otp: consent(alice["id"], "c" * 32, alice["cred"], otp=otp)
+    service_otp = lambda otp: service(alice["id"], otp=otp)
     # the guesses go through every door (credentials/authorize, the OAuth consent page with a
-    # session and without one): one counter for all, which the two spent codes above started
-    doors = (oauthz_otp, authz, consent_otp)
+    # session and without one, the service grant): one counter for all, which the spent codes
+    # above (LOGIN, consent, service) started
+    doors = (authz, consent_otp, service_otp)
     for i, g in enumerate(guesses[:max_fail - 1 - spent]):
         expect(sam, doors[i % 3](g), "AUTH", "a wrong OTP guess")
-    expect(sam, consent_otp(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
+    expect(sam, oauthz_otp(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
     expect(sam, authz(good), "LOCKED", "the right OTP after %d wrong ones" % max_fail)
     expect(sam, oauthz_otp(good), "LOCKED", "the right OTP through OAUTH_AUTHORIZE after the lock")
     expect(sam, consent_otp(good), "LOCKED", "the right OTP through OAUTH_CONSENT after the lock")
+    expect(sam, service_otp(good), "LOCKED", "the right OTP through OAUTH_SERVICE after the lock")
     # the SAM's own record of each refused OAuth attempt names the client it was made for
     refused = [p for p in log_pending(sam) if p[2][2] == b"sam.oauth.authorize" and
                p[2][3] == alice["cred"].encode() and p[2][4] != b"success"]
@@ -381,7 +395,7 @@ def main():
     sam.close()
     sam = Sam(sam_path, data)
     expect(sam, authz(good), "LOCKED", "the right OTP after a restart of the SAM")
-    ok("OTP brute force through AUTHORIZE, OAUTH_AUTHORIZE and OAUTH_CONSENT together (and codes a consent spent): locked after %d wrong codes, and still after a SAM "
+    ok("OTP brute force through AUTHORIZE, OAUTH_AUTHORIZE, OAUTH_CONSENT and OAUTH_SERVICE together (and codes a consent spent): locked after %d wrong codes, and still after a SAM "
        "restart" % max_fail)
 
     # ---- 4. replay: the used-step memory is persistent and cannot be flushed ----
