@@ -256,9 +256,11 @@ if lists(g3.access) != 401 or refresh(g3.refresh)[0] != 400:
     fail("the grant of a replayed code lives on")
 ok("a service code redeemed twice is refused and ends the grant issued from it")
 
-# 5. a live grant for the shell (restart, revocation of a refresh token)
+# 5. two live grants for the shell (restart, revocation of a refresh token; a locked account)
 g4 = Grant().code().exchange()
-json.dump({"access": g4.access, "refresh": g4.refresh}, open(f"{T}/live.json", "w"))
+g5 = Grant().code().exchange()
+json.dump({"access": g4.access, "refresh": g4.refresh, "access2": g5.access,
+           "refresh2": g5.refresh}, open(f"{T}/live.json", "w"))
 drv.quit()
 srv.shutdown()
 ok("service flows done")

@@ -4,8 +4,8 @@
 # password and one OTP; the page says what the client may not do: sign); the client gets an
 # access token and a refresh token, kept in the store as SHA-256 only. The tokens serve
 # credentials/list and credentials/info only; refresh tokens rotate; a reused one, one sent by
-# another client, a replayed code or a revocation ends the grant; a grant survives a restart
-# of inkand (oauth_service.py plays the client and the browser).
+# another client, a replayed code, a revocation or a locked account ends the grant; a grant
+# survives a restart of inkand (oauth_service.py plays the client and the browser).
 . "$(dirname "$0")/lib.sh"
 
 need_chromium
@@ -97,6 +97,19 @@ http POST /oauth2/token -u "$AID:$ASECRET" -d grant_type=refresh_token -d "refre
 expect_refused 400 invalid_grant
 ok "a revoked refresh token ends its grant (access token refused, refresh refused)"
 
+# a locked account: its service token lists nothing, and its grant ends at the next refresh
+ACCESS2=$(jq -r .access2 "$T/live.json")
+REFRESH2=$(jq -r .refresh2 "$T/live.json")
+api POST /csc/v2/credentials/list '{}' "$ACCESS2"
+expect_status 200
+for _ in 1 2 3 4 5; do try_login alice "not-$(pw_of alice)" 000000; done
+[ "$(db "SELECT status FROM users WHERE username = 'alice';")" != 0 ] || fail "alice is not locked"
+api POST /csc/v2/credentials/list '{}' "$ACCESS2"
+expect_status 401
+http POST /oauth2/token -u "$AID:$ASECRET" -d grant_type=refresh_token -d "refresh_token=$REFRESH2"
+expect_refused 400 invalid_grant
+ok "a locked signer's service token is refused, and the next refresh ends the grant"
+
 api GET /api/v1/audit/export "" "$aud"
 expect_status 200
 audit_records "$aud" >"$T/audit.json"
@@ -110,6 +123,7 @@ has 'map(select(.action == "oauth.token" and (.result | test("reused")))) | leng
 has 'map(select(.action == "oauth.token" and (.result | test("another client")))) | length == 1' "the refresh token of another client"
 has 'map(select(.action == "oauth.token" and (.result | test("replayed")))) | length == 1' "the replayed service code"
 has 'map(select(.action == "oauth.revoke" and .result == "success" and .subject == "'"$AID"'")) | length == 2' "the revocations"
+has 'map(select(.action == "oauth.token" and (.result | test("no longer active")))) | length == 1' "the grant of a locked account"
 has 'map(select(.action == "oauth.authorize" and (.result | test("service scope names no credential")))) | length == 1' "the service request naming a credential"
 ok "the audit trail holds the service consents (inkand's and the SAM's), rotations, each refusal and the revocations"
 
