@@ -6,7 +6,7 @@ mode="${1:-run}"
 pkgs="build-essential cmake pkg-config libssl-dev libmicrohttpd-dev libjansson-dev
 libsqlite3-dev libargon2-dev libcurl4-openssl-dev libqrencode-dev libqpdf-dev zlib1g-dev libxml2-dev libpq-dev libp11-kit-dev openssl ca-certificates"
 if [ "$mode" = test ]; then
-	pkgs="$pkgs libcmocka-dev curl jq oathtool sqlite3 softhsm2 poppler-utils qpdf libnss3-tools xxd procps strace xmlsec1
+	pkgs="$pkgs libcmocka-dev curl jq oathtool sqlite3 softhsm2 poppler-utils qpdf libnss3-tools xxd procps strace xmlsec1 python3-lxml
 	postgresql-15 clang libclang-rt-14-dev debhelper lintian systemd man-db groff-base chromium chromium-driver python3-selenium fonts-noto-cjk prometheus"
 fi
 # make deb: dpkg-buildpackage with debhelper (dpkg-dev comes with build-essential)

@@ -252,6 +252,13 @@ int auth_key_import(const struct auth_ctx *ctx, const struct auth_req *rq,
 int auth_key_pin(const struct auth_ctx *ctx, const struct auth_req *rq,
                  const struct auth_principal *actor, const char *id, const char *old_pin,
                  const char *new_pin, const char *otp) INK_WUR;
+/* Whether the caller's key may also be activated by credentials/authorize (oauth_only false:
+ * as the service's allow_explicit_authorize says) or only on the OAuth consent page: the
+ * owner's choice, kept and enforced by the SAM; a fresh OTP, then the PIN (counted when
+ * wrong). Audited (key.auth_mode). */
+int auth_key_auth_mode(const struct auth_ctx *ctx, const struct auth_req *rq,
+                       const struct auth_principal *actor, const char *id, const char *pin,
+                       bool oauth_only, const char *otp) INK_WUR;
 /* Revokes: the signer their own key, a security officer any. */
 int auth_key_revoke(const struct auth_ctx *ctx, const struct auth_req *rq,
                     const struct auth_principal *actor, const char *id, int reason) INK_WUR;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit/audit.h"
+#include "keys/keys.h"
 #include "sam/sam.h"
 
 static void
@@ -185,6 +186,24 @@ auth_key_pin(const struct auth_ctx *ctx, const struct auth_req *rq,
 		otp_outcome(ctx, actor, r);
 	}
 	key_audit(ctx, rq, actor, "key.pin", id, NULL, r);
+	return r;
+}
+
+int
+auth_key_auth_mode(const struct auth_ctx *ctx, const struct auth_req *rq,
+                   const struct auth_principal *actor, const char *id, const char *pin,
+                   bool oauth_only, const char *otp)
+{
+	int64_t step = -1;
+	int r;
+	const char *action = oauth_only ? "key.auth_mode.oauth2code" : "key.auth_mode.explicit";
+
+	if ((r = may(ctx, rq, actor, AUTH_PERM_SIGN, action, id)) != 0)
+		return r;
+	r = sam_key_auth_mode(ctx->sam, actor->token_hash, id, pin,
+	                      oauth_only ? KEYS_AUTH_OAUTH_ONLY : KEYS_AUTH_SERVICE, otp, &step);
+	otp_outcome(ctx, actor, r);
+	key_audit(ctx, rq, actor, action, id, NULL, r);
 	return r;
 }
 

@@ -103,6 +103,29 @@ int cli_cades_extend_file(struct cli_ctx *c, const char *path, const char *outpu
  * URL), or when tsa is NULL from the service's signatures/timestamp (tstamp.c). */
 int cli_timestamp(struct cli_ctx *c, const char *tsa, const uint8_t md[static 32],
                   uint8_t **token, size_t *token_len) INK_WUR;
+/* Writes data to path through a temporary file renamed into place (replace_ok: an existing
+ * path is replaced, else refused) (extend.c). */
+int cli_write_atomic(struct cli_ctx *c, const char *path, const uint8_t *data, size_t len,
+                     bool replace_ok) INK_WUR;
+/* A list of verify_blob views of l's DER objects (*out malloc'd; the data stays l's). */
+struct verify_blob;
+struct formats_der_list;
+int cli_blobs_of(const struct formats_der_list *l, struct verify_blob **out) INK_WUR;
+
+/* ---- XAdES long-term signatures (extend_xades.c) ---- */
+
+struct formats_xades;
+/* Raises the XAdES signature x to B-LT — a SignatureTimeStamp first when it has none, then
+ * CertificateValues and RevocationValues for the signer's chain and a TimeStampValidationData
+ * for the time-stamps' chains (only what is missing, fetched from the certificates' own URLs)
+ * — and, with lta, adds an ArchiveTimeStamp over everything (renewing a B-LTA). doc: the
+ * detached document, or NULL. */
+int cli_xades_extend(struct cli_ctx *c, struct formats_xades *x, bool lta, const char *tsa,
+                     const uint8_t *doc, size_t doc_len) INK_WUR;
+/* The same on the XML file at path, written to output (refused when it exists) or, when
+ * output is NULL, replacing path once complete; doc_path: the detached document, or NULL. */
+int cli_xades_extend_file(struct cli_ctx *c, const char *path, const char *output, bool lta,
+                          const char *tsa, const char *doc_path) INK_WUR;
 
 /* How the signer authorizes one hash: browser NULL (or how NULL): the CLI asks for the signing
  * PIN and OTP and sends them (credentials/authorize); else the OAuth public client browser, the
@@ -130,9 +153,12 @@ struct cli_xades_job {
 	const char *signer, *subject;  /* who signs, for the summary shown before signing */
 	int place;                     /* enum formats_xades_place */
 	bool bt, yes;
+	bool pss;                      /* an RSA key signs with RSASSA-PSS */
+	int lt;                        /* 0: B-B or B-T, 1: B-LT, 2: B-LTA */
+	const char *level;             /* the level's name */
 	struct cli_sign_auth how;      /* PIN and OTP here, or on the service's page */
 };
-/* Signs job->file as XAdES B-B or B-T into job->output (never an existing file). */
+/* Signs job->file as XAdES B-B, B-T, B-LT or B-LTA into job->output (never an existing file). */
 int cli_sign_xades(struct cli_ctx *c, const struct cli_xades_job *job) INK_WUR;
 
 /* getopt_long() with two differences: a long option must be spelled out in full (glibc takes any

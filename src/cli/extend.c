@@ -2,7 +2,8 @@
  * (ours or anyone's) to B-LT (validation data fetched online from the certificates' own URLs)
  * or B-LTA (an archive time-stamp over everything, from the service's TSA or --tsa), and renews
  * a B-LTA with a further archive time-stamp. Dispatches by format: CAdES (.p7s) here, PDFs
- * (every signature and document time-stamp, then a document time-stamp) through ltv.c. */
+ * (every signature and document time-stamp, then a document time-stamp) through ltv.c, XAdES
+ * (XML) through extend_xades.c. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -17,8 +18,9 @@
 #define EXTEND_USAGE                                                                         \
 	"extend FILE [DOCUMENT] --level B-LT|B-LTA [--tsa URL] [--output PATH]\n"              \
 	"       [--offline] [--cert DER]... [--ocsp DER]... [--crl DER]...   (PDF)\n"          \
-	"  FILE: a CAdES signature (DER); DOCUMENT: the document of a detached one (else the\n" \
-	"  signer's message-digest stands for it). B-LT adds the validation data of every\n"   \
+	"  FILE: a CAdES signature (DER) or a XAdES one (XML); DOCUMENT: the document of a\n"  \
+	"  detached one (CAdES: else the signer's message-digest stands for it; XAdES: needed\n" \
+	"  for B-LTA). B-LT adds the validation data of every\n"                                \
 	"  certificate, fetched from its OCSP responder or CRL; B-LTA adds an archive\n"       \
 	"  time-stamp too, and on a B-LTA file a further one (renewal). FILE is replaced\n"     \
 	"  unless --output is given. A PDF gets a DSS for every signature and document\n"      \
@@ -63,6 +65,26 @@ file_add(struct cli_ctx *c, struct extend_files *f, const char *path)
 	return 0;
 }
 
+/* Whether path holds XML (a byte-order mark and white space, then '<'): a XAdES signature.
+ * CAdES (DER) begins with 0x30. */
+static bool
+is_xml(const char *path)
+{
+	uint8_t b[64];
+	size_t n = 0, i = 0;
+	FILE *f = fopen(path, "rb");
+
+	if (f != NULL) {
+		n = fread(b, 1, sizeof(b), f);
+		fclose(f);
+	}
+	if (n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf)
+		i = 3;
+	while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+		i++;
+	return i < n && b[i] == '<';
+}
+
 /* A PDF: into output, or through a temporary name over file itself. */
 static int
 extend_pdf(struct cli_ctx *c, const char *file, const char *output, struct cli_ltv *lo)
@@ -97,9 +119,8 @@ replace(uint8_t **der, size_t *len, uint8_t *next, size_t next_len)
 	*len = next_len;
 }
 
-/* A list of verify_blob views (*out, malloc'd; the data stays l's). */
-static int
-blobs_of(const struct formats_der_list *l, struct verify_blob **out)
+int
+cli_blobs_of(const struct formats_der_list *l, struct verify_blob **out)
 {
 	size_t i;
 
@@ -131,8 +152,8 @@ add_vdata(struct cli_ctx *c, uint8_t **der, size_t *len)
 		r = cli_fail(c, r, "cannot read the signature's certificates and revocation data");
 		goto out;
 	}
-	if ((r = blobs_of(&certs, &bag)) != 0 || (r = blobs_of(&hcrls, &have.crls)) != 0 ||
-	    (r = blobs_of(&hocsps, &have.ocsps)) != 0)
+	if ((r = cli_blobs_of(&certs, &bag)) != 0 || (r = cli_blobs_of(&hcrls, &have.crls)) != 0 ||
+	    (r = cli_blobs_of(&hocsps, &have.ocsps)) != 0)
 		goto out;
 	have.ncrls = hcrls.n;
 	have.nocsps = hocsps.n;
@@ -234,10 +255,8 @@ out:
 	return r;
 }
 
-/* Writes data to path through a temporary file renamed into place (replace: an existing path
- * is replaced, else refused). */
-static int
-write_atomic(struct cli_ctx *c, const char *path, const uint8_t *data, size_t len, bool replace_ok)
+int
+cli_write_atomic(struct cli_ctx *c, const char *path, const uint8_t *data, size_t len, bool replace_ok)
 {
 	char tmp[4200];
 	FILE *out = NULL;
@@ -292,7 +311,7 @@ cli_cades_extend_file(struct cli_ctx *c, const char *path, const char *output, b
 	data = NULL;
 	if ((r = cli_cades_extend(c, &der, &len, lta, tsa, (const uint8_t *)doc, doc_len)) != 0)
 		goto out;
-	r = write_atomic(c, output != NULL ? output : path, der, len, output == NULL);
+	r = cli_write_atomic(c, output != NULL ? output : path, der, len, output == NULL);
 out:
 	free(der);
 	free(data);
@@ -316,6 +335,7 @@ cmd_extend(struct cli_ctx *c, int argc, char **argv)
 	struct extend_files certs = { 0 }, ocsps = { 0 }, crls = { 0 };
 	struct cli_ltv lo = { 0 };
 	const char *level = NULL, *tsa = NULL, *output = NULL, *file, *doc = NULL;
+	char tsa_url[1100];
 	bool lta, given = false;
 	int ch, r = 0;
 
@@ -373,6 +393,13 @@ cmd_extend(struct cli_ctx *c, int argc, char **argv)
 		r = extend_pdf(c, file, output, &lo);
 	} else if (given) {
 		r = cli_fail(c, CLI_ERR_USAGE, "--offline, --cert, --ocsp and --crl are for PDFs");
+	} else if (is_xml(file)) {
+		/* as for a PDF, the service's public RFC 3161 endpoint: extending needs no login */
+		if (tsa == NULL) {
+			snprintf(tsa_url, sizeof(tsa_url), "%s/tsa", c->server);
+			tsa = tsa_url;
+		}
+		r = cli_xades_extend_file(c, file, output, lta, tsa, doc);
 	} else {
 		r = cli_cades_extend_file(c, file, output, lta, tsa, doc);
 	}

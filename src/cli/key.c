@@ -16,6 +16,7 @@
 	"       inkan key renew ID\n"                                                     \
 	"       inkan key revoke ID [--reason REASON]\n"                                  \
 	"       inkan key pin ID\n"                                                       \
+	"       inkan key auth-mode ID oauth2code|explicit\n"                             \
 	"       inkan key unlock ID\n"                                                    \
 	"       inkan key certificate ID FILE"
 
@@ -698,6 +699,44 @@ out:
 	return r;
 }
 
+/* Whether the key may also be activated by credentials/authorize (explicit: as the service
+ * allows) or only on the OAuth consent page (oauth2code): PIN and a fresh OTP. */
+static int
+key_auth_mode(struct cli_ctx *c, int argc, char **argv)
+{
+	struct cli_resp resp;
+	json_t *body = NULL;
+	char *path = NULL, *pin = NULL, *otp = NULL;
+	int r;
+
+	memset(&resp, 0, sizeof(resp));
+	if (argc != 3 || *argv[1] == '\0' ||
+	    (strcmp(argv[2], "oauth2code") != 0 && strcmp(argv[2], "explicit") != 0))
+		return cli_usage(KEY_USAGE);
+	if ((r = key_path(argv[1], "/auth-mode", &path)) != 0 ||
+	    (r = cli_get_pin(c, "Signing PIN: ", &pin)) != 0 || (r = cli_get_otp(c, &otp)) != 0)
+		goto out;
+	if ((body = json_pack("{s:s, s:s, s:s}", "authMode", argv[2], "pin", pin, "otp", otp)) == NULL) {
+		r = cli_fail(c, INK_ERR_INVALID, "the PIN must be UTF-8 text");
+		goto out;
+	}
+	if ((r = cli_http(c, "POST", path, body, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
+		goto out;
+	printf("key ");
+	cli_put_safe(stdout, argv[1]);
+	printf(strcmp(argv[2], "oauth2code") == 0 ?
+	       ": activated only on the service's consent page (oauth2/authorize)\n" :
+	       ": also by credentials/authorize, as the service allows\n");
+	r = 0;
+out:
+	json_decref(body);
+	cli_resp_free(&resp);
+	secmem_free(pin);
+	secmem_free(otp);
+	free(path);
+	return r;
+}
+
 int
 cmd_key(struct cli_ctx *c, int argc, char **argv)
 {
@@ -707,6 +746,7 @@ cmd_key(struct cli_ctx *c, int argc, char **argv)
 	} actions[] = {
 		{ "create", key_create }, { "list", key_list }, { "show", key_show },
 		{ "renew", key_renew }, { "revoke", key_revoke }, { "pin", key_pin },
+		{ "auth-mode", key_auth_mode },
 		{ "unlock", key_unlock }, { "certificate", key_certificate },
 	};
 	const char *sub = argc >= 2 ? argv[1] : "";

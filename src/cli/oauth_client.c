@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLIENT_USAGE "client add NAME --redirect-uri URI [--redirect-uri URI ...] [--public]\n" \
+#define CLIENT_USAGE "client add NAME --redirect-uri URI [--redirect-uri URI ...]\n" \
+	"                  [--public | --public-key-file PEM]\n" \
 	"       inkan client list\n       inkan client remove ID"
 
 static void
@@ -17,7 +18,10 @@ print_client(const json_t *cl)
 
 	cli_jstrings(json_object_get(cl, "redirect_uris"), uris, sizeof(uris));
 	cli_put_safe(stdout, cli_jstr(cl, "id"));
-	printf("  %s  ", json_is_true(json_object_get(cl, "public")) ? "public      " : "confidential");
+	/* how it proves itself: by PKCE alone, its secret, or its key (private_key_jwt) */
+	printf("  %-15s  ", json_is_true(json_object_get(cl, "public")) ? "public" :
+	       strcmp(cli_jstr(cl, "token_endpoint_auth_method"), "private_key_jwt") == 0 ?
+	       "private_key_jwt" : "confidential");
 	cli_put_safe(stdout, cli_jstr(cl, "name"));
 	printf("  ");
 	cli_put_safe(stdout, uris);
@@ -30,21 +34,29 @@ client_add(struct cli_ctx *c, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "redirect-uri", required_argument, NULL, 'r' },
 		{ "public", no_argument, NULL, 'p' },
+		{ "public-key-file", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_resp resp;
 	json_t *uris = json_array(), *body = NULL;
+	const char *key_file = NULL;
+	char *pem = NULL;
+	size_t pem_len = 0;
 	bool pub = false;
 	int opt, r;
 
 	memset(&resp, 0, sizeof(resp));
 	if (uris == NULL)
 		return INK_ERR_ALLOC;
-	while ((opt = cli_getopt(argc, argv, "r:p", longopts)) != -1) {
+	while ((opt = cli_getopt(argc, argv, "r:pk:", longopts)) != -1) {
 		if (opt == 'r' && json_array_append_new(uris, json_string(optarg)) == 0)
 			continue;
 		if (opt == 'p') {
 			pub = true;
+			continue;
+		}
+		if (opt == 'k') {
+			key_file = optarg;
 			continue;
 		}
 		json_decref(uris);
@@ -55,9 +67,22 @@ client_add(struct cli_ctx *c, int argc, char **argv)
 		json_decref(uris);
 		return cli_usage(CLIENT_USAGE);
 	}
+	/* private_key_jwt: the client's public key, PEM SubjectPublicKeyInfo (docs/oauth.md) */
+	if (key_file != NULL && ink_read_file(key_file, 4096, &pem, &pem_len) != 0) {
+		json_decref(uris);
+		return cli_fail(c, CLI_ERR_USAGE, "cannot read the public key file (PEM, at most 4096 bytes)");
+	}
 	if ((body = json_pack("{s:s, s:o, s:b}", "name", argv[optind], "redirect_uris", uris,
-	                      "public", pub)) == NULL)
+	                      "public", pub)) == NULL) {
+		free(pem);
 		return cli_fail(c, CLI_ERR_USAGE, "NAME must be UTF-8 text");
+	}
+	if (pem != NULL && json_object_set_new(body, "public_key", json_stringn(pem, pem_len)) != 0) {
+		free(pem);
+		json_decref(body);
+		return cli_fail(c, CLI_ERR_USAGE, "the public key file must be PEM text");
+	}
+	free(pem);
 	if ((r = cli_http(c, "POST", "/api/v1/oauth/clients", body, CLI_AUTH_BEARER, NULL, NULL,
 	                  &resp)) != 0)
 		goto out;

@@ -20,7 +20,7 @@
 	"sign FILE [--credential ID] [--level B-B|B-T|B-LT|B-LTA] [--format cades|pades|xades]\n" \
 	"       [--attached] [--tsa URL] [--pss] [--output PATH] [--yes] [--browser CLIENT_ID]\n" \
 	"       [--visible PAGE,X,Y,W,H] [--reason TEXT]   (PAdES)\n" \
-	"       [--enveloped|--detached|--enveloping]      (XAdES: B-B or B-T)"
+	"       [--enveloped|--detached|--enveloping]      (XAdES)"
 #define SIGN_PROGRESS_MIN (32u << 20)   /* files this large get a progress bar on a terminal */
 #define SIGN_CERTS_MAX 8
 
@@ -367,7 +367,7 @@ parse(int argc, char **argv, struct sign_opts *o)
 			return cli_usage(SIGN_USAGE);
 		}
 	}
-	if (optind != argc - 1 || (o->place_set && !o->xades) || (o->xades && (o->attached || o->pss)))
+	if (optind != argc - 1 || (o->place_set && !o->xades) || (o->xades && o->attached))
 		return cli_usage(SIGN_USAGE);
 	o->file = argv[optind];
 	return 0;
@@ -402,8 +402,6 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 		return cli_fail(c, CLI_ERR_USAGE, "--attached is for CAdES; a PAdES signature is inside the PDF");
 	if (!o.pades && (o.visible || o.reason != NULL))
 		return cli_fail(c, CLI_ERR_USAGE, "--visible and --reason are for PAdES");
-	if (o.xades && o.lt > 0)
-		return cli_fail(c, CLI_ERR_USAGE, "XAdES signatures are made at B-B or B-T (B-LT and B-LTA: not yet)");
 	if (o.output == NULL) {
 		size_t n = strlen(o.file);
 
@@ -436,7 +434,8 @@ cmd_sign(struct cli_ctx *c, int argc, char **argv)
 			.file = o.file, .output = o.output, .cred = s.cred, .tsa = o.tsa,
 			.certs = (const uint8_t *const *)s.certs, .cert_lens = s.cert_lens,
 			.ncerts = s.ncerts, .signer = s.name, .subject = s.subject, .place = o.place,
-			.bt = o.bt, .yes = o.yes, .how = { .browser = o.browser, .file = o.file },
+			.bt = o.bt, .lt = o.lt, .level = o.level, .pss = o.pss, .yes = o.yes,
+			.how = { .browser = o.browser, .file = o.file },
 		};
 
 		r = cli_sign_xades(c, &job);

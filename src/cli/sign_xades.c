@@ -1,6 +1,7 @@
 /* sign_xades: `inkan sign FILE --format xades` — builds the XAdES signature here (the document is
  * read and hashed on this machine), has only the digest of SignedInfo's canonical form signed
- * through the CSC API, adds a SignatureTimeStamp (B-T) and writes the signed XML. */
+ * through the CSC API, adds a SignatureTimeStamp (B-T) and the long-term data (B-LT, B-LTA:
+ * extend_xades.c) and writes the signed XML. */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -14,6 +15,9 @@
 #include <unistd.h>
 
 #include "formats/formats.h"
+
+/* A detached document read for a B-LTA's archive time-stamp at most. */
+#define SIGN_XADES_DETACHED_MAX (512u * 1024u * 1024u)
 
 static const char *const place_names[] = { "enveloped", "detached", "enveloping" };
 
@@ -60,13 +64,15 @@ static int
 sign_value(struct cli_ctx *c, const struct cli_xades_job *j, struct formats_xades *x)
 {
 	uint8_t tbs[64], *sig = NULL;
-	size_t tbs_len = 0, sig_len = 0;
+	const uint8_t *params;
+	size_t tbs_len = 0, sig_len = 0, params_len = 0;
 	const char *hash_oid, *sign_oid;
 	int r;
 
 	formats_xades_tbs(x, tbs, &tbs_len, &hash_oid, &sign_oid);
-	if ((r = cli_sign_hash(c, &j->how, j->cred, tbs, tbs_len, hash_oid, sign_oid, NULL, 0, &sig,
-	                       &sig_len)) != 0)
+	params = formats_xades_sign_params(x, &params_len);
+	if ((r = cli_sign_hash(c, &j->how, j->cred, tbs, tbs_len, hash_oid, sign_oid, params,
+	                       params_len, &sig, &sig_len)) != 0)
 		goto out;
 	if ((r = formats_xades_set_signature(x, sig, sig_len)) != 0)
 		r = cli_fail(c, r, "the signature returned does not verify with the certificate's key");
@@ -135,6 +141,7 @@ cli_sign_xades(struct cli_ctx *c, const struct cli_xades_job *j)
 			.mime = j->place != FORMATS_XADES_DETACHED || xml_ext ? "text/xml" :
 			        "application/octet-stream",
 			.when = (int64_t)time(NULL),
+			.pss = j->pss,
 		};
 
 		if ((r = formats_xades_prepare(&p, &x, why, sizeof(why))) != 0) {
@@ -149,17 +156,26 @@ cli_sign_xades(struct cli_ctx *c, const struct cli_xades_job *j)
 	cli_put_safe(stderr, j->signer);
 	fputs("\ncertificate  ", stderr);
 	cli_put_safe(stderr, j->subject);
-	fprintf(stderr, "\nformat       XAdES %s (%s)\noutput       %s\n", j->bt ? "B-T" : "B-B",
+	fprintf(stderr, "\nformat       XAdES %s (%s)\noutput       %s\n", j->level,
 	        place_names[j->place], j->output);
 	if ((r = cli_sign_confirm(c, j->yes)) != 0 || (r = sign_value(c, j, x)) != 0)
 		goto out;
 	if (j->bt && (r = add_timestamp(c, j->tsa, x)) != 0)
 		goto out;
+	/* a detached document is read whole only now, for the archive time-stamp's input */
+	if (j->lt == 2 && j->place == FORMATS_XADES_DETACHED &&
+	    (r = ink_read_file(j->file, SIGN_XADES_DETACHED_MAX, &doc, &doc_len)) != 0) {
+		r = cli_fail(c, r, "cannot read %s: %s", j->file, ink_err_str(r));
+		goto out;
+	}
+	if (j->lt > 0 && (r = cli_xades_extend(c, x, j->lt == 2, j->tsa, (const uint8_t *)doc,
+	                                       doc_len)) != 0)
+		goto out;
 	if ((r = write_xml(c, j->output, x)) != 0)
 		goto out;
 	if (c->json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "file", j->file, "output",
-		                      j->output, "format", "xades", "level", j->bt ? "B-T" : "B-B",
+		                      j->output, "format", "xades", "level", j->level,
 		                      "placement", place_names[j->place], "size", (json_int_t)size);
 
 		r = cli_print_json(o);

@@ -204,6 +204,9 @@ int b64_decode(const char *in, uint8_t **out, size_t *outlen) INK_WUR;
 /* As b64_decode, of in[len], into out[outsz] (at least len / 4 * 3 bytes, else
  * INK_ERR_TOO_LARGE). */
 int b64_decode_to(const char *in, size_t len, uint8_t *out, size_t outsz, size_t *outlen) INK_WUR;
+/* An ECDSA signature as r || s (XMLDSig, JWS: two halves of equal length, at most 2 x 66
+ * bytes) into the DER OpenSSL verifies; *der OPENSSL_malloc'd. INK_ERR_CRYPTO otherwise. */
+int ink_ecdsa_raw_to_der(const uint8_t *raw, size_t len, uint8_t **der, size_t *der_len) INK_WUR;
 /* Lower-case hex into out[2*len+1]. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
 /* The value of one hex digit (either case), or -1. */
@@ -305,6 +308,7 @@ struct ink_config {
 	int64_t oauth_service_token_ttl; /* seconds a service-scope access token lives */
 	int64_t oauth_refresh_ttl;   /* seconds a service-scope grant (its refresh tokens) lives */
 	bool allow_explicit_authorize; /* credentials/authorize (PIN and OTP sent by the client) accepted */
+	char oauth_issuer[200];      /* what client assertions name as aud ("" scheme://listener) */
 	char alert_journal_socket[108]; /* security alerts: the journal's socket ... */
 	char alert_syslog_socket[108];  /* ... else syslog's */
 	int64_t pin_max_failures;    /* wrong signing PINs before a credential locks */

@@ -74,6 +74,7 @@ static const struct cfg_entry cfg_table[] = {
 	INT("oauth_service_token_ttl", oauth_service_token_ttl, 60, 3600, "600", "seconds a service-scope OAuth access token (credentials/list and credentials/info only) lives"),
 	INT("oauth_refresh_ttl", oauth_refresh_ttl, 300, 2592000, "86400", "seconds a service-scope OAuth grant lives: its refresh tokens, rotated at each use, all end this long after the signer's consent"),
 	BOOL("allow_explicit_authorize", allow_explicit_authorize, "true", "accept credentials/authorize, where the client forwards the signer's PIN and OTP (false: only the OAuth consent page of /oauth2/authorize activates a key)"),
+	STR("oauth_issuer", oauth_issuer, "", "the OAuth authorization server's issuer URL: a private_key_jwt client assertion must name it, or ISSUER/oauth2/token, as its aud (empty: http(s)://ADDRESS of the signer listener that took the request, as bound)"),
 	STR("key_backend", key_backend, "soft", "where signers' keys are made: soft (AES-256-GCM under master key and PIN) or pkcs11 (generated in a token, leave it only wrapped)"),
 	STR("pkcs11_module", pkcs11_module, "", "PKCS#11 module for key_backend = pkcs11 (absolute path; must be in pkcs11_allowed_modules; it and every directory above it root's and writable by nobody else)"),
 	STR("pkcs11_allowed_modules", pkcs11_allowed_modules, "/usr/lib/softhsm/libsofthsm2.so", "colon-separated PKCS#11 module paths that may be loaded"),

@@ -1,6 +1,7 @@
 /* enc: base64 and hex, random bytes, UTC time. */
 #include "common/common.h"
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -135,4 +136,33 @@ ink_time_str(int64_t t, char out[static 21])
 
 	if (gmtime_r(&tt, &tm) == NULL || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		memcpy(out, "1970-01-01T00:00:00Z", 21);
+}
+
+int
+ink_ecdsa_raw_to_der(const uint8_t *raw, size_t len, uint8_t **der, size_t *der_len)
+{
+	ECDSA_SIG *es = NULL;
+	BIGNUM *r = NULL, *s = NULL;
+	unsigned char *p = NULL;
+	int n, ret = INK_ERR_CRYPTO;
+
+	*der = NULL;
+	if (len == 0 || len % 2 != 0 || len > 2 * 66)
+		return INK_ERR_CRYPTO;
+	if ((es = ECDSA_SIG_new()) == NULL || (r = BN_bin2bn(raw, (int)len / 2, NULL)) == NULL ||
+	    (s = BN_bin2bn(raw + len / 2, (int)len / 2, NULL)) == NULL)
+		goto out;
+	if (ECDSA_SIG_set0(es, r, s) != 1)
+		goto out;
+	r = s = NULL;
+	if ((n = i2d_ECDSA_SIG(es, &p)) <= 0)
+		goto out;
+	*der = p;
+	*der_len = (size_t)n;
+	ret = 0;
+out:
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(es);
+	return ret;
 }

@@ -1020,6 +1020,22 @@ out:
 	return ret;
 }
 
+int
+formats_der_list_add(struct formats_der_list *list, const uint8_t *p, size_t len)
+{
+	return list_push(list, p, len);
+}
+
+int
+formats_cms_certs_add(const uint8_t *cms, size_t len, struct formats_der_list *list)
+{
+	struct sd s;
+
+	if (sd_parse(cms, len, &s) != 0)
+		return INK_ERR_INVALID;
+	return certs_of(&s.certs, list);
+}
+
 void
 formats_der_list_free(struct formats_der_list *l)
 {

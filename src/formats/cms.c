@@ -150,6 +150,23 @@ out:
 	return r;
 }
 
+void
+formats_pss_sha256_params(struct der *out)
+{
+	struct der h = { 0 }, m = { 0 }, mi = { 0 }, s = { 0 }, params = { 0 };
+	static const uint8_t salt[] = { 0x02, 0x01, FORMATS_SHA256_LEN };
+
+	der_algid(&h, FORMATS_OID_SHA256, true);
+	der_wrap(&params, 0xA0, &h);
+	der_oid(&mi, OID_MGF1);
+	der_algid(&mi, FORMATS_OID_SHA256, true);
+	der_wrap(&m, 0x30, &mi);
+	der_wrap(&params, 0xA1, &m);
+	der_raw(&s, salt, sizeof(salt));
+	der_wrap(&params, 0xA2, &s);
+	der_wrap(out, 0x30, &params);
+}
+
 /* signatureAlgorithm for the key; RSASSA-PSS with SHA-256, MGF1-SHA-256, salt 32 (RFC 4055). */
 static int
 build_sig_alg(struct formats_cms *c)
@@ -162,24 +179,9 @@ build_sig_alg(struct formats_cms *c)
 	} else if (id == EVP_PKEY_RSA && !c->pss) {
 		der_algid(&c->sig_alg, OID_RSA_SHA256, true);
 	} else if (id == EVP_PKEY_RSA) {
-		struct der h = { 0 }, m = { 0 }, mi = { 0 }, s = { 0 }, a = { 0 };
-		static const uint8_t salt[] = { 0x02, 0x01, FORMATS_SHA256_LEN };
+		struct der a = { 0 };
 
-		der_algid(&h, FORMATS_OID_SHA256, true);
-		der_wrap(&c->pss_params, 0xA0, &h);
-		der_oid(&mi, OID_MGF1);
-		der_algid(&mi, FORMATS_OID_SHA256, true);
-		der_wrap(&m, 0x30, &mi);
-		der_wrap(&c->pss_params, 0xA1, &m);
-		der_raw(&s, salt, sizeof(salt));
-		der_wrap(&c->pss_params, 0xA2, &s);
-		{
-			struct der params = { 0 };
-
-			der_raw(&params, c->pss_params.p, c->pss_params.len);
-			der_free(&c->pss_params);
-			der_wrap(&c->pss_params, 0x30, &params);
-		}
+		formats_pss_sha256_params(&c->pss_params);
 		der_oid(&a, OID_RSA_PSS);
 		der_raw(&a, c->pss_params.p, c->pss_params.len);
 		der_wrap(&c->sig_alg, 0x30, &a);

@@ -125,6 +125,10 @@ struct formats_der_list {
 	size_t n;
 };
 void formats_der_list_free(struct formats_der_list *l);
+/* Appends a copy of p[len] to list unless an equal one is there. */
+int formats_der_list_add(struct formats_der_list *list, const uint8_t *p, size_t len) INK_WUR;
+/* Appends the certificates a SignedData (a time-stamp token, DER) carries to list, each once. */
+int formats_cms_certs_add(const uint8_t *cms, size_t len, struct formats_der_list *list) INK_WUR;
 /* The CRLs and the OCSP responses (otherRevInfo id-ri-ocsp-response) of the SignedData's
  * crls field, copied. */
 int formats_cades_revocation(const uint8_t *cms, size_t len, struct formats_der_list *crls,
@@ -397,13 +401,20 @@ struct formats_xml_sigalg {
 	const char *oid;        /* policy_sig_alg_by_oid() decides whether it is allowed */
 	const char *md;         /* OpenSSL digest name */
 	bool ecdsa;             /* the value is r || s (XMLDSig), not DER */
+	bool pss;               /* RSASSA-PSS (RFC 6931 2.3.10): MGF1 with md, salt its length */
 };
 /* The signature method of uri, or NULL when unknown (SHA-1 and MD5 based ones are unknown). */
 const struct formats_xml_sigalg *formats_xml_sigalg_by_uri(const char *uri);
+/* Sets a verification or signing context's padding for alg (RSASSA-PSS: MGF1 with its digest,
+ * the salt as long as the digest); nothing for the others. INK_ERR_CRYPTO when refused. */
+struct evp_pkey_ctx_st;
+int formats_xml_sigalg_setup(struct evp_pkey_ctx_st *pctx,
+                             const struct formats_xml_sigalg *alg) INK_WUR;
 /* The OpenSSL digest name of an XMLDSig digest method URI (SHA-256/384/512) and its dotted OID
  * in *oid (for policy_hash_by_oid()), or NULL when unknown (SHA-1, MD5). */
 const char *formats_xml_digest_by_uri(const char *uri, const char **oid);
 #define FORMATS_XML_SHA256_URI "http://www.w3.org/2001/04/xmlenc#sha256"
+#define FORMATS_XML_PSS_SHA256_URI "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1"
 
 /* ---- XAdES (ETSI EN 319 132-1) baseline signatures, signed outside (xades.c) ---- */
 
@@ -428,6 +439,7 @@ struct formats_xades_params {
 	const uint8_t *doc_digest;     /* detached: SHA-256 of the file */
 	const char *mime;              /* DataObjectFormat MimeType */
 	int64_t when;                  /* SigningTime, seconds since the epoch */
+	bool pss;                      /* an RSA key signs with RSASSA-PSS (SHA-256, salt 32) */
 };
 
 /* Builds ds:Signature with SignedInfo (exclusive C14N; a reference to the document and one to
@@ -441,6 +453,8 @@ int formats_xades_prepare(const struct formats_xades_params *p, struct formats_x
  * room), its dotted OID, and the signature algorithm's OID for signHash. */
 void formats_xades_tbs(const struct formats_xades *x, uint8_t md[static 64], size_t *len,
                        const char **hash_oid, const char **sign_oid);
+/* The signature algorithm's parameters for signHash (RSASSA-PSS-params, DER; x's), or NULL. */
+const uint8_t *formats_xades_sign_params(const struct formats_xades *x, size_t *len);
 /* Sets ds:SignatureValue from a CSC signature (ECDSA as DER, turned into r || s) after checking
  * it against the certificate's key; INK_ERR_CRYPTO when it does not verify. */
 int formats_xades_set_signature(struct formats_xades *x, const uint8_t *sig, size_t len) INK_WUR;
@@ -453,5 +467,63 @@ int formats_xades_set_timestamp(struct formats_xades *x, const uint8_t *token, s
 /* The signed document (enveloped) or the signature (detached, enveloping), serialized. */
 int formats_xades_write(const struct formats_xades *x, FILE *out) INK_WUR;
 void formats_xades_free(struct formats_xades *x);
+
+/* ---- XAdES B-LT and B-LTA (ETSI EN 319 132-1 5.5) on a signed document (xadesltv.c) ---- */
+
+#define FORMATS_XADES141_NS "http://uri.etsi.org/01903/v1.4.1#"
+
+/* Whether n is the XAdES element name (namespace 1.3.2 or 1.4.1). */
+bool formats_xades_is(const struct _xmlNode *n, const char *name);
+/* The first element child of n that is ns:name (ns NULL: either XAdES namespace), or NULL. */
+struct _xmlNode *formats_xml_child(struct _xmlNode *n, const char *ns, const char *name);
+/* An element's base64 text (at most 16 MiB), white space removed, decoded into *out
+ * (malloc'd). INK_ERR_INVALID when n is NULL, empty, too long or not base64. */
+int formats_xml_b64(struct _xmlNode *n, uint8_t **out, size_t *len) INK_WUR;
+
+/* Opens signed XML for extension: exactly one ds:Signature with XAdES QualifyingProperties
+ * (the one extended). INK_ERR_INVALID (why[]) otherwise. Free with formats_xades_free(). */
+int formats_xades_open(const uint8_t *xml, size_t len, struct formats_xades **out, char *why,
+                       size_t whysz) INK_WUR;
+/* What an opened (or made) signature holds already. */
+struct formats_xades_info {
+	size_t sig_timestamps, archives;   /* SignatureTimeStamp, ArchiveTimeStamp */
+	bool cert_values, rev_values;      /* CertificateValues, RevocationValues */
+	bool detached;                     /* a reference names a document outside */
+};
+void formats_xades_info(const struct formats_xades *x, struct formats_xades_info *out);
+/* Which certificates formats_xades_certs() lists. */
+#define FORMATS_XADES_CERTS_CARRIED 1  /* KeyInfo, CertificateValues, TimeStampValidationData */
+#define FORMATS_XADES_CERTS_TOKENS 2   /* inside the time-stamp tokens */
+/* Appends the certificates (DER, each once) of the kinds in which to *out. */
+int formats_xades_certs(const struct formats_xades *x, int which,
+                        struct formats_der_list *out) INK_WUR;
+/* Appends the CRLs and OCSP responses of RevocationValues (also inside
+ * TimeStampValidationData) to *crls and *ocsps. */
+int formats_xades_revocation(const struct formats_xades *x, struct formats_der_list *crls,
+                             struct formats_der_list *ocsps) INK_WUR;
+/* Adds validation data: for_timestamps false, xades:CertificateValues and
+ * xades:RevocationValues (INK_ERR_EXISTS when either is there); true, a
+ * xadesv141:TimeStampValidationData holding them (for the time-stamps already in the
+ * signature). An empty kind is left out. */
+int formats_xades_add_vdata(struct formats_xades *x, bool for_timestamps,
+                            const struct formats_blob *certs, size_t ncerts,
+                            const struct formats_blob *crls, size_t ncrls,
+                            const struct formats_blob *ocsps, size_t nocsps) INK_WUR;
+/* The input of an ArchiveTimeStamp's message imprint (EN 319 132-1 5.5.2.2; *out malloc'd):
+ * the output of each ds:Reference of SignedInfo (a node set canonicalized), then SignedInfo,
+ * SignatureValue, KeyInfo, each unsigned signature property before ats (all when ats is NULL),
+ * and each ds:Object but QualifyingProperties' — canonicalized with ats's CanonicalizationMethod
+ * (exclusive C14N when ats is NULL). detached: the document a reference names outside (NULL:
+ * INK_ERR_NOT_FOUND when one does). INK_ERR_UNSUPPORTED (why[]) for a reference this cannot
+ * process (other transforms, an unknown or ambiguous ID). */
+int formats_xades_ats_input(struct _xmlDoc *doc, struct _xmlNode *sig, struct _xmlNode *ats,
+                            const uint8_t *detached, size_t detached_len, uint8_t **out,
+                            size_t *len, char *why, size_t whysz) INK_WUR;
+/* SHA-256 of the input of a new ArchiveTimeStamp over x. */
+int formats_xades_archive_digest(const struct formats_xades *x, const uint8_t *detached,
+                                 size_t detached_len, uint8_t md[static FORMATS_SHA256_LEN],
+                                 char *why, size_t whysz) INK_WUR;
+/* Appends xadesv141:ArchiveTimeStamp with the token (DER). */
+int formats_xades_add_archive(struct formats_xades *x, const uint8_t *token, size_t len) INK_WUR;
 
 #endif

@@ -29,6 +29,41 @@ void der_oid(struct der *d, const char *dotted);
 void der_algid(struct der *d, const char *dotted, bool null_params);
 /* Frees (accepts a zeroed struct). */
 void der_free(struct der *d);
+/* Appends RSASSA-PSS-params (RFC 4055) for SHA-256, MGF1 with SHA-256, salt 32 (cms.c). */
+void formats_pss_sha256_params(struct der *out);
+
+
+/* ---- XML signatures (xml.c, xades.c, xadesltv.c) ---- */
+
+/* A XAdES signature being made (formats_xades_prepare) or extended (formats_xades_open). */
+struct formats_xades {
+	struct _xmlDoc *doc;            /* what is written: the document or the signature */
+	struct _xmlNode *sig, *sig_value, *qprops;
+	struct evp_pkey_st *pub;        /* the signer's key, to check what comes back (making) */
+	const struct formats_xml_sigalg *alg;
+	uint8_t *si;                    /* SignedInfo's canonical form (making) */
+	size_t si_len;
+	uint8_t tbs[64];
+	size_t tbs_len;
+	struct der pss_params;          /* RSASSA-PSS-params for signHash (making, PSS only) */
+	char id[24];                    /* the prefix of the Ids of what is added */
+};
+
+/* Whether n is the element ns:name. */
+bool formats_xml_is_el(const struct _xmlNode *n, const char *ns, const char *name);
+/* The first element named ns:name in n's subtree (n included), depth first; NULL when none. */
+struct _xmlNode *formats_xml_find_el(struct _xmlNode *n, const char *ns, const char *name);
+/* The first element of n's subtree whose Id attribute is id; NULL when none. */
+struct _xmlNode *formats_xml_find_id(struct _xmlNode *n, const char *id);
+/* x's xades:UnsignedSignatureProperties, made (with UnsignedProperties) when missing; NULL
+ * when it cannot be. */
+struct _xmlNode *formats_xades_usp(struct formats_xades *x);
+/* Appends a time-stamp property ns:name (xades:SignatureTimeStamp, xadesv141:ArchiveTimeStamp)
+ * with exclusive C14N and the token (DER) to UnsignedSignatureProperties. */
+int formats_xades_add_stamp(struct formats_xades *x, const char *ns, const char *name,
+                            const uint8_t *token, size_t len) INK_WUR;
+/* A fresh prefix for Ids ("id-" and 16 hex digits) into id[24]. */
+int formats_xml_new_id(char id[static 24]) INK_WUR;
 
 
 /* ---- an incremental update of a PDF (pdfupdate.c) ---- */

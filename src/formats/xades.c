@@ -1,8 +1,9 @@
 /* xades: XAdES baseline signatures (ETSI EN 319 132-1 B-B, B-T) built around a signature value
  * made elsewhere — ds:Signature with SignedInfo, SignedProperties (SigningTime,
- * SigningCertificateV2, DataObjectFormat), the signature value, a SignatureTimeStamp. The
+ * SigningCertificateV2, DataObjectFormat), the signature value (ECDSA, RSA PKCS #1 v1.5 or
+ * RSASSA-PSS), a SignatureTimeStamp. The
  * digests are computed here (libxml2 canonicalizes, OpenSSL hashes); nothing here signs. */
-#include "formats/formats.h"
+#include "formats/formats_int.h"
 
 #include <libxml/c14n.h>
 #include <libxml/tree.h>
@@ -16,62 +17,8 @@
 
 #define XADES_SIG_MAX 1024   /* a DER signature value: RSA-4096 or ECDSA P-521 fit */
 
-struct formats_xades {
-	xmlDocPtr doc;                  /* what is written: the document or the signature */
-	xmlNodePtr sig, sig_value, qprops;
-	EVP_PKEY *pub;                  /* the signer's key, to check what comes back */
-	const struct formats_xml_sigalg *alg;
-	uint8_t *si;                    /* SignedInfo's canonical form */
-	size_t si_len;
-	uint8_t tbs[EVP_MAX_MD_SIZE];
-	size_t tbs_len;
-	char id[24];
-};
 
 static const struct formats_c14n exc_c14n = { XML_C14N_EXCLUSIVE_1_0, false };
-
-static bool
-is_el(const xmlNode *n, const char *ns, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	       xmlStrEqual(n->ns->href, (const xmlChar *)ns) &&
-	       xmlStrEqual(n->name, (const xmlChar *)name);
-}
-
-/* The first element named ns:name in n's subtree, depth first. */
-static xmlNodePtr
-find_el(xmlNodePtr n, const char *ns, const char *name)
-{
-	xmlNodePtr c, f;
-
-	if (is_el(n, ns, name))
-		return n;
-	for (c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && (f = find_el(c, ns, name)) != NULL)
-			return f;
-	return NULL;
-}
-
-/* The element of n's subtree whose Id attribute is id. */
-static xmlNodePtr
-find_id(xmlNodePtr n, const char *id)
-{
-	xmlNodePtr c, f;
-	xmlChar *v;
-	bool hit;
-
-	if (n == NULL || n->type != XML_ELEMENT_NODE)
-		return NULL;
-	v = xmlGetNoNsProp(n, (const xmlChar *)"Id");
-	hit = v != NULL && xmlStrEqual(v, (const xmlChar *)id);
-	xmlFree(v);
-	if (hit)
-		return n;
-	for (c = n->children; c != NULL; c = c->next)
-		if ((f = find_id(c, id)) != NULL)
-			return f;
-	return NULL;
-}
 
 static int
 digest(const char *md, const uint8_t *d, size_t n, uint8_t *out, size_t *outlen)
@@ -92,7 +39,7 @@ set_digest(struct formats_xades *x, xmlNodePtr ref, xmlNodePtr apex, xmlNodePtr 
 	uint8_t *c14n = NULL, md[EVP_MAX_MD_SIZE];
 	size_t len = 0, mdlen = 0;
 	char *b64 = NULL;
-	xmlNodePtr dv = find_el(ref, FORMATS_XMLDSIG_NS, "DigestValue");
+	xmlNodePtr dv = formats_xml_find_el(ref, FORMATS_XMLDSIG_NS, "DigestValue");
 	int r;
 
 	if (dv == NULL)
@@ -107,9 +54,10 @@ out:
 	return r;
 }
 
-/* The signature method for the key: ECDSA with the curve's size of SHA-2, or RSA with SHA-256. */
+/* The signature method for the key: ECDSA with the curve's size of SHA-2, or RSA with SHA-256
+ * (PKCS #1 v1.5, or RSASSA-PSS when pss). */
 static const struct formats_xml_sigalg *
-alg_for(EVP_PKEY *pk)
+alg_for(EVP_PKEY *pk, bool pss)
 {
 	const char *uri;
 
@@ -120,7 +68,7 @@ alg_for(EVP_PKEY *pk)
 		                                    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256";
 		break;
 	case EVP_PKEY_RSA:
-		uri = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+		uri = pss ? FORMATS_XML_PSS_SHA256_URI : "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 		break;
 	default:
 		return NULL;
@@ -252,7 +200,7 @@ place(struct formats_xades *x, const struct formats_xades_params *p, xmlDocPtr t
 		return 0;
 	}
 	snprintf(oid, sizeof(oid), "%s-obj", x->id);
-	if ((obj = find_id(xmlDocGetRootElement(tmpl), oid)) == NULL ||
+	if ((obj = formats_xml_find_id(xmlDocGetRootElement(tmpl), oid)) == NULL ||
 	    (copy = xmlDocCopyNode(xmlDocGetRootElement(d), tmpl, 1)) == NULL) {
 		xmlFreeDoc(d);
 		return INK_ERR_ALLOC;
@@ -276,8 +224,7 @@ formats_xades_prepare(const struct formats_xades_params *p, struct formats_xades
 	X509 *cert = NULL;
 	xmlDocPtr tmpl = NULL;
 	xmlNodePtr si, ref, sp;
-	uint8_t rnd[8];
-	char *text = NULL, hex[17], name[40];
+	char *text = NULL, name[40];
 	int r;
 
 	*out = NULL;
@@ -291,15 +238,18 @@ formats_xades_prepare(const struct formats_xades_params *p, struct formats_xades
 		snprintf(why, whysz, "the signer's certificate cannot be read");
 		goto out;
 	}
-	if ((x->alg = alg_for(x->pub)) == NULL) {
+	if ((x->alg = alg_for(x->pub, p->pss)) == NULL) {
 		r = INK_ERR_UNSUPPORTED;
 		snprintf(why, whysz, "XAdES needs an ECDSA or RSA key (a hash of SignedInfo is signed)");
 		goto out;
 	}
-	if ((r = ink_random(rnd, sizeof(rnd))) != 0)
+	if (x->alg->pss) {
+		formats_pss_sha256_params(&x->pss_params);
+		if ((r = x->pss_params.err) != 0)
+			goto out;
+	}
+	if ((r = formats_xml_new_id(x->id)) != 0)
 		goto out;
-	hex_encode(rnd, sizeof(rnd), hex);
-	snprintf(x->id, sizeof(x->id), "id-%s", hex);
 	if ((r = template(p, x, &text)) != 0 ||
 	    (r = formats_xml_parse((const uint8_t *)text, strlen(text), &tmpl, why, whysz)) != 0)
 		goto out;
@@ -307,12 +257,12 @@ formats_xades_prepare(const struct formats_xades_params *p, struct formats_xades
 		goto out;
 	tmpl = NULL;
 	snprintf(name, sizeof(name), "%s-sp", x->id);
-	if ((x->sig = find_id(xmlDocGetRootElement(x->doc), x->id)) == NULL ||
-	    (si = find_el(x->sig, FORMATS_XMLDSIG_NS, "SignedInfo")) == NULL ||
-	    (ref = find_el(si, FORMATS_XMLDSIG_NS, "Reference")) == NULL ||
-	    (x->sig_value = find_el(x->sig, FORMATS_XMLDSIG_NS, "SignatureValue")) == NULL ||
-	    (x->qprops = find_el(x->sig, FORMATS_XADES_NS, "QualifyingProperties")) == NULL ||
-	    (sp = find_id(x->sig, name)) == NULL) {
+	if ((x->sig = formats_xml_find_id(xmlDocGetRootElement(x->doc), x->id)) == NULL ||
+	    (si = formats_xml_find_el(x->sig, FORMATS_XMLDSIG_NS, "SignedInfo")) == NULL ||
+	    (ref = formats_xml_find_el(si, FORMATS_XMLDSIG_NS, "Reference")) == NULL ||
+	    (x->sig_value = formats_xml_find_el(x->sig, FORMATS_XMLDSIG_NS, "SignatureValue")) == NULL ||
+	    (x->qprops = formats_xml_find_el(x->sig, FORMATS_XADES_NS, "QualifyingProperties")) == NULL ||
+	    (sp = formats_xml_find_id(x->sig, name)) == NULL) {
 		r = INK_ERR_INTERNAL;
 		goto out;
 	}
@@ -321,7 +271,7 @@ formats_xades_prepare(const struct formats_xades_params *p, struct formats_xades
 	if (p->place == FORMATS_XADES_ENVELOPED)
 		r = set_digest(x, ref, NULL, x->sig);
 	else if (p->place == FORMATS_XADES_ENVELOPING)
-		r = set_digest(x, ref, find_id(x->sig, name), NULL);
+		r = set_digest(x, ref, formats_xml_find_id(x->sig, name), NULL);
 	if (r != 0 || (r = set_digest(x, xmlNextElementSibling(ref), sp, NULL)) != 0)
 		goto out;
 	if ((r = formats_xml_c14n(x->doc, si, NULL, &exc_c14n, NULL, &x->si, &x->si_len)) != 0 ||
@@ -346,6 +296,13 @@ formats_xades_tbs(const struct formats_xades *x, uint8_t md[static 64], size_t *
 	*hash_oid = x->tbs_len == 64 ? "2.16.840.1.101.3.4.2.3" :
 	            x->tbs_len == 48 ? "2.16.840.1.101.3.4.2.2" : FORMATS_OID_SHA256;
 	*sign_oid = x->alg->oid;
+}
+
+const uint8_t *
+formats_xades_sign_params(const struct formats_xades *x, size_t *len)
+{
+	*len = x->alg != NULL && x->alg->pss ? x->pss_params.len : 0;
+	return *len > 0 ? x->pss_params.p : NULL;
 }
 
 /* An ECDSA signature (DER) as XMLDSig wants it: r || s, each as long as the group order. */
@@ -374,6 +331,7 @@ int
 formats_xades_set_signature(struct formats_xades *x, const uint8_t *sig, size_t len)
 {
 	EVP_MD_CTX *mctx = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
 	uint8_t raw[XADES_SIG_MAX];
 	size_t raw_len = 0;
 	char *b64 = NULL;
@@ -383,7 +341,8 @@ formats_xades_set_signature(struct formats_xades *x, const uint8_t *sig, size_t 
 		return INK_ERR_CRYPTO;
 	if ((mctx = EVP_MD_CTX_new()) == NULL)
 		return INK_ERR_ALLOC;
-	if (EVP_DigestVerifyInit_ex(mctx, NULL, x->alg->md, NULL, NULL, x->pub, NULL) != 1 ||
+	if (EVP_DigestVerifyInit_ex(mctx, &pctx, x->alg->md, NULL, NULL, x->pub, NULL) != 1 ||
+	    formats_xml_sigalg_setup(pctx, x->alg) != 0 ||
 	    EVP_DigestVerify(mctx, sig, len, x->si, x->si_len) != 1)
 		goto out;
 	if (x->alg->ecdsa) {
@@ -415,33 +374,69 @@ formats_xades_signature_digest(const struct formats_xades *x, uint8_t md[static 
 	return r;
 }
 
+xmlNodePtr
+formats_xades_usp(struct formats_xades *x)
+{
+	xmlNsPtr xns = xmlSearchNsByHref(x->doc, x->qprops, (const xmlChar *)FORMATS_XADES_NS);
+	xmlNodePtr up, usp;
+
+	if (xns == NULL)
+		return NULL;
+	if ((up = formats_xml_find_el(x->qprops, FORMATS_XADES_NS, "UnsignedProperties")) == NULL &&
+	    (up = xmlNewChild(x->qprops, xns, (const xmlChar *)"UnsignedProperties", NULL)) == NULL)
+		return NULL;
+	if ((usp = formats_xml_find_el(up, FORMATS_XADES_NS, "UnsignedSignatureProperties")) == NULL)
+		usp = xmlNewChild(up, xns, (const xmlChar *)"UnsignedSignatureProperties", NULL);
+	return usp;
+}
+
 int
-formats_xades_set_timestamp(struct formats_xades *x, const uint8_t *token, size_t len)
+formats_xades_add_stamp(struct formats_xades *x, const char *ns, const char *name,
+                        const uint8_t *token, size_t len)
 {
 	xmlNsPtr xns = xmlSearchNsByHref(x->doc, x->qprops, (const xmlChar *)FORMATS_XADES_NS);
 	xmlNsPtr dns = xmlSearchNsByHref(x->doc, x->qprops, (const xmlChar *)FORMATS_XMLDSIG_NS);
-	xmlNodePtr up, usp, ts, cm;
-	char *b64 = NULL, id[40];
+	xmlNsPtr ens;
+	xmlNodePtr usp, ts = NULL, cm;
+	char *b64 = NULL, id[48];
+	size_t n = 0;
 	int r;
 
-	if (xns == NULL || dns == NULL)
+	if (xns == NULL || dns == NULL || (usp = formats_xades_usp(x)) == NULL)
 		return INK_ERR_INTERNAL;
 	if ((r = b64_encode(token, len, &b64)) != 0)
 		return r;
-	snprintf(id, sizeof(id), "%s-ts", x->id);
+	/* Ids unique in the document: the prefix, the property, its rank */
+	for (cm = usp->children; cm != NULL; cm = cm->next)
+		n++;
+	snprintf(id, sizeof(id), "%s-%s%zu", x->id, strcmp(name, "SignatureTimeStamp") == 0 ?
+	         "ts" : "ats", n);
 	r = INK_ERR_ALLOC;
-	if ((up = xmlNewChild(x->qprops, xns, (const xmlChar *)"UnsignedProperties", NULL)) == NULL ||
-	    (usp = xmlNewChild(up, xns, (const xmlChar *)"UnsignedSignatureProperties", NULL)) == NULL ||
-	    (ts = xmlNewChild(usp, xns, (const xmlChar *)"SignatureTimeStamp", NULL)) == NULL ||
-	    xmlSetProp(ts, (const xmlChar *)"Id", (const xmlChar *)id) == NULL ||
+	if ((ts = xmlNewNode(NULL, (const xmlChar *)name)) == NULL)
+		goto out;
+	ens = strcmp(ns, FORMATS_XADES_NS) == 0 ? xns : xmlNewNs(ts, (const xmlChar *)ns,
+	                                                         (const xmlChar *)"xadesv141");
+	if (ens == NULL)
+		goto out;
+	xmlSetNs(ts, ens);
+	if (xmlSetProp(ts, (const xmlChar *)"Id", (const xmlChar *)id) == NULL ||
 	    (cm = xmlNewChild(ts, dns, (const xmlChar *)"CanonicalizationMethod", NULL)) == NULL ||
 	    xmlSetProp(cm, (const xmlChar *)"Algorithm", (const xmlChar *)FORMATS_C14N_EXC_URI) == NULL ||
-	    xmlNewChild(ts, xns, (const xmlChar *)"EncapsulatedTimeStamp", (const xmlChar *)b64) == NULL)
+	    xmlNewChild(ts, xns, (const xmlChar *)"EncapsulatedTimeStamp", (const xmlChar *)b64) == NULL ||
+	    xmlAddChild(usp, ts) == NULL)
 		goto out;
+	ts = NULL;
 	r = 0;
 out:
+	xmlFreeNode(ts);
 	free(b64);
 	return r;
+}
+
+int
+formats_xades_set_timestamp(struct formats_xades *x, const uint8_t *token, size_t len)
+{
+	return formats_xades_add_stamp(x, FORMATS_XADES_NS, "SignatureTimeStamp", token, len);
 }
 
 int
@@ -467,6 +462,7 @@ formats_xades_free(struct formats_xades *x)
 	xmlFreeDoc(x->doc);
 	EVP_PKEY_free(x->pub);
 	free(x->si);
+	der_free(&x->pss_params);
 	OPENSSL_cleanse(x->tbs, sizeof(x->tbs));
 	free(x);
 }

@@ -1,10 +1,12 @@
 /* xml: untrusted XML parsed with safe settings, document subsets canonicalized, and the XMLDSig
  * algorithm identifiers (RFC 6931) the service knows — what XAdES signing and verification share. */
-#include "formats/formats.h"
+#include "formats/formats_int.h"
 
 #include <libxml/c14n.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,13 +156,32 @@ out:
 }
 
 static const struct formats_xml_sigalg sigalgs[] = {
-	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "1.2.840.113549.1.1.11", "SHA256", false },
-	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", "1.2.840.113549.1.1.12", "SHA384", false },
-	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "1.2.840.113549.1.1.13", "SHA512", false },
-	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "1.2.840.10045.4.3.2", "SHA256", true },
-	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", "1.2.840.10045.4.3.3", "SHA384", true },
-	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", "1.2.840.10045.4.3.4", "SHA512", true },
+	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", "1.2.840.113549.1.1.11", "SHA256", false, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", "1.2.840.113549.1.1.12", "SHA384", false, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", "1.2.840.113549.1.1.13", "SHA512", false, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", "1.2.840.10045.4.3.2", "SHA256", true, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", "1.2.840.10045.4.3.3", "SHA384", true, false },
+	{ "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", "1.2.840.10045.4.3.4", "SHA512", true, false },
+	{ FORMATS_XML_PSS_SHA256_URI, "1.2.840.113549.1.1.10", "SHA256", false, true },
+	{ "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1", "1.2.840.113549.1.1.10", "SHA384",
+	  false, true },
+	{ "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1", "1.2.840.113549.1.1.10", "SHA512",
+	  false, true },
 };
+
+int
+formats_xml_sigalg_setup(EVP_PKEY_CTX *pctx, const struct formats_xml_sigalg *alg)
+{
+	const EVP_MD *md = EVP_get_digestbyname(alg->md);
+
+	if (!alg->pss)
+		return 0;
+	if (md == NULL || EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, EVP_MD_get_size(md)) != 1)
+		return INK_ERR_CRYPTO;
+	return 0;
+}
 
 const struct formats_xml_sigalg *
 formats_xml_sigalg_by_uri(const char *uri)
@@ -192,4 +213,59 @@ formats_xml_digest_by_uri(const char *uri, const char **oid)
 		}
 	}
 	return NULL;
+}
+
+bool
+formats_xml_is_el(const xmlNode *n, const char *ns, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	       xmlStrEqual(n->ns->href, (const xmlChar *)ns) &&
+	       xmlStrEqual(n->name, (const xmlChar *)name);
+}
+
+xmlNodePtr
+formats_xml_find_el(xmlNodePtr n, const char *ns, const char *name)
+{
+	xmlNodePtr c, f;
+
+	if (formats_xml_is_el(n, ns, name))
+		return n;
+	for (c = n != NULL ? n->children : NULL; c != NULL; c = c->next)
+		if (c->type == XML_ELEMENT_NODE && (f = formats_xml_find_el(c, ns, name)) != NULL)
+			return f;
+	return NULL;
+}
+
+xmlNodePtr
+formats_xml_find_id(xmlNodePtr n, const char *id)
+{
+	xmlNodePtr c, f;
+	xmlChar *v;
+	bool hit;
+
+	if (n == NULL || n->type != XML_ELEMENT_NODE)
+		return NULL;
+	v = xmlGetNoNsProp(n, (const xmlChar *)"Id");
+	hit = v != NULL && xmlStrEqual(v, (const xmlChar *)id);
+	xmlFree(v);
+	if (hit)
+		return n;
+	for (c = n->children; c != NULL; c = c->next)
+		if ((f = formats_xml_find_id(c, id)) != NULL)
+			return f;
+	return NULL;
+}
+
+int
+formats_xml_new_id(char id[static 24])
+{
+	uint8_t rnd[8];
+	char hex[17];
+	int r;
+
+	if ((r = ink_random(rnd, sizeof(rnd))) != 0)
+		return r;
+	hex_encode(rnd, sizeof(rnd), hex);
+	snprintf(id, 24, "id-%s", hex);
+	return 0;
 }

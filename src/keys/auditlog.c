@@ -22,7 +22,7 @@ log_key_create(struct keys *k)
 {
 	EVP_PKEY *key = NULL;
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	uint8_t *der = NULL, *pub = NULL, sealed[LOG_KEY_MAX + KEYS_SEAL_OVERHEAD];
 	const char *warning = NULL;
 	char why[256];
@@ -43,17 +43,16 @@ log_key_create(struct keys *k)
 	                   sealed, &sealed_len)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
-	if (sqlite3_prepare_v2(k->db, "INSERT INTO log_key (blob, pubkey) VALUES (?1, ?2)",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "INSERT INTO log_key (blob, pubkey) VALUES (?1, ?2)", &st) != KSDB_OK)
 		goto out;
-	sqlite3_bind_blob(st, 1, sealed, (int)sealed_len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, pub, pn, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	ksdb_bind_blob(st, 1, sealed, sealed_len);
+	ksdb_bind_blob(st, 2, pub, pn);
+	if (ksdb_step(st) != KSDB_DONE)
 		goto out;
 	log_info("audit log key made (ECDSA %s)", LOG_CURVE);
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	if (der != NULL)
 		OPENSSL_clear_free(der, (size_t)n);
 	OPENSSL_free(pub);
@@ -75,7 +74,7 @@ struct log_row {
 static int
 log_load(struct keys *k, struct log_row *row, EVP_PKEY **key)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	const uint8_t *p;
 	uint8_t *pt = NULL;
 	size_t ptlen = 0, len;
@@ -85,44 +84,44 @@ log_load(struct keys *k, struct log_row *row, EVP_PKEY **key)
 	if (key != NULL)
 		*key = NULL;
 	for (tries = 0; tries < 2; tries++) {
-		if (sqlite3_prepare_v2(k->db, "SELECT blob, pubkey, size, frontier, key_id, time, sig, "
-		                       "closed FROM log_state", -1, &st, NULL) != SQLITE_OK)
+		if (ksdb_prepare(k->db, "SELECT blob, pubkey, size, frontier, key_id, time, sig, "
+		                       "closed FROM log_state", &st) != KSDB_OK)
 			goto out;
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
+		rc = ksdb_step(st);
+		if (rc == KSDB_ROW)
 			break;
-		sqlite3_finalize(st);
+		ksdb_finalize(st);
 		st = NULL;
-		if (rc != SQLITE_DONE || tries > 0 || (r = log_key_create(k)) != 0)
+		if (rc != KSDB_DONE || tries > 0 || (r = log_key_create(k)) != 0)
 			goto out;
 		r = INK_ERR_STORE;
 	}
 	if (st == NULL)
 		goto out;
-	len = (size_t)sqlite3_column_bytes(st, 1);
-	if ((p = sqlite3_column_blob(st, 1)) == NULL || len == 0 || len > 4096 ||
+	len = ksdb_column_bytes(st, 1);
+	if ((p = ksdb_column_blob(st, 1)) == NULL || len == 0 || len > 4096 ||
 	    (row->spki = malloc(len)) == NULL)
 		goto out;
 	memcpy(row->spki, p, len);
 	row->spki_len = len;
-	row->head.size = (uint64_t)sqlite3_column_int64(st, 2);
-	if (audit_frontier_load(&row->f, row->head.size, sqlite3_column_blob(st, 3),
-	                        (size_t)sqlite3_column_bytes(st, 3)) != 0) {
+	row->head.size = (uint64_t)ksdb_column_int64(st, 2);
+	if (audit_frontier_load(&row->f, row->head.size, ksdb_column_blob(st, 3),
+	                        ksdb_column_bytes(st, 3)) != 0) {
 		log_error("audit log state in the key store is damaged");
 		goto out;
 	}
 	audit_frontier_root(&row->f, row->head.root);
-	row->key_id = sqlite3_column_int64(st, 4);
-	row->head.time = sqlite3_column_int64(st, 5);
-	row->closed = sqlite3_column_int64(st, 7) != 0;
-	len = (size_t)sqlite3_column_bytes(st, 6);
-	if ((p = sqlite3_column_blob(st, 6)) != NULL && len <= AUDIT_SIG_MAX) {
+	row->key_id = ksdb_column_int64(st, 4);
+	row->head.time = ksdb_column_int64(st, 5);
+	row->closed = ksdb_column_int64(st, 7) != 0;
+	len = ksdb_column_bytes(st, 6);
+	if ((p = ksdb_column_blob(st, 6)) != NULL && len <= AUDIT_SIG_MAX) {
 		memcpy(row->head.sig, p, len);
 		row->head.sig_len = len;
 	}
 	if (key != NULL) {
-		len = (size_t)sqlite3_column_bytes(st, 0);
-		if ((p = sqlite3_column_blob(st, 0)) == NULL || len == 0 ||
+		len = ksdb_column_bytes(st, 0);
+		if ((p = ksdb_column_blob(st, 0)) == NULL || len == 0 ||
 		    len > LOG_KEY_MAX + KEYS_SEAL_OVERHEAD || (pt = secmem_alloc(len)) == NULL)
 			goto out;
 		if ((r = keys_unseal(k, LOG_PURPOSE, (const uint8_t *)LOG_AAD, strlen(LOG_AAD), p, len,
@@ -133,7 +132,7 @@ log_load(struct keys *k, struct log_row *row, EVP_PKEY **key)
 	}
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	if (pt != NULL) {
 		OPENSSL_cleanse(pt, ptlen);
 		secmem_free(pt);
@@ -226,7 +225,7 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 {
 	struct log_row row;
 	EVP_PKEY *key = NULL;
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	bool tx = false;
 	size_t i;
 	int64_t now = ink_now();
@@ -237,7 +236,7 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 	if (n > KEYS_LOG_LEAVES_MAX || (n > 0 && leaves == NULL))
 		return INK_ERR_INVALID;
 	/* The state is read and the new head added in one write transaction. */
-	if (sqlite3_exec(k->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (keys_begin(k) != 0)
 		return INK_ERR_STORE;
 	tx = true;
 	if ((r = log_load(k, &row, &key)) != 0)
@@ -257,28 +256,28 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 	if ((r = log_sign(key, &row.head)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
-	if (sqlite3_prepare_v2(k->db, "INSERT INTO log_head (key_id, size, frontier, time, sig, "
-	                       "closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "INSERT INTO log_head (key_id, size, frontier, time, sig, "
+	                       "closed) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st) != KSDB_OK)
 		goto out;
-	sqlite3_bind_int64(st, 1, row.key_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)row.head.size);
+	ksdb_bind_int64(st, 1, row.key_id);
+	ksdb_bind_int64(st, 2, (int64_t)row.head.size);
 	if (row.f.n > 0)
-		sqlite3_bind_blob(st, 3, row.f.h, (int)(row.f.n * AUDIT_HASH_LEN), SQLITE_STATIC);
+		ksdb_bind_blob(st, 3, row.f.h, row.f.n * AUDIT_HASH_LEN);
 	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_int64(st, 4, row.head.time);
-	sqlite3_bind_blob(st, 5, row.head.sig, (int)row.head.sig_len, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, final ? 1 : 0);
-	if (sqlite3_step(st) != SQLITE_DONE ||
-	    sqlite3_exec(k->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		ksdb_bind_null(st, 3);
+	ksdb_bind_int64(st, 4, row.head.time);
+	ksdb_bind_blob(st, 5, row.head.sig, row.head.sig_len);
+	ksdb_bind_int64(st, 6, final ? 1 : 0);
+	if (ksdb_step(st) != KSDB_DONE ||
+	    ksdb_exec(k->db, "COMMIT") != KSDB_OK)
 		goto out;
 	tx = false;
 	*out = row.head;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	if (tx)
-		(void)sqlite3_exec(k->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)ksdb_exec(k->db, "ROLLBACK");
 	EVP_PKEY_free(key);
 	free(row.spki);
 	return r;

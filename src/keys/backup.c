@@ -47,48 +47,48 @@ static const struct table_def tables[] = {
 	  "idv_doc, created_at, created_by, totp, totp_pending, activation, otp_step, otp_failures, "
 	  "activated_at, activated_from",
 	  "ttttiittbitbbbiiit",
-	  "NOT EXISTS (SELECT 1 FROM persons AS p WHERE p.id = ?1 OR p.username = ?2 OR "
+	  "NOT EXISTS (SELECT 1 FROM persons AS p WHERE p.id = ?1 OR lower(p.username) = lower(?2) OR "
 	  "p.pseudonym = ?4 OR p.idv_doc = ?9)" },
 };
 
 /* A value is a tag byte (0 NULL, 1 present) then u64 or a u32-length string. */
 static int
-put_value(struct ink_buf *b, sqlite3_stmt *st, int col, char kind)
+put_value(struct ink_buf *b, struct ksdb_stmt *st, int col, char kind)
 {
 	int r;
 
-	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+	if (ksdb_column_is_null(st, col))
 		return buf_put_u8(b, 0);
 	if ((r = buf_put_u8(b, 1)) != 0)
 		return r;
 	if (kind == 'i')
-		return buf_put_u64(b, (uint64_t)sqlite3_column_int64(st, col));
+		return buf_put_u64(b, (uint64_t)ksdb_column_int64(st, col));
 	if (kind == 't')
-		return buf_put_string(b, sqlite3_column_text(st, col), (size_t)sqlite3_column_bytes(st, col));
-	return buf_put_string(b, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
+		return buf_put_string(b, ksdb_column_text(st, col), ksdb_column_bytes(st, col));
+	return buf_put_string(b, ksdb_column_blob(st, col), ksdb_column_bytes(st, col));
 }
 
 static int
 dump_table(struct keys *k, const struct table_def *t, struct ink_buf *b)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	char sql[512];
 	size_t rows = 0, count_at;
 	int rc, r = INK_ERR_STORE, i, ncols = (int)strlen(t->kinds);
 
 	snprintf(sql, sizeof(sql), "SELECT %s FROM %s", t->cols, t->name);
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return r;
 	count_at = b->len;
 	if ((r = buf_put_u32(b, 0)) != 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ksdb_step(st)) == KSDB_ROW) {
 		for (i = 0; i < ncols; i++)
 			if ((r = put_value(b, st, i, t->kinds[i])) != 0)
 				goto out;
 		rows++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != KSDB_DONE) {
 		r = INK_ERR_STORE;
 		goto out;
 	}
@@ -98,7 +98,7 @@ dump_table(struct keys *k, const struct table_def *t, struct ink_buf *b)
 	b->data[count_at + 3] = (uint8_t)rows;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -113,8 +113,9 @@ keys_backup(struct keys *k, uint8_t **blob, size_t *len)
 	*blob = NULL;
 	*len = 0;
 	buf_init(&pt, BACKUP_MAX, true);
-	/* One read transaction: the tables are dumped as one consistent state. */
-	if ((r = keys_exec(k, "BEGIN")) != 0)
+	/* One transaction holding the writer (ksdb_begin): the tables are dumped as one consistent
+	 * state on either engine (PostgreSQL's READ COMMITTED alone would not give one). */
+	if ((r = keys_begin(k)) != 0)
 		goto out;
 	for (i = 0; i < INK_ARRAY_LEN(tables); i++)
 		if ((r = dump_table(k, &tables[i], &pt)) != 0)
@@ -142,8 +143,8 @@ out:
 static int
 restore_table(struct keys *k, const struct table_def *t, struct ink_buf *b, size_t *rows_out)
 {
-	sqlite3_stmt *st = NULL;
-	char sql[1024], marks[128];
+	struct ksdb_stmt *st = NULL;
+	char sql[2048], marks[640];
 	const uint8_t *p;
 	size_t n;
 	uint32_t rows, row;
@@ -152,17 +153,20 @@ restore_table(struct keys *k, const struct table_def *t, struct ink_buf *b, size
 	int r, i, ncols = (int)strlen(t->kinds), off = 0;
 
 	*rows_out = 0;
+	/* Typed, so that PostgreSQL knows each parameter of a SELECT list (BLOB: SQLite's type, a
+	 * domain over BYTEA in keystore-pg-0001.sql). */
 	for (i = 0; i < ncols; i++)
-		off += snprintf(marks + off, sizeof(marks) - (size_t)off, "%s?%d", i ? ", " : "", i + 1);
+		off += snprintf(marks + off, sizeof(marks) - (size_t)off, "%sCAST(?%d AS %s)",
+		                i ? ", " : "", i + 1, t->kinds[i] == 'i' ? "BIGINT" :
+		                t->kinds[i] == 't' ? "TEXT" : "BLOB");
 	snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) SELECT %s%s%s", t->name, t->cols, marks,
 	         t->keep[0] != '\0' ? " WHERE " : "", t->keep);
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return INK_ERR_STORE;
 	if ((r = buf_get_u32(b, &rows)) != 0)
 		goto out;
 	for (row = 0; row < rows; row++) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
+		ksdb_reset(st);
 		for (i = 0; i < ncols; i++) {
 			if ((r = buf_get_u8(b, &tag)) != 0)
 				goto out;
@@ -175,19 +179,19 @@ restore_table(struct keys *k, const struct table_def *t, struct ink_buf *b, size
 			if (t->kinds[i] == 'i') {
 				if ((r = buf_get_u64(b, &v)) != 0)
 					goto out;
-				sqlite3_bind_int64(st, i + 1, (int64_t)v);
+				ksdb_bind_int64(st, i + 1, (int64_t)v);
 			} else {
 				if ((r = buf_get_string_ptr(b, &p, &n, FIELD_MAX)) != 0)
 					goto out;
 				if (t->kinds[i] == 't')
-					sqlite3_bind_text(st, i + 1, (const char *)p, (int)n, SQLITE_STATIC);
+					ksdb_bind_text(st, i + 1, (const char *)p, (int)n);
 				else
-					sqlite3_bind_blob(st, i + 1, p, (int)n, SQLITE_STATIC);
+					ksdb_bind_blob(st, i + 1, p, n);
 			}
 		}
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			log_error("restore into %s: %s", t->name, sqlite3_errmsg(k->db));
-			r = strstr(sqlite3_errmsg(k->db), LOG_GOES_BACK) != NULL ? INK_ERR_REPLAY :
+		if (ksdb_step(st) != KSDB_DONE) {
+			log_error("restore into %s: %s", t->name, ksdb_errmsg(k->db));
+			r = strstr(ksdb_errmsg(k->db), LOG_GOES_BACK) != NULL ? INK_ERR_REPLAY :
 			                                                           INK_ERR_STORE;
 			goto out;
 		}
@@ -195,22 +199,22 @@ restore_table(struct keys *k, const struct table_def *t, struct ink_buf *b, size
 	*rows_out = rows;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
 static int
 count_rows(struct keys *k, const char *sql, int64_t *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
+	if (ksdb_prepare(k->db, sql, &st) == KSDB_OK && ksdb_step(st) == KSDB_ROW) {
+		*n = ksdb_column_int64(st, 0);
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -236,28 +240,28 @@ live_state_free(struct live_state *l)
 static int
 select_blob(struct keys *k, const char *sql, int col, uint8_t **out, size_t *len)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int rc, n, r = INK_ERR_STORE;
 
 	*out = NULL;
 	*len = 0;
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return r;
-	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+	if ((rc = ksdb_step(st)) == KSDB_DONE) {
 		r = 0;
 		goto out;
 	}
-	if (rc != SQLITE_ROW || (n = sqlite3_column_bytes(st, col)) <= 0)
+	if (rc != KSDB_ROW || (n = ksdb_column_bytes(st, col)) <= 0)
 		goto out;
 	if ((*out = malloc((size_t)n)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
-	memcpy(*out, sqlite3_column_blob(st, col), (size_t)n);
+	memcpy(*out, ksdb_column_blob(st, col), (size_t)n);
 	*len = (size_t)n;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -277,10 +281,10 @@ live_state_read(struct keys *k, struct live_state *l)
 	if (l->crl != NULL &&
 	    (r = count_rows(k, "SELECT number FROM crl WHERE id = 1", &l->crl_number)) != 0)
 		return r;
-	return keys_exec(k, "DROP TABLE IF EXISTS temp.live_cred; "
-	                 "DROP TABLE IF EXISTS temp.live_revoked; "
+	return keys_exec(k, "DROP TABLE IF EXISTS live_cred; "
+	                 "DROP TABLE IF EXISTS live_revoked; "
 	                 "CREATE TEMP TABLE live_cred AS SELECT id, status, revoked_at, reason, "
-	                 "pin_failures, blob IS NULL AS gone FROM credentials; "
+	                 "pin_failures, auth_mode, blob IS NULL AS gone FROM credentials; "
 	                 "CREATE TEMP TABLE live_revoked AS SELECT serial, revoked_at, reason "
 	                 "FROM revoked;");
 }
@@ -293,23 +297,23 @@ exec_changes(struct keys *k, const char *sql, int64_t *changes)
 
 	*changes = 0;
 	if ((r = keys_exec(k, sql)) == 0)
-		*changes = sqlite3_changes(k->db);
+		*changes = ksdb_changes(k->db);
 	return r;
 }
 
 /* Replays onto the restored credentials what the live store of the same CA knows: revoked and
- * destroyed keys stay so (their sealed keys removed), locks and PIN failure counts stay, and its
- * revoked serials join the list. INK_ERR_EXISTS when a live key that can still be used (or
+ * destroyed keys stay so (their sealed keys removed), locks, PIN failure counts and an owner's
+ * authMode oauth2code stay, and its revoked serials join the list. INK_ERR_EXISTS when a live key that can still be used (or
  * certified) is missing from the backup: the restore would lose it. */
 static int
 replay_live(struct keys *k, const struct live_state *l, int64_t *replayed, int64_t *serials,
             int64_t *crl_floor)
 {
 	size_t added = 0;
-	int64_t n = 0, crl_number = 0;
+	int64_t n = 0, crl_number = 0, oauth_only = 0;
 	int r;
 
-	if ((r = count_rows(k, "SELECT count(*) FROM temp.live_cred AS l WHERE l.status IN (0, 1, 2) "
+	if ((r = count_rows(k, "SELECT count(*) FROM live_cred AS l WHERE l.status IN (0, 1, 2) "
 	                    "AND NOT l.gone AND l.id NOT IN (SELECT id FROM credentials)", &n)) != 0)
 		return r;
 	if (n > 0) {
@@ -321,24 +325,33 @@ replay_live(struct keys *k, const struct live_state *l, int64_t *replayed, int64
 	                      "status = CASE WHEN l.status IN (3, 4) THEN l.status ELSE 4 END, "
 	                      "revoked_at = coalesce(l.revoked_at, credentials.revoked_at), "
 	                      "reason = coalesce(l.reason, credentials.reason) "
-	                      "FROM temp.live_cred AS l WHERE credentials.id = l.id AND "
+	                      "FROM live_cred AS l WHERE credentials.id = l.id AND "
 	                      "(l.status IN (3, 4) OR l.gone) AND "
 	                      "(credentials.status NOT IN (3, 4) OR credentials.blob IS NOT NULL)",
 	                      replayed)) != 0 ||
 	    (r = exec_changes(k, "UPDATE credentials SET "
-	                      "pin_failures = max(credentials.pin_failures, l.pin_failures), "
+	                      "pin_failures = CASE WHEN l.pin_failures > credentials.pin_failures "
+	                      "THEN l.pin_failures ELSE credentials.pin_failures END, "
 	                      "status = CASE WHEN l.status = 2 AND credentials.status = 1 THEN 2 "
 	                      "ELSE credentials.status END "
-	                      "FROM temp.live_cred AS l WHERE credentials.id = l.id AND "
+	                      "FROM live_cred AS l WHERE credentials.id = l.id AND "
 	                      "credentials.status IN (0, 1, 2) AND (l.pin_failures > "
 	                      "credentials.pin_failures OR (l.status = 2 AND credentials.status = 1))",
 	                      &n)) != 0 ||
-	    (r = exec_changes(k, "INSERT OR IGNORE INTO revoked (serial, revoked_at, reason) "
-	                      "SELECT serial, revoked_at, reason FROM temp.live_revoked", serials)) != 0)
+	    /* an owner's choice of the consent page alone is not undone by an older backup */
+	    (r = exec_changes(k, "UPDATE credentials SET auth_mode = 1 FROM live_cred AS l "
+	                      "WHERE credentials.id = l.id AND l.auth_mode = 1 AND "
+	                      "credentials.auth_mode = 0", &oauth_only)) != 0 ||
+	    (r = exec_changes(k, "INSERT INTO revoked (serial, revoked_at, reason) "
+	                      "SELECT serial, revoked_at, reason FROM live_revoked WHERE true "
+	                      "ON CONFLICT DO NOTHING", serials)) != 0)
 		return r;
 	if (n > 0)
 		log_info("restore: %lld lock(s) and PIN failure count(s) of the live key store kept",
 		         (long long)n);
+	if (oauth_only > 0)
+		log_info("restore: %lld key(s) kept for the OAuth consent page alone, as live",
+		         (long long)oauth_only);
 	*crl_floor = l->crl_number;
 	/* Its CRL too, for serials whose rows someone removed from the revoked table. */
 	if (l->crl != NULL) {
@@ -393,7 +406,7 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 	/* A restore may bring another CA or revocations: no pre-produced OCSP answer stands. */
 	keys_ocsp_forget(k);
 	/* All or nothing: the live store is read, replaced and replayed in one transaction. */
-	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
+	if ((r = keys_begin(k)) != 0)
 		goto out;
 	if ((r = live_state_read(k, &live)) != 0)
 		goto rollback;
@@ -480,7 +493,7 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 		log_op("restore refused by the caller's check inside it: %s", ink_err_str(r));
 		goto rollback;
 	}
-	if ((r = keys_exec(k, "DROP TABLE temp.live_cred; DROP TABLE temp.live_revoked;")) != 0 ||
+	if ((r = keys_exec(k, "DROP TABLE live_cred; DROP TABLE live_revoked;")) != 0 ||
 	    (r = keys_exec(k, "COMMIT")) != 0)
 		goto rollback;
 	/* The root may have changed with the CA: its cached list is made again when asked for. */

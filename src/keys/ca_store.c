@@ -69,7 +69,7 @@ store_ca(struct keys *k, const char *name, EVP_PKEY *key, X509 *cert)
 	PKCS8_PRIV_KEY_INFO *p8 = NULL;
 	uint8_t *der = NULL, *sealed = NULL, *cder = NULL;
 	size_t sealed_len = 0, clen = 0;
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int n = 0, r = INK_ERR_CRYPTO;
 
 	if ((p8 = EVP_PKEY2PKCS8(key)) == NULL || (n = i2d_PKCS8_PRIV_KEY_INFO(p8, &der)) <= 0 ||
@@ -84,17 +84,17 @@ store_ca(struct keys *k, const char *name, EVP_PKEY *key, X509 *cert)
 	    (r = ca_cert_der(cert, &cder, &clen)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
-	if (sqlite3_prepare_v2(k->db, "INSERT OR REPLACE INTO ca (name, blob, cert) VALUES (?1, ?2, ?3)", -1,
-	                       &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "INSERT INTO ca (name, blob, cert) VALUES (?1, ?2, ?3) ON CONFLICT (name) "
+	                       "DO UPDATE SET blob = excluded.blob, cert = excluded.cert", &st) != KSDB_OK)
 		goto out;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, cder, (int)clen, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	ksdb_bind_text(st, 1, name, -1);
+	ksdb_bind_blob(st, 2, sealed, sealed_len);
+	ksdb_bind_blob(st, 3, cder, clen);
+	if (ksdb_step(st) != KSDB_DONE)
 		goto out;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	if (der != NULL)
 		OPENSSL_clear_free(der, (size_t)n);
 	PKCS8_PRIV_KEY_INFO_free(p8);
@@ -113,7 +113,7 @@ keys_ca_store(struct keys *k, const char *name, EVP_PKEY *key, X509 *cert)
 static int
 load_ca(struct keys *k, const char *name, EVP_PKEY **key, X509 **cert)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	const uint8_t *blob;
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
@@ -122,23 +122,23 @@ load_ca(struct keys *k, const char *name, EVP_PKEY **key, X509 **cert)
 	if (key != NULL)
 		*key = NULL;
 	*cert = NULL;
-	if (sqlite3_prepare_v2(k->db, "SELECT blob, cert FROM ca WHERE name = ?1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (ksdb_prepare(k->db, "SELECT blob, cert FROM ca WHERE name = ?1", &st) !=
+	    KSDB_OK)
 		goto out;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+	ksdb_bind_text(st, 1, name, -1);
+	rc = ksdb_step(st);
+	if (rc == KSDB_DONE) {
 		r = INK_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (rc != SQLITE_ROW)
+	if (rc != KSDB_ROW)
 		goto out;
-	if ((r = ca_cert_from_der(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1),
+	if ((r = ca_cert_from_der(ksdb_column_blob(st, 1), ksdb_column_bytes(st, 1),
 	                          cert)) != 0)
 		goto out;
 	if (key != NULL) {
-		blob = sqlite3_column_blob(st, 0);
-		blen = sqlite3_column_bytes(st, 0);
+		blob = ksdb_column_blob(st, 0);
+		blen = ksdb_column_bytes(st, 0);
 		if (blob == NULL || blen <= 0 || blen > CA_KEY_MAX + KEYS_SEAL_OVERHEAD ||
 		    (pt = secmem_alloc((size_t)blen)) == NULL) {
 			r = INK_ERR_STORE;
@@ -157,7 +157,7 @@ out:
 		*cert = NULL;
 	}
 	secmem_free(pt);
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -170,27 +170,27 @@ keys_ca_load(struct keys *k, const char *name, EVP_PKEY **key, X509 **cert)
 static int
 save_crl(struct keys *k, int64_t number, const uint8_t *der, size_t len)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
-	if (sqlite3_prepare_v2(k->db, "INSERT INTO crl (id, number, made_at, der) VALUES (1, ?1, ?2, ?3) "
+	if (ksdb_prepare(k->db, "INSERT INTO crl (id, number, made_at, der) VALUES (1, ?1, ?2, ?3) "
 	                       "ON CONFLICT(id) DO UPDATE SET number = excluded.number, "
-	                       "made_at = excluded.made_at, der = excluded.der", -1, &st, NULL) !=
-	    SQLITE_OK)
+	                       "made_at = excluded.made_at, der = excluded.der", &st) !=
+	    KSDB_OK)
 		return r;
-	sqlite3_bind_int64(st, 1, number);
-	sqlite3_bind_int64(st, 2, ink_now());
-	sqlite3_bind_blob(st, 3, der, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
+	ksdb_bind_int64(st, 1, number);
+	ksdb_bind_int64(st, 2, ink_now());
+	ksdb_bind_blob(st, 3, der, len);
+	if (ksdb_step(st) == KSDB_DONE)
 		r = 0;
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
 int
 keys_ca_crl_renew(struct keys *k, int64_t after)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	struct ca_revoked *list = NULL, *nl;
 	char **serials = NULL, **ns;
 	size_t n = 0, i;
@@ -202,18 +202,17 @@ keys_ca_crl_renew(struct keys *k, int64_t after)
 	size_t derlen = 0;
 	int rc, r = INK_ERR_STORE;
 
-	if (sqlite3_prepare_v2(k->db, "SELECT number FROM crl WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "SELECT number FROM crl WHERE id = 1", &st) != KSDB_OK)
 		goto out;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		number = sqlite3_column_int64(st, 0) + 1;
+	if (ksdb_step(st) == KSDB_ROW)
+		number = ksdb_column_int64(st, 0) + 1;
 	if (after >= number)
 		number = after + 1;
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(k->db, "SELECT serial, revoked_at, reason FROM revoked ORDER BY serial",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "SELECT serial, revoked_at, reason FROM revoked ORDER BY serial", &st) != KSDB_OK)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ksdb_step(st)) == KSDB_ROW) {
 		if ((nl = realloc(list, (n + 1) * sizeof(*list))) == NULL) {
 			r = INK_ERR_ALLOC;
 			goto out;
@@ -224,16 +223,16 @@ keys_ca_crl_renew(struct keys *k, int64_t after)
 			goto out;
 		}
 		serials = ns;
-		if ((serials[n] = strdup((const char *)sqlite3_column_text(st, 0))) == NULL) {
+		if ((serials[n] = strdup(ksdb_column_text(st, 0))) == NULL) {
 			r = INK_ERR_ALLOC;
 			goto out;
 		}
 		list[n].serial_hex = serials[n];
-		list[n].revoked_at = sqlite3_column_int64(st, 1);
-		list[n].reason = sqlite3_column_int(st, 2);
+		list[n].revoked_at = ksdb_column_int64(st, 1);
+		list[n].reason = ksdb_column_int(st, 2);
 		n++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != KSDB_DONE)
 		goto out;
 	if ((r = load_ca(k, "issuing", &key, &cert)) != 0 ||
 	    (r = ca_make_crl(key, cert, list, n, number, CA_CRL_NEXT_DAYS, &crl)) != 0 ||
@@ -241,7 +240,7 @@ keys_ca_crl_renew(struct keys *k, int64_t after)
 		goto out;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	for (i = 0; i < n; i++)
 		free(serials[i]);
 	free(serials);
@@ -279,7 +278,7 @@ keys_ca_init(struct keys *k)
 	subj.common_name = cn[2];
 	if ((r = ca_make_tsa(ik, ic, &subj, CA_TSA_DAYS, k->params.crl_url, &tk, &tc)) != 0)
 		goto out;
-	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
+	if ((r = keys_begin(k)) != 0)
 		goto out;
 	if ((r = store_ca(k, "root", rk, rc)) != 0 || (r = store_ca(k, "issuing", ik, ic)) != 0 ||
 	    (r = store_ca(k, "tsa", tk, tc)) != 0 || (r = keys_ca_crl_renew(k, 0)) != 0 ||
@@ -366,42 +365,41 @@ keys_ca_tsa_pem(struct keys *k, char **pem)
 int
 keys_ca_crl(struct keys *k, uint8_t **der, size_t *len)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE, rc;
 	bool stale = true;
 
 	*der = NULL;
 	*len = 0;
 	for (int pass = 0; pass < 2; pass++) {
-		if (sqlite3_prepare_v2(k->db, "SELECT der, made_at FROM crl WHERE id = 1", -1, &st,
-		                       NULL) != SQLITE_OK)
+		if (ksdb_prepare(k->db, "SELECT der, made_at FROM crl WHERE id = 1", &st) != KSDB_OK)
 			return INK_ERR_STORE;
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			stale = ink_now() - sqlite3_column_int64(st, 1) > CA_CRL_REFRESH;
+		rc = ksdb_step(st);
+		if (rc == KSDB_ROW) {
+			stale = ink_now() - ksdb_column_int64(st, 1) > CA_CRL_REFRESH;
 			if (!stale || pass == 1) {
-				int n = sqlite3_column_bytes(st, 0);
+				int n = ksdb_column_bytes(st, 0);
 
 				if (n <= 0 || (*der = malloc((size_t)n)) == NULL) {
 					r = INK_ERR_ALLOC;
 					break;
 				}
-				memcpy(*der, sqlite3_column_blob(st, 0), (size_t)n);
+				memcpy(*der, ksdb_column_blob(st, 0), (size_t)n);
 				*len = (size_t)n;
 				r = 0;
 				break;
 			}
-		} else if (rc != SQLITE_DONE || pass == 1) {
-			r = rc == SQLITE_DONE ? INK_ERR_NOT_FOUND : INK_ERR_STORE;
+		} else if (rc != KSDB_DONE || pass == 1) {
+			r = rc == KSDB_DONE ? INK_ERR_NOT_FOUND : INK_ERR_STORE;
 			break;
 		}
-		sqlite3_finalize(st);
+		ksdb_finalize(st);
 		st = NULL;
 		/* Missing or old: a fresh one, so nextUpdate is always ahead of relying parties. */
 		if ((r = keys_ca_crl_renew(k, 0)) != 0)
 			return r;
 	}
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -519,18 +517,18 @@ out:
 int
 keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
-	if (sqlite3_prepare_v2(k->db, "INSERT OR IGNORE INTO revoked (serial, revoked_at, reason) "
-	                       "VALUES (?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "INSERT INTO revoked (serial, revoked_at, reason) "
+	                       "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", &st) != KSDB_OK)
 		return r;
-	sqlite3_bind_text(st, 1, serial_hex, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, when);
-	sqlite3_bind_int(st, 3, reason);
-	if (sqlite3_step(st) == SQLITE_DONE)
+	ksdb_bind_text(st, 1, serial_hex, -1);
+	ksdb_bind_int64(st, 2, when);
+	ksdb_bind_int64(st, 3, reason);
+	if (ksdb_step(st) == KSDB_DONE)
 		r = 0;
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	if (r != 0)
 		return r;
 	keys_ocsp_forget(k);
@@ -542,7 +540,7 @@ keys_ca_crl_witness(struct keys *k, const uint8_t *der, size_t len, size_t *adde
                     int64_t *number)
 {
 	struct ca_crl_entry *v = NULL;
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	X509 *cert = NULL;
 	int64_t now = ink_now();
 	size_t n = 0, i;
@@ -554,18 +552,18 @@ keys_ca_crl_witness(struct keys *k, const uint8_t *der, size_t len, size_t *adde
 	    (r = ca_crl_read(der, len, cert, &v, &n, number)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
-	if (sqlite3_prepare_v2(k->db, "INSERT OR IGNORE INTO revoked (serial, revoked_at, reason) "
-	                       "VALUES (?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "INSERT INTO revoked (serial, revoked_at, reason) "
+	                       "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", &st) != KSDB_OK)
 		goto out;
 	for (i = 0; i < n; i++) {
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, v[i].serial_hex, -1, SQLITE_STATIC);
+		ksdb_reset(st);
+		ksdb_bind_text(st, 1, v[i].serial_hex, -1);
 		/* Another node's clock may run ahead: the CRL we make refuses future dates. */
-		sqlite3_bind_int64(st, 2, v[i].revoked_at < now ? v[i].revoked_at : now);
-		sqlite3_bind_int(st, 3, v[i].reason);
-		if (sqlite3_step(st) != SQLITE_DONE)
+		ksdb_bind_int64(st, 2, v[i].revoked_at < now ? v[i].revoked_at : now);
+		ksdb_bind_int64(st, 3, v[i].reason);
+		if (ksdb_step(st) != KSDB_DONE)
 			goto out;
-		*added += (size_t)sqlite3_changes(k->db);
+		*added += (size_t)ksdb_changes(k->db);
 	}
 	keys_ocsp_forget(k);
 	r = 0;
@@ -574,7 +572,7 @@ out:
 		*added = 0;
 		*number = 0;
 	}
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	X509_free(cert);
 	free(v);
 	return r;

@@ -16,19 +16,19 @@ static int
 count_persons(struct keys *k, const char *where, int64_t a, int64_t b, int64_t *n)
 {
 	char sql[256];
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM persons WHERE status != 3 AND %s", where);
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return INK_ERR_STORE;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*n = sqlite3_column_int64(st, 0);
+	ksdb_bind_int64(st, 1, a);
+	ksdb_bind_int64(st, 2, b);
+	if (ksdb_step(st) == KSDB_ROW) {
+		*n = ksdb_column_int64(st, 0);
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -36,7 +36,7 @@ int
 keys_census(struct keys *k, struct keys_census *out)
 {
 	static const char *const status[] = { "pending", "active", "locked", "revoked", "destroyed" };
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	size_t off = 0, i;
 	int64_t s, n;
 	int r;
@@ -57,17 +57,16 @@ keys_census(struct keys *k, struct keys_census *out)
 	                       AUTH_ROLE_SYSTEM_AUDITOR | AUTH_ROLE_REGISTRATION_OFFICER,
 	                       &out->officer_conflicts)) != 0)
 		return r;
-	if (sqlite3_prepare_v2(k->db, "SELECT backend, algo, status, count(*) FROM credentials "
-	                       "GROUP BY backend, algo, status ORDER BY backend, algo, status",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "SELECT backend, algo, status, count(*) FROM credentials "
+	                       "GROUP BY backend, algo, status ORDER BY backend, algo, status", &st) != KSDB_OK)
 		return INK_ERR_STORE;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *be = (const char *)sqlite3_column_text(st, 0);
-		const char *al = (const char *)sqlite3_column_text(st, 1);
+	while ((r = ksdb_step(st)) == KSDB_ROW) {
+		const char *be = ksdb_column_text(st, 0);
+		const char *al = ksdb_column_text(st, 1);
 		int w;
 
-		s = sqlite3_column_int64(st, 2);
-		n = sqlite3_column_int64(st, 3);
+		s = ksdb_column_int64(st, 2);
+		n = ksdb_column_int64(st, 3);
 		if (s == KEYS_ACTIVE || s == KEYS_LOCKED)
 			out->usable_credentials += n;
 		w = snprintf(out->credentials + off, sizeof(out->credentials) - off, "%s%s/%s/%s=%lld",
@@ -78,6 +77,6 @@ keys_census(struct keys *k, struct keys_census *out)
 			break;    /* kept short: the counts of the first ones */
 		off += (size_t)w;
 	}
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE || r == SQLITE_ROW ? 0 : INK_ERR_STORE;
+	ksdb_finalize(st);
+	return r == KSDB_DONE || r == KSDB_ROW ? 0 : INK_ERR_STORE;
 }

@@ -33,7 +33,7 @@ static int expire_sweep(struct keys *k);
 
 static const char cred_cols[] =
     "id, owner, algo, status, pin_failures, created_at, serial, not_before, not_after, "
-    "revoked_at, reason, cert, pubkey";
+    "revoked_at, reason, cert, pubkey, auth_mode";
 
 void
 keys_cred_clear(struct keys_cred *c)
@@ -354,10 +354,10 @@ pub_der(EVP_PKEY *pkey, uint8_t **out, size_t *outlen)
 /* ---- rows ---- */
 
 static int
-copy_blob(sqlite3_stmt *st, int col, uint8_t **out, size_t *outlen)
+copy_blob(struct ksdb_stmt *st, int col, uint8_t **out, size_t *outlen)
 {
-	const void *p = sqlite3_column_blob(st, col);
-	int n = sqlite3_column_bytes(st, col);
+	const void *p = ksdb_column_blob(st, col);
+	int n = ksdb_column_bytes(st, col);
 
 	*out = NULL;
 	*outlen = 0;
@@ -371,15 +371,15 @@ copy_blob(sqlite3_stmt *st, int col, uint8_t **out, size_t *outlen)
 }
 
 static void
-copy_text(sqlite3_stmt *st, int col, char *out, size_t outsz)
+copy_text(struct ksdb_stmt *st, int col, char *out, size_t outsz)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const char *t = ksdb_column_text(st, col);
 
-	snprintf(out, outsz, "%s", t != NULL ? (const char *)t : "");
+	snprintf(out, outsz, "%s", t != NULL ? t : "");
 }
 
 static int
-row_to_cred(sqlite3_stmt *st, struct keys_cred *c)
+row_to_cred(struct ksdb_stmt *st, struct keys_cred *c)
 {
 	int r;
 
@@ -387,14 +387,15 @@ row_to_cred(sqlite3_stmt *st, struct keys_cred *c)
 	copy_text(st, 0, c->id, sizeof(c->id));
 	copy_text(st, 1, c->owner, sizeof(c->owner));
 	copy_text(st, 2, c->algo, sizeof(c->algo));
-	c->status = sqlite3_column_int(st, 3);
-	c->pin_failures = sqlite3_column_int64(st, 4);
-	c->created_at = sqlite3_column_int64(st, 5);
+	c->status = ksdb_column_int(st, 3);
+	c->pin_failures = ksdb_column_int64(st, 4);
+	c->created_at = ksdb_column_int64(st, 5);
 	copy_text(st, 6, c->serial, sizeof(c->serial));
-	c->not_before = sqlite3_column_int64(st, 7);
-	c->not_after = sqlite3_column_int64(st, 8);
-	c->revoked_at = sqlite3_column_int64(st, 9);
-	c->reason = sqlite3_column_int(st, 10);
+	c->not_before = ksdb_column_int64(st, 7);
+	c->not_after = ksdb_column_int64(st, 8);
+	c->revoked_at = ksdb_column_int64(st, 9);
+	c->reason = ksdb_column_int(st, 10);
+	c->auth_mode = ksdb_column_int(st, 13);
 	if ((r = copy_blob(st, 11, &c->cert, &c->cert_len)) != 0 ||
 	    (r = copy_blob(st, 12, &c->pub, &c->pub_len)) != 0) {
 		keys_cred_clear(c);
@@ -406,7 +407,13 @@ row_to_cred(sqlite3_stmt *st, struct keys_cred *c)
 int
 keys_exec(struct keys *k, const char *sql)
 {
-	return sqlite3_exec(k->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : INK_ERR_STORE;
+	return ksdb_exec(k->db, sql) == KSDB_OK ? 0 : INK_ERR_STORE;
+}
+
+int
+keys_begin(struct keys *k)
+{
+	return ksdb_begin(k->db) == KSDB_OK ? 0 : INK_ERR_STORE;
 }
 
 /* The private parts of one row, for opening the key. */
@@ -435,138 +442,171 @@ cred_secret_clear(struct cred_secret *s)
 static int
 load_secret(struct keys *k, const char *owner, const char *id, struct cred_secret *s)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	const void *salt;
 	int r = INK_ERR_STORE, rc;
 
 	memset(s, 0, sizeof(*s));
 	/* Prepared once: every signHash reads a key (kept reset between uses) */
 	if (k->st_secret == NULL &&
-	    sqlite3_prepare_v3(k->db,
+	    ksdb_prepare(k->db,
 	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial, "
-	        "backend, kdf_m, kdf_t, kdf_p FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)",
-	        -1, SQLITE_PREPARE_PERSISTENT, &k->st_secret, NULL) != SQLITE_OK) {
-		sqlite3_finalize(k->st_secret);
+	        "backend, kdf_m, kdf_t, kdf_p FROM credentials WHERE id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR owner = ?2)",
+	        &k->st_secret) != KSDB_OK) {
+		ksdb_finalize(k->st_secret);
 		k->st_secret = NULL;
 		goto out;
 	}
 	st = k->st_secret;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	ksdb_bind_text(st, 1, id, -1);
 	if (owner != NULL)
-		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+		ksdb_bind_text(st, 2, owner, -1);
 	else
-		sqlite3_bind_null(st, 2);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
+		ksdb_bind_null(st, 2);
+	rc = ksdb_step(st);
+	if (rc == KSDB_DONE) {
 		/* Another owner's credential is answered exactly like a missing one. */
 		r = INK_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (rc != SQLITE_ROW)
+	if (rc != KSDB_ROW)
 		goto out;
 	copy_text(st, 0, s->id, sizeof(s->id));
 	copy_text(st, 1, s->owner, sizeof(s->owner));
 	copy_text(st, 2, s->algo, sizeof(s->algo));
-	s->status = sqlite3_column_int(st, 3);
-	s->not_after = sqlite3_column_int64(st, 4);
-	salt = sqlite3_column_blob(st, 5);
-	if (salt == NULL || sqlite3_column_bytes(st, 5) != CRED_SALT)
+	s->status = ksdb_column_int(st, 3);
+	s->not_after = ksdb_column_int64(st, 4);
+	salt = ksdb_column_blob(st, 5);
+	if (salt == NULL || ksdb_column_bytes(st, 5) != CRED_SALT)
 		goto out;
 	memcpy(s->salt, salt, CRED_SALT);
 	if ((r = copy_blob(st, 6, &s->blob, &s->blob_len)) != 0)
 		goto out;
 	copy_text(st, 7, s->subject_cn, sizeof(s->subject_cn));
 	copy_text(st, 8, s->subject_serial, sizeof(s->subject_serial));
-	s->p11 = sqlite3_column_text(st, 9) != NULL &&
-	    strcmp((const char *)sqlite3_column_text(st, 9), "pkcs11") == 0;
-	s->kdf.m_kib = (uint32_t)sqlite3_column_int64(st, 10);
-	s->kdf.t = (uint32_t)sqlite3_column_int64(st, 11);
-	s->kdf.p = (uint32_t)sqlite3_column_int64(st, 12);
+	s->p11 = ksdb_column_text(st, 9) != NULL &&
+	    strcmp(ksdb_column_text(st, 9), "pkcs11") == 0;
+	s->kdf.m_kib = (uint32_t)ksdb_column_int64(st, 10);
+	s->kdf.t = (uint32_t)ksdb_column_int64(st, 11);
+	s->kdf.p = (uint32_t)ksdb_column_int64(st, 12);
 	r = 0;
 out:
-	if (st != NULL) {
-		(void)sqlite3_reset(st);
-		(void)sqlite3_clear_bindings(st);
-	}
+	if (st != NULL)
+		(void)ksdb_reset(st);
 	if (r != 0)
 		cred_secret_clear(s);
 	return r;
+}
+
+/* Counts a wrong PIN, locking the credential at the limit, in one statement whose RETURNING
+ * says whether this PIN locked it: an alert, once, however many SAMs count at the same time
+ * (two statements would let a second counter pass the limit between them on PostgreSQL). */
+static void
+count_wrong_pin(struct keys *k, const char *id)
+{
+	struct ksdb_stmt *st = NULL;
+
+	if (ksdb_prepare(k->db, "UPDATE credentials SET pin_failures = pin_failures + 1, "
+	                 "status = CASE WHEN pin_failures + 1 >= ?1 AND status = ?2 THEN ?3 "
+	                 "ELSE status END WHERE id = ?4 RETURNING status, pin_failures",
+	                 &st) != KSDB_OK) {
+		log_error("cannot count a wrong PIN: %s", ksdb_errmsg(k->db));
+		return;
+	}
+	ksdb_bind_int64(st, 1, k->params.max_pin_failures);
+	ksdb_bind_int64(st, 2, KEYS_ACTIVE);
+	ksdb_bind_int64(st, 3, KEYS_LOCKED);
+	ksdb_bind_text(st, 4, id, -1);
+	if (ksdb_step(st) != KSDB_ROW) {
+		log_error("cannot count a wrong PIN: %s", ksdb_errmsg(k->db));
+	} else {
+		/* this PIN locked it (the count has just reached the limit) */
+		bool locked_now = ksdb_column_int64(st, 0) == KEYS_LOCKED &&
+		                  ksdb_column_int64(st, 1) == k->params.max_pin_failures;
+
+		if (ksdb_step(st) != KSDB_DONE)
+			log_error("cannot count a wrong PIN: %s", ksdb_errmsg(k->db));
+		else if (locked_now)
+			ink_alert(INK_ALERT_KEY_LOCKED, "credential %s locked after %lld wrong PINs", id,
+			          (long long)k->params.max_pin_failures);
+	}
+	ksdb_finalize(st);
 }
 
 /* Runs an UPDATE with text/int parameters ("t" text, "i" int64, "b" blob+len, "n" null). */
 static int
 exec_update(struct keys *k, const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	va_list ap;
 	int r = INK_ERR_STORE, i;
 
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_bug("keystore statement: %s", sqlite3_errmsg(k->db));
+	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK) {
+		log_bug("keystore statement: %s", ksdb_errmsg(k->db));
 		return INK_ERR_STORE;
 	}
 	va_start(ap, types);
 	for (i = 0; types[i] != '\0'; i++) {
 		switch (types[i]) {
 		case 't':
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+			ksdb_bind_text(st, i + 1, va_arg(ap, const char *), -1);
 			break;
 		case 'i':
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+			ksdb_bind_int64(st, i + 1, va_arg(ap, int64_t));
 			break;
 		case 'b': {
 			const void *p = va_arg(ap, const void *);
 			size_t n = va_arg(ap, size_t);
 
-			sqlite3_bind_blob(st, i + 1, p, (int)n, SQLITE_TRANSIENT);
+			ksdb_bind_blob(st, i + 1, p, n);
 			break;
 		}
 		default:
-			sqlite3_bind_null(st, i + 1);
+			ksdb_bind_null(st, i + 1);
 			break;
 		}
 	}
 	va_end(ap);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		r = sqlite3_changes(k->db) > 0 ? 0 : INK_ERR_NOT_FOUND;
+	if (ksdb_step(st) == KSDB_DONE)
+		r = ksdb_changes(k->db) > 0 ? 0 : INK_ERR_NOT_FOUND;
 	else
-		log_error("keystore update: %s", sqlite3_errmsg(k->db));
-	sqlite3_finalize(st);
+		log_error("keystore update: %s", ksdb_errmsg(k->db));
+	ksdb_finalize(st);
 	return r;
 }
 
 int
 keys_cred_get(struct keys *k, const char *owner, const char *id, struct keys_cred *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	char sql[512];
 	int r = INK_ERR_STORE, rc;
 
 	memset(out, 0, sizeof(*out));
 	if (expire_sweep(k) != 0)
 		return INK_ERR_STORE;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE id = ?1 AND (?2 IS NULL OR owner = ?2)",
+	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR owner = ?2)",
 	         cred_cols);
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return INK_ERR_STORE;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	ksdb_bind_text(st, 1, id, -1);
 	if (owner != NULL)
-		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+		ksdb_bind_text(st, 2, owner, -1);
 	else
-		sqlite3_bind_null(st, 2);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+		ksdb_bind_null(st, 2);
+	rc = ksdb_step(st);
+	if (rc == KSDB_ROW)
 		r = row_to_cred(st, out);
-	else if (rc == SQLITE_DONE)
+	else if (rc == KSDB_DONE)
 		r = INK_ERR_NOT_FOUND;
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
 int
 keys_cred_list(struct keys *k, const char *owner, struct keys_cred **out, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	struct keys_cred *v = NULL, *nv;
 	size_t cnt = 0;
 	char sql[512];
@@ -576,15 +616,15 @@ keys_cred_list(struct keys *k, const char *owner, struct keys_cred **out, size_t
 	*n = 0;
 	if (expire_sweep(k) != 0)
 		return INK_ERR_STORE;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE (?1 IS NULL OR owner = ?1) "
+	snprintf(sql, sizeof(sql), "SELECT %s FROM credentials WHERE (CAST(?1 AS TEXT) IS NULL OR owner = ?1) "
 	         "ORDER BY created_at, id", cred_cols);
-	if (sqlite3_prepare_v2(k->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return INK_ERR_STORE;
 	if (owner != NULL)
-		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		ksdb_bind_text(st, 1, owner, -1);
 	else
-		sqlite3_bind_null(st, 1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ksdb_bind_null(st, 1);
+	while ((rc = ksdb_step(st)) == KSDB_ROW) {
 		if ((nv = realloc(v, (cnt + 1) * sizeof(*v))) == NULL) {
 			r = INK_ERR_ALLOC;
 			goto out;
@@ -594,7 +634,7 @@ keys_cred_list(struct keys *k, const char *owner, struct keys_cred **out, size_t
 			goto out;
 		cnt++;
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != KSDB_DONE)
 		goto out;
 	*out = v;
 	*n = cnt;
@@ -603,7 +643,7 @@ keys_cred_list(struct keys *k, const char *owner, struct keys_cred **out, size_t
 	r = 0;
 out:
 	keys_creds_free(v, cnt);
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -616,43 +656,41 @@ insert_cred(struct keys *k, const char *id, const char *owner, const char *algo,
             size_t publen, const uint8_t *cert, size_t certlen, const char *serial, int64_t nb,
             int64_t na, const struct keys_subject *subj, int64_t now, const char *backend)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
-	if (sqlite3_prepare_v2(k->db,
-	        "INSERT INTO credentials (id, owner, backend, algo, salt, blob, pubkey, cert, serial, "
+	if (ksdb_prepare(k->db, "INSERT INTO credentials (id, owner, backend, algo, salt, blob, pubkey, cert, serial, "
 	        "not_before, not_after, status, pin_failures, created_at, subject_cn, subject_serial, "
 	        "kdf_m, kdf_t, kdf_p) "
-	        "VALUES (?1, ?2, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14, ?16, ?17, ?18)",
-	        -1, &st, NULL) != SQLITE_OK)
+	        "VALUES (?1, ?2, ?15, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14, ?16, ?17, ?18)", &st) != KSDB_OK)
 		goto out;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, algo, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, salt, CRED_SALT, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, blob, (int)bloblen, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, pub, (int)publen, SQLITE_STATIC);
+	ksdb_bind_text(st, 1, id, -1);
+	ksdb_bind_text(st, 2, owner, -1);
+	ksdb_bind_text(st, 3, algo, -1);
+	ksdb_bind_blob(st, 4, salt, CRED_SALT);
+	ksdb_bind_blob(st, 5, blob, bloblen);
+	ksdb_bind_blob(st, 6, pub, publen);
 	if (cert != NULL) {
-		sqlite3_bind_blob(st, 7, cert, (int)certlen, SQLITE_STATIC);
-		sqlite3_bind_text(st, 8, serial, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 9, nb);
-		sqlite3_bind_int64(st, 10, na);
+		ksdb_bind_blob(st, 7, cert, certlen);
+		ksdb_bind_text(st, 8, serial, -1);
+		ksdb_bind_int64(st, 9, nb);
+		ksdb_bind_int64(st, 10, na);
 	}
-	sqlite3_bind_int(st, 11, cert != NULL ? KEYS_ACTIVE : KEYS_PENDING);
-	sqlite3_bind_int64(st, 12, now);
-	sqlite3_bind_text(st, 13, subj->common_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 14, subj->serial_number, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 15, backend, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 16, k->params.argon2_m_kib);
-	sqlite3_bind_int64(st, 17, k->params.argon2_t);
-	sqlite3_bind_int64(st, 18, k->params.argon2_p);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		log_error("keystore insert: %s", sqlite3_errmsg(k->db));
+	ksdb_bind_int64(st, 11, cert != NULL ? KEYS_ACTIVE : KEYS_PENDING);
+	ksdb_bind_int64(st, 12, now);
+	ksdb_bind_text(st, 13, subj->common_name, -1);
+	ksdb_bind_text(st, 14, subj->serial_number, -1);
+	ksdb_bind_text(st, 15, backend, -1);
+	ksdb_bind_int64(st, 16, k->params.argon2_m_kib);
+	ksdb_bind_int64(st, 17, k->params.argon2_t);
+	ksdb_bind_int64(st, 18, k->params.argon2_p);
+	if (ksdb_step(st) != KSDB_DONE) {
+		log_error("keystore insert: %s", ksdb_errmsg(k->db));
 		goto out;
 	}
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -779,23 +817,23 @@ out:
 static int
 expire_sweep(struct keys *k)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
-	if (sqlite3_prepare_v2(k->db,
-	        "UPDATE credentials SET blob = NULL, status = ?1 WHERE not_after IS NOT NULL AND "
-	        "not_after < ?2 AND status IN (?3, ?4)", -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "UPDATE credentials SET blob = NULL, status = ?1 WHERE not_after IS NOT NULL AND "
+	        "not_after < ?2 AND status IN (?3, ?4)", &st) != KSDB_OK)
 		return INK_ERR_STORE;
-	sqlite3_bind_int(st, 1, KEYS_DESTROYED);
-	sqlite3_bind_int64(st, 2, ink_now());
-	sqlite3_bind_int(st, 3, KEYS_ACTIVE);
-	sqlite3_bind_int(st, 4, KEYS_LOCKED);
-	if (sqlite3_step(st) == SQLITE_DONE) {
-		if (sqlite3_changes(k->db) > 0)
-			log_info("destroyed %d key(s) whose certificate expired", sqlite3_changes(k->db));
+	ksdb_bind_int64(st, 1, KEYS_DESTROYED);
+	ksdb_bind_int64(st, 2, ink_now());
+	ksdb_bind_int64(st, 3, KEYS_ACTIVE);
+	ksdb_bind_int64(st, 4, KEYS_LOCKED);
+	if (ksdb_step(st) == KSDB_DONE) {
+		if (ksdb_changes(k->db) > 0)
+			log_info("destroyed %lld key(s) whose certificate expired",
+			         (long long)ksdb_changes(k->db));
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -853,17 +891,7 @@ open_with_pin(struct keys *k, struct cred_secret *s, const char *pin, uint8_t ke
 	}
 	if (r == INK_ERR_AUTH) {
 		OPENSSL_cleanse(kek, 32);
-		if (exec_update(k, "UPDATE credentials SET pin_failures = pin_failures + 1, "
-		                "status = CASE WHEN pin_failures + 1 >= ?1 AND status = ?2 THEN ?3 "
-		                "ELSE status END WHERE id = ?4", "iiit", k->params.max_pin_failures,
-		                (int64_t)KEYS_ACTIVE, (int64_t)KEYS_LOCKED, s->id) != 0)
-			log_error("cannot count a wrong PIN");
-		/* this PIN locked it (the count has just reached the limit): an alert, once */
-		else if (exec_update(k, "UPDATE credentials SET status = status WHERE id = ?1 AND "
-		                     "status = ?2 AND pin_failures = ?3", "tii", s->id,
-		                     (int64_t)KEYS_LOCKED, k->params.max_pin_failures) == 0)
-			ink_alert(INK_ALERT_KEY_LOCKED, "credential %s locked after %lld wrong PINs", s->id,
-			          (long long)k->params.max_pin_failures);
+		count_wrong_pin(k, s->id);
 		return INK_ERR_AUTH;
 	}
 	if (r != 0)
@@ -1201,6 +1229,15 @@ keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32], con
 /* ---- lifecycle ---- */
 
 int
+keys_cred_set_auth_mode(struct keys *k, const char *owner, const char *id, int mode)
+{
+	if (owner == NULL || id == NULL || (mode != KEYS_AUTH_SERVICE && mode != KEYS_AUTH_OAUTH_ONLY))
+		return INK_ERR_INVALID;
+	return exec_update(k, "UPDATE credentials SET auth_mode = ?1 WHERE id = ?2 AND owner = ?3",
+	                   "itt", (int64_t)mode, id, owner);
+}
+
+int
 keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const char *old_pin,
                      const char *new_pin)
 {
@@ -1283,7 +1320,7 @@ out:
 	return r;
 }
 
-/* BEGIN IMMEDIATE .. COMMIT around fn; rolls back on failure. */
+/* keys_begin .. COMMIT around fn; rolls back on failure. */
 static int
 in_transaction(struct keys *k, int r_of_body)
 {
@@ -1305,7 +1342,7 @@ keys_cred_revoke(struct keys *k, const char *owner, const char *id, int reason)
 	if ((r = keys_cred_get(k, owner, id, &c)) != 0)
 		return r;
 	keys_cred_clear(&c);
-	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
+	if ((r = keys_begin(k)) != 0)
 		return r;
 	return in_transaction(k, revoke_locked(k, id, reason));
 }
@@ -1339,11 +1376,11 @@ keys_cred_renew(struct keys *k, const char *owner, const char *id, const char *p
 		goto out;
 	if ((r = keys_cred_create(k, owner, subj, s.algo, pin, false, out, NULL, NULL)) != 0)
 		goto out;
-	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0 ||
+	if ((r = keys_begin(k)) != 0 ||
 	    (r = in_transaction(k, revoke_locked(k, id, 4 /* superseded */))) != 0) {
 		/* Never two live keys: the new one goes if the old one cannot. */
 		log_error("renewal: the old credential could not be revoked; the new one is destroyed");
-		if (keys_exec(k, "BEGIN IMMEDIATE") != 0 ||
+		if (keys_begin(k) != 0 ||
 		    in_transaction(k, revoke_locked(k, out->id, 4)) != 0)
 			log_bug("renewal: could not destroy the new credential %s either", out->id);
 		goto out;
@@ -1369,7 +1406,7 @@ keys_cred_destroy_owner(struct keys *k, const char *owner, size_t *count)
 		return INK_ERR_INVALID;
 	if ((r = keys_cred_list(k, owner, &v, &n)) != 0)
 		return r;
-	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
+	if ((r = keys_begin(k)) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		if (v[i].status == KEYS_REVOKED || v[i].status == KEYS_DESTROYED)

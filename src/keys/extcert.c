@@ -187,24 +187,24 @@ static int
 registered_subject(struct keys *k, const char *id, char cn[static EXTCERT_NAME_MAX],
                    char sn[static EXTCERT_NAME_MAX])
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	const char *a, *b;
 	int rc, r = INK_ERR_STORE;
 
 	cn[0] = sn[0] = '\0';
-	if (sqlite3_prepare_v2(k->db, "SELECT subject_cn, subject_serial FROM credentials "
-	                       "WHERE id = ?1 AND status = ?2", -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "SELECT subject_cn, subject_serial FROM credentials "
+	                       "WHERE id = ?1 AND status = ?2", &st) != KSDB_OK)
 		return r;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, KEYS_PENDING);
-	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
+	ksdb_bind_text(st, 1, id, -1);
+	ksdb_bind_int64(st, 2, KEYS_PENDING);
+	if ((rc = ksdb_step(st)) == KSDB_DONE) {
 		r = INK_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (rc != SQLITE_ROW)
+	if (rc != KSDB_ROW)
 		goto out;
-	a = (const char *)sqlite3_column_text(st, 0);
-	b = (const char *)sqlite3_column_text(st, 1);
+	a = ksdb_column_text(st, 0);
+	b = ksdb_column_text(st, 1);
 	if (a == NULL || b == NULL || *a == '\0' || *b == '\0' ||
 	    snprintf(cn, EXTCERT_NAME_MAX, "%s", a) >= EXTCERT_NAME_MAX ||
 	    snprintf(sn, EXTCERT_NAME_MAX, "%s", b) >= EXTCERT_NAME_MAX) {
@@ -213,7 +213,7 @@ registered_subject(struct keys *k, const char *id, char cn[static EXTCERT_NAME_M
 	}
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 

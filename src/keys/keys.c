@@ -13,13 +13,12 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <openssl/x509.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYS_SCHEMA_VERSION 3
+#define KEYS_SCHEMA_VERSION 4
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
 #define SEAL_TAG_LEN 16
@@ -32,6 +31,8 @@
 extern const char schema_keystore_0001[];
 extern const char schema_keystore_0002[];
 extern const char schema_keystore_0003[];
+extern const char schema_keystore_0004[];
+extern const char schema_keystore_pg_0001[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
  * opens a file that was never readable by others; its journals inherit that mode. */
@@ -54,26 +55,141 @@ create_private_file(const char *path)
 static int
 db_create(const char *path)
 {
-	sqlite3 *db = NULL;
-	char *err = NULL;
-	int r = INK_ERR_STORE;
+	struct ksdb *db = NULL;
+	int r;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		log_error("keystore %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "no memory");
+	if ((r = ksdb_open_sqlite(path, &db)) != 0)
+		return r;
+	if (ksdb_exec(db, schema_keystore_0001) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0002) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0003) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0004) != KSDB_OK) {
+		log_error("keystore schema: %s", ksdb_errmsg(db));
+		r = INK_ERR_STORE;
+	}
+	ksdb_close(db);
+	return r;
+}
+
+static int check_private(const char *path, const struct stat *st);
+static int db_open(const char *path, struct ksdb **out);
+
+/* The key store's PostgreSQL URI, from DIR/keystore.url (one line; a regular file of ours that
+ * nobody else can read: with the passfile it names, the SAM's alone); INK_ERR_NOT_FOUND when
+ * there is none: the key store is the SQLite file DIR/keystore.db. */
+static int
+read_url(const char *dir, char *url, size_t sz)
+{
+	char path[1024];
+	struct stat st;
+	ssize_t n;
+	int fd, r;
+
+	url[0] = '\0';
+	if ((r = ink_path(path, sizeof(path), dir, KEYS_URL_FILE)) != 0)
+		return r;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			return INK_ERR_NOT_FOUND;
+		log_error("%s: %s", path, strerror(errno));
+		return errno == ELOOP ? INK_ERR_CONFIG : INK_ERR_IO;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = INK_ERR_IO;
 		goto out;
 	}
-	if (sqlite3_exec(db, schema_keystore_0001, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_keystore_0002, NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(db, schema_keystore_0003, NULL, NULL, &err) != SQLITE_OK) {
-		log_error("keystore schema: %s", err != NULL ? err : "?");
+	if ((r = check_private(path, &st)) != 0)
+		goto out;
+	r = INK_ERR_CONFIG;
+	if ((n = read(fd, url, sz)) <= 0 || (size_t)n >= sz) {
+		log_error("%s: empty or longer than %zu bytes", path, sz - 1);
+		goto out;
+	}
+	url[n] = '\0';
+	url[strcspn(url, "\r\n")] = '\0';
+	if (strncmp(url, "postgresql://", 13) != 0 && strncmp(url, "postgres://", 11) != 0) {
+		log_error("%s: not a postgresql:// URI", path);
 		goto out;
 	}
 	r = 0;
 out:
-	sqlite3_free(err);
-	if (db != NULL && sqlite3_close(db) != SQLITE_OK && r == 0)
-		r = INK_ERR_STORE;
+	close(fd);
+	if (r != 0)
+		OPENSSL_cleanse(url, sz);
 	return r;
+}
+
+/* Makes (create) or checks the key store's tables in PostgreSQL, inside a transaction holding
+ * the key store's lock (ksdb_begin), so that nodes starting together do it once. create leaves
+ * the transaction open for the caller to commit; otherwise it is committed here. */
+static int
+pg_schema(struct ksdb *db, bool create)
+{
+	struct ksdb_stmt *st = NULL;
+	bool exists;
+	int r = INK_ERR_STORE;
+
+	if (ksdb_begin(db) != KSDB_OK ||
+	    ksdb_prepare(db, "SELECT to_regclass('keystore_meta') IS NOT NULL", &st) != KSDB_OK ||
+	    ksdb_step(st) != KSDB_ROW)
+		goto out;
+	exists = ksdb_column_int64(st, 0) != 0;
+	ksdb_finalize(st);
+	st = NULL;
+	if (create && exists) {
+		log_error("keystore: the PostgreSQL key store already holds one; init replaces nothing");
+		r = INK_ERR_EXISTS;
+		goto out;
+	}
+	if (!create && !exists) {
+		log_error("keystore: no key store in PostgreSQL (inkan-sam --init makes it)");
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (create && ksdb_exec(db, schema_keystore_pg_0001) != KSDB_OK)
+		goto out;
+	if (ksdb_prepare(db, "SELECT version FROM keystore_meta", &st) != KSDB_OK ||
+	    ksdb_step(st) != KSDB_ROW)
+		goto out;
+	if (ksdb_column_int64(st, 0) != KEYS_SCHEMA_VERSION) {
+		log_error("keystore: PostgreSQL schema version %lld, expected %d",
+		          (long long)ksdb_column_int64(st, 0), KEYS_SCHEMA_VERSION);
+		goto out;
+	}
+	ksdb_finalize(st);
+	st = NULL;
+	if (!create && ksdb_exec(db, "COMMIT") != KSDB_OK)
+		goto out;
+	r = 0;
+out:
+	if (r != 0 && (r != INK_ERR_EXISTS && r != INK_ERR_NOT_FOUND))
+		log_error("keystore: %s", ksdb_errmsg(db));
+	ksdb_finalize(st);
+	if (r != 0 && ksdb_in_transaction(db))
+		(void)ksdb_exec(db, "ROLLBACK");
+	return r;
+}
+
+int
+keys_db_connect(const char *dir, struct ksdb **out)
+{
+	char url[KEYS_URL_MAX], dpath[1024];
+	int r;
+
+	*out = NULL;
+	if ((r = read_url(dir, url, sizeof(url))) == 0) {
+		if ((r = ksdb_open_postgres(url, out)) == 0 && (r = pg_schema(*out, false)) != 0) {
+			ksdb_close(*out);
+			*out = NULL;
+		}
+		OPENSSL_cleanse(url, sizeof(url));
+		return r;
+	}
+	if (r != INK_ERR_NOT_FOUND)
+		return r;
+	if ((r = ink_path(dpath, sizeof(dpath), dir, KEYS_DB_FILE)) != 0)
+		return r;
+	return db_open(dpath, out);
 }
 
 /* Refuses a path that exists (or cannot be checked): init never replaces anything. */
@@ -90,8 +206,9 @@ must_not_exist(const char *path)
 int
 keys_init_dir(const char *dir)
 {
-	char mpath[1024], dpath[1024];
+	char mpath[1024], dpath[1024], url[KEYS_URL_MAX];
 	uint8_t *master = NULL;
+	struct ksdb *pg = NULL;
 	bool made_db = false, made_master = false;
 	int r = INK_ERR_INTERNAL;
 
@@ -105,11 +222,20 @@ keys_init_dir(const char *dir)
 		return r;
 	if ((r = ink_mkdir(dir, 0700)) != 0)
 		return r;
-	if ((r = create_private_file(dpath)) != 0)
+	if ((r = read_url(dir, url, sizeof(url))) == 0) {
+		/* PostgreSQL: the tables are made in a transaction committed after the master key
+		 * is written, so that a failed init leaves neither behind. */
+		if ((r = ksdb_open_postgres(url, &pg)) != 0 || (r = pg_schema(pg, true)) != 0)
+			goto out;
+	} else if (r != INK_ERR_NOT_FOUND) {
 		goto out;
-	made_db = true;
-	if ((r = db_create(dpath)) != 0)
-		goto out;
+	} else {
+		if ((r = create_private_file(dpath)) != 0)
+			goto out;
+		made_db = true;
+		if ((r = db_create(dpath)) != 0)
+			goto out;
+	}
 	if ((master = secmem_alloc(KEYS_MASTER_LEN)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
@@ -123,9 +249,18 @@ keys_init_dir(const char *dir)
 	if ((r = ink_write_file(mpath, master, KEYS_MASTER_LEN, 0600)) != 0)
 		goto out;
 	made_master = true;
+	if (pg != NULL && ksdb_exec(pg, "COMMIT") != KSDB_OK) {
+		log_error("keystore: %s", ksdb_errmsg(pg));
+		r = INK_ERR_STORE;
+		goto out;
+	}
 	r = 0;
 out:
 	secmem_free(master);
+	if (pg != NULL && ksdb_in_transaction(pg))
+		(void)ksdb_exec(pg, "ROLLBACK");
+	ksdb_close(pg);
+	OPENSSL_cleanse(url, sizeof(url));
 	if (r != 0) {
 		/* Leave nothing half-made behind: a retry would otherwise meet INK_ERR_EXISTS. */
 		if (made_master)
@@ -201,10 +336,10 @@ out:
 }
 
 static int
-db_open(const char *path, sqlite3 **out)
+db_open(const char *path, struct ksdb **out)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
+	struct ksdb *db = NULL;
+	struct ksdb_stmt *stmt = NULL;
 	struct stat st;
 	int r = INK_ERR_STORE;
 
@@ -215,73 +350,61 @@ db_open(const char *path, sqlite3 **out)
 	}
 	if ((r = check_private(path, &st)) != 0)
 		return r;
+	if ((r = ksdb_open_sqlite(path, &db)) != 0)
+		goto out;
 	r = INK_ERR_STORE;
-	/* No SQLITE_OPEN_CREATE: a missing key store is an error, never silently a new one. */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
-	    SQLITE_OK) {
-		log_error("keystore %s: %s", path, db != NULL ? sqlite3_errmsg(db) : "no memory");
-		goto out;
-	}
-	(void)sqlite3_busy_timeout(db, 5000);
-	/* Destroyed keys are overwritten in the file, not just unlinked from the b-tree. */
-	if (sqlite3_exec(db, "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		goto out;
-	if (sqlite3_prepare_v2(db, "SELECT version FROM keystore_meta", -1, &stmt, NULL) !=
-	        SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_ROW) {
-		log_error("keystore %s: %s", path, sqlite3_errmsg(db));
+	if (ksdb_prepare(db, "SELECT version FROM keystore_meta", &stmt) != KSDB_OK ||
+	    ksdb_step(stmt) != KSDB_ROW) {
+		log_error("keystore %s: %s", path, ksdb_errmsg(db));
 		goto out;
 	}
 	/* Upgrades, each a new file applied once (an earlier version's file is never edited):
-	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions. */
-	while (sqlite3_column_int64(stmt, 0) >= 1 &&
-	       sqlite3_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
-		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003 };
-		int64_t from = sqlite3_column_int64(stmt, 0);
-		char *err = NULL;
+	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions,
+	 * 3 -> 4 each credential's auth_mode. */
+	while (ksdb_column_int64(stmt, 0) >= 1 &&
+	       ksdb_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
+		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003,
+		                                        schema_keystore_0004 };
+		int64_t from = ksdb_column_int64(stmt, 0);
 
-		sqlite3_finalize(stmt);
+		ksdb_finalize(stmt);
 		stmt = NULL;
-		if (sqlite3_exec(db, upgrades[from - 1], NULL, NULL, &err) != SQLITE_OK) {
+		if (ksdb_exec(db, upgrades[from - 1]) != KSDB_OK) {
 			log_error("keystore %s: upgrading to version %lld: %s", path,
-			          (long long)from + 1, err != NULL ? err : "?");
-			sqlite3_free(err);
-			(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			          (long long)from + 1, ksdb_errmsg(db));
+			(void)ksdb_exec(db, "ROLLBACK");
 			goto out;
 		}
 		log_info("keystore upgraded to version %lld", (long long)from + 1);
-		if (sqlite3_prepare_v2(db, "SELECT version FROM keystore_meta", -1, &stmt, NULL) !=
-		        SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW)
+		if (ksdb_prepare(db, "SELECT version FROM keystore_meta", &stmt) != KSDB_OK ||
+		    ksdb_step(stmt) != KSDB_ROW)
 			goto out;
 	}
-	if (sqlite3_column_int64(stmt, 0) != KEYS_SCHEMA_VERSION) {
+	if (ksdb_column_int64(stmt, 0) != KEYS_SCHEMA_VERSION) {
 		log_error("keystore %s: schema version %lld, expected %d", path,
-		          (long long)sqlite3_column_int64(stmt, 0), KEYS_SCHEMA_VERSION);
+		          (long long)ksdb_column_int64(stmt, 0), KEYS_SCHEMA_VERSION);
 		goto out;
 	}
 	*out = db;
 	db = NULL;
 	r = 0;
 out:
-	sqlite3_finalize(stmt);
-	if (db != NULL)
-		sqlite3_close(db);
+	ksdb_finalize(stmt);
+	ksdb_close(db);
 	return r;
 }
 
 int
 keys_open(const char *dir, struct keys **out)
 {
-	char mpath[1024], dpath[1024];
+	char mpath[1024];
 	struct keys *k = NULL;
 	int r = INK_ERR_INTERNAL;
 
 	*out = NULL;
 	if (dir == NULL)
 		return INK_ERR_INVALID;
-	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0 ||
-	    (r = ink_path(dpath, sizeof(dpath), dir, KEYS_DB_FILE)) != 0)
+	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0)
 		return r;
 	/* The whole struct lives in secmem: it holds the only pointer to the master key. */
 	if ((k = secmem_alloc(sizeof(*k))) == NULL ||
@@ -295,7 +418,7 @@ keys_open(const char *dir, struct keys **out)
 		r = INK_ERR_TOO_LARGE;
 		goto out;
 	}
-	if ((r = db_open(dpath, &k->db)) != 0)
+	if ((r = keys_db_connect(dir, &k->db)) != 0)
 		goto out;
 	*out = k;
 	k = NULL;
@@ -315,10 +438,9 @@ keys_close(struct keys *k)
 		OSSL_DECODER_CTX_free(k->dec[i].ctx);
 		EVP_PKEY_free(k->dec[i].out);
 	}
-	sqlite3_finalize(k->st_secret);
+	ksdb_finalize(k->st_secret);
 	X509_STORE_free(k->ext_ca);
-	if (k->db != NULL)
-		sqlite3_close(k->db);
+	ksdb_close(k->db);
 	free(k->arl);
 	keys_ocsp_forget(k);
 	free(k->ocsp);
@@ -401,7 +523,7 @@ bool
 keys_slow_begin(const struct keys *k)
 {
 	/* Inside a transaction another request's statements would join it: keep the lock. */
-	if (k->params.slow_begin == NULL || k->db == NULL || sqlite3_get_autocommit(k->db) == 0)
+	if (k->params.slow_begin == NULL || k->db == NULL || ksdb_in_transaction(k->db))
 		return false;
 	k->params.slow_begin(k->params.slow_arg);
 	return true;

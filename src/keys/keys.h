@@ -164,6 +164,7 @@ struct keys_cred {
 	size_t cert_len;
 	uint8_t *pub;
 	size_t pub_len;
+	int auth_mode;              /* KEYS_AUTH_*: how the owner lets it be activated */
 };
 void keys_cred_clear(struct keys_cred *c);
 /* Frees a list from keys_cred_list. */
@@ -221,6 +222,13 @@ int keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
                      const size_t *digest_lens, size_t n, size_t threads, uint8_t **sigs,
                      size_t *sig_lens) INK_WUR;
 void keys_signer_free(struct keys_signer *sg);
+/* How a credential may be activated (auth_mode): as the service's allow_explicit_authorize
+ * says, or only through the OAuth consent page, never by credentials/authorize. */
+#define KEYS_AUTH_SERVICE 0
+#define KEYS_AUTH_OAUTH_ONLY 1
+/* Sets owner's credential's auth_mode (the caller checked the owner's PIN and OTP);
+ * INK_ERR_NOT_FOUND when it is not owner's. */
+int keys_cred_set_auth_mode(struct keys *k, const char *owner, const char *id, int mode) INK_WUR;
 /* Re-seals the key under new_pin (old_pin required; a wrong one counts). */
 int keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const char *old_pin,
                          const char *new_pin) INK_WUR;

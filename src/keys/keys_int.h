@@ -4,14 +4,17 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <sqlite3.h>
 
 #include "keys/keys.h"
+#include "keys/ksdb.h"
 #include "policy/policy.h"
 
 /* The key store directory's files. */
 #define KEYS_MASTER_FILE "master.key"
 #define KEYS_DB_FILE "keystore.db"
+/* When present: the PostgreSQL URI of the key store instead of KEYS_DB_FILE (docs/scaling.md). */
+#define KEYS_URL_FILE "keystore.url"
+#define KEYS_URL_MAX 1024
 
 struct keys_p11;
 struct ca_signer;
@@ -32,7 +35,7 @@ enum { KEYS_DEC_ANY = -1, KEYS_DEC_EC, KEYS_DEC_RSA, KEYS_DEC_ED25519, KEYS_DEC_
 
 struct keys {
 	uint8_t *master;           /* KEYS_MASTER_LEN bytes of secmem */
-	sqlite3 *db;
+	struct ksdb *db;           /* the key store (ksdb.h) */
 	char dir[512];             /* the key store directory (relative pkcs11_pin_file) */
 	struct keys_p11 *p11;      /* token session when key_backend = pkcs11, else NULL */
 	struct keys_params params;
@@ -46,7 +49,7 @@ struct keys {
 	char policy_oid[128];
 	char organization[128];
 	struct keys_decoder dec[KEYS_DEC_N];
-	sqlite3_stmt *st_secret;   /* load_secret's statement, prepared once (cred.c) */
+	struct ksdb_stmt *st_secret;   /* load_secret's statement, prepared once (cred.c) */
 	X509_STORE *ext_ca;        /* external_ca_file's CAs (extcert.c); NULL: none configured */
 };
 
@@ -65,8 +68,14 @@ void keys_slow_end(const struct keys *k, bool let_go);
 int keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, size_t len,
              uint8_t out[static 32]) INK_WUR;
 
+/* Connects to the key store of dir: PostgreSQL when dir/keystore.url names one (its tables
+ * must exist: keys_init_dir makes them), else the SQLite file dir/keystore.db. */
+int keys_db_connect(const char *dir, struct ksdb **out) INK_WUR;
+
 /* Runs one statement with no result rows inside the key store; INK_ERR_STORE on failure. */
 int keys_exec(struct keys *k, const char *sql);
+/* Opens a write transaction as the key store's one writer (ksdb_begin); INK_ERR_STORE if not. */
+int keys_begin(struct keys *k);
 
 /* Loads one of the built-in CA's certificates by name ('root', 'issuing', 'tsa', 'ocsp') and,
  * when key != NULL, its private key (ca_store.c). INK_ERR_NOT_FOUND when there is none. */

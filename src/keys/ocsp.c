@@ -102,7 +102,7 @@ serial_status(struct keys *k, X509 *issuing, const char *serial, struct ocsp_sta
 		 "AND cert IS NOT NULL"),
 		"SELECT cert FROM ca WHERE name IN ('tsa', 'ocsp')",
 	};
-	sqlite3_stmt *st_ = NULL;
+	struct ksdb_stmt *st_ = NULL;
 	X509 *c = NULL;
 	char hex[41];
 	size_t i;
@@ -110,44 +110,44 @@ serial_status(struct keys *k, X509 *issuing, const char *serial, struct ocsp_sta
 
 	st->status = V_OCSP_CERTSTATUS_UNKNOWN;
 	for (i = 0; i < INK_ARRAY_LEN(sql); i++) {
-		if (sqlite3_prepare_v2(k->db, sql[i], -1, &st_, NULL) != SQLITE_OK)
+		if (ksdb_prepare(k->db, sql[i], &st_) != KSDB_OK)
 			goto out;
 		if (i < 2)
-			sqlite3_bind_text(st_, 1, serial, -1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st_)) == SQLITE_ROW) {
+			ksdb_bind_text(st_, 1, serial, -1);
+		while ((rc = ksdb_step(st_)) == KSDB_ROW) {
 			if (i == 0) {
 				st->status = V_OCSP_CERTSTATUS_REVOKED;
-				st->revoked_at = sqlite3_column_int64(st_, 0);
-				st->reason = sqlite3_column_int(st_, 1);
+				st->revoked_at = ksdb_column_int64(st_, 0);
+				st->reason = ksdb_column_int(st_, 1);
 				r = 0;
 				goto out;
 			}
 			X509_free(c);
 			c = NULL;
 			/* an external CA's certificate carries a serial too: only ours are answered */
-			if (ca_cert_from_der(sqlite3_column_blob(st_, 0),
-			                     (size_t)sqlite3_column_bytes(st_, 0), &c) != 0 ||
+			if (ca_cert_from_der(ksdb_column_blob(st_, 0),
+			                     ksdb_column_bytes(st_, 0), &c) != 0 ||
 			    X509_check_issued(issuing, c) != X509_V_OK ||
 			    ca_serial_hex(X509_get0_serialNumber(c), hex) != 0 || strcmp(hex, serial) != 0)
 				continue;
 			st->status = V_OCSP_CERTSTATUS_GOOD;
-			if (i == 1 && sqlite3_column_int(st_, 1) == KEYS_REVOKED) {
+			if (i == 1 && ksdb_column_int(st_, 1) == KEYS_REVOKED) {
 				/* revoked with its credential, whatever became of the list's row */
 				st->status = V_OCSP_CERTSTATUS_REVOKED;
-				st->revoked_at = sqlite3_column_int64(st_, 2);
-				st->reason = sqlite3_column_int(st_, 3);
+				st->revoked_at = ksdb_column_int64(st_, 2);
+				st->reason = ksdb_column_int(st_, 3);
 			}
 			r = 0;
 			goto out;
 		}
-		if (rc != SQLITE_DONE)
+		if (rc != KSDB_DONE)
 			goto out;
-		sqlite3_finalize(st_);
+		ksdb_finalize(st_);
 		st_ = NULL;
 	}
 	r = 0;
 out:
-	sqlite3_finalize(st_);
+	ksdb_finalize(st_);
 	X509_free(c);
 	return r;
 }

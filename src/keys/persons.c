@@ -23,27 +23,27 @@ static const char person_cols[] =
     "created_by, coalesce(activated_from, '')";
 
 static void
-text_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
+text_col(struct ksdb_stmt *st, int col, char *out, size_t outsz)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const char *t = ksdb_column_text(st, col);
 
-	snprintf(out, outsz, "%s", t != NULL ? (const char *)t : "");
+	snprintf(out, outsz, "%s", t != NULL ? t : "");
 }
 
 /* Prepares sql, binds the text arguments in order (NULL binds NULL). */
 static int
-prepare(struct keys *k, const char *sql, sqlite3_stmt **st, const char *const *args, size_t n)
+prepare(struct keys *k, const char *sql, struct ksdb_stmt **st, const char *const *args, size_t n)
 {
 	size_t i;
 
 	*st = NULL;
-	if (sqlite3_prepare_v2(k->db, sql, -1, st, NULL) != SQLITE_OK) {
-		log_error("keystore: %s", sqlite3_errmsg(k->db));
+	if (ksdb_prepare(k->db, sql, st) != KSDB_OK) {
+		log_error("keystore: %s", ksdb_errmsg(k->db));
 		return INK_ERR_STORE;
 	}
 	for (i = 0; i < n; i++)
-		if (sqlite3_bind_text(*st, (int)i + 1, args[i], -1, SQLITE_STATIC) != SQLITE_OK) {
-			sqlite3_finalize(*st);
+		if (ksdb_bind_text(*st, (int)i + 1, args[i], -1) != KSDB_OK) {
+			ksdb_finalize(*st);
 			*st = NULL;
 			return INK_ERR_STORE;
 		}
@@ -52,15 +52,15 @@ prepare(struct keys *k, const char *sql, sqlite3_stmt **st, const char *const *a
 
 /* Runs a statement that changes one person's row: INK_ERR_NOT_FOUND when there is none. */
 static int
-change_one(sqlite3_stmt *st, struct keys *k)
+change_one(struct ksdb_stmt *st, struct keys *k)
 {
 	int r = INK_ERR_STORE;
 
-	if (sqlite3_step(st) == SQLITE_DONE)
-		r = sqlite3_changes(k->db) == 1 ? 0 : INK_ERR_NOT_FOUND;
+	if (ksdb_step(st) == KSDB_DONE)
+		r = ksdb_changes(k->db) == 1 ? 0 : INK_ERR_NOT_FOUND;
 	else
-		log_error("keystore: %s", sqlite3_errmsg(k->db));
-	sqlite3_finalize(st);
+		log_error("keystore: %s", ksdb_errmsg(k->db));
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -68,7 +68,7 @@ int
 keys_bootstrap_token_new(struct keys *k, char token[static KEYS_BOOTSTRAP_TOKEN_LEN + 1])
 {
 	uint8_t rnd[KEYS_BOOTSTRAP_TOKEN_LEN / 2], dig[32];
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	token[0] = '\0';
@@ -79,7 +79,7 @@ keys_bootstrap_token_new(struct keys *k, char token[static KEYS_BOOTSTRAP_TOKEN_
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	if ((r = prepare(k, "UPDATE sam_meta SET bootstrap = ?1", &st, NULL, 0)) != 0)
 		goto out;
-	sqlite3_bind_blob(st, 1, dig, sizeof(dig), SQLITE_TRANSIENT);
+	ksdb_bind_blob(st, 1, dig, sizeof(dig));
 	r = change_one(st, k);
 out:
 	if (r != 0)
@@ -91,7 +91,7 @@ int
 keys_bootstrap_token_take(struct keys *k, const char *token)
 {
 	uint8_t dig[32];
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if (strlen(token) != KEYS_BOOTSTRAP_TOKEN_LEN)
@@ -100,10 +100,10 @@ keys_bootstrap_token_take(struct keys *k, const char *token)
 	if ((r = prepare(k, "SELECT bootstrap FROM sam_meta", &st, NULL, 0)) != 0)
 		return r;
 	r = INK_ERR_AUTH;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof(dig) &&
-	    CRYPTO_memcmp(sqlite3_column_blob(st, 0), dig, sizeof(dig)) == 0)
+	if (ksdb_step(st) == KSDB_ROW && ksdb_column_bytes(st, 0) == sizeof(dig) &&
+	    CRYPTO_memcmp(ksdb_column_blob(st, 0), dig, sizeof(dig)) == 0)
 		r = 0;
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	/* spent either way only when right: a wrong guess leaves the token to its owner */
 	if (r == 0)
 		r = keys_exec(k, "UPDATE sam_meta SET bootstrap = NULL");
@@ -114,7 +114,7 @@ int
 keys_person_add(struct keys *k, const struct keys_registration *reg,
                 char pseudonym[static KEYS_PSEUDONYM_MAX + 1])
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	uint8_t rnd[PSEUDONYM_RANDOM], doc[32];
 	char hex[2 * PSEUDONYM_RANDOM + 1], *docbuf = NULL;
 	bool has_doc = reg->doc_type != NULL && reg->doc_number != NULL;
@@ -155,21 +155,21 @@ keys_person_add(struct keys *k, const struct keys_registration *reg,
 		                 &st, args, INK_ARRAY_LEN(args))) != 0)
 			goto out;
 	}
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)reg->roles);
+	ksdb_bind_int64(st, 8, (int64_t)reg->roles);
 	if (has_doc)
-		sqlite3_bind_blob(st, 9, doc, sizeof(doc), SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 10, ink_now());
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
+		ksdb_bind_blob(st, 9, doc, sizeof(doc));
+	ksdb_bind_int64(st, 10, ink_now());
+	rc = ksdb_step(st);
+	if (rc == KSDB_DONE)
 		r = 0;
-	else if (rc == SQLITE_CONSTRAINT) {
-		r = strstr(sqlite3_errmsg(k->db), "idv_doc") != NULL ? INK_ERR_IDENTITY : INK_ERR_EXISTS;
+	else if (rc == KSDB_CONSTRAINT) {
+		r = strstr(ksdb_errmsg(k->db), "idv_doc") != NULL ? INK_ERR_IDENTITY : INK_ERR_EXISTS;
 	} else {
-		log_error("keystore: %s", sqlite3_errmsg(k->db));
+		log_error("keystore: %s", ksdb_errmsg(k->db));
 		r = INK_ERR_STORE;
 	}
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	OPENSSL_cleanse(doc, sizeof(doc));
 	if (r != 0)
 		pseudonym[0] = '\0';
@@ -180,36 +180,36 @@ int
 keys_person_get(struct keys *k, const char *id, struct keys_person *out)
 {
 	char sql[512];
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r, rc;
 
 	memset(out, 0, sizeof(*out));
 	snprintf(sql, sizeof(sql), "SELECT %s FROM persons WHERE id = ?", person_cols);
 	if ((r = prepare(k, sql, &st, &id, 1)) != 0)
 		return r;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
+	rc = ksdb_step(st);
+	if (rc == KSDB_DONE)
 		r = INK_ERR_NOT_FOUND;
-	else if (rc != SQLITE_ROW)
+	else if (rc != KSDB_ROW)
 		r = INK_ERR_STORE;
 	else {
 		text_col(st, 0, out->id, sizeof(out->id));
 		text_col(st, 1, out->username, sizeof(out->username));
 		text_col(st, 2, out->display_name, sizeof(out->display_name));
 		text_col(st, 3, out->pseudonym, sizeof(out->pseudonym));
-		out->roles = (uint32_t)sqlite3_column_int64(st, 4);
-		out->status = sqlite3_column_int(st, 5);
-		out->enrolled = sqlite3_column_int(st, 6) != 0;
-		out->seed_pending = sqlite3_column_int(st, 7) != 0;
-		out->otp_step = sqlite3_column_int64(st, 8);
-		out->otp_failures = sqlite3_column_int64(st, 9);
-		out->created_at = sqlite3_column_int64(st, 10);
-		out->activated_at = sqlite3_column_int64(st, 11);
+		out->roles = (uint32_t)ksdb_column_int64(st, 4);
+		out->status = ksdb_column_int(st, 5);
+		out->enrolled = ksdb_column_int(st, 6) != 0;
+		out->seed_pending = ksdb_column_int(st, 7) != 0;
+		out->otp_step = ksdb_column_int64(st, 8);
+		out->otp_failures = ksdb_column_int64(st, 9);
+		out->created_at = ksdb_column_int64(st, 10);
+		out->activated_at = ksdb_column_int64(st, 11);
 		text_col(st, 12, out->created_by, sizeof(out->created_by));
 		text_col(st, 13, out->activated_from, sizeof(out->activated_from));
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -217,38 +217,38 @@ int
 keys_person_count_role(struct keys *k, uint32_t role, const char *except_id, size_t *n)
 {
 	const char *args[] = { except_id != NULL ? except_id : "" };
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	*n = 0;
 	if ((r = prepare(k, "SELECT count(*) FROM persons WHERE (roles & ?2) != 0 AND status != 3 "
 	                    "AND id != ?1", &st, args, 1)) != 0)
 		return r;
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)role);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = (size_t)sqlite3_column_int64(st, 0);
+	ksdb_bind_int64(st, 2, (int64_t)role);
+	if (ksdb_step(st) == KSDB_ROW)
+		*n = (size_t)ksdb_column_int64(st, 0);
 	else
 		r = INK_ERR_STORE;
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
 int
 keys_person_set_roles(struct keys *k, const char *id, uint32_t roles)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if ((r = prepare(k, "UPDATE persons SET roles = ?2 WHERE id = ?1", &st, &id, 1)) != 0)
 		return r;
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)roles);
+	ksdb_bind_int64(st, 2, (int64_t)roles);
 	return change_one(st, k);
 }
 
 int
 keys_person_set_status(struct keys *k, const char *id, int status)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if (status < KEYS_PERSON_ACTIVE || status > KEYS_PERSON_GONE)
@@ -256,7 +256,7 @@ keys_person_set_status(struct keys *k, const char *id, int status)
 	if ((r = prepare(k, "UPDATE persons SET status = ?2, otp_failures = CASE WHEN ?2 = 1 "
 	                    "THEN 0 ELSE otp_failures END WHERE id = ?1", &st, &id, 1)) != 0)
 		return r;
-	sqlite3_bind_int(st, 2, status);
+	ksdb_bind_int64(st, 2, status);
 	return change_one(st, k);
 }
 
@@ -266,7 +266,7 @@ keys_person_seed_store(struct keys *k, const char *id, bool pending, const uint8
 {
 	uint8_t sealed[KEYS_SEED_MAX + KEYS_SEAL_OVERHEAD];
 	size_t sealed_len = 0;
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if (seed != NULL && (len == 0 || len > KEYS_SEED_MAX))
@@ -286,14 +286,14 @@ keys_person_seed_store(struct keys *k, const char *id, bool pending, const uint8
 	if (r != 0)
 		return r;
 	if (seed != NULL)
-		sqlite3_bind_blob(st, 2, sealed, (int)sealed_len, SQLITE_TRANSIENT);
+		ksdb_bind_blob(st, 2, sealed, sealed_len);
 	return change_one(st, k);
 }
 
 int
 keys_person_seed(struct keys *k, const char *id, bool pending, uint8_t *seed, size_t *len)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	const void *blob;
 	int r, n;
 
@@ -301,17 +301,17 @@ keys_person_seed(struct keys *k, const char *id, bool pending, uint8_t *seed, si
 	if ((r = prepare(k, pending ? "SELECT totp_pending FROM persons WHERE id = ?1" :
 	                              "SELECT totp FROM persons WHERE id = ?1", &st, &id, 1)) != 0)
 		return r;
-	if (sqlite3_step(st) != SQLITE_ROW)
+	if (ksdb_step(st) != KSDB_ROW)
 		r = INK_ERR_NOT_FOUND;
-	else if ((blob = sqlite3_column_blob(st, 0)) == NULL)
+	else if ((blob = ksdb_column_blob(st, 0)) == NULL)
 		r = INK_ERR_ENROL;
-	else if ((n = sqlite3_column_bytes(st, 0)) > KEYS_SEED_MAX + KEYS_SEAL_OVERHEAD ||
+	else if ((n = ksdb_column_bytes(st, 0)) > KEYS_SEED_MAX + KEYS_SEAL_OVERHEAD ||
 	         n <= KEYS_SEAL_OVERHEAD)
 		r = INK_ERR_CRYPTO;
 	else
 		r = keys_unseal(k, pending ? PURPOSE_TOTP_PENDING : PURPOSE_TOTP, (const uint8_t *)id,
 		                strlen(id), blob, (size_t)n, seed, len);
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -320,7 +320,7 @@ keys_person_seed_activate(struct keys *k, const char *id, const char *source)
 {
 	uint8_t *seed = NULL;
 	size_t len = 0;
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	const char *args[] = { id, source != NULL ? source : "" };
 	int r;
 
@@ -333,7 +333,7 @@ keys_person_seed_activate(struct keys *k, const char *id, const char *source)
 	if ((r = prepare(k, "UPDATE persons SET activated_at = ?3, activated_from = ?2 "
 	                    "WHERE id = ?1", &st, args, 2)) != 0)
 		goto out;
-	sqlite3_bind_int64(st, 3, ink_now());
+	ksdb_bind_int64(st, 3, ink_now());
 	r = change_one(st, k);
 out:
 	secmem_free(seed);
@@ -361,7 +361,7 @@ int
 keys_person_activation_set(struct keys *k, const char *id, const char *code)
 {
 	uint8_t mac[32];
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if (code != NULL && (r = activation_mac(k, id, code, mac)) != 0)
@@ -369,7 +369,7 @@ keys_person_activation_set(struct keys *k, const char *id, const char *code)
 	if ((r = prepare(k, "UPDATE persons SET activation = ?2 WHERE id = ?1", &st, &id, 1)) != 0)
 		return r;
 	if (code != NULL)
-		sqlite3_bind_blob(st, 2, mac, sizeof(mac), SQLITE_TRANSIENT);
+		ksdb_bind_blob(st, 2, mac, sizeof(mac));
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return change_one(st, k);
 }
@@ -378,7 +378,7 @@ int
 keys_person_activation_check(struct keys *k, const char *id, const char *code)
 {
 	uint8_t mac[32];
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if ((r = activation_mac(k, id, code, mac)) != 0)
@@ -386,10 +386,10 @@ keys_person_activation_check(struct keys *k, const char *id, const char *code)
 	if ((r = prepare(k, "SELECT activation FROM persons WHERE id = ?1", &st, &id, 1)) != 0)
 		goto out;
 	r = INK_ERR_AUTH;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == (int)sizeof(mac) &&
-	    CRYPTO_memcmp(sqlite3_column_blob(st, 0), mac, sizeof(mac)) == 0)
+	if (ksdb_step(st) == KSDB_ROW && ksdb_column_bytes(st, 0) == sizeof(mac) &&
+	    CRYPTO_memcmp(ksdb_column_blob(st, 0), mac, sizeof(mac)) == 0)
 		r = 0;
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 out:
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return r;
@@ -398,13 +398,13 @@ out:
 int
 keys_person_claim_step(struct keys *k, const char *id, int64_t step)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if ((r = prepare(k, "UPDATE persons SET otp_step = ?2, otp_failures = 0 "
 	                    "WHERE id = ?1 AND otp_step < ?2", &st, &id, 1)) != 0)
 		return r;
-	sqlite3_bind_int64(st, 2, step);
+	ksdb_bind_int64(st, 2, step);
 	r = change_one(st, k);
 	return r == INK_ERR_NOT_FOUND ? INK_ERR_REPLAY : r;
 }
@@ -412,7 +412,7 @@ keys_person_claim_step(struct keys *k, const char *id, int64_t step)
 int
 keys_person_fail(struct keys *k, const char *id, int64_t max_failures, bool *locked_now)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	*locked_now = false;
@@ -420,13 +420,13 @@ keys_person_fail(struct keys *k, const char *id, int64_t max_failures, bool *loc
 	                    "CASE WHEN status = 1 AND otp_failures + 1 >= ?2 THEN 2 ELSE status END "
 	                    "WHERE id = ?1 RETURNING status", &st, &id, 1)) != 0)
 		return r;
-	sqlite3_bind_int64(st, 2, max_failures);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*locked_now = sqlite3_column_int(st, 0) == KEYS_PERSON_LOCKED;
-		r = sqlite3_step(st) == SQLITE_DONE ? 0 : INK_ERR_STORE;
+	ksdb_bind_int64(st, 2, max_failures);
+	if (ksdb_step(st) == KSDB_ROW) {
+		*locked_now = ksdb_column_int(st, 0) == KEYS_PERSON_LOCKED;
+		r = ksdb_step(st) == KSDB_DONE ? 0 : INK_ERR_STORE;
 	} else
 		r = INK_ERR_NOT_FOUND;
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
@@ -436,82 +436,90 @@ int
 keys_session_open(struct keys *k, const uint8_t token_hash[static 32], const char *person,
                   bool setup, int64_t ttl)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int64_t now = ink_now();
 	int r;
 
 	/* Ended sessions go first: the table holds only live ones. */
-	if ((r = keys_exec(k, "DELETE FROM sam_sessions WHERE expires_at <= strftime('%s','now')")) != 0)
+	if ((r = prepare(k, "DELETE FROM sam_sessions WHERE expires_at <= ?1", &st, NULL, 0)) != 0)
 		return r;
+	ksdb_bind_int64(st, 1, now);
+	if (ksdb_step(st) != KSDB_DONE) {
+		log_error("keystore: %s", ksdb_errmsg(k->db));
+		ksdb_finalize(st);
+		return INK_ERR_STORE;
+	}
+	ksdb_finalize(st);
+	st = NULL;
 	if ((r = prepare(k, "INSERT INTO sam_sessions (person, token_hash, setup, created_at, "
 	                    "expires_at) VALUES (?1, ?2, ?3, ?4, ?5)", &st, &person, 1)) != 0)
 		return r;
-	sqlite3_bind_blob(st, 2, token_hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, setup ? 1 : 0);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, now + ttl);
-	r = sqlite3_step(st) == SQLITE_DONE ? 0 : INK_ERR_EXISTS;
-	sqlite3_finalize(st);
+	ksdb_bind_blob(st, 2, token_hash, 32);
+	ksdb_bind_int64(st, 3, setup ? 1 : 0);
+	ksdb_bind_int64(st, 4, now);
+	ksdb_bind_int64(st, 5, now + ttl);
+	r = ksdb_step(st) == KSDB_DONE ? 0 : INK_ERR_EXISTS;
+	ksdb_finalize(st);
 	return r;
 }
 
 int
 keys_session_get(struct keys *k, const uint8_t token_hash[static 32], struct keys_session *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	if ((r = prepare(k, "SELECT person, setup, expires_at FROM sam_sessions "
 	                    "WHERE token_hash = ?1", &st, NULL, 0)) != 0)
 		return r;
-	sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
+	ksdb_bind_blob(st, 1, token_hash, 32);
+	if (ksdb_step(st) != KSDB_ROW)
 		r = INK_ERR_AUTH;
 	else {
 		text_col(st, 0, out->person, sizeof(out->person));
-		out->setup = sqlite3_column_int(st, 1) != 0;
-		out->expires_at = sqlite3_column_int64(st, 2);
+		out->setup = ksdb_column_int(st, 1) != 0;
+		out->expires_at = ksdb_column_int64(st, 2);
 		if (ink_now() >= out->expires_at)
 			r = INK_ERR_EXPIRED;
 	}
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
 int
 keys_session_upgrade(struct keys *k, const uint8_t token_hash[static 32])
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if ((r = prepare(k, "UPDATE sam_sessions SET setup = 0 WHERE token_hash = ?1", &st, NULL,
 	                 0)) != 0)
 		return r;
-	sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+	ksdb_bind_blob(st, 1, token_hash, 32);
 	return change_one(st, k);
 }
 
 int
 keys_session_end(struct keys *k, const uint8_t *token_hash, const char *person)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
 	if (person != NULL && token_hash != NULL) {
 		if ((r = prepare(k, "DELETE FROM sam_sessions WHERE person = ?1 AND token_hash != ?2",
 		                 &st, &person, 1)) == 0)
-			sqlite3_bind_blob(st, 2, token_hash, 32, SQLITE_STATIC);
+			ksdb_bind_blob(st, 2, token_hash, 32);
 	} else if (person != NULL)
 		r = prepare(k, "DELETE FROM sam_sessions WHERE person = ?1", &st, &person, 1);
 	else if (token_hash != NULL) {
 		if ((r = prepare(k, "DELETE FROM sam_sessions WHERE token_hash = ?1", &st, NULL, 0)) == 0)
-			sqlite3_bind_blob(st, 1, token_hash, 32, SQLITE_STATIC);
+			ksdb_bind_blob(st, 1, token_hash, 32);
 	} else
 		return INK_ERR_INVALID;
 	if (r != 0)
 		return r;
-	r = sqlite3_step(st) == SQLITE_DONE ? 0 : INK_ERR_STORE;
-	sqlite3_finalize(st);
+	r = ksdb_step(st) == KSDB_DONE ? 0 : INK_ERR_STORE;
+	ksdb_finalize(st);
 	return r;
 }

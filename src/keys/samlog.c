@@ -10,11 +10,11 @@
 #include "store/store.h"
 
 static void
-text_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
+text_col(struct ksdb_stmt *st, int col, char *out, size_t outsz)
 {
-	const unsigned char *t = sqlite3_column_text(st, col);
+	const char *t = ksdb_column_text(st, col);
 
-	snprintf(out, outsz, "%s", t != NULL ? (const char *)t : "");
+	snprintf(out, outsz, "%s", t != NULL ? t : "");
 }
 
 int
@@ -22,33 +22,37 @@ keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *id)
 {
 	const char *vals[] = { rec->actor, rec->role, rec->action, rec->subject, rec->result,
 	                       rec->detail };
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	size_t i;
 	int r = INK_ERR_STORE;
 
 	*id = 0;
-	if (sqlite3_prepare_v2(k->db, "INSERT INTO sam_audit (actor, role, action, subject, result, "
-	                       "detail, time) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	if (ksdb_prepare(k->db, "INSERT INTO sam_audit (actor, role, action, subject, result, "
+	                       "detail, time) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id", &st) != KSDB_OK)
 		goto out;
 	for (i = 0; i < INK_ARRAY_LEN(vals); i++)
-		if (sqlite3_bind_text(st, (int)i + 1, vals[i], -1, SQLITE_STATIC) != SQLITE_OK)
+		if (ksdb_bind_text(st, (int)i + 1, vals[i], -1) != KSDB_OK)
 			goto out;
-	if (sqlite3_bind_int64(st, 7, rec->time) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE)
+	if (ksdb_bind_int64(st, 7, rec->time) != KSDB_OK || ksdb_step(st) != KSDB_ROW)
 		goto out;
-	*id = sqlite3_last_insert_rowid(k->db);
+	*id = ksdb_column_int64(st, 0);
+	if (ksdb_step(st) != KSDB_DONE) {
+		*id = 0;
+		goto out;
+	}
 	r = 0;
 out:
 	if (r != 0)
-		log_error("keystore: cannot keep a SAM audit record: %s", sqlite3_errmsg(k->db));
-	sqlite3_finalize(st);
+		log_error("keystore: cannot keep a SAM audit record: %s", ksdb_errmsg(k->db));
+	ksdb_finalize(st);
 	return r;
 }
 
 static void
-row_to_rec(sqlite3_stmt *st, struct store_audit_rec *a)
+row_to_rec(struct ksdb_stmt *st, struct store_audit_rec *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->time = sqlite3_column_int64(st, 1);
+	a->time = ksdb_column_int64(st, 1);
 	text_col(st, 2, a->actor, sizeof(a->actor));
 	text_col(st, 3, a->role, sizeof(a->role));
 	text_col(st, 4, a->action, sizeof(a->action));
@@ -65,24 +69,24 @@ keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_a
                  void *arg)
 {
 	struct store_audit_rec *a = NULL;
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int rc, r = INK_ERR_STORE;
 
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return INK_ERR_ALLOC;
-	if (sqlite3_prepare_v2(k->db, PENDING_SQL, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 1, 0) != SQLITE_OK)
+	if (ksdb_prepare(k->db, PENDING_SQL, &st) != KSDB_OK ||
+	    ksdb_bind_int64(st, 1, 0) != KSDB_OK)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = ksdb_step(st)) == KSDB_ROW) {
 		row_to_rec(st, a);
-		if ((r = fn(arg, sqlite3_column_int64(st, 0), a)) != 0) {
+		if ((r = fn(arg, ksdb_column_int64(st, 0), a)) != 0) {
 			r = r > 0 ? 0 : r;
 			goto out;
 		}
 	}
-	r = rc == SQLITE_DONE ? 0 : INK_ERR_STORE;
+	r = rc == KSDB_DONE ? 0 : INK_ERR_STORE;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	free(a);
 	return r;
 }
@@ -94,7 +98,7 @@ keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t 
 	size_t i;
 	int r;
 
-	if ((r = keys_exec(k, "BEGIN IMMEDIATE")) != 0)
+	if ((r = keys_begin(k)) != 0)
 		return r;
 	for (i = 0; i < n; i++)
 		if ((r = keys_samlog_add(k, &recs[i], &id)) != 0) {
@@ -110,7 +114,7 @@ int
 keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
                     struct store_audit_rec **recs, size_t *n)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int64_t *iv = NULL, *iv2;
 	struct store_audit_rec *rv = NULL, *rv2;
 	size_t cnt = 0, cap = 0;
@@ -121,12 +125,12 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
 	*n = 0;
 	if (max == 0)
 		return 0;
-	if (sqlite3_prepare_v2(k->db, PENDING_SQL " LIMIT ?2", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 1, after) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)max) != SQLITE_OK)
+	if (ksdb_prepare(k->db, PENDING_SQL " LIMIT ?2", &st) != KSDB_OK ||
+	    ksdb_bind_int64(st, 1, after) != KSDB_OK ||
+	    ksdb_bind_int64(st, 2, (int64_t)max) != KSDB_OK)
 		goto out;
 	/* grown as rows come: a record is some 9 KiB, most calls find few */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && cnt < max) {
+	while ((rc = ksdb_step(st)) == KSDB_ROW && cnt < max) {
 		if (cnt == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
 			if ((iv2 = reallocarray(iv, cap, sizeof(*iv))) == NULL) {
@@ -140,10 +144,10 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
 			}
 			rv = rv2;
 		}
-		iv[cnt] = sqlite3_column_int64(st, 0);
+		iv[cnt] = ksdb_column_int64(st, 0);
 		row_to_rec(st, &rv[cnt++]);
 	}
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if (rc != KSDB_DONE && rc != KSDB_ROW)
 		goto out;
 	*ids = iv;
 	*recs = rv;
@@ -152,7 +156,7 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
 	rv = NULL;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	free(iv);
 	free(rv);
 	return r;
@@ -161,31 +165,30 @@ out:
 int
 keys_samlog_epoch(struct keys *k, char epoch[static KEYS_SAMLOG_EPOCH_LEN + 1])
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
 	epoch[0] = '\0';
-	if (sqlite3_prepare_v2(k->db, "SELECT epoch FROM sam_meta", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == KEYS_SAMLOG_EPOCH_LEN) {
+	if (ksdb_prepare(k->db, "SELECT epoch FROM sam_meta", &st) == KSDB_OK &&
+	    ksdb_step(st) == KSDB_ROW && ksdb_column_bytes(st, 0) == KEYS_SAMLOG_EPOCH_LEN) {
 		text_col(st, 0, epoch, KEYS_SAMLOG_EPOCH_LEN + 1);
 		r = 0;
 	}
-	sqlite3_finalize(st);
+	ksdb_finalize(st);
 	return r;
 }
 
 int
 keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq)
 {
-	sqlite3_stmt *st = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
 	/* a row of its own, added once: the record itself is never touched */
-	if (sqlite3_prepare_v2(k->db, "INSERT INTO sam_audit_logged (log_seq, id) VALUES (?, ?)",
-	                       -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_bind_int64(st, 1, log_seq) == SQLITE_OK &&
-	    sqlite3_bind_int64(st, 2, id) == SQLITE_OK)
-		r = sqlite3_step(st) == SQLITE_DONE ? 0 : INK_ERR_EXISTS;
-	sqlite3_finalize(st);
+	if (ksdb_prepare(k->db, "INSERT INTO sam_audit_logged (log_seq, id) VALUES (?, ?)", &st) == KSDB_OK &&
+	    ksdb_bind_int64(st, 1, log_seq) == KSDB_OK &&
+	    ksdb_bind_int64(st, 2, id) == KSDB_OK)
+		r = ksdb_step(st) == KSDB_DONE ? 0 : INK_ERR_EXISTS;
+	ksdb_finalize(st);
 	return r;
 }

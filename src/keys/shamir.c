@@ -182,23 +182,22 @@ out:
 int
 keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN])
 {
-	char mpath[1024], dpath[1024];
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	char mpath[1024];
+	struct ksdb *db = NULL;
+	struct ksdb_stmt *st = NULL;
 	int r;
 
-	if ((r = ink_path(mpath, sizeof(mpath), dir, "master.key")) != 0 ||
-	    (r = ink_path(dpath, sizeof(dpath), dir, "keystore.db")) != 0)
+	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0)
 		return r;
+	if ((r = keys_db_connect(dir, &db)) != 0)
+		goto out;
 	r = INK_ERR_STORE;
-	if (sqlite3_open_v2(dpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK)
+	if (ksdb_begin(db) != KSDB_OK)
 		goto out;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM credentials", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW)
+	if (ksdb_prepare(db, "SELECT count(*) FROM credentials", &st) != KSDB_OK ||
+	    ksdb_step(st) != KSDB_ROW)
 		goto rollback;
-	if (sqlite3_column_int64(st, 0) != 0) {
+	if (ksdb_column_int64(st, 0) != 0) {
 		/* Replacing the key under live credentials would strand them. */
 		log_error("refusing to replace the master key of a key store that holds credentials");
 		r = INK_ERR_EXISTS;
@@ -207,18 +206,16 @@ keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN
 	/* The audit log key stays: unusable under the joined master, so nothing is signed with a
 	 * stand-in key before the backup brings the log's own (keys_restore makes a fresh one for
 	 * a backup that carries no log key). */
-	if (sqlite3_exec(db, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl;", NULL, NULL,
-	                 NULL) != SQLITE_OK)
+	if (ksdb_exec(db, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl;") != KSDB_OK)
 		goto rollback;
 	if ((r = ink_write_file(mpath, master, KEYS_MASTER_LEN, 0600)) != 0)
 		goto rollback;
-	r = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : INK_ERR_STORE;
+	r = ksdb_exec(db, "COMMIT") == KSDB_OK ? 0 : INK_ERR_STORE;
 	goto out;
 rollback:
-	(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	(void)ksdb_exec(db, "ROLLBACK");
 out:
-	sqlite3_finalize(st);
-	if (db != NULL)
-		sqlite3_close(db);
+	ksdb_finalize(st);
+	ksdb_close(db);
 	return r;
 }

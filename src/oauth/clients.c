@@ -188,8 +188,9 @@ secret_hash(const char *secret, uint8_t out[static 32])
 int
 oauth_client_add(const struct auth_ctx *ctx, const struct auth_req *rq,
                  const struct auth_principal *actor, const char *name, const char *const *uris,
-                 size_t nuris, bool public_client, struct store_oauth_client *out,
-                 char secret[static OAUTH_TOKEN_CHARS + 1], const char **why)
+                 size_t nuris, bool public_client, const char *public_key,
+                 struct store_oauth_client *out, char secret[static OAUTH_TOKEN_CHARS + 1],
+                 const char **why)
 {
 	uint8_t id_raw[16];
 	char detail[STORE_TEXT_MAX];
@@ -205,6 +206,10 @@ oauth_client_add(const struct auth_ctx *ctx, const struct auth_req *rq,
 		*why = "a client name must be 1..64 printable bytes";
 	else if (nuris == 0 || nuris > OAUTH_URIS_MAX)
 		*why = "a client needs 1..8 redirect URIs";
+	else if (public_key != NULL && public_client)
+		*why = "a public client has no key: choose --public or a public key, not both";
+	else if (public_key != NULL)
+		*why = oauth_pubkey_problem(public_key);
 	for (i = 0; *why == NULL && i < nuris; i++) {
 		if ((*why = oauth_uri_problem(uris[i])) != NULL)
 			break;
@@ -229,13 +234,16 @@ oauth_client_add(const struct auth_ctx *ctx, const struct auth_req *rq,
 	snprintf(out->created_by, sizeof(out->created_by), "%s", actor->username);
 	out->created_at = ink_now();
 	out->public_client = public_client;
-	if (!public_client && ((r = oauth_random_token(secret)) != 0 ||
+	if (public_key != NULL)
+		snprintf(out->public_key, sizeof(out->public_key), "%s", public_key);
+	else if (!public_client && ((r = oauth_random_token(secret)) != 0 ||
 	                       (r = secret_hash(secret, out->secret_hash)) != 0))
 		goto out;
 	r = ctx->st->ops->oauth_client_insert(ctx->st, out);
 out:
 	snprintf(detail, sizeof(detail), "client %s (%s), %zu redirect URI(s)", out->id,
-	         public_client ? "public" : "confidential", nuris);
+	         public_client ? "public" : public_key != NULL ? "private_key_jwt" : "confidential",
+	         nuris);
 	client_audit(ctx, rq, actor, "oauth.client.add", name, detail, r);
 	if (r != 0) {
 		OPENSSL_cleanse(secret, OAUTH_TOKEN_CHARS + 1);
@@ -339,6 +347,9 @@ oauth_client_secret_check(const struct store_oauth_client *c, const char *secret
 	uint8_t h[32];
 	int r;
 
+	/* one registered by its key proves itself by an assertion, never by this */
+	if (c->public_key[0] != '\0')
+		return INK_ERR_AUTH;
 	if (c->public_client)
 		return secret == NULL ? 0 : INK_ERR_AUTH;
 	if (secret == NULL || strlen(secret) != OAUTH_TOKEN_CHARS || secret_hash(secret, h) != 0)

@@ -5,6 +5,8 @@
 #ifndef INKAN_OAUTH_H
 #define INKAN_OAUTH_H
 
+#include <jansson.h>
+
 #include "auth/auth.h"
 #include "common/common.h"
 #include "store/store.h"
@@ -26,13 +28,15 @@
  * redirect URIs (absolute https, or http on a loopback host; no fragment), each matched
  * exactly later. A confidential client gets secret (256 random bits, base64url, shown once;
  * only its SHA-256 is stored and compared in constant time — it is high-entropy, so no slow
- * hash is needed); a public one gets "" and authenticates by PKCE alone. Audited
+ * hash is needed); a public one gets "" and authenticates by PKCE alone; one registered with
+ * public_key (PEM, oauth_pubkey_problem(); NULL: none) gets "" and authenticates by
+ * private_key_jwt only (RFC 7523), never by a secret. Audited
  * (oauth.client.add). INK_ERR_INVALID with *why for a bad name or URI. */
 int oauth_client_add(const struct auth_ctx *ctx, const struct auth_req *rq,
                      const struct auth_principal *actor, const char *name,
                      const char *const *uris, size_t nuris, bool public_client,
-                     struct store_oauth_client *out, char secret[static OAUTH_TOKEN_CHARS + 1],
-                     const char **why) INK_WUR;
+                     const char *public_key, struct store_oauth_client *out,
+                     char secret[static OAUTH_TOKEN_CHARS + 1], const char **why) INK_WUR;
 /* The registered clients (AUTH_PERM_CLIENT_MANAGE); *out malloc'd. */
 int oauth_client_list(const struct auth_ctx *ctx, const struct auth_req *rq,
                       const struct auth_principal *actor, struct store_oauth_client **out,
@@ -45,7 +49,8 @@ int oauth_client_find(struct store *st, const char *id, struct store_oauth_clien
 /* True when uri is exactly one of the client's redirect URIs (a registered loopback IP URI
  * without a port: with any port, RFC 8252 7.3). */
 bool oauth_redirect_registered(const struct store_oauth_client *c, const char *uri) INK_WUR;
-/* A confidential client's secret (constant time); a public client must send none.
+/* A confidential client's secret (constant time); a public client must send none; a client
+ * registered by its key is always refused here (oauth_client_assertion_check() is its way).
  * INK_ERR_AUTH otherwise. */
 int oauth_client_secret_check(const struct store_oauth_client *c, const char *secret) INK_WUR;
 /* Checks a redirect URI for registration; NULL when acceptable, else why not. */
@@ -58,6 +63,43 @@ int oauth_uri_origin(const char *uri, char *out, size_t outsz) INK_WUR;
  * each percent-encoded; *out malloc'd. */
 int oauth_redirect_build(const char *uri, const char *name, const char *value, const char *state,
                          char **out) INK_WUR;
+
+/* ---- JSON Web Tokens (jwt.c): private_key_jwt client assertions and account_token ---- */
+
+#define OAUTH_JWT_MAX 8192          /* longest compact JWS taken */
+#define OAUTH_ASSERTION_TTL 300     /* longest life of a client assertion or account_token, s */
+#define OAUTH_JTI_MAX 128
+#define OAUTH_ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+/* Strict base64url (RFC 7515 2): no padding, no whitespace, the spare bits zero; *out
+ * malloc'd (NUL-terminated for convenience). INK_ERR_INVALID otherwise. */
+int oauth_b64url_decode(const char *in, size_t len, uint8_t **out, size_t *outlen) INK_WUR;
+/* Checks a client's public key for registration (PEM SubjectPublicKeyInfo: ECDSA P-256 or
+ * P-384, or RSA as policy allows); NULL when acceptable, else why not. */
+const char *oauth_pubkey_problem(const char *pem);
+/* Verifies a compact JWS with a PEM public key: its alg one of policy_jws_alg_by_name()'s and
+ * fitting the key (an ES384 token for a P-256 key, HS256 or "none" are refused); no "crit".
+ * *claims (the payload object) set on success; INK_ERR_AUTH with *why otherwise. */
+int oauth_jws_verify_pem(const char *jws, const char *pem, json_t **claims,
+                         const char **why) INK_WUR;
+/* Verifies a compact HS256 JWS keyed by key[keylen] (constant time); as above. */
+int oauth_jws_verify_hs256(const char *jws, const uint8_t *key, size_t keylen, json_t **claims,
+                           const char **why) INK_WUR;
+/* Authenticates client c (registered with a public key) by a client assertion (RFC 7523 2.2):
+ * signature by its key, iss = sub = client_id, aud one of auds, exp after now and at most
+ * OAUTH_ASSERTION_TTL (plus a minute's skew) ahead, iat and nbf (if any) not ahead, and a jti
+ * never seen before from this client on any node (recorded in st until exp). INK_ERR_AUTH
+ * (INK_ERR_REPLAY for a jti seen before) with *why. */
+int oauth_client_assertion_check(struct store *st, const struct store_oauth_client *c,
+                                 const char *assertion, const char *const *auds, size_t nauds,
+                                 int64_t now, const char **why) INK_WUR;
+/* The CSC account_token of client c (CSC v2 8.3.2): HS256 keyed by SHA256(client_secret) (the
+ * stored hash; a private_key_jwt client signs it with its key instead; a public client cannot
+ * send one), azp = client_id, iat within the last OAUTH_ASSERTION_TTL seconds, a jti used once;
+ * account gets its sub (the signer's username). INK_ERR_AUTH / INK_ERR_REPLAY with *why. */
+int oauth_account_token_check(struct store *st, const struct store_oauth_client *c,
+                              const char *token, int64_t now,
+                              char account[static STORE_NAME_MAX + 1], const char **why) INK_WUR;
 
 /* ---- PKCE (RFC 7636, S256 only) ---- */
 
@@ -106,6 +148,7 @@ struct oauth_request {
 	char hash_oid[65];
 	char description[OAUTH_DESC_MAX + 1];
 	char lang[3];                  /* "ja" or "en" */
+	char account[STORE_NAME_MAX + 1]; /* the signer an account_token named ("" none) */
 	size_t n;                      /* numSignatures = number of hashes */
 	uint8_t hashes[OAUTH_HASHES_MAX][OAUTH_HASH_MAX];
 	size_t hash_lens[OAUTH_HASHES_MAX];

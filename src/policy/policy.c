@@ -86,6 +86,24 @@ policy_hash_by_oid(const char *oid)
 	return NULL;
 }
 
+static const struct policy_jws_alg jws_algs[] = {
+	{ "ES256", POLICY_KEY_EC, "prime256v1", "SHA256", false },
+	{ "ES384", POLICY_KEY_EC, "secp384r1", "SHA384", false },
+	{ "RS256", POLICY_KEY_RSA, NULL, "SHA256", false },
+	{ "PS256", POLICY_KEY_RSA, NULL, "SHA256", true },
+};
+
+const struct policy_jws_alg *
+policy_jws_alg_by_name(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < INK_ARRAY_LEN(jws_algs); i++)
+		if (strcmp(jws_algs[i].name, name) == 0)
+			return &jws_algs[i];
+	return NULL;
+}
+
 static int
 refuse(char *why, size_t whysz, const char *msg)
 {

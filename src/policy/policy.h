@@ -32,6 +32,20 @@ const struct policy_hash_alg *policy_hash_by_oid(const char *oid);
  * when no algorithm was named for it. */
 bool policy_hash_is_sha2(const char *oid);
 
+/* A JWS algorithm (RFC 7518) a client may sign its assertions with: the key it needs and the
+ * digest. No "none", no HMAC with a public key: an assertion's algorithm must fit the key the
+ * client registered. */
+struct policy_jws_alg {
+	const char *name;        /* "ES256" */
+	enum policy_key_type key_type;
+	const char *curve;       /* EC: the OpenSSL group name the key must have; NULL for RSA */
+	const char *digest;      /* OpenSSL digest name, "SHA256" */
+	bool pss;                /* RSASSA-PSS, MGF1 with the same digest, salt = digest length */
+};
+/* ES256 (P-256), ES384 (P-384), RS256 and PS256 (RSA, as policy_check_key allows); NULL for
+ * anything else. */
+const struct policy_jws_alg *policy_jws_alg_by_name(const char *name);
+
 /* Checks a key: RSA 3072/4096 (2048 with a warning until 2030-12-31, refused after),
  * EC P-256/P-384/P-521 (curve given as its OpenSSL short name), Ed25519/Ed448.
  * 0 when allowed (*warning set to a text when allowed with a warning, else NULL);

@@ -479,12 +479,25 @@ plain_reply(struct sam_client *c, struct exch *x, int r, uint32_t *count)
 	return r;
 }
 
+/* Sends x (r: how building it went) and reads the OTP step the SAM used into *step. */
+static int
+step_reply(struct sam_client *c, struct exch *x, int r, int64_t *step)
+{
+	uint64_t st = 0;
+
+	if (r == 0)
+		r = sam_call(c, &x->req, &x->rep);
+	if (r == 0 && (r = buf_get_u64(&x->rep, &st)) == 0)
+		*step = (int64_t)st;
+	exch_free(x);
+	return r;
+}
+
 int
 sam_key_pin(struct sam_client *c, const uint8_t session[static 32], const char *id,
             const char *old_pin, const char *new_pin, const char *otp, int64_t *step)
 {
 	struct exch x;
-	uint64_t st = 0;
 	int r;
 
 	*step = -1;
@@ -493,12 +506,23 @@ sam_key_pin(struct sam_client *c, const uint8_t session[static 32], const char *
 	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, old_pin)) == 0 &&
 	    (r = buf_put_cstring(&x.req, new_pin)) == 0)
 		r = buf_put_cstring(&x.req, otp);
-	if (r == 0)
-		r = sam_call(c, &x.req, &x.rep);
-	if (r == 0 && (r = buf_get_u64(&x.rep, &st)) == 0)
-		*step = (int64_t)st;
-	exch_free(&x);
-	return r;
+	return step_reply(c, &x, r, step);
+}
+
+int
+sam_key_auth_mode(struct sam_client *c, const uint8_t session[static 32], const char *id,
+                  const char *pin, uint32_t mode, const char *otp, int64_t *step)
+{
+	struct exch x;
+	int r;
+
+	*step = -1;
+	exch_init(&x, SAM_MSG_KEY_AUTH_MODE, &r);
+	if (r == 0 && (r = buf_put_string(&x.req, session, 32)) == 0 &&
+	    (r = buf_put_cstring(&x.req, id)) == 0 && (r = buf_put_cstring(&x.req, pin)) == 0 &&
+	    (r = buf_put_u32(&x.req, mode)) == 0)
+		r = buf_put_cstring(&x.req, otp);
+	return step_reply(c, &x, r, step);
 }
 
 int

@@ -58,6 +58,7 @@ static const struct {
 	{ SAM_MSG_KEY_CREATE, "sam.key.create" },
 	{ SAM_MSG_KEY_IMPORT, "sam.key.certificate" },
 	{ SAM_MSG_KEY_PIN, "sam.key.pin" },
+	{ SAM_MSG_KEY_AUTH_MODE, "sam.key.auth_mode" },
 	{ SAM_MSG_KEY_REVOKE, "sam.key.revoke" },
 	{ SAM_MSG_KEY_RENEW, "sam.key.renew" },
 	{ SAM_MSG_KEY_UNLOCK, "sam.key.unlock" },

@@ -143,7 +143,9 @@ sam_put_cred(struct ink_buf *b, const struct sam_cred *c)
 	    (r = buf_put_u32(b, c->reason)) != 0 ||
 	    (r = buf_put_string(b, c->cert, c->cert_len)) != 0)
 		return r;
-	return buf_put_string(b, c->pub, c->pub_len);
+	if ((r = buf_put_string(b, c->pub, c->pub_len)) != 0)
+		return r;
+	return buf_put_u32(b, c->auth_mode);
 }
 
 static int
@@ -181,7 +183,8 @@ sam_get_cred(struct ink_buf *b, struct sam_cred *c)
 	    (r = buf_get_u64(b, &v[1])) != 0 || (r = buf_get_u64(b, &v[2])) != 0 ||
 	    (r = buf_get_u64(b, &v[3])) != 0 || (r = buf_get_u32(b, &c->reason)) != 0 ||
 	    (r = get_copy(b, &c->cert, &c->cert_len, 65536)) != 0 ||
-	    (r = get_copy(b, &c->pub, &c->pub_len, 65536)) != 0) {
+	    (r = get_copy(b, &c->pub, &c->pub_len, 65536)) != 0 ||
+	    (r = buf_get_u32(b, &c->auth_mode)) != 0) {
 		sam_cred_clear(c);
 		return r == INK_ERR_ALLOC ? r : INK_ERR_PROTOCOL;
 	}

@@ -108,6 +108,10 @@ enum sam_msg {
 	SAM_MSG_PERSON_REMOVE = 59,/* session (RO for signers, SO otherwise), target, otp -> u32 keys */
 	SAM_MSG_PERSON_GET = 60,   /* id -> the SAM's record (no secret), see sam_person_get */
 	SAM_MSG_ATTEST = 61,       /* string nonce (<= 64) -> cstring text, string sig, string log key (sam/attest.c) */
+	/* session (owner), id, pin, u32 mode (KEYS_AUTH_*), otp -> u64 otp step: whether the
+	 * credential also accepts AUTHORIZE (PIN and OTP forwarded by a client) or only
+	 * OAUTH_AUTHORIZE; the owner alone, with a fresh OTP and the PIN (a wrong one counts) */
+	SAM_MSG_KEY_AUTH_MODE = 64,
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
 };
@@ -139,6 +143,7 @@ struct sam_cred {
 	size_t cert_len;
 	uint8_t *pub;
 	size_t pub_len;
+	uint32_t auth_mode;        /* KEYS_AUTH_* (0 as the service says, 1 OAuth only) */
 };
 void sam_cred_clear(struct sam_cred *c);
 void sam_creds_free(struct sam_cred *c, size_t n);
@@ -249,6 +254,9 @@ int sam_key_pin(struct sam_client *c, const uint8_t session[static 32], const ch
                 const char *old_pin, const char *new_pin, const char *otp, int64_t *step) INK_WUR;
 int sam_key_revoke(struct sam_client *c, const uint8_t session[static 32], const char *id,
                    uint32_t reason) INK_WUR;
+/* Sets how the credential may be activated (mode KEYS_AUTH_*): a fresh OTP, then the PIN. */
+int sam_key_auth_mode(struct sam_client *c, const uint8_t session[static 32], const char *id,
+                      const char *pin, uint32_t mode, const char *otp, int64_t *step) INK_WUR;
 int sam_key_renew(struct sam_client *c, const uint8_t session[static 32], const char *id,
                   const char *pin, const char *otp, struct sam_cred *out, int64_t *step) INK_WUR;
 int sam_key_unlock(struct sam_client *c, const uint8_t session[static 32], const char *id) INK_WUR;

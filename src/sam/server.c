@@ -55,6 +55,7 @@ put_cred(struct ink_buf *rep, const struct keys_cred *k)
 	c.cert_len = k->cert_len;
 	c.pub = k->pub;
 	c.pub_len = k->pub_len;
+	c.auth_mode = (uint32_t)k->auth_mode;
 	return sam_put_cred(rep, &c);
 }
 
@@ -232,6 +233,48 @@ handle_key_pin(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	}
 	explicit_bzero(old_pin, sizeof(old_pin));
 	explicit_bzero(new_pin, sizeof(new_pin));
+	return r;
+}
+
+/* string session (the owner), id, pin, u32 mode, otp -> u64 otp step. Only the owner decides
+ * whether their key may also be activated by a client that forwards PIN and OTP (never a
+ * compromised inkand on its own: it has neither): a fresh OTP, then the PIN, as for a PIN
+ * change. */
+static int
+handle_key_auth_mode(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char id[SAM_USER_ID_MAX + 1], pin[KEYS_PIN_MAX + 2];
+	const uint8_t *hash;
+	struct keys_person who;
+	uint8_t *kek = NULL;
+	uint32_t mode = 0;
+	int64_t step = -1;
+	int r;
+
+	if (sam_get_session(req, &hash) != 0 || buf_get_cstring(req, id, sizeof(id)) != 0 ||
+	    buf_get_cstring(req, pin, sizeof(pin)) != 0 || buf_get_u32(req, &mode) != 0 ||
+	    (mode != KEYS_AUTH_SERVICE && mode != KEYS_AUTH_OAUTH_ONLY))
+		r = INK_ERR_PROTOCOL;
+	else if ((kek = secmem_alloc(32)) == NULL)
+		r = INK_ERR_ALLOC;
+	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0 &&
+	    (r = hold_for_change(s, who.id, id)) == 0) {
+		sam_act_detail(s, "authMode %s", mode == KEYS_AUTH_OAUTH_ONLY ? "oauth2code" :
+		               "as the service (allow_explicit_authorize)");
+		r = keys_cred_open(s->keys, who.id, id, pin, kek);
+		if (r == INK_ERR_AUTH)
+			r = INK_ERR_BAD_PIN;
+		if (r == 0)
+			r = keys_cred_set_auth_mode(s->keys, who.id, id, (int)mode);
+		/* an OAuth-only key keeps no SAD a client was given for it */
+		if (r == 0 && mode == KEYS_AUTH_OAUTH_ONLY)
+			sad_drop_cred(s->sads, id);
+		sam_cred_release(s, id, SAM_USE_CHANGE);
+		if (r == 0)
+			r = buf_put_u64(rep, (uint64_t)step);
+	}
+	secmem_free(kek);
+	explicit_bzero(pin, sizeof(pin));
 	return r;
 }
 
@@ -570,6 +613,7 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_PERSON_REMOVE] = sam_handle_person_remove,
 	[SAM_MSG_PERSON_GET] = sam_handle_person_get,
 	[SAM_MSG_ATTEST] = sam_handle_attest,
+	[SAM_MSG_KEY_AUTH_MODE] = handle_key_auth_mode,
 };
 
 /* The key manager's settings from the shared configuration. */

@@ -181,7 +181,15 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 		r = INK_ERR_DISABLED;
 	else if (c.not_after <= ink_now())
 		r = INK_ERR_EXPIRED;
-	else
+	else if (!oauth && (c.auth_mode == KEYS_AUTH_OAUTH_ONLY ||
+	                    (s->cfg != NULL && !s->cfg->allow_explicit_authorize))) {
+		/* The owner (or the service, in the SAM's own reading of its configuration) chose
+		 * the consent page: PIN and OTP that came through a client activate nothing. */
+		sam_act_detail(s, "explicit authorization refused: authMode oauth2code (%s)",
+		               c.auth_mode == KEYS_AUTH_OAUTH_ONLY ? "the owner's choice" :
+		               "allow_explicit_authorize");
+		r = INK_ERR_DENIED;
+	} else
 		r = check_lengths(hash_oid, h);
 	if (r != 0)
 		goto out;

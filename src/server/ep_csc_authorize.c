@@ -69,6 +69,12 @@ ep_csc_authorize(struct srv_request *rq)
 	r = auth_csc_authorize(&rq->srv->actx, &rq->areq, &rq->who, req.credential_id,
 	                       (const uint8_t *const *)raw, lens, req.hashes.n, req.hash_oid, req.pin,
 	                       req.otp, sad, &expires_in);
+	if (r == INK_ERR_DENIED) {
+		/* inkan-sam refused it: the owner keeps this key for the consent page alone */
+		reply_error(rq, MHD_HTTP_FORBIDDEN, "access_denied",
+		            "this credential accepts only oauth2/authorize (authMode oauth2code)");
+		goto out;
+	}
 	if (r != 0) {
 		reply_csc_err(rq, r);
 		goto out;

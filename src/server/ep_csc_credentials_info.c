@@ -10,6 +10,7 @@
 
 #include "ca/ca.h"
 #include "policy/policy.h"
+#include "keys/keys.h"
 #include "sam/sam.h"
 
 struct info_req {
@@ -118,6 +119,10 @@ json_t *
 csc_render_info(const struct sam_cred *c, bool v1, const char *certificates,
                 const struct ink_config *cfg)
 {
+	/* explicit only when the service allows it and the owner did not choose the consent page
+	 * alone (the SAM enforces both at every authorization) */
+	const char *mode = cfg->allow_explicit_authorize && c->auth_mode == KEYS_AUTH_SERVICE ?
+	                   "explicit" : "oauth2code";
 	json_t *o;
 
 	/* assuranceLevel: the service's (docs/configuration.md), beside the CSC fields */
@@ -129,7 +134,7 @@ csc_render_info(const struct sam_cred *c, bool v1, const char *certificates,
 	if (o == NULL)
 		return NULL;
 	if (v1) {
-		json_object_set_new(o, "authMode", json_string(cfg->allow_explicit_authorize ? "explicit" : "oauth2code"));
+		json_object_set_new(o, "authMode", json_string(mode));
 		json_object_set_new(o, "PIN", json_pack("{s:s, s:s, s:s, s:s}", "presence", "true",
 		    "format", "A", "label", "PIN", "description", "Signing PIN of this credential"));
 		json_object_set_new(o, "OTP", json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
@@ -137,7 +142,7 @@ csc_render_info(const struct sam_cred *c, bool v1, const char *certificates,
 		    "format", "N", "label", "OTP", "description", "6-digit code of your authenticator (RFC 6238)"));
 	} else {
 		json_object_set_new(o, "auth", json_pack("{s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:s}, {s:s, s:s, s:s, s:s, s:s, s:s}]}",
-		    "mode", cfg->allow_explicit_authorize ? "explicit" : "oauth2code", "expression", "PIN AND OTP", "objects",
+		    "mode", mode, "expression", "PIN AND OTP", "objects",
 		    "type", "Password", "id", "PIN", "format", "A", "label", "PIN",
 		    "description", "Signing PIN of this credential",
 		    "type", "Password", "id", "OTP", "format", "N", "generator", "totp", "label", "OTP",

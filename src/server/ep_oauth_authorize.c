@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "audit/audit.h"
 #include "ca/ca.h"
@@ -75,6 +76,24 @@ refuse_redirect(struct page_ctx *pc, const struct oauth_request *req, const char
 	free(loc);
 }
 
+/* A client that named the signer's account (account_token) gets no other signer's consent:
+ * false after the refusal page (audited; the request cannot be answered any more). username:
+ * the signer as known (the logged-in one) or as typed in the one-step form (user names are
+ * unique regardless of case, so the typed name is the account that will be checked). */
+static bool
+account_is_signer(struct page_ctx *pc, const struct oauth_request *req, const char *username)
+{
+	struct srv_request *rq = pc->rq;
+
+	if (req->account[0] == '\0' || (username != NULL && strcasecmp(req->account, username) == 0))
+		return true;
+	if (pc->page != NULL)
+		oauth_page_done(rq->srv->oauth, pc->page);
+	refuse_page(pc, MHD_HTTP_FORBIDDEN, WEB_MSG_WRONG_ACCOUNT,
+	            "the signer is not the account the client's account_token names");
+	return false;
+}
+
 /* The consent page: for the signer of a logged-in page session (rq->who; the credential must
  * be theirs, its certificate subject is shown), or (signin) for a signer not known yet, who
  * enters user name and password in the same form — nothing of the credential's owner is shown
@@ -93,6 +112,8 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 
 	memset(&c, 0, sizeof(c));
 	subject[0] = '\0';
+	if (!signin && !account_is_signer(pc, req, rq->who.username))
+		return;
 	r = signin ? 0 : auth_key_show(&rq->srv->actx, &rq->areq, &rq->who, req->cred, &c);
 	if (r != 0) {
 		if (pc->page != NULL)
@@ -210,7 +231,13 @@ ep_oauth_authorize(struct srv_request *rq)
 	snprintf(req->lang, sizeof(req->lang), "%s", pc.lang);
 	if (par) {
 		/* the pushed request stands as pushed: nothing of this URL but lang changes it */
-	} else if ((why = srv_oauth_read_request(&f, req, &error)) != NULL) {
+		if (oauth_form_get(&f, "account_token") != NULL) {
+			refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST,
+			            "account_token belongs in the pushed request");
+			goto out;
+		}
+	} else if ((why = srv_oauth_read_request(&f, req, &error)) != NULL ||
+	           (why = srv_oauth_account_token(rq, &f, &cl, req)) != NULL) {
 		const char *st = oauth_form_get(&f, "state");
 
 		snprintf(req->state, sizeof(req->state), "%s", st != NULL && strlen(st) <= OAUTH_STATE_MAX ? st : "");
@@ -360,7 +387,8 @@ step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth
 		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED, signin);
 		return;
 	}
-	if (client_gone(pc, req, cookie))
+	if (!account_is_signer(pc, req, signin ? user : rq->who.username) ||
+	    client_gone(pc, req, cookie))
 		return;
 	for (i = 0; i < req->n; i++)
 		hashes[i] = req->hashes[i];
@@ -415,7 +443,7 @@ step_service(struct page_ctx *pc, const struct oauth_form *f, const struct oauth
 		show_service(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_LOGIN_FAILED);
 		return;
 	}
-	if (client_gone(pc, req, cookie))
+	if (!account_is_signer(pc, req, user) || client_gone(pc, req, cookie))
 		return;
 	r = auth_oauth_service(&rq->srv->actx, &rq->areq, user, pw, otp, req->client_id, &rq->who);
 	if (r == 0)

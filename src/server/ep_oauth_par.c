@@ -44,7 +44,9 @@ ep_oauth_par(struct srv_request *rq)
 	memcpy(req->client_id, cl.id, sizeof(req->client_id));
 	memcpy(req->client_name, cl.name, sizeof(req->client_name));
 	snprintf(req->redirect_uri, sizeof(req->redirect_uri), "%s", ru);
-	if ((why = srv_oauth_read_request(&f, req, &error)) != NULL) {
+	if ((why = srv_oauth_read_request(&f, req, &error)) != NULL ||
+	    (why = srv_oauth_account_token(rq, &f, &cl, req)) != NULL) {
+		/* error stays invalid_request when only the account_token is wrong */
 		srv_oauth_refuse(rq, "oauth.par", MHD_HTTP_BAD_REQUEST, error, why);
 		goto out;
 	}

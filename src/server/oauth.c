@@ -1,6 +1,6 @@
 /* oauth: what the OAuth token endpoints share — their form bodies, client authentication
- * (client_secret_basic, client_secret_post, or a public client's id alone) and the RFC 6749
- * error form, every refusal audited. */
+ * (client_secret_basic, client_secret_post, private_key_jwt, or a public client's id alone) and
+ * the RFC 6749 error form, every refusal audited. */
 #include "server/server.h"
 
 #include <stdio.h>
@@ -24,6 +24,91 @@ srv_oauth_refuse(struct srv_request *rq, const char *action, unsigned status, co
 		                              "Basic realm=\"inkan\"");
 }
 
+/* The audiences a client assertion may name (RFC 7523 3, item 3): the issuer and its token
+ * endpoint — from the setting, or this listener's own bound address, never the Host header a
+ * client chooses. */
+static void
+assertion_auds(struct srv_request *rq, char issuer[static 300], char token_ep[static 320])
+{
+	if (rq->srv->cfg.oauth_issuer[0] != '\0')
+		snprintf(issuer, 300, "%s", rq->srv->cfg.oauth_issuer);
+	else
+		snprintf(issuer, 300, "%s://%s", rq->srv->cfg.plain_http ? "http" : "https",
+		         rq->listener->bound);
+	snprintf(token_ep, 320, "%s/oauth2/token", issuer);
+}
+
+/* private_key_jwt (RFC 7523 2.2, OpenID Connect Core 9): the client_assertion proves the
+ * client; client_id, if sent, must name the same client. */
+static int
+client_by_assertion(struct srv_request *rq, const struct oauth_form *f, const char *action,
+                    struct store_oauth_client *cl)
+{
+	const char *type = oauth_form_get(f, "client_assertion_type");
+	const char *assertion = oauth_form_get(f, "client_assertion");
+	const char *id = oauth_form_get(f, "client_id"), *why = NULL, *iss;
+	char issuer[300], token_ep[320], cid[STORE_ID_LEN + 1];
+	const char *auds[2] = { issuer, token_ep };
+	json_t *claims = NULL;
+	int r;
+
+	if (type == NULL || strcmp(type, OAUTH_ASSERTION_TYPE) != 0 || assertion == NULL ||
+	    oauth_form_get(f, "client_secret") != NULL ||
+	    MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+	                                MHD_HTTP_HEADER_AUTHORIZATION) != NULL) {
+		srv_oauth_refuse(rq, action, MHD_HTTP_BAD_REQUEST, "invalid_request",
+		                 "a client assertion needs client_assertion_type jwt-bearer and "
+		                 "client_assertion, and no other client authentication");
+		return INK_ERR_INVALID;
+	}
+	/* which client: its iss (unverified until its key has checked the signature) */
+	cid[0] = '\0';
+	{
+		const char *d1 = strchr(assertion, '.'), *d2 = d1 != NULL ? strchr(d1 + 1, '.') : NULL;
+		uint8_t *raw = NULL;
+		size_t n = 0;
+
+		if (d2 != NULL && oauth_b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &raw, &n) == 0 &&
+		    (claims = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
+		    (iss = json_string_value(json_object_get(claims, "iss"))) != NULL &&
+		    strlen(iss) == STORE_ID_LEN)
+			memcpy(cid, iss, sizeof(cid));
+		free(raw);
+		json_decref(claims);
+	}
+	if (id != NULL && strcmp(id, cid) != 0) {
+		srv_oauth_refuse(rq, action, MHD_HTTP_UNAUTHORIZED, "invalid_client",
+		                 "client_id is not the client assertion's iss");
+		return INK_ERR_AUTH;
+	}
+	if (oauth_client_find(rq->srv->st, cid, cl) != 0) {
+		srv_oauth_refuse(rq, action, MHD_HTTP_UNAUTHORIZED, "invalid_client", "unknown client");
+		return INK_ERR_AUTH;
+	}
+	if (cl->public_key[0] == '\0') {
+		srv_oauth_refuse(rq, action, MHD_HTTP_UNAUTHORIZED, "invalid_client",
+		                 "the client is not registered for private_key_jwt");
+		return INK_ERR_AUTH;
+	}
+	assertion_auds(rq, issuer, token_ep);
+	r = oauth_client_assertion_check(rq->srv->st, cl, assertion, auds, INK_ARRAY_LEN(auds),
+	                                 ink_now(), &why);
+	if (r == INK_ERR_STORE || r == INK_ERR_ALLOC) {
+		reply_ink_err(rq, r, NULL);
+		return r;
+	}
+	if (r != 0) {
+		char detail[200];
+
+		/* the reason first: the audit keeps a short result */
+		snprintf(detail, sizeof(detail), "%s (client %s)", why != NULL ? why :
+		         "bad client assertion", cl->id);
+		srv_oauth_refuse(rq, action, MHD_HTTP_UNAUTHORIZED, "invalid_client", detail);
+		return INK_ERR_AUTH;
+	}
+	return 0;
+}
+
 int
 srv_oauth_client_auth(struct srv_request *rq, const struct oauth_form *f, const char *action,
                       struct store_oauth_client *cl)
@@ -36,6 +121,12 @@ srv_oauth_client_auth(struct srv_request *rq, const struct oauth_form *f, const 
 	int r = INK_ERR_AUTH;
 
 	memset(cl, 0, sizeof(*cl));
+	if (oauth_form_get(f, "client_assertion_type") != NULL ||
+	    oauth_form_get(f, "client_assertion") != NULL) {
+		if ((r = client_by_assertion(rq, f, action, cl)) != 0)
+			memset(cl, 0, sizeof(*cl));
+		return r;
+	}
 	if (basic) {
 		/* RFC 6749 2.3.1: one method only */
 		if (secret != NULL || req_basic_credentials(rq, &decoded, &bid, &bsecret) != 0 ||
@@ -53,6 +144,8 @@ srv_oauth_client_auth(struct srv_request *rq, const struct oauth_form *f, const 
 	}
 	if (oauth_client_secret_check(cl, secret) != 0) {
 		srv_oauth_refuse(rq, action, MHD_HTTP_UNAUTHORIZED, "invalid_client",
+		             cl->public_key[0] != '\0' ? "the client is registered for private_key_jwt: "
+		             "it must send a client assertion, never a secret" :
 		             cl->public_client ? "a public client sent a secret" :
 		             "wrong or missing client secret");
 		goto out;
@@ -63,6 +156,20 @@ out:
 	if (r != 0)
 		memset(cl, 0, sizeof(*cl));
 	return r;
+}
+
+const char *
+srv_oauth_account_token(struct srv_request *rq, const struct oauth_form *f,
+                        const struct store_oauth_client *cl, struct oauth_request *req)
+{
+	const char *token = oauth_form_get(f, "account_token"), *why = NULL;
+
+	req->account[0] = '\0';
+	if (token == NULL)
+		return NULL;
+	if (oauth_account_token_check(rq->srv->st, cl, token, ink_now(), req->account, &why) != 0)
+		return why != NULL ? why : "the account_token is not valid";
+	return NULL;
 }
 
 int

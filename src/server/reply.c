@@ -492,8 +492,11 @@ render_oauth_client(const struct store_oauth_client *c)
 		p = nl + 1;
 	}
 	ink_time_str(c->created_at, created);
-	o = json_pack("{s:s, s:s, s:o, s:b, s:s, s:s}", "id", c->id, "name", c->name,
+	/* RFC 7591 2 names the ways a client proves itself at the token endpoint */
+	o = json_pack("{s:s, s:s, s:o, s:b, s:s, s:s, s:s}", "id", c->id, "name", c->name,
 	              "redirect_uris", uris != NULL ? uris : json_array(), "public", c->public_client,
+	              "token_endpoint_auth_method", c->public_client ? "none" :
+	              c->public_key[0] != '\0' ? "private_key_jwt" : "client_secret_basic",
 	              "created_at", created, "created_by", c->created_by);
 	return o;
 }

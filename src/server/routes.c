@@ -58,6 +58,7 @@ const struct srv_route srv_routes[] = {
 	{ .method = "GET", .path = "/api/v1/keys/{}", .classes = KEYS, .auth = SRV_AUTH_BEARER, .fn = ep_keys_show },
 	{ .method = "POST", .path = "/api/v1/keys/{}/certificate", .classes = CSC, .auth = SRV_AUTH_BEARER, .fn = ep_keys_certificate },
 	{ .method = "POST", .path = "/api/v1/keys/{}/pin", .classes = CSC, .auth = SRV_AUTH_BEARER, .gate = SRV_GATE_ARGON2, .fn = ep_keys_pin },
+	{ .method = "POST", .path = "/api/v1/keys/{}/auth-mode", .classes = CSC, .auth = SRV_AUTH_BEARER, .gate = SRV_GATE_ARGON2, .fn = ep_keys_auth_mode },
 	{ .method = "POST", .path = "/api/v1/keys/{}/revoke", .classes = KEYS, .auth = SRV_AUTH_BEARER, .fn = ep_keys_revoke },
 	{ .method = "POST", .path = "/api/v1/keys/{}/renew", .classes = CSC, .auth = SRV_AUTH_BEARER, .gate = SRV_GATE_ARGON2, .fn = ep_keys_renew },
 	{ .method = "POST", .path = "/api/v1/keys/{}/unlock", .classes = SRV_ADMIN, .auth = SRV_AUTH_BEARER, .fn = ep_keys_unlock },

@@ -334,8 +334,9 @@ void srv_oauth_refuse(struct srv_request *rq, const char *action, unsigned statu
                       const char *error, const char *why);
 /* The body as application/x-www-form-urlencoded into f; replies (audited) and fails else. */
 int srv_oauth_form(struct srv_request *rq, const char *action, struct oauth_form *f) INK_WUR;
-/* The client of a token request: client_secret_basic, client_secret_post, or a public client's
- * client_id alone; replies invalid_client (audited) and fails else. */
+/* The client of a token request: client_secret_basic, client_secret_post, private_key_jwt (a
+ * client registered by its key: RFC 7523 client assertion, jti once across nodes), or a public
+ * client's client_id alone; replies invalid_client (audited) and fails else. */
 struct store_oauth_client;
 /* The credential-scope parameters of an authorization request (CSC v2 8.3.2, PKCE S256) from
  * f into req (client and redirect URI set by the caller); NULL, or why not with *error the
@@ -345,6 +346,11 @@ const char *srv_oauth_read_request(const struct oauth_form *f, struct oauth_requ
                                    const char **error);
 int srv_oauth_client_auth(struct srv_request *rq, const struct oauth_form *f, const char *action,
                           struct store_oauth_client *cl) INK_WUR;
+/* The request's account_token (CSC v2 8.3.2), if any, checked for client cl (oauth_account_
+ * token_check()): req->account gets the signer it names. NULL, or why not. */
+const char *srv_oauth_account_token(struct srv_request *rq, const struct oauth_form *f,
+                                    const struct store_oauth_client *cl,
+                                    struct oauth_request *req);
 
 /* Sends raw bytes (copied) with a content type. */
 void reply_bytes(struct srv_request *rq, unsigned status, const char *type, const void *data,
@@ -420,6 +426,7 @@ void ep_keys_create(struct srv_request *rq);
 void ep_keys_show(struct srv_request *rq);
 void ep_keys_certificate(struct srv_request *rq);
 void ep_keys_pin(struct srv_request *rq);
+void ep_keys_auth_mode(struct srv_request *rq);
 void ep_keys_revoke(struct srv_request *rq);
 void ep_keys_renew(struct srv_request *rq);
 void ep_keys_unlock(struct srv_request *rq);

@@ -14,6 +14,7 @@
 extern const char schema_postgres_0001[];
 extern const char schema_postgres_0002[];
 extern const char schema_postgres_0003[];
+extern const char schema_postgres_0004[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -23,6 +24,7 @@ static const struct {
 	{ 1, schema_postgres_0001 },
 	{ 2, schema_postgres_0002 },
 	{ 3, schema_postgres_0003 },
+	{ 4, schema_postgres_0004 },
 };
 
 /* Nodes opening a new database at once take turns at the migrations (pg_advisory_xact_lock):
@@ -502,8 +504,8 @@ out:
 
 /* A password written into the URI would sit in inkan.conf and everywhere the setting is shown:
  * refused; libpq reads it from a passfile (passfile=, PGPASSFILE or ~/.pgpass) instead. */
-static int
-uri_check(const char *uri)
+int
+store_pg_uri_check(const char *uri)
 {
 	PQconninfoOption *opts, *o;
 	char *err = NULL;
@@ -550,7 +552,7 @@ pg_open(const char *target, struct store **out)
 	*out = NULL;
 	if (target == NULL || *target == '\0')
 		return INK_ERR_INVALID;
-	if ((r = uri_check(target)) != 0)
+	if ((r = store_pg_uri_check(target)) != 0)
 		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return INK_ERR_ALLOC;
@@ -1396,12 +1398,14 @@ pg_engine(struct store *st, char *out, size_t outsz)
 
 /* ---- OAuth clients ---- */
 
-#define CLIENT_COLS "id, name, redirect_uris, public, secret_hash, created_at, created_by, removed_at"
+#define CLIENT_COLS "id, name, redirect_uris, public, secret_hash, created_at, created_by, " \
+	"removed_at, public_key"
 
 static int
 pg_oauth_client_insert(struct store *st, const struct store_oauth_client *c)
 {
 	struct pg_params p = { .n = 0 };
+	bool keyed = c->public_key[0] != '\0';
 
 	if (!store_oauth_client_ok(c))
 		return INK_ERR_INVALID;
@@ -1409,11 +1413,13 @@ pg_oauth_client_insert(struct store *st, const struct store_oauth_client *c)
 	p_text(&p, c->name);
 	p_text(&p, c->redirect_uris);
 	p_bool(&p, c->public_client);
-	p_blob(&p, c->public_client ? NULL : c->secret_hash, c->public_client ? 0 : sizeof(c->secret_hash));
+	p_blob(&p, c->public_client || keyed ? NULL : c->secret_hash,
+	       c->public_client || keyed ? 0 : sizeof(c->secret_hash));
 	p_int(&p, c->created_at);
 	p_text(&p, c->created_by);
+	p_text(&p, keyed ? c->public_key : NULL);
 	return exec_one(st, "INSERT INTO oauth_clients (" CLIENT_COLS ") VALUES ($1, $2, $3, $4, $5, "
-	    "$6, $7, 0)", &p, __func__);
+	    "$6, $7, 0, $8)", &p, __func__);
 }
 
 /* Reads one row selected with CLIENT_COLS. */
@@ -1427,10 +1433,12 @@ read_client(const PGresult *res, int row, struct store_oauth_client *c)
 	if ((r = col_text(res, row, 0, c->id, sizeof(c->id))) != 0 ||
 	    (r = col_text(res, row, 1, c->name, sizeof(c->name))) != 0 ||
 	    (r = col_text(res, row, 2, c->redirect_uris, sizeof(c->redirect_uris))) != 0 ||
-	    (r = col_text(res, row, 6, c->created_by, sizeof(c->created_by))) != 0)
+	    (r = col_text(res, row, 6, c->created_by, sizeof(c->created_by))) != 0 ||
+	    (!PQgetisnull(res, row, 8) &&
+	     (r = col_text(res, row, 8, c->public_key, sizeof(c->public_key))) != 0))
 		return r;
 	c->public_client = col_int(res, row, 3) != 0;
-	if (!c->public_client &&
+	if (!c->public_client && c->public_key[0] == '\0' &&
 	    ((r = col_blob(res, row, 4, c->secret_hash, sizeof(c->secret_hash), false, &len)) != 0 ||
 	    len != sizeof(c->secret_hash))) {
 		log_bug("client secret hash of the wrong length");
@@ -1508,6 +1516,27 @@ pg_oauth_client_remove(struct store *st, const char *id, int64_t when)
 	p_text(&p, id);
 	return update_one(st, "UPDATE oauth_clients SET removed_at = $1 WHERE id = $2 AND "
 	    "removed_at = 0", &p, __func__);
+}
+
+static int
+pg_oauth_jti_use(struct store *st, const char *client_id, const char *jti, int64_t expires_at,
+                 int64_t now)
+{
+	struct pg_params d = { .n = 0 }, p = { .n = 0 };
+	int r;
+
+	if (client_id == NULL || jti == NULL)
+		return INK_ERR_INVALID;
+	p_int(&d, now);
+	if ((r = exec_one(st, "DELETE FROM oauth_jti WHERE expires_at < $1", &d, __func__)) != 0)
+		return r;
+	p_text(&p, client_id);
+	p_text(&p, jti);
+	p_int(&p, expires_at);
+	/* two nodes racing on one jti: the primary key lets one insert through */
+	r = exec_one(st, "INSERT INTO oauth_jti (client_id, jti, expires_at) VALUES ($1, $2, $3)",
+	             &p, __func__);
+	return r == INK_ERR_EXISTS ? INK_ERR_REPLAY : r;
 }
 
 /* ---- OAuth service-scope tokens ---- */
@@ -1647,6 +1676,7 @@ const struct store_ops store_postgres_ops = {
 	.oauth_client_get = pg_oauth_client_get,
 	.oauth_client_list = pg_oauth_client_list,
 	.oauth_client_remove = pg_oauth_client_remove,
+	.oauth_jti_use = pg_oauth_jti_use,
 	.oauth_token_insert = pg_oauth_token_insert,
 	.oauth_token_get = pg_oauth_token_get,
 	.oauth_token_use = pg_oauth_token_use,

@@ -18,6 +18,7 @@ extern const char schema_sqlite_0001[];
 extern const char schema_sqlite_0002[];
 extern const char schema_sqlite_0003[];
 extern const char schema_sqlite_0004[];
+extern const char schema_sqlite_0005[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -28,6 +29,7 @@ static const struct {
 	{ 2, schema_sqlite_0002 },
 	{ 3, schema_sqlite_0003 },
 	{ 4, schema_sqlite_0004 },
+	{ 5, schema_sqlite_0005 },
 };
 
 #define BUSY_TIMEOUT_MS 5000
@@ -1398,27 +1400,33 @@ sq_engine(struct store *st, char *out, size_t outsz)
 
 /* ---- OAuth clients ---- */
 
-#define CLIENT_COLS "id, name, redirect_uris, public, secret_hash, created_at, created_by, removed_at"
+#define CLIENT_COLS "id, name, redirect_uris, public, secret_hash, created_at, created_by, " \
+	"removed_at, public_key"
 
 static int
 sq_oauth_client_insert(struct store *st, const struct store_oauth_client *c)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *q = NULL;
+	bool keyed;
 	int r;
 
 	if (!store_oauth_client_ok(c))
 		return INK_ERR_INVALID;
 	lock(s);
-	if ((r = prep(s, "INSERT INTO oauth_clients (" CLIENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-	    &q)) != 0)
+	if ((r = prep(s, "INSERT INTO oauth_clients (" CLIENT_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, 0, "
+	    "?)", &q)) != 0)
 		goto out;
+	keyed = c->public_key[0] != '\0';
 	if ((r = b_text(q, 1, c->id)) != 0 || (r = b_text(q, 2, c->name)) != 0 ||
 	    (r = b_text(q, 3, c->redirect_uris)) != 0 ||
 	    (r = b_int(q, 4, c->public_client ? 1 : 0)) != 0 ||
-	    (r = c->public_client ? (sqlite3_bind_null(q, 5) == SQLITE_OK ? 0 : INK_ERR_STORE) :
+	    (r = c->public_client || keyed ?
+	         (sqlite3_bind_null(q, 5) == SQLITE_OK ? 0 : INK_ERR_STORE) :
 	         b_blob(q, 5, c->secret_hash, sizeof(c->secret_hash))) != 0 ||
-	    (r = b_int(q, 6, c->created_at)) != 0 || (r = b_text(q, 7, c->created_by)) != 0)
+	    (r = b_int(q, 6, c->created_at)) != 0 || (r = b_text(q, 7, c->created_by)) != 0 ||
+	    (r = keyed ? b_text(q, 8, c->public_key) :
+	         (sqlite3_bind_null(q, 8) == SQLITE_OK ? 0 : INK_ERR_STORE)) != 0)
 		goto out;
 	r = run(s, q, __func__, NULL);
 out:
@@ -1436,10 +1444,12 @@ read_client(sqlite3_stmt *q, struct store_oauth_client *c)
 	if ((r = col_text(q, 0, c->id, sizeof(c->id))) != 0 ||
 	    (r = col_text(q, 1, c->name, sizeof(c->name))) != 0 ||
 	    (r = col_text(q, 2, c->redirect_uris, sizeof(c->redirect_uris))) != 0 ||
-	    (r = col_text(q, 6, c->created_by, sizeof(c->created_by))) != 0)
+	    (r = col_text(q, 6, c->created_by, sizeof(c->created_by))) != 0 ||
+	    (sqlite3_column_type(q, 8) != SQLITE_NULL &&
+	     (r = col_text(q, 8, c->public_key, sizeof(c->public_key))) != 0))
 		return r;
 	c->public_client = sqlite3_column_int(q, 3) != 0;
-	if (!c->public_client) {
+	if (!c->public_client && c->public_key[0] == '\0') {
 		if (sqlite3_column_bytes(q, 4) != (int)sizeof(c->secret_hash) ||
 		    sqlite3_column_blob(q, 4) == NULL) {
 			log_bug("client secret hash of the wrong length");
@@ -1532,6 +1542,34 @@ sq_oauth_client_remove(struct store *st, const char *id, int64_t when)
 	    &q)) == 0 && (r = b_int(q, 1, when)) == 0 && (r = b_text(q, 2, id)) == 0 &&
 	    (r = run(s, q, __func__, &changed)) == 0 && changed == 0)
 		r = INK_ERR_NOT_FOUND;
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_oauth_jti_use(struct store *st, const char *client_id, const char *jti, int64_t expires_at,
+                 int64_t now)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (client_id == NULL || jti == NULL)
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "DELETE FROM oauth_jti WHERE expires_at < ?", &q)) != 0 ||
+	    (r = b_int(q, 1, now)) != 0 || (r = run(s, q, __func__, NULL)) != 0)
+		goto out;
+	done(s, q);
+	q = NULL;
+	if ((r = prep(s, "INSERT INTO oauth_jti (client_id, jti, expires_at) VALUES (?, ?, ?)",
+	    &q)) != 0 || (r = b_text(q, 1, client_id)) != 0 || (r = b_text(q, 2, jti)) != 0 ||
+	    (r = b_int(q, 3, expires_at)) != 0)
+		goto out;
+	if ((r = run(s, q, __func__, NULL)) == INK_ERR_EXISTS)
+		r = INK_ERR_REPLAY;
+out:
 	done(s, q);
 	unlock(s);
 	return r;
@@ -1696,6 +1734,7 @@ const struct store_ops store_sqlite_ops = {
 	.oauth_client_get = sq_oauth_client_get,
 	.oauth_client_list = sq_oauth_client_list,
 	.oauth_client_remove = sq_oauth_client_remove,
+	.oauth_jti_use = sq_oauth_jti_use,
 	.oauth_token_insert = sq_oauth_token_insert,
 	.oauth_token_get = sq_oauth_token_get,
 	.oauth_token_use = sq_oauth_token_use,

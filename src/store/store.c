@@ -190,6 +190,8 @@ store_oauth_client_ok(const struct store_oauth_client *c)
 	return store_terminated(c->id, sizeof(c->id)) && strlen(c->id) == STORE_ID_LEN &&
 	    store_terminated(c->name, sizeof(c->name)) && c->name[0] != '\0' &&
 	    store_terminated(c->redirect_uris, sizeof(c->redirect_uris)) &&
+	    store_terminated(c->public_key, sizeof(c->public_key)) &&
+	    (c->public_key[0] == '\0' || !c->public_client) &&
 	    store_terminated(c->created_by, sizeof(c->created_by));
 }
 

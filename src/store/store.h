@@ -88,12 +88,14 @@ struct store_archive {
 
 /* An OAuth 2.0 client (CSC API v2 section 8). */
 #define STORE_URIS_MAX 2048              /* redirect URIs, one a line */
+#define STORE_PUBKEY_MAX 4096            /* a private_key_jwt client's public key, PEM */
 struct store_oauth_client {
 	char id[STORE_ID_LEN + 1];
 	char name[STORE_NAME_MAX + 1];
 	char redirect_uris[STORE_URIS_MAX + 1];
 	bool public_client;                  /* no secret: PKCE alone */
 	uint8_t secret_hash[32];             /* SHA-256 of a confidential client's secret */
+	char public_key[STORE_PUBKEY_MAX + 1]; /* "" or, for private_key_jwt, its key (no secret) */
 	int64_t created_at;
 	char created_by[STORE_NAME_MAX + 1];
 	int64_t removed_at;                  /* 0: registered */
@@ -196,6 +198,11 @@ struct store_ops {
 	int (*oauth_client_get)(struct store *st, const char *id, struct store_oauth_client *out);
 	int (*oauth_client_list)(struct store *st, struct store_oauth_client **out, size_t *n);
 	int (*oauth_client_remove)(struct store *st, const char *id, int64_t when);
+	/* Records that client_id used the client assertion jti (1..128 bytes), which expires at
+	 * expires_at, and forgets those expired before now: INK_ERR_REPLAY when that jti of that
+	 * client is still recorded (on any node sharing the store). */
+	int (*oauth_jti_use)(struct store *st, const char *client_id, const char *jti,
+	                     int64_t expires_at, int64_t now);
 	/* OAuth service-scope tokens: get finds one by hash whatever its state (INK_ERR_NOT_FOUND
 	 * when none); use marks a refresh token rotated, once, atomically (INK_ERR_REPLAY when it
 	 * was used or revoked before: nodes racing on one token, one wins); revoke marks one
@@ -224,6 +231,10 @@ extern const struct store_ops store_postgres_ops;
 /* The SQLite library's version, for the compliance report (e.g. "3.40.1"); the engine in use
  * is st->ops->engine. */
 const char *store_engine_version(void);
+
+/* INK_ERR_CONFIG (logged, the URI not repeated) when a PostgreSQL URI cannot be parsed or holds
+ * a password: passwords go in a passfile (inkand's, or the key store's in inkan-sam's files). */
+int store_pg_uri_check(const char *uri) INK_WUR;
 
 /* Opens the backend named by uri: "sqlite:PATH", a bare path, or "postgresql://...". */
 int store_open(const char *uri, struct store **out) INK_WUR;

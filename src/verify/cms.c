@@ -616,13 +616,9 @@ timestamps_check(struct verify_ctx *ctx, CMS_SignerInfo *si, struct verify_issue
 /* ---- archive time-stamps (CAdES B-LTA, EN 319 122-1 5.5.3; EN 319 102-1 past signature
  * validation) ---- */
 
-/* Validates the signer's archive-time-stamp-v3 attributes, newest first: the newest at the
- * validation time, each older one at the time the next proves (its genTime), each over what
- * it covers (formats_cades_ats_input). *poe is the genTime of the oldest one of the unbroken
- * chain from the newest (-1 when none is valid); *valid their number. */
-static void
-archive_check(struct verify_ctx *ctx, const struct verify_content *content,
-              struct verify_issues *is, json_t *obj, int64_t *poe, size_t *valid)
+void
+archive_chain_check(struct verify_ctx *ctx, archive_input_fn input_of, void *arg,
+                    struct verify_issues *is, json_t *obj, int64_t *poe, size_t *valid)
 {
 	const uint8_t *tok[VERIFY_MAX_TIMESTAMPS];
 	uint8_t *input[VERIFY_MAX_TIMESTAMPS] = { 0 };
@@ -638,12 +634,10 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 
 	*poe = -1;
 	*valid = 0;
-	if (ctx->cades_der == NULL)
-		return;
 	for (n = 0; n < VERIFY_MAX_TIMESTAMPS; n++) {
-		rc[n] = formats_cades_ats_input(ctx->cades_der, ctx->cades_len, ctx->cades_signer, n,
-		                                content->data, content->len, &tok[n], &tlen[n],
-		                                &input[n], &ilen[n], why[n], sizeof(why[n]));
+		tok[n] = NULL;
+		why[n][0] = '\0';
+		rc[n] = input_of(arg, n, &tok[n], &tlen[n], &input[n], &ilen[n], why[n], sizeof(why[n]));
 		if (rc[n] == INK_ERR_NOT_FOUND && tok[n] == NULL)
 			break;
 	}
@@ -706,6 +700,36 @@ archive_check(struct verify_ctx *ctx, const struct verify_content *content,
 	json_object_set_new(obj, "archive_timestamps", arr);
 }
 
+/* The CAdES archive time-stamp k and its input (formats_cades_ats_input). */
+struct cades_ats {
+	const struct verify_ctx *ctx;
+	const struct verify_content *content;
+};
+
+static int
+cades_ats_input(void *arg, size_t k, const uint8_t **tok, size_t *tlen, uint8_t **input,
+                size_t *ilen, char *why, size_t whysz)
+{
+	const struct cades_ats *a = arg;
+
+	return formats_cades_ats_input(a->ctx->cades_der, a->ctx->cades_len, a->ctx->cades_signer, k,
+	                               a->content->data, a->content->len, tok, tlen, input, ilen, why,
+	                               whysz);
+}
+
+/* Validates the signer's archive-time-stamp-v3 attributes (archive_chain_check). */
+static void
+archive_check(struct verify_ctx *ctx, const struct verify_content *content,
+              struct verify_issues *is, json_t *obj, int64_t *poe, size_t *valid)
+{
+	struct cades_ats a = { ctx, content };
+
+	*poe = -1;
+	*valid = 0;
+	if (ctx->cades_der != NULL)
+		archive_chain_check(ctx, cades_ats_input, &a, is, obj, poe, valid);
+}
+
 /* Whether a revocation result (report JSON) came from data the signature carries (embedded,
  * or in a PDF's DSS). */
 static bool
@@ -740,7 +764,7 @@ chain_carried(const json_t *chain)
 /* The baseline level the signature reaches (EN 319 122-1 / 319 142-1): B-T with a valid
  * signature time-stamp, B-LT when the validation data of its chain and of that time-stamp's
  * chain are all inside, B-LTA with a valid archive time-stamp besides. */
-static const char *
+const char *
 level_of(const json_t *obj, bool timestamped, size_t archives)
 {
 	const json_t *ts;

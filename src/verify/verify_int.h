@@ -270,6 +270,22 @@ int pdfdiff_run(qpdf_data qn, const uint8_t *pdf, size_t end, const struct pdf_p
 /* Whether every certificate of a chain (report JSON) is a trust anchor or had its revocation
  * decided by data the signature carries (embedded, or in a PDF's DSS) (cms.c). */
 bool chain_carried(const json_t *chain);
+/* The baseline level a signature's report object (its "chain" and "timestamps") reaches: B-B;
+ * B-T with a valid signature time-stamp; B-LT when the validation data of its chain and of such
+ * a time-stamp's chain are all inside; B-LTA with archives valid archive time-stamps besides. */
+const char *level_of(const json_t *obj, bool timestamped, size_t archives);
+/* Archive time-stamp k (0: the oldest) of a signature: its token (*tok, the caller's until the
+ * check ends) and the input its imprint covers (*input malloc'd). INK_ERR_NOT_FOUND with *tok
+ * NULL past the last; another error (why[]) when the input cannot be made: INK_ERR_INVALID
+ * for what was altered since, the others for what cannot be checked. */
+typedef int (*archive_input_fn)(void *arg, size_t k, const uint8_t **tok, size_t *tlen,
+                                uint8_t **input, size_t *ilen, char *why, size_t whysz);
+/* Validates a signature's archive time-stamps, newest first: the newest at the validation time,
+ * each older one at the time the next proves (its genTime), each over its input; the report
+ * goes to obj's "archive_timestamps". *poe is the genTime of the oldest one of the unbroken
+ * chain from the newest (-1 when none is valid); *valid their number. */
+void archive_chain_check(struct verify_ctx *ctx, archive_input_fn input_of, void *arg,
+                         struct verify_issues *is, json_t *obj, int64_t *poe, size_t *valid);
 
 /* A signature (or document time-stamp) of a PDF as judged: its report object (a reference of
  * its own), where its signed revision ends (0: unknown), whether it is a document time-stamp,

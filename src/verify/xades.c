@@ -1,4 +1,4 @@
-/* xades: validation of XML signatures — XMLDSig and XAdES (ETSI EN 319 132-1 B-B, B-T) — with
+/* xades: validation of XML signatures — XMLDSig and XAdES (ETSI EN 319 132-1 B-B to B-LTA) — with
  * the attacks on them refused: only the enveloped-signature and canonicalization transforms,
  * references by ID that name exactly one element, the document element covered, no URI ever
  * dereferenced (a detached document is only what the caller gives), no DTD. */
@@ -17,10 +17,7 @@
 #define XADES_REFS_MAX 32         /* references in one SignedInfo */
 #define XADES_TRANSFORMS_MAX 8    /* transforms in one reference */
 #define XADES_CERTS_MAX 16        /* certificates in KeyInfo */
-#define XADES_B64_MAX (16u << 20) /* a base64 value (certificate, time-stamp, signature) */
 #define XADES_IDS_MAX 100000      /* ID attributes in one document */
-
-static const char *const xades_ns_old = "http://uri.etsi.org/01903/v1.4.1#";
 
 /* Transforms refused by name, so that the report says which one it was. */
 static const struct {
@@ -56,12 +53,6 @@ is_el(const xmlNode *n, const char *ns, const char *name)
 	       (name == NULL || xmlStrEqual(n->name, (const xmlChar *)name));
 }
 
-static bool
-is_xades(const xmlNode *n, const char *name)
-{
-	return is_el(n, FORMATS_XADES_NS, name) || is_el(n, xades_ns_old, name);
-}
-
 /* The first element child of n named ns:name (NULL: any), from after. */
 static xmlNodePtr
 child(xmlNodePtr n, const char *ns, const char *name)
@@ -77,9 +68,7 @@ child(xmlNodePtr n, const char *ns, const char *name)
 static xmlNodePtr
 xchild(xmlNodePtr n, const char *name)
 {
-	xmlNodePtr c = child(n, FORMATS_XADES_NS, name);
-
-	return c != NULL ? c : child(n, xades_ns_old, name);
+	return formats_xml_child(n, NULL, name);
 }
 
 static xmlNodePtr
@@ -203,30 +192,6 @@ ids_count(const struct id_index *ix, const char *id, xmlNodePtr *found)
 		if (*found == NULL)
 			*found = ix->e[lo].el;
 	return k;
-}
-
-/* An element's text with the whitespace base64 may carry removed, decoded (at most max bytes). */
-static int
-b64_text(xmlNodePtr n, uint8_t **out, size_t *len)
-{
-	xmlChar *t = n != NULL ? xmlNodeGetContent(n) : NULL;
-	char *s = NULL;
-	size_t i, k = 0;
-	int r = INK_ERR_INVALID;
-
-	*out = NULL;
-	*len = 0;
-	if (t == NULL || (size_t)xmlStrlen(t) > XADES_B64_MAX || (s = malloc((size_t)xmlStrlen(t) + 1)) == NULL)
-		goto out;
-	for (i = 0; t[i] != '\0'; i++)
-		if (t[i] != ' ' && t[i] != '\t' && t[i] != '\r' && t[i] != '\n')
-			s[k++] = (char)t[i];
-	s[k] = '\0';
-	r = k > 0 ? b64_decode(s, out, len) : INK_ERR_INVALID;
-out:
-	xmlFree(t);
-	free(s);
-	return r;
 }
 
 /* A node's place in the document, as an XPath ("/inv:Invoice/ds:Signature"). */
@@ -428,7 +393,7 @@ ref_check(struct xsig *x, xmlNodePtr ref, json_t *ro)
 		          dm != NULL ? dm : "(none)");
 		goto out;
 	}
-	if (b64_text(child(ref, FORMATS_XMLDSIG_NS, "DigestValue"), &want, &want_len) != 0) {
+	if (formats_xml_b64(child(ref, FORMATS_XMLDSIG_NS, "DigestValue"), &want, &want_len) != 0) {
 		issue_add(x->is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
 		          "reference \"%s\": no readable DigestValue", uri);
 		goto out;
@@ -459,7 +424,7 @@ ref_check(struct xsig *x, xmlNodePtr ref, json_t *ro)
 	}
 	json_object_set_new(ro, "digest_ok", json_true());
 	if (type != NULL && strcmp(type, FORMATS_XADES_SP_TYPE) == 0) {
-		if (is_xades(apex, "SignedProperties"))
+		if (formats_xades_is(apex, "SignedProperties"))
 			x->sp = apex;
 	} else {
 		if (apex == root)
@@ -477,41 +442,12 @@ out:
 
 /* ---- the signature value ---- */
 
-/* XMLDSig's ECDSA value r || s as the DER OpenSSL verifies. */
-static int
-ecdsa_der(const uint8_t *raw, size_t len, uint8_t **der, size_t *der_len)
-{
-	ECDSA_SIG *es = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	unsigned char *p = NULL;
-	int n, ret = INK_ERR_CRYPTO;
-
-	*der = NULL;
-	if (len == 0 || len % 2 != 0 || len > 2 * 66)
-		return INK_ERR_CRYPTO;
-	if ((es = ECDSA_SIG_new()) == NULL || (r = BN_bin2bn(raw, (int)len / 2, NULL)) == NULL ||
-	    (s = BN_bin2bn(raw + len / 2, (int)len / 2, NULL)) == NULL)
-		goto out;
-	if (ECDSA_SIG_set0(es, r, s) != 1)
-		goto out;
-	r = s = NULL;
-	if ((n = i2d_ECDSA_SIG(es, &p)) <= 0)
-		goto out;
-	*der = p;
-	*der_len = (size_t)n;
-	ret = 0;
-out:
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(es);
-	return ret;
-}
-
 static bool
 sig_verifies(EVP_PKEY *pk, const struct formats_xml_sigalg *alg, const uint8_t *si, size_t si_len,
              const uint8_t *val, size_t val_len)
 {
 	EVP_MD_CTX *m = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	bool ok = false;
@@ -520,13 +456,14 @@ sig_verifies(EVP_PKEY *pk, const struct formats_xml_sigalg *alg, const uint8_t *
 	    (!alg->ecdsa && EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA))
 		return false;
 	if (alg->ecdsa) {
-		if (ecdsa_der(val, val_len, &der, &der_len) != 0)
+		if (ink_ecdsa_raw_to_der(val, val_len, &der, &der_len) != 0)
 			return false;
 		val = der;
 		val_len = der_len;
 	}
 	ok = (m = EVP_MD_CTX_new()) != NULL &&
-	     EVP_DigestVerifyInit_ex(m, NULL, alg->md, NULL, NULL, pk, NULL) == 1 &&
+	     EVP_DigestVerifyInit_ex(m, &pctx, alg->md, NULL, NULL, pk, NULL) == 1 &&
+	     formats_xml_sigalg_setup(pctx, alg) == 0 &&
 	     EVP_DigestVerify(m, val, val_len, si, si_len) == 1;
 	EVP_MD_CTX_free(m);
 	OPENSSL_free(der);
@@ -594,7 +531,7 @@ signing_cert(struct xsig *x, xmlNodePtr ssp, STACK_OF(X509) *certs)
 			          dm != NULL ? dm : "(none)");
 			continue;
 		}
-		if (b64_text(child(cd, FORMATS_XMLDSIG_NS, "DigestValue"), &want, &want_len) != 0)
+		if (formats_xml_b64(child(cd, FORMATS_XMLDSIG_NS, "DigestValue"), &want, &want_len) != 0)
 			continue;
 		for (i = 0; i < sk_X509_num(certs) && found == NULL; i++) {
 			der = NULL;
@@ -632,7 +569,7 @@ timestamps_check(struct xsig *x, xmlNodePtr qp, xmlNodePtr sv, int64_t *poe)
 
 	*poe = -1;
 	for (ts = usp != NULL ? usp->children : NULL; ts != NULL; ts = ts->next) {
-		if (!is_xades(ts, "SignatureTimeStamp"))
+		if (!formats_xades_is(ts, "SignatureTimeStamp"))
 			continue;
 		if (++count > VERIFY_MAX_TIMESTAMPS || (to = json_object()) == NULL)
 			break;
@@ -644,7 +581,7 @@ timestamps_check(struct xsig *x, xmlNodePtr qp, xmlNodePtr sv, int64_t *poe)
 		c14n = tok = NULL;
 		if ((cm != NULL && formats_c14n_by_uri(cm, &alg) != 0) ||
 		    formats_xml_c14n(x->doc, sv, NULL, &alg, NULL, &c14n, &len) != 0 ||
-		    b64_text(xchild(ts, "EncapsulatedTimeStamp"), &tok, &tok_len) != 0) {
+		    formats_xml_b64(xchild(ts, "EncapsulatedTimeStamp"), &tok, &tok_len) != 0) {
 			json_object_set_new(to, "indication", json_string("TOTAL-FAILED"));
 			json_object_set_new(to, "sub_indication", json_string("FORMAT_FAILURE"));
 			warn_add(x->is, "signature time-stamp %d is malformed", count);
@@ -669,24 +606,46 @@ timestamps_check(struct xsig *x, xmlNodePtr qp, xmlNodePtr sv, int64_t *poe)
 
 /* B-LT: the validation data of UnsignedSignatureProperties — CertificateValues as untrusted
  * certificates, RevocationValues (CRLs, OCSP responses) as revocation data carried by the
- * signature. Returns whether both were there. Malformed values are warnings. */
+ * signature, and the same inside each TimeStampValidationData. Returns whether
+ * CertificateValues and RevocationValues were there. Malformed values are warnings. */
+static void values_read(struct xsig *x, xmlNodePtr cv, xmlNodePtr rv, STACK_OF(X509) *certs,
+                        struct verify_revdata *rd, size_t *n);
+
 static bool
 ltv_read(struct xsig *x, xmlNodePtr qp, STACK_OF(X509) *certs, struct verify_revdata *rd)
 {
 	xmlNodePtr usp = xchild(xchild(qp, "UnsignedProperties"), "UnsignedSignatureProperties");
 	xmlNodePtr cv = xchild(usp, "CertificateValues"), rv = xchild(usp, "RevocationValues"), v;
+	size_t n = 0;
+
+	values_read(x, cv, rv, certs, rd, &n);
+	/* the time-stamps' validation data (EN 319 132-1 5.5.1), wherever it is */
+	for (v = usp != NULL ? usp->children : NULL; v != NULL; v = v->next)
+		if (formats_xades_is(v, "TimeStampValidationData"))
+			values_read(x, xchild(v, "CertificateValues"), xchild(v, "RevocationValues"), certs,
+			            rd, &n);
+	return cv != NULL && rv != NULL;
+}
+
+/* Reads one CertificateValues and one RevocationValues (either may be NULL); *n counts the
+ * revocation values read across calls. */
+static void
+values_read(struct xsig *x, xmlNodePtr cv, xmlNodePtr rv, STACK_OF(X509) *certs,
+            struct verify_revdata *rd, size_t *n)
+{
+	xmlNodePtr v;
 	const unsigned char *p;
 	uint8_t *der = NULL;
-	size_t len = 0, n = 0;
+	size_t len = 0;
 	X509 *cert;
 	bool ok;
 
 	for (v = cv != NULL ? cv->children : NULL; v != NULL; v = v->next) {
-		if (!is_xades(v, "EncapsulatedX509Certificate"))
+		if (!formats_xades_is(v, "EncapsulatedX509Certificate"))
 			continue;
 		free(der);
 		der = NULL;
-		if (sk_X509_num(certs) >= 2 * XADES_CERTS_MAX || b64_text(v, &der, &len) != 0)
+		if (sk_X509_num(certs) >= 2 * XADES_CERTS_MAX || formats_xml_b64(v, &der, &len) != 0)
 			continue;
 		p = der;
 		if ((cert = d2i_X509(NULL, &p, (long)len)) == NULL || p != der + len ||
@@ -697,18 +656,18 @@ ltv_read(struct xsig *x, xmlNodePtr qp, STACK_OF(X509) *certs, struct verify_rev
 	}
 	for (v = rv != NULL ? rv->children : NULL; v != NULL; v = v->next) {
 		xmlNodePtr e;
-		bool crl = is_xades(v, "CRLValues");
+		bool crl = formats_xades_is(v, "CRLValues");
 
-		if (!crl && !is_xades(v, "OCSPValues"))
+		if (!crl && !formats_xades_is(v, "OCSPValues"))
 			continue;
 		for (e = v->children; e != NULL; e = e->next) {
-			if (!is_xades(e, crl ? "EncapsulatedCRLValue" : "EncapsulatedOCSPValue"))
+			if (!formats_xades_is(e, crl ? "EncapsulatedCRLValue" : "EncapsulatedOCSPValue"))
 				continue;
 			free(der);
 			der = NULL;
-			if (++n > VERIFY_MAX_OCSP)
+			if (++*n > VERIFY_MAX_OCSP)
 				break;
-			ok = b64_text(e, &der, &len) == 0 &&
+			ok = formats_xml_b64(e, &der, &len) == 0 &&
 			     (crl ? crl_parse_into(rd->crls, der, len) : ocsp_parse_into(rd->ocsps, der, len)) == 0;
 			if (!ok)
 				warn_add(x->is, "RevocationValues holds an unreadable %s", crl ? "CRL" : "OCSP response");
@@ -716,7 +675,68 @@ ltv_read(struct xsig *x, xmlNodePtr qp, STACK_OF(X509) *certs, struct verify_rev
 	}
 	free(der);
 	ERR_clear_error();
-	return cv != NULL && rv != NULL;
+}
+
+/* ---- B-LTA: archive time-stamps (EN 319 132-1 5.5.2) ---- */
+
+/* The ArchiveTimeStamps of one signature, their tokens decoded. */
+struct xats {
+	struct xsig *x;
+	xmlNodePtr node[VERIFY_MAX_TIMESTAMPS];
+	uint8_t *tok[VERIFY_MAX_TIMESTAMPS];
+	size_t tok_len[VERIFY_MAX_TIMESTAMPS], n;
+};
+
+static int
+xats_input(void *arg, size_t k, const uint8_t **tok, size_t *tlen, uint8_t **input, size_t *ilen,
+           char *why, size_t whysz)
+{
+	struct xats *a = arg;
+	int r;
+
+	*input = NULL;
+	*ilen = 0;
+	if (k >= a->n)
+		return INK_ERR_NOT_FOUND;
+	*tok = a->tok[k];
+	*tlen = a->tok_len[k];
+	if (a->tok[k] == NULL) {
+		snprintf(why, whysz, "its EncapsulatedTimeStamp is not base64");
+		return INK_ERR_UNSUPPORTED;
+	}
+	r = formats_xades_ats_input(a->x->doc, a->x->sig, a->node[k], a->x->in->doc,
+	                            a->x->in->doc_len, input, ilen, why, whysz);
+	/* an input that cannot be made is not an altered one */
+	return r == INK_ERR_INVALID ? INK_ERR_UNSUPPORTED : r;
+}
+
+/* Validates the xadesv141:ArchiveTimeStamps of UnsignedSignatureProperties, newest first. */
+static void
+archives_check(struct xsig *x, xmlNodePtr qp, int64_t *poe, size_t *valid)
+{
+	xmlNodePtr usp = xchild(xchild(qp, "UnsignedProperties"), "UnsignedSignatureProperties"), n;
+	struct xats a = { .x = x };
+	size_t k;
+
+	*poe = -1;
+	*valid = 0;
+	for (n = usp != NULL ? usp->children : NULL; n != NULL; n = n->next) {
+		if (!formats_xades_is(n, "ArchiveTimeStamp"))
+			continue;
+		if (a.n == VERIFY_MAX_TIMESTAMPS) {
+			warn_add(x->is, "only the first %d archive time-stamps are read",
+			         VERIFY_MAX_TIMESTAMPS);
+			break;
+		}
+		a.node[a.n] = n;
+		if (formats_xml_b64(xchild(n, "EncapsulatedTimeStamp"), &a.tok[a.n], &a.tok_len[a.n]) != 0)
+			a.tok[a.n] = NULL;
+		a.n++;
+	}
+	if (a.n > 0)
+		archive_chain_check(x->ctx, xats_input, &a, x->is, x->obj, poe, valid);
+	for (k = 0; k < a.n; k++)
+		free(a.tok[k]);
 }
 
 /* ---- one ds:Signature ---- */
@@ -738,7 +758,9 @@ sig_validate(struct xsig *x)
 	const unsigned char *p;
 	X509 *signer = NULL, *cert;
 	xmlChar *st = NULL;
-	bool ltv = false;
+	int64_t ats_poe = -1;
+	size_t archives = 0;
+	bool ltv = false, timestamped = false;
 	int i;
 
 	x->signed_desc = json_array();
@@ -774,14 +796,14 @@ sig_validate(struct xsig *x)
 	}
 	if ((alg = formats_xml_sigalg_by_uri(sm)) == NULL || (palg = policy_sig_alg_by_oid(alg->oid)) == NULL) {
 		issue_add(x->is, VERIFY_INDETERMINATE, VERIFY_SUB_CRYPTO_CONSTRAINTS_FAILURE,
-		          "signature method %s is not allowed (RSA PKCS #1 v1.5 or ECDSA with SHA-256/384/512)",
-		          sm != NULL ? sm : "(none)");
+		          "signature method %s is not allowed (RSA PKCS #1 v1.5, RSASSA-PSS or ECDSA with "
+		          "SHA-256/384/512)", sm != NULL ? sm : "(none)");
 		goto out;
 	}
 	json_object_set_new(x->obj, "signature_algorithm", json_string(palg->name));
 	prefixes = inc_prefixes(cmn);
 	if (formats_xml_c14n(x->doc, si, NULL, &c14n_alg, prefixes, &si_c14n, &si_len) != 0 ||
-	    b64_text(sv, &val, &val_len) != 0) {
+	    formats_xml_b64(sv, &val, &val_len) != 0) {
 		issue_add(x->is, VERIFY_TOTAL_FAILED, VERIFY_SUB_FORMAT_FAILURE,
 		          "SignedInfo cannot be canonicalized or SignatureValue is not base64");
 		goto out;
@@ -821,7 +843,7 @@ sig_validate(struct xsig *x)
 		     c = next_el(c, FORMATS_XMLDSIG_NS, "X509Certificate")) {
 			free(der);
 			der = NULL;
-			if (sk_X509_num(certs) >= XADES_CERTS_MAX || b64_text(c, &der, &der_len) != 0)
+			if (sk_X509_num(certs) >= XADES_CERTS_MAX || formats_xml_b64(c, &der, &der_len) != 0)
 				continue;
 			p = der;
 			if ((cert = d2i_X509(NULL, &p, (long)der_len)) == NULL || p != der + der_len ||
@@ -882,7 +904,22 @@ sig_validate(struct xsig *x)
 	key_check(X509_get0_pubkey(signer), x->ctx->now, "signer", x->is, x->obj);
 	if (qp != NULL) {
 		ltv = ltv_read(x, qp, certs, &rd);
+		/* the time-stamps' chains may be completed, and their revocation decided, by what
+		 * the signature carries */
+		x->ctx->outer = &rd;
+		x->ctx->outer_certs = certs;
+		archives_check(x, qp, &ats_poe, &archives);
+		/* the signature time-stamps are judged at the time the archive time-stamps prove */
+		x->ctx->tsa_poe = ats_poe;
 		timestamps_check(x, qp, sv, &t.poe);
+		x->ctx->tsa_poe = -1;
+		x->ctx->outer = NULL;
+		x->ctx->outer_certs = NULL;
+		timestamped = t.poe >= 0;
+		/* without a valid signature time-stamp, the oldest archive time-stamp still proves
+		 * when the signature existed */
+		if (t.poe < 0)
+			t.poe = ats_poe;
 		if (t.poe >= 0 && t.claimed > t.poe + 300)
 			warn_add(x->is, "the claimed signing time is later than the time-stamp");
 	}
@@ -894,8 +931,8 @@ sig_validate(struct xsig *x)
 	/* The level the properties reach: B-LT when the validation data that decided the chain
 	 * is in the signature (CertificateValues and RevocationValues) and a time-stamp holds. */
 	if (ssp != NULL)
-		json_object_set_new(x->obj, "level", json_string(t.poe < 0 ? "B-B" :
-		                    ltv && chain_carried(json_object_get(x->obj, "chain")) ? "B-LT" : "B-T"));
+		json_object_set_new(x->obj, "level", json_string(!ltv && timestamped ? "B-T" :
+		                    level_of(x->obj, timestamped, archives)));
 out:
 	json_object_set_new(x->obj, "references", refs);
 	json_object_set_new(x->obj, "signed", x->signed_desc);

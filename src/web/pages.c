@@ -144,6 +144,8 @@ static const char *const msgs[][2] = {
 	                   "サービスが混み合っています。しばらくしてから再度お試しください。" },
 	[WEB_MSG_INTERNAL] = { "The service could not complete the request.",
 	                       "サービスはリクエストを完了できませんでした。" },
+	[WEB_MSG_WRONG_ACCOUNT] = { "The application asked for another signer's signature, not yours. Nothing was signed.",
+	                            "アプリケーションはあなたではなく別の署名者の署名を求めています。署名は行われていません。" },
 };
 
 static int

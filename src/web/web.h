@@ -29,6 +29,7 @@ enum web_msg {
 	WEB_MSG_SESSION,              /* page session expired or CSRF token missing */
 	WEB_MSG_BUSY,                 /* try again later */
 	WEB_MSG_INTERNAL,             /* the service failed */
+	WEB_MSG_WRONG_ACCOUNT,        /* the client's account_token names another signer */
 };
 
 /* The consent page (*html malloc'd on success): what is to be signed, and a form for the PIN

@@ -7,6 +7,7 @@ Usage: oauth_hostile.py CONFIG.json  (written by t_oauth_hostile.sh)."""
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -550,8 +551,122 @@ def attack_otp_cross():
     ok("one TOTP step, one act across credentials/authorize and the consent page (both ways)")
 
 
+def account_token(c, sub, jti=None, key=None, iat=None):
+    """CSC v2 8.3.2: HS256 over header.payload keyed by SHA256(client_secret)."""
+    hdr = b64u(json.dumps({"typ": "JWT", "alg": "HS256"}).encode())
+    body = b64u(json.dumps({"sub": sub, "iat": iat or int(time.time()), "jti": jti or b64u(secrets.token_bytes(9)),
+                            "iss": c.get("name", "client"), "azp": c["id"]}).encode())
+    k = key if key is not None else hashlib.sha256(c["secret"].encode()).digest()
+    sig = hmac.new(k, (hdr + "." + body).encode(), hashlib.sha256).digest()
+    return hdr + "." + body + "." + b64u(sig)
+
+
+def attack_account_token():
+    """A client names the signer's account (account_token): that signer consents; a token
+    naming another signer gets no consent from this one, and a token that is forged (keyed by
+    the secret itself, another client's secret), stale, replayed or a public client's is
+    refused back to the client."""
+    h = [hashlib.sha256(b"account token").digest()]
+    flow = Flow(A, CRED, h, extra={"account_token": account_token(A, USER)})
+    r = flow.exchange(full_flow(flow))
+    if r.status_code != 200:
+        fail(f"the signer an account_token names could not consent: {r.status_code} {r.text[:200]}")
+    secret(r.json()["access_token"])
+    # another signer named: the one form (nobody is known before it) refuses the signer who
+    # types their name, before the SAM is asked anything; no code comes of it (two browsers)
+    for br in (SIGNER, Browser()):
+        flow = Flow(A, CRED, h, extra={"account_token": account_token(A, "someone-else"), "lang": "en"})
+        page = br.open(flow)
+        r = br.consent(csrf_of(page.text), PIN, otp_next(USER))
+        if code_from(r, A) is not None or r.status_code != 403 or "another signer" not in r.text:
+            fail(f"a consent for an account_token naming another signer: {r.status_code} {r.text[:300]}")
+    import sqlite3
+    con = sqlite3.connect(f"file:{CFG['db']}?mode=ro", uri=True, timeout=10)
+    n = con.execute("SELECT count(*) FROM audit_log WHERE action = 'oauth.authorize' AND "
+                    "result LIKE 'the signer is not the account%'").fetchone()[0]
+    con.close()
+    if n < 2:
+        fail(f"the refusals of another signer's account_token are not audited ({n} records)")
+    ok("account_token: the signer it names consents; another signer's is refused in the one form (no code, no SAD), audited")
+
+    tok = account_token(A, USER)
+    used = Flow(A, CRED, h, extra={"account_token": tok})
+    SIGNER.get(used.url())
+    now = int(time.time())
+    for what, t, c in (("keyed by the secret itself", account_token(A, USER, key=A["secret"].encode()), A),
+                       ("keyed by another client's secret", account_token(A, USER, key=hashlib.sha256(B["secret"].encode()).digest()), A),
+                       ("an hour old", account_token(A, USER, iat=now - 3600), A),
+                       ("replayed", tok, A),
+                       ("of another client (azp)", account_token(B, USER), A),
+                       ("of a public client", account_token(dict(CFG["client_pub"], secret="x"), USER), CFG["client_pub"])):
+        flow = Flow(c, CRED, h, extra={"account_token": t})
+        r = http("GET", flow.url())
+        loc = r.headers.get("Location", "")
+        if r.status_code != 303 or not loc.startswith(c["cb"] + "?") or "error=invalid_request" not in loc:
+            fail(f"an account_token {what}: {r.status_code} {loc} {r.text[:200]}")
+    ok("account_token forged (secret itself, other secret), stale, replayed, another client's or a public client's: refused to the client")
+
+
+def assertion(c, jti=None, aud=None, exp_in=120):
+    """A private_key_jwt client assertion (RFC 7523) signed by c's key with Python's cryptography."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    key = serialization.load_pem_private_key(open(c["key"], "rb").read(), password=None)
+    now = int(time.time())
+    hdr = b64u(json.dumps({"alg": "ES256", "typ": "JWT"}).encode())
+    body = b64u(json.dumps({"iss": c["id"], "sub": c["id"], "aud": aud or URL + "/oauth2/token",
+                            "iat": now, "exp": now + exp_in,
+                            "jti": jti or b64u(secrets.token_bytes(12))}).encode())
+    r, s = decode_dss_signature(key.sign((hdr + "." + body).encode(), ec.ECDSA(hashes.SHA256())))
+    return hdr + "." + body + "." + b64u(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def attack_private_key_jwt():
+    """A client registered by its key goes through the whole flow with a client assertion and
+    signs; its assertion is taken once; a secret or nothing is not taken from it."""
+    K = CFG["client_key"]
+    h = [hashlib.sha256(b"private_key_jwt").digest()]
+    flow = Flow(K, CRED, h)
+    code = full_flow(flow)
+    a = assertion(K)
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": K["cb"],
+            "code_verifier": flow.verifier,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": a}
+    r = http("POST", URL + "/oauth2/token", data=form)
+    if r.status_code != 200:
+        fail(f"private_key_jwt token exchange: {r.status_code} {r.text[:300]}")
+    tok = secret(r.json()["access_token"])
+    r = sign(tok, CRED, h, algo="1.2.840.113549.1.1.11")
+    if r.status_code != 200:
+        fail(f"signHash with a private_key_jwt client's token: {r.status_code} {r.text[:200]}")
+    # the same assertion for another code; a secret or nothing from the keyed client
+    flow = Flow(K, CRED, h)
+    code = full_flow(flow)
+    for what, extra, headers in (("a replayed assertion", {"client_assertion": a}, None),
+                                 ("no authentication", {"client_id": K["id"]}, None),
+                                 ("a secret", {}, {"Authorization": "Basic " + base64.b64encode(
+                                     (K["id"] + ":" + A["secret"]).encode()).decode()})):
+        f2 = {k: v for k, v in form.items() if not k.startswith("client_assertion")}
+        f2["code"], f2["code_verifier"] = code, flow.verifier
+        if "client_assertion" in extra:
+            f2["client_assertion_type"] = form["client_assertion_type"]
+        f2.update(extra)
+        r = http("POST", URL + "/oauth2/token", data=f2, headers=headers)
+        if r.status_code != 401 or r.json().get("error") != "invalid_client":
+            fail(f"private_key_jwt client with {what}: {r.status_code} {r.text[:200]}")
+    # the code is still good for the client's fresh assertion
+    f2 = dict(form, code=code, code_verifier=flow.verifier, client_assertion=assertion(K))
+    r = http("POST", URL + "/oauth2/token", data=f2)
+    if r.status_code != 200:
+        fail(f"a fresh assertion after the refusals: {r.status_code} {r.text[:200]}")
+    secret(r.json()["access_token"])
+    ok("private_key_jwt: consent, token by a signed assertion, signHash; its replay, a secret or nothing refused")
+
+
 def main():
-    what = sys.argv[2:] or ["xss", "headers", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "removed"]
+    what = sys.argv[2:] or ["xss", "headers", "redirects", "swap", "otp", "alg", "codes", "cross", "flood", "par", "account", "jwt", "removed"]
     if "xss" in what:
         attack_xss()
     if "headers" in what:
@@ -572,6 +687,10 @@ def main():
         attack_otp_replay_consent()
     if "alg" in what:
         attack_hash_algorithm()
+    if "account" in what:
+        attack_account_token()
+    if "jwt" in what:
+        attack_private_key_jwt()
     if "removed" in what:
         attack_removed_client()  # last: client A is gone
 

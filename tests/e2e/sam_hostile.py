@@ -13,11 +13,12 @@ import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, time
 PING, KEY_CREATE, KEY_REVOKE, KEY_UNLOCK, BACKUP, RESTORE = 1, 10, 15, 18, 21, 22
 AUTHORIZE, LOGIN, REGISTER, ROLE_SET, PERSON_UNLOCK = 23, 51, 55, 56, 57
 OAUTH_AUTHORIZE, OAUTH_CONSENT, OAUTH_SERVICE, SIGN = 29, 62, 63, 24
+KEY_AUTH_MODE = 64
 LOG_HEAD, LOG_EXTEND, LOG_PENDING, LOG_CLOSE = 40, 41, 42, 43
 REENROL, PERSON_REMOVE, PERSON_GET, BOOTSTRAP, ENROL = 58, 59, 60, 50, 53
 OK, ERR = 0x80, 0x81
 E = {"INVALID": 3, "DISABLED": 10, "NOT_FOUND": 5, "EXISTS": 6, "AUTH": 7, "DENIED": 8, "LOCKED": 9, "SOD": 13,
-     "POLICY": 14, "PROTOCOL": 19, "ENROL": 26}
+     "POLICY": 14, "PROTOCOL": 19, "BAD_PIN": 25, "ENROL": 26}
 ROLE_SO, ROLE_RO, ROLE_SIGNER = 1, 16, 32
 
 
@@ -358,6 +359,35 @@ def main():
        "mints a SAD that signs once under its own binding only and spends its OTP step for "
        "LOGIN, consent and service grant alike; OAUTH_SERVICE refused for an unknown person, an "
        "officer, a person not enrolled, a forged client")
+    # ---- per-credential authMode (issue 17): bob chose the consent page only for his key ----
+    # The SAM refuses AUTHORIZE (PIN and OTP forwarded by a client) for it even with bob's
+    # live session, his PIN and the right OTP; inkand cannot turn explicit authorization back
+    # on without bob's fresh OTP and PIN.
+    kb, bpin = bob["cred"], f["bob_pin"]
+    bstep = int(time.time()) // 30
+    bz = lambda otp: u8(AUTHORIZE) + string(sess["bob"]) + cstr(kb) + cstr(otp) + cstr(bpin) + \
+        cstr("") + u32(60) + u32(1) + string(b"\x02" * 32)
+    expect(sam, bz(totp(bob["secret"], bstep)), "DENIED",
+           "AUTHORIZE of bob's OAuth-only key with his session, PIN and right OTP")
+    mode = lambda s, pin, m, otp: u8(KEY_AUTH_MODE) + string(s) + cstr(kb) + cstr(pin) + u32(m) + cstr(otp)
+    expect(sam, mode(invented, bpin, 0, totp(bob["secret"], bstep)), "AUTH",
+           "KEY_AUTH_MODE back to explicit under an invented session")
+    expect(sam, mode(sess["bob"], bpin, 0, ""), "AUTH", "KEY_AUTH_MODE back to explicit without an OTP")
+    expect(sam, mode(sess["so"], bpin, 0, ""), "DENIED", "KEY_AUTH_MODE under the security officer's session")
+    expect(sam, mode(sess["bob"], bpin, 7, totp(bob["secret"], bstep)), "PROTOCOL", "KEY_AUTH_MODE of an unknown mode")
+    # the right OTP (a step bob's own change did not spend), a wrong PIN: refused
+    for st in (bstep, bstep + 1, None):
+        if st is None:
+            fail("KEY_AUTH_MODE with a fresh OTP and a wrong PIN was never refused for the PIN")
+        r, _ = sam.call(mode(sess["bob"], "pin-Guess-0000", 0, totp(bob["secret"], st)))
+        if r == E["BAD_PIN"]:
+            break
+        if r != E["AUTH"]:
+            fail("KEY_AUTH_MODE back to explicit with a wrong PIN: SAM answered %d" % r)
+    expect(sam, bz(totp(bob["secret"], bstep + 1)), "DENIED",
+           "AUTHORIZE of bob's key after the refused changes")
+    ok("authMode oauth2code: the SAM refuses AUTHORIZE of the owner's OAuth-only key (session, PIN, OTP all right), "
+       "and turns it back only for the owner's session with a fresh OTP and the PIN")
 
     # ---- 3. OTP brute force: the SAM counts, locks, and the lock survives a restart ----
     step = int(time.time()) // 30

@@ -126,6 +126,16 @@ expect_status 400
 printf '%s' "$BODY" | grep -q 'salt' || fail "a 20-byte PSS salt was not refused for its salt: $BODY"
 sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.10 "" "$(pss_params 015f)" "${H256[6]}"
 expect_status 400
+# The SAD names no digest (mixed lengths): its 32-byte hashes sign as SHA-256 only, never as
+# another 32-byte digest the client (or a compromised inkand) names at signing time. inkand
+# has no rsaEncryption + SHA3 signature; RSASSA-PSS with SHA3-256 passes it to inkan-sam, which
+# refuses it against the SAD (its own record below). The SAD is not spent: it signs next.
+sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.1 2.16.840.1.101.3.4.2.8 "" "${H256[6]}"
+expect_status 400
+PSS_SHA3=$(printf '3034a00f300d06096086480165030402080500a11c301a06092a864886f70d010108300d06096086480165030402080500a203020120' | xxd -r -p | base64 -w0)
+sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.10 "" "$PSS_SHA3" "${H256[6]}"
+expect_status 400
+printf '%s' "$BODY" | grep -q 'not authorized by the SAD' || fail "RSASSA-PSS with SHA3-256 over a SHA-256 SAD: $BODY"
 cp "$T/dg.sha256.7.bin" "$T/dg.sha256.1.bin"
 sign "$alice" "$KR3" "$SAD" 1.2.840.113549.1.1.10 "" "$(pss_params 015e)" "${H256[6]}"
 check_sigs "$KR3" sha256 pssmax
@@ -301,6 +311,12 @@ printf '%s' "$recs" | jq -e '[.[] | select(.action == "csc.signHash" and .result
 printf '%s' "$recs" | jq -e '[.[] | select(.action == "csc.authorize" and .result == "wrong PIN")] | length == 3' >/dev/null ||
 	fail "wrong-PIN authorizations are not audited"
 ok "authorizations, signatures and refusals are audited with credential, serial and hashes"
+# inkan-sam's own record of the SHA3-256 refusal: the export carries the SAM's records over.
+api GET /api/v1/audit/export "" "$aud"; expect_status 200
+printf '%s' "$BODY" | jq -e --arg k "$KR3" 'any(.records[]; .source == "inkan-sam" and .action == "sam.sign"
+	and .subject == $k and .result == "hash not authorized by the SAD" and .detail == "SAD refused")' >/dev/null ||
+	fail "inkan-sam kept no record of refusing SHA-256 hashes signed as SHA3-256"
+ok "a SAD for SHA-256 hashes does not sign them as SHA3-256: refused by inkan-sam (its own record), the SAD not spent"
 
 check_no_secrets_in_dbs
 finish

@@ -33,6 +33,24 @@ printf '%s' "$subj_a" | grep -q "$ALICE_ID" && fail "the certificate carries the
 printf '%s' "$subj_a" | grep -q "TK-ALICE" && fail "the certificate carries the identity document: $subj_a"
 api POST /api/v1/keys "{\"pin\": \"$PIN_B\"}" "$bob"; expect_status 201
 KB=$(printf '%s' "$BODY" | jq -r .id)
+# bob keeps his key for the OAuth consent page alone (issue 17: the SAM's record, his PIN and OTP)
+tokfile bob "$bob"
+icli bob key auth-mode "$KB" sideways
+[ "$RC" != 0 ] || fail "inkan key auth-mode took an unknown mode"
+INKAN_PIN="$PIN_B" INKAN_OTP="$(otp_next bob)" icli bob key auth-mode "$KB" oauth2code
+[ "$RC" = 0 ] || fail "inkan key auth-mode oauth2code: rc $RC: $ERR"
+api POST /csc/v2/credentials/info "$(jq -nc --arg c "$KB" '{credentialID: $c}')" "$bob"
+expect_status 200
+expect_jq '.auth.mode == "oauth2code"'
+api POST /csc/v2/credentials/info "$(jq -nc --arg c "$KA" '{credentialID: $c}')" "$alice"
+expect_status 200
+expect_jq '.auth.mode == "explicit"'
+api POST /csc/v2/credentials/authorize "$(jq -nc --arg c "$KB" --arg h "$(head -c 32 /dev/urandom | base64 -w0)" --arg p "$PIN_B" \
+	--arg o "$(otp_next bob)" '{credentialID: $c, numSignatures: 1, hashes: [$h], PIN: $p, OTP: $o}')" "$bob"
+expect_refused 403 access_denied
+db "SELECT result FROM audit_log WHERE action = 'csc.authorize' AND actor = 'bob' ORDER BY seq DESC LIMIT 1;" | grep -qv '^success$' ||
+	fail "the refused explicit authorization of an OAuth-only key is not audited"
+ok "bob's key set to oauth2code (PIN and OTP): credentials/info says so, credentials/authorize with his PIN and OTP refused (403, audited)"
 ok "certificates name the SAM's record: display name and a pseudonymous serialNumber (no account id, no document number)"
 
 # ---- the owner of inkan.db: names and roles edited under the live daemon ----
@@ -89,21 +107,21 @@ jq -n --arg a "$ALICE_ID" --arg b "$(db "SELECT id FROM users WHERE username = '
 	--arg op "$(db "SELECT id FROM users WHERE username = 'op1';")" \
 	--arg carol "$(db "SELECT id FROM users WHERE username = 'carol';")" \
 	--arg asec "$(user_secret alice)" --arg bsec "$(user_secret bob)" --arg ros "$(user_secret ro1)" \
-	--arg ka "$KA" --arg pa "$PSEUDO_A" --arg pin "$PIN_A" \
+	--arg ka "$KA" --arg pa "$PSEUDO_A" --arg pin "$PIN_A" --arg kb "$KB" --arg pinb "$PIN_B" \
 	--arg sa "$(session_of alice)" --arg sb "$(session_of bob)" --arg sso "$(session_of "$SO_USER")" \
 	--arg sro "$(session_of ro1)" --arg sop "$(session_of op1)" \
 	'{alice: {id: $a, secret: $asec, cred: $ka, pseudonym: $pa, display_name: "Alice Example"},
-	  bob: {id: $b, secret: $bsec}, so: {id: $so}, ro: {id: $ro, secret: $ros}, op: {id: $op},
+	  bob: {id: $b, secret: $bsec, cred: $kb}, so: {id: $so}, ro: {id: $ro, secret: $ros}, op: {id: $op},
 	  carol: {id: $carol},
 	  sessions: {alice: $sa, bob: $sb, so: $sso, ro: $sro, op: $sop},
-	  alice_pin: $pin, alice_doc: "TK-ALICE-0001", max_login_failures: 5}' >"$T/facts.json"
+	  alice_pin: $pin, bob_pin: $pinb, alice_doc: "TK-ALICE-0001", max_login_failures: 5}' >"$T/facts.json"
 jq -e '[.sessions[]] | all(length == 64)' "$T/facts.json" >/dev/null || fail "a live session is missing: $(jq -c .sessions "$T/facts.json")"
 stop_inkand
 cp -a "$DATA" "$T/copy"
 python3 "$INKAN_SRC/tests/e2e/sam_hostile.py" "$INKAN_SAM" "$T/copy" "$T/facts.json" "$LOG" >"$T/hostile.out" 2>&1 ||
 	{ cat "$T/hostile.out" >&2; fail "a hostile inkand got through: $(tail -n1 "$T/hostile.out")"; }
 while read -r line; do say "${line#sam_hostile: }"; done <"$T/hostile.out"
-grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 8 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
+grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 9 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
 ok "a hostile inkand speaking the SAM protocol: every attack refused"
 # The SAM's records are append-only in the key store itself: neither a record nor its place in
 # the log is ever changed or removed.

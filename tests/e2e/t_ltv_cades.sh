@@ -8,6 +8,7 @@
 # certificate's OCSP response swapped into a signature does not make it pass. The certificates'
 # URLs point at a plain HTTP proxy in front of this inkand (ca_base_url), on loopback.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sign.sh"
 
 DER_TOOL="$INKAN_SRC/tests/e2e/der_tool.py"
 init_data_proxied
@@ -25,16 +26,6 @@ add_secret "$PIN"
 mkkey "$alice" P-256 >/dev/null
 mkkey "$bob" RSA-3072 >/dev/null
 
-# sign USER TOKEN FILE ARGS...
-sign() {
-	local user=$1 tok=$2
-	shift 2
-	RC=0
-	INKAN_SERVER=$URL INKAN_CACERT=$CACERT INKAN_TOKEN=$tok INKAN_PIN=$PIN \
-		INKAN_OTP=$(otp_next "$user") timeout 300 "$INKAN_CLI" sign --yes "$@" \
-		</dev/null >"$T/sign.out" 2>"$T/sign.err" || RC=$?
-	[ "$RC" = 0 ] || fail "inkan sign ${*} failed ($RC): $(cat "$T/sign.err")"
-}
 # extend TOKEN ARGS...
 extend() {
 	local tok=$1
@@ -48,22 +39,6 @@ extend() {
 cms_ok() {
 	openssl cms -verify -binary -content "$1" -inform DER -in "$2" -CAfile "$ROOT" -purpose any \
 		-out /dev/null 2>"$T/cms.err" >/dev/null || fail "openssl cms -verify refuses $2: $(cat "$T/cms.err")"
-}
-# vfy ARGS...: inkan verify --json; sets RC and V (the report)
-vfy() {
-	RC=0
-	timeout 300 "$INKAN_CLI" verify --json --trust "$ROOT" "$@" >"$T/v.json" 2>"$T/v.err" </dev/null || RC=$?
-	V=$(cat "$T/v.json")
-	printf 'inkan verify %s -> %s\n%s\n' "$*" "$RC" "$V" >>"$TRANSCRIPT"
-}
-# passed LEVEL ARGS...: TOTAL-PASSED at LEVEL
-passed() {
-	local level=$1
-	shift
-	vfy "$@"
-	[ "$RC" = 0 ] && printf '%s' "$V" | jq -e --arg l "$level" \
-		'.signatures[0].indication == "TOTAL-PASSED" and .signatures[0].level == $l' >/dev/null ||
-		fail "inkan verify $* is not TOTAL-PASSED at $level ($RC): $(printf '%s' "$V" | jq -c '.signatures[0] | {indication, sub_indication, level, problems, warnings}')"
 }
 # refused ARGS...: anything but TOTAL-PASSED
 refused() {
@@ -81,11 +56,11 @@ cp "$T/contract.bin" "$T/c3.bin"
 printf 'attached content\n' >"$T/att.txt"
 
 # ---- sign at B-LT and B-LTA ----
-sign alice "$alice" "$T/contract.bin" --level B-LT --output "$T/lt.p7s"
+must_sign alice "$alice" "$T/contract.bin" --level B-LT --output "$T/lt.p7s"
 grep -q 'B-LT' "$T/sign.err" || fail "inkan sign did not show the level B-LT"
-sign alice "$alice" "$T/c2.bin" --level B-LTA --output "$T/lta.p7s"
-sign bob "$bob" "$T/att.txt" --level B-LTA --attached --output "$T/att.p7s"
-sign bob "$bob" "$T/c3.bin" --level B-LT --output "$T/bob-lt.p7s"
+must_sign alice "$alice" "$T/c2.bin" --level B-LTA --output "$T/lta.p7s"
+must_sign bob "$bob" "$T/att.txt" --level B-LTA --attached --output "$T/att.p7s"
+must_sign bob "$bob" "$T/c3.bin" --level B-LT --output "$T/bob-lt.p7s"
 cms_ok "$T/contract.bin" "$T/lt.p7s"
 cms_ok "$T/c2.bin" "$T/lta.p7s"
 openssl cms -verify -binary -inform DER -in "$T/att.p7s" -CAfile "$ROOT" -purpose any -out "$T/att.out" \
@@ -106,7 +81,7 @@ passed B-LTA "$T/att.p7s"
 
 # ---- extend B-T -> B-LT -> B-LTA, and renew the LTA twice ----
 cp "$T/contract.bin" "$T/c4.bin"
-sign alice "$alice" "$T/c4.bin" --level B-T --output "$T/ext.p7s"
+must_sign alice "$alice" "$T/c4.bin" --level B-T --output "$T/ext.p7s"
 passed B-T --offline --no-revocation-check "$T/c4.bin" "$T/ext.p7s"
 extend "$alice" "$T/ext.p7s" --level B-LT
 passed B-LT --offline "$T/c4.bin" "$T/ext.p7s"

@@ -8,6 +8,7 @@
 # the responder says revoked; OUT_OF_BOUNDS_NO_POE or TRY_LATER offline). Every URL fetched is
 # on loopback (a plain HTTP proxy in front of this inkand, named by ca_base_url).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sign.sh"
 
 init_data_proxied
 fast_argon2
@@ -45,12 +46,6 @@ sign() {
 		INKAN_OTP=$(otp_next alice) timeout 300 "$INKAN_CLI" sign --yes "$f" "$@" \
 		</dev/null >"$T/sign.out" 2>"$T/sign.err" || RC=$?
 	[ "$RC" = 0 ] || fail "inkan sign $f $* failed ($RC): $(cat "$T/sign.err")"
-}
-vfy() {
-	RC=0
-	timeout 300 "$INKAN_CLI" verify --json --trust "$ROOT" "$@" >"$T/v.json" 2>"$T/v.err" </dev/null || RC=$?
-	V=$(cat "$T/v.json")
-	printf 'inkan verify %s -> %s\n%s\n' "$*" "$RC" "$V" >>"$TRANSCRIPT"
 }
 show() { printf '%s' "$V" | jq -c '.signatures[0] | {indication, sub_indication, level, problems}'; }
 

@@ -53,7 +53,10 @@ CSECRET=$(printf '%s' "$BODY" | jq -r .client_secret)
 add_secret "$CSECRET"
 api GET /api/v1/oauth/clients "" "$so"
 expect_status 200
-expect_jq --arg id "$CID" '(.clients | map(.id) | index($id)) and (tostring | test("secret") | not)'
+# no secret and no field of one (token_endpoint_auth_method names the method only)
+expect_jq --arg id "$CID" --arg s "$CSECRET" '(.clients | map(.id) | index($id)) and (tostring | contains($s) | not)
+	and ([.. | objects | keys[]] | any(test("secret")) | not)'
+expect_jq --arg id "$CID" '.clients[] | select(.id == $id) | .token_endpoint_auth_method == "client_secret_basic"'
 db "SELECT hex(secret_hash) FROM oauth_clients WHERE id = '$CID';" | grep -qE '^[0-9A-F]{64}$' ||
 	fail "the client's secret is not stored as a SHA-256"
 [ "$(db "SELECT hex(secret_hash) FROM oauth_clients WHERE id = '$CID';")" = \

@@ -30,11 +30,17 @@ CB_JSON=$(client "Other Desk" "http://127.0.0.1:$CBPORT/b")
 api POST /api/v1/oauth/clients "$(jq -nc --arg u "http://127.0.0.1:$CBPORT/p" '{name: "Signer app", redirect_uris: [$u], public: true}')" "$so"
 expect_status 201
 CP_JSON=$(printf '%s' "$BODY" | jq -c --arg u "http://127.0.0.1:$CBPORT/p" '{id: .client.id, secret: "", cb: $u}')
+# a private_key_jwt client (issue 17): registered by its public key, no secret
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ck.pem" 2>/dev/null
+api POST /api/v1/oauth/clients "$(jq -nc --arg u "http://127.0.0.1:$CBPORT/k" --rawfile k <(openssl pkey -in "$T/ck.pem" -pubout) \
+	'{name: "Keyed Desk", redirect_uris: [$u], public_key: $k}')" "$so"
+expect_status 201
+CK_JSON=$(printf '%s' "$BODY" | jq -c --arg u "http://127.0.0.1:$CBPORT/k" --arg key "$T/ck.pem" '{id: .client.id, secret: "", cb: $u, key: $key}')
 CX_JSON=$(client "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>" "http://127.0.0.1:$CBPORT/x")
 
-jq -n --arg tmp "$T" --arg url "$URL" --arg cacert "$CACERT" --argjson a "$CA_JSON" --argjson b "$CB_JSON" --argjson x "$CX_JSON" --argjson p "$CP_JSON" \
+jq -n --arg tmp "$T" --arg url "$URL" --arg cacert "$CACERT" --argjson a "$CA_JSON" --argjson b "$CB_JSON" --argjson x "$CX_JSON" --argjson p "$CP_JSON" --argjson k "$CK_JSON" \
 	--arg user alice --arg pw "$(pw_of alice)" --arg cred "$KR" --arg pin "$PIN" --arg db "$DATA/inkand/inkan.db" \
-	'{tmp: $tmp, url: $url, cacert: $cacert, client_a: $a, client_b: $b, client_x: $x, client_pub: $p, user: $user, password: $pw,
+	'{tmp: $tmp, url: $url, cacert: $cacert, client_a: $a, client_b: $b, client_x: $x, client_pub: $p, client_key: $k, user: $user, password: $pw,
 	  cred: $cred, pin: $pin, db: $db}' >"$T/hostile.json"
 chmod 600 "$T/hostile.json"
 timeout 570 "$PY" "$INKAN_SRC/tests/e2e/oauth_hostile.py" "$T/hostile.json" ${OAUTH_HOSTILE_ONLY:-} >"$T/hostile.out" 2>"$T/hostile.err" ||

@@ -5,6 +5,7 @@
 # signer on a signed PDF; changed documents fail; the service only ever sees digests; the
 # RFC 3161 endpoint /tsa and signatures/timestamp with their audit records and refusals.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sign.sh"
 
 init_data
 fast_argon2
@@ -51,20 +52,6 @@ acred=$(mkkey "$alice" P-256)
 bcred=$(mkkey "$bob" RSA-3072)
 mkkey "$carol" P-384 >/dev/null
 mkkey "$dave" P-256 >/dev/null
-
-# sign USER TOKEN FILE ARGS...: inkan sign with PIN and OTP from the environment; sets RC.
-sign() {
-	local user=$1 tok=$2
-	shift 2
-	RC=0
-	INKAN_SERVER=$URL INKAN_CACERT=$CACERT INKAN_TOKEN=$tok INKAN_PIN=$PIN \
-		INKAN_OTP=$(otp_next "$user") timeout 600 "$INKAN_CLI" sign --yes "$@" \
-		</dev/null >"$T/sign.out" 2>"$T/sign.err" || RC=$?
-}
-must_sign() {
-	sign "$@"
-	[ "$RC" = 0 ] || fail "inkan sign ${*:3} failed ($RC): $(cat "$T/sign.err")"
-}
 
 # cms_ok FILE P7S [attached]: openssl cms -verify against our root only.
 cms_ok() {
@@ -170,7 +157,7 @@ rc=0; "$INKAN_CLI" verify --json --trust "$CHAIN" --crl "$T/crl.der" "$T/text.ch
 [ "$rc" != 0 ] && jq -e '.. | objects | select(has("indication")) | select(.indication == "TOTAL-FAILED")' "$T/v.json" >/dev/null ||
 	fail "inkan verify does not fail a changed document: $(head -c 600 "$T/v.json")"
 before=$(sha256sum "$T/text.txt.p7s")
-sign dave "$dave" "$T/text.txt"
+sign_rc dave "$dave" "$T/text.txt"
 [ "$RC" != 0 ] && grep -q 'exists' "$T/sign.err" || fail "inkan sign overwrote or did not refuse an existing output ($RC)"
 [ "$(sha256sum "$T/text.txt.p7s")" = "$before" ] || fail "an existing signature was changed"
 ok "a changed document fails openssl cms and inkan verify (TOTAL-FAILED); outputs are never overwritten"

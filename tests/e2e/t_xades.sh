@@ -5,6 +5,7 @@
 # `xmlsec1 --sign` verifies as plain XMLDSig; the XML signature attacks (wrapping, XXE, duplicate
 # IDs, XSLT, an external URI to /api/v1/verify) are refused with a clear reason.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_sign.sh"
 
 command -v xmlsec1 >/dev/null || { say "SKIP: no xmlsec1 (scripts/deps.sh test)"; exit 77; }
 init_data
@@ -29,20 +30,6 @@ mkkey "$alice" P-256 >/dev/null
 mkkey "$bob" RSA-3072 >/dev/null
 # The issuing CA alone, for xmlsec1's untrusted certificates (chain.pem may hold the root too).
 openssl x509 -in "$CHAIN" -out "$T/issuing.pem"
-
-# sign USER TOKEN FILE ARGS...: inkan sign with PIN and OTP from the environment; sets RC.
-sign() {
-	local user=$1 tok=$2
-	shift 2
-	RC=0
-	INKAN_SERVER=$URL INKAN_CACERT=$CACERT INKAN_TOKEN=$tok INKAN_PIN=$PIN \
-		INKAN_OTP=$(otp_next "$user") timeout 600 "$INKAN_CLI" sign --yes "$@" \
-		</dev/null >"$T/sign.out" 2>"$T/sign.err" || RC=$?
-}
-must_sign() {
-	sign "$@"
-	[ "$RC" = 0 ] || fail "inkan sign ${*:3} failed ($RC): $(cat "$T/sign.err")"
-}
 
 # xmlsec_ok FILE: Debian's xmlsec1 verifies it, trusting only our root (run where the detached
 # document is, as its reference is relative).

@@ -3,7 +3,9 @@
 # by xmlsec1: enveloped, by ID, detached over doc.txt, XAdES with SignedProperties, and the attacks
 # t_xades plays (wrapping, duplicate IDs, XSLT, an XPointer, an external URI, a DOCTYPE).
 # xades-bt-values.xml is not made here: an inkan B-T signature from a t_xades run (its PKI) with
-# CertificateValues and RevocationValues added as the test adds them; kept as it is.
+# CertificateValues and RevocationValues added as the test adds them; kept as it is. Nor are
+# xades-lta-*.xml: inkan B-LTA signatures (renewed enveloped, detached, enveloping) from a
+# t_ltv_xades run, with TimeStampValidationData and ArchiveTimeStamps; kept as they are.
 xtmpl() { # ROOT_OPEN ROOT_CLOSE SIGMETHOD URI TRANSFORMS EXTRA_REFERENCE EXTRA_OBJECT
 	cat <<XML
 <?xml version="1.0" encoding="UTF-8"?>

@@ -268,6 +268,123 @@ test_xades(void **state)
 	assert_null(formats_xml_digest_by_uri("http://www.w3.org/2000/09/xmldsig#sha1", &oid));
 }
 
+/* A XAdES B-B of doc by cert (enveloped, or detached over doc), serialized (malloc'd). */
+static char *
+xades_text(EVP_PKEY *key, const uint8_t *cd, size_t cl, enum formats_xades_place place,
+           const char *doc)
+{
+	struct formats_xades *x = NULL;
+	uint8_t md[64], *sig, fmd[FORMATS_SHA256_LEN];
+	size_t mdlen = 0, siglen = 0, outlen = 0;
+	unsigned int n = 0;
+	const char *hash_oid, *sign_oid;
+	char why[256], *out = NULL;
+	FILE *f;
+
+	assert_int_equal(EVP_Digest(doc, strlen(doc), fmd, &n, EVP_sha256(), NULL), 1);
+	struct formats_xades_params prm = {
+		.cert = cd, .cert_len = cl, .place = place, .doc = (const uint8_t *)doc,
+		.doc_len = strlen(doc), .doc_uri = "doc.xml", .doc_digest = fmd, .mime = "text/xml",
+		.when = 1800000000,
+	};
+	assert_int_equal(formats_xades_prepare(&prm, &x, why, sizeof(why)), 0);
+	formats_xades_tbs(x, md, &mdlen, &hash_oid, &sign_oid);
+	sig = sign_tbs(key, md, mdlen, &siglen);
+	assert_int_equal(formats_xades_set_signature(x, sig, siglen), 0);
+	assert_non_null(f = open_memstream(&out, &outlen));
+	assert_int_equal(formats_xades_write(x, f), 0);
+	fclose(f);
+	free(sig);
+	formats_xades_free(x);
+	return out;
+}
+
+/* B-LT and B-LTA on a signed document: what is there is read, what is added is found again,
+ * and the archive time-stamp's input refuses what it cannot process. */
+static void
+test_xades_ltv(void **state)
+{
+	static const char doc[] = "<?xml version=\"1.0\"?>\n<a:Doc xmlns:a=\"urn:t\"><a:x>1</a:x></a:Doc>\n";
+	struct pki *p = *state;
+	struct formats_xades *x = NULL;
+	struct formats_xades_info info;
+	struct formats_der_list certs = { 0 }, crls = { 0 }, ocsps = { 0 };
+	uint8_t *cd, md1[FORMATS_SHA256_LEN], md2[FORMATS_SHA256_LEN], tok[] = { 0x30, 0x00 };
+	size_t cl = 0;
+	char why[256], *text, *two, *bad, *at;
+	struct formats_blob crl = { tok, sizeof(tok) };
+
+	cd = cert_der(p->ec_cert, &cl);
+	text = xades_text(p->ec_key, cd, cl, FORMATS_XADES_ENVELOPED, doc);
+	assert_int_equal(formats_xades_open((const uint8_t *)text, strlen(text), &x, why, sizeof(why)), 0);
+	formats_xades_info(x, &info);
+	assert_true(info.sig_timestamps == 0 && info.archives == 0 && !info.cert_values &&
+	            !info.rev_values && !info.detached);
+	assert_int_equal(formats_xades_certs(x, FORMATS_XADES_CERTS_CARRIED, &certs), 0);
+	assert_int_equal(certs.n, 1);
+	/* CertificateValues once; the time-stamps' data as TimeStampValidationData */
+	assert_int_equal(formats_xades_add_vdata(x, false, certs.v, certs.n, NULL, 0, NULL, 0), 0);
+	assert_int_equal(formats_xades_add_vdata(x, false, certs.v, certs.n, NULL, 0, NULL, 0),
+	                 INK_ERR_EXISTS);
+	assert_int_equal(formats_xades_add_vdata(x, true, certs.v, certs.n, &crl, 1, NULL, 0), 0);
+	formats_xades_info(x, &info);
+	assert_true(info.cert_values && !info.rev_values);
+	formats_der_list_free(&certs);
+	assert_int_equal(formats_xades_certs(x, FORMATS_XADES_CERTS_CARRIED, &certs), 0);
+	assert_int_equal(certs.n, 1);
+	assert_int_equal(formats_xades_revocation(x, &crls, &ocsps), 0);
+	assert_true(crls.n == 1 && ocsps.n == 0);
+	/* the archive input covers what came before: another property changes it */
+	assert_int_equal(formats_xades_archive_digest(x, NULL, 0, md1, why, sizeof(why)), 0);
+	assert_int_equal(formats_xades_add_archive(x, tok, sizeof(tok)), 0);
+	assert_int_equal(formats_xades_archive_digest(x, NULL, 0, md2, why, sizeof(why)), 0);
+	assert_memory_not_equal(md1, md2, sizeof(md1));
+	formats_xades_info(x, &info);
+	assert_int_equal(info.archives, 1);
+	formats_xades_free(x);
+	x = NULL;
+	/* a transform the input cannot follow */
+	assert_non_null(bad = strdup(text));
+	assert_non_null(at = strstr(bad, "http://www.w3.org/2000/09/xmldsig#enveloped-signature"));
+	memcpy(at, "http://www.w3.org/TR/1999/REC-xslt-19991116", 43);
+	memmove(at + 43, at + 53, strlen(at + 53) + 1);
+	assert_int_equal(formats_xades_open((const uint8_t *)bad, strlen(bad), &x, why, sizeof(why)), 0);
+	assert_int_equal(formats_xades_archive_digest(x, NULL, 0, md1, why, sizeof(why)),
+	                 INK_ERR_UNSUPPORTED);
+	assert_non_null(strstr(why, "transform"));
+	formats_xades_free(x);
+	x = NULL;
+	free(bad);
+	/* no signature, two signatures: which one is not clear */
+	assert_int_equal(formats_xades_open((const uint8_t *)doc, strlen(doc), &x, why, sizeof(why)),
+	                 INK_ERR_INVALID);
+	assert_null(x);
+	assert_non_null(strstr(why, "no XAdES signature"));
+	assert_non_null(at = strstr(text, "<ds:Signature"));
+	assert_true(asprintf(&two, "<w>%.*s%.*s</w>", (int)(strstr(text, "</ds:Signature>") + 15 - at),
+	                     at, (int)(strstr(text, "</ds:Signature>") + 15 - at), at) > 0);
+	assert_int_equal(formats_xades_open((const uint8_t *)two, strlen(two), &x, why, sizeof(why)),
+	                 INK_ERR_INVALID);
+	assert_non_null(strstr(why, "more than one"));
+	free(two);
+	free(text);
+	/* detached: the archive input needs the document */
+	text = xades_text(p->ec_key, cd, cl, FORMATS_XADES_DETACHED, doc);
+	assert_int_equal(formats_xades_open((const uint8_t *)text, strlen(text), &x, why, sizeof(why)), 0);
+	formats_xades_info(x, &info);
+	assert_true(info.detached);
+	assert_int_equal(formats_xades_archive_digest(x, NULL, 0, md1, why, sizeof(why)),
+	                 INK_ERR_NOT_FOUND);
+	assert_int_equal(formats_xades_archive_digest(x, (const uint8_t *)doc, strlen(doc), md1, why,
+	                                              sizeof(why)), 0);
+	formats_xades_free(x);
+	free(text);
+	formats_der_list_free(&certs);
+	formats_der_list_free(&crls);
+	formats_der_list_free(&ocsps);
+	free(cd);
+}
+
 static void
 test_cades_ecdsa(void **state)
 {
@@ -1027,6 +1144,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xades),
+		cmocka_unit_test(test_xades_ltv),
 		cmocka_unit_test(test_cades_ecdsa),
 		cmocka_unit_test(test_cades_rsa),
 		cmocka_unit_test(test_cades_refusals),

@@ -416,6 +416,32 @@ test_pss_salts(void **state)
 	assert_int_equal(salt, -1);
 }
 
+/* JWS algorithms for client assertions: the four named, each with its key; nothing else. */
+static void
+test_jws_algs(void **state)
+{
+	static const char *const refused[] = { "none", "HS256", "HS384", "RS384", "ES512", "EdDSA",
+	                                       "es256", "ES256 ", "" };
+	const struct policy_jws_alg *a;
+	size_t i;
+
+	(void)state;
+	assert_non_null(a = policy_jws_alg_by_name("ES256"));
+	assert_int_equal(a->key_type, POLICY_KEY_EC);
+	assert_string_equal(a->curve, "prime256v1");
+	assert_non_null(a = policy_jws_alg_by_name("ES384"));
+	assert_string_equal(a->curve, "secp384r1");
+	assert_string_equal(a->digest, "SHA384");
+	assert_non_null(a = policy_jws_alg_by_name("PS256"));
+	assert_int_equal(a->key_type, POLICY_KEY_RSA);
+	assert_true(a->pss);
+	assert_non_null(a = policy_jws_alg_by_name("RS256"));
+	assert_false(a->pss);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		assert_null(policy_jws_alg_by_name(refused[i]));
+	assert_null(policy_jws_alg_by_name(NULL));
+}
+
 int
 main(void)
 {
@@ -423,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_sig_algs_allowed),
 		cmocka_unit_test(test_sig_algs_refused),
 		cmocka_unit_test(test_hash_algs),
+		cmocka_unit_test(test_jws_algs),
 		cmocka_unit_test(test_rsa_keys),
 		cmocka_unit_test(test_curves),
 		cmocka_unit_test(test_pins),

@@ -948,6 +948,41 @@ test_oauth_clients(void **state)
 	assert_int_equal(f->ops->oauth_client_insert(f->st, &b), INK_ERR_INVALID);
 }
 
+/* A private_key_jwt client keeps its key and no secret; a client assertion's jti is taken once
+ * per client until it expires. */
+static void
+test_oauth_keyed_jti(void **state)
+{
+	struct fx *f = *state;
+	struct store_oauth_client k, got;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.id, sizeof(k.id), "%032x", 7);
+	snprintf(k.name, sizeof(k.name), "Keyed");
+	snprintf(k.redirect_uris, sizeof(k.redirect_uris), "https://k.example/cb");
+	snprintf(k.public_key, sizeof(k.public_key), "-----BEGIN PUBLIC KEY-----\nAAAA\n");
+	k.created_at = 1700000000;
+	snprintf(k.created_by, sizeof(k.created_by), "sophie");
+	assert_int_equal(f->ops->oauth_client_insert(f->st, &k), 0);
+	assert_int_equal(f->ops->oauth_client_get(f->st, k.id, &got), 0);
+	assert_string_equal(got.public_key, k.public_key);
+	assert_false(got.public_client);
+	/* a public client has no key */
+	snprintf(k.id, sizeof(k.id), "%032x", 8);
+	k.public_client = true;
+	assert_int_equal(f->ops->oauth_client_insert(f->st, &k), INK_ERR_INVALID);
+
+	assert_int_equal(f->ops->oauth_jti_use(f->st, got.id, "j1", 1700000300, 1700000000), 0);
+	assert_int_equal(f->ops->oauth_jti_use(f->st, got.id, "j1", 1700000300, 1700000010),
+	                 INK_ERR_REPLAY);
+	/* another client's jti space is its own */
+	assert_int_equal(f->ops->oauth_jti_use(f->st, "other", "j1", 1700000300, 1700000010), 0);
+	/* once expired it is forgotten (the assertion itself is refused by then) */
+	assert_int_equal(f->ops->oauth_jti_use(f->st, got.id, "j1", 1700000700, 1700000400), 0);
+	assert_int_equal(f->ops->oauth_jti_use(f->st, got.id, "j1", 1700000700, 1700000401),
+	                 INK_ERR_REPLAY);
+}
+
 /* ---- OAuth service-scope tokens ---- */
 
 static void
@@ -1612,6 +1647,7 @@ main(void)
 		CONFORMANCE(test_idv),
 		CONFORMANCE(test_oauth_clients),
 		CONFORMANCE(test_oauth_tokens),
+		CONFORMANCE(test_oauth_keyed_jti),
 		CONFORMANCE(test_sessions),
 		CONFORMANCE(test_audit_seq_and_pages),
 		CONFORMANCE(test_audit_batch),

@@ -1,18 +1,14 @@
--- PostgreSQL schema version 3: what sqlite-0004.sql makes (OAuth 2.0 service-scope access and
--- refresh tokens, CSC API v2 section 8), in PostgreSQL's dialect: BYTEA for BLOB, SMALLINT
--- for the kind, BIGINT for times. Each token is kept only as the SHA-256 of its 256 random
--- bits; a family is one consent's grant (a rotated refresh token presented again revokes it,
--- RFC 9700 4.14.2). Rows are marked (used_at, revoked_at), never moved.
+-- PostgreSQL schema version 3: what sqlite-0004.sql makes, in PostgreSQL's dialect: the public
+-- key (PEM) of a client that authenticates by private_key_jwt (RFC 7523 2.2), and the jti of
+-- every client assertion seen until it expires, so that a replay at any node is refused.
 
-CREATE TABLE oauth_tokens (
-	hash BYTEA PRIMARY KEY CHECK (length(hash) = 32),
-	kind SMALLINT NOT NULL CHECK (kind IN (1, 2)),       -- 1 access, 2 refresh
-	family TEXT NOT NULL CHECK (length(family) = 32),
-	client_id TEXT NOT NULL REFERENCES oauth_clients (id),
-	user_id TEXT NOT NULL REFERENCES users (id),
-	created_at BIGINT NOT NULL,
+ALTER TABLE oauth_clients ADD COLUMN public_key TEXT
+	CHECK (public_key IS NULL OR length(public_key) BETWEEN 1 AND 4096);
+
+CREATE TABLE oauth_jti (
+	client_id TEXT NOT NULL,
+	jti TEXT NOT NULL CHECK (length(jti) BETWEEN 1 AND 128),
 	expires_at BIGINT NOT NULL,
-	used_at BIGINT NOT NULL DEFAULT 0,
-	revoked_at BIGINT NOT NULL DEFAULT 0
+	PRIMARY KEY (client_id, jti)
 );
-CREATE INDEX oauth_tokens_family ON oauth_tokens (family);
+CREATE INDEX oauth_jti_expires ON oauth_jti (expires_at);

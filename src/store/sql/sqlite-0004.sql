@@ -1,18 +1,15 @@
--- SQLite schema version 4: OAuth 2.0 service-scope tokens (CSC API v2 section 8, scope
--- "service"): access tokens and refresh tokens, each kept only as the SHA-256 of its 256
--- random bits. A family is one consent's grant: every refresh rotates within it, and a
--- rotated refresh token presented again revokes the whole family (RFC 9700 4.14.2). Rows are
--- marked (used_at, revoked_at), never moved; an expired row answers nothing.
+-- SQLite schema version 4: OAuth clients that authenticate by private_key_jwt (RFC 7523 2.2)
+-- keep their registered public key (PEM SubjectPublicKeyInfo; such a client has no secret), and
+-- the jti of every client assertion seen is kept until the assertion expires, so that one
+-- replayed at any node behind the load balancer is refused (RFC 7523 3, item 7).
 
-CREATE TABLE oauth_tokens (
-	hash BLOB PRIMARY KEY CHECK (length(hash) = 32),
-	kind INTEGER NOT NULL CHECK (kind IN (1, 2)),        -- 1 access, 2 refresh
-	family TEXT NOT NULL CHECK (length(family) = 32),
-	client_id TEXT NOT NULL REFERENCES oauth_clients (id),
-	user_id TEXT NOT NULL REFERENCES users (id),
-	created_at INTEGER NOT NULL,
+ALTER TABLE oauth_clients ADD COLUMN public_key TEXT
+	CHECK (public_key IS NULL OR length(public_key) BETWEEN 1 AND 4096);
+
+CREATE TABLE oauth_jti (
+	client_id TEXT NOT NULL,
+	jti TEXT NOT NULL CHECK (length(jti) BETWEEN 1 AND 128),
 	expires_at INTEGER NOT NULL,
-	used_at INTEGER NOT NULL DEFAULT 0,                  -- a refresh token's rotation
-	revoked_at INTEGER NOT NULL DEFAULT 0
+	PRIMARY KEY (client_id, jti)
 );
-CREATE INDEX oauth_tokens_family ON oauth_tokens (family);
+CREATE INDEX oauth_jti_expires ON oauth_jti (expires_at);
