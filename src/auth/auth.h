@@ -309,6 +309,29 @@ int auth_oauth_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
                          const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
                          const char *hash_oid, const char *pin, const char *otp,
                          char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in) INK_WUR;
+/* One TOTP step per consent: a signer without a session enters user name, password, PIN and
+ * one OTP in the consent form. The password is checked here (Argon2id, the login's attempt
+ * counter and lockout, as auth_login), then the SAM checks, in one act, that the person is an
+ * active enrolled signer, the OTP (its step claimed once; a wrong one counted on the counter
+ * logins and authorizations share), the PIN, and mints the SAD, bound to a random binding of
+ * this consent: no session is opened, none outlives it. *who (once the password was right)
+ * the signer, token_hash that binding. Audited (oauth.consent for the password's refusals,
+ * oauth.authorize with every hash). INK_ERR_AUTH: unknown user, wrong password or OTP (one
+ * answer); INK_ERR_BAD_PIN; INK_ERR_PASSWORD_CHANGE: set-up not finished; INK_ERR_DENIED: not
+ * a signer. */
+int auth_oauth_consent(const struct auth_ctx *ctx, const struct auth_req *rq,
+                       const char *username, const char *password, const char *client,
+                       const char *cred, const uint8_t *const *hashes, const size_t *hash_lens,
+                       size_t n, const char *hash_oid, const char *pin, const char *otp,
+                       char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in,
+                       struct auth_principal *who) INK_WUR;
+/* The service scope's consent (a client may list and read the signer's credentials, never
+ * sign): user name, password and one OTP, checked as auth_oauth_consent checks them (the SAM:
+ * SAM_MSG_OAUTH_SERVICE); no session is opened. *who: the signer (token_hash unset). Audited
+ * (oauth.service). Same errors as auth_oauth_consent but INK_ERR_BAD_PIN. */
+int auth_oauth_service(const struct auth_ctx *ctx, const struct auth_req *rq,
+                       const char *username, const char *password, const char *otp,
+                       const char *client, struct auth_principal *who) INK_WUR;
 /* Forgets a SAD in the SAM (an OAuth access token revoked); a malformed one is no error. */
 int auth_sad_drop(const struct auth_ctx *ctx, const char *sad) INK_WUR;
 /* signatures/signHash: spends the SAD on these hashes; sigs[i] malloc'd (DER for ECDSA). */

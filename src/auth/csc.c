@@ -2,6 +2,7 @@
  * for the account, and an audit record of every authorization and signature with the
  * credential, certificate serial and every hash, whatever the outcome (CEN/TS 419 241 L1/L2). */
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -122,11 +123,12 @@ sad_decode(const char *s, uint8_t sad[static SAM_SAD_LEN])
 }
 
 /* credentials/authorize (client NULL) or an OAuth client's (its id): the same SAM checks. */
-static int
-authorize(const struct auth_ctx *ctx, const struct auth_req *rq, const struct auth_principal *actor,
-          const char *client, const char *cred, const uint8_t *const *hashes,
-          const size_t *hash_lens, size_t n, const char *hash_oid, const char *pin,
-          const char *otp, char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
+int
+auth_sad_mint(const struct auth_ctx *ctx, const struct auth_req *rq,
+              const struct auth_principal *actor, const char *person, const char *client,
+              const char *cred, const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+              const char *hash_oid, const char *pin, const char *otp,
+              char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
 {
 	uint8_t raw[SAM_SAD_LEN];
 	char serial[41] = "";
@@ -145,13 +147,14 @@ authorize(const struct auth_ctx *ctx, const struct auth_req *rq, const struct au
 		/* The SAM checks the OTP against its own record of the signer (seed, window, last
 		 * step used, attempt counter) and claims its step for logins too. */
 		struct sam_authz a = {
-			.session = actor->token_hash, .client = client, .cred = cred, .otp = otp, .pin = pin,
+			.session = actor->token_hash, .client = client, .person = person, .cred = cred,
+			.otp = otp != NULL && strlen(otp) <= SAM_OTP_MAX ? otp : "", .pin = pin,
 			.hash_oid = hash_oid,
 			.ttl = (uint32_t)ctx->cfg->sad_ttl, .hashes = hashes, .hash_lens = hash_lens, .n = n,
 		};
 
 		r = sam_authorize(ctx->sam, &a, raw, &step, &expires, serial);
-		if (r == INK_ERR_AUTH)
+		if (r == INK_ERR_AUTH && person == NULL)
 			count_otp_failure(ctx, rq, actor);
 	}
 	if (csc_audit(ctx, rq, actor, client != NULL ? "oauth.authorize" : "csc.authorize", client,
@@ -178,8 +181,8 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
                    const char *hash_oid, const char *pin, const char *otp,
                    char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
 {
-	return authorize(ctx, rq, actor, NULL, cred, hashes, hash_lens, n, hash_oid, pin, otp, sad,
-	                 expires_in);
+	return auth_sad_mint(ctx, rq, actor, NULL, NULL, cred, hashes, hash_lens, n, hash_oid, pin,
+	                     otp, sad, expires_in);
 }
 
 int
@@ -194,8 +197,8 @@ auth_oauth_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
 		*expires_in = 0;
 		return INK_ERR_INVALID;
 	}
-	return authorize(ctx, rq, actor, client, cred, hashes, hash_lens, n, hash_oid, pin, otp, sad,
-	                 expires_in);
+	return auth_sad_mint(ctx, rq, actor, NULL, client, cred, hashes, hash_lens, n, hash_oid, pin,
+	                     otp, sad, expires_in);
 }
 
 int

@@ -1,6 +1,7 @@
 /* service: the account operations behind the HTTP layer — login, sessions, registration,
  * roles — each one deciding permission itself and leaving an audit record, success or not. */
 #include "auth/auth.h"
+#include "auth/auth_int.h"
 
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -169,8 +170,8 @@ equalise_timing(const struct auth_ctx *ctx, const char *password)
 /* Settles a reserved attempt that failed (user_login_reserve counted it) and records the
  * lockout it may cause. */
 static void
-login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct store_user *u,
-             const char *why)
+attempt_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const char *action,
+               const struct store_user *u, const char *why)
 {
 	bool locked_now = false;
 	int r;
@@ -179,13 +180,183 @@ login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct
 	                                    &locked_now);
 	if (r != 0)
 		log_error("cannot count a failed login: %s", ink_err_str(r));
-	(void)svc_audit(ctx, rq, u->username, u->roles, "auth.login", u->username, why, NULL);
+	(void)svc_audit(ctx, rq, u->username, u->roles, action, u->username, why, NULL);
 	if (locked_now) {
 		ink_alert(INK_ALERT_ACCOUNT_LOCKED, "account %s locked after %lld failed logins",
 		          u->username, (long long)ctx->cfg->max_login_failures);
 		(void)svc_audit(ctx, rq, u->username, u->roles, "auth.lockout", u->username, "locked",
 		                "too many failed logins");
 	}
+}
+
+static void
+login_failed(const struct auth_ctx *ctx, const struct auth_req *rq, const struct store_user *u,
+             const char *why)
+{
+	attempt_failed(ctx, rq, "auth.login", u, why);
+}
+
+/* The password of username, as a login checks it: the account active, one attempt reserved on
+ * its counter before the slow check (*pending: the caller settles it), refusals audited as
+ * action; an unknown user costs what a wrong password costs. */
+static int
+password_step(const struct auth_ctx *ctx, const struct auth_req *rq, const char *action,
+              const char *username, const char *password, struct store_user *u, bool *pending)
+{
+	int r;
+
+	*pending = false;
+	if (!auth_username_valid(username)) {
+		equalise_timing(ctx, password);
+		return refuse_anon(ctx, rq, action, "invalid username", INK_ERR_AUTH);
+	}
+	r = ctx->st->ops->user_get_by_name(ctx->st, username, u);
+	if (r == INK_ERR_NOT_FOUND) {
+		equalise_timing(ctx, password);
+		return refuse(ctx, rq, NULL, action, username, "unknown user", INK_ERR_AUTH);
+	}
+	if (r != 0)
+		return r;
+	if (u->status != STORE_USER_ACTIVE) {
+		equalise_timing(ctx, password);
+		return refuse(ctx, rq, NULL, action, username, u->status == STORE_USER_DISABLED ?
+		              "account disabled" : "account locked", INK_ERR_AUTH);
+	}
+	r = ctx->st->ops->user_login_reserve(ctx->st, u->id, ctx->cfg->max_login_failures);
+	if (r == INK_ERR_LOCKED) {
+		equalise_timing(ctx, password);
+		return refuse(ctx, rq, NULL, action, username, "account locked", INK_ERR_AUTH);
+	}
+	if (r != 0)
+		return r;
+	*pending = true;
+	r = auth_password_verify(u->password_hash, password);
+	if (r == INK_ERR_AUTH) {
+		*pending = false;
+		attempt_failed(ctx, rq, action, u, "wrong password");
+	}
+	return r;
+}
+
+/* The first half of a consent on the page by a signer without a session: their password (as
+ * a login checks it, the attempt reserved: *pending), a finished set-up and the signer's role;
+ * *who the signer once the password was right. */
+static int
+consent_signer(const struct auth_ctx *ctx, const struct auth_req *rq, const char *username,
+               const char *password, struct store_user *u, bool *pending,
+               struct auth_principal *who)
+{
+	int r;
+
+	if ((r = password_step(ctx, rq, "oauth.consent", username, password, u, pending)) != 0)
+		return r;
+	/* A set-up account, or one that is no signer's, signs nothing: the attempt is given back
+	 * (the password was right; nothing else was tried). */
+	if (u->must_change_password)
+		return refuse(ctx, rq, NULL, "oauth.consent", u->username,
+		              "account set-up not finished", INK_ERR_PASSWORD_CHANGE);
+	if (!auth_allowed(u->roles, AUTH_PERM_SIGN))
+		return refuse(ctx, rq, NULL, "oauth.consent", u->username, "not a signer",
+		              INK_ERR_DENIED);
+	memcpy(who->user_id, u->id, sizeof(who->user_id));
+	memcpy(who->username, u->username, sizeof(who->username));
+	who->roles = u->roles;
+	return 0;
+}
+
+/* The second half, once the SAM answered r: the reserved attempt settled as a login's would
+ * be (the SAM counted a wrong OTP too). */
+static int
+consent_settle(const struct auth_ctx *ctx, const struct auth_req *rq, const struct store_user *u,
+               bool *pending, int r)
+{
+	if (r == INK_ERR_AUTH) {
+		*pending = false;
+		attempt_failed(ctx, rq, "oauth.consent", u, "wrong OTP");
+	} else if (r == 0 || r == INK_ERR_BAD_PIN) {
+		/* password and OTP were right: the account's counter is cleared as a login clears it
+		 * (a wrong PIN is the credential's to count, in the SAM) */
+		if (ctx->st->ops->user_login_ok(ctx->st, u->id) == 0)
+			*pending = false;
+		else
+			log_error("cannot clear the login counter after a consent");
+	}
+	return r == INK_ERR_ENROL ? INK_ERR_PASSWORD_CHANGE : r;
+}
+
+/* Gives back an attempt nothing decided. */
+static void
+consent_end(const struct auth_ctx *ctx, struct store_user *u, bool pending)
+{
+	bool locked = false;
+
+	if (pending && ctx->st->ops->user_login_settle(ctx->st, u->id, ctx->cfg->max_login_failures,
+	                                               false, &locked) != 0)
+		log_error("cannot give back an undecided consent attempt");
+	user_wipe(u);
+}
+
+int
+auth_oauth_consent(const struct auth_ctx *ctx, const struct auth_req *rq, const char *username,
+                   const char *password, const char *client, const char *cred,
+                   const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
+                   const char *hash_oid, const char *pin, const char *otp,
+                   char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in,
+                   struct auth_principal *who)
+{
+	struct store_user u;
+	bool pending = false;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	memset(who, 0, sizeof(*who));
+	sad[0] = '\0';
+	*expires_in = 0;
+	if (client == NULL || client[0] == '\0')
+		return INK_ERR_INVALID;
+	if ((r = consent_signer(ctx, rq, username, password, &u, &pending, who)) != 0)
+		goto out;
+	/* The SAD's binding: random, of this consent alone (no session stands behind it). */
+	if ((r = ink_random(who->token_hash, sizeof(who->token_hash))) != 0)
+		goto out;
+	r = auth_sad_mint(ctx, rq, who, u.id, client, cred, hashes, hash_lens, n, hash_oid, pin, otp,
+	                  sad, expires_in);
+	r = consent_settle(ctx, rq, &u, &pending, r);
+out:
+	consent_end(ctx, &u, pending);
+	return r;
+}
+
+int
+auth_oauth_service(const struct auth_ctx *ctx, const struct auth_req *rq, const char *username,
+                   const char *password, const char *otp, const char *client,
+                   struct auth_principal *who)
+{
+	struct store_user u;
+	int64_t step = -1;
+	bool pending = false;
+	int r;
+
+	memset(&u, 0, sizeof(u));
+	memset(who, 0, sizeof(*who));
+	if (client == NULL || client[0] == '\0')
+		return INK_ERR_INVALID;
+	if ((r = consent_signer(ctx, rq, username, password, &u, &pending, who)) != 0)
+		goto out;
+	r = consent_settle(ctx, rq, &u, &pending,
+	                   sam_oauth_service(ctx->sam, u.id, client, otp, &step));
+	{
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "client %s; service scope%s", client,
+		         r == 0 ? "" : "; refused by inkan-sam");
+		if (svc_audit(ctx, rq, u.username, u.roles, "oauth.service", u.username,
+		              r == 0 ? AUDIT_SUCCESS : ink_err_str(r), detail) != 0 && r == 0)
+			r = INK_ERR_STORE;   /* no grant without its record */
+	}
+out:
+	consent_end(ctx, &u, pending);
+	return r;
 }
 
 int
@@ -206,44 +377,7 @@ auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char *us
 	*expires_in = 0;
 	*must_change = false;
 	*enrol = false;
-	if (!auth_username_valid(username)) {
-		equalise_timing(ctx, password);
-		return refuse_anon(ctx, rq, "auth.login", "invalid username", INK_ERR_AUTH);
-	}
-	r = ctx->st->ops->user_get_by_name(ctx->st, username, &u);
-	if (r == INK_ERR_NOT_FOUND) {
-		equalise_timing(ctx, password);
-		r = refuse(ctx, rq, NULL, "auth.login", username, "unknown user", INK_ERR_AUTH);
-		goto out;
-	}
-	if (r != 0)
-		goto out;
-	/* A disabled or locked account answers like a wrong password, after as long: the caller
-	 * learns nothing about the account's state (the audit record says why). */
-	if (u.status != STORE_USER_ACTIVE) {
-		equalise_timing(ctx, password);
-		r = refuse(ctx, rq, NULL, "auth.login", username, u.status == STORE_USER_DISABLED ?
-		           "account disabled" : "account locked", INK_ERR_AUTH);
-		goto out;
-	}
-	/* The attempt is counted before the slow password check, so that parallel guesses can
-	 * never try more than max_login_failures passwords. */
-	r = ctx->st->ops->user_login_reserve(ctx->st, u.id, ctx->cfg->max_login_failures);
-	if (r == INK_ERR_LOCKED) {
-		equalise_timing(ctx, password);
-		r = refuse(ctx, rq, NULL, "auth.login", username, "account locked", INK_ERR_AUTH);
-		goto out;
-	}
-	if (r != 0)
-		goto out;
-	pending = true;
-	r = auth_password_verify(u.password_hash, password);
-	if (r == INK_ERR_AUTH) {
-		pending = false;
-		login_failed(ctx, rq, &u, "wrong password");
-		goto out;
-	}
-	if (r != 0)
+	if ((r = password_step(ctx, rq, "auth.login", username, password, &u, &pending)) != 0)
 		goto out;
 	/* The second factor is the SAM's to check, against its own record of the person; the
 	 * SAM opens its own session for this token, which every act on a key will name. A person

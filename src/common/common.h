@@ -305,6 +305,8 @@ struct ink_config {
 	bool tsa_require_synced_clock; /* no time-stamp on a clock that cannot vouch for it */
 	bool allow_software_keys;    /* tests only: level 4 on software keys */
 	int64_t oauth_code_ttl;      /* seconds an OAuth authorization code lives */
+	int64_t oauth_service_token_ttl; /* seconds a service-scope access token lives */
+	int64_t oauth_refresh_ttl;   /* seconds a service-scope grant (its refresh tokens) lives */
 	bool allow_explicit_authorize; /* credentials/authorize (PIN and OTP sent by the client) accepted */
 	char oauth_issuer[200];      /* what client assertions name as aud ("" scheme://listener) */
 	char alert_journal_socket[108]; /* security alerts: the journal's socket ... */

@@ -71,6 +71,8 @@ static const struct cfg_entry cfg_table[] = {
 	INT("sad_ttl", sad_ttl, 10, 3600, "300", "seconds a signature activation data (SAD) stays valid"),
 	INT("multisign", multisign, 1, 1000, "100", "most hashes one credentials/authorize may cover"),
 	INT("oauth_code_ttl", oauth_code_ttl, 5, 60, "60", "seconds an OAuth authorization code lives before the client must have redeemed it"),
+	INT("oauth_service_token_ttl", oauth_service_token_ttl, 60, 3600, "600", "seconds a service-scope OAuth access token (credentials/list and credentials/info only) lives"),
+	INT("oauth_refresh_ttl", oauth_refresh_ttl, 300, 2592000, "86400", "seconds a service-scope OAuth grant lives: its refresh tokens, rotated at each use, all end this long after the signer's consent"),
 	BOOL("allow_explicit_authorize", allow_explicit_authorize, "true", "accept credentials/authorize, where the client forwards the signer's PIN and OTP (false: only the OAuth consent page of /oauth2/authorize activates a key)"),
 	STR("oauth_issuer", oauth_issuer, "", "the OAuth authorization server's issuer URL: a private_key_jwt client assertion must name it, or ISSUER/oauth2/token, as its aud (empty: http(s)://ADDRESS of the signer listener that took the request, as bound)"),
 	STR("key_backend", key_backend, "soft", "where signers' keys are made: soft (AES-256-GCM under master key and PIN) or pkcs11 (generated in a token, leave it only wrapped)"),

@@ -135,8 +135,10 @@ int oauth_hashes_parse(const char *list, uint8_t (*h)[OAUTH_HASH_MAX], size_t *l
 
 /* ---- authorization requests, page sessions, codes and tokens (in inkand's memory) ---- */
 
-/* A validated credential-scope authorization request, kept in the page session. */
+/* A validated authorization request (credential scope, or service: no credential, no hash),
+ * kept in the page session. */
 struct oauth_request {
+	bool service;                  /* scope "service": list and read credentials, never sign */
 	char client_id[STORE_ID_LEN + 1];
 	char client_name[STORE_NAME_MAX + 1];
 	char redirect_uri[OAUTH_URI_MAX + 1];
@@ -153,12 +155,16 @@ struct oauth_request {
 	char labels[OAUTH_HASHES_MAX][OAUTH_LABEL_MAX + 1];   /* "" when the client named none */
 };
 
-/* A credential-scope access token: who it signs for, and with what. No secret. */
+/* What a code gives: a credential-scope access token (who it signs for, and with what), or a
+ * service-scope grant (service, family). No secret. */
 struct oauth_token_info {
-	struct auth_principal who;     /* the signer, and the page session the SAD is bound to */
+	struct auth_principal who;     /* the signer, and the binding the SAD is bound to */
 	char client_id[STORE_ID_LEN + 1];
 	char cred[65];
 	int64_t expires;
+	bool service;                  /* a service-scope code: the grant's tokens are made at its
+	                                * redemption, in family (oauth_service_issue) */
+	char family[STORE_ID_LEN + 1];
 };
 
 struct oauth_state;
@@ -192,7 +198,8 @@ void oauth_page_logout(struct oauth_state *s, const char *cookie);
 void oauth_page_done(struct oauth_state *s, const char *cookie);
 
 /* Keeps the SAD behind a new single-use code (ttl seconds, at most OAUTH_CODE_TTL), bound to the request's client,
- * redirect URI and PKCE challenge. */
+ * redirect URI and PKCE challenge. A service-scope request (req->service) keeps no SAD: sad is
+ * the grant's family id (oauth_service_family_new), sad_expires the grant's end. */
 int oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
                      const struct auth_principal *who, const char *sad, int64_t sad_expires,
                      int64_t ttl, char code[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
@@ -224,6 +231,36 @@ int oauth_par_push(struct oauth_state *s, const char *source, const struct oauth
  * when unknown, used, expired or another client's. */
 int oauth_par_take(struct oauth_state *s, const char *request_uri, const char *client_id,
                    struct oauth_request *req) INK_WUR;
+
+/* ---- service scope (CSC v2 section 8): grants in the store (service.c) ---- */
+
+/* A grant's tokens: 256-bit random values (base64url), kept in the store as SHA-256 only. */
+struct oauth_service_tokens {
+	char access[OAUTH_TOKEN_CHARS + 1];
+	char refresh[OAUTH_TOKEN_CHARS + 1];
+	int64_t expires_in;            /* of the access token */
+};
+/* A new grant's family id (128 random bits, lower-case hex). */
+int oauth_service_family_new(char family[static STORE_ID_LEN + 1]) INK_WUR;
+/* The tokens of a new grant (the signer consented): an access token of access_ttl seconds, a
+ * refresh token ending refresh_ttl seconds from now, which every rotation keeps. */
+int oauth_service_issue(struct store *st, const char *family, const char *client_id,
+                        const char *user_id, int64_t access_ttl, int64_t refresh_ttl,
+                        struct oauth_service_tokens *out) INK_WUR;
+/* grant_type=refresh_token: the refresh token of client_id, live and never used, is rotated
+ * (once, even across nodes) for a new pair of its family; *was its row (the user, the grant).
+ * INK_ERR_EXPIRED: unknown, revoked or expired; INK_ERR_REPLAY: used before (the family is
+ * revoked); INK_ERR_AUTH: another client's (the family is revoked). *why for the audit. */
+int oauth_service_refresh(struct store *st, const char *refresh, const char *client_id,
+                          int64_t access_ttl, struct oauth_service_tokens *out,
+                          struct store_oauth_token *was, const char **why) INK_WUR;
+/* A live service-scope access token (not a refresh token); INK_ERR_AUTH otherwise. */
+int oauth_service_token_find(struct store *st, const char *token,
+                             struct store_oauth_token *out) INK_WUR;
+/* RFC 7009 for service tokens of client_id: an access token ends, a refresh token ends its
+ * whole grant. *found false when the token is no service token of that client. */
+int oauth_service_revoke(struct store *st, const char *token, const char *client_id,
+                         bool *found) INK_WUR;
 
 /* A random 256-bit value as base64url (43 characters). */
 int oauth_random_token(char out[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;

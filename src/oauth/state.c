@@ -403,6 +403,9 @@ oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
 	memcpy(c->info.client_id, req->client_id, sizeof(c->info.client_id));
 	memcpy(c->info.cred, req->cred, sizeof(c->info.cred));
 	c->info.expires = sad_expires;
+	c->info.service = req->service;
+	if (req->service)
+		snprintf(c->info.family, sizeof(c->info.family), "%s", sad);
 	c->expires = ink_now() + (ttl > 0 && ttl < OAUTH_CODE_TTL ? ttl : OAUTH_CODE_TTL);
 	/* a redeemed code is remembered as long as its token may live */
 	c->n.until = sad_expires > c->expires ? sad_expires : c->expires;
@@ -486,6 +489,9 @@ oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id
 	} else if (!oauth_pkce_verify(c->challenge, verifier)) {
 		*why = "wrong PKCE code_verifier";
 		r = INK_ERR_AUTH;
+	} else if (c->info.service) {
+		/* a service grant's tokens are the store's (made by the caller, in info.family) */
+		c->issued = true;
 	} else if (s->tokens.n >= s->tokens.max) {
 		*why = "too many live tokens";
 		r = INK_ERR_BUSY;

@@ -651,6 +651,25 @@ sam_login(struct sam_client *c, const char *user_id, const uint8_t session[stati
 }
 
 int
+sam_oauth_service(struct sam_client *c, const char *user_id, const char *client, const char *otp,
+                  int64_t *step)
+{
+	struct exch x;
+	uint64_t st = 0;
+	int r;
+
+	*step = -1;
+	exch_init(&x, SAM_MSG_OAUTH_SERVICE, &r);
+	if (r == 0 && (r = buf_put_cstring(&x.req, user_id)) == 0 &&
+	    (r = buf_put_cstring(&x.req, client)) == 0 &&
+	    (r = buf_put_cstring(&x.req, otp != NULL && strlen(otp) <= SAM_OTP_MAX ? otp : "")) == 0 &&
+	    (r = sam_call(c, &x.req, &x.rep)) == 0 && (r = buf_get_u64(&x.rep, &st)) == 0)
+		*step = (int64_t)st;
+	exch_free(&x);
+	return r;
+}
+
+int
 sam_logout(struct sam_client *c, const uint8_t session[static 32], enum sam_logout_which which)
 {
 	struct exch x;
@@ -928,8 +947,12 @@ sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[stati
 	*step = -1;
 	*expires = 0;
 	serial[0] = '\0';
-	exch_init(&x, a->client != NULL ? SAM_MSG_OAUTH_AUTHORIZE : SAM_MSG_AUTHORIZE, &r);
-	if (r != 0 || (r = buf_put_string(&x.req, a->session, 32)) != 0 ||
+	if (a->person != NULL && a->client == NULL)
+		return INK_ERR_INVALID;
+	exch_init(&x, a->person != NULL ? SAM_MSG_OAUTH_CONSENT : a->client != NULL ?
+	          SAM_MSG_OAUTH_AUTHORIZE : SAM_MSG_AUTHORIZE, &r);
+	if (r != 0 || (a->person != NULL && (r = buf_put_cstring(&x.req, a->person)) != 0) ||
+	    (r = buf_put_string(&x.req, a->session, 32)) != 0 ||
 	    (a->client != NULL && (r = buf_put_cstring(&x.req, a->client)) != 0) ||
 	    (r = buf_put_cstring(&x.req, a->cred)) != 0 ||
 	    (r = buf_put_cstring(&x.req, a->otp)) != 0 ||

@@ -28,6 +28,30 @@ sam_get_session(struct ink_buf *req, const uint8_t **hash)
 	return 0;
 }
 
+/* The person id as the SAM's record has them now: active; not_enrolled (a set-up session,
+ * or a person who never enrolled) only when setup_ok; holding need_role (0: any). */
+static int
+person_may(struct sam_state *s, const char *id, bool not_enrolled, uint32_t need_role,
+           bool setup_ok, struct keys_person *who)
+{
+	int r;
+
+	if ((r = keys_person_get(s->keys, id, who)) != 0)
+		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+	sam_act_actor(s, who->username, who->roles);
+	if (who->status == KEYS_PERSON_LOCKED)
+		return INK_ERR_LOCKED;
+	if (who->status != KEYS_PERSON_ACTIVE)
+		return INK_ERR_DISABLED;
+	if (not_enrolled && !setup_ok)
+		return INK_ERR_ENROL;
+	if (need_role != 0 && (who->roles & need_role) == 0) {
+		log_warn("refused: the SAM's record of the acting person lacks the role");
+		return INK_ERR_DENIED;
+	}
+	return 0;
+}
+
 int
 sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role, bool setup_ok,
           struct keys_person *who)
@@ -38,20 +62,19 @@ sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role
 	memset(who, 0, sizeof(*who));
 	if ((r = keys_session_get(s->keys, hash, &ss)) != 0)
 		return r;
-	if ((r = keys_person_get(s->keys, ss.person, who)) != 0)
-		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
-	sam_act_actor(s, who->username, who->roles);
-	if (who->status == KEYS_PERSON_LOCKED)
-		return INK_ERR_LOCKED;
-	if (who->status != KEYS_PERSON_ACTIVE)
-		return INK_ERR_DISABLED;
-	if (ss.setup && !setup_ok)
-		return INK_ERR_ENROL;
-	if (need_role != 0 && (who->roles & need_role) == 0) {
-		log_warn("refused: the SAM's record of the acting person lacks the role");
-		return INK_ERR_DENIED;
-	}
-	return 0;
+	return person_may(s, ss.person, ss.setup, need_role, setup_ok, who);
+}
+
+int
+sam_signer_by_id(struct sam_state *s, const char *id, struct keys_person *who)
+{
+	int r;
+
+	memset(who, 0, sizeof(*who));
+	/* whether they enrolled is known once their record is read */
+	if ((r = person_may(s, id, false, AUTH_ROLE_SIGNER, false, who)) != 0)
+		return r;
+	return who->enrolled ? 0 : INK_ERR_ENROL;
 }
 
 /* Ends sessions as keys_session_end does (one, every one of a person, or all of the person's
@@ -620,4 +643,34 @@ sam_handle_person_get(struct sam_state *s, struct ink_buf *req, struct ink_buf *
 	    (r = buf_put_cstring(rep, p.activated_from)) != 0)
 		return r;
 	return buf_put_u64(rep, (uint64_t)p.otp_failures);
+}
+
+/* cstring person id, cstring client id, cstring otp -> u64 step: a signer without a session
+ * grants an OAuth client the service scope (list and read their credentials; nothing that
+ * signs) on inkand's page, with password (inkand's check, as for LOGIN) and one OTP. The SAM
+ * checks the person (an active, enrolled signer) and the OTP (its step claimed once, a wrong
+ * one counted as at LOGIN), and records the grant; it opens no session and unlocks no key. */
+int
+sam_handle_oauth_service(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	char id[ID_MAX + 1], client[ID_MAX + 1], otp[SAM_OTP_MAX + 1];
+	struct keys_person who;
+	int64_t step = -1;
+	int r;
+
+	if (buf_get_cstring(req, id, sizeof(id)) != 0 || id[0] == '\0' ||
+	    buf_get_cstring(req, client, sizeof(client)) != 0 || !sam_client_id_valid(client) ||
+	    buf_get_cstring(req, otp, sizeof(otp)) != 0 || buf_remaining(req) != 0) {
+		r = INK_ERR_PROTOCOL;
+		goto out;
+	}
+	sam_act_subject(s, id);
+	sam_act_detail(s, "OAuth client %s, service scope", client);
+	if ((r = sam_signer_by_id(s, id, &who)) != 0 || (r = sam_check_otp(s, id, otp, &step)) != 0)
+		goto out;
+	sam_act_detail(s, "OAuth client %s, service scope, OTP step %lld", client, (long long)step);
+	r = buf_put_u64(rep, (uint64_t)step);
+out:
+	OPENSSL_cleanse(otp, sizeof(otp));
+	return r;
 }

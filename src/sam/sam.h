@@ -52,6 +52,18 @@ enum sam_msg {
 	 * record names client, credential and a digest of the hashes (the SAD itself does not
 	 * name the client: inkand keeps which client holds it). */
 	SAM_MSG_OAUTH_AUTHORIZE = 29,
+	/* One act for a signer with no session (inkand's consent form took user name, password,
+	 * PIN and one OTP; inkand checked the password, as for LOGIN): cstring person id, string
+	 * binding(32) (the SAD's "session": no SAM session is opened, none outlives the consent),
+	 * cstring client id, then as AUTHORIZE -> as AUTHORIZE. The person must be an active,
+	 * enrolled signer in the SAM's record; the OTP is checked (its step claimed once, a wrong
+	 * one counted on the counter LOGIN and AUTHORIZE count on), then the PIN. */
+	SAM_MSG_OAUTH_CONSENT = 62,
+	/* A signer without a session grants an OAuth client the service scope (list and read
+	 * their credentials, nothing that signs): cstring person id, cstring client id, cstring
+	 * otp -> u64 step. The person an active, enrolled signer; the OTP as at LOGIN (one counter);
+	 * no session opened, no key touched; the SAM's record names the client. */
+	SAM_MSG_OAUTH_SERVICE = 63,
 	/* owner, string session hash(32), cred, string sad(32), sign algo OID, hash OID, u32 PSS
 	 * salt length (0xFFFFFFFF: not RSASSA-PSS), u32 n, n x string hash -> u32 n,
 	 * n x string signature, cstring serial */
@@ -271,6 +283,8 @@ int sam_restore_bare(struct sam_client *c, const struct sam_bare_restore *b, con
 struct sam_authz {
 	const uint8_t *session;          /* 32 bytes: SHA-256 of the bearer token */
 	const char *client;              /* an OAuth client's id (SAM_MSG_OAUTH_AUTHORIZE); NULL: none */
+	const char *person;              /* SAM_MSG_OAUTH_CONSENT: the signer's id (session: the
+	                                  * consent's own binding); NULL: a session's act */
 	const char *cred;
 	const char *otp;
 	const char *pin;
@@ -285,6 +299,10 @@ struct sam_authz {
  * and the certificate serial. INK_ERR_AUTH: wrong or reused OTP; INK_ERR_BAD_PIN: wrong PIN. */
 int sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[static SAM_SAD_LEN],
                   int64_t *step, int64_t *expires, char serial[static 41]) INK_WUR;
+/* SAM_MSG_OAUTH_SERVICE: the person's OTP for a service-scope grant to client. INK_ERR_AUTH:
+ * wrong or reused OTP (or unknown person); INK_ERR_LOCKED; INK_ERR_ENROL; INK_ERR_DENIED. */
+int sam_oauth_service(struct sam_client *c, const char *user_id, const char *client,
+                      const char *otp, int64_t *step) INK_WUR;
 /* Signs n hashes under a SAD; sigs[i] malloc'd. */
 int sam_sign(struct sam_client *c, const char *owner, const uint8_t session[static 32],
              const char *cred, const uint8_t sad[static SAM_SAD_LEN], const char *sig_alg,

@@ -78,6 +78,10 @@ int sam_get_session(struct ink_buf *req, const uint8_t **hash) INK_WUR;
  * session; INK_ERR_EXPIRED; INK_ERR_LOCKED; INK_ERR_DISABLED; INK_ERR_ENROL; INK_ERR_DENIED. */
 int sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role,
               bool setup_ok, struct keys_person *who) INK_WUR;
+/* The person id names when no session stands for them (SAM_MSG_OAUTH_CONSENT): active,
+ * enrolled and a signer in the SAM's own record. INK_ERR_AUTH (unknown), INK_ERR_LOCKED,
+ * INK_ERR_DISABLED, INK_ERR_ENROL, INK_ERR_DENIED. */
+int sam_signer_by_id(struct sam_state *s, const char *id, struct keys_person *who) INK_WUR;
 /* Checks a TOTP code against the person's own sealed seed with the SAM's window, claims its
  * step (persistently: one code serves one act once, across login and authorization), counts
  * a wrong or reused code and locks at max_login_failures. INK_ERR_AUTH, INK_ERR_LOCKED. */
@@ -99,10 +103,16 @@ int sam_handle_person_unlock(struct sam_state *s, struct ink_buf *req, struct in
 int sam_handle_reenrol(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_person_remove(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_person_get(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_oauth_service(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+
+/* An OAuth client's id as inkand makes them (32 lower-case hex): the only text of inkand's
+ * that goes into the SAM's records under that name (sign.c). */
+bool sam_client_id_valid(const char *id) INK_WUR;
 
 /* Handlers of the signing path (sign.c). */
 int sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_oauth_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
+int sam_handle_oauth_consent(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 /* The SAM's signed reading of what it enforces (attest.c). */

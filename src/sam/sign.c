@@ -83,8 +83,8 @@ hashes_digest(const struct hash_list *h, char out[static 33])
 
 /* An OAuth client's id as inkand makes them (128 random bits, lower-case hex): it goes into the
  * SAM's own record, where nothing else may be smuggled in its name. */
-static bool
-client_id_valid(const char *id)
+bool
+sam_client_id_valid(const char *id)
 {
 	size_t i;
 
@@ -94,14 +94,31 @@ client_id_valid(const char *id)
 	return i == 32;
 }
 
-/* string session, [cstring client (oauth)], cred, otp, pin, hash OID, u32 ttl, u32 n,
- * n x string hash -> string sad, u64 otp step, u64 expires, cstring serial. The signer is the
- * person of the SAM's own session; their seed, window and attempt counter are the SAM's. */
+/* Who asks for a SAD: a signer's session (credentials/authorize), the same for an OAuth
+ * client, or an OAuth consent of a signer without a session (their id names them). */
+enum authz_kind { AUTHZ_SESSION, AUTHZ_OAUTH, AUTHZ_CONSENT };
+
+/* The signer: the person of the SAM's own session, or (consent) the one named, as the SAM's
+ * record has them now. */
 static int
-authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oauth)
+authz_signer(struct sam_state *s, enum authz_kind kind, const char *person,
+             const uint8_t *session, struct keys_person *who)
+{
+	if (kind == AUTHZ_CONSENT)
+		return sam_signer_by_id(s, person, who);
+	return sam_actor(s, session, AUTH_ROLE_SIGNER, false, who);
+}
+
+/* [cstring person (consent)], string session (consent: the SAD's binding), [cstring client
+ * (oauth, consent)], cred, otp, pin, hash OID, u32 ttl, u32 n, n x string hash -> string sad,
+ * u64 otp step, u64 expires, cstring serial. The signer's seed, window and attempt counter are
+ * the SAM's, whichever way they come. */
+static int
+authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum authz_kind kind)
 {
 	char cred[ID_MAX + 1], otp[SAM_OTP_MAX + 1], pin[KEYS_PIN_MAX + 2], hash_oid[OID_MAX + 1];
-	char client[ID_MAX + 1] = "", digest[33] = "";
+	char client[ID_MAX + 1] = "", digest[33] = "", person[ID_MAX + 1] = "";
+	bool oauth = kind != AUTHZ_SESSION;
 	const uint8_t *session;
 	const char *owner;
 	uint32_t ttl;
@@ -119,8 +136,10 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oa
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
-	if (sam_get_session(req, &session) != 0 ||
-	    (oauth && (buf_get_cstring(req, client, sizeof(client)) != 0 || !client_id_valid(client))) ||
+	if ((kind == AUTHZ_CONSENT && (buf_get_cstring(req, person, sizeof(person)) != 0 ||
+	                               person[0] == '\0')) ||
+	    sam_get_session(req, &session) != 0 ||
+	    (oauth && (buf_get_cstring(req, client, sizeof(client)) != 0 || !sam_client_id_valid(client))) ||
 	    buf_get_cstring(req, cred, sizeof(cred)) != 0 ||
 	    buf_get_cstring(req, otp, sizeof(otp)) != 0 ||
 	    buf_get_cstring(req, pin, sizeof(pin)) != 0 ||
@@ -139,7 +158,7 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oa
 	sam_act_subject(s, cred);
 	if (oauth)  /* a refusal's record names the client too */
 		sam_act_detail(s, "OAuth client %s", client);
-	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
+	if ((r = authz_signer(s, kind, person, session, &who)) != 0)
 		goto out;
 	/* The credential first: it must be this signer's (nobody makes another's wait) ... */
 	if ((r = keys_cred_get(s->keys, owner, cred, &c)) != 0)
@@ -185,7 +204,7 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oa
 	/* The lock was let go while the PIN was stretched: the signer is checked again, as they
 	 * stand now (locked, logged out, second factor reset meanwhile: no SAD). Once issued, a
 	 * SAD goes with its session or its person's standing (sad_drop_owner, _session). */
-	if ((r = sam_actor(s, session, AUTH_ROLE_SIGNER, false, &who)) != 0)
+	if ((r = authz_signer(s, kind, person, session, &who)) != 0)
 		goto out;
 	expires = ink_now() + ttl;
 	{
@@ -201,7 +220,8 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, bool oa
 	if (oauth) {
 		hashes_digest(h, digest);
 		sam_act_detail(s, "OAuth client %s, certificate serial %s, %zu hash(es) (digest %s), "
-		               "OTP step %lld", client, c.serial, h->n, digest, (long long)step);
+		               "OTP step %lld%s", client, c.serial, h->n, digest, (long long)step,
+		               kind == AUTHZ_CONSENT ? ", one-step consent (no session)" : "");
 	} else {
 		sam_act_detail(s, "certificate serial %s, %zu hash(es), OTP step %lld", c.serial, h->n,
 		               (long long)step);
@@ -225,7 +245,7 @@ out:
 int
 sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	return authorize(s, req, rep, false);
+	return authorize(s, req, rep, AUTHZ_SESSION);
 }
 
 /* The signer consented on inkand's page to an OAuth client's request: the same checks (the
@@ -233,7 +253,17 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 int
 sam_handle_oauth_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
-	return authorize(s, req, rep, true);
+	return authorize(s, req, rep, AUTHZ_OAUTH);
+}
+
+/* A signer without a session consented on inkand's page with password (inkand's check, as
+ * for LOGIN), PIN and one OTP: the same checks as OAUTH_AUTHORIZE on the person the request
+ * names, and no session is opened — the SAD is bound to the consent's own binding and ends
+ * with its expiry or its use. */
+int
+sam_handle_oauth_consent(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
+{
+	return authorize(s, req, rep, AUTHZ_CONSENT);
 }
 
 /* sad_check, a refusal recorded: a refused SAD is the SAM's record too (the owner as the

@@ -55,6 +55,13 @@ ep_info(struct srv_request *rq)
 	/* the authorization server's base URI (CSC v2 11.1 oauth2): this listener's own address */
 	if (o != NULL)
 		json_object_set_new(o, "oauth2", json_string(oauth_base(rq)));
+	/* what the authorization server serves (inkan's fields, beside CSC's; docs/oauth.md):
+	 * scope service with refresh tokens (rotated), scope credential with a single-use code */
+	if (o != NULL)
+		json_object_set_new(o, "oauth2Scopes", json_pack("[s,s]", "service", "credential"));
+	if (o != NULL)
+		json_object_set_new(o, "oauth2GrantTypes", json_pack("[s,s]", "authorization_code",
+		                                                     "refresh_token"));
 	if (o != NULL && !v1)
 		json_object_set_new(o, "signature_formats",
 		                    json_pack("{s:[], s:[]}", "formats", "envelope_properties"));

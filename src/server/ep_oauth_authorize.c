@@ -1,8 +1,9 @@
 /* ep_oauth_authorize: GET|POST /oauth2/authorize — CSC API v2 section 8.3.2, credential scope.
  * The GET checks the client and its exact redirect URI (an unknown one gets an error page,
- * never a redirect), then the request, and shows the login page; the POSTs (CSRF token bound
- * to the page cookie) log the signer in and show what is to be signed, then take the PIN and
- * a fresh OTP to the SAM, which mints the SAD; the client gets a single-use code. */
+ * never a redirect), then the request, and shows the consent form with what is to be signed;
+ * its POST (CSRF token bound to the page cookie) takes user name, password, PIN and ONE OTP
+ * (a signer whose page session is logged in: PIN and OTP) to the SAM, which checks them in
+ * one act and mints the SAD; the client gets a single-use code. One TOTP step per consent. */
 #include "server/server.h"
 
 #include <stdio.h>
@@ -42,6 +43,15 @@ page_error(struct page_ctx *pc, unsigned status, enum web_msg msg, const char *d
 	reply_html(pc->rq, status, html, pc->nonce, NULL, NULL);
 }
 
+/* The service failed (r): busy, or an internal error. */
+static void
+page_failed(struct page_ctx *pc, int r)
+{
+	page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE :
+	           MHD_HTTP_INTERNAL_SERVER_ERROR, r == INK_ERR_BUSY ? WEB_MSG_BUSY : WEB_MSG_INTERNAL,
+	           NULL);
+}
+
 /* A refusal: audited (action, why), and an error page. */
 static void
 refuse_page(struct page_ctx *pc, unsigned status, enum web_msg msg, const char *why)
@@ -66,29 +76,16 @@ refuse_redirect(struct page_ctx *pc, const struct oauth_request *req, const char
 	free(loc);
 }
 
-static void
-show_login(struct page_ctx *pc, const struct oauth_request *req, unsigned status, enum web_msg msg)
-{
-	struct web_login p = {
-		.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf, .client_name = req->client_name,
-		.msg = msg,
-	};
-	char *html = NULL;
-
-	if (web_login_page(&p, &html) != 0)
-		html = NULL;
-	reply_html(pc->rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
-}
-
 /* A client that named the signer's account (account_token) gets no other signer's consent:
- * false after the refusal page (audited; the request cannot be answered any more). */
+ * false after the refusal page (audited; the request cannot be answered any more). username:
+ * the signer as known (the logged-in one) or as typed in the one-step form (user names are
+ * unique regardless of case, so the typed name is the account that will be checked). */
 static bool
-account_is_signer(struct page_ctx *pc, const struct oauth_request *req)
+account_is_signer(struct page_ctx *pc, const struct oauth_request *req, const char *username)
 {
 	struct srv_request *rq = pc->rq;
 
-	/* user names are unique regardless of case */
-	if (req->account[0] == '\0' || strcasecmp(req->account, rq->who.username) == 0)
+	if (req->account[0] == '\0' || (username != NULL && strcasecmp(req->account, username) == 0))
 		return true;
 	if (pc->page != NULL)
 		oauth_page_done(rq->srv->oauth, pc->page);
@@ -97,10 +94,13 @@ account_is_signer(struct page_ctx *pc, const struct oauth_request *req)
 	return false;
 }
 
-/* The consent page for the logged-in signer (rq->who): the credential must be theirs, and
- * the account the client named (if any). */
+/* The consent page: for the signer of a logged-in page session (rq->who; the credential must
+ * be theirs, its certificate subject is shown), or (signin) for a signer not known yet, who
+ * enters user name and password in the same form — nothing of the credential's owner is shown
+ * before they proved who they are. */
 static void
-show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned status, enum web_msg msg)
+show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned status,
+             enum web_msg msg, bool signin)
 {
 	struct srv_request *rq = pc->rq;
 	const uint8_t *hashes[OAUTH_HASHES_MAX];
@@ -111,9 +111,10 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	if (!account_is_signer(pc, req))
+	subject[0] = '\0';
+	if (!signin && !account_is_signer(pc, req, rq->who.username))
 		return;
-	r = auth_key_show(&rq->srv->actx, &rq->areq, &rq->who, req->cred, &c);
+	r = signin ? 0 : auth_key_show(&rq->srv->actx, &rq->areq, &rq->who, req->cred, &c);
 	if (r != 0) {
 		if (pc->page != NULL)
 			oauth_page_done(rq->srv->oauth, pc->page);
@@ -122,7 +123,8 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 		            "the credential cannot be shown");
 		return;
 	}
-	ca_cert_subject(c.cert, c.cert_len, subject, sizeof(subject));
+	if (!signin)
+		ca_cert_subject(c.cert, c.cert_len, subject, sizeof(subject));
 	for (i = 0; i < req->n; i++) {
 		hashes[i] = req->hashes[i];
 		labels[i] = req->labels[i];
@@ -130,8 +132,9 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	{
 		struct web_consent p = {
 			.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf,
-			.client_name = req->client_name, .username = rq->who.username, .cred = req->cred,
-			.cert_subject = subject[0] != '\0' ? subject : "-", .hash_oid = req->hash_oid,
+			.client_name = req->client_name, .username = signin ? NULL : rq->who.username,
+			.cred = req->cred, .cert_subject = signin ? NULL : subject[0] != '\0' ? subject : "-",
+			.hash_oid = req->hash_oid,
 			.description = req->description, .hashes = hashes, .hash_lens = req->hash_lens,
 			.labels = labels,
 			.n = req->n, .msg = msg,
@@ -142,6 +145,23 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	}
 	sam_cred_clear(&c);
 	reply_html(rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
+}
+
+/* The service scope's consent page: what the client may (and may not) do, and the form. */
+static void
+show_service(struct page_ctx *pc, const struct oauth_request *req, unsigned status,
+             enum web_msg msg)
+{
+	struct web_service p = {
+		.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf, .client_name = req->client_name,
+		.msg = msg,
+	};
+	char *html = NULL;
+
+	if (web_service_page(&p, &html) != 0)
+		html = NULL;
+	reply_html(pc->rq, status, html, pc->nonce, pc->origin,
+	           pc->cookie[0] != '\0' ? pc->cookie : NULL);
 }
 
 static int
@@ -237,6 +257,10 @@ ep_oauth_authorize(struct srv_request *rq)
 	/* The signer logged in on this browser already (the cookie is SameSite=Strict: it comes
 	 * back on the signer's own navigations, never on another site's requests): the consent
 	 * page at once, if their session still stands. */
+	if (req->service) {
+		show_service(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+		goto out;
+	}
 	if (!fresh && logged_in) {
 		char csrf[OAUTH_TOKEN_CHARS + 1];
 		bool has_req = false;
@@ -248,13 +272,13 @@ ep_oauth_authorize(struct srv_request *rq)
 		if (r == 0 &&
 		    token != NULL && auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
 		    has_req) {
-			show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+			show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE, false);
 			goto out;
 		}
 		memset(&rq->who, 0, sizeof(rq->who));
 		oauth_page_logout(rq->srv->oauth, pc.page);
 	}
-	show_login(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
+	show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE, true);
 out:
 	secmem_free(token);
 	if (req != NULL) {
@@ -267,73 +291,12 @@ out:
 }
 
 static enum web_msg
-login_msg(int r)
-{
-	switch (r) {
-	case INK_ERR_LOCKED: return WEB_MSG_LOCKED;
-	case INK_ERR_BUSY: return WEB_MSG_BUSY;
-	case INK_ERR_AUTH: case INK_ERR_DISABLED: case INK_ERR_REPLAY: case INK_ERR_ENROL:
-	case INK_ERR_PASSWORD_CHANGE: return WEB_MSG_LOGIN_FAILED;
-	default: return WEB_MSG_INTERNAL;
-	}
-}
-
-/* The login step: the same checks and counters as auth/login (auth_login), then the session
- * must be a signer's full one. */
-static void
-step_login(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
-           const char *cookie)
-{
-	struct srv_request *rq = pc->rq;
-	char token[AUTH_TOKEN_CHARS + 1];
-	const char *user = oauth_form_get(f, "username"), *pw = oauth_form_get(f, "password");
-	const char *otp = oauth_form_get(f, "otp");
-	int64_t expires_in = 0;
-	bool must_change = false, enrol = false;
-	int r;
-
-	token[0] = '\0';
-	if (user == NULL || pw == NULL || otp == NULL || user[0] == '\0' || otp[0] == '\0') {
-		req_audit_refusal(rq, "oauth.login", "user name, password and OTP are required");
-		show_login(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_LOGIN_FAILED);
-		return;
-	}
-	r = auth_login(&rq->srv->actx, &rq->areq, user, pw, otp, token, &expires_in, &must_change,
-	               &enrol);
-	if (r == 0 && (must_change || enrol)) {
-		/* a set-up session signs nothing: the person finishes their set-up first */
-		if (auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
-		    auth_logout(&rq->srv->actx, &rq->areq, &rq->who, NULL) != 0)
-			log_warn("could not end a set-up session opened on the consent page");
-		req_audit_refusal(rq, "oauth.login", "account set-up not finished");
-		memset(&rq->who, 0, sizeof(rq->who));
-		r = INK_ERR_PASSWORD_CHANGE;
-	}
-	if (r == 0 && (r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who)) == 0 &&
-	    !auth_allowed(rq->who.roles, AUTH_PERM_SIGN)) {
-		req_audit_refusal(rq, "oauth.login", "not a signer");
-		if (auth_logout(&rq->srv->actx, &rq->areq, &rq->who, NULL) != 0)
-			log_warn("could not end a non-signer's session opened on the consent page");
-		show_login(pc, req, MHD_HTTP_FORBIDDEN, WEB_MSG_NOT_SIGNER);
-		goto out;
-	}
-	if (r == 0)
-		r = oauth_page_login(rq->srv->oauth, cookie, token, pc->csrf);
-	if (r != 0) {
-		show_login(pc, req, r == INK_ERR_LOCKED ? MHD_HTTP_FORBIDDEN : MHD_HTTP_UNAUTHORIZED,
-		           login_msg(r));
-		goto out;
-	}
-	show_consent(pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
-out:
-	explicit_bzero(token, sizeof(token));
-}
-
-static enum web_msg
 consent_msg(int r)
 {
 	switch (r) {
 	case INK_ERR_AUTH: case INK_ERR_BAD_PIN: case INK_ERR_REPLAY: return WEB_MSG_AUTHZ_FAILED;
+	case INK_ERR_PASSWORD_CHANGE: case INK_ERR_ENROL: return WEB_MSG_LOGIN_FAILED;
+	case INK_ERR_DENIED: return WEB_MSG_NOT_SIGNER;
 	case INK_ERR_LOCKED: return WEB_MSG_CRED_LOCKED;
 	case INK_ERR_BUSY: return WEB_MSG_BUSY;
 	case INK_ERR_NOT_FOUND: case INK_ERR_DISABLED: case INK_ERR_EXPIRED: case INK_ERR_POLICY:
@@ -342,88 +305,162 @@ consent_msg(int r)
 	}
 }
 
-/* The consent step: the SAM checks PIN and OTP and mints the SAD; a code goes to the client. */
+/* The client may have been removed while the signer read the page: then an error page (the
+ * pending request answered), and true. */
+static bool
+client_gone(struct page_ctx *pc, const struct oauth_request *req, const char *cookie)
+{
+	struct store_oauth_client cl;
+
+	if (oauth_client_find(pc->rq->srv->st, req->client_id, &cl) == 0 &&
+	    oauth_redirect_registered(&cl, req->redirect_uri))
+		return false;
+	oauth_page_done(pc->rq->srv->oauth, cookie);
+	refuse_page(pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_CLIENT, "the client was removed");
+	return true;
+}
+
+/* Sends the browser back to the client with a new code for req (sad: the SAD, or a service
+ * grant's family id, living until expires), audited as the signer's consent. */
 static void
-step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
-             const char *cookie)
+answer_code(struct page_ctx *pc, const struct oauth_request *req, const char *cookie,
+            const char *sad, int64_t expires, const char *what)
 {
 	struct srv_request *rq = pc->rq;
-	const uint8_t *hashes[OAUTH_HASHES_MAX];
-	struct store_oauth_client cl;
-	const char *pin = oauth_form_get(f, "pin"), *otp = oauth_form_get(f, "otp");
-	char sad[AUTH_SAD_CHARS + 1], code[OAUTH_TOKEN_CHARS + 1], *loc = NULL;
-	int64_t expires_in = 0;
-	size_t i;
+	char code[OAUTH_TOKEN_CHARS + 1], detail[128], *loc = NULL;
 	int r;
 
-	sad[0] = code[0] = '\0';
-	if (pin == NULL || otp == NULL || pin[0] == '\0' || otp[0] == '\0') {
-		req_audit_refusal(rq, "oauth.authorize", "PIN and OTP are required");
-		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED);
-		return;
-	}
-	if (!account_is_signer(pc, req))
-		return;
-	/* the client may have been removed while the signer read the page */
-	if (oauth_client_find(rq->srv->st, req->client_id, &cl) != 0 ||
-	    !oauth_redirect_registered(&cl, req->redirect_uri)) {
-		oauth_page_done(rq->srv->oauth, cookie);
-		refuse_page(pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_CLIENT, "the client was removed");
-		return;
-	}
-	for (i = 0; i < req->n; i++)
-		hashes[i] = req->hashes[i];
-	r = auth_oauth_authorize(&rq->srv->actx, &rq->areq, &rq->who, req->client_id, req->cred,
-	                         hashes, req->hash_lens, req->n,
-	                         req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
-	                         &expires_in);
-	if (r != 0) {
-		if (r == INK_ERR_AUTH || r == INK_ERR_BAD_PIN)
-			show_consent(pc, req, MHD_HTTP_UNAUTHORIZED, consent_msg(r));
-		else
-			page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN,
-			           consent_msg(r), NULL);
-		goto out;
-	}
-	r = oauth_code_issue(rq->srv->oauth, req, &rq->who, sad, ink_now() + expires_in,
-	                     rq->srv->cfg.oauth_code_ttl, code);
+	code[0] = '\0';
+	r = oauth_code_issue(rq->srv->oauth, req, &rq->who, sad, expires, rq->srv->cfg.oauth_code_ttl,
+	                     code);
 	if (r == 0)
 		r = oauth_redirect_build(req->redirect_uri, "code", code, req->state, &loc);
+	if (r == 0) {
+		struct audit_event ev = {
+			.actor = rq->who.username, .role = "signer", .action = "oauth.consent",
+			.subject = req->service ? rq->who.username : req->cred, .result = AUDIT_SUCCESS,
+			.request_id = rq->request_id, .source = rq->source, .detail = detail,
+		};
+
+		snprintf(detail, sizeof(detail), "client %s; code issued; %s", req->client_id, what);
+		/* no code without its record */
+		if (req_audit_event(rq, &ev) != 0)
+			r = INK_ERR_STORE;
+	}
 	if (r != 0) {
-		if (auth_sad_drop(&rq->srv->actx, sad) != 0)
+		if (!req->service && auth_sad_drop(&rq->srv->actx, sad) != 0)
 			log_error("could not drop a SAD that no code holds");
-		page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE :
-		           MHD_HTTP_INTERNAL_SERVER_ERROR, r == INK_ERR_BUSY ? WEB_MSG_BUSY :
-		           WEB_MSG_INTERNAL, NULL);
+		page_failed(pc, r);
 		goto out;
 	}
 	oauth_page_done(rq->srv->oauth, cookie);
-	{
-		char detail[128];
-		struct audit_event ev = {
-			.actor = rq->who.username, .role = "signer", .action = "oauth.consent",
-			.subject = req->cred, .result = AUDIT_SUCCESS, .request_id = rq->request_id,
-			.source = rq->source, .detail = detail,
-		};
-
-		snprintf(detail, sizeof(detail), "client %s; code issued; %zu hash(es)", req->client_id,
-		         req->n);
-		if (req_audit_event(rq, &ev) != 0) {
-			/* no code without its record */
-			if (auth_sad_drop(&rq->srv->actx, sad) != 0)
-			log_error("could not drop a SAD that no code holds");
-			page_error(pc, MHD_HTTP_INTERNAL_SERVER_ERROR, WEB_MSG_INTERNAL, NULL);
-			goto out;
-		}
-	}
 	reply_redirect(rq, loc, pc->origin);
 out:
-	explicit_bzero(sad, sizeof(sad));
 	explicit_bzero(code, sizeof(code));
 	if (loc != NULL) {
 		explicit_bzero(loc, strlen(loc));
 		free(loc);
 	}
+}
+
+/* The consent step: the SAM checks PIN and OTP (signin: the signer's password first, here, and
+ * no session is opened) and mints the SAD; a code goes to the client. */
+static void
+step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
+             const char *cookie, bool signin)
+{
+	struct srv_request *rq = pc->rq;
+	const uint8_t *hashes[OAUTH_HASHES_MAX];
+	const char *pin = oauth_form_get(f, "pin"), *otp = oauth_form_get(f, "otp");
+	const char *user = oauth_form_get(f, "username"), *pw = oauth_form_get(f, "password");
+	char sad[AUTH_SAD_CHARS + 1];
+	int64_t expires_in = 0;
+	size_t i;
+	int r;
+
+	sad[0] = '\0';
+	if (pin == NULL || otp == NULL || pin[0] == '\0' || otp[0] == '\0' ||
+	    (signin && (user == NULL || pw == NULL || user[0] == '\0'))) {
+		req_audit_refusal(rq, "oauth.authorize", signin ?
+		                  "user name, password, PIN and OTP are required" :
+		                  "PIN and OTP are required");
+		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED, signin);
+		return;
+	}
+	if (!account_is_signer(pc, req, signin ? user : rq->who.username) ||
+	    client_gone(pc, req, cookie))
+		return;
+	for (i = 0; i < req->n; i++)
+		hashes[i] = req->hashes[i];
+	if (signin)
+		r = auth_oauth_consent(&rq->srv->actx, &rq->areq, user, pw, req->client_id, req->cred,
+		                       hashes, req->hash_lens, req->n,
+		                       req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
+		                       &expires_in, &rq->who);
+	else
+		r = auth_oauth_authorize(&rq->srv->actx, &rq->areq, &rq->who, req->client_id, req->cred,
+		                         hashes, req->hash_lens, req->n,
+		                         req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
+		                         &expires_in);
+	if (r != 0) {
+		if (signin && r == INK_ERR_NOT_FOUND) {
+			/* the SAM found no such credential of this signer */
+			oauth_page_done(rq->srv->oauth, cookie);
+			refuse_page(pc, MHD_HTTP_FORBIDDEN, WEB_MSG_NO_CREDENTIAL,
+			            "the credential is not the signer's");
+		} else if (r == INK_ERR_AUTH || r == INK_ERR_BAD_PIN || r == INK_ERR_PASSWORD_CHANGE ||
+		           r == INK_ERR_DENIED)
+			show_consent(pc, req, r == INK_ERR_DENIED ? MHD_HTTP_FORBIDDEN :
+			             MHD_HTTP_UNAUTHORIZED, consent_msg(r), signin);
+		else
+			page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN,
+			           consent_msg(r), NULL);
+		goto out;
+	}
+	{
+		char what[48];
+
+		snprintf(what, sizeof(what), "%zu hash(es)", req->n);
+		answer_code(pc, req, cookie, sad, ink_now() + expires_in, what);
+	}
+out:
+	explicit_bzero(sad, sizeof(sad));
+}
+
+/* The service scope's consent: password (here) and one OTP (the SAM); no session, no key. */
+static void
+step_service(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
+             const char *cookie)
+{
+	struct srv_request *rq = pc->rq;
+	const char *user = oauth_form_get(f, "username"), *pw = oauth_form_get(f, "password");
+	const char *otp = oauth_form_get(f, "otp");
+	char family[STORE_ID_LEN + 1];
+	int r;
+
+	if (user == NULL || pw == NULL || otp == NULL || user[0] == '\0' || otp[0] == '\0') {
+		req_audit_refusal(rq, "oauth.authorize", "user name, password and OTP are required");
+		show_service(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_LOGIN_FAILED);
+		return;
+	}
+	if (!account_is_signer(pc, req, user) || client_gone(pc, req, cookie))
+		return;
+	r = auth_oauth_service(&rq->srv->actx, &rq->areq, user, pw, otp, req->client_id, &rq->who);
+	if (r == 0)
+		r = oauth_service_family_new(family);
+	if (r == INK_ERR_AUTH || r == INK_ERR_PASSWORD_CHANGE || r == INK_ERR_DENIED ||
+	    r == INK_ERR_LOCKED) {
+		show_service(pc, req, r == INK_ERR_AUTH ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN,
+		             r == INK_ERR_DENIED ? WEB_MSG_NOT_SIGNER : r == INK_ERR_LOCKED ?
+		             WEB_MSG_LOCKED : WEB_MSG_LOGIN_FAILED);
+		return;
+	}
+	if (r != 0) {
+		page_failed(pc, r);
+		return;
+	}
+	answer_code(pc, req, cookie, family, ink_now() + rq->srv->cfg.oauth_refresh_ttl,
+	            "service scope");
 }
 
 void
@@ -493,10 +530,10 @@ ep_oauth_authorize_post(struct srv_request *rq)
 		reply_redirect(rq, loc, pc.origin);
 		goto out;
 	}
-	if (token == NULL && step != NULL && strcmp(step, "login") == 0)
-		step_login(&pc, &f, req, cookie);
-	else if (token != NULL && step != NULL && strcmp(step, "consent") == 0)
-		step_consent(&pc, &f, req, cookie);
+	if (step != NULL && strcmp(step, "consent") == 0 && !req->service)
+		step_consent(&pc, &f, req, cookie, token == NULL);
+	else if (step != NULL && strcmp(step, "service") == 0 && req->service)
+		step_service(&pc, &f, req, cookie);
 	else
 		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST, "unexpected step");
 out:

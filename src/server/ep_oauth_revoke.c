@@ -1,5 +1,6 @@
-/* ep_oauth_revoke: POST /oauth2/revoke — RFC 7009: a client revokes its own access token; the
- * SAD behind it is dropped in the SAM as well. */
+/* ep_oauth_revoke: POST /oauth2/revoke — RFC 7009: a client revokes its own access token (the
+ * SAD behind a credential-scope one is dropped in the SAM as well), or a service grant's access
+ * or refresh token (a refresh token ends its whole grant). */
 #include "server/server.h"
 
 #include <string.h>
@@ -28,6 +29,12 @@ ep_oauth_revoke(struct srv_request *rq)
 	/* the SAD dies in the SAM too: nobody can spend it any more */
 	if (found && auth_sad_drop(&rq->srv->actx, token) != 0)
 		log_error("could not drop a revoked token's SAD");
+	if (!found && oauth_service_revoke(rq->srv->st, token, cl.id, &found) != 0) {
+		/* RFC 7009 2.2.1: the client may retry */
+		req_audit_refusal(rq, "oauth.revoke", "the store failed");
+		reply_ink_err(rq, INK_ERR_STORE, NULL);
+		goto out;
+	}
 	{
 		struct audit_event ev = {
 			.action = "oauth.revoke", .subject = cl.id,

@@ -139,6 +139,37 @@ oauth_bearer(struct srv_request *rq, const char *token)
 	return true;
 }
 
+/* A service-scope OAuth access token (CSC v2 section 8): the signer it was granted by becomes
+ * the caller, as their account stands now, for the routes that only read credentials. Its
+ * client must still be registered. */
+static bool
+service_bearer(struct srv_request *rq, const char *token)
+{
+	struct store_oauth_token t;
+	struct store_oauth_client cl;
+	struct store_user u;
+	bool ok = false;
+
+	memset(&u, 0, sizeof(u));
+	if (oauth_service_token_find(rq->srv->st, token, &t) != 0)
+		return false;
+	if (oauth_client_find(rq->srv->st, t.client_id, &cl) == 0 &&
+	    rq->srv->st->ops->user_get_by_id(rq->srv->st, t.user_id, &u) == 0 &&
+	    u.status == STORE_USER_ACTIVE && !u.must_change_password) {
+		memset(&rq->who, 0, sizeof(rq->who));
+		memcpy(rq->who.user_id, u.id, sizeof(rq->who.user_id));
+		memcpy(rq->who.username, u.username, sizeof(rq->who.username));
+		rq->who.roles = u.roles;
+		memcpy(rq->who.token_hash, t.hash, sizeof(rq->who.token_hash));
+		rq->oauth_service = true;
+		snprintf(rq->oauth_client, sizeof(rq->oauth_client), "%s", t.client_id);
+		ok = true;
+	}
+	OPENSSL_cleanse(&u, sizeof(u));
+	OPENSSL_cleanse(&t, sizeof(t));
+	return ok;
+}
+
 static void
 dispatch(struct srv_request *rq)
 {
@@ -192,6 +223,8 @@ dispatch(struct srv_request *rq)
 		}
 		/* a credential-scope access token (the SAD itself) where a route takes one */
 		if (rt->oauth_token && oauth_bearer(rq, token))
+			r = 0;
+		else if (rt->service_token && service_bearer(rq, token))
 			r = 0;
 		else
 			r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who);

@@ -270,6 +270,20 @@ srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req, co
 	if (!oauth_pkce_challenge_valid(v = oauth_form_get(f, "code_challenge")))
 		return "code_challenge must be 43 base64url characters (S256)";
 	memcpy(req->challenge, v, OAUTH_TOKEN_CHARS + 1);
+	if ((v = oauth_form_get(f, "state")) != NULL) {
+		if (strlen(v) > OAUTH_STATE_MAX)
+			return "state is longer than 512 bytes";
+		snprintf(req->state, sizeof(req->state), "%s", v);
+	}
+	/* CSC v2 8.3.2, scope "service": list and read the signer's credentials; nothing to sign */
+	if ((v = oauth_form_get(f, "scope")) != NULL && strcmp(v, "service") == 0) {
+		if (oauth_form_get(f, "authorization_details") != NULL ||
+		    oauth_form_get(f, "credentialID") != NULL || oauth_form_get(f, "hashes") != NULL ||
+		    oauth_form_get(f, "numSignatures") != NULL)
+			return "the service scope names no credential, hash or authorization_details";
+		req->service = true;
+		return NULL;
+	}
 	if ((v = oauth_form_get(f, "authorization_details")) != NULL) {
 		/* RFC 9396: the CSC "credential" type carries credential, digests and labels */
 		if (oauth_form_get(f, "credentialID") != NULL || oauth_form_get(f, "hashes") != NULL ||
@@ -277,7 +291,7 @@ srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req, co
 			return "authorization_details replaces credentialID, hashes and hashAlgorithmOID";
 		if ((v = oauth_form_get(f, "scope")) != NULL && strcmp(v, "credential") != 0) {
 			*error = "invalid_scope";
-			return "only the credential scope is served";
+			return "authorization_details goes with the credential scope";
 		}
 		if ((why = read_details(oauth_form_get(f, "authorization_details"), req, oid,
 		                        sizeof(oid))) != NULL) {
@@ -287,7 +301,7 @@ srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req, co
 	} else {
 		if ((v = oauth_form_get(f, "scope")) == NULL || strcmp(v, "credential") != 0) {
 			*error = "invalid_scope";
-			return "only the credential scope is served";
+			return "scope must be service or credential";
 		}
 		if ((v = oauth_form_get(f, "credentialID")) == NULL || v[0] == '\0' ||
 		    strlen(v) >= sizeof(req->cred))
@@ -321,11 +335,6 @@ srv_oauth_read_request(const struct oauth_form *f, struct oauth_request *req, co
 		if (strlen(v) > OAUTH_DESC_MAX)
 			return "description is longer than 500 bytes";
 		snprintf(req->description, sizeof(req->description), "%s", v);
-	}
-	if ((v = oauth_form_get(f, "state")) != NULL) {
-		if (strlen(v) > OAUTH_STATE_MAX)
-			return "state is longer than 512 bytes";
-		snprintf(req->state, sizeof(req->state), "%s", v);
 	}
 	if ((v = oauth_form_get(f, "clientData")) != NULL && strlen(v) > 4096)
 		return "clientData is longer than 4096 bytes";

@@ -147,6 +147,7 @@ struct srv_request {
 	bool oauth;            /* who comes from an OAuth access token (a SAD): oauth_cred only */
 	char oauth_cred[65];
 	char oauth_client[STORE_ID_LEN + 1];
+	bool oauth_service;    /* who comes from a service-scope OAuth access token (oauth_client's) */
 	char params[SRV_MAX_PARAMS][STORE_TEXT_MAX + 1];  /* decoded {} path segments */
 	unsigned nparams;
 	struct MHD_Response *resp;
@@ -168,6 +169,8 @@ struct srv_route {
 	bool own_media;        /* a body that is not JSON: the handler checks its Content-Type */
 	bool tail;             /* the last "{}" takes the rest of the path, '/' and %2F included */
 	bool oauth_token;      /* a credential-scope OAuth access token is a bearer token here */
+	bool service_token;    /* a service-scope OAuth access token is a bearer token here (reading
+	                        * credentials only: never a route that signs or authorizes) */
 };
 
 /* The routing table (routes.c). */

@@ -14,6 +14,7 @@
 extern const char schema_postgres_0001[];
 extern const char schema_postgres_0002[];
 extern const char schema_postgres_0003[];
+extern const char schema_postgres_0004[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -23,6 +24,7 @@ static const struct {
 	{ 1, schema_postgres_0001 },
 	{ 2, schema_postgres_0002 },
 	{ 3, schema_postgres_0003 },
+	{ 4, schema_postgres_0004 },
 };
 
 /* Nodes opening a new database at once take turns at the migrations (pg_advisory_xact_lock):
@@ -1537,6 +1539,105 @@ pg_oauth_jti_use(struct store *st, const char *client_id, const char *jti, int64
 	return r == INK_ERR_EXISTS ? INK_ERR_REPLAY : r;
 }
 
+/* ---- OAuth service-scope tokens ---- */
+
+#define TOKEN_COLS "hash, kind, family, client_id, user_id, created_at, expires_at, used_at, " \
+	"revoked_at"
+
+static int
+pg_oauth_token_insert(struct store *st, const struct store_oauth_token *t)
+{
+	struct pg_params p = { .n = 0 };
+
+	if (!store_oauth_token_ok(t))
+		return INK_ERR_INVALID;
+	p_blob(&p, t->hash, sizeof(t->hash));
+	p_int(&p, t->kind);
+	p_text(&p, t->family);
+	p_text(&p, t->client_id);
+	p_text(&p, t->user_id);
+	p_int(&p, t->created_at);
+	p_int(&p, t->expires_at);
+	return exec_one(st, "INSERT INTO oauth_tokens (" TOKEN_COLS ") VALUES ($1, $2, $3, $4, $5, "
+	    "$6, $7, 0, 0)", &p, __func__);
+}
+
+static int
+pg_oauth_token_get(struct store *st, const uint8_t hash[static 32], struct store_oauth_token *out)
+{
+	struct pg_store *s = to_pg(st);
+	struct pg_params p = { .n = 0 };
+	PGresult *res = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	p_blob(&p, hash, 32);
+	lock(s);
+	r = run(s, "SELECT " TOKEN_COLS " FROM oauth_tokens WHERE hash = $1", &p, __func__, &res, NULL);
+	unlock(s);
+	if (r == 0 && PQntuples(res) == 0)
+		r = INK_ERR_NOT_FOUND;
+	if (r == 0 && (r = col_text(res, 0, 2, out->family, sizeof(out->family))) == 0 &&
+	    (r = col_text(res, 0, 3, out->client_id, sizeof(out->client_id))) == 0 &&
+	    (r = col_text(res, 0, 4, out->user_id, sizeof(out->user_id))) == 0) {
+		memcpy(out->hash, hash, 32);
+		out->kind = (int)col_int(res, 0, 1);
+		out->created_at = col_int(res, 0, 5);
+		out->expires_at = col_int(res, 0, 6);
+		out->used_at = col_int(res, 0, 7);
+		out->revoked_at = col_int(res, 0, 8);
+	}
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	PQclear(res);
+	return r;
+}
+
+static int
+pg_oauth_token_use(struct store *st, const uint8_t hash[static 32], int64_t when)
+{
+	struct pg_params p = { .n = 0 };
+	int r;
+
+	p_int(&p, when);
+	p_blob(&p, hash, 32);
+	r = update_one(st, "UPDATE oauth_tokens SET used_at = $1 WHERE hash = $2 AND used_at = 0 AND "
+	    "revoked_at = 0", &p, __func__);
+	return r == INK_ERR_NOT_FOUND ? INK_ERR_REPLAY : r;
+}
+
+static int
+pg_oauth_token_revoke(struct store *st, const uint8_t hash[static 32], int64_t when)
+{
+	struct pg_params p = { .n = 0 };
+
+	p_int(&p, when);
+	p_blob(&p, hash, 32);
+	return update_one(st, "UPDATE oauth_tokens SET revoked_at = $1 WHERE hash = $2 AND "
+	    "revoked_at = 0", &p, __func__);
+}
+
+static int
+pg_oauth_token_revoke_family(struct store *st, const char *family, int64_t when, size_t *n)
+{
+	struct pg_store *s = to_pg(st);
+	struct pg_params p = { .n = 0 };
+	int r, changed = 0;
+
+	*n = 0;
+	if (family == NULL)
+		return INK_ERR_INVALID;
+	p_int(&p, when);
+	p_text(&p, family);
+	lock(s);
+	r = run(s, "UPDATE oauth_tokens SET revoked_at = $1 WHERE family = $2 AND revoked_at = 0", &p,
+	        __func__, NULL, &changed);
+	unlock(s);
+	if (r == 0)
+		*n = (size_t)changed;
+	return r;
+}
+
 const struct store_ops store_postgres_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1576,4 +1677,9 @@ const struct store_ops store_postgres_ops = {
 	.oauth_client_list = pg_oauth_client_list,
 	.oauth_client_remove = pg_oauth_client_remove,
 	.oauth_jti_use = pg_oauth_jti_use,
+	.oauth_token_insert = pg_oauth_token_insert,
+	.oauth_token_get = pg_oauth_token_get,
+	.oauth_token_use = pg_oauth_token_use,
+	.oauth_token_revoke = pg_oauth_token_revoke,
+	.oauth_token_revoke_family = pg_oauth_token_revoke_family,
 };

@@ -18,6 +18,7 @@ extern const char schema_sqlite_0001[];
 extern const char schema_sqlite_0002[];
 extern const char schema_sqlite_0003[];
 extern const char schema_sqlite_0004[];
+extern const char schema_sqlite_0005[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -28,6 +29,7 @@ static const struct {
 	{ 2, schema_sqlite_0002 },
 	{ 3, schema_sqlite_0003 },
 	{ 4, schema_sqlite_0004 },
+	{ 5, schema_sqlite_0005 },
 };
 
 #define BUSY_TIMEOUT_MS 5000
@@ -1573,6 +1575,127 @@ out:
 	return r;
 }
 
+/* ---- OAuth service-scope tokens ---- */
+
+#define TOKEN_COLS "hash, kind, family, client_id, user_id, created_at, expires_at, used_at, " \
+	"revoked_at"
+
+static int
+sq_oauth_token_insert(struct store *st, const struct store_oauth_token *t)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (!store_oauth_token_ok(t))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "INSERT INTO oauth_tokens (" TOKEN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, 0, 0)",
+	    &q)) != 0)
+		goto out;
+	if ((r = b_blob(q, 1, t->hash, sizeof(t->hash))) != 0 || (r = b_int(q, 2, t->kind)) != 0 ||
+	    (r = b_text(q, 3, t->family)) != 0 || (r = b_text(q, 4, t->client_id)) != 0 ||
+	    (r = b_text(q, 5, t->user_id)) != 0 || (r = b_int(q, 6, t->created_at)) != 0 ||
+	    (r = b_int(q, 7, t->expires_at)) != 0)
+		goto out;
+	r = run(s, q, __func__, NULL);
+out:
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
+/* Steps q to its one row: 0 there, INK_ERR_NOT_FOUND when it has none. */
+static int
+row_one(struct sqlite_store *s, sqlite3_stmt *q, const char *func)
+{
+	int rc = sqlite3_step(q);
+
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? INK_ERR_NOT_FOUND : db_err(s, func, rc);
+}
+
+static int
+sq_oauth_token_get(struct store *st, const uint8_t hash[static 32], struct store_oauth_token *out)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	lock(s);
+	if ((r = prep(s, "SELECT " TOKEN_COLS " FROM oauth_tokens WHERE hash = ?", &q)) != 0 ||
+	    (r = b_blob(q, 1, hash, 32)) != 0 || (r = row_one(s, q, __func__)) != 0)
+		goto out;
+	memcpy(out->hash, hash, 32);
+	out->kind = sqlite3_column_int(q, 1);
+	if ((r = col_text(q, 2, out->family, sizeof(out->family))) != 0 ||
+	    (r = col_text(q, 3, out->client_id, sizeof(out->client_id))) != 0 ||
+	    (r = col_text(q, 4, out->user_id, sizeof(out->user_id))) != 0)
+		goto out;
+	out->created_at = sqlite3_column_int64(q, 5);
+	out->expires_at = sqlite3_column_int64(q, 6);
+	out->used_at = sqlite3_column_int64(q, 7);
+	out->revoked_at = sqlite3_column_int64(q, 8);
+out:
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
+/* One UPDATE of a token by hash (when, hash); err when it changed no row. */
+static int
+token_mark(struct store *st, const char *sql, const uint8_t hash[static 32], int64_t when,
+           int err, const char *func)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	lock(s);
+	if ((r = prep(s, sql, &q)) == 0 && (r = b_int(q, 1, when)) == 0 &&
+	    (r = b_blob(q, 2, hash, 32)) == 0 && (r = run(s, q, func, &changed)) == 0 && changed == 0)
+		r = err;
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_oauth_token_use(struct store *st, const uint8_t hash[static 32], int64_t when)
+{
+	return token_mark(st, "UPDATE oauth_tokens SET used_at = ? WHERE hash = ? AND used_at = 0 "
+	                  "AND revoked_at = 0", hash, when, INK_ERR_REPLAY, __func__);
+}
+
+static int
+sq_oauth_token_revoke(struct store *st, const uint8_t hash[static 32], int64_t when)
+{
+	return token_mark(st, "UPDATE oauth_tokens SET revoked_at = ? WHERE hash = ? AND "
+	                  "revoked_at = 0", hash, when, INK_ERR_NOT_FOUND, __func__);
+}
+
+static int
+sq_oauth_token_revoke_family(struct store *st, const char *family, int64_t when, size_t *n)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	*n = 0;
+	lock(s);
+	if ((r = prep(s, "UPDATE oauth_tokens SET revoked_at = ? WHERE family = ? AND revoked_at = 0",
+	    &q)) == 0 && (r = b_int(q, 1, when)) == 0 && (r = b_text(q, 2, family)) == 0 &&
+	    (r = run(s, q, __func__, &changed)) == 0)
+		*n = (size_t)changed;
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1612,6 +1735,11 @@ const struct store_ops store_sqlite_ops = {
 	.oauth_client_list = sq_oauth_client_list,
 	.oauth_client_remove = sq_oauth_client_remove,
 	.oauth_jti_use = sq_oauth_jti_use,
+	.oauth_token_insert = sq_oauth_token_insert,
+	.oauth_token_get = sq_oauth_token_get,
+	.oauth_token_use = sq_oauth_token_use,
+	.oauth_token_revoke = sq_oauth_token_revoke,
+	.oauth_token_revoke_family = sq_oauth_token_revoke_family,
 };
 
 const char *

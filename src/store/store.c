@@ -194,3 +194,13 @@ store_oauth_client_ok(const struct store_oauth_client *c)
 	    (c->public_key[0] == '\0' || !c->public_client) &&
 	    store_terminated(c->created_by, sizeof(c->created_by));
 }
+
+bool
+store_oauth_token_ok(const struct store_oauth_token *t)
+{
+	return (t->kind == STORE_TOKEN_ACCESS || t->kind == STORE_TOKEN_REFRESH) &&
+	    store_terminated(t->family, sizeof(t->family)) && strlen(t->family) == STORE_ID_LEN &&
+	    store_terminated(t->client_id, sizeof(t->client_id)) &&
+	    strlen(t->client_id) == STORE_ID_LEN &&
+	    store_terminated(t->user_id, sizeof(t->user_id)) && strlen(t->user_id) == STORE_ID_LEN;
+}

@@ -101,6 +101,21 @@ struct store_oauth_client {
 	int64_t removed_at;                  /* 0: registered */
 };
 
+/* An OAuth 2.0 service-scope token (CSC API v2 section 8, scope "service"), kept by its
+ * SHA-256 only. A family is one consent's grant: the refresh tokens rotated from it and the
+ * access tokens they gave. */
+enum store_token_kind { STORE_TOKEN_ACCESS = 1, STORE_TOKEN_REFRESH = 2 };
+struct store_oauth_token {
+	uint8_t hash[32];
+	int kind;                            /* enum store_token_kind */
+	char family[STORE_ID_LEN + 1];
+	char client_id[STORE_ID_LEN + 1];
+	char user_id[STORE_ID_LEN + 1];
+	int64_t created_at, expires_at;
+	int64_t used_at;                     /* a refresh token rotated (0: not yet) */
+	int64_t revoked_at;                  /* 0: not revoked */
+};
+
 struct store;
 
 /* The backend table: every backend implements every entry; one conformance suite tests them. */
@@ -188,6 +203,18 @@ struct store_ops {
 	 * client is still recorded (on any node sharing the store). */
 	int (*oauth_jti_use)(struct store *st, const char *client_id, const char *jti,
 	                     int64_t expires_at, int64_t now);
+	/* OAuth service-scope tokens: get finds one by hash whatever its state (INK_ERR_NOT_FOUND
+	 * when none); use marks a refresh token rotated, once, atomically (INK_ERR_REPLAY when it
+	 * was used or revoked before: nodes racing on one token, one wins); revoke marks one
+	 * (INK_ERR_NOT_FOUND when none is unrevoked), revoke_family every token of a family
+	 * (*n: how many were live). */
+	int (*oauth_token_insert)(struct store *st, const struct store_oauth_token *t);
+	int (*oauth_token_get)(struct store *st, const uint8_t hash[static 32],
+	                       struct store_oauth_token *out);
+	int (*oauth_token_use)(struct store *st, const uint8_t hash[static 32], int64_t when);
+	int (*oauth_token_revoke)(struct store *st, const uint8_t hash[static 32], int64_t when);
+	int (*oauth_token_revoke_family)(struct store *st, const char *family, int64_t when,
+	                                 size_t *n);
 };
 
 struct store {

@@ -29,6 +29,8 @@ bool store_audit_batch_ok(const struct store_audit_rec *const *recs, size_t n, i
 bool store_archive_ok(const struct store_archive *a);
 bool store_checkpoint_ok(const struct store_checkpoint *c);
 bool store_oauth_client_ok(const struct store_oauth_client *c);
+/* A token row fit to insert: its kind, and ids of STORE_ID_LEN characters. */
+bool store_oauth_token_ok(const struct store_oauth_token *t);
 
 /* Grows a user array without realloc, which would leave a copy of the hashes behind. */
 int store_users_grow(struct store_user **v, size_t n, size_t *cap) INK_WUR;

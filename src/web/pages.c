@@ -1,4 +1,4 @@
-/* pages: the login, consent and error pages, in Japanese and English. Built in one growing
+/* pages: the consent and error pages, in Japanese and English. Built in one growing
  * string; every value from a request, the store or a certificate goes through html_text. */
 #include "web/web.h"
 
@@ -77,20 +77,19 @@ html_done(struct html *h, char **out)
 /* ---- words ---- */
 
 enum word {
-	W_TITLE_LOGIN, W_TITLE_CONSENT, W_TITLE_ERROR, W_REQUESTS, W_USERNAME, W_PASSWORD, W_OTP,
-	W_LOGIN, W_SIGNER, W_CREDENTIAL, W_SUBJECT, W_COUNT, W_DESCRIPTION, W_DOCUMENT, W_HASH_HEX,
-	W_HASH_B64, W_ALGORITHM, W_PIN, W_ALLOW, W_CANCEL, W_CHECK, W_SERVICE, W_N_
+	W_TITLE_CONSENT, W_TITLE_ERROR, W_REQUESTS, W_USERNAME, W_PASSWORD, W_OTP,
+	W_SIGNER, W_CREDENTIAL, W_SUBJECT, W_COUNT, W_DESCRIPTION, W_DOCUMENT, W_HASH_HEX,
+	W_HASH_B64, W_ALGORITHM, W_PIN, W_ALLOW, W_CANCEL, W_CHECK, W_SERVICE, W_TITLE_GRANT,
+	W_ASKS_SERVICE, W_MAY, W_MAY_LIST, W_MAY_INFO, W_MAY_NOT, W_GRANT, W_N_
 };
 
 static const char *const words[W_N_][2] = {
-	[W_TITLE_LOGIN] = { "Sign in", "ログイン" },
 	[W_TITLE_CONSENT] = { "Authorize signatures", "署名の承認" },
 	[W_TITLE_ERROR] = { "The request cannot be served", "このリクエストは処理できません" },
 	[W_REQUESTS] = { "asks you to sign with your key.", "があなたの鍵による署名を求めています。" },
 	[W_USERNAME] = { "User name", "ユーザー名" },
 	[W_PASSWORD] = { "Password", "パスワード" },
 	[W_OTP] = { "One-time password (authenticator app)", "ワンタイムパスワード（認証アプリ）" },
-	[W_LOGIN] = { "Sign in", "ログイン" },
 	[W_SIGNER] = { "Signer", "署名者" },
 	[W_CREDENTIAL] = { "Credential", "署名鍵" },
 	[W_SUBJECT] = { "Certificate subject", "証明書の主体者" },
@@ -106,6 +105,17 @@ static const char *const words[W_N_][2] = {
 	[W_CHECK] = { "Compare each hash with the one your application shows before you sign.",
 	              "署名する前に、各ハッシュ値がアプリケーションの表示と一致することを確認してください。" },
 	[W_SERVICE] = { "inkan remote signing service", "inkan リモート署名サービス" },
+	[W_TITLE_GRANT] = { "Allow access to your credentials", "署名鍵の情報へのアクセスの許可" },
+	[W_ASKS_SERVICE] = { "asks to see your signing credentials.",
+	                     "があなたの署名鍵の情報の参照を求めています。" },
+	[W_MAY] = { "If you allow it, the application may:", "許可すると、このアプリケーションは次のことができます。" },
+	[W_MAY_LIST] = { "list your credentials (their IDs, key algorithms and status)",
+	                 "あなたの署名鍵の一覧（ID、鍵アルゴリズム、状態）を取得する" },
+	[W_MAY_INFO] = { "read a credential's certificate and details",
+	                 "署名鍵の証明書と詳細を参照する" },
+	[W_MAY_NOT] = { "It cannot sign nor authorize a signature: every signature asks your PIN and a one-time password again, on this service's page.",
+	                "署名することも、署名を承認することもできません。署名のたびに、このサービスのページでPINとワンタイムパスワードが改めて必要です。" },
+	[W_GRANT] = { "Allow", "許可する" },
 };
 
 static const char *const msgs[][2] = {
@@ -226,12 +236,12 @@ message(struct html *h, const char *lang, enum web_msg m)
 }
 
 static void
-requester(struct html *h, const char *lang, const char *client)
+requester(struct html *h, const char *lang, const char *client, enum word asks)
 {
 	html_raw(h, "<p><strong id=\"client\">");
 	html_text(h, client);
 	html_raw(h, "</strong> ");
-	html_text(h, w(lang, W_REQUESTS));
+	html_text(h, w(lang, asks));
 	html_raw(h, "</p>\n");
 }
 
@@ -284,21 +294,6 @@ form_close(struct html *h, const char *lang, const char *action, enum word label
 	return html_done(h, html);
 }
 
-int
-web_login_page(const struct web_login *p, char **html)
-{
-	struct html h = { 0 };
-
-	head(&h, p->lang, p->nonce, w(p->lang, W_TITLE_LOGIN));
-	requester(&h, p->lang, p->client_name);
-	message(&h, p->lang, p->msg);
-	form_open(&h, p->csrf, p->lang, "login");
-	field(&h, p->lang, W_USERNAME, "username", "text", "username");
-	field(&h, p->lang, W_PASSWORD, "password", "password", "current-password");
-	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
-	return form_close(&h, p->lang, "login", W_LOGIN, html);
-}
-
 /* Hex in groups of four characters, as a person compares them. */
 static void
 hex_groups(struct html *h, const uint8_t *d, size_t len)
@@ -334,12 +329,14 @@ web_consent_page(const struct web_consent *p, char **html)
 	size_t i;
 
 	head(&h, p->lang, p->nonce, w(p->lang, W_TITLE_CONSENT));
-	requester(&h, p->lang, p->client_name);
+	requester(&h, p->lang, p->client_name, W_REQUESTS);
 	message(&h, p->lang, p->msg);
 	html_raw(&h, "<table>\n");
-	row(&h, p->lang, W_SIGNER, "signer", p->username);
+	if (p->username != NULL)
+		row(&h, p->lang, W_SIGNER, "signer", p->username);
 	row(&h, p->lang, W_CREDENTIAL, "credential", p->cred);
-	row(&h, p->lang, W_SUBJECT, "subject", p->cert_subject);
+	if (p->cert_subject != NULL)
+		row(&h, p->lang, W_SUBJECT, "subject", p->cert_subject);
 	snprintf(num, sizeof(num), "%zu", p->n);
 	row(&h, p->lang, W_COUNT, "count", num);
 	if (p->hash_oid != NULL && p->hash_oid[0] != '\0')
@@ -379,9 +376,37 @@ web_consent_page(const struct web_consent *p, char **html)
 	html_text(&h, w(p->lang, W_CHECK));
 	html_raw(&h, "</p>\n");
 	form_open(&h, p->csrf, p->lang, "consent");
+	if (p->username == NULL) {
+		field(&h, p->lang, W_USERNAME, "username", "text", "username");
+		field(&h, p->lang, W_PASSWORD, "password", "password", "current-password");
+	}
 	field(&h, p->lang, W_PIN, "pin", "password", "off");
 	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
 	return form_close(&h, p->lang, "allow", W_ALLOW, html);
+}
+
+int
+web_service_page(const struct web_service *p, char **html)
+{
+	struct html h = { 0 };
+
+	head(&h, p->lang, p->nonce, w(p->lang, W_TITLE_GRANT));
+	requester(&h, p->lang, p->client_name, W_ASKS_SERVICE);
+	message(&h, p->lang, p->msg);
+	html_raw(&h, "<p>");
+	html_text(&h, w(p->lang, W_MAY));
+	html_raw(&h, "</p>\n<ul id=\"scope\"><li>");
+	html_text(&h, w(p->lang, W_MAY_LIST));
+	html_raw(&h, "</li><li>");
+	html_text(&h, w(p->lang, W_MAY_INFO));
+	html_raw(&h, "</li></ul>\n<p class=\"note\" id=\"cannot\">");
+	html_text(&h, w(p->lang, W_MAY_NOT));
+	html_raw(&h, "</p>\n");
+	form_open(&h, p->csrf, p->lang, "service");
+	field(&h, p->lang, W_USERNAME, "username", "text", "username");
+	field(&h, p->lang, W_PASSWORD, "password", "password", "current-password");
+	field(&h, p->lang, W_OTP, "otp", "text", "one-time-code");
+	return form_close(&h, p->lang, "allow", W_GRANT, html);
 }
 
 int

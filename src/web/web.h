@@ -1,4 +1,4 @@
-/* web: the signer's own pages (server-rendered HTML, Japanese and English): login, consent and
+/* web: the signer's own pages (server-rendered HTML, Japanese and English): consent and
  * error pages of the OAuth authorization endpoint. Self-contained — no script, no external
  * resource, one inline style allowed by a per-response nonce; every value is HTML-escaped. */
 #ifndef INKAN_WEB_H
@@ -32,17 +32,13 @@ enum web_msg {
 	WEB_MSG_WRONG_ACCOUNT,        /* the client's account_token names another signer */
 };
 
-/* A page in the making: *html malloc'd on success. */
-struct web_login {
-	const char *lang, *nonce, *csrf, *client_name;
-	enum web_msg msg;
-};
-int web_login_page(const struct web_login *p, char **html);
-
+/* The consent page (*html malloc'd on success): what is to be signed, and a form for the PIN
+ * and one OTP — for a signer not known yet (username NULL) also user name and password, in
+ * the same form (one TOTP step per consent). */
 struct web_consent {
 	const char *lang, *nonce, *csrf, *client_name;
-	const char *username;
-	const char *cred, *cert_subject, *hash_oid, *description;
+	const char *username;          /* the logged-in signer; NULL: the form asks who they are */
+	const char *cred, *cert_subject, *hash_oid, *description;   /* cert_subject NULL: not shown */
 	const uint8_t *const *hashes;
 	const size_t *hash_lens;
 	const char *const *labels;     /* each document's label ("" none); NULL: none at all */
@@ -50,6 +46,14 @@ struct web_consent {
 	enum web_msg msg;
 };
 int web_consent_page(const struct web_consent *p, char **html);
+
+/* The service scope's consent page: what the client may do (list and read the signer's
+ * credentials) and may not (sign), and a form for user name, password and one OTP. */
+struct web_service {
+	const char *lang, *nonce, *csrf, *client_name;
+	enum web_msg msg;
+};
+int web_service_page(const struct web_service *p, char **html);
 
 /* An error page (no form; never redirects anywhere). detail: an extra line (escaped), NULL-able. */
 int web_error_page(const char *lang, const char *nonce, enum web_msg msg, const char *detail,

@@ -13,6 +13,7 @@
 #                        start_inkand); sets PROXY_BASE, logs to $T/proxy.log
 #   conf KEY VALUE       set one setting in $DATA/inkan.conf
 #   fast_argon2          small Argon2id parameters (speed; keep the default in some test)
+#   need_chromium        skip (77) without chromium, chromedriver and selenium; sets PY
 #   privsep_users        the two Unix users of the privilege separation tests; sets DUSER SUSER
 #   start_inkand [ARGS]  start the daemon, wait for $DATA/inkand.addr; sets INKAND_PID ADDR URL
 #   stop_inkand          SIGTERM and wait; sets INKAND_RC
@@ -203,6 +204,16 @@ conf() {
 	grep -v -E "^[[:space:]]*$1[[:space:]]*=" "$f" >"$f.new" || true
 	printf '%s = %s\n' "$1" "$2" >>"$f.new"
 	mv "$f.new" "$f"
+}
+
+# need_chromium: skips the test (77) without headless Chromium, its driver and selenium; sets PY
+need_chromium() {
+	PY=/usr/bin/python3
+	if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
+		! "$PY" -c 'import selenium' 2>/dev/null; then
+		say "SKIP: chromium, chromium-driver and python3-selenium are needed (scripts/deps.sh test)"
+		exit 77
+	fi
 }
 
 fast_argon2() {

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """oauth_browser: plays a CSC OAuth client and drives headless Chromium as the signer, for
 t_oauth.sh. The client starts credential-scope authorizations (PKCE S256) with its own hashes,
-the browser logs in and reads the consent page, the client takes the code on a loopback
-listener, redeems it and signs with the token. Every refusal the brief lists is played here;
+the browser reads the consent page and enters user name, password, PIN and ONE one-time
+password in its one form (no session is kept: every consent asks all four), the client takes
+the code on a loopback listener, redeems it and signs with the token. Every refusal the brief lists is played here;
 the shell checks the audit trail afterwards.
 
 Usage: oauth_browser.py CONFIG.json  (written by t_oauth.sh). Prints "ok ..." lines; exits 1
@@ -23,10 +24,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oauth_common import fail, ok, b64u, chromium, otp_next as otp_of  # noqa: E402
 
 CFG = json.load(open(sys.argv[1]))
 T = CFG["tmp"]
@@ -37,40 +39,10 @@ CB2 = CFG["redirect_uri2"]        # another registered one
 ART = CFG["artefacts"]
 
 
-def fail(msg):
-    print("FAIL " + msg, flush=True)
-    sys.exit(1)
-
-
-def ok(msg):
-    print("ok " + msg, flush=True)
-
-
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
 # ---- TOTP, sharing lib.sh's record of used steps ($T/otp/USER) ----
 
 def otp_next(user):
-    secret = open(f"{T}/users/{user}.secret").read().strip()
-    path = f"{T}/otp/{user}"
-    last = int(open(path).read().strip()) if os.path.exists(path) else 0
-    while True:
-        now = int(time.time())
-        cur, remain = now // 30, 30 - now % 30
-        step = last + 1
-        # cur-1 is only safe if the request reaches the server before the step turns
-        if step < cur:
-            step = cur - 1 if remain > 4 else cur
-        if step <= cur + 1:
-            break
-        time.sleep((step - 1) * 30 - now + 1)
-    with open(path, "w") as f:
-        f.write(f"{step}\n")
-    s = secret + "=" * (-len(secret) % 8)
-    return subprocess.check_output(["oathtool", "--totp", "-b", s, "-N", f"@{step * 30}"],
-                                   text=True).strip()
+    return otp_of(T, user)
 
 
 # ---- the client's side: a loopback listener for the redirect, and an embedding page ----
@@ -189,14 +161,7 @@ def sign(token, cred, hashes, v="v2"):
 
 # ---- the browser ----
 
-opts = webdriver.ChromeOptions()
-for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-          "--window-size=1100,1400", "--ignore-certificate-errors", "--lang=en-US",
-          f"--user-data-dir={T}/chromium-profile"):
-    opts.add_argument(a)
-opts.binary_location = "/usr/bin/chromium"
-opts.accept_insecure_certs = True
-drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+drv = chromium(T)
 wait = WebDriverWait(drv, 30)
 
 
@@ -229,17 +194,6 @@ def wait_redirect(prefix):
     return got
 
 
-def login(user, pw):
-    wait_for("username")
-    drv.find_element(By.ID, "username").send_keys(user)
-    drv.find_element(By.ID, "password").send_keys(pw)
-    drv.find_element(By.ID, "otp").send_keys(otp_next(user))
-    drv.find_element(By.ID, "login").click()
-    wait.until(lambda d: d.find_elements(By.ID, "allow") or d.find_elements(By.ID, "message"))
-    if not drv.find_elements(By.ID, "allow"):
-        fail("login on the page failed: " + drv.find_element(By.TAG_NAME, "body").text[:300])
-
-
 def consent_shows(flow, cred):
     hexes = [e.text.replace(" ", "") for e in drv.find_elements(By.CSS_SELECTOR, "code.hex")]
     b64s = [e.text for e in drv.find_elements(By.CSS_SELECTOR, "code.b64")]
@@ -255,18 +209,25 @@ def consent_shows(flow, cred):
         rows = [e.text for e in drv.find_elements(By.CSS_SELECTOR, "tr.hash span.label")]
         if rows != flow.labels:
             fail(f"the consent page shows other document labels: {rows}")
-    if CFG["signer_cn"] not in text("#subject"):
-        fail(f"the consent page does not show the certificate subject: {text('#subject')}")
+    # nothing of the credential's owner before the person proved who they are
+    if drv.find_elements(By.ID, "subject") or drv.find_elements(By.ID, "signer"):
+        fail("the consent form shows the credential's owner before the signer signed in")
+    if len(drv.find_elements(By.CSS_SELECTOR, "input[autocomplete=one-time-code]")) != 1:
+        fail("the consent form does not ask exactly one one-time password")
 
 
-def allow(user):
-    drv.find_element(By.ID, "pin").send_keys(CFG["pin"])
+def allow(user, pw=None, pin=None):
+    """The one form: user name, password, PIN and one OTP, then Sign."""
+    wait_for("username")
+    drv.find_element(By.ID, "username").send_keys(user)
+    drv.find_element(By.ID, "password").send_keys(pw or CFG["password"])
+    drv.find_element(By.ID, "pin").send_keys(pin or CFG["pin"])
     drv.find_element(By.ID, "otp").send_keys(otp_next(user))
     drv.find_element(By.ID, "allow").click()
 
 
 def approve(flow):
-    """The signer, logged in on this browser already, consents (one OTP); the client gets a code."""
+    """The signer consents in one form (one OTP); the client gets a code."""
     drv.get(flow.url)
     wait_for("allow")
     consent_shows(flow, cred)
@@ -287,18 +248,26 @@ h1 = hashlib.sha256(b"contract 2026-12 page 1").digest()
 h2 = hashlib.sha256(b"contract 2026-12 annex").digest()
 h3 = hashlib.sha256(b"a document never shown").digest()
 
-# 1. the whole flow in English: three hashes, login, consent, code, token, signHash, openssl
+# 1. the whole flow in English: three hashes, one form, code, token, signHash, openssl
 h4 = hashlib.sha256(b"contract 2026-12 signature page").digest()
 f1 = Flow(cred, [h1, h2, h4])
 drv.get(f1.url)
 wait_for("username")
 if drv.execute_script("return document.documentElement.lang") != "en":
-    fail("the login page is not in English")
-shot("oauth-login-en.png")
-login(user, pw)
+    fail("the consent page is not in English")
 consent_shows(f1, cred)
 shot("oauth-consent-en.png")
-ok("the consent page shows client, credential, subject, count, description and every hash as sent (hex and base64)")
+ok("the consent form shows client, credential, count, description and every hash as sent (hex and base64), and asks user name, password, PIN and one OTP")
+# a wrong password in the one form: the page again, nothing signed, no code
+drv.find_element(By.ID, "username").send_keys(user)
+drv.find_element(By.ID, "password").send_keys("not-" + pw)
+drv.find_element(By.ID, "pin").send_keys(CFG["pin"])
+drv.find_element(By.ID, "otp").send_keys("000000")
+drv.find_element(By.ID, "allow").click()
+wait_for("message")
+if RECEIVED or not drv.find_elements(By.ID, "allow"):
+    fail("a wrong password in the consent form was not answered by the form again")
+ok("a wrong password in the one form: the form again with a message, no code")
 allow(user)
 code_of(f1)
 st, tok = f1.exchange()
@@ -336,7 +305,14 @@ if st != 401:
     fail(f"the token still signs after its code was replayed: {st} {r}")
 ok("code replay is refused (invalid_grant) and revokes the token issued from it")
 
-# 2. wrong PKCE verifier (the signer's page session is kept: consent only)
+# 1b. the consent opened no session: the next request asks who the signer is again
+drv.get(Flow(cred, [h1]).url)
+wait_for("allow")
+if not drv.find_elements(By.ID, "username") or not drv.find_elements(By.ID, "password"):
+    fail("a consent left a session behind: the next form does not ask the password")
+ok("no session outlives a consent: the next request's form asks user name and password again")
+
+# 2. wrong PKCE verifier
 f2 = Flow(cred, [h1])
 approve(f2)
 st, r = f2.exchange(verifier=b64u(secrets.token_bytes(48)))
@@ -398,13 +374,14 @@ for bad in ("http://127.0.0.1:9/evil", CB + "?extra=1", CB + "/x"):
         fail(f"the browser left for an unregistered redirect_uri {bad}")
 ok("wrong or extended redirect_uri: an error page, no redirect")
 
-# 6. another signer's credential: refused before any PIN is asked
+# 6. another signer's credential: refused by the SAM, no code
 f6 = Flow(CFG["other_cred"], [h1])
 drv.get(f6.url)
+allow(user)
 wait_for("message")
-if drv.find_elements(By.ID, "pin"):
-    fail("the consent page asks a PIN for another signer's credential")
-ok("another signer's credential is refused on the page")
+if drv.find_elements(By.ID, "allow") or RECEIVED:
+    fail("the consent for another signer's credential was not refused")
+ok("another signer's credential is refused (an error page, no code)")
 
 # 7. CSRF token missing: the form posted without it is refused
 drv.delete_all_cookies()
@@ -414,8 +391,9 @@ wait_for("username")
 drv.execute_script("document.querySelector('input[name=csrf_token]').remove()")
 drv.find_element(By.ID, "username").send_keys(user)
 drv.find_element(By.ID, "password").send_keys(pw)
+drv.find_element(By.ID, "pin").send_keys(CFG["pin"])
 drv.find_element(By.ID, "otp").send_keys("000000")
-drv.find_element(By.ID, "login").click()
+drv.find_element(By.ID, "allow").click()
 wait_for("message")
 if drv.find_elements(By.ID, "allow") or drv.find_elements(By.ID, "username"):
     fail("a form without its CSRF token was served")
@@ -426,11 +404,7 @@ drv.delete_all_cookies()
 f8 = Flow(cred, [h1, h2], lang="ja")
 drv.get(f8.url)
 wait_for("username")
-if drv.execute_script("return document.documentElement.lang") != "ja" or "ログイン" not in drv.title:
-    fail("the login page is not in Japanese")
-shot("oauth-login-ja.png")
-login(user, pw)
-if "署名" not in drv.title:
+if drv.execute_script("return document.documentElement.lang") != "ja" or "署名" not in drv.title:
     fail("the consent page is not in Japanese")
 consent_shows(f8, cred)
 shot("oauth-consent-ja.png")
@@ -438,7 +412,7 @@ drv.find_element(By.ID, "cancel").click()
 got = wait_redirect(CB)
 if got.get("error") != "access_denied" or got.get("state") != f8.state or "code" in got:
     fail(f"cancel: {got}")
-ok("Japanese login and consent pages; Cancel returns error=access_denied with the state")
+ok("the Japanese consent form; Cancel returns error=access_denied with the state")
 
 # 10. `inkan sign --browser`: the CLI is the OAuth client; the browser plays the signer
 cli = CFG["cli"]

@@ -22,6 +22,9 @@ import ssl
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oauth_common import fail, ok, b64u, otp_next as otp_of  # noqa: E402
+
 CFG = json.load(open(sys.argv[1]))
 T = CFG["tmp"]
 URL = CFG["url"]
@@ -32,15 +35,6 @@ RSA = "1.2.840.113549.1.1.1"
 PSS = "1.2.840.113549.1.1.10"
 
 
-def fail(msg):
-    print("FAIL " + msg, flush=True)
-    sys.exit(1)
-
-
-def ok(msg):
-    print("ok " + msg, flush=True)
-
-
 def secret(v):
     """Codes, verifiers, tokens, cookies: the shell checks that no log or database holds one."""
     with open(f"{T}/oauth.secrets", "a") as f:
@@ -48,29 +42,8 @@ def secret(v):
     return v
 
 
-def b64u(b):
-    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-
-
 def otp_next(user):
-    """The code of the earliest step after the last one used (lib.sh's record, $T/otp/USER)."""
-    secret = open(f"{T}/users/{user}.secret").read().strip()
-    path = f"{T}/otp/{user}"
-    last = int(open(path).read().strip()) if os.path.exists(path) else 0
-    while True:
-        now = int(time.time())
-        cur, remain = now // 30, 30 - now % 30
-        step = last + 1
-        if step < cur:
-            step = cur - 1 if remain > 4 else cur
-        if step <= cur + 1:
-            break
-        time.sleep((step - 1) * 30 - now + 1)
-    with open(path, "w") as f:
-        f.write(f"{step}\n")
-    s = secret + "=" * (-len(secret) % 8)
-    return subprocess.check_output(["oathtool", "--totp", "-b", s, "-N", f"@{step * 30}"],
-                                   text=True).strip()
+    return otp_of(T, user)
 
 
 CTX = ssl.create_default_context(cafile=CA)
@@ -174,19 +147,16 @@ class Browser:
     def post(self, form):
         return self._send("POST", URL + "/oauth2/authorize", form)
 
-    def login(self, flow, user, pw):
+    def open(self, flow):
         r = self.get(flow.url())
-        if r.status_code != 200:
-            fail(f"authorize GET: {r.status_code} {r.text[:300]}")
-        r = self.post({"csrf_token": csrf_of(r.text), "step": "login", "action": "login",
-                       "username": user, "password": pw, "otp": otp_next(user)})
         if r.status_code != 200 or 'id="hashes"' not in r.text:
-            fail(f"login on the page: {r.status_code} {r.text[:300]}")
+            fail(f"authorize GET: {r.status_code} {r.text[:300]}")
         return r
 
-    def consent(self, csrf, pin, otp):
-        return self.post({"csrf_token": csrf, "step": "consent", "action": "allow", "pin": pin,
-                          "otp": otp})
+    def consent(self, csrf, pin, otp, user=None, pw=None):
+        """The one form: user name, password, PIN and one OTP (one TOTP step per consent)."""
+        return self.post({"csrf_token": csrf, "step": "consent", "action": "allow",
+                          "username": user or USER, "password": pw or PW, "pin": pin, "otp": otp})
 
 
 def code_from(r, c):
@@ -213,15 +183,11 @@ SIGNER = None
 
 
 def full_flow(flow):
-    """Login (once: the signer's browser stays logged in) and consent: the code."""
+    """The signer's one form (user name, password, PIN, one OTP): the code."""
     global SIGNER
     if SIGNER is None:
         SIGNER = Browser()
-        page = SIGNER.login(flow, USER, PW)
-    else:
-        page = SIGNER.get(flow.url())
-        if page.status_code != 200 or 'id="hashes"' not in page.text:
-            fail(f"the logged-in signer's page: {page.status_code} {page.text[:300]}")
+    page = SIGNER.open(flow)
     r = SIGNER.consent(csrf_of(page.text), PIN, otp_next(USER))
     code = code_from(r, flow.c)
     if code is None:
@@ -236,7 +202,7 @@ def attack_swap():
     ha = [hashlib.sha256(b"what the signer reads").digest()]
     hb = [hashlib.sha256(b"what the attacker wants signed").digest()]
     br = Browser()
-    page_a = br.login(Flow(A, CRED, ha), USER, PW)
+    page_a = br.open(Flow(A, CRED, ha))
     shown_csrf = csrf_of(page_a.text)
     if b64u(ha[0]) not in page_a.text.replace("=", "") and base64.b64encode(ha[0]).decode() not in page_a.text:
         fail("the consent page does not show H_A")
@@ -253,21 +219,22 @@ def attack_swap():
        "read is refused (403), no code for the other client")
 
 
-def attack_otp_replay_login_consent():
-    """The OTP used for the page's login is not good again for the consent (one OTP per step)."""
+def attack_otp_replay_consent():
+    """One consent, one TOTP step: the OTP of a consent is not good for a second consent, and
+    the one form never asks two."""
     br = Browser()
-    h = [hashlib.sha256(b"otp replay").digest()]
-    flow = Flow(A, CRED, h)
-    r = br.get(flow.url())
+    page = br.open(Flow(A, CRED, [hashlib.sha256(b"otp replay 1").digest()]))
+    if page.text.count('autocomplete="one-time-code"') != 1:
+        fail("the consent form does not ask exactly one OTP")
     otp = otp_next(USER)
-    r = br.post({"csrf_token": csrf_of(r.text), "step": "login", "action": "login",
-                 "username": USER, "password": PW, "otp": otp})
-    if r.status_code != 200:
-        fail(f"login: {r.status_code}")
-    r = br.consent(csrf_of(r.text), PIN, otp)
+    r = br.consent(csrf_of(page.text), PIN, otp)
+    if code_from(r, A) is None:
+        fail(f"consent with a fresh OTP: {r.status_code} {r.text[:200]}")
+    page = br.open(Flow(A, CRED, [hashlib.sha256(b"otp replay 2").digest()]))
+    r = br.consent(csrf_of(page.text), PIN, otp)
     if r.status_code == 303:
-        fail("the login's OTP authorized the consent too")
-    ok(f"the login's OTP replayed on the consent page is refused ({r.status_code})")
+        fail("the OTP of one consent authorized a second one")
+    ok(f"the OTP of a consent replayed on the next consent is refused ({r.status_code}); the form asks one OTP")
 
 
 def attack_hash_algorithm():
@@ -324,10 +291,10 @@ def attack_page_headers_and_sizes():
     for k, want in (("Cache-Control", "no-store"), ("X-Frame-Options", "DENY"),
                     ("Referrer-Policy", "no-referrer")):
         if r.headers.get(k) != want:
-            fail(f"login page {k}: {r.headers.get(k)!r}")
+            fail(f"consent page {k}: {r.headers.get(k)!r}")
     csp = r.headers.get("Content-Security-Policy", "")
     if "frame-ancestors 'none'" not in csp or "default-src 'none'" not in csp:
-        fail(f"login page CSP: {csp!r}")
+        fail(f"consent page CSP: {csp!r}")
     # 101 hashes, a 1 MB parameter, 40 parameters: refused, no page session opened
     many = Flow(A, CRED, [hashlib.sha256(b"%d" % i).digest() for i in range(101)])
     big = Flow(A, CRED, h, extra={"description": "x" * 1000000})
@@ -336,7 +303,7 @@ def attack_page_headers_and_sizes():
         r = Browser().get(f.url())
         if r.status_code == 200 or r.headers.get("Set-Cookie"):
             fail(f"{name}: {r.status_code}, cookie {r.headers.get('Set-Cookie')!r}")
-    ok("the page cookie is __Host-, Secure, HttpOnly, SameSite=Strict, no Domain; the login page "
+    ok("the page cookie is __Host-, Secure, HttpOnly, SameSite=Strict, no Domain; the consent page "
        "is no-store, DENY, no-referrer, frame-ancestors 'none'; 101 hashes, a 1 MB parameter "
        "and 40 parameters are refused without a page session")
 
@@ -369,9 +336,8 @@ def attack_flood():
         except (hc.HTTPException, OSError):
             conn.close()
             conn = None
-    r = victim.post({"csrf_token": csrf, "step": "login", "action": "login", "username": USER,
-                     "password": PW, "otp": otp_next(USER)})
-    if r.status_code != 200 or 'id="hashes"' not in r.text:
+    r = victim.consent(csrf, PIN, otp_next(USER))
+    if code_from(r, A) is None:
         fail(f"after {n} pages opened from another address, the signer's page is gone: "
              f"{r.status_code} {r.text[:300]}")
     if stats.get(200, 0) < n:
@@ -565,8 +531,8 @@ def attack_otp_cross():
 
     flow = Flow(A, CRED, h)
     if SIGNER is None:
-        fail("attack_otp_cross needs the signer's logged-in browser (run after codes)")
-    page = SIGNER.get(flow.url())
+        fail("attack_otp_cross needs the signer's browser (run after codes)")
+    page = SIGNER.open(flow)
     otp = otp_next(USER)
     r = authorize(otp)
     if r.status_code != 200:
@@ -606,22 +572,14 @@ def attack_account_token():
     if r.status_code != 200:
         fail(f"the signer an account_token names could not consent: {r.status_code} {r.text[:200]}")
     secret(r.json()["access_token"])
-    # another signer named: the logged-in signer's page refuses, and no code comes of it
-    flow = Flow(A, CRED, h, extra={"account_token": account_token(A, "someone-else"), "lang": "en"})
-    page = SIGNER.get(flow.url())
-    if page.status_code != 403 or "another signer" not in page.text or 'name="pin"' in page.text:
-        fail(f"a page for another signer's account_token: {page.status_code} {page.text[:300]}")
-    r = SIGNER.consent(csrf_of(page.text) if CSRF_RE.search(page.text) else "x" * 43, PIN, otp_next(USER))
-    if code_from(r, A) is not None:
-        fail("a consent was taken for an account_token naming another signer")
-    # a fresh login on a new browser: refused after the login, before any PIN is asked for
-    b = Browser()
-    flow = Flow(A, CRED, h, extra={"account_token": account_token(A, "someone-else"), "lang": "en"})
-    r = b.get(flow.url())
-    r = b.post({"csrf_token": csrf_of(r.text), "step": "login", "action": "login",
-                "username": USER, "password": PW, "otp": otp_next(USER)})
-    if r.status_code != 403 or 'name="pin"' in r.text:
-        fail(f"login with another signer's account_token: {r.status_code} {r.text[:300]}")
+    # another signer named: the one form (nobody is known before it) refuses the signer who
+    # types their name, before the SAM is asked anything; no code comes of it (two browsers)
+    for br in (SIGNER, Browser()):
+        flow = Flow(A, CRED, h, extra={"account_token": account_token(A, "someone-else"), "lang": "en"})
+        page = br.open(flow)
+        r = br.consent(csrf_of(page.text), PIN, otp_next(USER))
+        if code_from(r, A) is not None or r.status_code != 403 or "another signer" not in r.text:
+            fail(f"a consent for an account_token naming another signer: {r.status_code} {r.text[:300]}")
     import sqlite3
     con = sqlite3.connect(f"file:{CFG['db']}?mode=ro", uri=True, timeout=10)
     n = con.execute("SELECT count(*) FROM audit_log WHERE action = 'oauth.authorize' AND "
@@ -629,7 +587,7 @@ def attack_account_token():
     con.close()
     if n < 2:
         fail(f"the refusals of another signer's account_token are not audited ({n} records)")
-    ok("account_token: the signer it names consents; another signer's is refused on the page (logged in or at login), audited")
+    ok("account_token: the signer it names consents; another signer's is refused in the one form (no code, no SAD), audited")
 
     tok = account_token(A, USER)
     used = Flow(A, CRED, h, extra={"account_token": tok})
@@ -726,7 +684,7 @@ def main():
     if "swap" in what:
         attack_swap()
     if "otp" in what:
-        attack_otp_replay_login_consent()
+        attack_otp_replay_consent()
     if "alg" in what:
         attack_hash_algorithm()
     if "account" in what:

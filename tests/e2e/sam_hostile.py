@@ -12,7 +12,7 @@ import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, time
 # message types and error codes (src/sam/sam.h, src/common/common.h)
 PING, KEY_CREATE, KEY_REVOKE, KEY_UNLOCK, BACKUP, RESTORE = 1, 10, 15, 18, 21, 22
 AUTHORIZE, LOGIN, REGISTER, ROLE_SET, PERSON_UNLOCK = 23, 51, 55, 56, 57
-OAUTH_AUTHORIZE = 29
+OAUTH_AUTHORIZE, OAUTH_CONSENT, OAUTH_SERVICE, SIGN = 29, 62, 63, 24
 KEY_AUTH_MODE = 64
 LOG_HEAD, LOG_EXTEND, LOG_PENDING, LOG_CLOSE = 40, 41, 42, 43
 REENROL, PERSON_REMOVE, PERSON_GET, BOOTSTRAP, ENROL = 58, 59, 60, 50, 53
@@ -295,6 +295,70 @@ def main():
        "without a client or with text posing as one, with a SAD longer than the SAM allows, "
        "in the wrong layout")
 
+    # ---- OAuth one-step consent (issue 17, message 62): a signer without a session; the SAM
+    # names the person, checks them in its own record, one OTP, the PIN; opens no session ----
+    consent = lambda pid, client, cred, otp="123456", ttl=60, binding=invented, pin=None: \
+        u8(OAUTH_CONSENT) + cstr(pid) + string(binding) + cstr(client) + cstr(cred) + cstr(otp) + \
+        cstr(f["alice_pin"] if pin is None else pin) + cstr("") + u32(ttl) + u32(1) + \
+        string(hashlib.sha256(b"consent").digest())
+    expect(sam, consent("f" * 32, "c" * 32, alice["cred"]), "AUTH",
+           "OAUTH_CONSENT naming a person the SAM does not know")
+    expect(sam, consent(bob["id"], "c" * 32, alice["cred"]), "NOT_FOUND",
+           "OAUTH_CONSENT of alice's key naming bob")
+    expect(sam, consent(so["id"], "c" * 32, alice["cred"]), "DENIED",
+           "OAUTH_CONSENT naming the security officer (no signer)")
+    expect(sam, consent(f["carol"]["id"], "c" * 32, alice["cred"]), "ENROL",
+           "OAUTH_CONSENT naming carol, who never enrolled")
+    expect(sam, consent(alice["id"], "", alice["cred"]), "PROTOCOL", "OAUTH_CONSENT naming no client")
+    expect(sam, consent(alice["id"], "c" * 32 + ", certificate serial 00", alice["cred"]), "PROTOCOL",
+           "OAUTH_CONSENT with text posing as a client id")
+    expect(sam, consent("", "c" * 32, alice["cred"]), "PROTOCOL", "OAUTH_CONSENT naming nobody")
+    expect(sam, consent(alice["id"], "c" * 32, alice["cred"], ttl=3600), "POLICY",
+           "OAUTH_CONSENT asking a SAD beyond the SAM's sad_ttl")
+    # the right OTP and PIN: a SAD bound to the consent's binding; its OTP step is spent for
+    # every other door (LOGIN, AUTHORIZE, another consent)
+    binding = hashlib.sha256(b"this consent alone").digest()
+    while True:
+        cstep = int(time.time()) // 30
+        code = totp(alice["secret"], cstep)
+        r, rep = sam.call(consent(alice["id"], "c" * 32, alice["cred"], otp=code, binding=binding))
+        if r == 0:
+            break
+        if r != E["AUTH"]:
+            fail("alice's consent with a fresh code: %d" % r)
+        # this step was spent by the test's own acts: take the next one
+        time.sleep(30 - time.time() % 30 + 1)
+    sad, _ = get_string(rep, 0)
+    h = hashlib.sha256(b"consent").digest()
+    sign = lambda sess_b, owner=alice["id"]: u8(SIGN) + cstr(owner) + string(sess_b) + \
+        cstr(alice["cred"]) + string(sad) + cstr("1.2.840.10045.4.3.2") + cstr("") + \
+        u32(0xFFFFFFFF) + u32(1) + string(h)
+    expect(sam, sign(sess["alice"]), "AUTH", "the consent's SAD under alice's own session")
+    expect(sam, sign(binding, owner=bob["id"]), "AUTH", "the consent's SAD named as bob's")
+    r, _ = sam.call(sign(binding))
+    if r != 0:
+        fail("the consent's SAD under its binding: %d" % r)
+    expect(sam, sign(binding), "AUTH", "the consent's SAD a second time")
+    expect(sam, u8(LOGIN) + cstr(alice["id"]) + string(hashlib.sha256(b"after consent").digest()) +
+           cstr(code) + cstr("") + cstr("x"), "AUTH", "a LOGIN with the code a consent spent")
+    expect(sam, consent(alice["id"], "c" * 32, alice["cred"], otp=code), "AUTH",
+           "a second consent with the same code")
+    service = lambda pid, client="c" * 32, otp="123456": u8(OAUTH_SERVICE) + cstr(pid) + \
+        cstr(client) + cstr(otp)
+    expect(sam, service(alice["id"], otp=code), "AUTH", "a service grant with the code a consent spent")
+    spent = 3      # each counts against alice
+    # the service scope's OTP check (message 63): the SAM's own person checks, no session
+    expect(sam, service("f" * 32), "AUTH", "OAUTH_SERVICE naming a person the SAM does not know")
+    expect(sam, service(so["id"]), "DENIED", "OAUTH_SERVICE naming the security officer (no signer)")
+    expect(sam, service(f["carol"]["id"]), "ENROL", "OAUTH_SERVICE naming carol, who never enrolled")
+    for forged in ("", "C" * 32, "c" * 32 + ", OTP step 1"):
+        expect(sam, service(alice["id"], client=forged), "PROTOCOL",
+               "OAUTH_SERVICE naming a client id that is not inkand's form (%r)" % forged)
+    ok("OAUTH_CONSENT: refused for an unknown person, another signer's key, an officer, a person "
+       "not enrolled, without a client or with text posing as one, beyond sad_ttl; a good one "
+       "mints a SAD that signs once under its own binding only and spends its OTP step for "
+       "LOGIN, consent and service grant alike; OAUTH_SERVICE refused for an unknown person, an "
+       "officer, a person not enrolled, a forged client")
     # ---- per-credential authMode (issue 17): bob chose the consent page only for his key ----
     # The SAM refuses AUTHORIZE (PIN and OTP forwarded by a client) for it even with bob's
     # live session, his PIN and the right OTP; inkand cannot turn explicit authorization back
@@ -335,13 +399,19 @@ def main():
     oauthz_otp = lambda otp: u8(OAUTH_AUTHORIZE) + string(sess["alice"]) + cstr("c" * 32) + \
         cstr(alice["cred"]) + cstr(otp) + cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + \
         string(b"\x01" * 32)
-    # the guesses go through both doors (credentials/authorize and the OAuth consent page):
-    # one counter for both
-    for i, g in enumerate(guesses[:max_fail - 1]):
-        expect(sam, (oauthz_otp if i % 2 == 0 else authz)(g), "AUTH", "a wrong OTP guess")
+    consent_otp = lambda otp: consent(alice["id"], "c" * 32, alice["cred"], otp=otp)
+    service_otp = lambda otp: service(alice["id"], otp=otp)
+    # the guesses go through every door (credentials/authorize, the OAuth consent page with a
+    # session and without one, the service grant): one counter for all, which the spent codes
+    # above (LOGIN, consent, service) started
+    doors = (authz, consent_otp, service_otp)
+    for i, g in enumerate(guesses[:max_fail - 1 - spent]):
+        expect(sam, doors[i % 3](g), "AUTH", "a wrong OTP guess")
     expect(sam, oauthz_otp(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
     expect(sam, authz(good), "LOCKED", "the right OTP after %d wrong ones" % max_fail)
     expect(sam, oauthz_otp(good), "LOCKED", "the right OTP through OAUTH_AUTHORIZE after the lock")
+    expect(sam, consent_otp(good), "LOCKED", "the right OTP through OAUTH_CONSENT after the lock")
+    expect(sam, service_otp(good), "LOCKED", "the right OTP through OAUTH_SERVICE after the lock")
     # the SAM's own record of each refused OAuth attempt names the client it was made for
     refused = [p for p in log_pending(sam) if p[2][2] == b"sam.oauth.authorize" and
                p[2][3] == alice["cred"].encode() and p[2][4] != b"success"]
@@ -355,7 +425,7 @@ def main():
     sam.close()
     sam = Sam(sam_path, data)
     expect(sam, authz(good), "LOCKED", "the right OTP after a restart of the SAM")
-    ok("OTP brute force through AUTHORIZE and OAUTH_AUTHORIZE together: locked after %d wrong codes, and still after a SAM "
+    ok("OTP brute force through AUTHORIZE, OAUTH_AUTHORIZE, OAUTH_CONSENT and OAUTH_SERVICE together (and codes a consent spent): locked after %d wrong codes, and still after a SAM "
        "restart" % max_fail)
 
     # ---- 4. replay: the used-step memory is persistent and cannot be flushed ----

@@ -121,7 +121,7 @@ cp -a "$DATA" "$T/copy"
 python3 "$INKAN_SRC/tests/e2e/sam_hostile.py" "$INKAN_SAM" "$T/copy" "$T/facts.json" "$LOG" >"$T/hostile.out" 2>&1 ||
 	{ cat "$T/hostile.out" >&2; fail "a hostile inkand got through: $(tail -n1 "$T/hostile.out")"; }
 while read -r line; do say "${line#sam_hostile: }"; done <"$T/hostile.out"
-grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 8 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
+grep -c '^sam_hostile: ok' "$T/hostile.out" | grep -qx 9 || fail "sam_hostile did not run every attack: $(cat "$T/hostile.out")"
 ok "a hostile inkand speaking the SAM protocol: every attack refused"
 # The SAM's records are append-only in the key store itself: neither a record nor its place in
 # the log is ever changed or removed.

@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
 # t_oauth: the CSC v2 OAuth 2.0 authorization code flow with the signer's own page, driven in
-# headless Chromium (oauth_browser.py): client registration by a security officer, the login
-# and consent pages (Japanese and English screenshots), the code, the token as bearer and SAD,
-# signatures checked by openssl, and every refusal the SCAL2 rules ask for, each audited.
+# headless Chromium (oauth_browser.py): client registration by a security officer, the one
+# consent form (user name, password, PIN, one OTP; Japanese and English screenshots), the
+# code, the token as bearer and SAD, signatures checked by openssl, and every refusal the
+# SCAL2 rules ask for, each audited.
 . "$(dirname "$0")/lib.sh"
 
-PY=/usr/bin/python3
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null ||
-	! "$PY" -c 'import selenium' 2>/dev/null; then
-	say "SKIP: chromium, chromium-driver and python3-selenium are needed (scripts/deps.sh test)"
-	exit 77
-fi
+need_chromium
 
 init_data
 fast_argon2
@@ -131,6 +127,8 @@ jq -n --arg tmp "$T" --arg url "$URL" --arg cacert "$CACERT" --arg cb "$CB" --ar
 	  signer_cn: "Test alice", description: "Sales contract 2026-12 (2 pages)",
 	  cli: {inkan: $inkan, token_file: $tokf, pdf: $pdf, client_id: $cliid}}' >"$T/oauth.json"
 chmod 600 "$T/oauth.json"
+sessions_of_alice() { db "SELECT count(*) FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = 'alice');"; }
+SESS_BEFORE=$(sessions_of_alice)
 timeout 500 "$PY" "$INKAN_SRC/tests/e2e/oauth_browser.py" "$T/oauth.json" >"$T/browser.out" 2>"$T/browser.err" ||
 	{ cat "$T/browser.out" >&2; tail -n 20 "$T/browser.err" >&2; fail "the browser flows failed"; }
 sed 's/^/  browser: /' "$T/browser.out"
@@ -147,11 +145,14 @@ grep -q 'Signature Validation: Signature is Valid' "$T/pdfsig.out" ||
 	fail "pdfsig: the PDF signed through the browser is not valid: $(cat "$T/pdfsig.out")"
 qpdf --check "$T/contract-signed.pdf" >/dev/null 2>&1 || fail "qpdf --check of the PDF signed through the browser"
 ok "the PDF signed by inkan sign --browser (PIN and OTP typed in the browser only) is valid for pdfsig and qpdf"
-for f in oauth-login-en oauth-consent-en oauth-login-ja oauth-consent-ja; do
+[ "$(sessions_of_alice)" = "$SESS_BEFORE" ] ||
+	fail "the consents opened sessions for alice ($SESS_BEFORE before, $(sessions_of_alice) after)"
+ok "the one-step consents opened no session in inkand's store"
+for f in oauth-consent-en oauth-consent-ja; do
 	[ "$(head -c 8 "$ART/$f.png" | xxd -p)" = 89504e470d0a1a0a ] && [ "$(stat -c %s "$ART/$f.png")" -gt 20000 ] ||
 		fail "no screenshot $ART/$f.png"
 done
-ok "screenshots of the login and consent pages in Japanese and English in $ART"
+ok "screenshots of the consent form in Japanese and English in $ART"
 
 # ---- the audit trail: every flow, consent and refusal ----
 # the export's checkpoint copies the SAM's own records into the log
@@ -163,7 +164,10 @@ has() { # FILTER DESCRIPTION
 }
 has 'map(select(.action == "oauth.client.add" and .result == "success" and .actor == "'"$SO_USER"'")) | length == 3' "the three clients' registrations"
 has 'map(select(.action == "oauth.client.add" and .result != "success")) | length >= 3' "refused registrations"
-has 'map(select(.action == "sam.oauth.authorize" and .result == "success" and (.detail | contains("OAuth client '"$CID"'")))) | length >= 5' "the SAM's own authorizations naming the client"
+has 'map(select(.action == "sam.oauth.consent" and .result == "success" and .actor == "alice" and (.detail | contains("OAuth client '"$CID"'"))
+	and (.detail | contains("one-step consent")))) | length >= 5' "the SAM's own one-step consents naming the client"
+has 'map(select(.action == "sam.oauth.consent" and .result != "success" and .subject == "'"$KB"'")) | length == 1' "the SAM's refusal of another signer's credential"
+has 'map(select(.action == "oauth.consent" and .result == "wrong password" and .actor == "alice")) | length == 1' "the wrong password in the consent form"
 h1hex=$(xxd -p -c 64 "$T/oauth-h1.bin")
 has 'map(select(.action == "oauth.authorize" and .result == "success" and .actor == "alice" and .subject == "'"$KA"'"
 	and (.detail | contains("client '"$CID"'")) and (.detail | contains("'"$h1hex"'")))) | length >= 1' "the authorization with client, credential and hashes"

@@ -2,7 +2,7 @@
  * (oauth_form_parse) and the authorization request read from it (srv_oauth_read_request, with
  * RFC 9396 authorization_details), a CSC hash list (oauth_hashes_parse), a PKCE pair, a redirect URI (its
  * checks, origin and the redirect built on it), Accept-Language — and the consent page
- * rendering the parsed values (every one HTML-escaped).
+ * and the service scope's page rendering the parsed values (every one HTML-escaped).
  * Input: one byte picks the parser, the rest is its text. */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +35,18 @@ page(const struct oauth_form *f)
 		if (strstr(html, "<script") != NULL)
 			abort();
 		free(html);
+	}
+	{
+		struct web_service sp = {
+			.lang = p.lang, .nonce = p.nonce, .csrf = p.csrf, .client_name = p.client_name,
+		};
+
+		html = NULL;
+		if (web_service_page(&sp, &html) == 0) {
+			if (strstr(html, "<script") != NULL)
+				abort();
+			free(html);
+		}
 	}
 }
 

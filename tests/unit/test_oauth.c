@@ -216,6 +216,45 @@ test_codes(void **state)
 	oauth_state_free(s);
 }
 
+/* A service-scope code holds the grant's family, and no token of the in-memory table. */
+static void
+test_service_codes(void **state)
+{
+	struct oauth_state *s = NULL;
+	struct oauth_request req;
+	struct auth_principal who;
+	struct oauth_token_info info;
+	char family[STORE_ID_LEN + 1], code[OAUTH_TOKEN_CHARS + 1], tok[OAUTH_TOKEN_CHARS + 1];
+	char client[STORE_ID_LEN + 1];
+	const char *why;
+
+	(void)state;
+	request(&req);
+	req.service = true;
+	req.cred[0] = '\0';
+	req.n = 0;
+	memcpy(client, req.client_id, sizeof(client));
+	memset(&who, 0, sizeof(who));
+	strcpy(who.username, "alice");
+	assert_int_equal(oauth_state_new(&s), 0);
+	assert_int_equal(oauth_service_family_new(family), 0);
+	assert_int_equal(strlen(family), STORE_ID_LEN);
+	assert_int_equal(strspn(family, "0123456789abcdef"), STORE_ID_LEN);
+	assert_int_equal(oauth_code_issue(s, &req, &who, family, ink_now() + 86400, 60, code), 0);
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why), 0);
+	assert_true(info.service);
+	assert_string_equal(info.family, family);
+	assert_string_equal(info.who.username, "alice");
+	assert_string_equal(tok, "");                       /* the store's tokens, not the table's */
+	/* a replay names the family, for the caller to end the grant */
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why),
+	                 INK_ERR_REPLAY);
+	assert_true(info.service);
+	assert_string_equal(info.family, family);
+	oauth_state_free(s);
+}
+
 static void
 test_pages(void **state)
 {
@@ -327,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_pkce),
 		cmocka_unit_test(test_uris),
 		cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_service_codes),
 		cmocka_unit_test(test_pages),
 		cmocka_unit_test(test_limits),
 	};

@@ -983,6 +983,75 @@ test_oauth_keyed_jti(void **state)
 	                 INK_ERR_REPLAY);
 }
 
+/* ---- OAuth service-scope tokens ---- */
+
+static void
+test_oauth_tokens(void **state)
+{
+	struct fx *f = *state;
+	struct store_oauth_client c;
+	struct store_oauth_token a, r, got;
+	struct store_user u;
+	uint8_t none[32];
+	size_t n = 9;
+
+	insert_user(f, 1, "alice", 32, &u);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%032x", 7);
+	snprintf(c.name, sizeof(c.name), "Desk");
+	snprintf(c.redirect_uris, sizeof(c.redirect_uris), "https://d.example/cb");
+	c.public_client = true;
+	snprintf(c.created_by, sizeof(c.created_by), "sophie");
+	assert_int_equal(f->ops->oauth_client_insert(f->st, &c), 0);
+	memset(&a, 0, sizeof(a));
+	memset(a.hash, 0x11, sizeof(a.hash));
+	a.kind = STORE_TOKEN_ACCESS;
+	snprintf(a.family, sizeof(a.family), "%032x", 99);
+	memcpy(a.client_id, c.id, sizeof(a.client_id));
+	memcpy(a.user_id, u.id, sizeof(a.user_id));
+	a.created_at = 1700000000;
+	a.expires_at = 1700000600;
+	r = a;
+	memset(r.hash, 0x22, sizeof(r.hash));
+	r.kind = STORE_TOKEN_REFRESH;
+	r.expires_at = 1700086400;
+	assert_int_equal(f->ops->oauth_token_insert(f->st, &a), 0);
+	assert_int_equal(f->ops->oauth_token_insert(f->st, &r), 0);
+	assert_int_not_equal(f->ops->oauth_token_insert(f->st, &a), 0);     /* one hash, one row */
+	assert_int_equal(f->ops->oauth_token_get(f->st, r.hash, &got), 0);
+	assert_int_equal(got.kind, STORE_TOKEN_REFRESH);
+	assert_string_equal(got.family, r.family);
+	assert_string_equal(got.client_id, c.id);
+	assert_string_equal(got.user_id, u.id);
+	assert_int_equal(got.expires_at, 1700086400);
+	assert_int_equal(got.used_at, 0);
+	assert_int_equal(got.revoked_at, 0);
+	memset(none, 0x33, sizeof(none));
+	assert_int_equal(f->ops->oauth_token_get(f->st, none, &got), INK_ERR_NOT_FOUND);
+	/* a refresh token rotates once: the second use is a replay */
+	assert_int_equal(f->ops->oauth_token_use(f->st, r.hash, 1700000100), 0);
+	assert_int_equal(f->ops->oauth_token_use(f->st, r.hash, 1700000200), INK_ERR_REPLAY);
+	assert_int_equal(f->ops->oauth_token_get(f->st, r.hash, &got), 0);
+	assert_int_equal(got.used_at, 1700000100);
+	/* one token revoked once; the family: every live one */
+	assert_int_equal(f->ops->oauth_token_revoke(f->st, a.hash, 1700000300), 0);
+	assert_int_equal(f->ops->oauth_token_revoke(f->st, a.hash, 1700000301), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->oauth_token_revoke_family(f->st, a.family, 1700000400, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(f->ops->oauth_token_get(f->st, r.hash, &got), 0);
+	assert_int_equal(got.revoked_at, 1700000400);
+	assert_int_equal(f->ops->oauth_token_use(f->st, r.hash, 1700000500), INK_ERR_REPLAY);
+	assert_int_equal(f->ops->oauth_token_get(f->st, a.hash, &got), 0);
+	assert_int_equal(got.revoked_at, 1700000300);                         /* not moved */
+	/* a malformed row is refused */
+	memset(a.hash, 0x44, sizeof(a.hash));
+	a.kind = 3;
+	assert_int_equal(f->ops->oauth_token_insert(f->st, &a), INK_ERR_INVALID);
+	a.kind = STORE_TOKEN_ACCESS;
+	snprintf(a.family, sizeof(a.family), "short");
+	assert_int_equal(f->ops->oauth_token_insert(f->st, &a), INK_ERR_INVALID);
+}
+
 /* ---- sessions ---- */
 
 static void
@@ -1577,6 +1646,7 @@ main(void)
 		CONFORMANCE(test_totp_step_replay),
 		CONFORMANCE(test_idv),
 		CONFORMANCE(test_oauth_clients),
+		CONFORMANCE(test_oauth_tokens),
 		CONFORMANCE(test_oauth_keyed_jti),
 		CONFORMANCE(test_sessions),
 		CONFORMANCE(test_audit_seq_and_pages),
