@@ -180,10 +180,26 @@ pg_exec(struct ksdb *db, const char *sql)
 	return r;
 }
 
+/* A BEGIN whose lock was not had (statement_timeout: another connection holds it, which any
+ * role of the database can, inkand's too) leaves an aborted transaction behind it: rolled back
+ * here, or every later statement of the SAM would fail until a restart (SQLite's BEGIN
+ * IMMEDIATE that finds the database busy leaves none). Never the caller's own transaction: one
+ * that was open stays as it is, failed, for its caller to roll back. */
 static int
 pg_begin(struct ksdb *db)
 {
-	return pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" KS_WRITER_LOCK ")");
+	struct ks_pg *c = conn_of(db);
+	bool was_tx = c->tx;
+	PGresult *res;
+	int r;
+
+	r = pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" KS_WRITER_LOCK ")");
+	if (r != KSDB_OK && !was_tx && c->tx && PQstatus(c->conn) == CONNECTION_OK) {
+		res = PQexec(c->conn, "ROLLBACK");
+		note_tx(c);
+		PQclear(res);
+	}
+	return r;
 }
 
 static const char *

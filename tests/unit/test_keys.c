@@ -2097,6 +2097,45 @@ test_pg_reconnect(void **state)
 	keys_close(k);
 }
 
+/* PostgreSQL mode: the key store's writer lock is an advisory lock, which any role of the
+ * database may take — a compromised inkand's too. Held while the SAM begins a transaction, the
+ * SAM's BEGIN fails (statement_timeout); that failure must not leave the SAM's connection in an
+ * aborted transaction: once the lock is let go, the SAM works again, not restarted. */
+static void
+test_pg_lock_hostage(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k;
+	struct keys_cred c;
+	uint8_t kek[32];
+	PGconn *inkand;
+	PGresult *res;
+
+	if (!pg_mode())
+		skip();
+	k = new_store(f);
+	make_cred(k, OWNER_A, NULL, "481526", &c);
+	/* the test's patience, not the SAM's 30 seconds */
+	assert_int_equal(ksdb_exec(k->db, "SET statement_timeout = '300ms'"), KSDB_OK);
+	inkand = pg_connect_role(f, "inkand");
+	res = PQexec(inkand, "SELECT pg_advisory_lock(452725033843)");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	/* a revocation is refused while the lock is held (fail closed) */
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 0), INK_ERR_STORE);
+	assert_false(ksdb_in_transaction(k->db));
+	res = PQexec(inkand, "SELECT pg_advisory_unlock(452725033843)");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	PQfinish(inkand);
+	/* the lock let go: the same connection reads and writes again */
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "481526", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "000000", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 0), 0);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
 /* Two SAMs on one PostgreSQL key store (two connections, as two nodes), each claiming the
  * same TOTP step at the same moment, 40 times: exactly one of them gets each step. A person
  * registered through one is known to the other; a username in another case is refused. */
@@ -2171,6 +2210,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pg_wall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_sams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_lock_hostage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_url_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ocsp_respond, setup, teardown),
