@@ -220,27 +220,36 @@ pg_in_transaction(struct ksdb *db)
 	return conn_of(db)->tx;
 }
 
-/* Rewrites `?N` and `?` (numbered on from the last) to `$N`, outside quoted text; counts the
- * parameters. The text is ours (a literal of src/keys/), never a value. */
+/* Rewrites `?N` and `?` to `$N`, outside quoted text and comments (copied as they are); counts
+ * the parameters. A bare `?` is numbered as SQLite numbers it: one more than the largest number
+ * given so far (not the last one), so that one text binds the same values on both engines. The
+ * text is ours (a literal of src/keys/), never a value. */
 static int
 rewrite(const char *sql, char *out, size_t outsz, int *nparams)
 {
 	size_t o = 0;
-	int next = 1, max = 0;
-	char quote = 0;
+	int max = 0;
+	char quote = 0;           /* ' or ", or '-' in a -- comment, '*' in a block comment */
 
 	for (const char *p = sql; *p != '\0'; p++) {
 		if (o + 12 >= outsz)
 			return KSDB_ERROR;
 		if (quote != 0) {
-			if (*p == quote)
+			if ((quote == '-' && *p == '\n') || (quote == '*' && p[0] == '*' && p[1] == '/') ||
+			    ((quote == '\'' || quote == '"') && *p == quote)) {
+				if (quote == '*')
+					out[o++] = *p++;
 				quote = 0;
+			}
 			out[o++] = *p;
 			continue;
 		}
-		if (*p == '\'' || *p == '"') {
-			quote = *p;
+		if (*p == '\'' || *p == '"' || (p[0] == '-' && p[1] == '-') ||
+		    (p[0] == '/' && p[1] == '*')) {
+			quote = *p == '/' ? '*' : *p;
 			out[o++] = *p;
+			if (quote == '-' || quote == '*')
+				out[o++] = *++p;
 			continue;
 		}
 		if (*p != '?') {
@@ -253,17 +262,18 @@ rewrite(const char *sql, char *out, size_t outsz, int *nparams)
 
 			if (n < 1 || n > KS_MAX_PARAMS)
 				return KSDB_ERROR;
-			next = (int)n + 1;
 			max = (int)n > max ? (int)n : max;
 			o += (size_t)snprintf(out + o, outsz - o, "$%ld", n);
 			p = end - 1;
 		} else {
-			if (next > KS_MAX_PARAMS)
+			if (max + 1 > KS_MAX_PARAMS)
 				return KSDB_ERROR;
-			max = next > max ? next : max;
-			o += (size_t)snprintf(out + o, outsz - o, "$%d", next++);
+			max++;
+			o += (size_t)snprintf(out + o, outsz - o, "$%d", max);
 		}
 	}
+	if (quote == '\'' || quote == '"')
+		return KSDB_ERROR;   /* an unterminated literal: not ours */
 	out[o] = '\0';
 	*nparams = max;
 	return KSDB_OK;

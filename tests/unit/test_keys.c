@@ -2097,6 +2097,34 @@ test_pg_reconnect(void **state)
 	keys_close(k);
 }
 
+/* Both drivers: one statement text binds the same values. A bare `?` after `?3, ?1` is ?4 as
+ * SQLite numbers it (not ?2); a `?` or a quote inside a comment or a literal is no parameter
+ * (the PostgreSQL driver's rewriting to $N must not shift the numbers a value goes to). */
+static void
+test_ksdb_params(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct ksdb_stmt *st = NULL;
+
+	assert_int_equal(ksdb_prepare(k->db,
+	    "SELECT CAST(?3 AS BIGINT), CAST(?1 AS BIGINT), CAST(? AS BIGINT) "
+	    "/* a block's ? and its ' */, 'lit?''s' -- a line's ? and its '\n"
+	    ", CAST(?2 AS BIGINT)", &st), KSDB_OK);
+	assert_int_equal(ksdb_bind_int64(st, 1, 10), KSDB_OK);
+	assert_int_equal(ksdb_bind_int64(st, 2, 20), KSDB_OK);
+	assert_int_equal(ksdb_bind_int64(st, 3, 30), KSDB_OK);
+	assert_int_equal(ksdb_bind_int64(st, 4, 40), KSDB_OK);
+	assert_int_equal(ksdb_step(st), KSDB_ROW);
+	assert_int_equal(ksdb_column_int64(st, 0), 30);
+	assert_int_equal(ksdb_column_int64(st, 1), 10);
+	assert_int_equal(ksdb_column_int64(st, 2), 40);
+	assert_string_equal(ksdb_column_text(st, 3), "lit?'s");
+	assert_int_equal(ksdb_column_int64(st, 4), 20);
+	ksdb_finalize(st);
+	keys_close(k);
+}
+
 /* PostgreSQL mode: the key store's writer lock is an advisory lock, which any role of the
  * database may take — a compromised inkand's too. Held while the SAM begins a transaction, the
  * SAM's BEGIN fails (statement_timeout); that failure must not leave the SAM's connection in an
@@ -2211,6 +2239,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pg_two_sams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_lock_hostage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ksdb_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_url_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ocsp_respond, setup, teardown),
