@@ -371,7 +371,8 @@ oauth_client_assertion_check(struct store *st, const struct store_oauth_client *
 	else if (exp > now + OAUTH_ASSERTION_TTL + CLOCK_SKEW)
 		*why = "the client assertion lives longer than 5 minutes";
 	else if (json_object_get(claims, "iat") != NULL &&
-	         (!claim_time(claims, "iat", &t) || t > now + CLOCK_SKEW || exp - t > OAUTH_ASSERTION_TTL))
+	         /* exp is bounded above: exp - TTL cannot overflow where exp - iat could */
+	         (!claim_time(claims, "iat", &t) || t > now + CLOCK_SKEW || t < exp - OAUTH_ASSERTION_TTL))
 		*why = "the client assertion's iat is in the future or more than 5 minutes before exp";
 	else if (json_object_get(claims, "nbf") != NULL &&
 	         (!claim_time(claims, "nbf", &t) || t > now + CLOCK_SKEW))

@@ -276,6 +276,16 @@ test_assertion(void **state)
 	free(t);
 	free(c);
 
+	/* an iat at the bottom of int64 (signed by the client: exp - iat would overflow) */
+	c = malloc(512);
+	snprintf(c, 512, "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"exp\":%lld,"
+	         "\"iat\":-9223372036854775808,\"jti\":\"b6\"}", id, id, AUD, (long long)NOW + 60);
+	t = jws(hdr, c, f->ec256, "SHA256", false, NULL, 0);
+	assert_int_equal(check(f, t, &why), INK_ERR_AUTH);
+	assert_non_null(strstr(why, "iat"));
+	free(t);
+	free(c);
+
 	c = claims(id, id, AUD, NOW + 60, "c1");
 	/* signed by another key */
 	t = jws(hdr, c, f->ec384, "SHA256", false, NULL, 0);
