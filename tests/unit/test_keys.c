@@ -896,7 +896,10 @@ test_backup_restore(void **state)
 	FILE *fp;
 
 	make_cred(k, OWNER_A, NULL, "864200", &c);
+	/* the owner keeps the key for the consent page alone, before the backup */
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_OAUTH_ONLY), 0);
 	assert_int_equal(keys_backup(k, &blob, &len), 0);
+	assert_memory_equal(blob, "INKANBK4", 8);
 	/* The CA's last CRL, as published: the witness that the machine's loss does not take. */
 	assert_int_equal(keys_ca_crl(k, &crl, &crl_len), 0);
 	/* The backup holds no plain key and no PIN. */
@@ -943,6 +946,16 @@ test_backup_restore(void **state)
 	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), INK_ERR_NO_WITNESS);
 	assert_int_equal(keys_restore(k, blob, len, crl, crl_len, false, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
+	{
+		/* On a new machine, no live store to replay it from: the backup keeps the owner's
+		 * choice (an OAuth client forwarding PIN and OTP must not activate it again). */
+		struct keys_cred got;
+
+		assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &got), 0);
+		assert_int_equal(got.auth_mode, KEYS_AUTH_OAUTH_ONLY);
+		keys_cred_clear(&got);
+		assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_SERVICE), 0);
+	}
 	/* Again over itself: the live store is the witness now, and nothing is lost — nor the
 	 * owner's choice, made after the backup, of the consent page alone. */
 	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_OAUTH_ONLY), 0);
