@@ -16,6 +16,7 @@
  * "inkks" in ASCII, another number than inkand's migration lock. */
 #define KS_WRITER_LOCK "452725033843"
 #define KS_MAX_PARAMS 24
+#define KS_MAX_COLS 64                    /* bytea columns decoded; a wider row's read as none */
 #define KS_SQL_MAX 4096
 #define KS_NAME_MAX 32                    /* "ks" generation "_" index */
 
@@ -46,8 +47,8 @@ struct ks_pg_stmt {
 	int fmt[KS_MAX_PARAMS];           /* 0 text (and integers as text), 1 binary (blobs) */
 	PGresult *res;
 	int row;                          /* the current row; -1 before the first */
-	uint8_t *blob[KS_MAX_PARAMS];     /* decoded bytea of the current row, per column */
-	size_t bloblen[KS_MAX_PARAMS];
+	uint8_t *blob[KS_MAX_COLS];       /* decoded bytea of the current row, per column */
+	size_t bloblen[KS_MAX_COLS];
 };
 
 static struct ks_pg *
@@ -407,7 +408,7 @@ pg_bind_null(struct ksdb_stmt *st, int i)
 static void
 forget_row(struct ks_pg_stmt *s)
 {
-	for (size_t i = 0; i < KS_MAX_PARAMS; i++) {
+	for (size_t i = 0; i < KS_MAX_COLS; i++) {
 		PQfreemem(s->blob[i]);
 		s->blob[i] = NULL;
 		s->bloblen[i] = 0;
@@ -518,7 +519,7 @@ pg_column_blob(struct ksdb_stmt *st, int col)
 {
 	struct ks_pg_stmt *s = stmt_of(st);
 
-	if (!has_value(s, col) || col >= KS_MAX_PARAMS)
+	if (!has_value(s, col) || col >= KS_MAX_COLS)
 		return NULL;
 	if (PQftype(s->res, col) != 17 /* BYTEAOID */)
 		return (const uint8_t *)PQgetvalue(s->res, s->row, col);
@@ -535,10 +536,10 @@ pg_column_bytes(struct ksdb_stmt *st, int col)
 
 	if (!has_value(s, col))
 		return 0;
-	if (col < KS_MAX_PARAMS && PQftype(s->res, col) == 17) {
-		(void)pg_column_blob(st, col);
-		return s->bloblen[col];
-	}
+	/* a bytea's length is its decoded one, as pg_column_blob gives it: never the length of
+	 * its text (a caller copies that many bytes from the blob's pointer) */
+	if (PQftype(s->res, col) == 17)
+		return col < KS_MAX_COLS && pg_column_blob(st, col) != NULL ? s->bloblen[col] : 0;
 	return (size_t)PQgetlength(s->res, s->row, col);
 }
 

@@ -2135,6 +2135,18 @@ test_ksdb_params(void **state)
 	assert_string_equal(ksdb_column_text(st, 3), "lit?'s");
 	assert_int_equal(ksdb_column_int64(st, 4), 20);
 	ksdb_finalize(st);
+	/* a blob in the 25th column: its bytes, and a length that is theirs (PostgreSQL's driver
+	 * decoded 24 columns only and gave the length of the hex text beside a NULL pointer) */
+	st = NULL;
+	assert_int_equal(ksdb_prepare(k->db,
+	    "SELECT 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, "
+	    "23, 24, CAST(?1 AS BLOB)", &st), KSDB_OK);
+	assert_int_equal(ksdb_bind_blob(st, 1, "\x01\x02\x03", 3), KSDB_OK);
+	assert_int_equal(ksdb_step(st), KSDB_ROW);
+	assert_int_equal(ksdb_column_bytes(st, 24), 3);
+	assert_non_null(ksdb_column_blob(st, 24));
+	assert_memory_equal(ksdb_column_blob(st, 24), "\x01\x02\x03", 3);
+	ksdb_finalize(st);
 	keys_close(k);
 }
 
