@@ -395,7 +395,7 @@ oauth_account_token_check(struct store *st, const struct store_oauth_client *c,
 	json_t *claims = NULL;
 	const char *sub, *jti;
 	int64_t iat = 0;
-	char key_jti[OAUTH_JTI_MAX + 5];
+	char key_client[STORE_ID_LEN + 6];
 	int r;
 
 	account[0] = '\0';
@@ -426,9 +426,11 @@ oauth_account_token_check(struct store *st, const struct store_oauth_client *c,
 	else if ((jti = claim_jti(claims)) == NULL)
 		*why = "the account_token needs a jti of 1..128 printable bytes";
 	else {
-		/* one jti space per client: "acct:" keeps them apart from its assertions' */
-		snprintf(key_jti, sizeof(key_jti), "acct:%s", jti);
-		if ((r = st->ops->oauth_jti_use(st, c->id, key_jti, now + OAUTH_ASSERTION_TTL +
+		/* one jti space per client: "acct:" before the client's id keeps them apart from its
+		 * assertions' (before the jti it made one of 124..128 bytes longer than the store's
+		 * column allows: refused as replayed) */
+		snprintf(key_client, sizeof(key_client), "acct:%s", c->id);
+		if ((r = st->ops->oauth_jti_use(st, key_client, jti, now + OAUTH_ASSERTION_TTL +
 		                                CLOCK_SKEW, now)) == INK_ERR_REPLAY)
 			*why = "the account_token was used before (jti replayed)";
 		else if (r != 0)

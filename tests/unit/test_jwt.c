@@ -414,6 +414,22 @@ test_account_token(void **state)
 	assert_int_equal(oauth_account_token_check(f->st, &f->cl, t, NOW, acct, &why), 0);
 	assert_string_equal(acct, "bob");
 	free(t);
+	/* a jti of the longest length allowed is taken, once; the same jti as an assertion's of
+	 * that client stays apart */
+	{
+		char jti[OAUTH_JTI_MAX + 1];
+
+		memset(jti, 'j', OAUTH_JTI_MAX);
+		jti[OAUTH_JTI_MAX] = '\0';
+		snprintf(c, sizeof(c), "{\"sub\":\"bob\",\"iat\":%lld,\"jti\":\"%s\",\"azp\":\"%s\"}",
+		         (long long)NOW, jti, f->cl.id);
+		t = jws("{\"alg\":\"ES256\"}", c, f->ec256, "SHA256", false, NULL, 0);
+		assert_int_equal(oauth_account_token_check(f->st, &f->cl, t, NOW, acct, &why), 0);
+		assert_int_equal(oauth_account_token_check(f->st, &f->cl, t, NOW, acct, &why),
+		                 INK_ERR_REPLAY);
+		free(t);
+		assert_int_equal(f->st->ops->oauth_jti_use(f->st, f->cl.id, jti, NOW + 60, NOW), 0);
+	}
 }
 
 int
