@@ -9,7 +9,8 @@
 
 /* Version 2 adds the audit log's key and tree state, version 3 the SAM's records of persons;
  * older backups still restore. */
-#define BACKUP_MAGIC "INKANBK3"
+#define BACKUP_MAGIC "INKANBK4"
+#define BACKUP_MAGIC_V3 "INKANBK3"
 #define BACKUP_MAGIC_V2 "INKANBK2"
 #define BACKUP_MAGIC_V1 "INKANBK1"
 #define BACKUP_MAGIC_LEN 8
@@ -25,21 +26,22 @@ struct table_def {
 	const char *cols;     /* comma-separated */
 	const char *kinds;    /* per column: t text, i integer, b blob (NULL allowed: n-prefix via tag) */
 	const char *keep;     /* restore: a row is inserted only WHERE this holds ("" always) */
+	const char *restore;  /* restore: this statement (?1.. the columns) instead of an INSERT */
 };
 
 static const struct table_def tables[] = {
-	{ "ca", "name, blob, cert", "tbb", "" },
-	{ "revoked", "serial, revoked_at, reason", "tii", "" },
-	{ "crl", "id, number, made_at, der", "iiib", "" },
+	{ "ca", "name, blob, cert", "tbb", "", NULL },
+	{ "revoked", "serial, revoked_at, reason", "tii", "", NULL },
+	{ "crl", "id, number, made_at, der", "iiib", "", NULL },
 	{ "credentials", "id, owner, backend, algo, salt, blob, pubkey, cert, serial, not_before, "
 	  "not_after, status, pin_failures, created_at, revoked_at, reason, subject_cn, subject_serial, "
 	  "kdf_m, kdf_t, kdf_p",
-	  "ttttbbbbtiiiiiiittiii", "" },
+	  "ttttbbbbtiiiiiiittiii", "", NULL },
 	/* last: a version-1 backup ends before it. The log's state in use (a view); restoring it
 	 * adds rows, and refuses to take the same log back (keystore-0002.sql). The same log
 	 * already further on (a restore over the live key store) stays where it is. */
 	{ "log_state", "blob, pubkey, size, frontier, time, sig, closed", "bbibibi",
-	  "NOT EXISTS (SELECT 1 FROM log_state AS s WHERE s.pubkey = ?2 AND s.size > ?3)" },
+	  "NOT EXISTS (SELECT 1 FROM log_state AS s WHERE s.pubkey = ?2 AND s.size > ?3)", NULL },
 	/* last: a version-2 backup ends before it. The persons the SAM serves (sealed seeds,
 	 * counters and all: nobody's second factor is in the clear here either); a person the live
 	 * store knows keeps the live record. Sessions and the SAM's audit records stay as they are. */
@@ -48,7 +50,14 @@ static const struct table_def tables[] = {
 	  "activated_at, activated_from",
 	  "ttttiittbitbbbiiit",
 	  "NOT EXISTS (SELECT 1 FROM persons AS p WHERE p.id = ?1 OR lower(p.username) = lower(?2) OR "
-	  "p.pseudonym = ?4 OR p.idv_doc = ?9)" },
+	  "p.pseudonym = ?4 OR p.idv_doc = ?9)", NULL },
+	/* last: a version-3 backup ends before it. Each credential's authMode (keystore-0004.sql):
+	 * the owner's choice of the consent page alone is restored with the key, not only when a
+	 * live key store of the same CA is there to replay it (a restore onto a new machine). A
+	 * backup only ever raises it: 0 in the backup leaves what the restored row has. */
+	{ "credentials", "id, auth_mode", "ti", "",
+	  "UPDATE credentials SET auth_mode = 1 WHERE id = CAST(?1 AS TEXT) AND "
+	  "CAST(?2 AS BIGINT) = 1" },
 };
 
 /* A value is a tag byte (0 NULL, 1 present) then u64 or a u32-length string. */
@@ -159,8 +168,11 @@ restore_table(struct keys *k, const struct table_def *t, struct ink_buf *b, size
 		off += snprintf(marks + off, sizeof(marks) - (size_t)off, "%sCAST(?%d AS %s)",
 		                i ? ", " : "", i + 1, t->kinds[i] == 'i' ? "BIGINT" :
 		                t->kinds[i] == 't' ? "TEXT" : "BLOB");
-	snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) SELECT %s%s%s", t->name, t->cols, marks,
-	         t->keep[0] != '\0' ? " WHERE " : "", t->keep);
+	if (t->restore != NULL)
+		snprintf(sql, sizeof(sql), "%s", t->restore);
+	else
+		snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) SELECT %s%s%s", t->name, t->cols,
+		         marks, t->keep[0] != '\0' ? " WHERE " : "", t->keep);
 	if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 		return INK_ERR_STORE;
 	if ((r = buf_get_u32(b, &rows)) != 0)
@@ -382,12 +394,15 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 	*count = 0;
 	memset(&live, 0, sizeof(live));
 	buf_init(&pt, BACKUP_MAX, true);
-	if (len >= BACKUP_MAGIC_LEN && memcmp(blob, BACKUP_MAGIC_V2, BACKUP_MAGIC_LEN) == 0) {
-		magic = BACKUP_MAGIC_V2;
+	if (len >= BACKUP_MAGIC_LEN && memcmp(blob, BACKUP_MAGIC_V3, BACKUP_MAGIC_LEN) == 0) {
+		magic = BACKUP_MAGIC_V3;
 		ntables -= 1;
+	} else if (len >= BACKUP_MAGIC_LEN && memcmp(blob, BACKUP_MAGIC_V2, BACKUP_MAGIC_LEN) == 0) {
+		magic = BACKUP_MAGIC_V2;
+		ntables -= 2;
 	} else if (len >= BACKUP_MAGIC_LEN && memcmp(blob, BACKUP_MAGIC_V1, BACKUP_MAGIC_LEN) == 0) {
 		magic = BACKUP_MAGIC_V1;
-		ntables -= 2;
+		ntables -= 3;
 	}
 	if (len < BACKUP_MAGIC_LEN + KEYS_SEAL_OVERHEAD || len > BACKUP_MAX ||
 	    memcmp(blob, magic, BACKUP_MAGIC_LEN) != 0 || (crl == NULL && crl_len != 0)) {
@@ -417,7 +432,7 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 	for (i = 0; i < ntables; i++) {
 		if ((r = restore_table(k, &tables[i], &pt, &rows)) != 0)
 			goto rollback;
-		if (strcmp(tables[i].name, "credentials") == 0)
+		if (strcmp(tables[i].name, "credentials") == 0 && tables[i].restore == NULL)
 			cred_rows = rows;
 	}
 	if (buf_remaining(&pt) != 0) {
@@ -487,7 +502,7 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 	}
 	/* A backup without the log key (INKANBK1) leaves the store's; if that one was sealed
 	 * under another master key (a join), a fresh key takes over. */
-	if (ntables < INK_ARRAY_LEN(tables) - 1 && (r = keys_log_key_ensure(k)) != 0)
+	if (ntables < INK_ARRAY_LEN(tables) - 2 && (r = keys_log_key_ensure(k)) != 0)
 		goto rollback;
 	if (check != NULL && (r = check(arg)) != 0) {
 		log_op("restore refused by the caller's check inside it: %s", ink_err_str(r));

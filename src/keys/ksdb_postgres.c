@@ -16,6 +16,7 @@
  * "inkks" in ASCII, another number than inkand's migration lock. */
 #define KS_WRITER_LOCK "452725033843"
 #define KS_MAX_PARAMS 24
+#define KS_MAX_COLS 64                    /* bytea columns decoded; a wider row's read as none */
 #define KS_SQL_MAX 4096
 #define KS_NAME_MAX 32                    /* "ks" generation "_" index */
 
@@ -46,8 +47,8 @@ struct ks_pg_stmt {
 	int fmt[KS_MAX_PARAMS];           /* 0 text (and integers as text), 1 binary (blobs) */
 	PGresult *res;
 	int row;                          /* the current row; -1 before the first */
-	uint8_t *blob[KS_MAX_PARAMS];     /* decoded bytea of the current row, per column */
-	size_t bloblen[KS_MAX_PARAMS];
+	uint8_t *blob[KS_MAX_COLS];       /* decoded bytea of the current row, per column */
+	size_t bloblen[KS_MAX_COLS];
 };
 
 static struct ks_pg *
@@ -180,10 +181,26 @@ pg_exec(struct ksdb *db, const char *sql)
 	return r;
 }
 
+/* A BEGIN whose lock was not had (statement_timeout: another connection holds it, which any
+ * role of the database can, inkand's too) leaves an aborted transaction behind it: rolled back
+ * here, or every later statement of the SAM would fail until a restart (SQLite's BEGIN
+ * IMMEDIATE that finds the database busy leaves none). Never the caller's own transaction: one
+ * that was open stays as it is, failed, for its caller to roll back. */
 static int
 pg_begin(struct ksdb *db)
 {
-	return pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" KS_WRITER_LOCK ")");
+	struct ks_pg *c = conn_of(db);
+	bool was_tx = c->tx;
+	PGresult *res;
+	int r;
+
+	r = pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" KS_WRITER_LOCK ")");
+	if (r != KSDB_OK && !was_tx && c->tx && PQstatus(c->conn) == CONNECTION_OK) {
+		res = PQexec(c->conn, "ROLLBACK");
+		note_tx(c);
+		PQclear(res);
+	}
+	return r;
 }
 
 static const char *
@@ -204,27 +221,36 @@ pg_in_transaction(struct ksdb *db)
 	return conn_of(db)->tx;
 }
 
-/* Rewrites `?N` and `?` (numbered on from the last) to `$N`, outside quoted text; counts the
- * parameters. The text is ours (a literal of src/keys/), never a value. */
+/* Rewrites `?N` and `?` to `$N`, outside quoted text and comments (copied as they are); counts
+ * the parameters. A bare `?` is numbered as SQLite numbers it: one more than the largest number
+ * given so far (not the last one), so that one text binds the same values on both engines. The
+ * text is ours (a literal of src/keys/), never a value. */
 static int
 rewrite(const char *sql, char *out, size_t outsz, int *nparams)
 {
 	size_t o = 0;
-	int next = 1, max = 0;
-	char quote = 0;
+	int max = 0;
+	char quote = 0;           /* ' or ", or '-' in a -- comment, '*' in a block comment */
 
 	for (const char *p = sql; *p != '\0'; p++) {
 		if (o + 12 >= outsz)
 			return KSDB_ERROR;
 		if (quote != 0) {
-			if (*p == quote)
+			if ((quote == '-' && *p == '\n') || (quote == '*' && p[0] == '*' && p[1] == '/') ||
+			    ((quote == '\'' || quote == '"') && *p == quote)) {
+				if (quote == '*')
+					out[o++] = *p++;
 				quote = 0;
+			}
 			out[o++] = *p;
 			continue;
 		}
-		if (*p == '\'' || *p == '"') {
-			quote = *p;
+		if (*p == '\'' || *p == '"' || (p[0] == '-' && p[1] == '-') ||
+		    (p[0] == '/' && p[1] == '*')) {
+			quote = *p == '/' ? '*' : *p;
 			out[o++] = *p;
+			if (quote == '-' || quote == '*')
+				out[o++] = *++p;
 			continue;
 		}
 		if (*p != '?') {
@@ -237,17 +263,18 @@ rewrite(const char *sql, char *out, size_t outsz, int *nparams)
 
 			if (n < 1 || n > KS_MAX_PARAMS)
 				return KSDB_ERROR;
-			next = (int)n + 1;
 			max = (int)n > max ? (int)n : max;
 			o += (size_t)snprintf(out + o, outsz - o, "$%ld", n);
 			p = end - 1;
 		} else {
-			if (next > KS_MAX_PARAMS)
+			if (max + 1 > KS_MAX_PARAMS)
 				return KSDB_ERROR;
-			max = next > max ? next : max;
-			o += (size_t)snprintf(out + o, outsz - o, "$%d", next++);
+			max++;
+			o += (size_t)snprintf(out + o, outsz - o, "$%d", max);
 		}
 	}
+	if (quote == '\'' || quote == '"')
+		return KSDB_ERROR;   /* an unterminated literal: not ours */
 	out[o] = '\0';
 	*nparams = max;
 	return KSDB_OK;
@@ -381,7 +408,7 @@ pg_bind_null(struct ksdb_stmt *st, int i)
 static void
 forget_row(struct ks_pg_stmt *s)
 {
-	for (size_t i = 0; i < KS_MAX_PARAMS; i++) {
+	for (size_t i = 0; i < KS_MAX_COLS; i++) {
 		PQfreemem(s->blob[i]);
 		s->blob[i] = NULL;
 		s->bloblen[i] = 0;
@@ -492,7 +519,7 @@ pg_column_blob(struct ksdb_stmt *st, int col)
 {
 	struct ks_pg_stmt *s = stmt_of(st);
 
-	if (!has_value(s, col) || col >= KS_MAX_PARAMS)
+	if (!has_value(s, col) || col >= KS_MAX_COLS)
 		return NULL;
 	if (PQftype(s->res, col) != 17 /* BYTEAOID */)
 		return (const uint8_t *)PQgetvalue(s->res, s->row, col);
@@ -509,10 +536,10 @@ pg_column_bytes(struct ksdb_stmt *st, int col)
 
 	if (!has_value(s, col))
 		return 0;
-	if (col < KS_MAX_PARAMS && PQftype(s->res, col) == 17) {
-		(void)pg_column_blob(st, col);
-		return s->bloblen[col];
-	}
+	/* a bytea's length is its decoded one, as pg_column_blob gives it: never the length of
+	 * its text (a caller copies that many bytes from the blob's pointer) */
+	if (PQftype(s->res, col) == 17)
+		return col < KS_MAX_COLS && pg_column_blob(st, col) != NULL ? s->bloblen[col] : 0;
 	return (size_t)PQgetlength(s->res, s->row, col);
 }
 

@@ -371,7 +371,8 @@ oauth_client_assertion_check(struct store *st, const struct store_oauth_client *
 	else if (exp > now + OAUTH_ASSERTION_TTL + CLOCK_SKEW)
 		*why = "the client assertion lives longer than 5 minutes";
 	else if (json_object_get(claims, "iat") != NULL &&
-	         (!claim_time(claims, "iat", &t) || t > now + CLOCK_SKEW || exp - t > OAUTH_ASSERTION_TTL))
+	         /* exp is bounded above: exp - TTL cannot overflow where exp - iat could */
+	         (!claim_time(claims, "iat", &t) || t > now + CLOCK_SKEW || t < exp - OAUTH_ASSERTION_TTL))
 		*why = "the client assertion's iat is in the future or more than 5 minutes before exp";
 	else if (json_object_get(claims, "nbf") != NULL &&
 	         (!claim_time(claims, "nbf", &t) || t > now + CLOCK_SKEW))
@@ -394,7 +395,7 @@ oauth_account_token_check(struct store *st, const struct store_oauth_client *c,
 	json_t *claims = NULL;
 	const char *sub, *jti;
 	int64_t iat = 0;
-	char key_jti[OAUTH_JTI_MAX + 5];
+	char key_client[STORE_ID_LEN + 6];
 	int r;
 
 	account[0] = '\0';
@@ -425,9 +426,11 @@ oauth_account_token_check(struct store *st, const struct store_oauth_client *c,
 	else if ((jti = claim_jti(claims)) == NULL)
 		*why = "the account_token needs a jti of 1..128 printable bytes";
 	else {
-		/* one jti space per client: "acct:" keeps them apart from its assertions' */
-		snprintf(key_jti, sizeof(key_jti), "acct:%s", jti);
-		if ((r = st->ops->oauth_jti_use(st, c->id, key_jti, now + OAUTH_ASSERTION_TTL +
+		/* one jti space per client: "acct:" before the client's id keeps them apart from its
+		 * assertions' (before the jti it made one of 124..128 bytes longer than the store's
+		 * column allows: refused as replayed) */
+		snprintf(key_client, sizeof(key_client), "acct:%s", c->id);
+		if ((r = st->ops->oauth_jti_use(st, key_client, jti, now + OAUTH_ASSERTION_TTL +
 		                                CLOCK_SKEW, now)) == INK_ERR_REPLAY)
 			*why = "the account_token was used before (jti replayed)";
 		else if (r != 0)

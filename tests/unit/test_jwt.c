@@ -276,6 +276,16 @@ test_assertion(void **state)
 	free(t);
 	free(c);
 
+	/* an iat at the bottom of int64 (signed by the client: exp - iat would overflow) */
+	c = malloc(512);
+	snprintf(c, 512, "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"exp\":%lld,"
+	         "\"iat\":-9223372036854775808,\"jti\":\"b6\"}", id, id, AUD, (long long)NOW + 60);
+	t = jws(hdr, c, f->ec256, "SHA256", false, NULL, 0);
+	assert_int_equal(check(f, t, &why), INK_ERR_AUTH);
+	assert_non_null(strstr(why, "iat"));
+	free(t);
+	free(c);
+
 	c = claims(id, id, AUD, NOW + 60, "c1");
 	/* signed by another key */
 	t = jws(hdr, c, f->ec384, "SHA256", false, NULL, 0);
@@ -404,6 +414,22 @@ test_account_token(void **state)
 	assert_int_equal(oauth_account_token_check(f->st, &f->cl, t, NOW, acct, &why), 0);
 	assert_string_equal(acct, "bob");
 	free(t);
+	/* a jti of the longest length allowed is taken, once; the same jti as an assertion's of
+	 * that client stays apart */
+	{
+		char jti[OAUTH_JTI_MAX + 1];
+
+		memset(jti, 'j', OAUTH_JTI_MAX);
+		jti[OAUTH_JTI_MAX] = '\0';
+		snprintf(c, sizeof(c), "{\"sub\":\"bob\",\"iat\":%lld,\"jti\":\"%s\",\"azp\":\"%s\"}",
+		         (long long)NOW, jti, f->cl.id);
+		t = jws("{\"alg\":\"ES256\"}", c, f->ec256, "SHA256", false, NULL, 0);
+		assert_int_equal(oauth_account_token_check(f->st, &f->cl, t, NOW, acct, &why), 0);
+		assert_int_equal(oauth_account_token_check(f->st, &f->cl, t, NOW, acct, &why),
+		                 INK_ERR_REPLAY);
+		free(t);
+		assert_int_equal(f->st->ops->oauth_jti_use(f->st, f->cl.id, jti, NOW + 60, NOW), 0);
+	}
 }
 
 int

@@ -896,7 +896,10 @@ test_backup_restore(void **state)
 	FILE *fp;
 
 	make_cred(k, OWNER_A, NULL, "864200", &c);
+	/* the owner keeps the key for the consent page alone, before the backup */
+	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_OAUTH_ONLY), 0);
 	assert_int_equal(keys_backup(k, &blob, &len), 0);
+	assert_memory_equal(blob, "INKANBK4", 8);
 	/* The CA's last CRL, as published: the witness that the machine's loss does not take. */
 	assert_int_equal(keys_ca_crl(k, &crl, &crl_len), 0);
 	/* The backup holds no plain key and no PIN. */
@@ -943,6 +946,16 @@ test_backup_restore(void **state)
 	assert_int_equal(keys_restore(k, blob, len, NULL, 0, false, NULL, NULL, &n), INK_ERR_NO_WITNESS);
 	assert_int_equal(keys_restore(k, blob, len, crl, crl_len, false, NULL, NULL, &n), 0);
 	assert_int_equal(n, 1);
+	{
+		/* On a new machine, no live store to replay it from: the backup keeps the owner's
+		 * choice (an OAuth client forwarding PIN and OTP must not activate it again). */
+		struct keys_cred got;
+
+		assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &got), 0);
+		assert_int_equal(got.auth_mode, KEYS_AUTH_OAUTH_ONLY);
+		keys_cred_clear(&got);
+		assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_SERVICE), 0);
+	}
 	/* Again over itself: the live store is the witness now, and nothing is lost — nor the
 	 * owner's choice, made after the backup, of the consent page alone. */
 	assert_int_equal(keys_cred_set_auth_mode(k, OWNER_A, c.id, KEYS_AUTH_OAUTH_ONLY), 0);
@@ -2097,6 +2110,85 @@ test_pg_reconnect(void **state)
 	keys_close(k);
 }
 
+/* Both drivers: one statement text binds the same values. A bare `?` after `?3, ?1` is ?4 as
+ * SQLite numbers it (not ?2); a `?` or a quote inside a comment or a literal is no parameter
+ * (the PostgreSQL driver's rewriting to $N must not shift the numbers a value goes to). */
+static void
+test_ksdb_params(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct ksdb_stmt *st = NULL;
+
+	assert_int_equal(ksdb_prepare(k->db,
+	    "SELECT CAST(?3 AS BIGINT), CAST(?1 AS BIGINT), CAST(? AS BIGINT) "
+	    "/* a block's ? and its ' */, 'lit?''s' -- a line's ? and its '\n"
+	    ", CAST(?2 AS BIGINT)", &st), KSDB_OK);
+	assert_int_equal(ksdb_bind_int64(st, 1, 10), KSDB_OK);
+	assert_int_equal(ksdb_bind_int64(st, 2, 20), KSDB_OK);
+	assert_int_equal(ksdb_bind_int64(st, 3, 30), KSDB_OK);
+	assert_int_equal(ksdb_bind_int64(st, 4, 40), KSDB_OK);
+	assert_int_equal(ksdb_step(st), KSDB_ROW);
+	assert_int_equal(ksdb_column_int64(st, 0), 30);
+	assert_int_equal(ksdb_column_int64(st, 1), 10);
+	assert_int_equal(ksdb_column_int64(st, 2), 40);
+	assert_string_equal(ksdb_column_text(st, 3), "lit?'s");
+	assert_int_equal(ksdb_column_int64(st, 4), 20);
+	ksdb_finalize(st);
+	/* a blob in the 25th column: its bytes, and a length that is theirs (PostgreSQL's driver
+	 * decoded 24 columns only and gave the length of the hex text beside a NULL pointer) */
+	st = NULL;
+	assert_int_equal(ksdb_prepare(k->db,
+	    "SELECT 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, "
+	    "23, 24, CAST(?1 AS BLOB)", &st), KSDB_OK);
+	assert_int_equal(ksdb_bind_blob(st, 1, "\x01\x02\x03", 3), KSDB_OK);
+	assert_int_equal(ksdb_step(st), KSDB_ROW);
+	assert_int_equal(ksdb_column_bytes(st, 24), 3);
+	assert_non_null(ksdb_column_blob(st, 24));
+	assert_memory_equal(ksdb_column_blob(st, 24), "\x01\x02\x03", 3);
+	ksdb_finalize(st);
+	keys_close(k);
+}
+
+/* PostgreSQL mode: the key store's writer lock is an advisory lock, which any role of the
+ * database may take — a compromised inkand's too. Held while the SAM begins a transaction, the
+ * SAM's BEGIN fails (statement_timeout); that failure must not leave the SAM's connection in an
+ * aborted transaction: once the lock is let go, the SAM works again, not restarted. */
+static void
+test_pg_lock_hostage(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k;
+	struct keys_cred c;
+	uint8_t kek[32];
+	PGconn *inkand;
+	PGresult *res;
+
+	if (!pg_mode())
+		skip();
+	k = new_store(f);
+	make_cred(k, OWNER_A, NULL, "481526", &c);
+	/* the test's patience, not the SAM's 30 seconds */
+	assert_int_equal(ksdb_exec(k->db, "SET statement_timeout = '300ms'"), KSDB_OK);
+	inkand = pg_connect_role(f, "inkand");
+	res = PQexec(inkand, "SELECT pg_advisory_lock(452725033843)");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	/* a revocation is refused while the lock is held (fail closed) */
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 0), INK_ERR_STORE);
+	assert_false(ksdb_in_transaction(k->db));
+	res = PQexec(inkand, "SELECT pg_advisory_unlock(452725033843)");
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	PQclear(res);
+	PQfinish(inkand);
+	/* the lock let go: the same connection reads and writes again */
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "481526", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "000000", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 0), 0);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
 /* Two SAMs on one PostgreSQL key store (two connections, as two nodes), each claiming the
  * same TOTP step at the same moment, 40 times: exactly one of them gets each step. A person
  * registered through one is known to the other; a username in another case is refused. */
@@ -2171,6 +2263,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pg_wall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_sams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_lock_hostage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ksdb_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_url_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ocsp_respond, setup, teardown),
