@@ -12,9 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The key store's single writer across every node (ksdb_begin): an advisory lock of ours,
- * "inkks" in ASCII, another number than inkand's migration lock. */
+/* The key store's single writer across every node (ksdb_begin): a lock of the table
+ * keystore_meta, which only the role inkan_sam may take (LOCK TABLE needs a privilege on the
+ * table; inkand's role has none on the schema), so no other role of the database can hold the
+ * SAMs' writes hostage. Before the tables exist (the first inkan-sam making them) an advisory
+ * lock of ours stands in, "inkks" in ASCII, another number than inkand's migration lock: any
+ * role could take that one, which can delay the key store's creation, never its use. */
 #define KS_WRITER_LOCK "452725033843"
+#define KS_BEGIN                                                                                  \
+	"BEGIN; DO $ks$ BEGIN IF to_regclass('keystore_meta') IS NULL THEN "                      \
+	"PERFORM pg_advisory_xact_lock(" KS_WRITER_LOCK "); "                                     \
+	"ELSE LOCK TABLE keystore_meta IN EXCLUSIVE MODE; END IF; END $ks$"
 #define KS_MAX_PARAMS 24
 #define KS_MAX_COLS 64                    /* bytea columns decoded; a wider row's read as none */
 #define KS_SQL_MAX 4096
@@ -181,11 +189,11 @@ pg_exec(struct ksdb *db, const char *sql)
 	return r;
 }
 
-/* A BEGIN whose lock was not had (statement_timeout: another connection holds it, which any
- * role of the database can, inkand's too) leaves an aborted transaction behind it: rolled back
- * here, or every later statement of the SAM would fail until a restart (SQLite's BEGIN
- * IMMEDIATE that finds the database busy leaves none). Never the caller's own transaction: one
- * that was open stays as it is, failed, for its caller to roll back. */
+/* A BEGIN whose lock was not had (statement_timeout: another SAM held it that long) leaves an
+ * aborted transaction behind it: rolled back here, or every later statement of the SAM would
+ * fail until a restart (SQLite's BEGIN IMMEDIATE that finds the database busy leaves none).
+ * Never the caller's own transaction: one that was open stays as it is, failed, for its caller
+ * to roll back. */
 static int
 pg_begin(struct ksdb *db)
 {
@@ -194,7 +202,7 @@ pg_begin(struct ksdb *db)
 	PGresult *res;
 	int r;
 
-	r = pg_exec(db, "BEGIN; SELECT pg_advisory_xact_lock(" KS_WRITER_LOCK ")");
+	r = pg_exec(db, KS_BEGIN);
 	if (r != KSDB_OK && !was_tx && c->tx && PQstatus(c->conn) == CONNECTION_OK) {
 		res = PQexec(c->conn, "ROLLBACK");
 		note_tx(c);

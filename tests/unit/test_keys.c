@@ -2150,42 +2150,56 @@ test_ksdb_params(void **state)
 	keys_close(k);
 }
 
-/* PostgreSQL mode: the key store's writer lock is an advisory lock, which any role of the
- * database may take — a compromised inkand's too. Held while the SAM begins a transaction, the
- * SAM's BEGIN fails (statement_timeout); that failure must not leave the SAM's connection in an
- * aborted transaction: once the lock is let go, the SAM works again, not restarted. */
+/* PostgreSQL mode: the key store's writer lock is a lock of its table keystore_meta, which
+ * only inkan_sam's role may take. A compromised inkand holding the advisory lock that stands in
+ * before the tables exist stalls nothing, and cannot lock the table itself. Another SAM holding
+ * it (a node stuck mid-transaction) makes this SAM's BEGIN fail (statement_timeout); that must
+ * not leave the connection in an aborted transaction: once the lock is let go, the SAM works
+ * again, not restarted. */
 static void
 test_pg_lock_hostage(void **state)
 {
 	struct fixture *f = *state;
 	struct keys *k;
-	struct keys_cred c;
+	struct keys_cred c, c2;
 	uint8_t kek[32];
-	PGconn *inkand;
+	PGconn *inkand, *other;
 	PGresult *res;
 
 	if (!pg_mode())
 		skip();
 	k = new_store(f);
 	make_cred(k, OWNER_A, NULL, "481526", &c);
+	make_cred(k, OWNER_A, NULL, "481526", &c2);
 	/* the test's patience, not the SAM's 30 seconds */
 	assert_int_equal(ksdb_exec(k->db, "SET statement_timeout = '300ms'"), KSDB_OK);
 	inkand = pg_connect_role(f, "inkand");
 	res = PQexec(inkand, "SELECT pg_advisory_lock(452725033843)");
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 	PQclear(res);
-	/* a revocation is refused while the lock is held (fail closed) */
+	res = PQexec(inkand, "BEGIN; LOCK TABLE inkan_keys.keystore_meta IN EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
+	PQclear(res);
+	/* inkand's advisory lock held: the SAM writes on */
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c2.id, 0), 0);
+	PQfinish(inkand);
+	/* another SAM holds the writer lock: refused (fail closed), no transaction left open */
+	other = pg_connect_role(f, "inkan_sam");
+	res = PQexec(other, "BEGIN; LOCK TABLE inkan_keys.keystore_meta IN EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
 	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 0), INK_ERR_STORE);
 	assert_false(ksdb_in_transaction(k->db));
-	res = PQexec(inkand, "SELECT pg_advisory_unlock(452725033843)");
-	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	res = PQexec(other, "ROLLBACK");
 	PQclear(res);
-	PQfinish(inkand);
+	PQfinish(other);
 	/* the lock let go: the same connection reads and writes again */
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "481526", kek), 0);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "000000", kek), INK_ERR_AUTH);
 	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 0), 0);
 	keys_cred_clear(&c);
+	keys_cred_clear(&c2);
 	keys_close(k);
 }
 
