@@ -410,6 +410,15 @@ int ink_mkdir(const char *path, unsigned mode) INK_WUR;
 int ink_path_trusted(const char *path, uid_t uid, unsigned flags, char *canon, size_t canonsz,
                      char *why, size_t whysz) INK_WUR;
 
+/* ---- PostgreSQL connections (pgconn.c), of the store and of the key store ---- */
+
+struct pg_conn;	/* libpq's PGconn */
+/* Whether an idle connection (no statement under way, no transaction open) is gone: the server
+ * that ends a connection (pg_terminate_backend, a restart, a failover) says so and closes it,
+ * which the socket shows before the next statement is sent. One poll(2), no round trip; true
+ * also when there is no socket. The caller reconnects then, rather than failing a request. */
+bool ink_pg_idle_lost(struct pg_conn *conn) INK_WUR;
+
 /* ---- the data directory's layout (docs/configuration.md, "Data directory") ---- */
 
 /* inkand's own directory in DATA: everything inkand writes (inkan.db and its -wal/-shm,

@@ -132,12 +132,13 @@ note_tx(struct ks_pg *c)
 }
 
 /* A connection the server ended (a restart, a failover) is made again, outside a transaction
- * only: the statement that found it gone failed, the next one runs on the new connection, the
- * SAM not restarted. Its prepared statements went with the old one. */
+ * only: one ended while idle is seen before the statement is sent, which then runs on the new
+ * connection; otherwise the statement that found it gone failed and the next one runs on the
+ * new connection, the SAM not restarted. Its prepared statements went with the old one. */
 static int
 reconnect(struct ks_pg *c)
 {
-	if (PQstatus(c->conn) == CONNECTION_OK)
+	if (PQstatus(c->conn) == CONNECTION_OK && (c->tx || !ink_pg_idle_lost(c->conn)))
 		return KSDB_OK;
 	/* A transaction the server lost must not go on in autocommit on a new connection: its
 	 * caller is refused until it rolls back (pg_exec). */

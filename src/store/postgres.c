@@ -104,14 +104,16 @@ session_setup(struct pg_store *s)
 	return 0;
 }
 
-/* Brings a lost connection back (a database restart or failover): the operation that found
- * it lost failed, the next one runs on a new connection, without restarting anything. */
+/* Brings a lost connection back (a database restart or failover): one the server ended while
+ * it was idle is seen before use, and the operation runs on a new connection; one lost during
+ * an operation fails that operation, and the next one runs on a new connection, without
+ * restarting anything. Between operations no transaction is open. */
 static void
 lock(struct pg_store *s)
 {
 	if (pthread_mutex_lock(&s->mu) != 0)
 		abort();	/* only possible with a corrupted mutex: continuing would race */
-	if (PQstatus(s->conn) != CONNECTION_OK || s->broken) {
+	if (s->broken || ink_pg_idle_lost(s->conn)) {
 		s->broken = false;
 		forget_statements(s);
 		PQreset(s->conn);

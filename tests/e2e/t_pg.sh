@@ -112,9 +112,24 @@ ok "the compliance report names $(printf '%s' "$BODY" | jq -r .evidence.versions
 # ---- the database drops inkand's connection (as in a restart or failover): 503, then back
 # by itself, inkand not restarted ----
 ADMIN=$("$PGSH" url "$INKAN_PG_STATE" inkan_admin "$DB")
-killed=$("$PSQL" -X -qAt -d "$ADMIN" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-	WHERE datname = '$DB' AND usename = 'inkand'")
-[ "$killed" -ge 1 ] || fail "no connection of inkand's to end"
+# Ends every connection of inkand's to the database and waits until they are gone
+# (pg_terminate_backend only signals).
+end_inkand_connections() {
+	local pids left=1
+	pids=$("$PSQL" -X -qAt -d "$ADMIN" -c "SELECT string_agg(pid::text, ',') FROM pg_stat_activity
+		WHERE datname = '$DB' AND usename = 'inkand'")
+	[ -n "$pids" ] || fail "no connection of inkand's to end"
+	"$PSQL" -X -qAt -d "$ADMIN" -c "SELECT pg_terminate_backend(pid) FROM unnest('{$pids}'::int[]) AS pid" \
+		>/dev/null || fail "pg_terminate_backend failed"
+	for _ in $(seq 50); do
+		left=$("$PSQL" -X -qAt -d "$ADMIN" -c "SELECT count(*) FROM pg_stat_activity
+			WHERE pid = ANY('{$pids}'::int[])")
+		[ "$left" = 0 ] && return 0
+		sleep 0.1
+	done
+	fail "inkand's connection outlived pg_terminate_backend"
+}
+end_inkand_connections
 api GET /api/v1/me "" "$alice"
 [ "$STATUS" = 503 ] || [ "$STATUS" = 200 ] || fail "with the connection gone: HTTP $STATUS, not 503 $BODY"
 first=$STATUS
@@ -130,8 +145,15 @@ check_no_secrets_in "$T/pg.dump" "the PostgreSQL dump"
 ok "no password, TOTP seed, token, PIN or SAD in the PostgreSQL dump"
 
 # ---- a restart finds everyone again ----
+# the connection ended again just before the stop: the stop's records and last checkpoint
+# are written on a new connection (once the stop's first statement failed, and inkand exited 1)
+stops=$(pq "SELECT count(*) FROM audit_log WHERE action = 'service.stop'")
+end_inkand_connections
 stop_inkand
 [ "$INKAND_RC" = 0 ] || fail "inkand exited with $INKAND_RC on SIGTERM"
+[ "$(pq "SELECT count(*) FROM audit_log WHERE action = 'service.stop'")" = $((stops + 1)) ] ||
+	fail "the stop's record was lost with the connection"
+ok "a stop right after the database ended the connection exits 0, its records written"
 start_inkand --config "$CONF"
 alice=$(login alice "$(pw_of alice)")
 api POST /csc/v2/credentials/list '{}' "$alice"
