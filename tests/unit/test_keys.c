@@ -2085,6 +2085,7 @@ test_pg_reconnect(void **state)
 	PGconn *admin;
 	PGresult *res;
 	char sql[256];
+
 	if (!pg_mode())
 		skip();
 	k = new_store(f);
