@@ -119,13 +119,29 @@ out:
 	return r;
 }
 
-/* Makes (create) or checks the key store's tables in PostgreSQL, inside a transaction holding
- * the key store's lock (ksdb_begin), so that nodes starting together do it once. create leaves
- * the transaction open for the caller to commit; otherwise it is committed here. */
+/* The file that takes a PostgreSQL key store from version `from` to from + 1, NULL for none.
+ * keystore-pg-0001.sql makes version 4 at once; each later file (keystore-pg-0002.sql, ...)
+ * adds one version, as keystore-000N.sql does for SQLite, with no BEGIN/COMMIT of its own: it
+ * runs inside pg_schema's transaction. */
+static const char *
+pg_upgrade(int64_t from)
+{
+	switch (from) {
+	default:
+		return NULL;
+	}
+}
+
+/* Makes (create) or checks the key store's tables in PostgreSQL, and brings them to
+ * KEYS_SCHEMA_VERSION, inside a transaction holding the key store's lock (ksdb_begin), so that
+ * nodes starting together do it once. A key store newer than this program is refused. create
+ * leaves the transaction open for the caller to commit; otherwise it is committed here. */
 static int
 pg_schema(struct ksdb *db, bool create)
 {
 	struct ksdb_stmt *st = NULL;
+	const char *upgrade;
+	int64_t version = 0;
 	bool exists;
 	int r = INK_ERR_STORE;
 
@@ -148,16 +164,25 @@ pg_schema(struct ksdb *db, bool create)
 	}
 	if (create && ksdb_exec(db, schema_keystore_pg_0001) != KSDB_OK)
 		goto out;
-	if (ksdb_prepare(db, "SELECT version FROM keystore_meta", &st) != KSDB_OK ||
-	    ksdb_step(st) != KSDB_ROW)
-		goto out;
-	if (ksdb_column_int64(st, 0) != KEYS_SCHEMA_VERSION) {
+	for (;;) {
+		if (ksdb_prepare(db, "SELECT version FROM keystore_meta", &st) != KSDB_OK ||
+		    ksdb_step(st) != KSDB_ROW)
+			goto out;
+		version = ksdb_column_int64(st, 0);
+		ksdb_finalize(st);
+		st = NULL;
+		if (version >= KEYS_SCHEMA_VERSION || (upgrade = pg_upgrade(version)) == NULL)
+			break;
+		if (ksdb_exec(db, upgrade) != KSDB_OK)
+			goto out;
+		log_info("keystore: PostgreSQL key store upgraded to version %lld",
+		         (long long)version + 1);
+	}
+	if (version != KEYS_SCHEMA_VERSION) {
 		log_error("keystore: PostgreSQL schema version %lld, expected %d",
-		          (long long)ksdb_column_int64(st, 0), KEYS_SCHEMA_VERSION);
+		          (long long)version, KEYS_SCHEMA_VERSION);
 		goto out;
 	}
-	ksdb_finalize(st);
-	st = NULL;
 	if (!create && ksdb_exec(db, "COMMIT") != KSDB_OK)
 		goto out;
 	r = 0;
