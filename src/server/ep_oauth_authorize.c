@@ -13,10 +13,7 @@
 #include <strings.h>
 
 #include "audit/audit.h"
-#include "ca/ca.h"
 #include "oauth/oauth.h"
-#include "policy/policy.h"
-#include "sam/sam.h"
 #include "web/web.h"
 
 #define COOKIE_NAME "__Host-inkan-page"
