@@ -301,14 +301,6 @@ int auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
                        const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
                        const char *hash_oid, const char *pin, const char *otp,
                        char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in) INK_WUR;
-/* The same for an OAuth client (its id) after the signer consented on the service's own page
- * (PIN and OTP entered there): the SAM mints the SAD bound to signer, session, client,
- * credential and hashes; audited as oauth.authorize with the client and every hash. */
-int auth_oauth_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
-                         const struct auth_principal *actor, const char *client, const char *cred,
-                         const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
-                         const char *hash_oid, const char *pin, const char *otp,
-                         char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in) INK_WUR;
 /* One TOTP step per consent: a signer without a session enters user name, password, PIN and
  * one OTP in the consent form. The password is checked here (Argon2id, the login's attempt
  * counter and lockout, as auth_login), then the SAM checks, in one act, that the person is an

@@ -122,7 +122,8 @@ sad_decode(const char *s, uint8_t sad[static SAM_SAD_LEN])
 	return r;
 }
 
-/* credentials/authorize (client NULL) or an OAuth client's (its id): the same SAM checks. */
+/* credentials/authorize (person and client NULL) or an OAuth consent (the person who gave it
+ * to client): the same SAM checks. */
 int
 auth_sad_mint(const struct auth_ctx *ctx, const struct auth_req *rq,
               const struct auth_principal *actor, const char *person, const char *client,
@@ -182,22 +183,6 @@ auth_csc_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
                    char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
 {
 	return auth_sad_mint(ctx, rq, actor, NULL, NULL, cred, hashes, hash_lens, n, hash_oid, pin,
-	                     otp, sad, expires_in);
-}
-
-int
-auth_oauth_authorize(const struct auth_ctx *ctx, const struct auth_req *rq,
-                     const struct auth_principal *actor, const char *client, const char *cred,
-                     const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
-                     const char *hash_oid, const char *pin, const char *otp,
-                     char sad[static AUTH_SAD_CHARS + 1], int64_t *expires_in)
-{
-	if (client == NULL || client[0] == '\0') {
-		sad[0] = '\0';
-		*expires_in = 0;
-		return INK_ERR_INVALID;
-	}
-	return auth_sad_mint(ctx, rq, actor, NULL, client, cred, hashes, hash_lens, n, hash_oid, pin,
 	                     otp, sad, expires_in);
 }
 

@@ -133,7 +133,9 @@ void oauth_form_free(struct oauth_form *f);
 int oauth_hashes_parse(const char *list, uint8_t (*h)[OAUTH_HASH_MAX], size_t *lens, size_t max,
                        size_t *n) INK_WUR;
 
-/* ---- authorization requests, page sessions, codes and tokens (in inkand's memory) ---- */
+/* ---- authorization requests, page sessions, codes and tokens (state.c: in the store, shared
+ * by every node, each row found by the SHA-256 of its value and its body sealed under a key
+ * derived from that value) ---- */
 
 /* A validated authorization request (credential scope, or service: no credential, no hash),
  * kept in the page session. */
@@ -167,70 +169,59 @@ struct oauth_token_info {
 	char family[STORE_ID_LEN + 1];
 };
 
-struct oauth_state;
-int oauth_state_new(struct oauth_state **out) INK_WUR;
-/* Wipes every secret and frees; accepts NULL. */
-void oauth_state_free(struct oauth_state *s);
-
 /* Opens the page session of cookie (when it is live) or a new one (cookie NULL or unknown:
- * *fresh, cookie_out its new value; opened from address source, which keeps at most a few
- * not logged in), keeping req as its pending request and handing out its CSRF token (a new
- * one whenever req replaces a pending request); *logged_in when a signer already logged in
- * through it. */
-int oauth_page_open(struct oauth_state *s, const char *cookie, const char *source,
+ * *fresh, cookie_out its new value; opened from address source, whose oldest one makes room
+ * past a few), keeping req as its pending request and handing out a new CSRF token (only its
+ * hash is stored). */
+int oauth_page_open(struct store *st, const char *cookie, const char *source,
                     const struct oauth_request *req,
                     char cookie_out[static OAUTH_TOKEN_CHARS + 1],
-                    char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh, bool *logged_in) INK_WUR;
-/* A POST of the page: the cookie's session and its CSRF token (constant time). *req gets the
- * pending request (if any: *has_req), token (secmem, malloc'd; NULL before login) the bearer
- * token of the signer's login, csrf_out the CSRF token for the next form. INK_ERR_AUTH: no such
+                    char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh) INK_WUR;
+/* A POST of the page: the cookie's session and its CSRF token (their hashes compared in
+ * constant time). *req gets the pending request (if any: *has_req). INK_ERR_AUTH: no such
  * session (or expired); INK_ERR_DENIED: CSRF token missing or wrong. */
-int oauth_page_post(struct oauth_state *s, const char *cookie, const char *csrf,
-                    struct oauth_request *req, bool *has_req, char **token,
-                    char csrf_out[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
-/* The signer logged in through the page: keeps their bearer token (copied, locked memory);
- * the CSRF token changes (csrf: the new one). */
-int oauth_page_login(struct oauth_state *s, const char *cookie, const char *token,
-                     char csrf[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
-/* Forgets the signer's login of the page session (their session ended). */
-void oauth_page_logout(struct oauth_state *s, const char *cookie);
+int oauth_page_post(struct store *st, const char *cookie, const char *csrf,
+                    struct oauth_request *req, bool *has_req) INK_WUR;
 /* The pending request was answered (consent or cancel): it cannot be answered twice. */
-void oauth_page_done(struct oauth_state *s, const char *cookie);
+void oauth_page_done(struct store *st, const char *cookie);
 
-/* Keeps the SAD behind a new single-use code (ttl seconds, at most OAUTH_CODE_TTL), bound to the request's client,
- * redirect URI and PKCE challenge. A service-scope request (req->service) keeps no SAD: sad is
- * the grant's family id (oauth_service_family_new), sad_expires the grant's end. */
-int oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
+/* Keeps the SAD behind a new single-use code (ttl seconds, at most OAUTH_CODE_TTL), bound to
+ * the request's client, redirect URI and PKCE challenge, sealed under the code. A service-scope
+ * request (req->service) keeps no SAD: sad is the grant's family id
+ * (oauth_service_family_new), sad_expires the grant's end. */
+int oauth_code_issue(struct store *st, const struct oauth_request *req,
                      const struct auth_principal *who, const char *sad, int64_t sad_expires,
                      int64_t ttl, char code[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
-/* Redeems a code: same client, same redirect URI, the PKCE verifier. On success token gets the
- * access token (the SAD) and *info what it allows. A code redeemed before: INK_ERR_REPLAY and
- * the token issued from it is revoked (RFC 6749 4.1.2); unknown or expired: INK_ERR_EXPIRED;
- * another client, redirect URI or verifier: INK_ERR_AUTH (the code is spent all the same).
- * *why: a short reason for the audit. */
-int oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id,
+/* Redeems a code, once across every node: same client, same redirect URI, the PKCE verifier.
+ * On success token gets the access token (the SAD) and *info what it allows. A code redeemed
+ * before: INK_ERR_REPLAY and the token issued from it is revoked (RFC 6749 4.1.2; *info what
+ * it gave); unknown or expired: INK_ERR_EXPIRED; another client, redirect URI or verifier:
+ * INK_ERR_AUTH (the code is spent all the same). *why: a short reason for the audit. */
+int oauth_code_redeem(struct store *st, const char *code, const char *client_id,
                       const char *redirect_uri, const char *verifier,
                       char token[static OAUTH_TOKEN_CHARS + 1], struct oauth_token_info *info,
                       const char **why) INK_WUR;
-/* A live access token; INK_ERR_AUTH when unknown, revoked or expired. */
-int oauth_token_find(struct oauth_state *s, const char *token, struct oauth_token_info *info) INK_WUR;
-/* Revokes a token of client_id (RFC 7009: an unknown one is no error: *found false). */
-void oauth_token_revoke(struct oauth_state *s, const char *token, const char *client_id,
-                        bool *found);
-/* Forgets every code and token of a removed client. */
-void oauth_client_forget(struct oauth_state *s, const char *client_id);
+/* A live credential-scope access token; INK_ERR_AUTH when unknown, revoked or expired. */
+int oauth_token_find(struct store *st, const char *token, struct oauth_token_info *info) INK_WUR;
+/* Revokes a credential-scope token of client_id (RFC 7009: an unknown one is no error:
+ * *found false). */
+int oauth_token_revoke(struct store *st, const char *token, const char *client_id,
+                       bool *found) INK_WUR;
 
 /* Pushed authorization requests (RFC 9126): keeps a validated request for OAUTH_PAR_TTL
  * seconds behind a random handle (the request_uri is OAUTH_PAR_URN + handle); INK_ERR_BUSY
  * when full, or when source (the pushing address) has many live ones already. */
 #define OAUTH_PAR_TTL 60
 #define OAUTH_PAR_URN "urn:ietf:params:oauth:request_uri:"
-int oauth_par_push(struct oauth_state *s, const char *source, const struct oauth_request *req,
+int oauth_par_push(struct store *st, const char *source, const struct oauth_request *req,
                    char handle[static OAUTH_TOKEN_CHARS + 1]) INK_WUR;
-/* Takes (once) the pushed request of request_uri for client_id into *req; INK_ERR_EXPIRED
- * when unknown, used, expired or another client's. */
-int oauth_par_take(struct oauth_state *s, const char *request_uri, const char *client_id,
+/* Takes (once, across every node) the pushed request of request_uri for client_id into *req;
+ * INK_ERR_EXPIRED when unknown, used, expired or another client's. */
+int oauth_par_take(struct store *st, const char *request_uri, const char *client_id,
                    struct oauth_request *req) INK_WUR;
+
+/* Deletes what has expired of the OAuth state (flows, service tokens, jtis); *n how many. */
+int oauth_prune(struct store *st, size_t *n) INK_WUR;
 
 /* ---- service scope (CSC v2 section 8): grants in the store (service.c) ---- */
 

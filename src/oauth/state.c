@@ -1,653 +1,648 @@
-/* state: what the authorization server keeps in inkand's memory — page sessions (cookie, CSRF
- * token, the pending request, the signer's login), authorization codes (each holding one SAD
- * until it is redeemed) and the access tokens issued from them. Only hashes of cookies, codes
- * and tokens are kept as keys; the SAD a code holds and a page's bearer token live in locked
- * memory and are wiped when they go. Bounded: past the caps new entries are refused. */
-#include "oauth/oauth.h"
+/* state: what the authorization server keeps between a flow's requests — page sessions
+ * (cookie, CSRF token, the pending request), pushed requests, authorization codes (each
+ * holding one SAD until it is redeemed) and the access tokens issued from them — in the
+ * store, so that any node finishes a flow another began and a restart loses nothing. A row is
+ * found by the SHA-256 of its value; its body is sealed under a key derived from the value
+ * (seal.c): the database alone holds neither a SAD nor a request it could change unseen. */
+#include "oauth/oauth_int.h"
 
 #include <openssl/crypto.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGES_MAX 4096
-#define CODES_MAX 4096
-#define TOKENS_MAX 16384
-#define PARS_MAX 1024
-/* Page sessions nobody logged in through yet, per source address: past it the source's own
- * oldest one makes room, so one address cannot push out other signers' pages. */
+#define PAGES_MAX 65536
+#define PARS_MAX 16384
+/* Page sessions per source address: past it the source's own oldest one makes room, so one
+ * address cannot push out other signers' pages. */
 #define PAGES_PER_SOURCE 64
 /* Live pushed requests per source address (a public client's id is public: anyone may push
  * in its name), so that one address cannot fill the table for every client. */
 #define PARS_PER_SOURCE 64
 
-/* What every entry of the four lists starts with: the next one, and when it goes. */
-struct node {
-	struct node *next;
-	int64_t until;
-	void (*free)(struct node *n);  /* wipes and frees the whole entry */
-};
+/* ---- bodies: JSON, sealed ---- */
 
-struct page {
-	struct node n;                 /* until: idle expiry */
-	uint8_t id_hash[32];
-	char csrf[OAUTH_TOKEN_CHARS + 1];
-	char *token;                   /* secmem: the signer's bearer token, after login */
-	char source[64];               /* the address that opened it */
-	bool has_req;
-	struct oauth_request req;
-};
-
-struct code {
-	struct node n;                 /* until: a redeemed code is kept to recognise a replay */
-	uint8_t id_hash[32];
-	char client_id[STORE_ID_LEN + 1];
-	char redirect_uri[OAUTH_URI_MAX + 1];
-	char challenge[OAUTH_TOKEN_CHARS + 1];
-	struct oauth_token_info info;
-	char *sad;                     /* secmem; NULL once redeemed */
-	uint8_t token_hash[32];        /* of the token issued from it (after redemption) */
-	bool issued;                   /* a token was issued from it (else a failed try spent it) */
-	int64_t expires;               /* of the code */
-};
-
-struct token {
-	struct node n;                 /* until: the token's expiry */
-	uint8_t id_hash[32];
-	struct oauth_token_info info;
-	bool revoked;
-};
-
-struct par {
-	struct node n;                 /* until: OAUTH_PAR_TTL after the push */
-	uint8_t id_hash[32];
-	char source[64];               /* the address that pushed it */
-	struct oauth_request req;
-};
-
-/* One of the lists: its entries, how many, and how many at most. */
-struct list {
-	struct node *head;
-	size_t n, max;
-};
-
-struct oauth_state {
-	pthread_mutex_t mu;
-	struct list pages, codes, tokens, pars;
-};
-
-static void
-page_free(struct node *n)
-{
-	struct page *p = (struct page *)n;
-
-	secmem_free(p->token);
-	OPENSSL_cleanse(p, sizeof(*p));
-	free(p);
-}
-
-static void
-code_free(struct node *n)
-{
-	struct code *c = (struct code *)n;
-
-	secmem_free(c->sad);
-	OPENSSL_cleanse(c, sizeof(*c));
-	free(c);
-}
-
-static void
-token_free(struct node *n)
-{
-	OPENSSL_cleanse(n, sizeof(struct token));
-	free(n);
-}
-
-static void
-par_free(struct node *n)
-{
-	OPENSSL_cleanse(n, sizeof(struct par));
-	free(n);
-}
-
-/* Prepends n (the caller saw room). */
-static void
-list_push(struct list *l, struct node *n)
-{
-	n->next = l->head;
-	l->head = n;
-	l->n++;
-}
-
-/* Unlinks the entry *pp points to and frees it. */
-static void
-list_drop(struct list *l, struct node **pp)
-{
-	struct node *n = *pp;
-
-	*pp = n->next;
-	l->n--;
-	n->free(n);
-}
-
-/* Drops the entries whose time has come (all of them: now INT64_MAX). */
-static void
-list_sweep(struct list *l, int64_t now)
-{
-	struct node **pp = &l->head;
-
-	while (*pp != NULL) {
-		if ((*pp)->until <= now)
-			list_drop(l, pp);
-		else
-			pp = &(*pp)->next;
-	}
-}
-
-int
-oauth_state_new(struct oauth_state **out)
-{
-	struct oauth_state *s;
-
-	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return INK_ERR_ALLOC;
-	if (pthread_mutex_init(&s->mu, NULL) != 0) {
-		free(s);
-		return INK_ERR_ALLOC;
-	}
-	s->pages.max = PAGES_MAX;
-	s->codes.max = CODES_MAX;
-	s->tokens.max = TOKENS_MAX;
-	s->pars.max = PARS_MAX;
-	*out = s;
-	return 0;
-}
-
-void
-oauth_state_free(struct oauth_state *s)
-{
-	if (s == NULL)
-		return;
-	list_sweep(&s->pars, INT64_MAX);
-	list_sweep(&s->pages, INT64_MAX);
-	list_sweep(&s->codes, INT64_MAX);
-	list_sweep(&s->tokens, INT64_MAX);
-	pthread_mutex_destroy(&s->mu);
-	free(s);
-}
-
-/* Drops what has expired. Called holding mu. */
-static void
-sweep(struct oauth_state *s)
-{
-	int64_t now = ink_now();
-
-	list_sweep(&s->pars, now);
-	list_sweep(&s->pages, now);
-	list_sweep(&s->codes, now);
-	list_sweep(&s->tokens, now);
-}
-
-static struct page *
-page_find(struct oauth_state *s, const char *cookie)
-{
-	uint8_t h[32];
-	struct node *n;
-
-	if (cookie == NULL || auth_token_hash(cookie, h) != 0)
-		return NULL;
-	for (n = s->pages.head; n != NULL; n = n->next)
-		if (CRYPTO_memcmp(((struct page *)n)->id_hash, h, 32) == 0)
-			return (struct page *)n;
-	return NULL;
-}
-
-/* The page sessions nobody logged in through that source opened. Holding mu. */
-static size_t
-anonymous_from(struct oauth_state *s, const char *source)
-{
-	struct node *n;
-	size_t k = 0;
-
-	for (n = s->pages.head; n != NULL; n = n->next)
-		if (((struct page *)n)->token == NULL && strcmp(((struct page *)n)->source, source) == 0)
-			k++;
-	return k;
-}
-
-/* Full: the page session closest to its end that nobody logged in through (of source, when not
- * NULL) makes room (a flood of opened pages pushes out only other unused ones, never a signer's
- * login). Holding mu. */
+/* Copies string key of o into dst[dstsz]; false when missing, not a string or too long. */
 static bool
-evict_anonymous(struct oauth_state *s, const char *source)
+get_str(const json_t *o, const char *key, char *dst, size_t dstsz)
 {
-	struct node **pp, **victim = NULL;
-	struct page *p;
+	const json_t *v = json_object_get(o, key);
 
-	for (pp = &s->pages.head; *pp != NULL; pp = &(*pp)->next) {
-		p = (struct page *)*pp;
-		if (p->token == NULL && (source == NULL || strcmp(p->source, source) == 0) &&
-		    (victim == NULL || (*pp)->until <= (*victim)->until))
-			victim = pp;
-	}
-	if (victim == NULL)
+	if (!json_is_string(v) || json_string_length(v) >= dstsz ||
+	    strlen(json_string_value(v)) != json_string_length(v))
 		return false;
-	list_drop(&s->pages, victim);
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
 	return true;
 }
 
-int
-oauth_page_open(struct oauth_state *s, const char *cookie, const char *source,
-                const struct oauth_request *req,
-                char cookie_out[static OAUTH_TOKEN_CHARS + 1],
-                char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh, bool *logged_in)
+static bool
+get_int(const json_t *o, const char *key, int64_t *out)
 {
-	struct page *p;
-	int r = 0;
+	const json_t *v = json_object_get(o, key);
 
-	cookie_out[0] = csrf[0] = '\0';
-	*fresh = *logged_in = false;
-	pthread_mutex_lock(&s->mu);
-	sweep(s);
-	if ((p = page_find(s, cookie)) == NULL) {
-		if (source == NULL)
-			source = "";
-		if (anonymous_from(s, source) >= PAGES_PER_SOURCE)
-			(void)evict_anonymous(s, source);
-		else if (s->pages.n >= s->pages.max && !evict_anonymous(s, NULL)) {
-			r = INK_ERR_BUSY;
-			goto out;
-		}
-		if ((p = calloc(1, sizeof(*p))) == NULL) {
-			r = INK_ERR_ALLOC;
-			goto out;
-		}
-		p->n.free = page_free;
-		if ((r = auth_token_new(cookie_out, p->id_hash)) != 0 ||
-		    (r = oauth_random_token(p->csrf)) != 0) {
-			page_free(&p->n);
-			goto out;
-		}
-		snprintf(p->source, sizeof(p->source), "%s", source);
-		list_push(&s->pages, &p->n);
-		*fresh = true;
-	} else if ((r = oauth_random_token(p->csrf)) != 0) {
-		/* Another request replaces the pending one: a form of a page showing the old one
-		 * (its hashes, its client) must not answer the new one. */
-		goto out;
+	if (!json_is_integer(v))
+		return false;
+	*out = (int64_t)json_integer_value(v);
+	return true;
+}
+
+/* Standard base64 of b[len] as a new JSON string (NULL on failure). */
+static json_t *
+b64_json(const uint8_t *b, size_t len)
+{
+	char *t = NULL;
+	json_t *v;
+
+	if (b64_encode(b, len, &t) != 0)
+		return NULL;
+	v = json_string(t);
+	free(t);
+	return v;
+}
+
+/* Decodes the base64 string v into dst[max] (max <= OAUTH_HASH_MAX); false unless 1..max
+ * bytes. */
+static bool
+b64_get(const json_t *v, uint8_t *dst, size_t max, size_t *len)
+{
+	const char *t = json_string_value(v);
+	uint8_t b[OAUTH_HASH_MAX + 3];
+	bool ok;
+
+	*len = 0;
+	ok = t != NULL && strlen(t) <= B64_LEN(OAUTH_HASH_MAX) &&
+	    b64_decode_to(t, strlen(t), b, sizeof(b), len) == 0 && *len > 0 && *len <= max;
+	if (ok)
+		memcpy(dst, b, *len);
+	else
+		*len = 0;
+	return ok;
+}
+
+static json_t *
+request_json(const struct oauth_request *req)
+{
+	json_t *o, *hs = json_array(), *ls = json_array();
+	size_t i;
+
+	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	              "service", req->service, "client", req->client_id, "name", req->client_name,
+	              "uri", req->redirect_uri, "state", req->state, "challenge", req->challenge,
+	              "cred", req->cred, "oid", req->hash_oid, "desc", req->description,
+	              "lang", req->lang, "account", req->account);
+	for (i = 0; o != NULL && hs != NULL && ls != NULL && i < req->n; i++)
+		if (json_array_append_new(hs, b64_json(req->hashes[i], req->hash_lens[i])) != 0 ||
+		    json_array_append_new(ls, json_string(req->labels[i])) != 0)
+			break;
+	if (o == NULL || hs == NULL || ls == NULL || i < req->n ||
+	    json_object_set(o, "hashes", hs) != 0 || json_object_set(o, "labels", ls) != 0) {
+		json_decref(o);
+		o = NULL;
 	}
-	p->n.until = ink_now() + OAUTH_PAGE_TTL;
-	memcpy(&p->req, req, sizeof(*req));
-	p->has_req = true;
-	memcpy(csrf, p->csrf, OAUTH_TOKEN_CHARS + 1);
-	*logged_in = p->token != NULL;
-out:
-	pthread_mutex_unlock(&s->mu);
+	json_decref(hs);
+	json_decref(ls);
+	return o;
+}
+
+/* A request from its JSON; false when anything is missing or out of bounds. */
+static bool
+request_read(const json_t *o, struct oauth_request *req)
+{
+	const json_t *hs = json_object_get(o, "hashes"), *ls = json_object_get(o, "labels");
+	const json_t *svc = json_object_get(o, "service");
+	size_t i;
+
+	memset(req, 0, sizeof(*req));
+	if (!json_is_boolean(svc) || !json_is_array(hs) || !json_is_array(ls) ||
+	    json_array_size(hs) > OAUTH_HASHES_MAX || json_array_size(ls) != json_array_size(hs) ||
+	    !get_str(o, "client", req->client_id, sizeof(req->client_id)) ||
+	    !get_str(o, "name", req->client_name, sizeof(req->client_name)) ||
+	    !get_str(o, "uri", req->redirect_uri, sizeof(req->redirect_uri)) ||
+	    !get_str(o, "state", req->state, sizeof(req->state)) ||
+	    !get_str(o, "challenge", req->challenge, sizeof(req->challenge)) ||
+	    !get_str(o, "cred", req->cred, sizeof(req->cred)) ||
+	    !get_str(o, "oid", req->hash_oid, sizeof(req->hash_oid)) ||
+	    !get_str(o, "desc", req->description, sizeof(req->description)) ||
+	    !get_str(o, "lang", req->lang, sizeof(req->lang)) ||
+	    !get_str(o, "account", req->account, sizeof(req->account)))
+		goto bad;
+	req->service = json_is_true(svc);
+	req->n = json_array_size(hs);
+	for (i = 0; i < req->n; i++) {
+		const json_t *l = json_array_get(ls, i);
+
+		if (!b64_get(json_array_get(hs, i), req->hashes[i], OAUTH_HASH_MAX,
+		             &req->hash_lens[i]) || !json_is_string(l) ||
+		    json_string_length(l) > OAUTH_LABEL_MAX)
+			goto bad;
+		snprintf(req->labels[i], sizeof(req->labels[i]), "%s", json_string_value(l));
+	}
+	return true;
+bad:
+	OPENSSL_cleanse(req, sizeof(*req));
+	return false;
+}
+
+static json_t *
+info_json(const struct oauth_token_info *info)
+{
+	const struct auth_principal *w = &info->who;
+
+	return json_pack("{s:s, s:s, s:I, s:b, s:b, s:o, s:s, s:s, s:I, s:b, s:s}",
+	                 "uid", w->user_id, "user", w->username, "roles", (json_int_t)w->roles,
+	                 "pco", w->password_change_only, "eo", w->enrol_only,
+	                 "binding", b64_json(w->token_hash, sizeof(w->token_hash)),
+	                 "client", info->client_id, "cred", info->cred,
+	                 "expires", (json_int_t)info->expires, "service", info->service,
+	                 "family", info->family);
+}
+
+static bool
+info_read(const json_t *o, struct oauth_token_info *info)
+{
+	struct auth_principal *w = &info->who;
+	int64_t roles;
+	size_t len;
+
+	memset(info, 0, sizeof(*info));
+	if (!get_str(o, "uid", w->user_id, sizeof(w->user_id)) ||
+	    !get_str(o, "user", w->username, sizeof(w->username)) ||
+	    !get_int(o, "roles", &roles) || roles < 0 || roles > UINT32_MAX ||
+	    !json_is_boolean(json_object_get(o, "pco")) ||
+	    !json_is_boolean(json_object_get(o, "eo")) ||
+	    !json_is_boolean(json_object_get(o, "service")) ||
+	    !get_str(o, "client", info->client_id, sizeof(info->client_id)) ||
+	    !get_str(o, "cred", info->cred, sizeof(info->cred)) ||
+	    !get_int(o, "expires", &info->expires) ||
+	    !get_str(o, "family", info->family, sizeof(info->family)))
+		goto bad;
+	/* an all-zero binding (no session: the one-step consent) encodes as base64 all the same */
+	if (!b64_get(json_object_get(o, "binding"), w->token_hash, sizeof(w->token_hash), &len) ||
+	    len != sizeof(w->token_hash))
+		goto bad;
+	w->roles = (uint32_t)roles;
+	w->password_change_only = json_is_true(json_object_get(o, "pco"));
+	w->enrol_only = json_is_true(json_object_get(o, "eo"));
+	info->service = json_is_true(json_object_get(o, "service"));
+	return true;
+bad:
+	OPENSSL_cleanse(info, sizeof(*info));
+	return false;
+}
+
+/* Seals o (consumed) into f's body under value. */
+static int
+body_seal(enum oauth_seal_kind kind, const char *value, json_t *o, struct store_oauth_flow *f)
+{
+	char *text = NULL;
+	int r;
+
+	if (o == NULL)
+		return INK_ERR_ALLOC;
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL)
+		return INK_ERR_ALLOC;
+	r = oauth_seal(kind, value, f->hash, text, strlen(text), &f->body, &f->body_len);
+	json_text_free(text);
+	return r;
+}
+
+/* Opens f's body under value into *o (json_decref it). */
+static int
+body_open(enum oauth_seal_kind kind, const char *value, const struct store_oauth_flow *f,
+          json_t **o)
+{
+	char *text = NULL;
+	int r;
+
+	*o = NULL;
+	if ((r = oauth_unseal(kind, value, f->hash, f->body, f->body_len, &text)) != 0)
+		return r;
+	if ((*o = json_loads(text, JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(*o)) {
+		json_decref(*o);
+		*o = NULL;
+		r = INK_ERR_STORE;
+	}
+	ink_freezero_str(text);
+	return r;
+}
+
+/* ---- page sessions ---- */
+
+/* The live row (state LIVE, not expired) of kind found by value into *f; INK_ERR_AUTH when
+ * there is none. */
+static int
+live_get(struct store *st, int kind, const char *value, struct store_oauth_flow *f)
+{
+	uint8_t h[32];
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	if (value == NULL || auth_token_hash(value, h) != 0)
+		return INK_ERR_AUTH;
+	if ((r = st->ops->oauth_flow_get(st, kind, h, f)) != 0)
+		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+	if (f->state != STORE_FLOW_LIVE || f->expires_at <= ink_now()) {
+		store_oauth_flow_clear(f);
+		return INK_ERR_AUTH;
+	}
+	return 0;
+}
+
+/* The live page session of cookie into *f (INK_ERR_AUTH: none, or expired). */
+static int
+page_get(struct store *st, const char *cookie, struct store_oauth_flow *f)
+{
+	int r;
+
+	if ((r = live_get(st, STORE_FLOW_PAGE, cookie, f)) == 0 && !f->has_aux) {
+		store_oauth_flow_clear(f);
+		r = INK_ERR_AUTH;
+	}
 	return r;
 }
 
 int
-oauth_page_post(struct oauth_state *s, const char *cookie, const char *csrf,
-                struct oauth_request *req, bool *has_req, char **token,
-                char csrf_out[static OAUTH_TOKEN_CHARS + 1])
+oauth_page_open(struct store *st, const char *cookie, const char *source,
+                const struct oauth_request *req,
+                char cookie_out[static OAUTH_TOKEN_CHARS + 1],
+                char csrf[static OAUTH_TOKEN_CHARS + 1], bool *fresh)
 {
-	struct page *p;
-	int r = 0;
+	struct store_oauth_flow f;
+	const char *value = cookie;
+	int64_t now = ink_now();
+	int r;
+
+	cookie_out[0] = csrf[0] = '\0';
+	*fresh = false;
+	if ((r = page_get(st, cookie, &f)) != 0 && r != INK_ERR_AUTH)
+		return r;
+	if (r == INK_ERR_AUTH) {
+		memset(&f, 0, sizeof(f));
+		f.kind = STORE_FLOW_PAGE;
+		if ((r = auth_token_new(cookie_out, f.hash)) != 0)
+			goto out;
+		snprintf(f.source, sizeof(f.source), "%s", source != NULL ? source : "");
+		value = cookie_out;
+		*fresh = true;
+	}
+	store_oauth_flow_clear(&f);
+	/* a new CSRF token whenever a request is shown: a form of a page showing the old one (its
+	 * hashes, its client) must not answer the new one */
+	if ((r = oauth_random_token(csrf)) != 0 || (r = auth_token_hash(csrf, f.aux)) != 0 ||
+	    (r = body_seal(OAUTH_SEAL_PAGE, value, request_json(req), &f)) != 0)
+		goto out;
+	f.has_aux = true;
+	f.expires_at = f.keep_until = now + OAUTH_PAGE_TTL;
+	r = *fresh ? st->ops->oauth_flow_insert(st, &f, now, PAGES_PER_SOURCE, PAGES_MAX, true) :
+	    st->ops->oauth_flow_update(st, &f, STORE_FLOW_LIVE);
+out:
+	store_oauth_flow_clear(&f);
+	if (r != 0) {
+		OPENSSL_cleanse(cookie_out, OAUTH_TOKEN_CHARS + 1);
+		OPENSSL_cleanse(csrf, OAUTH_TOKEN_CHARS + 1);
+		*fresh = false;
+	}
+	return r;
+}
+
+int
+oauth_page_post(struct store *st, const char *cookie, const char *csrf,
+                struct oauth_request *req, bool *has_req)
+{
+	struct store_oauth_flow f;
+	json_t *o = NULL;
+	uint8_t h[32];
+	int r;
 
 	*has_req = false;
-	*token = NULL;
-	csrf_out[0] = '\0';
-	pthread_mutex_lock(&s->mu);
-	sweep(s);
-	if ((p = page_find(s, cookie)) == NULL) {
-		r = INK_ERR_AUTH;
-		goto out;
-	}
-	if (csrf == NULL || strlen(csrf) != OAUTH_TOKEN_CHARS ||
-	    CRYPTO_memcmp(csrf, p->csrf, OAUTH_TOKEN_CHARS) != 0) {
+	if ((r = page_get(st, cookie, &f)) != 0)
+		return r;
+	if (csrf == NULL || strlen(csrf) != OAUTH_TOKEN_CHARS || auth_token_hash(csrf, h) != 0 ||
+	    CRYPTO_memcmp(h, f.aux, 32) != 0) {
 		r = INK_ERR_DENIED;
 		goto out;
 	}
-	if (p->token != NULL && (*token = secmem_strdup(p->token)) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
+	if (f.body != NULL) {
+		if ((r = body_open(OAUTH_SEAL_PAGE, cookie, &f, &o)) != 0)
+			goto out;
+		if (!request_read(o, req)) {
+			r = INK_ERR_STORE;
+			goto out;
+		}
+		*has_req = true;
 	}
-	if (p->has_req)
-		memcpy(req, &p->req, sizeof(*req));
-	*has_req = p->has_req;
-	p->n.until = ink_now() + OAUTH_PAGE_TTL;
-	memcpy(csrf_out, p->csrf, OAUTH_TOKEN_CHARS + 1);
+	/* in use: it lives on */
+	f.expires_at = f.keep_until = ink_now() + OAUTH_PAGE_TTL;
+	if (st->ops->oauth_flow_update(st, &f, STORE_FLOW_LIVE) != 0)
+		log_warn("a page session's life could not be extended");
 out:
-	pthread_mutex_unlock(&s->mu);
-	return r;
-}
-
-int
-oauth_page_login(struct oauth_state *s, const char *cookie, const char *token,
-                 char csrf[static OAUTH_TOKEN_CHARS + 1])
-{
-	struct page *p;
-	char *copy;
-	int r = 0;
-
-	if ((copy = secmem_strdup(token)) == NULL)
-		return INK_ERR_ALLOC;
-	pthread_mutex_lock(&s->mu);
-	if ((p = page_find(s, cookie)) == NULL) {
-		r = INK_ERR_AUTH;
-	} else {
-		secmem_free(p->token);
-		p->token = copy;
-		copy = NULL;
-		/* a new CSRF token once the signer is known: one seen before login is spent */
-		if ((r = oauth_random_token(p->csrf)) == 0)
-			memcpy(csrf, p->csrf, OAUTH_TOKEN_CHARS + 1);
-	}
-	pthread_mutex_unlock(&s->mu);
-	secmem_free(copy);
+	json_decref(o);
+	store_oauth_flow_clear(&f);
 	return r;
 }
 
 void
-oauth_page_logout(struct oauth_state *s, const char *cookie)
+oauth_page_done(struct store *st, const char *cookie)
 {
-	struct page *p;
+	struct store_oauth_flow f;
 
-	pthread_mutex_lock(&s->mu);
-	if ((p = page_find(s, cookie)) != NULL) {
-		secmem_free(p->token);
-		p->token = NULL;
-	}
-	pthread_mutex_unlock(&s->mu);
+	if (page_get(st, cookie, &f) != 0)
+		return;
+	store_oauth_flow_clear(&f);
+	if (st->ops->oauth_flow_update(st, &f, STORE_FLOW_LIVE) != 0)
+		log_error("a page session's answered request could not be dropped");
 }
 
-void
-oauth_page_done(struct oauth_state *s, const char *cookie)
-{
-	struct page *p;
+/* ---- codes and the tokens issued from them ---- */
 
-	pthread_mutex_lock(&s->mu);
-	if ((p = page_find(s, cookie)) != NULL) {
-		OPENSSL_cleanse(&p->req, sizeof(p->req));
-		p->has_req = false;
+/* A code's body: what it is bound to, what it gives, and (until redeemed) the SAD. */
+static json_t *
+code_json(const char *client_id, const char *redirect_uri, const char *challenge,
+          const struct oauth_token_info *info, const char *sad)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "client", client_id, "uri", redirect_uri,
+	                      "challenge", challenge, "info", info_json(info));
+
+	if (o != NULL && sad != NULL && json_object_set_new(o, "sad", json_string(sad)) != 0) {
+		json_decref(o);
+		o = NULL;
 	}
-	pthread_mutex_unlock(&s->mu);
+	return o;
 }
 
 int
-oauth_code_issue(struct oauth_state *s, const struct oauth_request *req,
+oauth_code_issue(struct store *st, const struct oauth_request *req,
                  const struct auth_principal *who, const char *sad, int64_t sad_expires,
                  int64_t ttl, char code[static OAUTH_TOKEN_CHARS + 1])
 {
-	struct code *c = NULL;
+	struct oauth_token_info info;
+	struct store_oauth_flow f;
+	int64_t now = ink_now();
 	int r;
 
 	code[0] = '\0';
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
-	c->n.free = code_free;
-	if ((c->sad = secmem_strdup(sad)) == NULL) {
-		r = INK_ERR_ALLOC;
-		goto out;
-	}
-	if ((r = auth_token_new(code, c->id_hash)) != 0)
-		goto out;
-	memcpy(c->client_id, req->client_id, sizeof(c->client_id));
-	memcpy(c->redirect_uri, req->redirect_uri, sizeof(c->redirect_uri));
-	memcpy(c->challenge, req->challenge, sizeof(c->challenge));
-	c->info.who = *who;
-	memcpy(c->info.client_id, req->client_id, sizeof(c->info.client_id));
-	memcpy(c->info.cred, req->cred, sizeof(c->info.cred));
-	c->info.expires = sad_expires;
-	c->info.service = req->service;
+	memset(&f, 0, sizeof(f));
+	memset(&info, 0, sizeof(info));
+	if (sad == NULL || sad[0] == '\0')
+		return INK_ERR_INVALID;
+	info.who = *who;
+	memcpy(info.client_id, req->client_id, sizeof(info.client_id));
+	memcpy(info.cred, req->cred, sizeof(info.cred));
+	info.expires = sad_expires;
+	info.service = req->service;
 	if (req->service)
-		snprintf(c->info.family, sizeof(c->info.family), "%s", sad);
-	c->expires = ink_now() + (ttl > 0 && ttl < OAUTH_CODE_TTL ? ttl : OAUTH_CODE_TTL);
+		snprintf(info.family, sizeof(info.family), "%s", sad);
+	f.kind = STORE_FLOW_CODE;
+	memcpy(f.client_id, req->client_id, sizeof(f.client_id));
+	f.expires_at = now + (ttl > 0 && ttl < OAUTH_CODE_TTL ? ttl : OAUTH_CODE_TTL);
 	/* a redeemed code is remembered as long as its token may live */
-	c->n.until = sad_expires > c->expires ? sad_expires : c->expires;
-	pthread_mutex_lock(&s->mu);
-	sweep(s);
-	if (s->codes.n >= s->codes.max) {
-		r = INK_ERR_BUSY;
-	} else {
-		list_push(&s->codes, &c->n);
-		c = NULL;
-	}
-	pthread_mutex_unlock(&s->mu);
+	f.keep_until = sad_expires > f.expires_at ? sad_expires : f.expires_at;
+	if ((r = auth_token_new(code, f.hash)) != 0 ||
+	    (r = body_seal(OAUTH_SEAL_CODE, code, code_json(req->client_id, req->redirect_uri,
+	                   req->challenge, &info, req->service ? NULL : sad), &f)) != 0)
+		goto out;
+	r = st->ops->oauth_flow_insert(st, &f, now, 0, 0, false);
 out:
+	store_oauth_flow_clear(&f);
+	OPENSSL_cleanse(&info, sizeof(info));
 	if (r != 0)
 		OPENSSL_cleanse(code, OAUTH_TOKEN_CHARS + 1);
-	if (c != NULL)
-		code_free(&c->n);
 	return r;
 }
 
-static struct token *
-token_find(struct oauth_state *s, const uint8_t h[static 32])
+/* Revokes the token whose hash a replayed code's row keeps. */
+static void
+token_revoke_hash(struct store *st, const uint8_t h[static 32])
 {
-	struct node *n;
+	struct store_oauth_flow t;
 
-	for (n = s->tokens.head; n != NULL; n = n->next)
-		if (CRYPTO_memcmp(((struct token *)n)->id_hash, h, 32) == 0)
-			return (struct token *)n;
-	return NULL;
+	if (st->ops->oauth_flow_get(st, STORE_FLOW_TOKEN, h, &t) != 0)
+		return;
+	t.state = STORE_FLOW_REVOKED;
+	if (st->ops->oauth_flow_update(st, &t, STORE_FLOW_LIVE) != 0)
+		log_warn("the token of a replayed code was revoked already, or could not be");
+	store_oauth_flow_clear(&t);
+}
+
+/* A code that could not be taken: why (unknown, expired, or spent before — then what it gave,
+ * and the token issued from it revoked). */
+static int
+code_refused(struct store *st, const char *code, const uint8_t h[static 32],
+             struct oauth_token_info *info, const char **why)
+{
+	struct store_oauth_flow f;
+	json_t *o = NULL;
+	int r;
+
+	if ((r = st->ops->oauth_flow_get(st, STORE_FLOW_CODE, h, &f)) != 0) {
+		*why = "unknown or expired code";
+		return r == INK_ERR_NOT_FOUND ? INK_ERR_EXPIRED : r;
+	}
+	if (f.state == STORE_FLOW_LIVE) {
+		*why = "expired code";
+		r = INK_ERR_EXPIRED;
+	} else if (f.state == STORE_FLOW_ISSUED) {
+		/* RFC 6749 4.1.2: a code used twice revokes what was issued from it */
+		if (f.has_aux)
+			token_revoke_hash(st, f.aux);
+		if (f.body != NULL && body_open(OAUTH_SEAL_CODE, code, &f, &o) == 0 &&
+		    !info_read(json_object_get(o, "info"), info))
+			memset(info, 0, sizeof(*info));
+		*why = "code replayed: the token issued from it is revoked";
+		r = INK_ERR_REPLAY;
+	} else {
+		*why = "code spent by a failed attempt";
+		r = INK_ERR_REPLAY;
+	}
+	json_decref(o);
+	store_oauth_flow_clear(&f);
+	return r;
+}
+
+/* Stores the credential-scope access token (the SAD) the code gave; *th its hash. */
+static int
+token_put(struct store *st, const char *token, const struct oauth_token_info *info,
+          uint8_t th[static 32])
+{
+	struct store_oauth_flow t;
+	int r;
+
+	memset(&t, 0, sizeof(t));
+	t.kind = STORE_FLOW_TOKEN;
+	memcpy(t.client_id, info->client_id, sizeof(t.client_id));
+	t.expires_at = t.keep_until = info->expires;
+	if ((r = auth_token_hash(token, t.hash)) != 0 ||
+	    (r = body_seal(OAUTH_SEAL_TOKEN, token, info_json(info), &t)) != 0 ||
+	    (r = st->ops->oauth_flow_insert(st, &t, ink_now(), 0, 0, false)) != 0)
+		goto out;
+	memcpy(th, t.hash, 32);
+out:
+	store_oauth_flow_clear(&t);
+	return r;
 }
 
 int
-oauth_code_redeem(struct oauth_state *s, const char *code, const char *client_id,
+oauth_code_redeem(struct store *st, const char *code, const char *client_id,
                   const char *redirect_uri, const char *verifier,
                   char token[static OAUTH_TOKEN_CHARS + 1], struct oauth_token_info *info,
                   const char **why)
 {
+	char cid[STORE_ID_LEN + 1], uri[OAUTH_URI_MAX + 1], chal[OAUTH_TOKEN_CHARS + 1];
+	struct store_oauth_flow f;
+	json_t *o = NULL;
 	uint8_t h[32];
-	struct node *n;
-	struct code *c;
-	struct token *t = NULL;
-	int r = 0;
+	int r;
 
 	token[0] = '\0';
 	memset(info, 0, sizeof(*info));
+	memset(&f, 0, sizeof(f));
 	*why = NULL;
 	if (code == NULL || auth_token_hash(code, h) != 0) {
 		*why = "malformed code";
 		return INK_ERR_EXPIRED;
 	}
-	pthread_mutex_lock(&s->mu);
-	sweep(s);
-	for (n = s->codes.head; n != NULL; n = n->next)
-		if (CRYPTO_memcmp(((struct code *)n)->id_hash, h, 32) == 0)
-			break;
-	if ((c = (struct code *)n) == NULL) {
-		*why = "unknown or expired code";
-		r = INK_ERR_EXPIRED;
-		goto out;
-	}
-	*info = c->info;
-	if (c->sad == NULL) {
-		/* RFC 6749 4.1.2: a code used twice revokes what was issued from it */
-		if (c->issued && (t = token_find(s, c->token_hash)) != NULL)
-			t->revoked = true;
-		*why = c->issued ? "code replayed: the token issued from it is revoked" :
-		       "code spent by a failed attempt";
-		t = NULL;
-		r = INK_ERR_REPLAY;
-		goto out;
-	}
-	if (c->expires <= ink_now()) {
-		*why = "expired code";
-		r = INK_ERR_EXPIRED;
-	} else if (client_id == NULL || strcmp(client_id, c->client_id) != 0) {
+	/* the one step that decides which node (of those racing on it) has the code */
+	if ((r = st->ops->oauth_flow_take(st, STORE_FLOW_CODE, h, ink_now(), &f)) != 0)
+		return r == INK_ERR_NOT_FOUND ? code_refused(st, code, h, info, why) : r;
+	if (body_open(OAUTH_SEAL_CODE, code, &f, &o) != 0 ||
+	    !get_str(o, "client", cid, sizeof(cid)) || !get_str(o, "uri", uri, sizeof(uri)) ||
+	    !get_str(o, "challenge", chal, sizeof(chal)) ||
+	    !info_read(json_object_get(o, "info"), info) ||
+	    (!info->service && !get_str(o, "sad", token, OAUTH_TOKEN_CHARS + 1))) {
+		*why = "the code's record does not open";
+		r = INK_ERR_STORE;
+	} else if (client_id == NULL || strcmp(client_id, cid) != 0) {
 		*why = "code issued to another client";
 		r = INK_ERR_AUTH;
-	} else if (redirect_uri == NULL || strcmp(redirect_uri, c->redirect_uri) != 0) {
+	} else if (redirect_uri == NULL || strcmp(redirect_uri, uri) != 0) {
 		*why = "redirect_uri differs from the authorization request's";
 		r = INK_ERR_AUTH;
-	} else if (!oauth_pkce_verify(c->challenge, verifier)) {
+	} else if (!oauth_pkce_verify(chal, verifier)) {
 		*why = "wrong PKCE code_verifier";
 		r = INK_ERR_AUTH;
-	} else if (c->info.service) {
-		/* a service grant's tokens are the store's (made by the caller, in info.family) */
-		c->issued = true;
-	} else if (s->tokens.n >= s->tokens.max) {
-		*why = "too many live tokens";
-		r = INK_ERR_BUSY;
-	} else if ((t = calloc(1, sizeof(*t))) == NULL) {
-		r = INK_ERR_ALLOC;
-	} else if ((r = auth_token_hash(c->sad, t->id_hash)) == 0) {
-		memcpy(token, c->sad, OAUTH_TOKEN_CHARS + 1);
-		t->info = c->info;
-		memcpy(c->token_hash, t->id_hash, 32);
-		c->issued = true;
-		t->n.free = token_free;
-		t->n.until = t->info.expires;
-		list_push(&s->tokens, &t->n);
-		t = NULL;
+	} else if (!info->service && (r = token_put(st, token, info, f.aux)) != 0) {
+		*why = "the token could not be stored";
 	}
-	/* spent whatever the outcome: a code is tried once (a wrong verifier burns it) */
-	secmem_free(c->sad);
-	c->sad = NULL;
-	if (r != 0)
-		c->expires = 0;
-	if (t != NULL)
-		token_free(&t->n);
-out:
-	pthread_mutex_unlock(&s->mu);
-	if (r != 0)
+	/* spent whatever the outcome (a wrong verifier burns it); an issued code keeps what it gave
+	 * (no SAD), sealed under itself, to end it if the code comes back */
+	store_oauth_flow_clear(&f);
+	f.has_aux = r == 0 && !info->service;
+	if (r == 0) {
+		f.state = STORE_FLOW_ISSUED;
+		json_object_del(o, "sad");
+		if (body_seal(OAUTH_SEAL_CODE, code, json_incref(o), &f) != 0)
+			log_warn("a redeemed code's record is kept without what it gave");
+	}
+	if (st->ops->oauth_flow_update(st, &f, STORE_FLOW_SPENT) != 0)
+		log_error("a redeemed code's record could not be settled");
+	if (r != 0) {
 		OPENSSL_cleanse(token, OAUTH_TOKEN_CHARS + 1);
+		if (r != INK_ERR_AUTH)
+			memset(info, 0, sizeof(*info));
+	}
+	json_decref(o);
+	store_oauth_flow_clear(&f);
+	OPENSSL_cleanse(cid, sizeof(cid));
 	return r;
 }
 
 int
-oauth_token_find(struct oauth_state *s, const char *token, struct oauth_token_info *info)
+oauth_token_find(struct store *st, const char *token, struct oauth_token_info *info)
 {
-	uint8_t h[32];
-	struct token *t;
-	int r = INK_ERR_AUTH;
+	struct store_oauth_flow f;
+	json_t *o = NULL;
+	int r;
 
 	memset(info, 0, sizeof(*info));
-	if (auth_token_hash(token, h) != 0)
+	if ((r = live_get(st, STORE_FLOW_TOKEN, token, &f)) != 0)
 		return INK_ERR_AUTH;
-	pthread_mutex_lock(&s->mu);
-	sweep(s);
-	if ((t = token_find(s, h)) != NULL && !t->revoked) {
-		*info = t->info;
-		r = 0;
+	if (body_open(OAUTH_SEAL_TOKEN, token, &f, &o) != 0 || !info_read(o, info) ||
+	    strcmp(info->client_id, f.client_id) != 0) {
+		memset(info, 0, sizeof(*info));
+		r = INK_ERR_AUTH;
 	}
-	pthread_mutex_unlock(&s->mu);
+	json_decref(o);
+	store_oauth_flow_clear(&f);
 	return r;
 }
 
-void
-oauth_token_revoke(struct oauth_state *s, const char *token, const char *client_id, bool *found)
+int
+oauth_token_revoke(struct store *st, const char *token, const char *client_id, bool *found)
 {
-	uint8_t h[32];
-	struct token *t;
+	struct store_oauth_flow f;
+	int r;
 
 	*found = false;
-	if (auth_token_hash(token, h) != 0)
-		return;
-	pthread_mutex_lock(&s->mu);
-	if ((t = token_find(s, h)) != NULL && strcmp(t->info.client_id, client_id) == 0) {
-		t->revoked = true;
-		*found = true;
+	if ((r = live_get(st, STORE_FLOW_TOKEN, token, &f)) != 0)
+		return r == INK_ERR_AUTH ? 0 : r;
+	if (client_id != NULL && strcmp(f.client_id, client_id) == 0) {
+		f.state = STORE_FLOW_REVOKED;
+		if ((r = st->ops->oauth_flow_update(st, &f, STORE_FLOW_LIVE)) == 0)
+			*found = true;
+		else if (r == INK_ERR_NOT_FOUND)
+			r = 0;    /* another node revoked it meanwhile */
 	}
-	pthread_mutex_unlock(&s->mu);
+	store_oauth_flow_clear(&f);
+	return r;
 }
 
-void
-oauth_client_forget(struct oauth_state *s, const char *client_id)
-{
-	struct code *c;
-	struct token *t;
-	struct node *n;
-
-	pthread_mutex_lock(&s->mu);
-	for (n = s->codes.head; n != NULL; n = n->next) {
-		c = (struct code *)n;
-		if (strcmp(c->client_id, client_id) == 0) {
-			secmem_free(c->sad);
-			c->sad = NULL;
-			c->expires = 0;
-		}
-	}
-	for (n = s->tokens.head; n != NULL; n = n->next) {
-		t = (struct token *)n;
-		if (strcmp(t->info.client_id, client_id) == 0)
-			t->revoked = true;
-	}
-	pthread_mutex_unlock(&s->mu);
-}
+/* ---- pushed authorization requests ---- */
 
 int
-oauth_par_push(struct oauth_state *s, const char *source, const struct oauth_request *req,
+oauth_par_push(struct store *st, const char *source, const struct oauth_request *req,
                char handle[static OAUTH_TOKEN_CHARS + 1])
 {
-	struct par *q;
-	struct node *o;
-	size_t from = 0;
+	struct store_oauth_flow f;
+	int64_t now = ink_now();
 	int r;
 
 	handle[0] = '\0';
-	if ((q = calloc(1, sizeof(*q))) == NULL)
-		return INK_ERR_ALLOC;
-	q->n.free = par_free;
-	if ((r = auth_token_new(handle, q->id_hash)) != 0) {
-		par_free(&q->n);
-		return r;
-	}
-	memcpy(&q->req, req, sizeof(*req));
-	snprintf(q->source, sizeof(q->source), "%s", source != NULL ? source : "");
-	q->n.until = ink_now() + OAUTH_PAR_TTL;
-	pthread_mutex_lock(&s->mu);
-	sweep(s);
-	for (o = s->pars.head; o != NULL; o = o->next)
-		if (strcmp(((struct par *)o)->source, q->source) == 0)
-			from++;
-	if (s->pars.n >= s->pars.max || from >= PARS_PER_SOURCE) {
-		r = INK_ERR_BUSY;
-	} else {
-		list_push(&s->pars, &q->n);
-		q = NULL;
-	}
-	pthread_mutex_unlock(&s->mu);
-	if (q != NULL) {
-		par_free(&q->n);
-		handle[0] = '\0';
-	}
+	memset(&f, 0, sizeof(f));
+	f.kind = STORE_FLOW_PAR;
+	memcpy(f.client_id, req->client_id, sizeof(f.client_id));
+	snprintf(f.source, sizeof(f.source), "%s", source != NULL ? source : "");
+	f.expires_at = f.keep_until = now + OAUTH_PAR_TTL;
+	if ((r = auth_token_new(handle, f.hash)) == 0 &&
+	    (r = body_seal(OAUTH_SEAL_PAR, handle, request_json(req), &f)) == 0)
+		r = st->ops->oauth_flow_insert(st, &f, now, PARS_PER_SOURCE, PARS_MAX, false);
+	store_oauth_flow_clear(&f);
+	if (r != 0)
+		OPENSSL_cleanse(handle, OAUTH_TOKEN_CHARS + 1);
 	return r;
 }
 
 int
-oauth_par_take(struct oauth_state *s, const char *request_uri, const char *client_id,
+oauth_par_take(struct store *st, const char *request_uri, const char *client_id,
                struct oauth_request *req)
 {
 	const size_t ul = sizeof(OAUTH_PAR_URN) - 1;
-	struct node **pp;
-	struct par *q;
+	const char *handle;
+	struct store_oauth_flow f;
+	json_t *o = NULL;
 	uint8_t h[32];
-	int r = INK_ERR_EXPIRED;
+	int r;
 
 	if (request_uri == NULL || client_id == NULL || strncmp(request_uri, OAUTH_PAR_URN, ul) != 0 ||
 	    auth_token_hash(request_uri + ul, h) != 0)
 		return INK_ERR_EXPIRED;
-	pthread_mutex_lock(&s->mu);
-	sweep(s);
-	for (pp = &s->pars.head; *pp != NULL; pp = &(*pp)->next) {
-		q = (struct par *)*pp;
-		if (CRYPTO_memcmp(q->id_hash, h, 32) != 0)
-			continue;
-		/* single use, whoever presents it (RFC 9126 4) */
-		if (strcmp(q->req.client_id, client_id) == 0) {
-			memcpy(req, &q->req, sizeof(*req));
-			r = 0;
-		}
-		list_drop(&s->pars, pp);
-		break;
+	handle = request_uri + ul;
+	/* single use, whoever presents it (RFC 9126 4) */
+	if ((r = st->ops->oauth_flow_take(st, STORE_FLOW_PAR, h, ink_now(), &f)) != 0)
+		return r == INK_ERR_NOT_FOUND ? INK_ERR_EXPIRED : r;
+	if (strcmp(f.client_id, client_id) != 0 || body_open(OAUTH_SEAL_PAR, handle, &f, &o) != 0 ||
+	    !request_read(o, req) || strcmp(req->client_id, client_id) != 0) {
+		memset(req, 0, sizeof(*req));
+		r = INK_ERR_EXPIRED;
 	}
-	pthread_mutex_unlock(&s->mu);
+	json_decref(o);
+	store_oauth_flow_clear(&f);
 	return r;
+}
+
+int
+oauth_prune(struct store *st, size_t *n)
+{
+	return st->ops->oauth_prune(st, ink_now(), n);
 }

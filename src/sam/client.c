@@ -947,10 +947,10 @@ sam_authorize(struct sam_client *c, const struct sam_authz *a, uint8_t sad[stati
 	*step = -1;
 	*expires = 0;
 	serial[0] = '\0';
-	if (a->person != NULL && a->client == NULL)
+	/* a client's consent comes with the person who gave it, and only so */
+	if ((a->person != NULL) != (a->client != NULL))
 		return INK_ERR_INVALID;
-	exch_init(&x, a->person != NULL ? SAM_MSG_OAUTH_CONSENT : a->client != NULL ?
-	          SAM_MSG_OAUTH_AUTHORIZE : SAM_MSG_AUTHORIZE, &r);
+	exch_init(&x, a->person != NULL ? SAM_MSG_OAUTH_CONSENT : SAM_MSG_AUTHORIZE, &r);
 	if (r != 0 || (a->person != NULL && (r = buf_put_cstring(&x.req, a->person)) != 0) ||
 	    (r = buf_put_string(&x.req, a->session, 32)) != 0 ||
 	    (a->client != NULL && (r = buf_put_cstring(&x.req, a->client)) != 0) ||

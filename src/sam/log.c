@@ -66,7 +66,6 @@ static const struct {
 	{ SAM_MSG_RESTORE, "sam.restore" },
 	{ SAM_MSG_RESTORE_BARE, "sam.restore.bare" },
 	{ SAM_MSG_AUTHORIZE, "sam.authorize" },
-	{ SAM_MSG_OAUTH_AUTHORIZE, "sam.oauth.authorize" },
 	{ SAM_MSG_OAUTH_CONSENT, "sam.oauth.consent" },
 	{ SAM_MSG_OAUTH_SERVICE, "sam.oauth.service" },
 	{ SAM_MSG_BOOTSTRAP, "sam.person.bootstrap" },

@@ -47,11 +47,9 @@ enum sam_msg {
 	/* Signing (SCAL2): session (signer), cred, otp, pin, hash OID ("" unknown), u32 ttl, u32 n,
 	 * n x string hash -> string sad(32), u64 otp step, u64 expires, cstring serial */
 	SAM_MSG_AUTHORIZE = 23,
-	/* The same for an OAuth client (the signer consented on inkand's page): session (signer),
-	 * cstring client id (32 lower-case hex), then as AUTHORIZE -> as AUTHORIZE. The SAM's
-	 * record names client, credential and a digest of the hashes (the SAD itself does not
-	 * name the client: inkand keeps which client holds it). */
-	SAM_MSG_OAUTH_AUTHORIZE = 29,
+	/* 29 was OAUTH_AUTHORIZE (a consent by a signer with a session), unreachable since the
+	 * consent form takes password, PIN and one OTP (OAUTH_CONSENT): retired, refused as an
+	 * unknown message; never to be given to another message. */
 	/* One act for a signer with no session (inkand's consent form took user name, password,
 	 * PIN and one OTP; inkand checked the password, as for LOGIN): cstring person id, string
 	 * binding(32) (the SAD's "session": no SAM session is opened, none outlives the consent),
@@ -110,7 +108,7 @@ enum sam_msg {
 	SAM_MSG_ATTEST = 61,       /* string nonce (<= 64) -> cstring text, string sig, string log key (sam/attest.c) */
 	/* session (owner), id, pin, u32 mode (KEYS_AUTH_*), otp -> u64 otp step: whether the
 	 * credential also accepts AUTHORIZE (PIN and OTP forwarded by a client) or only
-	 * OAUTH_AUTHORIZE; the owner alone, with a fresh OTP and the PIN (a wrong one counts) */
+	 * OAUTH_CONSENT; the owner alone, with a fresh OTP and the PIN (a wrong one counts) */
 	SAM_MSG_KEY_AUTH_MODE = 64,
 	SAM_REPLY_OK = 0x80,
 	SAM_REPLY_ERR = 0x81,
@@ -282,7 +280,7 @@ int sam_restore_bare(struct sam_client *c, const struct sam_bare_restore *b, con
 /* An authorization request (the SAM checks OTP, then PIN, then mints the SAD). */
 struct sam_authz {
 	const uint8_t *session;          /* 32 bytes: SHA-256 of the bearer token */
-	const char *client;              /* an OAuth client's id (SAM_MSG_OAUTH_AUTHORIZE); NULL: none */
+	const char *client;              /* SAM_MSG_OAUTH_CONSENT: the OAuth client's id; NULL: none */
 	const char *person;              /* SAM_MSG_OAUTH_CONSENT: the signer's id (session: the
 	                                  * consent's own binding); NULL: a session's act */
 	const char *cred;

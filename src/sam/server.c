@@ -589,7 +589,6 @@ static const sam_handler handlers[] = {
 	[SAM_MSG_RESTORE] = handle_restore,
 	[SAM_MSG_RESTORE_BARE] = handle_restore_bare,
 	[SAM_MSG_AUTHORIZE] = sam_handle_authorize,
-	[SAM_MSG_OAUTH_AUTHORIZE] = sam_handle_oauth_authorize,
 	[SAM_MSG_OAUTH_CONSENT] = sam_handle_oauth_consent,
 	[SAM_MSG_OAUTH_SERVICE] = sam_handle_oauth_service,
 	[SAM_MSG_SIGN] = sam_handle_sign,

@@ -94,9 +94,9 @@ sam_client_id_valid(const char *id)
 	return i == 32;
 }
 
-/* Who asks for a SAD: a signer's session (credentials/authorize), the same for an OAuth
- * client, or an OAuth consent of a signer without a session (their id names them). */
-enum authz_kind { AUTHZ_SESSION, AUTHZ_OAUTH, AUTHZ_CONSENT };
+/* Who asks for a SAD: a signer's session (credentials/authorize), or an OAuth consent of a
+ * signer without a session (their id names them). */
+enum authz_kind { AUTHZ_SESSION, AUTHZ_CONSENT };
 
 /* The signer: the person of the SAM's own session, or (consent) the one named, as the SAM's
  * record has them now. */
@@ -110,7 +110,7 @@ authz_signer(struct sam_state *s, enum authz_kind kind, const char *person,
 }
 
 /* [cstring person (consent)], string session (consent: the SAD's binding), [cstring client
- * (oauth, consent)], cred, otp, pin, hash OID, u32 ttl, u32 n, n x string hash -> string sad,
+ * (consent)], cred, otp, pin, hash OID, u32 ttl, u32 n, n x string hash -> string sad,
  * u64 otp step, u64 expires, cstring serial. The signer's seed, window and attempt counter are
  * the SAM's, whichever way they come. */
 static int
@@ -248,17 +248,9 @@ sam_handle_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	return authorize(s, req, rep, AUTHZ_SESSION);
 }
 
-/* The signer consented on inkand's page to an OAuth client's request: the same checks (the
- * SAM's session, OTP, then PIN); the client's id is on the SAM's own record. */
-int
-sam_handle_oauth_authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
-{
-	return authorize(s, req, rep, AUTHZ_OAUTH);
-}
-
 /* A signer without a session consented on inkand's page with password (inkand's check, as
- * for LOGIN), PIN and one OTP: the same checks as OAUTH_AUTHORIZE on the person the request
- * names, and no session is opened — the SAD is bound to the consent's own binding and ends
+ * for LOGIN), PIN and one OTP: the same checks as AUTHORIZE (OTP, then PIN; the client's id
+ * on the SAM's own record) on the person the request names, and no session is opened — the SAD is bound to the consent's own binding and ends
  * with its expiry or its use. */
 int
 sam_handle_oauth_consent(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)

@@ -2,8 +2,9 @@
  * The GET checks the client and its exact redirect URI (an unknown one gets an error page,
  * never a redirect), then the request, and shows the consent form with what is to be signed;
  * its POST (CSRF token bound to the page cookie) takes user name, password, PIN and ONE OTP
- * (a signer whose page session is logged in: PIN and OTP) to the SAM, which checks them in
- * one act and mints the SAD; the client gets a single-use code. One TOTP step per consent. */
+ * to the SAM, which checks them in one act and mints the SAD; the client gets a single-use
+ * code. One TOTP step per consent. The page session, the pushed request and the code are in
+ * the store: each request of a flow may reach any node. */
 #include "server/server.h"
 
 #include <stdio.h>
@@ -12,10 +13,7 @@
 #include <strings.h>
 
 #include "audit/audit.h"
-#include "ca/ca.h"
 #include "oauth/oauth.h"
-#include "policy/policy.h"
-#include "sam/sam.h"
 #include "web/web.h"
 
 #define COOKIE_NAME "__Host-inkan-page"
@@ -78,8 +76,8 @@ refuse_redirect(struct page_ctx *pc, const struct oauth_request *req, const char
 
 /* A client that named the signer's account (account_token) gets no other signer's consent:
  * false after the refusal page (audited; the request cannot be answered any more). username:
- * the signer as known (the logged-in one) or as typed in the one-step form (user names are
- * unique regardless of case, so the typed name is the account that will be checked). */
+ * the signer as typed in the form (user names are unique regardless of case, so the typed
+ * name is the account that will be checked). */
 static bool
 account_is_signer(struct page_ctx *pc, const struct oauth_request *req, const char *username)
 {
@@ -88,43 +86,24 @@ account_is_signer(struct page_ctx *pc, const struct oauth_request *req, const ch
 	if (req->account[0] == '\0' || (username != NULL && strcasecmp(req->account, username) == 0))
 		return true;
 	if (pc->page != NULL)
-		oauth_page_done(rq->srv->oauth, pc->page);
+		oauth_page_done(rq->srv->st, pc->page);
 	refuse_page(pc, MHD_HTTP_FORBIDDEN, WEB_MSG_WRONG_ACCOUNT,
 	            "the signer is not the account the client's account_token names");
 	return false;
 }
 
-/* The consent page: for the signer of a logged-in page session (rq->who; the credential must
- * be theirs, its certificate subject is shown), or (signin) for a signer not known yet, who
- * enters user name and password in the same form — nothing of the credential's owner is shown
- * before they proved who they are. */
+/* The consent page, for a signer not known yet, who enters user name, password, PIN and OTP
+ * in the one form: nothing of the credential's owner is shown before they proved who they
+ * are. */
 static void
 show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned status,
-             enum web_msg msg, bool signin)
+             enum web_msg msg)
 {
-	struct srv_request *rq = pc->rq;
 	const uint8_t *hashes[OAUTH_HASHES_MAX];
 	const char *labels[OAUTH_HASHES_MAX];
-	struct sam_cred c;
-	char subject[512], *html = NULL;
+	char *html = NULL;
 	size_t i;
-	int r;
 
-	memset(&c, 0, sizeof(c));
-	subject[0] = '\0';
-	if (!signin && !account_is_signer(pc, req, rq->who.username))
-		return;
-	r = signin ? 0 : auth_key_show(&rq->srv->actx, &rq->areq, &rq->who, req->cred, &c);
-	if (r != 0) {
-		if (pc->page != NULL)
-			oauth_page_done(rq->srv->oauth, pc->page);
-		refuse_page(pc, MHD_HTTP_FORBIDDEN, WEB_MSG_NO_CREDENTIAL,
-		            r == INK_ERR_NOT_FOUND ? "the credential is not the signer's" :
-		            "the credential cannot be shown");
-		return;
-	}
-	if (!signin)
-		ca_cert_subject(c.cert, c.cert_len, subject, sizeof(subject));
 	for (i = 0; i < req->n; i++) {
 		hashes[i] = req->hashes[i];
 		labels[i] = req->labels[i];
@@ -132,19 +111,17 @@ show_consent(struct page_ctx *pc, const struct oauth_request *req, unsigned stat
 	{
 		struct web_consent p = {
 			.lang = pc->lang, .nonce = pc->nonce, .csrf = pc->csrf,
-			.client_name = req->client_name, .username = signin ? NULL : rq->who.username,
-			.cred = req->cred, .cert_subject = signin ? NULL : subject[0] != '\0' ? subject : "-",
-			.hash_oid = req->hash_oid,
+			.client_name = req->client_name, .username = NULL, .cred = req->cred,
+			.cert_subject = NULL, .hash_oid = req->hash_oid,
 			.description = req->description, .hashes = hashes, .hash_lens = req->hash_lens,
-			.labels = labels,
-			.n = req->n, .msg = msg,
+			.labels = labels, .n = req->n, .msg = msg,
 		};
 
 		if (web_consent_page(&p, &html) != 0)
 			html = NULL;
 	}
-	sam_cred_clear(&c);
-	reply_html(rq, status, html, pc->nonce, pc->origin, pc->cookie[0] != '\0' ? pc->cookie : NULL);
+	reply_html(pc->rq, status, html, pc->nonce, pc->origin,
+	           pc->cookie[0] != '\0' ? pc->cookie : NULL);
 }
 
 /* The service scope's consent page: what the client may (and may not) do, and the form. */
@@ -181,9 +158,9 @@ ep_oauth_authorize(struct srv_request *rq)
 	struct store_oauth_client cl;
 	struct oauth_form f = { 0 };
 	struct page_ctx pc;
-	char cookie[OAUTH_TOKEN_CHARS + 1], *token = NULL;
+	char cookie[OAUTH_TOKEN_CHARS + 1];
 	const char *why, *error, *uri;
-	bool fresh = false, logged_in = false, par = false;
+	bool fresh = false, par = false;
 	int r;
 
 	memset(&cl, 0, sizeof(cl));
@@ -208,7 +185,7 @@ ep_oauth_authorize(struct srv_request *rq)
 	/* RFC 9126: a pushed request comes back as its request_uri alone (single use) */
 	if (oauth_form_get(&f, "request_uri") != NULL) {
 		par = true;
-		if (oauth_par_take(rq->srv->oauth, oauth_form_get(&f, "request_uri"), cl.id, req) != 0) {
+		if (oauth_par_take(rq->srv->st, oauth_form_get(&f, "request_uri"), cl.id, req) != 0) {
 			refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_SESSION,
 			            "unknown, used or expired request_uri");
 			goto out;
@@ -244,43 +221,21 @@ ep_oauth_authorize(struct srv_request *rq)
 		refuse_redirect(&pc, req, error, why);
 		goto out;
 	}
-	r = oauth_page_open(rq->srv->oauth, MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
-	                    COOKIE_NAME), rq->source, req, cookie, pc.csrf, &fresh, &logged_in);
+	r = oauth_page_open(rq->srv->st, MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND,
+	                    COOKIE_NAME), rq->source, req, cookie, pc.csrf, &fresh);
 	if (r != 0) {
-		page_error(&pc, MHD_HTTP_SERVICE_UNAVAILABLE, WEB_MSG_BUSY, NULL);
+		page_failed(&pc, r);
 		goto out;
 	}
 	if (fresh)
 		snprintf(pc.cookie, sizeof(pc.cookie), COOKIE_NAME "=%s; Path=/; Secure; HttpOnly; "
 		         "SameSite=Strict", cookie);
 	explicit_bzero(cookie, sizeof(cookie));
-	/* The signer logged in on this browser already (the cookie is SameSite=Strict: it comes
-	 * back on the signer's own navigations, never on another site's requests): the consent
-	 * page at once, if their session still stands. */
-	if (req->service) {
+	if (req->service)
 		show_service(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
-		goto out;
-	}
-	if (!fresh && logged_in) {
-		char csrf[OAUTH_TOKEN_CHARS + 1];
-		bool has_req = false;
-
-		pc.page = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, COOKIE_NAME);
-		memcpy(csrf, pc.csrf, sizeof(csrf));
-		r = oauth_page_post(rq->srv->oauth, pc.page, csrf, req, &has_req, &token, pc.csrf);
-		explicit_bzero(csrf, sizeof(csrf));
-		if (r == 0 &&
-		    token != NULL && auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who) == 0 &&
-		    has_req) {
-			show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE, false);
-			goto out;
-		}
-		memset(&rq->who, 0, sizeof(rq->who));
-		oauth_page_logout(rq->srv->oauth, pc.page);
-	}
-	show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE, true);
+	else
+		show_consent(&pc, req, MHD_HTTP_OK, WEB_MSG_NONE);
 out:
-	secmem_free(token);
 	if (req != NULL) {
 		explicit_bzero(req, sizeof(*req));
 		free(req);
@@ -315,7 +270,7 @@ client_gone(struct page_ctx *pc, const struct oauth_request *req, const char *co
 	if (oauth_client_find(pc->rq->srv->st, req->client_id, &cl) == 0 &&
 	    oauth_redirect_registered(&cl, req->redirect_uri))
 		return false;
-	oauth_page_done(pc->rq->srv->oauth, cookie);
+	oauth_page_done(pc->rq->srv->st, cookie);
 	refuse_page(pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_CLIENT, "the client was removed");
 	return true;
 }
@@ -331,7 +286,7 @@ answer_code(struct page_ctx *pc, const struct oauth_request *req, const char *co
 	int r;
 
 	code[0] = '\0';
-	r = oauth_code_issue(rq->srv->oauth, req, &rq->who, sad, expires, rq->srv->cfg.oauth_code_ttl,
+	r = oauth_code_issue(rq->srv->st, req, &rq->who, sad, expires, rq->srv->cfg.oauth_code_ttl,
 	                     code);
 	if (r == 0)
 		r = oauth_redirect_build(req->redirect_uri, "code", code, req->state, &loc);
@@ -353,7 +308,7 @@ answer_code(struct page_ctx *pc, const struct oauth_request *req, const char *co
 		page_failed(pc, r);
 		goto out;
 	}
-	oauth_page_done(rq->srv->oauth, cookie);
+	oauth_page_done(rq->srv->st, cookie);
 	reply_redirect(rq, loc, pc->origin);
 out:
 	explicit_bzero(code, sizeof(code));
@@ -363,11 +318,11 @@ out:
 	}
 }
 
-/* The consent step: the SAM checks PIN and OTP (signin: the signer's password first, here, and
- * no session is opened) and mints the SAD; a code goes to the client. */
+/* The consent step: the signer's password (here: no session is opened), then PIN and OTP
+ * (the SAM, which mints the SAD); a code goes to the client. */
 static void
 step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth_request *req,
-             const char *cookie, bool signin)
+             const char *cookie)
 {
 	struct srv_request *rq = pc->rq;
 	const uint8_t *hashes[OAUTH_HASHES_MAX];
@@ -379,39 +334,30 @@ step_consent(struct page_ctx *pc, const struct oauth_form *f, const struct oauth
 	int r;
 
 	sad[0] = '\0';
-	if (pin == NULL || otp == NULL || pin[0] == '\0' || otp[0] == '\0' ||
-	    (signin && (user == NULL || pw == NULL || user[0] == '\0'))) {
-		req_audit_refusal(rq, "oauth.authorize", signin ?
-		                  "user name, password, PIN and OTP are required" :
-		                  "PIN and OTP are required");
-		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED, signin);
+	if (pin == NULL || otp == NULL || pin[0] == '\0' || otp[0] == '\0' || user == NULL ||
+	    pw == NULL || user[0] == '\0') {
+		req_audit_refusal(rq, "oauth.authorize", "user name, password, PIN and OTP are required");
+		show_consent(pc, req, MHD_HTTP_BAD_REQUEST, WEB_MSG_AUTHZ_FAILED);
 		return;
 	}
-	if (!account_is_signer(pc, req, signin ? user : rq->who.username) ||
-	    client_gone(pc, req, cookie))
+	if (!account_is_signer(pc, req, user) || client_gone(pc, req, cookie))
 		return;
 	for (i = 0; i < req->n; i++)
 		hashes[i] = req->hashes[i];
-	if (signin)
-		r = auth_oauth_consent(&rq->srv->actx, &rq->areq, user, pw, req->client_id, req->cred,
-		                       hashes, req->hash_lens, req->n,
-		                       req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
-		                       &expires_in, &rq->who);
-	else
-		r = auth_oauth_authorize(&rq->srv->actx, &rq->areq, &rq->who, req->client_id, req->cred,
-		                         hashes, req->hash_lens, req->n,
-		                         req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
-		                         &expires_in);
+	r = auth_oauth_consent(&rq->srv->actx, &rq->areq, user, pw, req->client_id, req->cred,
+	                       hashes, req->hash_lens, req->n,
+	                       req->hash_oid[0] != '\0' ? req->hash_oid : NULL, pin, otp, sad,
+	                       &expires_in, &rq->who);
 	if (r != 0) {
-		if (signin && r == INK_ERR_NOT_FOUND) {
+		if (r == INK_ERR_NOT_FOUND) {
 			/* the SAM found no such credential of this signer */
-			oauth_page_done(rq->srv->oauth, cookie);
+			oauth_page_done(rq->srv->st, cookie);
 			refuse_page(pc, MHD_HTTP_FORBIDDEN, WEB_MSG_NO_CREDENTIAL,
 			            "the credential is not the signer's");
 		} else if (r == INK_ERR_AUTH || r == INK_ERR_BAD_PIN || r == INK_ERR_PASSWORD_CHANGE ||
 		           r == INK_ERR_DENIED)
 			show_consent(pc, req, r == INK_ERR_DENIED ? MHD_HTTP_FORBIDDEN :
-			             MHD_HTTP_UNAUTHORIZED, consent_msg(r), signin);
+			             MHD_HTTP_UNAUTHORIZED, consent_msg(r));
 		else
 			page_error(pc, r == INK_ERR_BUSY ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_FORBIDDEN,
 			           consent_msg(r), NULL);
@@ -470,7 +416,7 @@ ep_oauth_authorize_post(struct srv_request *rq)
 	struct oauth_form f = { 0 };
 	struct page_ctx pc;
 	const char *cookie, *action, *step;
-	char *token = NULL, *loc = NULL;
+	char *loc = NULL;
 	bool has_req = false;
 	int r;
 
@@ -488,8 +434,11 @@ ep_oauth_authorize_post(struct srv_request *rq)
 	                   MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE));
 	cookie = MHD_lookup_connection_value(rq->conn, MHD_COOKIE_KIND, COOKIE_NAME);
 	pc.page = cookie;
-	r = oauth_page_post(rq->srv->oauth, cookie, oauth_form_get(&f, "csrf_token"), req, &has_req,
-	                    &token, pc.csrf);
+	r = oauth_page_post(rq->srv->st, cookie, oauth_form_get(&f, "csrf_token"), req, &has_req);
+	if (r != 0 && r != INK_ERR_AUTH && r != INK_ERR_DENIED) {
+		page_failed(&pc, r);
+		goto out;
+	}
 	if (r != 0 || !has_req) {
 		refuse_page(&pc, MHD_HTTP_FORBIDDEN, WEB_MSG_SESSION,
 		            r == INK_ERR_DENIED ? "CSRF token missing or wrong" :
@@ -497,20 +446,14 @@ ep_oauth_authorize_post(struct srv_request *rq)
 		            "no authorization request pending");
 		goto out;
 	}
+	/* the form the signer answers: the same CSRF token again, should it be shown anew */
+	snprintf(pc.csrf, sizeof(pc.csrf), "%s", oauth_form_get(&f, "csrf_token"));
 	if (oauth_uri_origin(req->redirect_uri, pc.origin, sizeof(pc.origin)) != 0)
 		pc.origin[0] = '\0';
-	/* the signer of this page, as the session stands now */
-	if (token != NULL && (r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who)) != 0) {
-		memset(&rq->who, 0, sizeof(rq->who));
-		oauth_page_logout(rq->srv->oauth, cookie);
-		oauth_page_done(rq->srv->oauth, cookie);
-		refuse_page(&pc, MHD_HTTP_FORBIDDEN, WEB_MSG_SESSION, "the signer's session ended");
-		goto out;
-	}
 	action = oauth_form_get(&f, "action");
 	step = oauth_form_get(&f, "step");
 	if (action != NULL && strcmp(action, "cancel") == 0) {
-		oauth_page_done(rq->srv->oauth, cookie);
+		oauth_page_done(rq->srv->st, cookie);
 		if (oauth_redirect_build(req->redirect_uri, "error", "access_denied", req->state, &loc) != 0) {
 			page_error(&pc, MHD_HTTP_INTERNAL_SERVER_ERROR, WEB_MSG_INTERNAL, NULL);
 			goto out;
@@ -518,7 +461,6 @@ ep_oauth_authorize_post(struct srv_request *rq)
 		{
 			char detail[96];
 			struct audit_event ev = {
-				.actor = rq->who.username[0] != '\0' ? rq->who.username : NULL,
 				.action = "oauth.consent", .subject = req->cred, .result = "access_denied",
 				.request_id = rq->request_id, .source = rq->source, .detail = detail,
 			};
@@ -531,13 +473,12 @@ ep_oauth_authorize_post(struct srv_request *rq)
 		goto out;
 	}
 	if (step != NULL && strcmp(step, "consent") == 0 && !req->service)
-		step_consent(&pc, &f, req, cookie, token == NULL);
+		step_consent(&pc, &f, req, cookie);
 	else if (step != NULL && strcmp(step, "service") == 0 && req->service)
 		step_service(&pc, &f, req, cookie);
 	else
 		refuse_page(&pc, MHD_HTTP_BAD_REQUEST, WEB_MSG_BAD_REQUEST, "unexpected step");
 out:
-	secmem_free(token);
 	free(loc);
 	explicit_bzero(req, sizeof(*req));
 	free(req);

@@ -50,7 +50,7 @@ ep_oauth_par(struct srv_request *rq)
 		srv_oauth_refuse(rq, "oauth.par", MHD_HTTP_BAD_REQUEST, error, why);
 		goto out;
 	}
-	if ((r = oauth_par_push(rq->srv->oauth, rq->source, req, handle)) != 0) {
+	if ((r = oauth_par_push(rq->srv->st, rq->source, req, handle)) != 0) {
 		reply_ink_err(rq, r, NULL);
 		goto out;
 	}

@@ -25,7 +25,12 @@ ep_oauth_revoke(struct srv_request *rq)
 		             "token is required");
 		goto out;
 	}
-	oauth_token_revoke(rq->srv->oauth, token, cl.id, &found);
+	if (oauth_token_revoke(rq->srv->st, token, cl.id, &found) != 0) {
+		/* RFC 7009 2.2.1: the client may retry */
+		req_audit_refusal(rq, "oauth.revoke", "the store failed");
+		reply_ink_err(rq, INK_ERR_STORE, NULL);
+		goto out;
+	}
 	/* the SAD dies in the SAM too: nobody can spend it any more */
 	if (found && auth_sad_drop(&rq->srv->actx, token) != 0)
 		log_error("could not drop a revoked token's SAD");

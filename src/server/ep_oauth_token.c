@@ -117,7 +117,7 @@ ep_oauth_token(struct srv_request *rq)
 		             "code, code_verifier and redirect_uri are required");
 		goto out;
 	}
-	r = oauth_code_redeem(rq->srv->oauth, oauth_form_get(&f, "code"), cl.id,
+	r = oauth_code_redeem(rq->srv->st, oauth_form_get(&f, "code"), cl.id,
 	                      oauth_form_get(&f, "redirect_uri"), oauth_form_get(&f, "code_verifier"),
 	                      token, &info, &why);
 	/* a service grant: its tokens are made now, in the store; a replayed code ends them */
@@ -147,8 +147,9 @@ ep_oauth_token(struct srv_request *rq)
 				if (rq->srv->st->ops->oauth_token_revoke_family(rq->srv->st, info.family,
 				                                                ink_now(), &n) != 0)
 					log_error("cannot revoke an unaudited grant");
-			} else {
-				oauth_token_revoke(rq->srv->oauth, token, cl.id, &found);
+			} else if (oauth_token_revoke(rq->srv->st, token, cl.id, &found) != 0 ||
+			           auth_sad_drop(&rq->srv->actx, token) != 0) {
+				log_error("cannot revoke an unaudited token");
 			}
 			r = INK_ERR_STORE;
 		}

@@ -116,18 +116,16 @@ req_bearer(struct srv_request *rq)
 }
 
 /* An OAuth access token: the signer and session it was issued for become the caller's. Its
- * client must still be registered: another inkand node may have removed it (the store is
- * shared, the tokens are each node's). */
+ * client must still be registered (a removed client's tokens end with it). */
 static bool
 oauth_bearer(struct srv_request *rq, const char *token)
 {
 	struct oauth_token_info info;
 	struct store_oauth_client cl;
 
-	if (rq->srv->oauth == NULL || oauth_token_find(rq->srv->oauth, token, &info) != 0)
+	if (oauth_token_find(rq->srv->st, token, &info) != 0)
 		return false;
 	if (oauth_client_find(rq->srv->st, info.client_id, &cl) != 0) {
-		oauth_client_forget(rq->srv->oauth, info.client_id);
 		OPENSSL_cleanse(&info, sizeof(info));
 		return false;
 	}

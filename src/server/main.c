@@ -169,6 +169,21 @@ clock_watch(struct srv *s)
 	             c.synced ? AUDIT_SUCCESS : "failure", detail);
 }
 
+/* Deletes the expired OAuth state (page sessions, pushed requests, codes, tokens, jtis) that
+ * every node shares: at start and with each clock check. Any node may do it: the rows are
+ * expired for all of them. */
+static void
+oauth_state_prune(struct srv *s)
+{
+	size_t n = 0;
+	int r;
+
+	if ((r = oauth_prune(s->st, &n)) != 0)
+		log_warn("cannot prune the expired OAuth state: %s", ink_err_str(r));
+	else if (n > 0)
+		log_info("pruned %zu expired OAuth rows", n);
+}
+
 /* Signs a checkpoint every audit_checkpoint_interval seconds until told to stop, writes the
  * counted refusals at the end of each audit_refusal_interval, and watches the clock. */
 static void *
@@ -200,6 +215,7 @@ checkpoint_loop(void *arg)
 		if (ink_now() >= next_clock) {
 			next_clock = ink_now() + CLOCK_CHECK_INTERVAL;
 			clock_watch(s);
+			oauth_state_prune(s);
 		}
 		if (ink_now() >= next_ckpt) {
 			next_ckpt = ink_now() + s->cfg.audit_checkpoint_interval;
@@ -447,10 +463,7 @@ main(int argc, char **argv)
 	s.actx.sam = s.sam;
 	s.actx.cfg = &s.cfg;
 	s.actx.refusals = s.refusals;
-	if ((r = oauth_state_new(&s.oauth)) != 0) {
-		log_error("cannot set up the OAuth state: %s", ink_err_str(r));
-		goto out;
-	}
+	oauth_state_prune(&s);
 	if ((r = srv_listen(&s)) != 0) {
 		audit_system(&s, "service.start", "failure", "cannot listen");
 		goto out;
@@ -494,7 +507,6 @@ out:
 	audit_refusals_free(s.refusals);
 	srv_rate_free(s.tsa_rate);
 	srv_rate_free(s.ocsp_rate);
-	oauth_state_free(s.oauth);
 	sam_client_free(s.sam);
 	store_close(s.st);
 	if (s.tls_key != NULL) {

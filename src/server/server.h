@@ -13,7 +13,6 @@
 #include "store/store.h"
 
 struct sam_client;
-struct oauth_state;
 
 /* Endpoint classes, each servable on its own address (13.1.3). */
 enum srv_class {
@@ -77,7 +76,6 @@ struct srv {
 	struct srv_rate *tsa_rate;       /* the built-in TSA's rate limit */
 	struct srv_rate *ocsp_rate;      /* the OCSP responder's, for responses signed on demand */
 	struct sam_client *sam;
-	struct oauth_state *oauth;       /* OAuth page sessions, codes and tokens */
 	struct auth_ctx actx;
 	struct srv_listener ls[SRV_MAX_LISTENERS];
 	size_t nls;

@@ -15,6 +15,7 @@ extern const char schema_postgres_0001[];
 extern const char schema_postgres_0002[];
 extern const char schema_postgres_0003[];
 extern const char schema_postgres_0004[];
+extern const char schema_postgres_0005[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -25,6 +26,7 @@ static const struct {
 	{ 2, schema_postgres_0002 },
 	{ 3, schema_postgres_0003 },
 	{ 4, schema_postgres_0004 },
+	{ 5, schema_postgres_0005 },
 };
 
 /* Nodes opening a new database at once take turns at the migrations (pg_advisory_xact_lock):
@@ -33,7 +35,7 @@ static const struct {
 
 /* Server-side prepared statements, found by their SQL text: every statement we run is one of
  * these (no SQL text is ever built from a value). Lost with the connection, made again. */
-#define STMT_CACHE 64
+#define STMT_CACHE 96
 #define MAX_PARAMS 12
 
 struct pg_stmt {
@@ -1640,6 +1642,208 @@ pg_oauth_token_revoke_family(struct store *st, const char *family, int64_t when,
 	return r;
 }
 
+/* ---- OAuth flows (pages, pushed requests, codes, credential-scope tokens) ---- */
+
+#define FLOW_COLS "kind, hash, client_id, source, expires_at, keep_until, state, aux, body"
+
+/* Reads row 0 of a result selected with FLOW_COLS into *out (body malloc'd). */
+static int
+read_flow(const PGresult *res, struct store_oauth_flow *out)
+{
+	size_t len;
+	int n, r;
+
+	out->kind = (int)col_int(res, 0, 0);
+	if ((r = col_blob(res, 0, 1, out->hash, 32, false, &len)) != 0 || len != 32 ||
+	    (r = col_text(res, 0, 2, out->client_id, sizeof(out->client_id))) != 0 ||
+	    (r = col_text(res, 0, 3, out->source, sizeof(out->source))) != 0)
+		return r != 0 ? r : INK_ERR_STORE;
+	out->expires_at = col_int(res, 0, 4);
+	out->keep_until = col_int(res, 0, 5);
+	out->state = (int)col_int(res, 0, 6);
+	if (!PQgetisnull(res, 0, 7)) {
+		if ((r = col_blob(res, 0, 7, out->aux, 32, false, &len)) != 0 || len != 32)
+			return r != 0 ? r : INK_ERR_STORE;
+		out->has_aux = true;
+	}
+	if (!PQgetisnull(res, 0, 8)) {
+		n = PQgetlength(res, 0, 8);
+		if (n <= 0 || n > STORE_FLOW_BODY_MAX)
+			return INK_ERR_STORE;
+		if ((out->body = malloc((size_t)n)) == NULL)
+			return INK_ERR_ALLOC;
+		memcpy(out->body, PQgetvalue(res, 0, 8), (size_t)n);
+		out->body_len = (size_t)n;
+	}
+	return 0;
+}
+
+/* Runs a statement returning at most one FLOW_COLS row into *out (INK_ERR_NOT_FOUND: none). */
+static int
+flow_read_one(struct store *st, const char *sql, const struct pg_params *p, const char *func,
+              struct store_oauth_flow *out)
+{
+	struct pg_store *s = to_pg(st);
+	PGresult *res = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	lock(s);
+	r = run(s, sql, p, func, &res, NULL);
+	unlock(s);
+	if (r == 0 && PQntuples(res) == 0)
+		r = INK_ERR_NOT_FOUND;
+	if (r == 0 && (r = read_flow(res, out)) != 0)
+		store_oauth_flow_clear(out);
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	PQclear(res);
+	return r;
+}
+
+/* Makes room for one more row of kind from source under the caps (see store.h). In the
+ * transaction, under the lock. */
+static int
+flow_room(struct pg_store *s, int kind, const char *source, int64_t now, size_t source_max,
+          size_t kind_max, bool evict)
+{
+	struct pg_params p;
+	PGresult *res = NULL;
+	int64_t n;
+	int r, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		size_t max = pass == 0 ? source_max : kind_max;
+
+		if (max == 0)
+			continue;
+		p.n = 0;
+		p_int(&p, kind);
+		p_int(&p, now);
+		if (pass == 0)
+			p_text(&p, source);
+		if ((r = run(s, pass == 0 ? "SELECT count(*) FROM oauth_flows WHERE kind = $1 AND "
+		    "keep_until > $2 AND source = $3" : "SELECT count(*) FROM oauth_flows WHERE "
+		    "kind = $1 AND keep_until > $2", &p, __func__, &res, NULL)) != 0)
+			return r;
+		n = PQntuples(res) == 1 ? col_int(res, 0, 0) : 0;
+		PQclear(res);
+		res = NULL;
+		if ((size_t)n < max)
+			continue;
+		if (!evict)
+			return INK_ERR_BUSY;
+		if ((r = run(s, pass == 0 ? "DELETE FROM oauth_flows WHERE kind = $1 AND hash = (SELECT "
+		    "hash FROM oauth_flows WHERE kind = $1 AND keep_until > $2 AND source = $3 "
+		    "ORDER BY keep_until LIMIT 1)" : "DELETE FROM oauth_flows WHERE kind = $1 AND "
+		    "hash = (SELECT hash FROM oauth_flows WHERE kind = $1 AND keep_until > $2 "
+		    "ORDER BY keep_until LIMIT 1)", &p, __func__, NULL, NULL)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+pg_oauth_flow_insert(struct store *st, const struct store_oauth_flow *f, int64_t now,
+                     size_t source_max, size_t kind_max, bool evict)
+{
+	struct pg_store *s = to_pg(st);
+	struct pg_params p = { .n = 0 };
+	int r;
+
+	if (!store_oauth_flow_ok(f))
+		return INK_ERR_INVALID;
+	p_int(&p, f->kind);
+	p_blob(&p, f->hash, 32);
+	p_text(&p, f->client_id);
+	p_text(&p, f->source);
+	p_int(&p, f->expires_at);
+	p_int(&p, f->keep_until);
+	p_int(&p, f->state);
+	p_blob(&p, f->aux, f->has_aux ? 32 : 0);
+	p_blob(&p, f->body, f->body != NULL ? f->body_len : 0);
+	lock(s);
+	if ((r = tx_begin(s)) == 0 &&
+	    (r = flow_room(s, f->kind, f->source, now, source_max, kind_max, evict)) == 0 &&
+	    (r = run(s, "INSERT INTO oauth_flows (" FLOW_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, "
+	    "$8, $9)", &p, __func__, NULL, NULL)) == 0)
+		r = tx_commit(s);
+	if (r != 0)
+		tx_rollback(s);
+	unlock(s);
+	return r;
+}
+
+static int
+pg_oauth_flow_get(struct store *st, int kind, const uint8_t hash[static 32],
+                  struct store_oauth_flow *out)
+{
+	struct pg_params p = { .n = 0 };
+
+	p_int(&p, kind);
+	p_blob(&p, hash, 32);
+	return flow_read_one(st, "SELECT " FLOW_COLS " FROM oauth_flows WHERE kind = $1 AND "
+	                     "hash = $2", &p, __func__, out);
+}
+
+static int
+pg_oauth_flow_take(struct store *st, int kind, const uint8_t hash[static 32], int64_t now,
+                   struct store_oauth_flow *out)
+{
+	struct pg_params p = { .n = 0 };
+
+	p_int(&p, kind);
+	p_blob(&p, hash, 32);
+	p_int(&p, now);
+	/* one statement: a second node's UPDATE waits on the row lock, then re-checks state = 0
+	 * against the committed row (READ COMMITTED) and matches nothing */
+	return flow_read_one(st, "UPDATE oauth_flows SET state = 1 WHERE kind = $1 AND hash = $2 AND "
+	                     "state = 0 AND expires_at > $3 RETURNING " FLOW_COLS, &p, __func__, out);
+}
+
+static int
+pg_oauth_flow_update(struct store *st, const struct store_oauth_flow *f, int from)
+{
+	struct pg_params p = { .n = 0 };
+
+	if (!store_oauth_flow_ok(f))
+		return INK_ERR_INVALID;
+	p_int(&p, f->state);
+	p_blob(&p, f->aux, f->has_aux ? 32 : 0);
+	p_int(&p, f->expires_at);
+	p_int(&p, f->keep_until);
+	p_blob(&p, f->body, f->body != NULL ? f->body_len : 0);
+	p_int(&p, f->kind);
+	p_blob(&p, f->hash, 32);
+	p_int(&p, from);
+	return update_one(st, "UPDATE oauth_flows SET state = $1, aux = $2, expires_at = $3, "
+	                  "keep_until = $4, body = $5 WHERE kind = $6 AND hash = $7 AND state = $8",
+	                  &p, __func__);
+}
+
+static int
+pg_oauth_prune(struct store *st, int64_t now, size_t *n)
+{
+	static const char *const sql[] = {
+		"DELETE FROM oauth_flows WHERE keep_until <= $1",
+		"DELETE FROM oauth_tokens WHERE expires_at <= $1",
+		"DELETE FROM oauth_jti WHERE expires_at < $1",
+	};
+	struct pg_store *s = to_pg(st);
+	struct pg_params p = { .n = 0 };
+	size_t i;
+	int r = 0, changed;
+
+	*n = 0;
+	p_int(&p, now);
+	lock(s);
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && r == 0; i++)
+		if ((r = run(s, sql[i], &p, __func__, NULL, &changed)) == 0)
+			*n += (size_t)changed;
+	unlock(s);
+	return r;
+}
+
 const struct store_ops store_postgres_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1684,4 +1888,9 @@ const struct store_ops store_postgres_ops = {
 	.oauth_token_use = pg_oauth_token_use,
 	.oauth_token_revoke = pg_oauth_token_revoke,
 	.oauth_token_revoke_family = pg_oauth_token_revoke_family,
+	.oauth_flow_insert = pg_oauth_flow_insert,
+	.oauth_flow_get = pg_oauth_flow_get,
+	.oauth_flow_take = pg_oauth_flow_take,
+	.oauth_flow_update = pg_oauth_flow_update,
+	.oauth_prune = pg_oauth_prune,
 };

@@ -19,6 +19,7 @@ extern const char schema_sqlite_0002[];
 extern const char schema_sqlite_0003[];
 extern const char schema_sqlite_0004[];
 extern const char schema_sqlite_0005[];
+extern const char schema_sqlite_0006[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -30,6 +31,7 @@ static const struct {
 	{ 3, schema_sqlite_0003 },
 	{ 4, schema_sqlite_0004 },
 	{ 5, schema_sqlite_0005 },
+	{ 6, schema_sqlite_0006 },
 };
 
 #define BUSY_TIMEOUT_MS 5000
@@ -1696,6 +1698,248 @@ sq_oauth_token_revoke_family(struct store *st, const char *family, int64_t when,
 	return r;
 }
 
+/* ---- OAuth flows (pages, pushed requests, codes, credential-scope tokens) ---- */
+
+#define FLOW_COLS "kind, hash, client_id, source, expires_at, keep_until, state, aux, body"
+
+/* Reads a row selected with FLOW_COLS into *out (body malloc'd). */
+static int
+read_flow(sqlite3_stmt *q, struct store_oauth_flow *out)
+{
+	const void *b;
+	int n, r;
+
+	out->kind = sqlite3_column_int(q, 0);
+	if (sqlite3_column_bytes(q, 1) != 32 || (b = sqlite3_column_blob(q, 1)) == NULL) {
+		log_bug("oauth_flows: a hash of another length");
+		return INK_ERR_STORE;
+	}
+	memcpy(out->hash, b, 32);
+	if ((r = col_text(q, 2, out->client_id, sizeof(out->client_id))) != 0 ||
+	    (r = col_text(q, 3, out->source, sizeof(out->source))) != 0)
+		return r;
+	out->expires_at = sqlite3_column_int64(q, 4);
+	out->keep_until = sqlite3_column_int64(q, 5);
+	out->state = sqlite3_column_int(q, 6);
+	if (sqlite3_column_type(q, 7) != SQLITE_NULL) {
+		if (sqlite3_column_bytes(q, 7) != 32 || (b = sqlite3_column_blob(q, 7)) == NULL)
+			return INK_ERR_STORE;
+		memcpy(out->aux, b, 32);
+		out->has_aux = true;
+	}
+	if (sqlite3_column_type(q, 8) != SQLITE_NULL) {
+		n = sqlite3_column_bytes(q, 8);
+		if (n <= 0 || n > STORE_FLOW_BODY_MAX || (b = sqlite3_column_blob(q, 8)) == NULL)
+			return INK_ERR_STORE;
+		if ((out->body = malloc((size_t)n)) == NULL)
+			return INK_ERR_ALLOC;
+		memcpy(out->body, b, (size_t)n);
+		out->body_len = (size_t)n;
+	}
+	return 0;
+}
+
+/* One number from a query with up to three bound values (kind, then text or int64 ones). */
+static int
+flow_count(struct sqlite_store *s, const char *sql, int kind, const char *source, int64_t now,
+           int64_t *out)
+{
+	sqlite3_stmt *q = NULL;
+	int r, i = 2;
+
+	*out = 0;
+	if ((r = prep(s, sql, &q)) != 0 || (r = b_int(q, 1, kind)) != 0 ||
+	    (source != NULL && (r = b_text(q, i++, source)) != 0) || (r = b_int(q, i, now)) != 0 ||
+	    (r = row_one(s, q, __func__)) != 0)
+		goto out;
+	*out = sqlite3_column_int64(q, 0);
+out:
+	done(s, q);
+	return r;
+}
+
+/* Deletes the oldest live row of kind (of source when not NULL). Holding the transaction. */
+static int
+flow_evict(struct sqlite_store *s, int kind, const char *source, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	int r, i = 2;
+
+	if ((r = prep(s, source != NULL ?
+	    "DELETE FROM oauth_flows WHERE kind = ?1 AND hash = (SELECT hash FROM oauth_flows "
+	    "WHERE kind = ?1 AND source = ?2 AND keep_until > ?3 ORDER BY keep_until LIMIT 1)" :
+	    "DELETE FROM oauth_flows WHERE kind = ?1 AND hash = (SELECT hash FROM oauth_flows "
+	    "WHERE kind = ?1 AND keep_until > ?2 ORDER BY keep_until LIMIT 1)", &q)) == 0 &&
+	    (r = b_int(q, 1, kind)) == 0 && (source == NULL || (r = b_text(q, i++, source)) == 0) &&
+	    (r = b_int(q, i, now)) == 0)
+		r = run(s, q, __func__, NULL);
+	done(s, q);
+	return r;
+}
+
+/* Makes room for one more row of kind from source under the caps (see store.h). */
+static int
+flow_room(struct sqlite_store *s, int kind, const char *source, int64_t now, size_t source_max,
+          size_t kind_max, bool evict)
+{
+	int64_t n;
+	int r;
+
+	if (source_max > 0) {
+		if ((r = flow_count(s, "SELECT count(*) FROM oauth_flows WHERE kind = ? AND source = ? "
+		    "AND keep_until > ?", kind, source, now, &n)) != 0)
+			return r;
+		if ((size_t)n >= source_max && (!evict || (r = flow_evict(s, kind, source, now)) != 0))
+			return evict ? r : INK_ERR_BUSY;
+	}
+	if (kind_max > 0) {
+		if ((r = flow_count(s, "SELECT count(*) FROM oauth_flows WHERE kind = ? AND "
+		    "keep_until > ?", kind, NULL, now, &n)) != 0)
+			return r;
+		if ((size_t)n >= kind_max && (!evict || (r = flow_evict(s, kind, NULL, now)) != 0))
+			return evict ? r : INK_ERR_BUSY;
+	}
+	return 0;
+}
+
+static int
+sq_oauth_flow_insert(struct store *st, const struct store_oauth_flow *f, int64_t now,
+                     size_t source_max, size_t kind_max, bool evict)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	if (!store_oauth_flow_ok(f))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = tx_begin(s)) != 0)
+		goto out;
+	if ((r = flow_room(s, f->kind, f->source, now, source_max, kind_max, evict)) != 0)
+		goto out;
+	if ((r = prep(s, "INSERT INTO oauth_flows (" FLOW_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    &q)) != 0 || (r = b_int(q, 1, f->kind)) != 0 || (r = b_blob(q, 2, f->hash, 32)) != 0 ||
+	    (r = b_text(q, 3, f->client_id)) != 0 || (r = b_text(q, 4, f->source)) != 0 ||
+	    (r = b_int(q, 5, f->expires_at)) != 0 || (r = b_int(q, 6, f->keep_until)) != 0 ||
+	    (r = b_int(q, 7, f->state)) != 0 ||
+	    (r = b_blob(q, 8, f->aux, f->has_aux ? 32 : 0)) != 0 ||
+	    (r = b_blob(q, 9, f->body, f->body != NULL ? f->body_len : 0)) != 0 ||
+	    (r = run(s, q, __func__, NULL)) != 0)
+		goto out;
+	r = tx_commit(s);
+out:
+	done(s, q);
+	if (r != 0)
+		tx_rollback(s);
+	unlock(s);
+	return r;
+}
+
+/* Runs q (bound by the caller) for its one row into *out. */
+static int
+flow_read_one(struct sqlite_store *s, sqlite3_stmt *q, const char *func,
+              struct store_oauth_flow *out)
+{
+	int r;
+
+	if ((r = row_one(s, q, func)) == 0 && (r = read_flow(q, out)) != 0)
+		store_oauth_flow_clear(out);
+	return r;
+}
+
+static int
+sq_oauth_flow_get(struct store *st, int kind, const uint8_t hash[static 32],
+                  struct store_oauth_flow *out)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	lock(s);
+	if ((r = prep(s, "SELECT " FLOW_COLS " FROM oauth_flows WHERE kind = ? AND hash = ?",
+	    &q)) == 0 && (r = b_int(q, 1, kind)) == 0 && (r = b_blob(q, 2, hash, 32)) == 0)
+		r = flow_read_one(s, q, __func__, out);
+	done(s, q);
+	unlock(s);
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+static int
+sq_oauth_flow_take(struct store *st, int kind, const uint8_t hash[static 32], int64_t now,
+                   struct store_oauth_flow *out)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	lock(s);
+	/* one statement: whichever connection's UPDATE runs first moves the row out of LIVE, the
+	 * other's WHERE then matches nothing */
+	if ((r = prep(s, "UPDATE oauth_flows SET state = 1 WHERE kind = ? AND hash = ? AND "
+	    "state = 0 AND expires_at > ? RETURNING " FLOW_COLS, &q)) == 0 &&
+	    (r = b_int(q, 1, kind)) == 0 && (r = b_blob(q, 2, hash, 32)) == 0 &&
+	    (r = b_int(q, 3, now)) == 0)
+		r = flow_read_one(s, q, __func__, out);
+	done(s, q);
+	unlock(s);
+	if (r != 0)
+		memset(out, 0, sizeof(*out));
+	return r;
+}
+
+static int
+sq_oauth_flow_update(struct store *st, const struct store_oauth_flow *f, int from)
+{
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	int r, changed = 0;
+
+	if (!store_oauth_flow_ok(f))
+		return INK_ERR_INVALID;
+	lock(s);
+	if ((r = prep(s, "UPDATE oauth_flows SET state = ?, aux = ?, expires_at = ?, keep_until = ?, "
+	    "body = ? WHERE kind = ? AND hash = ? AND state = ?", &q)) == 0 &&
+	    (r = b_int(q, 1, f->state)) == 0 && (r = b_blob(q, 2, f->aux, f->has_aux ? 32 : 0)) == 0 &&
+	    (r = b_int(q, 3, f->expires_at)) == 0 && (r = b_int(q, 4, f->keep_until)) == 0 &&
+	    (r = b_blob(q, 5, f->body, f->body != NULL ? f->body_len : 0)) == 0 &&
+	    (r = b_int(q, 6, f->kind)) == 0 && (r = b_blob(q, 7, f->hash, 32)) == 0 &&
+	    (r = b_int(q, 8, from)) == 0 && (r = run(s, q, __func__, &changed)) == 0 && changed == 0)
+		r = INK_ERR_NOT_FOUND;
+	done(s, q);
+	unlock(s);
+	return r;
+}
+
+static int
+sq_oauth_prune(struct store *st, int64_t now, size_t *n)
+{
+	static const char *const sql[] = {
+		"DELETE FROM oauth_flows WHERE keep_until <= ?",
+		"DELETE FROM oauth_tokens WHERE expires_at <= ?",
+		"DELETE FROM oauth_jti WHERE expires_at < ?",
+	};
+	struct sqlite_store *s = to_sqlite(st);
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	int r = 0, changed;
+
+	*n = 0;
+	lock(s);
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && r == 0; i++) {
+		if ((r = prep(s, sql[i], &q)) == 0 && (r = b_int(q, 1, now)) == 0 &&
+		    (r = run(s, q, __func__, &changed)) == 0)
+			*n += (size_t)changed;
+		done(s, q);
+		q = NULL;
+	}
+	unlock(s);
+	return r;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1740,6 +1984,11 @@ const struct store_ops store_sqlite_ops = {
 	.oauth_token_use = sq_oauth_token_use,
 	.oauth_token_revoke = sq_oauth_token_revoke,
 	.oauth_token_revoke_family = sq_oauth_token_revoke_family,
+	.oauth_flow_insert = sq_oauth_flow_insert,
+	.oauth_flow_get = sq_oauth_flow_get,
+	.oauth_flow_take = sq_oauth_flow_take,
+	.oauth_flow_update = sq_oauth_flow_update,
+	.oauth_prune = sq_oauth_prune,
 };
 
 const char *

@@ -204,3 +204,26 @@ store_oauth_token_ok(const struct store_oauth_token *t)
 	    strlen(t->client_id) == STORE_ID_LEN &&
 	    store_terminated(t->user_id, sizeof(t->user_id)) && strlen(t->user_id) == STORE_ID_LEN;
 }
+
+bool
+store_oauth_flow_ok(const struct store_oauth_flow *f)
+{
+	return f->kind >= STORE_FLOW_PAGE && f->kind <= STORE_FLOW_TOKEN &&
+	    f->state >= STORE_FLOW_LIVE && f->state <= STORE_FLOW_REVOKED &&
+	    store_terminated(f->client_id, sizeof(f->client_id)) &&
+	    store_terminated(f->source, sizeof(f->source)) &&
+	    (f->body == NULL || (f->body_len > 0 && f->body_len <= STORE_FLOW_BODY_MAX));
+}
+
+void
+store_oauth_flow_clear(struct store_oauth_flow *f)
+{
+	if (f == NULL)
+		return;
+	if (f->body != NULL) {
+		OPENSSL_cleanse(f->body, f->body_len);
+		free(f->body);
+	}
+	f->body = NULL;
+	f->body_len = 0;
+}

@@ -116,6 +116,37 @@ struct store_oauth_token {
 	int64_t revoked_at;                  /* 0: not revoked */
 };
 
+/* The OAuth authorization server's short-lived state, shared by every node (oauth_flows): each
+ * row found by the SHA-256 of its value (cookie, request_uri handle, code, token), never by
+ * the value. */
+enum store_flow_kind {
+	STORE_FLOW_PAGE = 1,                 /* a consent-page session (aux: its CSRF token's hash) */
+	STORE_FLOW_PAR = 2,                  /* a pushed authorization request (RFC 9126) */
+	STORE_FLOW_CODE = 3,                 /* an authorization code (body sealed by the code) */
+	STORE_FLOW_TOKEN = 4,                /* a credential-scope access token (a SAD's binding) */
+};
+enum store_flow_state {
+	STORE_FLOW_LIVE = 0,
+	STORE_FLOW_SPENT = 1,                /* taken once (a code, a pushed request) */
+	STORE_FLOW_ISSUED = 2,               /* a code whose token was issued (aux: its hash) */
+	STORE_FLOW_REVOKED = 3,              /* a token revoked */
+};
+#define STORE_FLOW_BODY_MAX 65536
+#define STORE_SOURCE_MAX 63
+struct store_oauth_flow {
+	int kind;                            /* enum store_flow_kind */
+	uint8_t hash[32];
+	char client_id[STORE_ID_LEN + 1];    /* "" for a page session */
+	char source[STORE_SOURCE_MAX + 1];   /* the address that made it */
+	int64_t expires_at;                  /* the value stops working */
+	int64_t keep_until;                  /* the row goes (oauth_prune) */
+	int state;                           /* enum store_flow_state */
+	bool has_aux;
+	uint8_t aux[32];
+	uint8_t *body;                       /* malloc'd (store_oauth_flow_clear); NULL: none */
+	size_t body_len;                     /* 1..STORE_FLOW_BODY_MAX when body is set */
+};
+
 struct store;
 
 /* The backend table: every backend implements every entry; one conformance suite tests them. */
@@ -215,6 +246,24 @@ struct store_ops {
 	int (*oauth_token_revoke)(struct store *st, const uint8_t hash[static 32], int64_t when);
 	int (*oauth_token_revoke_family)(struct store *st, const char *family, int64_t when,
 	                                 size_t *n);
+	/* OAuth flows. insert adds f (INK_ERR_EXISTS for its kind and hash taken): with more
+	 * than source_max rows of its kind from its source whose keep_until is after now (0: no
+	 * limit), or more than kind_max of its kind, the oldest such makes room when evict is set,
+	 * else INK_ERR_BUSY (the counts are a cap against floods, not exact across nodes). get
+	 * reads one whatever its state or time (INK_ERR_NOT_FOUND when none). take moves a live
+	 * one (state LIVE, expires_at after now) to SPENT and reads it, in one atomic statement:
+	 * of nodes racing on one hash exactly one gets it, the others INK_ERR_NOT_FOUND. update
+	 * writes f's state, aux, times and body over the row of its kind and hash that is in
+	 * state from (INK_ERR_NOT_FOUND when none). prune deletes the flows whose keep_until has
+	 * passed, and the expired rows of oauth_tokens and oauth_jti (*n: how many went). */
+	int (*oauth_flow_insert)(struct store *st, const struct store_oauth_flow *f, int64_t now,
+	                         size_t source_max, size_t kind_max, bool evict);
+	int (*oauth_flow_get)(struct store *st, int kind, const uint8_t hash[static 32],
+	                      struct store_oauth_flow *out);
+	int (*oauth_flow_take)(struct store *st, int kind, const uint8_t hash[static 32],
+	                       int64_t now, struct store_oauth_flow *out);
+	int (*oauth_flow_update)(struct store *st, const struct store_oauth_flow *f, int from);
+	int (*oauth_prune)(struct store *st, int64_t now, size_t *n);
 };
 
 struct store {
@@ -240,6 +289,8 @@ int store_pg_uri_check(const char *uri) INK_WUR;
 int store_open(const char *uri, struct store **out) INK_WUR;
 /* Closes; accepts NULL. */
 void store_close(struct store *st);
+/* Wipes and frees f's body; f is empty again. Accepts NULL. */
+void store_oauth_flow_clear(struct store_oauth_flow *f);
 /* Wipes and frees a list from user_list. */
 void store_users_free(struct store_user *u, size_t n);
 

@@ -31,6 +31,8 @@ bool store_checkpoint_ok(const struct store_checkpoint *c);
 bool store_oauth_client_ok(const struct store_oauth_client *c);
 /* A token row fit to insert: its kind, and ids of STORE_ID_LEN characters. */
 bool store_oauth_token_ok(const struct store_oauth_token *t);
+/* A flow row fit to write: its kind and state, terminated strings, a body within the cap. */
+bool store_oauth_flow_ok(const struct store_oauth_flow *f);
 
 /* Grows a user array without realloc, which would leave a copy of the hashes behind. */
 int store_users_grow(struct store_user **v, size_t n, size_t *cap) INK_WUR;

@@ -12,7 +12,8 @@ import base64, hashlib, hmac, json, os, socket, struct, subprocess, sys, time
 # message types and error codes (src/sam/sam.h, src/common/common.h)
 PING, KEY_CREATE, KEY_REVOKE, KEY_UNLOCK, BACKUP, RESTORE = 1, 10, 15, 18, 21, 22
 AUTHORIZE, LOGIN, REGISTER, ROLE_SET, PERSON_UNLOCK = 23, 51, 55, 56, 57
-OAUTH_AUTHORIZE, OAUTH_CONSENT, OAUTH_SERVICE, SIGN = 29, 62, 63, 24
+OAUTH_CONSENT, OAUTH_SERVICE, SIGN = 62, 63, 24
+RETIRED_OAUTH_AUTHORIZE = 29   # refused as an unknown message since the one-step consent
 KEY_AUTH_MODE = 64
 LOG_HEAD, LOG_EXTEND, LOG_PENDING, LOG_CLOSE = 40, 41, 42, 43
 REENROL, PERSON_REMOVE, PERSON_GET, BOOTSTRAP, ENROL = 58, 59, 60, 50, 53
@@ -269,31 +270,15 @@ def main():
        "the acting officer's SAM session, role and (where grave) fresh OTP; a registration "
        "officer cannot re-enrol or unlock a security officer; an unlock resets no counter")
 
-    # ---- OAuth consent (issue 17): the same proof as AUTHORIZE, whatever client is named ----
-    oauthz = lambda s, client, cred, ttl=60: u8(OAUTH_AUTHORIZE) + string(s) + cstr(client) + cstr(cred) + \
-        cstr("123456") + cstr(f["alice_pin"]) + cstr("") + u32(ttl) + u32(1) + string(b"\x01" * 32)
-    expect(sam, oauthz(invented, "c" * 32, alice["cred"]), "AUTH",
-           "OAUTH_AUTHORIZE of alice's key under an invented session")
-    expect(sam, oauthz(sess["bob"], "c" * 32, alice["cred"]), "NOT_FOUND",
-           "OAUTH_AUTHORIZE of alice's key under bob's session")
-    expect(sam, oauthz(sess["so"], "c" * 32, alice["cred"]), "DENIED",
-           "OAUTH_AUTHORIZE under the security officer's session")
-    expect(sam, oauthz(sess["alice"], "", alice["cred"]), "PROTOCOL",
-           "OAUTH_AUTHORIZE naming no client")
-    # the client id goes into the SAM's own record: nothing else may ride in it
-    for forged in ("c" * 31 + "\n", "c" * 32 + ", certificate serial 00", "C" * 32, "c" * 31 + " "):
-        expect(sam, oauthz(sess["alice"], forged, alice["cred"]), "PROTOCOL",
-               "OAUTH_AUTHORIZE naming a client id that is not inkand's form (%r)" % forged)
-    expect(sam, oauthz(sess["alice"], "c" * 32, alice["cred"], ttl=100000), "PROTOCOL",
-           "OAUTH_AUTHORIZE asking a SAD of 100000 s")
-    expect(sam, oauthz(sess["alice"], "c" * 32, alice["cred"], ttl=3600), "POLICY",
-           "OAUTH_AUTHORIZE asking a SAD beyond the SAM's sad_ttl")
-    expect(sam, u8(OAUTH_AUTHORIZE) + string(sess["alice"]) + cstr(alice["cred"]) + cstr("123456") +
-           cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + string(b"\x01" * 32), "PROTOCOL",
-           "OAUTH_AUTHORIZE in AUTHORIZE's layout (no client field)")
-    ok("OAUTH_AUTHORIZE: refused under an invented, another signer's or an officer's session, "
-       "without a client or with text posing as one, with a SAD longer than the SAM allows, "
-       "in the wrong layout")
+    # ---- message 29 (OAUTH_AUTHORIZE, a consent under a session) is retired: unknown now,
+    # whatever it carries — a compromised inkand cannot mint a SAD through it ----
+    oauthz = lambda s, client, cred, ttl=60: u8(RETIRED_OAUTH_AUTHORIZE) + string(s) + cstr(client) + \
+        cstr(cred) + cstr("123456") + cstr(f["alice_pin"]) + cstr("") + u32(ttl) + u32(1) + \
+        string(b"\x01" * 32)
+    expect(sam, oauthz(sess["alice"], "c" * 32, alice["cred"]), "PROTOCOL",
+           "message 29 (retired OAUTH_AUTHORIZE) in its old layout, under alice's own session")
+    expect(sam, u8(RETIRED_OAUTH_AUTHORIZE), "PROTOCOL", "message 29 with nothing in it")
+    ok("message 29 (the retired OAUTH_AUTHORIZE): refused as unknown, whatever it carries")
 
     # ---- OAuth one-step consent (issue 17, message 62): a signer without a session; the SAM
     # names the person, checks them in its own record, one OTP, the PIN; opens no session ----
@@ -310,11 +295,18 @@ def main():
     expect(sam, consent(f["carol"]["id"], "c" * 32, alice["cred"]), "ENROL",
            "OAUTH_CONSENT naming carol, who never enrolled")
     expect(sam, consent(alice["id"], "", alice["cred"]), "PROTOCOL", "OAUTH_CONSENT naming no client")
-    expect(sam, consent(alice["id"], "c" * 32 + ", certificate serial 00", alice["cred"]), "PROTOCOL",
-           "OAUTH_CONSENT with text posing as a client id")
+    # the client id goes into the SAM's own record: nothing else may ride in it
+    for forged in ("c" * 31 + "\n", "c" * 32 + ", certificate serial 00", "C" * 32, "c" * 31 + " "):
+        expect(sam, consent(alice["id"], forged, alice["cred"]), "PROTOCOL",
+               "OAUTH_CONSENT naming a client id that is not inkand's form (%r)" % forged)
     expect(sam, consent("", "c" * 32, alice["cred"]), "PROTOCOL", "OAUTH_CONSENT naming nobody")
     expect(sam, consent(alice["id"], "c" * 32, alice["cred"], ttl=3600), "POLICY",
            "OAUTH_CONSENT asking a SAD beyond the SAM's sad_ttl")
+    expect(sam, consent(alice["id"], "c" * 32, alice["cred"], ttl=100000), "PROTOCOL",
+           "OAUTH_CONSENT asking a SAD of 100000 s")
+    expect(sam, u8(OAUTH_CONSENT) + string(invented) + cstr(alice["cred"]) + cstr("123456") +
+           cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + string(b"\x01" * 32), "PROTOCOL",
+           "OAUTH_CONSENT in AUTHORIZE's layout (no person, no client)")
     # the right OTP and PIN: a SAD bound to the consent's binding; its OTP step is spent for
     # every other door (LOGIN, AUTHORIZE, another consent)
     binding = hashlib.sha256(b"this consent alone").digest()
@@ -396,9 +388,6 @@ def main():
                {totp(alice["secret"], s) for s in range(step - 3, step + 4)}]
     authz = lambda otp: u8(AUTHORIZE) + string(sess["alice"]) + cstr(alice["cred"]) + cstr(otp) + \
         cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + string(b"\x01" * 32)
-    oauthz_otp = lambda otp: u8(OAUTH_AUTHORIZE) + string(sess["alice"]) + cstr("c" * 32) + \
-        cstr(alice["cred"]) + cstr(otp) + cstr(f["alice_pin"]) + cstr("") + u32(60) + u32(1) + \
-        string(b"\x01" * 32)
     consent_otp = lambda otp: consent(alice["id"], "c" * 32, alice["cred"], otp=otp)
     service_otp = lambda otp: service(alice["id"], otp=otp)
     # the guesses go through every door (credentials/authorize, the OAuth consent page with a
@@ -407,16 +396,15 @@ def main():
     doors = (authz, consent_otp, service_otp)
     for i, g in enumerate(guesses[:max_fail - 1 - spent]):
         expect(sam, doors[i % 3](g), "AUTH", "a wrong OTP guess")
-    expect(sam, oauthz_otp(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
+    expect(sam, consent_otp(guesses[max_fail - 1]), "AUTH", "the last OTP guess before the lock")
     expect(sam, authz(good), "LOCKED", "the right OTP after %d wrong ones" % max_fail)
-    expect(sam, oauthz_otp(good), "LOCKED", "the right OTP through OAUTH_AUTHORIZE after the lock")
     expect(sam, consent_otp(good), "LOCKED", "the right OTP through OAUTH_CONSENT after the lock")
     expect(sam, service_otp(good), "LOCKED", "the right OTP through OAUTH_SERVICE after the lock")
     # the SAM's own record of each refused OAuth attempt names the client it was made for
-    refused = [p for p in log_pending(sam) if p[2][2] == b"sam.oauth.authorize" and
+    refused = [p for p in log_pending(sam) if p[2][2] == b"sam.oauth.consent" and
                p[2][3] == alice["cred"].encode() and p[2][4] != b"success"]
-    if len(refused) < max_fail or any(b"c" * 32 not in p[2][5] for p in refused):
-        fail("the SAM's records of refused OAUTH_AUTHORIZE do not name the client: %r" %
+    if len(refused) < (max_fail - 1 - spent) // 3 + 2 or any(b"c" * 32 not in p[2][5] for p in refused):
+        fail("the SAM's records of refused OAUTH_CONSENT do not name the client: %r" %
              [(p[2][4], p[2][5]) for p in refused][:5])
     expect(sam, u8(PERSON_UNLOCK) + string(sess["ro"]) + cstr(alice["id"]) + cstr(""), "AUTH",
            "PERSON_UNLOCK of locked alice without the officer's fresh OTP")
@@ -425,7 +413,7 @@ def main():
     sam.close()
     sam = Sam(sam_path, data)
     expect(sam, authz(good), "LOCKED", "the right OTP after a restart of the SAM")
-    ok("OTP brute force through AUTHORIZE, OAUTH_AUTHORIZE, OAUTH_CONSENT and OAUTH_SERVICE together (and codes a consent spent): locked after %d wrong codes, and still after a SAM "
+    ok("OTP brute force through AUTHORIZE, OAUTH_CONSENT and OAUTH_SERVICE together (and codes a consent spent): locked after %d wrong codes, and still after a SAM "
        "restart" % max_fail)
 
     # ---- 4. replay: the used-step memory is persistent and cannot be flushed ----

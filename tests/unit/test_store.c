@@ -1465,6 +1465,183 @@ test_two_nodes(void **state)
 	assert_int_equal(last, (int64_t)INK_ARRAY_LEN(all));
 }
 
+/* A flow row of kind for tests: hash all b, living until keep. */
+static void
+mk_flow(struct store_oauth_flow *fl, int kind, uint8_t b, const char *source, int64_t expires,
+        int64_t keep)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->kind = kind;
+	memset(fl->hash, b, sizeof(fl->hash));
+	snprintf(fl->source, sizeof(fl->source), "%s", source);
+	snprintf(fl->client_id, sizeof(fl->client_id), "%032x", 7);
+	fl->expires_at = expires;
+	fl->keep_until = keep;
+}
+
+static void
+test_oauth_flows(void **state)
+{
+	struct fx *f = *state;
+	struct store_oauth_flow a, got;
+	uint8_t body[] = "sealed\0bytes", h[32];
+	size_t n = 0;
+	int i;
+
+	/* a code: inserted, read, taken once, then only read; its body comes back byte for byte */
+	mk_flow(&a, STORE_FLOW_CODE, 0x21, "192.0.2.1", 1000, 2000);
+	a.body = body;
+	a.body_len = sizeof(body);
+	assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 900, 0, 0, false), 0);
+	assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 900, 0, 0, false), INK_ERR_EXISTS);
+	assert_int_equal(f->ops->oauth_flow_get(f->st, STORE_FLOW_PAR, a.hash, &got),
+	                 INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->oauth_flow_get(f->st, STORE_FLOW_CODE, a.hash, &got), 0);
+	assert_int_equal(got.state, STORE_FLOW_LIVE);
+	assert_false(got.has_aux);
+	assert_int_equal(got.body_len, sizeof(body));
+	assert_memory_equal(got.body, body, sizeof(body));
+	assert_string_equal(got.source, "192.0.2.1");
+	assert_int_equal(got.keep_until, 2000);
+	store_oauth_flow_clear(&got);
+	/* expired: not taken */
+	assert_int_equal(f->ops->oauth_flow_take(f->st, STORE_FLOW_CODE, a.hash, 1000, &got),
+	                 INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->oauth_flow_take(f->st, STORE_FLOW_CODE, a.hash, 999, &got), 0);
+	assert_int_equal(got.state, STORE_FLOW_SPENT);
+	assert_memory_equal(got.body, body, sizeof(body));
+	store_oauth_flow_clear(&got);
+	assert_int_equal(f->ops->oauth_flow_take(f->st, STORE_FLOW_CODE, a.hash, 999, &got),
+	                 INK_ERR_NOT_FOUND);
+	/* settled: the token's hash kept, the body gone; only from the state it is in */
+	a.state = STORE_FLOW_ISSUED;
+	a.has_aux = true;
+	memset(a.aux, 0x5a, sizeof(a.aux));
+	a.body = NULL;
+	a.body_len = 0;
+	assert_int_equal(f->ops->oauth_flow_update(f->st, &a, STORE_FLOW_LIVE), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->oauth_flow_update(f->st, &a, STORE_FLOW_SPENT), 0);
+	assert_int_equal(f->ops->oauth_flow_get(f->st, STORE_FLOW_CODE, a.hash, &got), 0);
+	assert_int_equal(got.state, STORE_FLOW_ISSUED);
+	assert_true(got.has_aux);
+	assert_memory_equal(got.aux, a.aux, 32);
+	assert_null(got.body);
+	/* a malformed row is refused before the database */
+	a.state = 9;
+	assert_int_equal(f->ops->oauth_flow_update(f->st, &a, STORE_FLOW_ISSUED), INK_ERR_INVALID);
+	a.kind = 0;
+	assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 900, 0, 0, false), INK_ERR_INVALID);
+
+	/* caps: pushed requests refuse past 3 of one source, pages evict that source's oldest */
+	for (i = 0; i < 3; i++) {
+		mk_flow(&a, STORE_FLOW_PAR, (uint8_t)(0x30 + i), "198.51.100.7", 1100, 1100 + i);
+		assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 900, 3, 10, false), 0);
+	}
+	mk_flow(&a, STORE_FLOW_PAR, 0x3f, "198.51.100.7", 1100, 1100);
+	assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 900, 3, 10, false), INK_ERR_BUSY);
+	mk_flow(&a, STORE_FLOW_PAR, 0x3f, "198.51.100.8", 1100, 1100);
+	assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 900, 3, 10, false), 0);
+	/* ... and past 4 in all */
+	mk_flow(&a, STORE_FLOW_PAR, 0x3e, "198.51.100.9", 1100, 1100);
+	assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 900, 3, 4, false), INK_ERR_BUSY);
+	for (i = 0; i < 3; i++) {
+		mk_flow(&a, STORE_FLOW_PAGE, (uint8_t)(0x40 + i), "203.0.113.5", 1500, 1500 + i);
+		assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 900, 2, 100, true), 0);
+	}
+	/* 0x40 (the oldest) made room for 0x42 */
+	memset(h, 0x40, sizeof(h));
+	assert_int_equal(f->ops->oauth_flow_get(f->st, STORE_FLOW_PAGE, h, &got), INK_ERR_NOT_FOUND);
+	memset(h, 0x41, sizeof(h));
+	assert_int_equal(f->ops->oauth_flow_get(f->st, STORE_FLOW_PAGE, h, &got), 0);
+	store_oauth_flow_clear(&got);
+
+	/* pruning: what is past keep_until goes, with expired service tokens and jtis */
+	assert_int_equal(f->ops->oauth_prune(f->st, 1101, &n), 0);
+	assert_int_equal(n, 3);  /* 0x30, 0x3f (198.51.100.8), 0x31 went at 1100..1101 */
+	memset(h, 0x32, sizeof(h));
+	assert_int_equal(f->ops->oauth_flow_get(f->st, STORE_FLOW_PAR, h, &got), 0);
+	store_oauth_flow_clear(&got);
+	assert_int_equal(f->ops->oauth_prune(f->st, 5000, &n), 0);
+	assert_int_equal(n, 4);  /* 0x32, the code, the pages 0x41 and 0x42 */
+	memset(h, 0x21, sizeof(h));
+	assert_int_equal(f->ops->oauth_flow_get(f->st, STORE_FLOW_CODE, h, &got), INK_ERR_NOT_FOUND);
+	assert_int_equal(f->ops->oauth_jti_use(f->st, "c", "j1", 100, 50), 0);
+	assert_int_equal(f->ops->oauth_prune(f->st, 99, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(f->ops->oauth_prune(f->st, 101, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(f->ops->oauth_jti_use(f->st, "c", "j1", 200, 50), 0);
+}
+
+#define RACERS 8
+#define RACE_ROUNDS 25
+
+struct racer {
+	struct store *st;
+	pthread_barrier_t *go;
+	uint8_t hash[32];
+	int won, lost, err;
+};
+
+static void *
+racer_run(void *arg)
+{
+	struct racer *w = arg;
+	struct store_oauth_flow got;
+	int r;
+
+	pthread_barrier_wait(w->go);
+	r = w->st->ops->oauth_flow_take(w->st, STORE_FLOW_CODE, w->hash, 100, &got);
+	if (r == 0) {
+		w->won++;
+		store_oauth_flow_clear(&got);
+	} else if (r == INK_ERR_NOT_FOUND) {
+		w->lost++;
+	} else {
+		w->err = r;
+	}
+	return NULL;
+}
+
+/* Nodes (two connections, several threads each) race to redeem one code: exactly one wins. */
+static void
+test_oauth_code_race(void **state)
+{
+	struct fx *f = *state;
+	struct store *other = NULL;
+	struct store_oauth_flow a;
+	struct racer w[RACERS];
+	pthread_barrier_t go;
+	pthread_t t[RACERS];
+	int round, won, lost;
+	size_t i;
+
+	assert_int_equal(f->ops->open(f->target, &other), 0);
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		mk_flow(&a, STORE_FLOW_CODE, (uint8_t)round, "", 1000, 1000);
+		assert_int_equal(f->ops->oauth_flow_insert(f->st, &a, 50, 0, 0, false), 0);
+		assert_int_equal(pthread_barrier_init(&go, NULL, RACERS), 0);
+		memset(w, 0, sizeof(w));
+		for (i = 0; i < RACERS; i++) {
+			w[i].st = i % 2 == 0 ? f->st : other;
+			w[i].go = &go;
+			memcpy(w[i].hash, a.hash, 32);
+			assert_int_equal(pthread_create(&t[i], NULL, racer_run, &w[i]), 0);
+		}
+		won = lost = 0;
+		for (i = 0; i < RACERS; i++) {
+			assert_int_equal(pthread_join(t[i], NULL), 0);
+			assert_int_equal(w[i].err, 0);
+			won += w[i].won;
+			lost += w[i].lost;
+		}
+		pthread_barrier_destroy(&go);
+		assert_int_equal(won, 1);
+		assert_int_equal(lost, RACERS - 1);
+	}
+	f->ops->close(other);
+}
+
 /* ---- outside the conformance suite: store_open's URI handling ---- */
 
 static void
@@ -1647,6 +1824,8 @@ main(void)
 		CONFORMANCE(test_oauth_clients),
 		CONFORMANCE(test_oauth_tokens),
 		CONFORMANCE(test_oauth_keyed_jti),
+		CONFORMANCE(test_oauth_flows),
+		CONFORMANCE(test_oauth_code_race),
 		CONFORMANCE(test_sessions),
 		CONFORMANCE(test_audit_seq_and_pages),
 		CONFORMANCE(test_audit_batch),
