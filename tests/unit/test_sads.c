@@ -33,7 +33,7 @@ static const char *const OWNER_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static const char *const OWNER_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 static const char *const PIN = "481526";
 static const char *const ECDSA_SHA256 = "1.2.840.10045.4.3.2";
-#define RACE_ROUNDS 40
+#define RACE_ROUNDS 100
 
 static const char *pg_sh, *pg_state;
 
@@ -209,6 +209,17 @@ service(struct fixture *f, struct node *a, struct node *b, struct keys_cred *c, 
 }
 
 static void
+service_close(struct node *a, struct node *b, struct keys_cred *c, PGconn *db)
+{
+	if (db != NULL)
+		PQfinish(db);
+	keys_cred_clear(c);
+	node_close(a);
+	if (b != NULL)
+		node_close(b);
+}
+
+static void
 digest(uint8_t d[32], int seed)
 {
 	memset(d, seed, 32);
@@ -349,8 +360,7 @@ test_one_node(void **state)
 	/* past its expiry */
 	mint(&a, &c, kek, session, seeds, 1, -1, sad);
 	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_SAD_EXPIRED);
-	keys_cred_clear(&c);
-	node_close(&a);
+	service_close(&a, NULL, &c, NULL);
 }
 
 /* Minted on A, spent on B; the same hash again refused on either once its count is used. */
@@ -390,10 +400,7 @@ test_across_nodes(void **state)
 	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_AUTH);
 	sad[SAD_ID_LEN - 1] ^= 0x80;
 	assert_int_equal(sign(&b, session, sad, &c, 1), 0);
-	PQfinish(db);
-	keys_cred_clear(&c);
-	node_close(&a);
-	node_close(&b);
+	service_close(&a, &b, &c, db);
 }
 
 struct racer {
@@ -454,9 +461,7 @@ test_race(void **state)
 		assert_int_equal(won, allowed);
 	}
 	pthread_barrier_destroy(&go);
-	keys_cred_clear(&c);
-	node_close(&a);
-	node_close(&b);
+	service_close(&a, &b, &c, NULL);
 }
 
 /* The DBA edits the spend record: each edit refused on the other node, the refusal recorded;
@@ -486,6 +491,10 @@ test_dba_edits(void **state)
 		  "another credential", 1, false, true },
 		{ "UPDATE inkan_keys.sads SET hash_oid = '2.16.840.1.101.3.4.2.8'", "another digest", 1,
 		  false, false },
+		{ "UPDATE inkan_keys.sads SET sealed = set_byte(sealed, 5, get_byte(sealed, 5) # 1)",
+		  "a flipped byte in the sealed kek", 1, false, false },
+		{ "UPDATE inkan_keys.sads SET mac = set_byte(mac, 0, get_byte(mac, 0) # 1)",
+		  "a flipped byte in the MAC", 1, false, false },
 		{ "UPDATE inkan_keys.sads SET sealed = (SELECT sealed FROM keep2), mac = (SELECT mac "
 		  "FROM keep2)", "another SAD's sealed kek and MAC", 1, false, false },
 		{ "UPDATE inkan_keys.sads SET id_hash = (SELECT id_hash FROM keep2)",
@@ -530,10 +539,7 @@ test_dba_edits(void **state)
 	dba_exec(db, "DELETE FROM inkan_keys.sads; INSERT INTO inkan_keys.sads SELECT * FROM keep");
 	assert_int_equal(sign(&a, session, sad, &c, 3), INK_ERR_NOT_AUTHORIZED);
 	assert_int_equal(sign(&a, session, sad, &c, 1), 0);
-	PQfinish(db);
-	keys_cred_clear(&c);
-	node_close(&a);
-	node_close(&b);
+	service_close(&a, &b, &c, db);
 }
 
 /* HKDF-SHA256(ikm, salt, info) into out[32]. */
@@ -635,10 +641,7 @@ test_row_and_master_open_nothing(void **state)
 	                           d, dl, 1, kek2, serial), 0);
 	assert_memory_equal(kek2, kek, 32);
 	OPENSSL_cleanse(master, sizeof(master));
-	PQfinish(db);
-	keys_cred_clear(&c);
-	node_close(&a);
-	node_close(&b);
+	service_close(&a, &b, &c, db);
 }
 
 /* The key revoked on A, the signer's SADs end on B; so do a person's and a session's ends. */
@@ -678,10 +681,7 @@ test_drops_across_nodes(void **state)
 	dba_exec(db, "INSERT INTO inkan_keys.sads SELECT * FROM keep");
 	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_DISABLED);
 	assert_int_equal(dba_count(db), 0);
-	PQfinish(db);
-	keys_cred_clear(&c);
-	node_close(&a);
-	node_close(&b);
+	service_close(&a, &b, &c, db);
 }
 
 int
