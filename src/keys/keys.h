@@ -481,8 +481,8 @@ void keys_sad_clear(struct keys_sad *s);
 /* True when the key store is shared by several nodes (PostgreSQL): SADs are then kept and
  * spent here; a one-node key store (SQLite) leaves them in inkan-sam's memory. */
 bool keys_sads_shared(const struct keys *k) INK_WUR;
-/* The keys of one SAD: HKDF-SHA256(master key, salt = the SAD's 32 random bytes, info "inkan
- * sad v1 seal" / "inkan sad v1 mac") into seal[32] and mac[32]. */
+/* The keys of one SAD: seal[32] || mac[32] = HKDF-SHA256(ikm = master key, salt = the SAD's 32
+ * random bytes, info "inkan sad v1", 64 bytes). */
 int keys_sad_derive(const struct keys *k, const uint8_t sad[static 32], uint8_t seal[static 32],
                     uint8_t mac[static 32]) INK_WUR;
 /* Stores a new record, after deleting those expired a minute ago or more. */

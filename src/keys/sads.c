@@ -9,11 +9,11 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define SAD_INFO_SEAL "inkan sad v1 seal"
-#define SAD_INFO_MAC "inkan sad v1 mac"
+#define SAD_INFO "inkan sad v1"
 #define SAD_GRACE 60   /* an expired record is kept this long (s) for a clear "expired" */
 
 void
@@ -34,39 +34,43 @@ keys_sads_shared(const struct keys *k)
 	return k != NULL && k->db != NULL && strcmp(k->db->ops->name, "postgresql") == 0;
 }
 
-static int
-hkdf(const struct keys *k, const uint8_t salt[static 32], const char *info, uint8_t out[static 32])
-{
-	EVP_KDF *kdf = NULL;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM params[5];
-	int r = INK_ERR_CRYPTO;
+/* HKDF is fetched once: a provider lookup per SAD check would cost more than the derivation. */
+static EVP_KDF *hkdf_alg;
+static pthread_once_t hkdf_once = PTHREAD_ONCE_INIT;
 
-	if ((kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL)) == NULL ||
-	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, k->master, KEYS_MASTER_LEN);
-	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, 32);
-	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
-	params[4] = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(kctx, out, 32, params) == 1)
-		r = 0;
-out:
-	EVP_KDF_CTX_free(kctx);   /* wipes its copy of the master key */
-	EVP_KDF_free(kdf);
-	if (r != 0)
-		OPENSSL_cleanse(out, 32);
-	return r;
+static void
+hkdf_fetch(void)
+{
+	hkdf_alg = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
 }
 
 int
 keys_sad_derive(const struct keys *k, const uint8_t sad[static 32], uint8_t seal[static 32],
                 uint8_t mac[static 32])
 {
-	int r;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM params[5];
+	uint8_t out[64];
+	int r = INK_ERR_CRYPTO;
 
-	if ((r = hkdf(k, sad, SAD_INFO_SEAL, seal)) != 0 || (r = hkdf(k, sad, SAD_INFO_MAC, mac)) != 0) {
+	if (pthread_once(&hkdf_once, hkdf_fetch) != 0 || hkdf_alg == NULL ||
+	    (kctx = EVP_KDF_CTX_new(hkdf_alg)) == NULL)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, k->master, KEYS_MASTER_LEN);
+	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)sad, 32);
+	params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (char *)SAD_INFO,
+	                                              sizeof(SAD_INFO) - 1);
+	params[4] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_derive(kctx, out, sizeof(out), params) == 1) {
+		memcpy(seal, out, 32);
+		memcpy(mac, out + 32, 32);
+		r = 0;
+	}
+out:
+	EVP_KDF_CTX_free(kctx);   /* wipes its copy of the master key */
+	OPENSSL_cleanse(out, sizeof(out));
+	if (r != 0) {
 		OPENSSL_cleanse(seal, 32);
 		OPENSSL_cleanse(mac, 32);
 	}
