@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYS_SCHEMA_VERSION 4
+#define KEYS_SCHEMA_VERSION 6
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
 #define SEAL_TAG_LEN 16
@@ -32,7 +32,11 @@ extern const char schema_keystore_0001[];
 extern const char schema_keystore_0002[];
 extern const char schema_keystore_0003[];
 extern const char schema_keystore_0004[];
+extern const char schema_keystore_0005[];
+extern const char schema_keystore_0006[];
 extern const char schema_keystore_pg_0001[];
+extern const char schema_keystore_pg_0002[];
+extern const char schema_keystore_pg_0003[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
  * opens a file that was never readable by others; its journals inherit that mode. */
@@ -63,7 +67,9 @@ db_create(const char *path)
 	if (ksdb_exec(db, schema_keystore_0001) != KSDB_OK ||
 	    ksdb_exec(db, schema_keystore_0002) != KSDB_OK ||
 	    ksdb_exec(db, schema_keystore_0003) != KSDB_OK ||
-	    ksdb_exec(db, schema_keystore_0004) != KSDB_OK) {
+	    ksdb_exec(db, schema_keystore_0004) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0005) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0006) != KSDB_OK) {
 		log_error("keystore schema: %s", ksdb_errmsg(db));
 		r = INK_ERR_STORE;
 	}
@@ -127,6 +133,10 @@ static const char *
 pg_upgrade(int64_t from)
 {
 	switch (from) {
+	case 4:
+		return schema_keystore_pg_0002;
+	case 5:
+		return schema_keystore_pg_0003;
 	default:
 		return NULL;
 	}
@@ -385,11 +395,13 @@ db_open(const char *path, struct ksdb **out)
 	}
 	/* Upgrades, each a new file applied once (an earlier version's file is never edited):
 	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions,
-	 * 3 -> 4 each credential's auth_mode. */
+	 * 3 -> 4 each credential's auth_mode, 4 -> 5 (branch nodes), 5 -> 6 the SADs' spend
+	 * records. */
 	while (ksdb_column_int64(stmt, 0) >= 1 &&
 	       ksdb_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
 		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003,
-		                                        schema_keystore_0004 };
+		                                        schema_keystore_0004, schema_keystore_0005,
+		                                        schema_keystore_0006 };
 		int64_t from = ksdb_column_int64(stmt, 0);
 
 		ksdb_finalize(stmt);

@@ -453,4 +453,50 @@ struct keys_census {
 };
 int keys_census(struct keys *k, struct keys_census *out) INK_WUR;
 
+/* ---- spend records of SADs (sads.c) ---- */
+
+/* One SAD's spend record, as inkan-sam's sad.c makes and checks it (docs/architecture.md, "SADs
+ * across nodes"); the key store only keeps it. Everything but `lefts` is fixed when the SAD is
+ * issued and covered by `mac`; the kek is only in `sealed`, under a key that needs the SAD
+ * itself besides the master key (keys_sad_derive): no row, alone or with the master key, opens
+ * it. */
+#define KEYS_SAD_SEALED_LEN 48            /* a 32-byte kek and its 16-byte GCM tag */
+struct keys_sad {
+	uint8_t id_hash[32];              /* SHA-256 of the SAD */
+	char owner[33];
+	uint8_t session[32];
+	char cred[33];
+	char serial[41];
+	char hash_oid[65];
+	int64_t expires;
+	uint8_t *granted;                 /* the hashes and their counts (malloc'd) */
+	size_t granted_len;
+	uint8_t sealed[KEYS_SAD_SEALED_LEN];
+	uint8_t mac[32];
+	uint8_t *lefts;                   /* the counts left (malloc'd): the only mutable part */
+	size_t lefts_len;
+};
+/* Frees and wipes what a keys_sad holds (not the struct itself). */
+void keys_sad_clear(struct keys_sad *s);
+/* True when the key store is shared by several nodes (PostgreSQL): SADs are then kept and
+ * spent here; a one-node key store (SQLite) leaves them in inkan-sam's memory. */
+bool keys_sads_shared(const struct keys *k) INK_WUR;
+/* The keys of one SAD: seal[32] || mac[32] = HKDF-SHA256(ikm = master key, salt = the SAD's 32
+ * random bytes, info "inkan sad v1", 64 bytes). */
+int keys_sad_derive(const struct keys *k, const uint8_t sad[static 32], uint8_t seal[static 32],
+                    uint8_t mac[static 32]) INK_WUR;
+/* Stores a new record, after deleting those expired a minute ago or more. */
+int keys_sad_put(struct keys *k, const struct keys_sad *s) INK_WUR;
+/* Reads the record of id_hash into *out (keys_sad_clear it); INK_ERR_NOT_FOUND if none. */
+int keys_sad_get(struct keys *k, const uint8_t id_hash[static 32], struct keys_sad *out) INK_WUR;
+/* Spends, in one conditional statement: the record's lefts become to[to_len] (deleted instead
+ * when last) only if they are still from[from_len]. 0, or INK_ERR_REPLAY when they were not
+ * (another request or node spent meanwhile, or the record is gone). */
+int keys_sad_spend(struct keys *k, const uint8_t id_hash[static 32], const uint8_t *from,
+                   size_t from_len, const uint8_t *to, size_t to_len, bool last) INK_WUR;
+/* Deletes the records of one SAD (id_hash), or of a credential, owner or session: the one
+ * argument not NULL. */
+int keys_sad_drop(struct keys *k, const uint8_t *id_hash, const char *cred, const char *owner,
+                  const uint8_t *session) INK_WUR;
+
 #endif

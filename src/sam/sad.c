@@ -1,41 +1,144 @@
-/* sad: signature activation data, kept only in inkan-sam's memory — bound to the signer, their
- * session, one credential and exactly the authorized hashes, counted and short-lived (EN 419
- * 241 SCAL2). The key-encryption key it unlocks lives in locked memory until the SAD ends. */
+/* sad: signature activation data — bound to the signer, their session, one credential and
+ * exactly the authorized hashes, counted and short-lived (EN 419 241 SCAL2).
+ *
+ * A SAD is 32 random bytes R, handed to the client; the SAM keeps only a spend record under
+ * SHA-256(R) (struct keys_sad): what R is bound to, the hashes with their counts, the counts
+ * left, the kek sealed under a key derived from the master key and R (keys_sad_derive), and a
+ * MAC over all but the counts left under another such key. Neither key exists without R, which
+ * only the client holds: a record, alone or with the master key, opens no kek, and an edited
+ * record (a hash added, a count or expiry raised, another owner or credential) fails its MAC.
+ * One node (SQLite key store) keeps the records in memory; several (PostgreSQL) keep them in
+ * the key store, where a spend is one conditional statement on the counts it read: a SAD
+ * minted on one node is spent on any, each count once (docs/architecture.md). */
 #include "sam/sam_int.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys/keys.h"
 #include "policy/policy.h"
 
-struct sad_hash {
-	uint8_t h[SAD_HASH_MAX];
-	size_t len;
-	uint32_t left;               /* signatures still allowed over this digest */
-};
+#define SAD_GRACE 60      /* an expired record is kept this long (s) for a clear "expired" */
+#define SPEND_TRIES 16    /* spends lost to other requests' before giving up (INK_ERR_BUSY) */
+#define SEAL_AAD "inkan sad v1 kek"
+#define MAC_LABEL "inkan sad v1 record"
 
-struct sad_entry {
-	uint8_t id_hash[32];         /* SHA-256 of the SAD: the SAD itself is not kept */
-	char owner[33];
-	uint8_t session[32];
-	char cred[33];
-	char serial[41];
-	char hash_oid[65];           /* the digest authorized ("" none named: SHA-2 by length) */
-	int64_t expires;
-	uint32_t left;               /* signatures still allowed in total */
-	struct sad_hash *hashes;
-	size_t nhashes;
-	uint8_t *kek;                /* secmem */
+struct sad_entry {                /* one node: the records in memory */
+	struct keys_sad rec;
 	struct sad_entry *next;
 };
 
 struct sad_table {
+	struct keys *keys;
+	bool shared;                  /* the records are the key store's (several nodes) */
 	struct sad_entry *head;
 	size_t live;
 };
+
+/* A record's hashes and counts, as its granted and lefts blobs hold them: granted = u32 n,
+ * then n times (u8 length, the digest, u32 count); lefts = u32 total left, then n u32. */
+struct grant {
+	size_t n;
+	const uint8_t **h;
+	size_t *len;
+	uint32_t *count;
+	uint32_t *left;
+	uint32_t total;               /* left in all */
+};
+
+static void
+grant_free(struct grant *g)
+{
+	free(g->h);
+	free(g->len);
+	free(g->count);
+	free(g->left);
+	memset(g, 0, sizeof(*g));
+}
+
+static int
+grant_alloc(struct grant *g, size_t n)
+{
+	memset(g, 0, sizeof(*g));
+	if ((g->h = calloc(n, sizeof(*g->h))) == NULL || (g->len = calloc(n, sizeof(*g->len))) == NULL ||
+	    (g->count = calloc(n, sizeof(*g->count))) == NULL ||
+	    (g->left = calloc(n, sizeof(*g->left))) == NULL) {
+		grant_free(g);
+		return INK_ERR_ALLOC;
+	}
+	return 0;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Reads rec's hashes and counts into g; false for blobs of the wrong shape or counts left
+ * beyond those granted (which no spend makes: an edited record). */
+static bool
+grant_parse(const struct keys_sad *rec, struct grant *g)
+{
+	const uint8_t *p = rec->granted, *end = rec->granted + rec->granted_len;
+	uint64_t granted = 0, left = 0;
+	size_t i, n;
+
+	if (rec->granted_len < 4 || (n = get_u32(p)) == 0 || n > SAD_MAX_HASHES ||
+	    rec->lefts_len != 4 * (n + 1) || grant_alloc(g, n) != 0)
+		return false;
+	p += 4;
+	g->n = n;
+	for (i = 0; i < n; i++) {
+		if (end - p < 1 || p[0] == 0 || p[0] > SAD_HASH_MAX || end - p < 1 + p[0] + 4)
+			goto bad;
+		g->len[i] = p[0];
+		g->h[i] = p + 1;
+		g->count[i] = get_u32(p + 1 + p[0]);
+		p += 1 + g->len[i] + 4;
+		g->left[i] = get_u32(rec->lefts + 4 * (i + 1));
+		if (g->left[i] > g->count[i])
+			goto bad;
+		granted += g->count[i];
+		left += g->left[i];
+	}
+	g->total = get_u32(rec->lefts);
+	if (p != end || granted > SAD_MAX_HASHES || g->total > left)
+		goto bad;
+	return true;
+bad:
+	grant_free(g);
+	return false;
+}
+
+/* The counts left of g as a lefts blob (malloc'd, 4 * (n + 1) bytes). */
+static uint8_t *
+lefts_encode(const struct grant *g, size_t *len)
+{
+	uint8_t *b;
+	size_t i;
+
+	*len = 4 * (g->n + 1);
+	if ((b = malloc(*len)) == NULL)
+		return NULL;
+	put_u32(b, g->total);
+	for (i = 0; i < g->n; i++)
+		put_u32(b + 4 * (i + 1), g->left[i]);
+	return b;
+}
 
 static int
 sha256(const uint8_t *in, size_t len, uint8_t out[static 32])
@@ -45,25 +148,243 @@ sha256(const uint8_t *in, size_t len, uint8_t out[static 32])
 	return EVP_Digest(in, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : INK_ERR_CRYPTO;
 }
 
+/* What the kek is sealed to: the record's id and its bindings, NUL-ended texts. */
+static size_t
+seal_aad(const struct keys_sad *rec, uint8_t *out)
+{
+	size_t n = 0, l;
+
+	memcpy(out, SEAL_AAD, sizeof(SEAL_AAD));
+	n += sizeof(SEAL_AAD);
+	memcpy(out + n, rec->id_hash, 32);
+	n += 32;
+	l = strlen(rec->owner) + 1;
+	memcpy(out + n, rec->owner, l);
+	n += l;
+	memcpy(out + n, rec->session, 32);
+	n += 32;
+	l = strlen(rec->cred) + 1;
+	memcpy(out + n, rec->cred, l);
+	return n + l;
+}
+
+/* AES-256-GCM under seal (a key of one SAD, used for this one kek: a fixed nonce is safe). */
+static int
+kek_seal(const uint8_t seal[static 32], struct keys_sad *rec, const uint8_t *kek,
+         uint8_t *out, bool open)
+{
+	static const uint8_t nonce[12];
+	uint8_t aad[sizeof(SEAL_AAD) + 32 + 33 + 32 + 33];
+	EVP_CIPHER_CTX *c = NULL;
+	size_t alen = seal_aad(rec, aad);
+	int n, r = INK_ERR_CRYPTO;
+
+	if ((c = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_CipherInit_ex(c, EVP_aes_256_gcm(), NULL, seal, nonce, open ? 0 : 1) != 1 ||
+	    EVP_CipherUpdate(c, NULL, &n, aad, (int)alen) != 1)
+		goto out;
+	if (open) {
+		if (EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, rec->sealed + 32) != 1 ||
+		    EVP_CipherUpdate(c, out, &n, rec->sealed, 32) != 1 || n != 32 ||
+		    EVP_CipherFinal_ex(c, out + n, &n) != 1)
+			goto out;
+	} else {
+		if (EVP_CipherUpdate(c, rec->sealed, &n, kek, 32) != 1 || n != 32 ||
+		    EVP_CipherFinal_ex(c, rec->sealed + n, &n) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, rec->sealed + 32) != 1)
+			goto out;
+	}
+	r = 0;
+out:
+	EVP_CIPHER_CTX_free(c);
+	if (r != 0 && open)
+		OPENSSL_cleanse(out, 32);
+	return r;
+}
+
+/* HMAC-SHA256 under mac of everything in rec fixed at issue: all but the counts left. */
+static int
+rec_mac(const uint8_t mac[static 32], const struct keys_sad *rec, uint8_t out[static 32])
+{
+	const char *texts[] = { rec->owner, rec->cred, rec->serial, rec->hash_oid };
+	uint8_t *buf, *p;
+	unsigned int outl = 0;
+	size_t i, l, len = sizeof(MAC_LABEL) + 32 + 32 + 8 + 4 + rec->granted_len + sizeof(rec->sealed);
+	int r = 0;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		len += strlen(texts[i]) + 1;
+	if ((p = buf = malloc(len)) == NULL)
+		return INK_ERR_ALLOC;
+	memcpy(p, MAC_LABEL, sizeof(MAC_LABEL));
+	p += sizeof(MAC_LABEL);
+	memcpy(p, rec->id_hash, 32);
+	memcpy(p + 32, rec->session, 32);
+	p += 64;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		l = strlen(texts[i]) + 1;
+		memcpy(p, texts[i], l);
+		p += l;
+	}
+	for (i = 0; i < 8; i++)
+		*p++ = (uint8_t)((uint64_t)rec->expires >> (56 - 8 * i));
+	put_u32(p, (uint32_t)rec->granted_len);
+	memcpy(p + 4, rec->granted, rec->granted_len);
+	p += 4 + rec->granted_len;
+	memcpy(p, rec->sealed, sizeof(rec->sealed));
+	if (HMAC(EVP_sha256(), mac, 32, buf, len, out, &outl) == NULL || outl != 32)
+		r = INK_ERR_CRYPTO;
+	free(buf);
+	return r;
+}
+
+/* ---- where the records are: memory (one node) or the key store (several) ---- */
+
 static void
 entry_free(struct sad_entry *e)
 {
 	if (e == NULL)
 		return;
-	secmem_free(e->kek);
-	if (e->hashes != NULL) {
-		OPENSSL_cleanse(e->hashes, e->nhashes * sizeof(*e->hashes));
-		free(e->hashes);
-	}
-	OPENSSL_cleanse(e, sizeof(*e));
+	keys_sad_clear(&e->rec);
 	free(e);
 }
 
-int
-sad_table_new(struct sad_table **out)
+static struct sad_entry *
+mem_find(struct sad_table *t, const uint8_t id_hash[static 32])
 {
-	*out = calloc(1, sizeof(**out));
-	return *out != NULL ? 0 : INK_ERR_ALLOC;
+	struct sad_entry *e;
+
+	for (e = t->head; e != NULL; e = e->next)
+		if (CRYPTO_memcmp(e->rec.id_hash, id_hash, 32) == 0)
+			return e;
+	return NULL;
+}
+
+/* Copies rec into out, the blobs too. */
+static int
+rec_copy(const struct keys_sad *rec, struct keys_sad *out)
+{
+	*out = *rec;
+	out->granted = malloc(rec->granted_len);
+	out->lefts = malloc(rec->lefts_len);
+	if (out->granted == NULL || out->lefts == NULL) {
+		free(out->granted);
+		free(out->lefts);
+		memset(out, 0, sizeof(*out));
+		return INK_ERR_ALLOC;
+	}
+	memcpy(out->granted, rec->granted, rec->granted_len);
+	memcpy(out->lefts, rec->lefts, rec->lefts_len);
+	return 0;
+}
+
+/* Stores rec (taken over: cleared here whatever happens). */
+static int
+rec_put(struct sad_table *t, struct keys_sad *rec)
+{
+	struct sad_entry *e;
+	int r;
+
+	if (t->shared) {
+		r = keys_sad_put(t->keys, rec);
+		keys_sad_clear(rec);
+		return r;
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		keys_sad_clear(rec);
+		return INK_ERR_ALLOC;
+	}
+	e->rec = *rec;
+	memset(rec, 0, sizeof(*rec));
+	e->next = t->head;
+	t->head = e;
+	t->live++;
+	return 0;
+}
+
+static int
+rec_get(struct sad_table *t, const uint8_t id_hash[static 32], struct keys_sad *out)
+{
+	struct sad_entry *e;
+
+	if (t->shared)
+		return keys_sad_get(t->keys, id_hash, out);
+	memset(out, 0, sizeof(*out));
+	if ((e = mem_find(t, id_hash)) == NULL)
+		return INK_ERR_NOT_FOUND;
+	return rec_copy(&e->rec, out);
+}
+
+/* What sweep drops besides the expired and used-up records: those of this SAD, credential,
+ * owner or session (NULL: none of that kind). */
+struct sad_match {
+	const uint8_t *id_hash;
+	const char *cred;
+	const char *owner;
+	const uint8_t *session;
+};
+
+static bool
+used_up(const struct keys_sad *rec)
+{
+	return rec->lefts_len < 4 || get_u32(rec->lefts) == 0;
+}
+
+/* Drops the records m matches, and in memory the expired and used-up ones. */
+static void
+sweep(struct sad_table *t, const struct sad_match *m)
+{
+	struct sad_entry **pp = &t->head, *e;
+	int64_t now = ink_now();
+
+	if (t->shared) {
+		if (m != NULL && keys_sad_drop(t->keys, m->id_hash, m->cred, m->owner, m->session) != 0)
+			log_error("could not delete SAD records from the key store");
+		return;
+	}
+	while ((e = *pp) != NULL) {
+		if (e->rec.expires <= now - SAD_GRACE || used_up(&e->rec) ||
+		    (m != NULL && m->id_hash != NULL && CRYPTO_memcmp(e->rec.id_hash, m->id_hash, 32) == 0) ||
+		    (m != NULL && m->session != NULL && CRYPTO_memcmp(e->rec.session, m->session, 32) == 0) ||
+		    (m != NULL && m->cred != NULL && strcmp(e->rec.cred, m->cred) == 0) ||
+		    (m != NULL && m->owner != NULL && strcmp(e->rec.owner, m->owner) == 0)) {
+			*pp = e->next;
+			entry_free(e);
+			t->live--;
+		} else {
+			pp = &e->next;
+		}
+	}
+}
+
+/* The counts left become to (the record goes when last) only if they are still from. */
+static int
+rec_spend(struct sad_table *t, const struct keys_sad *rec, uint8_t *to, size_t to_len, bool last)
+{
+	struct sad_entry *e;
+
+	if (t->shared)
+		return keys_sad_spend(t->keys, rec->id_hash, rec->lefts, rec->lefts_len, to, to_len,
+		                      last);
+	if ((e = mem_find(t, rec->id_hash)) == NULL || e->rec.lefts_len != rec->lefts_len ||
+	    memcmp(e->rec.lefts, rec->lefts, rec->lefts_len) != 0)
+		return INK_ERR_REPLAY;
+	memcpy(e->rec.lefts, to, to_len);
+	if (last)
+		sweep(t, &(struct sad_match){ .id_hash = rec->id_hash });
+	return 0;
+}
+
+/* ---- the table ---- */
+
+int
+sad_table_new(struct keys *k, struct sad_table **out)
+{
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return INK_ERR_ALLOC;
+	(*out)->keys = k;
+	(*out)->shared = keys_sads_shared(k);
+	return 0;
 }
 
 void
@@ -80,140 +401,166 @@ sad_table_free(struct sad_table *t)
 	free(t);
 }
 
-/* What sweep drops besides the expired and used-up entries: those of this SAD, credential,
- * owner or session (NULL: none of that kind). */
-struct sad_match {
-	const uint8_t *id_hash;
-	const char *cred;
-	const char *owner;
-	const uint8_t *session;
-};
-
-/* Unlinks and frees the entries m matches (expired ones always). */
-static void
-sweep(struct sad_table *t, const struct sad_match *m_in)
+/* The granted blob of g's hashes (duplicates become one hash allowed that many times), and its
+ * lefts blob: everything allowed. */
+static int
+grant_encode(const struct sad_grant *g, struct keys_sad *rec)
 {
-	struct sad_entry **pp = &t->head, *e;
-	int64_t now = ink_now();
-	uint8_t id_buf[32], session_buf[32];
-	char cred_buf[33], owner_buf[33];
-	struct sad_match m = { 0 };
+	uint8_t *p;
+	size_t i, j, n = 0, cap = 4;
+	size_t *first = NULL;      /* first[j]: the index in g of distinct hash j */
+	uint32_t *count = NULL;
+	int r = INK_ERR_ALLOC;
 
-	/* Callers may pass a field of an entry this loop frees: work on copies. */
-	if (m_in != NULL && m_in->id_hash != NULL)
-		m.id_hash = memcpy(id_buf, m_in->id_hash, sizeof(id_buf));
-	if (m_in != NULL && m_in->session != NULL)
-		m.session = memcpy(session_buf, m_in->session, sizeof(session_buf));
-	if (m_in != NULL && m_in->cred != NULL) {
-		snprintf(cred_buf, sizeof(cred_buf), "%s", m_in->cred);
-		m.cred = cred_buf;
-	}
-	if (m_in != NULL && m_in->owner != NULL) {
-		snprintf(owner_buf, sizeof(owner_buf), "%s", m_in->owner);
-		m.owner = owner_buf;
-	}
-
-	while ((e = *pp) != NULL) {
-		if (e->expires <= now - 60 || e->left == 0 ||
-		    (m.id_hash != NULL && CRYPTO_memcmp(e->id_hash, m.id_hash, 32) == 0) ||
-		    (m.session != NULL && CRYPTO_memcmp(e->session, m.session, 32) == 0) ||
-		    (m.cred != NULL && strcmp(e->cred, m.cred) == 0) ||
-		    (m.owner != NULL && strcmp(e->owner, m.owner) == 0)) {
-			*pp = e->next;
-			entry_free(e);
-			t->live--;
-		} else {
-			pp = &e->next;
-		}
-	}
-}
-
-int
-sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN])
-{
-	struct sad_entry *e = NULL;
-	size_t i, j;
-	int r;
-
-	OPENSSL_cleanse(sad, SAD_ID_LEN);
-	if (g->n == 0 || g->n > SAD_MAX_HASHES || strlen(g->owner) > 32 || strlen(g->cred) > 32 ||
-	    (g->hash_oid != NULL && strlen(g->hash_oid) >= sizeof(e->hash_oid)))
-		return INK_ERR_INVALID;
-	sweep(t, NULL);
-	if (t->live >= SAD_MAX_LIVE)
-		return INK_ERR_TOO_LARGE;
-	if ((e = calloc(1, sizeof(*e))) == NULL || (e->hashes = calloc(g->n, sizeof(*e->hashes))) == NULL ||
-	    (e->kek = secmem_alloc(32)) == NULL) {
-		r = INK_ERR_ALLOC;
+	if ((first = calloc(g->n, sizeof(*first))) == NULL || (count = calloc(g->n, sizeof(*count))) == NULL)
 		goto out;
-	}
-	memcpy(e->owner, g->owner, strlen(g->owner) + 1);
-	memcpy(e->cred, g->cred, strlen(g->cred) + 1);
-	snprintf(e->serial, sizeof(e->serial), "%s", g->serial != NULL ? g->serial : "");
-	snprintf(e->hash_oid, sizeof(e->hash_oid), "%s", g->hash_oid != NULL ? g->hash_oid : "");
-	memcpy(e->session, g->session, 32);
-	memcpy(e->kek, g->kek, 32);
-	e->expires = g->expires;
-	e->left = (uint32_t)g->n;
-	/* Duplicates in the request become one digest allowed that many times. */
 	for (i = 0; i < g->n; i++) {
 		if (g->hash_lens[i] == 0 || g->hash_lens[i] > SAD_HASH_MAX) {
 			r = INK_ERR_INVALID;
 			goto out;
 		}
-		for (j = 0; j < e->nhashes; j++)
-			if (e->hashes[j].len == g->hash_lens[i] &&
-			    memcmp(e->hashes[j].h, g->hashes[i], g->hash_lens[i]) == 0)
+		for (j = 0; j < n; j++)
+			if (g->hash_lens[first[j]] == g->hash_lens[i] &&
+			    memcmp(g->hashes[first[j]], g->hashes[i], g->hash_lens[i]) == 0)
 				break;
-		if (j == e->nhashes) {
-			memcpy(e->hashes[j].h, g->hashes[i], g->hash_lens[i]);
-			e->hashes[j].len = g->hash_lens[i];
-			e->nhashes++;
+		if (j == n) {
+			first[n++] = i;
+			cap += 1 + g->hash_lens[i] + 4;
 		}
-		e->hashes[j].left++;
+		count[j]++;
 	}
-	if ((r = ink_random(sad, SAD_ID_LEN)) != 0 || (r = sha256(sad, SAD_ID_LEN, e->id_hash)) != 0)
+	rec->lefts_len = 4 * (n + 1);
+	if ((rec->granted = malloc(cap)) == NULL || (rec->lefts = malloc(rec->lefts_len)) == NULL)
 		goto out;
-	e->next = t->head;
-	t->head = e;
-	t->live++;
-	e = NULL;
+	rec->granted_len = cap;
+	p = rec->granted;
+	put_u32(p, (uint32_t)n);
+	p += 4;
+	put_u32(rec->lefts, (uint32_t)g->n);
+	for (j = 0; j < n; j++) {
+		*p++ = (uint8_t)g->hash_lens[first[j]];
+		memcpy(p, g->hashes[first[j]], g->hash_lens[first[j]]);
+		p += g->hash_lens[first[j]];
+		put_u32(p, count[j]);
+		p += 4;
+		put_u32(rec->lefts + 4 * (j + 1), count[j]);
+	}
 	r = 0;
 out:
-	if (r != 0)
-		OPENSSL_cleanse(sad, SAD_ID_LEN);
-	entry_free(e);
+	free(first);
+	free(count);
 	return r;
 }
 
-static struct sad_entry *
-find(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN])
+int
+sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN])
 {
-	struct sad_entry *e;
-	uint8_t h[32];
+	struct keys_sad rec = { 0 };
+	uint8_t *seal = NULL, *mac = NULL;
+	int r;
 
-	if (sha256(sad, SAD_ID_LEN, h) != 0)
-		return NULL;
-	for (e = t->head; e != NULL; e = e->next)
-		if (CRYPTO_memcmp(e->id_hash, h, 32) == 0)
-			return e;
-	return NULL;
+	OPENSSL_cleanse(sad, SAD_ID_LEN);
+	if (g->n == 0 || g->n > SAD_MAX_HASHES || strlen(g->owner) > 32 || strlen(g->cred) > 32 ||
+	    (g->serial != NULL && strlen(g->serial) >= sizeof(rec.serial)) ||
+	    (g->hash_oid != NULL && strlen(g->hash_oid) >= sizeof(rec.hash_oid)))
+		return INK_ERR_INVALID;
+	sweep(t, NULL);
+	if (!t->shared && t->live >= SAD_MAX_LIVE)
+		return INK_ERR_TOO_LARGE;
+	if ((seal = secmem_alloc(32)) == NULL || (mac = secmem_alloc(32)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	memcpy(rec.owner, g->owner, strlen(g->owner) + 1);
+	memcpy(rec.cred, g->cred, strlen(g->cred) + 1);
+	snprintf(rec.serial, sizeof(rec.serial), "%s", g->serial != NULL ? g->serial : "");
+	snprintf(rec.hash_oid, sizeof(rec.hash_oid), "%s", g->hash_oid != NULL ? g->hash_oid : "");
+	memcpy(rec.session, g->session, 32);
+	rec.expires = g->expires;
+	if ((r = grant_encode(g, &rec)) != 0 || (r = ink_random(sad, SAD_ID_LEN)) != 0 ||
+	    (r = sha256(sad, SAD_ID_LEN, rec.id_hash)) != 0 ||
+	    (r = keys_sad_derive(t->keys, sad, seal, mac)) != 0 ||
+	    (r = kek_seal(seal, &rec, g->kek, NULL, false)) != 0 || (r = rec_mac(mac, &rec, rec.mac)) != 0)
+		goto out;
+	r = rec_put(t, &rec);
+out:
+	if (r != 0)
+		OPENSSL_cleanse(sad, SAD_ID_LEN);
+	keys_sad_clear(&rec);
+	secmem_free(seal);
+	secmem_free(mac);
+	return r;
 }
 
-/* The digest h; hint is where it usually is (signHash sends the hashes in the order they were
- * authorized), so a batch is found in linear rather than quadratic time. */
-static struct sad_hash *
-find_hash(struct sad_entry *e, const uint8_t *h, size_t len, size_t hint)
+/* The record of sad, its MAC checked and its counts read; the kek opened into kek when not
+ * NULL. INK_ERR_AUTH: no record; INK_ERR_CRYPTO: a record that is not what this SAM made for
+ * this SAD (edited in the key store), with a warning in the SAM's log. */
+static int
+load(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], struct keys_sad *rec,
+     struct grant *g, uint8_t *kek)
+{
+	uint8_t id_hash[32], want[32];
+	uint8_t *seal = NULL, *mac = NULL;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	if ((r = sha256(sad, SAD_ID_LEN, id_hash)) != 0)
+		return r;
+	if ((r = rec_get(t, id_hash, rec)) != 0)
+		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+	if ((seal = secmem_alloc(32)) == NULL || (mac = secmem_alloc(32)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = keys_sad_derive(t->keys, sad, seal, mac)) != 0 || (r = rec_mac(mac, rec, want)) != 0)
+		goto out;
+	if (CRYPTO_memcmp(want, rec->mac, 32) != 0 || !grant_parse(rec, g) ||
+	    (kek != NULL && kek_seal(seal, rec, NULL, kek, true) != 0)) {
+		log_warn("a SAD's spend record fails its MAC or shape: edited in the key store");
+		grant_free(g);
+		r = INK_ERR_CRYPTO;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0)
+		keys_sad_clear(rec);
+	secmem_free(seal);
+	secmem_free(mac);
+	return r;
+}
+
+/* The index in g of the digest h; hint is where it usually is (signHash sends the hashes in
+ * the order they were authorized), so a batch is found in linear rather than quadratic time. */
+static size_t
+find_hash(const struct grant *g, const uint8_t *h, size_t len, size_t hint)
 {
 	size_t j;
 
-	if (hint < e->nhashes && e->hashes[hint].len == len &&
-	    CRYPTO_memcmp(e->hashes[hint].h, h, len) == 0)
-		return &e->hashes[hint];
-	for (j = 0; j < e->nhashes; j++)
-		if (e->hashes[j].len == len && CRYPTO_memcmp(e->hashes[j].h, h, len) == 0)
-			return &e->hashes[j];
-	return NULL;
+	if (hint < g->n && g->len[hint] == len && CRYPTO_memcmp(g->h[hint], h, len) == 0)
+		return hint;
+	for (j = 0; j < g->n; j++)
+		if (g->len[j] == len && CRYPTO_memcmp(g->h[j], h, len) == 0)
+			return j;
+	return g->n;
+}
+
+/* Takes n hashes off g's counts; INK_ERR_TOO_LARGE (more than remain), INK_ERR_NOT_AUTHORIZED
+ * (a hash not, or no longer, allowed; repeats within the request counted). */
+static int
+take(struct grant *g, const uint8_t *const *hashes, const size_t *hash_lens, size_t n)
+{
+	size_t i, j;
+
+	if (n > g->total)
+		return INK_ERR_TOO_LARGE;
+	for (i = 0; i < n; i++) {
+		if ((j = find_hash(g, hashes[i], hash_lens[i], i)) == g->n || g->left[j] == 0)
+			return INK_ERR_NOT_AUTHORIZED;
+		g->left[j]--;
+	}
+	g->total -= (uint32_t)n;
+	return 0;
 }
 
 int
@@ -222,69 +569,68 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
           const uint8_t *const *hashes, const size_t *hash_lens, size_t n, uint8_t kek[static 32],
           char serial[static 41])
 {
-	struct sad_entry *e;
-	struct sad_hash *sh;
-	uint32_t *need = NULL;
-	size_t i;
+	struct keys_sad rec;
+	struct grant g;
 	int r;
 
 	OPENSSL_cleanse(kek, 32);
 	serial[0] = '\0';
-	if ((e = find(t, sad)) == NULL)
-		return INK_ERR_AUTH;
+	if ((r = load(t, sad, &rec, &g, kek)) != 0)
+		return r;
 	/* Someone else's SAD, or one from another session or for another key, is no SAD at all. */
-	if (strcmp(e->owner, owner) != 0 || CRYPTO_memcmp(e->session, session, 32) != 0 ||
-	    strcmp(e->cred, cred) != 0)
-		return INK_ERR_AUTH;
-	if (ink_now() >= e->expires) {
-		sweep(t, &(struct sad_match){ .id_hash = e->id_hash });
-		return INK_ERR_SAD_EXPIRED;
-	}
-	if (n == 0)
-		return INK_ERR_INVALID;
+	if (strcmp(rec.owner, owner) != 0 || CRYPTO_memcmp(rec.session, session, 32) != 0 ||
+	    strcmp(rec.cred, cred) != 0)
+		r = INK_ERR_AUTH;
+	else if (ink_now() >= rec.expires) {
+		sweep(t, &(struct sad_match){ .id_hash = rec.id_hash });
+		r = INK_ERR_SAD_EXPIRED;
+	} else if (n == 0)
+		r = INK_ERR_INVALID;
 	/* The bytes the signer authorized, as the digest they were shown as: not as another digest
 	 * of the same length (SHA3-256 for SHA-256) under an algorithm chosen at signing. */
-	if (e->hash_oid[0] != '\0' ? strcmp(digest_oid, e->hash_oid) != 0 :
-	    !policy_hash_is_sha2(digest_oid))
-		return INK_ERR_NOT_AUTHORIZED;
-	if (n > e->left)
-		return INK_ERR_TOO_LARGE;
-	/* Each hash at most as often as authorized, counting repeats within this request. */
-	if ((need = calloc(e->nhashes, sizeof(*need))) == NULL)
-		return INK_ERR_ALLOC;
-	for (i = 0; i < n; i++) {
-		if ((sh = find_hash(e, hashes[i], hash_lens[i], i)) == NULL ||
-		    ++need[sh - e->hashes] > sh->left) {
-			r = INK_ERR_NOT_AUTHORIZED;
-			goto out;
-		}
-	}
-	memcpy(kek, e->kek, 32);
-	memcpy(serial, e->serial, sizeof(e->serial));
-	r = 0;
-out:
-	free(need);
+	else if (rec.hash_oid[0] != '\0' ? strcmp(digest_oid, rec.hash_oid) != 0 :
+	         !policy_hash_is_sha2(digest_oid))
+		r = INK_ERR_NOT_AUTHORIZED;
+	else
+		r = take(&g, hashes, hash_lens, n);
+	if (r == 0)
+		memcpy(serial, rec.serial, sizeof(rec.serial));
+	else
+		OPENSSL_cleanse(kek, 32);
+	grant_free(&g);
+	keys_sad_clear(&rec);
 	return r;
 }
 
-void
+int
 sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
             const uint8_t *const *hashes, const size_t *hash_lens, size_t n)
 {
-	struct sad_entry *e = find(t, sad);
-	struct sad_hash *sh;
-	size_t i;
+	struct keys_sad rec;
+	struct grant g;
+	uint8_t *to = NULL;
+	size_t to_len = 0;
+	int tries, r = INK_ERR_BUSY;
 
-	if (e == NULL)
-		return;
-	for (i = 0; i < n && e->left > 0; i++) {
-		if ((sh = find_hash(e, hashes[i], hash_lens[i], i)) != NULL && sh->left > 0) {
-			sh->left--;
-			e->left--;
-		}
+	/* Read, take, and write back only if nobody spent meanwhile; else read again. */
+	for (tries = 0; tries < SPEND_TRIES; tries++) {
+		if ((r = load(t, sad, &rec, &g, NULL)) != 0)
+			return r;
+		if (ink_now() >= rec.expires)
+			r = INK_ERR_SAD_EXPIRED;
+		else if ((r = take(&g, hashes, hash_lens, n)) == 0 &&
+		         (to = lefts_encode(&g, &to_len)) == NULL)
+			r = INK_ERR_ALLOC;
+		if (r == 0)
+			r = rec_spend(t, &rec, to, to_len, g.total == 0);
+		free(to);
+		to = NULL;
+		grant_free(&g);
+		keys_sad_clear(&rec);
+		if (r != INK_ERR_REPLAY)
+			return r;
 	}
-	if (e->left == 0)
-		sweep(t, &(struct sad_match){ .id_hash = e->id_hash });
+	return INK_ERR_BUSY;
 }
 
 void

@@ -167,24 +167,31 @@ struct sad_grant {
 	const char *hash_oid;              /* the digest the signer authorized ("" or NULL: none named) */
 };
 
-int sad_table_new(struct sad_table **out) INK_WUR;
-/* Wipes every kek and frees; accepts NULL. */
+/* SADs whose spend records are kept in k's key store when it is shared by several nodes
+ * (keys_sads_shared), else in this SAM's memory; their keks are sealed under keys of k's
+ * master key and the SAD itself (sad.c). */
+int sad_table_new(struct keys *k, struct sad_table **out) INK_WUR;
+/* Wipes and frees what memory holds; accepts NULL. */
 void sad_table_free(struct sad_table *t);
-/* Stores a grant; sad[SAD_ID_LEN] receives the random id to hand out. */
+/* Stores a grant, its kek sealed; sad[SAD_ID_LEN] receives the random id to hand out. */
 int sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN]) INK_WUR;
 /* Checks that sad allows signing these n hashes now for owner/session/cred, as digests of
  * digest_oid (the one the signature will be made with: the one the grant named, or with none
  * named SHA-256/384/512, never another digest of the same length), and on success
  * copies the kek into kek[32] and the certificate serial into serial[41]. Nothing is consumed: call sad_consume after signing.
  * INK_ERR_AUTH (unknown, or bound to someone/something else), INK_ERR_SAD_EXPIRED,
+ * INK_ERR_CRYPTO (a spend record that fails its MAC: edited in the key store),
  * INK_ERR_TOO_LARGE (more than remain), INK_ERR_NOT_AUTHORIZED (a hash not, or no longer, allowed). */
 int sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
               const uint8_t session[static 32], const char *cred, const char *digest_oid,
               const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
               uint8_t kek[static 32], char serial[static 41]) INK_WUR;
-/* Uses up these hashes; the SAD disappears (kek wiped) when nothing remains. */
-void sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
-                 const uint8_t *const *hashes, const size_t *hash_lens, size_t n);
+/* Uses up these hashes, in one step that only one request on one node wins for the same
+ * counts; the SAD disappears when nothing remains. 0, or an error of sad_check's (another
+ * node spent them meanwhile: INK_ERR_NOT_AUTHORIZED or INK_ERR_TOO_LARGE), INK_ERR_STORE,
+ * INK_ERR_BUSY (lost to other spends of the same SAD again and again). */
+int sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
+                const uint8_t *const *hashes, const size_t *hash_lens, size_t n) INK_WUR;
 /* Forgets a SAD (replayed OTP, revoked key). */
 void sad_drop(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN]);
 /* Forgets every SAD of a credential. */

@@ -860,7 +860,7 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	/* as many PIN stretchings at once as argon2_slots allows inkand and the SAM together */
 	if ((r = ink_gate_new(config_slots(cfg->argon2_slots), INK_GATE_QUEUE_MAX, 60000, &s.kdf_gate)) != 0 ||
 	    (r = ink_pool_new(config_slots(cfg->argon2_slots), INK_POOL_NICE_ARGON2, &s.kdf_pool)) != 0 ||
-	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(&s.sads)) != 0)
+	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(s.keys, &s.sads)) != 0)
 		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");

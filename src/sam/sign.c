@@ -258,6 +258,14 @@ sam_handle_oauth_consent(struct sam_state *s, struct ink_buf *req, struct ink_bu
 	return authorize(s, req, rep, AUTHZ_CONSENT);
 }
 
+/* The detail of a refused SAD's record. */
+static const char *
+sad_refusal(int r)
+{
+	return r == INK_ERR_CRYPTO ? "SAD refused: its spend record fails its MAC (edited in the key "
+	                             "store)" : "SAD refused";
+}
+
 /* sad_check, a refusal recorded: a refused SAD is the SAM's record too (the owner as the
  * request names it). */
 static int
@@ -269,7 +277,7 @@ sad_allows(struct sam_state *s, const uint8_t *sad, const char *owner, const uin
 
 	if ((r = sad_check(s->sads, sad, owner, session, cred, digest_oid, h->p, h->len, h->n, kek,
 	                   serial)) != 0)
-		sam_hold_record(s, owner, "sam.sign", cred, r, "SAD refused");
+		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
 	return r;
 }
 
@@ -346,8 +354,12 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	}
 	if (r != 0)
 		goto out;
-	/* Spent before the lock is let go: the same hashes cannot pass a second check meanwhile. */
-	sad_consume(s->sads, sad, h->p, h->len, h->n);
+	/* Spent before the lock is let go, in one step of the key store when several nodes share
+	 * it: the same hashes pass no second check, here or on another node. */
+	if ((r = sad_consume(s->sads, sad, h->p, h->len, h->n)) != 0) {
+		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
+		goto out;
+	}
 	/* The cores are shared among the requests signing now: one that has the machine to itself
 	 * spreads its batch over all of them, several side by side start no threads of their own
 	 * (starting them costs more than it gains when the cores are busy anyway). */

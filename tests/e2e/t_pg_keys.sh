@@ -39,7 +39,7 @@ chmod 600 "$DATA/sam/keystore.url"
 
 init_data --config "$CONF"
 [ ! -e "$DATA/sam/keystore.db" ] || fail "inkan init made an SQLite key store beside keystore.url"
-[ "$(as_sam 'SELECT version FROM inkan_keys.keystore_meta')" = 4 ] || fail "no key store in PostgreSQL"
+[ "$(as_sam 'SELECT version FROM inkan_keys.keystore_meta')" = 6 ] || fail "no key store in PostgreSQL"
 [ "$(as_sam "SELECT count(*) FROM inkan_keys.ca WHERE name IN ('root', 'issuing', 'tsa')")" = 3 ] ||
 	fail "the CA's keys are not in PostgreSQL"
 [ "$(as_sam 'SELECT count(*) FROM inkan_keys.persons')" = 1 ] || fail "the security officer is not a person of the key store"
@@ -81,6 +81,7 @@ sign bob "$bob" "$T/doc.txt" --output "$T/doc.bob.p7s"
 [ "$RC" = 0 ] || fail "inkan sign (bob, B-T) failed ($RC): $(cat "$T/sign.err")"
 cms_ok "$T/doc.txt" "$T/doc.bob.p7s"
 ok "CAdES B-B (P-256) and B-T (RSA-3072) made with keys in PostgreSQL; openssl cms -verify accepts both"
+[ "$(as_sam 'SELECT count(*) FROM inkan_keys.sads')" = 0 ] || fail "a spent SAD left its record"
 
 # A wrong PIN is counted in the key store's row.
 mapfile -t H < <(digests sha256 1)
@@ -89,9 +90,15 @@ PIN=pin-Wrong-0000 authorize alice "$alice" "$acred" "${H[@]}"
 [ "$(as_sam "SELECT pin_failures FROM inkan_keys.credentials WHERE id = '$acred'")" = 1 ] ||
 	fail "the wrong PIN is not counted in PostgreSQL"
 ok "a wrong PIN is refused and counted in inkan_keys.credentials"
+# The right one: the SAD's spend record is the key store's (any node spends it), no kek in it.
+authorize alice "$alice" "$acred" "${H[@]}"
+[ -n "$SAD" ] || fail "the right PIN got no SAD"
+[ "$(as_sam 'SELECT count(*) FROM inkan_keys.sads WHERE octet_length(sealed) = 48')" = 1 ] ||
+	fail "the SAD has no spend record in inkan_keys.sads"
+ok "a SAD's spend record is in inkan_keys.sads"
 
 # The wall: inkand's role reads no row of the key store, the SAM's none of inkand's.
-for t in credentials ca persons sam_audit log_key; do
+for t in credentials ca persons sam_audit log_key sads; do
 	if as_inkand "SELECT count(*) FROM inkan_keys.$t" >"$T/w.out" 2>"$T/w.err"; then
 		fail "inkand's role read inkan_keys.$t: $(cat "$T/w.out")"
 	fi

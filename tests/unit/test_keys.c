@@ -1696,7 +1696,7 @@ test_audit_log_state(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP VIEW log_state; DROP TABLE log_head; DROP TABLE log_key; "
 	                              "DROP TABLE sam_meta; DROP TABLE sam_audit_logged; DROP TABLE sam_audit; "
 	                              "DROP TABLE sam_sessions; "
-	                              "DROP TABLE persons; "
+	                              "DROP TABLE persons; DROP TABLE sads; "
 	                              "ALTER TABLE credentials DROP COLUMN auth_mode; "
 	                              "UPDATE keystore_meta SET version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
@@ -1996,7 +1996,7 @@ test_pg_wall(void **state)
 	assert_string_equal(PQgetvalue(res, 0, 0), "t");
 	PQclear(res);
 	PQfinish(admin);
-	assert_int_equal(nk, 13);   /* every table of keystore-pg-0001.sql, and log_state */
+	assert_int_equal(nk, 14);   /* every table of keystore-pg-0001.sql, log_state and sads */
 	assert_true(ni >= 5);
 	inkand = pg_connect_role(f, "inkand");
 	for (i = 0; i < nk; i++) {
