@@ -54,9 +54,9 @@ struct pool_sched_attr {
 _Static_assert(sizeof(struct pool_sched_attr) == 48, "struct sched_attr, version 0");
 
 /* This thread: SCHED_BATCH at nice more than its own with a long slice (INK_POOL_SLICE_NS:
- * well above the default of 0.75 ms x (1 + log2 CPUs), far below the kernel's limit of
- * 100 ms), or without the slice where the kernel has none to give. Failing all of it only
- * costs the priority. */
+ * well above the default of 0.7 ms x (1 + log2 CPUs), 2.8 ms at most, and below the kernel's
+ * limit of 100 ms), or without the slice where the kernel has none to give. Failing all of it
+ * only costs the priority. */
 static void
 lower_priority(int nice)
 {
@@ -73,7 +73,6 @@ lower_priority(int nice)
 		now = 0;
 	a.nice = now + nice > 19 ? 19 : now + nice;
 	nice = a.nice;
-
 	if (syscall(SYS_sched_setattr, tid, &a, 0U) == 0)
 		return;
 	a.runtime = 0;
