@@ -145,8 +145,12 @@ void ink_gate_leave(struct ink_gate *g, const char *source);
 /* The nice value of the workers of the Argon2id runs: on saturated cores a signature goes
  * first, and the runs still get about a quarter of a core each (CFS weight 335 against 1024). */
 #define INK_POOL_NICE_ARGON2 5
+/* The workers' time slice (Linux >= 6.12): longer than the default, so that any thread woken
+ * with the default slice (a signature's path) preempts a worker at once (pool.c). */
+#define INK_POOL_SLICE_NS 12000000ULL
 struct ink_pool;
-/* n workers (at most INK_GATE_SLOTS_MAX), each at nice (Linux: per thread). */
+/* n workers (at most INK_GATE_SLOTS_MAX), each SCHED_BATCH at nice more than the process's
+ * (at most 19) with a slice of INK_POOL_SLICE_NS (Linux: per thread). */
 int ink_pool_new(unsigned n, int nice, struct ink_pool **out) INK_WUR;
 /* Lets the queued jobs finish, then stops the workers. */
 void ink_pool_free(struct ink_pool *p);

@@ -1,11 +1,25 @@
 /* pool: a few worker threads at a lower CPU priority for heavy jobs (Argon2id runs), so that
  * on saturated cores a short request (a signature) is scheduled before them and never waits a
- * whole run, while the jobs still get their share (a nice value, not an idle class). The
- * caller bounds how many jobs it hands in at once (a gate slot each), so a job never waits
+ * whole run, while the jobs still get their share (a nice value, not an idle class, which
+ * would starve them under a bulk signer). Three settings of each worker, none of which needs a
+ * privilege (docs/performance.md, Session 8):
+ * - nice INK_POOL_NICE_ARGON2 above the process's: the share of saturated cores (CFS/EEVDF
+ *   weight 335 : 1024);
+ * - SCHED_BATCH, which keeps that weight: a worker woken for a job never preempts a running
+ *   thread (a batch task preempts nobody on wakeup; the tick does);
+ * - a time slice longer than the default (Linux >= 6.12, sched_attr.sched_runtime on a fair
+ *   policy): a thread woken with the default slice — a signature's path through inkand and
+ *   the SAM — then preempts a worker at once instead of waiting out the worker's protected
+ *   slice (EEVDF "shorter slices preempt on wakeup"); the share does not depend on the slice.
+ *   Older kernels take the policy and the nice value without the slice.
+ * The caller bounds how many jobs it hands in at once (a gate slot each), so a job never waits
  * for a worker. */
 #include "common/common.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -28,16 +42,56 @@ struct ink_pool {
 	pthread_t *threads;
 };
 
+/* The kernel's struct sched_attr, first version (SCHED_ATTR_SIZE_VER0): glibc 2.36 has no
+ * sched_setattr(). */
+struct pool_sched_attr {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+};
+_Static_assert(sizeof(struct pool_sched_attr) == 48, "struct sched_attr, version 0");
+
+/* This thread: SCHED_BATCH at nice more than its own with a long slice (INK_POOL_SLICE_NS:
+ * well above the default of 0.7 ms x (1 + log2 CPUs), 2.8 ms at most, and below the kernel's
+ * limit of 100 ms), or without the slice where the kernel has none to give. Failing all of it
+ * only costs the priority. */
+static void
+lower_priority(int nice)
+{
+	struct pool_sched_attr a = {
+		.size = sizeof(a), .policy = SCHED_BATCH, .runtime = INK_POOL_SLICE_NS,
+	};
+	struct sched_param sp = { .sched_priority = 0 };
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int now;
+
+	errno = 0;
+	now = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno != 0)
+		now = 0;
+	a.nice = now + nice > 19 ? 19 : now + nice;
+	nice = a.nice;
+	if (syscall(SYS_sched_setattr, tid, &a, 0U) == 0)
+		return;
+	a.runtime = 0;
+	if (syscall(SYS_sched_setattr, tid, &a, 0U) == 0)
+		return;
+	if (sched_setscheduler(tid, SCHED_BATCH, &sp) != 0)
+		log_warn("heavy-job worker: cannot take the batch scheduling policy");
+	if (setpriority(PRIO_PROCESS, (id_t)tid, nice) != 0)
+		log_warn("heavy-job worker: cannot lower its priority");
+}
+
 static void *
 worker(void *arg)
 {
 	struct ink_pool *p = arg;
 	struct job *j;
 
-	/* Linux: a thread's nice value is its own (setpriority on its thread ID); raising it
-	 * needs no privilege. Failing it only costs the priority. */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), p->nice) != 0)
-		log_warn("heavy-job worker: cannot lower its priority");
+	/* Linux: a thread's policy, nice value and slice are its own (on its thread ID). */
+	lower_priority(p->nice);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (p->head == NULL && !p->stop)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,19 +27,32 @@ read_full(int fd, uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Header and body in one sendmsg (more only if the socket takes part of it): the reader wakes
+ * once for a whole frame, not once for the header and again for the body. */
 static int
-write_full(int fd, const uint8_t *p, size_t n)
+write_frame(int fd, const uint8_t hdr[static 4], const uint8_t *body, size_t n)
 {
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)hdr, .iov_len = 4 }, { .iov_base = (void *)body, .iov_len = n },
+	};
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
 	ssize_t r;
+	size_t k;
 
-	while (n > 0) {
-		r = send(fd, p, n, MSG_NOSIGNAL);
+	while (m.msg_iovlen > 0) {
+		r = sendmsg(fd, &m, MSG_NOSIGNAL);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return INK_ERR_IO;
-		p += r;
-		n -= (size_t)r;
+		for (k = (size_t)r; m.msg_iovlen > 0 && k >= m.msg_iov[0].iov_len; m.msg_iovlen--) {
+			k -= m.msg_iov[0].iov_len;
+			m.msg_iov++;
+		}
+		if (m.msg_iovlen > 0) {
+			m.msg_iov[0].iov_base = (uint8_t *)m.msg_iov[0].iov_base + k;
+			m.msg_iov[0].iov_len -= k;
+		}
 	}
 	return 0;
 }
@@ -56,20 +70,12 @@ sam_frame_read(int fd, struct ink_buf *b)
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
 	if (len == 0 || len > SAM_FRAME_MAX || len > b->max)
 		return INK_ERR_PROTOCOL;
-	/* Reserve through the buffer's own cap check, then fill in place. */
-	{
-		uint8_t zero[256] = { 0 };
-		size_t left = len;
-
-		while (left > 0) {
-			size_t k = left < sizeof(zero) ? left : sizeof(zero);
-
-			if ((r = buf_put(b, zero, k)) != 0)
-				return r;
-			left -= k;
-		}
-	}
-	return read_full(fd, b->data, len);
+	/* Reserved through the buffer's own cap check, then filled in place; the frame's length
+	 * counts only once it has all come. */
+	if ((r = buf_reserve(b, len)) != 0 || (r = read_full(fd, b->data, len)) != 0)
+		return r;
+	b->len = len;
+	return 0;
 }
 
 int
@@ -94,7 +100,6 @@ int
 sam_frame_write(int fd, const struct ink_buf *b)
 {
 	uint8_t hdr[4];
-	int r;
 
 	if (b->len == 0 || b->len > SAM_FRAME_MAX)
 		return INK_ERR_PROTOCOL;
@@ -102,9 +107,7 @@ sam_frame_write(int fd, const struct ink_buf *b)
 	hdr[1] = (uint8_t)(b->len >> 16);
 	hdr[2] = (uint8_t)(b->len >> 8);
 	hdr[3] = (uint8_t)b->len;
-	if ((r = write_full(fd, hdr, sizeof(hdr))) != 0)
-		return r;
-	return write_full(fd, b->data, b->len);
+	return write_frame(fd, hdr, b->data, b->len);
 }
 
 void

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -651,8 +652,31 @@ test_gate(void **state)
 struct pool_job {
 	struct ink_pool *p;
 	int nice;            /* the worker's, as it saw itself */
+	int policy;
+	uint64_t slice;      /* its time slice as the kernel reports it (0: none reported) */
 	pid_t tid, caller;
 };
+
+/* The kernel's struct sched_attr, version 0 (glibc 2.36 has no sched_getattr()). */
+struct test_sched_attr {
+	uint32_t size, policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime, deadline, period;
+};
+
+/* The calling thread's time slice as the kernel reports it: 0 where it reports none (before
+ * Linux 6.12). */
+static uint64_t
+own_slice(void)
+{
+	struct test_sched_attr a = { 0 };
+
+	if (syscall(SYS_sched_getattr, (pid_t)syscall(SYS_gettid), &a, (unsigned)sizeof(a), 0U) != 0)
+		return 0;
+	return a.runtime;
+}
 
 static void
 pool_fn(void *arg)
@@ -662,6 +686,8 @@ pool_fn(void *arg)
 	j->tid = (pid_t)syscall(SYS_gettid);
 	errno = 0;
 	j->nice = getpriority(PRIO_PROCESS, (id_t)j->tid);
+	j->policy = sched_getscheduler(j->tid);
+	j->slice = own_slice();
 }
 
 static void *
@@ -674,19 +700,23 @@ pool_caller(void *arg)
 	return NULL;
 }
 
-/* Jobs run on the workers, not in the caller, at the pool's nice value above the caller's;
- * several callers at once each get their job done; freeing stops the workers. */
+/* Jobs run on the workers, not in the caller, at the pool's nice value above the caller's,
+ * SCHED_BATCH, and (where the kernel reports slices) with the pool's long slice, not the
+ * caller's default; several callers at once each get their job done; freeing stops the
+ * workers. */
 static void
 test_pool(void **state)
 {
 	struct ink_pool *p = NULL;
 	struct pool_job j[4] = { 0 };
 	pthread_t th[4];
+	uint64_t slice;
 	int base;
 
 	(void)state;
 	errno = 0;
 	base = getpriority(PRIO_PROCESS, 0);
+	slice = own_slice();
 	assert_int_equal(ink_pool_new(0, 5, &p), INK_ERR_INVALID);
 	assert_int_equal(ink_pool_new(2, INK_POOL_NICE_ARGON2, &p), 0);
 	for (int i = 0; i < 4; i++) {
@@ -698,6 +728,11 @@ test_pool(void **state)
 		assert_int_not_equal(j[i].tid, 0);
 		assert_int_not_equal(j[i].tid, j[i].caller);
 		assert_int_equal(j[i].nice, base + INK_POOL_NICE_ARGON2 > 19 ? 19 : base + INK_POOL_NICE_ARGON2);
+		assert_int_equal(j[i].policy, SCHED_BATCH);
+		if (slice != 0) {
+			assert_true(slice < INK_POOL_SLICE_NS);
+			assert_true(j[i].slice == INK_POOL_SLICE_NS);
+		}
 	}
 	ink_pool_free(p);
 	ink_pool_free(NULL);
