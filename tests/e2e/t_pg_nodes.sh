@@ -216,6 +216,29 @@ ok "$(head -n1 "$T/v.out")"
 [ "$(as_sam "SELECT count(*) FROM inkan_keys.log_key")" = 1 ] || fail "more than one audit log key"
 ok "one log from both nodes and both SAMs verifies (inkan audit verify through A and through B), no SAM record twice"
 
+# ---- node B's SAM loses its key store: 503 with Retry-After, then back without a restart ----
+use B
+ADMIN=$("$PGSH" url "$INKAN_PG_STATE" inkan_admin "$DB")
+adm() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -d "$ADMIN" -c "$1"; }
+sampid=$(sam_pid)
+adm "REVOKE CONNECT ON DATABASE $DB FROM inkan_sam"
+adm "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$DB' AND
+	usename = 'inkan_sam'" >/dev/null
+for _ in $(seq 1 50); do
+	[ "$(adm "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB' AND usename = 'inkan_sam'")" = 0 ] && break
+	sleep 0.1
+done
+api POST /csc/v2/credentials/list '{}' "$alice_b"
+expect_refused 503 temporarily_unavailable
+ra=$(header Retry-After)
+[ -n "$ra" ] || fail "503 without Retry-After"
+adm "GRANT CONNECT ON DATABASE $DB TO inkan_sam"
+api POST /csc/v2/credentials/list '{}' "$alice_b"
+expect_status 200
+expect_jq --arg c "$acred" '.credentialIDs | index($c) != null'
+[ "$(sam_pid)" = "$sampid" ] || fail "node B's inkan-sam was restarted"
+ok "node B's SAM lost its key store: 503 temporarily_unavailable with Retry-After $ra; back to 200 once it connects again, with no restart"
+
 # ---- a third node with another master key refuses to start ----
 C="$T/dataC"
 pg_sam_files "$C"
