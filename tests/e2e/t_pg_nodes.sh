@@ -259,10 +259,20 @@ rc=0
 ok "a third node with another master key refuses to start (\"$(grep -o 'master key mismatch[^"]*' "$T/c.log" | head -1 | cut -c1-60)...\"); nothing made in the key store"
 [ "$(as_sam "SELECT count(*) FROM inkan_keys.log_head")" -ge "$heads" ] || fail "heads went away"
 
-use A
-stop_inkand
-N_PID[A]=""
-check_no_secrets_in "$LOG" "node A's inkand log"
-check_no_sanitizer_report
-use B
+# Both stop cleanly, one after the other: each final head (closed, over its SAM's close) extends
+# the last, and the last covers every record of both.
+for node in A B; do
+	use "$node"
+	stop_inkand
+	N_PID[$node]=""
+	[ "$INKAND_RC" = 0 ] || fail "node $node's clean stop failed (exit $INKAND_RC): $(grep -i checkpoint "$LOG" | tail -3)"
+	check_no_secrets_in "$LOG" "node $node's inkand log"
+	check_no_sanitizer_report
+done
+[ "$(as_sam "SELECT closed FROM inkan_keys.log_state")" = 1 ] || fail "the last head is not a clean stop's"
+[ "$(as_sam "SELECT size FROM inkan_keys.log_state")" = "$(as_inkand "SELECT max(seq) FROM audit_log")" ] ||
+	fail "the last head does not cover every record"
+[ "$(as_inkand "SELECT count(*) FROM audit_log WHERE action = 'sam.log.close'")" = 2 ] ||
+	fail "not each SAM's close is in the log"
+ok "both nodes stopped cleanly: the last head is final and covers every record, with both SAMs' close"
 finish
