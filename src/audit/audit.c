@@ -65,6 +65,7 @@ static struct pending *log_pend;
 static size_t log_npend, log_cap;
 static int64_t clock_tolerance = 5;
 static int64_t clock_last;            /* latest time stamp handed out */
+static bool log_shared;               /* several nodes write the store: see audit_log_shared */
 
 /* Queues leaves in seq order; a seq not above the last queued is already there. */
 static int
@@ -72,7 +73,7 @@ pend_add(int64_t seq, const uint8_t leaf[static AUDIT_HASH_LEN])
 {
 	struct pending *nv;
 
-	if (log_npend > 0 && seq <= log_pend[log_npend - 1].seq)
+	if ((log_npend > 0 && seq <= log_pend[log_npend - 1].seq) || seq <= (int64_t)log_signed)
 		return 0;
 	if (log_npend == log_cap) {
 		size_t cap = log_cap == 0 ? 1024 : log_cap * 2;
@@ -97,7 +98,8 @@ log_track(struct store *st, const struct store_audit_rec *const *recs, const int
 	size_t i;
 
 	pthread_mutex_lock(&log_mu);
-	if (log_st == st) {
+	/* shared: the queue is the database's, read back at each checkpoint */
+	if (log_st == st && !log_shared) {
 		for (i = 0; i < n; i++) {
 			tmp = *recs[i];
 			tmp.seq = seqs[i];
@@ -295,15 +297,50 @@ audit_read(struct store *st, int64_t after, size_t limit, struct store_audit_rec
 /* Leaves per signing request: 2 MB on the SAM channel. */
 #define SIGN_BATCH 65536
 
+/* Queues (or, closed, counts in *foreign) the records above log_signed, from the store; under
+ * log_mu. */
+static int
+read_back(struct store *st, bool closed, uint64_t *recovered, uint64_t *foreign)
+{
+	struct store_audit_rec *v = NULL;
+	uint8_t leaf[AUDIT_HASH_LEN];
+	int64_t after = (int64_t)log_signed;
+	size_t n = 0, i;
+	int r = 0;
+
+	do {
+		if ((r = st->ops->audit_list(st, after, RECOVER_PAGE, &v, &n)) != 0)
+			break;
+		for (i = 0; i < n && r == 0; i++) {
+			if (closed)
+				(*foreign)++;
+			else if ((r = audit_leaf_hash(&v[i], leaf)) == 0 &&
+			         (r = pend_add(v[i].seq, leaf)) == 0)
+				(*recovered)++;
+			after = v[i].seq;
+			if (v[i].time > clock_last)
+				clock_last = v[i].time;
+		}
+		free(v);
+		v = NULL;
+	} while (r == 0 && n == RECOVER_PAGE);
+	return r;
+}
+
+void
+audit_log_shared(bool shared)
+{
+	pthread_mutex_lock(&log_mu);
+	log_shared = shared;
+	pthread_mutex_unlock(&log_mu);
+}
+
 int
 audit_log_start(struct store *st, uint64_t signed_size, bool closed, audit_signer_fn fn,
                 void *arg, uint64_t *recovered, uint64_t *foreign)
 {
-	struct store_audit_rec *v = NULL;
 	struct store_checkpoint *cps = NULL;
-	uint8_t leaf[AUDIT_HASH_LEN];
-	int64_t after = (int64_t)signed_size;
-	size_t n = 0, i, ncp = 0;
+	size_t ncp = 0;
 	int r = 0;
 
 	*recovered = 0;
@@ -324,23 +361,8 @@ audit_log_start(struct store *st, uint64_t signed_size, bool closed, audit_signe
 	log_signed = signed_size;
 	log_npend = 0;
 	/* Records written after the signer's last head and before a crash: only the database
-	 * has them now. */
-	do {
-		if ((r = st->ops->audit_list(st, after, RECOVER_PAGE, &v, &n)) != 0)
-			break;
-		for (i = 0; i < n && r == 0; i++) {
-			if (closed)
-				(*foreign)++;
-			else if ((r = audit_leaf_hash(&v[i], leaf)) == 0 &&
-			         (r = pend_add(v[i].seq, leaf)) == 0)
-				(*recovered)++;
-			after = v[i].seq;
-			if (v[i].time > clock_last)
-				clock_last = v[i].time;
-		}
-		free(v);
-		v = NULL;
-	} while (r == 0 && n == RECOVER_PAGE);
+	 * has them now (shared: and those of the other nodes). */
+	r = read_back(st, closed && !log_shared, recovered, foreign);
 	if (r != 0)
 		log_st = NULL;
 	pthread_mutex_unlock(&log_mu);
@@ -354,6 +376,7 @@ audit_log_stop(void)
 	pthread_mutex_lock(&log_mu);
 	log_st = NULL;
 	log_signer = NULL;
+	log_shared = false;
 	clock_last = 0;
 	free(log_pend);
 	log_pend = NULL;
@@ -452,6 +475,19 @@ audit_checkpoint(struct store *st, struct audit_head *out)
 		return INK_ERR_INVALID;
 	pthread_mutex_lock(&ckpt_mu);
 	pthread_mutex_lock(&log_mu);
+	/* shared: every node's records above the last head this process knows, as numbered by
+	 * the database (committed in order: no gap); a head another node signed since makes the
+	 * signer refuse, and the signer callback reads back from that head (INK_ERR_EXISTS) */
+	if (log_shared && log_st == st) {
+		uint64_t got = 0, none = 0;
+
+		log_npend = 0;
+		if ((r = read_back(st, false, &got, &none)) != 0) {
+			pthread_mutex_unlock(&log_mu);
+			pthread_mutex_unlock(&ckpt_mu);
+			return r;
+		}
+	}
 	empty = log_npend == 0;
 	pthread_mutex_unlock(&log_mu);
 	/* nothing new: a caller that shows a head (an export, a proof) gets a fresh one, re-signed;

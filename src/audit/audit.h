@@ -170,6 +170,12 @@ typedef int (*audit_signer_fn)(void *arg, uint64_t from, const uint8_t (*leaves)
  * them through inkand, so they are counted in *foreign and never signed. */
 int audit_log_start(struct store *st, uint64_t signed_size, bool closed, audit_signer_fn fn,
                     void *arg, uint64_t *recovered, uint64_t *foreign) INK_WUR;
+/* Several inkand nodes write the store (PostgreSQL): each checkpoint hands the signer the
+ * records above its last head as the database numbers them, every node's, read back then,
+ * instead of the leaves of this process's own appends; the signer's refusal of a stale size
+ * (another node signed first) reads back from its head. Records above a clean stop's head are
+ * then another node's, never foreign. Set before audit_log_start. */
+void audit_log_shared(bool shared);
 /* Signs a checkpoint over every record appended so far and stores it. With out NULL there is
  * nothing to do when the last checkpoint already covers every record; with out, a head is
  * always signed afresh and returned. */

@@ -1,5 +1,7 @@
 /* init: creates a data directory (configuration, SAM key store; inkand's TLS certificate and
- * database in DIR/inkand/) and the first security officer; needs no server. */
+ * database in DIR/inkand/) and the first security officer; or (--join) a further node's data
+ * directory for a service whose database and key store are shared (PostgreSQL). Needs no
+ * server. */
 #include "cli/cli.h"
 
 #include <openssl/crypto.h>
@@ -18,15 +20,19 @@
 #include "sam/sam.h"
 #include "store/store.h"
 
-#define INIT_USAGE "init --data DIR [--config FILE] [--officer NAME] [--json]"
+#define INIT_USAGE "init --data DIR [--config FILE] [--officer NAME] [--json]\n" \
+	"       inkan init --join --data DIR [--config FILE] [--json]   (shares on stdin if " \
+	"DIR/sam/master.key is missing)"
 #define TLS_CERT_DAYS 825
 
-/* Runs `inkan-sam --init --data dir [--config config]` and waits: the SAM makes its own
- * master key and key store; this process never opens them. */
+/* Runs `inkan-sam MODE --data dir [--config config]` and waits (MODE --init: the SAM makes its
+ * own master key and key store; --join, --master-join: it checks them): this process never
+ * opens them. The child inherits stdin (the shares of --master-join go to it directly). */
 static int
-run_sam_init(struct cli_ctx *c, const char *sam_path, const char *dir, const char *config)
+run_sam(struct cli_ctx *c, const char *sam_path, const char *mode, const char *dir,
+        const char *config)
 {
-	char *const args[] = { (char *)sam_path, (char *)"--init", (char *)"--data", (char *)dir,
+	char *const args[] = { (char *)sam_path, (char *)mode, (char *)"--data", (char *)dir,
 	                       config != NULL ? (char *)"--config" : NULL, (char *)config, NULL };
 	pid_t pid;
 	int status = 0;
@@ -46,9 +52,9 @@ run_sam_init(struct cli_ctx *c, const char *sam_path, const char *dir, const cha
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
-		return cli_fail(c, INK_ERR_INTERNAL, "%s --init failed (exit status %d)", sam_path,
+		return cli_fail(c, INK_ERR_INTERNAL, "%s %s failed (exit status %d)", sam_path, mode,
 		                WEXITSTATUS(status));
-	return cli_fail(c, INK_ERR_INTERNAL, "%s --init killed by signal %d", sam_path,
+	return cli_fail(c, INK_ERR_INTERNAL, "%s %s killed by signal %d", sam_path, mode,
 	                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
@@ -131,6 +137,100 @@ open_empty_store(struct cli_ctx *c, const struct ink_config *cfg, const char *di
 	return 0;
 }
 
+/* inkand's own directory, the links DIR/tls and DIR/inkand.addr into it, and its own TLS
+ * certificate (each node has its own). */
+static int
+make_inkand_dir(struct cli_ctx *c, const char *dir)
+{
+	char path[1024], cert[1024], key[1024];
+	int r, dfd;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return cli_fail(c, INK_ERR_IO, "%s: %s", dir, strerror(errno));
+	r = ink_datadir_prepare(dfd);
+	close(dfd);
+	if (r != 0)
+		return cli_fail(c, r, "cannot lay out %s: %s", dir, ink_err_str(r));
+	if ((r = ink_srv_path(path, sizeof(path), dir, "tls")) != 0 ||
+	    (r = ink_path(cert, sizeof(cert), path, "cert.pem")) != 0 ||
+	    (r = ink_path(key, sizeof(key), path, "key.pem")) != 0)
+		return r;
+	if ((r = ink_mkdir(path, 0700)) != 0)
+		return cli_fail(c, r, "cannot create %s: %s", path, strerror(errno));
+	if ((r = ca_make_tls_cert(cert, key, TLS_CERT_DAYS)) != 0)
+		return cli_fail(c, r, "cannot make the TLS certificate: %s", ink_err_str(r));
+	return 0;
+}
+
+/* `inkan init --join`: a further node of a service on PostgreSQL. The database (the database
+ * setting) and the key store (DIR/sam/keystore.url and its passfile) exist and have served; this
+ * node gets its copy of the master key (inkan-sam --master-join, shares on stdin, unless
+ * DIR/sam/master.key is there: the same key, copied by the custodians, or a PKCS#11 token's
+ * node), which inkan-sam --join checks against the key store's check value, then the CA's and
+ * the audit log key's public files, inkand's directory and its own TLS certificate. No CA,
+ * master key, TSA, audit log key or account is made. */
+static int
+init_join(struct cli_ctx *c, const struct ink_config *cfg, const char *dir, const char *config,
+          const char *sam_path)
+{
+	struct store_user *users = NULL;
+	struct sam_client *sam = NULL;
+	struct store *st = NULL;
+	char path[1024], sam_dir[1024], fpr[AUDIT_FPR_HEX];
+	struct stat sb;
+	size_t n = 0;
+	json_t *j = NULL;
+	int r;
+
+	if (strncmp(cfg->database, "postgresql://", 13) != 0 &&
+	    strncmp(cfg->database, "postgres://", 11) != 0)
+		return cli_fail(c, CLI_ERR_USAGE, "--join needs the service's shared database: a "
+		                "postgresql:// database setting in the configuration");
+	if ((r = ink_path(sam_dir, sizeof(sam_dir), dir, "sam")) != 0 ||
+	    (r = ink_path(path, sizeof(path), sam_dir, "keystore.url")) != 0)
+		return r;
+	if (lstat(path, &sb) != 0)
+		return cli_fail(c, INK_ERR_NOT_FOUND, "%s: %s (the shared key store's URI, with its "
+		                "passfile: docs/scaling.md)", path, strerror(errno));
+	/* the service's database, with its accounts: nothing here makes one */
+	if ((r = store_open(cfg->database, &st)) != 0)
+		return cli_fail(c, r, "cannot open the database of the database setting: %s",
+		                ink_err_str(r));
+	r = st->ops->user_list(st, &users, &n);
+	store_users_free(users, n);
+	store_close(st);
+	if (r != 0 || n == 0)
+		return cli_fail(c, r != 0 ? r : INK_ERR_NOT_FOUND, r != 0 ? "cannot read the database" :
+		                "the database has no accounts: no service to join (inkan init "
+		                "without --join makes one)");
+	if ((r = ink_path(path, sizeof(path), sam_dir, "master.key")) != 0)
+		return r;
+	if (lstat(path, &sb) != 0 && (r = run_sam(c, sam_path, "--master-join", dir, config)) != 0)
+		return r;
+	if ((r = run_sam(c, sam_path, "--join", dir, config)) != 0)
+		return r;
+	if ((r = make_inkand_dir(c, dir)) != 0)
+		return r;
+	if ((r = sam_client_spawn(sam_path, dir, config, &sam)) != 0)
+		return cli_fail(c, r, "cannot start %s: %s", sam_path, ink_err_str(r));
+	r = log_key_fingerprint(sam, fpr);
+	sam_client_free(sam);
+	if (r != 0)
+		return cli_fail(c, r, "cannot read the audit log key: %s", ink_err_str(r));
+	if (c->json) {
+		if ((j = json_pack("{s:b, s:s}", "joined", 1, "audit_log_key_sha256", fpr)) == NULL)
+			return INK_ERR_ALLOC;
+		r = cli_print_json(j);
+		json_decref(j);
+		return r;
+	}
+	printf("Joined %s to the service: the key store's master key, CA and audit log key.\n"
+	       "Audit log key (SHA-256 of its public key; the same on every node):\n  %s\n"
+	       "Start it with: inkand --data %s%s%s\n", dir, fpr, dir, config != NULL ?
+	       " --config " : "", config != NULL ? config : "");
+	return 0;
+}
+
 int
 cmd_init(struct cli_ctx *c, int argc, char **argv)
 {
@@ -139,6 +239,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "officer", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "join", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -148,11 +249,12 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	struct store *st = NULL;
 	struct sam_client *sam = NULL;
 	const char *dir = NULL, *config = NULL, *officer = "officer";
-	char path[1024], cert[1024], key[1024], sam_path[1024], tokpath[1100], *token = NULL;
+	char path[1024], sam_path[1024], tokpath[1100], jconf[1024], *token = NULL;
 	char fpr[AUDIT_FPR_HEX], err[512];
 	struct stat sb;
 	size_t toklen = 0;
-	int ch, i, r, dfd = -1;
+	bool join = false;
+	int ch, i, r;
 
 	memset(&secrets, 0, sizeof(secrets));
 	memset(&cfg, 0, sizeof(cfg));
@@ -169,6 +271,9 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 			break;
 		case 'j':
 			c->json = true;
+			break;
+		case 'J':
+			join = true;
 			break;
 		case 'h':
 			printf("usage: inkan %s\n", INIT_USAGE);
@@ -200,8 +305,16 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	/* A configuration of its own (the installed service's /etc/inkan/inkan.conf) is read
 	 * before anything is made, and no DIR/inkan.conf is written that nothing would read. */
 	config_defaults(&cfg, dir);
+	/* a node joining: its configuration names the shared database; DIR/inkan.conf by default */
+	if (join && config == NULL) {
+		if ((r = ink_path(jconf, sizeof(jconf), dir, "inkan.conf")) != 0)
+			return r;
+		config = jconf;
+	}
 	if (config != NULL && (r = config_load(&cfg, config, err, sizeof(err))) != 0)
 		return cli_fail(c, r, "%s", err);
+	if (join)
+		return init_join(c, &cfg, dir, config, sam_path);
 	/* A shared database (PostgreSQL) has no file to find above: it is checked before
 	 * anything is made. The SQLite file is made below, in DIR/inkand/. */
 	if (cfg.database[0] != '\0' && (r = open_empty_store(c, &cfg, dir, &st)) != 0)
@@ -215,29 +328,10 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, r, "cannot write %s: %s", path, ink_err_str(r));
 		goto out;
 	}
-	if ((r = run_sam_init(c, sam_path, dir, config)) != 0)
+	if ((r = run_sam(c, sam_path, "--init", dir, config)) != 0)
 		goto out;
-	/* inkand's own directory, and the links DIR/tls and DIR/inkand.addr into it */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		r = cli_fail(c, INK_ERR_IO, "%s: %s", dir, strerror(errno));
+	if ((r = make_inkand_dir(c, dir)) != 0)
 		goto out;
-	}
-	if ((r = ink_datadir_prepare(dfd)) != 0) {
-		r = cli_fail(c, r, "cannot lay out %s: %s", dir, ink_err_str(r));
-		goto out;
-	}
-	if ((r = ink_srv_path(path, sizeof(path), dir, "tls")) != 0 ||
-	    (r = ink_path(cert, sizeof(cert), path, "cert.pem")) != 0 ||
-	    (r = ink_path(key, sizeof(key), path, "key.pem")) != 0)
-		goto out;
-	if ((r = ink_mkdir(path, 0700)) != 0) {
-		r = cli_fail(c, r, "cannot create %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((r = ca_make_tls_cert(cert, key, TLS_CERT_DAYS)) != 0) {
-		r = cli_fail(c, r, "cannot make the TLS certificate: %s", ink_err_str(r));
-		goto out;
-	}
 	if (st == NULL && (r = open_empty_store(c, &cfg, dir, &st)) != 0)
 		goto out;
 	if ((r = sam_client_spawn(sam_path, dir, config, &sam)) != 0) {
@@ -272,8 +366,6 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = 0;
 	}
 out:
-	if (dfd >= 0)
-		close(dfd);
 	auth_secrets_free(&secrets);
 	sam_client_free(sam);
 	store_close(st);

@@ -217,6 +217,8 @@ void hex_encode(const uint8_t *in, size_t len, char *out);
 int hex_digit(int c);
 /* Random bytes from the OpenSSL DRBG. */
 int ink_random(void *out, size_t len) INK_WUR;
+/* qsort/bsearch order of two int64_t. */
+int ink_cmp_i64(const void *a, const void *b);
 /* Seconds since the epoch, UTC. */
 int64_t ink_now(void);
 /* RFC 3339 UTC ("2026-11-25T22:26:35Z") into out[21]. */

@@ -112,6 +112,14 @@ hex_encode(const uint8_t *in, size_t len, char *out)
 }
 
 int
+ink_cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
 ink_random(void *out, size_t len)
 {
 	if (len > INT32_MAX || RAND_bytes(out, (int)len) != 1)

@@ -284,6 +284,40 @@ out:
 }
 
 int
+keys_log_key_opens(struct keys *k)
+{
+	struct ksdb_stmt *st = NULL;
+	uint8_t *pt = NULL;
+	const uint8_t *p;
+	size_t len, ptlen = 0;
+	int rc, r = INK_ERR_STORE;
+
+	if (ksdb_prepare(k->db, "SELECT blob FROM log_key ORDER BY id DESC LIMIT 1", &st) != KSDB_OK)
+		goto out;
+	if ((rc = ksdb_step(st)) == KSDB_DONE) {
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	}
+	len = ksdb_column_bytes(st, 0);
+	if (rc != KSDB_ROW || (p = ksdb_column_blob(st, 0)) == NULL || len == 0 ||
+	    len > LOG_KEY_MAX + KEYS_SEAL_OVERHEAD)
+		goto out;
+	if ((pt = secmem_alloc(len)) == NULL) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	r = keys_unseal(k, LOG_PURPOSE, (const uint8_t *)LOG_AAD, strlen(LOG_AAD), p, len, pt,
+	                &ptlen);
+out:
+	ksdb_finalize(st);
+	if (pt != NULL) {
+		OPENSSL_cleanse(pt, ptlen);
+		secmem_free(pt);
+	}
+	return r;
+}
+
+int
 keys_log_key_ensure(struct keys *k)
 {
 	struct log_row row;
@@ -292,6 +326,11 @@ keys_log_key_ensure(struct keys *k)
 
 	EVP_PKEY_free(key);
 	free(row.spki);
-	/* sealed under another master key (a join): a fresh key, the newest, takes over */
+	/* Sealed under another master key: the key store was rebuilt by a join of another
+	 * deployment's master key (keys_master_install replaced the check value, with no
+	 * credential in the store), and the backup being restored carries no log key: a fresh
+	 * key, the newest, takes over. A SAM whose own master key differs from the key store's
+	 * never gets here: keys_open refused it (master_check), so a node with the wrong key can
+	 * never replace the log key of the others. */
 	return r == INK_ERR_CRYPTO ? log_key_create(k) : r;
 }

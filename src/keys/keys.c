@@ -14,6 +14,7 @@
 #include <openssl/params.h>
 #include <openssl/x509.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -395,7 +396,7 @@ db_open(const char *path, struct ksdb **out)
 	}
 	/* Upgrades, each a new file applied once (an earlier version's file is never edited):
 	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions,
-	 * 3 -> 4 each credential's auth_mode, 4 -> 5 (branch nodes), 5 -> 6 the SADs' spend
+	 * 3 -> 4 each credential's auth_mode, 4 -> 5 the master key's check value, 5 -> 6 the SADs' spend
 	 * records. */
 	while (ksdb_column_int64(stmt, 0) >= 1 &&
 	       ksdb_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
@@ -432,6 +433,139 @@ out:
 }
 
 int
+keys_kcv_read(struct ksdb *db, uint8_t kcv[static KEYS_KCV_LEN], bool *found)
+{
+	struct ksdb_stmt *st = NULL;
+	int rc, r = INK_ERR_STORE;
+
+	*found = false;
+	if (ksdb_prepare(db, "SELECT kcv FROM master_check WHERE id = 1", &st) != KSDB_OK)
+		goto out;
+	if ((rc = ksdb_step(st)) == KSDB_DONE) {
+		r = 0;
+		goto out;
+	}
+	if (rc != KSDB_ROW || ksdb_column_bytes(st, 0) != KEYS_KCV_LEN ||
+	    ksdb_column_blob(st, 0) == NULL)
+		goto out;
+	memcpy(kcv, ksdb_column_blob(st, 0), KEYS_KCV_LEN);
+	*found = true;
+	r = 0;
+out:
+	if (r != 0)
+		log_error("keystore: cannot read the master key's check value: %s", ksdb_errmsg(db));
+	ksdb_finalize(st);
+	return r;
+}
+
+/* Checks the loaded master key against the key store's check value. A key store without one
+ * (just made, or upgraded from version 4) gets this key's, unless the key store shows that
+ * another key was its master: its audit log key does not open while it holds credentials
+ * (with none, it is a key store made by init or being rebuilt by a join: nothing to lose). */
+static int
+master_check(struct keys *k)
+{
+	uint8_t want[KEYS_KCV_LEN], have[KEYS_KCV_LEN];
+	struct ksdb_stmt *st = NULL;
+	bool found = false;
+	int64_t creds = 0;
+	int r, opens;
+
+	if ((r = keys_master_kcv(k->master, want)) != 0 ||
+	    (r = keys_kcv_read(k->db, have, &found)) != 0)
+		return r;
+	if (!found) {
+		r = INK_ERR_STORE;
+		if (ksdb_prepare(k->db, "SELECT count(*) FROM credentials", &st) != KSDB_OK ||
+		    ksdb_step(st) != KSDB_ROW)
+			goto out;
+		creds = ksdb_column_int64(st, 0);
+		ksdb_finalize(st);
+		st = NULL;
+		opens = creds > 0 ? keys_log_key_opens(k) : 0;
+		if (opens != 0 && opens != INK_ERR_NOT_FOUND) {
+			log_error("keystore: the master key in %s does not open this key store's audit "
+			          "log key: it is not the master key the key store was made with; refusing "
+			          "to start", k->dir);
+			r = INK_ERR_CONFIG;
+			goto out;
+		}
+		/* two nodes upgrading at once: the first one's value stays, the second compares */
+		if (ksdb_prepare(k->db, "INSERT INTO master_check (id, kcv) VALUES (1, ?1) "
+		                       "ON CONFLICT (id) DO NOTHING", &st) != KSDB_OK ||
+		    ksdb_bind_blob(st, 1, want, sizeof(want)) != KSDB_OK || ksdb_step(st) != KSDB_DONE) {
+			log_error("keystore: cannot write the master key's check value: %s",
+			          ksdb_errmsg(k->db));
+			goto out;
+		}
+		ksdb_finalize(st);
+		st = NULL;
+		if ((r = keys_kcv_read(k->db, have, &found)) != 0)
+			goto out;
+		r = INK_ERR_STORE;
+		if (!found)
+			goto out;
+		log_info("keystore: the master key's check value is written");
+	}
+	if (CRYPTO_memcmp(want, have, KEYS_KCV_LEN) != 0) {
+		log_error("keystore: master key mismatch: the master key in %s is not the one this key "
+		          "store was made with (its check value differs); refusing to start", k->dir);
+		r = INK_ERR_CONFIG;
+		goto out;
+	}
+	r = 0;
+out:
+	ksdb_finalize(st);
+	return r;
+}
+
+/* This node's name, from dir/node.id, made (random) when missing: a regular file of ours that
+ * nobody else can change, of 32 hex digits. */
+static int
+node_id(const char *dir, char node[static KEYS_NODE_LEN + 1])
+{
+	char path[1024], *text = NULL;
+	uint8_t raw[KEYS_NODE_LEN / 2];
+	struct stat st;
+	size_t len = 0, i;
+	int r;
+
+	node[0] = '\0';
+	if ((r = ink_path(path, sizeof(path), dir, KEYS_NODE_FILE)) != 0)
+		return r;
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		if ((r = ink_random(raw, sizeof(raw))) != 0)
+			return r;
+		hex_encode(raw, sizeof(raw), node);
+		if ((r = ink_write_file(path, node, KEYS_NODE_LEN, 0600)) != 0) {
+			log_error("%s: cannot write this node's name", path);
+			return r;
+		}
+		return 0;
+	}
+	if (lstat(path, &st) != 0 || (r = check_private(path, &st)) != 0)
+		return r != 0 ? r : INK_ERR_IO;
+	if ((r = ink_read_file(path, 64, &text, &len)) != 0)
+		return r;
+	r = INK_ERR_CONFIG;
+	if (len != KEYS_NODE_LEN) {
+		log_error("%s: not %d hex digits", path, KEYS_NODE_LEN);
+		goto out;
+	}
+	for (i = 0; i < len; i++)
+		if (strchr("0123456789abcdef", text[i]) == NULL || text[i] == '\0') {
+			log_error("%s: not %d hex digits", path, KEYS_NODE_LEN);
+			goto out;
+		}
+	memcpy(node, text, KEYS_NODE_LEN);
+	node[KEYS_NODE_LEN] = '\0';
+	r = 0;
+out:
+	free(text);
+	return r;
+}
+
+int
 keys_open(const char *dir, struct keys **out)
 {
 	char mpath[1024];
@@ -455,7 +589,8 @@ keys_open(const char *dir, struct keys **out)
 		r = INK_ERR_TOO_LARGE;
 		goto out;
 	}
-	if ((r = keys_db_connect(dir, &k->db)) != 0)
+	if ((r = keys_db_connect(dir, &k->db)) != 0 || (r = master_check(k)) != 0 ||
+	    (r = node_id(dir, k->node)) != 0)
 		goto out;
 	*out = k;
 	k = NULL;
@@ -525,7 +660,7 @@ keys_decode_private(struct keys *k, int kind, const uint8_t *der, size_t len, EV
 /* HKDF-SHA256(master, no salt, "inkan seal v1 " || purpose) into key[SEAL_KEY_LEN]. A key per
  * purpose means a blob sealed for one use cannot be opened as another. */
 static int
-derive_key(const struct keys *k, const char *purpose, uint8_t *key)
+derive_key_from(const uint8_t *master, const char *purpose, uint8_t *key)
 {
 	char info[sizeof(SEAL_INFO_PREFIX) + SEAL_PURPOSE_MAX];
 	EVP_KDF *kdf = NULL;
@@ -540,7 +675,7 @@ derive_key(const struct keys *k, const char *purpose, uint8_t *key)
 	    (kctx = EVP_KDF_CTX_new(kdf)) == NULL)
 		goto out;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, k->master,
+	params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)master,
 	                                              KEYS_MASTER_LEN);
 	params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, (size_t)n);
 	params[3] = OSSL_PARAM_construct_end();
@@ -554,6 +689,37 @@ out:
 	if (r != 0)
 		OPENSSL_cleanse(key, SEAL_KEY_LEN);
 	return r;
+}
+
+static int
+derive_key(const struct keys *k, const char *purpose, uint8_t *key)
+{
+	return derive_key_from(k->master, purpose, key);
+}
+
+/* HMAC-SHA256 under the key derived from master for purpose. */
+static int
+mac_from(const uint8_t *master, const char *purpose, const uint8_t *data, size_t len,
+         uint8_t out[static 32])
+{
+	uint8_t *key = NULL;
+	unsigned int outl = 0;
+	int r;
+
+	if ((key = secmem_alloc(SEAL_KEY_LEN)) == NULL)
+		return INK_ERR_ALLOC;
+	if ((r = derive_key_from(master, purpose, key)) == 0 &&
+	    (HMAC(EVP_sha256(), key, SEAL_KEY_LEN, data, len, out, &outl) == NULL || outl != 32))
+		r = INK_ERR_CRYPTO;
+	secmem_free(key);
+	return r;
+}
+
+int
+keys_master_kcv(const uint8_t master[static KEYS_MASTER_LEN], uint8_t out[static KEYS_KCV_LEN])
+{
+	return mac_from(master, KEYS_KCV_PURPOSE, (const uint8_t *)KEYS_KCV_LABEL,
+	                strlen(KEYS_KCV_LABEL), out);
 }
 
 bool
@@ -577,17 +743,7 @@ int
 keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, size_t len,
          uint8_t out[static 32])
 {
-	uint8_t *key = NULL;
-	unsigned int outl = 0;
-	int r;
-
-	if ((key = secmem_alloc(SEAL_KEY_LEN)) == NULL)
-		return INK_ERR_ALLOC;
-	if ((r = derive_key(k, purpose, key)) == 0 &&
-	    (HMAC(EVP_sha256(), key, SEAL_KEY_LEN, data, len, out, &outl) == NULL || outl != 32))
-		r = INK_ERR_CRYPTO;
-	secmem_free(key);
-	return r;
+	return mac_from(k->master, purpose, data, len, out);
 }
 
 static bool

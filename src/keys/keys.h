@@ -14,7 +14,8 @@ struct keys;
 /* Creates dir (0700) with master.key (32 random bytes, 0600) and keystore.db (0600);
  * INK_ERR_EXISTS if a master key is already there (it is never overwritten). */
 int keys_init_dir(const char *dir) INK_WUR;
-/* Loads the master key into locked memory and opens the key store. Refuses a master key
+/* Loads the master key into locked memory and opens the key store. Refuses (INK_ERR_CONFIG) a
+ * master key whose check value is not the key store's (keystore-0005.sql). Refuses a master key
  * file that is readable by group or others, or of the wrong size. */
 int keys_open(const char *dir, struct keys **out) INK_WUR;
 /* Wipes the master key and closes the key store; accepts NULL. */
@@ -351,15 +352,19 @@ struct store_audit_rec;
 int keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *id) INK_WUR;
 /* Keeps n records in one transaction (all or none). */
 int keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t n) INK_WUR;
-/* The records not yet in the audit log with an id above after, oldest first, at most max:
+/* This node's records (several nodes may share the key store: each SAM keeps its own, named
+ * by DIR/node.id) not yet in the audit log with an id above after, oldest first, at most max:
  * ids[i] and recs[i] (seq 0); both malloc'd. */
 int keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
                         struct store_audit_rec **recs, size_t *n) INK_WUR;
-/* Calls fn for the records not yet in the audit log, oldest first, one at a time (rec is one
+/* Calls fn for this node's records not yet in the audit log, oldest first, one at a time (rec is one
  * buffer, reused: fn may change it), until fn returns non-zero (1: stop, 0 returned; < 0:
  * that error returned). */
 int keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec),
                      void *arg) INK_WUR;
+/* Record id of any node's, not yet in the audit log, into rec (seq 0); *mine whether this
+ * node's SAM made it. INK_ERR_NOT_FOUND: no such record, or logged already. */
+int keys_samlog_get(struct keys *k, int64_t id, struct store_audit_rec *rec, bool *mine) INK_WUR;
 /* This key store's name for its records in the audit log (16 hex digits). */
 #define KEYS_SAMLOG_EPOCH_LEN 16
 int keys_samlog_epoch(struct keys *k, char epoch[static KEYS_SAMLOG_EPOCH_LEN + 1]) INK_WUR;
@@ -403,14 +408,20 @@ int keys_master_split(struct keys *k, int threshold, int count, char shares[][KE
 /* Rebuilds a master key from shares; INK_ERR_AUTH when too few or they do not check out. */
 int keys_master_combine(const char *const *shares, size_t n,
                         uint8_t master[static KEYS_MASTER_LEN]) INK_WUR;
-/* Installs a rebuilt master key in dir: only while its key store holds no credential; the
- * CA sealed under the replaced key is dropped (a restore brings the backup's back). */
+/* Installs a rebuilt master key in dir. The key store's own key (its check value matches: a
+ * node joining a shared key store) is written to dir alone. Another key only while the key
+ * store holds no credential: the CA sealed under the replaced key is dropped (a restore brings
+ * the backup's back) and the check value becomes the new key's. */
 int keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN]) INK_WUR;
 
 /* ---- the audit log's signing key and the SAM's view of the log tree ---- */
 
 struct audit_head;
 #define KEYS_LOG_LEAVES_MAX 65536
+/* 0 when the key store's newest audit log key opens under the loaded master key;
+ * INK_ERR_NOT_FOUND when it has none, INK_ERR_CRYPTO when it is sealed under another master
+ * key. Makes nothing (keys_log_head makes the key when there is none). */
+int keys_log_key_opens(struct keys *k) INK_WUR;
 /* The last head this key store signed (size 0 and no signature before the first) and the
  * log public key (SubjectPublicKeyInfo DER, malloc'd), made on first use. */
 int keys_log_head(struct keys *k, struct audit_head *out, bool *closed, uint8_t **spki,

@@ -14,6 +14,10 @@
 #define KEYS_DB_FILE "keystore.db"
 /* When present: the PostgreSQL URI of the key store instead of KEYS_DB_FILE (docs/scaling.md). */
 #define KEYS_URL_FILE "keystore.url"
+/* This node's name among the nodes that share a key store: 32 hex digits, made at the first
+ * open (keys.c); the SAM's own records carry it (samlog.c). */
+#define KEYS_NODE_FILE "node.id"
+#define KEYS_NODE_LEN 32
 #define KEYS_URL_MAX 1024
 
 struct keys_p11;
@@ -37,6 +41,7 @@ struct keys {
 	uint8_t *master;           /* KEYS_MASTER_LEN bytes of secmem */
 	struct ksdb *db;           /* the key store (ksdb.h) */
 	char dir[512];             /* the key store directory (relative pkcs11_pin_file) */
+	char node[KEYS_NODE_LEN + 1]; /* this node's name (KEYS_NODE_FILE) */
 	struct keys_p11 *p11;      /* token session when key_backend = pkcs11, else NULL */
 	struct keys_params params;
 	char crl_url[256];
@@ -63,6 +68,17 @@ int keys_decode_private(struct keys *k, int kind, const uint8_t *der, size_t len
  * caller's lock go unless a transaction is open. Returns whether it did, for keys_slow_end. */
 bool keys_slow_begin(const struct keys *k);
 void keys_slow_end(const struct keys *k, bool let_go);
+
+/* The master key's check value (keys.c): HMAC-SHA-256 under HKDF-SHA256(master key,
+ * "inkan seal v1 " KEYS_KCV_PURPOSE) over KEYS_KCV_LABEL; one-way, it tells only whether two
+ * master keys are the same. Kept in the key store's master_check (keystore-0005.sql). */
+#define KEYS_KCV_LEN 32
+#define KEYS_KCV_PURPOSE "master-key-check"
+#define KEYS_KCV_LABEL "inkan master key check value v1"
+int keys_master_kcv(const uint8_t master[static KEYS_MASTER_LEN],
+                    uint8_t out[static KEYS_KCV_LEN]) INK_WUR;
+/* The key store's check value into kcv (*found false when it has none). */
+int keys_kcv_read(struct ksdb *db, uint8_t kcv[static KEYS_KCV_LEN], bool *found) INK_WUR;
 
 /* HMAC-SHA256 under a key derived from the master key for purpose (keys.c). */
 int keys_mac(const struct keys *k, const char *purpose, const uint8_t *data, size_t len,
@@ -112,6 +128,7 @@ int keys_extcert_check(struct keys *k, const char *id, const uint8_t *der, size_
 /* Makes a fresh audit log key (the newest, so the one in use) when the one in use does not
  * open under this master key (auditlog.c). */
 int keys_log_key_ensure(struct keys *k) INK_WUR;
+
 /* Records a revoked serial and renews the CRL. */
 int keys_ca_revoke(struct keys *k, const char *serial_hex, int reason, int64_t when) INK_WUR;
 /* Makes the CRL of every revoked serial afresh, numbered above the stored one and above after. */

@@ -28,12 +28,14 @@ keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *id)
 
 	*id = 0;
 	if (ksdb_prepare(k->db, "INSERT INTO sam_audit (actor, role, action, subject, result, "
-	                       "detail, time) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id", &st) != KSDB_OK)
+	                       "detail, time, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+	                 &st) != KSDB_OK)
 		goto out;
 	for (i = 0; i < INK_ARRAY_LEN(vals); i++)
 		if (ksdb_bind_text(st, (int)i + 1, vals[i], -1) != KSDB_OK)
 			goto out;
-	if (ksdb_bind_int64(st, 7, rec->time) != KSDB_OK || ksdb_step(st) != KSDB_ROW)
+	if (ksdb_bind_int64(st, 7, rec->time) != KSDB_OK ||
+	    ksdb_bind_text(st, 8, k->node, -1) != KSDB_OK || ksdb_step(st) != KSDB_ROW)
 		goto out;
 	*id = ksdb_column_int64(st, 0);
 	if (ksdb_step(st) != KSDB_DONE) {
@@ -61,8 +63,10 @@ row_to_rec(struct ksdb_stmt *st, struct store_audit_rec *a)
 	text_col(st, 7, a->detail, sizeof(a->detail));
 }
 
+/* This node's records (and those made before nodes had names) not in the log yet. */
 #define PENDING_SQL "SELECT id, time, actor, role, action, subject, result, detail FROM sam_audit " \
-	"WHERE id > ?1 AND id NOT IN (SELECT id FROM sam_audit_logged) ORDER BY id"
+	"WHERE id > ?1 AND node IN ('', ?2) AND id NOT IN (SELECT id FROM sam_audit_logged) " \
+	"ORDER BY id"
 
 int
 keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec),
@@ -75,7 +79,7 @@ keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_a
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return INK_ERR_ALLOC;
 	if (ksdb_prepare(k->db, PENDING_SQL, &st) != KSDB_OK ||
-	    ksdb_bind_int64(st, 1, 0) != KSDB_OK)
+	    ksdb_bind_int64(st, 1, 0) != KSDB_OK || ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK)
 		goto out;
 	while ((rc = ksdb_step(st)) == KSDB_ROW) {
 		row_to_rec(st, a);
@@ -125,9 +129,9 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
 	*n = 0;
 	if (max == 0)
 		return 0;
-	if (ksdb_prepare(k->db, PENDING_SQL " LIMIT ?2", &st) != KSDB_OK ||
-	    ksdb_bind_int64(st, 1, after) != KSDB_OK ||
-	    ksdb_bind_int64(st, 2, (int64_t)max) != KSDB_OK)
+	if (ksdb_prepare(k->db, PENDING_SQL " LIMIT ?3", &st) != KSDB_OK ||
+	    ksdb_bind_int64(st, 1, after) != KSDB_OK || ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK ||
+	    ksdb_bind_int64(st, 3, (int64_t)max) != KSDB_OK)
 		goto out;
 	/* grown as rows come: a record is some 9 KiB, most calls find few */
 	while ((rc = ksdb_step(st)) == KSDB_ROW && cnt < max) {
@@ -159,6 +163,34 @@ out:
 	ksdb_finalize(st);
 	free(iv);
 	free(rv);
+	return r;
+}
+
+int
+keys_samlog_get(struct keys *k, int64_t id, struct store_audit_rec *rec, bool *mine)
+{
+	struct ksdb_stmt *st = NULL;
+	int rc, r = INK_ERR_STORE;
+
+	*mine = false;
+	memset(rec, 0, sizeof(*rec));
+	if (ksdb_prepare(k->db, "SELECT id, time, actor, role, action, subject, result, detail, "
+	                       "node FROM sam_audit WHERE id = ?1 AND id NOT IN "
+	                       "(SELECT id FROM sam_audit_logged)", &st) != KSDB_OK ||
+	    ksdb_bind_int64(st, 1, id) != KSDB_OK)
+		goto out;
+	if ((rc = ksdb_step(st)) == KSDB_DONE) {
+		r = INK_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (rc != KSDB_ROW)
+		goto out;
+	row_to_rec(st, rec);
+	*mine = ksdb_column_text(st, 8) == NULL || ksdb_column_text(st, 8)[0] == '\0' ||
+	    strcmp(ksdb_column_text(st, 8), k->node) == 0;
+	r = 0;
+out:
+	ksdb_finalize(st);
 	return r;
 }
 

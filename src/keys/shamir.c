@@ -183,30 +183,52 @@ int
 keys_master_install(const char *dir, const uint8_t master[static KEYS_MASTER_LEN])
 {
 	char mpath[1024];
+	uint8_t want[KEYS_KCV_LEN], have[KEYS_KCV_LEN];
 	struct ksdb *db = NULL;
 	struct ksdb_stmt *st = NULL;
+	bool found = false;
 	int r;
 
 	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0)
 		return r;
-	if ((r = keys_db_connect(dir, &db)) != 0)
+	if ((r = keys_master_kcv(master, want)) != 0 || (r = keys_db_connect(dir, &db)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
 	if (ksdb_begin(db) != KSDB_OK)
 		goto out;
+	if ((r = keys_kcv_read(db, have, &found)) != 0)
+		goto rollback;
+	if (found && CRYPTO_memcmp(want, have, KEYS_KCV_LEN) == 0) {
+		/* The key store's own master key: a node joining a shared key store (or the same
+		 * key again). Only this node's copy of the key is written; the store is unchanged. */
+		if ((r = ink_write_file(mpath, master, KEYS_MASTER_LEN, 0600)) != 0)
+			goto rollback;
+		log_info("the joined master key matches the key store's check value: installed");
+		r = ksdb_exec(db, "COMMIT") == KSDB_OK ? 0 : INK_ERR_STORE;
+		goto out;
+	}
+	r = INK_ERR_STORE;
 	if (ksdb_prepare(db, "SELECT count(*) FROM credentials", &st) != KSDB_OK ||
 	    ksdb_step(st) != KSDB_ROW)
 		goto rollback;
 	if (ksdb_column_int64(st, 0) != 0) {
 		/* Replacing the key under live credentials would strand them. */
-		log_error("refusing to replace the master key of a key store that holds credentials");
+		log_error("refusing to replace the master key of a key store that holds credentials "
+		          "(the joined key does not match its check value)");
 		r = INK_ERR_EXISTS;
 		goto rollback;
 	}
 	/* The audit log key stays: unusable under the joined master, so nothing is signed with a
 	 * stand-in key before the backup brings the log's own (keys_restore makes a fresh one for
 	 * a backup that carries no log key). */
-	if (ksdb_exec(db, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl;") != KSDB_OK)
+	if (ksdb_exec(db, "DELETE FROM ca; DELETE FROM revoked; DELETE FROM crl; "
+	                  "DELETE FROM master_check;") != KSDB_OK)
+		goto rollback;
+	ksdb_finalize(st);
+	st = NULL;
+	/* the store's check value is now the joined key's */
+	if (ksdb_prepare(db, "INSERT INTO master_check (id, kcv) VALUES (1, ?1)", &st) != KSDB_OK ||
+	    ksdb_bind_blob(st, 1, want, sizeof(want)) != KSDB_OK || ksdb_step(st) != KSDB_DONE)
 		goto rollback;
 	if ((r = ink_write_file(mpath, master, KEYS_MASTER_LEN, 0600)) != 0)
 		goto rollback;

@@ -254,16 +254,11 @@ sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 	return 0;
 }
 
-/* The check of one extension against the SAM's pending records (see check_own_records). */
+/* The check of this node's pending records against one extension (see check_own_records). */
 struct own_check {
-	struct sam_state *s;
-	uint64_t from;
-	const uint8_t *leaves;
-	uint32_t n;
-	const int64_t *ids, *seqs;
-	char epoch[KEYS_SAMLOG_EPOCH_LEN + 1];
-	uint32_t m, i;              /* pairs given; pairs matched so far */
-	int64_t last_seq, oldest;   /* time before which no record may be left out */
+	const int64_t *ids;         /* the ids of this node's records named, in the extension's order */
+	uint32_t m, i;              /* how many; matched so far */
+	int64_t oldest;             /* time before which no record may be left out */
 	bool final;
 	int r;
 };
@@ -272,8 +267,6 @@ static int
 check_one(void *arg, int64_t id, struct store_audit_rec *rec)
 {
 	struct own_check *c = arg;
-	uint8_t leaf[AUDIT_HASH_LEN];
-	int64_t seq;
 
 	if (c->i == c->m) {
 		/* the first record the extension leaves out: only a young one, and never at the end */
@@ -283,55 +276,122 @@ check_one(void *arg, int64_t id, struct store_audit_rec *rec)
 		}
 		return 1;
 	}
-	seq = c->seqs[c->i];
-	if (c->ids[c->i] != id || seq <= c->last_seq || seq <= (int64_t)c->from ||
-	    seq > (int64_t)c->from + (int64_t)c->n) {
+	if (c->ids[c->i] != id) {
 		log_warn("refused a checkpoint: the SAM's records are out of order or out of it");
 		c->r = INK_ERR_INVALID;
 		return 1;
 	}
-	as_logged(rec, c->epoch, id, seq);
-	if (audit_leaf_hash(rec, leaf) != 0)
-		return INK_ERR_INTERNAL;
-	if (CRYPTO_memcmp(leaf, c->leaves + (size_t)(seq - (int64_t)c->from - 1) * AUDIT_HASH_LEN,
-	                  AUDIT_HASH_LEN) != 0) {
-		log_warn("refused a checkpoint: a SAM record in it was changed");
-		c->r = INK_ERR_INVALID;
-		return 1;
-	}
-	c->last_seq = seq;
 	c->i++;
 	return 0;
 }
 
-/* Checks that the extension from+1..from+n holds the SAM's pending records named by the pairs
- * (the oldest pending ones, in order, each unchanged at its seq), and that none older than the
- * grace (none at all when final) is left out. */
+/* Checks that the extension from+1..from+n holds, at the seqs the pairs name (in order), the
+ * pending records they name, each unchanged and named once — this node's and, where several
+ * nodes share the key store, the other nodes' SAMs' (whichever node signs next covers them) —
+ * that this node's named ones are its oldest pending ones, in order, and that none of its own
+ * older than the grace (none at all when final) is left out. */
 static int
 check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uint32_t n,
                   const int64_t *ids, const int64_t *seqs, uint32_t m, bool final)
 {
-	struct own_check c = {
-		.s = s, .from = from, .leaves = leaves, .n = n, .ids = ids, .seqs = seqs, .m = m,
-		.final = final,
-	};
-	int64_t grace = 2 * s->cfg->audit_checkpoint_interval;
+	struct own_check c = { .final = final };
+	struct store_audit_rec *rec = NULL;
+	char epoch[KEYS_SAMLOG_EPOCH_LEN + 1];
+	uint8_t leaf[AUDIT_HASH_LEN];
+	int64_t grace = 2 * s->cfg->audit_checkpoint_interval, last_seq = 0, *own = NULL;
+	int64_t *sorted = NULL;
+	bool mine = false;
+	uint32_t i;
 	int r;
 
 	c.oldest = ink_now() - (grace < GRACE_MIN ? GRACE_MIN : grace);
 	sam_flush_records(s);
-	if ((r = keys_samlog_epoch(s->keys, c.epoch)) != 0 ||
-	    (r = keys_samlog_scan(s->keys, check_one, &c)) != 0)
+	if ((r = keys_samlog_epoch(s->keys, epoch)) != 0)
 		return r;
-	if (c.r != 0)
-		return c.r;
-	if (c.i != m) {
+	if ((rec = malloc(sizeof(*rec))) == NULL ||
+	    (m > 0 && ((own = calloc(m, sizeof(*own))) == NULL ||
+	               (sorted = calloc(m, sizeof(*sorted))) == NULL))) {
+		r = INK_ERR_ALLOC;
+		goto out;
+	}
+	r = INK_ERR_INVALID;
+	for (i = 0; i < m; i++) {
+		if (seqs[i] <= last_seq || seqs[i] <= (int64_t)from ||
+		    seqs[i] > (int64_t)from + (int64_t)n) {
+			log_warn("refused a checkpoint: the SAM's records are out of order or out of it");
+			goto out;
+		}
+		last_seq = seqs[i];
+		if ((r = keys_samlog_get(s->keys, ids[i], rec, &mine)) != 0) {
+			if (r == INK_ERR_NOT_FOUND) {
+				log_warn("refused a checkpoint: it names SAM records the SAM never made");
+				r = INK_ERR_INVALID;
+			}
+			goto out;
+		}
+		r = INK_ERR_INVALID;
+		as_logged(rec, epoch, ids[i], seqs[i]);
+		if (audit_leaf_hash(rec, leaf) != 0) {
+			r = INK_ERR_INTERNAL;
+			goto out;
+		}
+		if (CRYPTO_memcmp(leaf, leaves + (size_t)(seqs[i] - (int64_t)from - 1) * AUDIT_HASH_LEN,
+		                  AUDIT_HASH_LEN) != 0) {
+			log_warn("refused a checkpoint: a SAM record in it was changed");
+			goto out;
+		}
+		if (mine)
+			own[c.m++] = ids[i];
+		sorted[i] = ids[i];
+	}
+	if (m > 1) {
+		qsort(sorted, m, sizeof(*sorted), ink_cmp_i64);
+		for (i = 1; i < m; i++)
+			if (sorted[i] == sorted[i - 1]) {
+				log_warn("refused a checkpoint: it names a SAM record twice");
+				goto out;
+			}
+	}
+	c.ids = own;
+	if ((r = keys_samlog_scan(s->keys, check_one, &c)) != 0)
+		goto out;
+	if ((r = c.r) != 0)
+		goto out;
+	r = INK_ERR_INVALID;
+	if (c.i != c.m) {
 		log_warn("refused a checkpoint: it names SAM records the SAM never made");
-		return INK_ERR_INVALID;
+		goto out;
 	}
 	if (final && !s->closing) {
 		log_warn("refused a final checkpoint: the SAM did not close the log");
-		return INK_ERR_INVALID;
+		goto out;
+	}
+	r = 0;
+out:
+	free(rec);
+	free(own);
+	free(sorted);
+	return r;
+}
+
+/* 0 when the last signed head has size from; INK_ERR_EXISTS when it has another. */
+static int
+head_is(struct sam_state *s, uint64_t from)
+{
+	struct audit_head h;
+	uint8_t *spki = NULL;
+	size_t len = 0;
+	bool closed = false;
+	int r;
+
+	if ((r = keys_log_head(s->keys, &h, &closed, &spki, &len)) != 0)
+		return r;
+	free(spki);
+	if (h.size != from) {
+		/* with several nodes, another node's checkpoint came first: an everyday answer */
+		log_info("not extending the audit log tree from size %llu: the last signed head has "
+		         "size %llu", (unsigned long long)from, (unsigned long long)h.size);
+		return INK_ERR_EXISTS;
 	}
 	return 0;
 }
@@ -370,8 +430,16 @@ sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *
 		goto out;
 	}
 	leaves = req->data + req->off;
-	if ((r = check_own_records(s, from, leaves, n, ids, seqs, m, final == 1)) != 0)
+	/* a stale size first (another node's SAM signed since: the caller reads back from the
+	 * new head), before the records: those the other head covered are no longer pending */
+	if ((r = head_is(s, from)) != 0)
 		goto out;
+	if ((r = check_own_records(s, from, leaves, n, ids, seqs, m, final == 1)) != 0) {
+		/* the same, had the other node signed while these were checked */
+		if (r == INK_ERR_INVALID && head_is(s, from) == INK_ERR_EXISTS)
+			r = INK_ERR_EXISTS;
+		goto out;
+	}
 	if ((r = keys_log_extend(s->keys, from, leaves, n, final == 1, &h)) != 0)
 		goto out;
 	req->off += (size_t)n * AUDIT_HASH_LEN;

@@ -1,6 +1,7 @@
 /* inkan-sam: the signature activation module process. Started by inkand over socketpairs
  * (--fd N[,N...] --data DIR: one per channel), once by `inkan init` to create the key store
  * and CA (--init --data DIR),
+ * once by `inkan init --join` on a node joining a shared key store (--join --data DIR),
  * and by security officers for the master key shares (--master-split, --master-join).
  * Whatever the mode, it refuses a data directory or configuration that anyone but root or
  * its own user could change. */
@@ -21,6 +22,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: inkan-sam --init --data DIR [--config FILE]\n"
+	                "       inkan-sam --join --data DIR [--config FILE]   (a node of a shared key store)\n"
 	                "       inkan-sam --fd N[,N...] --data DIR [--config FILE]   (started by inkand)\n"
 	                "       inkan-sam --master-split K N --data DIR       (prints N shares, any K rebuild)\n"
 	                "       inkan-sam --master-join --data DIR            (reads shares from stdin)\n");
@@ -176,7 +178,7 @@ main(int argc, char **argv)
 	struct ink_config cfg;
 	const char *data_arg = NULL, *config_arg = NULL;
 	char data[PATH_MAX], config[PATH_MAX], err[512];
-	bool init = false, join = false;
+	bool init = false, join = false, node = false;
 	long split_k = 0, split_n = 0;
 	int fds[SAM_CHANNELS_MAX];
 	size_t nfds = 0, k;
@@ -194,6 +196,8 @@ main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--init") == 0)
 			init = true;
+		else if (strcmp(argv[i], "--join") == 0)
+			node = true;
 		else if (strcmp(argv[i], "--master-join") == 0)
 			join = true;
 		else if (strcmp(argv[i], "--master-split") == 0 && i + 2 < argc) {
@@ -208,7 +212,7 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (data_arg == NULL || (int)init + (int)join + (split_k > 0) + (nfds > 0) != 1)
+	if (data_arg == NULL || (int)init + (int)node + (int)join + (split_k > 0) + (nfds > 0) != 1)
 		usage();
 	if (snprintf(data, sizeof(data), "%s", data_arg) >= (int)sizeof(data))
 		usage();
@@ -223,7 +227,7 @@ main(int argc, char **argv)
 	}
 	config_defaults(&cfg, data);
 	r = config_load(&cfg, config, err, sizeof(err));
-	if (r != 0 && !(r == INK_ERR_NOT_FOUND && !init && nfds == 0)) {
+	if (r != 0 && !(r == INK_ERR_NOT_FOUND && !init && !node && nfds == 0)) {
 		fprintf(stderr, "inkan-sam: %s\n", err);
 		return 1;
 	}
@@ -235,6 +239,8 @@ main(int argc, char **argv)
 	}
 	if (init)
 		r = sam_init(&cfg);
+	else if (node)
+		r = sam_join(&cfg);
 	else if (join)
 		r = master_join(&cfg);
 	else if (split_k > 0)

@@ -360,5 +360,9 @@ struct ink_config;
 int sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg) INK_WUR;
 /* `inkan-sam --init`: master key, key store, built-in CA; writes DIR/ca/root.pem, chain.pem. */
 int sam_init(const struct ink_config *cfg) INK_WUR;
+/* `inkan-sam --join`: a node joining a key store that has served (DIR/sam/keystore.url and this
+ * node's copy of its master key, checked against the key store's check value); writes
+ * DIR/ca/root.pem, chain.pem and audit-log.pem, and makes nothing in the key store. */
+int sam_join(const struct ink_config *cfg) INK_WUR;
 
 #endif

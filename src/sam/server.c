@@ -722,6 +722,42 @@ out:
 	return r;
 }
 
+int
+sam_join(const struct ink_config *cfg)
+{
+	struct keys *k = NULL;
+	char *pem = NULL;
+	int r;
+
+	/* keys_open compares this node's master key with the key store's check value */
+	if ((r = open_keys(cfg, NULL, &k)) != 0)
+		return r;
+	/* a key store that has served: its CA and its audit log key, none made here */
+	if ((r = keys_log_key_opens(k)) != 0) {
+		log_error("the key store has no audit log key of this master key: not one to join "
+		          "(inkan-sam --init makes a new one)");
+		r = r == INK_ERR_NOT_FOUND ? INK_ERR_NOT_FOUND : INK_ERR_CONFIG;
+		goto out;
+	}
+	if ((r = keys_ca_root_pem(k, &pem)) != 0) {
+		log_error("the key store has no CA: not one to join (inkan-sam --init makes one)");
+		goto out;
+	}
+	if ((r = write_public(cfg, "root.pem", pem)) != 0)
+		goto out;
+	free(pem);
+	pem = NULL;
+	if ((r = keys_ca_chain_pem(k, &pem)) != 0 || (r = write_public(cfg, "chain.pem", pem)) != 0 ||
+	    (r = publish_log_key(cfg, k)) != 0)
+		goto out;
+	log_info("joined the key store: this node's master key matches it; its CA and audit log "
+	         "key published in %s/ca", cfg->data_dir);
+out:
+	free(pem);
+	keys_close(k);
+	return r;
+}
+
 /* One channel from inkand, served by its own thread. */
 struct channel {
 	struct sam_state *s;

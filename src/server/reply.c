@@ -202,6 +202,16 @@ reply_ink_err(struct srv_request *rq, int err, const char *desc)
 		if (rq->retry_after == 0)
 			rq->retry_after = 1;
 		break;
+	case INK_ERR_STORE:
+		/* the database (inkand's, or the SAM's key store) not reachable: a restart or a
+		 * failover; the next request connects again (docs/scaling.md) */
+		log_error("request %s: the database is not available", rq->request_id);
+		status = MHD_HTTP_SERVICE_UNAVAILABLE, code = "temporarily_unavailable";
+		if (desc == NULL)
+			desc = "The database is not available; try again later";
+		if (rq->retry_after == 0)
+			rq->retry_after = 5;
+		break;
 	default:
 		/* Our fault: the detail stays in the log, the client gets the request id. */
 		log_error("request %s failed: %s", rq->request_id, ink_err_str(err));

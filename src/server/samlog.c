@@ -40,22 +40,26 @@ srv_samlog_init(struct srv *s, uint64_t signed_size)
 {
 	struct store_audit_rec *recs = NULL;
 	int64_t after = (int64_t)signed_size, id, *ids = NULL;
-	size_t n = 0, i;
+	size_t n = 0, np = 0, i;
 	int r;
 
-	/* Records copied before a crash and not yet under a head are in the log already. */
+	/* Records copied before a crash and not yet under a head are in the log already: those of
+	 * this node's SAM's pending ones (other nodes' SAMs hand their own records to their own
+	 * inkand; the ids of all interleave) */
 	pthread_mutex_lock(&pull_mu);
 	appended = 0;
-	if ((r = sam_log_pending(s->sam, INT64_MAX, epoch, &ids, &recs, &n)) != 0)
+	if ((r = sam_log_pending(s->sam, 0, epoch, &ids, &recs, &np)) != 0)
 		goto out;
-	free(ids);
 	free(recs);
 	recs = NULL;
 	do {
 		if ((r = audit_read(s->st, after, 1000, &recs, &n)) != 0)
 			break;
 		for (i = 0; i < n; i++) {
-			if ((id = sam_id_of(&recs[i], epoch)) > appended)
+			id = sam_id_of(&recs[i], epoch);
+			if (id > appended && np > 0 &&
+			    (bsearch(&id, ids, np, sizeof(*ids), ink_cmp_i64) != NULL ||
+			     (np == SAM_LOG_PENDING_MAX && id > ids[np - 1])))
 				appended = id;
 			after = recs[i].seq;
 		}
@@ -63,6 +67,7 @@ srv_samlog_init(struct srv *s, uint64_t signed_size)
 		recs = NULL;
 	} while (n > 0);
 out:
+	free(ids);
 	pthread_mutex_unlock(&pull_mu);
 	return r;
 }

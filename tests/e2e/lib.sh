@@ -31,6 +31,9 @@
 #   tokfile NAME TOKEN   TOKEN into $T/NAME.tok (0600), for the CLI's --token-file
 #   icli NAME ARGS...    the inkan CLI against $URL with $T/NAME.tok; sets RC OUT ERR
 #   check_no_secrets_in FILE   no password, TOTP seed or token recorded so far appears in FILE
+#   pg_newdb NAME        skip (77) without the PostgreSQL test cluster, else a database of
+#                        this test's; sets PGSH PSQL DB PGURL SAMURL (as_inkand, as_sam SQL)
+#   pg_sam_files DIR     DIR/sam/keystore.url and its passfile: the SAM's key store there
 #   finish               final checks (no secret in the log, no sanitizer report), prints PASS
 
 set -uEo pipefail
@@ -650,6 +653,33 @@ pdf_extend() {
 must_pdf_extend() {
 	pdf_extend "$@"
 	[ "$RC" = 0 ] || fail "inkan extend $* failed ($RC): $(cat "$T/extend.err")"
+}
+
+# ---- PostgreSQL (ctest fixture "pg": tests/pg.sh) ----
+
+pg_newdb() {
+	if [ -z "${INKAN_PG_STATE:-}" ] || [ ! -s "$INKAN_PG_STATE/dir" ]; then
+		say "SKIP: no PostgreSQL test cluster (run through ctest, which starts tests/pg.sh)"
+		exit 77
+	fi
+	PGSH="$INKAN_SRC/tests/pg.sh"
+	PSQL=/usr/lib/postgresql/15/bin/psql
+	DB="$1_$$"
+	"$PGSH" newdb "$INKAN_PG_STATE" "$DB" || fail "cannot make the database $DB"
+	PGURL=$("$PGSH" url "$INKAN_PG_STATE" inkand "$DB")
+	SAMURL=$("$PGSH" url "$INKAN_PG_STATE" inkan_sam "$DB")
+}
+# psql as each role: what it can see
+as_inkand() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -d "$PGURL" -c "$1"; }
+as_sam() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -d "$SAMURL" -c "$1"; }
+
+# The SAM's files (docs/scaling.md): its URI and its passfile, in its own directory, 0600.
+pg_sam_files() {
+	mkdir -p -m 700 "$1" "$1/sam"
+	cp "$INKAN_PG_STATE/inkan_sam.pass" "$1/sam/pgpass"
+	chmod 600 "$1/sam/pgpass"
+	printf '%s\n' "${SAMURL%%&passfile=*}&passfile=$1/sam/pgpass" >"$1/sam/keystore.url"
+	chmod 600 "$1/sam/keystore.url"
 }
 
 finish() {

@@ -458,6 +458,14 @@ def main():
     if len(pending) > 1:
         expect(sam, extend(size, 0, [(pending[1][0], size + 1)], [leaf_of(pending[1], size + 1)]),
                "INVALID", "a head over the SAM's records with the oldest one dropped")
+        # several nodes' checkpoints name each SAM record once: never one twice
+        p0 = pending[0]
+        expect(sam, extend(size, 0, [(p0[0], size + 1), (p0[0], size + 2)],
+                           [leaf_of(p0, size + 1), leaf_of(p0, size + 2)]), "INVALID",
+               "a head naming one SAM record twice")
+    # a size that is not the last head's: refused before anything is checked (another node's
+    # SAM signed first: the caller reads back from the new head)
+    expect(sam, extend(size + 1, 0, [], [junk]), "EXISTS", "a head that does not extend the last one")
     # The flood above left thousands: carried into the log a request at a time (at most 1000).
     carried = 0
     while True:
@@ -485,7 +493,8 @@ def main():
     expect(sam, extend(size, 1, pairs, leaves), 0, "the final head over every SAM record")
     if log_head(sam) != (size + len(leaves), 1):
         fail("the final head is not the closed head over the SAM's records")
-    ok("the SAM's own records (%d): a head that drops, alters or misplaces one is refused; "
+    ok("the SAM's own records (%d): a head that drops, alters, misplaces or repeats one, or does "
+       "not extend the last head, is refused; "
        "the close is the SAM's own record, after which it serves the log only" % (carried + len(pending)))
     sam.close()
 

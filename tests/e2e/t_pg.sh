@@ -8,17 +8,9 @@
 # a passfile of its own user's. A password in the URI, or a second init, is refused.
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${INKAN_PG_STATE:-}" ] || [ ! -s "$INKAN_PG_STATE/dir" ]; then
-	say "SKIP: no PostgreSQL test cluster (run through ctest, which starts tests/pg.sh)"
-	exit 77
-fi
-PGSH="$INKAN_SRC/tests/pg.sh"
-PSQL=/usr/lib/postgresql/15/bin/psql
-DB="t_pg_$$"
-"$PGSH" newdb "$INKAN_PG_STATE" "$DB" || fail "cannot make the database $DB"
-PGURL=$("$PGSH" url "$INKAN_PG_STATE" inkand "$DB")
+pg_newdb t_pg
 # psql as inkand's own role: what inkand itself can see
-pq() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -d "$PGURL" -c "$1"; }
+pq() { as_inkand "$1"; }
 
 CONF="$T/inkan.conf"
 cat >"$CONF" <<EOF

@@ -7,19 +7,7 @@
 # read a single row of it (nor the SAM's role one of inkand's), and a restart finds it all.
 . "$(dirname "$0")/lib.sh"
 
-if [ -z "${INKAN_PG_STATE:-}" ] || [ ! -s "$INKAN_PG_STATE/dir" ]; then
-	say "SKIP: no PostgreSQL test cluster (run through ctest, which starts tests/pg.sh)"
-	exit 77
-fi
-PGSH="$INKAN_SRC/tests/pg.sh"
-PSQL=/usr/lib/postgresql/15/bin/psql
-DB="t_pg_keys_$$"
-"$PGSH" newdb "$INKAN_PG_STATE" "$DB" || fail "cannot make the database $DB"
-PGURL=$("$PGSH" url "$INKAN_PG_STATE" inkand "$DB")
-SAMURL=$("$PGSH" url "$INKAN_PG_STATE" inkan_sam "$DB")
-# psql as each role: what it can see
-as_inkand() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -d "$PGURL" -c "$1"; }
-as_sam() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -d "$SAMURL" -c "$1"; }
+pg_newdb t_pg_keys
 
 CONF="$T/inkan.conf"
 cat >"$CONF" <<EOF2
@@ -31,11 +19,7 @@ chmod 600 "$CONF"
 grep -q inkan_sam "$CONF" && fail "the SAM's URI is in inkan.conf"
 
 # The SAM's files: its URI and its passfile, in its own directory, 0600.
-mkdir -m 700 "$DATA" "$DATA/sam"
-cp "$INKAN_PG_STATE/inkan_sam.pass" "$DATA/sam/pgpass"
-chmod 600 "$DATA/sam/pgpass"
-printf '%s\n' "${SAMURL%%&passfile=*}&passfile=$DATA/sam/pgpass" >"$DATA/sam/keystore.url"
-chmod 600 "$DATA/sam/keystore.url"
+pg_sam_files "$DATA"
 
 init_data --config "$CONF"
 [ ! -e "$DATA/sam/keystore.db" ] || fail "inkan init made an SQLite key store beside keystore.url"

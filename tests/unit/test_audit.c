@@ -714,8 +714,10 @@ test_sign(void *arg, uint64_t from, const uint8_t (*leaves)[AUDIT_HASH_LEN], siz
 	size_t i, tl, sl = sizeof(out->sig);
 
 	sg->calls++;
-	if (md == NULL || from != sg->f.size)
+	if (md == NULL || from != sg->f.size) {
+		EVP_MD_CTX_free(md);
 		return INK_ERR_EXISTS;
+	}
 	for (i = 0; i < n; i++)
 		audit_frontier_add(&sg->f, leaves[i]);
 	memset(out, 0, sizeof(*out));
@@ -816,6 +818,96 @@ test_checkpoint_and_verify(void **state)
 	EVP_PKEY_free(sg.key);
 }
 
+/* Several nodes on one database: the signer's head moves on under another node, and rows
+ * other nodes wrote lie between this node's own. */
+struct shared_signer {
+	struct signer sg;
+	struct store *st;
+};
+
+static int
+shared_sign(void *arg, uint64_t from, const uint8_t (*leaves)[AUDIT_HASH_LEN], size_t n,
+            struct audit_head *out)
+{
+	struct shared_signer *ss = arg;
+	uint64_t rec_n = 0, foreign = 0;
+	int r = test_sign(&ss->sg, from, leaves, n, out);
+
+	/* as inkand's sign_head: read back from the signer's head */
+	if (r == INK_ERR_EXISTS &&
+	    audit_log_start(ss->st, ss->sg.f.size, false, shared_sign, ss, &rec_n, &foreign) != 0)
+		abort();
+	return r;
+}
+
+/* Another node: a row of its own, straight into the shared database. */
+static void
+other_node_writes(struct store *st, const char *actor)
+{
+	struct audit_event ev = { .actor = actor, .action = "csc.signHash", .result = AUDIT_SUCCESS };
+	struct store_audit_rec rec;
+	int64_t seq = 0;
+
+	audit_record_fill(&rec, &ev, ink_now());
+	assert_int_equal(st->ops->audit_insert(st, &rec, &seq), 0);
+}
+
+static void
+test_shared_checkpoints(void **state)
+{
+	struct fx *f = *state;
+	struct shared_signer ss = { .st = f->st };
+	struct audit_event ev = { .actor = "alice", .action = "csc.signHash", .result = AUDIT_SUCCESS };
+	struct audit_verify_report rep;
+	struct audit_head h;
+	struct store_audit_rec *recs = NULL;
+	uint8_t *spki = NULL, leaf[AUDIT_HASH_LEN];
+	uint64_t rec_n = 0, foreign = 0;
+	json_t *b = NULL;
+	size_t n = 0, i;
+	int len;
+
+	assert_non_null(ss.sg.key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"));
+	assert_true((len = i2d_PUBKEY(ss.sg.key, &spki)) > 0);
+	audit_log_shared(true);
+	/* a clean stop's head: on a shared database the rows above it are other nodes' */
+	other_node_writes(f->st, "node-b");
+	assert_int_equal(audit_log_start(f->st, 0, true, shared_sign, &ss, &rec_n, &foreign), 0);
+	assert_int_equal(foreign, 0);
+	assert_int_equal(rec_n, 1);
+	assert_int_equal(audit_append(f->st, &ev), 0);
+	other_node_writes(f->st, "node-b");
+	assert_int_equal(audit_append(f->st, &ev), 0);
+	/* every node's rows, in the database's order */
+	assert_int_equal(audit_checkpoint(f->st, &h), 0);
+	assert_int_equal(h.size, 4);
+	/* another node's SAM signs the next two first */
+	other_node_writes(f->st, "node-b");
+	other_node_writes(f->st, "node-b");
+	assert_int_equal(audit_read(f->st, 4, 10, &recs, &n), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(audit_leaf_hash(&recs[i], leaf), 0);
+		audit_frontier_add(&ss.sg.f, leaf);
+	}
+	free(recs);
+	assert_int_equal(audit_append(f->st, &ev), 0);
+	/* this node's checkpoint from 4 is refused, and the retry extends the other's head */
+	ss.sg.calls = 0;
+	assert_int_equal(audit_checkpoint(f->st, &h), 0);
+	assert_int_equal(ss.sg.calls, 2);
+	assert_int_equal(h.size, 7);
+	assert_int_equal(audit_bundle_build(f->st, 1, 0, spki, (size_t)len, &h, &b), 0);
+	assert_int_equal(audit_bundle_verify(b, NULL, &rep), 0);
+	assert_int_equal(rep.records, 7);
+	assert_int_equal(rep.covered, 7);
+	json_decref(b);
+
+	audit_log_stop();
+	OPENSSL_free(spki);
+	EVP_PKEY_free(ss.sg.key);
+}
+
 /* Records stamped ahead of the clock (as if it had been set back since): the next append
  * is preceded by a clock.backwards event. */
 static void
@@ -914,6 +1006,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_control_characters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_checkpoints, setup, teardown),
 		cmocka_unit_test(test_read_limit_capped),
 		cmocka_unit_test(test_store_failure_is_returned),
 	};

@@ -601,8 +601,160 @@ test_cred_pin_without_master(void **state)
 	assert_non_null(fp = fopen(f->master, "wb"));
 	assert_int_equal(fwrite(other, 1, sizeof(other), fp), sizeof(other));
 	fclose(fp);
+	/* the key store's check value tells at once: this is not its master key */
+	assert_int_equal(keys_open(f->dir, &k), INK_ERR_CONFIG);
+	assert_null(k);
+	if (!pg_mode()) {
+		sqlite3 *db = NULL;
+
+		/* and without the check value (a version-4 store: this one has no log key to tell
+		 * either) the key opens, but no signer's key does */
+		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "DELETE FROM master_check", NULL, NULL, NULL),
+		                 SQLITE_OK);
+		sqlite3_close(db);
+		k = open_store(f);
+		assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), INK_ERR_AUTH);
+		keys_close(k);
+	}
+	keys_cred_clear(&c);
+}
+
+/* The SAM's role, in its schema (the key store's URI sets no search_path of its own here). */
+static PGconn *
+ks_connect(struct fixture *f)
+{
+	PGconn *c = pg_connect_role(f, "inkan_sam");
+	PGresult *res = PQexec(c, "SET search_path TO inkan_keys");
+
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	return c;
+}
+
+/* Runs sql on the key store as the SAM would see it (SQLite file or the inkan_sam role). */
+static void
+ks_exec(struct fixture *f, const char *sql)
+{
+	if (pg_mode()) {
+		PGconn *c = ks_connect(f);
+		PGresult *res = PQexec(c, sql);
+
+		assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+		PQclear(res);
+		PQfinish(c);
+	} else {
+		sqlite3 *db = NULL;
+
+		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+}
+
+/* The first column of the first row of sql on the key store, as an integer. */
+static long long
+ks_value(struct fixture *f, const char *sql)
+{
+	long long v = -1;
+
+	if (pg_mode()) {
+		PGconn *c = ks_connect(f);
+		PGresult *res = PQexec(c, sql);
+
+		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+		assert_int_equal(PQntuples(res), 1);
+		v = atoll(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		PQfinish(c);
+	} else {
+		sqlite3 *db = NULL;
+		sqlite3_stmt *st = NULL;
+
+		assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	return v;
+}
+
+static void
+write_master(struct fixture *f, const uint8_t *key)
+{
+	FILE *fp;
+
+	assert_non_null(fp = fopen(f->master, "wb"));
+	assert_int_equal(fwrite(key, 1, KEYS_MASTER_LEN, fp), KEYS_MASTER_LEN);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The master key's check value: written when the key store is made, and by the upgrade of a
+ * version-4 store from the master key present; another master key is then refused at open,
+ * before anything is read or written (no new audit log key), and at the upgrade when the
+ * store's log key does not open under it. A join of the same key only writes the file. */
+static void
+test_master_check(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_cred c;
+	struct audit_head h;
+	uint8_t mine[KEYS_MASTER_LEN], other[KEYS_MASTER_LEN], kcv[KEYS_KCV_LEN], kek[32];
+	uint8_t *spki = NULL;
+	size_t len = 0;
+	bool closed = false;
+	FILE *fp;
+
+	make_cred(k, OWNER_A, NULL, "739146", &c);
+	/* the audit log key, as inkan-sam --init makes it */
+	assert_int_equal(keys_log_head(k, &h, &closed, &spki, &len), 0);
+	free(spki);
+	keys_close(k);
+	assert_int_equal(ks_value(f, "SELECT count(*) FROM master_check"), 1);
+	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 5);
+	/* one-way: not the key, nor any 32 bytes of it */
+	assert_non_null(fp = fopen(f->master, "rb"));
+	assert_int_equal(fread(mine, 1, sizeof(mine), fp), sizeof(mine));
+	fclose(fp);
+	assert_int_equal(keys_master_kcv(mine, kcv), 0);
+	assert_memory_not_equal(kcv, mine, sizeof(mine));
+
+	/* another master key: refused at open, the log key count unchanged */
+	memset(other, 0x42, sizeof(other));
+	write_master(f, other);
+	assert_int_equal(keys_open(f->dir, &k), INK_ERR_CONFIG);
+	assert_null(k);
+	assert_int_equal(ks_value(f, "SELECT count(*) FROM log_key"), 1);
+
+	/* a version-4 store (no check value) upgraded under the wrong key: its log key does not
+	 * open under it, so nothing is written and the open is refused */
+	ks_exec(f, "DROP TABLE sads; DROP TABLE master_check; ALTER TABLE sam_audit DROP COLUMN node; "
+	        "UPDATE keystore_meta SET version = 4");
+	assert_int_equal(keys_open(f->dir, &k), INK_ERR_CONFIG);
+	assert_int_equal(ks_value(f, "SELECT count(*) FROM log_key"), 1);
+	/* under its own key: upgraded, the value written from the key present */
+	ks_exec(f, "DROP TABLE sads; DROP TABLE master_check; ALTER TABLE sam_audit DROP COLUMN node; "
+	        "UPDATE keystore_meta SET version = 4");
+	write_master(f, mine);
 	k = open_store(f);
-	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	keys_close(k);
+	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 6);
+	assert_int_equal(ks_value(f, "SELECT count(*) FROM master_check"), 1);
+	write_master(f, other);
+	assert_int_equal(keys_open(f->dir, &k), INK_ERR_CONFIG);
+
+	/* a node joining with the key store's own key: the file only; with another, refused */
+	assert_int_equal(unlink(f->master), 0);
+	assert_int_equal(keys_master_install(f->dir, other), INK_ERR_EXISTS);
+	assert_int_equal(access(f->master, F_OK), -1);
+	assert_int_equal(keys_master_install(f->dir, mine), 0);
+	k = open_store(f);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	assert_int_equal(ks_value(f, "SELECT count(*) FROM log_key"), 1);
 	keys_cred_clear(&c);
 	keys_close(k);
 }
@@ -972,8 +1124,12 @@ test_backup_restore(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "000000", kek), INK_ERR_AUTH);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "864200", kek), 0);
 	assert_int_equal(sign_and_verify(k, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	/* The same key again (a node joining): only the key file is written, nothing changes. */
+	assert_int_equal(keys_master_install(f->dir, master), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "864200", kek), 0);
 	/* And the master key cannot be replaced under live credentials. */
-	assert_int_equal(keys_master_install(f->dir, master), INK_ERR_EXISTS);
+	memset(saved, 0x5a, sizeof(saved));
+	assert_int_equal(keys_master_install(f->dir, saved), INK_ERR_EXISTS);
 	free(crl);
 	free(blob);
 	keys_cred_clear(&c);
@@ -1696,7 +1852,7 @@ test_audit_log_state(void **state)
 	assert_int_equal(sqlite3_exec(db, "DROP VIEW log_state; DROP TABLE log_head; DROP TABLE log_key; "
 	                              "DROP TABLE sam_meta; DROP TABLE sam_audit_logged; DROP TABLE sam_audit; "
 	                              "DROP TABLE sam_sessions; "
-	                              "DROP TABLE persons; DROP TABLE sads; "
+	                              "DROP TABLE persons; DROP TABLE sads; DROP TABLE master_check; "
 	                              "ALTER TABLE credentials DROP COLUMN auth_mode; "
 	                              "UPDATE keystore_meta SET version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
@@ -1996,7 +2152,9 @@ test_pg_wall(void **state)
 	assert_string_equal(PQgetvalue(res, 0, 0), "t");
 	PQclear(res);
 	PQfinish(admin);
-	assert_int_equal(nk, 14);   /* every table of keystore-pg-0001.sql, log_state and sads */
+	/* every table of keystore-pg-0001.sql, log_state, master_check (keystore-pg-0002.sql)
+	 * and sads (keystore-pg-0003.sql) */
+	assert_int_equal(nk, 15);
 	assert_true(ni >= 5);
 	inkand = pg_connect_role(f, "inkand");
 	for (i = 0; i < nk; i++) {
@@ -2290,6 +2448,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_pin_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_db_and_master_without_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_master_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extcert, setup, teardown),
