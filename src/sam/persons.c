@@ -83,11 +83,11 @@ sam_signer_by_id(struct sam_state *s, const char *id, struct keys_person *who)
 static int
 end_sessions(struct sam_state *s, const uint8_t *hash, const char *person)
 {
-	if (person != NULL)
-		sad_drop_owner(s->sads, person);
-	else
-		sad_drop_session(s->sads, hash);
-	return keys_session_end(s->keys, hash, person);
+	int r = person != NULL ? sad_drop_owner(s->sads, person) : sad_drop_session(s->sads, hash);
+	int e = keys_session_end(s->keys, hash, person);
+
+	/* SADs the key store kept still sign on every node: the act is not done (a retry is) */
+	return r != 0 ? r : e;
 }
 
 /* Counts a wrong second factor against the person (locked at the configured limit, their
@@ -100,7 +100,8 @@ count_failure(struct sam_state *s, const char *person)
 	if (keys_person_fail(s->keys, person, s->cfg->max_login_failures, &locked_now) != 0)
 		log_error("cannot count a wrong one-time password");
 	if (locked_now) {
-		sad_drop_owner(s->sads, person);
+		if (sad_drop_owner(s->sads, person) != 0)
+			log_error("the SADs of %s, locked now, are still in the key store", person);
 		ink_alert(INK_ALERT_PERSON_LOCKED, "person %s locked in inkan-sam after %lld wrong "
 		          "one-time passwords", person, (long long)s->cfg->max_login_failures);
 	}

@@ -330,17 +330,20 @@ used_up(const struct keys_sad *rec)
 	return rec->lefts_len < 4 || get_u32(rec->lefts) == 0;
 }
 
-/* Drops the records m matches, and in memory the expired and used-up ones. */
-static void
+/* Drops the records m matches, and in memory the expired and used-up ones. An error when the
+ * key store did not delete them: they are still spendable on every node. */
+static int
 sweep(struct sad_table *t, const struct sad_match *m)
 {
 	struct sad_entry **pp = &t->head, *e;
 	int64_t now = ink_now();
+	int r = 0;
 
 	if (t->shared) {
-		if (m != NULL && keys_sad_drop(t->keys, m->id_hash, m->cred, m->owner, m->session) != 0)
-			log_error("could not delete SAD records from the key store");
-		return;
+		if (m != NULL &&
+		    (r = keys_sad_drop(t->keys, m->id_hash, m->cred, m->owner, m->session)) != 0)
+			log_error("could not delete SAD records from the key store: they stay live");
+		return r;
 	}
 	while ((e = *pp) != NULL) {
 		if (e->rec.expires <= now - SAD_GRACE || used_up(&e->rec) ||
@@ -355,6 +358,7 @@ sweep(struct sad_table *t, const struct sad_match *m)
 			pp = &e->next;
 		}
 	}
+	return 0;
 }
 
 /* The counts left become to (the record goes when last) only if they are still from. */
@@ -370,9 +374,7 @@ rec_spend(struct sad_table *t, const struct keys_sad *rec, uint8_t *to, size_t t
 	    memcmp(e->rec.lefts, rec->lefts, rec->lefts_len) != 0)
 		return INK_ERR_REPLAY;
 	memcpy(e->rec.lefts, to, to_len);
-	if (last)
-		sweep(t, &(struct sad_match){ .id_hash = rec->id_hash });
-	return 0;
+	return last ? sweep(t, &(struct sad_match){ .id_hash = rec->id_hash }) : 0;
 }
 
 /* ---- the table ---- */
@@ -464,7 +466,7 @@ sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD
 	    (g->serial != NULL && strlen(g->serial) >= sizeof(rec.serial)) ||
 	    (g->hash_oid != NULL && strlen(g->hash_oid) >= sizeof(rec.hash_oid)))
 		return INK_ERR_INVALID;
-	sweep(t, NULL);
+	(void)sweep(t, NULL);   /* memory only: cannot fail */
 	if (!t->shared && t->live >= SAD_MAX_LIVE)
 		return INK_ERR_TOO_LARGE;
 	if ((seal = secmem_alloc(32)) == NULL || (mac = secmem_alloc(32)) == NULL) {
@@ -582,7 +584,7 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 	    strcmp(rec.cred, cred) != 0)
 		r = INK_ERR_AUTH;
 	else if (ink_now() >= rec.expires) {
-		sweep(t, &(struct sad_match){ .id_hash = rec.id_hash });
+		(void)sweep(t, &(struct sad_match){ .id_hash = rec.id_hash });   /* refused anyway */
 		r = INK_ERR_SAD_EXPIRED;
 	} else if (n == 0)
 		r = INK_ERR_INVALID;
@@ -633,29 +635,31 @@ sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
 	return INK_ERR_BUSY;
 }
 
-void
+int
 sad_drop(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN])
 {
 	uint8_t h[32];
+	int r;
 
-	if (sha256(sad, SAD_ID_LEN, h) == 0)
-		sweep(t, &(struct sad_match){ .id_hash = h });
+	if ((r = sha256(sad, SAD_ID_LEN, h)) != 0)
+		return r;
+	return sweep(t, &(struct sad_match){ .id_hash = h });
 }
 
-void
+int
 sad_drop_cred(struct sad_table *t, const char *cred)
 {
-	sweep(t, &(struct sad_match){ .cred = cred });
+	return sweep(t, &(struct sad_match){ .cred = cred });
 }
 
-void
+int
 sad_drop_owner(struct sad_table *t, const char *owner)
 {
-	sweep(t, &(struct sad_match){ .owner = owner });
+	return sweep(t, &(struct sad_match){ .owner = owner });
 }
 
-void
+int
 sad_drop_session(struct sad_table *t, const uint8_t session[static 32])
 {
-	sweep(t, &(struct sad_match){ .session = session });
+	return sweep(t, &(struct sad_match){ .session = session });
 }

@@ -66,7 +66,7 @@ enum sam_msg {
 	 * salt length (0xFFFFFFFF: not RSASSA-PSS), u32 n, n x string hash -> u32 n,
 	 * n x string signature, cstring serial */
 	SAM_MSG_SIGN = 24,
-	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing) */
+	SAM_MSG_SAD_DROP = 25,     /* string sad(32) -> (nothing); INK_ERR_STORE: the key store kept it */
 	/* Audit log (40-49). head = u64 size, string root(32), u64 time, string sig. */
 	SAM_MSG_LOG_HEAD = 40,     /* -> head (the last signed), u8 closed, string log public key (SPKI DER) */
 	/* u64 from, u8 final, u32 m (<= n), m x (u64 SAM record id, u64 its seq in the log), u32 n,

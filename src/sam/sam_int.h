@@ -192,13 +192,16 @@ int sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const c
  * INK_ERR_BUSY (lost to other spends of the same SAD again and again). */
 int sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
                 const uint8_t *const *hashes, const size_t *hash_lens, size_t n) INK_WUR;
+/* The drops: 0 once the SADs are gone on every node; INK_ERR_STORE (logged) when the key store
+ * did not delete them — they are then still spendable, and an act that needs them gone must
+ * not be reported done (memory never fails). */
 /* Forgets a SAD (replayed OTP, revoked key). */
-void sad_drop(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN]);
+int sad_drop(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN]);
 /* Forgets every SAD of a credential. */
-void sad_drop_cred(struct sad_table *t, const char *cred);
+int sad_drop_cred(struct sad_table *t, const char *cred);
 /* Forgets every SAD of a person (locked, second factor reset, roles changed, removed). */
-void sad_drop_owner(struct sad_table *t, const char *owner);
+int sad_drop_owner(struct sad_table *t, const char *owner);
 /* Forgets every SAD bound to a session (its end). */
-void sad_drop_session(struct sad_table *t, const uint8_t session[static 32]);
+int sad_drop_session(struct sad_table *t, const uint8_t session[static 32]);
 
 #endif

@@ -268,7 +268,7 @@ handle_key_auth_mode(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 			r = keys_cred_set_auth_mode(s->keys, who.id, id, (int)mode);
 		/* an OAuth-only key keeps no SAD a client was given for it */
 		if (r == 0 && mode == KEYS_AUTH_OAUTH_ONLY)
-			sad_drop_cred(s->sads, id);
+			r = sad_drop_cred(s->sads, id);   /* kept SADs: not done (a retry is) */
 		sam_cred_release(s, id, SAM_USE_CHANGE);
 		if (r == 0)
 			r = buf_put_u64(rep, (uint64_t)step);
@@ -303,9 +303,10 @@ handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		return r;
 	/* After the signatures under way with it are made, before any other starts. */
 	r = keys_cred_revoke(s->keys, owner, id, (int)reason);
-	/* Live authorizations of a revoked key end with it. */
-	if (r == 0)
-		sad_drop_cred(s->sads, id);
+	/* Live authorizations of a revoked key end with it (any the key store kept meet the
+	 * revoked key: keys_signer_open refuses them). */
+	if (r == 0 && sad_drop_cred(s->sads, id) != 0)
+		log_warn("a revoked key's SADs stay in the key store until their expiry");
 	sam_cred_release(s, id, SAM_USE_CHANGE);
 	if (r == 0)
 		log_info("credential %s revoked by %s", id, who.id);
@@ -331,8 +332,8 @@ handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0 &&
 	    (r = hold_for_change(s, who.id, id)) == 0) {
 		r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
-		if (r == 0)
-			sad_drop_cred(s->sads, id);
+		if (r == 0 && sad_drop_cred(s->sads, id) != 0)
+			log_warn("a renewed key's earlier SADs stay in the key store until their expiry");
 		sam_cred_release(s, id, SAM_USE_CHANGE);
 		if (r == INK_ERR_AUTH)
 			r = INK_ERR_BAD_PIN;

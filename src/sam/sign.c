@@ -414,6 +414,5 @@ sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 	if (buf_get_string_ptr(req, &sad, &len, SAD_ID_LEN) != 0 || len != SAD_ID_LEN ||
 	    buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	sad_drop(s->sads, sad);
-	return 0;
+	return sad_drop(s->sads, sad);
 }

@@ -684,6 +684,54 @@ test_drops_across_nodes(void **state)
 	service_close(&a, &b, &c, db);
 }
 
+/* A drop the key store refuses (a DBA's trigger here; a connection lost, a lock timeout in
+ * life) is no drop: the SAD still signs on every node, so the act that asked for it (a
+ * logout, a lock, a second factor reset, a role change) must not be reported done. */
+static void
+test_drop_refused_fails_closed(void **state)
+{
+	struct fixture *f = *state;
+	struct node a, b;
+	struct keys_cred c;
+	struct ink_buf req, rep;
+	uint8_t kek[32], session[32], sad[SAD_ID_LEN];
+	const int seeds[] = { 1, 2 };
+	PGconn *db;
+
+	if (!pg_mode())
+		skip();
+	service(f, &a, &b, &c, kek);
+	db = dba(f);
+	memset(session, 7, sizeof(session));
+	mint(&b, &c, kek, session, seeds, 2, 300, sad);
+	dba_exec(db, "CREATE FUNCTION inkan_keys.keep_sads() RETURNS trigger LANGUAGE plpgsql AS "
+	             "$$BEGIN RAISE EXCEPTION 'kept'; END$$");
+	dba_exec(db, "CREATE TRIGGER keep_sads BEFORE DELETE ON inkan_keys.sads FOR EACH ROW "
+	             "EXECUTE FUNCTION inkan_keys.keep_sads()");
+	assert_int_not_equal(sad_drop_session(a.s.sads, session), 0);
+	assert_int_not_equal(sad_drop_owner(a.s.sads, OWNER_A), 0);
+	assert_int_not_equal(sad_drop_cred(a.s.sads, c.id), 0);
+	assert_int_not_equal(sad_drop(a.s.sads, sad), 0);
+	/* the logout's SAM act, as the channel passes it: refused, since the SAD outlives it */
+	buf_init(&req, 256, true);
+	buf_init(&rep, 256, false);
+	assert_int_equal(buf_put_string(&req, session, 32), 0);
+	assert_int_equal(buf_put_u8(&req, 0), 0);
+	pthread_mutex_lock(&a.s.mu);
+	assert_int_not_equal(sam_handle_logout(&a.s, &req, &rep), 0);
+	pthread_mutex_unlock(&a.s.mu);
+	buf_free(&req);
+	buf_free(&rep);
+	assert_int_equal(dba_count(db), 1);
+	assert_int_equal(sign(&b, session, sad, &c, 1), 0);
+	/* the key store takes the drop again: the next attempt ends the SAD on every node */
+	dba_exec(db, "DROP TRIGGER keep_sads ON inkan_keys.sads");
+	assert_int_equal(sad_drop_session(a.s.sads, session), 0);
+	assert_int_equal(sign(&b, session, sad, &c, 2), INK_ERR_AUTH);
+	assert_int_equal(dba_count(db), 0);
+	service_close(&a, &b, &c, db);
+}
+
 int
 main(void)
 {
@@ -694,6 +742,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dba_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_and_master_open_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops_across_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_refused_fails_closed, setup, teardown),
 	};
 
 	if ((pg_sh = getenv("INKAN_KS_PG")) != NULL && (pg_state = getenv("INKAN_PG_STATE")) == NULL) {
