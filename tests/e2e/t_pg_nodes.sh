@@ -101,7 +101,51 @@ for i in 0 1; do
 done
 ok "alice (made on node A) logged in on node B; her key made on A signed on B; openssl pkeyutl -verify accepts both signatures"
 
-# ---- a SAD minted on node A and spent on node B: branch sads (issue 18) adds it here ----
+# ---- a SAD minted on node A and spent on node B: each count once across the nodes ----
+use A
+mapfile -t X < <(digests sha256 3)
+authorize alice "$alice_b" "$acred" "${X[@]}"
+[ -n "$SAD" ] || fail "authorize on node A: $STATUS $BODY"
+sadA=$SAD
+# spend_on NODE HASH...: signHash of these hashes under node A's SAD, on NODE
+spend_on() {
+	local node=$1
+	shift
+	use "$node"
+	api POST /csc/v2/signatures/signHash "$(jq -nc --arg c "$acred" --arg s "$sadA" \
+		'{credentialID: $c, SAD: $s, hashes: $ARGS.positional, signAlgo: "1.2.840.10045.4.3.2"}' \
+		--args "$@")" "$alice_b"
+}
+spend_on B "${X[0]}" "${X[1]}"
+expect_status 200
+for i in 0 1; do
+	printf '%s' "$BODY" | jq -r ".signatures[$i]" | base64 -d >"$T/sigX.$i"
+	openssl pkeyutl -verify -pubin -inkey "$T/$acred.pub.pem" -in "$T/dg.sha256.$((i + 1)).bin" \
+		-sigfile "$T/sigX.$i" >/dev/null 2>"$T/v.err" ||
+		fail "openssl refuses the signature node B made under node A's SAD: $(cat "$T/v.err")"
+done
+spend_on A "${X[0]}"
+[ "$STATUS" != 200 ] || fail "a hash signed on node B was signed again on node A under the same SAD"
+spend_on B "${X[1]}"
+[ "$STATUS" != 200 ] || fail "a hash signed on node B was signed again on node B under the same SAD"
+# the last count, asked of both nodes at once: exactly one signs
+racers=()
+for n in A B; do
+	use "$n"
+	curl -s --cacert "$CACERT" -o "$T/race.$n.body" -w '%{http_code}' -X POST \
+		-H "Authorization: Bearer $alice_b" -H 'Content-Type: application/json' \
+		--data-binary "$(jq -nc --arg c "$acred" --arg s "$sadA" --arg h "${X[2]}" \
+			'{credentialID: $c, SAD: $s, hashes: [$h], signAlgo: "1.2.840.10045.4.3.2"}')" \
+		"$URL/csc/v2/signatures/signHash" >"$T/race.$n.status" &
+	racers+=($!)
+done
+wait "${racers[@]}"
+won=0
+for n in A B; do [ "$(cat "$T/race.$n.status")" = 200 ] && won=$((won + 1)); done
+[ "$won" = 1 ] || fail "the SAD's last count, asked of both nodes at once: $won signatures (A $(cat "$T/race.A.status"), B $(cat "$T/race.B.status"))"
+spend_on B "${X[2]}"
+[ "$STATUS" != 200 ] || fail "the SAD signed after its last count"
+ok "a SAD minted on node A signed on node B (openssl verifies); each hash once across both nodes; its last count asked of A and B at once: exactly one signature"
 
 # ---- both nodes sign; node A is killed with SIGKILL in the middle ----
 use A
