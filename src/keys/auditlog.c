@@ -241,6 +241,9 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 	tx = true;
 	if ((r = log_load(k, &row, &key)) != 0)
 		goto out;
+	/* never a head signed onto a key store older than this node has seen (witness.c) */
+	if ((r = keys_witness_check(k)) != 0)
+		goto out;
 	if (from != row.head.size) {
 		log_warn("refused to extend the audit log tree from size %llu: the last signed head "
 		         "has size %llu", (unsigned long long)from, (unsigned long long)row.head.size);
@@ -273,7 +276,10 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 		goto out;
 	tx = false;
 	*out = row.head;
-	r = 0;
+	/* the head just signed is the newest this node has seen */
+	if ((r = keys_witness_check(k)) != 0)
+		log_error("the audit log head of size %llu is signed but the roll-back witness is not "
+		          "written", (unsigned long long)row.head.size);
 out:
 	ksdb_finalize(st);
 	if (tx)

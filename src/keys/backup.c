@@ -515,6 +515,9 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 	free(k->arl);
 	k->arl = NULL;
 	k->arl_len = 0;
+	/* the restored state, its own witnesses applied, is the newest this node has seen */
+	if ((r = keys_witness_accept(k)) != 0)
+		goto out;
 	log_info("restore: %zu credential(s); replayed %lld revocation(s) and destruction(s) onto "
 	         "them and %lld revoked serial(s) onto the CRL (witnesses: %s%s%s); CRL number %lld",
 	         cred_rows, (long long)replayed, (long long)serials, witness_live ? "live key store" : "",

@@ -447,6 +447,9 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 	int r = INK_ERR_STORE, rc;
 
 	memset(s, 0, sizeof(*s));
+	if ((r = keys_witness_fresh(k)) != 0)
+		return r;
+	r = INK_ERR_STORE;
 	/* Prepared once: every signHash reads a key (kept reset between uses) */
 	if (k->st_secret == NULL &&
 	    ksdb_prepare(k->db,
@@ -493,6 +496,10 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 out:
 	if (st != NULL)
 		(void)ksdb_reset(st);
+	/* the row may come from a connection made again meanwhile, onto a recovered database:
+	 * never a key used before the roll-back witness was checked on it (witness.c) */
+	if (r == 0)
+		r = keys_witness_fresh(k);
 	if (r != 0)
 		cred_secret_clear(s);
 	return r;

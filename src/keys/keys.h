@@ -344,6 +344,24 @@ int keys_session_upgrade(struct keys *k, const uint8_t token_hash[static 32]) IN
  * person's but token_hash (both). */
 int keys_session_end(struct keys *k, const uint8_t *token_hash, const char *person) INK_WUR;
 
+/* ---- the roll-back witness (witness.c, docs/keys.md "A database recovery cannot revive") ---- */
+
+/* The file of the key store directory holding the newest key store state this node has seen. */
+#define KEYS_WITNESS_FILE "store.witness"
+/* Compares the key store with the witness now: a store that moved on is written to it (none
+ * yet: made from the store); one behind it (a database recovery, a roll-back of its tables) is
+ * refused with an alert, and so is every later call until keys_witness_accept: INK_ERR_STORE. */
+int keys_witness_check(struct keys *k) INK_WUR;
+/* Before a request: refused once rolled back; checked again when never checked or when the
+ * connection was made again since (ksdb_generation, a connection the server ended made again
+ * first). */
+int keys_witness_gate(struct keys *k) INK_WUR;
+/* Inside a request, after a read: checked again when the connection was made again meanwhile. */
+int keys_witness_fresh(struct keys *k) INK_WUR;
+/* The security officer's way out (inkan-sam --accept-rollback): the witness is set to the key
+ * store as it is now, after the revocations were re-applied. */
+int keys_witness_accept(struct keys *k) INK_WUR;
+
 /* ---- the SAM's own audit records (samlog.c) ---- */
 
 struct store_audit_rec;

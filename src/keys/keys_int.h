@@ -56,6 +56,10 @@ struct keys {
 	struct keys_decoder dec[KEYS_DEC_N];
 	struct ksdb_stmt *st_secret;   /* load_secret's statement, prepared once (cred.c) */
 	X509_STORE *ext_ca;        /* external_ca_file's CAs (extcert.c); NULL: none configured */
+	/* the roll-back witness (witness.c) */
+	bool witness_seen;         /* checked on the connection of generation witness_gen */
+	unsigned witness_gen;      /* ksdb_generation at the last check */
+	bool rolled_back;          /* found behind the witness: every use refused until accepted */
 };
 
 /* Decodes a PKCS#8 private key of the given kind (KEYS_DEC_*) with the key store's cached

@@ -39,6 +39,12 @@ ksdb_in_transaction(struct ksdb *db)
 	return db->ops->in_transaction(db);
 }
 
+unsigned
+ksdb_generation(struct ksdb *db, bool refresh)
+{
+	return db->ops->generation(db, refresh);
+}
+
 int
 ksdb_prepare(struct ksdb *db, const char *sql, struct ksdb_stmt **out)
 {

@@ -54,6 +54,10 @@ const char *ksdb_errmsg(struct ksdb *db);
 int64_t ksdb_changes(struct ksdb *db);
 /* True inside BEGIN ... COMMIT/ROLLBACK. */
 bool ksdb_in_transaction(struct ksdb *db);
+/* Counts the times the connection was made again (a database restart, failover or recovery
+ * ends every connection): the key store may since be another one (witness.c checks it). With
+ * refresh, outside a transaction, a connection the server ended is first made again. SQLite: 0. */
+unsigned ksdb_generation(struct ksdb *db, bool refresh);
 
 /* ---- statements ---- */
 

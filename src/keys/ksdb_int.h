@@ -12,6 +12,7 @@ struct ksdb_ops {
 	const char *(*errmsg)(struct ksdb *db);
 	int64_t (*changes)(struct ksdb *db);
 	bool (*in_transaction)(struct ksdb *db);
+	unsigned (*generation)(struct ksdb *db, bool refresh);
 	int (*prepare)(struct ksdb *db, const char *sql, struct ksdb_stmt **out);
 	int (*bind_int64)(struct ksdb_stmt *st, int i, int64_t v);
 	int (*bind_text)(struct ksdb_stmt *st, int i, const char *s, int len);

@@ -230,6 +230,16 @@ pg_in_transaction(struct ksdb *db)
 	return conn_of(db)->tx;
 }
 
+static unsigned
+pg_generation(struct ksdb *db, bool refresh)
+{
+	struct ks_pg *c = conn_of(db);
+
+	if (refresh && !c->tx)
+		(void)reconnect(c);
+	return c->generation;
+}
+
 /* Rewrites `?N` and `?` to `$N`, outside quoted text and comments (copied as they are); counts
  * the parameters. A bare `?` is numbered as SQLite numbers it: one more than the largest number
  * given so far (not the last one), so that one text binds the same values on both engines. The
@@ -560,6 +570,7 @@ static const struct ksdb_ops postgres_ops = {
 	.errmsg = pg_errmsg,
 	.changes = pg_changes,
 	.in_transaction = pg_in_transaction,
+	.generation = pg_generation,
 	.prepare = pg_prepare,
 	.bind_int64 = pg_bind_int64,
 	.bind_text = pg_bind_text,

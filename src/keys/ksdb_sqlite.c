@@ -76,6 +76,15 @@ sq_changes(struct ksdb *db)
 	return sqlite3_changes(conn(db));
 }
 
+/* One file, opened once: never made again. */
+static unsigned
+sq_generation(struct ksdb *db, bool refresh)
+{
+	(void)db;
+	(void)refresh;
+	return 0;
+}
+
 static bool
 sq_in_transaction(struct ksdb *db)
 {
@@ -187,6 +196,7 @@ static const struct ksdb_ops sqlite_ops = {
 	.errmsg = sq_errmsg,
 	.changes = sq_changes,
 	.in_transaction = sq_in_transaction,
+	.generation = sq_generation,
 	.prepare = sq_prepare,
 	.bind_int64 = sq_bind_int64,
 	.bind_text = sq_bind_text,

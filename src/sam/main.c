@@ -25,7 +25,8 @@ usage(void)
 	                "       inkan-sam --join --data DIR [--config FILE]   (a node of a shared key store)\n"
 	                "       inkan-sam --fd N[,N...] --data DIR [--config FILE]   (started by inkand)\n"
 	                "       inkan-sam --master-split K N --data DIR       (prints N shares, any K rebuild)\n"
-	                "       inkan-sam --master-join --data DIR            (reads shares from stdin)\n");
+	                "       inkan-sam --master-join --data DIR            (reads shares from stdin)\n"
+	                "       inkan-sam --accept-rollback --data DIR        (after a database recovery)\n");
 	exit(2);
 }
 
@@ -178,7 +179,7 @@ main(int argc, char **argv)
 	struct ink_config cfg;
 	const char *data_arg = NULL, *config_arg = NULL;
 	char data[PATH_MAX], config[PATH_MAX], err[512];
-	bool init = false, join = false, node = false;
+	bool init = false, join = false, node = false, accept = false;
 	long split_k = 0, split_n = 0;
 	int fds[SAM_CHANNELS_MAX];
 	size_t nfds = 0, k;
@@ -200,6 +201,8 @@ main(int argc, char **argv)
 			node = true;
 		else if (strcmp(argv[i], "--master-join") == 0)
 			join = true;
+		else if (strcmp(argv[i], "--accept-rollback") == 0)
+			accept = true;
 		else if (strcmp(argv[i], "--master-split") == 0 && i + 2 < argc) {
 			split_k = number(argv[++i], 2, 16);
 			split_n = number(argv[++i], 2, 16);
@@ -212,7 +215,7 @@ main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (data_arg == NULL || (int)init + (int)node + (int)join + (split_k > 0) + (nfds > 0) != 1)
+	if (data_arg == NULL || (int)init + (int)node + (int)join + (int)accept + (split_k > 0) + (nfds > 0) != 1)
 		usage();
 	if (snprintf(data, sizeof(data), "%s", data_arg) >= (int)sizeof(data))
 		usage();
@@ -243,6 +246,8 @@ main(int argc, char **argv)
 		r = sam_join(&cfg);
 	else if (join)
 		r = master_join(&cfg);
+	else if (accept)
+		r = sam_accept_rollback(&cfg);
 	else if (split_k > 0)
 		r = master_split(&cfg, (int)split_k, (int)split_n);
 	else {

@@ -364,5 +364,9 @@ int sam_init(const struct ink_config *cfg) INK_WUR;
  * node's copy of its master key, checked against the key store's check value); writes
  * DIR/ca/root.pem, chain.pem and audit-log.pem, and makes nothing in the key store. */
 int sam_join(const struct ink_config *cfg) INK_WUR;
+/* The security officer's way out after a database recovery (inkan-sam --accept-rollback),
+ * once the revocations made since the recovery point are applied again (docs/keys.md): this
+ * node's roll-back witness is set to the key store as it is, and the SAM starts again. */
+int sam_accept_rollback(const struct ink_config *cfg) INK_WUR;
 
 #endif

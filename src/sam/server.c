@@ -724,6 +724,20 @@ out:
 }
 
 int
+sam_accept_rollback(const struct ink_config *cfg)
+{
+	struct keys *k = NULL;
+	int r;
+
+	if ((r = open_keys(cfg, NULL, &k)) != 0)
+		return r;
+	if ((r = keys_witness_accept(k)) == 0)
+		log_warn("the key store as it is now is accepted as this node's roll-back witness");
+	keys_close(k);
+	return r;
+}
+
+int
 sam_join(const struct ink_config *cfg)
 {
 	struct keys *k = NULL;
@@ -804,6 +818,13 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 	    type != SAM_MSG_LOG_PENDING && type != SAM_MSG_LOG_EXTEND) {
 		r = INK_ERR_DISABLED;
 		log_warn("refused a request after the log's close (type %u)", (unsigned)type);
+	} else if (type != SAM_MSG_PING && (r = keys_witness_gate(s->keys)) != 0) {
+		/* a key store older than this node has seen (witness.c): nothing until an officer
+		 * accepts it; the refusal is kept in the SAM's own records where they can go */
+		log_warn("refused a request (type %u): the key store is behind this node's roll-back "
+		         "witness", (unsigned)type);
+		if (act != NULL)
+			sam_act_record(s, act, r);
 	} else {
 		r = handlers[type](s, req, rep);
 		/* The SAM's acts leave their own record, allowed or refused. */
@@ -899,6 +920,13 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	    (r = ink_pool_new(config_slots(cfg->argon2_slots), INK_POOL_NICE_ARGON2, &s.kdf_pool)) != 0 ||
 	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(s.keys, &s.sads)) != 0)
 		goto out;
+	/* A key store older than this node has seen (a database recovery, a key store file copied
+	 * back): no start until a security officer runs inkan-sam --accept-rollback (witness.c). */
+	if ((r = keys_witness_check(s.keys)) != 0) {
+		log_error("inkan-sam does not start: the key store is behind this node's roll-back "
+		          "witness (docs/keys.md)");
+		goto out;
+	}
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");
 	/* a data directory from before the OCSP responder gets its key and certificate now */

@@ -2267,6 +2267,206 @@ test_pg_reconnect(void **state)
 	keys_close(k);
 }
 
+/* Runs sql as admin; its one value (or "" when it returns none). */
+static void
+admin_sql(PGconn *admin, const char *sql, char *out, size_t outsz)
+{
+	PGresult *res = PQexec(admin, sql);
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(admin));
+	if (out != NULL)
+		snprintf(out, outsz, "%s", PQresultStatus(res) == PGRES_TUPLES_OK &&
+		         PQntuples(res) > 0 ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+}
+
+/* Ends the SAM's connections to the key store, as a database restart or recovery does. */
+static void
+end_sam_connections(const struct fixture *f, PGconn *admin)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(pg_terminate_backend(pid, 5000)) FROM "
+	         "pg_stat_activity WHERE datname = '%s' AND usename = 'inkan_sam'", f->pgdb);
+	admin_sql(admin, sql, NULL, 0);
+}
+
+/* One more leaf on the audit log, signed by the SAM, or refused with want. */
+static void
+log_more(struct keys *k, uint8_t mark, int want)
+{
+	struct audit_head h;
+	uint8_t leaf[AUDIT_HASH_LEN], *spki = NULL;
+	size_t len = 0;
+	bool closed = false;
+
+	memset(leaf, mark, sizeof(leaf));
+	assert_int_equal(keys_log_head(k, &h, &closed, &spki, &len), 0);
+	free(spki);
+	assert_int_equal(keys_log_extend(k, h.size, leaf, 1, false, &h), want);
+}
+
+/* PostgreSQL mode, playing the DBA: the key store's rows are copied, a credential is revoked
+ * (the audit log head moves on), the tables are rolled back to the copy (a point-in-time
+ * recovery) and the SAM's connections ended. The credential is active in the database again
+ * and the SAM refuses it and everything else, running or restarted, until an officer accepts. */
+static void
+test_pg_rollback_witness(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k, *k2;
+	struct keys_cred victim, other;
+	uint8_t kek[32];
+	PGconn *admin;
+	char sql[512], status[32];
+
+	if (!pg_mode())
+		skip();
+	k = new_store(f);
+	make_cred(k, OWNER_A, NULL, "481526", &victim);
+	make_cred(k, OWNER_B, NULL, "481526", &other);
+	assert_int_equal(keys_witness_check(k), 0);
+	log_more(k, 1, 0);
+	admin = pg_connect_role(f, "inkan_admin");
+	/* the DBA's copy: the recovery point */
+	admin_sql(admin, "CREATE TABLE public.pitr_cred AS SELECT * FROM inkan_keys.credentials; "
+	          "CREATE TABLE public.pitr_revoked AS SELECT * FROM inkan_keys.revoked; "
+	          "CREATE TABLE public.pitr_crl AS SELECT * FROM inkan_keys.crl; "
+	          "CREATE TABLE public.pitr_head AS SELECT * FROM inkan_keys.log_head", NULL, 0);
+	/* after it: the credential revoked (its key destroyed), the audit log moves on */
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, victim.id, 1), 0);
+	log_more(k, 2, 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, victim.id, "481526", kek), INK_ERR_DISABLED);
+	/* the recovery: every table as it was at the copy */
+	admin_sql(admin, "BEGIN; "
+	          "ALTER TABLE inkan_keys.log_head DISABLE TRIGGER USER; "
+	          "DELETE FROM inkan_keys.log_head; "
+	          "INSERT INTO inkan_keys.log_head SELECT * FROM public.pitr_head; "
+	          "ALTER TABLE inkan_keys.log_head ENABLE TRIGGER USER; "
+	          "DELETE FROM inkan_keys.revoked; "
+	          "INSERT INTO inkan_keys.revoked SELECT * FROM public.pitr_revoked; "
+	          "DELETE FROM inkan_keys.crl; "
+	          "INSERT INTO inkan_keys.crl SELECT * FROM public.pitr_crl; "
+	          "UPDATE inkan_keys.credentials AS c SET status = b.status, blob = b.blob, "
+	          "revoked_at = b.revoked_at, reason = b.reason FROM public.pitr_cred AS b "
+	          "WHERE c.id = b.id; COMMIT", NULL, 0);
+	end_sam_connections(f, admin);
+	snprintf(sql, sizeof(sql), "SELECT status FROM inkan_keys.credentials WHERE id = '%s' AND "
+	         "blob IS NOT NULL", victim.id);
+	admin_sql(admin, sql, status, sizeof(status));
+	assert_int_equal(atoi(status), KEYS_ACTIVE);     /* active again, with its sealed key */
+	/* the next use sees the new connection: refused, the victim and every other credential */
+	assert_int_equal(keys_cred_open(k, OWNER_A, victim.id, "481526", kek), INK_ERR_STORE);
+	assert_int_equal(keys_cred_open(k, OWNER_B, other.id, "481526", kek), INK_ERR_STORE);
+	assert_int_equal(keys_witness_gate(k), INK_ERR_STORE);
+	/* no head signed onto it either */
+	log_more(k, 3, INK_ERR_STORE);
+	/* a restart finds it too */
+	k2 = open_store(f);
+	assert_int_equal(keys_witness_check(k2), INK_ERR_STORE);
+	assert_int_equal(keys_cred_open(k2, OWNER_B, other.id, "481526", kek), INK_ERR_STORE);
+	/* the officer's way out: the revocation applied again, then the store accepted */
+	assert_int_equal(keys_witness_accept(k2), 0);
+	assert_int_equal(keys_cred_revoke(k2, OWNER_A, victim.id, 1), 0);
+	assert_int_equal(keys_cred_open(k2, OWNER_A, victim.id, "481526", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_cred_open(k2, OWNER_B, other.id, "481526", kek), 0);
+	admin_sql(admin, "DROP TABLE public.pitr_cred, public.pitr_revoked, public.pitr_crl, "
+	          "public.pitr_head", NULL, 0);
+	PQfinish(admin);
+	keys_cred_clear(&victim);
+	keys_cred_clear(&other);
+	keys_close(k2);
+	keys_close(k);
+}
+
+/* PostgreSQL mode: a key store that merely moved on (another node signed heads, revoked) is
+ * no roll-back: the SAM keeps working and its witness follows. */
+static void
+test_pg_witness_moved_on(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *a, *b;
+	struct keys_cred c, d;
+	uint8_t kek[32];
+	char path[1024], *before = NULL, *after = NULL;
+	size_t blen = 0, alen = 0;
+	PGconn *admin;
+
+	if (!pg_mode())
+		skip();
+	a = new_store(f);
+	make_cred(a, OWNER_A, NULL, "481526", &c);
+	make_cred(a, OWNER_B, NULL, "481526", &d);
+	assert_int_equal(keys_witness_check(a), 0);
+	assert_int_equal(ink_path(path, sizeof(path), f->dir, KEYS_WITNESS_FILE), 0);
+	assert_int_equal(ink_read_file(path, 4096, &before, &blen), 0);
+	/* the other node (its own witness) moves the store on */
+	b = open_store(f);
+	assert_int_equal(keys_cred_revoke(b, OWNER_B, d.id, 1), 0);
+	log_more(b, 7, 0);
+	log_more(b, 8, 0);
+	keys_close(b);
+	/* this node's witness is its own, from before */
+	assert_int_equal(ink_write_file(path, before, blen, 0600), 0);
+	admin = pg_connect_role(f, "inkan_admin");
+	end_sam_connections(f, admin);
+	PQfinish(admin);
+	assert_int_equal(keys_witness_gate(a), 0);
+	assert_int_equal(keys_cred_open(a, OWNER_A, c.id, "481526", kek), 0);
+	assert_int_equal(sign_and_verify(a, &c, kek, "1.2.840.10045.4.3.2"), 0);
+	assert_int_equal(ink_read_file(path, 4096, &after, &alen), 0);
+	assert_false(alen == blen && memcmp(before, after, blen) == 0);   /* it followed */
+	log_more(a, 9, 0);
+	free(before);
+	free(after);
+	keys_cred_clear(&c);
+	keys_cred_clear(&d);
+	keys_close(a);
+}
+
+/* SQLite mode: keystore.db copied back over a newer one while the SAM is stopped: the SAM
+ * refuses at its start and refuses every signature, until the officer accepts. */
+static void
+test_sqlite_rollback_witness(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k;
+	struct keys_cred c;
+	uint8_t kek[32];
+	char db[1024], *old = NULL;
+	size_t len = 0;
+
+	if (pg_mode())
+		skip();
+	k = new_store(f);
+	make_cred(k, OWNER_A, NULL, "481526", &c);
+	assert_int_equal(keys_witness_check(k), 0);
+	keys_close(k);
+	assert_int_equal(ink_path(db, sizeof(db), f->dir, KEYS_DB_FILE), 0);
+	assert_int_equal(ink_read_file(db, 64u << 20, &old, &len), 0);
+	/* the credential revoked, the log moved on */
+	k = open_store(f);
+	assert_int_equal(keys_witness_check(k), 0);
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 1), 0);
+	log_more(k, 4, 0);
+	keys_close(k);
+	/* the old file back */
+	assert_int_equal(ink_write_file(db, old, len, 0600), 0);
+	k = open_store(f);
+	assert_int_equal(keys_witness_check(k), INK_ERR_STORE);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "481526", kek), INK_ERR_STORE);
+	assert_int_equal(keys_witness_gate(k), INK_ERR_STORE);
+	/* accepted by the officer after re-applying the revocation */
+	assert_int_equal(keys_witness_accept(k), 0);
+	assert_int_equal(keys_cred_revoke(k, OWNER_A, c.id, 1), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "481526", kek), INK_ERR_DISABLED);
+	assert_int_equal(keys_witness_check(k), 0);
+	free(old);
+	keys_cred_clear(&c);
+	keys_close(k);
+}
+
 /* Both drivers: one statement text binds the same values. A bare `?` after `?3, ?1` is ?4 as
  * SQLite numbers it (not ?2); a `?` or a quote inside a comment or a literal is no parameter
  * (the PostgreSQL driver's rewriting to $N must not shift the numbers a value goes to). */
@@ -2434,6 +2634,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pg_wall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_two_sams, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_reconnect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_rollback_witness, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pg_witness_moved_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sqlite_rollback_witness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_lock_hostage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ksdb_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pg_url_checks, setup, teardown),
