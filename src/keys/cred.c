@@ -1331,8 +1331,15 @@ out:
 static int
 in_transaction(struct keys *k, int r_of_body)
 {
-	if (r_of_body == 0)
-		return keys_exec(k, "COMMIT");
+	int r;
+
+	if (r_of_body == 0) {
+		/* a revocation is the newest state this node has seen: its roll-back witness
+		 * follows at once, or a recovery to just before it would go unseen (witness.c) */
+		if ((r = keys_exec(k, "COMMIT")) == 0 && keys_witness_check(k) != 0)
+			log_error("the key store changed but its roll-back witness is not written");
+		return r;
+	}
 	(void)keys_exec(k, "ROLLBACK");
 	return r_of_body;
 }

@@ -111,4 +111,48 @@ cms_ok "$T/doc.txt" "$T/doc.again.p7s"
 [ "$(as_sam "SELECT pin_failures FROM inkan_keys.credentials WHERE id = '$acred'")" = 0 ] ||
 	fail "the right PIN did not reset the failure count"
 ok "after a restart the key in PostgreSQL signs again (openssl cms -verify)"
+
+# Playing the DBA: a copy of the key store's rows, bob's key revoked after it, the tables rolled
+# back to the copy and the SAM's connections ended, as a point-in-time recovery does. bob's key
+# is active in the database again, with its sealed key; the SAM refuses it and every other
+# signature (503) and does not start again until the security officer accepts (docs/keys.md).
+ADMINURL=$("$PGSH" url "$INKAN_PG_STATE" inkan_admin "$DB")
+as_admin() { "$PSQL" -X -qAt -v ON_ERROR_STOP=1 -d "$ADMINURL" -c "$1"; }
+as_admin "CREATE TABLE public.pitr_cred AS SELECT * FROM inkan_keys.credentials;
+	CREATE TABLE public.pitr_revoked AS SELECT * FROM inkan_keys.revoked;
+	CREATE TABLE public.pitr_crl AS SELECT * FROM inkan_keys.crl;
+	CREATE TABLE public.pitr_head AS SELECT * FROM inkan_keys.log_head" >/dev/null
+api POST /api/v1/keys/"$bcred"/revoke '{"reason": "keyCompromise"}' "$bob"; expect_status 204
+as_admin "BEGIN;
+	ALTER TABLE inkan_keys.log_head DISABLE TRIGGER USER;
+	DELETE FROM inkan_keys.log_head;
+	INSERT INTO inkan_keys.log_head SELECT * FROM public.pitr_head;
+	ALTER TABLE inkan_keys.log_head ENABLE TRIGGER USER;
+	DELETE FROM inkan_keys.revoked; INSERT INTO inkan_keys.revoked SELECT * FROM public.pitr_revoked;
+	DELETE FROM inkan_keys.crl; INSERT INTO inkan_keys.crl SELECT * FROM public.pitr_crl;
+	UPDATE inkan_keys.credentials AS c SET status = b.status, blob = b.blob,
+		revoked_at = b.revoked_at, reason = b.reason FROM public.pitr_cred AS b WHERE c.id = b.id;
+	COMMIT" >/dev/null
+as_admin "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity
+	WHERE datname = current_database() AND usename = 'inkan_sam'" >/dev/null
+[ "$(as_sam "SELECT status FROM inkan_keys.credentials WHERE id = '$bcred' AND blob IS NOT NULL")" = 1 ] ||
+	fail "the rolled-back key store does not hold bob's key active"
+mapfile -t H < <(digests sha256 1)
+authorize bob "$bob" "$bcred" "${H[@]}"
+[ "$STATUS" = 503 ] || fail "bob's revived key: authorize answered $STATUS, not 503"
+authorize alice "$alice" "$acred" "${H[@]}"
+[ "$STATUS" = 503 ] || fail "alice's key on the rolled-back store: authorize answered $STATUS, not 503"
+grep -q 'the key store is older than this node has seen' "$LOG" || fail "no alert naming the roll-back"
+ok "the key store's tables rolled back under the SAM: bob's revoked key is active in them again; refused, and so is alice's (503), the alert named"
+stop_inkand
+"$INKAND" --data "$DATA" --config "$CONF" --listen 127.0.0.1:0 >>"$LOG" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$pid" 2>/dev/null; then
+	kill -TERM "$pid"; wait "$pid" || true
+	fail "inkand started again on a key store behind the SAM's witness"
+fi
+wait "$pid" && fail "inkand started again on a key store behind the SAM's witness"
+"$INKAN_SAM" --accept-rollback --data "$DATA" --config "$CONF" || fail "--accept-rollback failed"
+ok "restarted: refused to start until the security officer's inkan-sam --accept-rollback"
 finish
