@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
-# t_pg_restart: a real PostgreSQL restart under load (issue 18). The test starts a cluster of its
-# own (tests/pg.sh start $T/pg; never the shared one of the fixture "pg"), puts inkand's store and
-# the key store on it, and while a client signs in a loop (signHash of one hash at a time under
-# a SAD, P-256): round 1 restarts the server (pg_ctl restart -m fast), round 2 stops it for 4 s
-# and starts it again. During the outage every answer is 200 or 503 with Retry-After (never 500,
-# never a hang past the statement timeout); afterwards requests succeed again with the same
-# inkand and inkan-sam (same PIDs); every signature the client got back has its csc.signHash
-# success record and `inkan audit verify` proves the log; inkand and inkan-sam log that the
-# connection came back. A second signer's authorize (PIN and OTP, checked by inkan-sam in the key
-# store) while the database is down is answered 503 with Retry-After and succeeds after it.
+# t_pg_restart: a real PostgreSQL restart under load (issue 18). The test starts two clusters of
+# its own (tests/pg.sh start $T/pg and $T/pgks; never the shared one of the fixture "pg"):
+# inkand's store on the first, the key store on the second. While a client signs in a loop
+# (signHash of one hash at a time under a SAD, P-256): round 1 restarts both servers (pg_ctl
+# restart -m fast), round 2 stops both for 4 s, round 3 restarts the key store's alone (the
+# request reaches inkan-sam, whose key store is gone), round 4 stops it for 4 s. During each
+# outage every answer is 200 or 503 with Retry-After (never 500, never a hang past the statement
+# timeout); afterwards requests succeed again with the same inkand and inkan-sam (same PIDs);
+# every signature the client got back verifies with openssl and has its csc.signHash success
+# record, and `inkan audit verify` proves the log; inkand and inkan-sam log that the connection
+# came back. A second signer's authorize (PIN and OTP, checked by inkan-sam in the key store)
+# while a server is down is answered 503 with Retry-After, and succeeds after it.
 . "$(dirname "$0")/lib.sh"
 
 PGSH="$INKAN_SRC/tests/pg.sh"
 [ -x /usr/lib/postgresql/15/bin/initdb ] ||
 	fail "PostgreSQL 15 is not installed (scripts/deps.sh test)"
-INKAN_PG_STATE="$T/pg"
-# the cluster is this test's: stopped and removed whatever happens (then lib.sh's cleanup)
-trap 'rc=$?; "$PGSH" stop "$INKAN_PG_STATE" >/dev/null 2>&1; (exit $rc); cleanup' EXIT
-"$PGSH" start "$INKAN_PG_STATE" 2>>"$T/pg.log" || fail "tests/pg.sh start: $(cat "$T/pg.log")"
+INKAN_PG_STATE="$T/pg"	# inkand's store
+KS_STATE="$T/pgks"	# the key store, on a server of its own
+# the clusters are this test's: stopped and removed whatever happens (then lib.sh's cleanup)
+trap 'rc=$?; for st in "$INKAN_PG_STATE" "$KS_STATE"; do "$PGSH" stop "$st" >/dev/null 2>&1; done;
+	(exit $rc); cleanup' EXIT
+for st in "$INKAN_PG_STATE" "$KS_STATE"; do
+	"$PGSH" start "$st" 2>>"$T/pg.log" || fail "tests/pg.sh start: $(cat "$T/pg.log")"
+done
 pg_newdb t_pg_restart
+"$PGSH" newdb "$KS_STATE" "$DB" || fail "cannot make the database $DB for the key store"
+SAMURL=$("$PGSH" url "$KS_STATE" inkan_sam "$DB")
 
 CONF="$T/inkan.conf"
 cat >"$CONF" <<EOF
@@ -28,7 +36,7 @@ argon2_iterations = 1
 audit_checkpoint_interval = 1
 EOF
 chmod 600 "$CONF"
-pg_sam_files "$DATA"
+INKAN_PG_STATE=$KS_STATE pg_sam_files "$DATA"
 init_data --config "$CONF"
 start_inkand --config "$CONF"
 so=$(first_login "$SO_USER" "$SO_PW" "$(newpw)")
@@ -46,7 +54,9 @@ pubkey "$bob" "$bcred"
 IPID=$INKAND_PID
 SPID=$(sam_pid)
 [ -n "$SPID" ] || fail "no inkan-sam child of inkand"
-ok "one node on its own PostgreSQL cluster: inkand's store and the key store there, a P-256 key"
+[ "$(as_sam "SELECT count(*) FROM inkan_keys.master_check")" = 1 ] ||
+	fail "the key store is not on its own server"
+ok "one node on two PostgreSQL clusters of its own (inkand's store on one, the key store on the other), a P-256 key"
 
 M=100	# hashes under each round's SAD (the most one authorization takes): more than the loop reaches
 mkdir -p "$T/h" "$T/r"
@@ -128,21 +138,38 @@ round() {
 	ok "round $r ($what): $n200 signatures, $n503 answers 503 with Retry-After, nothing else; signing again after it; inkand ($IPID) and inkan-sam ($SPID) not restarted"
 }
 declare -A ROUND_503
-pg_restart() { "$PGSH" restart "$INKAN_PG_STATE" || fail "tests/pg.sh restart failed"; }
-pg_outage() {
-	"$PGSH" down "$INKAN_PG_STATE" || fail "tests/pg.sh down failed"
-	# bob's authorize (PIN and OTP, checked by the SAM in the key store) while it is down
+# the servers a round takes away: both, or the key store's only (inkand's store answers, the
+# request reaches inkan-sam and its key store is gone)
+PG_AWAY="$INKAN_PG_STATE $KS_STATE"
+pgs() { local st; for st in $PG_AWAY; do "$PGSH" "$1" "$st" || fail "tests/pg.sh $1 $st failed"; done; }
+pg_restart() { pgs restart; }
+# bob's authorize (PIN and OTP, checked by the SAM in the key store) while a server is down
+bob_while_down() {
 	mapfile -t BH < <(digests sha256 1)
 	authorize bob "$bob" "$bcred" "${BH[@]}"
 	[ "$STATUS" = 503 ] && [ -n "$(header Retry-After)" ] ||
-		fail "authorize with the database down: HTTP $STATUS $BODY, not 503 with Retry-After"
-	ok "authorize with the database down: 503 with Retry-After $(header Retry-After)"
+		fail "authorize with $1 down: HTTP $STATUS $BODY, not 503 with Retry-After"
+	ok "authorize with $1 down: 503 with Retry-After $(header Retry-After) ($(jq -r .error_description <<<"$BODY"))"
+}
+pg_outage() {
+	pgs down
+	bob_while_down "both databases"
 	sleep 4
-	"$PGSH" up "$INKAN_PG_STATE" || fail "tests/pg.sh up failed"
+	pgs up
+}
+ks_restart() { PG_AWAY=$KS_STATE pgs restart; }
+ks_outage() {
+	PG_AWAY=$KS_STATE pgs down
+	bob_while_down "the key store"
+	sleep 4
+	PG_AWAY=$KS_STATE pgs up
 }
 round 1 pg_restart
 round 2 pg_outage
 [ "${ROUND_503[2]}" -ge 1 ] || fail "round 2: the database was down 4 s but no request was answered 503"
+round 3 ks_restart
+round 4 ks_outage
+[ "${ROUND_503[4]}" -ge 1 ] || fail "round 4: the key store was down 4 s but no request was answered 503"
 
 # bob's authorize → signHash works again (a new OTP step: the one of the outage may be spent)
 mapfile -t BH < <(digests sha256 1)
