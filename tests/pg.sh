@@ -15,6 +15,11 @@
 #                                   inkan_sam, nothing for PUBLIC
 #   tests/pg.sh url STATE ROLE [DB] the libpq URI for ROLE (default DB: inkan)
 #   tests/pg.sh stop STATE          stops the cluster and removes it and STATE
+#   tests/pg.sh restart STATE       pg_ctl restart -m fast: the server ends every connection and
+#                                   comes back on the same port, data kept (t_pg_restart; never
+#                                   on the shared cluster of the fixture "pg")
+#   tests/pg.sh down STATE          pg_ctl stop -m fast, the cluster and STATE kept
+#   tests/pg.sh up STATE            pg_ctl start again after down
 #
 # STATE is a directory of the caller's (ctest's fixture uses BUILD/pg). The passfiles are the
 # caller's (root's under `make test`), 0600, as libpq demands.
@@ -156,10 +161,23 @@ stop() { # STATE
 	rm -rf "$dir" "$state"
 }
 
+# pg_ctl MODE... on the cluster of STATE, which stays (its data and STATE kept).
+ctl() { # STATE ARGS...
+	state=$1
+	shift
+	dir=$(cat "$state/dir") || die "no cluster in $state (tests/pg.sh start $state)"
+	case "$dir" in /tmp/inkan-pg.*) ;; *) die "not a test cluster: $dir" ;; esac
+	as_owner "$PGBIN/pg_ctl" -D "$dir/data/db" -l "$dir/data/server.log" -w -t 60 "$@" >/dev/null ||
+	    { tail -n 20 "$dir/data/server.log" >&2; die "pg_ctl $* failed"; }
+}
+
 case "${1:-}" in
+restart) [ $# -eq 2 ] || die "usage: $0 restart STATE"; ctl "$2" -m fast restart ;;
+down) [ $# -eq 2 ] || die "usage: $0 down STATE"; ctl "$2" -m fast stop ;;
+up) [ $# -eq 2 ] || die "usage: $0 up STATE"; ctl "$2" start ;;
 start) [ $# -eq 2 ] || die "usage: $0 start STATE"; start "$2" ;;
 stop) [ $# -eq 2 ] || die "usage: $0 stop STATE"; stop "$2" ;;
 newdb) [ $# -eq 3 ] || die "usage: $0 newdb STATE NAME"; newdb "$2" "$3" ;;
 url) [ $# -ge 3 ] || die "usage: $0 url STATE ROLE [DB]"; url "$2" "$3" "${4:-}" ;;
-*) die "usage: $0 start|stop|newdb|url STATE ..." ;;
+*) die "usage: $0 start|stop|restart|down|up|newdb|url STATE ..." ;;
 esac

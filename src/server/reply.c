@@ -196,9 +196,13 @@ reply_ink_err(struct srv_request *rq, int err, const char *desc)
 			desc = "The time source is not available (the clock is not synchronised)";
 		break;
 	case INK_ERR_BUSY:
+		/* at capacity, or inkand's database away for a moment (a restart: the store's
+		 * INK_ERR_BUSY, the next request connects again): the client cannot tell, and need
+		 * not; t_pg_restart met "at capacity" during a database restart */
 		status = MHD_HTTP_SERVICE_UNAVAILABLE, code = "temporarily_unavailable";
 		if (desc == NULL)
-			desc = "The service is at capacity; try again later";
+			desc = "The service cannot take the request now (at capacity, or its database "
+			       "out of reach); try again later";
 		if (rq->retry_after == 0)
 			rq->retry_after = 1;
 		break;

@@ -34,6 +34,8 @@
 #   pg_newdb NAME        skip (77) without the PostgreSQL test cluster, else a database of
 #                        this test's; sets PGSH PSQL DB PGURL SAMURL (as_inkand, as_sam SQL)
 #   pg_sam_files DIR     DIR/sam/keystore.url and its passfile: the SAM's key store there
+#   pg_checkpointed      wait until the signed checkpoints cover every audit record
+#   pg_answered_recorded [PUBKEY]  every signature in $T/r/*.ok has its audit record; prints n
 #   finish               final checks (no secret in the log, no sanitizer report), prints PASS
 
 set -uEo pipefail
@@ -680,6 +682,41 @@ pg_sam_files() {
 	chmod 600 "$1/sam/pgpass"
 	printf '%s\n' "${SAMURL%%&passfile=*}&passfile=$1/sam/pgpass" >"$1/sam/keystore.url"
 	chmod 600 "$1/sam/keystore.url"
+}
+
+# pg_checkpointed: waits (20 s at most) until the signed checkpoints cover every audit record
+# in the database (of every node), else fails.
+pg_checkpointed() {
+	local n_all n_ck
+	for _ in $(seq 1 100); do
+		n_all=$(as_inkand "SELECT coalesce(max(seq), 0) FROM audit_log")
+		n_ck=$(as_inkand "SELECT coalesce(max(size), 0) FROM audit_checkpoints")
+		[ "$n_ck" -ge "$n_all" ] && return 0
+		sleep 0.2
+	done
+	fail "the checkpoints cover $n_ck of $n_all records"
+}
+
+# pg_answered_recorded [PUBKEY]: every signHash answer $T/r/I.ok (one signature of the hash in
+# $T/h/I.bin) has its csc.signHash success record in the database, and, given the key's public
+# PEM, verifies with openssl; prints how many answers there were.
+pg_answered_recorded() {
+	local signed n=0 f i hex
+	signed=$(as_inkand "SELECT detail FROM audit_log WHERE action = 'csc.signHash' AND result = 'success'")
+	for f in "$T"/r/*.ok; do
+		[ -e "$f" ] || continue
+		i=$(basename "$f" .ok)
+		jq -e '.signatures | length == 1' "$f" >/dev/null || fail "signature answer $i malformed"
+		if [ -n "${1:-}" ]; then
+			jq -r '.signatures[0]' "$f" | base64 -d >"$T/r/$i.sig"
+			openssl pkeyutl -verify -pubin -inkey "$1" -in "$T/h/$i.bin" -sigfile "$T/r/$i.sig" \
+				>/dev/null 2>&1 || fail "signature $i does not verify with openssl"
+		fi
+		hex=$(od -An -tx1 -v "$T/h/$i.bin" | tr -d ' \n')
+		grep -q "$hex" <<<"$signed" || fail "signature $i was returned to the client but has no audit record"
+		n=$((n + 1))
+	done
+	echo "$n"
 }
 
 finish() {

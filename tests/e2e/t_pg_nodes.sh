@@ -227,23 +227,8 @@ use B
 printf '%s' "$aud" >"$T/aud.tok"
 chmod 600 "$T/aud.tok"
 # the records of every node, under a head: wait for the checkpoints of both
-for _ in $(seq 1 100); do
-	n_all=$(as_inkand "SELECT coalesce(max(seq), 0) FROM audit_log")
-	n_ck=$(as_inkand "SELECT coalesce(max(size), 0) FROM audit_checkpoints")
-	[ "$n_ck" -ge "$n_all" ] && break
-	sleep 0.2
-done
-[ "$n_ck" -ge "$n_all" ] || fail "the checkpoints cover $n_ck of $n_all records"
-signed=$(as_inkand "SELECT detail FROM audit_log WHERE action = 'csc.signHash' AND result = 'success'")
-n=0
-for f in "$T"/r/*.ok; do
-	[ -e "$f" ] || continue
-	i=$(basename "$f" .ok)
-	jq -e '.signatures | length == 1' "$f" >/dev/null || fail "signature answer $i malformed"
-	hex=$(od -An -tx1 -v "$T/h/$i.bin" | tr -d ' \n')
-	grep -q "$hex" <<<"$signed" || fail "signature $i was returned to the client but has no audit record"
-	n=$((n + 1))
-done
+pg_checkpointed
+n=$(pg_answered_recorded)
 ok "every one of the $n signatures returned by either node has its csc.signHash record"
 for node in A B; do
 	use "$node"

@@ -714,7 +714,7 @@ test_master_check(void **state)
 	free(spki);
 	keys_close(k);
 	assert_int_equal(ks_value(f, "SELECT count(*) FROM master_check"), 1);
-	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 5);
+	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 6);
 	/* one-way: not the key, nor any 32 bytes of it */
 	assert_non_null(fp = fopen(f->master, "rb"));
 	assert_int_equal(fread(mine, 1, sizeof(mine), fp), sizeof(mine));
