@@ -411,6 +411,27 @@ write_database_config(struct bench_svc *svc, char *conf, size_t confsz)
 	return fclose(f) == 0 ? 0 : INK_ERR_IO;
 }
 
+/* DIR/sam/keystore.url (0600) holding svc->keystore: inkan-sam keeps the key store in
+ * PostgreSQL (docs/scaling.md); the URI names the SAM's passfile. */
+static int
+write_keystore_url(struct bench_svc *svc)
+{
+	char dir[600], path[640];
+	int fd, r;
+	size_t len = strlen(svc->keystore);
+
+	if ((r = ink_mkdir(svc->datadir, 0700)) != 0 ||
+	    (r = ink_path(dir, sizeof(dir), svc->datadir, "sam")) != 0 ||
+	    (r = ink_mkdir(dir, 0700)) != 0 || (r = ink_path(path, sizeof(path), dir, "keystore.url")) != 0)
+		return r;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return INK_ERR_IO;
+	r = write(fd, svc->keystore, len) == (ssize_t)len && write(fd, "\n", 1) == 1 ? 0 : INK_ERR_IO;
+	if (close(fd) != 0)
+		r = INK_ERR_IO;
+	return r;
+}
+
 /* `inkan init --data DIR --json`: the default configuration and the security officer. */
 int
 bench_init_data(struct bench_svc *svc)
@@ -426,6 +447,10 @@ bench_init_data(struct bench_svc *svc)
 	buf_init(&out, BENCH_CMD_OUT_MAX, true);
 	if ((r = ink_path(prog, sizeof(prog), svc->bindir, "inkan")) != 0)
 		goto out;
+	if (svc->keystore != NULL && (r = write_keystore_url(svc)) != 0) {
+		fprintf(stderr, "%s: cannot write the key store's URI\n", bench_prog);
+		goto out;
+	}
 	if (svc->database != NULL) {
 		if ((r = write_database_config(svc, conf, sizeof(conf))) != 0)
 			goto out;

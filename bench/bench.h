@@ -48,6 +48,7 @@ struct bench_svc {
 	char so_onetime[128];                /* until the officer's first login */
 	bool quiet;                          /* no progress on stderr */
 	const char *database;                /* inkand's database setting (NULL: SQLite in DIR) */
+	const char *keystore;                /* the key store's URI, DIR/sam/keystore.url (NULL: SQLite) */
 };
 
 /* One HTTP client: one libcurl handle (keep-alive). */

@@ -532,9 +532,10 @@ print_table(const struct bench *b)
 	       (long long)b->svc.cfg.argon2_m_kib, (long long)b->svc.cfg.argon2_t,
 	       (long long)b->svc.cfg.argon2_p, (long long)b->svc.cfg.threads, b->nsigners, NALGS,
 	       b->rounds, b->nthreads, b->ncpus);
-	printf("setup %.0f s, measurements %.0f s (TOTP waits included); %s; database %s\n\n",
-	       b->setup_secs, b->bench_secs, b->openssl_version,
-	       b->svc.database != NULL ? "PostgreSQL" : "SQLite");
+	printf("setup %.0f s, measurements %.0f s (TOTP waits included); %s; database %s; "
+	       "key store %s\n\n", b->setup_secs, b->bench_secs, b->openssl_version,
+	       b->svc.database != NULL ? "PostgreSQL" : "SQLite",
+	       b->svc.keystore != NULL ? "PostgreSQL" : "SQLite");
 	printf("%-9s %5s %6s | %11s | %11s %9s %9s | %9s %9s\n", "", "", "", "end to end",
 	       "signHash", "signHash", "signHash", "authorize", "authorize");
 	printf("%-9s %5s %6s | %11s | %11s %9s %9s | %9s %9s\n", "algorithm", "batch", "sigs",
@@ -678,7 +679,9 @@ usage(FILE *f)
 	        "      --bin DIR     where inkand, inkan-sam and inkan are (next to inkan-bench)\n"
 	        "      --openssl P   the openssl program (openssl)\n"
 	        "      --database URI  inkand's database setting (a postgresql:// URI; default:\n"
-	        "                    SQLite in the data directory)\n",
+	        "                    SQLite in the data directory)\n"
+	        "      --keystore URI  inkan-sam's key store (a postgresql:// URI naming its passfile,\n"
+	        "                    written to DIR/sam/keystore.url; default: SQLite in DIR/sam)\n",
 	        BENCH_SIGNERS, BENCH_ROUNDS, BENCH_MAX_ROUNDS, BENCH_SPEED_SECONDS);
 }
 
@@ -695,6 +698,7 @@ parse_args(struct bench *b, int argc, char **argv)
 		{ "bin", required_argument, NULL, 'b' },
 		{ "openssl", required_argument, NULL, 'o' },
 		{ "database", required_argument, NULL, 'd' },
+		{ "keystore", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -752,6 +756,9 @@ parse_args(struct bench *b, int argc, char **argv)
 			break;
 		case 'd':
 			b->svc.database = optarg;
+			break;
+		case 'k':
+			b->svc.keystore = optarg;
 			break;
 		case 'h':
 			usage(stdout);
