@@ -147,6 +147,33 @@ spend_on B "${X[2]}"
 [ "$STATUS" != 200 ] || fail "the SAD signed after its last count"
 ok "a SAD minted on node A signed on node B (openssl verifies); each hash once across both nodes; its last count asked of A and B at once: exactly one signature"
 
+# ---- a TOTP code used on node A is refused on node B; failed logins counted across nodes ----
+use A
+code=$(otp_next alice)
+try_login alice "$(pw_of alice)" "$code"
+expect_status 200
+use B
+try_login alice "$(pw_of alice)" "$code"
+expect_refused 401 authentication_error
+use A
+carol=$(mkactive "$ro" carol signer)
+carol_secret=$(user_secret carol)
+# max_login_failures is 5 (the default): three wrong passwords on A, two on B
+for n in A A A B B; do
+	use "$n"
+	try_login carol "wrong-password-$n" "$(otp_wrong "$carol_secret")"
+	expect_status 401 403
+done
+for n in A B; do
+	use "$n"
+	try_login carol "$(pw_of carol)"
+	expect_refused 401 authentication_error
+done
+api GET /api/v1/users/carol "" "$ro"
+expect_status 200
+expect_jq '.status == "locked" and .failed_logins >= 5'
+ok "a TOTP code that logged alice in on node A is refused on node B; carol's wrong passwords, three on A and two on B, lock her account on both nodes"
+
 # ---- both nodes sign; node A is killed with SIGKILL in the middle ----
 use A
 alice_a=$(login alice "$(pw_of alice)")
