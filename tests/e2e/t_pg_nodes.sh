@@ -3,7 +3,9 @@
 # on one PostgreSQL database and one key store. Node B joins with `inkan init --join` and the
 # master key rebuilt from node A's shares (no second CA, master key or audit log key); a user
 # made on A logs in on B; a key made on A signs on B (authorize and signHash on B, openssl dgst
-# -verify); both nodes sign while A is killed with SIGKILL: every signature a client got back
+# -verify); a SAD minted on A is spent on B, each hash once across both, its last count asked
+# of both at once signing once; a TOTP code used on A is refused on B; wrong passwords on
+# both nodes add up to one lockout; both nodes sign while A is killed with SIGKILL: every signature a client got back
 # has its csc.signHash record and B carries on; after A restarts, `inkan audit verify` proves
 # one log with records of both; a third node with another master key refuses to start and makes
 # nothing (no audit log key).
