@@ -141,6 +141,10 @@ DB="$DATA/inkand/inkan.db"
 KS="$DATA/sam/keystore.db"
 cp -p "$DB" "$T/pristine.db"
 cp -p "$KS" "$T/pristine-ks.db"
+# the node as a whole goes back each time: its roll-back witness too (a key store copied back
+# alone is a roll-back the SAM refuses to start on: docs/keys.md, t_rollback)
+WIT="$DATA/sam/store.witness"
+cp -p "$WIT" "$T/pristine.witness"
 last=$(sqlite3 "$DB" 'SELECT max(seq) FROM audit_log')
 unlock_sql='DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_no_reuse;
 DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;'
@@ -150,6 +154,7 @@ tamper() {
 	local name=$1 sql=$2 want=$3
 	cp -p "$T/pristine.db" "$DB"
 	cp -p "$T/pristine-ks.db" "$KS"
+	cp -p "$T/pristine.witness" "$WIT"
 	rm -f "$DB-wal" "$DB-shm"
 	sqlite3 "$DB" "$unlock_sql $sql" || fail "tamper $name: sqlite3 failed"
 	start_inkand
@@ -191,6 +196,7 @@ tamper checkpoint "UPDATE audit_checkpoints SET root = randomblob(32) WHERE id =
 # the untouched log still verifies, and the forged-record start was itself an event
 cp -p "$T/pristine.db" "$DB"
 cp -p "$T/pristine-ks.db" "$KS"
+cp -p "$T/pristine.witness" "$WIT"
 rm -f "$DB-wal" "$DB-shm"
 start_inkand
 icli aud audit verify --key "$LOGKEY"
