@@ -164,8 +164,8 @@ make_inkand_dir(struct cli_ctx *c, const char *dir)
 
 /* `inkan init --join`: a further node of a service on PostgreSQL. The database (the database
  * setting) and the key store (DIR/sam/keystore.url and its passfile) exist and have served; this
- * node gets its copy of the master key (inkan-sam --master-join, shares on stdin, unless
- * DIR/sam/master.key is there: the same key, copied by the custodians, or a PKCS#11 token's
+ * node gets its copy of the master key (inkan-sam --master-join, shares on stdin; with none,
+ * inkan-sam checks the key already in DIR/sam: copied by the custodians, or a PKCS#11 token's
  * node), which inkan-sam --join checks against the key store's check value, then the CA's and
  * the audit log key's public files, inkand's directory and its own TLS certificate. No CA,
  * master key, TSA, audit log key or account is made. */
@@ -176,8 +176,7 @@ init_join(struct cli_ctx *c, const struct ink_config *cfg, const char *dir, cons
 	struct store_user *users = NULL;
 	struct sam_client *sam = NULL;
 	struct store *st = NULL;
-	char path[1024], sam_dir[1024], fpr[AUDIT_FPR_HEX];
-	struct stat sb;
+	char fpr[AUDIT_FPR_HEX];
 	size_t n = 0;
 	json_t *j = NULL;
 	int r;
@@ -186,12 +185,6 @@ init_join(struct cli_ctx *c, const struct ink_config *cfg, const char *dir, cons
 	    strncmp(cfg->database, "postgres://", 11) != 0)
 		return cli_fail(c, CLI_ERR_USAGE, "--join needs the service's shared database: a "
 		                "postgresql:// database setting in the configuration");
-	if ((r = ink_path(sam_dir, sizeof(sam_dir), dir, "sam")) != 0 ||
-	    (r = ink_path(path, sizeof(path), sam_dir, "keystore.url")) != 0)
-		return r;
-	if (lstat(path, &sb) != 0)
-		return cli_fail(c, INK_ERR_NOT_FOUND, "%s: %s (the shared key store's URI, with its "
-		                "passfile: docs/scaling.md)", path, strerror(errno));
 	/* the service's database, with its accounts: nothing here makes one */
 	if ((r = store_open(cfg->database, &st)) != 0)
 		return cli_fail(c, r, "cannot open the database of the database setting: %s",
@@ -203,9 +196,9 @@ init_join(struct cli_ctx *c, const struct ink_config *cfg, const char *dir, cons
 		return cli_fail(c, r != 0 ? r : INK_ERR_NOT_FOUND, r != 0 ? "cannot read the database" :
 		                "the database has no accounts: no service to join (inkan init "
 		                "without --join makes one)");
-	if ((r = ink_path(path, sizeof(path), sam_dir, "master.key")) != 0)
-		return r;
-	if (lstat(path, &sb) != 0 && (r = run_sam(c, sam_path, "--master-join", dir, config)) != 0)
+	/* the key store and the master key are inkan-sam's to read: the shares on stdin (none: the
+	 * key already in DIR/sam), checked against the key store's check value */
+	if ((r = run_sam(c, sam_path, "--master-join", dir, config)) != 0)
 		return r;
 	if ((r = run_sam(c, sam_path, "--join", dir, config)) != 0)
 		return r;

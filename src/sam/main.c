@@ -161,9 +161,19 @@ master_join(const struct ink_config *cfg)
 		n++;
 	}
 	OPENSSL_cleanse(buf, sizeof(buf));
-	if ((r = keys_master_combine((const char *const *)lines, n, master)) != 0)
+	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0)
 		goto out;
-	if ((r = ink_path(dir, sizeof(dir), cfg->data_dir, "sam")) != 0 ||
+	/* No shares (a node whose key was copied by the custodians, or a PKCS#11 token's): the
+	 * master key already here must open the key store, its check value included. */
+	if (n == 0) {
+		struct keys *k = NULL;
+
+		if ((r = keys_open(dir, &k)) == 0)
+			log_info("no shares given: the master key here opens the key store");
+		keys_close(k);
+		goto out;
+	}
+	if ((r = keys_master_combine((const char *const *)lines, n, master)) != 0 ||
 	    (r = keys_master_install(dir, master)) != 0)
 		goto out;
 out:
