@@ -361,20 +361,21 @@ sweep(struct sad_table *t, const struct sad_match *m)
 	return 0;
 }
 
-/* The counts left become to (the record goes when last) only if they are still from. */
+/* The counts left of id_hash become to (the record goes when last) only if they are still
+ * from; INK_ERR_REPLAY when they are not (or the record is gone). */
 static int
-rec_spend(struct sad_table *t, const struct keys_sad *rec, uint8_t *to, size_t to_len, bool last)
+rec_spend(struct sad_table *t, const uint8_t id_hash[static 32], const uint8_t *from,
+          size_t from_len, const uint8_t *to, size_t to_len, bool last)
 {
 	struct sad_entry *e;
 
 	if (t->shared)
-		return keys_sad_spend(t->keys, rec->id_hash, rec->lefts, rec->lefts_len, to, to_len,
-		                      last);
-	if ((e = mem_find(t, rec->id_hash)) == NULL || e->rec.lefts_len != rec->lefts_len ||
-	    memcmp(e->rec.lefts, rec->lefts, rec->lefts_len) != 0)
+		return keys_sad_spend(t->keys, id_hash, from, from_len, to, to_len, last);
+	if ((e = mem_find(t, id_hash)) == NULL || e->rec.lefts_len != from_len ||
+	    memcmp(e->rec.lefts, from, from_len) != 0 || to_len != from_len)
 		return INK_ERR_REPLAY;
 	memcpy(e->rec.lefts, to, to_len);
-	return last ? sweep(t, &(struct sad_match){ .id_hash = rec->id_hash }) : 0;
+	return last ? sweep(t, &(struct sad_match){ .id_hash = id_hash }) : 0;
 }
 
 /* ---- the table ---- */
@@ -569,7 +570,7 @@ int
 sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
           const uint8_t session[static 32], const char *cred, const char *digest_oid,
           const uint8_t *const *hashes, const size_t *hash_lens, size_t n, uint8_t kek[static 32],
-          char serial[static 41])
+          char serial[static 41], struct sad_spend *sp)
 {
 	struct keys_sad rec;
 	struct grant g;
@@ -577,6 +578,8 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 
 	OPENSSL_cleanse(kek, 32);
 	serial[0] = '\0';
+	if (sp != NULL)
+		memset(sp, 0, sizeof(*sp));
 	if ((r = load(t, sad, &rec, &g, kek)) != 0)
 		return r;
 	/* Someone else's SAD, or one from another session or for another key, is no SAD at all. */
@@ -595,6 +598,20 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 		r = INK_ERR_NOT_AUTHORIZED;
 	else
 		r = take(&g, hashes, hash_lens, n);
+	if (r == 0 && sp != NULL) {
+		/* the counts as read, and as they will be: sad_consume writes one over the other */
+		if ((sp->to = lefts_encode(&g, &sp->to_len)) == NULL) {
+			r = INK_ERR_ALLOC;
+		} else {
+			memcpy(sp->id_hash, rec.id_hash, 32);
+			sp->expires = rec.expires;
+			sp->from = rec.lefts;
+			sp->from_len = rec.lefts_len;
+			sp->last = g.total == 0;
+			rec.lefts = NULL;
+			rec.lefts_len = 0;
+		}
+	}
 	if (r == 0)
 		memcpy(serial, rec.serial, sizeof(rec.serial));
 	else
@@ -604,9 +621,18 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 	return r;
 }
 
+void
+sad_spend_clear(struct sad_spend *sp)
+{
+	free(sp->from);
+	free(sp->to);
+	memset(sp, 0, sizeof(*sp));
+}
+
 int
 sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
-            const uint8_t *const *hashes, const size_t *hash_lens, size_t n)
+            const struct sad_spend *sp, const uint8_t *const *hashes,
+            const size_t *hash_lens, size_t n)
 {
 	struct keys_sad rec;
 	struct grant g;
@@ -614,6 +640,14 @@ sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
 	size_t to_len = 0;
 	int tries, r = INK_ERR_BUSY;
 
+	/* The spend the check prepared, if nobody spent or dropped the SAD since: one write. */
+	if (sp != NULL && sp->from != NULL && sp->to != NULL) {
+		if (ink_now() >= sp->expires)
+			return INK_ERR_SAD_EXPIRED;
+		r = rec_spend(t, sp->id_hash, sp->from, sp->from_len, sp->to, sp->to_len, sp->last);
+		if (r != INK_ERR_REPLAY)
+			return r;
+	}
 	/* Read, take, and write back only if nobody spent meanwhile; else read again. */
 	for (tries = 0; tries < SPEND_TRIES; tries++) {
 		if ((r = load(t, sad, &rec, &g, NULL)) != 0)
@@ -624,7 +658,7 @@ sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
 		         (to = lefts_encode(&g, &to_len)) == NULL)
 			r = INK_ERR_ALLOC;
 		if (r == 0)
-			r = rec_spend(t, &rec, to, to_len, g.total == 0);
+			r = rec_spend(t, rec.id_hash, rec.lefts, rec.lefts_len, to, to_len, g.total == 0);
 		free(to);
 		to = NULL;
 		grant_free(&g);

@@ -175,23 +175,37 @@ int sad_table_new(struct keys *k, struct sad_table **out) INK_WUR;
 void sad_table_free(struct sad_table *t);
 /* Stores a grant, its kek sealed; sad[SAD_ID_LEN] receives the random id to hand out. */
 int sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN]) INK_WUR;
+/* The spend sad_check prepared for sad_consume: the counts it read and what they become. */
+struct sad_spend {
+	uint8_t id_hash[32];
+	int64_t expires;
+	uint8_t *from, *to;
+	size_t from_len, to_len;
+	bool last;                         /* nothing remains after it: the record goes */
+};
+/* Frees what a spend holds; accepts one never filled. */
+void sad_spend_clear(struct sad_spend *sp);
 /* Checks that sad allows signing these n hashes now for owner/session/cred, as digests of
  * digest_oid (the one the signature will be made with: the one the grant named, or with none
  * named SHA-256/384/512, never another digest of the same length), and on success
- * copies the kek into kek[32] and the certificate serial into serial[41]. Nothing is consumed: call sad_consume after signing.
+ * copies the kek into kek[32] and the certificate serial into serial[41], and (sp not NULL)
+ * prepares the spend. Nothing is consumed: call sad_consume after checking.
  * INK_ERR_AUTH (unknown, or bound to someone/something else), INK_ERR_SAD_EXPIRED,
  * INK_ERR_CRYPTO (a spend record that fails its MAC: edited in the key store),
  * INK_ERR_TOO_LARGE (more than remain), INK_ERR_NOT_AUTHORIZED (a hash not, or no longer, allowed). */
 int sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
               const uint8_t session[static 32], const char *cred, const char *digest_oid,
               const uint8_t *const *hashes, const size_t *hash_lens, size_t n,
-              uint8_t kek[static 32], char serial[static 41]) INK_WUR;
+              uint8_t kek[static 32], char serial[static 41], struct sad_spend *sp) INK_WUR;
 /* Uses up these hashes, in one step that only one request on one node wins for the same
- * counts; the SAD disappears when nothing remains. 0, or an error of sad_check's (another
- * node spent them meanwhile: INK_ERR_NOT_AUTHORIZED or INK_ERR_TOO_LARGE), INK_ERR_STORE,
- * INK_ERR_BUSY (lost to other spends of the same SAD again and again). */
+ * counts; the SAD disappears when nothing remains. With sp (sad_check's), the counts it read
+ * are written over in one statement, no read first; only when they changed meanwhile is the
+ * record read again. 0, or an error of sad_check's (another request or node spent them
+ * meanwhile: INK_ERR_NOT_AUTHORIZED or INK_ERR_TOO_LARGE; dropped: INK_ERR_AUTH),
+ * INK_ERR_STORE, INK_ERR_BUSY (lost to other spends of the same SAD again and again). */
 int sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
-                const uint8_t *const *hashes, const size_t *hash_lens, size_t n) INK_WUR;
+                const struct sad_spend *sp, const uint8_t *const *hashes,
+                const size_t *hash_lens, size_t n) INK_WUR;
 /* The drops: 0 once the SADs are gone on every node; INK_ERR_STORE (logged) when the key store
  * did not delete them — they are then still spendable, and an act that needs them gone must
  * not be reported done (memory never fails). */

@@ -271,12 +271,12 @@ sad_refusal(int r)
 static int
 sad_allows(struct sam_state *s, const uint8_t *sad, const char *owner, const uint8_t *session,
            const char *cred, const char *digest_oid, const struct hash_list *h,
-           uint8_t kek[static 32], char serial[static 41])
+           uint8_t kek[static 32], char serial[static 41], struct sad_spend *sp)
 {
 	int r;
 
 	if ((r = sad_check(s->sads, sad, owner, session, cred, digest_oid, h->p, h->len, h->n, kek,
-	                   serial)) != 0)
+	                   serial, sp)) != 0)
 		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
 	return r;
 }
@@ -284,7 +284,13 @@ sad_allows(struct sam_state *s, const uint8_t *sad, const char *owner, const uin
 /* Called holding s->mu. Everything is checked and the SAD spent under s->mu; the signatures
  * are then made without it, so that other requests run beside this one (no state of the SAM
  * is touched while s->mu is let go; the credential's hold keeps its changes out until these
- * signatures are done). A failure after the SAD was spent leaves it spent. */
+ * signatures are done). A failure after the SAD was spent leaves it spent.
+ *
+ * The SAD is read once: its check prepares the spend, which then writes the counts it read
+ * over with what they become, in one conditional statement. Whatever happened to the SAD
+ * between the check and the spend (another request spent it, a revocation, a lock or a logout
+ * dropped it) makes that statement change nothing; the spend then reads it again and decides
+ * on what it finds. The credential itself is checked again once held (keys_signer_open). */
 int
 sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -296,6 +302,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	size_t session_len, sad_len, i;
 	struct hash_list *h = NULL;
 	struct keys_signer *sg = NULL;
+	struct sad_spend sp = { 0 };
 	uint8_t *kek = NULL, **sigs = NULL;
 	size_t *sig_lens = NULL, threads;
 	uint32_t salt = 0;
@@ -325,8 +332,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		goto out;
 	}
 	/* A SAD that allows nothing waits for nothing: checked before the credential is held
-	 * (nobody makes another's credential wait), and again once it is. */
-	if ((r = sad_allows(s, sad, owner, session, cred, digest, h, kek, serial)) != 0)
+	 * (nobody makes another's credential wait). */
+	if ((r = sad_allows(s, sad, owner, session, cred, digest, h, kek, serial, &sp)) != 0)
 		goto out;
 	if ((r = sam_cred_hold(s, cred, SAM_USE_SIGN)) != 0)
 		goto out;
@@ -338,8 +345,6 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_STORE;
 		goto out;
 	}
-	if ((r = sad_allows(s, sad, owner, session, cred, digest, h, kek, serial)) != 0)
-		goto out;
 	if ((sigs = calloc(h->n, sizeof(*sigs))) == NULL ||
 	    (sig_lens = calloc(h->n, sizeof(*sig_lens))) == NULL) {
 		r = INK_ERR_ALLOC;
@@ -356,7 +361,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		goto out;
 	/* Spent before the lock is let go, in one step of the key store when several nodes share
 	 * it: the same hashes pass no second check, here or on another node. */
-	if ((r = sad_consume(s->sads, sad, h->p, h->len, h->n)) != 0) {
+	if ((r = sad_consume(s->sads, sad, &sp, h->p, h->len, h->n)) != 0) {
 		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
 		goto out;
 	}
@@ -395,6 +400,7 @@ out:
 	if (held)
 		sam_cred_release(s, cred, SAM_USE_SIGN);
 	keys_signer_free(sg);
+	sad_spend_clear(&sp);
 	for (i = 0; sigs != NULL && h != NULL && i < h->n; i++)
 		free(sigs[i]);
 	free(sigs);

@@ -363,6 +363,52 @@ test_one_node(void **state)
 	service_close(&a, NULL, &c, NULL);
 }
 
+/* A spend prepared by a check, then overtaken before it is made (another request spent the
+ * same count, a revocation dropped the SAD): it reads the record again and refuses. */
+static void
+test_stale_spend(void **state)
+{
+	struct fixture *f = *state;
+	struct node a;
+	struct keys_cred c;
+	struct sad_spend sp;
+	uint8_t kek[32], kek2[32], session[32], sad[SAD_ID_LEN], d[32];
+	const uint8_t *dp[1] = { d };
+	const size_t dl[1] = { 32 };
+	char serial[41];
+	const int seeds[] = { 1, 2 };
+
+	service(f, &a, NULL, &c, kek);
+	memset(session, 7, sizeof(session));
+	mint(&a, &c, kek, session, seeds, 2, 300, sad);
+	digest(d, 1);
+	assert_int_equal(sad_check(a.s.sads, sad, OWNER_A, session, c.id, "2.16.840.1.101.3.4.2.1",
+	                           dp, dl, 1, kek2, serial, &sp), 0);
+	assert_memory_equal(kek2, kek, 32);
+	assert_false(sp.last);
+	/* another request spends hash 1 first: the prepared spend of it finds its count gone */
+	assert_int_equal(sign(&a, session, sad, &c, 1), 0);
+	assert_int_equal(sad_consume(a.s.sads, sad, &sp, dp, dl, 1), INK_ERR_NOT_AUTHORIZED);
+	sad_spend_clear(&sp);
+	/* hash 2 checked, then the SAD dropped (a revocation): its prepared spend finds no SAD */
+	digest(d, 2);
+	assert_int_equal(sad_check(a.s.sads, sad, OWNER_A, session, c.id, "2.16.840.1.101.3.4.2.1",
+	                           dp, dl, 1, kek2, serial, &sp), 0);
+	assert_true(sp.last);
+	assert_int_equal(sad_drop(a.s.sads, sad), 0);
+	assert_int_equal(sad_consume(a.s.sads, sad, &sp, dp, dl, 1), INK_ERR_AUTH);
+	sad_spend_clear(&sp);
+	/* prepared and made: the last count spent, the SAD is gone */
+	mint(&a, &c, kek, session, seeds + 1, 1, 300, sad);
+	assert_int_equal(sad_check(a.s.sads, sad, OWNER_A, session, c.id, "2.16.840.1.101.3.4.2.1",
+	                           dp, dl, 1, kek2, serial, &sp), 0);
+	assert_int_equal(sad_consume(a.s.sads, sad, &sp, dp, dl, 1), 0);
+	assert_int_equal(sad_consume(a.s.sads, sad, &sp, dp, dl, 1), INK_ERR_AUTH);
+	sad_spend_clear(&sp);
+	assert_int_equal(sign(&a, session, sad, &c, 2), INK_ERR_AUTH);
+	service_close(&a, NULL, &c, NULL);
+}
+
 /* Minted on A, spent on B; the same hash again refused on either once its count is used. */
 static void
 test_across_nodes(void **state)
@@ -635,10 +681,10 @@ test_row_and_master_open_nothing(void **state)
 	digest(dg, 1);
 	d[0] = dg;
 	assert_int_equal(sad_check(b.s.sads, id_hash, OWNER_A, session, c.id, "2.16.840.1.101.3.4.2.1",
-	                           d, dl, 1, kek2, serial), INK_ERR_AUTH);
+	                           d, dl, 1, kek2, serial, NULL), INK_ERR_AUTH);
 	/* the holder's SAD opens the kek on the other node */
 	assert_int_equal(sad_check(b.s.sads, sad, OWNER_A, session, c.id, "2.16.840.1.101.3.4.2.1",
-	                           d, dl, 1, kek2, serial), 0);
+	                           d, dl, 1, kek2, serial, NULL), 0);
 	assert_memory_equal(kek2, kek, 32);
 	OPENSSL_cleanse(master, sizeof(master));
 	service_close(&a, &b, &c, db);
@@ -738,6 +784,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_one_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_across_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_spend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_and_master_open_nothing, setup, teardown),
