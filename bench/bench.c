@@ -578,6 +578,21 @@ bench_proc_cpu(pid_t pid)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double
+bench_idle_cpu(void)
+{
+	unsigned long long user, nice, sys, idle, iowait;
+	long hz = sysconf(_SC_CLK_TCK);
+	FILE *f;
+	int n;
+
+	if (hz <= 0 || (f = fopen("/proc/stat", "r")) == NULL)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu", &user, &nice, &sys, &idle, &iowait);
+	fclose(f);
+	return n == 5 ? (double)(idle + iowait) / (double)hz : -1;
+}
+
 /* The parent id is the 4th field of /proc/PID/stat, after the command in parentheses. */
 pid_t
 bench_find_child(pid_t parent)

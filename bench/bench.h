@@ -122,6 +122,9 @@ int bench_start_inkand(struct bench_svc *svc) INK_WUR;
 int bench_stop_inkand(struct bench_svc *svc);
 /* CPU time (user + system, ended threads included) of a process, seconds; -1 unknown. */
 double bench_proc_cpu(pid_t pid);
+/* The machine's idle CPU time so far (idle + iowait of every CPU, /proc/stat), seconds; -1
+ * unknown. Its change over a phase says whether the cores were saturated. */
+double bench_idle_cpu(void);
 /* A child of parent (inkan-sam is inkand's only one); 0 when none. */
 pid_t bench_find_child(pid_t parent);
 /* VmRSS of a process in KiB; -1 when it is gone. */

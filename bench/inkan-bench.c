@@ -55,6 +55,7 @@ struct result {
 	double auth_p50, auth_p99, sign_p50, sign_p99;   /* seconds */
 	/* CPU time spent during the signHash phase (seconds; < 0 when unknown) */
 	double cpu_sam, cpu_inkand, cpu_client;
+	double idle;                         /* the machine's idle CPU time then (< 0: unknown) */
 };
 
 struct speed {
@@ -396,7 +397,7 @@ static int
 measure(struct bench *b, size_t alg, size_t batch)
 {
 	struct result *res = &b->results[b->nresults];
-	double *alat = NULL, *slat = NULL, wall, cpu_sam, cpu_inkand, cpu_client;
+	double *alat = NULL, *slat = NULL, wall, cpu_sam, cpu_inkand, cpu_client, idle;
 	size_t round;
 	int r = INK_ERR_ALLOC;
 
@@ -432,8 +433,10 @@ measure(struct bench *b, size_t alg, size_t batch)
 	cpu_sam = bench_proc_cpu(b->svc.sam);
 	cpu_inkand = bench_proc_cpu(b->svc.inkand);
 	cpu_client = bench_proc_cpu(getpid());
+	idle = bench_idle_cpu();
 	if ((r = pool_run(b, do_sign, slat, &res->sign_wall)) != 0)
 		goto out;
+	res->idle = idle < 0 ? -1 : bench_idle_cpu() - idle;
 	res->cpu_sam = cpu_sam < 0 ? -1 : bench_proc_cpu(b->svc.sam) - cpu_sam;
 	res->cpu_inkand = cpu_inkand < 0 ? -1 : bench_proc_cpu(b->svc.inkand) - cpu_inkand;
 	res->cpu_client = cpu_client < 0 ? -1 : bench_proc_cpu(getpid()) - cpu_client;
@@ -571,10 +574,10 @@ print_table(const struct bench *b)
 	printf("\nCPU time during signHash at batch %zu, %% of %zu CPUs x the phase; inkan-sam's "
 	       "signatures per CPU-second / openssl -multi 1\n",
 	       batches[NBATCHES - 1], b->ncpus);
-	printf("%-9s %9s %7s %7s %7s | %15s %8s\n", "algorithm", "inkan-sam", "inkand", "client",
-	       "rest", "sam sig/CPU-s", "ratio");
+	printf("%-9s %9s %7s %7s %7s %7s | %15s %8s\n", "algorithm", "inkan-sam", "inkand", "client",
+	       "others", "idle", "sam sig/CPU-s", "ratio");
 	for (k = 0; k < NALGS; k++) {
-		double cap, sam, ink, cli;
+		double cap, sam, ink, cli, idl;
 
 		if ((res = find_result(b, k, batches[NBATCHES - 1])) == NULL || res->cpu_sam < 0 ||
 		    res->cpu_inkand < 0 || res->cpu_client < 0)
@@ -583,8 +586,10 @@ print_table(const struct bench *b)
 		sam = 100 * ratio(res->cpu_sam, cap);
 		ink = 100 * ratio(res->cpu_inkand, cap);
 		cli = 100 * ratio(res->cpu_client, cap);
-		printf("%-9s %8.0f%% %6.0f%% %6.0f%% %6.0f%% | %15.1f %7.0f%%\n", algs[k].name, sam,
-		       ink, cli, 100 - sam - ink - cli, ratio((double)res->sigs, res->cpu_sam),
+		/* idle from the kernel's ticks (10 ms): a rough figure over a short phase */
+		idl = res->idle < 0 ? 0 : 100 * ratio(res->idle, cap);
+		printf("%-9s %8.0f%% %6.0f%% %6.0f%% %6.0f%% %6.0f%% | %15.1f %7.0f%%\n", algs[k].name,
+		       sam, ink, cli, 100 - sam - ink - cli - idl, idl, ratio((double)res->sigs, res->cpu_sam),
 		       100 * ratio(ratio((double)res->sigs, res->cpu_sam), b->speed_1.sign[k]));
 	}
 }
@@ -612,7 +617,7 @@ print_json(const struct bench *b)
 			if (batches[i] == batches[NBATCHES - 1])
 				ours = (double)res->sigs / res->sign_wall;
 			json_array_append_new(bs, json_pack(
-			    "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:{s:f, s:f, s:f}}",
+			    "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f}}",
 			    "batch", (json_int_t)res->batch, "signatures", (json_int_t)res->sigs,
 			    "e2e_sig_per_s", (double)res->sigs / (res->auth_wall + res->sign_wall),
 			    "signhash_sig_per_s", (double)res->sigs / res->sign_wall,
@@ -620,7 +625,7 @@ print_json(const struct bench *b)
 			    "signhash_p50_ms", res->sign_p50 * 1e3, "signhash_p99_ms", res->sign_p99 * 1e3,
 			    "authorize_p50_ms", res->auth_p50 * 1e3, "authorize_p99_ms",
 			    res->auth_p99 * 1e3, "signhash_cpu_s", "inkan_sam", res->cpu_sam, "inkand",
-			    res->cpu_inkand, "client", res->cpu_client));
+			    res->cpu_inkand, "client", res->cpu_client, "machine_idle", res->idle));
 		}
 		a = json_pack("{s:s, s:s, s:o, s:{s:f, s:f}, s:{s:{s:f, s:f}, s:{s:f, s:f}}, "
 		              "s:{s:f, s:f}}", "algorithm",

@@ -612,6 +612,7 @@ keys_close(struct keys *k)
 	}
 	ksdb_finalize(k->st_secret);
 	X509_STORE_free(k->ext_ca);
+	keys_sads_close(k);
 	ksdb_close(k->db);
 	free(k->arl);
 	keys_ocsp_forget(k);

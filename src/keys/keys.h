@@ -514,13 +514,22 @@ bool keys_sads_shared(const struct keys *k) INK_WUR;
  * random bytes, info "inkan sad v1", 64 bytes). */
 int keys_sad_derive(const struct keys *k, const uint8_t sad[static 32], uint8_t seal[static 32],
                     uint8_t mac[static 32]) INK_WUR;
+/* Gives a shared key store's SAD reads and spends (keys_sad_get, keys_sad_spend) connections
+ * of their own, KEYS_SAD_CONNS at most, each opened at its first use: those two calls may then
+ * run from several threads at once and beside any other use of k, so that a signHash does not
+ * hold the SAM's lock over their round trips. Call once, before any thread uses them; nothing
+ * to do for a one-node key store. keys_close closes them. */
+#define KEYS_SAD_CONNS 4
+int keys_sads_open(struct keys *k) INK_WUR;
 /* Stores a new record, after deleting those expired a minute ago or more. */
 int keys_sad_put(struct keys *k, const struct keys_sad *s) INK_WUR;
-/* Reads the record of id_hash into *out (keys_sad_clear it); INK_ERR_NOT_FOUND if none. */
+/* Reads the record of id_hash into *out (keys_sad_clear it); INK_ERR_NOT_FOUND if none.
+ * Thread-safe after keys_sads_open. */
 int keys_sad_get(struct keys *k, const uint8_t id_hash[static 32], struct keys_sad *out) INK_WUR;
 /* Spends, in one conditional statement: the record's lefts become to[to_len] (deleted instead
  * when last) only if they are still from[from_len]. 0, or INK_ERR_REPLAY when they were not
- * (another request or node spent meanwhile, or the record is gone). */
+ * (another request or node spent meanwhile, or the record is gone). Thread-safe after
+ * keys_sads_open. */
 int keys_sad_spend(struct keys *k, const uint8_t id_hash[static 32], const uint8_t *from,
                    size_t from_len, const uint8_t *to, size_t to_len, bool last) INK_WUR;
 /* Deletes the records of one SAD (id_hash), or of a credential, owner or session: the one

@@ -60,7 +60,11 @@ struct keys {
 	bool witness_seen;         /* checked on the connection of generation witness_gen */
 	unsigned witness_gen;      /* ksdb_generation at the last check */
 	bool rolled_back;          /* found behind the witness: every use refused until accepted */
+	struct keys_sad_conns *sadc; /* SAD reads and spends' own connections (sads.c); NULL: none */
 };
+
+/* Closes the connections of keys_sads_open (sads.c); accepts a key store without them. */
+void keys_sads_close(struct keys *k);
 
 /* Decodes a PKCS#8 private key of the given kind (KEYS_DEC_*) with the key store's cached
  * decoder; of any kind with KEYS_DEC_ANY (the cached decoders in turn, then

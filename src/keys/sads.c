@@ -77,11 +77,95 @@ out:
 	return r;
 }
 
-static int
-prepare(struct keys *k, const char *sql, struct ksdb_stmt **st)
+/* ---- the SAD statements' own connections ----
+ * A read and a spend are made per signHash, each a round trip and the spend a durable commit:
+ * on k->db they would hold the SAM's lock, which every other request needs, for all of them.
+ * On connections of their own (the first free one of KEYS_SAD_CONNS, each with its lock) they
+ * run beside everything else, and PostgreSQL commits the spends of several requests together.
+ * Every other statement of the key store stays on k->db. */
+struct keys_sad_conns {
+	pthread_mutex_t mu[KEYS_SAD_CONNS];
+	struct ksdb *db[KEYS_SAD_CONNS];
+	unsigned next;               /* where the next search starts: a hint, moved atomically */
+};
+
+int
+keys_sads_open(struct keys *k)
 {
-	if (ksdb_prepare(k->db, sql, st) != KSDB_OK) {
-		log_error("keystore: %s", ksdb_errmsg(k->db));
+	struct keys_sad_conns *c;
+	size_t i;
+
+	if (!keys_sads_shared(k) || k->sadc != NULL)
+		return 0;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return INK_ERR_ALLOC;
+	for (i = 0; i < KEYS_SAD_CONNS; i++)
+		if (pthread_mutex_init(&c->mu[i], NULL) != 0) {
+			while (i-- > 0)
+				pthread_mutex_destroy(&c->mu[i]);
+			free(c);
+			return INK_ERR_ALLOC;
+		}
+	k->sadc = c;
+	return 0;
+}
+
+void
+keys_sads_close(struct keys *k)
+{
+	size_t i;
+
+	if (k->sadc == NULL)
+		return;
+	for (i = 0; i < KEYS_SAD_CONNS; i++) {
+		ksdb_close(k->sadc->db[i]);
+		pthread_mutex_destroy(&k->sadc->mu[i]);
+	}
+	free(k->sadc);
+	k->sadc = NULL;
+}
+
+/* A connection for one statement: k->db without keys_sads_open (the caller holds what guards
+ * k), else a free one of the SAD connections, opened at its first use, locked until
+ * conn_give. NULL when it cannot be opened (logged). */
+static struct ksdb *
+conn_take(struct keys *k, size_t *slot)
+{
+	struct keys_sad_conns *c = k->sadc;
+	size_t i, at;
+
+	if (c == NULL)
+		return k->db;
+	at = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED) % KEYS_SAD_CONNS;
+	for (i = 0; i < KEYS_SAD_CONNS; i++)
+		if (pthread_mutex_trylock(&c->mu[(at + i) % KEYS_SAD_CONNS]) == 0)
+			break;
+	if (i == KEYS_SAD_CONNS)
+		pthread_mutex_lock(&c->mu[at]);
+	else
+		at = (at + i) % KEYS_SAD_CONNS;
+	*slot = at;
+	if (c->db[at] == NULL && keys_db_connect(k->dir, &c->db[at]) != 0) {
+		log_error("keystore: cannot open a connection for SADs");
+		c->db[at] = NULL;
+		pthread_mutex_unlock(&c->mu[at]);
+		return NULL;
+	}
+	return c->db[at];
+}
+
+static void
+conn_give(struct keys *k, size_t slot)
+{
+	if (k->sadc != NULL)
+		pthread_mutex_unlock(&k->sadc->mu[slot]);
+}
+
+static int
+prepare(struct ksdb *db, const char *sql, struct ksdb_stmt **st)
+{
+	if (ksdb_prepare(db, sql, st) != KSDB_OK) {
+		log_error("keystore: %s", ksdb_errmsg(db));
 		return INK_ERR_STORE;
 	}
 	return 0;
@@ -89,12 +173,12 @@ prepare(struct keys *k, const char *sql, struct ksdb_stmt **st)
 
 /* Steps a statement that returns no row to its end and frees it. */
 static int
-run(struct keys *k, struct ksdb_stmt *st)
+run(struct ksdb *db, struct ksdb_stmt *st)
 {
 	int r = 0;
 
 	if (ksdb_step(st) != KSDB_DONE) {
-		log_error("keystore: %s", ksdb_errmsg(k->db));
+		log_error("keystore: %s", ksdb_errmsg(db));
 		r = INK_ERR_STORE;
 	}
 	ksdb_finalize(st);
@@ -107,12 +191,12 @@ keys_sad_put(struct keys *k, const struct keys_sad *s)
 	struct ksdb_stmt *st = NULL;
 	int r;
 
-	if ((r = prepare(k, "DELETE FROM sads WHERE expires <= ?1", &st)) != 0)
+	if ((r = prepare(k->db, "DELETE FROM sads WHERE expires <= ?1", &st)) != 0)
 		return r;
 	ksdb_bind_int64(st, 1, ink_now() - SAD_GRACE);
-	if ((r = run(k, st)) != 0)
+	if ((r = run(k->db, st)) != 0)
 		return r;
-	if ((r = prepare(k, "INSERT INTO sads (id_hash, owner, session, cred, serial, hash_oid, "
+	if ((r = prepare(k->db, "INSERT INTO sads (id_hash, owner, session, cred, serial, hash_oid, "
 	                    "expires, granted, sealed, mac, lefts) "
 	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &st)) != 0)
 		return r;
@@ -130,7 +214,7 @@ keys_sad_put(struct keys *k, const struct keys_sad *s)
 		ksdb_finalize(st);
 		return INK_ERR_STORE;
 	}
-	return run(k, st);
+	return run(k->db, st);
 }
 
 /* Copies a text column into out[sz]; false when it is NULL or does not fit. */
@@ -177,15 +261,19 @@ int
 keys_sad_get(struct keys *k, const uint8_t id_hash[static 32], struct keys_sad *out)
 {
 	struct ksdb_stmt *st = NULL;
+	struct ksdb *db;
+	size_t slot = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = prepare(k, "SELECT owner, session, cred, serial, hash_oid, expires, granted, sealed, "
-	                    "mac, lefts FROM sads WHERE id_hash = ?1", &st)) != 0)
-		return r;
-	if (ksdb_bind_blob(st, 1, id_hash, 32) != KSDB_OK) {
-		ksdb_finalize(st);
+	if ((db = conn_take(k, &slot)) == NULL)
 		return INK_ERR_STORE;
+	if ((r = prepare(db, "SELECT owner, session, cred, serial, hash_oid, expires, granted, sealed, "
+	                     "mac, lefts FROM sads WHERE id_hash = ?1", &st)) != 0)
+		goto out;
+	if (ksdb_bind_blob(st, 1, id_hash, 32) != KSDB_OK) {
+		r = INK_ERR_STORE;
+		goto out;
 	}
 	switch (ksdb_step(st)) {
 	case KSDB_ROW:
@@ -206,10 +294,12 @@ keys_sad_get(struct keys *k, const uint8_t id_hash[static 32], struct keys_sad *
 		r = INK_ERR_NOT_FOUND;
 		break;
 	default:
-		log_error("keystore: %s", ksdb_errmsg(k->db));
+		log_error("keystore: %s", ksdb_errmsg(db));
 		r = INK_ERR_STORE;
 	}
+out:
 	ksdb_finalize(st);
+	conn_give(k, slot);
 	if (r != 0)
 		keys_sad_clear(out);
 	return r;
@@ -220,27 +310,33 @@ keys_sad_spend(struct keys *k, const uint8_t id_hash[static 32], const uint8_t *
                size_t from_len, const uint8_t *to, size_t to_len, bool last)
 {
 	struct ksdb_stmt *st = NULL;
+	struct ksdb *db;
+	size_t slot = 0;
 	int r;
 
+	if ((db = conn_take(k, &slot)) == NULL)
+		return INK_ERR_STORE;
 	/* The counts this request read are still there, or it changes nothing: of two nodes
 	 * spending the same counts at once, the second finds them changed. */
-	r = last ? prepare(k, "DELETE FROM sads WHERE id_hash = ?1 AND lefts = ?2", &st) :
-	           prepare(k, "UPDATE sads SET lefts = ?3 WHERE id_hash = ?1 AND lefts = ?2", &st);
+	r = last ? prepare(db, "DELETE FROM sads WHERE id_hash = ?1 AND lefts = ?2", &st) :
+	           prepare(db, "UPDATE sads SET lefts = ?3 WHERE id_hash = ?1 AND lefts = ?2", &st);
 	if (r != 0)
-		return r;
+		goto out;
 	if (ksdb_bind_blob(st, 1, id_hash, 32) != KSDB_OK ||
 	    ksdb_bind_blob(st, 2, from, from_len) != KSDB_OK ||
 	    (!last && ksdb_bind_blob(st, 3, to, to_len) != KSDB_OK)) {
-		ksdb_finalize(st);
-		return INK_ERR_STORE;
+		r = INK_ERR_STORE;
+		goto out;
 	}
 	if (ksdb_step(st) != KSDB_DONE) {
-		log_error("keystore: %s", ksdb_errmsg(k->db));
+		log_error("keystore: %s", ksdb_errmsg(db));
 		r = INK_ERR_STORE;
 	} else {
-		r = ksdb_changes(k->db) == 1 ? 0 : INK_ERR_REPLAY;
+		r = ksdb_changes(db) == 1 ? 0 : INK_ERR_REPLAY;
 	}
+out:
 	ksdb_finalize(st);
+	conn_give(k, slot);
 	return r;
 }
 
@@ -252,13 +348,13 @@ keys_sad_drop(struct keys *k, const uint8_t *id_hash, const char *cred, const ch
 	int r, b;
 
 	if (id_hash != NULL)
-		r = prepare(k, "DELETE FROM sads WHERE id_hash = ?1", &st);
+		r = prepare(k->db, "DELETE FROM sads WHERE id_hash = ?1", &st);
 	else if (cred != NULL)
-		r = prepare(k, "DELETE FROM sads WHERE cred = ?1", &st);
+		r = prepare(k->db, "DELETE FROM sads WHERE cred = ?1", &st);
 	else if (owner != NULL)
-		r = prepare(k, "DELETE FROM sads WHERE owner = ?1", &st);
+		r = prepare(k->db, "DELETE FROM sads WHERE owner = ?1", &st);
 	else if (session != NULL)
-		r = prepare(k, "DELETE FROM sads WHERE session = ?1", &st);
+		r = prepare(k->db, "DELETE FROM sads WHERE session = ?1", &st);
 	else
 		return INK_ERR_INVALID;
 	if (r != 0)
@@ -271,5 +367,5 @@ keys_sad_drop(struct keys *k, const uint8_t *id_hash, const char *cred, const ch
 		ksdb_finalize(st);
 		return INK_ERR_STORE;
 	}
-	return run(k, st);
+	return run(k->db, st);
 }

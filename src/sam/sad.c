@@ -387,7 +387,18 @@ sad_table_new(struct keys *k, struct sad_table **out)
 		return INK_ERR_ALLOC;
 	(*out)->keys = k;
 	(*out)->shared = keys_sads_shared(k);
+	if ((*out)->shared && keys_sads_open(k) != 0) {
+		free(*out);
+		*out = NULL;
+		return INK_ERR_ALLOC;
+	}
 	return 0;
+}
+
+bool
+sad_table_unlocked(const struct sad_table *t)
+{
+	return t->shared;
 }
 
 void
@@ -587,7 +598,10 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 	    strcmp(rec.cred, cred) != 0)
 		r = INK_ERR_AUTH;
 	else if (ink_now() >= rec.expires) {
-		(void)sweep(t, &(struct sad_match){ .id_hash = rec.id_hash });   /* refused anyway */
+		/* refused anyway; a shared key store's row goes with the next SAD put (keys_sad_put),
+		 * not here, where the caller may not hold what guards the key store */
+		if (!t->shared)
+			(void)sweep(t, &(struct sad_match){ .id_hash = rec.id_hash });
 		r = INK_ERR_SAD_EXPIRED;
 	} else if (n == 0)
 		r = INK_ERR_INVALID;

@@ -173,6 +173,9 @@ struct sad_grant {
 int sad_table_new(struct keys *k, struct sad_table **out) INK_WUR;
 /* Wipes and frees what memory holds; accepts NULL. */
 void sad_table_free(struct sad_table *t);
+/* True when sad_check and sad_consume may run without the SAM's lock (the records are the
+ * key store's, on connections of their own: keys_sads_open); false: they need it (memory). */
+bool sad_table_unlocked(const struct sad_table *t);
 /* Stores a grant, its kek sealed; sad[SAD_ID_LEN] receives the random id to hand out. */
 int sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN]) INK_WUR;
 /* The spend sad_check prepared for sad_consume: the counts it read and what they become. */

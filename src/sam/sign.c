@@ -267,24 +267,51 @@ sad_refusal(int r)
 }
 
 /* sad_check, a refusal recorded: a refused SAD is the SAM's record too (the owner as the
- * request names it). */
+ * request names it). Called holding s->mu, let go over the key store's round trip when the
+ * SADs are on connections of their own. */
 static int
 sad_allows(struct sam_state *s, const uint8_t *sad, const char *owner, const uint8_t *session,
            const char *cred, const char *digest_oid, const struct hash_list *h,
            uint8_t kek[static 32], char serial[static 41], struct sad_spend *sp)
 {
+	bool unlocked = sad_table_unlocked(s->sads);
 	int r;
 
-	if ((r = sad_check(s->sads, sad, owner, session, cred, digest_oid, h->p, h->len, h->n, kek,
-	                   serial, sp)) != 0)
+	if (unlocked)
+		pthread_mutex_unlock(&s->mu);
+	r = sad_check(s->sads, sad, owner, session, cred, digest_oid, h->p, h->len, h->n, kek,
+	              serial, sp);
+	if (unlocked)
+		pthread_mutex_lock(&s->mu);
+	if (r != 0)
 		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
 	return r;
 }
 
-/* Called holding s->mu. Everything is checked and the SAD spent under s->mu; the signatures
- * are then made without it, so that other requests run beside this one (no state of the SAM
- * is touched while s->mu is let go; the credential's hold keeps its changes out until these
- * signatures are done). A failure after the SAD was spent leaves it spent.
+/* sad_consume, a refusal recorded; s->mu as in sad_allows. */
+static int
+sad_spends(struct sam_state *s, const uint8_t *sad, const struct sad_spend *sp,
+           const char *owner, const char *cred, const struct hash_list *h)
+{
+	bool unlocked = sad_table_unlocked(s->sads);
+	int r;
+
+	if (unlocked)
+		pthread_mutex_unlock(&s->mu);
+	r = sad_consume(s->sads, sad, sp, h->p, h->len, h->n);
+	if (unlocked)
+		pthread_mutex_lock(&s->mu);
+	if (r != 0)
+		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
+	return r;
+}
+
+/* Called holding s->mu. Everything is checked and the SAD spent before a signature is made;
+ * the signatures are then made without s->mu, so that other requests run beside this one (no
+ * state of the SAM is touched while s->mu is let go; the credential's hold keeps its changes
+ * out until these signatures are done), and so are the SAD's read and spend when the key
+ * store keeps them (several nodes: their round trips would hold every other request up). A
+ * failure after the SAD was spent leaves it spent.
  *
  * The SAD is read once: its check prepares the spend, which then writes the counts it read
  * over with what they become, in one conditional statement. Whatever happened to the SAD
@@ -359,12 +386,10 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	}
 	if (r != 0)
 		goto out;
-	/* Spent before the lock is let go, in one step of the key store when several nodes share
-	 * it: the same hashes pass no second check, here or on another node. */
-	if ((r = sad_consume(s->sads, sad, &sp, h->p, h->len, h->n)) != 0) {
-		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
+	/* Spent before any signature is made, in one step of the key store when several nodes
+	 * share it: the same hashes pass no second check, here or on another node. */
+	if ((r = sad_spends(s, sad, &sp, owner, cred, h)) != 0)
 		goto out;
-	}
 	/* The cores are shared among the requests signing now: one that has the machine to itself
 	 * spreads its batch over all of them, several side by side start no threads of their own
 	 * (starting them costs more than it gains when the cores are busy anyway). */
