@@ -397,7 +397,7 @@ static int
 measure(struct bench *b, size_t alg, size_t batch)
 {
 	struct result *res = &b->results[b->nresults];
-	double *alat = NULL, *slat = NULL, wall, cpu_sam, cpu_inkand, cpu_client, idle;
+	double *alat = NULL, *slat = NULL, wall, cpu_sam, cpu_inkand, cpu_client, idle, phase;
 	size_t round;
 	int r = INK_ERR_ALLOC;
 
@@ -434,6 +434,7 @@ measure(struct bench *b, size_t alg, size_t batch)
 	cpu_inkand = bench_proc_cpu(b->svc.inkand);
 	cpu_client = bench_proc_cpu(getpid());
 	idle = bench_idle_cpu();
+	phase = bench_mono_now();
 	if ((r = pool_run(b, do_sign, slat, &res->sign_wall)) != 0)
 		goto out;
 	res->idle = idle < 0 ? -1 : bench_idle_cpu() - idle;
@@ -443,7 +444,8 @@ measure(struct bench *b, size_t alg, size_t batch)
 	if ((r = parse_sigs(b)) != 0)
 		goto out;
 	if (!b->json)
-		fprintf(stderr, " %.2f s; verifying...", res->sign_wall);
+		fprintf(stderr, " %.2f s (monotonic %.3f..%.3f, for perf --time); verifying...",
+		        res->sign_wall, phase, phase + res->sign_wall);
 	if ((r = verify_sigs(b)) != 0)
 		goto out;
 	if (!b->json)

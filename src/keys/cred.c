@@ -903,7 +903,11 @@ open_with_pin(struct keys *k, struct cred_secret *s, const char *pin, uint8_t ke
 	}
 	if (r != 0)
 		return r;
-	return exec_update(k, "UPDATE credentials SET pin_failures = 0 WHERE id = ?1", "t", s->id);
+	/* no write (no commit to wait for) when there was no wrong PIN to forget: no row
+	 * changed is then no error */
+	r = exec_update(k, "UPDATE credentials SET pin_failures = 0 WHERE id = ?1 AND pin_failures <> 0",
+	                "t", s->id);
+	return r == INK_ERR_NOT_FOUND ? 0 : r;
 }
 
 int

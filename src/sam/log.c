@@ -150,6 +150,14 @@ sam_act_record(struct sam_state *s, const char *action, int r)
 	/* The fields as inkand's audit_append will store them, so that the leaf the SAM computes
 	 * at the checkpoint is the leaf of the row. */
 	audit_record_fill(&rec, &ev, ink_now());
+	/* Records held from signatures are still ahead of it: written with it, in one transaction
+	 * (one commit, not two, under the SAM's lock). */
+	if (s->nheld > 0 && s->nheld < SAM_HELD_MAX) {
+		s->held[s->nheld++] = rec;
+		sam_flush_records(s);
+		return;
+	}
+	sam_flush_records(s);
 	if (keys_samlog_add(s->keys, &rec, &id) != 0)
 		log_error("cannot keep the SAM's record of %s", action);
 }

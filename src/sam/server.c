@@ -810,8 +810,10 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 		pthread_rwlock_rdlock(&s->use);
 	pthread_mutex_lock(&s->mu);
 	sam_act_begin(s);
-	/* Records held from signatures go to the key store ahead of any other act's. */
-	if (!sign)
+	/* Records held from signatures go to the key store ahead of any other act's: first, or
+	 * for an authorization (the most frequent act, beside signatures) with its own record in
+	 * one transaction (sam_act_record). */
+	if (!sign && type != SAM_MSG_AUTHORIZE && type != SAM_MSG_OAUTH_CONSENT)
 		sam_flush_records(s);
 	/* After the log's close only the log is served: the SAM's own shutdown marker stands. */
 	if (s->closing && type != SAM_MSG_PING && type != SAM_MSG_LOG_HEAD &&

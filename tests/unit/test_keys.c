@@ -581,6 +581,18 @@ test_cred_db_and_master_without_pin(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), INK_ERR_LOCKED);
 	assert_int_equal(keys_cred_unlock(k, c.id), 0);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	/* The right PIN forgets the wrong ones before it (and, with none, changes nothing): two
+	 * wrong, the right, two wrong again lock nothing; a third would. */
+	for (i = 1; i <= 2; i++)
+		assert_int_equal(keys_cred_open(k, OWNER_A, c.id, guesses[i], kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	for (i = 1; i <= 2; i++)
+		assert_int_equal(keys_cred_open(k, OWNER_A, c.id, guesses[i], kek), INK_ERR_AUTH);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
+	for (i = 1; i <= 3; i++)
+		assert_int_not_equal(keys_cred_open(k, OWNER_A, c.id, guesses[i], kek), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), INK_ERR_LOCKED);
 	keys_cred_clear(&c);
 	keys_close(k);
 }
