@@ -224,3 +224,39 @@ keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq)
 	ksdb_finalize(st);
 	return r;
 }
+
+int
+keys_samlog_included_many(struct keys *k, const int64_t *ids, const int64_t *log_seqs, size_t n)
+{
+	struct ksdb_stmt *st = NULL;
+	size_t i;
+	int r;
+
+	if (n == 0)
+		return 0;
+	/* each autocommitted mark would be a commit (and an fsync) of its own, under the SAM's
+	 * lock: a checkpoint of a busy minute names hundreds. A mark already there stays as it
+	 * is (and fails nothing: in PostgreSQL a failed statement would end the transaction). */
+	if ((r = keys_begin(k)) != 0)
+		return r;
+	r = INK_ERR_STORE;
+	if (ksdb_prepare(k->db, "INSERT INTO sam_audit_logged (log_seq, id) VALUES (?, ?) "
+	                        "ON CONFLICT DO NOTHING", &st) != KSDB_OK)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (ksdb_bind_int64(st, 1, log_seqs[i]) != KSDB_OK ||
+		    ksdb_bind_int64(st, 2, ids[i]) != KSDB_OK || ksdb_step(st) != KSDB_DONE ||
+		    ksdb_reset(st) != KSDB_OK)
+			goto out;
+	}
+	ksdb_finalize(st);
+	st = NULL;
+	r = keys_exec(k, "COMMIT");
+out:
+	ksdb_finalize(st);
+	if (r != 0) {
+		log_error("keystore: cannot mark SAM records as logged: %s", ksdb_errmsg(k->db));
+		(void)keys_exec(k, "ROLLBACK");
+	}
+	return r;
+}

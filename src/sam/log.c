@@ -451,9 +451,8 @@ sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *
 	if ((r = keys_log_extend(s->keys, from, leaves, n, final == 1, &h)) != 0)
 		goto out;
 	req->off += (size_t)n * AUDIT_HASH_LEN;
-	for (i = 0; i < m; i++)
-		if (keys_samlog_included(s->keys, ids[i], seqs[i]) != 0)
-			log_error("cannot mark a SAM record as logged");
+	if (keys_samlog_included_many(s->keys, ids, seqs, m) != 0)
+		log_error("cannot mark the SAM's records as logged");
 	r = put_head(rep, &h);
 out:
 	free(ids);
