@@ -14,15 +14,15 @@
 
 #include "bench.h"
 
-#define MB_ACCOUNTS 64
+#define MB_ACCOUNTS 200
 #define MB_MAX_ACCOUNTS 1000
-#define MB_BULK_SADS 100
+#define MB_BULK_SADS 400
 #define MB_BULK_BATCH 100          /* hashes per bulk SAD and request (multisign's default) */
 #define MB_PROBE_BATCH 100         /* hashes per probe SAD, spent one per request */
 #define MB_PROBES 2
 #define MB_PROBE_PERIOD 0.02       /* seconds between a probe's requests */
 #define MB_AUTH_SECONDS 20
-#define MB_PROBE_SECONDS 10
+#define MB_PROBE_SECONDS 30
 #define MB_MIX_WARMUP 2.0          /* signers run this long before the bulk signer starts */
 #define MB_SPEED_SECONDS 3
 #define MB_ARGON2_RUNS 3

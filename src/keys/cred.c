@@ -6,6 +6,8 @@
 #include <argon2.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -73,12 +75,85 @@ keys_pin_check_policy(const struct keys *k, const char *pin)
 
 /* ---- the key-encryption key ---- */
 
+/* Argon2id's working memory on the stretching workers: each worker keeps one mapping from one
+ * run to the next (pre-faulted, out of core dumps), instead of 64 MiB mapped, faulted in page
+ * by page, zeroed by the kernel and unmapped again each run — work that two runs side by side
+ * pay on the same cores and the same memory bus. The memory stays bounded by the workers'
+ * count x one run's memory, the bound the SAM sets anyway. libargon2 wipes it before handing
+ * it back (its free_memory clears the blocks first, a switch it does not let anyone turn
+ * off), so nothing of a PIN's stretching outlives the run. */
+struct arena {
+	uint8_t *p;
+	size_t n;
+};
+
+static pthread_key_t arena_key;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+static bool arena_ready;
+
+static void
+arena_drop(void *v)
+{
+	struct arena *a = v;
+
+	if (a->p != NULL)
+		munmap(a->p, a->n);
+	free(a);
+}
+
+static void
+arena_init(void)
+{
+	arena_ready = pthread_key_create(&arena_key, arena_drop) == 0;
+}
+
+static int
+arena_alloc(uint8_t **mem, size_t n)
+{
+	struct arena *a = pthread_getspecific(arena_key);
+	void *p;
+
+	*mem = NULL;
+	if (a == NULL) {
+		if ((a = calloc(1, sizeof(*a))) == NULL)
+			return ARGON2_MEMORY_ALLOCATION_ERROR;
+		if (pthread_setspecific(arena_key, a) != 0) {
+			free(a);
+			return ARGON2_MEMORY_ALLOCATION_ERROR;
+		}
+	}
+	if (a->n < n) {
+		if (a->p != NULL)
+			munmap(a->p, a->n);
+		a->p = NULL;
+		a->n = 0;
+		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		         -1, 0);
+		if (p == MAP_FAILED)
+			return ARGON2_MEMORY_ALLOCATION_ERROR;
+		(void)madvise(p, n, MADV_DONTDUMP);
+		a->p = p;
+		a->n = n;
+	}
+	*mem = a->p;
+	return ARGON2_OK;
+}
+
+static void
+arena_give_back(uint8_t *mem, size_t n)
+{
+	/* wiped by libargon2 already; kept for the worker's next run */
+	(void)mem;
+	(void)n;
+}
+
 struct stretch {
 	const struct keys_kdf *cost;
 	const char *pin;
 	const uint8_t *salt;
 	size_t saltlen;
 	uint8_t *out;
+	bool arena;                /* on a worker: its own kept memory */
 	int r;
 };
 
@@ -86,9 +161,21 @@ static void
 stretch_run(void *arg)
 {
 	struct stretch *st = arg;
+	argon2_context c = {
+		.out = st->out, .outlen = 32, .pwd = (uint8_t *)(uintptr_t)st->pin,
+		.pwdlen = (uint32_t)strlen(st->pin), .salt = (uint8_t *)(uintptr_t)st->salt,
+		.saltlen = (uint32_t)st->saltlen, .t_cost = st->cost->t, .m_cost = st->cost->m_kib,
+		.lanes = st->cost->p, .threads = st->cost->p, .version = ARGON2_VERSION_13,
+		.allocate_cbk = arena_alloc, .free_cbk = arena_give_back, .flags = ARGON2_DEFAULT_FLAGS,
+	};
 
-	st->r = argon2id_hash_raw(st->cost->t, st->cost->m_kib, st->cost->p, st->pin, strlen(st->pin),
-	                          st->salt, st->saltlen, st->out, 32);
+	/* the same computation as argon2id_hash_raw (version 1.3, lanes = threads = p) */
+	if (st->arena && pthread_once(&arena_once, arena_init) == 0 && arena_ready)
+		st->r = argon2_ctx(&c, Argon2_id);
+	else
+		st->r = argon2id_hash_raw(st->cost->t, st->cost->m_kib, st->cost->p, st->pin,
+		                          strlen(st->pin), st->salt, st->saltlen, st->out, 32);
+	OPENSSL_cleanse(&c, sizeof(c));
 }
 
 int
@@ -107,8 +194,10 @@ keys_pin_stretch(const struct keys *k, const struct keys_kdf *cost, const char *
 		return r;
 	}
 	/* on a worker of lower priority: a signature never waits a whole run for a core */
-	if (k->params.kdf_pool != NULL)
+	if (k->params.kdf_pool != NULL) {
+		st.arena = true;
 		ink_pool_run(k->params.kdf_pool, stretch_run, &st);
+	}
 	else
 		stretch_run(&st);
 	if (k->params.kdf_gate != NULL)

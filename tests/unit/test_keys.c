@@ -597,6 +597,50 @@ test_cred_db_and_master_without_pin(void **state)
 	keys_close(k);
 }
 
+/* A PIN stretched on the workers (their kept memory, argon2_ctx) and one stretched in the
+ * caller (argon2id_hash_raw) are the same Argon2id: a key sealed one way opens the other way,
+ * again and again on the same memory, and with a larger cost after a smaller. */
+static void
+test_pin_stretch_on_workers(void **state)
+{
+	struct fixture *f = *state;
+	struct keys_params p = {
+		.argon2_m_kib = 8192, .argon2_t = 1, .argon2_p = 1, .max_pin_failures = 3, .level = 4,
+		.cert_days = 365, .crl_url = "https://127.0.0.1:8443/ca/crl",
+		.policy_oid = "1.2.392.200091.1", .organization = "inkan test",
+	};
+	struct ink_pool *pool = NULL;
+	struct keys *k = new_store(f);
+	struct keys_cred c1, c2;
+	uint8_t kek[32], kek2[32];
+	int i;
+
+	make_cred(k, OWNER_A, NULL, "739146", &c1);           /* stretched in the caller */
+	assert_int_equal(keys_cred_open(k, OWNER_A, c1.id, "739146", kek), 0);
+	assert_int_equal(ink_pool_new(1, 5, &pool), 0);
+	p.kdf_pool = pool;
+	assert_int_equal(keys_set_params(k, &p), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(keys_cred_open(k, OWNER_A, c1.id, "739146", kek2), 0);
+		assert_memory_equal(kek, kek2, 32);
+	}
+	assert_int_equal(keys_cred_open(k, OWNER_A, c1.id, "000000", kek2), INK_ERR_AUTH);
+	/* a larger cost on the same worker: its memory grows; sealed there, opened in the caller */
+	p.argon2_m_kib = 16384;
+	assert_int_equal(keys_set_params(k, &p), 0);
+	make_cred(k, OWNER_A, NULL, "739146", &c2);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c2.id, "739146", kek), 0);
+	p.kdf_pool = NULL;
+	assert_int_equal(keys_set_params(k, &p), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c2.id, "739146", kek2), 0);
+	assert_memory_equal(kek, kek2, 32);
+	assert_int_equal(keys_cred_open(k, OWNER_A, c1.id, "739146", kek2), 0);
+	keys_cred_clear(&c1);
+	keys_cred_clear(&c2);
+	keys_close(k);
+	ink_pool_free(pool);
+}
+
 static void
 test_cred_pin_without_master(void **state)
 {
@@ -2663,6 +2707,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_pin_policy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_db_and_master_without_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pin_stretch_on_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_master_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
