@@ -597,6 +597,37 @@ test_cred_db_and_master_without_pin(void **state)
 	keys_close(k);
 }
 
+/* A checkpoint's marks of the SAM's records, in one transaction: the marked are no longer
+ * pending, one marked before stays as it was (no failure), the unmarked stays pending. */
+static void
+test_samlog_included_many(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct store_audit_rec rec, *recs = NULL;
+	int64_t id[4], seq[4], *ids = NULL;
+	size_t n = 0, i;
+
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.actor, sizeof(rec.actor), "alice");
+	snprintf(rec.action, sizeof(rec.action), "sam.sign");
+	snprintf(rec.result, sizeof(rec.result), "success");
+	for (i = 0; i < 4; i++) {
+		rec.time = 1000 + (int64_t)i;
+		assert_int_equal(keys_samlog_add(k, &rec, &id[i]), 0);
+		seq[i] = 10 + (int64_t)i;
+	}
+	assert_int_equal(keys_samlog_included(k, id[0], seq[0]), 0);
+	assert_int_equal(keys_samlog_included_many(k, id, seq, 3), 0);
+	assert_int_equal(keys_samlog_included_many(k, id, seq, 0), 0);
+	assert_int_equal(keys_samlog_pending(k, 0, 100, &ids, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], id[3]);
+	free(ids);
+	free(recs);
+	keys_close(k);
+}
+
 /* A PIN stretched on the workers (their kept memory, argon2_ctx) and one stretched in the
  * caller (argon2id_hash_raw) are the same Argon2id: a key sealed one way opens the other way,
  * again and again on the same memory, and with a larger cost after a smaller. */
@@ -2708,6 +2739,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_db_and_master_without_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_stretch_on_workers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_samlog_included_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_master_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
