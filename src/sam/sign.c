@@ -384,6 +384,13 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		sad_drop(s->sads, sad);
 		goto out;
 	}
+	if (r == INK_ERR_AUTH) {
+		/* The kek the SAD was checked with no longer opens the key: its PIN changed between
+		 * the check and the hold (a change drops the credential's SADs). Refused as the SAD
+		 * that is no more, as the spend would have refused it. */
+		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
+		goto out;
+	}
 	if (r != 0)
 		goto out;
 	/* Spent before any signature is made, in one step of the key store when several nodes

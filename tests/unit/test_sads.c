@@ -360,6 +360,12 @@ test_one_node(void **state)
 	/* past its expiry */
 	mint(&a, &c, kek, session, seeds, 1, -1, sad);
 	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_SAD_EXPIRED);
+	/* the PIN changed after the SAD was checked (here: its drop not yet seen): the kek it
+	 * carries opens nothing, and the refusal is recorded as a SAD's */
+	mint(&a, &c, kek, session, seeds, 1, 300, sad);
+	assert_int_equal(keys_cred_change_pin(a.k, OWNER_A, c.id, PIN, "482913"), 0);
+	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_AUTH);
+	assert_refusal_recorded(&a, INK_ERR_AUTH, "SAD refused");
 	service_close(&a, NULL, &c, NULL);
 }
 
