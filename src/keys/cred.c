@@ -80,8 +80,9 @@ keys_pin_check_policy(const struct keys *k, const char *pin)
  * by page, zeroed by the kernel and unmapped again each run — work that two runs side by side
  * pay on the same cores and the same memory bus. The memory stays bounded by the workers'
  * count x one run's memory, the bound the SAM sets anyway. libargon2 wipes it before handing
- * it back (its free_memory clears the blocks first, a switch it does not let anyone turn
- * off), so nothing of a PIN's stretching outlives the run. */
+ * it back (its free_memory clears the blocks first, under a switch of its own that is on and
+ * not exported), and a run that fails is wiped here, so nothing of a PIN's stretching outlives
+ * the run. */
 struct arena {
 	uint8_t *p;
 	size_t n;
@@ -170,9 +171,16 @@ stretch_run(void *arg)
 	};
 
 	/* the same computation as argon2id_hash_raw (version 1.3, lanes = threads = p) */
-	if (st->arena && pthread_once(&arena_once, arena_init) == 0 && arena_ready)
+	if (st->arena && pthread_once(&arena_once, arena_init) == 0 && arena_ready) {
 		st->r = argon2_ctx(&c, Argon2_id);
-	else
+		if (st->r != ARGON2_OK) {
+			/* a run that failed half-way (a lane's thread) returns without its wipe */
+			struct arena *a = pthread_getspecific(arena_key);
+
+			if (a != NULL && a->p != NULL)
+				OPENSSL_cleanse(a->p, a->n);
+		}
+	} else
 		st->r = argon2id_hash_raw(st->cost->t, st->cost->m_kib, st->cost->p, st->pin,
 		                          strlen(st->pin), st->salt, st->saltlen, st->out, 32);
 	OPENSSL_cleanse(&c, sizeof(c));

@@ -389,8 +389,9 @@ int keys_samlog_epoch(struct keys *k, char epoch[static KEYS_SAMLOG_EPOCH_LEN + 
 /* Record id is at log_seq in the audit log (a row of sam_audit_logged, added once; the record
  * itself is never changed). */
 int keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq) INK_WUR;
-/* The same for n records, in one transaction (one commit, however many a checkpoint names);
- * the first failure is returned, and the marks already added stay. */
+/* The same for n records, in one transaction (one commit, however many a checkpoint names):
+ * all or none (a failure leaves them pending, as before the checkpoint). A record marked
+ * already keeps its mark (the SAM's checkpoint check names only records still pending). */
 int keys_samlog_included_many(struct keys *k, const int64_t *ids, const int64_t *log_seqs,
                               size_t n) INK_WUR;
 
