@@ -90,7 +90,9 @@ worker(void *arg)
 	struct ink_pool *p = arg;
 	struct job *j;
 
-	/* Linux: a thread's policy, nice value and slice are its own (on its thread ID). */
+	/* Linux: a thread's policy, nice value and slice are its own (on its thread ID). Named,
+	 * so that an operator (and t_mixed) can tell the stretchings in /proc/PID/task. */
+	(void)pthread_setname_np(pthread_self(), "inkan-stretch");
 	lower_priority(p->nice);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
