@@ -180,9 +180,10 @@ stretch_run(void *arg)
 			if (a != NULL && a->p != NULL)
 				OPENSSL_cleanse(a->p, a->n);
 		}
-	} else
+	} else {
 		st->r = argon2id_hash_raw(st->cost->t, st->cost->m_kib, st->cost->p, st->pin,
 		                          strlen(st->pin), st->salt, st->saltlen, st->out, 32);
+	}
 	OPENSSL_cleanse(&c, sizeof(c));
 }
 
@@ -205,9 +206,9 @@ keys_pin_stretch(const struct keys *k, const struct keys_kdf *cost, const char *
 	if (k->params.kdf_pool != NULL) {
 		st.arena = true;
 		ink_pool_run(k->params.kdf_pool, stretch_run, &st);
-	}
-	else
+	} else {
 		stretch_run(&st);
+	}
 	if (k->params.kdf_gate != NULL)
 		ink_gate_leave(k->params.kdf_gate, "sam");
 	keys_slow_end(k, let_go);
