@@ -27,11 +27,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 status, ctype, data = r.status, r.headers.get("Content-Type", ""), r.read()
         except urllib.error.HTTPError as e:
             status, ctype, data = e.code, e.headers.get("Content-Type", ""), e.read()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        # status line, headers and body in one write, as a proxy in front of a responder sends
+        # a small answer: NSS's HTTP client then never sees a response in two pieces
+        reason = self.responses.get(status, ("",))[0]
+        head = "%s %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % (
+            self.protocol_version, status, reason, ctype, len(data))
+        self.log_request(status, len(data))
+        self.wfile.write(head.encode("latin-1") + data)
+        self.close_connection = True
 
     def do_GET(self):
         self.forward(None)

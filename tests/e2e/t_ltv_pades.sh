@@ -48,7 +48,7 @@ certutil -A -d "sql:$T/nss" -n inkan-root -t "CT,C,C" -i "$ROOT" >/dev/null 2>&1
 pdfsig_ok() {
 	local f=$1 n=$2 got
 	qpdf --check "$f" >"$T/qpdf.out" 2>&1 || fail "qpdf --check $f: $(cat "$T/qpdf.out")"
-	pdfsig -nssdir "sql:$T/nss" "$f" >"$T/pdfsig.out" 2>&1 || true
+	pdfsig_run "$f" || true
 	got=$(grep -c 'Signature Validation: Signature is Valid' "$T/pdfsig.out" || true)
 	[ "$got" -ge "$n" ] || fail "pdfsig: $got of $n signatures valid in $f: $(cat "$T/pdfsig.out")"
 	[ "$(grep -c 'Certificate Validation: Certificate is Trusted' "$T/pdfsig.out" || true)" -ge "$n" ] ||

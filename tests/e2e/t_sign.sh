@@ -170,7 +170,7 @@ certutil -A -d "sql:$T/nss" -n inkan-root -t "CT,C,C" -i "$ROOT" >/dev/null 2>&1
 # covers the whole file but its /Contents.
 pdf_ok() {
 	local f=$1 n=$2 got
-	pdfsig -nssdir "sql:$T/nss" "$f" >"$T/pdfsig.out" 2>&1 || fail "pdfsig $f: $(cat "$T/pdfsig.out")"
+	pdfsig_run "$f" || fail "pdfsig $f: $(cat "$T/pdfsig.out")"
 	got=$(grep -c 'Signature Validation: Signature is Valid' "$T/pdfsig.out" || true)
 	[ "$got" = "$n" ] || fail "pdfsig: $got of $n signatures valid in $f: $(cat "$T/pdfsig.out")"
 	[ "$(grep -c 'Certificate Validation: Certificate is Trusted' "$T/pdfsig.out" || true)" = "$n" ] ||
