@@ -166,6 +166,12 @@ int auth_login(const struct auth_ctx *ctx, const struct auth_req *rq, const char
  * INK_ERR_DISABLED. Refusals are audited. */
 int auth_authenticate(const struct auth_ctx *ctx, const struct auth_req *rq, const char *token,
                       struct auth_principal *out) INK_WUR;
+/* The same for a route that also takes another kind of bearer token (an OAuth access token):
+ * a well-formed token that is no session's gives INK_ERR_NOT_FOUND, not yet refused; when the
+ * other kind does not take it either, auth_refuse_token refuses (and audits) it. */
+int auth_authenticate_session(const struct auth_ctx *ctx, const struct auth_req *rq,
+                              const char *token, struct auth_principal *out) INK_WUR;
+int auth_refuse_token(const struct auth_ctx *ctx, const struct auth_req *rq) INK_WUR;
 /* Revokes the caller's own token, or (token != NULL) another token of the same account. */
 int auth_logout(const struct auth_ctx *ctx, const struct auth_req *rq,
                 const struct auth_principal *p, const char *token) INK_WUR;

@@ -219,13 +219,18 @@ dispatch(struct srv_request *rq)
 			reply_error(rq, MHD_HTTP_UNAUTHORIZED, "invalid_token", "Missing access token");
 			return;
 		}
-		/* a credential-scope access token (the SAD itself) where a route takes one */
-		if (rt->oauth_token && oauth_bearer(rq, token))
+		/* where a route also takes a credential-scope access token (the SAD itself), a
+		 * session's token is looked for first: it is what a batch signer sends every time */
+		if (rt->oauth_token) {
+			r = auth_authenticate_session(&rq->srv->actx, &rq->areq, token, &rq->who);
+			if (r == INK_ERR_NOT_FOUND)
+				r = oauth_bearer(rq, token) ? 0 :
+				    auth_refuse_token(&rq->srv->actx, &rq->areq);
+		} else if (rt->service_token && service_bearer(rq, token)) {
 			r = 0;
-		else if (rt->service_token && service_bearer(rq, token))
-			r = 0;
-		else
+		} else {
 			r = auth_authenticate(&rq->srv->actx, &rq->areq, token, &rq->who);
+		}
 		if (r == INK_ERR_AUTH || r == INK_ERR_DISABLED) {
 			reply_error(rq, MHD_HTTP_UNAUTHORIZED, "invalid_token", "Invalid access token");
 			return;

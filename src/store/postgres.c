@@ -1018,6 +1018,29 @@ pg_session_insert(struct store *st, const struct store_session *ss)
 	    "revoked, password_change_only) VALUES ($1, $2, $3, $4, $5, $6)", &p, __func__);
 }
 
+#define SESSION_COLS "token_hash, user_id, created_at, expires_at, revoked, password_change_only"
+
+/* Reads the session of a row whose first columns are SESSION_COLS. */
+static int
+read_session(const PGresult *res, struct store_session *out)
+{
+	size_t len = 0;
+	int r;
+
+	if ((r = col_blob(res, 0, 0, out->token_hash, sizeof(out->token_hash), false, &len)) != 0 ||
+	    len != sizeof(out->token_hash)) {
+		log_bug("session hash of the wrong length");
+		return INK_ERR_STORE;
+	}
+	if ((r = col_text(res, 0, 1, out->user_id, sizeof(out->user_id))) != 0)
+		return r;
+	out->created_at = col_int(res, 0, 2);
+	out->expires_at = col_int(res, 0, 3);
+	out->revoked = col_int(res, 0, 4) != 0;
+	out->password_change_only = col_int(res, 0, 5) != 0;
+	return 0;
+}
+
 /* Returns the row whether or not it has expired or been revoked: the caller decides. */
 static int
 pg_session_get(struct store *st, const uint8_t hash[static 32], struct store_session *out)
@@ -1025,36 +1048,57 @@ pg_session_get(struct store *st, const uint8_t hash[static 32], struct store_ses
 	struct pg_store *s = to_pg(st);
 	struct pg_params p = { .n = 0 };
 	PGresult *res = NULL;
-	size_t len = 0;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	p_blob(&p, hash, 32);
 	lock(s);
-	r = run(s, "SELECT token_hash, user_id, created_at, expires_at, revoked, "
-	    "password_change_only FROM sessions WHERE token_hash = $1", &p, __func__, &res, NULL);
+	r = run(s, "SELECT " SESSION_COLS " FROM sessions WHERE token_hash = $1", &p, __func__,
+	    &res, NULL);
 	unlock(s);
-	if (r != 0)
-		goto out;
-	if (PQntuples(res) == 0) {
-		r = INK_ERR_NOT_FOUND;
-		goto out;
-	}
-	if ((r = col_blob(res, 0, 0, out->token_hash, sizeof(out->token_hash), false, &len)) != 0 ||
-	    len != sizeof(out->token_hash)) {
-		log_bug("session hash of the wrong length");
-		r = INK_ERR_STORE;
-		goto out;
-	}
-	if ((r = col_text(res, 0, 1, out->user_id, sizeof(out->user_id))) != 0)
-		goto out;
-	out->created_at = col_int(res, 0, 2);
-	out->expires_at = col_int(res, 0, 3);
-	out->revoked = col_int(res, 0, 4) != 0;
-	out->password_change_only = col_int(res, 0, 5) != 0;
-out:
+	if (r == 0)
+		r = PQntuples(res) == 0 ? INK_ERR_NOT_FOUND : read_session(res, out);
 	if (r != 0)
 		memset(out, 0, sizeof(*out));
+	PQclear(res);
+	return r;
+}
+
+/* The session and, in the same statement, its account as far as a request's authentication
+ * needs it. */
+static int
+pg_session_get_user(struct store *st, const uint8_t hash[static 32], struct store_session *out,
+                    struct store_user *u)
+{
+	struct pg_store *s = to_pg(st);
+	struct pg_params p = { .n = 0 };
+	PGresult *res = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	memset(u, 0, sizeof(*u));
+	p_blob(&p, hash, 32);
+	lock(s);
+	r = run(s, "SELECT sessions.token_hash, sessions.user_id, sessions.created_at, "
+	    "sessions.expires_at, sessions.revoked, sessions.password_change_only, users.username, "
+	    "users.status, users.must_change_password, (SELECT string_agg(role, ',') FROM user_roles "
+	    "WHERE user_roles.user_id = users.id) FROM sessions JOIN users ON users.id = "
+	    "sessions.user_id WHERE sessions.token_hash = $1", &p, __func__, &res, NULL);
+	unlock(s);
+	if (r == 0 && PQntuples(res) == 0)
+		r = INK_ERR_NOT_FOUND;
+	if (r == 0 && (r = read_session(res, out)) == 0 &&
+	    (r = col_text(res, 0, 6, u->username, sizeof(u->username))) == 0 &&
+	    (r = store_roles_from_names(PQgetisnull(res, 0, 9) ? NULL : PQgetvalue(res, 0, 9),
+	    &u->roles)) == 0) {
+		memcpy(u->id, out->user_id, sizeof(u->id));
+		u->status = (int)col_int(res, 0, 7);
+		u->must_change_password = col_int(res, 0, 8) != 0;
+	}
+	if (r != 0) {
+		memset(out, 0, sizeof(*out));
+		memset(u, 0, sizeof(*u));
+	}
 	PQclear(res);
 	return r;
 }
@@ -1866,6 +1910,7 @@ const struct store_ops store_postgres_ops = {
 	.idv_get = pg_idv_get,
 	.session_insert = pg_session_insert,
 	.session_get = pg_session_get,
+	.session_get_user = pg_session_get_user,
 	.session_revoke = pg_session_revoke,
 	.session_upgrade = pg_session_upgrade,
 	.session_revoke_user = pg_session_revoke_user,

@@ -964,9 +964,30 @@ out:
 	return r;
 }
 
-/* Returns the row whether or not it has expired or been revoked: the caller decides. */
+#define SESSION_COLS "token_hash, user_id, created_at, expires_at, revoked, password_change_only"
+
+/* Reads the session of a row whose first columns are SESSION_COLS. */
 static int
-sq_session_get(struct store *st, const uint8_t hash[static 32], struct store_session *out)
+read_session(sqlite3_stmt *q, struct store_session *out)
+{
+	if (sqlite3_column_bytes(q, 0) != (int)sizeof(out->token_hash) ||
+	    sqlite3_column_blob(q, 0) == NULL) {
+		log_bug("session hash of the wrong length");
+		return INK_ERR_STORE;
+	}
+	memcpy(out->token_hash, sqlite3_column_blob(q, 0), sizeof(out->token_hash));
+	out->created_at = sqlite3_column_int64(q, 2);
+	out->expires_at = sqlite3_column_int64(q, 3);
+	out->revoked = sqlite3_column_int(q, 4) != 0;
+	out->password_change_only = sqlite3_column_int(q, 5) != 0;
+	return col_text(q, 1, out->user_id, sizeof(out->user_id));
+}
+
+/* One session row by its hash, read by read_session and then by more (the columns after
+ * SESSION_COLS), under the lock. */
+static int
+session_row(struct store *st, const char *sql, const uint8_t hash[static 32],
+            struct store_session *out, int (*more)(sqlite3_stmt *q, void *arg), void *arg)
 {
 	struct sqlite_store *s = to_sqlite(st);
 	sqlite3_stmt *q = NULL;
@@ -974,35 +995,62 @@ sq_session_get(struct store *st, const uint8_t hash[static 32], struct store_ses
 
 	memset(out, 0, sizeof(*out));
 	lock(s);
-	if ((r = prep(s, "SELECT token_hash, user_id, created_at, expires_at, revoked, "
-	    "password_change_only FROM sessions WHERE token_hash = ?", &q)) != 0 ||
-	    (r = b_blob(q, 1, hash, 32)) != 0)
+	if ((r = prep(s, sql, &q)) != 0 || (r = b_blob(q, 1, hash, 32)) != 0)
 		goto out;
-	if ((rc = sqlite3_step(q)) == SQLITE_DONE) {
+	if ((rc = sqlite3_step(q)) == SQLITE_DONE)
 		r = INK_ERR_NOT_FOUND;
-		goto out;
-	} else if (rc != SQLITE_ROW) {
+	else if (rc != SQLITE_ROW)
 		r = db_err(s, __func__, rc);
-		goto out;
-	}
-	if (sqlite3_column_bytes(q, 0) != (int)sizeof(out->token_hash) ||
-	    sqlite3_column_blob(q, 0) == NULL) {
-		log_bug("session hash of the wrong length");
-		r = INK_ERR_STORE;
-		goto out;
-	}
-	memcpy(out->token_hash, sqlite3_column_blob(q, 0), sizeof(out->token_hash));
-	if ((r = col_text(q, 1, out->user_id, sizeof(out->user_id))) != 0)
-		goto out;
-	out->created_at = sqlite3_column_int64(q, 2);
-	out->expires_at = sqlite3_column_int64(q, 3);
-	out->revoked = sqlite3_column_int(q, 4) != 0;
-	out->password_change_only = sqlite3_column_int(q, 5) != 0;
+	else if ((r = read_session(q, out)) == 0 && more != NULL)
+		r = more(q, arg);
 out:
 	if (r != 0)
 		memset(out, 0, sizeof(*out));
 	done(s, q);
 	unlock(s);
+	return r;
+}
+
+/* Returns the row whether or not it has expired or been revoked: the caller decides. */
+static int
+sq_session_get(struct store *st, const uint8_t hash[static 32], struct store_session *out)
+{
+	return session_row(st, "SELECT " SESSION_COLS " FROM sessions WHERE token_hash = ?", hash,
+	                   out, NULL, NULL);
+}
+
+static int
+read_session_user(sqlite3_stmt *q, void *arg)
+{
+	struct store_user *u = arg;
+	int r;
+
+	if ((r = col_text(q, 1, u->id, sizeof(u->id))) != 0 ||
+	    (r = col_text(q, 6, u->username, sizeof(u->username))) != 0 ||
+	    (r = store_roles_from_names((const char *)sqlite3_column_text(q, 9), &u->roles)) != 0)
+		return r;
+	u->status = sqlite3_column_int(q, 7);
+	u->must_change_password = sqlite3_column_int(q, 8) != 0;
+	return 0;
+}
+
+/* The session and, in the same statement, its account as far as a request's authentication
+ * needs it. */
+static int
+sq_session_get_user(struct store *st, const uint8_t hash[static 32], struct store_session *out,
+                    struct store_user *u)
+{
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	r = session_row(st, "SELECT sessions.token_hash, sessions.user_id, sessions.created_at, "
+	                "sessions.expires_at, sessions.revoked, sessions.password_change_only, "
+	                "users.username, users.status, users.must_change_password, "
+	                "(SELECT group_concat(role, ',') FROM user_roles WHERE user_roles.user_id = users.id) "
+	                "FROM sessions JOIN users ON users.id = sessions.user_id "
+	                "WHERE sessions.token_hash = ?", hash, out, read_session_user, u);
+	if (r != 0)
+		memset(u, 0, sizeof(*u));
 	return r;
 }
 
@@ -1962,6 +2010,7 @@ const struct store_ops store_sqlite_ops = {
 	.idv_get = sq_idv_get,
 	.session_insert = sq_session_insert,
 	.session_get = sq_session_get,
+	.session_get_user = sq_session_get_user,
 	.session_revoke = sq_session_revoke,
 	.session_upgrade = sq_session_upgrade,
 	.session_revoke_user = sq_session_revoke_user,

@@ -196,6 +196,11 @@ struct store_ops {
 	/* Sessions (bearer tokens, by hash). */
 	int (*session_insert)(struct store *st, const struct store_session *s);
 	int (*session_get)(struct store *st, const uint8_t hash[static 32], struct store_session *out);
+	/* The session and its account in one statement (a request's authentication): of the
+	 * account only id, username, status, must_change_password and roles are filled, the rest
+	 * is zero. INK_ERR_NOT_FOUND when there is no such session. */
+	int (*session_get_user)(struct store *st, const uint8_t hash[static 32],
+	                        struct store_session *out, struct store_user *u);
 	int (*session_revoke)(struct store *st, const uint8_t hash[static 32]);
 	/* A restricted (set-up) session becomes a full one: the person enrolled their second factor. */
 	int (*session_upgrade)(struct store *st, const uint8_t hash[static 32]);

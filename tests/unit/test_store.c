@@ -1123,6 +1123,50 @@ test_sessions(void **state)
 	assert_int_equal(f->ops->session_revoke_user(f->st, a.id), 0);
 }
 
+/* The session and its account in one read: the account as it stands now (status, roles,
+ * forced password change), the secrets left out; no session, NOT_FOUND. */
+static void
+test_session_get_user(void **state)
+{
+	struct fx *f = *state;
+	struct store_user a, b, got_u;
+	struct store_session s1, s2, got;
+	uint8_t none[32];
+
+	insert_user(f, 1, "alice", (1u << 5) | (1u << 1), &a);
+	insert_user(f, 2, "bob", 1u << 5, &b);
+	mk_session(&s1, 1, a.id);
+	mk_session(&s2, 2, b.id);
+	s2.revoked = true;
+	assert_int_equal(f->ops->session_insert(f->st, &s1), 0);
+	assert_int_equal(f->ops->session_insert(f->st, &s2), 0);
+
+	assert_int_equal(f->ops->session_get_user(f->st, s1.token_hash, &got, &got_u), 0);
+	assert_session_eq(&got, &s1);
+	assert_string_equal(got_u.id, a.id);
+	assert_string_equal(got_u.username, "alice");
+	assert_int_equal(got_u.roles, a.roles);
+	assert_int_equal(got_u.status, STORE_USER_ACTIVE);
+	assert_int_equal(got_u.must_change_password, a.must_change_password);
+	assert_string_equal(got_u.password_hash, "");
+	assert_int_equal(got_u.totp_sealed_len, 0);
+	/* a revoked session comes back too (the caller refuses it), with its own account */
+	assert_int_equal(f->ops->session_get_user(f->st, s2.token_hash, &got, &got_u), 0);
+	assert_true(got.revoked);
+	assert_string_equal(got_u.username, "bob");
+	/* what changes on the account shows at the next read */
+	assert_int_equal(f->ops->user_set_status(f->st, a.id, STORE_USER_LOCKED), 0);
+	assert_int_equal(f->ops->user_set_roles(f->st, a.id, 1u << 5), 0);
+	assert_int_equal(f->ops->user_set_password(f->st, a.id, "$argon2id$v=19$x", true), 0);
+	assert_int_equal(f->ops->session_get_user(f->st, s1.token_hash, &got, &got_u), 0);
+	assert_int_equal(got_u.status, STORE_USER_LOCKED);
+	assert_int_equal(got_u.roles, 1u << 5);
+	assert_true(got_u.must_change_password);
+	memset(none, 0x5a, sizeof(none));
+	assert_int_equal(f->ops->session_get_user(f->st, none, &got, &got_u), INK_ERR_NOT_FOUND);
+	assert_int_equal(got_u.username[0], '\0');
+}
+
 /* ---- audit rows ---- */
 
 static void
@@ -1827,6 +1871,7 @@ main(void)
 		CONFORMANCE(test_oauth_flows),
 		CONFORMANCE(test_oauth_code_race),
 		CONFORMANCE(test_sessions),
+		CONFORMANCE(test_session_get_user),
 		CONFORMANCE(test_audit_seq_and_pages),
 		CONFORMANCE(test_audit_batch),
 		CONFORMANCE(test_audit_append_only),
