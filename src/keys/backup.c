@@ -418,8 +418,10 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 		goto out;
 	}
 	pt.off = 0;
-	/* A restore may bring another CA or revocations: no pre-produced OCSP answer stands. */
+	/* A restore may bring another CA or revocations: no pre-produced OCSP answer stands; nor
+	 * what the SAM knew of its logged records. */
 	keys_ocsp_forget(k);
+	k->samlog_low = 0;
 	/* All or nothing: the live store is read, replaced and replayed in one transaction. */
 	if ((r = keys_begin(k)) != 0)
 		goto out;

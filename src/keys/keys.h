@@ -380,9 +380,12 @@ int keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids
  * that error returned). */
 int keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec),
                      void *arg) INK_WUR;
-/* Record id of any node's, not yet in the audit log, into rec (seq 0); *mine whether this
- * node's SAM made it. INK_ERR_NOT_FOUND: no such record, or logged already. */
-int keys_samlog_get(struct keys *k, int64_t id, struct store_audit_rec *rec, bool *mine) INK_WUR;
+/* Every record of any node's with lo <= id <= hi not yet in the audit log, in id order (one
+ * statement): fn(arg, id, rec (seq 0), mine: whether this node's SAM made it); a nonzero fn
+ * ends the walk (> 0: no error). */
+int keys_samlog_range(struct keys *k, int64_t lo, int64_t hi,
+                      int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec, bool mine),
+                      void *arg) INK_WUR;
 /* This key store's name for its records in the audit log (16 hex digits). */
 #define KEYS_SAMLOG_EPOCH_LEN 16
 int keys_samlog_epoch(struct keys *k, char epoch[static KEYS_SAMLOG_EPOCH_LEN + 1]) INK_WUR;

@@ -61,6 +61,7 @@ struct keys {
 	unsigned witness_gen;      /* ksdb_generation at the last check */
 	bool rolled_back;          /* found behind the witness: every use refused until accepted */
 	struct keys_sad_conns *sadc; /* SAD reads and spends' own connections (sads.c); NULL: none */
+	int64_t samlog_low;        /* every record of this node's with id <= it is logged (samlog.c) */
 };
 
 /* Closes the connections of keys_sads_open (sads.c); accepts a key store without them. */

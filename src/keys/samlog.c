@@ -63,10 +63,29 @@ row_to_rec(struct ksdb_stmt *st, struct store_audit_rec *a)
 	text_col(st, 7, a->detail, sizeof(a->detail));
 }
 
+/* Not in the log yet. NOT EXISTS, not NOT IN: PostgreSQL answers "id NOT IN (SELECT id ...)"
+ * by reading (and hashing) the whole of sam_audit_logged, which grows with every record ever
+ * logged; NOT EXISTS probes its primary key. */
+#define UNLOGGED "NOT EXISTS (SELECT 1 FROM sam_audit_logged l WHERE l.id = sam_audit.id)"
+
 /* This node's records (and those made before nodes had names) not in the log yet. */
 #define PENDING_SQL "SELECT id, time, actor, role, action, subject, result, detail FROM sam_audit " \
-	"WHERE id > ?1 AND node IN ('', ?2) AND id NOT IN (SELECT id FROM sam_audit_logged) " \
-	"ORDER BY id"
+	"WHERE id > ?1 AND node IN ('', ?2) AND " UNLOGGED " ORDER BY id"
+
+/* A pending walk's lower bound: records are logged in time, and a walk from the start would
+ * read every record ever made (millions, on a service that has run a while) at each
+ * checkpoint. What a walk finds moves the bound up: every record of this node's below the
+ * first one it finds pending is logged (they only ever become so; a record is this node's
+ * only if this process made it, under the same lock), or, when it finds none, every one up
+ * to the last id it could see. A restore or a roll-back sets it back to 0. */
+static void
+low_saw(struct keys *k, int64_t first_pending, int64_t top)
+{
+	int64_t low = first_pending > 0 ? first_pending - 1 : top;
+
+	if (low > k->samlog_low)
+		k->samlog_low = low;
+}
 
 int
 keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec),
@@ -74,21 +93,36 @@ keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_a
 {
 	struct store_audit_rec *a = NULL;
 	struct ksdb_stmt *st = NULL;
+	int64_t top = 0, first = 0, id;
 	int rc, r = INK_ERR_STORE;
 
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return INK_ERR_ALLOC;
+	if (ksdb_prepare(k->db, "SELECT coalesce(max(id), 0) FROM sam_audit", &st) != KSDB_OK ||
+	    ksdb_step(st) != KSDB_ROW)
+		goto out;
+	top = ksdb_column_int64(st, 0);
+	ksdb_finalize(st);
 	if (ksdb_prepare(k->db, PENDING_SQL, &st) != KSDB_OK ||
-	    ksdb_bind_int64(st, 1, 0) != KSDB_OK || ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK)
+	    ksdb_bind_int64(st, 1, k->samlog_low) != KSDB_OK ||
+	    ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK)
 		goto out;
 	while ((rc = ksdb_step(st)) == KSDB_ROW) {
+		id = ksdb_column_int64(st, 0);
+		if (first == 0)
+			first = id;
 		row_to_rec(st, a);
-		if ((r = fn(arg, ksdb_column_int64(st, 0), a)) != 0) {
+		if ((r = fn(arg, id, a)) != 0) {
 			r = r > 0 ? 0 : r;
-			goto out;
+			goto done;
 		}
 	}
-	r = rc == KSDB_DONE ? 0 : INK_ERR_STORE;
+	if (rc != KSDB_DONE)
+		goto out;
+	r = 0;
+done:
+	if (r == 0 && (first > 0 || top > 0))
+		low_saw(k, first, top);
 out:
 	ksdb_finalize(st);
 	free(a);
@@ -130,7 +164,8 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
 	if (max == 0)
 		return 0;
 	if (ksdb_prepare(k->db, PENDING_SQL " LIMIT ?3", &st) != KSDB_OK ||
-	    ksdb_bind_int64(st, 1, after) != KSDB_OK || ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK ||
+	    ksdb_bind_int64(st, 1, after > k->samlog_low ? after : k->samlog_low) != KSDB_OK ||
+	    ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK ||
 	    ksdb_bind_int64(st, 3, (int64_t)max) != KSDB_OK)
 		goto out;
 	/* grown as rows come: a record is some 9 KiB, most calls find few */
@@ -167,30 +202,35 @@ out:
 }
 
 int
-keys_samlog_get(struct keys *k, int64_t id, struct store_audit_rec *rec, bool *mine)
+keys_samlog_range(struct keys *k, int64_t lo, int64_t hi,
+                  int (*fn)(void *arg, int64_t id, struct store_audit_rec *rec, bool mine),
+                  void *arg)
 {
+	struct store_audit_rec *a = NULL;
 	struct ksdb_stmt *st = NULL;
+	const char *node;
 	int rc, r = INK_ERR_STORE;
 
-	*mine = false;
-	memset(rec, 0, sizeof(*rec));
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return INK_ERR_ALLOC;
 	if (ksdb_prepare(k->db, "SELECT id, time, actor, role, action, subject, result, detail, "
-	                       "node FROM sam_audit WHERE id = ?1 AND id NOT IN "
-	                       "(SELECT id FROM sam_audit_logged)", &st) != KSDB_OK ||
-	    ksdb_bind_int64(st, 1, id) != KSDB_OK)
+	                       "node FROM sam_audit WHERE id >= ?1 AND id <= ?2 AND " UNLOGGED
+	                       " ORDER BY id", &st) != KSDB_OK ||
+	    ksdb_bind_int64(st, 1, lo) != KSDB_OK || ksdb_bind_int64(st, 2, hi) != KSDB_OK)
 		goto out;
-	if ((rc = ksdb_step(st)) == KSDB_DONE) {
-		r = INK_ERR_NOT_FOUND;
-		goto out;
+	while ((rc = ksdb_step(st)) == KSDB_ROW) {
+		row_to_rec(st, a);
+		node = ksdb_column_text(st, 8);
+		if ((r = fn(arg, ksdb_column_int64(st, 0), a, node == NULL || node[0] == '\0' ||
+		            strcmp(node, k->node) == 0)) != 0) {
+			r = r > 0 ? 0 : r;
+			goto out;
+		}
 	}
-	if (rc != KSDB_ROW)
-		goto out;
-	row_to_rec(st, rec);
-	*mine = ksdb_column_text(st, 8) == NULL || ksdb_column_text(st, 8)[0] == '\0' ||
-	    strcmp(ksdb_column_text(st, 8), k->node) == 0;
-	r = 0;
+	r = rc == KSDB_DONE ? 0 : INK_ERR_STORE;
 out:
 	ksdb_finalize(st);
+	free(a);
 	return r;
 }
 

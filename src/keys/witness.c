@@ -165,6 +165,7 @@ static void
 refuse(struct keys *k, const char *why)
 {
 	k->rolled_back = true;
+	k->samlog_low = 0;     /* the records it knew logged may be pending again */
 	ink_alert(INK_ALERT_AUDIT, "the key store is older than this node has seen: a database "
 	          "recovery or a roll-back of its tables? (%s). Every signature and authorization "
 	          "is refused until a security officer re-applies the revocations and runs "

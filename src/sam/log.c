@@ -293,6 +293,63 @@ check_one(void *arg, int64_t id, struct store_audit_rec *rec)
 	return 0;
 }
 
+/* One record an extension names: its id, and where in the extension's list it is. */
+struct named {
+	int64_t id;
+	uint32_t at;
+};
+
+static int
+named_cmp(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The records an extension names, met in id order as the key store gives them back (one
+ * statement for the lot), each checked against its leaf. */
+struct leaf_check {
+	const char *epoch;
+	uint64_t from;
+	const uint8_t *leaves;
+	const int64_t *seqs;
+	const struct named *named;  /* sorted by id */
+	bool *mine;                 /* by position in the extension */
+	uint32_t m, next;           /* how many; met so far */
+	int r;
+};
+
+static int
+leaf_one(void *arg, int64_t id, struct store_audit_rec *rec, bool mine)
+{
+	struct leaf_check *c = arg;
+	uint8_t leaf[AUDIT_HASH_LEN];
+	uint32_t at;
+
+	if (c->next == c->m || id < c->named[c->next].id)
+		return 0;       /* not named: another node's, or one left for later */
+	if (id > c->named[c->next].id) {
+		log_warn("refused a checkpoint: it names SAM records the SAM never made");
+		c->r = INK_ERR_INVALID;
+		return 1;
+	}
+	at = c->named[c->next++].at;
+	as_logged(rec, c->epoch, id, c->seqs[at]);
+	if (audit_leaf_hash(rec, leaf) != 0) {
+		c->r = INK_ERR_INTERNAL;
+		return 1;
+	}
+	if (CRYPTO_memcmp(leaf, c->leaves + (size_t)(c->seqs[at] - (int64_t)c->from - 1) *
+	                  AUDIT_HASH_LEN, AUDIT_HASH_LEN) != 0) {
+		log_warn("refused a checkpoint: a SAM record in it was changed");
+		c->r = INK_ERR_INVALID;
+		return 1;
+	}
+	c->mine[at] = mine;
+	return 0;
+}
+
 /* Checks that the extension from+1..from+n holds, at the seqs the pairs name (in order), the
  * pending records they name, each unchanged and named once — this node's and, where several
  * nodes share the key store, the other nodes' SAMs' (whichever node signs next covers them) —
@@ -303,12 +360,11 @@ check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uin
                   const int64_t *ids, const int64_t *seqs, uint32_t m, bool final)
 {
 	struct own_check c = { .final = final };
-	struct store_audit_rec *rec = NULL;
+	struct leaf_check lc = { .from = from, .leaves = leaves, .seqs = seqs, .m = m };
 	char epoch[KEYS_SAMLOG_EPOCH_LEN + 1];
-	uint8_t leaf[AUDIT_HASH_LEN];
 	int64_t grace = 2 * s->cfg->audit_checkpoint_interval, last_seq = 0, *own = NULL;
-	int64_t *sorted = NULL;
-	bool mine = false;
+	struct named *named = NULL;
+	bool *mine = NULL;
 	uint32_t i;
 	int r;
 
@@ -316,9 +372,10 @@ check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uin
 	sam_flush_records(s);
 	if ((r = keys_samlog_epoch(s->keys, epoch)) != 0)
 		return r;
-	if ((rec = malloc(sizeof(*rec))) == NULL ||
-	    (m > 0 && ((own = calloc(m, sizeof(*own))) == NULL ||
-	               (sorted = calloc(m, sizeof(*sorted))) == NULL))) {
+	lc.epoch = epoch;
+	if (m > 0 && ((own = calloc(m, sizeof(*own))) == NULL ||
+	              (named = calloc(m, sizeof(*named))) == NULL ||
+	              (mine = calloc(m, sizeof(*mine))) == NULL)) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
@@ -330,36 +387,31 @@ check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uin
 			goto out;
 		}
 		last_seq = seqs[i];
-		if ((r = keys_samlog_get(s->keys, ids[i], rec, &mine)) != 0) {
-			if (r == INK_ERR_NOT_FOUND) {
-				log_warn("refused a checkpoint: it names SAM records the SAM never made");
-				r = INK_ERR_INVALID;
-			}
-			goto out;
-		}
-		r = INK_ERR_INVALID;
-		as_logged(rec, epoch, ids[i], seqs[i]);
-		if (audit_leaf_hash(rec, leaf) != 0) {
-			r = INK_ERR_INTERNAL;
-			goto out;
-		}
-		if (CRYPTO_memcmp(leaf, leaves + (size_t)(seqs[i] - (int64_t)from - 1) * AUDIT_HASH_LEN,
-		                  AUDIT_HASH_LEN) != 0) {
-			log_warn("refused a checkpoint: a SAM record in it was changed");
-			goto out;
-		}
-		if (mine)
-			own[c.m++] = ids[i];
-		sorted[i] = ids[i];
+		named[i] = (struct named){ .id = ids[i], .at = i };
 	}
-	if (m > 1) {
-		qsort(sorted, m, sizeof(*sorted), ink_cmp_i64);
+	if (m > 0) {
+		qsort(named, m, sizeof(*named), named_cmp);
 		for (i = 1; i < m; i++)
-			if (sorted[i] == sorted[i - 1]) {
+			if (named[i].id == named[i - 1].id) {
 				log_warn("refused a checkpoint: it names a SAM record twice");
 				goto out;
 			}
+		lc.named = named;
+		lc.mine = mine;
+		if ((r = keys_samlog_range(s->keys, named[0].id, named[m - 1].id, leaf_one, &lc)) != 0)
+			goto out;
+		if ((r = lc.r) != 0)
+			goto out;
+		r = INK_ERR_INVALID;
+		if (lc.next != m) {
+			log_warn("refused a checkpoint: it names SAM records the SAM never made");
+			goto out;
+		}
 	}
+	/* this node's, in the extension's order */
+	for (i = 0; i < m; i++)
+		if (mine[i])
+			own[c.m++] = ids[i];
 	c.ids = own;
 	if ((r = keys_samlog_scan(s->keys, check_one, &c)) != 0)
 		goto out;
@@ -376,9 +428,9 @@ check_own_records(struct sam_state *s, uint64_t from, const uint8_t *leaves, uin
 	}
 	r = 0;
 out:
-	free(rec);
 	free(own);
-	free(sorted);
+	free(named);
+	free(mine);
 	return r;
 }
 

@@ -452,6 +452,8 @@ def main():
     last = pending[-1]
     expect(sam, extend(size, 0, [(last[0], size + 1)], [junk]), "INVALID",
            "a head naming a SAM record at a leaf that is not it")
+    expect(sam, extend(size, 0, [(last[0] + 100000, size + 1)], [junk]), "INVALID",
+           "a head naming a SAM record the SAM never made")
     altered = (last[0], last[1], last[2][:4] + [b"success"] + last[2][5:], last[3])
     expect(sam, extend(size, 0, [(last[0], size + 1)], [leaf_of(altered, size + 1)]), "INVALID",
            "a head over an altered SAM record (result changed to success)")
@@ -463,6 +465,10 @@ def main():
         expect(sam, extend(size, 0, [(p0[0], size + 1), (p0[0], size + 2)],
                            [leaf_of(p0, size + 1), leaf_of(p0, size + 2)]), "INVALID",
                "a head naming one SAM record twice")
+        p1 = pending[1]
+        expect(sam, extend(size, 0, [(p1[0], size + 1), (p0[0], size + 2)],
+                           [leaf_of(p1, size + 1), leaf_of(p0, size + 2)]), "INVALID",
+               "a head over the SAM's two oldest records in the wrong order")
     # a size that is not the last head's: refused before anything is checked (another node's
     # SAM signed first: the caller reads back from the new head)
     expect(sam, extend(size + 1, 0, [], [junk]), "EXISTS", "a head that does not extend the last one")
@@ -493,7 +499,8 @@ def main():
     expect(sam, extend(size, 1, pairs, leaves), 0, "the final head over every SAM record")
     if log_head(sam) != (size + len(leaves), 1):
         fail("the final head is not the closed head over the SAM's records")
-    ok("the SAM's own records (%d): a head that drops, alters, misplaces or repeats one, or does "
+    ok("the SAM's own records (%d): a head that drops, alters, misplaces, reorders, repeats or "
+       "invents one, or does "
        "not extend the last head, is refused; "
        "the close is the SAM's own record, after which it serves the log only" % (carried + len(pending)))
     sam.close()

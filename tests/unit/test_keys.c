@@ -628,6 +628,109 @@ test_samlog_included_many(void **state)
 	keys_close(k);
 }
 
+/* The walks over the SAM's pending records: a range gives the unlogged ones between two ids,
+ * in order, each this node's; a scan gives this node's pending ones from the oldest, however
+ * many walks before it moved its lower bound up — a record made after a walk that found
+ * nothing pending is found, and one the log has taken is not. */
+struct walk {
+	int64_t ids[16];
+	bool mine[16];
+	size_t n;
+};
+
+static int
+walk_range(void *arg, int64_t id, struct store_audit_rec *rec, bool mine)
+{
+	struct walk *w = arg;
+
+	(void)rec;
+	w->mine[w->n] = mine;
+	w->ids[w->n++] = id;
+	return w->n == 16;
+}
+
+static int
+walk_scan(void *arg, int64_t id, struct store_audit_rec *rec)
+{
+	return walk_range(arg, id, rec, true);
+}
+
+static void
+samlog_add_n(struct keys *k, int64_t *id, size_t n)
+{
+	struct store_audit_rec rec;
+	size_t i;
+
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.actor, sizeof(rec.actor), "alice");
+	snprintf(rec.action, sizeof(rec.action), "sam.sign");
+	snprintf(rec.result, sizeof(rec.result), "success");
+	for (i = 0; i < n; i++) {
+		rec.time = 1000 + (int64_t)i;
+		assert_int_equal(keys_samlog_add(k, &rec, &id[i]), 0);
+	}
+}
+
+static void
+test_samlog_walks(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	int64_t id[8], seq[8], *ids = NULL;
+	struct store_audit_rec *recs = NULL;
+	struct walk w;
+	size_t n = 0, i;
+
+	samlog_add_n(k, id, 6);
+	for (i = 0; i < 6; i++)
+		seq[i] = 100 + (int64_t)i;
+	assert_int_equal(keys_samlog_included_many(k, id, seq, 2), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(keys_samlog_range(k, id[0], id[4], walk_range, &w), 0);
+	assert_int_equal(w.n, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(w.ids[i], id[2 + i]);
+		assert_true(w.mine[i]);
+	}
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(keys_samlog_scan(k, walk_scan, &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.ids[0], id[2]);
+	/* a walk moves no bound past what is still pending */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(keys_samlog_scan(k, walk_scan, &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_int_equal(w.ids[0], id[2]);
+	assert_int_equal(keys_samlog_pending(k, 0, 100, &ids, &recs, &n), 0);
+	assert_int_equal(n, 4);
+	free(ids);
+	free(recs);
+	ids = NULL;
+	recs = NULL;
+	/* all logged: a walk finds none ... */
+	assert_int_equal(keys_samlog_included_many(k, id + 2, seq + 2, 4), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(keys_samlog_scan(k, walk_scan, &w), 0);
+	assert_int_equal(w.n, 0);
+	/* ... and the next records made are found, by a scan and by inkand's pending read */
+	samlog_add_n(k, id + 6, 2);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(keys_samlog_scan(k, walk_scan, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[0], id[6]);
+	assert_int_equal(w.ids[1], id[7]);
+	assert_int_equal(keys_samlog_pending(k, 0, 100, &ids, &recs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], id[6]);
+	free(ids);
+	free(recs);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(keys_samlog_range(k, id[0], id[7], walk_range, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[0], id[6]);
+	keys_close(k);
+}
+
 /* A PIN stretched on the workers (their kept memory, argon2_ctx) and one stretched in the
  * caller (argon2id_hash_raw) are the same Argon2id: a key sealed one way opens the other way,
  * again and again on the same memory, and with a larger cost after a smaller. */
@@ -2740,6 +2843,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_stretch_on_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_included_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_samlog_walks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_master_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_lifecycle, setup, teardown),
