@@ -451,6 +451,8 @@ authenticate(const struct auth_ctx *ctx, const struct auth_req *rq, const char *
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	memset(&s, 0, sizeof(s));
+	memset(&u, 0, sizeof(u));
 	if (auth_token_hash(token, hash) != 0)
 		return refuse_anon(ctx, rq, "auth.token", "malformed token", INK_ERR_AUTH);
 	r = ctx->st->ops->session_get_user(ctx->st, hash, &s, &u);

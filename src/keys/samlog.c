@@ -103,6 +103,7 @@ keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_a
 		goto out;
 	top = ksdb_column_int64(st, 0);
 	ksdb_finalize(st);
+	st = NULL;
 	if (ksdb_prepare(k->db, PENDING_SQL, &st) != KSDB_OK ||
 	    ksdb_bind_int64(st, 1, k->samlog_low) != KSDB_OK ||
 	    ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK)

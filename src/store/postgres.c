@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1020,7 +1021,7 @@ pg_session_insert(struct store *st, const struct store_session *ss)
 
 #define SESSION_COLS "token_hash, user_id, created_at, expires_at, revoked, password_change_only"
 
-/* Reads the session of a row whose first columns are SESSION_COLS. */
+/* Reads the session of a row whose first six columns are SESSION_COLS (qualified or not). */
 static int
 read_session(const PGresult *res, struct store_session *out)
 {
@@ -1162,52 +1163,148 @@ pg_session_revoke_others(struct store *st, const char *user_id, const uint8_t ke
 /* Inserts n rows in one transaction, one commit (group commit). The insert trigger numbers
  * each row one past the highest under an advisory lock held until COMMIT: writers on every
  * node take turns, numbers have no gap and become visible in order (postgres-0001.sql). */
+/* A PostgreSQL array literal of one text field (at offset off) of n records: every element
+ * double-quoted, '"' and '\' escaped. malloc'd; NULL when out of memory. */
+static char *
+text_array(const struct store_audit_rec *const *recs, size_t n, size_t off)
+{
+	const char *c;
+	size_t len = 3, i;
+	char *out, *o;
+
+	for (i = 0; i < n; i++)
+		for (len += 3, c = (const char *)recs[i] + off; *c != '\0'; c++)
+			len += *c == '"' || *c == '\\' ? 2 : 1;
+	if ((o = out = malloc(len)) == NULL)
+		return NULL;
+	*o++ = '{';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = ',';
+		*o++ = '"';
+		for (c = (const char *)recs[i] + off; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				*o++ = '\\';
+			*o++ = *c;
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+static char *
+time_array(const struct store_audit_rec *const *recs, size_t n)
+{
+	char *out, *o;
+	size_t i;
+
+	if ((o = out = malloc(2 + n * 22)) == NULL)
+		return NULL;
+	*o++ = '{';
+	for (i = 0; i < n; i++)
+		o += sprintf(o, "%s%" PRId64, i > 0 ? "," : "", recs[i]->time);
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+static int
+seq_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Several rows in one statement, atomic and durable without a transaction of ours: one round
+ * trip for a whole group commit. The numbering trigger runs row by row in the order of
+ * ORDINALITY (a row-level trigger's queries see the rows the same statement inserted before),
+ * so the rows' numbers are consecutive in that order: given back sorted, checked consecutive. */
+static int
+audit_insert_many(struct pg_store *s, const struct store_audit_rec *const *recs, size_t n,
+                  int64_t *seqs)
+{
+	static const size_t text_off[] = {
+		offsetof(struct store_audit_rec, actor), offsetof(struct store_audit_rec, role),
+		offsetof(struct store_audit_rec, action), offsetof(struct store_audit_rec, subject),
+		offsetof(struct store_audit_rec, result), offsetof(struct store_audit_rec, request_id),
+		offsetof(struct store_audit_rec, source), offsetof(struct store_audit_rec, detail),
+	};
+	char *lit[1 + INK_ARRAY_LEN(text_off)] = { 0 };
+	struct pg_params p = { .n = 0 };
+	PGresult *res = NULL;
+	size_t i;
+	int r = INK_ERR_ALLOC;
+
+	if ((lit[0] = time_array(recs, n)) == NULL)
+		goto out;
+	for (i = 0; i < INK_ARRAY_LEN(text_off); i++)
+		if ((lit[i + 1] = text_array(recs, n, text_off[i])) == NULL)
+			goto out;
+	for (i = 0; i < INK_ARRAY_LEN(lit); i++)
+		p_text(&p, lit[i]);
+	lock(s);
+	r = run(s, "INSERT INTO audit_log (time, actor, role, action, subject, result, request_id, "
+	    "source, detail) SELECT t, a, ro, ac, su, re, rq, so, de FROM unnest($1::bigint[], "
+	    "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+	    "$9::text[]) WITH ORDINALITY AS u (t, a, ro, ac, su, re, rq, so, de, ord) ORDER BY ord "
+	    "RETURNING seq", &p, __func__, &res, NULL);
+	unlock(s);
+	if (r != 0)
+		goto out;
+	r = INK_ERR_STORE;
+	if (PQntuples(res) != (int)n)
+		goto out;
+	for (i = 0; i < n; i++)
+		seqs[i] = col_int(res, (int)i, 0);
+	qsort(seqs, n, sizeof(*seqs), seq_cmp);
+	for (i = 1; i < n; i++)
+		if (seqs[i] != seqs[i - 1] + 1) {
+			log_bug("a group of audit rows was not numbered one after the other");
+			goto out;
+		}
+	r = 0;
+out:
+	if (r != 0)
+		for (i = 0; i < n; i++)
+			seqs[i] = 0;
+	PQclear(res);
+	for (i = 0; i < INK_ARRAY_LEN(lit); i++)
+		free(lit[i]);
+	return r;
+}
+
 static int
 audit_insert_rows(struct pg_store *s, const struct store_audit_rec *const *recs, size_t n,
                   int64_t *seqs)
 {
-	struct pg_params p;
+	struct pg_params p = { .n = 0 };
+	const struct store_audit_rec *rec = recs[0];
 	PGresult *res = NULL;
-	size_t i;
 	int r;
 
+	if (n > 1)
+		return audit_insert_many(s, recs, n, seqs);
+	p_int(&p, rec->time);
+	p_text(&p, rec->actor);
+	p_text(&p, rec->role);
+	p_text(&p, rec->action);
+	p_text(&p, rec->subject);
+	p_text(&p, rec->result);
+	p_text(&p, rec->request_id);
+	p_text(&p, rec->source);
+	p_text(&p, rec->detail);
 	lock(s);
-	if (n > 1 && (r = tx_begin(s)) != 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		const struct store_audit_rec *rec = recs[i];
-
-		p.n = 0;
-		p_int(&p, rec->time);
-		p_text(&p, rec->actor);
-		p_text(&p, rec->role);
-		p_text(&p, rec->action);
-		p_text(&p, rec->subject);
-		p_text(&p, rec->result);
-		p_text(&p, rec->request_id);
-		p_text(&p, rec->source);
-		p_text(&p, rec->detail);
-		if ((r = run(s, "INSERT INTO audit_log (time, actor, role, action, subject, result, "
-		    "request_id, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-		    "RETURNING seq", &p, __func__, &res, NULL)) != 0)
-			goto out;
-		if (PQntuples(res) != 1) {
-			r = INK_ERR_STORE;
-			goto out;
-		}
-		seqs[i] = col_int(res, 0, 0);
-		PQclear(res);
-		res = NULL;
-	}
-	r = n > 1 ? tx_commit(s) : 0;
-out:
-	PQclear(res);
-	if (r != 0) {
-		tx_rollback(s);
-		for (i = 0; i < n; i++)
-			seqs[i] = 0;
-	}
+	r = run(s, "INSERT INTO audit_log (time, actor, role, action, subject, result, "
+	    "request_id, source, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+	    "RETURNING seq", &p, __func__, &res, NULL);
 	unlock(s);
+	if (r == 0 && PQntuples(res) != 1)
+		r = INK_ERR_STORE;
+	seqs[0] = r == 0 ? col_int(res, 0, 0) : 0;
+	PQclear(res);
 	return r;
 }
 

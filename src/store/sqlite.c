@@ -966,7 +966,7 @@ out:
 
 #define SESSION_COLS "token_hash, user_id, created_at, expires_at, revoked, password_change_only"
 
-/* Reads the session of a row whose first columns are SESSION_COLS. */
+/* Reads the session of a row whose first six columns are SESSION_COLS (qualified or not). */
 static int
 read_session(sqlite3_stmt *q, struct store_session *out)
 {

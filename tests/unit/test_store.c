@@ -1195,13 +1195,20 @@ test_audit_batch(void **state)
 
 	for (i = 0; i < 3; i++)
 		mk_audit(&a[i], (unsigned)i);
+	/* what a text may hold, kept as it is (PostgreSQL writes a batch as arrays) */
+	snprintf(a[0].detail, sizeof(a[0].detail), "say \"hi\", {a,b} \\ \\\" NULL 署名 '' ");
+	snprintf(a[1].subject, sizeof(a[1].subject), "NULL");
+	a[2].detail[0] = '\0';
+	snprintf(a[2].source, sizeof(a[2].source), "\"");
 	/* One commit for all three, in order. */
 	assert_int_equal(f->ops->audit_insert_batch(f->st, recs, 3, seqs), 0);
 	assert_true(seqs[0] > 0 && seqs[1] == seqs[0] + 1 && seqs[2] == seqs[1] + 1);
 	assert_int_equal(f->ops->audit_list(f->st, 0, 10, &page, &n), 0);
 	assert_int_equal(n, 3);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		assert_audit_eq(&page[i], &a[i]);
+		assert_int_equal(page[i].seq, seqs[i]);
+	}
 	free(page);
 	page = NULL;
 	/* All or none: one malformed row (no terminator) refuses the batch, nothing stored. */
