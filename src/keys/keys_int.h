@@ -62,6 +62,7 @@ struct keys {
 	bool rolled_back;          /* found behind the witness: every use refused until accepted */
 	struct keys_sad_conns *sadc; /* SAD reads and spends' own connections (sads.c); NULL: none */
 	int64_t samlog_low;        /* every record of this node's with id <= it is logged (samlog.c) */
+	unsigned samlog_gen;       /* ksdb_generation samlog_low was learnt on */
 };
 
 /* Closes the connections of keys_sads_open (sads.c); accepts a key store without them. */

@@ -76,14 +76,28 @@ row_to_rec(struct ksdb_stmt *st, struct store_audit_rec *a)
  * read every record ever made (millions, on a service that has run a while) at each
  * checkpoint. What a walk finds moves the bound up: every record of this node's below the
  * first one it finds pending is logged (they only ever become so; a record is this node's
- * only if this process made it, under the same lock), or, when it finds none, every one up
- * to the last id it could see. A restore or a roll-back sets it back to 0. */
+ * only if this process made it, under the same lock), or, when it finds none, every one of
+ * this node's up to the highest it could see. Learnt on one connection: a new one (the
+ * database restarted, failed over or was recovered, and its id sequence may have gone back),
+ * a restore or a roll-back the witness finds start it again from 0. */
+static int64_t
+low_get(struct keys *k)
+{
+	unsigned gen = ksdb_generation(k->db, false);
+
+	if (gen != k->samlog_gen) {
+		k->samlog_gen = gen;
+		k->samlog_low = 0;
+	}
+	return k->samlog_low;
+}
+
 static void
 low_saw(struct keys *k, int64_t first_pending, int64_t top)
 {
 	int64_t low = first_pending > 0 ? first_pending - 1 : top;
 
-	if (low > k->samlog_low)
+	if (ksdb_generation(k->db, false) == k->samlog_gen && low > k->samlog_low)
 		k->samlog_low = low;
 }
 
@@ -93,19 +107,21 @@ keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_a
 {
 	struct store_audit_rec *a = NULL;
 	struct ksdb_stmt *st = NULL;
-	int64_t top = 0, first = 0, id;
+	int64_t top = 0, first = 0, low, id;
 	int rc, r = INK_ERR_STORE;
 
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return INK_ERR_ALLOC;
-	if (ksdb_prepare(k->db, "SELECT coalesce(max(id), 0) FROM sam_audit", &st) != KSDB_OK ||
+	low = low_get(k);
+	if (ksdb_prepare(k->db, "SELECT coalesce(max(id), 0) FROM sam_audit WHERE node IN ('', ?1)",
+	                 &st) != KSDB_OK || ksdb_bind_text(st, 1, k->node, -1) != KSDB_OK ||
 	    ksdb_step(st) != KSDB_ROW)
 		goto out;
 	top = ksdb_column_int64(st, 0);
 	ksdb_finalize(st);
 	st = NULL;
 	if (ksdb_prepare(k->db, PENDING_SQL, &st) != KSDB_OK ||
-	    ksdb_bind_int64(st, 1, k->samlog_low) != KSDB_OK ||
+	    ksdb_bind_int64(st, 1, low) != KSDB_OK ||
 	    ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK)
 		goto out;
 	while ((rc = ksdb_step(st)) == KSDB_ROW) {
@@ -157,6 +173,7 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
 	int64_t *iv = NULL, *iv2;
 	struct store_audit_rec *rv = NULL, *rv2;
 	size_t cnt = 0, cap = 0;
+	int64_t low;
 	int rc, r = INK_ERR_STORE;
 
 	*ids = NULL;
@@ -164,8 +181,9 @@ keys_samlog_pending(struct keys *k, int64_t after, size_t max, int64_t **ids,
 	*n = 0;
 	if (max == 0)
 		return 0;
+	low = low_get(k);
 	if (ksdb_prepare(k->db, PENDING_SQL " LIMIT ?3", &st) != KSDB_OK ||
-	    ksdb_bind_int64(st, 1, after > k->samlog_low ? after : k->samlog_low) != KSDB_OK ||
+	    ksdb_bind_int64(st, 1, after > low ? after : low) != KSDB_OK ||
 	    ksdb_bind_text(st, 2, k->node, -1) != KSDB_OK ||
 	    ksdb_bind_int64(st, 3, (int64_t)max) != KSDB_OK)
 		goto out;

@@ -1218,41 +1218,20 @@ seq_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Several rows in one statement, atomic and durable without a transaction of ours: one round
- * trip for a whole group commit. The numbering trigger runs row by row in the order of
- * ORDINALITY (a row-level trigger's queries see the rows the same statement inserted before),
- * so the rows' numbers are consecutive in that order: given back sorted, checked consecutive. */
+/* audit_insert_many's statement, its check and its commit, under the lock. */
 static int
-audit_insert_many(struct pg_store *s, const struct store_audit_rec *const *recs, size_t n,
-                  int64_t *seqs)
+insert_many_locked(struct pg_store *s, const struct pg_params *p, size_t n, int64_t *seqs)
 {
-	static const size_t text_off[] = {
-		offsetof(struct store_audit_rec, actor), offsetof(struct store_audit_rec, role),
-		offsetof(struct store_audit_rec, action), offsetof(struct store_audit_rec, subject),
-		offsetof(struct store_audit_rec, result), offsetof(struct store_audit_rec, request_id),
-		offsetof(struct store_audit_rec, source), offsetof(struct store_audit_rec, detail),
-	};
-	char *lit[1 + INK_ARRAY_LEN(text_off)] = { 0 };
-	struct pg_params p = { .n = 0 };
 	PGresult *res = NULL;
 	size_t i;
-	int r = INK_ERR_ALLOC;
+	int r;
 
-	if ((lit[0] = time_array(recs, n)) == NULL)
-		goto out;
-	for (i = 0; i < INK_ARRAY_LEN(text_off); i++)
-		if ((lit[i + 1] = text_array(recs, n, text_off[i])) == NULL)
-			goto out;
-	for (i = 0; i < INK_ARRAY_LEN(lit); i++)
-		p_text(&p, lit[i]);
-	lock(s);
-	r = run(s, "INSERT INTO audit_log (time, actor, role, action, subject, result, request_id, "
-	    "source, detail) SELECT t, a, ro, ac, su, re, rq, so, de FROM unnest($1::bigint[], "
-	    "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
-	    "$9::text[]) WITH ORDINALITY AS u (t, a, ro, ac, su, re, rq, so, de, ord) ORDER BY ord "
-	    "RETURNING seq", &p, __func__, &res, NULL);
-	unlock(s);
-	if (r != 0)
+	if ((r = tx_begin(s)) != 0 ||
+	    (r = run(s, "INSERT INTO audit_log (time, actor, role, action, subject, result, "
+	    "request_id, source, detail) SELECT t, a, ro, ac, su, re, rq, so, de FROM "
+	    "unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+	    "$7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS u (t, a, ro, ac, su, re, rq, "
+	    "so, de, ord) ORDER BY ord RETURNING seq", p, __func__, &res, NULL)) != 0)
 		goto out;
 	r = INK_ERR_STORE;
 	if (PQntuples(res) != (int)n)
@@ -1265,12 +1244,48 @@ audit_insert_many(struct pg_store *s, const struct store_audit_rec *const *recs,
 			log_bug("a group of audit rows was not numbered one after the other");
 			goto out;
 		}
-	r = 0;
+	r = tx_commit(s);
+out:
+	if (r != 0)
+		tx_rollback(s);
+	PQclear(res);
+	return r;
+}
+
+/* Several rows in one statement: one INSERT for a whole group commit (in a transaction, so that
+ * rows whose numbers do not check out are never committed). The numbering trigger runs row by
+ * row in the order of ORDINALITY (a row-level trigger's queries see the rows the same statement
+ * inserted before), so the rows' numbers are consecutive in that order: given back sorted,
+ * checked consecutive. */
+static int
+audit_insert_many(struct pg_store *s, const struct store_audit_rec *const *recs, size_t n,
+                  int64_t *seqs)
+{
+	static const size_t text_off[] = {
+		offsetof(struct store_audit_rec, actor), offsetof(struct store_audit_rec, role),
+		offsetof(struct store_audit_rec, action), offsetof(struct store_audit_rec, subject),
+		offsetof(struct store_audit_rec, result), offsetof(struct store_audit_rec, request_id),
+		offsetof(struct store_audit_rec, source), offsetof(struct store_audit_rec, detail),
+	};
+	char *lit[1 + INK_ARRAY_LEN(text_off)] = { 0 };
+	struct pg_params p = { .n = 0 };
+	size_t i;
+	int r = INK_ERR_ALLOC;
+
+	if ((lit[0] = time_array(recs, n)) == NULL)
+		goto out;
+	for (i = 0; i < INK_ARRAY_LEN(text_off); i++)
+		if ((lit[i + 1] = text_array(recs, n, text_off[i])) == NULL)
+			goto out;
+	for (i = 0; i < INK_ARRAY_LEN(lit); i++)
+		p_text(&p, lit[i]);
+	lock(s);
+	r = insert_many_locked(s, &p, n, seqs);
+	unlock(s);
 out:
 	if (r != 0)
 		for (i = 0; i < n; i++)
 			seqs[i] = 0;
-	PQclear(res);
 	for (i = 0; i < INK_ARRAY_LEN(lit); i++)
 		free(lit[i]);
 	return r;
