@@ -113,11 +113,15 @@ keys_samlog_scan(struct keys *k, int (*fn)(void *arg, int64_t id, struct store_a
 	if ((a = malloc(sizeof(*a))) == NULL)
 		return INK_ERR_ALLOC;
 	low = low_get(k);
-	if (ksdb_prepare(k->db, "SELECT coalesce(max(id), 0) FROM sam_audit WHERE node IN ('', ?1)",
-	                 &st) != KSDB_OK || ksdb_bind_text(st, 1, k->node, -1) != KSDB_OK ||
-	    ksdb_step(st) != KSDB_ROW)
+	/* (ORDER BY ... LIMIT 1, not max(): read backwards from the newest, both engines stop at
+	 * the first of this node's) */
+	if (ksdb_prepare(k->db, "SELECT id FROM sam_audit WHERE node IN ('', ?1) ORDER BY id DESC "
+	                 "LIMIT 1", &st) != KSDB_OK || ksdb_bind_text(st, 1, k->node, -1) != KSDB_OK)
 		goto out;
-	top = ksdb_column_int64(st, 0);
+	if ((rc = ksdb_step(st)) == KSDB_ROW)
+		top = ksdb_column_int64(st, 0);
+	else if (rc != KSDB_DONE)
+		goto out;
 	ksdb_finalize(st);
 	st = NULL;
 	if (ksdb_prepare(k->db, PENDING_SQL, &st) != KSDB_OK ||
