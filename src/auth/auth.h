@@ -340,7 +340,7 @@ int auth_csc_sign(const struct auth_ctx *ctx, const struct auth_req *rq,
                   size_t *sig_lens) INK_WUR;
 
 /* Creates the first security officer during `inkan init` (no actor), with the one-time token
- * `inkan-sam --init` left in DATA/sam/bootstrap.token. */
+ * `inkan-sam --init` gave `inkan init` on a pipe (--token-fd). */
 int auth_bootstrap_officer(const struct auth_ctx *ctx, const char *username, const char *token,
                            struct auth_new_secrets *secrets) INK_WUR;
 

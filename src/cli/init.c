@@ -27,30 +27,67 @@
 
 /* Runs `inkan-sam MODE --data dir [--config config]` and waits (MODE --init: the SAM makes its
  * own master key and key store; --join, --master-join: it checks them): this process never
- * opens them. The child inherits stdin (the shares of --master-join go to it directly). */
+ * opens them. The child inherits stdin (the shares of --master-join go to it directly). With
+ * token (--init): the one-time token for the first security officer comes back on a pipe
+ * (--token-fd), never through a file. */
 static int
 run_sam(struct cli_ctx *c, const char *sam_path, const char *mode, const char *dir,
-        const char *config)
+        const char *config, char **token, size_t *toklen)
 {
-	char *const args[] = { (char *)sam_path, (char *)mode, (char *)"--data", (char *)dir,
-	                       config != NULL ? (char *)"--config" : NULL, (char *)config, NULL };
+	char fdarg[16], *args[9];
+	int pfd[2] = { -1, -1 }, n = 0, status = 0, rr = 0;
 	pid_t pid;
-	int status = 0;
 
+	args[n++] = (char *)sam_path;
+	args[n++] = (char *)mode;
+	args[n++] = (char *)"--data";
+	args[n++] = (char *)dir;
+	if (config != NULL) {
+		args[n++] = (char *)"--config";
+		args[n++] = (char *)config;
+	}
+	if (token != NULL) {
+		*token = NULL;
+		*toklen = 0;
+		if (pipe(pfd) != 0)
+			return cli_fail(c, INK_ERR_IO, "pipe: %s", strerror(errno));
+		snprintf(fdarg, sizeof(fdarg), "%d", pfd[1]);
+		args[n++] = (char *)"--token-fd";
+		args[n++] = fdarg;
+	}
+	args[n] = NULL;
 	fflush(NULL);
-	if ((pid = fork()) < 0)
-		return cli_fail(c, INK_ERR_IO, "fork: %s", strerror(errno));
+	if ((pid = fork()) < 0) {
+		rr = errno;
+		if (token != NULL) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		return cli_fail(c, INK_ERR_IO, "fork: %s", strerror(rr));
+	}
 	if (pid == 0) {
+		if (token != NULL)
+			close(pfd[0]);
 		execv(sam_path, args);
 		fprintf(stderr, "inkan: cannot run %s: %s\n", sam_path, strerror(errno));
 		_exit(127);
+	}
+	if (token != NULL) {
+		/* read to the end (the child's exit closes it), then wait */
+		close(pfd[1]);
+		rr = ink_read_fd(pfd[0], 128, token, toklen);
+		close(pfd[0]);
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return cli_fail(c, INK_ERR_IO, "waitpid: %s", strerror(errno));
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (token == NULL || (rr == 0 && *toklen > 0))
+			return 0;
+		return cli_fail(c, rr != 0 ? rr : INK_ERR_INTERNAL, "%s %s gave no bootstrap token",
+		                sam_path, mode);
+	}
 	if (WIFEXITED(status))
 		return cli_fail(c, INK_ERR_INTERNAL, "%s %s failed (exit status %d)", sam_path, mode,
 		                WEXITSTATUS(status));
@@ -198,9 +235,9 @@ init_join(struct cli_ctx *c, const struct ink_config *cfg, const char *dir, cons
 		                "without --join makes one)");
 	/* the key store and the master key are inkan-sam's to read: the shares on stdin (none: the
 	 * key already in DIR/sam), checked against the key store's check value */
-	if ((r = run_sam(c, sam_path, "--master-join", dir, config)) != 0)
+	if ((r = run_sam(c, sam_path, "--master-join", dir, config, NULL, NULL)) != 0)
 		return r;
-	if ((r = run_sam(c, sam_path, "--join", dir, config)) != 0)
+	if ((r = run_sam(c, sam_path, "--join", dir, config, NULL, NULL)) != 0)
 		return r;
 	if ((r = make_inkand_dir(c, dir)) != 0)
 		return r;
@@ -242,7 +279,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	struct store *st = NULL;
 	struct sam_client *sam = NULL;
 	const char *dir = NULL, *config = NULL, *officer = "officer";
-	char path[1024], sam_path[1024], tokpath[1100], jconf[1024], *token = NULL;
+	char path[1024], sam_path[1024], jconf[1024], *token = NULL;
 	char fpr[AUDIT_FPR_HEX], err[512];
 	struct stat sb;
 	size_t toklen = 0;
@@ -321,7 +358,7 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 		r = cli_fail(c, r, "cannot write %s: %s", path, ink_err_str(r));
 		goto out;
 	}
-	if ((r = run_sam(c, sam_path, "--init", dir, config)) != 0)
+	if ((r = run_sam(c, sam_path, "--init", dir, config, &token, &toklen)) != 0)
 		goto out;
 	if ((r = make_inkand_dir(c, dir)) != 0)
 		goto out;
@@ -334,16 +371,8 @@ cmd_init(struct cli_ctx *c, int argc, char **argv)
 	actx.st = st;
 	actx.sam = sam;
 	actx.cfg = &cfg;
-	/* the one-time token inkan-sam --init left for this step (spent by it; the file goes) */
-	if ((r = ink_path(path, sizeof(path), dir, "sam")) != 0 ||
-	    (r = ink_path(tokpath, sizeof(tokpath), path, "bootstrap.token")) != 0)
-		goto out;
-	if ((r = ink_read_file(tokpath, 128, &token, &toklen)) != 0) {
-		r = cli_fail(c, r, "cannot read %s: %s", tokpath, ink_err_str(r));
-		goto out;
-	}
+	/* spends the one-time token inkan-sam --init gave */
 	r = auth_bootstrap_officer(&actx, officer, token, &secrets);
-	(void)unlink(tokpath);
 	if (r != 0) {
 		r = cli_fail(c, r, "cannot create the security officer: %s", ink_err_str(r));
 		goto out;

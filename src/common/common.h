@@ -393,6 +393,10 @@ int64_t ink_clock_jump(struct ink_clock_mark *m);
 
 /* Reads a whole file of at most max bytes into a malloc'd NUL-terminated buffer. */
 int ink_read_file(const char *path, size_t max, char **out, size_t *outlen) INK_WUR;
+/* The same from an open descriptor (a pipe: up to its end). */
+int ink_read_fd(int fd, size_t max, char **out, size_t *outlen) INK_WUR;
+/* Writes all of data to fd (short writes and EINTR continued). */
+int ink_write_fd(int fd, const void *data, size_t len) INK_WUR;
 /* Writes data atomically (temp file, fsync, rename) with the given mode. */
 int ink_write_file(const char *path, const void *data, size_t len, unsigned mode) INK_WUR;
 /* Joins dir and name into out[outsz]; INK_ERR_TOO_LARGE if it does not fit. */

@@ -1,6 +1,8 @@
 /* file: whole-file reads with a cap, atomic writes with a mode, trusted paths. */
 #include "common/common.h"
 
+#include <openssl/crypto.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,18 +13,16 @@
 #include <unistd.h>
 
 int
-ink_read_file(const char *path, size_t max, char **out, size_t *outlen)
+ink_read_fd(int fd, size_t max, char **out, size_t *outlen)
 {
 	struct ink_buf b;
 	char chunk[4096];
 	ssize_t n;
-	int fd, r = INK_ERR_IO;
+	int r = INK_ERR_IO;
 
 	*out = NULL;
 	if (outlen != NULL)
 		*outlen = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? INK_ERR_NOT_FOUND : INK_ERR_IO;
 	buf_init(&b, max + 1, true);
 	for (;;) {
 		n = read(fd, chunk, sizeof(chunk));
@@ -44,17 +44,48 @@ ink_read_file(const char *path, size_t max, char **out, size_t *outlen)
 	b.data = NULL;
 	r = 0;
 out:
-	close(fd);
+	OPENSSL_cleanse(chunk, sizeof(chunk));   /* what is read may be a secret (a token, a PIN) */
 	buf_free(&b);
 	return r == INK_ERR_TOO_LARGE && max > 0 ? INK_ERR_TOO_LARGE : r;
+}
+
+int
+ink_read_file(const char *path, size_t max, char **out, size_t *outlen)
+{
+	int fd, r;
+
+	*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? INK_ERR_NOT_FOUND : INK_ERR_IO;
+	r = ink_read_fd(fd, max, out, outlen);
+	close(fd);
+	return r;
+}
+
+int
+ink_write_fd(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return INK_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int
 ink_write_file(const char *path, const void *data, size_t len, unsigned mode)
 {
 	char tmp[1024];
-	const uint8_t *p = data;
-	ssize_t n;
 	int fd = -1, r = INK_ERR_IO;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
@@ -62,17 +93,8 @@ ink_write_file(const char *path, const void *data, size_t len, unsigned mode)
 	(void)unlink(tmp);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0)
 		return INK_ERR_IO;
-	if (fchmod(fd, mode) != 0)
+	if (fchmod(fd, mode) != 0 || ink_write_fd(fd, data, len) != 0)
 		goto out;
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		p += n;
-		len -= (size_t)n;
-	}
 	if (fsync(fd) != 0)
 		goto out;
 	if (close(fd) != 0) {

@@ -21,7 +21,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: inkan-sam --init --data DIR [--config FILE]\n"
+	fprintf(stderr, "usage: inkan-sam --init --data DIR [--config FILE] [--token-fd N]\n"
 	                "       inkan-sam --join --data DIR [--config FILE]   (a node of a shared key store)\n"
 	                "       inkan-sam --fd N[,N...] --data DIR [--config FILE]   (started by inkand)\n"
 	                "       inkan-sam --master-split K N --data DIR       (prints N shares, any K rebuild)\n"
@@ -193,7 +193,7 @@ main(int argc, char **argv)
 	long split_k = 0, split_n = 0;
 	int fds[SAM_CHANNELS_MAX];
 	size_t nfds = 0, k;
-	int i, r;
+	int i, r, token_fd = -1;
 
 	secmem_harden_process();
 	/* A fixed mmap threshold: glibc would raise it each time a large block is freed, after
@@ -220,12 +220,15 @@ main(int argc, char **argv)
 			data_arg = argv[++i];
 		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			config_arg = argv[++i];
+		else if (strcmp(argv[i], "--token-fd") == 0 && i + 1 < argc && token_fd < 0)
+			token_fd = (int)number(argv[++i], 3, INT_MAX);
 		else if (strcmp(argv[i], "--fd") == 0 && i + 1 < argc && nfds == 0)
 			nfds = fd_list(argv[++i], fds);
 		else
 			usage();
 	}
-	if (data_arg == NULL || (int)init + (int)node + (int)join + (int)accept + (split_k > 0) + (nfds > 0) != 1)
+	if (data_arg == NULL || (int)init + (int)node + (int)join + (int)accept + (split_k > 0) + (nfds > 0) != 1 ||
+	    (token_fd >= 0 && !init))
 		usage();
 	if (snprintf(data, sizeof(data), "%s", data_arg) >= (int)sizeof(data))
 		usage();
@@ -250,8 +253,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "inkan-sam: %s\n", err);
 		return 1;
 	}
-	if (init)
-		r = sam_init(&cfg);
+	if (init) {
+		r = sam_init(&cfg, token_fd);
+		if (token_fd >= 0)
+			close(token_fd);
+	}
 	else if (node)
 		r = sam_join(&cfg);
 	else if (join)

@@ -207,7 +207,7 @@ out:
 /* ---- handlers ---- */
 
 /* cstring id, cstring username, cstring bootstrap token -> cstring seed (base32), cstring
- * pseudonym. The first security officer, with the one-time token `inkan-sam --init` left for
+ * pseudonym. The first security officer, with the one-time token `inkan-sam --init` gave
  * `inkan init`, while the SAM serves nobody yet; never again. */
 int
 sam_handle_bootstrap(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)

@@ -180,9 +180,9 @@ int sam_ping(struct sam_client *c) INK_WUR;
 
 #define SAM_PSEUDONYM_MAX 32
 
-/* The first security officer (inkan init, with the one-time token `inkan-sam --init` left in
- * DATA/sam/bootstrap.token), while the SAM serves nobody: *seed_b32 (secmem) is their TOTP
- * seed, to show once. */
+/* The first security officer (inkan init, with the one-time token `inkan-sam --init` gave it
+ * on a pipe), while the SAM serves nobody: *seed_b32 (secmem) is their TOTP seed, to show
+ * once. */
 int sam_bootstrap(struct sam_client *c, const char *user_id, const char *username,
                   const char *token, char **seed_b32) INK_WUR;
 /* After inkand checked the password: the SAM checks the OTP against its own record of the
@@ -358,8 +358,11 @@ struct ink_config;
 /* Serves requests on nfds channels (a thread each) until one of them ends; the key manager is
  * opened from data_dir/sam with the settings of cfg. */
 int sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg) INK_WUR;
-/* `inkan-sam --init`: master key, key store, built-in CA; writes DIR/ca/root.pem, chain.pem. */
-int sam_init(const struct ink_config *cfg) INK_WUR;
+/* `inkan-sam --init`: master key, key store, built-in CA; writes DIR/ca/root.pem, chain.pem.
+ * token_fd >= 0 (`--token-fd`, a pipe of inkan init's): the one-time token for the first
+ * security officer is made and written there; otherwise none is (no first officer can be made
+ * on that key store: inkan init makes new services). */
+int sam_init(const struct ink_config *cfg, int token_fd) INK_WUR;
 /* `inkan-sam --join`: a node joining a key store that has served (DIR/sam/keystore.url and this
  * node's copy of its master key, checked against the key store's check value); writes
  * DIR/ca/root.pem, chain.pem and audit-log.pem, and makes nothing in the key store. */

@@ -685,7 +685,7 @@ write_public(const struct ink_config *cfg, const char *name, const char *text)
 }
 
 int
-sam_init(const struct ink_config *cfg)
+sam_init(const struct ink_config *cfg, int token_fd)
 {
 	struct keys *k = NULL;
 	char dir[1024], *pem = NULL;
@@ -708,13 +708,12 @@ sam_init(const struct ink_config *cfg)
 	if ((r = publish_log_key(cfg, k)) != 0)
 		goto out;
 	/* the one-time token with which `inkan init` (and nobody after it) makes the first
-	 * security officer: in DATA/sam, out of inkand's reach under privilege separation */
-	{
-		char token[KEYS_BOOTSTRAP_TOKEN_LEN + 1], path[1100];
+	 * security officer: written only to the pipe inkan init gave (never to a file) */
+	if (token_fd >= 0) {
+		char token[KEYS_BOOTSTRAP_TOKEN_LEN + 1];
 
-		if ((r = keys_bootstrap_token_new(k, token)) == 0 &&
-		    (r = ink_path(path, sizeof(path), dir, "bootstrap.token")) == 0)
-			r = ink_write_file(path, token, strlen(token), 0600);
+		if ((r = keys_bootstrap_token_new(k, token)) == 0)
+			r = ink_write_fd(token_fd, token, strlen(token));
 		OPENSSL_cleanse(token, sizeof(token));
 	}
 out:

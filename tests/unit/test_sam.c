@@ -33,8 +33,8 @@ setup(void **state)
 	if (ink_exe_sibling("inkan-sam", "INKAN_SAM", sam_path, sizeof(sam_path)) != 0)
 		return -1;
 	/* The SAM reads the shared configuration; an empty one means every default. */
-	snprintf(cmd, sizeof(cmd), "touch '%s/inkan.conf' && '%s' --init --data '%s'", data_dir,
-	         sam_path, data_dir);
+	snprintf(cmd, sizeof(cmd), "touch '%s/inkan.conf' && '%s' --init --data '%s' --token-fd 3 "
+	         "3>'%s/token'", data_dir, sam_path, data_dir, data_dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -110,9 +110,13 @@ test_ping_and_totp(void **state)
 	memset(tok2, 2, sizeof(tok2));
 	assert_int_equal(sam_client_spawn(sam_path, data_dir, NULL, &c), 0);
 	assert_int_equal(sam_ping(c), 0);
-	/* inkan-sam --init left the one-time token for the first security officer */
+	/* inkan-sam --init gave the one-time token for the first security officer on the
+	 * descriptor named (--token-fd), and left no copy in its directory */
 	snprintf(tokpath, sizeof(tokpath), "%s/sam/bootstrap.token", data_dir);
+	assert_int_equal(access(tokpath, F_OK), -1);
+	snprintf(tokpath, sizeof(tokpath), "%s/token", data_dir);
 	assert_int_equal(ink_read_file(tokpath, 128, &token, &toklen), 0);
+	assert_int_equal(toklen, 64);    /* 64 hex digits */
 	assert_int_equal(sam_bootstrap(c, "user-1", "officer", "0123", &b32), INK_ERR_AUTH);
 	assert_null(b32);
 	assert_int_equal(sam_bootstrap(c, "user-1", "officer", token, &b32), 0);
