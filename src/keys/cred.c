@@ -537,28 +537,27 @@ cred_secret_clear(struct cred_secret *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The credential's row, read on db with *stp (prepared at its first use: every signHash reads
+ * a key; kept reset between uses). */
 static int
-load_secret(struct keys *k, const char *owner, const char *id, struct cred_secret *s)
+read_secret(struct ksdb *db, struct ksdb_stmt **stp, const char *owner, const char *id,
+            struct cred_secret *s)
 {
 	struct ksdb_stmt *st = NULL;
 	const void *salt;
 	int r = INK_ERR_STORE, rc;
 
 	memset(s, 0, sizeof(*s));
-	if ((r = keys_witness_fresh(k)) != 0)
-		return r;
-	r = INK_ERR_STORE;
-	/* Prepared once: every signHash reads a key (kept reset between uses) */
-	if (k->st_secret == NULL &&
-	    ksdb_prepare(k->db,
+	if (*stp == NULL &&
+	    ksdb_prepare(db,
 	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial, "
 	        "backend, kdf_m, kdf_t, kdf_p FROM credentials WHERE id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR owner = ?2)",
-	        &k->st_secret) != KSDB_OK) {
-		ksdb_finalize(k->st_secret);
-		k->st_secret = NULL;
+	        stp) != KSDB_OK) {
+		ksdb_finalize(*stp);
+		*stp = NULL;
 		goto out;
 	}
-	st = k->st_secret;
+	st = *stp;
 	ksdb_bind_text(st, 1, id, -1);
 	if (owner != NULL)
 		ksdb_bind_text(st, 2, owner, -1);
@@ -594,13 +593,45 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 out:
 	if (st != NULL)
 		(void)ksdb_reset(st);
-	/* the row may come from a connection made again meanwhile, onto a recovered database:
-	 * never a key used before the roll-back witness was checked on it (witness.c) */
-	if (r == 0)
-		r = keys_witness_fresh(k);
 	if (r != 0)
 		cred_secret_clear(s);
 	return r;
+}
+
+static int
+load_secret(struct keys *k, const char *owner, const char *id, struct cred_secret *s)
+{
+	int r;
+
+	memset(s, 0, sizeof(*s));
+	if ((r = keys_witness_fresh(k)) != 0 || (r = read_secret(k->db, &k->st_secret, owner, id, s)) != 0)
+		return r;
+	/* the row may come from a connection made again meanwhile, onto a recovered database:
+	 * never a key used before the roll-back witness was checked on it (witness.c) */
+	if ((r = keys_witness_fresh(k)) != 0)
+		cred_secret_clear(s);
+	return r;
+}
+
+/* load_secret for a signature: on a reader of its own (readers.c) when there are any, read
+ * again when its connection was made again during the read. */
+static int
+load_secret_signing(struct keys *k, const char *id, struct cred_secret *s)
+{
+	struct keys_reader_use u;
+	int tries, r;
+
+	if (k->readers == NULL)
+		return load_secret(k, NULL, id, s);
+	for (tries = 0; tries < 3; tries++) {
+		if ((r = keys_reader_take(k, &u)) != 0)
+			return r;
+		r = read_secret(u.db, u.st, NULL, id, s);
+		if (keys_reader_give(k, &u))
+			return r;
+		cred_secret_clear(s);
+	}
+	return INK_ERR_STORE;
 }
 
 /* Counts a wrong PIN, locking the credential at the limit, in one statement whose RETURNING
@@ -1215,7 +1246,7 @@ keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
 			goto out;
 		}
 	}
-	if ((r = load_secret(k, NULL, id, &sg->s)) != 0 || (r = usable(&sg->s)) != 0)
+	if ((r = load_secret_signing(k, id, &sg->s)) != 0 || (r = usable(&sg->s)) != 0)
 		goto out;
 	if ((a = algo_find(sg->s.algo)) == NULL || a->type != sg->alg->key_type ||
 	    sg->alg->key_type == POLICY_KEY_ED25519) {

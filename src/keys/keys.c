@@ -578,8 +578,10 @@ keys_open(const char *dir, struct keys **out)
 	if ((r = ink_path(mpath, sizeof(mpath), dir, KEYS_MASTER_FILE)) != 0)
 		return r;
 	/* The whole struct lives in secmem: it holds the only pointer to the master key. */
-	if ((k = secmem_alloc(sizeof(*k))) == NULL ||
-	    (k->master = secmem_alloc(KEYS_MASTER_LEN)) == NULL) {
+	if ((k = secmem_alloc(sizeof(*k))) == NULL)
+		return INK_ERR_ALLOC;
+	pthread_mutex_init(&k->dec_mu, NULL);
+	if ((k->master = secmem_alloc(KEYS_MASTER_LEN)) == NULL) {
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
@@ -613,11 +615,13 @@ keys_close(struct keys *k)
 	ksdb_finalize(k->st_secret);
 	X509_STORE_free(k->ext_ca);
 	keys_sads_close(k);
+	keys_readers_close(k);
 	ksdb_close(k->db);
 	free(k->arl);
 	keys_ocsp_forget(k);
 	free(k->ocsp);
 	secmem_free(k->master);
+	pthread_mutex_destroy(&k->dec_mu);
 	secmem_free(k);
 }
 
@@ -641,20 +645,26 @@ keys_decode_private(struct keys *k, int kind, const uint8_t *der, size_t len, EV
 			return INK_ERR_CRYPTO;
 		return 0;
 	}
+	/* (signatures open their keys side by side: keys_signer_open) */
 	d = &k->dec[kind];
+	pthread_mutex_lock(&k->dec_mu);
 	if (d->ctx == NULL &&
 	    (d->ctx = OSSL_DECODER_CTX_new_for_pkey(&d->out, "DER", "PrivateKeyInfo", types[kind],
-	                                            OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL)) == NULL)
+	                                            OSSL_KEYMGMT_SELECT_KEYPAIR, NULL, NULL)) == NULL) {
+		pthread_mutex_unlock(&k->dec_mu);
 		return INK_ERR_CRYPTO;
+	}
 	EVP_PKEY_free(d->out);
 	d->out = NULL;
 	if (OSSL_DECODER_from_data(d->ctx, &p, &left) != 1 || d->out == NULL || left != 0) {
 		EVP_PKEY_free(d->out);
 		d->out = NULL;
+		pthread_mutex_unlock(&k->dec_mu);
 		return INK_ERR_CRYPTO;
 	}
 	*out = d->out;
 	d->out = NULL;
+	pthread_mutex_unlock(&k->dec_mu);
 	return 0;
 }
 

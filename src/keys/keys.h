@@ -41,6 +41,11 @@ struct keys_params {
 	 * the caller lets go of its lock there, so that other requests go on. NULL: not called. */
 	void (*slow_begin)(void *arg);
 	void (*slow_end)(void *arg);
+	/* Called around a use of the key store's main connection by a thread that called in
+	 * without the caller's lock (keys_signer_open after keys_readers_open): takes it, and
+	 * gives it back. NULL: not called. Both get slow_arg. */
+	void (*store_begin)(void *arg);
+	void (*store_end)(void *arg);
 	void *slow_arg;
 	int64_t max_pin_failures;                  /* wrong PINs before the credential locks */
 	int pin_min_len;                           /* shortest new PIN; 0: POLICY_PIN_MIN_DEFAULT */
@@ -209,8 +214,10 @@ int keys_cred_sign(struct keys *k, const char *id, const uint8_t kek[static 32],
                    const size_t *digest_lens, size_t n, uint8_t **sigs, size_t *sig_lens) INK_WUR;
 /* keys_cred_sign in two steps, so that a caller holding a lock over struct keys can let go of
  * it while the signatures are made: open checks everything keys_cred_sign checks and decodes
- * the key (under the caller's lock); sign makes the signatures and needs no lock unless
- * keys_signer_shared() (a PKCS#11 token session: sign under the lock too); free wipes.
+ * the key (under the caller's lock; after keys_readers_open, without it: the key is read on a
+ * reader, and a witness check it needs first is made between keys_params.store_begin/end);
+ * sign makes the signatures and needs no lock unless keys_signer_shared() (a PKCS#11 token
+ * session: sign under the lock); free wipes.
  * sign spreads the batch over at most `threads` threads (0: the machine's cores). */
 struct keys_signer;
 /* pss_salt: RSASSA-PSS's salt length (-1: the digest length), which policy_pss_salt_ok()
@@ -358,6 +365,10 @@ int keys_witness_check(struct keys *k) INK_WUR;
 int keys_witness_gate(struct keys *k) INK_WUR;
 /* Inside a request, after a read: checked again when the connection was made again meanwhile. */
 int keys_witness_fresh(struct keys *k) INK_WUR;
+/* Only whether the key store was found behind the witness (INK_ERR_STORE), without touching
+ * its connection: safe from a thread that does not hold what guards k (a signature, whose key
+ * read vouches for its own connection: keys_signer_open). */
+int keys_witness_refused(const struct keys *k) INK_WUR;
 /* The security officer's way out (inkan-sam --accept-rollback): the witness is set to the key
  * store as it is now, after the revocations were re-applied. */
 int keys_witness_accept(struct keys *k) INK_WUR;
@@ -529,6 +540,13 @@ int keys_sad_derive(const struct keys *k, const uint8_t sad[static 32], uint8_t 
  * to do for a one-node key store. keys_close closes them. */
 #define KEYS_SAD_CONNS 4
 int keys_sads_open(struct keys *k) INK_WUR;
+/* Gives signatures' key reads (keys_signer_open) connections of their own, KEYS_READERS,
+ * opened now (SQLite: on the file k holds), so call it before the start's witness check, which
+ * vouches for them: keys_signer_open may then run from several threads at once and beside any
+ * other use of k, and waits for none of its commits. Call once, before any thread uses them.
+ * keys_close closes them. */
+#define KEYS_READERS 4
+int keys_readers_open(struct keys *k) INK_WUR;
 /* Stores a new record, after deleting those expired a minute ago or more. */
 int keys_sad_put(struct keys *k, const struct keys_sad *s) INK_WUR;
 /* Reads the record of id_hash into *out (keys_sad_clear it); INK_ERR_NOT_FOUND if none.

@@ -2,6 +2,9 @@
 #ifndef INKAN_KEYS_INT_H
 #define INKAN_KEYS_INT_H
 
+#include <pthread.h>
+#include <stdint.h>
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -59,14 +62,42 @@ struct keys {
 	/* the roll-back witness (witness.c) */
 	bool witness_seen;         /* checked on the connection of generation witness_gen */
 	unsigned witness_gen;      /* ksdb_generation at the last check */
-	bool rolled_back;          /* found behind the witness: every use refused until accepted */
+	bool rolled_back;          /* found behind the witness: every use refused until accepted
+	                            * (written under the caller's lock, read atomically) */
+	uint64_t witness_started;  /* checks begun (atomic: read by keys_reader_take) */
+	uint64_t witness_passed;   /* witness_started of the last check that passed (atomic) */
 	struct keys_sad_conns *sadc; /* SAD reads and spends' own connections (sads.c); NULL: none */
+	struct keys_readers *readers; /* signatures' key reads' own connections (readers.c) */
+	pthread_mutex_t dec_mu;    /* the cached decoders (dec), used by signatures side by side */
 	int64_t samlog_low;        /* every record of this node's with id <= it is logged (samlog.c) */
 	unsigned samlog_gen;       /* ksdb_generation samlog_low was learnt on */
 };
 
 /* Closes the connections of keys_sads_open (sads.c); accepts a key store without them. */
 void keys_sads_close(struct keys *k);
+
+/* ---- signatures' key reads' own connections (readers.c) ---- */
+
+/* Of n connections' locks, takes the first free one from a start that moves on with each call
+ * (*next, atomically), or waits for the one at the start; returns its index. */
+size_t keys_pool_lock(pthread_mutex_t *mu, size_t n, unsigned *next);
+
+/* One reader taken: its connection, its prepared statement for the key, its place. */
+struct keys_reader_use {
+	struct ksdb *db;
+	struct ksdb_stmt **st;
+	size_t slot;
+	unsigned gen;
+};
+/* Takes a free reader the roll-back witness vouches for (a witness check begun after its
+ * connection was first seen, made first when none was: keys_params.store_begin/end around it).
+ * INK_ERR_STORE when none can be opened or vouched for, or the key store was found rolled back;
+ * the witness's refusal otherwise. */
+int keys_reader_take(struct keys *k, struct keys_reader_use *u) INK_WUR;
+/* Gives it back; false when its connection was made again since the take (what was read on it
+ * is not vouched for: read again). */
+bool keys_reader_give(struct keys *k, const struct keys_reader_use *u);
+void keys_readers_close(struct keys *k);
 
 /* Decodes a PKCS#8 private key of the given kind (KEYS_DEC_*) with the key store's cached
  * decoder; of any kind with KEYS_DEC_ANY (the cached decoders in turn, then

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct ks_sqlite {
 	struct ksdb base;
@@ -212,6 +213,26 @@ static const struct ksdb_ops sqlite_ops = {
 	.column_bytes = sq_column_bytes,
 };
 
+/* WAL: a signature's read of its key on a connection of its own runs beside a commit of
+ * another request (an OTP step, an authorization's records) instead of waiting for it, and a
+ * commit is one sync of the log, not of a journal and the file. Confirmed, as SQLite silently
+ * keeps the old mode where WAL is impossible. The -wal and -shm files take the key store's
+ * own mode (0600). */
+static int
+set_wal(sqlite3 *db)
+{
+	sqlite3_stmt *q = NULL;
+	const unsigned char *mode;
+	int r = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW && (mode = sqlite3_column_text(q, 0)) != NULL &&
+	    strcmp((const char *)mode, "wal") == 0)
+		r = 0;
+	sqlite3_finalize(q);
+	return r;
+}
+
 int
 ksdb_open_sqlite(const char *path, struct ksdb **out)
 {
@@ -229,10 +250,16 @@ ksdb_open_sqlite(const char *path, struct ksdb **out)
 		goto out;
 	}
 	(void)sqlite3_busy_timeout(s->db, 5000);
-	/* Destroyed keys are overwritten in the file, not just unlinked from the b-tree. */
-	if (sqlite3_exec(s->db, "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;", NULL, NULL,
-	                 NULL) != SQLITE_OK) {
+	/* Destroyed keys are overwritten in the file, not just unlinked from the b-tree.
+	 * synchronous=FULL: a commit (an OTP step claimed, a wrong PIN counted) is on disk when it
+	 * returns. */
+	if (sqlite3_exec(s->db, "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; "
+	                 "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
 		log_error("keystore %s: %s", path, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	if (set_wal(s->db) != 0) {
+		log_error("keystore %s: cannot switch to WAL mode: %s", path, sqlite3_errmsg(s->db));
 		goto out;
 	}
 	*out = &s->base;

@@ -95,7 +95,8 @@ listed:
 static bool
 key_store_file(const char *dir, const struct stat *st)
 {
-	static const char *const names[] = { KEYS_MASTER_FILE, KEYS_DB_FILE, KEYS_URL_FILE };
+	static const char *const names[] = { KEYS_MASTER_FILE, KEYS_DB_FILE, KEYS_DB_FILE "-wal",
+	                                     KEYS_DB_FILE "-shm", KEYS_URL_FILE };
 	struct stat ks;
 	char path[1024];
 	size_t i;

@@ -132,19 +132,11 @@ static struct ksdb *
 conn_take(struct keys *k, size_t *slot)
 {
 	struct keys_sad_conns *c = k->sadc;
-	size_t i, at;
+	size_t at;
 
 	if (c == NULL)
 		return k->db;
-	at = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED) % KEYS_SAD_CONNS;
-	for (i = 0; i < KEYS_SAD_CONNS; i++)
-		if (pthread_mutex_trylock(&c->mu[(at + i) % KEYS_SAD_CONNS]) == 0)
-			break;
-	if (i == KEYS_SAD_CONNS)
-		pthread_mutex_lock(&c->mu[at]);
-	else
-		at = (at + i) % KEYS_SAD_CONNS;
-	*slot = at;
+	*slot = at = keys_pool_lock(c->mu, KEYS_SAD_CONNS, &c->next);
 	if (c->db[at] == NULL && keys_db_connect(k->dir, &c->db[at]) != 0) {
 		log_error("keystore: cannot open a connection for SADs");
 		c->db[at] = NULL;

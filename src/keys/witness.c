@@ -164,7 +164,7 @@ behind(const struct witness *db, const struct witness *w)
 static void
 refuse(struct keys *k, const char *why)
 {
-	k->rolled_back = true;
+	__atomic_store_n(&k->rolled_back, true, __ATOMIC_RELEASE);
 	k->samlog_low = 0;     /* the records it knew logged may be pending again */
 	ink_alert(INK_ALERT_AUDIT, "the key store is older than this node has seen: a database "
 	          "recovery or a roll-back of its tables? (%s). Every signature and authorization "
@@ -177,6 +177,8 @@ keys_witness_check(struct keys *k)
 {
 	struct witness db, w;
 	unsigned gen = ksdb_generation(k->db, false);
+	/* what the signatures' readers count on (readers.c): this check's reads come after */
+	uint64_t n = __atomic_add_fetch(&k->witness_started, 1, __ATOMIC_ACQ_REL);
 	const char *why;
 	int r;
 
@@ -203,7 +205,15 @@ keys_witness_check(struct keys *k)
 	}
 	k->witness_gen = gen;
 	k->witness_seen = true;
+	if (n > __atomic_load_n(&k->witness_passed, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&k->witness_passed, n, __ATOMIC_RELEASE);
 	return 0;
+}
+
+int
+keys_witness_refused(const struct keys *k)
+{
+	return __atomic_load_n(&k->rolled_back, __ATOMIC_ACQUIRE) ? INK_ERR_STORE : 0;
 }
 
 int
@@ -239,7 +249,7 @@ keys_witness_accept(struct keys *k)
 		         "security officer", db.size, w.size);
 	if ((r = witness_write(k, &db)) != 0)
 		return r;
-	k->rolled_back = false;
+	__atomic_store_n(&k->rolled_back, false, __ATOMIC_RELEASE);
 	k->witness_gen = ksdb_generation(k->db, false);
 	k->witness_seen = true;
 	return 0;

@@ -5,7 +5,7 @@
  * next is tried); a change of its key or state (a new PIN, revocation, renewal, unlock, a
  * linked certificate) waits for all of these and keeps them out while it runs. A change
  * waiting keeps newcomers out, so that a revocation does not wait behind a stream of
- * signatures. The table is guarded by s->mu, and a wait lets go of it. */
+ * signatures. The table is guarded by s->mu, and a wait lets go of it (and of s->ks). */
 #include "sam/sam_int.h"
 
 #include <stdio.h>
@@ -62,7 +62,7 @@ sam_cred_hold(struct sam_state *s, const char *id, enum sam_use use)
 	if (use == SAM_USE_CHANGE)
 		h->changes_waiting++;
 	while (!may_start(h, use))
-		pthread_cond_wait(&s->holds_freed, &s->mu);
+		sam_wait_holds(s);
 	switch (use) {
 	case SAM_USE_SIGN:
 		h->signing++;
@@ -104,22 +104,4 @@ sam_cred_release(struct sam_state *s, const char *id, enum sam_use use)
 	}
 	h->refs--;
 	pthread_cond_broadcast(&s->holds_freed);
-}
-
-/* Around an Argon2id run or a key generation inside the key manager (keys_params.slow_*):
- * nothing of the SAM's state is touched there, so the SAM's lock is let go. */
-void
-sam_slow_begin(void *arg)
-{
-	struct sam_state *s = arg;
-
-	pthread_mutex_unlock(&s->mu);
-}
-
-void
-sam_slow_end(void *arg)
-{
-	struct sam_state *s = arg;
-
-	pthread_mutex_lock(&s->mu);
 }

@@ -136,6 +136,24 @@ sam_act_detail(struct sam_state *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+static int
+held_alloc(struct sam_state *s)
+{
+	if (s->held == NULL && (s->held = calloc(SAM_HELD_MAX, sizeof(*s->held))) == NULL)
+		return INK_ERR_ALLOC;
+	if (s->spare == NULL && s->flushing == 0 &&
+	    (s->spare = calloc(SAM_HELD_MAX, sizeof(*s->spare))) == NULL)
+		return INK_ERR_ALLOC;
+	return 0;
+}
+
+/* Room for one more held record: those held and those being written count. */
+bool
+sam_held_room(const struct sam_state *s)
+{
+	return s->nheld + s->flushing < SAM_HELD_MAX;
+}
+
 void
 sam_act_record(struct sam_state *s, const char *action, int r)
 {
@@ -146,20 +164,24 @@ sam_act_record(struct sam_state *s, const char *action, int r)
 	};
 	struct store_audit_rec rec;
 	int64_t id = 0;
+	unsigned was = sam_held();
 
 	/* The fields as inkand's audit_append will store them, so that the leaf the SAM computes
 	 * at the checkpoint is the leaf of the row. */
 	audit_record_fill(&rec, &ev, ink_now());
+	sam_lock(s, SAM_LOCK_KS | SAM_LOCK_MU);
 	/* Records held from signatures are still ahead of it: written with it, in one transaction
-	 * (one commit, not two, under the SAM's lock). */
-	if (s->nheld > 0 && s->nheld < SAM_HELD_MAX) {
+	 * (one commit, not two). */
+	if (held_alloc(s) == 0 && sam_held_room(s)) {
 		s->held[s->nheld++] = rec;
 		sam_flush_records(s);
-		return;
+	} else {
+		sam_flush_records(s);
+		sam_unlock(s, SAM_LOCK_MU);
+		if (keys_samlog_add(s->keys, &rec, &id) != 0)
+			log_error("cannot keep the SAM's record of %s", action);
 	}
-	sam_flush_records(s);
-	if (keys_samlog_add(s->keys, &rec, &id) != 0)
-		log_error("cannot keep the SAM's record of %s", action);
+	sam_relock(s, was);
 }
 
 int
@@ -171,13 +193,13 @@ sam_hold_record(struct sam_state *s, const char *actor, const char *action, cons
 		.result = r == 0 ? AUDIT_SUCCESS : ink_err_str(r), .detail = detail,
 	};
 
-	if (s->held == NULL && (s->held = calloc(SAM_HELD_MAX, sizeof(*s->held))) == NULL) {
+	if (held_alloc(s) != 0) {
 		log_error("cannot hold the SAM's record of %s", action);
 		return INK_ERR_STORE;
 	}
-	if (s->nheld == SAM_HELD_MAX)
+	if (!sam_held_room(s))
 		sam_flush_records(s);
-	if (s->nheld == SAM_HELD_MAX) {
+	if (!sam_held_room(s)) {
 		/* other requests filled the room while this one worked unlocked: what it made is
 		 * not handed out (fail closed) */
 		log_error("the SAM's held records cannot be written: %s not recorded", action);
@@ -187,16 +209,42 @@ sam_hold_record(struct sam_state *s, const char *actor, const char *action, cons
 	return 0;
 }
 
+/* Called holding mu (and ks or not: a signature that finds no room takes it), or alone. The
+ * held records are written under ks, one writer at a time, and without mu: signatures hold
+ * more records meanwhile (in the other array) and do not wait for the commit. A failed write
+ * puts them back ahead of those (they fit: both together are at most SAM_HELD_MAX), for the
+ * next flush. */
 void
 sam_flush_records(struct sam_state *s)
 {
-	if (s->nheld == 0)
-		return;
-	if (keys_samlog_add_many(s->keys, s->held, s->nheld) != 0) {
-		log_error("cannot write the SAM's held records");
-		return;
-	}
+	struct store_audit_rec *recs;
+	unsigned was = sam_held();
+	size_t n;
+	int r;
+
+	sam_lock(s, SAM_LOCK_KS | SAM_LOCK_MU);
+	if ((n = s->nheld) == 0 || held_alloc(s) != 0)
+		goto out;
+	recs = s->held;
+	s->held = s->spare;
+	s->spare = NULL;
 	s->nheld = 0;
+	s->flushing = n;
+	sam_unlock(s, SAM_LOCK_MU);
+	r = keys_samlog_add_many(s->keys, recs, n);
+	sam_lock(s, SAM_LOCK_MU);
+	s->flushing = 0;
+	if (r != 0) {
+		log_error("cannot write the SAM's held records");
+		memcpy(recs + n, s->held, s->nheld * sizeof(*recs));
+		s->spare = s->held;
+		s->held = recs;
+		s->nheld += n;
+	} else {
+		s->spare = recs;
+	}
+out:
+	sam_relock(s, was);
 }
 
 /* The record as it must stand in the log at seq. */

@@ -100,7 +100,13 @@ count_failure(struct sam_state *s, const char *person)
 	if (keys_person_fail(s->keys, person, s->cfg->max_login_failures, &locked_now) != 0)
 		log_error("cannot count a wrong one-time password");
 	if (locked_now) {
-		if (sad_drop_owner(s->sads, person) != 0)
+		unsigned was = sam_held();   /* (an authorization calls without mu: lock.c) */
+		int r;
+
+		sam_lock(s, SAM_LOCK_MU);
+		r = sad_drop_owner(s->sads, person);
+		sam_relock(s, was);
+		if (r != 0)
 			log_error("the SADs of %s, locked now, are still in the key store", person);
 		ink_alert(INK_ALERT_PERSON_LOCKED, "person %s locked in inkan-sam after %lld wrong "
 		          "one-time passwords", person, (long long)s->cfg->max_login_failures);

@@ -24,16 +24,18 @@ struct sam_hold_slot {
 	unsigned changes_waiting;
 };
 
-/* Shared by the channels' threads. Every handler runs holding mu, and lets go of it only where
- * it touches none of the SAM's state: while it signs (sam_handle_sign, the TSA), while it
- * stretches a PIN or makes a key (keys_params.slow_begin/end). What it does with a credential
+/* Shared by the channels' threads. Every handler but a signature's runs holding ks, and lets
+ * go of it only where it touches none of the SAM's state: while it signs (the TSA), while it
+ * stretches a PIN or makes a key (keys_params.slow_begin/end). mu guards what signatures share
+ * with the rest (lock.c says which and why). What a request does with a credential
  * meanwhile is held in holds (hold.c). use is held for reading by every request, for writing
  * only by those that change everything at once (a restore, a person's removal with all their
  * keys, the log's close). The persons, their attempt counters, their last TOTP steps and the
  * SAM's sessions live in the key store (keys/persons.c): nothing about who may act is kept
  * only in memory. */
 struct sam_state {
-	pthread_mutex_t mu;
+	pthread_mutex_t ks;           /* the key store's connection and what is read through it */
+	pthread_mutex_t mu;           /* what signatures share with the rest (lock.c) */
 	pthread_rwlock_t use;
 	const struct ink_config *cfg;
 	struct keys *keys;
@@ -46,6 +48,8 @@ struct sam_state {
 	 * store in one transaction (sam_flush_records): no key store write per signature. */
 	struct store_audit_rec *held; /* under mu */
 	size_t nheld;
+	struct store_audit_rec *spare;/* the other array (sam_flush_records) */
+	size_t flushing;              /* records being written: with nheld, at most SAM_HELD_MAX */
 	bool closing;                 /* the log was closed (LOG_CLOSE): only the log is served */
 	char tsa_policy[128];         /* tsa_policy_oid of the configuration */
 	size_t cores;                 /* online CPUs */
@@ -54,6 +58,30 @@ struct sam_state {
 
 struct keys_person;
 
+/* ---- the SAM's two locks (lock.c) ---- */
+
+#define SAM_LOCK_KS 1u
+#define SAM_LOCK_MU 2u
+
+/* Which of them this thread holds. */
+unsigned sam_held(void);
+/* Takes what of them this thread does not hold yet, in their order (ks before mu: taking ks
+ * while holding mu lets mu go and takes it back). */
+void sam_lock(struct sam_state *s, unsigned what);
+void sam_unlock(struct sam_state *s, unsigned what);
+/* Lets go of both; returns what was held, for sam_lock. */
+unsigned sam_let_go(struct sam_state *s);
+/* Holds exactly was again (a sam_held() of before): lets go of what it does not name. */
+void sam_relock(struct sam_state *s, unsigned was);
+/* Called holding mu (and maybe ks): waits for holds_freed, holding neither meanwhile. */
+void sam_wait_holds(struct sam_state *s);
+/* keys_params.slow_begin/end: let go of both around work that touches no SAM state. */
+void sam_slow_begin(void *arg);
+void sam_slow_end(void *arg);
+/* keys_params.store_begin/end: take ks (and give it back) around a witness check. */
+void sam_store_begin(void *arg);
+void sam_store_end(void *arg);
+
 /* ---- what a request does with one credential (hold.c) ---- */
 
 enum sam_use {
@@ -61,13 +89,10 @@ enum sam_use {
 	SAM_USE_PIN,     /* a PIN check (authorization): one at a time per credential */
 	SAM_USE_CHANGE,  /* a change of its key or state: alone, after those under way */
 };
-/* Called holding mu: waits (letting go of mu) until the credential may be used so, and holds
+/* Called holding mu: waits (letting go of mu and ks) until the credential may be used so, and holds
  * it. INK_ERR_PROTOCOL for an id too long to be one. Release with sam_cred_release. */
 int sam_cred_hold(struct sam_state *s, const char *id, enum sam_use use) INK_WUR;
 void sam_cred_release(struct sam_state *s, const char *id, enum sam_use use);
-/* keys_params.slow_begin/end: let go of mu around work that touches no SAM state. */
-void sam_slow_begin(void *arg);
-void sam_slow_end(void *arg);
 
 /* ---- proofs of the person acting (persons.c) ---- */
 
@@ -150,8 +175,11 @@ void sam_act_detail(struct sam_state *s, const char *fmt, ...) INK_PRINTF(2, 3);
 #define SAM_HELD_MAX 1024
 int sam_hold_record(struct sam_state *s, const char *actor, const char *action,
                     const char *subject, int r, const char *detail);
-/* Writes the held records into the key store, in one transaction. Called holding mu. */
+/* Writes the held records into the key store, in one transaction, under ks and without mu
+ * (lock.c). Called holding mu (ks or not), or alone; holds what it was called with again. */
 void sam_flush_records(struct sam_state *s);
+/* Room for one more held record (those being written count). Called holding mu. */
+bool sam_held_room(const struct sam_state *s);
 
 /* What an authorization allows, bound to one signer, one session and one credential. */
 struct sad_grant {

@@ -629,6 +629,8 @@ open_keys(const struct ink_config *cfg, struct sam_state *s, struct keys **out)
 		/* the SAM's lock is let go while a PIN is stretched or a key made */
 		.slow_begin = s != NULL ? sam_slow_begin : NULL,
 		.slow_end = s != NULL ? sam_slow_end : NULL,
+		.store_begin = s != NULL ? sam_store_begin : NULL,
+		.store_end = s != NULL ? sam_store_end : NULL,
 		.slow_arg = s,
 		.max_pin_failures = cfg->pin_max_failures,
 		.pin_min_len = (int)policy_pin_min(cfg),
@@ -791,11 +793,11 @@ alone(uint8_t type)
 	    type == SAM_MSG_PERSON_REMOVE || type == SAM_MSG_LOG_CLOSE;
 }
 
-/* Runs one request. Requests run side by side: each holds mu except where it touches none of
- * the SAM's state (signing, a PIN stretching, a key generation), and what it does meanwhile
- * with a credential is held (hold.c), so that no key changes under a signature or a PIN check
- * and nothing else waits. A signHash or a time-stamp is no act with its own record: both hold
- * their records. */
+/* Runs one request. Requests run side by side: each holds ks and mu (a signature mu only:
+ * lock.c) except where it touches none of the SAM's state (signing, a PIN stretching, a key
+ * generation), and what it does meanwhile with a credential is held (hold.c), so that no key
+ * changes under a signature or a PIN check and nothing else waits. A signHash or a
+ * time-stamp is no act with its own record: both hold their records. */
 static int
 dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -807,7 +809,7 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 		pthread_rwlock_wrlock(&s->use);
 	else
 		pthread_rwlock_rdlock(&s->use);
-	pthread_mutex_lock(&s->mu);
+	sam_lock(s, type == SAM_MSG_SIGN ? SAM_LOCK_MU : SAM_LOCK_KS | SAM_LOCK_MU);
 	sam_act_begin(s);
 	/* Records held from signatures go to the key store ahead of any other act's: first, or
 	 * for an authorization (the most frequent act, beside signatures) with its own record in
@@ -819,7 +821,11 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 	    type != SAM_MSG_LOG_PENDING && type != SAM_MSG_LOG_EXTEND) {
 		r = INK_ERR_DISABLED;
 		log_warn("refused a request after the log's close (type %u)", (unsigned)type);
-	} else if (type != SAM_MSG_PING && (r = keys_witness_gate(s->keys)) != 0) {
+	} else if (type != SAM_MSG_PING &&
+	           (r = type == SAM_MSG_SIGN ? keys_witness_refused(s->keys) :
+	                keys_witness_gate(s->keys)) != 0) {
+		/* (a signature, without ks, asks only whether the key store was found rolled back;
+		 * its key read checks its own connection: keys_signer_open) */
 		/* a key store older than this node has seen (witness.c): nothing until an officer
 		 * accepts it; the refusal is kept in the SAM's own records where they can go */
 		log_warn("refused a request (type %u): the key store is behind this node's roll-back "
@@ -832,7 +838,7 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 		if (act != NULL)
 			sam_act_record(s, act, r);
 	}
-	pthread_mutex_unlock(&s->mu);
+	(void)sam_let_go(s);
 	pthread_rwlock_unlock(&s->use);
 	return r;
 }
@@ -909,6 +915,7 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	s.cfg = cfg;
 	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	s.cores = cores > 0 ? (size_t)cores : 1;
+	pthread_mutex_init(&s.ks, NULL);
 	pthread_mutex_init(&s.mu, NULL);
 	pthread_cond_init(&s.holds_freed, NULL);
 	/* Writers first: a restore does not wait behind a stream of requests. */
@@ -919,7 +926,8 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	/* as many PIN stretchings at once as argon2_slots allows inkand and the SAM together */
 	if ((r = ink_gate_new(config_slots(cfg->argon2_slots), INK_GATE_QUEUE_MAX, 60000, &s.kdf_gate)) != 0 ||
 	    (r = ink_pool_new(config_slots(cfg->argon2_slots), INK_POOL_NICE_ARGON2, &s.kdf_pool)) != 0 ||
-	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(s.keys, &s.sads)) != 0)
+	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(s.keys, &s.sads)) != 0 ||
+	    (r = keys_readers_open(s.keys)) != 0)
 		goto out;
 	/* A key store older than this node has seen (a database recovery, a key store file copied
 	 * back): no start until a security officer runs inkan-sam --accept-rollback (witness.c). */
@@ -957,6 +965,7 @@ out:
 	if (s.keys != NULL)
 		sam_flush_records(&s);
 	free(s.held);
+	free(s.spare);
 	sad_table_free(s.sads);
 	keys_close(s.keys);
 	ink_gate_free(s.kdf_gate);
@@ -964,5 +973,6 @@ out:
 	pthread_rwlock_destroy(&s.use);
 	pthread_cond_destroy(&s.holds_freed);
 	pthread_mutex_destroy(&s.mu);
+	pthread_mutex_destroy(&s.ks);
 	return r;
 }

@@ -158,6 +158,9 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 	sam_act_subject(s, cred);
 	if (oauth)  /* a refusal's record names the client too */
 		sam_act_detail(s, "OAuth client %s", client);
+	/* What follows reads and writes the key store under ks alone: signatures go on meanwhile
+	 * (lock.c). mu only where their state is touched: the credential's hold, the SAD table. */
+	sam_unlock(s, SAM_LOCK_MU);
 	if ((r = authz_signer(s, kind, person, session, &who)) != 0)
 		goto out;
 	/* The credential first: it must be this signer's (nobody makes another's wait) ... */
@@ -165,9 +168,12 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 		goto out;
 	keys_cred_clear(&c);
 	/* One PIN check of a credential at a time (its counter sees each wrong PIN before the next
-	 * is tried), beside its signatures; no change of it meanwhile. The lock is let go while
+	 * is tried), beside its signatures; no change of it meanwhile. The locks are let go while
 	 * the PIN is stretched: other requests go on. */
-	if ((r = sam_cred_hold(s, cred, SAM_USE_PIN)) != 0)
+	sam_lock(s, SAM_LOCK_MU);
+	r = sam_cred_hold(s, cred, SAM_USE_PIN);
+	sam_unlock(s, SAM_LOCK_MU);
+	if (r != 0)
 		goto out;
 	held = true;
 	/* ... and usable at all, as it is now that nothing changes it. */
@@ -214,7 +220,10 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 			.hash_oid = hash_oid,
 		};
 
-		if ((r = sad_issue(s->sads, &g, sad)) != 0)
+		sam_lock(s, SAM_LOCK_MU);
+		r = sad_issue(s->sads, &g, sad);
+		sam_unlock(s, SAM_LOCK_MU);
+		if (r != 0)
 			goto out;
 	}
 	if (oauth) {
@@ -228,9 +237,13 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 	}
 	if ((r = buf_put_string(rep, sad, sizeof(sad))) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)step)) != 0 ||
-	    (r = buf_put_u64(rep, (uint64_t)expires)) != 0 || (r = buf_put_cstring(rep, c.serial)) != 0)
+	    (r = buf_put_u64(rep, (uint64_t)expires)) != 0 || (r = buf_put_cstring(rep, c.serial)) != 0) {
+		sam_lock(s, SAM_LOCK_MU);
 		sad_drop(s->sads, sad);
+	}
 out:
+	/* (dispatch, and the record it makes, find mu held as they left it) */
+	sam_lock(s, SAM_LOCK_MU);
 	if (held)
 		sam_cred_release(s, cred, SAM_USE_PIN);
 	OPENSSL_cleanse(pin, sizeof(pin));
@@ -278,11 +291,11 @@ sad_allows(struct sam_state *s, const uint8_t *sad, const char *owner, const uin
 	int r;
 
 	if (unlocked)
-		pthread_mutex_unlock(&s->mu);
+		sam_unlock(s, SAM_LOCK_MU);
 	r = sad_check(s->sads, sad, owner, session, cred, digest_oid, h->p, h->len, h->n, kek,
 	              serial, sp);
 	if (unlocked)
-		pthread_mutex_lock(&s->mu);
+		sam_lock(s, SAM_LOCK_MU);
 	if (r != 0)
 		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
 	return r;
@@ -297,21 +310,21 @@ sad_spends(struct sam_state *s, const uint8_t *sad, const struct sad_spend *sp,
 	int r;
 
 	if (unlocked)
-		pthread_mutex_unlock(&s->mu);
+		sam_unlock(s, SAM_LOCK_MU);
 	r = sad_consume(s->sads, sad, sp, h->p, h->len, h->n);
 	if (unlocked)
-		pthread_mutex_lock(&s->mu);
+		sam_lock(s, SAM_LOCK_MU);
 	if (r != 0)
 		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
 	return r;
 }
 
-/* Called holding s->mu. Everything is checked and the SAD spent before a signature is made;
- * the signatures are then made without s->mu, so that other requests run beside this one (no
- * state of the SAM is touched while s->mu is let go; the credential's hold keeps its changes
- * out until these signatures are done), and so are the SAD's read and spend when the key
- * store keeps them (several nodes: their round trips would hold every other request up). A
- * failure after the SAD was spent leaves it spent.
+/* Called holding s->mu only, never s->ks (lock.c). Everything is checked and the SAD spent
+ * before a signature is made; the key's opening and the signatures are made without s->mu,
+ * so that other requests run beside this one (no state of the SAM is touched while s->mu is
+ * let go; the credential's hold keeps its changes out until these signatures are done), and
+ * so are the SAD's read and spend when the key store keeps them (several nodes: their round
+ * trips would hold every other request up). A failure after the SAD was spent leaves it spent.
  *
  * The SAD is read once: its check prepares the spend, which then writes the counts it read
  * over with what they become, in one conditional statement. Whatever happened to the SAD
@@ -366,9 +379,9 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		goto out;
 	held = true;
 	/* No signature the SAM could not record: the held records must have room. */
-	if (s->nheld == SAM_HELD_MAX)
+	if (!sam_held_room(s))
 		sam_flush_records(s);
-	if (s->nheld == SAM_HELD_MAX) {
+	if (!sam_held_room(s)) {
 		r = INK_ERR_STORE;
 		goto out;
 	}
@@ -377,11 +390,19 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		r = INK_ERR_ALLOC;
 		goto out;
 	}
+	/* The key is read on a connection of the signatures' own and opened without mu: the
+	 * credential is held, nothing of the SAM's is touched, and no other request's commit on
+	 * the key store's main connection is waited for (lock.c). */
+	sam_unlock(s, SAM_LOCK_MU);
 	r = keys_signer_open(s->keys, cred, kek, sig_alg, hash_oid[0] != '\0' ? hash_oid : NULL,
 	                     salt == UINT32_MAX ? -1 : (long)salt, h->len, h->n, &sg);
+	sam_lock(s, SAM_LOCK_MU);
 	if (r == INK_ERR_DISABLED || r == INK_ERR_LOCKED || r == INK_ERR_EXPIRED) {
-		/* The key changed state since the authorization: the SAD dies with it. */
+		/* The key changed state since the authorization: the SAD dies with it (a shared
+		 * key store deletes it on its main connection: under ks). */
+		sam_lock(s, SAM_LOCK_KS);
 		sad_drop(s->sads, sad);
+		sam_unlock(s, SAM_LOCK_KS);
 		goto out;
 	}
 	if (r == INK_ERR_AUTH) {
@@ -405,11 +426,13 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		threads = 1;
 	shared = keys_signer_shared(sg);
 	s->signing++;
-	if (!shared)
-		pthread_mutex_unlock(&s->mu);
+	/* a token's session is the key store's, used under ks (lock.c) */
+	sam_unlock(s, SAM_LOCK_MU);
+	if (shared)
+		sam_lock(s, SAM_LOCK_KS);
 	r = keys_signer_sign(sg, h->p, h->len, h->n, threads, sigs, sig_lens);
-	if (!shared)
-		pthread_mutex_lock(&s->mu);
+	sam_unlock(s, SAM_LOCK_KS);
+	sam_lock(s, SAM_LOCK_MU);
 	s->signing--;
 	{
 		char detail[96];

@@ -45,16 +45,17 @@ sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		return rc;
 	}
 	/* no time-stamp the SAM could not record: the held records must have room */
-	if (s->nheld == SAM_HELD_MAX)
+	if (!sam_held_room(s))
 		sam_flush_records(s);
-	if (s->nheld == SAM_HELD_MAX)
+	if (!sam_held_room(s))
 		return INK_ERR_STORE;
 	if ((rc = keys_tsa_open(s->keys, &t)) == 0) {
 		/* the key is this call's own copy and serials are random: nothing of the SAM's is
-		 * touched while s->mu is let go; s->use keeps a restore (a new TSA key) out */
-		pthread_mutex_unlock(&s->mu);
+		 * touched while its locks are let go; s->use keeps a restore (a new TSA key) out */
+		unsigned was = sam_let_go(s);
+
 		rc = keys_tsa_respond(t, s->tsa_policy, &r, &resp, &len, serial, &gen);
-		pthread_mutex_lock(&s->mu);
+		sam_lock(s, was);
 		keys_tsa_free(t);
 	}
 	if (sam_hold_record(s, NULL, "sam.tsa.stamp", rc == 0 ? serial : NULL, rc, NULL) != 0 &&

@@ -2,7 +2,8 @@
 # t_mixed: inkan-sam serves requests side by side. A PIN change of one credential does not wait
 # for a long batch of another that is still signing; a signature completes while an
 # authorization's Argon2id run is under way; authorizations of different credentials run at
-# the same time. Shown by what inkan-sam is doing when a request returns (its CPU time still
+# the same time; a signature completes while an authorization waits for the key store's write
+# lock. Shown by what inkan-sam is doing when a request returns (its CPU time still
 # growing, the Argon2id memory still held), not by timings.
 . "$(dirname "$0")/lib.sh"
 
@@ -182,5 +183,54 @@ done
 [ $((rpeak - rss0)) -le $((M * 2 + 65536)) ] ||
 	fail "inkan-sam grew by $((rpeak - rss0)) KiB during two stretchings of $M KiB each"
 ok "two authorizations of different credentials stretched their PINs at the same time ($peak workers running at once; inkan-sam grew by $((rpeak - rss0)) KiB)"
+
+# ---- a signature does not wait behind another request's write to the key store ----
+# Another process holds the key store's write lock, as a slow commit would; dave's
+# authorization, which must claim its OTP step durably before his PIN is tried, waits for it
+# inside inkan-sam, holding the key store's lock there. alice's signHash completes meanwhile:
+# a signature's key is read on a connection of the signatures' own (src/sam/lock.c), and its
+# record waits in memory. Before, the waiting authorization held the SAM's one lock, and the
+# signature waited for it (here: until the holder gave up, after 4 s).
+mapfile -t HL < <(random_hashes 1)
+PIN=$PIN2
+authorize alice "$alice" "$KA" "${HL[0]}"
+expect_status 200
+SADL=$SAD
+PIN=pin-Harbour-5184
+python3 - "$DATA/sam/keystore.db" "$T/ks.locked" "$T/ks.release" <<'EOF' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+end = time.time() + 4
+while time.time() < end and not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+db.execute("ROLLBACK")
+EOF
+HOLDER=$!
+wait_until "the key store's write lock to be held" test -e "$T/ks.locked"
+authorize_body dave "$KD" "$T/authl.json" "${HL[0]}"
+bg_post authl "$dave" /csc/v2/credentials/authorize "$T/authl.json"
+AUTHL=$BG
+sleep 1   # inkand passes it on; inkan-sam comes to its first write and waits there
+curl -sS --max-time 3 --cacert "$CACERT" -H "Authorization: Bearer $alice" \
+	-H 'Content-Type: application/json' -o "$T/sigl.body" -w '%{http_code}' \
+	--data-binary "$(jq -nc --arg c "$KA" --arg s "$SADL" --arg h "${HL[0]}" \
+		'{credentialID: $c, SAD: $s, hashes: [$h], signAlgo: "1.2.840.10045.4.3.2"}')" \
+	"$URL/csc/v2/signatures/signHash" >"$T/sigl.status" 2>/dev/null || true
+[ -s "$T/authl.status" ] &&
+	fail "dave's authorization returned while the key store's write lock was held: $(cat "$T/authl.status")"
+[ "$(cat "$T/sigl.status")" = 200 ] ||
+	fail "alice's signHash did not complete while an authorization waited for the key store's write lock (status $(cat "$T/sigl.status"))"
+touch "$T/ks.release"
+wait "$HOLDER" || fail "the key store's lock holder failed"
+wait "$AUTHL" || true
+[ "$(cat "$T/authl.status")" = 200 ] && jq -e '.SAD | length > 0' "$T/authl.body" >/dev/null ||
+	fail "dave's authorization after the write lock: $(cat "$T/authl.status") $(head -c 300 "$T/authl.body")"
+printf '%s' "${HL[0]}" | base64 -d >"$T/hl.bin"
+jq -r '.signatures[0]' "$T/sigl.body" | base64 -d >"$T/hl.sig"
+openssl pkeyutl -verify -pubin -inkey "$T/$KA.pub.pem" -in "$T/hl.bin" -sigfile "$T/hl.sig" \
+	-pkeyopt digest:sha256 >/dev/null 2>&1 || fail "alice's signature does not verify with openssl"
+ok "a signature completed while an authorization waited for the key store's write lock (held by another process)"
 
 finish
