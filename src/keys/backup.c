@@ -513,6 +513,7 @@ keys_restore(struct keys *k, const uint8_t *blob, size_t len, const uint8_t *crl
 	if ((r = keys_exec(k, "DROP TABLE live_cred; DROP TABLE live_revoked;")) != 0 ||
 	    (r = keys_exec(k, "COMMIT")) != 0)
 		goto rollback;
+	keys_scrub(k);   /* the replaced key store's pages */
 	/* The root may have changed with the CA: its cached list is made again when asked for. */
 	free(k->arl);
 	k->arl = NULL;

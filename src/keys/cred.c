@@ -964,9 +964,13 @@ expire_sweep(struct keys *k)
 	ksdb_bind_int64(st, 3, KEYS_ACTIVE);
 	ksdb_bind_int64(st, 4, KEYS_LOCKED);
 	if (ksdb_step(st) == KSDB_DONE) {
-		if (ksdb_changes(k->db) > 0)
+		if (ksdb_changes(k->db) > 0) {
 			log_info("destroyed %lld key(s) whose certificate expired",
 			         (long long)ksdb_changes(k->db));
+			ksdb_finalize(st);
+			keys_scrub(k);
+			return 0;
+		}
 		r = 0;
 	}
 	ksdb_finalize(st);
@@ -1425,6 +1429,8 @@ keys_cred_change_pin(struct keys *k, const char *owner, const char *id, const ch
 	                sizeof(s.salt));
 	if (r == INK_ERR_NOT_FOUND)
 		r = INK_ERR_DISABLED;
+	if (r == 0)
+		keys_scrub(k);   /* the blob sealed under the old PIN */
 out:
 	free(blob);
 	secmem_free(p8);
@@ -1471,6 +1477,8 @@ in_transaction(struct keys *k, int r_of_body)
 		 * follows at once, or a recovery to just before it would go unseen (witness.c) */
 		if ((r = keys_exec(k, "COMMIT")) == 0 && keys_witness_check(k) != 0)
 			log_error("the key store changed but its roll-back witness is not written");
+		if (r == 0)
+			keys_scrub(k);   /* the destroyed keys' old pages */
 		return r;
 	}
 	(void)keys_exec(k, "ROLLBACK");

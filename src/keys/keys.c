@@ -733,6 +733,14 @@ keys_master_kcv(const uint8_t master[static KEYS_MASTER_LEN], uint8_t out[static
 	                strlen(KEYS_KCV_LABEL), out);
 }
 
+void
+keys_scrub(struct keys *k)
+{
+	if (k->db != NULL && !ksdb_in_transaction(k->db) && ksdb_scrub(k->db) != KSDB_OK)
+		log_warn("keystore: the pages of destroyed secrets may stay in its write-ahead log "
+		         "until its next checkpoint: %s", ksdb_errmsg(k->db));
+}
+
 bool
 keys_slow_begin(const struct keys *k)
 {

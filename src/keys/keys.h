@@ -541,10 +541,10 @@ int keys_sad_derive(const struct keys *k, const uint8_t sad[static 32], uint8_t 
 #define KEYS_SAD_CONNS 4
 int keys_sads_open(struct keys *k) INK_WUR;
 /* Gives signatures' key reads (keys_signer_open) connections of their own, KEYS_READERS,
- * opened now (SQLite: on the file k holds), so call it before the start's witness check, which
- * vouches for them: keys_signer_open may then run from several threads at once and beside any
- * other use of k, and waits for none of its commits. Call once, before any thread uses them.
- * keys_close closes them. */
+ * opened now and each compared with the roll-back witness (so call it after the start's
+ * keys_witness_check, which makes the witness on a first start): keys_signer_open may then run
+ * from several threads at once and beside any other use of k, and waits for none of its
+ * commits. Call once, before any thread uses them. keys_close closes them. */
 #define KEYS_READERS 4
 int keys_readers_open(struct keys *k) INK_WUR;
 /* Stores a new record, after deleting those expired a minute ago or more. */

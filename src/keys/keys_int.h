@@ -64,8 +64,6 @@ struct keys {
 	unsigned witness_gen;      /* ksdb_generation at the last check */
 	bool rolled_back;          /* found behind the witness: every use refused until accepted
 	                            * (written under the caller's lock, read atomically) */
-	uint64_t witness_started;  /* checks begun (atomic: read by keys_reader_take) */
-	uint64_t witness_passed;   /* witness_started of the last check that passed (atomic) */
 	struct keys_sad_conns *sadc; /* SAD reads and spends' own connections (sads.c); NULL: none */
 	struct keys_readers *readers; /* signatures' key reads' own connections (readers.c) */
 	pthread_mutex_t dec_mu;    /* the cached decoders (dec), used by signatures side by side */
@@ -89,10 +87,14 @@ struct keys_reader_use {
 	size_t slot;
 	unsigned gen;
 };
-/* Takes a free reader the roll-back witness vouches for (a witness check begun after its
- * connection was first seen, made first when none was: keys_params.store_begin/end around it).
- * INK_ERR_STORE when none can be opened or vouched for, or the key store was found rolled back;
- * the witness's refusal otherwise. */
+/* Compares the key store as db (a reader's connection) sees it with the witness, as
+ * keys_witness_check does on k->db, writing nothing: behind it, the key store is refused
+ * (rolled_back, an alert). Called holding what guards k. */
+int keys_witness_check_on(struct keys *k, struct ksdb *db) INK_WUR;
+/* Takes a free reader the roll-back witness vouches for: its own connection compared with the
+ * witness at its first use and after each reconnection (keys_witness_check_on, between
+ * keys_params.store_begin/end). INK_ERR_STORE when it cannot be vouched for or the key store
+ * was found rolled back. */
 int keys_reader_take(struct keys *k, struct keys_reader_use *u) INK_WUR;
 /* Gives it back; false when its connection was made again since the take (what was read on it
  * is not vouched for: read again). */
@@ -101,10 +103,15 @@ void keys_readers_close(struct keys *k);
 
 /* Decodes a PKCS#8 private key of the given kind (KEYS_DEC_*) with the key store's cached
  * decoder; of any kind with KEYS_DEC_ANY (the cached decoders in turn, then
- * d2i_AutoPrivateKey). Not thread-safe, like the rest of struct keys. */
+ * d2i_AutoPrivateKey). Thread-safe: the cached decoders are used under dec_mu (signatures
+ * open their keys side by side). */
 int keys_decode_private(struct keys *k, int kind, const uint8_t *der, size_t len,
                         EVP_PKEY **out) INK_WUR;
 
+/* After a commit that destroyed or replaced sealed secrets (a key, its blob under an old PIN,
+ * an OTP seed): none of their old pages left in the driver's files (ksdb_scrub; logged when
+ * it cannot, which a later checkpoint then does). */
+void keys_scrub(struct keys *k);
 /* Around long work that touches no key store state (keys_params.slow_begin/end): lets the
  * caller's lock go unless a transaction is open. Returns whether it did, for keys_slow_end. */
 bool keys_slow_begin(const struct keys *k);

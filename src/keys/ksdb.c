@@ -46,6 +46,12 @@ ksdb_generation(struct ksdb *db, bool refresh)
 }
 
 int
+ksdb_scrub(struct ksdb *db)
+{
+	return db->ops->scrub(db);
+}
+
+int
 ksdb_prepare(struct ksdb *db, const char *sql, struct ksdb_stmt **out)
 {
 	*out = NULL;

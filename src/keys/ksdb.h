@@ -58,6 +58,11 @@ bool ksdb_in_transaction(struct ksdb *db);
  * ends every connection): the key store may since be another one (witness.c checks it). With
  * refresh, outside a transaction, a connection the server ended is first made again. SQLite: 0. */
 unsigned ksdb_generation(struct ksdb *db, bool refresh);
+/* After a commit that destroyed or replaced sealed secrets: no copy of the pages as they were
+ * is left in a file of the driver's (SQLite: the write-ahead log is copied back into the file,
+ * where secure_delete zeroed them, and cut to nothing). PostgreSQL: nothing (its WAL and
+ * backups are the DBA's, docs/scaling.md). KSDB_OK or KSDB_ERROR. */
+int ksdb_scrub(struct ksdb *db);
 
 /* ---- statements ---- */
 

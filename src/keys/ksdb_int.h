@@ -13,6 +13,7 @@ struct ksdb_ops {
 	int64_t (*changes)(struct ksdb *db);
 	bool (*in_transaction)(struct ksdb *db);
 	unsigned (*generation)(struct ksdb *db, bool refresh);
+	int (*scrub)(struct ksdb *db);
 	int (*prepare)(struct ksdb *db, const char *sql, struct ksdb_stmt **out);
 	int (*bind_int64)(struct ksdb_stmt *st, int i, int64_t v);
 	int (*bind_text)(struct ksdb_stmt *st, int i, const char *s, int len);

@@ -240,6 +240,13 @@ pg_generation(struct ksdb *db, bool refresh)
 	return c->generation;
 }
 
+static int
+pg_scrub(struct ksdb *db)
+{
+	(void)db;
+	return KSDB_OK;
+}
+
 /* Rewrites `?N` and `?` to `$N`, outside quoted text and comments (copied as they are); counts
  * the parameters. A bare `?` is numbered as SQLite numbers it: one more than the largest number
  * given so far (not the last one), so that one text binds the same values on both engines. The
@@ -571,6 +578,7 @@ static const struct ksdb_ops postgres_ops = {
 	.changes = pg_changes,
 	.in_transaction = pg_in_transaction,
 	.generation = pg_generation,
+	.scrub = pg_scrub,
 	.prepare = pg_prepare,
 	.bind_int64 = pg_bind_int64,
 	.bind_text = pg_bind_text,

@@ -86,6 +86,13 @@ sq_generation(struct ksdb *db, bool refresh)
 	return 0;
 }
 
+static int
+sq_scrub(struct ksdb *db)
+{
+	return result(sqlite3_wal_checkpoint_v2(conn(db), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+	                                        NULL));
+}
+
 static bool
 sq_in_transaction(struct ksdb *db)
 {
@@ -198,6 +205,7 @@ static const struct ksdb_ops sqlite_ops = {
 	.changes = sq_changes,
 	.in_transaction = sq_in_transaction,
 	.generation = sq_generation,
+	.scrub = sq_scrub,
 	.prepare = sq_prepare,
 	.bind_int64 = sq_bind_int64,
 	.bind_text = sq_bind_text,

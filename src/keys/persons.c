@@ -287,7 +287,9 @@ keys_person_seed_store(struct keys *k, const char *id, bool pending, const uint8
 		return r;
 	if (seed != NULL)
 		ksdb_bind_blob(st, 2, sealed, sealed_len);
-	return change_one(st, k);
+	if ((r = change_one(st, k)) == 0)
+		keys_scrub(k);   /* the seed it replaces */
+	return r;
 }
 
 int

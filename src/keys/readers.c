@@ -3,14 +3,13 @@
  * do there (an authorization's commits: its OTP step, its records); here it waits for
  * nothing but another signature's read (SQLite in WAL mode reads beside a writer).
  *
- * Nothing is read on a reader that the roll-back witness (witness.c) has not vouched for: a
- * reader's connection counts as checked once a witness check has *started* after it was
- * first seen on that connection (a new PostgreSQL connection after a restart, failover or
- * recovery may reach an older database than the one checked); until then the read waits for
- * one, made on the main connection under the caller's lock (keys_params.store_begin/end). The
- * readers are opened with the key store, before the start's check, which vouches for them
- * (SQLite: they hold the same file as k->db, never one put in its place later); a PostgreSQL
- * reader made again later (a restart, a failover) waits for a check of its own. */
+ * Nothing is read on a reader that the roll-back witness (witness.c) has not vouched for: its
+ * own connection is compared with the witness before its first read and after each
+ * reconnection (a new PostgreSQL connection after a restart or a failover may reach another,
+ * older database than the main connection does; an SQLite reader could hold another file),
+ * under the caller's lock (keys_params.store_begin/end). Opened with the key store, after the
+ * start's witness check, and compared with the witness then; never opened again (an SQLite
+ * file opened later could be one put in its place). */
 #include "keys/keys.h"
 #include "keys/keys_int.h"
 
@@ -21,8 +20,8 @@ struct keys_readers {
 	pthread_mutex_t mu[KEYS_READERS];
 	struct ksdb *db[KEYS_READERS];
 	struct ksdb_stmt *secret[KEYS_READERS]; /* the key's statement, prepared once per reader */
-	unsigned gen[KEYS_READERS];             /* the connection's generation when last seen */
-	uint64_t seen_at[KEYS_READERS];         /* witness checks started when it was first seen */
+	bool vouched[KEYS_READERS];             /* compared with the witness ... */
+	unsigned gen[KEYS_READERS];             /* ... on the connection of this generation */
 	unsigned next;                          /* where the next search starts (a hint) */
 };
 
@@ -62,9 +61,11 @@ keys_readers_open(struct keys *k)
 			keys_readers_close(k);
 			return INK_ERR_STORE;
 		}
-		/* seen now: the next check (the start's) vouches for it */
-		c->gen[i] = ksdb_generation(c->db[i], false);
-		c->seen_at[i] = __atomic_load_n(&k->witness_started, __ATOMIC_ACQUIRE);
+		/* vouched for now, while nothing else runs (else at its first use) */
+		if (keys_witness_check_on(k, c->db[i]) == 0) {
+			c->vouched[i] = true;
+			c->gen[i] = ksdb_generation(c->db[i], false);
+		}
 	}
 	return 0;
 }
@@ -85,31 +86,15 @@ keys_readers_close(struct keys *k)
 	k->readers = NULL;
 }
 
-/* A free reader (want: that one, SIZE_MAX: any), locked. (Each is opened once, with the key
- * store: a file opened later could be one put in its place.) */
-static size_t
-take(struct keys *k, size_t want)
-{
-	struct keys_readers *c = k->readers;
-	size_t at;
-
-	if (want != SIZE_MAX)
-		pthread_mutex_lock(&c->mu[at = want]);
-	else
-		at = keys_pool_lock(c->mu, KEYS_READERS, &c->next);
-	return at;
-}
-
-/* A witness check on the main connection, under the caller's lock. */
+/* Compares the reader's connection with the witness, under the caller's lock. */
 static int
-recheck(struct keys *k)
+vouch(struct keys *k, struct ksdb *db)
 {
 	int r;
 
 	if (k->params.store_begin != NULL)
 		k->params.store_begin(k->params.slow_arg);
-	(void)ksdb_generation(k->db, true);   /* a connection the server ended is made again */
-	r = keys_witness_check(k);
+	r = keys_witness_check_on(k, db);
 	if (k->params.store_end != NULL)
 		k->params.store_end(k->params.slow_arg);
 	return r;
@@ -119,32 +104,29 @@ int
 keys_reader_take(struct keys *k, struct keys_reader_use *u)
 {
 	struct keys_readers *c = k->readers;
-	size_t at = SIZE_MAX;
-	int tries, r;
+	size_t at;
+	int r;
 
-	/* after a check, the reader it was made for (another one may need its own) */
-	for (tries = 0; tries < 3; tries++) {
-		if (keys_witness_refused(k) != 0)
-			return INK_ERR_STORE;
-		at = take(k, at);
-		u->gen = ksdb_generation(c->db[at], true);
-		if (c->gen[at] != u->gen) {   /* made again: seen now */
-			c->gen[at] = u->gen;
-			c->seen_at[at] = __atomic_load_n(&k->witness_started, __ATOMIC_ACQUIRE);
+	if (keys_witness_refused(k) != 0)
+		return INK_ERR_STORE;
+	at = keys_pool_lock(c->mu, KEYS_READERS, &c->next);
+	/* (a connection the server ended is made again here: a new generation) */
+	u->gen = ksdb_generation(c->db[at], true);
+	if (!c->vouched[at] || c->gen[at] != u->gen) {
+		c->vouched[at] = false;
+		if ((r = vouch(k, c->db[at])) != 0 || ksdb_generation(c->db[at], false) != u->gen) {
+			pthread_mutex_unlock(&c->mu[at]);
+			log_error("keystore: a signature's key read on a connection the roll-back "
+			          "witness does not vouch for: refused");
+			return r != 0 ? r : INK_ERR_STORE;
 		}
-		if (__atomic_load_n(&k->witness_passed, __ATOMIC_ACQUIRE) > c->seen_at[at]) {
-			u->slot = at;
-			u->db = c->db[at];
-			u->st = &c->secret[at];
-			return 0;
-		}
-		pthread_mutex_unlock(&c->mu[at]);
-		if ((r = recheck(k)) != 0)
-			return r;
+		c->vouched[at] = true;
+		c->gen[at] = u->gen;
 	}
-	log_error("keystore: a signature's key read found no connection the roll-back witness "
-	          "vouches for");
-	return INK_ERR_STORE;
+	u->slot = at;
+	u->db = c->db[at];
+	u->st = &c->secret[at];
+	return 0;
 }
 
 bool

@@ -29,16 +29,16 @@ struct witness {
 	int64_t crl;                   /* the CRL's number (0: none made) */
 };
 
-/* The key store's state now. */
+/* The key store's state now, as db reads it. */
 static int
-store_state(struct keys *k, struct witness *w)
+store_state_on(struct ksdb *db, struct witness *w)
 {
 	struct audit_frontier f;
 	struct ksdb_stmt *st = NULL;
 	int rc, r = INK_ERR_STORE;
 
 	memset(w, 0, sizeof(*w));
-	if (ksdb_prepare(k->db, "SELECT size, frontier FROM log_state", &st) != KSDB_OK)
+	if (ksdb_prepare(db, "SELECT size, frontier FROM log_state", &st) != KSDB_OK)
 		goto out;
 	if ((rc = ksdb_step(st)) == KSDB_ROW) {
 		w->size = (uint64_t)ksdb_column_int64(st, 0);
@@ -55,7 +55,7 @@ store_state(struct keys *k, struct witness *w)
 		goto out;
 	ksdb_finalize(st);
 	st = NULL;
-	if (ksdb_prepare(k->db, "SELECT (SELECT count(*) FROM revoked), "
+	if (ksdb_prepare(db, "SELECT (SELECT count(*) FROM revoked), "
 	                       "(SELECT coalesce(max(number), 0) FROM crl)", &st) != KSDB_OK ||
 	    ksdb_step(st) != KSDB_ROW)
 		goto out;
@@ -65,9 +65,15 @@ store_state(struct keys *k, struct witness *w)
 out:
 	if (r != 0)
 		log_error("key store: cannot read its state for the roll-back witness: %s",
-		          ksdb_errmsg(k->db));
+		          ksdb_errmsg(db));
 	ksdb_finalize(st);
 	return r;
+}
+
+static int
+store_state(struct keys *k, struct witness *w)
+{
+	return store_state_on(k->db, w);
 }
 
 static int
@@ -177,8 +183,6 @@ keys_witness_check(struct keys *k)
 {
 	struct witness db, w;
 	unsigned gen = ksdb_generation(k->db, false);
-	/* what the signatures' readers count on (readers.c): this check's reads come after */
-	uint64_t n = __atomic_add_fetch(&k->witness_started, 1, __ATOMIC_ACQ_REL);
 	const char *why;
 	int r;
 
@@ -205,8 +209,30 @@ keys_witness_check(struct keys *k)
 	}
 	k->witness_gen = gen;
 	k->witness_seen = true;
-	if (n > __atomic_load_n(&k->witness_passed, __ATOMIC_ACQUIRE))
-		__atomic_store_n(&k->witness_passed, n, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int
+keys_witness_check_on(struct keys *k, struct ksdb *db)
+{
+	struct witness now, w;
+	const char *why;
+	int r;
+
+	if (k->rolled_back)
+		return INK_ERR_STORE;
+	if ((r = store_state_on(db, &now)) != 0)
+		return r;
+	if ((r = witness_read(k, &w)) == INK_ERR_NOT_FOUND)
+		return INK_ERR_STORE;   /* made by the start's check on the main connection */
+	if (r != 0) {
+		refuse(k, "the witness cannot be read");
+		return INK_ERR_STORE;
+	}
+	if ((why = behind(&now, &w)) != NULL) {
+		refuse(k, why);
+		return INK_ERR_STORE;
+	}
 	return 0;
 }
 

@@ -51,10 +51,13 @@ int
 sam_cred_hold(struct sam_state *s, const char *id, enum sam_use use)
 {
 	struct sam_hold_slot *h;
+	unsigned was = sam_held();
 
 	if (id == NULL || strlen(id) >= sizeof(h->id))
 		return INK_ERR_PROTOCOL;
+	sam_lock(s, SAM_LOCK_MU);
 	if ((h = slot_of(s, id)) == NULL) {
+		sam_relock(s, was);
 		log_bug("no room to hold a credential (more requests than channels)");
 		return INK_ERR_INTERNAL;
 	}
@@ -75,6 +78,7 @@ sam_cred_hold(struct sam_state *s, const char *id, enum sam_use use)
 		h->change = true;
 		break;
 	}
+	sam_relock(s, was);
 	return 0;
 }
 
@@ -82,12 +86,15 @@ void
 sam_cred_release(struct sam_state *s, const char *id, enum sam_use use)
 {
 	struct sam_hold_slot *h = NULL;
+	unsigned was = sam_held();
 	size_t i;
 
+	sam_lock(s, SAM_LOCK_MU);
 	for (i = 0; i < INK_ARRAY_LEN(s->holds) && h == NULL; i++)
 		if (s->holds[i].refs > 0 && strcmp(s->holds[i].id, id) == 0)
 			h = &s->holds[i];
 	if (h == NULL) {
+		sam_relock(s, was);
 		log_bug("released a credential that was not held");
 		return;
 	}
@@ -104,4 +111,5 @@ sam_cred_release(struct sam_state *s, const char *id, enum sam_use use)
 	}
 	h->refs--;
 	pthread_cond_broadcast(&s->holds_freed);
+	sam_relock(s, was);
 }

@@ -9,11 +9,14 @@
  * mu is what signatures share with the rest, in memory: the credentials' holds, the SAD table
  * (in memory on one node), the held records, the count of requests signing. A signature
  * (SAM_MSG_SIGN) takes mu only, reads its key on a connection of its own (keys_signer_open)
- * and so never waits behind another request's commits; an authorization holds ks and takes
- * mu only where it touches those (its OTP step's and its records' commits run without it).
+ * and so never waits behind another request's commits. Every other request takes mu only
+ * around what it touches of those (sam_cred_hold/release, sam_sads_enter/leave,
+ * sam_hold_record, sam_flush_records), never over a statement of the key store: a commit
+ * (an authorization's OTP step, a checkpoint's marks) holds ks alone.
  *
- * Order: ks before mu. Taking ks while holding mu lets mu go first and takes it back after
- * (what mu guards may have changed meanwhile: callers hold a credential where that matters). */
+ * Order: a signature's reader (keys/readers.c) before ks before mu. Taking ks while holding mu
+ * lets mu go first and takes it back after (what mu guards may have changed meanwhile:
+ * callers hold a credential where that matters). */
 #include "sam/sam_int.h"
 
 static _Thread_local unsigned held;
@@ -68,6 +71,22 @@ sam_relock(struct sam_state *s, unsigned was)
 {
 	sam_unlock(s, held & ~was);
 	sam_lock(s, was);
+}
+
+unsigned
+sam_sads_enter(struct sam_state *s)
+{
+	unsigned was = held;
+
+	if (!sad_table_unlocked(s->sads))
+		sam_lock(s, SAM_LOCK_MU);
+	return was;
+}
+
+void
+sam_sads_leave(struct sam_state *s, unsigned was)
+{
+	sam_relock(s, was);
 }
 
 void

@@ -192,10 +192,14 @@ sam_hold_record(struct sam_state *s, const char *actor, const char *action, cons
 		.actor = actor, .action = action, .subject = subject,
 		.result = r == 0 ? AUDIT_SUCCESS : ink_err_str(r), .detail = detail,
 	};
+	unsigned was = sam_held();
+	int rc = 0;
 
+	sam_lock(s, SAM_LOCK_MU);
 	if (held_alloc(s) != 0) {
 		log_error("cannot hold the SAM's record of %s", action);
-		return INK_ERR_STORE;
+		rc = INK_ERR_STORE;
+		goto out;
 	}
 	if (!sam_held_room(s))
 		sam_flush_records(s);
@@ -203,17 +207,20 @@ sam_hold_record(struct sam_state *s, const char *actor, const char *action, cons
 		/* other requests filled the room while this one worked unlocked: what it made is
 		 * not handed out (fail closed) */
 		log_error("the SAM's held records cannot be written: %s not recorded", action);
-		return INK_ERR_STORE;
+		rc = INK_ERR_STORE;
+		goto out;
 	}
 	audit_record_fill(&s->held[s->nheld++], &ev, ink_now());
-	return 0;
+out:
+	sam_relock(s, was);
+	return rc;
 }
 
-/* Called holding mu (and ks or not: a signature that finds no room takes it), or alone. The
- * held records are written under ks, one writer at a time, and without mu: signatures hold
- * more records meanwhile (in the other array) and do not wait for the commit. A failed write
- * puts them back ahead of those (they fit: both together are at most SAM_HELD_MAX), for the
- * next flush. */
+/* Takes ks (a signature that finds no room has none) and mu as it needs them. The held
+ * records are written under ks, one writer at a time, and without mu: signatures hold more
+ * records meanwhile (in the other array) and do not wait for the commit. A failed write puts
+ * them back ahead of those (they fit: both together are at most SAM_HELD_MAX), for the next
+ * flush. */
 void
 sam_flush_records(struct sam_state *s)
 {

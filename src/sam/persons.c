@@ -83,8 +83,12 @@ sam_signer_by_id(struct sam_state *s, const char *id, struct keys_person *who)
 static int
 end_sessions(struct sam_state *s, const uint8_t *hash, const char *person)
 {
+	unsigned was = sam_sads_enter(s);
 	int r = person != NULL ? sad_drop_owner(s->sads, person) : sad_drop_session(s->sads, hash);
-	int e = keys_session_end(s->keys, hash, person);
+	int e;
+
+	sam_sads_leave(s, was);
+	e = keys_session_end(s->keys, hash, person);
 
 	/* SADs the key store kept still sign on every node: the act is not done (a retry is) */
 	return r != 0 ? r : e;
@@ -100,12 +104,10 @@ count_failure(struct sam_state *s, const char *person)
 	if (keys_person_fail(s->keys, person, s->cfg->max_login_failures, &locked_now) != 0)
 		log_error("cannot count a wrong one-time password");
 	if (locked_now) {
-		unsigned was = sam_held();   /* (an authorization calls without mu: lock.c) */
-		int r;
+		unsigned was = sam_sads_enter(s);
+		int r = sad_drop_owner(s->sads, person);
 
-		sam_lock(s, SAM_LOCK_MU);
-		r = sad_drop_owner(s->sads, person);
-		sam_relock(s, was);
+		sam_sads_leave(s, was);
 		if (r != 0)
 			log_error("the SADs of %s, locked now, are still in the key store", person);
 		ink_alert(INK_ALERT_PERSON_LOCKED, "person %s locked in inkan-sam after %lld wrong "

@@ -75,6 +75,11 @@ unsigned sam_let_go(struct sam_state *s);
 void sam_relock(struct sam_state *s, unsigned was);
 /* Called holding mu (and maybe ks): waits for holds_freed, holding neither meanwhile. */
 void sam_wait_holds(struct sam_state *s);
+/* Around a use of the SAD table (sad.c): mu when the table is in memory (one node); nothing
+ * more when the key store keeps it (its statements need ks, which the caller holds, or its
+ * own connections: sad_table_unlocked). Returns what sam_sads_leave gives back. */
+unsigned sam_sads_enter(struct sam_state *s);
+void sam_sads_leave(struct sam_state *s, unsigned was);
 /* keys_params.slow_begin/end: let go of both around work that touches no SAM state. */
 void sam_slow_begin(void *arg);
 void sam_slow_end(void *arg);
@@ -89,8 +94,9 @@ enum sam_use {
 	SAM_USE_PIN,     /* a PIN check (authorization): one at a time per credential */
 	SAM_USE_CHANGE,  /* a change of its key or state: alone, after those under way */
 };
-/* Called holding mu: waits (letting go of mu and ks) until the credential may be used so, and holds
- * it. INK_ERR_PROTOCOL for an id too long to be one. Release with sam_cred_release. */
+/* Waits (holding neither lock meanwhile) until the credential may be used so, and holds it;
+ * takes mu for it when the caller does not hold it, and gives back what the caller held.
+ * INK_ERR_PROTOCOL for an id too long to be one. Release with sam_cred_release (the same). */
 int sam_cred_hold(struct sam_state *s, const char *id, enum sam_use use) INK_WUR;
 void sam_cred_release(struct sam_state *s, const char *id, enum sam_use use);
 
@@ -159,7 +165,8 @@ int sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_bu
  * the SAM's acts (reads, signatures, the log itself). */
 const char *sam_act_name(uint8_t type);
 /* Records the act of the request that just ran (its result r) in the key store, to be
- * copied into the audit log by inkand. Called holding mu. */
+ * copied into the audit log by inkand, with the held records ahead of it. Takes the locks it
+ * needs (lock.c) and gives back what the caller held. */
 void sam_act_record(struct sam_state *s, const char *action, int r);
 /* The act of the request this thread serves: begun empty by dispatch, filled by the handler. */
 void sam_act_begin(struct sam_state *s);
@@ -170,13 +177,13 @@ void sam_act_actor(struct sam_state *s, const char *username, uint32_t roles);
 /* Its detail, printf-style. */
 void sam_act_detail(struct sam_state *s, const char *fmt, ...) INK_PRINTF(2, 3);
 /* Keeps a record of a hot path's act in memory (written at the next flush; at SAM_HELD_MAX held,
- * at once). Called holding mu. INK_ERR_STORE when it could be neither held nor written: the
+ * at once). Takes mu for it when the caller does not hold it. INK_ERR_STORE when it could be neither held nor written: the
  * caller then hands out nothing of what it made (no signature or token without its record). */
 #define SAM_HELD_MAX 1024
 int sam_hold_record(struct sam_state *s, const char *actor, const char *action,
                     const char *subject, int r, const char *detail);
 /* Writes the held records into the key store, in one transaction, under ks and without mu
- * (lock.c). Called holding mu (ks or not), or alone; holds what it was called with again. */
+ * (lock.c). Takes what it needs and gives back what the caller held. */
 void sam_flush_records(struct sam_state *s);
 /* Room for one more held record (those being written count). Called holding mu. */
 bool sam_held_room(const struct sam_state *s);

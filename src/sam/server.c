@@ -71,6 +71,17 @@ get_owner(struct ink_buf *req, char owner[static SAM_USER_ID_MAX + 1], const cha
 	return 0;
 }
 
+/* A credential's SADs dropped (sam_sads_enter/leave around the table). */
+static int
+drop_cred_sads(struct sam_state *s, const char *id)
+{
+	unsigned was = sam_sads_enter(s);
+	int r = sad_drop_cred(s->sads, id);
+
+	sam_sads_leave(s, was);
+	return r;
+}
+
 /* Holds credential id for a change (hold.c) once owner (NULL: any owner) is seen to have it:
  * nobody makes another's credential wait. */
 static int
@@ -268,7 +279,7 @@ handle_key_auth_mode(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 			r = keys_cred_set_auth_mode(s->keys, who.id, id, (int)mode);
 		/* an OAuth-only key keeps no SAD a client was given for it */
 		if (r == 0 && mode == KEYS_AUTH_OAUTH_ONLY)
-			r = sad_drop_cred(s->sads, id);   /* kept SADs: not done (a retry is) */
+			r = drop_cred_sads(s, id);   /* kept SADs: not done (a retry is) */
 		sam_cred_release(s, id, SAM_USE_CHANGE);
 		if (r == 0)
 			r = buf_put_u64(rep, (uint64_t)step);
@@ -305,7 +316,7 @@ handle_key_revoke(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	r = keys_cred_revoke(s->keys, owner, id, (int)reason);
 	/* Live authorizations of a revoked key end with it (any the key store kept meet the
 	 * revoked key: keys_signer_open refuses them). */
-	if (r == 0 && sad_drop_cred(s->sads, id) != 0)
+	if (r == 0 && drop_cred_sads(s, id) != 0)
 		log_warn("a revoked key's SADs stay in the key store until their expiry");
 	sam_cred_release(s, id, SAM_USE_CHANGE);
 	if (r == 0)
@@ -332,7 +343,7 @@ handle_key_renew(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	else if ((r = owner_with_otp(s, req, hash, id, &who, &step)) == 0 &&
 	    (r = hold_for_change(s, who.id, id)) == 0) {
 		r = keys_cred_renew(s->keys, who.id, id, pin, &subj, &c);
-		if (r == 0 && sad_drop_cred(s->sads, id) != 0)
+		if (r == 0 && drop_cred_sads(s, id) != 0)
 			log_warn("a renewed key's earlier SADs stay in the key store until their expiry");
 		sam_cred_release(s, id, SAM_USE_CHANGE);
 		if (r == INK_ERR_AUTH)
@@ -793,11 +804,12 @@ alone(uint8_t type)
 	    type == SAM_MSG_PERSON_REMOVE || type == SAM_MSG_LOG_CLOSE;
 }
 
-/* Runs one request. Requests run side by side: each holds ks and mu (a signature mu only:
- * lock.c) except where it touches none of the SAM's state (signing, a PIN stretching, a key
- * generation), and what it does meanwhile with a credential is held (hold.c), so that no key
- * changes under a signature or a PIN check and nothing else waits. A signHash or a
- * time-stamp is no act with its own record: both hold their records. */
+/* Runs one request. Requests run side by side: each holds ks (a signature mu instead; the
+ * others take mu only around what signatures share: lock.c) except where it touches none of
+ * the SAM's state (signing, a PIN stretching, a key generation), and what it does meanwhile
+ * with a credential is held (hold.c), so that no key changes under a signature or a PIN check
+ * and nothing else waits. A signHash or a time-stamp is no act with its own record: both hold
+ * their records. */
 static int
 dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -809,7 +821,7 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 		pthread_rwlock_wrlock(&s->use);
 	else
 		pthread_rwlock_rdlock(&s->use);
-	sam_lock(s, type == SAM_MSG_SIGN ? SAM_LOCK_MU : SAM_LOCK_KS | SAM_LOCK_MU);
+	sam_lock(s, type == SAM_MSG_SIGN ? SAM_LOCK_MU : SAM_LOCK_KS);
 	sam_act_begin(s);
 	/* Records held from signatures go to the key store ahead of any other act's: first, or
 	 * for an authorization (the most frequent act, beside signatures) with its own record in
@@ -926,8 +938,7 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 	/* as many PIN stretchings at once as argon2_slots allows inkand and the SAM together */
 	if ((r = ink_gate_new(config_slots(cfg->argon2_slots), INK_GATE_QUEUE_MAX, 60000, &s.kdf_gate)) != 0 ||
 	    (r = ink_pool_new(config_slots(cfg->argon2_slots), INK_POOL_NICE_ARGON2, &s.kdf_pool)) != 0 ||
-	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(s.keys, &s.sads)) != 0 ||
-	    (r = keys_readers_open(s.keys)) != 0)
+	    (r = open_keys(cfg, &s, &s.keys)) != 0 || (r = sad_table_new(s.keys, &s.sads)) != 0)
 		goto out;
 	/* A key store older than this node has seen (a database recovery, a key store file copied
 	 * back): no start until a security officer runs inkan-sam --accept-rollback (witness.c). */
@@ -936,6 +947,8 @@ sam_serve(const int *fds, size_t nfds, const struct ink_config *cfg)
 		          "witness (docs/keys.md)");
 		goto out;
 	}
+	if ((r = keys_readers_open(s.keys)) != 0)
+		goto out;
 	if (publish_log_key(cfg, s.keys) != 0)
 		log_error("cannot publish the audit log key");
 	/* a data directory from before the OCSP responder gets its key and certificate now */

@@ -158,9 +158,8 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 	sam_act_subject(s, cred);
 	if (oauth)  /* a refusal's record names the client too */
 		sam_act_detail(s, "OAuth client %s", client);
-	/* What follows reads and writes the key store under ks alone: signatures go on meanwhile
-	 * (lock.c). mu only where their state is touched: the credential's hold, the SAD table. */
-	sam_unlock(s, SAM_LOCK_MU);
+	/* Under ks alone (dispatch): signatures go on meanwhile; mu only where their state is
+	 * touched: the credential's hold, the SAD table (lock.c). */
 	if ((r = authz_signer(s, kind, person, session, &who)) != 0)
 		goto out;
 	/* The credential first: it must be this signer's (nobody makes another's wait) ... */
@@ -170,10 +169,7 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 	/* One PIN check of a credential at a time (its counter sees each wrong PIN before the next
 	 * is tried), beside its signatures; no change of it meanwhile. The locks are let go while
 	 * the PIN is stretched: other requests go on. */
-	sam_lock(s, SAM_LOCK_MU);
-	r = sam_cred_hold(s, cred, SAM_USE_PIN);
-	sam_unlock(s, SAM_LOCK_MU);
-	if (r != 0)
+	if ((r = sam_cred_hold(s, cred, SAM_USE_PIN)) != 0)
 		goto out;
 	held = true;
 	/* ... and usable at all, as it is now that nothing changes it. */
@@ -220,9 +216,10 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 			.hash_oid = hash_oid,
 		};
 
-		sam_lock(s, SAM_LOCK_MU);
+		unsigned was = sam_sads_enter(s);
+
 		r = sad_issue(s->sads, &g, sad);
-		sam_unlock(s, SAM_LOCK_MU);
+		sam_sads_leave(s, was);
 		if (r != 0)
 			goto out;
 	}
@@ -238,12 +235,12 @@ authorize(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep, enum au
 	if ((r = buf_put_string(rep, sad, sizeof(sad))) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)step)) != 0 ||
 	    (r = buf_put_u64(rep, (uint64_t)expires)) != 0 || (r = buf_put_cstring(rep, c.serial)) != 0) {
-		sam_lock(s, SAM_LOCK_MU);
+		unsigned was = sam_sads_enter(s);
+
 		sad_drop(s->sads, sad);
+		sam_sads_leave(s, was);
 	}
 out:
-	/* (dispatch, and the record it makes, find mu held as they left it) */
-	sam_lock(s, SAM_LOCK_MU);
 	if (held)
 		sam_cred_release(s, cred, SAM_USE_PIN);
 	OPENSSL_cleanse(pin, sizeof(pin));
@@ -400,7 +397,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	if (r == INK_ERR_DISABLED || r == INK_ERR_LOCKED || r == INK_ERR_EXPIRED) {
 		/* The key changed state since the authorization: the SAD dies with it (a shared
 		 * key store deletes it on its main connection: under ks). */
-		sam_lock(s, SAM_LOCK_KS);
+		if (sad_table_unlocked(s->sads))
+			sam_lock(s, SAM_LOCK_KS);
 		sad_drop(s->sads, sad);
 		sam_unlock(s, SAM_LOCK_KS);
 		goto out;
@@ -470,10 +468,15 @@ sam_handle_sad_drop(struct sam_state *s, struct ink_buf *req, struct ink_buf *re
 {
 	const uint8_t *sad;
 	size_t len;
+	unsigned was;
+	int r;
 
 	(void)rep;
 	if (buf_get_string_ptr(req, &sad, &len, SAD_ID_LEN) != 0 || len != SAD_ID_LEN ||
 	    buf_remaining(req) != 0)
 		return INK_ERR_PROTOCOL;
-	return sad_drop(s->sads, sad);
+	was = sam_sads_enter(s);
+	r = sad_drop(s->sads, sad);
+	sam_sads_leave(s, was);
+	return r;
 }

@@ -1,7 +1,7 @@
 /* tsa: the built-in RFC 3161 time-stamp authority's signing, inside inkan-sam. inkand parses
  * and checks the request; the SAM takes only its fields, checks them again and builds the
  * TSTInfo itself, so it never signs bytes it did not make. Like a signHash it shares the SAM
- * (s->use for reading): the key is loaded under s->mu, the token signed without it. */
+ * (s->use for reading): the key is loaded under s->ks, the token signed without either lock. */
 #include "sam/sam.h"
 #include "sam/sam_int.h"
 
@@ -45,10 +45,13 @@ sam_handle_tsa_stamp(struct sam_state *s, struct ink_buf *req, struct ink_buf *r
 		return rc;
 	}
 	/* no time-stamp the SAM could not record: the held records must have room */
+	sam_lock(s, SAM_LOCK_MU);
 	if (!sam_held_room(s))
 		sam_flush_records(s);
-	if (!sam_held_room(s))
-		return INK_ERR_STORE;
+	rc = sam_held_room(s) ? 0 : INK_ERR_STORE;
+	sam_unlock(s, SAM_LOCK_MU);
+	if (rc != 0)
+		return rc;
 	if ((rc = keys_tsa_open(s->keys, &t)) == 0) {
 		/* the key is this call's own copy and serials are random: nothing of the SAM's is
 		 * touched while its locks are let go; s->use keeps a restore (a new TSA key) out */

@@ -161,7 +161,7 @@ tamper() {
 	cp -p "$T/pristine.db" "$DB"
 	cp -p "$T/pristine-ks.db" "$KS"
 	cp -p "$T/pristine.witness" "$WIT"
-	rm -f "$DB-wal" "$DB-shm"
+	rm -f "$DB-wal" "$DB-shm" "$KS-wal" "$KS-shm"
 	sqlite3 "$DB" "$unlock_sql $sql" || fail "tamper $name: sqlite3 failed"
 	start_inkand
 	icli aud audit verify --key "$LOGKEY"

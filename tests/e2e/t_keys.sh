@@ -123,8 +123,17 @@ api POST /api/v1/keys/"$KR"/renew "{\"pin\": \"$PIN_A\", \"otp\": \"$(otp_next a
 expect_status 201
 KR2=$(printf '%s' "$BODY" | jq -r .id)
 SR=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT serial FROM credentials WHERE id = '$KR';")
+# 32 bytes from the middle of the sealed key about to be destroyed, to look for afterwards
+BLOB2=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT hex(substr(blob, 17, 32)) FROM credentials WHERE id = '$KR2';")
+[ ${#BLOB2} = 64 ] || fail "no sealed key for $KR2 to look for"
 api POST /api/v1/keys/"$KR2"/revoke '{"reason": "keyCompromise"}' "$alice"
 expect_status 204
+# neither the key store file nor its write-ahead log keeps a copy of the destroyed blob
+for f in "$DATA/sam/keystore.db" "$DATA/sam/keystore.db-wal"; do
+	[ -e "$f" ] || continue
+	! od -An -v -tx1 "$f" | tr -d ' \n' | tr a-f A-F | grep -q "$BLOB2" ||
+		fail "$(basename "$f") still holds bytes of the destroyed key's sealed blob"
+done
 SR2=$(sqlite3 "file:$DATA/sam/keystore.db?mode=ro" "SELECT serial FROM credentials WHERE id = '$KR2';")
 http GET /ca/crl
 expect_status 200

@@ -2507,6 +2507,8 @@ test_pg_rollback_witness(void **state)
 	struct fixture *f = *state;
 	struct keys *k, *k2;
 	struct keys_cred victim, other;
+	struct keys_signer *sg = NULL;
+	const size_t one_len[1] = { 32 };
 	uint8_t kek[32];
 	PGconn *admin;
 	char sql[512], status[32];
@@ -2517,6 +2519,12 @@ test_pg_rollback_witness(void **state)
 	make_cred(k, OWNER_A, NULL, "481526", &victim);
 	make_cred(k, OWNER_B, NULL, "481526", &other);
 	assert_int_equal(keys_witness_check(k), 0);
+	/* signatures' own connections, as in inkan-sam: the victim's key opens on them */
+	assert_int_equal(keys_readers_open(k), 0);
+	assert_int_equal(keys_cred_open(k, OWNER_A, victim.id, "481526", kek), 0);
+	assert_int_equal(keys_signer_open(k, victim.id, kek, "1.2.840.10045.4.3.2", NULL, -1,
+	                                  one_len, 1, &sg), 0);
+	keys_signer_free(sg);
 	log_more(k, 1, 0);
 	admin = pg_connect_role(f, "inkan_admin");
 	/* the DBA's copy: the recovery point */
@@ -2546,6 +2554,13 @@ test_pg_rollback_witness(void **state)
 	         "blob IS NOT NULL", victim.id);
 	admin_sql(admin, sql, status, sizeof(status));
 	assert_int_equal(atoi(status), KEYS_ACTIVE);     /* active again, with its sealed key */
+	/* a signature first, with the kek of before: its own connection, made again, is compared
+	 * with the witness before the key is read, and the key store is refused */
+	sg = NULL;
+	assert_int_equal(keys_signer_open(k, victim.id, kek, "1.2.840.10045.4.3.2", NULL, -1,
+	                                  one_len, 1, &sg), INK_ERR_STORE);
+	assert_null(sg);
+	assert_int_equal(keys_witness_refused(k), INK_ERR_STORE);
 	/* the next use sees the new connection: refused, the victim and every other credential */
 	assert_int_equal(keys_cred_open(k, OWNER_A, victim.id, "481526", kek), INK_ERR_STORE);
 	assert_int_equal(keys_cred_open(k, OWNER_B, other.id, "481526", kek), INK_ERR_STORE);
