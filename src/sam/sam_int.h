@@ -94,7 +94,8 @@ enum sam_use {
 	SAM_USE_PIN,     /* a PIN check (authorization): one at a time per credential */
 	SAM_USE_CHANGE,  /* a change of its key or state: alone, after those under way */
 };
-/* Waits (holding neither lock meanwhile) until the credential may be used so, and holds it;
+/* Waits (holding neither lock meanwhile: never call it inside a key store transaction, which
+ * other requests' statements would join) until the credential may be used so, and holds it;
  * takes mu for it when the caller does not hold it, and gives back what the caller held.
  * INK_ERR_PROTOCOL for an id too long to be one. Release with sam_cred_release (the same). */
 int sam_cred_hold(struct sam_state *s, const char *id, enum sam_use use) INK_WUR;
