@@ -121,8 +121,9 @@ sam_slow_end(void *arg)
 	sam_lock(arg, slow_was);
 }
 
-/* keys_params.store_begin/end: a signature's key read found its connection new (keys/): the
- * key store's roll-back witness is checked on the main connection, under ks. */
+/* keys_params.store_begin/end: a signature's key read found its connection new (keys/): that
+ * connection is compared with the roll-back witness under ks (a refusal marks the key store
+ * rolled back, state ks guards). */
 static _Thread_local unsigned store_was;
 
 void

@@ -166,10 +166,11 @@ sam_act_record(struct sam_state *s, const char *action, int r)
 	int64_t id = 0;
 	unsigned was = sam_held();
 
-	/* The fields as inkand's audit_append will store them, so that the leaf the SAM computes
-	 * at the checkpoint is the leaf of the row. */
-	audit_record_fill(&rec, &ev, ink_now());
 	sam_lock(s, SAM_LOCK_KS | SAM_LOCK_MU);
+	/* The fields as inkand's audit_append will store them, so that the leaf the SAM computes
+	 * at the checkpoint is the leaf of the row; its time taken under mu, after the held
+	 * records' it goes behind. */
+	audit_record_fill(&rec, &ev, ink_now());
 	/* Records held from signatures are still ahead of it: written with it, in one transaction
 	 * (one commit, not two). */
 	if (held_alloc(s) == 0 && sam_held_room(s)) {
