@@ -440,6 +440,21 @@ code_refused(struct store *st, const char *code, const uint8_t h[static 32],
 		*why = "unknown or expired code";
 		return r == INK_ERR_NOT_FOUND ? INK_ERR_EXPIRED : r;
 	}
+	if (f.state == STORE_FLOW_SPENT) {
+		/* Taken by another attempt, perhaps still issuing its token: marked replayed, so
+		 * that one's settling finds it so and revokes what it issued (oauth_code_redeem).
+		 * Settled meanwhile (ISSUED): its token is revoked here, below. */
+		f.state = STORE_FLOW_REVOKED;
+		if ((r = st->ops->oauth_flow_update(st, &f, STORE_FLOW_SPENT)) == INK_ERR_NOT_FOUND) {
+			store_oauth_flow_clear(&f);
+			if ((r = st->ops->oauth_flow_get(st, STORE_FLOW_CODE, h, &f)) != 0) {
+				*why = "unknown or expired code";
+				return r == INK_ERR_NOT_FOUND ? INK_ERR_EXPIRED : r;
+			}
+		} else {
+			f.state = STORE_FLOW_SPENT;
+		}
+	}
 	if (f.state == STORE_FLOW_LIVE) {
 		*why = "expired code";
 		r = INK_ERR_EXPIRED;
@@ -493,7 +508,7 @@ oauth_code_redeem(struct store *st, const char *code, const char *client_id,
 	struct store_oauth_flow f;
 	json_t *o = NULL;
 	uint8_t h[32];
-	int r;
+	int r, rs;
 
 	token[0] = '\0';
 	memset(info, 0, sizeof(*info));
@@ -535,8 +550,17 @@ oauth_code_redeem(struct store *st, const char *code, const char *client_id,
 		if (body_seal(OAUTH_SEAL_CODE, code, json_incref(o), &f) != 0)
 			log_warn("a redeemed code's record is kept without what it gave");
 	}
-	if (st->ops->oauth_flow_update(st, &f, STORE_FLOW_SPENT) != 0)
-		log_error("a redeemed code's record could not be settled");
+	if ((rs = st->ops->oauth_flow_update(st, &f, STORE_FLOW_SPENT)) != 0) {
+		if (rs == INK_ERR_NOT_FOUND && r == 0) {
+			/* replayed while its token was being issued (code_refused marked it): RFC
+			 * 6749 4.1.2, what was issued from it is revoked, and nobody has it */
+			token_revoke_hash(st, f.aux);
+			*why = "code replayed while it was redeemed: the token issued from it is revoked";
+			r = INK_ERR_REPLAY;
+		} else if (rs != INK_ERR_NOT_FOUND) {
+			log_error("a redeemed code's record could not be settled");
+		}
+	}
 	if (r != 0) {
 		OPENSSL_cleanse(token, OAUTH_TOKEN_CHARS + 1);
 		if (r != INK_ERR_AUTH)

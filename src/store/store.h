@@ -129,7 +129,7 @@ enum store_flow_state {
 	STORE_FLOW_LIVE = 0,
 	STORE_FLOW_SPENT = 1,                /* taken once (a code, a pushed request) */
 	STORE_FLOW_ISSUED = 2,               /* a code whose token was issued (aux: its hash) */
-	STORE_FLOW_REVOKED = 3,              /* a token revoked */
+	STORE_FLOW_REVOKED = 3,              /* a token revoked; a code replayed while taken */
 };
 #define STORE_FLOW_BODY_MAX 65536
 #define STORE_SOURCE_MAX 63

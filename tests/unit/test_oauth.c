@@ -200,6 +200,8 @@ test_codes(void **state)
 	char sad[OAUTH_TOKEN_CHARS + 1], code[OAUTH_TOKEN_CHARS + 1], tok[OAUTH_TOKEN_CHARS + 1];
 	const char *why;
 	char client[STORE_ID_LEN + 1];
+	struct store_oauth_flow fl;
+	uint8_t h[32];
 	bool found;
 
 	request(&req);
@@ -262,6 +264,18 @@ test_codes(void **state)
 	assert_int_equal(oauth_token_find(s, tok, &info), INK_ERR_AUTH);
 	assert_int_equal(oauth_token_revoke(s, tok, client, &found), 0);
 	assert_false(found);
+	/* replayed while the first attempt is still issuing its token (taken, not settled): the
+	 * code is marked, and that attempt's settling from SPENT finds it so (oauth_code_redeem
+	 * then revokes the token it issued) */
+	assert_int_equal(oauth_random_token(sad), 0);
+	assert_int_equal(oauth_code_issue(s, &req, &who, sad, ink_now() + 300, 60, code), 0);
+	assert_int_equal(auth_token_hash(code, h), 0);
+	assert_int_equal(s->ops->oauth_flow_take(s, STORE_FLOW_CODE, h, ink_now(), &fl), 0);
+	assert_int_equal(oauth_code_redeem(s, code, client, req.redirect_uri, verifier, tok, &info, &why),
+	                 INK_ERR_REPLAY);
+	fl.state = STORE_FLOW_ISSUED;
+	assert_int_equal(s->ops->oauth_flow_update(s, &fl, STORE_FLOW_SPENT), INK_ERR_NOT_FOUND);
+	store_oauth_flow_clear(&fl);
 }
 
 /* The store holds no SAD: a code's row is sealed under the code, which only its hash names;
