@@ -554,7 +554,8 @@ oauth_code_redeem(struct store *st, const char *code, const char *client_id,
 		if (rs == INK_ERR_NOT_FOUND && r == 0) {
 			/* replayed while its token was being issued (code_refused marked it): RFC
 			 * 6749 4.1.2, what was issued from it is revoked, and nobody has it */
-			token_revoke_hash(st, f.aux);
+			if (f.has_aux)
+				token_revoke_hash(st, f.aux);
 			*why = "code replayed while it was redeemed: the token issued from it is revoked";
 			r = INK_ERR_REPLAY;
 		} else if (rs != INK_ERR_NOT_FOUND) {
