@@ -21,8 +21,8 @@
 #include "store/store.h"
 
 #define INIT_USAGE "init --data DIR [--config FILE] [--officer NAME] [--json]\n" \
-	"       inkan init --join --data DIR [--config FILE] [--json]   (shares on stdin if " \
-	"DIR/sam/master.key is missing)"
+	"       inkan init --join --data DIR [--config FILE] [--json]   (the master key's shares " \
+	"on stdin when this node has no copy of it)"
 #define TLS_CERT_DAYS 825
 
 /* Runs `inkan-sam MODE --data dir [--config config]` and waits (MODE --init: the SAM makes its
@@ -200,12 +200,13 @@ make_inkand_dir(struct cli_ctx *c, const char *dir)
 }
 
 /* `inkan init --join`: a further node of a service on PostgreSQL. The database (the database
- * setting) and the key store (DIR/sam/keystore.url and its passfile) exist and have served; this
- * node gets its copy of the master key (inkan-sam --master-join, shares on stdin; with none,
- * inkan-sam checks the key already in DIR/sam: copied by the custodians, or a PKCS#11 token's
- * node), which inkan-sam --join checks against the key store's check value, then the CA's and
- * the audit log key's public files, inkand's directory and its own TLS certificate. No CA,
- * master key, TSA, audit log key or account is made. */
+ * setting) and the key store (its URI and passfile in inkan-sam's directory) exist and have
+ * served; this node gets its copy of the master key (inkan-sam --master-join, shares on stdin;
+ * with none, inkan-sam checks the key it already has: copied by the custodians, or a PKCS#11
+ * token's node), which inkan-sam --join checks against the key store's check value, then the
+ * CA's and the audit log key's public files, inkand's directory and its own TLS certificate.
+ * No CA, master key, TSA, audit log key or account is made. This process opens none of the
+ * key store's files. */
 static int
 init_join(struct cli_ctx *c, const struct ink_config *cfg, const char *dir, const char *config,
           const char *sam_path)

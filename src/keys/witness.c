@@ -178,29 +178,44 @@ refuse(struct keys *k, const char *why)
 	          "inkan-sam --accept-rollback (docs/keys.md)", why);
 }
 
-int
-keys_witness_check(struct keys *k)
+/* The key store as db reads it (*now) against the witness (*w): INK_ERR_NOT_FOUND when this
+ * node has none yet; INK_ERR_STORE when it is behind it or unreadable (refused). */
+static int
+against_witness(struct keys *k, struct ksdb *db, struct witness *now, struct witness *w)
 {
-	struct witness db, w;
-	unsigned gen = ksdb_generation(k->db, false);
 	const char *why;
 	int r;
 
 	if (k->rolled_back)
 		return INK_ERR_STORE;
-	if ((r = store_state(k, &db)) != 0)
+	if ((r = store_state_on(db, now)) != 0 ||
+	    (r = witness_read(k, w)) == INK_ERR_NOT_FOUND)
 		return r;
-	if ((r = witness_read(k, &w)) == INK_ERR_NOT_FOUND) {
+	if (r != 0) {
+		refuse(k, "the witness cannot be read");
+		return INK_ERR_STORE;
+	}
+	if ((why = behind(now, w)) != NULL) {
+		refuse(k, why);
+		return INK_ERR_STORE;
+	}
+	return 0;
+}
+
+int
+keys_witness_check(struct keys *k)
+{
+	struct witness db, w;
+	unsigned gen = ksdb_generation(k->db, false);
+	int r;
+
+	if ((r = against_witness(k, k->db, &db, &w)) == INK_ERR_NOT_FOUND) {
 		/* the first start of this node on the key store: what it finds is what it has seen */
 		log_info("key store: roll-back witness made (audit log head of size %" PRIu64 ")",
 		         db.size);
 		w = db;
 	} else if (r != 0) {
-		refuse(k, "the witness cannot be read");
-		return INK_ERR_STORE;
-	} else if ((why = behind(&db, &w)) != NULL) {
-		refuse(k, why);
-		return INK_ERR_STORE;
+		return r;
 	}
 	/* moved on (another node signed heads, revoked): the witness follows */
 	if (memcmp(&db, &w, sizeof(db)) != 0 || r == INK_ERR_NOT_FOUND) {
@@ -216,24 +231,10 @@ int
 keys_witness_check_on(struct keys *k, struct ksdb *db)
 {
 	struct witness now, w;
-	const char *why;
-	int r;
+	int r = against_witness(k, db, &now, &w);
 
-	if (k->rolled_back)
-		return INK_ERR_STORE;
-	if ((r = store_state_on(db, &now)) != 0)
-		return r;
-	if ((r = witness_read(k, &w)) == INK_ERR_NOT_FOUND)
-		return INK_ERR_STORE;   /* made by the start's check on the main connection */
-	if (r != 0) {
-		refuse(k, "the witness cannot be read");
-		return INK_ERR_STORE;
-	}
-	if ((why = behind(&now, &w)) != NULL) {
-		refuse(k, why);
-		return INK_ERR_STORE;
-	}
-	return 0;
+	/* no witness yet: the start's check on the main connection makes it */
+	return r == INK_ERR_NOT_FOUND ? INK_ERR_STORE : r;
 }
 
 int
