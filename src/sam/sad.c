@@ -26,6 +26,9 @@
 #define SPEND_TRIES 16    /* spends lost to other requests' before giving up (INK_ERR_BUSY) */
 #define SEAL_AAD "inkan sad v1 kek"
 #define MAC_LABEL "inkan sad v1 record"
+/* One node's records are found by the first bytes of SHA-256(R) (uniform, and telling nothing
+ * of R): a look-up reads the few records of one bucket, not all live ones. */
+#define SAD_BUCKETS 4096
 
 struct sad_entry {                /* one node: the records in memory */
 	struct keys_sad rec;
@@ -35,7 +38,7 @@ struct sad_entry {                /* one node: the records in memory */
 struct sad_table {
 	struct keys *keys;
 	bool shared;                  /* the records are the key store's (several nodes) */
-	struct sad_entry *head;
+	struct sad_entry *bucket[SAD_BUCKETS];
 	size_t live;
 };
 
@@ -249,12 +252,18 @@ entry_free(struct sad_entry *e)
 	free(e);
 }
 
+static struct sad_entry **
+bucket_of(struct sad_table *t, const uint8_t id_hash[static 32])
+{
+	return &t->bucket[(((size_t)id_hash[0] << 8) | id_hash[1]) % SAD_BUCKETS];
+}
+
 static struct sad_entry *
 mem_find(struct sad_table *t, const uint8_t id_hash[static 32])
 {
 	struct sad_entry *e;
 
-	for (e = t->head; e != NULL; e = e->next)
+	for (e = *bucket_of(t, id_hash); e != NULL; e = e->next)
 		if (CRYPTO_memcmp(e->rec.id_hash, id_hash, 32) == 0)
 			return e;
 	return NULL;
@@ -296,8 +305,8 @@ rec_put(struct sad_table *t, struct keys_sad *rec)
 	}
 	e->rec = *rec;
 	memset(rec, 0, sizeof(*rec));
-	e->next = t->head;
-	t->head = e;
+	e->next = *bucket_of(t, e->rec.id_hash);
+	*bucket_of(t, e->rec.id_hash) = e;
 	t->live++;
 	return 0;
 }
@@ -330,21 +339,12 @@ used_up(const struct keys_sad *rec)
 	return rec->lefts_len < 4 || get_u32(rec->lefts) == 0;
 }
 
-/* Drops the records m matches, and in memory the expired and used-up ones. An error when the
- * key store did not delete them: they are still spendable on every node. */
-static int
-sweep(struct sad_table *t, const struct sad_match *m)
+/* Drops from one bucket the records m matches, and the expired and used-up ones. */
+static void
+sweep_bucket(struct sad_table *t, struct sad_entry **pp, const struct sad_match *m, int64_t now)
 {
-	struct sad_entry **pp = &t->head, *e;
-	int64_t now = ink_now();
-	int r = 0;
+	struct sad_entry *e;
 
-	if (t->shared) {
-		if (m != NULL &&
-		    (r = keys_sad_drop(t->keys, m->id_hash, m->cred, m->owner, m->session)) != 0)
-			log_error("could not delete SAD records from the key store: they stay live");
-		return r;
-	}
 	while ((e = *pp) != NULL) {
 		if (e->rec.expires <= now - SAD_GRACE || used_up(&e->rec) ||
 		    (m != NULL && m->id_hash != NULL && CRYPTO_memcmp(e->rec.id_hash, m->id_hash, 32) == 0) ||
@@ -358,6 +358,31 @@ sweep(struct sad_table *t, const struct sad_match *m)
 			pp = &e->next;
 		}
 	}
+}
+
+/* Drops the records m matches, and in memory the expired and used-up ones (of one SAD's
+ * bucket when m names that SAD alone, else of all). An error when the key store did not delete
+ * them: they are still spendable on every node. */
+static int
+sweep(struct sad_table *t, const struct sad_match *m)
+{
+	int64_t now = ink_now();
+	size_t b;
+	int r = 0;
+
+	if (t->shared) {
+		if (m != NULL &&
+		    (r = keys_sad_drop(t->keys, m->id_hash, m->cred, m->owner, m->session)) != 0)
+			log_error("could not delete SAD records from the key store: they stay live");
+		return r;
+	}
+	if (m != NULL && m->id_hash != NULL && m->session == NULL && m->cred == NULL &&
+	    m->owner == NULL) {
+		sweep_bucket(t, bucket_of(t, m->id_hash), m, now);
+		return 0;
+	}
+	for (b = 0; b < SAD_BUCKETS; b++)
+		sweep_bucket(t, &t->bucket[b], m, now);
 	return 0;
 }
 
@@ -405,12 +430,15 @@ void
 sad_table_free(struct sad_table *t)
 {
 	struct sad_entry *e, *n;
+	size_t b;
 
 	if (t == NULL)
 		return;
-	for (e = t->head; e != NULL; e = n) {
-		n = e->next;
-		entry_free(e);
+	for (b = 0; b < SAD_BUCKETS; b++) {
+		for (e = t->bucket[b]; e != NULL; e = n) {
+			n = e->next;
+			entry_free(e);
+		}
 	}
 	free(t);
 }

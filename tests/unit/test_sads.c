@@ -379,6 +379,48 @@ test_one_node(void **state)
 	service_close(&a, NULL, &c, NULL);
 }
 
+/* Many SADs live at once (several to a look-up's bucket on one node): each found by its own
+ * bytes alone, a drop by session takes exactly that session's wherever they are, a single
+ * SAD's drop or last spend takes that one and no neighbour. */
+static void
+test_many_live(void **state)
+{
+	struct fixture *f = *state;
+	struct node a;
+	struct keys_cred c;
+	uint8_t kek[32], s1[32], s2[32];
+	size_t n = pg_mode() ? 200 : 6000, i;
+	uint8_t (*sads)[SAD_ID_LEN];
+	int seed;
+
+	service(f, &a, NULL, &c, kek);
+	/* (the records held meanwhile are written when their room is full, as in inkan-sam) */
+	memset(s1, 7, sizeof(s1));
+	memset(s2, 9, sizeof(s2));
+	assert_non_null(sads = calloc(n, SAD_ID_LEN));
+	for (i = 0; i < n; i++) {
+		seed = (int)(i % 250);
+		mint(&a, &c, kek, i % 2 == 0 ? s1 : s2, &seed, 1, 300, sads[i]);
+	}
+	assert_int_equal(sad_drop_session(a.s.sads, s2), 0);
+	/* one SAD dropped by itself, its neighbours in the table untouched */
+	assert_int_equal(sad_drop(a.s.sads, sads[0]), 0);
+	assert_int_equal(sign(&a, s1, sads[0], &c, 0), INK_ERR_AUTH);
+	for (i = 1; i < n; i++) {
+		seed = (int)(i % 250);
+		if (i % 2 == 1) {
+			assert_int_equal(sign(&a, s2, sads[i], &c, seed), INK_ERR_AUTH);
+			continue;
+		}
+		assert_int_equal(sign(&a, s1, sads[i], &c, seed), 0);
+		/* used up: gone, and only it (the next even one still signs, above) */
+		assert_int_equal(sign(&a, s1, sads[i], &c, seed), INK_ERR_AUTH);
+	}
+	OPENSSL_cleanse(sads, n * SAD_ID_LEN);
+	free(sads);
+	service_close(&a, NULL, &c, NULL);
+}
+
 /* A spend prepared by a check, then overtaken before it is made (another request spent the
  * same count, a revocation dropped the SAD): it reads the record again and refuses. */
 static void
@@ -801,6 +843,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_one_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_across_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_spend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_and_master_open_nothing, setup, teardown),
