@@ -949,20 +949,21 @@ out:
 
 /* ---- use ---- */
 
-/* Destroys the keys of credentials whose certificate has expired (10.1.2: destroyed at expiry). */
+/* Destroys the keys of credentials whose certificate has expired (10.1.2: destroyed at expiry).
+ * Before every PIN check: the live credentials are found by the index of keystore-0007.sql
+ * (KEYS_EXPIRE_SWEEP_SQL). */
+_Static_assert(KEYS_ACTIVE == 1 && KEYS_LOCKED == 2, "keystore-0007.sql's index names 1 and 2");
+
 static int
 expire_sweep(struct keys *k)
 {
 	struct ksdb_stmt *st = NULL;
 	int r = INK_ERR_STORE;
 
-	if (ksdb_prepare(k->db, "UPDATE credentials SET blob = NULL, status = ?1 WHERE not_after IS NOT NULL AND "
-	        "not_after < ?2 AND status IN (?3, ?4)", &st) != KSDB_OK)
+	if (ksdb_prepare(k->db, KEYS_EXPIRE_SWEEP_SQL, &st) != KSDB_OK)
 		return INK_ERR_STORE;
 	ksdb_bind_int64(st, 1, KEYS_DESTROYED);
 	ksdb_bind_int64(st, 2, ink_now());
-	ksdb_bind_int64(st, 3, KEYS_ACTIVE);
-	ksdb_bind_int64(st, 4, KEYS_LOCKED);
 	if (ksdb_step(st) == KSDB_DONE) {
 		if (ksdb_changes(k->db) > 0) {
 			log_info("destroyed %lld key(s) whose certificate expired",

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define KEYS_SCHEMA_VERSION 6
+#define KEYS_SCHEMA_VERSION 7
 #define SEAL_VERSION 0x01
 #define SEAL_NONCE_LEN 12
 #define SEAL_TAG_LEN 16
@@ -35,9 +35,11 @@ extern const char schema_keystore_0003[];
 extern const char schema_keystore_0004[];
 extern const char schema_keystore_0005[];
 extern const char schema_keystore_0006[];
+extern const char schema_keystore_0007[];
 extern const char schema_keystore_pg_0001[];
 extern const char schema_keystore_pg_0002[];
 extern const char schema_keystore_pg_0003[];
+extern const char schema_keystore_pg_0004[];
 
 /* Creates an empty file with mode 0600 so that SQLite (which would use 0644 less the umask)
  * opens a file that was never readable by others; its journals inherit that mode. */
@@ -70,7 +72,8 @@ db_create(const char *path)
 	    ksdb_exec(db, schema_keystore_0003) != KSDB_OK ||
 	    ksdb_exec(db, schema_keystore_0004) != KSDB_OK ||
 	    ksdb_exec(db, schema_keystore_0005) != KSDB_OK ||
-	    ksdb_exec(db, schema_keystore_0006) != KSDB_OK) {
+	    ksdb_exec(db, schema_keystore_0006) != KSDB_OK ||
+	    ksdb_exec(db, schema_keystore_0007) != KSDB_OK) {
 		log_error("keystore schema: %s", ksdb_errmsg(db));
 		r = INK_ERR_STORE;
 	}
@@ -138,6 +141,8 @@ pg_upgrade(int64_t from)
 		return schema_keystore_pg_0002;
 	case 5:
 		return schema_keystore_pg_0003;
+	case 6:
+		return schema_keystore_pg_0004;
 	default:
 		return NULL;
 	}
@@ -397,12 +402,12 @@ db_open(const char *path, struct ksdb **out)
 	/* Upgrades, each a new file applied once (an earlier version's file is never edited):
 	 * 1 -> 2 the audit log tables, 2 -> 3 the SAM's records of persons and its sessions,
 	 * 3 -> 4 each credential's auth_mode, 4 -> 5 the master key's check value, 5 -> 6 the SADs' spend
-	 * records. */
+	 * records, 6 -> 7 the index of the expiry sweep. */
 	while (ksdb_column_int64(stmt, 0) >= 1 &&
 	       ksdb_column_int64(stmt, 0) < KEYS_SCHEMA_VERSION) {
 		static const char *const upgrades[] = { schema_keystore_0002, schema_keystore_0003,
 		                                        schema_keystore_0004, schema_keystore_0005,
-		                                        schema_keystore_0006 };
+		                                        schema_keystore_0006, schema_keystore_0007 };
 		int64_t from = ksdb_column_int64(stmt, 0);
 
 		ksdb_finalize(stmt);

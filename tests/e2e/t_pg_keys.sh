@@ -23,7 +23,7 @@ pg_sam_files "$DATA"
 
 init_data --config "$CONF"
 [ ! -e "$DATA/sam/keystore.db" ] || fail "inkan init made an SQLite key store beside keystore.url"
-[ "$(as_sam 'SELECT version FROM inkan_keys.keystore_meta')" = 6 ] || fail "no key store in PostgreSQL"
+[ "$(as_sam 'SELECT version FROM inkan_keys.keystore_meta')" = 7 ] || fail "no key store in PostgreSQL"
 [ "$(as_sam "SELECT count(*) FROM inkan_keys.ca WHERE name IN ('root', 'issuing', 'tsa')")" = 3 ] ||
 	fail "the CA's keys are not in PostgreSQL"
 [ "$(as_sam 'SELECT count(*) FROM inkan_keys.persons')" = 1 ] || fail "the security officer is not a person of the key store"

@@ -904,7 +904,7 @@ test_master_check(void **state)
 	free(spki);
 	keys_close(k);
 	assert_int_equal(ks_value(f, "SELECT count(*) FROM master_check"), 1);
-	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 6);
+	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 7);
 	/* one-way: not the key, nor any 32 bytes of it */
 	assert_non_null(fp = fopen(f->master, "rb"));
 	assert_int_equal(fread(mine, 1, sizeof(mine), fp), sizeof(mine));
@@ -922,17 +922,17 @@ test_master_check(void **state)
 	/* a version-4 store (no check value) upgraded under the wrong key: its log key does not
 	 * open under it, so nothing is written and the open is refused */
 	ks_exec(f, "DROP TABLE sads; DROP TABLE master_check; ALTER TABLE sam_audit DROP COLUMN node; "
-	        "UPDATE keystore_meta SET version = 4");
+	        "DROP INDEX credentials_live_expiry; UPDATE keystore_meta SET version = 4");
 	assert_int_equal(keys_open(f->dir, &k), INK_ERR_CONFIG);
 	assert_int_equal(ks_value(f, "SELECT count(*) FROM log_key"), 1);
 	/* under its own key: upgraded, the value written from the key present */
 	ks_exec(f, "DROP TABLE sads; DROP TABLE master_check; ALTER TABLE sam_audit DROP COLUMN node; "
-	        "UPDATE keystore_meta SET version = 4");
+	        "DROP INDEX credentials_live_expiry; UPDATE keystore_meta SET version = 4");
 	write_master(f, mine);
 	k = open_store(f);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
 	keys_close(k);
-	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 6);
+	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 7);
 	assert_int_equal(ks_value(f, "SELECT count(*) FROM master_check"), 1);
 	write_master(f, other);
 	assert_int_equal(keys_open(f->dir, &k), INK_ERR_CONFIG);
@@ -1164,29 +1164,54 @@ test_cred_expiry_destroys(void **state)
 
 	struct fixture *f = *state;
 	struct keys *k = new_store(f);
-	struct keys_cred c, got;
+	struct keys_cred c, l, live, got;
 	uint8_t kek[32];
 	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	bool indexed = false;
+	char sql[256];
 
 	make_cred(k, OWNER_A, NULL, "530718", &c);
+	make_cred(k, OWNER_A, NULL, "530718", &l);
+	make_cred(k, OWNER_B, NULL, "530718", &live);
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "UPDATE credentials SET not_after = 1000", NULL, NULL, NULL), SQLITE_OK);
+	/* an active and a locked credential past their certificate's end */
+	snprintf(sql, sizeof(sql), "UPDATE credentials SET not_after = 1000 WHERE id IN ('%s', '%s'); "
+	         "UPDATE credentials SET status = %d WHERE id = '%s'", c.id, l.id, KEYS_LOCKED, l.id);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	/* the sweep reads the live credentials by the index, not every row */
+	assert_int_equal(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN " KEYS_EXPIRE_SWEEP_SQL, -1, &st,
+	                                    NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		indexed |= strstr((const char *)sqlite3_column_text(st, 3), "credentials_live_expiry") != NULL;
+	sqlite3_finalize(st);
+	assert_true(indexed);
 	sqlite3_close(db);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "530718", kek), INK_ERR_DISABLED);
 	assert_int_equal(keys_cred_get(k, OWNER_A, c.id, &got), 0);
 	assert_int_equal(got.status, KEYS_DESTROYED);
 	keys_cred_clear(&got);
+	assert_int_equal(keys_cred_get(k, OWNER_A, l.id, &got), 0);
+	assert_int_equal(got.status, KEYS_DESTROYED);
+	keys_cred_clear(&got);
+	/* one whose certificate is still valid: untouched */
+	assert_int_equal(keys_cred_get(k, OWNER_B, live.id, &got), 0);
+	assert_int_equal(got.status, KEYS_ACTIVE);
+	keys_cred_clear(&got);
+	assert_int_equal(keys_cred_open(k, OWNER_B, live.id, "530718", kek), 0);
 	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	{
-		sqlite3_stmt *st = NULL;
-
-		assert_int_equal(sqlite3_prepare_v2(db, "SELECT blob IS NULL FROM credentials", -1, &st, NULL), SQLITE_OK);
-		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int(st, 0), 1);
-		sqlite3_finalize(st);
-	}
+	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM credentials WHERE blob IS NULL AND "
+	         "id IN ('%s', '%s')), (SELECT blob IS NOT NULL FROM credentials WHERE id = '%s')",
+	         c.id, l.id, live.id);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	assert_int_equal(sqlite3_column_int(st, 1), 1);
+	sqlite3_finalize(st);
 	sqlite3_close(db);
 	keys_cred_clear(&c);
+	keys_cred_clear(&l);
+	keys_cred_clear(&live);
 	keys_close(k);
 }
 
@@ -2044,6 +2069,7 @@ test_audit_log_state(void **state)
 	                              "DROP TABLE sam_sessions; "
 	                              "DROP TABLE persons; DROP TABLE sads; DROP TABLE master_check; "
 	                              "ALTER TABLE credentials DROP COLUMN auth_mode; "
+	                              "DROP INDEX credentials_live_expiry; "
 	                              "UPDATE keystore_meta SET version = 1",
 	                              NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
