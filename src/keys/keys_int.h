@@ -117,9 +117,6 @@ void keys_scrub(struct keys *k);
 bool keys_slow_begin(const struct keys *k);
 void keys_slow_end(const struct keys *k, bool let_go);
 
-/* The master key's check value (keys.c): HMAC-SHA-256 under HKDF-SHA256(master key,
- * "inkan seal v1 " KEYS_KCV_PURPOSE) over KEYS_KCV_LABEL; one-way, it tells only whether two
- * master keys are the same. Kept in the key store's master_check (keystore-0005.sql). */
 /* The expiry sweep before every PIN check (cred.c): the live credentials (1 active, 2 locked)
  * are found by the partial index of keystore-0007.sql, whose condition the statement repeats
  * word for word (with parameters in its place, neither engine would know that the index covers
@@ -127,6 +124,9 @@ void keys_slow_end(const struct keys *k, bool let_go);
 #define KEYS_EXPIRE_SWEEP_SQL "UPDATE credentials SET blob = NULL, status = ?1 WHERE " \
 	"not_after < ?2 AND status IN (1, 2)"
 
+/* The master key's check value (keys.c): HMAC-SHA-256 under HKDF-SHA256(master key,
+ * "inkan seal v1 " KEYS_KCV_PURPOSE) over KEYS_KCV_LABEL; one-way, it tells only whether two
+ * master keys are the same. Kept in the key store's master_check (keystore-0005.sql). */
 #define KEYS_KCV_LEN 32
 #define KEYS_KCV_PURPOSE "master-key-check"
 #define KEYS_KCV_LABEL "inkan master key check value v1"
