@@ -26,8 +26,8 @@
 #define SPEND_TRIES 16    /* spends lost to other requests' before giving up (INK_ERR_BUSY) */
 #define SEAL_AAD "inkan sad v1 kek"
 #define MAC_LABEL "inkan sad v1 record"
-/* One node's records are found by the first bytes of SHA-256(R) (uniform, and telling nothing
- * of R): a look-up reads the few records of one bucket, not all live ones. */
+/* One node's records are found by 12 bits of the first two bytes of SHA-256(R) (uniform, and
+ * telling nothing of R): a look-up reads the few records of one bucket, not all live ones. */
 #define SAD_BUCKETS 4096
 
 struct sad_entry {                /* one node: the records in memory */

@@ -933,6 +933,11 @@ test_master_check(void **state)
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "739146", kek), 0);
 	keys_close(k);
 	assert_int_equal(ks_value(f, "SELECT version FROM keystore_meta"), 7);
+	/* the upgrade made the expiry sweep's index too */
+	assert_int_equal(ks_value(f, pg_mode() ? "SELECT count(*) FROM pg_indexes WHERE "
+	                          "indexname = 'credentials_live_expiry'" :
+	                          "SELECT count(*) FROM sqlite_master WHERE "
+	                          "name = 'credentials_live_expiry'"), 1);
 	assert_int_equal(ks_value(f, "SELECT count(*) FROM master_check"), 1);
 	write_master(f, other);
 	assert_int_equal(keys_open(f->dir, &k), INK_ERR_CONFIG);

@@ -381,7 +381,8 @@ test_one_node(void **state)
 
 /* Many SADs live at once (several to a look-up's bucket on one node): each found by its own
  * bytes alone, a drop by session takes exactly that session's wherever they are, a single
- * SAD's drop or last spend takes that one and no neighbour. */
+ * SAD's drop or last spend takes that one and no neighbour; drops by credential and by owner
+ * take all of theirs. */
 static void
 test_many_live(void **state)
 {
@@ -416,6 +417,21 @@ test_many_live(void **state)
 		/* used up: gone, and only it (the next even one still signs, above) */
 		assert_int_equal(sign(&a, s1, sads[i], &c, seed), INK_ERR_AUTH);
 	}
+	/* a credential's revocation, then an owner's lock: every one of theirs */
+	for (i = 0; i < n; i++) {
+		seed = (int)(i % 250);
+		mint(&a, &c, kek, s1, &seed, 1, 300, sads[i]);
+	}
+	assert_int_equal(sad_drop_cred(a.s.sads, c.id), 0);
+	for (i = 0; i < n; i += 97)
+		assert_int_equal(sign(&a, s1, sads[i], &c, (int)(i % 250)), INK_ERR_AUTH);
+	for (i = 0; i < n; i++) {
+		seed = (int)(i % 250);
+		mint(&a, &c, kek, s2, &seed, 1, 300, sads[i]);
+	}
+	assert_int_equal(sad_drop_owner(a.s.sads, OWNER_A), 0);
+	for (i = 0; i < n; i += 97)
+		assert_int_equal(sign(&a, s2, sads[i], &c, (int)(i % 250)), INK_ERR_AUTH);
 	OPENSSL_cleanse(sads, n * SAD_ID_LEN);
 	free(sads);
 	service_close(&a, NULL, &c, NULL);
