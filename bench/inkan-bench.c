@@ -679,7 +679,7 @@ usage(FILE *f)
 	        "  -s, --signers N   signers, each with a P-256, RSA-2048 and RSA-3072 key (%d)\n"
 	        "  -r, --rounds N    authorizations per signer and measurement, ~30 s apart (%d, "
 	        "at most %d)\n"
-	        "  -c, --threads N   concurrent client threads (4 x CPUs)\n"
+	        "  -c, --threads N   concurrent client threads (8 x CPUs)\n"
 	        "  -t, --speed-seconds N  seconds per `openssl speed` test (%d)\n"
 	        "  -a, --alg NAME    measure only P-256, RSA-2048 or RSA-3072 (all)\n"
 	        "      --json        machine-readable output on stdout\n"
@@ -715,9 +715,10 @@ parse_args(struct bench *b, int argc, char **argv)
 	b->nsigners = BENCH_SIGNERS;
 	b->rounds = BENCH_ROUNDS;
 	b->ncpus = bench_cpus();
-	/* Four requests in flight per core: each spends part of its time waiting (the audit
-	 * fsync, the round trip to inkan-sam), and fewer left the cores idle ~12 % of a phase. */
-	b->nthreads = 4 * b->ncpus;
+	/* Eight requests in flight per core: each spends part of its time waiting (the audit
+	 * fsync, the round trip to inkan-sam); four left a CPU idle 5-12 % of a P-256 phase
+	 * (2026-12-07, docs/performance.md), fewer ~12 % of any phase. */
+	b->nthreads = 8 * b->ncpus;
 	if (b->nthreads > BENCH_MAX_THREADS)
 		b->nthreads = BENCH_MAX_THREADS;
 	b->speed_seconds = BENCH_SPEED_SECONDS;
