@@ -48,8 +48,10 @@ online(struct cli_ctx *c, const struct audit_anchor *anchor, struct audit_verify
 		memset(&resp, 0, sizeof(resp));
 		snprintf(path, sizeof(path), "/api/v1/audit/export?from=%lld&to=%lld", from,
 		         from + ONLINE_PAGE - 1);
-		if ((r = cli_http(c, "GET", path, NULL, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0)
+		if ((r = cli_http(c, "GET", path, NULL, CLI_AUTH_BEARER, NULL, NULL, &resp)) != 0) {
+			cli_resp_free(&resp);   /* a refusal's body, already reported */
 			return r;
+		}
 		got = json_array_size(json_object_get(resp.json, "records"));
 		r = audit_bundle_verify_page(resp.json, anchor, &f, &rep);
 		cli_resp_free(&resp);
