@@ -82,7 +82,16 @@ out:
 	return r;
 }
 
-/* The last startxref of the file, and whether it points at a cross-reference stream. */
+static bool
+pdf_space(char c)
+{
+	return c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '\f';
+}
+
+/* The last startxref of the file, and whether it points at a cross-reference stream. The last
+ * occurrence of the word must be the keyword followed by an unsigned offset: a reader skips one
+ * that is not ("startxref+1", "startxrefs 12", "startxref 12x") for an earlier one, and an
+ * update chained to an offset no reader follows would not be read back. Refused, not guessed. */
 static int
 last_xref(int fd, uint64_t size, uint64_t *prev, bool *stream)
 {
@@ -95,17 +104,21 @@ last_xref(int fd, uint64_t size, uint64_t *prev, bool *stream)
 	tail[want] = '\0';
 	for (p = tail; (p = memmem(p, want - (size_t)(p - tail), "startxref", 9)) != NULL; p += 9)
 		q = p;
-	if (q == NULL)
+	if (q == NULL || !pdf_space(q[9]))
 		return INK_ERR_INVALID;
-	q += 9;
-	while (*q == ' ' || *q == '\r' || *q == '\n')
-		q++;
+	for (q += 9; pdf_space(*q); q++)
+		;
+	if (*q < '0' || *q > '9')
+		return INK_ERR_INVALID;
 	errno = 0;
 	v = strtoull(q, &end, 10);
-	if (errno != 0 || end == q || v >= size)
+	if (errno != 0 || v >= size || (*end != '\0' && *end != '%' && !pdf_space(*end)))
 		return INK_ERR_INVALID;
 	if (pread(fd, head, 4, (off_t)v) != 4)
 		return INK_ERR_IO;
+	/* A table ("xref") or a stream's object ("12 0 obj"). */
+	if (memcmp(head, "xref", 4) != 0 && (head[0] < '0' || head[0] > '9'))
+		return INK_ERR_INVALID;
 	*prev = v;
 	*stream = memcmp(head, "xref", 4) != 0;
 	return 0;

@@ -813,7 +813,7 @@ test_pades_dss(void **state)
 		size_t xl = 0;
 
 		assert_int_equal(ink_read_file(d1, 1u << 20, &x, &xl), 0);
-		y = malloc(xl + 1);
+		y = malloc(xl + 11);
 		y[0] = '%';
 		memcpy(y + 1, x, xl);
 		crls[0].len = sizeof(fake_crl);
@@ -822,6 +822,21 @@ test_pades_dss(void **state)
 		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), 0);  /* the same, untouched: fine */
 		unlink(d2);
 		assert_int_equal(ink_write_file(in, y, xl + 1, 0600), 0);
+		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), INK_ERR_INVALID);
+		assert_int_not_equal(access(d2, F_OK), 0);
+		/* A last "startxref" that is no keyword with an offset (qpdf reads past it to the one
+		 * before, cleanly): no update chained to an offset no reader follows. */
+		memcpy(y, x, xl);
+		memcpy(y + xl, "startxref+1", 11);
+		assert_int_equal(ink_write_file(in, y, xl + 11, 0600), 0);
+		{
+			qpdf_data q = qpdf_init();
+
+			qpdf_silence_errors(q);
+			assert_int_equal(qpdf_read(q, in, NULL), 0);
+			assert_false(qpdf_more_warnings(q));
+			qpdf_cleanup(&q);
+		}
 		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), INK_ERR_INVALID);
 		assert_int_not_equal(access(d2, F_OK), 0);
 		free(x);
