@@ -103,7 +103,10 @@ skip_ws(const uint8_t *pdf, size_t i, size_t to)
 	return i;
 }
 
-/* Offset just after the "startxref N" nearest before at (within [from, at)), and N; 0 if none. */
+/* Offset just after the "startxref N" nearest before at (within [from, at)), and N; 0 if none,
+ * or when that last one is no keyword followed by an offset ("startxref12", "startxref 12x"):
+ * a reader skips such a word for an earlier "startxref", so the section it names is not the one
+ * readers take. */
 static size_t
 last_startxref(const uint8_t *pdf, size_t from, size_t at, uint64_t *xref)
 {
@@ -113,10 +116,16 @@ last_startxref(const uint8_t *pdf, size_t from, size_t at, uint64_t *xref)
 	*xref = 0;
 	for (p = pdf + from; (p = memmem(p, (size_t)(pdf + at - p), "startxref", 9)) != NULL; p++)
 		best = p;
-	if (best == NULL)
+	i = best != NULL ? (size_t)(best - pdf) + 9 : at;
+	if (i >= at || !xws(pdf[i]))
 		return 0;
-	i = skip_ws(pdf, (size_t)(best - pdf) + 9, at);
-	return read_uint(pdf, &i, at, (uint64_t)1 << 48, xref) ? i : 0;
+	i = skip_ws(pdf, i, at);
+	if (!read_uint(pdf, &i, at, (uint64_t)1 << 48, xref) ||
+	    (i < at && !xws(pdf[i]) && pdf[i] != '%')) {
+		*xref = 0;
+		return 0;
+	}
+	return i;
 }
 
 static bool

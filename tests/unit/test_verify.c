@@ -876,6 +876,38 @@ test_pades(void **state)
 	bigger = pdf_revision(bigger, &total, page_id, page_body, &page_len, 1);
 	expect(ctx, (uint8_t *)bigger, total, NULL, 0, VERIFY_INDETERMINATE,
 	       VERIFY_SUB_SIG_CONSTRAINTS_FAILURE);
+	/* The same revision hidden behind a second, empty cross-reference section whose
+	 * "startxref N" is glued to a word ("Nx"): a reader skips that one for the startxref before
+	 * it, which names the changed page; the check must not take the empty section instead. */
+	{
+		char tail[160], *q, *sx = NULL;
+		size_t m;
+
+		for (q = bigger; (q = memmem(q, total - (size_t)(q - bigger), "startxref", 9)) != NULL; q++)
+			sx = q;
+		assert_non_null(sx);
+		m = strtoul(sx + 9, NULL, 10);
+		assert_true(total > 6 && memcmp(bigger + total - 6, "%%EOF\n", 6) == 0);
+		total -= 6;
+		snprintf(tail, sizeof(tail), "xref\ntrailer << /Size 8 /Root 1 0 R /Prev %zu >>\n"
+		         "startxref\n%zux\n%%%%EOF\n", m, total);
+		bigger = realloc(bigger, total + strlen(tail) + 1);
+		memcpy(bigger + total, tail, strlen(tail) + 1);
+		total += strlen(tail);
+		expect(ctx, (uint8_t *)bigger, total, NULL, 0, VERIFY_INDETERMINATE,
+		       VERIFY_SUB_SIG_CONSTRAINTS_FAILURE);
+		/* ... for that reason (before, only for the page object its section did not list) */
+		{
+			struct verify_report *rp = run(ctx, (uint8_t *)bigger, total, NULL, 0, &ret);
+			json_t *j = verify_report_json(rp);
+			char *js = json_dumps(j, 0);
+
+			assert_non_null(strstr(js, "not a revision of their own"));
+			free(js);
+			json_decref(j);
+			verify_report_free(rp);
+		}
+	}
 	free(bigger);
 
 	/* A byte inside the signed range. */
