@@ -88,6 +88,25 @@ pdf_space(char c)
 	return c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == '\f';
 }
 
+/* Whether s starts with an object's header: "N G obj". */
+static bool
+obj_header(const char *s)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (!pdf_space(*s))
+			return false;
+		while (pdf_space(*s))
+			s++;
+	}
+	return strncmp(s, "obj", 3) == 0;
+}
+
 /* The last startxref of the file, and whether it points at a cross-reference stream. The last
  * occurrence of the word must be the keyword followed by an unsigned offset: a reader skips one
  * that is not ("startxref+1", "startxrefs 12", "startxref 12x") for an earlier one, and an
@@ -95,9 +114,10 @@ pdf_space(char c)
 static int
 last_xref(int fd, uint64_t size, uint64_t *prev, bool *stream)
 {
-	char tail[PDF_TAIL + 1], head[8], *p, *q = NULL, *end;
+	char tail[PDF_TAIL + 1], head[32], *p, *q = NULL, *end;
 	size_t want = size < PDF_TAIL ? (size_t)size : PDF_TAIL;
 	unsigned long long v;
+	ssize_t got;
 
 	if (pread(fd, tail, want, (off_t)(size - want)) != (ssize_t)want)
 		return INK_ERR_IO;
@@ -114,14 +134,15 @@ last_xref(int fd, uint64_t size, uint64_t *prev, bool *stream)
 	v = strtoull(q, &end, 10);
 	if (errno != 0 || v >= size || (*end != '\0' && *end != '%' && !pdf_space(*end)))
 		return INK_ERR_INVALID;
-	if (pread(fd, head, 4, (off_t)v) != 4)
+	memset(head, 0, sizeof(head));
+	if ((got = pread(fd, head, sizeof(head) - 1, (off_t)v)) < 0)
 		return INK_ERR_IO;
-	/* A table ("xref") or a stream's object ("12 0 obj"). */
-	if (memcmp(head, "xref", 4) != 0 && (head[0] < '0' || head[0] > '9'))
+	if (got < 4)
 		return INK_ERR_INVALID;
 	*prev = v;
 	*stream = memcmp(head, "xref", 4) != 0;
-	return 0;
+	/* A table ("xref") or a stream's object ("12 0 obj"). */
+	return !*stream || obj_header(head) ? 0 : INK_ERR_INVALID;
 }
 
 static int
@@ -162,13 +183,24 @@ pdfu_begin(struct pdfu *u, const char *in_path, const char *out_path)
 	u->fd = -1;
 	if ((u->fd = open(in_path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(u->fd, &st) != 0)
 		return INK_ERR_IO;
-	/* Readers take offsets from where "%PDF-" is: anything before it would shift every offset
-	 * this update writes against those the file's own sections mean. */
+	/* Readers take offsets from where the header is: anything before it would shift every
+	 * offset this update writes against those the file's own sections mean. A header is
+	 * "%PDF-" and a version (digits, '.', digits): a reader passes over a "%PDF-" without one
+	 * ("%PDF-1x") for a later header, and takes offsets from there. */
 	{
-		char head[5];
+		char head[16];
+		size_t i = 5, d;
 
 		if (pread(u->fd, head, sizeof(head), 0) != (ssize_t)sizeof(head) ||
 		    memcmp(head, "%PDF-", 5) != 0)
+			return INK_ERR_INVALID;
+		for (d = i; i < sizeof(head) && head[i] >= '0' && head[i] <= '9'; i++)
+			;
+		if (i == d || i == sizeof(head) || head[i++] != '.')
+			return INK_ERR_INVALID;
+		for (d = i; i < sizeof(head) && head[i] >= '0' && head[i] <= '9'; i++)
+			;
+		if (i == d)
 			return INK_ERR_INVALID;
 	}
 	if ((r = last_xref(u->fd, (uint64_t)st.st_size, &u->prev, &u->xstream)) != 0)

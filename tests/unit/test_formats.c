@@ -824,6 +824,44 @@ test_pades_dss(void **state)
 		assert_int_equal(ink_write_file(in, y, xl + 1, 0600), 0);
 		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), INK_ERR_INVALID);
 		assert_int_not_equal(access(d2, F_OK), 0);
+		/* ... also when they start like a header but hold no version ("%PDF-1x"): a reader
+		 * passes over them to the real header (qpdf reads the file cleanly, shifted). As many
+		 * bytes as put the last startxref's offset on an object's header, not on garbage. */
+		{
+			char *sx = NULL, *h = NULL, *t;
+			size_t at, shift;
+
+			for (t = x; (t = memmem(t, xl - (size_t)(t - x), "startxref", 9)) != NULL; t++)
+				sx = t;
+			assert_non_null(sx);
+			at = strtoul(sx + 9, NULL, 10);
+			for (t = x; (t = memmem(t, at - (size_t)(t - x), " 0 obj", 6)) != NULL; t++)
+				h = t;
+			assert_non_null(h);
+			while (h > x && h[-1] >= '0' && h[-1] <= '9')
+				h--;
+			shift = at - (size_t)(h - x);
+			assert_true(shift >= 8 && shift < 1000);
+			free(y);
+			y = malloc(xl + shift);
+			memset(y, ' ', shift);
+			memcpy(y, "%PDF-1x", 7);
+			y[shift - 1] = '\n';
+			memcpy(y + shift, x, xl);
+			assert_int_equal(ink_write_file(in, y, xl + shift, 0600), 0);
+			free(y);
+			y = malloc(xl + 11);
+		}
+		{
+			qpdf_data q = qpdf_init();
+
+			qpdf_silence_errors(q);
+			assert_int_equal(qpdf_read(q, in, NULL), 0);
+			assert_false(qpdf_more_warnings(q));
+			qpdf_cleanup(&q);
+		}
+		assert_int_equal(formats_pdf_add_dss(in, d2, &e, 1), INK_ERR_INVALID);
+		assert_int_not_equal(access(d2, F_OK), 0);
 		/* A last "startxref" that is no keyword with an offset (qpdf reads past it to the one
 		 * before, cleanly): no update chained to an offset no reader follows. */
 		memcpy(y, x, xl);
