@@ -855,6 +855,21 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 	return r;
 }
 
+/* A request the SAM cannot read (an unknown type, a body that is not its type's, a frame
+ * beyond the cap) comes only from a faulty or hostile inkand: no person's act, but the SAM's
+ * record all the same, held and written with the next ones (at the latest when the SAM ends).
+ * The acts' refusals have their own records (dispatch). */
+static void
+protocol_record(struct sam_state *s, const char *what, uint8_t type)
+{
+	char detail[96];
+
+	snprintf(detail, sizeof(detail), "%s (type %u)", what, (unsigned)type);
+	pthread_rwlock_rdlock(&s->use);
+	(void)sam_hold_record(s, NULL, "sam.protocol", NULL, INK_ERR_PROTOCOL, detail);
+	pthread_rwlock_unlock(&s->use);
+}
+
 static void *
 channel_main(void *arg)
 {
@@ -868,10 +883,12 @@ channel_main(void *arg)
 	buf_init(&rep, SAM_FRAME_MAX, true);
 	for (;;) {
 		if ((r = sam_frame_read(ch->fd, &req)) != 0) {
-			if (r == INK_ERR_IO)
+			if (r == INK_ERR_IO) {
 				r = 0; /* inkand closed the channel: a normal stop */
-			else
+			} else {
 				log_error("malformed frame from inkand: %s", ink_err_str(r));
+				protocol_record(ch->s, "a malformed frame ended the SAM", 0);
+			}
 			break;
 		}
 		rep.len = rep.off = 0;
@@ -879,10 +896,13 @@ channel_main(void *arg)
 		if ((r = buf_put_u8(&rep, SAM_REPLY_OK)) != 0)
 			break;
 		if (buf_get_u8(&req, &type) != 0 || type >= INK_ARRAY_LEN(handlers) ||
-		    handlers[type] == NULL)
+		    handlers[type] == NULL) {
 			r = INK_ERR_PROTOCOL;
-		else
-			r = dispatch(ch->s, type, &req, &rep);
+			protocol_record(ch->s, "an unknown request", type);
+		} else if ((r = dispatch(ch->s, type, &req, &rep)) == INK_ERR_PROTOCOL &&
+		           sam_act_name(type) == NULL) {
+			protocol_record(ch->s, "a malformed request", type);
+		}
 		used_rep = rep.len;
 		if (r != 0) {
 			if (r == INK_ERR_PROTOCOL)

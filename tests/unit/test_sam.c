@@ -229,6 +229,31 @@ test_malformed_frames(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_not_equal(WEXITSTATUS(status), 0);
 	close(fd);
+	/* Each refusal is the SAM's own record (the malformed LOGIN as the act's, refused). */
+	{
+		static const char *const want[] = {
+			"sam.protocol|an unknown request (type 127)",
+			"sam.protocol|an unknown request (type 128)",
+			"sam.protocol|a malformed request (type 1)",
+			"sam.login|",
+			"sam.protocol|a malformed frame ended the SAM (type 0)",
+		};
+		char cmd[2048], line[256];
+		size_t i = 0;
+		FILE *p;
+
+		snprintf(cmd, sizeof(cmd), "sqlite3 '%s/sam/keystore.db' \"SELECT action || '|' || "
+		         "detail FROM sam_audit WHERE result = '%s' AND action IN ('sam.protocol', "
+		         "'sam.login') ORDER BY id\"", data_dir, ink_err_str(INK_ERR_PROTOCOL));
+		assert_non_null(p = popen(cmd, "r"));
+		while (fgets(line, sizeof(line), p) != NULL) {
+			assert_true(i < INK_ARRAY_LEN(want));
+			assert_int_equal(strncmp(line, want[i], strlen(want[i])), 0);
+			i++;
+		}
+		assert_int_equal(pclose(p), 0);
+		assert_int_equal(i, INK_ARRAY_LEN(want));
+	}
 }
 
 static atomic_int deaths;
