@@ -29,6 +29,7 @@
 #include "audit/audit.h"
 #include "ca/ca.h"
 #include "keys/keys_int.h"   /* the PKCS#11 test hook */
+#include "ks_pg.h"
 
 /* The Argon2id cost the tests configure (open_store, the PKCS#11 group). */
 static const struct keys_kdf test_cost = { 8192, 1, 1 };
@@ -41,76 +42,6 @@ struct fixture {
 	bool have_p11;      /* PKCS#11 group: SoftHSM2 installed and a token initialised */
 	char pgdb[64];      /* PostgreSQL mode: this test's database */
 };
-
-/* PostgreSQL mode: INKAN_KS_PG names tests/pg.sh and INKAN_PG_STATE its running cluster (ctest's
- * fixture "pg"). Each test's key store is then a database of its own, laid out as
- * docs/scaling.md says (pg.sh newdb), named by DIR/keystore.url; the tests that open the SQLite
- * file themselves are skipped. */
-static const char *pg_sh, *pg_state;
-
-static bool
-pg_mode(void)
-{
-	return pg_sh != NULL;
-}
-
-/* The first line a shell command prints, into out[sz]. */
-static int
-cmd_line(const char *cmd, char *out, size_t sz)
-{
-	FILE *p = popen(cmd, "r");
-	int ok;
-
-	if (p == NULL)
-		return -1;
-	ok = fgets(out, (int)sz, p) != NULL;
-	if (pclose(p) != 0 || !ok)
-		return -1;
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
-/* ROLE's URI for the test's database. */
-static void
-pg_role_url(const struct fixture *f, const char *role, char *out, size_t sz)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd), "'%s' url '%s' %s %s", pg_sh, pg_state, role, f->pgdb);
-	assert_int_equal(cmd_line(cmd, out, sz), 0);
-}
-
-static PGconn *
-pg_connect_role(const struct fixture *f, const char *role)
-{
-	char url[1024];
-	PGconn *c;
-
-	pg_role_url(f, role, url, sizeof(url));
-	c = PQconnectdb(url);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	PQsetNoticeProcessor(c, NULL, NULL);
-	return c;
-}
-
-static void
-pg_setup(struct fixture *f)
-{
-	static unsigned counter;
-	char cmd[1024], url[1024], path[256];
-	FILE *fp;
-
-	snprintf(f->pgdb, sizeof(f->pgdb), "ks_%ld_%u", (long)getpid(), counter++);
-	snprintf(cmd, sizeof(cmd), "'%s' newdb '%s' %s >/dev/null", pg_sh, pg_state, f->pgdb);
-	assert_int_equal(system(cmd), 0);
-	pg_role_url(f, "inkan_sam", url, sizeof(url));
-	assert_int_equal(mkdir(f->dir, 0700), 0);
-	snprintf(path, sizeof(path), "%s/keystore.url", f->dir);
-	assert_non_null(fp = fopen(path, "w"));
-	assert_true(fprintf(fp, "%s\n", url) > 0);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(path, 0600), 0);
-}
 
 static int
 setup(void **state)
@@ -129,7 +60,7 @@ setup(void **state)
 	snprintf(f->db, sizeof(f->db), "%s/keystore.db", f->dir);
 	*state = f;
 	if (pg_mode())
-		pg_setup(f);
+		pg_keystore(f->dir, "ks", f->pgdb, sizeof(f->pgdb));
 	return 0;
 }
 
@@ -814,7 +745,7 @@ test_cred_pin_without_master(void **state)
 static PGconn *
 ks_connect(struct fixture *f)
 {
-	PGconn *c = pg_connect_role(f, "inkan_sam");
+	PGconn *c = pg_connect(f->pgdb, "inkan_sam");
 	PGresult *res = PQexec(c, "SET search_path TO inkan_keys");
 
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
@@ -1408,7 +1339,7 @@ blobs_left(struct fixture *f, const char *id)
 	int64_t n;
 
 	if (pg_mode()) {
-		PGconn *c = pg_connect_role(f, "inkan_sam");
+		PGconn *c = pg_connect(f->pgdb, "inkan_sam");
 		const char *params[1] = { id };
 		PGresult *res = PQexecParams(c, "SELECT count(*) FROM inkan_keys.credentials WHERE "
 		                             "id = $1 AND blob IS NOT NULL", 1, NULL, params, NULL,
@@ -2361,10 +2292,10 @@ test_pg_wall(void **state)
 	keys_cred_clear(&c);
 	keys_close(k);
 	/* inkand's own tables, made by its store as at its first start */
-	pg_role_url(f, "inkand", url, sizeof(url));
+	pg_url(f->pgdb, "inkand", url, sizeof(url));
 	assert_int_equal(store_open(url, &st), 0);
 	store_close(st);
-	admin = pg_connect_role(f, "inkan_admin");
+	admin = pg_connect(f->pgdb, "inkan_admin");
 	nk = pg_relations(admin, "inkan_keys", keys_tables, 40);
 	ni = pg_relations(admin, "inkand", inkand_tables, 40);
 	/* rows there to be read: the CA's keys, the credential */
@@ -2377,7 +2308,7 @@ test_pg_wall(void **state)
 	 * and sads (keystore-pg-0003.sql) */
 	assert_int_equal(nk, 15);
 	assert_true(ni >= 5);
-	inkand = pg_connect_role(f, "inkand");
+	inkand = pg_connect(f->pgdb, "inkand");
 	for (i = 0; i < nk; i++) {
 		pg_denied(inkand, "SELECT * FROM %s LIMIT 1", "inkan_keys", keys_tables[i]);
 		pg_denied(inkand, "SELECT count(*) FROM %s", "inkan_keys", keys_tables[i]);
@@ -2386,7 +2317,7 @@ test_pg_wall(void **state)
 		pg_denied(inkand, "DELETE FROM %s", "inkan_keys", keys_tables[i]);
 	}
 	/* and were the schema opened to it by mistake, each table still refuses it */
-	admin = pg_connect_role(f, "inkan_admin");
+	admin = pg_connect(f->pgdb, "inkan_admin");
 	res = PQexec(admin, "GRANT USAGE ON SCHEMA inkan_keys TO inkand");
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
@@ -2407,7 +2338,7 @@ test_pg_wall(void **state)
 	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "42501");
 	PQclear(res);
 	PQfinish(inkand);
-	sam = pg_connect_role(f, "inkan_sam");
+	sam = pg_connect(f->pgdb, "inkan_sam");
 	for (i = 0; i < ni; i++) {
 		pg_denied(sam, "SELECT * FROM %s LIMIT 1", "inkand", inkand_tables[i]);
 		pg_denied(sam, "DELETE FROM %s", "inkand", inkand_tables[i]);
@@ -2432,7 +2363,7 @@ test_pg_url_checks(void **state)
 	assert_int_equal(access(f->db, F_OK), -1);   /* no SQLite file beside it */
 	assert_int_equal(keys_open(f->dir, &k), 0);
 	keys_close(k);
-	pg_role_url(f, "inkan_sam", url, sizeof(url));
+	pg_url(f->pgdb, "inkan_sam", url, sizeof(url));
 	assert_int_equal(chmod(path, 0644), 0);
 	assert_int_equal(keys_open(f->dir, &k), INK_ERR_CONFIG);
 	snprintf(bad, sizeof(bad), "%s&password=secret", url);
@@ -2470,7 +2401,7 @@ test_pg_reconnect(void **state)
 	k = new_store(f);
 	make_cred(k, OWNER_A, NULL, "481526", &c);
 	assert_int_equal(keys_cred_open(k, OWNER_A, c.id, "481526", kek), 0);
-	admin = pg_connect_role(f, "inkan_admin");
+	admin = pg_connect(f->pgdb, "inkan_admin");
 	/* with a timeout, pg_terminate_backend returns once the backend is gone */
 	snprintf(sql, sizeof(sql), "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
 	         "WHERE datname = '%s' AND usename = 'inkan_sam'", f->pgdb);
@@ -2557,7 +2488,7 @@ test_pg_rollback_witness(void **state)
 	                                  one_len, 1, &sg), 0);
 	keys_signer_free(sg);
 	log_more(k, 1, 0);
-	admin = pg_connect_role(f, "inkan_admin");
+	admin = pg_connect(f->pgdb, "inkan_admin");
 	/* the DBA's copy: the recovery point */
 	admin_sql(admin, "CREATE TABLE public.pitr_cred AS SELECT * FROM inkan_keys.credentials; "
 	          "CREATE TABLE public.pitr_revoked AS SELECT * FROM inkan_keys.revoked; "
@@ -2645,7 +2576,7 @@ test_pg_witness_moved_on(void **state)
 	keys_close(b);
 	/* this node's witness is its own, from before */
 	assert_int_equal(ink_write_file(path, before, blen, 0600), 0);
-	admin = pg_connect_role(f, "inkan_admin");
+	admin = pg_connect(f->pgdb, "inkan_admin");
 	end_sam_connections(f, admin);
 	PQfinish(admin);
 	assert_int_equal(keys_witness_gate(a), 0);
@@ -2766,7 +2697,7 @@ test_pg_lock_hostage(void **state)
 	make_cred(k, OWNER_A, NULL, "481526", &c2);
 	/* the test's patience, not the SAM's 30 seconds */
 	assert_int_equal(ksdb_exec(k->db, "SET statement_timeout = '300ms'"), KSDB_OK);
-	inkand = pg_connect_role(f, "inkand");
+	inkand = pg_connect(f->pgdb, "inkand");
 	res = PQexec(inkand, "SELECT pg_advisory_lock(452725033843)");
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 	PQclear(res);
@@ -2778,7 +2709,7 @@ test_pg_lock_hostage(void **state)
 	assert_int_equal(keys_cred_revoke(k, OWNER_A, c2.id, 0), 0);
 	PQfinish(inkand);
 	/* another SAM holds the writer lock: refused (fail closed), no transaction left open */
-	other = pg_connect_role(f, "inkan_sam");
+	other = pg_connect(f->pgdb, "inkan_sam");
 	res = PQexec(other, "BEGIN; LOCK TABLE inkan_keys.keystore_meta IN EXCLUSIVE MODE");
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
@@ -2905,11 +2836,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_p11_config_checks, p11_setup, teardown),
 	};
 
-	if ((pg_sh = getenv("INKAN_KS_PG")) != NULL) {
-		if ((pg_state = getenv("INKAN_PG_STATE")) == NULL) {
-			fprintf(stderr, "test_keys: INKAN_KS_PG without INKAN_PG_STATE\n");
-			return 1;
-		}
-	}
+	if (pg_env("test_keys") != 0)
+		return 1;
 	return cmocka_run_group_tests(tests, p11_group_setup, p11_group_teardown);
 }

@@ -28,14 +28,13 @@
 #include "keys/keys.h"
 #include "sam/sam_int.h"
 #include "store/store.h"
+#include "ks_pg.h"
 
 static const char *const OWNER_A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static const char *const OWNER_B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 static const char *const PIN = "481526";
 static const char *const ECDSA_SHA256 = "1.2.840.10045.4.3.2";
 #define RACE_ROUNDS 100
-
-static const char *pg_sh, *pg_state;
 
 struct fixture {
 	char root[64];
@@ -47,50 +46,6 @@ struct node {
 	struct keys *k;
 	struct sam_state s;
 };
-
-static bool
-pg_mode(void)
-{
-	return pg_sh != NULL;
-}
-
-static int
-cmd_line(const char *cmd, char *out, size_t sz)
-{
-	FILE *p = popen(cmd, "r");
-	int ok;
-
-	if (p == NULL)
-		return -1;
-	ok = fgets(out, (int)sz, p) != NULL;
-	if (pclose(p) != 0 || !ok)
-		return -1;
-	out[strcspn(out, "\r\n")] = '\0';
-	return 0;
-}
-
-static void
-pg_role_url(const struct fixture *f, const char *role, char *out, size_t sz)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd), "'%s' url '%s' %s %s", pg_sh, pg_state, role, f->pgdb);
-	assert_int_equal(cmd_line(cmd, out, sz), 0);
-}
-
-/* The DBA: the cluster's superuser, on the test's database. */
-static PGconn *
-dba(const struct fixture *f)
-{
-	char url[1024];
-	PGconn *c;
-
-	pg_role_url(f, "inkan_admin", url, sizeof(url));
-	c = PQconnectdb(url);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	PQsetNoticeProcessor(c, NULL, NULL);
-	return c;
-}
 
 static void
 dba_exec(PGconn *c, const char *sql)
@@ -117,10 +72,7 @@ dba_count(PGconn *c)
 static int
 setup(void **state)
 {
-	static unsigned counter;
 	struct fixture *f = calloc(1, sizeof(*f));
-	char cmd[1024], url[1024], path[256];
-	FILE *fp;
 
 	if (f == NULL)
 		return -1;
@@ -133,16 +85,7 @@ setup(void **state)
 	*state = f;
 	if (!pg_mode())
 		return 0;
-	snprintf(f->pgdb, sizeof(f->pgdb), "sads_%ld_%u", (long)getpid(), counter++);
-	snprintf(cmd, sizeof(cmd), "'%s' newdb '%s' %s >/dev/null", pg_sh, pg_state, f->pgdb);
-	assert_int_equal(system(cmd), 0);
-	pg_role_url(f, "inkan_sam", url, sizeof(url));
-	assert_int_equal(mkdir(f->dir, 0700), 0);
-	snprintf(path, sizeof(path), "%s/keystore.url", f->dir);
-	assert_non_null(fp = fopen(path, "w"));
-	assert_true(fprintf(fp, "%s\n", url) > 0);
-	assert_int_equal(fclose(fp), 0);
-	assert_int_equal(chmod(path, 0600), 0);
+	pg_keystore(f->dir, "sads", f->pgdb, sizeof(f->pgdb));
 	return 0;
 }
 
@@ -497,7 +440,7 @@ test_across_nodes(void **state)
 	if (!pg_mode())
 		skip();
 	service(f, &a, &b, &c, kek);
-	db = dba(f);
+	db = pg_connect(f->pgdb, "inkan_admin");
 	memset(session, 7, sizeof(session));
 	mint(&a, &c, kek, session, seeds, 3, 300, sad);
 	assert_int_equal(dba_count(db), 1);
@@ -632,7 +575,7 @@ test_dba_edits(void **state)
 	if (!pg_mode())
 		skip();
 	service(f, &a, &b, &c, kek);
-	db = dba(f);
+	db = pg_connect(f->pgdb, "inkan_admin");
 	memset(session, 7, sizeof(session));
 	mint(&a, &c, kek, session, seeds, 2, 300, sad2);
 	dba_exec(db, "CREATE TEMP TABLE keep2 AS SELECT * FROM inkan_keys.sads");
@@ -722,7 +665,7 @@ test_row_and_master_open_nothing(void **state)
 	if (!pg_mode())
 		skip();
 	service(f, &a, &b, &c, kek);
-	db = dba(f);
+	db = pg_connect(f->pgdb, "inkan_admin");
 	memset(session, 7, sizeof(session));
 	mint(&a, &c, kek, session, seeds, 1, 300, sad);
 	snprintf(path, sizeof(path), "%s/master.key", f->dir);
@@ -778,7 +721,7 @@ test_drops_across_nodes(void **state)
 	if (!pg_mode())
 		skip();
 	service(f, &a, &b, &c, kek);
-	db = dba(f);
+	db = pg_connect(f->pgdb, "inkan_admin");
 	memset(session, 7, sizeof(session));
 	memset(other, 8, sizeof(other));
 	/* a session's end on A */
@@ -821,7 +764,7 @@ test_drop_refused_fails_closed(void **state)
 	if (!pg_mode())
 		skip();
 	service(f, &a, &b, &c, kek);
-	db = dba(f);
+	db = pg_connect(f->pgdb, "inkan_admin");
 	memset(session, 7, sizeof(session));
 	mint(&b, &c, kek, session, seeds, 2, 300, sad);
 	dba_exec(db, "CREATE FUNCTION inkan_keys.keep_sads() RETURNS trigger LANGUAGE plpgsql AS "
@@ -867,9 +810,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_drop_refused_fails_closed, setup, teardown),
 	};
 
-	if ((pg_sh = getenv("INKAN_KS_PG")) != NULL && (pg_state = getenv("INKAN_PG_STATE")) == NULL) {
-		fprintf(stderr, "test_sads: INKAN_KS_PG without INKAN_PG_STATE\n");
+	if (pg_env("test_sads") != 0)
 		return 1;
-	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
