@@ -17,6 +17,7 @@ extern const char schema_postgres_0002[];
 extern const char schema_postgres_0003[];
 extern const char schema_postgres_0004[];
 extern const char schema_postgres_0005[];
+extern const char schema_postgres_0006[];
 
 /* Applied in order to any database whose schema_version is lower; a new file is one new line. */
 static const struct {
@@ -28,6 +29,7 @@ static const struct {
 	{ 3, schema_postgres_0003 },
 	{ 4, schema_postgres_0004 },
 	{ 5, schema_postgres_0005 },
+	{ 6, schema_postgres_0006 },
 };
 
 /* Nodes opening a new database at once take turns at the migrations (pg_advisory_xact_lock):
