@@ -857,8 +857,8 @@ dispatch(struct sam_state *s, uint8_t type, struct ink_buf *req, struct ink_buf 
 
 /* A request the SAM cannot read (an unknown type, a body that is not its type's, a frame
  * beyond the cap) comes only from a faulty or hostile inkand: no person's act, but the SAM's
- * record all the same, held and written with the next ones (at the latest when the SAM ends).
- * The acts' refusals have their own records (dispatch). */
+ * record all the same, held and written with the next ones (at the latest when the SAM ends),
+ * until the log's close. The acts' refusals have their own records (dispatch). */
 static void
 protocol_record(struct sam_state *s, const char *what, uint8_t type)
 {
@@ -866,7 +866,10 @@ protocol_record(struct sam_state *s, const char *what, uint8_t type)
 
 	snprintf(detail, sizeof(detail), "%s (type %u)", what, (unsigned)type);
 	pthread_rwlock_rdlock(&s->use);
-	(void)sam_hold_record(s, NULL, "sam.protocol", NULL, INK_ERR_PROTOCOL, detail);
+	/* After the log's close (set under the write side of use) the shutdown marker stays the
+	 * SAM's last record: a final head holds nothing after it. The log line remains. */
+	if (!s->closing)
+		(void)sam_hold_record(s, NULL, "sam.protocol", NULL, INK_ERR_PROTOCOL, detail);
 	pthread_rwlock_unlock(&s->use);
 }
 

@@ -256,6 +256,42 @@ test_malformed_frames(void **state)
 	}
 }
 
+/* After the log's close the shutdown marker stays the SAM's last record: an unknown request
+ * then is refused and logged, but held as no record (a final head holds nothing after it). */
+static void
+test_protocol_after_close(void **state)
+{
+	static const uint8_t close_log[] = { SAM_MSG_LOG_CLOSE };
+	static const uint8_t unknown[] = { 0x7e };
+	struct ink_buf req, rep;
+	char cmd[2048], line[256] = "";
+	uint8_t type;
+	int fd, status;
+	pid_t pid;
+	FILE *p;
+
+	(void)state;
+	pid = raw_sam(&fd);
+	buf_init(&req, SAM_FRAME_MAX, false);
+	buf_init(&rep, SAM_FRAME_MAX, false);
+	assert_int_equal(buf_put(&req, close_log, sizeof(close_log)), 0);
+	assert_int_equal(sam_frame_write(fd, &req), 0);
+	assert_int_equal(sam_frame_read(fd, &rep), 0);
+	assert_int_equal(buf_get_u8(&rep, &type), 0);
+	assert_int_equal(type, SAM_REPLY_OK);
+	buf_free(&req);
+	buf_free(&rep);
+	expect_error(fd, unknown, sizeof(unknown), (uint32_t)-INK_ERR_PROTOCOL);
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s/sam/keystore.db' \"SELECT action FROM sam_audit "
+	         "ORDER BY id DESC LIMIT 1\"", data_dir);
+	assert_non_null(p = popen(cmd, "r"));
+	assert_non_null(fgets(line, sizeof(line), p));
+	assert_int_equal(pclose(p), 0);
+	assert_string_equal(line, "sam.log.close\n");
+}
+
 static atomic_int deaths;
 
 static void
@@ -307,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_init_refuses_second_time),
 		cmocka_unit_test(test_ping_and_totp),
 		cmocka_unit_test(test_malformed_frames),
+		cmocka_unit_test(test_protocol_after_close),
 		cmocka_unit_test(test_death_is_reported),
 		cmocka_unit_test(test_spawn_failure),
 	};
