@@ -104,7 +104,9 @@ obj_header(const char *s)
 		while (pdf_space(*s))
 			s++;
 	}
-	return strncmp(s, "obj", 3) == 0;
+	/* the keyword ends there ("obj<<", "obj\n"), as a reader's tokenizer ends it */
+	return strncmp(s, "obj", 3) == 0 &&
+	       (s[3] == '\0' || pdf_space(s[3]) || strchr("<>[]()/%", s[3]) != NULL);
 }
 
 /* The last startxref of the file, and whether it points at a cross-reference stream. The last
@@ -140,7 +142,7 @@ last_xref(int fd, uint64_t size, uint64_t *prev, bool *stream)
 	if (got < 4)
 		return INK_ERR_INVALID;
 	*prev = v;
-	*stream = memcmp(head, "xref", 4) != 0;
+	*stream = memcmp(head, "xref", 4) != 0 || !pdf_space(head[4]);
 	/* A table ("xref") or a stream's object ("12 0 obj"). */
 	return !*stream || obj_header(head) ? 0 : INK_ERR_INVALID;
 }
