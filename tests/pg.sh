@@ -110,10 +110,11 @@ start() { # STATE
 	chmod 0600 "$dir/data/db/server.key"
 	# TCP connections must use TLS: the host lines initdb wrote become hostssl.
 	sed -i 's/^host /hostssl /' "$dir/data/db/pg_hba.conf"
-	# A test cluster: no durability (it is thrown away; PG_DURABLE=1 keeps PostgreSQL's
-	# defaults, fsync and synchronous_commit on, for a benchmark), little memory.
-	durable=off
-	[ "${PG_DURABLE:-0}" != 1 ] || durable=on
+	# A test cluster: no durability (it is thrown away), little memory. PG_DURABLE=1 keeps
+	# PostgreSQL's defaults for a benchmark: fsync, synchronous_commit and full_page_writes on,
+	# and its default 128 MB of shared buffers.
+	durable=off buffers=32MB
+	[ "${PG_DURABLE:-0}" != 1 ] || durable=on buffers=128MB
 	cat >>"$dir/data/db/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir/sock'
@@ -122,7 +123,7 @@ ssl = on
 fsync = $durable
 synchronous_commit = $durable
 full_page_writes = $durable
-shared_buffers = 32MB
+shared_buffers = $buffers
 max_connections = 200
 EOF
 	# a free port: another test run may hold the one drawn first

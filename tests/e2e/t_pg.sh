@@ -93,7 +93,7 @@ pq 'DELETE FROM audit_log WHERE seq = 1' 2>/dev/null && fail "inkand's role coul
 # a record's detail (a signHash's names its hashes: KBs of them) is stored without a pglz attempt
 [ "$(pq "SELECT attstorage FROM pg_attribute WHERE attrelid = 'audit_log'::regclass AND attname = 'detail'")" = e ] ||
 	fail "audit_log.detail is not STORAGE EXTERNAL (schema version 6)"
-[ "$(pq 'SELECT max(version) FROM schema_version')" = 6 ] || fail "inkand's schema is not at version 6"
+[ "$(pq 'SELECT max(version) FROM schema_version')" = 7 ] || fail "inkand's schema is not at version 7"
 sleep 2	# an interval checkpoint past the signature
 icli aud audit verify --key "$LOGKEY"
 [ "$RC" = 0 ] && grep -q 'audit log OK' <<<"$OUT" || fail "inkan audit verify: $OUT $ERR"

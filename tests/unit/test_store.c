@@ -1813,6 +1813,44 @@ test_pg_reconnect(void **state)
 	assert_user_eq(&got, &u);
 }
 
+/* postgresql: an INSERT whose rows would leave a gap between their numbers commits nothing,
+ * refused by the database itself (postgres-0007.sql): a group commit runs without a
+ * transaction around it and cannot check the numbers before they are committed. Played as the
+ * tables' owner with the numbering trigger set aside inside a transaction rolled back after. */
+static void
+test_pg_group_numbered_in_db(void **state)
+{
+	struct fx *f = *state;
+	PGconn *c;
+	PGresult *res;
+	const char *msg;
+	bool set_aside, refused, consecutive_pass;
+
+#define ROW(n) "(" #n ", 0, 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x')"
+#define INSERT "INSERT INTO audit_log (seq, time, actor, role, action, subject, result, " \
+	"request_id, source, detail) VALUES "
+	assert_non_null(c = pg_connect(f->target));
+	set_aside = pg_ok(c, "BEGIN", 0, NULL, NULL) &&
+	    pg_ok(c, "ALTER TABLE audit_log DISABLE TRIGGER audit_log_number", 0, NULL, NULL) &&
+	    pg_ok(c, "SAVEPOINT s", 0, NULL, NULL);
+	res = PQexec(c, INSERT ROW(1) ", " ROW(3));
+	msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	refused = PQresultStatus(res) == PGRES_FATAL_ERROR && msg != NULL &&
+	    strstr(msg, "not numbered one after the other") != NULL;
+	PQclear(res);
+	/* the same rows numbered one after the other pass the check */
+	consecutive_pass = pg_ok(c, "ROLLBACK TO SAVEPOINT s", 0, NULL, NULL) &&
+	    pg_ok(c, INSERT ROW(1) ", " ROW(2), 0, NULL, NULL);
+#undef ROW
+#undef INSERT
+	/* the table's lock goes with the transaction, before any assertion can end the test */
+	(void)pg_ok(c, "ROLLBACK", 0, NULL, NULL);
+	PQfinish(c);
+	assert_true(set_aside);
+	assert_true(refused);
+	assert_true(consecutive_pass);
+}
+
 static void
 test_checkpoints(void **state)
 {
@@ -1896,6 +1934,7 @@ main(void)
 	};
 	const struct CMUnitTest pg_only[] = {
 		CONFORMANCE(test_pg_reconnect),
+		CONFORMANCE(test_pg_group_numbered_in_db),
 	};
 	const char *env = getenv("INKAN_PG_STATE");
 	size_t i;
