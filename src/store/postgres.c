@@ -1167,50 +1167,50 @@ pg_session_revoke_others(struct store *st, const char *user_id, const uint8_t ke
 /* Inserts n rows in one transaction, one commit (group commit). The insert trigger numbers
  * each row one past the highest under an advisory lock held until COMMIT: writers on every
  * node take turns, numbers have no gap and become visible in order (postgres-0001.sql). */
-/* A PostgreSQL array literal of one text field (at offset off) of n records: every element
- * double-quoted, '"' and '\' escaped. malloc'd; NULL when out of memory. */
-static char *
-text_array(const struct store_audit_rec *const *recs, size_t n, size_t off)
-{
-	const char *c;
-	size_t len = 3, i;
-	char *out, *o;
+/* One field of n records as a one-dimensional PostgreSQL array in its binary form (what
+ * array_send writes): no literal to escape here and none for the server to parse. A header of
+ * five 32-bit numbers (dimensions 1, no NULLs, the element type, n, lower bound 1), then each
+ * element as its length and bytes: a text field's bytes (off: its offset in the record) or,
+ * with off == SIZE_MAX, the record's time as an 8-byte integer. All in network byte order.
+ * malloc'd, *len its length; NULL when out of memory. */
+#define INT8OID 20
+#define TEXTOID 25
 
-	for (i = 0; i < n; i++)
-		for (len += 3, c = (const char *)recs[i] + off; *c != '\0'; c++)
-			len += *c == '"' || *c == '\\' ? 2 : 1;
-	if ((o = out = malloc(len)) == NULL)
-		return NULL;
-	*o++ = '{';
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			*o++ = ',';
-		*o++ = '"';
-		for (c = (const char *)recs[i] + off; *c != '\0'; c++) {
-			if (*c == '"' || *c == '\\')
-				*o++ = '\\';
-			*o++ = *c;
-		}
-		*o++ = '"';
-	}
-	*o++ = '}';
-	*o = '\0';
-	return out;
+static uint8_t *
+put_be(uint8_t *o, uint64_t v, size_t n)
+{
+	while (n-- > 0)
+		*o++ = (uint8_t)(v >> (8 * n));
+	return o;
 }
 
-static char *
-time_array(const struct store_audit_rec *const *recs, size_t n)
+static uint8_t *
+field_array(const struct store_audit_rec *const *recs, size_t n, size_t off, int *len)
 {
-	char *out, *o;
-	size_t i;
+	size_t total = 20, i, l;
+	uint8_t *out, *o;
 
-	if ((o = out = malloc(2 + n * 22)) == NULL)
-		return NULL;
-	*o++ = '{';
 	for (i = 0; i < n; i++)
-		o += sprintf(o, "%s%" PRId64, i > 0 ? "," : "", recs[i]->time);
-	*o++ = '}';
-	*o = '\0';
+		total += 4 + (off == SIZE_MAX ? 8 : strlen((const char *)recs[i] + off));
+	if (total > INT32_MAX || (o = out = malloc(total)) == NULL)
+		return NULL;
+	o = put_be(o, 1, 4);
+	o = put_be(o, 0, 4);
+	o = put_be(o, off == SIZE_MAX ? INT8OID : TEXTOID, 4);
+	o = put_be(o, n, 4);
+	o = put_be(o, 1, 4);
+	for (i = 0; i < n; i++) {
+		if (off == SIZE_MAX) {
+			o = put_be(o, 8, 4);
+			o = put_be(o, (uint64_t)recs[i]->time, 8);
+			continue;
+		}
+		l = strlen((const char *)recs[i] + off);
+		o = put_be(o, l, 4);
+		memcpy(o, (const char *)recs[i] + off, l);
+		o += l;
+	}
+	*len = (int)total;
 	return out;
 }
 
@@ -1263,24 +1263,24 @@ static int
 audit_insert_many(struct pg_store *s, const struct store_audit_rec *const *recs, size_t n,
                   int64_t *seqs)
 {
-	static const size_t text_off[] = {
+	static const size_t field_off[] = {
+		SIZE_MAX, /* the time */
 		offsetof(struct store_audit_rec, actor), offsetof(struct store_audit_rec, role),
 		offsetof(struct store_audit_rec, action), offsetof(struct store_audit_rec, subject),
 		offsetof(struct store_audit_rec, result), offsetof(struct store_audit_rec, request_id),
 		offsetof(struct store_audit_rec, source), offsetof(struct store_audit_rec, detail),
 	};
-	char *lit[1 + INK_ARRAY_LEN(text_off)] = { 0 };
+	uint8_t *arr[INK_ARRAY_LEN(field_off)] = { 0 };
+	int len[INK_ARRAY_LEN(field_off)];
 	struct pg_params p = { .n = 0 };
 	size_t i;
 	int r = INK_ERR_ALLOC;
 
-	if ((lit[0] = time_array(recs, n)) == NULL)
-		goto out;
-	for (i = 0; i < INK_ARRAY_LEN(text_off); i++)
-		if ((lit[i + 1] = text_array(recs, n, text_off[i])) == NULL)
+	for (i = 0; i < INK_ARRAY_LEN(field_off); i++)
+		if ((arr[i] = field_array(recs, n, field_off[i], &len[i])) == NULL)
 			goto out;
-	for (i = 0; i < INK_ARRAY_LEN(lit); i++)
-		p_text(&p, lit[i]);
+	for (i = 0; i < INK_ARRAY_LEN(arr); i++)
+		p_blob(&p, arr[i], (size_t)len[i]);
 	lock(s);
 	r = insert_many_locked(s, &p, n, seqs);
 	unlock(s);
@@ -1288,8 +1288,8 @@ out:
 	if (r != 0)
 		for (i = 0; i < n; i++)
 			seqs[i] = 0;
-	for (i = 0; i < INK_ARRAY_LEN(lit); i++)
-		free(lit[i]);
+	for (i = 0; i < INK_ARRAY_LEN(arr); i++)
+		free(arr[i]);
 	return r;
 }
 
