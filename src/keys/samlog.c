@@ -150,22 +150,70 @@ out:
 	return r;
 }
 
+/* Rows of one multi-row INSERT: a flush of held records or a checkpoint's marks is a few
+ * statements, not one round trip a record (on PostgreSQL each is one; KS_MAX_PARAMS bounds the
+ * parameters of one statement). */
+#define ADD_ROWS 16     /* x 8 parameters */
+#define MARK_ROWS 64    /* x 2 parameters */
+
+/* head, then rows groups of cols bare placeholders, then tail: our own text for any rows, never
+ * a value. Prepared statements are found by their text: at most ADD_ROWS (MARK_ROWS) texts. */
+static void
+values_sql(char *out, size_t sz, const char *head, size_t rows, size_t cols, const char *tail)
+{
+	size_t o, r, c;
+
+	o = (size_t)snprintf(out, sz, "%s", head);
+	for (r = 0; r < rows && o < sz; r++)
+		for (c = 0; c < cols && o < sz; c++)
+			o += (size_t)snprintf(out + o, sz - o, "%s?%s", c == 0 ? (r == 0 ? "(" : ", (") : ", ",
+			                      c + 1 == cols ? ")" : "");
+	if (o < sz)
+		snprintf(out + o, sz - o, "%s", tail);
+}
+
 int
 keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t n)
 {
-	int64_t id;
-	size_t i;
+	struct ksdb_stmt *st = NULL;
+	char sql[1024];
+	size_t i, j, m, c;
 	int r;
 
 	if ((r = keys_begin(k)) != 0)
 		return r;
-	for (i = 0; i < n; i++)
-		if ((r = keys_samlog_add(k, &recs[i], &id)) != 0) {
-			(void)keys_exec(k, "ROLLBACK");
-			return r;
+	for (i = 0; i < n; i += m) {
+		m = n - i < ADD_ROWS ? n - i : ADD_ROWS;
+		values_sql(sql, sizeof(sql), "INSERT INTO sam_audit (actor, role, action, subject, "
+		           "result, detail, time, node) VALUES ", m, 8, "");
+		r = INK_ERR_STORE;
+		if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
+			goto out;
+		for (j = 0; j < m; j++) {
+			const struct store_audit_rec *a = &recs[i + j];
+			const char *vals[] = { a->actor, a->role, a->action, a->subject, a->result,
+			                       a->detail };
+			int at = (int)(j * 8);
+
+			for (c = 0; c < INK_ARRAY_LEN(vals); c++)
+				if (ksdb_bind_text(st, at + (int)c + 1, vals[c], -1) != KSDB_OK)
+					goto out;
+			if (ksdb_bind_int64(st, at + 7, a->time) != KSDB_OK ||
+			    ksdb_bind_text(st, at + 8, k->node, -1) != KSDB_OK)
+				goto out;
 		}
-	if ((r = keys_exec(k, "COMMIT")) != 0)
+		if (ksdb_step(st) != KSDB_DONE)
+			goto out;
+		ksdb_finalize(st);
+		st = NULL;
+	}
+	r = keys_exec(k, "COMMIT");
+out:
+	ksdb_finalize(st);
+	if (r != 0) {
+		log_error("keystore: cannot keep the SAM's audit records: %s", ksdb_errmsg(k->db));
 		(void)keys_exec(k, "ROLLBACK");
+	}
 	return r;
 }
 
@@ -292,7 +340,8 @@ int
 keys_samlog_included_many(struct keys *k, const int64_t *ids, const int64_t *log_seqs, size_t n)
 {
 	struct ksdb_stmt *st = NULL;
-	size_t i;
+	char sql[1024];
+	size_t i, j, m;
 	int r;
 
 	if (n == 0)
@@ -302,18 +351,22 @@ keys_samlog_included_many(struct keys *k, const int64_t *ids, const int64_t *log
 	 * is (and fails nothing: in PostgreSQL a failed statement would end the transaction). */
 	if ((r = keys_begin(k)) != 0)
 		return r;
-	r = INK_ERR_STORE;
-	if (ksdb_prepare(k->db, "INSERT INTO sam_audit_logged (log_seq, id) VALUES (?, ?) "
-	                        "ON CONFLICT DO NOTHING", &st) != KSDB_OK)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (ksdb_bind_int64(st, 1, log_seqs[i]) != KSDB_OK ||
-		    ksdb_bind_int64(st, 2, ids[i]) != KSDB_OK || ksdb_step(st) != KSDB_DONE ||
-		    ksdb_reset(st) != KSDB_OK)
+	for (i = 0; i < n; i += m) {
+		m = n - i < MARK_ROWS ? n - i : MARK_ROWS;
+		values_sql(sql, sizeof(sql), "INSERT INTO sam_audit_logged (log_seq, id) VALUES ", m, 2,
+		           " ON CONFLICT DO NOTHING");
+		r = INK_ERR_STORE;
+		if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 			goto out;
+		for (j = 0; j < m; j++)
+			if (ksdb_bind_int64(st, (int)(2 * j) + 1, log_seqs[i + j]) != KSDB_OK ||
+			    ksdb_bind_int64(st, (int)(2 * j) + 2, ids[i + j]) != KSDB_OK)
+				goto out;
+		if (ksdb_step(st) != KSDB_DONE)
+			goto out;
+		ksdb_finalize(st);
+		st = NULL;
 	}
-	ksdb_finalize(st);
-	st = NULL;
 	r = keys_exec(k, "COMMIT");
 out:
 	ksdb_finalize(st);

@@ -559,6 +559,58 @@ test_samlog_included_many(void **state)
 	keys_close(k);
 }
 
+/* Held records written and marked in statements of many rows (16 and 64 a statement): 70
+ * records come back in the order given, each with its own fields, and marking all but the last
+ * four (two statements of marks) leaves those four pending. */
+static void
+test_samlog_many_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct store_audit_rec *in, *recs = NULL;
+	int64_t seq[70], *ids = NULL;
+	size_t n = 0, i;
+
+	assert_non_null(in = calloc(70, sizeof(*in)));
+	for (i = 0; i < 70; i++) {
+		in[i].time = 5000 + (int64_t)i;
+		snprintf(in[i].actor, sizeof(in[i].actor), "signer-%zu", i);
+		snprintf(in[i].action, sizeof(in[i].action), "sam.sign");
+		snprintf(in[i].subject, sizeof(in[i].subject), "cred-%zu", i);
+		snprintf(in[i].result, sizeof(in[i].result), "%s", i % 3 == 0 ? "success" : "denied");
+		snprintf(in[i].detail, sizeof(in[i].detail), "record %zu of 70, 'quoted' \\ \"x\"", i);
+		seq[i] = 100 + (int64_t)i;
+	}
+	assert_int_equal(keys_samlog_add_many(k, in, 70), 0);
+	assert_int_equal(keys_samlog_pending(k, 0, 100, &ids, &recs, &n), 0);
+	assert_int_equal(n, 70);
+	for (i = 0; i < 70; i++) {
+		assert_int_equal(recs[i].time, in[i].time);
+		assert_string_equal(recs[i].actor, in[i].actor);
+		assert_string_equal(recs[i].subject, in[i].subject);
+		assert_string_equal(recs[i].result, in[i].result);
+		assert_string_equal(recs[i].detail, in[i].detail);
+		if (i > 0)
+			assert_true(ids[i] > ids[i - 1]);
+	}
+	assert_int_equal(keys_samlog_included_many(k, ids, seq, 66), 0);
+	free(recs);
+	recs = NULL;
+	{
+		int64_t *left = NULL;
+
+		assert_int_equal(keys_samlog_pending(k, 0, 100, &left, &recs, &n), 0);
+		assert_int_equal(n, 4);
+		for (i = 0; i < 4; i++)
+			assert_int_equal(left[i], ids[66 + i]);
+		free(left);
+	}
+	free(ids);
+	free(recs);
+	free(in);
+	keys_close(k);
+}
+
 /* The walks over the SAM's pending records: a range gives the unlogged ones between two ids,
  * in order, each this node's; a scan gives this node's pending ones from the oldest, however
  * many walks before it moved its lower bound up — a record made after a walk that found
@@ -2820,6 +2872,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cred_pin_without_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pin_stretch_on_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_included_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_samlog_many_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_walks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_master_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
