@@ -29,6 +29,9 @@ enum {
 	KSDB_DONE = 101,
 };
 
+/* The most parameters one statement may have, on either engine. */
+#define KSDB_MAX_PARAMS 128
+
 /* ---- connections ---- */
 
 /* Opens an existing SQLite key store file (never creates one; a link is refused), with

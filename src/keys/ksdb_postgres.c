@@ -23,7 +23,7 @@
 	"BEGIN; DO $ks$ BEGIN IF to_regclass('keystore_meta') IS NULL THEN "                      \
 	"PERFORM pg_advisory_xact_lock(" KS_WRITER_LOCK "); "                                     \
 	"ELSE LOCK TABLE keystore_meta IN EXCLUSIVE MODE; END IF; END $ks$"
-#define KS_MAX_PARAMS 128                 /* samlog.c: 16 records of 8 in one INSERT */
+#define KS_MAX_PARAMS KSDB_MAX_PARAMS
 #define KS_MAX_COLS 64                    /* bytea columns decoded; a wider row's read as none */
 #define KS_SQL_MAX 4096
 #define KS_NAME_MAX 32                    /* "ks" generation "_" index */

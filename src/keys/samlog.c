@@ -17,25 +17,33 @@ text_col(struct ksdb_stmt *st, int col, char *out, size_t outsz)
 	snprintf(out, outsz, "%s", t != NULL ? t : "");
 }
 
+/* The SAM's records are kept as these columns, 8 parameters a record (bind_rec). */
+#define SAM_AUDIT_INSERT \
+	"INSERT INTO sam_audit (actor, role, action, subject, result, detail, time, node) VALUES "
+
+/* Binds a record to the parameters after at (at + 1 .. at + 8). */
+static bool
+bind_rec(struct ksdb_stmt *st, int at, const struct store_audit_rec *a, const char *node)
+{
+	const char *vals[] = { a->actor, a->role, a->action, a->subject, a->result, a->detail };
+	size_t c;
+
+	for (c = 0; c < INK_ARRAY_LEN(vals); c++)
+		if (ksdb_bind_text(st, at + (int)c + 1, vals[c], -1) != KSDB_OK)
+			return false;
+	return ksdb_bind_int64(st, at + 7, a->time) == KSDB_OK &&
+	    ksdb_bind_text(st, at + 8, node, -1) == KSDB_OK;
+}
+
 int
 keys_samlog_add(struct keys *k, const struct store_audit_rec *rec, int64_t *id)
 {
-	const char *vals[] = { rec->actor, rec->role, rec->action, rec->subject, rec->result,
-	                       rec->detail };
 	struct ksdb_stmt *st = NULL;
-	size_t i;
 	int r = INK_ERR_STORE;
 
 	*id = 0;
-	if (ksdb_prepare(k->db, "INSERT INTO sam_audit (actor, role, action, subject, result, "
-	                       "detail, time, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-	                 &st) != KSDB_OK)
-		goto out;
-	for (i = 0; i < INK_ARRAY_LEN(vals); i++)
-		if (ksdb_bind_text(st, (int)i + 1, vals[i], -1) != KSDB_OK)
-			goto out;
-	if (ksdb_bind_int64(st, 7, rec->time) != KSDB_OK ||
-	    ksdb_bind_text(st, 8, k->node, -1) != KSDB_OK || ksdb_step(st) != KSDB_ROW)
+	if (ksdb_prepare(k->db, SAM_AUDIT_INSERT "(?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", &st) !=
+	    KSDB_OK || !bind_rec(st, 0, rec, k->node) || ksdb_step(st) != KSDB_ROW)
 		goto out;
 	*id = ksdb_column_int64(st, 0);
 	if (ksdb_step(st) != KSDB_DONE) {
@@ -155,10 +163,13 @@ out:
  * parameters of one statement). */
 #define ADD_ROWS 16     /* x 8 parameters */
 #define MARK_ROWS 64    /* x 2 parameters */
+_Static_assert(ADD_ROWS * 8 <= KSDB_MAX_PARAMS && MARK_ROWS * 2 <= KSDB_MAX_PARAMS,
+               "a statement of held records or marks has more parameters than the key store takes");
 
 /* head, then rows groups of cols bare placeholders, then tail: our own text for any rows, never
- * a value. Prepared statements are found by their text: at most ADD_ROWS (MARK_ROWS) texts. */
-static void
+ * a value. Prepared statements are found by their text: at most ADD_ROWS (MARK_ROWS) texts.
+ * False when it does not fit in sz (a text cut short could still be a statement). */
+static bool
 values_sql(char *out, size_t sz, const char *head, size_t rows, size_t cols, const char *tail)
 {
 	size_t o, r, c;
@@ -166,10 +177,15 @@ values_sql(char *out, size_t sz, const char *head, size_t rows, size_t cols, con
 	o = (size_t)snprintf(out, sz, "%s", head);
 	for (r = 0; r < rows && o < sz; r++)
 		for (c = 0; c < cols && o < sz; c++)
-			o += (size_t)snprintf(out + o, sz - o, "%s?%s", c == 0 ? (r == 0 ? "(" : ", (") : ", ",
+			o += (size_t)snprintf(out + o, sz - o, "%s?%s", c > 0 ? ", " : r > 0 ? ", (" : "(",
 			                      c + 1 == cols ? ")" : "");
 	if (o < sz)
-		snprintf(out + o, sz - o, "%s", tail);
+		o += (size_t)snprintf(out + o, sz - o, "%s", tail);
+	if (o >= sz) {
+		log_bug("keystore: a statement of %zu rows does not fit", rows);
+		return false;
+	}
+	return true;
 }
 
 int
@@ -177,31 +193,20 @@ keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t 
 {
 	struct ksdb_stmt *st = NULL;
 	char sql[1024];
-	size_t i, j, m, c;
+	size_t i, j, m;
 	int r;
 
 	if ((r = keys_begin(k)) != 0)
 		return r;
 	for (i = 0; i < n; i += m) {
 		m = n - i < ADD_ROWS ? n - i : ADD_ROWS;
-		values_sql(sql, sizeof(sql), "INSERT INTO sam_audit (actor, role, action, subject, "
-		           "result, detail, time, node) VALUES ", m, 8, "");
 		r = INK_ERR_STORE;
-		if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
+		if (!values_sql(sql, sizeof(sql), SAM_AUDIT_INSERT, m, 8, "") ||
+		    ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 			goto out;
-		for (j = 0; j < m; j++) {
-			const struct store_audit_rec *a = &recs[i + j];
-			const char *vals[] = { a->actor, a->role, a->action, a->subject, a->result,
-			                       a->detail };
-			int at = (int)(j * 8);
-
-			for (c = 0; c < INK_ARRAY_LEN(vals); c++)
-				if (ksdb_bind_text(st, at + (int)c + 1, vals[c], -1) != KSDB_OK)
-					goto out;
-			if (ksdb_bind_int64(st, at + 7, a->time) != KSDB_OK ||
-			    ksdb_bind_text(st, at + 8, k->node, -1) != KSDB_OK)
+		for (j = 0; j < m; j++)
+			if (!bind_rec(st, (int)(j * 8), &recs[i + j], k->node))
 				goto out;
-		}
 		if (ksdb_step(st) != KSDB_DONE)
 			goto out;
 		ksdb_finalize(st);
@@ -353,10 +358,10 @@ keys_samlog_included_many(struct keys *k, const int64_t *ids, const int64_t *log
 		return r;
 	for (i = 0; i < n; i += m) {
 		m = n - i < MARK_ROWS ? n - i : MARK_ROWS;
-		values_sql(sql, sizeof(sql), "INSERT INTO sam_audit_logged (log_seq, id) VALUES ", m, 2,
-		           " ON CONFLICT DO NOTHING");
 		r = INK_ERR_STORE;
-		if (ksdb_prepare(k->db, sql, &st) != KSDB_OK)
+		if (!values_sql(sql, sizeof(sql), "INSERT INTO sam_audit_logged (log_seq, id) VALUES ",
+		                m, 2, " ON CONFLICT DO NOTHING") ||
+		    ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 			goto out;
 		for (j = 0; j < m; j++)
 			if (ksdb_bind_int64(st, (int)(2 * j) + 1, log_seqs[i + j]) != KSDB_OK ||

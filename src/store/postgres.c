@@ -1162,11 +1162,11 @@ pg_session_revoke_others(struct store *st, const char *user_id, const uint8_t ke
 	return revoke_user(st, user_id, keep);
 }
 
-/* ---- audit rows ---- */
+/* ---- audit rows ----
+ * The insert trigger numbers each row one past the highest under an advisory lock held until
+ * its transaction ends: writers on every node take turns, numbers have no gap and become
+ * visible in order (postgres-0001.sql). */
 
-/* Inserts n rows in one transaction, one commit (group commit). The insert trigger numbers
- * each row one past the highest under an advisory lock held until COMMIT: writers on every
- * node take turns, numbers have no gap and become visible in order (postgres-0001.sql). */
 /* One field of n records as a one-dimensional PostgreSQL array in its binary form (what
  * array_send writes): no literal to escape here and none for the server to parse. A header of
  * five 32-bit numbers (dimensions 1, no NULLs, the element type, n, lower bound 1), then each
@@ -1244,7 +1244,9 @@ insert_many_locked(struct pg_store *s, const struct pg_params *p, size_t n, int6
 	qsort(seqs, n, sizeof(*seqs), seq_cmp);
 	for (i = 1; i < n; i++)
 		if (seqs[i] != seqs[i - 1] + 1) {
-			/* the statement trigger (postgres-0007.sql) refuses such rows: never here */
+			/* Committed already: the statement trigger (postgres-0007.sql) refuses such rows,
+			 * so reaching this means it is gone. The rows stay in the log; the requests they
+			 * record fail (closed), as for a commit whose answer was lost. */
 			log_bug("a group of audit rows was numbered with a gap: the schema's check is gone");
 			goto out;
 		}

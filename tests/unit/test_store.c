@@ -1813,10 +1813,11 @@ test_pg_reconnect(void **state)
 	assert_user_eq(&got, &u);
 }
 
-/* postgresql: an INSERT whose rows would leave a gap between their numbers commits nothing,
- * refused by the database itself (postgres-0007.sql): a group commit runs without a
- * transaction around it and cannot check the numbers before they are committed. Played as the
- * tables' owner with the numbering trigger set aside inside a transaction rolled back after. */
+/* postgresql: an INSERT whose rows would leave a gap between their numbers fails, refused by
+ * the database itself (postgres-0007.sql): a group commit runs without a transaction around it
+ * and cannot check the numbers before they are committed. Played as the tables' owner with the
+ * numbering trigger set aside, inside a transaction rolled back after (a guard against our own
+ * bugs: the owner could as well drop the check; the log's signed checkpoints guard the rest). */
 static void
 test_pg_group_numbered_in_db(void **state)
 {
