@@ -345,6 +345,11 @@ int keys_session_open(struct keys *k, const uint8_t token_hash[static 32], const
 /* INK_ERR_AUTH when unknown, INK_ERR_EXPIRED when past its end. */
 int keys_session_get(struct keys *k, const uint8_t token_hash[static 32],
                      struct keys_session *out) INK_WUR;
+/* A session and its person's record read together (one statement): INK_ERR_AUTH when the
+ * session is unknown or its person is gone, INK_ERR_EXPIRED (ss filled, who not) when past
+ * its end. */
+int keys_session_actor(struct keys *k, const uint8_t token_hash[static 32], struct keys_session *ss,
+                       struct keys_person *who) INK_WUR;
 /* A setup session becomes a full one (after enrolment). */
 int keys_session_upgrade(struct keys *k, const uint8_t token_hash[static 32]) INK_WUR;
 /* Ends one session (token_hash), every session of a person (person), or every one of the

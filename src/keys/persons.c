@@ -176,6 +176,26 @@ out:
 	return r;
 }
 
+/* The columns of person_cols from col 0 on. */
+static void
+person_row(struct ksdb_stmt *st, struct keys_person *out)
+{
+	text_col(st, 0, out->id, sizeof(out->id));
+	text_col(st, 1, out->username, sizeof(out->username));
+	text_col(st, 2, out->display_name, sizeof(out->display_name));
+	text_col(st, 3, out->pseudonym, sizeof(out->pseudonym));
+	out->roles = (uint32_t)ksdb_column_int64(st, 4);
+	out->status = ksdb_column_int(st, 5);
+	out->enrolled = ksdb_column_int(st, 6) != 0;
+	out->seed_pending = ksdb_column_int(st, 7) != 0;
+	out->otp_step = ksdb_column_int64(st, 8);
+	out->otp_failures = ksdb_column_int64(st, 9);
+	out->created_at = ksdb_column_int64(st, 10);
+	out->activated_at = ksdb_column_int64(st, 11);
+	text_col(st, 12, out->created_by, sizeof(out->created_by));
+	text_col(st, 13, out->activated_from, sizeof(out->activated_from));
+}
+
 int
 keys_person_get(struct keys *k, const char *id, struct keys_person *out)
 {
@@ -193,20 +213,7 @@ keys_person_get(struct keys *k, const char *id, struct keys_person *out)
 	else if (rc != KSDB_ROW)
 		r = INK_ERR_STORE;
 	else {
-		text_col(st, 0, out->id, sizeof(out->id));
-		text_col(st, 1, out->username, sizeof(out->username));
-		text_col(st, 2, out->display_name, sizeof(out->display_name));
-		text_col(st, 3, out->pseudonym, sizeof(out->pseudonym));
-		out->roles = (uint32_t)ksdb_column_int64(st, 4);
-		out->status = ksdb_column_int(st, 5);
-		out->enrolled = ksdb_column_int(st, 6) != 0;
-		out->seed_pending = ksdb_column_int(st, 7) != 0;
-		out->otp_step = ksdb_column_int64(st, 8);
-		out->otp_failures = ksdb_column_int64(st, 9);
-		out->created_at = ksdb_column_int64(st, 10);
-		out->activated_at = ksdb_column_int64(st, 11);
-		text_col(st, 12, out->created_by, sizeof(out->created_by));
-		text_col(st, 13, out->activated_from, sizeof(out->activated_from));
+		person_row(st, out);
 		r = 0;
 	}
 	ksdb_finalize(st);
@@ -486,6 +493,46 @@ keys_session_get(struct keys *k, const uint8_t token_hash[static 32], struct key
 			r = INK_ERR_EXPIRED;
 	}
 	ksdb_finalize(st);
+	return r;
+}
+
+int
+keys_session_actor(struct keys *k, const uint8_t token_hash[static 32], struct keys_session *ss,
+                   struct keys_person *who)
+{
+	char sql[640];
+	struct ksdb_stmt *st = NULL;
+	int r, rc;
+
+	memset(ss, 0, sizeof(*ss));
+	memset(who, 0, sizeof(*who));
+	/* the session's columns renamed, so that person_cols name the person's alone */
+	snprintf(sql, sizeof(sql), "SELECT %s, s_setup, s_expires FROM persons AS p JOIN (SELECT "
+	         "person AS s_person, setup AS s_setup, expires_at AS s_expires FROM sam_sessions "
+	         "WHERE token_hash = ?1) AS s ON p.id = s.s_person", person_cols);
+	if ((r = prepare(k, sql, &st, NULL, 0)) != 0)
+		return r;
+	if (ksdb_bind_blob(st, 1, token_hash, 32) != KSDB_OK) {
+		ksdb_finalize(st);
+		return INK_ERR_STORE;
+	}
+	rc = ksdb_step(st);
+	if (rc == KSDB_DONE) {
+		r = INK_ERR_AUTH;
+	} else if (rc != KSDB_ROW) {
+		r = INK_ERR_STORE;
+	} else {
+		person_row(st, who);
+		snprintf(ss->person, sizeof(ss->person), "%s", who->id);
+		ss->setup = ksdb_column_int(st, 14) != 0;
+		ss->expires_at = ksdb_column_int64(st, 15);
+		r = ink_now() >= ss->expires_at ? INK_ERR_EXPIRED : 0;
+	}
+	ksdb_finalize(st);
+	if (r != 0 && r != INK_ERR_EXPIRED)
+		memset(ss, 0, sizeof(*ss));
+	if (r != 0)
+		memset(who, 0, sizeof(*who));
 	return r;
 }
 

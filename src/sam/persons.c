@@ -28,16 +28,12 @@ sam_get_session(struct ink_buf *req, const uint8_t **hash)
 	return 0;
 }
 
-/* The person id as the SAM's record has them now: active; not_enrolled (a set-up session,
- * or a person who never enrolled) only when setup_ok; holding need_role (0: any). */
+/* The person as the SAM's record has them now (who, just read): active; not_enrolled (a set-up
+ * session, or a person who never enrolled) only when setup_ok; holding need_role (0: any). */
 static int
-person_may(struct sam_state *s, const char *id, bool not_enrolled, uint32_t need_role,
-           bool setup_ok, struct keys_person *who)
+person_check(struct sam_state *s, const struct keys_person *who, bool not_enrolled,
+             uint32_t need_role, bool setup_ok)
 {
-	int r;
-
-	if ((r = keys_person_get(s->keys, id, who)) != 0)
-		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
 	sam_act_actor(s, who->username, who->roles);
 	if (who->status == KEYS_PERSON_LOCKED)
 		return INK_ERR_LOCKED;
@@ -52,6 +48,8 @@ person_may(struct sam_state *s, const char *id, bool not_enrolled, uint32_t need
 	return 0;
 }
 
+/* The session's person and their record in one read of the key store (a round trip fewer on
+ * every request that names a session: each signHash is one). */
 int
 sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role, bool setup_ok,
           struct keys_person *who)
@@ -59,10 +57,9 @@ sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role
 	struct keys_session ss;
 	int r;
 
-	memset(who, 0, sizeof(*who));
-	if ((r = keys_session_get(s->keys, hash, &ss)) != 0)
+	if ((r = keys_session_actor(s->keys, hash, &ss, who)) != 0)
 		return r;
-	return person_may(s, ss.person, ss.setup, need_role, setup_ok, who);
+	return person_check(s, who, ss.setup, need_role, setup_ok);
 }
 
 int
@@ -70,9 +67,10 @@ sam_signer_by_id(struct sam_state *s, const char *id, struct keys_person *who)
 {
 	int r;
 
-	memset(who, 0, sizeof(*who));
 	/* whether they enrolled is known once their record is read */
-	if ((r = person_may(s, id, false, AUTH_ROLE_SIGNER, false, who)) != 0)
+	if ((r = keys_person_get(s->keys, id, who)) != 0)
+		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
+	if ((r = person_check(s, who, false, AUTH_ROLE_SIGNER, false)) != 0)
 		return r;
 	return who->enrolled ? 0 : INK_ERR_ENROL;
 }

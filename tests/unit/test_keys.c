@@ -2802,6 +2802,59 @@ claim_steps(void *arg)
 	return NULL;
 }
 
+/* A session and its person in one read: the person's record as keys_person_get gives it, the
+ * session's set-up mark; an unknown session is refused, an expired one named but not its
+ * person's record. */
+static void
+test_session_actor(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct keys_registration reg = {
+		.id = OWNER_A, .username = "Alice", .display_name = "Alice Example", .roles = 5,
+		.idv_method = "in-person", .idv_evidence = "ref-1", .doc_type = "passport",
+		.doc_number = "X1234567", .created_by = "-",
+	};
+	char pseudonym[KEYS_PSEUDONYM_MAX + 1];
+	uint8_t full[32], setup[32], old[32], unknown[32];
+	struct keys_session ss;
+	struct keys_person who, p;
+
+	memset(full, 1, 32);
+	memset(setup, 2, 32);
+	memset(old, 3, 32);
+	memset(unknown, 4, 32);
+	assert_int_equal(keys_person_add(k, &reg, pseudonym), 0);
+	assert_int_equal(keys_person_get(k, OWNER_A, &p), 0);
+	assert_int_equal(keys_session_open(k, full, OWNER_A, false, 600), 0);
+	assert_int_equal(keys_session_open(k, setup, OWNER_A, true, 600), 0);
+	assert_int_equal(keys_session_open(k, old, OWNER_A, false, -5), 0);
+
+	assert_int_equal(keys_session_actor(k, full, &ss, &who), 0);
+	assert_string_equal(ss.person, OWNER_A);
+	assert_false(ss.setup);
+	assert_true(ss.expires_at > ink_now());
+	assert_memory_equal(&who, &p, sizeof(p));
+	assert_string_equal(who.pseudonym, pseudonym);
+	assert_int_equal(who.roles, 5);
+
+	assert_int_equal(keys_session_actor(k, setup, &ss, &who), 0);
+	assert_true(ss.setup);
+	assert_string_equal(who.username, "Alice");
+
+	assert_int_equal(keys_session_actor(k, old, &ss, &who), INK_ERR_EXPIRED);
+	assert_string_equal(ss.person, OWNER_A);
+	assert_string_equal(who.id, "");
+
+	assert_int_equal(keys_session_actor(k, unknown, &ss, &who), INK_ERR_AUTH);
+	assert_string_equal(ss.person, "");
+	assert_string_equal(who.username, "");
+	/* an ended session is unknown */
+	assert_int_equal(keys_session_end(k, full, NULL), 0);
+	assert_int_equal(keys_session_actor(k, full, &ss, &who), INK_ERR_AUTH);
+	keys_close(k);
+}
+
 static void
 test_pg_two_sams(void **state)
 {
@@ -2874,6 +2927,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pin_stretch_on_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_included_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_many_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_session_actor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_walks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_master_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cred_swapped_blobs, setup, teardown),
