@@ -347,7 +347,8 @@ int keys_session_get(struct keys *k, const uint8_t token_hash[static 32],
                      struct keys_session *out) INK_WUR;
 /* A session and its person's record read together (one statement): INK_ERR_AUTH when the
  * session is unknown or its person is gone, INK_ERR_EXPIRED (ss filled, who not) when past
- * its end. */
+ * its end, INK_ERR_STORE when the key store could not be read (keys_session_get answers
+ * INK_ERR_AUTH then). */
 int keys_session_actor(struct keys *k, const uint8_t token_hash[static 32], struct keys_session *ss,
                        struct keys_person *who) INK_WUR;
 /* A setup session becomes a full one (after enrolment). */

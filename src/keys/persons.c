@@ -529,9 +529,7 @@ keys_session_actor(struct keys *k, const uint8_t token_hash[static 32], struct k
 		r = ink_now() >= ss->expires_at ? INK_ERR_EXPIRED : 0;
 	}
 	ksdb_finalize(st);
-	if (r != 0 && r != INK_ERR_EXPIRED)
-		memset(ss, 0, sizeof(*ss));
-	if (r != 0)
+	if (r == INK_ERR_EXPIRED)
 		memset(who, 0, sizeof(*who));
 	return r;
 }

@@ -48,8 +48,10 @@ person_check(struct sam_state *s, const struct keys_person *who, bool not_enroll
 	return 0;
 }
 
-/* The session's person and their record in one read of the key store (a round trip fewer on
- * every request that names a session: each signHash is one). */
+/* The session's person and their record in one read of the key store: a round trip fewer on
+ * every request that names a session (an authorization, two; a signHash names none: its SAD
+ * is bound to the session). A key store that cannot be read answers INK_ERR_STORE (503, try
+ * again), not INK_ERR_AUTH. */
 int
 sam_actor(struct sam_state *s, const uint8_t hash[static 32], uint32_t need_role, bool setup_ok,
           struct keys_person *who)

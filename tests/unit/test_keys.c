@@ -2835,7 +2835,6 @@ test_session_actor(void **state)
 	assert_false(ss.setup);
 	assert_true(ss.expires_at > ink_now());
 	assert_memory_equal(&who, &p, sizeof(p));
-	assert_string_equal(who.pseudonym, pseudonym);
 	assert_int_equal(who.roles, 5);
 
 	assert_int_equal(keys_session_actor(k, setup, &ss, &who), 0);
@@ -2852,6 +2851,19 @@ test_session_actor(void **state)
 	/* an ended session is unknown */
 	assert_int_equal(keys_session_end(k, full, NULL), 0);
 	assert_int_equal(keys_session_actor(k, full, &ss, &who), INK_ERR_AUTH);
+	/* a second person with a session of their own: each session gives its own person (a
+	 * session opened sweeps the expired ones: last) */
+	reg.id = OWNER_B;
+	reg.username = "Bob";
+	reg.doc_number = "Y7654321";
+	assert_int_equal(keys_person_add(k, &reg, pseudonym), 0);
+	assert_int_equal(keys_session_open(k, unknown, OWNER_B, false, 600), 0);
+	assert_int_equal(keys_session_actor(k, unknown, &ss, &who), 0);
+	assert_string_equal(ss.person, OWNER_B);
+	assert_string_equal(who.username, "Bob");
+	assert_int_equal(keys_session_actor(k, setup, &ss, &who), 0);
+	assert_string_equal(ss.person, OWNER_A);
+	assert_string_equal(who.username, "Alice");
 	keys_close(k);
 }
 
