@@ -141,6 +141,31 @@ icli aud audit verify "$T/all.json" --key "$T/other.pem"
 [ "$RC" != 0 ] || fail "offline verify accepted a bundle under another pinned key"
 ok "offline bundles verify; a changed one and a foreign key are refused"
 
+# ---- the marks of the SAM's records lost once: the next checkpoint writes them ----
+# The key store refuses the marks for a while (a trigger of ours in keystore.db, as a lost
+# connection would fail them): checkpoints are signed meanwhile, their marks are not written;
+# once it takes them again, the checkpoints go on over every record (before 685951a every later
+# checkpoint was refused: the logged records read as pending, out of order).
+KSDB="$DATA/sam/keystore.db"
+sqlite3 -cmd '.timeout 5000' "$KSDB" "CREATE TRIGGER t_no_marks BEFORE INSERT ON sam_audit_logged
+	BEGIN SELECT RAISE(ABORT, 'no marks now'); END;" || fail "cannot add the trigger to keystore.db"
+# a key made: a record of the SAM's own, named by the next checkpoint
+api POST /api/v1/keys "$(jq -nc --arg p "$PIN" '{pin: $p, algorithm: "P-256"}')" "$alice"
+expect_status 201
+sleep 3
+sqlite3 -cmd '.timeout 5000' "$KSDB" "DROP TRIGGER t_no_marks" || fail "cannot drop the trigger"
+api POST /api/v1/keys "$(jq -nc --arg p "$PIN" '{pin: $p, algorithm: "P-256"}')" "$alice"
+expect_status 201
+covered=0
+for _ in $(seq 1 50); do
+	n_all=$(sqlite3 -cmd '.timeout 5000' "file:$DATA/inkand/inkan.db?mode=ro" 'SELECT max(seq) FROM audit_log')
+	n_ck=$(sqlite3 -cmd '.timeout 5000' "file:$DATA/inkand/inkan.db?mode=ro" 'SELECT coalesce(max(size), 0) FROM audit_checkpoints')
+	if [ "$n_ck" -ge "$n_all" ]; then covered=1; break; fi
+	sleep 0.2
+done
+[ "$covered" = 1 ] || fail "checkpoints stopped after the marks were lost once: $n_ck of $n_all records"
+ok "marks lost once: the next checkpoint writes them, and checkpoints cover all $n_all records"
+
 # ---- the database file edited directly ----
 stop_inkand
 [ "$INKAND_RC" = 0 ] || fail "inkand exited with $INKAND_RC"
