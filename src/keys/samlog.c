@@ -188,8 +188,14 @@ values_sql(char *out, size_t sz, const char *head, size_t rows, size_t cols, con
 	return true;
 }
 
-int
-keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t n)
+/* Binds row j of a multi-row statement (its parameters after at). */
+typedef bool (*bind_row_fn)(struct ksdb_stmt *st, int at, size_t j, const void *arg);
+
+/* n rows in one transaction, at most per rows (cols parameters each) a statement of head,
+ * placeholders and tail; what names them in the log of a failure (rolled back). */
+static int
+insert_rows(struct keys *k, size_t n, size_t per, size_t cols, const char *head,
+            const char *tail, bind_row_fn bind, const void *arg, const char *what)
 {
 	struct ksdb_stmt *st = NULL;
 	char sql[1024];
@@ -199,13 +205,13 @@ keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t 
 	if ((r = keys_begin(k)) != 0)
 		return r;
 	for (i = 0; i < n; i += m) {
-		m = n - i < ADD_ROWS ? n - i : ADD_ROWS;
+		m = n - i < per ? n - i : per;
 		r = INK_ERR_STORE;
-		if (!values_sql(sql, sizeof(sql), SAM_AUDIT_INSERT, m, 8, "") ||
+		if (!values_sql(sql, sizeof(sql), head, m, cols, tail) ||
 		    ksdb_prepare(k->db, sql, &st) != KSDB_OK)
 			goto out;
 		for (j = 0; j < m; j++)
-			if (!bind_rec(st, (int)(j * 8), &recs[i + j], k->node))
+			if (!bind(st, (int)(j * cols), i + j, arg))
 				goto out;
 		if (ksdb_step(st) != KSDB_DONE)
 			goto out;
@@ -216,10 +222,32 @@ keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t 
 out:
 	ksdb_finalize(st);
 	if (r != 0) {
-		log_error("keystore: cannot keep the SAM's audit records: %s", ksdb_errmsg(k->db));
+		log_error("keystore: cannot %s: %s", what, ksdb_errmsg(k->db));
 		(void)keys_exec(k, "ROLLBACK");
 	}
 	return r;
+}
+
+struct recs_arg {
+	const struct store_audit_rec *recs;
+	const char *node;
+};
+
+static bool
+bind_held(struct ksdb_stmt *st, int at, size_t j, const void *arg)
+{
+	const struct recs_arg *a = arg;
+
+	return bind_rec(st, at, &a->recs[j], a->node);
+}
+
+int
+keys_samlog_add_many(struct keys *k, const struct store_audit_rec *recs, size_t n)
+{
+	struct recs_arg a = { .recs = recs, .node = k->node };
+
+	return insert_rows(k, n, ADD_ROWS, 8, SAM_AUDIT_INSERT, "", bind_held, &a,
+	                   "keep the SAM's audit records");
 }
 
 int
@@ -341,43 +369,29 @@ keys_samlog_included(struct keys *k, int64_t id, int64_t log_seq)
 	return r;
 }
 
+struct marks_arg {
+	const int64_t *ids, *log_seqs;
+};
+
+static bool
+bind_mark(struct ksdb_stmt *st, int at, size_t j, const void *arg)
+{
+	const struct marks_arg *a = arg;
+
+	return ksdb_bind_int64(st, at + 1, a->log_seqs[j]) == KSDB_OK &&
+	    ksdb_bind_int64(st, at + 2, a->ids[j]) == KSDB_OK;
+}
+
 int
 keys_samlog_included_many(struct keys *k, const int64_t *ids, const int64_t *log_seqs, size_t n)
 {
-	struct ksdb_stmt *st = NULL;
-	char sql[1024];
-	size_t i, j, m;
-	int r;
+	struct marks_arg a = { .ids = ids, .log_seqs = log_seqs };
 
 	if (n == 0)
 		return 0;
 	/* each autocommitted mark would be a commit (and an fsync) of its own, under the SAM's
 	 * lock: a checkpoint of a busy minute names hundreds. A mark already there stays as it
 	 * is (and fails nothing: in PostgreSQL a failed statement would end the transaction). */
-	if ((r = keys_begin(k)) != 0)
-		return r;
-	for (i = 0; i < n; i += m) {
-		m = n - i < MARK_ROWS ? n - i : MARK_ROWS;
-		r = INK_ERR_STORE;
-		if (!values_sql(sql, sizeof(sql), "INSERT INTO sam_audit_logged (log_seq, id) VALUES ",
-		                m, 2, " ON CONFLICT DO NOTHING") ||
-		    ksdb_prepare(k->db, sql, &st) != KSDB_OK)
-			goto out;
-		for (j = 0; j < m; j++)
-			if (ksdb_bind_int64(st, (int)(2 * j) + 1, log_seqs[i + j]) != KSDB_OK ||
-			    ksdb_bind_int64(st, (int)(2 * j) + 2, ids[i + j]) != KSDB_OK)
-				goto out;
-		if (ksdb_step(st) != KSDB_DONE)
-			goto out;
-		ksdb_finalize(st);
-		st = NULL;
-	}
-	r = keys_exec(k, "COMMIT");
-out:
-	ksdb_finalize(st);
-	if (r != 0) {
-		log_error("keystore: cannot mark SAM records as logged: %s", ksdb_errmsg(k->db));
-		(void)keys_exec(k, "ROLLBACK");
-	}
-	return r;
+	return insert_rows(k, n, MARK_ROWS, 2, "INSERT INTO sam_audit_logged (log_seq, id) VALUES ",
+	                   " ON CONFLICT DO NOTHING", bind_mark, &a, "mark SAM records as logged");
 }
