@@ -221,7 +221,7 @@ keys_log_head(struct keys *k, struct audit_head *out, bool *closed, uint8_t **sp
 
 int
 keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, bool final,
-                struct audit_head *out)
+                const int64_t *ids, const int64_t *seqs, size_t m, struct audit_head *out)
 {
 	struct log_row row;
 	EVP_PKEY *key = NULL;
@@ -233,7 +233,8 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 
 	memset(out, 0, sizeof(*out));
 	memset(&row, 0, sizeof(row));
-	if (n > KEYS_LOG_LEAVES_MAX || (n > 0 && leaves == NULL))
+	if (n > KEYS_LOG_LEAVES_MAX || (n > 0 && leaves == NULL) ||
+	    (m > 0 && (ids == NULL || seqs == NULL)))
 		return INK_ERR_INVALID;
 	/* The state is read and the new head added in one write transaction. */
 	if (keys_begin(k) != 0)
@@ -272,6 +273,7 @@ keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, 
 	ksdb_bind_blob(st, 5, row.head.sig, row.head.sig_len);
 	ksdb_bind_int64(st, 6, final ? 1 : 0);
 	if (ksdb_step(st) != KSDB_DONE ||
+	    keys_samlog_mark_in(k, ids, seqs, m) != 0 ||
 	    ksdb_exec(k->db, "COMMIT") != KSDB_OK)
 		goto out;
 	tx = false;

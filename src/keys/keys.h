@@ -472,8 +472,11 @@ int keys_log_head(struct keys *k, struct audit_head *out, bool *closed, uint8_t 
 /* *closed: the last head was marked final (inkand stopped cleanly after it). */
 /* Appends n leaf hashes to the tree of size from (which must be the last signed size:
  * INK_ERR_EXISTS otherwise), recomputes the root from the stored frontier and signs the new
- * head with the SAM's clock; state and head are stored in one transaction. */
+ * head with the SAM's clock; the head and the marks of the m SAM records it covers (ids[i] at
+ * seqs[i], keys_samlog_included_many) are stored in one transaction: never a head without its
+ * marks (they would read as pending, and refuse every later checkpoint), nor marks without it. */
 int keys_log_extend(struct keys *k, uint64_t from, const uint8_t *leaves, size_t n, bool final,
+                    const int64_t *ids, const int64_t *seqs, size_t m,
                     struct audit_head *out) INK_WUR;
 
 /* ---- what the SAM attests of itself (sam/attest.c, docs/compliance.md) ---- */

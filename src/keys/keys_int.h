@@ -148,6 +148,11 @@ int keys_exec(struct keys *k, const char *sql);
 /* Opens a write transaction as the key store's one writer (ksdb_begin); INK_ERR_STORE if not. */
 int keys_begin(struct keys *k);
 
+/* keys_samlog_included_many inside the caller's write transaction (samlog.c): the marks of the
+ * records a checkpoint names go in with the head that covers them (auditlog.c). */
+int keys_samlog_mark_in(struct keys *k, const int64_t *ids, const int64_t *log_seqs,
+                        size_t n) INK_WUR;
+
 /* Loads one of the built-in CA's certificates by name ('root', 'issuing', 'tsa', 'ocsp') and,
  * when key != NULL, its private key (ca_store.c). INK_ERR_NOT_FOUND when there is none. */
 int keys_ca_load(struct keys *k, const char *name, EVP_PKEY **key, X509 **cert) INK_WUR;

@@ -191,19 +191,17 @@ values_sql(char *out, size_t sz, const char *head, size_t rows, size_t cols, con
 /* Binds row j of a multi-row statement (its parameters after at). */
 typedef bool (*bind_row_fn)(struct ksdb_stmt *st, int at, size_t j, const void *arg);
 
-/* n rows in one transaction, at most per rows (cols parameters each) a statement of head,
- * placeholders and tail; what names them in the log of a failure (rolled back). */
+/* n rows, at most per rows (cols parameters each) a statement of head, placeholders and tail,
+ * inside the caller's transaction; what names them in the log of a failure. */
 static int
-insert_rows(struct keys *k, size_t n, size_t per, size_t cols, const char *head,
-            const char *tail, bind_row_fn bind, const void *arg, const char *what)
+insert_rows_in(struct keys *k, size_t n, size_t per, size_t cols, const char *head,
+               const char *tail, bind_row_fn bind, const void *arg, const char *what)
 {
 	struct ksdb_stmt *st = NULL;
 	char sql[1024];
 	size_t i, j, m;
-	int r;
+	int r = 0;
 
-	if ((r = keys_begin(k)) != 0)
-		return r;
 	for (i = 0; i < n; i += m) {
 		m = n - i < per ? n - i : per;
 		r = INK_ERR_STORE;
@@ -217,14 +215,29 @@ insert_rows(struct keys *k, size_t n, size_t per, size_t cols, const char *head,
 			goto out;
 		ksdb_finalize(st);
 		st = NULL;
+		r = 0;
 	}
-	r = keys_exec(k, "COMMIT");
 out:
 	ksdb_finalize(st);
-	if (r != 0) {
+	if (r != 0)
 		log_error("keystore: cannot %s: %s", what, ksdb_errmsg(k->db));
+	return r;
+}
+
+/* The same in a transaction of its own (rolled back on failure). */
+static int
+insert_rows(struct keys *k, size_t n, size_t per, size_t cols, const char *head,
+            const char *tail, bind_row_fn bind, const void *arg, const char *what)
+{
+	int r;
+
+	if ((r = keys_begin(k)) != 0)
+		return r;
+	if ((r = insert_rows_in(k, n, per, cols, head, tail, bind, arg, what)) == 0 &&
+	    (r = keys_exec(k, "COMMIT")) != 0)
+		log_error("keystore: cannot %s: %s", what, ksdb_errmsg(k->db));
+	if (r != 0)
 		(void)keys_exec(k, "ROLLBACK");
-	}
 	return r;
 }
 
@@ -382,6 +395,13 @@ bind_mark(struct ksdb_stmt *st, int at, size_t j, const void *arg)
 	    ksdb_bind_int64(st, at + 2, a->ids[j]) == KSDB_OK;
 }
 
+/* Each autocommitted mark would be a commit (and an fsync) of its own, under the SAM's lock: a
+ * checkpoint of a busy minute names hundreds. A mark already there stays as it is (and fails
+ * nothing: in PostgreSQL a failed statement would end the transaction). */
+#define MARKS_SQL "INSERT INTO sam_audit_logged (log_seq, id) VALUES "
+#define MARKS_TAIL " ON CONFLICT DO NOTHING"
+#define MARKS_WHAT "mark SAM records as logged"
+
 int
 keys_samlog_included_many(struct keys *k, const int64_t *ids, const int64_t *log_seqs, size_t n)
 {
@@ -389,9 +409,13 @@ keys_samlog_included_many(struct keys *k, const int64_t *ids, const int64_t *log
 
 	if (n == 0)
 		return 0;
-	/* each autocommitted mark would be a commit (and an fsync) of its own, under the SAM's
-	 * lock: a checkpoint of a busy minute names hundreds. A mark already there stays as it
-	 * is (and fails nothing: in PostgreSQL a failed statement would end the transaction). */
-	return insert_rows(k, n, MARK_ROWS, 2, "INSERT INTO sam_audit_logged (log_seq, id) VALUES ",
-	                   " ON CONFLICT DO NOTHING", bind_mark, &a, "mark SAM records as logged");
+	return insert_rows(k, n, MARK_ROWS, 2, MARKS_SQL, MARKS_TAIL, bind_mark, &a, MARKS_WHAT);
+}
+
+int
+keys_samlog_mark_in(struct keys *k, const int64_t *ids, const int64_t *log_seqs, size_t n)
+{
+	struct marks_arg a = { .ids = ids, .log_seqs = log_seqs };
+
+	return insert_rows_in(k, n, MARK_ROWS, 2, MARKS_SQL, MARKS_TAIL, bind_mark, &a, MARKS_WHAT);
 }

@@ -512,15 +512,6 @@ head_is(struct sam_state *s, uint64_t from)
 	return 0;
 }
 
-void
-sam_unmarked_clear(struct sam_state *s)
-{
-	free(s->unmarked_ids);
-	free(s->unmarked_seqs);
-	s->unmarked_ids = s->unmarked_seqs = NULL;
-	s->unmarked = 0;
-}
-
 int
 sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 {
@@ -555,14 +546,6 @@ sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *
 		goto out;
 	}
 	leaves = req->data + req->off;
-	/* marks an earlier extension could not write (a lost connection): first, or its records,
-	 * logged already, would read as pending and out of order to every check after it */
-	if (s->unmarked > 0) {
-		if ((r = keys_samlog_included_many(s->keys, s->unmarked_ids, s->unmarked_seqs,
-		                                   s->unmarked)) != 0)
-			goto out;
-		sam_unmarked_clear(s);
-	}
 	/* a stale size first (another node's SAM signed since: the caller reads back from the
 	 * new head), before the records: those the other head covered are no longer pending */
 	if ((r = head_is(s, from)) != 0)
@@ -573,17 +556,11 @@ sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *
 			r = INK_ERR_EXISTS;
 		goto out;
 	}
-	if ((r = keys_log_extend(s->keys, from, leaves, n, final == 1, &h)) != 0)
+	/* the head and the marks of the records it covers: one transaction, or a lost connection
+	 * between them would leave logged records pending, and every later check refused */
+	if ((r = keys_log_extend(s->keys, from, leaves, n, final == 1, ids, seqs, m, &h)) != 0)
 		goto out;
 	req->off += (size_t)n * AUDIT_HASH_LEN;
-	if (keys_samlog_included_many(s->keys, ids, seqs, m) != 0) {
-		log_error("cannot mark the SAM's records as logged: again before the next checkpoint");
-		sam_unmarked_clear(s);
-		s->unmarked_ids = ids;
-		s->unmarked_seqs = seqs;
-		s->unmarked = m;
-		ids = seqs = NULL;
-	}
 	r = put_head(rep, &h);
 out:
 	free(ids);

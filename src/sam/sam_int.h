@@ -51,10 +51,6 @@ struct sam_state {
 	struct store_audit_rec *spare;/* the other array (sam_flush_records) */
 	size_t flushing;              /* records being written: with nheld, at most SAM_HELD_MAX */
 	bool closing;                 /* the log was closed (LOG_CLOSE): only the log is served */
-	/* the marks of the last extension's records, when writing them failed (log.c): written
-	 * before the next extension is checked, which would otherwise find them pending */
-	int64_t *unmarked_ids, *unmarked_seqs;
-	uint32_t unmarked;
 	char tsa_policy[128];         /* tsa_policy_oid of the configuration */
 	size_t cores;                 /* online CPUs */
 	size_t signing;               /* signHash requests making signatures now (under mu) */
@@ -161,8 +157,6 @@ int sam_handle_ca_tsa(struct sam_state *s, struct ink_buf *req, struct ink_buf *
 /* Handlers of the audit log (log.c). */
 int sam_handle_log_head(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_log_extend(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
-/* Forgets the marks an extension could not write (log.c). */
-void sam_unmarked_clear(struct sam_state *s);
 int sam_handle_log_pending(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 int sam_handle_log_close(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep) INK_WUR;
 

@@ -1002,7 +1002,6 @@ out:
 		sam_flush_records(&s);
 	free(s.held);
 	free(s.spare);
-	sam_unmarked_clear(&s);
 	sad_table_free(s.sads);
 	keys_close(s.keys);
 	ink_gate_free(s.kdf_gate);

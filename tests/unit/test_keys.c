@@ -528,6 +528,37 @@ test_cred_db_and_master_without_pin(void **state)
 	keys_close(k);
 }
 
+/* n records of alice's signatures in the SAM's log, their ids into id. */
+static void
+add_sign_records(struct keys *k, size_t n, int64_t *id)
+{
+	struct store_audit_rec rec;
+	size_t i;
+
+	memset(&rec, 0, sizeof(rec));
+	snprintf(rec.actor, sizeof(rec.actor), "alice");
+	snprintf(rec.action, sizeof(rec.action), "sam.sign");
+	snprintf(rec.result, sizeof(rec.result), "success");
+	for (i = 0; i < n; i++) {
+		rec.time = 1000 + (int64_t)i;
+		assert_int_equal(keys_samlog_add(k, &rec, &id[i]), 0);
+	}
+}
+
+/* How many of the SAM's records are pending (not yet marked as logged). */
+static size_t
+pending_n(struct keys *k)
+{
+	struct store_audit_rec *recs = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0;
+
+	assert_int_equal(keys_samlog_pending(k, 0, 100, &ids, &recs, &n), 0);
+	free(ids);
+	free(recs);
+	return n;
+}
+
 /* A checkpoint's marks of the SAM's records, in one transaction: the marked are no longer
  * pending, one marked before stays as it was (no failure), the unmarked stays pending. */
 static void
@@ -535,19 +566,11 @@ test_samlog_included_many(void **state)
 {
 	struct fixture *f = *state;
 	struct keys *k = new_store(f);
-	struct store_audit_rec rec, *recs = NULL;
-	int64_t id[4], seq[4], *ids = NULL;
-	size_t n = 0, i;
+	struct store_audit_rec *recs = NULL;
+	int64_t id[4], seq[4] = { 10, 11, 12, 13 }, *ids = NULL;
+	size_t n = 0;
 
-	memset(&rec, 0, sizeof(rec));
-	snprintf(rec.actor, sizeof(rec.actor), "alice");
-	snprintf(rec.action, sizeof(rec.action), "sam.sign");
-	snprintf(rec.result, sizeof(rec.result), "success");
-	for (i = 0; i < 4; i++) {
-		rec.time = 1000 + (int64_t)i;
-		assert_int_equal(keys_samlog_add(k, &rec, &id[i]), 0);
-		seq[i] = 10 + (int64_t)i;
-	}
+	add_sign_records(k, 4, id);
 	assert_int_equal(keys_samlog_included(k, id[0], seq[0]), 0);
 	assert_int_equal(keys_samlog_included_many(k, id, seq, 3), 0);
 	assert_int_equal(keys_samlog_included_many(k, id, seq, 0), 0);
@@ -556,6 +579,44 @@ test_samlog_included_many(void **state)
 	assert_int_equal(ids[0], id[3]);
 	free(ids);
 	free(recs);
+	keys_close(k);
+}
+
+/* A checkpoint's head and the marks of the SAM records it covers go in together: marks that
+ * cannot be written (here one names a record the key store does not have) leave the head where
+ * it was and every record pending — never a head over records still read as pending, which would
+ * refuse every later checkpoint (a connection lost between the two did, before). Then the same
+ * extension with its right marks: the head moves, nothing pending. */
+static void
+test_log_extend_marks_atomic(void **state)
+{
+	struct fixture *f = *state;
+	struct keys *k = new_store(f);
+	struct audit_head h;
+	uint8_t leaves[2][AUDIT_HASH_LEN], *spki = NULL;
+	int64_t id[2], seq[2] = { 1, 2 }, bad[2];
+	size_t len = 0;
+	bool closed = false;
+
+	add_sign_records(k, 2, id);
+	memset(leaves[0], 0x40, AUDIT_HASH_LEN);
+	memset(leaves[1], 0x41, AUDIT_HASH_LEN);
+	bad[0] = id[0];
+	bad[1] = id[1] + 1000;
+	assert_int_equal(keys_log_extend(k, 0, leaves[0], 2, false, bad, seq, 2, &h), INK_ERR_STORE);
+	assert_int_equal(keys_log_head(k, &h, &closed, &spki, &len), 0);
+	free(spki);
+	spki = NULL;
+	assert_int_equal(h.size, 0);
+	assert_int_equal(pending_n(k), 2);
+	/* marks named with no ids to name them: refused before anything is read */
+	assert_int_equal(keys_log_extend(k, 0, leaves[0], 2, false, NULL, seq, 2, &h), INK_ERR_INVALID);
+	assert_int_equal(keys_log_extend(k, 0, leaves[0], 2, false, id, seq, 2, &h), 0);
+	assert_int_equal(h.size, 2);
+	assert_int_equal(keys_log_head(k, &h, &closed, &spki, &len), 0);
+	free(spki);
+	assert_int_equal(h.size, 2);
+	assert_int_equal(pending_n(k), 0);
 	keys_close(k);
 }
 
@@ -2072,14 +2133,14 @@ test_audit_log_state(void **state)
 		if (i < 3)
 			audit_frontier_add(&fr, leaves[i]);
 	}
-	assert_int_equal(keys_log_extend(k, 0, leaves[0], 3, false, &h), 0);
+	assert_int_equal(keys_log_extend(k, 0, leaves[0], 3, false, NULL, NULL, 0, &h), 0);
 	assert_int_equal(h.size, 3);
 	audit_frontier_root(&fr, root);
 	assert_memory_equal(h.root, root, AUDIT_HASH_LEN);
 	assert_int_equal(audit_head_verify(&h, spki, len), 0);
 	/* not an extension of the last head: refused, nothing changed */
-	assert_int_equal(keys_log_extend(k, 2, leaves[3], 2, false, &h2), INK_ERR_EXISTS);
-	assert_int_equal(keys_log_extend(k, 5, leaves[3], 2, false, &h2), INK_ERR_EXISTS);
+	assert_int_equal(keys_log_extend(k, 2, leaves[3], 2, false, NULL, NULL, 0, &h2), INK_ERR_EXISTS);
+	assert_int_equal(keys_log_extend(k, 5, leaves[3], 2, false, NULL, NULL, 0, &h2), INK_ERR_EXISTS);
 	keys_close(k);
 	k = NULL;
 	/* after a reopen: the same key, the same state; a final head is remembered */
@@ -2091,7 +2152,7 @@ test_audit_log_state(void **state)
 	assert_memory_equal(spki2, spki, len);
 	/* a backup of the log at size 3 ... */
 	assert_int_equal(keys_backup(k, &old_blob, &old_len), 0);
-	assert_int_equal(keys_log_extend(k, 3, leaves[3], 2, true, &h2), 0);
+	assert_int_equal(keys_log_extend(k, 3, leaves[3], 2, true, NULL, NULL, 0, &h2), 0);
 	/* ... does not take the same log back once the SAM has signed 5: that would let it sign
 	 * a second tree of size 4 or 5 (a fork); the log stays where it is (this store has no CA
 	 * nor credentials: only with dual control is it restored at all) */
@@ -2509,7 +2570,7 @@ log_more(struct keys *k, uint8_t mark, int want)
 	memset(leaf, mark, sizeof(leaf));
 	assert_int_equal(keys_log_head(k, &h, &closed, &spki, &len), 0);
 	free(spki);
-	assert_int_equal(keys_log_extend(k, h.size, leaf, 1, false, &h), want);
+	assert_int_equal(keys_log_extend(k, h.size, leaf, 1, false, NULL, NULL, 0, &h), want);
 }
 
 /* PostgreSQL mode, playing the DBA: the key store's rows are copied, a credential is revoked
@@ -2939,6 +3000,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pin_stretch_on_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_included_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_many_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_extend_marks_atomic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_session_actor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_samlog_walks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_master_check, setup, teardown),
