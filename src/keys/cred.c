@@ -537,6 +537,38 @@ cred_secret_clear(struct cred_secret *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The columns of a credential's row that opening its key needs, in secret_row's order. */
+#define SECRET_COLS "id, owner, algo, status, not_after, salt, blob, subject_cn, " \
+                    "subject_serial, backend, kdf_m, kdf_t, kdf_p"
+
+/* The row st stands on (SECRET_COLS) into s. */
+static int
+secret_row(struct ksdb_stmt *st, struct cred_secret *s)
+{
+	const void *salt;
+	int r;
+
+	copy_text(st, 0, s->id, sizeof(s->id));
+	copy_text(st, 1, s->owner, sizeof(s->owner));
+	copy_text(st, 2, s->algo, sizeof(s->algo));
+	s->status = ksdb_column_int(st, 3);
+	s->not_after = ksdb_column_int64(st, 4);
+	salt = ksdb_column_blob(st, 5);
+	if (salt == NULL || ksdb_column_bytes(st, 5) != CRED_SALT)
+		return INK_ERR_STORE;
+	memcpy(s->salt, salt, CRED_SALT);
+	if ((r = copy_blob(st, 6, &s->blob, &s->blob_len)) != 0)
+		return r;
+	copy_text(st, 7, s->subject_cn, sizeof(s->subject_cn));
+	copy_text(st, 8, s->subject_serial, sizeof(s->subject_serial));
+	s->p11 = ksdb_column_text(st, 9) != NULL &&
+	    strcmp(ksdb_column_text(st, 9), "pkcs11") == 0;
+	s->kdf.m_kib = (uint32_t)ksdb_column_int64(st, 10);
+	s->kdf.t = (uint32_t)ksdb_column_int64(st, 11);
+	s->kdf.p = (uint32_t)ksdb_column_int64(st, 12);
+	return 0;
+}
+
 /* The credential's row, read on db with *stp (prepared at its first use: every signHash reads
  * a key; kept reset between uses). */
 static int
@@ -544,15 +576,12 @@ read_secret(struct ksdb *db, struct ksdb_stmt **stp, const char *owner, const ch
             struct cred_secret *s)
 {
 	struct ksdb_stmt *st = NULL;
-	const void *salt;
 	int r = INK_ERR_STORE, rc;
 
 	memset(s, 0, sizeof(*s));
 	if (*stp == NULL &&
-	    ksdb_prepare(db,
-	        "SELECT id, owner, algo, status, not_after, salt, blob, subject_cn, subject_serial, "
-	        "backend, kdf_m, kdf_t, kdf_p FROM credentials WHERE id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR owner = ?2)",
-	        stp) != KSDB_OK) {
+	    ksdb_prepare(db, "SELECT " SECRET_COLS " FROM credentials WHERE id = ?1 AND "
+	                 "(CAST(?2 AS TEXT) IS NULL OR owner = ?2)", stp) != KSDB_OK) {
 		ksdb_finalize(*stp);
 		*stp = NULL;
 		goto out;
@@ -569,30 +598,50 @@ read_secret(struct ksdb *db, struct ksdb_stmt **stp, const char *owner, const ch
 		r = INK_ERR_NOT_FOUND;
 		goto out;
 	}
-	if (rc != KSDB_ROW)
-		goto out;
-	copy_text(st, 0, s->id, sizeof(s->id));
-	copy_text(st, 1, s->owner, sizeof(s->owner));
-	copy_text(st, 2, s->algo, sizeof(s->algo));
-	s->status = ksdb_column_int(st, 3);
-	s->not_after = ksdb_column_int64(st, 4);
-	salt = ksdb_column_blob(st, 5);
-	if (salt == NULL || ksdb_column_bytes(st, 5) != CRED_SALT)
-		goto out;
-	memcpy(s->salt, salt, CRED_SALT);
-	if ((r = copy_blob(st, 6, &s->blob, &s->blob_len)) != 0)
-		goto out;
-	copy_text(st, 7, s->subject_cn, sizeof(s->subject_cn));
-	copy_text(st, 8, s->subject_serial, sizeof(s->subject_serial));
-	s->p11 = ksdb_column_text(st, 9) != NULL &&
-	    strcmp(ksdb_column_text(st, 9), "pkcs11") == 0;
-	s->kdf.m_kib = (uint32_t)ksdb_column_int64(st, 10);
-	s->kdf.t = (uint32_t)ksdb_column_int64(st, 11);
-	s->kdf.p = (uint32_t)ksdb_column_int64(st, 12);
-	r = 0;
+	if (rc == KSDB_ROW)
+		r = secret_row(st, s);
 out:
 	if (st != NULL)
 		(void)ksdb_reset(st);
+	if (r != 0)
+		cred_secret_clear(s);
+	return r;
+}
+
+/* read_secret for a signature, with the SAD's spend in the same statement (PostgreSQL: a
+ * data-modifying WITH; keys_sad_spend's conditions): always one row, the key's columns NULL
+ * when there is no such credential, then whether the spend changed a record. A statement,
+ * prepared once per connection by the driver: ?1 the SAD, ?2 its lefts as read, ?3 the
+ * credential, ?4 what the lefts become. */
+static int
+read_secret_spend(struct ksdb *db, const char *id, const struct keys_sad_spend_req *sp,
+                  struct cred_secret *s, int *spent)
+{
+#define SPEND_READ " RETURNING 1) SELECT " SECRET_COLS ", (SELECT count(*) FROM sp) FROM " \
+                   "(SELECT 1) AS one LEFT JOIN credentials ON credentials.id = ?3"
+	struct ksdb_stmt *st = NULL;
+	int r = INK_ERR_STORE;
+
+	memset(s, 0, sizeof(*s));
+	*spent = INK_ERR_STORE;
+	if (ksdb_prepare(db, sp->last ?
+	                 "WITH sp AS (DELETE FROM sads WHERE id_hash = ?1 AND lefts = ?2" SPEND_READ :
+	                 "WITH sp AS (UPDATE sads SET lefts = ?4 WHERE id_hash = ?1 AND lefts = ?2"
+	                 SPEND_READ, &st) != KSDB_OK ||
+	    ksdb_bind_blob(st, 1, sp->id_hash, 32) != KSDB_OK ||
+	    ksdb_bind_blob(st, 2, sp->from, sp->from_len) != KSDB_OK ||
+	    ksdb_bind_text(st, 3, id, -1) != KSDB_OK ||
+	    (!sp->last && ksdb_bind_blob(st, 4, sp->to, sp->to_len) != KSDB_OK))
+		goto out;
+#undef SPEND_READ
+	if (ksdb_step(st) != KSDB_ROW) {
+		log_error("keystore: cannot read a key and spend its SAD: %s", ksdb_errmsg(db));
+		goto out;
+	}
+	*spent = ksdb_column_int64(st, 13) == 1 ? 0 : INK_ERR_REPLAY;
+	r = ksdb_column_is_null(st, 0) ? INK_ERR_NOT_FOUND : secret_row(st, s);
+out:
+	ksdb_finalize(st);
 	if (r != 0)
 		cred_secret_clear(s);
 	return r;
@@ -614,15 +663,28 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
 }
 
 /* load_secret for a signature: on a reader of its own (readers.c) when there are any, read
- * again when its connection was made again during the read. */
+ * again when its connection was made again during the read; with sp's spend in the same
+ * statement when the SADs are shared (*spent as keys_signer_open_spend says), never read
+ * again then (the spend may have been made). */
 static int
-load_secret_signing(struct keys *k, const char *id, struct cred_secret *s)
+load_secret_signing(struct keys *k, const char *id, struct cred_secret *s,
+                    const struct keys_sad_spend_req *sp, int *spent)
 {
 	struct keys_reader_use u;
 	int tries, r;
 
 	if (k->readers == NULL)
 		return load_secret(k, NULL, id, s);
+	if (sp != NULL && keys_sads_shared(k)) {
+		if ((r = keys_reader_take(k, &u)) != 0)
+			return r;
+		r = read_secret_spend(u.db, id, sp, s, spent);
+		if (keys_reader_give(k, &u))
+			return r;
+		cred_secret_clear(s);
+		*spent = INK_ERR_STORE;
+		return INK_ERR_STORE;
+	}
 	for (tries = 0; tries < 3; tries++) {
 		if ((r = keys_reader_take(k, &u)) != 0)
 			return r;
@@ -1217,6 +1279,19 @@ keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
                  const char *sig_alg, const char *hash_oid, long pss_salt, const size_t *digest_lens,
                  size_t n, struct keys_signer **out)
 {
+	int spent;
+
+	return keys_signer_open_spend(k, id, kek, sig_alg, hash_oid, pss_salt, digest_lens, n, NULL,
+	                              &spent, out);
+}
+
+int
+keys_signer_open_spend(struct keys *k, const char *id, const uint8_t kek[static 32],
+                       const char *sig_alg, const char *hash_oid, long pss_salt,
+                       const size_t *digest_lens, size_t n,
+                       const struct keys_sad_spend_req *spend, int *spent,
+                       struct keys_signer **out)
+{
 	static const int kinds[] = {
 		[POLICY_KEY_EC] = KEYS_DEC_EC, [POLICY_KEY_RSA] = KEYS_DEC_RSA,
 		[POLICY_KEY_ED25519] = KEYS_DEC_ED25519,
@@ -1229,6 +1304,7 @@ keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
 	int r;
 
 	*out = NULL;
+	*spent = KEYS_SPEND_NOT_TRIED;
 	if ((sg = calloc(1, sizeof(*sg))) == NULL)
 		return INK_ERR_ALLOC;
 	sg->k = k;
@@ -1251,7 +1327,7 @@ keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
 			goto out;
 		}
 	}
-	if ((r = load_secret_signing(k, id, &sg->s)) != 0 || (r = usable(&sg->s)) != 0)
+	if ((r = load_secret_signing(k, id, &sg->s, spend, spent)) != 0 || (r = usable(&sg->s)) != 0)
 		goto out;
 	if ((a = algo_find(sg->s.algo)) == NULL || a->type != sg->alg->key_type ||
 	    sg->alg->key_type == POLICY_KEY_ED25519) {

@@ -225,6 +225,29 @@ struct keys_signer;
 int keys_signer_open(struct keys *k, const char *id, const uint8_t kek[static 32],
                      const char *sig_alg, const char *hash_oid, long pss_salt,
                      const size_t *digest_lens, size_t n, struct keys_signer **out) INK_WUR;
+/* A SAD's spend as keys_sad_spend makes it: the record id_hash's lefts become to (the record
+ * goes when last) only if they are still from. */
+struct keys_sad_spend_req {
+	const uint8_t *id_hash;      /* 32 bytes */
+	const uint8_t *from, *to;
+	size_t from_len, to_len;
+	bool last;
+};
+/* No spend was tried with the key's read (*spent of keys_signer_open_spend). */
+#define KEYS_SPEND_NOT_TRIED 1
+/* keys_signer_open, and, when the key store shares its SADs (keys_sads_shared) and the key is
+ * read on a reader (keys_readers_open), spend made in the statement that reads the key: one
+ * round trip where there were two, on every signature of every node. *spent: 0 (spent),
+ * INK_ERR_REPLAY (nothing changed, as keys_sad_spend), KEYS_SPEND_NOT_TRIED (spend is NULL, the
+ * SADs are not shared, or the call failed before the read: the caller spends), or
+ * INK_ERR_STORE (the statement failed, or its connection was made again during it: whether the
+ * SAD was spent is not known; the call fails). The spend happens whatever the key's row says
+ * (a revoked key's SAD is spent and then refused: never a signature). */
+int keys_signer_open_spend(struct keys *k, const char *id, const uint8_t kek[static 32],
+                           const char *sig_alg, const char *hash_oid, long pss_salt,
+                           const size_t *digest_lens, size_t n,
+                           const struct keys_sad_spend_req *spend, int *spent,
+                           struct keys_signer **out) INK_WUR;
 bool keys_signer_shared(const struct keys_signer *sg);
 int keys_signer_sign(struct keys_signer *sg, const uint8_t *const *digests,
                      const size_t *digest_lens, size_t n, size_t threads, uint8_t **sigs,

@@ -671,6 +671,19 @@ sad_spend_clear(struct sad_spend *sp)
 	memset(sp, 0, sizeof(*sp));
 }
 
+bool
+sad_spend_with_read(const struct sad_table *t, const struct sad_spend *sp,
+                    struct keys_sad_spend_req *out)
+{
+	if (!t->shared || sp->from == NULL || sp->to == NULL || ink_now() >= sp->expires)
+		return false;
+	*out = (struct keys_sad_spend_req){
+		.id_hash = sp->id_hash, .from = sp->from, .from_len = sp->from_len, .to = sp->to,
+		.to_len = sp->to_len, .last = sp->last,
+	};
+	return true;
+}
+
 int
 sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
             const struct sad_spend *sp, const uint8_t *const *hashes,

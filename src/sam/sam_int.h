@@ -13,6 +13,7 @@
 
 struct sad_table;
 struct keys;
+struct keys_sad_spend_req;
 
 /* One credential a request holds (hold.c); under mu. */
 struct sam_hold_slot {
@@ -245,6 +246,12 @@ int sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const c
 int sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
                 const struct sad_spend *sp, const uint8_t *const *hashes,
                 const size_t *hash_lens, size_t n) INK_WUR;
+/* The spend sp prepared, for the key store to make with the key's read
+ * (keys_signer_open_spend: one round trip less a signature), into out; false when that is not
+ * how this SAM spends (SADs kept in memory, sp not prepared, or the SAD expired: sad_consume
+ * then spends or refuses as ever). */
+bool sad_spend_with_read(const struct sad_table *t, const struct sad_spend *sp,
+                         struct keys_sad_spend_req *out) INK_WUR;
 /* The drops: 0 once the SADs are gone on every node; INK_ERR_STORE (logged) when the key store
  * did not delete them — they are then still spendable, and an act that needs them gone must
  * not be reported done (memory never fails). */

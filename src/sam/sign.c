@@ -324,7 +324,8 @@ sad_spends(struct sam_state *s, const uint8_t *sad, const struct sad_spend *sp,
  * trips would hold every other request up). A failure after the SAD was spent leaves it spent.
  *
  * The SAD is read once: its check prepares the spend, which then writes the counts it read
- * over with what they become, in one conditional statement. Whatever happened to the SAD
+ * over with what they become, in one conditional statement — when several nodes share the
+ * key store, the statement that reads the key (keys_signer_open_spend). Whatever happened to the SAD
  * between the check and the spend (another request spent it, a revocation, a lock or a logout
  * dropped it) makes that statement change nothing; the spend then reads it again and decides
  * on what it finds. The credential itself is checked again once held (keys_signer_open). */
@@ -340,11 +341,12 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	struct hash_list *h = NULL;
 	struct keys_signer *sg = NULL;
 	struct sad_spend sp = { 0 };
+	struct keys_sad_spend_req ksp;
 	uint8_t *kek = NULL, **sigs = NULL;
 	size_t *sig_lens = NULL, threads;
 	uint32_t salt = 0;
-	bool shared, held = false;
-	int r;
+	bool shared, with_read, held = false;
+	int spent, r;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL || (kek = secmem_alloc(32)) == NULL) {
 		r = INK_ERR_ALLOC;
@@ -390,9 +392,12 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	/* The key is read on a connection of the signatures' own and opened without mu: the
 	 * credential is held, nothing of the SAM's is touched, and no other request's commit on
 	 * the key store's main connection is waited for (lock.c). */
+	with_read = sad_spend_with_read(s->sads, &sp, &ksp);
 	sam_unlock(s, SAM_LOCK_MU);
-	r = keys_signer_open(s->keys, cred, kek, sig_alg, hash_oid[0] != '\0' ? hash_oid : NULL,
-	                     salt == UINT32_MAX ? -1 : (long)salt, h->len, h->n, &sg);
+	r = keys_signer_open_spend(s->keys, cred, kek, sig_alg,
+	                           hash_oid[0] != '\0' ? hash_oid : NULL,
+	                           salt == UINT32_MAX ? -1 : (long)salt, h->len, h->n,
+	                           with_read ? &ksp : NULL, &spent, &sg);
 	sam_lock(s, SAM_LOCK_MU);
 	if (r == INK_ERR_DISABLED || r == INK_ERR_LOCKED || r == INK_ERR_EXPIRED) {
 		/* The key changed state since the authorization: the SAD dies with it (a shared
@@ -410,11 +415,15 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 		sam_hold_record(s, owner, "sam.sign", cred, r, sad_refusal(r));
 		goto out;
 	}
+	if (r == 0 && spent != 0 && spent != INK_ERR_REPLAY && spent != KEYS_SPEND_NOT_TRIED)
+		r = INK_ERR_STORE;      /* (never: an unknown spend fails the read) */
 	if (r != 0)
 		goto out;
 	/* Spent before any signature is made, in one step of the key store when several nodes
-	 * share it: the same hashes pass no second check, here or on another node. */
-	if ((r = sad_spends(s, sad, &sp, owner, cred, h)) != 0)
+	 * share it: the same hashes pass no second check, here or on another node. Spent with
+	 * the key's read already, or read again here when its counts changed meanwhile. */
+	if (spent != 0 &&
+	    (r = sad_spends(s, sad, spent == KEYS_SPEND_NOT_TRIED ? &sp : NULL, owner, cred, h)) != 0)
 		goto out;
 	/* The cores are shared among the requests signing now: one that has the machine to itself
 	 * spreads its batch over all of them, several side by side start no threads of their own

@@ -426,6 +426,81 @@ test_stale_spend(void **state)
 	service_close(&a, NULL, &c, NULL);
 }
 
+/* The spend made by the statement that reads the signature's key (keys_signer_open_spend),
+ * where several nodes share the SADs: made once (the same prepared spend again changes
+ * nothing, and the hash is refused after it), made too when the credential has no row (the SAD
+ * goes, no key is opened), and never tried where the SADs are in inkan-sam's memory. */
+static void
+test_spend_with_read(void **state)
+{
+	static const char *const SHA256 = "2.16.840.1.101.3.4.2.1";
+	struct fixture *f = *state;
+	struct node a;
+	struct keys_cred c;
+	struct sad_spend sp;
+	struct keys_sad_spend_req ksp;
+	struct keys_signer *sg = NULL;
+	uint8_t kek[32], kek2[32], session[32], sad[SAD_ID_LEN], d[32];
+	const uint8_t *dp[1] = { d };
+	const size_t dl[1] = { 32 };
+	char serial[41];
+	const int seeds[] = { 1, 2 };
+	PGconn *db = NULL;
+	int spent = 0;
+
+	service(f, &a, NULL, &c, kek);
+	memset(session, 7, sizeof(session));
+	mint(&a, &c, kek, session, seeds, 2, 300, sad);
+	digest(d, 1);
+	assert_int_equal(sad_check(a.s.sads, sad, OWNER_A, session, c.id, SHA256, dp, dl, 1, kek2,
+	                           serial, &sp), 0);
+	if (!pg_mode()) {
+		assert_false(sad_spend_with_read(a.s.sads, &sp, &ksp));
+		ksp = (struct keys_sad_spend_req){ .id_hash = sp.id_hash, .from = sp.from,
+		                                   .from_len = sp.from_len, .to = sp.to,
+		                                   .to_len = sp.to_len };
+		assert_int_equal(keys_signer_open_spend(a.k, c.id, kek, ECDSA_SHA256, NULL, -1, dl, 1,
+		                                        &ksp, &spent, &sg), 0);
+		assert_int_equal(spent, KEYS_SPEND_NOT_TRIED);
+		keys_signer_free(sg);
+		sad_spend_clear(&sp);
+		/* nothing spent: the hash still signs */
+		assert_int_equal(sign(&a, session, sad, &c, 1), 0);
+		service_close(&a, NULL, &c, NULL);
+		return;
+	}
+	db = pg_connect(f->pgdb, "inkan_admin");
+	assert_true(sad_spend_with_read(a.s.sads, &sp, &ksp));
+	assert_int_equal(keys_signer_open_spend(a.k, c.id, kek, ECDSA_SHA256, NULL, -1, dl, 1, &ksp,
+	                                        &spent, &sg), 0);
+	assert_int_equal(spent, 0);
+	keys_signer_free(sg);
+	sg = NULL;
+	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_NOT_AUTHORIZED);
+	assert_int_equal(keys_signer_open_spend(a.k, c.id, kek, ECDSA_SHA256, NULL, -1, dl, 1, &ksp,
+	                                        &spent, &sg), 0);
+	assert_int_equal(spent, INK_ERR_REPLAY);
+	keys_signer_free(sg);
+	sg = NULL;
+	sad_spend_clear(&sp);
+	/* the last count, with the read of a credential that has no row */
+	digest(d, 2);
+	assert_int_equal(sad_check(a.s.sads, sad, OWNER_A, session, c.id, SHA256, dp, dl, 1, kek2,
+	                           serial, &sp), 0);
+	assert_true(sp.last);
+	assert_true(sad_spend_with_read(a.s.sads, &sp, &ksp));
+	assert_int_equal(dba_count(db), 1);
+	assert_int_equal(keys_signer_open_spend(a.k, "cccccccccccccccccccccccccccccccc", kek,
+	                                        ECDSA_SHA256, NULL, -1, dl, 1, &ksp, &spent, &sg),
+	                 INK_ERR_NOT_FOUND);
+	assert_int_equal(spent, 0);
+	assert_null(sg);
+	assert_int_equal(dba_count(db), 0);
+	assert_int_equal(sign(&a, session, sad, &c, 2), INK_ERR_AUTH);
+	sad_spend_clear(&sp);
+	service_close(&a, NULL, &c, db);
+}
+
 /* Minted on A, spent on B; the same hash again refused on either once its count is used. */
 static void
 test_across_nodes(void **state)
@@ -802,6 +877,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_one_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_across_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_spend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spend_with_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_edits, setup, teardown),
