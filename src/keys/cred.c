@@ -608,15 +608,58 @@ out:
 	return r;
 }
 
-/* read_secret for a signature, with the SAD's spend in the same statement (PostgreSQL: a
- * data-modifying WITH; keys_sad_spend's conditions): always one row, the key's columns NULL
- * when there is no such credential, then whether the spend changed a record. A statement,
- * prepared once per connection by the driver: ?1 the SAD, ?2 its lefts as read, ?3 the
- * credential, ?4 what the lefts become. */
+static bool rsa2048_ok(const struct keys *k);
+
+/* Whether a key of algo a may make alg's signatures over digests of hash_len bytes with the
+ * RSASSA-PSS salt length asked for (-1: the digest length); *salt the one it will use (-1 when
+ * not RSASSA-PSS). EdDSA signs messages, not digests: no hash-based signature for it here. */
 static int
-read_secret_spend(struct ksdb *db, const char *id, const struct keys_sad_spend_req *sp,
-                  struct cred_secret *s, int *spent)
+algo_allows(const struct keys *k, const struct policy_sig_alg *alg, const struct algo_def *a,
+            size_t hash_len, long pss_salt, long *salt)
 {
+	*salt = -1;
+	if (a == NULL || a->type != alg->key_type || alg->key_type == POLICY_KEY_ED25519 ||
+	    (a->type == POLICY_KEY_RSA && a->bits == 2048 && !rsa2048_ok(k)))
+		return INK_ERR_POLICY;
+	if (alg->hash_oid == NULL && a->type == POLICY_KEY_RSA) {
+		*salt = pss_salt < 0 ? (long)hash_len : pss_salt;
+		return policy_pss_salt_ok(a->bits, hash_len, *salt) ? 0 : INK_ERR_POLICY;
+	}
+	return pss_salt >= 0 ? INK_ERR_POLICY : 0;
+}
+
+/* The names of the algorithms algo_allows lets make this request's signatures, comma-separated
+ * ("" when none). */
+static void
+algos_allowed(const struct keys *k, const struct policy_sig_alg *alg, size_t hash_len,
+              long pss_salt, char *out, size_t outsz)
+{
+	size_t i, n = 0;
+	long salt;
+
+	out[0] = '\0';
+	for (i = 0; i < INK_ARRAY_LEN(algos); i++)
+		if (algo_allows(k, alg, &algos[i], hash_len, pss_salt, &salt) == 0 &&
+		    n + strlen(algos[i].name) + 2 <= outsz)
+			n += (size_t)snprintf(out + n, outsz - n, "%s%s", n > 0 ? "," : "",
+			                      algos[i].name);
+}
+
+/* read_secret for a signature, with the SAD's spend in the same statement (PostgreSQL: a
+ * data-modifying WITH; keys_sad_spend's conditions, and the SAD not expired): always one row,
+ * the key's columns NULL when there is no such credential, then whether the spend changed a
+ * record. The spend is made only for a credential that can make these signatures as far as its
+ * row tells (active, not past its end, of one of the algorithms allowed: what keys_signer_open
+ * refuses after the read costs no count, as on one node). ?1 the SAD, ?2 its lefts as read,
+ * ?3 the credential, ?4 KEYS_ACTIVE, ?5 now, ?6 the algorithms allowed, ?7 what the lefts
+ * become. */
+static int
+read_secret_spend(struct ksdb *db, const char *id, const char *algos_ok,
+                  const struct keys_sad_spend_req *sp, struct cred_secret *s, int *spent)
+{
+#define SPEND_IF "id_hash = ?1 AND lefts = ?2 AND expires > ?5 AND EXISTS (SELECT 1 FROM " \
+                 "credentials c WHERE c.id = ?3 AND c.status = ?4 AND c.not_after > ?5 AND " \
+                 "c.algo = ANY (string_to_array(?6, ',')))"
 #define SPEND_READ " RETURNING 1) SELECT " SECRET_COLS ", (SELECT count(*) FROM sp) FROM " \
                    "(SELECT 1) AS one LEFT JOIN credentials ON credentials.id = ?3"
 	struct ksdb_stmt *st = NULL;
@@ -625,15 +668,19 @@ read_secret_spend(struct ksdb *db, const char *id, const struct keys_sad_spend_r
 	memset(s, 0, sizeof(*s));
 	*spent = INK_ERR_STORE;
 	if (ksdb_prepare(db, sp->last ?
-	                 "WITH sp AS (DELETE FROM sads WHERE id_hash = ?1 AND lefts = ?2" SPEND_READ :
-	                 "WITH sp AS (UPDATE sads SET lefts = ?4 WHERE id_hash = ?1 AND lefts = ?2"
-	                 SPEND_READ, &st) != KSDB_OK ||
+	                 "WITH sp AS (DELETE FROM sads WHERE " SPEND_IF SPEND_READ :
+	                 "WITH sp AS (UPDATE sads SET lefts = ?7 WHERE " SPEND_IF SPEND_READ,
+	                 &st) != KSDB_OK ||
 	    ksdb_bind_blob(st, 1, sp->id_hash, 32) != KSDB_OK ||
 	    ksdb_bind_blob(st, 2, sp->from, sp->from_len) != KSDB_OK ||
 	    ksdb_bind_text(st, 3, id, -1) != KSDB_OK ||
-	    (!sp->last && ksdb_bind_blob(st, 4, sp->to, sp->to_len) != KSDB_OK))
+	    ksdb_bind_int64(st, 4, KEYS_ACTIVE) != KSDB_OK ||
+	    ksdb_bind_int64(st, 5, ink_now()) != KSDB_OK ||
+	    ksdb_bind_text(st, 6, algos_ok, -1) != KSDB_OK ||
+	    (!sp->last && ksdb_bind_blob(st, 7, sp->to, sp->to_len) != KSDB_OK))
 		goto out;
 #undef SPEND_READ
+#undef SPEND_IF
 	if (ksdb_step(st) != KSDB_ROW) {
 		log_error("keystore: cannot read a key and spend its SAD: %s", ksdb_errmsg(db));
 		goto out;
@@ -668,17 +715,20 @@ load_secret(struct keys *k, const char *owner, const char *id, struct cred_secre
  * again then (the spend may have been made). */
 static int
 load_secret_signing(struct keys *k, const char *id, struct cred_secret *s,
+                    const struct policy_sig_alg *alg, size_t hash_len, long pss_salt,
                     const struct keys_sad_spend_req *sp, int *spent)
 {
 	struct keys_reader_use u;
+	char algos_ok[128];
 	int tries, r;
 
 	if (k->readers == NULL)
 		return load_secret(k, NULL, id, s);
 	if (sp != NULL && keys_sads_shared(k)) {
+		algos_allowed(k, alg, hash_len, pss_salt, algos_ok, sizeof(algos_ok));
 		if ((r = keys_reader_take(k, &u)) != 0)
 			return r;
-		r = read_secret_spend(u.db, id, sp, s, spent);
+		r = read_secret_spend(u.db, id, algos_ok, sp, s, spent);
 		if (keys_reader_give(k, &u))
 			return r;
 		cred_secret_clear(s);
@@ -1327,31 +1377,12 @@ keys_signer_open_spend(struct keys *k, const char *id, const uint8_t kek[static 
 			goto out;
 		}
 	}
-	if ((r = load_secret_signing(k, id, &sg->s, spend, spent)) != 0 || (r = usable(&sg->s)) != 0)
+	if ((r = load_secret_signing(k, id, &sg->s, sg->alg, h->len, pss_salt, spend, spent)) != 0 ||
+	    (r = usable(&sg->s)) != 0 ||
+	    (r = algo_allows(k, sg->alg, a = algo_find(sg->s.algo), h->len, pss_salt,
+	                     &sg->pss_salt)) != 0)
 		goto out;
-	if ((a = algo_find(sg->s.algo)) == NULL || a->type != sg->alg->key_type ||
-	    sg->alg->key_type == POLICY_KEY_ED25519) {
-		/* EdDSA signs messages, not digests: no hash-based signature for it here. */
-		r = INK_ERR_POLICY;
-		goto out;
-	}
-	if (a->type == POLICY_KEY_RSA && a->bits == 2048 && !rsa2048_ok(k)) {
-		r = INK_ERR_POLICY;
-		goto out;
-	}
 	sg->type = a->type;
-	/* RSASSA-PSS: the digest length unless asked otherwise, and only what policy allows */
-	sg->pss_salt = -1;
-	if (sg->alg->hash_oid == NULL && a->type == POLICY_KEY_RSA) {
-		sg->pss_salt = pss_salt < 0 ? (long)h->len : pss_salt;
-		if (!policy_pss_salt_ok(a->bits, h->len, sg->pss_salt)) {
-			r = INK_ERR_POLICY;
-			goto out;
-		}
-	} else if (pss_salt >= 0) {
-		r = INK_ERR_POLICY;
-		goto out;
-	}
 	if (sg->s.p11) {
 		sg->p11 = true;
 		if ((r = p11_type(k, sg->s.algo)) < 0)

@@ -237,12 +237,14 @@ struct keys_sad_spend_req {
 #define KEYS_SPEND_NOT_TRIED 1
 /* keys_signer_open, and, when the key store shares its SADs (keys_sads_shared) and the key is
  * read on a reader (keys_readers_open), spend made in the statement that reads the key: one
- * round trip where there were two, on every signature of every node. *spent: 0 (spent),
- * INK_ERR_REPLAY (nothing changed, as keys_sad_spend), KEYS_SPEND_NOT_TRIED (spend is NULL, the
- * SADs are not shared, or the call failed before the read: the caller spends), or
- * INK_ERR_STORE (the statement failed, or its connection was made again during it: whether the
- * SAD was spent is not known; the call fails). The spend happens whatever the key's row says
- * (a revoked key's SAD is spent and then refused: never a signature). */
+ * round trip where there were two, on every signature of every node. The spend is made only if
+ * the SAD has not expired and the key's row allows these signatures (active, not past its end,
+ * an algorithm that can make them): what is refused after the read costs no count. *spent: 0
+ * (spent), INK_ERR_REPLAY (nothing changed: the counts changed meanwhile, the record is gone or
+ * expired, or the key's row refused it), KEYS_SPEND_NOT_TRIED (nothing tried: spend is NULL,
+ * the SADs are not shared, or the call failed before the read), or INK_ERR_STORE (the
+ * statement failed, or its connection was made again during it: whether the SAD was spent is
+ * not known; the call fails). */
 int keys_signer_open_spend(struct keys *k, const char *id, const uint8_t kek[static 32],
                            const char *sig_alg, const char *hash_oid, long pss_salt,
                            const size_t *digest_lens, size_t n,

@@ -141,11 +141,12 @@ icli aud audit verify "$T/all.json" --key "$T/other.pem"
 [ "$RC" != 0 ] || fail "offline verify accepted a bundle under another pinned key"
 ok "offline bundles verify; a changed one and a foreign key are refused"
 
-# ---- the marks of the SAM's records lost once: the next checkpoint writes them ----
+# ---- the marks of the SAM's records refused for a while: checkpoints go on afterwards ----
 # The key store refuses the marks for a while (a trigger of ours in keystore.db, as a lost
-# connection would fail them): checkpoints are signed meanwhile, their marks are not written;
-# once it takes them again, the checkpoints go on over every record (before 685951a every later
-# checkpoint was refused: the logged records read as pending, out of order).
+# connection would fail them): a checkpoint's head and its marks are one transaction, so no
+# checkpoint over the SAM's new record is stored meanwhile; once it takes them again, the
+# checkpoints go on over every record (before 685951a a head was stored without its marks and
+# every later checkpoint was refused: the logged records read as pending, out of order).
 KSDB="$DATA/sam/keystore.db"
 sqlite3 -cmd '.timeout 5000' "$KSDB" "CREATE TRIGGER t_no_marks BEFORE INSERT ON sam_audit_logged
 	BEGIN SELECT RAISE(ABORT, 'no marks now'); END;" || fail "cannot add the trigger to keystore.db"
@@ -163,8 +164,8 @@ for _ in $(seq 1 50); do
 	if [ "$n_ck" -ge "$n_all" ]; then covered=1; break; fi
 	sleep 0.2
 done
-[ "$covered" = 1 ] || fail "checkpoints stopped after the marks were lost once: $n_ck of $n_all records"
-ok "marks lost once: the next checkpoint writes them, and checkpoints cover all $n_all records"
+[ "$covered" = 1 ] || fail "checkpoints stopped after the marks were refused: $n_ck of $n_all records"
+ok "marks refused for a while: checkpoints then cover all $n_all records"
 
 # ---- the database file edited directly ----
 stop_inkand

@@ -428,8 +428,9 @@ test_stale_spend(void **state)
 
 /* The spend made by the statement that reads the signature's key (keys_signer_open_spend),
  * where several nodes share the SADs: made once (the same prepared spend again changes
- * nothing, and the hash is refused after it), made too when the credential has no row (the SAD
- * goes, no key is opened), and never tried where the SADs are in inkan-sam's memory. */
+ * nothing, and the hash is refused after it), not made for a credential that has no row or
+ * cannot make the signature asked for, and never tried where the SADs are in inkan-sam's
+ * memory. */
 static void
 test_spend_with_read(void **state)
 {
@@ -483,18 +484,28 @@ test_spend_with_read(void **state)
 	keys_signer_free(sg);
 	sg = NULL;
 	sad_spend_clear(&sp);
-	/* the last count, with the read of a credential that has no row */
+	/* the last count: not spent with the read of a credential that has no row, nor for a
+	 * signature its key cannot make (RSASSA-PKCS1 with a P-256 key), as on one node */
 	digest(d, 2);
 	assert_int_equal(sad_check(a.s.sads, sad, OWNER_A, session, c.id, SHA256, dp, dl, 1, kek2,
 	                           serial, &sp), 0);
 	assert_true(sp.last);
 	assert_true(sad_spend_with_read(a.s.sads, &sp, &ksp));
-	assert_int_equal(dba_count(db), 1);
 	assert_int_equal(keys_signer_open_spend(a.k, "cccccccccccccccccccccccccccccccc", kek,
 	                                        ECDSA_SHA256, NULL, -1, dl, 1, &ksp, &spent, &sg),
 	                 INK_ERR_NOT_FOUND);
-	assert_int_equal(spent, 0);
+	assert_int_equal(spent, INK_ERR_REPLAY);
 	assert_null(sg);
+	assert_int_equal(keys_signer_open_spend(a.k, c.id, kek, "1.2.840.113549.1.1.11", NULL, -1,
+	                                        dl, 1, &ksp, &spent, &sg), INK_ERR_POLICY);
+	assert_int_equal(spent, INK_ERR_REPLAY);
+	assert_null(sg);
+	assert_int_equal(dba_count(db), 1);
+	/* and then spent, the record gone */
+	assert_int_equal(keys_signer_open_spend(a.k, c.id, kek, ECDSA_SHA256, NULL, -1, dl, 1, &ksp,
+	                                        &spent, &sg), 0);
+	assert_int_equal(spent, 0);
+	keys_signer_free(sg);
 	assert_int_equal(dba_count(db), 0);
 	assert_int_equal(sign(&a, session, sad, &c, 2), INK_ERR_AUTH);
 	sad_spend_clear(&sp);
