@@ -85,6 +85,11 @@ struct bench {
 	size_t cur_alg, cur_batch;
 	struct job *jobs;
 	size_t njobs, from, to;
+	double *alat, *slat;                 /* its latencies: authorize, signHash */
+	size_t nclients;                     /* clients[] initialised */
+	/* --beside-sqlite: the same benchmark on SQLite, its phases next to this one's */
+	bool beside_sqlite;
+	struct bench *beside;
 };
 
 /* ---- accounts ---- */
@@ -390,31 +395,40 @@ round_prepare(struct bench *b, size_t round)
 	return 0;
 }
 
-/* One measurement: `rounds` authorize phases (every signer authorizes B digests in each; a
- * TOTP step is usable once per account, so rounds are about 30 s apart), then one signHash
- * phase over all those authorizations, then (untimed) every signature verified. */
+static void
+measure_end(struct bench *b)
+{
+	measurement_clear(b);
+	free(b->alat);
+	free(b->slat);
+	b->alat = b->slat = NULL;
+}
+
+/* A measurement's first part: `rounds` authorize phases (every signer authorizes B digests in
+ * each; a TOTP step is usable once per account, so rounds are about 30 s apart). */
 static int
-measure(struct bench *b, size_t alg, size_t batch)
+measure_auth(struct bench *b, size_t alg, size_t batch)
 {
 	struct result *res = &b->results[b->nresults];
-	double *alat = NULL, *slat = NULL, wall, cpu_sam, cpu_inkand, cpu_client, idle, phase;
+	double wall;
 	size_t round;
-	int r = INK_ERR_ALLOC;
+	int r;
 
 	b->cur_alg = alg;
 	b->cur_batch = batch;
 	b->njobs = b->rounds * b->nsigners;
 	if ((b->jobs = calloc(b->njobs, sizeof(*b->jobs))) == NULL ||
-	    (alat = calloc(b->njobs, sizeof(*alat))) == NULL ||
-	    (slat = calloc(b->njobs, sizeof(*slat))) == NULL)
-		goto out;
+	    (b->alat = calloc(b->njobs, sizeof(*b->alat))) == NULL ||
+	    (b->slat = calloc(b->njobs, sizeof(*b->slat))) == NULL)
+		return INK_ERR_ALLOC;
 	memset(res, 0, sizeof(*res));
 	if (!b->json)
-		fprintf(stderr, "inkan-bench: %s, batch %zu: authorize...", algs[alg].name, batch);
+		fprintf(stderr, "inkan-bench: %s, batch %zu, %s: authorize...", algs[alg].name, batch,
+		        b->svc.database != NULL ? "PostgreSQL" : "SQLite");
 	for (round = 0; round < b->rounds; round++) {
 		if ((r = round_prepare(b, round)) != 0 ||
-		    (r = pool_run(b, do_authorize, alat, &wall)) != 0)
-			goto out;
+		    (r = pool_run(b, do_authorize, b->alat, &wall)) != 0)
+			return r;
 		res->auth_wall += wall;
 		/* The next authorize phase may use step now-1 only with this much of it left. */
 		if (b->auth_margin < 1.5 * wall + 3)
@@ -423,11 +437,26 @@ measure(struct bench *b, size_t alg, size_t batch)
 			fprintf(stderr, " %.1f s", wall);
 	}
 	if (!b->json)
-		fprintf(stderr, "; signHash...");
+		fprintf(stderr, "\n");
+	return 0;
+}
+
+/* Its second: one signHash phase over all those authorizations, then (untimed) every
+ * signature verified. */
+static int
+measure_sign(struct bench *b)
+{
+	struct result *res = &b->results[b->nresults];
+	double cpu_sam, cpu_inkand, cpu_client, idle, phase;
+	int r;
+
+	if (!b->json)
+		fprintf(stderr, "inkan-bench: %s, batch %zu, %s: signHash...", algs[b->cur_alg].name,
+		        b->cur_batch, b->svc.database != NULL ? "PostgreSQL" : "SQLite");
 	b->from = 0;
 	b->to = b->njobs;
 	if ((r = make_sign_bodies(b)) != 0)
-		goto out;
+		return r;
 	if (b->svc.sam == 0)
 		b->svc.sam = bench_find_child(b->svc.inkand);
 	cpu_sam = bench_proc_cpu(b->svc.sam);
@@ -435,36 +464,50 @@ measure(struct bench *b, size_t alg, size_t batch)
 	cpu_client = bench_proc_cpu(getpid());
 	idle = bench_idle_cpu();
 	phase = bench_mono_now();
-	if ((r = pool_run(b, do_sign, slat, &res->sign_wall)) != 0)
-		goto out;
+	if ((r = pool_run(b, do_sign, b->slat, &res->sign_wall)) != 0)
+		return r;
 	res->idle = idle < 0 ? -1 : bench_idle_cpu() - idle;
 	res->cpu_sam = cpu_sam < 0 ? -1 : bench_proc_cpu(b->svc.sam) - cpu_sam;
 	res->cpu_inkand = cpu_inkand < 0 ? -1 : bench_proc_cpu(b->svc.inkand) - cpu_inkand;
 	res->cpu_client = cpu_client < 0 ? -1 : bench_proc_cpu(getpid()) - cpu_client;
 	if ((r = parse_sigs(b)) != 0)
-		goto out;
+		return r;
 	if (!b->json)
 		fprintf(stderr, " %.2f s (monotonic %.3f..%.3f, for perf --time); verifying...",
 		        res->sign_wall, phase, phase + res->sign_wall);
 	if ((r = verify_sigs(b)) != 0)
-		goto out;
+		return r;
 	if (!b->json)
 		fprintf(stderr, " ok\n");
-	qsort(alat, b->njobs, sizeof(*alat), bench_cmp_double);
-	qsort(slat, b->njobs, sizeof(*slat), bench_cmp_double);
-	res->alg = alg;
-	res->batch = batch;
-	res->sigs = b->njobs * batch;
-	res->auth_p50 = bench_percentile(alat, b->njobs, 50);
-	res->auth_p99 = bench_percentile(alat, b->njobs, 99);
-	res->sign_p50 = bench_percentile(slat, b->njobs, 50);
-	res->sign_p99 = bench_percentile(slat, b->njobs, 99);
+	qsort(b->alat, b->njobs, sizeof(*b->alat), bench_cmp_double);
+	qsort(b->slat, b->njobs, sizeof(*b->slat), bench_cmp_double);
+	res->alg = b->cur_alg;
+	res->batch = b->cur_batch;
+	res->sigs = b->njobs * b->cur_batch;
+	res->auth_p50 = bench_percentile(b->alat, b->njobs, 50);
+	res->auth_p99 = bench_percentile(b->alat, b->njobs, 99);
+	res->sign_p50 = bench_percentile(b->slat, b->njobs, 50);
+	res->sign_p99 = bench_percentile(b->slat, b->njobs, 99);
 	b->nresults++;
-	r = 0;
-out:
-	measurement_clear(b);
-	free(alat);
-	free(slat);
+	return 0;
+}
+
+/* One measurement of alg at batch; with --beside-sqlite the SQLite service's too, both
+ * authorize parts first and the signHash phases one right after the other (seconds apart,
+ * not minutes: what the machine's speed does between them is what is left to their ratio). */
+static int
+measure(struct bench *b, size_t alg, size_t batch)
+{
+	struct bench *o = b->beside;
+	int r;
+
+	if ((r = measure_auth(b, alg, batch)) == 0 &&
+	    (o == NULL || (r = measure_auth(o, alg, batch)) == 0) &&
+	    (r = measure_sign(b)) == 0 && o != NULL)
+		r = measure_sign(o);
+	measure_end(b);
+	if (o != NULL)
+		measure_end(o);
 	return r;
 }
 
@@ -675,7 +718,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: inkan-bench [-s SIGNERS] [-r ROUNDS] [-c THREADS] [-t SECONDS] [-a ALG]\n"
-	        "                   [--json] [--bin DIR] [--openssl PATH]\n"
+	        "                   [--json] [--bin DIR] [--openssl PATH] [--database URI]\n"
+	        "                   [--keystore URI] [--beside-sqlite]\n"
 	        "  -s, --signers N   signers, each with a P-256, RSA-2048 and RSA-3072 key (%d)\n"
 	        "  -r, --rounds N    authorizations per signer and measurement, ~30 s apart (%d, "
 	        "at most %d)\n"
@@ -688,7 +732,10 @@ usage(FILE *f)
 	        "      --database URI  inkand's database setting (a postgresql:// URI; default:\n"
 	        "                    SQLite in the data directory)\n"
 	        "      --keystore URI  inkan-sam's key store (a postgresql:// URI naming its passfile,\n"
-	        "                    written to DIR/sam/keystore.url; default: SQLite in DIR/sam)\n",
+	        "                    written to DIR/sam/keystore.url; default: SQLite in DIR/sam)\n"
+	        "      --beside-sqlite  with --database/--keystore: the same benchmark on a second\n"
+	        "                    service on SQLite in the same run, each signHash phase right\n"
+	        "                    after the other's, and their ratio (not with --json)\n",
 	        BENCH_SIGNERS, BENCH_ROUNDS, BENCH_MAX_ROUNDS, BENCH_SPEED_SECONDS);
 }
 
@@ -706,6 +753,7 @@ parse_args(struct bench *b, int argc, char **argv)
 		{ "openssl", required_argument, NULL, 'o' },
 		{ "database", required_argument, NULL, 'd' },
 		{ "keystore", required_argument, NULL, 'k' },
+		{ "beside-sqlite", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -768,6 +816,9 @@ parse_args(struct bench *b, int argc, char **argv)
 		case 'k':
 			b->svc.keystore = optarg;
 			break;
+		case 'B':
+			b->beside_sqlite = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -776,6 +827,9 @@ parse_args(struct bench *b, int argc, char **argv)
 		}
 	}
 	if (optind != argc)
+		goto bad;
+	/* beside what? (and one table is no JSON document) */
+	if (b->beside_sqlite && ((b->svc.database == NULL && b->svc.keystore == NULL) || b->json))
 		goto bad;
 	return 0;
 bad:
@@ -805,59 +859,135 @@ setup_accounts(struct bench *b)
 	return r;
 }
 
+/* The service of b started (its own data directory, inkand and inkan-sam) and its accounts
+ * and keys made; 0 or an error, said. */
+static int
+service_up(struct bench *b)
+{
+	size_t t;
+	int r;
+
+	if (bench_svc_dirs(&b->svc, "inkan-bench") != 0)
+		return INK_ERR_IO;
+	if ((b->signers = calloc(b->nsigners, sizeof(*b->signers))) == NULL ||
+	    (b->clients = calloc(b->nthreads, sizeof(*b->clients))) == NULL) {
+		bench_fatal("setup", INK_ERR_ALLOC);
+		return INK_ERR_ALLOC;
+	}
+	if (!b->json)
+		fprintf(stderr, "inkan-bench: inkan init and inkand in %s (%s)\n", b->svc.tmpdir,
+		        b->svc.database != NULL ? "PostgreSQL" : "SQLite");
+	if ((r = bench_random_secret(b->pin, sizeof(b->pin), "pin-", "")) != 0 ||
+	    (r = bench_init_data(&b->svc)) != 0 || (r = bench_start_inkand(&b->svc)) != 0) {
+		bench_fatal("starting the service", r);
+		return r;
+	}
+	for (t = 0; t < b->nthreads; t++, b->nclients++) {
+		if ((r = bench_client_init(&b->svc, &b->clients[t], NULL)) != 0) {
+			bench_fatal("libcurl", r);
+			return r;
+		}
+	}
+	if (!b->json)
+		fprintf(stderr, "inkan-bench: %zu signers with %zu keys each...\n", b->nsigners, NALGS);
+	if ((r = setup_accounts(b)) != 0)
+		bench_fatal("setting up accounts and keys", r);
+	return r;
+}
+
+/* Stops b's service and removes its data; 0, or 1 when something could not be undone. */
+static int
+service_down(struct bench *b)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < b->nclients; i++)
+		bench_client_free(&b->clients[i]);
+	free(b->clients);
+	if (bench_stop_inkand(&b->svc) != 0)
+		rc = 1;
+	for (i = 0; b->signers != NULL && i < b->nsigners; i++)
+		bench_account_clear(&b->signers[i]);
+	free(b->signers);
+	bench_account_clear(&b->svc.so);
+	bench_account_clear(&b->ro);
+	OPENSSL_cleanse(b->pin, sizeof(b->pin));
+	OPENSSL_cleanse(b->svc.so_onetime, sizeof(b->svc.so_onetime));
+	if (b->svc.tmpdir[0] != '\0' && bench_rm_tree(b->svc.tmpdir) != 0) {
+		fprintf(stderr, "inkan-bench: could not remove %s\n", b->svc.tmpdir);
+		rc = 1;
+	}
+	return rc;
+}
+
+/* --beside-sqlite: the signHash figures of the two services measured in the same run. */
+static void
+print_beside(const struct bench *b)
+{
+	const struct bench *o = b->beside;
+	const struct result *p, *q;
+	size_t i;
+
+	printf("\nPostgreSQL beside SQLite, same run (each signHash phase right after the other's):\n");
+	printf("%-9s %5s | %14s %14s %8s | %22s %8s\n", "algorithm", "batch", "PG sig/s",
+	       "SQLite sig/s", "PG/SQLite", "inkan-sam CPU PG / SQLite", "ratio");
+	for (i = 0; i < b->nresults; i++) {
+		p = &b->results[i];
+		if ((q = find_result(o, p->alg, p->batch)) == NULL)
+			continue;
+		printf("%-9s %5zu | %14.1f %14.1f %8.1f%% | %10.0f%% / %8.0f%% %7.1f%%\n",
+		       algs[p->alg].name, p->batch, (double)p->sigs / p->sign_wall,
+		       (double)q->sigs / q->sign_wall,
+		       100 * ratio((double)p->sigs / p->sign_wall, (double)q->sigs / q->sign_wall),
+		       100 * ratio(p->cpu_sam, (double)b->ncpus * p->sign_wall),
+		       100 * ratio(q->cpu_sam, (double)o->ncpus * q->sign_wall),
+		       100 * ratio(ratio(p->cpu_sam, p->sign_wall), ratio(q->cpu_sam, q->sign_wall)));
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	struct bench b;
-	size_t i, k, t, nclients = 0;
+	struct bench b, sq;
+	size_t i, k;
 	double t0;
 	int r, rc = 1;
 
 	memset(&b, 0, sizeof(b));
+	memset(&sq, 0, sizeof(sq));
 	secmem_json_wipe_on_free();
 	if (parse_args(&b, argc, argv) != 0)
 		return 2;
 	if (b.nthreads > b.nsigners)
 		b.nthreads = b.nsigners;
+	if (b.beside_sqlite) {
+		/* the same options, SQLite's defaults for its databases */
+		memcpy(&sq.svc.bindir, &b.svc.bindir, sizeof(sq.svc.bindir));
+		sq.nsigners = b.nsigners;
+		sq.rounds = b.rounds;
+		sq.nthreads = b.nthreads;
+		sq.ncpus = b.ncpus;
+		sq.only = b.only;
+		sq.speed_seconds = b.speed_seconds;
+		sq.openssl = b.openssl;
+		b.beside = &sq;
+	}
 	bench_signals(&b.svc);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "inkan-bench: curl_global_init failed\n");
 		return 1;
 	}
-	if (bench_svc_dirs(&b.svc, "inkan-bench") != 0)
-		goto out;
-	if ((b.signers = calloc(b.nsigners, sizeof(*b.signers))) == NULL ||
-	    (b.clients = calloc(b.nthreads, sizeof(*b.clients))) == NULL) {
-		bench_fatal("setup", INK_ERR_ALLOC);
-		goto out;
-	}
 	bench_openssl_version(b.openssl, b.openssl_version, sizeof(b.openssl_version));
 	t0 = bench_mono_now();
-	if (!b.json)
-		fprintf(stderr, "inkan-bench: inkan init and inkand in %s\n", b.svc.tmpdir);
-	if ((r = bench_random_secret(b.pin, sizeof(b.pin), "pin-", "")) != 0 ||
-	    (r = bench_init_data(&b.svc)) != 0 || (r = bench_start_inkand(&b.svc)) != 0) {
-		bench_fatal("starting the service", r);
+	if (service_up(&b) != 0 || (b.beside != NULL && service_up(&sq) != 0))
 		goto out;
-	}
-	for (t = 0; t < b.nthreads; t++, nclients++) {
-		if ((r = bench_client_init(&b.svc, &b.clients[t], NULL)) != 0) {
-			bench_fatal("libcurl", r);
-			goto out;
-		}
-	}
-	if (!b.json)
-		fprintf(stderr, "inkan-bench: %zu signers with %zu keys each...\n", b.nsigners, NALGS);
-	if ((r = setup_accounts(&b)) != 0) {
-		bench_fatal("setting up accounts and keys", r);
-		goto out;
-	}
-	b.setup_secs = bench_mono_now() - t0;
+	b.setup_secs = sq.setup_secs = bench_mono_now() - t0;
 	if ((r = openssl_speed_run(&b, 0)) != 0) {
 		bench_fatal("openssl speed", r);
 		goto out;
 	}
-	b.auth_margin = 3 + 0.5 * (double)b.nsigners;
+	b.auth_margin = sq.auth_margin = 3 + 0.5 * (double)b.nsigners;
 	t0 = bench_mono_now();
 	for (k = 0; k < NALGS; k++) {
 		for (i = 0; i < NBATCHES && (b.only == NULL || b.only == &algs[k]); i++) {
@@ -869,7 +999,7 @@ main(int argc, char **argv)
 			}
 		}
 	}
-	b.bench_secs = bench_mono_now() - t0;
+	b.bench_secs = sq.bench_secs = bench_mono_now() - t0;
 	if ((r = openssl_speed_run(&b, 1)) != 0) {
 		bench_fatal("openssl speed", r);
 		goto out;
@@ -877,26 +1007,25 @@ main(int argc, char **argv)
 	if (b.json) {
 		if (print_json(&b) != 0)
 			goto out;
-	} else
+	} else {
 		print_table(&b);
+		if (b.beside != NULL) {
+			/* one openssl speed for both */
+			memcpy(sq.speed_runs, b.speed_runs, sizeof(sq.speed_runs));
+			sq.speed_n = b.speed_n;
+			sq.speed_1 = b.speed_1;
+			memcpy(sq.openssl_version, b.openssl_version, sizeof(sq.openssl_version));
+			printf("\n");
+			print_table(&sq);
+			print_beside(&b);
+		}
+	}
 	rc = 0;
 out:
-	for (t = 0; t < nclients; t++)
-		bench_client_free(&b.clients[t]);
-	free(b.clients);
-	if (bench_stop_inkand(&b.svc) != 0)
+	if (service_down(&b) != 0)
 		rc = 1;
-	for (i = 0; b.signers != NULL && i < b.nsigners; i++)
-		bench_account_clear(&b.signers[i]);
-	free(b.signers);
-	bench_account_clear(&b.svc.so);
-	bench_account_clear(&b.ro);
-	OPENSSL_cleanse(b.pin, sizeof(b.pin));
-	OPENSSL_cleanse(b.svc.so_onetime, sizeof(b.svc.so_onetime));
-	if (b.svc.tmpdir[0] != '\0' && bench_rm_tree(b.svc.tmpdir) != 0) {
-		fprintf(stderr, "inkan-bench: could not remove %s\n", b.svc.tmpdir);
+	if (b.beside != NULL && service_down(&sq) != 0)
 		rc = 1;
-	}
 	curl_global_cleanup();
 	return rc;
 }
