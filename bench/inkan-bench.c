@@ -395,6 +395,13 @@ round_prepare(struct bench *b, size_t round)
 	return 0;
 }
 
+/* Which service b is, in progress lines: PostgreSQL when either of its databases is. */
+static const char *
+svc_name(const struct bench *b)
+{
+	return b->svc.database != NULL || b->svc.keystore != NULL ? "PostgreSQL" : "SQLite";
+}
+
 static void
 measure_end(struct bench *b)
 {
@@ -424,7 +431,7 @@ measure_auth(struct bench *b, size_t alg, size_t batch)
 	memset(res, 0, sizeof(*res));
 	if (!b->json)
 		fprintf(stderr, "inkan-bench: %s, batch %zu, %s: authorize...", algs[alg].name, batch,
-		        b->svc.database != NULL ? "PostgreSQL" : "SQLite");
+		        svc_name(b));
 	for (round = 0; round < b->rounds; round++) {
 		if ((r = round_prepare(b, round)) != 0 ||
 		    (r = pool_run(b, do_authorize, b->alat, &wall)) != 0)
@@ -452,7 +459,7 @@ measure_sign(struct bench *b)
 
 	if (!b->json)
 		fprintf(stderr, "inkan-bench: %s, batch %zu, %s: signHash...", algs[b->cur_alg].name,
-		        b->cur_batch, b->svc.database != NULL ? "PostgreSQL" : "SQLite");
+		        b->cur_batch, svc_name(b));
 	b->from = 0;
 	b->to = b->njobs;
 	if ((r = make_sign_bodies(b)) != 0)
@@ -889,7 +896,7 @@ service_up(struct bench *b)
 	}
 	if (!b->json)
 		fprintf(stderr, "inkan-bench: inkan init and inkand in %s (%s)\n", b->svc.tmpdir,
-		        b->svc.database != NULL ? "PostgreSQL" : "SQLite");
+		        svc_name(b));
 	if ((r = bench_random_secret(b->pin, sizeof(b->pin), "pin-", "")) != 0 ||
 	    (r = bench_init_data(&b->svc)) != 0 || (r = bench_start_inkand(&b->svc)) != 0) {
 		bench_fatal("starting the service", r);
