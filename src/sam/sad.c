@@ -9,12 +9,18 @@
  * record (a hash added, a count or expiry raised, another owner or credential) fails its MAC.
  * One node (SQLite key store) keeps the records in memory; several (PostgreSQL) keep them in
  * the key store, where a spend is one conditional statement on the counts it read: a SAD
- * minted on one node is spent on any, each count once (docs/architecture.md). */
+ * minted on one node is spent on any, each count once (docs/architecture.md). A node of
+ * several also keeps a copy of the records it minted and spent, which spares the key store's
+ * read when a SAD comes back to it: only a hint, never a permission — the spend is still the
+ * key store's conditional statement on the counts the copy holds, which a copy gone stale
+ * (spent, dropped or expired on another node) makes change nothing; the record is then read
+ * from the key store and decided on as ever. */
 #include "sam/sam_int.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +44,9 @@ struct sad_entry {                /* one node: the records in memory */
 struct sad_table {
 	struct keys *keys;
 	bool shared;                  /* the records are the key store's (several nodes) */
+	/* One node: the records. Several: this node's copies (see above), under copy_mu, since the
+	 * SADs' calls then run without the SAM's lock. */
+	pthread_mutex_t copy_mu;
 	struct sad_entry *bucket[SAD_BUCKETS];
 	size_t live;
 };
@@ -287,18 +296,12 @@ rec_copy(const struct keys_sad *rec, struct keys_sad *out)
 	return 0;
 }
 
-/* Stores rec (taken over: cleared here whatever happens). */
+/* Puts rec (taken over: cleared here whatever happens) into memory. */
 static int
-rec_put(struct sad_table *t, struct keys_sad *rec)
+mem_put(struct sad_table *t, struct keys_sad *rec)
 {
 	struct sad_entry *e;
-	int r;
 
-	if (t->shared) {
-		r = keys_sad_put(t->keys, rec);
-		keys_sad_clear(rec);
-		return r;
-	}
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		keys_sad_clear(rec);
 		return INK_ERR_ALLOC;
@@ -311,14 +314,84 @@ rec_put(struct sad_table *t, struct keys_sad *rec)
 	return 0;
 }
 
-static int
-rec_get(struct sad_table *t, const uint8_t id_hash[static 32], struct keys_sad *out)
+/* Takes the record of id_hash out of memory, if there. */
+static void
+mem_forget(struct sad_table *t, const uint8_t id_hash[static 32])
+{
+	struct sad_entry **pp, *e;
+
+	for (pp = bucket_of(t, id_hash); (e = *pp) != NULL; pp = &e->next) {
+		if (CRYPTO_memcmp(e->rec.id_hash, id_hash, 32) == 0) {
+			*pp = e->next;
+			entry_free(e);
+			t->live--;
+			return;
+		}
+	}
+}
+
+/* Several nodes: a spend of id_hash's counts from `from` to `to` that the key store made
+ * (r == 0) or refused; the copy follows a spend made on the counts it holds, and goes
+ * otherwise (stale, or unknown: the next look-up reads the key store). */
+static void
+copy_spent(struct sad_table *t, const uint8_t id_hash[static 32], const uint8_t *from,
+           size_t from_len, const uint8_t *to, size_t to_len, bool last, int r)
 {
 	struct sad_entry *e;
 
-	if (t->shared)
-		return keys_sad_get(t->keys, id_hash, out);
+	pthread_mutex_lock(&t->copy_mu);
+	if ((e = mem_find(t, id_hash)) != NULL) {
+		if (r == 0 && !last && from != NULL && to != NULL && e->rec.lefts_len == from_len &&
+		    to_len == from_len && memcmp(e->rec.lefts, from, from_len) == 0)
+			memcpy(e->rec.lefts, to, to_len);
+		else
+			mem_forget(t, id_hash);
+	}
+	pthread_mutex_unlock(&t->copy_mu);
+}
+
+/* Stores rec (taken over: cleared here whatever happens). Several nodes: in the key store,
+ * and a copy in memory while there is room for it. */
+static int
+rec_put(struct sad_table *t, struct keys_sad *rec)
+{
+	int r;
+
+	if (!t->shared)
+		return mem_put(t, rec);
+	if ((r = keys_sad_put(t->keys, rec)) != 0) {
+		keys_sad_clear(rec);
+		return r;
+	}
+	pthread_mutex_lock(&t->copy_mu);
+	if (t->live < SAD_MAX_LIVE)
+		(void)mem_put(t, rec);    /* no copy is no harm */
+	else
+		keys_sad_clear(rec);
+	pthread_mutex_unlock(&t->copy_mu);
+	return 0;
+}
+
+/* The record of id_hash; several nodes: from this node's copy unless fresh, else (or without
+ * a copy) from the key store. */
+static int
+rec_get(struct sad_table *t, const uint8_t id_hash[static 32], bool fresh, struct keys_sad *out)
+{
+	struct sad_entry *e;
+	int r = INK_ERR_NOT_FOUND;
+
 	memset(out, 0, sizeof(*out));
+	if (t->shared) {
+		if (!fresh) {
+			pthread_mutex_lock(&t->copy_mu);
+			if ((e = mem_find(t, id_hash)) != NULL)
+				r = rec_copy(&e->rec, out);
+			pthread_mutex_unlock(&t->copy_mu);
+			if (e != NULL)
+				return r;
+		}
+		return keys_sad_get(t->keys, id_hash, out);
+	}
 	if ((e = mem_find(t, id_hash)) == NULL)
 		return INK_ERR_NOT_FOUND;
 	return rec_copy(&e->rec, out);
@@ -360,9 +433,9 @@ sweep_bucket(struct sad_table *t, struct sad_entry **pp, const struct sad_match 
 	}
 }
 
-/* Drops the records m matches, and in memory the expired and used-up ones (of one SAD's
- * bucket when m names that SAD alone, else of all). An error when the key store did not delete
- * them: they are still spendable on every node. */
+/* Drops the records m matches, and in memory (several nodes: the copies) the expired and
+ * used-up ones (of one SAD's bucket when m names that SAD alone, else of all). An error when
+ * the key store did not delete them: they are still spendable on every node. */
 static int
 sweep(struct sad_table *t, const struct sad_match *m)
 {
@@ -370,20 +443,22 @@ sweep(struct sad_table *t, const struct sad_match *m)
 	size_t b;
 	int r = 0;
 
-	if (t->shared) {
-		if (m != NULL &&
-		    (r = keys_sad_drop(t->keys, m->id_hash, m->cred, m->owner, m->session)) != 0)
-			log_error("could not delete SAD records from the key store: they stay live");
-		return r;
-	}
+	if (t->shared)
+		pthread_mutex_lock(&t->copy_mu);
 	if (m != NULL && m->id_hash != NULL && m->session == NULL && m->cred == NULL &&
 	    m->owner == NULL) {
 		sweep_bucket(t, bucket_of(t, m->id_hash), m, now);
-		return 0;
+	} else {
+		for (b = 0; b < SAD_BUCKETS; b++)
+			sweep_bucket(t, &t->bucket[b], m, now);
 	}
-	for (b = 0; b < SAD_BUCKETS; b++)
-		sweep_bucket(t, &t->bucket[b], m, now);
-	return 0;
+	if (t->shared) {
+		pthread_mutex_unlock(&t->copy_mu);
+		if (m != NULL &&
+		    (r = keys_sad_drop(t->keys, m->id_hash, m->cred, m->owner, m->session)) != 0)
+			log_error("could not delete SAD records from the key store: they stay live");
+	}
+	return r;
 }
 
 /* The counts left of id_hash become to (the record goes when last) only if they are still
@@ -393,9 +468,13 @@ rec_spend(struct sad_table *t, const uint8_t id_hash[static 32], const uint8_t *
           size_t from_len, const uint8_t *to, size_t to_len, bool last)
 {
 	struct sad_entry *e;
+	int r;
 
-	if (t->shared)
-		return keys_sad_spend(t->keys, id_hash, from, from_len, to, to_len, last);
+	if (t->shared) {
+		r = keys_sad_spend(t->keys, id_hash, from, from_len, to, to_len, last);
+		copy_spent(t, id_hash, from, from_len, to, to_len, last, r);
+		return r;
+	}
 	if ((e = mem_find(t, id_hash)) == NULL || e->rec.lefts_len != from_len ||
 	    memcmp(e->rec.lefts, from, from_len) != 0 || to_len != from_len)
 		return INK_ERR_REPLAY;
@@ -412,7 +491,13 @@ sad_table_new(struct keys *k, struct sad_table **out)
 		return INK_ERR_ALLOC;
 	(*out)->keys = k;
 	(*out)->shared = keys_sads_shared(k);
+	if (pthread_mutex_init(&(*out)->copy_mu, NULL) != 0) {
+		free(*out);
+		*out = NULL;
+		return INK_ERR_ALLOC;
+	}
 	if ((*out)->shared && keys_sads_open(k) != 0) {
+		pthread_mutex_destroy(&(*out)->copy_mu);
 		free(*out);
 		*out = NULL;
 		return INK_ERR_ALLOC;
@@ -440,6 +525,7 @@ sad_table_free(struct sad_table *t)
 			entry_free(e);
 		}
 	}
+	pthread_mutex_destroy(&t->copy_mu);
 	free(t);
 }
 
@@ -534,11 +620,11 @@ out:
 	return r;
 }
 
-/* The record of sad, its MAC checked and its counts read; the kek opened into kek when not
- * NULL. INK_ERR_AUTH: no record; INK_ERR_CRYPTO: a record that is not what this SAM made for
+/* The record of sad (fresh: from the key store, not this node's copy), its MAC checked and its
+ * counts read; the kek opened into kek when not NULL. INK_ERR_AUTH: no record; INK_ERR_CRYPTO: a record that is not what this SAM made for
  * this SAD (edited in the key store), with a warning in the SAM's log. */
 static int
-load(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], struct keys_sad *rec,
+load(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], bool fresh, struct keys_sad *rec,
      struct grant *g, uint8_t *kek)
 {
 	uint8_t id_hash[32], want[32];
@@ -548,7 +634,7 @@ load(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], struct keys_sad 
 	memset(g, 0, sizeof(*g));
 	if ((r = sha256(sad, SAD_ID_LEN, id_hash)) != 0)
 		return r;
-	if ((r = rec_get(t, id_hash, rec)) != 0)
+	if ((r = rec_get(t, id_hash, fresh, rec)) != 0)
 		return r == INK_ERR_NOT_FOUND ? INK_ERR_AUTH : r;
 	if ((seal = secmem_alloc(32)) == NULL || (mac = secmem_alloc(32)) == NULL) {
 		r = INK_ERR_ALLOC;
@@ -619,7 +705,7 @@ sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char 
 	serial[0] = '\0';
 	if (sp != NULL)
 		memset(sp, 0, sizeof(*sp));
-	if ((r = load(t, sad, &rec, &g, kek)) != 0)
+	if ((r = load(t, sad, false, &rec, &g, kek)) != 0)
 		return r;
 	/* Someone else's SAD, or one from another session or for another key, is no SAD at all. */
 	if (strcmp(rec.owner, owner) != 0 || CRYPTO_memcmp(rec.session, session, 32) != 0 ||
@@ -684,6 +770,13 @@ sad_spend_with_read(const struct sad_table *t, const struct sad_spend *sp,
 	return true;
 }
 
+void
+sad_spent_with_read(struct sad_table *t, const struct sad_spend *sp, int spent)
+{
+	if (t->shared && spent != KEYS_SPEND_NOT_TRIED)
+		copy_spent(t, sp->id_hash, sp->from, sp->from_len, sp->to, sp->to_len, sp->last, spent);
+}
+
 int
 sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
             const struct sad_spend *sp, const uint8_t *const *hashes,
@@ -705,7 +798,7 @@ sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
 	}
 	/* Read, take, and write back only if nobody spent meanwhile; else read again. */
 	for (tries = 0; tries < SPEND_TRIES; tries++) {
-		if ((r = load(t, sad, &rec, &g, NULL)) != 0)
+		if ((r = load(t, sad, true, &rec, &g, NULL)) != 0)
 			return r;
 		if (ink_now() >= rec.expires)
 			r = INK_ERR_SAD_EXPIRED;

@@ -252,6 +252,9 @@ int sad_consume(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN],
  * then spends or refuses as ever). */
 bool sad_spend_with_read(const struct sad_table *t, const struct sad_spend *sp,
                          struct keys_sad_spend_req *out) INK_WUR;
+/* What became of that spend (keys_signer_open_spend's *spent), for this node's copy of the
+ * record (sad.c): it follows a spend made, and goes otherwise. */
+void sad_spent_with_read(struct sad_table *t, const struct sad_spend *sp, int spent);
 /* The drops: 0 once the SADs are gone on every node; INK_ERR_STORE (logged) when the key store
  * did not delete them — they are then still spendable, and an act that needs them gone must
  * not be reported done (memory never fails). */

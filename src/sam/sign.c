@@ -398,6 +398,8 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 	                           hash_oid[0] != '\0' ? hash_oid : NULL,
 	                           salt == UINT32_MAX ? -1 : (long)salt, h->len, h->n,
 	                           with_read ? &ksp : NULL, &spent, &sg);
+	if (with_read)
+		sad_spent_with_read(s->sads, &sp, spent);
 	sam_lock(s, SAM_LOCK_MU);
 	if (r == INK_ERR_DISABLED || r == INK_ERR_LOCKED || r == INK_ERR_EXPIRED) {
 		/* The key changed state since the authorization: the SAD dies with it (a shared

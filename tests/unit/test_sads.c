@@ -613,6 +613,60 @@ test_race(void **state)
 	service_close(&a, &b, &c, NULL);
 }
 
+/* The node that minted a SAD keeps a copy of its record (a hint that spares the key store's
+ * read): gone stale by a spend or a drop on another node, or by the DBA deleting the row, it
+ * never gives a signature the key store's counts do not allow; the spend stays the key
+ * store's. A DBA's edit of the row gives nothing there either: the copy is the SAM's own, and
+ * the counts it would spend must still be the row's. */
+static void
+test_copy_on_minting_node(void **state)
+{
+	struct fixture *f = *state;
+	struct node a, b;
+	struct keys_cred c;
+	uint8_t kek[32], session[32], sad[SAD_ID_LEN];
+	const int seeds[] = { 1, 2, 3 };
+	PGconn *db;
+
+	if (!pg_mode())
+		skip();
+	service(f, &a, &b, &c, kek);
+	db = pg_connect(f->pgdb, "inkan_admin");
+	memset(session, 7, sizeof(session));
+	mint(&a, &c, kek, session, seeds, 3, 300, sad);
+	/* spent on B: A's copy still counts hash 1, the key store does not */
+	assert_int_equal(sign(&b, session, sad, &c, 1), 0);
+	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_NOT_AUTHORIZED);
+	assert_refusal_recorded(&a, INK_ERR_NOT_AUTHORIZED, "SAD refused");
+	/* spent on A, which follows its own spend: the same hash again refused on both */
+	assert_int_equal(sign(&a, session, sad, &c, 2), 0);
+	assert_int_equal(sign(&a, session, sad, &c, 2), INK_ERR_NOT_AUTHORIZED);
+	assert_int_equal(sign(&b, session, sad, &c, 2), INK_ERR_NOT_AUTHORIZED);
+	assert_int_equal(dba_count(db), 1);
+	/* the session ended on B: A's copy of the SAD gives nothing */
+	assert_int_equal(sad_drop_session(b.s.sads, session), 0);
+	assert_int_equal(sign(&a, session, sad, &c, 3), INK_ERR_AUTH);
+	/* the row deleted by the DBA: nothing to spend, nothing signed */
+	mint(&a, &c, kek, session, seeds, 1, 300, sad);
+	dba_exec(db, "DELETE FROM inkan_keys.sads");
+	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_AUTH);
+	/* the row edited by the DBA (another owner, more counts): the copy answers as minted, and
+	 * the counts it spends must be the row's */
+	mint(&a, &c, kek, session, seeds, 1, 300, sad);
+	dba_exec(db, "UPDATE inkan_keys.sads SET owner = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'");
+	assert_int_equal(sign_as(&a, OWNER_B, session, c.id, sad, &c, 1), INK_ERR_AUTH);
+	dba_exec(db, "UPDATE inkan_keys.sads SET lefts = overlay(lefts placing '\\x09'::bytea from 4)");
+	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_CRYPTO);
+	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_CRYPTO);
+	assert_int_equal(dba_count(db), 1);
+	/* a logout on A drops its copy with the row */
+	mint(&a, &c, kek, session, seeds, 1, 300, sad);
+	assert_int_equal(sad_drop_session(a.s.sads, session), 0);
+	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_AUTH);
+	assert_int_equal(dba_count(db), 0);
+	service_close(&a, &b, &c, db);
+}
+
 /* The DBA edits the spend record: each edit refused on the other node, the refusal recorded;
  * the record put back, it signs; counts rolled back give the same hash again, never another. */
 static void
@@ -825,7 +879,8 @@ test_drops_across_nodes(void **state)
 	assert_int_equal(keys_cred_revoke(a.k, OWNER_A, c.id, 1), 0);
 	sad_drop_cred(a.s.sads, c.id);
 	assert_int_equal(dba_count(db), 0);
-	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_AUTH);
+	/* refused on B, which minted it: its copy of the record meets the revoked key first */
+	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_DISABLED);
 	/* the record brought back (an old backup's row, a recovery) meets the revoked key */
 	dba_exec(db, "INSERT INTO inkan_keys.sads SELECT * FROM keep");
 	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_DISABLED);
@@ -891,6 +946,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_spend_with_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_live, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_race, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_on_minting_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dba_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_row_and_master_open_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drops_across_nodes, setup, teardown),
