@@ -95,7 +95,7 @@ struct bench {
 /* ---- accounts ---- */
 
 /* A signer: registered by the registration officer, logged in and enrolled, with one key per
- * algorithm. */
+ * algorithm (-a: of that algorithm only, so that many signers cost little to set up). */
 static int
 setup_signer(struct bench *b, struct bench_client *c, size_t i)
 {
@@ -107,7 +107,8 @@ setup_signer(struct bench *b, struct bench_client *c, size_t i)
 	if ((r = bench_make_account(&b->svc, c, &b->ro, a, "signer")) != 0)
 		return r;
 	for (k = 0; k < NALGS; k++)
-		if ((r = bench_make_key(&b->svc, c, a, k, algs[k].name, b->pin)) != 0)
+		if ((b->only == NULL || b->only == &algs[k]) &&
+		    (r = bench_make_key(&b->svc, c, a, k, algs[k].name, b->pin)) != 0)
 			return r;
 	return 0;
 }
@@ -598,8 +599,8 @@ print_table(const struct bench *b)
 	       "%lld; audit fsync'ed), %zu signers x %zu keys, %zu rounds, %zu client threads, "
 	       "%zu CPUs\n",
 	       (long long)b->svc.cfg.argon2_m_kib, (long long)b->svc.cfg.argon2_t,
-	       (long long)b->svc.cfg.argon2_p, (long long)b->svc.cfg.threads, b->nsigners, NALGS,
-	       b->rounds, b->nthreads, b->ncpus);
+	       (long long)b->svc.cfg.argon2_p, (long long)b->svc.cfg.threads, b->nsigners,
+	       b->only != NULL ? (size_t)1 : NALGS, b->rounds, b->nthreads, b->ncpus);
 	printf("setup %.0f s, measurements %.0f s (TOTP waits included); %s; database %s; "
 	       "key store %s\n\n", b->setup_secs, b->bench_secs, b->openssl_version,
 	       b->svc.database != NULL ? "PostgreSQL" : "SQLite",
@@ -740,7 +741,8 @@ usage(FILE *f)
 	        "usage: inkan-bench [-s SIGNERS] [-r ROUNDS] [-c THREADS] [-t SECONDS] [-a ALG]\n"
 	        "                   [--json] [--bin DIR] [--openssl PATH] [--database URI]\n"
 	        "                   [--keystore URI] [--beside-sqlite]\n"
-	        "  -s, --signers N   signers, each with a P-256, RSA-2048 and RSA-3072 key (%d)\n"
+	        "  -s, --signers N   signers, each with a P-256, RSA-2048 and RSA-3072 key (with -a:\n"
+	        "                    that one only) (%d)\n"
 	        "  -r, --rounds N    authorizations per signer and measurement, ~30 s apart (%d, "
 	        "at most %d)\n"
 	        "  -c, --threads N   concurrent client threads (8 x CPUs)\n"
@@ -903,13 +905,18 @@ service_up(struct bench *b)
 		return r;
 	}
 	for (t = 0; t < b->nthreads; t++, b->nclients++) {
-		if ((r = bench_client_init(&b->svc, &b->clients[t], NULL)) != 0) {
+		char src[24];
+
+		/* a source address each: the login rate is counted per source */
+		snprintf(src, sizeof(src), "127.0.%u.%u", (unsigned)(t / 200), (unsigned)(10 + t % 200));
+		if ((r = bench_client_init(&b->svc, &b->clients[t], src)) != 0) {
 			bench_fatal("libcurl", r);
 			return r;
 		}
 	}
 	if (!b->json)
-		fprintf(stderr, "inkan-bench: %zu signers with %zu keys each...\n", b->nsigners, NALGS);
+		fprintf(stderr, "inkan-bench: %zu signers with %zu key(s) each...\n", b->nsigners,
+		        b->only != NULL ? (size_t)1 : NALGS);
 	if ((r = setup_accounts(b)) != 0)
 		bench_fatal("setting up accounts and keys", r);
 	return r;
