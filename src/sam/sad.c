@@ -10,8 +10,8 @@
  * One node (SQLite key store) keeps the records in memory; several (PostgreSQL) keep them in
  * the key store, where a spend is one conditional statement on the counts it read: a SAD
  * minted on one node is spent on any, each count once (docs/architecture.md). A node of
- * several also keeps a copy of the records it minted and spent, which spares the key store's
- * read when a SAD comes back to it: only a hint, never a permission — the spend is still the
+ * several also keeps a copy of the records it minted (following its own spends of them), which
+ * spares the key store's read when a SAD comes back to it: only a hint, never a permission — the spend is still the
  * key store's conditional statement on the counts the copy holds, which a copy gone stale
  * (spent, dropped or expired on another node) makes change nothing; the record is then read
  * from the key store and decided on as ever. */

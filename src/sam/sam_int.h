@@ -211,7 +211,8 @@ int sad_table_new(struct keys *k, struct sad_table **out) INK_WUR;
 /* Wipes and frees what memory holds; accepts NULL. */
 void sad_table_free(struct sad_table *t);
 /* True when sad_check and sad_consume may run without the SAM's lock (the records are the
- * key store's, on connections of their own: keys_sads_open); false: they need it (memory). */
+ * key store's, on connections of their own: keys_sads_open; this node's copies of them have a
+ * lock of their own, sad.c); false: they need it (memory). */
 bool sad_table_unlocked(const struct sad_table *t);
 /* Stores a grant, its kek sealed; sad[SAD_ID_LEN] receives the random id to hand out. */
 int sad_issue(struct sad_table *t, const struct sad_grant *g, uint8_t sad[static SAD_ID_LEN]) INK_WUR;
@@ -231,7 +232,9 @@ void sad_spend_clear(struct sad_spend *sp);
  * copies the kek into kek[32] and the certificate serial into serial[41], and (sp not NULL)
  * prepares the spend. Nothing is consumed: call sad_consume after checking.
  * INK_ERR_AUTH (unknown, or bound to someone/something else), INK_ERR_SAD_EXPIRED,
- * INK_ERR_CRYPTO (a spend record that fails its MAC: edited in the key store),
+ * INK_ERR_CRYPTO (a spend record that fails its MAC: edited in the key store; on the node that
+ * minted the SAD its copy is checked instead, and a record gone or edited there is found by the
+ * spend, which changes nothing: sad_consume then reads the record and refuses),
  * INK_ERR_TOO_LARGE (more than remain), INK_ERR_NOT_AUTHORIZED (a hash not, or no longer, allowed). */
 int sad_check(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], const char *owner,
               const uint8_t session[static 32], const char *cred, const char *digest_oid,

@@ -408,6 +408,7 @@ sam_handle_sign(struct sam_state *s, struct ink_buf *req, struct ink_buf *rep)
 			sam_lock(s, SAM_LOCK_KS);
 		sad_drop(s->sads, sad);
 		sam_unlock(s, SAM_LOCK_KS);
+		sam_hold_record(s, owner, "sam.sign", cred, r, "SAD refused: its key is not usable");
 		goto out;
 	}
 	if (r == INK_ERR_AUTH) {

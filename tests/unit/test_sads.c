@@ -614,13 +614,16 @@ test_race(void **state)
 }
 
 /* The node that minted a SAD keeps a copy of its record (a hint that spares the key store's
- * read): gone stale by a spend or a drop on another node, or by the DBA deleting the row, it
- * never gives a signature the key store's counts do not allow; the spend stays the key
- * store's. A DBA's edit of the row gives nothing there either: the copy is the SAM's own, and
- * the counts it would spend must still be the row's. */
+ * read): gone stale by a spend or a drop on another node, or by the DBA deleting the row or
+ * changing its counts, it never gives a signature the key store's counts do not allow; the
+ * spend stays the key store's. Whether A answers from its copy is seen through an edit of the
+ * owner column, which breaks the row's MAC but not its counts: with the copy A signs (the spend
+ * needs only the counts), without it A reads the row and refuses it (INK_ERR_CRYPTO). */
 static void
 test_copy_on_minting_node(void **state)
 {
+	static const char *const EDIT_OWNER =
+		"UPDATE inkan_keys.sads SET owner = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'";
 	struct fixture *f = *state;
 	struct node a, b;
 	struct keys_cred c;
@@ -633,37 +636,48 @@ test_copy_on_minting_node(void **state)
 	service(f, &a, &b, &c, kek);
 	db = pg_connect(f->pgdb, "inkan_admin");
 	memset(session, 7, sizeof(session));
-	mint(&a, &c, kek, session, seeds, 3, 300, sad);
 	/* spent on B: A's copy still counts hash 1, the key store does not */
+	mint(&a, &c, kek, session, seeds, 3, 300, sad);
 	assert_int_equal(sign(&b, session, sad, &c, 1), 0);
 	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_NOT_AUTHORIZED);
 	assert_refusal_recorded(&a, INK_ERR_NOT_AUTHORIZED, "SAD refused");
-	/* spent on A, which follows its own spend: the same hash again refused on both */
+	dba_exec(db, "DELETE FROM inkan_keys.sads");
+	/* spent on A, whose copy follows its own spend: the same hash again refused from the copy,
+	 * the next one signed from it (the edited owner unseen, the counts the row's) */
+	mint(&a, &c, kek, session, seeds + 1, 2, 300, sad);
 	assert_int_equal(sign(&a, session, sad, &c, 2), 0);
+	dba_exec(db, EDIT_OWNER);
 	assert_int_equal(sign(&a, session, sad, &c, 2), INK_ERR_NOT_AUTHORIZED);
-	assert_int_equal(sign(&b, session, sad, &c, 2), INK_ERR_NOT_AUTHORIZED);
-	assert_int_equal(dba_count(db), 1);
-	/* the session ended on B: A's copy of the SAD gives nothing */
+	assert_int_equal(sign(&b, session, sad, &c, 3), INK_ERR_CRYPTO);
+	assert_int_equal(sign(&a, session, sad, &c, 3), 0);
+	assert_int_equal(dba_count(db), 0);
+	/* asked in another signer's name, the copy refuses as the record was made */
+	mint(&a, &c, kek, session, seeds, 1, 300, sad);
+	assert_int_equal(sign_as(&a, OWNER_B, session, c.id, sad, &c, 1), INK_ERR_AUTH);
+	/* the session ended on B: A's copy gives nothing */
 	assert_int_equal(sad_drop_session(b.s.sads, session), 0);
-	assert_int_equal(sign(&a, session, sad, &c, 3), INK_ERR_AUTH);
+	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_AUTH);
 	/* the row deleted by the DBA: nothing to spend, nothing signed */
 	mint(&a, &c, kek, session, seeds, 1, 300, sad);
 	dba_exec(db, "DELETE FROM inkan_keys.sads");
 	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_AUTH);
-	/* the row edited by the DBA (another owner, more counts): the copy answers as minted, and
-	 * the counts it spends must be the row's */
+	/* its counts raised by the DBA: the copy's spend changes nothing, the row is read and
+	 * refused on both nodes */
 	mint(&a, &c, kek, session, seeds, 1, 300, sad);
-	dba_exec(db, "UPDATE inkan_keys.sads SET owner = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'");
-	assert_int_equal(sign_as(&a, OWNER_B, session, c.id, sad, &c, 1), INK_ERR_AUTH);
 	dba_exec(db, "UPDATE inkan_keys.sads SET lefts = overlay(lefts placing '\\x09'::bytea from 4)");
 	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_CRYPTO);
 	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_CRYPTO);
 	assert_int_equal(dba_count(db), 1);
-	/* a logout on A drops its copy with the row */
+	dba_exec(db, "DELETE FROM inkan_keys.sads");
+	/* a logout on A drops its copy with the row: the row put back (edited, as a backup's with
+	 * another owner) is read, not answered by a copy */
 	mint(&a, &c, kek, session, seeds, 1, 300, sad);
+	dba_exec(db, "CREATE TEMP TABLE keepc AS SELECT * FROM inkan_keys.sads");
 	assert_int_equal(sad_drop_session(a.s.sads, session), 0);
-	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_AUTH);
 	assert_int_equal(dba_count(db), 0);
+	dba_exec(db, "INSERT INTO inkan_keys.sads SELECT * FROM keepc");
+	dba_exec(db, EDIT_OWNER);
+	assert_int_equal(sign(&a, session, sad, &c, 1), INK_ERR_CRYPTO);
 	service_close(&a, &b, &c, db);
 }
 
@@ -881,6 +895,7 @@ test_drops_across_nodes(void **state)
 	assert_int_equal(dba_count(db), 0);
 	/* refused on B, which minted it: its copy of the record meets the revoked key first */
 	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_DISABLED);
+	assert_refusal_recorded(&b, INK_ERR_DISABLED, "SAD refused");
 	/* the record brought back (an old backup's row, a recovery) meets the revoked key */
 	dba_exec(db, "INSERT INTO inkan_keys.sads SELECT * FROM keep");
 	assert_int_equal(sign(&b, session, sad, &c, 1), INK_ERR_DISABLED);
