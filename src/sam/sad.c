@@ -11,10 +11,10 @@
  * the key store, where a spend is one conditional statement on the counts it read: a SAD
  * minted on one node is spent on any, each count once (docs/architecture.md). A node of
  * several also keeps a copy of the records it minted (following its own spends of them), which
- * spares the key store's read when a SAD comes back to it: only a hint, never a permission — the spend is still the
- * key store's conditional statement on the counts the copy holds, which a copy gone stale
- * (spent, dropped or expired on another node) makes change nothing; the record is then read
- * from the key store and decided on as ever. */
+ * spares the key store's read when a SAD comes back to it: only a hint, never a permission —
+ * the spend is still the key store's conditional statement on the counts the copy holds, which
+ * a copy gone stale (spent, dropped or expired on another node) makes change nothing; the
+ * record is then read from the key store and decided on as ever. */
 #include "sam/sam_int.h"
 
 #include <openssl/crypto.h>
@@ -621,8 +621,9 @@ out:
 }
 
 /* The record of sad (fresh: from the key store, not this node's copy), its MAC checked and its
- * counts read; the kek opened into kek when not NULL. INK_ERR_AUTH: no record; INK_ERR_CRYPTO: a record that is not what this SAM made for
- * this SAD (edited in the key store), with a warning in the SAM's log. */
+ * counts read; the kek opened into kek when not NULL. INK_ERR_AUTH: no record; INK_ERR_CRYPTO:
+ * a record that is not what this SAM made for this SAD (edited in the key store), with a
+ * warning in the SAM's log. */
 static int
 load(struct sad_table *t, const uint8_t sad[static SAD_ID_LEN], bool fresh, struct keys_sad *rec,
      struct grant *g, uint8_t *kek)
